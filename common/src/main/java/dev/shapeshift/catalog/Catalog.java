@@ -1,0 +1,253 @@
+package dev.shapeshift.catalog;
+
+import dev.shapeshift.db.Database;
+import dev.shapeshift.db.SqlStates;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.phase.Phase;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The migrations' durable state. Every phase change is a compare-and-set on the migration row and
+ * is audited in the same transaction; the phase is always read from here, never kept in memory.
+ */
+public final class Catalog {
+    private static final Logger log = LoggerFactory.getLogger(Catalog.class);
+    private static final String MIGRATION_COLUMNS = "name, spec::text, spec_source, phase, message, version, "
+            + "slot_name, start_lsn::text, created_at, updated_at, phase_changed_at";
+
+    private final Database db;
+    private final String role;
+
+    public Catalog(Database db, String role) {
+        this.db = db;
+        this.role = role;
+    }
+
+    public Connection connect() {
+        return db.connect(role);
+    }
+
+    /** Registers a migration in phase {@code planned}; fails with CONFLICT if the name is taken. */
+    public MigrationRecord create(String name, String specJson, String specSource, String actor) {
+        return inTransaction("creating migration " + name, c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.migration (name, spec, spec_source, phase) "
+                    + "VALUES (?, ?::jsonb, ?, ?) ON CONFLICT (name) DO NOTHING")) {
+                ps.setString(1, name);
+                ps.setString(2, specJson);
+                ps.setString(3, specSource);
+                ps.setString(4, Phase.PLANNED.label());
+                if (ps.executeUpdate() == 0) {
+                    throw new ShapeshiftException(ErrorCode.CONFLICT, "a migration named '" + name + "' already exists");
+                }
+            }
+            audit(c, name, actor, "create", null, Phase.PLANNED, null);
+            return find(c, name).orElseThrow();
+        });
+    }
+
+    public Optional<MigrationRecord> find(String name) {
+        return inTransaction("reading migration " + name, c -> find(c, name));
+    }
+
+    public MigrationRecord get(String name) {
+        return find(name).orElseThrow(() -> new ShapeshiftException(ErrorCode.NOT_FOUND,
+                "no migration named '" + name + "' (see `shapeshift status` for the list)"));
+    }
+
+    public List<MigrationRecord> list() {
+        return inTransaction("listing migrations", c -> {
+            List<MigrationRecord> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + MIGRATION_COLUMNS
+                    + " FROM shapeshift.migration ORDER BY created_at, name");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(migration(rs));
+                }
+            }
+            return out;
+        });
+    }
+
+    /**
+     * Moves a migration from {@code from} to {@code to}: refused if the phase machine has no such
+     * move, or if the migration is no longer in {@code from} (someone else moved it first).
+     * Gates are checked by the caller before this; this is only the atomic, audited step.
+     */
+    public MigrationRecord transition(String name, Phase from, Phase to, String actor, String reason) {
+        if (!from.canMoveTo(to)) {
+            throw new ShapeshiftException(ErrorCode.ILLEGAL_TRANSITION,
+                    "migration " + name + " cannot move from " + from + " to " + to + "; from " + from
+                            + " it can move to " + from.next());
+        }
+        return inTransaction("moving " + name + " to " + to, c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET phase = ?, message = ?, "
+                    + "version = version + 1, updated_at = now(), phase_changed_at = now() WHERE name = ? AND phase = ?")) {
+                ps.setString(1, to.label());
+                ps.setString(2, reason);
+                ps.setString(3, name);
+                ps.setString(4, from.label());
+                if (ps.executeUpdate() == 0) {
+                    Phase now = find(c, name).map(MigrationRecord::phase).orElseThrow(() ->
+                            new ShapeshiftException(ErrorCode.NOT_FOUND, "no migration named '" + name + "'"));
+                    throw new ShapeshiftException(ErrorCode.CONFLICT, "migration " + name + " is in phase " + now
+                            + ", not " + from + "; it was moved concurrently — re-read its status and retry");
+                }
+            }
+            audit(c, name, actor, "transition", from, to, reason);
+            log.info("phase changed migration={} from={} to={} actor={}", name, from, to, actor);
+            return find(c, name).orElseThrow();
+        });
+    }
+
+    /** Sets the migration's status message (e.g. why it stopped) without changing its phase. */
+    public void setMessage(String name, String message) {
+        inTransaction("updating message of " + name, c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE shapeshift.migration SET message = ?, updated_at = now() WHERE name = ?")) {
+                ps.setString(1, message);
+                ps.setString(2, name);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /** Records the replication slot and the LSN from which sync covers every write. */
+    public void recordSlot(String name, String slotName, String startLsn) {
+        inTransaction("recording slot of " + name, c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET slot_name = ?, "
+                    + "start_lsn = ?::pg_lsn, updated_at = now() WHERE name = ?")) {
+                ps.setString(1, slotName);
+                ps.setString(2, startLsn);
+                ps.setString(3, name);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /** Sets a live knob (e.g. {@code paused}, {@code max-rows-per-second}), audited. */
+    public void putSetting(String migration, String setting, String value, String actor, String reason) {
+        inTransaction("changing setting " + setting, c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.setting (migration, name, value, changed_by) "
+                    + "VALUES (?, ?, ?, ?) ON CONFLICT (migration, name) DO UPDATE SET value = EXCLUDED.value, "
+                    + "changed_by = EXCLUDED.changed_by, changed_at = now()")) {
+                ps.setString(1, migration);
+                ps.setString(2, setting);
+                ps.setString(3, value);
+                ps.setString(4, actor);
+                ps.executeUpdate();
+            }
+            audit(c, migration, actor, "setting " + setting + "=" + value, null, null, reason);
+            return null;
+        });
+    }
+
+    public Optional<String> setting(String migration, String setting) {
+        return inTransaction("reading setting " + setting, c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT value FROM shapeshift.setting WHERE migration = ? AND name = ?")) {
+                ps.setString(1, migration);
+                ps.setString(2, setting);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(rs.getString(1)) : Optional.<String>empty();
+                }
+            }
+        });
+    }
+
+    /** Appends an audit entry on its own (operator actions that change no row). */
+    public void audit(String migration, String actor, String action, String reason) {
+        inTransaction("auditing " + action, c -> {
+            audit(c, migration, actor, action, null, null, reason);
+            return null;
+        });
+    }
+
+    public List<AuditEntry> auditLog(String migration, long afterId, int limit) {
+        return inTransaction("reading audit log", c -> {
+            List<AuditEntry> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, at, migration, actor, action, from_phase, "
+                    + "to_phase, reason, details::text FROM shapeshift.audit WHERE (?::text IS NULL OR migration = ?) "
+                    + "AND id > ? ORDER BY id LIMIT ?")) {
+                ps.setString(1, migration);
+                ps.setString(2, migration);
+                ps.setLong(3, afterId);
+                ps.setInt(4, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new AuditEntry(rs.getLong(1), instant(rs.getTimestamp(2)), rs.getString(3),
+                                rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
+                                rs.getString(8), rs.getString(9)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    static void audit(Connection c, String migration, String actor, String action, Phase from, Phase to,
+                      String reason) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.audit "
+                + "(migration, actor, action, from_phase, to_phase, reason) VALUES (?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, migration);
+            ps.setString(2, actor);
+            ps.setString(3, action);
+            ps.setString(4, from == null ? null : from.label());
+            ps.setString(5, to == null ? null : to.label());
+            ps.setString(6, reason);
+            ps.executeUpdate();
+        }
+    }
+
+    private Optional<MigrationRecord> find(Connection c, String name) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + MIGRATION_COLUMNS
+                + " FROM shapeshift.migration WHERE name = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(migration(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    private static MigrationRecord migration(ResultSet rs) throws SQLException {
+        return new MigrationRecord(rs.getString(1), rs.getString(2), rs.getString(3), Phase.fromLabel(rs.getString(4)),
+                rs.getString(5), rs.getLong(6), rs.getString(7), rs.getString(8), instant(rs.getTimestamp(9)),
+                instant(rs.getTimestamp(10)), instant(rs.getTimestamp(11)));
+    }
+
+    private static Instant instant(Timestamp ts) {
+        return ts == null ? null : ts.toInstant();
+    }
+
+    @FunctionalInterface
+    interface SqlWork<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /** Runs catalog work in one short transaction on a fresh connection. */
+    <T> T inTransaction(String doing, SqlWork<T> work) {
+        try (Connection c = connect()) {
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw SqlStates.translate(doing, e);
+        }
+    }
+}

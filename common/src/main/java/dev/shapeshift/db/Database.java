@@ -1,0 +1,61 @@
+package dev.shapeshift.db;
+
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Properties;
+
+/**
+ * Where a PostgreSQL database is and how to log in. Every connection Shapeshift opens names its
+ * role in {@code application_name} ({@code shapeshift-<role>}), so its own statements can be told
+ * apart from the application's by identity (the contract gate relies on that).
+ */
+public record Database(String jdbcUrl, String user, String password) {
+
+    public static final String APPLICATION_PREFIX = "shapeshift-";
+
+    public Database {
+        if (jdbcUrl == null || !jdbcUrl.startsWith("jdbc:postgresql:")) {
+            throw new ShapeshiftException(ErrorCode.SPEC_INVALID,
+                    "database URL must start with jdbc:postgresql: (got " + redact(jdbcUrl) + ")");
+        }
+    }
+
+    /** Opens a connection for the given role (e.g. {@code worker}); autocommit on. */
+    public Connection connect(String role) {
+        Properties props = new Properties();
+        if (user != null) {
+            props.setProperty("user", user);
+        }
+        if (password != null) {
+            props.setProperty("password", password);
+        }
+        props.setProperty("ApplicationName", APPLICATION_PREFIX + role);
+        props.setProperty("connectTimeout", "10");
+        props.setProperty("tcpKeepAlive", "true");
+        try {
+            return DriverManager.getConnection(jdbcUrl, props);
+        } catch (SQLException e) {
+            throw SqlStates.translate("connecting to " + redact(jdbcUrl), e);
+        }
+    }
+
+    /** The URL without any password parameter, for messages and logs. */
+    public String safeUrl() {
+        return redact(jdbcUrl);
+    }
+
+    static String redact(String url) {
+        if (url == null) {
+            return "null";
+        }
+        return url.replaceAll("(?i)(password=)[^&]*", "$1***");
+    }
+
+    @Override
+    public String toString() {
+        return "Database[" + safeUrl() + ", user=" + user + "]";
+    }
+}

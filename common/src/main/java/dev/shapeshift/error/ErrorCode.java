@@ -1,0 +1,49 @@
+package dev.shapeshift.error;
+
+/**
+ * Every failure Shapeshift reports has one of these codes. Whether a failure is worth retrying
+ * is decided by the code (or by SQLState for database errors), never by message text.
+ */
+public enum ErrorCode {
+    /** The spec file could not be read or parsed (YAML syntax, unknown field, wrong type). */
+    SPEC_MALFORMED(false, 10),
+    /** The spec parsed but is invalid: against itself or against the live database. */
+    SPEC_INVALID(false, 10),
+    /** A database or broker could not be reached. */
+    UNREACHABLE(true, 3),
+    /** A transient database condition: lock timeout, deadlock, serialization failure. */
+    TRANSIENT(true, 4),
+    /** A phase transition was refused because its gate is not satisfied. */
+    GATE_CLOSED(false, 5),
+    /** The phase machine has no such move (e.g. contracted → syncing). */
+    ILLEGAL_TRANSITION(false, 12),
+    /** A concurrent actor changed the state first (compare-and-set lost). */
+    CONFLICT(true, 6),
+    /** A requested object (migration, chunk, flag) does not exist. */
+    NOT_FOUND(false, 7),
+    /** The source changed under a running migration (DDL, slot lost): stop, never guess. */
+    SOURCE_CHANGED(false, 8),
+    /** A change record could not be decoded; sync for that migration stops. */
+    POISON_RECORD(false, 9),
+    /** The caller is not authenticated or not allowed. */
+    UNAUTHORIZED(false, 11),
+    /** A fault in Shapeshift itself or an unexpected database error. */
+    INTERNAL(false, 1);
+
+    private final boolean retryable;
+    private final int exitCode;
+
+    ErrorCode(boolean retryable, int exitCode) {
+        this.retryable = retryable;
+        this.exitCode = exitCode;
+    }
+
+    public boolean retryable() {
+        return retryable;
+    }
+
+    /** The process exit code the CLI uses for this failure (documented in docs/cli.md). */
+    public int exitCode() {
+        return exitCode;
+    }
+}

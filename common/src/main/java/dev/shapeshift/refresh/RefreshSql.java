@@ -1,0 +1,272 @@
+package dev.shapeshift.refresh;
+
+import dev.shapeshift.spec.Column;
+import dev.shapeshift.spec.Mode;
+import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.spec.TargetColumn;
+import dev.shapeshift.sql.Ident;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.StringJoiner;
+
+/**
+ * Renders the refresh statements of one migration (DESIGN.md, "The one primitive: refresh").
+ * Pure text: identifiers come from a {@link ResolvedSpec} (checked against the database) and are
+ * quoted; keys, bounds and limits are bind parameters.
+ *
+ * <p>Every statement has the same skeleton of common table expressions:
+ * <ol>
+ *   <li>{@code __src}: the source rows of the keys or range, read under the guard's row lock
+ *       (table mode also evaluates the transforms here);</li>
+ *   <li>{@code __pause}: only in fault tests, a sleep after the read to widen the race window;</li>
+ *   <li>{@code __w}: the write (upsert into the target table, or the in-place UPDATE);</li>
+ *   <li>{@code __del}: table mode, refresh by keys: target rows whose source row is gone.</li>
+ * </ol>
+ * and ends with {@code SELECT read, written, deleted, last_key}.
+ */
+public final class RefreshSql {
+    private final ResolvedSpec resolved;
+    private final Guards guards;
+    private final String source;
+    private final String sourceRef;
+    private final String target;
+    private final List<Column> key;
+    private final List<TargetColumn> columns;
+
+    public RefreshSql(ResolvedSpec resolved, Guards guards) {
+        this.resolved = resolved;
+        this.guards = guards;
+        var spec = resolved.spec();
+        this.source = Ident.qualified(spec.source().schema(), spec.source().table());
+        this.sourceRef = Ident.quote(spec.source().table());
+        this.target = Ident.qualified(spec.targetSchema(), spec.targetTable());
+        this.key = resolved.key();
+        this.columns = spec.target().columns();
+    }
+
+    /** Parameters: one {@code text[]} per key column (same length); then the pause in seconds if it pauses. */
+    public String forKeys() {
+        String keys = "__keys AS (SELECT * FROM unnest(" + keyArrays() + ") AS __k(" + keyAliases("") + "))";
+        String where = "(" + keyTuple(source) + ") IN (SELECT " + keyAliases("") + " FROM __keys)";
+        return render(keys, where, "", true);
+    }
+
+    /**
+     * Parameters: the {@code after} key's values (if {@code hasAfter}), the {@code upTo} key's
+     * values (if {@code hasUpTo}), the row limit, then the pause in seconds if it pauses.
+     */
+    public String forRange(boolean hasAfter, boolean hasUpTo) {
+        List<String> conditions = new ArrayList<>();
+        if (hasAfter) {
+            conditions.add("(" + keyTuple(source) + ") > (" + keyParams() + ")");
+        }
+        if (hasUpTo) {
+            conditions.add("(" + keyTuple(source) + ") <= (" + keyParams() + ")");
+        }
+        String where = conditions.isEmpty() ? "true" : String.join(" AND ", conditions);
+        String order = " ORDER BY " + keyTuple(source) + " LIMIT ?";
+        return render(null, where, order, false);
+    }
+
+    /**
+     * Table mode: deletes target rows in a range whose source row does not exist (repair of
+     * "extra" drift). Parameters as {@link #forRange} without the limit and pause.
+     */
+    public String deleteExtras(boolean hasAfter, boolean hasUpTo) {
+        requireTableMode();
+        List<String> conditions = new ArrayList<>();
+        if (hasAfter) {
+            conditions.add("(" + keyTuple(target) + ") > (" + keyParams() + ")");
+        }
+        if (hasUpTo) {
+            conditions.add("(" + keyTuple(target) + ") <= (" + keyParams() + ")");
+        }
+        conditions.add("NOT EXISTS (SELECT 1 FROM " + source + " WHERE " + keyMatch(source, target) + ")");
+        return "DELETE FROM " + target + " WHERE " + String.join(" AND ", conditions);
+    }
+
+    public boolean inPlace() {
+        return resolved.spec().mode() == Mode.IN_PLACE;
+    }
+
+    public List<Column> key() {
+        return key;
+    }
+
+    private String render(String keysCte, String where, String orderLimit, boolean deleteMissing) {
+        StringJoiner ctes = new StringJoiner(",\n", "WITH ", "\n");
+        if (keysCte != null) {
+            ctes.add(keysCte);
+        }
+        ctes.add("__src AS MATERIALIZED (SELECT " + srcColumns() + " FROM " + source
+                + " WHERE " + where + orderLimit + lockClause() + ")");
+        if (guards.pauses()) {
+            ctes.add("__pause AS MATERIALIZED (SELECT pg_sleep(?) FROM (SELECT count(*) FROM __src) __c)");
+        }
+        ctes.add("__w AS (" + (inPlace() ? update() : upsert()) + " RETURNING 1)");
+        boolean deletes = deleteMissing && !inPlace();
+        if (deletes) {
+            ctes.add("__del AS (" + deleteMissing() + " RETURNING 1)");
+        }
+        return ctes + "SELECT (SELECT count(*) FROM __src), (SELECT count(*) FROM __w), "
+                + (deletes ? "(SELECT count(*) FROM __del)" : "0")
+                + ", (SELECT ARRAY[" + keyAliasesAsText() + "] FROM __src ORDER BY " + keyAliasesDesc() + " LIMIT 1)";
+    }
+
+    private String srcColumns() {
+        StringJoiner cols = new StringJoiner(", ");
+        for (int i = 0; i < key.size(); i++) {
+            cols.add(source + "." + Ident.quote(key.get(i).name()) + " AS __k" + i);
+        }
+        boolean valuesRead = !inPlace() || guards.onConflict() == Guards.OnConflict.OVERWRITE;
+        if (valuesRead) {
+            for (int i = 0; i < columns.size(); i++) {
+                cols.add(castToTarget(columns.get(i)) + " AS __v" + i);
+            }
+        }
+        return cols.toString();
+    }
+
+    private String lockClause() {
+        // In place, the UPDATE locks the rows it writes and evaluates the transforms on the
+        // version it locks, so the read needs no lock of its own.
+        if (inPlace() || guards.lock() == Guards.RowLock.NONE) {
+            return "";
+        }
+        return " " + guards.lock().sql() + " OF " + sourceRef;
+    }
+
+    private String upsert() {
+        StringJoiner names = new StringJoiner(", ");
+        StringJoiner values = new StringJoiner(", ");
+        for (int i = 0; i < key.size(); i++) {
+            names.add(Ident.quote(key.get(i).name()));
+            values.add("__k" + i);
+        }
+        for (int i = 0; i < columns.size(); i++) {
+            names.add(Ident.quote(columns.get(i).name()));
+            values.add("__v" + i);
+        }
+        String sql = "INSERT INTO " + target + " (" + names + ") SELECT " + values + " FROM __src"
+                + (guards.pauses() ? ", __pause" : "")
+                + " ON CONFLICT (" + Ident.columnList(resolved.keyNames(), null) + ") ";
+        return sql + switch (guards.onConflict()) {
+            case NOTHING -> "DO NOTHING";
+            case OVERWRITE -> "DO UPDATE SET " + excludedAssignments();
+            case UPDATE_IF_DISTINCT -> "DO UPDATE SET " + excludedAssignments()
+                    + " WHERE (" + targetColumnTuple(target) + ") IS DISTINCT FROM (" + targetColumnTuple("EXCLUDED") + ")";
+        };
+    }
+
+    private String update() {
+        StringJoiner set = new StringJoiner(", ");
+        StringJoiner current = new StringJoiner(", ");
+        StringJoiner computed = new StringJoiner(", ");
+        boolean overwrite = guards.onConflict() == Guards.OnConflict.OVERWRITE;
+        for (int i = 0; i < columns.size(); i++) {
+            String value = overwrite ? "__src.__v" + i : castToTarget(columns.get(i));
+            set.add(Ident.quote(columns.get(i).name()) + " = " + value);
+            current.add(source + "." + Ident.quote(columns.get(i).name()));
+            computed.add(value);
+        }
+        String from = " FROM __src" + (guards.pauses() ? ", __pause" : "");
+        String where = " WHERE " + keyMatch(source, "__src");
+        if (!overwrite) {
+            where += " AND (" + current + ", NULL) IS DISTINCT FROM (" + computed + ", NULL)";
+        }
+        return "UPDATE " + source + " SET " + set + from + where;
+    }
+
+    /** The transform, cast to the target column's type when the spec names it, so comparisons are like with like. */
+    private static String castToTarget(TargetColumn c) {
+        String expr = "(" + c.transform() + ")";
+        return c.type() == null ? expr : "(" + expr + ")::" + c.type();
+    }
+
+    private String deleteMissing() {
+        return "DELETE FROM " + target + " WHERE (" + keyTuple(target) + ") IN (SELECT " + keyAliases("")
+                + " FROM __keys)" + (guards.pauses() ? " AND EXISTS (SELECT 1 FROM __pause)" : "")
+                + " AND NOT EXISTS (SELECT 1 FROM " + source + " WHERE " + keyMatch(source, target) + ")";
+    }
+
+    private String excludedAssignments() {
+        StringJoiner set = new StringJoiner(", ");
+        for (TargetColumn c : columns) {
+            set.add(Ident.quote(c.name()) + " = EXCLUDED." + Ident.quote(c.name()));
+        }
+        return set.toString();
+    }
+
+    private String targetColumnTuple(String table) {
+        StringJoiner t = new StringJoiner(", ");
+        for (TargetColumn c : columns) {
+            t.add(table + "." + Ident.quote(c.name()));
+        }
+        // A one-element row constructor needs the ROW keyword; a trailing NULL keeps it a row.
+        return t + ", NULL";
+    }
+
+    /** {@code a.k1 = b.k1 AND …}, where b is a qualified table or the {@code __src} CTE. */
+    private String keyMatch(String a, String b) {
+        StringJoiner m = new StringJoiner(" AND ");
+        for (int i = 0; i < key.size(); i++) {
+            String right = b.equals("__src") ? "__src.__k" + i : b + "." + Ident.quote(key.get(i).name());
+            m.add(a + "." + Ident.quote(key.get(i).name()) + " = " + right);
+        }
+        return m.toString();
+    }
+
+    private String keyTuple(String table) {
+        StringJoiner t = new StringJoiner(", ");
+        for (Column c : key) {
+            t.add(table + "." + Ident.quote(c.name()));
+        }
+        return t.toString();
+    }
+
+    private String keyParams() {
+        StringJoiner p = new StringJoiner(", ");
+        for (Column c : key) {
+            p.add("?::" + c.type());
+        }
+        return p.toString();
+    }
+
+    private String keyArrays() {
+        StringJoiner p = new StringJoiner(", ");
+        for (Column c : key) {
+            p.add("?::text[]::" + c.type() + "[]");
+        }
+        return p.toString();
+    }
+
+    private String keyAliases(String prefix) {
+        StringJoiner p = new StringJoiner(", ");
+        for (int i = 0; i < key.size(); i++) {
+            p.add(prefix + "__k" + i);
+        }
+        return p.toString();
+    }
+
+    private String keyAliasesAsText() {
+        StringJoiner p = new StringJoiner(", ");
+        for (int i = 0; i < key.size(); i++) {
+            p.add("__k" + i + "::text");
+        }
+        return p.toString();
+    }
+
+    private String keyAliasesDesc() {
+        StringJoiner p = new StringJoiner(", ");
+        for (int i = 0; i < key.size(); i++) {
+            p.add("__k" + i + " DESC");
+        }
+        return p.toString();
+    }
+
+    private void requireTableMode() {
+        if (inPlace()) {
+            throw new IllegalStateException("in-place migrations have no separate target rows");
+        }
+    }
+}

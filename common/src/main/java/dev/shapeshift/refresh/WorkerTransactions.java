@@ -1,0 +1,129 @@
+package dev.shapeshift.refresh;
+
+import dev.shapeshift.db.SqlStates;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs worker work in short transactions that yield to the application: a short
+ * {@code lock_timeout}, a low {@code deadlock_timeout} where the role may set it (so that in a
+ * deadlock the worker is the one that detects it and is aborted), and retries with jittered
+ * exponential back-off on lock timeouts, deadlocks and serialization failures.
+ */
+public final class WorkerTransactions {
+    private static final Logger log = LoggerFactory.getLogger(WorkerTransactions.class);
+
+    /** A unit of work inside one transaction. */
+    @FunctionalInterface
+    public interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /**
+     * @param lockTimeout     how long a worker statement waits for a row lock before it gives up
+     * @param deadlockTimeout the worker's deadlock_timeout, below the application's (default 1s)
+     * @param maxAttempts     attempts before a transient failure is reported
+     * @param firstBackoff    the first retry delay; doubled each attempt, with jitter
+     * @param maxBackoff      the longest retry delay
+     */
+    public record Policy(Duration lockTimeout, Duration deadlockTimeout, int maxAttempts,
+                         Duration firstBackoff, Duration maxBackoff) {
+        public static final Policy DEFAULT = new Policy(Duration.ofMillis(200), Duration.ofMillis(100), 8,
+                Duration.ofMillis(50), Duration.ofSeconds(5));
+    }
+
+    private final Policy policy;
+    /** Whether a connection's role may lower deadlock_timeout (a superuser-only setting); asked once per connection. */
+    private final Map<Connection, Boolean> deadlockTunable = Collections.synchronizedMap(new WeakHashMap<>());
+
+    public WorkerTransactions(Policy policy) {
+        this.policy = policy;
+    }
+
+    public Policy policy() {
+        return policy;
+    }
+
+    /** Runs {@code work} in a transaction, retrying transient failures; other failures are thrown at once. */
+    public <T> T run(Connection c, Work<T> work) {
+        boolean mayTuneDeadlock = deadlockTunable.computeIfAbsent(c, WorkerTransactions::maySetDeadlockTimeout);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                c.setAutoCommit(false);
+                try (Statement s = c.createStatement()) {
+                    s.execute("SET LOCAL lock_timeout = " + policy.lockTimeout().toMillis());
+                    if (mayTuneDeadlock) {
+                        s.execute("SET LOCAL deadlock_timeout = " + policy.deadlockTimeout().toMillis());
+                    }
+                }
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException e) {
+                rollbackQuietly(c);
+                if (!SqlStates.isTransient(e) || attempt >= policy.maxAttempts()) {
+                    throw SqlStates.translate("worker transaction (attempt " + attempt + ")", e);
+                }
+                Duration delay = backoff(attempt);
+                log.debug("transient failure, retrying sqlstate={} attempt={} delay_ms={}",
+                        e.getSQLState(), attempt, delay.toMillis());
+                sleep(delay);
+            } finally {
+                restoreAutoCommit(c);
+            }
+        }
+    }
+
+    Duration backoff(int attempt) {
+        long base = policy.firstBackoff().toMillis() << Math.min(attempt - 1, 20);
+        long capped = Math.min(base, policy.maxBackoff().toMillis());
+        return Duration.ofMillis(capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1));
+    }
+
+    private static boolean maySetDeadlockTimeout(Connection c) {
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT current_setting('is_superuser') = 'on'")) {
+            return rs.next() && rs.getBoolean(1);
+        } catch (SQLException e) {
+            throw SqlStates.translate("reading session privileges", e);
+        }
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException e) {
+            log.debug("rollback failed sqlstate={}", e.getSQLState());
+        }
+    }
+
+    private static void restoreAutoCommit(Connection c) {
+        try {
+            if (!c.isClosed()) {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            log.debug("could not restore autocommit sqlstate={}", e.getSQLState());
+        }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw new ShapeshiftException(ErrorCode.INTERNAL, "interrupted while backing off", ie);
+        }
+    }
+}

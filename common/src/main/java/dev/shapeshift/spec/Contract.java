@@ -1,0 +1,22 @@
+package dev.shapeshift.spec;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The last, irreversible step.
+ *
+ * @param dropColumns in-place mode: the old columns to remove
+ * @param dropTable   table mode: whether the old table goes (default false)
+ * @param quietPeriod how long nothing but Shapeshift may have touched the old shape (default 24h)
+ * @param retention   how long the archived old shape is kept restorable (default 7d)
+ */
+public record Contract(List<String> dropColumns, Boolean dropTable, Duration quietPeriod, Duration retention) {
+    public Contract {
+        dropColumns = dropColumns == null ? List.of() : List.copyOf(dropColumns);
+        dropTable = Objects.requireNonNullElse(dropTable, false);
+        quietPeriod = Objects.requireNonNullElse(quietPeriod, Duration.ofHours(24));
+        retention = Objects.requireNonNullElse(retention, Duration.ofDays(7));
+    }
+}

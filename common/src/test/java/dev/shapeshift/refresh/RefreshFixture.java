@@ -1,0 +1,223 @@
+package dev.shapeshift.refresh;
+
+import dev.shapeshift.db.Database;
+import dev.shapeshift.spec.Column;
+import dev.shapeshift.spec.Contract;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.Mode;
+import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.spec.Source;
+import dev.shapeshift.spec.Target;
+import dev.shapeshift.spec.TargetColumn;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.UUID;
+
+/**
+ * A source table {@code src(<key>, a int, b text, big text)} and the new shape
+ * {@code doubled = a * 2}, {@code label = NULL when a % 5 = 0 else upper(b)},
+ * {@code digest = md5(big)} — in a new table {@code tgt} or in place. {@code big} is several kB of
+ * incompressible text, so it is TOASTed, and workloads leave it unchanged in most updates.
+ *
+ * <p>{@link #check} is the independent model: it computes transform(source) in Java, not with the
+ * SQL under test, and compares row by row.
+ */
+final class RefreshFixture {
+
+    enum KeyKind {
+        BIGINT(List.of(new Column("id", "bigint")), "id bigint PRIMARY KEY"),
+        COMPOSITE(List.of(new Column("region", "text"), new Column("n", "integer")),
+                "region text, n integer, PRIMARY KEY (region, n)"),
+        UUID_KEY(List.of(new Column("id", "uuid")), "id uuid PRIMARY KEY");
+
+        final List<Column> columns;
+        final String ddl;
+
+        KeyKind(List<Column> columns, String ddl) {
+            this.columns = columns;
+            this.ddl = ddl;
+        }
+
+        /** The i-th key of this kind; sparse and, for text, not in insertion order. */
+        Key key(long i) {
+            return switch (this) {
+                case BIGINT -> Key.of(i * 7 + 3);
+                case COMPOSITE -> Key.of(new String[] {"r" + (i % 13), Long.toString(i * 3)});
+                case UUID_KEY -> Key.of(new UUID(0x5eed, i * 2654435761L).toString());
+            };
+        }
+    }
+
+    record Row(int a, String b, String big) {
+    }
+
+    record Check(int missing, int zombies, int stale) {
+        boolean clean() {
+            return missing == 0 && zombies == 0 && stale == 0;
+        }
+    }
+
+    final Database db;
+    final KeyKind kind;
+    final Mode mode;
+    final ResolvedSpec resolved;
+
+    RefreshFixture(Database db, KeyKind kind, Mode mode) {
+        this.db = db;
+        this.kind = kind;
+        this.mode = mode;
+        List<TargetColumn> columns = List.of(
+                new TargetColumn("doubled", "integer", "a * 2"),
+                new TargetColumn("label", "text", "CASE WHEN a % 5 = 0 THEN NULL ELSE upper(b) END"),
+                new TargetColumn("digest", "text", "md5(big)"));
+        List<String> keyNames = kind.columns.stream().map(Column::name).toList();
+        MigrationSpec spec = new MigrationSpec("refresh-test", new Source("public", "src", keyNames), mode,
+                new Target("public", mode == Mode.TABLE ? "tgt" : "src", columns), null, null, null, null,
+                new Contract(null, null, null, null));
+        List<Column> sourceColumns = new ArrayList<>(kind.columns);
+        sourceColumns.addAll(List.of(new Column("a", "integer"), new Column("b", "text"), new Column("big", "text")));
+        this.resolved = new ResolvedSpec(spec, kind.columns, sourceColumns);
+    }
+
+    void createTables() throws SQLException {
+        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE src (" + kind.ddl + ", a integer NOT NULL, b text, big text)");
+            if (mode == Mode.TABLE) {
+                String keyCols = String.join(", ", kind.columns.stream().map(k -> k.name() + " " + k.type()).toList());
+                String pk = String.join(", ", kind.columns.stream().map(Column::name).toList());
+                s.execute("CREATE TABLE tgt (" + keyCols + ", doubled integer, label text, digest text, PRIMARY KEY (" + pk + "))");
+            } else {
+                s.execute("ALTER TABLE src ADD COLUMN doubled integer, ADD COLUMN label text, ADD COLUMN digest text");
+            }
+        }
+    }
+
+    static Row randomRow(Random r) {
+        return new Row(r.nextInt(1000), r.nextInt(10) == 0 ? null : "b" + r.nextInt(100_000), bigText(r));
+    }
+
+    /** 2.5–4.5 kB of hex: incompressible enough to be stored out of line (TOAST). */
+    static String bigText(Random r) {
+        StringBuilder sb = new StringBuilder();
+        int len = 2500 + r.nextInt(2000);
+        while (sb.length() < len) {
+            sb.append(Long.toHexString(r.nextLong()));
+        }
+        return sb.toString();
+    }
+
+    void insert(Connection c, Key key, Row row) throws SQLException {
+        String cols = String.join(", ", kind.columns.stream().map(Column::name).toList());
+        String params = String.join(", ", kind.columns.stream().map(k -> "?::" + k.type()).toList());
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO src (" + cols + ", a, b, big) VALUES (" + params + ", ?, ?, ?)")) {
+            int p = bindKey(ps, 1, key);
+            ps.setInt(p++, row.a());
+            ps.setString(p++, row.b());
+            ps.setString(p, row.big());
+            ps.executeUpdate();
+        }
+    }
+
+    int execForKey(Connection c, String sqlBeforeWhere, Key key, Object... leading) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sqlBeforeWhere + " WHERE " + keyWhere())) {
+            int p = 1;
+            for (Object o : leading) {
+                ps.setObject(p++, o);
+            }
+            bindKey(ps, p, key);
+            return ps.executeUpdate();
+        }
+    }
+
+    String keyWhere() {
+        return String.join(" AND ", kind.columns.stream().map(k -> k.name() + " = ?::" + k.type()).toList());
+    }
+
+    int bindKey(PreparedStatement ps, int p, Key key) throws SQLException {
+        for (String v : key.values()) {
+            ps.setString(p++, v);
+        }
+        return p;
+    }
+
+    /** Compares the target with transform(source) computed here, in Java. */
+    Check check() throws SQLException {
+        Map<Key, List<Object>> expected = new HashMap<>();
+        Map<Key, List<Object>> actual = new HashMap<>();
+        String keySelect = String.join(", ", kind.columns.stream().map(k -> k.name() + "::text").toList());
+        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("SELECT " + keySelect + ", a, b, big" + (mode == Mode.IN_PLACE
+                    ? ", doubled, label, digest" : "") + " FROM src")) {
+                int w = kind.columns.size();
+                while (rs.next()) {
+                    Key k = readKey(rs, w);
+                    int a = rs.getInt(w + 1);
+                    String b = rs.getString(w + 2);
+                    String big = rs.getString(w + 3);
+                    expected.put(k, List.of(a * 2, a % 5 == 0 || b == null ? "<null>" : b.toUpperCase(java.util.Locale.ROOT),
+                            big == null ? "<null>" : md5(big)));
+                    if (mode == Mode.IN_PLACE) {
+                        actual.put(k, row(rs, w + 4));
+                    }
+                }
+            }
+            if (mode == Mode.TABLE) {
+                try (ResultSet rs = s.executeQuery("SELECT " + keySelect + ", doubled, label, digest FROM tgt")) {
+                    int w = kind.columns.size();
+                    while (rs.next()) {
+                        actual.put(readKey(rs, w), row(rs, w + 1));
+                    }
+                }
+            }
+        }
+        int missing = 0;
+        int stale = 0;
+        for (var e : expected.entrySet()) {
+            List<Object> got = actual.get(e.getKey());
+            if (got == null) {
+                missing++;
+            } else if (!Objects.equals(got, e.getValue())) {
+                stale++;
+            }
+        }
+        int zombies = (int) actual.keySet().stream().filter(k -> !expected.containsKey(k)).count();
+        return new Check(missing, zombies, stale);
+    }
+
+    private static List<Object> row(ResultSet rs, int first) throws SQLException {
+        Object doubled = rs.getObject(first);
+        String label = rs.getString(first + 1);
+        String digest = rs.getString(first + 2);
+        return List.of(doubled == null ? "<null>" : doubled, label == null ? "<null>" : label,
+                digest == null ? "<null>" : digest);
+    }
+
+    private static Key readKey(ResultSet rs, int width) throws SQLException {
+        String[] v = new String[width];
+        for (int i = 0; i < width; i++) {
+            v[i] = rs.getString(i + 1);
+        }
+        return Key.of(v);
+    }
+
+    static String md5(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

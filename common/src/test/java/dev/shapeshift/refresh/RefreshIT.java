@@ -1,0 +1,189 @@
+package dev.shapeshift.refresh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.PostgresExtension;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.refresh.RefreshFixture.KeyKind;
+import dev.shapeshift.spec.Mode;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** What refresh does, one operation at a time, for every key kind and both modes. */
+@ExtendWith(PostgresExtension.class)
+class RefreshIT {
+    private final PostgresServer pg;
+
+    RefreshIT(PostgresServer pg) {
+        this.pg = pg;
+    }
+
+    static List<Arguments> shapes() {
+        List<Arguments> out = new ArrayList<>();
+        for (KeyKind k : KeyKind.values()) {
+            for (Mode m : Mode.values()) {
+                out.add(Arguments.of(k, m));
+            }
+        }
+        return out;
+    }
+
+    private RefreshFixture fixture(KeyKind kind, Mode mode) throws SQLException {
+        String name = pg.createDatabase("refresh");
+        RefreshFixture f = new RefreshFixture(new Database(pg.jdbcUrl(name), pg.user(), pg.password()), kind, mode);
+        f.createTables();
+        return f;
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("shapes")
+    void refreshByKeysFollowsInsertsUpdatesDeletesAndIsIdempotent(KeyKind kind, Mode mode) throws SQLException {
+        RefreshFixture f = fixture(kind, mode);
+        Refresher refresher = new Refresher(f.resolved);
+        WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
+        Random r = new Random(1);
+        List<Key> keys = new ArrayList<>();
+        try (Connection c = f.db.connect("test")) {
+            for (int i = 0; i < 50; i++) {
+                Key k = kind.key(i);
+                keys.add(k);
+                f.insert(c, k, RefreshFixture.randomRow(r));
+            }
+            RefreshResult first = tx.run(c, conn -> refresher.refresh(conn, keys));
+            assertThat(first.read()).isEqualTo(50);
+            assertThat(first.written()).isEqualTo(50);
+            assertThat(f.check().clean()).as("after first refresh: %s", f.check()).isTrue();
+
+            RefreshResult again = tx.run(c, conn -> refresher.refresh(conn, keys));
+            assertThat(again.written()).as("rows already equal are not rewritten").isZero();
+
+            // a = 10 makes the label NULL; the TOASTed big column stays unchanged.
+            f.execForKey(c, "UPDATE src SET a = ?", keys.get(3), 10);
+            f.execForKey(c, "UPDATE src SET b = NULL", keys.get(4));
+            f.execForKey(c, "DELETE FROM src", keys.get(5));
+            RefreshResult changed = tx.run(c, conn -> refresher.refresh(conn, List.of(keys.get(3), keys.get(4), keys.get(5))));
+            assertThat(changed.written()).isEqualTo(2);
+            assertThat(changed.deleted()).isEqualTo(mode == Mode.TABLE ? 1 : 0);
+            assertThat(f.check()).isEqualTo(new RefreshFixture.Check(0, 0, 0));
+
+            // A key that never existed, and a deleted one again: nothing to do, no error.
+            RefreshResult none = tx.run(c, conn -> refresher.refresh(conn, List.of(kind.key(999), keys.get(5))));
+            assertThat(none.read()).isZero();
+            assertThat(none.written()).isZero();
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("shapes")
+    void copyWalksARangeInKeyOrderAndResumesFromTheLastKey(KeyKind kind, Mode mode) throws SQLException {
+        RefreshFixture f = fixture(kind, mode);
+        Refresher refresher = new Refresher(f.resolved);
+        WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
+        Random r = new Random(2);
+        try (Connection c = f.db.connect("test")) {
+            for (int i = 0; i < 95; i++) {
+                f.insert(c, kind.key(i), RefreshFixture.randomRow(r));
+            }
+            KeyRange range = KeyRange.ALL;
+            long copied = 0;
+            int batches = 0;
+            while (true) {
+                KeyRange current = range;
+                RefreshResult batch = tx.run(c, conn -> refresher.copy(conn, current, 10));
+                if (batch.lastKey() == null) {
+                    break;
+                }
+                batches++;
+                copied += batch.read();
+                range = range.resumeAfter(batch.lastKey());
+            }
+            assertThat(copied).isEqualTo(95);
+            assertThat(batches).isEqualTo(10);
+            assertThat(f.check().clean()).as("%s", f.check()).isTrue();
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("shapes")
+    void copyOfABoundedRangeTouchesOnlyThatRange(KeyKind kind, Mode mode) throws SQLException {
+        RefreshFixture f = fixture(kind, mode);
+        Refresher refresher = new Refresher(f.resolved);
+        WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
+        Random r = new Random(3);
+        try (Connection c = f.db.connect("test")) {
+            for (int i = 0; i < 40; i++) {
+                f.insert(c, kind.key(i), RefreshFixture.randomRow(r));
+            }
+            // Bounds taken from the table's own key order: the 10th and the 30th key.
+            List<Key> ordered = orderedKeys(c, f);
+            KeyRange middle = new KeyRange(ordered.get(9), ordered.get(29));
+            RefreshResult batch = tx.run(c, conn -> refresher.copy(conn, middle, 1000));
+            assertThat(batch.read()).isEqualTo(20);
+            assertThat(batch.lastKey()).isEqualTo(ordered.get(29));
+            RefreshFixture.Check check = f.check();
+            if (mode == Mode.TABLE) {
+                assertThat(check.missing()).isEqualTo(20);
+            } else {
+                assertThat(check.stale()).isEqualTo(20);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("shapes")
+    void refreshRangeRepairsDriftInjectedBehindItsBack(KeyKind kind, Mode mode) throws SQLException {
+        RefreshFixture f = fixture(kind, mode);
+        Refresher refresher = new Refresher(f.resolved);
+        WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
+        Random r = new Random(4);
+        try (Connection c = f.db.connect("test")) {
+            for (int i = 0; i < 30; i++) {
+                f.insert(c, kind.key(i), RefreshFixture.randomRow(r));
+            }
+            tx.run(c, conn -> refresher.copy(conn, KeyRange.ALL, 1000));
+            String table = mode == Mode.TABLE ? "tgt" : "src";
+            f.execForKey(c, "UPDATE " + table + " SET doubled = -1", kind.key(1));
+            f.execForKey(c, "UPDATE " + table + " SET label = 'tampered'", kind.key(2));
+            if (mode == Mode.TABLE) {
+                f.execForKey(c, "DELETE FROM tgt", kind.key(3));
+                try (Statement s = c.createStatement()) {
+                    // An extra target row whose source row does not exist.
+                    String keyCols = String.join(", ", kind.columns.stream().map(k -> k.name()).toList());
+                    String keyVals = String.join(", ", kind.key(500).values().stream().map(v -> "'" + v + "'").toList());
+                    s.execute("INSERT INTO tgt (" + keyCols + ", doubled) VALUES (" + keyVals + ", 1)");
+                }
+            }
+            assertThat(f.check().clean()).isFalse();
+            RefreshResult repaired = tx.run(c, conn -> refresher.refreshRange(conn, KeyRange.ALL, 1000));
+            long extras = tx.run(c, conn -> refresher.deleteExtras(conn, KeyRange.ALL));
+            assertThat(repaired.written()).isEqualTo(mode == Mode.TABLE ? 3 : 2);
+            assertThat(extras).isEqualTo(mode == Mode.TABLE ? 1 : 0);
+            assertThat(f.check()).isEqualTo(new RefreshFixture.Check(0, 0, 0));
+        }
+    }
+
+    private static List<Key> orderedKeys(Connection c, RefreshFixture f) throws SQLException {
+        String cols = String.join(", ", f.kind.columns.stream().map(k -> k.name()).toList());
+        String text = String.join(", ", f.kind.columns.stream().map(k -> k.name() + "::text").toList());
+        List<Key> out = new ArrayList<>();
+        try (Statement s = c.createStatement(); var rs = s.executeQuery("SELECT " + text + " FROM src ORDER BY " + cols)) {
+            while (rs.next()) {
+                String[] v = new String[f.kind.columns.size()];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = rs.getString(i + 1);
+                }
+                out.add(Key.of(v));
+            }
+        }
+        return out;
+    }
+}

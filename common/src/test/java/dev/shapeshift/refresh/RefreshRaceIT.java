@@ -1,0 +1,225 @@
+package dev.shapeshift.refresh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.PostgresExtension;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.refresh.RefreshFixture.Check;
+import dev.shapeshift.refresh.RefreshFixture.KeyKind;
+import dev.shapeshift.spec.Mode;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The race DESIGN.md is about: a backfill chunk reads rows, the application changes some of them,
+ * the sync refreshes them, and then the chunk writes what it read. A pause between the chunk's read
+ * and write widens the window to 150 ms, while the simulated sync lag stays a few ms, so the race
+ * happens many times per run.
+ *
+ * <p>With the guards the target must equal transform(source) (checked by the Java model in
+ * {@link RefreshFixture#check}). The negative control runs the same scenario with the guards
+ * removed (no row lock, blind overwrite) and must be caught by the same check.
+ */
+@ExtendWith(PostgresExtension.class)
+class RefreshRaceIT {
+    private static final Logger log = LoggerFactory.getLogger(RefreshRaceIT.class);
+    private static final Duration WINDOW = Duration.ofMillis(150);
+    private static final int ROWS = 1500;
+
+    private final PostgresServer pg;
+
+    RefreshRaceIT(PostgresServer pg) {
+        this.pg = pg;
+    }
+
+    static List<Arguments> cases() {
+        return List.of(
+                Arguments.of(KeyKind.BIGINT, Mode.TABLE, 11L),
+                Arguments.of(KeyKind.COMPOSITE, Mode.TABLE, 12L),
+                Arguments.of(KeyKind.UUID_KEY, Mode.TABLE, 13L),
+                Arguments.of(KeyKind.BIGINT, Mode.IN_PLACE, 14L),
+                Arguments.of(KeyKind.COMPOSITE, Mode.IN_PLACE, 15L));
+    }
+
+    @ParameterizedTest(name = "{0} {1} seed={2}")
+    @MethodSource("cases")
+    void guardedBackfillAndSyncConvergeUnderConcurrentWrites(KeyKind kind, Mode mode, long seed) throws Exception {
+        Outcome o = run(kind, mode, seed, Guards.BACKFILL.withPause(WINDOW));
+        assertThat(o.check).as("target vs transform(source) after %s", o).isEqualTo(new Check(0, 0, 0));
+        assertThat(o.applicationFailures).as("application transactions aborted by the workers").isZero();
+    }
+
+    @ParameterizedTest(name = "{0} {1} seed={2}")
+    @MethodSource("cases")
+    void negativeControlWithoutGuardsIsCaught(KeyKind kind, Mode mode, long seed) throws Exception {
+        Outcome o = run(kind, mode, seed, Guards.UNGUARDED.withPause(WINDOW));
+        assertThat(o.check.stale() + o.check.zombies())
+                .as("the unguarded copier must leave stale rows or zombies that the check finds: %s", o)
+                .isPositive();
+    }
+
+    record Outcome(Check check, long writes, long syncRefreshes, long applicationFailures) {
+    }
+
+    private Outcome run(KeyKind kind, Mode mode, long seed, Guards backfillGuards) throws Exception {
+        String name = pg.createDatabase("race");
+        RefreshFixture f = new RefreshFixture(new Database(pg.jdbcUrl(name), pg.user(), pg.password()), kind, mode);
+        f.createTables();
+        Random r = new Random(seed);
+        List<Key> live = new ArrayList<>();
+        try (Connection c = f.db.connect("app")) {
+            for (int i = 0; i < ROWS; i++) {
+                Key k = kind.key(i);
+                f.insert(c, k, RefreshFixture.randomRow(r));
+                live.add(k);
+            }
+        }
+        Refresher backfill = new Refresher(f.resolved, Guards.SYNC, backfillGuards);
+        Refresher sync = new Refresher(f.resolved);
+        WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
+        ConcurrentLinkedQueue<Key> changes = new ConcurrentLinkedQueue<>();
+        AtomicBoolean backfillDone = new AtomicBoolean();
+        AtomicBoolean writersStop = new AtomicBoolean();
+        AtomicLong writes = new AtomicLong();
+        AtomicLong refreshes = new AtomicLong();
+        AtomicInteger appFailures = new AtomicInteger();
+        List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        Thread backfiller = thread("backfill", errors, () -> {
+            try (Connection c = f.db.connect("backfill")) {
+                KeyRange range = KeyRange.ALL;
+                while (true) {
+                    KeyRange current = range;
+                    RefreshResult batch = tx.run(c, conn -> backfill.copy(conn, current, 40));
+                    if (batch.lastKey() == null) {
+                        break;
+                    }
+                    range = range.resumeAfter(batch.lastKey());
+                }
+            }
+            backfillDone.set(true);
+        });
+        Thread syncer = thread("sync", errors, () -> {
+            try (Connection c = f.db.connect("sync")) {
+                while (!(writersStop.get() && backfillDone.get() && changes.isEmpty())) {
+                    Set<Key> batch = new LinkedHashSet<>();
+                    for (Key k; batch.size() < 200 && (k = changes.poll()) != null; ) {
+                        batch.add(k);
+                    }
+                    if (batch.isEmpty()) {
+                        Thread.sleep(2);
+                        continue;
+                    }
+                    tx.run(c, conn -> sync.refresh(conn, batch));
+                    refreshes.addAndGet(batch.size());
+                }
+            }
+        });
+        List<Thread> writers = new ArrayList<>();
+        for (int w = 0; w < 2; w++) {
+            long writerSeed = seed * 31 + w;
+            // Only writer 0 runs two-row transactions, so writers cannot deadlock each other:
+            // every application failure left is one the workers caused.
+            boolean multiRow = w == 0;
+            long firstNewKey = 1_000_000L * (w + 2);
+            writers.add(thread("writer-" + w, errors, () -> write(f, new Random(writerSeed), multiRow, firstNewKey,
+                    live, changes, writersStop, backfillDone, writes, appFailures)));
+        }
+        backfiller.join(Duration.ofMinutes(3).toMillis());
+        writersStop.set(true);
+        for (Thread t : writers) {
+            t.join(Duration.ofMinutes(1).toMillis());
+        }
+        syncer.join(Duration.ofMinutes(1).toMillis());
+        assertThat(errors).as("worker or writer threads failed").isEmpty();
+        assertThat(backfiller.isAlive() || syncer.isAlive()).as("threads finished").isFalse();
+        Outcome o = new Outcome(f.check(), writes.get(), refreshes.get(), appFailures.get());
+        log.info("race outcome kind={} mode={} guards={} outcome={}", kind, mode, backfillGuards.lock(), o);
+        return o;
+    }
+
+    /** The application: single- and two-row transactions of updates, deletes, inserts and key updates. */
+    private static void write(RefreshFixture f, Random r, boolean multiRow, long firstNewKey, List<Key> live, ConcurrentLinkedQueue<Key> changes,
+                              AtomicBoolean stop, AtomicBoolean backfillDone, AtomicLong writes,
+                              AtomicInteger failures) throws SQLException {
+        long nextKey = firstNewKey;
+        try (Connection c = f.db.connect("app")) {
+            c.setAutoCommit(false);
+            while (!stop.get() && !backfillDone.get()) {
+                List<Key> touched = new ArrayList<>();
+                try {
+                    int rowsInTx = multiRow && r.nextInt(4) == 0 ? 2 : 1;
+                    for (int i = 0; i < rowsInTx; i++) {
+                        Key k;
+                        synchronized (live) {
+                            k = live.get(r.nextInt(live.size()));
+                        }
+                        int op = r.nextInt(100);
+                        if (op < 55) {
+                            f.execForKey(c, "UPDATE src SET a = ?", k, r.nextInt(1000));
+                        } else if (op < 70) {
+                            f.execForKey(c, "UPDATE src SET b = ?", k, "w" + r.nextInt(100_000));
+                        } else if (op < 80) {
+                            f.execForKey(c, "DELETE FROM src", k);
+                        } else if (op < 90) {
+                            k = f.kind.key(nextKey++);
+                            f.insert(c, k, RefreshFixture.randomRow(r));
+                        } else {
+                            // A key update arrives as delete of the old key and insert of the new one.
+                            Key moved = f.kind.key(nextKey++);
+                            String set = String.join(", ", f.kind.columns.stream().map(col -> col.name() + " = ?::" + col.type()).toList());
+                            f.execForKey(c, "UPDATE src SET " + set, k, moved.values().toArray());
+                            touched.add(moved);
+                        }
+                        touched.add(k);
+                    }
+                    c.commit();
+                    writes.incrementAndGet();
+                    changes.addAll(touched);
+                    synchronized (live) {
+                        live.addAll(touched);
+                    }
+                } catch (SQLException e) {
+                    c.rollback();
+                    failures.incrementAndGet();
+                    log.warn("application transaction failed sqlstate={} message={}", e.getSQLState(), e.getMessage());
+                }
+            }
+        }
+    }
+
+    @FunctionalInterface
+    interface Body {
+        void run() throws Exception;
+    }
+
+    private static Thread thread(String name, List<Throwable> errors, Body body) {
+        Thread t = new Thread(() -> {
+            try {
+                body.run();
+            } catch (Throwable e) {
+                errors.add(e);
+                log.error("thread {} failed", name, e);
+            }
+        }, name);
+        t.start();
+        return t;
+    }
+}

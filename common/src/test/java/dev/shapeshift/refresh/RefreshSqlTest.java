@@ -1,0 +1,72 @@
+package dev.shapeshift.refresh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shapeshift.spec.Column;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.Mode;
+import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.spec.Source;
+import dev.shapeshift.spec.Target;
+import dev.shapeshift.spec.TargetColumn;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Golden files of the rendered statements: a change to them is a change to the primitive and must be deliberate. */
+class RefreshSqlTest {
+
+    private static ResolvedSpec spec(Mode mode, List<Column> key) {
+        List<TargetColumn> columns = List.of(new TargetColumn("email_verified", "boolean", "legacy_verified_at IS NOT NULL"));
+        MigrationSpec spec = new MigrationSpec("users", new Source("app", "users", key.stream().map(Column::name).toList()),
+                mode, new Target("app", mode == Mode.TABLE ? "users_v2" : null, columns), null, null, null, null, null);
+        return new ResolvedSpec(spec, key, key);
+    }
+
+    private static final List<Column> COMPOSITE = List.of(new Column("tenant", "text"), new Column("id", "bigint"));
+
+    @Test
+    void tableModeSyncByKeysLocksForShareUpsertsIfDistinctAndDeletesOrphans() throws IOException {
+        String sql = new RefreshSql(spec(Mode.TABLE, COMPOSITE), Guards.SYNC).forKeys();
+        assertThat(sql).isEqualTo(golden("table-sync-keys.sql"));
+        assertThat(sql).contains("FOR SHARE OF \"users\"", "IS DISTINCT FROM", "NOT EXISTS");
+    }
+
+    @Test
+    void tableModeBackfillLocksForKeyShareAndNeverOverwrites() throws IOException {
+        String sql = new RefreshSql(spec(Mode.TABLE, COMPOSITE), Guards.BACKFILL).forRange(true, true);
+        assertThat(sql).isEqualTo(golden("table-backfill-range.sql"));
+        assertThat(sql).contains("FOR KEY SHARE", "DO NOTHING").doesNotContain("DELETE");
+    }
+
+    @Test
+    void inPlaceUpdatesWithTheTransformOfTheRowItLocks() throws IOException {
+        String sql = new RefreshSql(spec(Mode.IN_PLACE, List.of(new Column("id", "bigint"))), Guards.SYNC).forKeys();
+        assertThat(sql).isEqualTo(golden("in-place-sync-keys.sql"));
+        assertThat(sql).doesNotContain("FOR SHARE").doesNotContain("__v0");
+    }
+
+    @Test
+    void theNegativeControlReadsWithoutLockAndOverwritesBlindly() {
+        String sql = new RefreshSql(spec(Mode.TABLE, COMPOSITE), Guards.UNGUARDED.withPause(java.time.Duration.ofMillis(5)))
+                .forRange(false, false);
+        assertThat(sql).doesNotContain("FOR SHARE").doesNotContain("FOR KEY SHARE").doesNotContain("IS DISTINCT FROM")
+                .contains("pg_sleep(?)", "DO UPDATE SET");
+    }
+
+    @Test
+    void hostileIdentifiersAreQuoted() {
+        List<Column> key = List.of(new Column("id\"; DROP TABLE users; --", "bigint"));
+        String sql = new RefreshSql(spec(Mode.TABLE, key), Guards.SYNC).forKeys();
+        assertThat(sql).contains("\"id\"\"; DROP TABLE users; --\"");
+    }
+
+    private static String golden(String name) throws IOException {
+        try (InputStream in = RefreshSqlTest.class.getResourceAsStream("/golden/" + name)) {
+            assertThat(in).as("golden file %s", name).isNotNull();
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
+        }
+    }
+}

@@ -1,0 +1,3 @@
+WITH __src AS MATERIALIZED (SELECT "app"."users"."tenant" AS __k0, "app"."users"."id" AS __k1, ((legacy_verified_at IS NOT NULL))::boolean AS __v0 FROM "app"."users" WHERE ("app"."users"."tenant", "app"."users"."id") > (?::text, ?::bigint) AND ("app"."users"."tenant", "app"."users"."id") <= (?::text, ?::bigint) ORDER BY "app"."users"."tenant", "app"."users"."id" LIMIT ? FOR KEY SHARE OF "users"),
+__w AS (INSERT INTO "app"."users_v2" ("tenant", "id", "email_verified") SELECT __k0, __k1, __v0 FROM __src ON CONFLICT ("tenant", "id") DO NOTHING RETURNING 1)
+SELECT (SELECT count(*) FROM __src), (SELECT count(*) FROM __w), 0, (SELECT ARRAY[__k0::text, __k1::text] FROM __src ORDER BY __k0 DESC, __k1 DESC LIMIT 1)

@@ -1,0 +1,5 @@
+WITH __keys AS (SELECT * FROM unnest(?::text[]::text[], ?::text[]::bigint[]) AS __k(__k0, __k1)),
+__src AS MATERIALIZED (SELECT "app"."users"."tenant" AS __k0, "app"."users"."id" AS __k1, ((legacy_verified_at IS NOT NULL))::boolean AS __v0 FROM "app"."users" WHERE ("app"."users"."tenant", "app"."users"."id") IN (SELECT __k0, __k1 FROM __keys) FOR SHARE OF "users"),
+__w AS (INSERT INTO "app"."users_v2" ("tenant", "id", "email_verified") SELECT __k0, __k1, __v0 FROM __src ON CONFLICT ("tenant", "id") DO UPDATE SET "email_verified" = EXCLUDED."email_verified" WHERE ("app"."users_v2"."email_verified", NULL) IS DISTINCT FROM (EXCLUDED."email_verified", NULL) RETURNING 1),
+__del AS (DELETE FROM "app"."users_v2" WHERE ("app"."users_v2"."tenant", "app"."users_v2"."id") IN (SELECT __k0, __k1 FROM __keys) AND NOT EXISTS (SELECT 1 FROM "app"."users" WHERE "app"."users"."tenant" = "app"."users_v2"."tenant" AND "app"."users"."id" = "app"."users_v2"."id") RETURNING 1)
+SELECT (SELECT count(*) FROM __src), (SELECT count(*) FROM __w), (SELECT count(*) FROM __del), (SELECT ARRAY[__k0::text, __k1::text] FROM __src ORDER BY __k0 DESC, __k1 DESC LIMIT 1)
