@@ -55,8 +55,24 @@ public final class WorkerTransactions {
         return policy;
     }
 
+    /**
+     * Prefix of the transactional logical-decoding message that marks a worker's transaction. In
+     * in-place mode the workers write to the source table, so their writes come back through CDC;
+     * the bridge drops the changes of transactions carrying this mark (echo suppression).
+     */
+    public static final String ECHO_MESSAGE_PREFIX = "shapeshift.echo";
+
     /** Runs {@code work} in a transaction, retrying transient failures; other failures are thrown at once. */
     public <T> T run(Connection c, Work<T> work) {
+        return run(c, null, work);
+    }
+
+    /**
+     * Like {@link #run(Connection, Work)}; when {@code echoMark} is not null the transaction first
+     * emits a transactional logical message {@value #ECHO_MESSAGE_PREFIX} with it as content, so
+     * the bridge can drop this transaction's own changes to the source table.
+     */
+    public <T> T run(Connection c, String echoMark, Work<T> work) {
         boolean mayTuneDeadlock = deadlockTunable.computeIfAbsent(c, WorkerTransactions::maySetDeadlockTimeout);
         for (int attempt = 1; ; attempt++) {
             try {
@@ -65,6 +81,13 @@ public final class WorkerTransactions {
                     s.execute("SET LOCAL lock_timeout = " + policy.lockTimeout().toMillis());
                     if (mayTuneDeadlock) {
                         s.execute("SET LOCAL deadlock_timeout = " + policy.deadlockTimeout().toMillis());
+                    }
+                }
+                if (echoMark != null) {
+                    try (var ps = c.prepareStatement("SELECT pg_logical_emit_message(true, ?, ?)")) {
+                        ps.setString(1, ECHO_MESSAGE_PREFIX);
+                        ps.setString(2, echoMark);
+                        ps.execute();
                     }
                 }
                 T result = work.run(c);
