@@ -1,0 +1,211 @@
+package dev.shapeshift.embedded;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.MetadataVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real single-node Kafka (KRaft, combined broker + controller, node id 1) running inside this JVM
+ * on two free ports on 127.0.0.1. Internal topics have replication factor 1, topic auto-creation is
+ * off (create topics explicitly), consumer group rebalances start without delay.
+ */
+public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
+  private static final String HOST = "127.0.0.1";
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+
+  private enum State { RUNNING, STOPPED, CLOSED }
+
+  private final Path logDir;
+  private final int brokerPort;
+  private final KafkaConfig config;
+  private final Thread shutdownHook;
+  private KafkaRaftServer server;
+  private State state = State.STOPPED;
+
+  private EmbeddedKafka(Path logDir, int brokerPort, int controllerPort) {
+    this.logDir = logDir;
+    this.brokerPort = brokerPort;
+    this.config = new KafkaConfig(properties(logDir, brokerPort, controllerPort), false);
+    this.shutdownHook = new Thread(this::close, "shapeshift-embedded-kafka-shutdown");
+  }
+
+  public static EmbeddedKafka start() {
+    Path logDir;
+    try {
+      logDir = Files.createTempDirectory("shapeshift-kafka-");
+    } catch (IOException e) {
+      throw new UncheckedIOException("creating kafka log dir", e);
+    }
+    EmbeddedKafka kafka = new EmbeddedKafka(logDir, FreePorts.pick(), FreePorts.pick());
+    try {
+      kafka.format();
+      kafka.startServer();
+      Runtime.getRuntime().addShutdownHook(kafka.shutdownHook);
+      return kafka;
+    } catch (RuntimeException e) {
+      kafka.close();
+      throw e;
+    }
+  }
+
+  @Override
+  public String bootstrapServers() {
+    return HOST + ":" + brokerPort;
+  }
+
+  public Path logDir() {
+    return logDir;
+  }
+
+  /** Shuts the broker down cleanly; the log dir (topics, offsets) is kept. */
+  public synchronized void stop() {
+    if (state != State.RUNNING) {
+      return;
+    }
+    long t0 = System.nanoTime();
+    server.shutdown();
+    server.awaitShutdown();
+    server = null;
+    state = State.STOPPED;
+    log.info("kafka stopped bootstrap={} ms={}", bootstrapServers(), (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  /** Starts again on the same log dir and ports. */
+  public synchronized void restart() {
+    if (state == State.CLOSED) {
+      throw new IllegalStateException("closed");
+    }
+    stop();
+    startServer();
+  }
+
+  /** Stops and deletes the log dir. Idempotent. */
+  @Override
+  public synchronized void close() {
+    if (state == State.CLOSED) {
+      return;
+    }
+    try {
+      stop();
+    } finally {
+      state = State.CLOSED;
+      FileTree.deleteQuietly(logDir);
+      if (Thread.currentThread() != shutdownHook) {
+        try {
+          Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException | IllegalArgumentException ignored) {
+          // JVM already shutting down, or the hook was never registered
+        }
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "EmbeddedKafka[" + bootstrapServers() + " logDir=" + logDir + "]";
+  }
+
+  private void format() {
+    Formatter formatter = new Formatter()
+        .setClusterId(Uuid.randomUuid().toString())
+        .setNodeId(config.nodeId())
+        .setDirectories(List.of(logDir.toString()))
+        .setMetadataLogDirectory(config.metadataLogDir())
+        .setControllerListenerName("CONTROLLER")
+        .setReleaseVersion(MetadataVersion.latestProduction())
+        .setPrintStream(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+    try {
+      formatter.run();
+    } catch (Exception e) {
+      throw new EmbeddedServerException("formatting kafka log dir " + logDir + " failed", e);
+    }
+  }
+
+  private void startServer() {
+    long t0 = System.nanoTime();
+    server = new KafkaRaftServer(config, Time.SYSTEM);
+    try {
+      server.startup();
+      awaitReady();
+    } catch (RuntimeException e) {
+      KafkaRaftServer failed = server;
+      server = null;
+      failed.shutdown();
+      throw new EmbeddedServerException("kafka failed to start on " + bootstrapServers(), e);
+    }
+    state = State.RUNNING;
+    log.info("kafka started bootstrap={} log_dir={} ms={}",
+        bootstrapServers(), logDir, (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  private void awaitReady() {
+    Map<String, Object> props = Map.of(
+        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
+        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000,
+        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+    try (Admin admin = Admin.create(props)) {
+      while (true) {
+        try {
+          if (!admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).isEmpty()) {
+            return;
+          }
+        } catch (ExecutionException | TimeoutException e) {
+          if (System.nanoTime() > deadline) {
+            throw new EmbeddedServerException("kafka not ready after " + READY_TIMEOUT, e);
+          }
+        }
+        Thread.sleep(100);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new EmbeddedServerException("interrupted waiting for kafka", e);
+    }
+  }
+
+  private static Map<String, Object> properties(Path logDir, int brokerPort, int controllerPort) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("process.roles", "broker,controller");
+    p.put("node.id", "1");
+    p.put("controller.quorum.voters", "1@" + HOST + ":" + controllerPort);
+    p.put("listeners", "PLAINTEXT://" + HOST + ":" + brokerPort + ",CONTROLLER://" + HOST + ":" + controllerPort);
+    p.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + brokerPort);
+    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    p.put("controller.listener.names", "CONTROLLER");
+    p.put("inter.broker.listener.name", "PLAINTEXT");
+    p.put("log.dirs", logDir.toString());
+    p.put("auto.create.topics.enable", "false");
+    p.put("num.partitions", "1");
+    p.put("default.replication.factor", "1");
+    p.put("offsets.topic.replication.factor", "1");
+    p.put("offsets.topic.num.partitions", "5");
+    p.put("transaction.state.log.replication.factor", "1");
+    p.put("transaction.state.log.min.isr", "1");
+    p.put("transaction.state.log.num.partitions", "5");
+    p.put("share.coordinator.state.topic.replication.factor", "1");
+    p.put("share.coordinator.state.topic.min.isr", "1");
+    p.put("group.initial.rebalance.delay.ms", "0");
+    p.put("log.cleaner.dedupe.buffer.size", Integer.toString(2 * 1024 * 1024));
+    return p;
+  }
+}

