@@ -32,6 +32,7 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
   private static final String HOST = "127.0.0.1";
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+  private static final int START_ATTEMPTS = 3;
 
   private enum State { RUNNING, STOPPED, CLOSED }
 
@@ -49,22 +50,28 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
     this.shutdownHook = new Thread(this::close, "shapeshift-embedded-kafka-shutdown");
   }
 
+  /** Formats a fresh temp log dir and starts; retries with new ports if a free port was lost to a race. */
   public static EmbeddedKafka start() {
-    Path logDir;
-    try {
-      logDir = Files.createTempDirectory("shapeshift-kafka-");
-    } catch (IOException e) {
-      throw new UncheckedIOException("creating kafka log dir", e);
-    }
-    EmbeddedKafka kafka = new EmbeddedKafka(logDir, FreePorts.pick(), FreePorts.pick());
-    try {
-      kafka.format();
-      kafka.startServer();
-      Runtime.getRuntime().addShutdownHook(kafka.shutdownHook);
-      return kafka;
-    } catch (RuntimeException e) {
-      kafka.close();
-      throw e;
+    for (int attempt = 1; ; attempt++) {
+      Path logDir;
+      try {
+        logDir = Files.createTempDirectory("shapeshift-kafka-");
+      } catch (IOException e) {
+        throw new UncheckedIOException("creating kafka log dir", e);
+      }
+      EmbeddedKafka kafka = new EmbeddedKafka(logDir, FreePorts.pick(), FreePorts.pick());
+      try {
+        kafka.format();
+        kafka.startServer();
+        Runtime.getRuntime().addShutdownHook(kafka.shutdownHook);
+        return kafka;
+      } catch (RuntimeException e) {
+        kafka.close();
+        if (attempt >= START_ATTEMPTS) {
+          throw e;
+        }
+        log.warn("kafka start failed, retrying with new ports attempt={} error={}", attempt, e.toString());
+      }
     }
   }
 
@@ -150,7 +157,11 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
     } catch (RuntimeException e) {
       KafkaRaftServer failed = server;
       server = null;
-      failed.shutdown();
+      try {
+        failed.shutdown();
+      } catch (RuntimeException suppressed) {
+        e.addSuppressed(suppressed);
+      }
       throw new EmbeddedServerException("kafka failed to start on " + bootstrapServers(), e);
     }
     state = State.RUNNING;

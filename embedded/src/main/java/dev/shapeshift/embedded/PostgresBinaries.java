@@ -6,8 +6,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URL;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -105,10 +103,14 @@ final class PostgresBinaries {
         scratch = null;
         log.info("postgres binaries extracted version={} dir={} ms={}",
             version, target, (System.nanoTime() - t0) / 1_000_000);
-      } catch (FileAlreadyExistsException | DirectoryNotEmptyException lostRace) {
-        log.debug("postgres binaries extracted concurrently by another JVM dir={}", target);
       } catch (AtomicMoveNotSupportedException e) {
         throw new EmbeddedServerException("cannot rename atomically within " + tmp, e);
+      } catch (IOException renameFailed) {
+        // rename(2) onto a non-empty directory fails with ENOTEMPTY: another JVM won the race.
+        if (!Files.isExecutable(target.resolve("bin/postgres"))) {
+          throw renameFailed;
+        }
+        log.debug("postgres binaries extracted concurrently by another JVM dir={}", target);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("extracting postgres binaries to " + target, e);
