@@ -1,0 +1,278 @@
+package dev.shapeshift.spec;
+
+import dev.shapeshift.spec.SourceCatalog.CatalogColumn;
+import dev.shapeshift.spec.SourceCatalog.UniqueKey;
+import dev.shapeshift.sql.Ident;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The checks of a (statically valid enough) spec against the live source database. Runs in one
+ * transaction that is always rolled back, with a short {@code statement_timeout} and
+ * {@code lock_timeout}; reads the catalog with bind parameters and quotes a name into SQL only
+ * after the catalog confirmed it.
+ */
+final class LiveChecks {
+    private final MigrationSpec spec;
+    private final Connection connection;
+    private final SourceCatalog catalog;
+    private final List<SpecProblem> problems = new ArrayList<>();
+    private List<Column> key = List.of();
+    private List<CatalogColumn> sourceColumns = List.of();
+    private boolean alreadyExpanded;
+
+    LiveChecks(MigrationSpec spec, Connection connection) {
+        this.spec = spec;
+        this.connection = connection;
+        this.catalog = new SourceCatalog(connection);
+    }
+
+    /** Runs the checks; problems are collected, SQL failures that are not the spec's fault are thrown. */
+    Validation run(List<SpecProblem> staticProblems) throws SQLException {
+        boolean autoCommit = connection.getAutoCommit();
+        connection.setAutoCommit(false);
+        try (Statement st = connection.createStatement()) {
+            st.execute("SET LOCAL statement_timeout = '5s'");
+            st.execute("SET LOCAL lock_timeout = '1s'");
+            checkAll();
+        } finally {
+            connection.rollback();
+            connection.setAutoCommit(autoCommit);
+        }
+        List<SpecProblem> all = new ArrayList<>(staticProblems);
+        problems.stream().filter(p -> !all.contains(p)).forEach(all::add);
+        if (!all.isEmpty()) {
+            return new Validation(spec, all, true, null, null);
+        }
+        ResolvedSpec resolved = new ResolvedSpec(spec, key, sourceColumns.stream().map(CatalogColumn::column).toList());
+        return new Validation(spec, all, true, resolved, ExpandPlan.of(resolved, alreadyExpanded));
+    }
+
+    private void checkAll() throws SQLException {
+        Source source = spec.source();
+        if (!tableExists("source", source.schema(), source.table())) {
+            return;
+        }
+        sourceColumns = catalog.columns(source.schema(), source.table());
+        resolveKey();
+        Map<String, CatalogColumn> existingTarget = targetState();
+        checkTypes();
+        checkTransforms(existingTarget);
+        checkDropColumns();
+    }
+
+    private boolean tableExists(String prefix, String schema, String table) throws SQLException {
+        if (!catalog.schemaExists(schema)) {
+            add(prefix + ".schema", "schema \"" + schema + "\" does not exist" + ClosestMatch.hint(schema, catalog.schemas()),
+                    "name an existing schema");
+            return false;
+        }
+        if (catalog.tables(schema).contains(table)) {
+            return true;
+        }
+        List<String> elsewhere = catalog.schemasWithTable(table, schema);
+        String fix = elsewhere.isEmpty() ? "name an existing table" : "set " + prefix + ".schema to " + String.join(" or ", elsewhere);
+        add(prefix + ".table", "table \"" + table + "\" does not exist in schema " + schema
+                + ClosestMatch.hint(table, catalog.tables(schema)), fix);
+        return false;
+    }
+
+    private void resolveKey() throws SQLException {
+        Source source = spec.source();
+        List<UniqueKey> uniques = catalog.uniqueKeys(source.schema(), source.table());
+        Map<String, CatalogColumn> byName = byName(sourceColumns);
+        List<String> names = source.key();
+        if (names.isEmpty()) {
+            Optional<UniqueKey> pk = uniques.stream().filter(UniqueKey::primary).findFirst();
+            if (pk.isEmpty()) {
+                add("source.key", "table " + qualifiedSource() + " has no primary key",
+                        "add a primary key, or name key columns that have a unique index and are NOT NULL"
+                                + candidates(uniques, byName));
+                return;
+            }
+            names = pk.get().columns();
+        }
+        boolean allExist = true;
+        for (int i = 0; i < names.size(); i++) {
+            if (!byName.containsKey(names.get(i))) {
+                allExist = false;
+                add("source.key[" + i + "]", "column \"" + names.get(i) + "\" does not exist in " + qualifiedSource()
+                        + ClosestMatch.hint(names.get(i), byName.keySet()), "name an existing column");
+            }
+        }
+        if (!allExist) {
+            return;
+        }
+        Set<String> wanted = new HashSet<>(names);
+        boolean unique = uniques.stream().anyMatch(u -> new HashSet<>(u.columns()).equals(wanted));
+        List<String> nullable = names.stream().filter(n -> !byName.get(n).notNull()).toList();
+        if (!unique || !nullable.isEmpty()) {
+            String why = !unique ? "no primary key or unique index on exactly (" + String.join(", ", names) + ")"
+                    : "key column(s) " + String.join(", ", nullable) + " allow NULL";
+            add("source.key", "(" + String.join(", ", names) + ") is not a key of " + qualifiedSource() + ": " + why,
+                    "use the primary key (omit source.key) or columns with a unique index that are NOT NULL"
+                            + candidates(uniques, byName));
+            return;
+        }
+        key = names.stream().map(n -> byName.get(n).column()).toList();
+    }
+
+    /** The target columns that already exist (name → column); records problems about the target's state. */
+    private Map<String, CatalogColumn> targetState() throws SQLException {
+        boolean generated = spec.expand().ddl().isEmpty();
+        List<CatalogColumn> existing;
+        if (spec.mode() == Mode.IN_PLACE) {
+            existing = sourceColumns;
+        } else if (!catalog.schemaExists(spec.targetSchema())) {
+            add("target.schema", "schema \"" + spec.targetSchema() + "\" does not exist", "create it first, or name an existing schema");
+            return Map.of();
+        } else if (catalog.tables(spec.targetSchema()).contains(spec.targetTable())) {
+            if (!generated) {
+                add("target.table", "table " + qualifiedTarget() + " already exists, but expand.ddl would create the new shape",
+                        "drop expand.ddl to use the existing table, or name a new table");
+                return Map.of();
+            }
+            existing = catalog.columns(spec.targetSchema(), spec.targetTable());
+            checkTargetTableKey(byName(existing));
+        } else {
+            if (catalog.relationExists(spec.targetSchema(), spec.targetTable())) {
+                add("target.table", qualifiedTarget() + " already exists and is not a table", "name a new table");
+            }
+            return Map.of();
+        }
+        return existingTargetColumns(byName(existing), generated);
+    }
+
+    private Map<String, CatalogColumn> existingTargetColumns(Map<String, CatalogColumn> existing, boolean generated) {
+        List<TargetColumn> cols = spec.target().columns();
+        List<String> present = cols.stream().map(TargetColumn::name).filter(existing::containsKey).toList();
+        boolean tableExists = spec.mode() == Mode.TABLE;
+        if (present.isEmpty() && !tableExists) {
+            return Map.of();
+        }
+        if (!generated) {
+            add("target.columns", "column(s) " + String.join(", ", present) + " already exist in " + qualifiedTarget()
+                    + ", but expand.ddl would create the new shape", "rename the new columns, or drop expand.ddl");
+            return Map.of();
+        }
+        if (present.size() != cols.size()) {
+            List<String> missing = cols.stream().map(TargetColumn::name).filter(n -> !existing.containsKey(n)).toList();
+            add("target.columns", "the new shape is partly there: " + (present.isEmpty() ? "none" : String.join(", ", present))
+                    + " exist in " + qualifiedTarget() + ", " + String.join(", ", missing) + " do not",
+                    "add the missing columns or drop the existing ones, so that the expand is all or nothing");
+            return Map.of();
+        }
+        alreadyExpanded = true;
+        for (int i = 0; i < cols.size(); i++) {
+            TargetColumn c = cols.get(i);
+            CatalogColumn live = existing.get(c.name());
+            Optional<String> declared = regtypeOf(c.type());
+            if (declared.isPresent() && !declared.get().equals(baseType(live.type()))) {
+                add("target.columns[" + i + "].type", "is " + c.type() + ", but the existing column " + c.name()
+                        + " is " + live.type(), "set type to " + live.type() + " or omit it");
+            }
+        }
+        return existing;
+    }
+
+    private void checkTargetTableKey(Map<String, CatalogColumn> target) {
+        for (Column k : key) {
+            CatalogColumn t = target.get(k.name());
+            if (t == null || !t.type().equals(k.type())) {
+                add("target.table", "existing table " + qualifiedTarget() + " lacks key column " + k.name() + " " + k.type(),
+                        "the target's key columns must be the source key columns with the same types");
+            }
+        }
+    }
+
+    private void checkTypes() throws SQLException {
+        List<TargetColumn> cols = spec.target().columns();
+        for (int i = 0; i < cols.size(); i++) {
+            String type = cols.get(i).type();
+            if (type != null && StaticChecks.TYPE.matcher(type.trim()).matches() && regtypeOf(type).isEmpty()) {
+                add("target.columns[" + i + "].type", "type \"" + type + "\" does not exist", "use an existing PostgreSQL type");
+            }
+        }
+    }
+
+    private void checkTransforms(Map<String, CatalogColumn> existingTarget) throws SQLException {
+        Source s = spec.source();
+        TransformCheck check = new TransformCheck(connection, catalog, s.schema(), s.table(), sourceColumns);
+        List<TargetColumn> cols = spec.target().columns();
+        for (int i = 0; i < cols.size(); i++) {
+            TargetColumn c = cols.get(i);
+            if (c.transform() == null || c.transform().isBlank() || c.name() == null) {
+                continue;
+            }
+            String assignTo = existingTarget.containsKey(c.name()) ? qualifiedTarget() + " (" + Ident.quote(c.name()) + ")" : null;
+            String cast = c.type() != null && StaticChecks.TYPE.matcher(c.type().trim()).matches()
+                    && regtypeOf(c.type()).isPresent() ? c.type().trim() : null;
+            check.check("target.columns[" + i + "].transform", c.transform(), cast, assignTo).ifPresent(problems::add);
+        }
+    }
+
+    private void checkDropColumns() {
+        Set<String> names = byName(sourceColumns).keySet();
+        List<String> drops = spec.contract().dropColumns();
+        for (int i = 0; i < drops.size(); i++) {
+            if (!names.contains(drops.get(i))) {
+                add("contract.dropColumns[" + i + "]", "column \"" + drops.get(i) + "\" does not exist in " + qualifiedSource()
+                        + ClosestMatch.hint(drops.get(i), names), "name an existing column of the source table");
+            }
+        }
+    }
+
+    private Optional<String> regtypeOf(String type) {
+        if (type == null || !StaticChecks.TYPE.matcher(type.trim()).matches()) {
+            return Optional.empty();
+        }
+        try {
+            java.sql.Savepoint sp = connection.setSavepoint();
+            try {
+                return catalog.regtype(type.trim());
+            } finally {
+                connection.rollback(sp);
+            }
+        } catch (SQLException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** {@code format_type} with the type modifier removed: {@code character varying(20)} → {@code character varying}. */
+    private static String baseType(String formatted) {
+        return formatted.replaceAll("\\(\\d+(,\\d+)?\\)", "");
+    }
+
+    private static String candidates(List<UniqueKey> uniques, Map<String, CatalogColumn> byName) {
+        List<String> usable = uniques.stream()
+                .filter(u -> u.columns().stream().allMatch(c -> byName.containsKey(c) && byName.get(c).notNull()))
+                .map(u -> "(" + String.join(", ", u.columns()) + ")").toList();
+        return usable.isEmpty() ? "" : "; candidates: " + String.join(", ", usable);
+    }
+
+    private static Map<String, CatalogColumn> byName(List<CatalogColumn> cols) {
+        return cols.stream().collect(Collectors.toMap(CatalogColumn::name, Function.identity(), (a, b) -> a,
+                java.util.LinkedHashMap::new));
+    }
+
+    private String qualifiedSource() {
+        return spec.source().schema() + "." + spec.source().table();
+    }
+
+    private String qualifiedTarget() {
+        return Ident.qualified(spec.targetSchema(), spec.targetTable());
+    }
+
+    private void add(String path, String message, String fix) {
+        problems.add(new SpecProblem(path, message, fix));
+    }
+}

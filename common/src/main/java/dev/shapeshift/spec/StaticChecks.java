@@ -1,0 +1,253 @@
+package dev.shapeshift.spec;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** The checks a spec must pass on its own, without a database. Collects every problem. */
+final class StaticChecks {
+    /** A migration name becomes part of Kafka topic and replication slot names. */
+    static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,40}");
+    /** Type names: words, dots, typmods and array brackets; never quotes, ';' or comments. */
+    static final Pattern TYPE = Pattern.compile("[A-Za-z_][A-Za-z0-9_ .,()\\[\\]]*");
+    private static final Pattern FLAG = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,100}");
+    private static final int MAX_IDENT_BYTES = 63;
+
+    private final List<SpecProblem> problems = new ArrayList<>();
+
+    static List<SpecProblem> check(MigrationSpec spec) {
+        StaticChecks c = new StaticChecks();
+        c.name(spec.name());
+        c.source(spec.source());
+        c.target(spec);
+        c.expand(spec.expand());
+        c.backfill(spec.backfill());
+        c.reconcile(spec.reconcile());
+        c.readSwitch(spec.readSwitch());
+        c.contract(spec);
+        return List.copyOf(c.problems);
+    }
+
+    private void add(String path, String message, String fix) {
+        problems.add(new SpecProblem(path, message, fix));
+    }
+
+    private void name(String name) {
+        if (name == null || name.isBlank()) {
+            add("name", "missing", "add a migration name such as 'users-email-verified'");
+        } else if (!NAME.matcher(name).matches()) {
+            add("name", "'" + name + "' is not a safe name (it becomes part of Kafka topic and replication slot names)",
+                    "use 1-41 characters: lower-case letters, digits, '_' and '-', starting with a letter or digit");
+        }
+    }
+
+    private void source(Source source) {
+        if (source == null) {
+            add("source", "missing", "add 'source:' with at least 'table:'");
+            return;
+        }
+        identifier("source.schema", source.schema(), "the schema of the source table");
+        if (source.table() == null || source.table().isBlank()) {
+            add("source.table", "missing", "name the table to migrate, e.g. 'table: users'");
+        } else {
+            identifier("source.table", source.table(), "the source table");
+        }
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < source.key().size(); i++) {
+            String k = source.key().get(i);
+            identifier("source.key[" + i + "]", k, "a key column");
+            if (k != null && !seen.add(k)) {
+                add("source.key[" + i + "]", "column '" + k + "' is listed twice", "list each key column once");
+            }
+        }
+    }
+
+    private void target(MigrationSpec spec) {
+        Target target = spec.target();
+        if (target == null) {
+            add("target", "missing", "add 'target:' with 'columns:' (name, type, transform)");
+            return;
+        }
+        if (spec.mode() == Mode.TABLE) {
+            tableModeTarget(spec, target);
+        } else {
+            if (target.table() != null && spec.source() != null && !target.table().equals(spec.source().table())) {
+                add("target.table", "in in-place mode the new columns go into the source table, but target.table is '"
+                        + target.table() + "'", "remove target.table, or set 'mode: table' to create a new table");
+            }
+            if (target.schema() != null && spec.source() != null && !target.schema().equals(spec.source().schema())) {
+                add("target.schema", "in in-place mode the target is the source table, but target.schema is '"
+                        + target.schema() + "'", "remove target.schema, or set 'mode: table'");
+            }
+        }
+        if (target.columns().isEmpty()) {
+            add("target.columns", "no target columns", "add at least one column with name, type and transform");
+        }
+        Set<String> names = new HashSet<>();
+        List<String> key = spec.source() == null ? List.of() : spec.source().key();
+        for (int i = 0; i < target.columns().size(); i++) {
+            column(i, target.columns().get(i), names, key, spec.expand().ddl().isEmpty());
+        }
+    }
+
+    private void tableModeTarget(MigrationSpec spec, Target target) {
+        if (target.table() == null || target.table().isBlank()) {
+            add("target.table", "missing: table mode creates a new table and needs its name",
+                    "add 'table:' under target, or use 'mode: in-place' to add columns to the source table");
+            return;
+        }
+        identifier("target.table", target.table(), "the target table");
+        if (target.schema() != null) {
+            identifier("target.schema", target.schema(), "the target schema");
+        }
+        if (spec.source() != null && target.table().equals(spec.source().table())
+                && spec.targetSchema().equals(spec.source().schema())) {
+            add("target.table", "the target table is the source table",
+                    "name a new table, or use 'mode: in-place' to add columns to the source table");
+        }
+    }
+
+    private void column(int i, TargetColumn col, Set<String> names, List<String> key, boolean generatedDdl) {
+        String p = "target.columns[" + i + "]";
+        if (col == null) {
+            add(p, "empty entry", "remove it or give it name, type and transform");
+            return;
+        }
+        if (col.name() == null || col.name().isBlank()) {
+            add(p + ".name", "missing", "name the new column");
+        } else {
+            identifier(p + ".name", col.name(), "the column");
+            if (!names.add(col.name())) {
+                add(p + ".name", "duplicate column '" + col.name() + "'", "give every target column a distinct name");
+            }
+            if (key.contains(col.name())) {
+                add(p + ".name", "'" + col.name() + "' is a key column", "key columns are copied as they are; pick another name");
+            }
+        }
+        if (col.type() == null || col.type().isBlank()) {
+            if (generatedDdl) {
+                add(p + ".type", "missing: the expand DDL is generated from the target columns",
+                        "give the SQL type, e.g. 'type: boolean', or write expand.ddl yourself");
+            }
+        } else if (!TYPE.matcher(col.type().trim()).matches() || SqlScanner.expression(col.type()).problem().isPresent()) {
+            add(p + ".type", "'" + col.type() + "' is not a type name Shapeshift accepts",
+                    "write a plain PostgreSQL type such as text, boolean, numeric(10,2), timestamptz or text[] (no quotes)");
+        }
+        if (col.transform() == null || col.transform().isBlank()) {
+            add(p + ".transform", "missing", "write one SQL expression over source columns, e.g. 'legacy_verified_at IS NOT NULL'");
+        } else {
+            SqlScanner.expression(col.transform()).problem().ifPresent(what ->
+                    add(p + ".transform", "contains " + what, "write a single SQL expression"));
+        }
+    }
+
+    private void expand(Expand expand) {
+        for (int i = 0; i < expand.ddl().size(); i++) {
+            String ddl = expand.ddl().get(i);
+            String p = "expand.ddl[" + i + "]";
+            if (ddl == null || ddl.isBlank()) {
+                add(p, "empty statement", "remove it");
+                continue;
+            }
+            SqlScanner.statement(ddl).problem().ifPresent(what -> add(p, "contains " + what,
+                    "write one statement per list entry"));
+        }
+    }
+
+    private void backfill(Backfill b) {
+        positive("backfill.chunkRows", b.chunkRows());
+        positive("backfill.batchRows", b.batchRows());
+        if (b.chunkRows() > 0 && b.batchRows() > b.chunkRows()) {
+            add("backfill.batchRows", "batchRows " + b.batchRows() + " exceeds chunkRows " + b.chunkRows(),
+                    "make batchRows at most chunkRows");
+        }
+        positive("backfill.targetTransaction", b.targetTransaction());
+        notNegative("backfill.maxRowsPerSecond", b.maxRowsPerSecond());
+        positive("backfill.lockTimeout", b.lockTimeout());
+        if (!(b.maxHeapGrowth() > 1.0) || b.maxHeapGrowth().isInfinite()) {
+            add("backfill.maxHeapGrowth", "must be a finite number greater than 1, got " + b.maxHeapGrowth(),
+                    "use e.g. 1.2 (vacuum keeps the heap below 1.2 times its size before the backfill)");
+        }
+    }
+
+    private void reconcile(Reconcile r) {
+        positive("reconcile.rangeRows", r.rangeRows());
+        positive("reconcile.interval", r.interval());
+        notNegative("reconcile.maxRowsPerSecond", r.maxRowsPerSecond());
+        positive("reconcile.recheckAfter", r.recheckAfter());
+    }
+
+    private void readSwitch(Switch s) {
+        if (s.flag() != null && !FLAG.matcher(s.flag()).matches()) {
+            add("switch.flag", "'" + s.flag() + "' is not a flag name Shapeshift accepts",
+                    "use letters, digits, '.', '_' and '-', or omit it for '<name>.read-new'");
+        }
+        positive("switch.cleanFor", s.cleanFor());
+        positive("switch.maxLag", s.maxLag());
+    }
+
+    private void contract(MigrationSpec spec) {
+        Contract c = spec.contract();
+        Set<String> targetNames = new HashSet<>();
+        if (spec.target() != null) {
+            spec.target().columns().stream().filter(t -> t != null && t.name() != null).forEach(t -> targetNames.add(t.name()));
+        }
+        List<String> key = spec.source() == null ? List.of() : spec.source().key();
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < c.dropColumns().size(); i++) {
+            String col = c.dropColumns().get(i);
+            String p = "contract.dropColumns[" + i + "]";
+            identifier(p, col, "the column to drop");
+            if (col == null) {
+                continue;
+            }
+            if (!seen.add(col)) {
+                add(p, "'" + col + "' is listed twice", "list each column once");
+            }
+            if (targetNames.contains(col)) {
+                add(p, "'" + col + "' is also a target column", "drop only old columns, never the new shape");
+            }
+            if (key.contains(col)) {
+                add(p, "'" + col + "' is a key column", "the key stays; remove it from dropColumns");
+            }
+        }
+        if (c.dropTable() && spec.mode() != Mode.TABLE) {
+            add("contract.dropTable", "true in in-place mode would drop the table that holds the new columns",
+                    "use contract.dropColumns in in-place mode");
+        }
+        positive("contract.quietPeriod", c.quietPeriod());
+        positive("contract.retention", c.retention());
+    }
+
+    private void identifier(String path, String name, String what) {
+        if (name == null || name.isEmpty()) {
+            add(path, "empty", "name " + what);
+        } else if (name.getBytes(StandardCharsets.UTF_8).length > MAX_IDENT_BYTES) {
+            add(path, "'" + name + "' is longer than PostgreSQL's 63-byte identifier limit", "use a shorter name");
+        } else if (name.indexOf('\0') >= 0) {
+            add(path, "contains a NUL character", "use a real identifier");
+        }
+    }
+
+    private void positive(String path, Number n) {
+        if (n.longValue() <= 0) {
+            add(path, "must be positive, got " + n, "use a number greater than 0");
+        }
+    }
+
+    private void notNegative(String path, Number n) {
+        if (n.longValue() < 0) {
+            add(path, "must not be negative, got " + n, "use 0 for no limit, or a positive rate");
+        }
+    }
+
+    private void positive(String path, Duration d) {
+        if (d.isNegative() || d.isZero()) {
+            add(path, "must be a positive duration, got " + DurationText.format(d), "use e.g. 300ms, 5s, 5m, 24h or 7d");
+        }
+    }
+}

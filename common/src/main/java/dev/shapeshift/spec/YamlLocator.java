@@ -1,0 +1,95 @@
+package dev.shapeshift.spec;
+
+import com.fasterxml.jackson.databind.JsonMappingException.Reference;
+import java.util.List;
+import java.util.Optional;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.nodes.Tag;
+
+/**
+ * Finds where a field path is written in YAML text ({@code line:column}, 1-based), from the YAML
+ * node tree: Jackson's own location points past the offending token, which reads wrongly.
+ */
+final class YamlLocator {
+    private YamlLocator() {
+    }
+
+    /** {@code "12:3"} for the deepest node of the path that exists, or empty. */
+    static Optional<String> locate(String yaml, List<Reference> path) {
+        try {
+            Node node = new Yaml(new LoaderOptions()).compose(new java.io.StringReader(yaml));
+            Mark mark = null;
+            for (Reference r : path) {
+                if (r.getFieldName() != null && node instanceof MappingNode m) {
+                    NodeTuple t = find(m, r.getFieldName());
+                    if (t == null) {
+                        break;
+                    }
+                    mark = t.getKeyNode().getStartMark();
+                    node = t.getValueNode();
+                } else if (r.getFieldName() == null && node instanceof SequenceNode s && r.getIndex() >= 0
+                        && r.getIndex() < s.getValue().size()) {
+                    node = s.getValue().get(r.getIndex());
+                    mark = node.getStartMark();
+                } else {
+                    break;
+                }
+            }
+            return mark == null ? Optional.empty() : Optional.of((mark.getLine() + 1) + ":" + (mark.getColumn() + 1));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Where an explicit null ({@code key:} with nothing, {@code ~}, {@code null}, a bare {@code -}) is written. */
+    record At(String path, String location) {
+    }
+
+    static Optional<At> firstNull(String yaml) {
+        try {
+            return firstNull(new Yaml(new LoaderOptions()).compose(new java.io.StringReader(yaml)), "");
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<At> firstNull(Node node, String path) {
+        if (node instanceof ScalarNode s && s.getTag().equals(Tag.NULL) && !path.isEmpty()) {
+            Mark m = s.getStartMark();
+            return Optional.of(new At(path, (m.getLine() + 1) + ":" + (m.getColumn() + 1)));
+        }
+        if (node instanceof MappingNode m) {
+            for (NodeTuple t : m.getValue()) {
+                String key = t.getKeyNode() instanceof ScalarNode k ? k.getValue() : "?";
+                Optional<At> at = firstNull(t.getValueNode(), path.isEmpty() ? key : path + "." + key);
+                if (at.isPresent()) {
+                    return at;
+                }
+            }
+        } else if (node instanceof SequenceNode s) {
+            for (int i = 0; i < s.getValue().size(); i++) {
+                Optional<At> at = firstNull(s.getValue().get(i), path + "[" + i + "]");
+                if (at.isPresent()) {
+                    return at;
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static NodeTuple find(MappingNode m, String key) {
+        for (NodeTuple t : m.getValue()) {
+            if (t.getKeyNode() instanceof ScalarNode k && key.equals(k.getValue())) {
+                return t;
+            }
+        }
+        return null;
+    }
+}

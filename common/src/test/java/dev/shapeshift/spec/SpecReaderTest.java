@@ -1,0 +1,151 @@
+package dev.shapeshift.spec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class SpecReaderTest {
+    private final SpecReader reader = new SpecReader();
+
+    static final String MINIMAL = """
+            name: users-email-verified
+            source:
+              table: users
+            target:
+              columns:
+                - name: email_verified
+                  type: boolean
+                  transform: legacy_verified_at IS NOT NULL
+            """;
+
+    private ShapeshiftException malformed(String yaml) {
+        Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> reader.read("users.yaml", yaml));
+        assertThat(t).isInstanceOf(ShapeshiftException.class);
+        ShapeshiftException e = (ShapeshiftException) t;
+        assertThat(e.code()).isEqualTo(ErrorCode.SPEC_MALFORMED);
+        assertThat(e.getMessage()).startsWith("users.yaml:");
+        return e;
+    }
+
+    @Test
+    void readsMinimalSpecWithDefaults() {
+        MigrationSpec s = reader.read("users.yaml", MINIMAL);
+        assertThat(s.mode()).isEqualTo(Mode.IN_PLACE);
+        assertThat(s.source().schema()).isEqualTo("public");
+        assertThat(s.backfill().chunkRows()).isEqualTo(10_000);
+        assertThat(s.contract().retention()).isEqualTo(Duration.ofDays(7));
+        assertThat(s.flagName()).isEqualTo("users-email-verified.read-new");
+    }
+
+    @Test
+    void readsDurationsInEveryForm() {
+        MigrationSpec s = reader.read("x.yaml", MINIMAL + """
+                backfill: {targetTransaction: 250ms, lockTimeout: PT2S}
+                reconcile: {interval: 5m, recheckAfter: 30s}
+                contract: {quietPeriod: 24h, retention: 14d}
+                """);
+        assertThat(s.backfill().targetTransaction()).isEqualTo(Duration.ofMillis(250));
+        assertThat(s.backfill().lockTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(s.reconcile().interval()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(s.contract().retention()).isEqualTo(Duration.ofDays(14));
+    }
+
+    @Test
+    void readsTheSwitchKeyword() {
+        MigrationSpec s = reader.read("x.yaml", MINIMAL + "switch: {flag: users.new, maxLag: 2s}\n");
+        assertThat(s.readSwitch().flag()).isEqualTo("users.new");
+        assertThat(s.readSwitch().maxLag()).isEqualTo(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void malformedYamlNamesLineAndColumn() {
+        ShapeshiftException e = malformed("name: a\nsource:\n  table: users\n   bad: 1\n");
+        assertThat(e.getMessage()).startsWith("users.yaml:4:7: not valid YAML: mapping values are not allowed here")
+                .contains("fix the YAML syntax");
+    }
+
+    @Test
+    void unknownFieldSuggestsTheClosestAndListsValidFields() {
+        ShapeshiftException e = malformed(MINIMAL + "backfill:\n  chunkRow: 5000\n");
+        assertThat(e.getMessage())
+                .startsWith("users.yaml:10:3: ")
+                .contains("backfill.chunkRow: unknown field 'chunkRow' (did you mean chunkRows?)")
+                .contains("the fields of backfill are: batchRows, chunkRows, lockTimeout, maxHeapGrowth");
+    }
+
+    @Test
+    void unknownTopLevelFieldListsTopLevelFields() {
+        ShapeshiftException e = malformed(MINIMAL + "contracts: {}\n");
+        assertThat(e.getMessage()).contains("contracts: unknown field 'contracts' (did you mean contract?)")
+                .contains("the fields of the top level are:").contains("switch");
+    }
+
+    @Test
+    void wrongTypeSaysWhatToWrite() {
+        ShapeshiftException e = malformed(MINIMAL + "backfill:\n  chunkRows: lots\n");
+        assertThat(e.getMessage()).contains("backfill.chunkRows: 'lots' is not a whole number — write a whole number");
+    }
+
+    @Test
+    void fractionForWholeNumberIsRejected() {
+        ShapeshiftException e = malformed(MINIMAL + "backfill:\n  batchRows: 10.5\n");
+        assertThat(e.getMessage()).contains("backfill.batchRows:").contains("whole number");
+    }
+
+    @Test
+    void badDurationNamesTheAcceptedForms() {
+        ShapeshiftException e = malformed(MINIMAL + "backfill:\n  lockTimeout: 2 minutes\n");
+        assertThat(e.getMessage()).contains("backfill.lockTimeout: '2 minutes' is not")
+                .contains("300ms, 5s, 5m, 24h, 7d").contains("PT5M");
+    }
+
+    @Test
+    void unknownModeListsTheModes() {
+        ShapeshiftException e = malformed(MINIMAL + "mode: inplace\n");
+        assertThat(e.getMessage()).contains("mode:").contains("in-place, table");
+    }
+
+    @Test
+    void scalarWhereListExpected() {
+        ShapeshiftException e = malformed(MINIMAL + "contract:\n  dropColumns: legacy_verified_at\n");
+        assertThat(e.getMessage()).contains("contract.dropColumns").contains("a list");
+    }
+
+    @Test
+    void listPathHasIndex() {
+        ShapeshiftException e = malformed(MINIMAL + "    - name: x\n      tpye: text\n      transform: '1'\n");
+        assertThat(e.getMessage()).contains("target.columns[1].tpye: unknown field 'tpye' (did you mean type?)");
+    }
+
+    @Test
+    void duplicateKeyIsRejected() {
+        ShapeshiftException e = malformed(MINIMAL + "name: again\n");
+        assertThat(e.getMessage()).containsIgnoringCase("duplicate").contains("name");
+    }
+
+    @Test
+    void emptyFileIsRejected() {
+        ShapeshiftException e = malformed("# nothing here\n");
+        assertThat(e.getMessage()).contains("the file is empty");
+    }
+
+    @Test
+    void explicitNullOrEmptyListItemIsRejected() {
+        assertThat(malformed(MINIMAL + "contract:\n  dropColumns:\n    -\n").getMessage())
+                .contains("users.yaml:11:6: contract.dropColumns[0]: empty value — give a value, or remove the line");
+        assertThat(malformed(MINIMAL + "backfill:\n  chunkRows: ~\n").getMessage())
+                .contains("backfill.chunkRows: empty value");
+    }
+
+    @Test
+    void missingFileNamesThePath() {
+        assertThatThrownBy(() -> reader.read(Path.of("/nonexistent/users.yaml")))
+                .isInstanceOf(ShapeshiftException.class)
+                .hasMessageContaining("users.yaml: no such file").hasMessageContaining("check the path");
+    }
+}
