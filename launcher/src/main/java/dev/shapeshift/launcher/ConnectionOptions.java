@@ -1,0 +1,111 @@
+package dev.shapeshift.launcher;
+
+import dev.shapeshift.embedded.EmbeddedPostgres;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.Properties;
+import picocli.CommandLine.Option;
+
+/**
+ * How to reach the source database: options, else the environment
+ * ({@code SHAPESHIFT_JDBC_URL}, {@code SHAPESHIFT_DB_USER}, {@code SHAPESHIFT_DB_PASSWORD}), else
+ * none. Passwords are read from a file or the environment, never from the command line, and never
+ * printed; URLs are shown without their password parameter.
+ */
+public final class ConnectionOptions {
+    @Option(names = "--jdbc-url", paramLabel = "URL", description = "JDBC URL of the source database (env SHAPESHIFT_JDBC_URL).")
+    String jdbcUrl;
+
+    @Option(names = "--user", paramLabel = "USER", description = "Database user (env SHAPESHIFT_DB_USER).")
+    String user;
+
+    @Option(names = "--password-file", paramLabel = "FILE", description = "File holding the password (else env SHAPESHIFT_DB_PASSWORD).")
+    Path passwordFile;
+
+    @Option(names = "--embedded", description = "Use an embedded PostgreSQL (database 'postgres'); with --embedded-data-dir an existing one.")
+    boolean embedded;
+
+    @Option(names = "--embedded-data-dir", paramLabel = "DIR", description = "Data directory of the embedded PostgreSQL (default: a new temporary one).")
+    Path embeddedDataDir;
+
+    Map<String, String> env = System.getenv();
+
+    /** An open connection, or null when no database is configured. */
+    public Source open() {
+        if (embedded) {
+            EmbeddedPostgres.Options o = EmbeddedPostgres.Options.defaults();
+            EmbeddedPostgres pg = EmbeddedPostgres.start(embeddedDataDir == null ? o : o.withDataDir(embeddedDataDir));
+            try {
+                return new Source(pg.connect("postgres"), redact(pg.jdbcUrl("postgres")), pg);
+            } catch (SQLException e) {
+                pg.close();
+                throw unreachable(pg.jdbcUrl("postgres"), e);
+            }
+        }
+        String url = jdbcUrl != null ? jdbcUrl : env.get("SHAPESHIFT_JDBC_URL");
+        if (url == null || url.isBlank()) {
+            return null;
+        }
+        Properties props = new Properties();
+        String u = user != null ? user : env.get("SHAPESHIFT_DB_USER");
+        if (u != null) {
+            props.setProperty("user", u);
+        }
+        String password = password();
+        if (password != null) {
+            props.setProperty("password", password);
+        }
+        props.setProperty("connectTimeout", "10");
+        props.setProperty("ApplicationName", "shapeshift-cli");
+        try {
+            return new Source(DriverManager.getConnection(url, props), redact(url), null);
+        } catch (SQLException e) {
+            throw unreachable(url, e);
+        }
+    }
+
+    private String password() {
+        if (passwordFile != null) {
+            try {
+                return Files.readString(passwordFile).strip();
+            } catch (IOException e) {
+                throw new ShapeshiftException(ErrorCode.UNREACHABLE, "cannot read --password-file " + passwordFile + ": " + e.getMessage(), e);
+            }
+        }
+        return env.get("SHAPESHIFT_DB_PASSWORD");
+    }
+
+    private static ShapeshiftException unreachable(String url, SQLException e) {
+        return new ShapeshiftException(ErrorCode.UNREACHABLE, "cannot connect to " + redact(url) + ": "
+                + redact(String.valueOf(e.getMessage())) + " (SQLState " + e.getSQLState() + ")"
+                + " — check the URL, the user, the password and that the server is running", e);
+    }
+
+    /** The URL with any {@code password=} parameter masked. */
+    static String redact(String url) {
+        return url.replaceAll("(?i)(password=)[^&;\\s]*", "$1***").replaceAll("(//[^/:@]+:)[^/@]+@", "$1***@");
+    }
+
+    /** An open source connection; closing it also stops an embedded server. */
+    public record Source(Connection connection, String displayUrl, EmbeddedPostgres embedded) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                // closing a connection we are done with; nothing to do
+            } finally {
+                if (embedded != null) {
+                    embedded.close();
+                }
+            }
+        }
+    }
+}

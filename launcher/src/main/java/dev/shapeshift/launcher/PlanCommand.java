@@ -1,0 +1,114 @@
+package dev.shapeshift.launcher;
+
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.spec.ExpandPlan;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.SpecReader;
+import dev.shapeshift.spec.SpecValidator;
+import dev.shapeshift.spec.Validation;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code shapeshift plan SPEC}: what a migration would do — phases, expand DDL, chunk estimate. Changes nothing. */
+@Command(name = "plan", mixinStandardHelpOptions = true,
+        description = "Show the phases, the expand DDL and the estimated backfill chunks of a spec. Changes nothing.")
+public final class PlanCommand implements Callable<Integer> {
+    static final List<String> PHASES = List.of("planned", "expanded", "syncing", "backfilling", "backfilled",
+            "verified", "reads-switched", "contract-ready", "contracted");
+
+    @Parameters(index = "0", paramLabel = "SPEC", description = "The spec file (YAML).")
+    Path specFile;
+
+    @Mixin
+    ConnectionOptions connection = new ConnectionOptions();
+
+    @Option(names = "--output", paramLabel = "FORMAT", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+    OutputFormat output;
+
+    @Spec
+    CommandSpec command;
+
+    @Override
+    public Integer call() throws SQLException {
+        MigrationSpec spec = new SpecReader().read(specFile);
+        String origin = ValidateCommand.origin(specFile);
+        Validation v;
+        RowEstimate estimate = new RowEstimate(-1, "unknown (no database connection given)");
+        try (ConnectionOptions.Source source = connection.open()) {
+            v = source == null ? SpecValidator.checkWithoutDatabase(spec) : SpecValidator.check(spec, source.connection());
+            if (source != null && v.valid()) {
+                estimate = RowEstimate.of(source.connection(), v.resolved());
+            }
+        }
+        if (!v.valid()) {
+            throw SpecValidator.invalid(origin, v.problems());
+        }
+        PrintWriter out = command.commandLine().getOut();
+        out.println(output == OutputFormat.JSON ? OutputFormat.json(json(origin, v, estimate)) : text(origin, v, estimate));
+        out.flush();
+        return 0;
+    }
+
+    private static Map<String, Object> json(String origin, Validation v, RowEstimate e) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("spec", origin);
+        m.put("migration", v.spec().name());
+        m.put("checks", v.live() ? "static+live" : "static");
+        m.put("phases", PHASES);
+        m.put("expand", v.expand() == null ? null : Map.of("origin", v.expand().origin(), "statements", v.expand().statements()));
+        Map<String, Object> chunks = new LinkedHashMap<>();
+        chunks.put("estimate", true);
+        chunks.put("rows", e.rows() < 0 ? null : e.rows());
+        chunks.put("rowsFrom", e.method());
+        chunks.put("chunkRows", v.spec().backfill().chunkRows());
+        chunks.put("chunks", e.rows() < 0 ? null : e.chunks(v.spec().backfill().chunkRows()));
+        m.put("backfill", chunks);
+        return m;
+    }
+
+    private static String text(String origin, Validation v, RowEstimate e) {
+        MigrationSpec s = v.spec();
+        StringBuilder b = new StringBuilder();
+        b.append("Migration ").append(s.name()).append(" (").append(origin).append(", ").append(s.mode().yaml())
+                .append(" mode): ").append(s.source().schema()).append('.').append(s.source().table())
+                .append(" → ").append(s.targetSchema()).append('.').append(s.targetTable()).append('\n');
+        b.append("Checks: ").append(v.live() ? "static and live" : "static only (no database connection given)").append("\n\n");
+        b.append("Phases: ").append(String.join(" → ", PHASES)).append("\n\n");
+        b.append("Expand DDL").append(expandNote(v.expand())).append(":\n");
+        if (v.expand() != null) {
+            b.append(v.expand().script()).append('\n');
+        }
+        int chunkRows = s.backfill().chunkRows();
+        b.append("\nBackfill (ESTIMATE; the coordinator's planner decides the real chunks): ");
+        if (e.rows() < 0) {
+            b.append("rows ").append(e.method()).append(", ").append(chunkRows).append(" rows per chunk");
+        } else {
+            b.append("~").append(e.rows()).append(" rows (").append(e.method()).append(") / ").append(chunkRows)
+                    .append(" rows per chunk ≈ ").append(e.chunks(chunkRows)).append(" chunks");
+        }
+        b.append("\n\nNothing was changed.");
+        return b.toString();
+    }
+
+    private static String expandNote(ExpandPlan plan) {
+        if (plan == null) {
+            return " (needs a database connection: table mode copies the key column types from the source)";
+        }
+        return switch (plan.origin()) {
+            case GENERATED -> " (generated)";
+            case CUSTOM -> " (from expand.ddl)";
+            case ALREADY_APPLIED -> " (none: every target column already exists)";
+        };
+    }
+}

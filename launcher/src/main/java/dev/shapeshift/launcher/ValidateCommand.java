@@ -1,0 +1,69 @@
+package dev.shapeshift.launcher;
+
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.SpecProblem;
+import dev.shapeshift.spec.SpecReader;
+import dev.shapeshift.spec.SpecValidator;
+import dev.shapeshift.spec.Validation;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code shapeshift validate SPEC}: static checks, plus live checks when a database is given. */
+@Command(name = "validate", mixinStandardHelpOptions = true,
+        description = "Check a migration spec: on its own, and against the source database if one is given.")
+public final class ValidateCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "SPEC", description = "The spec file (YAML).")
+    Path specFile;
+
+    @Mixin
+    ConnectionOptions connection = new ConnectionOptions();
+
+    @Option(names = "--output", paramLabel = "FORMAT", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+    OutputFormat output;
+
+    @Spec
+    CommandSpec command;
+
+    @Override
+    public Integer call() {
+        MigrationSpec spec = new SpecReader().read(specFile);
+        Validation v = check(spec, connection);
+        PrintWriter out = command.commandLine().getOut();
+        String origin = origin(specFile);
+        if (output == OutputFormat.JSON) {
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("spec", origin);
+            json.put("valid", v.valid());
+            json.put("checks", v.live() ? "static+live" : "static");
+            json.put("problems", v.problems());
+            out.println(OutputFormat.json(json));
+        } else {
+            for (SpecProblem p : v.problems()) {
+                out.println(p.describe(origin));
+            }
+            String scope = v.live() ? "static and live checks" : "static checks only (no database connection given)";
+            out.println(origin + ": " + (v.valid() ? "valid" : v.problems().size() + " problem(s)") + " — " + scope);
+        }
+        out.flush();
+        return v.valid() ? 0 : dev.shapeshift.error.ErrorCode.SPEC_INVALID.exitCode();
+    }
+
+    static Validation check(MigrationSpec spec, ConnectionOptions options) {
+        try (ConnectionOptions.Source source = options.open()) {
+            return source == null ? SpecValidator.checkWithoutDatabase(spec) : SpecValidator.check(spec, source.connection());
+        }
+    }
+
+    static String origin(Path file) {
+        return file.getFileName() == null ? file.toString() : file.getFileName().toString();
+    }
+}

@@ -1,0 +1,50 @@
+package dev.shapeshift.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shapeshift.embedded.PostgresExtension;
+import dev.shapeshift.embedded.PostgresServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** validate and plan against a real database. */
+@ExtendWith(PostgresExtension.class)
+class MainIT {
+    @Test
+    void validateAndPlanAgainstTheSource(PostgresServer pg, @TempDir Path dir) throws Exception {
+        String db = pg.createDatabase("cli");
+        try (Connection c = pg.connect(db); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text, legacy_verified_at timestamptz)");
+            s.execute("INSERT INTO users SELECT g, 'u' || g, CASE WHEN g % 2 = 0 THEN now() END FROM generate_series(1, 25000) g");
+        }
+        Path pw = dir.resolve("pw");
+        Files.writeString(pw, pg.password());
+        String[] conn = {"--jdbc-url", pg.jdbcUrl(db), "--user", pg.user(), "--password-file", pw.toString()};
+
+        MainTest.Run v = MainTest.run(concat(new String[] {"validate", MainTest.EXAMPLE}, conn));
+        assertThat(v.exit()).as(v.err()).isZero();
+        assertThat(v.out()).contains("valid — static and live checks");
+
+        MainTest.Run p = MainTest.run(concat(new String[] {"plan", MainTest.EXAMPLE}, conn));
+        assertThat(p.exit()).as(p.err()).isZero();
+        assertThat(p.out()).contains("~25000 rows (count(*) (table never analyzed)) / 10000 rows per chunk ≈ 3 chunks");
+
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, Files.readString(Path.of(MainTest.EXAMPLE)).replace("legacy_verified_at IS", "legacy_verifed_at IS"));
+        MainTest.Run b = MainTest.run(concat(new String[] {"validate", bad.toString()}, conn));
+        assertThat(b.exit()).isEqualTo(10);
+        assertThat(b.out()).contains("bad.yaml: target.columns[0].transform: column \"legacy_verifed_at\" does not exist in"
+                + " public.users (did you mean legacy_verified_at?)");
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}
