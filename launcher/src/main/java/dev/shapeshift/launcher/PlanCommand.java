@@ -1,6 +1,5 @@
 package dev.shapeshift.launcher;
 
-import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.spec.ExpandPlan;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.SpecReader;
