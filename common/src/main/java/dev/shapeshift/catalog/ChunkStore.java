@@ -1,0 +1,389 @@
+package dev.shapeshift.catalog;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.refresh.Key;
+import dev.shapeshift.refresh.KeyRange;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The backfill's durable state: the chunk plan ({@code shapeshift.chunk}, {@code backfill_plan}),
+ * chunk leases and checkpoints, and the in-place VACUUM log. Keys are stored as JSON arrays of
+ * the key columns' text forms.
+ *
+ * <p>Leases: taking a chunk bumps its {@code epoch}; every later write of the owner is guarded by
+ * {@code WHERE epoch = <its epoch>}, so an owner that lost the chunk (crashed, paused, partition
+ * reassigned) can never move the checkpoint again. {@link #checkpoint} takes a connection so the
+ * checkpoint commits in the same transaction as the rows it describes.
+ */
+public final class ChunkStore {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String CHUNK_COLUMNS = "migration, chunk_no, lower_key::text, upper_key::text, status, "
+            + "last_key::text, rows_copied, rows_written, attempts, owner, epoch, heartbeat_at, resumed_from::text, error";
+
+    /** One row of {@code shapeshift.chunk}. Bounds: lower exclusive, upper inclusive, null = open. */
+    public record Chunk(String migration, int number, Key lower, Key upper, String status, Key lastKey,
+                        long rowsCopied, long rowsWritten, int attempts, String owner, long epoch,
+                        Instant heartbeatAt, Key resumedFrom, String error) {
+        public KeyRange range() {
+            return new KeyRange(lower, upper);
+        }
+
+        public boolean done() {
+            return "done".equals(status);
+        }
+    }
+
+    /** How a plan was made; one row of {@code shapeshift.backfill_plan}. */
+    public record PlanInfo(String method, long estimatedRows, int chunkRows, long tableBytes, long indexBytes) {
+    }
+
+    /**
+     * A chunk held by one owner at one epoch. {@code resumeFrom} is the stored checkpoint the lease
+     * starts after (null: from the chunk's lower bound).
+     */
+    public record Lease(String migration, int chunk, String owner, long epoch, KeyRange range, Key resumeFrom,
+                        long rowsCopied, int attempts) {
+        /** The keys still to copy. */
+        public KeyRange remaining() {
+            return resumeFrom == null ? range : range.resumeAfter(resumeFrom);
+        }
+    }
+
+    /** What {@link #acquire} found. */
+    public sealed interface Acquired {
+        record Taken(Lease lease) implements Acquired {
+        }
+
+        record AlreadyDone() implements Acquired {
+        }
+
+        /** Someone else holds a live lease; retry after it expires or is released. */
+        record Held(String owner, Duration heartbeatAge) implements Acquired {
+        }
+    }
+
+    /** Sums over a migration's chunks. {@code estimatedRows} comes from the plan (0 if unplanned). */
+    public record Totals(int chunks, int done, int running, int failed, long rowsCopied, long rowsWritten,
+                         long estimatedRows, Instant firstStart) {
+    }
+
+    private final Catalog catalog;
+
+    public ChunkStore(Catalog catalog) {
+        this.catalog = catalog;
+    }
+
+    public Connection connect() {
+        return catalog.connect();
+    }
+
+    /** The stored plan in chunk order; empty if the migration has none. */
+    public List<Chunk> chunks(String migration) {
+        return catalog.inTransaction("reading chunks of " + migration, c -> chunks(c, migration));
+    }
+
+    public Optional<Chunk> chunk(String migration, int number) {
+        return chunks(migration).stream().filter(ch -> ch.number() == number).findFirst();
+    }
+
+    public Optional<PlanInfo> planInfo(String migration) {
+        return catalog.inTransaction("reading plan of " + migration, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT method, estimated_rows, chunk_rows, table_bytes, "
+                    + "index_bytes FROM shapeshift.backfill_plan WHERE migration = ?")) {
+                ps.setString(1, migration);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(new PlanInfo(rs.getString(1), rs.getLong(2), rs.getInt(3),
+                            rs.getLong(4), rs.getLong(5))) : Optional.<PlanInfo>empty();
+                }
+            }
+        });
+    }
+
+    /**
+     * Stores a plan whose chunk i is (boundaries[i-1], boundaries[i]], the first open below and the
+     * last open above — unless the migration already has one: then the stored plan is returned
+     * untouched. Concurrent planners are serialised on the migration row.
+     */
+    public List<Chunk> storePlan(String migration, List<Key> boundaries, PlanInfo info) {
+        return catalog.inTransaction("storing chunk plan of " + migration, c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT 1 FROM shapeshift.migration WHERE name = ? FOR UPDATE")) {
+                ps.setString(1, migration);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new ShapeshiftException(ErrorCode.NOT_FOUND, "no migration named '" + migration + "'");
+                    }
+                }
+            }
+            List<Chunk> existing = chunks(c, migration);
+            if (!existing.isEmpty()) {
+                return existing;
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.chunk (migration, chunk_no, "
+                    + "lower_key, upper_key) VALUES (?, ?, ?::jsonb, ?::jsonb)")) {
+                for (int i = 0; i <= boundaries.size(); i++) {
+                    ps.setString(1, migration);
+                    ps.setInt(2, i);
+                    ps.setString(3, i == 0 ? null : json(boundaries.get(i - 1)));
+                    ps.setString(4, i == boundaries.size() ? null : json(boundaries.get(i)));
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.backfill_plan (migration, method, "
+                    + "estimated_rows, chunk_rows, table_bytes, index_bytes) VALUES (?, ?, ?, ?, ?, ?)")) {
+                ps.setString(1, migration);
+                ps.setString(2, info.method());
+                ps.setLong(3, info.estimatedRows());
+                ps.setInt(4, info.chunkRows());
+                ps.setLong(5, info.tableBytes());
+                ps.setLong(6, info.indexBytes());
+                ps.executeUpdate();
+            }
+            Catalog.audit(c, migration, "coordinator", "backfill planned: " + (boundaries.size() + 1) + " chunks by "
+                    + info.method(), null, null, null);
+            return chunks(c, migration);
+        });
+    }
+
+    /**
+     * Takes a chunk for {@code owner} if it is not done and nobody else holds a live lease on it
+     * (pending, failed, released, held by this owner, or heartbeat older than {@code leaseTimeout}).
+     * Bumps the epoch and the attempts and records the checkpoint it resumes from.
+     */
+    public Acquired acquire(String migration, int chunk, String owner, Duration leaseTimeout) {
+        return catalog.inTransaction("taking chunk " + chunk + " of " + migration, c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.chunk SET owner = ?, epoch = epoch + 1, "
+                    + "heartbeat_at = now(), status = 'running', attempts = attempts + 1, "
+                    + "started_at = coalesce(started_at, now()), error = NULL, resumed_from = last_key "
+                    + "WHERE migration = ? AND chunk_no = ? AND status <> 'done' AND (owner IS NULL OR owner = ? "
+                    + "OR status IN ('pending', 'failed') OR heartbeat_at IS NULL "
+                    + "OR heartbeat_at < now() - make_interval(secs => ?)) "
+                    + "RETURNING epoch, lower_key::text, upper_key::text, last_key::text, rows_copied, attempts")) {
+                ps.setString(1, owner);
+                ps.setString(2, migration);
+                ps.setInt(3, chunk);
+                ps.setString(4, owner);
+                ps.setDouble(5, leaseTimeout.toMillis() / 1000.0);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        KeyRange range = new KeyRange(key(rs.getString(2)), key(rs.getString(3)));
+                        return new Acquired.Taken(new Lease(migration, chunk, owner, rs.getLong(1), range,
+                                key(rs.getString(4)), rs.getLong(5), rs.getInt(6)));
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT status, owner, "
+                    + "extract(epoch from now() - heartbeat_at) FROM shapeshift.chunk WHERE migration = ? AND chunk_no = ?")) {
+                ps.setString(1, migration);
+                ps.setInt(2, chunk);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new ShapeshiftException(ErrorCode.NOT_FOUND, "migration " + migration + " has no chunk " + chunk);
+                    }
+                    if ("done".equals(rs.getString(1))) {
+                        return new Acquired.AlreadyDone();
+                    }
+                    return new Acquired.Held(rs.getString(2), Duration.ofMillis((long) (rs.getDouble(3) * 1000)));
+                }
+            }
+        });
+    }
+
+    /**
+     * Moves the checkpoint of a held chunk, in the caller's transaction (the one that copied the
+     * rows), and marks it done when {@code done}. False if the lease is lost: the caller must roll
+     * back.
+     */
+    public boolean checkpoint(Connection c, Lease lease, Key lastKey, long read, long written, boolean done)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.chunk SET "
+                + "last_key = coalesce(?::jsonb, last_key), rows_copied = rows_copied + ?, "
+                + "rows_written = rows_written + ?, heartbeat_at = now(), "
+                + "status = CASE WHEN ? THEN 'done' ELSE status END, "
+                + "finished_at = CASE WHEN ? THEN now() ELSE finished_at END "
+                + "WHERE migration = ? AND chunk_no = ? AND epoch = ? AND status = 'running'")) {
+            ps.setString(1, lastKey == null ? null : json(lastKey));
+            ps.setLong(2, read);
+            ps.setLong(3, written);
+            ps.setBoolean(4, done);
+            ps.setBoolean(5, done);
+            ps.setString(6, lease.migration());
+            ps.setInt(7, lease.chunk());
+            ps.setLong(8, lease.epoch());
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    /** Keeps a lease alive while the owner waits (throttled, paused). False if it is lost. */
+    public boolean heartbeat(Lease lease) {
+        return guarded(lease, "heartbeat_at = now()", null);
+    }
+
+    /** Gives a chunk back (shutdown, partition revoked) so the next owner need not wait for the lease to expire. */
+    public boolean release(Lease lease) {
+        return guarded(lease, "owner = NULL, status = 'pending'", null);
+    }
+
+    /** Records a failure that retrying cannot fix; the chunk is retried when its task is published again. */
+    public boolean fail(Lease lease, String error) {
+        return guarded(lease, "status = 'failed', owner = NULL, error = ?", error);
+    }
+
+    public Totals totals(String migration) {
+        return catalog.inTransaction("reading backfill totals of " + migration, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT count(*), count(*) FILTER (WHERE status = 'done'), "
+                    + "count(*) FILTER (WHERE status = 'running'), count(*) FILTER (WHERE status = 'failed'), "
+                    + "coalesce(sum(rows_copied), 0), coalesce(sum(rows_written), 0), "
+                    + "(SELECT estimated_rows FROM shapeshift.backfill_plan WHERE migration = ?), min(started_at) "
+                    + "FROM shapeshift.chunk WHERE migration = ?")) {
+                ps.setString(1, migration);
+                ps.setString(2, migration);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return new Totals(rs.getInt(1), rs.getInt(2), rs.getInt(3), rs.getInt(4), rs.getLong(5),
+                            rs.getLong(6), rs.getLong(7), instant(rs.getTimestamp(8)));
+                }
+            }
+        });
+    }
+
+    /** Rows copied by all chunks of a migration, as seen by the caller's transaction. */
+    public long rowsCopied(Connection c, String migration) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT coalesce(sum(rows_copied), 0) FROM shapeshift.chunk WHERE migration = ?")) {
+            ps.setString(1, migration);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    /** Owners holding a live lease: the workers sharing the migration's rate cap. */
+    public int liveOwners(Connection c, String migration, Duration leaseTimeout) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(DISTINCT owner) FROM shapeshift.chunk "
+                + "WHERE migration = ? AND status = 'running' AND heartbeat_at > now() - make_interval(secs => ?)")) {
+            ps.setString(1, migration);
+            ps.setDouble(2, leaseTimeout.toMillis() / 1000.0);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    /** The live settings of a migration ({@code shapeshift.setting}), read on the caller's connection. */
+    public Map<String, String> settings(Connection c, String migration) throws SQLException {
+        Map<String, String> out = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT name, value FROM shapeshift.setting WHERE migration = ?")) {
+            ps.setString(1, migration);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), rs.getString(2));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Claims the VACUUM of one mark; true for exactly one caller per (migration, mark). */
+    public boolean claimVacuum(String migration, int mark, String runner, long tableBytes, long indexBytes) {
+        return catalog.inTransaction("claiming vacuum " + mark + " of " + migration, c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.backfill_vacuum (migration, mark, "
+                    + "runner, table_bytes_before, index_bytes_before) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+                ps.setString(1, migration);
+                ps.setInt(2, mark);
+                ps.setString(3, runner);
+                ps.setLong(4, tableBytes);
+                ps.setLong(5, indexBytes);
+                return ps.executeUpdate() == 1;
+            }
+        });
+    }
+
+    public void vacuumFinished(String migration, int mark, long tableBytes, long indexBytes) {
+        catalog.inTransaction("recording vacuum " + mark + " of " + migration, c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.backfill_vacuum SET finished_at = now(), "
+                    + "table_bytes_after = ?, index_bytes_after = ? WHERE migration = ? AND mark = ?")) {
+                ps.setLong(1, tableBytes);
+                ps.setLong(2, indexBytes);
+                ps.setString(3, migration);
+                ps.setInt(4, mark);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    private boolean guarded(Lease lease, String set, String param) {
+        return catalog.inTransaction("updating lease of chunk " + lease.chunk(), c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.chunk SET " + set
+                    + " WHERE migration = ? AND chunk_no = ? AND epoch = ? AND status = 'running'")) {
+                int p = 1;
+                if (param != null) {
+                    ps.setString(p++, param);
+                }
+                ps.setString(p++, lease.migration());
+                ps.setInt(p++, lease.chunk());
+                ps.setLong(p, lease.epoch());
+                return ps.executeUpdate() == 1;
+            }
+        });
+    }
+
+    private static List<Chunk> chunks(Connection c, String migration) throws SQLException {
+        List<Chunk> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + CHUNK_COLUMNS
+                + " FROM shapeshift.chunk WHERE migration = ? ORDER BY chunk_no")) {
+            ps.setString(1, migration);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Chunk(rs.getString(1), rs.getInt(2), key(rs.getString(3)), key(rs.getString(4)),
+                            rs.getString(5), key(rs.getString(6)), rs.getLong(7), rs.getLong(8), rs.getInt(9),
+                            rs.getString(10), rs.getLong(11), instant(rs.getTimestamp(12)), key(rs.getString(13)),
+                            rs.getString(14)));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A key as stored: a JSON array of its columns' text forms. */
+    public static String json(Key key) {
+        try {
+            return JSON.writeValueAsString(key.values());
+        } catch (JsonProcessingException e) {
+            throw new ShapeshiftException(ErrorCode.INTERNAL, "cannot write key as JSON", e);
+        }
+    }
+
+    /** Reads a stored key; null stays null. */
+    public static Key key(String json) {
+        if (json == null) {
+            return null;
+        }
+        try {
+            return new Key(List.of(JSON.readValue(json, String[].class)));
+        } catch (JsonProcessingException e) {
+            throw new ShapeshiftException(ErrorCode.INTERNAL, "stored key is not a JSON array of text: " + json, e);
+        }
+    }
+
+    private static Instant instant(Timestamp ts) {
+        return ts == null ? null : ts.toInstant();
+    }
+}

@@ -1,0 +1,183 @@
+package dev.shapeshift.coordinator.plan;
+
+import dev.shapeshift.catalog.ChunkStore;
+import dev.shapeshift.catalog.ChunkStore.Chunk;
+import dev.shapeshift.catalog.ChunkStore.PlanInfo;
+import dev.shapeshift.db.SqlStates;
+import dev.shapeshift.refresh.Key;
+import dev.shapeshift.spec.Column;
+import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.sql.Ident;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.StringJoiner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Splits a migration's source key space into chunks of about {@code backfill.chunkRows} rows,
+ * without sorting the table:
+ * <ul>
+ *   <li>single-column keys: the equal-frequency {@code pg_stats.histogram_bounds} of the key
+ *       column, when it has enough buckets (ANALYZE first if the table was never analysed);</li>
+ *   <li>otherwise (composite keys, coarse histograms): a {@code TABLESAMPLE} of keys
+ *       ({@code BERNOULLI} below a million rows, {@code SYSTEM} pages above), sorted in SQL, and
+ *       every n-th sampled key as a boundary.</li>
+ * </ul>
+ * Chunk i is (b[i-1], b[i]]; the first is open below and the last open above, so keys beyond the
+ * statistics' range are still covered. The plan is stored once: planning again returns the stored
+ * plan, never a different one.
+ */
+public final class ChunkPlanner {
+    private static final Logger log = LoggerFactory.getLogger(ChunkPlanner.class);
+    /** Sampled keys per chunk: enough that a boundary's rank error stays a few percent of a chunk. */
+    static final int SAMPLE_PER_CHUNK = 50;
+    static final long SYSTEM_SAMPLE_ABOVE_ROWS = 1_000_000;
+
+    private final ChunkStore store;
+
+    public ChunkPlanner(ChunkStore store) {
+        this.store = store;
+    }
+
+    /** The migration's chunk plan: the stored one, or a new one (stored before it is returned). */
+    public List<Chunk> plan(ResolvedSpec resolved) {
+        String migration = resolved.spec().name();
+        List<Chunk> stored = store.chunks(migration);
+        if (!stored.isEmpty()) {
+            log.info("backfill plan exists migration={} chunks={}", migration, stored.size());
+            return stored;
+        }
+        int chunkRows = resolved.spec().backfill().chunkRows();
+        try (Connection c = store.connect()) {
+            TableSize size = tableSize(c, resolved);
+            Boundaries b = boundaries(c, resolved, size.rows(), chunkRows);
+            List<Chunk> chunks = store.storePlan(migration, b.keys(),
+                    new PlanInfo(b.method(), size.rows(), chunkRows, size.tableBytes(), size.indexBytes()));
+            log.info("backfill planned migration={} method={} estimated_rows={} chunk_rows={} chunks={}",
+                    migration, b.method(), size.rows(), chunkRows, chunks.size());
+            return chunks;
+        } catch (SQLException e) {
+            throw SqlStates.translate("planning chunks of " + migration, e);
+        }
+    }
+
+    record TableSize(long rows, long tableBytes, long indexBytes) {
+    }
+
+    record Boundaries(String method, List<Key> keys) {
+    }
+
+    /** Row estimate and sizes; ANALYZEs the key columns first if the table has no statistics yet. */
+    static TableSize tableSize(Connection c, ResolvedSpec resolved) throws SQLException {
+        String table = table(resolved);
+        TableSize size = readSize(c, table);
+        if (size.rows() < 0) {
+            try (Statement s = c.createStatement()) {
+                s.execute("ANALYZE " + table + " (" + Ident.columnList(resolved.keyNames(), null) + ")");
+            }
+            size = readSize(c, table);
+        }
+        return new TableSize(Math.max(size.rows(), 0), size.tableBytes(), size.indexBytes());
+    }
+
+    private static TableSize readSize(Connection c, String table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT reltuples::bigint, pg_table_size(oid), "
+                + "pg_indexes_size(oid) FROM pg_class WHERE oid = ?::regclass")) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new TableSize(rs.getLong(1), rs.getLong(2), rs.getLong(3));
+            }
+        }
+    }
+
+    static Boundaries boundaries(Connection c, ResolvedSpec resolved, long rows, int chunkRows) throws SQLException {
+        long wanted = (rows + chunkRows - 1) / chunkRows;
+        if (wanted <= 1) {
+            return new Boundaries(rows == 0 ? "empty" : "single", List.of());
+        }
+        if (resolved.key().size() == 1) {
+            List<String> histogram = histogram(c, resolved);
+            if (histogram.size() - 1 >= wanted) {
+                return new Boundaries("histogram", pick(histogram, (int) wanted));
+            }
+        }
+        return new Boundaries("sample", sample(c, resolved, rows, wanted));
+    }
+
+    /** wanted-1 bounds at equal rank distance; the histogram's first and last bound (min, max) are never boundaries. */
+    static List<Key> pick(List<String> histogram, int wanted) {
+        List<Key> out = new ArrayList<>();
+        int buckets = histogram.size() - 1;
+        String previous = null;
+        for (int i = 1; i < wanted; i++) {
+            String bound = histogram.get((int) Math.round((double) i * buckets / wanted));
+            if (!bound.equals(previous)) {
+                out.add(Key.of(bound));
+            }
+            previous = bound;
+        }
+        return out;
+    }
+
+    private static List<String> histogram(Connection c, ResolvedSpec resolved) throws SQLException {
+        var source = resolved.spec().source();
+        try (PreparedStatement ps = c.prepareStatement("SELECT histogram_bounds::text::text[] FROM pg_stats "
+                + "WHERE schemaname = ? AND tablename = ? AND attname = ?")) {
+            ps.setString(1, source.schema());
+            ps.setString(2, source.table());
+            ps.setString(3, resolved.key().get(0).name());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return List.of();
+                }
+                Array bounds = rs.getArray(1);
+                return bounds == null ? List.of() : List.of((String[]) bounds.getArray());
+            }
+        }
+    }
+
+    /** Every (n/wanted)-th key of a sorted sample, selected in SQL: only the boundaries reach the JVM. */
+    private static List<Key> sample(Connection c, ResolvedSpec resolved, long rows, long wanted) throws SQLException {
+        long sampleRows = Math.min(rows, Math.max(wanted * SAMPLE_PER_CHUNK, 2_000));
+        double percent = Math.min(100.0, 100.0 * sampleRows / Math.max(rows, 1));
+        String method = rows >= SYSTEM_SAMPLE_ABOVE_ROWS ? "SYSTEM" : "BERNOULLI";
+        List<Column> key = resolved.key();
+        String cols = Ident.columnList(resolved.keyNames(), null);
+        StringJoiner asText = new StringJoiner(", ");
+        for (Column k : key) {
+            asText.add(Ident.quote(k.name()) + "::text");
+        }
+        String sql = "WITH s AS (SELECT " + cols + " FROM " + table(resolved) + " TABLESAMPLE " + method
+                + " (?) REPEATABLE (7)), r AS (SELECT " + cols + ", row_number() OVER (ORDER BY " + cols
+                + ") AS __rn, count(*) OVER () AS __n FROM s) SELECT " + asText
+                + " FROM r WHERE __rn < __n AND (__rn * ?) / __n <> ((__rn - 1) * ?) / __n ORDER BY __rn";
+        List<Key> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setDouble(1, percent);
+            ps.setLong(2, wanted);
+            ps.setLong(3, wanted);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String[] v = new String[key.size()];
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = rs.getString(i + 1);
+                    }
+                    out.add(Key.of(v));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String table(ResolvedSpec resolved) {
+        return Ident.qualified(resolved.spec().source().schema(), resolved.spec().source().table());
+    }
+}

@@ -1,0 +1,89 @@
+package dev.shapeshift.worker.backfill;
+
+import dev.shapeshift.catalog.ChunkStore;
+import dev.shapeshift.db.SqlStates;
+import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.sql.Ident;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * In-place mode rewrites every row, which would double the heap and its indexes. Every time the
+ * migration's rows copied (summed over all workers in the catalog) crosses another mark — a
+ * fraction of the table's estimated rows: 10%, or less when {@code backfill.maxHeapGrowth} is
+ * below 1.1 — the worker that claims the mark in {@code backfill_vacuum} runs a plain
+ * {@code VACUUM} of the table on its own connection, outside any transaction, so the space of the
+ * old row versions is reused by the next updates. Sizes before and after are recorded there.
+ *
+ * <p>Concurrent VACUUMs of one table wait for each other; that is fine. Needs the table owner or a
+ * superuser; without the privilege PostgreSQL skips the table with a warning.
+ */
+final class BloatGuard {
+    private static final Logger log = LoggerFactory.getLogger(BloatGuard.class);
+
+    private final ChunkStore store;
+    private final String migration;
+    private final String table;
+    private final String workerId;
+    private final long step;
+    private int lastMark;
+
+    BloatGuard(ChunkStore store, ResolvedSpec resolved, String workerId, long estimatedRows) {
+        this.store = store;
+        this.migration = resolved.spec().name();
+        this.table = Ident.qualified(resolved.spec().source().schema(), resolved.spec().source().table());
+        this.workerId = workerId;
+        double fraction = Math.max(0.01, Math.min(0.10, resolved.spec().backfill().maxHeapGrowth() - 1.0));
+        this.step = Math.max(1, (long) (Math.max(estimatedRows, 1) * fraction));
+    }
+
+    long step() {
+        return step;
+    }
+
+    /** After a committed sub-batch: vacuums if this worker claims a newly crossed mark. */
+    void afterBatch(Connection c) {
+        try {
+            long copied = store.rowsCopied(c, migration);
+            int mark = (int) (copied / step);
+            if (mark <= lastMark) {
+                return;
+            }
+            lastMark = mark;
+            long[] before = sizes(c);
+            if (!store.claimVacuum(migration, mark, workerId, before[0], before[1])) {
+                return;
+            }
+            long started = System.nanoTime();
+            try (Statement s = c.createStatement()) {
+                s.execute("VACUUM " + table);
+            }
+            long[] after = sizes(c);
+            store.vacuumFinished(migration, mark, after[0], after[1]);
+            log.info("vacuumed migration={} mark={} rows_copied={} table_bytes={}->{} index_bytes={}->{} ms={}",
+                    migration, mark, copied, before[0], after[0], before[1], after[1],
+                    (System.nanoTime() - started) / 1_000_000);
+        } catch (SQLException e) {
+            // Bloat control is best effort: the copy stays correct without it.
+            log.warn("vacuum between batches failed migration={} error={}", migration,
+                    SqlStates.translate("vacuum", e).getMessage());
+        }
+    }
+
+    private long[] sizes(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT pg_table_size(?::regclass), pg_indexes_size(?::regclass)")) {
+            ps.setString(1, table);
+            ps.setString(2, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new long[] {rs.getLong(1), rs.getLong(2)};
+            }
+        }
+    }
+}

@@ -1,0 +1,224 @@
+package dev.shapeshift.worker.backfill;
+
+import dev.shapeshift.catalog.ChunkStore;
+import dev.shapeshift.catalog.ChunkStore.Lease;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.refresh.Key;
+import dev.shapeshift.refresh.KeyRange;
+import dev.shapeshift.refresh.RefreshResult;
+import dev.shapeshift.refresh.Refresher;
+import dev.shapeshift.refresh.WorkerTransactions;
+import dev.shapeshift.spec.Mode;
+import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.worker.throttle.Decision;
+import dev.shapeshift.worker.throttle.Limits;
+import dev.shapeshift.worker.throttle.SignalCollector;
+import dev.shapeshift.worker.throttle.Throttler;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Copies one leased chunk in sub-batches. Each sub-batch is one short worker transaction that
+ * copies up to n keys after the checkpoint ({@link Refresher#copy}: rows read under
+ * {@code FOR KEY SHARE}, {@code ON CONFLICT DO NOTHING}) and moves the chunk's checkpoint
+ * ({@code last_key}, rows, heartbeat) in the same transaction, guarded by the lease's epoch: a
+ * worker that lost the chunk rolls back its batch and stops. A crash loses at most the one
+ * uncommitted sub-batch; the next owner resumes after the stored checkpoint.
+ *
+ * <p>Nothing of a chunk is held in the JVM: the copy is one SQL statement per sub-batch, and only
+ * counts and the last key come back.
+ */
+final class ChunkCopier {
+    private static final Logger log = LoggerFactory.getLogger(ChunkCopier.class);
+    private static final Duration HEARTBEAT_WHILE_WAITING = Duration.ofSeconds(2);
+
+    enum Outcome { DONE, LOST_LEASE, STOPPED }
+
+    /** The consumer around the copier: whether to go on, and a chance to keep its group membership alive. */
+    interface Host {
+        boolean keepGoing();
+
+        void idle();
+    }
+
+    /** Sees every committed sub-batch (tests, metrics). */
+    interface BatchListener {
+        BatchListener NONE = (lease, after, result) -> { };
+
+        void committed(Lease lease, Key after, RefreshResult result);
+    }
+
+    /** Thrown inside the transaction so that it rolls back; SQLException so WorkerTransactions does. */
+    static final class LostLease extends SQLException {
+        private static final long serialVersionUID = 1L;
+
+        LostLease() {
+            super("chunk lease lost", "SSL01");
+        }
+    }
+
+    private record Step(RefreshResult result, boolean done) {
+    }
+
+    private final ChunkStore store;
+    private final Refresher refresher;
+    private final WorkerTransactions transactions;
+    private final SignalCollector signals;
+    private final Limits limits;
+    private final BloatGuard bloat;
+    private final BatchListener listener;
+    private final String echoMark;
+    private final int chunkRows;
+    private final int firstBatch;
+    private final Duration targetTransaction;
+    private volatile String throttleReason = "none";
+
+    ChunkCopier(ChunkStore store, ResolvedSpec resolved, SignalCollector signals, Limits limits, BloatGuard bloat,
+                BatchListener listener) {
+        var backfill = resolved.spec().backfill();
+        this.store = store;
+        this.refresher = new Refresher(resolved);
+        // One attempt per transaction: lock timeouts come back here, are counted as a throttle
+        // signal and retried after a back-off between transactions.
+        this.transactions = new WorkerTransactions(new WorkerTransactions.Policy(backfill.lockTimeout(),
+                Duration.ofMillis(100), 1, Duration.ofMillis(50), Duration.ofSeconds(2)));
+        this.signals = signals;
+        this.limits = limits;
+        this.bloat = bloat;
+        this.listener = listener;
+        this.echoMark = resolved.spec().mode() == Mode.IN_PLACE ? resolved.spec().name() : null;
+        this.chunkRows = backfill.chunkRows();
+        this.firstBatch = backfill.batchRows();
+        this.targetTransaction = backfill.targetTransaction();
+    }
+
+    String throttleReason() {
+        return throttleReason;
+    }
+
+    Outcome copy(Connection c, Lease lease, Host host) {
+        BatchSizer sizer = new BatchSizer(firstBatch, chunkRows, targetTransaction);
+        Key last = lease.resumeFrom();
+        KeyRange range = lease.range();
+        long rowsLast = 0;
+        long lastStart = System.nanoTime();
+        int transientInARow = 0;
+        if (lease.attempts() > 1) {
+            log.info("chunk resumed migration={} chunk={} attempt={} rows_copied={} from_checkpoint={}",
+                    lease.migration(), lease.chunk(), lease.attempts(), lease.rowsCopied(), last != null);
+        }
+        while (true) {
+            Outcome waited = throttle(lease, host, rowsLast, lastStart);
+            if (waited != null) {
+                return waited;
+            }
+            int size = Math.max(BatchSizer.MIN_ROWS, Math.min(sizer.size(), Throttler.maxBatchRows(signals.current())));
+            KeyRange todo = last == null ? range : range.resumeAfter(last);
+            lastStart = System.nanoTime();
+            Step step;
+            try {
+                step = transactions.run(c, echoMark, conn -> {
+                    RefreshResult r = refresher.copy(conn, todo, size);
+                    boolean done = r.lastKey() == null || r.read() < size;
+                    if (!store.checkpoint(conn, lease, r.lastKey(), r.read(), r.written(), done)) {
+                        throw new LostLease();
+                    }
+                    return new Step(r, done);
+                });
+            } catch (ShapeshiftException e) {
+                if (e.getCause() instanceof LostLease) {
+                    log.warn("chunk lease lost, batch rolled back migration={} chunk={} epoch={}",
+                            lease.migration(), lease.chunk(), lease.epoch());
+                    return Outcome.LOST_LEASE;
+                }
+                if (e.code() != ErrorCode.TRANSIENT) {
+                    throw e;
+                }
+                signals.lockTimeout();
+                sizer.lockTimedOut();
+                transientInARow++;
+                log.debug("sub-batch yielded to the application migration={} chunk={} in_a_row={}",
+                        lease.migration(), lease.chunk(), transientInARow);
+                if (!sleepKeepingAlive(backoff(transientInARow), lease, host)) {
+                    return host.keepGoing() ? Outcome.LOST_LEASE : Outcome.STOPPED;
+                }
+                continue;
+            }
+            transientInARow = 0;
+            Duration took = Duration.ofNanos(System.nanoTime() - lastStart);
+            sizer.observe(size, step.result().read(), took);
+            listener.committed(lease, last, step.result());
+            rowsLast = step.result().read();
+            if (step.result().lastKey() != null) {
+                last = step.result().lastKey();
+            }
+            if (bloat != null) {
+                bloat.afterBatch(c);
+            }
+            if (step.done()) {
+                return Outcome.DONE;
+            }
+        }
+    }
+
+    /** Waits while the throttle says so; null to go on, or why the chunk must be left. */
+    private Outcome throttle(Lease lease, Host host, long rowsLast, long lastStart) {
+        boolean waited = false;
+        while (true) {
+            if (!host.keepGoing()) {
+                return Outcome.STOPPED;
+            }
+            Decision d = Throttler.decide(signals.current(), limits, rowsLast,
+                    Duration.ofNanos(System.nanoTime() - lastStart));
+            if (!d.waits()) {
+                if (!waited) {
+                    throttleReason = "none";
+                }
+                return null;
+            }
+            waited = true;
+            throttleReason = d.reason();
+            if (!sleepKeepingAlive(d.delay(), lease, host)) {
+                return host.keepGoing() ? Outcome.LOST_LEASE : Outcome.STOPPED;
+            }
+        }
+    }
+
+    /** Sleeps in short slices, keeping the consumer and the lease alive; false if either is lost. */
+    private boolean sleepKeepingAlive(Duration wait, Lease lease, Host host) {
+        long end = System.nanoTime() + wait.toNanos();
+        long nextHeartbeat = System.nanoTime() + HEARTBEAT_WHILE_WAITING.toNanos();
+        while (true) {
+            long left = end - System.nanoTime();
+            if (left <= 0) {
+                return true;
+            }
+            try {
+                Thread.sleep(Math.min(Math.max(1, left / 1_000_000), 250));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+            host.idle();
+            if (!host.keepGoing()) {
+                return false;
+            }
+            if (System.nanoTime() > nextHeartbeat) {
+                if (!store.heartbeat(lease)) {
+                    return false;
+                }
+                nextHeartbeat = System.nanoTime() + HEARTBEAT_WHILE_WAITING.toNanos();
+            }
+        }
+    }
+
+    private static Duration backoff(int attempt) {
+        long base = Math.min(2_000, 50L << Math.min(attempt - 1, 10));
+        return Duration.ofMillis(base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1));
+    }
+}

@@ -1,0 +1,149 @@
+package dev.shapeshift.worker.throttle;
+
+import dev.shapeshift.catalog.ChunkStore;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Collects the throttle's {@link Signals} for one migration, at most once per {@code refresh}
+ * (1s by default), so operator settings are live: the catalog's {@code setting} rows
+ * ({@code paused}, {@code max-rows-per-second}), the workers holding live leases,
+ * {@code pg_stat_replication} replay lag, the migration's slot lag from
+ * {@code pg_replication_slots}, this worker's recent lock timeouts and the sync backlog.
+ *
+ * <p>If the signals cannot be read, the last ones are kept and a warning is logged; a database
+ * that is down stops the copy anyway.
+ */
+public final class SignalCollector implements AutoCloseable {
+    public static final String PAUSED = "paused";
+    public static final String MAX_ROWS_PER_SECOND = "max-rows-per-second";
+
+    private static final Logger log = LoggerFactory.getLogger(SignalCollector.class);
+
+    private final ChunkStore store;
+    private final String migration;
+    private final long specRateCap;
+    private final Duration leaseTimeout;
+    private final SyncBacklog syncBacklog;
+    private final Duration refresh;
+    private final Duration lockWindow;
+    private final Deque<Long> lockTimeoutsAt = new ArrayDeque<>();
+    private Connection connection;
+    private Signals last = Signals.CALM;
+    private long lastReadNanos;
+    private boolean everRead;
+
+    public SignalCollector(ChunkStore store, String migration, long specRateCap, Duration leaseTimeout,
+                           SyncBacklog syncBacklog, Limits limits, Duration refresh) {
+        this.store = store;
+        this.migration = migration;
+        this.specRateCap = specRateCap;
+        this.leaseTimeout = leaseTimeout;
+        this.syncBacklog = syncBacklog;
+        this.refresh = refresh;
+        this.lockWindow = limits.lockWindow();
+    }
+
+    /** Records a lock timeout or deadlock of this worker. */
+    public synchronized void lockTimeout() {
+        lockTimeoutsAt.addLast(System.nanoTime());
+    }
+
+    /** The signals, re-read if the last read is older than the refresh interval. */
+    public synchronized Signals current() {
+        long now = System.nanoTime();
+        if (everRead && now - lastReadNanos < refresh.toNanos()) {
+            return last.withLockTimeouts(recentLockTimeouts(now));
+        }
+        try {
+            last = read().withLockTimeouts(recentLockTimeouts(now));
+            everRead = true;
+            lastReadNanos = now;
+        } catch (SQLException | RuntimeException e) {
+            log.warn("throttle signals unreadable, keeping the last ones migration={} error={}", migration, e.toString());
+            closeConnection();
+            lastReadNanos = now;
+        }
+        return last;
+    }
+
+    private Signals read() throws SQLException {
+        Connection c = connection();
+        Map<String, String> settings = store.settings(c, migration);
+        boolean paused = Boolean.parseBoolean(settings.getOrDefault(PAUSED, "false").trim());
+        long cap = specRateCap;
+        String capText = settings.get(MAX_ROWS_PER_SECOND);
+        if (capText != null) {
+            try {
+                cap = Long.parseLong(capText.trim());
+            } catch (NumberFormatException e) {
+                log.warn("ignoring setting {}={} (not a whole number) migration={}", MAX_ROWS_PER_SECOND, capText, migration);
+            }
+        }
+        int workers = store.liveOwners(c, migration, leaseTimeout);
+        return new Signals(paused, cap, workers, replayLag(c), slotLag(c), 0, syncBacklog.pendingChanges());
+    }
+
+    private static Duration replayLag(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT extract(epoch FROM max(replay_lag)) FROM pg_stat_replication");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            double seconds = rs.getDouble(1);
+            return rs.wasNull() ? null : Duration.ofMillis((long) (seconds * 1000));
+        }
+    }
+
+    private Long slotLag(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), "
+                + "coalesce(s.confirmed_flush_lsn, s.restart_lsn))::bigint FROM pg_replication_slots s "
+                + "JOIN shapeshift.migration m ON m.slot_name = s.slot_name WHERE m.name = ?")) {
+            ps.setString(1, migration);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                long lag = rs.getLong(1);
+                return rs.wasNull() ? null : lag;
+            }
+        }
+    }
+
+    private int recentLockTimeouts(long now) {
+        while (!lockTimeoutsAt.isEmpty() && now - lockTimeoutsAt.peekFirst() > lockWindow.toNanos()) {
+            lockTimeoutsAt.removeFirst();
+        }
+        return lockTimeoutsAt.size();
+    }
+
+    private Connection connection() {
+        if (connection == null) {
+            connection = store.connect();
+        }
+        return connection;
+    }
+
+    private void closeConnection() {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                log.debug("closing signal connection failed sqlstate={}", e.getSQLState());
+            }
+            connection = null;
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        closeConnection();
+    }
+}
