@@ -1,0 +1,191 @@
+package dev.shapeshift.bridge;
+
+import dev.shapeshift.bridge.slot.Leadership;
+import dev.shapeshift.bridge.slot.SlotGuard;
+import dev.shapeshift.bridge.slot.StoredOffsets;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cdc-bridge role: one active per source database (slot), standbys wait on the leader lock.
+ * Reads like a script — {@link #run}: wait for leadership, then a {@link LeaderTerm} checks the
+ * slot, captures the migrations that want sync and streams until stop or lost leadership.
+ *
+ * <pre>
+ * CdcBridge bridge = new CdcBridge(BridgeConfig.of(db, "kafka:9092"), registry);
+ * bridge.start();          // returns at once; STANDBY → STARTING → STREAMING in the background
+ * bridge.stop();           // clean: Debezium stores the acknowledged offsets, the lock is released
+ * </pre>
+ */
+public final class CdcBridge implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CdcBridge.class);
+
+    private final BridgeConfig config;
+    private final BridgeMetrics metrics;
+    private final AtomicReference<BridgeState> state = new AtomicReference<>(BridgeState.NEW);
+    private final Object wake = new Object();
+    private volatile boolean stopRequested;
+    private volatile Throwable failure;
+    private volatile LeaderTerm term;
+    private Thread thread;
+
+    public CdcBridge(BridgeConfig config, MeterRegistry registry) {
+        this.config = config;
+        this.metrics = new BridgeMetrics(registry);
+    }
+
+    /** Starts the bridge in a background thread; it waits for leadership, then streams. */
+    public synchronized void start() {
+        move(BridgeState.NEW, BridgeState.STANDBY);
+        thread = new Thread(this::run, "shapeshift-bridge-" + config.slot());
+        thread.start();
+    }
+
+    /** Stops cleanly: Debezium stores the offsets of acknowledged records, the lock is released. Idempotent. */
+    public void stop() {
+        stopRequested = true;
+        synchronized (wake) {
+            wake.notifyAll();
+        }
+        Thread t;
+        synchronized (this) {
+            t = thread;
+        }
+        if (t != null && t != Thread.currentThread()) {
+            try {
+                t.join(Duration.ofSeconds(60).toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Stops like a crash would as far as Kafka is concerned: the producer is closed at once and
+     * records not yet acknowledged are dropped (so their offsets are never stored). For tests.
+     */
+    public void abort() {
+        LeaderTerm t = term;
+        if (t != null) {
+            t.abortPublishing();
+        }
+        stop();
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    public BridgeState state() {
+        return state.get();
+    }
+
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    public BridgeMetrics metrics() {
+        return metrics;
+    }
+
+    public BridgeConfig config() {
+        return config;
+    }
+
+    /** Waits until the bridge is in {@code wanted} (true) or the timeout passed or it ended elsewhere (false). */
+    public boolean awaitState(BridgeState wanted, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            BridgeState s = state.get();
+            if (s == wanted) {
+                return true;
+            }
+            if (s.terminal()) {
+                return false;
+            }
+            Thread.sleep(50);
+        }
+        return state.get() == wanted;
+    }
+
+    /** The explicit clean-up operation: drops the slot. Never called by the bridge itself. */
+    public static boolean dropSlot(Database database, String slot) {
+        return SlotGuard.dropSlot(database, slot);
+    }
+
+    /** Recovery after a re-backfill: forget the stored offsets of the configured slot. */
+    public static void forgetOffsets(BridgeConfig config) {
+        new StoredOffsets(config.bootstrapServers(), config.offsetsTopic()).forget(config.slot());
+        log.warn("stored offsets forgotten slot={} topic={}", config.slot(), config.offsetsTopic());
+    }
+
+    private void run() {
+        try (Leadership leadership = new Leadership(config.database(), config.slot())) {
+            while (!stopRequested) {
+                if (!leadership.tryAcquire()) {
+                    pause(config.leaderRetry());
+                    continue;
+                }
+                metrics.leader.set(1);
+                move(BridgeState.STANDBY, BridgeState.STARTING);
+                term = new LeaderTerm(config, metrics, leadership, this::move, () -> stopRequested, this::pause);
+                try {
+                    term.lead();
+                } finally {
+                    term.close();
+                    term = null;
+                    metrics.leader.set(0);
+                }
+                if (!stopRequested) {
+                    log.warn("leadership lost, back to standby slot={}", config.slot());
+                    move(state.get(), BridgeState.STANDBY);
+                }
+            }
+            move(state.get(), BridgeState.STOPPING);
+            move(BridgeState.STOPPING, BridgeState.STOPPED);
+        } catch (Throwable e) {
+            failure = e;
+            String code = e instanceof ShapeshiftException se ? se.code().name() : ErrorCode.INTERNAL.name();
+            log.error("bridge failed slot={} code={} error={}", config.slot(), code, e.getMessage(), e);
+            move(state.get(), BridgeState.FAILED);
+        }
+    }
+
+    /** Compare-and-set on the lifecycle, logged; an illegal move is a bug. */
+    boolean move(BridgeState from, BridgeState to) {
+        if (from == to) {
+            return true;
+        }
+        if (!from.canMoveTo(to)) {
+            throw new IllegalStateException("bridge cannot move from " + from + " to " + to);
+        }
+        if (!state.compareAndSet(from, to)) {
+            throw new IllegalStateException("bridge state changed concurrently: expected " + from + ", is " + state.get());
+        }
+        log.info("bridge state changed slot={} from={} to={}", config.slot(), from, to);
+        return true;
+    }
+
+    /** Sleeps up to {@code d}, waking early on stop. */
+    void pause(Duration d) {
+        synchronized (wake) {
+            if (stopRequested) {
+                return;
+            }
+            try {
+                wake.wait(d.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                stopRequested = true;
+            }
+        }
+    }
+}

@@ -1,0 +1,323 @@
+package dev.shapeshift.bridge;
+
+import dev.shapeshift.bridge.capture.CaptureEngine;
+import dev.shapeshift.bridge.capture.CaptureSet;
+import dev.shapeshift.bridge.capture.Publication;
+import dev.shapeshift.bridge.capture.SchemaWatch;
+import dev.shapeshift.bridge.capture.SyncTarget;
+import dev.shapeshift.bridge.capture.TableId;
+import dev.shapeshift.bridge.publish.ChangePublisher;
+import dev.shapeshift.bridge.slot.LagProbe;
+import dev.shapeshift.bridge.slot.Leadership;
+import dev.shapeshift.bridge.slot.SlotGuard;
+import dev.shapeshift.bridge.slot.SlotState;
+import dev.shapeshift.bridge.slot.StoredOffsets;
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.kafka.Topics;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One period of leadership: check the slot against the stored offset, capture the migrations
+ * that want sync, then watch (leadership, engine health, catalog, source columns, retained WAL)
+ * until stop is requested or the lock is lost.
+ */
+final class LeaderTerm implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(LeaderTerm.class);
+    private static final String ACTOR = "cdc-bridge";
+
+    /** The bridge's compare-and-set on its lifecycle. */
+    interface Mover {
+        boolean move(BridgeState from, BridgeState to);
+    }
+
+    private final BridgeConfig config;
+    private final BridgeMetrics metrics;
+    private final Leadership leadership;
+    private final Mover mover;
+    private final BooleanSupplier stopRequested;
+    private final Consumer<Duration> pause;
+    private final Catalog catalog;
+    private CaptureEngine engine;
+    private ChangePublisher publisher;
+    private List<SyncTarget> targets = List.of();
+    private boolean alarmed;
+
+    LeaderTerm(BridgeConfig config, BridgeMetrics metrics, Leadership leadership, Mover mover,
+               BooleanSupplier stopRequested, Consumer<Duration> pause) {
+        this.config = config;
+        this.metrics = metrics;
+        this.leadership = leadership;
+        this.mover = mover;
+        this.stopRequested = stopRequested;
+        this.pause = pause;
+        this.catalog = new Catalog(config.database(), ACTOR);
+    }
+
+    void lead() {
+        try (Connection c = connect()) {
+            SchemaWatch.prepare(c);
+            checkSlot(c);
+            capture(c);
+        } catch (SQLException e) {
+            throw new ShapeshiftException(ErrorCode.UNREACHABLE, "bridge start: " + e.getMessage(), e);
+        }
+        mover.move(BridgeState.STARTING, BridgeState.STREAMING);
+        while (!stopRequested.getAsBoolean()) {
+            pause.accept(config.watchInterval());
+            if (stopRequested.getAsBoolean()) {
+                return;
+            }
+            if (!leadership.held()) {
+                return;
+            }
+            watch();
+        }
+    }
+
+    /** One round of the watch; database hiccups are logged and retried next round. */
+    private void watch() {
+        try (Connection c = connect()) {
+            if (engine.done().isDone()) {
+                Throwable why = engineFailure();
+                if (why instanceof ShapeshiftException se && !se.retryable()) {
+                    throw se;
+                }
+                log.warn("capture engine ended, restarting slot={} error={}", config.slot(), String.valueOf(why));
+                restart(c);
+                return;
+            }
+            probeSlot(c);
+            List<SyncTarget> now = readTargets(c);
+            if (!migrations(now).equals(migrations(targets))) {
+                log.info("captured migrations changed slot={} before={} after={}", config.slot(),
+                        migrations(targets), migrations(now));
+                restart(c);
+            }
+        } catch (SQLException | ShapeshiftException e) {
+            if (e instanceof ShapeshiftException se && !se.retryable() && se.code() == ErrorCode.SOURCE_CHANGED) {
+                throw se;
+            }
+            log.warn("bridge watch round failed slot={} error={}", config.slot(), e.getMessage());
+        }
+    }
+
+    private void checkSlot(Connection c) {
+        Optional<Long> stored = new StoredOffsets(config.bootstrapServers(), config.offsetsTopic()).lsn(config.slot());
+        try {
+            SlotGuard.check(c, config.slot(), stored);
+        } catch (ShapeshiftException e) {
+            for (MigrationRecord m : catalog.list()) {
+                if (CaptureSet.wantsSync(m.phase())) {
+                    catalog.setMessage(m.name(), "sync refused: " + e.getMessage());
+                    catalog.audit(m.name(), ACTOR, "sync-refused", e.getMessage());
+                }
+            }
+            throw e;
+        }
+    }
+
+    private void restart(Connection c) throws SQLException {
+        mover.move(BridgeState.STREAMING, BridgeState.STARTING);
+        stopEngine(false);
+        capture(c);
+        mover.move(BridgeState.STARTING, BridgeState.STREAMING);
+    }
+
+    /** Publication, topics, Debezium with the current targets; then records where sync starts. */
+    private void capture(Connection c) throws SQLException {
+        targets = readTargets(c);
+        Map<TableId, List<SyncTarget>> byTable = CaptureSet.byTable(targets);
+        Publication.ensure(c, config.publication(), byTable.keySet());
+        if (!targets.isEmpty()) {
+            Topics.ensure(config.bootstrapServers(), targets.stream().collect(Collectors.toMap(
+                    t -> Topics.changes(t.migration()), t -> config.changesPartitions())), config.replication());
+        }
+        publisher = new ChangePublisher(config.bootstrapServers(), "shapeshift-bridge-" + config.slot(), byTable,
+                Publication.HEARTBEAT, new ChangePublisher.Counters(metrics.published, metrics.suppressed,
+                metrics.heartbeats), this::schemaChanged);
+        Timestamp before = now(c);
+        engine = new CaptureEngine(config, byTable.keySet(), publisher);
+        engine.start();
+        awaitStreaming(c, before);
+        String lsn = currentLsn(c);
+        for (SyncTarget t : targets) {
+            if (!t.coveredBy(config.slot())) {
+                catalog.recordSlot(t.migration(), config.slot(), lsn);
+                catalog.audit(t.migration(), ACTOR, "sync-started", "slot " + config.slot() + " covers "
+                        + t.table() + " from " + lsn);
+                log.info("sync covers table migration={} table={} slot={} start_lsn={}", t.migration(), t.table(),
+                        config.slot(), lsn);
+            }
+        }
+        log.info("capturing slot={} migrations={}", config.slot(), migrations(targets));
+    }
+
+    /** Streaming = the slot is active with a walsender that started after our engine did. */
+    private void awaitStreaming(Connection c, Timestamp since) throws SQLException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        String sql = "SELECT s.active AND a.backend_start >= ? FROM pg_replication_slots s "
+                + "JOIN pg_stat_activity a ON a.pid = s.active_pid WHERE s.slot_name = ?";
+        while (System.nanoTime() < deadline && !stopRequested.getAsBoolean()) {
+            if (engine.done().isDone()) {
+                Throwable why = engineFailure();
+                throw why instanceof ShapeshiftException se ? se : new ShapeshiftException(ErrorCode.UNREACHABLE,
+                        "the capture engine stopped while starting: " + why, why);
+            }
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setTimestamp(1, since);
+                ps.setString(2, config.slot());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next() && rs.getBoolean(1)) {
+                        return;
+                    }
+                }
+            }
+            pause.accept(Duration.ofMillis(100));
+        }
+        if (!stopRequested.getAsBoolean()) {
+            throw new ShapeshiftException(ErrorCode.UNREACHABLE, "slot " + config.slot() + " did not become active "
+                    + "within 2 minutes (is another process streaming from it?)");
+        }
+    }
+
+    /** Current targets, after the DDL check: a migration whose used columns changed is stopped here. */
+    private List<SyncTarget> readTargets(Connection c) {
+        Set<String> stopped = SchemaWatch.stopped(c);
+        List<SyncTarget> out = new ArrayList<>();
+        for (SyncTarget t : CaptureSet.of(catalog.list(), stopped, c)) {
+            Optional<String> change = SchemaWatch.check(c, t);
+            if (change.isPresent()) {
+                stopSync(c, t, change.get());
+            } else {
+                out.add(t);
+            }
+        }
+        return out;
+    }
+
+    /** Called on Debezium's thread when a table's row schema changes: check before publishing more. */
+    private void schemaChanged(TableId table) {
+        try (Connection c = connect()) {
+            for (SyncTarget t : targets) {
+                if (t.table().equals(table)) {
+                    SchemaWatch.check(c, t).ifPresent(change -> stopSync(c, t, change));
+                }
+            }
+        } catch (SQLException e) {
+            throw new ShapeshiftException(ErrorCode.UNREACHABLE, "checking columns of " + table, e);
+        }
+    }
+
+    private void stopSync(Connection c, SyncTarget t, String change) {
+        String message = "sync stopped (SOURCE_CHANGED): source table " + t.table() + " changed: " + change
+                + ". The transform may no longer match the source. Recovery: fix the spec for the new shape, "
+                + "re-backfill: shapeshift rollback " + t.migration() + " and start the migration again";
+        if (publisher != null) {
+            publisher.unroute(t.migration());
+        }
+        SchemaWatch.stop(c, t.migration(), message);
+        catalog.setMessage(t.migration(), message);
+        catalog.audit(t.migration(), ACTOR, "sync-stopped", message);
+        metrics.schemaStops.increment();
+        log.error("sync stopped, source changed migration={} table={} change={}", t.migration(), t.table(), change);
+    }
+
+    private void probeSlot(Connection c) {
+        Optional<SlotState> slot = SlotState.read(c, config.slot());
+        if (slot.isEmpty()) {
+            return;
+        }
+        SlotState s = slot.get();
+        metrics.lagBytes.set(s.lagBytes());
+        metrics.safeWalBytes.set(s.safeWalSize() == null ? -1 : s.safeWalSize());
+        Optional<String> alarm = LagProbe.alarm(s, config.safeWalAlarmBytes());
+        if (alarm.isPresent() && !alarmed) {
+            log.warn("slot alarm slot={} reason={}", config.slot(), alarm.get());
+            targets.forEach(t -> catalog.setMessage(t.migration(), "slot alarm: " + alarm.get()));
+        } else if (alarm.isEmpty() && alarmed) {
+            log.info("slot alarm cleared slot={} lag_bytes={}", config.slot(), s.lagBytes());
+        }
+        alarmed = alarm.isPresent();
+        metrics.alarm.set(alarmed ? 1 : 0);
+    }
+
+    void abortPublishing() {
+        ChangePublisher p = publisher;
+        if (p != null) {
+            p.abort();
+        }
+    }
+
+    @Override
+    public void close() {
+        stopEngine(true);
+    }
+
+    private void stopEngine(boolean finalStop) {
+        if (engine != null) {
+            engine.close();
+            engine = null;
+        }
+        if (publisher != null) {
+            publisher.close();
+            publisher = null;
+        }
+        if (finalStop) {
+            metrics.lagBytes.set(-1);
+        }
+    }
+
+    private Throwable engineFailure() {
+        try {
+            engine.done().get();
+            return new IllegalStateException("the capture engine stopped");
+        } catch (ExecutionException e) {
+            return e.getCause();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return e;
+        }
+    }
+
+    private Connection connect() {
+        return config.database().connect(ACTOR);
+    }
+
+    private static Set<String> migrations(List<SyncTarget> ts) {
+        return ts.stream().map(SyncTarget::migration).collect(Collectors.toCollection(java.util.TreeSet::new));
+    }
+
+    private static Timestamp now(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT clock_timestamp()"); ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getTimestamp(1);
+        }
+    }
+
+    private static String currentLsn(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_current_wal_lsn()::text");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package dev.shapeshift.bridge.capture;
+
+import dev.shapeshift.bridge.BridgeConfig;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import io.debezium.engine.format.ChangeEventFormat;
+import io.debezium.embedded.Connect;
+import java.io.IOException;
+import java.net.URI;
+import java.util.Collection;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One run of Debezium's embedded PostgreSQL connector for a fixed set of tables. The set changes
+ * by closing this one and starting another; offsets carry over through the offsets topic.
+ */
+public final class CaptureEngine implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CaptureEngine.class);
+
+    private final DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
+    private final ExecutorService runner;
+    private final CompletableFuture<Void> done = new CompletableFuture<>();
+    private final String slot;
+
+    public CaptureEngine(BridgeConfig config, Collection<TableId> tables,
+                         DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> consumer) {
+        this.slot = config.slot();
+        this.engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
+                .using(properties(config, tables))
+                .notifying(consumer)
+                .using((success, message, error) -> {
+                    if (success) {
+                        done.complete(null);
+                    } else {
+                        done.completeExceptionally(error != null ? error : new IllegalStateException(message));
+                    }
+                })
+                .build();
+        this.runner = Executors.newSingleThreadExecutor(r -> new Thread(r, "shapeshift-capture-" + slot));
+    }
+
+    public void start() {
+        runner.execute(engine);
+        log.info("capture engine started slot={}", slot);
+    }
+
+    /** Completes when the engine stops; exceptionally when it failed. */
+    public CompletableFuture<Void> done() {
+        return done;
+    }
+
+    @Override
+    public void close() {
+        try {
+            engine.close();
+        } catch (IOException e) {
+            log.warn("closing the capture engine failed slot={} error={}", slot, e.toString());
+        }
+        runner.shutdown();
+        try {
+            if (!runner.awaitTermination(30, TimeUnit.SECONDS)) {
+                runner.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            runner.shutdownNow();
+        }
+        log.info("capture engine stopped slot={}", slot);
+    }
+
+    static Properties properties(BridgeConfig config, Collection<TableId> tables) {
+        URI uri = jdbcUri(config.database().jdbcUrl());
+        Properties p = new Properties();
+        p.setProperty("name", config.slot());
+        p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
+        p.setProperty("offset.storage", "org.apache.kafka.connect.storage.KafkaOffsetBackingStore");
+        p.setProperty("offset.storage.topic", config.offsetsTopic());
+        p.setProperty("offset.storage.partitions", "1");
+        p.setProperty("offset.storage.replication.factor", Short.toString(config.replication()));
+        p.setProperty("offset.flush.interval.ms", Long.toString(config.offsetFlushInterval().toMillis()));
+        p.setProperty("offset.flush.timeout.ms", "30000");
+        p.setProperty("bootstrap.servers", config.bootstrapServers());
+        p.setProperty("database.hostname", uri.getHost());
+        p.setProperty("database.port", Integer.toString(uri.getPort() < 0 ? 5432 : uri.getPort()));
+        p.setProperty("database.dbname", uri.getPath().substring(1));
+        if (config.database().user() != null) {
+            p.setProperty("database.user", config.database().user());
+        }
+        if (config.database().password() != null) {
+            p.setProperty("database.password", config.database().password());
+        }
+        p.setProperty("database.applicationName", "shapeshift-cdc-bridge");
+        p.setProperty("topic.prefix", config.slot());
+        p.setProperty("plugin.name", "pgoutput");
+        p.setProperty("slot.name", config.slot());
+        p.setProperty("publication.name", config.publication());
+        p.setProperty("publication.autocreate.mode", "disabled");
+        p.setProperty("table.include.list", Stream.concat(Stream.of(Publication.HEARTBEAT), tables.stream())
+                .map(TableId::includePattern).collect(Collectors.joining(",")));
+        p.setProperty("snapshot.mode", "no_data");
+        p.setProperty("heartbeat.interval.ms", Long.toString(config.heartbeat().toMillis()));
+        p.setProperty("heartbeat.action.query", Publication.heartbeatQuery(config.slot()));
+        p.setProperty("message.prefix.include.list", "shapeshift\\.echo");
+        p.setProperty("poll.interval.ms", Long.toString(config.pollInterval().toMillis()));
+        p.setProperty("decimal.handling.mode", "string");
+        p.setProperty("tombstones.on.delete", "false");
+        p.setProperty("slot.drop.on.stop", "false");
+        p.setProperty("include.schema.changes", "false");
+        return p;
+    }
+
+    static URI jdbcUri(String jdbcUrl) {
+        String rest = jdbcUrl.substring("jdbc:".length());
+        int q = rest.indexOf('?');
+        URI uri = URI.create(q < 0 ? rest : rest.substring(0, q));
+        if (uri.getHost() == null || uri.getPath() == null || uri.getPath().length() < 2 || uri.getHost().contains(",")) {
+            throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "the bridge needs a single-host JDBC URL "
+                    + "jdbc:postgresql://host[:port]/database, got " + jdbcUrl.replaceAll("\\?.*", "?..."));
+        }
+        return uri;
+    }
+}

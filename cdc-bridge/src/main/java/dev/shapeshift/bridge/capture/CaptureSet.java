@@ -1,0 +1,107 @@
+package dev.shapeshift.bridge.capture;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.db.SqlStates;
+import dev.shapeshift.phase.Phase;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which migrations the bridge captures: those whose phase wants sync ({@code expanded} and every
+ * phase with {@link Phase#syncActive()}), minus those the bridge stopped. Reads the source and the
+ * transforms from the spec JSON in the catalog; a spec without explicit key columns gets the
+ * table's primary key, in index order.
+ */
+public final class CaptureSet {
+    private static final Logger log = LoggerFactory.getLogger(CaptureSet.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private CaptureSet() {
+    }
+
+    public static boolean wantsSync(Phase phase) {
+        return phase == Phase.EXPANDED || phase.syncActive();
+    }
+
+    /** The sync targets among {@code migrations}, skipping the names in {@code stopped}. */
+    public static List<SyncTarget> of(List<MigrationRecord> migrations, Set<String> stopped, Connection c) {
+        List<SyncTarget> out = new ArrayList<>();
+        for (MigrationRecord m : migrations) {
+            if (!wantsSync(m.phase()) || stopped.contains(m.name())) {
+                continue;
+            }
+            try {
+                out.add(target(m, c));
+            } catch (IOException | RuntimeException e) {
+                log.error("cannot read the spec of a migration, not capturing it migration={} error={}",
+                        m.name(), e.toString());
+            }
+        }
+        return out;
+    }
+
+    /** The targets grouped by source table, in a stable order. */
+    public static Map<TableId, List<SyncTarget>> byTable(List<SyncTarget> targets) {
+        Map<TableId, List<SyncTarget>> out = new LinkedHashMap<>();
+        for (SyncTarget t : targets) {
+            out.computeIfAbsent(t.table(), k -> new ArrayList<>()).add(t);
+        }
+        return out;
+    }
+
+    static SyncTarget target(MigrationRecord m, Connection c) throws IOException {
+        JsonNode spec = JSON.readTree(m.specJson());
+        JsonNode source = spec.path("source");
+        String schema = source.path("schema").asText("public");
+        String table = source.path("table").asText(null);
+        if (table == null || table.isEmpty()) {
+            throw new IllegalArgumentException("spec has no source.table");
+        }
+        TableId id = new TableId(schema.isEmpty() ? "public" : schema, table);
+        List<String> key = new ArrayList<>();
+        source.path("key").forEach(k -> key.add(k.asText()));
+        if (key.isEmpty()) {
+            key.addAll(primaryKey(c, id));
+        }
+        List<String> transforms = new ArrayList<>();
+        spec.path("target").path("columns").forEach(col -> {
+            if (col.hasNonNull("transform")) {
+                transforms.add(col.get("transform").asText());
+            }
+        });
+        return new SyncTarget(m.name(), id, key, transforms, m.slotName(), m.startLsn());
+    }
+
+    static List<String> primaryKey(Connection c, TableId t) {
+        String sql = "SELECT a.attname FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) "
+                + "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+                + "WHERE i.indrelid = to_regclass(?) AND i.indisprimary ORDER BY k.n";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, t.sql());
+            List<String> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+            if (out.isEmpty()) {
+                throw new IllegalArgumentException("table " + t + " has no primary key and the spec names no key");
+            }
+            return out;
+        } catch (SQLException e) {
+            throw SqlStates.translate("reading the primary key of " + t, e);
+        }
+    }
+}

@@ -1,0 +1,204 @@
+package dev.shapeshift.bridge.publish;
+
+import dev.shapeshift.bridge.capture.SyncTarget;
+import dev.shapeshift.bridge.capture.TableId;
+import dev.shapeshift.change.ChangeCodec;
+import dev.shapeshift.change.ChangeEvent;
+import dev.shapeshift.kafka.Topics;
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import io.micrometer.core.instrument.Counter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Debezium's batch consumer: turns each row change into one {@link ChangeEvent} per migration on
+ * that table, drops echoes, sends them with an idempotent {@code acks=all} producer, waits for
+ * every acknowledgement, and only then marks the batch processed. So an offset is stored only for
+ * records Kafka has: at-least-once, and per key in order (one partition per key, one producer).
+ */
+public final class ChangePublisher implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
+    private static final Logger log = LoggerFactory.getLogger(ChangePublisher.class);
+
+    /** What the publisher needs from the bridge around it. */
+    public record Counters(Counter published, Counter suppressed, Counter heartbeats) {
+    }
+
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final EchoFilter echoes = new EchoFilter(100_000);
+    private final Counters counters;
+    private final TableId heartbeatTable;
+    private final Consumer<TableId> schemaChanged;
+    private final Map<TableId, Schema> lastSchema = new HashMap<>();
+    private volatile Map<TableId, List<SyncTarget>> routes;
+
+    /**
+     * @param schemaChanged called, before anything more of that table is published, when the row
+     *                      schema Debezium reports for a table changes; it may {@link #unroute} migrations
+     */
+    public ChangePublisher(String bootstrapServers, String clientId, Map<TableId, List<SyncTarget>> routes,
+                           TableId heartbeatTable, Counters counters, Consumer<TableId> schemaChanged) {
+        this.producer = new KafkaProducer<>(producerConfig(bootstrapServers, clientId));
+        this.routes = Map.copyOf(routes);
+        this.heartbeatTable = heartbeatTable;
+        this.counters = counters;
+        this.schemaChanged = schemaChanged;
+    }
+
+    static Properties producerConfig(String bootstrapServers, String clientId) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        return p;
+    }
+
+    /** Stops publishing for a migration (its source changed); effective for the next record. */
+    public synchronized void unroute(String migration) {
+        Map<TableId, List<SyncTarget>> next = new HashMap<>();
+        routes.forEach((table, targets) -> {
+            List<SyncTarget> kept = targets.stream().filter(t -> !t.migration().equals(migration)).toList();
+            if (!kept.isEmpty()) {
+                next.put(table, kept);
+            }
+        });
+        routes = Map.copyOf(next);
+    }
+
+    @Override
+    public void handleBatch(List<RecordChangeEvent<SourceRecord>> records,
+                            DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
+            throws InterruptedException {
+        List<Future<RecordMetadata>> sends = new ArrayList<>();
+        int published = 0;
+        int suppressed = 0;
+        int heartbeats = 0;
+        for (RecordChangeEvent<SourceRecord> event : records) {
+            SourceRecord r = event.record();
+            switch (RecordReader.kind(r)) {
+                case ECHO_MARK -> {
+                    Long tx = RecordReader.txId(r);
+                    if (tx != null) {
+                        echoes.markEcho(tx);
+                    }
+                }
+                case ROW_CHANGE -> {
+                    TableId table = RecordReader.table(r);
+                    if (table.equals(heartbeatTable)) {
+                        heartbeats += heartbeat(r, sends);
+                        break;
+                    }
+                    watchSchema(table, (Struct) r.value());
+                    List<SyncTarget> targets = routes.getOrDefault(table, List.of());
+                    if (targets.isEmpty()) {
+                        break;
+                    }
+                    if (echoes.isEcho(RecordReader.txId(r))) {
+                        suppressed += targets.size();
+                        break;
+                    }
+                    SourceChange change = RecordReader.change(r, table, targets.get(0).keyColumns());
+                    for (SyncTarget t : targets) {
+                        SourceChange own = t.keyColumns().equals(targets.get(0).keyColumns()) ? change
+                                : RecordReader.change(r, table, t.keyColumns());
+                        for (SourceChange.KeyOp k : own.keys()) {
+                            ChangeEvent e = new ChangeEvent(t.migration(), k.key(), k.op(), own.lsn(),
+                                    own.commitTsMicros(), own.txId() == null ? 0L : own.txId());
+                            sends.add(producer.send(new ProducerRecord<>(Topics.changes(t.migration()),
+                                    ChangeCodec.encodeKey(k.key()), ChangeCodec.encodeValue(e))));
+                            published++;
+                        }
+                    }
+                }
+                default -> {
+                }
+            }
+        }
+        awaitAcks(sends);
+        for (RecordChangeEvent<SourceRecord> event : records) {
+            committer.markProcessed(event);
+        }
+        committer.markBatchFinished();
+        counters.published().increment(published);
+        counters.suppressed().increment(suppressed);
+        counters.heartbeats().increment(heartbeats);
+        if (log.isDebugEnabled()) {
+            log.debug("batch acknowledged records={} published={} suppressed={}", records.size(), published, suppressed);
+        }
+    }
+
+    private void watchSchema(TableId table, Struct value) {
+        Struct row = value.getStruct("after") != null ? value.getStruct("after") : value.getStruct("before");
+        if (row == null) {
+            return;
+        }
+        Schema previous = lastSchema.put(table, row.schema());
+        if (previous != null && !previous.equals(row.schema())) {
+            log.info("row schema changed in the change stream table={}", table);
+            schemaChanged.accept(table);
+        }
+    }
+
+    /** A heartbeat row change: one keyless 'h' event to every partition of every captured topic. */
+    private int heartbeat(SourceRecord r, List<Future<RecordMetadata>> sends) {
+        Struct source = ((Struct) r.value()).getStruct("source");
+        long lsn = source.getInt64("lsn") == null ? 0L : source.getInt64("lsn");
+        long ts = RecordReader.commitMicros(source);
+        int n = 0;
+        for (List<SyncTarget> targets : routes.values()) {
+            for (SyncTarget t : targets) {
+                String topic = Topics.changes(t.migration());
+                byte[] value = ChangeCodec.encodeValue(new ChangeEvent(t.migration(), null, 'h', lsn, ts, 0L));
+                int partitions = producer.partitionsFor(topic).size();
+                for (int p = 0; p < partitions; p++) {
+                    sends.add(producer.send(new ProducerRecord<>(topic, p, null, value)));
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    private static void awaitAcks(List<Future<RecordMetadata>> sends) throws InterruptedException {
+        for (Future<RecordMetadata> f : sends) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("Kafka did not acknowledge a change event; the batch will be "
+                        + "replayed from the last stored offset: " + e.getCause(), e.getCause());
+            }
+        }
+    }
+
+    /** Closes the producer after sending what it has (a clean stop). */
+    public void close() {
+        producer.close(Duration.ofSeconds(30));
+    }
+
+    /** Closes the producer at once, dropping unsent records: what a crash does (tests). */
+    public void abort() {
+        producer.close(Duration.ZERO);
+    }
+}

@@ -1,0 +1,25 @@
+package dev.shapeshift.bridge.slot;
+
+import java.util.Optional;
+
+/**
+ * The pure alarm rule for retained WAL: alarm when {@code wal_status} is {@code unreserved} or
+ * {@code lost}, or when {@code safe_wal_size} (known only with a finite
+ * {@code max_slot_wal_keep_size}) is below the threshold. The reason reads like a status line.
+ */
+public final class LagProbe {
+    private LagProbe() {
+    }
+
+    public static Optional<String> alarm(SlotState s, long safeWalAlarmBytes) {
+        if ("unreserved".equals(s.walStatus()) || "lost".equals(s.walStatus())) {
+            return Optional.of("slot " + s.name() + " wal_status=" + s.walStatus() + " lag_bytes=" + s.lagBytes()
+                    + ": PostgreSQL is about to remove (or removed) WAL the slot needs");
+        }
+        if (s.safeWalSize() != null && safeWalAlarmBytes > 0 && s.safeWalSize() < safeWalAlarmBytes) {
+            return Optional.of("slot " + s.name() + " safe_wal_size=" + s.safeWalSize() + " below alarm threshold "
+                    + safeWalAlarmBytes + " lag_bytes=" + s.lagBytes() + ": the bridge is falling behind");
+        }
+        return Optional.empty();
+    }
+}

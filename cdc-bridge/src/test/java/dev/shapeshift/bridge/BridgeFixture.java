@@ -1,0 +1,96 @@
+package dev.shapeshift.bridge;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.CatalogSchema;
+import dev.shapeshift.change.ChangeCodec;
+import dev.shapeshift.change.ChangeEvent;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.KafkaBroker;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.kafka.Topics;
+import dev.shapeshift.phase.Phase;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/** A fresh source database with the catalog, one bridge config with unique names, and a topic reader. */
+final class BridgeFixture {
+    final PostgresServer pg;
+    final KafkaBroker kafka;
+    final String dbName;
+    final Database db;
+    final Catalog catalog;
+    final String slot;
+
+    BridgeFixture(PostgresServer pg, KafkaBroker kafka, String prefix) {
+        this.pg = pg;
+        this.kafka = kafka;
+        this.dbName = pg.createDatabase(prefix);
+        this.db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
+        CatalogSchema.migrate(db);
+        this.catalog = new Catalog(db, "test");
+        this.slot = "s_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    }
+
+    BridgeConfig config() {
+        return BridgeConfig.of(db, kafka.bootstrapServers()).withSlot(slot).withPublication("p_" + slot)
+                .withHeartbeat(Duration.ofSeconds(1)).withReplication((short) 1, 2)
+                .withWatchInterval(Duration.ofMillis(500));
+    }
+
+    void sql(String... statements) {
+        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
+            for (String st : statements) {
+                s.execute(st);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Registers a migration on {@code table} and moves it to expanded (so the bridge captures it). */
+    void migration(String name, String table, List<String> key, String transform) {
+        String keys = key.stream().map(k -> "\"" + k + "\"").reduce((a, b) -> a + "," + b).orElse("");
+        String spec = "{\"name\":\"" + name + "\",\"source\":{\"schema\":\"public\",\"table\":\"" + table
+                + "\",\"key\":[" + keys + "]},\"mode\":\"in-place\",\"target\":{\"columns\":[{\"name\":\"x\","
+                + "\"type\":\"text\",\"transform\":\"" + transform + "\"}]}}";
+        catalog.create(name, spec, name + ".yaml", "test");
+        catalog.transition(name, Phase.PLANNED, Phase.EXPANDED, "test", "test");
+        Topics.ensure(kafka.bootstrapServers(), Map.of(Topics.changes(name), 2), (short) 1);
+    }
+
+    /** Every non-heartbeat event on the migration's topic so far (waits until {@code quiet} passes without new ones). */
+    List<ChangeEvent> events(String migration, Duration quiet) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        List<ChangeEvent> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+            consumer.subscribe(List.of(Topics.changes(migration)));
+            long lastNew = System.nanoTime();
+            while (System.nanoTime() - lastNew < quiet.toNanos()) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    ChangeEvent e = ChangeCodec.decode(r.value());
+                    if (!e.heartbeat()) {
+                        out.add(e);
+                        lastNew = System.nanoTime();
+                    }
+                }
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,99 @@
+package dev.shapeshift.bridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.shapeshift.change.ChangeEvent;
+import dev.shapeshift.embedded.KafkaBroker;
+import dev.shapeshift.embedded.KafkaExtension;
+import dev.shapeshift.embedded.PostgresExtension;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.refresh.Key;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith({PostgresExtension.class, KafkaExtension.class})
+class ChangeCaptureIT {
+
+    @Test
+    void everyChangedKeyReachesTheTopicWithItsOp(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        BridgeFixture f = new BridgeFixture(pg, kafka, "capture");
+        f.sql("CREATE TABLE items (id bigint PRIMARY KEY, a text, big text)",
+                "CREATE TABLE pairs (region text, n integer, v text, PRIMARY KEY (region, n))",
+                "CREATE TABLE things (id uuid PRIMARY KEY, v text)");
+        f.migration("items_m", "items", List.of("id"), "upper(a)");
+        f.migration("pairs_m", "pairs", List.of(), "v");
+        f.migration("things_m", "things", List.of("id"), "v");
+        try (CdcBridge bridge = new CdcBridge(f.config(), new SimpleMeterRegistry())) {
+            bridge.start();
+            assertThat(bridge.awaitState(BridgeState.STREAMING, Duration.ofSeconds(90))).as("streaming").isTrue();
+            assertThat(f.catalog.get("items_m").startLsn()).isNotNull();
+            assertThat(f.catalog.get("items_m").slotName()).isEqualTo(f.slot);
+            f.sql("INSERT INTO items VALUES (1, 'a', repeat('x', 5000)), (2, NULL, NULL)",
+                    "UPDATE items SET a = 'b' WHERE id = 1", // TOASTed big unchanged
+                    "DELETE FROM items WHERE id = 2",
+                    "UPDATE items SET id = 10 WHERE id = 1", // key update
+                    "BEGIN; INSERT INTO items VALUES (3, 'c'); INSERT INTO items VALUES (4, 'd'); "
+                            + "UPDATE items SET a = NULL WHERE id = 3; COMMIT",
+                    "INSERT INTO pairs VALUES ('eu', 7, 'x'), ('us', -1, NULL)",
+                    "UPDATE pairs SET n = 8 WHERE region = 'eu'",
+                    "INSERT INTO things VALUES ('7b1e8a4e-2f3c-4d5e-8f90-a1b2c3d4e5f6', 'x')",
+                    "DELETE FROM things");
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.events("things_m", Duration.ofMillis(500)).size() >= 2);
+            List<ChangeEvent> items = f.events("items_m", Duration.ofSeconds(1));
+            assertThat(ops(items)).contains("1:c", "2:c", "1:u", "2:d", "1:d", "10:c", "3:c", "4:c", "3:u");
+            assertThat(items).allSatisfy(e -> {
+                assertThat(e.lsn()).isPositive();
+                assertThat(e.commitTsMicros()).isPositive();
+                assertThat(e.txId()).isPositive();
+            });
+            assertThat(ops(f.events("pairs_m", Duration.ofMillis(500))))
+                    .contains("eu,7:c", "us,-1:c", "eu,7:d", "eu,8:c");
+            assertThat(ops(f.events("things_m", Duration.ofMillis(500))))
+                    .containsExactly("7b1e8a4e-2f3c-4d5e-8f90-a1b2c3d4e5f6:c", "7b1e8a4e-2f3c-4d5e-8f90-a1b2c3d4e5f6:d");
+            // the multi-row transaction shares one txid
+            Set<Long> tx = items.stream().filter(e -> Set.of(Key.of("3"), Key.of("4")).contains(e.key()))
+                    .map(ChangeEvent::txId).collect(Collectors.toSet());
+            assertThat(tx).hasSize(1);
+        }
+    }
+
+    @Test
+    void echoTransactionsAreSuppressed(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        BridgeFixture f = new BridgeFixture(pg, kafka, "echo");
+        int n = 200;
+        f.sql("CREATE TABLE users (id bigint PRIMARY KEY, legacy text, fresh text)",
+                "INSERT INTO users SELECT g, 'v' || g, NULL FROM generate_series(1, " + n + ") g");
+        f.migration("users_m", "users", List.of("id"), "lower(legacy)");
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (CdcBridge bridge = new CdcBridge(f.config(), registry)) {
+            bridge.start();
+            assertThat(bridge.awaitState(BridgeState.STREAMING, Duration.ofSeconds(90))).isTrue();
+            // N in-place worker updates, 10 rows per transaction, each transaction marked as an echo
+            for (int i = 0; i < n; i += 10) {
+                f.sql("BEGIN; SELECT pg_logical_emit_message(true, 'shapeshift.echo', 'users_m'); "
+                        + "UPDATE users SET fresh = lower(legacy) WHERE id > " + i + " AND id <= " + (i + 10) + "; COMMIT");
+            }
+            // the same updates without the mark (what would come back without suppression)
+            f.sql("UPDATE users SET fresh = upper(legacy)");
+            f.sql("UPDATE users SET legacy = 'app' WHERE id = 1");
+            await().atMost(Duration.ofSeconds(30)).until(() -> bridge.metrics().published() >= n + 1);
+            List<ChangeEvent> events = f.events("users_m", Duration.ofSeconds(1));
+            System.out.printf("ECHO with suppression: %d in-place updates -> published=%.0f suppressed=%.0f; "
+                            + "without the mark the same %d updates published %d events%n", n,
+                    bridge.metrics().published() - n - 1, bridge.metrics().suppressed(), n, n);
+            assertThat(bridge.metrics().suppressed()).isEqualTo(n);
+            assertThat(bridge.metrics().published()).isEqualTo(n + 1);
+            assertThat(events).hasSize(n + 1);
+        }
+    }
+
+    private static List<String> ops(List<ChangeEvent> events) {
+        return events.stream().map(e -> String.join(",", e.key().values()) + ":" + e.op()).toList();
+    }
+}
