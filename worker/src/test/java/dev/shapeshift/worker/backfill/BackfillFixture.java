@@ -1,0 +1,238 @@
+package dev.shapeshift.worker.backfill;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.CatalogSchema;
+import dev.shapeshift.catalog.ChunkStore;
+import dev.shapeshift.coordinator.plan.ChunkPlanner;
+import dev.shapeshift.coordinator.plan.ChunkPublisher;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.refresh.Key;
+import dev.shapeshift.spec.Backfill;
+import dev.shapeshift.spec.Column;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.Mode;
+import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.spec.Source;
+import dev.shapeshift.spec.Target;
+import dev.shapeshift.spec.TargetColumn;
+import dev.shapeshift.worker.throttle.Limits;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A source table {@code src(<key>, a int, b text)} and the new shape {@code doubled = a * 2},
+ * {@code label = upper(b)} (NULL when a % 5 = 0), in a new table {@code tgt} or in place.
+ * {@link #check} is the independent model: transform(source) computed in Java.
+ */
+final class BackfillFixture {
+
+    enum KeyKind {
+        /** Sparse and skewed: dense small ids, then a long sparse tail. */
+        SPARSE_BIGINT(List.of(new Column("id", "bigint")), "id bigint PRIMARY KEY"),
+        COMPOSITE(List.of(new Column("region", "text"), new Column("n", "integer")),
+                "region text, n integer, PRIMARY KEY (region, n)");
+
+        final List<Column> columns;
+        final String ddl;
+
+        KeyKind(List<Column> columns, String ddl) {
+            this.columns = columns;
+            this.ddl = ddl;
+        }
+
+        Key key(long i) {
+            return switch (this) {
+                case SPARSE_BIGINT -> Key.of(i < 2000 ? i * 3 : 1_000_000 + i * i);
+                case COMPOSITE -> Key.of("r" + (i % 13), Long.toString(i * 7));
+            };
+        }
+    }
+
+    record Check(int missing, int extra, int stale) {
+        boolean clean() {
+            return missing == 0 && extra == 0 && stale == 0;
+        }
+    }
+
+    final String migration;
+    final Database db;
+    final KeyKind kind;
+    final Mode mode;
+    final ResolvedSpec resolved;
+    final Catalog catalog;
+    final ChunkStore store;
+
+    BackfillFixture(PostgresServer pg, KeyKind kind, Mode mode, Backfill backfill) {
+        this.migration = "bf-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
+        this.db = new Database(pg.jdbcUrl(pg.createDatabase("backfill")), pg.user(), pg.password());
+        this.kind = kind;
+        this.mode = mode;
+        List<TargetColumn> columns = List.of(
+                new TargetColumn("doubled", "integer", "a * 2"),
+                new TargetColumn("label", "text", "CASE WHEN a % 5 = 0 THEN NULL ELSE upper(b) END"));
+        List<String> keyNames = kind.columns.stream().map(Column::name).toList();
+        MigrationSpec spec = new MigrationSpec(migration, new Source("public", "src", keyNames), mode,
+                new Target("public", mode == Mode.TABLE ? "tgt" : "src", columns), null, backfill, null, null, null);
+        List<Column> sourceColumns = new ArrayList<>(kind.columns);
+        sourceColumns.addAll(List.of(new Column("a", "integer"), new Column("b", "text")));
+        this.resolved = new ResolvedSpec(spec, kind.columns, sourceColumns);
+        CatalogSchema.migrate(db);
+        this.catalog = new Catalog(db, "test");
+        this.store = new ChunkStore(catalog);
+    }
+
+    static Backfill backfill(int chunkRows, int batchRows, long maxRowsPerSecond) {
+        return new Backfill(chunkRows, batchRows, Duration.ofMillis(300), maxRowsPerSecond, Duration.ofMillis(200), 1.2);
+    }
+
+    static BackfillConfig config(String workerId) {
+        return new BackfillConfig(workerId, Duration.ofSeconds(8), Limits.DEFAULT, Duration.ofMillis(300),
+                Duration.ofSeconds(6), Duration.ofSeconds(2));
+    }
+
+    /** Creates the tables with {@code rows} source rows and registers the migration in the catalog. */
+    BackfillFixture create(int rows) throws SQLException {
+        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE src (" + kind.ddl + ", a integer NOT NULL, b text)");
+            if (mode == Mode.TABLE) {
+                String keyCols = String.join(", ", kind.columns.stream().map(k -> k.name() + " " + k.type()).toList());
+                s.execute("CREATE TABLE tgt (" + keyCols + ", doubled integer, label text, PRIMARY KEY ("
+                        + String.join(", ", resolved.keyNames()) + "))");
+            } else {
+                s.execute("ALTER TABLE src ADD COLUMN doubled integer, ADD COLUMN label text");
+            }
+            String keyExpr = kind == KeyKind.SPARSE_BIGINT
+                    ? "CASE WHEN i < 2000 THEN i * 3 ELSE 1000000 + i * i END"
+                    : "'r' || (i % 13), (i * 7)::integer";
+            s.execute("INSERT INTO src (" + String.join(", ", resolved.keyNames()) + ", a, b) SELECT " + keyExpr
+                    + ", (i * 37) % 1000, CASE WHEN i % 10 = 0 THEN NULL ELSE 'b' || i END FROM generate_series(0, "
+                    + (rows - 1) + ") i");
+        }
+        catalog.create(migration, SpecJson.write(resolved.spec()), "test", "test");
+        return this;
+    }
+
+    List<ChunkStore.Chunk> planAndPublish(String bootstrap) {
+        List<ChunkStore.Chunk> plan = new ChunkPlanner(store).plan(resolved);
+        new ChunkPublisher(bootstrap, 6).publish(migration, plan);
+        return plan;
+    }
+
+    String keyWhere() {
+        return String.join(" AND ", kind.columns.stream().map(k -> k.name() + " = ?::" + k.type()).toList());
+    }
+
+    int bindKey(PreparedStatement ps, int p, Key key) throws SQLException {
+        for (String v : key.values()) {
+            ps.setString(p++, v);
+        }
+        return p;
+    }
+
+    /** Rows of the source whose key is in (lower, upper]. */
+    long countInRange(Key lower, Key upper) throws SQLException {
+        String tuple = "(" + String.join(", ", resolved.keyNames()) + ")";
+        String params = "(" + String.join(", ", kind.columns.stream().map(k -> "?::" + k.type()).toList()) + ")";
+        List<String> where = new ArrayList<>();
+        if (lower != null) {
+            where.add(tuple + " > " + params);
+        }
+        if (upper != null) {
+            where.add(tuple + " <= " + params);
+        }
+        try (Connection c = db.connect("test"); PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM src"
+                + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where)))) {
+            int p = 1;
+            if (lower != null) {
+                p = bindKey(ps, p, lower);
+            }
+            if (upper != null) {
+                bindKey(ps, p, upper);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    /** Whether a < b in the key's own order (as PostgreSQL compares the typed tuple). */
+    boolean less(Key a, Key b) throws SQLException {
+        String params = "(" + String.join(", ", kind.columns.stream().map(k -> "?::" + k.type()).toList()) + ")";
+        try (Connection c = db.connect("test"); PreparedStatement ps = c.prepareStatement(
+                "SELECT ROW" + params + " < ROW" + params)) {
+            bindKey(ps, bindKey(ps, 1, a), b);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
+    /** Compares the target with transform(source) computed here, in Java. */
+    Check check() throws SQLException {
+        Map<List<String>, List<Object>> expected = new HashMap<>();
+        Map<List<String>, List<Object>> actual = new HashMap<>();
+        String keySelect = String.join(", ", kind.columns.stream().map(k -> k.name() + "::text").toList());
+        int w = kind.columns.size();
+        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("SELECT " + keySelect + ", a, b"
+                    + (mode == Mode.IN_PLACE ? ", doubled, label" : "") + " FROM src")) {
+                while (rs.next()) {
+                    List<String> k = key(rs, w);
+                    int a = rs.getInt(w + 1);
+                    String b = rs.getString(w + 2);
+                    expected.put(k, List.of(a * 2, a % 5 == 0 || b == null ? "<null>" : b.toUpperCase(Locale.ROOT)));
+                    if (mode == Mode.IN_PLACE) {
+                        actual.put(k, row(rs, w + 3));
+                    }
+                }
+            }
+            if (mode == Mode.TABLE) {
+                try (ResultSet rs = s.executeQuery("SELECT " + keySelect + ", doubled, label FROM tgt")) {
+                    while (rs.next()) {
+                        actual.put(key(rs, w), row(rs, w + 1));
+                    }
+                }
+            }
+        }
+        int missing = 0;
+        int stale = 0;
+        for (var e : expected.entrySet()) {
+            List<Object> got = actual.get(e.getKey());
+            if (got == null || got.get(0).equals("<null>") && mode == Mode.IN_PLACE) {
+                missing++;
+            } else if (!Objects.equals(got, e.getValue())) {
+                stale++;
+            }
+        }
+        int extra = (int) actual.keySet().stream().filter(k -> !expected.containsKey(k)).count();
+        return new Check(missing, extra, stale);
+    }
+
+    private static List<Object> row(ResultSet rs, int first) throws SQLException {
+        Object doubled = rs.getObject(first);
+        String label = rs.getString(first + 1);
+        return List.of(doubled == null ? "<null>" : doubled, label == null ? "<null>" : label);
+    }
+
+    private static List<String> key(ResultSet rs, int width) throws SQLException {
+        List<String> v = new ArrayList<>(width);
+        for (int i = 0; i < width; i++) {
+            v.add(rs.getString(i + 1));
+        }
+        return v;
+    }
+}

@@ -1,0 +1,76 @@
+package dev.shapeshift.worker.throttle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class ThrottlerTest {
+    private static final Limits L = Limits.DEFAULT;
+
+    private static Decision decide(Signals s) {
+        return Throttler.decide(s, L, 0, Duration.ZERO);
+    }
+
+    @Test
+    void calmSignalsGo() {
+        assertThat(decide(Signals.CALM)).isEqualTo(Decision.GO);
+        assertThat(Throttler.decide(Signals.CALM, L, 10_000, Duration.ofMillis(1))).isEqualTo(Decision.GO);
+    }
+
+    @Test
+    void operatorPauseWinsOverEverything() {
+        Signals s = Signals.CALM.withPaused(true).withSyncBacklog(1_000_000).withReplayLag(Duration.ofSeconds(9));
+        Decision d = decide(s);
+        assertThat(d.reason()).isEqualTo("paused by operator");
+        assertThat(d.delay()).isEqualTo(L.recheck());
+    }
+
+    @Test
+    void syncBacklogAboveLimitWaits() {
+        assertThat(decide(Signals.CALM.withSyncBacklog(10_000)).waits()).isFalse();
+        assertThat(decide(Signals.CALM.withSyncBacklog(12_345)).reason()).isEqualTo("sync behind: 12345 changes");
+    }
+
+    @Test
+    void standbyReplayLagAboveLimitWaits() {
+        assertThat(decide(Signals.CALM.withReplayLag(Duration.ofMillis(900))).waits()).isFalse();
+        assertThat(decide(Signals.CALM.withReplayLag(Duration.ofMillis(3200))).reason())
+                .isEqualTo("standby replay lag 3.2s > 1.0s");
+    }
+
+    @Test
+    void slotLagAboveLimitWaits() {
+        assertThat(decide(Signals.CALM.withSlotLag(1000L)).waits()).isFalse();
+        assertThat(decide(Signals.CALM.withSlotLag((long) (1.2 * (1L << 30)))).reason()).isEqualTo("slot lag 1.2 GB");
+    }
+
+    @Test
+    void manyLockTimeoutsWait() {
+        assertThat(decide(Signals.CALM.withLockTimeouts(5)).waits()).isFalse();
+        assertThat(decide(Signals.CALM.withLockTimeouts(6)).reason()).isEqualTo("lock timeouts 6 in last 10s");
+    }
+
+    @Test
+    void rateCapWaitsUntilTheBatchIsPaidFor() {
+        Signals capped = Signals.CALM.withRateCap(500, 1);
+        Decision d = Throttler.decide(capped, L, 250, Duration.ofMillis(100));
+        assertThat(d.reason()).isEqualTo("rate cap 500 rows/s");
+        assertThat(d.delay()).isEqualTo(Duration.ofMillis(400));
+        assertThat(Throttler.decide(capped, L, 250, Duration.ofMillis(600)).waits()).isFalse();
+    }
+
+    @Test
+    void rateCapIsSharedByLiveWorkers() {
+        Signals twoWorkers = Signals.CALM.withRateCap(500, 2);
+        assertThat(Throttler.decide(twoWorkers, L, 250, Duration.ZERO).delay()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(Throttler.maxBatchRows(twoWorkers)).isEqualTo(125);
+        assertThat(Throttler.maxBatchRows(Signals.CALM)).isEqualTo(Integer.MAX_VALUE);
+    }
+
+    @Test
+    void healthSignalsComeBeforeTheRateCap() {
+        Signals s = Signals.CALM.withRateCap(10, 1).withLockTimeouts(50);
+        assertThat(Throttler.decide(s, L, 1000, Duration.ZERO).reason()).startsWith("lock timeouts");
+    }
+}
