@@ -1,0 +1,149 @@
+package dev.shapeshift.coordinator.plan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.CatalogSchema;
+import dev.shapeshift.catalog.ChunkStore;
+import dev.shapeshift.catalog.ChunkStore.Chunk;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.PostgresExtension;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.refresh.Key;
+import dev.shapeshift.spec.Backfill;
+import dev.shapeshift.spec.Column;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.Mode;
+import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.spec.Source;
+import dev.shapeshift.spec.Target;
+import dev.shapeshift.spec.TargetColumn;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(PostgresExtension.class)
+class ChunkPlannerIT {
+    private final PostgresServer pg;
+
+    ChunkPlannerIT(PostgresServer pg) {
+        this.pg = pg;
+    }
+
+    private record Setup(Database db, ChunkStore store, ResolvedSpec resolved) {
+    }
+
+    private Setup setup(List<Column> key, String ddl, String insert, int chunkRows) throws SQLException {
+        Database db = new Database(pg.jdbcUrl(pg.createDatabase("plan")), pg.user(), pg.password());
+        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE src (" + ddl + ", a integer)");
+            if (insert != null) {
+                s.execute(insert);
+            }
+        }
+        CatalogSchema.migrate(db);
+        Catalog catalog = new Catalog(db, "test");
+        MigrationSpec spec = new MigrationSpec("plan-test", new Source("public", "src", key.stream().map(Column::name).toList()),
+                Mode.IN_PLACE, new Target(null, null, List.of(new TargetColumn("b", "integer", "a"))), null,
+                new Backfill(chunkRows, null, null, null, null, null), null, null, null);
+        catalog.create("plan-test", "{}", "test", "test");
+        return new Setup(db, new ChunkStore(catalog), new ResolvedSpec(spec, key, key));
+    }
+
+    /** Rows of each planned chunk, counted with the key tuple order the copy uses. */
+    private static List<Long> sizes(Setup s, List<Chunk> plan) throws SQLException {
+        List<Column> key = s.resolved().key();
+        String tuple = "(" + String.join(", ", s.resolved().keyNames()) + ")";
+        String params = "(" + String.join(", ", key.stream().map(k -> "?::" + k.type()).toList()) + ")";
+        List<Long> out = new ArrayList<>();
+        try (Connection c = s.db().connect("test")) {
+            for (Chunk ch : plan) {
+                String where = (ch.lower() == null ? "true" : tuple + " > " + params) + " AND "
+                        + (ch.upper() == null ? "true" : tuple + " <= " + params);
+                try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM src WHERE " + where)) {
+                    int p = 1;
+                    for (Key k : new Key[] {ch.lower(), ch.upper()}) {
+                        if (k != null) {
+                            for (String v : k.values()) {
+                                ps.setString(p++, v);
+                            }
+                        }
+                    }
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        out.add(rs.getLong(1));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void sparseSkewedIntegerKeysGetSimilarChunksFromTheHistogram() throws SQLException {
+        // 6000 dense small ids, then 4000 ids spread over a huge sparse range.
+        Setup s = setup(List.of(new Column("id", "bigint")), "id bigint PRIMARY KEY",
+                "INSERT INTO src SELECT CASE WHEN i < 6000 THEN i ELSE 1000000 + i::bigint * i * 97 END, i "
+                        + "FROM generate_series(0, 9999) i", 1000);
+        List<Chunk> plan = new ChunkPlanner(s.store()).plan(s.resolved());
+        assertThat(s.store().planInfo("plan-test").orElseThrow().method()).isEqualTo("histogram");
+        assertThat(plan).hasSizeBetween(9, 11);
+        List<Long> sizes = sizes(s, plan);
+        assertThat(sizes.stream().mapToLong(Long::longValue).sum()).isEqualTo(10_000);
+        assertThat(sizes).allSatisfy(n -> assertThat(n).isBetween(500L, 1500L));
+    }
+
+    @Test
+    void compositeTextIntKeysAreSampled() throws SQLException {
+        Setup s = setup(List.of(new Column("region", "text"), new Column("n", "integer")),
+                "region text, n integer, PRIMARY KEY (region, n)",
+                "INSERT INTO src SELECT 'r' || (i % 7), i * 13, i FROM generate_series(0, 7999) i", 500);
+        List<Chunk> plan = new ChunkPlanner(s.store()).plan(s.resolved());
+        assertThat(s.store().planInfo("plan-test").orElseThrow().method()).isEqualTo("sample");
+        assertThat(plan).hasSizeBetween(12, 17);
+        List<Long> sizes = sizes(s, plan);
+        assertThat(sizes.stream().mapToLong(Long::longValue).sum()).isEqualTo(8000);
+        assertThat(sizes).allSatisfy(n -> assertThat(n).isBetween(150L, 1100L));
+    }
+
+    @Test
+    void uuidKeysAreChunked() throws SQLException {
+        Setup s = setup(List.of(new Column("id", "uuid")), "id uuid PRIMARY KEY",
+                "INSERT INTO src SELECT md5(i::text)::uuid, i FROM generate_series(1, 5000) i", 1000);
+        List<Chunk> plan = new ChunkPlanner(s.store()).plan(s.resolved());
+        assertThat(plan).hasSizeBetween(4, 6);
+        assertThat(sizes(s, plan).stream().mapToLong(Long::longValue).sum()).isEqualTo(5000);
+    }
+
+    @Test
+    void planningAgainReturnsTheStoredPlan() throws SQLException {
+        Setup s = setup(List.of(new Column("id", "bigint")), "id bigint PRIMARY KEY",
+                "INSERT INTO src SELECT i * 5, i FROM generate_series(1, 5000) i", 500);
+        List<Chunk> first = new ChunkPlanner(s.store()).plan(s.resolved());
+        try (Connection c = s.db().connect("test"); Statement st = c.createStatement()) {
+            // New rows and fresh statistics would give other boundaries; the stored plan must win.
+            st.execute("INSERT INTO src SELECT 100000 + i, i FROM generate_series(1, 5000) i");
+            st.execute("ANALYZE src");
+        }
+        List<Chunk> second = new ChunkPlanner(s.store()).plan(s.resolved());
+        List<Chunk> third = new ChunkPlanner(s.store()).plan(s.resolved());
+        assertThat(second).isEqualTo(first);
+        assertThat(third).isEqualTo(first);
+        assertThat(s.store().chunks("plan-test")).hasSize(first.size());
+    }
+
+    @Test
+    void anEmptyTableIsOneOpenChunk() throws SQLException {
+        Setup s = setup(List.of(new Column("id", "bigint")), "id bigint PRIMARY KEY", null, 500);
+        List<Chunk> plan = new ChunkPlanner(s.store()).plan(s.resolved());
+        assertThat(plan).hasSize(1);
+        assertThat(plan.get(0).lower()).isNull();
+        assertThat(plan.get(0).upper()).isNull();
+    }
+}
