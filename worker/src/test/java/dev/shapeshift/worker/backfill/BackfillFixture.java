@@ -114,7 +114,7 @@ final class BackfillFixture {
                 s.execute("ALTER TABLE src ADD COLUMN doubled integer, ADD COLUMN label text");
             }
             String keyExpr = kind == KeyKind.SPARSE_BIGINT
-                    ? "CASE WHEN i < 2000 THEN i * 3 ELSE 1000000 + i * i END"
+                    ? "CASE WHEN i < 2000 THEN i * 3 ELSE 1000000 + i::bigint * i END"
                     : "'r' || (i % 13), (i * 7)::integer";
             s.execute("INSERT INTO src (" + String.join(", ", resolved.keyNames()) + ", a, b) SELECT " + keyExpr
                     + ", (i * 37) % 1000, CASE WHEN i % 10 = 0 THEN NULL ELSE 'b' || i END FROM generate_series(0, "
