@@ -64,7 +64,8 @@ public final class CaptureEngine implements AutoCloseable {
     public void close() {
         try {
             engine.close();
-        } catch (IOException e) {
+        } catch (IOException | IllegalStateException e) {
+            // IllegalStateException: the engine already shuts down after a failure of its own
             log.warn("closing the capture engine failed slot={} error={}", slot, e.toString());
         }
         runner.shutdown();

@@ -1,0 +1,105 @@
+package dev.shapeshift.bridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.shapeshift.change.ChangeEvent;
+import dev.shapeshift.embedded.KafkaBroker;
+import dev.shapeshift.embedded.KafkaExtension;
+import dev.shapeshift.embedded.PostgresExtension;
+import dev.shapeshift.embedded.PostgresServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith({PostgresExtension.class, KafkaExtension.class})
+class FailoverIT {
+
+    @Test
+    void inJvmStopWithoutFlushLosesNoKey(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        BridgeFixture f = new BridgeFixture(pg, kafka, "abort");
+        f.sql("CREATE TABLE items (id bigint PRIMARY KEY, a text)");
+        f.migration("abort_m", "items", List.of("id"), "a");
+        int total;
+        CdcBridge first = new CdcBridge(f.config(), new SimpleMeterRegistry());
+        first.start();
+        assertThat(first.awaitState(BridgeState.STREAMING, Duration.ofSeconds(90))).isTrue();
+        // writes before the slot's start LSN are backfill's job: the burst starts once sync covers the table
+        try (Burst burst = new Burst(f, "items", 2)) {
+            Thread.sleep(1500);
+            first.abort();
+            CdcBridge second = new CdcBridge(f.config(), new SimpleMeterRegistry());
+            int atAbort = burst.committed();
+            second.start();
+            assertThat(second.awaitState(BridgeState.STREAMING, Duration.ofSeconds(90))).isTrue();
+            Thread.sleep(1000);
+            burst.close();
+            total = burst.committed();
+            System.out.printf("ABORT first published=%.0f committed_at_abort=%d%n", first.metrics().published(), atAbort);
+            await().atMost(Duration.ofSeconds(20)).until(() -> second.metrics().published() > 0);
+            System.out.printf("ABORT second published=%.0f%n", second.metrics().published());
+            assertAllKeys(f, "abort_m", total);
+            second.stop();
+        }
+    }
+
+    @Test
+    void standbyTakesOverWhenTheLeaderJvmIsKilled(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        BridgeFixture f = new BridgeFixture(pg, kafka, "failover");
+        f.sql("CREATE TABLE items (id bigint PRIMARY KEY, a text)");
+        f.migration("failover_m", "items", List.of("id"), "a");
+        BridgeConfig config = f.config();
+        Process leader = child(config);
+        try {
+            await().atMost(Duration.ofSeconds(90)).until(() -> f.catalog.get("failover_m").startLsn() != null);
+            try (CdcBridge standby = new CdcBridge(config, new SimpleMeterRegistry());
+                 Burst burst = new Burst(f, "items", 2)) {
+                standby.start();
+                Thread.sleep(2000);
+                assertThat(standby.state()).isEqualTo(BridgeState.STANDBY);
+                long killedAt = System.nanoTime();
+                leader.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // SIGKILL mid-burst
+                assertThat(standby.awaitState(BridgeState.STREAMING, Duration.ofSeconds(60))).isTrue();
+                System.out.printf("TAKEOVER standby streaming %d ms after SIGKILL of the leader%n",
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
+                Thread.sleep(1000);
+                burst.close();
+                assertAllKeys(f, "failover_m", burst.committed());
+            }
+        } finally {
+            leader.destroyForcibly();
+        }
+    }
+
+    private static void assertAllKeys(BridgeFixture f, String migration, int total) {
+        Set<Long> expected = LongStream.rangeClosed(1, total).boxed().collect(Collectors.toCollection(TreeSet::new));
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            List<ChangeEvent> events = f.events(migration, Duration.ofSeconds(1));
+            Set<Long> seen = events.stream().map(e -> Long.parseLong(e.key().get(0))).collect(Collectors.toSet());
+            TreeSet<Long> missing = new TreeSet<>(expected);
+            missing.removeAll(seen);
+            System.out.printf("BURST migration=%s written=%d events=%d duplicates=%d missing=%d first_missing=%s "
+                            + "last_missing=%s%n", migration, total, events.size(), events.size() - seen.size(),
+                    missing.size(), missing.isEmpty() ? "-" : missing.first(), missing.isEmpty() ? "-" : missing.last());
+            assertThat(missing).isEmpty();
+        });
+    }
+
+    static Process child(BridgeConfig c) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+                "dev.shapeshift.bridge.BridgeMain", "--jdbc-url", c.database().jdbcUrl(), "--user", c.database().user(),
+                "--password", c.database().password(), "--bootstrap", c.bootstrapServers(), "--slot", c.slot(),
+                "--publication", c.publication(), "--heartbeat-ms", "1000", "--replication", "1", "--partitions", "2",
+                "--watch-ms", "500")
+                .inheritIO().start();
+    }
+}
