@@ -1,0 +1,193 @@
+package dev.shapeshift.launcher;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.ChunkStore;
+import dev.shapeshift.catalog.ChunkStore.Chunk;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.worker.backfill.BackfillProgress;
+import dev.shapeshift.worker.throttle.SignalCollector;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code shapeshift backfill pause|resume|status|set MIGRATION}: the backfill's live knobs, as
+ * catalog settings every worker re-reads within about a second. Every change is audited with the
+ * actor and the reason. See docs/throttling.md.
+ */
+@Command(name = "backfill", mixinStandardHelpOptions = true,
+        description = "Pause, resume, rate-limit or inspect a migration's backfill.",
+        subcommands = {BackfillCommand.Pause.class, BackfillCommand.Resume.class, BackfillCommand.Status.class,
+                BackfillCommand.Set.class})
+public final class BackfillCommand implements Runnable {
+    /** The settings {@code backfill set} accepts. */
+    static final List<String> SETTABLE = List.of(SignalCollector.MAX_ROWS_PER_SECOND);
+
+    @Spec
+    CommandSpec command;
+
+    @Override
+    public void run() {
+        command.commandLine().usage(command.commandLine().getOut());
+    }
+
+    /** Where the catalog is: options, else SHAPESHIFT_JDBC_URL / SHAPESHIFT_DB_USER / SHAPESHIFT_DB_PASSWORD. */
+    static final class Db {
+        @Option(names = "--jdbc-url", paramLabel = "URL", description = "JDBC URL of the source database (env SHAPESHIFT_JDBC_URL).")
+        String jdbcUrl;
+
+        @Option(names = "--user", paramLabel = "USER", description = "Database user (env SHAPESHIFT_DB_USER).")
+        String user;
+
+        @Option(names = "--password-file", paramLabel = "FILE", description = "File holding the password (else env SHAPESHIFT_DB_PASSWORD).")
+        Path passwordFile;
+
+        Map<String, String> env = System.getenv();
+
+        Catalog catalog() {
+            String url = jdbcUrl != null ? jdbcUrl : env.get("SHAPESHIFT_JDBC_URL");
+            if (url == null || url.isBlank()) {
+                throw new ShapeshiftException(ErrorCode.UNREACHABLE,
+                        "no database given — pass --jdbc-url or set SHAPESHIFT_JDBC_URL");
+            }
+            String u = user != null ? user : env.getOrDefault("SHAPESHIFT_DB_USER", System.getProperty("user.name"));
+            String password;
+            if (passwordFile != null) {
+                try {
+                    password = Files.readString(passwordFile).strip();
+                } catch (IOException e) {
+                    throw new ShapeshiftException(ErrorCode.UNREACHABLE,
+                            "cannot read --password-file " + passwordFile + ": " + e.getMessage(), e);
+                }
+            } else {
+                password = env.getOrDefault("SHAPESHIFT_DB_PASSWORD", "");
+            }
+            return new Catalog(new Database(url, u, password), "cli");
+        }
+    }
+
+    /** Who changes a knob, and why; both go to the audit log. */
+    static final class Why {
+        @Option(names = "--actor", paramLabel = "NAME", description = "Who makes the change (default: the OS user).")
+        String actor = System.getProperty("user.name");
+
+        @Option(names = "--reason", paramLabel = "TEXT", description = "Why, for the audit log.")
+        String reason;
+    }
+
+    abstract static class Change implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
+        String migration;
+
+        @Mixin
+        Db db = new Db();
+
+        @Mixin
+        Why why = new Why();
+
+        @Spec
+        CommandSpec command;
+
+        int put(String setting, String value) {
+            Catalog catalog = db.catalog();
+            catalog.get(migration);
+            catalog.putSetting(migration, setting, value, why.actor, why.reason);
+            PrintWriter out = command.commandLine().getOut();
+            out.println("backfill " + migration + ": " + setting + "=" + value
+                    + " (workers apply it within about a second)");
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "pause", mixinStandardHelpOptions = true, description = "Stop copying after the current sub-batch.")
+    static final class Pause extends Change {
+        @Override
+        public Integer call() {
+            return put(SignalCollector.PAUSED, "true");
+        }
+    }
+
+    @Command(name = "resume", mixinStandardHelpOptions = true, description = "Continue a paused backfill.")
+    static final class Resume extends Change {
+        @Override
+        public Integer call() {
+            return put(SignalCollector.PAUSED, "false");
+        }
+    }
+
+    @Command(name = "set", mixinStandardHelpOptions = true,
+            description = "Change a live knob: max-rows-per-second=N (0 = no cap; the cap is shared by all workers).")
+    static final class Set extends Change {
+        @Parameters(index = "1", paramLabel = "NAME=VALUE", description = "e.g. max-rows-per-second=5000")
+        String assignment;
+
+        @Override
+        public Integer call() {
+            int eq = assignment.indexOf('=');
+            String name = eq < 0 ? assignment : assignment.substring(0, eq).trim();
+            if (eq < 0 || !SETTABLE.contains(name)) {
+                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "'" + assignment + "': write NAME=VALUE with NAME one of "
+                        + SETTABLE + " (use `backfill pause`/`resume` for pausing)");
+            }
+            String value = assignment.substring(eq + 1).trim();
+            try {
+                if (Long.parseLong(value) < 0) {
+                    throw new NumberFormatException();
+                }
+            } catch (NumberFormatException e) {
+                throw new ShapeshiftException(ErrorCode.SPEC_INVALID,
+                        name + "=" + value + ": write a whole number of rows per second, 0 for no cap");
+            }
+            return put(name, value);
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Chunks, rows, rate, ETA and settings.")
+    static final class Status implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
+        String migration;
+
+        @Mixin
+        Db db = new Db();
+
+        @Spec
+        CommandSpec command;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            Catalog catalog = db.catalog();
+            catalog.get(migration);
+            ChunkStore store = new ChunkStore(catalog);
+            var first = new BackfillProgress.Sample(store.totals(migration), Instant.now());
+            Thread.sleep(1000);
+            var second = new BackfillProgress.Sample(store.totals(migration), Instant.now());
+            boolean paused = catalog.setting(migration, SignalCollector.PAUSED).map(Boolean::parseBoolean).orElse(false);
+            String cap = catalog.setting(migration, SignalCollector.MAX_ROWS_PER_SECOND).orElse("spec default");
+            BackfillProgress p = BackfillProgress.of(migration, second, first, paused ? "paused by operator" : "see worker logs");
+            PrintWriter out = command.commandLine().getOut();
+            out.println(p.statusLine());
+            out.println("settings: paused=" + paused + " max-rows-per-second=" + cap);
+            for (Chunk c : store.chunks(migration)) {
+                if ("failed".equals(c.status())) {
+                    out.println("failed chunk " + c.number() + " (attempts " + c.attempts() + "): " + c.error());
+                }
+            }
+            out.flush();
+            return 0;
+        }
+    }
+}
