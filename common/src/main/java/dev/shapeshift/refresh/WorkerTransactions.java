@@ -93,6 +93,11 @@ public final class WorkerTransactions {
                 T result = work.run(c);
                 c.commit();
                 return result;
+            } catch (RuntimeException e) {
+                // Roll back before the finally block restores autocommit: turning autocommit on
+                // inside an open transaction would commit the half-done work.
+                rollbackQuietly(c);
+                throw e;
             } catch (SQLException e) {
                 rollbackQuietly(c);
                 if (!SqlStates.isTransient(e) || attempt >= policy.maxAttempts()) {

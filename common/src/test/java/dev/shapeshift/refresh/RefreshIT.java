@@ -172,7 +172,8 @@ class RefreshIT {
     }
 
     private static List<Key> orderedKeys(Connection c, RefreshFixture f) throws SQLException {
-        String cols = String.join(", ", f.kind.columns.stream().map(k -> k.name()).toList());
+        // Qualified: a bare name in ORDER BY would sort by the ::text output column of the same name.
+        String cols = String.join(", ", f.kind.columns.stream().map(k -> "src." + k.name()).toList());
         String text = String.join(", ", f.kind.columns.stream().map(k -> k.name() + "::text").toList());
         List<Key> out = new ArrayList<>();
         try (Statement s = c.createStatement(); var rs = s.executeQuery("SELECT " + text + " FROM src ORDER BY " + cols)) {
