@@ -1,5 +1,6 @@
 package dev.shapeshift.worker.backfill;
 
+import dev.shapeshift.spec.SpecJson;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.catalog.ChunkStore;

@@ -1,4 +1,4 @@
-package dev.shapeshift.worker.backfill;
+package dev.shapeshift.spec;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
@@ -13,8 +13,6 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
-import dev.shapeshift.spec.DurationText;
-import dev.shapeshift.spec.MigrationSpec;
 import java.io.IOException;
 import java.time.Duration;
 
