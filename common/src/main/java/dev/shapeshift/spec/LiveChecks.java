@@ -29,8 +29,14 @@ final class LiveChecks {
     private List<Column> key = List.of();
     private List<CatalogColumn> sourceColumns = List.of();
     private boolean alreadyExpanded;
+    private final boolean expanded;
 
-    LiveChecks(MigrationSpec spec, Connection connection) {
+    /**
+     * @param expanded whether the migration's expand already ran: then the new shape must exist as
+     *                 a whole, whatever {@code expand.ddl} says (workers resolve specs this way)
+     */
+    LiveChecks(MigrationSpec spec, Connection connection, boolean expanded) {
+        this.expanded = expanded;
         this.spec = spec;
         this.connection = connection;
         this.catalog = new SourceCatalog(connection);
@@ -128,7 +134,7 @@ final class LiveChecks {
 
     /** The target columns that already exist (name → column); records problems about the target's state. */
     private Map<String, CatalogColumn> targetState() throws SQLException {
-        boolean generated = spec.expand().ddl().isEmpty();
+        boolean generated = expanded || spec.expand().ddl().isEmpty();
         List<CatalogColumn> existing;
         if (spec.mode() == Mode.IN_PLACE) {
             existing = sourceColumns;
@@ -144,6 +150,10 @@ final class LiveChecks {
             existing = catalog.columns(spec.targetSchema(), spec.targetTable());
             checkTargetTableKey(byName(existing));
         } else {
+            if (expanded) {
+                add("target.table", "table " + qualifiedTarget() + " does not exist, but the migration is past expand",
+                        "the new table was dropped behind Shapeshift's back: roll the migration back and start again");
+            }
             if (catalog.relationExists(spec.targetSchema(), spec.targetTable())) {
                 add("target.table", qualifiedTarget() + " already exists and is not a table", "name a new table");
             }
@@ -157,6 +167,10 @@ final class LiveChecks {
         List<String> present = cols.stream().map(TargetColumn::name).filter(existing::containsKey).toList();
         boolean tableExists = spec.mode() == Mode.TABLE;
         if (present.isEmpty() && !tableExists) {
+            if (expanded) {
+                add("target.columns", "none of the new columns exist in " + qualifiedTarget() + ", but the migration is past expand",
+                        "the new columns were dropped behind Shapeshift's back: roll the migration back and start again");
+            }
             return Map.of();
         }
         if (!generated) {

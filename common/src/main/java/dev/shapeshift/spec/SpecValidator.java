@@ -43,10 +43,14 @@ public final class SpecValidator {
         if (!liveCheckable(spec)) {
             return new Validation(spec, problems, false, null, null);
         }
+        Validation v = live(spec, connection, false, problems);
+        log.debug("spec checked migration={} problems={}", spec.name(), v.problems().size());
+        return v;
+    }
+
+    private static Validation live(MigrationSpec spec, Connection connection, boolean expanded, List<SpecProblem> problems) {
         try {
-            Validation v = new LiveChecks(spec, connection).run(problems);
-            log.debug("spec checked migration={} problems={}", spec.name(), v.problems().size());
-            return v;
+            return new LiveChecks(spec, connection, expanded).run(problems);
         } catch (SQLException e) {
             ErrorCode code = e.getSQLState() != null && e.getSQLState().startsWith("08") ? ErrorCode.UNREACHABLE : ErrorCode.INTERNAL;
             throw new ShapeshiftException(code, "checking the spec against the database failed: " + e.getMessage()
@@ -57,6 +61,19 @@ public final class SpecValidator {
     /** Static and live checks; the resolved spec, or {@link ErrorCode#SPEC_INVALID} listing every problem. */
     public static ResolvedSpec resolve(String origin, MigrationSpec spec, Connection connection) {
         Validation v = check(spec, connection);
+        if (!v.valid()) {
+            throw invalid(origin, v.problems());
+        }
+        return v.resolved();
+    }
+
+    /**
+     * Resolves the spec of a migration whose expand already ran (workers, reconcile, coordinator
+     * after restart): the new shape must exist as a whole, custom expand DDL or not.
+     */
+    public static ResolvedSpec resolveExpanded(String origin, MigrationSpec spec, Connection connection) {
+        List<SpecProblem> problems = checkStatic(spec);
+        Validation v = liveCheckable(spec) ? live(spec, connection, true, problems) : new Validation(spec, problems, false, null, null);
         if (!v.valid()) {
             throw invalid(origin, v.problems());
         }

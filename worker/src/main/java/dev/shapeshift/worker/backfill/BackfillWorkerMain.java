@@ -78,7 +78,7 @@ public final class BackfillWorkerMain {
         MigrationRecord record = new Catalog(db, "worker").get(migration);
         MigrationSpec spec = SpecJson.read(record.specJson());
         try (Connection c = db.connect("worker")) {
-            return SpecValidator.resolve("migration " + migration + " (catalog)", spec, c);
+            return SpecValidator.resolveExpanded("migration " + migration + " (catalog)", spec, c);
         } catch (SQLException e) {
             throw new ShapeshiftException(ErrorCode.UNREACHABLE, "closing connection failed: " + e.getMessage(), e);
         }
