@@ -1,0 +1,469 @@
+package dev.shapeshift.worker.sync;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.change.ChangeCodec;
+import dev.shapeshift.change.ChangeEvent;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.kafka.Topics;
+import dev.shapeshift.refresh.Key;
+import dev.shapeshift.refresh.Refresher;
+import dev.shapeshift.refresh.WorkerTransactions;
+import dev.shapeshift.spec.Mode;
+import dev.shapeshift.spec.ResolvedSpec;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.CommitFailedException;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps one migration's new shape in sync: consumes the migration's change events, refreshes the
+ * keys of each poll (de-duplicated) in worker transactions, and commits the Kafka offsets only
+ * after the database committed. Delivery is at least once; refresh makes duplicates, replays and
+ * reordering harmless.
+ *
+ * <p>It never skips a change on its own. An undecodable record stops the migration's sync at that
+ * record ({@link SyncState#STOPPED_POISON}) until an operator skips it ({@link SyncSkip}: setting
+ * {@code sync-skip} = {@code partition:offset}, audited). A refresh that fails for a non-transient
+ * reason (a transform raising an error on some row) stops it ({@link SyncState#STOPPED_ERROR}) and
+ * is retried with back-off, so it resumes by itself once the data or the spec is fixed. While
+ * stopped, the consumer keeps polling with its partitions paused, so it stays in the group and
+ * never takes new work; anything a rebalance hands it meanwhile is rewound, never dropped.
+ */
+public final class SyncConsumer implements Runnable, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SyncConsumer.class);
+    public static final String SKIP_SETTING = "sync-skip";
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    /**
+     * @param bootstrapServers  Kafka
+     * @param workerId          this worker's name, used as the Kafka client id
+     * @param maxPollRecords    change events per poll, the upper bound of one refresh batch (default 2000)
+     * @param keysPerStatement  distinct keys per refresh statement (and transaction) inside a batch (default 1000)
+     * @param pollTimeout       how long one poll waits for events (default 50ms)
+     * @param sessionTimeout    Kafka session timeout: how soon a dead worker's partitions move (default 10s, min 6s)
+     * @param idleInTransaction {@code idle_in_transaction_session_timeout} of the sync connection: a worker frozen
+     *                          inside a transaction (GC, SIGSTOP) loses its session and its row locks after this,
+     *                          so it never blocks the application for long (default 5s)
+     */
+    public record Config(String bootstrapServers, String workerId, int maxPollRecords, int keysPerStatement,
+                         Duration pollTimeout, Duration sessionTimeout, Duration idleInTransaction) {
+        public Config {
+            if (bootstrapServers == null || bootstrapServers.isBlank()) {
+                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "sync needs Kafka bootstrap servers (--bootstrap)");
+            }
+            if (workerId == null || workerId.isBlank()) {
+                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "sync needs a worker id (--worker-id)");
+            }
+            if (maxPollRecords < 1 || keysPerStatement < 1) {
+                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "maxPollRecords and keysPerStatement must be "
+                        + "positive, got " + maxPollRecords + " and " + keysPerStatement);
+            }
+            if (sessionTimeout.compareTo(Duration.ofSeconds(6)) < 0) {
+                throw new ShapeshiftException(ErrorCode.SPEC_INVALID,
+                        "Kafka session timeout must be at least 6s (the broker's minimum), got " + sessionTimeout);
+            }
+            if (idleInTransaction.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new ShapeshiftException(ErrorCode.SPEC_INVALID,
+                        "idle-in-transaction timeout must be at least 1s, got " + idleInTransaction);
+            }
+        }
+
+        public static Config defaults(String bootstrapServers, String workerId) {
+            return new Config(bootstrapServers, workerId, 2000, 1000, Duration.ofMillis(50), Duration.ofSeconds(10),
+                    Duration.ofSeconds(5));
+        }
+
+        public Config withSessionTimeout(Duration d) {
+            return new Config(bootstrapServers, workerId, maxPollRecords, keysPerStatement, pollTimeout, d,
+                    idleInTransaction);
+        }
+    }
+
+    private final Config config;
+    private final Database db;
+    private final Catalog catalog;
+    private final ResolvedSpec resolved;
+    private final String migration;
+    private final Refresher refresher;
+    private final WorkerTransactions transactions;
+    private final SyncMetrics metrics;
+    private final AtomicReference<SyncState> state = new AtomicReference<>(SyncState.STARTING);
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private volatile boolean closing;
+    private volatile KafkaConsumer<byte[], byte[]> consumer;
+    private volatile String stopReason;
+    private volatile Poison poisoned;
+    private Connection conn;
+    private String lastPoisonReason;
+    private long lastSkipCheck;
+
+    public SyncConsumer(Config config, Database db, Catalog catalog, ResolvedSpec resolved, SyncMetrics metrics) {
+        this.config = config;
+        this.db = db;
+        this.catalog = catalog;
+        this.resolved = resolved;
+        this.migration = resolved.spec().name();
+        this.refresher = new Refresher(resolved);
+        this.transactions = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
+        this.metrics = metrics;
+    }
+
+    public String migration() {
+        return migration;
+    }
+
+    public SyncState state() {
+        return state.get();
+    }
+
+    /** Why the consumer stopped, or null while it runs. */
+    public String stopReason() {
+        return stopReason;
+    }
+
+    /** Change events waiting in Kafka for this consumer's partitions (the backfill yields while this grows). */
+    public long backlog() {
+        return metrics.backlog();
+    }
+
+    @Override
+    public void run() {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProperties())) {
+            consumer = c;
+            c.subscribe(List.of(Topics.changes(migration)));
+            move(SyncState.RUNNING);
+            log.info("sync started migration={} worker={} mode={}", migration, config.workerId(),
+                    resolved.spec().mode().yaml());
+            while (!closing) {
+                if (state.get() == SyncState.STOPPED_POISON) {
+                    pollHolding(c, config.pollTimeout().multipliedBy(4));
+                    checkSkip(c);
+                    continue;
+                }
+                ConsumerRecords<byte[], byte[]> records = c.poll(config.pollTimeout());
+                metrics.observeLag(c);
+                if (!records.isEmpty()) {
+                    handle(c, records);
+                }
+            }
+        } catch (WakeupException e) {
+            if (!closing) {
+                throw e;
+            }
+        } finally {
+            closeConnection();
+            state.set(SyncState.CLOSED);
+            metrics.state(SyncState.CLOSED);
+            finished.countDown();
+            log.info("sync closed migration={} worker={}", migration, config.workerId());
+        }
+    }
+
+    private void handle(KafkaConsumer<byte[], byte[]> c, ConsumerRecords<byte[], byte[]> records) {
+        SyncBatch batch = new SyncBatch();
+        Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
+        Poison poison = null;
+        for (TopicPartition tp : records.partitions()) {
+            for (ConsumerRecord<byte[], byte[]> r : records.records(tp)) {
+                Optional<ChangeEvent> event = decode(r);
+                if (event.isEmpty()) {
+                    poison = new Poison(tp, r.offset(), lastPoisonReason);
+                    break;
+                }
+                batch.add(event.get());
+                commit.put(tp, new OffsetAndMetadata(r.offset() + 1));
+            }
+            if (poison != null) {
+                break; // the partitions not looked at yet are rewound below, not skipped
+            }
+        }
+        if (poison != null) {
+            for (TopicPartition tp : records.partitions()) {
+                if (!commit.containsKey(tp) && !tp.equals(poison.partition())) {
+                    c.seek(tp, records.records(tp).get(0).offset());
+                }
+            }
+        }
+        if (!applyUntilDone(c, batch)) {
+            return; // closing: nothing committed, the next owner re-applies
+        }
+        if (poison != null) {
+            commit.put(poison.partition(), new OffsetAndMetadata(poison.offset()));
+        }
+        commitQuietly(c, commit);
+        if (poison != null) {
+            stopAtPoison(c, poison);
+        }
+    }
+
+    private Optional<ChangeEvent> decode(ConsumerRecord<byte[], byte[]> r) {
+        try {
+            ChangeEvent e = ChangeCodec.decode(r.value());
+            if (!migration.equals(e.migration())) {
+                throw new ShapeshiftException(ErrorCode.POISON_RECORD,
+                        "record belongs to migration '" + e.migration() + "', not " + migration);
+            }
+            if (!e.heartbeat() && e.key().size() != resolved.key().size()) {
+                throw new ShapeshiftException(ErrorCode.POISON_RECORD, "record key has " + e.key().size()
+                        + " values, the migration's key has " + resolved.key().size() + " columns");
+            }
+            return Optional.of(e);
+        } catch (ShapeshiftException e) {
+            lastPoisonReason = e.getMessage();
+            metrics.poison();
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Refreshes the batch. Transient failures are retried by {@link WorkerTransactions}; a lost
+     * connection is reopened; a refresh error moves to STOPPED_ERROR and is retried with back-off
+     * (while the consumer keeps polling, paused) until it passes. Returns false only when closing.
+     */
+    private boolean applyUntilDone(KafkaConsumer<byte[], byte[]> c, SyncBatch batch) {
+        if (batch.keys().isEmpty()) {
+            metrics.applied(batch, 0);
+            return true;
+        }
+        Duration backoff = Duration.ofMillis(200);
+        String echoMark = resolved.spec().mode() == Mode.IN_PLACE ? migration : null;
+        while (!closing) {
+            try {
+                long started = System.nanoTime();
+                long written = 0;
+                Connection tx = connection();
+                for (List<Key> slice : batch.slices(config.keysPerStatement())) {
+                    written += transactions.run(tx, echoMark, t -> refresher.refresh(t, slice)).written();
+                }
+                metrics.applied(batch, written);
+                metrics.applyTime(Duration.ofNanos(System.nanoTime() - started));
+                if (state.get() == SyncState.STOPPED_ERROR) {
+                    c.resume(c.assignment());
+                    stopReason = null;
+                    move(SyncState.RUNNING);
+                    catalog.setMessage(migration, "sync resumed after a refresh error");
+                    log.info("sync resumed migration={} worker={}", migration, config.workerId());
+                }
+                return true;
+            } catch (ShapeshiftException e) {
+                boolean lostConnection = dropConnectionIfBroken();
+                if (!e.retryable() && !lostConnection && state.get() != SyncState.STOPPED_ERROR) {
+                    stopReason = "sync stopped: refreshing " + batch.keys().size() + " keys failed: " + e.getMessage()
+                            + ". Nothing was skipped; retrying with back-off until the row or the transform is fixed.";
+                    move(SyncState.STOPPED_ERROR);
+                    catalog.setMessage(migration, stopReason);
+                    metrics.refreshError();
+                    log.error("sync stopped migration={} worker={} keys={} code={} error={}", migration,
+                            config.workerId(), batch.keys().size(), e.code(), e.getMessage());
+                } else {
+                    log.warn("sync refresh failed, retrying migration={} code={} reconnect={} backoff_ms={}",
+                            migration, e.code(), lostConnection, backoff.toMillis());
+                }
+                holdFor(c, backoff);
+                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+            }
+        }
+        return false;
+    }
+
+    private record Poison(TopicPartition partition, long offset, String reason) {
+        String position() {
+            return partition.partition() + ":" + offset;
+        }
+    }
+
+    private void stopAtPoison(KafkaConsumer<byte[], byte[]> c, Poison poison) {
+        poisoned = poison;
+        c.pause(c.assignment());
+        stopReason = "sync stopped at an undecodable change record (partition:offset " + poison.position() + "): "
+                + poison.reason() + ". Nothing was skipped. To skip this one record: shapeshift sync skip "
+                + migration + " " + poison.position() + " --reason '<why>'";
+        move(SyncState.STOPPED_POISON);
+        catalog.setMessage(migration, stopReason);
+        log.error("sync stopped at poison record migration={} worker={} position={} reason={}", migration,
+                config.workerId(), poison.position(), poison.reason());
+    }
+
+    private void checkSkip(KafkaConsumer<byte[], byte[]> c) {
+        if (System.currentTimeMillis() - lastSkipCheck < 1000) {
+            return;
+        }
+        lastSkipCheck = System.currentTimeMillis();
+        Poison p = poisoned;
+        if (p == null) {
+            return;
+        }
+        if (!c.assignment().contains(p.partition())) {
+            // A rebalance gave the partition to another worker, which starts at the committed
+            // offset (the poison record) and stops there itself; nothing is skipped here.
+            resumeAfterPoison(c, "sync resumed: the partition with record " + p.position() + " moved to another worker");
+            return;
+        }
+        if (!catalog.setting(migration, SKIP_SETTING).map(p.position()::equals).orElse(false)) {
+            return;
+        }
+        c.seek(p.partition(), p.offset() + 1);
+        commitQuietly(c, Map.of(p.partition(), new OffsetAndMetadata(p.offset() + 1)));
+        catalog.audit(migration, "worker " + config.workerId(), "sync skipped record " + p.position(),
+                "operator requested skip of undecodable record: " + p.reason());
+        log.warn("sync skipped poison record on operator request migration={} position={}", migration, p.position());
+        resumeAfterPoison(c, "sync resumed after skipping record " + p.position());
+    }
+
+    private void resumeAfterPoison(KafkaConsumer<byte[], byte[]> c, String message) {
+        poisoned = null;
+        stopReason = null;
+        c.resume(c.assignment());
+        move(SyncState.RUNNING);
+        catalog.setMessage(migration, message);
+    }
+
+    /** Waits {@code d} while staying in the group: polls with every partition paused. */
+    private void holdFor(KafkaConsumer<byte[], byte[]> c, Duration d) {
+        long until = System.nanoTime() + d.toNanos();
+        while (!closing && System.nanoTime() < until) {
+            pollHolding(c, Duration.ofMillis(Math.min(100, Math.max(1, (until - System.nanoTime()) / 1_000_000))));
+        }
+    }
+
+    /**
+     * One poll that takes no new work. Partitions assigned by a rebalance during the poll are not
+     * paused yet and may return records; they are rewound to their first offset, so nothing is lost.
+     */
+    private void pollHolding(KafkaConsumer<byte[], byte[]> c, Duration timeout) {
+        c.pause(c.assignment());
+        ConsumerRecords<byte[], byte[]> records = c.poll(timeout);
+        for (TopicPartition tp : records.partitions()) {
+            c.seek(tp, records.records(tp).get(0).offset());
+        }
+        c.pause(c.assignment());
+        metrics.observeLag(c);
+    }
+
+    private void commitQuietly(KafkaConsumer<byte[], byte[]> c, Map<TopicPartition, OffsetAndMetadata> offsets) {
+        if (offsets.isEmpty()) {
+            return;
+        }
+        try {
+            c.commitSync(offsets);
+        } catch (CommitFailedException | RebalanceInProgressException e) {
+            // We lost the partitions while applying (e.g. paused past the session timeout); the new
+            // owner re-applies from the last committed offset. Harmless: refresh is idempotent.
+            log.info("offset commit lost to a rebalance migration={} worker={} partitions={}", migration,
+                    config.workerId(), offsets.keySet());
+        }
+    }
+
+    private Connection connection() {
+        if (conn == null) {
+            conn = db.connect("worker-sync");
+            try (Statement s = conn.createStatement()) {
+                s.execute("SET idle_in_transaction_session_timeout = " + config.idleInTransaction().toMillis());
+            } catch (SQLException e) {
+                closeConnection();
+                throw new ShapeshiftException(ErrorCode.UNREACHABLE, "preparing the sync connection failed: "
+                        + e.getMessage(), e);
+            }
+        }
+        return conn;
+    }
+
+    /** After a failure: if the connection is gone (server restart, idle-in-transaction kill), drop it. */
+    private boolean dropConnectionIfBroken() {
+        if (conn == null) {
+            return true;
+        }
+        boolean valid;
+        try {
+            valid = conn.isValid(2);
+        } catch (SQLException e) {
+            valid = false;
+        }
+        if (!valid) {
+            closeConnection();
+        }
+        return !valid;
+    }
+
+    private void closeConnection() {
+        if (conn != null) {
+            try {
+                conn.close();
+            } catch (SQLException e) {
+                log.debug("closing sync connection failed migration={} sqlstate={}", migration, e.getSQLState());
+            }
+            conn = null;
+        }
+    }
+
+    private void move(SyncState to) {
+        SyncState from = state.getAndSet(to);
+        if (from != to) {
+            log.info("sync state migration={} worker={} from={} to={}", migration, config.workerId(), from, to);
+            metrics.state(to);
+        }
+    }
+
+    private Properties consumerProperties() {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, Topics.group(migration, "sync"));
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "shapeshift-sync-" + migration + "-" + config.workerId());
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxPollRecords());
+        p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) config.sessionTimeout().toMillis());
+        p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) config.sessionTimeout().toMillis() / 3);
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        return p;
+    }
+
+    /** Stops consuming; waits (up to 30s) for the current batch to commit or roll back. */
+    @Override
+    public void close() {
+        closing = true;
+        KafkaConsumer<byte[], byte[]> c = consumer;
+        if (c != null) {
+            try {
+                c.wakeup();
+            } catch (KafkaException e) {
+                log.debug("wakeup failed migration={} error={}", migration, e.toString());
+            }
+        }
+        if (state.get() == SyncState.STARTING && c == null) {
+            return; // never ran
+        }
+        try {
+            if (!finished.await(30, TimeUnit.SECONDS)) {
+                log.warn("sync did not stop within 30s migration={} worker={}", migration, config.workerId());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

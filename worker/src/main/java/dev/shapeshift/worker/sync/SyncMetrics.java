@@ -1,0 +1,151 @@
+package dev.shapeshift.worker.sync;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The sync consumer's meters, all tagged with the migration (never with keys):
+ * {@code shapeshift.sync.events} (row changes), {@code .heartbeats}, {@code .keys.refreshed}, {@code .rows.written},
+ * {@code .batch.keys}, {@code .apply.latency} (source commit → applied),
+ * {@code .apply.time}, {@code .lag.seconds}, {@code .backlog} (per partition), {@code .poison},
+ * {@code .errors}, {@code .state}.
+ */
+public final class SyncMetrics {
+    private final MeterRegistry registry;
+    private final Tags tags;
+    private final Counter events;
+    private final Counter heartbeats;
+    private final Counter keys;
+    private final Counter written;
+    private final Counter poison;
+    private final Counter errors;
+    private final DistributionSummary batchKeys;
+    private final Timer applyLatency;
+    private final Timer applyTime;
+    private final AtomicLong lastAppliedCommitMicros = new AtomicLong();
+    private final AtomicLong state = new AtomicLong();
+    private final Map<Integer, AtomicLong> backlogByPartition = new ConcurrentHashMap<>();
+
+    public SyncMetrics(MeterRegistry registry, String migration) {
+        this.registry = registry;
+        this.tags = Tags.of("migration", migration);
+        this.events = Counter.builder("shapeshift.sync.events").description("row change events consumed")
+                .tags(tags).register(registry);
+        this.heartbeats = Counter.builder("shapeshift.sync.heartbeats").description("heartbeat events consumed")
+                .tags(tags).register(registry);
+        this.keys = Counter.builder("shapeshift.sync.keys.refreshed").description("distinct keys refreshed")
+                .tags(tags).register(registry);
+        this.written = Counter.builder("shapeshift.sync.rows.written").description("target rows changed by sync")
+                .tags(tags).register(registry);
+        this.poison = Counter.builder("shapeshift.sync.poison").description("undecodable change records met")
+                .tags(tags).register(registry);
+        this.errors = Counter.builder("shapeshift.sync.errors").description("refreshes that failed for a non-transient reason")
+                .tags(tags).register(registry);
+        this.batchKeys = DistributionSummary.builder("shapeshift.sync.batch.keys").description("distinct keys per refresh batch")
+                .tags(tags).register(registry);
+        this.applyLatency = Timer.builder("shapeshift.sync.apply.latency")
+                .description("time from the source commit of a row change to the commit of its refresh")
+                .publishPercentiles(0.5, 0.99).tags(tags).register(registry);
+        this.applyTime = Timer.builder("shapeshift.sync.apply.time").description("time to refresh one batch")
+                .tags(tags).register(registry);
+        Gauge.builder("shapeshift.sync.lag.seconds", this, SyncMetrics::lagSeconds)
+                .description("age of the newest source commit applied (heartbeats keep it fresh on idle tables)")
+                .tags(tags).baseUnit("seconds").register(registry);
+        Gauge.builder("shapeshift.sync.state", state, AtomicLong::get)
+                .description("sync state: 0 starting, 1 running, 2 stopped at poison record, 3 stopped by error, 4 closed")
+                .tags(tags).register(registry);
+    }
+
+    void applied(SyncBatch batch, long rowsWritten) {
+        events.increment(batch.events() - batch.heartbeats());
+        heartbeats.increment(batch.heartbeats());
+        keys.increment(batch.keys().size());
+        written.increment(rowsWritten);
+        if (!batch.keys().isEmpty()) {
+            batchKeys.record(batch.keys().size());
+        }
+        long nowMicros = System.currentTimeMillis() * 1000;
+        batch.commitTimesMicros().forEach(t -> applyLatency.record(Math.max(0, nowMicros - t), TimeUnit.MICROSECONDS));
+        if (batch.newestCommitMicros() > 0) {
+            lastAppliedCommitMicros.accumulateAndGet(batch.newestCommitMicros(), Math::max);
+        }
+    }
+
+    void applyTime(Duration d) {
+        applyTime.record(d);
+    }
+
+    void poison() {
+        poison.increment();
+    }
+
+    void refreshError() {
+        errors.increment();
+    }
+
+    void state(SyncState s) {
+        state.set(s.ordinal());
+    }
+
+    /** Reads the consumer's own lag view (no broker round trip). */
+    void observeLag(KafkaConsumer<byte[], byte[]> consumer) {
+        var assigned = consumer.assignment();
+        backlogByPartition.forEach((p, v) -> {
+            if (assigned.stream().noneMatch(tp -> tp.partition() == p)) {
+                v.set(0);
+            }
+        });
+        for (TopicPartition tp : consumer.assignment()) {
+            var lag = consumer.currentLag(tp);
+            if (lag.isPresent()) {
+                backlogByPartition.computeIfAbsent(tp.partition(), p -> {
+                    AtomicLong v = new AtomicLong();
+                    Gauge.builder("shapeshift.sync.backlog", v, AtomicLong::get)
+                            .description("change events not yet consumed, per partition")
+                            .tags(tags.and("partition", Integer.toString(p))).register(registry);
+                    return v;
+                }).set(lag.getAsLong());
+            }
+        }
+    }
+
+    /** Row change events applied (duplicates included). */
+    public double events() {
+        return events.count();
+    }
+
+    /** Target rows changed by this consumer's refreshes. */
+    public double rowsWritten() {
+        return written.count();
+    }
+
+    /** Seconds since the newest source commit applied (NaN before the first). */
+    public double lag() {
+        return lagSeconds();
+    }
+
+    long backlog() {
+        return backlogByPartition.values().stream().mapToLong(AtomicLong::get).sum();
+    }
+
+    /** Source commit → applied, one sample per row change (heartbeats excluded); publishes p50 and p99. */
+    public Timer applyLatency() {
+        return applyLatency;
+    }
+
+    private double lagSeconds() {
+        long last = lastAppliedCommitMicros.get();
+        return last == 0 ? Double.NaN : Math.max(0, System.currentTimeMillis() * 1000 - last) / 1_000_000.0;
+    }
+}

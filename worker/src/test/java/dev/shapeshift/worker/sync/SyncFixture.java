@@ -1,0 +1,384 @@
+package dev.shapeshift.worker.sync;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.shapeshift.bridge.BridgeConfig;
+import dev.shapeshift.bridge.BridgeState;
+import dev.shapeshift.bridge.CdcBridge;
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.CatalogSchema;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.KafkaBroker;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.kafka.Topics;
+import dev.shapeshift.phase.Phase;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.Mode;
+import dev.shapeshift.spec.Source;
+import dev.shapeshift.spec.SpecJson;
+import dev.shapeshift.spec.Target;
+import dev.shapeshift.spec.TargetColumn;
+import dev.shapeshift.worker.Worker;
+import dev.shapeshift.worker.WorkerMain;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.MemberDescription;
+
+/**
+ * One fresh source database with the catalog, a unique slot and publication, and helpers to run
+ * the real pieces: the Debezium bridge (in this JVM or as a child JVM), workers (in this JVM or as
+ * child JVMs). Everything started here is stopped by {@link #close()}.
+ *
+ * <p>Every source table is {@code (<key>, seq integer, a integer, b text, big text)}; {@code seq}
+ * never changes, so statements pick rows by it whatever the key. {@link #check} is the independent
+ * model: it reads the source rows and computes transform(source) in Java.
+ */
+final class SyncFixture implements AutoCloseable {
+
+    enum KeyKind {
+        BIGINT("id bigint PRIMARY KEY", "id bigint", List.of("id"), List.of("id::text"), "g::bigint", "id = id + 100000"),
+        COMPOSITE("region text, n integer, PRIMARY KEY (region, n)", "region text, n integer", List.of("region", "n"),
+                List.of("region", "n::text"), "'r' || (g % 7), g", "n = n + 100000"),
+        UUID("id uuid PRIMARY KEY", "id uuid", List.of("id"), List.of("id::text"), "md5(g::text)::uuid",
+                "id = md5('moved' || seq)::uuid");
+
+        final String ddl;
+        final String targetKeyDdl;
+        final List<String> columns;
+        final List<String> asText;
+        /** The key's values for generate_series variable {@code g}. */
+        final String fromG;
+        /** A SET clause that changes the key. */
+        final String keyUpdate;
+
+        KeyKind(String ddl, String targetKeyDdl, List<String> columns, List<String> asText, String fromG, String keyUpdate) {
+            this.ddl = ddl;
+            this.targetKeyDdl = targetKeyDdl;
+            this.columns = columns;
+            this.asText = asText;
+            this.fromG = fromG;
+            this.keyUpdate = keyUpdate;
+        }
+    }
+
+    /** The new shape and its independent Java model. */
+    enum Shape {
+        /** doubled = a * 2; label = upper(b), NULL when a % 5 = 0; big_len = length(big) (reads the TOASTed column). */
+        STANDARD(List.of(new TargetColumn("doubled", "integer", "a * 2"),
+                new TargetColumn("label", "text", "CASE WHEN a % 5 = 0 THEN NULL ELSE upper(b) END"),
+                new TargetColumn("big_len", "integer", "length(big)")),
+                r -> java.util.Arrays.asList(r.a == null ? null : r.a * 2,
+                        r.a == null || r.a % 5 == 0 || r.b == null ? null : r.b.toUpperCase(Locale.ROOT),
+                        r.big == null ? null : r.big.length())),
+        /** ratio = 100 / a: raises division_by_zero for a = 0. */
+        RATIO(List.of(new TargetColumn("ratio", "integer", "100 / a")),
+                r -> java.util.Collections.singletonList(r.a == null ? null : 100 / r.a));
+
+        final List<TargetColumn> columns;
+        final Function<SourceRow, List<Object>> model;
+
+        Shape(List<TargetColumn> columns, Function<SourceRow, List<Object>> model) {
+            this.columns = columns;
+            this.model = model;
+        }
+    }
+
+    record SourceRow(Integer a, String b, String big) {
+    }
+
+    /** One migration of this fixture. */
+    record Migration(String name, KeyKind kind, Mode mode, Shape shape, String source, String target) {
+    }
+
+    record Check(int sourceRows, int missing, int extra, int stale, List<String> examples) {
+        boolean clean() {
+            return missing == 0 && extra == 0 && stale == 0;
+        }
+    }
+
+    static final int PARTITIONS = 3;
+
+    final PostgresServer pg;
+    final KafkaBroker kafka;
+    final Database db;
+    final Catalog catalog;
+    final String slot;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final List<Process> processes = new ArrayList<>();
+
+    SyncFixture(PostgresServer pg, KafkaBroker kafka, String prefix) {
+        this.pg = pg;
+        this.kafka = kafka;
+        this.db = new Database(pg.jdbcUrl(pg.createDatabase(prefix)), pg.user(), pg.password());
+        CatalogSchema.migrate(db);
+        this.catalog = new Catalog(db, "test");
+        this.slot = "s_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    }
+
+    String bootstrap() {
+        return kafka.bootstrapServers();
+    }
+
+    /** Source table, expand DDL, catalog row in phase expanded, change topic. */
+    Migration migration(String name, KeyKind kind, Mode mode, Shape shape) {
+        String source = "src_" + name;
+        String target = mode == Mode.TABLE ? "tgt_" + name : source;
+        sql("CREATE TABLE " + source + " (" + kind.ddl + ", seq integer NOT NULL, a integer, b text, big text)",
+                "ALTER TABLE " + source + " ALTER COLUMN big SET STORAGE EXTERNAL");
+        String newColumns = String.join(", ", shape.columns.stream().map(c -> c.name() + " " + c.type()).toList());
+        if (mode == Mode.TABLE) {
+            sql("CREATE TABLE " + target + " (" + kind.targetKeyDdl + ", " + newColumns + ", PRIMARY KEY ("
+                    + String.join(", ", kind.columns) + "))");
+        } else {
+            sql("ALTER TABLE " + source + " " + String.join(", ",
+                    shape.columns.stream().map(c -> "ADD COLUMN " + c.name() + " " + c.type()).toList()));
+        }
+        MigrationSpec spec = new MigrationSpec(name, new Source("public", source, kind.columns), mode,
+                new Target("public", target, shape.columns), null, null, null, null, null);
+        catalog.create(name, SpecJson.write(spec), name + ".yaml", "test");
+        catalog.transition(name, Phase.PLANNED, Phase.EXPANDED, "test", "expand DDL applied by the test");
+        Topics.ensure(bootstrap(), Map.of(Topics.changes(name), PARTITIONS), (short) 1);
+        return new Migration(name, kind, mode, shape, source, target);
+    }
+
+    BridgeConfig bridgeConfig() {
+        return BridgeConfig.of(db, bootstrap()).withSlot(slot).withPublication("p_" + slot)
+                .withHeartbeat(Duration.ofSeconds(1)).withReplication((short) 1, PARTITIONS)
+                .withWatchInterval(Duration.ofMillis(500));
+    }
+
+    /** The bridge in this JVM, streaming. */
+    CdcBridge bridge() throws InterruptedException {
+        CdcBridge bridge = new CdcBridge(bridgeConfig(), new SimpleMeterRegistry());
+        closeables.add(bridge);
+        bridge.start();
+        if (!bridge.awaitState(BridgeState.STREAMING, Duration.ofSeconds(120))) {
+            throw new IllegalStateException("bridge not streaming: " + bridge.state() + " " + bridge.failure());
+        }
+        return bridge;
+    }
+
+    /** The bridge as a child JVM ({@code BridgeMain}). */
+    Process bridgeChild(String logName) throws IOException {
+        BridgeConfig c = bridgeConfig();
+        return child(logName, "dev.shapeshift.bridge.BridgeMain", "--jdbc-url", db.jdbcUrl(), "--user", db.user(),
+                "--password", db.password(), "--bootstrap", bootstrap(), "--slot", c.slot(), "--publication",
+                c.publication(), "--heartbeat-ms", "1000", "--replication", "1", "--partitions",
+                Integer.toString(PARTITIONS), "--watch-ms", "500");
+    }
+
+    /** Waits until the bridge recorded the slot's start LSN for the migration, then moves it to syncing. */
+    void awaitCaptured(Migration m) {
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
+                .until(() -> catalog.get(m.name()).startLsn() != null);
+        catalog.transition(m.name(), Phase.EXPANDED, Phase.SYNCING, "test", "slot recorded");
+    }
+
+    /** A sync-only worker in this JVM for the named migrations (all active ones if none). */
+    Worker worker(String id, SimpleMeterRegistry registry, String... migrations) {
+        Worker w = new Worker(db, bootstrap(), Worker.Config.of(id, List.of(migrations)).withBackfill(false)
+                .withSessionTimeout(Duration.ofSeconds(6)).withWatchInterval(Duration.ofSeconds(2)), registry);
+        closeables.add(w);
+        w.start();
+        return w;
+    }
+
+    /** A sync-only worker as a child JVM ({@code WorkerMain --no-backfill}). */
+    Process workerChild(String id, Migration m) throws IOException {
+        return child("worker-" + id, WorkerMain.class.getName(), "--jdbc-url", db.jdbcUrl(), "--user", db.user(),
+                "--password", db.password(), "--bootstrap", bootstrap(), "--worker-id", id, "--migration", m.name(),
+                "--no-backfill", "--session-timeout-ms", "6000");
+    }
+
+    private Process child(String logName, String main, String... args) throws IOException {
+        Path log = File.createTempFile("sync-" + logName + "-", ".log").toPath();
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), main));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        processes.add(p);
+        System.out.printf("CHILD %s pid=%d log=%s%n", logName, p.pid(), log);
+        return p;
+    }
+
+    static void signal(Process p, String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IllegalStateException("kill -" + signal + " " + p.pid() + " failed");
+        }
+    }
+
+    /** Sync partitions per member of the migration's sync group, by client id. */
+    Map<String, Integer> syncAssignments(Migration m) throws Exception {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        try (Admin admin = Admin.create(p)) {
+            String group = Topics.group(m.name(), "sync");
+            ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group)).all().get(10, TimeUnit.SECONDS)
+                    .get(group);
+            Map<String, Integer> out = new HashMap<>();
+            for (MemberDescription member : d.members()) {
+                out.merge(member.clientId(), member.assignment().topicPartitions().size(), Integer::sum);
+            }
+            return out;
+        }
+    }
+
+    /** Runs the statements in one transaction; returns the rows they changed. */
+    long tx(String... statements) {
+        try (Connection c = db.connect("app")) {
+            c.setAutoCommit(false);
+            long n = 0;
+            try (Statement s = c.createStatement()) {
+                for (String st : statements) {
+                    n += s.executeUpdate(st);
+                }
+            }
+            c.commit();
+            return n;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    void sql(String... statements) {
+        try (Connection c = db.connect("app"); Statement s = c.createStatement()) {
+            for (String st : statements) {
+                s.execute(st);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    long count(String query) {
+        try (Connection c = db.connect("test"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(query)) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Compares the target with transform(source) computed in Java from the source rows. */
+    Check check(Migration m) {
+        String keys = String.join(", ", m.kind().asText);
+        int w = m.kind().columns.size();
+        List<String> cols = m.shape().columns.stream().map(TargetColumn::name).toList();
+        Map<List<String>, List<Object>> expected = new HashMap<>();
+        Map<List<String>, List<Object>> actual = new HashMap<>();
+        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("SELECT " + keys + ", a, b, big"
+                    + (m.mode() == Mode.IN_PLACE ? ", " + String.join(", ", cols) : "") + " FROM " + m.source())) {
+                while (rs.next()) {
+                    List<String> k = key(rs, w);
+                    SourceRow row = new SourceRow((Integer) rs.getObject(w + 1), rs.getString(w + 2), rs.getString(w + 3));
+                    expected.put(k, m.shape().model.apply(row));
+                    if (m.mode() == Mode.IN_PLACE) {
+                        actual.put(k, values(rs, w + 4, cols.size()));
+                    }
+                }
+            }
+            if (m.mode() == Mode.TABLE) {
+                try (ResultSet rs = s.executeQuery("SELECT " + keys + ", " + String.join(", ", cols) + " FROM " + m.target())) {
+                    while (rs.next()) {
+                        actual.put(key(rs, w), values(rs, w + 1, cols.size()));
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        int missing = 0;
+        int stale = 0;
+        List<String> examples = new ArrayList<>();
+        for (var e : expected.entrySet()) {
+            List<Object> got = actual.get(e.getKey());
+            if (got == null) {
+                missing++;
+                example(examples, "missing " + e.getKey());
+            } else if (!Objects.equals(got, e.getValue())) {
+                stale++;
+                example(examples, "stale " + e.getKey() + " got " + got + " want " + e.getValue());
+            }
+        }
+        List<List<String>> extra = actual.keySet().stream().filter(k -> !expected.containsKey(k)).toList();
+        extra.forEach(k -> example(examples, "extra " + k));
+        return new Check(expected.size(), missing, extra.size(), stale, examples);
+    }
+
+    /** Awaits target = transform(source). */
+    Check awaitConverged(Migration m, Duration atMost) {
+        return await().atMost(atMost).pollInterval(Duration.ofMillis(500)).until(() -> check(m), Check::clean);
+    }
+
+    private static void example(List<String> examples, String s) {
+        if (examples.size() < 5) {
+            examples.add(s);
+        }
+    }
+
+    private static List<Object> values(ResultSet rs, int first, int n) throws SQLException {
+        List<Object> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(rs.getObject(first + i));
+        }
+        return out;
+    }
+
+    private static List<String> key(ResultSet rs, int width) throws SQLException {
+        List<String> v = new ArrayList<>(width);
+        for (int i = 0; i < width; i++) {
+            v.add(rs.getString(i + 1));
+        }
+        return v;
+    }
+
+    @Override
+    public void close() {
+        for (Process p : processes) {
+            if (p.isAlive()) {
+                try {
+                    signal(p, "CONT");
+                } catch (IOException | InterruptedException | IllegalStateException e) {
+                    // already gone
+                }
+                p.destroyForcibly();
+            }
+        }
+        for (Process p : processes) {
+            try {
+                p.waitFor(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            try {
+                closeables.get(i).close();
+            } catch (Exception e) {
+                System.out.println("closing " + closeables.get(i) + " failed: " + e);
+            }
+        }
+    }
+}
