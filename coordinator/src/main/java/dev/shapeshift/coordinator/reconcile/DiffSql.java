@@ -1,0 +1,220 @@
+package dev.shapeshift.coordinator.reconcile;
+
+import dev.shapeshift.spec.Column;
+import dev.shapeshift.spec.Mode;
+import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.spec.TargetColumn;
+import dev.shapeshift.sql.Ident;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.StringJoiner;
+
+/**
+ * Renders the comparison statements of one migration: pure text, identifiers quoted, keys and
+ * bounds as bind parameters (the same shapes as {@code RefreshSql}).
+ *
+ * <p>Every statement returns one row per differing key plus the counts, and reads
+ * {@code pg_current_wal_lsn()} after its snapshot was taken: every write the comparison saw has a
+ * commit record below that position. Result columns: source rows, target rows, lsn, then — null
+ * when nothing differs — the key columns as text, the kind and the source row's {@code xmin}.
+ *
+ * <p>Normalisation (docs/reconcile.md): the transform is cast to the target column's <em>actual</em>
+ * type (read from {@code pg_attribute}), so numeric scale, varchar length and timestamp precision
+ * are applied exactly as the write applied them; {@code json} is compared as {@code jsonb}
+ * ({@code json} has no equality); {@code xml} as text; everything else, floating point included,
+ * with the type's own equality via {@code IS DISTINCT FROM} (NULL equals NULL).
+ */
+final class DiffSql {
+    private final ResolvedSpec resolved;
+    private final String source;
+    private final String target;
+    private final List<Column> key;
+    private final List<TargetColumn> columns;
+    private final List<String> targetTypes;
+
+    /**
+     * @param targetTypes the target columns' {@code format_type} text by column name; a column not
+     *                    in the map falls back to the spec's {@code type}, then to no cast
+     */
+    DiffSql(ResolvedSpec resolved, Map<String, String> targetTypes) {
+        this.resolved = resolved;
+        var spec = resolved.spec();
+        this.source = Ident.qualified(spec.source().schema(), spec.source().table());
+        this.target = Ident.qualified(spec.targetSchema(), spec.targetTable());
+        this.key = resolved.key();
+        this.columns = spec.target().columns();
+        List<String> types = new ArrayList<>();
+        for (TargetColumn c : columns) {
+            types.add(targetTypes.getOrDefault(c.name(), c.type()));
+        }
+        this.targetTypes = types;
+    }
+
+    boolean inPlace() {
+        return resolved.spec().mode() == Mode.IN_PLACE;
+    }
+
+    List<Column> key() {
+        return key;
+    }
+
+    /** Parameters: the {@code after} key's values (if {@code hasAfter}), then the {@code upTo} key's (if {@code hasUpTo}). */
+    String forRange(boolean hasAfter, boolean hasUpTo) {
+        return render(rangeWhere(source, hasAfter, hasUpTo), rangeWhere(target, hasAfter, hasUpTo));
+    }
+
+    /** Parameters: one {@code text[]} per key column, twice (source side, then target side in table mode). */
+    String forKeys() {
+        return render(keysWhere(source), keysWhere(target));
+    }
+
+    /** The {@code rows}-th key after a bound: parameters the bound's values (if {@code hasAfter}), then the offset. */
+    String rangeEnd(boolean hasAfter) {
+        return "SELECT " + keyAsText(source) + " FROM " + source + " WHERE "
+                + (hasAfter ? "(" + keyTuple(source) + ") > (" + keyParams() + ")" : "true")
+                + " ORDER BY " + keyTuple(source) + " OFFSET ? LIMIT 1";
+    }
+
+    /** Source rows estimated by the planner's statistics (0 if never analyzed). */
+    String estimatedRows() {
+        return "SELECT greatest(reltuples, 0)::bigint FROM pg_catalog.pg_class WHERE oid = to_regclass(?)";
+    }
+
+    String sourceName() {
+        return source;
+    }
+
+    String targetName() {
+        return target;
+    }
+
+    private String render(String sourceWhere, String targetWhere) {
+        return inPlace() ? renderInPlace(sourceWhere) : renderTable(sourceWhere, targetWhere);
+    }
+
+    private String renderTable(String sourceWhere, String targetWhere) {
+        StringJoiner sv = new StringJoiner(", ");
+        StringJoiner tv = new StringJoiner(", ");
+        StringJoiner sTuple = new StringJoiner(", ");
+        StringJoiner tTuple = new StringJoiner(", ");
+        for (int i = 0; i < columns.size(); i++) {
+            TargetColumn c = columns.get(i);
+            sv.add(normalised(castToTarget(c.transform(), targetTypes.get(i)), targetTypes.get(i)) + " AS __v" + i);
+            tv.add(normalised(target + "." + Ident.quote(c.name()), targetTypes.get(i)) + " AS __v" + i);
+            sTuple.add("s.__v" + i);
+            tTuple.add("t.__v" + i);
+        }
+        StringJoiner join = new StringJoiner(" AND ");
+        StringJoiner merged = new StringJoiner(", ");
+        for (int i = 0; i < key.size(); i++) {
+            join.add("s.__k" + i + " = t.__k" + i);
+            merged.add("coalesce(s.__k" + i + ", t.__k" + i + ") AS __k" + i);
+        }
+        return "WITH s AS (SELECT " + keyAliased(source) + ", " + source + ".xmin::text AS __xmin, " + sv
+                + " FROM " + source + " WHERE " + sourceWhere + "),\n"
+                + "t AS (SELECT " + keyAliased(target) + ", " + tv + " FROM " + target + " WHERE " + targetWhere + "),\n"
+                + "d AS (SELECT " + merged + ", CASE WHEN t.__k0 IS NULL THEN 'missing' WHEN s.__k0 IS NULL THEN 'extra' "
+                + "ELSE 'different' END AS __kind, s.__xmin FROM s FULL JOIN t ON " + join
+                + " WHERE s.__k0 IS NULL OR t.__k0 IS NULL OR (" + sTuple + ", NULL) IS DISTINCT FROM (" + tTuple + ", NULL))\n"
+                + "SELECT n.s, n.t, pg_current_wal_lsn()::text, " + aliasesAsText("d.") + ", d.__kind, d.__xmin "
+                + "FROM (SELECT (SELECT count(*) FROM s) AS s, (SELECT count(*) FROM t) AS t) n LEFT JOIN d ON true";
+    }
+
+    private String renderInPlace(String sourceWhere) {
+        StringJoiner current = new StringJoiner(", ");
+        StringJoiner computed = new StringJoiner(", ");
+        for (int i = 0; i < columns.size(); i++) {
+            TargetColumn c = columns.get(i);
+            current.add(normalised(source + "." + Ident.quote(c.name()), targetTypes.get(i)));
+            computed.add(normalised(castToTarget(c.transform(), targetTypes.get(i)), targetTypes.get(i)));
+        }
+        return "WITH s AS (SELECT " + keyAliased(source) + ", " + source + ".xmin::text AS __xmin, ("
+                + current + ", NULL) IS DISTINCT FROM (" + computed + ", NULL) AS __differs"
+                + " FROM " + source + " WHERE " + sourceWhere + "),\n"
+                + "d AS (SELECT * FROM s WHERE __differs)\n"
+                + "SELECT n.s, n.s, pg_current_wal_lsn()::text, " + aliasesAsText("d.") + ", "
+                + "CASE WHEN d.__k0 IS NULL THEN NULL ELSE 'different' END, d.__xmin "
+                + "FROM (SELECT count(*) AS s FROM s) n LEFT JOIN d ON true";
+    }
+
+    /** The transform cast to the target column's type, so it is normalised exactly as a write would be. */
+    static String castToTarget(String transform, String type) {
+        String expr = "(" + transform + ")";
+        return type == null ? expr : "(" + expr + ")::" + type;
+    }
+
+    /** Types without a usable equality are compared in a canonical form. */
+    static String normalised(String expr, String type) {
+        if (type == null) {
+            return expr;
+        }
+        return switch (type.toLowerCase(Locale.ROOT)) {
+            case "json" -> "(" + expr + ")::jsonb";
+            case "xml" -> "(" + expr + ")::text";
+            default -> expr;
+        };
+    }
+
+    private String rangeWhere(String table, boolean hasAfter, boolean hasUpTo) {
+        List<String> conditions = new ArrayList<>();
+        if (hasAfter) {
+            conditions.add("(" + keyTuple(table) + ") > (" + keyParams() + ")");
+        }
+        if (hasUpTo) {
+            conditions.add("(" + keyTuple(table) + ") <= (" + keyParams() + ")");
+        }
+        return conditions.isEmpty() ? "true" : String.join(" AND ", conditions);
+    }
+
+    private String keysWhere(String table) {
+        StringJoiner arrays = new StringJoiner(", ");
+        StringJoiner aliases = new StringJoiner(", ");
+        for (int i = 0; i < key.size(); i++) {
+            arrays.add("?::text[]::" + key.get(i).type() + "[]");
+            aliases.add("__q" + i);
+        }
+        return "(" + keyTuple(table) + ") IN (SELECT " + aliases + " FROM unnest(" + arrays + ") AS __q(" + aliases + "))";
+    }
+
+    private String keyTuple(String table) {
+        StringJoiner t = new StringJoiner(", ");
+        for (Column c : key) {
+            t.add(table + "." + Ident.quote(c.name()));
+        }
+        return t.toString();
+    }
+
+    private String keyAliased(String table) {
+        StringJoiner t = new StringJoiner(", ");
+        for (int i = 0; i < key.size(); i++) {
+            t.add(table + "." + Ident.quote(key.get(i).name()) + " AS __k" + i);
+        }
+        return t.toString();
+    }
+
+    private String keyAsText(String table) {
+        StringJoiner t = new StringJoiner(", ");
+        for (Column c : key) {
+            t.add(table + "." + Ident.quote(c.name()) + "::text");
+        }
+        return t.toString();
+    }
+
+    private String aliasesAsText(String prefix) {
+        StringJoiner t = new StringJoiner(", ");
+        for (int i = 0; i < key.size(); i++) {
+            t.add(prefix + "__k" + i + "::text");
+        }
+        return t.toString();
+    }
+
+    private String keyParams() {
+        StringJoiner p = new StringJoiner(", ");
+        for (Column c : key) {
+            p.add("?::" + c.type());
+        }
+        return p.toString();
+    }
+}

@@ -1,0 +1,197 @@
+package dev.shapeshift.coordinator.reconcile;
+
+import dev.shapeshift.catalog.DriftStore.Kind;
+import dev.shapeshift.db.SqlStates;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.refresh.Key;
+import dev.shapeshift.refresh.KeyRange;
+import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.spec.TargetColumn;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Compares the target with transform(source), pushed down into PostgreSQL: one statement per key
+ * range merges both sides by key (a FULL JOIN in table mode, a per-row comparison in place) and
+ * returns only the keys that differ, with their kind. The JVM never holds more than one range's
+ * differences. Plain MVCC reads: no row locks, nothing an application transaction waits for.
+ */
+public final class Differ {
+
+    /** One key that differed at a check; {@code sourceXmin} is null when the source row does not exist. */
+    public record Difference(Key key, Kind kind, String sourceXmin) {
+    }
+
+    /**
+     * What one comparison saw.
+     *
+     * @param sourceRows  source rows compared
+     * @param targetRows  target rows compared (equal to sourceRows in place)
+     * @param differences the keys that differ, at most one per key
+     * @param lsn         {@code pg_current_wal_lsn()} after the comparison's snapshot
+     */
+    public record Comparison(long sourceRows, long targetRows, List<Difference> differences, String lsn) {
+    }
+
+    private final DiffSql sql;
+    private final String rangeSqlBoth;
+    private final String keysSql;
+
+    Differ(ResolvedSpec resolved, Map<String, String> targetTypes) {
+        this.sql = new DiffSql(resolved, targetTypes);
+        this.rangeSqlBoth = sql.forRange(true, true);
+        this.keysSql = sql.forKeys();
+    }
+
+    /** A differ for this migration, with the target columns' types read from the live database. */
+    public static Differ create(Connection c, ResolvedSpec resolved) {
+        return new Differ(resolved, targetTypes(c, resolved));
+    }
+
+    /** Compares every key of the range. */
+    public Comparison compare(Connection c, KeyRange range) throws SQLException {
+        boolean both = range.after() != null && range.upTo() != null;
+        String text = both ? rangeSqlBoth : sql.forRange(range.after() != null, range.upTo() != null);
+        try (PreparedStatement ps = c.prepareStatement(text)) {
+            int p = bindRange(ps, 1, range);
+            if (!sql.inPlace()) {
+                bindRange(ps, p, range);
+            }
+            return read(ps);
+        }
+    }
+
+    /** Compares exactly these keys (the re-check and the repair's verification). */
+    public Comparison compare(Connection c, Collection<Key> keys) throws SQLException {
+        if (keys.isEmpty()) {
+            return new Comparison(0, 0, List.of(), null);
+        }
+        int width = sql.key().size();
+        String[][] columns = new String[width][keys.size()];
+        int row = 0;
+        for (Key k : keys) {
+            if (k.size() != width) {
+                throw new IllegalArgumentException("key " + k + " has " + k.size() + " columns, expected " + width);
+            }
+            for (int i = 0; i < width; i++) {
+                columns[i][row] = k.get(i);
+            }
+            row++;
+        }
+        try (PreparedStatement ps = c.prepareStatement(keysSql)) {
+            int p = 1;
+            for (int side = 0; side < (sql.inPlace() ? 1 : 2); side++) {
+                for (String[] column : columns) {
+                    ps.setArray(p++, c.createArrayOf("text", column));
+                }
+            }
+            return read(ps);
+        }
+    }
+
+    /**
+     * The end of the range that starts after {@code after} and holds {@code rows} source keys, or
+     * null when fewer remain (the range is then open above, and also covers target rows past the
+     * last source key).
+     */
+    public Key rangeEnd(Connection c, Key after, int rows) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql.rangeEnd(after != null))) {
+            int p = 1;
+            if (after != null) {
+                for (String v : after.values()) {
+                    ps.setString(p++, v);
+                }
+            }
+            ps.setInt(p, rows - 1);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                return readKey(rs, 1, sql.key().size());
+            }
+        }
+    }
+
+    /** Source rows according to the planner's statistics, for progress and ETA (0 if never analyzed). */
+    public long estimatedRows(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql.estimatedRows())) {
+            ps.setString(1, sql.sourceName());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        }
+    }
+
+    private Comparison read(PreparedStatement ps) throws SQLException {
+        int width = sql.key().size();
+        List<Difference> out = new ArrayList<>();
+        long sourceRows = 0;
+        long targetRows = 0;
+        String lsn = null;
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                sourceRows = rs.getLong(1);
+                targetRows = rs.getLong(2);
+                lsn = rs.getString(3);
+                String kind = rs.getString(4 + width);
+                if (kind != null) {
+                    out.add(new Difference(readKey(rs, 4, width), Kind.fromLabel(kind), rs.getString(5 + width)));
+                }
+            }
+        }
+        return new Comparison(sourceRows, targetRows, out, lsn);
+    }
+
+    private static Key readKey(ResultSet rs, int first, int width) throws SQLException {
+        String[] v = new String[width];
+        for (int i = 0; i < width; i++) {
+            v[i] = rs.getString(first + i);
+        }
+        return new Key(Arrays.asList(v));
+    }
+
+    private static int bindRange(PreparedStatement ps, int p, KeyRange range) throws SQLException {
+        for (Key bound : Arrays.asList(range.after(), range.upTo())) {
+            if (bound != null) {
+                for (String v : bound.values()) {
+                    ps.setString(p++, v);
+                }
+            }
+        }
+        return p;
+    }
+
+    /** The target columns' {@code format_type} text; a missing column is a spec error. */
+    static Map<String, String> targetTypes(Connection c, ResolvedSpec resolved) {
+        var spec = resolved.spec();
+        String table = new DiffSql(resolved, Map.of()).targetName();
+        Map<String, String> types = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) "
+                + "FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped")) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    types.put(rs.getString(1), rs.getString(2));
+                }
+            }
+        } catch (SQLException e) {
+            throw SqlStates.translate("reading the columns of " + table, e);
+        }
+        for (TargetColumn col : spec.target().columns()) {
+            if (!types.containsKey(col.name())) {
+                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "migration " + spec.name() + ": target column "
+                        + col.name() + " does not exist in " + table + " — run the expand step first");
+            }
+        }
+        return types;
+    }
+}

@@ -1,0 +1,295 @@
+package dev.shapeshift.coordinator.reconcile;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.DriftStore;
+import dev.shapeshift.coordinator.reconcile.Differ.Comparison;
+import dev.shapeshift.coordinator.reconcile.Differ.Difference;
+import dev.shapeshift.coordinator.reconcile.RunStore.Run;
+import dev.shapeshift.coordinator.reconcile.RunStore.Suspect;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.refresh.Key;
+import dev.shapeshift.refresh.KeyRange;
+import dev.shapeshift.spec.Reconcile;
+import dev.shapeshift.spec.ResolvedSpec;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs reconciliation for one migration (docs/reconcile.md): walks the source key space in ranges
+ * of {@code rangeRows} keys, compares each range ({@link Differ}), parks the differing keys as
+ * suspects, re-checks them once the sync has applied past the check, and records only the keys
+ * that still differ as drift ({@link DriftStore}). A run is checkpointed after every range and
+ * resumes from its {@code last_key}; memory holds at most one range's differences.
+ */
+public final class Reconciler {
+    private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
+
+    /**
+     * Frozen configuration of a reconciler.
+     *
+     * @param rangeRows        source keys per compared range
+     * @param maxRowsPerSecond pace of a run (0: no cap); enforced by sleeping between ranges
+     * @param recheckAfter     minimum wait between a check and the re-check of a differing key
+     * @param interval         pause between runs in continuous mode
+     * @param settleTimeout    how long a run waits at its end for suspects to become re-checkable
+     *                         (sync caught up); suspects still waiting then stay for the next run
+     * @param maxRounds        re-checks of a key whose source row keeps changing before it is left
+     *                         to the next run (a hot key is never reported from a moving target)
+     * @param recheckBatch     suspects re-compared per statement
+     */
+    public record Options(int rangeRows, long maxRowsPerSecond, Duration recheckAfter, Duration interval,
+                          Duration settleTimeout, int maxRounds, int recheckBatch) {
+        public Options {
+            if (rangeRows < 1 || maxRowsPerSecond < 0 || recheckAfter.isNegative() || interval.isNegative()
+                    || settleTimeout.isNegative() || maxRounds < 1 || recheckBatch < 1) {
+                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "reconcile options out of range: rangeRows >= 1, "
+                        + "maxRowsPerSecond >= 0, durations >= 0, maxRounds >= 1, recheckBatch >= 1; got " + this);
+            }
+        }
+
+        /** The spec's settings, a settle timeout of three re-check delays plus a minute, 5 rounds, batches of 500. */
+        public static Options from(Reconcile r) {
+            return new Options(r.rangeRows(), r.maxRowsPerSecond(), r.recheckAfter(), r.interval(),
+                    r.recheckAfter().multipliedBy(3).plusMinutes(1), 5, 500);
+        }
+
+        public Options withRangeRows(int rows) {
+            return new Options(rows, maxRowsPerSecond, recheckAfter, interval, settleTimeout, maxRounds, recheckBatch);
+        }
+
+        public Options withRecheckAfter(Duration d) {
+            return new Options(rangeRows, maxRowsPerSecond, d, interval, settleTimeout, maxRounds, recheckBatch);
+        }
+
+        public Options withSettleTimeout(Duration d) {
+            return new Options(rangeRows, maxRowsPerSecond, recheckAfter, interval, d, maxRounds, recheckBatch);
+        }
+
+        public Options withMaxRowsPerSecond(long rate) {
+            return new Options(rangeRows, rate, recheckAfter, interval, settleTimeout, maxRounds, recheckBatch);
+        }
+    }
+
+    private final Catalog catalog;
+    private final String migration;
+    private final ResolvedSpec resolved;
+    private final SyncProgress sync;
+    private final Options options;
+    private final RunStore runs;
+    private final DriftStore drift;
+    private final ReconcileMetrics metrics;
+    private final Pacer pacer;
+
+    public Reconciler(Catalog catalog, String migration, ResolvedSpec resolved, SyncProgress sync,
+                      MeterRegistry registry, Options options) {
+        this.catalog = catalog;
+        this.migration = migration;
+        this.resolved = resolved;
+        this.sync = sync;
+        this.options = options;
+        this.runs = new RunStore(catalog);
+        this.drift = new DriftStore(catalog);
+        this.metrics = new ReconcileMetrics(registry, migration);
+        this.pacer = new Pacer(options.maxRowsPerSecond());
+    }
+
+    /**
+     * One pass over the whole key space (or the rest of an unfinished one). {@code stop} is polled
+     * before every range and while waiting for re-checks; when it says true the run is left
+     * {@code stopped} and the next call continues it. Returns the run as stored at the end.
+     */
+    public Run runOnce(BooleanSupplier stop) {
+        try (Connection c = catalog.connect()) {
+            Differ differ = Differ.create(c, resolved);
+            long estimate = differ.estimatedRows(c);
+            Run run = RunStore.inTransaction(c, "starting reconcile of " + migration,
+                    conn -> runs.startOrResume(conn, migration, estimate));
+            log.info("reconcile run started migration={} run={} resume_after={} ranges_done={}", migration, run.id(),
+                    run.lastKey() == null ? "-" : run.lastKey().values(), run.rangesDone());
+            try {
+                return walk(c, differ, run, stop);
+            } catch (RuntimeException e) {
+                boolean retryable = e instanceof ShapeshiftException se && se.retryable();
+                RunStore.inTransaction(c, "recording reconcile failure", conn -> runs.finish(conn, run.id(),
+                        retryable ? "stopped" : "failed", String.valueOf(e.getMessage())));
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw dev.shapeshift.db.SqlStates.translate("reconciling " + migration, e);
+        }
+    }
+
+    /** Runs {@link #runOnce} every {@code interval} until {@code stop}; retryable failures wait for the next turn. */
+    public void runContinuously(BooleanSupplier stop) {
+        while (!stop.getAsBoolean()) {
+            try {
+                runOnce(stop);
+            } catch (ShapeshiftException e) {
+                if (!e.retryable()) {
+                    throw e;
+                }
+                log.warn("reconcile run interrupted, retrying next interval migration={} code={} error={}",
+                        migration, e.code(), e.getMessage());
+            }
+            sleepUnless(stop, options.interval());
+        }
+    }
+
+    /** The latest run, for status. */
+    public java.util.Optional<Run> status() {
+        return runs.latest(migration);
+    }
+
+    private Run walk(Connection c, Differ differ, Run run, BooleanSupplier stop) throws SQLException {
+        Instant segmentStart = Instant.now();
+        long segmentRows = 0;
+        Key after = run.lastKey();
+        long rowsChecked = run.rowsChecked();
+        while (true) {
+            if (stop.getAsBoolean()) {
+                return stopped(c, run, "stopped by request after key " + (after == null ? "-" : after.values()));
+            }
+            Key upTo = differ.rangeEnd(c, after, options.rangeRows());
+            Comparison cmp = differ.compare(c, new KeyRange(after, upTo));
+            RunStore.inTransaction(c, "checkpointing reconcile of " + migration, conn -> {
+                runs.addSuspects(conn, migration, run.id(), cmp.differences(), cmp.lsn(), false);
+                runs.rangeDone(conn, run.id(), upTo, cmp.sourceRows());
+                return null;
+            });
+            segmentRows += cmp.sourceRows();
+            rowsChecked += cmp.sourceRows();
+            metrics.rangeDone(cmp.sourceRows());
+            metrics.progress(new Progress(rowsChecked, run.estimatedRows(), false, Duration.ZERO).fraction());
+            recheckDue(c, differ, run.id());
+            if (upTo == null) {
+                break;
+            }
+            after = upTo;
+            Duration pause = pacer.pauseAfter(segmentRows, Duration.between(segmentStart, Instant.now()));
+            sleepUnless(stop, pause);
+        }
+        settle(c, differ, run.id(), stop);
+        if (stop.getAsBoolean()) {
+            return stopped(c, run, "stopped by request while waiting for re-checks");
+        }
+        long pending = runs.suspectCount(c, migration);
+        Run finished = RunStore.inTransaction(c, "finishing reconcile of " + migration, conn -> {
+            drift.resolveNotSeenSince(conn, migration, run.startedAt());
+            return runs.finish(conn, run.id(), "done", pending == 0 ? null : pending
+                    + " differing keys still wait for their re-check: the sync has not applied past their check");
+        });
+        metrics.progress(1.0);
+        metrics.openDrift(drift.openCounts(migration));
+        log.info("reconcile run done migration={} run={} ranges={} rows={} drift_found={} transient={} pending={}",
+                migration, run.id(), finished.rangesDone(), finished.rowsChecked(), finished.driftFound(),
+                finished.transientKeys(), pending);
+        return finished;
+    }
+
+    private Run stopped(Connection c, Run run, String message) {
+        metrics.openDrift(drift.openCounts(migration));
+        log.info("reconcile run stopped migration={} run={} reason={}", migration, run.id(), message);
+        return RunStore.inTransaction(c, "stopping reconcile of " + migration,
+                conn -> runs.finish(conn, run.id(), "stopped", message));
+    }
+
+    /** Waits (up to settleTimeout) until every suspect has been re-checked. */
+    private void settle(Connection c, Differ differ, long runId, BooleanSupplier stop) throws SQLException {
+        Instant deadline = Instant.now().plus(options.settleTimeout());
+        Duration poll = Duration.ofMillis(Math.max(50, Math.min(1000, options.recheckAfter().toMillis() / 2)));
+        while (runs.suspectCount(c, migration) > 0 && Instant.now().isBefore(deadline) && !stop.getAsBoolean()) {
+            sleepUnless(stop, poll);
+            recheckDue(c, differ, runId);
+        }
+    }
+
+    /**
+     * Re-compares the suspects that are due (waited recheckAfter, sync applied past their check).
+     * Agreeing keys were lag: dropped, and any open drift of theirs resolved. Keys that still differ
+     * while their source row was not written since the check are drift. Keys whose source row
+     * changed meanwhile are checked again later (up to maxRounds).
+     */
+    private void recheckDue(Connection c, Differ differ, long runId) throws SQLException {
+        Map<String, Boolean> applied = new HashMap<>();
+        while (true) {
+            List<Suspect> page = runs.due(c, migration, options.recheckAfter(), options.recheckBatch());
+            List<Suspect> ready = new ArrayList<>();
+            for (Suspect s : page) {
+                if (applied.computeIfAbsent(s.checkLsn(), sync::appliedPast)) {
+                    ready.add(s);
+                }
+            }
+            if (ready.isEmpty()) {
+                return;
+            }
+            Comparison now = differ.compare(c, ready.stream().map(Suspect::key).toList());
+            Map<Key, Difference> differing = new HashMap<>();
+            for (Difference d : now.differences()) {
+                differing.put(d.key(), d);
+            }
+            List<Key> agree = new ArrayList<>();
+            List<Difference> confirmed = new ArrayList<>();
+            List<Difference> again = new ArrayList<>();
+            List<Key> settled = new ArrayList<>();
+            for (Suspect s : ready) {
+                Difference d = differing.get(s.key());
+                if (d == null) {
+                    agree.add(s.key());
+                    settled.add(s.key());
+                } else if (Objects.equals(d.sourceXmin(), s.sourceXmin())) {
+                    confirmed.add(d);
+                    settled.add(s.key());
+                } else if (s.rounds() >= options.maxRounds()) {
+                    log.info("reconcile key keeps changing, left to the next run migration={} rounds={}", migration, s.rounds());
+                    settled.add(s.key());
+                } else {
+                    again.add(d);
+                }
+            }
+            RunStore.inTransaction(c, "recording re-check of " + migration, conn -> {
+                runs.removeSuspects(conn, migration, settled);
+                runs.addSuspects(conn, migration, runId, again, now.lsn(), true);
+                for (Difference d : confirmed) {
+                    drift.record(conn, migration, runId, d.key(), d.kind());
+                }
+                drift.resolve(conn, migration, agree);
+                runs.recheckCounted(conn, runId, ready.size(), agree.size(), confirmed.size());
+                return null;
+            });
+            if (!confirmed.isEmpty()) {
+                log.warn("reconcile drift confirmed migration={} run={} keys={}", migration, runId, confirmed.size());
+            }
+            if (ready.size() < page.size() || page.size() < options.recheckBatch()) {
+                return;
+            }
+        }
+    }
+
+    private static void sleepUnless(BooleanSupplier stop, Duration d) {
+        long end = System.nanoTime() + d.toNanos();
+        try {
+            while (!stop.getAsBoolean()) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                Thread.sleep(Math.min(Duration.ofNanos(left).toMillis() + 1, 200));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ShapeshiftException(ErrorCode.INTERNAL, "interrupted while reconciling", e);
+        }
+    }
+}

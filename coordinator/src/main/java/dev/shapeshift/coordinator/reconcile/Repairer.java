@@ -1,0 +1,97 @@
+package dev.shapeshift.coordinator.reconcile;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.DriftStore;
+import dev.shapeshift.catalog.DriftStore.Drift;
+import dev.shapeshift.coordinator.reconcile.Differ.Comparison;
+import dev.shapeshift.coordinator.reconcile.Differ.Difference;
+import dev.shapeshift.db.SqlStates;
+import dev.shapeshift.refresh.Key;
+import dev.shapeshift.refresh.RefreshResult;
+import dev.shapeshift.refresh.Refresher;
+import dev.shapeshift.refresh.WorkerTransactions;
+import dev.shapeshift.spec.Mode;
+import dev.shapeshift.spec.ResolvedSpec;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Repairs drift on an operator's request: pages the open drift rows, refreshes their keys with
+ * the one primitive ({@link Refresher#refresh}, FOR SHARE + upsert-if-distinct, deletes for
+ * extras) in worker transactions, compares them again and resolves those that now agree. Audited
+ * before and after with the actor and the reason.
+ */
+public final class Repairer {
+    private static final Logger log = LoggerFactory.getLogger(Repairer.class);
+    private static final int PAGE = 500;
+
+    /**
+     * @param refreshed     keys refreshed
+     * @param written       target rows (or in-place rows) written or deleted by the refresh
+     * @param resolved      drift rows resolved after the verification
+     * @param stillDifferent keys that differ even right after their refresh (a concurrent write, or a
+     *                       transform that cannot produce the target value); they stay open
+     */
+    public record RepairReport(long refreshed, long written, long resolved, long stillDifferent) {
+    }
+
+    private final Catalog catalog;
+    private final ResolvedSpec resolved;
+    private final WorkerTransactions transactions;
+    private final Refresher refresher;
+    private final DriftStore drift;
+
+    public Repairer(Catalog catalog, ResolvedSpec resolved, WorkerTransactions transactions) {
+        this.catalog = catalog;
+        this.resolved = resolved;
+        this.transactions = transactions;
+        this.refresher = new Refresher(resolved);
+        this.drift = new DriftStore(catalog);
+    }
+
+    public RepairReport repair(String migration, String actor, String reason) {
+        catalog.audit(migration, actor, "reconcile repair requested", reason);
+        String echoMark = resolved.spec().mode() == Mode.IN_PLACE ? migration : null;
+        long refreshed = 0;
+        long written = 0;
+        long resolvedRows = 0;
+        long stillDifferent = 0;
+        try (Connection c = catalog.connect()) {
+            Differ differ = Differ.create(c, resolved);
+            Key after = null;
+            while (true) {
+                List<Drift> page = drift.page(migration, after, PAGE);
+                if (page.isEmpty()) {
+                    break;
+                }
+                List<Key> keys = page.stream().map(Drift::key).toList();
+                RefreshResult r = transactions.run(c, echoMark, conn -> refresher.refresh(conn, keys));
+                Comparison verify = differ.compare(c, keys);
+                Set<Key> differing = new HashSet<>();
+                for (Difference d : verify.differences()) {
+                    differing.add(d.key());
+                }
+                List<Key> agree = new ArrayList<>(keys.stream().filter(k -> !differing.contains(k)).toList());
+                resolvedRows += drift.resolve(migration, agree);
+                refreshed += keys.size();
+                written += r.written() + r.deleted();
+                stillDifferent += differing.size();
+                after = keys.get(keys.size() - 1);
+            }
+        } catch (SQLException e) {
+            throw SqlStates.translate("repairing drift of " + migration, e);
+        }
+        RepairReport report = new RepairReport(refreshed, written, resolvedRows, stillDifferent);
+        catalog.audit(migration, actor, "reconcile repair: refreshed " + refreshed + " keys, wrote " + written
+                + ", resolved " + resolvedRows + ", still different " + stillDifferent, reason);
+        log.info("reconcile repair done migration={} refreshed={} written={} resolved={} still_different={}",
+                migration, refreshed, written, resolvedRows, stillDifferent);
+        return report;
+    }
+}
