@@ -105,6 +105,19 @@ final class RefreshFixture {
         }
     }
 
+    /** Key order as PostgreSQL sorts these keys: numbers numerically, text and uuid by their text (C collation). */
+    int compareKeys(Key a, Key b) {
+        for (int i = 0; i < a.size(); i++) {
+            String type = kind.columns.get(i).type();
+            int c = type.equals("text") || type.equals("uuid") ? a.get(i).compareTo(b.get(i))
+                    : Long.compare(Long.parseLong(a.get(i)), Long.parseLong(b.get(i)));
+            if (c != 0) {
+                return c;
+            }
+        }
+        return 0;
+    }
+
     static Row randomRow(Random r) {
         return new Row(r.nextInt(1000), r.nextInt(10) == 0 ? null : "b" + r.nextInt(100_000), bigText(r));
     }

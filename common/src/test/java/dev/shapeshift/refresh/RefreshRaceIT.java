@@ -102,9 +102,12 @@ class RefreshRaceIT {
         AtomicInteger appFailures = new AtomicInteger();
         List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+        // Like a chunk plan, the backfill covers the keys up to the highest one at its start;
+        // keys inserted later are the sync's (otherwise the backfill chases the inserts).
+        Key highest = live.stream().max(f::compareKeys).orElseThrow();
         Thread backfiller = thread("backfill", errors, () -> {
             try (Connection c = f.db.connect("backfill")) {
-                KeyRange range = KeyRange.ALL;
+                KeyRange range = new KeyRange(null, highest);
                 while (true) {
                     KeyRange current = range;
                     RefreshResult batch = tx.run(c, conn -> backfill.copy(conn, current, 40));
@@ -158,7 +161,7 @@ class RefreshRaceIT {
     /** The application: single- and two-row transactions of updates, deletes, inserts and key updates. */
     private static void write(RefreshFixture f, Random r, boolean multiRow, long firstNewKey, List<Key> live, ConcurrentLinkedQueue<Key> changes,
                               AtomicBoolean stop, AtomicBoolean backfillDone, AtomicLong writes,
-                              AtomicInteger failures) throws SQLException {
+                              AtomicInteger failures) throws SQLException, InterruptedException {
         long nextKey = firstNewKey;
         try (Connection c = f.db.connect("app")) {
             c.setAutoCommit(false);
@@ -192,6 +195,7 @@ class RefreshRaceIT {
                     }
                     c.commit();
                     writes.incrementAndGet();
+                    Thread.sleep(1);
                     changes.addAll(touched);
                     synchronized (live) {
                         live.addAll(touched);

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 /** Entry point of the one jar: every role is a subcommand. Exit codes: docs/cli.md. */
 @Command(name = "shapeshift", mixinStandardHelpOptions = true, version = "shapeshift 0.1.0",
         description = "Zero-downtime expand-contract migrations for PostgreSQL.",
-        subcommands = {ValidateCommand.class, PlanCommand.class})
+        subcommands = {ValidateCommand.class, PlanCommand.class, DemoCommand.class, BackfillCommand.class})
 public final class Main implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
 

@@ -1,0 +1,38 @@
+package dev.shapeshift.launcher;
+
+import dev.shapeshift.launcher.demo.Demo;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code shapeshift demo}: the whole migration on the embedded stack, with a live application load. */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Runs a whole expand-contract migration on an embedded PostgreSQL and Kafka while an",
+                "application writes: expand, sync, backfill with several workers, reconcile, read switch,",
+                "contract; ends with a summary and exits 0 only if target = transform(source)."})
+public final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--scenario", defaultValue = "users",
+            description = "users (in place: legacy_verified_at -> email_verified), table (users -> users_v2), "
+                    + "menu (label -> translate_key). Default: ${DEFAULT-VALUE}")
+    String scenario;
+
+    @Option(names = "--rows", defaultValue = "500000", description = "rows in the source table. Default: ${DEFAULT-VALUE}")
+    long rows;
+
+    @Option(names = "--write-rate", defaultValue = "200", description = "application writes per second. Default: ${DEFAULT-VALUE}")
+    int writeRate;
+
+    @Option(names = "--workers", defaultValue = "3", description = "worker count. Default: ${DEFAULT-VALUE}")
+    int workers;
+
+    @Option(names = "--partitions", defaultValue = "6", description = "partitions of the migration's topics. Default: ${DEFAULT-VALUE}")
+    int partitions;
+
+    @Option(names = "--keep-running", description = "keep the stack and dashboard up after the summary (Ctrl-C to stop)")
+    boolean keepRunning;
+
+    @Override
+    public Integer call() throws Exception {
+        return Demo.run(scenario, rows, writeRate, workers, partitions, keepRunning, System.out);
+    }
+}

@@ -1,0 +1,182 @@
+package dev.shapeshift.launcher.demo;
+
+import java.util.List;
+import java.util.Random;
+
+/**
+ * The seed scenarios of the demo: the schema and data an application already has, the migration
+ * spec, the application's writes, and an independent check of the result written by hand here
+ * (not derived from the code under test).
+ */
+enum Scenario {
+    /** In place: users.legacy_verified_at → users.email_verified, drop the old column last. */
+    USERS("users", "users-email-verified", List.of("legacy_verified_at")),
+    /** Table mode: users → users_v2 (id, email_lower, email_verified). */
+    TABLE("users", "users-v2", List.of()),
+    /** In place: menu_items.label → translate_key, drop label last. */
+    MENU("menu_items", "menu-translate-key", List.of("label"));
+
+    final String table;
+    final String migration;
+    final List<String> oldColumns;
+
+    Scenario(String table, String migration, List<String> oldColumns) {
+        this.table = table;
+        this.migration = migration;
+        this.oldColumns = oldColumns;
+    }
+
+    String createSql() {
+        return switch (this) {
+            case USERS, TABLE -> "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, "
+                    + "legacy_verified_at timestamptz, created_at timestamptz NOT NULL DEFAULT now())";
+            case MENU -> "CREATE TABLE menu_items (id bigint PRIMARY KEY, label text NOT NULL, price numeric(8,2) NOT NULL)";
+        };
+    }
+
+    /** Loads {@code rows} rows in one statement; keys are sparse (every third id). */
+    String seedSql(long rows) {
+        return switch (this) {
+            case USERS, TABLE -> "INSERT INTO users (id, email, legacy_verified_at) SELECT g * 3, 'user' || g || '@Example.com', "
+                    + "CASE WHEN g % 3 = 0 THEN now() - (g % 1000) * interval '1 hour' END FROM generate_series(1, " + rows + ") g";
+            case MENU -> "INSERT INTO menu_items (id, label, price) SELECT g * 3, 'Dish no. ' || g || ' (' || "
+                    + "(ARRAY['Spicy','Sweet','Sour','Vegan'])[1 + g % 4] || ')', (g % 5000) / 100.0 FROM generate_series(1, " + rows + ") g";
+        };
+    }
+
+    /** The migration spec, short periods so the demo finishes in minutes (real specs: docs/spec.md). */
+    String specYaml() {
+        String common = """
+                backfill:
+                  chunkRows: 20000
+                  targetTransaction: 300ms
+                reconcile:
+                  rangeRows: 20000
+                  recheckAfter: 2s
+                switch:
+                  cleanFor: 5s
+                  maxLag: 5s
+                """;
+        return switch (this) {
+            case USERS -> """
+                    name: users-email-verified
+                    source:
+                      table: users
+                    mode: in-place
+                    target:
+                      columns:
+                        - name: email_verified
+                          type: boolean
+                          transform: legacy_verified_at IS NOT NULL
+                    contract:
+                      dropColumns: [legacy_verified_at]
+                      quietPeriod: 5s
+                      retention: 7d
+                    """ + common;
+            case TABLE -> """
+                    name: users-v2
+                    source:
+                      table: users
+                    mode: table
+                    target:
+                      table: users_v2
+                      columns:
+                        - name: email_lower
+                          type: text
+                          transform: lower(email)
+                        - name: email_verified
+                          type: boolean
+                          transform: legacy_verified_at IS NOT NULL
+                    contract:
+                      dropTable: true
+                      quietPeriod: 5s
+                      retention: 7d
+                    """ + common;
+            case MENU -> """
+                    name: menu-translate-key
+                    source:
+                      table: menu_items
+                    mode: in-place
+                    target:
+                      columns:
+                        - name: translate_key
+                          type: text
+                          transform: lower(regexp_replace(label, '[^a-zA-Z0-9]+', '_', 'g'))
+                    contract:
+                      dropColumns: [label]
+                      quietPeriod: 5s
+                      retention: 7d
+                    """ + common;
+        };
+    }
+
+    /**
+     * Rows where the new shape differs from the transform of the old one, computed by a query
+     * written here by hand: 0 means target = transform(source).
+     */
+    String mismatchSql() {
+        return switch (this) {
+            case USERS -> "SELECT count(*) FROM users WHERE email_verified IS DISTINCT FROM (legacy_verified_at IS NOT NULL)";
+            case TABLE -> "SELECT count(*) FROM ((SELECT id, lower(email), legacy_verified_at IS NOT NULL FROM users "
+                    + "EXCEPT SELECT id, email_lower, email_verified FROM users_v2) UNION ALL "
+                    + "(SELECT id, email_lower, email_verified FROM users_v2 EXCEPT "
+                    + "SELECT id, lower(email), legacy_verified_at IS NOT NULL FROM users)) d";
+            case MENU -> "SELECT count(*) FROM menu_items WHERE translate_key IS DISTINCT FROM "
+                    + "lower(regexp_replace(label, '[^a-zA-Z0-9]+', '_', 'g'))";
+        };
+    }
+
+    /** The application's bulk-copy equivalent of the backfill, the baseline the backfill is measured against. */
+    String bulkBaselineSql() {
+        return switch (this) {
+            case USERS -> "UPDATE demo_baseline SET email_verified = legacy_verified_at IS NOT NULL";
+            case TABLE -> "INSERT INTO demo_baseline_target SELECT id, lower(email), legacy_verified_at IS NOT NULL FROM demo_baseline";
+            case MENU -> "UPDATE demo_baseline SET translate_key = lower(regexp_replace(label, '[^a-zA-Z0-9]+', '_', 'g'))";
+        };
+    }
+
+    List<String> bulkBaselineSetup() {
+        return switch (this) {
+            case USERS -> List.of("CREATE TABLE demo_baseline AS SELECT * FROM users",
+                    "ALTER TABLE demo_baseline ADD PRIMARY KEY (id)", "ALTER TABLE demo_baseline ADD COLUMN email_verified boolean");
+            case TABLE -> List.of("CREATE TABLE demo_baseline AS SELECT * FROM users", "ALTER TABLE demo_baseline ADD PRIMARY KEY (id)",
+                    "CREATE TABLE demo_baseline_target (id bigint PRIMARY KEY, email_lower text, email_verified boolean)");
+            case MENU -> List.of("CREATE TABLE demo_baseline AS SELECT * FROM menu_items",
+                    "ALTER TABLE demo_baseline ADD PRIMARY KEY (id)", "ALTER TABLE demo_baseline ADD COLUMN translate_key text");
+        };
+    }
+
+    List<String> bulkBaselineTeardown() {
+        return List.of("DROP TABLE IF EXISTS demo_baseline", "DROP TABLE IF EXISTS demo_baseline_target");
+    }
+
+    /** One application write: an insert, an update of the old shape, or a delete. */
+    Write randomWrite(Random r, long maxId) {
+        long id = 3 * (1 + (long) (r.nextDouble() * maxId));
+        int op = r.nextInt(100);
+        return switch (this) {
+            case USERS, TABLE -> op < 60
+                    ? new Write("UPDATE users SET legacy_verified_at = CASE WHEN legacy_verified_at IS NULL THEN now() END WHERE id = ?", id)
+                    : op < 80 ? new Write("UPDATE users SET email = 'changed' || ? || '@Example.com' WHERE id = ?", id, id)
+                    : op < 92 ? new Write("INSERT INTO users (id, email, legacy_verified_at) VALUES (?, 'new' || ? || '@Example.com', "
+                    + "now()) ON CONFLICT (id) DO NOTHING", id + 1, id + 1)
+                    : new Write("DELETE FROM users WHERE id = ?", id);
+            case MENU -> op < 70 ? new Write("UPDATE menu_items SET label = 'Renamed dish ' || ? WHERE id = ?", r.nextInt(1000), id)
+                    : op < 90 ? new Write("INSERT INTO menu_items (id, label, price) VALUES (?, 'New dish ' || ?, 9.5) "
+                    + "ON CONFLICT (id) DO NOTHING", id + 1, id + 1)
+                    : new Write("DELETE FROM menu_items WHERE id = ?", id);
+        };
+    }
+
+    /** A read of the new shape, as the application does after the read switch. */
+    String newShapeRead() {
+        return switch (this) {
+            case USERS -> "SELECT email_verified FROM users WHERE id = ?";
+            case TABLE -> "SELECT email_verified FROM users_v2 WHERE id = ?";
+            case MENU -> "SELECT translate_key FROM menu_items WHERE id = ?";
+        };
+    }
+
+    record Write(String sql, Object... params) {
+    }
+}
