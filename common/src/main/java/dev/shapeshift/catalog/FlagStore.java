@@ -1,0 +1,136 @@
+package dev.shapeshift.catalog;
+
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.phase.Phase;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Read-switch flags ({@code shapeshift.flag}). Every change increments the flag's version and is
+ * audited with who and why in the same transaction. Applications read flags with
+ * {@link dev.shapeshift.flag.FlagClient}; see docs/flags.md.
+ */
+public final class FlagStore {
+    private static final Logger log = LoggerFactory.getLogger(FlagStore.class);
+    private static final String COLUMNS = "name, migration, value, version, changed_by, changed_at";
+
+    /** One row of {@code shapeshift.flag}. */
+    public record Flag(String name, String migration, boolean value, long version, String changedBy,
+                       Instant changedAt) {
+    }
+
+    private final Catalog catalog;
+
+    public FlagStore(Catalog catalog) {
+        this.catalog = catalog;
+    }
+
+    public Optional<Flag> find(String name) {
+        return catalog.inTransaction("reading flag " + name, c -> find(c, name));
+    }
+
+    public Flag get(String name) {
+        return find(name).orElseThrow(() -> new ShapeshiftException(ErrorCode.NOT_FOUND, "no flag named '" + name
+                + "' (a migration's flag exists once it has been set or its reads switched)"));
+    }
+
+    public List<Flag> list() {
+        return catalog.inTransaction("listing flags", c -> {
+            List<Flag> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM shapeshift.flag ORDER BY name");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(flag(rs));
+                }
+            }
+            return out;
+        });
+    }
+
+    /**
+     * Sets a flag (creating it at version 1), audited. Setting a flag to the value it already has
+     * still bumps its version, so the audit trail and the version agree.
+     *
+     * @param migration the migration the flag belongs to, or null (kept if the flag exists)
+     */
+    public Flag set(String name, String migration, boolean value, String actor, String reason) {
+        return catalog.inTransaction("setting flag " + name, c -> set(c, name, migration, value, actor, reason));
+    }
+
+    /**
+     * Moves a migration's phase and sets its flag in one transaction: the reads switch if and only
+     * if the phase says so. Same compare-and-set as {@link Catalog#transition}, plus the flag row.
+     */
+    public MigrationRecord transitionWithFlag(String migration, Phase from, Phase to, String flag, boolean value,
+                                              String actor, String reason) {
+        if (!from.canMoveTo(to)) {
+            throw new ShapeshiftException(ErrorCode.ILLEGAL_TRANSITION, "migration " + migration + " cannot move from "
+                    + from + " to " + to + "; from " + from + " it can move to " + from.next());
+        }
+        catalog.inTransaction("moving " + migration + " to " + to, c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET phase = ?, message = ?, "
+                    + "version = version + 1, updated_at = now(), phase_changed_at = now() WHERE name = ? AND phase = ?")) {
+                ps.setString(1, to.label());
+                ps.setString(2, reason);
+                ps.setString(3, migration);
+                ps.setString(4, from.label());
+                if (ps.executeUpdate() == 0) {
+                    throw new ShapeshiftException(ErrorCode.CONFLICT, "migration " + migration + " is no longer in phase "
+                            + from + "; it was moved concurrently — re-read its status and retry");
+                }
+            }
+            Catalog.audit(c, migration, actor, "transition", from, to, reason);
+            set(c, flag, migration, value, actor, "phase " + from + " -> " + to + (reason == null ? "" : ": " + reason));
+            log.info("phase changed migration={} from={} to={} flag={} value={} actor={}", migration, from, to, flag,
+                    value, actor);
+            return null;
+        });
+        return catalog.get(migration);
+    }
+
+    private static Flag set(Connection c, String name, String migration, boolean value, String actor, String reason)
+            throws SQLException {
+        Flag flag;
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.flag (name, migration, value, changed_by) "
+                + "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, "
+                + "migration = coalesce(EXCLUDED.migration, shapeshift.flag.migration), "
+                + "version = shapeshift.flag.version + 1, changed_by = EXCLUDED.changed_by, changed_at = now() "
+                + "RETURNING " + COLUMNS)) {
+            ps.setString(1, name);
+            ps.setString(2, migration);
+            ps.setBoolean(3, value);
+            ps.setString(4, actor);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                flag = flag(rs);
+            }
+        }
+        Catalog.audit(c, flag.migration(), actor, "flag " + name + "=" + value + " (version " + flag.version() + ")",
+                null, null, reason);
+        log.info("flag set flag={} value={} version={} actor={}", name, value, flag.version(), actor);
+        return flag;
+    }
+
+    private static Optional<Flag> find(Connection c, String name) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM shapeshift.flag WHERE name = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(flag(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    private static Flag flag(ResultSet rs) throws SQLException {
+        return new Flag(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getLong(4), rs.getString(5),
+                rs.getTimestamp(6).toInstant());
+    }
+}

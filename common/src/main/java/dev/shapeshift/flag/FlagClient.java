@@ -1,0 +1,179 @@
+package dev.shapeshift.flag;
+
+import dev.shapeshift.db.Database;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What an application embeds to decide which shape to read. Reads flags straight from the catalog
+ * ({@code shapeshift.flag} in the source database the application already talks to), so it works
+ * while the coordinator is down; the coordinator's {@code GET /api/flags/{name}} serves the same
+ * row for non-JVM clients.
+ *
+ * <p>Staleness bound: every watched flag is re-read every {@code refreshEvery} (default 1s) in one
+ * query, so a flip — on or back off — is seen within {@code refreshEvery} plus one query.
+ * {@link #value} never blocks on the database except the first time a name is asked for.
+ *
+ * <p>On failure (database unreachable, permission lost) the client keeps the last value it read
+ * and keeps retrying; {@link FlagValue#stale()} turns true once the last successful read is older
+ * than {@code staleAfter} (default 5s), and a warning is logged once per outage. A flag never read
+ * successfully (or absent from the catalog) is {@code false}: the old shape, which stays complete
+ * until the contract.
+ */
+public final class FlagClient implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(FlagClient.class);
+
+    /**
+     * @param refreshEvery how often watched flags are re-read (the staleness bound while healthy)
+     * @param staleAfter   how old the last successful read may get before values report stale
+     */
+    public record Options(Duration refreshEvery, Duration staleAfter) {
+        public Options {
+            if (refreshEvery == null || refreshEvery.isNegative() || refreshEvery.isZero()) {
+                throw new IllegalArgumentException("refreshEvery must be positive (got " + refreshEvery + ")");
+            }
+            if (staleAfter == null || staleAfter.compareTo(refreshEvery) < 0) {
+                throw new IllegalArgumentException("staleAfter must be at least refreshEvery (got " + staleAfter + ")");
+            }
+        }
+
+        public static Options defaults() {
+            return new Options(Duration.ofSeconds(1), Duration.ofSeconds(5));
+        }
+    }
+
+    /**
+     * A flag as this client knows it.
+     *
+     * @param version 0 if the flag was never read or does not exist
+     * @param readAt  when the value was last confirmed by the catalog (null: never)
+     * @param stale   the last successful read is older than {@code staleAfter}
+     */
+    public record FlagValue(String name, boolean value, long version, Instant readAt, boolean stale) {
+    }
+
+    private record Known(boolean value, long version) {
+    }
+
+    private final Database db;
+    private final Options options;
+    private final Clock clock;
+    private final Map<String, Known> known = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService refresher;
+    private volatile Instant lastSuccess;
+    private volatile boolean warned;
+    private Connection connection;
+
+    public FlagClient(Database db, Options options) {
+        this(db, options, Clock.systemUTC());
+    }
+
+    FlagClient(Database db, Options options, Clock clock) {
+        this.db = db;
+        this.options = options;
+        this.clock = clock;
+        this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "shapeshift-flag-client");
+            t.setDaemon(true);
+            return t;
+        });
+        long every = options.refreshEvery().toMillis();
+        refresher.scheduleWithFixedDelay(this::refresh, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /** Whether reads should use the new shape. */
+    public boolean isOn(String flag) {
+        return value(flag).value();
+    }
+
+    /** The flag's last known value; the first call for a name reads it from the catalog. */
+    public FlagValue value(String flag) {
+        if (!known.containsKey(flag)) {
+            known.putIfAbsent(flag, new Known(false, 0));
+            refresh();
+        }
+        Known k = known.get(flag);
+        Instant at = lastSuccess;
+        boolean stale = at == null || Duration.between(at, clock.instant()).compareTo(options.staleAfter()) > 0;
+        return new FlagValue(flag, k.value(), k.version(), at, stale);
+    }
+
+    /** Re-reads every watched flag now; false (and values kept) if the catalog cannot be read. */
+    public synchronized boolean refresh() {
+        List<String> names = List.copyOf(known.keySet());
+        if (names.isEmpty()) {
+            return true;
+        }
+        try {
+            Map<String, Known> read = read(names);
+            for (String name : names) {
+                known.put(name, read.getOrDefault(name, new Known(false, 0)));
+            }
+            lastSuccess = clock.instant();
+            if (warned) {
+                log.info("flag catalog readable again flags={}", names.size());
+                warned = false;
+            }
+            return true;
+        } catch (SQLException | RuntimeException e) {
+            closeConnection();
+            if (!warned) {
+                log.warn("cannot read flags, keeping last known values flags={} lastSuccess={} error={}",
+                        names.size(), lastSuccess, e.toString());
+                warned = true;
+            }
+            return false;
+        }
+    }
+
+    private Map<String, Known> read(List<String> names) throws SQLException {
+        if (connection == null || connection.isClosed()) {
+            connection = db.connect("flag-client");
+        }
+        Map<String, Known> out = new HashMap<>();
+        try (PreparedStatement ps = connection.prepareStatement(
+                "SELECT name, value, version FROM shapeshift.flag WHERE name = ANY (?)")) {
+            Array array = connection.createArrayOf("text", names.toArray());
+            ps.setArray(1, array);
+            ps.setQueryTimeout((int) Math.max(1, options.refreshEvery().toSeconds()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), new Known(rs.getBoolean(2), rs.getLong(3)));
+                }
+            }
+        }
+        return out;
+    }
+
+    private void closeConnection() {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                // the connection is broken already; a new one is opened on the next refresh
+            }
+            connection = null;
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        refresher.shutdownNow();
+        closeConnection();
+    }
+}

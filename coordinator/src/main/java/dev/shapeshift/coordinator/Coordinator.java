@@ -1,0 +1,151 @@
+package dev.shapeshift.coordinator;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.CatalogSchema;
+import dev.shapeshift.coordinator.api.ApiRoutes;
+import dev.shapeshift.coordinator.gate.ContractGate;
+import dev.shapeshift.coordinator.gate.Gates;
+import dev.shapeshift.coordinator.gate.Transitions;
+import dev.shapeshift.coordinator.status.StatusMetrics;
+import dev.shapeshift.coordinator.status.StatusReader;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The coordinator role: upgrades the catalog schema, serves the HTTP API, the dashboard and
+ * {@code /metrics}, and refreshes the per-migration gauges every {@code statusEvery}. Start with
+ * {@link #start}, stop with {@link #close}.
+ */
+public final class Coordinator implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Coordinator.class);
+
+    /**
+     * Validated at construction and frozen.
+     *
+     * @param bindHost    interface to listen on (default 127.0.0.1: expose deliberately)
+     * @param port        0 = any free port (see {@link #port()})
+     * @param adminToken  bearer token for every call, including changes (required, ≥ 16 characters)
+     * @param readToken   bearer token for GETs only (optional; null = none)
+     * @param statusEvery how often the gauges are refreshed from the catalog (default 2s)
+     */
+    public record Config(String bindHost, int port, Database database, String adminToken, String readToken,
+                         Duration statusEvery) {
+        public Config {
+            bindHost = bindHost == null ? "127.0.0.1" : bindHost;
+            statusEvery = statusEvery == null ? Duration.ofSeconds(2) : statusEvery;
+            if (port < 0 || port > 65535) {
+                throw invalid("port must be 0..65535 (0 = any free port), got " + port);
+            }
+            if (database == null) {
+                throw invalid("a database is required");
+            }
+            if (adminToken == null || adminToken.strip().length() < 16) {
+                throw invalid("the admin token must be at least 16 characters (set it with --admin-token-file or "
+                        + "SHAPESHIFT_ADMIN_TOKEN)");
+            }
+            if (readToken != null && readToken.strip().length() < 16) {
+                throw invalid("the read token must be at least 16 characters");
+            }
+            if (readToken != null && readToken.strip().equals(adminToken.strip())) {
+                throw invalid("the read token must differ from the admin token");
+            }
+            if (statusEvery.isNegative() || statusEvery.isZero()) {
+                throw invalid("statusEvery must be positive");
+            }
+        }
+
+        private static ShapeshiftException invalid(String message) {
+            return new ShapeshiftException(ErrorCode.SPEC_INVALID, "coordinator config: " + message);
+        }
+
+        @Override
+        public String toString() {
+            return "Config[bind=" + bindHost + ":" + port + ", database=" + database + ", readToken="
+                    + (readToken != null) + "]";
+        }
+    }
+
+    private final Vertx vertx;
+    private final HttpServer server;
+    private final ScheduledExecutorService statusLoop;
+
+    private Coordinator(Vertx vertx, HttpServer server, ScheduledExecutorService statusLoop) {
+        this.vertx = vertx;
+        this.server = server;
+        this.statusLoop = statusLoop;
+    }
+
+    public static Coordinator start(Config config, PrometheusMeterRegistry registry) {
+        return start(config, registry, ContractGate.DEFAULT);
+    }
+
+    public static Coordinator start(Config config, PrometheusMeterRegistry registry, ContractGate contractGate) {
+        CatalogSchema.migrate(config.database());
+        Catalog catalog = new Catalog(config.database(), "coordinator");
+        Gates gates = new Gates(contractGate);
+        StatusReader status = new StatusReader(catalog, gates);
+        ApiRoutes routes = new ApiRoutes(catalog, new Transitions(catalog, gates), status, registry,
+                config.adminToken().strip(), config.readToken() == null ? null : config.readToken().strip());
+        Vertx vertx = Vertx.vertx();
+        HttpServer server;
+        try {
+            server = vertx.createHttpServer().requestHandler(routes.router(vertx))
+                    .listen(config.port(), config.bindHost()).toCompletionStage().toCompletableFuture()
+                    .get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            vertx.close();
+            throw new ShapeshiftException(ErrorCode.UNREACHABLE, "cannot listen on " + config.bindHost() + ":"
+                    + config.port() + ": " + (e.getCause() == null ? e : e.getCause()).getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            vertx.close();
+            throw new ShapeshiftException(ErrorCode.INTERNAL, "interrupted while starting the HTTP server", e);
+        }
+        StatusMetrics metrics = new StatusMetrics(registry);
+        ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "shapeshift-coordinator-status");
+            t.setDaemon(true);
+            return t;
+        });
+        loop.scheduleWithFixedDelay(() -> {
+            try {
+                metrics.update(status.all());
+            } catch (RuntimeException e) {
+                log.warn("status refresh failed error={}", e.toString());
+            }
+        }, 0, config.statusEvery().toMillis(), TimeUnit.MILLISECONDS);
+        log.info("coordinator listening host={} port={} readToken={}", config.bindHost(), server.actualPort(),
+                config.readToken() != null);
+        return new Coordinator(vertx, server, loop);
+    }
+
+    /** The port the HTTP server listens on (the free port chosen when configured with 0). */
+    public int port() {
+        return server.actualPort();
+    }
+
+    @Override
+    public void close() {
+        statusLoop.shutdownNow();
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("coordinator did not stop cleanly error={}", e.toString());
+        }
+        log.info("coordinator stopped");
+    }
+}

@@ -1,0 +1,298 @@
+package dev.shapeshift.coordinator.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.shapeshift.catalog.AuditEntry;
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.FlagStore;
+import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.coordinator.gate.GateClosedException;
+import dev.shapeshift.coordinator.gate.Transitions;
+import dev.shapeshift.coordinator.status.ReconcileResults;
+import dev.shapeshift.coordinator.status.StatusReader;
+import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.phase.Phase;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The coordinator's HTTP API (docs/api.md). Every handler runs on a worker thread (the catalog is
+ * JDBC); every response is JSON, errors as {@code {"error": CODE, "message": ...}}.
+ *
+ * <p>Access: {@code /livez}, {@code /readyz}, {@code /metrics} and the dashboard's static files are
+ * open; every {@code /api} GET needs the read or the admin token; every PUT/POST needs the admin
+ * token (401 without a valid token, 403 with the read token).
+ */
+public final class ApiRoutes {
+    private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
+    private static final int MAX_LIMIT = 1000;
+
+    private final Catalog catalog;
+    private final Transitions transitions;
+    private final StatusReader status;
+    private final ReconcileResults reconcile;
+    private final FlagStore flags;
+    private final Auth auth;
+    private final PrometheusMeterRegistry registry;
+
+    public ApiRoutes(Catalog catalog, Transitions transitions, StatusReader status, PrometheusMeterRegistry registry,
+                     String adminToken, String readToken) {
+        this.catalog = catalog;
+        this.transitions = transitions;
+        this.status = status;
+        this.reconcile = new ReconcileResults(catalog);
+        this.flags = new FlagStore(catalog);
+        this.auth = new Auth(adminToken, readToken);
+        this.registry = registry;
+    }
+
+    @FunctionalInterface
+    private interface Action {
+        Object run(RoutingContext ctx) throws Exception;
+    }
+
+    public Router router(Vertx vertx) {
+        Router r = Router.router(vertx);
+        r.route("/api/*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
+        r.get("/livez").handler(ctx -> send(ctx, 200, Map.of("status", "ok")));
+        blocking(r.get("/readyz"), false, this::ready);
+        r.get("/metrics").blockingHandler(ctx -> ctx.response()
+                .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape()), false);
+
+        blocking(r.get("/api/migrations"), false, ctx -> status.all());
+        blocking(r.get("/api/migrations/:name"), false, ctx -> status.read(ctx.pathParam("name")));
+        blocking(r.post("/api/migrations/:name/transition"), true, this::transition);
+        blocking(r.post("/api/migrations/:name/rollback"), true, this::rollback);
+        blocking(r.get("/api/migrations/:name/settings"), false, ctx -> status.read(ctx.pathParam("name")).settings());
+        blocking(r.put("/api/migrations/:name/settings"), true, this::putSettings);
+        blocking(r.get("/api/migrations/:name/drift"), false, ctx -> reconcile.drift(migration(ctx).name(),
+                keyCursor(query(ctx, "after")), limit(ctx, 100), !"all".equals(query(ctx, "status"))));
+        blocking(r.get("/api/migrations/:name/reconcile-runs"), false,
+                ctx -> reconcile.runs(migration(ctx).name(), limit(ctx, 50)));
+        blocking(r.get("/api/flags/:name"), false, ctx -> flags.get(ctx.pathParam("name")));
+        blocking(r.put("/api/flags/:name"), true, this::putFlag);
+        blocking(r.get("/api/audit"), false, this::audit);
+        r.route("/api/*").handler(ctx -> fail(ctx, 404, "NOT_FOUND", "no such endpoint: " + ctx.request().method()
+                + " " + ctx.normalizedPath() + " (see docs/api.md)"));
+        r.route("/*").handler(StaticHandler.create("dashboard").setCachingEnabled(false));
+        return r;
+    }
+
+    private void blocking(io.vertx.ext.web.Route route, boolean mutating, Action action) {
+        route.blockingHandler(ctx -> {
+            try {
+                Auth.Grant grant = auth.grant(ctx.request().getHeader("Authorization"));
+                boolean open = ctx.normalizedPath().equals("/readyz");
+                if (!open && grant == Auth.Grant.NONE) {
+                    throw new ApiException(401, "UNAUTHORIZED", "missing or invalid bearer token");
+                }
+                if (mutating && grant != Auth.Grant.ADMIN) {
+                    throw new ApiException(403, "FORBIDDEN", "the read-only token may not change anything");
+                }
+                Object result = action.run(ctx);
+                if (!ctx.response().ended()) {
+                    send(ctx, 200, result);
+                }
+            } catch (ApiException e) {
+                fail(ctx, e.status, e.code, e.getMessage());
+            } catch (GateClosedException e) {
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("error", e.code().name());
+                body.put("message", e.getMessage());
+                body.put("gate", e.report());
+                send(ctx, 409, body);
+            } catch (ShapeshiftException e) {
+                fail(ctx, httpStatus(e), e.code().name(), e.getMessage());
+            } catch (Exception e) {
+                log.error("API request failed method={} path={}", ctx.request().method(), ctx.normalizedPath(), e);
+                fail(ctx, 500, "INTERNAL", "internal error: " + e.getClass().getSimpleName());
+            }
+        }, false);
+    }
+
+    private Object ready(RoutingContext ctx) throws SQLException {
+        try (Connection c = catalog.connect(); Statement s = c.createStatement()) {
+            s.execute("SELECT 1 FROM shapeshift.migration LIMIT 1");
+        } catch (ShapeshiftException e) {
+            send(ctx, 503, Map.of("status", "unready", "message", e.getMessage()));
+            return null;
+        }
+        return Map.of("status", "ready");
+    }
+
+    private Object transition(RoutingContext ctx) {
+        JsonNode body = body(ctx);
+        String to = text(body, "to", true);
+        Phase phase;
+        try {
+            phase = Phase.fromLabel(to);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("unknown phase '" + to + "'; one of " + List.of(Phase.values()));
+        }
+        MigrationRecord m = transitions.advance(ctx.pathParam("name"), phase, actor(body), text(body, "reason", true));
+        return status.read(m);
+    }
+
+    private Object rollback(RoutingContext ctx) {
+        JsonNode body = body(ctx);
+        MigrationRecord m = transitions.rollback(ctx.pathParam("name"), actor(body), text(body, "reason", true));
+        return status.read(m);
+    }
+
+    private Object putSettings(RoutingContext ctx) {
+        MigrationRecord m = migration(ctx);
+        JsonNode body = body(ctx);
+        String reason = text(body, "reason", false);
+        JsonNode paused = body.get("paused");
+        JsonNode max = body.has("maxRowsPerSecond") ? body.get("maxRowsPerSecond") : body.get(StatusReader.MAX_ROWS_PER_SECOND);
+        if (paused == null && max == null) {
+            throw ApiException.badRequest("give paused (true/false) and/or maxRowsPerSecond (whole number, 0 = no cap)");
+        }
+        if (paused != null && !paused.isBoolean()) {
+            throw ApiException.badRequest("paused must be true or false");
+        }
+        if (max != null && (!max.canConvertToLong() || !max.isIntegralNumber() || max.asLong() < 0)) {
+            throw ApiException.badRequest("maxRowsPerSecond must be a whole number ≥ 0 (0 = no cap)");
+        }
+        if (paused != null) {
+            catalog.putSetting(m.name(), StatusReader.PAUSED, Boolean.toString(paused.asBoolean()), actor(body), reason);
+        }
+        if (max != null) {
+            catalog.putSetting(m.name(), StatusReader.MAX_ROWS_PER_SECOND, Long.toString(max.asLong()), actor(body), reason);
+        }
+        return status.read(m).settings();
+    }
+
+    private Object putFlag(RoutingContext ctx) {
+        JsonNode body = body(ctx);
+        JsonNode value = body.get("value");
+        if (value == null || !value.isBoolean()) {
+            throw ApiException.badRequest("value must be true or false");
+        }
+        return flags.set(ctx.pathParam("name"), null, value.asBoolean(), actor(body), text(body, "reason", true));
+    }
+
+    private Object audit(RoutingContext ctx) {
+        String after = query(ctx, "after");
+        long afterId;
+        try {
+            afterId = after == null ? 0 : Long.parseLong(after);
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("after must be an audit id (a whole number)");
+        }
+        List<AuditEntry> entries = catalog.auditLog(query(ctx, "migration"), afterId, limit(ctx, 100));
+        return Map.of("items", entries, "next", entries.isEmpty() ? afterId : entries.get(entries.size() - 1).id());
+    }
+
+    private MigrationRecord migration(RoutingContext ctx) {
+        return catalog.get(ctx.pathParam("name"));
+    }
+
+    private static JsonNode body(RoutingContext ctx) {
+        String text = ctx.body().asString();
+        if (text == null || text.isBlank()) {
+            throw ApiException.badRequest("a JSON object body is required");
+        }
+        try {
+            JsonNode node = Json.MAPPER.readTree(text);
+            if (node == null || !node.isObject()) {
+                throw ApiException.badRequest("the body must be a JSON object");
+            }
+            return node;
+        } catch (IOException e) {
+            throw ApiException.badRequest("the body is not valid JSON");
+        }
+    }
+
+    private static String text(JsonNode body, String field, boolean required) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull() || n.asText().isBlank()) {
+            if (required) {
+                throw ApiException.badRequest("'" + field + "' is required");
+            }
+            return null;
+        }
+        if (!n.isTextual()) {
+            throw ApiException.badRequest("'" + field + "' must be a string");
+        }
+        return n.asText();
+    }
+
+    /** Who did it: {@code api} or {@code api:<actor>} when the body names one. */
+    private static String actor(JsonNode body) {
+        JsonNode a = body.get("actor");
+        return a != null && a.isTextual() && !a.asText().isBlank() ? "api:" + a.asText() : "api";
+    }
+
+    private static String query(RoutingContext ctx, String name) {
+        List<String> values = ctx.queryParam(name);
+        return values.isEmpty() || values.get(0).isBlank() ? null : values.get(0);
+    }
+
+    /** A drift page cursor: a stored key, i.e. a JSON array of text. */
+    private static String keyCursor(String after) {
+        if (after == null) {
+            return null;
+        }
+        try {
+            JsonNode n = Json.MAPPER.readTree(after);
+            if (n != null && n.isArray()) {
+                return after;
+            }
+        } catch (IOException e) {
+            // fall through
+        }
+        throw ApiException.badRequest("after must be a drift key as returned in 'next', e.g. [\"42\"]");
+    }
+
+    private static int limit(RoutingContext ctx, int dflt) {
+        String text = query(ctx, "limit");
+        if (text == null) {
+            return dflt;
+        }
+        try {
+            int n = Integer.parseInt(text);
+            if (n >= 1 && n <= MAX_LIMIT) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // fall through
+        }
+        throw ApiException.badRequest("limit must be a whole number from 1 to " + MAX_LIMIT);
+    }
+
+    private static int httpStatus(ShapeshiftException e) {
+        return switch (e.code()) {
+            case NOT_FOUND -> 404;
+            case CONFLICT, GATE_CLOSED, ILLEGAL_TRANSITION -> 409;
+            case SPEC_INVALID, SPEC_MALFORMED -> 400;
+            case UNAUTHORIZED -> 401;
+            case UNREACHABLE, TRANSIENT -> 503;
+            default -> 500;
+        };
+    }
+
+    private static void fail(RoutingContext ctx, int status, String code, String message) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", code);
+        body.put("message", message);
+        send(ctx, status, body);
+    }
+
+    private static void send(RoutingContext ctx, int status, Object body) {
+        ctx.response().setStatusCode(status).putHeader("content-type", "application/json; charset=utf-8")
+                .putHeader("cache-control", "no-store").end(Json.write(body));
+    }
+}

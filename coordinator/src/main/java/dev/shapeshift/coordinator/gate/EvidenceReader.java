@@ -1,0 +1,89 @@
+package dev.shapeshift.coordinator.gate;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.db.SqlStates;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Reads a migration's {@link Evidence} from the catalog tables (chunks, reconcile runs, drift,
+ * the replication slot). Reconcile results are read from {@code reconcile_run} and {@code drift}
+ * directly, so the gates do not depend on how the reconciler is built. Any run with status
+ * {@code done} counts as a full run.
+ */
+public final class EvidenceReader {
+    private final Catalog catalog;
+
+    public EvidenceReader(Catalog catalog) {
+        this.catalog = catalog;
+    }
+
+    /**
+     * @param lagWait how long the lag probe may wait for the slot to confirm the current WAL
+     *                position (zero for status pages; the spec's max lag for a transition)
+     */
+    public Evidence read(MigrationRecord m, StoredSpec spec, Duration lagWait) {
+        try (Connection c = catalog.connect()) {
+            return read(c, m, spec, lagWait);
+        } catch (SQLException e) {
+            throw SqlStates.translate("reading gate evidence of " + m.name(), e);
+        }
+    }
+
+    private Evidence read(Connection c, MigrationRecord m, StoredSpec spec, Duration lagWait) throws SQLException {
+        int chunks;
+        int done;
+        Instant finished;
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*), count(*) FILTER (WHERE status = 'done'), "
+                + "max(finished_at) FROM shapeshift.chunk WHERE migration = ?")) {
+            ps.setString(1, m.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                chunks = rs.getInt(1);
+                done = rs.getInt(2);
+                finished = chunks > 0 && done == chunks ? instant(rs.getTimestamp(3)) : null;
+            }
+        }
+        ReconcileRun run = null;
+        try (PreparedStatement ps = c.prepareStatement("SELECT id, status, started_at, finished_at, rows_checked, "
+                + "drift_found, message FROM shapeshift.reconcile_run WHERE migration = ? AND status = 'done' "
+                + "AND finished_at IS NOT NULL ORDER BY finished_at DESC, id DESC LIMIT 1")) {
+            ps.setString(1, m.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    run = new ReconcileRun(rs.getLong(1), rs.getString(2), instant(rs.getTimestamp(3)),
+                            instant(rs.getTimestamp(4)), rs.getLong(5), rs.getLong(6), rs.getString(7));
+                }
+            }
+        }
+        long openDrift;
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT count(*) FROM shapeshift.drift WHERE migration = ? AND resolved_at IS NULL")) {
+            ps.setString(1, m.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                openDrift = rs.getLong(1);
+            }
+        }
+        Instant now;
+        try (PreparedStatement ps = c.prepareStatement("SELECT clock_timestamp()");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            now = rs.getTimestamp(1).toInstant();
+        }
+        SyncLag lag = LagProbe.probe(c, m.slotName(), lagWait);
+        return new Evidence(m.name(), m.phase(), m.phaseChangedAt(), now, chunks, done, finished, m.slotName(),
+                m.startLsn(), lag, run, openDrift, spec.readSwitch().cleanFor(), spec.readSwitch().maxLag(),
+                spec.contract().quietPeriod());
+    }
+
+    private static Instant instant(Timestamp ts) {
+        return ts == null ? null : ts.toInstant();
+    }
+}

@@ -1,0 +1,127 @@
+package dev.shapeshift.coordinator.gate;
+
+import dev.shapeshift.phase.Phase;
+import dev.shapeshift.spec.DurationText;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The evidence each transition needs, as a pure function of {@link Evidence}. Moves that undo a
+ * step (rollback, reads back to verified, verified back to backfilled, contract-ready back to
+ * reads-switched) need none: undoing must always be possible, and fast.
+ */
+public final class Gates {
+    private final ContractGate contract;
+
+    public Gates(ContractGate contract) {
+        this.contract = contract;
+    }
+
+    public Gates() {
+        this(ContractGate.DEFAULT);
+    }
+
+    public GateReport evaluate(Evidence e, Phase to) {
+        Phase from = e.phase();
+        List<Check> checks = new ArrayList<>();
+        if (!from.canMoveTo(to)) {
+            checks.add(Check.fail("legal-move", "the phase machine has no move " + from + " -> " + to
+                    + "; from " + from + " it can move to " + from.next()));
+            return new GateReport(e.migration(), from, to, checks);
+        }
+        if (backward(from, to)) {
+            checks.add(Check.pass("undo", from + " -> " + to + " undoes a step; always allowed before contracted"));
+            return new GateReport(e.migration(), from, to, checks);
+        }
+        switch (to) {
+            case EXPANDED -> checks.add(Check.pass("planned", "spec registered; expand applies additive DDL only"));
+            case SYNCING, BACKFILLING -> checks.add(streaming(e));
+            case BACKFILLED -> checks.add(backfillDone(e));
+            case VERIFIED -> {
+                checks.add(backfillDone(e));
+                checks.add(lag(e));
+                checks.add(reconciledAfterBackfill(e));
+                checks.add(noOpenDrift(e));
+            }
+            case READS_SWITCHED -> {
+                boolean held = e.inPhase().compareTo(e.cleanFor()) >= 0;
+                checks.add(Check.of("clean-for", held, "verified for " + format(e.inPhase()) + " of "
+                        + DurationText.format(e.cleanFor()) + " clean-for"));
+                checks.add(lag(e));
+                checks.add(noOpenDrift(e));
+            }
+            case CONTRACT_READY -> checks.addAll(contract.contractReady(e));
+            case CONTRACTED -> checks.addAll(contract.contract(e));
+            default -> throw new IllegalStateException("no gate for " + to);
+        }
+        return new GateReport(e.migration(), from, to, checks);
+    }
+
+    /** Moves that give evidence up rather than claim more of it. */
+    static boolean backward(Phase from, Phase to) {
+        return to == Phase.ROLLED_BACK || to.compareTo(from) < 0;
+    }
+
+    private static Check streaming(Evidence e) {
+        if (e.startLsn() == null) {
+            return Check.fail("sync-started", "no start LSN recorded: the cdc-bridge has not created the slot "
+                    + "and started streaming yet");
+        }
+        return Check.pass("sync-started", "sync streaming from slot " + e.slotName() + " since LSN " + e.startLsn());
+    }
+
+    private static Check backfillDone(Evidence e) {
+        if (e.chunks() == 0) {
+            return Check.fail("backfill-done", "no backfill plan: 0 chunks");
+        }
+        return Check.of("backfill-done", e.chunksDone() == e.chunks(),
+                "backfill " + (e.chunksDone() == e.chunks() ? "done" : "not done") + ": " + e.chunksDone() + "/"
+                        + e.chunks() + " chunks");
+    }
+
+    private static Check lag(Evidence e) {
+        SyncLag l = e.lag();
+        String max = DurationText.format(e.maxLag());
+        if (l == null || l.lag() == null) {
+            return Check.fail("sync-lag", "sync lag unknown or over " + max + ": " + (l == null ? "not probed" : l.detail()));
+        }
+        boolean ok = l.lag().compareTo(e.maxLag()) <= 0;
+        return Check.of("sync-lag", ok, "sync lag " + format(l.lag()) + (ok ? " ≤ " : " > ") + max);
+    }
+
+    private static Check reconciledAfterBackfill(Evidence e) {
+        ReconcileRun run = e.lastFullRun();
+        if (run == null) {
+            return Check.fail("reconciled", "no finished full reconcile run");
+        }
+        String ago = " finished " + format(Duration.between(run.finishedAt(), e.now())) + " ago";
+        if (e.backfillFinishedAt() == null || run.startedAt().isBefore(e.backfillFinishedAt())) {
+            return Check.fail("reconciled", "last full reconcile run #" + run.id() + ago
+                    + " but started before the backfill finished; run one after it");
+        }
+        return Check.pass("reconciled", "last full reconcile run #" + run.id() + ago + " (started after the "
+                + "backfill), " + run.rowsChecked() + " rows checked, " + run.driftFound() + " drift found");
+    }
+
+    private static Check noOpenDrift(Evidence e) {
+        return Check.of("drift-open", e.openDrift() == 0, e.openDrift() + " open drift rows"
+                + (e.openDrift() == 0 ? "" : "; repair them or wait for the reconciler to resolve them"));
+    }
+
+    /** {@code 0.3s}, {@code 42s}, {@code 4m12s}, {@code 3h05m}. */
+    public static String format(Duration d) {
+        long ms = Math.max(0, d.toMillis());
+        if (ms < 10_000) {
+            return String.format(java.util.Locale.ROOT, "%.1fs", ms / 1000.0);
+        }
+        long s = ms / 1000;
+        if (s < 60) {
+            return s + "s";
+        }
+        if (s < 3600) {
+            return (s / 60) + "m" + String.format(java.util.Locale.ROOT, "%02ds", s % 60);
+        }
+        return (s / 3600) + "h" + String.format(java.util.Locale.ROOT, "%02dm", (s % 3600) / 60);
+    }
+}

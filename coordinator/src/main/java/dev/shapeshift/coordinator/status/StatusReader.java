@@ -1,0 +1,169 @@
+package dev.shapeshift.coordinator.status;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.ChunkStore;
+import dev.shapeshift.catalog.ChunkStore.Totals;
+import dev.shapeshift.catalog.FlagStore;
+import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.coordinator.gate.Evidence;
+import dev.shapeshift.coordinator.gate.EvidenceReader;
+import dev.shapeshift.coordinator.gate.GateReport;
+import dev.shapeshift.coordinator.gate.Gates;
+import dev.shapeshift.coordinator.gate.StoredSpec;
+import dev.shapeshift.coordinator.gate.SyncLag;
+import dev.shapeshift.db.SqlStates;
+import dev.shapeshift.phase.Phase;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Builds {@link MigrationStatus} from the catalog. Never blocks on the lag probe (sync lag is known
+ * when the slot is caught up, else reported in bytes). The backfill rate is measured between this
+ * reader's successive reads of the same migration (else averaged since the first chunk started).
+ */
+public final class StatusReader {
+    public static final String PAUSED = "paused";
+    public static final String MAX_ROWS_PER_SECOND = "max-rows-per-second";
+    private static final List<String> DRIFT_KINDS = List.of("missing", "extra", "different");
+
+    private record Sample(long rows, Instant at) {
+    }
+
+    private final Catalog catalog;
+    private final ChunkStore chunks;
+    private final FlagStore flags;
+    private final EvidenceReader evidence;
+    private final Gates gates;
+    private final Map<String, Sample> previous = new ConcurrentHashMap<>();
+
+    public StatusReader(Catalog catalog, Gates gates) {
+        this.catalog = catalog;
+        this.chunks = new ChunkStore(catalog);
+        this.flags = new FlagStore(catalog);
+        this.evidence = new EvidenceReader(catalog);
+        this.gates = gates;
+    }
+
+    public List<MigrationStatus> all() {
+        return catalog.list().stream().map(this::read).toList();
+    }
+
+    public MigrationStatus read(String name) {
+        return read(catalog.get(name));
+    }
+
+    public MigrationStatus read(MigrationRecord m) {
+        StoredSpec spec = StoredSpec.of(m);
+        Evidence e = evidence.read(m, spec, Duration.ZERO);
+        List<Phase> next = m.phase().next().stream().sorted().toList();
+        List<GateReport> reports = next.stream().filter(p -> p != Phase.ROLLED_BACK)
+                .map(p -> gates.evaluate(e, p)).toList();
+        try (Connection c = catalog.connect()) {
+            return new MigrationStatus(m.name(), m.phase(), m.message(), m.phaseChangedAt(), m.updatedAt(), e.now(),
+                    next, reports, progress(m.name(), e.now()), sync(e.lag(), m), drift(c, m.name()),
+                    e.lastFullRun(), settings(c, m.name()), flags.find(spec.flag()).orElse(null),
+                    timeline(c, m.name()));
+        } catch (SQLException ex) {
+            throw SqlStates.translate("reading status of " + m.name(), ex);
+        }
+    }
+
+    private MigrationStatus.Progress progress(String name, Instant now) {
+        Totals t = chunks.totals(name);
+        Sample before = previous.put(name, new Sample(t.rowsCopied(), now));
+        double rate = 0;
+        if (before != null && now.isAfter(before.at()) && t.rowsCopied() > before.rows()) {
+            rate = (t.rowsCopied() - before.rows()) * 1000.0 / Duration.between(before.at(), now).toMillis();
+        } else if (before == null && t.firstStart() != null && now.isAfter(t.firstStart()) && t.done() < t.chunks()) {
+            rate = t.rowsCopied() * 1000.0 / Duration.between(t.firstStart(), now).toMillis();
+        }
+        Long eta;
+        if (t.chunks() > 0 && t.done() == t.chunks()) {
+            eta = 0L;
+        } else if (rate > 0) {
+            eta = (long) Math.ceil(Math.max(0, t.estimatedRows() - t.rowsCopied()) / rate);
+        } else {
+            eta = null;
+        }
+        return new MigrationStatus.Progress(t.chunks(), t.done(), t.running(), t.failed(), t.rowsCopied(),
+                t.estimatedRows(), rate, eta);
+    }
+
+    private static MigrationStatus.Sync sync(SyncLag lag, MigrationRecord m) {
+        return new MigrationStatus.Sync(m.slotName(), m.startLsn(), lag.bytes(), seconds(lag.lag()),
+                seconds(lag.heartbeatAge()), lag.detail());
+    }
+
+    private static Double seconds(Duration d) {
+        return d == null ? null : d.toMillis() / 1000.0;
+    }
+
+    private static MigrationStatus.Drift drift(Connection c, String name) throws SQLException {
+        Map<String, Long> open = new LinkedHashMap<>();
+        DRIFT_KINDS.forEach(k -> open.put(k, 0L));
+        long total = 0;
+        long resolved = 0;
+        try (PreparedStatement ps = c.prepareStatement("SELECT kind, count(*) FILTER (WHERE resolved_at IS NULL), "
+                + "count(*) FILTER (WHERE resolved_at IS NOT NULL) FROM shapeshift.drift WHERE migration = ? GROUP BY kind")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    open.put(rs.getString(1), rs.getLong(2));
+                    total += rs.getLong(2);
+                    resolved += rs.getLong(3);
+                }
+            }
+        }
+        return new MigrationStatus.Drift(open, total, resolved);
+    }
+
+    private static MigrationStatus.Settings settings(Connection c, String name) throws SQLException {
+        boolean paused = false;
+        Long max = null;
+        try (PreparedStatement ps = c.prepareStatement("SELECT name, value FROM shapeshift.setting WHERE migration = ? "
+                + "AND name IN (?, ?)")) {
+            ps.setString(1, name);
+            ps.setString(2, PAUSED);
+            ps.setString(3, MAX_ROWS_PER_SECOND);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (PAUSED.equals(rs.getString(1))) {
+                        paused = Boolean.parseBoolean(rs.getString(2));
+                    } else {
+                        try {
+                            max = Long.parseLong(rs.getString(2));
+                        } catch (NumberFormatException e) {
+                            max = null;
+                        }
+                    }
+                }
+            }
+        }
+        return new MigrationStatus.Settings(paused, max);
+    }
+
+    private static List<MigrationStatus.PhaseChange> timeline(Connection c, String name) throws SQLException {
+        List<MigrationStatus.PhaseChange> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT from_phase, to_phase, at, actor, reason FROM shapeshift.audit "
+                + "WHERE migration = ? AND to_phase IS NOT NULL ORDER BY id")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new MigrationStatus.PhaseChange(rs.getString(1) == null ? null : Phase.fromLabel(rs.getString(1)),
+                            Phase.fromLabel(rs.getString(2)), rs.getTimestamp(3).toInstant(), rs.getString(4),
+                            rs.getString(5)));
+                }
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,205 @@
+// Shapeshift dashboard: polls the JSON API every 2 s and redraws. No external resources.
+// The API token comes from the URL fragment (#token=...; fragments are never sent to the
+// server) or the login form, and is kept in sessionStorage for this tab only.
+"use strict";
+
+const PHASES = ["planned", "expanded", "syncing", "backfilling", "backfilled", "verified",
+  "reads-switched", "contract-ready", "contracted"];
+const POLL_MS = 2000;
+const MAX_POINTS = 150;
+const DRIFT_PAGE = 20;
+const SVG_NS = "http://www.w3.org/2000/svg"; // an XML namespace name, not a fetched URL
+
+const series = {};       // migration -> [{t, lagBytes, lagSeconds, drift}]
+const driftCursor = {};  // migration -> {after, stack}
+
+function token() {
+  const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (m) {
+    sessionStorage.setItem("shapeshift-token", decodeURIComponent(m[1]));
+    window.history.replaceState(null, "", location.pathname);
+  }
+  return sessionStorage.getItem("shapeshift-token");
+}
+
+async function api(path) {
+  const headers = {};
+  const t = token();
+  if (t) headers["Authorization"] = "Bearer " + t;
+  const r = await fetch(path, { headers });
+  if (r.status === 401) {
+    document.getElementById("login").hidden = false;
+    throw new Error("the API needs a token (401): enter the read or admin token");
+  }
+  if (!r.ok) throw new Error(path + ": HTTP " + r.status);
+  return r.json();
+}
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v; else e.setAttribute(k, v);
+  }
+  for (const c of children) {
+    if (c === null || c === undefined) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+function fmtNum(n) { return n === null || n === undefined ? "?" : Number(n).toLocaleString("en-US"); }
+
+function fmtSecs(s) {
+  if (s === null || s === undefined) return "?";
+  if (s < 10) return s.toFixed(1) + "s";
+  s = Math.round(s);
+  if (s < 60) return s + "s";
+  if (s < 3600) return Math.floor(s / 60) + "m" + String(s % 60).padStart(2, "0") + "s";
+  return Math.floor(s / 3600) + "h" + String(Math.floor((s % 3600) / 60)).padStart(2, "0") + "m";
+}
+
+function fmtBytes(b) {
+  if (b === null || b === undefined) return "no slot";
+  if (b < 1024) return b + " B";
+  if (b < 1048576) return (b / 1024).toFixed(1) + " KiB";
+  return (b / 1048576).toFixed(1) + " MiB";
+}
+
+function timeline(m) {
+  const box = el("div", { class: "timeline", "data-testid": "timeline" });
+  const current = PHASES.indexOf(m.phase);
+  const last = m.timeline.length ? m.timeline[m.timeline.length - 1] : null;
+  const reached = m.phase === "rolled-back" && last ? PHASES.indexOf(last.from) : current;
+  PHASES.forEach((p, i) => {
+    const cls = i === current ? "current" : i < reached || (m.phase === "rolled-back" && i === reached) ? "past" : "";
+    box.append(el("span", { class: cls }, p));
+  });
+  if (m.phase === "rolled-back") box.append(el("span", { class: "rolled" }, "rolled-back"));
+  return box;
+}
+
+function chart(points, key, color, label, fmt) {
+  const w = 300, h = 70;
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("class", "chart");
+  svg.setAttribute("viewBox", "0 0 " + w + " " + h);
+  svg.setAttribute("preserveAspectRatio", "none");
+  const vals = points.map(p => p[key]).filter(v => v !== null && v !== undefined);
+  const max = Math.max(1e-9, ...vals);
+  const line = document.createElementNS(svg.namespaceURI, "polyline");
+  const n = points.length;
+  line.setAttribute("points", points.map((p, i) => {
+    const v = p[key] === null || p[key] === undefined ? 0 : p[key];
+    const x = n <= 1 ? w : (i / (n - 1)) * w;
+    return x.toFixed(1) + "," + (h - 4 - (v / max) * (h - 8)).toFixed(1);
+  }).join(" "));
+  line.setAttribute("stroke", color);
+  svg.append(line);
+  const latest = vals.length ? vals[vals.length - 1] : null;
+  return el("div", {}, el("div", { class: "muted" }, label + ": ", el("b", {}, fmt(latest)),
+    " (max " + fmt(vals.length ? max : null) + ", " + n + " samples)"), svg);
+}
+
+function gates(m) {
+  const box = el("div", { "data-testid": "gates" });
+  if (!m.gates.length) box.append(el("p", { class: "muted" }, "no further phase"));
+  for (const g of m.gates) {
+    box.append(el("div", {}, el("b", {}, "→ " + g.to + ": "),
+      el("span", { class: g.checks.every(c => c.passed) ? "flag-on" : "flag-off" },
+        g.checks.every(c => c.passed) ? "open" : "closed — missing " + g.checks.filter(c => !c.passed).map(c => c.name).join(", "))));
+    const ul = el("ul", { class: "checks" });
+    for (const c of g.checks) ul.append(el("li", { class: c.passed ? "pass" : "fail" }, c.evidence));
+    box.append(ul);
+  }
+  return box;
+}
+
+async function driftTable(name, box) {
+  const cur = driftCursor[name] || (driftCursor[name] = { after: null, stack: [] });
+  const q = "/api/migrations/" + encodeURIComponent(name) + "/drift?limit=" + DRIFT_PAGE +
+    (cur.after ? "&after=" + encodeURIComponent(cur.after) : "");
+  const page = await api(q);
+  const table = el("table", { "data-testid": "drift" },
+    el("tr", {}, el("th", {}, "key"), el("th", {}, "kind"), el("th", {}, "first seen"), el("th", {}, "last seen")));
+  for (const d of page.items) {
+    table.append(el("tr", {}, el("td", {}, d.key), el("td", {}, d.kind),
+      el("td", {}, new Date(d.firstSeen).toLocaleTimeString()), el("td", {}, new Date(d.lastSeen).toLocaleTimeString())));
+  }
+  if (!page.items.length) table.append(el("tr", {}, el("td", { colspan: "4", class: "muted" }, "no open drift")));
+  const prev = el("button", {}, "◀ prev"), next = el("button", {}, "next ▶");
+  prev.disabled = cur.stack.length === 0;
+  next.disabled = !page.next;
+  prev.onclick = () => { cur.after = cur.stack.pop() || null; refresh(); };
+  next.onclick = () => { cur.stack.push(cur.after); cur.after = page.next; refresh(); };
+  box.replaceChildren(table, el("div", {}, prev, " ", next));
+}
+
+function card(m) {
+  const pts = series[m.name];
+  const p = m.progress;
+  const pct = p.chunks ? Math.round((100 * p.chunksDone) / p.chunks) : 0;
+  const flag = m.flag;
+  const driftBox = el("div", {}, "loading drift…");
+  const c = el("section", { class: "card", id: "m-" + m.name, "data-migration": m.name },
+    el("h2", {}, m.name, " ", el("span", { class: "muted", "data-testid": "phase" }, m.phase)),
+    timeline(m),
+    m.message ? el("p", { class: "muted" }, m.message) : null,
+    el("div", { class: "cols" },
+      el("div", {},
+        el("h3", {}, "Backfill"),
+        el("div", { class: "bar", title: pct + "%" }, el("div", { style: "width:" + pct + "%" })),
+        el("dl", { class: "kv" },
+          el("dt", {}, "chunks"), el("dd", { "data-testid": "chunks" }, p.chunksDone + "/" + p.chunks +
+            (p.chunksRunning ? " (" + p.chunksRunning + " running)" : "") + (p.chunksFailed ? " — " + p.chunksFailed + " failed" : "")),
+          el("dt", {}, "rows"), el("dd", { "data-testid": "rows" }, fmtNum(p.rowsCopied) + " / ~" + fmtNum(p.estimatedRows)),
+          el("dt", {}, "rate"), el("dd", {}, fmtNum(Math.round(p.rowsPerSecond)) + " rows/s"),
+          el("dt", {}, "ETA"), el("dd", { "data-testid": "eta" }, p.etaSeconds === null ? "unknown" : fmtSecs(p.etaSeconds)),
+          el("dt", {}, "throttle"), el("dd", {}, m.settings.paused ? "paused by operator" : "running",
+            m.settings.maxRowsPerSecond !== null ? ", cap " + fmtNum(m.settings.maxRowsPerSecond) + " rows/s" : ""))),
+      el("div", {},
+        el("h3", {}, "Read switch"),
+        el("p", { "data-testid": "flag" }, flag ? el("span", { class: flag.value ? "flag-on" : "flag-off" },
+          flag.name + " = " + (flag.value ? "ON (reads new shape)" : "OFF (reads old shape)") + ", version " + flag.version)
+          : el("span", { class: "flag-off" }, "flag not set (reads old shape)")),
+        el("h3", {}, "Sync"),
+        el("p", { "data-testid": "sync" }, m.sync.detail,
+          m.sync.heartbeatAgeSeconds !== null ? " · last heartbeat " + fmtSecs(m.sync.heartbeatAgeSeconds) + " ago" : ""))),
+    el("div", { class: "cols" },
+      chart(pts, "lagBytes", "#0969da", "slot lag", fmtBytes),
+      chart(pts, "drift", "#cf222e", "open drift", v => v === null ? "?" : fmtNum(v))),
+    el("div", { class: "cols" },
+      el("div", {}, el("h3", {}, "Gate checklist"), gates(m)),
+      el("div", {}, el("h3", {}, "Open drift (", el("span", { "data-testid": "drift-open" }, fmtNum(m.drift.openTotal)), ": ",
+        Object.entries(m.drift.open).map(([k, v]) => k + " " + v).join(", "), ")"), driftBox)));
+  driftTable(m.name, driftBox).catch(e => driftBox.replaceChildren(el("span", { class: "error" }, e.message)));
+  return c;
+}
+
+async function refresh() {
+  const err = document.getElementById("error");
+  try {
+    const list = await api("/api/migrations");
+    const now = Date.now();
+    for (const m of list) {
+      const pts = series[m.name] || (series[m.name] = []);
+      pts.push({ t: now, lagBytes: m.sync.lagBytes, lagSeconds: m.sync.lagSeconds, drift: m.drift.openTotal });
+      if (pts.length > MAX_POINTS) pts.shift();
+    }
+    const main = document.getElementById("migrations");
+    main.replaceChildren(...(list.length ? list.map(card) : [el("p", { class: "muted" }, "no migrations in the catalog")]));
+    document.getElementById("updated").textContent = "updated " + new Date(now).toLocaleTimeString() + " · " + list.length + " migration(s)";
+    err.hidden = true;
+  } catch (e) {
+    err.textContent = e.message;
+    err.hidden = false;
+  }
+}
+
+document.getElementById("login").addEventListener("submit", ev => {
+  ev.preventDefault();
+  sessionStorage.setItem("shapeshift-token", document.getElementById("token").value);
+  document.getElementById("login").hidden = true;
+  refresh();
+});
+refresh();
+setInterval(refresh, POLL_MS);
