@@ -1,0 +1,353 @@
+package dev.shapeshift.coordinator.reconcile;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.CatalogSchema;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.refresh.Key;
+import dev.shapeshift.refresh.KeyRange;
+import dev.shapeshift.refresh.RefreshResult;
+import dev.shapeshift.refresh.Refresher;
+import dev.shapeshift.refresh.WorkerTransactions;
+import dev.shapeshift.spec.Column;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.Mode;
+import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.spec.Source;
+import dev.shapeshift.spec.Target;
+import dev.shapeshift.spec.TargetColumn;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * {@code src(<key>, a integer, b text)} and the new shape {@code doubled = a * 2},
+ * {@code label = upper(b)}, in a table {@code tgt} or in place; a write load on the source and an
+ * in-test sync that refreshes the written keys after a lag and reports how far it has applied.
+ *
+ * <p>The in-test sync: every write enqueues its key before it commits (and again after). The sync
+ * reads {@code pg_current_wal_lsn()}, drains the queue, refreshes the keys, and only then reports
+ * that LSN as applied: every write committed before that LSN had its key in the drained queue, and
+ * the refresh read it. {@link #check} is the independent model: transform(source) computed in Java.
+ */
+final class ReconcileFixture implements AutoCloseable {
+    static final String MIGRATION = "reconcile-test";
+
+    enum KeyKind {
+        BIGINT(List.of(new Column("id", "bigint")), "id bigint PRIMARY KEY"),
+        COMPOSITE(List.of(new Column("region", "text"), new Column("n", "integer")),
+                "region text, n integer, PRIMARY KEY (region, n)"),
+        UUID_KEY(List.of(new Column("id", "uuid")), "id uuid PRIMARY KEY");
+
+        final List<Column> columns;
+        final String ddl;
+
+        KeyKind(List<Column> columns, String ddl) {
+            this.columns = columns;
+            this.ddl = ddl;
+        }
+
+        /** The i-th source key: sparse, text keys not in insertion order. */
+        Key key(long i) {
+            return switch (this) {
+                case BIGINT -> Key.of(i * 7 + 3);
+                case COMPOSITE -> Key.of("r" + (i % 13), Long.toString(i * 3));
+                case UUID_KEY -> Key.of(new UUID(0x5eed, i * 2654435761L).toString());
+            };
+        }
+
+        /** A key no source row ever has (for injected extra target rows). */
+        Key extraKey(long j) {
+            return switch (this) {
+                case BIGINT -> Key.of(j * 7 + 4);
+                case COMPOSITE -> Key.of("r" + (j % 13), Long.toString(j * 3 + 1));
+                case UUID_KEY -> Key.of(new UUID(0xbad, j).toString());
+            };
+        }
+    }
+
+    final Database db;
+    final Catalog catalog;
+    final KeyKind kind;
+    final Mode mode;
+    final ResolvedSpec resolved;
+    final Refresher refresher;
+    final WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
+
+    private final ConcurrentLinkedQueue<Key> changed = new ConcurrentLinkedQueue<>();
+    private final AtomicReference<String> appliedLsn = new AtomicReference<>("0/0");
+    private final AtomicBoolean running = new AtomicBoolean();
+    private final AtomicBoolean syncing = new AtomicBoolean();
+    private final AtomicLong writes = new AtomicLong();
+    private final List<Thread> threads = new ArrayList<>();
+
+    ReconcileFixture(PostgresServer pg, KeyKind kind, Mode mode) throws SQLException {
+        this.db = new Database(pg.jdbcUrl(pg.createDatabase("reconcile")), pg.user(), pg.password());
+        this.kind = kind;
+        this.mode = mode;
+        List<TargetColumn> columns = List.of(new TargetColumn("doubled", "integer", "a * 2"),
+                new TargetColumn("label", "text", "upper(b)"));
+        List<String> keyNames = kind.columns.stream().map(Column::name).toList();
+        MigrationSpec spec = new MigrationSpec(MIGRATION, new Source("public", "src", keyNames), mode,
+                new Target("public", mode == Mode.TABLE ? "tgt" : null, columns), null, null, null, null, null);
+        List<Column> sourceColumns = new ArrayList<>(kind.columns);
+        sourceColumns.addAll(List.of(new Column("a", "integer"), new Column("b", "text")));
+        this.resolved = new ResolvedSpec(spec, kind.columns, sourceColumns);
+        this.refresher = new Refresher(resolved);
+        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE src (" + kind.ddl + ", a integer NOT NULL, b text)");
+            if (mode == Mode.TABLE) {
+                String keyCols = String.join(", ", kind.columns.stream().map(k -> k.name() + " " + k.type()).toList());
+                s.execute("CREATE TABLE tgt (" + keyCols + ", doubled integer, label text, PRIMARY KEY ("
+                        + String.join(", ", keyNames) + "))");
+            } else {
+                s.execute("ALTER TABLE src ADD COLUMN doubled integer, ADD COLUMN label text");
+            }
+        }
+        CatalogSchema.migrate(db);
+        this.catalog = new Catalog(db, "test");
+        catalog.create(MIGRATION, "{}", "test", "test");
+    }
+
+    /** {@code rows} source rows, copied to the new shape (a backfill), then analyzed. */
+    void populate(int rows) throws SQLException {
+        Random r = new Random(7);
+        try (Connection c = db.connect("test")) {
+            c.setAutoCommit(false);
+            for (int i = 0; i < rows; i++) {
+                insert(c, kind.key(i), r.nextInt(1000), "b" + r.nextInt(100_000));
+            }
+            c.commit();
+            c.setAutoCommit(true);
+            KeyRange range = KeyRange.ALL;
+            while (true) {
+                KeyRange current = range;
+                RefreshResult res = tx.run(c, conn -> refresher.refreshRange(conn, current, 1000));
+                if (res.lastKey() == null) {
+                    break;
+                }
+                range = range.resumeAfter(res.lastKey());
+            }
+            try (Statement s = c.createStatement()) {
+                s.execute("ANALYZE src");
+            }
+        }
+    }
+
+    void insert(Connection c, Key key, int a, String b) throws SQLException {
+        String cols = String.join(", ", kind.columns.stream().map(Column::name).toList());
+        String params = String.join(", ", kind.columns.stream().map(k -> "?::" + k.type()).toList());
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO src (" + cols + ", a, b) VALUES (" + params + ", ?, ?)")) {
+            int p = bindKey(ps, 1, key);
+            ps.setInt(p++, a);
+            ps.setString(p, b);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Runs {@code sql + " WHERE <key> = ?"} with leading parameters, then the key. */
+    int execForKey(Connection c, String table, String sqlBeforeWhere, Key key, Object... leading) throws SQLException {
+        String where = String.join(" AND ", kind.columns.stream().map(k -> k.name() + " = ?::" + k.type()).toList());
+        try (PreparedStatement ps = c.prepareStatement(sqlBeforeWhere.replace("{t}", table) + " WHERE " + where)) {
+            int p = 1;
+            for (Object o : leading) {
+                ps.setObject(p++, o);
+            }
+            bindKey(ps, p, key);
+            return ps.executeUpdate();
+        }
+    }
+
+    /** Inserts a target row for a key no source row has (table mode). */
+    void insertTarget(Connection c, Key key, int doubled, String label) throws SQLException {
+        String cols = String.join(", ", kind.columns.stream().map(Column::name).toList());
+        String params = String.join(", ", kind.columns.stream().map(k -> "?::" + k.type()).toList());
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO tgt (" + cols + ", doubled, label) VALUES ("
+                + params + ", ?, ?)")) {
+            int p = bindKey(ps, 1, key);
+            ps.setInt(p++, doubled);
+            ps.setString(p, label);
+            ps.executeUpdate();
+        }
+    }
+
+    private int bindKey(PreparedStatement ps, int p, Key key) throws SQLException {
+        for (String v : key.values()) {
+            ps.setString(p++, v);
+        }
+        return p;
+    }
+
+    /**
+     * Starts the write load (updates, deletes and inserts on {@code keys}, and inserts of new keys
+     * from index {@code firstNew}) and the in-test sync with the given lag.
+     */
+    void startLoad(List<Key> keys, long firstNew, long syncLagMillis, long pauseMillis) {
+        running.set(true);
+        syncing.set(true);
+        Thread load = new Thread(() -> {
+            Random r = new Random(11);
+            long next = firstNew;
+            List<Key> live = new ArrayList<>(keys);
+            try (Connection c = db.connect("test-app")) {
+                c.setAutoCommit(false);
+                while (running.get()) {
+                    int op = r.nextInt(10);
+                    Key k;
+                    if (op < 7 && !live.isEmpty()) {
+                        k = live.get(r.nextInt(live.size()));
+                        changed.add(k);
+                        execForKey(c, "src", "UPDATE src SET a = ?, b = ?", k, r.nextInt(1000), "u" + r.nextInt(100_000));
+                    } else if (op < 8 && !live.isEmpty()) {
+                        k = live.remove(r.nextInt(live.size()));
+                        changed.add(k);
+                        execForKey(c, "src", "DELETE FROM src", k);
+                    } else {
+                        k = kind.key(next++);
+                        live.add(k);
+                        changed.add(k);
+                        insert(c, k, r.nextInt(1000), "n" + r.nextInt(100_000));
+                    }
+                    c.commit();
+                    changed.add(k);
+                    writes.incrementAndGet();
+                    Thread.sleep(pauseMillis);
+                }
+            } catch (SQLException | InterruptedException e) {
+                throw new IllegalStateException("load failed", e);
+            }
+        }, "reconcile-load");
+        Thread syncer = new Thread(() -> {
+            try (Connection c = db.connect("test-sync")) {
+                while (syncing.get()) {
+                    Thread.sleep(syncLagMillis);
+                    syncOnce(c);
+                }
+                syncOnce(c);
+            } catch (SQLException | InterruptedException e) {
+                throw new IllegalStateException("sync failed", e);
+            }
+        }, "reconcile-sync");
+        threads.add(load);
+        threads.add(syncer);
+        load.start();
+        syncer.start();
+    }
+
+    private void syncOnce(Connection c) throws SQLException {
+        String lsn;
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_current_wal_lsn()::text")) {
+            rs.next();
+            lsn = rs.getString(1);
+        }
+        Set<Key> batch = new HashSet<>();
+        for (Key k; (k = changed.poll()) != null; ) {
+            batch.add(k);
+        }
+        if (!batch.isEmpty()) {
+            tx.run(c, conn -> refresher.refresh(conn, batch));
+        }
+        appliedLsn.set(lsn);
+    }
+
+    /** What the in-test sync has applied. */
+    SyncProgress syncProgress() {
+        return lsn -> SyncProgress.position(appliedLsn.get()) >= SyncProgress.position(lsn);
+    }
+
+    long writes() {
+        return writes.get();
+    }
+
+    /** Stops the load, then lets the sync drain and stop. */
+    void stopLoad() throws InterruptedException {
+        running.set(false);
+        if (!threads.isEmpty()) {
+            threads.get(0).join(30_000);
+        }
+        syncing.set(false);
+        for (Thread t : threads) {
+            t.join(30_000);
+        }
+        threads.clear();
+    }
+
+    /** Keys whose new shape differs from transform(source) computed here, in Java, with the kind. */
+    Map<Key, String> check() throws SQLException {
+        Map<Key, List<Object>> expected = new HashMap<>();
+        Map<Key, List<Object>> actual = new HashMap<>();
+        String keySelect = String.join(", ", kind.columns.stream().map(k -> k.name() + "::text").toList());
+        int w = kind.columns.size();
+        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("SELECT " + keySelect + ", a, b"
+                    + (mode == Mode.IN_PLACE ? ", doubled, label" : "") + " FROM src")) {
+                while (rs.next()) {
+                    Key k = readKey(rs, w);
+                    String b = rs.getString(w + 2);
+                    expected.put(k, values(rs.getInt(w + 1) * 2, b == null ? null : b.toUpperCase(Locale.ROOT)));
+                    if (mode == Mode.IN_PLACE) {
+                        actual.put(k, values(rs.getObject(w + 3), rs.getString(w + 4)));
+                    }
+                }
+            }
+            if (mode == Mode.TABLE) {
+                try (ResultSet rs = s.executeQuery("SELECT " + keySelect + ", doubled, label FROM tgt")) {
+                    while (rs.next()) {
+                        actual.put(readKey(rs, w), values(rs.getObject(w + 1), rs.getString(w + 2)));
+                    }
+                }
+            }
+        }
+        Map<Key, String> out = new HashMap<>();
+        for (var e : expected.entrySet()) {
+            List<Object> got = actual.get(e.getKey());
+            if (got == null) {
+                out.put(e.getKey(), "missing");
+            } else if (!Objects.equals(got, e.getValue())) {
+                out.put(e.getKey(), "different");
+            }
+        }
+        for (Key k : actual.keySet()) {
+            if (!expected.containsKey(k)) {
+                out.put(k, "extra");
+            }
+        }
+        return out;
+    }
+
+    private static List<Object> values(Object doubled, String label) {
+        List<Object> v = new ArrayList<>();
+        v.add(doubled == null ? null : ((Number) doubled).intValue());
+        v.add(label);
+        return v;
+    }
+
+    private static Key readKey(ResultSet rs, int width) throws SQLException {
+        String[] v = new String[width];
+        for (int i = 0; i < width; i++) {
+            v[i] = rs.getString(i + 1);
+        }
+        return Key.of(v);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stopLoad();
+    }
+}

@@ -1,0 +1,104 @@
+package dev.shapeshift.coordinator.reconcile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.shapeshift.coordinator.reconcile.ReconcileFixture.KeyKind;
+import dev.shapeshift.coordinator.reconcile.RunStore.Run;
+import dev.shapeshift.embedded.PostgresExtension;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.spec.Mode;
+import dev.shapeshift.spec.Reconcile;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** A stopped run continues from its checkpoint; pacing holds the cap; the slot-based sync signal. */
+@ExtendWith(PostgresExtension.class)
+class ReconcileResumeIT {
+    private final PostgresServer pg;
+
+    ReconcileResumeIT(PostgresServer pg) {
+        this.pg = pg;
+    }
+
+    @Test
+    void aStoppedRunContinuesFromItsLastKey() throws Exception {
+        try (ReconcileFixture f = new ReconcileFixture(pg, KeyKind.COMPOSITE, Mode.TABLE)) {
+            f.populate(3000);
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            Reconciler reconciler = new Reconciler(f.catalog, ReconcileFixture.MIGRATION, f.resolved,
+                    SyncProgress.NO_SYNC, registry, Reconciler.Options.from(new Reconcile(200, null, null, null)));
+            var ranges = registry.get("shapeshift.reconcile.ranges").counter();
+
+            Run stopped = reconciler.runOnce(() -> ranges.count() >= 4);
+            assertThat(stopped.status()).isEqualTo("stopped");
+            assertThat(stopped.rangesDone()).isEqualTo(4);
+            assertThat(stopped.rowsChecked()).isEqualTo(800);
+            assertThat(stopped.lastKey()).isNotNull();
+            assertThat(registry.get("shapeshift.reconcile.progress").gauge().value()).isBetween(0.2, 0.35);
+
+            Run resumed = reconciler.runOnce(() -> false);
+            assertThat(resumed.id()).as("the same run continues").isEqualTo(stopped.id());
+            assertThat(resumed.status()).isEqualTo("done");
+            // 15 full ranges of 200 keys, then the open range past the last key (empty).
+            assertThat(resumed.rangesDone()).isEqualTo(16);
+            assertThat(ranges.count()).as("the second call compared only the remaining ranges").isEqualTo(16);
+            assertThat(resumed.rowsChecked()).as("no range compared twice").isEqualTo(3000);
+            assertThat(resumed.driftFound()).isZero();
+
+            Run next = reconciler.runOnce(() -> false);
+            assertThat(next.id()).as("a finished run is not resumed").isGreaterThan(resumed.id());
+            assertThat(next.rangesDone()).isEqualTo(16);
+        }
+    }
+
+    @Test
+    void aRunIsPacedByMaxRowsPerSecond() throws Exception {
+        try (ReconcileFixture f = new ReconcileFixture(pg, KeyKind.BIGINT, Mode.IN_PLACE)) {
+            f.populate(3000);
+            Reconciler reconciler = new Reconciler(f.catalog, ReconcileFixture.MIGRATION, f.resolved,
+                    SyncProgress.NO_SYNC, new SimpleMeterRegistry(),
+                    Reconciler.Options.from(new Reconcile(500, null, 5000L, null)));
+            Instant start = Instant.now();
+            Run run = reconciler.runOnce(() -> false);
+            Duration took = Duration.between(start, Instant.now());
+            assertThat(run.rowsChecked()).isEqualTo(3000);
+            // 2500 rows are paced before the last range: at 5000 rows/s at least 0.5 s.
+            assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(450));
+        }
+    }
+
+    @Test
+    void slotSignalFollowsConfirmedFlushLsn() throws Exception {
+        try (ReconcileFixture f = new ReconcileFixture(pg, KeyKind.BIGINT, Mode.TABLE);
+             Connection c = f.db.connect("test"); Statement s = c.createStatement()) {
+            String slot = "reconcile_it_" + Long.toHexString(System.nanoTime());
+            s.execute("SELECT pg_create_logical_replication_slot('" + slot + "', 'test_decoding')");
+            try {
+                f.populate(10);
+                String lsn;
+                try (ResultSet rs = s.executeQuery("SELECT pg_current_wal_lsn()::text")) {
+                    rs.next();
+                    lsn = rs.getString(1);
+                }
+                SyncProgress progress = SyncProgress.slot(f.db, slot);
+                assertThat(progress.appliedPast(lsn)).isFalse();
+                s.execute("SELECT pg_replication_slot_advance('" + slot + "', '" + lsn + "')");
+                assertThat(progress.appliedPast(lsn)).isTrue();
+                assertThatThrownBy(() -> SyncProgress.slot(f.db, "no_such_slot").appliedPast(lsn))
+                        .isInstanceOf(ShapeshiftException.class)
+                        .extracting(e -> ((ShapeshiftException) e).code()).isEqualTo(ErrorCode.SOURCE_CHANGED);
+            } finally {
+                s.execute("SELECT pg_drop_replication_slot('" + slot + "')");
+            }
+        }
+    }
+}
