@@ -1,0 +1,133 @@
+package dev.shapeshift.worker.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.shapeshift.embedded.KafkaBroker;
+import dev.shapeshift.embedded.KafkaExtension;
+import dev.shapeshift.embedded.PostgresExtension;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.spec.Mode;
+import dev.shapeshift.worker.Worker;
+import dev.shapeshift.worker.sync.SyncFixture.Check;
+import dev.shapeshift.worker.sync.SyncFixture.KeyKind;
+import dev.shapeshift.worker.sync.SyncFixture.Migration;
+import dev.shapeshift.worker.sync.SyncFixture.Shape;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Workers and the bridge die or freeze while the application writes; the new shape still ends
+ * equal to transform(source). Child JVMs are killed with SIGKILL or frozen with SIGSTOP.
+ */
+@ExtendWith({PostgresExtension.class, KafkaExtension.class})
+class SyncCrashIT {
+    private static final int KEYS = 400;
+
+    @Test
+    void aKilledWorkersPartitionsAreTakenOverAndNothingIsLost(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        try (SyncFixture f = new SyncFixture(pg, kafka, "sync_kill")) {
+            Migration m = f.migration("kill", KeyKind.BIGINT, Mode.TABLE, Shape.STANDARD);
+            f.bridge();
+            f.awaitCaptured(m);
+            Process child = f.workerChild("child", m);
+            f.worker("w2", new SimpleMeterRegistry(), m.name());
+            awaitMembers(f, m, "child", "w2");
+            try (Writes writes = new Writes(f, m, KEYS, 3)) {
+                Thread.sleep(4000);
+                long before = writes.transactions();
+                child.destroyForcibly(); // SIGKILL while changes stream in
+                assertThat(child.waitFor(20, TimeUnit.SECONDS)).isTrue();
+                System.out.printf("KILL worker child killed after %d application transactions%n", before);
+                await().atMost(Duration.ofSeconds(40)).until(() -> f.syncAssignments(m).getOrDefault(client(m, "w2"), 0)
+                        == SyncFixture.PARTITIONS);
+                Thread.sleep(2000);
+                writes.close();
+                System.out.printf("KILL application transactions=%d row_changes=%d%n", writes.transactions(),
+                        writes.rowChanges());
+            }
+            Check c = f.awaitConverged(m, Duration.ofSeconds(90));
+            System.out.println("KILL converged " + c);
+        }
+    }
+
+    @Test
+    void aFrozenWorkerThatWakesUpCannotWriteStaleData(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        try (SyncFixture f = new SyncFixture(pg, kafka, "sync_stop")) {
+            Migration m = f.migration("frozen", KeyKind.BIGINT, Mode.TABLE, Shape.STANDARD);
+            f.bridge();
+            f.awaitCaptured(m);
+            Process child = f.workerChild("child", m);
+            f.worker("w2", new SimpleMeterRegistry(), m.name());
+            awaitMembers(f, m, "child", "w2");
+            try (Writes writes = new Writes(f, m, KEYS, 3)) {
+                Thread.sleep(3000);
+                SyncFixture.signal(child, "STOP");
+                long frozenAt = System.nanoTime();
+                // past the 6s session timeout: w2 takes every partition and applies newer changes
+                await().atMost(Duration.ofSeconds(40)).until(() -> f.syncAssignments(m).getOrDefault(client(m, "w2"), 0)
+                        == SyncFixture.PARTITIONS);
+                Thread.sleep(3000);
+                System.out.printf("STOP worker child frozen for %d ms, w2 owns all partitions%n",
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - frozenAt));
+                SyncFixture.signal(child, "CONT");
+                Thread.sleep(5000); // the woken worker finishes whatever batch it held, then rejoins
+                writes.close();
+                System.out.printf("STOP application transactions=%d row_changes=%d assignments=%s%n",
+                        writes.transactions(), writes.rowChanges(), f.syncAssignments(m));
+            }
+            Check c = f.awaitConverged(m, Duration.ofSeconds(90));
+            System.out.println("STOP converged " + c);
+            assertThat(child.isAlive()).as("the woken worker carries on").isTrue();
+        }
+    }
+
+    @Test
+    void aKilledBridgeRestartsWithoutLosingChanges(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        try (SyncFixture f = new SyncFixture(pg, kafka, "sync_bridge")) {
+            Migration m = f.migration("bridgekill", KeyKind.BIGINT, Mode.TABLE, Shape.STANDARD);
+            Process bridge = f.bridgeChild("bridge1");
+            f.awaitCaptured(m);
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            Worker worker = f.worker("w1", registry, m.name());
+            try (Writes writes = new Writes(f, m, KEYS, 3)) {
+                Thread.sleep(4000);
+                bridge.destroyForcibly(); // SIGKILL mid-burst
+                assertThat(bridge.waitFor(20, TimeUnit.SECONDS)).isTrue();
+                long atKill = writes.transactions();
+                Thread.sleep(2000);
+                f.bridgeChild("bridge2");
+                await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() ->
+                        f.count("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + f.slot + "' AND active") == 1);
+                Thread.sleep(3000);
+                writes.close();
+                System.out.printf("BRIDGE killed after %d transactions; total transactions=%d row_changes=%d%n",
+                        atKill, writes.transactions(), writes.rowChanges());
+                Check c = f.awaitConverged(m, Duration.ofSeconds(120));
+                SyncMetrics metrics = worker.syncMetrics(m.name()).orElseThrow();
+                System.out.printf("BRIDGE converged %s; change events consumed=%.0f for %d row changes (duplicates "
+                        + "from the replay are harmless)%n", c, metrics.events(), writes.rowChanges());
+            }
+        }
+    }
+
+    private static String client(Migration m, String workerId) {
+        return "shapeshift-sync-" + m.name() + "-" + workerId;
+    }
+
+    private static void awaitMembers(SyncFixture f, Migration m, String... workers) {
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            Map<String, Integer> a = f.syncAssignments(m);
+            for (String w : workers) {
+                if (a.getOrDefault(client(m, w), 0) == 0) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+}
