@@ -94,10 +94,10 @@ function chart(points, key, color, label, fmt) {
     return x.toFixed(1) + "," + (h - 4 - (v / max) * (h - 8)).toFixed(1);
   }).join(" "));
   line.setAttribute("stroke", color);
-  svg.append(line);
+  if (vals.length) svg.append(line);
   const latest = vals.length ? vals[vals.length - 1] : null;
   return el("div", {}, el("div", { class: "muted" }, label + ": ", el("b", {}, fmt(latest)),
-    " (max " + fmt(vals.length ? max : null) + ", " + n + " samples)"), svg);
+    vals.length ? " (max " + fmt(max) + " over " + n + " samples, every " + POLL_MS / 1000 + "s)" : " — nothing to chart"), svg);
 }
 
 function gates(m) {
@@ -105,7 +105,7 @@ function gates(m) {
   if (!m.gates.length) box.append(el("p", { class: "muted" }, "no further phase"));
   for (const g of m.gates) {
     box.append(el("div", {}, el("b", {}, "→ " + g.to + ": "),
-      el("span", { class: g.checks.every(c => c.passed) ? "flag-on" : "flag-off" },
+      el("span", { class: g.checks.every(c => c.passed) ? "flag-on" : "closed" },
         g.checks.every(c => c.passed) ? "open" : "closed — missing " + g.checks.filter(c => !c.passed).map(c => c.name).join(", "))));
     const ul = el("ul", { class: "checks" });
     for (const c of g.checks) ul.append(el("li", { class: c.passed ? "pass" : "fail" }, c.evidence));
@@ -148,6 +148,8 @@ function card(m) {
       el("div", {},
         el("h3", {}, "Backfill"),
         el("div", { class: "bar", title: pct + "%" }, el("div", { style: "width:" + pct + "%" })),
+        el("div", { class: "muted", "data-testid": "pct" }, pct + "% of chunks done" +
+          (p.etaSeconds !== null && p.etaSeconds > 0 ? ", about " + fmtSecs(p.etaSeconds) + " left" : "")),
         el("dl", { class: "kv" },
           el("dt", {}, "chunks"), el("dd", { "data-testid": "chunks" }, p.chunksDone + "/" + p.chunks +
             (p.chunksRunning ? " (" + p.chunksRunning + " running)" : "") + (p.chunksFailed ? " — " + p.chunksFailed + " failed" : "")),

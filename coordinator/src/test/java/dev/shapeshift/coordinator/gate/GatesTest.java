@@ -1,0 +1,90 @@
+package dev.shapeshift.coordinator.gate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shapeshift.phase.Phase;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class GatesTest {
+    private static final Instant NOW = Instant.parse("2026-01-01T12:00:00Z");
+    private static final Instant BACKFILLED = NOW.minusSeconds(600);
+    private final Gates gates = new Gates();
+
+    /** Everything a verified gate wants: 40/40 chunks, lag 0.3s, run #7 after the backfill, no drift. */
+    private static Evidence good(Phase phase, Duration inPhase) {
+        return new Evidence("users", phase, NOW.minus(inPhase), NOW, 40, 40, BACKFILLED, "ss_users", "0/16B3748",
+                new SyncLag(120L, Duration.ofMillis(300), null, "caught up"),
+                new ReconcileRun(7, "done", BACKFILLED.plusSeconds(10), NOW.minusSeconds(120), 4000, 0, null), 0,
+                Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofHours(24));
+    }
+
+    @Test
+    void verifiedOpensWithAllEvidenceAndSaysWhatItSaw() {
+        GateReport r = gates.evaluate(good(Phase.BACKFILLED, Duration.ofMinutes(1)), Phase.VERIFIED);
+        assertThat(r.open()).isTrue();
+        assertThat(r.checks()).extracting(Check::evidence).contains("backfill done: 40/40 chunks", "sync lag 0.3s ≤ 5s",
+                "0 open drift rows");
+        assertThat(r.checks().get(2).evidence()).startsWith("last full reconcile run #7 finished 2m00s ago");
+    }
+
+    @Test
+    void verifiedNamesEveryMissingPiece() {
+        Evidence e = good(Phase.BACKFILLED, Duration.ofMinutes(1));
+        Evidence bad = new Evidence(e.migration(), e.phase(), e.phaseChangedAt(), NOW, 40, 39, null, e.slotName(),
+                e.startLsn(), new SyncLag(9000L, null, null, "slot ss_users is 9000 bytes behind"), e.lastFullRun(), 3,
+                e.cleanFor(), e.maxLag(), e.quietPeriod());
+        GateReport r = gates.evaluate(bad, Phase.VERIFIED);
+        assertThat(r.open()).isFalse();
+        assertThat(r.failed()).extracting(Check::name).containsExactly("backfill-done", "sync-lag", "reconciled", "drift-open");
+        assertThat(r.summary()).contains("39/40 chunks").contains("9000 bytes behind").contains("3 open drift rows");
+    }
+
+    @Test
+    void aReconcileRunThatStartedBeforeTheBackfillFinishedDoesNotCount() {
+        Evidence e = good(Phase.BACKFILLED, Duration.ofMinutes(1));
+        Evidence early = new Evidence(e.migration(), e.phase(), e.phaseChangedAt(), NOW, 40, 40, BACKFILLED, e.slotName(),
+                e.startLsn(), e.lag(), new ReconcileRun(6, "done", BACKFILLED.minusSeconds(5), NOW.minusSeconds(60), 1, 0, null),
+                0, e.cleanFor(), e.maxLag(), e.quietPeriod());
+        assertThat(gates.evaluate(early, Phase.VERIFIED).failed()).extracting(Check::name).containsExactly("reconciled");
+    }
+
+    @Test
+    void lagOverTheMaximumFails() {
+        Evidence e = good(Phase.BACKFILLED, Duration.ofMinutes(1));
+        Evidence slow = new Evidence(e.migration(), e.phase(), e.phaseChangedAt(), NOW, 40, 40, BACKFILLED, e.slotName(),
+                e.startLsn(), new SyncLag(1L, Duration.ofSeconds(7), null, ""), e.lastFullRun(), 0, e.cleanFor(),
+                e.maxLag(), e.quietPeriod());
+        assertThat(gates.evaluate(slow, Phase.VERIFIED).failed()).extracting(Check::evidence).containsExactly("sync lag 7.0s > 5s");
+    }
+
+    @Test
+    void readsSwitchWaitsForCleanFor() {
+        GateReport early = gates.evaluate(good(Phase.VERIFIED, Duration.ofSeconds(252)), Phase.READS_SWITCHED);
+        assertThat(early.failed()).extracting(Check::evidence).containsExactly("verified for 4m12s of 5m clean-for");
+        assertThat(gates.evaluate(good(Phase.VERIFIED, Duration.ofMinutes(5)), Phase.READS_SWITCHED).open()).isTrue();
+    }
+
+    @Test
+    void undoingIsAlwaysAllowedAndContractIsClosedByDefault() {
+        Evidence noEvidence = new Evidence("users", Phase.READS_SWITCHED, NOW, NOW, 0, 0, null, null, null, null, null, 5,
+                Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofHours(24));
+        assertThat(gates.evaluate(noEvidence, Phase.VERIFIED).open()).isTrue();
+        assertThat(gates.evaluate(noEvidence, Phase.ROLLED_BACK).open()).isTrue();
+        assertThat(gates.evaluate(noEvidence, Phase.CONTRACT_READY).failed()).extracting(Check::name)
+                .containsExactly("quiet-period");
+        Evidence ready = new Evidence("users", Phase.CONTRACT_READY, NOW, NOW, 0, 0, null, null, null, null, null, 0,
+                Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofHours(24));
+        assertThat(gates.evaluate(ready, Phase.CONTRACTED).open()).isFalse();
+        assertThat(gates.evaluate(ready, Phase.READS_SWITCHED).open()).isTrue();
+    }
+
+    @Test
+    void syncingNeedsTheStartLsnAndIllegalMovesAreNamed() {
+        Evidence planned = new Evidence("users", Phase.EXPANDED, NOW, NOW, 0, 0, null, null, null, null, null, 0,
+                Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofHours(24));
+        assertThat(gates.evaluate(planned, Phase.SYNCING).summary()).contains("sync-started").contains("no start LSN");
+        assertThat(gates.evaluate(planned, Phase.VERIFIED).failed()).extracting(Check::name).containsExactly("legal-move");
+    }
+}
