@@ -97,6 +97,7 @@ class RefreshRaceIT {
         ConcurrentLinkedQueue<Key> changes = new ConcurrentLinkedQueue<>();
         AtomicBoolean backfillDone = new AtomicBoolean();
         AtomicBoolean writersStop = new AtomicBoolean();
+        AtomicBoolean writersDone = new AtomicBoolean();
         AtomicLong writes = new AtomicLong();
         AtomicLong refreshes = new AtomicLong();
         AtomicInteger appFailures = new AtomicInteger();
@@ -121,7 +122,9 @@ class RefreshRaceIT {
         });
         Thread syncer = thread("sync", errors, () -> {
             try (Connection c = f.db.connect("sync")) {
-                while (!(writersStop.get() && backfillDone.get() && changes.isEmpty())) {
+                // Drain until every writer has finished, not merely been told to stop: a writer
+                // between its commit and queueing its keys would otherwise be lost here.
+                while (!(writersDone.get() && backfillDone.get() && changes.isEmpty())) {
                     Set<Key> batch = new LinkedHashSet<>();
                     for (Key k; batch.size() < 200 && (k = changes.poll()) != null; ) {
                         batch.add(k);
@@ -150,6 +153,7 @@ class RefreshRaceIT {
         for (Thread t : writers) {
             t.join(Duration.ofMinutes(1).toMillis());
         }
+        writersDone.set(true);
         syncer.join(Duration.ofMinutes(1).toMillis());
         assertThat(errors).as("worker or writer threads failed").isEmpty();
         assertThat(backfiller.isAlive() || syncer.isAlive()).as("threads finished").isFalse();
