@@ -1,0 +1,70 @@
+package dev.shapeshift.coordinator.contract;
+
+import dev.shapeshift.coordinator.gate.Check;
+import dev.shapeshift.coordinator.gate.ContractGate;
+import dev.shapeshift.coordinator.gate.Evidence;
+import dev.shapeshift.coordinator.gate.Gates;
+import dev.shapeshift.spec.DurationText;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The contract gates on evidence from the database: {@code contract-ready} and {@code contracted}
+ * both need zero foreign access to the old shape for {@code contract.quietPeriod}, as seen by the
+ * {@link AccessWatch} (one look per evaluation). A closed gate names the offending statements.
+ * Install it with {@code new Gates(new AccessGate(new AccessWatch(db)))}.
+ */
+public final class AccessGate implements ContractGate {
+    private static final int SHOWN = 5;
+    private final AccessWatch watch;
+
+    public AccessGate(AccessWatch watch) {
+        this.watch = watch;
+    }
+
+    @Override
+    public List<Check> contractReady(Evidence e) {
+        return checks(watch.evaluate(e.migration()));
+    }
+
+    @Override
+    public List<Check> contract(Evidence e) {
+        return checks(watch.evaluate(e.migration()));
+    }
+
+    /** The checks for one report; pure, so {@code shapeshift evidence} prints exactly what the gate decides on. */
+    public static List<Check> checks(AccessReport r) {
+        List<Check> out = new ArrayList<>();
+        if (r.problem() != null) {
+            out.add(Check.fail("access-evidence", r.problem()));
+            return out;
+        }
+        String period = DurationText.format(r.quietPeriod());
+        if (r.offenders().isEmpty()) {
+            out.add(Check.of("old-shape-quiet", r.quiet(), r.watched() + " untouched by others for "
+                    + Gates.format(r.quietFor()) + " of " + period + " quiet period (watching since " + r.baselineAt()
+                    + "; " + r.excluded().size() + " statement(s) of Shapeshift's own excluded)"));
+        } else {
+            String shown = r.offenders().stream().limit(SHOWN).map(AccessGate::describe).collect(Collectors.joining("; "));
+            out.add(Check.fail("old-shape-quiet", r.offenders().size() + " statement(s) of others touched "
+                    + r.watched() + " within the " + period + " quiet period: " + shown
+                    + (r.offenders().size() > SHOWN ? "; …" : "")));
+        }
+        if (r.table() != null && r.table().writesSeenAt() != null) {
+            boolean old = r.table().writesSeenAt().isBefore(r.evaluatedAt().minus(r.quietPeriod()));
+            out.add(Check.of("old-table-writes", old, "old table last written at " + r.table().writesSeenAt()
+                    + " (n_tup_ins + n_tup_upd + n_tup_del = " + r.table().writes() + ")"));
+        }
+        return out;
+    }
+
+    static String describe(AccessReport.Statement s) {
+        String q = s.query().replaceAll("\\s+", " ").strip();
+        if (q.length() > 160) {
+            q = q.substring(0, 157) + "...";
+        }
+        return "[" + q + "] role " + s.role() + ", " + s.callsSinceBaseline() + " call(s) since the baseline, "
+                + "last seen " + s.lastSeen() + " (" + s.why() + ")";
+    }
+}

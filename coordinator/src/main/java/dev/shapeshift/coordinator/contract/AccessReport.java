@@ -1,0 +1,55 @@
+package dev.shapeshift.coordinator.contract;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What the access watch found at one look: the evidence behind the contract gates, and what
+ * {@code shapeshift evidence} prints.
+ *
+ * @param watched     the old shape, for people ({@code public.users(legacy_verified_at)})
+ * @param baselineAt  when the watch started (the first look); statements before it do not count
+ * @param quietSince  from when nothing but Shapeshift touched the old shape (as far as the watch can see)
+ * @param offenders   statements of others that touched the old shape within the quiet period, newest first
+ * @param excluded    statements that touched the old shape but are Shapeshift's own (by role or by sampled identity)
+ * @param exclusion   how Shapeshift's own statements were told apart, for people
+ * @param notes       limitations and warnings that apply to this look
+ * @param problem     why there is no evidence at all (e.g. pg_stat_statements missing); null when there is
+ */
+public record AccessReport(String migration, String watched, Instant baselineAt, Instant evaluatedAt,
+                           Instant quietSince, Duration quietPeriod, List<Statement> offenders,
+                           List<Statement> excluded, TableCounters table, String exclusion, List<String> notes,
+                           String problem) {
+
+    public AccessReport {
+        offenders = List.copyOf(offenders);
+        excluded = List.copyOf(excluded);
+        notes = List.copyOf(notes);
+    }
+
+    /**
+     * One statement from {@code pg_stat_statements}, as the watch saw it.
+     *
+     * @param calls            calls at this look (since the statistics were last reset)
+     * @param callsSinceBaseline calls since the watch started
+     * @param lastSeen         the look at which its calls were last seen to grow (null: not since the baseline)
+     * @param why              how it touches the old shape
+     */
+    public record Statement(long queryId, String role, String query, long calls, long callsSinceBaseline,
+                            Instant lastSeen, String why) {
+    }
+
+    /** Table mode: the old table's counters from {@code pg_stat_user_tables} (everyone's, Shapeshift's too). */
+    public record TableCounters(long writes, long reads, Instant writesSeenAt) {
+    }
+
+    public Duration quietFor() {
+        return quietSince == null ? Duration.ZERO : Duration.between(quietSince, evaluatedAt);
+    }
+
+    /** Zero foreign access for the whole quiet period. */
+    public boolean quiet() {
+        return problem == null && quietFor().compareTo(quietPeriod) >= 0;
+    }
+}

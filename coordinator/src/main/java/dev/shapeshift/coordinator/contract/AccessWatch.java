@@ -1,0 +1,386 @@
+package dev.shapeshift.coordinator.contract;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.coordinator.contract.AccessReport.Statement;
+import dev.shapeshift.coordinator.contract.AccessReport.TableCounters;
+import dev.shapeshift.db.Database;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Watches who still touches a migration's old shape, from the database itself.
+ *
+ * <p>Signals: {@code pg_stat_statements} statements of this database whose normalized text touches
+ * the old columns (in-place) or the old table (table mode), see {@link ShapeMatcher}; and, in table
+ * mode, the old table's write counters in {@code pg_stat_user_tables}. {@code pg_stat_statements}
+ * keeps calls but no last-seen time, so every look stores (statement, calls) in
+ * {@code shapeshift.contract_statement}; a statement whose calls grew since the previous look was
+ * seen at this look. The first look is the baseline: what ran before it does not count.
+ *
+ * <p>Shapeshift's own statements are excluded by identity. {@code pg_stat_statements} knows the
+ * role ({@code userid}), not the session, so every look also samples {@code pg_stat_activity}:
+ * which roles and query ids run in Shapeshift sessions ({@code application_name shapeshift-*})
+ * and which in others. A statement is Shapeshift's when its role was only ever seen in Shapeshift
+ * sessions; when a role is shared with the application, only when its query id was sampled in
+ * Shapeshift sessions and never in others. Everything else counts against the quiet period (the
+ * safe side: a false alarm delays the contract, a missed reader loses data). Comments are no way
+ * out: {@code pg_stat_statements} ignores them when it identifies a statement and keeps the text of
+ * whoever ran it first.
+ */
+public final class AccessWatch {
+    private static final Logger log = LoggerFactory.getLogger(AccessWatch.class);
+    static final String ROLE = "coordinator";
+
+    private final Database db;
+    private final Catalog catalog;
+
+    public AccessWatch(Database db) {
+        this.db = db;
+        this.catalog = new Catalog(db, ROLE);
+    }
+
+    /** Looks once: updates the stored snapshot (the first look is the baseline) and reports. */
+    public AccessReport evaluate(String migration) {
+        MigrationRecord m = catalog.get(migration);
+        OldShape shape = OldShape.of(m);
+        return Tx.run(db, ROLE, "watching access to the old shape of " + migration, c -> look(c, shape));
+    }
+
+    /** Starts the watch now if it has not started (e.g. at the read switch); same as a first look. */
+    public AccessReport baseline(String migration) {
+        return evaluate(migration);
+    }
+
+    /** Samples {@code pg_stat_activity} only: more sightings make attribution on a shared role better. */
+    public void sample(String migration) {
+        Tx.run(db, ROLE, "sampling sessions for " + migration, c -> {
+            sample(c, migration, databaseOid(c));
+            return null;
+        });
+    }
+
+    private AccessReport look(Connection c, OldShape shape) throws SQLException {
+        String migration = shape.migration();
+        Instant now = instant(c, "SELECT clock_timestamp()");
+        if (!one(c, "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'")) {
+            return new AccessReport(migration, shape.describe(), null, now, null, shape.quietPeriod(), List.of(),
+                    List.of(), null, "none", List.of(), "pg_stat_statements is not installed in this database: "
+                    + "add it to shared_preload_libraries and run CREATE EXTENSION pg_stat_statements; without "
+                    + "it there is no evidence, and the contract stays closed");
+        }
+        long dbid = databaseOid(c);
+        Watch w = watch(c, migration);
+        boolean first = w == null;
+        List<String> notes = new ArrayList<>();
+        long dealloc;
+        Instant statsReset;
+        try (PreparedStatement ps = c.prepareStatement("SELECT dealloc, stats_reset FROM pg_stat_statements_info");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            dealloc = rs.getLong(1);
+            statsReset = instant(rs.getTimestamp(2));
+        }
+        Instant quietBase = first ? now : w.quietSince;
+        if (!first && w.statsReset != null && !w.statsReset.equals(statsReset)) {
+            quietBase = now;
+            log.warn("pg_stat_statements was reset, quiet period restarts migration={}", migration);
+        }
+        sample(c, migration, dbid);
+        Map<String, boolean[]> sightings = sightings(c, migration);
+        Map<String, Row> stored = stored(c, migration);
+        ShapeMatcher matcher = ShapeMatcher.of(shape);
+        List<Row> rows = new ArrayList<>(stored.values());
+        try (PreparedStatement ps = c.prepareStatement("SELECT s.userid, max(r.rolname), s.queryid, sum(s.calls)::bigint, "
+                + "min(s.query) FROM pg_stat_statements s LEFT JOIN pg_roles r ON r.oid = s.userid "
+                + "WHERE s.dbid = ? AND s.queryid IS NOT NULL GROUP BY s.userid, s.queryid")) {
+            ps.setLong(1, dbid);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String query = rs.getString(5);
+                    Optional<String> why = matcher.match(query);
+                    if (why.isEmpty()) {
+                        continue;
+                    }
+                    long userid = rs.getLong(1);
+                    long queryid = rs.getLong(3);
+                    long calls = rs.getLong(4);
+                    Row prev = stored.get(userid + "/" + queryid);
+                    boolean grew = !first && (prev == null ? calls > 0 : calls != prev.calls);
+                    long atBaseline = prev != null ? Math.min(prev.callsAtBaseline, calls) : first ? calls : 0;
+                    Row now_ = new Row(userid, queryid, rs.getString(2), query, calls, atBaseline,
+                            prev == null ? now : prev.firstSeen, grew ? now : prev == null ? null : prev.lastSeen, why.get());
+                    save(c, migration, now_);
+                    rows.remove(prev);
+                    rows.add(now_);
+                }
+            }
+        }
+        TableCounters table = shape.inPlace() ? null : tableCounters(c, shape, w, first, now);
+        Instant quietSince = quietBase;
+        List<Statement> offenders = new ArrayList<>();
+        List<Statement> excluded = new ArrayList<>();
+        for (Row r : rows) {
+            if (r.why == null) {
+                r = r.withWhy(matcher.match(r.query).orElse("touches the old shape"));
+            }
+            Statement s = new Statement(r.queryid, r.role, r.query, r.calls, Math.max(0, r.calls - r.callsAtBaseline),
+                    r.lastSeen, r.why);
+            if (r.lastSeen == null) {
+                continue;
+            }
+            if (ours(sightings, r.userid, r.queryid)) {
+                excluded.add(s);
+            } else {
+                if (r.lastSeen.isAfter(quietSince)) {
+                    quietSince = r.lastSeen;
+                }
+                if (!r.lastSeen.isBefore(now.minus(shape.quietPeriod()))) {
+                    offenders.add(s);
+                }
+            }
+        }
+        if (table != null && table.writesSeenAt() != null && table.writesSeenAt().isAfter(quietSince)) {
+            quietSince = table.writesSeenAt();
+        }
+        offenders.sort(Comparator.comparing(Statement::lastSeen).reversed());
+        excluded.sort(Comparator.comparing(Statement::lastSeen).reversed());
+        long baselineDealloc = first ? dealloc : w.dealloc;
+        if (dealloc > baselineDealloc) {
+            notes.add((dealloc - baselineDealloc) + " pg_stat_statements eviction(s) since the baseline: a statement "
+                    + "evicted between two looks is not seen; raise pg_stat_statements.max or look more often");
+        }
+        if (quietBase.equals(now) && !first) {
+            notes.add("pg_stat_statements was reset since the last look: the quiet period restarted");
+        }
+        if (shape.inPlace()) {
+            notes.add("PostgreSQL counts no per-column access: old columns are seen through statement texts only "
+                    + "(access through views, functions and triggers is not visible)");
+        } else if (table != null) {
+            notes.add("old-table reads (seq_scan + idx_scan = " + table.reads() + ") include Shapeshift's own sync "
+                    + "reads and are shown, not gated; writes to the old table are gated");
+        }
+        Instant baselineAt = first ? now : w.baselineAt;
+        upsertWatch(c, migration, baselineAt, now, quietBase, statsReset, baselineDealloc, dealloc, table);
+        String exclusion = exclusion(c, sightings);
+        AccessReport report = new AccessReport(migration, shape.describe(), baselineAt, now, quietSince,
+                shape.quietPeriod(), offenders, excluded, table, exclusion, notes, null);
+        log.info("access watch migration={} quietFor={} offenders={} excluded={}", migration,
+                report.quietFor(), offenders.size(), excluded.size());
+        return report;
+    }
+
+    /** Records which roles and query ids run in Shapeshift sessions and which in others, right now. */
+    private static void sample(Connection c, String migration, long dbid) throws SQLException {
+        String upsert = "INSERT INTO shapeshift.contract_sighting (migration, kind, id, by_shapeshift, by_other) "
+                + "SELECT ?, kind, id, bool_or(ours), bool_or(NOT ours) FROM ("
+                + "  SELECT 'role' AS kind, a.usesysid::bigint AS id, a.application_name LIKE 'shapeshift-%' AS ours "
+                + "  FROM pg_stat_activity a WHERE a.datid = ? AND a.usesysid IS NOT NULL AND a.backend_type = 'client backend'"
+                + "  UNION ALL SELECT 'query', a.query_id, a.application_name LIKE 'shapeshift-%' "
+                + "  FROM pg_stat_activity a WHERE a.datid = ? AND a.query_id IS NOT NULL AND a.query_id <> 0 "
+                + "  AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'"
+                + "  UNION ALL SELECT 'role', r.oid::bigint, true FROM pg_roles r WHERE r.rolname = current_user"
+                + ") s GROUP BY kind, id "
+                + "ON CONFLICT (migration, kind, id) DO UPDATE SET "
+                + "by_shapeshift = contract_sighting.by_shapeshift OR EXCLUDED.by_shapeshift, "
+                + "by_other = contract_sighting.by_other OR EXCLUDED.by_other";
+        try (PreparedStatement ps = c.prepareStatement(upsert)) {
+            ps.setString(1, migration);
+            ps.setLong(2, dbid);
+            ps.setLong(3, dbid);
+            ps.executeUpdate();
+        }
+    }
+
+    static boolean ours(Map<String, boolean[]> sightings, long userid, long queryid) {
+        boolean[] role = sightings.get("role/" + userid);
+        if (role == null || !role[0]) {
+            return false;
+        }
+        if (!role[1]) {
+            return true;
+        }
+        boolean[] query = sightings.get("query/" + queryid);
+        return query != null && query[0] && !query[1];
+    }
+
+    private static Map<String, boolean[]> sightings(Connection c, String migration) throws SQLException {
+        Map<String, boolean[]> out = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT kind, id, by_shapeshift, by_other "
+                + "FROM shapeshift.contract_sighting WHERE migration = ?")) {
+            ps.setString(1, migration);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1) + "/" + rs.getLong(2), new boolean[] {rs.getBoolean(3), rs.getBoolean(4)});
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String exclusion(Connection c, Map<String, boolean[]> sightings) throws SQLException {
+        TreeSet<String> own = new TreeSet<>();
+        TreeSet<String> shared = new TreeSet<>();
+        for (Map.Entry<String, boolean[]> e : sightings.entrySet()) {
+            if (!e.getKey().startsWith("role/") || !e.getValue()[0]) {
+                continue;
+            }
+            String name = roleName(c, Long.parseLong(e.getKey().substring(5)));
+            (e.getValue()[1] ? shared : own).add(name);
+        }
+        StringBuilder sb = new StringBuilder("by role: statements of ").append(own.isEmpty() ? "no role" : own)
+                .append(" (seen only in shapeshift-* sessions) are Shapeshift's");
+        if (!shared.isEmpty()) {
+            sb.append("; role(s) ").append(shared).append(" also run other sessions, so their statements count as "
+                    + "Shapeshift's only when sampled in shapeshift-* sessions (give Shapeshift its own role)");
+        }
+        return sb.toString();
+    }
+
+    private static String roleName(Connection c, long oid) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT rolname FROM pg_roles WHERE oid = ?")) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : "oid " + oid;
+            }
+        }
+    }
+
+    private static TableCounters tableCounters(Connection c, OldShape shape, Watch w, boolean first, Instant now)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT n_tup_ins + n_tup_upd + n_tup_del, "
+                + "coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE schemaname = ? AND relname = ?")) {
+            ps.setString(1, shape.schema());
+            ps.setString(2, shape.table());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                long writes = rs.getLong(1);
+                Instant seen = first || w.tableWrites == null ? null
+                        : writes != w.tableWrites ? now : w.writesSeenAt;
+                return new TableCounters(writes, rs.getLong(2), seen);
+            }
+        }
+    }
+
+    private record Watch(Instant baselineAt, Instant quietSince, Instant statsReset, long dealloc, Long tableWrites,
+                         Instant writesSeenAt) {
+    }
+
+    private static Watch watch(Connection c, String migration) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT baseline_at, quiet_since, stats_reset, dealloc, "
+                + "table_writes, writes_seen_at FROM shapeshift.contract_watch WHERE migration = ? FOR UPDATE")) {
+            ps.setString(1, migration);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                long tw = rs.getLong(5);
+                return new Watch(instant(rs.getTimestamp(1)), instant(rs.getTimestamp(2)), instant(rs.getTimestamp(3)),
+                        rs.getLong(4), rs.wasNull() ? null : tw, instant(rs.getTimestamp(6)));
+            }
+        }
+    }
+
+    private static void upsertWatch(Connection c, String migration, Instant baselineAt, Instant now, Instant quietSince,
+                                    Instant statsReset, long dealloc, long deallocNow, TableCounters table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.contract_watch (migration, baseline_at, "
+                + "evaluated_at, quiet_since, stats_reset, dealloc, dealloc_now, table_writes, table_reads, writes_seen_at) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (migration) DO UPDATE SET evaluated_at = EXCLUDED.evaluated_at, "
+                + "quiet_since = EXCLUDED.quiet_since, stats_reset = EXCLUDED.stats_reset, dealloc_now = EXCLUDED.dealloc_now, "
+                + "table_writes = EXCLUDED.table_writes, table_reads = EXCLUDED.table_reads, writes_seen_at = EXCLUDED.writes_seen_at")) {
+            ps.setString(1, migration);
+            ps.setTimestamp(2, Timestamp.from(baselineAt));
+            ps.setTimestamp(3, Timestamp.from(now));
+            ps.setTimestamp(4, Timestamp.from(quietSince));
+            ps.setTimestamp(5, statsReset == null ? null : Timestamp.from(statsReset));
+            ps.setLong(6, dealloc);
+            ps.setLong(7, deallocNow);
+            ps.setObject(8, table == null ? null : table.writes());
+            ps.setObject(9, table == null ? null : table.reads());
+            ps.setTimestamp(10, table == null || table.writesSeenAt() == null ? null : Timestamp.from(table.writesSeenAt()));
+            ps.executeUpdate();
+        }
+    }
+
+    private record Row(long userid, long queryid, String role, String query, long calls, long callsAtBaseline,
+                       Instant firstSeen, Instant lastSeen, String why) {
+        Row withWhy(String w) {
+            return new Row(userid, queryid, role, query, calls, callsAtBaseline, firstSeen, lastSeen, w);
+        }
+    }
+
+    private static Map<String, Row> stored(Connection c, String migration) throws SQLException {
+        Map<String, Row> out = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT userid, queryid, role_name, query, calls, calls_at_baseline, "
+                + "first_seen, last_seen FROM shapeshift.contract_statement WHERE migration = ?")) {
+            ps.setString(1, migration);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Row r = new Row(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getLong(5),
+                            rs.getLong(6), instant(rs.getTimestamp(7)), instant(rs.getTimestamp(8)), null);
+                    out.put(r.userid + "/" + r.queryid, r);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void save(Connection c, String migration, Row r) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.contract_statement (migration, userid, "
+                + "queryid, role_name, query, calls, calls_at_baseline, first_seen, last_seen) "
+                + "VALUES (?, ?::oid, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (migration, userid, queryid) DO UPDATE SET "
+                + "calls = EXCLUDED.calls, calls_at_baseline = EXCLUDED.calls_at_baseline, last_seen = EXCLUDED.last_seen, "
+                + "query = EXCLUDED.query, role_name = EXCLUDED.role_name")) {
+            ps.setString(1, migration);
+            ps.setString(2, Long.toString(r.userid));
+            ps.setLong(3, r.queryid);
+            ps.setString(4, r.role);
+            ps.setString(5, r.query);
+            ps.setLong(6, r.calls);
+            ps.setLong(7, r.callsAtBaseline);
+            ps.setTimestamp(8, Timestamp.from(r.firstSeen));
+            ps.setTimestamp(9, r.lastSeen == null ? null : Timestamp.from(r.lastSeen));
+            ps.executeUpdate();
+        }
+    }
+
+    private static long databaseOid(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT oid FROM pg_database WHERE datname = current_database()");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static boolean one(Connection c, String sql) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            return rs.next();
+        }
+    }
+
+    private static Instant instant(Connection c, String sql) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getTimestamp(1).toInstant();
+        }
+    }
+
+    private static Instant instant(Timestamp ts) {
+        return ts == null ? null : ts.toInstant();
+    }
+}

@@ -1,0 +1,231 @@
+package dev.shapeshift.coordinator.contract;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.kafka.Topics;
+import dev.shapeshift.phase.Phase;
+import dev.shapeshift.sql.Ident;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Removes what a finished migration ({@code contracted} or {@code rolled-back}) left behind in the
+ * capture path: its source table in the bridge's publication, the replication slot when no other
+ * active migration streams through it, and its Kafka topics. Each action is audited; a step that
+ * must wait says why. Refuses while the migration is active.
+ *
+ * <p>Several migrations share one bridge per source database: one slot and one publication that
+ * lists every captured table (docs/operations.md). So the table leaves the publication only when
+ * no other active migration captures it, and the publication and the slot go only when no active
+ * migration is left and no bridge holds the slot open (a streaming bridge is stopped first).
+ */
+public final class Cleanup {
+    private static final Logger log = LoggerFactory.getLogger(Cleanup.class);
+    public static final String DEFAULT_PUBLICATION = "shapeshift_pub";
+
+    /** Drops a replication slot; the launcher passes {@code CdcBridge::dropSlot}, the only sanctioned way. */
+    @FunctionalInterface
+    public interface SlotDropper {
+        boolean drop(Database db, String slot);
+    }
+
+    /** What was removed and what was left, and why, one line each. */
+    public record Result(String migration, List<String> done, List<String> left) {
+    }
+
+    private final Database db;
+    private final Catalog catalog;
+    private final String bootstrapServers;
+    private final String publication;
+    private final SlotDropper slots;
+
+    /** @param bootstrapServers Kafka, or null to leave the topics (reported as left) */
+    public Cleanup(Database db, String bootstrapServers, String publication, SlotDropper slots) {
+        this.db = db;
+        this.catalog = new Catalog(db, Contractor.ROLE);
+        this.bootstrapServers = bootstrapServers;
+        this.publication = publication == null ? DEFAULT_PUBLICATION : publication;
+        this.slots = slots;
+    }
+
+    public Result run(String migration, String actor, String reason) {
+        Contractor.requireReason(reason);
+        MigrationRecord m = catalog.get(migration);
+        if (m.phase() != Phase.CONTRACTED && m.phase() != Phase.ROLLED_BACK) {
+            throw new ShapeshiftException(ErrorCode.CONFLICT, "migration " + migration + " is active (phase " + m.phase()
+                    + "); clean-up runs after contracted or rolled-back");
+        }
+        OldShape shape = OldShape.of(m);
+        List<MigrationRecord> active = catalog.list().stream()
+                .filter(o -> !o.name().equals(migration) && !o.phase().terminal()).toList();
+        List<String> done = new ArrayList<>();
+        List<String> left = new ArrayList<>();
+        String slotHolder = slotHolder(m.slotName());
+        publication(shape, active, slotHolder, done, left);
+        slot(m, active, slotHolder, done, left);
+        topics(migration, done, left);
+        for (String d : done) {
+            catalog.audit(migration, actor, "cleanup: " + d, reason);
+        }
+        log.info("cleanup migration={} done={} left={}", migration, done, left);
+        return new Result(migration, done, left);
+    }
+
+    private void publication(OldShape shape, List<MigrationRecord> active, String slotHolder, List<String> done,
+                             List<String> left) {
+        Set<String> otherSources = new LinkedHashSet<>();
+        for (MigrationRecord o : active) {
+            OldShape os = OldShape.of(o);
+            otherSources.add(os.schema() + "." + os.table());
+        }
+        Tx.ddl(db, Contractor.ROLE, "cleaning publication " + publication, c -> {
+            List<String[]> tables = publishedTables(c);
+            if (tables == null) {
+                left.add("publication " + publication + " does not exist");
+                return null;
+            }
+            List<String[]> mine = new ArrayList<>();
+            for (String[] t : tables) {
+                boolean isSource = t[0].equals(shape.schema()) && t[1].equals(shape.table());
+                boolean isArchived = t[0].equals(Archive.SCHEMA) && t[1].equals(shape.migration());
+                if (isSource || isArchived) {
+                    mine.add(t);
+                }
+            }
+            boolean othersCapture = otherSources.contains(shape.schema() + "." + shape.table());
+            try (Statement s = c.createStatement()) {
+                if (active.isEmpty() && slotHolder == null) {
+                    s.execute("DROP PUBLICATION " + Ident.quote(publication));
+                    done.add("dropped publication " + publication + " (no active migration left)");
+                    return null;
+                }
+                for (String[] t : mine) {
+                    if (othersCapture && !t[0].equals(Archive.SCHEMA)) {
+                        left.add("table " + t[0] + "." + t[1] + " stays in publication " + publication
+                                + ": another active migration captures it");
+                        continue;
+                    }
+                    s.execute("ALTER PUBLICATION " + Ident.quote(publication) + " DROP TABLE " + Ident.qualified(t[0], t[1]));
+                    done.add("removed " + t[0] + "." + t[1] + " from publication " + publication);
+                }
+                if (active.isEmpty()) {
+                    left.add("publication " + publication + " kept: the slot is held by a running cdc-bridge (pid "
+                            + slotHolder + "); stop the bridge and run cleanup again");
+                }
+            }
+            return null;
+        });
+    }
+
+    private void slot(MigrationRecord m, List<MigrationRecord> active, String slotHolder, List<String> done,
+                      List<String> left) {
+        String slot = m.slotName();
+        if (slot == null) {
+            left.add("no replication slot recorded for " + m.name());
+            return;
+        }
+        List<String> users = active.stream().filter(o -> slot.equals(o.slotName()) || o.slotName() == null)
+                .map(MigrationRecord::name).toList();
+        if (!users.isEmpty()) {
+            left.add("slot " + slot + " kept: active migration(s) " + users + " stream through it (one slot per "
+                    + "source database)");
+            return;
+        }
+        if (slotHolder != null) {
+            left.add("slot " + slot + " kept: a running cdc-bridge holds it (pid " + slotHolder + "); stop the bridge "
+                    + "and run cleanup again");
+            return;
+        }
+        boolean existed = slots.drop(db, slot);
+        (existed ? done : left).add(existed ? "dropped replication slot " + slot : "slot " + slot + " did not exist");
+    }
+
+    private void topics(String migration, List<String> done, List<String> left) {
+        List<String> names = List.of(Topics.changes(migration), Topics.chunks(migration));
+        if (bootstrapServers == null) {
+            left.add("topics " + names + " kept: no Kafka given (--bootstrap-servers)");
+            return;
+        }
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
+        try (Admin admin = Admin.create(props)) {
+            for (var e : admin.deleteTopics(names).topicNameValues().entrySet()) {
+                try {
+                    e.getValue().get(30, TimeUnit.SECONDS);
+                    done.add("deleted topic " + e.getKey());
+                } catch (ExecutionException ex) {
+                    if (ex.getCause() instanceof UnknownTopicOrPartitionException) {
+                        left.add("topic " + e.getKey() + " did not exist");
+                    } else {
+                        throw new ShapeshiftException(ErrorCode.UNREACHABLE, "deleting topic " + e.getKey() + " failed: "
+                                + ex.getCause().getMessage(), ex.getCause());
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ShapeshiftException(ErrorCode.INTERNAL, "interrupted while deleting topics", e);
+        } catch (TimeoutException e) {
+            throw new ShapeshiftException(ErrorCode.UNREACHABLE, "Kafka at " + bootstrapServers
+                    + " did not answer within 30s while deleting topics", e);
+        }
+    }
+
+    /** The pid of the walsender holding the slot open, or null. */
+    private String slotHolder(String slot) {
+        if (slot == null) {
+            return null;
+        }
+        return Tx.run(db, Contractor.ROLE, "reading slot " + slot, c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT active_pid FROM pg_replication_slots WHERE slot_name = ? AND active")) {
+                ps.setString(1, slot);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : null;
+                }
+            }
+        });
+    }
+
+    private List<String[]> publishedTables(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_publication WHERE pubname = ?")) {
+            ps.setString(1, publication);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+            }
+        }
+        List<String[]> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = ?")) {
+            ps.setString(1, publication);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new String[] {rs.getString(1), rs.getString(2)});
+                }
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,47 @@
+package dev.shapeshift.coordinator.contract;
+
+import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.Mode;
+import dev.shapeshift.spec.SpecJson;
+import dev.shapeshift.spec.TargetColumn;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * What the contract removes and the rollback keeps, read from a migration's stored spec.
+ *
+ * @param key         the spec's key columns; empty means the primary key
+ * @param dropColumns in-place mode: the old columns ({@code contract.dropColumns})
+ * @param dropTable   table mode: whether the old table goes
+ * @param newColumns  in-place mode: the columns the expand added (what a rollback drops)
+ */
+public record OldShape(String migration, Mode mode, String schema, String table, List<String> key,
+                       List<String> dropColumns,
+                       boolean dropTable, String targetSchema, String targetTable, List<String> newColumns,
+                       Duration quietPeriod, Duration retention) {
+
+    public static OldShape of(MigrationRecord m) {
+        MigrationSpec s = SpecJson.read(m.specJson());
+        List<String> added = s.target() == null ? List.of()
+                : s.target().columns().stream().map(TargetColumn::name).toList();
+        return new OldShape(m.name(), s.mode(), s.source().schema(), s.source().table(), s.source().key(),
+                s.contract().dropColumns(),
+                s.contract().dropTable(), s.targetSchema(), s.targetTable(), added, s.contract().quietPeriod(),
+                s.contract().retention());
+    }
+
+    public boolean inPlace() {
+        return mode == Mode.IN_PLACE;
+    }
+
+    /** Whether the contract removes anything at all. */
+    public boolean dropsSomething() {
+        return inPlace() ? !dropColumns.isEmpty() : dropTable;
+    }
+
+    /** The watched old shape, for people: {@code public.users(legacy_verified_at)} or {@code public.orders}. */
+    public String describe() {
+        return schema + "." + table + (inPlace() ? "(" + String.join(", ", dropColumns) + ")" : "");
+    }
+}

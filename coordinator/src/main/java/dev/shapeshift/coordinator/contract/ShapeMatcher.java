@@ -1,0 +1,80 @@
+package dev.shapeshift.coordinator.contract;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Does a normalized statement text (as {@code pg_stat_statements} stores it) touch the old shape?
+ * Identifiers match on word boundaries, quoted ({@code "legacy_verified_at"}, case-sensitive) or
+ * unquoted (case-folded, as PostgreSQL folds them), bare or qualified ({@code u.legacy_verified_at},
+ * {@code "public"."users"}). In-place mode needs the table and one of the old columns, or an
+ * implicit use of every column: {@code *} in a select list or {@code RETURNING}, or an
+ * {@code INSERT} without a column list. Table mode needs the table only.
+ *
+ * <p>This is text matching, not parsing: a column with the old name in another table of the same
+ * statement also matches (a false alarm keeps the gate closed, the safe side); access through a
+ * view or a function body is not visible in the statement text at all (docs/contract.md).
+ */
+public final class ShapeMatcher {
+    private static final String WORD = "A-Za-z0-9_$\\u0080-\\uFFFF";
+    private static final Pattern STAR = Pattern.compile("(?:^|[\\s,.])\\*(?=\\s*(?:,|\\bfrom\\b|$|\\)))",
+            Pattern.CASE_INSENSITIVE);
+
+    private final Pattern table;
+    private final List<Pattern> columns;
+    private final Pattern insertAllColumns;
+    private final boolean inPlace;
+
+    public ShapeMatcher(String table, List<String> columns, boolean inPlace) {
+        this.table = identifier(table);
+        this.columns = columns.stream().map(ShapeMatcher::identifier).toList();
+        this.inPlace = inPlace;
+        this.insertAllColumns = Pattern.compile("\\binsert\\s+into\\s+(?:(?:\"[^\"]+\"|[" + WORD + "]+)\\.)?"
+                + nameAlternatives(table) + "\\s*(?:as\\s+\\S+\\s*)?(?:values|select|default|overriding)\\b",
+                Pattern.CASE_INSENSITIVE);
+    }
+
+    public static ShapeMatcher of(OldShape shape) {
+        return new ShapeMatcher(shape.table(), shape.dropColumns(), shape.inPlace());
+    }
+
+    /** Why the statement touches the old shape, or empty if it does not. */
+    public Optional<String> match(String sql) {
+        if (sql == null || !table.matcher(sql).find()) {
+            return Optional.empty();
+        }
+        if (!inPlace) {
+            return Optional.of("references the old table");
+        }
+        for (Pattern c : columns) {
+            if (c.matcher(sql).find()) {
+                return Optional.of("references an old column");
+            }
+        }
+        if (columns.isEmpty()) {
+            return Optional.empty();
+        }
+        if (STAR.matcher(sql).find()) {
+            return Optional.of("uses * on the table (reads every column, the old ones too)");
+        }
+        if (insertAllColumns.matcher(sql).find()) {
+            return Optional.of("inserts without a column list (writes every column, the old ones too)");
+        }
+        return Optional.empty();
+    }
+
+    /** One identifier as SQL text may spell it: quoted exactly, or unquoted when it folds to itself. */
+    static Pattern identifier(String name) {
+        return Pattern.compile("(?<![" + WORD + "\"])" + nameAlternatives(name) + "(?![" + WORD + "\"])");
+    }
+
+    private static String nameAlternatives(String name) {
+        String quoted = Pattern.quote("\"" + name.replace("\"", "\"\"") + "\"");
+        if (name.equals(name.toLowerCase(Locale.ROOT)) && name.matches("[a-z_][a-z0-9_$]*")) {
+            return "(?:" + quoted + "|(?i:" + Pattern.quote(name) + "))";
+        }
+        return quoted;
+    }
+}
