@@ -11,8 +11,8 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 
-/** The API's JSON: instants as ISO-8601 text, durations as seconds (a number). */
-final class Json {
+/** The API's JSON (also used by the CLI's --output json): instants as ISO-8601 text, durations as seconds. */
+public final class Json {
     static final ObjectMapper MAPPER = JsonMapper.builder()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .addModule(new SimpleModule("shapeshift-api")
@@ -33,7 +33,7 @@ final class Json {
     private Json() {
     }
 
-    static String write(Object value) {
+    public static String write(Object value) {
         try {
             return MAPPER.writeValueAsString(value);
         } catch (IOException e) {

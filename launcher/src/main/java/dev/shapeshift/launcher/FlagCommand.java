@@ -1,0 +1,93 @@
+package dev.shapeshift.launcher;
+
+import dev.shapeshift.coordinator.api.Json;
+import dev.shapeshift.catalog.FlagStore;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code shapeshift flag get|set NAME}: read or set a read-switch flag in the catalog. Setting bumps
+ * the version and is audited; applications see it within their FlagClient's refresh interval.
+ * Prefer {@code phase advance --to reads-switched} / {@code --to verified}, which flip the flag with
+ * the phase on evidence; {@code flag set} is the manual override (docs/flags.md).
+ */
+@Command(name = "flag", mixinStandardHelpOptions = true, description = "Read or set a read-switch flag.",
+        subcommands = {FlagCommand.Get.class, FlagCommand.Set.class})
+public final class FlagCommand implements Runnable {
+    @Spec
+    CommandSpec command;
+
+    @Override
+    public void run() {
+        command.commandLine().usage(command.commandLine().getOut());
+    }
+
+    static void print(PrintWriter out, OutputFormat output, FlagStore.Flag f) {
+        out.println(output == OutputFormat.JSON ? Json.write(f) : f.name() + "=" + f.value() + " version="
+                + f.version() + " changed by " + f.changedBy() + " at " + f.changedAt());
+        out.flush();
+    }
+
+    @Command(name = "get", mixinStandardHelpOptions = true, description = "Show a flag's value and version.")
+    static final class Get implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
+        OutputFormat output = OutputFormat.TEXT;
+
+        @Mixin
+        BackfillCommand.Db db = new BackfillCommand.Db();
+
+        @Spec
+        CommandSpec command;
+
+        @Override
+        public Integer call() {
+            print(command.commandLine().getOut(), output, new FlagStore(db.catalog()).get(name));
+            return 0;
+        }
+    }
+
+    @Command(name = "set", mixinStandardHelpOptions = true, description = "Set a flag to on or off (audited).")
+    static final class Set implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Parameters(index = "1", paramLabel = "on|off")
+        String value;
+
+        @Option(names = "--reason", required = true, paramLabel = "TEXT", description = "Why (required; audited).")
+        String reason;
+
+        @Option(names = "--actor", paramLabel = "NAME", description = "Who (default: the OS user).")
+        String actor = System.getProperty("user.name");
+
+        @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
+        OutputFormat output = OutputFormat.TEXT;
+
+        @Mixin
+        BackfillCommand.Db db = new BackfillCommand.Db();
+
+        @Spec
+        CommandSpec command;
+
+        @Override
+        public Integer call() {
+            boolean on = switch (value.toLowerCase(java.util.Locale.ROOT)) {
+                case "on", "true" -> true;
+                case "off", "false" -> false;
+                default -> throw new picocli.CommandLine.ParameterException(command.commandLine(),
+                        "value must be on or off, got '" + value + "'");
+            };
+            print(command.commandLine().getOut(), output, new FlagStore(db.catalog()).set(name, null, on, actor, reason));
+            return 0;
+        }
+    }
+}

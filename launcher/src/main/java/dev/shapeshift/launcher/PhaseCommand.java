@@ -1,0 +1,102 @@
+package dev.shapeshift.launcher;
+
+import dev.shapeshift.coordinator.api.Json;
+import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.coordinator.gate.GateClosedException;
+import dev.shapeshift.coordinator.gate.Transitions;
+import dev.shapeshift.phase.Phase;
+import java.io.PrintWriter;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code shapeshift phase advance MIGRATION --to PHASE --reason ...} and
+ * {@code shapeshift rollback MIGRATION --reason ...}: the same gated, audited moves as the API.
+ * A refused gate prints every failed check and exits 5 (GATE_CLOSED).
+ */
+@Command(name = "phase", mixinStandardHelpOptions = true, description = "Move a migration through its phases, on evidence.",
+        subcommands = {PhaseCommand.Advance.class, PhaseCommand.Rollback.class})
+public final class PhaseCommand implements Runnable {
+    @Spec
+    CommandSpec command;
+
+    @Override
+    public void run() {
+        command.commandLine().usage(command.commandLine().getOut());
+    }
+
+    abstract static class Move implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
+        String migration;
+
+        @Option(names = "--reason", required = true, paramLabel = "TEXT", description = "Why (required; audited).")
+        String reason;
+
+        @Option(names = "--actor", paramLabel = "NAME", description = "Who (default: the OS user).")
+        String actor = System.getProperty("user.name");
+
+        @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
+        OutputFormat output = OutputFormat.TEXT;
+
+        @Mixin
+        BackfillCommand.Db db = new BackfillCommand.Db();
+
+        @Spec
+        CommandSpec command;
+
+        abstract Phase target();
+
+        @Override
+        public Integer call() {
+            Transitions transitions = new Transitions(db.catalog());
+            PrintWriter out = command.commandLine().getOut();
+            try {
+                MigrationRecord m = transitions.advance(migration, target(), actor, reason);
+                out.println(output == OutputFormat.JSON ? Json.write(Map.of("migration", m.name(), "phase",
+                        m.phase().label(), "version", m.version())) : m.name() + " is now " + m.phase());
+                out.flush();
+                return 0;
+            } catch (GateClosedException e) {
+                if (output == OutputFormat.JSON) {
+                    out.println(Json.write(Map.of("error", e.code().name(), "message", e.getMessage(),
+                            "gate", e.report())));
+                    out.flush();
+                    return e.code().exitCode();
+                }
+                throw e;
+            }
+        }
+    }
+
+    @Command(name = "advance", mixinStandardHelpOptions = true, description = "Move to the next phase if its gate is open.")
+    public static final class Advance extends Move {
+        @Option(names = "--to", required = true, paramLabel = "PHASE", description = "The phase to move to, e.g. verified.")
+        String to;
+
+        @Override
+        Phase target() {
+            try {
+                return Phase.fromLabel(to);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.ParameterException(command.commandLine(), "unknown phase '" + to
+                        + "'; one of " + java.util.List.of(Phase.values()));
+            }
+        }
+    }
+
+    /** Also registered at the top level as {@code shapeshift rollback}. */
+    @Command(name = "rollback", mixinStandardHelpOptions = true,
+            description = "Roll back (any phase before contracted): reads go back to the old shape, sync and backfill stop.")
+    public static final class Rollback extends Move {
+        @Override
+        Phase target() {
+            return Phase.ROLLED_BACK;
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package dev.shapeshift.launcher;
+
+import dev.shapeshift.coordinator.api.Json;
+import dev.shapeshift.catalog.AuditEntry;
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.coordinator.gate.Check;
+import dev.shapeshift.coordinator.gate.GateReport;
+import dev.shapeshift.coordinator.gate.Gates;
+import dev.shapeshift.coordinator.status.MigrationStatus;
+import dev.shapeshift.coordinator.status.StatusReader;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code shapeshift status [MIGRATION]}: phase, progress, lag, drift, flag and the next gate, read
+ * from the catalog directly (the same view as {@code GET /api/migrations/{name}}).
+ */
+@Command(name = "status", mixinStandardHelpOptions = true, description = "Show migrations: phase, progress, lag, drift, gates.")
+public final class StatusCommand implements Callable<Integer> {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MIGRATION", description = "One migration (default: all).")
+    String migration;
+
+    @Mixin
+    BackfillCommand.Db db = new BackfillCommand.Db();
+
+    @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
+    OutputFormat output = OutputFormat.TEXT;
+
+    @Spec
+    CommandSpec command;
+
+    @Override
+    public Integer call() {
+        StatusReader reader = new StatusReader(db.catalog(), new Gates());
+        List<MigrationStatus> statuses = migration == null ? reader.all() : List.of(reader.read(migration));
+        PrintWriter out = command.commandLine().getOut();
+        if (output == OutputFormat.JSON) {
+            out.println(Json.write(migration == null ? statuses : statuses.get(0)));
+        } else if (statuses.isEmpty()) {
+            out.println("no migrations in the catalog");
+        } else {
+            statuses.forEach(s -> print(out, s));
+        }
+        out.flush();
+        return 0;
+    }
+
+    static void print(PrintWriter out, MigrationStatus s) {
+        MigrationStatus.Progress p = s.progress();
+        out.println(s.name() + ": " + s.phase() + (s.message() == null ? "" : " — " + s.message()));
+        out.println("  backfill chunks=" + p.chunksDone() + "/" + p.chunks() + " rows=" + p.rowsCopied() + "/~"
+                + p.estimatedRows() + " eta=" + (p.etaSeconds() == null ? "?" : p.etaSeconds() + "s")
+                + (s.settings().paused() ? " (paused)" : ""));
+        out.println("  sync " + s.sync().detail());
+        out.println("  drift open=" + s.drift().openTotal() + " " + s.drift().open());
+        out.println("  flag " + (s.flag() == null ? "not set (reads old shape)"
+                : s.flag().name() + "=" + s.flag().value() + " v" + s.flag().version()));
+        for (GateReport g : s.gates()) {
+            out.println("  gate -> " + g.to() + ": " + (g.open() ? "open" : "closed"));
+            for (Check c : g.checks()) {
+                out.println("    [" + (c.passed() ? "x" : " ") + "] " + c.evidence());
+            }
+        }
+    }
+
+    /** {@code shapeshift audit [MIGRATION]}: who did what, and why. */
+    @Command(name = "audit", mixinStandardHelpOptions = true, description = "Show the audit log.")
+    public static final class Audit implements Callable<Integer> {
+        @Parameters(index = "0", arity = "0..1", paramLabel = "MIGRATION", description = "One migration (default: all).")
+        String migration;
+
+        @Option(names = "--after", paramLabel = "ID", description = "Only entries after this id.")
+        long after;
+
+        @Option(names = "--limit", paramLabel = "N", description = "At most this many entries (default 100).")
+        int limit = 100;
+
+        @Mixin
+        BackfillCommand.Db db = new BackfillCommand.Db();
+
+        @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
+        OutputFormat output = OutputFormat.TEXT;
+
+        @Spec
+        CommandSpec command;
+
+        @Override
+        public Integer call() {
+            Catalog catalog = db.catalog();
+            List<AuditEntry> entries = catalog.auditLog(migration, after, limit);
+            PrintWriter out = command.commandLine().getOut();
+            if (output == OutputFormat.JSON) {
+                out.println(Json.write(entries));
+            } else {
+                for (AuditEntry e : entries) {
+                    out.println(e.id() + " " + e.at() + " " + (e.migration() == null ? "-" : e.migration()) + " "
+                            + e.actor() + " " + e.action()
+                            + (e.toPhase() == null ? "" : " " + e.fromPhase() + " -> " + e.toPhase())
+                            + (e.reason() == null ? "" : " \"" + e.reason() + "\""));
+                }
+            }
+            out.flush();
+            return 0;
+        }
+    }
+}
