@@ -77,6 +77,10 @@ public final class Reconciler {
             return new Options(rangeRows, maxRowsPerSecond, recheckAfter, interval, d, maxRounds, recheckBatch);
         }
 
+        public Options withInterval(Duration d) {
+            return new Options(rangeRows, maxRowsPerSecond, recheckAfter, d, settleTimeout, maxRounds, recheckBatch);
+        }
+
         public Options withMaxRowsPerSecond(long rate) {
             return new Options(rangeRows, rate, recheckAfter, interval, settleTimeout, maxRounds, recheckBatch);
         }
@@ -181,10 +185,10 @@ public final class Reconciler {
             sleepUnless(stop, pause);
         }
         settle(c, differ, run.id(), stop);
-        if (stop.getAsBoolean()) {
-            return stopped(c, run, "stopped by request while waiting for re-checks");
-        }
         long pending = runs.suspectCount(c, migration);
+        if (pending > 0 && stop.getAsBoolean()) {
+            return stopped(c, run, "stopped by request while " + pending + " keys waited for their re-check");
+        }
         Run finished = RunStore.inTransaction(c, "finishing reconcile of " + migration, conn -> {
             drift.resolveNotSeenSince(conn, migration, run.startedAt());
             return runs.finish(conn, run.id(), "done", pending == 0 ? null : pending

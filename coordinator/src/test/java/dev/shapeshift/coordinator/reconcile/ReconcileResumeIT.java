@@ -61,6 +61,29 @@ class ReconcileResumeIT {
     }
 
     @Test
+    void continuousModeRunsAgainEveryInterval() throws Exception {
+        try (ReconcileFixture f = new ReconcileFixture(pg, KeyKind.UUID_KEY, Mode.TABLE)) {
+            f.populate(1000);
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            Reconciler reconciler = new Reconciler(f.catalog, ReconcileFixture.MIGRATION, f.resolved,
+                    SyncProgress.NO_SYNC, registry, Reconciler.Options.from(new Reconcile(500, null, null, null))
+                    .withInterval(Duration.ofMillis(100)));
+            var ranges = registry.get("shapeshift.reconcile.ranges").counter();
+            // 1000 keys in ranges of 500: 3 ranges a run (the last one open and empty).
+            reconciler.runContinuously(() -> ranges.count() >= 9);
+            Run last = reconciler.status().orElseThrow();
+            assertThat(last.status()).isEqualTo("done");
+            try (Connection c = f.db.connect("test"); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT count(*), count(*) FILTER (WHERE status = 'done') "
+                         + "FROM shapeshift.reconcile_run")) {
+                rs.next();
+                assertThat(rs.getInt(1)).isEqualTo(3);
+                assertThat(rs.getInt(2)).isEqualTo(3);
+            }
+        }
+    }
+
+    @Test
     void aRunIsPacedByMaxRowsPerSecond() throws Exception {
         try (ReconcileFixture f = new ReconcileFixture(pg, KeyKind.BIGINT, Mode.IN_PLACE)) {
             f.populate(3000);
