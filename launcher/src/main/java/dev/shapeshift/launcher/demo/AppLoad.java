@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
 final class AppLoad implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AppLoad.class);
 
-    enum Mode { WRITE_OLD, READ_NEW, IDLE }
+    /** WRITE: writes to the old shape, and reads the shape the read-switch flag names; READ_ONLY: no more writes. */
+    enum Mode { WRITE, READ_ONLY }
 
     private final Database db;
     private final Scenario scenario;
@@ -26,9 +27,10 @@ final class AppLoad implements AutoCloseable {
     private final int opsPerSecond;
     private final Thread thread;
     private final AtomicLong writes = new AtomicLong();
-    private final AtomicLong reads = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
-    private volatile Mode mode = Mode.WRITE_OLD;
+    private volatile Mode mode = Mode.WRITE;
+    private volatile java.util.function.BooleanSupplier readNew = () -> false;
+    private final AtomicLong newShapeReads = new AtomicLong();
     private volatile boolean stop;
 
     AppLoad(Database db, Scenario scenario, long maxId, int opsPerSecond, long seed) {
@@ -51,12 +53,17 @@ final class AppLoad implements AutoCloseable {
         log.info("application mode={}", m);
     }
 
-    long writes() {
-        return writes.get();
+    /** How the application decides which shape to read: the read-switch flag through its client. */
+    void readSwitch(java.util.function.BooleanSupplier flag) {
+        readNew = flag;
     }
 
-    long reads() {
-        return reads.get();
+    long newShapeReads() {
+        return newShapeReads.get();
+    }
+
+    long writes() {
+        return writes.get();
     }
 
     long failures() {
@@ -72,11 +79,10 @@ final class AppLoad implements AutoCloseable {
                 if (c == null) {
                     c = db.connect("demo-app");
                 }
-                switch (mode) {
-                    case WRITE_OLD -> write(c, scenario.randomWrite(r, maxId));
-                    case READ_NEW -> read(c, 3 * (1 + (long) (r.nextDouble() * maxId)));
-                    case IDLE -> { }
+                if (mode == Mode.WRITE) {
+                    write(c, scenario.randomWrite(r, maxId));
                 }
+                read(c, readNew.getAsBoolean(), 3 * (1 + (long) (r.nextDouble() * maxId)));
             } catch (SQLException | RuntimeException e) {
                 failures.incrementAndGet();
                 log.warn("application statement failed: {}", e.getMessage());
@@ -104,11 +110,13 @@ final class AppLoad implements AutoCloseable {
         }
     }
 
-    private void read(Connection c, long id) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(scenario.newShapeRead())) {
+    private void read(Connection c, boolean newShape, long id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(newShape ? scenario.newShapeRead() : scenario.oldShapeRead())) {
             ps.setLong(1, id);
             ps.executeQuery().close();
-            reads.incrementAndGet();
+            if (newShape) {
+                newShapeReads.incrementAndGet();
+            }
         }
     }
 

@@ -168,6 +168,30 @@ enum Scenario {
         };
     }
 
+    /** A read of the old shape, as the application does before the read switch. */
+    String oldShapeRead() {
+        return switch (this) {
+            case USERS, TABLE -> "SELECT legacy_verified_at FROM users WHERE id = ?";
+            case MENU -> "SELECT label FROM menu_items WHERE id = ?";
+        };
+    }
+
+    /**
+     * Makes {@code n} rows of the new shape wrong behind the sync's back: in table mode by writing
+     * the new table directly (not captured), in place inside a transaction marked as a worker's
+     * (its changes are dropped from the change stream as echoes), so only reconciliation can see it.
+     */
+    List<String> injectDriftSql(int n) {
+        return switch (this) {
+            case USERS -> List.of("SELECT pg_logical_emit_message(true, 'shapeshift.echo', '" + migration + "')",
+                    "UPDATE users SET email_verified = NOT email_verified WHERE id IN (SELECT id FROM users ORDER BY id LIMIT " + n + ")");
+            case TABLE -> List.of("UPDATE users_v2 SET email_verified = NOT email_verified WHERE id IN "
+                    + "(SELECT id FROM users_v2 ORDER BY id LIMIT " + n + ")");
+            case MENU -> List.of("SELECT pg_logical_emit_message(true, 'shapeshift.echo', '" + migration + "')",
+                    "UPDATE menu_items SET translate_key = 'drift' WHERE id IN (SELECT id FROM menu_items ORDER BY id LIMIT " + n + ")");
+        };
+    }
+
     /** A read of the new shape, as the application does after the read switch. */
     String newShapeRead() {
         return switch (this) {
