@@ -1,0 +1,180 @@
+package dev.shapeshift.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** docker-compose.yml against the repository and the roles' needs; `docker compose config -q` checks the syntax. */
+class ComposeFileTest {
+    static final JsonNode COMPOSE = RepoFiles.yaml(RepoFiles.path("docker-compose.yml"));
+    static final JsonNode SERVICES = COMPOSE.path("services");
+    static final Pattern RUN_SECRET = Pattern.compile("/run/secrets/([A-Za-z0-9_.-]+)");
+
+    @Test
+    void runsTheWholeStack() {
+        assertThat(RepoFiles.fieldNames(SERVICES)).contains("postgres", "kafka", "coordinator", "cdc-bridge",
+                "cdc-bridge-standby", "worker", "prometheus", "grafana");
+    }
+
+    @Test
+    void everyImageIsPinnedToATag() {
+        SERVICES.fields().forEachRemaining(s -> {
+            String image = s.getValue().path("image").asText();
+            String lastSegment = image.substring(image.lastIndexOf('/') + 1);
+            assertThat(lastSegment).as("image of service %s: pin a tag", s.getKey()).contains(":");
+            String tag = lastSegment.substring(lastSegment.indexOf(':') + 1);
+            assertThat(tag).as("image tag of service %s", s.getKey()).isNotBlank().isNotEqualTo("latest");
+        });
+    }
+
+    @Test
+    void postgresIsConfiguredForLogicalReplication() {
+        List<String> command = command(SERVICES.path("postgres"));
+        assertThat(command).contains("wal_level=logical", "shared_preload_libraries=pg_stat_statements");
+        assertThat(command).anySatisfy(c -> assertThat(c).startsWith("max_replication_slots="));
+        assertThat(command).anySatisfy(c -> assertThat(c).startsWith("max_wal_senders="));
+        assertThat(command).as("bound the WAL a stalled slot retains")
+                .anySatisfy(c -> assertThat(c).matches("max_slot_wal_keep_size=[1-9][0-9]*(kB|MB|GB|TB)?"));
+        assertThat(SERVICES.path("postgres").path("healthcheck").path("test").toString()).contains("pg_isready");
+    }
+
+    @Test
+    void sampleTableIsSeeded() {
+        Path init = RepoFiles.path("deploy/postgres/init");
+        String sql = RepoFiles.walk(init, ".sql").stream().map(RepoFiles::text).reduce("", String::concat);
+        assertThat(sql).containsPattern("(?i)CREATE TABLE\\s+(public\\.)?users")
+                .containsPattern("(?i)id\\s+bigint\\s+PRIMARY KEY")
+                .containsPattern("(?i)email\\s+text")
+                .containsPattern("(?i)legacy_verified_at\\s+timestamptz")
+                .containsPattern("(?i)INSERT INTO\\s+(public\\.)?users");
+        assertThat(RepoFiles.text(RepoFiles.path("deploy/postgres/init/01-roles.sh"))).contains("REPLICATION")
+                .contains("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    }
+
+    @Test
+    void kafkaIsASingleKraftNodeWithReplicationFactorOne() {
+        Map<String, String> env = RepoFiles.strings(SERVICES.path("kafka").path("environment"));
+        assertThat(env.get("KAFKA_PROCESS_ROLES")).contains("broker").contains("controller");
+        assertThat(env).containsEntry("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1")
+                .containsEntry("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "1");
+        // The bridge creates its offsets and change topics with --replication (default 3): one broker can hold only 1.
+        for (String bridge : List.of("cdc-bridge", "cdc-bridge-standby")) {
+            assertThat(option(command(SERVICES.path(bridge)), "--replication")).as(bridge).isEqualTo("1");
+        }
+    }
+
+    @Test
+    void rolesRunTheOneImageWithTheirSubcommand() {
+        String image = SERVICES.path("coordinator").path("image").asText();
+        assertThat(image).startsWith("shapeshift/shapeshift:");
+        Map<String, String> roleOf = Map.of("coordinator", "coordinator", "cdc-bridge", "cdc-bridge",
+                "cdc-bridge-standby", "cdc-bridge", "worker", "worker");
+        roleOf.forEach((service, role) -> {
+            assertThat(SERVICES.path(service).path("image").asText()).as(service).isEqualTo(image);
+            assertThat(command(SERVICES.path(service)).get(0)).as(service).isEqualTo(role);
+        });
+        List<String> coordinator = command(SERVICES.path("coordinator"));
+        assertThat(option(coordinator, "--bind")).isEqualTo("0.0.0.0");
+        assertThat(option(coordinator, "--port")).isEqualTo("8080");
+        assertThat(SERVICES.path("coordinator").path("healthcheck").path("test").toString()).contains("/readyz");
+        assertThat(SERVICES.path("worker").path("deploy").path("replicas").asInt()).isEqualTo(3);
+    }
+
+    @Test
+    void everySecretIsAFileAndEveryUseIsMounted() {
+        JsonNode secrets = COMPOSE.path("secrets");
+        secrets.fields().forEachRemaining(s -> {
+            Path file = RepoFiles.root().resolve(s.getValue().path("file").asText());
+            assertThat(file).as("secret %s", s.getKey()).isRegularFile();
+            assertThat(RepoFiles.text(file)).as("secret %s is a placeholder", s.getKey()).contains("dev-only");
+        });
+        SERVICES.fields().forEachRemaining(s -> {
+            List<String> mounted = secretNames(s.getValue().path("secrets"));
+            assertThat(RepoFiles.fieldNames(secrets)).as("secrets of service %s", s.getKey()).containsAll(mounted);
+            // Every /run/secrets/x a service names (command, environment) must be mounted into it.
+            Matcher m = RUN_SECRET.matcher(s.getValue().path("command").toString() + s.getValue().path("environment"));
+            while (m.find()) {
+                assertThat(mounted).as("service %s reads /run/secrets/%s", s.getKey(), m.group(1)).contains(m.group(1));
+            }
+        });
+        assertThat(RepoFiles.path("deploy/secrets/README.md")).isRegularFile();
+    }
+
+    @Test
+    void everyBindMountedPathExists() {
+        SERVICES.fields().forEachRemaining(s -> s.getValue().path("volumes").forEach(v -> {
+            String source = v.isTextual() ? v.asText().split(":")[0] : v.path("source").asText();
+            if (source.startsWith(".")) {
+                assertThat(RepoFiles.root().resolve(source).normalize()).as("volume of service %s", s.getKey()).exists();
+            }
+        }));
+        List<String> mounts = RepoFiles.texts(SERVICES.path("coordinator").path("volumes"));
+        assertThat(mounts).anySatisfy(m -> assertThat(m).startsWith("./examples/users-email-verified.yaml:"));
+    }
+
+    @Test
+    void dependenciesNameExistingServices() {
+        SERVICES.fields().forEachRemaining(s -> {
+            JsonNode deps = s.getValue().path("depends_on");
+            List<String> targets = deps.isArray() ? RepoFiles.texts(deps) : RepoFiles.fieldNames(deps);
+            assertThat(RepoFiles.fieldNames(SERVICES)).as("depends_on of %s", s.getKey()).containsAll(targets);
+            if (deps.isObject()) {
+                deps.fields().forEachRemaining(d -> {
+                    if (d.getValue().path("condition").asText().equals("service_healthy")) {
+                        assertThat(SERVICES.path(d.getKey()).has("healthcheck"))
+                                .as("%s waits for %s to be healthy: it needs a healthcheck", s.getKey(), d.getKey()).isTrue();
+                    }
+                });
+            }
+        });
+    }
+
+    @Test
+    void prometheusScrapesServicesOfTheStack() {
+        JsonNode prometheus = RepoFiles.yaml(RepoFiles.path("deploy/prometheus/prometheus.yml"));
+        List<String> targets = new ArrayList<>();
+        prometheus.path("scrape_configs").forEach(job -> job.path("static_configs")
+                .forEach(sc -> targets.addAll(RepoFiles.texts(sc.path("targets")))));
+        assertThat(targets).contains("coordinator:8080");
+        for (String target : targets) {
+            assertThat(RepoFiles.fieldNames(SERVICES)).as("scrape target %s", target).contains(target.split(":")[0]);
+        }
+        assertThat(prometheus.path("scrape_configs").get(0).path("metrics_path").asText()).isEqualTo("/metrics");
+    }
+
+    @Test
+    void grafanaIsProvisionedFromTheRepository() {
+        JsonNode datasources = RepoFiles.yaml(RepoFiles.path("deploy/grafana/provisioning/datasources/prometheus.yml"));
+        String url = datasources.path("datasources").get(0).path("url").asText();
+        assertThat(url).isEqualTo("http://prometheus:9090");
+        JsonNode providers = RepoFiles.yaml(RepoFiles.path("deploy/grafana/provisioning/dashboards/shapeshift.yml"));
+        String dashboardsIn = providers.path("providers").get(0).path("options").path("path").asText();
+        assertThat(RepoFiles.texts(SERVICES.path("grafana").path("volumes")))
+                .contains("./deploy/grafana/dashboards:" + dashboardsIn + ":ro");
+        assertThat(Files.isRegularFile(RepoFiles.path("deploy/grafana/dashboards/shapeshift.json"))).isTrue();
+    }
+
+    static List<String> command(JsonNode service) {
+        JsonNode c = service.path("command");
+        return c.isArray() ? RepoFiles.texts(c) : List.of(c.asText().trim().split("\\s+"));
+    }
+
+    static String option(List<String> command, String name) {
+        int i = command.indexOf(name);
+        return i < 0 || i + 1 >= command.size() ? null : command.get(i + 1);
+    }
+
+    static List<String> secretNames(JsonNode secrets) {
+        List<String> names = new ArrayList<>();
+        secrets.forEach(s -> names.add(s.isTextual() ? s.asText() : s.path("source").asText()));
+        return names;
+    }
+}
