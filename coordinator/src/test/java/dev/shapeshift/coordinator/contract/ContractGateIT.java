@@ -1,0 +1,184 @@
+package dev.shapeshift.coordinator.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.coordinator.Seed;
+import dev.shapeshift.coordinator.gate.GateClosedException;
+import dev.shapeshift.coordinator.gate.Gates;
+import dev.shapeshift.coordinator.gate.Transitions;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.PostgresExtension;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.phase.Phase;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The contract on evidence from the database: an application session (its own role,
+ * application_name 'app') reading the old column keeps the gate closed and is named in it, while
+ * Shapeshift's own statements on the same column do not count; once the reader stops, the gate
+ * opens after the quiet period (3s here). Then the soft contract, drop-archive before retention
+ * refused, restore, and a forced drop.
+ */
+@ExtendWith(PostgresExtension.class)
+class ContractGateIT {
+    static final String M = "users-ev";
+    private final PostgresServer pg;
+
+    ContractGateIT(PostgresServer pg) {
+        this.pg = pg;
+    }
+
+    @Test
+    void readerKeepsGateClosedUntilQuietThenContractAndRestore() throws Exception {
+        Database db = Seed.database(pg, "contract");
+        String appRole = "app_" + Long.toHexString(System.nanoTime());
+        Seed.sql(db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
+                "CREATE TABLE users (id bigint PRIMARY KEY, email text, legacy_verified_at timestamptz, email_verified boolean)",
+                "INSERT INTO users SELECT i, 'u' || i || '@x', CASE WHEN i % 3 = 0 THEN timestamptz '2024-01-01' + i * interval '1 hour' END, "
+                        + "i % 3 = 0 FROM generate_series(1, 300) i",
+                "CREATE ROLE " + appRole + " LOGIN PASSWORD 'app'",
+                "GRANT SELECT, UPDATE ON users TO " + appRole);
+        Catalog catalog = new Catalog(db, "test");
+        catalog.create(M, spec("3s", "1h"), "test", "test");
+        Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'reads-switched', phase_changed_at = now() WHERE name = '" + M + "'");
+        AccessWatch watch = new AccessWatch(db);
+        Transitions transitions = new Transitions(catalog, new Gates(new AccessGate(watch)));
+        Map<Long, String> before = oldColumn(db);
+
+        watch.baseline(M);
+        AtomicBoolean reading = new AtomicBoolean(true);
+        Thread app = new Thread(() -> appReader(db, appRole, reading), "app-reader");
+        app.start();
+        try {
+            Thread.sleep(700);
+            shapeshiftTouchesOldColumn(db);
+            GateClosedException closed = (GateClosedException) org.assertj.core.api.Assertions.catchThrowable(() ->
+                    transitions.advance(M, Phase.CONTRACT_READY, "test", "try"));
+            assertThat(closed.code()).isEqualTo(ErrorCode.GATE_CLOSED);
+            assertThat(closed.getMessage()).contains("old-shape-quiet")
+                    .contains("SELECT legacy_verified_at FROM users WHERE id = $1").contains(appRole);
+            AccessReport r = watch.evaluate(M);
+            assertThat(r.offenders()).singleElement().satisfies(s -> {
+                assertThat(s.role()).isEqualTo(appRole);
+                assertThat(s.callsSinceBaseline()).isPositive();
+                assertThat(s.lastSeen()).isNotNull();
+            });
+            assertThat(r.excluded()).anySatisfy(s -> assertThat(s.query()).contains("UPDATE users SET email_verified"));
+        } finally {
+            reading.set(false);
+            app.join();
+        }
+        long stopped = System.nanoTime();
+        Phase phase = Phase.READS_SWITCHED;
+        while (phase != Phase.CONTRACT_READY) {
+            assertThat(Duration.ofNanos(System.nanoTime() - stopped)).isLessThan(Duration.ofSeconds(20));
+            shapeshiftTouchesOldColumn(db);
+            try {
+                phase = transitions.advance(M, Phase.CONTRACT_READY, "test", "quiet").phase();
+            } catch (GateClosedException e) {
+                Thread.sleep(400);
+            }
+        }
+        assertThat(Duration.ofNanos(System.nanoTime() - stopped)).isGreaterThan(Duration.ofMillis(2500));
+
+        Contractor contractor = new Contractor(db, transitions);
+        Archive a = contractor.contract(M, "test", "quiet for 3s, nobody reads legacy_verified_at").orElseThrow();
+        assertThat(catalog.get(M).phase()).isEqualTo(Phase.CONTRACTED);
+        assertThat(columns(db)).doesNotContain("legacy_verified_at").contains("email_verified");
+        assertThat(a.columns()).singleElement().satisfies(c -> assertThat(c.type()).isEqualTo("timestamp with time zone"));
+        assertThat(archived(db)).isEqualTo(before);
+        assertThat(contractor.contract(M, "test", "again")).contains(a);
+
+        assertThatThrownBy(() -> contractor.dropArchive(M, false, "test", null))
+                .isInstanceOf(ShapeshiftException.class).hasMessageContaining("retained until");
+        contractor.restore(M, "test", "a report still reads it");
+        assertThat(oldColumn(db)).isEqualTo(before);
+        assertThatThrownBy(() -> contractor.restore(M, "test", "twice")).hasMessageContaining("already restored");
+        assertThat(contractor.dropArchive(M, true, "test", "restored and checked").droppedAt()).isNotNull();
+        assertThat(catalog.auditLog(M, 0, 100)).extracting(e -> e.action())
+                .contains("transition", "restore: old shape put back from \"shapeshift_archive\".\"users-ev\"",
+                        "drop-archive (forced before retention)")
+                .anyMatch(s -> s.startsWith("contract: archived"));
+    }
+
+    static String spec(String quiet, String retention) {
+        return "{\"name\":\"" + M + "\",\"source\":{\"table\":\"users\"},\"mode\":\"in-place\",\"target\":{\"columns\":"
+                + "[{\"name\":\"email_verified\",\"type\":\"boolean\",\"transform\":\"legacy_verified_at IS NOT NULL\"}]},"
+                + "\"contract\":{\"dropColumns\":[\"legacy_verified_at\"],\"quietPeriod\":\"" + quiet
+                + "\",\"retention\":\"" + retention + "\"}}";
+    }
+
+    /** The application: its own role and application_name, reading the old column. */
+    private void appReader(Database db, String role, AtomicBoolean reading) {
+        Properties p = new Properties();
+        p.setProperty("user", role);
+        p.setProperty("password", "app");
+        p.setProperty("ApplicationName", "app");
+        try (Connection c = DriverManager.getConnection(db.jdbcUrl(), p);
+             PreparedStatement ps = c.prepareStatement("SELECT legacy_verified_at FROM users WHERE id = ?")) {
+            long i = 0;
+            while (reading.get()) {
+                ps.setLong(1, 1 + (i++ % 300));
+                ps.executeQuery().close();
+                Thread.sleep(50);
+            }
+        } catch (SQLException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Shapeshift's own statement on the old column (a sync refresh), from a shapeshift-* session. */
+    private static void shapeshiftTouchesOldColumn(Database db) throws SQLException {
+        try (Connection c = db.connect("worker"); PreparedStatement ps = c.prepareStatement("UPDATE users SET email_verified "
+                + "= (legacy_verified_at IS NOT NULL) WHERE id = ? AND email_verified IS DISTINCT FROM (legacy_verified_at IS NOT NULL)")) {
+            ps.setLong(1, 7);
+            ps.executeUpdate();
+        }
+    }
+
+    private static Map<Long, String> oldColumn(Database db) throws SQLException {
+        return map(db, "SELECT id, legacy_verified_at::text FROM users");
+    }
+
+    private static Map<Long, String> archived(Database db) throws SQLException {
+        return map(db, "SELECT id, legacy_verified_at::text FROM shapeshift_archive.\"users-ev\"");
+    }
+
+    static Map<Long, String> map(Database db, String sql) throws SQLException {
+        Map<Long, String> out = new TreeMap<>();
+        try (Connection c = db.connect("test"); PreparedStatement ps = c.prepareStatement(sql);
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.put(rs.getLong(1), rs.getString(2));
+            }
+        }
+        return out;
+    }
+
+    static java.util.List<String> columns(Database db) throws SQLException {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        try (Connection c = db.connect("test"); PreparedStatement ps = c.prepareStatement("SELECT column_name FROM "
+                + "information_schema.columns WHERE table_schema = 'public' AND table_name = 'users' ORDER BY ordinal_position");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+}

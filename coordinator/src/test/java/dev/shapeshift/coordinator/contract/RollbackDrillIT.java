@@ -1,0 +1,240 @@
+package dev.shapeshift.coordinator.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.FlagStore;
+import dev.shapeshift.coordinator.Migrator;
+import dev.shapeshift.coordinator.Seed;
+import dev.shapeshift.coordinator.gate.Transitions;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.PostgresExtension;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.phase.Phase;
+import dev.shapeshift.refresh.Key;
+import dev.shapeshift.refresh.KeyRange;
+import dev.shapeshift.refresh.Refresher;
+import dev.shapeshift.spec.ExpandPlan;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.spec.SpecJson;
+import dev.shapeshift.spec.SpecValidator;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Rollback drills: a migration rolled back from expanded, backfilling and reads-switched while an
+ * application keeps writing the old shape. After the rollback the old shape equals an independent
+ * model of the application's writes, the flag is off, the new column is gone, and the publication
+ * and the slot are cleaned up. The expand runs through {@link Migrator#expand} and the real gates;
+ * the later phases are reached by setting the phase row (this drills the way back, not the gates),
+ * with sync and backfill simulated by {@link Refresher} running against the live table.
+ */
+@ExtendWith(PostgresExtension.class)
+class RollbackDrillIT {
+    private final PostgresServer pg;
+
+    RollbackDrillIT(PostgresServer pg) {
+        this.pg = pg;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"expanded", "backfilling", "reads-switched"})
+    void rollbackUnderWriteLoadLeavesTheOldShapeAsTheAppWroteIt(String from) throws Exception {
+        Database db = Seed.database(pg, "rollback");
+        Catalog catalog = new Catalog(db, "test");
+        Transitions transitions = new Transitions(catalog);
+        String slot = "ss_rb_" + Long.toHexString(System.nanoTime());
+        setUpTable(db, "users", 400);
+        Seed.sql(db, "CREATE TABLE IF NOT EXISTS shapeshift.heartbeat (slot_name text PRIMARY KEY, beat_at timestamptz)",
+                "CREATE PUBLICATION shapeshift_pub FOR TABLE users, shapeshift.heartbeat",
+                "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
+        ResolvedSpec resolved = register(db, catalog, transitions, "users-ev", "users", slot);
+
+        Map<Long, Long> model = new ConcurrentHashMap<>(initialModel(400));
+        AtomicBoolean running = new AtomicBoolean(true);
+        Thread app = new Thread(() -> appWrites(db, "users", model, running), "app");
+        Thread sync = new Thread(() -> sync(db, catalog, resolved, running), "sync");
+        app.start();
+        sync.start();
+        try {
+            Thread.sleep(300);
+            if (!from.equals("expanded")) {
+                Seed.sql(db, "UPDATE shapeshift.migration SET phase = '" + from + "' WHERE name = 'users-ev'");
+            }
+            if (from.equals("reads-switched")) {
+                new FlagStore(catalog).set("users-ev.read-new", "users-ev", true, "test", "reads switched");
+            }
+            Thread.sleep(500);
+            Cleanup cleanup = new Cleanup(db, null, Cleanup.DEFAULT_PUBLICATION, RollbackDrillIT::dropSlot);
+            Rollback.Result r = new Rollback(db, transitions, cleanup).rollback("users-ev", "test", "drill from " + from, false);
+            assertThat(r.done()).contains("dropped new column(s) [email_verified] of public.users",
+                    "dropped publication shapeshift_pub (no active migration left)", "dropped replication slot " + slot);
+            Thread.sleep(300); // the application keeps writing after the rollback
+        } finally {
+            running.set(false);
+            app.join();
+            sync.join();
+        }
+        assertThat(catalog.get("users-ev").phase()).isEqualTo(Phase.ROLLED_BACK);
+        assertThat(new FlagStore(catalog).find("users-ev.read-new").map(FlagStore.Flag::value)).isIn(Optional.empty(), Optional.of(false));
+        assertThat(ContractGateIT.columns(db)).containsExactly("id", "email", "legacy_verified_at");
+        assertThat(oldShape(db, "users")).isEqualTo(new TreeMap<>(model));
+        assertThat(count(db, "SELECT count(*) FROM pg_publication WHERE pubname = 'shapeshift_pub'")).isZero();
+        assertThat(count(db, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot + "'")).isZero();
+    }
+
+    /** Two migrations on two tables share one slot and one publication; rolling one back leaves the other whole. */
+    @Test
+    void twoMigrationsSideBySideShareOneSlot() throws Exception {
+        Database db = Seed.database(pg, "side");
+        Catalog catalog = new Catalog(db, "test");
+        Transitions transitions = new Transitions(catalog);
+        String slot = "ss_side_" + Long.toHexString(System.nanoTime());
+        setUpTable(db, "users", 50);
+        setUpTable(db, "orders", 50);
+        Seed.sql(db, "CREATE TABLE IF NOT EXISTS shapeshift.heartbeat (slot_name text PRIMARY KEY, beat_at timestamptz)",
+                "CREATE PUBLICATION shapeshift_pub FOR TABLE users, orders, shapeshift.heartbeat",
+                "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
+        register(db, catalog, transitions, "users-ev", "users", slot);
+        register(db, catalog, transitions, "orders-ev", "orders", slot);
+        Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'backfilling' WHERE name = 'orders-ev'");
+        Cleanup cleanup = new Cleanup(db, null, Cleanup.DEFAULT_PUBLICATION, RollbackDrillIT::dropSlot);
+
+        Rollback.Result first = new Rollback(db, transitions, cleanup).rollback("users-ev", "test", "only users", false);
+        assertThat(first.done()).contains("removed public.users from publication shapeshift_pub");
+        assertThat(first.left()).anyMatch(s -> s.contains("slot " + slot + " kept: active migration(s) [orders-ev]"));
+        assertThat(catalog.get("orders-ev").phase()).isEqualTo(Phase.BACKFILLING);
+        assertThat(count(db, "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'shapeshift_pub' AND tablename = 'orders'")).isOne();
+        assertThat(count(db, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'email_verified'")).isOne();
+
+        Rollback.Result second = new Rollback(db, transitions, cleanup).rollback("orders-ev", "test", "orders too", false);
+        assertThat(second.done()).contains("dropped publication shapeshift_pub (no active migration left)",
+                "dropped replication slot " + slot);
+    }
+
+    private static ResolvedSpec register(Database db, Catalog catalog, Transitions transitions, String name, String table,
+                                         String slot) throws SQLException {
+        MigrationSpec spec = SpecJson.read(ContractGateIT.spec("1h", "1d").replace("\"users-ev\"", "\"" + name + "\"")
+                .replace("\"table\":\"users\"", "\"table\":\"" + table + "\""));
+        catalog.create(name, SpecJson.write(spec), "test", "test");
+        ResolvedSpec resolved;
+        try (Connection c = db.connect("test")) {
+            resolved = SpecValidator.resolve("test", spec, c);
+        }
+        Migrator migrator = new Migrator(db, "unused:9092", (m, f, to, actor, reason) -> transitions.advance(m, to, actor, reason),
+                "test", 1);
+        migrator.expand(name, ExpandPlan.of(resolved, false));
+        catalog.recordSlot(name, slot, "0/0");
+        try (Connection c = db.connect("test")) {
+            return SpecValidator.resolveExpanded("test", spec, c);
+        }
+    }
+
+    private static void setUpTable(Database db, String table, int rows) throws SQLException {
+        Seed.sql(db, "CREATE TABLE " + table + " (id bigint PRIMARY KEY, email text, legacy_verified_at timestamptz)",
+                "INSERT INTO " + table + " SELECT i, 'u' || i, CASE WHEN i % 2 = 0 THEN to_timestamp(i) END "
+                        + "FROM generate_series(1, " + rows + ") i");
+    }
+
+    private static Map<Long, Long> initialModel(int rows) {
+        Map<Long, Long> m = new TreeMap<>();
+        for (long i = 1; i <= rows; i++) {
+            m.put(i, i % 2 == 0 ? i : -1L);
+        }
+        return m;
+    }
+
+    /** The application: inserts, updates (set and clear) and deletes on the old column; the model follows each commit. */
+    private static void appWrites(Database db, String table, Map<Long, Long> model, AtomicBoolean running) {
+        Random rnd = new Random(42);
+        try (Connection c = db.connect("app-load")) {
+            while (running.get()) {
+                long id = 1 + rnd.nextInt(500);
+                int op = rnd.nextInt(10);
+                if (op < 6) {
+                    long v = rnd.nextBoolean() ? 1_000_000 + rnd.nextInt(1_000_000) : -1;
+                    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (id, email, legacy_verified_at) "
+                            + "VALUES (?, 'n', to_timestamp(?)) ON CONFLICT (id) DO UPDATE SET legacy_verified_at = EXCLUDED.legacy_verified_at")) {
+                        ps.setLong(1, id);
+                        if (v < 0) {
+                            ps.setNull(2, Types.BIGINT);
+                        } else {
+                            ps.setLong(2, v);
+                        }
+                        ps.executeUpdate();
+                    }
+                    model.put(id, v);
+                } else if (op < 8) {
+                    try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE id = ?")) {
+                        ps.setLong(1, id);
+                        ps.executeUpdate();
+                    }
+                    model.remove(id);
+                } else {
+                    Thread.sleep(2);
+                }
+            }
+        } catch (SQLException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Sync and backfill stand-in: refreshes the whole table until the phase says rolled-back. */
+    private static void sync(Database db, Catalog catalog, ResolvedSpec resolved, AtomicBoolean running) {
+        Refresher refresher = new Refresher(resolved);
+        while (running.get() && catalog.get(resolved.spec().name()).phase() != Phase.ROLLED_BACK) {
+            try (Connection c = db.connect("worker")) {
+                c.setAutoCommit(false);
+                refresher.refresh(c, List.of(Key.of(1), Key.of(2), Key.of(3)));
+                refresher.refreshRange(c, KeyRange.ALL, 200);
+                c.commit();
+            } catch (SQLException e) {
+                // the rollback dropped the new column under us; the phase check ends the loop
+            }
+        }
+    }
+
+    private static boolean dropSlot(Database db, String slot) {
+        try (Connection c = db.connect("cdc-bridge"); PreparedStatement ps = c.prepareStatement(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, slot);
+            return ps.executeQuery().next();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Map<Long, Long> oldShape(Database db, String table) throws SQLException {
+        Map<Long, Long> out = new TreeMap<>();
+        try (Connection c = db.connect("test"); PreparedStatement ps = c.prepareStatement("SELECT id, "
+                + "coalesce(extract(epoch FROM legacy_verified_at)::bigint, -1) FROM " + table);
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.put(rs.getLong(1), rs.getLong(2));
+            }
+        }
+        return out;
+    }
+
+    private static long count(Database db, String sql) throws SQLException {
+        try (Connection c = db.connect("test"); PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}
