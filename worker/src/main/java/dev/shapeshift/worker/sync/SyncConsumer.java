@@ -249,6 +249,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
             return true;
         }
         Duration backoff = Duration.ofMillis(200);
+        boolean held = false;
         String echoMark = resolved.spec().mode() == Mode.IN_PLACE ? migration : null;
         while (!closing) {
             try {
@@ -260,11 +261,13 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                 }
                 metrics.applied(batch, written);
                 metrics.applyTime(Duration.ofNanos(System.nanoTime() - started));
-                if (state.get() == SyncState.STOPPED_ERROR) {
+                if (held) {
                     c.resume(c.assignment());
+                }
+                if (state.get() == SyncState.STOPPED_ERROR) {
                     stopReason = null;
-                    move(SyncState.RUNNING);
                     catalog.setMessage(migration, "sync resumed after a refresh error");
+                    move(SyncState.RUNNING);
                     log.info("sync resumed migration={} worker={}", migration, config.workerId());
                 }
                 return true;
@@ -273,8 +276,8 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                 if (!e.retryable() && !lostConnection && state.get() != SyncState.STOPPED_ERROR) {
                     stopReason = "sync stopped: refreshing " + batch.keys().size() + " keys failed: " + e.getMessage()
                             + ". Nothing was skipped; retrying with back-off until the row or the transform is fixed.";
+                    catalog.setMessage(migration, stopReason); // before the state: whoever sees the state finds the message
                     move(SyncState.STOPPED_ERROR);
-                    catalog.setMessage(migration, stopReason);
                     metrics.refreshError();
                     log.error("sync stopped migration={} worker={} keys={} code={} error={}", migration,
                             config.workerId(), batch.keys().size(), e.code(), e.getMessage());
@@ -283,6 +286,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                             migration, e.code(), lostConnection, backoff.toMillis());
                 }
                 holdFor(c, backoff);
+                held = true;
                 backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
             }
         }
@@ -301,8 +305,8 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
         stopReason = "sync stopped at an undecodable change record (partition:offset " + poison.position() + "): "
                 + poison.reason() + ". Nothing was skipped. To skip this one record: shapeshift sync skip "
                 + migration + " " + poison.position() + " --reason '<why>'";
+        catalog.setMessage(migration, stopReason); // before the state: whoever sees the state finds the message
         move(SyncState.STOPPED_POISON);
-        catalog.setMessage(migration, stopReason);
         log.error("sync stopped at poison record migration={} worker={} position={} reason={}", migration,
                 config.workerId(), poison.position(), poison.reason());
     }
@@ -337,8 +341,8 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
         poisoned = null;
         stopReason = null;
         c.resume(c.assignment());
-        move(SyncState.RUNNING);
         catalog.setMessage(migration, message);
+        move(SyncState.RUNNING);
     }
 
     /** Waits {@code d} while staying in the group: polls with every partition paused. */

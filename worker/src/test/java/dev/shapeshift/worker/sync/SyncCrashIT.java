@@ -115,6 +115,25 @@ class SyncCrashIT {
         }
     }
 
+    @Test
+    void aTerminatedDatabaseSessionIsReopenedWithoutAStop(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        try (SyncFixture f = new SyncFixture(pg, kafka, "sync_reconnect")) {
+            Migration m = f.migration("reconnect", KeyKind.BIGINT, Mode.TABLE, Shape.STANDARD);
+            f.bridge();
+            f.awaitCaptured(m);
+            Worker worker = f.worker("w1", new SimpleMeterRegistry(), m.name());
+            f.tx("INSERT INTO src_reconnect (id, seq, a, b) SELECT g, g, g, 'b' || g FROM generate_series(1, 50) g");
+            f.awaitConverged(m, Duration.ofSeconds(60));
+            long killed = f.count("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+                    + "application_name = 'shapeshift-worker-sync' AND datname = current_database()");
+            assertThat(killed).isEqualTo(1);
+            f.tx("UPDATE src_reconnect SET a = a + 1000");
+            Check c = f.awaitConverged(m, Duration.ofSeconds(60));
+            System.out.println("RECONNECT converged after the sync session was terminated " + c);
+            assertThat(worker.sync(m.name()).orElseThrow().state()).isEqualTo(SyncState.RUNNING);
+        }
+    }
+
     private static String client(Migration m, String workerId) {
         return "shapeshift-sync-" + m.name() + "-" + workerId;
     }
