@@ -1,0 +1,77 @@
+package dev.shapeshift.launcher;
+
+import dev.shapeshift.bridge.CdcBridge;
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.coordinator.contract.Cleanup;
+import dev.shapeshift.coordinator.contract.Rollback;
+import dev.shapeshift.coordinator.gate.Transitions;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.phase.Phase;
+import java.util.List;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code shapeshift cleanup MIGRATION --reason R}: after {@code contracted} or {@code rolled-back},
+ * for a rolled-back migration first undoes the expand (drops the new columns or the new table,
+ * unless {@code --keep-new-shape}), then removes the migration's table from the bridge's publication (the publication itself when no
+ * active migration is left), drops the slot with {@link CdcBridge#dropSlot} when no other active
+ * migration streams through it and no bridge holds it, and deletes the migration's Kafka topics.
+ * Audited; refuses while the migration is active. See docs/operations.md.
+ */
+@Command(name = "cleanup", mixinStandardHelpOptions = true,
+        description = "Remove a finished migration's publication entry, slot (if unused) and Kafka topics.")
+public final class CleanupCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
+    String migration;
+
+    @Mixin
+    ContractCommand.Db db = new ContractCommand.Db();
+
+    @Mixin
+    BackfillCommand.Why why = new BackfillCommand.Why();
+
+    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
+            description = "Kafka, to delete the migration's topics (env SHAPESHIFT_KAFKA); without it the topics stay.")
+    String bootstrapServers = System.getenv("SHAPESHIFT_KAFKA");
+
+    @Option(names = "--publication", paramLabel = "NAME", description = "The bridge's publication (default shapeshift_pub).")
+    String publication = Cleanup.DEFAULT_PUBLICATION;
+
+    @Option(names = "--keep-new-shape", description = "Rolled-back migrations: keep the new columns or table "
+            + "(e.g. they existed before the migration).")
+    boolean keepNewShape;
+
+    @Spec
+    CommandSpec command;
+
+    @Override
+    public Integer call() {
+        Database database = db.database();
+        Catalog catalog = new Catalog(database, "cli");
+        Cleanup cleanup = new Cleanup(database, bootstrapServers, publication, CdcBridge::dropSlot);
+        List<String> done;
+        List<String> left;
+        if (catalog.get(migration).phase() == Phase.ROLLED_BACK) {
+            Rollback.Result r = new Rollback(database, new Transitions(catalog), cleanup)
+                    .rollback(migration, why.actor, why.reason, keepNewShape);
+            done = r.done();
+            left = r.left();
+        } else {
+            Cleanup.Result r = cleanup.run(migration, why.actor, why.reason);
+            done = r.done();
+            left = r.left();
+        }
+        PrintWriter out = command.commandLine().getOut();
+        done.forEach(d -> out.println("done: " + d));
+        left.forEach(l -> out.println("left: " + l));
+        out.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,40 @@
+package dev.shapeshift.launcher;
+
+import dev.shapeshift.coordinator.contract.Archive;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code shapeshift restore MIGRATION --reason R}: puts a contracted migration's old shape back
+ * from its archive (in-place: re-adds the columns and fills them by key; table mode: moves the
+ * table back), while the archive exists. Audited. See docs/contract.md.
+ */
+@Command(name = "restore", mixinStandardHelpOptions = true,
+        description = "Put a contracted migration's old columns or table back from its archive.")
+public final class RestoreCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
+    String migration;
+
+    @Mixin
+    ContractCommand.Db db = new ContractCommand.Db();
+
+    @Mixin
+    BackfillCommand.Why why = new BackfillCommand.Why();
+
+    @Spec
+    CommandSpec command;
+
+    @Override
+    public Integer call() {
+        Archive a = ContractCommand.contractor(db.database()).restore(migration, why.actor, why.reason);
+        command.commandLine().getOut().println("restored " + migration + ": " + a.sourceSchema() + "." + a.sourceTable()
+                + (a.inPlace() ? " has its columns " + a.columns().stream().map(Archive.ArchivedColumn::name).toList()
+                + " back" : " is back") + " (phase stays contracted; drop the archive with `shapeshift contract drop-archive`)");
+        command.commandLine().getOut().flush();
+        return 0;
+    }
+}
