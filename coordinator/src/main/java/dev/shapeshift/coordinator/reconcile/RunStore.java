@@ -5,6 +5,8 @@ import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.DriftStore.Kind;
 import dev.shapeshift.coordinator.reconcile.Differ.Difference;
 import dev.shapeshift.db.SqlStates;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.refresh.Key;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -63,7 +65,11 @@ public final class RunStore {
     Run startOrResume(Connection c, String migration, long estimatedRows) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM shapeshift.migration WHERE name = ? FOR UPDATE")) {
             ps.setString(1, migration);
-            ps.executeQuery().close();
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new ShapeshiftException(ErrorCode.NOT_FOUND, "no migration named '" + migration + "'");
+                }
+            }
         }
         Optional<Run> last = latest(c, migration);
         if (last.isPresent() && (last.get().status().equals("running") || last.get().status().equals("stopped"))) {
