@@ -2,6 +2,7 @@ package dev.shapeshift.bridge;
 
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ShapeshiftException;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.HashMap;
@@ -30,7 +31,18 @@ public final class BridgeMain {
             System.exit(2);
             return;
         }
-        CdcBridge bridge = new CdcBridge(config, new SimpleMeterRegistry());
+        int code = run(config, new SimpleMeterRegistry());
+        if (code != 0) {
+            Runtime.getRuntime().halt(code);
+        }
+    }
+
+    /**
+     * Runs a bridge (standby until it holds the leadership) until the JVM shuts down or the bridge
+     * fails; for the launcher's {@code cdc-bridge} subcommand. Returns 0, or the failure's exit code.
+     */
+    public static int run(BridgeConfig config, MeterRegistry registry) throws InterruptedException {
+        CdcBridge bridge = new CdcBridge(config, registry);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("shutdown requested slot={}", config.slot());
@@ -49,8 +61,9 @@ public final class BridgeMain {
         if (bridge.state() == BridgeState.FAILED) {
             Throwable why = bridge.failure().orElse(null);
             System.err.println("bridge failed: " + (why == null ? "unknown" : why.getMessage()));
-            Runtime.getRuntime().halt(why instanceof ShapeshiftException se ? se.code().exitCode() : 1);
+            return why instanceof ShapeshiftException se ? se.code().exitCode() : 1;
         }
+        return 0;
     }
 
     static BridgeConfig parse(String[] args) {

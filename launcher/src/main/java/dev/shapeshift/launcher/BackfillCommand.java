@@ -45,40 +45,6 @@ public final class BackfillCommand implements Runnable {
     }
 
     /** Where the catalog is: options, else SHAPESHIFT_JDBC_URL / SHAPESHIFT_DB_USER / SHAPESHIFT_DB_PASSWORD. */
-    static final class Db {
-        @Option(names = "--jdbc-url", paramLabel = "URL", description = "JDBC URL of the source database (env SHAPESHIFT_JDBC_URL).")
-        String jdbcUrl;
-
-        @Option(names = "--user", paramLabel = "USER", description = "Database user (env SHAPESHIFT_DB_USER).")
-        String user;
-
-        @Option(names = "--password-file", paramLabel = "FILE", description = "File holding the password (else env SHAPESHIFT_DB_PASSWORD).")
-        Path passwordFile;
-
-        Map<String, String> env = System.getenv();
-
-        Catalog catalog() {
-            String url = jdbcUrl != null ? jdbcUrl : env.get("SHAPESHIFT_JDBC_URL");
-            if (url == null || url.isBlank()) {
-                throw new ShapeshiftException(ErrorCode.UNREACHABLE,
-                        "no database given — pass --jdbc-url or set SHAPESHIFT_JDBC_URL");
-            }
-            String u = user != null ? user : env.getOrDefault("SHAPESHIFT_DB_USER", System.getProperty("user.name"));
-            String password;
-            if (passwordFile != null) {
-                try {
-                    password = Files.readString(passwordFile).strip();
-                } catch (IOException e) {
-                    throw new ShapeshiftException(ErrorCode.UNREACHABLE,
-                            "cannot read --password-file " + passwordFile + ": " + e.getMessage(), e);
-                }
-            } else {
-                password = env.getOrDefault("SHAPESHIFT_DB_PASSWORD", "");
-            }
-            return new Catalog(new Database(url, u, password), "cli");
-        }
-    }
-
     /** Who changes a knob, and why; both go to the audit log. */
     static final class Why {
         @Option(names = "--actor", paramLabel = "NAME", description = "Who makes the change (default: the OS user).")
@@ -93,7 +59,7 @@ public final class BackfillCommand implements Runnable {
         String migration;
 
         @Mixin
-        Db db = new Db();
+        DbOptions db = new DbOptions();
 
         @Mixin
         Why why = new Why();
@@ -162,7 +128,7 @@ public final class BackfillCommand implements Runnable {
         String migration;
 
         @Mixin
-        Db db = new Db();
+        DbOptions db = new DbOptions();
 
         @Spec
         CommandSpec command;

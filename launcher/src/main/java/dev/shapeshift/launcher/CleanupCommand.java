@@ -1,5 +1,6 @@
 package dev.shapeshift.launcher;
 
+import dev.shapeshift.coordinator.GateWiring;
 import dev.shapeshift.bridge.CdcBridge;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.coordinator.contract.Cleanup;
@@ -32,7 +33,7 @@ public final class CleanupCommand implements Callable<Integer> {
     String migration;
 
     @Mixin
-    ContractCommand.Db db = new ContractCommand.Db();
+    DbOptions db = new DbOptions();
 
     @Mixin
     BackfillCommand.Why why = new BackfillCommand.Why();
@@ -59,7 +60,7 @@ public final class CleanupCommand implements Callable<Integer> {
         List<String> done;
         List<String> left;
         if (catalog.get(migration).phase() == Phase.ROLLED_BACK) {
-            Rollback.Result r = new Rollback(database, new Transitions(catalog), cleanup)
+            Rollback.Result r = new Rollback(database, GateWiring.transitions(database, "cli"), cleanup)
                     .rollback(migration, why.actor, why.reason, keepNewShape);
             done = r.done();
             left = r.left();

@@ -1,5 +1,6 @@
 package dev.shapeshift.launcher;
 
+import dev.shapeshift.coordinator.GateWiring;
 import dev.shapeshift.coordinator.contract.AccessGate;
 import dev.shapeshift.coordinator.contract.AccessWatch;
 import dev.shapeshift.coordinator.contract.Archive;
@@ -38,7 +39,7 @@ public final class ContractCommand implements Callable<Integer> {
     String migration;
 
     @Mixin
-    Db db = new Db();
+    DbOptions db = new DbOptions();
 
     @Mixin
     BackfillCommand.Why why = new BackfillCommand.Why();
@@ -62,8 +63,7 @@ public final class ContractCommand implements Callable<Integer> {
     }
 
     static Contractor contractor(Database database) {
-        Transitions transitions = new Transitions(new Catalog(database, "cli"),
-                new Gates(new AccessGate(new AccessWatch(database))));
+        Transitions transitions = GateWiring.transitions(database, "cli");
         return new Contractor(database, transitions);
     }
 
@@ -87,7 +87,7 @@ public final class ContractCommand implements Callable<Integer> {
         boolean force;
 
         @Mixin
-        Db db = new Db();
+        DbOptions db = new DbOptions();
 
         @Mixin
         BackfillCommand.Why why = new BackfillCommand.Why();
@@ -104,37 +104,4 @@ public final class ContractCommand implements Callable<Integer> {
         }
     }
 
-    /** Where the source database (and the catalog) is, and Kafka for the clean-up. */
-    static final class Db {
-        @Option(names = "--jdbc-url", paramLabel = "URL", description = "JDBC URL of the source database (env SHAPESHIFT_JDBC_URL).")
-        String jdbcUrl;
-
-        @Option(names = "--user", paramLabel = "USER", description = "Database user (env SHAPESHIFT_DB_USER).")
-        String user;
-
-        @Option(names = "--password-file", paramLabel = "FILE", description = "File holding the password (else env SHAPESHIFT_DB_PASSWORD).")
-        Path passwordFile;
-
-        Map<String, String> env = System.getenv();
-
-        Database database() {
-            String url = jdbcUrl != null ? jdbcUrl : env.get("SHAPESHIFT_JDBC_URL");
-            if (url == null || url.isBlank()) {
-                throw new ShapeshiftException(ErrorCode.UNREACHABLE, "no database given — pass --jdbc-url or set SHAPESHIFT_JDBC_URL");
-            }
-            String u = user != null ? user : env.getOrDefault("SHAPESHIFT_DB_USER", System.getProperty("user.name"));
-            String password;
-            if (passwordFile != null) {
-                try {
-                    password = Files.readString(passwordFile).strip();
-                } catch (IOException e) {
-                    throw new ShapeshiftException(ErrorCode.UNREACHABLE,
-                            "cannot read --password-file " + passwordFile + ": " + e.getMessage(), e);
-                }
-            } else {
-                password = env.getOrDefault("SHAPESHIFT_DB_PASSWORD", "");
-            }
-            return new Database(url, u, password);
-        }
-    }
 }

@@ -1,5 +1,7 @@
 package dev.shapeshift.launcher;
 
+import dev.shapeshift.coordinator.contract.AccessWatch;
+import dev.shapeshift.coordinator.contract.AccessGate;
 import dev.shapeshift.coordinator.Coordinator;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
@@ -26,7 +28,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "coordinator", mixinStandardHelpOptions = true, description = "Run the coordinator: API, dashboard, metrics.")
 public final class CoordinatorCommand implements Callable<Integer> {
     @Mixin
-    BackfillCommand.Db db = new BackfillCommand.Db();
+    DbOptions db = new DbOptions();
 
     @Option(names = "--bind", paramLabel = "HOST", description = "Interface to listen on (default 127.0.0.1).")
     String bind = "127.0.0.1";
@@ -47,28 +49,18 @@ public final class CoordinatorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        Database database = database();
+        Database database = db.database();
         Coordinator.Config config = new Coordinator.Config(bind, port, database,
                 token(adminTokenFile, "SHAPESHIFT_ADMIN_TOKEN"), token(readTokenFile, "SHAPESHIFT_READ_TOKEN"), null);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         CountDownLatch stopped = new CountDownLatch(1);
-        try (Coordinator coordinator = Coordinator.start(config, registry)) {
+        try (Coordinator coordinator = Coordinator.start(config, registry, new AccessGate(new AccessWatch(database)))) {
             command.commandLine().getOut().println("coordinator listening on http://" + bind + ":" + coordinator.port() + "/");
             command.commandLine().getOut().flush();
             Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "shapeshift-coordinator-stop"));
             stopped.await();
         }
         return 0;
-    }
-
-    private Database database() {
-        String url = db.jdbcUrl != null ? db.jdbcUrl : env.get("SHAPESHIFT_JDBC_URL");
-        if (url == null || url.isBlank()) {
-            throw new ShapeshiftException(ErrorCode.UNREACHABLE, "no database given — pass --jdbc-url or set SHAPESHIFT_JDBC_URL");
-        }
-        String user = db.user != null ? db.user : env.getOrDefault("SHAPESHIFT_DB_USER", System.getProperty("user.name"));
-        String password = db.passwordFile != null ? read(db.passwordFile) : env.getOrDefault("SHAPESHIFT_DB_PASSWORD", "");
-        return new Database(url, user, password);
     }
 
     private String token(Path file, String variable) {

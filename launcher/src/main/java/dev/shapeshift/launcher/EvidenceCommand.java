@@ -28,7 +28,7 @@ public final class EvidenceCommand implements Callable<Integer> {
     String migration;
 
     @Mixin
-    ContractCommand.Db db = new ContractCommand.Db();
+    DbOptions db = new DbOptions();
 
     @Option(names = "--output", paramLabel = "text|json", description = "text (default) or json.")
     OutputFormat output = OutputFormat.TEXT;

@@ -43,7 +43,7 @@ public final class FlagCommand implements Runnable {
         OutputFormat output = OutputFormat.TEXT;
 
         @Mixin
-        BackfillCommand.Db db = new BackfillCommand.Db();
+        DbOptions db = new DbOptions();
 
         @Spec
         CommandSpec command;
@@ -73,7 +73,7 @@ public final class FlagCommand implements Runnable {
         OutputFormat output = OutputFormat.TEXT;
 
         @Mixin
-        BackfillCommand.Db db = new BackfillCommand.Db();
+        DbOptions db = new DbOptions();
 
         @Spec
         CommandSpec command;

@@ -10,7 +10,20 @@ import picocli.CommandLine.Command;
 /** Entry point of the one jar: every role is a subcommand. Exit codes: docs/cli.md. */
 @Command(name = "shapeshift", mixinStandardHelpOptions = true, version = "shapeshift 0.1.0",
         description = "Zero-downtime expand-contract migrations for PostgreSQL.",
-        subcommands = {ValidateCommand.class, PlanCommand.class, DemoCommand.class, BackfillCommand.class})
+        subcommands = {
+                // the roles
+                CoordinatorCommand.class, BridgeCommand.class, WorkerCommand.class,
+                // the main job
+                DemoCommand.class,
+                // specs
+                ValidateCommand.class, PlanCommand.class,
+                // running migrations
+                StatusCommand.class, PhaseCommand.class, PhaseCommand.Rollback.class, BackfillCommand.class,
+                SyncCommand.class, ReconcileCommand.class, FlagCommand.class, StatusCommand.Audit.class,
+                // the end
+                EvidenceCommand.class, ContractCommand.class, RestoreCommand.class, CleanupCommand.class,
+                // measurement
+                BenchCommand.class})
 public final class Main implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
 

@@ -1,5 +1,6 @@
 package dev.shapeshift.launcher;
 
+import dev.shapeshift.coordinator.GateWiring;
 import dev.shapeshift.coordinator.api.Json;
 import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.coordinator.gate.GateClosedException;
@@ -45,7 +46,7 @@ public final class PhaseCommand implements Runnable {
         OutputFormat output = OutputFormat.TEXT;
 
         @Mixin
-        BackfillCommand.Db db = new BackfillCommand.Db();
+        DbOptions db = new DbOptions();
 
         @Spec
         CommandSpec command;
@@ -54,7 +55,7 @@ public final class PhaseCommand implements Runnable {
 
         @Override
         public Integer call() {
-            Transitions transitions = new Transitions(db.catalog());
+            Transitions transitions = GateWiring.transitions(db.database(), "cli");
             PrintWriter out = command.commandLine().getOut();
             try {
                 MigrationRecord m = transitions.advance(migration, target(), actor, reason);

@@ -58,41 +58,10 @@ public final class ReconcileCommand implements Runnable {
         command.commandLine().usage(command.commandLine().getOut());
     }
 
-    /** Where the catalog is: options, else SHAPESHIFT_JDBC_URL / SHAPESHIFT_DB_USER / SHAPESHIFT_DB_PASSWORD. */
-    static final class Db {
-        @Option(names = "--jdbc-url", paramLabel = "URL", description = "JDBC URL of the source database (env SHAPESHIFT_JDBC_URL).")
-        String jdbcUrl;
-
-        @Option(names = "--user", paramLabel = "USER", description = "Database user (env SHAPESHIFT_DB_USER).")
-        String user;
-
-        @Option(names = "--password-file", paramLabel = "FILE", description = "File holding the password (else env SHAPESHIFT_DB_PASSWORD).")
-        Path passwordFile;
-
+    /** Where the catalog is (see {@link DbOptions}), and how to print. */
+    static final class Db extends DbOptions {
         @Option(names = "--output", paramLabel = "FORMAT", description = "text (default) or json.")
         OutputFormat output = OutputFormat.TEXT;
-
-        Map<String, String> env = System.getenv();
-
-        Database database() {
-            String url = jdbcUrl != null ? jdbcUrl : env.get("SHAPESHIFT_JDBC_URL");
-            if (url == null || url.isBlank()) {
-                throw new ShapeshiftException(ErrorCode.UNREACHABLE, "no database given — pass --jdbc-url or set SHAPESHIFT_JDBC_URL");
-            }
-            String u = user != null ? user : env.getOrDefault("SHAPESHIFT_DB_USER", System.getProperty("user.name"));
-            String password;
-            if (passwordFile != null) {
-                try {
-                    password = Files.readString(passwordFile).strip();
-                } catch (IOException e) {
-                    throw new ShapeshiftException(ErrorCode.UNREACHABLE,
-                            "cannot read --password-file " + passwordFile + ": " + e.getMessage(), e);
-                }
-            } else {
-                password = env.getOrDefault("SHAPESHIFT_DB_PASSWORD", "");
-            }
-            return new Database(url, u, password);
-        }
     }
 
     @Command(name = "run", mixinStandardHelpOptions = true,

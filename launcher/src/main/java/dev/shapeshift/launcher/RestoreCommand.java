@@ -20,7 +20,7 @@ public final class RestoreCommand implements Callable<Integer> {
     String migration;
 
     @Mixin
-    ContractCommand.Db db = new ContractCommand.Db();
+    DbOptions db = new DbOptions();
 
     @Mixin
     BackfillCommand.Why why = new BackfillCommand.Why();

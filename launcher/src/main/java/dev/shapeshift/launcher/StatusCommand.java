@@ -1,5 +1,6 @@
 package dev.shapeshift.launcher;
 
+import dev.shapeshift.coordinator.GateWiring;
 import dev.shapeshift.coordinator.api.Json;
 import dev.shapeshift.catalog.AuditEntry;
 import dev.shapeshift.catalog.Catalog;
@@ -28,7 +29,7 @@ public final class StatusCommand implements Callable<Integer> {
     String migration;
 
     @Mixin
-    BackfillCommand.Db db = new BackfillCommand.Db();
+    DbOptions db = new DbOptions();
 
     @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
     OutputFormat output = OutputFormat.TEXT;
@@ -38,7 +39,7 @@ public final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        StatusReader reader = new StatusReader(db.catalog(), new Gates());
+        StatusReader reader = new StatusReader(db.catalog(), GateWiring.gates(db.database()));
         List<MigrationStatus> statuses = migration == null ? reader.all() : List.of(reader.read(migration));
         PrintWriter out = command.commandLine().getOut();
         if (output == OutputFormat.JSON) {
@@ -83,7 +84,7 @@ public final class StatusCommand implements Callable<Integer> {
         int limit = 100;
 
         @Mixin
-        BackfillCommand.Db db = new BackfillCommand.Db();
+        DbOptions db = new DbOptions();
 
         @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
         OutputFormat output = OutputFormat.TEXT;

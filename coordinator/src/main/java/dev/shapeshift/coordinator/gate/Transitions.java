@@ -62,6 +62,11 @@ public final class Transitions {
             throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "a reason is required for every phase change "
                     + "(it goes to the audit log)");
         }
+        if (to == Phase.CONTRACTED) {
+            throw new ShapeshiftException(ErrorCode.ILLEGAL_TRANSITION, "migration " + migration + ": the move to "
+                    + "contracted archives and drops the old shape, so only the contract does it: run "
+                    + "`shapeshift contract " + migration + "` (it checks the same gate)");
+        }
         MigrationRecord m = catalog.get(migration);
         Phase from = m.phase();
         if (!from.canMoveTo(to)) {

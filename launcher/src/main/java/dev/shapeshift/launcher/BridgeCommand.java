@@ -1,0 +1,67 @@
+package dev.shapeshift.launcher;
+
+import dev.shapeshift.bridge.BridgeConfig;
+import dev.shapeshift.bridge.BridgeMain;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code shapeshift cdc-bridge}: one per source database is active (PostgreSQL advisory lock);
+ * start two or more and the others wait as standbys and take over within seconds.
+ */
+@Command(name = "cdc-bridge", mixinStandardHelpOptions = true,
+        description = "Run the CDC bridge: Debezium (pgoutput) to the migrations' change topics in Kafka.")
+public final class BridgeCommand implements Callable<Integer> {
+    @Mixin
+    DbOptions db = new DbOptions();
+
+    @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT", description = "Kafka bootstrap servers.")
+    String bootstrap;
+
+    @Option(names = "--slot", paramLabel = "NAME", description = "Replication slot (default shapeshift_<database>).")
+    String slot;
+
+    @Option(names = "--publication", paramLabel = "NAME", description = "Publication the bridge manages (default shapeshift_pub).")
+    String publication;
+
+    @Option(names = "--heartbeat-ms", paramLabel = "MS", description = "Heartbeat interval (default 10000).")
+    Long heartbeatMs;
+
+    @Option(names = "--replication", paramLabel = "N", description = "Replication factor of the topics it creates (default 3).")
+    Short replication;
+
+    @Option(names = "--partitions", paramLabel = "N", description = "Partitions of the change topics it creates (default 12).")
+    Integer partitions;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT", description = "Serve /metrics and /livez on this port (default: off).")
+    Integer metricsPort;
+
+    @Option(names = "--metrics-bind", paramLabel = "HOST", description = "Interface for --metrics-port (default 0.0.0.0).")
+    String metricsBind = "0.0.0.0";
+
+    @Override
+    public Integer call() throws InterruptedException {
+        BridgeConfig config = BridgeConfig.of(db.database(), bootstrap);
+        if (slot != null) {
+            config = config.withSlot(slot);
+        }
+        if (publication != null) {
+            config = config.withPublication(publication);
+        }
+        if (heartbeatMs != null) {
+            config = config.withHeartbeat(Duration.ofMillis(heartbeatMs));
+        }
+        if (replication != null || partitions != null) {
+            config = config.withReplication(replication != null ? replication : 3, partitions != null ? partitions : 12);
+        }
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try (MetricsEndpoint metrics = metricsPort == null ? null : MetricsEndpoint.start(metricsBind, metricsPort, registry)) {
+            return BridgeMain.run(config, registry);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package dev.shapeshift.launcher;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/**
+ * The source database of the commands that work on the catalog: options win over the
+ * environment ({@code SHAPESHIFT_JDBC_URL}, {@code SHAPESHIFT_DB_USER},
+ * {@code SHAPESHIFT_DB_PASSWORD}). There is no password option: command lines are visible to
+ * other users of the machine.
+ */
+class DbOptions {
+    @Option(names = "--jdbc-url", paramLabel = "URL", description = "JDBC URL of the source database (env SHAPESHIFT_JDBC_URL).")
+    String jdbcUrl;
+
+    @Option(names = "--user", paramLabel = "USER", description = "Database user (env SHAPESHIFT_DB_USER).")
+    String user;
+
+    @Option(names = "--password-file", paramLabel = "FILE", description = "File holding the password (else env SHAPESHIFT_DB_PASSWORD).")
+    Path passwordFile;
+
+    Map<String, String> env = System.getenv();
+
+    Database database() {
+        String url = jdbcUrl != null ? jdbcUrl : env.get("SHAPESHIFT_JDBC_URL");
+        if (url == null || url.isBlank()) {
+            throw new ShapeshiftException(ErrorCode.UNREACHABLE, "no database given — pass --jdbc-url or set SHAPESHIFT_JDBC_URL");
+        }
+        String u = user != null ? user : env.getOrDefault("SHAPESHIFT_DB_USER", System.getProperty("user.name"));
+        return new Database(url, u, passwordFile != null ? read(passwordFile) : env.getOrDefault("SHAPESHIFT_DB_PASSWORD", ""));
+    }
+
+    Catalog catalog() {
+        return new Catalog(database(), "cli");
+    }
+
+    static String read(Path file) {
+        try {
+            return Files.readString(file).strip();
+        } catch (IOException e) {
+            throw new ShapeshiftException(ErrorCode.UNREACHABLE, "cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package dev.shapeshift.launcher;
+
+import dev.shapeshift.worker.Worker;
+import dev.shapeshift.worker.WorkerMain;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code shapeshift worker}: the stateless worker role (sync and backfill consumers) until SIGTERM. */
+@Command(name = "worker", mixinStandardHelpOptions = true,
+        description = "Run a worker: refresh changed keys (sync) and copy chunks (backfill) for active migrations.")
+public final class WorkerCommand implements Callable<Integer> {
+    @Mixin
+    DbOptions db = new DbOptions();
+
+    @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT", description = "Kafka bootstrap servers.")
+    String bootstrap;
+
+    @Option(names = "--worker-id", paramLabel = "ID", description = "Unique per process (default: the host name).")
+    String workerId;
+
+    @Option(names = "--migration", paramLabel = "NAME", description = "Serve only these migrations (repeatable; default: every active one).")
+    List<String> migrations = List.of();
+
+    @Option(names = "--no-sync", description = "Do not run sync consumers.")
+    boolean noSync;
+
+    @Option(names = "--no-backfill", description = "Do not run backfill consumers.")
+    boolean noBackfill;
+
+    @Option(names = "--session-timeout-ms", paramLabel = "MS", description = "Kafka session timeout (default 10000, min 6000).")
+    long sessionTimeoutMs = 10_000;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT", description = "Serve /metrics and /livez on this port (default: off).")
+    Integer metricsPort;
+
+    @Option(names = "--metrics-bind", paramLabel = "HOST", description = "Interface for --metrics-port (default 0.0.0.0).")
+    String metricsBind = "0.0.0.0";
+
+    @Override
+    public Integer call() throws UnknownHostException {
+        String id = workerId != null ? workerId : InetAddress.getLocalHost().getHostName();
+        Worker.Config config = Worker.Config.of(id, migrations).withSync(!noSync).withBackfill(!noBackfill)
+                .withSessionTimeout(Duration.ofMillis(sessionTimeoutMs));
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try (MetricsEndpoint metrics = metricsPort == null ? null : MetricsEndpoint.start(metricsBind, metricsPort, registry)) {
+            return WorkerMain.run(db.database(), bootstrap, config, registry);
+        }
+    }
+}
