@@ -13,14 +13,19 @@ final class DemoDatabase {
     private DemoDatabase() {
     }
 
-    static void seed(Database db, Scenario scenario, long rows, PrintStream out) throws SQLException {
+    /** Creates and loads the application's table and the application's own role; returns the application's login. */
+    static Database seed(Database db, Scenario scenario, long rows, PrintStream out) throws SQLException {
         try (Connection c = db.connect("demo-seed"); Statement s = c.createStatement()) {
             s.execute(scenario.createSql());
+            for (String sql : Scenario.APP_ROLE_SQL) {
+                s.execute(sql);
+            }
             long t0 = System.nanoTime();
             s.execute(scenario.seedSql(rows));
             s.execute("ANALYZE " + scenario.table);
             out.printf("    loaded %,d rows in %.1f s%n", rows, (System.nanoTime() - t0) / 1e9);
         }
+        return new Database(db.jdbcUrl(), "demo_app", "demo_app");
     }
 
     /** The same transform over the same rows as one bulk statement, on a copy: the baseline of the backfill rate. */
@@ -70,8 +75,12 @@ final class DemoDatabase {
 
     /** Rows where the new shape differs from the transform of the old, by the scenario's hand-written query. */
     static long mismatches(Database db, Scenario scenario) throws SQLException {
+        return count(db, scenario.mismatchSql());
+    }
+
+    static long count(Database db, String sql) throws SQLException {
         try (Connection c = db.connect("demo-check"); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery(scenario.mismatchSql())) {
+             ResultSet rs = s.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
         }

@@ -5,7 +5,14 @@ import dev.shapeshift.bridge.CdcBridge;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.catalog.ChunkStore.Totals;
+import dev.shapeshift.coordinator.Coordinator;
+import dev.shapeshift.coordinator.GateWiring;
 import dev.shapeshift.coordinator.Migrator;
+import dev.shapeshift.coordinator.contract.AccessGate;
+import dev.shapeshift.coordinator.contract.AccessWatch;
+import dev.shapeshift.coordinator.contract.Cleanup;
+import dev.shapeshift.coordinator.contract.Contractor;
+import dev.shapeshift.coordinator.gate.GateClosedException;
 import dev.shapeshift.coordinator.gate.Transitions;
 import dev.shapeshift.coordinator.reconcile.Reconciler;
 import dev.shapeshift.coordinator.reconcile.Repairer;
@@ -47,6 +54,8 @@ final class DemoRun {
     private static final Logger log = LoggerFactory.getLogger(DemoRun.class);
     private static final String ACTOR = "demo";
     private static final int INJECTED_DRIFT = 3;
+    /** The demo's dashboard token: a local, throw-away stack; real deployments read it from a secret file. */
+    private static final String DASHBOARD_TOKEN = "demo-" + java.util.UUID.randomUUID();
 
     record Options(Scenario scenario, long rows, int writeRate, int workers, int partitions, boolean keepRunning) {
     }
@@ -74,7 +83,7 @@ final class DemoRun {
             out.printf("    PostgreSQL %s  Kafka %s%n", db.safeUrl(), kafka.bootstrapServers());
 
             clock.begin("seed", String.format("creating %s with %,d rows", scenario.table, options.rows()));
-            DemoDatabase.seed(db, scenario, options.rows(), out);
+            Database appDb = DemoDatabase.seed(db, scenario, options.rows(), out);
             double bulkRate = DemoDatabase.bulkBaseline(db, scenario, out);
             CatalogSchema.migrate(db);
             MigrationSpec spec = new SpecReader().read(scenario.migration + ".yaml", scenario.specYaml());
@@ -84,16 +93,25 @@ final class DemoRun {
                     .add("workers / partitions", options.workers() + " / " + options.partitions());
 
             Catalog catalog = new Catalog(db, "coordinator");
-            Transitions transitions = new Transitions(catalog);
+            Transitions transitions = GateWiring.transitions(db, "coordinator");
             Migrator migrator = new Migrator(db, kafka.bootstrapServers(),
                     (m, from, to, actor, reason) -> transitions.advance(m, to, actor, reason), ACTOR, options.partitions());
-            try (AppLoad app = new AppLoad(db, scenario, options.rows(), options.writeRate(), 42);
-                 FlagClient flags = new FlagClient(db, FlagClient.Options.defaults())) {
+            try (AppLoad app = new AppLoad(appDb, scenario, options.rows(), options.writeRate(), 42);
+                 FlagClient flags = new FlagClient(db, FlagClient.Options.defaults());
+                 Coordinator coordinator = Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, DASHBOARD_TOKEN,
+                         null, null), registry, new AccessGate(new AccessWatch(db)))) {
+                out.printf("    dashboard: http://127.0.0.1:%d/#token=%s%n", coordinator.port(), DASHBOARD_TOKEN);
                 app.readSwitch(() -> flags.isOn(spec.flagName()));
                 app.start();
                 out.printf("    application: %d ops/s writing the old shape, reading the shape flag %s names%n",
                         options.writeRate(), spec.flagName());
-                return migrate(db, kafka.bootstrapServers(), spec, migrator, transitions, app, bulkRate);
+                int code = migrate(db, kafka.bootstrapServers(), spec, migrator, transitions, app, bulkRate);
+                if (options.keepRunning()) {
+                    out.printf("%n    --keep-running: the stack and the dashboard stay up (http://127.0.0.1:%d/#token=%s); "
+                            + "Ctrl-C stops them%n", coordinator.port(), DASHBOARD_TOKEN);
+                    awaitShutdown();
+                }
+                return code;
             }
         }
     }
@@ -108,6 +126,7 @@ final class DemoRun {
 
         BridgeConfig bridgeConfig = BridgeConfig.of(db, bootstrap)
                 .withReplication((short) 1, options.partitions()).withHeartbeat(Duration.ofSeconds(1));
+        long mismatches;
         try (CdcBridge bridge = new CdcBridge(bridgeConfig, registry)) {
             clock.begin("syncing", "cdc-bridge: slot " + bridgeConfig.slot() + ", publication "
                     + bridgeConfig.publication() + "; sync covers the table before the first chunk reads");
@@ -130,12 +149,15 @@ final class DemoRun {
                         .add("backfill / bulk ratio", String.format("%.2f", rate / bulkRate));
 
                 verify(db, migrator.catalog(), resolved, bridgeConfig.slot(), transitions);
-                switchReads(spec, transitions, app);
-                return finish(db, spec, app);
+                switchReads(db, spec, transitions, app);
+                mismatches = catchUp(db, app);
+                contractReady(spec, transitions);
             } finally {
                 workers.forEach(Worker::close);
             }
         }
+        long lost = contract(db, bootstrap, spec, transitions, bridgeConfig.publication());
+        return report(spec, app, mismatches, lost);
     }
 
     /** backfilled → verified: a full reconciliation while the application writes; injected drift is found and repaired. */
@@ -163,32 +185,77 @@ final class DemoRun {
     }
 
     /** verified → reads-switched once verification held for the spec's clean-for period; the flag flips with it. */
-    private void switchReads(MigrationSpec spec, Transitions transitions, AppLoad app) {
+    private void switchReads(Database db, MigrationSpec spec, Transitions transitions, AppLoad app) {
         clock.begin("reads-switched", "waiting " + spec.readSwitch().cleanFor().toSeconds()
                 + " s clean-for, then flipping flag " + spec.flagName());
         sleep(spec.readSwitch().cleanFor().plusMillis(500));
         transitions.advance(spec.name(), Phase.READS_SWITCHED, ACTOR, "verified held for the clean-for period");
+        new AccessWatch(db).baseline(spec.name());
         long before = app.newShapeReads();
         sleep(Duration.ofSeconds(3));
         out.printf("    application now reads the new shape (%d reads in 3 s)%n", app.newShapeReads() - before);
     }
 
-    /** The application stops writing the old shape; sync drains; the independent check decides the exit code. */
-    private int finish(Database db, MigrationSpec spec, AppLoad app) throws SQLException {
-        clock.begin("catch-up", "the application stops writing the old shape; sync drains");
+    /** The application stops writing the old shape; sync drains; the independent check. */
+    private long catchUp(Database db, AppLoad app) throws SQLException {
+        clock.begin("catch-up", "the application stops writing the old shape (it writes the new one now); sync drains");
         app.mode(AppLoad.Mode.READ_ONLY);
         long mismatches = DemoDatabase.awaitConverged(db, scenario, Duration.ofMinutes(2));
+        out.printf("    independent check: %d rows where the new shape != transform(old shape)%n", mismatches);
+        return mismatches;
+    }
+
+    /** reads-switched → contract-ready once the database shows no foreign access to the old shape for the quiet period. */
+    private void contractReady(MigrationSpec spec, Transitions transitions) {
+        clock.begin("contract-ready", "waiting for evidence: nothing but Shapeshift touches the old shape for "
+                + spec.contract().quietPeriod().toSeconds() + " s (pg_stat_statements, by role)");
+        long deadline = System.nanoTime() + spec.contract().quietPeriod().multipliedBy(4).plusSeconds(60).toNanos();
+        String shown = null;
+        while (true) {
+            try {
+                transitions.advance(spec.name(), Phase.CONTRACT_READY, ACTOR, "no foreign access for the quiet period");
+                return;
+            } catch (GateClosedException e) {
+                String why = e.report().failed().stream().map(Object::toString).reduce((a, b) -> a + "; " + b).orElse("");
+                if (!why.equals(shown)) {
+                    out.println("    gate closed: " + why.lines().findFirst().orElse(why));
+                    shown = why;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                sleep(Duration.ofSeconds(1));
+            }
+        }
+    }
+
+    /** contract-ready → contracted: archive and drop the old shape; then clean up slot, publication and topics. */
+    private long contract(Database db, String bootstrap, MigrationSpec spec, Transitions transitions, String publication)
+            throws SQLException {
+        clock.begin("contracted", "archiving the old shape to shapeshift_archive, dropping it from the live table");
+        var archive = new Contractor(db, transitions).contract(spec.name(), ACTOR, "demo: evidence gate open");
+        out.println("    archive: " + archive.map(Object::toString).orElse("none"));
+        long lost = DemoDatabase.count(db, scenario.mismatchAfterContractSql());
+        out.printf("    independent check after the contract: %d rows where the new shape != transform(archived old shape)%n", lost);
+        var cleanup = new Cleanup(db, bootstrap, publication, CdcBridge::dropSlot)
+                .run(spec.name(), ACTOR, "demo: migration contracted");
+        out.println("    cleaned up: " + String.join(", ", cleanup.done()));
+        return lost;
+    }
+
+    private int report(MigrationSpec spec, AppLoad app, long mismatches, long lost) {
         clock.end();
         summary.add("application writes / failed statements", app.writes() + " / " + app.failures())
                 .add("sync apply latency p50 / p99", DemoMetrics.latency(registry, spec.name()))
                 .add("independent check: mismatched rows", Long.toString(mismatches))
+                .add("after contract: rows lost or wrong", Long.toString(lost))
                 .phases(clock.durations());
         summary.print(out);
-        if (mismatches != 0 || app.failures() != 0) {
-            out.println("FAILED: target != transform(source) or application statements failed");
+        if (mismatches != 0 || lost != 0 || app.failures() != 0) {
+            out.println("FAILED: target != transform(source), data lost at the contract, or application statements failed");
             return ErrorCode.INTERNAL.exitCode();
         }
-        out.println("OK: target = transform(source), checked by an independent query");
+        out.println("OK: target = transform(source), checked by an independent query, before and after the contract");
         return 0;
     }
 
@@ -210,6 +277,12 @@ final class DemoRun {
                 bar.setExtraMessage(" " + t.done() + "/" + t.chunks() + " chunks");
             });
         }
+    }
+
+    private static void awaitShutdown() throws InterruptedException {
+        java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "demo-stop"));
+        stop.await();
     }
 
     static void sleep(Duration d) {

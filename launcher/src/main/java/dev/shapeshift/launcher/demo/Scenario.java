@@ -168,6 +168,30 @@ enum Scenario {
         };
     }
 
+    /**
+     * After the contract: rows where the new shape differs from the transform of the ARCHIVED old
+     * shape (or exists on one side only), by a hand-written query; 0 means nothing was lost.
+     */
+    String mismatchAfterContractSql() {
+        String archive = "shapeshift_archive.\"" + migration + "\"";
+        return switch (this) {
+            case USERS -> "SELECT count(*) FROM users u FULL JOIN " + archive + " a USING (id) WHERE u.id IS NULL "
+                    + "OR a.id IS NULL OR u.email_verified IS DISTINCT FROM (a.legacy_verified_at IS NOT NULL)";
+            case TABLE -> "SELECT count(*) FROM users_v2 v FULL JOIN " + archive + " a USING (id) WHERE v.id IS NULL "
+                    + "OR a.id IS NULL OR v.email_lower IS DISTINCT FROM lower(a.email) "
+                    + "OR v.email_verified IS DISTINCT FROM (a.legacy_verified_at IS NOT NULL)";
+            case MENU -> "SELECT count(*) FROM menu_items m FULL JOIN " + archive + " a USING (id) WHERE m.id IS NULL "
+                    + "OR a.id IS NULL OR m.translate_key IS DISTINCT FROM lower(regexp_replace(a.label, '[^a-zA-Z0-9]+', '_', 'g'))";
+        };
+    }
+
+    /** The application's own database role: its statements are told from Shapeshift's by identity. */
+    static final List<String> APP_ROLE_SQL = List.of(
+            "CREATE ROLE demo_app LOGIN PASSWORD 'demo_app'",
+            "GRANT USAGE ON SCHEMA public TO demo_app",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO demo_app",
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO demo_app");
+
     /** A read of the old shape, as the application does before the read switch. */
     String oldShapeRead() {
         return switch (this) {
