@@ -96,8 +96,20 @@ public final class Reconciler {
     private final ReconcileMetrics metrics;
     private final Pacer pacer;
 
+    private final boolean sourceWriteGuard;
+
     public Reconciler(Catalog catalog, String migration, ResolvedSpec resolved, SyncProgress sync,
                       MeterRegistry registry, Options options) {
+        this(catalog, migration, resolved, sync, registry, options, true);
+    }
+
+    /**
+     * With {@code sourceWriteGuard} false a key that still differs at its re-check is drift even if
+     * its source row was written since the check: only negative-control tests build this.
+     */
+    Reconciler(Catalog catalog, String migration, ResolvedSpec resolved, SyncProgress sync,
+               MeterRegistry registry, Options options, boolean sourceWriteGuard) {
+        this.sourceWriteGuard = sourceWriteGuard;
         this.catalog = catalog;
         this.migration = migration;
         this.resolved = resolved;
@@ -252,7 +264,7 @@ public final class Reconciler {
                 if (d == null) {
                     agree.add(s.key());
                     settled.add(s.key());
-                } else if (Objects.equals(d.sourceXmin(), s.sourceXmin())) {
+                } else if (!sourceWriteGuard || Objects.equals(d.sourceXmin(), s.sourceXmin())) {
                     confirmed.add(d);
                     settled.add(s.key());
                 } else if (s.rounds() >= options.maxRounds()) {

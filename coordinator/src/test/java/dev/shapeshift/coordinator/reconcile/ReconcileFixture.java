@@ -95,7 +95,8 @@ final class ReconcileFixture implements AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean syncing = new AtomicBoolean();
     private final AtomicLong writes = new AtomicLong();
-    private final List<Thread> threads = new ArrayList<>();
+    private final List<Thread> writers = new ArrayList<>();
+    private final List<Thread> syncers = new ArrayList<>();
 
     ReconcileFixture(PostgresServer pg, KeyKind kind, Mode mode) throws SQLException {
         this.db = new Database(pg.jdbcUrl(pg.createDatabase("reconcile")), pg.user(), pg.password());
@@ -244,8 +245,8 @@ final class ReconcileFixture implements AutoCloseable {
                 throw new IllegalStateException("sync failed", e);
             }
         }, "reconcile-sync");
-        threads.add(load);
-        threads.add(syncer);
+        writers.add(load);
+        syncers.add(syncer);
         load.start();
         syncer.start();
     }
@@ -275,17 +276,40 @@ final class ReconcileFixture implements AutoCloseable {
         return writes.get();
     }
 
-    /** Stops the load, then lets the sync drain and stop. */
+    /** A second writer that updates one key every {@code pauseMillis} (a hot key); stops with the load. */
+    void startHotWriter(Key key, long pauseMillis) {
+        Thread hot = new Thread(() -> {
+            Random r = new Random(13);
+            try (Connection c = db.connect("test-app-hot")) {
+                c.setAutoCommit(false);
+                while (running.get()) {
+                    changed.add(key);
+                    execForKey(c, "src", "UPDATE src SET a = ?", key, r.nextInt(1000));
+                    c.commit();
+                    changed.add(key);
+                    writes.incrementAndGet();
+                    Thread.sleep(pauseMillis);
+                }
+            } catch (SQLException | InterruptedException e) {
+                throw new IllegalStateException("hot writer failed", e);
+            }
+        }, "reconcile-hot");
+        writers.add(hot);
+        hot.start();
+    }
+
+    /** Stops the writers, then lets the sync drain and stop. */
     void stopLoad() throws InterruptedException {
         running.set(false);
-        if (!threads.isEmpty()) {
-            threads.get(0).join(30_000);
-        }
-        syncing.set(false);
-        for (Thread t : threads) {
+        for (Thread t : writers) {
             t.join(30_000);
         }
-        threads.clear();
+        syncing.set(false);
+        for (Thread t : syncers) {
+            t.join(30_000);
+        }
+        writers.clear();
+        syncers.clear();
     }
 
     /** Keys whose new shape differs from transform(source) computed here, in Java, with the kind. */
