@@ -77,6 +77,25 @@ final class DiffSql {
                 + " ORDER BY " + keyTuple(source) + " OFFSET ? LIMIT 1";
     }
 
+    /**
+     * The highest key after a bound on either side (source, and target in table mode): where the
+     * open last range ended. Parameters: the bound's values (if {@code hasAfter}), once per side.
+     */
+    String lastKey(boolean hasAfter) {
+        StringJoiner desc = new StringJoiner(", ");
+        for (int i = 0; i < key.size(); i++) {
+            desc.add("__k" + i + " DESC");
+        }
+        String source = highest(this.source, hasAfter, desc.toString());
+        String both = inPlace() ? source : source + " UNION ALL " + highest(target, hasAfter, desc.toString());
+        return "SELECT " + aliasesAsText("") + " FROM (" + both + ") u ORDER BY " + desc + " LIMIT 1";
+    }
+
+    private String highest(String table, boolean hasAfter, String desc) {
+        return "(SELECT " + keyAliased(table) + " FROM " + table + " WHERE " + rangeWhere(table, hasAfter, false)
+                + " ORDER BY " + desc + " LIMIT 1)";
+    }
+
     /** Source rows estimated by the planner's statistics (0 if never analyzed). */
     String estimatedRows() {
         return "SELECT greatest(reltuples, 0)::bigint FROM pg_catalog.pg_class WHERE oid = to_regclass(?)";

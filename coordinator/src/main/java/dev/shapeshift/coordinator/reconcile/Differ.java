@@ -121,6 +121,21 @@ public final class Differ {
         }
     }
 
+    /** The highest key after {@code after} in the source or the target; null when both are empty there. */
+    public Key lastKey(Connection c, Key after) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql.lastKey(after != null))) {
+            int p = 1;
+            for (int side = 0; after != null && side < (sql.inPlace() ? 1 : 2); side++) {
+                for (String v : after.values()) {
+                    ps.setString(p++, v);
+                }
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? readKey(rs, 1, sql.key().size()) : null;
+            }
+        }
+    }
+
     /** Source rows according to the planner's statistics, for progress and ETA (0 if never analyzed). */
     public long estimatedRows(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql.estimatedRows())) {

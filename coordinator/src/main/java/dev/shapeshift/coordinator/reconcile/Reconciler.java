@@ -179,9 +179,12 @@ public final class Reconciler {
             }
             Key upTo = differ.rangeEnd(c, after, options.rangeRows());
             Comparison cmp = differ.compare(c, new KeyRange(after, upTo));
+            // The open last range is checkpointed at the highest key it saw, so a run resumed to
+            // wait for its re-checks compares only keys that arrived since.
+            Key checkpoint = upTo != null ? upTo : differ.lastKey(c, after);
             RunStore.inTransaction(c, "checkpointing reconcile of " + migration, conn -> {
                 runs.addSuspects(conn, migration, run.id(), cmp.differences(), cmp.lsn(), false);
-                runs.rangeDone(conn, run.id(), upTo, cmp.sourceRows());
+                runs.rangeDone(conn, run.id(), checkpoint, cmp.sourceRows());
                 return null;
             });
             segmentRows += cmp.sourceRows();
@@ -198,19 +201,23 @@ public final class Reconciler {
         }
         settle(c, differ, run.id(), stop);
         long pending = runs.suspectCount(c, migration);
-        if (pending > 0 && stop.getAsBoolean()) {
-            return stopped(c, run, "stopped by request while " + pending + " keys waited for their re-check");
+        if (pending > 0) {
+            // Not done: a pass is evidence only when every difference it saw has a verdict. The
+            // next call resumes at the last range and waits again.
+            return stopped(c, run, stop.getAsBoolean()
+                    ? "stopped by request while " + pending + " keys waited for their re-check"
+                    : pending + " differing keys still wait for their re-check: the sync has not applied past "
+                            + "their check within " + options.settleTimeout().toSeconds() + "s");
         }
         Run finished = RunStore.inTransaction(c, "finishing reconcile of " + migration, conn -> {
             drift.resolveNotSeenSince(conn, migration, run.startedAt());
-            return runs.finish(conn, run.id(), "done", pending == 0 ? null : pending
-                    + " differing keys still wait for their re-check: the sync has not applied past their check");
+            return runs.finish(conn, run.id(), "done", null);
         });
         metrics.progress(1.0);
         metrics.openDrift(drift.openCounts(migration));
-        log.info("reconcile run done migration={} run={} ranges={} rows={} drift_found={} transient={} pending={}",
+        log.info("reconcile run done migration={} run={} ranges={} rows={} drift_found={} transient={}",
                 migration, run.id(), finished.rangesDone(), finished.rowsChecked(), finished.driftFound(),
-                finished.transientKeys(), pending);
+                finished.transientKeys());
         return finished;
     }
 

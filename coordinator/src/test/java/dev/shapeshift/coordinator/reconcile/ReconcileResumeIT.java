@@ -3,6 +3,7 @@ package dev.shapeshift.coordinator.reconcile;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.shapeshift.catalog.DriftStore;
 import dev.shapeshift.coordinator.reconcile.ReconcileFixture.KeyKind;
 import dev.shapeshift.coordinator.reconcile.RunStore.Run;
 import dev.shapeshift.embedded.PostgresExtension;
@@ -57,6 +58,30 @@ class ReconcileResumeIT {
             Run next = reconciler.runOnce(() -> false);
             assertThat(next.id()).as("a finished run is not resumed").isGreaterThan(resumed.id());
             assertThat(next.rangesDone()).isEqualTo(16);
+        }
+    }
+
+    @Test
+    void aPassIsNotDoneWhileTheSyncHasNotCaughtUp() throws Exception {
+        try (ReconcileFixture f = new ReconcileFixture(pg, KeyKind.BIGINT, Mode.TABLE)) {
+            f.populate(500);
+            try (Connection c = f.db.connect("test")) {
+                f.execForKey(c, "tgt", "UPDATE {t} SET label = 'tampered'", f.kind.key(7));
+            }
+            Reconciler.Options options = Reconciler.Options.from(new Reconcile(200, null, null, null))
+                    .withRecheckAfter(Duration.ZERO).withSettleTimeout(Duration.ofMillis(500));
+            Run waiting = new Reconciler(f.catalog, ReconcileFixture.MIGRATION, f.resolved, lsn -> false,
+                    new SimpleMeterRegistry(), options).runOnce(() -> false);
+            assertThat(waiting.status()).as("no verdict without the sync: not evidence").isEqualTo("stopped");
+            assertThat(waiting.message()).contains("1 differing keys still wait for their re-check");
+            assertThat(new DriftStore(f.catalog).page(ReconcileFixture.MIGRATION, null, 10)).isEmpty();
+
+            Run done = new Reconciler(f.catalog, ReconcileFixture.MIGRATION, f.resolved, SyncProgress.NO_SYNC,
+                    new SimpleMeterRegistry(), options).runOnce(() -> false);
+            assertThat(done.id()).isEqualTo(waiting.id());
+            assertThat(done.status()).isEqualTo("done");
+            assertThat(done.rowsChecked()).as("only the last range compared again").isEqualTo(500);
+            assertThat(done.driftFound()).isEqualTo(1);
         }
     }
 
