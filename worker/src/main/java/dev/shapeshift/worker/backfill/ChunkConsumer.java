@@ -4,7 +4,6 @@ import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.ChunkStore.Acquired;
 import dev.shapeshift.catalog.ChunkStore.Lease;
-import dev.shapeshift.catalog.ChunkStore.PlanInfo;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.kafka.Topics;
@@ -73,8 +72,9 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
         this(db, bootstrapServers, resolved, config, syncBacklog, BatchListener.NONE);
     }
 
-    ChunkConsumer(Database db, String bootstrapServers, ResolvedSpec resolved, BackfillConfig config,
-                  SyncBacklog syncBacklog, BatchListener listener) {
+    /** With a listener that sees every committed sub-batch (tests, the benchmark). */
+    public ChunkConsumer(Database db, String bootstrapServers, ResolvedSpec resolved, BackfillConfig config,
+                         SyncBacklog syncBacklog, BatchListener listener) {
         this.db = db;
         this.bootstrapServers = bootstrapServers;
         this.resolved = resolved;
@@ -99,8 +99,7 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
     @Override
     public void run() {
         BloatGuard bloat = resolved.spec().mode() == Mode.IN_PLACE
-                ? new BloatGuard(store, resolved, config.workerId(),
-                        store.planInfo(migration).map(PlanInfo::estimatedRows).orElse(0L))
+                ? new BloatGuard(store, resolved, config.workerId())
                 : null;
         copier = new ChunkCopier(store, resolved, signals, config.limits(), bloat, listener);
         String topic = Topics.chunks(migration);
