@@ -166,8 +166,8 @@ public final class RefreshSql {
         for (int i = 0; i < columns.size(); i++) {
             String value = overwrite ? "__src.__v" + i : castToTarget(columns.get(i));
             set.add(Ident.quote(columns.get(i).name()) + " = " + value);
-            current.add(source + "." + Ident.quote(columns.get(i).name()));
-            computed.add(value);
+            current.add(comparable(source + "." + Ident.quote(columns.get(i).name()), columns.get(i)));
+            computed.add(comparable(value, columns.get(i)));
         }
         String from = " FROM __src" + (guards.pauses() ? ", __pause" : "");
         String where = " WHERE " + keyMatch(source, "__src");
@@ -175,6 +175,19 @@ public final class RefreshSql {
             where += " AND (" + current + ", NULL) IS DISTINCT FROM (" + computed + ", NULL)";
         }
         return "UPDATE " + source + " SET " + set + from + where;
+    }
+
+    /**
+     * A column value in a form PostgreSQL can compare: {@code json} has no equality operator (it
+     * compares as {@code jsonb}, i.e. canonically), {@code xml} compares as text.
+     */
+    private static String comparable(String expr, TargetColumn c) {
+        String type = c.type() == null ? "" : c.type().strip().toLowerCase(java.util.Locale.ROOT);
+        return switch (type) {
+            case "json" -> expr + "::jsonb";
+            case "xml" -> expr + "::text";
+            default -> expr;
+        };
     }
 
     /** The transform, cast to the target column's type when the spec names it, so comparisons are like with like. */
@@ -200,7 +213,7 @@ public final class RefreshSql {
     private String targetColumnTuple(String table) {
         StringJoiner t = new StringJoiner(", ");
         for (TargetColumn c : columns) {
-            t.add(table + "." + Ident.quote(c.name()));
+            t.add(comparable(table + "." + Ident.quote(c.name()), c));
         }
         // A one-element row constructor needs the ROW keyword; a trailing NULL keeps it a row.
         return t + ", NULL";

@@ -57,6 +57,20 @@ class RefreshSqlTest {
     }
 
     @Test
+    void jsonColumnsCompareAsJsonbBecauseJsonHasNoEquality() {
+        List<TargetColumn> columns = List.of(new TargetColumn("doc", "json", "json_build_object('a', a)"));
+        MigrationSpec spec = new MigrationSpec("docs", new Source("app", "t", List.of("id")), Mode.TABLE,
+                new Target("app", "t2", columns), null, null, null, null, null);
+        List<Column> key = List.of(new Column("id", "bigint"));
+        String upsert = new RefreshSql(new ResolvedSpec(spec, key, key), Guards.SYNC).forKeys();
+        assertThat(upsert).contains("(\"app\".\"t2\".\"doc\"::jsonb, NULL) IS DISTINCT FROM (EXCLUDED.\"doc\"::jsonb, NULL)");
+        MigrationSpec inPlace = new MigrationSpec("docs", new Source("app", "t", List.of("id")), Mode.IN_PLACE,
+                new Target("app", null, columns), null, null, null, null, null);
+        String update = new RefreshSql(new ResolvedSpec(inPlace, key, key), Guards.SYNC).forKeys();
+        assertThat(update).contains("\"app\".\"t\".\"doc\"::jsonb, NULL) IS DISTINCT FROM");
+    }
+
+    @Test
     void hostileIdentifiersAreQuoted() {
         List<Column> key = List.of(new Column("id\"; DROP TABLE users; --", "bigint"));
         String sql = new RefreshSql(spec(Mode.TABLE, key), Guards.SYNC).forKeys();

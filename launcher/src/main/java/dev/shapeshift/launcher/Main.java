@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
                 ValidateCommand.class, PlanCommand.class,
                 // running migrations
                 StatusCommand.class, PhaseCommand.class, PhaseCommand.Rollback.class, BackfillCommand.class,
-                SyncCommand.class, ReconcileCommand.class, FlagCommand.class, StatusCommand.Audit.class,
+                SyncCommand.class, ReconcileCommand.class, ReconcileCommand.DriftCommand.class, FlagCommand.class, StatusCommand.Audit.class,
                 // the end
                 EvidenceCommand.class, ContractCommand.class, RestoreCommand.class, CleanupCommand.class,
                 // measurement
