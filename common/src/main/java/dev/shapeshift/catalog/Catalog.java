@@ -85,6 +85,17 @@ public final class Catalog {
      * Gates are checked by the caller before this; this is only the atomic, audited step.
      */
     public MigrationRecord transition(String name, Phase from, Phase to, String actor, String reason) {
+        return transition(name, from, to, actor, reason, c -> { });
+    }
+
+    /** Work that commits (or rolls back) together with a phase change, e.g. flipping the read-switch flag. */
+    @FunctionalInterface
+    public interface WithTransition {
+        void run(Connection c) throws SQLException;
+    }
+
+    /** {@link #transition(String, Phase, Phase, String, String)}, plus {@code also} in the same transaction. */
+    public MigrationRecord transition(String name, Phase from, Phase to, String actor, String reason, WithTransition also) {
         if (!from.canMoveTo(to)) {
             throw new ShapeshiftException(ErrorCode.ILLEGAL_TRANSITION,
                     "migration " + name + " cannot move from " + from + " to " + to + "; from " + from
@@ -105,6 +116,7 @@ public final class Catalog {
                 }
             }
             audit(c, name, actor, "transition", from, to, reason);
+            also.run(c);
             log.info("phase changed migration={} from={} to={} actor={}", name, from, to, actor);
             return find(c, name).orElseThrow();
         });
@@ -195,8 +207,9 @@ public final class Catalog {
         });
     }
 
-    static void audit(Connection c, String migration, String actor, String action, Phase from, Phase to,
-                      String reason) throws SQLException {
+    /** Appends an audit entry inside the caller's transaction, so it commits with the change it describes. */
+    public static void audit(Connection c, String migration, String actor, String action, Phase from, Phase to,
+                             String reason) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.audit "
                 + "(migration, actor, action, from_phase, to_phase, reason) VALUES (?, ?, ?, ?, ?, ?)")) {
             ps.setString(1, migration);

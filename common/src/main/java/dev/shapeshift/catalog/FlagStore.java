@@ -72,29 +72,10 @@ public final class FlagStore {
      */
     public MigrationRecord transitionWithFlag(String migration, Phase from, Phase to, String flag, boolean value,
                                               String actor, String reason) {
-        if (!from.canMoveTo(to)) {
-            throw new ShapeshiftException(ErrorCode.ILLEGAL_TRANSITION, "migration " + migration + " cannot move from "
-                    + from + " to " + to + "; from " + from + " it can move to " + from.next());
-        }
-        catalog.inTransaction("moving " + migration + " to " + to, c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET phase = ?, message = ?, "
-                    + "version = version + 1, updated_at = now(), phase_changed_at = now() WHERE name = ? AND phase = ?")) {
-                ps.setString(1, to.label());
-                ps.setString(2, reason);
-                ps.setString(3, migration);
-                ps.setString(4, from.label());
-                if (ps.executeUpdate() == 0) {
-                    throw new ShapeshiftException(ErrorCode.CONFLICT, "migration " + migration + " is no longer in phase "
-                            + from + "; it was moved concurrently — re-read its status and retry");
-                }
-            }
-            Catalog.audit(c, migration, actor, "transition", from, to, reason);
-            set(c, flag, migration, value, actor, "phase " + from + " -> " + to + (reason == null ? "" : ": " + reason));
-            log.info("phase changed migration={} from={} to={} flag={} value={} actor={}", migration, from, to, flag,
-                    value, actor);
-            return null;
-        });
-        return catalog.get(migration);
+        MigrationRecord moved = catalog.transition(migration, from, to, actor, reason, c ->
+                set(c, flag, migration, value, actor, "phase " + from + " -> " + to + (reason == null ? "" : ": " + reason)));
+        log.info("read-switch flag set with the phase migration={} flag={} value={}", migration, flag, value);
+        return moved;
     }
 
     private static Flag set(Connection c, String name, String migration, boolean value, String actor, String reason)

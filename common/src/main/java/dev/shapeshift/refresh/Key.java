@@ -22,6 +22,25 @@ public record Key(List<String> values) {
         return new Key(List.of(Long.toString(value)));
     }
 
+    /**
+     * The keys transposed into one array per key column, the form the refresh and compare
+     * statements bind ({@code unnest(?::text[]::type[], …)}).
+     */
+    public static String[][] columns(java.util.Collection<Key> keys, int width) {
+        String[][] columns = new String[width][keys.size()];
+        int row = 0;
+        for (Key k : keys) {
+            if (k.size() != width) {
+                throw new IllegalArgumentException("key " + k + " has " + k.size() + " columns, expected " + width);
+            }
+            for (int i = 0; i < width; i++) {
+                columns[i][row] = k.get(i);
+            }
+            row++;
+        }
+        return columns;
+    }
+
     public int size() {
         return values.size();
     }

@@ -41,18 +41,7 @@ public final class Refresher {
         if (keys.isEmpty()) {
             return RefreshResult.NONE;
         }
-        int width = sync.key().size();
-        String[][] columns = new String[width][keys.size()];
-        int row = 0;
-        for (Key k : keys) {
-            if (k.size() != width) {
-                throw new IllegalArgumentException("key " + k + " has " + k.size() + " columns, expected " + width);
-            }
-            for (int i = 0; i < width; i++) {
-                columns[i][row] = k.get(i);
-            }
-            row++;
-        }
+        String[][] columns = Key.columns(keys, sync.key().size());
         try (PreparedStatement ps = c.prepareStatement(keysSql)) {
             int p = 1;
             for (String[] column : columns) {

@@ -326,16 +326,7 @@ public final class Contractor {
 
     static void audit(Connection c, String migration, String actor, String action, Phase from, Phase to, String reason)
             throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.audit (migration, actor, action, "
-                + "from_phase, to_phase, reason) VALUES (?, ?, ?, ?, ?, ?)")) {
-            ps.setString(1, migration);
-            ps.setString(2, actor);
-            ps.setString(3, action);
-            ps.setString(4, from == null ? null : from.label());
-            ps.setString(5, to == null ? null : to.label());
-            ps.setString(6, reason);
-            ps.executeUpdate();
-        }
+        dev.shapeshift.catalog.Catalog.audit(c, migration, actor, action, from, to, reason);
     }
 
     static void requireReason(String reason) {

@@ -75,18 +75,7 @@ public final class Differ {
         if (keys.isEmpty()) {
             return new Comparison(0, 0, List.of(), null);
         }
-        int width = sql.key().size();
-        String[][] columns = new String[width][keys.size()];
-        int row = 0;
-        for (Key k : keys) {
-            if (k.size() != width) {
-                throw new IllegalArgumentException("key " + k + " has " + k.size() + " columns, expected " + width);
-            }
-            for (int i = 0; i < width; i++) {
-                columns[i][row] = k.get(i);
-            }
-            row++;
-        }
+        String[][] columns = Key.columns(keys, sql.key().size());
         try (PreparedStatement ps = c.prepareStatement(keysSql)) {
             int p = 1;
             for (int side = 0; side < (sql.inPlace() ? 1 : 2); side++) {
