@@ -36,10 +36,18 @@ final class Explain {
                 numbered.append(ch);
             }
         }
-        out.add("-- EXPLAIN (GENERIC_PLAN)");
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("EXPLAIN (GENERIC_PLAN) " + numbered)) {
-            while (rs.next()) {
-                out.add(rs.getString(1));
+        out.add("-- generic plan (plan_cache_mode = force_generic_plan, EXPLAIN EXECUTE of a PREPAREd statement)");
+        try (Statement s = c.createStatement()) {
+            // $n inside PREPARE belong to the prepared statement, so the driver binds nothing.
+            s.execute("PREPARE bench_subbatch AS " + numbered);
+            s.execute("SET plan_cache_mode = force_generic_plan");
+            try (ResultSet rs = s.executeQuery("EXPLAIN EXECUTE bench_subbatch('" + after + "', '" + upTo + "', " + limit + ")")) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            } finally {
+                s.execute("RESET plan_cache_mode");
+                s.execute("DEALLOCATE bench_subbatch");
             }
         }
         out.add("-- EXPLAIN (ANALYZE, BUFFERS, WAL), rolled back; range (" + after + ", " + upTo + "], limit " + limit);
