@@ -276,8 +276,11 @@ public final class ChunkStore {
 
     /** Owners holding a live lease: the workers sharing the migration's rate cap. */
     public int liveOwners(Connection c, String migration, Duration leaseTimeout) throws SQLException {
+        // Owners active within the lease timeout, whether they hold a chunk right now or are between
+        // two: counting only current holders made the per-worker share of the rate cap jump up each
+        // time a worker finished a chunk, and the migration's rate overshoot the cap.
         try (PreparedStatement ps = c.prepareStatement("SELECT count(DISTINCT owner) FROM shapeshift.chunk "
-                + "WHERE migration = ? AND status = 'running' AND heartbeat_at > now() - make_interval(secs => ?)")) {
+                + "WHERE migration = ? AND owner IS NOT NULL AND heartbeat_at > now() - make_interval(secs => ?)")) {
             ps.setString(1, migration);
             ps.setDouble(2, leaseTimeout.toMillis() / 1000.0);
             try (ResultSet rs = ps.executeQuery()) {

@@ -8,6 +8,7 @@ import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.RefreshResult;
 import dev.shapeshift.spec.Mode;
@@ -25,6 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -100,14 +103,29 @@ class BackfillIT {
         }
     }
 
+    /** Waits until the consumer group has {@code n} members that each own at least one partition. */
+    private void awaitGroupMembers(String group, int n) {
+        try (Admin admin = Admin.create(Map.<String, Object>of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                var d = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+                return d.members().size() == n
+                        && d.members().stream().allMatch(m -> !m.assignment().topicPartitions().isEmpty());
+            });
+        }
+    }
+
     private void runThreeWorkersUnderLoad(BackfillFixture f, int rows) throws Exception {
         List<Chunk> plan;
         Workers workers;
         try (Workload load = new Workload(f, rows)) {
             Thread.sleep(300);
+            // The workers join the group before any task exists, so the tasks are spread over all
+            // three from the start (as the coordinator does it: workers run before a plan is published).
+            Topics.ensure(kafka.bootstrapServers(), Map.of(Topics.chunks(f.migration), 6), (short) 1);
+            workers = new Workers(f, kafka.bootstrapServers(), 3);
+            awaitGroupMembers(Topics.group(f.migration, "backfill"), 3);
             plan = f.planAndPublish(kafka.bootstrapServers());
             assertThat(plan.size()).isGreaterThan(5);
-            workers = new Workers(f, kafka.bootstrapServers(), 3);
             awaitDone(f, Duration.ofSeconds(120));
             assertThat(load.writes.get()).as("the load ran during the backfill").isGreaterThan(100);
         }

@@ -96,7 +96,9 @@ final class Workload implements AutoCloseable {
         WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
         String echo = f.mode == Mode.IN_PLACE ? f.migration : null;
         try (Connection c = f.db.connect("sync")) {
-            while (!stopping || !changed.isEmpty()) {
+            // Drain until the application thread has ended, not merely been told to stop: a write
+            // committed just before it stopped is queued after its commit and must still be refreshed.
+            while (app.isAlive() || !changed.isEmpty()) {
                 Set<Key> batch = new LinkedHashSet<>();
                 Key k;
                 while (batch.size() < 500 && (k = changed.poll()) != null) {
