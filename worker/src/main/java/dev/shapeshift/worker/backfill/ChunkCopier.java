@@ -88,6 +88,13 @@ public final class ChunkCopier {
      */
     private final BatchSizer sizer;
     private volatile String throttleReason = "none";
+    /**
+     * The rate cap's pacing memory, also per worker and kept across chunks: the rows of the last
+     * sub-batch and when it started. Reset per chunk, the first sub-batch of every chunk went
+     * unpaced, and a worker with small chunks copied at ~1.5x its cap.
+     */
+    private long paceRows;
+    private long paceStart = System.nanoTime();
 
     ChunkCopier(ChunkStore store, ResolvedSpec resolved, SignalCollector signals, Limits limits, BloatGuard bloat,
                 BatchListener listener) {
@@ -116,15 +123,14 @@ public final class ChunkCopier {
     Outcome copy(Connection c, Lease lease, Host host) {
         Key last = lease.resumeFrom();
         KeyRange range = lease.range();
-        long rowsLast = 0;
-        long lastStart = System.nanoTime();
+        long lastStart = paceStart;
         int transientInARow = 0;
         if (lease.attempts() > 1) {
             log.info("chunk resumed migration={} chunk={} attempt={} rows_copied={} from_checkpoint={}",
                     lease.migration(), lease.chunk(), lease.attempts(), lease.rowsCopied(), last != null);
         }
         while (true) {
-            Outcome waited = throttle(lease, host, rowsLast, lastStart);
+            Outcome waited = throttle(lease, host, paceRows, lastStart);
             if (waited != null) {
                 return waited;
             }
@@ -164,7 +170,8 @@ public final class ChunkCopier {
             Duration took = Duration.ofNanos(System.nanoTime() - lastStart);
             sizer.observe(size, step.result().read(), took);
             listener.committed(lease, last, step.result(), took);
-            rowsLast = step.result().read();
+            paceRows = step.result().read();
+            paceStart = lastStart;
             if (step.result().lastKey() != null) {
                 last = step.result().lastKey();
             }
