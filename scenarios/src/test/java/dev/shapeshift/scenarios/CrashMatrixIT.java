@@ -1,0 +1,237 @@
+package dev.shapeshift.scenarios;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.shapeshift.catalog.ChunkStore.Chunk;
+import dev.shapeshift.coordinator.reconcile.Reconciler;
+import dev.shapeshift.coordinator.reconcile.RunStore.Run;
+import dev.shapeshift.coordinator.reconcile.SyncProgress;
+import dev.shapeshift.embedded.EmbeddedKafka;
+import dev.shapeshift.embedded.EmbeddedPostgres;
+import dev.shapeshift.embedded.KafkaBroker;
+import dev.shapeshift.embedded.KafkaExtension;
+import dev.shapeshift.embedded.PostgresExtension;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.phase.Phase;
+import dev.shapeshift.scenarios.ScenarioRunner.Fault;
+import dev.shapeshift.scenarios.ScenarioRunner.FaultReport;
+import dev.shapeshift.scenarios.ScenarioRunner.Outcome;
+import dev.shapeshift.scenarios.ScenarioRunner.Stage;
+import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.spec.SpecValidator;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrderer;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The crash matrix: one fault per case, each under the application's write load during a whole
+ * migration (scenario {@code crash/crash-base}), each ending with the independent check. For every
+ * case it reports the time to recover (a change made after the fault is visible in the target, or
+ * the interrupted chunk is done), the rows redone (chunk attempts and rows copied, from the catalog)
+ * and the drift left after catch-up (must be zero). The table is printed and written to
+ * {@code target/crash-matrix.md}.
+ */
+@ExtendWith({PostgresExtension.class, KafkaExtension.class})
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class CrashMatrixIT {
+    private static final String SCENARIO = "crash/crash-base";
+    private static final Duration RECOVERY_LIMIT = Duration.ofSeconds(150);
+    private static final List<String> ROWS = new ArrayList<>();
+
+    @Test
+    @Order(1)
+    void workerKilledMidChunk(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        matrix("SIGKILL worker mid-chunk", pg, kafka, 1, new Fault("kill-mid-chunk", Stage.BACKFILL, run -> {
+            Chunk victim = run.awaitRunningChunk();
+            long t0 = System.nanoTime();
+            run.stack.kill(victim.owner());
+            Chunk done = await().atMost(RECOVERY_LIMIT).pollInterval(Duration.ofMillis(200))
+                    .until(() -> run.migrator.chunks().chunk(run.spec.name(), victim.number()).orElseThrow(), Chunk::done);
+            return new FaultReport(ms(t0), String.format("chunk %d killed in %s at %d rows copied; done by %s after "
+                            + "%d attempts, resumed from %s", victim.number(), victim.owner(), victim.rowsCopied(),
+                    done.owner(), done.attempts(), done.resumedFrom() == null ? "start" : done.resumedFrom().values()));
+        }));
+    }
+
+    @Test
+    @Order(2)
+    void workerKilledMidSyncBatch(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        matrix("SIGKILL worker mid-sync-batch", pg, kafka, 1, new Fault("kill-mid-sync", Stage.SYNC, run -> {
+            long t0 = System.nanoTime();
+            run.stack.kill("w1");
+            return new FaultReport(run.probeRecovered(t0, 6, RECOVERY_LIMIT), "w1 killed while writes stream; w2 takes its partitions");
+        }));
+    }
+
+    @Test
+    @Order(3)
+    void workerFrozenPastSessionTimeout(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        matrix("SIGSTOP worker past session timeout, SIGCONT", pg, kafka, 1, new Fault("sigstop", Stage.SYNC, run -> {
+            long t0 = System.nanoTime();
+            run.stack.signal("w1", "STOP");
+            long recovered = run.probeRecovered(t0, 6, RECOVERY_LIMIT);
+            long frozenFor = Stack.SESSION_TIMEOUT_MS + 4000;
+            long left = frozenFor - ms(t0);
+            if (left > 0) {
+                Thread.sleep(left);
+            }
+            run.stack.signal("w1", "CONT");
+            long woke = System.nanoTime();
+            long afterWake = run.probeRecovered(woke, 6, RECOVERY_LIMIT);
+            return new FaultReport(recovered, String.format("w1 frozen %d ms; probes after wake-up applied in %d ms",
+                    ms(t0) - ms(woke), afterWake));
+        }));
+    }
+
+    @Test
+    @Order(4)
+    void activeBridgeKilledStandbyTakesOver(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        matrix("SIGKILL active bridge, standby takes over", pg, kafka, 2, new Fault("bridge-failover", Stage.SYNC, run -> {
+            long t0 = System.nanoTime();
+            run.stack.kill("bridge1");
+            long recovered = run.probeRecovered(t0, 6, RECOVERY_LIMIT);
+            return new FaultReport(recovered, "bridge2 (standby since the start) leads; " + slotActive(run));
+        }));
+    }
+
+    @Test
+    @Order(5)
+    void coordinatorKilledDuringReconcile(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        matrix("kill coordinator during reconcile run", pg, kafka, 1, new Fault("reconcile-kill", Stage.SYNC, run -> {
+            ResolvedSpec resolved;
+            try (Connection c = run.db.connect("coordinator")) {
+                resolved = SpecValidator.resolveExpanded(run.spec.name(), run.spec, c);
+            }
+            Reconciler.Options options = Reconciler.Options.from(run.spec.reconcile()).withSettleTimeout(Duration.ofSeconds(30));
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            Reconciler first = new Reconciler(run.migrator.catalog(), run.spec.name(), resolved,
+                    SyncProgress.slot(run.db, run.stack.slot), registry, options);
+            AtomicBoolean killed = new AtomicBoolean();
+            AtomicReference<Run> stoppedRun = new AtomicReference<>();
+            Thread coordinator = new Thread(() -> stoppedRun.set(first.runOnce(killed::get)), "coordinator-reconcile");
+            coordinator.start();
+            Counter ranges = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> registry.get("shapeshift.reconcile.ranges").counter(), c -> c.count() >= 2);
+            killed.set(true); // the coordinator dies between two ranges
+            coordinator.join(TimeUnit.SECONDS.toMillis(60));
+            Run stopped = stoppedRun.get();
+            assertThat(stopped.status()).isEqualTo("stopped");
+            long t0 = System.nanoTime();
+            Reconciler second = new Reconciler(run.migrator.catalog(), run.spec.name(), resolved,
+                    SyncProgress.slot(run.db, run.stack.slot), new SimpleMeterRegistry(), options);
+            Run resumed = second.runOnce(() -> false);
+            for (int i = 0; i < 3 && !"done".equals(resumed.status()); i++) {
+                resumed = second.runOnce(() -> false);
+            }
+            assertThat(resumed.id()).as("the new coordinator continues the same run").isEqualTo(stopped.id());
+            assertThat(resumed.status()).isEqualTo("done");
+            assertThat(resumed.driftFound()).as("no drift under lag: %s", resumed).isZero();
+            return new FaultReport(ms(t0), String.format("run #%d stopped after %d ranges (%.0f compared) at last_key=%s; "
+                            + "resumed same run: ranges=%d rows_checked=%d drift_found=%d transient=%d", stopped.id(),
+                    stopped.rangesDone(), ranges.count(), stopped.lastKey() == null ? "-" : stopped.lastKey().values(),
+                    resumed.rangesDone(), resumed.rowsChecked(), resumed.driftFound(), resumed.transientKeys()));
+        }));
+    }
+
+    @Test
+    @Order(6)
+    void kafkaBrokerRestarted(PostgresServer pg, EmbeddedKafka kafka) throws Exception {
+        matrix("restart Kafka broker", pg, kafka, 1, new Fault("kafka-restart", Stage.SYNC, run -> {
+            long t0 = System.nanoTime();
+            kafka.stop();
+            Thread.sleep(3000);
+            kafka.restart();
+            long up = ms(t0);
+            return new FaultReport(run.probeRecovered(t0, 6, RECOVERY_LIMIT), "broker down " + up + " ms; " + alive(run));
+        }));
+    }
+
+    @Test
+    @Order(7)
+    void postgresRestartedFast(EmbeddedPostgres pg, KafkaBroker kafka) throws Exception {
+        matrix("restart PostgreSQL (fast)", pg, kafka, 1, new Fault("pg-restart-fast", Stage.SYNC, run -> {
+            long t0 = System.nanoTime();
+            pg.restart(false);
+            long up = ms(t0);
+            return new FaultReport(run.probeRecovered(t0, 6, RECOVERY_LIMIT), "server down+up " + up + " ms; " + alive(run));
+        }));
+    }
+
+    @Test
+    @Order(8)
+    void postgresRestartedImmediate(EmbeddedPostgres pg, KafkaBroker kafka) throws Exception {
+        matrix("restart PostgreSQL (immediate)", pg, kafka, 1, new Fault("pg-restart-immediate", Stage.SYNC, run -> {
+            long t0 = System.nanoTime();
+            pg.restart(true);
+            long up = ms(t0);
+            return new FaultReport(run.probeRecovered(t0, 6, RECOVERY_LIMIT), "crash recovery, server up after " + up
+                    + " ms; " + alive(run));
+        }));
+    }
+
+    private void matrix(String name, PostgresServer pg, KafkaBroker kafka, int bridges, Fault fault) throws Exception {
+        Scenario scenario = Scenario.resource(SCENARIO);
+        try (ScenarioRunner run = new ScenarioRunner(scenario, pg, kafka, Soak.scale(), 2, bridges, Soak.seedOverride())) {
+            Outcome o;
+            try {
+                o = run.run(fault);
+            } catch (Throwable t) {
+                ROWS.add(String.format("| %s | FAILED | | | | | %s |", name, t.getMessage() == null ? t.toString()
+                        : t.getMessage().lines().findFirst().orElse("").replace('|', '/')));
+                throw t;
+            }
+            long preload = run.workload.preloadRows();
+            ROWS.add(String.format(Locale.ROOT, "| %s | %d | %d | %d / %d | %d | %d | %s |", name,
+                    o.fault().orElseThrow().recoveryMillis(), o.extraAttempts(), o.totals().rowsCopied(), preload,
+                    o.appFailures(), o.check().drift(), o.fault().orElseThrow().note().replace('|', '/')));
+            assertThat(o.phase()).isEqualTo(Phase.BACKFILLED);
+            assertThat(o.check().clean()).as("drift after catch-up: %s", o.check()).isTrue();
+        }
+    }
+
+    @AfterAll
+    static void writeTable() throws IOException {
+        String table = "| case | recovery ms | extra chunk attempts | rows copied / preloaded | app tx failures "
+                + "| drift after catch-up | notes |\n|---|---|---|---|---|---|---|\n" + String.join("\n", ROWS) + "\n";
+        System.out.println("CRASH MATRIX (scale " + Soak.scale() + ")\n" + table);
+        Path out = Path.of("target", "crash-matrix.md");
+        Files.writeString(out, "# Crash matrix (scale " + Soak.scale() + ")\n\n"
+                + "recovery: fault → a row written after the fault is in the target as transform(source) (6 probe "
+                + "rows, all partitions), or → the interrupted chunk is done (mid-chunk), or → the resumed reconcile "
+                + "run is done.\n\n" + table);
+    }
+
+    private static String slotActive(ScenarioRunner run) {
+        return "slot active=" + run.count("SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '"
+                + run.stack.slot + "'");
+    }
+
+    private static String alive(ScenarioRunner run) {
+        List<String> alive = new ArrayList<>();
+        for (String n : List.of("bridge1", "w1", "w2")) {
+            alive.add(n + (run.stack.process(n).isAlive() ? " alive" : " EXITED(" + run.stack.process(n).exitValue() + ")"));
+        }
+        return String.join(", ", alive);
+    }
+
+    private static long ms(long since) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since);
+    }
+}

@@ -1,0 +1,299 @@
+package dev.shapeshift.scenarios;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.shapeshift.catalog.CatalogSchema;
+import dev.shapeshift.catalog.ChunkStore.Chunk;
+import dev.shapeshift.catalog.ChunkStore.Totals;
+import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.coordinator.GateWiring;
+import dev.shapeshift.coordinator.Migrator;
+import dev.shapeshift.coordinator.gate.Transitions;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.KafkaBroker;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.phase.Phase;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.spec.SpecReader;
+import dev.shapeshift.spec.SpecValidator;
+import dev.shapeshift.spec.Validation;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs one scenario as a script, top to bottom: a fresh database with {@code schema.sql}, the
+ * preload, the migration registered and expanded through the coordinator's {@link Migrator} with
+ * the real gates, the cdc-bridge and the workers as child JVMs, the seeded application writing
+ * during sync and backfill (and through the fault, if any), catch-up, and the independent check.
+ */
+final class ScenarioRunner implements AutoCloseable {
+
+    /** When a fault is injected. */
+    enum Stage {
+        /** while a backfill chunk is running and has copied rows */
+        BACKFILL,
+        /** after backfilled, while the application writes and sync applies */
+        SYNC
+    }
+
+    /** A fault and how it measures its own recovery. */
+    interface FaultAction {
+        /** Injects the fault, waits for recovery, returns what happened (recovery time, notes). */
+        FaultReport inject(ScenarioRunner run) throws Exception;
+    }
+
+    record Fault(String name, Stage stage, FaultAction action) {
+    }
+
+    record FaultReport(long recoveryMillis, String note) {
+    }
+
+    /** Everything a run measured. */
+    record Outcome(String scenario, String migration, long seed, Phase phase, String message, Totals totals,
+                   int extraAttempts, long transactions, long rowChanges, long appFailures, double backfillSeconds,
+                   double catchUpSeconds, Checker.Result check, Optional<FaultReport> fault, List<String> chunkErrors) {
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "scenario=%s seed=%d phase=%s chunks=%d/%d extra_attempts=%d rows_copied=%d "
+                            + "txs=%d row_changes=%d app_failures=%d backfill_s=%.1f catch_up_s=%.1f check=[%s]%s",
+                    scenario, seed, phase.label(), totals.done(), totals.chunks(), extraAttempts, totals.rowsCopied(),
+                    transactions, rowChanges, appFailures, backfillSeconds, catchUpSeconds, check,
+                    fault.map(f -> " recovery_ms=" + f.recoveryMillis() + " " + f.note()).orElse(""));
+        }
+    }
+
+    final Scenario scenario;
+    final Workload workload;
+    final PostgresServer pg;
+    final KafkaBroker kafka;
+    final Database db;
+    final MigrationSpec spec;
+    final Migrator migrator;
+    final Stack stack;
+    final Checker checker;
+    final WriteLoad load;
+    private final Transitions transitions;
+    private final int workers;
+    private final int bridges;
+    private long probes;
+
+    /**
+     * @param scale   multiplies rows and durations ({@code -Dshapeshift.scale})
+     * @param workers worker JVMs (at least 2)
+     * @param bridges bridge JVMs (the first leads, the others stand by)
+     */
+    ScenarioRunner(Scenario scenario, PostgresServer pg, KafkaBroker kafka, int scale, int workers, int bridges,
+                   Long seedOverride) throws Exception {
+        this.scenario = scenario;
+        Workload w = scenario.workload().scaled(scale);
+        this.workload = seedOverride == null ? w : w.withSeed(seedOverride);
+        this.pg = pg;
+        this.kafka = kafka;
+        this.workers = workers;
+        this.bridges = bridges;
+        String base = scenario.name().replaceAll("[^a-z0-9-]", "-");
+        String name = base.substring(0, Math.min(base.length(), 30)) + "-"
+                + Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36), 36);
+        this.db = new Database(pg.jdbcUrl(pg.createDatabase("sc_" + base.replace('-', '_'))), pg.user(), pg.password());
+        MigrationSpec read = new SpecReader().read(scenario.name() + "/spec.yaml", scenario.specYaml());
+        this.spec = new MigrationSpec(name, read.source(), read.mode(), read.target(), read.expand(), read.backfill(),
+                read.reconcile(), read.readSwitch(), read.contract());
+        this.transitions = GateWiring.transitions(db, "coordinator");
+        this.migrator = new Migrator(db, kafka.bootstrapServers(),
+                (m, from, to, actor, reason) -> transitions.advance(m, to, actor, reason), "scenario", Stack.PARTITIONS);
+        this.stack = new Stack(db, kafka.bootstrapServers(), name.replace('-', '_'));
+        this.checker = new Checker(db, scenario, spec);
+        this.load = new WriteLoad(db, workload);
+    }
+
+    Outcome run(Fault fault) throws Exception {
+        long started = System.nanoTime();
+        try (Connection c = db.connect("setup"); Statement s = c.createStatement()) {
+            s.execute(scenario.schemaSql());
+        }
+        CatalogSchema.migrate(db);
+        load.preload();
+        sql("ANALYZE " + workload.table());
+
+        Validation v = migrator.register(spec, scenario.name() + "/spec.yaml", scenario.specYaml());
+        migrator.expand(spec.name(), v.expand());
+        stack.bridge("bridge1");
+        migrator.awaitSyncing(spec.name(), Duration.ofSeconds(180));
+        for (int i = 2; i <= bridges; i++) {
+            stack.bridge("bridge" + i);
+        }
+        for (int i = 1; i <= workers; i++) {
+            stack.worker("w" + i, spec.name());
+        }
+        ResolvedSpec resolved;
+        try (Connection c = db.connect("coordinator")) {
+            resolved = SpecValidator.resolveExpanded(spec.name(), spec, c);
+        }
+        if (workload.durationSeconds() > 0) {
+            load.start(); // durationSeconds 0: an idle table, only the bridge's heartbeats move the slot
+        }
+        long backfillStart = System.nanoTime();
+        migrator.startBackfill(resolved);
+        Optional<FaultReport> report = Optional.empty();
+        if (fault != null && fault.stage() == Stage.BACKFILL) {
+            awaitRunningChunk();
+            report = Optional.of(inject(fault));
+        }
+        boolean backfilled = awaitBackfilled(Duration.ofSeconds(240));
+        double backfillSeconds = seconds(System.nanoTime() - backfillStart);
+        if (fault != null && fault.stage() == Stage.SYNC) {
+            Thread.sleep(2000);
+            report = Optional.of(inject(fault));
+        }
+        long writeUntil = started + TimeUnit.SECONDS.toNanos(workload.durationSeconds());
+        long atLeast = System.nanoTime() + TimeUnit.SECONDS.toNanos(fault == null ? 0 : 3);
+        sleepUntil(Math.max(writeUntil, atLeast));
+        load.close();
+
+        long catchUpStart = System.nanoTime();
+        Checker.Result check;
+        if (scenario.expected().shouldConverge()) {
+            if (!backfilled) {
+                throw new AssertionError("scenario " + scenario.name() + " did not reach backfilled: "
+                        + migrator.catalog().get(spec.name()).message() + " chunk errors " + chunkErrors());
+            }
+            List<List<String>> deleted = load.deletedKeys();
+            check = awaitClean(deleted, Duration.ofSeconds(180));
+        } else {
+            check = checker.check(load.deletedKeys());
+        }
+        double catchUp = seconds(System.nanoTime() - catchUpStart);
+        MigrationRecord m = migrator.catalog().get(spec.name());
+        Totals totals = migrator.chunks().totals(spec.name());
+        int extra = migrator.chunks().chunks(spec.name()).stream().mapToInt(ch -> Math.max(0, ch.attempts() - 1)).sum();
+        Outcome o = new Outcome(scenario.name(), spec.name(), workload.seed(), m.phase(), m.message(), totals, extra,
+                load.transactions(), load.rowChanges(), load.failures(), backfillSeconds, catchUp, check, report,
+                chunkErrors());
+        System.out.println("SCENARIO " + o);
+        return o;
+    }
+
+    /** Polls the independent check until clean; on time-out fails with the last comparison. */
+    private Checker.Result awaitClean(List<List<String>> deleted, Duration atMost) throws InterruptedException {
+        long deadline = System.nanoTime() + atMost.toNanos();
+        Checker.Result last = checker.check(deleted);
+        while (!last.clean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("scenario " + scenario.name() + " seed " + workload.seed() + " did not converge within "
+                        + atMost.toSeconds() + "s after the writes stopped: " + last + "; catalog message: "
+                        + migrator.catalog().get(spec.name()).message() + "; logs " + stack.logs().toAbsolutePath());
+            }
+            Thread.sleep(500);
+            last = checker.check(deleted);
+        }
+        return last;
+    }
+
+    private FaultReport inject(Fault fault) throws Exception {
+        System.out.printf("FAULT %s at %s%n", fault.name(), fault.stage());
+        FaultReport r = fault.action().inject(this);
+        System.out.printf("FAULT %s recovered in %d ms: %s%n", fault.name(), r.recoveryMillis(), r.note());
+        return r;
+    }
+
+    /** Backfilled, or false once a chunk failed (the stop scenarios) or the time ran out. */
+    private boolean awaitBackfilled(Duration atMost) throws InterruptedException {
+        long deadline = System.nanoTime() + atMost.toNanos();
+        while (System.nanoTime() < deadline) {
+            Totals t = migrator.chunks().totals(spec.name());
+            if (t.done() == t.chunks()) {
+                migrator.awaitBackfilled(spec.name(), Duration.ofMillis(200), x -> { });
+                return true;
+            }
+            if (t.failed() > 0 && !scenario.expected().shouldConverge()) {
+                return false;
+            }
+            Thread.sleep(300);
+        }
+        return false;
+    }
+
+    /** The first chunk that is running and has copied rows (for mid-chunk faults). */
+    Chunk awaitRunningChunk() {
+        return await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50))
+                .until(() -> migrator.chunks().chunks(spec.name()).stream()
+                        .filter(c -> "running".equals(c.status()) && c.rowsCopied() > 0).findFirst(), Optional::isPresent)
+                .orElseThrow();
+    }
+
+    List<String> chunkErrors() {
+        List<String> out = new ArrayList<>();
+        for (Chunk c : migrator.chunks().chunks(spec.name())) {
+            if (c.error() != null) {
+                out.add("chunk " + c.number() + " (" + c.status() + "): " + c.error());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Recovery measurement: inserts {@code n} probe rows (retrying while the database is down) and
+     * waits until the target shows transform() of every one; returns ms since {@code since}.
+     */
+    long probeRecovered(long since, int n, Duration atMost) {
+        List<List<String>> keys = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            long id = ++probes;
+            keys.add(await().atMost(atMost).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                    .until(() -> insertProbe(id), k -> true));
+        }
+        await().atMost(atMost).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+                .until(() -> keys.stream().allMatch(checker::keyMatches));
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since);
+    }
+
+    private List<String> insertProbe(long n) throws SQLException {
+        KeyKind kind = workload.keyKind();
+        List<String> key = kind.key(WriteLoad.PROBE_BASE + n);
+        try (Connection c = db.connect("app"); PreparedStatement ps = c.prepareStatement("INSERT INTO " + workload.table()
+                + " (" + String.join(", ", kind.columns) + ", a, b, big) VALUES (" + kind.placeholders() + ", 7, 'probe', 'probe')")) {
+            for (int i = 0; i < key.size(); i++) {
+                ps.setString(i + 1, key.get(i));
+            }
+            ps.executeUpdate();
+        }
+        return key;
+    }
+
+    void sql(String statement) throws SQLException {
+        try (Connection c = db.connect("setup"); Statement s = c.createStatement()) {
+            s.execute(statement);
+        }
+    }
+
+    long count(String query) {
+        return checker.count(query);
+    }
+
+    private static void sleepUntil(long nanoTime) throws InterruptedException {
+        long wait = nanoTime - System.nanoTime();
+        if (wait > 0) {
+            TimeUnit.NANOSECONDS.sleep(wait);
+        }
+    }
+
+    static double seconds(long nanos) {
+        return nanos / 1e9;
+    }
+
+    @Override
+    public void close() {
+        load.close();
+        stack.close();
+    }
+}

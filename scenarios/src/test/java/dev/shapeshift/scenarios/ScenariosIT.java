@@ -1,0 +1,93 @@
+package dev.shapeshift.scenarios;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shapeshift.embedded.KafkaBroker;
+import dev.shapeshift.embedded.KafkaExtension;
+import dev.shapeshift.embedded.PostgresExtension;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.phase.Phase;
+import dev.shapeshift.scenarios.ScenarioRunner.Outcome;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every scenario directory under {@code src/test/resources/scenarios/}, one whole migration each:
+ * real PostgreSQL and Kafka, a bridge and two workers as child JVMs, the seeded application writing
+ * during sync and backfill, catch-up, then the independent check of {@code expected.sql} against the
+ * target. Results are appended to {@code target/scenarios.md}.
+ */
+@ExtendWith({PostgresExtension.class, KafkaExtension.class})
+class ScenariosIT {
+
+    static Stream<Scenario> scenarios() {
+        return Scenario.all().stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("scenarios")
+    void scenario(Scenario scenario, PostgresServer pg, KafkaBroker kafka) throws Exception {
+        try (ScenarioRunner run = new ScenarioRunner(scenario, pg, kafka, Soak.scale(), 2, 1, Soak.seedOverride())) {
+            Outcome o = run.run(null);
+            record(o);
+            Expected expected = scenario.expected();
+            if (expected.shouldConverge()) {
+                assertThat(o.phase()).isEqualTo(Phase.BACKFILLED);
+                assertThat(o.check().clean()).as("target = expected.sql, no zombies: %s", o.check()).isTrue();
+                assertThat(o.appFailures()).as("application transactions failed").isZero();
+            } else {
+                assertStopped(run, expected.stops());
+            }
+        }
+    }
+
+    /** The migration stopped loudly where expected.yaml says, and what the target holds is not wrong. */
+    static void assertStopped(ScenarioRunner run, Expected.Stop stop) {
+        List<String> codes = Arrays.stream(stop.code().split(",")).map(String::strip).toList();
+        String text = stop.messageContains();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(90))
+                .pollInterval(java.time.Duration.ofMillis(500)).untilAsserted(() -> {
+                    String message = String.valueOf(run.migrator.catalog().get(run.spec.name()).message());
+                    List<String> errors = run.chunkErrors();
+                    boolean sync = message.startsWith("sync stopped") && message.contains(text);
+                    boolean chunk = errors.stream().anyMatch(e -> e.contains(text));
+                    for (String code : codes) {
+                        switch (code) {
+                            case "STOPPED_ERROR" -> assertThat(sync).as("sync stop message, got '%s'", message).isTrue();
+                            case "CHUNK_FAILED" -> assertThat(chunk).as("failed chunk naming it, got %s", errors).isTrue();
+                            case "ANY" -> assertThat(sync || chunk).as("a stop naming '%s': message '%s', chunks %s", text,
+                                    message, errors).isTrue();
+                            default -> throw new IllegalArgumentException("expected.yaml: unknown stop code " + code);
+                        }
+                    }
+                });
+        assertThat(run.migrator.catalog().get(run.spec.name()).phase())
+                .as("a stopped migration does not reach backfilled").isEqualTo(Phase.BACKFILLING);
+        Checker.Result now = run.checker.check(run.load.deletedKeys());
+        System.out.println("STOPPED " + run.scenario.name() + " target vs expected.sql: " + now);
+        assertThat(now.stale()).as("no target row holds a wrong value: %s", now).isZero();
+        assertThat(now.extra()).as("no target row for a row the transform cannot compute: %s", now).isZero();
+        assertThat(now.zombies()).isZero();
+    }
+
+    static void record(Outcome o) throws IOException {
+        Path out = Path.of("target", "scenarios.md");
+        if (!Files.exists(out)) {
+            Files.writeString(out, "| scenario | seed | phase | chunks | extra attempts | txs | row changes | app failures "
+                    + "| backfill s | catch-up s | check |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+        }
+        Files.writeString(out, String.format(Locale.ROOT, "| %s | %d | %s | %d/%d | %d | %d | %d | %d | %.1f | %.1f | %s |%n",
+                o.scenario(), o.seed(), o.phase().label(), o.totals().done(), o.totals().chunks(), o.extraAttempts(),
+                o.transactions(), o.rowChanges(), o.appFailures(), o.backfillSeconds(), o.catchUpSeconds(), o.check()),
+                StandardOpenOption.APPEND);
+    }
+}

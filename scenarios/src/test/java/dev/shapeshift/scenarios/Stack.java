@@ -1,0 +1,115 @@
+package dev.shapeshift.scenarios;
+
+import dev.shapeshift.bridge.BridgeMain;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.worker.WorkerMain;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The roles that run as child JVMs in a scenario — cdc-bridges and workers — started from this
+ * JVM's class path, so they can be killed (SIGKILL), frozen (SIGSTOP) and woken (SIGCONT) like pods.
+ * Logs go to {@code target/scenario-logs/<run>/}. {@link #close()} wakes and kills what is left.
+ */
+final class Stack implements AutoCloseable {
+    static final int PARTITIONS = 3;
+    static final int SESSION_TIMEOUT_MS = 6000;
+
+    private final Database db;
+    private final String bootstrap;
+    final String slot;
+    final String publication;
+    private final Path logs;
+    private final Map<String, Process> processes = new LinkedHashMap<>();
+
+    Stack(Database db, String bootstrap, String run) throws IOException {
+        this.db = db;
+        this.bootstrap = bootstrap;
+        this.slot = "s_" + run.replaceAll("[^a-z0-9_]", "_");
+        this.publication = "p_" + slot;
+        this.logs = Files.createDirectories(Path.of("target", "scenario-logs", run));
+    }
+
+    Process bridge(String name) throws IOException {
+        return child(name, BridgeMain.class.getName(), "--jdbc-url", db.jdbcUrl(), "--user", db.user(), "--password",
+                db.password(), "--bootstrap", bootstrap, "--slot", slot, "--publication", publication, "--heartbeat-ms",
+                "1000", "--replication", "1", "--partitions", Integer.toString(PARTITIONS), "--watch-ms", "500");
+    }
+
+    Process worker(String id, String migration) throws IOException {
+        return child(id, WorkerMain.class.getName(), "--jdbc-url", db.jdbcUrl(), "--user", db.user(), "--password",
+                db.password(), "--bootstrap", bootstrap, "--worker-id", id, "--migration", migration,
+                "--session-timeout-ms", Integer.toString(SESSION_TIMEOUT_MS), "--watch-ms", "2000");
+    }
+
+    Process process(String name) {
+        Process p = processes.get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("no child process " + name + "; have " + processes.keySet());
+        }
+        return p;
+    }
+
+    List<String> workers() {
+        return processes.keySet().stream().filter(n -> n.startsWith("w")).toList();
+    }
+
+    /** SIGKILL, and wait until it is gone. */
+    void kill(String name) throws InterruptedException {
+        Process p = process(name);
+        p.destroyForcibly();
+        if (!p.waitFor(20, TimeUnit.SECONDS)) {
+            throw new IllegalStateException(name + " survived SIGKILL");
+        }
+    }
+
+    void signal(String name, String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process(name).pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IllegalStateException("kill -" + signal + " " + name + " failed");
+        }
+    }
+
+    Path logs() {
+        return logs;
+    }
+
+    private Process child(String name, String main, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), main));
+        cmd.addAll(List.of(args));
+        Path log = logs.resolve(name + ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        processes.put(name, p);
+        System.out.printf("CHILD %s pid=%d log=%s%n", name, p.pid(), log);
+        return p;
+    }
+
+    @Override
+    public void close() {
+        for (Process p : processes.values()) {
+            if (p.isAlive()) {
+                try {
+                    new ProcessBuilder("kill", "-CONT", Long.toString(p.pid())).start().waitFor();
+                } catch (IOException | InterruptedException e) {
+                    // gone already
+                }
+                p.destroyForcibly();
+            }
+        }
+        for (Process p : processes.values()) {
+            try {
+                p.waitFor(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+SELECT id, a + a AS doubled FROM src

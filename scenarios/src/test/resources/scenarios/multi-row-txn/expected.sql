@@ -1,0 +1,1 @@
+SELECT id, a - char_length(b) AS a_minus_len FROM src
