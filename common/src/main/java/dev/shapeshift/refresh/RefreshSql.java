@@ -103,7 +103,7 @@ public final class RefreshSql {
         if (guards.pauses()) {
             ctes.add("__pause AS MATERIALIZED (SELECT pg_sleep(?) FROM (SELECT count(*) FROM __src) __c)");
         }
-        ctes.add("__w AS (" + (inPlace() ? update() : upsert()) + " RETURNING 1)");
+        ctes.add("__w AS (" + (inPlace() ? update(orderLimit.isEmpty() ? "" : batchBounds()) : upsert()) + " RETURNING 1)");
         boolean deletes = deleteMissing && !inPlace();
         if (deletes) {
             ctes.add("__del AS (" + deleteMissing() + " RETURNING 1)");
@@ -158,7 +158,18 @@ public final class RefreshSql {
         };
     }
 
-    private String update() {
+    /**
+     * In place, a range sub-batch's UPDATE is also bounded by the first and last key the batch
+     * read: joined with {@code __src} alone the planner scans the whole table for every sub-batch
+     * (measured: a seq scan of 1M rows for 10k updated); with the bounds it reads the index range.
+     */
+    private String batchBounds() {
+        String first = "(SELECT " + keyAliases("") + " FROM __src ORDER BY " + keyAliases("") + " LIMIT 1)";
+        String last = "(SELECT " + keyAliases("") + " FROM __src ORDER BY " + keyAliasesDesc() + " LIMIT 1)";
+        return " AND (" + keyTuple(source) + ") >= " + first + " AND (" + keyTuple(source) + ") <= " + last;
+    }
+
+    private String update(String bounds) {
         StringJoiner set = new StringJoiner(", ");
         StringJoiner current = new StringJoiner(", ");
         StringJoiner computed = new StringJoiner(", ");
@@ -170,7 +181,7 @@ public final class RefreshSql {
             computed.add(comparable(value, columns.get(i)));
         }
         String from = " FROM __src" + (guards.pauses() ? ", __pause" : "");
-        String where = " WHERE " + keyMatch(source, "__src");
+        String where = " WHERE " + keyMatch(source, "__src") + bounds;
         if (!overwrite) {
             where += " AND (" + current + ", NULL) IS DISTINCT FROM (" + computed + ", NULL)";
         }

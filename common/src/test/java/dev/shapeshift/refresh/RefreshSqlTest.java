@@ -49,6 +49,16 @@ class RefreshSqlTest {
     }
 
     @Test
+    void inPlaceRangeUpdateIsBoundedByTheBatchKeysSoItReadsAnIndexRange() {
+        String sql = new RefreshSql(spec(Mode.IN_PLACE, COMPOSITE), Guards.BACKFILL).forRange(true, false);
+        assertThat(sql).contains("AND (\"app\".\"users\".\"tenant\", \"app\".\"users\".\"id\") >= "
+                + "(SELECT __k0, __k1 FROM __src ORDER BY __k0, __k1 LIMIT 1)")
+                .contains("<= (SELECT __k0, __k1 FROM __src ORDER BY __k0 DESC, __k1 DESC LIMIT 1)");
+        assertThat(new RefreshSql(spec(Mode.IN_PLACE, COMPOSITE), Guards.SYNC).forKeys())
+                .as("by keys the join with the few keys is selective already").doesNotContain(">= (SELECT");
+    }
+
+    @Test
     void theNegativeControlReadsWithoutLockAndOverwritesBlindly() {
         String sql = new RefreshSql(spec(Mode.TABLE, COMPOSITE), Guards.UNGUARDED.withPause(java.time.Duration.ofMillis(5)))
                 .forRange(false, false);
