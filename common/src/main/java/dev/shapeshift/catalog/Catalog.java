@@ -1,5 +1,6 @@
 package dev.shapeshift.catalog;
 
+import dev.shapeshift.db.CatalogPool;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.error.ErrorCode;
@@ -34,8 +35,9 @@ public final class Catalog {
         this.role = role;
     }
 
+    /** A pooled connection for catalog work (closing it returns it to the pool). */
     public Connection connect() {
-        return db.connect(role);
+        return CatalogPool.connect(db, role);
     }
 
     /** Registers a migration in phase {@code planned}; fails with CONFLICT if the name is taken. */
