@@ -44,6 +44,10 @@ class ScenariosIT {
                 assertThat(o.phase()).isEqualTo(Phase.BACKFILLED);
                 assertThat(o.check().clean()).as("target = expected.sql, no zombies: %s", o.check()).isTrue();
                 assertThat(o.appFailures()).as("application transactions failed").isZero();
+                if (expected.maxBackfillSeconds() != null) {
+                    assertThat(o.backfillSeconds()).as("backfill time (a stall that looks healthy)")
+                            .isLessThanOrEqualTo(expected.maxBackfillSeconds() * (double) Soak.scale());
+                }
             } else {
                 assertStopped(run, expected.stops());
             }
