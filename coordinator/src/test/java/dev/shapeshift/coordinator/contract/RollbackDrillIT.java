@@ -53,7 +53,7 @@ class RollbackDrillIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"expanded", "backfilling", "reads-switched"})
+    @ValueSource(strings = {"expanded", "syncing", "backfilling", "backfilled", "verified", "reads-switched", "contract-ready"})
     void rollbackUnderWriteLoadLeavesTheOldShapeAsTheAppWroteIt(String from) throws Exception {
         Database db = Seed.database(pg, "rollback");
         Catalog catalog = new Catalog(db, "test");
@@ -76,7 +76,7 @@ class RollbackDrillIT {
             if (!from.equals("expanded")) {
                 Seed.sql(db, "UPDATE shapeshift.migration SET phase = '" + from + "' WHERE name = 'users-ev'");
             }
-            if (from.equals("reads-switched")) {
+            if (from.equals("reads-switched") || from.equals("contract-ready")) {
                 new FlagStore(catalog).set("users-ev.read-new", "users-ev", true, "test", "reads switched");
             }
             Thread.sleep(500);
