@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * Collects the throttle's {@link Signals} for one migration, at most once per {@code refresh}
  * (1s by default), so operator settings are live: the catalog's {@code setting} rows
  * ({@code paused}, {@code max-rows-per-second}), the workers holding live leases,
- * {@code pg_stat_replication} replay lag, the migration's slot lag from
+ * {@code pg_stat_replication} replay lag of physical standbys, the migration's slot lag from
  * {@code pg_replication_slots}, this worker's recent lock timeouts and the sync backlog.
  *
  * <p>If the signals cannot be read, the last ones are kept and a warning is logged; a database
@@ -94,7 +94,12 @@ public final class SignalCollector implements AutoCloseable {
 
     private static Duration replayLag(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
-                "SELECT extract(epoch FROM max(replay_lag)) FROM pg_stat_replication");
+                // Physical standbys only: a logical walsender (our own cdc-bridge's Debezium stream
+                // among them) reports as replay_lag the time until its last flush feedback, which on
+                // an idle table is about the heartbeat interval and would throttle the backfill.
+                "SELECT extract(epoch FROM max(r.replay_lag)) FROM pg_stat_replication r "
+                        + "WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots s "
+                        + "WHERE s.active_pid = r.pid AND s.slot_type = 'logical')");
              ResultSet rs = ps.executeQuery()) {
             rs.next();
             double seconds = rs.getDouble(1);
