@@ -17,6 +17,8 @@ final class DemoDatabase {
     static Database seed(Database db, Scenario scenario, long rows, PrintStream out) throws SQLException {
         try (Connection c = db.connect("demo-seed"); Statement s = c.createStatement()) {
             s.execute(scenario.createSql());
+            // The contract gate's evidence: who still reads or writes the old shape (docs/contract.md).
+            s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
             for (String sql : Scenario.APP_ROLE_SQL) {
                 s.execute(sql);
             }
