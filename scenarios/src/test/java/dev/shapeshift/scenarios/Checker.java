@@ -98,10 +98,15 @@ final class Checker {
         }
     }
 
-    /** True when the target row of one key equals expected.sql's row for it (both absent counts as equal). */
-    boolean keyMatches(List<String> key) {
+    /** True when, for every key, the target row equals expected.sql's row (both absent counts as equal). */
+    boolean allMatch(List<List<String>> keys) {
         try (Connection c = db.connect("checker")) {
-            return Objects.equals(one(c, expectedSql, key), one(c, targetSql, key));
+            for (List<String> key : keys) {
+                if (!Objects.equals(one(c, expectedSql, key), one(c, targetSql, key))) {
+                    return false;
+                }
+            }
+            return true;
         } catch (SQLException e) {
             return false;
         }

@@ -53,6 +53,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class CrashMatrixIT {
     private static final String SCENARIO = "crash/crash-base";
     private static final Duration RECOVERY_LIMIT = Duration.ofSeconds(150);
+    /** Probe rows per recovery measurement: enough that every one of the 3 partitions gets some. */
+    private static final int PROBES = 20;
     private static final List<String> ROWS = new ArrayList<>();
 
     @Test
@@ -76,7 +78,7 @@ class CrashMatrixIT {
         matrix("SIGKILL worker mid-sync-batch", pg, kafka, 1, new Fault("kill-mid-sync", Stage.SYNC, run -> {
             long t0 = System.nanoTime();
             run.stack.kill("w1");
-            return new FaultReport(run.probeRecovered(t0, 6, RECOVERY_LIMIT), "w1 killed while writes stream; w2 takes its partitions");
+            return new FaultReport(run.probeRecovered(t0, PROBES, RECOVERY_LIMIT), "w1 killed while writes stream; w2 takes its partitions");
         }));
     }
 
@@ -86,7 +88,7 @@ class CrashMatrixIT {
         matrix("SIGSTOP worker past session timeout, SIGCONT", pg, kafka, 1, new Fault("sigstop", Stage.SYNC, run -> {
             long t0 = System.nanoTime();
             run.stack.signal("w1", "STOP");
-            long recovered = run.probeRecovered(t0, 6, RECOVERY_LIMIT);
+            long recovered = run.probeRecovered(t0, PROBES, RECOVERY_LIMIT);
             long frozenFor = Stack.SESSION_TIMEOUT_MS + 4000;
             long left = frozenFor - ms(t0);
             if (left > 0) {
@@ -94,7 +96,7 @@ class CrashMatrixIT {
             }
             run.stack.signal("w1", "CONT");
             long woke = System.nanoTime();
-            long afterWake = run.probeRecovered(woke, 6, RECOVERY_LIMIT);
+            long afterWake = run.probeRecovered(woke, PROBES, RECOVERY_LIMIT);
             return new FaultReport(recovered, String.format("w1 frozen %d ms; probes after wake-up applied in %d ms",
                     ms(t0) - ms(woke), afterWake));
         }));
@@ -106,7 +108,7 @@ class CrashMatrixIT {
         matrix("SIGKILL active bridge, standby takes over", pg, kafka, 2, new Fault("bridge-failover", Stage.SYNC, run -> {
             long t0 = System.nanoTime();
             run.stack.kill("bridge1");
-            long recovered = run.probeRecovered(t0, 6, RECOVERY_LIMIT);
+            long recovered = run.probeRecovered(t0, PROBES, RECOVERY_LIMIT);
             return new FaultReport(recovered, "bridge2 (standby since the start) leads; " + slotActive(run));
         }));
     }
@@ -159,7 +161,7 @@ class CrashMatrixIT {
             Thread.sleep(3000);
             kafka.restart();
             long up = ms(t0);
-            return new FaultReport(run.probeRecovered(t0, 6, RECOVERY_LIMIT), "broker down " + up + " ms; " + alive(run));
+            return new FaultReport(run.probeRecovered(t0, PROBES, RECOVERY_LIMIT), "broker down " + up + " ms; " + alive(run));
         }));
     }
 
@@ -170,7 +172,7 @@ class CrashMatrixIT {
             long t0 = System.nanoTime();
             pg.restart(false);
             long up = ms(t0);
-            return new FaultReport(run.probeRecovered(t0, 6, RECOVERY_LIMIT), "server down+up " + up + " ms; " + alive(run));
+            return new FaultReport(run.probeRecovered(t0, PROBES, RECOVERY_LIMIT), "server down+up " + up + " ms; " + alive(run));
         }));
     }
 
@@ -181,7 +183,7 @@ class CrashMatrixIT {
             long t0 = System.nanoTime();
             pg.restart(true);
             long up = ms(t0);
-            return new FaultReport(run.probeRecovered(t0, 6, RECOVERY_LIMIT), "crash recovery, server up after " + up
+            return new FaultReport(run.probeRecovered(t0, PROBES, RECOVERY_LIMIT), "crash recovery, server up after " + up
                     + " ms; " + alive(run));
         }));
     }
@@ -213,7 +215,8 @@ class CrashMatrixIT {
         System.out.println("CRASH MATRIX (scale " + Soak.scale() + ")\n" + table);
         Path out = Path.of("target", "crash-matrix.md");
         Files.writeString(out, "# Crash matrix (scale " + Soak.scale() + ")\n\n"
-                + "recovery: fault → a row written after the fault is in the target as transform(source) (6 probe "
+                + "recovery: fault → a row written after the fault is in the target as transform(source) ("
+                + PROBES + " probe "
                 + "rows, all partitions), or → the interrupted chunk is done (mid-chunk), or → the resumed reconcile "
                 + "run is done.\n\n" + table);
     }

@@ -246,28 +246,34 @@ final class ScenarioRunner implements AutoCloseable {
      * waits until the target shows transform() of every one; returns ms since {@code since}.
      */
     long probeRecovered(long since, int n, Duration atMost) {
-        List<List<String>> keys = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            long id = ++probes;
-            keys.add(await().atMost(atMost).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
-                    .until(() -> insertProbe(id), k -> true));
-        }
+        long first = probes + 1;
+        probes += n;
+        List<List<String>> keys = await().atMost(atMost).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                .until(() -> insertProbes(first, n), k -> true);
         await().atMost(atMost).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
-                .until(() -> keys.stream().allMatch(checker::keyMatches));
+                .until(() -> checker.allMatch(keys));
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since);
     }
 
-    private List<String> insertProbe(long n) throws SQLException {
+    /** One transaction of {@code n} probe rows with keys outside the workload's. */
+    private List<List<String>> insertProbes(long first, int n) throws SQLException {
         KeyKind kind = workload.keyKind();
-        List<String> key = kind.key(WriteLoad.PROBE_BASE + n);
+        List<List<String>> keys = new ArrayList<>();
         try (Connection c = db.connect("app"); PreparedStatement ps = c.prepareStatement("INSERT INTO " + workload.table()
                 + " (" + String.join(", ", kind.columns) + ", a, b, big) VALUES (" + kind.placeholders() + ", 7, 'probe', 'probe')")) {
-            for (int i = 0; i < key.size(); i++) {
-                ps.setString(i + 1, key.get(i));
+            c.setAutoCommit(false);
+            for (long id = first; id < first + n; id++) {
+                List<String> key = kind.key(WriteLoad.PROBE_BASE + id);
+                for (int i = 0; i < key.size(); i++) {
+                    ps.setString(i + 1, key.get(i));
+                }
+                ps.addBatch();
+                keys.add(key);
             }
-            ps.executeUpdate();
+            ps.executeBatch();
+            c.commit();
         }
-        return key;
+        return keys;
     }
 
     void sql(String statement) throws SQLException {

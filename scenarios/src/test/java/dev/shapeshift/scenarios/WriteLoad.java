@@ -203,16 +203,6 @@ final class WriteLoad implements AutoCloseable {
         }
     }
 
-    /** Inserts one probe row with a key outside the workload's; returns its key text. */
-    List<String> probe(long n) throws SQLException {
-        long idx = PROBE_BASE + n;
-        try (Connection c = db.connect("app"); PreparedStatement ps = c.prepareStatement(insertSql())) {
-            bindInsert(ps, idx);
-            ps.executeUpdate();
-        }
-        return kind.key(idx);
-    }
-
     private long pickForUpdate(Set<Long> touched) {
         if (w.hotKeyFraction() > 0 && random.nextDouble() < w.hotKeyFraction()) {
             long idx = live.get(random.nextInt(Math.min(w.hotKeys(), live.size())));
