@@ -2,6 +2,8 @@ package dev.shapeshift.launcher;
 
 import dev.shapeshift.launcher.bench.BackfillBench;
 import dev.shapeshift.launcher.bench.BenchOptions;
+import dev.shapeshift.launcher.bench.ReconcileBench;
+import dev.shapeshift.launcher.bench.SyncBench;
 import dev.shapeshift.spec.Mode;
 import java.nio.file.Path;
 import java.util.List;
@@ -11,7 +13,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code shapeshift bench}: measurements on the embedded stack (docs/performance.md). */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = BenchCommand.Backfill.class,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchCommand.Backfill.class, BenchCommand.Sync.class, BenchCommand.Reconcile.class},
         description = "Benchmarks on an embedded PostgreSQL (fsync on) and Kafka; see docs/performance.md.")
 public final class BenchCommand implements Runnable {
 
@@ -83,6 +85,93 @@ public final class BenchCommand implements Runnable {
                     + String.join(",", shapeConnections.stream().map(String::valueOf).toList()) : "") + " --out " + out;
             BackfillBench.run(new BenchOptions(rows, workers, m, chunkRows, batchRows, partitions, shapes,
                     shapeConnections, out, command), System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "sync", mixinStandardHelpOptions = true,
+            description = {"pgbench (TPC-B-like) tps and commit -> applied lag with no replication, with Shapeshift's sync of",
+                    "pgbench_accounts to a new table, and with PostgreSQL's logical replication of it to a second server;",
+                    "writes <date>-sync-pgbench-s<scale>-<seconds>s.md and .json."})
+    static final class Sync implements Callable<Integer> {
+        @Option(names = "--scale", defaultValue = "10", description = "pgbench -i -s (100,000 accounts each). Default: ${DEFAULT-VALUE}")
+        int scale;
+
+        @Option(names = "--duration", defaultValue = "60", description = "seconds per pgbench run (-T). Default: ${DEFAULT-VALUE}")
+        int duration;
+
+        @Option(names = "--rate", defaultValue = "0",
+                description = "pgbench -R of the rate-limited runs; 0 = half the first unthrottled run's tps. Default: ${DEFAULT-VALUE}")
+        int rate;
+
+        @Option(names = "--clients", defaultValue = "4", description = "pgbench -c. Default: ${DEFAULT-VALUE}")
+        int clients;
+
+        @Option(names = "--threads", defaultValue = "2", description = "pgbench -j. Default: ${DEFAULT-VALUE}")
+        int threads;
+
+        @Option(names = "--probe-ms", defaultValue = "100", description = "probe row write period. Default: ${DEFAULT-VALUE}")
+        int probeMs;
+
+        @Option(names = "--poll-ms", defaultValue = "5", description = "probe poll period on the replica. Default: ${DEFAULT-VALUE}")
+        int pollMs;
+
+        @Option(names = "--partitions", defaultValue = "4", description = "changes topic partitions. Default: ${DEFAULT-VALUE}")
+        int partitions;
+
+        @Option(names = "--pgbench", defaultValue = "/usr/bin/pgbench", description = "pgbench binary. Default: ${DEFAULT-VALUE}")
+        String pgbench;
+
+        @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
+        Path out;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (scale < 1 || duration < 1 || rate < 0 || clients < 1 || threads < 1 || probeMs < 1 || pollMs < 1
+                    || partitions < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "need --scale, --duration, --clients, --threads, --probe-ms, --poll-ms, --partitions >= 1 and --rate >= 0");
+            }
+            String command = "shapeshift bench sync --scale " + scale + " --duration " + duration + " --rate " + rate
+                    + " --clients " + clients + " --threads " + threads + " --probe-ms " + probeMs + " --poll-ms " + pollMs
+                    + " --partitions " + partitions + " --pgbench " + pgbench + " --out " + out;
+            SyncBench.run(new SyncBench.Options(scale, duration, rate, clients, threads, probeMs, pollMs, partitions,
+                    pgbench, out, command), System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "reconcile", mixinStandardHelpOptions = true,
+            description = {"A full reconcile pass against count(*) and a hash-checksum scan of both tables,",
+                    "N identical rows; writes <date>-reconcile-<rows>.md and .json."})
+    static final class Reconcile implements Callable<Integer> {
+        @Option(names = "--rows", defaultValue = "1000000", description = "rows in source and target. Default: ${DEFAULT-VALUE}")
+        long rows;
+
+        @Option(names = "--range-rows", defaultValue = "10000,50000", split = ",",
+                description = "reconcile.rangeRows, one pass each per round. Default: ${DEFAULT-VALUE}")
+        List<Integer> rangeRows;
+
+        @Option(names = "--rounds", defaultValue = "2", description = "rounds of every measurement. Default: ${DEFAULT-VALUE}")
+        int rounds;
+
+        @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
+        Path out;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (rows < 1000 || rounds < 1 || rangeRows.stream().anyMatch(r -> r < 1)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "need --rows >= 1000, --rounds >= 1, --range-rows >= 1");
+            }
+            String command = "shapeshift bench reconcile --rows " + rows + " --range-rows "
+                    + String.join(",", rangeRows.stream().map(String::valueOf).toList()) + " --rounds " + rounds + " --out " + out;
+            ReconcileBench.run(new ReconcileBench.Options(rows, rangeRows, rounds, out, command), System.out);
             return 0;
         }
     }

@@ -1,0 +1,103 @@
+package dev.shapeshift.launcher.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The system's {@code pgbench} (a PostgreSQL client package; the embedded server's zonky binaries
+ * have none) against the embedded server over TCP: {@code -i -s N} once, then the built-in
+ * TPC-B-like script for a fixed time, optionally rate-limited ({@code -R}) so that runs with and
+ * without replication see the same offered load.
+ */
+final class Pgbench {
+    private static final Pattern TPS = Pattern.compile("tps = ([0-9.]+)");
+    private static final Pattern TXNS = Pattern.compile("number of transactions actually processed: (\\d+)");
+    private static final Pattern FAILED = Pattern.compile("number of failed transactions: (\\d+)");
+    private static final Pattern LATENCY = Pattern.compile("latency average = ([0-9.]+) ms");
+    private static final Pattern STDDEV = Pattern.compile("latency stddev = ([0-9.]+) ms");
+    private static final Pattern SCHEDULE_LAG = Pattern.compile("rate limit schedule lag: avg ([0-9.]+) \\(max ([0-9.]+)\\) ms");
+
+    /** One timed run as pgbench reports it. */
+    record Result(double tps, long transactions, long failed, Double latencyAvgMs, Double latencyStddevMs,
+                  Double scheduleLagAvgMs, Double scheduleLagMaxMs, String output) {
+    }
+
+    private final String binary;
+    private final String host;
+    private final int port;
+    private final String user;
+    private final String password;
+    private final String database;
+
+    Pgbench(String binary, String host, int port, String user, String password, String database) {
+        this.binary = binary;
+        this.host = host;
+        this.port = port;
+        this.user = user;
+        this.password = password;
+        this.database = database;
+    }
+
+    /** {@code pgbench -i -s scale -q}. */
+    String init(int scale) throws IOException, InterruptedException {
+        return exec(List.of("-i", "-s", Integer.toString(scale), "-q"));
+    }
+
+    /** {@code pgbench -c clients -j threads -T seconds [-R rate]}; rate 0 means unthrottled. */
+    Result run(int clients, int threads, int seconds, int rate) throws IOException, InterruptedException {
+        List<String> args = new ArrayList<>(List.of("-c", Integer.toString(clients), "-j", Integer.toString(threads),
+                "-T", Integer.toString(seconds)));
+        if (rate > 0) {
+            args.addAll(List.of("-R", Integer.toString(rate)));
+        }
+        String out = exec(args);
+        return new Result(number(TPS, out, 1), (long) number(TXNS, out, 1), (long) orZero(FAILED, out),
+                opt(LATENCY, out, 1), opt(STDDEV, out, 1), opt(SCHEDULE_LAG, out, 1), opt(SCHEDULE_LAG, out, 2), out);
+    }
+
+    String commandLine(int clients, int threads, int seconds, int rate) {
+        return binary + " -h " + host + " -p <port> -U " + user + " -c " + clients + " -j " + threads + " -T " + seconds
+                + (rate > 0 ? " -R " + rate : "") + " " + database;
+    }
+
+    private String exec(List<String> args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(binary);
+        cmd.addAll(List.of("-h", host, "-p", Integer.toString(port), "-U", user));
+        cmd.addAll(args);
+        cmd.add(database);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        Map<String, String> env = pb.environment();
+        env.put("PGPASSWORD", password);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        int code = p.waitFor();
+        if (code != 0) {
+            throw new IllegalStateException("pgbench " + String.join(" ", args) + " exited " + code + ":\n" + out);
+        }
+        return out;
+    }
+
+    private static double number(Pattern p, String out, int group) {
+        Matcher m = p.matcher(out);
+        if (!m.find()) {
+            throw new IllegalStateException("pgbench output has no '" + p.pattern() + "':\n" + out);
+        }
+        return Double.parseDouble(m.group(group));
+    }
+
+    private static double orZero(Pattern p, String out) {
+        Matcher m = p.matcher(out);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+
+    private static Double opt(Pattern p, String out, int group) {
+        Matcher m = p.matcher(out);
+        return m.find() ? Double.valueOf(m.group(group)) : null;
+    }
+}

@@ -1,0 +1,410 @@
+package dev.shapeshift.launcher.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.shapeshift.bridge.BridgeConfig;
+import dev.shapeshift.bridge.CdcBridge;
+import dev.shapeshift.catalog.CatalogSchema;
+import dev.shapeshift.coordinator.GateWiring;
+import dev.shapeshift.coordinator.Migrator;
+import dev.shapeshift.coordinator.gate.Transitions;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.EmbeddedKafka;
+import dev.shapeshift.embedded.EmbeddedPostgres;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.SpecReader;
+import dev.shapeshift.spec.Validation;
+import dev.shapeshift.worker.Worker;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.distribution.ValueAtPercentile;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code shapeshift bench sync}: a pgbench TPC-B-like load on an embedded PostgreSQL (fsync on),
+ * measured in one run with no replication, with Shapeshift's sync of {@code pgbench_accounts} to a
+ * new table (bridge → Kafka → one worker, all in this JVM), and with PostgreSQL's own logical
+ * replication of the same table to a second embedded server; the runs without replication come
+ * first and last, so drift of the machine's load shows. Commit → applied lag from one probe method
+ * for both, plus Shapeshift's own {@code shapeshift.sync.apply.latency} timer.
+ */
+public final class SyncBench {
+    private static final Logger log = LoggerFactory.getLogger(SyncBench.class);
+    private static final String MIGRATION = "bench-sync-accounts";
+    private static final String TARGET = "accounts_v2";
+    private static final String SPEC = """
+            name: bench-sync-accounts
+            source:
+              table: pgbench_accounts
+            mode: table
+            target:
+              table: accounts_v2
+              columns:
+                - name: balance_cents
+                  type: bigint
+                  transform: abalance::bigint * 100
+                - name: bid
+                  type: integer
+                  transform: bid
+            """;
+
+    /**
+     * @param scale    pgbench scale (100,000 accounts each)
+     * @param seconds  length of every timed pgbench run
+     * @param rate     {@code -R} of the rate-limited runs; 0 = half the first unthrottled run's tps
+     * @param clients  pgbench {@code -c}
+     * @param threads  pgbench {@code -j}
+     * @param probeMs  probe write period
+     * @param pollMs   probe poll period on the replica
+     */
+    public record Options(int scale, int seconds, int rate, int clients, int threads, int probeMs, int pollMs,
+                          int partitions, String pgbench, Path out, String command) {
+    }
+
+    /** One timed pgbench run and what was measured during it. */
+    record Phase(String name, String replication, int rate, Pgbench.Result pgbench, long probes, Double probeP50Ms,
+                 Double probeP99Ms, Double probeMaxMs, long probesNotArrived, Double timerP50Ms, Double timerP99Ms,
+                 Long timerCount, double sourceCpuSeconds, double subscriberCpuSeconds, double jvmCpuSeconds,
+                 String loadStart, String loadEnd) {
+    }
+
+    private final Options o;
+    private final PrintStream out;
+    private final List<Phase> phases = new ArrayList<>();
+
+    private SyncBench(Options o, PrintStream out) {
+        this.o = o;
+        this.out = out;
+    }
+
+    public static Path run(Options o, PrintStream out) throws Exception {
+        return new SyncBench(o, out).run();
+    }
+
+    private Path run() throws Exception {
+        OffsetDateTime started = OffsetDateTime.now();
+        try (EmbeddedPostgres pg = EmbeddedPostgres.start(EmbeddedPostgres.Options.defaults());
+             EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            String dbName = pg.createDatabase("shapeshift_bench");
+            Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
+            ServerCpu cpu = new ServerCpu(pg.dataDir());
+            Pgbench bench = new Pgbench(o.pgbench(), pg.host(), pg.port(), pg.user(), pg.password(), dbName);
+            Map<String, String> machine;
+            try (Connection c = db.connect("bench")) {
+                machine = Machine.describe(c);
+            }
+            long t0 = System.nanoTime();
+            bench.init(o.scale());
+            try (Connection c = db.connect("bench"); Statement s = c.createStatement()) {
+                s.execute("INSERT INTO pgbench_accounts (aid, bid, abalance, filler) VALUES (0, 1, 0, '')");
+                s.execute("VACUUM ANALYZE pgbench_accounts");
+                s.execute("CHECKPOINT");
+            }
+            out.printf(Locale.ROOT, "pgbench -i -s %d: %.1f s%n", o.scale(), (System.nanoTime() - t0) / 1e9);
+            CatalogSchema.migrate(db);
+
+            try (LagProbe probe = new LagProbe(db, 0, o.probeMs(), o.pollMs())) {
+                warmUp(bench, 0);
+                Phase first = measure(bench, cpu, null, probe, "no replication, unthrottled", "none", 0, null);
+                int rate = o.rate() > 0 ? o.rate() : Math.max(10, (int) Math.round(first.pgbench().tps() / 2));
+                measure(bench, cpu, null, probe, "no replication, -R " + rate, "none", rate, null);
+
+                shapeshift(db, kafka.bootstrapServers(), bench, cpu, probe, rate);
+                nativeReplication(pg, dbName, db, bench, cpu, probe, rate);
+
+                warmUp(bench, rate);
+                measure(bench, cpu, null, probe, "no replication, -R " + rate + " (again)", "none", rate, null);
+                measure(bench, cpu, null, probe, "no replication, unthrottled (again)", "none", 0, null);
+                Path md = write(machine, started, rate);
+                out.println("results: " + md + " (and .json)");
+                return md;
+            }
+        }
+    }
+
+    private void shapeshift(Database db, String bootstrap, Pgbench bench, ServerCpu cpu, LagProbe probe, int rate)
+            throws Exception {
+        Transitions transitions = GateWiring.transitions(db, "coordinator");
+        Migrator migrator = new Migrator(db, bootstrap,
+                (m, from, to, actor, reason) -> transitions.advance(m, to, actor, reason), "bench", o.partitions());
+        MigrationSpec spec = new SpecReader().read(MIGRATION + ".yaml", SPEC);
+        Validation v = migrator.register(spec, MIGRATION + ".yaml", SPEC);
+        migrator.expand(MIGRATION, v.expand());
+        try (Connection c = db.connect("bench"); Statement s = c.createStatement()) {
+            // The target as a finished backfill leaves it: the sync then updates rows, as in steady state.
+            s.execute("INSERT INTO " + TARGET + " (aid, balance_cents, bid) SELECT aid, abalance::bigint * 100, bid "
+                    + "FROM pgbench_accounts");
+            s.execute("VACUUM ANALYZE " + TARGET);
+            s.execute("CHECKPOINT");
+        }
+        PrometheusMeterRegistry bridgeRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        BridgeConfig config = BridgeConfig.of(db, bootstrap).withReplication((short) 1, o.partitions())
+                .withHeartbeat(Duration.ofSeconds(1));
+        try (CdcBridge bridge = new CdcBridge(config, bridgeRegistry)) {
+            bridge.start();
+            migrator.awaitSyncing(MIGRATION, Duration.ofMinutes(3));
+            LagProbe.Replica replica = new LagProbe.Replica(db, "SELECT balance_cents / 100 FROM " + TARGET + " WHERE aid = 0");
+            for (int r : List.of(rate, 0)) {
+                // A fresh worker (and meter registry) per run, so the timer's percentiles are this run's only.
+                PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+                try (Worker worker = new Worker(db, bootstrap,
+                        Worker.Config.of("bench-sync-worker", List.of(MIGRATION)).withBackfill(false), registry)) {
+                    worker.start();
+                    probe.replica(replica);
+                    if (!probe.awaitCaughtUp(Duration.ofMinutes(3))) {
+                        throw new IllegalStateException("Shapeshift sync did not deliver the probe row within 3 minutes");
+                    }
+                    if (r == rate) {
+                        warmUp(bench, rate);
+                    }
+                    probe.take();
+                    measure(bench, cpu, null, probe, "shapeshift sync, " + (r > 0 ? "-R " + r : "unthrottled"),
+                            "shapeshift", r, registry);
+                    probe.replica(null);
+                }
+            }
+        } finally {
+            CdcBridge.dropSlot(db, config.slot());
+        }
+    }
+
+    private void nativeReplication(EmbeddedPostgres pg, String dbName, Database db, Pgbench bench, ServerCpu cpu,
+                                   LagProbe probe, int rate) throws Exception {
+        try (EmbeddedPostgres sub = EmbeddedPostgres.start(EmbeddedPostgres.Options.defaults())) {
+            Database subDb = new Database(sub.jdbcUrl(sub.createDatabase("bench_sub")), sub.user(), sub.password());
+            ServerCpu subCpu = new ServerCpu(sub.dataDir());
+            try (Connection c = db.connect("bench"); Statement s = c.createStatement()) {
+                s.execute("CREATE PUBLICATION bench_native FOR TABLE pgbench_accounts");
+            }
+            try (Connection c = subDb.connect("bench"); Statement s = c.createStatement()) {
+                // pgbench's own definition of the table.
+                s.execute("CREATE TABLE pgbench_accounts (aid integer NOT NULL PRIMARY KEY, bid integer, abalance integer, "
+                        + "filler character(84)) WITH (fillfactor = 100)");
+                s.execute("CREATE SUBSCRIPTION bench_native CONNECTION 'host=" + pg.host() + " port=" + pg.port()
+                        + " dbname=" + dbName + " user=" + pg.user() + " password=" + pg.password()
+                        + "' PUBLICATION bench_native");
+            }
+            long t0 = System.nanoTime();
+            awaitSubscriptionReady(subDb, Duration.ofMinutes(10));
+            out.printf(Locale.ROOT, "native: initial copy of pgbench_accounts %.1f s%n", (System.nanoTime() - t0) / 1e9);
+            try (Connection c = subDb.connect("bench"); Statement s = c.createStatement()) {
+                s.execute("VACUUM ANALYZE pgbench_accounts");
+                s.execute("CHECKPOINT");
+            }
+            probe.replica(new LagProbe.Replica(subDb, "SELECT abalance FROM pgbench_accounts WHERE aid = 0"));
+            try {
+                if (!probe.awaitCaughtUp(Duration.ofMinutes(3))) {
+                    throw new IllegalStateException("logical replication did not deliver the probe row within 3 minutes");
+                }
+                warmUp(bench, rate);
+                for (int r : List.of(rate, 0)) {
+                    probe.take();
+                    measure(bench, cpu, subCpu, probe, "native logical replication, " + (r > 0 ? "-R " + r : "unthrottled"),
+                            "native", r, null);
+                }
+            } finally {
+                probe.replica(null);
+                try (Connection c = subDb.connect("bench"); Statement s = c.createStatement()) {
+                    s.execute("DROP SUBSCRIPTION bench_native");
+                }
+                try (Connection c = db.connect("bench"); Statement s = c.createStatement()) {
+                    s.execute("DROP PUBLICATION bench_native");
+                }
+            }
+        }
+    }
+
+    private static void awaitSubscriptionReady(Database subDb, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Connection c = subDb.connect("bench")) {
+            while (System.nanoTime() < deadline) {
+                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                        "SELECT count(*) FILTER (WHERE srsubstate <> 'r'), count(*) FROM pg_subscription_rel")) {
+                    rs.next();
+                    if (rs.getLong(2) > 0 && rs.getLong(1) == 0) {
+                        return;
+                    }
+                }
+                Thread.sleep(500);
+            }
+        }
+        throw new IllegalStateException("subscription not ready after " + timeout);
+    }
+
+    /** An untimed pgbench run at the rate before each configuration's first measured run (JIT, caches, slot start). */
+    private void warmUp(Pgbench bench, int rate) throws Exception {
+        int seconds = Math.min(10, o.seconds());
+        bench.run(o.clients(), o.threads(), seconds, rate);
+        out.printf(Locale.ROOT, "(warm-up: %d s at -R %d, not recorded)%n", seconds, rate);
+    }
+
+    private Phase measure(Pgbench bench, ServerCpu cpu, ServerCpu subCpu, LagProbe probe, String name,
+                          String replication, int rate, PrometheusMeterRegistry registry) throws Exception {
+        String loadStart = loadAverage();
+        double src0 = cpu.serverSeconds();
+        double sub0 = subCpu == null ? 0 : subCpu.serverSeconds();
+        double jvm0 = ServerCpu.jvmSeconds();
+        probe.take();
+        Pgbench.Result r = bench.run(o.clients(), o.threads(), o.seconds(), rate);
+        double src = cpu.serverSeconds() - src0;
+        double subS = subCpu == null ? 0 : subCpu.serverSeconds() - sub0;
+        double jvm = ServerCpu.jvmSeconds() - jvm0;
+        String loadEnd = loadAverage();
+        if (!"none".equals(replication)) {
+            probe.awaitCaughtUp(Duration.ofSeconds(30));
+        }
+        LagProbe.Snapshot snap = probe.take();
+        Double[] timer = timer(registry);
+        Phase p = new Phase(name, replication, rate, r, snap.lags().count(), snap.lags().percentile(50),
+                snap.lags().percentile(99), snap.lags().percentile(100), snap.notArrived(), timer[0], timer[1],
+                timer[2] == null ? null : timer[2].longValue(), src, subS, jvm, loadStart, loadEnd);
+        phases.add(p);
+        out.printf(Locale.ROOT, "%-45s tps %8.1f  latency avg %s ms  probe lag p50 %s / p99 %s ms (%d probes)%s  load %s%n",
+                name, r.tps(), fmt(r.latencyAvgMs()), fmt(p.probeP50Ms()), fmt(p.probeP99Ms()), p.probes(),
+                timer[0] == null ? "" : String.format(Locale.ROOT, "  timer p50 %s / p99 %s ms", fmt(timer[0]), fmt(timer[1])),
+                loadEnd);
+        log.info("bench sync phase=\"{}\" tps={} probes={} probe_p50_ms={} probe_p99_ms={} timer_p50_ms={} timer_p99_ms={}",
+                name, r.tps(), p.probes(), p.probeP50Ms(), p.probeP99Ms(), timer[0], timer[1]);
+        return p;
+    }
+
+    /** p50, p99 and count of {@code shapeshift.sync.apply.latency} (as DemoMetrics.latency reads it). */
+    private static Double[] timer(PrometheusMeterRegistry registry) {
+        if (registry == null) {
+            return new Double[] {null, null, null};
+        }
+        Timer t = registry.find("shapeshift.sync.apply.latency").tag("migration", MIGRATION).timer();
+        if (t == null || t.count() == 0) {
+            return new Double[] {null, null, 0.0};
+        }
+        Double p50 = null;
+        Double p99 = null;
+        for (ValueAtPercentile v : t.takeSnapshot().percentileValues()) {
+            if (v.percentile() == 0.5) {
+                p50 = v.value(TimeUnit.MILLISECONDS);
+            } else if (v.percentile() == 0.99) {
+                p99 = v.value(TimeUnit.MILLISECONDS);
+            }
+        }
+        return new Double[] {p50, p99, (double) t.count()};
+    }
+
+    static String loadAverage() {
+        try {
+            return Files.readAllLines(Path.of("/proc/loadavg")).get(0);
+        } catch (IOException | IndexOutOfBoundsException e) {
+            return "unknown";
+        }
+    }
+
+    private static String fmt(Double d) {
+        return d == null ? "–" : String.format(Locale.ROOT, "%.0f", d);
+    }
+
+    private static String fmt1(Double d) {
+        return d == null ? "–" : String.format(Locale.ROOT, "%.1f", d);
+    }
+
+    private double baseline(int rate) {
+        return phases.stream().filter(p -> p.replication().equals("none") && p.rate() == rate)
+                .mapToDouble(p -> p.pgbench().tps()).average().orElse(Double.NaN);
+    }
+
+    private double baselineCpuPerTxn(int rate) {
+        return phases.stream().filter(p -> p.replication().equals("none") && p.rate() == rate)
+                .mapToDouble(SyncBench::cpuPerTxnMs).average().orElse(Double.NaN);
+    }
+
+    private static double cpuPerTxnMs(Phase p) {
+        return (p.sourceCpuSeconds() + p.subscriberCpuSeconds() + p.jvmCpuSeconds()) * 1000
+                / Math.max(1, p.pgbench().transactions());
+    }
+
+    private Path write(Map<String, String> machine, OffsetDateTime started, int rate) throws IOException {
+        Files.createDirectories(o.out());
+        String base = LocalDate.now() + "-sync-pgbench-s" + o.scale() + "-" + o.seconds() + "s";
+        StringBuilder b = new StringBuilder();
+        b.append("# Sync benchmark: Shapeshift sync vs PostgreSQL logical replication under pgbench\n\n");
+        b.append("- date: ").append(started).append("\n");
+        b.append("- command: `").append(o.command()).append("`\n");
+        b.append("- pgbench: `").append(new Pgbench(o.pgbench(), "127.0.0.1", 0, "postgres", "", "<db>")
+                .commandLine(o.clients(), o.threads(), o.seconds(), rate)).append("` (built-in TPC-B-like script), scale ")
+                .append(o.scale()).append(" (").append(String.format(Locale.ROOT, "%,d", o.scale() * 100_000L))
+                .append(" accounts)\n");
+        b.append("- probe: one row (aid 0) updated every ").append(o.probeMs()).append(" ms in every run (same load); "
+                + "replica polled every ").append(o.pollMs()).append(" ms\n");
+        machine.forEach((k, v) -> b.append("- ").append(k).append(": ").append(v).append("\n"));
+        b.append("\n**Noisy**: one shared 2-core machine loaded by other builds; every ratio is against the runs "
+                + "without replication of this same run (mean of the first and the last, shown separately). "
+                + "CPU per transaction = source server + subscriber server + this JVM (Kafka broker, bridge, worker, "
+                + "probe; pgbench itself not counted).\n\n");
+        b.append("| run | tps | tps ÷ same-rate no-replication mean | failed | pgbench latency avg ms | schedule lag avg ms "
+                + "| probe lag p50 ms | probe lag p99 ms | probe max ms | probes (not arrived) | timer p50 ms | timer p99 ms "
+                + "| timer changes | source CPU s | subscriber CPU s | JVM CPU s | CPU ms/txn | CPU/txn ÷ no-repl | load avg start → end |\n");
+        b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (Phase p : phases) {
+            Pgbench.Result r = p.pgbench();
+            b.append(String.format(Locale.ROOT, "| %s | %.1f | %.3f | %d | %s | %s | %s | %s | %s | %d (%d) | %s | %s | %s "
+                            + "| %.1f | %.1f | %.1f | %.2f | %.2f | %s → %s |%n",
+                    p.name(), r.tps(), r.tps() / baseline(p.rate()), r.failed(), fmt1(r.latencyAvgMs()),
+                    fmt1(r.scheduleLagAvgMs()), fmt(p.probeP50Ms()), fmt(p.probeP99Ms()), fmt(p.probeMaxMs()), p.probes(),
+                    p.probesNotArrived(), fmt(p.timerP50Ms()), fmt(p.timerP99Ms()), p.timerCount() == null ? "–" : p.timerCount(),
+                    p.sourceCpuSeconds(), p.subscriberCpuSeconds(), p.jvmCpuSeconds(), cpuPerTxnMs(p),
+                    cpuPerTxnMs(p) / baselineCpuPerTxn(p.rate()), load3(p.loadStart()), load3(p.loadEnd())));
+        }
+        b.append("\n## pgbench output\n");
+        for (Phase p : phases) {
+            b.append("\n### ").append(p.name()).append("\n\n```\n").append(p.pgbench().output().strip()).append("\n```\n");
+        }
+        Path md = o.out().resolve(base + ".md");
+        Files.writeString(md, b.toString());
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("date", started.toString());
+        json.put("command", o.command());
+        json.put("options", o);
+        json.put("machine", machine);
+        json.put("rate", rate);
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (Phase p : phases) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("phase", p);
+            m.put("tpsRatioToNoReplication", p.pgbench().tps() / baseline(p.rate()));
+            m.put("cpuMsPerTxn", cpuPerTxnMs(p));
+            m.put("cpuPerTxnRatioToNoReplication", cpuPerTxnMs(p) / baselineCpuPerTxn(p.rate()));
+            list.add(m);
+        }
+        json.put("runs", list);
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        mapper.addMixIn(Pgbench.Result.class, NoOutput.class);
+        Files.writeString(o.out().resolve(base + ".json"), mapper.writeValueAsString(json) + "\n");
+        return md;
+    }
+
+    /** pgbench's text output goes to the markdown only. */
+    @com.fasterxml.jackson.annotation.JsonIgnoreProperties({"output"})
+    private abstract static class NoOutput {
+    }
+
+    private static String load3(String loadavg) {
+        String[] f = loadavg.split(" ");
+        return f.length >= 3 ? f[0] + " " + f[1] + " " + f[2] : loadavg;
+    }
+}
