@@ -121,7 +121,8 @@ class CrashMatrixIT {
             try (Connection c = run.db.connect("coordinator")) {
                 resolved = SpecValidator.resolveExpanded(run.spec.name(), run.spec, c);
             }
-            Reconciler.Options options = Reconciler.Options.from(run.spec.reconcile()).withSettleTimeout(Duration.ofSeconds(30));
+            Reconciler.Options options = Reconciler.Options.from(run.spec.reconcile()).withSettleTimeout(Duration.ofSeconds(30))
+                    .withMaxRowsPerSecond(1500); // paced, so the kill lands mid-run
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
             Reconciler first = new Reconciler(run.migrator.catalog(), run.spec.name(), resolved,
                     SyncProgress.slot(run.db, run.stack.slot), registry, options);

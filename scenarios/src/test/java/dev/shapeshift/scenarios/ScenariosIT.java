@@ -48,10 +48,49 @@ class ScenariosIT {
                     assertThat(o.backfillSeconds()).as("backfill time (a stall that looks healthy)")
                             .isLessThanOrEqualTo(expected.maxBackfillSeconds() * (double) Soak.scale());
                 }
+                negativeControl(run);
             } else {
                 assertStopped(run, expected.stops());
             }
         }
+    }
+
+    /**
+     * Tests the test: with the bridge and the workers gone (nothing repairs behind the check's back),
+     * one target value is nulled, one target row deleted and one deleted key put back; the same
+     * independent check must see exactly those.
+     */
+    static void negativeControl(ScenarioRunner run) throws Exception {
+        run.stack.close();
+        String target = run.spec.targetSchema() + "." + run.spec.targetTable();
+        String column = run.spec.target().columns().get(0).name();
+        boolean tableMode = run.spec.mode() == dev.shapeshift.spec.Mode.TABLE;
+        run.sql("UPDATE " + target + " SET " + column + " = NULL WHERE ctid = (SELECT ctid FROM " + target + " WHERE "
+                + column + " IS NOT NULL LIMIT 1)");
+        List<List<String>> deleted = run.load.deletedKeys();
+        int missing = 0;
+        int zombies = 0;
+        if (tableMode) {
+            run.sql("DELETE FROM " + target + " WHERE ctid = (SELECT ctid FROM " + target + " WHERE " + column
+                    + " IS NOT NULL LIMIT 1)");
+            missing = 1;
+            if (!deleted.isEmpty()) {
+                KeyKind kind = run.workload.keyKind();
+                List<String> zombie = deleted.get(0);
+                StringBuilder values = new StringBuilder();
+                for (int i = 0; i < zombie.size(); i++) {
+                    values.append(i == 0 ? "" : ", ").append("'").append(zombie.get(i)).append("'::").append(kind.types.get(i));
+                }
+                run.sql("INSERT INTO " + target + " (" + String.join(", ", kind.columns) + ") VALUES (" + values + ")");
+                zombies = 1;
+            }
+        }
+        Checker.Result corrupted = run.checker.check(deleted);
+        System.out.println("NEGATIVE CONTROL " + run.scenario.name() + ": " + corrupted);
+        assertThat(corrupted.stale()).as("nulled value seen: %s", corrupted).isEqualTo(1);
+        assertThat(corrupted.missing()).as("deleted target row seen: %s", corrupted).isEqualTo(missing);
+        assertThat(corrupted.zombies()).as("resurrected key seen: %s", corrupted).isEqualTo(zombies);
+        assertThat(corrupted.extra()).isEqualTo(zombies);
     }
 
     /** The migration stopped loudly where expected.yaml says, and what the target holds is not wrong. */
