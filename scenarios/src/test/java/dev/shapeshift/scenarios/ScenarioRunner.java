@@ -85,6 +85,7 @@ final class ScenarioRunner implements AutoCloseable {
     private final Transitions transitions;
     private final int workers;
     private final int bridges;
+    private final int scale;
     private long probes;
 
     /**
@@ -101,6 +102,7 @@ final class ScenarioRunner implements AutoCloseable {
         this.kafka = kafka;
         this.workers = workers;
         this.bridges = bridges;
+        this.scale = scale;
         String base = scenario.name().replaceAll("[^a-z0-9-]", "-");
         String name = base.substring(0, Math.min(base.length(), 30)) + "-"
                 + Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36), 36);
@@ -149,7 +151,7 @@ final class ScenarioRunner implements AutoCloseable {
             awaitRunningChunk();
             report = Optional.of(inject(fault));
         }
-        boolean backfilled = awaitBackfilled(Duration.ofSeconds(240));
+        boolean backfilled = awaitBackfilled(Duration.ofSeconds(240L * scale));
         double backfillSeconds = seconds(System.nanoTime() - backfillStart);
         if (fault != null && fault.stage() == Stage.SYNC) {
             Thread.sleep(2000);
@@ -168,7 +170,7 @@ final class ScenarioRunner implements AutoCloseable {
                         + migrator.catalog().get(spec.name()).message() + " chunk errors " + chunkErrors());
             }
             List<List<String>> deleted = load.deletedKeys();
-            check = awaitClean(deleted, Duration.ofSeconds(180));
+            check = awaitClean(deleted, Duration.ofSeconds(120L + 60L * scale));
         } else {
             check = checker.check(load.deletedKeys());
         }
