@@ -244,14 +244,24 @@ public final class Catalog {
         return ts == null ? null : ts.toInstant();
     }
 
+    /** Catalog work inside one transaction. */
     @FunctionalInterface
-    interface SqlWork<T> {
+    public interface SqlWork<T> {
         T run(Connection c) throws SQLException;
     }
 
-    /** Runs catalog work in one short transaction on a fresh connection. */
-    <T> T inTransaction(String doing, SqlWork<T> work) {
+    /** Runs catalog work in one short transaction on a pooled connection. */
+    public <T> T inTransaction(String doing, SqlWork<T> work) {
         try (Connection c = connect()) {
+            return inTransaction(c, doing, work);
+        } catch (SQLException e) {
+            throw SqlStates.translate(doing, e);
+        }
+    }
+
+    /** Runs catalog work in one transaction on the caller's connection (autocommit restored after). */
+    public static <T> T inTransaction(Connection c, String doing, SqlWork<T> work) {
+        try {
             c.setAutoCommit(false);
             try {
                 T result = work.run(c);
@@ -260,6 +270,8 @@ public final class Catalog {
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
+            } finally {
+                c.setAutoCommit(true);
             }
         } catch (SQLException e) {
             throw SqlStates.translate(doing, e);

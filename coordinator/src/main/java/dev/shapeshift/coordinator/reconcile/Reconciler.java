@@ -130,7 +130,7 @@ public final class Reconciler {
         try (Connection c = catalog.connect()) {
             Differ differ = Differ.create(c, resolved);
             long estimate = differ.estimatedRows(c);
-            Run run = RunStore.inTransaction(c, "starting reconcile of " + migration,
+            Run run = Catalog.inTransaction(c, "starting reconcile of " + migration,
                     conn -> runs.startOrResume(conn, migration, estimate));
             log.info("reconcile run started migration={} run={} resume_after={} ranges_done={}", migration, run.id(),
                     run.lastKey() == null ? "-" : run.lastKey().values(), run.rangesDone());
@@ -138,7 +138,7 @@ public final class Reconciler {
                 return walk(c, differ, run, stop);
             } catch (RuntimeException e) {
                 boolean retryable = e instanceof ShapeshiftException se && se.retryable();
-                RunStore.inTransaction(c, "recording reconcile failure", conn -> runs.finish(conn, run.id(),
+                Catalog.inTransaction(c, "recording reconcile failure", conn -> runs.finish(conn, run.id(),
                         retryable ? "stopped" : "failed", String.valueOf(e.getMessage())));
                 throw e;
             }
@@ -182,7 +182,7 @@ public final class Reconciler {
             // The open last range is checkpointed at the highest key it saw, so a run resumed to
             // wait for its re-checks compares only keys that arrived since.
             Key checkpoint = upTo != null ? upTo : differ.lastKey(c, after);
-            RunStore.inTransaction(c, "checkpointing reconcile of " + migration, conn -> {
+            Catalog.inTransaction(c, "checkpointing reconcile of " + migration, conn -> {
                 runs.addSuspects(conn, migration, run.id(), cmp.differences(), cmp.lsn(), false);
                 runs.rangeDone(conn, run.id(), checkpoint, cmp.sourceRows());
                 return null;
@@ -209,7 +209,7 @@ public final class Reconciler {
                     : pending + " differing keys still wait for their re-check: the sync has not applied past "
                             + "their check within " + options.settleTimeout().toSeconds() + "s");
         }
-        Run finished = RunStore.inTransaction(c, "finishing reconcile of " + migration, conn -> {
+        Run finished = Catalog.inTransaction(c, "finishing reconcile of " + migration, conn -> {
             drift.resolveNotSeenSince(conn, migration, run.startedAt());
             return runs.finish(conn, run.id(), "done", null);
         });
@@ -224,7 +224,7 @@ public final class Reconciler {
     private Run stopped(Connection c, Run run, String message) {
         metrics.openDrift(drift.openCounts(migration));
         log.info("reconcile run stopped migration={} run={} reason={}", migration, run.id(), message);
-        return RunStore.inTransaction(c, "stopping reconcile of " + migration,
+        return Catalog.inTransaction(c, "stopping reconcile of " + migration,
                 conn -> runs.finish(conn, run.id(), "stopped", message));
     }
 
@@ -281,7 +281,7 @@ public final class Reconciler {
                     again.add(d);
                 }
             }
-            RunStore.inTransaction(c, "recording re-check of " + migration, conn -> {
+            Catalog.inTransaction(c, "recording re-check of " + migration, conn -> {
                 runs.removeSuspects(conn, migration, settled);
                 runs.addSuspects(conn, migration, runId, again, now.lsn(), true);
                 for (Difference d : confirmed) {

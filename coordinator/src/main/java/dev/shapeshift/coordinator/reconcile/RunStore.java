@@ -55,7 +55,7 @@ public final class RunStore {
 
     /** The latest run of the migration, if any. */
     public Optional<Run> latest(String migration) {
-        return inTransaction("reading reconcile runs of " + migration, c -> latest(c, migration));
+        return catalog.inTransaction("reading reconcile runs of " + migration, c -> latest(c, migration));
     }
 
     /**
@@ -225,36 +225,4 @@ public final class RunStore {
         return ts == null ? null : ts.toInstant();
     }
 
-    @FunctionalInterface
-    interface SqlWork<T> {
-        T run(Connection c) throws SQLException;
-    }
-
-    /** Catalog work in one short transaction on a fresh connection. */
-    <T> T inTransaction(String doing, SqlWork<T> work) {
-        try (Connection c = catalog.connect()) {
-            return inTransaction(c, doing, work);
-        } catch (SQLException e) {
-            throw SqlStates.translate(doing, e);
-        }
-    }
-
-    /** Catalog work in one transaction on the given connection (autocommit restored after). */
-    static <T> T inTransaction(Connection c, String doing, SqlWork<T> work) {
-        try {
-            c.setAutoCommit(false);
-            try {
-                T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
-        } catch (SQLException e) {
-            throw SqlStates.translate(doing, e);
-        }
-    }
 }
