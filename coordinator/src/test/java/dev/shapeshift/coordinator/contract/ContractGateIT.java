@@ -116,6 +116,49 @@ class ContractGateIT {
                 .anyMatch(s -> s.startsWith("contract: archived"));
     }
 
+    @Test
+    void tableModeContractMovesTheOldTableToTheArchiveAndRestoreBringsItBack() throws Exception {
+        Database db = Seed.database(pg, "contract_table");
+        String m = "users-v2";
+        Seed.sql(db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
+                "CREATE TABLE users (id bigint PRIMARY KEY, email text, legacy_verified_at timestamptz)",
+                "INSERT INTO users SELECT i, 'u' || i || '@x', CASE WHEN i % 3 = 0 THEN timestamptz '2024-01-01' END "
+                        + "FROM generate_series(1, 200) i",
+                "CREATE TABLE users_v2 (id bigint PRIMARY KEY, email_verified boolean)",
+                "INSERT INTO users_v2 SELECT id, legacy_verified_at IS NOT NULL FROM users");
+        Catalog catalog = new Catalog(db, "test");
+        catalog.create(m, "{\"name\":\"" + m + "\",\"source\":{\"table\":\"users\"},\"mode\":\"table\",\"target\":"
+                + "{\"table\":\"users_v2\",\"columns\":[{\"name\":\"email_verified\",\"type\":\"boolean\","
+                + "\"transform\":\"legacy_verified_at IS NOT NULL\"}]},\"contract\":{\"dropTable\":true,"
+                + "\"quietPeriod\":\"1s\",\"retention\":\"1h\"}}", "test", "test");
+        Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'contract-ready', phase_changed_at = now() WHERE name = '" + m + "'");
+        AccessWatch watch = new AccessWatch(db);
+        Transitions transitions = new Transitions(catalog, new Gates(new AccessGate(watch)));
+        Map<Long, String> before = map(db, "SELECT id, email || '|' || coalesce(legacy_verified_at::text, '-') FROM users");
+        watch.baseline(m);
+
+        Contractor contractor = new Contractor(db, transitions);
+        long start = System.nanoTime();
+        java.util.Optional<Archive> archive = java.util.Optional.empty();
+        while (archive.isEmpty()) {
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+            try {
+                archive = contractor.contract(m, "test", "old table quiet for 1s");
+            } catch (GateClosedException e) {
+                Thread.sleep(300);
+            }
+        }
+        assertThat(catalog.get(m).phase()).isEqualTo(Phase.CONTRACTED);
+        assertThat(map(db, "SELECT count(*), count(*)::text FROM pg_tables WHERE schemaname = 'public' AND tablename = 'users'"))
+                .as("the old table left the live schema").containsEntry(0L, "0");
+        assertThat(map(db, "SELECT id, email || '|' || coalesce(legacy_verified_at::text, '-') FROM shapeshift_archive.\"" + m + "\""))
+                .as("archived whole").isEqualTo(before);
+
+        contractor.restore(m, "test", "table-mode restore drill");
+        assertThat(map(db, "SELECT id, email || '|' || coalesce(legacy_verified_at::text, '-') FROM public.users"))
+                .as("restored as it was").isEqualTo(before);
+    }
+
     static String spec(String quiet, String retention) {
         return "{\"name\":\"" + M + "\",\"source\":{\"table\":\"users\"},\"mode\":\"in-place\",\"target\":{\"columns\":"
                 + "[{\"name\":\"email_verified\",\"type\":\"boolean\",\"transform\":\"legacy_verified_at IS NOT NULL\"}]},"
