@@ -31,6 +31,7 @@ final class AppLoad implements AutoCloseable {
     private volatile Mode mode = Mode.WRITE;
     private volatile java.util.function.BooleanSupplier readNew = () -> false;
     private final AtomicLong newShapeReads = new AtomicLong();
+    private final AtomicLong fallbackReads = new AtomicLong();
     private volatile boolean stop;
 
     AppLoad(Database db, Scenario scenario, long maxId, int opsPerSecond, long seed) {
@@ -110,14 +111,34 @@ final class AppLoad implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads one row in the shape the flag names. Where the scenario has a fallback (menu: read by
+     * translate_key, fall back to the label when the key is missing), a NULL from the new shape is
+     * read again from the old one; once the backfill is verified that never happens, so the old
+     * shape goes quiet and the contract gate can open.
+     */
     private void read(Connection c, boolean newShape, long id) throws SQLException {
+        boolean missing;
         try (PreparedStatement ps = c.prepareStatement(newShape ? scenario.newShapeRead() : scenario.oldShapeRead())) {
             ps.setLong(1, id);
-            ps.executeQuery().close();
-            if (newShape) {
-                newShapeReads.incrementAndGet();
+            try (var rs = ps.executeQuery()) {
+                missing = rs.next() && rs.getObject(1) == null;
             }
         }
+        if (newShape) {
+            newShapeReads.incrementAndGet();
+            if (missing && scenario.fallsBackToOldShape()) {
+                fallbackReads.incrementAndGet();
+                try (PreparedStatement ps = c.prepareStatement(scenario.oldShapeRead())) {
+                    ps.setLong(1, id);
+                    ps.executeQuery().close();
+                }
+            }
+        }
+    }
+
+    long fallbackReads() {
+        return fallbackReads.get();
     }
 
     private static void sleepNanos(long nanos) {

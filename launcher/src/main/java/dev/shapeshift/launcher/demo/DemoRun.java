@@ -245,7 +245,11 @@ final class DemoRun {
 
     private int report(MigrationSpec spec, AppLoad app, long mismatches, long lost) {
         clock.end();
-        summary.add("application writes / failed statements", app.writes() + " / " + app.failures())
+        summary.add("application writes / failed statements", app.writes() + " / " + app.failures());
+        if (scenario.fallsBackToOldShape()) {
+            summary.add("reads that fell back to the old shape", app.fallbackReads() + " of " + app.newShapeReads());
+        }
+        summary
                 .add("sync apply latency p50 / p99", DemoMetrics.latency(registry, spec.name()))
                 .add("independent check: mismatched rows", Long.toString(mismatches))
                 .add("after contract: rows lost or wrong", Long.toString(lost))

@@ -216,6 +216,11 @@ enum Scenario {
         };
     }
 
+    /** Whether the application falls back to the old shape when the new one has no value (menu: label for a missing key). */
+    boolean fallsBackToOldShape() {
+        return this == MENU;
+    }
+
     /** A read of the new shape, as the application does after the read switch. */
     String newShapeRead() {
         return switch (this) {
