@@ -127,7 +127,7 @@ class RollbackDrillIT {
                 "dropped replication slot " + slot);
     }
 
-    private static ResolvedSpec register(Database db, Catalog catalog, Transitions transitions, String name, String table,
+    static ResolvedSpec register(Database db, Catalog catalog, Transitions transitions, String name, String table,
                                          String slot) throws SQLException {
         MigrationSpec spec = SpecJson.read(ContractGateIT.spec("1h", "1d").replace("\"users-ev\"", "\"" + name + "\"")
                 .replace("\"table\":\"users\"", "\"table\":\"" + table + "\""));
@@ -145,7 +145,7 @@ class RollbackDrillIT {
         }
     }
 
-    private static void setUpTable(Database db, String table, int rows) throws SQLException {
+    static void setUpTable(Database db, String table, int rows) throws SQLException {
         Seed.sql(db, "CREATE TABLE " + table + " (id bigint PRIMARY KEY, email text, legacy_verified_at timestamptz)",
                 "INSERT INTO " + table + " SELECT i, 'u' || i, CASE WHEN i % 2 = 0 THEN to_timestamp(i) END "
                         + "FROM generate_series(1, " + rows + ") i");
@@ -209,7 +209,7 @@ class RollbackDrillIT {
         }
     }
 
-    private static boolean dropSlot(Database db, String slot) {
+    static boolean dropSlot(Database db, String slot) {
         try (Connection c = db.connect("cdc-bridge"); PreparedStatement ps = c.prepareStatement(
                 "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ?")) {
             ps.setString(1, slot);

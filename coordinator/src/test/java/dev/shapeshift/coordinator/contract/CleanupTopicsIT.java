@@ -1,0 +1,56 @@
+package dev.shapeshift.coordinator.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.coordinator.Seed;
+import dev.shapeshift.coordinator.gate.Transitions;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.KafkaBroker;
+import dev.shapeshift.embedded.KafkaExtension;
+import dev.shapeshift.embedded.PostgresExtension;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.kafka.Topics;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Clean-up at the end deletes the migration's Kafka topics (and only its own), audited in its result. */
+@ExtendWith({PostgresExtension.class, KafkaExtension.class})
+class CleanupTopicsIT {
+    private final PostgresServer pg;
+    private final KafkaBroker kafka;
+
+    CleanupTopicsIT(PostgresServer pg, KafkaBroker kafka) {
+        this.pg = pg;
+        this.kafka = kafka;
+    }
+
+    @Test
+    void cleanupDeletesTheMigrationsTopicsAndKeepsOthers() throws Exception {
+        Database db = Seed.database(pg, "cleanup_topics");
+        Catalog catalog = new Catalog(db, "test");
+        Transitions transitions = new Transitions(catalog);
+        String slot = "ss_ct_" + Long.toHexString(System.nanoTime());
+        RollbackDrillIT.setUpTable(db, "users", 20);
+        Seed.sql(db, "CREATE TABLE IF NOT EXISTS shapeshift.heartbeat (slot_name text PRIMARY KEY, beat_at timestamptz)",
+                "CREATE PUBLICATION shapeshift_pub FOR TABLE users, shapeshift.heartbeat",
+                "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
+        String m = "users-ct";
+        RollbackDrillIT.register(db, catalog, transitions, m, "users", slot);
+        String other = Topics.changes("someone-else");
+        Topics.ensure(kafka.bootstrapServers(), Map.of(Topics.changes(m), 2, Topics.chunks(m), 2, other, 1), (short) 1);
+
+        Cleanup cleanup = new Cleanup(db, kafka.bootstrapServers(), Cleanup.DEFAULT_PUBLICATION, RollbackDrillIT::dropSlot);
+        Rollback.Result r = new Rollback(db, transitions, cleanup).rollback(m, "test", "cleanup drill", false);
+
+        assertThat(r.done()).contains("deleted topic " + Topics.changes(m), "deleted topic " + Topics.chunks(m));
+        try (Admin admin = Admin.create(Map.<String, Object>of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            Set<String> topics = admin.listTopics().names().get();
+            assertThat(topics).doesNotContain(Topics.changes(m), Topics.chunks(m)).contains(other);
+        }
+    }
+}
