@@ -32,6 +32,7 @@ public final class RefreshSql {
     private final String target;
     private final List<Column> key;
     private final List<TargetColumn> columns;
+    private final KeySql keySql;
 
     public RefreshSql(ResolvedSpec resolved, Guards guards) {
         this.resolved = resolved;
@@ -42,6 +43,7 @@ public final class RefreshSql {
         this.target = Ident.qualified(spec.targetSchema(), spec.targetTable());
         this.key = resolved.key();
         this.columns = spec.target().columns();
+        this.keySql = new KeySql(resolved.key());
     }
 
     /** Parameters: one {@code text[]} per key column (same length); then the pause in seconds if it pauses. */
@@ -56,14 +58,7 @@ public final class RefreshSql {
      * values (if {@code hasUpTo}), the row limit, then the pause in seconds if it pauses.
      */
     public String forRange(boolean hasAfter, boolean hasUpTo) {
-        List<String> conditions = new ArrayList<>();
-        if (hasAfter) {
-            conditions.add("(" + keyTuple(source) + ") > (" + keyParams() + ")");
-        }
-        if (hasUpTo) {
-            conditions.add("(" + keyTuple(source) + ") <= (" + keyParams() + ")");
-        }
-        String where = conditions.isEmpty() ? "true" : String.join(" AND ", conditions);
+        String where = keySql.rangeWhere(source, hasAfter, hasUpTo);
         String order = " ORDER BY " + keyTuple(source) + " LIMIT ?";
         return render(null, where, order, false);
     }
@@ -74,13 +69,7 @@ public final class RefreshSql {
      */
     public String deleteExtras(boolean hasAfter, boolean hasUpTo) {
         requireTableMode();
-        List<String> conditions = new ArrayList<>();
-        if (hasAfter) {
-            conditions.add("(" + keyTuple(target) + ") > (" + keyParams() + ")");
-        }
-        if (hasUpTo) {
-            conditions.add("(" + keyTuple(target) + ") <= (" + keyParams() + ")");
-        }
+        List<String> conditions = new ArrayList<>(keySql.rangeConditions(target, hasAfter, hasUpTo));
         conditions.add("NOT EXISTS (SELECT 1 FROM " + source + " WHERE " + keyMatch(source, target) + ")");
         return "DELETE FROM " + target + " WHERE " + String.join(" AND ", conditions);
     }
@@ -241,19 +230,7 @@ public final class RefreshSql {
     }
 
     private String keyTuple(String table) {
-        StringJoiner t = new StringJoiner(", ");
-        for (Column c : key) {
-            t.add(table + "." + Ident.quote(c.name()));
-        }
-        return t.toString();
-    }
-
-    private String keyParams() {
-        StringJoiner p = new StringJoiner(", ");
-        for (Column c : key) {
-            p.add("?::" + c.type());
-        }
-        return p.toString();
+        return keySql.tuple(table);
     }
 
     private String keyArrays() {

@@ -1,5 +1,6 @@
 package dev.shapeshift.coordinator.reconcile;
 
+import dev.shapeshift.refresh.KeySql;
 import dev.shapeshift.spec.Column;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
@@ -31,6 +32,7 @@ final class DiffSql {
     private final String source;
     private final String target;
     private final List<Column> key;
+    private final KeySql keySql;
     private final List<TargetColumn> columns;
     private final List<String> targetTypes;
 
@@ -44,6 +46,7 @@ final class DiffSql {
         this.source = Ident.qualified(spec.source().schema(), spec.source().table());
         this.target = Ident.qualified(spec.targetSchema(), spec.targetTable());
         this.key = resolved.key();
+        this.keySql = new KeySql(key);
         this.columns = spec.target().columns();
         List<String> types = new ArrayList<>();
         for (TargetColumn c : columns) {
@@ -73,7 +76,7 @@ final class DiffSql {
     /** The {@code rows}-th key after a bound: parameters the bound's values (if {@code hasAfter}), then the offset. */
     String rangeEnd(boolean hasAfter) {
         return "SELECT " + keyAsText(source) + " FROM " + source + " WHERE "
-                + (hasAfter ? "(" + keyTuple(source) + ") > (" + keyParams() + ")" : "true")
+                + (hasAfter ? "(" + keyTuple(source) + ") > (" + keySql.params() + ")" : "true")
                 + " ORDER BY " + keyTuple(source) + " OFFSET ? LIMIT 1";
     }
 
@@ -177,14 +180,7 @@ final class DiffSql {
     }
 
     private String rangeWhere(String table, boolean hasAfter, boolean hasUpTo) {
-        List<String> conditions = new ArrayList<>();
-        if (hasAfter) {
-            conditions.add("(" + keyTuple(table) + ") > (" + keyParams() + ")");
-        }
-        if (hasUpTo) {
-            conditions.add("(" + keyTuple(table) + ") <= (" + keyParams() + ")");
-        }
-        return conditions.isEmpty() ? "true" : String.join(" AND ", conditions);
+        return keySql.rangeWhere(table, hasAfter, hasUpTo);
     }
 
     private String keysWhere(String table) {
@@ -198,11 +194,7 @@ final class DiffSql {
     }
 
     private String keyTuple(String table) {
-        StringJoiner t = new StringJoiner(", ");
-        for (Column c : key) {
-            t.add(table + "." + Ident.quote(c.name()));
-        }
-        return t.toString();
+        return keySql.tuple(table);
     }
 
     private String keyAliased(String table) {
@@ -227,13 +219,5 @@ final class DiffSql {
             t.add(prefix + "__k" + i + "::text");
         }
         return t.toString();
-    }
-
-    private String keyParams() {
-        StringJoiner p = new StringJoiner(", ");
-        for (Column c : key) {
-            p.add("?::" + c.type());
-        }
-        return p.toString();
     }
 }
