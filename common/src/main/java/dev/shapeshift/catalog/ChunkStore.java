@@ -229,6 +229,24 @@ public final class ChunkStore {
         }
     }
 
+    /**
+     * Locks the chunk's row for this sub-batch transaction if the lease still holds; false if it
+     * was lost. Taken before the sub-batch writes anything, so a worker that lost its chunk (a
+     * paused "zombie") waits for the new owner's running sub-batch and then stops, instead of
+     * racing it for the same target rows.
+     */
+    public boolean claim(Connection c, Lease lease) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM shapeshift.chunk "
+                + "WHERE migration = ? AND chunk_no = ? AND epoch = ? AND status = 'running' FOR NO KEY UPDATE")) {
+            ps.setString(1, lease.migration());
+            ps.setInt(2, lease.chunk());
+            ps.setLong(3, lease.epoch());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
     /** Keeps a lease alive while the owner waits (throttled, paused). False if it is lost. */
     public boolean heartbeat(Lease lease) {
         return guarded(lease, "heartbeat_at = now()", null);

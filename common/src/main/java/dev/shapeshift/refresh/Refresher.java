@@ -22,6 +22,7 @@ public final class Refresher {
     private final String keysSql;
     private final Guards syncGuards;
     private final Guards backfillGuards;
+    private final int fenceId;
 
     public Refresher(ResolvedSpec resolved) {
         this(resolved, Guards.SYNC, Guards.BACKFILL);
@@ -34,6 +35,16 @@ public final class Refresher {
         this.keysSql = sync.forKeys();
         this.syncGuards = syncGuards;
         this.backfillGuards = backfillGuards;
+        this.fenceId = fenceId(resolved.spec().name());
+    }
+
+    /**
+     * The first key of the migration's fence locks ({@code pg_advisory_xact_lock(int, int)}; the
+     * second is the lane). Stable across processes and versions: {@link String#hashCode} is
+     * specified.
+     */
+    public static int fenceId(String migration) {
+        return ("shapeshift.fence:" + migration).hashCode();
     }
 
     /** Refreshes exactly these keys: upsert those with a source row, delete the others' target rows. */
@@ -49,6 +60,7 @@ public final class Refresher {
                 ps.setArray(p++, array);
             }
             bindPause(ps, p, syncGuards);
+            fence(c, syncGuards);
             return execute(ps);
         }
     }
@@ -68,6 +80,7 @@ public final class Refresher {
         if (sync.inPlace()) {
             return 0;
         }
+        fence(c, syncGuards);
         try (PreparedStatement ps = c.prepareStatement(sync.deleteExtras(range.after() != null, range.upTo() != null))) {
             bindRange(ps, 1, range);
             return ps.executeUpdate();
@@ -83,7 +96,54 @@ public final class Refresher {
             int p = bindRange(ps, 1, range);
             ps.setInt(p++, limit);
             bindPause(ps, p, guards);
+            fence(c, guards);
             return execute(ps);
+        }
+    }
+
+    /** How long a refresh by keys waits for the chunk statements running when it asks (each targets a few hundred ms). */
+    static final String FENCE_WAIT = "10s";
+
+    /**
+     * Takes this transaction's side of the fence (table mode; in place the UPDATE's row locks
+     * order chunks and refreshes). Chunk sub-batches take every lane shared and wait under the
+     * transaction's own {@code lock_timeout}: they wait only for refreshes, which are short. A
+     * refresh by keys takes its backend's lane exclusively and may wait for the chunk statements
+     * already running, up to {@value #FENCE_WAIT}; its short {@code lock_timeout} is restored for
+     * the statement, which locks rows the application also locks.
+     */
+    private void fence(Connection c, Guards guards) throws SQLException {
+        if (sync.inPlace() || guards.fence() == Guards.Fence.NONE) {
+            return;
+        }
+        if (c.getAutoCommit()) {
+            throw new IllegalStateException("a fenced refresh must run inside a transaction (WorkerTransactions): "
+                    + "in autocommit the fence would be released before the statement runs");
+        }
+        if (guards.fence() == Guards.Fence.CHUNK) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT count(pg_advisory_xact_lock_shared(?, lane)) FROM generate_series(0, ?) AS lane")) {
+                ps.setInt(1, fenceId);
+                ps.setInt(2, Guards.Fence.LANES - 1);
+                ps.executeQuery().close();
+            }
+            return;
+        }
+        String previous;
+        try (PreparedStatement ps = c.prepareStatement("SELECT prev, set_config('lock_timeout', ?, true) "
+                + "FROM (SELECT current_setting('lock_timeout') AS prev OFFSET 0) s"))  {
+            ps.setString(1, FENCE_WAIT);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                previous = rs.getString(1);
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT set_config('lock_timeout', ?, true) "
+                + "FROM (SELECT pg_advisory_xact_lock(?, pg_backend_pid() % ?) OFFSET 0) f")) {
+            ps.setString(1, previous);
+            ps.setInt(2, fenceId);
+            ps.setInt(3, Guards.Fence.LANES);
+            ps.executeQuery().close();
         }
     }
 

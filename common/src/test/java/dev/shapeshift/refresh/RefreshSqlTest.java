@@ -35,10 +35,13 @@ class RefreshSqlTest {
     }
 
     @Test
-    void tableModeBackfillLocksForKeyShareAndNeverOverwrites() throws IOException {
+    void tableModeBackfillInsertsOnlyMissingKeysWithoutRowLocksOrOnConflict() throws IOException {
         String sql = new RefreshSql(spec(Mode.TABLE, COMPOSITE), Guards.BACKFILL).forRange(true, true);
         assertThat(sql).isEqualTo(golden("table-backfill-range.sql"));
-        assertThat(sql).contains("FOR KEY SHARE", "DO NOTHING").doesNotContain("DELETE");
+        assertThat(sql).contains("WHERE NOT EXISTS (SELECT 1 FROM \"app\".\"users_v2\" __t")
+                .as("the anti-join reads the target's index range of the batch, never the whole target")
+                .contains("AND (__t.\"tenant\", __t.\"id\") >= (SELECT __k0, __k1 FROM __src ORDER BY __k0, __k1 LIMIT 1)")
+                .doesNotContain("FOR KEY SHARE").doesNotContain("ON CONFLICT").doesNotContain("DELETE");
     }
 
     @Test

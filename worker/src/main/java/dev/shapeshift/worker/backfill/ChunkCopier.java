@@ -24,10 +24,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Copies one leased chunk in sub-batches. Each sub-batch is one short worker transaction that
- * copies up to n keys after the checkpoint ({@link Refresher#copy}: rows read under
- * {@code FOR KEY SHARE}, {@code ON CONFLICT DO NOTHING}) and moves the chunk's checkpoint
- * ({@code last_key}, rows, heartbeat) in the same transaction, guarded by the lease's epoch: a
- * worker that lost the chunk rolls back its batch and stops. A crash loses at most the one
+ * claims the chunk's row (guarded by the lease's epoch), copies up to n keys after the checkpoint
+ * ({@link Refresher#copy}: in table mode an insert of the missing keys inside the migration's
+ * fence, in place a guarded UPDATE) and moves the chunk's checkpoint ({@code last_key}, rows,
+ * heartbeat) in the same transaction: a worker that lost the chunk rolls back and stops. A crash loses at most the one
  * uncommitted sub-batch; the next owner resumes after the stored checkpoint.
  *
  * <p>Nothing of a chunk is held in the JVM: the copy is one SQL statement per sub-batch, and only
@@ -140,6 +140,9 @@ public final class ChunkCopier {
             Step step;
             try {
                 step = transactions.run(c, echoMark, conn -> {
+                    if (!store.claim(conn, lease)) {
+                        throw new LostLease();
+                    }
                     RefreshResult r = refresher.copy(conn, todo, size);
                     boolean done = r.lastKey() == null || r.read() < size;
                     if (!store.checkpoint(conn, lease, r.lastKey(), r.read(), r.written(), done)) {
