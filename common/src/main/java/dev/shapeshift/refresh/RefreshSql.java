@@ -64,6 +64,41 @@ public final class RefreshSql {
     }
 
     /**
+     * Table mode, a backfill sub-batch whose range has no target row at all (the caller checked
+     * that inside the fence, {@link #targetRowsIn}): one plain {@code INSERT … SELECT … ORDER BY
+     * key LIMIT n}, no anti-join and no materialised read; the keys it returns give the count and
+     * the checkpoint. Parameters as {@link #forRange}. A pause, if any, is evaluated once in the
+     * statement, whose snapshot is taken before it: the window between read and write stays.
+     */
+    public String forEmptyRange(boolean hasAfter, boolean hasUpTo) {
+        requireTableMode();
+        StringJoiner names = new StringJoiner(", ");
+        StringJoiner values = new StringJoiner(", ");
+        StringJoiner returning = new StringJoiner(", ");
+        for (int i = 0; i < key.size(); i++) {
+            names.add(Ident.quote(key.get(i).name()));
+            values.add(source + "." + Ident.quote(key.get(i).name()));
+            returning.add(Ident.quote(key.get(i).name()) + " AS __k" + i);
+        }
+        for (TargetColumn c : columns) {
+            names.add(Ident.quote(c.name()));
+            values.add(castToTarget(c));
+        }
+        String from = source + (guards.pauses() ? ", (SELECT pg_sleep(?)) __pause" : "");
+        return "WITH __w AS (INSERT INTO " + target + " (" + names + ") SELECT " + values + " FROM " + from
+                + " WHERE " + keySql.rangeWhere(source, hasAfter, hasUpTo) + " ORDER BY " + keyTuple(source)
+                + " LIMIT ? RETURNING " + returning + ")\n"
+                + "SELECT (SELECT count(*) FROM __w), (SELECT count(*) FROM __w), 0, (SELECT ARRAY["
+                + keyAliasesAsText() + "] FROM __w ORDER BY " + keyAliasesDesc() + " LIMIT 1)";
+    }
+
+    /** Table mode: whether the target has any row in a key range. Parameters as {@link #deleteExtras}. */
+    public String targetRowsIn(boolean hasAfter, boolean hasUpTo) {
+        requireTableMode();
+        return "SELECT EXISTS (SELECT 1 FROM " + target + " WHERE " + keySql.rangeWhere(target, hasAfter, hasUpTo) + ")";
+    }
+
+    /**
      * Table mode: deletes target rows in a range whose source row does not exist (repair of
      * "extra" drift). Parameters as {@link #forRange} without the limit and pause.
      */

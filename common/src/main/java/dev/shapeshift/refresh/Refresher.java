@@ -65,9 +65,43 @@ public final class Refresher {
         }
     }
 
-    /** One backfill sub-batch: up to {@code limit} keys of the range, never overwriting. */
+    /**
+     * One backfill sub-batch: up to {@code limit} keys of the range, never overwriting. In table
+     * mode, inside the fence, a range with no target row at all (the common case: sync has not
+     * touched it) takes the plain insert of {@link RefreshSql#forEmptyRange}; the fence and the
+     * chunk's claim keep every other writer out of the range until the transaction ends, so the
+     * answer cannot change before the insert.
+     */
     public RefreshResult copy(Connection c, KeyRange range, int limit) throws SQLException {
-        return rangeBatch(c, backfill, backfillGuards, range, limit);
+        if (backfill.inPlace() || backfillGuards.onConflict() != Guards.OnConflict.INSERT_MISSING
+                || backfillGuards.fence() != Guards.Fence.CHUNK) {
+            return rangeBatch(c, backfill, backfillGuards, range, limit);
+        }
+        requirePositive(limit);
+        fence(c, backfillGuards);
+        boolean hasAfter = range.after() != null;
+        boolean hasUpTo = range.upTo() != null;
+        boolean empty;
+        try (PreparedStatement ps = c.prepareStatement(backfill.targetRowsIn(hasAfter, hasUpTo))) {
+            bindRange(ps, 1, range);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                empty = !rs.getBoolean(1);
+            }
+        }
+        String sql = empty ? backfill.forEmptyRange(hasAfter, hasUpTo) : backfill.forRange(hasAfter, hasUpTo);
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            int p = 1;
+            if (empty && backfillGuards.pauses()) {
+                p = bindPause(ps, p, backfillGuards);
+            }
+            p = bindRange(ps, p, range);
+            ps.setInt(p++, limit);
+            if (!empty) {
+                bindPause(ps, p, backfillGuards);
+            }
+            return execute(ps);
+        }
     }
 
     /** One repair sub-batch: up to {@code limit} keys of the range, overwriting what differs. */
@@ -87,11 +121,15 @@ public final class Refresher {
         }
     }
 
-    private RefreshResult rangeBatch(Connection c, RefreshSql sql, Guards guards, KeyRange range, int limit)
-            throws SQLException {
+    private static void requirePositive(int limit) {
         if (limit <= 0) {
             throw new IllegalArgumentException("limit must be positive, got " + limit);
         }
+    }
+
+    private RefreshResult rangeBatch(Connection c, RefreshSql sql, Guards guards, KeyRange range, int limit)
+            throws SQLException {
+        requirePositive(limit);
         try (PreparedStatement ps = c.prepareStatement(sql.forRange(range.after() != null, range.upTo() != null))) {
             int p = bindRange(ps, 1, range);
             ps.setInt(p++, limit);
@@ -158,10 +196,11 @@ public final class Refresher {
         return p;
     }
 
-    private static void bindPause(PreparedStatement ps, int p, Guards guards) throws SQLException {
+    private static int bindPause(PreparedStatement ps, int p, Guards guards) throws SQLException {
         if (guards.pauses()) {
-            ps.setDouble(p, guards.pause().toMillis() / 1000.0);
+            ps.setDouble(p++, guards.pause().toMillis() / 1000.0);
         }
+        return p;
     }
 
     private static RefreshResult execute(PreparedStatement ps) throws SQLException {

@@ -118,6 +118,44 @@ final class RefreshFixture {
         return 0;
     }
 
+    /** The source's keys in the database's own key order (the order chunk ranges follow). */
+    List<Key> sortedSourceKeys(Connection c) throws SQLException {
+        KeySql keys = new KeySql(kind.columns);
+        String asText = String.join(", ", kind.columns.stream().map(k -> k.name() + "::text").toList());
+        List<Key> out = new ArrayList<>();
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT " + asText + " FROM src ORDER BY " + keys.tuple("src"))) {
+            while (rs.next()) {
+                String[] v = new String[kind.columns.size()];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = rs.getString(i + 1);
+                }
+                out.add(Key.of(v));
+            }
+        }
+        return out;
+    }
+
+    /** Rows of the new shape in a key range: target rows (table mode) or rows with the new columns set (in place). */
+    long targetRows(Connection c, KeyRange range) throws SQLException {
+        KeySql keys = new KeySql(kind.columns);
+        String table = mode == Mode.TABLE ? "tgt" : "src";
+        String where = keys.rangeWhere(table, range.after() != null, range.upTo() != null)
+                + (mode == Mode.TABLE ? "" : " AND doubled IS NOT NULL");
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + table + " WHERE " + where)) {
+            int p = 1;
+            for (Key bound : java.util.Arrays.asList(range.after(), range.upTo())) {
+                if (bound != null) {
+                    p = bindKey(ps, p, bound);
+                }
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
     static Row randomRow(Random r) {
         return new Row(r.nextInt(1000), r.nextInt(10) == 0 ? null : "b" + r.nextInt(100_000), bigText(r));
     }

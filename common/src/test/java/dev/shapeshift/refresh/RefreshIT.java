@@ -16,6 +16,7 @@ import java.util.Random;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** What refresh does, one operation at a time, for every key kind and both modes. */
@@ -109,6 +110,33 @@ class RefreshIT {
             assertThat(copied).isEqualTo(95);
             assertThat(batches).isEqualTo(10);
             assertThat(f.check().clean()).as("%s", f.check()).isTrue();
+        }
+    }
+
+    /**
+     * Table mode: a range in which the sync already wrote rows takes the anti-join statement, not
+     * the plain insert of an empty range; it inserts only the missing keys and never overwrites a
+     * row that is there (the tampered one stays tampered: the copy did not touch it).
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(KeyKind.class)
+    void copyIntoARangeTheSyncTouchedInsertsOnlyTheMissingKeys(KeyKind kind) throws SQLException {
+        RefreshFixture f = fixture(kind, Mode.TABLE);
+        Refresher refresher = new Refresher(f.resolved);
+        WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
+        Random r = new Random(6);
+        try (Connection c = f.db.connect("test")) {
+            for (int i = 0; i < 30; i++) {
+                f.insert(c, kind.key(i), RefreshFixture.randomRow(r));
+            }
+            tx.run(c, conn -> refresher.refresh(conn, List.of(kind.key(5), kind.key(6), kind.key(7))));
+            f.execForKey(c, "UPDATE tgt SET doubled = -1", kind.key(5));
+            RefreshResult all = tx.run(c, conn -> refresher.copy(conn, KeyRange.ALL, 1000));
+            assertThat(all.read()).isEqualTo(30);
+            assertThat(all.written()).isEqualTo(27);
+            assertThat(f.check()).isEqualTo(new RefreshFixture.Check(0, 0, 1));
+            RefreshResult again = tx.run(c, conn -> refresher.copy(conn, KeyRange.ALL, 1000));
+            assertThat(again.written()).as("a second copy finds every key present").isZero();
         }
     }
 

@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -42,6 +43,7 @@ class RefreshRaceIT {
     private static final Logger log = LoggerFactory.getLogger(RefreshRaceIT.class);
     private static final Duration WINDOW = Duration.ofMillis(150);
     private static final int ROWS = 1500;
+    private static final int CHUNK = 100;
 
     private final PostgresServer pg;
 
@@ -122,19 +124,42 @@ class RefreshRaceIT {
         AtomicInteger appFailures = new AtomicInteger();
         List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-        // Like a chunk plan, the backfill covers the keys up to the highest one at its start;
-        // keys inserted later are the sync's (otherwise the backfill chases the inserts).
-        Key highest = live.stream().max(f::compareKeys).orElseThrow();
+        // Like a chunk plan, the backfill covers the keys up to the highest one at its start, in
+        // chunks of CHUNK keys copied in sub-batches of 40; keys inserted later are the sync's
+        // (otherwise the backfill chases the inserts). Early chunks find no target row in their
+        // range (the plain-insert path of Refresher.copy), later ones rows the sync wrote (the
+        // anti-join path): the log line counts both.
+        List<Key> bounds;
+        try (Connection c = f.db.connect("plan")) {
+            bounds = f.sortedSourceKeys(c);
+        }
+        AtomicInteger emptyAtStart = new AtomicInteger();
+        // The writers aim at the chunk being copied (and at chunks already copied), so the race
+        // happens inside the chunk's window and chunks ahead stay untouched until their turn.
+        AtomicReference<List<Key>> frontier = new AtomicReference<>();
+        List<Key> copied = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AtomicInteger chunks = new AtomicInteger();
         Thread backfiller = thread("backfill", errors, () -> {
             try (Connection c = f.db.connect("backfill")) {
-                KeyRange range = new KeyRange(null, highest);
-                while (true) {
-                    KeyRange current = range;
-                    RefreshResult batch = tx.run(c, conn -> backfill.copy(conn, current, 40));
-                    if (batch.lastKey() == null) {
-                        break;
+                for (int from = 0; from < bounds.size(); from += CHUNK) {
+                    Key after = from == 0 ? null : bounds.get(from - 1);
+                    List<Key> chunkKeys = bounds.subList(from, Math.min(from + CHUNK, bounds.size()));
+                    Key upTo = chunkKeys.get(chunkKeys.size() - 1);
+                    KeyRange range = new KeyRange(after, upTo);
+                    frontier.set(chunkKeys);
+                    chunks.incrementAndGet();
+                    if (f.targetRows(c, range) == 0) {
+                        emptyAtStart.incrementAndGet();
                     }
-                    range = range.resumeAfter(batch.lastKey());
+                    while (true) {
+                        KeyRange current = range;
+                        RefreshResult batch = tx.run(c, conn -> backfill.copy(conn, current, 40));
+                        if (batch.lastKey() == null) {
+                            break;
+                        }
+                        range = range.resumeAfter(batch.lastKey());
+                    }
+                    copied.addAll(chunkKeys);
                 }
             }
             backfillDone.set(true);
@@ -165,7 +190,7 @@ class RefreshRaceIT {
             boolean multiRow = w == 0;
             long firstNewKey = 1_000_000L * (w + 2);
             writers.add(thread("writer-" + w, errors, () -> write(f, new Random(writerSeed), multiRow, firstNewKey,
-                    live, changes, writersStop, backfillDone, writes, appFailures)));
+                    new Targets(live, frontier, copied), changes, writersStop, backfillDone, writes, appFailures)));
         }
         backfiller.join(Duration.ofMinutes(3).toMillis());
         writersStop.set(true);
@@ -177,12 +202,32 @@ class RefreshRaceIT {
         assertThat(errors).as("worker or writer threads failed").isEmpty();
         assertThat(backfiller.isAlive() || syncer.isAlive()).as("threads finished").isFalse();
         Outcome o = new Outcome(f.check(), writes.get(), refreshes.get(), appFailures.get());
-        log.info("race outcome kind={} mode={} guards={} outcome={}", kind, mode, backfillGuards, o);
+        log.info("race outcome kind={} mode={} guards={} chunks={} chunks_with_no_target_row_at_start={} outcome={}",
+                kind, mode, backfillGuards, chunks.get(), emptyAtStart.get(), o);
         return o;
     }
 
     /** The application: single- and two-row transactions of updates, deletes, inserts and key updates. */
-    private static void write(RefreshFixture f, Random r, boolean multiRow, long firstNewKey, List<Key> live, ConcurrentLinkedQueue<Key> changes,
+    /**
+     * Where the writers aim: three in four writes at the chunk being copied, the rest at chunks
+     * already copied; before the backfill starts, and for the keys writers create, anywhere.
+     */
+    record Targets(List<Key> live, AtomicReference<List<Key>> frontier, List<Key> copied) {
+        Key pick(Random r) {
+            List<Key> front = frontier.get();
+            if (front != null) {
+                if (r.nextInt(4) > 0 || copied.isEmpty()) {
+                    return front.get(r.nextInt(front.size()));
+                }
+                return copied.get(r.nextInt(copied.size()));
+            }
+            synchronized (live) {
+                return live.get(r.nextInt(live.size()));
+            }
+        }
+    }
+
+    private static void write(RefreshFixture f, Random r, boolean multiRow, long firstNewKey, Targets targets, ConcurrentLinkedQueue<Key> changes,
                               AtomicBoolean stop, AtomicBoolean backfillDone, AtomicLong writes,
                               AtomicInteger failures) throws SQLException, InterruptedException {
         long nextKey = firstNewKey;
@@ -193,10 +238,7 @@ class RefreshRaceIT {
                 try {
                     int rowsInTx = multiRow && r.nextInt(4) == 0 ? 2 : 1;
                     for (int i = 0; i < rowsInTx; i++) {
-                        Key k;
-                        synchronized (live) {
-                            k = live.get(r.nextInt(live.size()));
-                        }
+                        Key k = targets.pick(r);
                         int op = r.nextInt(100);
                         if (op < 55) {
                             f.execForKey(c, "UPDATE src SET a = ?", k, r.nextInt(1000));
@@ -220,8 +262,8 @@ class RefreshRaceIT {
                     writes.incrementAndGet();
                     Thread.sleep(1);
                     changes.addAll(touched);
-                    synchronized (live) {
-                        live.addAll(touched);
+                    synchronized (targets.live()) {
+                        targets.live().addAll(touched);
                     }
                 } catch (SQLException e) {
                     c.rollback();

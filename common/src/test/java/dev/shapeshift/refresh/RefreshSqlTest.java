@@ -1,6 +1,7 @@
 package dev.shapeshift.refresh;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.shapeshift.spec.Column;
 import dev.shapeshift.spec.MigrationSpec;
@@ -42,6 +43,18 @@ class RefreshSqlTest {
                 .as("the anti-join reads the target's index range of the batch, never the whole target")
                 .contains("AND (__t.\"tenant\", __t.\"id\") >= (SELECT __k0, __k1 FROM __src ORDER BY __k0, __k1 LIMIT 1)")
                 .doesNotContain("FOR KEY SHARE").doesNotContain("ON CONFLICT").doesNotContain("DELETE");
+    }
+
+    @Test
+    void tableModeBackfillOfAnEmptyRangeIsOnePlainInsertInKeyOrder() {
+        String sql = new RefreshSql(spec(Mode.TABLE, COMPOSITE), Guards.BACKFILL).forEmptyRange(true, false);
+        assertThat(sql).startsWith("WITH __w AS (INSERT INTO \"app\".\"users_v2\" (\"tenant\", \"id\", \"email_verified\") "
+                        + "SELECT \"app\".\"users\".\"tenant\", \"app\".\"users\".\"id\", ((legacy_verified_at IS NOT NULL))::boolean "
+                        + "FROM \"app\".\"users\" WHERE (\"app\".\"users\".\"tenant\", \"app\".\"users\".\"id\") > (?::text, ?::bigint) "
+                        + "ORDER BY \"app\".\"users\".\"tenant\", \"app\".\"users\".\"id\" LIMIT ? RETURNING \"tenant\" AS __k0, \"id\" AS __k1)")
+                .doesNotContain("NOT EXISTS").doesNotContain("ON CONFLICT").doesNotContain("FOR ");
+        assertThatThrownBy(() -> new RefreshSql(spec(Mode.IN_PLACE, COMPOSITE), Guards.BACKFILL).forEmptyRange(false, false))
+                .isInstanceOf(IllegalStateException.class);
     }
 
     @Test
