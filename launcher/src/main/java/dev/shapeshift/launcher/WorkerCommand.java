@@ -1,5 +1,6 @@
 package dev.shapeshift.launcher;
 
+import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.worker.Worker;
 import dev.shapeshift.worker.WorkerMain;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -10,8 +11,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code shapeshift worker}: the stateless worker role (sync and backfill consumers) until SIGTERM. */
 @Command(name = "worker", mixinStandardHelpOptions = true,
@@ -35,8 +39,15 @@ public final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--no-backfill", description = "Do not run backfill consumers.")
     boolean noBackfill;
 
-    @Option(names = "--session-timeout-ms", paramLabel = "MS", description = "Kafka session timeout (default 10000, min 6000).")
-    long sessionTimeoutMs = 10_000;
+    @Option(names = "--session-timeout-ms", paramLabel = "MS", defaultValue = "10000",
+            description = "Kafka session timeout: how soon a dead worker's partitions move to the others "
+                    + "(min 6000). Default: ${DEFAULT-VALUE}")
+    long sessionTimeoutMs;
+
+    @Option(names = "--lease-timeout-ms", paramLabel = "MS", defaultValue = "30000",
+            description = "Chunk lease timeout: a running chunk whose heartbeat is older may be taken by another "
+                    + "worker, so a killed worker's chunk resumes after about this long (min 2000). Default: ${DEFAULT-VALUE}")
+    long leaseTimeoutMs;
 
     @Option(names = "--metrics-port", paramLabel = "PORT", description = "Serve /metrics and /livez on this port (default: off).")
     Integer metricsPort;
@@ -44,14 +55,27 @@ public final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--metrics-bind", paramLabel = "HOST", description = "Interface for --metrics-port (default 0.0.0.0).")
     String metricsBind = "0.0.0.0";
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws UnknownHostException {
-        String id = workerId != null ? workerId : InetAddress.getLocalHost().getHostName();
-        Worker.Config config = Worker.Config.of(id, migrations).withSync(!noSync).withBackfill(!noBackfill)
-                .withSessionTimeout(Duration.ofMillis(sessionTimeoutMs));
+        Worker.Config config = config();
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try (MetricsEndpoint metrics = metricsPort == null ? null : MetricsEndpoint.start(metricsBind, metricsPort, registry)) {
             return WorkerMain.run(db.database(), bootstrap, config, registry);
+        }
+    }
+
+    /** The worker's configuration from the options; a bad value is a usage error (exit 2) naming the option. */
+    Worker.Config config() throws UnknownHostException {
+        String id = workerId != null ? workerId : InetAddress.getLocalHost().getHostName();
+        try {
+            return Worker.Config.of(id, migrations).withSync(!noSync).withBackfill(!noBackfill)
+                    .withSessionTimeout(Duration.ofMillis(sessionTimeoutMs))
+                    .withLeaseTimeout(Duration.ofMillis(leaseTimeoutMs));
+        } catch (ShapeshiftException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
     }
 }

@@ -2,11 +2,14 @@ package dev.shapeshift.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shapeshift.worker.Worker;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -79,6 +82,38 @@ class MainTest {
         assertThat(run("validate").exit()).isEqualTo(2);
         assertThat(run("validate", EXAMPLE, "--bogus").exit()).isEqualTo(2);
         assertThat(run("validate", EXAMPLE, "--output", "yaml").exit()).isEqualTo(2);
+    }
+
+    @Test
+    void workerTakesLeaseAndSessionTimeoutsWithDefaultsShownInHelp() throws Exception {
+        Run help = run("worker", "--help");
+        assertThat(help.exit()).isZero();
+        assertThat(help.out().replaceAll("\\s+", " ")).as("help, wrapping ignored").contains("--lease-timeout-ms=MS").contains("(min 2000). Default: 30000")
+                .contains("--session-timeout-ms=MS").contains("(min 6000). Default: 10000");
+
+        CommandLine cmd = Main.commandLine();
+        cmd.parseArgs("worker", "--bootstrap", "k:9092", "--worker-id", "w1", "--lease-timeout-ms", "4000",
+                "--session-timeout-ms", "7000");
+        Worker.Config config = ((WorkerCommand) cmd.getSubcommands().get("worker").getCommand()).config();
+        assertThat(config.leaseTimeout()).isEqualTo(Duration.ofSeconds(4));
+        assertThat(config.sessionTimeout()).isEqualTo(Duration.ofSeconds(7));
+
+        CommandLine defaults = Main.commandLine();
+        defaults.parseArgs("worker", "--bootstrap", "k:9092", "--worker-id", "w1");
+        assertThat(((WorkerCommand) defaults.getSubcommands().get("worker").getCommand()).config())
+                .as("the help's defaults are the worker's").isEqualTo(Worker.Config.of("w1", List.of()));
+    }
+
+    @Test
+    void workerRefusesTooShortTimeoutsAsUsageErrors() {
+        Run lease = run("worker", "--bootstrap", "k:9092", "--worker-id", "w1", "--lease-timeout-ms", "500");
+        assertThat(lease.exit()).isEqualTo(2);
+        assertThat(lease.err()).contains("chunk lease timeout (--lease-timeout-ms) must be at least 2000 ms")
+                .contains("got 500 ms");
+        Run session = run("worker", "--bootstrap", "k:9092", "--worker-id", "w1", "--session-timeout-ms", "3000");
+        assertThat(session.exit()).isEqualTo(2);
+        assertThat(session.err()).contains("Kafka session timeout (--session-timeout-ms) must be at least 6000 ms")
+                .contains("got 3000 ms");
     }
 
     @Test

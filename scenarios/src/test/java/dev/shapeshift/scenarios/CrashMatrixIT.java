@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -41,7 +42,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The crash matrix: one fault per case, each under the application's write load during a whole
+ * The crash matrix: one fault (or one kind of bad input, {@link BadInput}) per case, each under the
+ * application's write load during a whole
  * migration (scenario {@code crash/crash-base}), each ending with the independent check. For every
  * case it reports the time to recover (a change made after the fault is visible in the target, or
  * the interrupted chunk is done), the rows redone (chunk attempts and rows copied, from the catalog)
@@ -56,19 +58,24 @@ class CrashMatrixIT {
     /** Probe rows per recovery measurement: enough that every one of the 3 partitions gets some. */
     private static final int PROBES = 20;
     private static final List<String> ROWS = new ArrayList<>();
+    /** The mid-chunk case's {@code --lease-timeout-ms}: below the session timeout, above a sub-batch. */
+    private static final Duration MID_CHUNK_LEASE = Duration.ofSeconds(5);
 
     @Test
     @Order(1)
     void workerKilledMidChunk(PostgresServer pg, KafkaBroker kafka) throws Exception {
-        matrix("SIGKILL worker mid-chunk", pg, kafka, 1, new Fault("kill-mid-chunk", Stage.BACKFILL, run -> {
+        // Workers with a short chunk lease: the killed worker's chunk is free as soon as its partition
+        // moves (session timeout), instead of after the default 30 s lease.
+        matrix("SIGKILL worker mid-chunk", pg, kafka, 1, MID_CHUNK_LEASE, new Fault("kill-mid-chunk", Stage.BACKFILL, run -> {
             Chunk victim = run.awaitRunningChunk();
             long t0 = System.nanoTime();
             run.stack.kill(victim.owner());
             Chunk done = await().atMost(RECOVERY_LIMIT).pollInterval(Duration.ofMillis(200))
                     .until(() -> run.migrator.chunks().chunk(run.spec.name(), victim.number()).orElseThrow(), Chunk::done);
             return new FaultReport(ms(t0), String.format("chunk %d killed in %s at %d rows copied; done by %s after "
-                            + "%d attempts, resumed from %s", victim.number(), victim.owner(), victim.rowsCopied(),
-                    done.owner(), done.attempts(), done.resumedFrom() == null ? "start" : done.resumedFrom().values()));
+                            + "%d attempts, resumed from %s; lease timeout %d ms", victim.number(), victim.owner(),
+                    victim.rowsCopied(), done.owner(), done.attempts(),
+                    done.resumedFrom() == null ? "start" : done.resumedFrom().values(), MID_CHUNK_LEASE.toMillis()));
         }));
     }
 
@@ -189,9 +196,46 @@ class CrashMatrixIT {
         }));
     }
 
+    @Test
+    @Order(9)
+    void hostileSpecsAndUnauthorizedCallsRefused(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        matrix("hostile specs, unauthorized API calls", pg, kafka, 1, new Fault("bad-input", Stage.BACKFILL, run -> {
+            BadInput.Snapshot before = BadInput.snapshot(run);
+            List<String> refused = BadInput.refuseHostileSpecs(run);
+            String quoted = BadInput.quoteTargetColumn(run);
+            String api = BadInput.refuseUnauthorizedCalls(run);
+            assertThat(BadInput.snapshot(run)).as("migrations, phase, settings, flags, audit, tables and topics untouched")
+                    .isEqualTo(before);
+            long t0 = System.nanoTime();
+            return new FaultReport(run.probeRecovered(t0, PROBES, RECOVERY_LIMIT), String.format("%d specs refused "
+                    + "naming file, field and problem (%s); %s; %s; catalog, audit, flags, columns, topics unchanged; "
+                    + "recovery = probes written after them applied", refused.size(), String.join(", ", refused), quoted,
+                    api));
+        }));
+    }
+
+    @Test
+    @Order(10)
+    void poisonRecordsInTheChangesTopic(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        matrix("poison records in the changes topic", pg, kafka, 1, new Fault("poison", Stage.SYNC, run -> {
+            Map.Entry<Long, String> skipped = BadInput.poisonAndSkip(run, RECOVERY_LIMIT);
+            return new FaultReport(run.probeRecovered(skipped.getKey(), PROBES, RECOVERY_LIMIT), skipped.getValue()
+                    + "; recovery = last skip → probes applied");
+        }));
+    }
+
     private void matrix(String name, PostgresServer pg, KafkaBroker kafka, int bridges, Fault fault) throws Exception {
+        matrix(name, pg, kafka, bridges, null, fault);
+    }
+
+    /** @param leaseTimeout the workers' {@code --lease-timeout-ms}, or null for the default */
+    private void matrix(String name, PostgresServer pg, KafkaBroker kafka, int bridges, Duration leaseTimeout, Fault fault)
+            throws Exception {
         Scenario scenario = Scenario.resource(SCENARIO);
         try (ScenarioRunner run = new ScenarioRunner(scenario, pg, kafka, Soak.scale(), 2, bridges, Soak.seedOverride())) {
+            if (leaseTimeout != null) {
+                run.stack.leaseTimeout(leaseTimeout);
+            }
             Outcome o;
             try {
                 o = run.run(fault);

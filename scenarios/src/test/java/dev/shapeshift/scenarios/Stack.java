@@ -6,6 +6,7 @@ import dev.shapeshift.worker.WorkerMain;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,6 +28,7 @@ final class Stack implements AutoCloseable {
     final String publication;
     private final Path logs;
     private final Map<String, Process> processes = new LinkedHashMap<>();
+    private Duration leaseTimeout;
 
     Stack(Database db, String bootstrap, String run) throws IOException {
         this.db = db;
@@ -42,10 +44,19 @@ final class Stack implements AutoCloseable {
                 "1000", "--replication", "1", "--partitions", Integer.toString(PARTITIONS), "--watch-ms", "500");
     }
 
+    /** Workers started after this run with {@code --lease-timeout-ms}; before it, with the default (30 s). */
+    void leaseTimeout(Duration d) {
+        this.leaseTimeout = d;
+    }
+
     Process worker(String id, String migration) throws IOException {
-        return child(id, WorkerMain.class.getName(), "--jdbc-url", db.jdbcUrl(), "--user", db.user(), "--password",
+        List<String> args = new ArrayList<>(List.of("--jdbc-url", db.jdbcUrl(), "--user", db.user(), "--password",
                 db.password(), "--bootstrap", bootstrap, "--worker-id", id, "--migration", migration,
-                "--session-timeout-ms", Integer.toString(SESSION_TIMEOUT_MS), "--watch-ms", "2000");
+                "--session-timeout-ms", Integer.toString(SESSION_TIMEOUT_MS), "--watch-ms", "2000"));
+        if (leaseTimeout != null) {
+            args.addAll(List.of("--lease-timeout-ms", Long.toString(leaseTimeout.toMillis())));
+        }
+        return child(id, WorkerMain.class.getName(), args.toArray(String[]::new));
     }
 
     Process process(String name) {

@@ -48,11 +48,14 @@ public final class Worker implements AutoCloseable {
      * @param sync           run sync consumers (default true)
      * @param backfill       run backfill consumers (default true)
      * @param sessionTimeout Kafka session timeout of both consumers (default 10s, min 6s)
+     * @param leaseTimeout   a chunk whose heartbeat is older may be taken by another worker (default 30s, min 2s):
+     *                       how long a killed worker's chunk waits before another worker resumes it
      * @param watchInterval  catalog re-read (all-active mode) and status line interval (default 10s)
      * @param restartDelay   pause before a consumer thread that died is started again (default 5s)
      */
     public record Config(String workerId, List<String> migrations, boolean sync, boolean backfill,
-                         Duration sessionTimeout, Duration watchInterval, Duration restartDelay) {
+                         Duration sessionTimeout, Duration leaseTimeout, Duration watchInterval,
+                         Duration restartDelay) {
         public Config {
             if (workerId == null || workerId.isBlank()) {
                 throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "a worker needs a worker id (--worker-id)");
@@ -62,9 +65,15 @@ public final class Worker implements AutoCloseable {
                 throw new ShapeshiftException(ErrorCode.SPEC_INVALID,
                         "a worker with both --no-sync and --no-backfill has nothing to do");
             }
-            if (sessionTimeout.compareTo(Duration.ofSeconds(6)) < 0) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID,
-                        "Kafka session timeout must be at least 6s (the broker's minimum), got " + sessionTimeout);
+            if (sessionTimeout.compareTo(MIN_SESSION_TIMEOUT) < 0) {
+                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "Kafka session timeout (--session-timeout-ms) "
+                        + "must be at least " + MIN_SESSION_TIMEOUT.toMillis() + " ms (the broker's minimum), got "
+                        + sessionTimeout.toMillis() + " ms");
+            }
+            if (leaseTimeout.compareTo(MIN_LEASE_TIMEOUT) < 0) {
+                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "chunk lease timeout (--lease-timeout-ms) must be "
+                        + "at least " + MIN_LEASE_TIMEOUT.toMillis() + " ms (a running chunk's heartbeat is written "
+                        + "once per sub-batch and every 2 s while it waits), got " + leaseTimeout.toMillis() + " ms");
             }
             if (watchInterval.isNegative() || watchInterval.isZero() || restartDelay.isNegative()) {
                 throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "watch interval must be positive and restart "
@@ -72,25 +81,32 @@ public final class Worker implements AutoCloseable {
             }
         }
 
+        public static final Duration MIN_SESSION_TIMEOUT = Duration.ofSeconds(6);
+        public static final Duration MIN_LEASE_TIMEOUT = Duration.ofSeconds(2);
+
         public static Config of(String workerId, List<String> migrations) {
-            return new Config(workerId, migrations, true, true, Duration.ofSeconds(10), Duration.ofSeconds(10),
-                    Duration.ofSeconds(5));
+            return new Config(workerId, migrations, true, true, Duration.ofSeconds(10),
+                    BackfillConfig.DEFAULT_LEASE_TIMEOUT, Duration.ofSeconds(10), Duration.ofSeconds(5));
         }
 
         public Config withSync(boolean on) {
-            return new Config(workerId, migrations, on, backfill, sessionTimeout, watchInterval, restartDelay);
+            return new Config(workerId, migrations, on, backfill, sessionTimeout, leaseTimeout, watchInterval, restartDelay);
         }
 
         public Config withBackfill(boolean on) {
-            return new Config(workerId, migrations, sync, on, sessionTimeout, watchInterval, restartDelay);
+            return new Config(workerId, migrations, sync, on, sessionTimeout, leaseTimeout, watchInterval, restartDelay);
         }
 
         public Config withSessionTimeout(Duration d) {
-            return new Config(workerId, migrations, sync, backfill, d, watchInterval, restartDelay);
+            return new Config(workerId, migrations, sync, backfill, d, leaseTimeout, watchInterval, restartDelay);
+        }
+
+        public Config withLeaseTimeout(Duration d) {
+            return new Config(workerId, migrations, sync, backfill, sessionTimeout, d, watchInterval, restartDelay);
         }
 
         public Config withWatchInterval(Duration d) {
-            return new Config(workerId, migrations, sync, backfill, sessionTimeout, d, restartDelay);
+            return new Config(workerId, migrations, sync, backfill, sessionTimeout, leaseTimeout, d, restartDelay);
         }
 
         boolean allActive() {
@@ -258,7 +274,7 @@ public final class Worker implements AutoCloseable {
             }
             if (config.backfill()) {
                 BackfillConfig d = BackfillConfig.defaults(config.workerId());
-                BackfillConfig bc = new BackfillConfig(d.workerId(), d.leaseTimeout(), d.limits(), d.signalRefresh(),
+                BackfillConfig bc = new BackfillConfig(d.workerId(), config.leaseTimeout(), d.limits(), d.signalRefresh(),
                         config.sessionTimeout(), d.statusInterval());
                 SyncBacklog backlog = () -> {
                     SyncConsumer s = sync.get();

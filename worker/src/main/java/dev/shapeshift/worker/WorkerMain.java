@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * java -cp … dev.shapeshift.worker.WorkerMain --jdbc-url jdbc:postgresql://… --user u --password p \
  *     --bootstrap host:9092 --worker-id w1 [--migration users]… [--no-backfill] [--no-sync] \
- *     [--session-timeout-ms 10000] [--watch-ms 10000]
+ *     [--session-timeout-ms 10000] [--lease-timeout-ms 30000] [--watch-ms 10000]
  * </pre>
  * Without {@code --migration} it serves every active migration and follows the catalog. The
  * shutdown hook closes the worker: the batch in hand commits or rolls back, chunk leases are given
@@ -31,7 +31,8 @@ public final class WorkerMain {
     private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
     private static final Set<String> FLAGS = Set.of("no-backfill", "no-sync");
     private static final String USAGE = "usage: --jdbc-url URL --user U --password P --bootstrap HOST:PORT "
-            + "--worker-id ID [--migration NAME]... [--no-backfill] [--no-sync] [--session-timeout-ms N] [--watch-ms N]";
+            + "--worker-id ID [--migration NAME]... [--no-backfill] [--no-sync] [--session-timeout-ms N] "
+            + "[--lease-timeout-ms N] [--watch-ms N]";
 
     /** Parsed command line. */
     public record Args(Database database, String bootstrapServers, Worker.Config config) {
@@ -107,7 +108,7 @@ public final class WorkerMain {
             if (name.equals("migration")) {
                 migrations.add(value);
             } else if (Set.of("jdbc-url", "user", "password", "bootstrap", "worker-id", "session-timeout-ms",
-                    "watch-ms").contains(name)) {
+                    "lease-timeout-ms", "watch-ms").contains(name)) {
                 a.put(name, value);
             } else {
                 throw new IllegalArgumentException("unknown option --" + name);
@@ -119,6 +120,9 @@ public final class WorkerMain {
                 .withBackfill(!a.containsKey("no-backfill"));
         if (a.containsKey("session-timeout-ms")) {
             config = config.withSessionTimeout(Duration.ofMillis(number(a, "session-timeout-ms")));
+        }
+        if (a.containsKey("lease-timeout-ms")) {
+            config = config.withLeaseTimeout(Duration.ofMillis(number(a, "lease-timeout-ms")));
         }
         if (a.containsKey("watch-ms")) {
             config = config.withWatchInterval(Duration.ofMillis(number(a, "watch-ms")));

@@ -31,8 +31,11 @@ public record BackfillConfig(String workerId, Duration leaseTimeout, Limits limi
         }
     }
 
+    /** The default lease timeout; the {@code worker} command's {@code --lease-timeout-ms} overrides it. */
+    public static final Duration DEFAULT_LEASE_TIMEOUT = Duration.ofSeconds(30);
+
     public static BackfillConfig defaults(String workerId) {
-        return new BackfillConfig(workerId, Duration.ofSeconds(30), Limits.DEFAULT, Duration.ofSeconds(1),
+        return new BackfillConfig(workerId, DEFAULT_LEASE_TIMEOUT, Limits.DEFAULT, Duration.ofSeconds(1),
                 Duration.ofSeconds(10), Duration.ofSeconds(5));
     }
 

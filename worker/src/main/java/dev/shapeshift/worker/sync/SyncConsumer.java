@@ -230,6 +230,10 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                 throw new ShapeshiftException(ErrorCode.POISON_RECORD, "record key has " + e.key().size()
                         + " values, the migration's key has " + resolved.key().size() + " columns");
             }
+            Optional<String> badKey = e.heartbeat() ? Optional.empty() : KeyValues.problem(resolved.key(), e.key());
+            if (badKey.isPresent()) {
+                throw new ShapeshiftException(ErrorCode.POISON_RECORD, "undecodable change record: " + badKey.get());
+            }
             return Optional.of(e);
         } catch (ShapeshiftException e) {
             lastPoisonReason = e.getMessage();

@@ -55,11 +55,15 @@ class SyncBatchTest {
     void workerMainParsesRepeatedMigrationsAndFlags() {
         var args = WorkerMain.parse(new String[] {"--jdbc-url", "jdbc:postgresql://h/db", "--user", "u", "--password",
             "p", "--bootstrap", "k:9092", "--worker-id", "w1", "--migration", "a", "--migration", "b", "--no-backfill",
-            "--session-timeout-ms", "6000"});
+            "--session-timeout-ms", "6000", "--lease-timeout-ms", "3000"});
         assertThat(args.config().migrations()).containsExactly("a", "b");
         assertThat(args.config().backfill()).isFalse();
         assertThat(args.config().sync()).isTrue();
         assertThat(args.config().sessionTimeout()).isEqualTo(Duration.ofSeconds(6));
+        assertThat(args.config().leaseTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThatThrownBy(() -> WorkerMain.parse(new String[] {"--jdbc-url", "jdbc:postgresql://h/db", "--user", "u",
+            "--bootstrap", "k", "--worker-id", "w", "--lease-timeout-ms", "1999"}))
+                .hasMessageContaining("--lease-timeout-ms").hasMessageContaining("at least 2000 ms");
         assertThat(args.bootstrapServers()).isEqualTo("k:9092");
         assertThatThrownBy(() -> WorkerMain.parse(new String[] {"--jdbc-url", "jdbc:postgresql://h/db", "--user", "u",
             "--bootstrap", "k", "--worker-id", "w", "--no-sync", "--no-backfill"}))
