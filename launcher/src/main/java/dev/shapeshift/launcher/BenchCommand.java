@@ -59,6 +59,15 @@ public final class BenchCommand implements Runnable {
                 description = "connection counts for --shapes. Default: ${DEFAULT-VALUE}")
         List<Integer> shapeConnections;
 
+        @Option(names = "--worker-jvms", description = "run each worker as a child JVM (BackfillWorkerMain, -Xmx --worker-heap) and record its peak RSS")
+        boolean workerJvms;
+
+        @Option(names = "--worker-heap", defaultValue = "256m", description = "-Xmx of the worker JVMs. Default: ${DEFAULT-VALUE}")
+        String workerHeap;
+
+        @Option(names = "--label", defaultValue = "", description = "suffix of the result file names (-<label>). Default: none")
+        String label;
+
         @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
         Path out;
 
@@ -78,13 +87,19 @@ public final class BenchCommand implements Runnable {
                 throw new CommandLine.ParameterException(spec.commandLine(),
                         "need --rows >= 1000, --workers >= 1, --partitions >= the largest worker count, --chunk-rows >= 10");
             }
+            if (!workerHeap.matches("[0-9]+[kmgKMG]") || !label.matches("[A-Za-z0-9._-]*")) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--worker-heap must look like 256m, --label only letters, digits, '.', '_' and '-'");
+            }
             String command = "shapeshift bench backfill --rows " + rows + " --workers "
                     + String.join(",", workers.stream().map(String::valueOf).toList()) + " --mode " + mode
                     + " --chunk-rows " + chunkRows + " --batch-rows " + batchRows + " --partitions " + partitions
                     + (shapes ? " --shapes --shape-connections "
-                    + String.join(",", shapeConnections.stream().map(String::valueOf).toList()) : "") + " --out " + out;
+                    + String.join(",", shapeConnections.stream().map(String::valueOf).toList()) : "")
+                    + (workerJvms ? " --worker-jvms --worker-heap " + workerHeap : "")
+                    + (label.isEmpty() ? "" : " --label " + label) + " --out " + out;
             BackfillBench.run(new BenchOptions(rows, workers, m, chunkRows, batchRows, partitions, shapes,
-                    shapeConnections, out, command), System.out);
+                    shapeConnections, workerJvms, workerHeap, out, label, command), System.out);
             return 0;
         }
     }
