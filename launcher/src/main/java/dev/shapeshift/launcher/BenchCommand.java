@@ -52,6 +52,9 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--partitions", defaultValue = "8", description = "chunks topic partitions. Default: ${DEFAULT-VALUE}")
         int partitions;
 
+        @Option(names = "--max-heap-growth", defaultValue = "1.2", description = "backfill.maxHeapGrowth (in place: VACUUM every (g - 1) / 2 of the rows). Default: ${DEFAULT-VALUE}")
+        double maxHeapGrowth;
+
         @Option(names = "--shapes", description = "also time statement shapes over plain JDBC (lock, ON CONFLICT, commit)")
         boolean shapes;
 
@@ -83,9 +86,10 @@ public final class BenchCommand implements Runnable {
                         "--mode must be table or in-place, got " + mode);
             };
             int most = workers.stream().mapToInt(Integer::intValue).max().orElse(1);
-            if (rows < 1000 || workers.stream().anyMatch(w -> w < 1) || partitions < most || chunkRows < 10) {
-                throw new CommandLine.ParameterException(spec.commandLine(),
-                        "need --rows >= 1000, --workers >= 1, --partitions >= the largest worker count, --chunk-rows >= 10");
+            if (rows < 1000 || workers.stream().anyMatch(w -> w < 1) || partitions < most || chunkRows < 10
+                    || !(maxHeapGrowth > 1.0)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "need --rows >= 1000, --workers >= 1, "
+                        + "--partitions >= the largest worker count, --chunk-rows >= 10, --max-heap-growth > 1");
             }
             if (!workerHeap.matches("[0-9]+[kmgKMG]") || !label.matches("[A-Za-z0-9._-]*")) {
                 throw new CommandLine.ParameterException(spec.commandLine(),
@@ -94,11 +98,11 @@ public final class BenchCommand implements Runnable {
             String command = "shapeshift bench backfill --rows " + rows + " --workers "
                     + String.join(",", workers.stream().map(String::valueOf).toList()) + " --mode " + mode
                     + " --chunk-rows " + chunkRows + " --batch-rows " + batchRows + " --partitions " + partitions
-                    + (shapes ? " --shapes --shape-connections "
+                    + " --max-heap-growth " + maxHeapGrowth + (shapes ? " --shapes --shape-connections "
                     + String.join(",", shapeConnections.stream().map(String::valueOf).toList()) : "")
                     + (workerJvms ? " --worker-jvms --worker-heap " + workerHeap : "")
                     + (label.isEmpty() ? "" : " --label " + label) + " --out " + out;
-            BackfillBench.run(new BenchOptions(rows, workers, m, chunkRows, batchRows, partitions, shapes,
+            BackfillBench.run(new BenchOptions(rows, workers, m, chunkRows, batchRows, partitions, maxHeapGrowth, shapes,
                     shapeConnections, workerJvms, workerHeap, out, label, command), System.out);
             return 0;
         }

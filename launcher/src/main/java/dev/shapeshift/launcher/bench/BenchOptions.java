@@ -13,6 +13,7 @@ import java.util.List;
  * @param chunkRows   {@code backfill.chunkRows} of the benchmark's migration
  * @param batchRows   {@code backfill.batchRows}: the first sub-batch size
  * @param partitions  partitions of the chunks topic (at least the largest worker count)
+ * @param maxHeapGrowth {@code backfill.maxHeapGrowth} of the benchmark's migration (in place: VACUUM cadence)
  * @param shapes      also time statement shapes directly over JDBC (no Kafka, no catalog)
  * @param shapeConns  connection counts for the statement shapes
  * @param workerJvms  run each worker as a child JVM ({@code BackfillWorkerMain}) instead of a thread of this JVM
@@ -22,6 +23,6 @@ import java.util.List;
  * @param command     the command line as typed, for the report
  */
 public record BenchOptions(long rows, List<Integer> workers, Mode mode, int chunkRows, int batchRows, int partitions,
-                           boolean shapes, List<Integer> shapeConns, boolean workerJvms, String workerHeap, Path out,
+                           double maxHeapGrowth, boolean shapes, List<Integer> shapeConns, boolean workerJvms, String workerHeap, Path out,
                            String label, String command) {
 }

@@ -45,7 +45,7 @@ final class Report {
         b.append("- date: ").append(started).append("\n");
         b.append("- command: `").append(o.command()).append("`\n");
         b.append("- chunkRows=").append(o.chunkRows()).append(" batchRows=").append(o.batchRows())
-                .append(" partitions=").append(o.partitions()).append("\n");
+                .append(" partitions=").append(o.partitions()).append(" maxHeapGrowth=").append(o.maxHeapGrowth()).append("\n");
         machine.forEach((k, v) -> b.append("- ").append(k).append(": ").append(v).append("\n"));
         b.append("\nEvery row is a fresh copy of the table (dropped, reloaded, VACUUM ANALYZE, CHECKPOINT). "
                 + "Ratio = rows/s ÷ rows/s of the bulk statement of this same run. Transaction times are per "
@@ -118,6 +118,7 @@ final class Report {
         root.put("chunkRows", o.chunkRows());
         root.put("batchRows", o.batchRows());
         root.put("partitions", o.partitions());
+        root.put("maxHeapGrowth", o.maxHeapGrowth());
         root.put("workerJvms", o.workerJvms());
         root.put("workerHeap", o.workerJvms() ? o.workerHeap() : null);
         root.set("machine", mapper.valueToTree(machine));

@@ -62,7 +62,7 @@ final class WorkerRun {
                 + RUNS.incrementAndGet() + "-" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
         MigrationSpec spec = new MigrationSpec(migration, new Source("public", BenchTables.SOURCE, List.of("id")), o.mode(),
                 new Target("public", o.mode() == Mode.TABLE ? BenchTables.TARGET : BenchTables.SOURCE, BenchTables.COLUMNS),
-                null, new Backfill(o.chunkRows(), o.batchRows(), Duration.ofMillis(300), 0L, Duration.ofMillis(200), 1.2),
+                null, new Backfill(o.chunkRows(), o.batchRows(), Duration.ofMillis(300), 0L, Duration.ofMillis(200), o.maxHeapGrowth()),
                 null, null, null);
         ResolvedSpec resolved = SpecValidator.resolveExpanded("bench", spec, c);
         Catalog catalog = new Catalog(db, "bench");
