@@ -12,8 +12,9 @@ import java.util.Objects;
  * @param targetTransaction   the time one sub-batch transaction should take (default 300ms)
  * @param maxRowsPerSecond    live cap on copy rate, 0 for none (default 0)
  * @param lockTimeout         lock_timeout of worker transactions (default 200ms)
- * @param maxHeapGrowth       in-place mode: vacuum often enough to keep heap size below this
- *                            multiple of the size before the backfill (default 1.2)
+ * @param maxHeapGrowth       in-place mode: vacuum often enough to keep the heap below this multiple
+ *                            of the compact size of its rows, i.e. bound the dead space (default 1.2:
+ *                            a VACUUM every 10% of the rows)
  */
 public record Backfill(
         Integer chunkRows,

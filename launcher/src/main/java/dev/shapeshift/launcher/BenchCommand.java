@@ -52,12 +52,24 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--partitions", defaultValue = "8", description = "chunks topic partitions. Default: ${DEFAULT-VALUE}")
         int partitions;
 
+        @Option(names = "--max-heap-growth", defaultValue = "1.2", description = "backfill.maxHeapGrowth (in place: VACUUM every (g - 1) / 2 of the rows). Default: ${DEFAULT-VALUE}")
+        double maxHeapGrowth;
+
         @Option(names = "--shapes", description = "also time statement shapes over plain JDBC (lock, ON CONFLICT, commit)")
         boolean shapes;
 
         @Option(names = "--shape-connections", defaultValue = "1,2", split = ",",
                 description = "connection counts for --shapes. Default: ${DEFAULT-VALUE}")
         List<Integer> shapeConnections;
+
+        @Option(names = "--worker-jvms", description = "run each worker as a child JVM (BackfillWorkerMain, -Xmx --worker-heap) and record its peak RSS")
+        boolean workerJvms;
+
+        @Option(names = "--worker-heap", defaultValue = "256m", description = "-Xmx of the worker JVMs. Default: ${DEFAULT-VALUE}")
+        String workerHeap;
+
+        @Option(names = "--label", defaultValue = "", description = "suffix of the result file names (-<label>). Default: none")
+        String label;
 
         @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
         Path out;
@@ -74,17 +86,24 @@ public final class BenchCommand implements Runnable {
                         "--mode must be table or in-place, got " + mode);
             };
             int most = workers.stream().mapToInt(Integer::intValue).max().orElse(1);
-            if (rows < 1000 || workers.stream().anyMatch(w -> w < 1) || partitions < most || chunkRows < 10) {
+            if (rows < 1000 || workers.stream().anyMatch(w -> w < 1) || partitions < most || chunkRows < 10
+                    || !(maxHeapGrowth > 1.0)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "need --rows >= 1000, --workers >= 1, "
+                        + "--partitions >= the largest worker count, --chunk-rows >= 10, --max-heap-growth > 1");
+            }
+            if (!workerHeap.matches("[0-9]+[kmgKMG]") || !label.matches("[A-Za-z0-9._-]*")) {
                 throw new CommandLine.ParameterException(spec.commandLine(),
-                        "need --rows >= 1000, --workers >= 1, --partitions >= the largest worker count, --chunk-rows >= 10");
+                        "--worker-heap must look like 256m, --label only letters, digits, '.', '_' and '-'");
             }
             String command = "shapeshift bench backfill --rows " + rows + " --workers "
                     + String.join(",", workers.stream().map(String::valueOf).toList()) + " --mode " + mode
                     + " --chunk-rows " + chunkRows + " --batch-rows " + batchRows + " --partitions " + partitions
-                    + (shapes ? " --shapes --shape-connections "
-                    + String.join(",", shapeConnections.stream().map(String::valueOf).toList()) : "") + " --out " + out;
-            BackfillBench.run(new BenchOptions(rows, workers, m, chunkRows, batchRows, partitions, shapes,
-                    shapeConnections, out, command), System.out);
+                    + " --max-heap-growth " + maxHeapGrowth + (shapes ? " --shapes --shape-connections "
+                    + String.join(",", shapeConnections.stream().map(String::valueOf).toList()) : "")
+                    + (workerJvms ? " --worker-jvms --worker-heap " + workerHeap : "")
+                    + (label.isEmpty() ? "" : " --label " + label) + " --out " + out;
+            BackfillBench.run(new BenchOptions(rows, workers, m, chunkRows, batchRows, partitions, maxHeapGrowth, shapes,
+                    shapeConnections, workerJvms, workerHeap, out, label, command), System.out);
             return 0;
         }
     }

@@ -13,11 +13,16 @@ import java.util.List;
  * @param chunkRows   {@code backfill.chunkRows} of the benchmark's migration
  * @param batchRows   {@code backfill.batchRows}: the first sub-batch size
  * @param partitions  partitions of the chunks topic (at least the largest worker count)
+ * @param maxHeapGrowth {@code backfill.maxHeapGrowth} of the benchmark's migration (in place: VACUUM cadence)
  * @param shapes      also time statement shapes directly over JDBC (no Kafka, no catalog)
  * @param shapeConns  connection counts for the statement shapes
+ * @param workerJvms  run each worker as a child JVM ({@code BackfillWorkerMain}) instead of a thread of this JVM
+ * @param workerHeap  {@code -Xmx} of the child JVMs, e.g. {@code 256m}
  * @param out         directory of the result files
+ * @param label       appended to the result file names ({@code -<label>}), empty for none
  * @param command     the command line as typed, for the report
  */
 public record BenchOptions(long rows, List<Integer> workers, Mode mode, int chunkRows, int batchRows, int partitions,
-                           boolean shapes, List<Integer> shapeConns, Path out, String command) {
+                           double maxHeapGrowth, boolean shapes, List<Integer> shapeConns, boolean workerJvms, String workerHeap, Path out,
+                           String label, String command) {
 }

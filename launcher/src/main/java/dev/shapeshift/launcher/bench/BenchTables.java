@@ -19,6 +19,7 @@ import java.util.List;
 final class BenchTables {
     static final String SOURCE = "bench_src";
     static final String TARGET = "bench_tgt";
+    static final String COMPACT = "bench_compact";
     static final List<TargetColumn> COLUMNS = List.of(
             new TargetColumn("doubled", "integer", "a * 2"),
             new TargetColumn("label", "text", "upper(b)"));
@@ -62,6 +63,22 @@ final class BenchTables {
                      + table + "'::regclass)")) {
             rs.next();
             return new Sizes(rs.getLong(1), rs.getLong(2));
+        }
+    }
+
+    /**
+     * Heap and index bytes of a compact copy of the table's rows as they are now: {@code CREATE UNLOGGED TABLE
+     * … AS SELECT *} and its primary key built in one pass, then dropped. After a backfill that added and filled
+     * columns, the rows are wider than before; heap after ÷ this heap is the bloat, net of that.
+     */
+    static Sizes compact(Connection c, String table) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS " + COMPACT);
+            s.execute("CREATE UNLOGGED TABLE " + COMPACT + " AS SELECT * FROM " + table);
+            s.execute("ALTER TABLE " + COMPACT + " ADD PRIMARY KEY (id)");
+            Sizes sizes = sizes(c, COMPACT);
+            s.execute("DROP TABLE " + COMPACT);
+            return sizes;
         }
     }
 

@@ -31,10 +31,11 @@ final class BulkRun {
         double jvm = ServerCpu.jvmSeconds() - jvm0;
         long wal = BenchTables.walBytesSince(c, lsn);
         BenchTables.Sizes after = BenchTables.sizes(c, table);
+        BenchTables.Sizes compact = BenchTables.compact(c, table);
         double ms = nanos / 1e6;
         log.info("bench bulk mode={} rows={} seconds={} wal_bytes={}", o.mode(), rows, String.format("%.2f", ms / 1000), wal);
         return new Measurement(o.mode() == Mode.TABLE ? "bulk INSERT … SELECT" : "bulk UPDATE", 1, rows, nanos / 1e9, wal,
                 before.heapBytes(), after.heapBytes(), before.indexBytes(), after.indexBytes(), 1L, ms, ms, ms,
-                null, null, null, db, jvm, null, null);
+                null, null, null, db, jvm, null, null, compact.heapBytes(), compact.indexBytes(), null);
     }
 }

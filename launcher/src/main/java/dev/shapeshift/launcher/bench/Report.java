@@ -25,7 +25,8 @@ final class Report {
     static Path write(BenchOptions o, Map<String, String> machine, Measurement bulk, List<Measurement> runs,
                       List<Measurement> shapes, List<String> plans, OffsetDateTime started) throws IOException {
         Files.createDirectories(o.out());
-        String base = LocalDate.now() + "-backfill-" + (o.mode() == Mode.TABLE ? "table" : "in-place") + "-" + o.rows();
+        String base = LocalDate.now() + "-backfill-" + (o.mode() == Mode.TABLE ? "table" : "in-place") + "-" + o.rows()
+                + (o.label().isEmpty() ? "" : "-" + o.label());
         Path md = o.out().resolve(base + ".md");
         String text = markdown(o, machine, bulk, runs, shapes, started);
         if (!plans.isEmpty()) {
@@ -44,11 +45,17 @@ final class Report {
         b.append("- date: ").append(started).append("\n");
         b.append("- command: `").append(o.command()).append("`\n");
         b.append("- chunkRows=").append(o.chunkRows()).append(" batchRows=").append(o.batchRows())
-                .append(" partitions=").append(o.partitions()).append("\n");
+                .append(" partitions=").append(o.partitions()).append(" maxHeapGrowth=").append(o.maxHeapGrowth()).append("\n");
         machine.forEach((k, v) -> b.append("- ").append(k).append(": ").append(v).append("\n"));
         b.append("\nEvery row is a fresh copy of the table (dropped, reloaded, VACUUM ANALYZE, CHECKPOINT). "
                 + "Ratio = rows/s ÷ rows/s of the bulk statement of this same run. Transaction times are per "
                 + "sub-batch (Shapeshift: statement + checkpoint + commit) or per range (statement shapes).\n\n");
+        b.append("Bloat = size after ÷ the size of a compact copy of the same final rows (`CREATE UNLOGGED TABLE … AS "
+                + "SELECT *` and its primary key built in one pass): the growth that is dead space, not wider rows. "
+                + (o.workerJvms() ? "Workers ran as child JVMs (`BackfillWorkerMain`, -Xmx" + o.workerHeap() + "); worker "
+                + "peak RSS is each child's VmHWM, the last column the bench JVM's (it also hosts the Kafka broker); "
+                + "JVM CPU is the bench JVM plus the children. Child workers report no sub-batch times.\n\n"
+                : "Workers ran as threads of the bench JVM; its peak RSS includes the Kafka broker.\n\n"));
         b.append("## Shapeshift backfill (plan → Kafka → workers → catalog)\n\n");
         table(b, bulk, prepend(bulk, runs), true);
         if (!shapes.isEmpty()) {
@@ -65,8 +72,8 @@ final class Report {
     private static void table(StringBuilder b, Measurement bulk, List<Measurement> ms, boolean workers) {
         b.append("| run | ").append(workers ? "workers" : "connections")
                 .append(" | rows | s | rows/s | ratio | txns | p50 ms | p99 ms | max ms | WAL MB | WAL B/row | heap MB before→after | index MB before→after | DB CPU s | DB CPU µs/row | JVM CPU s |")
-                .append(workers ? " plan+publish s | idle ms/chunk | vacuums | re-leases | peak RSS MB |" : "").append("\n");
-        b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|").append(workers ? "---|---|---|---|---|" : "").append("\n");
+                .append(workers ? " plan+publish s | idle ms/chunk | vacuums | re-leases | compact heap / index MB | heap bloat | index bloat | worker peak RSS MB | peak RSS MB |" : "").append("\n");
+        b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|").append(workers ? "---|---|---|---|---|---|---|---|---|" : "").append("\n");
         for (Measurement m : ms) {
             b.append(String.format(Locale.ROOT, "| %s | %d | %d | %.2f | %,.0f | %.2f | %s | %s | %s | %s | %.1f | %.0f | %.1f→%.1f | %.1f→%.1f | %.2f | %.1f | %.2f |",
                     m.name(), m.workers(), m.rows(), m.seconds(), m.rowsPerSecond(),
@@ -77,6 +84,11 @@ final class Report {
             if (workers) {
                 b.append(" ").append(ms(m.setupSeconds())).append(" | ").append(ms(m.idleMsPerChunk())).append(" | ")
                         .append(str(m.vacuums())).append(" | ").append(str(m.reLeases())).append(" | ")
+                        .append(m.compactHeap() == null ? "–" : String.format(Locale.ROOT, "%.1f / %.1f",
+                                m.compactHeap() / 1e6, m.compactIndex() / 1e6)).append(" | ")
+                        .append(ratio(m.heapBloat())).append(" | ").append(ratio(m.indexBloat())).append(" | ")
+                        .append(m.workerPeakRssMb() == null ? "–" : String.join(", ",
+                                m.workerPeakRssMb().stream().map(Report::str).toList())).append(" | ")
                         .append(str(m.peakRssMb())).append(" |");
             }
             b.append("\n");
@@ -85,6 +97,10 @@ final class Report {
 
     private static String ms(Double v) {
         return v == null ? "–" : String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    private static String ratio(Double v) {
+        return v == null ? "–" : String.format(Locale.ROOT, "%.2f", v);
     }
 
     private static String str(Object v) {
@@ -102,6 +118,9 @@ final class Report {
         root.put("chunkRows", o.chunkRows());
         root.put("batchRows", o.batchRows());
         root.put("partitions", o.partitions());
+        root.put("maxHeapGrowth", o.maxHeapGrowth());
+        root.put("workerJvms", o.workerJvms());
+        root.put("workerHeap", o.workerJvms() ? o.workerHeap() : null);
         root.set("machine", mapper.valueToTree(machine));
         root.set("baseline", node(mapper, bulk, bulk));
         ArrayNode r = root.putArray("shapeshift");
@@ -115,6 +134,10 @@ final class Report {
         ObjectNode n = mapper.valueToTree(m);
         n.put("rowsPerSecond", Math.round(m.rowsPerSecond()));
         n.put("ratioToBulk", Math.round(m.rowsPerSecond() / bulk.rowsPerSecond() * 1000) / 1000.0);
+        if (m.heapBloat() != null) {
+            n.put("heapBloat", Math.round(m.heapBloat() * 1000) / 1000.0);
+            n.put("indexBloat", Math.round(m.indexBloat() * 1000) / 1000.0);
+        }
         return n;
     }
 }

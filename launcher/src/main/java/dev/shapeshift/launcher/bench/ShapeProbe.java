@@ -131,7 +131,7 @@ final class ShapeProbe {
         Measurement m = new Measurement(shape.name(), conns, rows.get(), nanos / 1e9, wal, before.heapBytes(),
                 after.heapBytes(), before.indexBytes(), after.indexBytes(), latencies.count(), latencies.percentile(50),
                 latencies.percentile(99), latencies.percentile(100), null, null, null, dbCpu, jvmCpu,
-                null, null);
+                null, null, null, null, null);
         log.info("bench shape name=\"{}\" connections={} rows={} seconds={} rows_per_s={} p50_ms={} wal_bytes={}",
                 shape.name(), conns, rows.get(), String.format("%.2f", m.seconds()), Math.round(m.rowsPerSecond()),
                 m.p50Ms(), wal);

@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Shapeshift's real backfill path on a fresh table: a migration in the catalog, the chunk plan of
  * {@link ChunkPlanner}, tasks published by {@link ChunkPublisher}, and n {@link ChunkConsumer}s on
- * threads of this JVM, until every chunk is done. The consumers join the group before the tasks
+ * threads of this JVM — or, with {@code --worker-jvms}, n child JVMs ({@link WorkerJvms}) — until every
+ * chunk is done. Child workers report no sub-batch times (they run in another process). The consumers join the group before the tasks
  * are published (as long-running worker pods would), so the timed part is plan → last chunk done.
  */
 final class WorkerRun {
@@ -61,7 +62,7 @@ final class WorkerRun {
                 + RUNS.incrementAndGet() + "-" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
         MigrationSpec spec = new MigrationSpec(migration, new Source("public", BenchTables.SOURCE, List.of("id")), o.mode(),
                 new Target("public", o.mode() == Mode.TABLE ? BenchTables.TARGET : BenchTables.SOURCE, BenchTables.COLUMNS),
-                null, new Backfill(o.chunkRows(), o.batchRows(), Duration.ofMillis(300), 0L, Duration.ofMillis(200), 1.2),
+                null, new Backfill(o.chunkRows(), o.batchRows(), Duration.ofMillis(300), 0L, Duration.ofMillis(200), o.maxHeapGrowth()),
                 null, null, null);
         ResolvedSpec resolved = SpecValidator.resolveExpanded("bench", spec, c);
         Catalog catalog = new Catalog(db, "bench");
@@ -84,7 +85,8 @@ final class WorkerRun {
         };
         List<ChunkConsumer> consumers = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
-        for (int i = 1; i <= workers; i++) {
+        WorkerJvms jvms = o.workerJvms() ? WorkerJvms.start(db, bootstrap, migration, workers, o.workerHeap()) : null;
+        for (int i = 1; jvms == null && i <= workers; i++) {
             BackfillConfig config = BackfillConfig.defaults("bench-w" + i);
             ChunkConsumer consumer = new ChunkConsumer(db, bootstrap, resolved, config, SyncBacklog.NONE, listener);
             Thread t = new Thread(consumer, "bench-worker-" + i);
@@ -102,7 +104,7 @@ final class WorkerRun {
             String lsn = BenchTables.walLsn(c);
             boolean peakReset = ProcessMemory.resetPeak();
             double db0 = cpu.serverSeconds();
-            double jvm0 = ServerCpu.jvmSeconds();
+            double jvm0 = ServerCpu.jvmSeconds() + (jvms == null ? 0 : jvms.cpuSeconds());
             long t0 = System.nanoTime();
             List<ChunkStore.Chunk> plan = new ChunkPlanner(store).plan(resolved);
             new ChunkPublisher(bootstrap, o.partitions()).publish(migration, plan);
@@ -114,30 +116,45 @@ final class WorkerRun {
                 if (totals[1] == totals[0] || totals[2] > 0) {
                     break;
                 }
+                if (jvms != null) {
+                    jvms.checkAlive();
+                }
                 Thread.sleep(50);
             }
             long nanos = System.nanoTime() - t0;
             double dbCpu = cpu.serverSeconds() - db0;
-            double jvmCpu = ServerCpu.jvmSeconds() - jvm0;
+            double jvmCpu = ServerCpu.jvmSeconds() + (jvms == null ? 0 : jvms.cpuSeconds()) - jvm0;
             long wal = BenchTables.walBytesSince(c, lsn);
             BenchTables.Sizes after = BenchTables.sizes(c, table);
             if (totals[2] > 0) {
                 throw new IllegalStateException(totals[2] + " chunks failed; see the log");
             }
+            Long benchRss = peakReset ? ProcessMemory.peakMb() : null;
+            List<Long> workerRss = null;
+            if (jvms != null) {
+                jvms.close();
+                workerRss = jvms.peakRssMb();
+            }
+            BenchTables.Sizes compact = BenchTables.compact(c, table);
             int vacuums = (int) BenchTables.count(c, "SELECT count(*) FROM shapeshift.backfill_vacuum WHERE migration = '"
                     + migration + "'");
             int reLeases = (int) BenchTables.count(c, "SELECT coalesce(sum(attempts), 0) - count(*) FROM shapeshift.chunk "
                     + "WHERE migration = '" + migration + "'");
             Measurement m = new Measurement("shapeshift", workers, totals[3], nanos / 1e9, wal,
-                    before.heapBytes(), after.heapBytes(), before.indexBytes(), after.indexBytes(), latencies.count(),
+                    before.heapBytes(), after.heapBytes(), before.indexBytes(), after.indexBytes(), jvms == null ? Long.valueOf(latencies.count()) : null,
                     latencies.percentile(50), latencies.percentile(99), latencies.percentile(100), vacuums, reLeases,
-                    peakReset ? ProcessMemory.peakMb() : null, dbCpu, jvmCpu, setup, idleMsPerChunk(c, migration));
+                    benchRss, dbCpu, jvmCpu, setup, idleMsPerChunk(c, migration), compact.heapBytes(),
+                    compact.indexBytes(), workerRss);
             log.info("bench shapeshift mode={} workers={} rows={} chunks={} seconds={} rows_per_s={} sub_batches={} "
-                            + "p50_ms={} p99_ms={} vacuums={} re_leases={} wal_bytes={}", o.mode(), workers,
-                    totals[3], totals[0], String.format("%.2f", m.seconds()),
-                    Math.round(m.rowsPerSecond()), latencies.count(), m.p50Ms(), m.p99Ms(), vacuums, reLeases, wal);
+                            + "p50_ms={} p99_ms={} vacuums={} re_leases={} wal_bytes={} heap_bloat={} worker_rss_mb={}",
+                    o.mode(), workers, totals[3], totals[0], String.format("%.2f", m.seconds()),
+                    Math.round(m.rowsPerSecond()), latencies.count(), m.p50Ms(), m.p99Ms(), vacuums, reLeases, wal,
+                    String.format("%.3f", m.heapBloat()), workerRss);
             return m;
         } finally {
+            if (jvms != null) {
+                jvms.close();
+            }
             consumers.forEach(ChunkConsumer::close);
             for (Thread t : threads) {
                 t.join(30_000);
