@@ -6,7 +6,7 @@ import java.util.Objects;
 /**
  * How existing rows are copied.
  *
- * @param chunkRows           rows per chunk, the unit of work and of checkpoints (default 10000)
+ * @param chunkRows           rows per chunk, the unit of work and of checkpoints (default 50000)
  * @param batchRows           first sub-batch size inside a chunk; adapted toward
  *                            {@code targetTransaction} afterwards (default 1000)
  * @param targetTransaction   the time one sub-batch transaction should take (default 300ms)
@@ -25,7 +25,7 @@ public record Backfill(
         Double maxHeapGrowth) {
 
     public Backfill {
-        chunkRows = Objects.requireNonNullElse(chunkRows, 10_000);
+        chunkRows = Objects.requireNonNullElse(chunkRows, 50_000);
         batchRows = Objects.requireNonNullElse(batchRows, 1_000);
         targetTransaction = Objects.requireNonNullElse(targetTransaction, Duration.ofMillis(300));
         maxRowsPerSecond = Objects.requireNonNullElse(maxRowsPerSecond, 0L);

@@ -37,7 +37,7 @@ class SpecReaderTest {
         MigrationSpec s = reader.read("users.yaml", MINIMAL);
         assertThat(s.mode()).isEqualTo(Mode.IN_PLACE);
         assertThat(s.source().schema()).isEqualTo("public");
-        assertThat(s.backfill().chunkRows()).isEqualTo(10_000);
+        assertThat(s.backfill().chunkRows()).isEqualTo(50_000);
         assertThat(s.contract().retention()).isEqualTo(Duration.ofDays(7));
         assertThat(s.flagName()).isEqualTo("users-email-verified.read-new");
     }

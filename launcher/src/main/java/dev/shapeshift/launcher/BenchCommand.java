@@ -43,7 +43,7 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--mode", defaultValue = "table", description = "table or in-place. Default: ${DEFAULT-VALUE}")
         String mode;
 
-        @Option(names = "--chunk-rows", defaultValue = "10000", description = "backfill.chunkRows. Default: ${DEFAULT-VALUE}")
+        @Option(names = "--chunk-rows", defaultValue = "50000", description = "backfill.chunkRows. Default: ${DEFAULT-VALUE}")
         int chunkRows;
 
         @Option(names = "--batch-rows", defaultValue = "1000", description = "backfill.batchRows (first sub-batch). Default: ${DEFAULT-VALUE}")
