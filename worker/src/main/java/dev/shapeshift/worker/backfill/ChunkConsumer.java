@@ -5,6 +5,7 @@ import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.ChunkStore.Acquired;
 import dev.shapeshift.catalog.ChunkStore.Lease;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.spec.Mode;
@@ -15,6 +16,7 @@ import dev.shapeshift.worker.throttle.SignalCollector;
 import dev.shapeshift.worker.throttle.SyncBacklog;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashSet;
@@ -277,9 +279,28 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
         }
     }
 
+    /**
+     * A worker frozen inside a sub-batch transaction (GC pause, SIGSTOP) would hold the fence (table
+     * mode: every sync refresh of the migration waits) or its row locks (in place: the application
+     * waits). The server ends such a session after this long idle in a transaction; the sub-batch
+     * rolls back and is redone from the checkpoint. Sub-batches never idle inside a transaction.
+     */
+    static final Duration IDLE_IN_TRANSACTION = Duration.ofSeconds(5);
+
     private Connection connection() {
         if (connection == null) {
-            connection = db.connect("worker");
+            Connection c = db.connect("worker");
+            try (Statement s = c.createStatement()) {
+                s.execute("SET idle_in_transaction_session_timeout = " + IDLE_IN_TRANSACTION.toMillis());
+            } catch (SQLException e) {
+                try {
+                    c.close();
+                } catch (SQLException ignored) {
+                    // the connection is unusable either way
+                }
+                throw SqlStates.translate("preparing the backfill connection", e);
+            }
+            connection = c;
         }
         return connection;
     }
