@@ -76,9 +76,11 @@ final class DiffSql {
 
     /** The {@code rows}-th key after a bound: parameters the bound's values (if {@code hasAfter}), then the offset. */
     String rangeEnd(boolean hasAfter) {
-        return "SELECT " + keyAsText(source) + " FROM " + source + " WHERE "
+        // The text cast is outside the OFFSET subquery: inside, it would run for every skipped key
+        // (a quarter of a range's compare cost, measured at 50 000 keys).
+        return "SELECT " + aliasesAsText("r.") + " FROM (SELECT " + keyAliased(source) + " FROM " + source + " WHERE "
                 + (hasAfter ? "(" + keyTuple(source) + ") > (" + keySql.params() + ")" : "true")
-                + " ORDER BY " + keyTuple(source) + " OFFSET ? LIMIT 1";
+                + " ORDER BY " + keyTuple(source) + " OFFSET ? LIMIT 1) r";
     }
 
     /**
@@ -226,15 +228,7 @@ final class DiffSql {
         return t.toString();
     }
 
-        private String keyAsText(String table) {
-        StringJoiner t = new StringJoiner(", ");
-        for (Column c : key) {
-            t.add(table + "." + Ident.quote(c.name()) + "::text");
-        }
-        return t.toString();
-    }
-
-    private String aliasesAsText(String prefix) {
+        private String aliasesAsText(String prefix) {
         StringJoiner t = new StringJoiner(", ");
         for (int i = 0; i < key.size(); i++) {
             t.add(prefix + "__k" + i + "::text");
