@@ -8,6 +8,7 @@ import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.KeyRange;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.spec.TargetColumn;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -137,22 +138,35 @@ public final class Differ {
 
     private Comparison read(PreparedStatement ps) throws SQLException {
         int width = sql.key().size();
-        List<Difference> out = new ArrayList<>();
-        long sourceRows = 0;
-        long targetRows = 0;
-        String lsn = null;
         try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                sourceRows = rs.getLong(1);
-                targetRows = rs.getLong(2);
-                lsn = rs.getString(3);
-                String kind = rs.getString(4 + width);
-                if (kind != null) {
-                    out.add(new Difference(readKey(rs, 4, width), Kind.fromLabel(kind), rs.getString(5 + width)));
-                }
+            if (!rs.next()) {
+                throw new ShapeshiftException(ErrorCode.INTERNAL, "reconcile compare returned no row");
             }
+            long sourceRows = rs.getLong(1);
+            long targetRows = rs.getLong(2);
+            String lsn = rs.getString(3);
+            String[][] keys = new String[width][];
+            for (int i = 0; i < width; i++) {
+                keys[i] = texts(rs, 4 + i);
+            }
+            String[] kinds = texts(rs, 4 + width);
+            String[] xmins = texts(rs, 5 + width);
+            List<Difference> out = new ArrayList<>(kinds.length);
+            for (int row = 0; row < kinds.length; row++) {
+                String[] v = new String[width];
+                for (int i = 0; i < width; i++) {
+                    v[i] = keys[i][row];
+                }
+                out.add(new Difference(new Key(Arrays.asList(v)), Kind.fromLabel(kinds[row]), xmins[row]));
+            }
+            return new Comparison(sourceRows, targetRows, out, lsn);
         }
-        return new Comparison(sourceRows, targetRows, out, lsn);
+    }
+
+    /** A {@code text[]} column; empty when null (array_agg over no differing row). */
+    private static String[] texts(ResultSet rs, int column) throws SQLException {
+        Array a = rs.getArray(column);
+        return a == null ? new String[0] : (String[]) a.getArray();
     }
 
     private static Key readKey(ResultSet rs, int first, int width) throws SQLException {

@@ -171,6 +171,8 @@ public final class Reconciler {
     private Run walk(Connection c, Differ differ, Run run, BooleanSupplier stop) throws SQLException {
         Instant segmentStart = Instant.now();
         long segmentRows = 0;
+        Duration recheckPoll = recheckPoll();
+        long lastRecheck = System.nanoTime();
         Key after = run.lastKey();
         long rowsChecked = run.rowsChecked();
         while (true) {
@@ -183,6 +185,9 @@ public final class Reconciler {
             // wait for its re-checks compares only keys that arrived since.
             Key checkpoint = upTo != null ? upTo : differ.lastKey(c, after);
             Catalog.inTransaction(c, "checkpointing reconcile of " + migration, conn -> {
+                // A checkpoint lost in a server crash only makes the resumed run compare its
+                // ranges again (its suspects are lost with it and found again): no fsync wait.
+                RunStore.commitWithoutFlushWait(conn);
                 runs.addSuspects(conn, migration, run.id(), cmp.differences(), cmp.lsn(), false);
                 runs.rangeDone(conn, run.id(), checkpoint, cmp.sourceRows());
                 return null;
@@ -191,7 +196,13 @@ public final class Reconciler {
             rowsChecked += cmp.sourceRows();
             metrics.rangeDone(cmp.sourceRows());
             metrics.progress(new Progress(rowsChecked, run.estimatedRows(), false, Duration.ZERO).fraction());
-            recheckDue(c, differ, run.id());
+            // A suspect is due recheckAfter after its check at the earliest: polling every range
+            // would add a catalog round trip per range for nothing (the settle at the end re-checks
+            // whatever is left).
+            if (System.nanoTime() - lastRecheck >= recheckPoll.toNanos()) {
+                recheckDue(c, differ, run.id());
+                lastRecheck = System.nanoTime();
+            }
             if (upTo == null) {
                 break;
             }
@@ -231,11 +242,16 @@ public final class Reconciler {
     /** Waits (up to settleTimeout) until every suspect has been re-checked. */
     private void settle(Connection c, Differ differ, long runId, BooleanSupplier stop) throws SQLException {
         Instant deadline = Instant.now().plus(options.settleTimeout());
-        Duration poll = Duration.ofMillis(Math.max(50, Math.min(1000, options.recheckAfter().toMillis() / 2)));
+        Duration poll = recheckPoll();
         while (runs.suspectCount(c, migration) > 0 && Instant.now().isBefore(deadline) && !stop.getAsBoolean()) {
             sleepUnless(stop, poll);
             recheckDue(c, differ, runId);
         }
+    }
+
+    /** How often due suspects are looked for: half of recheckAfter, between 50 ms and 1 s. */
+    private Duration recheckPoll() {
+        return Duration.ofMillis(Math.max(50, Math.min(1000, options.recheckAfter().toMillis() / 2)));
     }
 
     /**

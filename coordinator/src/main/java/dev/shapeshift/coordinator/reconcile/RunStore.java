@@ -127,6 +127,17 @@ public final class RunStore {
         return byId(c, runId);
     }
 
+    /**
+     * Lets the current transaction commit without waiting for its WAL flush
+     * ({@code synchronous_commit = off}, this transaction only). For range checkpoints, whose loss
+     * in a server crash is repaired by comparing the ranges again; never for a run's verdict.
+     */
+    static void commitWithoutFlushWait(Connection c) throws SQLException {
+        try (var s = c.createStatement()) {
+            s.execute("SET LOCAL synchronous_commit = off");
+        }
+    }
+
     /** Adds (or refreshes) suspects found by one check; a key already waiting starts its wait again. */
     void addSuspects(Connection c, String migration, long runId, List<Difference> found, String lsn, boolean nextRound)
             throws SQLException {
