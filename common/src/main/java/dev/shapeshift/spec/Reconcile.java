@@ -6,14 +6,14 @@ import java.util.Objects;
 /**
  * How both shapes are compared.
  *
- * @param rangeRows        keys per compared range (default 10000)
+ * @param rangeRows        keys per compared range (default 50000)
  * @param interval         time between continuous runs (default 5m)
  * @param maxRowsPerSecond pace of a run, 0 for none (default 0)
  * @param recheckAfter     how long a differing key may lag before it counts as drift (default 10s)
  */
 public record Reconcile(Integer rangeRows, Duration interval, Long maxRowsPerSecond, Duration recheckAfter) {
     public Reconcile {
-        rangeRows = Objects.requireNonNullElse(rangeRows, 10_000);
+        rangeRows = Objects.requireNonNullElse(rangeRows, 50_000);
         interval = Objects.requireNonNullElse(interval, Duration.ofMinutes(5));
         maxRowsPerSecond = Objects.requireNonNullElse(maxRowsPerSecond, 0L);
         recheckAfter = Objects.requireNonNullElse(recheckAfter, Duration.ofSeconds(10));
