@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * after the database committed. Delivery is at least once; refresh makes duplicates, replays and
  * reordering harmless.
  *
- * <p>It never skips a change on its own. An undecodable record stops the migration's sync at that
+ * <p>It never skips a change on its own. An undecodable record, or one whose key value PostgreSQL's
+ * cast refuses ({@link KeyValues}, {@link SliceRefresher}), stops the migration's sync at that
  * record ({@link SyncState#STOPPED_POISON}) until an operator skips it ({@link SyncSkip}: setting
  * {@code sync-skip} = {@code partition:offset}, audited). A refresh that fails for a non-transient
  * reason (a transform raising an error on some row) stops it ({@link SyncState#STOPPED_ERROR}) and
