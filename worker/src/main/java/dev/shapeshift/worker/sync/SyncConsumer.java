@@ -16,7 +16,9 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * after the database committed. Delivery is at least once; refresh makes duplicates, replays and
  * reordering harmless.
  *
- * <p>It never skips a change on its own. An undecodable record stops the migration's sync at that
+ * <p>It never skips a change on its own. An undecodable record, or one whose key value PostgreSQL's
+ * cast refuses ({@link KeyValues}, {@link SliceRefresher}), stops the migration's sync at that
  * record ({@link SyncState#STOPPED_POISON}) until an operator skips it ({@link SyncSkip}: setting
  * {@code sync-skip} = {@code partition:offset}, audited). A refresh that fails for a non-transient
  * reason (a transform raising an error on some row) stops it ({@link SyncState#STOPPED_ERROR}) and
@@ -107,8 +110,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
     private final Catalog catalog;
     private final ResolvedSpec resolved;
     private final String migration;
-    private final Refresher refresher;
-    private final WorkerTransactions transactions;
+    private final SliceRefresher slices;
     private final SyncMetrics metrics;
     private final AtomicReference<SyncState> state = new AtomicReference<>(SyncState.STARTING);
     private final CountDownLatch finished = new CountDownLatch(1);
@@ -126,8 +128,8 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
         this.catalog = catalog;
         this.resolved = resolved;
         this.migration = resolved.spec().name();
-        this.refresher = new Refresher(resolved);
-        this.transactions = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
+        this.slices = new SliceRefresher(new Refresher(resolved), new WorkerTransactions(WorkerTransactions.Policy.DEFAULT),
+                resolved.key(), resolved.spec().mode() == Mode.IN_PLACE ? migration : null);
         this.metrics = metrics;
     }
 
@@ -185,6 +187,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
     private void handle(KafkaConsumer<byte[], byte[]> c, ConsumerRecords<byte[], byte[]> records) {
         SyncBatch batch = new SyncBatch();
         Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
+        Map<TopicPartition, List<KeyAt>> keysAt = new LinkedHashMap<>(); // to find the record of a bad key
         Poison poison = null;
         for (TopicPartition tp : records.partitions()) {
             for (ConsumerRecord<byte[], byte[]> r : records.records(tp)) {
@@ -194,6 +197,9 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                     break;
                 }
                 batch.add(event.get());
+                if (!event.get().heartbeat()) {
+                    keysAt.computeIfAbsent(tp, k -> new ArrayList<>()).add(new KeyAt(r.offset(), event.get().key()));
+                }
                 commit.put(tp, new OffsetAndMetadata(r.offset() + 1));
             }
             if (poison != null) {
@@ -207,15 +213,30 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                 }
             }
         }
-        if (!applyUntilDone(c, batch)) {
+        Optional<Map<Key, String>> badKeys = applyUntilDone(c, batch);
+        if (badKeys.isEmpty()) {
             return; // closing: nothing committed, the next owner re-applies
         }
+        // Per partition, the earliest record sync cannot apply: its offset is committed (everything
+        // before it was applied), nothing after it. A bad key's record in the undecodable record's
+        // partition is always earlier (nothing after an undecodable record is in the batch).
+        Map<TopicPartition, Poison> stops = new LinkedHashMap<>();
         if (poison != null) {
-            commit.put(poison.partition(), new OffsetAndMetadata(poison.offset()));
+            stops.put(poison.partition(), poison);
+        }
+        for (Poison p : badKeyRecords(keysAt, badKeys.get())) {
+            stops.merge(p.partition(), p, (x, y) -> x.offset() <= y.offset() ? x : y);
+        }
+        Poison first = stops.values().stream().findFirst().orElse(null);
+        for (Poison stop : stops.values()) {
+            commit.put(stop.partition(), new OffsetAndMetadata(stop.offset()));
+            if (stop != first) {
+                c.seek(stop.partition(), stop.offset()); // met, and stopped at, again once the first stop is over
+            }
         }
         commitQuietly(c, commit);
-        if (poison != null) {
-            stopAtPoison(c, poison);
+        if (first != null) {
+            stopAtPoison(c, first);
         }
     }
 
@@ -232,7 +253,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
             }
             Optional<String> badKey = e.heartbeat() ? Optional.empty() : KeyValues.problem(resolved.key(), e.key());
             if (badKey.isPresent()) {
-                throw new ShapeshiftException(ErrorCode.POISON_RECORD, "undecodable change record: " + badKey.get());
+                throw new ShapeshiftException(ErrorCode.POISON_RECORD, badKey.get()); // the words the refresh path uses
             }
             return Optional.of(e);
         } catch (ShapeshiftException e) {
@@ -245,23 +266,27 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
     /**
      * Refreshes the batch. Transient failures are retried by {@link WorkerTransactions}; a lost
      * connection is reopened; a refresh error moves to STOPPED_ERROR and is retried with back-off
-     * (while the consumer keeps polling, paused) until it passes. Returns false only when closing.
+     * (while the consumer keeps polling, paused) until it passes. Keys PostgreSQL cannot read (see
+     * {@link SliceRefresher}) are left out and returned with why; every other key of the batch was
+     * applied. Returns empty only when closing.
      */
-    private boolean applyUntilDone(KafkaConsumer<byte[], byte[]> c, SyncBatch batch) {
+    private Optional<Map<Key, String>> applyUntilDone(KafkaConsumer<byte[], byte[]> c, SyncBatch batch) {
         if (batch.keys().isEmpty()) {
             metrics.applied(batch, 0);
-            return true;
+            return Optional.of(Map.of());
         }
         Duration backoff = Duration.ofMillis(200);
         boolean held = false;
-        String echoMark = resolved.spec().mode() == Mode.IN_PLACE ? migration : null;
         while (!closing) {
             try {
                 long started = System.nanoTime();
                 long written = 0;
+                Map<Key, String> badKeys = new LinkedHashMap<>();
                 Connection tx = connection();
                 for (List<Key> slice : batch.slices(config.keysPerStatement())) {
-                    written += transactions.run(tx, echoMark, t -> refresher.refresh(t, slice)).written();
+                    SliceRefresher.Outcome outcome = slices.refresh(tx, slice);
+                    written += outcome.written();
+                    badKeys.putAll(outcome.badKeys());
                 }
                 metrics.applied(batch, written);
                 metrics.applyTime(Duration.ofNanos(System.nanoTime() - started));
@@ -274,7 +299,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                     move(SyncState.RUNNING);
                     log.info("sync resumed migration={} worker={}", migration, config.workerId());
                 }
-                return true;
+                return Optional.of(badKeys);
             } catch (ShapeshiftException e) {
                 boolean lostConnection = dropConnectionIfBroken();
                 if (!e.retryable() && !lostConnection && state.get() != SyncState.STOPPED_ERROR) {
@@ -294,7 +319,26 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                 backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
             }
         }
-        return false;
+        return Optional.empty();
+    }
+
+    /** A change record's offset and key. */
+    private record KeyAt(long offset, Key key) {
+    }
+
+    /** Per partition, the first record carrying a bad key: a poison record, like an undecodable one. */
+    private List<Poison> badKeyRecords(Map<TopicPartition, List<KeyAt>> keysAt, Map<Key, String> badKeys) {
+        List<Poison> out = new ArrayList<>();
+        if (badKeys.isEmpty()) {
+            return out;
+        }
+        for (Map.Entry<TopicPartition, List<KeyAt>> e : keysAt.entrySet()) {
+            e.getValue().stream().filter(k -> badKeys.containsKey(k.key())).findFirst().ifPresent(k -> {
+                metrics.poison();
+                out.add(new Poison(e.getKey(), k.offset(), badKeys.get(k.key())));
+            });
+        }
+        return out;
     }
 
     private record Poison(TopicPartition partition, long offset, String reason) {
@@ -306,7 +350,8 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
     private void stopAtPoison(KafkaConsumer<byte[], byte[]> c, Poison poison) {
         poisoned = poison;
         c.pause(c.assignment());
-        stopReason = "sync stopped at an undecodable change record (partition:offset " + poison.position() + "): "
+        stopReason = "sync stopped at an undecodable change record (topic " + poison.partition().topic()
+                + ", partition:offset " + poison.position() + "): "
                 + poison.reason() + ". Nothing was skipped. To skip this one record: shapeshift sync skip "
                 + migration + " " + poison.position() + " --reason '<why>'";
         catalog.setMessage(migration, stopReason); // before the state: whoever sees the state finds the message
@@ -336,7 +381,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
         c.seek(p.partition(), p.offset() + 1);
         commitQuietly(c, Map.of(p.partition(), new OffsetAndMetadata(p.offset() + 1)));
         catalog.audit(migration, "worker " + config.workerId(), "sync skipped record " + p.position(),
-                "operator requested skip of undecodable record: " + p.reason());
+                "operator requested skip of poison record: " + p.reason());
         log.warn("sync skipped poison record on operator request migration={} position={}", migration, p.position());
         resumeAfterPoison(c, "sync resumed after skipping record " + p.position());
     }

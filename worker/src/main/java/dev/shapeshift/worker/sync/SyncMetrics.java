@@ -48,7 +48,7 @@ public final class SyncMetrics {
                 .tags(tags).register(registry);
         this.written = Counter.builder("shapeshift.sync.rows.written").description("target rows changed by sync")
                 .tags(tags).register(registry);
-        this.poison = Counter.builder("shapeshift.sync.poison").description("undecodable change records met")
+        this.poison = Counter.builder("shapeshift.sync.poison").description("poison change records met: undecodable, or a key PostgreSQL cannot read")
                 .tags(tags).register(registry);
         this.errors = Counter.builder("shapeshift.sync.errors").description("refreshes that failed for a non-transient reason")
                 .tags(tags).register(registry);

@@ -22,15 +22,36 @@ class KeyValuesTest {
     }
 
     @Test
-    void valuesTheCastWouldRefuseAreNamedWithoutTheValue() {
+    void valuesTheCastWouldRefuseAreNamedWithTheirSqlStateAndAQuotedValue() {
         assertThat(KeyValues.problem(BIGINT, Key.of("1); DROP TABLE src; --")))
-                .hasValue("key value for column id is not a valid bigint");
+                .hasValue("key value for column id is not a valid bigint (SQLState 22P02): '1); DROP TABLE src; --'");
         assertThat(KeyValues.problem(BIGINT, Key.of("9223372036854775808")))
-                .hasValue("key value for column id is out of range for bigint");
+                .hasValue("key value for column id is out of range for bigint (SQLState 22003): '9223372036854775808'");
         assertThat(KeyValues.problem(List.of(new Column("id", "smallint")), Key.of("40000")))
-                .hasValue("key value for column id is out of range for smallint");
+                .hasValue("key value for column id is out of range for smallint (SQLState 22003): '40000'");
         assertThat(KeyValues.problem(List.of(new Column("u", "uuid")), Key.of("not-a-uuid")))
-                .hasValue("key value for column u is not a valid uuid");
+                .hasValue("key value for column u is not a valid uuid (SQLState 22P02): 'not-a-uuid'");
+    }
+
+    @Test
+    void theRefusalPostgresReportsReadsLikeTheOneFoundAtDecode() {
+        // what SliceRefresher reports when PostgreSQL's cast refuses the same values
+        assertThat(KeyValues.describe(BIGINT.get(0), "1); DROP TABLE src; --", "22P02"))
+                .isEqualTo(KeyValues.problem(BIGINT, Key.of("1); DROP TABLE src; --")).orElseThrow());
+        assertThat(KeyValues.describe(BIGINT.get(0), "9223372036854775808", "22003"))
+                .isEqualTo(KeyValues.problem(BIGINT, Key.of("9223372036854775808")).orElseThrow());
+        assertThat(KeyValues.describe(new Column("d", "date"), "2024-02-30", "22008"))
+                .isEqualTo("key value for column d is out of range for date (SQLState 22008): '2024-02-30'");
+        assertThat(KeyValues.describe(new Column("t", "text"), "a\u0000b", "22021"))
+                .isEqualTo("key value for column t is refused by PostgreSQL's cast to text (SQLState 22021): 'a\\u0000b'");
+    }
+
+    @Test
+    void shownValuesAreEscapedAndBounded() {
+        assertThat(KeyValues.quote("it's")).isEqualTo("'it''s'");
+        assertThat(KeyValues.quote("a\nb\u0000\u2028")).isEqualTo("'a\\u000Ab\\u0000\\u2028'");
+        String shown = KeyValues.quote("x".repeat(10_000));
+        assertThat(shown).isEqualTo("'" + "x".repeat(KeyValues.SHOWN) + "'… (10000 characters)");
     }
 
     @Test

@@ -60,7 +60,10 @@ final class SyncFixture implements AutoCloseable {
         COMPOSITE("region text, n integer, PRIMARY KEY (region, n)", "region text, n integer", List.of("region", "n"),
                 List.of("region", "n::text"), "'r' || (g % 7), g", "n = n + 100000"),
         UUID("id uuid PRIMARY KEY", "id uuid", List.of("id"), List.of("id::text"), "md5(g::text)::uuid",
-                "id = md5('moved' || seq)::uuid");
+                "id = md5('moved' || seq)::uuid"),
+        TEXT("id text PRIMARY KEY", "id text", List.of("id"), List.of("id"), "'k' || g", "id = id || '-moved'"),
+        DATE("id date PRIMARY KEY", "id date", List.of("id"), List.of("id::text"), "date '2000-01-01' + g",
+                "id = id + 100000");
 
         final String ddl;
         final String targetKeyDdl;
