@@ -1,11 +1,18 @@
 package dev.shapeshift.scenarios;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.shapeshift.bridge.BridgeMain;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.worker.WorkerMain;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -121,6 +128,36 @@ final class Stack implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        dropSlot();
+    }
+
+    /**
+     * Drops the run's replication slot and publication once the bridges are gone: the test
+     * server is shared by every scenario of the module, and a slot left behind both retains WAL
+     * and takes one of its {@code max_replication_slots}.
+     */
+    private void dropSlot() {
+        try {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                try (Connection c = db.connect("test-cleanup"); PreparedStatement ps = c.prepareStatement(
+                        "SELECT count(pg_drop_replication_slot(slot_name)) FROM pg_replication_slots "
+                                + "WHERE slot_name = ? AND NOT active")) {
+                    ps.setString(1, slot);
+                    ps.executeQuery().close();
+                    try (PreparedStatement left = c.prepareStatement("SELECT 1 FROM pg_replication_slots WHERE slot_name = ?")) {
+                        left.setString(1, slot);
+                        try (ResultSet rs = left.executeQuery()) {
+                            return !rs.next();
+                        }
+                    }
+                }
+            });
+            try (Connection c = db.connect("test-cleanup"); Statement s = c.createStatement()) {
+                s.execute("DROP PUBLICATION IF EXISTS " + publication);
+            }
+        } catch (SQLException | RuntimeException e) {
+            System.out.printf("CLEANUP slot %s not dropped: %s%n", slot, e);
         }
     }
 }
