@@ -85,8 +85,7 @@ public final class Refresher {
         try (PreparedStatement ps = c.prepareStatement(backfill.targetRowsIn(hasAfter, hasUpTo))) {
             bindRange(ps, 1, range);
             try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                empty = !rs.getBoolean(1);
+                empty = !rs.next();
             }
         }
         String sql = empty ? backfill.forEmptyRange(hasAfter, hasUpTo) : backfill.forRange(hasAfter, hasUpTo);

@@ -8,11 +8,13 @@ import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.refresh.RefreshFixture.KeyKind;
 import dev.shapeshift.spec.Mode;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -110,6 +112,39 @@ class RefreshIT {
             assertThat(copied).isEqualTo(95);
             assertThat(batches).isEqualTo(10);
             assertThat(f.check().clean()).as("%s", f.check()).isTrue();
+        }
+    }
+
+    /**
+     * The "any target row in the rest of the range?" probe of every table-mode sub-batch must walk
+     * the primary key even for a one-sided range (the first and the last chunk) and a generic plan:
+     * written as {@code EXISTS}, it was a sequential scan of the whole target per sub-batch.
+     */
+    @Test
+    void theEmptyRangeProbeWalksTheIndexForOneSidedRanges() throws SQLException {
+        RefreshFixture f = fixture(KeyKind.BIGINT, Mode.TABLE);
+        RefreshSql sql = new RefreshSql(f.resolved, Guards.BACKFILL);
+        try (Connection c = f.db.connect("test"); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO tgt (id) SELECT i FROM generate_series(1, 100000) i");
+            s.execute("ANALYZE tgt");
+            s.execute("SET plan_cache_mode = force_generic_plan");
+            for (boolean[] bounds : new boolean[][] {{true, false}, {false, true}, {true, true}}) {
+                String probe = sql.targetRowsIn(bounds[0], bounds[1]);
+                StringBuilder numbered = new StringBuilder();
+                int n = 0;
+                for (char ch : probe.toCharArray()) {
+                    numbered.append(ch == '?' ? "$" + (++n) : String.valueOf(ch));
+                }
+                String name = "probe_" + bounds[0] + "_" + bounds[1];
+                s.execute("PREPARE " + name + " AS " + numbered);
+                StringBuilder plan = new StringBuilder();
+                try (ResultSet rs = s.executeQuery("EXPLAIN EXECUTE " + name + (n == 2 ? "(5, 7)" : "(5)"))) {
+                    while (rs.next()) {
+                        plan.append(rs.getString(1)).append('\n');
+                    }
+                }
+                assertThat(plan.toString()).as("plan of %s", probe).contains("Index").doesNotContain("Seq Scan");
+            }
         }
     }
 

@@ -67,7 +67,7 @@ final class ShapeProbe {
                 new Shape("FOR KEY SHARE + INSERT (no ON CONFLICT)", locked, false),
                 new Shape("FOR KEY SHARE + INSERT WHERE NOT EXISTS", locked
                         + " WHERE NOT EXISTS (SELECT 1 FROM " + t + " x WHERE x.id = __src.id)", false),
-                new Shape("shapeshift statement (fence + INSERT WHERE NOT EXISTS, batch-bounded)", null, false),
+                new Shape("shapeshift statement (fenced: plain insert into an empty range, else insert of the missing keys)", null, false),
                 new Shape("shapeshift statement, synchronous_commit=off", null, true));
     }
 
