@@ -122,7 +122,10 @@ class SyncBadKeyIT {
             assertThat(f.catalog.get(m.name()).message()).contains("division by zero (SQLState 22012)")
                     .doesNotContain("sync skip");
             assertThat(registry.get("shapeshift.sync.poison").counter().count()).isZero();
-            assertThat(committed(f, m)).as("nothing committed while the refresh fails").isEqualTo(-1);
+            // Keys 1-4 (offsets 0-3) may have come in an earlier poll and been committed; the record
+            // of id 5 (offset 4) and everything after it must not be, while its refresh fails.
+            assertThat(committed(f, m)).as("nothing committed past the failing record while its refresh fails")
+                    .isLessThanOrEqualTo(4);
 
             f.tx("UPDATE src_ratio SET a = 4 WHERE id = 5"); // the fix
             await().atMost(Duration.ofSeconds(60)).until(() -> syncState(worker, m) == SyncState.RUNNING);
