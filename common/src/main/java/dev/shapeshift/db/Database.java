@@ -5,6 +5,7 @@ import dev.shapeshift.error.ShapeshiftException;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Properties;
 
 /**
@@ -25,7 +26,22 @@ public record Database(String jdbcUrl, String user, String password) {
 
     /** Opens a connection for the given role (e.g. {@code worker}); autocommit on. */
     public Connection connect(String role) {
+        return connect(role, new Properties());
+    }
+
+    /**
+     * Like {@link #connect(String)}, for a worker session whose transactions must never be left
+     * open: the server ends the session after {@code idleInTransaction} idle inside a transaction
+     * (a worker frozen by a GC pause or SIGSTOP), which releases its locks. Set as a startup option,
+     * so the session has it from its first statement.
+     */
+    public Connection connect(String role, Duration idleInTransaction) {
         Properties props = new Properties();
+        props.setProperty("options", "-c idle_in_transaction_session_timeout=" + idleInTransaction.toMillis());
+        return connect(role, props);
+    }
+
+    private Connection connect(String role, Properties props) {
         if (user != null) {
             props.setProperty("user", user);
         }

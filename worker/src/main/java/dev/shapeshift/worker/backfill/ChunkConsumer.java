@@ -5,7 +5,6 @@ import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.ChunkStore.Acquired;
 import dev.shapeshift.catalog.ChunkStore.Lease;
 import dev.shapeshift.db.Database;
-import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.spec.Mode;
@@ -16,7 +15,6 @@ import dev.shapeshift.worker.throttle.SignalCollector;
 import dev.shapeshift.worker.throttle.SyncBacklog;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashSet;
@@ -289,18 +287,7 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
 
     private Connection connection() {
         if (connection == null) {
-            Connection c = db.connect("worker");
-            try (Statement s = c.createStatement()) {
-                s.execute("SET idle_in_transaction_session_timeout = " + IDLE_IN_TRANSACTION.toMillis());
-            } catch (SQLException e) {
-                try {
-                    c.close();
-                } catch (SQLException ignored) {
-                    // the connection is unusable either way
-                }
-                throw SqlStates.translate("preparing the backfill connection", e);
-            }
-            connection = c;
+            connection = db.connect("worker", IDLE_IN_TRANSACTION);
         }
         return connection;
     }

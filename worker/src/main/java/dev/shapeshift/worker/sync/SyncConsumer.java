@@ -14,7 +14,6 @@ import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -432,14 +431,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
 
     private Connection connection() {
         if (conn == null) {
-            conn = db.connect("worker-sync");
-            try (Statement s = conn.createStatement()) {
-                s.execute("SET idle_in_transaction_session_timeout = " + config.idleInTransaction().toMillis());
-            } catch (SQLException e) {
-                closeConnection();
-                throw new ShapeshiftException(ErrorCode.UNREACHABLE, "preparing the sync connection failed: "
-                        + e.getMessage(), e);
-            }
+            conn = db.connect("worker-sync", config.idleInTransaction());
         }
         return conn;
     }
