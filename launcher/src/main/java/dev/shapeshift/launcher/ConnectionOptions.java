@@ -9,33 +9,21 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.util.Map;
 import java.util.Properties;
 import picocli.CommandLine.Option;
 
 /**
- * How to reach the source database: options, else the environment
- * ({@code SHAPESHIFT_JDBC_URL}, {@code SHAPESHIFT_DB_USER}, {@code SHAPESHIFT_DB_PASSWORD}), else
- * none. Passwords are read from a file or the environment, never from the command line, and never
- * printed; URLs are shown without their password parameter.
+ * How to reach the source database for the commands that may also run without one (validate,
+ * plan): the options of {@link DbOptions}, plus an embedded server; none configured is not an
+ * error here. Passwords are read from a file or the environment, never from the command line,
+ * and never printed; URLs are shown without their password parameter.
  */
-public final class ConnectionOptions {
-    @Option(names = "--jdbc-url", paramLabel = "URL", description = "JDBC URL of the source database (env SHAPESHIFT_JDBC_URL).")
-    String jdbcUrl;
-
-    @Option(names = "--user", paramLabel = "USER", description = "Database user (env SHAPESHIFT_DB_USER).")
-    String user;
-
-    @Option(names = "--password-file", paramLabel = "FILE", description = "File holding the password (else env SHAPESHIFT_DB_PASSWORD).")
-    Path passwordFile;
-
+public final class ConnectionOptions extends DbOptions {
     @Option(names = "--embedded", description = "Use an embedded PostgreSQL (database 'postgres'); with --embedded-data-dir an existing one.")
     boolean embedded;
 
     @Option(names = "--embedded-data-dir", paramLabel = "DIR", description = "Data directory of the embedded PostgreSQL (default: a new temporary one).")
     Path embeddedDataDir;
-
-    Map<String, String> env = System.getenv();
 
     /** An open connection, or null when no database is configured. */
     public Source open() {
