@@ -77,7 +77,7 @@ public final class Privileges {
             if (!src.owned) {
                 error("expand", "mode", "role " + role + " does not own " + srcName + " (owner: " + src.owner
                         + "): in-place mode adds the new columns with ALTER TABLE (and the contract drops the old ones)",
-                        ownership(srcName, src.owner));
+                        ownership(srcName, src));
             }
             if (!src.update) {
                 error("backfill", "target.columns", "role " + role + " may not UPDATE " + srcName
@@ -129,7 +129,7 @@ public final class Privileges {
         if (spec.mode() == Mode.TABLE && !src.owned) {
             warning("cdc-bridge", "source.table", "role " + role + " does not own " + srcName + " (owner: " + src.owner
                     + "): a cdc-bridge connecting as this role cannot add it to its publication, and the contract "
-                    + "cannot archive and drop it", ownership(srcName, src.owner));
+                    + "cannot archive and drop it", ownership(srcName, src));
         }
         if (!r.statStatements) {
             warning("contract", "contract", "the extension pg_stat_statements is not installed in this database: the "
@@ -143,15 +143,16 @@ public final class Privileges {
         }
     }
 
-    private String ownership(String table, String owner) {
-        return "ALTER TABLE " + table + " OWNER TO " + quotedRole() + ";  (or keep the owner and GRANT "
-                + Ident.quote(owner) + " TO " + quotedRole() + ";)";
+    /** Make the role the owner; or, when the owner is an ordinary role, make the role a member of it. */
+    private String ownership(String table, TableInfo t) {
+        String alter = "ALTER TABLE " + table + " OWNER TO " + quotedRole() + ";";
+        return t.ownerIsSuperuser ? alter : alter + "  (or keep the owner: GRANT " + Ident.quote(t.owner) + " TO " + quotedRole() + ";)";
     }
 
     private record RoleInfo(String name, boolean superuser, boolean replication, boolean readAllStats, boolean statStatements) {
     }
 
-    private record TableInfo(String owner, boolean owned, boolean select, boolean insert, boolean update, boolean delete) {
+    private record TableInfo(String owner, boolean ownerIsSuperuser, boolean owned, boolean select, boolean insert, boolean update, boolean delete) {
         boolean has(String privilege) {
             return switch (privilege) {
                 case "SELECT" -> select;
@@ -176,6 +177,7 @@ public final class Privileges {
 
     private Optional<TableInfo> table(String schema, String table) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT pg_get_userbyid(c.relowner), "
+                + "(SELECT o.rolsuper FROM pg_roles o WHERE o.oid = c.relowner), "
                 + "pg_has_role(current_user, c.relowner, 'USAGE'), has_table_privilege(c.oid, 'SELECT'), "
                 + "has_table_privilege(c.oid, 'INSERT'), has_table_privilege(c.oid, 'UPDATE'), "
                 + "has_table_privilege(c.oid, 'DELETE') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -187,7 +189,7 @@ public final class Privileges {
                     return Optional.empty();
                 }
                 return Optional.of(new TableInfo(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4),
-                        rs.getBoolean(5), rs.getBoolean(6)));
+                        rs.getBoolean(5), rs.getBoolean(6), rs.getBoolean(7)));
             }
         }
     }
