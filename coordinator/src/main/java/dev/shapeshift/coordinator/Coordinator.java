@@ -13,6 +13,7 @@ import dev.shapeshift.coordinator.status.StatusReader;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -148,6 +149,9 @@ public final class Coordinator implements AutoCloseable {
             }
         }, 0, config.statusEvery().toMillis(), TimeUnit.MILLISECONDS);
         if (specs != null) {
+            Gauge.builder("shapeshift.specs.refused", specs, d -> d.last().specProblems().size()).baseUnit("files")
+                    .description("spec files of --specs-dir refused (invalid or conflicting) at the latest scan")
+                    .register(registry);
             loop.scheduleWithFixedDelay(() -> {
                 try {
                     specs.scan();

@@ -41,10 +41,13 @@ class SpecsDirIT {
         Files.writeString(dir.resolve("c-broken.yaml"), "name: x\nsource: [\n");
         Files.writeString(dir.resolve("notes.txt"), "not a spec");
 
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try (Coordinator coordinator = Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, ADMIN, READ,
-                Duration.ofSeconds(1), dir), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))) {
+                Duration.ofSeconds(1), dir), registry)) {
             int port = coordinator.port();
-            await().atMost(Duration.ofSeconds(60)).until(() -> names(db).contains("users-email-verified planned"));
+            // The first scan is over when the API shows all three files (the row appears mid-scan).
+            await().atMost(Duration.ofSeconds(60)).until(() -> Seed.call(port, "GET", "/api/specs", READ, null)
+                    .json().get("files").size() == 3);
             assertThat(names(db)).containsExactly("users-email-verified planned");
 
             JsonNode specs = Seed.call(port, "GET", "/api/specs", READ, null).json();
@@ -57,6 +60,7 @@ class SpecsDirIT {
             assertThat(problems.get(0).get("message").asText()).startsWith("a-bad.yaml: target.columns[0].transform: ")
                     .contains("did you mean legacy_verified_at").contains(" — ");
             assertThat(problems.get(1).get("message").asText()).startsWith("c-broken.yaml:2:9: source: wrong kind of value");
+            assertThat(registry.scrape()).contains("shapeshift_specs_refused_files 2.0");
 
             // A changed file of a registered migration: refused, reported, nothing changed.
             Files.writeString(dir.resolve("b-good.yml"), RegistrarIT.SPEC.replace("IS NOT NULL", "IS NULL"));
