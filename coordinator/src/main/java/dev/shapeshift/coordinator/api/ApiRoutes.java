@@ -173,9 +173,9 @@ public final class ApiRoutes {
             throw ApiException.badRequest("the body must be the migration spec (YAML, see docs/spec.md)");
         }
         String file = query(ctx, "file");
-        String who = query(ctx, "actor");
-        Registration r = registrar.register(file == null ? "request body" : file, yaml);
-        log.info("spec posted migration={} outcome={} actor={}", r.migration(), r.outcome(), who == null ? "api" : "api:" + who);
+        String who = query(ctx, "actor") == null ? "api" : "api:" + query(ctx, "actor");
+        Registration r = registrar.withActor(who).register(file == null ? "request body" : file, yaml);
+        log.info("spec posted migration={} outcome={} actor={}", r.migration(), r.outcome(), who);
         Map<String, Object> body = new LinkedHashMap<>();
         if (!r.accepted()) {
             body.put("error", r.outcome().error().name());

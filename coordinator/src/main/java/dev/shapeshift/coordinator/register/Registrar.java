@@ -52,6 +52,11 @@ public final class Registrar {
         this.actor = actor;
     }
 
+    /** The same registrar acting for someone else (e.g. {@code api:alice}). */
+    public Registrar withActor(String who) {
+        return new Registrar(db, who);
+    }
+
     /** Reads YAML text named {@code origin} (a file name) and registers it; unreadable YAML is {@link Outcome#INVALID}. */
     public Registration register(String origin, String yamlText) {
         MigrationSpec spec;

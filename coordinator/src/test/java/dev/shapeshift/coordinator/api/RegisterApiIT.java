@@ -72,11 +72,13 @@ class RegisterApiIT {
         assertThat(count()).isZero();
         assertThat(post(ADMIN, "application/json", "{}").status()).isEqualTo(415);
 
-        Seed.Response created = post(ADMIN, "application/yaml", SPEC);
+        Seed.Response created = post(ADMIN, "application/yaml", SPEC, "?file=orders.yaml&actor=alice");
         assertThat(created.status()).as(created.body()).isEqualTo(201);
         assertThat(created.json().get("outcome").asText()).isEqualTo("CREATED");
         assertThat(created.json().get("phase").asText()).isEqualTo("planned");
         assertThat(count()).isEqualTo(1);
+        assertThat(created.json().get("message").asText()).contains("registered from orders.yaml");
+        assertThat(actors()).isEqualTo("api:alice");
 
         Seed.Response again = post(ADMIN, "text/plain; charset=utf-8", SPEC);
         assertThat(again.status()).isEqualTo(200);
@@ -104,13 +106,27 @@ class RegisterApiIT {
     }
 
     private Seed.Response post(String token, String contentType, String body) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + coordinator.port() + "/api/migrations"))
+        return post(token, contentType, body, "");
+    }
+
+    private Seed.Response post(String token, String contentType, String body, String query)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + coordinator.port()
+                        + "/api/migrations" + query))
                 .header("content-type", contentType).POST(HttpRequest.BodyPublishers.ofString(body));
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
         }
         HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
         return new Seed.Response(r.statusCode(), r.body());
+    }
+
+    private String actors() throws Exception {
+        try (Connection c = db.connect("test"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT string_agg(DISTINCT actor, ',') FROM shapeshift.audit")) {
+            rs.next();
+            return rs.getString(1);
+        }
     }
 
     private long count() throws Exception {
