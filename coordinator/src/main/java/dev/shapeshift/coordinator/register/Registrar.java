@@ -100,6 +100,8 @@ public final class Registrar {
         }
         try {
             MigrationRecord created = catalog.create(spec.name(), SpecJson.write(spec), yamlText, actor);
+            // Catalog.create audits the creation; this second entry names the origin. Not atomic with
+            // the row: if it fails, the migration is registered with only the "create" entry.
             catalog.audit(spec.name(), actor, "register", "spec from " + origin);
             log.info("migration registered migration={} origin={} mode={} actor={}", spec.name(), origin, spec.mode().yaml(), actor);
             return new Registration(origin, spec.name(), Outcome.CREATED, created.phase(), "migration " + spec.name()
