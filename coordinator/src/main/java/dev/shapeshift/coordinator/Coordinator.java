@@ -6,14 +6,19 @@ import dev.shapeshift.coordinator.api.ApiRoutes;
 import dev.shapeshift.coordinator.gate.ContractGate;
 import dev.shapeshift.coordinator.gate.Gates;
 import dev.shapeshift.coordinator.gate.Transitions;
+import dev.shapeshift.coordinator.register.Registrar;
+import dev.shapeshift.coordinator.register.SpecsDir;
 import dev.shapeshift.coordinator.status.StatusMetrics;
 import dev.shapeshift.coordinator.status.StatusReader;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -25,11 +30,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The coordinator role: upgrades the catalog schema, serves the HTTP API, the dashboard and
- * {@code /metrics}, and refreshes the per-migration gauges every {@code statusEvery}. Start with
+ * {@code /metrics}, refreshes the per-migration gauges every {@code statusEvery}, and registers
+ * the spec files of {@code specsDir} (if given) at start and every {@link #SPECS_EVERY}. Start with
  * {@link #start}, stop with {@link #close}.
  */
 public final class Coordinator implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Coordinator.class);
+    /** How often the specs directory is scanned. */
+    public static final Duration SPECS_EVERY = Duration.ofSeconds(5);
 
     /**
      * Validated at construction and frozen.
@@ -39,10 +47,21 @@ public final class Coordinator implements AutoCloseable {
      * @param adminToken  bearer token for every call, including changes (required, ≥ 16 characters)
      * @param readToken   bearer token for GETs only (optional; null = none)
      * @param statusEvery how often the gauges are refreshed from the catalog (default 2s)
+     * @param specsDir    a directory of spec files registered at start and every {@link #SPECS_EVERY}
+     *                    (null = none; docs/operations.md)
      */
     public record Config(String bindHost, int port, Database database, String adminToken, String readToken,
-                         Duration statusEvery) {
+                         Duration statusEvery, Path specsDir) {
+        /** Without a specs directory. */
+        public Config(String bindHost, int port, Database database, String adminToken, String readToken, Duration statusEvery) {
+            this(bindHost, port, database, adminToken, readToken, statusEvery, null);
+        }
+
         public Config {
+            if (specsDir != null && !Files.isDirectory(specsDir)) {
+                throw invalid("--specs-dir " + specsDir + " is not a directory — mount the spec files there, or leave "
+                        + "the option out");
+            }
             bindHost = bindHost == null ? "127.0.0.1" : bindHost;
             statusEvery = statusEvery == null ? Duration.ofSeconds(2) : statusEvery;
             if (port < 0 || port > 65535) {
@@ -73,7 +92,7 @@ public final class Coordinator implements AutoCloseable {
         @Override
         public String toString() {
             return "Config[bind=" + bindHost + ":" + port + ", database=" + database + ", readToken="
-                    + (readToken != null) + "]";
+                    + (readToken != null) + ", specsDir=" + specsDir + "]";
         }
     }
 
@@ -96,8 +115,11 @@ public final class Coordinator implements AutoCloseable {
         Catalog catalog = new Catalog(config.database(), "coordinator");
         Gates gates = new Gates(contractGate);
         StatusReader status = new StatusReader(catalog, gates);
+        SpecsDir specs = config.specsDir() == null ? null
+                : new SpecsDir(config.specsDir(), new Registrar(config.database(), "specs-dir"));
         ApiRoutes routes = new ApiRoutes(catalog, new Transitions(catalog, gates), status, registry,
-                config.adminToken().strip(), config.readToken() == null ? null : config.readToken().strip());
+                config.adminToken().strip(), config.readToken() == null ? null : config.readToken().strip(),
+                new Registrar(config.database(), "api"), specs);
         Vertx vertx = Vertx.vertx();
         HttpServer server;
         try {
@@ -114,8 +136,8 @@ public final class Coordinator implements AutoCloseable {
             throw new ShapeshiftException(ErrorCode.INTERNAL, "interrupted while starting the HTTP server", e);
         }
         StatusMetrics metrics = new StatusMetrics(registry);
-        ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "shapeshift-coordinator-status");
+        ScheduledExecutorService loop = Executors.newScheduledThreadPool(specs == null ? 1 : 2, r -> {
+            Thread t = new Thread(r, "shapeshift-coordinator-loop");
             t.setDaemon(true);
             return t;
         });
@@ -126,6 +148,19 @@ public final class Coordinator implements AutoCloseable {
                 log.warn("status refresh failed error={}", e.toString());
             }
         }, 0, config.statusEvery().toMillis(), TimeUnit.MILLISECONDS);
+        if (specs != null) {
+            Gauge.builder("shapeshift.specs.refused", specs, d -> d.last().specProblems().size()).baseUnit("files")
+                    .description("spec files of --specs-dir refused (invalid or conflicting) at the latest scan")
+                    .register(registry);
+            loop.scheduleWithFixedDelay(() -> {
+                try {
+                    specs.scan();
+                } catch (RuntimeException e) {
+                    log.warn("specs dir scan failed dir={} error={}", config.specsDir(), e.toString());
+                }
+            }, 0, SPECS_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+            log.info("coordinator scans specs dir={} every={}s", config.specsDir(), SPECS_EVERY.toSeconds());
+        }
         log.info("coordinator listening host={} port={} readToken={}", config.bindHost(), server.actualPort(),
                 config.readToken() != null);
         return new Coordinator(vertx, server, loop);

@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
  * stopped. Tokens come from files or the environment ({@code SHAPESHIFT_ADMIN_TOKEN},
  * {@code SHAPESHIFT_READ_TOKEN}), never from the command line, and are never printed.
  */
-@Command(name = "coordinator", mixinStandardHelpOptions = true, description = "Run the coordinator: API, dashboard, metrics.")
+@Command(name = "coordinator", mixinStandardHelpOptions = true, description = "Run the coordinator: API, dashboard, metrics, the specs directory.")
 public final class CoordinatorCommand implements Callable<Integer> {
     @Mixin
     DbOptions db = new DbOptions();
@@ -42,6 +42,10 @@ public final class CoordinatorCommand implements Callable<Integer> {
     @Option(names = "--read-token-file", paramLabel = "FILE", description = "File holding the read-only token (else env SHAPESHIFT_READ_TOKEN; optional).")
     Path readTokenFile;
 
+    @Option(names = "--specs-dir", paramLabel = "DIR", description = "Register the spec files (*.yaml, *.yml) of this "
+            + "directory at start and every 5 s; refused files show in GET /api/specs and the log.")
+    Path specsDir;
+
     Map<String, String> env = System.getenv();
 
     @Spec
@@ -51,7 +55,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         Database database = db.database();
         Coordinator.Config config = new Coordinator.Config(bind, port, database,
-                token(adminTokenFile, "SHAPESHIFT_ADMIN_TOKEN"), token(readTokenFile, "SHAPESHIFT_READ_TOKEN"), null);
+                token(adminTokenFile, "SHAPESHIFT_ADMIN_TOKEN"), token(readTokenFile, "SHAPESHIFT_READ_TOKEN"), null, specsDir);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         CountDownLatch stopped = new CountDownLatch(1);
         try (Coordinator coordinator = Coordinator.start(config, registry, new AccessGate(new AccessWatch(database)))) {
