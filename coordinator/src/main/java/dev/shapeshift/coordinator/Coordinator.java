@@ -3,6 +3,8 @@ package dev.shapeshift.coordinator;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.coordinator.api.ApiRoutes;
+import dev.shapeshift.coordinator.drive.DriveConfig;
+import dev.shapeshift.coordinator.drive.DriveLoop;
 import dev.shapeshift.coordinator.gate.ContractGate;
 import dev.shapeshift.coordinator.gate.Gates;
 import dev.shapeshift.coordinator.gate.Transitions;
@@ -25,8 +27,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The coordinator role: upgrades the catalog schema, serves the HTTP API, the dashboard and
- * {@code /metrics}, and refreshes the per-migration gauges every {@code statusEvery}. Start with
- * {@link #start}, stop with {@link #close}.
+ * {@code /metrics}, refreshes the per-migration gauges every {@code statusEvery}, and — with the
+ * driver on ({@link Config#drive()}) — drives every active migration through its phases
+ * ({@link DriveLoop}; one driving instance per catalog, the others stand by). Start with
+ * {@link #start}, stop with {@link #close}; callers observe progress in the catalog.
  */
 public final class Coordinator implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Coordinator.class);
@@ -39,12 +43,14 @@ public final class Coordinator implements AutoCloseable {
      * @param adminToken  bearer token for every call, including changes (required, ≥ 16 characters)
      * @param readToken   bearer token for GETs only (optional; null = none)
      * @param statusEvery how often the gauges are refreshed from the catalog (default 2s)
+     * @param drive       the migration driver: Kafka, partitions, on/off (default {@link DriveConfig#OFF})
      */
     public record Config(String bindHost, int port, Database database, String adminToken, String readToken,
-                         Duration statusEvery) {
+                         Duration statusEvery, DriveConfig drive) {
         public Config {
             bindHost = bindHost == null ? "127.0.0.1" : bindHost;
             statusEvery = statusEvery == null ? Duration.ofSeconds(2) : statusEvery;
+            drive = drive == null ? DriveConfig.OFF : drive;
             if (port < 0 || port > 65535) {
                 throw invalid("port must be 0..65535 (0 = any free port), got " + port);
             }
@@ -66,6 +72,16 @@ public final class Coordinator implements AutoCloseable {
             }
         }
 
+        /** The API, dashboard and metrics only: no driver (add one with {@link #withDrive}). */
+        public Config(String bindHost, int port, Database database, String adminToken, String readToken,
+                      Duration statusEvery) {
+            this(bindHost, port, database, adminToken, readToken, statusEvery, null);
+        }
+
+        public Config withDrive(DriveConfig d) {
+            return new Config(bindHost, port, database, adminToken, readToken, statusEvery, d);
+        }
+
         private static ShapeshiftException invalid(String message) {
             return new ShapeshiftException(ErrorCode.SPEC_INVALID, "coordinator config: " + message);
         }
@@ -73,18 +89,20 @@ public final class Coordinator implements AutoCloseable {
         @Override
         public String toString() {
             return "Config[bind=" + bindHost + ":" + port + ", database=" + database + ", readToken="
-                    + (readToken != null) + "]";
+                    + (readToken != null) + ", drive=" + drive.enabled() + "]";
         }
     }
 
     private final Vertx vertx;
     private final HttpServer server;
     private final ScheduledExecutorService statusLoop;
+    private final DriveLoop driver;
 
-    private Coordinator(Vertx vertx, HttpServer server, ScheduledExecutorService statusLoop) {
+    private Coordinator(Vertx vertx, HttpServer server, ScheduledExecutorService statusLoop, DriveLoop driver) {
         this.vertx = vertx;
         this.server = server;
         this.statusLoop = statusLoop;
+        this.driver = driver;
     }
 
     public static Coordinator start(Config config, PrometheusMeterRegistry registry) {
@@ -96,7 +114,8 @@ public final class Coordinator implements AutoCloseable {
         Catalog catalog = new Catalog(config.database(), "coordinator");
         Gates gates = new Gates(contractGate);
         StatusReader status = new StatusReader(catalog, gates);
-        ApiRoutes routes = new ApiRoutes(catalog, new Transitions(catalog, gates), status, registry,
+        Transitions transitions = new Transitions(catalog, gates);
+        ApiRoutes routes = new ApiRoutes(catalog, transitions, status, registry,
                 config.adminToken().strip(), config.readToken() == null ? null : config.readToken().strip());
         Vertx vertx = Vertx.vertx();
         HttpServer server;
@@ -126,9 +145,11 @@ public final class Coordinator implements AutoCloseable {
                 log.warn("status refresh failed error={}", e.toString());
             }
         }, 0, config.statusEvery().toMillis(), TimeUnit.MILLISECONDS);
-        log.info("coordinator listening host={} port={} readToken={}", config.bindHost(), server.actualPort(),
-                config.readToken() != null);
-        return new Coordinator(vertx, server, loop);
+        DriveLoop driver = config.drive().enabled()
+                ? DriveLoop.start(config.database(), transitions, config.drive(), registry) : null;
+        log.info("coordinator listening host={} port={} readToken={} driving={}", config.bindHost(), server.actualPort(),
+                config.readToken() != null, driver != null);
+        return new Coordinator(vertx, server, loop, driver);
     }
 
     /** The port the HTTP server listens on (the free port chosen when configured with 0). */
@@ -136,8 +157,19 @@ public final class Coordinator implements AutoCloseable {
         return server.actualPort();
     }
 
+    /**
+     * Whether this instance drives the migrations now: the driver is on and holds the leadership
+     * (one per catalog; the others are standbys that serve the API).
+     */
+    public boolean driving() {
+        return driver != null && driver.leading();
+    }
+
     @Override
     public void close() {
+        if (driver != null) {
+            driver.close();
+        }
         statusLoop.shutdownNow();
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
