@@ -92,7 +92,8 @@ final class MigrationDriver {
             notBefore = Instant.MIN;
         } catch (GateClosedException e) {
             failures = 0;
-            say(s, "waiting for the " + step.to() + " gate: " + failedChecks(e.report()) + repairHint(s));
+            say(s, "waiting for the " + e.report().to() + " gate: " + failedChecks(e.report()) + repairHint(s)
+                    + (step.kind() == Step.Kind.CONTRACT ? " (contract.approval: auto: the driver contracts when it opens)" : ""));
         } catch (ShapeshiftException e) {
             fail(s, step, e);
         }
