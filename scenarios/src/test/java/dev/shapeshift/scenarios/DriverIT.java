@@ -154,6 +154,27 @@ class DriverIT {
                             + "' AND action = 'transition' AND to_phase = '" + to + "'")).as("moves to %s", to).isEqualTo(1);
                 }
                 assertThat(count(db, MISMATCHES)).as("target = transform(source)").isZero();
+
+                // revertOnDrift: drift behind the sync's back after the read switch flips reads back.
+                await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+                        .until(() -> GateWiring.transitions(db, "operator").advance(name, Phase.READS_SWITCHED, "operator",
+                                "test approves the read switch").phase() == Phase.READS_SWITCHED);
+                try (Connection c = db.connect("test-tamper"); Statement s = c.createStatement()) {
+                    c.setAutoCommit(false);
+                    s.execute("SELECT pg_logical_emit_message(true, 'shapeshift.echo', '" + name + "')");
+                    s.execute("UPDATE public.users SET email_verified = NOT email_verified WHERE id IN (1, 2)");
+                    c.commit();
+                }
+                await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
+                        .until(() -> catalog.get(name).phase(), p -> p == Phase.VERIFIED);
+                assertThat(count(db, "SELECT count(*) FROM shapeshift.audit WHERE migration = '" + name + "' AND "
+                        + "action = 'transition' AND from_phase = 'reads-switched' AND to_phase = 'verified' AND actor = "
+                        + "'coordinator-driver' AND reason LIKE 'switch.revertOnDrift: % open drift row(s)%'"))
+                        .as("the revert is audited with the drift count").isEqualTo(1);
+                assertThat(count(db, "SELECT count(*) FROM shapeshift.drift WHERE migration = '" + name
+                        + "' AND resolved_at IS NULL")).as("the two tampered keys are open drift").isEqualTo(2);
+                assertThat(count(db, "SELECT count(*) FROM shapeshift.flag WHERE name = '" + name
+                        + ".read-new' AND value")).as("reads back on the old shape").isZero();
             } finally {
                 workers.forEach(Worker::close);
                 second.close();
