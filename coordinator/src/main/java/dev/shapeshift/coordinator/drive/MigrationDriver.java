@@ -84,7 +84,12 @@ final class MigrationDriver {
     /** Takes the next step; returns it (DONE when the migration needs no driver any more). */
     Step tick() {
         MigrationRecord m = catalog.get(migration);
-        Snapshot s = snapshots.read(m);
+        Snapshot s;
+        try {
+            s = snapshots.read(m);
+        } catch (ShapeshiftException e) {
+            return unreadable(m, e);
+        }
         Step step = NextStep.choose(s, config.stallAfter());
         try {
             take(m, s, step);
@@ -98,6 +103,20 @@ final class MigrationDriver {
             fail(s, step, e);
         }
         return step;
+    }
+
+    /** The state could not be read (e.g. a stored spec that no longer parses): say so, back off, try again. */
+    private Step unreadable(MigrationRecord m, ShapeshiftException e) {
+        failures++;
+        Duration backoff = backoff(failures, config.tick(), config.maxBackoff());
+        notBefore = Instant.now().plus(backoff);
+        String message = "the driver cannot read this migration's state (" + e.code() + "): " + e.getMessage()
+                + "; retrying in " + dev.shapeshift.coordinator.gate.Gates.format(backoff);
+        log.warn("driver cannot read migration state migration={} code={} error={}", migration, e.code(), e.getMessage());
+        if (!sameError(m.message(), message)) {
+            catalog.setMessage(migration, message);
+        }
+        return Step.waitFor(message);
     }
 
     private void take(MigrationRecord m, Snapshot s, Step step) {
