@@ -35,7 +35,7 @@ public final class Gates {
             return new GateReport(e.migration(), from, to, checks);
         }
         switch (to) {
-            case EXPANDED -> checks.add(Check.pass("planned", "spec registered; expand applies additive DDL only"));
+            case EXPANDED -> checks.add(newShape(e));
             case SYNCING, BACKFILLING -> checks.add(streaming(e));
             case BACKFILLED -> checks.add(backfillDone(e));
             case VERIFIED -> {
@@ -62,6 +62,15 @@ public final class Gates {
     /** Moves that give evidence up rather than claim more of it. */
     static boolean backward(Phase from, Phase to) {
         return to == Phase.ROLLED_BACK || to.compareTo(from) < 0;
+    }
+
+    /** The expand really happened: the new columns or table exist as the spec describes them. */
+    private static Check newShape(Evidence e) {
+        Evidence.NewShape shape = e.newShape();
+        if (shape == null) {
+            return Check.fail("new-shape", "the new shape was not examined");
+        }
+        return Check.of("new-shape", shape.exists(), shape.detail());
     }
 
     private static Check streaming(Evidence e) {

@@ -109,4 +109,23 @@ class GatesTest {
         assertThat(gates.evaluate(planned, Phase.SYNCING).summary()).contains("sync-started").contains("no start LSN");
         assertThat(gates.evaluate(planned, Phase.VERIFIED).failed()).extracting(Check::name).containsExactly("legal-move");
     }
+
+    @Test
+    void expandedNeedsTheNewShapeInTheDatabase() {
+        Evidence.NewShape missing = new Evidence.NewShape(false, "the new shape is not in public.users (the expand DDL has not run)");
+        Evidence absent = new Evidence("users", Phase.PLANNED, NOW, NOW, 0, 0, null, null, null, null, null, 0,
+                Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofHours(24), missing);
+        GateReport closed = gates.evaluate(absent, Phase.EXPANDED);
+        assertThat(closed.open()).isFalse();
+        assertThat(closed.summary()).contains("new-shape").contains("expand DDL has not run");
+
+        Evidence present = new Evidence("users", Phase.PLANNED, NOW, NOW, 0, 0, null, null, null, null, null, 0,
+                Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofHours(24),
+                new Evidence.NewShape(true, "the new shape exists in public.users"));
+        assertThat(gates.evaluate(present, Phase.EXPANDED).open()).isTrue();
+
+        Evidence notExamined = new Evidence("users", Phase.PLANNED, NOW, NOW, 0, 0, null, null, null, null, null, 0,
+                Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofHours(24));
+        assertThat(gates.evaluate(notExamined, Phase.EXPANDED).open()).isFalse();
+    }
 }

@@ -43,7 +43,7 @@ class SpecsDirIT {
 
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try (Coordinator coordinator = Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, ADMIN, READ,
-                Duration.ofSeconds(1), dir), registry)) {
+                Duration.ofSeconds(1)).withSpecsDir(dir), registry)) {
             int port = coordinator.port();
             // The first scan is over when the API shows all three files (the row appears mid-scan).
             await().atMost(Duration.ofSeconds(60)).until(() -> Seed.call(port, "GET", "/api/specs", READ, null)
