@@ -36,7 +36,8 @@ public final class NextStep {
                 String approval = "verified; waiting for an operator to approve the read switch (switch.approval: "
                         + "manual): `shapeshift phase advance " + name + " --to reads-switched --reason …`";
                 boolean auto = s.switchApproval() == Approval.AUTO;
-                if (reconcileDue(s, false)) {
+                // The reads-switched gate wants a clean run that started after verification: start one at once.
+                if (reconcileDue(s, false) || noRunSince(s, s.phaseChangedAt())) {
                     yield reconcile(s, auto ? "" : "; " + approval);
                 }
                 yield auto ? Step.advance(Phase.READS_SWITCHED, "switch.approval: auto; gate open")
@@ -106,6 +107,12 @@ public final class NextStep {
             return true;
         }
         return !last.finishedAt().plus(s.reconcileInterval()).isAfter(s.now());
+    }
+
+    /** No reconcile run started at or after {@code since} (e.g. since the migration became verified). */
+    static boolean noRunSince(Snapshot s, Instant since) {
+        Snapshot.Run last = s.latestRun();
+        return since != null && (last == null || last.startedAt().isBefore(since));
     }
 
     private static Step reconcile(Snapshot s, String also) {

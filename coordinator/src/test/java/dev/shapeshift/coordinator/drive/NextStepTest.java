@@ -24,6 +24,13 @@ class NextStepTest {
                 DONE_AFTER_BACKFILL, DONE_AFTER_BACKFILL, 0, false, NOW);
     }
 
+    /** Verified for 60 s, with run #10 started after verification (what the reads-switched gate wants). */
+    private static final Snapshot.Run SINCE_VERIFIED = new Snapshot.Run(10, "done", NOW.minusSeconds(50), NOW.minusSeconds(10));
+
+    private static Snapshot verified() {
+        return runs(state(Phase.VERIFIED), SINCE_VERIFIED, SINCE_VERIFIED, 0);
+    }
+
     private static Step choose(Snapshot s) {
         return NextStep.choose(s, STALL);
     }
@@ -87,8 +94,16 @@ class NextStepTest {
     }
 
     @Test
+    void verifiedStartsARunAtOnceWhenNoneStartedSinceVerification() {
+        Step step = choose(state(Phase.VERIFIED)); // run #7 started before the migration became verified
+        assertThat(step.kind()).isEqualTo(Kind.RECONCILE);
+        assertThat(step.reason()).contains("shapeshift phase advance users --to reads-switched");
+        assertThat(choose(verified()).kind()).isEqualTo(Kind.WAIT);
+    }
+
+    @Test
     void manualApprovalsWaitAndNameTheCommandThatGivesThem() {
-        Step verified = choose(state(Phase.VERIFIED));
+        Step verified = choose(verified());
         assertThat(verified).extracting(Step::kind, Step::to).containsExactly(Kind.WAIT, Phase.READS_SWITCHED);
         assertThat(verified.reason()).contains("shapeshift phase advance users --to reads-switched --reason");
         Step ready = choose(state(Phase.CONTRACT_READY));
@@ -98,7 +113,7 @@ class NextStepTest {
 
     @Test
     void autoApprovalsMakeTheMoveThemselves() {
-        Snapshot auto = approvals(state(Phase.VERIFIED), Approval.AUTO, Approval.AUTO);
+        Snapshot auto = approvals(verified(), Approval.AUTO, Approval.AUTO);
         assertThat(choose(auto)).extracting(Step::kind, Step::to).containsExactly(Kind.ADVANCE, Phase.READS_SWITCHED);
         assertThat(choose(approvals(state(Phase.CONTRACT_READY), Approval.AUTO, Approval.AUTO)).kind())
                 .isEqualTo(Kind.CONTRACT);
@@ -116,7 +131,7 @@ class NextStepTest {
                 drifted.startLsn(), Approval.MANUAL, false, Approval.MANUAL, drifted.reconcileInterval(), 10, 10,
                 BACKFILL_DONE, BACKFILL_DONE, null, false, DONE_AFTER_BACKFILL, DONE_AFTER_BACKFILL, 3, false, NOW);
         assertThat(choose(keep).kind()).isNotEqualTo(Kind.REVERT_READS);
-        assertThat(choose(runs(state(Phase.VERIFIED), DONE_AFTER_BACKFILL, DONE_AFTER_BACKFILL, 3)).kind())
+        assertThat(choose(runs(state(Phase.VERIFIED), SINCE_VERIFIED, SINCE_VERIFIED, 3)).kind())
                 .as("before the switch drift only keeps the gate closed").isEqualTo(Kind.WAIT);
     }
 
