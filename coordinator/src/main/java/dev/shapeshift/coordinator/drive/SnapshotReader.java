@@ -15,7 +15,7 @@ import java.time.Instant;
 /** Reads a migration's {@link Snapshot} from the catalog tables, in one short read. */
 final class SnapshotReader {
     /** The audit action that records the driver's clean-up after the contract. */
-    static final String CLEANUP_ACTION = "driver cleanup";
+    static final String CLEANUP_ACTION = Step.CLEANUP_ACTION;
 
     private final Catalog catalog;
 

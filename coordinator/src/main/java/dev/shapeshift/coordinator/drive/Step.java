@@ -10,6 +10,8 @@ import dev.shapeshift.phase.Phase;
  * @param reason the audit reason of a move, or what a wait waits for (the migration's message)
  */
 public record Step(Kind kind, Phase to, String reason) {
+    /** The audit action of the clean-up after the contract: a migration with it is finished. */
+    public static final String CLEANUP_ACTION = "driver cleanup";
 
     public enum Kind {
         /** planned: apply the additive DDL, ensure the topics, move to expanded. */
