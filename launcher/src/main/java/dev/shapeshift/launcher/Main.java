@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
                 // specs
                 ValidateCommand.class, PlanCommand.class,
                 // starting migrations
-                StartCommand.class, ApplyCommand.class,
+                StartCommand.class, ApplyCommand.class, RunCommand.class,
                 // running migrations
                 ListCommand.class, StatusCommand.class, PhaseCommand.class, PhaseCommand.Rollback.class, BackfillCommand.class,
                 SyncCommand.class, ReconcileCommand.class, ReconcileCommand.DriftCommand.class, FlagCommand.class, StatusCommand.Audit.class,
