@@ -26,6 +26,7 @@ CREATE TABLE sync_stream (
     migration          text        NOT NULL REFERENCES migration (name) ON DELETE CASCADE,
     partition          integer     NOT NULL,
     owner              text        NOT NULL,
+    partitions         integer     NOT NULL,   -- the changes topic's partition count, as the owner saw it
     state              text        NOT NULL
                        CHECK (state IN ('CATCHING_UP', 'RUNNING', 'STOPPED_POISON', 'STOPPED_ERROR')),
     applied_offset     bigint,      -- last Kafka offset applied (the committed offset - 1)
