@@ -35,6 +35,10 @@ public final class CatchUpProbe {
     }
 
     public static SyncLag probe(Connection c, String migration, String slot, Duration wait) throws SQLException {
+        if (slot == null) {
+            return SyncLag.unknown("no replication slot recorded for this migration: the cdc-bridge has not "
+                    + "started streaming it");
+        }
         Duration heartbeat = heartbeatAge(c, slot);
         Long bytes = slotBytes(c, slot);
         if (wait.isZero()) {
@@ -42,16 +46,14 @@ public final class CatchUpProbe {
         }
         long start = System.nanoTime();
         String target = currentLsn(c);
-        if (slot != null) {
-            Catalog.inTransaction(c, "writing a lag probe heartbeat", cc -> {
-                try (PreparedStatement ps = cc.prepareStatement("INSERT INTO shapeshift.heartbeat (slot_name, beat_at) "
-                        + "VALUES (?, now()) ON CONFLICT (slot_name) DO UPDATE SET beat_at = now()")) {
-                    ps.setString(1, slot + ".probe");
-                    ps.executeUpdate();
-                }
-                return null;
-            });
-        }
+        Catalog.inTransaction(c, "writing a lag probe heartbeat", cc -> {
+            try (PreparedStatement ps = cc.prepareStatement("INSERT INTO shapeshift.heartbeat (slot_name, beat_at) "
+                    + "VALUES (?, now()) ON CONFLICT (slot_name) DO UPDATE SET beat_at = now()")) {
+                ps.setString(1, slot + ".probe");
+                ps.executeUpdate();
+            }
+            return null;
+        });
         long wanted = position(target);
         long deadline = start + wait.toNanos();
         List<SyncStream> streams = SyncStreamStore.list(c, migration);
