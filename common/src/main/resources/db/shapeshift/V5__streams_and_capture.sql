@@ -43,6 +43,9 @@ CREATE TABLE sync_stream (
 -- registered again (Catalog.create), and every row that belongs to it follows the rename.
 ALTER TABLE migration ADD COLUMN generation integer NOT NULL DEFAULT 1;
 ALTER TABLE migration ADD COLUMN retired_from text;   -- set on a retired row: the name it ran under
+-- set by cleanup once the migration's Kafka topics and consumer groups are gone: only then may its
+-- name be registered again (a new run must never read the old run's change or chunk records)
+ALTER TABLE migration ADD COLUMN cleaned_up_at timestamptz;
 
 DO $$
 DECLARE
