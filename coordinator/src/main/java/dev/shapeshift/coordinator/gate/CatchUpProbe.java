@@ -59,14 +59,15 @@ public final class CatchUpProbe {
         List<SyncStream> streams = SyncStreamStore.list(c, migration);
         while (true) {
             List<String> behind = behind(streams, wanted);
+            boolean hopeless = streams.isEmpty() || streams.stream().anyMatch(s -> s.state().stopped());
             if (behind.isEmpty()) {
                 Duration took = Duration.ofNanos(System.nanoTime() - start);
                 return new SyncLag(bytes, took, heartbeat, "all " + streams.size() + " sync streams applied past WAL "
                         + "position " + target + " within " + Gates.format(took));
             }
-            if (System.nanoTime() >= deadline) {
+            if (hopeless || System.nanoTime() >= deadline) {
                 return new SyncLag(bytes, null, heartbeat, "sync streams did not apply past WAL position " + target
-                        + " within " + Gates.format(wait) + ": " + String.join("; ", behind));
+                        + (hopeless ? "" : " within " + Gates.format(wait)) + ": " + String.join("; ", behind));
             }
             try {
                 Thread.sleep(POLL.toMillis());

@@ -62,6 +62,11 @@ public final class Gates {
         return new GateReport(e.migration(), from, to, checks);
     }
 
+    /** Gates with a {@code sync-lag} check: only their transitions run the (waiting, writing) catch-up probe. */
+    public static boolean checksLag(Phase to) {
+        return to == Phase.VERIFIED || to == Phase.READS_SWITCHED;
+    }
+
     /** Moves that give evidence up rather than claim more of it. */
     static boolean backward(Phase from, Phase to) {
         return to == Phase.ROLLED_BACK || to.compareTo(from) < 0;
