@@ -516,7 +516,12 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                 if (partitions.isEmpty()) {
                     return;
                 }
-                int count = c.partitionsFor(Topics.changes(migration)).size();
+                int count;
+                try {
+                    count = c.partitionsFor(Topics.changes(migration)).size();
+                } catch (KafkaException e) { // metadata not at hand: the highest assigned partition is a lower bound
+                    count = partitions.stream().mapToInt(TopicPartition::partition).max().orElse(0) + 1;
+                }
                 SyncState now = state.get();
                 streams.claimed(partitions, count, now.stopped() ? "held by this worker's stopped sync: " + stopReason : null);
                 Poison p = poisoned;
