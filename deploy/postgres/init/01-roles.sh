@@ -10,6 +10,8 @@ CREATE ROLE shapeshift LOGIN REPLICATION PASSWORD :'pw';
 -- CREATE on the database: the catalog schema "shapeshift" is created by the roles at start.
 GRANT CREATE, CONNECT ON DATABASE :"db" TO shapeshift;
 GRANT USAGE ON SCHEMA public TO shapeshift;
+-- Table mode creates the new table in the target schema (PostgreSQL 15+ no longer lets PUBLIC create in public).
+GRANT CREATE ON SCHEMA public TO shapeshift;
 -- The contract gate reads pg_stat_statements for evidence that nothing uses the old shape; other
 -- roles' query texts are visible only with pg_read_all_stats.
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;

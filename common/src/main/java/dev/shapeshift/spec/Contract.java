@@ -1,5 +1,6 @@
 package dev.shapeshift.spec;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -11,12 +12,21 @@ import java.util.Objects;
  * @param dropTable   table mode: whether the old table goes (default false)
  * @param quietPeriod how long nothing but Shapeshift may have touched the old shape (default 24h)
  * @param retention   how long the archived old shape is kept restorable (default 7d)
+ * @param approval    who contracts: an operator ({@code manual}, default) or the driver once the gate is open
  */
-public record Contract(List<String> dropColumns, Boolean dropTable, Duration quietPeriod, Duration retention) {
+public record Contract(List<String> dropColumns, Boolean dropTable, Duration quietPeriod, Duration retention,
+                       Approval approval) {
+    @JsonCreator
     public Contract {
         dropColumns = dropColumns == null ? List.of() : List.copyOf(dropColumns);
         dropTable = Objects.requireNonNullElse(dropTable, false);
         quietPeriod = Objects.requireNonNullElse(quietPeriod, Duration.ofHours(24));
         retention = Objects.requireNonNullElse(retention, Duration.ofDays(7));
+        approval = Objects.requireNonNullElse(approval, Approval.MANUAL);
+    }
+
+    /** The contract with manual approval (the default). */
+    public Contract(List<String> dropColumns, Boolean dropTable, Duration quietPeriod, Duration retention) {
+        this(dropColumns, dropTable, quietPeriod, retention, null);
     }
 }

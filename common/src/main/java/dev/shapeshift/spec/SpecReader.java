@@ -175,6 +175,9 @@ public final class SpecReader {
         if (type == Mode.class) {
             return "one of in-place, table";
         }
+        if (type == Approval.class) {
+            return "one of manual, auto";
+        }
         if (List.class.isAssignableFrom(type)) {
             return "a list (YAML '- item' lines or [a, b])";
         }

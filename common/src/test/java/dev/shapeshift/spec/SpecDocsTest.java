@@ -111,6 +111,8 @@ class SpecDocsTest {
             return "duration";
         } else if (t == Mode.class) {
             return "`in-place` \\| `table`";
+        } else if (t == Approval.class) {
+            return "`manual` \\| `auto`";
         } else if (t == List.class && elementType(c) == String.class) {
             return "list of strings";
         }
@@ -124,6 +126,8 @@ class SpecDocsTest {
             return DurationText.format(d);
         } else if (value instanceof Mode m) {
             return m.yaml();
+        } else if (value instanceof Approval a) {
+            return a.yaml();
         } else if (value instanceof List<?> l) {
             assertThat(l).as("list defaults are empty").isEmpty();
             return "[]";

@@ -3,17 +3,24 @@ package dev.shapeshift.coordinator;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.coordinator.api.ApiRoutes;
+import dev.shapeshift.coordinator.drive.DriveConfig;
+import dev.shapeshift.coordinator.drive.DriveLoop;
 import dev.shapeshift.coordinator.gate.ContractGate;
 import dev.shapeshift.coordinator.gate.Gates;
 import dev.shapeshift.coordinator.gate.Transitions;
+import dev.shapeshift.coordinator.register.Registrar;
+import dev.shapeshift.coordinator.register.SpecsDir;
 import dev.shapeshift.coordinator.status.StatusMetrics;
 import dev.shapeshift.coordinator.status.StatusReader;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -25,11 +32,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The coordinator role: upgrades the catalog schema, serves the HTTP API, the dashboard and
- * {@code /metrics}, and refreshes the per-migration gauges every {@code statusEvery}. Start with
- * {@link #start}, stop with {@link #close}.
+ * {@code /metrics}, refreshes the per-migration gauges every {@code statusEvery}, and registers
+ * the spec files of {@code specsDir} (if given) at start and every {@link #SPECS_EVERY}, and — with
+ * the driver on ({@link Config#drive()}) — drives every active migration through its phases
+ * ({@link DriveLoop}; one driving instance per catalog, the others stand by). Start with
+ * {@link #start}, stop with {@link #close}; callers observe progress in the catalog.
  */
 public final class Coordinator implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Coordinator.class);
+    /** How often the specs directory is scanned. */
+    public static final Duration SPECS_EVERY = Duration.ofSeconds(5);
 
     /**
      * Validated at construction and frozen.
@@ -39,12 +51,33 @@ public final class Coordinator implements AutoCloseable {
      * @param adminToken  bearer token for every call, including changes (required, ≥ 16 characters)
      * @param readToken   bearer token for GETs only (optional; null = none)
      * @param statusEvery how often the gauges are refreshed from the catalog (default 2s)
+     * @param specsDir    a directory of spec files registered at start and every {@link #SPECS_EVERY}
+     *                    (null = none; docs/operations.md)
+     * @param drive       the migration driver: Kafka, partitions, on/off (default {@link DriveConfig#OFF})
      */
     public record Config(String bindHost, int port, Database database, String adminToken, String readToken,
-                         Duration statusEvery) {
+                         Duration statusEvery, Path specsDir, DriveConfig drive) {
+        /** The API, dashboard and metrics only: no specs directory, no driver. */
+        public Config(String bindHost, int port, Database database, String adminToken, String readToken, Duration statusEvery) {
+            this(bindHost, port, database, adminToken, readToken, statusEvery, null, null);
+        }
+
+        public Config withDrive(DriveConfig d) {
+            return new Config(bindHost, port, database, adminToken, readToken, statusEvery, specsDir, d);
+        }
+
+        public Config withSpecsDir(Path dir) {
+            return new Config(bindHost, port, database, adminToken, readToken, statusEvery, dir, drive);
+        }
+
         public Config {
+            if (specsDir != null && !Files.isDirectory(specsDir)) {
+                throw invalid("--specs-dir " + specsDir + " is not a directory — mount the spec files there, or leave "
+                        + "the option out");
+            }
             bindHost = bindHost == null ? "127.0.0.1" : bindHost;
             statusEvery = statusEvery == null ? Duration.ofSeconds(2) : statusEvery;
+            drive = drive == null ? DriveConfig.OFF : drive;
             if (port < 0 || port > 65535) {
                 throw invalid("port must be 0..65535 (0 = any free port), got " + port);
             }
@@ -73,18 +106,20 @@ public final class Coordinator implements AutoCloseable {
         @Override
         public String toString() {
             return "Config[bind=" + bindHost + ":" + port + ", database=" + database + ", readToken="
-                    + (readToken != null) + "]";
+                    + (readToken != null) + ", specsDir=" + specsDir + ", drive=" + drive.enabled() + "]";
         }
     }
 
     private final Vertx vertx;
     private final HttpServer server;
     private final ScheduledExecutorService statusLoop;
+    private final DriveLoop driver;
 
-    private Coordinator(Vertx vertx, HttpServer server, ScheduledExecutorService statusLoop) {
+    private Coordinator(Vertx vertx, HttpServer server, ScheduledExecutorService statusLoop, DriveLoop driver) {
         this.vertx = vertx;
         this.server = server;
         this.statusLoop = statusLoop;
+        this.driver = driver;
     }
 
     public static Coordinator start(Config config, PrometheusMeterRegistry registry) {
@@ -96,8 +131,12 @@ public final class Coordinator implements AutoCloseable {
         Catalog catalog = new Catalog(config.database(), "coordinator");
         Gates gates = new Gates(contractGate);
         StatusReader status = new StatusReader(catalog, gates);
-        ApiRoutes routes = new ApiRoutes(catalog, new Transitions(catalog, gates), status, registry,
-                config.adminToken().strip(), config.readToken() == null ? null : config.readToken().strip());
+        SpecsDir specs = config.specsDir() == null ? null
+                : new SpecsDir(config.specsDir(), new Registrar(config.database(), "specs-dir"));
+        Transitions transitions = new Transitions(catalog, gates);
+        ApiRoutes routes = new ApiRoutes(catalog, transitions, status, registry,
+                config.adminToken().strip(), config.readToken() == null ? null : config.readToken().strip(),
+                new Registrar(config.database(), "api"), specs);
         Vertx vertx = Vertx.vertx();
         HttpServer server;
         try {
@@ -114,8 +153,8 @@ public final class Coordinator implements AutoCloseable {
             throw new ShapeshiftException(ErrorCode.INTERNAL, "interrupted while starting the HTTP server", e);
         }
         StatusMetrics metrics = new StatusMetrics(registry);
-        ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "shapeshift-coordinator-status");
+        ScheduledExecutorService loop = Executors.newScheduledThreadPool(specs == null ? 1 : 2, r -> {
+            Thread t = new Thread(r, "shapeshift-coordinator-loop");
             t.setDaemon(true);
             return t;
         });
@@ -126,9 +165,24 @@ public final class Coordinator implements AutoCloseable {
                 log.warn("status refresh failed error={}", e.toString());
             }
         }, 0, config.statusEvery().toMillis(), TimeUnit.MILLISECONDS);
-        log.info("coordinator listening host={} port={} readToken={}", config.bindHost(), server.actualPort(),
-                config.readToken() != null);
-        return new Coordinator(vertx, server, loop);
+        if (specs != null) {
+            Gauge.builder("shapeshift.specs.refused", specs, d -> d.last().specProblems().size()).baseUnit("files")
+                    .description("spec files of --specs-dir refused (invalid or conflicting) at the latest scan")
+                    .register(registry);
+            loop.scheduleWithFixedDelay(() -> {
+                try {
+                    specs.scan();
+                } catch (RuntimeException e) {
+                    log.warn("specs dir scan failed dir={} error={}", config.specsDir(), e.toString());
+                }
+            }, 0, SPECS_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+            log.info("coordinator scans specs dir={} every={}s", config.specsDir(), SPECS_EVERY.toSeconds());
+        }
+        DriveLoop driver = config.drive().enabled()
+                ? DriveLoop.start(config.database(), transitions, config.drive(), registry) : null;
+        log.info("coordinator listening host={} port={} readToken={} driving={}", config.bindHost(), server.actualPort(),
+                config.readToken() != null, driver != null);
+        return new Coordinator(vertx, server, loop, driver);
     }
 
     /** The port the HTTP server listens on (the free port chosen when configured with 0). */
@@ -136,8 +190,19 @@ public final class Coordinator implements AutoCloseable {
         return server.actualPort();
     }
 
+    /**
+     * Whether this instance drives the migrations now: the driver is on and holds the leadership
+     * (one per catalog; the others are standbys that serve the API).
+     */
+    public boolean driving() {
+        return driver != null && driver.leading();
+    }
+
     @Override
     public void close() {
+        if (driver != null) {
+            driver.close();
+        }
         statusLoop.shutdownNow();
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

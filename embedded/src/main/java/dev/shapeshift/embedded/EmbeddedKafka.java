@@ -38,16 +38,61 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
 
   private final Path logDir;
   private final int brokerPort;
+  private final boolean durable;
   private final KafkaConfig config;
   private final Thread shutdownHook;
   private KafkaRaftServer server;
   private State state = State.STOPPED;
 
-  private EmbeddedKafka(Path logDir, int brokerPort, int controllerPort) {
+  private EmbeddedKafka(Path logDir, int brokerPort, int controllerPort, boolean durable) {
     this.logDir = logDir;
     this.brokerPort = brokerPort;
+    this.durable = durable;
     this.config = new KafkaConfig(properties(logDir, brokerPort, controllerPort), false);
     this.shutdownHook = new Thread(this::close, "shapeshift-embedded-kafka-shutdown");
+  }
+
+  /** The file in a durable log dir that keeps the broker's ports across restarts of the process. */
+  private static final String PORTS_FILE = "shapeshift-ports.properties";
+
+  /**
+   * Starts a broker whose data lives in {@code dataDir} and survives the process: formatted on
+   * first use, reused (topics, committed offsets) on every later start, including after a kill
+   * -9. The ports chosen the first time are kept in the directory and reused, so a restarted
+   * process finds its broker where it was. {@link #close} stops it and keeps the data.
+   *
+   * @throws EmbeddedServerException when the directory cannot be used or the broker does not start
+   *     (e.g. another process runs a broker on it)
+   */
+  public static EmbeddedKafka startDurable(Path dataDir) {
+    java.util.Properties ports = new java.util.Properties();
+    Path portsFile = dataDir.resolve(PORTS_FILE);
+    try {
+      Files.createDirectories(dataDir);
+      boolean formatted = Files.exists(dataDir.resolve("meta.properties"));
+      if (formatted && Files.exists(portsFile)) {
+        try (var in = Files.newBufferedReader(portsFile)) {
+          ports.load(in);
+        }
+      } else {
+        ports.setProperty("broker", Integer.toString(FreePorts.pick()));
+        ports.setProperty("controller", Integer.toString(FreePorts.pick()));
+      }
+      EmbeddedKafka kafka = new EmbeddedKafka(dataDir, Integer.parseInt(ports.getProperty("broker")),
+          Integer.parseInt(ports.getProperty("controller")), true);
+      if (!formatted) {
+        kafka.format();
+        try (var out = Files.newBufferedWriter(portsFile)) {
+          ports.store(out, "shapeshift embedded kafka ports");
+        }
+      }
+      kafka.startServer();
+      Runtime.getRuntime().addShutdownHook(kafka.shutdownHook);
+      return kafka;
+    } catch (IOException | NumberFormatException e) {
+      throw new EmbeddedServerException("cannot use " + dataDir + " as the Kafka data directory: " + e.getMessage()
+          + " (delete it to start with an empty broker, losing its topics and offsets)", e);
+    }
   }
 
   /** Formats a fresh temp log dir and starts; retries with new ports if a free port was lost to a race. */
@@ -59,7 +104,7 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
       } catch (IOException e) {
         throw new UncheckedIOException("creating kafka log dir", e);
       }
-      EmbeddedKafka kafka = new EmbeddedKafka(logDir, FreePorts.pick(), FreePorts.pick());
+      EmbeddedKafka kafka = new EmbeddedKafka(logDir, FreePorts.pick(), FreePorts.pick(), false);
       try {
         kafka.format();
         kafka.startServer();
@@ -106,7 +151,7 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
     startServer();
   }
 
-  /** Stops and deletes the log dir. Idempotent. */
+  /** Stops and deletes the log dir (a durable broker keeps it). Idempotent. */
   @Override
   public synchronized void close() {
     if (state == State.CLOSED) {
@@ -116,7 +161,9 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
       stop();
     } finally {
       state = State.CLOSED;
-      FileTree.deleteQuietly(logDir);
+      if (!durable) {
+        FileTree.deleteQuietly(logDir);
+      }
       if (Thread.currentThread() != shutdownHook) {
         try {
           Runtime.getRuntime().removeShutdownHook(shutdownHook);

@@ -53,9 +53,36 @@ class EmbeddedKafkaIT {
     assertThat(consume(topic, "g2", 15)).hasSize(15).contains("k0=v0", "k14=v14");
   }
 
+  /** `shapeshift run` keeps its broker in a directory: a new process finds its topics and committed offsets there. */
+  @Test
+  void aDurableBrokerKeepsTopicsAndCommittedOffsetsAcrossProcessStarts(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Path data = dir.resolve("kafka");
+    String bootstrap;
+    try (EmbeddedKafka first = EmbeddedKafka.startDurable(data)) {
+      bootstrap = first.bootstrapServers();
+      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        admin.createTopics(List.of(new NewTopic("durable.changes", 2, (short) 1))).all().get();
+      }
+      produce(bootstrap, "durable.changes", 0, 10);
+      assertThat(consume(bootstrap, "durable.changes", "g", 10)).hasSize(10);
+    }
+    assertThat(data).isDirectory();
+    try (EmbeddedKafka second = EmbeddedKafka.startDurable(data)) {
+      assertThat(second.bootstrapServers()).as("same ports as before").isEqualTo(bootstrap);
+      produce(bootstrap, "durable.changes", 10, 3);
+      // the group's committed offset survived: it reads only the 3 new records
+      assertThat(consume(bootstrap, "durable.changes", "g", 3)).containsExactly("k10=v10", "k11=v11", "k12=v12");
+    }
+  }
+
   private static void produce(String topic, int from, int count) throws Exception {
+    produce(kafka.bootstrapServers(), topic, from, count);
+  }
+
+  private static void produce(String bootstrap, String topic, int from, int count) throws Exception {
     Map<String, Object> props = Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ProducerConfig.ACKS_CONFIG, "all",
         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
         ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
@@ -68,8 +95,12 @@ class EmbeddedKafkaIT {
   }
 
   private static List<String> consume(String topic, String group, int expected) {
+    return consume(kafka.bootstrapServers(), topic, group, expected);
+  }
+
+  private static List<String> consume(String bootstrap, String topic, String group, int expected) {
     Map<String, Object> props = Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ConsumerConfig.GROUP_ID_CONFIG, group,
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
         ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,

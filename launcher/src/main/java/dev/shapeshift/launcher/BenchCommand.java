@@ -141,6 +141,13 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--pgbench", defaultValue = "/usr/bin/pgbench", description = "pgbench binary. Default: ${DEFAULT-VALUE}")
         String pgbench;
 
+        @Option(names = "--in-place", description = "migrate pgbench_accounts in place (new column abalance_cents) instead of to a new table")
+        boolean inPlace;
+
+        @Option(names = "--compare-unguarded", description = "also run the sync without its visibility barrier (as before issue 12), "
+                + "beside every guarded run; every Shapeshift run ends with an independent count of wrong rows")
+        boolean unguarded;
+
         @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
         Path out;
 
@@ -156,9 +163,10 @@ public final class BenchCommand implements Runnable {
             }
             String command = "shapeshift bench sync --scale " + scale + " --duration " + duration + " --rate " + rate
                     + " --clients " + clients + " --threads " + threads + " --probe-ms " + probeMs + " --poll-ms " + pollMs
-                    + " --partitions " + partitions + " --pgbench " + pgbench + " --out " + out;
+                    + " --partitions " + partitions + " --pgbench " + pgbench + (inPlace ? " --in-place" : "")
+                    + (unguarded ? " --compare-unguarded" : "") + " --out " + out;
             SyncBench.run(new SyncBench.Options(scale, duration, rate, clients, threads, probeMs, pollMs, partitions,
-                    pgbench, out, command), System.out);
+                    pgbench, out, command, inPlace, unguarded), System.out);
             return 0;
         }
     }

@@ -17,8 +17,10 @@ import picocli.CommandLine.Command;
                 DemoCommand.class,
                 // specs
                 ValidateCommand.class, PlanCommand.class,
+                // starting migrations
+                StartCommand.class, ApplyCommand.class,
                 // running migrations
-                StatusCommand.class, PhaseCommand.class, PhaseCommand.Rollback.class, BackfillCommand.class,
+                ListCommand.class, StatusCommand.class, PhaseCommand.class, PhaseCommand.Rollback.class, BackfillCommand.class,
                 SyncCommand.class, ReconcileCommand.class, ReconcileCommand.DriftCommand.class, FlagCommand.class, StatusCommand.Audit.class,
                 // the end
                 EvidenceCommand.class, ContractCommand.class, RestoreCommand.class, CleanupCommand.class,

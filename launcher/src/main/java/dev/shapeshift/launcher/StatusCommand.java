@@ -22,11 +22,12 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code shapeshift status [MIGRATION]}: phase, progress, lag, drift, flag and the next gate, read
- * from the catalog directly (the same view as {@code GET /api/migrations/{name}}).
+ * from the catalog directly (the same view as {@code GET /api/migrations/{name}}). Without a name:
+ * the list of {@code shapeshift list}.
  */
 @Command(name = "status", mixinStandardHelpOptions = true, description = "Show migrations: phase, progress, lag, drift, gates.")
 public final class StatusCommand implements Callable<Integer> {
-    @Parameters(index = "0", arity = "0..1", paramLabel = "MIGRATION", description = "One migration (default: all).")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MIGRATION", description = "One migration (default: the list of all).")
     String migration;
 
     @Mixin
@@ -40,15 +41,17 @@ public final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        StatusReader reader = new StatusReader(db.catalog(), GateWiring.gates(db.database()));
-        List<MigrationStatus> statuses = migration == null ? reader.all() : List.of(reader.read(migration));
         PrintWriter out = command.commandLine().getOut();
+        if (migration == null) {
+            ListCommand.print(out, ListCommand.rows(db.catalog().list(), java.time.Instant.now()), output);
+            return 0;
+        }
+        StatusReader reader = new StatusReader(db.catalog(), GateWiring.gates(db.database()));
+        MigrationStatus status = reader.read(migration);
         if (output == OutputFormat.JSON) {
-            out.println(Json.write(migration == null ? statuses : statuses.get(0)));
-        } else if (statuses.isEmpty()) {
-            out.println("no migrations in the catalog");
+            out.println(Json.write(status));
         } else {
-            statuses.forEach(s -> print(out, s));
+            print(out, status);
         }
         out.flush();
         return 0;

@@ -1,6 +1,8 @@
 package dev.shapeshift.launcher;
 
 import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.PrivilegeFinding;
+import dev.shapeshift.spec.Privileges;
 import dev.shapeshift.spec.SpecProblem;
 import dev.shapeshift.spec.SpecReader;
 import dev.shapeshift.spec.SpecValidator;
@@ -8,6 +10,7 @@ import dev.shapeshift.spec.Validation;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -17,7 +20,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code shapeshift validate SPEC}: static checks, plus live checks when a database is given. */
+/**
+ * {@code shapeshift validate SPEC}: static checks, plus live checks and the connecting role's
+ * privileges when a database is given (privileges of later steps or other roles are warnings).
+ */
 @Command(name = "validate", mixinStandardHelpOptions = true,
         description = "Check a migration spec: on its own, and against the source database if one is given.")
 public final class ValidateCommand implements Callable<Integer> {
@@ -36,20 +42,25 @@ public final class ValidateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         MigrationSpec spec = new SpecReader().read(specFile);
-        Validation v = check(spec, connection);
+        Checked checked = check(spec, connection);
+        Validation v = checked.validation();
         PrintWriter out = command.commandLine().getOut();
         String origin = origin(specFile);
+        List<String> warnings = checked.warnings(origin);
         if (output == OutputFormat.JSON) {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("spec", origin);
             json.put("valid", v.valid());
             json.put("checks", v.live() ? "static+live" : "static");
             json.put("problems", v.problems());
+            json.put("warnings", checked.privileges().stream()
+                    .filter(p -> p.severity() == PrivilegeFinding.Severity.WARNING).toList());
             out.println(OutputFormat.json(json));
         } else {
             for (SpecProblem p : v.problems()) {
                 out.println(p.describe(origin));
             }
+            warnings.forEach(out::println);
             String scope = v.live() ? "static and live checks" : "static checks only (no database connection given)";
             out.println(origin + ": " + (v.valid() ? "valid" : v.problems().size() + " problem(s)") + " — " + scope);
         }
@@ -57,9 +68,22 @@ public final class ValidateCommand implements Callable<Integer> {
         return v.valid() ? 0 : dev.shapeshift.error.ErrorCode.SPEC_INVALID.exitCode();
     }
 
-    static Validation check(MigrationSpec spec, ConnectionOptions options) {
+    /** A validation and, when it ran live and passed, the privilege findings of the connecting role. */
+    record Checked(Validation validation, List<PrivilegeFinding> privileges) {
+        List<String> warnings(String origin) {
+            return privileges.stream().filter(p -> p.severity() == PrivilegeFinding.Severity.WARNING)
+                    .map(p -> p.describe(origin)).toList();
+        }
+    }
+
+    static Checked check(MigrationSpec spec, ConnectionOptions options) {
         try (ConnectionOptions.Source source = options.open()) {
-            return source == null ? SpecValidator.checkWithoutDatabase(spec) : SpecValidator.check(spec, source.connection());
+            if (source == null) {
+                return new Checked(SpecValidator.checkWithoutDatabase(spec), List.of());
+            }
+            Validation v = SpecValidator.check(spec, source.connection());
+            List<PrivilegeFinding> privileges = v.valid() ? Privileges.check(spec, source.connection()) : List.of();
+            return new Checked(Privileges.withErrors(v, privileges), privileges);
         }
     }
 

@@ -121,6 +121,14 @@ class ComposeFileTest {
     }
 
     @Test
+    void coordinatorRegistersTheMountedSpecs() {
+        String specsDir = option(command(SERVICES.path("coordinator")), "--specs-dir");
+        assertThat(specsDir).as("coordinator --specs-dir").isEqualTo("/etc/shapeshift/specs");
+        List<String> mounts = RepoFiles.texts(SERVICES.path("coordinator").path("volumes"));
+        assertThat(mounts).anySatisfy(m -> assertThat(m.split(":")[1]).startsWith(specsDir + "/"));
+    }
+
+    @Test
     void dependenciesNameExistingServices() {
         SERVICES.fields().forEachRemaining(s -> {
             JsonNode deps = s.getValue().path("depends_on");

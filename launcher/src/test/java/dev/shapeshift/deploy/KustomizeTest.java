@@ -170,6 +170,23 @@ class KustomizeTest {
         List<String> args = RepoFiles.texts(c.path("args"));
         assertThat(args.get(0)).isEqualTo("coordinator");
         assertThat(args.get(args.indexOf("--port") + 1)).isEqualTo(annotations.get("prometheus.io/port"));
+        // The coordinator registers the mounted specs: --specs-dir names the mount of the specs ConfigMap.
+        assertThat(args).contains("--specs-dir");
+        String specsDir = args.get(args.indexOf("--specs-dir") + 1);
+        assertThat(c.path("volumeMounts").findValuesAsText("mountPath")).contains(specsDir);
+        String volume = null;
+        for (JsonNode m : c.path("volumeMounts")) {
+            if (m.path("mountPath").asText().equals(specsDir)) {
+                volume = m.path("name").asText();
+            }
+        }
+        boolean fromSpecsConfigMap = false;
+        for (JsonNode v : template.path("spec").path("volumes")) {
+            if (v.path("name").asText().equals(volume)) {
+                fromSpecsConfigMap = v.path("configMap").path("name").asText().equals("shapeshift-specs");
+            }
+        }
+        assertThat(fromSpecsConfigMap).as("%s is the shapeshift-specs ConfigMap", specsDir).isTrue();
     }
 
     @Test

@@ -78,6 +78,23 @@ class MainTest {
     }
 
     @Test
+    void startAndApplyCheckTheirInputBeforeTheDatabase() throws IOException {
+        Run noDb = run("start", EXAMPLE);
+        assertThat(noDb.exit()).isEqualTo(3);
+        assertThat(noDb.err()).contains("no database given — pass --jdbc-url or set SHAPESHIFT_JDBC_URL");
+        Run malformed = run("start", file("m.yaml", "name: m\nsorce:\n  table: users\n"));
+        assertThat(malformed.exit()).isEqualTo(10);
+        assertThat(malformed.err()).contains("m.yaml:").contains("unknown field 'sorce'");
+        Run notADir = run("apply", dir.resolve("nope").toString());
+        assertThat(notADir.exit()).isEqualTo(10);
+        assertThat(notADir.err()).contains("nope: not a directory");
+        Run empty = run("apply", Files.createDirectories(dir.resolve("empty")).toString());
+        assertThat(empty.exit()).isEqualTo(10);
+        assertThat(empty.err()).contains("no spec files (*.yaml, *.yml)");
+        assertThat(run("start").exit()).isEqualTo(2);
+    }
+
+    @Test
     void usageErrorExits2() {
         assertThat(run("validate").exit()).isEqualTo(2);
         assertThat(run("validate", EXAMPLE, "--bogus").exit()).isEqualTo(2);

@@ -224,6 +224,17 @@ class CrashMatrixIT {
         }));
     }
 
+    @Test
+    @Order(11)
+    void commitHeldInSynchronousReplicationWait(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        matrix("commit held in SyncRep (events before visibility)", pg, kafka, 1, new Fault("syncrep-hold", Stage.SYNC, run -> {
+            long recovered = run.heldCommitRecovered(Duration.ofSeconds(3), PROBES, RECOVERY_LIMIT);
+            return new FaultReport(recovered, PROBES + " rows inserted by a commit held 3 s in SyncRep "
+                    + "(synchronous_standby_names = 'ghost') while its events were delivered; recovery = release → "
+                    + "every held row in the target");
+        }));
+    }
+
     private void matrix(String name, PostgresServer pg, KafkaBroker kafka, int bridges, Fault fault) throws Exception {
         matrix(name, pg, kafka, bridges, null, fault);
     }

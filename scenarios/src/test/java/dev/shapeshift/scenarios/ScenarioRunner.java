@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -257,8 +258,54 @@ final class ScenarioRunner implements AutoCloseable {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since);
     }
 
+    /**
+     * Issue 12's window, held open: {@code n} probe rows inserted by a transaction whose commit
+     * waits for a synchronous standby that does not exist ({@code synchronous_standby_names =
+     * 'ghost'}; every other session commits with {@code synchronous_commit = local}), so their
+     * change events are decoded and delivered while the rows are not visible yet. After
+     * {@code hold} the setting is cleared and the commit completes; returns ms from the release
+     * until the target shows every probe row (the sync must have waited for them, not skipped them).
+     */
+    long heldCommitRecovered(Duration hold, int n, Duration atMost) throws Exception {
+        long first = probes + 1;
+        probes += n;
+        try {
+            sql("ALTER SYSTEM SET synchronous_commit = 'local'");
+            sql("ALTER SYSTEM SET synchronous_standby_names = 'ghost'");
+            sql("SELECT pg_reload_conf()");
+            CompletableFuture<List<List<String>>> commit = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return insertProbes(first, n, "on");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            await().atMost(Duration.ofSeconds(30)).until(() -> count(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'") >= 1);
+            Thread.sleep(hold.toMillis()); // the bridge publishes the held rows; the sync must wait for them
+            if (commit.isDone()) {
+                throw new IllegalStateException("the held commit completed before its release");
+            }
+            long released = System.nanoTime();
+            sql("ALTER SYSTEM RESET synchronous_standby_names");
+            sql("SELECT pg_reload_conf()");
+            List<List<String>> keys = commit.get(30, TimeUnit.SECONDS);
+            await().atMost(atMost).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+                    .until(() -> checker.allMatch(keys));
+            return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - released);
+        } finally {
+            sql("ALTER SYSTEM RESET synchronous_standby_names");
+            sql("ALTER SYSTEM RESET synchronous_commit");
+            sql("SELECT pg_reload_conf()");
+        }
+    }
+
     /** One transaction of {@code n} probe rows with keys outside the workload's. */
     private List<List<String>> insertProbes(long first, int n) throws SQLException {
+        return insertProbes(first, n, null);
+    }
+
+    private List<List<String>> insertProbes(long first, int n, String synchronousCommit) throws SQLException {
         KeyKind kind = workload.keyKind();
         List<List<String>> keys = new ArrayList<>();
         try (Connection c = db.connect("app"); PreparedStatement ps = c.prepareStatement("INSERT INTO " + workload.table()
@@ -271,6 +318,11 @@ final class ScenarioRunner implements AutoCloseable {
                 }
                 ps.addBatch();
                 keys.add(key);
+            }
+            if (synchronousCommit != null) {
+                try (Statement s = c.createStatement()) {
+                    s.execute("SET synchronous_commit = '" + synchronousCommit + "'");
+                }
             }
             ps.executeBatch();
             c.commit();

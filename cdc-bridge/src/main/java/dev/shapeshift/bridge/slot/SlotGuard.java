@@ -1,12 +1,9 @@
 package dev.shapeshift.bridge.slot;
 
 import dev.shapeshift.db.Database;
-import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.SQLException;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,15 +64,6 @@ public final class SlotGuard {
      * bridge streams from it (PostgreSQL reports the slot active).
      */
     public static boolean dropSlot(Database db, String slot) {
-        try (Connection c = db.connect("cdc-bridge");
-             PreparedStatement ps = c.prepareStatement(
-                     "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ?")) {
-            ps.setString(1, slot);
-            boolean dropped = ps.executeQuery().next();
-            log.warn("replication slot dropped on request slot={} existed={}", slot, dropped);
-            return dropped;
-        } catch (SQLException e) {
-            throw SqlStates.translate("dropping replication slot " + slot, e);
-        }
+        return dev.shapeshift.db.ReplicationSlots.drop(db, slot);
     }
 }

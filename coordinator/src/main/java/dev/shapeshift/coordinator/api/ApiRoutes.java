@@ -7,6 +7,9 @@ import dev.shapeshift.catalog.FlagStore;
 import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.coordinator.gate.GateClosedException;
 import dev.shapeshift.coordinator.gate.Transitions;
+import dev.shapeshift.coordinator.register.Registrar;
+import dev.shapeshift.coordinator.register.Registration;
+import dev.shapeshift.coordinator.register.SpecsDir;
 import dev.shapeshift.coordinator.status.ReconcileResults;
 import dev.shapeshift.coordinator.status.StatusReader;
 import dev.shapeshift.error.ShapeshiftException;
@@ -38,6 +41,8 @@ import org.slf4j.LoggerFactory;
 public final class ApiRoutes {
     private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
     private static final int MAX_LIMIT = 1000;
+    private static final java.util.Set<String> YAML_TYPES = java.util.Set.of("application/yaml", "application/x-yaml",
+            "text/yaml", "text/x-yaml", "text/plain");
 
     private final Catalog catalog;
     private final Transitions transitions;
@@ -46,9 +51,17 @@ public final class ApiRoutes {
     private final FlagStore flags;
     private final Auth auth;
     private final PrometheusMeterRegistry registry;
+    private final Registrar registrar;
+    private final SpecsDir specs;
 
+    /**
+     * @param registrar registers specs posted to {@code POST /api/migrations}
+     * @param specs     the coordinator's specs directory, for {@code GET /api/specs}; null when none
+     */
     public ApiRoutes(Catalog catalog, Transitions transitions, StatusReader status, PrometheusMeterRegistry registry,
-                     String adminToken, String readToken) {
+                     String adminToken, String readToken, Registrar registrar, SpecsDir specs) {
+        this.registrar = registrar;
+        this.specs = specs;
         this.catalog = catalog;
         this.transitions = transitions;
         this.status = status;
@@ -72,6 +85,8 @@ public final class ApiRoutes {
                 .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape()), false);
 
         blocking(r.get("/api/migrations"), false, ctx -> status.all());
+        blocking(r.post("/api/migrations"), true, this::register);
+        blocking(r.get("/api/specs"), false, ctx -> specs());
         blocking(r.get("/api/migrations/:name"), false, ctx -> status.read(ctx.pathParam("name")));
         blocking(r.post("/api/migrations/:name/transition"), true, this::transition);
         blocking(r.post("/api/migrations/:name/rollback"), true, this::rollback);
@@ -143,6 +158,52 @@ public final class ApiRoutes {
         }
         MigrationRecord m = transitions.advance(ctx.pathParam("name"), phase, actor(body), text(body, "reason", true));
         return status.read(m);
+    }
+
+    /** {@code POST /api/migrations}: the body is a YAML spec; 201 created, 200 unchanged, 400 invalid, 409 conflicting. */
+    private Object register(RoutingContext ctx) {
+        String type = ctx.request().getHeader("content-type");
+        String mediaType = type == null ? "" : type.split(";")[0].strip().toLowerCase(java.util.Locale.ROOT);
+        if (!YAML_TYPES.contains(mediaType)) {
+            throw new ApiException(415, "UNSUPPORTED_MEDIA_TYPE", "send the spec as YAML with content-type "
+                    + "application/yaml (or text/plain), got '" + (type == null ? "none" : type) + "'");
+        }
+        String yaml = ctx.body().asString();
+        if (yaml == null || yaml.isBlank()) {
+            throw ApiException.badRequest("the body must be the migration spec (YAML, see docs/spec.md)");
+        }
+        String file = query(ctx, "file");
+        String who = query(ctx, "actor") == null ? "api" : "api:" + query(ctx, "actor");
+        Registration r = registrar.withActor(who).register(file == null ? "request body" : file, yaml);
+        log.info("spec posted migration={} outcome={} actor={}", r.migration(), r.outcome(), who);
+        Map<String, Object> body = new LinkedHashMap<>();
+        if (!r.accepted()) {
+            body.put("error", r.outcome().error().name());
+        }
+        body.put("outcome", r.outcome());
+        body.put("migration", r.migration());
+        body.put("phase", r.phase());
+        body.put("message", r.message());
+        body.put("problems", r.problems());
+        body.put("differences", r.differences());
+        body.put("warnings", r.warnings());
+        send(ctx, r.outcome().httpStatus(), body);
+        return null;
+    }
+
+    private Object specs() {
+        if (specs == null) {
+            return Map.of("dir", "", "message", "no specs directory: start the coordinator with --specs-dir DIR",
+                    "files", List.of(), "specProblems", List.of());
+        }
+        SpecsDir.Scan scan = specs.last();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("dir", scan.dir());
+        body.put("scannedAt", scan.scannedAt());
+        body.put("error", scan.error());
+        body.put("files", scan.files());
+        body.put("specProblems", scan.specProblems());
+        return body;
     }
 
     private Object rollback(RoutingContext ctx) {

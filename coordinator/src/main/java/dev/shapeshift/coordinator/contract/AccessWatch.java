@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Shapeshift's own statements are excluded by identity. {@code pg_stat_statements} knows the
  * role ({@code userid}), not the session, so every look also samples {@code pg_stat_activity}:
- * which roles and query ids run in Shapeshift sessions ({@code application_name shapeshift-*})
+ * which roles and query ids run in Shapeshift sessions ({@code application_name shapeshift-*}, or
+ * the names the bridge's Debezium engine gives its connections)
  * and which in others. A statement is Shapeshift's when its role was only ever seen in Shapeshift
  * sessions; when a role is shared with the application, only when its query id was sampled in
  * Shapeshift sessions and never in others. Everything else counts against the quiet period (the
@@ -183,13 +184,23 @@ public final class AccessWatch {
         return report;
     }
 
+    /**
+     * A Shapeshift session: {@code shapeshift-*}, or one of the cdc-bridge's Debezium engine, which
+     * names its own metadata connections ({@code Debezium General}, {@code Debezium Streaming}) and
+     * lets no configuration change that. Without the second part a role shared by the bridge and
+     * the other roles looked shared with an application, and the coordinator's own reconcile reads
+     * of the old shape then counted as foreign access: the quiet period never began.
+     */
+    private static final String OURS = "(a.application_name LIKE 'shapeshift-%' "
+            + "OR a.application_name IN ('Debezium General', 'Debezium Streaming'))";
+
     /** Records which roles and query ids run in Shapeshift sessions and which in others, right now. */
     private static void sample(Connection c, String migration, long dbid) throws SQLException {
         String upsert = "INSERT INTO shapeshift.contract_sighting (migration, kind, id, by_shapeshift, by_other) "
                 + "SELECT ?, kind, id, bool_or(ours), bool_or(NOT ours) FROM ("
-                + "  SELECT 'role' AS kind, a.usesysid::bigint AS id, a.application_name LIKE 'shapeshift-%' AS ours "
+                + "  SELECT 'role' AS kind, a.usesysid::bigint AS id, " + OURS + " AS ours "
                 + "  FROM pg_stat_activity a WHERE a.datid = ? AND a.usesysid IS NOT NULL AND a.backend_type = 'client backend'"
-                + "  UNION ALL SELECT 'query', a.query_id, a.application_name LIKE 'shapeshift-%' "
+                + "  UNION ALL SELECT 'query', a.query_id, " + OURS + " "
                 + "  FROM pg_stat_activity a WHERE a.datid = ? AND a.query_id IS NOT NULL AND a.query_id <> 0 "
                 + "  AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'"
                 + "  UNION ALL SELECT 'role', r.oid::bigint, true FROM pg_roles r WHERE r.rolname = current_user"

@@ -13,15 +13,37 @@ import java.util.List;
  * @param backfillFinishedAt when the last chunk finished; null when not all are done
  * @param lastFullRun        the latest finished ({@code done}) reconcile run; null when none
  * @param openDrift          drift rows not resolved
+ * @param newShape           whether the expand's new shape exists in the database; read only in
+ *                           phase {@code planned} (for the {@code expanded} gate), else null
  * @param streams            the migration's sync streams ({@code shapeshift.sync_stream}), by partition
  */
 public record Evidence(String migration, Phase phase, Instant phaseChangedAt, Instant now, int chunks,
                        int chunksDone, Instant backfillFinishedAt, String slotName, String startLsn, SyncLag lag,
                        ReconcileRun lastFullRun, long openDrift, Duration cleanFor, Duration maxLag,
-                       Duration quietPeriod, List<SyncStream> streams) {
+                       Duration quietPeriod, NewShape newShape, List<SyncStream> streams) {
 
     public Evidence {
         streams = streams == null ? List.of() : List.copyOf(streams);
+    }
+
+    /** The new shape (columns or table) as the database has it: present, or what is missing. */
+    public record NewShape(boolean exists, String detail) {
+    }
+
+    /** Evidence without a look at the new shape (every phase but {@code planned}) and with no sync stream. */
+    public Evidence(String migration, Phase phase, Instant phaseChangedAt, Instant now, int chunks, int chunksDone,
+                    Instant backfillFinishedAt, String slotName, String startLsn, SyncLag lag, ReconcileRun lastFullRun,
+                    long openDrift, Duration cleanFor, Duration maxLag, Duration quietPeriod) {
+        this(migration, phase, phaseChangedAt, now, chunks, chunksDone, backfillFinishedAt, slotName, startLsn, lag,
+                lastFullRun, openDrift, cleanFor, maxLag, quietPeriod, null, List.of());
+    }
+
+    /** Evidence with the sync streams, without a look at the new shape (every phase but {@code planned}). */
+    public Evidence(String migration, Phase phase, Instant phaseChangedAt, Instant now, int chunks, int chunksDone,
+                    Instant backfillFinishedAt, String slotName, String startLsn, SyncLag lag, ReconcileRun lastFullRun,
+                    long openDrift, Duration cleanFor, Duration maxLag, Duration quietPeriod, List<SyncStream> streams) {
+        this(migration, phase, phaseChangedAt, now, chunks, chunksDone, backfillFinishedAt, slotName, startLsn, lag,
+                lastFullRun, openDrift, cleanFor, maxLag, quietPeriod, null, streams);
     }
 
     /** How long the migration has been in its current phase. */

@@ -5,6 +5,12 @@ import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.catalog.SyncStream;
 import dev.shapeshift.catalog.SyncStreamStore;
 import dev.shapeshift.db.SqlStates;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.phase.Phase;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.SpecJson;
+import dev.shapeshift.spec.SpecValidator;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -82,9 +88,31 @@ public final class EvidenceReader {
         }
         SyncLag lag = CatchUpProbe.probe(c, m.name(), m.slotName(), lagWait);
         List<SyncStream> streams = SyncStreamStore.list(c, m.name());
+        Evidence.NewShape shape = m.phase() == Phase.PLANNED ? newShape(c, m) : null;
         return new Evidence(m.name(), m.phase(), m.phaseChangedAt(), now, chunks, done, finished, m.slotName(),
                 m.startLsn(), lag, run, openDrift, spec.readSwitch().cleanFor(), spec.readSwitch().maxLag(),
-                spec.contract().quietPeriod(), streams);
+                spec.contract().quietPeriod(), shape, streams);
+    }
+
+    /** Whether the database has the new shape the spec describes (what the expand creates), by the expanded-spec checks. */
+    static Evidence.NewShape newShape(Connection c, MigrationRecord m) {
+        MigrationSpec spec;
+        try {
+            spec = SpecJson.read(m.specJson());
+        } catch (ShapeshiftException e) {
+            return new Evidence.NewShape(false, e.getMessage());
+        }
+        String where = spec.targetSchema() + "." + spec.targetTable();
+        try {
+            SpecValidator.resolveExpanded(m.name(), spec, c);
+            return new Evidence.NewShape(true, "the new shape exists in " + where);
+        } catch (ShapeshiftException e) {
+            if (e.code() != ErrorCode.SPEC_INVALID) {
+                throw e;
+            }
+            return new Evidence.NewShape(false, "the new shape is not in " + where + " (the expand DDL has not run): "
+                    + e.getMessage().replace('\n', ' '));
+        }
     }
 
     private static Instant instant(Timestamp ts) {

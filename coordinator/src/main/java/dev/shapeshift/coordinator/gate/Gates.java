@@ -37,7 +37,7 @@ public final class Gates {
             return new GateReport(e.migration(), from, to, checks);
         }
         switch (to) {
-            case EXPANDED -> checks.add(Check.pass("planned", "spec registered; expand applies additive DDL only"));
+            case EXPANDED -> checks.add(newShape(e));
             case SYNCING, BACKFILLING -> checks.add(streaming(e));
             case BACKFILLED -> checks.add(backfillDone(e));
             case VERIFIED -> {
@@ -53,6 +53,7 @@ public final class Gates {
                         + DurationText.format(e.cleanFor()) + " clean-for"));
                 checks.add(streams(e));
                 checks.add(lag(e));
+                checks.add(reconciledSinceVerified(e));
                 checks.add(noOpenDrift(e));
             }
             case CONTRACT_READY -> checks.addAll(contract.contractReady(e));
@@ -70,6 +71,15 @@ public final class Gates {
     /** Moves that give evidence up rather than claim more of it. */
     static boolean backward(Phase from, Phase to) {
         return to == Phase.ROLLED_BACK || to.compareTo(from) < 0;
+    }
+
+    /** The expand really happened: the new columns or table exist as the spec describes them. */
+    private static Check newShape(Evidence e) {
+        Evidence.NewShape shape = e.newShape();
+        if (shape == null) {
+            return Check.fail("new-shape", "the new shape was not examined");
+        }
+        return Check.of("new-shape", shape.exists(), shape.detail());
     }
 
     private static Check streaming(Evidence e) {
@@ -142,6 +152,34 @@ public final class Gates {
         }
         return Check.pass("reconciled", "last full reconcile run #" + run.id() + ago + " (started after the "
                 + "backfill), " + run.rowsChecked() + " rows checked, " + run.driftFound() + " drift found");
+    }
+
+    /**
+     * Reads switch only after a full reconcile run that started after the migration became
+     * verified finished without drift. The run the verified gate saw is older than every change
+     * since; a change the sync lost after it (issue 12: a refresh on a snapshot older than its
+     * event looked right and committed its offset) would stay wrong, unseen, behind the switch.
+     * A run re-checks a difference only after the sync applied past the moment it saw it, so a
+     * lost change is reported as drift, never as lag. Until the coordinator reconciles
+     * continuously, the operator starts this run ({@code shapeshift reconcile run}).
+     */
+    private static Check reconciledSinceVerified(Evidence e) {
+        ReconcileRun run = e.lastFullRun();
+        String how = "; one runs every reconcile.interval while the coordinator drives the migration, or run "
+                + "`shapeshift reconcile run " + e.migration() + "`";
+        if (run == null || e.phaseChangedAt() == null || run.startedAt().isBefore(e.phaseChangedAt())) {
+            return Check.fail("reconciled-since-verified", "no full reconcile run started since the migration became "
+                    + "verified" + (run == null ? "" : " (the last, #" + run.id() + ", started "
+                    + format(Duration.between(run.startedAt(), e.phaseChangedAt())) + " before)") + how);
+        }
+        String seen = "full reconcile run #" + run.id() + " started " + format(Duration.between(e.phaseChangedAt(),
+                run.startedAt())) + " after verified: " + run.rowsChecked() + " rows checked, " + run.driftFound()
+                + " drift found";
+        if (run.driftFound() > 0) {
+            return Check.fail("reconciled-since-verified", seen + "; something wrote the new shape wrong after "
+                    + "verification: repair it and wait for a clean run" + how);
+        }
+        return Check.pass("reconciled-since-verified", seen);
     }
 
     private static Check noOpenDrift(Evidence e) {

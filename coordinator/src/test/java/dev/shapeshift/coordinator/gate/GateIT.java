@@ -67,7 +67,10 @@ class GateIT {
             assertThat(transitions.advance("users", Phase.VERIFIED, "test", "evidence complete").phase())
                     .isEqualTo(Phase.VERIFIED);
             assertThatThrownBy(() -> transitions.advance("users", Phase.READS_SWITCHED, "test", "too soon"))
-                    .isInstanceOf(GateClosedException.class).hasMessageContaining("clean-for");
+                    .isInstanceOf(GateClosedException.class).hasMessageContaining("clean-for")
+                    .hasMessageContaining("no full reconcile run started since the migration became verified");
+            Seed.sql(db, "INSERT INTO shapeshift.reconcile_run (migration, status, started_at, finished_at, rows_checked) "
+                    + "VALUES ('users', 'done', now(), now(), 4000)");
             Thread.sleep(1100);
             assertThat(transitions.advance("users", Phase.READS_SWITCHED, "test", "clean for 1s").phase())
                     .isEqualTo(Phase.READS_SWITCHED);

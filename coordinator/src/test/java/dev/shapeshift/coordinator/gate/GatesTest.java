@@ -103,11 +103,33 @@ class GatesTest {
         assertThat(gates.evaluate(slow, Phase.VERIFIED).failed()).extracting(Check::evidence).containsExactly("sync lag 7.0s > 5s");
     }
 
+    /** In verified for {@code inPhase}, with a clean full run #9 that started 10 s after verification. */
+    private static Evidence verified(Duration inPhase, long driftFound) {
+        Evidence e = good(Phase.VERIFIED, inPhase);
+        return new Evidence(e.migration(), e.phase(), e.phaseChangedAt(), NOW, 40, 40, BACKFILLED, e.slotName(),
+                e.startLsn(), e.lag(), new ReconcileRun(9, "done", e.phaseChangedAt().plusSeconds(10), NOW.minusSeconds(5),
+                4000, driftFound, null), 0, e.cleanFor(), e.maxLag(), e.quietPeriod());
+    }
+
     @Test
     void readsSwitchWaitsForCleanFor() {
-        GateReport early = gates.evaluate(good(Phase.VERIFIED, Duration.ofSeconds(252)), Phase.READS_SWITCHED);
+        GateReport early = gates.evaluate(verified(Duration.ofSeconds(252), 0), Phase.READS_SWITCHED);
         assertThat(early.failed()).extracting(Check::evidence).containsExactly("verified for 4m12s of 5m clean-for");
-        assertThat(gates.evaluate(good(Phase.VERIFIED, Duration.ofMinutes(5)), Phase.READS_SWITCHED).open()).isTrue();
+        GateReport open = gates.evaluate(verified(Duration.ofMinutes(5), 0), Phase.READS_SWITCHED);
+        assertThat(open.open()).isTrue();
+        assertThat(open.summary()).contains("full reconcile run #9 started 10s after verified: 4000 rows checked, 0 drift found");
+    }
+
+    @Test
+    void readsSwitchNeedsACleanReconcileRunThatStartedAfterVerification() {
+        // run #7 started before the migration became verified: it cannot vouch for changes since
+        GateReport stale = gates.evaluate(good(Phase.VERIFIED, Duration.ofMinutes(5)), Phase.READS_SWITCHED);
+        assertThat(stale.failed()).extracting(Check::name).containsExactly("reconciled-since-verified");
+        assertThat(stale.summary()).contains("no full reconcile run started since the migration became verified")
+                .contains("shapeshift reconcile run users");
+        GateReport drifted = gates.evaluate(verified(Duration.ofMinutes(5), 2), Phase.READS_SWITCHED);
+        assertThat(drifted.failed()).extracting(Check::name).containsExactly("reconciled-since-verified");
+        assertThat(drifted.summary()).contains("2 drift found").contains("repair it");
     }
 
     @Test
@@ -130,5 +152,24 @@ class GatesTest {
                 Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofHours(24), List.of());
         assertThat(gates.evaluate(planned, Phase.SYNCING).summary()).contains("sync-started").contains("no start LSN");
         assertThat(gates.evaluate(planned, Phase.VERIFIED).failed()).extracting(Check::name).containsExactly("legal-move");
+    }
+
+    @Test
+    void expandedNeedsTheNewShapeInTheDatabase() {
+        Evidence.NewShape missing = new Evidence.NewShape(false, "the new shape is not in public.users (the expand DDL has not run)");
+        Evidence absent = new Evidence("users", Phase.PLANNED, NOW, NOW, 0, 0, null, null, null, null, null, 0,
+                Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofHours(24), missing, List.of());
+        GateReport closed = gates.evaluate(absent, Phase.EXPANDED);
+        assertThat(closed.open()).isFalse();
+        assertThat(closed.summary()).contains("new-shape").contains("expand DDL has not run");
+
+        Evidence present = new Evidence("users", Phase.PLANNED, NOW, NOW, 0, 0, null, null, null, null, null, 0,
+                Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofHours(24),
+                new Evidence.NewShape(true, "the new shape exists in public.users"), List.of());
+        assertThat(gates.evaluate(present, Phase.EXPANDED).open()).isTrue();
+
+        Evidence notExamined = new Evidence("users", Phase.PLANNED, NOW, NOW, 0, 0, null, null, null, null, null, 0,
+                Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofHours(24));
+        assertThat(gates.evaluate(notExamined, Phase.EXPANDED).open()).isFalse();
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.shapeshift.bridge.BridgeConfig;
 import dev.shapeshift.bridge.CdcBridge;
+import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.coordinator.GateWiring;
 import dev.shapeshift.coordinator.Migrator;
@@ -13,8 +14,12 @@ import dev.shapeshift.embedded.EmbeddedKafka;
 import dev.shapeshift.embedded.EmbeddedPostgres;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.SpecReader;
+import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.spec.SpecValidator;
 import dev.shapeshift.spec.Validation;
 import dev.shapeshift.worker.Worker;
+import dev.shapeshift.worker.sync.SyncConsumer;
+import dev.shapeshift.worker.sync.SyncMetrics;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.ValueAtPercentile;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -50,6 +55,17 @@ public final class SyncBench {
     private static final Logger log = LoggerFactory.getLogger(SyncBench.class);
     private static final String MIGRATION = "bench-sync-accounts";
     private static final String TARGET = "accounts_v2";
+    private static final String IN_PLACE_SPEC = """
+            name: bench-sync-accounts
+            source:
+              table: pgbench_accounts
+            mode: in-place
+            target:
+              columns:
+                - name: abalance_cents
+                  type: bigint
+                  transform: abalance::bigint * 100
+            """;
     private static final String SPEC = """
             name: bench-sync-accounts
             source:
@@ -74,16 +90,19 @@ public final class SyncBench {
      * @param threads  pgbench {@code -j}
      * @param probeMs  probe write period
      * @param pollMs   probe poll period on the replica
+     * @param inPlace  migrate pgbench_accounts in place (a new column) instead of to a new table
+     * @param unguarded also run the sync without its visibility barrier (as before issue 12), each run
+     *                 beside the guarded one, so both are measured in the same run
      */
     public record Options(int scale, int seconds, int rate, int clients, int threads, int probeMs, int pollMs,
-                          int partitions, String pgbench, Path out, String command) {
+                          int partitions, String pgbench, Path out, String command, boolean inPlace, boolean unguarded) {
     }
 
     /** One timed pgbench run and what was measured during it. */
     record Phase(String name, String replication, int rate, Pgbench.Result pgbench, long probes, Double probeP50Ms,
                  Double probeP99Ms, Double probeMaxMs, long probesNotArrived, Double timerP50Ms, Double timerP99Ms,
                  Long timerCount, double sourceCpuSeconds, double subscriberCpuSeconds, double jvmCpuSeconds,
-                 String loadStart, String loadEnd) {
+                 String loadStart, String loadEnd, Long wrongRows) {
     }
 
     private final Options o;
@@ -145,45 +164,123 @@ public final class SyncBench {
         Transitions transitions = GateWiring.transitions(db, "coordinator");
         Migrator migrator = new Migrator(db, bootstrap,
                 (m, from, to, actor, reason) -> transitions.advance(m, to, actor, reason), "bench", o.partitions());
-        MigrationSpec spec = new SpecReader().read(MIGRATION + ".yaml", SPEC);
-        Validation v = migrator.register(spec, MIGRATION + ".yaml", SPEC);
+        String yaml = o.inPlace() ? IN_PLACE_SPEC : SPEC;
+        MigrationSpec spec = new SpecReader().read(MIGRATION + ".yaml", yaml);
+        Validation v = migrator.register(spec, MIGRATION + ".yaml", yaml);
         migrator.expand(MIGRATION, v.expand());
-        try (Connection c = db.connect("bench"); Statement s = c.createStatement()) {
-            // The target as a finished backfill leaves it: the sync then updates rows, as in steady state.
-            s.execute("INSERT INTO " + TARGET + " (aid, balance_cents, bid) SELECT aid, abalance::bigint * 100, bid "
-                    + "FROM pgbench_accounts");
-            s.execute("VACUUM ANALYZE " + TARGET);
-            s.execute("CHECKPOINT");
-        }
+        backfill(db);
         PrometheusMeterRegistry bridgeRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         BridgeConfig config = BridgeConfig.of(db, bootstrap).withReplication((short) 1, o.partitions())
                 .withHeartbeat(Duration.ofSeconds(1));
         try (CdcBridge bridge = new CdcBridge(config, bridgeRegistry)) {
             bridge.start();
             migrator.awaitSyncing(MIGRATION, Duration.ofMinutes(3));
-            LagProbe.Replica replica = new LagProbe.Replica(db, "SELECT balance_cents / 100 FROM " + TARGET + " WHERE aid = 0");
+            LagProbe.Replica replica = new LagProbe.Replica(db, o.inPlace()
+                    ? "SELECT abalance_cents / 100 FROM pgbench_accounts WHERE aid = 0"
+                    : "SELECT balance_cents / 100 FROM " + TARGET + " WHERE aid = 0");
+            ResolvedSpec resolved;
+            try (Connection c = db.connect("bench")) {
+                resolved = SpecValidator.resolveExpanded(MIGRATION, spec, c);
+            }
+            boolean warm = false;
             for (int r : List.of(rate, 0)) {
-                // A fresh worker (and meter registry) per run, so the timer's percentiles are this run's only.
-                PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-                try (Worker worker = new Worker(db, bootstrap,
-                        Worker.Config.of("bench-sync-worker", List.of(MIGRATION)).withBackfill(false), registry)) {
-                    worker.start();
-                    probe.replica(replica);
-                    if (!probe.awaitCaughtUp(Duration.ofMinutes(3))) {
-                        throw new IllegalStateException("Shapeshift sync did not deliver the probe row within 3 minutes");
+                for (boolean guarded : o.unguarded() ? List.of(false, true) : List.of(true)) {
+                    // A fresh worker (and meter registry) per run, so the timer's percentiles are this run's only.
+                    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+                    try (AutoCloseable sync = guarded ? worker(db, bootstrap, registry)
+                            : unguardedSync(db, bootstrap, resolved, registry)) {
+                        probe.replica(replica);
+                        if (!probe.awaitCaughtUp(Duration.ofMinutes(3))) {
+                            throw new IllegalStateException("Shapeshift sync did not deliver the probe row within 3 minutes");
+                        }
+                        if (!warm) {
+                            warmUp(bench, rate);
+                            warm = true;
+                        }
+                        probe.take();
+                        measure(bench, cpu, null, probe, "shapeshift sync" + (guarded ? "" : " WITHOUT visibility barrier")
+                                + ", " + (r > 0 ? "-R " + r : "unthrottled"), "shapeshift", r, registry);
+                        long wrong = wrongRowsAfterCatchUp(db);
+                        Phase last = phases.remove(phases.size() - 1);
+                        phases.add(withWrongRows(last, wrong));
+                        out.printf(Locale.ROOT, "    rows where the new shape != transform(source) after catch-up: %d%n", wrong);
+                        if (wrong > 0) {
+                            backfill(db); // the next run starts from a right target
+                        }
+                        probe.replica(null);
                     }
-                    if (r == rate) {
-                        warmUp(bench, rate);
-                    }
-                    probe.take();
-                    measure(bench, cpu, null, probe, "shapeshift sync, " + (r > 0 ? "-R " + r : "unthrottled"),
-                            "shapeshift", r, registry);
-                    probe.replica(null);
                 }
             }
         } finally {
             CdcBridge.dropSlot(db, config.slot());
         }
+    }
+
+    /** The target as a finished backfill leaves it: the sync then updates rows, as in steady state. */
+    private void backfill(Database db) throws Exception {
+        try (Connection c = db.connect("bench"); Statement s = c.createStatement()) {
+            if (o.inPlace()) {
+                s.execute("UPDATE pgbench_accounts SET abalance_cents = abalance::bigint * 100 "
+                        + "WHERE abalance_cents IS DISTINCT FROM abalance::bigint * 100");
+                s.execute("VACUUM ANALYZE pgbench_accounts");
+            } else {
+                s.execute("INSERT INTO " + TARGET + " (aid, balance_cents, bid) SELECT aid, abalance::bigint * 100, bid "
+                        + "FROM pgbench_accounts ON CONFLICT (aid) DO UPDATE SET balance_cents = EXCLUDED.balance_cents, "
+                        + "bid = EXCLUDED.bid WHERE (" + TARGET + ".balance_cents, " + TARGET + ".bid) IS DISTINCT FROM "
+                        + "(EXCLUDED.balance_cents, EXCLUDED.bid)");
+                s.execute("VACUUM ANALYZE " + TARGET);
+            }
+            s.execute("CHECKPOINT");
+        }
+    }
+
+    /**
+     * The independent check, written here and not taken from the code under test: rows whose new
+     * shape differs from transform(source). Polled until 0 for up to 15 s after the load, so a row
+     * still in flight is not counted; a change the sync lost stays wrong.
+     */
+    private long wrongRowsAfterCatchUp(Database db) throws Exception {
+        String sql = o.inPlace()
+                ? "SELECT count(*) FROM pgbench_accounts WHERE abalance_cents IS DISTINCT FROM abalance::bigint * 100"
+                : "SELECT count(*) FROM pgbench_accounts a FULL JOIN " + TARGET + " t USING (aid) WHERE a.aid IS NULL "
+                        + "OR t.aid IS NULL OR t.balance_cents IS DISTINCT FROM a.abalance::bigint * 100 "
+                        + "OR t.bid IS DISTINCT FROM a.bid";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (true) {
+            long wrong;
+            try (Connection c = db.connect("bench"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+                rs.next();
+                wrong = rs.getLong(1);
+            }
+            if (wrong == 0 || System.nanoTime() > deadline) {
+                return wrong;
+            }
+            Thread.sleep(1000);
+        }
+    }
+
+    private static Phase withWrongRows(Phase p, long wrong) {
+        return new Phase(p.name(), p.replication(), p.rate(), p.pgbench(), p.probes(), p.probeP50Ms(), p.probeP99Ms(),
+                p.probeMaxMs(), p.probesNotArrived(), p.timerP50Ms(), p.timerP99Ms(), p.timerCount(), p.sourceCpuSeconds(),
+                p.subscriberCpuSeconds(), p.jvmCpuSeconds(), p.loadStart(), p.loadEnd(), wrong);
+    }
+
+    private static AutoCloseable worker(Database db, String bootstrap, PrometheusMeterRegistry registry) {
+        Worker worker = new Worker(db, bootstrap,
+                Worker.Config.of("bench-sync-worker", List.of(MIGRATION)).withBackfill(false), registry);
+        worker.start();
+        return worker;
+    }
+
+    /** The sync as it was before issue 12: the same consumer with its visibility barrier removed. */
+    private static AutoCloseable unguardedSync(Database db, String bootstrap, ResolvedSpec resolved,
+                                               PrometheusMeterRegistry registry) {
+        SyncConsumer consumer = new SyncConsumer(SyncConsumer.Config.defaults(bootstrap, "bench-sync-unguarded")
+                .withoutVisibilityBarrier(), db, new Catalog(db, "bench"), resolved, new SyncMetrics(registry, MIGRATION));
+        Thread t = new Thread(consumer, "bench-sync-unguarded");
+        t.setDaemon(true);
+        t.start();
+        return consumer;
     }
 
     private void nativeReplication(EmbeddedPostgres pg, String dbName, Database db, Pgbench bench, ServerCpu cpu,
@@ -275,7 +372,7 @@ public final class SyncBench {
         Double[] timer = timer(registry);
         Phase p = new Phase(name, replication, rate, r, snap.lags().count(), snap.lags().percentile(50),
                 snap.lags().percentile(99), snap.lags().percentile(100), snap.notArrived(), timer[0], timer[1],
-                timer[2] == null ? null : timer[2].longValue(), src, subS, jvm, loadStart, loadEnd);
+                timer[2] == null ? null : timer[2].longValue(), src, subS, jvm, loadStart, loadEnd, null);
         phases.add(p);
         out.printf(Locale.ROOT, "%-45s tps %8.1f  latency avg %s ms  probe lag p50 %s / p99 %s ms (%d probes)%s  load %s%n",
                 name, r.tps(), fmt(r.latencyAvgMs()), fmt(p.probeP50Ms()), fmt(p.probeP99Ms()), p.probes(),
@@ -340,7 +437,8 @@ public final class SyncBench {
 
     private Path write(Map<String, String> machine, OffsetDateTime started, int rate) throws IOException {
         Files.createDirectories(o.out());
-        String base = LocalDate.now() + "-sync-pgbench-s" + o.scale() + "-" + o.seconds() + "s";
+        String base = LocalDate.now() + "-sync-pgbench-s" + o.scale() + "-" + o.seconds() + "s"
+                + (o.inPlace() ? "-in-place" : "") + (o.unguarded() ? "-barrier-compare" : "");
         StringBuilder b = new StringBuilder();
         b.append("# Sync benchmark: Shapeshift sync vs PostgreSQL logical replication under pgbench\n\n");
         b.append("- date: ").append(started).append("\n");
@@ -358,17 +456,19 @@ public final class SyncBench {
                 + "probe; pgbench itself not counted).\n\n");
         b.append("| run | tps | tps ÷ same-rate no-replication mean | failed | pgbench latency avg ms | schedule lag avg ms "
                 + "| probe lag p50 ms | probe lag p99 ms | probe max ms | probes (not arrived) | timer p50 ms | timer p99 ms "
-                + "| timer changes | source CPU s | subscriber CPU s | JVM CPU s | CPU ms/txn | CPU/txn ÷ no-repl | load avg start → end |\n");
-        b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| timer changes | source CPU s | subscriber CPU s | JVM CPU s | CPU ms/txn | CPU/txn ÷ no-repl | load avg start → end "
+                + "| rows wrong after catch-up |\n");
+        b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Phase p : phases) {
             Pgbench.Result r = p.pgbench();
             b.append(String.format(Locale.ROOT, "| %s | %.1f | %.3f | %d | %s | %s | %s | %s | %s | %d (%d) | %s | %s | %s "
-                            + "| %.1f | %.1f | %.1f | %.2f | %.2f | %s → %s |%n",
+                            + "| %.1f | %.1f | %.1f | %.2f | %.2f | %s → %s | %s |%n",
                     p.name(), r.tps(), r.tps() / baseline(p.rate()), r.failed(), fmt1(r.latencyAvgMs()),
                     fmt1(r.scheduleLagAvgMs()), fmt(p.probeP50Ms()), fmt(p.probeP99Ms()), fmt(p.probeMaxMs()), p.probes(),
                     p.probesNotArrived(), fmt(p.timerP50Ms()), fmt(p.timerP99Ms()), p.timerCount() == null ? "–" : p.timerCount(),
                     p.sourceCpuSeconds(), p.subscriberCpuSeconds(), p.jvmCpuSeconds(), cpuPerTxnMs(p),
-                    cpuPerTxnMs(p) / baselineCpuPerTxn(p.rate()), load3(p.loadStart()), load3(p.loadEnd())));
+                    cpuPerTxnMs(p) / baselineCpuPerTxn(p.rate()), load3(p.loadStart()), load3(p.loadEnd()),
+                    p.wrongRows() == null ? "–" : p.wrongRows()));
         }
         b.append("\n## pgbench output\n");
         for (Phase p : phases) {

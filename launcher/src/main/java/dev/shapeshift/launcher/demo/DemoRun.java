@@ -66,6 +66,7 @@ final class DemoRun {
     private final PhaseClock clock;
     private final Summary summary = new Summary();
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private Reconciler reconciler;
 
     DemoRun(Options options, PrintStream out) {
         this.options = options;
@@ -167,7 +168,7 @@ final class DemoRun {
         clock.begin("verifying", "reconciling both shapes in the database; " + INJECTED_DRIFT
                 + " rows are corrupted behind the sync's back first, to show detection and repair");
         DemoDatabase.injectDrift(db, scenario, INJECTED_DRIFT);
-        Reconciler reconciler = new Reconciler(catalog, migration, resolved, SyncProgress.slot(db, slot), registry,
+        reconciler = new Reconciler(catalog, migration, resolved, SyncProgress.slot(db, slot), registry,
                 Reconciler.Options.from(resolved.spec().reconcile()));
         Run first = reconciler.runOnce(() -> false);
         out.printf("    reconcile run #%d: %,d rows checked, %d keys drifted (%d transient differences re-checked away)%n",
@@ -189,7 +190,11 @@ final class DemoRun {
         clock.begin("reads-switched", "waiting " + spec.readSwitch().cleanFor().toSeconds()
                 + " s clean-for, then flipping flag " + spec.flagName());
         sleep(spec.readSwitch().cleanFor().plusMillis(500));
-        transitions.advance(spec.name(), Phase.READS_SWITCHED, ACTOR, "verified held for the clean-for period");
+        Run since = reconciler.runOnce(() -> false);
+        out.printf("    reconcile run #%d (started after verified): %,d rows checked, %d keys drifted%n", since.id(),
+                since.rowsChecked(), since.driftFound());
+        transitions.advance(spec.name(), Phase.READS_SWITCHED, ACTOR, "verified held for the clean-for period and "
+                + "reconcile run #" + since.id() + " since then found no drift");
         new AccessWatch(db).baseline(spec.name());
         long before = app.newShapeReads();
         sleep(Duration.ofSeconds(3));

@@ -19,6 +19,7 @@ import java.util.stream.LongStream;
  */
 final class SyncBatch {
     private final Set<Key> keys = new LinkedHashSet<>();
+    private final Set<Long> txIds = new LinkedHashSet<>();
     private long events;
     private long heartbeats;
     private long newestCommitMicros;
@@ -37,6 +38,9 @@ final class SyncBatch {
             return;
         }
         keys.add(e.key());
+        if (e.txId() != 0) {
+            txIds.add(e.txId());
+        }
         if (e.commitTsMicros() > 0) {
             if (commits == commitMicros.length) {
                 commitMicros = Arrays.copyOf(commitMicros, commits * 2);
@@ -47,6 +51,11 @@ final class SyncBatch {
 
     Collection<Key> keys() {
         return keys;
+    }
+
+    /** The source transactions of the batch's row changes (those whose id the event carries). */
+    Set<Long> txIds() {
+        return txIds;
     }
 
     /** The keys in slices of at most {@code size}, so one statement never carries an unbounded array. */

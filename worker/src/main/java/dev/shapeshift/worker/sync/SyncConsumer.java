@@ -11,6 +11,7 @@ import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.Refresher;
+import dev.shapeshift.refresh.VisibilityBarrier;
 import dev.shapeshift.refresh.WorkerTransactions;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
@@ -75,9 +76,13 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
      * @param idleInTransaction {@code idle_in_transaction_session_timeout} of the sync connection: a worker frozen
      *                          inside a transaction (GC, SIGSTOP) loses its session and its row locks after this,
      *                          so it never blocks the application for long (default 5s)
+     * @param visibilityBarrier wait until a batch's source transactions are visible before refreshing it
+     *                          ({@link VisibilityBarrier}); always on, except in the negative controls of the
+     *                          tests that show why it exists (off loses changes)
      */
     public record Config(String bootstrapServers, String workerId, int maxPollRecords, int keysPerStatement,
-                         Duration pollTimeout, Duration sessionTimeout, Duration idleInTransaction) {
+                         Duration pollTimeout, Duration sessionTimeout, Duration idleInTransaction,
+                         boolean visibilityBarrier) {
         public Config {
             if (bootstrapServers == null || bootstrapServers.isBlank()) {
                 throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "sync needs Kafka bootstrap servers (--bootstrap)");
@@ -101,12 +106,18 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
 
         public static Config defaults(String bootstrapServers, String workerId) {
             return new Config(bootstrapServers, workerId, 2000, 1000, Duration.ofMillis(50), Duration.ofSeconds(10),
-                    Duration.ofSeconds(5));
+                    Duration.ofSeconds(5), true);
         }
 
         public Config withSessionTimeout(Duration d) {
             return new Config(bootstrapServers, workerId, maxPollRecords, keysPerStatement, pollTimeout, d,
-                    idleInTransaction);
+                    idleInTransaction, visibilityBarrier);
+        }
+
+        /** Negative controls only: refreshes batches without waiting for their transactions to be visible. */
+        public Config withoutVisibilityBarrier() {
+            return new Config(bootstrapServers, workerId, maxPollRecords, keysPerStatement, pollTimeout, sessionTimeout,
+                    idleInTransaction, false);
         }
     }
 
@@ -294,6 +305,11 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                 long written = 0;
                 Map<Key, String> badKeys = new LinkedHashMap<>();
                 Connection tx = connection();
+                Visibility visibility = awaitVisible(c, tx, batch);
+                if (visibility == Visibility.CLOSING) {
+                    return Optional.empty(); // closing while waiting: nothing applied, nothing committed
+                }
+                held |= visibility == Visibility.AFTER_HOLDING;
                 for (List<Key> slice : batch.slices(config.keysPerStatement())) {
                     SliceRefresher.Outcome outcome = slices.refresh(tx, slice);
                     written += outcome.written();
@@ -332,6 +348,54 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
         }
         return Optional.empty();
     }
+
+    /** How {@link #awaitVisible} ended: at once, after holding the partitions paused, or closing. */
+    private enum Visibility { AT_ONCE, AFTER_HOLDING, CLOSING }
+
+    /**
+     * Returns once every source transaction of the batch is visible to a new snapshot
+     * ({@link VisibilityBarrier}), or when the consumer closes. Normally that is the first
+     * check; while a commit waits (e.g. for a synchronous standby) the consumer stays in its group
+     * with its partitions paused, and after a second says why it waits in the migration's message.
+     */
+    private Visibility awaitVisible(KafkaConsumer<byte[], byte[]> c, Connection tx, SyncBatch batch) {
+        if (!config.visibilityBarrier()) {
+            return Visibility.AT_ONCE;
+        }
+        List<Long> waiting = VisibilityBarrier.invisible(tx, batch.txIds());
+        if (waiting.isEmpty()) {
+            return Visibility.AT_ONCE;
+        }
+        metrics.visibilityWait();
+        long started = System.nanoTime();
+        long pauseMs = 1;
+        boolean reported = false;
+        while (!waiting.isEmpty()) {
+            if (closing) {
+                return Visibility.CLOSING;
+            }
+            if (!reported && System.nanoTime() - started > VISIBILITY_REPORT_AFTER.toNanos()) {
+                reported = true;
+                String why = "sync waiting: source transaction(s) " + waiting + " committed (their changes were "
+                        + "decoded) but are not visible to other sessions yet; a commit waiting for a synchronous "
+                        + "standby (synchronous_standby_names) does this. Nothing is applied or skipped until they are.";
+                catalog.setMessage(migration, why);
+                log.warn("sync waiting for source transactions to become visible migration={} worker={} txids={}",
+                        migration, config.workerId(), waiting);
+            }
+            holdFor(c, Duration.ofMillis(pauseMs));
+            pauseMs = Math.min(100, pauseMs * 2);
+            waiting = VisibilityBarrier.invisible(tx, waiting);
+        }
+        metrics.visibilityWaited(Duration.ofNanos(System.nanoTime() - started));
+        if (reported) {
+            catalog.setMessage(migration, "sync resumed: the source transactions it waited for became visible");
+            log.info("sync resumed after visibility wait migration={} worker={}", migration, config.workerId());
+        }
+        return Visibility.AFTER_HOLDING;
+    }
+
+    private static final Duration VISIBILITY_REPORT_AFTER = Duration.ofSeconds(1);
 
     /** A change record's offset and key. */
     private record KeyAt(long offset, Key key) {

@@ -19,7 +19,8 @@ import org.apache.kafka.common.TopicPartition;
  * {@code shapeshift.sync.events} (row changes), {@code .heartbeats}, {@code .keys.refreshed}, {@code .rows.written},
  * {@code .batch.keys}, {@code .apply.latency} (source commit → applied),
  * {@code .apply.time}, {@code .lag.seconds}, {@code .backlog} (per partition), {@code .poison},
- * {@code .errors}, {@code .state}.
+ * {@code .errors}, {@code .state}, {@code .visibility.waits} and {@code .visibility.wait} (batches that
+ * waited for their source transactions to become visible, and for how long).
  */
 public final class SyncMetrics {
     private final MeterRegistry registry;
@@ -33,6 +34,8 @@ public final class SyncMetrics {
     private final DistributionSummary batchKeys;
     private final Timer applyLatency;
     private final Timer applyTime;
+    private final Counter visibilityWaits;
+    private final Timer visibilityWaited;
     private final AtomicLong lastAppliedCommitMicros = new AtomicLong();
     private final AtomicLong state = new AtomicLong();
     private final Map<Integer, AtomicLong> backlogByPartition = new ConcurrentHashMap<>();
@@ -59,12 +62,26 @@ public final class SyncMetrics {
                 .publishPercentiles(0.5, 0.99).tags(tags).register(registry);
         this.applyTime = Timer.builder("shapeshift.sync.apply.time").description("time to refresh one batch")
                 .tags(tags).register(registry);
+        this.visibilityWaits = Counter.builder("shapeshift.sync.visibility.waits")
+                .description("batches whose source transactions were decoded before they were visible, so sync waited")
+                .tags(tags).register(registry);
+        this.visibilityWaited = Timer.builder("shapeshift.sync.visibility.wait")
+                .description("how long a batch waited for its source transactions to become visible")
+                .tags(tags).register(registry);
         Gauge.builder("shapeshift.sync.lag.seconds", this, SyncMetrics::lagSeconds)
                 .description("age of the newest source commit applied (heartbeats keep it fresh on idle tables)")
                 .tags(tags).baseUnit("seconds").register(registry);
         Gauge.builder("shapeshift.sync.state", state, AtomicLong::get)
                 .description("sync state: 0 starting, 1 running, 2 stopped at poison record, 3 stopped by error, 4 closed")
                 .tags(tags).register(registry);
+    }
+
+    void visibilityWait() {
+        visibilityWaits.increment();
+    }
+
+    void visibilityWaited(Duration d) {
+        visibilityWaited.record(d);
     }
 
     void applied(SyncBatch batch, long rowsWritten) {

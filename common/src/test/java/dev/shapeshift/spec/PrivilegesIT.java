@@ -1,0 +1,186 @@
+package dev.shapeshift.spec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shapeshift.embedded.PostgresExtension;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.spec.PrivilegeFinding.Severity;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The privilege checks against roles built from exactly the grants the project documents: the
+ * statements of deploy/postgres/init/ (read from those files, so the two cannot drift apart).
+ * With all of them nothing is reported; with one left out, the finding names the GRANT that fixes it.
+ */
+@ExtendWith(PostgresExtension.class)
+class PrivilegesIT {
+    private static final Path INIT = Path.of("..", "deploy", "postgres", "init");
+    private static final String PASSWORD = "privileges-it-pw";
+
+    private final PostgresServer pg;
+
+    PrivilegesIT(PostgresServer pg) {
+        this.pg = pg;
+    }
+
+    @Test
+    void theDocumentedGrantsAreEnoughForBothModes() throws Exception {
+        String role = role();
+        try (Connection c = setUp(role, s -> true)) {
+            Validation inPlace = SpecValidator.check(example("users-email-verified.yaml"), c);
+            assertThat(inPlace.problems()).isEmpty();
+            assertThat(Privileges.check(inPlace.spec(), c)).isEmpty();
+            MigrationSpec table = tableMode();
+            assertThat(SpecValidator.check(table, c).problems()).isEmpty();
+            assertThat(Privileges.check(table, c)).isEmpty();
+        }
+    }
+
+    @Test
+    void withoutOwnershipInPlaceExpandIsAnErrorNamingTheStatement() throws Exception {
+        String role = role();
+        try (Connection c = setUp(role, s -> !s.contains("OWNER TO"))) {
+            MigrationSpec spec = example("users-email-verified.yaml");
+            List<PrivilegeFinding> f = Privileges.check(spec, c);
+            // Ownership carried every table privilege too: SELECT (read) and UPDATE (in-place writes) go with it.
+            assertThat(f).extracting(PrivilegeFinding::step).containsExactly("backfill", "expand", "backfill");
+            assertThat(f).extracting(PrivilegeFinding::grant).contains(
+                    "GRANT SELECT ON TABLE \"public\".\"users\" TO \"" + role + "\";",
+                    "GRANT UPDATE ON TABLE \"public\".\"users\" TO \"" + role + "\";");
+            PrivilegeFinding owner = f.get(1);
+            assertThat(owner.severity()).isEqualTo(Severity.ERROR);
+            assertThat(owner.path()).isEqualTo("mode");
+            // The owner here is a superuser: membership in it is no fix to suggest.
+            assertThat(owner.grant()).isEqualTo("ALTER TABLE \"public\".\"users\" OWNER TO \"" + role + "\";");
+            Validation v = Privileges.withErrors(SpecValidator.check(spec, c), f);
+            assertThat(v.valid()).isFalse();
+            assertThat(v.problems().get(1).describe("users.yaml")).startsWith("users.yaml: mode: role " + role
+                    + " does not own \"public\".\"users\" (owner: " + pg.user() + ")").contains("as an administrator run: ALTER TABLE");
+            // The bridge's publication needs it too in table mode, where it is a warning (the bridge may be another role).
+            List<PrivilegeFinding> table = Privileges.check(tableMode(), c);
+            assertThat(table).extracting(PrivilegeFinding::step).containsExactly("backfill", "sync", "cdc-bridge");
+            assertThat(table.get(2).severity()).isEqualTo(Severity.WARNING);
+        }
+    }
+
+    @Test
+    void withoutReplicationTheBridgeWarningNamesAlterRole() throws Exception {
+        String role = role();
+        try (Connection c = setUp(role, s -> true)) {
+            try (Connection admin = pg.connect("postgres"); Statement s = admin.createStatement()) {
+                s.execute("ALTER ROLE " + role + " NOREPLICATION");
+            }
+            PrivilegeFinding f = only(Privileges.check(example("users-email-verified.yaml"), c), "cdc-bridge");
+            assertThat(f.severity()).isEqualTo(Severity.WARNING);
+            assertThat(f.grant()).startsWith("ALTER ROLE \"" + role + "\" REPLICATION;");
+        }
+    }
+
+    @Test
+    void withoutReadAllStatsTheContractWarningNamesTheGrant() throws Exception {
+        String role = role();
+        try (Connection c = setUp(role, s -> !s.contains("pg_read_all_stats"))) {
+            PrivilegeFinding f = only(Privileges.check(example("users-email-verified.yaml"), c), "contract");
+            assertThat(f.severity()).isEqualTo(Severity.WARNING);
+            assertThat(f.grant()).isEqualTo("GRANT pg_read_all_stats TO \"" + role + "\";");
+        }
+    }
+
+    @Test
+    void withoutCreateOnTheSchemaTableModeIsAnErrorNamingTheGrant() throws Exception {
+        String role = role();
+        try (Connection c = setUp(role, s -> !s.startsWith("GRANT CREATE ON SCHEMA"))) {
+            assertThat(Privileges.check(example("users-email-verified.yaml"), c)).isEmpty();
+            PrivilegeFinding f = only(Privileges.check(tableMode(), c), "expand");
+            assertThat(f.severity()).isEqualTo(Severity.ERROR);
+            assertThat(f.path()).isEqualTo("target.schema");
+            assertThat(f.grant()).isEqualTo("GRANT CREATE ON SCHEMA \"public\" TO \"" + role + "\";");
+        }
+    }
+
+    private static PrivilegeFinding only(List<PrivilegeFinding> findings, String step) {
+        assertThat(findings).extracting(PrivilegeFinding::step).containsExactly(step);
+        return findings.get(0);
+    }
+
+    private static MigrationSpec example(String file) {
+        return new SpecReader().read(Path.of("..", "examples", file));
+    }
+
+    private static MigrationSpec tableMode() {
+        return new SpecReader().read("users-table.yaml", """
+                name: users-v2
+                source:
+                  table: users
+                mode: table
+                target:
+                  table: users_v2
+                  columns:
+                    - name: email_verified
+                      type: boolean
+                      transform: legacy_verified_at IS NOT NULL
+                """);
+    }
+
+    private static String role() {
+        return "privileges_it_" + Long.toHexString(System.nanoTime());
+    }
+
+    /**
+     * A new database set up by the documented init statements, with the role renamed to {@code role}
+     * and only the statements {@code keep} accepts; a connection as that role.
+     */
+    private Connection setUp(String role, Predicate<String> keep) throws SQLException, IOException {
+        String db = pg.createDatabase("privileges");
+        List<String> statements = new ArrayList<>();
+        statements.addAll(statements(heredoc(Files.readString(INIT.resolve("01-roles.sh")))));
+        statements.addAll(statements(Files.readString(INIT.resolve("02-users.sql"))));
+        try (Connection admin = pg.connect(db); Statement s = admin.createStatement()) {
+            for (String sql : statements) {
+                String mine = sql.replaceAll("\\bshapeshift\\b", role).replace(":'pw'", "'" + PASSWORD + "'")
+                        .replace(":\"db\"", "\"" + db + "\"");
+                if (keep.test(mine) || mine.startsWith("CREATE ROLE") || mine.startsWith("CREATE TABLE")
+                        || mine.startsWith("INSERT")) {
+                    s.execute(mine);
+                }
+            }
+        }
+        Properties p = new Properties();
+        p.setProperty("user", role);
+        p.setProperty("password", PASSWORD);
+        return DriverManager.getConnection(pg.jdbcUrl(db), p);
+    }
+
+    private static String heredoc(String script) {
+        Matcher m = Pattern.compile("<<'SQL'\\n(.*?)\\nSQL\\n", Pattern.DOTALL).matcher(script);
+        assertThat(m.find()).as("01-roles.sh holds its SQL in a <<'SQL' here-document").isTrue();
+        return m.group(1);
+    }
+
+    /** SQL statements of a script: comment lines dropped, split at the semicolons that end a line. */
+    private static List<String> statements(String sql) {
+        StringBuilder text = new StringBuilder();
+        sql.lines().filter(l -> !l.strip().startsWith("--")).forEach(l -> text.append(l).append('\n'));
+        List<String> out = new ArrayList<>();
+        for (String s : text.toString().split(";\\s*\\n")) {
+            if (!s.isBlank()) {
+                out.add(s.strip());
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,250 @@
+package dev.shapeshift.coordinator.drive;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.ChunkStore;
+import dev.shapeshift.catalog.ChunkStore.Chunk;
+import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.coordinator.contract.Cleanup;
+import dev.shapeshift.coordinator.contract.Contractor;
+import dev.shapeshift.coordinator.gate.GateClosedException;
+import dev.shapeshift.coordinator.gate.GateReport;
+import dev.shapeshift.coordinator.gate.Transitions;
+import dev.shapeshift.coordinator.plan.ChunkPlanner;
+import dev.shapeshift.coordinator.plan.ChunkPublisher;
+import dev.shapeshift.coordinator.reconcile.Reconciler;
+import dev.shapeshift.coordinator.reconcile.RunStore.Run;
+import dev.shapeshift.coordinator.reconcile.SyncProgress;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.db.ReplicationSlots;
+import dev.shapeshift.db.SqlStates;
+import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.kafka.Topics;
+import dev.shapeshift.phase.Phase;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.spec.SpecJson;
+import dev.shapeshift.spec.SpecValidator;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives one migration: each {@link #tick} reads its {@link Snapshot} from the catalog, lets
+ * {@link NextStep} choose the one next step and takes it. Every step is idempotent (the plan is
+ * stored once, the expand finds an existing shape, moves are compare-and-sets, the contract
+ * returns the existing archive), so a coordinator killed mid-step, or a standby that takes over,
+ * simply ticks again. A closed gate is waiting, written to the migration's message; a failing step
+ * is written there and to the audit log with its error, and retried with back-off.
+ */
+final class MigrationDriver {
+    private static final Logger log = LoggerFactory.getLogger(MigrationDriver.class);
+    static final String ACTOR = "coordinator-driver";
+
+    private final String migration;
+    private final Database db;
+    private final Catalog catalog;
+    private final Transitions transitions;
+    private final DriveConfig config;
+    private final MeterRegistry registry;
+    private final BooleanSupplier stop;
+    private final SnapshotReader snapshots;
+    private final Counter reverts;
+    private Reconciler reconciler;
+    private int failures;
+    private Instant notBefore = Instant.MIN;
+
+    MigrationDriver(String migration, Database db, Transitions transitions, DriveConfig config, MeterRegistry registry,
+                    BooleanSupplier stop) {
+        this.migration = migration;
+        this.db = db;
+        this.catalog = new Catalog(db, "coordinator");
+        this.transitions = transitions;
+        this.config = config;
+        this.registry = registry;
+        this.stop = stop;
+        this.snapshots = new SnapshotReader(catalog);
+        this.reverts = Counter.builder("shapeshift.driver.reverts").tag("migration", migration)
+                .description("reads flipped back to the old shape by switch.revertOnDrift").register(registry);
+    }
+
+    /** When the next tick may run: now, or later while a failing step backs off. */
+    Instant notBefore() {
+        return notBefore;
+    }
+
+    /** Takes the next step; returns it (DONE when the migration needs no driver any more). */
+    Step tick() {
+        MigrationRecord m = catalog.get(migration);
+        Snapshot s;
+        try {
+            s = snapshots.read(m);
+        } catch (ShapeshiftException e) {
+            return unreadable(m, e);
+        }
+        Step step = NextStep.choose(s, config.stallAfter());
+        try {
+            take(m, s, step);
+            failures = 0;
+            notBefore = Instant.MIN;
+        } catch (GateClosedException e) {
+            failures = 0;
+            say(s, "waiting for the " + e.report().to() + " gate: " + failedChecks(e.report()) + repairHint(s)
+                    + (step.kind() == Step.Kind.CONTRACT ? " (contract.approval: auto: the driver contracts when it opens)" : ""));
+        } catch (ShapeshiftException e) {
+            fail(s, step, e);
+        }
+        return step;
+    }
+
+    /** The state could not be read (e.g. a stored spec that no longer parses): say so, back off, try again. */
+    private Step unreadable(MigrationRecord m, ShapeshiftException e) {
+        failures++;
+        Duration backoff = backoff(failures, config.tick(), config.maxBackoff());
+        notBefore = Instant.now().plus(backoff);
+        String message = "the driver cannot read this migration's state (" + e.code() + "): " + e.getMessage()
+                + "; retrying in " + dev.shapeshift.coordinator.gate.Gates.format(backoff);
+        log.warn("driver cannot read migration state migration={} code={} error={}", migration, e.code(), e.getMessage());
+        if (!sameError(m.message(), message)) {
+            catalog.setMessage(migration, message);
+        }
+        return Step.waitFor(message);
+    }
+
+    private void take(MigrationRecord m, Snapshot s, Step step) {
+        switch (step.kind()) {
+            case EXPAND -> expand(m);
+            case ADVANCE -> transitions.advance(migration, step.to(), ACTOR, step.reason());
+            case PLAN_BACKFILL -> planBackfill(m, s);
+            case RECONCILE -> reconcile(m, s, step.reason());
+            case REVERT_READS -> revert(s, step.reason());
+            case CONTRACT -> new Contractor(db, transitions).contract(migration, ACTOR, step.reason());
+            case CLEANUP -> cleanup();
+            case WAIT -> say(s, step.to() == null ? step.reason() : step.reason() + "; " + gate(step.to()));
+            case DONE -> { }
+            default -> throw new IllegalStateException("no handler for " + step.kind());
+        }
+    }
+
+    private void expand(MigrationRecord m) {
+        MigrationSpec spec = SpecJson.read(m.specJson());
+        List<String> applied = new Expander(db).expand(spec);
+        Topics.ensure(config.bootstrapServers(), Map.of(Topics.changes(migration), config.partitions(),
+                Topics.chunks(migration), config.partitions()), config.replication());
+        transitions.advance(migration, Phase.EXPANDED, ACTOR, (applied.isEmpty() ? "new shape already present"
+                : applied.size() + " DDL statement(s) applied") + "; topics ensured with " + config.partitions()
+                + " partitions");
+    }
+
+    private void planBackfill(MigrationRecord m, Snapshot s) {
+        List<Chunk> plan = new ChunkPlanner(new ChunkStore(catalog)).plan(resolved(m));
+        int published = new ChunkPublisher(config.bootstrapServers(), config.partitions()).publish(migration, plan);
+        if (s.phase() == Phase.SYNCING) {
+            transitions.advance(migration, Phase.BACKFILLING, ACTOR, plan.size() + " chunks planned, "
+                    + published + " published");
+        }
+    }
+
+    private void reconcile(MigrationRecord m, Snapshot s, String reason) {
+        if (reconciler == null) {
+            ResolvedSpec resolved = resolved(m);
+            SyncProgress sync = m.slotName() == null ? SyncProgress.NO_SYNC : SyncProgress.slot(db, m.slotName());
+            reconciler = new Reconciler(catalog, migration, resolved, sync, registry,
+                    Reconciler.Options.from(resolved.spec().reconcile()));
+        }
+        say(s, reason);
+        Run run = reconciler.runOnce(stop);
+        log.info("reconcile run ended migration={} run={} status={} rows_checked={} drift_found={}", migration,
+                run.id(), run.status(), run.rowsChecked(), run.driftFound());
+    }
+
+    private void revert(Snapshot s, String reason) {
+        if (s.phase() == Phase.CONTRACT_READY) {
+            transitions.advance(migration, Phase.READS_SWITCHED, ACTOR, reason);
+        }
+        transitions.advance(migration, Phase.VERIFIED, ACTOR, reason);
+        reverts.increment();
+        log.error("reads flipped back on drift migration={} open_drift={} from={}", migration, s.openDrift(), s.phase());
+    }
+
+    private void cleanup() {
+        Cleanup.Result r = new Cleanup(db, config.bootstrapServers(), config.publication(), ReplicationSlots::drop)
+                .run(migration, ACTOR, "driver: migration contracted");
+        String summary = "cleaned up: " + (r.done().isEmpty() ? "nothing" : String.join(", ", r.done()))
+                + (r.left().isEmpty() ? "" : "; left: " + String.join(", ", r.left())
+                + " (run `shapeshift cleanup " + migration + "` when that changes)");
+        catalog.audit(migration, ACTOR, SnapshotReader.CLEANUP_ACTION, summary);
+        catalog.setMessage(migration, "contracted; " + summary);
+    }
+
+    private String gate(Phase to) {
+        GateReport r = transitions.check(migration, to);
+        return r.open() ? "gate " + to + " open" : "gate " + to + " closed: " + failedChecks(r);
+    }
+
+    private ResolvedSpec resolved(MigrationRecord m) {
+        MigrationSpec spec = SpecJson.read(m.specJson());
+        try (Connection c = db.connect("coordinator")) {
+            return SpecValidator.resolveExpanded(migration, spec, c);
+        } catch (SQLException e) {
+            throw SqlStates.translate("resolving the spec of " + migration, e);
+        }
+    }
+
+    private void fail(Snapshot s, Step step, ShapeshiftException e) {
+        failures++;
+        Duration backoff = backoff(failures, config.tick(), config.maxBackoff());
+        notBefore = Instant.now().plus(backoff);
+        String message = step.kind().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + " failed ("
+                + e.code() + ", attempt " + failures + "): " + e.getMessage() + "; retrying in "
+                + dev.shapeshift.coordinator.gate.Gates.format(backoff);
+        log.warn("driver step failed migration={} step={} code={} attempt={} retry_in_ms={} error={}", migration,
+                step.kind(), e.code(), failures, backoff.toMillis(), e.getMessage());
+        try {
+            if (!sameError(s.message(), message)) {
+                catalog.audit(migration, ACTOR, "driver step failed: " + step.kind().name().toLowerCase(java.util.Locale.ROOT),
+                        e.getMessage());
+            }
+            say(s, message);
+        } catch (ShapeshiftException again) {
+            log.warn("recording the failure failed migration={} error={}", migration, again.getMessage());
+        }
+    }
+
+    /** Two failure messages differ only in the attempt count and the retry delay: audit once per distinct error. */
+    private static boolean sameError(String previous, String next) {
+        return previous != null && strip(previous).equals(strip(next));
+    }
+
+    private static String strip(String message) {
+        return message.replaceAll("attempt \\d+", "").replaceAll("; retrying in \\S+$", "");
+    }
+
+    static Duration backoff(int failures, Duration base, Duration max) {
+        long factor = 1L << Math.min(failures - 1, 20);
+        Duration d = base.multipliedBy(factor);
+        return d.compareTo(max) > 0 ? max : d;
+    }
+
+    private void say(Snapshot s, String message) {
+        if (!message.equals(s.message())) {
+            catalog.setMessage(migration, message);
+        }
+    }
+
+    private static String failedChecks(GateReport r) {
+        return r.failed().stream().map(c -> c.name() + " (" + c.evidence() + ")").collect(Collectors.joining("; "));
+    }
+
+    private String repairHint(Snapshot s) {
+        return s.openDrift() == 0 ? "" : "; repair the drift: `shapeshift reconcile run " + migration + " --repair`";
+    }
+}

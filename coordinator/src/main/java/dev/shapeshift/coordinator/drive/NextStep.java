@@ -1,0 +1,138 @@
+package dev.shapeshift.coordinator.drive;
+
+import dev.shapeshift.coordinator.gate.Gates;
+import dev.shapeshift.phase.Phase;
+import dev.shapeshift.spec.Approval;
+import dev.shapeshift.spec.DurationText;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * The driver's whole decision: a pure function of a migration's {@link Snapshot} to the one next
+ * {@link Step}. Because it reads only durable state, a restarted coordinator (or a standby that
+ * took over) picks the same step and continues where the last one stopped.
+ */
+public final class NextStep {
+    private NextStep() {
+    }
+
+    /** @param stallAfter how long backfill or the wait for a bridge may show no progress before it is reported stalled */
+    public static Step choose(Snapshot s, Duration stallAfter) {
+        String name = s.migration();
+        return switch (s.phase()) {
+            case PLANNED -> Step.of(Step.Kind.EXPAND, "apply the additive DDL and create the topics");
+            case EXPANDED -> s.startLsn() != null
+                    ? Step.advance(Phase.SYNCING, "sync covers every write from LSN " + s.startLsn())
+                    : Step.waitFor(stalled(s.inPhase(), stallAfter) + "waiting for a cdc-bridge to capture " + s.table()
+                            + " and record its start LSN (" + Gates.format(s.inPhase()) + " so far); start one: "
+                            + "`shapeshift cdc-bridge --bootstrap …` for this database");
+            case SYNCING -> Step.of(Step.Kind.PLAN_BACKFILL, "plan and publish the backfill chunks");
+            case BACKFILLING -> backfilling(s, stallAfter);
+            case BACKFILLED -> reconcileDue(s, true)
+                    ? reconcile(s, "")
+                    : Step.advance(Phase.VERIFIED, "reconcile run #" + s.latestDoneRun().id()
+                            + " after the backfill; gate open");
+            case VERIFIED -> {
+                String approval = "verified; waiting for an operator to approve the read switch (switch.approval: "
+                        + "manual): `shapeshift phase advance " + name + " --to reads-switched --reason …`";
+                boolean auto = s.switchApproval() == Approval.AUTO;
+                // The reads-switched gate wants a clean run that started after verification: start one at once.
+                if (reconcileDue(s, false) || noRunSince(s, s.phaseChangedAt())) {
+                    yield reconcile(s, auto ? "" : "; " + approval);
+                }
+                yield auto ? Step.advance(Phase.READS_SWITCHED, "switch.approval: auto; gate open")
+                        : Step.waitForGate(Phase.READS_SWITCHED, approval);
+            }
+            case READS_SWITCHED -> {
+                if (revert(s)) {
+                    yield Step.of(Step.Kind.REVERT_READS, revertReason(s));
+                }
+                yield reconcileDue(s, false) ? reconcile(s, "")
+                        : Step.advance(Phase.CONTRACT_READY, "no foreign access to the old shape for the quiet period");
+            }
+            case CONTRACT_READY -> {
+                if (revert(s)) {
+                    yield Step.of(Step.Kind.REVERT_READS, revertReason(s));
+                }
+                String approval = "contract-ready; waiting for an operator to approve the contract, the one "
+                        + "irreversible step (contract.approval: manual): `shapeshift contract " + name + " --reason …`";
+                boolean auto = s.contractApproval() == Approval.AUTO;
+                if (reconcileDue(s, false)) {
+                    yield reconcile(s, auto ? "" : "; " + approval);
+                }
+                yield auto ? Step.of(Step.Kind.CONTRACT, "contract.approval: auto; contract gate open")
+                        : Step.waitForGate(Phase.CONTRACTED, approval);
+            }
+            case CONTRACTED -> s.cleanedUp() ? Step.of(Step.Kind.DONE, "contracted and cleaned up")
+                    : Step.of(Step.Kind.CLEANUP, "migration contracted: remove its capture path");
+            case ROLLED_BACK -> Step.of(Step.Kind.DONE, "rolled back");
+        };
+    }
+
+    private static Step backfilling(Snapshot s, Duration stallAfter) {
+        if (s.chunks() == 0) {
+            return Step.of(Step.Kind.PLAN_BACKFILL, "backfilling without a stored plan: plan and publish");
+        }
+        if (s.chunksDone() == s.chunks()) {
+            return Step.advance(Phase.BACKFILLED, s.chunksDone() + "/" + s.chunks() + " chunks done");
+        }
+        String progress = "backfilling: " + s.chunksDone() + "/" + s.chunks() + " chunks done";
+        if (s.paused()) {
+            return Step.waitFor(progress + "; paused by an operator (`shapeshift backfill resume " + s.migration() + "`)");
+        }
+        Instant last = s.lastProgressAt() != null ? s.lastProgressAt() : s.phaseChangedAt();
+        Duration quiet = last == null ? Duration.ZERO : Duration.between(last, s.now());
+        if (stalled(quiet, stallAfter).isEmpty()) {
+            return Step.waitFor(progress);
+        }
+        return Step.waitFor("stalled: no chunk progressed for " + Gates.format(quiet) + " (not paused; stall after "
+                + DurationText.format(stallAfter) + "); " + progress + "; last chunk error: "
+                + (s.lastChunkError() == null ? "none" : s.lastChunkError())
+                + "; are workers running for this migration (`shapeshift worker --bootstrap …`)?");
+    }
+
+    /**
+     * A reconcile pass is due when none ran yet, the last one was left unfinished, (before
+     * verified) none started after the backfill finished, or {@code reconcile.interval} passed
+     * since the last one ended.
+     */
+    static boolean reconcileDue(Snapshot s, boolean needsRunAfterBackfill) {
+        Snapshot.Run last = s.latestRun();
+        if (last == null || last.unfinished() || last.finishedAt() == null) {
+            return true;
+        }
+        Snapshot.Run done = s.latestDoneRun();
+        if (needsRunAfterBackfill && (done == null
+                || (s.backfillFinishedAt() != null && done.startedAt().isBefore(s.backfillFinishedAt())))) {
+            return true;
+        }
+        return !last.finishedAt().plus(s.reconcileInterval()).isAfter(s.now());
+    }
+
+    /** No reconcile run started at or after {@code since} (e.g. since the migration became verified). */
+    static boolean noRunSince(Snapshot s, Instant since) {
+        Snapshot.Run last = s.latestRun();
+        return since != null && (last == null || last.startedAt().isBefore(since));
+    }
+
+    private static Step reconcile(Snapshot s, String also) {
+        Snapshot.Run last = s.latestRun();
+        return Step.of(Step.Kind.RECONCILE, s.phase() + "; " + (last != null && last.unfinished()
+                ? "continuing reconcile run #" + last.id() : "reconciling both shapes (every "
+                + DurationText.format(s.reconcileInterval()) + ")") + also);
+    }
+
+    private static boolean revert(Snapshot s) {
+        return s.revertOnDrift() && s.openDrift() > 0;
+    }
+
+    private static String revertReason(Snapshot s) {
+        return "switch.revertOnDrift: " + s.openDrift() + " open drift row(s) confirmed by the continuous reconcile"
+                + (s.latestRun() == null ? "" : " (latest run #" + s.latestRun().id() + ")")
+                + " after the read switch; reads go back to the old shape";
+    }
+
+    private static String stalled(Duration quiet, Duration stallAfter) {
+        return quiet.compareTo(stallAfter) >= 0 ? "stalled: " : "";
+    }
+}

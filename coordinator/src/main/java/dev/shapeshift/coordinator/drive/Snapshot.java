@@ -1,0 +1,41 @@
+package dev.shapeshift.coordinator.drive;
+
+import dev.shapeshift.phase.Phase;
+import dev.shapeshift.spec.Approval;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * One migration's durable state, read from the catalog at one moment: everything the driver's
+ * choice of the next step ({@link NextStep}) looks at. Nothing here comes from memory.
+ *
+ * @param table              the source table, {@code schema.table}, for messages
+ * @param backfillFinishedAt when the last chunk finished; null unless every chunk is done
+ * @param lastProgressAt     the latest chunk heartbeat, start or finish; null before any
+ * @param lastChunkError     the latest error recorded on a chunk; null when none
+ * @param paused             the {@code paused} live setting is on
+ * @param latestRun          the newest reconcile run (any status); null when none
+ * @param latestDoneRun      the newest finished ({@code done}) reconcile run; null when none
+ * @param openDrift          drift rows not resolved
+ * @param cleanedUp          the driver's clean-up after the contract is recorded in the audit log
+ * @param now                the database clock
+ */
+public record Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
+                       String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
+                       Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
+                       Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
+                       long openDrift, boolean cleanedUp, Instant now) {
+
+    /** A reconcile run as the driver sees it. */
+    public record Run(long id, String status, Instant startedAt, Instant finishedAt) {
+        /** Left {@code running} (crashed) or {@code stopped}: the next run continues it. */
+        public boolean unfinished() {
+            return "running".equals(status) || "stopped".equals(status);
+        }
+    }
+
+    /** How long the migration has been in its phase. */
+    public Duration inPhase() {
+        return phaseChangedAt == null ? Duration.ZERO : Duration.between(phaseChangedAt, now);
+    }
+}

@@ -1,0 +1,52 @@
+package dev.shapeshift.coordinator.drive;
+
+import dev.shapeshift.phase.Phase;
+
+/**
+ * The one next thing the driver does for a migration, chosen by {@link NextStep}.
+ *
+ * @param kind   what to do
+ * @param to     the phase an {@link Kind#ADVANCE} moves to, or whose gate a {@link Kind#WAIT} reports; else null
+ * @param reason the audit reason of a move, or what a wait waits for (the migration's message)
+ */
+public record Step(Kind kind, Phase to, String reason) {
+    /** The audit action of the clean-up after the contract: a migration with it is finished. */
+    public static final String CLEANUP_ACTION = "driver cleanup";
+
+    public enum Kind {
+        /** planned: apply the additive DDL, ensure the topics, move to expanded. */
+        EXPAND,
+        /** Move to {@code to} through its gate; a closed gate is waiting, not an error. */
+        ADVANCE,
+        /** syncing (or backfilling without a plan): plan the chunks once, publish them, move to backfilling. */
+        PLAN_BACKFILL,
+        /** Run (or continue) one reconcile pass. */
+        RECONCILE,
+        /** Drift after the read switch: flip reads back to verified. */
+        REVERT_READS,
+        /** contract-ready with {@code contract.approval: auto}: archive and drop the old shape. */
+        CONTRACT,
+        /** contracted: remove the publication entry, slot and topics the migration no longer needs. */
+        CLEANUP,
+        /** Nothing to do now; {@code reason} says what the migration waits for. */
+        WAIT,
+        /** The migration is finished: no driver needed. */
+        DONE
+    }
+
+    static Step of(Kind kind, String reason) {
+        return new Step(kind, null, reason);
+    }
+
+    static Step advance(Phase to, String reason) {
+        return new Step(Kind.ADVANCE, to, reason);
+    }
+
+    static Step waitFor(String why) {
+        return new Step(Kind.WAIT, null, why);
+    }
+
+    static Step waitForGate(Phase to, String why) {
+        return new Step(Kind.WAIT, to, why);
+    }
+}

@@ -1,0 +1,193 @@
+package dev.shapeshift.coordinator.drive;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shapeshift.coordinator.drive.Step.Kind;
+import dev.shapeshift.phase.Phase;
+import dev.shapeshift.spec.Approval;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+/** The driver's choice of the next step, as a pure function of the durable state. */
+class NextStepTest {
+    private static final Instant NOW = Instant.parse("2026-01-01T12:00:00Z");
+    private static final Duration STALL = Duration.ofMinutes(10);
+    private static final Instant BACKFILL_DONE = NOW.minusSeconds(300);
+    private static final Snapshot.Run DONE_AFTER_BACKFILL =
+            new Snapshot.Run(7, "done", BACKFILL_DONE.plusSeconds(5), NOW.minusSeconds(10));
+
+    /** A migration in {@code phase} whose evidence is all there: 10/10 chunks, run #7 after the backfill, no drift. */
+    private static Snapshot state(Phase phase) {
+        return new Snapshot("users", phase, NOW.minusSeconds(60), null, "public.users", "0/16B3748", Approval.MANUAL,
+                true, Approval.MANUAL, Duration.ofMinutes(5), 10, 10, BACKFILL_DONE, BACKFILL_DONE, null, false,
+                DONE_AFTER_BACKFILL, DONE_AFTER_BACKFILL, 0, false, NOW);
+    }
+
+    /** Verified for 60 s, with run #10 started after verification (what the reads-switched gate wants). */
+    private static final Snapshot.Run SINCE_VERIFIED = new Snapshot.Run(10, "done", NOW.minusSeconds(50), NOW.minusSeconds(10));
+
+    private static Snapshot verified() {
+        return runs(state(Phase.VERIFIED), SINCE_VERIFIED, SINCE_VERIFIED, 0);
+    }
+
+    private static Step choose(Snapshot s) {
+        return NextStep.choose(s, STALL);
+    }
+
+    @Test
+    void walksTheEarlyPhasesInTheOrderThatMakesItSafe() {
+        assertThat(choose(state(Phase.PLANNED)).kind()).isEqualTo(Kind.EXPAND);
+        assertThat(choose(state(Phase.EXPANDED))).extracting(Step::kind, Step::to).containsExactly(Kind.ADVANCE, Phase.SYNCING);
+        assertThat(choose(state(Phase.SYNCING)).kind()).isEqualTo(Kind.PLAN_BACKFILL);
+        assertThat(choose(state(Phase.BACKFILLING))).extracting(Step::kind, Step::to)
+                .containsExactly(Kind.ADVANCE, Phase.BACKFILLED);
+        assertThat(choose(state(Phase.BACKFILLED))).extracting(Step::kind, Step::to)
+                .containsExactly(Kind.ADVANCE, Phase.VERIFIED);
+    }
+
+    @Test
+    void waitsForTheBridgeAndSaysHowToStartOne() {
+        Snapshot s = with(state(Phase.EXPANDED), null, 0, 0, null);
+        Step step = choose(s);
+        assertThat(step.kind()).isEqualTo(Kind.WAIT);
+        assertThat(step.reason()).contains("waiting for a cdc-bridge to capture public.users").contains("shapeshift cdc-bridge")
+                .doesNotContain("stalled");
+        Snapshot long_ = new Snapshot(s.migration(), s.phase(), NOW.minus(STALL).minusSeconds(1), null, s.table(), null,
+                s.switchApproval(), true, s.contractApproval(), s.reconcileInterval(), 0, 0, null, null, null, false,
+                null, null, 0, false, NOW);
+        assertThat(choose(long_).reason()).startsWith("stalled: ");
+    }
+
+    @Test
+    void backfillWithoutAPlanPlansAgainAndReportsProgressPauseAndStall() {
+        assertThat(choose(with(state(Phase.BACKFILLING), "0/1", 0, 0, null)).kind()).isEqualTo(Kind.PLAN_BACKFILL);
+        Snapshot running = with(state(Phase.BACKFILLING), "0/1", 10, 4, NOW.minusSeconds(5));
+        assertThat(choose(running)).extracting(Step::kind, Step::reason).containsExactly(Kind.WAIT, "backfilling: 4/10 chunks done");
+        Snapshot stuck = with(state(Phase.BACKFILLING), "0/1", 10, 4, NOW.minus(STALL).minusSeconds(1));
+        assertThat(choose(stuck).reason()).startsWith("stalled: no chunk progressed for 10m01s").contains("last chunk error: none");
+        Snapshot paused = new Snapshot(stuck.migration(), stuck.phase(), stuck.phaseChangedAt(), null, stuck.table(),
+                stuck.startLsn(), Approval.MANUAL, true, Approval.MANUAL, stuck.reconcileInterval(), 10, 4, null,
+                stuck.lastProgressAt(), "lock timeout", true, null, null, 0, false, NOW);
+        assertThat(choose(paused).reason()).contains("paused by an operator").doesNotContain("stalled");
+    }
+
+    @Test
+    void reconcilesAfterTheBackfillBeforeClaimingVerified() {
+        Snapshot.Run before = new Snapshot.Run(3, "done", BACKFILL_DONE.minusSeconds(60), NOW.minusSeconds(5));
+        Snapshot s = runs(state(Phase.BACKFILLED), before, before, 0);
+        assertThat(choose(s).kind()).as("a run that started before the backfill finished does not count").isEqualTo(Kind.RECONCILE);
+        assertThat(choose(runs(state(Phase.BACKFILLED), null, null, 0)).kind()).isEqualTo(Kind.RECONCILE);
+        Snapshot.Run stopped = new Snapshot.Run(8, "stopped", NOW.minusSeconds(30), null);
+        Step resume = choose(runs(state(Phase.BACKFILLED), stopped, DONE_AFTER_BACKFILL, 0));
+        assertThat(resume.kind()).isEqualTo(Kind.RECONCILE);
+        assertThat(resume.reason()).contains("continuing reconcile run #8");
+    }
+
+    @Test
+    void reconcilesContinuouslyOnTheSpecsInterval() {
+        Snapshot.Run old = new Snapshot.Run(9, "done", NOW.minusSeconds(400), NOW.minusSeconds(301));
+        assertThat(choose(runs(state(Phase.VERIFIED), old, old, 0)).kind()).isEqualTo(Kind.RECONCILE);
+        assertThat(choose(runs(state(Phase.READS_SWITCHED), old, old, 0)).kind()).isEqualTo(Kind.RECONCILE);
+        assertThat(choose(state(Phase.READS_SWITCHED))).extracting(Step::kind, Step::to)
+                .containsExactly(Kind.ADVANCE, Phase.CONTRACT_READY);
+    }
+
+    @Test
+    void verifiedStartsARunAtOnceWhenNoneStartedSinceVerification() {
+        Step step = choose(state(Phase.VERIFIED)); // run #7 started before the migration became verified
+        assertThat(step.kind()).isEqualTo(Kind.RECONCILE);
+        assertThat(step.reason()).contains("shapeshift phase advance users --to reads-switched");
+        assertThat(choose(verified()).kind()).isEqualTo(Kind.WAIT);
+    }
+
+    @Test
+    void manualApprovalsWaitAndNameTheCommandThatGivesThem() {
+        Step verified = choose(verified());
+        assertThat(verified).extracting(Step::kind, Step::to).containsExactly(Kind.WAIT, Phase.READS_SWITCHED);
+        assertThat(verified.reason()).contains("shapeshift phase advance users --to reads-switched --reason");
+        Step ready = choose(state(Phase.CONTRACT_READY));
+        assertThat(ready).extracting(Step::kind, Step::to).containsExactly(Kind.WAIT, Phase.CONTRACTED);
+        assertThat(ready.reason()).contains("shapeshift contract users --reason");
+    }
+
+    @Test
+    void autoApprovalsMakeTheMoveThemselves() {
+        Snapshot auto = approvals(verified(), Approval.AUTO, Approval.AUTO);
+        assertThat(choose(auto)).extracting(Step::kind, Step::to).containsExactly(Kind.ADVANCE, Phase.READS_SWITCHED);
+        assertThat(choose(approvals(state(Phase.CONTRACT_READY), Approval.AUTO, Approval.AUTO)).kind())
+                .isEqualTo(Kind.CONTRACT);
+    }
+
+    @Test
+    void driftAfterTheReadSwitchFlipsReadsBackUnlessTheSpecSaysNot() {
+        Snapshot drifted = runs(state(Phase.READS_SWITCHED), DONE_AFTER_BACKFILL, DONE_AFTER_BACKFILL, 3);
+        Step revert = choose(drifted);
+        assertThat(revert.kind()).isEqualTo(Kind.REVERT_READS);
+        assertThat(revert.reason()).contains("3 open drift row(s)");
+        assertThat(choose(runs(state(Phase.CONTRACT_READY), DONE_AFTER_BACKFILL, DONE_AFTER_BACKFILL, 3)).kind())
+                .isEqualTo(Kind.REVERT_READS);
+        Snapshot keep = new Snapshot("users", Phase.READS_SWITCHED, drifted.phaseChangedAt(), null, drifted.table(),
+                drifted.startLsn(), Approval.MANUAL, false, Approval.MANUAL, drifted.reconcileInterval(), 10, 10,
+                BACKFILL_DONE, BACKFILL_DONE, null, false, DONE_AFTER_BACKFILL, DONE_AFTER_BACKFILL, 3, false, NOW);
+        assertThat(choose(keep).kind()).isNotEqualTo(Kind.REVERT_READS);
+        assertThat(choose(runs(state(Phase.VERIFIED), SINCE_VERIFIED, SINCE_VERIFIED, 3)).kind())
+                .as("before the switch drift only keeps the gate closed").isEqualTo(Kind.WAIT);
+    }
+
+    @Test
+    void contractedIsCleanedUpOnceAndTerminalPhasesNeedNoDriver() {
+        assertThat(choose(state(Phase.CONTRACTED)).kind()).isEqualTo(Kind.CLEANUP);
+        Snapshot c = state(Phase.CONTRACTED);
+        Snapshot cleaned = new Snapshot(c.migration(), c.phase(), c.phaseChangedAt(), null, c.table(), c.startLsn(),
+                Approval.MANUAL, true, Approval.MANUAL, c.reconcileInterval(), 10, 10, BACKFILL_DONE, BACKFILL_DONE,
+                null, false, c.latestRun(), c.latestDoneRun(), 0, true, NOW);
+        assertThat(choose(cleaned).kind()).isEqualTo(Kind.DONE);
+        assertThat(choose(state(Phase.ROLLED_BACK)).kind()).isEqualTo(Kind.DONE);
+    }
+
+    @Test
+    void backoffDoublesUpToItsCap() {
+        Duration base = Duration.ofSeconds(1);
+        Duration max = Duration.ofMinutes(5);
+        assertThat(MigrationDriver.backoff(1, base, max)).isEqualTo(Duration.ofSeconds(1));
+        assertThat(MigrationDriver.backoff(4, base, max)).isEqualTo(Duration.ofSeconds(8));
+        assertThat(MigrationDriver.backoff(40, base, max)).isEqualTo(max);
+    }
+
+    @Test
+    void expandFailuresNameTheFixBySqlState() {
+        var spec = new dev.shapeshift.spec.SpecReader().read("users.yaml", """
+                name: users
+                source:
+                  table: users
+                target:
+                  columns:
+                    - name: email_verified
+                      type: boolean
+                      transform: legacy_verified_at IS NOT NULL
+                """);
+        assertThat(Expander.fix("42501", spec)).contains("GRANT CREATE ON SCHEMA public").contains("shapeshift plan users");
+        assertThat(Expander.fix("55P03", spec)).contains("lock_timeout");
+        assertThat(Expander.fix("08006", spec)).contains("unreachable");
+    }
+
+    private static Snapshot with(Snapshot s, String startLsn, int chunks, int done, Instant progress) {
+        return new Snapshot(s.migration(), s.phase(), s.phaseChangedAt(), null, s.table(), startLsn, s.switchApproval(),
+                s.revertOnDrift(), s.contractApproval(), s.reconcileInterval(), chunks, done,
+                done == chunks && chunks > 0 ? BACKFILL_DONE : null, progress, null, false, null, null, 0, false, NOW);
+    }
+
+    private static Snapshot runs(Snapshot s, Snapshot.Run latest, Snapshot.Run latestDone, long drift) {
+        return new Snapshot(s.migration(), s.phase(), s.phaseChangedAt(), null, s.table(), s.startLsn(),
+                s.switchApproval(), s.revertOnDrift(), s.contractApproval(), s.reconcileInterval(), s.chunks(),
+                s.chunksDone(), s.backfillFinishedAt(), s.lastProgressAt(), null, false, latest, latestDone, drift,
+                false, NOW);
+    }
+
+    private static Snapshot approvals(Snapshot s, Approval reads, Approval contract) {
+        return new Snapshot(s.migration(), s.phase(), s.phaseChangedAt(), null, s.table(), s.startLsn(), reads,
+                s.revertOnDrift(), contract, s.reconcileInterval(), s.chunks(), s.chunksDone(), s.backfillFinishedAt(),
+                s.lastProgressAt(), null, false, s.latestRun(), s.latestDoneRun(), s.openDrift(), false, NOW);
+    }
+}

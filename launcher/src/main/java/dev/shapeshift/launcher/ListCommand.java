@@ -1,0 +1,108 @@
+package dev.shapeshift.launcher;
+
+import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.coordinator.api.Json;
+import dev.shapeshift.phase.Phase;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code shapeshift list} (and {@code shapeshift status} without a name): every migration, its
+ * phase, how long it has been in it, what it waits for and its message, from the catalog. "Waits
+ * for" is derived from the phase alone: {@code verified} waits for the read-switch approval (unless
+ * the spec makes it automatic), {@code contract-ready} for the contract approval.
+ */
+@Command(name = "list", mixinStandardHelpOptions = true,
+        description = "List every migration: phase, time in phase, what it waits for (approvals), message.")
+public final class ListCommand implements Callable<Integer> {
+    @Mixin
+    DbOptions db = new DbOptions();
+
+    @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
+    OutputFormat output = OutputFormat.TEXT;
+
+    @Spec
+    CommandSpec command;
+
+    /**
+     * One line of the list.
+     *
+     * @param waitingFor       what the migration waits for, in words
+     * @param awaitingApproval whether that is an operator's approval
+     */
+    record Row(String name, String phase, Instant phaseSince, long secondsInPhase, String waitingFor,
+               boolean awaitingApproval, String message) {
+    }
+
+    @Override
+    public Integer call() {
+        print(command.commandLine().getOut(), rows(db.catalog().list(), Instant.now()), output);
+        return 0;
+    }
+
+    static void print(PrintWriter out, List<Row> rows, OutputFormat output) {
+        if (output == OutputFormat.JSON) {
+            out.println(Json.write(rows));
+        } else if (rows.isEmpty()) {
+            out.println("no migrations in the catalog (register one with shapeshift start SPEC)");
+        } else {
+            String format = "%-28s %-15s %-9s %s%n";
+            out.printf(format, "MIGRATION", "PHASE", "IN PHASE", "WAITS FOR — MESSAGE");
+            for (Row r : rows) {
+                out.printf(format, r.name(), r.phase(), age(r.secondsInPhase()),
+                        (r.awaitingApproval() ? "APPROVAL: " : "") + r.waitingFor()
+                                + (r.message() == null || r.message().isBlank() ? "" : " — " + r.message()));
+            }
+            long approvals = rows.stream().filter(Row::awaitingApproval).count();
+            out.println(rows.size() + " migration(s), " + approvals + " waiting for approval");
+        }
+        out.flush();
+    }
+
+    static List<Row> rows(List<MigrationRecord> migrations, Instant now) {
+        return migrations.stream().map(m -> {
+            long seconds = m.phaseChangedAt() == null ? 0 : Math.max(0, Duration.between(m.phaseChangedAt(), now).toSeconds());
+            Phase p = m.phase();
+            return new Row(m.name(), p.label(), m.phaseChangedAt(), seconds, waitingFor(p, m.name()), approval(p), m.message());
+        }).toList();
+    }
+
+    /** Whether the phase waits for an operator: the read switch ({@code verified}) and the contract ({@code contract-ready}). */
+    static boolean approval(Phase p) {
+        return p == Phase.VERIFIED || p == Phase.CONTRACT_READY;
+    }
+
+    static String waitingFor(Phase p, String name) {
+        return switch (p) {
+            case PLANNED -> "the coordinator's driver to expand it";
+            case VERIFIED -> "read switch (unless switch.approval: auto): shapeshift phase advance " + name
+                    + " --to reads-switched --reason …";
+            case READS_SWITCHED -> "contract evidence: nothing may use the old shape for contract.quietPeriod";
+            case CONTRACT_READY -> "contract: shapeshift contract " + name + " --reason …";
+            case CONTRACTED, ROLLED_BACK -> "nothing (finished)";
+            default -> "the coordinator's driver (automatic)";
+        };
+    }
+
+    /** {@code 45s}, {@code 12m}, {@code 3h 20m}, {@code 2d 4h}. */
+    static String age(long seconds) {
+        if (seconds < 60) {
+            return seconds + "s";
+        }
+        if (seconds < 3600) {
+            return seconds / 60 + "m";
+        }
+        if (seconds < 86400) {
+            return seconds / 3600 + "h " + seconds % 3600 / 60 + "m";
+        }
+        return seconds / 86400 + "d " + seconds % 86400 / 3600 + "h";
+    }
+}

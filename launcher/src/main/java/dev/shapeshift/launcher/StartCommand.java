@@ -1,0 +1,113 @@
+package dev.shapeshift.launcher;
+
+import dev.shapeshift.catalog.CatalogSchema;
+import dev.shapeshift.coordinator.register.Registrar;
+import dev.shapeshift.coordinator.register.Registration;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.SpecReader;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code shapeshift start SPEC}: validates the spec against the live database (and the role's
+ * privileges), registers it in phase {@code planned}, says what happens next, and returns. The
+ * coordinator's driver walks it from there. Idempotent: the same spec again is a no-op.
+ */
+@Command(name = "start", mixinStandardHelpOptions = true,
+        description = "Register a migration: validate the spec live, create it in phase planned; the coordinator takes it from there.")
+public final class StartCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "SPEC", description = "The spec file (YAML).")
+    Path specFile;
+
+    @Mixin
+    DbOptions db = new DbOptions();
+
+    @Option(names = "--actor", paramLabel = "NAME", description = "Who starts it, for the audit log (default: the OS user).")
+    String actor = System.getProperty("user.name");
+
+    @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
+    OutputFormat output = OutputFormat.TEXT;
+
+    @Spec
+    CommandSpec command;
+
+    @Override
+    public Integer call() {
+        MigrationSpec spec = new SpecReader().read(specFile);
+        String text = readText(specFile);
+        Registration r = registrar(db, actor).register(ValidateCommand.origin(specFile), spec, text);
+        PrintWriter out = command.commandLine().getOut();
+        if (output == OutputFormat.JSON) {
+            out.println(OutputFormat.json(json(r)));
+        } else {
+            print(out, command.commandLine().getErr(), r);
+        }
+        out.flush();
+        return exitCode(r);
+    }
+
+    /** A registrar on the source database; the catalog schema is brought up to date first (idempotent). */
+    static Registrar registrar(DbOptions options, String actor) {
+        Database database = options.database();
+        CatalogSchema.migrate(database);
+        return new Registrar(database, "cli:" + actor);
+    }
+
+    static int exitCode(Registration r) {
+        return r.accepted() ? 0 : r.outcome().error().exitCode();
+    }
+
+    /** Accepted: what happens next on stdout. Refused: the message on stderr. Warnings on stdout either way. */
+    static void print(PrintWriter out, PrintWriter err, Registration r) {
+        switch (r.outcome()) {
+            case CREATED -> {
+                out.println(r.migration() + ": registered in phase planned (from " + r.origin() + ")");
+                out.println("  next: the coordinator's driver takes it: expand, sync, backfill, reconcile; the read switch and"
+                        + " the contract wait for approval unless the spec makes them automatic");
+                out.println("  watch: shapeshift status " + r.migration() + "   (or the dashboard, or GET /api/migrations/"
+                        + r.migration() + ")");
+            }
+            case UNCHANGED, KNOBS_CHANGED -> out.println(r.message());
+            default -> {
+                err.println(r.message());
+                err.flush();
+            }
+        }
+        r.warnings().forEach(out::println);
+    }
+
+    static Map<String, Object> json(Registration r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("file", r.origin());
+        m.put("migration", r.migration());
+        m.put("outcome", r.outcome());
+        m.put("phase", r.phase() == null ? null : r.phase().label());
+        m.put("message", r.message());
+        m.put("problems", r.problems());
+        m.put("differences", r.differences());
+        m.put("warnings", r.warnings());
+        return m;
+    }
+
+    private static String readText(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new ShapeshiftException(ErrorCode.SPEC_MALFORMED, file + ": cannot read the file: " + e.getMessage(), e);
+        }
+    }
+}
