@@ -165,7 +165,11 @@ function card(m) {
           : el("span", { class: "flag-off" }, "flag not set (reads old shape)")),
         el("h3", {}, "Sync"),
         el("p", { "data-testid": "sync" }, m.sync.detail,
-          m.sync.heartbeatAgeSeconds !== null ? " · last heartbeat " + fmtSecs(m.sync.heartbeatAgeSeconds) + " ago" : ""))),
+          m.sync.heartbeatAgeSeconds !== null ? " · last heartbeat " + fmtSecs(m.sync.heartbeatAgeSeconds) + " ago" : ""),
+        el("ul", { "data-testid": "sync-streams" }, ...(m.sync.streams || []).map(s =>
+          el("li", { class: s.state.startsWith("STOPPED") ? "error" : "" }, "partition " + s.partition + ": " + s.state +
+            " (worker " + s.owner + (s.appliedLsn ? ", applied LSN " + s.appliedLsn : "") + ")" +
+            (s.message ? " — " + s.message : "")))))),
     el("div", { class: "cols" },
       chart(pts, "lagBytes", "#0969da", "slot lag", fmtBytes),
       chart(pts, "drift", "#cf222e", "open drift", v => v === null ? "?" : fmtNum(v))),

@@ -1,6 +1,7 @@
 package dev.shapeshift.bridge;
 
 import dev.shapeshift.bridge.slot.Leadership;
+import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.bridge.slot.SlotGuard;
 import dev.shapeshift.bridge.slot.StoredOffsets;
 import dev.shapeshift.db.Database;
@@ -41,8 +42,12 @@ public final class CdcBridge implements AutoCloseable {
         this.metrics = new BridgeMetrics(registry);
     }
 
-    /** Starts the bridge in a background thread; it waits for leadership, then streams. */
+    /**
+     * Creates or upgrades the catalog ({@link CatalogSchema#migrate}, which also holds the bridge's
+     * own tables), then starts the bridge in a background thread; it waits for leadership, then streams.
+     */
     public synchronized void start() {
+        CatalogSchema.migrate(config.database());
         move(BridgeState.NEW, BridgeState.STANDBY);
         thread = new Thread(this::run, "shapeshift-bridge-" + config.slot());
         thread.start();

@@ -74,7 +74,6 @@ final class LeaderTerm implements AutoCloseable {
 
     void lead() {
         try (Connection c = connect()) {
-            SchemaWatch.prepare(c);
             checkSlot(c);
             capture(c);
         } catch (SQLException e) {

@@ -40,21 +40,48 @@ public final class Catalog {
         return CatalogPool.connect(db, role);
     }
 
-    /** Registers a migration in phase {@code planned}; fails with CONFLICT if the name is taken. */
+    /**
+     * Registers a migration in phase {@code planned}. A name used before may be registered again once
+     * that run is finished (contracted or rolled back) and cleaned up: the old run is retired under
+     * {@code <name>~<generation>} with everything that belongs to it ({@link NameReuse}). Fails with
+     * CONFLICT, saying what to do, while the name's run is active or not cleaned up.
+     */
     public MigrationRecord create(String name, String specJson, String specSource, String actor) {
         return inTransaction("creating migration " + name, c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.migration (name, spec, spec_source, phase) "
-                    + "VALUES (?, ?::jsonb, ?, ?) ON CONFLICT (name) DO NOTHING")) {
+            int generation = 1;
+            String retired = null;
+            if (find(c, name).isPresent()) {
+                NameReuse.Retired r = NameReuse.retire(c, name, actor);
+                generation = r.generation() + 1;
+                retired = r.retiredName();
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.migration (name, spec, spec_source, "
+                    + "phase, generation) VALUES (?, ?::jsonb, ?, ?, ?) ON CONFLICT (name) DO NOTHING")) {
                 ps.setString(1, name);
                 ps.setString(2, specJson);
                 ps.setString(3, specSource);
                 ps.setString(4, Phase.PLANNED.label());
+                ps.setInt(5, generation);
                 if (ps.executeUpdate() == 0) {
-                    throw new ShapeshiftException(ErrorCode.CONFLICT, "a migration named '" + name + "' already exists");
+                    throw new ShapeshiftException(ErrorCode.CONFLICT, "a migration named '" + name
+                            + "' was registered concurrently; see `shapeshift status " + name + "`");
                 }
             }
-            audit(c, name, actor, "create", null, Phase.PLANNED, null);
+            audit(c, name, actor, "create", null, Phase.PLANNED,
+                    retired == null ? null : "name re-used (generation " + generation + "); the previous run is kept as " + retired);
             return find(c, name).orElseThrow();
+        });
+    }
+
+    /** Cleanup removed what the migration left in Kafka and the capture path: its name may be re-used. */
+    public void markCleanedUp(String name) {
+        inTransaction("marking " + name + " cleaned up", c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE shapeshift.migration SET cleaned_up_at = now() WHERE name = ?")) {
+                ps.setString(1, name);
+                ps.executeUpdate();
+            }
+            return null;
         });
     }
 

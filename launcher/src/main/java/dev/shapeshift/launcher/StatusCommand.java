@@ -5,6 +5,7 @@ import dev.shapeshift.coordinator.api.Json;
 import dev.shapeshift.catalog.AuditEntry;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.coordinator.gate.Check;
+import dev.shapeshift.catalog.SyncStream;
 import dev.shapeshift.coordinator.gate.GateReport;
 import dev.shapeshift.coordinator.gate.Gates;
 import dev.shapeshift.coordinator.status.MigrationStatus;
@@ -63,6 +64,14 @@ public final class StatusCommand implements Callable<Integer> {
                 + p.estimatedRows() + " eta=" + (p.etaSeconds() == null ? "?" : p.etaSeconds() + "s")
                 + (s.settings().paused() ? " (paused)" : ""));
         out.println("  sync " + s.sync().detail());
+        if (s.sync().streams() != null) {
+            for (SyncStream st : s.sync().streams()) {
+                out.println("    partition " + st.partition() + " " + st.state() + " worker=" + st.owner()
+                        + " offset=" + (st.appliedOffset() == null ? "-" : st.appliedOffset())
+                        + " lsn=" + (st.appliedLsn() == null ? "-" : st.appliedLsn())
+                        + (st.message() == null ? "" : " — " + st.message()));
+            }
+        }
         out.println("  drift open=" + s.drift().openTotal() + " " + s.drift().open());
         out.println("  flag " + (s.flag() == null ? "not set (reads old shape)"
                 : s.flag().name() + "=" + s.flag().value() + " v" + s.flag().version()));

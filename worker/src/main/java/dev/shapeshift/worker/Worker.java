@@ -1,6 +1,7 @@
 package dev.shapeshift.worker;
 
 import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
@@ -144,6 +145,7 @@ public final class Worker implements AutoCloseable {
     public synchronized void start() {
         log.info("worker starting worker={} migrations={} sync={} backfill={}", config.workerId(),
                 config.allActive() ? "all-active" : config.migrations(), config.sync(), config.backfill());
+        CatalogSchema.migrate(db); // every role may start first (docs/operations.md, "Start order")
         if (config.allActive()) {
             rescan();
         } else {

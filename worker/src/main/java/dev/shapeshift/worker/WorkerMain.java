@@ -1,6 +1,5 @@
 package dev.shapeshift.worker;
 
-import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
@@ -65,7 +64,6 @@ public final class WorkerMain {
     public static int run(Database db, String bootstrapServers, Worker.Config config, MeterRegistry registry) {
         Worker worker;
         try {
-            CatalogSchema.migrate(db);
             worker = new Worker(db, bootstrapServers, config, registry);
             worker.start();
         } catch (ShapeshiftException e) {

@@ -27,16 +27,16 @@ public final class Publication {
     private Publication() {
     }
 
-    /** Creates the heartbeat table (if missing) and makes the publication hold exactly {@code tables} + heartbeat. */
+    /**
+     * Makes the publication hold exactly {@code tables} + heartbeat. The heartbeat table is a catalog
+     * table ({@code CatalogSchema.migrate}, run at the bridge's start), never created here.
+     */
     public static void ensure(Connection c, String publication, Collection<TableId> tables) {
         Set<TableId> wanted = new LinkedHashSet<>();
         wanted.add(HEARTBEAT);
         wanted.addAll(tables);
         String list = wanted.stream().map(TableId::sql).collect(Collectors.joining(", "));
         try (Statement s = c.createStatement()) {
-            s.execute("CREATE SCHEMA IF NOT EXISTS shapeshift");
-            s.execute("CREATE TABLE IF NOT EXISTS shapeshift.heartbeat (slot_name text PRIMARY KEY, "
-                    + "beat_at timestamptz NOT NULL DEFAULT now())");
             Set<TableId> current = current(c, publication);
             if (current == null) {
                 s.execute("CREATE PUBLICATION " + Ident.quote(publication) + " FOR TABLE " + list);

@@ -18,7 +18,7 @@ import java.util.Set;
 /**
  * DDL detection. Logical decoding carries no DDL, so the bridge fingerprints each source table's
  * columns (name and {@code format_type}) when it first captures a migration, in
- * {@code shapeshift.bridge_capture}, and compares at start, periodically, and whenever Debezium's
+ * {@code shapeshift.bridge_capture} (a catalog table, created by {@code CatalogSchema.migrate}), and compares at start, periodically, and whenever Debezium's
  * row schema for the table changes. A change to a column the migration uses stops that
  * migration's sync; the stop is recorded in the same table so it survives restarts.
  */
@@ -26,17 +26,6 @@ public final class SchemaWatch {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private SchemaWatch() {
-    }
-
-    public static void prepare(Connection c) {
-        try (Statement s = c.createStatement()) {
-            s.execute("CREATE SCHEMA IF NOT EXISTS shapeshift");
-            s.execute("CREATE TABLE IF NOT EXISTS shapeshift.bridge_capture (migration text PRIMARY KEY, "
-                    + "source_table text NOT NULL, columns jsonb NOT NULL, captured_at timestamptz NOT NULL DEFAULT now(), "
-                    + "stopped_at timestamptz, stop_reason text)");
-        } catch (SQLException e) {
-            throw SqlStates.translate("creating shapeshift.bridge_capture", e);
-        }
     }
 
     /** Migrations the bridge stopped earlier (their source changed). */

@@ -23,6 +23,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
+import org.apache.kafka.common.errors.GroupNotEmptyException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,7 +84,10 @@ public final class Cleanup {
         String slotHolder = slotHolder(m.slotName());
         publication(shape, active, slotHolder, done, left);
         slot(m, active, slotHolder, done, left);
-        topics(migration, done, left);
+        if (topics(migration, done, left) && groups(migration, done, left)) {
+            catalog.markCleanedUp(migration);
+            done.add("Kafka topics and consumer groups of " + migration + " are gone: the name may be registered again");
+        }
         for (String d : done) {
             catalog.audit(migration, actor, "cleanup: " + d, reason);
         }
@@ -159,16 +164,14 @@ public final class Cleanup {
         (existed ? done : left).add(existed ? "dropped replication slot " + slot : "slot " + slot + " did not exist");
     }
 
-    private void topics(String migration, List<String> done, List<String> left) {
+    /** Deletes the migration's topics; true when none is left. */
+    private boolean topics(String migration, List<String> done, List<String> left) {
         List<String> names = List.of(Topics.changes(migration), Topics.chunks(migration));
         if (bootstrapServers == null) {
             left.add("topics " + names + " kept: no Kafka given (--bootstrap-servers)");
-            return;
+            return false;
         }
-        Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
-        try (Admin admin = Admin.create(props)) {
+        try (Admin admin = admin()) {
             for (var e : admin.deleteTopics(names).topicNameValues().entrySet()) {
                 try {
                     e.getValue().get(30, TimeUnit.SECONDS);
@@ -189,6 +192,51 @@ public final class Cleanup {
             throw new ShapeshiftException(ErrorCode.UNREACHABLE, "Kafka at " + bootstrapServers
                     + " did not answer within 30s while deleting topics", e);
         }
+        return true;
+    }
+
+    /**
+     * Deletes the migration's consumer groups (their committed offsets), so a new run under the same
+     * name starts from its topics' beginning; true when none is left. A group with live members (a
+     * worker still runs the migration) is kept and named.
+     */
+    private boolean groups(String migration, List<String> done, List<String> left) {
+        List<String> groups = List.of(Topics.group(migration, "sync"), Topics.group(migration, "backfill"));
+        boolean gone = true;
+        try (Admin admin = admin()) {
+            for (var e : admin.deleteConsumerGroups(groups).deletedGroups().entrySet()) {
+                try {
+                    e.getValue().get(30, TimeUnit.SECONDS);
+                    done.add("deleted consumer group " + e.getKey());
+                } catch (ExecutionException ex) {
+                    if (ex.getCause() instanceof GroupIdNotFoundException) {
+                        continue;
+                    }
+                    if (ex.getCause() instanceof GroupNotEmptyException) {
+                        left.add("consumer group " + e.getKey() + " kept: workers still consume it; stop them (or drop "
+                                + migration + " from their --migration list) and run cleanup again");
+                        gone = false;
+                        continue;
+                    }
+                    throw new ShapeshiftException(ErrorCode.UNREACHABLE, "deleting consumer group " + e.getKey()
+                            + " failed: " + ex.getCause().getMessage(), ex.getCause());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ShapeshiftException(ErrorCode.INTERNAL, "interrupted while deleting consumer groups", e);
+        } catch (TimeoutException e) {
+            throw new ShapeshiftException(ErrorCode.UNREACHABLE, "Kafka at " + bootstrapServers
+                    + " did not answer within 30s while deleting consumer groups", e);
+        }
+        return gone;
+    }
+
+    private Admin admin() {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
+        return Admin.create(props);
     }
 
     /** The pid of the walsender holding the slot open, or null. */

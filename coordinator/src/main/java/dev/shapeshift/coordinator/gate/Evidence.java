@@ -1,8 +1,10 @@
 package dev.shapeshift.coordinator.gate;
 
+import dev.shapeshift.catalog.SyncStream;
 import dev.shapeshift.phase.Phase;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * Everything the gates look at for one migration, read from the catalog at one moment. The gates
@@ -13,22 +15,35 @@ import java.time.Instant;
  * @param openDrift          drift rows not resolved
  * @param newShape           whether the expand's new shape exists in the database; read only in
  *                           phase {@code planned} (for the {@code expanded} gate), else null
+ * @param streams            the migration's sync streams ({@code shapeshift.sync_stream}), by partition
  */
 public record Evidence(String migration, Phase phase, Instant phaseChangedAt, Instant now, int chunks,
                        int chunksDone, Instant backfillFinishedAt, String slotName, String startLsn, SyncLag lag,
                        ReconcileRun lastFullRun, long openDrift, Duration cleanFor, Duration maxLag,
-                       Duration quietPeriod, NewShape newShape) {
+                       Duration quietPeriod, NewShape newShape, List<SyncStream> streams) {
+
+    public Evidence {
+        streams = streams == null ? List.of() : List.copyOf(streams);
+    }
 
     /** The new shape (columns or table) as the database has it: present, or what is missing. */
     public record NewShape(boolean exists, String detail) {
     }
 
-    /** Evidence without a look at the new shape (every phase but {@code planned}). */
+    /** Evidence without a look at the new shape (every phase but {@code planned}) and with no sync stream. */
     public Evidence(String migration, Phase phase, Instant phaseChangedAt, Instant now, int chunks, int chunksDone,
                     Instant backfillFinishedAt, String slotName, String startLsn, SyncLag lag, ReconcileRun lastFullRun,
                     long openDrift, Duration cleanFor, Duration maxLag, Duration quietPeriod) {
         this(migration, phase, phaseChangedAt, now, chunks, chunksDone, backfillFinishedAt, slotName, startLsn, lag,
-                lastFullRun, openDrift, cleanFor, maxLag, quietPeriod, null);
+                lastFullRun, openDrift, cleanFor, maxLag, quietPeriod, null, List.of());
+    }
+
+    /** Evidence with the sync streams, without a look at the new shape (every phase but {@code planned}). */
+    public Evidence(String migration, Phase phase, Instant phaseChangedAt, Instant now, int chunks, int chunksDone,
+                    Instant backfillFinishedAt, String slotName, String startLsn, SyncLag lag, ReconcileRun lastFullRun,
+                    long openDrift, Duration cleanFor, Duration maxLag, Duration quietPeriod, List<SyncStream> streams) {
+        this(migration, phase, phaseChangedAt, now, chunks, chunksDone, backfillFinishedAt, slotName, startLsn, lag,
+                lastFullRun, openDrift, cleanFor, maxLag, quietPeriod, null, streams);
     }
 
     /** How long the migration has been in its current phase. */

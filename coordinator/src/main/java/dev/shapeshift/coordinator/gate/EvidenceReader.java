@@ -2,6 +2,8 @@ package dev.shapeshift.coordinator.gate;
 
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.catalog.SyncStream;
+import dev.shapeshift.catalog.SyncStreamStore;
 import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
@@ -16,10 +18,11 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * Reads a migration's {@link Evidence} from the catalog tables (chunks, reconcile runs, drift,
- * the replication slot). Reconcile results are read from {@code reconcile_run} and {@code drift}
+ * sync streams; the lag from {@link CatchUpProbe}). Reconcile results are read from {@code reconcile_run} and {@code drift}
  * directly, so the gates do not depend on how the reconciler is built. Any run with status
  * {@code done} counts as a full run.
  */
@@ -31,8 +34,8 @@ public final class EvidenceReader {
     }
 
     /**
-     * @param lagWait how long the lag probe may wait for the slot to confirm the current WAL
-     *                position (zero for status pages; the spec's max lag for a transition)
+     * @param lagWait how long the lag probe may wait for every sync stream to apply past the current
+     *                WAL position (zero for status pages: nothing is written; the spec's max lag for a transition)
      */
     public Evidence read(MigrationRecord m, StoredSpec spec, Duration lagWait) {
         try (Connection c = catalog.connect()) {
@@ -83,11 +86,12 @@ public final class EvidenceReader {
             rs.next();
             now = rs.getTimestamp(1).toInstant();
         }
-        SyncLag lag = LagProbe.probe(c, m.slotName(), lagWait);
+        SyncLag lag = CatchUpProbe.probe(c, m.name(), m.slotName(), lagWait);
+        List<SyncStream> streams = SyncStreamStore.list(c, m.name());
         Evidence.NewShape shape = m.phase() == Phase.PLANNED ? newShape(c, m) : null;
         return new Evidence(m.name(), m.phase(), m.phaseChangedAt(), now, chunks, done, finished, m.slotName(),
                 m.startLsn(), lag, run, openDrift, spec.readSwitch().cleanFor(), spec.readSwitch().maxLag(),
-                spec.contract().quietPeriod(), shape);
+                spec.contract().quietPeriod(), shape, streams);
     }
 
     /** Whether the database has the new shape the spec describes (what the expand creates), by the expanded-spec checks. */

@@ -1,5 +1,7 @@
 package dev.shapeshift.coordinator.gate;
 
+import dev.shapeshift.catalog.StreamState;
+import dev.shapeshift.catalog.SyncStream;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.DurationText;
 import java.time.Duration;
@@ -40,6 +42,7 @@ public final class Gates {
             case BACKFILLED -> checks.add(backfillDone(e));
             case VERIFIED -> {
                 checks.add(backfillDone(e));
+                checks.add(streams(e));
                 checks.add(lag(e));
                 checks.add(reconciledAfterBackfill(e));
                 checks.add(noOpenDrift(e));
@@ -48,6 +51,7 @@ public final class Gates {
                 boolean held = e.inPhase().compareTo(e.cleanFor()) >= 0;
                 checks.add(Check.of("clean-for", held, "verified for " + format(e.inPhase()) + " of "
                         + DurationText.format(e.cleanFor()) + " clean-for"));
+                checks.add(streams(e));
                 checks.add(lag(e));
                 checks.add(reconciledSinceVerified(e));
                 checks.add(noOpenDrift(e));
@@ -57,6 +61,11 @@ public final class Gates {
             default -> throw new IllegalStateException("no gate for " + to);
         }
         return new GateReport(e.migration(), from, to, checks);
+    }
+
+    /** Gates with a {@code sync-lag} check: only their transitions run the (waiting, writing) catch-up probe. */
+    public static boolean checksLag(Phase to) {
+        return to == Phase.VERIFIED || to == Phase.READS_SWITCHED;
     }
 
     /** Moves that give evidence up rather than claim more of it. */
@@ -98,6 +107,37 @@ public final class Gates {
         }
         boolean ok = l.lag().compareTo(e.maxLag()) <= 0;
         return Check.of("sync-lag", ok, "sync lag " + format(l.lag()) + (ok ? " ≤ " : " > ") + max);
+    }
+
+    /**
+     * Every sync stream runs: none stopped at a poison record or on an error, every partition has
+     * one. Read from {@code shapeshift.sync_stream}, never from the slot (which keeps moving while
+     * a stream is stopped).
+     */
+    static Check streams(Evidence e) {
+        List<String> problems = new ArrayList<>();
+        for (SyncStream s : e.streams()) {
+            if (s.state() == StreamState.STOPPED_POISON) {
+                String command = "shapeshift sync skip " + e.migration() + " " + s.stopPosition() + " --reason '<why>'";
+                problems.add("partition " + s.partition() + " stopped at poison record, offset " + s.stopOffset()
+                        + " (worker " + s.owner() + "): " + s.message()
+                        + (s.message() != null && s.message().contains(command) ? "" : ". To skip that one record: "
+                        + command));
+            } else if (s.state() == StreamState.STOPPED_ERROR) {
+                problems.add("partition " + s.partition() + " stopped on an error (worker " + s.owner() + "): "
+                        + s.message());
+            }
+        }
+        if (e.streams().isEmpty()) {
+            problems.add("no sync stream recorded for " + e.migration()
+                    + ": no worker has consumed its changes; start workers for it");
+        } else {
+            problems.addAll(CatchUpProbe.missing(e.streams()));
+        }
+        if (!problems.isEmpty()) {
+            return Check.fail("sync-streams", String.join("; ", problems));
+        }
+        return Check.pass("sync-streams", e.streams().size() + " sync streams running");
     }
 
     private static Check reconciledAfterBackfill(Evidence e) {

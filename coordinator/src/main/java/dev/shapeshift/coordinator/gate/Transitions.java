@@ -74,7 +74,7 @@ public final class Transitions {
                     + from + " to " + to + "; from " + from + " it can move to " + from.next());
         }
         StoredSpec spec = StoredSpec.of(m);
-        Duration wait = Gates.backward(from, to) ? Duration.ZERO : spec.readSwitch().maxLag();
+        Duration wait = Gates.backward(from, to) || !Gates.checksLag(to) ? Duration.ZERO : spec.readSwitch().maxLag();
         GateReport report = gates.evaluate(evidence.read(m, spec, wait), to);
         if (!report.open()) {
             throw new GateClosedException(report);

@@ -1,6 +1,7 @@
 package dev.shapeshift.coordinator.status;
 
 import dev.shapeshift.catalog.FlagStore.Flag;
+import dev.shapeshift.catalog.SyncStream;
 import dev.shapeshift.coordinator.gate.GateReport;
 import dev.shapeshift.coordinator.gate.ReconcileRun;
 import dev.shapeshift.phase.Phase;
@@ -19,9 +20,19 @@ public record MigrationStatus(String name, Phase phase, String message, Instant 
                            long estimatedRows, double rowsPerSecond, Long etaSeconds) {
     }
 
-    /** @param lagSeconds an upper bound; null when unknown */
+    /**
+     * @param lagBytes   WAL bytes the slot has not confirmed (retention, not lag)
+     * @param lagSeconds age of the newest source commit the slowest sync stream applied; null when unknown
+     *                   (a stream stopped or missing); a transition probes the exact catch-up instead
+     * @param streams    the durable sync stream of every partition ({@code shapeshift.sync_stream})
+     */
     public record Sync(String slotName, String startLsn, Long lagBytes, Double lagSeconds,
-                       Double heartbeatAgeSeconds, String detail) {
+                       Double heartbeatAgeSeconds, String detail, List<SyncStream> streams) {
+
+        /** Streams stopped at a poison record or on an error. */
+        public long stopped() {
+            return streams == null ? 0 : streams.stream().filter(s -> s.state().stopped()).count();
+        }
     }
 
     /** @param open open drift rows by kind (missing, extra, different), all kinds present */

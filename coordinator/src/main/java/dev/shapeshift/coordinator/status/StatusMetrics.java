@@ -43,6 +43,11 @@ public final class StatusMetrics {
         gauge("shapeshift.migration.slot.lag.bytes", migration, ref,
                 s -> s.sync().lagBytes() == null ? Double.NaN : s.sync().lagBytes(), "bytes",
                 "WAL bytes between the slot's confirmed flush position and the current WAL position (NaN: no slot)");
+        gauge("shapeshift.migration.sync.streams.stopped", migration, ref, s -> s.sync().stopped(), "streams",
+                "sync streams (partitions) stopped at a poison record or on an error (shapeshift.sync_stream)");
+        gauge("shapeshift.migration.sync.lag.seconds", migration, ref,
+                s -> s.sync().lagSeconds() == null ? Double.NaN : s.sync().lagSeconds(), "seconds",
+                "age of the newest source commit the slowest sync stream applied (NaN: a stream stopped or missing)");
         for (String kind : List.of("missing", "extra", "different")) {
             Gauge.builder("shapeshift.migration.drift.open", ref, r -> value(r, s -> s.drift().open().getOrDefault(kind, 0L)))
                     .tag("migration", migration).tag("kind", kind).baseUnit("rows")

@@ -69,7 +69,7 @@ public final class StatusReader {
                 .map(p -> gates.evaluate(e, p)).toList();
         try (Connection c = catalog.connect()) {
             return new MigrationStatus(m.name(), m.phase(), m.message(), m.phaseChangedAt(), m.updatedAt(), e.now(),
-                    next, reports, progress(m.name(), e.now()), sync(e.lag(), m), drift(c, m.name()),
+                    next, reports, progress(m.name(), e.now()), sync(e, m), drift(c, m.name()),
                     e.lastFullRun(), settings(c, m.name()), flags.find(spec.flag()).orElse(null),
                     timeline(c, m.name()));
         } catch (SQLException ex) {
@@ -98,9 +98,10 @@ public final class StatusReader {
                 t.estimatedRows(), rate, eta);
     }
 
-    private static MigrationStatus.Sync sync(SyncLag lag, MigrationRecord m) {
+    private static MigrationStatus.Sync sync(Evidence e, MigrationRecord m) {
+        SyncLag lag = e.lag();
         return new MigrationStatus.Sync(m.slotName(), m.startLsn(), lag.bytes(), seconds(lag.lag()),
-                seconds(lag.heartbeatAge()), lag.detail());
+                seconds(lag.heartbeatAge()), lag.detail(), e.streams());
     }
 
     private static Double seconds(Duration d) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.FlagStore;
+import dev.shapeshift.catalog.SyncStreamStore;
 import dev.shapeshift.coordinator.Seed;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresExtension;
@@ -14,6 +15,8 @@ import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.phase.Phase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Instant;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -49,14 +52,17 @@ class GateIT {
                     transitions.advance("users", Phase.VERIFIED, "test", "try"));
             assertThat(closed.code()).isEqualTo(ErrorCode.GATE_CLOSED);
             assertThat(closed.report().failed()).extracting(Check::name)
-                    .containsExactly("backfill-done", "sync-lag", "reconciled", "drift-open");
+                    .containsExactly("backfill-done", "sync-streams", "sync-lag", "reconciled", "drift-open");
 
             catalog.recordSlot("users", slot, "0/0");
             Seed.sql(db, "UPDATE shapeshift.chunk SET status = 'done', finished_at = now() - interval '1 minute'",
                     "UPDATE shapeshift.drift SET resolved_at = now()",
                     "INSERT INTO shapeshift.reconcile_run (migration, status, started_at, finished_at, rows_checked) "
                             + "VALUES ('users', 'done', now() - interval '30 seconds', now(), 4000)");
-            bridge.scheduleWithFixedDelay(() -> advance(db, slot), 0, 50, TimeUnit.MILLISECONDS);
+            SyncStreamStore streams = new SyncStreamStore(catalog);
+            streams.claim("users", 0, 2, "w0", null);
+            streams.claim("users", 1, 2, "w1", null);
+            bridge.scheduleWithFixedDelay(() -> advance(db, slot, streams), 0, 50, TimeUnit.MILLISECONDS);
 
             assertThat(transitions.advance("users", Phase.VERIFIED, "test", "evidence complete").phase())
                     .isEqualTo(Phase.VERIFIED);
@@ -97,12 +103,22 @@ class GateIT {
         throw new AssertionError("expected the gate to refuse");
     }
 
-    /** What the bridge does: confirm everything written so far. */
-    private static void advance(Database db, String slot) {
+    /**
+     * What the bridge and two workers do: confirm everything written so far, and record in each
+     * stream an applied position at the current WAL position (the probe's heartbeat included).
+     */
+    private static void advance(Database db, String slot, SyncStreamStore streams) {
         try (Connection c = db.connect("test");
-             PreparedStatement ps = c.prepareStatement("SELECT pg_replication_slot_advance(?, pg_current_wal_lsn())")) {
+             PreparedStatement ps = c.prepareStatement("SELECT pg_replication_slot_advance(?, pg_current_wal_lsn()), "
+                     + "pg_current_wal_lsn() - '0/0'::pg_lsn")) {
             ps.setString(1, slot);
-            ps.execute();
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long lsn = rs.getLong(2);
+                for (int p = 0; p < 2; p++) {
+                    streams.progress("users", p, "w" + p, 10, lsn, Instant.now(), Instant.now());
+                }
+            }
         } catch (Exception e) {
             // the next tick retries
         }

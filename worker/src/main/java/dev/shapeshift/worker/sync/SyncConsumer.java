@@ -1,6 +1,8 @@
 package dev.shapeshift.worker.sync;
 
 import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.StreamState;
+import dev.shapeshift.catalog.SyncStreamStore;
 import dev.shapeshift.change.ChangeCodec;
 import dev.shapeshift.change.ChangeEvent;
 import dev.shapeshift.db.Database;
@@ -17,6 +19,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -59,6 +63,8 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SyncConsumer.class);
     public static final String SKIP_SETTING = "sync-skip";
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    /** Progress of a partition reaches {@code shapeshift.sync_stream} at most this often (state changes at once). */
+    static final Duration STREAM_WRITE_EVERY = Duration.ofSeconds(1);
 
     /**
      * @param bootstrapServers  Kafka
@@ -122,6 +128,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
     private final String migration;
     private final SliceRefresher slices;
     private final SyncMetrics metrics;
+    private final SyncStreams streams;
     private final AtomicReference<SyncState> state = new AtomicReference<>(SyncState.STARTING);
     private final CountDownLatch finished = new CountDownLatch(1);
     private volatile boolean closing;
@@ -141,6 +148,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
         this.slices = new SliceRefresher(new Refresher(resolved), new WorkerTransactions(WorkerTransactions.Policy.DEFAULT),
                 resolved.key(), resolved.spec().mode() == Mode.IN_PLACE ? migration : null);
         this.metrics = metrics;
+        this.streams = new SyncStreams(new SyncStreamStore(catalog), migration, config.workerId(), STREAM_WRITE_EVERY);
     }
 
     public String migration() {
@@ -165,11 +173,12 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
     public void run() {
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProperties())) {
             consumer = c;
-            c.subscribe(List.of(Topics.changes(migration)));
+            c.subscribe(List.of(Topics.changes(migration)), rebalanceListener(c));
             move(SyncState.RUNNING);
             log.info("sync started migration={} worker={} mode={}", migration, config.workerId(),
                     resolved.spec().mode().yaml());
             while (!closing) {
+                streams.flush();
                 if (state.get() == SyncState.STOPPED_POISON) {
                     pollHolding(c, config.pollTimeout().multipliedBy(4));
                     checkSkip(c);
@@ -199,6 +208,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
         Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
         Map<TopicPartition, List<KeyAt>> keysAt = new LinkedHashMap<>(); // to find the record of a bad key
         Poison poison = null;
+        StreamProgress progress = new StreamProgress();
         for (TopicPartition tp : records.partitions()) {
             for (ConsumerRecord<byte[], byte[]> r : records.records(tp)) {
                 Optional<ChangeEvent> event = decode(r);
@@ -207,6 +217,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                     break;
                 }
                 batch.add(event.get());
+                progress.add(tp, r.offset(), event.get());
                 if (!event.get().heartbeat()) {
                     keysAt.computeIfAbsent(tp, k -> new ArrayList<>()).add(new KeyAt(r.offset(), event.get().key()));
                 }
@@ -245,6 +256,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
             }
         }
         commitQuietly(c, commit);
+        streams.applied(progress.upTo(commit));
         if (first != null) {
             stopAtPoison(c, first);
         }
@@ -533,7 +545,55 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
         if (from != to) {
             log.info("sync state migration={} worker={} from={} to={}", migration, config.workerId(), from, to);
             metrics.state(to);
+            recordState(to);
         }
+    }
+
+    /** The durable side of a state change ({@code shapeshift.sync_stream}), for the gates and status. */
+    private void recordState(SyncState to) {
+        KafkaConsumer<byte[], byte[]> c = consumer;
+        Poison p = poisoned;
+        switch (to) {
+            case RUNNING -> streams.state(c == null ? List.of() : c.assignment(), StreamState.RUNNING, null, null);
+            case STOPPED_ERROR -> streams.state(c == null ? List.of() : c.assignment(), StreamState.STOPPED_ERROR,
+                    null, stopReason);
+            case STOPPED_POISON -> {
+                if (p != null) {
+                    streams.state(List.of(p.partition()), StreamState.STOPPED_POISON, p.offset(), stopReason);
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    /** Claims assigned partitions in {@code shapeshift.sync_stream}; writes the last progress of revoked ones. */
+    private ConsumerRebalanceListener rebalanceListener(KafkaConsumer<byte[], byte[]> c) {
+        return new ConsumerRebalanceListener() {
+            @Override
+            public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                streams.revoked(partitions);
+            }
+
+            @Override
+            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                if (partitions.isEmpty()) {
+                    return;
+                }
+                int count;
+                try {
+                    count = c.partitionsFor(Topics.changes(migration)).size();
+                } catch (KafkaException e) { // metadata not at hand: the highest assigned partition is a lower bound
+                    count = partitions.stream().mapToInt(TopicPartition::partition).max().orElse(0) + 1;
+                }
+                SyncState now = state.get();
+                streams.claimed(partitions, count, now.stopped() ? "held by this worker's stopped sync: " + stopReason : null);
+                Poison p = poisoned;
+                if (now == SyncState.STOPPED_POISON && p != null && partitions.contains(p.partition())) {
+                    streams.state(List.of(p.partition()), StreamState.STOPPED_POISON, p.offset(), stopReason);
+                }
+            }
+        };
     }
 
     private Properties consumerProperties() {
