@@ -108,7 +108,7 @@ class GatesTest {
         Evidence e = good(Phase.VERIFIED, inPhase);
         return new Evidence(e.migration(), e.phase(), e.phaseChangedAt(), NOW, 40, 40, BACKFILLED, e.slotName(),
                 e.startLsn(), e.lag(), new ReconcileRun(9, "done", e.phaseChangedAt().plusSeconds(10), NOW.minusSeconds(5),
-                4000, driftFound, null), 0, e.cleanFor(), e.maxLag(), e.quietPeriod(), e.streams());
+                4000, driftFound, null), 0, e.cleanFor(), e.maxLag(), e.quietPeriod(), STREAMS);
     }
 
     @Test
