@@ -148,6 +148,9 @@ public final class BenchCommand implements Runnable {
                 + "beside every guarded run; every Shapeshift run ends with an independent count of wrong rows")
         boolean unguarded;
 
+        @Option(names = "--no-native", description = "leave out the runs with PostgreSQL's own logical replication")
+        boolean noNative;
+
         @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
         Path out;
 
@@ -164,9 +167,9 @@ public final class BenchCommand implements Runnable {
             String command = "shapeshift bench sync --scale " + scale + " --duration " + duration + " --rate " + rate
                     + " --clients " + clients + " --threads " + threads + " --probe-ms " + probeMs + " --poll-ms " + pollMs
                     + " --partitions " + partitions + " --pgbench " + pgbench + (inPlace ? " --in-place" : "")
-                    + (unguarded ? " --compare-unguarded" : "") + " --out " + out;
+                    + (unguarded ? " --compare-unguarded" : "") + (noNative ? " --no-native" : "") + " --out " + out;
             SyncBench.run(new SyncBench.Options(scale, duration, rate, clients, threads, probeMs, pollMs, partitions,
-                    pgbench, out, command, inPlace, unguarded), System.out);
+                    pgbench, out, command, inPlace, unguarded, !noNative), System.out);
             return 0;
         }
     }

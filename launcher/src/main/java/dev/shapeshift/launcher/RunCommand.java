@@ -75,10 +75,17 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--actor", paramLabel = "NAME", description = "Who runs it, for the audit log (default: the OS user).")
     String actor = System.getProperty("user.name");
 
+    @Option(names = "--verbose", description = "Log every role's INFO lines to stderr too (default: warnings and errors only, so the status line stays readable).")
+    boolean verbose;
+
     PrintStream out = System.out;
 
     @Override
     public Integer call() throws InterruptedException {
+        if (!verbose && System.getProperty("shapeshift.log.level") == null
+                && org.slf4j.LoggerFactory.getLogger("dev.shapeshift") instanceof ch.qos.logback.classic.Logger l) {
+            l.setLevel(ch.qos.logback.classic.Level.WARN);
+        }
         Database database = db.database();
         MigrationSpec spec = new SpecReader().read(specFile);
         CatalogSchema.migrate(database);
@@ -106,11 +113,17 @@ public final class RunCommand implements Callable<Integer> {
                     dataDir.resolve("admin-token"));
             out.println("Ctrl-C stops this process; the same command resumes the migration where it is.");
             Operator operator = new Operator(database, name, "cli:" + actor, out, approver());
-            Phase end = operator.follow(every, (from, to) -> {
-                if (from != null) {
-                    out.println("==> " + to);
+            Phase end = operator.follow(every, new Operator.Listener() {
+                @Override
+                public void phase(Phase from, Phase to) {
+                    if (from != null) {
+                        out.println("==> " + to);
+                    }
                 }
             });
+            var cleanup = roles.finish(name, "cli:" + actor);
+            out.println("cleaned up: " + String.join(", ", cleanup.done())
+                    + (cleanup.left().isEmpty() ? "" : "; left: " + String.join(", ", cleanup.left())));
             out.println(end == Phase.CONTRACTED ? name + ": contracted and cleaned up; the old shape is archived "
                     + "(shapeshift restore " + name + " undoes the contract while the archive is kept)"
                     : name + ": " + end);

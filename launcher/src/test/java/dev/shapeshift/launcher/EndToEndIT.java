@@ -87,7 +87,7 @@ class EndToEndIT {
         Path token = Files.writeString(dir.resolve("token"), "e2e-admin-token-" + UUID.randomUUID());
         child("coordinator", db.args("coordinator", "--bootstrap", kafka.bootstrapServers(), "--partitions", "3",
                 "--port", "0", "--admin-token-file", token.toString()));
-        child("bridge", db.args("cdc-bridge", "--bootstrap", kafka.bootstrapServers(), "--partitions", "3",
+        child("bridge", db.args("cdc-bridge", "--bootstrap", kafka.bootstrapServers(), "--partitions", "3", "--replication", "1",
                 "--heartbeat-ms", "1000"));
         for (String w : List.of("w1", "w2")) {
             child("worker-" + w, db.args("worker", "--bootstrap", kafka.bootstrapServers(), "--worker-id", w,
@@ -120,9 +120,12 @@ class EndToEndIT {
 
         Process second = child("run-2", run);
         finish(db, "e2e-run", second);
-        assertThat(Files.readString(log("run-2"))).contains("unchanged").contains("dashboard and API: http://");
+        assertThat(Files.readString(log("run-2"))).contains("already registered with this spec")
+                .contains("dashboard and API: http://");
         assertThat(Files.readString(log("run-2"))).contains("contracted and cleaned up");
         assertThat(chunks(db, "e2e-run")[1]).as("the backfill was planned once").isEqualTo(atKill[1]);
+        assertThat(db.count("SELECT count(*) FROM pg_replication_slots WHERE database = current_database()"))
+                .as("run leaves no replication slot retaining WAL").isZero();
     }
 
     /**
@@ -133,7 +136,9 @@ class EndToEndIT {
     private void finish(Db db, String name, Process run) throws Exception {
         await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
                 .until(() -> phase(db, name), p -> p.equals("verified"));
-        assertThat(message(db, name)).contains("shapeshift phase advance " + name + " --to reads-switched");
+        await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
+                .until(() -> message(db, name), m -> m != null && m.contains("shapeshift phase advance " + name
+                        + " --to reads-switched"));
         loadOn.set(false);
         load.join(10_000);
         assertThat(appWrites.get()).as("the application wrote during the migration").isPositive();

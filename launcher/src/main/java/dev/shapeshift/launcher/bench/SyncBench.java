@@ -93,9 +93,12 @@ public final class SyncBench {
      * @param inPlace  migrate pgbench_accounts in place (a new column) instead of to a new table
      * @param unguarded also run the sync without its visibility barrier (as before issue 12), each run
      *                 beside the guarded one, so both are measured in the same run
+     * @param nativeReplication also measure PostgreSQL's own logical replication (its initial copy of a
+     *                 large table takes minutes)
      */
     public record Options(int scale, int seconds, int rate, int clients, int threads, int probeMs, int pollMs,
-                          int partitions, String pgbench, Path out, String command, boolean inPlace, boolean unguarded) {
+                          int partitions, String pgbench, Path out, String command, boolean inPlace, boolean unguarded,
+                          boolean nativeReplication) {
     }
 
     /** One timed pgbench run and what was measured during it. */
@@ -147,7 +150,9 @@ public final class SyncBench {
                 measure(bench, cpu, null, probe, "no replication, -R " + rate, "none", rate, null);
 
                 shapeshift(db, kafka.bootstrapServers(), bench, cpu, probe, rate);
-                nativeReplication(pg, dbName, db, bench, cpu, probe, rate);
+                if (o.nativeReplication()) {
+                    nativeReplication(pg, dbName, db, bench, cpu, probe, rate);
+                }
 
                 warmUp(bench, rate);
                 measure(bench, cpu, null, probe, "no replication, -R " + rate + " (again)", "none", rate, null);

@@ -70,7 +70,12 @@ final class DemoDatabase {
             if (mismatches == 0) {
                 return 0;
             }
-            DemoRun.sleep(Duration.ofMillis(500));
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return mismatches;
+            }
         } while (System.nanoTime() < deadline);
         return mismatches;
     }

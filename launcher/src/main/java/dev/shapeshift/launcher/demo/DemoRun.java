@@ -1,61 +1,51 @@
 package dev.shapeshift.launcher.demo;
 
-import dev.shapeshift.bridge.BridgeConfig;
-import dev.shapeshift.bridge.CdcBridge;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
+import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.ChunkStore.Totals;
-import dev.shapeshift.coordinator.Coordinator;
-import dev.shapeshift.coordinator.GateWiring;
-import dev.shapeshift.coordinator.Migrator;
-import dev.shapeshift.coordinator.contract.AccessGate;
-import dev.shapeshift.coordinator.contract.AccessWatch;
-import dev.shapeshift.coordinator.contract.Cleanup;
-import dev.shapeshift.coordinator.contract.Contractor;
-import dev.shapeshift.coordinator.gate.GateClosedException;
-import dev.shapeshift.coordinator.gate.Transitions;
-import dev.shapeshift.coordinator.reconcile.Reconciler;
 import dev.shapeshift.coordinator.reconcile.Repairer;
-import dev.shapeshift.coordinator.reconcile.RunStore.Run;
-import dev.shapeshift.coordinator.reconcile.SyncProgress;
+import dev.shapeshift.coordinator.register.Registrar;
+import dev.shapeshift.coordinator.register.Registration;
+import dev.shapeshift.coordinator.status.MigrationStatus;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.EmbeddedKafka;
 import dev.shapeshift.embedded.EmbeddedPostgres;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.flag.FlagClient;
+import dev.shapeshift.launcher.run.AllRoles;
+import dev.shapeshift.launcher.run.Operator;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.refresh.WorkerTransactions;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.spec.SpecReader;
 import dev.shapeshift.spec.SpecValidator;
-import dev.shapeshift.spec.Validation;
-import dev.shapeshift.worker.Worker;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One whole migration on the embedded stack, every role in this JVM: a real PostgreSQL, a real
- * Kafka broker, the Debezium bridge, {@code workers} workers and the coordinator's phase steps,
- * while an application writes to the old shape and reads the shape its read-switch flag names.
- * It reads top to bottom like the runbook (docs/operations.md).
+ * One whole migration on the embedded stack while an application writes to the old shape and reads
+ * the shape its read-switch flag names. The demo owns the stack (a real PostgreSQL and Kafka), the
+ * application and the drift it injects behind the sync's back; the migration itself goes through
+ * exactly what a user runs: the spec registered like {@code shapeshift start}, every role in this
+ * process like {@code shapeshift run} ({@link AllRoles}: the coordinator's driver walks the
+ * phases), and the operator's acts at a terminal ({@link Operator}, as {@code run --yes}: the read
+ * switch and the contract approved once their gates open; the drift repaired as
+ * {@code shapeshift reconcile run --repair} does).
  */
 final class DemoRun {
     private static final Logger log = LoggerFactory.getLogger(DemoRun.class);
     private static final String ACTOR = "demo";
     private static final int INJECTED_DRIFT = 3;
-    /** The demo's dashboard token: a local, throw-away stack; real deployments read it from a secret file. */
-    private static final String DASHBOARD_TOKEN = "demo-" + java.util.UUID.randomUUID();
 
     record Options(Scenario scenario, long rows, int writeRate, int workers, int partitions, boolean keepRunning) {
     }
@@ -66,7 +56,10 @@ final class DemoRun {
     private final PhaseClock clock;
     private final Summary summary = new Summary();
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private Reconciler reconciler;
+    private long mismatches = -1;
+    private long driftFound;
+    private long driftRepaired;
+    private boolean injected;
 
     DemoRun(Options options, PrintStream out) {
         this.options = options;
@@ -78,6 +71,7 @@ final class DemoRun {
     /** Returns the process exit code: 0 only if the independent check found target = transform(source). */
     int run() throws Exception {
         clock.begin("stack", "starting embedded PostgreSQL and Kafka (real servers, free ports)");
+        Path dataDir = Files.createTempDirectory("shapeshift-demo-");
         try (EmbeddedPostgres pg = EmbeddedPostgres.start(EmbeddedPostgres.Options.defaults());
              EmbeddedKafka kafka = EmbeddedKafka.start()) {
             Database db = new Database(pg.jdbcUrl(pg.createDatabase("shapeshift_demo")), pg.user(), pg.password());
@@ -93,23 +87,39 @@ final class DemoRun {
                     .add("rows in source at start", String.format("%,d", options.rows()))
                     .add("workers / partitions", options.workers() + " / " + options.partitions());
 
-            Catalog catalog = new Catalog(db, "coordinator");
-            Transitions transitions = GateWiring.transitions(db, "coordinator");
-            Migrator migrator = new Migrator(db, kafka.bootstrapServers(),
-                    (m, from, to, actor, reason) -> transitions.advance(m, to, actor, reason), ACTOR, options.partitions());
+            clock.begin("planned", "registering the spec as `shapeshift start` does: validated against the live database");
+            Registration r = new Registrar(db, "cli:" + ACTOR).register(scenario.migration + ".yaml", spec,
+                    scenario.specYaml());
+            if (!r.accepted()) {
+                throw new ShapeshiftException(r.outcome().error(), r.message());
+            }
+            AllRoles.Options roles = new AllRoles.Options(db, kafka.bootstrapServers(), dataDir, options.workers(),
+                    options.partitions(), "127.0.0.1", 0, Duration.ofSeconds(1));
             try (AppLoad app = new AppLoad(appDb, scenario, options.rows(), options.writeRate(), 42);
                  FlagClient flags = new FlagClient(db, FlagClient.Options.defaults());
-                 Coordinator coordinator = Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, DASHBOARD_TOKEN,
-                         null, null), registry, new AccessGate(new AccessWatch(db)))) {
-                out.printf("    dashboard: http://127.0.0.1:%d/#token=%s%n", coordinator.port(), DASHBOARD_TOKEN);
+                 AllRoles stack = AllRoles.start(roles, registry)) {
+                out.printf("    every role in this process, as `shapeshift run` starts them; dashboard: "
+                        + "http://127.0.0.1:%d/#token=%s%n", stack.port(), stack.adminToken());
                 app.readSwitch(() -> flags.isOn(spec.flagName()));
                 app.start();
                 out.printf("    application: %d ops/s writing the old shape, reading the shape flag %s names%n",
                         options.writeRate(), spec.flagName());
-                int code = migrate(db, kafka.bootstrapServers(), spec, migrator, transitions, app, bulkRate);
+                Phase end = new Operator(db, spec.name(), "cli:" + ACTOR, out, Operator.Approver.YES)
+                        .follow(Duration.ofSeconds(2), new Steps(db, spec, app));
+                if (end != Phase.CONTRACTED) {
+                    out.println("FAILED: the migration ended " + end);
+                    return ErrorCode.INTERNAL.exitCode();
+                }
+                var cleanup = stack.finish(spec.name(), "cli:" + ACTOR);
+                out.println("    roles stopped; cleaned up: " + String.join(", ", cleanup.done())
+                        + (cleanup.left().isEmpty() ? "" : "; left: " + String.join(", ", cleanup.left())));
+                long lost = contracted(db);
+                driftFound = DemoDatabase.count(db, "SELECT count(*) FROM shapeshift.drift WHERE migration = '"
+                        + spec.name().replace("'", "''") + "'");
+                int code = report(spec, app, bulkRate, new ChunkStore(new Catalog(db, "demo")).totals(spec.name()), lost);
                 if (options.keepRunning()) {
                     out.printf("%n    --keep-running: the stack and the dashboard stay up (http://127.0.0.1:%d/#token=%s); "
-                            + "Ctrl-C stops them%n", coordinator.port(), DASHBOARD_TOKEN);
+                            + "Ctrl-C stops them%n", stack.port(), stack.adminToken());
                     awaitShutdown();
                 }
                 return code;
@@ -117,140 +127,88 @@ final class DemoRun {
         }
     }
 
-    private int migrate(Database db, String bootstrap, MigrationSpec spec, Migrator migrator, Transitions transitions,
-                        AppLoad app, double bulkRate) throws Exception {
-        clock.begin("planned", "validating the spec against the live database");
-        Validation v = migrator.register(spec, scenario.migration + ".yaml", scenario.specYaml());
+    /** What the demo adds to the driver's walk: the phase lines, the drift it injects and repairs, the application's catch-up. */
+    private final class Steps implements Operator.Listener {
+        private final Database db;
+        private final MigrationSpec spec;
+        private final AppLoad app;
 
-        clock.begin("expanded", "applying the additive DDL: " + String.join("; ", v.expand().statements()).replaceAll("\\s+", " "));
-        migrator.expand(spec.name(), v.expand());
+        Steps(Database db, MigrationSpec spec, AppLoad app) {
+            this.db = db;
+            this.spec = spec;
+            this.app = app;
+        }
 
-        BridgeConfig bridgeConfig = BridgeConfig.of(db, bootstrap)
-                .withReplication((short) 1, options.partitions()).withHeartbeat(Duration.ofSeconds(1));
-        long mismatches;
-        try (CdcBridge bridge = new CdcBridge(bridgeConfig, registry)) {
-            clock.begin("syncing", "cdc-bridge: slot " + bridgeConfig.slot() + ", publication "
-                    + bridgeConfig.publication() + "; sync covers the table before the first chunk reads");
-            bridge.start();
-            migrator.awaitSyncing(spec.name(), Duration.ofMinutes(2));
-            ResolvedSpec resolved;
-            try (Connection c = db.connect("coordinator")) {
-                resolved = SpecValidator.resolveExpanded(spec.name(), spec, c);
-            }
-            List<Worker> workers = startWorkers(db, bootstrap, spec.name());
+        @Override
+        public void phase(Phase from, Phase to) {
+            clock.begin(to.label(), switch (to) {
+                case EXPANDED -> "the driver applied the additive DDL (lock_timeout 5s)";
+                case SYNCING -> "cdc-bridge: slot and publication; sync covers the table before the first chunk reads";
+                case BACKFILLING -> options.workers() + " workers copy the existing rows in checkpointed chunks";
+                case BACKFILLED -> "reconciling both shapes in the database; " + INJECTED_DRIFT
+                        + " rows are corrupted behind the sync's back first, to show detection and repair";
+                case VERIFIED -> "waiting " + spec.readSwitch().cleanFor().toSeconds() + " s clean-for and a clean "
+                        + "reconcile run since verification; then flipping flag " + spec.flagName() + " (as `run --yes`)";
+                case READS_SWITCHED -> "the application reads the new shape; it stops writing the old one; sync drains";
+                case CONTRACT_READY -> "evidence: nothing but Shapeshift touched the old shape for "
+                        + spec.contract().quietPeriod().toSeconds() + " s (pg_stat_statements, by role); contracting";
+                case CONTRACTED -> "old shape archived to shapeshift_archive and dropped; the driver cleans up";
+                default -> "";
+            });
             try {
-                clock.begin("backfilling", options.workers() + " workers copy the existing rows in checkpointed chunks");
-                out.printf("    %d chunks planned%n", migrator.startBackfill(resolved).size());
-                Totals done = backfillWithProgress(migrator, spec.name());
-                double seconds = clock.durations().getOrDefault("backfilling", Duration.ZERO).toMillis() / 1000.0;
-                double rate = done.rowsCopied() / Math.max(seconds, 0.001);
-                summary.add("backfill rows copied", String.format("%,d in %d chunks", done.rowsCopied(), done.chunks()))
-                        .add("backfill rate (incl. planning)", String.format("%,.0f rows/s", rate))
-                        .add("bulk baseline (one statement)", String.format("%,.0f rows/s", bulkRate))
-                        .add("backfill / bulk ratio", String.format("%.2f", rate / bulkRate));
-
-                verify(db, migrator.catalog(), resolved, bridgeConfig.slot(), transitions);
-                switchReads(db, spec, transitions, app);
-                mismatches = catchUp(db, app);
-                contractReady(spec, transitions);
-            } finally {
-                workers.forEach(Worker::close);
+                if (to == Phase.BACKFILLED && !injected) {
+                    DemoDatabase.injectDrift(db, scenario, INJECTED_DRIFT);
+                    injected = true;
+                }
+                if (to == Phase.READS_SWITCHED && mismatches < 0) {
+                    app.mode(AppLoad.Mode.READ_ONLY);
+                    mismatches = DemoDatabase.awaitConverged(db, scenario, Duration.ofMinutes(2));
+                    out.printf("    independent check: %d rows where the new shape != transform(old shape)%n", mismatches);
+                }
+            } catch (java.sql.SQLException e) {
+                throw new ShapeshiftException(ErrorCode.INTERNAL, "demo step at " + to + " failed: " + e.getMessage(), e);
             }
         }
-        long lost = contract(db, bootstrap, spec, transitions, bridgeConfig.publication());
-        return report(spec, app, mismatches, lost);
-    }
 
-    /** backfilled → verified: a full reconciliation while the application writes; injected drift is found and repaired. */
-    private void verify(Database db, Catalog catalog, ResolvedSpec resolved, String slot, Transitions transitions)
-            throws SQLException {
-        String migration = resolved.spec().name();
-        clock.begin("verifying", "reconciling both shapes in the database; " + INJECTED_DRIFT
-                + " rows are corrupted behind the sync's back first, to show detection and repair");
-        DemoDatabase.injectDrift(db, scenario, INJECTED_DRIFT);
-        reconciler = new Reconciler(catalog, migration, resolved, SyncProgress.slot(db, slot), registry,
-                Reconciler.Options.from(resolved.spec().reconcile()));
-        Run first = reconciler.runOnce(() -> false);
-        out.printf("    reconcile run #%d: %,d rows checked, %d keys drifted (%d transient differences re-checked away)%n",
-                first.id(), first.rowsChecked(), first.driftFound(), first.transientKeys());
-        Repairer.RepairReport repair = new Repairer(catalog, resolved, new WorkerTransactions(WorkerTransactions.Policy.DEFAULT))
-                .repair(migration, ACTOR, "demo: repair the drift the reconciliation found");
-        out.printf("    repaired: %d keys refreshed, %d resolved, %d still different%n",
-                repair.refreshed(), repair.resolved(), repair.stillDifferent());
-        Run second = reconciler.runOnce(() -> false);
-        out.printf("    reconcile run #%d: %,d rows checked, %d keys drifted%n", second.id(), second.rowsChecked(),
-                second.driftFound());
-        summary.add("drift injected / found / repaired", INJECTED_DRIFT + " / " + first.driftFound() + " / " + repair.resolved())
-                .add("drift after repair (full run)", Long.toString(second.driftFound()));
-        transitions.advance(migration, Phase.VERIFIED, ACTOR, "full reconcile run #" + second.id() + " found no drift");
-    }
-
-    /** verified → reads-switched once verification held for the spec's clean-for period; the flag flips with it. */
-    private void switchReads(Database db, MigrationSpec spec, Transitions transitions, AppLoad app) {
-        clock.begin("reads-switched", "waiting " + spec.readSwitch().cleanFor().toSeconds()
-                + " s clean-for, then flipping flag " + spec.flagName());
-        sleep(spec.readSwitch().cleanFor().plusMillis(500));
-        Run since = reconciler.runOnce(() -> false);
-        out.printf("    reconcile run #%d (started after verified): %,d rows checked, %d keys drifted%n", since.id(),
-                since.rowsChecked(), since.driftFound());
-        transitions.advance(spec.name(), Phase.READS_SWITCHED, ACTOR, "verified held for the clean-for period and "
-                + "reconcile run #" + since.id() + " since then found no drift");
-        new AccessWatch(db).baseline(spec.name());
-        long before = app.newShapeReads();
-        sleep(Duration.ofSeconds(3));
-        out.printf("    application now reads the new shape (%d reads in 3 s)%n", app.newShapeReads() - before);
-    }
-
-    /** The application stops writing the old shape; sync drains; the independent check. */
-    private long catchUp(Database db, AppLoad app) throws SQLException {
-        clock.begin("catch-up", "the application stops writing the old shape (it writes the new one now); sync drains");
-        app.mode(AppLoad.Mode.READ_ONLY);
-        long mismatches = DemoDatabase.awaitConverged(db, scenario, Duration.ofMinutes(2));
-        out.printf("    independent check: %d rows where the new shape != transform(old shape)%n", mismatches);
-        return mismatches;
-    }
-
-    /** reads-switched → contract-ready once the database shows no foreign access to the old shape for the quiet period. */
-    private void contractReady(MigrationSpec spec, Transitions transitions) {
-        clock.begin("contract-ready", "waiting for evidence: nothing but Shapeshift touches the old shape for "
-                + spec.contract().quietPeriod().toSeconds() + " s (pg_stat_statements, by role)");
-        long deadline = System.nanoTime() + spec.contract().quietPeriod().multipliedBy(4).plusSeconds(60).toNanos();
-        String shown = null;
-        while (true) {
-            try {
-                transitions.advance(spec.name(), Phase.CONTRACT_READY, ACTOR, "no foreign access for the quiet period");
+        /** Open drift is repaired by the operator, as `shapeshift reconcile run --repair` does; the driver re-verifies. */
+        @Override
+        public void tick(MigrationStatus s) {
+            long open = s.drift() == null ? 0 : s.drift().openTotal();
+            if (open == 0 || s.phase().compareTo(Phase.CONTRACTED) >= 0) {
                 return;
-            } catch (GateClosedException e) {
-                String why = e.report().failed().stream().map(Object::toString).reduce((a, b) -> a + "; " + b).orElse("");
-                if (!why.equals(shown)) {
-                    out.println("    gate closed: " + why.lines().findFirst().orElse(why));
-                    shown = why;
-                }
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                sleep(Duration.ofSeconds(1));
+            }
+            try (Connection c = db.connect("coordinator")) {
+                ResolvedSpec resolved = SpecValidator.resolveExpanded(spec.name(), spec, c);
+                Repairer.RepairReport repair = new Repairer(new Catalog(db, "demo"), resolved,
+                        new WorkerTransactions(WorkerTransactions.Policy.DEFAULT))
+                        .repair(spec.name(), "cli:" + ACTOR, "demo: repair the drift the reconciliation found");
+                driftRepaired += repair.resolved();
+                out.printf("    %d drifted keys found by reconcile; repaired: %d refreshed, %d resolved, %d still different%n",
+                        open, repair.refreshed(), repair.resolved(), repair.stillDifferent());
+            } catch (java.sql.SQLException e) {
+                log.warn("demo repair failed error={}", e.toString());
             }
         }
     }
 
-    /** contract-ready → contracted: archive and drop the old shape; then clean up slot, publication and topics. */
-    private long contract(Database db, String bootstrap, MigrationSpec spec, Transitions transitions, String publication)
-            throws SQLException {
-        clock.begin("contracted", "archiving the old shape to shapeshift_archive, dropping it from the live table");
-        var archive = new Contractor(db, transitions).contract(spec.name(), ACTOR, "demo: evidence gate open");
-        out.println("    archive: " + archive.map(Object::toString).orElse("none"));
+    /** The independent check after the contract, against the archived old shape. */
+    private long contracted(Database db) throws java.sql.SQLException {
         long lost = DemoDatabase.count(db, scenario.mismatchAfterContractSql());
-        out.printf("    independent check after the contract: %d rows where the new shape != transform(archived old shape)%n", lost);
-        var cleanup = new Cleanup(db, bootstrap, publication, CdcBridge::dropSlot)
-                .run(spec.name(), ACTOR, "demo: migration contracted");
-        out.println("    cleaned up: " + String.join(", ", cleanup.done()));
+        out.printf("    independent check after the contract: %d rows where the new shape != transform(archived old shape)%n",
+                lost);
         return lost;
     }
 
-    private int report(MigrationSpec spec, AppLoad app, long mismatches, long lost) {
+    private int report(MigrationSpec spec, AppLoad app, double bulkRate, Totals done, long lost) {
+        double seconds = clock.durations().getOrDefault("backfilling", Duration.ZERO).toMillis() / 1000.0;
+        double rate = done.rowsCopied() / Math.max(seconds, 0.001);
         clock.end();
-        summary.add("application writes / failed statements", app.writes() + " / " + app.failures());
+        summary.add("backfill rows copied", String.format("%,d in %d chunks", done.rowsCopied(), done.chunks()))
+                .add("backfill rate (phase backfilling)", String.format("%,.0f rows/s", rate))
+                .add("bulk baseline (one statement)", String.format("%,.0f rows/s", bulkRate))
+                .add("backfill / bulk ratio", String.format("%.2f", rate / bulkRate))
+                .add("drift injected / found / repaired", INJECTED_DRIFT + " / " + driftFound + " / " + driftRepaired)
+                .add("application writes / failed statements", app.writes() + " / " + app.failures());
         if (scenario.fallsBackToOldShape()) {
             summary.add("reads that fell back to the old shape", app.fallbackReads() + " of " + app.newShapeReads());
         }
@@ -268,38 +226,9 @@ final class DemoRun {
         return 0;
     }
 
-    private List<Worker> startWorkers(Database db, String bootstrap, String migration) {
-        List<Worker> workers = new ArrayList<>();
-        for (int i = 1; i <= options.workers(); i++) {
-            Worker w = new Worker(db, bootstrap, Worker.Config.of("demo-worker-" + i, List.of(migration)), registry);
-            w.start();
-            workers.add(w);
-        }
-        return workers;
-    }
-
-    private Totals backfillWithProgress(Migrator migrator, String migration) {
-        try (var bar = DemoMetrics.progressBar("backfill", migrator.chunks().totals(migration).estimatedRows())) {
-            return migrator.awaitBackfilled(migration, Duration.ofMillis(500), t -> {
-                bar.maxHint(Math.max(t.estimatedRows(), t.rowsCopied()));
-                bar.stepTo(t.rowsCopied());
-                bar.setExtraMessage(" " + t.done() + "/" + t.chunks() + " chunks");
-            });
-        }
-    }
-
     private static void awaitShutdown() throws InterruptedException {
         java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "demo-stop"));
         stop.await();
-    }
-
-    static void sleep(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ShapeshiftException(ErrorCode.INTERNAL, "interrupted", e);
-        }
     }
 }

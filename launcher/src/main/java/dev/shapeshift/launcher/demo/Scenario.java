@@ -52,6 +52,7 @@ enum Scenario {
                   targetTransaction: 300ms
                 reconcile:
                   rangeRows: 20000
+                  interval: 3s
                   recheckAfter: 2s
                 switch:
                   cleanFor: 5s

@@ -6,8 +6,10 @@ import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.coordinator.Coordinator;
 import dev.shapeshift.coordinator.contract.AccessGate;
 import dev.shapeshift.coordinator.contract.AccessWatch;
+import dev.shapeshift.coordinator.contract.Cleanup;
 import dev.shapeshift.coordinator.drive.DriveConfig;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.ReplicationSlots;
 import dev.shapeshift.embedded.EmbeddedKafka;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
@@ -73,10 +75,12 @@ public final class AllRoles implements AutoCloseable {
     private final Coordinator coordinator;
     private final CdcBridge bridge;
     private final List<Worker> workers;
+    private final Database database;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private AllRoles(EmbeddedKafka kafka, String bootstrap, String adminToken, Coordinator coordinator, CdcBridge bridge,
-                     List<Worker> workers) {
+    private AllRoles(Database database, EmbeddedKafka kafka, String bootstrap, String adminToken, Coordinator coordinator,
+                     CdcBridge bridge, List<Worker> workers) {
+        this.database = database;
         this.kafka = kafka;
         this.bootstrap = bootstrap;
         this.adminToken = adminToken;
@@ -111,9 +115,9 @@ public final class AllRoles implements AutoCloseable {
             }
             log.info("all roles started bootstrap={} own_kafka={} port={} workers={}", bootstrap, kafka != null,
                     coordinator.port(), workers.size());
-            return new AllRoles(kafka, bootstrap, token, coordinator, bridge, workers);
+            return new AllRoles(o.database(), kafka, bootstrap, token, coordinator, bridge, workers);
         } catch (RuntimeException e) {
-            new AllRoles(kafka, bootstrap, null, coordinator, bridge, workers).close();
+            new AllRoles(o.database(), kafka, bootstrap, null, coordinator, bridge, workers).close();
             throw e;
         }
     }
@@ -130,6 +134,21 @@ public final class AllRoles implements AutoCloseable {
     /** The dashboard's and API's admin token (kept in {@code dataDir/admin-token}, readable by the owner only). */
     public String adminToken() {
         return adminToken;
+    }
+
+    /**
+     * After a finished migration: stops the workers and the bridge (they hold the consumer groups,
+     * the slot and the publication the driver's clean-up had to leave), then runs the same clean-up
+     * as {@code shapeshift cleanup}, so this process leaves no replication slot retaining WAL on
+     * the database. The slot and publication go only when no other active migration uses them.
+     */
+    public Cleanup.Result finish(String migration, String actor) {
+        for (Worker w : workers) {
+            closeQuietly(w, "worker");
+        }
+        closeQuietly(bridge, "bridge");
+        return new Cleanup(database, bootstrap, null, ReplicationSlots::drop)
+                .run(migration, actor, "shapeshift run: the migration finished and this process's roles stopped");
     }
 
     /** Stops the workers (their batches commit or roll back), the bridge, the coordinator, then Kafka. Idempotent. */

@@ -20,7 +20,6 @@ import java.time.Duration;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
-import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +34,15 @@ import org.slf4j.LoggerFactory;
 public final class Operator {
     private static final Logger log = LoggerFactory.getLogger(Operator.class);
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
+
+    /** What a caller sees while it follows: every phase change, and every status line. */
+    public interface Listener {
+        default void phase(Phase from, Phase to) {
+        }
+
+        default void tick(MigrationStatus status) {
+        }
+    }
 
     /** Asked once per phase whose approval is due; answers whether to make the move now. */
     @FunctionalInterface
@@ -70,17 +78,20 @@ public final class Operator {
 
     /**
      * Follows the migration until it is finished (contracted and cleaned up, or rolled back) and
-     * returns its final phase. {@code onPhase} is called with (previous, new) on every phase seen.
+     * returns its final phase, telling {@code listener} every phase it sees (previous, new) and
+     * every status it prints.
      */
-    public Phase follow(Duration every, BiConsumer<Phase, Phase> onPhase) throws InterruptedException {
+    public Phase follow(Duration every, Listener listener) throws InterruptedException {
         Phase last = null;
         while (true) {
             MigrationRecord m = catalog.get(migration);
             if (m.phase() != last) {
-                onPhase.accept(last, m.phase());
+                listener.phase(last, m.phase());
                 last = m.phase();
             }
-            out.println(line(status.read(m)));
+            MigrationStatus s = status.read(m);
+            out.println(line(s));
+            listener.tick(s);
             if (finished(m)) {
                 return m.phase();
             }
