@@ -1,6 +1,6 @@
 package dev.shapeshift.bridge;
 
-import dev.shapeshift.bridge.slot.Leadership;
+import dev.shapeshift.db.Leadership;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.bridge.slot.SlotGuard;
 import dev.shapeshift.bridge.slot.StoredOffsets;
@@ -133,7 +133,7 @@ public final class CdcBridge implements AutoCloseable {
     }
 
     private void run() {
-        try (Leadership leadership = new Leadership(config.database(), config.slot())) {
+        try (Leadership leadership = new Leadership(config.database(), "shapeshift.bridge/" + config.slot(), "cdc-bridge-leader")) {
             while (!stopRequested) {
                 if (!leadership.tryAcquire()) {
                     pause(config.leaderRetry());

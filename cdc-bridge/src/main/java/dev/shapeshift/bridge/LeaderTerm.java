@@ -8,7 +8,7 @@ import dev.shapeshift.bridge.capture.SyncTarget;
 import dev.shapeshift.bridge.capture.TableId;
 import dev.shapeshift.bridge.publish.ChangePublisher;
 import dev.shapeshift.bridge.slot.LagProbe;
-import dev.shapeshift.bridge.slot.Leadership;
+import dev.shapeshift.db.Leadership;
 import dev.shapeshift.bridge.slot.SlotGuard;
 import dev.shapeshift.bridge.slot.SlotState;
 import dev.shapeshift.bridge.slot.StoredOffsets;

@@ -4,6 +4,7 @@ import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.coordinator.gate.Transitions;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.Leadership;
 import dev.shapeshift.phase.Phase;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,7 +25,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The coordinator's control loop: while this instance holds the driver leadership (one per
- * catalog, {@link DriverLeadership}), one scheduler thread looks at every migration each
+ * catalog, {@link Leadership} {@code shapeshift.coordinator/driver}), one scheduler thread looks at every migration each
  * {@code tick} and hands its next step to a {@link MigrationDriver} on a step thread. A migration
  * has at most one step in flight, so a long step (an expand waiting for a lock, planning, a
  * reconcile pass) delays only its own migration. Standbys try the lock every tick; losing the lock
@@ -38,7 +39,7 @@ public final class DriveLoop implements AutoCloseable {
     private final Transitions transitions;
     private final DriveConfig config;
     private final MeterRegistry registry;
-    private final DriverLeadership leadership;
+    private final Leadership leadership;
     private final ScheduledExecutorService ticker;
     private final ExecutorService steps;
     private final Map<String, MigrationDriver> drivers = new ConcurrentHashMap<>();
@@ -54,7 +55,7 @@ public final class DriveLoop implements AutoCloseable {
         this.transitions = transitions;
         this.config = config;
         this.registry = registry;
-        this.leadership = new DriverLeadership(db);
+        this.leadership = new Leadership(db, "shapeshift.coordinator/driver", "coordinator-leader");
         AtomicInteger n = new AtomicInteger();
         this.ticker = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "shapeshift-driver"));
         this.steps = Executors.newCachedThreadPool(r -> daemon(r, "shapeshift-driver-step-" + n.incrementAndGet()));

@@ -1,6 +1,5 @@
-package dev.shapeshift.bridge.slot;
+package dev.shapeshift.db;
 
-import dev.shapeshift.db.Database;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -14,54 +13,61 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One active bridge per slot: a session-level {@code pg_try_advisory_lock} on a dedicated
- * connection. When the leader's process dies its connection closes and PostgreSQL releases the
- * lock, so a standby's next try wins. Losing the connection means losing the lock: {@link #held}
- * checks it, and the bridge stops streaming when it fails.
+ * One active instance per named role: a session-level {@code pg_try_advisory_lock} on a dedicated
+ * connection to the catalog's database. When the leader's process dies its connection closes and
+ * PostgreSQL releases the lock, so a standby's next try wins. Losing the connection means losing
+ * the lock: {@link #held} checks it, and the leader stops leading when it fails. The cdc-bridge
+ * leads per slot ({@code shapeshift.bridge/<slot>}), the coordinator's driver per catalog
+ * ({@code shapeshift.coordinator/driver}).
  */
 public final class Leadership implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Leadership.class);
 
     private final Database db;
-    private final String slot;
+    private final String name;
+    private final String connectionRole;
     private final long lockKey;
     private Connection connection;
 
-    public Leadership(Database db, String slot) {
+    /**
+     * @param name           what is led, e.g. {@code shapeshift.bridge/<slot>}; the lock key derives from it
+     * @param connectionRole the lock connection's role in {@code application_name} ({@link Database#connect(String)})
+     */
+    public Leadership(Database db, String name, String connectionRole) {
         this.db = db;
-        this.slot = slot;
-        this.lockKey = lockKey(slot);
+        this.name = name;
+        this.connectionRole = connectionRole;
+        this.lockKey = lockKey(name);
     }
 
-    /** The advisory lock key: the first 8 bytes of SHA-256("shapeshift.bridge/" + slot). */
-    public static long lockKey(String slot) {
+    /** The advisory lock key: the first 8 bytes of SHA-256(name). */
+    public static long lockKey(String name) {
         try {
-            byte[] d = MessageDigest.getInstance("SHA-256")
-                    .digest(("shapeshift.bridge/" + slot).getBytes(StandardCharsets.UTF_8));
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(name.getBytes(StandardCharsets.UTF_8));
             return ByteBuffer.wrap(d, 0, 8).getLong();
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    /** Tries once; true if this bridge now leads. Connection failures count as "not now". */
+    /** Tries once; true if this instance now leads. Connection failures count as "not now". */
     public synchronized boolean tryAcquire() {
         try {
             if (connection == null || connection.isClosed()) {
-                connection = db.connect("cdc-bridge-leader");
+                connection = db.connect(connectionRole);
             }
             try (PreparedStatement ps = connection.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
                 ps.setLong(1, lockKey);
                 try (ResultSet rs = ps.executeQuery()) {
                     boolean won = rs.next() && rs.getBoolean(1);
                     if (won) {
-                        log.info("leadership acquired slot={} lock_key={}", slot, lockKey);
+                        log.info("leadership acquired name={} lock_key={}", name, lockKey);
                     }
                     return won;
                 }
             }
         } catch (SQLException | RuntimeException e) {
-            log.warn("leadership attempt failed slot={} error={}", slot, e.toString());
+            log.warn("leadership attempt failed name={} error={}", name, e.toString());
             closeQuietly();
             return false;
         }
@@ -77,7 +83,7 @@ public final class Leadership implements AutoCloseable {
             s.execute("SELECT 1");
             return true;
         } catch (SQLException e) {
-            log.warn("leadership connection lost slot={} sqlstate={}", slot, e.getSQLState());
+            log.warn("leadership connection lost name={} sqlstate={}", name, e.getSQLState());
             closeQuietly();
             return false;
         }
@@ -86,7 +92,7 @@ public final class Leadership implements AutoCloseable {
     @Override
     public synchronized void close() {
         if (connection != null) {
-            log.info("leadership released slot={}", slot);
+            log.info("leadership released name={}", name);
         }
         closeQuietly();
     }
