@@ -61,11 +61,24 @@ public final class CatalogSchema {
         }
     }
 
+    /**
+     * Flyway's own connections as a Shapeshift session ({@code shapeshift-catalog-migrate}): with the
+     * driver's default name they were the one unnamed session of Shapeshift's role, which made the
+     * contract gate take the role for one shared with the application (docs/contract.md).
+     */
+    static String named(String jdbcUrl) {
+        if (jdbcUrl.contains("ApplicationName=")) {
+            return jdbcUrl;
+        }
+        return jdbcUrl + (jdbcUrl.contains("?") ? "&" : "?") + "ApplicationName=" + Database.APPLICATION_PREFIX
+                + "catalog-migrate";
+    }
+
     private static int migrateHoldingLock(Database db, Connection c) throws SQLException {
         boolean baseline = adHocBridgeSchema(c, db);
         try {
             MigrateResult result = Flyway.configure()
-                    .dataSource(db.jdbcUrl(), db.user(), db.password())
+                    .dataSource(named(db.jdbcUrl()), db.user(), db.password())
                     .schemas(SCHEMA)
                     .defaultSchema(SCHEMA)
                     .createSchemas(true)
