@@ -42,6 +42,10 @@ public final class StartCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
     OutputFormat output = OutputFormat.TEXT;
 
+    @Option(names = "--again", description = "Start a finished (contracted or rolled-back, cleaned up) migration again "
+            + "under its name; the finished run keeps its history as NAME~GENERATION.")
+    boolean again;
+
     @Spec
     CommandSpec command;
 
@@ -49,7 +53,8 @@ public final class StartCommand implements Callable<Integer> {
     public Integer call() {
         MigrationSpec spec = new SpecReader().read(specFile);
         String text = readText(specFile);
-        Registration r = registrar(db, actor).register(ValidateCommand.origin(specFile), spec, text);
+        Registrar registrar = registrar(db, actor);
+        Registration r = (again ? registrar.again() : registrar).register(ValidateCommand.origin(specFile), spec, text);
         PrintWriter out = command.commandLine().getOut();
         if (output == OutputFormat.JSON) {
             out.println(OutputFormat.json(json(r)));

@@ -44,17 +44,34 @@ public final class Registrar {
     private final Database db;
     private final Catalog catalog;
     private final String actor;
+    private final boolean again;
 
     /** @param actor who registers, for the audit log: {@code cli:alice}, {@code api}, {@code specs-dir} */
     public Registrar(Database db, String actor) {
+        this(db, actor, false);
+    }
+
+    private Registrar(Database db, String actor, boolean again) {
         this.db = db;
         this.catalog = new Catalog(db, "coordinator");
         this.actor = actor;
+        this.again = again;
     }
 
     /** The same registrar acting for someone else (e.g. {@code api:alice}). */
     public Registrar withActor(String who) {
-        return new Registrar(db, who);
+        return new Registrar(db, who, again);
+    }
+
+    /**
+     * The same registrar, allowed to start a finished (contracted or rolled-back) migration again
+     * under its name ({@code shapeshift start --again}): the finished run is retired with its
+     * history as {@code <name>~<generation>} ({@code Catalog.create}), or refused, naming the
+     * command, while its clean-up has not finished. Never used by the specs directory, whose files
+     * stay in place after a migration finished.
+     */
+    public Registrar again() {
+        return new Registrar(db, actor, true);
     }
 
     /** Reads YAML text named {@code origin} (a file name) and registers it; unreadable YAML is {@link Outcome#INVALID}. */
@@ -81,7 +98,7 @@ public final class Registrar {
             return invalid(origin, spec, staticProblems, List.of());
         }
         MigrationRecord existing = catalog.find(spec.name()).orElse(null);
-        if (existing != null) {
+        if (existing != null && !(again && existing.phase().terminal())) {
             return compare(origin, existing, spec, yamlText);
         }
         Validation v;
@@ -111,6 +128,11 @@ public final class Registrar {
             if (e.code() != ErrorCode.CONFLICT) {
                 throw e;
             }
+            if (existing != null) {
+                // --again, but the finished run cannot be retired yet: the message names what to run.
+                return new Registration(origin, spec.name(), Outcome.CONFLICT, existing.phase(), origin + ": "
+                        + e.getMessage(), List.of(), List.of(), warnings);
+            }
             // Registered concurrently by another entry point: judge against what won.
             return compare(origin, catalog.get(spec.name()), spec, yamlText);
         }
@@ -125,14 +147,17 @@ public final class Registrar {
         }
         List<Difference> diffs = SpecDiff.between(stored, spec);
         String name = existing.name();
+        String runAgain = "to run it again under this name, `shapeshift start " + origin + " --again` (the finished "
+                + "run keeps its history as " + name + "~<generation>)";
         if (diffs.isEmpty()) {
             return new Registration(origin, name, Outcome.UNCHANGED, existing.phase(), "migration " + name
-                    + " is already registered with this spec (phase " + existing.phase() + "); nothing changed",
+                    + " is already registered with this spec (phase " + existing.phase() + "); nothing changed"
+                    + (existing.phase().terminal() ? "; it is finished: " + runAgain : ""),
                     List.of(), List.of(), List.of());
         }
         if (existing.phase().terminal()) {
             return conflict(origin, existing, diffs, "it is " + existing.phase() + " and its spec can no longer change;"
-                    + " give the new spec a new name");
+                    + " give the new spec a new name, or " + runAgain);
         }
         if (!SpecDiff.onlyLiveKnobs(diffs)) {
             List<Difference> structural = diffs.stream().filter(d -> !d.liveKnob()).toList();

@@ -123,6 +123,26 @@ class RegistrarIT {
     }
 
     @Test
+    void aFinishedMigrationStartsAgainUnderItsNameOnlyWhenAskedAndOnlyOnceCleanedUp() throws SQLException {
+        registrar.register("users.yaml", SPEC);
+        Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'rolled-back'");
+        Registration same = registrar.register("users.yaml", SPEC);
+        assertThat(same.outcome()).isEqualTo(Outcome.UNCHANGED);
+        assertThat(same.message()).contains("it is finished").contains("shapeshift start users.yaml --again");
+
+        Registration early = registrar.again().register("users.yaml", SPEC);
+        assertThat(early.outcome()).as("clean-up has not finished").isEqualTo(Outcome.CONFLICT);
+        assertThat(early.message()).contains("shapeshift cleanup");
+        assertThat(rows("SELECT phase FROM shapeshift.migration")).containsExactly("rolled-back");
+
+        Seed.sql(db, "UPDATE shapeshift.migration SET cleaned_up_at = now()");
+        Registration again = registrar.again().register("users.yaml", SPEC);
+        assertThat(again.outcome()).isEqualTo(Outcome.CREATED);
+        assertThat(rows("SELECT name || ' ' || phase FROM shapeshift.migration ORDER BY name"))
+                .containsExactly("users-email-verified planned", "users-email-verified~1 rolled-back");
+    }
+
+    @Test
     void invalidSpecNamesTheFileTheFieldAndTheFixAndRegistersNothing() throws SQLException {
         Registration r = registrar.register("users.yaml", SPEC.replace("legacy_verified_at IS", "legacy_verifed_at IS"));
         assertThat(r.outcome()).isEqualTo(Outcome.INVALID);
