@@ -1,8 +1,6 @@
 package dev.shapeshift.launcher;
 
-import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.coordinator.drive.DriveConfig;
-import dev.shapeshift.coordinator.register.Registrar;
 import dev.shapeshift.coordinator.register.Registration;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
@@ -16,9 +14,7 @@ import dev.shapeshift.spec.SpecReader;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.Console;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -88,9 +84,8 @@ public final class RunCommand implements Callable<Integer> {
         }
         Database database = db.database();
         MigrationSpec spec = new SpecReader().read(specFile);
-        CatalogSchema.migrate(database);
-        Registration r = new Registrar(database, "cli:" + actor).register(ValidateCommand.origin(specFile), spec,
-                read(specFile));
+        Registration r = StartCommand.registrar(db, actor).register(ValidateCommand.origin(specFile), spec,
+                StartCommand.readText(specFile));
         java.io.PrintWriter w = new java.io.PrintWriter(out, true);
         java.io.PrintWriter e = new java.io.PrintWriter(System.err, true);
         StartCommand.print(w, e, r); // not closed: they wrap the process's streams
@@ -155,14 +150,6 @@ public final class RunCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             throw new ShapeshiftException(ErrorCode.SPEC_INVALID, option + " must be a positive duration like 5s or 1m, got '"
                     + text + "'");
-        }
-    }
-
-    private static String read(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            throw new ShapeshiftException(ErrorCode.SPEC_MALFORMED, "cannot read " + file + ": " + e.getMessage(), e);
         }
     }
 }

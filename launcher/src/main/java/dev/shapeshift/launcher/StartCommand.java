@@ -108,7 +108,7 @@ public final class StartCommand implements Callable<Integer> {
         return m;
     }
 
-    private static String readText(Path file) {
+    static String readText(Path file) {
         try {
             return Files.readString(file);
         } catch (IOException e) {
