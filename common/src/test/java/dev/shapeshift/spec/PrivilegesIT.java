@@ -2,22 +2,18 @@ package dev.shapeshift.spec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shapeshift.embedded.DocumentedGrants;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.spec.PrivilegeFinding.Severity;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.function.Predicate;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -144,15 +140,10 @@ class PrivilegesIT {
      * A new database set up by the documented init statements, with the role renamed to {@code role}
      * and only the statements {@code keep} accepts; a connection as that role.
      */
-    private Connection setUp(String role, Predicate<String> keep) throws SQLException, IOException {
+    private Connection setUp(String role, Predicate<String> keep) throws SQLException {
         String db = pg.createDatabase("privileges");
-        List<String> statements = new ArrayList<>();
-        statements.addAll(statements(heredoc(Files.readString(INIT.resolve("01-roles.sh")))));
-        statements.addAll(statements(Files.readString(INIT.resolve("02-users.sql"))));
         try (Connection admin = pg.connect(db); Statement s = admin.createStatement()) {
-            for (String sql : statements) {
-                String mine = sql.replaceAll("\\bshapeshift\\b", role).replace(":'pw'", "'" + PASSWORD + "'")
-                        .replace(":\"db\"", "\"" + db + "\"");
+            for (String mine : DocumentedGrants.statements(INIT, role, PASSWORD, db)) {
                 if (keep.test(mine) || mine.startsWith("CREATE ROLE") || mine.startsWith("CREATE TABLE")
                         || mine.startsWith("INSERT")) {
                     s.execute(mine);
@@ -163,24 +154,5 @@ class PrivilegesIT {
         p.setProperty("user", role);
         p.setProperty("password", PASSWORD);
         return DriverManager.getConnection(pg.jdbcUrl(db), p);
-    }
-
-    private static String heredoc(String script) {
-        Matcher m = Pattern.compile("<<'SQL'\\n(.*?)\\nSQL\\n", Pattern.DOTALL).matcher(script);
-        assertThat(m.find()).as("01-roles.sh holds its SQL in a <<'SQL' here-document").isTrue();
-        return m.group(1);
-    }
-
-    /** SQL statements of a script: comment lines dropped, split at the semicolons that end a line. */
-    private static List<String> statements(String sql) {
-        StringBuilder text = new StringBuilder();
-        sql.lines().filter(l -> !l.strip().startsWith("--")).forEach(l -> text.append(l).append('\n'));
-        List<String> out = new ArrayList<>();
-        for (String s : text.toString().split(";\\s*\\n")) {
-            if (!s.isBlank()) {
-                out.add(s.strip());
-            }
-        }
-        return out;
     }
 }

@@ -3,6 +3,7 @@ package dev.shapeshift.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.shapeshift.embedded.DocumentedGrants;
 import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
@@ -83,6 +84,7 @@ class EndToEndIT {
     @Test
     void separateRoleProcessesAndTheCli(PostgresServer pg, KafkaBroker kafka) throws Exception {
         Db db = setUp(pg, "e2e_roles");
+        db.runAsDocumentedRole();
         Path spec = spec("e2e-roles");
         Path token = Files.writeString(dir.resolve("token"), "e2e-admin-token-" + UUID.randomUUID());
         child("coordinator", db.args("coordinator", "--bootstrap", kafka.bootstrapServers(), "--partitions", "3",
@@ -287,17 +289,43 @@ class EndToEndIT {
         final Path passwordFile;
         final String password;
         String app;
+        /** The role every Shapeshift process and CLI call connects as (the superuser unless changed). */
+        private String runAs;
+        private Path runAsPasswordFile;
 
         Db(String url, String user, Path passwordFile, String password) {
             this.url = url;
             this.user = user;
             this.passwordFile = passwordFile;
             this.password = password;
+            this.runAs = user;
+            this.runAsPasswordFile = passwordFile;
+        }
+
+        /**
+         * From here on Shapeshift connects as a new role made by exactly the statements a user is
+         * given, {@code deploy/postgres/init/} (docs/deployment.md): its grants, and the ownership
+         * of the source table the sample gives. The test's {@code users} table (already created,
+         * same columns as the sample's) stands in for the sample's, so its CREATE and INSERT are left out.
+         */
+        void runAsDocumentedRole() throws SQLException, IOException {
+            String role = "shapeshift_e2e_" + Long.toHexString(System.nanoTime());
+            String pw = UUID.randomUUID().toString();
+            String database = url.substring(url.lastIndexOf('/') + 1).replaceAll("\\?.*", "");
+            for (String st : DocumentedGrants.statements(Path.of("..", "deploy", "postgres", "init"), role, pw, database)) {
+                if (!st.startsWith("CREATE TABLE") && !st.startsWith("INSERT")) {
+                    sql(st);
+                }
+            }
+            assertThat(count("SELECT count(*) FROM pg_roles WHERE rolname = '" + role + "' AND NOT rolsuper"))
+                    .as("Shapeshift runs as a role that is not a superuser").isEqualTo(1);
+            runAs = role;
+            runAsPasswordFile = Files.writeString(passwordFile.resolveSibling(role + ".pw"), pw);
         }
 
         String[] args(String... command) {
             List<String> a = new ArrayList<>(List.of(command));
-            a.addAll(List.of("--jdbc-url", url, "--user", user, "--password-file", passwordFile.toString()));
+            a.addAll(List.of("--jdbc-url", url, "--user", runAs, "--password-file", runAsPasswordFile.toString()));
             return a.toArray(String[]::new);
         }
 
