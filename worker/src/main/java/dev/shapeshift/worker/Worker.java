@@ -265,7 +265,7 @@ public final class Worker implements AutoCloseable {
         Lane(String migration, ResolvedSpec resolved) {
             this.migration = migration;
             this.resolved = resolved;
-            this.metrics = config.sync() ? new SyncMetrics(registry, migration) : null;
+            this.metrics = config.sync() ? new SyncMetrics(registry, migration, config.workerId()) : null;
         }
 
         void start() {

@@ -281,7 +281,7 @@ public final class SyncBench {
     private static AutoCloseable unguardedSync(Database db, String bootstrap, ResolvedSpec resolved,
                                                PrometheusMeterRegistry registry) {
         SyncConsumer consumer = new SyncConsumer(SyncConsumer.Config.defaults(bootstrap, "bench-sync-unguarded")
-                .withoutVisibilityBarrier(), db, new Catalog(db, "bench"), resolved, new SyncMetrics(registry, MIGRATION));
+                .withoutVisibilityBarrier(), db, new Catalog(db, "bench"), resolved, new SyncMetrics(registry, MIGRATION, "bench"));
         Thread t = new Thread(consumer, "bench-sync-unguarded");
         t.setDaemon(true);
         t.start();

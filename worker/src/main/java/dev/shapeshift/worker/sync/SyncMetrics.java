@@ -15,7 +15,9 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * The sync consumer's meters, all tagged with the migration (never with keys):
+ * The sync consumer's meters, all tagged with the migration (never with keys); the gauges also with
+ * the worker, so that several workers in one process ({@code shapeshift run}) each keep theirs
+ * (counters and timers of one process add up, which is what they mean):
  * {@code shapeshift.sync.events} (row changes), {@code .heartbeats}, {@code .keys.refreshed}, {@code .rows.written},
  * {@code .batch.keys}, {@code .apply.latency} (source commit → applied),
  * {@code .apply.time}, {@code .lag.seconds}, {@code .backlog} (per partition), {@code .poison},
@@ -25,6 +27,7 @@ import org.apache.kafka.common.TopicPartition;
 public final class SyncMetrics {
     private final MeterRegistry registry;
     private final Tags tags;
+    private final Tags gaugeTags;
     private final Counter events;
     private final Counter heartbeats;
     private final Counter keys;
@@ -40,9 +43,10 @@ public final class SyncMetrics {
     private final AtomicLong state = new AtomicLong();
     private final Map<Integer, AtomicLong> backlogByPartition = new ConcurrentHashMap<>();
 
-    public SyncMetrics(MeterRegistry registry, String migration) {
+    public SyncMetrics(MeterRegistry registry, String migration, String worker) {
         this.registry = registry;
         this.tags = Tags.of("migration", migration);
+        this.gaugeTags = tags.and("worker", worker);
         this.events = Counter.builder("shapeshift.sync.events").description("row change events consumed")
                 .tags(tags).register(registry);
         this.heartbeats = Counter.builder("shapeshift.sync.heartbeats").description("heartbeat events consumed")
@@ -70,10 +74,10 @@ public final class SyncMetrics {
                 .tags(tags).register(registry);
         Gauge.builder("shapeshift.sync.lag.seconds", this, SyncMetrics::lagSeconds)
                 .description("age of the newest source commit applied (heartbeats keep it fresh on idle tables)")
-                .tags(tags).baseUnit("seconds").register(registry);
+                .tags(gaugeTags).baseUnit("seconds").register(registry);
         Gauge.builder("shapeshift.sync.state", state, AtomicLong::get)
                 .description("sync state: 0 starting, 1 running, 2 stopped at poison record, 3 stopped by error, 4 closed")
-                .tags(tags).register(registry);
+                .tags(gaugeTags).register(registry);
     }
 
     void visibilityWait() {
@@ -130,7 +134,7 @@ public final class SyncMetrics {
                     AtomicLong v = new AtomicLong();
                     Gauge.builder("shapeshift.sync.backlog", v, AtomicLong::get)
                             .description("change events not yet consumed, per partition")
-                            .tags(tags.and("partition", Integer.toString(p))).register(registry);
+                            .tags(gaugeTags.and("partition", Integer.toString(p))).register(registry);
                     return v;
                 }).set(lag.getAsLong());
             }

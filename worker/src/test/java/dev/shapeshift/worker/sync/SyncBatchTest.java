@@ -27,7 +27,7 @@ class SyncBatchTest {
         assertThat(b.newestCommitMicros()).as("heartbeats keep lag fresh").isEqualTo(9_000);
         assertThat(b.maxLsn()).isEqualTo(13);
 
-        SyncMetrics metrics = new SyncMetrics(new SimpleMeterRegistry(), "m");
+        SyncMetrics metrics = new SyncMetrics(new SimpleMeterRegistry(), "m", "w");
         metrics.applied(b, 2);
         assertThat(metrics.applyLatency().count()).as("one latency sample per row change").isEqualTo(3);
         assertThat(metrics.events()).isEqualTo(3);

@@ -346,7 +346,7 @@ class SyncVisibilityIT {
             var resolved = SpecValidator.resolveExpanded(m.name(), spec, c);
             SyncConsumer consumer = new SyncConsumer(SyncConsumer.Config.defaults(f.bootstrap(), "nc-" + m.name())
                     .withSessionTimeout(Duration.ofSeconds(6)).withoutVisibilityBarrier(), f.db, f.catalog, resolved,
-                    new SyncMetrics(registry, m.name()));
+                    new SyncMetrics(registry, m.name(), "visibility-it"));
             Thread t = new Thread(consumer, "nc-sync-" + m.name());
             t.setDaemon(true);
             t.start();
