@@ -159,6 +159,44 @@ class ContractGateIT {
                 .as("restored as it was").isEqualTo(before);
     }
 
+    /**
+     * Debezium names every connection of the bridge's engine itself ("Debezium Validate Connection"
+     * at each engine start, "Debezium Slot Info", …). Sampled, such a session must not make
+     * Shapeshift's role look shared with an application — found on Debian PostgreSQL 15, where one
+     * sampled validation connection kept the contract gate closed for good. Negative control: a
+     * session of another role with the JDBC driver's default name is not Shapeshift's.
+     */
+    @Test
+    void debeziumNamedSessionsDoNotMakeShapeshiftsRoleShared() throws Exception {
+        Database db = Seed.database(pg, "contract_dbz");
+        String bridgeRole = "bridge_" + Long.toHexString(System.nanoTime());
+        String otherRole = "other_" + Long.toHexString(System.nanoTime());
+        Seed.sql(db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
+                "CREATE TABLE users (id bigint PRIMARY KEY, email text, legacy_verified_at timestamptz, email_verified boolean)",
+                "CREATE ROLE " + bridgeRole + " LOGIN PASSWORD 'b'", "CREATE ROLE " + otherRole + " LOGIN PASSWORD 'o'");
+        new Catalog(db, "test").create(M, spec("3s", "1h"), "test", "test");
+        try (java.sql.Connection validate = session(db, bridgeRole, "b", "Debezium Validate Connection");
+             java.sql.Connection slotInfo = session(db, bridgeRole, "b", "Debezium Slot Info");
+             java.sql.Connection other = session(db, otherRole, "o", "PostgreSQL JDBC Driver")) {
+            new AccessWatch(db).evaluate(M);
+        }
+        assertThat(map(db, "SELECT s.id, s.by_shapeshift || '/' || s.by_other FROM shapeshift.contract_sighting s "
+                + "JOIN pg_roles r ON r.oid::bigint = s.id WHERE s.kind = 'role' AND r.rolname = '" + bridgeRole + "'"))
+                .as("the bridge's role, seen only in Debezium's own sessions").containsValue("true/false").hasSize(1);
+        assertThat(map(db, "SELECT s.id, s.by_shapeshift || '/' || s.by_other FROM shapeshift.contract_sighting s "
+                + "JOIN pg_roles r ON r.oid::bigint = s.id WHERE s.kind = 'role' AND r.rolname = '" + otherRole + "'"))
+                .as("another role's session").containsValue("false/true").hasSize(1);
+    }
+
+    private static java.sql.Connection session(Database db, String role, String password, String applicationName)
+            throws SQLException {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("user", role);
+        p.setProperty("password", password);
+        p.setProperty("ApplicationName", applicationName);
+        return java.sql.DriverManager.getConnection(db.jdbcUrl(), p);
+    }
+
     static String spec(String quiet, String retention) {
         return "{\"name\":\"" + M + "\",\"source\":{\"table\":\"users\"},\"mode\":\"in-place\",\"target\":{\"columns\":"
                 + "[{\"name\":\"email_verified\",\"type\":\"boolean\",\"transform\":\"legacy_verified_at IS NOT NULL\"}]},"
