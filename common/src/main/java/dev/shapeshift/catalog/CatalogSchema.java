@@ -71,7 +71,7 @@ public final class CatalogSchema {
             return jdbcUrl;
         }
         return jdbcUrl + (jdbcUrl.contains("?") ? "&" : "?") + "ApplicationName=" + Database.APPLICATION_PREFIX
-                + "catalog-migrate";
+                + "catalog-migrate&assumeMinServerVersion=" + Database.ASSUME_MIN_SERVER_VERSION;
     }
 
     private static int migrateHoldingLock(Database db, Connection c) throws SQLException {

@@ -45,6 +45,7 @@ public final class CatalogPool {
         c.setConnectionTimeout(10_000);
         c.setInitializationFailTimeout(-1);
         c.addDataSourceProperty("ApplicationName", Database.APPLICATION_PREFIX + role);
+        c.addDataSourceProperty("assumeMinServerVersion", Database.ASSUME_MIN_SERVER_VERSION);
         c.addDataSourceProperty("tcpKeepAlive", "true");
         return new HikariDataSource(c);
     }

@@ -17,6 +17,16 @@ public record Database(String jdbcUrl, String user, String password) {
 
     public static final String APPLICATION_PREFIX = "shapeshift-";
 
+    /**
+     * The JDBC driver's {@code assumeMinServerVersion} Shapeshift sets on every connection (its
+     * oldest supported server is far newer). With the driver's default it does not put
+     * {@code application_name} in the start-up packet but sends {@code SET application_name}
+     * after connecting, so each new session is visible in {@code pg_stat_activity} for a moment
+     * without its name — and the contract gate, sampling there, took Shapeshift's role for one
+     * shared with an application (seen on PostgreSQL 15 with the coordinator, ~1 new session a second).
+     */
+    public static final String ASSUME_MIN_SERVER_VERSION = "10";
+
     public Database {
         if (jdbcUrl == null || !jdbcUrl.startsWith("jdbc:postgresql:")) {
             throw new ShapeshiftException(ErrorCode.SPEC_INVALID,
@@ -49,6 +59,7 @@ public record Database(String jdbcUrl, String user, String password) {
             props.setProperty("password", password);
         }
         props.setProperty("ApplicationName", APPLICATION_PREFIX + role);
+        props.setProperty("assumeMinServerVersion", ASSUME_MIN_SERVER_VERSION);
         props.setProperty("connectTimeout", "10");
         props.setProperty("tcpKeepAlive", "true");
         try {

@@ -52,6 +52,7 @@ public final class ConnectionOptions extends DbOptions {
         }
         props.setProperty("connectTimeout", "10");
         props.setProperty("ApplicationName", "shapeshift-cli");
+        props.setProperty("assumeMinServerVersion", dev.shapeshift.db.Database.ASSUME_MIN_SERVER_VERSION);
         try {
             return new Source(DriverManager.getConnection(url, props), redact(url), null);
         } catch (SQLException e) {

@@ -1,6 +1,7 @@
 package dev.shapeshift.bridge.capture;
 
 import dev.shapeshift.bridge.BridgeConfig;
+import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import io.debezium.engine.DebeziumEngine;
@@ -102,6 +103,8 @@ public final class CaptureEngine implements AutoCloseable {
             p.setProperty("database.password", config.database().password());
         }
         p.setProperty("database.applicationName", "shapeshift-cdc-bridge");
+        // Debezium's own sessions too: their names in the start-up packet (Database.ASSUME_MIN_SERVER_VERSION).
+        p.setProperty("driver.assumeMinServerVersion", Database.ASSUME_MIN_SERVER_VERSION);
         p.setProperty("topic.prefix", config.slot());
         p.setProperty("plugin.name", "pgoutput");
         p.setProperty("slot.name", config.slot());
