@@ -27,6 +27,8 @@ public enum ErrorCode {
     POISON_RECORD(false, 9),
     /** The caller is not authenticated or not allowed. */
     UNAUTHORIZED(false, 11),
+    /** What was waited for ({@code shapeshift wait}) did not happen within the time given. */
+    TIMED_OUT(true, 13),
     /** A fault in Shapeshift itself or an unexpected database error. */
     INTERNAL(false, 1);
 

@@ -36,25 +36,44 @@ public final class StatusCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
     OutputFormat output = OutputFormat.TEXT;
 
+    @Option(names = "--watch", description = "Print again every --interval until Ctrl-C, or until the migration is "
+            + "contracted or rolled back (JSON: one object per line).")
+    boolean watch;
+
+    @Option(names = "--interval", paramLabel = "DURATION", description = "With --watch: how often (default 5s).")
+    String interval = "5s";
+
     @Spec
     CommandSpec command;
 
     @Override
-    public Integer call() {
+    public Integer call() throws InterruptedException {
         PrintWriter out = command.commandLine().getOut();
-        if (migration == null) {
-            ListCommand.print(out, ListCommand.rows(db.catalog().list(), java.time.Instant.now()), output);
-            return 0;
+        long every = dev.shapeshift.spec.DurationText.parse(interval).toMillis();
+        StatusReader reader = migration == null ? null : new StatusReader(db.catalog(), GateWiring.gates(db.database()));
+        while (true) {
+            boolean finished;
+            if (migration == null) {
+                ListCommand.print(out, ListCommand.rows(db.catalog().list(), java.time.Instant.now()), output);
+                finished = false;
+            } else {
+                MigrationStatus status = reader.read(migration);
+                if (output == OutputFormat.JSON) {
+                    out.println(Json.write(status));
+                } else {
+                    if (watch) {
+                        out.println("--- " + java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+                    }
+                    print(out, status);
+                }
+                finished = status.phase().terminal();
+            }
+            out.flush();
+            if (!watch || finished) {
+                return 0;
+            }
+            Thread.sleep(Math.max(100, every));
         }
-        StatusReader reader = new StatusReader(db.catalog(), GateWiring.gates(db.database()));
-        MigrationStatus status = reader.read(migration);
-        if (output == OutputFormat.JSON) {
-            out.println(Json.write(status));
-        } else {
-            print(out, status);
-        }
-        out.flush();
-        return 0;
     }
 
     static void print(PrintWriter out, MigrationStatus s) {

@@ -120,6 +120,48 @@ class StartCommandIT {
         assertThat(ok.out()).contains("warning: ").contains("valid — static and live checks");
     }
 
+    /**
+     * wait: reached (also when past the phase), timed out (13, saying where it is), and never
+     * (12, rolled back). The phases are set in the catalog by hand here: no coordinator runs.
+     */
+    @Test
+    void waitForAPhase(PostgresServer pg, @TempDir Path dir) throws Exception {
+        String db = pg.createDatabase("wait");
+        try (Connection c = pg.connect(db); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text, legacy_verified_at timestamptz)");
+        }
+        String[] conn = conn(pg, db, pg.user(), pg.password(), dir);
+        assertThat(MainTest.run(concat(new String[] {"start", MainTest.EXAMPLE}, conn)).exit()).isZero();
+
+        MainTest.Run timedOut = MainTest.run(concat(new String[] {"wait", "users-email-verified", "--for", "verified",
+                "--timeout", "1s", "--interval", "200ms"}, conn));
+        assertThat(timedOut.exit()).isEqualTo(13);
+        assertThat(timedOut.out()).contains("users-email-verified: planned");
+        assertThat(timedOut.err()).contains("did not reach verified within 1s; it is planned");
+
+        try (Connection c = pg.connect(db); Statement s = c.createStatement()) {
+            s.execute("UPDATE shapeshift.migration SET phase = 'reads-switched', message = 'waiting for the quiet period'");
+        }
+        MainTest.Run past = MainTest.run(concat(new String[] {"wait", "users-email-verified", "--for", "verified"}, conn));
+        assertThat(past.exit()).as(past.err()).isZero();
+        assertThat(past.out()).contains("reads-switched — waiting for the quiet period")
+                .contains("users-email-verified is reads-switched (past verified)");
+        MainTest.Run notYetRolledBack = MainTest.run(concat(new String[] {"wait", "users-email-verified", "--for", "rolled-back",
+                "--timeout", "300ms", "--interval", "100ms", "--quiet"}, conn));
+        assertThat(notYetRolledBack.exit()).isEqualTo(13);
+        assertThat(notYetRolledBack.out()).isEmpty();
+
+        try (Connection c = pg.connect(db); Statement s = c.createStatement()) {
+            s.execute("UPDATE shapeshift.migration SET phase = 'rolled-back', message = null");
+        }
+        MainTest.Run never = MainTest.run(concat(new String[] {"wait", "users-email-verified", "--for", "contracted"}, conn));
+        assertThat(never.exit()).isEqualTo(12);
+        assertThat(never.err()).contains("is rolled-back and can no longer reach contracted");
+        MainTest.Run badPhase = MainTest.run(concat(new String[] {"wait", "users-email-verified", "--for", "done"}, conn));
+        assertThat(badPhase.exit()).isEqualTo(2);
+        assertThat(badPhase.err()).contains("unknown phase 'done'");
+    }
+
     private static String[] conn(PostgresServer pg, String db, String user, String password, Path dir) throws Exception {
         Path pw = Files.writeString(dir.resolve("pw-" + user), password);
         return new String[] {"--jdbc-url", pg.jdbcUrl(db), "--user", user, "--password-file", pw.toString()};
