@@ -136,8 +136,10 @@ class EndToEndIT {
      * the contract. With {@code run}, that process must exit 0 by itself once contracted.
      */
     private void finish(Db db, String name, Process run) throws Exception {
-        await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
-                .until(() -> phase(db, name), p -> p.equals("verified"));
+        // As a script would: block on the CLI until the driver reached verified.
+        MainTest.Run verified = MainTest.run(db.args("wait", name, "--for", "verified", "--timeout", "4m", "--interval", "500ms"));
+        assertThat(verified.exit()).as(verified.out() + verified.err()).isZero();
+        assertThat(verified.out()).contains(name + " is verified");
         await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
                 .until(() -> message(db, name), m -> m != null && m.contains("shapeshift phase advance " + name
                         + " --to reads-switched"));
