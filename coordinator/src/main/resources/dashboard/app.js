@@ -156,7 +156,9 @@ function card(m) {
           el("dt", {}, "rows"), el("dd", { "data-testid": "rows" }, fmtNum(p.rowsCopied) + " / ~" + fmtNum(p.estimatedRows)),
           el("dt", {}, "rate"), el("dd", {}, fmtNum(Math.round(p.rowsPerSecond)) + " rows/s"),
           el("dt", {}, "ETA"), el("dd", { "data-testid": "eta" }, p.etaSeconds === null ? "unknown" : fmtSecs(p.etaSeconds)),
-          el("dt", {}, "throttle"), el("dd", {}, m.settings.paused ? "paused by operator" : "running",
+          el("dt", {}, "throttle"), el("dd", { "data-testid": "throttle" }, m.settings.paused ? "paused by operator"
+            : (p.throttled && p.throttled.length ? "waiting: " + p.throttled[0].reason + " (" + p.throttled.length +
+              " chunk(s), " + [...new Set(p.throttled.map(t => t.owner))].join(" ") + ")" : "running"),
             m.settings.maxRowsPerSecond !== null ? ", cap " + fmtNum(m.settings.maxRowsPerSecond) + " rows/s" : ""))),
       el("div", {},
         el("h3", {}, "Read switch"),

@@ -213,7 +213,7 @@ public final class ChunkStore {
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.chunk SET "
                 + "last_key = coalesce(?::jsonb, last_key), rows_copied = rows_copied + ?, "
-                + "rows_written = rows_written + ?, heartbeat_at = now(), "
+                + "rows_written = rows_written + ?, heartbeat_at = now(), throttle_reason = NULL, throttled_since = NULL, "
                 + "status = CASE WHEN ? THEN 'done' ELSE status END, "
                 + "finished_at = CASE WHEN ? THEN now() ELSE finished_at END "
                 + "WHERE migration = ? AND chunk_no = ? AND epoch = ? AND status = 'running'")) {
@@ -250,6 +250,49 @@ public final class ChunkStore {
     /** Keeps a lease alive while the owner waits (throttled, paused). False if it is lost. */
     public boolean heartbeat(Lease lease) {
         return guarded(lease, "heartbeat_at = now()", null);
+    }
+
+    /**
+     * Records why the owner of a held chunk waits (its throttle decision), keeping the time it
+     * started when the reason is the same; the next checkpoint clears it. Also a heartbeat. False if
+     * the lease is lost.
+     */
+    public boolean throttled(Lease lease, String reason) {
+        return catalog.inTransaction("recording the throttle of chunk " + lease.chunk(), c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.chunk SET "
+                    + "throttled_since = CASE WHEN throttle_reason IS NOT DISTINCT FROM ? "
+                    + "THEN coalesce(throttled_since, now()) ELSE now() END, throttle_reason = ?, heartbeat_at = now() "
+                    + "WHERE migration = ? AND chunk_no = ? AND epoch = ? AND status = 'running'")) {
+                ps.setString(1, reason);
+                ps.setString(2, reason);
+                ps.setString(3, lease.migration());
+                ps.setInt(4, lease.chunk());
+                ps.setLong(5, lease.epoch());
+                return ps.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /** A running chunk whose owner waits on its throttle: which worker, why, since when. */
+    public record Throttled(int chunk, String owner, String reason, Instant since) {
+    }
+
+    /** The running chunks of a migration whose owners are waiting on their throttle, longest first. */
+    public List<Throttled> throttled(String migration) {
+        return catalog.inTransaction("reading the throttle of " + migration, c -> {
+            List<Throttled> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT chunk_no, owner, throttle_reason, throttled_since "
+                    + "FROM shapeshift.chunk WHERE migration = ? AND status = 'running' AND throttle_reason IS NOT NULL "
+                    + "ORDER BY throttled_since, chunk_no")) {
+                ps.setString(1, migration);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new Throttled(rs.getInt(1), rs.getString(2), rs.getString(3), instant(rs.getTimestamp(4))));
+                    }
+                }
+            }
+            return out;
+        });
     }
 
     /** Gives a chunk back (shutdown, partition revoked) so the next owner need not wait for the lease to expire. */

@@ -143,11 +143,18 @@ public final class BackfillCommand implements Runnable {
             var second = new BackfillProgress.Sample(store.totals(migration), Instant.now());
             boolean paused = catalog.setting(migration, SignalCollector.PAUSED).map(Boolean::parseBoolean).orElse(false);
             String cap = catalog.setting(migration, SignalCollector.MAX_ROWS_PER_SECOND).orElse("spec default");
-            BackfillProgress p = BackfillProgress.of(migration, second, first, paused ? "paused by operator" : "see worker logs");
+            List<ChunkStore.Throttled> throttled = store.throttled(migration);
+            String reason = paused ? "paused by operator" : throttled.isEmpty() ? "none"
+                    : throttled.get(0).reason() + " (" + throttled.size() + " chunk(s) waiting)";
+            BackfillProgress p = BackfillProgress.of(migration, second, first, reason);
             PrintWriter out = command.commandLine().getOut();
             out.println(p.statusLine());
             out.println("settings: paused=" + paused + " max-rows-per-second=" + cap);
             for (Chunk c : store.chunks(migration)) {
+                if ("running".equals(c.status())) {
+                    throttled.stream().filter(t -> t.chunk() == c.number()).findFirst().ifPresent(t -> out.println(
+                            "running chunk " + c.number() + " worker=" + t.owner() + " waits: " + t.reason() + " since " + t.since()));
+                }
                 if ("failed".equals(c.status())) {
                     out.println("failed chunk " + c.number() + " (attempts " + c.attempts() + "): " + c.error());
                 }

@@ -82,6 +82,13 @@ public final class StatusCommand implements Callable<Integer> {
         out.println("  backfill chunks=" + p.chunksDone() + "/" + p.chunks() + " rows=" + p.rowsCopied() + "/~"
                 + p.estimatedRows() + " eta=" + (p.etaSeconds() == null ? "?" : p.etaSeconds() + "s")
                 + (s.settings().paused() ? " (paused)" : ""));
+        String throttle = p.throttleSummary(s.now());
+        if (throttle != null) {
+            out.println("    " + throttle);
+            for (var t : p.throttled()) {
+                out.println("      chunk " + t.chunk() + " worker=" + t.owner() + " " + t.reason() + " since " + t.since());
+            }
+        }
         out.println("  sync " + s.sync().detail());
         if (s.sync().streams() != null) {
             for (SyncStream st : s.sync().streams()) {

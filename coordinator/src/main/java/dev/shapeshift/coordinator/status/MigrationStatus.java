@@ -1,5 +1,6 @@
 package dev.shapeshift.coordinator.status;
 
+import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.FlagStore.Flag;
 import dev.shapeshift.catalog.SyncStream;
 import dev.shapeshift.coordinator.gate.GateReport;
@@ -16,8 +17,27 @@ public record MigrationStatus(String name, Phase phase, String message, Instant 
                               List<PhaseChange> timeline) {
 
     /** @param etaSeconds null when unknown (no rate yet); 0 when every chunk is done */
+    /**
+     * @param throttled the running chunks whose workers wait on their throttle: which worker, why,
+     *                  since when (empty when none waits)
+     */
     public record Progress(int chunks, int chunksDone, int chunksRunning, int chunksFailed, long rowsCopied,
-                           long estimatedRows, double rowsPerSecond, Long etaSeconds) {
+                           long estimatedRows, double rowsPerSecond, Long etaSeconds, List<ChunkStore.Throttled> throttled) {
+
+        /** {@code throttled: lag_s=8.1 > 5 (2 chunks, w1 w2, for 40s)}; null when nothing is throttled. */
+        public String throttleSummary(Instant now) {
+            if (throttled == null || throttled.isEmpty()) {
+                return null;
+            }
+            ChunkStore.Throttled longest = throttled.get(0);
+            java.util.Set<String> owners = new java.util.TreeSet<>();
+            throttled.forEach(t -> owners.add(String.valueOf(t.owner())));
+            long sameReason = throttled.stream().filter(t -> t.reason().equals(longest.reason())).count();
+            return "throttled: " + longest.reason() + " (" + sameReason + " of " + chunksRunning + " running chunk(s), "
+                    + String.join(" ", owners) + (longest.since() == null ? ""
+                    : ", for " + dev.shapeshift.coordinator.gate.Gates.format(java.time.Duration.between(longest.since(), now)))
+                    + ")" + (throttled.size() > sameReason ? "; other reasons on " + (throttled.size() - sameReason) + " chunk(s)" : "");
+        }
     }
 
     /**

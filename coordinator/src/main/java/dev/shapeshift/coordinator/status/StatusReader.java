@@ -95,7 +95,7 @@ public final class StatusReader {
             eta = null;
         }
         return new MigrationStatus.Progress(t.chunks(), t.done(), t.running(), t.failed(), t.rowsCopied(),
-                t.estimatedRows(), rate, eta);
+                t.estimatedRows(), rate, eta, t.running() == 0 ? List.of() : chunks.throttled(name));
     }
 
     private static MigrationStatus.Sync sync(Evidence e, MigrationRecord m) {

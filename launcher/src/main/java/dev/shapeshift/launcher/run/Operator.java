@@ -162,6 +162,10 @@ public final class Operator {
             if (p.chunksDone() < p.chunks()) {
                 b.append(String.format(Locale.ROOT, "  %,.0f rows/s", p.rowsPerSecond()));
                 b.append("  ETA ").append(p.etaSeconds() == null ? "?" : Gates.format(Duration.ofSeconds(p.etaSeconds())));
+                String throttle = p.throttleSummary(s.now());
+                if (throttle != null) {
+                    b.append("  ").append(throttle);
+                }
             }
         }
         if (s.sync() != null && s.sync().lagSeconds() != null) {

@@ -88,6 +88,9 @@ public final class ChunkCopier {
      */
     private final BatchSizer sizer;
     private volatile String throttleReason = "none";
+    /** The reason last written to the chunk's row (null: none since the last checkpoint cleared it). */
+    private String recordedReason;
+    private static final Duration RECORD_WAITS_FROM = Duration.ofSeconds(1);
     /**
      * The rate cap's pacing memory, also per worker and kept across chunks: the rows of the last
      * sub-batch and when it started. Reset per chunk, the first sub-batch of every chunk went
@@ -172,6 +175,7 @@ public final class ChunkCopier {
             transientInARow = 0;
             Duration took = Duration.ofNanos(System.nanoTime() - lastStart);
             sizer.observe(size, step.result().read(), took);
+            recordedReason = null; // the checkpoint cleared the chunk's throttle_reason
             listener.committed(lease, last, step.result(), took);
             paceRows = step.result().read();
             paceStart = lastStart;
@@ -203,6 +207,14 @@ public final class ChunkCopier {
                 return null;
             }
             waited = true;
+            // Short waits (pacing under a rate cap) are not worth a catalog write per sub-batch;
+            // a wait of a second or more, or a new reason, is recorded for status and the driver.
+            if (!d.reason().equals(recordedReason) && (d.delay().compareTo(RECORD_WAITS_FROM) >= 0 || recordedReason != null)) {
+                if (!store.throttled(lease, d.reason())) {
+                    return host.keepGoing() ? Outcome.LOST_LEASE : Outcome.STOPPED;
+                }
+                recordedReason = d.reason();
+            }
             throttleReason = d.reason();
             if (!sleepKeepingAlive(d.delay(), lease, host)) {
                 return host.keepGoing() ? Outcome.LOST_LEASE : Outcome.STOPPED;

@@ -206,10 +206,17 @@ class BackfillIT {
             assertThat(p1).as("no rows move while paused").isEqualTo(p0);
             assertThat(workers.consumers.get(0).throttleReason()).isEqualTo("paused by operator");
             assertThat(f.store.totals(f.migration).done()).isLessThan(f.store.totals(f.migration).chunks());
+            // The wait reaches the catalog (status, the dashboard, `backfill status` read it there).
+            assertThat(f.store.throttled(f.migration)).singleElement().satisfies(t -> {
+                assertThat(t.reason()).isEqualTo("paused by operator");
+                assertThat(t.owner()).isNotNull();
+                assertThat(t.since()).isNotNull();
+            });
 
             f.catalog.putSetting(f.migration, "paused", "false", "test", "resume");
             f.catalog.putSetting(f.migration, "max-rows-per-second", "0", "test", "uncap");
             awaitDone(f, Duration.ofSeconds(60));
+            assertThat(f.store.throttled(f.migration)).as("no chunk runs, none waits").isEmpty();
         }
         assertThat(f.check().clean()).isTrue();
     }
