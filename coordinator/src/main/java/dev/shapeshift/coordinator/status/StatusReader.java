@@ -100,6 +100,12 @@ public final class StatusReader {
 
     private static MigrationStatus.Sync sync(Evidence e, MigrationRecord m) {
         SyncLag lag = e.lag();
+        if (m.phase().terminal()) {
+            // Nothing syncs any more: a lag growing since the end, or a slot the clean-up dropped, is no news.
+            return new MigrationStatus.Sync(m.slotName(), m.startLsn(), null, null, null,
+                    "sync ended: the migration is " + m.phase().label() + " (the streams below as they last reported)",
+                    e.streams());
+        }
         return new MigrationStatus.Sync(m.slotName(), m.startLsn(), lag.bytes(), seconds(lag.lag()),
                 seconds(lag.heartbeatAge()), lag.detail(), e.streams());
     }
