@@ -66,7 +66,7 @@ public final class DriveLoop implements AutoCloseable {
         this.registry = registry;
         this.leadership = new Leadership(db, "shapeshift.coordinator/driver", "coordinator-leader");
         this.instance = instance();
-        this.halt = HaltPoint.fromEnvironment();
+        this.halt = HaltPoint.fromEnvironment(catalog, instance);
         AtomicInteger n = new AtomicInteger();
         this.ticker = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "shapeshift-driver"));
         this.steps = Executors.newCachedThreadPool(r -> daemon(r, "shapeshift-driver-step-" + n.incrementAndGet()));
