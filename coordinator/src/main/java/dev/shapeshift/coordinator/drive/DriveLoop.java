@@ -8,7 +8,12 @@ import dev.shapeshift.db.Leadership;
 import dev.shapeshift.phase.Phase;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +38,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class DriveLoop implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DriveLoop.class);
+    /** The audit action written for every migration a coordinator instance starts driving. */
+    public static final String TAKEOVER_ACTION = "driver leadership acquired";
 
     private final Database db;
     private final Catalog catalog;
@@ -40,6 +47,8 @@ public final class DriveLoop implements AutoCloseable {
     private final DriveConfig config;
     private final MeterRegistry registry;
     private final Leadership leadership;
+    private final String instance;
+    private final HaltPoint halt;
     private final ScheduledExecutorService ticker;
     private final ExecutorService steps;
     private final Map<String, MigrationDriver> drivers = new ConcurrentHashMap<>();
@@ -56,6 +65,8 @@ public final class DriveLoop implements AutoCloseable {
         this.config = config;
         this.registry = registry;
         this.leadership = new Leadership(db, "shapeshift.coordinator/driver", "coordinator-leader");
+        this.instance = instance();
+        this.halt = HaltPoint.fromEnvironment(catalog, instance);
         AtomicInteger n = new AtomicInteger();
         this.ticker = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "shapeshift-driver"));
         this.steps = Executors.newCachedThreadPool(r -> daemon(r, "shapeshift-driver-step-" + n.incrementAndGet()));
@@ -67,8 +78,8 @@ public final class DriveLoop implements AutoCloseable {
     public static DriveLoop start(Database db, Transitions transitions, DriveConfig config, MeterRegistry registry) {
         DriveLoop loop = new DriveLoop(db, transitions, config, registry);
         loop.ticker.scheduleWithFixedDelay(loop::tick, 0, config.tick().toMillis(), TimeUnit.MILLISECONDS);
-        log.info("migration driver started bootstrap={} partitions={} tick_ms={}", config.bootstrapServers(),
-                config.partitions(), config.tick().toMillis());
+        log.info("migration driver started instance={} bootstrap={} partitions={} tick_ms={}", loop.instance,
+                config.bootstrapServers(), config.partitions(), config.tick().toMillis());
         return loop;
     }
 
@@ -113,6 +124,7 @@ public final class DriveLoop implements AutoCloseable {
         if (!leading && leadership.tryAcquire()) {
             leading = true;
             leader.set(1);
+            auditTakeover();
         }
         return leading;
     }
@@ -123,7 +135,7 @@ public final class DriveLoop implements AutoCloseable {
             return;
         }
         MigrationDriver driver = drivers.computeIfAbsent(name, n ->
-                new MigrationDriver(n, db, transitions, config, registry, () -> closing || !leading));
+                new MigrationDriver(n, db, transitions, config, registry, () -> closing || !leading, halt));
         if (Instant.now().isBefore(driver.notBefore())) {
             return;
         }
@@ -136,6 +148,53 @@ public final class DriveLoop implements AutoCloseable {
                 log.warn("driver step failed migration={} error={}", name, e.toString());
             }
         }));
+    }
+
+    /**
+     * Writes one audit entry per migration this instance now drives (every one not rolled back and
+     * not cleaned up after its contract), naming the instance and the phase it took the migration
+     * over in, so {@code shapeshift audit} shows each takeover. A failure to write it is logged and
+     * does not stop the driving.
+     */
+    private void auditTakeover() {
+        try {
+            List<String> taken = catalog.inTransaction("auditing the driver takeover", c -> {
+                List<String> out = new ArrayList<>();
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.audit (migration, actor, action, "
+                        + "reason) SELECT m.name, ?, ?, 'coordinator instance ' || ? || ' took over driving this migration "
+                        + "in phase ' || m.phase FROM shapeshift.migration m WHERE m.phase <> ? AND NOT EXISTS (SELECT 1 "
+                        + "FROM shapeshift.audit a WHERE a.migration = m.name AND a.action = ?) ORDER BY m.name "
+                        + "RETURNING migration")) {
+                    ps.setString(1, instance);
+                    ps.setString(2, TAKEOVER_ACTION);
+                    ps.setString(3, instance);
+                    ps.setString(4, Phase.ROLLED_BACK.label());
+                    ps.setString(5, Step.CLEANUP_ACTION);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            out.add(rs.getString(1));
+                        }
+                    }
+                }
+                return out;
+            });
+            log.warn("driver leadership acquired instance={} migrations_taken_over={}", instance, taken);
+        } catch (RuntimeException e) {
+            log.warn("driver leadership acquired instance={}; auditing the takeover failed error={}", instance, e.toString());
+        }
+    }
+
+    /** This process as the audit names it: {@code coordinator@<host>/<pid>} ({@code HOSTNAME} is the pod name on Kubernetes). */
+    static String instance() {
+        String host = System.getenv("HOSTNAME");
+        if (host == null || host.isBlank()) {
+            try {
+                host = InetAddress.getLocalHost().getHostName();
+            } catch (UnknownHostException e) {
+                host = "unknown-host";
+            }
+        }
+        return "coordinator@" + host + "/" + ProcessHandle.current().pid();
     }
 
     @Override

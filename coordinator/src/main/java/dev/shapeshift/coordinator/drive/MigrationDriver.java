@@ -58,12 +58,14 @@ final class MigrationDriver {
     private final BooleanSupplier stop;
     private final SnapshotReader snapshots;
     private final Counter reverts;
+    private final HaltPoint halt;
     private Reconciler reconciler;
     private int failures;
     private Instant notBefore = Instant.MIN;
 
     MigrationDriver(String migration, Database db, Transitions transitions, DriveConfig config, MeterRegistry registry,
-                    BooleanSupplier stop) {
+                    BooleanSupplier stop, HaltPoint halt) {
+        this.halt = halt;
         this.migration = migration;
         this.db = db;
         this.catalog = new Catalog(db, "coordinator");
@@ -90,6 +92,7 @@ final class MigrationDriver {
         } catch (ShapeshiftException e) {
             return unreadable(m, e);
         }
+        halt.inPhase(s.phase(), migration);
         Step step = NextStep.choose(s, config.stallAfter());
         try {
             take(m, s, step);
@@ -137,6 +140,7 @@ final class MigrationDriver {
     private void expand(MigrationRecord m) {
         MigrationSpec spec = SpecJson.read(m.specJson());
         List<String> applied = new Expander(db).expand(spec);
+        halt.reached(HaltPoint.Kind.EXPAND_DDL, migration);
         Topics.ensure(config.bootstrapServers(), Map.of(Topics.changes(migration), config.partitions(),
                 Topics.chunks(migration), config.partitions()), config.replication());
         transitions.advance(migration, Phase.EXPANDED, ACTOR, (applied.isEmpty() ? "new shape already present"
@@ -146,6 +150,7 @@ final class MigrationDriver {
 
     private void planBackfill(MigrationRecord m, Snapshot s) {
         List<Chunk> plan = new ChunkPlanner(new ChunkStore(catalog)).plan(resolved(m));
+        halt.reached(HaltPoint.Kind.PLAN_STORED, migration);
         int published = new ChunkPublisher(config.bootstrapServers(), config.partitions()).publish(migration, plan);
         if (s.phase() == Phase.SYNCING) {
             transitions.advance(migration, Phase.BACKFILLING, ACTOR, plan.size() + " chunks planned, "
@@ -158,7 +163,8 @@ final class MigrationDriver {
             ResolvedSpec resolved = resolved(m);
             SyncProgress sync = m.slotName() == null ? SyncProgress.NO_SYNC : SyncProgress.slot(db, m.slotName());
             reconciler = new Reconciler(catalog, migration, resolved, sync, registry,
-                    Reconciler.Options.from(resolved.spec().reconcile()));
+                    Reconciler.Options.from(resolved.spec().reconcile()))
+                    .afterEachRange(() -> halt.reached(HaltPoint.Kind.RECONCILE_RANGE, migration));
         }
         say(s, reason);
         Run run = reconciler.runOnce(stop);

@@ -97,6 +97,7 @@ public final class Reconciler {
     private final Pacer pacer;
 
     private final boolean sourceWriteGuard;
+    private Runnable afterRange = () -> { };
 
     public Reconciler(Catalog catalog, String migration, ResolvedSpec resolved, SyncProgress sync,
                       MeterRegistry registry, Options options) {
@@ -163,6 +164,15 @@ public final class Reconciler {
         }
     }
 
+    /**
+     * Calls {@code listener} after each range's checkpoint has committed (the driver's
+     * fault-injection hook, {@code HaltPoint}, uses it); returns this reconciler.
+     */
+    public Reconciler afterEachRange(Runnable listener) {
+        this.afterRange = Objects.requireNonNull(listener);
+        return this;
+    }
+
     /** The latest run, for status. */
     public java.util.Optional<Run> status() {
         return runs.latest(migration);
@@ -195,6 +205,7 @@ public final class Reconciler {
             segmentRows += cmp.sourceRows();
             rowsChecked += cmp.sourceRows();
             metrics.rangeDone(cmp.sourceRows());
+            afterRange.run();
             metrics.progress(new Progress(rowsChecked, run.estimatedRows(), false, Duration.ZERO).fraction());
             // A suspect is due recheckAfter after its check at the earliest: polling every range
             // would add a catalog round trip per range for nothing (the settle at the end re-checks
