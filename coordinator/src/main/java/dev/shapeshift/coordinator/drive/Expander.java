@@ -65,6 +65,10 @@ final class Expander {
                         + "advance " + name + " --to rolled-back --reason …`) and register a corrected spec");
             }
             ExpandPlan plan = v.expand();
+            if (spec.expand().unsafe() != null) {
+                log.warn("expand.ddl runs past the DDL safety check migration={} reason={}", name,
+                        spec.expand().unsafe().reason());
+            }
             apply(name, spec, plan.statements());
             log.info("expand applied migration={} statements={} origin={}", name, plan.statements().size(), plan.origin());
             return plan.statements();
