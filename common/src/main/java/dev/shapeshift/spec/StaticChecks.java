@@ -92,6 +92,7 @@ final class StaticChecks {
         for (int i = 0; i < target.columns().size(); i++) {
             column(i, target.columns().get(i), names, key, spec.expand().ddl().isEmpty());
         }
+        StructureChecks.statics(spec, problems::add);
     }
 
     private void tableModeTarget(MigrationSpec spec, Target target) {
