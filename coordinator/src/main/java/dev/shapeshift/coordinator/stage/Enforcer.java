@@ -177,7 +177,7 @@ public final class Enforcer {
                         .collect(Collectors.joining(" AND "));
                 sql = "SELECT jsonb_agg(" + key + " ORDER BY " + key + ")::text, 'value (' || concat_ws(', ', "
                         + item.columns().stream().map(c -> "t." + Ident.quote(c) + "::text").collect(Collectors.joining(", "))
-                        + ") on ' || count(*) || ' rows', count(*) OVER () FROM " + t + " t WHERE " + notNull
+                        + ") || ') on ' || count(*) || ' rows', count(*) OVER () FROM " + t + " t WHERE " + notNull
                         + (item.expression() == null ? "" : " AND (" + item.expression() + ")")
                         + " GROUP BY " + cols + " HAVING count(*) > 1 ORDER BY 1" + limit;
                 kind = "duplicate";
