@@ -56,7 +56,7 @@ public final class Structure {
     /** Every staged item of the spec, in enforcement order. */
     public static List<Item> items(MigrationSpec spec) {
         List<Item> out = new ArrayList<>();
-        if (spec.target() == null) {
+        if (spec.target() == null || spec.source() == null || spec.source().table() == null) {
             return out;
         }
         String table = spec.targetTable();
