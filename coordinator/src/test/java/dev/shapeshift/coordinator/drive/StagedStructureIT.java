@@ -170,6 +170,72 @@ class StagedStructureIT {
                 + "WHERE o.id = u.org_ref)")).containsExactly("0");
     }
 
+    @Test
+    void theDriverEnforcesInBackfilledWaitsOnFindingsAndProceedsOnceTheDataIsFixed(PostgresServer pg) throws Exception {
+        Database db = new Database(pg.jdbcUrl(pg.createDatabase("staged_driver")), pg.user(), pg.password());
+        CatalogSchema.migrate(db);
+        exec(db, "CREATE TABLE public.orgs (id bigint PRIMARY KEY)",
+                "INSERT INTO public.orgs SELECT g FROM generate_series(1, 20) g",
+                "CREATE TABLE public.users (id bigint PRIMARY KEY, email text NOT NULL, legacy_verified_at timestamptz, "
+                        + "org_id bigint NOT NULL)",
+                "INSERT INTO public.users SELECT g, 'User' || g || '@example.com', NULL, 1 + g % 20 "
+                        + "FROM generate_series(1, 3000) g",
+                "UPDATE public.users SET email = 'USER' || (id - 1000) || '@example.com' WHERE id = 1010");
+        String yaml = SPEC.replace("name: staged", "name: staged-driver") + "reconcile:\n  interval: 10m\n";
+        MigrationSpec spec = new SpecReader().read("staged-driver.yaml", yaml);
+        Catalog catalog = new Catalog(db, "test");
+        catalog.create(spec.name(), SpecJson.write(spec), yaml, "test");
+        new Expander(db).expand(spec);
+        exec(db, "UPDATE public.users SET email_verified = legacy_verified_at IS NOT NULL, slug = lower(email), "
+                + "org_ref = org_id", "UPDATE shapeshift.migration SET phase = 'backfilled' WHERE name = 'staged-driver'");
+
+        MigrationDriver driver = new MigrationDriver(spec.name(), db, GateWiring.transitions(db, "coordinator"),
+                DriveConfig.on("127.0.0.1:9", 1), new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
+                () -> false);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong writes = new AtomicLong();
+        Thread app = new Thread(() -> load(db, stop, writes), "app-load");
+        app.start();
+        try {
+            assertThat(driver.tick().kind()).isEqualTo(Step.Kind.ENFORCE);
+            String message = catalog.get(spec.name()).message();
+            assertThat(message).contains("rows violate the staged structure").contains("unique index users_slug_key")
+                    .contains("[[\"10\"], [\"1010\"]]").contains("shapeshift status staged-driver");
+            Step waiting = driver.tick();
+            assertThat(waiting.kind()).as("findings are fresh: no new scan yet").isEqualTo(Step.Kind.WAIT);
+            assertThat(waiting.reason()).contains("1 finding(s)");
+            assertThat(indexValid(db, "users_slug_key")).isEqualTo("missing");
+            try (Connection c = db.connect("test")) {
+                assertThat(Structure.pending(c, spec)).as("the other items were enforced meanwhile")
+                        .containsExactly("unique index users_slug_key");
+            }
+
+            exec(db, "UPDATE public.users SET email = 'user1010-2@example.com', slug = 'user1010-2@example.com' "
+                    + "WHERE id = 1010");
+            assertThat(driver.tick().kind()).as("fixed, but the next look is due only after reconcile.interval")
+                    .isEqualTo(Step.Kind.WAIT);
+            // reconcile.interval passes (the findings are made older rather than the test waiting 10 minutes).
+            exec(db, "UPDATE shapeshift.finding SET found_at = found_at - interval '11 minutes'");
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
+                    .until(() -> {
+                        driver.tick();
+                        try (Connection c = db.connect("test")) {
+                            return Structure.pending(c, spec).isEmpty();
+                        }
+                    });
+        } finally {
+            stop.set(true);
+            app.join();
+        }
+        assertThat(catalog.get(spec.name()).phase()).isEqualTo(Phase.BACKFILLED);
+        assertThat(new FindingStore(catalog).list(spec.name())).isEmpty();
+        assertThat(indexValid(db, "users_slug_key")).isEqualTo("true");
+        assertThat(query(db, "SELECT attnotnull::text FROM pg_attribute WHERE attrelid = 'public.users'::regclass "
+                + "AND attname = 'email_verified'")).containsExactly("true");
+        assertThat(query(db, "SELECT count(*)::text FROM (SELECT slug FROM public.users GROUP BY 1 HAVING count(*) > 1) d"))
+                .containsExactly("0");
+    }
+
     /** Inserts and updates that write both shapes consistently, as the sync keeps them. */
     private static void load(Database db, AtomicBoolean stop, AtomicLong writes) {
         long next = 100_000;
