@@ -53,7 +53,7 @@ public final class StatusCommand implements Callable<Integer> {
             out.println(Json.write(status));
         } else {
             print(out, status);
-            findings(out, new FindingStore(db.catalog()).list(migration));
+            findings(out, status.findings());
         }
         out.flush();
         return 0;

@@ -201,6 +201,9 @@ class StagedStructureIT {
             String message = catalog.get(spec.name()).message();
             assertThat(message).contains("rows violate the staged structure").contains("unique index users_slug_key")
                     .contains("[[\"10\"], [\"1010\"]]").contains("shapeshift status staged-driver");
+            assertThat(new dev.shapeshift.coordinator.status.StatusReader(catalog, GateWiring.gates(db))
+                    .read(spec.name()).findings()).as("the status lists the findings")
+                    .extracting(FindingStore.Finding::key).containsExactly("[[\"10\"], [\"1010\"]]");
             Step waiting = driver.tick();
             assertThat(waiting.kind()).as("findings are fresh: no new scan yet").isEqualTo(Step.Kind.WAIT);
             assertThat(waiting.reason()).contains("1 finding(s)");
