@@ -181,7 +181,8 @@ class StagedStructureIT {
                 "INSERT INTO public.users SELECT g, 'User' || g || '@example.com', NULL, 1 + g % 20 "
                         + "FROM generate_series(1, 3000) g",
                 "UPDATE public.users SET email = 'USER' || (id - 1000) || '@example.com' WHERE id = 1010");
-        String yaml = SPEC.replace("name: staged", "name: staged-driver") + "reconcile:\n  interval: 10m\n";
+        String yaml = SPEC.replace("name: staged", "name: staged-driver").replace("  checks:\n",
+                "  indexes:\n    - name: users_email_idx\n      columns: [email]\n  checks:\n") + "reconcile:\n  interval: 10m\n";
         MigrationSpec spec = new SpecReader().read("staged-driver.yaml", yaml);
         Catalog catalog = new Catalog(db, "test");
         catalog.create(spec.name(), SpecJson.write(spec), yaml, "test");
@@ -237,6 +238,16 @@ class StagedStructureIT {
                 + "AND attname = 'email_verified'")).containsExactly("true");
         assertThat(query(db, "SELECT count(*)::text FROM (SELECT slug FROM public.users GROUP BY 1 HAVING count(*) > 1) d"))
                 .containsExactly("0");
+        assertThat(indexValid(db, "users_email_idx")).as("an index on an old column").isEqualTo("true");
+
+        // Rollback undoes the structure too: the index on the old column would outlive the new columns otherwise.
+        new dev.shapeshift.coordinator.contract.Rollback(db, GateWiring.transitions(db, "test"), null)
+                .rollback(spec.name(), "test", "drill", false);
+        assertThat(indexValid(db, "users_email_idx")).isEqualTo("missing");
+        assertThat(query(db, "SELECT conname FROM pg_constraint WHERE conrelid = 'public.users'::regclass AND contype <> 'p'"))
+                .isEmpty();
+        assertThat(query(db, "SELECT attname FROM pg_attribute WHERE attrelid = 'public.users'::regclass AND attnum > 0 "
+                + "AND NOT attisdropped")).containsExactlyInAnyOrder("id", "email", "legacy_verified_at", "org_id");
     }
 
     /** Inserts and updates that write both shapes consistently, as the sync keeps them. */
