@@ -156,17 +156,15 @@ public final class Structure {
         String table = spec.targetTable();
         String sql = switch (item.kind()) {
             case INDEX, UNIQUE_INDEX -> "SELECT i.indisvalid AND i.indisready FROM pg_index i JOIN pg_class x "
-                    + "ON x.oid = i.indexrelid JOIN pg_namespace n ON n.oid = x.relnamespace "
-                    + "WHERE n.nspname = ? AND x.relname = ? AND i.indrelid = to_regclass(?)";
-            case CHECK, FOREIGN_KEY -> "SELECT k.convalidated FROM pg_constraint k JOIN pg_namespace n "
-                    + "ON n.oid = k.connamespace WHERE n.nspname = ? AND k.conname = ? AND k.conrelid = to_regclass(?)";
-            case NOT_NULL -> "SELECT a.attnotnull FROM pg_attribute a WHERE ? IS NOT NULL AND a.attname = ? "
+                    + "ON x.oid = i.indexrelid WHERE x.relname = ? AND i.indrelid = to_regclass(?)";
+            case CHECK, FOREIGN_KEY -> "SELECT k.convalidated FROM pg_constraint k WHERE k.conname = ? "
+                    + "AND k.conrelid = to_regclass(?)";
+            case NOT_NULL -> "SELECT a.attnotnull FROM pg_attribute a WHERE a.attname = ? "
                     + "AND a.attrelid = to_regclass(?) AND NOT a.attisdropped";
         };
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, schema);
-            ps.setString(2, item.kind() == Kind.NOT_NULL ? item.columns().get(0) : item.name());
-            ps.setString(3, Ident.qualified(schema, table));
+            ps.setString(1, item.kind() == Kind.NOT_NULL ? item.columns().get(0) : item.name());
+            ps.setString(2, Ident.qualified(schema, table));
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() && rs.getBoolean(1);
             }
