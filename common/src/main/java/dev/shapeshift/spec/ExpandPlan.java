@@ -65,7 +65,9 @@ public record ExpandPlan(Origin origin, List<String> statements) {
                 .map(c -> "  ADD COLUMN " + Ident.quote(c.name()) + " " + c.type().strip())
                 .collect(Collectors.joining(",\n"));
         String sql = "ALTER TABLE " + Ident.qualified(spec.source().schema(), spec.source().table()) + "\n" + adds;
-        return new ExpandPlan(Origin.GENERATED, List.of(sql));
+        List<String> out = new ArrayList<>(List.of(sql));
+        out.addAll(Structure.atExpand(spec));
+        return new ExpandPlan(Origin.GENERATED, out);
     }
 
     private static ExpandPlan createTable(MigrationSpec spec, List<Column> key) {
@@ -74,12 +76,15 @@ public record ExpandPlan(Origin origin, List<String> statements) {
             lines.add("  " + Ident.quote(k.name()) + " " + k.type() + " NOT NULL");
         }
         for (TargetColumn c : spec.target().columns()) {
-            lines.add("  " + Ident.quote(c.name()) + " " + c.type().strip());
+            lines.add("  " + Ident.quote(c.name()) + " " + c.type().strip()
+                    + (c.defaultValue() == null ? "" : " DEFAULT " + c.defaultValue().strip()));
         }
         lines.add("  PRIMARY KEY (" + Ident.columnList(key.stream().map(Column::name).toList(), null) + ")");
         String sql = "CREATE TABLE " + Ident.qualified(spec.targetSchema(), spec.targetTable()) + " (\n"
                 + String.join(",\n", lines) + "\n)";
-        return new ExpandPlan(Origin.GENERATED, List.of(sql));
+        List<String> out = new ArrayList<>(List.of(sql));
+        out.addAll(Structure.atExpand(spec));
+        return new ExpandPlan(Origin.GENERATED, out);
     }
 
     /** The statements as a script, one {@code ;}-terminated statement per paragraph. */

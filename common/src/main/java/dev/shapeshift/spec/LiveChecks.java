@@ -73,6 +73,9 @@ final class LiveChecks {
         Map<String, CatalogColumn> existingTarget = targetState();
         checkTypes();
         checkTransforms(existingTarget);
+        if (!key.isEmpty() || spec.mode() == Mode.IN_PLACE) {
+            StructureChecks.live(spec, connection, catalog, sourceColumns, key, t -> regtypeOf(t).isPresent(), problems::add);
+        }
         checkDropColumns();
     }
 

@@ -23,7 +23,7 @@ public record MigrationSpec(
 
     public MigrationSpec {
         mode = Objects.requireNonNullElse(mode, Mode.IN_PLACE);
-        expand = Objects.requireNonNullElseGet(expand, () -> new Expand(null));
+        expand = Objects.requireNonNullElseGet(expand, () -> new Expand(null, null));
         backfill = Objects.requireNonNullElseGet(backfill, () -> new Backfill(null, null, null, null, null, null));
         reconcile = Objects.requireNonNullElseGet(reconcile, () -> new Reconcile(null, null, null, null));
         readSwitch = Objects.requireNonNullElseGet(readSwitch, () -> new Switch(null, null, null));

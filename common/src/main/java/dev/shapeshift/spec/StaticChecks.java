@@ -92,6 +92,7 @@ final class StaticChecks {
         for (int i = 0; i < target.columns().size(); i++) {
             column(i, target.columns().get(i), names, key, spec.expand().ddl().isEmpty());
         }
+        StructureChecks.statics(spec, problems::add);
     }
 
     private void tableModeTarget(MigrationSpec spec, Target target) {
@@ -155,6 +156,24 @@ final class StaticChecks {
             }
             SqlScanner.statement(ddl).problem().ifPresent(what -> add(p, "contains " + what,
                     "write one statement per list entry"));
+        }
+        if (expand.unsafe() != null) {
+            if (expand.ddl().isEmpty()) {
+                add("expand.unsafe", "given without expand.ddl: the generated DDL needs no exception",
+                        "remove expand.unsafe");
+            }
+            if (expand.unsafe().reason() == null || expand.unsafe().reason().isBlank()) {
+                add("expand.unsafe.reason", "missing: an exception to the DDL safety check needs its reason",
+                        "say why the statements may lock or rewrite the table, e.g. 'reason: 2k rows, idle at night'");
+            }
+            return;
+        }
+        List<List<DdlSafety.Finding>> findings = DdlSafety.check(expand.ddl());
+        for (int i = 0; i < findings.size(); i++) {
+            for (DdlSafety.Finding f : findings.get(i)) {
+                add("expand.ddl[" + i + "]", f.what(), "write " + f.instead()
+                        + "; or, if the table may be locked for that long, add expand.unsafe.reason (docs/ddl.md)");
+            }
         }
     }
 

@@ -1,12 +1,41 @@
 package dev.shapeshift.spec;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.Objects;
+
 /**
  * One column of the new shape.
  *
- * @param name      the column's name in the target
- * @param type      its SQL type; required when the expand DDL is generated, otherwise checked
- *                  against the column the DDL creates
- * @param transform one SQL expression over source columns, evaluated by PostgreSQL
+ * @param name         the column's name in the target
+ * @param type         its SQL type; required when the expand DDL is generated, otherwise checked
+ *                     against the column the DDL creates
+ * @param transform    one SQL expression over source columns, evaluated by PostgreSQL
+ * @param notNull      the column ends {@code NOT NULL}: staged after the backfill (default false)
+ * @param unique       the column ends with a unique index of its own, built after the backfill (default false)
+ * @param references   a foreign key the column ends with: added {@code NOT VALID} at the expand, validated after the backfill
+ * @param defaultValue the column's {@code DEFAULT} expression, set at the expand (new rows only, no rewrite)
  */
-public record TargetColumn(String name, String type, String transform) {
+public record TargetColumn(String name, String type, String transform, Boolean notNull, Boolean unique,
+                           References references, @JsonProperty("default") String defaultValue) {
+    @JsonCreator
+    public TargetColumn {
+        notNull = Objects.requireNonNullElse(notNull, false);
+        unique = Objects.requireNonNullElse(unique, false);
+    }
+
+    /** A column without staged structure. */
+    public TargetColumn(String name, String type, String transform) {
+        this(name, type, transform, null, null, null, null);
+    }
+
+    /**
+     * A foreign key of one target column.
+     *
+     * @param schema the referenced table's schema (default: the target's schema)
+     * @param table  the referenced table
+     * @param column the referenced column, which carries a primary key or a unique index on exactly it
+     */
+    public record References(String schema, String table, String column) {
+    }
 }

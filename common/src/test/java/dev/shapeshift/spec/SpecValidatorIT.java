@@ -210,4 +210,37 @@ class SpecValidatorIT {
         assertThat(v.problems()).extracting(SpecProblem::path).containsExactlyInAnyOrder(
                 "backfill.chunkRows", "target.columns[0].type", "target.columns[0].transform", "contract.dropColumns[0]");
     }
+
+    @Test
+    void stagedStructureIsCheckedAgainstTheDatabase() {
+        String slug = "    - name: slug\n      type: text\n      transform: lower(email)\n";
+        Validation ok = check(inPlace("users", VERIFIED + slug, "  indexes:\n    - columns: [slug, age]\n      unique: true\n"
+                + "      where: age > 0\n  checks:\n    - expression: slug <> email\n"));
+        assertThat(ok.problems()).isEmpty();
+
+        SpecProblem unknown = problem(check(inPlace("users", VERIFIED + slug, "  indexes:\n    - columns: [slugg]\n")),
+                "target.indexes[0].columns[0]");
+        assertThat(unknown.message()).contains("\"slugg\" is not a column of the target table").contains("slug");
+        assertThat(unknown.fix()).contains("email_verified");
+
+        SpecProblem badCheck = problem(check(inPlace("users", VERIFIED + slug, "  checks:\n    - expression: slug > 3 +\n")),
+                "target.checks[0].expression");
+        assertThat(badCheck.message()).contains("rejected by PostgreSQL");
+        SpecProblem badType = problem(check(inPlace("users", VERIFIED + slug, "  checks:\n    - expression: nosuch > 1\n")),
+                "target.checks[0].expression");
+        assertThat(badType.message()).contains("nosuch");
+
+        String fk = "    - name: owner\n      type: bigint\n      transform: age\n      references: {table: events, column: seq}\n";
+        SpecProblem noKey = problem(check(inPlace("users", VERIFIED + fk, "")), "target.columns[1].references.column");
+        assertThat(noKey.message()).contains("no primary key or unique index on exactly (seq)");
+        SpecProblem noTable = problem(check(inPlace("users", VERIFIED + fk.replace("events", "evnts"), "")),
+                "target.columns[1].references.table");
+        assertThat(noTable.message()).contains("does not exist").contains("events");
+        String goodFk = fk.replace("events, column: seq", "menu_items, column: id");
+        assertThat(check(inPlace("users", VERIFIED + goodFk, "")).problems()).isEmpty();
+
+        SpecProblem badDefault = problem(check(inPlace("users", VERIFIED + "      default: \"'maybe'\"\n", "")),
+                "target.columns[0].default");
+        assertThat(badDefault.message()).contains("rejected by PostgreSQL");
+    }
 }

@@ -8,6 +8,7 @@ import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.coordinator.plan.ChunkPlanner;
 import dev.shapeshift.coordinator.plan.ChunkPublisher;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.LockSafeDdl;
 import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
@@ -86,24 +87,17 @@ public final class Migrator {
         return v;
     }
 
-    /** planned → expanded: applies the additive DDL in one transaction (PostgreSQL DDL is transactional). */
+    /** planned → expanded: applies the additive DDL in one lock-safe transaction (PostgreSQL DDL is transactional). */
     public void expand(String migration, ExpandPlan plan) {
         requirePhase(migration, Phase.PLANNED);
-        try (Connection c = db.connect("coordinator")) {
-            c.setAutoCommit(false);
+        LockSafeDdl.of(db, "coordinator").inTransaction("expanding " + migration, c -> {
             try (Statement s = c.createStatement()) {
-                s.execute("SET LOCAL lock_timeout = '5s'");
                 for (String ddl : plan.statements()) {
                     s.execute(ddl);
                 }
-                c.commit();
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
             }
-        } catch (SQLException e) {
-            throw SqlStates.translate("expanding " + migration, e);
-        }
+            return null;
+        });
         mover.advance(migration, Phase.PLANNED, Phase.EXPANDED, actor, plan.statements().size() + " DDL statement(s) applied");
     }
 

@@ -1,5 +1,6 @@
 package dev.shapeshift.launcher;
 
+import dev.shapeshift.catalog.FindingStore;
 import dev.shapeshift.coordinator.GateWiring;
 import dev.shapeshift.coordinator.api.Json;
 import dev.shapeshift.catalog.AuditEntry;
@@ -65,6 +66,7 @@ public final class StatusCommand implements Callable<Integer> {
                         out.println("--- " + java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
                     }
                     print(out, status);
+                    findings(out, status.findings());
                 }
                 finished = status.phase().terminal();
             }
@@ -105,6 +107,22 @@ public final class StatusCommand implements Callable<Integer> {
             out.println("  gate -> " + g.to() + ": " + (g.open() ? "open" : "closed"));
             for (Check c : g.checks()) {
                 out.println("    [" + (c.passed() ? "x" : " ") + "] " + c.evidence());
+            }
+        }
+    }
+
+    /** Rows that violate the staged structure, by item (docs/constraints.md); at most 10 keys per item here. */
+    static void findings(PrintWriter out, List<FindingStore.Finding> findings) {
+        String item = null;
+        int shown = 0;
+        for (FindingStore.Finding f : findings) {
+            if (!f.item().equals(item)) {
+                item = f.item();
+                shown = 0;
+                out.println("  findings " + f.item() + ": " + f.total() + " " + f.kind() + "(s), not enforced");
+            }
+            if (shown++ < 10) {
+                out.println("    key " + f.key() + (f.detail() == null ? "" : " " + f.detail()));
             }
         }
     }

@@ -4,6 +4,10 @@ import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.coordinator.gate.Transitions;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.LockSafeDdl;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.SpecJson;
+import dev.shapeshift.spec.Structure;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.phase.Phase;
@@ -69,6 +73,9 @@ public final class Rollback {
         if (keepNewShape) {
             left.add("new shape kept (--keep-new-shape)");
         } else {
+            if (shape.inPlace()) {
+                done.addAll(undoStructure(m));
+            }
             done.add(dropNewShape(shape, actor, reason));
         }
         if (cleanup != null) {
@@ -80,6 +87,35 @@ public final class Rollback {
         }
         log.warn("migration rolled back migration={} actor={} done={}", migration, actor, done);
         return new Result(migration, done, left);
+    }
+
+    /**
+     * In place, the staged structure (docs/constraints.md) in the reverse order of its enforcement,
+     * each statement lock-safe: constraints dropped, indexes dropped {@code CONCURRENTLY} (an index
+     * of {@code target.indexes} on old columns only would outlive the new columns otherwise).
+     */
+    private List<String> undoStructure(MigrationRecord m) {
+        MigrationSpec spec = SpecJson.read(m.specJson());
+        List<Structure.Item> items = new ArrayList<>(Structure.items(spec));
+        java.util.Collections.reverse(items);
+        List<String> out = new ArrayList<>();
+        LockSafeDdl ddl = LockSafeDdl.of(db, Contractor.ROLE);
+        String table = Ident.qualified(spec.targetSchema(), spec.targetTable());
+        for (Structure.Item i : items) {
+            String doing = "undoing " + i.label() + " of " + m.name();
+            switch (i.kind()) {
+                case INDEX, UNIQUE_INDEX -> ddl.outsideTransaction(doing, "DROP INDEX CONCURRENTLY IF EXISTS "
+                        + Ident.qualified(spec.targetSchema(), i.name()));
+                default -> ddl.inTransaction(doing, c -> {
+                    try (Statement s = c.createStatement()) {
+                        s.execute("ALTER TABLE IF EXISTS " + table + " DROP CONSTRAINT IF EXISTS " + Ident.quote(i.name()));
+                    }
+                    return null;
+                });
+            }
+            out.add("dropped " + i.label() + " (if present)");
+        }
+        return out;
     }
 
     private String dropNewShape(OldShape shape, String actor, String reason) {

@@ -14,6 +14,9 @@ import dev.shapeshift.coordinator.plan.ChunkPublisher;
 import dev.shapeshift.coordinator.reconcile.Reconciler;
 import dev.shapeshift.coordinator.reconcile.RunStore.Run;
 import dev.shapeshift.coordinator.reconcile.SyncProgress;
+import dev.shapeshift.coordinator.stage.Enforcer;
+import dev.shapeshift.catalog.FindingStore;
+import dev.shapeshift.db.LockSafeDdl;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.ReplicationSlots;
 import dev.shapeshift.db.SqlStates;
@@ -127,6 +130,7 @@ final class MigrationDriver {
             case EXPAND -> expand(m);
             case ADVANCE -> transitions.advance(migration, step.to(), ACTOR, step.reason());
             case PLAN_BACKFILL -> planBackfill(m, s);
+            case ENFORCE -> enforce(m, s);
             case RECONCILE -> reconcile(m, s, step.reason());
             case REVERT_READS -> revert(s, step.reason());
             case CONTRACT -> new Contractor(db, transitions).contract(migration, ACTOR, step.reason());
@@ -146,6 +150,14 @@ final class MigrationDriver {
         transitions.advance(migration, Phase.EXPANDED, ACTOR, (applied.isEmpty() ? "new shape already present"
                 : applied.size() + " DDL statement(s) applied") + "; topics ensured with " + config.partitions()
                 + " partitions");
+    }
+
+    private void enforce(MigrationRecord m, Snapshot s) {
+        Enforcer.Result r = new Enforcer(db, LockSafeDdl.of(db, "coordinator")).run(migration, resolved(m));
+        say(s, r.done() ? "staged structure enforced: " + String.join(", ", r.enforced())
+                : "waiting: rows violate the staged structure, nothing is enforced on top of them: "
+                + FindingStore.summary(r.findings()) + " — fix the data (keys: `shapeshift status " + migration
+                + "`); checked again every " + dev.shapeshift.spec.DurationText.format(s.reconcileInterval()));
     }
 
     private void planBackfill(MigrationRecord m, Snapshot s) {

@@ -28,7 +28,7 @@ public final class NextStep {
                             + "`shapeshift cdc-bridge --bootstrap …` for this database");
             case SYNCING -> Step.of(Step.Kind.PLAN_BACKFILL, "plan and publish the backfill chunks");
             case BACKFILLING -> backfilling(s, stallAfter);
-            case BACKFILLED -> reconcileDue(s, true)
+            case BACKFILLED -> !s.structurePending().isEmpty() ? enforce(s) : reconcileDue(s, true)
                     ? reconcile(s, "")
                     : Step.advance(Phase.VERIFIED, "reconcile run #" + s.latestDoneRun().id()
                             + " after the backfill; gate open");
@@ -89,6 +89,20 @@ public final class NextStep {
                 + DurationText.format(stallAfter) + "); " + progress + "; last chunk error: "
                 + (s.lastChunkError() == null ? "none" : s.lastChunkError())
                 + "; are workers running for this migration (`shapeshift worker --bootstrap …`)?");
+    }
+
+    /**
+     * Enforce the staged structure; while rows violate it (findings), look again only every
+     * {@code reconcile.interval}: each look scans the table.
+     */
+    private static Step enforce(Snapshot s) {
+        String what = "staged structure not enforced yet: " + String.join(", ", s.structurePending());
+        if (s.findings() > 0 && s.findingsAt() != null && s.findingsAt().plus(s.reconcileInterval()).isAfter(s.now())) {
+            return Step.waitFor(what + "; " + s.findings() + " finding(s): rows violate it (`shapeshift status "
+                    + s.migration() + "` lists their keys); fix the data, it is checked again every "
+                    + DurationText.format(s.reconcileInterval()));
+        }
+        return Step.of(Step.Kind.ENFORCE, what + ": find violating rows, then enforce");
     }
 
     /**

@@ -19,12 +19,32 @@ import java.time.Instant;
  * @param openDrift          drift rows not resolved
  * @param cleanedUp          the driver's clean-up after the contract is recorded in the audit log
  * @param now                the database clock
+ * @param structurePending   the staged structure items (indexes, checks, foreign keys, NOT NULL) the database
+ *                           does not have enforced yet (docs/constraints.md); empty when none or all done
+ * @param findings           stored findings: rows that violate a staged item
+ * @param findingsAt         when the latest finding was stored; null when none
  */
 public record Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
                        String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
                        Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
                        Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
-                       long openDrift, boolean cleanedUp, Instant now) {
+                       long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
+                       long findings, Instant findingsAt) {
+
+    public Snapshot {
+        structurePending = structurePending == null ? java.util.List.of() : java.util.List.copyOf(structurePending);
+    }
+
+    /** A snapshot of a migration without staged structure. */
+    public Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
+                    String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
+                    Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
+                    Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
+                    long openDrift, boolean cleanedUp, Instant now) {
+        this(migration, phase, phaseChangedAt, message, table, startLsn, switchApproval, revertOnDrift, contractApproval,
+                reconcileInterval, chunks, chunksDone, backfillFinishedAt, lastProgressAt, lastChunkError, paused,
+                latestRun, latestDoneRun, openDrift, cleanedUp, now, null, 0, null);
+    }
 
     /** A reconcile run as the driver sees it. */
     public record Run(long id, String status, Instant startedAt, Instant finishedAt) {

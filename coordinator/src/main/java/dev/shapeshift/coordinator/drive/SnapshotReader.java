@@ -5,6 +5,9 @@ import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.SpecJson;
+import dev.shapeshift.spec.Structure;
+import dev.shapeshift.phase.Phase;
+import java.util.List;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -66,10 +69,23 @@ final class SnapshotReader {
             now = rs.getTimestamp(1).toInstant();
         }
         String table = spec.source() == null ? "?" : spec.source().schema() + "." + spec.source().table();
+        List<String> pending = Structure.items(spec).isEmpty() || m.phase().compareTo(Phase.BACKFILLED) < 0
+                ? List.of() : Structure.pending(c, spec);
+        long findings = 0;
+        Instant findingsAt = null;
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*), max(found_at) FROM shapeshift.finding "
+                + "WHERE migration = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                findings = rs.getLong(1);
+                findingsAt = instant(rs.getTimestamp(2));
+            }
+        }
         return new Snapshot(name, m.phase(), m.phaseChangedAt(), m.message(), table, m.startLsn(),
                 spec.readSwitch().approval(), spec.readSwitch().revertOnDrift(), spec.contract().approval(),
                 spec.reconcile().interval(), chunks, done, finished, progress, chunkError, paused, latest, latestDone,
-                openDrift, cleanedUp, now);
+                openDrift, cleanedUp, now, pending, findings, findingsAt);
     }
 
     private static Snapshot.Run run(Connection c, String migration, String filter) throws SQLException {

@@ -20,6 +20,11 @@ public record Step(Kind kind, Phase to, String reason) {
         ADVANCE,
         /** syncing (or backfilling without a plan): plan the chunks once, publish them, move to backfilling. */
         PLAN_BACKFILL,
+        /**
+         * backfilled: find the rows that violate the staged structure (stored as findings), enforce
+         * every clean item (indexes, checks, foreign keys, NOT NULL); see docs/constraints.md.
+         */
+        ENFORCE,
         /** Run (or continue) one reconcile pass. */
         RECONCILE,
         /** Drift after the read switch: flip reads back to verified. */

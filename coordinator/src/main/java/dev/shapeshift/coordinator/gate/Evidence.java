@@ -16,14 +16,40 @@ import java.util.List;
  * @param newShape           whether the expand's new shape exists in the database; read only in
  *                           phase {@code planned} (for the {@code expanded} gate), else null
  * @param streams            the migration's sync streams ({@code shapeshift.sync_stream}), by partition
+ * @param structure          the staged structure (docs/constraints.md): what is not enforced yet and the findings
  */
 public record Evidence(String migration, Phase phase, Instant phaseChangedAt, Instant now, int chunks,
                        int chunksDone, Instant backfillFinishedAt, String slotName, String startLsn, SyncLag lag,
                        ReconcileRun lastFullRun, long openDrift, Duration cleanFor, Duration maxLag,
-                       Duration quietPeriod, NewShape newShape, List<SyncStream> streams) {
+                       Duration quietPeriod, NewShape newShape, List<SyncStream> streams, Structure structure) {
 
     public Evidence {
         streams = streams == null ? List.of() : List.copyOf(streams);
+        structure = structure == null ? Structure.NONE : structure;
+    }
+
+    /** Evidence of a migration without staged structure. */
+    public Evidence(String migration, Phase phase, Instant phaseChangedAt, Instant now, int chunks, int chunksDone,
+                    Instant backfillFinishedAt, String slotName, String startLsn, SyncLag lag, ReconcileRun lastFullRun,
+                    long openDrift, Duration cleanFor, Duration maxLag, Duration quietPeriod, NewShape newShape,
+                    List<SyncStream> streams) {
+        this(migration, phase, phaseChangedAt, now, chunks, chunksDone, backfillFinishedAt, slotName, startLsn, lag,
+                lastFullRun, openDrift, cleanFor, maxLag, quietPeriod, newShape, streams, Structure.NONE);
+    }
+
+    /**
+     * The staged structure as the database has it.
+     *
+     * @param pending  items not enforced yet (labels)
+     * @param findings stored findings: rows that violate an item
+     * @param summary  the findings in one line; empty when none
+     */
+    public record Structure(List<String> pending, long findings, String summary) {
+        public static final Structure NONE = new Structure(List.of(), 0, "");
+
+        public Structure {
+            pending = List.copyOf(pending);
+        }
     }
 
     /** The new shape (columns or table) as the database has it: present, or what is missing. */

@@ -1,6 +1,8 @@
 package dev.shapeshift.coordinator.gate;
 
 import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.FindingStore;
+import dev.shapeshift.spec.Structure;
 import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.catalog.SyncStream;
 import dev.shapeshift.catalog.SyncStreamStore;
@@ -91,7 +93,7 @@ public final class EvidenceReader {
         Evidence.NewShape shape = m.phase() == Phase.PLANNED ? newShape(c, m) : null;
         return new Evidence(m.name(), m.phase(), m.phaseChangedAt(), now, chunks, done, finished, m.slotName(),
                 m.startLsn(), lag, run, openDrift, spec.readSwitch().cleanFor(), spec.readSwitch().maxLag(),
-                spec.contract().quietPeriod(), shape, streams);
+                spec.contract().quietPeriod(), shape, streams, structure(c, m));
     }
 
     /** Whether the database has the new shape the spec describes (what the expand creates), by the expanded-spec checks. */
@@ -113,6 +115,24 @@ public final class EvidenceReader {
             return new Evidence.NewShape(false, "the new shape is not in " + where + " (the expand DDL has not run): "
                     + e.getMessage().replace('\n', ' '));
         }
+    }
+
+    /** The staged structure's state, read for the phases before reads switch (the verified gate checks it). */
+    static Evidence.Structure structure(Connection c, MigrationRecord m) throws SQLException {
+        if (m.phase().compareTo(Phase.VERIFIED) > 0 || m.phase() == Phase.PLANNED) {
+            return Evidence.Structure.NONE;
+        }
+        MigrationSpec spec;
+        try {
+            spec = SpecJson.read(m.specJson());
+        } catch (ShapeshiftException e) {
+            return Evidence.Structure.NONE;
+        }
+        if (Structure.items(spec).isEmpty()) {
+            return Evidence.Structure.NONE;
+        }
+        List<FindingStore.Finding> findings = FindingStore.list(c, m.name());
+        return new Evidence.Structure(Structure.pending(c, spec), findings.size(), FindingStore.summary(findings));
     }
 
     private static Instant instant(Timestamp ts) {

@@ -46,6 +46,7 @@ public final class Gates {
                 checks.add(lag(e));
                 checks.add(reconciledAfterBackfill(e));
                 checks.add(noOpenDrift(e));
+                checks.add(structure(e));
             }
             case READS_SWITCHED -> {
                 boolean held = e.inPhase().compareTo(e.cleanFor()) >= 0;
@@ -180,6 +181,19 @@ public final class Gates {
                     + "verification: repair it and wait for a clean run" + how);
         }
         return Check.pass("reconciled-since-verified", seen);
+    }
+
+    /** The staged structure is enforced (index valid, constraints validated, NOT NULL set) and no row violates it. */
+    private static Check structure(Evidence e) {
+        Evidence.Structure s = e.structure();
+        if (s.findings() > 0) {
+            return Check.fail("structure", s.findings() + " finding(s): rows violate the staged structure, nothing is "
+                    + "enforced on top of them: " + s.summary() + "; fix the data");
+        }
+        if (!s.pending().isEmpty()) {
+            return Check.fail("structure", "not enforced yet: " + String.join(", ", s.pending()));
+        }
+        return Check.pass("structure", "staged structure enforced (or none in the spec)");
     }
 
     private static Check noOpenDrift(Evidence e) {

@@ -7,6 +7,7 @@ import dev.shapeshift.coordinator.gate.GateReport;
 import dev.shapeshift.coordinator.gate.ReconcileRun;
 import dev.shapeshift.phase.Phase;
 import java.time.Instant;
+import dev.shapeshift.catalog.FindingStore;
 import java.util.List;
 import java.util.Map;
 
@@ -14,7 +15,7 @@ import java.util.Map;
 public record MigrationStatus(String name, Phase phase, String message, Instant phaseChangedAt, Instant updatedAt,
                               Instant now, List<Phase> next, List<GateReport> gates, Progress progress, Sync sync,
                               Drift drift, ReconcileRun lastReconcileRun, Settings settings, Flag flag,
-                              List<PhaseChange> timeline) {
+                              List<PhaseChange> timeline, List<FindingStore.Finding> findings) {
 
     /** @param etaSeconds null when unknown (no rate yet); 0 when every chunk is done */
     /**

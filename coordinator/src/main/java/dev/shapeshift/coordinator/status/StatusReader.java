@@ -71,7 +71,7 @@ public final class StatusReader {
             return new MigrationStatus(m.name(), m.phase(), m.message(), m.phaseChangedAt(), m.updatedAt(), e.now(),
                     next, reports, progress(m.name(), e.now()), sync(e, m), drift(c, m.name()),
                     e.lastFullRun(), settings(c, m.name()), flags.find(spec.flag()).orElse(null),
-                    timeline(c, m.name()));
+                    timeline(c, m.name()), dev.shapeshift.catalog.FindingStore.list(c, m.name()));
         } catch (SQLException ex) {
             throw SqlStates.translate("reading status of " + m.name(), ex);
         }

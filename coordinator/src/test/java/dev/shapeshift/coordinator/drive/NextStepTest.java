@@ -190,4 +190,29 @@ class NextStepTest {
                 s.revertOnDrift(), contract, s.reconcileInterval(), s.chunks(), s.chunksDone(), s.backfillFinishedAt(),
                 s.lastProgressAt(), null, false, s.latestRun(), s.latestDoneRun(), s.openDrift(), false, NOW);
     }
+
+    @Test
+    void backfilledEnforcesTheStagedStructureFirstAndLooksAgainAtFindingsOnlyEveryInterval() {
+        Snapshot s = state(Phase.BACKFILLED);
+        Snapshot pending = structure(s, java.util.List.of("unique index users_slug_key"), 0, null);
+        Step enforce = choose(pending);
+        assertThat(enforce.kind()).isEqualTo(Kind.ENFORCE);
+        assertThat(enforce.reason()).contains("unique index users_slug_key");
+
+        Snapshot fresh = structure(s, java.util.List.of("unique index users_slug_key"), 3, NOW.minusSeconds(30));
+        assertThat(choose(fresh).kind()).as("findings younger than reconcile.interval: wait").isEqualTo(Kind.WAIT);
+        assertThat(choose(fresh).reason()).contains("3 finding(s)").contains("shapeshift status users");
+        Snapshot stale = structure(s, java.util.List.of("unique index users_slug_key"), 3, NOW.minusSeconds(301));
+        assertThat(choose(stale).kind()).isEqualTo(Kind.ENFORCE);
+
+        assertThat(choose(structure(s, java.util.List.of(), 0, null)).kind()).as("all enforced: on to verified")
+                .isEqualTo(Kind.ADVANCE);
+    }
+
+    private static Snapshot structure(Snapshot s, java.util.List<String> pending, long findings, Instant at) {
+        return new Snapshot(s.migration(), s.phase(), s.phaseChangedAt(), null, s.table(), s.startLsn(),
+                s.switchApproval(), s.revertOnDrift(), s.contractApproval(), s.reconcileInterval(), s.chunks(),
+                s.chunksDone(), s.backfillFinishedAt(), s.lastProgressAt(), null, false, s.latestRun(), s.latestDoneRun(),
+                s.openDrift(), false, NOW, pending, findings, at);
+    }
 }

@@ -172,4 +172,25 @@ class GatesTest {
                 Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofHours(24));
         assertThat(gates.evaluate(notExamined, Phase.EXPANDED).open()).isFalse();
     }
+
+    @Test
+    void verifiedStaysClosedWhileStagedStructureIsPendingOrViolatedAndNamesIt() {
+        Evidence e = good(Phase.BACKFILLED, Duration.ofMinutes(1));
+        GateReport violated = gates.evaluate(structure(e, new Evidence.Structure(List.of("unique index users_slug_key"),
+                3, "unique index users_slug_key: 3 duplicates, e.g. key [[\"10\"], [\"1010\"]]")), Phase.VERIFIED);
+        assertThat(violated.open()).isFalse();
+        assertThat(violated.failed()).extracting(Check::name).containsExactly("structure");
+        assertThat(violated.failed().get(0).evidence()).contains("3 finding(s)").contains("users_slug_key")
+                .contains("fix the data");
+        GateReport pending = gates.evaluate(structure(e, new Evidence.Structure(List.of("not null email_verified"), 0, "")),
+                Phase.VERIFIED);
+        assertThat(pending.failed()).extracting(Check::evidence).containsExactly("not enforced yet: not null email_verified");
+        assertThat(gates.evaluate(structure(e, Evidence.Structure.NONE), Phase.VERIFIED).open()).isTrue();
+    }
+
+    private static Evidence structure(Evidence e, Evidence.Structure s) {
+        return new Evidence(e.migration(), e.phase(), e.phaseChangedAt(), e.now(), e.chunks(), e.chunksDone(),
+                e.backfillFinishedAt(), e.slotName(), e.startLsn(), e.lag(), e.lastFullRun(), e.openDrift(), e.cleanFor(),
+                e.maxLag(), e.quietPeriod(), e.newShape(), e.streams(), s);
+    }
 }

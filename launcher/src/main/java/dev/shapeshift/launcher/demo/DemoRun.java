@@ -142,7 +142,7 @@ final class DemoRun {
         @Override
         public void phase(Phase from, Phase to) {
             clock.begin(to.label(), switch (to) {
-                case EXPANDED -> "the driver applied the additive DDL (lock_timeout 5s)";
+                case EXPANDED -> "the driver applied the additive DDL (lock_timeout 2s, retried)";
                 case SYNCING -> "cdc-bridge: slot and publication; sync covers the table before the first chunk reads";
                 case BACKFILLING -> options.workers() + " workers copy the existing rows in checkpointed chunks";
                 case BACKFILLED -> "reconciling both shapes in the database; " + INJECTED_DRIFT

@@ -1,0 +1,311 @@
+package dev.shapeshift.coordinator.drive;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.CatalogSchema;
+import dev.shapeshift.catalog.FindingStore;
+import dev.shapeshift.coordinator.GateWiring;
+import dev.shapeshift.coordinator.gate.GateReport;
+import dev.shapeshift.coordinator.stage.Enforcer;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.db.LockSafeDdl;
+import dev.shapeshift.embedded.PostgresExtension;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.phase.Phase;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.spec.SpecJson;
+import dev.shapeshift.spec.SpecReader;
+import dev.shapeshift.spec.SpecValidator;
+import dev.shapeshift.spec.Structure;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The staged structure of an in-place migration — a unique column, a NOT NULL column with a
+ * default, a foreign key and a check — expanded by the driver's {@link Expander} and enforced by
+ * the driver's {@link Enforcer} while an application keeps inserting and updating rows. Checked
+ * independently in {@code pg_index}, {@code pg_constraint} and {@code pg_attribute}, and on the
+ * data. Violation case: duplicate slugs seeded → findings with exactly the duplicate keys, the
+ * verified gate's structure check closed naming them, no index; a unique build that failed on them
+ * left an INVALID index that is not taken for done; the data fixed → the INVALID index is dropped
+ * and rebuilt, everything is enforced and the check opens.
+ */
+@ExtendWith(PostgresExtension.class)
+class StagedStructureIT {
+    private static final String SPEC = """
+            name: staged
+            source:
+              table: users
+            target:
+              columns:
+                - name: email_verified
+                  type: boolean
+                  transform: legacy_verified_at IS NOT NULL
+                  notNull: true
+                  default: "false"
+                - name: slug
+                  type: text
+                  transform: lower(email)
+                  unique: true
+                - name: org_ref
+                  type: bigint
+                  transform: org_id
+                  references: {table: orgs, column: id}
+              checks:
+                - expression: slug <> ''
+            """;
+
+    @Test
+    void violatorsAreFoundFirstThenEveryItemIsEnforcedOnlineUnderWrites(PostgresServer pg) throws Exception {
+        Database db = new Database(pg.jdbcUrl(pg.createDatabase("staged")), pg.user(), pg.password());
+        CatalogSchema.migrate(db);
+        exec(db, "CREATE TABLE public.orgs (id bigint PRIMARY KEY)",
+                "INSERT INTO public.orgs SELECT g FROM generate_series(1, 20) g",
+                "CREATE TABLE public.users (id bigint PRIMARY KEY, email text NOT NULL, legacy_verified_at timestamptz, "
+                        + "org_id bigint NOT NULL)",
+                "INSERT INTO public.users SELECT g, 'User' || g || '@example.com', CASE WHEN g % 3 = 0 THEN now() END, "
+                        + "1 + g % 20 FROM generate_series(1, 3000) g",
+                // Three pairs of emails that differ only in case: their slugs collide.
+                "UPDATE public.users SET email = 'USER' || (id - 1000) || '@example.com' WHERE id IN (1010, 1020, 1030)");
+        MigrationSpec spec = new SpecReader().read("staged.yaml", SPEC);
+        Catalog catalog = new Catalog(db, "test");
+        catalog.create(spec.name(), SpecJson.write(spec), SPEC, "test");
+
+        LockSafeDdl ddl = new LockSafeDdl(db, "coordinator", new LockSafeDdl.Policy(Duration.ofMillis(500), 50,
+                Duration.ofMillis(50), Duration.ofMillis(500)));
+        List<String> applied = new Expander(db, ddl).expand(spec);
+        assertThat(applied).anyMatch(s -> s.contains("NOT VALID") && s.contains("FOREIGN KEY"))
+                .anyMatch(s -> s.contains("NOT VALID") && s.contains("CHECK"))
+                .anyMatch(s -> s.contains("SET DEFAULT false"));
+        assertThat(convalidated(db, "users_org_ref_fkey")).as("added NOT VALID at expand").isFalse();
+
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong writes = new AtomicLong();
+        Thread app = new Thread(() -> load(db, stop, writes), "app-load");
+        app.start();
+        try {
+            // The backfill, in batches: what the workers' refresh writes in place.
+            for (int lo = 0; lo < 3000; lo += 500) {
+                exec(db, "UPDATE public.users SET email_verified = legacy_verified_at IS NOT NULL, slug = lower(email), "
+                        + "org_ref = org_id WHERE id > " + lo + " AND id <= " + (lo + 500));
+            }
+            exec(db, "UPDATE shapeshift.migration SET phase = 'backfilled' WHERE name = 'staged'");
+            ResolvedSpec resolved;
+            try (Connection c = db.connect("test")) {
+                resolved = SpecValidator.resolveExpanded(spec.name(), spec, c);
+            }
+            Enforcer enforcer = new Enforcer(db, ddl);
+
+            // A unique build tried before anyone looked fails on the duplicates and leaves an INVALID index.
+            try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
+                s.execute("CREATE UNIQUE INDEX CONCURRENTLY users_slug_key ON public.users (slug)");
+            } catch (SQLException expected) {
+                assertThat(expected.getSQLState()).isEqualTo("23505");
+            }
+            assertThat(indexValid(db, "users_slug_key")).as("left INVALID").isEqualTo("false");
+
+            Enforcer.Result first = enforcer.run(spec.name(), resolved);
+            assertThat(first.done()).isFalse();
+            Set<String> duplicateIds = query(db, "SELECT id::text FROM public.users WHERE lower(email) IN (SELECT "
+                    + "lower(email) FROM public.users GROUP BY 1 HAVING count(*) > 1)");
+            assertThat(duplicateIds).hasSize(6);
+            assertThat(query(db, "SELECT jsonb_array_elements(key)->>0 FROM shapeshift.finding WHERE migration = 'staged' "
+                    + "AND item = 'unique index users_slug_key'")).as("findings are exactly the duplicate keys")
+                    .isEqualTo(duplicateIds);
+            assertThat(new FindingStore(catalog).list("staged")).allMatch(f -> f.kind().equals("duplicate") && f.total() == 3);
+            assertThat(indexValid(db, "users_slug_key")).as("not built over the duplicates").isEqualTo("false");
+            try (Connection c = db.connect("test")) {
+                assertThat(Structure.pending(c, spec)).contains("unique index users_slug_key");
+            }
+            GateReport closed = GateWiring.transitions(db, "test").check("staged", Phase.VERIFIED);
+            assertThat(structureCheck(closed)).startsWith("3 finding(s)").contains("unique index users_slug_key");
+            assertThat(closed.open()).isFalse();
+
+            // Fix the data (a suffix, as an operator would), look again: it proceeds.
+            exec(db, "UPDATE public.users SET email = 'user' || id || '-2@example.com', slug = 'user' || id "
+                    + "|| '-2@example.com' WHERE id IN (1010, 1020, 1030)");
+            Enforcer.Result second = enforcer.run(spec.name(), resolved);
+            assertThat(second.done()).isTrue();
+            assertThat(second.enforced()).containsExactly("unique index users_slug_key", "check users_check1",
+                    "foreign key users_org_ref_fkey", "not null email_verified");
+            assertThat(new FindingStore(catalog).list("staged")).isEmpty();
+            assertThat(structureCheck(GateWiring.transitions(db, "test").check("staged", Phase.VERIFIED)))
+                    .startsWith("staged structure enforced");
+        } finally {
+            stop.set(true);
+            app.join();
+        }
+        assertThat(writes.get()).as("the application wrote throughout").isGreaterThan(0);
+
+        // Independent look at the schema.
+        assertThat(indexValid(db, "users_slug_key")).isEqualTo("true");
+        assertThat(query(db, "SELECT indisunique::text FROM pg_index WHERE indexrelid = 'public.users_slug_key'::regclass"))
+                .containsExactly("true");
+        assertThat(convalidated(db, "users_org_ref_fkey")).isTrue();
+        assertThat(convalidated(db, "users_check1")).isTrue();
+        assertThat(query(db, "SELECT attnotnull::text FROM pg_attribute WHERE attrelid = 'public.users'::regclass "
+                + "AND attname = 'email_verified'")).containsExactly("true");
+        assertThat(query(db, "SELECT conname FROM pg_constraint WHERE conname = 'users_email_verified_not_null'"))
+                .as("the helper check is dropped").isEmpty();
+        // ... and at the data.
+        assertThat(query(db, "SELECT count(*)::text FROM public.users WHERE email_verified IS NULL OR slug IS NULL "
+                + "OR org_ref IS NULL OR slug = ''")).containsExactly("0");
+        assertThat(query(db, "SELECT count(*)::text FROM (SELECT slug FROM public.users GROUP BY 1 HAVING count(*) > 1) d"))
+                .containsExactly("0");
+        assertThat(query(db, "SELECT count(*)::text FROM public.users u WHERE NOT EXISTS (SELECT 1 FROM public.orgs o "
+                + "WHERE o.id = u.org_ref)")).containsExactly("0");
+    }
+
+    @Test
+    void theDriverEnforcesInBackfilledWaitsOnFindingsAndProceedsOnceTheDataIsFixed(PostgresServer pg) throws Exception {
+        Database db = new Database(pg.jdbcUrl(pg.createDatabase("staged_driver")), pg.user(), pg.password());
+        CatalogSchema.migrate(db);
+        exec(db, "CREATE TABLE public.orgs (id bigint PRIMARY KEY)",
+                "INSERT INTO public.orgs SELECT g FROM generate_series(1, 20) g",
+                "CREATE TABLE public.users (id bigint PRIMARY KEY, email text NOT NULL, legacy_verified_at timestamptz, "
+                        + "org_id bigint NOT NULL)",
+                "INSERT INTO public.users SELECT g, 'User' || g || '@example.com', NULL, 1 + g % 20 "
+                        + "FROM generate_series(1, 3000) g",
+                "UPDATE public.users SET email = 'USER' || (id - 1000) || '@example.com' WHERE id = 1010");
+        String yaml = SPEC.replace("name: staged", "name: staged-driver").replace("  checks:\n",
+                "  indexes:\n    - name: users_email_idx\n      columns: [email]\n  checks:\n") + "reconcile:\n  interval: 10m\n";
+        MigrationSpec spec = new SpecReader().read("staged-driver.yaml", yaml);
+        Catalog catalog = new Catalog(db, "test");
+        catalog.create(spec.name(), SpecJson.write(spec), yaml, "test");
+        new Expander(db).expand(spec);
+        exec(db, "UPDATE public.users SET email_verified = legacy_verified_at IS NOT NULL, slug = lower(email), "
+                + "org_ref = org_id", "UPDATE shapeshift.migration SET phase = 'backfilled' WHERE name = 'staged-driver'");
+
+        MigrationDriver driver = new MigrationDriver(spec.name(), db, GateWiring.transitions(db, "coordinator"),
+                DriveConfig.on("127.0.0.1:9", 1), new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
+                () -> false, HaltPoint.NONE);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong writes = new AtomicLong();
+        Thread app = new Thread(() -> load(db, stop, writes), "app-load");
+        app.start();
+        try {
+            assertThat(driver.tick().kind()).isEqualTo(Step.Kind.ENFORCE);
+            String message = catalog.get(spec.name()).message();
+            assertThat(message).contains("rows violate the staged structure").contains("unique index users_slug_key")
+                    .contains("[[\"10\"], [\"1010\"]]").contains("shapeshift status staged-driver");
+            assertThat(new dev.shapeshift.coordinator.status.StatusReader(catalog, GateWiring.gates(db))
+                    .read(spec.name()).findings()).as("the status lists the findings")
+                    .extracting(FindingStore.Finding::key).containsExactly("[[\"10\"], [\"1010\"]]");
+            Step waiting = driver.tick();
+            assertThat(waiting.kind()).as("findings are fresh: no new scan yet").isEqualTo(Step.Kind.WAIT);
+            assertThat(waiting.reason()).contains("1 finding(s)");
+            assertThat(indexValid(db, "users_slug_key")).isEqualTo("missing");
+            try (Connection c = db.connect("test")) {
+                assertThat(Structure.pending(c, spec)).as("the other items were enforced meanwhile")
+                        .containsExactly("unique index users_slug_key");
+            }
+
+            exec(db, "UPDATE public.users SET email = 'user1010-2@example.com', slug = 'user1010-2@example.com' "
+                    + "WHERE id = 1010");
+            assertThat(driver.tick().kind()).as("fixed, but the next look is due only after reconcile.interval")
+                    .isEqualTo(Step.Kind.WAIT);
+            // reconcile.interval passes (the findings are made older rather than the test waiting 10 minutes).
+            exec(db, "UPDATE shapeshift.finding SET found_at = found_at - interval '11 minutes'");
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
+                    .until(() -> {
+                        driver.tick();
+                        try (Connection c = db.connect("test")) {
+                            return Structure.pending(c, spec).isEmpty();
+                        }
+                    });
+        } finally {
+            stop.set(true);
+            app.join();
+        }
+        assertThat(catalog.get(spec.name()).phase()).isEqualTo(Phase.BACKFILLED);
+        assertThat(new FindingStore(catalog).list(spec.name())).isEmpty();
+        assertThat(indexValid(db, "users_slug_key")).isEqualTo("true");
+        assertThat(query(db, "SELECT attnotnull::text FROM pg_attribute WHERE attrelid = 'public.users'::regclass "
+                + "AND attname = 'email_verified'")).containsExactly("true");
+        assertThat(query(db, "SELECT count(*)::text FROM (SELECT slug FROM public.users GROUP BY 1 HAVING count(*) > 1) d"))
+                .containsExactly("0");
+        assertThat(indexValid(db, "users_email_idx")).as("an index on an old column").isEqualTo("true");
+
+        // Rollback undoes the structure too: the index on the old column would outlive the new columns otherwise.
+        new dev.shapeshift.coordinator.contract.Rollback(db, GateWiring.transitions(db, "test"), null)
+                .rollback(spec.name(), "test", "drill", false);
+        assertThat(indexValid(db, "users_email_idx")).isEqualTo("missing");
+        assertThat(query(db, "SELECT conname FROM pg_constraint WHERE conrelid = 'public.users'::regclass AND contype <> 'p'"))
+                .isEmpty();
+        assertThat(query(db, "SELECT attname FROM pg_attribute WHERE attrelid = 'public.users'::regclass AND attnum > 0 "
+                + "AND NOT attisdropped")).containsExactlyInAnyOrder("id", "email", "legacy_verified_at", "org_id");
+    }
+
+    /** Inserts and updates that write both shapes consistently, as the sync keeps them. */
+    private static void load(Database db, AtomicBoolean stop, AtomicLong writes) {
+        long next = 100_000;
+        try (Connection c = db.connect("app")) {
+            PreparedStatement insert = c.prepareStatement("INSERT INTO public.users (id, email, legacy_verified_at, "
+                    + "org_id, email_verified, slug, org_ref) VALUES (?, ?, now(), ?, true, ?, ?)");
+            PreparedStatement update = c.prepareStatement("UPDATE public.users SET legacy_verified_at = now(), "
+                    + "email_verified = true WHERE id = ?");
+            while (!stop.get() && writes.get() < 100_000) {
+                long id = next++;
+                long org = 1 + id % 20;
+                insert.setLong(1, id);
+                insert.setString(2, "app" + id + "@example.com");
+                insert.setLong(3, org);
+                insert.setString(4, "app" + id + "@example.com");
+                insert.setLong(5, org);
+                insert.executeUpdate();
+                update.setLong(1, 1 + ThreadLocalRandom.current().nextLong(2999));
+                update.executeUpdate();
+                writes.addAndGet(2);
+                Thread.sleep(5);
+            }
+        } catch (SQLException | InterruptedException e) {
+            throw new IllegalStateException("application load failed", e);
+        }
+    }
+
+    private static String structureCheck(GateReport r) {
+        return r.checks().stream().filter(c -> c.name().equals("structure")).findFirst().orElseThrow().evidence();
+    }
+
+    private static boolean convalidated(Database db, String name) throws SQLException {
+        return query(db, "SELECT convalidated::text FROM pg_constraint WHERE conname = '" + name + "'").contains("true");
+    }
+
+    private static String indexValid(Database db, String name) throws SQLException {
+        Set<String> v = query(db, "SELECT (indisvalid AND indisready)::text FROM pg_index i JOIN pg_class x ON "
+                + "x.oid = i.indexrelid WHERE x.relname = '" + name + "'");
+        return v.isEmpty() ? "missing" : v.iterator().next();
+    }
+
+    private static Set<String> query(Database db, String sql) throws SQLException {
+        Set<String> out = new TreeSet<>();
+        try (Connection c = db.connect("test"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+
+    private static void exec(Database db, String... statements) throws SQLException {
+        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
+            for (String st : statements) {
+                s.execute(st);
+            }
+        }
+    }
+}
