@@ -44,8 +44,13 @@ public final class EvidenceCommand implements Callable<Integer> {
         if (output == OutputFormat.JSON) {
             out.println(OutputFormat.json(json(r, checks)));
         } else {
-            out.println("evidence for " + migration + ": watching " + r.watched() + " since " + r.baselineAt()
-                    + ", looked at " + r.evaluatedAt());
+            if (r.nothingWatched()) {
+                out.println("evidence for " + migration + ": " + r.dropsNothing() + " (looked at " + r.evaluatedAt() + ")");
+            } else {
+                out.println("evidence for " + migration + ": watching " + r.watched()
+                        + (r.dropsNothing() == null ? "" : " for writes only — " + r.dropsNothing())
+                        + " since " + r.baselineAt() + ", looked at " + r.evaluatedAt());
+            }
             for (Check c : checks) {
                 out.println((c.passed() ? "  PASS " : "  FAIL ") + c.name() + ": " + c.evidence());
             }
@@ -69,6 +74,7 @@ public final class EvidenceCommand implements Callable<Integer> {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("migration", r.migration());
         m.put("watched", r.watched());
+        m.put("dropsNothing", r.dropsNothing());
         m.put("baselineAt", String.valueOf(r.baselineAt()));
         m.put("evaluatedAt", String.valueOf(r.evaluatedAt()));
         m.put("quietSince", String.valueOf(r.quietSince()));

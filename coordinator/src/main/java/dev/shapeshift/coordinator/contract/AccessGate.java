@@ -41,14 +41,20 @@ public final class AccessGate implements ContractGate {
             return out;
         }
         String period = DurationText.format(r.quietPeriod());
-        if (r.offenders().isEmpty()) {
+        if (r.nothingWatched()) {
+            out.add(Check.pass("old-shape-quiet", r.dropsNothing()));
+        } else if (r.dropsNothing() != null && r.offenders().isEmpty()) {
+            out.add(Check.of("old-shape-quiet", r.quiet(), r.dropsNothing() + "; no writes by others for "
+                    + Gates.format(r.quietFor()) + " of " + period + " quiet period (watching since " + r.baselineAt() + ")"));
+        } else if (r.offenders().isEmpty()) {
             out.add(Check.of("old-shape-quiet", r.quiet(), r.watched() + " untouched by others for "
                     + Gates.format(r.quietFor()) + " of " + period + " quiet period (watching since " + r.baselineAt()
                     + "; " + r.excluded().size() + " statement(s) of Shapeshift's own excluded)"));
         } else {
             String shown = r.offenders().stream().limit(SHOWN).map(AccessGate::describe).collect(Collectors.joining("; "));
-            out.add(Check.fail("old-shape-quiet", r.offenders().size() + " statement(s) of others touched "
-                    + r.watched() + " within the " + period + " quiet period: " + shown
+            out.add(Check.fail("old-shape-quiet", r.offenders().size() + " statement(s) of others "
+                    + (r.dropsNothing() == null ? "touched " + r.watched() : "wrote " + r.watched() + " (" + r.dropsNothing() + ")")
+                    + " within the " + period + " quiet period: " + shown
                     + (r.offenders().size() > SHOWN ? "; …" : "")));
         }
         if (r.table() != null && r.table().writesSeenAt() != null) {

@@ -9,6 +9,8 @@ import java.util.List;
  * {@code shapeshift evidence} prints.
  *
  * @param watched     the old shape, for people ({@code public.users(legacy_verified_at)})
+ * @param dropsNothing what the contract does when the spec drops nothing ({@link OldShape#dropsNothing()}); null
+ *                    when it drops something
  * @param baselineAt  when the watch started (the first look); statements before it do not count
  * @param quietSince  from when nothing but Shapeshift touched the old shape (as far as the watch can see)
  * @param offenders   statements of others that touched the old shape within the quiet period, newest first
@@ -17,7 +19,7 @@ import java.util.List;
  * @param notes       limitations and warnings that apply to this look
  * @param problem     why there is no evidence at all (e.g. pg_stat_statements missing); null when there is
  */
-public record AccessReport(String migration, String watched, Instant baselineAt, Instant evaluatedAt,
+public record AccessReport(String migration, String watched, String dropsNothing, Instant baselineAt, Instant evaluatedAt,
                            Instant quietSince, Duration quietPeriod, List<Statement> offenders,
                            List<Statement> excluded, TableCounters table, String exclusion, List<String> notes,
                            String problem) {
@@ -48,8 +50,13 @@ public record AccessReport(String migration, String watched, Instant baselineAt,
         return quietSince == null ? Duration.ZERO : Duration.between(quietSince, evaluatedAt);
     }
 
-    /** Zero foreign access for the whole quiet period. */
+    /** Zero foreign access for the whole quiet period; always, when there is nothing to watch (in place, nothing dropped). */
     public boolean quiet() {
-        return problem == null && quietFor().compareTo(quietPeriod) >= 0;
+        return problem == null && (nothingWatched() || quietFor().compareTo(quietPeriod) >= 0);
+    }
+
+    /** In place with nothing to drop: no old column exists, so there was no look at all. */
+    public boolean nothingWatched() {
+        return dropsNothing != null && baselineAt == null && problem == null;
     }
 }

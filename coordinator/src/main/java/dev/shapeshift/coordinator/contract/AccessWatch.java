@@ -77,8 +77,12 @@ public final class AccessWatch {
     private AccessReport look(Connection c, OldShape shape) throws SQLException {
         String migration = shape.migration();
         Instant now = instant(c, "SELECT clock_timestamp()");
+        if (shape.dropsNothing() != null && shape.inPlace()) {
+            return new AccessReport(migration, shape.describe(), shape.dropsNothing(), null, now, null,
+                    shape.quietPeriod(), List.of(), List.of(), null, "not needed: nothing is watched", List.of(), null);
+        }
         if (!one(c, "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'")) {
-            return new AccessReport(migration, shape.describe(), null, now, null, shape.quietPeriod(), List.of(),
+            return new AccessReport(migration, shape.describe(), shape.dropsNothing(), null, now, null, shape.quietPeriod(), List.of(),
                     List.of(), null, "none", List.of(), "pg_stat_statements is not installed in this database: "
                     + "add it to shared_preload_libraries and run CREATE EXTENSION pg_stat_statements; without "
                     + "it there is no evidence, and the contract stays closed");
@@ -177,7 +181,7 @@ public final class AccessWatch {
         Instant baselineAt = first ? now : w.baselineAt;
         upsertWatch(c, migration, baselineAt, now, quietBase, statsReset, baselineDealloc, dealloc, table);
         String exclusion = exclusion(c, sightings);
-        AccessReport report = new AccessReport(migration, shape.describe(), baselineAt, now, quietSince,
+        AccessReport report = new AccessReport(migration, shape.describe(), shape.dropsNothing(), baselineAt, now, quietSince,
                 shape.quietPeriod(), offenders, excluded, table, exclusion, notes, null);
         log.info("access watch migration={} quietFor={} offenders={} excluded={}", migration,
                 report.quietFor(), offenders.size(), excluded.size());

@@ -40,6 +40,23 @@ public record OldShape(String migration, Mode mode, String schema, String table,
         return inPlace() ? !dropColumns.isEmpty() : dropTable;
     }
 
+    /**
+     * What the contract does when it removes nothing, for people; null when it removes something.
+     * In-place without {@code contract.dropColumns} there is no old shape at all; table mode
+     * without {@code dropTable} keeps the old table, but the contract still ends the sync, so only
+     * writes to the old table matter (they would no longer reach the new one).
+     */
+    public String dropsNothing() {
+        if (dropsSomething()) {
+            return null;
+        }
+        return inPlace() ? "the spec drops nothing (contract.dropColumns is empty): there is no old column to watch, "
+                + "and the contract only ends the migration"
+                : "the spec drops nothing (contract.dropTable is false): " + schema + "." + table + " stays; the "
+                + "contract ends the sync, so only writes to it are watched (they would no longer reach "
+                + targetSchema + "." + targetTable + ")";
+    }
+
     /** The watched old shape, for people: {@code public.users(legacy_verified_at)} or {@code public.orders}. */
     public String describe() {
         return schema + "." + table + (inPlace() ? "(" + String.join(", ", dropColumns) + ")" : "");
