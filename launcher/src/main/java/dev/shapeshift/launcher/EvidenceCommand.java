@@ -56,6 +56,8 @@ public final class EvidenceCommand implements Callable<Integer> {
             }
             out.println("offending statements (" + r.offenders().size() + "):");
             r.offenders().forEach(s -> out.println("  " + line(s)));
+            out.println("views, rules, functions using the old shape (" + r.dependents().size() + "):");
+            r.dependents().forEach(d -> out.println("  " + d.name() + " (" + d.kind() + "): " + d.how()));
             out.println("Shapeshift's own, excluded (" + r.excluded().size() + "):");
             r.excluded().forEach(s -> out.println("  " + line(s)));
             out.println("exclusion: " + r.exclusion());
@@ -85,6 +87,7 @@ public final class EvidenceCommand implements Callable<Integer> {
         m.put("checks", checks.stream().map(c -> Map.of("name", c.name(), "passed", c.passed(), "evidence", c.evidence())).toList());
         m.put("offenders", r.offenders().stream().map(EvidenceCommand::statement).toList());
         m.put("excluded", r.excluded().stream().map(EvidenceCommand::statement).toList());
+        m.put("dependents", r.dependents().stream().map(d -> Map.of("name", d.name(), "kind", d.kind(), "how", d.how())).toList());
         if (r.table() != null) {
             Map<String, Object> t = new LinkedHashMap<>();
             t.put("writes", r.table().writes());

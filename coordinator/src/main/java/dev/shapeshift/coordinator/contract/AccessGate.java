@@ -38,6 +38,7 @@ public final class AccessGate implements ContractGate {
         List<Check> out = new ArrayList<>();
         if (r.problem() != null) {
             out.add(Check.fail("access-evidence", r.problem()));
+            dependents(r, out);
             return out;
         }
         String period = DurationText.format(r.quietPeriod());
@@ -57,12 +58,28 @@ public final class AccessGate implements ContractGate {
                     + " within the " + period + " quiet period: " + shown
                     + (r.offenders().size() > SHOWN ? "; …" : "")));
         }
+        dependents(r, out);
         if (r.table() != null && r.table().writesSeenAt() != null) {
             boolean old = r.table().writesSeenAt().isBefore(r.evaluatedAt().minus(r.quietPeriod()));
             out.add(Check.of("old-table-writes", old, "old table last written at " + r.table().writesSeenAt()
                     + " (n_tup_ins + n_tup_upd + n_tup_del = " + r.table().writes() + ")"));
         }
         return out;
+    }
+
+    private static void dependents(AccessReport r, List<Check> out) {
+        if (r.nothingWatched()) {
+            return;
+        }
+        if (r.dependents().isEmpty()) {
+            out.add(Check.pass("old-shape-dependents", "no view, rule or function uses " + r.watched()));
+        } else {
+            out.add(Check.fail("old-shape-dependents", r.dependents().size() + " database object(s) use "
+                    + r.watched() + ": " + r.dependents().stream().limit(SHOWN)
+                    .map(d -> d.name() + " (" + d.kind() + ", " + d.how() + ")").collect(Collectors.joining("; "))
+                    + (r.dependents().size() > SHOWN ? "; …" : "")
+                    + " — change or drop them first (the contract would break them)"));
+        }
     }
 
     static String describe(AccessReport.Statement s) {

@@ -15,18 +15,20 @@ import java.util.List;
  * @param quietSince  from when nothing but Shapeshift touched the old shape (as far as the watch can see)
  * @param offenders   statements of others that touched the old shape within the quiet period, newest first
  * @param excluded    statements that touched the old shape but are Shapeshift's own (by role or by sampled identity)
+ * @param dependents  views, rules, functions and other objects that use the old shape now ({@link Dependents})
  * @param exclusion   how Shapeshift's own statements were told apart, for people
  * @param notes       limitations and warnings that apply to this look
  * @param problem     why there is no evidence at all (e.g. pg_stat_statements missing); null when there is
  */
 public record AccessReport(String migration, String watched, String dropsNothing, Instant baselineAt, Instant evaluatedAt,
                            Instant quietSince, Duration quietPeriod, List<Statement> offenders,
-                           List<Statement> excluded, TableCounters table, String exclusion, List<String> notes,
+                           List<Statement> excluded, TableCounters table, List<Dependent> dependents, String exclusion, List<String> notes,
                            String problem) {
 
     public AccessReport {
         offenders = List.copyOf(offenders);
         excluded = List.copyOf(excluded);
+        dependents = List.copyOf(dependents);
         notes = List.copyOf(notes);
     }
 
@@ -40,6 +42,16 @@ public record AccessReport(String migration, String watched, String dropsNothing
      */
     public record Statement(long queryId, String role, String query, long calls, long callsSinceBaseline,
                             Instant lastSeen, String why) {
+    }
+
+    /**
+     * A database object that uses the old shape.
+     *
+     * @param name {@code schema.name} as PostgreSQL prints it (a function with its argument types)
+     * @param kind view, materialized view, rule, function, procedure, trigger, policy, constraint
+     * @param how  what ties it to the old shape, e.g. {@code depends on column(s) legacy_email (pg_depend)}
+     */
+    public record Dependent(String name, String kind, String how) {
     }
 
     /** Table mode: the old table's counters from {@code pg_stat_user_tables} (everyone's, Shapeshift's too). */

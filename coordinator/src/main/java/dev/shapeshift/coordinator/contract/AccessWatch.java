@@ -79,11 +79,13 @@ public final class AccessWatch {
         Instant now = instant(c, "SELECT clock_timestamp()");
         if (shape.dropsNothing() != null && shape.inPlace()) {
             return new AccessReport(migration, shape.describe(), shape.dropsNothing(), null, now, null,
-                    shape.quietPeriod(), List.of(), List.of(), null, "not needed: nothing is watched", List.of(), null);
+                    shape.quietPeriod(), List.of(), List.of(), null, List.of(), "not needed: nothing is watched", List.of(), null);
         }
+        ShapeMatcher matcher = ShapeMatcher.of(shape);
+        List<AccessReport.Dependent> dependents = Dependents.find(c, shape, matcher);
         if (!one(c, "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'")) {
             return new AccessReport(migration, shape.describe(), shape.dropsNothing(), null, now, null, shape.quietPeriod(), List.of(),
-                    List.of(), null, "none", List.of(), "pg_stat_statements is not installed in this database: "
+                    List.of(), null, dependents, "none", List.of(), "pg_stat_statements is not installed in this database: "
                     + "add it to shared_preload_libraries and run CREATE EXTENSION pg_stat_statements; without "
                     + "it there is no evidence, and the contract stays closed");
         }
@@ -107,7 +109,6 @@ public final class AccessWatch {
         sample(c, migration, dbid);
         Map<String, boolean[]> sightings = sightings(c, migration);
         Map<String, Row> stored = stored(c, migration);
-        ShapeMatcher matcher = ShapeMatcher.of(shape);
         List<Row> rows = new ArrayList<>(stored.values());
         try (PreparedStatement ps = c.prepareStatement("SELECT s.userid, max(r.rolname), s.queryid, sum(s.calls)::bigint, "
                 + "min(s.query) FROM pg_stat_statements s LEFT JOIN pg_roles r ON r.oid = s.userid "
@@ -172,8 +173,9 @@ public final class AccessWatch {
             notes.add("pg_stat_statements was reset since the last look: the quiet period restarted");
         }
         if (shape.inPlace()) {
-            notes.add("PostgreSQL counts no per-column access: old columns are seen through statement texts only "
-                    + "(access through views, functions and triggers is not visible)");
+            notes.add("PostgreSQL counts no per-column access: old columns are seen through statement texts, and "
+                    + "views, rules and functions through their definitions (dependents); a view's or function's "
+                    + "callers are not named, and SQL built at run time or in other languages is not seen");
         } else if (table != null) {
             notes.add("old-table reads (seq_scan + idx_scan = " + table.reads() + ") include Shapeshift's own sync "
                     + "reads and are shown, not gated; writes to the old table are gated");
@@ -182,7 +184,7 @@ public final class AccessWatch {
         upsertWatch(c, migration, baselineAt, now, quietBase, statsReset, baselineDealloc, dealloc, table);
         String exclusion = exclusion(c, sightings);
         AccessReport report = new AccessReport(migration, shape.describe(), shape.dropsNothing(), baselineAt, now, quietSince,
-                shape.quietPeriod(), offenders, excluded, table, exclusion, notes, null);
+                shape.quietPeriod(), offenders, excluded, table, dependents, exclusion, notes, null);
         log.info("access watch migration={} quietFor={} offenders={} excluded={}", migration,
                 report.quietFor(), offenders.size(), excluded.size());
         return report;
