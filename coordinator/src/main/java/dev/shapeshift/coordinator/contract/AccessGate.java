@@ -39,6 +39,7 @@ public final class AccessGate implements ContractGate {
         if (r.problem() != null) {
             out.add(Check.fail("access-evidence", r.problem()));
             dependents(r, out);
+            code(r, out);
             return out;
         }
         String period = DurationText.format(r.quietPeriod());
@@ -59,12 +60,34 @@ public final class AccessGate implements ContractGate {
                     + (r.offenders().size() > SHOWN ? "; …" : "")));
         }
         dependents(r, out);
+        code(r, out);
         if (r.table() != null && r.table().writesSeenAt() != null) {
             boolean old = r.table().writesSeenAt().isBefore(r.evaluatedAt().minus(r.quietPeriod()));
             out.add(Check.of("old-table-writes", old, "old table last written at " + r.table().writesSeenAt()
                     + " (n_tup_ins + n_tup_upd + n_tup_del = " + r.table().writes() + ")"));
         }
         return out;
+    }
+
+    private static void code(AccessReport r, List<Check> out) {
+        CodeEvidence code = r.code();
+        if (code == null) {
+            return;
+        }
+        String searched = code.names() + " in " + code.roots();
+        if (!code.problems().isEmpty()) {
+            out.add(Check.fail("old-shape-code", "code search of " + searched + " incomplete: "
+                    + String.join("; ", code.problems())));
+        } else if (code.open().isEmpty()) {
+            out.add(Check.pass("old-shape-code", "no open hit for " + searched + " (" + code.acknowledged().size()
+                    + " acknowledged)"));
+        } else {
+            out.add(Check.fail("old-shape-code", code.open().size() + " place(s) in the code name " + searched + ": "
+                    + code.open().stream().limit(SHOWN).map(h -> h.where() + " [" + h.text() + "]")
+                    .collect(Collectors.joining("; ")) + (code.open().size() > SHOWN ? "; …" : "")
+                    + " — change them, or acknowledge with shapeshift evidence ack " + r.migration()
+                    + " --file FILE[:LINE] --reason …"));
+        }
     }
 
     private static void dependents(AccessReport r, List<Check> out) {

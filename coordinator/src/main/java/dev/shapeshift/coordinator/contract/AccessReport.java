@@ -16,13 +16,14 @@ import java.util.List;
  * @param offenders   statements of others that touched the old shape within the quiet period, newest first
  * @param excluded    statements that touched the old shape but are Shapeshift's own (by role or by sampled identity)
  * @param dependents  views, rules, functions and other objects that use the old shape now ({@link Dependents})
+ * @param code        what the code search found; null when no directory was searched (or nothing is dropped)
  * @param exclusion   how Shapeshift's own statements were told apart, for people
  * @param notes       limitations and warnings that apply to this look
  * @param problem     why there is no evidence at all (e.g. pg_stat_statements missing); null when there is
  */
 public record AccessReport(String migration, String watched, String dropsNothing, Instant baselineAt, Instant evaluatedAt,
                            Instant quietSince, Duration quietPeriod, List<Statement> offenders,
-                           List<Statement> excluded, TableCounters table, List<Dependent> dependents, String exclusion, List<String> notes,
+                           List<Statement> excluded, TableCounters table, List<Dependent> dependents, CodeEvidence code, String exclusion, List<String> notes,
                            String problem) {
 
     public AccessReport {
@@ -60,6 +61,12 @@ public record AccessReport(String migration, String watched, String dropsNothing
 
     public Duration quietFor() {
         return quietSince == null ? Duration.ZERO : Duration.between(quietSince, evaluatedAt);
+    }
+
+    /** This report with the code search's findings. */
+    public AccessReport withCode(CodeEvidence found) {
+        return new AccessReport(migration, watched, dropsNothing, baselineAt, evaluatedAt, quietSince, quietPeriod,
+                offenders, excluded, table, dependents, found, exclusion, notes, problem);
     }
 
     /** Zero foreign access for the whole quiet period; always, when there is nothing to watch (in place, nothing dropped). */

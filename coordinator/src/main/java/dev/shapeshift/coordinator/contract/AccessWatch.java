@@ -54,11 +54,27 @@ public final class AccessWatch {
         this.catalog = new Catalog(db, ROLE);
     }
 
-    /** Looks once: updates the stored snapshot (the first look is the baseline) and reports. */
+    /**
+     * Looks once: updates the stored snapshot (the first look is the baseline) and reports, with
+     * the code search of the spec's {@code contract.codeSearch} directories.
+     */
     public AccessReport evaluate(String migration) {
+        return evaluate(migration, List.of());
+    }
+
+    /** Looks once, searching {@code moreCode} besides the spec's {@code contract.codeSearch} directories. */
+    public AccessReport evaluate(String migration, List<String> moreCode) {
         MigrationRecord m = catalog.get(migration);
         OldShape shape = OldShape.of(m);
-        return Tx.run(db, ROLE, "watching access to the old shape of " + migration, c -> look(c, shape));
+        AccessReport report = Tx.run(db, ROLE, "watching access to the old shape of " + migration, c -> look(c, shape));
+        List<String> roots = new ArrayList<>(shape.codeSearch());
+        roots.addAll(moreCode);
+        if (roots.isEmpty() || !shape.dropsSomething()) {
+            return report;
+        }
+        List<CodeEvidence.Ack> acks = Tx.run(db, ROLE, "reading code acknowledgements of " + migration,
+                c -> CodeEvidence.acks(c, migration));
+        return report.withCode(CodeEvidence.search(shape, roots, acks));
     }
 
     /** Starts the watch now if it has not started (e.g. at the read switch); same as a first look. */
@@ -79,13 +95,13 @@ public final class AccessWatch {
         Instant now = instant(c, "SELECT clock_timestamp()");
         if (shape.dropsNothing() != null && shape.inPlace()) {
             return new AccessReport(migration, shape.describe(), shape.dropsNothing(), null, now, null,
-                    shape.quietPeriod(), List.of(), List.of(), null, List.of(), "not needed: nothing is watched", List.of(), null);
+                    shape.quietPeriod(), List.of(), List.of(), null, List.of(), null, "not needed: nothing is watched", List.of(), null);
         }
         ShapeMatcher matcher = ShapeMatcher.of(shape);
         List<AccessReport.Dependent> dependents = Dependents.find(c, shape, matcher);
         if (!one(c, "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'")) {
             return new AccessReport(migration, shape.describe(), shape.dropsNothing(), null, now, null, shape.quietPeriod(), List.of(),
-                    List.of(), null, dependents, "none", List.of(), "pg_stat_statements is not installed in this database: "
+                    List.of(), null, dependents, null, "none", List.of(), "pg_stat_statements is not installed in this database: "
                     + "add it to shared_preload_libraries and run CREATE EXTENSION pg_stat_statements; without "
                     + "it there is no evidence, and the contract stays closed");
         }
@@ -184,7 +200,7 @@ public final class AccessWatch {
         upsertWatch(c, migration, baselineAt, now, quietBase, statsReset, baselineDealloc, dealloc, table);
         String exclusion = exclusion(c, sightings);
         AccessReport report = new AccessReport(migration, shape.describe(), shape.dropsNothing(), baselineAt, now, quietSince,
-                shape.quietPeriod(), offenders, excluded, table, dependents, exclusion, notes, null);
+                shape.quietPeriod(), offenders, excluded, table, dependents, null, exclusion, notes, null);
         log.info("access watch migration={} quietFor={} offenders={} excluded={}", migration,
                 report.quietFor(), offenders.size(), excluded.size());
         return report;

@@ -15,11 +15,12 @@ import java.util.List;
  * @param dropColumns in-place mode: the old columns ({@code contract.dropColumns})
  * @param dropTable   table mode: whether the old table goes
  * @param newColumns  in-place mode: the columns the expand added (what a rollback drops)
+ * @param codeSearch  source trees to scan for the old shape's identifiers ({@code contract.codeSearch})
  */
 public record OldShape(String migration, Mode mode, String schema, String table, List<String> key,
                        List<String> dropColumns,
                        boolean dropTable, String targetSchema, String targetTable, List<String> newColumns,
-                       Duration quietPeriod, Duration retention) {
+                       Duration quietPeriod, Duration retention, List<String> codeSearch) {
 
     public static OldShape of(MigrationRecord m) {
         MigrationSpec s = SpecJson.read(m.specJson());
@@ -28,7 +29,7 @@ public record OldShape(String migration, Mode mode, String schema, String table,
         return new OldShape(m.name(), s.mode(), s.source().schema(), s.source().table(), s.source().key(),
                 s.contract().dropColumns(),
                 s.contract().dropTable(), s.targetSchema(), s.targetTable(), added, s.contract().quietPeriod(),
-                s.contract().retention());
+                s.contract().retention(), s.contract().codeSearch());
     }
 
     public boolean inPlace() {
