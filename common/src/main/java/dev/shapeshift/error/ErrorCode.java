@@ -27,6 +27,8 @@ public enum ErrorCode {
     POISON_RECORD(false, 9),
     /** The caller is not authenticated or not allowed. */
     UNAUTHORIZED(false, 11),
+    /** {@code shapeshift check}: a migration is past its {@code contract.deadline} without its contract. */
+    CONTRACT_OVERDUE(false, 13),
     /** A fault in Shapeshift itself or an unexpected database error. */
     INTERNAL(false, 1);
 
