@@ -67,6 +67,10 @@ public final class EvidenceCommand implements Callable<Integer> {
             }
             out.println("offending statements (" + r.offenders().size() + "):");
             r.offenders().forEach(s -> out.println("  " + line(s)));
+            out.println("readers of the old shape, by identity (" + r.readers().size() + "; every one since the watch "
+                    + "started, the quiet period or not):");
+            r.readers().forEach(x -> out.println("  " + x.identity() + ": last seen " + x.lastSeen() + " (first "
+                    + x.firstSeen() + "): " + x.lastQuery()));
             out.println("views, rules, functions using the old shape (" + r.dependents().size() + "):");
             r.dependents().forEach(d -> out.println("  " + d.name() + " (" + d.kind() + "): " + d.how()));
             out.println("Shapeshift's own, excluded (" + r.excluded().size() + "):");
@@ -107,6 +111,16 @@ public final class EvidenceCommand implements Callable<Integer> {
         m.put("checks", checks.stream().map(c -> Map.of("name", c.name(), "passed", c.passed(), "evidence", c.evidence())).toList());
         m.put("offenders", r.offenders().stream().map(EvidenceCommand::statement).toList());
         m.put("excluded", r.excluded().stream().map(EvidenceCommand::statement).toList());
+        m.put("readers", r.readers().stream().map(x -> {
+            Map<String, Object> rd = new LinkedHashMap<>();
+            rd.put("role", x.role());
+            rd.put("applicationName", x.applicationName());
+            rd.put("clientAddr", x.clientAddr());
+            rd.put("firstSeen", x.firstSeen().toString());
+            rd.put("lastSeen", x.lastSeen().toString());
+            rd.put("lastQuery", x.lastQuery());
+            return rd;
+        }).toList());
         m.put("dependents", r.dependents().stream().map(d -> Map.of("name", d.name(), "kind", d.kind(), "how", d.how())).toList());
         if (r.table() != null) {
             Map<String, Object> t = new LinkedHashMap<>();

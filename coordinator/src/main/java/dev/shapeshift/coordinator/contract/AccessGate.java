@@ -48,6 +48,9 @@ public final class AccessGate implements ContractGate {
         } else if (r.dropsNothing() != null && r.offenders().isEmpty()) {
             out.add(Check.of("old-shape-quiet", r.quiet(), r.dropsNothing() + "; no writes by others for "
                     + Gates.format(r.quietFor()) + " of " + period + " quiet period (watching since " + r.baselineAt() + ")"));
+        } else if (r.offenders().isEmpty() && !recentReaders(r).isEmpty()) {
+            out.add(Check.fail("old-shape-quiet", "sessions of others touched " + r.watched() + " within the " + period
+                    + " quiet period: " + readers(r)));
         } else if (r.offenders().isEmpty()) {
             out.add(Check.of("old-shape-quiet", r.quiet(), r.watched() + " untouched by others for "
                     + Gates.format(r.quietFor()) + " of " + period + " quiet period (watching since " + r.baselineAt()
@@ -57,7 +60,8 @@ public final class AccessGate implements ContractGate {
             out.add(Check.fail("old-shape-quiet", r.offenders().size() + " statement(s) of others "
                     + (r.dropsNothing() == null ? "touched " + r.watched() : "wrote " + r.watched() + " (" + r.dropsNothing() + ")")
                     + " within the " + period + " quiet period: " + shown
-                    + (r.offenders().size() > SHOWN ? "; …" : "")));
+                    + (r.offenders().size() > SHOWN ? "; …" : "")
+                    + (recentReaders(r).isEmpty() ? "" : "; readers: " + readers(r))));
         }
         dependents(r, out);
         code(r, out);
@@ -67,6 +71,17 @@ public final class AccessGate implements ContractGate {
                     + " (n_tup_ins + n_tup_upd + n_tup_del = " + r.table().writes() + ")"));
         }
         return out;
+    }
+
+    /** The identities seen within the quiet period. */
+    static List<AccessReport.Reader> recentReaders(AccessReport r) {
+        return r.readers().stream().filter(x -> !x.lastSeen().isBefore(r.evaluatedAt().minus(r.quietPeriod()))).toList();
+    }
+
+    private static String readers(AccessReport r) {
+        List<AccessReport.Reader> recent = recentReaders(r);
+        return recent.stream().limit(SHOWN).map(x -> x.identity() + " last seen " + x.lastSeen())
+                .collect(Collectors.joining("; ")) + (recent.size() > SHOWN ? "; …" : "");
     }
 
     private static void code(AccessReport r, List<Check> out) {

@@ -16,6 +16,7 @@ import java.util.List;
  * @param offenders   statements of others that touched the old shape within the quiet period, newest first
  * @param excluded    statements that touched the old shape but are Shapeshift's own (by role or by sampled identity)
  * @param dependents  views, rules, functions and other objects that use the old shape now ({@link Dependents})
+ * @param readers     who touched the old shape, by identity, with when last seen (kept across looks, {@link Readers})
  * @param code        what the code search found; null when no directory was searched (or nothing is dropped)
  * @param exclusion   how Shapeshift's own statements were told apart, for people
  * @param notes       limitations and warnings that apply to this look
@@ -23,13 +24,14 @@ import java.util.List;
  */
 public record AccessReport(String migration, String watched, String dropsNothing, Instant baselineAt, Instant evaluatedAt,
                            Instant quietSince, Duration quietPeriod, List<Statement> offenders,
-                           List<Statement> excluded, TableCounters table, List<Dependent> dependents, CodeEvidence code, String exclusion, List<String> notes,
+                           List<Statement> excluded, TableCounters table, List<Dependent> dependents, List<Reader> readers, CodeEvidence code, String exclusion, List<String> notes,
                            String problem) {
 
     public AccessReport {
         offenders = List.copyOf(offenders);
         excluded = List.copyOf(excluded);
         dependents = List.copyOf(dependents);
+        readers = List.copyOf(readers);
         notes = List.copyOf(notes);
     }
 
@@ -55,6 +57,24 @@ public record AccessReport(String migration, String watched, String dropsNothing
     public record Dependent(String name, String kind, String how) {
     }
 
+    /**
+     * One identity that touched the old shape (not Shapeshift's).
+     *
+     * @param applicationName null when known from pg_stat_statements only (it keeps the role alone)
+     * @param clientAddr      the client's address, {@code local} for a Unix socket; null when not known
+     * @param lastSeen        a session's {@code query_start}, or the look that saw a statement's calls grow
+     * @param lastQuery       the statement last seen from it
+     */
+    public record Reader(String role, String applicationName, String clientAddr, Instant firstSeen, Instant lastSeen,
+                         String lastQuery) {
+        /** {@code role export_job, application nightly-export, from 10.0.0.5}, for people. */
+        public String identity() {
+            return "role " + role + (applicationName == null ? "" : ", application " + applicationName)
+                    + (clientAddr == null ? "" : ", from " + clientAddr)
+                    + (applicationName == null && clientAddr == null ? " (pg_stat_statements)" : "");
+        }
+    }
+
     /** Table mode: the old table's counters from {@code pg_stat_user_tables} (everyone's, Shapeshift's too). */
     public record TableCounters(long writes, long reads, Instant writesSeenAt) {
     }
@@ -66,7 +86,7 @@ public record AccessReport(String migration, String watched, String dropsNothing
     /** This report with the code search's findings. */
     public AccessReport withCode(CodeEvidence found) {
         return new AccessReport(migration, watched, dropsNothing, baselineAt, evaluatedAt, quietSince, quietPeriod,
-                offenders, excluded, table, dependents, found, exclusion, notes, problem);
+                offenders, excluded, table, dependents, readers, found, exclusion, notes, problem);
     }
 
     /** Zero foreign access for the whole quiet period; always, when there is nothing to watch (in place, nothing dropped). */

@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,13 +32,15 @@ import org.slf4j.LoggerFactory;
  * {@code shapeshift.contract_statement}; a statement whose calls grew since the previous look was
  * seen at this look. The first look is the baseline: what ran before it does not count.
  *
- * <p>Shapeshift's own statements are excluded by identity. {@code pg_stat_statements} knows the
- * role ({@code userid}), not the session, so every look also samples {@code pg_stat_activity}:
- * which roles and query ids run in Shapeshift sessions ({@code application_name shapeshift-*}, or
- * the names the bridge's Debezium engine gives its connections)
- * and which in others. A statement is Shapeshift's when its role was only ever seen in Shapeshift
- * sessions; when a role is shared with the application, only when its query id was sampled in
- * Shapeshift sessions and never in others. Everything else counts against the quiet period (the
+ * <p>Shapeshift's own statements are excluded by identity, its role first: only a role that may
+ * write Shapeshift's catalog ({@link Readers#shapeshiftRoles}) can be Shapeshift's. {@code
+ * pg_stat_statements} knows the role ({@code userid}), not the session, so every look also samples
+ * {@code pg_stat_activity}: which roles and query ids run in Shapeshift sessions (one of its roles,
+ * named {@code shapeshift-*} or as the bridge's Debezium engine names its connections) and which in
+ * others. A statement is Shapeshift's when its role is one of Shapeshift's and was only ever seen
+ * in Shapeshift sessions; when that role is shared with the application, only when its query id
+ * was sampled in Shapeshift sessions and never in others. The same sample records the readers of
+ * the old shape by identity ({@link Readers}). Everything else counts against the quiet period (the
  * safe side: a false alarm delays the contract, a missed reader loses data). Comments are no way
  * out: {@code pg_stat_statements} ignores them when it identifies a statement and keeps the text of
  * whoever ran it first.
@@ -85,7 +88,7 @@ public final class AccessWatch {
     /** Samples {@code pg_stat_activity} only: more sightings make attribution on a shared role better. */
     public void sample(String migration) {
         Tx.run(db, ROLE, "sampling sessions for " + migration, c -> {
-            sample(c, migration, databaseOid(c));
+            sample(c, migration, databaseOid(c), Readers.shapeshiftRoles(c));
             return null;
         });
     }
@@ -95,13 +98,13 @@ public final class AccessWatch {
         Instant now = instant(c, "SELECT clock_timestamp()");
         if (shape.dropsNothing() != null && shape.inPlace()) {
             return new AccessReport(migration, shape.describe(), shape.dropsNothing(), null, now, null,
-                    shape.quietPeriod(), List.of(), List.of(), null, List.of(), null, "not needed: nothing is watched", List.of(), null);
+                    shape.quietPeriod(), List.of(), List.of(), null, List.of(), List.of(), null, "not needed: nothing is watched", List.of(), null);
         }
         ShapeMatcher matcher = ShapeMatcher.of(shape);
         List<AccessReport.Dependent> dependents = Dependents.find(c, shape, matcher);
         if (!one(c, "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'")) {
             return new AccessReport(migration, shape.describe(), shape.dropsNothing(), null, now, null, shape.quietPeriod(), List.of(),
-                    List.of(), null, dependents, null, "none", List.of(), "pg_stat_statements is not installed in this database: "
+                    List.of(), null, dependents, List.of(), null, "none", List.of(), "pg_stat_statements is not installed in this database: "
                     + "add it to shared_preload_libraries and run CREATE EXTENSION pg_stat_statements; without "
                     + "it there is no evidence, and the contract stays closed");
         }
@@ -122,7 +125,9 @@ public final class AccessWatch {
             quietBase = now;
             log.warn("pg_stat_statements was reset, quiet period restarts migration={}", migration);
         }
-        sample(c, migration, dbid);
+        Set<Long> shapeshiftRoles = Readers.shapeshiftRoles(c);
+        sample(c, migration, dbid, shapeshiftRoles);
+        Instant sessionSeen = Readers.fromSessions(c, migration, dbid, matcher, shapeshiftRoles);
         Map<String, boolean[]> sightings = sightings(c, migration);
         Map<String, Row> stored = stored(c, migration);
         List<Row> rows = new ArrayList<>(stored.values());
@@ -164,9 +169,10 @@ public final class AccessWatch {
             if (r.lastSeen == null) {
                 continue;
             }
-            if (ours(sightings, r.userid, r.queryid)) {
+            if (ours(sightings, shapeshiftRoles, r.userid, r.queryid)) {
                 excluded.add(s);
             } else {
+                Readers.fromStatement(c, migration, r.role, r.lastSeen, r.query);
                 if (r.lastSeen.isAfter(quietSince)) {
                     quietSince = r.lastSeen;
                 }
@@ -174,6 +180,10 @@ public final class AccessWatch {
                     offenders.add(s);
                 }
             }
+        }
+        Instant baselineAt = first ? now : w.baselineAt;
+        if (sessionSeen != null && sessionSeen.isAfter(baselineAt) && sessionSeen.isAfter(quietSince)) {
+            quietSince = sessionSeen;
         }
         if (table != null && table.writesSeenAt() != null && table.writesSeenAt().isAfter(quietSince)) {
             quietSince = table.writesSeenAt();
@@ -196,28 +206,30 @@ public final class AccessWatch {
             notes.add("old-table reads (seq_scan + idx_scan = " + table.reads() + ") include Shapeshift's own sync "
                     + "reads and are shown, not gated; writes to the old table are gated");
         }
-        Instant baselineAt = first ? now : w.baselineAt;
         upsertWatch(c, migration, baselineAt, now, quietBase, statsReset, baselineDealloc, dealloc, table);
-        String exclusion = exclusion(c, sightings);
+        String exclusion = exclusion(c, sightings, shapeshiftRoles);
+        List<AccessReport.Reader> readers = Readers.read(c, migration);
         AccessReport report = new AccessReport(migration, shape.describe(), shape.dropsNothing(), baselineAt, now, quietSince,
-                shape.quietPeriod(), offenders, excluded, table, dependents, null, exclusion, notes, null);
+                shape.quietPeriod(), offenders, excluded, table, dependents, readers, null, exclusion, notes, null);
         log.info("access watch migration={} quietFor={} offenders={} excluded={}", migration,
                 report.quietFor(), offenders.size(), excluded.size());
         return report;
     }
 
     /**
-     * A Shapeshift session: {@code shapeshift-*}, or one of the cdc-bridge's Debezium engine, which
-     * names its own metadata connections ({@code Debezium General}, {@code Debezium Streaming}) and
-     * lets no configuration change that. Without the second part a role shared by the bridge and
-     * the other roles looked shared with an application, and the coordinator's own reconcile reads
-     * of the old shape then counted as foreign access: the quiet period never began.
+     * A Shapeshift session: a session of one of Shapeshift's roles ({@link Readers#shapeshiftRoles})
+     * named {@code shapeshift-*}, or one of the cdc-bridge's Debezium engine, which names its own
+     * metadata connections ({@code Debezium General}, {@code Debezium Streaming}) and lets no
+     * configuration change that. The role comes first: an application that connects through
+     * Shapeshift's connection factory (and so names its sessions {@code shapeshift-*}) under its own
+     * role is someone else. Without the Debezium names a role shared by the bridge and the other
+     * roles looked shared with an application, and the coordinator's own reconcile reads of the
+     * old shape then counted as foreign access: the quiet period never began.
      */
-    private static final String OURS = "(a.application_name LIKE 'shapeshift-%' "
-            + "OR a.application_name IN ('Debezium General', 'Debezium Streaming'))";
+    private static final String OURS = "(" + Readers.SHAPESHIFT_NAMED + " AND a.usesysid::bigint = ANY (?))";
 
     /** Records which roles and query ids run in Shapeshift sessions and which in others, right now. */
-    private static void sample(Connection c, String migration, long dbid) throws SQLException {
+    private static void sample(Connection c, String migration, long dbid, Set<Long> shapeshiftRoles) throws SQLException {
         String upsert = "INSERT INTO shapeshift.contract_sighting (migration, kind, id, by_shapeshift, by_other) "
                 + "SELECT ?, kind, id, bool_or(ours), bool_or(NOT ours) FROM ("
                 + "  SELECT 'role' AS kind, a.usesysid::bigint AS id, " + OURS + " AS ours "
@@ -231,14 +243,25 @@ public final class AccessWatch {
                 + "by_shapeshift = contract_sighting.by_shapeshift OR EXCLUDED.by_shapeshift, "
                 + "by_other = contract_sighting.by_other OR EXCLUDED.by_other";
         try (PreparedStatement ps = c.prepareStatement(upsert)) {
+            java.sql.Array roles = c.createArrayOf("bigint", shapeshiftRoles.toArray());
             ps.setString(1, migration);
-            ps.setLong(2, dbid);
+            ps.setArray(2, roles);
             ps.setLong(3, dbid);
+            ps.setArray(4, roles);
+            ps.setLong(5, dbid);
             ps.executeUpdate();
         }
     }
 
-    static boolean ours(Map<String, boolean[]> sightings, long userid, long queryid) {
+    /**
+     * Whether a statement is Shapeshift's: its role is one of Shapeshift's (first), and was seen in
+     * Shapeshift's sessions (second); when that role also runs other sessions, only a query id
+     * sampled in Shapeshift's sessions and never in others.
+     */
+    static boolean ours(Map<String, boolean[]> sightings, Set<Long> shapeshiftRoles, long userid, long queryid) {
+        if (!shapeshiftRoles.contains(userid)) {
+            return false;
+        }
         boolean[] role = sightings.get("role/" + userid);
         if (role == null || !role[0]) {
             return false;
@@ -264,21 +287,41 @@ public final class AccessWatch {
         return out;
     }
 
-    private static String exclusion(Connection c, Map<String, boolean[]> sightings) throws SQLException {
+    private static String exclusion(Connection c, Map<String, boolean[]> sightings, Set<Long> shapeshiftRoles)
+            throws SQLException {
         TreeSet<String> own = new TreeSet<>();
         TreeSet<String> shared = new TreeSet<>();
+        TreeSet<String> borrowed = new TreeSet<>();
         for (Map.Entry<String, boolean[]> e : sightings.entrySet()) {
-            if (!e.getKey().startsWith("role/") || !e.getValue()[0]) {
+            if (!e.getKey().startsWith("role/")) {
                 continue;
             }
-            String name = roleName(c, Long.parseLong(e.getKey().substring(5)));
-            (e.getValue()[1] ? shared : own).add(name);
+            long oid = Long.parseLong(e.getKey().substring(5));
+            if (!shapeshiftRoles.contains(oid)) {
+                continue;
+            }
+            if (e.getValue()[0]) {
+                (e.getValue()[1] ? shared : own).add(roleName(c, oid));
+            }
         }
-        StringBuilder sb = new StringBuilder("by role: statements of ").append(own.isEmpty() ? "no role" : own)
-                .append(" (seen only in shapeshift-* sessions) are Shapeshift's");
+        try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT a.usename FROM pg_stat_activity a WHERE "
+                + Readers.SHAPESHIFT_NAMED + " AND a.usename IS NOT NULL AND NOT (a.usesysid::bigint = ANY (?))")) {
+            ps.setArray(1, c.createArrayOf("bigint", shapeshiftRoles.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    borrowed.add(rs.getString(1));
+                }
+            }
+        }
+        StringBuilder sb = new StringBuilder("by role first: statements of ").append(own.isEmpty() ? "no role" : own)
+                .append(" (Shapeshift's roles: they may write its catalog; seen only in shapeshift-* sessions) are Shapeshift's");
         if (!shared.isEmpty()) {
             sb.append("; role(s) ").append(shared).append(" also run other sessions, so their statements count as "
                     + "Shapeshift's only when sampled in shapeshift-* sessions (give Shapeshift its own role)");
+        }
+        if (!borrowed.isEmpty()) {
+            sb.append("; role(s) ").append(borrowed).append(" name sessions shapeshift-* but are not Shapeshift's "
+                    + "(no catalog privileges): counted as others");
         }
         return sb.toString();
     }
