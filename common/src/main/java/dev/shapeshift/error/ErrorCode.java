@@ -29,6 +29,8 @@ public enum ErrorCode {
     UNAUTHORIZED(false, 11),
     /** What was waited for ({@code shapeshift wait}) did not happen within the time given. */
     TIMED_OUT(true, 13),
+    /** {@code shapeshift check}: a migration is past its {@code contract.deadline} without its contract. */
+    CONTRACT_OVERDUE(false, 14),
     /** A fault in Shapeshift itself or an unexpected database error. */
     INTERNAL(false, 1);
 

@@ -13,9 +13,12 @@ import java.util.Objects;
  * @param quietPeriod how long nothing but Shapeshift may have touched the old shape (default 24h)
  * @param retention   how long the archived old shape is kept restorable (default 7d)
  * @param approval    who contracts: an operator ({@code manual}, default) or the driver once the gate is open
+ * @param codeSearch  source trees the contract evidence scans for the old shape's identifiers (default none)
+ * @param deadline    how long after the read switch the contract should be done; past it {@code shapeshift check}
+ *                    fails (default none: no deadline)
  */
 public record Contract(List<String> dropColumns, Boolean dropTable, Duration quietPeriod, Duration retention,
-                       Approval approval) {
+                       Approval approval, List<String> codeSearch, Duration deadline) {
     @JsonCreator
     public Contract {
         dropColumns = dropColumns == null ? List.of() : List.copyOf(dropColumns);
@@ -23,10 +26,17 @@ public record Contract(List<String> dropColumns, Boolean dropTable, Duration qui
         quietPeriod = Objects.requireNonNullElse(quietPeriod, Duration.ofHours(24));
         retention = Objects.requireNonNullElse(retention, Duration.ofDays(7));
         approval = Objects.requireNonNullElse(approval, Approval.MANUAL);
+        codeSearch = codeSearch == null ? List.of() : codeSearch.stream().map(d -> d == null ? "" : d).toList();
+    }
+
+    /** The contract without code search or deadline. */
+    public Contract(List<String> dropColumns, Boolean dropTable, Duration quietPeriod, Duration retention,
+                    Approval approval) {
+        this(dropColumns, dropTable, quietPeriod, retention, approval, null, null);
     }
 
     /** The contract with manual approval (the default). */
     public Contract(List<String> dropColumns, Boolean dropTable, Duration quietPeriod, Duration retention) {
-        this(dropColumns, dropTable, quietPeriod, retention, null);
+        this(dropColumns, dropTable, quietPeriod, retention, null, null, null);
     }
 }

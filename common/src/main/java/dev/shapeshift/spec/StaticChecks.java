@@ -240,6 +240,14 @@ final class StaticChecks {
         }
         positive("contract.quietPeriod", c.quietPeriod());
         positive("contract.retention", c.retention());
+        if (c.deadline() != null) {
+            positive("contract.deadline", c.deadline());
+        }
+        for (int i = 0; i < c.codeSearch().size(); i++) {
+            if (c.codeSearch().get(i).isBlank()) {
+                add("contract.codeSearch[" + i + "]", "empty", "name a directory of source code to search, or remove the entry");
+            }
+        }
     }
 
     private void identifier(String path, String name, String what) {

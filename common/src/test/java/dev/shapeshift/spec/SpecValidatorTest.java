@@ -197,4 +197,16 @@ class SpecValidatorTest {
                             .contains("users.yaml: backfill.chunkRows: must be positive");
                 });
     }
+
+    @Test
+    void contractDeadlineAndCodeSearch() {
+        MigrationSpec ok = reader.read("m.yaml", spec("m", SOURCE, TARGET, "contract: {deadline: 14d, codeSearch: [src, db/migration]}\n"));
+        assertThat(ok.contract().deadline()).isEqualTo(java.time.Duration.ofDays(14));
+        assertThat(ok.contract().codeSearch()).containsExactly("src", "db/migration");
+        assertThat(SpecValidator.checkStatic(ok)).isEmpty();
+        assertThat(only(problems(spec("m", SOURCE, TARGET, "contract: {deadline: 0s}\n")), "contract.deadline").fix())
+                .isNotBlank();
+        assertThat(only(problems(spec("m", SOURCE, TARGET, "contract: {codeSearch: [src, '']}\n")), "contract.codeSearch[1]")
+                .message()).isEqualTo("empty");
+    }
 }

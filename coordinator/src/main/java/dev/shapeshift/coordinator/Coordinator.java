@@ -10,6 +10,8 @@ import dev.shapeshift.coordinator.gate.Gates;
 import dev.shapeshift.coordinator.gate.Transitions;
 import dev.shapeshift.coordinator.register.Registrar;
 import dev.shapeshift.coordinator.register.SpecsDir;
+import dev.shapeshift.coordinator.contract.AwaitingContract;
+import dev.shapeshift.coordinator.contract.ContractMetrics;
 import dev.shapeshift.coordinator.status.StatusMetrics;
 import dev.shapeshift.coordinator.status.StatusReader;
 import dev.shapeshift.db.Database;
@@ -153,6 +155,7 @@ public final class Coordinator implements AutoCloseable {
             throw new ShapeshiftException(ErrorCode.INTERNAL, "interrupted while starting the HTTP server", e);
         }
         StatusMetrics metrics = new StatusMetrics(registry);
+        ContractMetrics contractMetrics = new ContractMetrics(registry);
         ScheduledExecutorService loop = Executors.newScheduledThreadPool(specs == null ? 1 : 2, r -> {
             Thread t = new Thread(r, "shapeshift-coordinator-loop");
             t.setDaemon(true);
@@ -161,6 +164,7 @@ public final class Coordinator implements AutoCloseable {
         loop.scheduleWithFixedDelay(() -> {
             try {
                 metrics.update(status.all());
+                contractMetrics.update(AwaitingContract.read(config.database()));
             } catch (RuntimeException e) {
                 log.warn("status refresh failed error={}", e.toString());
             }

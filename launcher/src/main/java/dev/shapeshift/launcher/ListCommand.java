@@ -2,11 +2,16 @@ package dev.shapeshift.launcher;
 
 import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.coordinator.api.Json;
+import dev.shapeshift.coordinator.contract.AwaitingContract;
+import dev.shapeshift.coordinator.contract.AwaitingContract.Awaiting;
+import dev.shapeshift.spec.DurationText;
 import dev.shapeshift.phase.Phase;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,6 +34,10 @@ public final class ListCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
     OutputFormat output = OutputFormat.TEXT;
 
+    @Option(names = "--awaiting-contract", description = "Only migrations whose reads are switched but whose contract is "
+            + "not done: time since the read switch, contract.deadline and when it is due.")
+    boolean awaitingContract;
+
     @Spec
     CommandSpec command;
 
@@ -44,6 +53,10 @@ public final class ListCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (awaitingContract) {
+            printAwaiting(command.commandLine().getOut(), AwaitingContract.read(db.database()), output);
+            return 0;
+        }
         print(command.commandLine().getOut(), rows(db.catalog().list(), Instant.now()), output);
         return 0;
     }
@@ -65,6 +78,37 @@ public final class ListCommand implements Callable<Integer> {
             out.println(rows.size() + " migration(s), " + approvals + " waiting for approval");
         }
         out.flush();
+    }
+
+    static void printAwaiting(PrintWriter out, List<Awaiting> rows, OutputFormat output) {
+        if (output == OutputFormat.JSON) {
+            out.println(OutputFormat.json(rows.stream().map(ListCommand::awaitingJson).toList()));
+        } else if (rows.isEmpty()) {
+            out.println("no migration awaits its contract");
+        } else {
+            String format = "%-28s %-15s %-15s %-9s %s%n";
+            out.printf(format, "MIGRATION", "PHASE", "READS SWITCHED", "DEADLINE", "DUE");
+            for (Awaiting a : rows) {
+                out.printf(format, a.migration(), a.phase(), age(a.awaiting().toSeconds()) + " ago",
+                        a.deadline() == null ? "none" : DurationText.format(a.deadline()),
+                        a.dueAt() == null ? "-" : a.dueAt() + (a.pastDeadline() ? " PAST DEADLINE" : ""));
+            }
+            long overdue = rows.stream().filter(Awaiting::pastDeadline).count();
+            out.println(rows.size() + " migration(s) awaiting their contract, " + overdue + " past the deadline");
+        }
+        out.flush();
+    }
+
+    static Map<String, Object> awaitingJson(Awaiting a) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", a.migration());
+        m.put("phase", a.phase());
+        m.put("readsSwitchedAt", a.readsSwitchedAt().toString());
+        m.put("secondsAwaiting", a.awaiting().toSeconds());
+        m.put("deadline", a.deadline() == null ? null : DurationText.format(a.deadline()));
+        m.put("dueAt", a.dueAt() == null ? null : a.dueAt().toString());
+        m.put("pastDeadline", a.pastDeadline());
+        return m;
     }
 
     static List<Row> rows(List<MigrationRecord> migrations, Instant now) {

@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
                 // starting migrations
                 StartCommand.class, ApplyCommand.class, RunCommand.class,
                 // running migrations
-                ListCommand.class, StatusCommand.class, WaitCommand.class, PhaseCommand.class, PhaseCommand.Rollback.class, BackfillCommand.class,
+                ListCommand.class, CheckCommand.class, StatusCommand.class, WaitCommand.class, PhaseCommand.class, PhaseCommand.Rollback.class, BackfillCommand.class,
                 SyncCommand.class, ReconcileCommand.class, ReconcileCommand.DriftCommand.class, FlagCommand.class, StatusCommand.Audit.class,
                 // the end
                 EvidenceCommand.class, ContractCommand.class, RestoreCommand.class, CleanupCommand.class,

@@ -38,25 +38,86 @@ public final class AccessGate implements ContractGate {
         List<Check> out = new ArrayList<>();
         if (r.problem() != null) {
             out.add(Check.fail("access-evidence", r.problem()));
+            dependents(r, out);
+            code(r, out);
             return out;
         }
         String period = DurationText.format(r.quietPeriod());
-        if (r.offenders().isEmpty()) {
+        if (r.nothingWatched()) {
+            out.add(Check.pass("old-shape-quiet", r.dropsNothing()));
+        } else if (r.dropsNothing() != null && r.offenders().isEmpty()) {
+            out.add(Check.of("old-shape-quiet", r.quiet(), r.dropsNothing() + "; no writes by others for "
+                    + Gates.format(r.quietFor()) + " of " + period + " quiet period (watching since " + r.baselineAt() + ")"));
+        } else if (r.offenders().isEmpty() && !recentReaders(r).isEmpty()) {
+            out.add(Check.fail("old-shape-quiet", "sessions of others touched " + r.watched() + " within the " + period
+                    + " quiet period: " + readers(r)));
+        } else if (r.offenders().isEmpty()) {
             out.add(Check.of("old-shape-quiet", r.quiet(), r.watched() + " untouched by others for "
                     + Gates.format(r.quietFor()) + " of " + period + " quiet period (watching since " + r.baselineAt()
                     + "; " + r.excluded().size() + " statement(s) of Shapeshift's own excluded)"));
         } else {
             String shown = r.offenders().stream().limit(SHOWN).map(AccessGate::describe).collect(Collectors.joining("; "));
-            out.add(Check.fail("old-shape-quiet", r.offenders().size() + " statement(s) of others touched "
-                    + r.watched() + " within the " + period + " quiet period: " + shown
-                    + (r.offenders().size() > SHOWN ? "; …" : "")));
+            out.add(Check.fail("old-shape-quiet", r.offenders().size() + " statement(s) of others "
+                    + (r.dropsNothing() == null ? "touched " + r.watched() : "wrote " + r.watched() + " (" + r.dropsNothing() + ")")
+                    + " within the " + period + " quiet period: " + shown
+                    + (r.offenders().size() > SHOWN ? "; …" : "")
+                    + (recentReaders(r).isEmpty() ? "" : "; readers: " + readers(r))));
         }
+        dependents(r, out);
+        code(r, out);
         if (r.table() != null && r.table().writesSeenAt() != null) {
             boolean old = r.table().writesSeenAt().isBefore(r.evaluatedAt().minus(r.quietPeriod()));
             out.add(Check.of("old-table-writes", old, "old table last written at " + r.table().writesSeenAt()
                     + " (n_tup_ins + n_tup_upd + n_tup_del = " + r.table().writes() + ")"));
         }
         return out;
+    }
+
+    /** The identities seen within the quiet period. */
+    static List<AccessReport.Reader> recentReaders(AccessReport r) {
+        return r.readers().stream().filter(x -> !x.lastSeen().isBefore(r.evaluatedAt().minus(r.quietPeriod()))).toList();
+    }
+
+    private static String readers(AccessReport r) {
+        List<AccessReport.Reader> recent = recentReaders(r);
+        return recent.stream().limit(SHOWN).map(x -> x.identity() + " last seen " + x.lastSeen())
+                .collect(Collectors.joining("; ")) + (recent.size() > SHOWN ? "; …" : "");
+    }
+
+    private static void code(AccessReport r, List<Check> out) {
+        CodeEvidence code = r.code();
+        if (code == null) {
+            return;
+        }
+        String searched = code.names() + " in " + code.roots();
+        if (!code.problems().isEmpty()) {
+            out.add(Check.fail("old-shape-code", "code search of " + searched + " incomplete: "
+                    + String.join("; ", code.problems())));
+        } else if (code.open().isEmpty()) {
+            out.add(Check.pass("old-shape-code", "no open hit for " + searched + " (" + code.acknowledged().size()
+                    + " acknowledged)"));
+        } else {
+            out.add(Check.fail("old-shape-code", code.open().size() + " place(s) in the code name " + searched + ": "
+                    + code.open().stream().limit(SHOWN).map(h -> h.where() + " [" + h.text() + "]")
+                    .collect(Collectors.joining("; ")) + (code.open().size() > SHOWN ? "; …" : "")
+                    + " — change them, or acknowledge with shapeshift evidence ack " + r.migration()
+                    + " --file FILE[:LINE] --reason …"));
+        }
+    }
+
+    private static void dependents(AccessReport r, List<Check> out) {
+        if (r.nothingWatched()) {
+            return;
+        }
+        if (r.dependents().isEmpty()) {
+            out.add(Check.pass("old-shape-dependents", "no view, rule or function uses " + r.watched()));
+        } else {
+            out.add(Check.fail("old-shape-dependents", r.dependents().size() + " database object(s) use "
+                    + r.watched() + ": " + r.dependents().stream().limit(SHOWN)
+                    .map(d -> d.name() + " (" + d.kind() + ", " + d.how() + ")").collect(Collectors.joining("; "))
+                    + (r.dependents().size() > SHOWN ? "; …" : "")
+                    + " — change or drop them first (the contract would break them)"));
+        }
     }
 
     static String describe(AccessReport.Statement s) {

@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,13 +32,15 @@ import org.slf4j.LoggerFactory;
  * {@code shapeshift.contract_statement}; a statement whose calls grew since the previous look was
  * seen at this look. The first look is the baseline: what ran before it does not count.
  *
- * <p>Shapeshift's own statements are excluded by identity. {@code pg_stat_statements} knows the
- * role ({@code userid}), not the session, so every look also samples {@code pg_stat_activity}:
- * which roles and query ids run in Shapeshift sessions ({@code application_name shapeshift-*}, or
- * the names the bridge's Debezium engine gives its connections)
- * and which in others. A statement is Shapeshift's when its role was only ever seen in Shapeshift
- * sessions; when a role is shared with the application, only when its query id was sampled in
- * Shapeshift sessions and never in others. Everything else counts against the quiet period (the
+ * <p>Shapeshift's own statements are excluded by identity, its role first: only a role that may
+ * write Shapeshift's catalog ({@link Readers#shapeshiftRoles}) can be Shapeshift's. {@code
+ * pg_stat_statements} knows the role ({@code userid}), not the session, so every look also samples
+ * {@code pg_stat_activity}: which roles and query ids run in Shapeshift sessions (one of its roles,
+ * named {@code shapeshift-*} or as the bridge's Debezium engine names its connections) and which in
+ * others. A statement is Shapeshift's when its role is one of Shapeshift's and was only ever seen
+ * in Shapeshift sessions; when that role is shared with the application, only when its query id
+ * was sampled in Shapeshift sessions and never in others. The same sample records the readers of
+ * the old shape by identity ({@link Readers}). Everything else counts against the quiet period (the
  * safe side: a false alarm delays the contract, a missed reader loses data). Comments are no way
  * out: {@code pg_stat_statements} ignores them when it identifies a statement and keeps the text of
  * whoever ran it first.
@@ -54,11 +57,27 @@ public final class AccessWatch {
         this.catalog = new Catalog(db, ROLE);
     }
 
-    /** Looks once: updates the stored snapshot (the first look is the baseline) and reports. */
+    /**
+     * Looks once: updates the stored snapshot (the first look is the baseline) and reports, with
+     * the code search of the spec's {@code contract.codeSearch} directories.
+     */
     public AccessReport evaluate(String migration) {
+        return evaluate(migration, List.of());
+    }
+
+    /** Looks once, searching {@code moreCode} besides the spec's {@code contract.codeSearch} directories. */
+    public AccessReport evaluate(String migration, List<String> moreCode) {
         MigrationRecord m = catalog.get(migration);
         OldShape shape = OldShape.of(m);
-        return Tx.run(db, ROLE, "watching access to the old shape of " + migration, c -> look(c, shape));
+        AccessReport report = Tx.run(db, ROLE, "watching access to the old shape of " + migration, c -> look(c, shape));
+        List<String> roots = new ArrayList<>(shape.codeSearch());
+        roots.addAll(moreCode);
+        if (roots.isEmpty() || !shape.dropsSomething()) {
+            return report;
+        }
+        List<CodeEvidence.Ack> acks = Tx.run(db, ROLE, "reading code acknowledgements of " + migration,
+                c -> CodeEvidence.acks(c, migration));
+        return report.withCode(CodeEvidence.search(shape, roots, acks));
     }
 
     /** Starts the watch now if it has not started (e.g. at the read switch); same as a first look. */
@@ -69,7 +88,7 @@ public final class AccessWatch {
     /** Samples {@code pg_stat_activity} only: more sightings make attribution on a shared role better. */
     public void sample(String migration) {
         Tx.run(db, ROLE, "sampling sessions for " + migration, c -> {
-            sample(c, migration, databaseOid(c));
+            sample(c, migration, databaseOid(c), Readers.shapeshiftRoles(c));
             return null;
         });
     }
@@ -77,9 +96,15 @@ public final class AccessWatch {
     private AccessReport look(Connection c, OldShape shape) throws SQLException {
         String migration = shape.migration();
         Instant now = instant(c, "SELECT clock_timestamp()");
+        if (shape.dropsNothing() != null && shape.inPlace()) {
+            return new AccessReport(migration, shape.describe(), shape.dropsNothing(), null, now, null,
+                    shape.quietPeriod(), List.of(), List.of(), null, List.of(), List.of(), null, "not needed: nothing is watched", List.of(), null);
+        }
+        ShapeMatcher matcher = ShapeMatcher.of(shape);
+        List<AccessReport.Dependent> dependents = Dependents.find(c, shape, matcher);
         if (!one(c, "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'")) {
-            return new AccessReport(migration, shape.describe(), null, now, null, shape.quietPeriod(), List.of(),
-                    List.of(), null, "none", List.of(), "pg_stat_statements is not installed in this database: "
+            return new AccessReport(migration, shape.describe(), shape.dropsNothing(), null, now, null, shape.quietPeriod(), List.of(),
+                    List.of(), null, dependents, List.of(), null, "none", List.of(), "pg_stat_statements is not installed in this database: "
                     + "add it to shared_preload_libraries and run CREATE EXTENSION pg_stat_statements; without "
                     + "it there is no evidence, and the contract stays closed");
         }
@@ -100,10 +125,11 @@ public final class AccessWatch {
             quietBase = now;
             log.warn("pg_stat_statements was reset, quiet period restarts migration={}", migration);
         }
-        sample(c, migration, dbid);
+        Set<Long> shapeshiftRoles = Readers.shapeshiftRoles(c);
+        sample(c, migration, dbid, shapeshiftRoles);
+        Instant sessionSeen = Readers.fromSessions(c, migration, dbid, matcher, shapeshiftRoles);
         Map<String, boolean[]> sightings = sightings(c, migration);
         Map<String, Row> stored = stored(c, migration);
-        ShapeMatcher matcher = ShapeMatcher.of(shape);
         List<Row> rows = new ArrayList<>(stored.values());
         try (PreparedStatement ps = c.prepareStatement("SELECT s.userid, max(r.rolname), s.queryid, sum(s.calls)::bigint, "
                 + "min(s.query) FROM pg_stat_statements s LEFT JOIN pg_roles r ON r.oid = s.userid "
@@ -143,9 +169,10 @@ public final class AccessWatch {
             if (r.lastSeen == null) {
                 continue;
             }
-            if (ours(sightings, r.userid, r.queryid)) {
+            if (ours(sightings, shapeshiftRoles, r.userid, r.queryid)) {
                 excluded.add(s);
             } else {
+                Readers.fromStatement(c, migration, r.role, r.lastSeen, r.query);
                 if (r.lastSeen.isAfter(quietSince)) {
                     quietSince = r.lastSeen;
                 }
@@ -153,6 +180,10 @@ public final class AccessWatch {
                     offenders.add(s);
                 }
             }
+        }
+        Instant baselineAt = first ? now : w.baselineAt;
+        if (sessionSeen != null && sessionSeen.isAfter(baselineAt) && sessionSeen.isAfter(quietSince)) {
+            quietSince = sessionSeen;
         }
         if (table != null && table.writesSeenAt() != null && table.writesSeenAt().isAfter(quietSince)) {
             quietSince = table.writesSeenAt();
@@ -168,37 +199,40 @@ public final class AccessWatch {
             notes.add("pg_stat_statements was reset since the last look: the quiet period restarted");
         }
         if (shape.inPlace()) {
-            notes.add("PostgreSQL counts no per-column access: old columns are seen through statement texts only "
-                    + "(access through views, functions and triggers is not visible)");
+            notes.add("PostgreSQL counts no per-column access: old columns are seen through statement texts, and "
+                    + "views, rules and functions through their definitions (dependents); a view's or function's "
+                    + "callers are not named, and SQL built at run time or in other languages is not seen");
         } else if (table != null) {
             notes.add("old-table reads (seq_scan + idx_scan = " + table.reads() + ") include Shapeshift's own sync "
                     + "reads and are shown, not gated; writes to the old table are gated");
         }
-        Instant baselineAt = first ? now : w.baselineAt;
         upsertWatch(c, migration, baselineAt, now, quietBase, statsReset, baselineDealloc, dealloc, table);
-        String exclusion = exclusion(c, sightings);
-        AccessReport report = new AccessReport(migration, shape.describe(), baselineAt, now, quietSince,
-                shape.quietPeriod(), offenders, excluded, table, exclusion, notes, null);
+        String exclusion = exclusion(c, sightings, shapeshiftRoles);
+        List<AccessReport.Reader> readers = Readers.read(c, migration);
+        AccessReport report = new AccessReport(migration, shape.describe(), shape.dropsNothing(), baselineAt, now, quietSince,
+                shape.quietPeriod(), offenders, excluded, table, dependents, readers, null, exclusion, notes, null);
         log.info("access watch migration={} quietFor={} offenders={} excluded={}", migration,
                 report.quietFor(), offenders.size(), excluded.size());
         return report;
     }
 
     /**
-     * A Shapeshift session: {@code shapeshift-*}, or one of the cdc-bridge's Debezium engine, which
-     * names each of its connections itself, all {@code Debezium …} ({@code General},
-     * {@code Streaming}, {@code Validate Connection} at every engine start, {@code Slot Info},
-     * {@code Heartbeat}, {@code Drop Slot} in 3.6) and lets no configuration change that. Without the
-     * second part a role shared by the bridge and the other roles looked shared with an application,
-     * and the coordinator's own reconcile reads of the old shape then counted as foreign access: the
-     * quiet period never began. (Only {@code General} and {@code Streaming} were listed once; a
-     * validation connection sampled on Debian PostgreSQL 15 under load closed the gate for good.)
+     * A Shapeshift session: a session of one of Shapeshift's roles ({@link Readers#shapeshiftRoles})
+     * named {@code shapeshift-*}, or one of the cdc-bridge's Debezium engine, which names each of its
+     * connections itself, all {@code Debezium …} ({@code General}, {@code Streaming},
+     * {@code Validate Connection} at every engine start, {@code Slot Info}, {@code Heartbeat},
+     * {@code Drop Slot} in 3.6) and lets no configuration change that. The role comes first: an
+     * application that connects through Shapeshift's connection factory (and so names its sessions
+     * {@code shapeshift-*}) under its own role is someone else. Without the Debezium names a role
+     * shared by the bridge and the other roles looked shared with an application, and the
+     * coordinator's own reconcile reads of the old shape then counted as foreign access: the quiet
+     * period never began (only General and Streaming were listed once; a validation connection
+     * sampled on Debian PostgreSQL 15 under load closed the gate for good).
      */
-    static final String OURS = "(a.application_name LIKE 'shapeshift-%' "
-            + "OR a.application_name LIKE 'Debezium %')";
+    private static final String OURS = "(" + Readers.SHAPESHIFT_NAMED + " AND a.usesysid::bigint = ANY (?))";
 
     /** Records which roles and query ids run in Shapeshift sessions and which in others, right now. */
-    private static void sample(Connection c, String migration, long dbid) throws SQLException {
+    private static void sample(Connection c, String migration, long dbid, Set<Long> shapeshiftRoles) throws SQLException {
         String upsert = "INSERT INTO shapeshift.contract_sighting (migration, kind, id, by_shapeshift, by_other) "
                 + "SELECT ?, kind, id, bool_or(ours), bool_or(NOT ours) FROM ("
                 + "  SELECT 'role' AS kind, a.usesysid::bigint AS id, " + OURS + " AS ours "
@@ -212,14 +246,25 @@ public final class AccessWatch {
                 + "by_shapeshift = contract_sighting.by_shapeshift OR EXCLUDED.by_shapeshift, "
                 + "by_other = contract_sighting.by_other OR EXCLUDED.by_other";
         try (PreparedStatement ps = c.prepareStatement(upsert)) {
+            java.sql.Array roles = c.createArrayOf("bigint", shapeshiftRoles.toArray());
             ps.setString(1, migration);
-            ps.setLong(2, dbid);
+            ps.setArray(2, roles);
             ps.setLong(3, dbid);
+            ps.setArray(4, roles);
+            ps.setLong(5, dbid);
             ps.executeUpdate();
         }
     }
 
-    static boolean ours(Map<String, boolean[]> sightings, long userid, long queryid) {
+    /**
+     * Whether a statement is Shapeshift's: its role is one of Shapeshift's (first), and was seen in
+     * Shapeshift's sessions (second); when that role also runs other sessions, only a query id
+     * sampled in Shapeshift's sessions and never in others.
+     */
+    static boolean ours(Map<String, boolean[]> sightings, Set<Long> shapeshiftRoles, long userid, long queryid) {
+        if (!shapeshiftRoles.contains(userid)) {
+            return false;
+        }
         boolean[] role = sightings.get("role/" + userid);
         if (role == null || !role[0]) {
             return false;
@@ -245,21 +290,41 @@ public final class AccessWatch {
         return out;
     }
 
-    private static String exclusion(Connection c, Map<String, boolean[]> sightings) throws SQLException {
+    private static String exclusion(Connection c, Map<String, boolean[]> sightings, Set<Long> shapeshiftRoles)
+            throws SQLException {
         TreeSet<String> own = new TreeSet<>();
         TreeSet<String> shared = new TreeSet<>();
+        TreeSet<String> borrowed = new TreeSet<>();
         for (Map.Entry<String, boolean[]> e : sightings.entrySet()) {
-            if (!e.getKey().startsWith("role/") || !e.getValue()[0]) {
+            if (!e.getKey().startsWith("role/")) {
                 continue;
             }
-            String name = roleName(c, Long.parseLong(e.getKey().substring(5)));
-            (e.getValue()[1] ? shared : own).add(name);
+            long oid = Long.parseLong(e.getKey().substring(5));
+            if (!shapeshiftRoles.contains(oid)) {
+                continue;
+            }
+            if (e.getValue()[0]) {
+                (e.getValue()[1] ? shared : own).add(roleName(c, oid));
+            }
         }
-        StringBuilder sb = new StringBuilder("by role: statements of ").append(own.isEmpty() ? "no role" : own)
-                .append(" (seen only in shapeshift-* sessions) are Shapeshift's");
+        try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT a.usename FROM pg_stat_activity a WHERE "
+                + Readers.SHAPESHIFT_NAMED + " AND a.usename IS NOT NULL AND NOT (a.usesysid::bigint = ANY (?))")) {
+            ps.setArray(1, c.createArrayOf("bigint", shapeshiftRoles.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    borrowed.add(rs.getString(1));
+                }
+            }
+        }
+        StringBuilder sb = new StringBuilder("by role first: statements of ").append(own.isEmpty() ? "no role" : own)
+                .append(" (Shapeshift's roles: they may write its catalog; seen only in shapeshift-* sessions) are Shapeshift's");
         if (!shared.isEmpty()) {
             sb.append("; role(s) ").append(shared).append(" also run other sessions, so their statements count as "
                     + "Shapeshift's only when sampled in shapeshift-* sessions (give Shapeshift its own role)");
+        }
+        if (!borrowed.isEmpty()) {
+            sb.append("; role(s) ").append(borrowed).append(" name sessions shapeshift-* but are not Shapeshift's "
+                    + "(no catalog privileges): counted as others");
         }
         return sb.toString();
     }

@@ -15,11 +15,12 @@ import java.util.List;
  * @param dropColumns in-place mode: the old columns ({@code contract.dropColumns})
  * @param dropTable   table mode: whether the old table goes
  * @param newColumns  in-place mode: the columns the expand added (what a rollback drops)
+ * @param codeSearch  source trees to scan for the old shape's identifiers ({@code contract.codeSearch})
  */
 public record OldShape(String migration, Mode mode, String schema, String table, List<String> key,
                        List<String> dropColumns,
                        boolean dropTable, String targetSchema, String targetTable, List<String> newColumns,
-                       Duration quietPeriod, Duration retention) {
+                       Duration quietPeriod, Duration retention, List<String> codeSearch) {
 
     public static OldShape of(MigrationRecord m) {
         MigrationSpec s = SpecJson.read(m.specJson());
@@ -28,7 +29,7 @@ public record OldShape(String migration, Mode mode, String schema, String table,
         return new OldShape(m.name(), s.mode(), s.source().schema(), s.source().table(), s.source().key(),
                 s.contract().dropColumns(),
                 s.contract().dropTable(), s.targetSchema(), s.targetTable(), added, s.contract().quietPeriod(),
-                s.contract().retention());
+                s.contract().retention(), s.contract().codeSearch());
     }
 
     public boolean inPlace() {
@@ -38,6 +39,23 @@ public record OldShape(String migration, Mode mode, String schema, String table,
     /** Whether the contract removes anything at all. */
     public boolean dropsSomething() {
         return inPlace() ? !dropColumns.isEmpty() : dropTable;
+    }
+
+    /**
+     * What the contract does when it removes nothing, for people; null when it removes something.
+     * In-place without {@code contract.dropColumns} there is no old shape at all; table mode
+     * without {@code dropTable} keeps the old table, but the contract still ends the sync, so only
+     * writes to the old table matter (they would no longer reach the new one).
+     */
+    public String dropsNothing() {
+        if (dropsSomething()) {
+            return null;
+        }
+        return inPlace() ? "the spec drops nothing (contract.dropColumns is empty): there is no old column to watch, "
+                + "and the contract only ends the migration"
+                : "the spec drops nothing (contract.dropTable is false): " + schema + "." + table + " stays; the "
+                + "contract ends the sync, so only writes to it are watched (they would no longer reach "
+                + targetSchema + "." + targetTable + ")";
     }
 
     /** The watched old shape, for people: {@code public.users(legacy_verified_at)} or {@code public.orders}. */

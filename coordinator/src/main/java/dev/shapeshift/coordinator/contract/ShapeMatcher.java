@@ -26,24 +26,51 @@ public final class ShapeMatcher {
     private final List<Pattern> columns;
     private final Pattern insertAllColumns;
     private final boolean inPlace;
+    private final Pattern writes;
 
     public ShapeMatcher(String table, List<String> columns, boolean inPlace) {
         this.table = identifier(table);
         this.columns = columns.stream().map(ShapeMatcher::identifier).toList();
         this.inPlace = inPlace;
+        this.writes = null;
         this.insertAllColumns = Pattern.compile("\\binsert\\s+into\\s+(?:(?:\"[^\"]+\"|[" + WORD + "]+)\\.)?"
                 + nameAlternatives(table) + "\\s*(?:as\\s+\\S+\\s*)?(?:values|select|default|overriding)\\b",
                 Pattern.CASE_INSENSITIVE);
     }
 
+    private ShapeMatcher(String table) {
+        this.table = identifier(table);
+        this.columns = List.of();
+        this.inPlace = false;
+        this.insertAllColumns = null;
+        this.writes = Pattern.compile("\\b(?:insert\\s+into|update|delete\\s+from|merge\\s+into|truncate(?:\\s+table)?)"
+                + "\\s+(?:only\\s+)?(?:(?:\"[^\"]+\"|[" + WORD + "]+)\\.)?" + nameAlternatives(table) + "(?![" + WORD + "\"])",
+                Pattern.CASE_INSENSITIVE);
+    }
+
+    /**
+     * The matcher for a migration's old shape. A spec that drops nothing: in place, nothing
+     * matches (there is no old column); table mode, only writes to the old table match.
+     */
     public static ShapeMatcher of(OldShape shape) {
+        if (!shape.dropsSomething() && !shape.inPlace()) {
+            return writesTo(shape.table());
+        }
         return new ShapeMatcher(shape.table(), shape.dropColumns(), shape.inPlace());
+    }
+
+    /** Matches statements that write the table (insert, update, delete, merge, truncate), nothing else. */
+    static ShapeMatcher writesTo(String table) {
+        return new ShapeMatcher(table);
     }
 
     /** Why the statement touches the old shape, or empty if it does not. */
     public Optional<String> match(String sql) {
         if (sql == null || !table.matcher(sql).find()) {
             return Optional.empty();
+        }
+        if (writes != null) {
+            return writes.matcher(sql).find() ? Optional.of("writes the old table") : Optional.empty();
         }
         if (!inPlace) {
             return Optional.of("references the old table");

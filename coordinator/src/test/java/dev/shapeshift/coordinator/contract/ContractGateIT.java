@@ -175,6 +175,8 @@ class ContractGateIT {
                 "CREATE TABLE users (id bigint PRIMARY KEY, email text, legacy_verified_at timestamptz, email_verified boolean)",
                 "CREATE ROLE " + bridgeRole + " LOGIN PASSWORD 'b'", "CREATE ROLE " + otherRole + " LOGIN PASSWORD 'o'");
         new Catalog(db, "test").create(M, spec("3s", "1h"), "test", "test");
+        // What makes a role one of Shapeshift's (docs/contract.md, role first): it may write the catalog.
+        Seed.sql(db, "GRANT USAGE ON SCHEMA shapeshift TO " + bridgeRole, "GRANT INSERT ON shapeshift.heartbeat TO " + bridgeRole);
         try (java.sql.Connection validate = session(db, bridgeRole, "b", "Debezium Validate Connection");
              java.sql.Connection slotInfo = session(db, bridgeRole, "b", "Debezium Slot Info");
              java.sql.Connection other = session(db, otherRole, "o", "PostgreSQL JDBC Driver")) {

@@ -35,4 +35,23 @@ class ShapeMatcherTest {
         assertThat(table.match("SELECT count(*) FROM \"Orders\"")).isPresent();
         assertThat(table.match("SELECT count(*) FROM orders")).isEmpty();
     }
+
+    @Test
+    void aTableThatStaysIsWatchedForWritesOnly() {
+        ShapeMatcher writes = ShapeMatcher.writesTo("orders");
+        assertThat(writes.match("INSERT INTO orders (id) VALUES ($1)")).isPresent();
+        assertThat(writes.match("update public.orders set total = $1 where id = $2")).isPresent();
+        assertThat(writes.match("DELETE FROM ONLY \"public\".\"orders\" WHERE id = $1")).isPresent();
+        assertThat(writes.match("TRUNCATE orders")).isPresent();
+        assertThat(writes.match("SELECT total FROM orders WHERE id = $1")).as("reads are harmless").isEmpty();
+        assertThat(writes.match("UPDATE orders_v2 SET total = $1")).as("another table").isEmpty();
+        assertThat(writes.match("INSERT INTO audit SELECT * FROM orders")).as("reads it, writes another").isEmpty();
+    }
+
+    @Test
+    void inPlaceWithoutOldColumnsMatchesNothing() {
+        ShapeMatcher none = new ShapeMatcher("users", List.of(), true);
+        assertThat(none.match("SELECT * FROM users")).isEmpty();
+        assertThat(none.match("UPDATE users SET email = $1")).isEmpty();
+    }
 }

@@ -2,8 +2,10 @@ package dev.shapeshift.launcher.demo;
 
 import dev.shapeshift.db.Database;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -11,8 +13,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The application: a paced stream of single-row writes to the old shape (and, after the read
- * switch, reads of the new shape) on its own connection, named {@code demo-app} so it is told
- * apart from Shapeshift's own sessions. Failed application transactions are counted: the
+ * switch, reads of the new shape) on its own connection, with its own identity: role
+ * {@code demo_app} and {@code application_name demo-app}, opened with the JDBC driver as any
+ * application would, not through Shapeshift's connection factory (which names every session
+ * {@code shapeshift-*}). So the contract evidence shows the demo's own reads of the old shape as
+ * someone else's, which they are. Failed application transactions are counted: the
  * migration must cause none.
  */
 final class AppLoad implements AutoCloseable {
@@ -71,6 +76,16 @@ final class AppLoad implements AutoCloseable {
         return failures.get();
     }
 
+    /** The application's own connection: its role, its application_name, the plain JDBC driver. */
+    private Connection connectAsApplication() throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", db.user());
+        p.setProperty("password", db.password());
+        p.setProperty("ApplicationName", "demo-app");
+        p.setProperty("connectTimeout", "10");
+        return DriverManager.getConnection(db.jdbcUrl(), p);
+    }
+
     private void loop(Random r) {
         long intervalNanos = 1_000_000_000L / opsPerSecond;
         long next = System.nanoTime();
@@ -78,7 +93,7 @@ final class AppLoad implements AutoCloseable {
         while (!stop) {
             try {
                 if (c == null) {
-                    c = db.connect("demo-app");
+                    c = connectAsApplication();
                 }
                 if (mode == Mode.WRITE) {
                     write(c, scenario.randomWrite(r, maxId));

@@ -1,6 +1,9 @@
 package dev.shapeshift.launcher.demo;
 
 import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.coordinator.contract.AccessGate;
+import dev.shapeshift.coordinator.contract.AccessReport;
+import dev.shapeshift.coordinator.contract.AccessWatch;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.ChunkStore.Totals;
@@ -160,6 +163,9 @@ final class DemoRun {
                     DemoDatabase.injectDrift(db, scenario, INJECTED_DRIFT);
                     injected = true;
                 }
+                if (to == Phase.CONTRACT_READY) {
+                    printEvidence(db, spec.name());
+                }
                 if (to == Phase.READS_SWITCHED && mismatches < 0) {
                     app.mode(AppLoad.Mode.READ_ONLY);
                     mismatches = DemoDatabase.awaitConverged(db, scenario, Duration.ofMinutes(2));
@@ -189,6 +195,16 @@ final class DemoRun {
                 log.warn("demo repair failed error={}", e.toString());
             }
         }
+    }
+
+    /** What the contract gate saw, as `shapeshift evidence` shows it: who touched the old shape, by identity. */
+    private void printEvidence(Database db, String migration) {
+        AccessReport r = new AccessWatch(db).evaluate(migration);
+        AccessGate.checks(r).forEach(c -> out.printf("    %s %s: %s%n", c.passed() ? "PASS" : "FAIL", c.name(), c.evidence()));
+        for (AccessReport.Reader x : r.readers()) {
+            out.printf("    reader of the old shape: %s, last seen %s: %s%n", x.identity(), x.lastSeen(), x.lastQuery());
+        }
+        out.printf("    Shapeshift's own statements on the old shape, excluded: %d (%s)%n", r.excluded().size(), r.exclusion());
     }
 
     /** The independent check after the contract, against the archived old shape. */
