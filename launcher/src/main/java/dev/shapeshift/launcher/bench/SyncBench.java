@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code shapeshift bench sync}: a pgbench TPC-B-like load on an embedded PostgreSQL (fsync on),
  * measured in one run with no replication, with Shapeshift's sync of {@code pgbench_accounts} to a
- * new table (bridge → Kafka → one worker, all in this JVM), and with PostgreSQL's own logical
+ * new table (registered as {@code shapeshift start} does and set up by the coordinator's driver;
+ * bridge → Kafka → one worker, all in this JVM), and with PostgreSQL's own logical
  * replication of the same table to a second embedded server; the runs without replication come
  * first and last, so drift of the machine's load shows. Commit → applied lag from one probe method
  * for both, plus Shapeshift's own {@code shapeshift.sync.apply.latency} timer.
