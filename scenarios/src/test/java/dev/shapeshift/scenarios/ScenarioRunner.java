@@ -2,22 +2,28 @@ package dev.shapeshift.scenarios;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
+import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.ChunkStore.Chunk;
 import dev.shapeshift.catalog.ChunkStore.Totals;
 import dev.shapeshift.catalog.MigrationRecord;
-import dev.shapeshift.coordinator.GateWiring;
-import dev.shapeshift.coordinator.Migrator;
-import dev.shapeshift.coordinator.gate.Transitions;
+import dev.shapeshift.catalog.SyncStream;
+import dev.shapeshift.catalog.SyncStreamStore;
+import dev.shapeshift.coordinator.Coordinator;
+import dev.shapeshift.coordinator.contract.AccessGate;
+import dev.shapeshift.coordinator.contract.AccessWatch;
+import dev.shapeshift.coordinator.drive.DriveConfig;
+import dev.shapeshift.coordinator.register.Registrar;
+import dev.shapeshift.coordinator.register.Registration;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.MigrationSpec;
-import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.spec.SpecReader;
-import dev.shapeshift.spec.SpecValidator;
-import dev.shapeshift.spec.Validation;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -30,12 +36,16 @@ import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * Runs one scenario as a script, top to bottom: a fresh database with {@code schema.sql}, the
- * preload, the migration registered and expanded through the coordinator's {@link Migrator} with
- * the real gates, the cdc-bridge and the workers as child JVMs, the seeded application writing
- * during sync and backfill (and through the fault, if any), catch-up, and the independent check.
+ * preload, the migration registered through {@link Registrar} (what {@code shapeshift start}
+ * does), a {@link Coordinator} with its driver on (in this JVM, the class a deployment runs) that
+ * takes it through expand, sync, the chunk plan, backfill and reconcile with the production gates,
+ * the cdc-bridge and the workers as child JVMs, the seeded application writing during sync and
+ * backfill (and through the fault, if any), catch-up, and the independent check. The runner
+ * decides nothing about the migration: it waits on the catalog for the phase a step needs.
  */
 final class ScenarioRunner implements AutoCloseable {
 
@@ -79,11 +89,14 @@ final class ScenarioRunner implements AutoCloseable {
     final KafkaBroker kafka;
     final Database db;
     final MigrationSpec spec;
-    final Migrator migrator;
+    /** The spec as registered: the scenario's {@code spec.yaml} under the run's name. */
+    final String specYaml;
+    final Catalog catalog;
+    final ChunkStore chunks;
     final Stack stack;
     final Checker checker;
     final WriteLoad load;
-    private final Transitions transitions;
+    private volatile Coordinator coordinator;
     private final int workers;
     private final int bridges;
     private final int scale;
@@ -96,6 +109,12 @@ final class ScenarioRunner implements AutoCloseable {
      */
     ScenarioRunner(Scenario scenario, PostgresServer pg, KafkaBroker kafka, int scale, int workers, int bridges,
                    Long seedOverride) throws Exception {
+        this(scenario, pg, kafka, scale, workers, bridges, seedOverride, UnaryOperator.identity());
+    }
+
+    /** @param specEdit changes the scenario's {@code spec.yaml} text for this run (e.g. a reconcile pace) */
+    ScenarioRunner(Scenario scenario, PostgresServer pg, KafkaBroker kafka, int scale, int workers, int bridges,
+                   Long seedOverride, UnaryOperator<String> specEdit) throws Exception {
         this.scenario = scenario;
         Workload w = scenario.workload().scaled(scale);
         this.workload = seedOverride == null ? w : w.withSeed(seedOverride);
@@ -108,12 +127,15 @@ final class ScenarioRunner implements AutoCloseable {
         String name = base.substring(0, Math.min(base.length(), 30)) + "-"
                 + Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36), 36);
         this.db = new Database(pg.jdbcUrl(pg.createDatabase("sc_" + base.replace('-', '_'))), pg.user(), pg.password());
-        MigrationSpec read = new SpecReader().read(scenario.name() + "/spec.yaml", scenario.specYaml());
-        this.spec = new MigrationSpec(name, read.source(), read.mode(), read.target(), read.expand(), read.backfill(),
-                read.reconcile(), read.readSwitch(), read.contract());
-        this.transitions = GateWiring.transitions(db, "coordinator");
-        this.migrator = new Migrator(db, kafka.bootstrapServers(),
-                (m, from, to, actor, reason) -> transitions.advance(m, to, actor, reason), "scenario", Stack.PARTITIONS);
+        String nameLine = "name: " + scenario.name() + "\n";
+        if (!scenario.specYaml().contains(nameLine)) {
+            throw new IllegalArgumentException(scenario.name() + "/spec.yaml: its name must be the directory's, '"
+                    + nameLine.strip() + "'");
+        }
+        this.specYaml = specEdit.apply(scenario.specYaml().replace(nameLine, "name: " + name + "\n"));
+        this.spec = new SpecReader().read(scenario.name() + "/spec.yaml", specYaml);
+        this.catalog = new Catalog(db, "scenario");
+        this.chunks = new ChunkStore(catalog);
         this.stack = new Stack(db, kafka.bootstrapServers(), name.replace('-', '_'));
         this.checker = new Checker(db, scenario, spec);
         this.load = new WriteLoad(db, workload);
@@ -128,25 +150,25 @@ final class ScenarioRunner implements AutoCloseable {
         load.preload();
         sql("ANALYZE " + workload.table());
 
-        Validation v = migrator.register(spec, scenario.name() + "/spec.yaml", scenario.specYaml());
-        migrator.expand(spec.name(), v.expand());
+        Registration r = new Registrar(db, "scenario").register(scenario.name() + "/spec.yaml", spec, specYaml);
+        if (r.outcome() != Registration.Outcome.CREATED) {
+            throw new AssertionError("scenario " + scenario.name() + ": registration " + r.outcome() + ": " + r.message());
+        }
+        startCoordinator();
         stack.bridge("bridge1");
-        migrator.awaitSyncing(spec.name(), Duration.ofSeconds(180));
+        // The driver expands and creates the topics; the bridge records its start LSN; the driver moves to syncing.
+        awaitPhase(Phase.SYNCING, Duration.ofSeconds(180));
         for (int i = 2; i <= bridges; i++) {
             stack.bridge("bridge" + i);
         }
         for (int i = 1; i <= workers; i++) {
             stack.worker("w" + i, spec.name());
         }
-        ResolvedSpec resolved;
-        try (Connection c = db.connect("coordinator")) {
-            resolved = SpecValidator.resolveExpanded(spec.name(), spec, c);
-        }
         if (workload.durationSeconds() > 0) {
             load.start(); // durationSeconds 0: an idle table, only the bridge's heartbeats move the slot
         }
         long backfillStart = System.nanoTime();
-        migrator.startBackfill(resolved);
+        awaitPhase(Phase.BACKFILLING, Duration.ofSeconds(60)); // the driver planned and published the chunks
         Optional<FaultReport> report = Optional.empty();
         if (fault != null && fault.stage() == Stage.BACKFILL) {
             awaitRunningChunk();
@@ -168,7 +190,7 @@ final class ScenarioRunner implements AutoCloseable {
         if (scenario.expected().shouldConverge()) {
             if (!backfilled) {
                 throw new AssertionError("scenario " + scenario.name() + " did not reach backfilled: "
-                        + migrator.catalog().get(spec.name()).message() + " chunk errors " + chunkErrors());
+                        + catalog.get(spec.name()).message() + " chunk errors " + chunkErrors());
             }
             List<List<String>> deleted = load.deletedKeys();
             check = awaitClean(deleted, Duration.ofSeconds(120L + 60L * scale));
@@ -176,14 +198,64 @@ final class ScenarioRunner implements AutoCloseable {
             check = checker.check(load.deletedKeys());
         }
         double catchUp = seconds(System.nanoTime() - catchUpStart);
-        MigrationRecord m = migrator.catalog().get(spec.name());
-        Totals totals = migrator.chunks().totals(spec.name());
-        int extra = migrator.chunks().chunks(spec.name()).stream().mapToInt(ch -> Math.max(0, ch.attempts() - 1)).sum();
+        MigrationRecord m = catalog.get(spec.name());
+        Totals totals = chunks.totals(spec.name());
+        int extra = chunks.chunks(spec.name()).stream().mapToInt(ch -> Math.max(0, ch.attempts() - 1)).sum();
         Outcome o = new Outcome(scenario.name(), spec.name(), workload.seed(), m.phase(), m.message(), totals, extra,
                 load.transactions(), load.rowChanges(), load.failures(), backfillSeconds, catchUp, check, report,
                 chunkErrors());
         System.out.println("SCENARIO " + o);
         return o;
+    }
+
+    /**
+     * Starts the coordinator with its driver on, as a deployment runs it ({@code shapeshift
+     * coordinator --bootstrap …}): its API on a free port with {@link BadInput}'s tokens, the
+     * driver with the stack's partitions and publication.
+     */
+    void startCoordinator() {
+        if (coordinator != null) {
+            throw new IllegalStateException("a coordinator is running already");
+        }
+        DriveConfig drive = DriveConfig.on(kafka.bootstrapServers(), Stack.PARTITIONS).withPublication(stack.publication);
+        coordinator = Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, BadInput.ADMIN, BadInput.READ,
+                Duration.ofSeconds(1)).withDrive(drive), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
+                new AccessGate(new AccessWatch(db)));
+    }
+
+    /** Stops the coordinator (its driver stops a running step at its next checkpoint); idempotent. */
+    void stopCoordinator() {
+        Coordinator c = coordinator;
+        coordinator = null;
+        if (c != null) {
+            c.close();
+        }
+    }
+
+    Coordinator coordinator() {
+        if (coordinator == null) {
+            throw new IllegalStateException("no coordinator running");
+        }
+        return coordinator;
+    }
+
+    /** Stops every Shapeshift role: the coordinator and the child JVMs (nothing repairs behind a check's back). */
+    void stopRoles() {
+        stopCoordinator();
+        stack.close();
+    }
+
+    /** Waits until the driver moved the migration to {@code phase} or past it (never rolled back). */
+    void awaitPhase(Phase phase, Duration atMost) {
+        try {
+            await().atMost(atMost).pollInterval(Duration.ofMillis(100)).until(() -> catalog.get(spec.name()).phase(),
+                    p -> p != Phase.ROLLED_BACK && p.compareTo(phase) >= 0);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            MigrationRecord m = catalog.get(spec.name());
+            throw new AssertionError("scenario " + scenario.name() + ": not " + phase.label() + " within "
+                    + atMost.toSeconds() + "s; phase " + m.phase().label() + ", message: " + m.message() + "; logs "
+                    + stack.logs().toAbsolutePath(), e);
+        }
     }
 
     /** Polls the independent check until clean; on time-out fails with the last comparison. */
@@ -194,7 +266,7 @@ final class ScenarioRunner implements AutoCloseable {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("scenario " + scenario.name() + " seed " + workload.seed() + " did not converge within "
                         + atMost.toSeconds() + "s after the writes stopped: " + last + "; catalog message: "
-                        + migrator.catalog().get(spec.name()).message() + "; logs " + stack.logs().toAbsolutePath());
+                        + catalog.get(spec.name()).message() + "; logs " + stack.logs().toAbsolutePath());
             }
             Thread.sleep(500);
             last = checker.check(deleted);
@@ -209,16 +281,18 @@ final class ScenarioRunner implements AutoCloseable {
         return r;
     }
 
-    /** Backfilled, or false once a chunk failed (the stop scenarios) or the time ran out. */
+    /**
+     * Backfilled (the driver moved the migration there through the real gate), or false once a
+     * chunk failed (the stop scenarios) or the time ran out.
+     */
     private boolean awaitBackfilled(Duration atMost) throws InterruptedException {
         long deadline = System.nanoTime() + atMost.toNanos();
         while (System.nanoTime() < deadline) {
-            Totals t = migrator.chunks().totals(spec.name());
-            if (t.done() == t.chunks()) {
-                migrator.awaitBackfilled(spec.name(), Duration.ofMillis(200), x -> { });
+            Phase p = catalog.get(spec.name()).phase();
+            if (p != Phase.ROLLED_BACK && p.compareTo(Phase.BACKFILLED) >= 0) {
                 return true;
             }
-            if (t.failed() > 0 && !scenario.expected().shouldConverge()) {
+            if (chunks.totals(spec.name()).failed() > 0 && !scenario.expected().shouldConverge()) {
                 return false;
             }
             Thread.sleep(300);
@@ -229,14 +303,19 @@ final class ScenarioRunner implements AutoCloseable {
     /** The first chunk that is running and has copied rows (for mid-chunk faults). */
     Chunk awaitRunningChunk() {
         return await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50))
-                .until(() -> migrator.chunks().chunks(spec.name()).stream()
+                .until(() -> chunks.chunks(spec.name()).stream()
                         .filter(c -> "running".equals(c.status()) && c.rowsCopied() > 0).findFirst(), Optional::isPresent)
                 .orElseThrow();
     }
 
+    /** The migration's sync streams as their owners last wrote them ({@code shapeshift.sync_stream}). */
+    List<SyncStream> syncStreams() {
+        return new SyncStreamStore(catalog).list(spec.name());
+    }
+
     List<String> chunkErrors() {
         List<String> out = new ArrayList<>();
-        for (Chunk c : migrator.chunks().chunks(spec.name())) {
+        for (Chunk c : chunks.chunks(spec.name())) {
             if (c.error() != null) {
                 out.add("chunk " + c.number() + " (" + c.status() + "): " + c.error());
             }
@@ -354,6 +433,6 @@ final class ScenarioRunner implements AutoCloseable {
     @Override
     public void close() {
         load.close();
-        stack.close();
+        stopRoles();
     }
 }

@@ -6,21 +6,25 @@ import static org.awaitility.Awaitility.await;
 import dev.shapeshift.bridge.BridgeConfig;
 import dev.shapeshift.bridge.BridgeState;
 import dev.shapeshift.bridge.CdcBridge;
+import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
-import dev.shapeshift.coordinator.GateWiring;
-import dev.shapeshift.coordinator.Migrator;
-import dev.shapeshift.coordinator.gate.Transitions;
+import dev.shapeshift.coordinator.Coordinator;
+import dev.shapeshift.coordinator.drive.DriveConfig;
+import dev.shapeshift.coordinator.register.Registrar;
+import dev.shapeshift.coordinator.register.Registration;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.EmbeddedPostgres;
 import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.SpecReader;
-import dev.shapeshift.spec.Validation;
 import dev.shapeshift.worker.Worker;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -32,16 +36,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Slot danger: every consumer and the bridge are down while the application keeps writing, on a
- * server with a small {@code max_slot_wal_keep_size}. The retained-WAL alarm must fire before the
- * limit is reached (as soon as a bridge looks at the slot: gauge {@code shapeshift.bridge.slot.alarm}
- * and the catalog message), and once PostgreSQL has invalidated the slot the bridge must refuse to
- * run (SOURCE_CHANGED, named in the catalog) instead of silently streaming from "now".
+ * Slot danger: the migration is registered and driven to {@code syncing} by the coordinator's
+ * driver; then every Shapeshift process (coordinator, bridge, worker) is down while the
+ * application keeps writing, on a server with a small {@code max_slot_wal_keep_size}. The
+ * retained-WAL alarm must fire before the limit is reached (as soon as a bridge looks at the slot:
+ * gauge {@code shapeshift.bridge.slot.alarm} and the catalog message), and once PostgreSQL has
+ * invalidated the slot the bridge must refuse to run (SOURCE_CHANGED, named in the catalog)
+ * instead of silently streaming from "now".
  */
 @ExtendWith(KafkaExtension.class)
 class SlotDangerIT {
     private static final long KEEP_MB = 96;
     private static final long ALARM_BYTES = 64L << 20;
+    private static final String ADMIN = "slot-danger-admin-token-0123456";
 
     @Test
     void theAlarmFiresBeforeTheLimitAndALostSlotIsRefused(KafkaBroker kafka) throws Exception {
@@ -53,7 +60,7 @@ class SlotDangerIT {
                     "ALTER TABLE src ALTER COLUMN big SET STORAGE EXTERNAL",
                     "INSERT INTO src SELECT g, g, 'b' || g, 'small' FROM generate_series(1, 1000) g");
             CatalogSchema.migrate(db);
-            MigrationSpec spec = new SpecReader().read("slot-danger.yaml", """
+            String yaml = """
                     name: slot-danger
                     source:
                       table: src
@@ -64,28 +71,33 @@ class SlotDangerIT {
                         - name: doubled
                           type: integer
                           transform: a * 2
-                    """);
-            Transitions transitions = GateWiring.transitions(db, "coordinator");
-            Migrator migrator = new Migrator(db, kafka.bootstrapServers(),
-                    (m, from, to, actor, reason) -> transitions.advance(m, to, actor, reason), "scenario", Stack.PARTITIONS);
-            Validation v = migrator.register(spec, "slot-danger.yaml", "");
-            migrator.expand(spec.name(), v.expand());
+                    """;
+            MigrationSpec spec = new SpecReader().read("slot-danger.yaml", yaml);
+            Registration registered = new Registrar(db, "scenario").register("slot-danger.yaml", spec, yaml);
+            assertThat(registered.outcome()).as(registered.message()).isEqualTo(Registration.Outcome.CREATED);
+            Catalog catalog = new Catalog(db, "scenario");
             BridgeConfig config = BridgeConfig.of(db, kafka.bootstrapServers()).withSlot("s_slot_danger")
                     .withPublication("p_slot_danger").withHeartbeat(Duration.ofSeconds(1))
                     .withReplication((short) 1, Stack.PARTITIONS).withWatchInterval(Duration.ofMillis(300))
                     .withSafeWalAlarmBytes(ALARM_BYTES);
 
-            // 1. normal operation: bridge and a worker run, no alarm
-            try (CdcBridge bridge = new CdcBridge(config, new SimpleMeterRegistry());
-                 Worker worker = new Worker(db, kafka.bootstrapServers(), Worker.Config.of("w1", List.of(spec.name()))
-                         .withBackfill(false).withSessionTimeout(Duration.ofSeconds(6)), new SimpleMeterRegistry())) {
+            // 1. normal operation: the coordinator's driver expands and moves to syncing once the bridge
+            //    streams the table; a worker syncs; no alarm
+            try (Coordinator coordinator = Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, ADMIN, null,
+                    Duration.ofSeconds(1)).withDrive(DriveConfig.on(kafka.bootstrapServers(), Stack.PARTITIONS)
+                    .withPublication("p_slot_danger")), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+                 CdcBridge bridge = new CdcBridge(config, new SimpleMeterRegistry())) {
                 bridge.start();
-                migrator.awaitSyncing(spec.name(), Duration.ofSeconds(120));
-                worker.start();
-                exec(db, "UPDATE src SET a = a + 1 WHERE id <= 100");
-                Thread.sleep(2000);
-                assertThat(bridge.metrics().alarm()).isZero();
-            } // 2. every consumer and the bridge stop; the application keeps writing
+                await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
+                        .until(() -> catalog.get(spec.name()).phase(), p -> p.compareTo(Phase.SYNCING) >= 0);
+                try (Worker worker = new Worker(db, kafka.bootstrapServers(), Worker.Config.of("w1", List.of(spec.name()))
+                        .withBackfill(false).withSessionTimeout(Duration.ofSeconds(6)), new SimpleMeterRegistry())) {
+                    worker.start();
+                    exec(db, "UPDATE src SET a = a + 1 WHERE id <= 100");
+                    Thread.sleep(2000);
+                    assertThat(bridge.metrics().alarm()).isZero();
+                }
+            } // 2. every Shapeshift process stops (the coordinator too); the application keeps writing
 
             long safe = writeUntil(db, s -> s.safeWalSize != null && s.safeWalSize < ALARM_BYTES - (8L << 20));
             Slot before = slot(db);
@@ -105,7 +117,7 @@ class SlotDangerIT {
                     }
                     return alarmedAt.get() >= 0;
                 });
-                String message = migrator.catalog().get(spec.name()).message();
+                String message = catalog.get(spec.name()).message();
                 System.out.printf("SLOT alarm fired %d ms after the bridge started; catalog message: %s%n", alarmedAt.get(),
                         message);
                 assertThat(message).startsWith("slot alarm:").contains("safe_wal_size");
@@ -125,7 +137,7 @@ class SlotDangerIT {
                 Throwable why = bridge.failure().orElseThrow();
                 assertThat(why).isInstanceOf(ShapeshiftException.class);
                 assertThat(((ShapeshiftException) why).code()).isEqualTo(ErrorCode.SOURCE_CHANGED);
-                String message = migrator.catalog().get(spec.name()).message();
+                String message = catalog.get(spec.name()).message();
                 System.out.println("SLOT refused: " + message);
                 assertThat(message).startsWith("sync refused:").contains("wal_status=lost");
             }

@@ -40,7 +40,7 @@ class CleanupTopicsIT {
                 "CREATE PUBLICATION shapeshift_pub FOR TABLE users, shapeshift.heartbeat",
                 "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
         String m = "users-ct";
-        RollbackDrillIT.register(db, catalog, transitions, m, "users", slot);
+        RollbackDrillIT.register(db, kafka, m, "users", slot);
         String other = Topics.changes("someone-else");
         Topics.ensure(kafka.bootstrapServers(), Map.of(Topics.changes(m), 2, Topics.chunks(m), 2, other, 1), (short) 1);
 

@@ -63,7 +63,7 @@ class NameReuseIT {
         Seed.sql(db, "CREATE PUBLICATION shapeshift_pub FOR TABLE users, shapeshift.heartbeat",
                 "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
         String m = "users-nr";
-        RollbackDrillIT.register(db, catalog, transitions, m, "users", slot);
+        RollbackDrillIT.register(db, kafka, m, "users", slot);
         String spec = catalog.get(m).specJson();
         Topics.ensure(kafka.bootstrapServers(), Map.of(Topics.changes(m), 2, Topics.chunks(m), 2), (short) 1);
         produce(Topics.changes(m), 5);

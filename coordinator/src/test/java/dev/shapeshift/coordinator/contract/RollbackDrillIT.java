@@ -1,29 +1,37 @@
 package dev.shapeshift.coordinator.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.FlagStore;
-import dev.shapeshift.coordinator.Migrator;
+import dev.shapeshift.coordinator.Coordinator;
 import dev.shapeshift.coordinator.Seed;
+import dev.shapeshift.coordinator.drive.DriveConfig;
 import dev.shapeshift.coordinator.gate.Transitions;
+import dev.shapeshift.coordinator.register.Registrar;
+import dev.shapeshift.coordinator.register.Registration;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.KafkaBroker;
+import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.KeyRange;
 import dev.shapeshift.refresh.Refresher;
-import dev.shapeshift.spec.ExpandPlan;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.spec.SpecJson;
 import dev.shapeshift.spec.SpecValidator;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -40,16 +48,20 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Rollback drills: a migration rolled back from expanded, backfilling and reads-switched while an
  * application keeps writing the old shape. After the rollback the old shape equals an independent
  * model of the application's writes, the flag is off, the new column is gone, and the publication
- * and the slot are cleaned up. The expand runs through {@link Migrator#expand} and the real gates;
- * the later phases are reached by setting the phase row (this drills the way back, not the gates),
- * with sync and backfill simulated by {@link Refresher} running against the live table.
+ * and the slot are cleaned up. The migration is registered through {@link Registrar} and expanded
+ * by a coordinator's driver through the real gate ({@link #driveToExpanded}); the later phases are
+ * reached by setting the phase row (this drills the way back, not the gates, and this module has
+ * no bridge or worker to drive them), with sync and backfill simulated by {@link Refresher}
+ * running against the live table.
  */
-@ExtendWith(PostgresExtension.class)
+@ExtendWith({PostgresExtension.class, KafkaExtension.class})
 class RollbackDrillIT {
     private final PostgresServer pg;
+    private final KafkaBroker kafka;
 
-    RollbackDrillIT(PostgresServer pg) {
+    RollbackDrillIT(PostgresServer pg, KafkaBroker kafka) {
         this.pg = pg;
+        this.kafka = kafka;
     }
 
     @ParameterizedTest
@@ -63,7 +75,7 @@ class RollbackDrillIT {
         Seed.sql(db, "CREATE TABLE IF NOT EXISTS shapeshift.heartbeat (slot_name text PRIMARY KEY, beat_at timestamptz)",
                 "CREATE PUBLICATION shapeshift_pub FOR TABLE users, shapeshift.heartbeat",
                 "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
-        ResolvedSpec resolved = register(db, catalog, transitions, "users-ev", "users", slot);
+        ResolvedSpec resolved = register(db, kafka, "users-ev", "users", slot);
 
         Map<Long, Long> model = new ConcurrentHashMap<>(initialModel(400));
         AtomicBoolean running = new AtomicBoolean(true);
@@ -110,8 +122,11 @@ class RollbackDrillIT {
         Seed.sql(db, "CREATE TABLE IF NOT EXISTS shapeshift.heartbeat (slot_name text PRIMARY KEY, beat_at timestamptz)",
                 "CREATE PUBLICATION shapeshift_pub FOR TABLE users, orders, shapeshift.heartbeat",
                 "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
-        register(db, catalog, transitions, "users-ev", "users", slot);
-        register(db, catalog, transitions, "orders-ev", "orders", slot);
+        register(db, "users-ev", "users");
+        register(db, "orders-ev", "orders");
+        driveToExpanded(db, kafka, "users-ev", "orders-ev");
+        slotRecorded(db, "users-ev", slot);
+        slotRecorded(db, "orders-ev", slot);
         Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'backfilling' WHERE name = 'orders-ev'");
         Cleanup cleanup = new Cleanup(db, null, Cleanup.DEFAULT_PUBLICATION, RollbackDrillIT::dropSlot);
 
@@ -127,19 +142,49 @@ class RollbackDrillIT {
                 "dropped replication slot " + slot);
     }
 
-    static ResolvedSpec register(Database db, Catalog catalog, Transitions transitions, String name, String table,
-                                         String slot) throws SQLException {
-        MigrationSpec spec = SpecJson.read(ContractGateIT.spec("1h", "1d").replace("\"users-ev\"", "\"" + name + "\"")
-                .replace("\"table\":\"users\"", "\"table\":\"" + table + "\""));
-        catalog.create(name, SpecJson.write(spec), "test", "test");
-        ResolvedSpec resolved;
-        try (Connection c = db.connect("test")) {
-            resolved = SpecValidator.resolve("test", spec, c);
+    /**
+     * One migration on {@code table}, registered, expanded by the driver ({@link #driveToExpanded})
+     * and syncing from {@code slot} as far as the catalog knows; returns its spec resolved against
+     * the new shape.
+     */
+    static ResolvedSpec register(Database db, KafkaBroker kafka, String name, String table, String slot)
+            throws SQLException {
+        register(db, name, table);
+        driveToExpanded(db, kafka, name);
+        return slotRecorded(db, name, slot);
+    }
+
+    /** Registers the drill's spec under {@code name} on {@code table} as {@code shapeshift start} does. */
+    static void register(Database db, String name, String table) {
+        String json = ContractGateIT.spec("1h", "1d").replace("\"users-ev\"", "\"" + name + "\"")
+                .replace("\"table\":\"users\"", "\"table\":\"" + table + "\"");
+        Registration r = new Registrar(db, "test").register(name + ".json", SpecJson.read(json), json);
+        assertThat(r.outcome()).as(r.message()).isEqualTo(Registration.Outcome.CREATED);
+    }
+
+    /**
+     * A coordinator with its driver on takes the registered migrations through their expand (the
+     * additive DDL, the topics, the move to {@code expanded} through its gate) and is stopped once
+     * the catalog shows every one {@code expanded}: no bridge has recorded a start LSN yet, so the
+     * driver goes no further, and the drill takes the later phases by setting the phase row.
+     */
+    static void driveToExpanded(Database db, KafkaBroker kafka, String... names) {
+        Catalog catalog = new Catalog(db, "test");
+        DriveConfig drive = DriveConfig.on(kafka.bootstrapServers(), 2).withTick(Duration.ofMillis(200));
+        try (Coordinator coordinator = Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, Seed.ADMIN, null,
+                Duration.ofSeconds(1)).withDrive(drive), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))) {
+            for (String name : names) {
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> catalog.get(name).phase(), p -> p == Phase.EXPANDED);
+            }
         }
-        Migrator migrator = new Migrator(db, "unused:9092", (m, f, to, actor, reason) -> transitions.advance(m, to, actor, reason),
-                "test", 1);
-        migrator.expand(name, ExpandPlan.of(resolved, false));
+    }
+
+    /** What the bridge records when it starts streaming a migration's table. */
+    static ResolvedSpec slotRecorded(Database db, String name, String slot) throws SQLException {
+        Catalog catalog = new Catalog(db, "test");
         catalog.recordSlot(name, slot, "0/0");
+        MigrationSpec spec = SpecJson.read(catalog.get(name).specJson());
         try (Connection c = db.connect("test")) {
             return SpecValidator.resolveExpanded("test", spec, c);
         }

@@ -6,9 +6,11 @@ import dev.shapeshift.bridge.BridgeConfig;
 import dev.shapeshift.bridge.CdcBridge;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
-import dev.shapeshift.coordinator.GateWiring;
-import dev.shapeshift.coordinator.Migrator;
-import dev.shapeshift.coordinator.gate.Transitions;
+import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.coordinator.Coordinator;
+import dev.shapeshift.coordinator.drive.DriveConfig;
+import dev.shapeshift.coordinator.register.Registrar;
+import dev.shapeshift.coordinator.register.Registration;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.EmbeddedKafka;
 import dev.shapeshift.embedded.EmbeddedPostgres;
@@ -16,7 +18,6 @@ import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.SpecReader;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.spec.SpecValidator;
-import dev.shapeshift.spec.Validation;
 import dev.shapeshift.worker.Worker;
 import dev.shapeshift.worker.sync.SyncConsumer;
 import dev.shapeshift.worker.sync.SyncMetrics;
@@ -28,6 +29,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -35,6 +37,7 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -46,7 +49,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code shapeshift bench sync}: a pgbench TPC-B-like load on an embedded PostgreSQL (fsync on),
  * measured in one run with no replication, with Shapeshift's sync of {@code pgbench_accounts} to a
- * new table (bridge → Kafka → one worker, all in this JVM), and with PostgreSQL's own logical
+ * new table (registered as {@code shapeshift start} does and set up by the coordinator's driver;
+ * bridge → Kafka → one worker, all in this JVM), and with PostgreSQL's own logical
  * replication of the same table to a second embedded server; the runs without replication come
  * first and last, so drift of the machine's load shows. Commit → applied lag from one probe method
  * for both, plus Shapeshift's own {@code shapeshift.sync.apply.latency} timer.
@@ -166,20 +170,30 @@ public final class SyncBench {
 
     private void shapeshift(Database db, String bootstrap, Pgbench bench, ServerCpu cpu, LagProbe probe, int rate)
             throws Exception {
-        Transitions transitions = GateWiring.transitions(db, "coordinator");
-        Migrator migrator = new Migrator(db, bootstrap,
-                (m, from, to, actor, reason) -> transitions.advance(m, to, actor, reason), "bench", o.partitions());
         String yaml = o.inPlace() ? IN_PLACE_SPEC : SPEC;
         MigrationSpec spec = new SpecReader().read(MIGRATION + ".yaml", yaml);
-        Validation v = migrator.register(spec, MIGRATION + ".yaml", yaml);
-        migrator.expand(MIGRATION, v.expand());
-        backfill(db);
-        PrometheusMeterRegistry bridgeRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Registration registered = new Registrar(db, "bench").register(MIGRATION + ".yaml", spec, yaml);
+        if (registered.outcome() != Registration.Outcome.CREATED) {
+            throw new IllegalStateException("bench: registering " + MIGRATION + " failed: " + registered.message());
+        }
+        Catalog catalog = new Catalog(db, "bench");
         BridgeConfig config = BridgeConfig.of(db, bootstrap).withReplication((short) 1, o.partitions())
                 .withHeartbeat(Duration.ofSeconds(1));
-        try (CdcBridge bridge = new CdcBridge(config, bridgeRegistry)) {
-            bridge.start();
-            migrator.awaitSyncing(MIGRATION, Duration.ofMinutes(3));
+        CdcBridge bridge = new CdcBridge(config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+        try {
+            // The coordinator's driver takes the registered migration through expand (DDL, topics),
+            // syncing (once the bridge streams the table) and the chunk plan, as in a deployment. The
+            // target is filled as a finished backfill leaves it before the bridge starts, and the
+            // coordinator is stopped once the plan is published: the runs measure the sync in steady
+            // state, without a backfill (the worker runs sync only) or the driver's catalog polling.
+            DriveConfig drive = DriveConfig.on(bootstrap, o.partitions()).withPublication(config.publication());
+            try (Coordinator coordinator = Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, adminToken(), null,
+                    null).withDrive(drive), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))) {
+                awaitPhase(catalog, dev.shapeshift.phase.Phase.EXPANDED);
+                backfill(db);
+                bridge.start();
+                awaitPhase(catalog, dev.shapeshift.phase.Phase.BACKFILLING);
+            }
             LagProbe.Replica replica = new LagProbe.Replica(db, o.inPlace()
                     ? "SELECT abalance_cents / 100 FROM pgbench_accounts WHERE aid = 0"
                     : "SELECT balance_cents / 100 FROM " + TARGET + " WHERE aid = 0");
@@ -217,8 +231,32 @@ public final class SyncBench {
                 }
             }
         } finally {
+            bridge.close();
             CdcBridge.dropSlot(db, config.slot());
         }
+    }
+
+    /** Waits until the coordinator's driver moved the bench's migration to {@code phase} or past it. */
+    private static void awaitPhase(Catalog catalog, dev.shapeshift.phase.Phase phase) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (true) {
+            MigrationRecord m = catalog.get(MIGRATION);
+            if (m.phase() != dev.shapeshift.phase.Phase.ROLLED_BACK && m.phase().compareTo(phase) >= 0) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("bench: migration " + MIGRATION + " not " + phase + " within 3 minutes; phase "
+                        + m.phase() + ", message: " + m.message());
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /** A random admin token for the bench's coordinator API (which nobody calls). */
+    private static String adminToken() {
+        byte[] bytes = new byte[24];
+        new SecureRandom().nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
     }
 
     /** The target as a finished backfill leaves it: the sync then updates rows, as in steady state. */
