@@ -252,10 +252,42 @@ final class MigrationDriver {
         return d.compareTo(max) > 0 ? max : d;
     }
 
+    /**
+     * Writes what the migration waits for. The message is the driver's (it rewrites it every tick
+     * while it waits), so what others report through it — a sync stream stopped at a poison record
+     * or on an error (workers), a sync the bridge stopped because the source table changed — is read
+     * from where they store it durably and kept in the message, instead of being overwritten within
+     * a second.
+     */
     private void say(Snapshot s, String message) {
-        if (!message.equals(s.message())) {
-            catalog.setMessage(migration, message);
+        String full = message + alerts();
+        if (!full.equals(s.message())) {
+            catalog.setMessage(migration, full);
         }
+    }
+
+    /** {@code "; sync stopped: partition 2 at offset 17: …"} for every stopped stream and bridge stop; "" when none. */
+    private String alerts() {
+        return catalog.inTransaction("reading the sync alerts of " + migration, c -> {
+            StringBuilder b = new StringBuilder();
+            for (dev.shapeshift.catalog.SyncStream st : dev.shapeshift.catalog.SyncStreamStore.list(c, migration)) {
+                if (st.state().stopped()) {
+                    b.append("; sync stopped: partition ").append(st.partition())
+                            .append(st.stopOffset() == null ? "" : " at offset " + st.stopOffset()).append(" (")
+                            .append(st.state()).append(')').append(st.message() == null ? "" : ": " + st.message());
+                }
+            }
+            try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT stop_reason FROM shapeshift.bridge_capture "
+                    + "WHERE migration = ? AND stopped_at IS NOT NULL");) {
+                ps.setString(1, migration);
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        b.append("; ").append(rs.getString(1));
+                    }
+                }
+            }
+            return b.toString();
+        });
     }
 
     private static String failedChecks(GateReport r) {
