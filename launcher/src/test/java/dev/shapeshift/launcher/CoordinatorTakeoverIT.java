@@ -1,5 +1,8 @@
 package dev.shapeshift.launcher;
 
+import static dev.shapeshift.launcher.RoleProcesses.message;
+import static dev.shapeshift.launcher.RoleProcesses.newShape;
+import static dev.shapeshift.launcher.RoleProcesses.phase;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -9,27 +12,19 @@ import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.launcher.RoleProcesses.Children;
+import dev.shapeshift.launcher.RoleProcesses.Db;
+import dev.shapeshift.launcher.RoleProcesses.UsersLoad;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.Random;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,38 +62,23 @@ class CoordinatorTakeoverIT {
 
     @TempDir
     Path dir;
-    private final Map<String, Process> children = new java.util.LinkedHashMap<>();
-    private final AtomicBoolean loadOn = new AtomicBoolean();
-    private final AtomicLong appWrites = new AtomicLong();
-    private final AtomicLong appFailures = new AtomicLong();
-    private Thread load;
+    private Children children;
+    private final UsersLoad load = new UsersLoad();
     private Db db;
+
+    @BeforeEach
+    void children() {
+        children = new Children(dir, "TAKEOVER");
+    }
 
     @AfterEach
     void stop() throws Exception {
-        loadOn.set(false);
-        if (load != null) {
-            load.join(10_000);
-        }
-        for (Process p : children.values()) {
-            p.destroy();
-        }
-        for (Process p : children.values()) {
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        }
+        load.stop();
+        children.stopAll(30);
         if (db != null) {
             // The slot is cluster-wide: leave none retaining WAL for the tests after this one.
             db.sql("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + db.slot
                     + "' AND NOT active");
-        }
-        try (var logs = Files.list(dir)) {
-            for (Path f : logs.filter(f -> f.toString().endsWith(".log")).sorted().toList()) {
-                List<String> lines = Files.readAllLines(f);
-                System.out.println("TAKEOVER ---- " + f.getFileName() + " (last 30 of " + lines.size() + " lines)");
-                lines.subList(Math.max(0, lines.size() - 30), lines.size()).forEach(System.out::println);
-            }
         }
     }
 
@@ -112,31 +92,30 @@ class CoordinatorTakeoverIT {
         for (String c : coordinators) {
             coordinator(c, db, bootstrap, String.join(",", POINTS));
         }
-        child("bridge", db.args("cdc-bridge", "--bootstrap", bootstrap, "--partitions", "3", "--replication", "1",
+        children.start("bridge", db.args("cdc-bridge", "--bootstrap", bootstrap, "--partitions", "3", "--replication", "1",
                 "--heartbeat-ms", "1000", "--slot", db.slot));
-        child("worker", db.args("worker", "--bootstrap", bootstrap, "--worker-id", "w1", "--session-timeout-ms", "6000"));
+        children.start("worker", db.args("worker", "--bootstrap", bootstrap, "--worker-id", "w1", "--session-timeout-ms", "6000"));
         for (String c : coordinators) {
-            awaitLog(c, "coordinator listening on");
+            children.awaitLog(c, "coordinator listening on");
         }
         await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(200)).until(() -> coordinators.stream()
-                .filter(c -> logText(c).contains("driver leadership acquired")).count() == 1);
-        startLoad(db);
+                .filter(c -> children.logText(c).contains("driver leadership acquired")).count() == 1);
+        load.start(db, ROWS, 13, "TAKEOVER");
         MainTest.Run start = MainTest.run(db.args("start", spec.toString()));
         assertThat(start.exit()).as(start.out() + start.err()).isZero();
 
         // Three kills on the way to verified; the fourth once the read switch is approved.
         await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
-                .until(() -> message(db), m -> m != null && m.contains("shapeshift phase advance " + NAME
+                .until(() -> message(db, NAME), m -> m != null && m.contains("shapeshift phase advance " + NAME
                         + " --to reads-switched"));
         assertThat(halted(coordinators)).as("halted at expand-ddl, plan-stored and reconcile-range:2").hasSize(3);
-        loadOn.set(false);
-        load.join(10_000);
-        assertThat(appWrites.get()).as("the application wrote during the migration").isPositive();
+        load.stop();
+        assertThat(load.writes()).as("the application wrote during the migration").isPositive();
         await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500)).until(() -> db.count(WRONG) == 0);
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(() -> MainTest.run(db.args(
                 "phase", "advance", NAME, "--to", "reads-switched", "--reason", "test: evidence reviewed")).exit() == 0);
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
-                .until(() -> phase(db), p -> p.equals("contract-ready"));
+                .until(() -> phase(db, NAME), p -> p.equals("contract-ready"));
         assertThat(db.count(WRONG)).as("target = transform(source) before the contract").isZero();
         Map<Long, Boolean> before = newShape(db);
         assertThat(before).hasSizeGreaterThan(ROWS / 2);
@@ -151,9 +130,9 @@ class CoordinatorTakeoverIT {
         }
 
         // It completed, and nothing was done twice.
-        assertThat(phase(db)).isEqualTo("contracted");
+        assertThat(phase(db, NAME)).isEqualTo("contracted");
         assertThat(newShape(db)).as("the new shape after the contract").isEqualTo(before);
-        assertThat(appFailures.get()).as("application statements that failed").isZero();
+        assertThat(load.failures()).as("application statements that failed").isZero();
         assertThat(db.count("SELECT count(*) FROM ddl_log WHERE tag = 'ALTER TABLE' AND query ILIKE '%add%email_verified%'"))
                 .as("the expand DDL ran once").isEqualTo(1);
         assertThat(db.count("SELECT count(*) FROM ddl_log WHERE tag = 'ALTER TABLE' AND query ILIKE '%add%email_verified%' "
@@ -205,7 +184,7 @@ class CoordinatorTakeoverIT {
             assertThat(takeover).as("takeover %d before the move to %s", i + 1, between[i][1])
                     .isLessThan(moveId(db, between[i][1]));
         }
-        System.out.printf("TAKEOVER four kills, four takeovers: %s; application writes %d%n", takeovers, appWrites.get());
+        System.out.printf("TAKEOVER four kills, four takeovers: %s; application writes %d%n", takeovers, load.writes());
     }
 
     /** The boundaries, in the order the migration reaches them. */
@@ -223,34 +202,18 @@ class CoordinatorTakeoverIT {
         return names.stream().filter(n -> !children.get(n).isAlive()).toList();
     }
 
-    private String logText(String name) {
-        try {
-            return Files.readString(log(name));
-        } catch (IOException e) {
-            return "";
-        }
-    }
-
     private static long moveId(Db db, String to) throws SQLException {
         return db.count("SELECT id FROM shapeshift.audit WHERE migration = '" + NAME + "' AND action = 'transition' "
                 + "AND to_phase = '" + to + "'");
     }
 
     private Db setUp(PostgresServer pg) throws Exception {
-        String database = pg.createDatabase("takeover");
-        Db db = new Db(pg.jdbcUrl(database), pg.user(), Files.writeString(dir.resolve("pw"), pg.password()), pg.password());
+        Db db = RoleProcesses.users(pg.jdbcUrl(pg.createDatabase("takeover")), pg.user(), pg.password(), dir, ROWS);
         String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-        db.app = "app_" + suffix;
         db.slot = "takeover_" + suffix;
         db.token = Files.writeString(dir.resolve("token"), "takeover-admin-token-" + suffix);
-        db.sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
-                "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, legacy_verified_at timestamptz)",
-                "INSERT INTO users SELECT g, 'u' || g || '@example.com', CASE WHEN g % 3 = 0 THEN now() END "
-                        + "FROM generate_series(1, " + ROWS + ") g",
-                "CREATE ROLE " + db.app + " LOGIN PASSWORD 'app'",
-                "GRANT SELECT, INSERT, UPDATE, DELETE ON users TO " + db.app,
-                // The test's own record of every DDL statement, whoever runs it.
-                "CREATE TABLE ddl_log (at timestamptz NOT NULL DEFAULT clock_timestamp(), tag text, query text)",
+        // The test's own record of every DDL statement, whoever runs it.
+        db.sql("CREATE TABLE ddl_log (at timestamptz NOT NULL DEFAULT clock_timestamp(), tag text, query text)",
                 "CREATE FUNCTION log_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN "
                         + "INSERT INTO public.ddl_log (tag, query) VALUES (tg_tag, current_query()); END $$",
                 "CREATE EVENT TRIGGER log_ddl ON ddl_command_end EXECUTE FUNCTION log_ddl()");
@@ -284,153 +247,10 @@ class CoordinatorTakeoverIT {
                 """.formatted(NAME));
     }
 
-    /** The application: updates of the old column, inserts and deletes under its own role, ~50 per second. */
-    private void startLoad(Db db) {
-        loadOn.set(true);
-        load = new Thread(() -> {
-            Random random = new Random(13);
-            long next = 1_000_000;
-            Properties p = new Properties();
-            p.setProperty("user", db.app);
-            p.setProperty("password", "app");
-            while (loadOn.get()) {
-                try (Connection c = DriverManager.getConnection(db.url, p); Statement s = c.createStatement()) {
-                    while (loadOn.get()) {
-                        int op = random.nextInt(10);
-                        long id = 1 + random.nextInt(ROWS);
-                        if (op < 5) {
-                            s.executeUpdate("UPDATE users SET legacy_verified_at = CASE WHEN legacy_verified_at IS NULL "
-                                    + "THEN now() END WHERE id = " + id);
-                        } else if (op < 8) {
-                            s.executeUpdate("INSERT INTO users VALUES (" + next++ + ", 'n@example.com', "
-                                    + (random.nextBoolean() ? "now()" : "NULL") + ")");
-                        } else {
-                            s.executeUpdate("DELETE FROM users WHERE id = " + id);
-                        }
-                        appWrites.incrementAndGet();
-                        Thread.sleep(20);
-                    }
-                } catch (SQLException e) {
-                    appFailures.incrementAndGet();
-                    System.out.println("TAKEOVER application statement failed: " + e.getMessage());
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "takeover-app");
-        load.start();
-    }
-
     /** A coordinator that drives through Kafka, halting at {@code haltAt} when that is not null. */
     private Process coordinator(String name, Db db, String bootstrap, String haltAt) throws IOException {
         List<String> jvm = haltAt == null ? List.of() : List.of("-D" + HaltPoint.PROPERTY + "=" + haltAt);
-        return start(name, jvm, db.args("coordinator", "--bootstrap", bootstrap, "--partitions", "3", "--port", "0",
+        return children.start(name, jvm, db.args("coordinator", "--bootstrap", bootstrap, "--partitions", "3", "--port", "0",
                 "--admin-token-file", db.token.toString()));
-    }
-
-    private Process child(String name, String... args) throws IOException {
-        return start(name, List.of(), args);
-    }
-
-    private Process start(String name, List<String> jvmOptions, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx384m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
-        cmd.addAll(jvmOptions);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log(name).toFile()).start();
-        children.put(name, p);
-        System.out.printf("TAKEOVER child %s pid=%d log=%s%n", name, p.pid(), log(name));
-        return p;
-    }
-
-    /** Waits for {@code text} in a child's output; fails at once if the child died without writing it. */
-    private void awaitLog(String name, String text) {
-        Process p = children.get(name);
-        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
-                .failFast("child " + name + " exited", () -> !p.isAlive() && !Files.readString(log(name)).contains(text))
-                .until(() -> Files.readString(log(name)).contains(text));
-    }
-
-    private Path log(String name) {
-        return dir.resolve(name + ".log");
-    }
-
-    private static String phase(Db db) throws SQLException {
-        return db.text("SELECT phase FROM shapeshift.migration WHERE name = '" + NAME + "'");
-    }
-
-    private static String message(Db db) throws SQLException {
-        return db.text("SELECT message FROM shapeshift.migration WHERE name = '" + NAME + "'");
-    }
-
-    private static Map<Long, Boolean> newShape(Db db) throws SQLException {
-        Map<Long, Boolean> out = new HashMap<>();
-        try (Connection c = db.connect(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT id, email_verified FROM users")) {
-            while (rs.next()) {
-                out.put(rs.getLong(1), (Boolean) rs.getObject(2));
-            }
-        }
-        return out;
-    }
-
-    /** The source database as the superuser Shapeshift runs as, and the CLI options that reach it. */
-    private static final class Db {
-        final String url;
-        final String user;
-        final Path passwordFile;
-        final String password;
-        String app;
-        String slot;
-        Path token;
-
-        Db(String url, String user, Path passwordFile, String password) {
-            this.url = url;
-            this.user = user;
-            this.passwordFile = passwordFile;
-            this.password = password;
-        }
-
-        String[] args(String... command) {
-            List<String> a = new ArrayList<>(List.of(command));
-            a.addAll(List.of("--jdbc-url", url, "--user", user, "--password-file", passwordFile.toString()));
-            return a.toArray(String[]::new);
-        }
-
-        Connection connect() throws SQLException {
-            return DriverManager.getConnection(url, user, password);
-        }
-
-        void sql(String... statements) throws SQLException {
-            try (Connection c = connect(); Statement s = c.createStatement()) {
-                for (String st : statements) {
-                    s.execute(st);
-                }
-            }
-        }
-
-        long count(String query) throws SQLException {
-            try (Connection c = connect(); PreparedStatement ps = c.prepareStatement(query); ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
-
-        String text(String query) throws SQLException {
-            try (Connection c = connect(); PreparedStatement ps = c.prepareStatement(query); ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getString(1) : null;
-            }
-        }
-
-        List<String> column(String query) throws SQLException {
-            List<String> out = new ArrayList<>();
-            try (Connection c = connect(); PreparedStatement ps = c.prepareStatement(query); ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(rs.getString(1));
-                }
-            }
-            return out;
-        }
     }
 }
