@@ -1,6 +1,7 @@
 package dev.shapeshift.spec;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.Objects;
 
@@ -16,8 +17,12 @@ import java.util.Objects;
  * @param references   a foreign key the column ends with: added {@code NOT VALID} at the expand, validated after the backfill
  * @param defaultValue the column's {@code DEFAULT} expression, set at the expand (new rows only, no rewrite)
  */
-public record TargetColumn(String name, String type, String transform, Boolean notNull, Boolean unique,
-                           References references, @JsonProperty("default") String defaultValue) {
+// Unset structure is left out of the stored spec's JSON, so a spec without it reads (and diffs) as before.
+public record TargetColumn(String name, String type, String transform,
+                           @JsonInclude(JsonInclude.Include.NON_DEFAULT) Boolean notNull,
+                           @JsonInclude(JsonInclude.Include.NON_DEFAULT) Boolean unique,
+                           @JsonInclude(JsonInclude.Include.NON_NULL) References references,
+                           @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("default") String defaultValue) {
     @JsonCreator
     public TargetColumn {
         notNull = Objects.requireNonNullElse(notNull, false);
