@@ -13,6 +13,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import dev.shapeshift.coordinator.api.Json;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -44,16 +46,6 @@ public final class BackfillCommand implements Runnable {
         command.commandLine().usage(command.commandLine().getOut());
     }
 
-    /** Where the catalog is: options, else SHAPESHIFT_JDBC_URL / SHAPESHIFT_DB_USER / SHAPESHIFT_DB_PASSWORD. */
-    /** Who changes a knob, and why; both go to the audit log. */
-    static final class Why {
-        @Option(names = "--actor", paramLabel = "NAME", description = "Who makes the change (default: the OS user).")
-        String actor = System.getProperty("user.name");
-
-        @Option(names = "--reason", paramLabel = "TEXT", description = "Why, for the audit log.")
-        String reason;
-    }
-
     abstract static class Change implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
         String migration;
@@ -62,7 +54,7 @@ public final class BackfillCommand implements Runnable {
         DbOptions db = new DbOptions();
 
         @Mixin
-        Why why = new Why();
+        AuditOptions.Optional why = new AuditOptions.Optional();
 
         @Spec
         CommandSpec command;
@@ -70,7 +62,7 @@ public final class BackfillCommand implements Runnable {
         int put(String setting, String value) {
             Catalog catalog = db.catalog();
             catalog.get(migration);
-            catalog.putSetting(migration, setting, value, why.actor, why.reason);
+            catalog.putSetting(migration, setting, value, why.actor, why.reason());
             PrintWriter out = command.commandLine().getOut();
             out.println("backfill " + migration + ": " + setting + "=" + value
                     + " (workers apply it within about a second)");
@@ -130,6 +122,9 @@ public final class BackfillCommand implements Runnable {
         @Mixin
         DbOptions db = new DbOptions();
 
+        @Mixin
+        OutputOptions output = new OutputOptions();
+
         @Spec
         CommandSpec command;
 
@@ -145,10 +140,18 @@ public final class BackfillCommand implements Runnable {
             String cap = catalog.setting(migration, SignalCollector.MAX_ROWS_PER_SECOND).orElse("spec default");
             BackfillProgress p = BackfillProgress.of(migration, second, first, paused ? "paused by operator" : "see worker logs");
             PrintWriter out = command.commandLine().getOut();
-            out.println(p.statusLine());
-            out.println("settings: paused=" + paused + " max-rows-per-second=" + cap);
-            for (Chunk c : store.chunks(migration)) {
-                if ("failed".equals(c.status())) {
+            List<Chunk> failed = store.chunks(migration).stream().filter(c -> "failed".equals(c.status())).toList();
+            if (output.json()) {
+                Map<String, Object> json = new LinkedHashMap<>();
+                json.put("progress", p);
+                json.put("settings", Map.of("paused", paused, SignalCollector.MAX_ROWS_PER_SECOND, cap));
+                json.put("failedChunks", failed.stream().map(c -> Map.of("chunk", c.number(), "attempts", c.attempts(),
+                        "error", String.valueOf(c.error()))).toList());
+                out.println(Json.write(json));
+            } else {
+                out.println(p.statusLine());
+                out.println("settings: paused=" + paused + " max-rows-per-second=" + cap);
+                for (Chunk c : failed) {
                     out.println("failed chunk " + c.number() + " (attempts " + c.attempts() + "): " + c.error());
                 }
             }

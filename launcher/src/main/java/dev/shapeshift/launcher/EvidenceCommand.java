@@ -30,8 +30,8 @@ public final class EvidenceCommand implements Callable<Integer> {
     @Mixin
     DbOptions db = new DbOptions();
 
-    @Option(names = "--output", paramLabel = "text|json", description = "text (default) or json.")
-    OutputFormat output = OutputFormat.TEXT;
+    @Mixin
+    OutputOptions output = new OutputOptions();
 
     @Spec
     CommandSpec command;
@@ -41,7 +41,7 @@ public final class EvidenceCommand implements Callable<Integer> {
         AccessReport r = new AccessWatch(db.database()).evaluate(migration);
         List<Check> checks = AccessGate.checks(r);
         PrintWriter out = command.commandLine().getOut();
-        if (output == OutputFormat.JSON) {
+        if (output.json()) {
             out.println(OutputFormat.json(json(r, checks)));
         } else {
             out.println("evidence for " + migration + ": watching " + r.watched() + " since " + r.baselineAt()

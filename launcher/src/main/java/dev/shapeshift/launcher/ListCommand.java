@@ -26,8 +26,8 @@ public final class ListCommand implements Callable<Integer> {
     @Mixin
     DbOptions db = new DbOptions();
 
-    @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
-    OutputFormat output = OutputFormat.TEXT;
+    @Mixin
+    OutputOptions output = new OutputOptions();
 
     @Spec
     CommandSpec command;
@@ -48,8 +48,8 @@ public final class ListCommand implements Callable<Integer> {
         return 0;
     }
 
-    static void print(PrintWriter out, List<Row> rows, OutputFormat output) {
-        if (output == OutputFormat.JSON) {
+    static void print(PrintWriter out, List<Row> rows, OutputOptions output) {
+        if (output.json()) {
             out.println(Json.write(rows));
         } else if (rows.isEmpty()) {
             out.println("no migrations in the catalog (register one with shapeshift start SPEC)");

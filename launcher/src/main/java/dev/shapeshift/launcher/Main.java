@@ -2,6 +2,8 @@ package dev.shapeshift.launcher;
 
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -38,17 +40,30 @@ public final class Main implements Runnable {
         CommandLine cmd = new CommandLine(new Main());
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
         cmd.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            if (e instanceof ShapeshiftException se) {
-                commandLine.getErr().println(se.getMessage());
-                commandLine.getErr().flush();
-                return se.code().exitCode();
+            ErrorCode code = e instanceof ShapeshiftException se ? se.code() : ErrorCode.INTERNAL;
+            String message = e instanceof ShapeshiftException ? e.getMessage() : "internal error: " + e;
+            if (code == ErrorCode.INTERNAL && !(e instanceof ShapeshiftException)) {
+                log.error("internal error", e);
             }
-            log.error("internal error", e);
-            commandLine.getErr().println("internal error: " + e);
+            if (jsonOutput(commandLine)) {
+                Map<String, Object> json = new LinkedHashMap<>();
+                json.put("error", code.name());
+                json.put("exitCode", code.exitCode());
+                json.put("message", message);
+                commandLine.getOut().println(OutputFormat.json(json));
+                commandLine.getOut().flush();
+            }
+            commandLine.getErr().println(message);
             commandLine.getErr().flush();
-            return ErrorCode.INTERNAL.exitCode();
+            return code.exitCode();
         });
         return cmd;
+    }
+
+    /** Whether the failed command was asked for {@code --output json} ({@link OutputOptions}). */
+    private static boolean jsonOutput(CommandLine commandLine) {
+        CommandLine.Model.OptionSpec output = commandLine.getCommandSpec().findOption("--output");
+        return output != null && output.getValue() == OutputFormat.JSON;
     }
 
     @Override

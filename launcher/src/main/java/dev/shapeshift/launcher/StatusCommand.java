@@ -33,8 +33,8 @@ public final class StatusCommand implements Callable<Integer> {
     @Mixin
     DbOptions db = new DbOptions();
 
-    @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
-    OutputFormat output = OutputFormat.TEXT;
+    @Mixin
+    OutputOptions output = new OutputOptions();
 
     @Spec
     CommandSpec command;
@@ -48,7 +48,7 @@ public final class StatusCommand implements Callable<Integer> {
         }
         StatusReader reader = new StatusReader(db.catalog(), GateWiring.gates(db.database()));
         MigrationStatus status = reader.read(migration);
-        if (output == OutputFormat.JSON) {
+        if (output.json()) {
             out.println(Json.write(status));
         } else {
             print(out, status);
@@ -98,8 +98,8 @@ public final class StatusCommand implements Callable<Integer> {
         @Mixin
         DbOptions db = new DbOptions();
 
-        @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
-        OutputFormat output = OutputFormat.TEXT;
+        @Mixin
+        OutputOptions output = new OutputOptions();
 
         @Spec
         CommandSpec command;
@@ -109,7 +109,7 @@ public final class StatusCommand implements Callable<Integer> {
             Catalog catalog = db.catalog();
             List<AuditEntry> entries = catalog.auditLog(migration, after, limit);
             PrintWriter out = command.commandLine().getOut();
-            if (output == OutputFormat.JSON) {
+            if (output.json()) {
                 out.println(Json.write(entries));
             } else {
                 for (AuditEntry e : entries) {
