@@ -98,7 +98,7 @@ public final class BackfillCommand implements Runnable {
             int eq = assignment.indexOf('=');
             String name = eq < 0 ? assignment : assignment.substring(0, eq).trim();
             if (eq < 0 || !SETTABLE.contains(name)) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "'" + assignment + "': write NAME=VALUE with NAME one of "
+                throw new ShapeshiftException(ErrorCode.USAGE, "'" + assignment + "': write NAME=VALUE with NAME one of "
                         + SETTABLE + " (use `backfill pause`/`resume` for pausing)");
             }
             String value = assignment.substring(eq + 1).trim();
@@ -107,7 +107,7 @@ public final class BackfillCommand implements Runnable {
                     throw new NumberFormatException();
                 }
             } catch (NumberFormatException e) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID,
+                throw new ShapeshiftException(ErrorCode.USAGE,
                         name + "=" + value + ": write a whole number of rows per second, 0 for no cap");
             }
             return put(name, value);

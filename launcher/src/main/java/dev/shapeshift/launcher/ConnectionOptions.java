@@ -64,7 +64,7 @@ public final class ConnectionOptions extends DbOptions {
             try {
                 return Files.readString(passwordFile).strip();
             } catch (IOException e) {
-                throw new ShapeshiftException(ErrorCode.UNREACHABLE, "cannot read --password-file " + passwordFile + ": " + e.getMessage(), e);
+                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "cannot read --password-file " + passwordFile + ": " + e.getMessage(), e);
             }
         }
         return env.get("SHAPESHIFT_DB_PASSWORD");

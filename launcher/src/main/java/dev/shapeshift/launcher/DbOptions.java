@@ -8,7 +8,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * The source database of the commands that work on the catalog: options win over the
@@ -28,10 +31,16 @@ class DbOptions {
 
     Map<String, String> env = System.getenv();
 
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
+
     Database database() {
         String url = jdbcUrl != null ? jdbcUrl : env.get("SHAPESHIFT_JDBC_URL");
         if (url == null || url.isBlank()) {
-            throw new ShapeshiftException(ErrorCode.UNREACHABLE, "no database given — pass --jdbc-url or set SHAPESHIFT_JDBC_URL");
+            String message = "Missing required option: '--jdbc-url=URL' (or set SHAPESHIFT_JDBC_URL): this command works on "
+                    + "the catalog in the source database";
+            throw mixee != null ? new ParameterException(mixee.commandLine(), message)
+                    : new ShapeshiftException(ErrorCode.USAGE, message);
         }
         String u = user != null ? user : env.getOrDefault("SHAPESHIFT_DB_USER", System.getProperty("user.name"));
         return new Database(url, u, passwordFile != null ? read(passwordFile) : env.getOrDefault("SHAPESHIFT_DB_PASSWORD", ""));
@@ -45,7 +54,7 @@ class DbOptions {
         try {
             return Files.readString(file).strip();
         } catch (IOException e) {
-            throw new ShapeshiftException(ErrorCode.UNREACHABLE, "cannot read " + file + ": " + e.getMessage(), e);
+            throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "cannot read " + file + ": " + e.getMessage(), e);
         }
     }
 }

@@ -211,13 +211,13 @@ public final class ReconcileCommand implements Runnable {
             @Override
             public Integer call() {
                 if (limit < 1) {
-                    throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "--limit " + limit + ": write a positive number of rows");
+                    throw new ShapeshiftException(ErrorCode.USAGE, "--limit " + limit + ": write a positive number of rows");
                 }
                 Key afterKey;
                 try {
                     afterKey = ChunkStore.key(after);
                 } catch (ShapeshiftException e) {
-                    throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "--after " + after
+                    throw new ShapeshiftException(ErrorCode.USAGE, "--after " + after
                             + ": write a key as a JSON array of its columns' text, e.g. '[\"42\"]' or '[\"eu\", \"7\"]'");
                 }
                 Catalog catalog = new Catalog(db.database(), "cli");

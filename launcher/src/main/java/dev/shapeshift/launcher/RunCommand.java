@@ -148,7 +148,7 @@ public final class RunCommand implements Callable<Integer> {
             }
             return d;
         } catch (RuntimeException e) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID, option + " must be a positive duration like 5s or 1m, got '"
+            throw new ShapeshiftException(ErrorCode.USAGE, option + " must be a positive duration like 5s or 1m, got '"
                     + text + "'");
         }
     }

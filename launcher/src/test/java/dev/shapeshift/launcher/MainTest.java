@@ -150,8 +150,9 @@ class MainTest {
     @Test
     void startAndApplyCheckTheirInputBeforeTheDatabase() throws IOException {
         Run noDb = run("start", EXAMPLE);
-        assertThat(noDb.exit()).isEqualTo(3);
-        assertThat(noDb.err()).contains("no database given — pass --jdbc-url or set SHAPESHIFT_JDBC_URL");
+        assertThat(noDb.exit()).as("a missing --jdbc-url is a usage error").isEqualTo(2);
+        assertThat(noDb.err()).contains("Missing required option: '--jdbc-url=URL' (or set SHAPESHIFT_JDBC_URL)")
+                .contains("Usage:");
         Run malformed = run("start", file("m.yaml", "name: m\nsorce:\n  table: users\n"));
         assertThat(malformed.exit()).isEqualTo(10);
         assertThat(malformed.err()).contains("m.yaml:").contains("unknown field 'sorce'");
@@ -162,6 +163,32 @@ class MainTest {
         assertThat(empty.exit()).isEqualTo(10);
         assertThat(empty.err()).contains("no spec files (*.yaml, *.yml)");
         assertThat(run("start").exit()).isEqualTo(2);
+    }
+
+    @Test
+    void aRefusedConnectionIsNamedAtOnceWithHostAndPort() throws IOException {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        Run r = run("list", "--jdbc-url", "jdbc:postgresql://127.0.0.1:" + port + "/app?password=hunter2");
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(r.err()).as("the socket check, not the pool's time-out").contains("connection refused to 127.0.0.1:" + port)
+                .doesNotContain("within 10 s").doesNotContain("hunter2");
+        Run unknown = run("list", "--jdbc-url", "jdbc:postgresql://no-such-host.invalid:5432/app");
+        assertThat(unknown.exit()).isEqualTo(3);
+        assertThat(unknown.err()).contains("unknown host no-such-host.invalid");
+    }
+
+    @Test
+    void aBadRoleConfigurationIsNotABadSpec() throws IOException {
+        Run shortToken = run("coordinator", "--jdbc-url", "jdbc:postgresql://127.0.0.1:1/app", "--admin-token-file",
+                file("token", "short"));
+        assertThat(shortToken.exit()).as(shortToken.err()).isEqualTo(13);
+        assertThat(shortToken.err()).contains("admin token must be at least 16 characters");
+        Run badUrl = run("list", "--jdbc-url", "jdbc:mysql://h/app");
+        assertThat(badUrl.exit()).isEqualTo(13);
+        assertThat(badUrl.err()).contains("database URL must start with jdbc:postgresql:");
     }
 
     @Test
