@@ -40,9 +40,17 @@ public final class CleanupCommand implements Callable<Integer> {
     @Mixin
     AuditOptions.Required why = new AuditOptions.Required();
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
-            description = "Kafka, to delete the migration's topics (env SHAPESHIFT_KAFKA); without it the topics stay.")
-    String bootstrapServers = System.getenv("SHAPESHIFT_KAFKA");
+    @Option(names = "--bootstrap", paramLabel = "HOST:PORT",
+            description = "Kafka bootstrap servers, to delete the migration's topics; without it the topics stay.")
+    String bootstrapServers;
+
+    /** The option's former name, kept working for scripts that use it. */
+    @Option(names = "--bootstrap-servers", hidden = true, paramLabel = "HOST:PORT")
+    void bootstrapServers(String servers) {
+        if (servers != null) {
+            bootstrapServers = servers;
+        }
+    }
 
     @Option(names = "--publication", paramLabel = "NAME", description = "The bridge's publication (default shapeshift_pub).")
     String publication = Cleanup.DEFAULT_PUBLICATION;

@@ -14,16 +14,18 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * The source database of the commands that work on the catalog: options win over the
- * environment ({@code SHAPESHIFT_JDBC_URL}, {@code SHAPESHIFT_DB_USER},
- * {@code SHAPESHIFT_DB_PASSWORD}). There is no password option: command lines are visible to
- * other users of the machine.
+ * The source database of the commands that work on the catalog. Like every option, these also
+ * come from the environment ({@code SHAPESHIFT_JDBC_URL}, {@code SHAPESHIFT_DB_USER},
+ * {@code SHAPESHIFT_PASSWORD_FILE}) or the configuration file ({@link ConfigDefaults}). There is no
+ * password option: command lines are visible to other users of the machine; the password comes
+ * from {@code --password-file} or the environment variable {@code SHAPESHIFT_DB_PASSWORD}.
  */
 class DbOptions {
     @Option(names = "--jdbc-url", paramLabel = "URL", description = "JDBC URL of the source database (env SHAPESHIFT_JDBC_URL).")
     String jdbcUrl;
 
-    @Option(names = "--user", paramLabel = "USER", description = "Database user (env SHAPESHIFT_DB_USER).")
+    @Option(names = {"--db-user", "--user"}, paramLabel = "USER", description = "Database user (env SHAPESHIFT_DB_USER; "
+            + "default: the OS user).")
     String user;
 
     @Option(names = "--password-file", paramLabel = "FILE", description = "File holding the password (else env SHAPESHIFT_DB_PASSWORD).")
@@ -35,14 +37,14 @@ class DbOptions {
     CommandSpec mixee;
 
     Database database() {
-        String url = jdbcUrl != null ? jdbcUrl : env.get("SHAPESHIFT_JDBC_URL");
+        String url = jdbcUrl;
         if (url == null || url.isBlank()) {
             String message = "Missing required option: '--jdbc-url=URL' (or set SHAPESHIFT_JDBC_URL): this command works on "
                     + "the catalog in the source database";
             throw mixee != null ? new ParameterException(mixee.commandLine(), message)
                     : new ShapeshiftException(ErrorCode.USAGE, message);
         }
-        String u = user != null ? user : env.getOrDefault("SHAPESHIFT_DB_USER", System.getProperty("user.name"));
+        String u = user != null ? user : System.getProperty("user.name");
         return new Database(url, u, passwordFile != null ? read(passwordFile) : env.getOrDefault("SHAPESHIFT_DB_PASSWORD", ""));
     }
 

@@ -2,6 +2,7 @@ package dev.shapeshift.launcher;
 
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -32,13 +33,27 @@ public final class Main implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        CommandLine cmd;
+        try {
+            cmd = commandLine();
+        } catch (ShapeshiftException e) { // an unreadable configuration file
+            System.err.println(e.getMessage());
+            System.exit(e.code().exitCode());
+            return;
+        }
+        System.exit(cmd.execute(args));
     }
 
     /** The configured command line: usage errors exit 2, Shapeshift failures with their code's exit code. */
     public static CommandLine commandLine() {
+        return commandLine(System.getenv(), Path.of(System.getProperty("user.home")));
+    }
+
+    /** The command line with options defaulted from this environment and configuration file ({@link ConfigDefaults}). */
+    static CommandLine commandLine(Map<String, String> env, Path home) {
         CommandLine cmd = new CommandLine(new Main());
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
+        cmd.setDefaultValueProvider(ConfigDefaults.of(env, home));
         cmd.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             ErrorCode code = e instanceof ShapeshiftException se ? se.code() : ErrorCode.INTERNAL;
             String message = e instanceof ShapeshiftException ? e.getMessage() : "internal error: " + e;
