@@ -11,7 +11,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** Entry point of the one jar: every role is a subcommand. Exit codes: docs/cli.md. */
-@Command(name = "shapeshift", mixinStandardHelpOptions = true, version = "shapeshift 0.1.0",
+@Command(name = "shapeshift", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Zero-downtime expand-contract migrations for PostgreSQL.",
         subcommands = {
                 // the roles
@@ -54,6 +54,8 @@ public final class Main implements Runnable {
         CommandLine cmd = new CommandLine(new Main());
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
         cmd.setDefaultValueProvider(ConfigDefaults.of(env, home));
+        Version version = new Version();
+        forEach(cmd, c -> c.getCommandSpec().versionProvider(version)); // `shapeshift worker --version` too
         cmd.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             ErrorCode code = e instanceof ShapeshiftException se ? se.code() : ErrorCode.INTERNAL;
             String message = e instanceof ShapeshiftException ? e.getMessage() : "internal error: " + e;
@@ -73,6 +75,25 @@ public final class Main implements Runnable {
             return code.exitCode();
         });
         return cmd;
+    }
+
+    private static void forEach(CommandLine cmd, java.util.function.Consumer<CommandLine> visit) {
+        visit.accept(cmd);
+        cmd.getSubcommands().values().forEach(c -> forEach(c, visit));
+    }
+
+    /** The artifact version, from the build ({@code version.properties}, filtered by Maven). */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws java.io.IOException {
+            java.util.Properties p = new java.util.Properties();
+            try (java.io.InputStream in = Main.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            }
+            return new String[] {"shapeshift " + p.getProperty("version", "(version unknown: not built by Maven)")};
+        }
     }
 
     /** Whether the failed command was asked for {@code --output json} ({@link OutputOptions}). */

@@ -192,6 +192,29 @@ class MainTest {
     }
 
     @Test
+    void theCommandListShowsWholeSentences() {
+        List<String> cut = new java.util.ArrayList<>();
+        ConfigDefaultsTest.walk(Main.commandLine(), c -> {
+            String[] description = c.getCommandSpec().usageMessage().description();
+            String shown = description.length == 0 ? "" : description[0].strip();
+            if (!shown.matches(".*[.)]$")) {
+                cut.add(c.getCommandSpec().qualifiedName() + ": '" + shown + "'");
+            }
+        });
+        assertThat(cut).as("the first description line, which the command list shows, ends a sentence").isEmpty();
+        assertThat(run("--help").out().replaceAll("\\s+", " ")).contains("while an application writes:")
+                .contains("exits 0 only if target = transform(source).");
+    }
+
+    @Test
+    void versionIsTheArtifactVersion() throws IOException {
+        String pom = Files.readString(Path.of("pom.xml"));
+        String version = pom.substring(pom.indexOf("<version>") + 9, pom.indexOf("</version>"));
+        assertThat(run("--version").out().strip()).isEqualTo("shapeshift " + version);
+        assertThat(run("worker", "--version").out().strip()).isEqualTo("shapeshift " + version);
+    }
+
+    @Test
     void usageErrorExits2() {
         assertThat(run("validate").exit()).isEqualTo(2);
         assertThat(run("validate", EXAMPLE, "--bogus").exit()).isEqualTo(2);
