@@ -4,11 +4,14 @@ import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /** Entry point of the one jar: every role is a subcommand. Exit codes: docs/cli.md. */
 @Command(name = "shapeshift", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -32,6 +35,10 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
 
+    @Option(names = "--log-format", paramLabel = "FORMAT", defaultValue = "text", scope = ScopeType.INHERIT,
+            description = "Log lines on stderr as text (ISO-8601 time) or json, one object per line (default: ${DEFAULT-VALUE}).")
+    Logs.Format logFormat;
+
     public static void main(String[] args) {
         CommandLine cmd;
         try {
@@ -54,6 +61,14 @@ public final class Main implements Runnable {
         CommandLine cmd = new CommandLine(new Main());
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
         cmd.setDefaultValueProvider(ConfigDefaults.of(env, home));
+        cmd.setExecutionStrategy(parseResult -> {
+            List<CommandLine> chain = parseResult.asCommandLineList();
+            CommandLine last = chain.get(chain.size() - 1);
+            Object format = last.getCommandSpec().findOption("--log-format").getValue();
+            Logs.configure(Logs.configurationFor(chain.size() > 1 ? chain.get(1).getCommandName() : ""),
+                    format == null ? Logs.Format.TEXT : (Logs.Format) format);
+            return new CommandLine.RunLast().execute(parseResult);
+        });
         Version version = new Version();
         forEach(cmd, c -> c.getCommandSpec().versionProvider(version)); // `shapeshift worker --version` too
         cmd.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
