@@ -112,7 +112,7 @@ public record BridgeConfig(Database database, String bootstrapServers, String sl
 
     private static void require(boolean ok, String field, String fix) {
         if (!ok) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "bridge configuration: " + field + " is invalid: " + fix);
+            throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "bridge configuration: " + field + " is invalid: " + fix);
         }
     }
 }

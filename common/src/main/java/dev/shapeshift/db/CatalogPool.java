@@ -34,6 +34,7 @@ public final class CatalogPool {
     }
 
     private static HikariDataSource create(Database db, String role) {
+        Reachability.require(db.jdbcUrl()); // a refused connection is said at once, not after the pool's 10 s
         HikariConfig c = new HikariConfig();
         c.setJdbcUrl(db.jdbcUrl());
         c.setUsername(db.user());

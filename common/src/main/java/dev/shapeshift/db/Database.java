@@ -29,7 +29,7 @@ public record Database(String jdbcUrl, String user, String password) {
 
     public Database {
         if (jdbcUrl == null || !jdbcUrl.startsWith("jdbc:postgresql:")) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID,
+            throw new ShapeshiftException(ErrorCode.CONFIG_INVALID,
                     "database URL must start with jdbc:postgresql: (got " + redact(jdbcUrl) + ")");
         }
     }
@@ -74,7 +74,7 @@ public record Database(String jdbcUrl, String user, String password) {
         return redact(jdbcUrl);
     }
 
-    static String redact(String url) {
+    public static String redact(String url) {
         if (url == null) {
             return "null";
         }

@@ -31,6 +31,16 @@ public enum ErrorCode {
     TIMED_OUT(true, 13),
     /** {@code shapeshift check}: a migration is past its {@code contract.deadline} without its contract. */
     CONTRACT_OVERDUE(false, 14),
+    /**
+     * The command line was wrong: a missing or malformed option or argument (picocli's own usage
+     * errors have the same exit code).
+     */
+    USAGE(false, 2),
+    /**
+     * A process's configuration (options, environment, config file) is unusable: a missing or too
+     * short token, a bad port, URL or interval. Not the spec's fault, so not {@link #SPEC_INVALID}.
+     */
+    CONFIG_INVALID(false, 15),
     /** A fault in Shapeshift itself or an unexpected database error. */
     INTERNAL(false, 1);
 

@@ -21,8 +21,17 @@ final class YamlLocator {
     private YamlLocator() {
     }
 
-    /** {@code "12:3"} for the deepest node of the path that exists, or empty. */
+    /** {@code "12:3"} for the deepest node of the path that exists (a field: where its key is written), or empty. */
     static Optional<String> locate(String yaml, List<Reference> path) {
+        return locate(yaml, path, false);
+    }
+
+    /** {@code "12:3"} where the value at the path is written (e.g. an empty value), or empty. */
+    static Optional<String> locateValue(String yaml, List<Reference> path) {
+        return locate(yaml, path, true);
+    }
+
+    private static Optional<String> locate(String yaml, List<Reference> path, boolean value) {
         try {
             Node node = new Yaml(new LoaderOptions()).compose(new java.io.StringReader(yaml));
             Mark mark = null;
@@ -32,7 +41,7 @@ final class YamlLocator {
                     if (t == null) {
                         break;
                     }
-                    mark = t.getKeyNode().getStartMark();
+                    mark = value ? t.getValueNode().getStartMark() : t.getKeyNode().getStartMark();
                     node = t.getValueNode();
                 } else if (r.getFieldName() == null && node instanceof SequenceNode s && r.getIndex() >= 0
                         && r.getIndex() < s.getValue().size()) {
@@ -52,36 +61,34 @@ final class YamlLocator {
     record At(String path, String location) {
     }
 
-    static Optional<At> firstNull(String yaml) {
+    /**
+     * Every explicit null, from the YAML node tree (Jackson's tree loses a bare {@code -} that ends
+     * the file, so the YAML nodes are the authority here).
+     */
+    static List<At> nulls(String yaml) {
+        List<At> found = new java.util.ArrayList<>();
         try {
-            return firstNull(new Yaml(new LoaderOptions()).compose(new java.io.StringReader(yaml)), "");
+            nulls(new Yaml(new LoaderOptions()).compose(new java.io.StringReader(yaml)), "", found);
         } catch (RuntimeException e) {
-            return Optional.empty();
+            // not YAML: the reader reports the syntax error
         }
+        return found;
     }
 
-    private static Optional<At> firstNull(Node node, String path) {
+    private static void nulls(Node node, String path, List<At> found) {
         if (node instanceof ScalarNode s && s.getTag().equals(Tag.NULL) && !path.isEmpty()) {
             Mark m = s.getStartMark();
-            return Optional.of(new At(path, (m.getLine() + 1) + ":" + (m.getColumn() + 1)));
-        }
-        if (node instanceof MappingNode m) {
+            found.add(new At(path, (m.getLine() + 1) + ":" + (m.getColumn() + 1)));
+        } else if (node instanceof MappingNode m) {
             for (NodeTuple t : m.getValue()) {
                 String key = t.getKeyNode() instanceof ScalarNode k ? k.getValue() : "?";
-                Optional<At> at = firstNull(t.getValueNode(), path.isEmpty() ? key : path + "." + key);
-                if (at.isPresent()) {
-                    return at;
-                }
+                nulls(t.getValueNode(), path.isEmpty() ? key : path + "." + key, found);
             }
         } else if (node instanceof SequenceNode s) {
             for (int i = 0; i < s.getValue().size(); i++) {
-                Optional<At> at = firstNull(s.getValue().get(i), path + "[" + i + "]");
-                if (at.isPresent()) {
-                    return at;
-                }
+                nulls(s.getValue().get(i), path + "[" + i + "]", found);
             }
         }
-        return Optional.empty();
     }
 
     private static NodeTuple find(MappingNode m, String key) {

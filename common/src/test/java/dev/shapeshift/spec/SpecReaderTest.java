@@ -143,6 +143,50 @@ class SpecReaderTest {
     }
 
     @Test
+    void everyStructuralProblemIsReportedInOneRun() {
+        String yaml = """
+                name: users-email-verified
+                sorce:
+                  table: users
+                target:
+                  columns:
+                    - name: email_verified
+                      tpye: boolean
+                      transform: legacy_verified_at IS NOT NULL
+                backfill:
+                  chunkRows: lots
+                  lockTimeout: 2 minutes
+                contract:
+                  retention: ~
+                """;
+        SpecReader.Reading r = reader.readAll(yaml);
+        assertThat(r.problems()).extracting(p -> p.describe("users.yaml")).containsExactly(
+                "users.yaml:2:1: sorce: unknown field 'sorce' (did you mean source?) — the fields of the top level are: "
+                        + "backfill, contract, expand, mode, name, reconcile, source, switch, target",
+                "users.yaml:7:7: target.columns[0].tpye: unknown field 'tpye' (did you mean type?) — the fields of "
+                        + "target.columns[0] are: default, name, notNull, references, transform, type, unique",
+                "users.yaml:10:3: backfill.chunkRows: 'lots' is not a whole number — write a whole number",
+                "users.yaml:11:3: backfill.lockTimeout: '2 minutes' is not " + DurationText.FORMS + " — write " + DurationText.FORMS,
+                "users.yaml:13:14: contract.retention: empty value — give a value, or remove the line to get the default "
+                        + "(see docs/spec.md)");
+        assertThat(r.spec()).as("the rest is bound, with defaults for what was left out").isNotNull();
+        assertThat(r.spec().name()).isEqualTo("users-email-verified");
+        assertThat(r.spec().backfill().chunkRows()).isEqualTo(50_000);
+        assertThat(r.dropped("backfill.chunkRows")).isTrue();
+        assertThat(r.dropped("name")).isFalse();
+
+        ShapeshiftException e = malformed(yaml);
+        assertThat(e.getMessage().lines()).as("read() throws them all, one line each").hasSize(5);
+    }
+
+    @Test
+    void aWellFormedSpecHasNoProblems() {
+        SpecReader.Reading r = reader.readAll(MINIMAL);
+        assertThat(r.problems()).isEmpty();
+        assertThat(r.spec()).isEqualTo(reader.read("users.yaml", MINIMAL));
+    }
+
+    @Test
     void missingFileNamesThePath() {
         assertThatThrownBy(() -> reader.read(Path.of("/nonexistent/users.yaml")))
                 .isInstanceOf(ShapeshiftException.class)

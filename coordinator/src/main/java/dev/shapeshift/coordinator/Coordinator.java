@@ -102,7 +102,7 @@ public final class Coordinator implements AutoCloseable {
         }
 
         private static ShapeshiftException invalid(String message) {
-            return new ShapeshiftException(ErrorCode.SPEC_INVALID, "coordinator config: " + message);
+            return new ShapeshiftException(ErrorCode.CONFIG_INVALID, "coordinator config: " + message);
         }
 
         @Override

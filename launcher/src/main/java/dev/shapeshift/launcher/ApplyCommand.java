@@ -33,8 +33,8 @@ public final class ApplyCommand implements Callable<Integer> {
     @Option(names = "--actor", paramLabel = "NAME", description = "Who applies them, for the audit log (default: the OS user).")
     String actor = System.getProperty("user.name");
 
-    @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
-    OutputFormat output = OutputFormat.TEXT;
+    @Mixin
+    OutputOptions output = new OutputOptions();
 
     @Spec
     CommandSpec command;
@@ -48,7 +48,7 @@ public final class ApplyCommand implements Callable<Integer> {
         List<Registration> results = new SpecsDir(dir, StartCommand.registrar(db, actor)).apply().files();
         PrintWriter out = command.commandLine().getOut();
         PrintWriter err = command.commandLine().getErr();
-        if (output == OutputFormat.JSON) {
+        if (output.json()) {
             out.println(OutputFormat.json(results.stream().map(StartCommand::json).toList()));
         } else {
             results.forEach(r -> StartCommand.print(out, err, r));

@@ -13,6 +13,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import dev.shapeshift.coordinator.api.Json;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -44,16 +46,6 @@ public final class BackfillCommand implements Runnable {
         command.commandLine().usage(command.commandLine().getOut());
     }
 
-    /** Where the catalog is: options, else SHAPESHIFT_JDBC_URL / SHAPESHIFT_DB_USER / SHAPESHIFT_DB_PASSWORD. */
-    /** Who changes a knob, and why; both go to the audit log. */
-    static final class Why {
-        @Option(names = "--actor", paramLabel = "NAME", description = "Who makes the change (default: the OS user).")
-        String actor = System.getProperty("user.name");
-
-        @Option(names = "--reason", paramLabel = "TEXT", description = "Why, for the audit log.")
-        String reason;
-    }
-
     abstract static class Change implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
         String migration;
@@ -62,7 +54,7 @@ public final class BackfillCommand implements Runnable {
         DbOptions db = new DbOptions();
 
         @Mixin
-        Why why = new Why();
+        AuditOptions.Optional why = new AuditOptions.Optional();
 
         @Spec
         CommandSpec command;
@@ -70,7 +62,7 @@ public final class BackfillCommand implements Runnable {
         int put(String setting, String value) {
             Catalog catalog = db.catalog();
             catalog.get(migration);
-            catalog.putSetting(migration, setting, value, why.actor, why.reason);
+            catalog.putSetting(migration, setting, value, why.actor, why.reason());
             PrintWriter out = command.commandLine().getOut();
             out.println("backfill " + migration + ": " + setting + "=" + value
                     + " (workers apply it within about a second)");
@@ -106,7 +98,7 @@ public final class BackfillCommand implements Runnable {
             int eq = assignment.indexOf('=');
             String name = eq < 0 ? assignment : assignment.substring(0, eq).trim();
             if (eq < 0 || !SETTABLE.contains(name)) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "'" + assignment + "': write NAME=VALUE with NAME one of "
+                throw new ShapeshiftException(ErrorCode.USAGE, "'" + assignment + "': write NAME=VALUE with NAME one of "
                         + SETTABLE + " (use `backfill pause`/`resume` for pausing)");
             }
             String value = assignment.substring(eq + 1).trim();
@@ -115,7 +107,7 @@ public final class BackfillCommand implements Runnable {
                     throw new NumberFormatException();
                 }
             } catch (NumberFormatException e) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID,
+                throw new ShapeshiftException(ErrorCode.USAGE,
                         name + "=" + value + ": write a whole number of rows per second, 0 for no cap");
             }
             return put(name, value);
@@ -129,6 +121,9 @@ public final class BackfillCommand implements Runnable {
 
         @Mixin
         DbOptions db = new DbOptions();
+
+        @Mixin
+        OutputOptions output = new OutputOptions();
 
         @Spec
         CommandSpec command;
@@ -148,14 +143,22 @@ public final class BackfillCommand implements Runnable {
                     : throttled.get(0).reason() + " (" + throttled.size() + " chunk(s) waiting)";
             BackfillProgress p = BackfillProgress.of(migration, second, first, reason);
             PrintWriter out = command.commandLine().getOut();
-            out.println(p.statusLine());
-            out.println("settings: paused=" + paused + " max-rows-per-second=" + cap);
-            for (Chunk c : store.chunks(migration)) {
-                if ("running".equals(c.status())) {
-                    throttled.stream().filter(t -> t.chunk() == c.number()).findFirst().ifPresent(t -> out.println(
-                            "running chunk " + c.number() + " worker=" + t.owner() + " waits: " + t.reason() + " since " + t.since()));
+            List<Chunk> failed = store.chunks(migration).stream().filter(c -> "failed".equals(c.status())).toList();
+            if (output.json()) {
+                Map<String, Object> json = new LinkedHashMap<>();
+                json.put("progress", p);
+                json.put("settings", Map.of("paused", paused, SignalCollector.MAX_ROWS_PER_SECOND, cap));
+                json.put("throttled", throttled);
+                json.put("failedChunks", failed.stream().map(c -> Map.of("chunk", c.number(), "attempts", c.attempts(),
+                        "error", String.valueOf(c.error()))).toList());
+                out.println(Json.write(json));
+            } else {
+                out.println(p.statusLine());
+                out.println("settings: paused=" + paused + " max-rows-per-second=" + cap);
+                for (ChunkStore.Throttled t : throttled) {
+                    out.println("running chunk " + t.chunk() + " worker=" + t.owner() + " waits: " + t.reason() + " since " + t.since());
                 }
-                if ("failed".equals(c.status())) {
+                for (Chunk c : failed) {
                     out.println("failed chunk " + c.number() + " (attempts " + c.attempts() + "): " + c.error());
                 }
             }

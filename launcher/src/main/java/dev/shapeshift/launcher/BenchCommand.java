@@ -30,8 +30,8 @@ public final class BenchCommand implements Runnable {
     }
 
     @Command(name = "backfill", mixinStandardHelpOptions = true,
-            description = {"Bulk INSERT … SELECT / UPDATE against Shapeshift's backfill with 1, 2, 4 … workers,",
-                    "each on a fresh copy of the table; writes <date>-backfill-<mode>-<rows>.md and .json."})
+            description = "Bulk INSERT … SELECT / UPDATE against Shapeshift's backfill with 1, 2, 4 … workers, each on a "
+                    + "fresh copy of the table; writes <date>-backfill-<mode>-<rows>.md and .json.")
     static final class Backfill implements Callable<Integer> {
         @Option(names = "--rows", defaultValue = "1000000", description = "source rows. Default: ${DEFAULT-VALUE}")
         long rows;
@@ -109,9 +109,9 @@ public final class BenchCommand implements Runnable {
     }
 
     @Command(name = "sync", mixinStandardHelpOptions = true,
-            description = {"pgbench (TPC-B-like) tps and commit -> applied lag with no replication, with Shapeshift's sync of",
-                    "pgbench_accounts to a new table, and with PostgreSQL's logical replication of it to a second server;",
-                    "writes <date>-sync-pgbench-s<scale>-<seconds>s.md and .json."})
+            description = "pgbench (TPC-B-like) tps and commit -> applied lag with no replication, with Shapeshift's sync "
+                    + "of pgbench_accounts to a new table, and with PostgreSQL's logical replication of it to a second"
+                    + " server; writes <date>-sync-pgbench-s<scale>-<seconds>s.md and .json.")
     static final class Sync implements Callable<Integer> {
         @Option(names = "--scale", defaultValue = "10", description = "pgbench -i -s (100,000 accounts each). Default: ${DEFAULT-VALUE}")
         int scale;
@@ -120,7 +120,8 @@ public final class BenchCommand implements Runnable {
         int duration;
 
         @Option(names = "--rate", defaultValue = "0",
-                description = "pgbench -R of the rate-limited runs; 0 = half the first unthrottled run's tps. Default: ${DEFAULT-VALUE}")
+                description = "pgbench -R of the rate-limited runs; 0 = half the first unthrottled run's tps. Default: "
+                        + "${DEFAULT-VALUE}")
         int rate;
 
         @Option(names = "--clients", defaultValue = "4", description = "pgbench -c. Default: ${DEFAULT-VALUE}")
@@ -175,8 +176,8 @@ public final class BenchCommand implements Runnable {
     }
 
     @Command(name = "reconcile", mixinStandardHelpOptions = true,
-            description = {"A full reconcile pass against count(*) and a hash-checksum scan of both tables,",
-                    "N identical rows; writes <date>-reconcile-<rows>.md and .json."})
+            description = "A full reconcile pass against count(*) and a hash-checksum scan of both tables, N identical "
+                    + "rows; writes <date>-reconcile-<rows>.md and .json.")
     static final class Reconcile implements Callable<Integer> {
         @Option(names = "--rows", defaultValue = "1000000", description = "rows in source and target. Default: ${DEFAULT-VALUE}")
         long rows;

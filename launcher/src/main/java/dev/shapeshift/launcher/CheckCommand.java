@@ -25,8 +25,8 @@ public final class CheckCommand implements Callable<Integer> {
     @Mixin
     DbOptions db = new DbOptions();
 
-    @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
-    OutputFormat output = OutputFormat.TEXT;
+    @Mixin
+    OutputOptions output = new OutputOptions();
 
     @Spec
     CommandSpec command;
@@ -36,7 +36,7 @@ public final class CheckCommand implements Callable<Integer> {
         List<Awaiting> awaiting = AwaitingContract.read(db.database());
         List<Awaiting> overdue = awaiting.stream().filter(Awaiting::pastDeadline).toList();
         PrintWriter out = command.commandLine().getOut();
-        if (output == OutputFormat.JSON) {
+        if (output.json()) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("pastDeadline", overdue.stream().map(ListCommand::awaitingJson).toList());
             m.put("awaitingContract", awaiting.stream().map(ListCommand::awaitingJson).toList());

@@ -8,7 +8,9 @@ import dev.shapeshift.coordinator.contract.Rollback;
 import dev.shapeshift.coordinator.gate.Transitions;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.phase.Phase;
+import dev.shapeshift.coordinator.api.Json;
 import java.util.List;
+import java.util.Map;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -36,11 +38,19 @@ public final class CleanupCommand implements Callable<Integer> {
     DbOptions db = new DbOptions();
 
     @Mixin
-    BackfillCommand.Why why = new BackfillCommand.Why();
+    AuditOptions.Required why = new AuditOptions.Required();
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
-            description = "Kafka, to delete the migration's topics (env SHAPESHIFT_KAFKA); without it the topics stay.")
-    String bootstrapServers = System.getenv("SHAPESHIFT_KAFKA");
+    @Option(names = "--bootstrap", paramLabel = "HOST:PORT",
+            description = "Kafka bootstrap servers, to delete the migration's topics; without it the topics stay.")
+    String bootstrapServers;
+
+    /** The option's former name, kept working for scripts that use it. */
+    @Option(names = "--bootstrap-servers", hidden = true, paramLabel = "HOST:PORT")
+    void bootstrapServers(String servers) {
+        if (servers != null) {
+            bootstrapServers = servers;
+        }
+    }
 
     @Option(names = "--publication", paramLabel = "NAME", description = "The bridge's publication (default shapeshift_pub).")
     String publication = Cleanup.DEFAULT_PUBLICATION;
@@ -48,6 +58,9 @@ public final class CleanupCommand implements Callable<Integer> {
     @Option(names = "--keep-new-shape", description = "Rolled-back migrations: keep the new columns or table "
             + "(e.g. they existed before the migration).")
     boolean keepNewShape;
+
+    @Mixin
+    OutputOptions output = new OutputOptions();
 
     @Spec
     CommandSpec command;
@@ -61,17 +74,21 @@ public final class CleanupCommand implements Callable<Integer> {
         List<String> left;
         if (catalog.get(migration).phase() == Phase.ROLLED_BACK) {
             Rollback.Result r = new Rollback(database, GateWiring.transitions(database, "cli"), cleanup)
-                    .rollback(migration, why.actor, why.reason, keepNewShape);
+                    .rollback(migration, why.actor, why.reason(), keepNewShape);
             done = r.done();
             left = r.left();
         } else {
-            Cleanup.Result r = cleanup.run(migration, why.actor, why.reason);
+            Cleanup.Result r = cleanup.run(migration, why.actor, why.reason());
             done = r.done();
             left = r.left();
         }
         PrintWriter out = command.commandLine().getOut();
-        done.forEach(d -> out.println("done: " + d));
-        left.forEach(l -> out.println("left: " + l));
+        if (output.json()) {
+            out.println(Json.write(Map.of("migration", migration, "done", done, "left", left)));
+        } else {
+            done.forEach(d -> out.println("done: " + d));
+            left.forEach(l -> out.println("left: " + l));
+        }
         out.flush();
         return 0;
     }

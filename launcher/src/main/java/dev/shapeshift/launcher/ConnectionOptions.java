@@ -37,14 +37,13 @@ public final class ConnectionOptions extends DbOptions {
                 throw unreachable(pg.jdbcUrl("postgres"), e);
             }
         }
-        String url = jdbcUrl != null ? jdbcUrl : env.get("SHAPESHIFT_JDBC_URL");
+        String url = jdbcUrl;
         if (url == null || url.isBlank()) {
             return null;
         }
         Properties props = new Properties();
-        String u = user != null ? user : env.get("SHAPESHIFT_DB_USER");
-        if (u != null) {
-            props.setProperty("user", u);
+        if (user != null) {
+            props.setProperty("user", user);
         }
         String password = password();
         if (password != null) {
@@ -65,7 +64,7 @@ public final class ConnectionOptions extends DbOptions {
             try {
                 return Files.readString(passwordFile).strip();
             } catch (IOException e) {
-                throw new ShapeshiftException(ErrorCode.UNREACHABLE, "cannot read --password-file " + passwordFile + ": " + e.getMessage(), e);
+                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "cannot read --password-file " + passwordFile + ": " + e.getMessage(), e);
             }
         }
         return env.get("SHAPESHIFT_DB_PASSWORD");

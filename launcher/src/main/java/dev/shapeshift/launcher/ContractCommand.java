@@ -15,6 +15,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.shapeshift.coordinator.api.Json;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -22,6 +24,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -32,6 +35,9 @@ import picocli.CommandLine.Spec;
  * docs/contract.md.
  */
 @Command(name = "contract", mixinStandardHelpOptions = true,
+        // --reason is required, but not as a picocli required option: that would also demand it of drop-archive
+        customSynopsis = {"Usage: shapeshift contract MIGRATION --reason=TEXT [--actor=NAME] [--output=FORMAT] [DATABASE OPTIONS]",
+                "       shapeshift contract drop-archive MIGRATION [--force --reason=TEXT] ..."},
         description = "Archive and drop the old shape of a contract-ready migration (the only irreversible phase move).",
         subcommands = {ContractCommand.DropArchive.class})
 public final class ContractCommand implements Callable<Integer> {
@@ -42,7 +48,10 @@ public final class ContractCommand implements Callable<Integer> {
     DbOptions db = new DbOptions();
 
     @Mixin
-    BackfillCommand.Why why = new BackfillCommand.Why();
+    AuditOptions.Optional why = new AuditOptions.Optional();
+
+    @Mixin
+    OutputOptions output = new OutputOptions();
 
     @Spec
     CommandSpec command;
@@ -53,11 +62,22 @@ public final class ContractCommand implements Callable<Integer> {
             command.commandLine().usage(command.commandLine().getOut());
             return 0;
         }
+        if (why.reason() == null) {
+            throw new ParameterException(command.commandLine(), "Missing required option: '--reason=TEXT'");
+        }
         Database database = db.database();
-        Optional<Archive> a = contractor(database).contract(migration, why.actor, why.reason);
+        Optional<Archive> a = contractor(database).contract(migration, why.actor, why.reason());
         PrintWriter out = command.commandLine().getOut();
-        out.println("contracted " + migration + ": " + a.map(ContractCommand::describe)
-                .orElse("nothing archived (contract.dropTable is false)"));
+        if (output.json()) {
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("migration", migration);
+            json.put("phase", "contracted");
+            json.put("archive", a.orElse(null));
+            out.println(Json.write(json));
+        } else {
+            out.println("contracted " + migration + ": " + a.map(ContractCommand::describe)
+                    .orElse("nothing archived (contract.dropTable is false)"));
+        }
         out.flush();
         return 0;
     }
@@ -90,15 +110,19 @@ public final class ContractCommand implements Callable<Integer> {
         DbOptions db = new DbOptions();
 
         @Mixin
-        BackfillCommand.Why why = new BackfillCommand.Why();
+        AuditOptions.Optional why = new AuditOptions.Optional();
+
+        @Mixin
+        OutputOptions output = new OutputOptions();
 
         @Spec
         CommandSpec command;
 
         @Override
         public Integer call() {
-            Archive a = contractor(db.database()).dropArchive(migration, force, why.actor, why.reason);
-            command.commandLine().getOut().println(migration + ": " + describe(a));
+            Archive a = contractor(db.database()).dropArchive(migration, force, why.actor, why.reason());
+            command.commandLine().getOut().println(output.json() ? Json.write(Map.of("migration", migration, "archive", a))
+                    : migration + ": " + describe(a));
             command.commandLine().getOut().flush();
             return 0;
         }

@@ -100,7 +100,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
         try {
             return DurationText.parse(stallAfter);
         } catch (IllegalArgumentException e) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "--stall-after: " + e.getMessage());
+            throw new ShapeshiftException(ErrorCode.USAGE, "--stall-after: " + e.getMessage());
         }
     }
 
@@ -113,7 +113,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
         try {
             return Files.readString(file).strip();
         } catch (IOException e) {
-            throw new ShapeshiftException(ErrorCode.UNREACHABLE, "cannot read " + file + ": " + e.getMessage(), e);
+            throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "cannot read " + file + ": " + e.getMessage(), e);
         }
     }
 }

@@ -7,9 +7,9 @@ import picocli.CommandLine.Option;
 
 /** {@code shapeshift demo}: the whole migration on the embedded stack, with a live application load. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Runs a whole expand-contract migration on an embedded PostgreSQL and Kafka while an",
-                "application writes: expand, sync, backfill with several workers, reconcile, read switch,",
-                "contract; ends with a summary and exits 0 only if target = transform(source)."})
+        description = "Runs a whole expand-contract migration on an embedded PostgreSQL and Kafka while an application"
+                + " writes: expand, sync, backfill with several workers, reconcile, read switch, contract; ends "
+                + "with a summary and exits 0 only if target = transform(source).")
 public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--scenario", defaultValue = "users",
             description = "users (in place: legacy_verified_at -> email_verified), table (users -> users_v2), "

@@ -37,8 +37,8 @@ public final class EvidenceCommand implements Callable<Integer> {
     @Mixin
     DbOptions db = new DbOptions();
 
-    @Option(names = "--output", paramLabel = "text|json", description = "text (default) or json.")
-    OutputFormat output = OutputFormat.TEXT;
+    @Mixin
+    OutputOptions output = new OutputOptions();
 
     @Spec
     CommandSpec command;
@@ -52,7 +52,7 @@ public final class EvidenceCommand implements Callable<Integer> {
         AccessReport r = new AccessWatch(db.database()).evaluate(migration, code);
         List<Check> checks = AccessGate.checks(r);
         PrintWriter out = command.commandLine().getOut();
-        if (output == OutputFormat.JSON) {
+        if (output.json()) {
             out.println(OutputFormat.json(json(r, checks)));
         } else {
             if (r.nothingWatched()) {
@@ -188,14 +188,14 @@ public final class EvidenceCommand implements Callable<Integer> {
         DbOptions db = new DbOptions();
 
         @Mixin
-        BackfillCommand.Why why = new BackfillCommand.Why();
+        AuditOptions.Required why = new AuditOptions.Required();
 
         @Spec
         CommandSpec command;
 
         @Override
         public Integer call() {
-            CodeEvidence.Ack a = CodeEvidence.acknowledge(db.database(), migration, file, why.actor, why.reason);
+            CodeEvidence.Ack a = CodeEvidence.acknowledge(db.database(), migration, file, why.actor, why.reason());
             PrintWriter out = command.commandLine().getOut();
             out.println("acknowledged " + (a.line() == 0 ? "every hit in " + a.file() : a.file() + ":" + a.line())
                     + " for " + migration + " by " + a.by() + ": " + a.reason());

@@ -28,8 +28,8 @@ public final class FlagCommand implements Runnable {
         command.commandLine().usage(command.commandLine().getOut());
     }
 
-    static void print(PrintWriter out, OutputFormat output, FlagStore.Flag f) {
-        out.println(output == OutputFormat.JSON ? Json.write(f) : f.name() + "=" + f.value() + " version="
+    static void print(PrintWriter out, OutputOptions output, FlagStore.Flag f) {
+        out.println(output.json() ? Json.write(f) : f.name() + "=" + f.value() + " version="
                 + f.version() + " changed by " + f.changedBy() + " at " + f.changedAt());
         out.flush();
     }
@@ -39,8 +39,8 @@ public final class FlagCommand implements Runnable {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
 
-        @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
-        OutputFormat output = OutputFormat.TEXT;
+        @Mixin
+        OutputOptions output = new OutputOptions();
 
         @Mixin
         DbOptions db = new DbOptions();
@@ -63,14 +63,11 @@ public final class FlagCommand implements Runnable {
         @Parameters(index = "1", paramLabel = "on|off")
         String value;
 
-        @Option(names = "--reason", required = true, paramLabel = "TEXT", description = "Why (required; audited).")
-        String reason;
+        @Mixin
+        AuditOptions.Required why = new AuditOptions.Required();
 
-        @Option(names = "--actor", paramLabel = "NAME", description = "Who (default: the OS user).")
-        String actor = System.getProperty("user.name");
-
-        @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
-        OutputFormat output = OutputFormat.TEXT;
+        @Mixin
+        OutputOptions output = new OutputOptions();
 
         @Mixin
         DbOptions db = new DbOptions();
@@ -86,7 +83,7 @@ public final class FlagCommand implements Runnable {
                 default -> throw new picocli.CommandLine.ParameterException(command.commandLine(),
                         "value must be on or off, got '" + value + "'");
             };
-            print(command.commandLine().getOut(), output, new FlagStore(db.catalog()).set(name, null, on, actor, reason));
+            print(command.commandLine().getOut(), output, new FlagStore(db.catalog()).set(name, null, on, why.actor, why.reason()));
             return 0;
         }
     }

@@ -31,8 +31,8 @@ public final class ListCommand implements Callable<Integer> {
     @Mixin
     DbOptions db = new DbOptions();
 
-    @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
-    OutputFormat output = OutputFormat.TEXT;
+    @Mixin
+    OutputOptions output = new OutputOptions();
 
     @Option(names = "--awaiting-contract", description = "Only migrations whose reads are switched but whose contract is "
             + "not done: time since the read switch, contract.deadline and when it is due.")
@@ -61,8 +61,8 @@ public final class ListCommand implements Callable<Integer> {
         return 0;
     }
 
-    static void print(PrintWriter out, List<Row> rows, OutputFormat output) {
-        if (output == OutputFormat.JSON) {
+    static void print(PrintWriter out, List<Row> rows, OutputOptions output) {
+        if (output.json()) {
             out.println(Json.write(rows));
         } else if (rows.isEmpty()) {
             out.println("no migrations in the catalog (register one with shapeshift start SPEC)");
@@ -80,8 +80,8 @@ public final class ListCommand implements Callable<Integer> {
         out.flush();
     }
 
-    static void printAwaiting(PrintWriter out, List<Awaiting> rows, OutputFormat output) {
-        if (output == OutputFormat.JSON) {
+    static void printAwaiting(PrintWriter out, List<Awaiting> rows, OutputOptions output) {
+        if (output.json()) {
             out.println(OutputFormat.json(rows.stream().map(ListCommand::awaitingJson).toList()));
         } else if (rows.isEmpty()) {
             out.println("no migration awaits its contract");

@@ -2,13 +2,19 @@ package dev.shapeshift.launcher;
 
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /** Entry point of the one jar: every role is a subcommand. Exit codes: docs/cli.md. */
-@Command(name = "shapeshift", mixinStandardHelpOptions = true, version = "shapeshift 0.1.0",
+@Command(name = "shapeshift", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Zero-downtime expand-contract migrations for PostgreSQL.",
         subcommands = {
                 // the roles
@@ -29,26 +35,86 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
 
+    @Option(names = "--log-format", paramLabel = "FORMAT", defaultValue = "text", scope = ScopeType.INHERIT,
+            description = "Log lines on stderr as text (ISO-8601 time) or json, one object per line (default: ${DEFAULT-VALUE}).")
+    Logs.Format logFormat;
+
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        CommandLine cmd;
+        try {
+            cmd = commandLine();
+        } catch (ShapeshiftException e) { // an unreadable configuration file
+            System.err.println(e.getMessage());
+            System.exit(e.code().exitCode());
+            return;
+        }
+        System.exit(cmd.execute(args));
     }
 
     /** The configured command line: usage errors exit 2, Shapeshift failures with their code's exit code. */
     public static CommandLine commandLine() {
+        return commandLine(System.getenv(), Path.of(System.getProperty("user.home")));
+    }
+
+    /** The command line with options defaulted from this environment and configuration file ({@link ConfigDefaults}). */
+    static CommandLine commandLine(Map<String, String> env, Path home) {
         CommandLine cmd = new CommandLine(new Main());
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
+        cmd.setDefaultValueProvider(ConfigDefaults.of(env, home));
+        cmd.setExecutionStrategy(parseResult -> {
+            List<CommandLine> chain = parseResult.asCommandLineList();
+            CommandLine last = chain.get(chain.size() - 1);
+            Object format = last.getCommandSpec().findOption("--log-format").getValue();
+            Logs.configure(Logs.configurationFor(chain.size() > 1 ? chain.get(1).getCommandName() : ""),
+                    format == null ? Logs.Format.TEXT : (Logs.Format) format);
+            return new CommandLine.RunLast().execute(parseResult);
+        });
+        Version version = new Version();
+        forEach(cmd, c -> c.getCommandSpec().versionProvider(version)); // `shapeshift worker --version` too
         cmd.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            if (e instanceof ShapeshiftException se) {
-                commandLine.getErr().println(se.getMessage());
-                commandLine.getErr().flush();
-                return se.code().exitCode();
+            ErrorCode code = e instanceof ShapeshiftException se ? se.code() : ErrorCode.INTERNAL;
+            String message = e instanceof ShapeshiftException ? e.getMessage() : "internal error: " + e;
+            if (code == ErrorCode.INTERNAL && !(e instanceof ShapeshiftException)) {
+                log.error("internal error", e);
             }
-            log.error("internal error", e);
-            commandLine.getErr().println("internal error: " + e);
+            if (jsonOutput(commandLine)) {
+                Map<String, Object> json = new LinkedHashMap<>();
+                json.put("error", code.name());
+                json.put("exitCode", code.exitCode());
+                json.put("message", message);
+                commandLine.getOut().println(OutputFormat.json(json));
+                commandLine.getOut().flush();
+            }
+            commandLine.getErr().println(message);
             commandLine.getErr().flush();
-            return ErrorCode.INTERNAL.exitCode();
+            return code.exitCode();
         });
         return cmd;
+    }
+
+    private static void forEach(CommandLine cmd, java.util.function.Consumer<CommandLine> visit) {
+        visit.accept(cmd);
+        cmd.getSubcommands().values().forEach(c -> forEach(c, visit));
+    }
+
+    /** The artifact version, from the build ({@code version.properties}, filtered by Maven). */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws java.io.IOException {
+            java.util.Properties p = new java.util.Properties();
+            try (java.io.InputStream in = Main.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            }
+            return new String[] {"shapeshift " + p.getProperty("version", "(version unknown: not built by Maven)")};
+        }
+    }
+
+    /** Whether the failed command was asked for {@code --output json} ({@link OutputOptions}). */
+    private static boolean jsonOutput(CommandLine commandLine) {
+        CommandLine.Model.OptionSpec output = commandLine.getCommandSpec().findOption("--output");
+        return output != null && output.getValue() == OutputFormat.JSON;
     }
 
     @Override

@@ -36,14 +36,11 @@ public final class PhaseCommand implements Runnable {
         @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
         String migration;
 
-        @Option(names = "--reason", required = true, paramLabel = "TEXT", description = "Why (required; audited).")
-        String reason;
+        @Mixin
+        AuditOptions.Required why = new AuditOptions.Required();
 
-        @Option(names = "--actor", paramLabel = "NAME", description = "Who (default: the OS user).")
-        String actor = System.getProperty("user.name");
-
-        @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
-        OutputFormat output = OutputFormat.TEXT;
+        @Mixin
+        OutputOptions output = new OutputOptions();
 
         @Mixin
         DbOptions db = new DbOptions();
@@ -58,13 +55,13 @@ public final class PhaseCommand implements Runnable {
             Transitions transitions = GateWiring.transitions(db.database(), "cli");
             PrintWriter out = command.commandLine().getOut();
             try {
-                MigrationRecord m = transitions.advance(migration, target(), actor, reason);
-                out.println(output == OutputFormat.JSON ? Json.write(Map.of("migration", m.name(), "phase",
+                MigrationRecord m = transitions.advance(migration, target(), why.actor, why.reason());
+                out.println(output.json() ? Json.write(Map.of("migration", m.name(), "phase",
                         m.phase().label(), "version", m.version())) : m.name() + " is now " + m.phase());
                 out.flush();
                 return 0;
             } catch (GateClosedException e) {
-                if (output == OutputFormat.JSON) {
+                if (output.json()) {
                     out.println(Json.write(Map.of("error", e.code().name(), "message", e.getMessage(),
                             "gate", e.report())));
                     out.flush();

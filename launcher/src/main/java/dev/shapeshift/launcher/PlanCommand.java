@@ -32,8 +32,8 @@ public final class PlanCommand implements Callable<Integer> {
     @Mixin
     ConnectionOptions connection = new ConnectionOptions();
 
-    @Option(names = "--output", paramLabel = "FORMAT", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
-    OutputFormat output;
+    @Mixin
+    OutputOptions output = new OutputOptions();
 
     @Spec
     CommandSpec command;
@@ -54,7 +54,7 @@ public final class PlanCommand implements Callable<Integer> {
             throw SpecValidator.invalid(origin, v.problems());
         }
         PrintWriter out = command.commandLine().getOut();
-        out.println(output == OutputFormat.JSON ? OutputFormat.json(json(origin, v, estimate)) : text(origin, v, estimate));
+        out.println(output.json() ? OutputFormat.json(json(origin, v, estimate)) : text(origin, v, estimate));
         out.flush();
         return 0;
     }

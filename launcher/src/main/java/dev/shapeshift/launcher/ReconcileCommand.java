@@ -60,8 +60,8 @@ public final class ReconcileCommand implements Runnable {
 
     /** Where the catalog is (see {@link DbOptions}), and how to print. */
     static final class Db extends DbOptions {
-        @Option(names = "--output", paramLabel = "FORMAT", description = "text (default) or json.")
-        OutputFormat output = OutputFormat.TEXT;
+        @Mixin
+        OutputOptions output = new OutputOptions();
     }
 
     @Command(name = "run", mixinStandardHelpOptions = true,
@@ -73,11 +73,8 @@ public final class ReconcileCommand implements Runnable {
         @Option(names = "--repair", description = "After the pass, refresh every key with open drift and verify it.")
         boolean repair;
 
-        @Option(names = "--actor", paramLabel = "NAME", description = "Who asks for the repair (default: the OS user).")
-        String actor = System.getProperty("user.name");
-
-        @Option(names = "--reason", paramLabel = "TEXT", description = "Why, for the audit log.")
-        String reason;
+        @Mixin
+        AuditOptions.Optional why = new AuditOptions.Optional();
 
         @Mixin
         Db db = new Db();
@@ -121,11 +118,11 @@ public final class ReconcileCommand implements Runnable {
             RepairReport report = null;
             if (repair && !stop.get()) {
                 report = new Repairer(catalog, resolved, new WorkerTransactions(WorkerTransactions.Policy.DEFAULT))
-                        .repair(migration, actor, reason);
+                        .repair(migration, why.actor, why.reason());
                 open = new DriftStore(catalog).openCounts(migration);
             }
             PrintWriter out = command.commandLine().getOut();
-            if (db.output == OutputFormat.JSON) {
+            if (db.output.json()) {
                 Map<String, Object> json = new LinkedHashMap<>();
                 json.put("run", runJson(run));
                 json.put("openDrift", kinds(open));
@@ -164,7 +161,7 @@ public final class ReconcileCommand implements Runnable {
             Optional<Run> run = new RunStore(catalog).latest(migration);
             Map<Kind, Long> open = new DriftStore(catalog).openCounts(migration);
             PrintWriter out = command.commandLine().getOut();
-            if (db.output == OutputFormat.JSON) {
+            if (db.output.json()) {
                 Map<String, Object> json = new LinkedHashMap<>();
                 json.put("run", run.map(ReconcileCommand::runJson).orElse(null));
                 json.put("openDrift", kinds(open));
@@ -214,13 +211,13 @@ public final class ReconcileCommand implements Runnable {
             @Override
             public Integer call() {
                 if (limit < 1) {
-                    throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "--limit " + limit + ": write a positive number of rows");
+                    throw new ShapeshiftException(ErrorCode.USAGE, "--limit " + limit + ": write a positive number of rows");
                 }
                 Key afterKey;
                 try {
                     afterKey = ChunkStore.key(after);
                 } catch (ShapeshiftException e) {
-                    throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "--after " + after
+                    throw new ShapeshiftException(ErrorCode.USAGE, "--after " + after
                             + ": write a key as a JSON array of its columns' text, e.g. '[\"42\"]' or '[\"eu\", \"7\"]'");
                 }
                 Catalog catalog = new Catalog(db.database(), "cli");
@@ -228,7 +225,7 @@ public final class ReconcileCommand implements Runnable {
                 List<Drift> page = new DriftStore(catalog).page(migration, afterKey, limit, all);
                 PrintWriter out = command.commandLine().getOut();
                 String next = page.size() == limit ? ChunkStore.json(page.get(page.size() - 1).key()) : null;
-                if (db.output == OutputFormat.JSON) {
+                if (db.output.json()) {
                     List<Map<String, Object>> rows = new ArrayList<>();
                     for (Drift d : page) {
                         Map<String, Object> row = new LinkedHashMap<>();

@@ -1,6 +1,8 @@
 package dev.shapeshift.launcher;
 
 import dev.shapeshift.coordinator.contract.Archive;
+import dev.shapeshift.coordinator.api.Json;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,14 +25,22 @@ public final class RestoreCommand implements Callable<Integer> {
     DbOptions db = new DbOptions();
 
     @Mixin
-    BackfillCommand.Why why = new BackfillCommand.Why();
+    AuditOptions.Required why = new AuditOptions.Required();
+
+    @Mixin
+    OutputOptions output = new OutputOptions();
 
     @Spec
     CommandSpec command;
 
     @Override
     public Integer call() {
-        Archive a = ContractCommand.contractor(db.database()).restore(migration, why.actor, why.reason);
+        Archive a = ContractCommand.contractor(db.database()).restore(migration, why.actor, why.reason());
+        if (output.json()) {
+            command.commandLine().getOut().println(Json.write(Map.of("migration", migration, "archive", a)));
+            command.commandLine().getOut().flush();
+            return 0;
+        }
         command.commandLine().getOut().println("restored " + migration + ": " + a.sourceSchema() + "." + a.sourceTable()
                 + (a.inPlace() ? " has its columns " + a.columns().stream().map(Archive.ArchivedColumn::name).toList()
                 + " back" : " is back") + " (phase stays contracted; drop the archive with `shapeshift contract drop-archive`)");

@@ -32,8 +32,9 @@ import picocli.CommandLine.Parameters;
  * for the two approvals on the terminal ({@code --yes} gives them as soon as their gates open).
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Run one migration end to end in this process: coordinator (driver, API, dashboard), cdc-bridge and",
-                "workers, with a Kafka broker of its own unless --bootstrap is given. Run the same command again to resume."})
+        description = "Run one migration end to end in this process: coordinator (driver, API, dashboard), cdc-bridge "
+                + "and workers, with a Kafka broker of its own unless --bootstrap is given. Run the same command "
+                + "again to resume.")
 public final class RunCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "SPEC", description = "The spec file (YAML).")
     Path specFile;
@@ -148,7 +149,7 @@ public final class RunCommand implements Callable<Integer> {
             }
             return d;
         } catch (RuntimeException e) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID, option + " must be a positive duration like 5s or 1m, got '"
+            throw new ShapeshiftException(ErrorCode.USAGE, option + " must be a positive duration like 5s or 1m, got '"
                     + text + "'");
         }
     }

@@ -39,8 +39,8 @@ public final class StartCommand implements Callable<Integer> {
     @Option(names = "--actor", paramLabel = "NAME", description = "Who starts it, for the audit log (default: the OS user).")
     String actor = System.getProperty("user.name");
 
-    @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
-    OutputFormat output = OutputFormat.TEXT;
+    @Mixin
+    OutputOptions output = new OutputOptions();
 
     @Option(names = "--again", description = "Start a finished (contracted or rolled-back, cleaned up) migration again "
             + "under its name; the finished run keeps its history as NAME~GENERATION.")
@@ -56,7 +56,7 @@ public final class StartCommand implements Callable<Integer> {
         Registrar registrar = registrar(db, actor);
         Registration r = (again ? registrar.again() : registrar).register(ValidateCommand.origin(specFile), spec, text);
         PrintWriter out = command.commandLine().getOut();
-        if (output == OutputFormat.JSON) {
+        if (output.json()) {
             out.println(OutputFormat.json(json(r)));
         } else {
             print(out, command.commandLine().getErr(), r);

@@ -34,8 +34,8 @@ public final class StatusCommand implements Callable<Integer> {
     @Mixin
     DbOptions db = new DbOptions();
 
-    @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
-    OutputFormat output = OutputFormat.TEXT;
+    @Mixin
+    OutputOptions output = new OutputOptions();
 
     @Option(names = "--watch", description = "Print again every --interval until Ctrl-C, or until the migration is "
             + "contracted or rolled back (JSON: one object per line).")
@@ -59,7 +59,7 @@ public final class StatusCommand implements Callable<Integer> {
                 finished = false;
             } else {
                 MigrationStatus status = reader.read(migration);
-                if (output == OutputFormat.JSON) {
+                if (output.json()) {
                     out.println(Json.write(status));
                 } else {
                     if (watch) {
@@ -142,8 +142,8 @@ public final class StatusCommand implements Callable<Integer> {
         @Mixin
         DbOptions db = new DbOptions();
 
-        @Option(names = "--output", paramLabel = "FORMAT", description = "text or json (default: text).")
-        OutputFormat output = OutputFormat.TEXT;
+        @Mixin
+        OutputOptions output = new OutputOptions();
 
         @Spec
         CommandSpec command;
@@ -153,7 +153,7 @@ public final class StatusCommand implements Callable<Integer> {
             Catalog catalog = db.catalog();
             List<AuditEntry> entries = catalog.auditLog(migration, after, limit);
             PrintWriter out = command.commandLine().getOut();
-            if (output == OutputFormat.JSON) {
+            if (output.json()) {
                 out.println(Json.write(entries));
             } else {
                 for (AuditEntry e : entries) {

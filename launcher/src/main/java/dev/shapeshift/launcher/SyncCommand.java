@@ -31,11 +31,8 @@ public final class SyncCommand implements Runnable {
         @Parameters(index = "1", paramLabel = "PARTITION:OFFSET")
         String position;
 
-        @Option(names = "--reason", required = true, paramLabel = "TEXT", description = "Why, for the audit log.")
-        String reason;
-
-        @Option(names = "--actor", paramLabel = "NAME", description = "Who (default: the OS user).")
-        String actor = System.getProperty("user.name");
+        @Mixin
+        AuditOptions.Required why = new AuditOptions.Required();
 
         @Mixin
         DbOptions db = new DbOptions();
@@ -45,7 +42,7 @@ public final class SyncCommand implements Runnable {
 
         @Override
         public Integer call() {
-            SyncSkip.request(db.catalog(), migration, position, actor, reason);
+            SyncSkip.request(db.catalog(), migration, position, why.actor, why.reason());
             spec.commandLine().getOut().println("skip of " + migration + " record " + position
                     + " requested; the stopped worker resumes after it within a few seconds");
             return 0;

@@ -1,5 +1,6 @@
 package dev.shapeshift.launcher;
 
+import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.PrivilegeFinding;
 import dev.shapeshift.spec.Privileges;
@@ -9,6 +10,7 @@ import dev.shapeshift.spec.SpecValidator;
 import dev.shapeshift.spec.Validation;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,13 +18,14 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code shapeshift validate SPEC}: static checks, plus live checks and the connecting role's
- * privileges when a database is given (privileges of later steps or other roles are warnings).
+ * {@code shapeshift validate SPEC}: every problem of a spec in one run. A malformed spec (unknown
+ * fields, wrong types, empty values) gets its structural problems and the static checks of what
+ * could be read; a well-formed one the static checks, plus the live checks and the connecting
+ * role's privileges when a database is given (privileges of later steps or other roles are warnings).
  */
 @Command(name = "validate", mixinStandardHelpOptions = true,
         description = "Check a migration spec: on its own, and against the source database if one is given.")
@@ -33,25 +36,25 @@ public final class ValidateCommand implements Callable<Integer> {
     @Mixin
     ConnectionOptions connection = new ConnectionOptions();
 
-    @Option(names = "--output", paramLabel = "FORMAT", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
-    OutputFormat output;
+    @Mixin
+    OutputOptions output = new OutputOptions();
 
     @Spec
     CommandSpec command;
 
     @Override
     public Integer call() {
-        MigrationSpec spec = new SpecReader().read(specFile);
-        Checked checked = check(spec, connection);
+        SpecReader.Reading reading = new SpecReader().readAll(specFile);
+        Checked checked = reading.malformed() ? malformed(reading) : check(reading.spec(), connection);
         Validation v = checked.validation();
         PrintWriter out = command.commandLine().getOut();
         String origin = origin(specFile);
         List<String> warnings = checked.warnings(origin);
-        if (output == OutputFormat.JSON) {
+        if (output.json()) {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("spec", origin);
             json.put("valid", v.valid());
-            json.put("checks", v.live() ? "static+live" : "static");
+            json.put("checks", reading.malformed() ? "read+static" : v.live() ? "static+live" : "static");
             json.put("problems", v.problems());
             json.put("warnings", checked.privileges().stream()
                     .filter(p -> p.severity() == PrivilegeFinding.Severity.WARNING).toList());
@@ -61,11 +64,12 @@ public final class ValidateCommand implements Callable<Integer> {
                 out.println(p.describe(origin));
             }
             warnings.forEach(out::println);
-            String scope = v.live() ? "static and live checks" : "static checks only (no database connection given)";
+            String scope = reading.malformed() ? "static checks only (the spec is malformed; the live checks run once it reads)"
+                    : v.live() ? "static and live checks" : "static checks only (no database connection given)";
             out.println(origin + ": " + (v.valid() ? "valid" : v.problems().size() + " problem(s)") + " — " + scope);
         }
         out.flush();
-        return v.valid() ? 0 : dev.shapeshift.error.ErrorCode.SPEC_INVALID.exitCode();
+        return v.valid() ? 0 : ErrorCode.SPEC_INVALID.exitCode();
     }
 
     /** A validation and, when it ran live and passed, the privilege findings of the connecting role. */
@@ -74,6 +78,18 @@ public final class ValidateCommand implements Callable<Integer> {
             return privileges.stream().filter(p -> p.severity() == PrivilegeFinding.Severity.WARNING)
                     .map(p -> p.describe(origin)).toList();
         }
+    }
+
+    /**
+     * The reader's problems, then the static checks of what it could read, leaving out those about
+     * a field the reader dropped (they would repeat its problem, e.g. "required").
+     */
+    static Checked malformed(SpecReader.Reading reading) {
+        List<SpecProblem> problems = new ArrayList<>(reading.problems());
+        if (reading.spec() != null) {
+            SpecValidator.checkStatic(reading.spec()).stream().filter(p -> !reading.dropped(p.path())).forEach(problems::add);
+        }
+        return new Checked(new Validation(reading.spec(), problems, false, null, null), List.of());
     }
 
     static Checked check(MigrationSpec spec, ConnectionOptions options) {

@@ -51,7 +51,77 @@ class MainTest {
     void malformedSpecExits10() throws IOException {
         Run r = run("validate", file("bad.yaml", "name: x\nbackfil: {}\n"));
         assertThat(r.exit()).isEqualTo(10);
-        assertThat(r.err()).contains("bad.yaml:2:1: backfil: unknown field 'backfil' (did you mean backfill?)");
+        assertThat(r.out()).contains("bad.yaml:2:1: backfil: unknown field 'backfil' (did you mean backfill?)");
+    }
+
+    @Test
+    void validateReportsEveryProblemOfAMalformedSpecInOneRun() throws IOException {
+        String spec = file("four.yaml", """
+                name: Bad!
+                sorce: {table: users}
+                target:
+                  columns:
+                    - {name: email_verified, type: boolean, transform: legacy_verified_at IS NOT NULL}
+                backfill: {chunkRows: lots, lockTimeout: 2 minutes}
+                """);
+        Run r = run("validate", spec);
+        assertThat(r.exit()).isEqualTo(10);
+        assertThat(r.out().lines()).as("structural problems, then the static checks of what was read").containsExactly(
+                "four.yaml:2:1: sorce: unknown field 'sorce' (did you mean source?) — the fields of the top level are: "
+                        + "backfill, contract, expand, mode, name, reconcile, source, switch, target",
+                "four.yaml:6:12: backfill.chunkRows: 'lots' is not a whole number — write a whole number",
+                "four.yaml:6:29: backfill.lockTimeout: '2 minutes' is not " + dev.shapeshift.spec.DurationText.FORMS
+                        + " — write " + dev.shapeshift.spec.DurationText.FORMS,
+                r.out().lines().filter(l -> l.startsWith("four.yaml: name:")).findFirst().orElse("a problem with name"),
+                r.out().lines().filter(l -> l.startsWith("four.yaml: source:")).findFirst().orElse("a problem with source"),
+                "four.yaml: 5 problem(s) — static checks only (the spec is malformed; the live checks run once it reads)");
+
+        Run json = run("validate", "--output", "json", spec);
+        assertThat(json.exit()).isEqualTo(10);
+        assertThat(json.err()).isEmpty();
+        var tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out());
+        assertThat(tree.get("valid").asBoolean()).isFalse();
+        assertThat(tree.get("checks").asText()).isEqualTo("read+static");
+        assertThat(tree.get("problems")).hasSize(5);
+        assertThat(tree.get("problems").get(1).get("path").asText()).isEqualTo("backfill.chunkRows");
+        assertThat(tree.get("problems").get(1).get("location").asText()).isEqualTo("6:12");
+    }
+
+    @Test
+    void jsonOutputReportsAFailureAsJsonOnStdout() throws IOException {
+        Run r = run("validate", "--output", "json", dir.resolve("nope.yaml").toString());
+        assertThat(r.exit()).isEqualTo(10);
+        var tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+        assertThat(tree.get("error").asText()).isEqualTo("SPEC_MALFORMED");
+        assertThat(tree.get("exitCode").asInt()).isEqualTo(10);
+        assertThat(tree.get("message").asText()).contains("nope.yaml: no such file");
+        assertThat(r.err()).as("people still read the message").contains("nope.yaml: no such file");
+    }
+
+    @Test
+    void everyCommandWithAResultTakesOutputJsonAndRequiredReasonsShowAsRequired() {
+        for (String[] args : List.of(new String[] {"backfill", "status", "m"}, new String[] {"contract", "m", "--reason", "r"},
+                new String[] {"contract", "drop-archive", "m"}, new String[] {"restore", "m", "--reason", "r"},
+                new String[] {"cleanup", "m", "--reason", "r"}, new String[] {"status", "m"}, new String[] {"list"},
+                new String[] {"audit"}, new String[] {"validate", "x.yaml"}, new String[] {"plan", "x.yaml"},
+                new String[] {"start", "x.yaml"}, new String[] {"apply", "d"}, new String[] {"flag", "get", "f"},
+                new String[] {"reconcile", "status", "m"}, new String[] {"drift", "list", "m"},
+                new String[] {"phase", "advance", "m", "--to", "verified", "--reason", "r"}, new String[] {"evidence", "m"})) {
+            List<String> withJson = new java.util.ArrayList<>(List.of(args));
+            withJson.addAll(List.of("--output", "json"));
+            CommandLine cmd = Main.commandLine();
+            assertThat(cmd.parseArgs(withJson.toArray(String[]::new)).errors()).as(String.join(" ", args)).isEmpty();
+        }
+        for (String command : List.of("contract m", "restore m", "cleanup m", "phase advance m --to verified", "rollback m",
+                "flag set f on", "sync skip m 0:1")) {
+            Run help = run((command + " --help").split(" "));
+            assertThat(help.out().lines().filter(l -> l.contains("--reason")).findFirst().orElseThrow())
+                    .as(command + " shows --reason as required in its synopsis").contains(" --reason=TEXT").doesNotContain("[--reason");
+            Run missing = run(command.split(" "));
+            assertThat(missing.exit()).as(command).isEqualTo(2);
+            assertThat(missing.err()).contains("Missing required option: '--reason=TEXT'");
+        }
+        assertThat(run("backfill", "pause", "--help").out()).as("optional where optional").contains("[--reason=TEXT]");
     }
 
     @Test
@@ -80,8 +150,9 @@ class MainTest {
     @Test
     void startAndApplyCheckTheirInputBeforeTheDatabase() throws IOException {
         Run noDb = run("start", EXAMPLE);
-        assertThat(noDb.exit()).isEqualTo(3);
-        assertThat(noDb.err()).contains("no database given — pass --jdbc-url or set SHAPESHIFT_JDBC_URL");
+        assertThat(noDb.exit()).as("a missing --jdbc-url is a usage error").isEqualTo(2);
+        assertThat(noDb.err()).contains("Missing required option: '--jdbc-url=URL' (or set SHAPESHIFT_JDBC_URL)")
+                .contains("Usage:");
         Run malformed = run("start", file("m.yaml", "name: m\nsorce:\n  table: users\n"));
         assertThat(malformed.exit()).isEqualTo(10);
         assertThat(malformed.err()).contains("m.yaml:").contains("unknown field 'sorce'");
@@ -92,6 +163,55 @@ class MainTest {
         assertThat(empty.exit()).isEqualTo(10);
         assertThat(empty.err()).contains("no spec files (*.yaml, *.yml)");
         assertThat(run("start").exit()).isEqualTo(2);
+    }
+
+    @Test
+    void aRefusedConnectionIsNamedAtOnceWithHostAndPort() throws IOException {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        Run r = run("list", "--jdbc-url", "jdbc:postgresql://127.0.0.1:" + port + "/app?password=hunter2");
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(r.err()).as("the socket check, not the pool's time-out").contains("connection refused to 127.0.0.1:" + port)
+                .doesNotContain("within 10 s").doesNotContain("hunter2");
+        Run unknown = run("list", "--jdbc-url", "jdbc:postgresql://no-such-host.invalid:5432/app");
+        assertThat(unknown.exit()).isEqualTo(3);
+        assertThat(unknown.err()).contains("unknown host no-such-host.invalid");
+    }
+
+    @Test
+    void aBadRoleConfigurationIsNotABadSpec() throws IOException {
+        Run shortToken = run("coordinator", "--jdbc-url", "jdbc:postgresql://127.0.0.1:1/app", "--admin-token-file",
+                file("token", "short"));
+        assertThat(shortToken.exit()).as(shortToken.err()).isEqualTo(15);
+        assertThat(shortToken.err()).contains("admin token must be at least 16 characters");
+        Run badUrl = run("list", "--jdbc-url", "jdbc:mysql://h/app");
+        assertThat(badUrl.exit()).isEqualTo(15);
+        assertThat(badUrl.err()).contains("database URL must start with jdbc:postgresql:");
+    }
+
+    @Test
+    void theCommandListShowsWholeSentences() {
+        List<String> cut = new java.util.ArrayList<>();
+        ConfigDefaultsTest.walk(Main.commandLine(), c -> {
+            String[] description = c.getCommandSpec().usageMessage().description();
+            String shown = description.length == 0 ? "" : description[0].strip();
+            if (!shown.matches(".*[.)]$")) {
+                cut.add(c.getCommandSpec().qualifiedName() + ": '" + shown + "'");
+            }
+        });
+        assertThat(cut).as("the first description line, which the command list shows, ends a sentence").isEmpty();
+        assertThat(run("--help").out().replaceAll("\\s+", " ")).contains("while an application writes:")
+                .contains("exits 0 only if target = transform(source).");
+    }
+
+    @Test
+    void versionIsTheArtifactVersion() throws IOException {
+        String pom = Files.readString(Path.of("pom.xml"));
+        String version = pom.substring(pom.indexOf("<version>") + 9, pom.indexOf("</version>"));
+        assertThat(run("--version").out().strip()).isEqualTo("shapeshift " + version);
+        assertThat(run("worker", "--version").out().strip()).isEqualTo("shapeshift " + version);
     }
 
     @Test

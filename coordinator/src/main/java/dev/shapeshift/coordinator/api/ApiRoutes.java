@@ -338,7 +338,7 @@ public final class ApiRoutes {
         return switch (e.code()) {
             case NOT_FOUND -> 404;
             case CONFLICT, GATE_CLOSED, ILLEGAL_TRANSITION -> 409;
-            case SPEC_INVALID, SPEC_MALFORMED -> 400;
+            case SPEC_INVALID, SPEC_MALFORMED, USAGE, CONFIG_INVALID -> 400;
             case UNAUTHORIZED -> 401;
             case UNREACHABLE, TRANSIENT -> 503;
             default -> 500;

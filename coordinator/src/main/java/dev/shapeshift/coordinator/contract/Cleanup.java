@@ -168,7 +168,7 @@ public final class Cleanup {
     private boolean topics(String migration, List<String> done, List<String> left) {
         List<String> names = List.of(Topics.changes(migration), Topics.chunks(migration));
         if (bootstrapServers == null) {
-            left.add("topics " + names + " kept: no Kafka given (--bootstrap-servers)");
+            left.add("topics " + names + " kept: no Kafka given (--bootstrap)");
             return false;
         }
         try (Admin admin = admin()) {

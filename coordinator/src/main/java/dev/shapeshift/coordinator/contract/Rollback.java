@@ -12,6 +12,10 @@ import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.sql.Ident;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -76,7 +80,7 @@ public final class Rollback {
             if (shape.inPlace()) {
                 done.addAll(undoStructure(m));
             }
-            done.add(dropNewShape(shape, actor, reason));
+            dropNewShape(shape, actor, reason, done, left);
         }
         if (cleanup != null) {
             Cleanup.Result r = cleanup.run(migration, actor, reason);
@@ -118,34 +122,82 @@ public final class Rollback {
         return out;
     }
 
-    private String dropNewShape(OldShape shape, String actor, String reason) {
-        String what;
-        String sql;
-        if (shape.inPlace()) {
-            List<String> protectedCols = new ArrayList<>(shape.dropColumns());
-            protectedCols.addAll(shape.key());
-            List<String> drop = shape.newColumns().stream().filter(c -> !protectedCols.contains(c)).toList();
-            if (drop.isEmpty()) {
-                return "no new columns to drop";
-            }
-            String src = Ident.qualified(shape.schema(), shape.table());
-            sql = "ALTER TABLE " + src + " " + drop.stream().map(c -> "DROP COLUMN IF EXISTS " + Ident.quote(c))
-                    .collect(Collectors.joining(", "));
-            what = "dropped new column(s) " + drop + " of " + shape.schema() + "." + shape.table();
-        } else {
-            if (shape.targetSchema().equals(shape.schema()) && shape.targetTable().equals(shape.table())) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "table-mode target is the source table; not dropping it");
-            }
-            sql = "DROP TABLE IF EXISTS " + Ident.qualified(shape.targetSchema(), shape.targetTable());
-            what = "dropped new table " + shape.targetSchema() + "." + shape.targetTable();
+    /**
+     * Drops what the expand created and says only that: a column or table that does not exist (the
+     * expand failed or never ran) is reported as left, not as dropped. Existence is read in the
+     * same transaction as the drop.
+     */
+    private void dropNewShape(OldShape shape, String actor, String reason, List<String> done, List<String> left) {
+        if (!shape.inPlace() && shape.targetSchema().equals(shape.schema()) && shape.targetTable().equals(shape.table())) {
+            throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "table-mode target is the source table; not dropping it");
         }
         Tx.ddl(db, Contractor.ROLE, "undoing the expand of " + shape.migration(), c -> {
+            String what;
+            String sql;
+            if (shape.inPlace()) {
+                List<String> protectedCols = new ArrayList<>(shape.dropColumns());
+                protectedCols.addAll(shape.key());
+                List<String> mine = shape.newColumns().stream().filter(col -> !protectedCols.contains(col)).toList();
+                if (mine.isEmpty()) {
+                    left.add("no new columns to drop");
+                    return null;
+                }
+                List<String> existing = existingColumns(c, shape.schema(), shape.table(), mine);
+                List<String> missing = mine.stream().filter(col -> !existing.contains(col)).toList();
+                if (!missing.isEmpty()) {
+                    left.add("new column(s) " + missing + " of " + shape.schema() + "." + shape.table()
+                            + " did not exist (the expand did not create them)");
+                }
+                if (existing.isEmpty()) {
+                    return null;
+                }
+                sql = "ALTER TABLE " + Ident.qualified(shape.schema(), shape.table()) + " " + existing.stream()
+                        .map(col -> "DROP COLUMN IF EXISTS " + Ident.quote(col)).collect(Collectors.joining(", "));
+                what = "dropped new column(s) " + existing + " of " + shape.schema() + "." + shape.table();
+            } else {
+                String target = shape.targetSchema() + "." + shape.targetTable();
+                if (!tableExists(c, shape.targetSchema(), shape.targetTable())) {
+                    left.add("new table " + target + " did not exist (the expand did not create it)");
+                    return null;
+                }
+                sql = "DROP TABLE IF EXISTS " + Ident.qualified(shape.targetSchema(), shape.targetTable());
+                what = "dropped new table " + target;
+            }
             try (Statement s = c.createStatement()) {
                 s.execute(sql);
             }
             Contractor.audit(c, shape.migration(), actor, "rollback: " + what, null, null, reason);
+            done.add(what);
             return null;
         });
-        return what;
+    }
+
+    private static List<String> existingColumns(Connection c, String schema, String table, List<String> columns)
+            throws SQLException {
+        List<String> existing = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT a.attname FROM pg_attribute a JOIN pg_class t ON t.oid = a.attrelid "
+                + "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = ? AND t.relname = ? AND a.attnum > 0 "
+                + "AND NOT a.attisdropped AND a.attname = ANY (?)")) {
+            ps.setString(1, schema);
+            ps.setString(2, table);
+            ps.setArray(3, c.createArrayOf("text", columns.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    existing.add(rs.getString(1));
+                }
+            }
+        }
+        return columns.stream().filter(existing::contains).toList();
+    }
+
+    private static boolean tableExists(Connection c, String schema, String table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace "
+                + "WHERE n.nspname = ? AND t.relname = ?")) {
+            ps.setString(1, schema);
+            ps.setString(2, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
     }
 }

@@ -67,6 +67,6 @@ public record DriveConfig(boolean enabled, String bootstrapServers, int partitio
     }
 
     private static ShapeshiftException invalid(String message) {
-        return new ShapeshiftException(ErrorCode.SPEC_INVALID, "coordinator config: " + message);
+        return new ShapeshiftException(ErrorCode.CONFIG_INVALID, "coordinator config: " + message);
     }
 }

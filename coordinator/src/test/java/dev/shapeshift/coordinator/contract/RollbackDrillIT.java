@@ -143,6 +143,29 @@ class RollbackDrillIT {
     }
 
     /**
+     * A migration whose expand never ran (registered, then rolled back): the rollback reports the
+     * new column as never there, not as dropped. The drills above, where the expand ran, are the
+     * negative control: there the same rollback says "dropped".
+     */
+    @Test
+    void aColumnTheExpandNeverCreatedIsNotReportedAsDropped() throws Exception {
+        Database db = Seed.database(pg, "never");
+        Catalog catalog = new Catalog(db, "test");
+        Transitions transitions = new Transitions(catalog);
+        setUpTable(db, "users", 10);
+        MigrationSpec spec = SpecJson.read(ContractGateIT.spec("1h", "1d"));
+        catalog.create("users-ev", SpecJson.write(spec), "test", "test");
+
+        Rollback.Result r = new Rollback(db, transitions, null).rollback("users-ev", "test", "expand failed", false);
+        assertThat(count(db, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' "
+                + "AND column_name = 'email_verified'")).as("independently: the column is not there").isZero();
+        assertThat(r.done()).noneMatch(d -> d.startsWith("dropped"));
+        assertThat(r.left()).contains("new column(s) [email_verified] of public.users did not exist (the expand did not "
+                + "create them)");
+        assertThat(count(db, "SELECT count(*) FROM shapeshift.audit WHERE action LIKE 'rollback: dropped%'")).isZero();
+    }
+
+    /**
      * One migration on {@code table}, registered, expanded by the driver ({@link #driveToExpanded})
      * and syncing from {@code slot} as far as the catalog knows; returns its spec resolved against
      * the new shape.

@@ -18,7 +18,7 @@ public final class Demo {
         try {
             s = Scenario.valueOf(scenario.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "--scenario " + scenario + " is not one of "
+            throw new ShapeshiftException(ErrorCode.USAGE, "--scenario " + scenario + " is not one of "
                     + Arrays.stream(Scenario.values()).map(v -> v.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", ")));
         }
         require(rows >= 1000, "--rows must be at least 1000, got " + rows);
@@ -31,7 +31,7 @@ public final class Demo {
 
     private static void require(boolean ok, String message) {
         if (!ok) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID, message);
+            throw new ShapeshiftException(ErrorCode.USAGE, message);
         }
     }
 }

@@ -203,6 +203,6 @@ public final class AllRoles implements AutoCloseable {
     }
 
     private static ShapeshiftException invalid(String message) {
-        return new ShapeshiftException(ErrorCode.SPEC_INVALID, "run: " + message);
+        return new ShapeshiftException(ErrorCode.CONFIG_INVALID, "run: " + message);
     }
 }
