@@ -254,13 +254,15 @@ public final class ChunkStore {
 
     /**
      * Records why the owner of a held chunk waits (its throttle decision), keeping the time it
-     * started when the reason is the same; the next checkpoint clears it. Also a heartbeat. False if
+     * started when the reason is of the same kind (the same words; its figures, e.g. the slot lag,
+     * may change); the next checkpoint clears it. Also a heartbeat. False if
      * the lease is lost.
      */
     public boolean throttled(Lease lease, String reason) {
         return catalog.inTransaction("recording the throttle of chunk " + lease.chunk(), c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.chunk SET "
-                    + "throttled_since = CASE WHEN throttle_reason IS NOT DISTINCT FROM ? "
+                    + "throttled_since = CASE WHEN regexp_replace(throttle_reason, '[0-9.]+', '#', 'g') "
+                    + "IS NOT DISTINCT FROM regexp_replace(?, '[0-9.]+', '#', 'g') "
                     + "THEN coalesce(throttled_since, now()) ELSE now() END, throttle_reason = ?, heartbeat_at = now() "
                     + "WHERE migration = ? AND chunk_no = ? AND epoch = ? AND status = 'running'")) {
                 ps.setString(1, reason);

@@ -33,7 +33,8 @@ public record MigrationStatus(String name, Phase phase, String message, Instant 
             ChunkStore.Throttled longest = throttled.get(0);
             java.util.Set<String> owners = new java.util.TreeSet<>();
             throttled.forEach(t -> owners.add(String.valueOf(t.owner())));
-            long sameReason = throttled.stream().filter(t -> t.reason().equals(longest.reason())).count();
+            String kind = longest.reason().replaceAll("[0-9.]+", "#");
+            long sameReason = throttled.stream().filter(t -> t.reason().replaceAll("[0-9.]+", "#").equals(kind)).count();
             return "throttled: " + longest.reason() + " (" + sameReason + " of " + chunksRunning + " running chunk(s), "
                     + String.join(" ", owners) + (longest.since() == null ? ""
                     : ", for " + dev.shapeshift.coordinator.gate.Gates.format(java.time.Duration.between(longest.since(), now)))

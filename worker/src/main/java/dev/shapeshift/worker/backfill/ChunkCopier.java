@@ -91,6 +91,13 @@ public final class ChunkCopier {
     /** The reason last written to the chunk's row (null: none since the last checkpoint cleared it). */
     private String recordedReason;
     private static final Duration RECORD_WAITS_FROM = Duration.ofSeconds(1);
+    private static final Duration RECORD_REFRESH = Duration.ofSeconds(5);
+    private long recordedAt;
+
+    /** A throttle reason without its figures: "slot lag 73.6 MB" and "slot lag 64.5 MB" are one kind. */
+    static String kind(String reason) {
+        return reason.replaceAll("[0-9.]+", "#");
+    }
     /**
      * The rate cap's pacing memory, also per worker and kept across chunks: the rows of the last
      * sub-batch and when it started. Reset per chunk, the first sub-batch of every chunk went
@@ -209,11 +216,17 @@ public final class ChunkCopier {
             waited = true;
             // Short waits (pacing under a rate cap) are not worth a catalog write per sub-batch;
             // a wait of a second or more, or a new reason, is recorded for status and the driver.
-            if (!d.reason().equals(recordedReason) && (d.delay().compareTo(RECORD_WAITS_FROM) >= 0 || recordedReason != null)) {
+            // A reason of another kind is written at once; the same kind with new figures (the slot lag
+            // moves every second) at most every RECORD_REFRESH.
+            boolean newKind = recordedReason == null || !kind(d.reason()).equals(kind(recordedReason));
+            boolean worth = d.delay().compareTo(RECORD_WAITS_FROM) >= 0 || recordedReason != null;
+            if (worth && !d.reason().equals(recordedReason)
+                    && (newKind || System.nanoTime() - recordedAt >= RECORD_REFRESH.toNanos())) {
                 if (!store.throttled(lease, d.reason())) {
                     return host.keepGoing() ? Outcome.LOST_LEASE : Outcome.STOPPED;
                 }
                 recordedReason = d.reason();
+                recordedAt = System.nanoTime();
             }
             throttleReason = d.reason();
             if (!sleepKeepingAlive(d.delay(), lease, host)) {
