@@ -59,7 +59,8 @@ class SpecsDirIT {
             assertThat(problems.get(0).at("/problems/0/path").asText()).isEqualTo("target.columns[0].transform");
             assertThat(problems.get(0).get("message").asText()).startsWith("a-bad.yaml: target.columns[0].transform: ")
                     .contains("did you mean legacy_verified_at").contains(" — ");
-            assertThat(problems.get(1).get("message").asText()).startsWith("c-broken.yaml:2:9: source: wrong kind of value");
+            assertThat(problems.get(1).get("message").asText()).startsWith("c-broken.yaml:2:10: not valid YAML")
+                    .contains("fix the YAML syntax");
             assertThat(registry.scrape()).contains("shapeshift_specs_refused_files 2.0");
 
             // A changed file of a registered migration: refused, reported, nothing changed.
