@@ -78,6 +78,12 @@ public final class FlagStore {
         return moved;
     }
 
+    /** Sets a flag inside the caller's transaction (e.g. the one that moves the phase), audited there. */
+    public Flag setIn(Connection c, String name, String migration, boolean value, String actor, String reason)
+            throws SQLException {
+        return set(c, name, migration, value, actor, reason);
+    }
+
     private static Flag set(Connection c, String name, String migration, boolean value, String actor, String reason)
             throws SQLException {
         Flag flag;

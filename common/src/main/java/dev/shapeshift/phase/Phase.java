@@ -18,24 +18,33 @@ public enum Phase {
     BACKFILLING("backfilling"),
     BACKFILLED("backfilled"),
     VERIFIED("verified"),
+    /** Applications write both shapes; the old one stays authoritative (spec {@code writes.switch}). */
+    DUAL_WRITES("dual-writes"),
     READS_SWITCHED("reads-switched"),
+    /** Applications write only the new shape; the reverse sync keeps the old one equal to reverse(new). */
+    WRITES_SWITCHED("writes-switched"),
     CONTRACT_READY("contract-ready"),
     CONTRACTED("contracted"),
     ROLLED_BACK("rolled-back");
 
-    private static final Map<Phase, Set<Phase>> TRANSITIONS = Map.of(
-            PLANNED, EnumSet.of(EXPANDED, ROLLED_BACK),
-            EXPANDED, EnumSet.of(SYNCING, ROLLED_BACK),
-            SYNCING, EnumSet.of(BACKFILLING, ROLLED_BACK),
-            BACKFILLING, EnumSet.of(BACKFILLED, ROLLED_BACK),
+    private static final Map<Phase, Set<Phase>> TRANSITIONS = Map.ofEntries(
+            Map.entry(PLANNED, EnumSet.of(EXPANDED, ROLLED_BACK)),
+            Map.entry(EXPANDED, EnumSet.of(SYNCING, ROLLED_BACK)),
+            Map.entry(SYNCING, EnumSet.of(BACKFILLING, ROLLED_BACK)),
+            Map.entry(BACKFILLING, EnumSet.of(BACKFILLED, ROLLED_BACK)),
             // Verification can fail (drift found): back to backfilled, repair, verify again.
-            BACKFILLED, EnumSet.of(VERIFIED, ROLLED_BACK),
-            VERIFIED, EnumSet.of(READS_SWITCHED, BACKFILLED, ROLLED_BACK),
+            Map.entry(BACKFILLED, EnumSet.of(VERIFIED, ROLLED_BACK)),
+            Map.entry(VERIFIED, EnumSet.of(READS_SWITCHED, DUAL_WRITES, BACKFILLED, ROLLED_BACK)),
+            // With a write switch the order after verified is the spec's (writes.order); the gates
+            // refuse a move that skips a step of it. Every step back is one move.
+            Map.entry(DUAL_WRITES, EnumSet.of(READS_SWITCHED, WRITES_SWITCHED, VERIFIED, ROLLED_BACK)),
             // Flipping reads back is one move; the old shape is still complete.
-            READS_SWITCHED, EnumSet.of(CONTRACT_READY, VERIFIED, ROLLED_BACK),
-            CONTRACT_READY, EnumSet.of(CONTRACTED, READS_SWITCHED, ROLLED_BACK),
-            CONTRACTED, EnumSet.noneOf(Phase.class),
-            ROLLED_BACK, EnumSet.noneOf(Phase.class));
+            Map.entry(READS_SWITCHED, EnumSet.of(CONTRACT_READY, DUAL_WRITES, WRITES_SWITCHED, VERIFIED, ROLLED_BACK)),
+            // Undoing the write switch: the write flag goes off; the reverse sync drains before forward sync resumes.
+            Map.entry(WRITES_SWITCHED, EnumSet.of(CONTRACT_READY, READS_SWITCHED, DUAL_WRITES, ROLLED_BACK)),
+            Map.entry(CONTRACT_READY, EnumSet.of(CONTRACTED, READS_SWITCHED, WRITES_SWITCHED, ROLLED_BACK)),
+            Map.entry(CONTRACTED, EnumSet.noneOf(Phase.class)),
+            Map.entry(ROLLED_BACK, EnumSet.noneOf(Phase.class)));
 
     private final String label;
 

@@ -117,6 +117,128 @@ public final class RefreshSql {
         return "DELETE FROM " + target + " WHERE " + String.join(" AND ", conditions);
     }
 
+    /**
+     * In place, after the write switch: makes the old columns of these keys equal to
+     * {@code reverse(new, old)} (spec {@code writes.reverse}), writing only rows that differ. The
+     * forward refresh with the roles swapped: the UPDATE evaluates every reverse on the row version
+     * it locks (all SET expressions see that version's values), so it cannot write a value computed
+     * from an older version. Parameters as {@link #forKeys} (no pause). Null when the spec has no
+     * reverse transforms (nothing to keep: the old shape goes stale).
+     */
+    public String reverseForKeys() {
+        requireInPlace();
+        var reverse = resolved.spec().writes().reverse();
+        if (reverse.isEmpty()) {
+            return null;
+        }
+        StringJoiner set = new StringJoiner(", ");
+        StringJoiner current = new StringJoiner(", ");
+        StringJoiner computed = new StringJoiner(", ");
+        for (var e : reverse.entrySet()) {
+            String value = reverseValue(e.getKey(), e.getValue());
+            String type = oldColumnType(e.getKey());
+            set.add(Ident.quote(e.getKey()) + " = " + value);
+            current.add(comparable(source + "." + Ident.quote(e.getKey()), type));
+            computed.add(comparable(value, type));
+        }
+        String keys = "__keys AS (SELECT * FROM unnest(" + keyArrays() + ") AS __k(" + keyAliases("") + "))";
+        String src = "__src AS MATERIALIZED (SELECT " + keyColumnsAs(source) + " FROM " + source + " WHERE ("
+                + keyTuple(source) + ") IN (SELECT " + keyAliases("") + " FROM __keys))";
+        String w = "__w AS (UPDATE " + source + " SET " + set + " FROM __src WHERE " + keyMatch(source, "__src")
+                + " AND (" + current + ", NULL) IS DISTINCT FROM (" + computed + ", NULL) RETURNING 1)";
+        return "WITH " + keys + ",\n" + src + ",\n" + w + "\nSELECT (SELECT count(*) FROM __src), (SELECT count(*) FROM __w), 0, "
+                + "(SELECT ARRAY[" + keyAliasesAsText() + "] FROM __src ORDER BY " + keyAliasesDesc() + " LIMIT 1)";
+    }
+
+    /**
+     * In place, while the application dual-writes: records every key of these keys whose new
+     * columns differ from {@code transform(old)} in {@code shapeshift.write_mismatch} (kind
+     * {@code dual-write-mismatch}, md5 digests of both values), before the forward refresh corrects
+     * them in the same transaction. Parameters: as {@link #forKeys} (no pause), then the
+     * migration name. Returns one row: the number of keys recorded.
+     */
+    public String recordDualWriteMismatches() {
+        requireInPlace();
+        StringJoiner current = new StringJoiner(", ");
+        StringJoiner computed = new StringJoiner(", ");
+        for (TargetColumn c : columns) {
+            current.add(comparable(source + "." + Ident.quote(c.name()), c));
+            computed.add(comparable(castToTarget(c), c));
+        }
+        String keys = "__keys AS (SELECT * FROM unnest(" + keyArrays() + ") AS __k(" + keyAliases("") + "))";
+        String keyJson = "to_jsonb(ARRAY[" + keyTextOf(source) + "])";
+        String ins = "__ins AS (INSERT INTO shapeshift.write_mismatch (migration, key, kind, written, expected) "
+                + "SELECT ?, " + keyJson + ", 'dual-write-mismatch', md5(ROW(" + current + ")::text), md5(ROW("
+                + computed + ")::text) FROM " + source + " WHERE (" + keyTuple(source) + ") IN (SELECT "
+                + keyAliases("") + " FROM __keys) AND (" + current + ", NULL) IS DISTINCT FROM (" + computed
+                + ", NULL) ON CONFLICT (migration, kind, key) DO UPDATE SET last_seen = now(), "
+                + "times = write_mismatch.times + 1, written = EXCLUDED.written, expected = EXCLUDED.expected RETURNING 1)";
+        return "WITH " + keys + ",\n" + ins.replace("SELECT ?, ", "SELECT ?::text, ") + "\nSELECT count(*) FROM __ins";
+    }
+
+    /**
+     * The round trip {@code transform(reverse(new, old)) = new}, checked by the database on live
+     * rows (in place): returns the keys (as text arrays) of up to {@code ?} rows where it fails,
+     * among all rows or, with {@code sample}, the first {@code sample} rows in key order. The
+     * transforms are evaluated over a derived table that carries the row's columns with the old
+     * columns replaced by their reverse, so they read exactly what a forward refresh would read
+     * after the reverse wrote. Parameters: the limit of keys returned.
+     *
+     * @param allColumns every column of the table, in order (the derived table repeats the others)
+     */
+    public String roundTripFailures(List<String> allColumns, Integer sample) {
+        requireInPlace();
+        var reverse = resolved.spec().writes().reverse();
+        StringJoiner inner = new StringJoiner(", ");
+        for (String col : allColumns) {
+            String q = Ident.quote(col);
+            inner.add(reverse.containsKey(col) ? reverseValue(col, reverse.get(col)) + " AS " + q : source + "." + q);
+        }
+        StringJoiner stored = new StringJoiner(", ");
+        StringJoiner again = new StringJoiner(", ");
+        for (TargetColumn c : columns) {
+            stored.add(comparable(sourceRef + "." + Ident.quote(c.name()), c));
+            again.add(comparable(castToTarget(c), c));
+        }
+        String rows = sample == null ? source : "(SELECT * FROM " + source + " ORDER BY " + keyTuple(source)
+                + " LIMIT " + sample + ") AS " + sourceRef;
+        String from = "(SELECT " + inner.toString().replace(source + ".", sourceRef + ".") + " FROM " + rows + ") AS " + sourceRef;
+        return "SELECT ARRAY[" + keyTextOf(sourceRef) + "] FROM " + from + " WHERE (" + stored + ", NULL) IS DISTINCT FROM ("
+                + again + ", NULL) LIMIT ?";
+    }
+
+    private String reverseValue(String column, String expr) {
+        String type = oldColumnType(column);
+        return "((" + expr + "))" + (type == null ? "" : "::" + type);
+    }
+
+    private String oldColumnType(String column) {
+        return resolved.sourceColumns().stream().filter(c -> c.name().equals(column)).map(Column::type)
+                .findFirst().orElse(null);
+    }
+
+    private String keyColumnsAs(String table) {
+        StringJoiner cols = new StringJoiner(", ");
+        for (int i = 0; i < key.size(); i++) {
+            cols.add(table + "." + Ident.quote(key.get(i).name()) + " AS __k" + i);
+        }
+        return cols.toString();
+    }
+
+    private String keyTextOf(String table) {
+        StringJoiner cols = new StringJoiner(", ");
+        for (Column k : key) {
+            cols.add(table + "." + Ident.quote(k.name()) + "::text");
+        }
+        return cols.toString();
+    }
+
+    private void requireInPlace() {
+        if (!inPlace()) {
+            throw new IllegalStateException("the write switch's reverse sync and dual-write checks work in in-place mode only (not yet in table mode)");
+        }
+    }
+
     public boolean inPlace() {
         return resolved.spec().mode() == Mode.IN_PLACE;
     }
@@ -231,7 +353,11 @@ public final class RefreshSql {
      * compares as {@code jsonb}, i.e. canonically), {@code xml} compares as text.
      */
     private static String comparable(String expr, TargetColumn c) {
-        String type = c.type() == null ? "" : c.type().strip().toLowerCase(java.util.Locale.ROOT);
+        return comparable(expr, c.type());
+    }
+
+    private static String comparable(String expr, String columnType) {
+        String type = columnType == null ? "" : columnType.strip().toLowerCase(java.util.Locale.ROOT);
         return switch (type) {
             case "json" -> expr + "::jsonb";
             case "xml" -> expr + "::text";

@@ -1,5 +1,6 @@
 package dev.shapeshift.refresh;
 
+import dev.shapeshift.phase.PhasePlan;
 import dev.shapeshift.spec.ResolvedSpec;
 import java.sql.Array;
 import java.sql.Connection;
@@ -23,6 +24,10 @@ public final class Refresher {
     private final Guards syncGuards;
     private final Guards backfillGuards;
     private final int fenceId;
+    private final String migration;
+    private final PhasePlan plan;
+    private final String reverseSql;
+    private final String mismatchSql;
 
     public Refresher(ResolvedSpec resolved) {
         this(resolved, Guards.SYNC, Guards.BACKFILL);
@@ -36,6 +41,94 @@ public final class Refresher {
         this.syncGuards = syncGuards;
         this.backfillGuards = backfillGuards;
         this.fenceId = fenceId(resolved.spec().name());
+        this.migration = resolved.spec().name();
+        this.plan = PhasePlan.of(resolved.spec().writes());
+        boolean writeSwitch = plan.switchesWrites() && sync.inPlace();
+        this.reverseSql = writeSwitch ? sync.reverseForKeys() : null;
+        this.mismatchSql = writeSwitch ? sync.recordDualWriteMismatches() : null;
+    }
+
+    /** A sync refresh's outcome: the refresh's counts, its direction, and the dual-write mismatches it recorded. */
+    public record SyncResult(RefreshResult result, SyncDirection direction, long mismatches) {
+        public long written() {
+            return result.written();
+        }
+    }
+
+    /**
+     * The sync's refresh of these keys in the direction the migration is in (docs/phases.md, "The
+     * write switch"). Without a write switch this is {@link #refresh}. With one, it reads the
+     * direction under the direction lock ({@link SyncDirection#enter}): forward, it first records
+     * the keys where the application's own write of the new shape differs from transform(old)
+     * while the migration is in {@code dual-writes}, then refreshes; reverse, it makes the old
+     * columns equal to reverse(new, old) (nothing, when the spec gives no reverse).
+     */
+    public SyncResult sync(Connection c, Collection<Key> keys) throws SQLException {
+        if (!plan.switchesWrites() || !sync.inPlace()) {
+            return new SyncResult(refresh(c, keys), SyncDirection.FORWARD, 0);
+        }
+        if (keys.isEmpty()) {
+            return new SyncResult(RefreshResult.NONE, SyncDirection.FORWARD, 0);
+        }
+        SyncDirection.Mode mode = SyncDirection.enter(c, migration);
+        if (mode.direction() == SyncDirection.REVERSE) {
+            if (reverseSql == null) {
+                return new SyncResult(RefreshResult.NONE, SyncDirection.REVERSE, 0);
+            }
+            return new SyncResult(runForKeys(c, reverseSql, keys, null), SyncDirection.REVERSE, 0);
+        }
+        long mismatches = 0;
+        if (plan.dualWrites(mode.phase())) {
+            try (PreparedStatement ps = c.prepareStatement(mismatchSql)) {
+                int p = bindKeys(c, ps, 1, keys);
+                ps.setString(p, migration);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    mismatches = rs.getLong(1);
+                }
+            }
+        }
+        return new SyncResult(refresh(c, keys), SyncDirection.FORWARD, mismatches);
+    }
+
+    /**
+     * Repair of these keys in the migration's direction (under the direction lock, like the sync):
+     * forward, {@link #refresh}; after the write switch, the reverse refresh — a repair never
+     * overwrites the authoritative shape. Records no dual-write mismatch.
+     */
+    public RefreshResult repair(Connection c, Collection<Key> keys) throws SQLException {
+        if (!plan.switchesWrites() || !sync.inPlace() || keys.isEmpty()) {
+            return refresh(c, keys);
+        }
+        if (SyncDirection.enter(c, migration).direction() == SyncDirection.REVERSE) {
+            return reverse(c, keys);
+        }
+        return refresh(c, keys);
+    }
+
+    /** The reverse refresh of these keys regardless of the stored direction. */
+    public RefreshResult reverse(Connection c, Collection<Key> keys) throws SQLException {
+        if (reverseSql == null || keys.isEmpty()) {
+            return RefreshResult.NONE;
+        }
+        return runForKeys(c, reverseSql, keys, null);
+    }
+
+    private RefreshResult runForKeys(Connection c, String sql, Collection<Key> keys, Guards guards) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            int p = bindKeys(c, ps, 1, keys);
+            if (guards != null) {
+                bindPause(ps, p, guards);
+            }
+            return execute(ps);
+        }
+    }
+
+    private int bindKeys(Connection c, PreparedStatement ps, int p, Collection<Key> keys) throws SQLException {
+        for (String[] column : Key.columns(keys, sync.key().size())) {
+            ps.setArray(p++, c.createArrayOf("text", column));
+        }
+        return p;
     }
 
     /**

@@ -77,6 +77,7 @@ final class LiveChecks {
             StructureChecks.live(spec, connection, catalog, sourceColumns, key, t -> regtypeOf(t).isPresent(), problems::add);
         }
         checkDropColumns();
+        checkReverseColumns();
     }
 
     private boolean tableExists(String prefix, String schema, String table) throws SQLException {
@@ -234,6 +235,18 @@ final class LiveChecks {
             String cast = c.type() != null && StaticChecks.TYPE.matcher(c.type().trim()).matches()
                     && regtypeOf(c.type()).isPresent() ? c.type().trim() : null;
             check.check("target.columns[" + i + "].transform", c.transform(), cast, assignTo).ifPresent(problems::add);
+        }
+    }
+
+    /** Every reverse transform writes an existing old column (its expression is checked by the write switch's round trip). */
+    private void checkReverseColumns() {
+        Set<String> names = byName(sourceColumns).keySet();
+        for (String col : spec.writes().reverse().keySet()) {
+            if (col != null && !names.contains(col)) {
+                add("writes.reverse." + col, "column \"" + col + "\" does not exist in " + qualifiedSource()
+                        + ClosestMatch.hint(col, names),
+                        "name an old column of the source table");
+            }
         }
     }
 

@@ -19,6 +19,7 @@ public record MigrationSpec(
         Backfill backfill,
         Reconcile reconcile,
         @JsonProperty("switch") Switch readSwitch,
+        Writes writes,
         Contract contract) {
 
     public MigrationSpec {
@@ -27,7 +28,19 @@ public record MigrationSpec(
         backfill = Objects.requireNonNullElseGet(backfill, () -> new Backfill(null, null, null, null, null, null));
         reconcile = Objects.requireNonNullElseGet(reconcile, () -> new Reconcile(null, null, null, null));
         readSwitch = Objects.requireNonNullElseGet(readSwitch, () -> new Switch(null, null, null));
+        writes = Objects.requireNonNullElseGet(writes, Writes::none);
         contract = Objects.requireNonNullElseGet(contract, () -> new Contract(null, null, null, null));
+    }
+
+    /** A migration without a write switch (the application writes the old shape until the contract). */
+    public MigrationSpec(String name, Source source, Mode mode, Target target, Expand expand, Backfill backfill,
+                         Reconcile reconcile, Switch readSwitch, Contract contract) {
+        this(name, source, mode, target, expand, backfill, reconcile, readSwitch, null, contract);
+    }
+
+    /** The flag that tells applications to stop writing the old shape; defaults to {@code <name>.write-new}. */
+    public String writeFlagName() {
+        return writes.flag() != null ? writes.flag() : name + ".write-new";
     }
 
     /** The flag applications read to decide which shape to read; defaults to {@code <name>.read-new}. */

@@ -28,6 +28,7 @@ final class StaticChecks {
         c.backfill(spec.backfill());
         c.reconcile(spec.reconcile());
         c.readSwitch(spec.readSwitch());
+        c.writes(spec);
         c.contract(spec);
         return List.copyOf(c.problems);
     }
@@ -207,6 +208,55 @@ final class StaticChecks {
         }
         positive("switch.cleanFor", s.cleanFor());
         positive("switch.maxLag", s.maxLag());
+    }
+
+    private void writes(MigrationSpec spec) {
+        Writes w = spec.writes();
+        if (w.flag() != null && !FLAG.matcher(w.flag()).matches()) {
+            add("writes.flag", "'" + w.flag() + "' is not a flag name Shapeshift accepts",
+                    "use letters, digits, '.', '_' and '-', or omit it for '<name>.write-new'");
+        }
+        if (w.flag() != null && w.flag().equals(spec.flagName())) {
+            add("writes.flag", "'" + w.flag() + "' is also the read flag", "give the write flag its own name");
+        }
+        positive("writes.cleanFor", w.cleanFor());
+        positive("writes.flagPropagation", w.flagPropagation());
+        if (w.roundTripSample() != null && w.roundTripSample() <= 0) {
+            add("writes.roundTripSample", "must be positive, got " + w.roundTripSample(), "give a row count, or remove it to check every row");
+        }
+        if (!w.switchWrites()) {
+            if (!w.reverse().isEmpty()) {
+                add("writes.reverse", "given while writes.switch is false: nothing would use it",
+                        "set 'writes.switch: true', or remove writes.reverse");
+            }
+            return;
+        }
+        if (spec.mode() == Mode.TABLE) {
+            add("writes.switch", "the write switch works in in-place mode only (not yet in table mode: the reverse sync "
+                    + "of a new table is not built)", "use mode: in-place, or leave writes.switch false");
+        }
+        Set<String> targetNames = new HashSet<>();
+        if (spec.target() != null) {
+            spec.target().columns().stream().filter(t -> t != null && t.name() != null).forEach(t -> targetNames.add(t.name()));
+        }
+        List<String> key = spec.source() == null ? List.of() : spec.source().key();
+        for (var e : w.reverse().entrySet()) {
+            String p = "writes.reverse." + e.getKey();
+            identifier(p, e.getKey(), "the old column the reverse transform writes");
+            if (targetNames.contains(e.getKey())) {
+                add(p, "'" + e.getKey() + "' is a target column: a reverse transform writes an old column",
+                        "name an old column of the source table");
+            }
+            if (key.contains(e.getKey())) {
+                add(p, "'" + e.getKey() + "' is a key column: keys are never rewritten", "remove it");
+            }
+            if (e.getValue() == null || e.getValue().isBlank()) {
+                add(p, "empty expression", "write one SQL expression over the new columns and the current old columns");
+            } else {
+                SqlScanner.Scan scan = SqlScanner.expression(e.getValue());
+                scan.problem().ifPresent(problem -> add(p, "contains " + problem, "write a single SQL expression"));
+            }
+        }
     }
 
     private void contract(MigrationSpec spec) {

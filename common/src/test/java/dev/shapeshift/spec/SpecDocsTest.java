@@ -113,6 +113,10 @@ class SpecDocsTest {
             return "`in-place` \\| `table`";
         } else if (t == Approval.class) {
             return "`manual` \\| `auto`";
+        } else if (t == WriteOrder.class) {
+            return "`dual-writes-first` \\| `reads-first`";
+        } else if (t == Map.class) {
+            return "mapping of column to expression";
         } else if (t == List.class && elementType(c) == String.class) {
             return "list of strings";
         }
@@ -128,6 +132,11 @@ class SpecDocsTest {
             return m.yaml();
         } else if (value instanceof Approval a) {
             return a.yaml();
+        } else if (value instanceof WriteOrder o) {
+            return o.yaml();
+        } else if (value instanceof Map<?, ?> m) {
+            assertThat(m).as("mapping defaults are empty").isEmpty();
+            return "{}";
         } else if (value instanceof List<?> l) {
             assertThat(l).as("list defaults are empty").isEmpty();
             return "[]";

@@ -162,7 +162,7 @@ class SpecReaderTest {
         SpecReader.Reading r = reader.readAll(yaml);
         assertThat(r.problems()).extracting(p -> p.describe("users.yaml")).containsExactly(
                 "users.yaml:2:1: sorce: unknown field 'sorce' (did you mean source?) — the fields of the top level are: "
-                        + "backfill, contract, expand, mode, name, reconcile, source, switch, target",
+                        + "backfill, contract, expand, mode, name, reconcile, source, switch, target, writes",
                 "users.yaml:7:7: target.columns[0].tpye: unknown field 'tpye' (did you mean type?) — the fields of "
                         + "target.columns[0] are: default, name, notNull, references, transform, type, unique",
                 "users.yaml:10:3: backfill.chunkRows: 'lots' is not a whole number — write a whole number",

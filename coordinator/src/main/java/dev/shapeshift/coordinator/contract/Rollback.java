@@ -1,5 +1,11 @@
 package dev.shapeshift.coordinator.contract;
 
+import dev.shapeshift.coordinator.gate.StoredSpec;
+import dev.shapeshift.coordinator.writes.WriteSwitch;
+import dev.shapeshift.phase.PhasePlan;
+import dev.shapeshift.refresh.SyncDirection;
+import java.time.Duration;
+
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.coordinator.gate.Transitions;
@@ -70,6 +76,9 @@ public final class Rollback {
         List<String> done = new ArrayList<>();
         List<String> left = new ArrayList<>();
         if (m.phase() != Phase.ROLLED_BACK) {
+            m = undoWriteSwitch(m, actor, reason, done);
+        }
+        if (m.phase() != Phase.ROLLED_BACK) {
             transitions.rollback(migration, actor, reason);
             done.add("phase " + m.phase() + " -> rolled-back, flag off (applications read the old shape)");
         }
@@ -91,6 +100,61 @@ public final class Rollback {
         }
         log.warn("migration rolled back migration={} actor={} done={}", migration, actor, done);
         return new Result(migration, done, left);
+    }
+
+    /** How long a rollback waits for the reverse sync to drain after the write switch is undone. */
+    static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(5);
+
+    /**
+     * After the write switch the new shape is authoritative: before the rollback drops it, the write
+     * flag goes off (one move back per step of the plan), applications get {@code
+     * writes.flagPropagation} to see it, and the reverse sync catches up, so the old shape holds
+     * every write the application made while it wrote only the new shape; then the sync runs
+     * forward again ({@link WriteSwitch#drain}). Waits at most {@link #DRAIN_TIMEOUT}; past it
+     * the rollback stops with the write flag off and says so (run it again).
+     */
+    private MigrationRecord undoWriteSwitch(MigrationRecord m, String actor, String reason, List<String> done) {
+        StoredSpec stored = StoredSpec.of(m);
+        PhasePlan plan = stored.plan();
+        if (!plan.switchesWrites()) {
+            return m;
+        }
+        while (plan.writesNew(m.phase())) {
+            Phase back = plan.order().get(plan.order().indexOf(m.phase()) - 1);
+            transitions.advance(m.name(), back, actor, "rollback: " + reason);
+            done.add("phase " + m.phase() + " -> " + back + ", write flag off (applications write both shapes again)");
+            m = catalog.get(m.name());
+        }
+        long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+        while (true) {
+            java.util.Optional<String> drained = WriteSwitch.drain(db, m, Duration.ofSeconds(5));
+            MigrationRecord now = catalog.get(m.name());
+            boolean forward;
+            try (java.sql.Connection c = db.connect(Contractor.ROLE)) {
+                forward = WriteSwitch.state(c, m.name()).direction() == SyncDirection.FORWARD;
+            } catch (java.sql.SQLException e) {
+                throw dev.shapeshift.db.SqlStates.translate("reading the sync direction of " + m.name(), e);
+            }
+            if (forward) {
+                drained.ifPresent(done::add);
+                return now;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new ShapeshiftException(ErrorCode.TIMED_OUT, "rollback of " + m.name() + " stopped before dropping "
+                        + "anything: " + drained.orElse("the reverse sync has not drained") + " (waited "
+                        + dev.shapeshift.spec.DurationText.format(DRAIN_TIMEOUT) + "). The write flag is off. Check the "
+                        + "sync (`shapeshift status " + m.name() + "`) and run the rollback again");
+            }
+            log.info("rollback waiting for the reverse sync to drain migration={} state={}", m.name(), drained.orElse(""));
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ShapeshiftException(ErrorCode.TIMED_OUT, "rollback of " + m.name() + " interrupted while the "
+                        + "reverse sync drained; the write flag is off; run it again");
+            }
+            m = now;
+        }
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.shapeshift.coordinator.drive;
 
+import dev.shapeshift.coordinator.writes.WriteSwitch;
+
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.ChunkStore.Chunk;
@@ -133,6 +135,7 @@ final class MigrationDriver {
             case ENFORCE -> enforce(m, s);
             case RECONCILE -> reconcile(m, s, step.reason());
             case REVERT_READS -> revert(s, step.reason());
+            case DRAIN_REVERSE -> say(s, WriteSwitch.drain(db, m, DRAIN_PROBE_WAIT).orElse(step.reason()));
             case CONTRACT -> new Contractor(db, transitions).contract(migration, ACTOR, step.reason());
             case CLEANUP -> cleanup();
             case WAIT -> say(s, step.to() == null ? step.reason() : step.reason() + "; " + gate(step.to()));
@@ -184,11 +187,18 @@ final class MigrationDriver {
                 run.id(), run.status(), run.rowsChecked(), run.driftFound());
     }
 
+    /** How long one drain step's catch-up probe may wait (the next tick tries again). */
+    private static final Duration DRAIN_PROBE_WAIT = Duration.ofSeconds(5);
+
+    /** Reads back to the last phase of the plan in which applications read the old shape. */
     private void revert(Snapshot s, String reason) {
-        if (s.phase() == Phase.CONTRACT_READY) {
-            transitions.advance(migration, Phase.READS_SWITCHED, ACTOR, reason);
+        Phase p = s.phase();
+        while (s.plan().readsNew(p)) {
+            int i = s.plan().order().indexOf(p);
+            Phase back = s.plan().order().get(i - 1);
+            transitions.advance(migration, back, ACTOR, reason);
+            p = back;
         }
-        transitions.advance(migration, Phase.VERIFIED, ACTOR, reason);
         reverts.increment();
         log.error("reads flipped back on drift migration={} open_drift={} from={}", migration, s.openDrift(), s.phase());
     }

@@ -33,25 +33,38 @@ public final class NextStep {
                     : Step.advance(Phase.VERIFIED, "reconcile run #" + s.latestDoneRun().id()
                             + " after the backfill; gate open");
             case VERIFIED -> {
-                String approval = "verified; waiting for an operator to approve the read switch (switch.approval: "
-                        + "manual): `shapeshift phase advance " + name + " --to reads-switched --reason …`";
+                Phase next = s.plan().next(Phase.VERIFIED).orElse(Phase.READS_SWITCHED);
+                String approval = "verified; waiting for an operator to approve " + (next == Phase.DUAL_WRITES
+                        ? "dual writes (deploy the application version that writes both shapes; switch.approval: manual): "
+                        : "the read switch (switch.approval: manual): ")
+                        + "`shapeshift phase advance " + name + " --to " + next + " --reason …`";
                 boolean auto = s.switchApproval() == Approval.AUTO;
-                // The reads-switched gate wants a clean run that started after verification: start one at once.
+                // The next gate wants a clean run that started after verification: start one at once.
                 if (reconcileDue(s, false) || noRunSince(s, s.phaseChangedAt())) {
                     yield reconcile(s, auto ? "" : "; " + approval);
                 }
-                yield auto ? Step.advance(Phase.READS_SWITCHED, "switch.approval: auto; gate open")
-                        : Step.waitForGate(Phase.READS_SWITCHED, approval);
+                yield auto ? Step.advance(next, "switch.approval: auto; gate open")
+                        : Step.waitForGate(next, approval);
             }
+            case DUAL_WRITES, WRITES_SWITCHED -> writeSwitch(s);
             case READS_SWITCHED -> {
+                if (s.draining()) {
+                    yield drain(s);
+                }
                 if (revert(s)) {
                     yield Step.of(Step.Kind.REVERT_READS, revertReason(s));
                 }
-                yield reconcileDue(s, false) ? reconcile(s, "")
-                        : Step.advance(Phase.CONTRACT_READY, "no foreign access to the old shape for the quiet period");
+                if (reconcileDue(s, false)) {
+                    yield reconcile(s, "");
+                }
+                Phase next = s.plan().next(Phase.READS_SWITCHED).orElse(Phase.CONTRACT_READY);
+                if (next == Phase.CONTRACT_READY) {
+                    yield Step.advance(Phase.CONTRACT_READY, "no foreign access to the old shape for the quiet period");
+                }
+                yield switchApproval(s, next);
             }
             case CONTRACT_READY -> {
-                if (revert(s)) {
+                if (revert(s) && !s.plan().writesNew(Phase.CONTRACT_READY)) {
                     yield Step.of(Step.Kind.REVERT_READS, revertReason(s));
                 }
                 String approval = "contract-ready; waiting for an operator to approve the contract, the one "
@@ -67,6 +80,51 @@ public final class NextStep {
                     : Step.of(Step.Kind.CLEANUP, "migration contracted: remove its capture path");
             case ROLLED_BACK -> Step.of(Step.Kind.DONE, "rolled back");
         };
+    }
+
+    /**
+     * dual-writes and writes-switched (docs/phases.md, "The write switch"): drain first after an
+     * undo; reconcile every interval; then the next move of the plan — an operator's approval for
+     * the moves that need the application to change (or the driver's, with switch.approval: auto),
+     * the quiet period for contract-ready.
+     */
+    private static Step writeSwitch(Snapshot s) {
+        if (s.draining()) {
+            return drain(s);
+        }
+        if (s.phase() == Phase.DUAL_WRITES && revert(s) && s.plan().readsNew(Phase.DUAL_WRITES)) {
+            return Step.of(Step.Kind.REVERT_READS, revertReason(s));
+        }
+        if (reconcileDue(s, false)) {
+            return reconcile(s, "");
+        }
+        Phase next = s.plan().next(s.phase()).orElse(Phase.CONTRACT_READY);
+        if (next == Phase.CONTRACT_READY) {
+            return Step.advance(Phase.CONTRACT_READY, "writes switched; no foreign access to the old shape for the "
+                    + "quiet period");
+        }
+        return switchApproval(s, next);
+    }
+
+    private static Step switchApproval(Snapshot s, Phase next) {
+        String what = switch (next) {
+            case DUAL_WRITES -> "dual writes (deploy the application version that writes both shapes)";
+            case READS_SWITCHED -> "the read switch";
+            case WRITES_SWITCHED -> "the write switch (applications stop writing the old shape; the reverse sync keeps it)";
+            default -> next.label();
+        };
+        if (s.switchApproval() == Approval.AUTO) {
+            return Step.advance(next, "switch.approval: auto; gate open");
+        }
+        return Step.waitForGate(next, s.phase() + "; waiting for an operator to approve " + what
+                + " (switch.approval: manual): `shapeshift phase advance " + s.migration() + " --to " + next
+                + " --reason …`");
+    }
+
+    private static Step drain(Snapshot s) {
+        return Step.of(Step.Kind.DRAIN_REVERSE, "the write switch was undone: the reverse sync keeps the old shape "
+                + "up to date until applications have seen the write flag off and it has caught up, then the forward "
+                + "sync takes over");
     }
 
     private static Step backfilling(Snapshot s, Duration stallAfter) {

@@ -29,10 +29,30 @@ public record Snapshot(String migration, Phase phase, Instant phaseChangedAt, St
                        Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
                        Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
                        long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
-                       long findings, Instant findingsAt) {
+                       long findings, Instant findingsAt, dev.shapeshift.phase.PhasePlan plan,
+                       dev.shapeshift.refresh.SyncDirection direction) {
 
     public Snapshot {
         structurePending = structurePending == null ? java.util.List.of() : java.util.List.copyOf(structurePending);
+        plan = plan == null ? dev.shapeshift.phase.PhasePlan.of(dev.shapeshift.spec.Writes.none()) : plan;
+        direction = direction == null ? dev.shapeshift.refresh.SyncDirection.FORWARD : direction;
+    }
+
+    /** A snapshot of a migration without a write switch. */
+    public Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
+                    String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
+                    Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
+                    Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
+                    long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
+                    long findings, Instant findingsAt) {
+        this(migration, phase, phaseChangedAt, message, table, startLsn, switchApproval, revertOnDrift, contractApproval,
+                reconcileInterval, chunks, chunksDone, backfillFinishedAt, lastProgressAt, lastChunkError, paused,
+                latestRun, latestDoneRun, openDrift, cleanedUp, now, structurePending, findings, findingsAt, null, null);
+    }
+
+    /** The sync runs reverse while applications no longer write only the new shape: the write switch was undone, not drained yet. */
+    public boolean draining() {
+        return direction == dev.shapeshift.refresh.SyncDirection.REVERSE && !plan.writesNew(phase);
     }
 
     /** A snapshot of a migration without staged structure. */

@@ -85,7 +85,8 @@ final class SnapshotReader {
         return new Snapshot(name, m.phase(), m.phaseChangedAt(), m.message(), table, m.startLsn(),
                 spec.readSwitch().approval(), spec.readSwitch().revertOnDrift(), spec.contract().approval(),
                 spec.reconcile().interval(), chunks, done, finished, progress, chunkError, paused, latest, latestDone,
-                openDrift, cleanedUp, now, pending, findings, findingsAt);
+                openDrift, cleanedUp, now, pending, findings, findingsAt, dev.shapeshift.phase.PhasePlan.of(spec.writes()),
+                spec.writes().switchWrites() ? dev.shapeshift.refresh.SyncDirection.read(c, name) : null);
     }
 
     private static Snapshot.Run run(Connection c, String migration, String filter) throws SQLException {

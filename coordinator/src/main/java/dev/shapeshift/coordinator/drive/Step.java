@@ -29,6 +29,11 @@ public record Step(Kind kind, Phase to, String reason) {
         RECONCILE,
         /** Drift after the read switch: flip reads back to verified. */
         REVERT_READS,
+        /**
+         * The write switch was undone: once applications have seen the write flag off and the reverse
+         * sync caught up, turn the sync forward and restore relaxed NOT NULL constraints.
+         */
+        DRAIN_REVERSE,
         /** contract-ready with {@code contract.approval: auto}: archive and drop the old shape. */
         CONTRACT,
         /** contracted: remove the publication entry, slot and topics the migration no longer needs. */

@@ -21,7 +21,22 @@ import java.util.List;
 public record Evidence(String migration, Phase phase, Instant phaseChangedAt, Instant now, int chunks,
                        int chunksDone, Instant backfillFinishedAt, String slotName, String startLsn, SyncLag lag,
                        ReconcileRun lastFullRun, long openDrift, Duration cleanFor, Duration maxLag,
-                       Duration quietPeriod, NewShape newShape, List<SyncStream> streams, Structure structure) {
+                       Duration quietPeriod, NewShape newShape, List<SyncStream> streams, Structure structure,
+                       WriteEvidence writes) {
+
+    /** Evidence of a migration without a write switch. */
+    public Evidence(String migration, Phase phase, Instant phaseChangedAt, Instant now, int chunks, int chunksDone,
+                    Instant backfillFinishedAt, String slotName, String startLsn, SyncLag lag, ReconcileRun lastFullRun,
+                    long openDrift, Duration cleanFor, Duration maxLag, Duration quietPeriod, NewShape newShape,
+                    List<SyncStream> streams, Structure structure) {
+        this(migration, phase, phaseChangedAt, now, chunks, chunksDone, backfillFinishedAt, slotName, startLsn, lag,
+                lastFullRun, openDrift, cleanFor, maxLag, quietPeriod, newShape, streams, structure, null);
+    }
+
+    /** The migration's phase order (without a write switch when no write evidence was read). */
+    public dev.shapeshift.phase.PhasePlan plan() {
+        return writes != null ? writes.plan() : dev.shapeshift.phase.PhasePlan.of(dev.shapeshift.spec.Writes.none());
+    }
 
     public Evidence {
         streams = streams == null ? List.of() : List.copyOf(streams);

@@ -40,14 +40,22 @@ public final class EvidenceReader {
      *                WAL position (zero for status pages: nothing is written; the spec's max lag for a transition)
      */
     public Evidence read(MigrationRecord m, StoredSpec spec, Duration lagWait) {
+        return read(m, spec, lagWait, null);
+    }
+
+    /**
+     * @param to the move the evidence is for, or null (status pages): the write switch's round trip
+     *           on live rows is evaluated only for a move to {@code writes-switched}
+     */
+    public Evidence read(MigrationRecord m, StoredSpec spec, Duration lagWait, Phase to) {
         try (Connection c = catalog.connect()) {
-            return read(c, m, spec, lagWait);
+            return read(c, m, spec, lagWait, to);
         } catch (SQLException e) {
             throw SqlStates.translate("reading gate evidence of " + m.name(), e);
         }
     }
 
-    private Evidence read(Connection c, MigrationRecord m, StoredSpec spec, Duration lagWait) throws SQLException {
+    private Evidence read(Connection c, MigrationRecord m, StoredSpec spec, Duration lagWait, Phase to) throws SQLException {
         int chunks;
         int done;
         Instant finished;
@@ -93,7 +101,8 @@ public final class EvidenceReader {
         Evidence.NewShape shape = m.phase() == Phase.PLANNED ? newShape(c, m) : null;
         return new Evidence(m.name(), m.phase(), m.phaseChangedAt(), now, chunks, done, finished, m.slotName(),
                 m.startLsn(), lag, run, openDrift, spec.readSwitch().cleanFor(), spec.readSwitch().maxLag(),
-                spec.contract().quietPeriod(), shape, streams, structure(c, m));
+                spec.contract().quietPeriod(), shape, streams, structure(c, m), spec.writes().switchWrites()
+                        ? WriteEvidenceReader.read(c, m, spec, to == Phase.WRITES_SWITCHED) : null);
     }
 
     /** Whether the database has the new shape the spec describes (what the expand creates), by the expanded-spec checks. */

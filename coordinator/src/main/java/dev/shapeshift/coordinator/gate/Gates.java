@@ -1,5 +1,9 @@
 package dev.shapeshift.coordinator.gate;
 
+import dev.shapeshift.phase.PhasePlan;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
 import dev.shapeshift.catalog.StreamState;
 import dev.shapeshift.catalog.SyncStream;
 import dev.shapeshift.phase.Phase;
@@ -32,8 +36,22 @@ public final class Gates {
                     + "; from " + from + " it can move to " + from.next()));
             return new GateReport(e.migration(), from, to, checks);
         }
-        if (backward(from, to)) {
-            checks.add(Check.pass("undo", from + " -> " + to + " undoes a step; always allowed before contracted"));
+        PhasePlan plan = e.plan();
+        if (backward(from, to, plan)) {
+            checks.add(Check.pass("undo", from + " -> " + to + " undoes a step; always allowed before contracted"
+                    + (from == Phase.WRITES_SWITCHED || from == Phase.CONTRACT_READY && plan.switchesWrites()
+                    ? " (the write flag goes off; the reverse sync keeps running until applications have seen it "
+                    + "and it has caught up, then the forward sync takes over)" : "")));
+            return new GateReport(e.migration(), from, to, checks);
+        }
+        Optional<Phase> next = plan.next(from);
+        if (plan.contains(from) && (next.isEmpty() || next.get() != to)) {
+            checks.add(Check.fail("order", "this migration's order is " + plan.order().subList(
+                    plan.order().indexOf(Phase.VERIFIED), plan.order().size()).stream().map(Phase::label)
+                    .collect(Collectors.joining(" → ")) + (plan.switchesWrites() ? " (writes.switch: true, writes.order: "
+                    + (plan.order().indexOf(Phase.DUAL_WRITES) < plan.order().indexOf(Phase.READS_SWITCHED)
+                    ? "dual-writes-first" : "reads-first") + ")" : " (no write switch: writes.switch is false)")
+                    + "; from " + from + " the next step is " + next.map(Phase::label).orElse("none")));
             return new GateReport(e.migration(), from, to, checks);
         }
         switch (to) {
@@ -48,14 +66,34 @@ public final class Gates {
                 checks.add(noOpenDrift(e));
                 checks.add(structure(e));
             }
-            case READS_SWITCHED -> {
-                boolean held = e.inPhase().compareTo(e.cleanFor()) >= 0;
-                checks.add(Check.of("clean-for", held, "verified for " + format(e.inPhase()) + " of "
-                        + DurationText.format(e.cleanFor()) + " clean-for"));
+            case READS_SWITCHED, DUAL_WRITES -> {
+                if (from == Phase.VERIFIED) {
+                    boolean held = e.inPhase().compareTo(e.cleanFor()) >= 0;
+                    checks.add(Check.of("clean-for", held, "verified for " + format(e.inPhase()) + " of "
+                            + DurationText.format(e.cleanFor()) + " clean-for"));
+                    checks.add(streams(e));
+                    checks.add(lag(e));
+                    checks.add(reconciledSinceVerified(e));
+                    checks.add(noOpenDrift(e));
+                } else {
+                    if (from == Phase.DUAL_WRITES) {
+                        checks.add(dualWritesClean(e));
+                        checks.add(statements(e));
+                    }
+                    checks.add(streams(e));
+                    checks.add(lag(e));
+                    checks.add(noOpenDrift(e));
+                }
+            }
+            case WRITES_SWITCHED -> {
+                if (from == Phase.DUAL_WRITES) {
+                    checks.add(dualWritesClean(e));
+                    checks.add(statements(e));
+                }
                 checks.add(streams(e));
                 checks.add(lag(e));
-                checks.add(reconciledSinceVerified(e));
                 checks.add(noOpenDrift(e));
+                checks.add(roundTrip(e));
             }
             case CONTRACT_READY -> checks.addAll(contract.contractReady(e));
             case CONTRACTED -> checks.addAll(contract.contract(e));
@@ -66,12 +104,90 @@ public final class Gates {
 
     /** Gates with a {@code sync-lag} check: only their transitions run the (waiting, writing) catch-up probe. */
     public static boolean checksLag(Phase to) {
-        return to == Phase.VERIFIED || to == Phase.READS_SWITCHED;
+        return to == Phase.VERIFIED || to == Phase.READS_SWITCHED || to == Phase.DUAL_WRITES
+                || to == Phase.WRITES_SWITCHED;
     }
 
-    /** Moves that give evidence up rather than claim more of it. */
+    /** Moves that give evidence up rather than claim more of it (in the phase order of a migration without a write switch). */
     static boolean backward(Phase from, Phase to) {
         return to == Phase.ROLLED_BACK || to.compareTo(from) < 0;
+    }
+
+    /** Moves that give evidence up rather than claim more of it, in this migration's phase order. */
+    public static boolean backward(Phase from, Phase to, PhasePlan plan) {
+        if (to == Phase.ROLLED_BACK) {
+            return true;
+        }
+        if (plan.contains(from) && plan.contains(to)) {
+            return plan.backward(from, to);
+        }
+        return to.compareTo(from) < 0;
+    }
+
+    /**
+     * Dual writes ran for {@code writes.cleanFor} with no mismatch seen in that window: the
+     * application's new code computes the new shape as the migration does, and no instance still
+     * writes only the old shape.
+     */
+    private static Check dualWritesClean(Evidence e) {
+        WriteEvidence w = e.writes();
+        if (w == null || w.dualWritesSince() == null) {
+            return Check.fail("dual-writes-clean", "the migration has not been in dual-writes");
+        }
+        Duration dual = Duration.between(w.dualWritesSince(), e.now());
+        String window = "dual writes for " + format(dual) + " of " + DurationText.format(w.cleanFor()) + " (writes.cleanFor)";
+        if (w.recentMismatches() > 0) {
+            return Check.fail("dual-writes-clean", w.recentMismatches() + " key(s) whose new shape, as the application "
+                    + "wrote it, differed from transform(old) within the last " + DurationText.format(w.cleanFor())
+                    + " (" + w.totalMismatches() + " ever), e.g. " + String.join(", ", w.mismatchSample())
+                    + ": the application's new code computes the new shape differently, or an instance still writes "
+                    + "only the old shape (`shapeshift status " + e.migration() + "` lists them); " + window);
+        }
+        return Check.of("dual-writes-clean", dual.compareTo(w.cleanFor()) >= 0, window + ", 0 mismatches in that window"
+                + (w.totalMismatches() > 0 ? " (" + w.totalMismatches() + " earlier)" : ""));
+    }
+
+    /** pg_stat_statements shows the application's INSERT/UPDATE statements writing the new shape. */
+    private static Check statements(Evidence e) {
+        WriteEvidence w = e.writes();
+        if (w == null || w.statements() == null) {
+            return Check.fail("writes-new-shape", "no statement evidence read");
+        }
+        WriteEvidence.Statements s = w.statements();
+        if (!s.available()) {
+            return Check.fail("writes-new-shape", s.detail());
+        }
+        if (s.writes().isEmpty()) {
+            return Check.fail("writes-new-shape", s.detail() + ": deploy the application version that writes both shapes");
+        }
+        return Check.pass("writes-new-shape", "the application writes the new shape: " + s.writes().get(0)
+                + (s.writes().size() > 1 ? " and " + (s.writes().size() - 1) + " more" : ""));
+    }
+
+    /** The reverse is a true inverse on the live rows; or, without one, the gate says rollback becomes impossible. */
+    private static Check roundTrip(Evidence e) {
+        WriteEvidence w = e.writes();
+        if (w == null) {
+            return Check.fail("round-trip", "no write-switch evidence read");
+        }
+        if (!w.reversible()) {
+            return Check.pass("round-trip", "no reverse transforms (writes.reverse): after the write switch the old "
+                    + "shape is no longer kept up to date, and a rollback after that point is impossible");
+        }
+        WriteEvidence.RoundTrip r = w.roundTrip();
+        if (r == null) {
+            return Check.fail("round-trip", "the round trip was not checked");
+        }
+        if (r.error() != null) {
+            return Check.fail("round-trip", "checking transform(reverse(new, old)) = new failed: " + r.error()
+                    + "; fix writes.reverse");
+        }
+        if (!r.failures().isEmpty()) {
+            return Check.fail("round-trip", "transform(reverse(new, old)) differs from new on " + r.rows() + ", e.g. keys "
+                    + String.join(", ", r.failures()) + ": the reverse loses information the new shape holds; fix "
+                    + "writes.reverse (keep what it cannot recompute from the current old columns)");
+        }
+        return Check.pass("round-trip", "transform(reverse(new, old)) = new on " + r.rows());
     }
 
     /** The expand really happened: the new columns or table exist as the spec describes them. */

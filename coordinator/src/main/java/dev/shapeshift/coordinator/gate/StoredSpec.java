@@ -1,5 +1,8 @@
 package dev.shapeshift.coordinator.gate;
 
+import dev.shapeshift.phase.PhasePlan;
+import dev.shapeshift.spec.Writes;
+
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -21,7 +24,16 @@ import java.time.Duration;
  * The parts of a migration's stored spec ({@code migration.spec}, durations in short form) the
  * gates and the flag need. Missing parts take the spec's defaults.
  */
-public record StoredSpec(String flag, Switch readSwitch, Contract contract) {
+public record StoredSpec(String flag, Switch readSwitch, Contract contract, Writes writes, String writeFlag) {
+    public StoredSpec(String flag, Switch readSwitch, Contract contract) {
+        this(flag, readSwitch, contract, Writes.none(), null);
+    }
+
+    /** The migration's phase order (with or without the write switch). */
+    public PhasePlan plan() {
+        return PhasePlan.of(writes);
+    }
+
     private static final ObjectMapper MAPPER = JsonMapper.builder()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .addModule(new SimpleModule("shapeshift-stored-spec").addDeserializer(Duration.class, new JsonDeserializer<>() {
@@ -41,6 +53,7 @@ public record StoredSpec(String flag, Switch readSwitch, Contract contract) {
                     + " is not readable: " + e.getMessage(), e);
         }
         String flag = spec.readSwitch().flag() != null ? spec.readSwitch().flag() : m.name() + ".read-new";
-        return new StoredSpec(flag, spec.readSwitch(), spec.contract());
+        String writeFlag = spec.writes().flag() != null ? spec.writes().flag() : m.name() + ".write-new";
+        return new StoredSpec(flag, spec.readSwitch(), spec.contract(), spec.writes(), writeFlag);
     }
 }

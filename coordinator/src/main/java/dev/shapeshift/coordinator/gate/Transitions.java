@@ -1,5 +1,8 @@
 package dev.shapeshift.coordinator.gate;
 
+import dev.shapeshift.phase.PhasePlan;
+import dev.shapeshift.refresh.SyncDirection;
+
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.FlagStore;
 import dev.shapeshift.catalog.MigrationRecord;
@@ -47,7 +50,7 @@ public final class Transitions {
     /** The gate of {@code to} for the migration as it is now; never blocks on the lag probe. */
     public GateReport check(String migration, Phase to) {
         MigrationRecord m = catalog.get(migration);
-        return gates.evaluate(evidence.read(m, StoredSpec.of(m), Duration.ZERO), to);
+        return gates.evaluate(evidence.read(m, StoredSpec.of(m), Duration.ZERO, to), to);
     }
 
     /**
@@ -74,16 +77,49 @@ public final class Transitions {
                     + from + " to " + to + "; from " + from + " it can move to " + from.next());
         }
         StoredSpec spec = StoredSpec.of(m);
-        Duration wait = Gates.backward(from, to) || !Gates.checksLag(to) ? Duration.ZERO : spec.readSwitch().maxLag();
-        GateReport report = gates.evaluate(evidence.read(m, spec, wait), to);
+        PhasePlan plan = spec.plan();
+        Duration wait = Gates.backward(from, to, plan) || !Gates.checksLag(to) ? Duration.ZERO : spec.readSwitch().maxLag();
+        GateReport report = gates.evaluate(evidence.read(m, spec, wait, to), to);
         if (!report.open()) {
             throw new GateClosedException(report);
         }
-        boolean readsNew = READS_NEW.contains(to);
-        if (readsNew != READS_NEW.contains(from) || to == Phase.ROLLED_BACK) {
-            return flags.transitionWithFlag(migration, from, to, spec.flag(), readsNew, actor, reason);
+        if (!plan.switchesWrites()) {
+            boolean readsNew = READS_NEW.contains(to);
+            if (readsNew != READS_NEW.contains(from) || to == Phase.ROLLED_BACK) {
+                return flags.transitionWithFlag(migration, from, to, spec.flag(), readsNew, actor, reason);
+            }
+            return catalog.transition(migration, from, to, actor, reason);
         }
-        return catalog.transition(migration, from, to, actor, reason);
+        return writeSwitchMove(m, from, to, spec, plan, actor, reason);
+    }
+
+    /**
+     * A move of a migration with a write switch: the read and the write flag take the values of the
+     * new phase in the same transaction as the phase. The move to {@code writes-switched} also turns
+     * the sync to reverse there, under the direction lock ({@link SyncDirection#set}): no forward
+     * refresh runs once applications can see the write flag. A move back from it leaves the sync
+     * reverse: the driver turns it forward only after applications have seen the flag go off and
+     * the reverse sync has caught up ({@code WriteSwitch.drain}). Old-shape NOT NULL constraints
+     * the new code cannot satisfy are relaxed before the move ({@code WriteSwitch.relaxNotNull}).
+     */
+    private MigrationRecord writeSwitchMove(MigrationRecord m, Phase from, Phase to, StoredSpec spec, PhasePlan plan,
+                                            String actor, String reason) {
+        boolean readsNew = plan.readsNew(to);
+        boolean writesNew = plan.writesNew(to);
+        boolean reverse = to == Phase.WRITES_SWITCHED && !plan.backward(from, to);
+        return catalog.transition(m.name(), from, to, actor, reason, c -> {
+            if (reverse) {
+                SyncDirection.set(c, m.name(), SyncDirection.REVERSE);
+                dev.shapeshift.coordinator.writes.WriteSwitch.relaxNotNull(c, m.name(),
+                        dev.shapeshift.spec.SpecJson.read(m.specJson()));
+            }
+            if (readsNew != plan.readsNew(from) || to == Phase.ROLLED_BACK) {
+                flags.setIn(c, spec.flag(), m.name(), readsNew, actor, "phase " + from + " -> " + to + ": " + reason);
+            }
+            if (writesNew != plan.writesNew(from) || to == Phase.ROLLED_BACK) {
+                flags.setIn(c, spec.writeFlag(), m.name(), writesNew, actor, "phase " + from + " -> " + to + ": " + reason);
+            }
+        });
     }
 
     /** {@code rolled-back} from any phase before {@code contracted}; the flag goes off with it. */

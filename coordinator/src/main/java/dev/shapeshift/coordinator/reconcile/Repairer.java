@@ -71,7 +71,7 @@ public final class Repairer {
                     break;
                 }
                 List<Key> keys = page.stream().map(Drift::key).toList();
-                RefreshResult r = transactions.run(c, echoMark, conn -> refresher.refresh(conn, keys));
+                RefreshResult r = transactions.run(c, echoMark, conn -> refresher.repair(conn, keys));
                 Comparison verify = differ.compare(c, keys);
                 Set<Key> differing = new HashSet<>();
                 for (Difference d : verify.differences()) {

@@ -4,6 +4,7 @@ import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.Refresher;
+import dev.shapeshift.refresh.SyncDirection;
 import dev.shapeshift.refresh.WorkerTransactions;
 import dev.shapeshift.spec.Column;
 import java.sql.Connection;
@@ -31,8 +32,12 @@ import java.util.Optional;
  */
 final class SliceRefresher {
     /** A slice's outcome: rows written by the keys that passed, and the bad keys with why. */
-    record Outcome(long written, Map<Key, String> badKeys) {
+    record Outcome(long written, Map<Key, String> badKeys, long reversed, long mismatches) {
     }
+
+    /** Per slice: rows written in reverse (after the write switch) and dual-write mismatches recorded. */
+    private long reversed;
+    private long mismatches;
 
     private final Refresher refresher;
     private final WorkerTransactions transactions;
@@ -48,13 +53,20 @@ final class SliceRefresher {
 
     Outcome refresh(Connection c, List<Key> slice) {
         Map<Key, String> bad = new LinkedHashMap<>();
+        reversed = 0;
+        mismatches = 0;
         long written = refresh(c, slice, bad);
-        return new Outcome(written, bad);
+        return new Outcome(written, bad, reversed, mismatches);
     }
 
     private long refresh(Connection c, List<Key> keys, Map<Key, String> bad) {
         try {
-            return transactions.run(c, echoMark, t -> refresher.refresh(t, keys)).written();
+            Refresher.SyncResult r = transactions.run(c, echoMark, t -> refresher.sync(t, keys));
+            if (r.direction() == SyncDirection.REVERSE) {
+                reversed += r.written();
+            }
+            mismatches += r.mismatches();
+            return r.written();
         } catch (ShapeshiftException e) {
             if (dataException(e).isEmpty()) {
                 throw e;

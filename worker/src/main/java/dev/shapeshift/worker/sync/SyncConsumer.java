@@ -314,6 +314,12 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                     SliceRefresher.Outcome outcome = slices.refresh(tx, slice);
                     written += outcome.written();
                     badKeys.putAll(outcome.badKeys());
+                    metrics.writeSwitch(outcome.reversed(), outcome.mismatches());
+                    if (outcome.mismatches() > 0) {
+                        log.warn("dual-write mismatch: the application's new shape differed from transform(old) "
+                                + "migration={} keys={} (recorded in shapeshift.write_mismatch, then corrected)",
+                                migration, outcome.mismatches());
+                    }
                 }
                 metrics.applied(batch, written);
                 metrics.applyTime(Duration.ofNanos(System.nanoTime() - started));

@@ -38,6 +38,8 @@ public final class SyncMetrics {
     private final Timer applyLatency;
     private final Timer applyTime;
     private final Counter visibilityWaits;
+    private final Counter reversed;
+    private final Counter mismatches;
     private final Timer visibilityWaited;
     private final AtomicLong lastAppliedCommitMicros = new AtomicLong();
     private final AtomicLong state = new AtomicLong();
@@ -65,6 +67,11 @@ public final class SyncMetrics {
                 .description("time from the source commit of a row change to the commit of its refresh")
                 .publishPercentiles(0.5, 0.99).tags(tags).register(registry);
         this.applyTime = Timer.builder("shapeshift.sync.apply.time").description("time to refresh one batch")
+                .tags(tags).register(registry);
+        this.reversed = Counter.builder("shapeshift.sync.reverse.rows.written")
+                .description("old-shape rows the reverse sync changed after the write switch").tags(tags).register(registry);
+        this.mismatches = Counter.builder("shapeshift.sync.dual.write.mismatches")
+                .description("keys whose new shape, as the application dual-wrote it, differed from transform(old)")
                 .tags(tags).register(registry);
         this.visibilityWaits = Counter.builder("shapeshift.sync.visibility.waits")
                 .description("batches whose source transactions were decoded before they were visible, so sync waited")
@@ -142,6 +149,12 @@ public final class SyncMetrics {
     }
 
     /** Row change events applied (duplicates included). */
+    /** Rows the reverse sync wrote and dual-write mismatches recorded by one slice. */
+    public void writeSwitch(long reversedRows, long mismatchedKeys) {
+        reversed.increment(reversedRows);
+        mismatches.increment(mismatchedKeys);
+    }
+
     public double events() {
         return events.count();
     }

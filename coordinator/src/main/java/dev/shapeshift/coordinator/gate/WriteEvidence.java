@@ -1,0 +1,55 @@
+package dev.shapeshift.coordinator.gate;
+
+import dev.shapeshift.phase.PhasePlan;
+import dev.shapeshift.refresh.SyncDirection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What the write-switch gates look at (docs/phases.md, "The write switch").
+ *
+ * @param plan              the migration's phase order
+ * @param reversible        whether the spec gives reverse transforms (rollback after the write switch possible)
+ * @param direction         the sync's direction now
+ * @param dualWritesSince   when the migration last entered {@code dual-writes}; null if never
+ * @param cleanFor          spec {@code writes.cleanFor}
+ * @param recentMismatches  dual-write mismatches last seen within {@code cleanFor}
+ * @param totalMismatches   distinct keys ever recorded as dual-write mismatches
+ * @param mismatchSample    a few of the most recent mismatched keys
+ * @param roundTrip         the round trip on live rows; null when not checked (only for the write switch)
+ * @param statements        the application's writes of the new shape in pg_stat_statements
+ */
+public record WriteEvidence(PhasePlan plan, boolean reversible, SyncDirection direction, Instant dualWritesSince,
+                            Duration cleanFor, long recentMismatches, long totalMismatches, List<String> mismatchSample,
+                            RoundTrip roundTrip, Statements statements) {
+    public WriteEvidence {
+        mismatchSample = mismatchSample == null ? List.of() : List.copyOf(mismatchSample);
+    }
+
+    /**
+     * @param rows     rows the round trip was evaluated on (all, or the sample)
+     * @param failures keys where transform(reverse(new, old)) differs from new (at most a few)
+     * @param error    the database's error when the statement failed (e.g. a reverse that does not parse); else null
+     */
+    public record RoundTrip(String rows, List<String> failures, String error) {
+        public RoundTrip {
+            failures = List.copyOf(failures);
+        }
+
+        public boolean holds() {
+            return error == null && failures.isEmpty();
+        }
+    }
+
+    /**
+     * @param available whether pg_stat_statements could be read
+     * @param writes    the application's INSERT/UPDATE statements on the table that name a new column
+     * @param detail    why not available, when not
+     */
+    public record Statements(boolean available, List<String> writes, String detail) {
+        public Statements {
+            writes = List.copyOf(writes);
+        }
+    }
+}

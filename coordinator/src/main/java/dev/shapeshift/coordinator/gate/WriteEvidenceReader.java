@@ -1,0 +1,174 @@
+package dev.shapeshift.coordinator.gate;
+
+import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.phase.Phase;
+import dev.shapeshift.phase.PhasePlan;
+import dev.shapeshift.refresh.RefreshSql;
+import dev.shapeshift.refresh.Guards;
+import dev.shapeshift.refresh.SyncDirection;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.spec.SpecJson;
+import dev.shapeshift.spec.SpecValidator;
+import dev.shapeshift.spec.TargetColumn;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/** Reads {@link WriteEvidence} for a migration with a write switch. */
+final class WriteEvidenceReader {
+    /** Keys named when the round trip fails. */
+    static final int ROUND_TRIP_KEYS = 10;
+    private static final int MISMATCH_SAMPLE = 5;
+
+    private WriteEvidenceReader() {
+    }
+
+    /** @param roundTrip whether to evaluate the round trip on live rows (the write switch's gate only: it scans) */
+    static WriteEvidence read(Connection c, MigrationRecord m, StoredSpec spec, boolean roundTrip) throws SQLException {
+        PhasePlan plan = spec.plan();
+        SyncDirection direction = SyncDirection.read(c, m.name());
+        Instant since = null;
+        try (PreparedStatement ps = c.prepareStatement("SELECT max(at) FROM shapeshift.audit WHERE migration = ? "
+                + "AND action = 'transition' AND to_phase = ?")) {
+            ps.setString(1, m.name());
+            ps.setString(2, Phase.DUAL_WRITES.label());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                Timestamp t = rs.getTimestamp(1);
+                since = t == null ? null : t.toInstant();
+            }
+        }
+        long recent;
+        long total;
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FILTER (WHERE last_seen > now() - ?::interval), "
+                + "count(*) FROM shapeshift.write_mismatch WHERE migration = ? AND kind = 'dual-write-mismatch'")) {
+            ps.setString(1, spec.writes().cleanFor().toMillis() + " milliseconds");
+            ps.setString(2, m.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                recent = rs.getLong(1);
+                total = rs.getLong(2);
+            }
+        }
+        List<String> sample = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT key::text FROM shapeshift.write_mismatch WHERE migration = ? "
+                + "ORDER BY last_seen DESC LIMIT " + MISMATCH_SAMPLE)) {
+            ps.setString(1, m.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    sample.add(rs.getString(1));
+                }
+            }
+        }
+        WriteEvidence.RoundTrip rt = roundTrip && spec.writes().reversible() ? roundTrip(c, m, spec) : null;
+        return new WriteEvidence(plan, spec.writes().reversible(), direction, since, spec.writes().cleanFor(), recent,
+                total, sample, rt, statements(c, m));
+    }
+
+    /** transform(reverse(new, old)) = new on the live rows (all, or spec writes.roundTripSample), by the database. */
+    static WriteEvidence.RoundTrip roundTrip(Connection c, MigrationRecord m, StoredSpec stored) throws SQLException {
+        MigrationSpec spec = SpecJson.read(m.specJson());
+        Integer sample = spec.writes().roundTripSample();
+        String rows = sample == null ? "all rows" : "the first " + sample + " rows in key order";
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(false);
+        Savepoint sp = c.setSavepoint();
+        try {
+            ResolvedSpec resolved = SpecValidator.resolveExpanded(m.name(), spec, c);
+            List<String> columns = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT attname FROM pg_attribute WHERE attrelid = "
+                    + "to_regclass(?) AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
+                ps.setString(1, dev.shapeshift.sql.Ident.qualified(spec.source().schema(), spec.source().table()));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        columns.add(rs.getString(1));
+                    }
+                }
+            }
+            String sql = new RefreshSql(resolved, Guards.SYNC).roundTripFailures(columns, sample);
+            List<String> failures = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setInt(1, ROUND_TRIP_KEYS);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        Array a = rs.getArray(1);
+                        failures.add(Arrays.toString((Object[]) a.getArray()));
+                    }
+                }
+            }
+            return new WriteEvidence.RoundTrip(rows, failures, null);
+        } catch (SQLException | ShapeshiftException e) {
+            c.rollback(sp);
+            if (e instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("08")) {
+                throw s;
+            }
+            return new WriteEvidence.RoundTrip(rows, List.of(), e.getMessage());
+        } finally {
+            c.rollback(sp);
+            c.setAutoCommit(auto);
+        }
+    }
+
+    /**
+     * The application's INSERT and UPDATE statements on the table that name a new column, from
+     * pg_stat_statements (statements of the role Shapeshift itself connects as are not the
+     * application's and are left out).
+     */
+    static WriteEvidence.Statements statements(Connection c, MigrationRecord m) throws SQLException {
+        MigrationSpec spec = SpecJson.read(m.specJson());
+        boolean installed;
+        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass('pg_stat_statements') IS NOT NULL "
+                + "OR EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements')")) {
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                installed = rs.getBoolean(1);
+            }
+        }
+        if (!installed) {
+            return new WriteEvidence.Statements(false, List.of(), "pg_stat_statements is not installed in this database "
+                    + "(CREATE EXTENSION pg_stat_statements, with shared_preload_libraries); or set "
+                    + "writes.statementEvidence: false to leave dual-writes on the mismatch evidence alone");
+        }
+        Pattern table = word(spec.source().table());
+        List<Pattern> newColumns = spec.target().columns().stream().map(TargetColumn::name).map(WriteEvidenceReader::word).toList();
+        List<String> out = new ArrayList<>();
+        Savepoint sp = c.getAutoCommit() ? null : c.setSavepoint();
+        try (PreparedStatement ps = c.prepareStatement("SELECT s.query, s.calls FROM pg_stat_statements s "
+                + "JOIN pg_roles r ON r.oid = s.userid WHERE s.dbid = (SELECT oid FROM pg_database WHERE "
+                + "datname = current_database()) AND r.rolname <> current_user "
+                + "AND s.query ~* '^\\s*(insert|update|with)\\M' ORDER BY s.calls DESC LIMIT 500");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                String q = rs.getString(1);
+                String lower = q.toLowerCase(Locale.ROOT);
+                if (table.matcher(lower).find() && newColumns.stream().anyMatch(p -> p.matcher(lower).find())) {
+                    out.add(q.replaceAll("\\s+", " ").strip() + " (" + rs.getLong(2) + " calls)");
+                }
+            }
+        } catch (SQLException e) {
+            if (sp != null) {
+                c.rollback(sp);
+            }
+            return new WriteEvidence.Statements(false, List.of(), "pg_stat_statements could not be read: " + e.getMessage());
+        }
+        return new WriteEvidence.Statements(true, out, out.isEmpty() ? "no INSERT or UPDATE on " + spec.source().table()
+                + " naming a new column (" + String.join(", ", spec.target().columns().stream().map(TargetColumn::name).toList())
+                + ") by a role other than Shapeshift's" : out.size() + " statement(s)");
+    }
+
+    private static Pattern word(String name) {
+        return Pattern.compile("(?<![a-z0-9_$])\"?" + Pattern.quote(name.toLowerCase(Locale.ROOT)) + "\"?(?![a-z0-9_$])");
+    }
+}

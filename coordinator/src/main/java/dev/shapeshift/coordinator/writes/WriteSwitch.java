@@ -1,0 +1,231 @@
+package dev.shapeshift.coordinator.writes;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.coordinator.gate.CatchUpProbe;
+import dev.shapeshift.coordinator.gate.Gates;
+import dev.shapeshift.coordinator.gate.StoredSpec;
+import dev.shapeshift.coordinator.gate.SyncLag;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.db.LockSafeDdl;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.phase.PhasePlan;
+import dev.shapeshift.refresh.SyncDirection;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.SpecJson;
+import dev.shapeshift.sql.Ident;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The database side of the write switch that is not a refresh (docs/phases.md, "The write switch"):
+ * relaxing the old shape's NOT NULL constraints new code can no longer satisfy, and, after the
+ * write switch is undone, draining the reverse sync before the forward sync takes over again.
+ */
+public final class WriteSwitch {
+    private static final Logger log = LoggerFactory.getLogger(WriteSwitch.class);
+    /** How long the relaxing ALTER waits for the table's lock inside the move's transaction. */
+    static final String RELAX_LOCK_TIMEOUT = "2s";
+
+    private WriteSwitch() {
+    }
+
+    /**
+     * In the transaction of the move to {@code writes-switched}, after the direction lock: drops NOT
+     * NULL (metadata only, a brief ACCESS EXCLUSIVE lock bounded by a local {@code lock_timeout}) on
+     * the old columns new code stops writing — those with a reverse transform and those the contract
+     * drops, never key columns — and records them in {@code migration.relaxed_not_null}. A lock
+     * time-out fails the whole move (retryable); nothing is half done.
+     */
+    public static List<String> relaxNotNull(Connection c, String migration, MigrationSpec spec) throws SQLException {
+        Set<String> stopWriting = new LinkedHashSet<>(spec.writes().reverse().keySet());
+        stopWriting.addAll(spec.contract().dropColumns());
+        stopWriting.removeAll(spec.source().key());
+        if (stopWriting.isEmpty()) {
+            return List.of();
+        }
+        String table = Ident.qualified(spec.source().schema(), spec.source().table());
+        List<String> notNull = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT a.attname FROM pg_attribute a WHERE a.attrelid = "
+                + "to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull AND a.attname = ANY (?) "
+                + "AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary "
+                + "AND a.attnum = ANY (i.indkey)) ORDER BY a.attnum")) {
+            ps.setString(1, table);
+            ps.setArray(2, c.createArrayOf("text", stopWriting.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    notNull.add(rs.getString(1));
+                }
+            }
+        }
+        if (notNull.isEmpty()) {
+            return List.of();
+        }
+        try (Statement s = c.createStatement()) {
+            s.execute("SET LOCAL lock_timeout = '" + RELAX_LOCK_TIMEOUT + "'");
+            s.execute("ALTER TABLE " + table + " " + String.join(", ", notNull.stream()
+                    .map(col -> "ALTER COLUMN " + Ident.quote(col) + " DROP NOT NULL").toList()));
+        } catch (SQLException e) {
+            if ("55P03".equals(e.getSQLState())) {
+                throw new ShapeshiftException(ErrorCode.TRANSIENT, "the write switch could not relax NOT NULL on "
+                        + notNull + " of " + table + ": the table's lock was not granted within " + RELAX_LOCK_TIMEOUT
+                        + " (a long transaction holds it); nothing changed, try again", e);
+            }
+            throw e;
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET relaxed_not_null = "
+                + "ARRAY(SELECT DISTINCT unnest(relaxed_not_null || ?::text[])) WHERE name = ?")) {
+            ps.setArray(1, c.createArrayOf("text", notNull.toArray()));
+            ps.setString(2, migration);
+            ps.executeUpdate();
+        }
+        Catalog.audit(c, migration, "coordinator", "write switch relaxed NOT NULL on " + notNull, null, null,
+                "new code no longer writes them; restored (validated) if the write switch is undone");
+        log.info("write switch relaxed NOT NULL migration={} columns={}", migration, notNull);
+        return notNull;
+    }
+
+    /** The state a drain looks at. */
+    public record State(SyncDirection direction, Instant phaseChangedAt, List<String> relaxed) {
+    }
+
+    public static State state(Connection c, String migration) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT sync_direction, phase_changed_at, relaxed_not_null "
+                + "FROM shapeshift.migration WHERE name = ?")) {
+            ps.setString(1, migration);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new ShapeshiftException(ErrorCode.NOT_FOUND, "no migration named '" + migration + "'");
+                }
+                Timestamp t = rs.getTimestamp(2);
+                Array a = rs.getArray(3);
+                return new State(SyncDirection.fromLabel(rs.getString(1)), t == null ? null : t.toInstant(),
+                        a == null ? List.of() : List.of((String[]) a.getArray()));
+            }
+        }
+    }
+
+    /**
+     * After the write switch was undone (the write flag is off): once applications have had
+     * {@code writes.flagPropagation} to see the flag and every sync stream has applied past the
+     * current WAL position (so every write an application made while it still wrote only the new
+     * shape has reached the old shape), turns the sync forward and restores the relaxed NOT NULL
+     * constraints. Returns what it did, or why it still waits (empty: nothing to do).
+     *
+     * @param probeWait how long the catch-up probe may wait
+     */
+    public static Optional<String> drain(Database db, MigrationRecord m, Duration probeWait) {
+        StoredSpec spec = StoredSpec.of(m);
+        PhasePlan plan = spec.plan();
+        try (Connection c = db.connect("coordinator")) {
+            State st = state(c, m.name());
+            if (st.direction() != SyncDirection.REVERSE || plan.writesNew(m.phase())) {
+                return Optional.empty();
+            }
+            Instant now = now(c);
+            Duration since = st.phaseChangedAt() == null ? Duration.ZERO : Duration.between(st.phaseChangedAt(), now);
+            Duration propagation = spec.writes().flagPropagation();
+            if (since.compareTo(propagation) < 0) {
+                return Optional.of("write switch undone " + Gates.format(since) + " ago; the reverse sync keeps the old "
+                        + "shape up to date until applications have seen the write flag off (writes.flagPropagation "
+                        + "= " + dev.shapeshift.spec.DurationText.format(propagation) + ")");
+            }
+            SyncLag lag = CatchUpProbe.probe(c, m.name(), m.slotName(), probeWait);
+            if (lag.lag() == null) {
+                return Optional.of("write switch undone; waiting for the reverse sync to catch up before the forward "
+                        + "sync takes over: " + lag.detail());
+            }
+            c.setAutoCommit(false);
+            try {
+                SyncDirection.set(c, m.name(), SyncDirection.FORWARD);
+                Catalog.audit(c, m.name(), "coordinator", "sync direction forward", null, null, "write switch undone "
+                        + Gates.format(since) + " ago; reverse sync caught up (" + Gates.format(lag.lag()) + ")");
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+            log.info("sync direction forward after the write switch was undone migration={} lag={}", m.name(), lag.lag());
+            List<String> restored = restoreNotNull(db, m.name(), SpecJson.read(m.specJson()), st.relaxed());
+            return Optional.of("the reverse sync caught up after the write switch was undone; the sync runs forward "
+                    + "again (the old shape is authoritative)" + (restored.isEmpty() ? "" : "; NOT NULL restored on "
+                    + restored));
+        } catch (SQLException e) {
+            throw dev.shapeshift.db.SqlStates.translate("draining the reverse sync of " + m.name(), e);
+        }
+    }
+
+    /**
+     * Restores NOT NULL on the relaxed columns without a locking scan: {@code CHECK (col IS NOT
+     * NULL) NOT VALID}, {@code VALIDATE} (no exclusive lock), {@code SET NOT NULL} (PostgreSQL 12+
+     * uses the validated check instead of scanning), then the check goes. A NULL the application
+     * wrote meanwhile fails the validation: the constraint is left NOT VALID, the error names it,
+     * and the next drain tries again.
+     */
+    static List<String> restoreNotNull(Database db, String migration, MigrationSpec spec, List<String> relaxed) {
+        if (relaxed.isEmpty()) {
+            return List.of();
+        }
+        LockSafeDdl ddl = LockSafeDdl.of(db, "coordinator");
+        String table = Ident.qualified(spec.source().schema(), spec.source().table());
+        List<String> done = new ArrayList<>();
+        for (String col : relaxed) {
+            String check = Ident.quote(("ss_nn_" + col).length() > 63 ? ("ss_nn_" + col).substring(0, 63) : "ss_nn_" + col);
+            String doing = "restoring NOT NULL on " + table + "." + col;
+            ddl.inTransaction(doing, c -> {
+                try (Statement s = c.createStatement()) {
+                    s.execute("ALTER TABLE " + table + " DROP CONSTRAINT IF EXISTS " + check);
+                    s.execute("ALTER TABLE " + table + " ADD CONSTRAINT " + check + " CHECK (" + Ident.quote(col)
+                            + " IS NOT NULL) NOT VALID");
+                }
+                return null;
+            });
+            ddl.inTransaction(doing, c -> {
+                try (Statement s = c.createStatement()) {
+                    s.execute("ALTER TABLE " + table + " VALIDATE CONSTRAINT " + check);
+                }
+                return null;
+            });
+            ddl.inTransaction(doing, c -> {
+                try (Statement s = c.createStatement()) {
+                    s.execute("ALTER TABLE " + table + " ALTER COLUMN " + Ident.quote(col) + " SET NOT NULL");
+                    s.execute("ALTER TABLE " + table + " DROP CONSTRAINT " + check);
+                }
+                try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET relaxed_not_null = "
+                        + "array_remove(relaxed_not_null, ?) WHERE name = ?")) {
+                    ps.setString(1, col);
+                    ps.setString(2, migration);
+                    ps.executeUpdate();
+                }
+                return null;
+            });
+            done.add(col);
+        }
+        log.info("NOT NULL restored after the write switch was undone migration={} columns={}", migration, done);
+        return done;
+    }
+
+    private static Instant now(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT clock_timestamp()")) {
+            rs.next();
+            return rs.getTimestamp(1).toInstant();
+        }
+    }
+}
