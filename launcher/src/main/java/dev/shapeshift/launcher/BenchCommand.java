@@ -152,6 +152,10 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--no-native", description = "leave out the runs with PostgreSQL's own logical replication")
         boolean noNative;
 
+        @Option(names = "--reverse", description = "in place with a write switch: after the forward runs, switch writes "
+                + "(the bench sets the phase) and measure the reverse sync under the same load writing the new column")
+        boolean reverse;
+
         @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
         Path out;
 
@@ -168,9 +172,10 @@ public final class BenchCommand implements Runnable {
             String command = "shapeshift bench sync --scale " + scale + " --duration " + duration + " --rate " + rate
                     + " --clients " + clients + " --threads " + threads + " --probe-ms " + probeMs + " --poll-ms " + pollMs
                     + " --partitions " + partitions + " --pgbench " + pgbench + (inPlace ? " --in-place" : "")
-                    + (unguarded ? " --compare-unguarded" : "") + (noNative ? " --no-native" : "") + " --out " + out;
+                    + (unguarded ? " --compare-unguarded" : "") + (noNative ? " --no-native" : "")
+                    + (reverse ? " --reverse" : "") + " --out " + out;
             SyncBench.run(new SyncBench.Options(scale, duration, rate, clients, threads, probeMs, pollMs, partitions,
-                    pgbench, out, command, inPlace, unguarded, !noNative), System.out);
+                    pgbench, out, command, inPlace || reverse, unguarded, !noNative, reverse), System.out);
             return 0;
         }
     }

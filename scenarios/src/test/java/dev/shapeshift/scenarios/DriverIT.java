@@ -201,7 +201,7 @@ class DriverIT {
      * not share one, or the contract gate cannot tell Shapeshift's reads of the old shape — the
      * continuous reconcile — from the application's).
      */
-    private static Database appRole(Database db, PostgresServer pg, String dbName) throws SQLException {
+    static Database appRole(Database db, PostgresServer pg, String dbName) throws SQLException {
         String role = "app_" + dbName;
         try (Connection c = db.connect("test-seed"); Statement s = c.createStatement()) {
             s.execute("CREATE ROLE " + role + " LOGIN PASSWORD 'app'");
@@ -211,7 +211,7 @@ class DriverIT {
         return new Database(pg.jdbcUrl(dbName), role, "app");
     }
 
-    private static Database bridgeRole(Database db, PostgresServer pg, String dbName) throws SQLException {
+    static Database bridgeRole(Database db, PostgresServer pg, String dbName) throws SQLException {
         String role = "bridge_" + dbName;
         try (Connection c = db.connect("test-seed"); Statement s = c.createStatement()) {
             s.execute("CREATE ROLE " + role + " SUPERUSER REPLICATION LOGIN PASSWORD 'bridge'");
@@ -244,13 +244,13 @@ class DriverIT {
         new Catalog(db, "test").create(spec.name(), SpecJson.write(spec), yaml, "test");
     }
 
-    private static Coordinator coordinator(Database db, KafkaBroker kafka, PrometheusMeterRegistry registry) {
+    static Coordinator coordinator(Database db, KafkaBroker kafka, PrometheusMeterRegistry registry) {
         DriveConfig drive = DriveConfig.on(kafka.bootstrapServers(), Stack.PARTITIONS).withStallAfter(Duration.ofMinutes(2));
         return Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, ADMIN, null, Duration.ofSeconds(1)).withDrive(drive),
                 registry, new AccessGate(new AccessWatch(db)));
     }
 
-    private static BridgeConfig bridge(Database db, KafkaBroker kafka) {
+    static BridgeConfig bridge(Database db, KafkaBroker kafka) {
         return BridgeConfig.of(db, kafka.bootstrapServers()).withReplication((short) 1, Stack.PARTITIONS)
                 .withHeartbeat(Duration.ofSeconds(1)).withWatchInterval(Duration.ofMillis(500));
     }
@@ -267,7 +267,7 @@ class DriverIT {
         return out;
     }
 
-    private static List<Worker> workers(Database db, KafkaBroker kafka, String migration, PrometheusMeterRegistry registry) {
+    static List<Worker> workers(Database db, KafkaBroker kafka, String migration, PrometheusMeterRegistry registry) {
         return workers(db, kafka.bootstrapServers(), migration, registry);
     }
 
@@ -276,7 +276,7 @@ class DriverIT {
                 + action + "'");
     }
 
-    private static List<String> rows(Database db, String sql) throws SQLException {
+    static List<String> rows(Database db, String sql) throws SQLException {
         List<String> out = new ArrayList<>();
         try (Connection c = db.connect("test-check"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             while (rs.next()) {
@@ -286,14 +286,14 @@ class DriverIT {
         return out;
     }
 
-    private static long count(Database db, String sql) throws SQLException {
+    static long count(Database db, String sql) throws SQLException {
         try (Connection c = db.connect("test-check"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
         }
     }
 
-    private static void dropSlot(Database db, String slot) {
+    static void dropSlot(Database db, String slot) {
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
             try (Connection c = db.connect("test-cleanup"); PreparedStatement ps = c.prepareStatement(
                     "SELECT count(pg_drop_replication_slot(slot_name)) FROM pg_replication_slots WHERE slot_name = ? "

@@ -82,9 +82,7 @@ final class WriteEvidenceReader {
         MigrationSpec spec = SpecJson.read(m.specJson());
         Integer sample = spec.writes().roundTripSample();
         String rows = sample == null ? "all rows" : "the first " + sample + " rows in key order";
-        boolean auto = c.getAutoCommit();
-        c.setAutoCommit(false);
-        Savepoint sp = c.setSavepoint();
+        Savepoint sp = c.getAutoCommit() ? null : c.setSavepoint();
         try {
             ResolvedSpec resolved = SpecValidator.resolveExpanded(m.name(), spec, c);
             List<String> columns = new ArrayList<>();
@@ -110,14 +108,13 @@ final class WriteEvidenceReader {
             }
             return new WriteEvidence.RoundTrip(rows, failures, null);
         } catch (SQLException | ShapeshiftException e) {
-            c.rollback(sp);
+            if (sp != null) {
+                c.rollback(sp);
+            }
             if (e instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("08")) {
                 throw s;
             }
             return new WriteEvidence.RoundTrip(rows, List.of(), e.getMessage());
-        } finally {
-            c.rollback(sp);
-            c.setAutoCommit(auto);
         }
     }
 

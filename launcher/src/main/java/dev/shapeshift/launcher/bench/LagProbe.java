@@ -31,6 +31,8 @@ final class LagProbe implements AutoCloseable {
     private final ConcurrentSkipListMap<Long, Long> pending = new ConcurrentSkipListMap<>();
     private volatile Latencies lags = new Latencies();
     private volatile Replica replica;
+    /** The probe's write: sets the probe row's value to the bound seq (default the old column, {@code abalance}). */
+    private volatile String writeSql = "UPDATE pgbench_accounts SET abalance = ? WHERE aid = 0";
     private volatile boolean running = true;
     private final Thread writer;
     private final Thread poller;
@@ -50,6 +52,11 @@ final class LagProbe implements AutoCloseable {
         poller.setDaemon(true);
         writer.start();
         poller.start();
+    }
+
+    /** What the probe writes from now on (e.g. the new column, to measure the reverse sync). */
+    void writeWith(String sql) {
+        this.writeSql = sql;
     }
 
     /** Starts measuring against a replica (null: write only, as the same load in runs without replication). */
@@ -92,7 +99,7 @@ final class LagProbe implements AutoCloseable {
                         c = source.connect("bench-probe");
                     }
                     long s = seq.incrementAndGet();
-                    try (PreparedStatement ps = c.prepareStatement("UPDATE pgbench_accounts SET abalance = ? WHERE aid = 0")) {
+                    try (PreparedStatement ps = c.prepareStatement(writeSql)) {
                         ps.setLong(1, s);
                         ps.executeUpdate();
                     }

@@ -50,8 +50,17 @@ final class Pgbench {
 
     /** {@code pgbench -c clients -j threads -T seconds [-R rate]}; rate 0 means unthrottled. */
     Result run(int clients, int threads, int seconds, int rate) throws IOException, InterruptedException {
+        return run(clients, threads, seconds, rate, null);
+    }
+
+    /** As {@link #run(int, int, int, int)} with a custom script ({@code -f}) instead of the built-in TPC-B-like one. */
+    Result run(int clients, int threads, int seconds, int rate, java.nio.file.Path script)
+            throws IOException, InterruptedException {
         List<String> args = new ArrayList<>(List.of("-c", Integer.toString(clients), "-j", Integer.toString(threads),
                 "-T", Integer.toString(seconds)));
+        if (script != null) {
+            args.addAll(List.of("-f", script.toString()));
+        }
         if (rate > 0) {
             args.addAll(List.of("-R", Integer.toString(rate)));
         }

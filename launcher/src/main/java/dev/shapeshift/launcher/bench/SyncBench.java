@@ -32,6 +32,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -70,6 +71,27 @@ public final class SyncBench {
                   type: bigint
                   transform: abalance::bigint * 100
             """;
+    /** In place with a write switch: the reverse sync's lag is measured after the forward sync's, same load. */
+    private static final String REVERSE_SPEC = IN_PLACE_SPEC + """
+            writes:
+              switch: true
+              reverse:
+                abalance: (abalance_cents / 100)::integer
+            """;
+    /** pgbench's TPC-B-like transaction writing the new column instead of the old one. */
+    private static final String NEW_SHAPE_SCRIPT = """
+            \\set aid random(1, 100000 * :scale)
+            \\set bid random(1, 1 * :scale)
+            \\set tid random(1, 10 * :scale)
+            \\set delta random(-5000, 5000)
+            BEGIN;
+            UPDATE pgbench_accounts SET abalance_cents = abalance_cents + :delta * 100 WHERE aid = :aid;
+            SELECT abalance_cents FROM pgbench_accounts WHERE aid = :aid;
+            UPDATE pgbench_tellers SET tbalance = tbalance + :delta WHERE tid = :tid;
+            UPDATE pgbench_branches SET bbalance = bbalance + :delta WHERE bid = :bid;
+            INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (:tid, :bid, :aid, :delta, CURRENT_TIMESTAMP);
+            END;
+            """;
     private static final String SPEC = """
             name: bench-sync-accounts
             source:
@@ -102,7 +124,13 @@ public final class SyncBench {
      */
     public record Options(int scale, int seconds, int rate, int clients, int threads, int probeMs, int pollMs,
                           int partitions, String pgbench, Path out, String command, boolean inPlace, boolean unguarded,
-                          boolean nativeReplication) {
+                          boolean nativeReplication, boolean reverse) {
+        public Options(int scale, int seconds, int rate, int clients, int threads, int probeMs, int pollMs,
+                       int partitions, String pgbench, Path out, String command, boolean inPlace, boolean unguarded,
+                       boolean nativeReplication) {
+            this(scale, seconds, rate, clients, threads, probeMs, pollMs, partitions, pgbench, out, command, inPlace,
+                    unguarded, nativeReplication, false);
+        }
     }
 
     /** One timed pgbench run and what was measured during it. */
@@ -170,7 +198,7 @@ public final class SyncBench {
 
     private void shapeshift(Database db, String bootstrap, Pgbench bench, ServerCpu cpu, LagProbe probe, int rate)
             throws Exception {
-        String yaml = o.inPlace() ? IN_PLACE_SPEC : SPEC;
+        String yaml = o.reverse() ? REVERSE_SPEC : o.inPlace() ? IN_PLACE_SPEC : SPEC;
         MigrationSpec spec = new SpecReader().read(MIGRATION + ".yaml", yaml);
         Registration registered = new Registrar(db, "bench").register(MIGRATION + ".yaml", spec, yaml);
         if (registered.outcome() != Registration.Outcome.CREATED) {
@@ -230,9 +258,66 @@ public final class SyncBench {
                     }
                 }
             }
+            if (o.reverse()) {
+                reverse(db, bootstrap, bench, cpu, probe, rate);
+            }
         } finally {
             bridge.close();
             CdcBridge.dropSlot(db, config.slot());
+        }
+    }
+
+    /**
+     * The reverse sync after the write switch, under the same load shape writing the new column:
+     * the bench sets the phase and the direction itself (as it stopped the driver after planning;
+     * in a deployment the write switch's gate and Transitions do it), then measures the probe from
+     * a write of {@code abalance_cents} to its reverse in {@code abalance}.
+     */
+    private void reverse(Database db, String bootstrap, Pgbench bench, ServerCpu cpu, LagProbe probe, int rate)
+            throws Exception {
+        try (Connection c = db.connect("bench")) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.execute("UPDATE shapeshift.migration SET phase = 'writes-switched', phase_changed_at = now() WHERE name = '"
+                        + MIGRATION + "'");
+            }
+            dev.shapeshift.refresh.SyncDirection.set(c, MIGRATION, dev.shapeshift.refresh.SyncDirection.REVERSE);
+            c.commit();
+        }
+        Path script = java.nio.file.Files.createTempFile("shapeshift-bench-new-shape", ".sql");
+        java.nio.file.Files.writeString(script, NEW_SHAPE_SCRIPT);
+        probe.writeWith("UPDATE pgbench_accounts SET abalance_cents = ?::bigint * 100 WHERE aid = 0");
+        LagProbe.Replica replica = new LagProbe.Replica(db, "SELECT abalance FROM pgbench_accounts WHERE aid = 0");
+        try {
+            for (int r : List.of(rate, 0)) {
+                PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+                try (AutoCloseable sync = worker(db, bootstrap, registry)) {
+                    probe.replica(replica);
+                    if (!probe.awaitCaughtUp(Duration.ofMinutes(3))) {
+                        throw new IllegalStateException("the reverse sync did not deliver the probe row within 3 minutes");
+                    }
+                    bench.run(o.clients(), o.threads(), Math.min(10, o.seconds()), rate, script);
+                    probe.take();
+                    measureScript(bench, cpu, probe, "shapeshift REVERSE sync (writes switched), "
+                            + (r > 0 ? "-R " + r : "unthrottled"), r, registry, script);
+                    long wrong = count(db, "SELECT count(*) FROM pgbench_accounts WHERE abalance::bigint * 100 "
+                            + "IS DISTINCT FROM abalance_cents");
+                    Phase last = phases.remove(phases.size() - 1);
+                    phases.add(withWrongRows(last, wrong));
+                    out.printf(Locale.ROOT, "    rows where old != reverse(new) after catch-up: %d%n", wrong);
+                    probe.replica(null);
+                }
+            }
+        } finally {
+            probe.writeWith("UPDATE pgbench_accounts SET abalance = ? WHERE aid = 0");
+            java.nio.file.Files.deleteIfExists(script);
+        }
+    }
+
+    private static long count(Database db, String sql) throws SQLException {
+        try (Connection c = db.connect("bench"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 
@@ -396,14 +481,24 @@ public final class SyncBench {
         out.printf(Locale.ROOT, "(warm-up: %d s at -R %d, not recorded)%n", seconds, rate);
     }
 
+    private Phase measureScript(Pgbench bench, ServerCpu cpu, LagProbe probe, String name, int rate,
+                                PrometheusMeterRegistry registry, Path script) throws Exception {
+        return measure(bench, cpu, null, probe, name, "shapeshift", rate, registry, script);
+    }
+
     private Phase measure(Pgbench bench, ServerCpu cpu, ServerCpu subCpu, LagProbe probe, String name,
                           String replication, int rate, PrometheusMeterRegistry registry) throws Exception {
+        return measure(bench, cpu, subCpu, probe, name, replication, rate, registry, null);
+    }
+
+    private Phase measure(Pgbench bench, ServerCpu cpu, ServerCpu subCpu, LagProbe probe, String name,
+                          String replication, int rate, PrometheusMeterRegistry registry, Path script) throws Exception {
         String loadStart = loadAverage();
         double src0 = cpu.serverSeconds();
         double sub0 = subCpu == null ? 0 : subCpu.serverSeconds();
         double jvm0 = ServerCpu.jvmSeconds();
         probe.take();
-        Pgbench.Result r = bench.run(o.clients(), o.threads(), o.seconds(), rate);
+        Pgbench.Result r = bench.run(o.clients(), o.threads(), o.seconds(), rate, script);
         double src = cpu.serverSeconds() - src0;
         double subS = subCpu == null ? 0 : subCpu.serverSeconds() - sub0;
         double jvm = ServerCpu.jvmSeconds() - jvm0;

@@ -1,0 +1,103 @@
+package dev.shapeshift.coordinator.writes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.coordinator.Seed;
+import dev.shapeshift.coordinator.gate.Check;
+import dev.shapeshift.coordinator.gate.GateClosedException;
+import dev.shapeshift.coordinator.gate.GateReport;
+import dev.shapeshift.coordinator.gate.Transitions;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.PostgresExtension;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.phase.Phase;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.SpecJson;
+import dev.shapeshift.spec.SpecReader;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The write switch's gates on a real database, without a running sync (the phase row is set
+ * directly: these tests drill the gates, not the way there): a lossy reverse is refused before
+ * the write switch with the offending keys; a true one passes; a reverse that does not parse is
+ * refused with the database's error; a move that skips a step of the order is refused.
+ */
+@ExtendWith(PostgresExtension.class)
+class WriteSwitchGateIT {
+    private final PostgresServer pg;
+
+    WriteSwitchGateIT(PostgresServer pg) {
+        this.pg = pg;
+    }
+
+    @Test
+    void aLossyReverseIsRefusedWithTheOffendingKeys() throws Exception {
+        Database db = setUp("lossy", "CASE WHEN email_verified AND id % 100 <> 7 THEN coalesce(legacy_verified_at, now()) END");
+        GateReport report = new Transitions(new Catalog(db, "test")).check("ws", Phase.WRITES_SWITCHED);
+        Check roundTrip = check(report, "round-trip");
+        assertThat(roundTrip.passed()).isFalse();
+        // Verified rows are those with id % 3 = 0; the reverse forgets it on id % 100 = 7: 207, 507, 807.
+        assertThat(roundTrip.evidence()).contains("differs from new on all rows", "[207]", "[507]", "[807]")
+                .doesNotContain("[7]");
+    }
+
+    @Test
+    void aTrueReversePassesAndTheSampleIsNamed() throws Exception {
+        Database db = setUp("true_rev", "CASE WHEN email_verified THEN coalesce(legacy_verified_at, now()) END");
+        Check roundTrip = check(new Transitions(new Catalog(db, "test")).check("ws", Phase.WRITES_SWITCHED), "round-trip");
+        assertThat(roundTrip.passed()).as(roundTrip.evidence()).isTrue();
+        assertThat(roundTrip.evidence()).isEqualTo("transform(reverse(new, old)) = new on all rows");
+    }
+
+    @Test
+    void aReverseThatDoesNotParseIsRefusedWithTheDatabasesError() throws Exception {
+        Database db = setUp("bad_rev", "CASE WHEN email_verifed THEN now() END");
+        Check roundTrip = check(new Transitions(new Catalog(db, "test")).check("ws", Phase.WRITES_SWITCHED), "round-trip");
+        assertThat(roundTrip.passed()).isFalse();
+        assertThat(roundTrip.evidence()).contains("email_verifed", "does not exist", "fix writes.reverse");
+    }
+
+    @Test
+    void aMoveThatSkipsAStepOfTheOrderIsRefused() throws Exception {
+        Database db = setUp("order", "CASE WHEN email_verified THEN coalesce(legacy_verified_at, now()) END");
+        Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'verified' WHERE name = 'ws'");
+        assertThatThrownBy(() -> new Transitions(new Catalog(db, "test")).advance("ws", Phase.READS_SWITCHED, "op", "skip"))
+                .isInstanceOf(GateClosedException.class)
+                .hasMessageContaining("this migration's order is verified → dual-writes → reads-switched → writes-switched "
+                        + "→ contract-ready → contracted")
+                .hasMessageContaining("from verified the next step is dual-writes");
+    }
+
+    private static Check check(GateReport report, String name) {
+        return report.checks().stream().filter(c -> c.name().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + name + " check in " + report.checks()));
+    }
+
+    /** users with the new column backfilled, a migration with a write switch in reads-switched. */
+    private Database setUp(String prefix, String reverse) throws Exception {
+        Database db = Seed.database(pg, prefix);
+        Seed.sql(db, "CREATE TABLE public.users (id bigint PRIMARY KEY, legacy_verified_at timestamptz, email_verified boolean)",
+                "INSERT INTO public.users SELECT g, CASE WHEN g % 3 = 0 THEN now() END, g % 3 = 0 FROM generate_series(1, 1000) g");
+        String yaml = """
+                name: ws
+                source:
+                  table: users
+                target:
+                  columns:
+                    - name: email_verified
+                      type: boolean
+                      transform: legacy_verified_at IS NOT NULL
+                writes:
+                  switch: true
+                  reverse:
+                    legacy_verified_at: "%s"
+                """.formatted(reverse);
+        MigrationSpec spec = new SpecReader().read("ws.yaml", yaml);
+        new Catalog(db, "test").create("ws", SpecJson.write(spec), yaml, "test");
+        Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'reads-switched' WHERE name = 'ws'");
+        return db;
+    }
+}
