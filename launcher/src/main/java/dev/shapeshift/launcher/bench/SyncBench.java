@@ -32,7 +32,6 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -300,8 +299,8 @@ public final class SyncBench {
                     probe.take();
                     measureScript(bench, cpu, probe, "shapeshift REVERSE sync (writes switched), "
                             + (r > 0 ? "-R " + r : "unthrottled"), r, registry, script);
-                    long wrong = count(db, "SELECT count(*) FROM pgbench_accounts WHERE abalance::bigint * 100 "
-                            + "IS DISTINCT FROM abalance_cents");
+                    long wrong = wrongRowsAfterCatchUp(db, "SELECT count(*) FROM pgbench_accounts WHERE "
+                            + "abalance::bigint * 100 IS DISTINCT FROM abalance_cents");
                     Phase last = phases.remove(phases.size() - 1);
                     phases.add(withWrongRows(last, wrong));
                     out.printf(Locale.ROOT, "    rows where old != reverse(new) after catch-up: %d%n", wrong);
@@ -314,12 +313,7 @@ public final class SyncBench {
         }
     }
 
-    private static long count(Database db, String sql) throws SQLException {
-        try (Connection c = db.connect("bench"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
+
 
     /** Waits until the coordinator's driver moved the bench's migration to {@code phase} or past it. */
     private static void awaitPhase(Catalog catalog, dev.shapeshift.phase.Phase phase) throws InterruptedException {
@@ -368,11 +362,15 @@ public final class SyncBench {
      * still in flight is not counted; a change the sync lost stays wrong.
      */
     private long wrongRowsAfterCatchUp(Database db) throws Exception {
-        String sql = o.inPlace()
+        return wrongRowsAfterCatchUp(db, o.inPlace()
                 ? "SELECT count(*) FROM pgbench_accounts WHERE abalance_cents IS DISTINCT FROM abalance::bigint * 100"
                 : "SELECT count(*) FROM pgbench_accounts a FULL JOIN " + TARGET + " t USING (aid) WHERE a.aid IS NULL "
                         + "OR t.aid IS NULL OR t.balance_cents IS DISTINCT FROM a.abalance::bigint * 100 "
-                        + "OR t.bid IS DISTINCT FROM a.bid";
+                        + "OR t.bid IS DISTINCT FROM a.bid");
+    }
+
+    /** Polls {@code sql} (a count of wrong rows) for up to 15 s until it is zero: the probe row keeps being written. */
+    private static long wrongRowsAfterCatchUp(Database db, String sql) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while (true) {
             long wrong;
