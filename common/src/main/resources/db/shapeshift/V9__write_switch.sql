@@ -27,3 +27,16 @@ CREATE TABLE write_mismatch (
     PRIMARY KEY (migration, kind, key)
 );
 CREATE INDEX write_mismatch_recent ON write_mismatch (migration, last_seen);
+
+-- At the write switch, the application's statements that write the old shape without the new one
+-- (an INSERT or UPDATE on the table naming an old column and no new column, by a role other than
+-- Shapeshift's), as pg_stat_statements counted them then. A call beyond this count after the switch
+-- is an instance still writing only the old shape: the contract-ready gate names it.
+CREATE TABLE old_shape_write (
+    migration        text        NOT NULL REFERENCES migration (name) ON DELETE CASCADE,
+    queryid          bigint      NOT NULL,
+    role             text        NOT NULL,
+    query            text        NOT NULL,
+    calls_at_switch  bigint      NOT NULL,
+    PRIMARY KEY (migration, queryid, role)
+);

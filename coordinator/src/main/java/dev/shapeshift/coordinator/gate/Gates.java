@@ -95,7 +95,12 @@ public final class Gates {
                 checks.add(noOpenDrift(e));
                 checks.add(roundTrip(e));
             }
-            case CONTRACT_READY -> checks.addAll(contract.contractReady(e));
+            case CONTRACT_READY -> {
+                if (e.writes() != null && e.plan().writesNew(from)) {
+                    checks.add(noOldShapeWrites(e));
+                }
+                checks.addAll(contract.contractReady(e));
+            }
             case CONTRACTED -> checks.addAll(contract.contract(e));
             default -> throw new IllegalStateException("no gate for " + to);
         }
@@ -145,6 +150,25 @@ public final class Gates {
         }
         return Check.of("dual-writes-clean", dual.compareTo(w.cleanFor()) >= 0, window + ", 0 mismatches in that window"
                 + (w.totalMismatches() > 0 ? " (" + w.totalMismatches() + " earlier)" : ""));
+    }
+
+    /**
+     * After the write switch nothing writes only the old shape: an application instance still on the
+     * old code would have its writes overwritten by the reverse sync, and lose them at the contract.
+     */
+    private static Check noOldShapeWrites(Evidence e) {
+        var writes = e.writes().oldShapeWrites();
+        if (writes == null) {
+            return Check.pass("no-old-shape-writes", "not checked: pg_stat_statements is not readable here (the contract "
+                    + "evidence still looks at every access to the old shape)");
+        }
+        if (!writes.isEmpty()) {
+            return Check.fail("no-old-shape-writes", writes.size() + " statement(s) still write only the old shape since "
+                    + "the write switch; the reverse sync overwrites what they write with reverse(new): "
+                    + writes.stream().limit(3).map(Object::toString).collect(Collectors.joining("; "))
+                    + " — move that application to the new code (it must honour the write flag)");
+        }
+        return Check.pass("no-old-shape-writes", "no statement writes only the old shape since the write switch");
     }
 
     /** pg_stat_statements shows the application's INSERT/UPDATE statements writing the new shape. */

@@ -110,7 +110,7 @@ public final class Transitions {
         return catalog.transition(m.name(), from, to, actor, reason, c -> {
             if (reverse) {
                 SyncDirection.set(c, m.name(), SyncDirection.REVERSE);
-                dev.shapeshift.coordinator.writes.WriteSwitch.relaxNotNull(c, m.name(),
+                dev.shapeshift.coordinator.writes.WriteSwitch.atSwitch(c, m.name(),
                         dev.shapeshift.spec.SpecJson.read(m.specJson()));
             }
             if (readsNew != plan.readsNew(from) || to == Phase.ROLLED_BACK) {

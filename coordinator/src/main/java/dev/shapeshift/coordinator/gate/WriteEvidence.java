@@ -19,12 +19,23 @@ import java.util.List;
  * @param mismatchSample    a few of the most recent mismatched keys
  * @param roundTrip         the round trip on live rows; null when not checked (only for the write switch)
  * @param statements        the application's writes of the new shape in pg_stat_statements
+ * @param oldShapeWrites    after the write switch: statements writing only the old shape called since
+ *                          ({@code OldShapeWrites}); null when not read or pg_stat_statements is not readable
  */
 public record WriteEvidence(PhasePlan plan, boolean reversible, SyncDirection direction, Instant dualWritesSince,
                             Duration cleanFor, long recentMismatches, long totalMismatches, List<String> mismatchSample,
-                            RoundTrip roundTrip, Statements statements) {
+                            RoundTrip roundTrip, Statements statements,
+                            List<dev.shapeshift.coordinator.writes.OldShapeWrites.Statement> oldShapeWrites) {
     public WriteEvidence {
         mismatchSample = mismatchSample == null ? List.of() : List.copyOf(mismatchSample);
+    }
+
+    /** Without the old-shape writes (before the write switch). */
+    public WriteEvidence(PhasePlan plan, boolean reversible, SyncDirection direction, Instant dualWritesSince,
+                         Duration cleanFor, long recentMismatches, long totalMismatches, List<String> mismatchSample,
+                         RoundTrip roundTrip, Statements statements) {
+        this(plan, reversible, direction, dualWritesSince, cleanFor, recentMismatches, totalMismatches, mismatchSample,
+                roundTrip, statements, null);
     }
 
     /**

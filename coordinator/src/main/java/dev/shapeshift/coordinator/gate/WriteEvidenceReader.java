@@ -73,8 +73,10 @@ final class WriteEvidenceReader {
             }
         }
         WriteEvidence.RoundTrip rt = roundTrip && spec.writes().reversible() ? roundTrip(c, m, spec) : null;
+        List<dev.shapeshift.coordinator.writes.OldShapeWrites.Statement> oldWrites = plan.writesNew(m.phase())
+                ? dev.shapeshift.coordinator.writes.OldShapeWrites.since(c, m.name(), SpecJson.read(m.specJson())) : null;
         return new WriteEvidence(plan, spec.writes().reversible(), direction, since, spec.writes().cleanFor(), recent,
-                total, sample, rt, statements(c, m));
+                total, sample, rt, statements(c, m), oldWrites);
     }
 
     /** transform(reverse(new, old)) = new on the live rows (all, or spec writes.roundTripSample), by the database. */

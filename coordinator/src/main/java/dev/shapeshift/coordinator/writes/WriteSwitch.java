@@ -52,6 +52,16 @@ public final class WriteSwitch {
      * drops, never key columns — and records them in {@code migration.relaxed_not_null}. A lock
      * time-out fails the whole move (retryable); nothing is half done.
      */
+    /**
+     * Everything the move to writes-switched does in the database besides the phase, the flags and
+     * the direction: relax NOT NULL, and note the counts of statements that write only the old
+     * shape ({@link OldShapeWrites}) so that later calls of them are seen.
+     */
+    public static List<String> atSwitch(Connection c, String migration, MigrationSpec spec) throws SQLException {
+        OldShapeWrites.snapshot(c, migration, spec);
+        return relaxNotNull(c, migration, spec);
+    }
+
     public static List<String> relaxNotNull(Connection c, String migration, MigrationSpec spec) throws SQLException {
         Set<String> stopWriting = new LinkedHashSet<>(spec.writes().reverse().keySet());
         stopWriting.addAll(spec.contract().dropColumns());

@@ -71,6 +71,36 @@ class WriteSwitchGateIT {
                 .hasMessageContaining("from verified the next step is dual-writes");
     }
 
+    @Test
+    void anInstanceStillWritingOnlyTheOldShapeKeepsContractReadyClosedAndIsNamed() throws Exception {
+        Database db = setUp("old_writes", "CASE WHEN email_verified THEN coalesce(legacy_verified_at, now()) END");
+        Seed.sql(db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements", "CREATE ROLE old_app_" + Math.floorMod(db.hashCode(), 1000)
+                + " LOGIN PASSWORD 'old'");
+        String role = "old_app_" + Math.floorMod(db.hashCode(), 1000);
+        Seed.sql(db, "GRANT SELECT, UPDATE ON public.users TO " + role);
+        Database old = new Database(db.jdbcUrl(), role, "old");
+        Seed.sql(old, "UPDATE public.users SET legacy_verified_at = now() WHERE id = 1"); // before the switch: not counted
+        try (java.sql.Connection c = db.connect("test")) {
+            c.setAutoCommit(false);
+            MigrationSpec spec = SpecJson.read(new Catalog(db, "test").get("ws").specJson());
+            WriteSwitch.atSwitch(c, "ws", spec);
+            c.createStatement().execute("UPDATE shapeshift.migration SET phase = 'writes-switched' WHERE name = 'ws'");
+            c.commit();
+        }
+        Transitions t = new Transitions(new Catalog(db, "test"));
+        Check clean = check(t.check("ws", Phase.CONTRACT_READY), "no-old-shape-writes");
+        assertThat(clean.passed()).as(clean.evidence()).isTrue();
+
+        Seed.sql(old, "UPDATE public.users SET legacy_verified_at = now() WHERE id = 2",
+                "UPDATE public.users SET legacy_verified_at = now() WHERE id = 3");
+        // A statement writing both shapes (an instance on dual-write code) is not an old-shape write.
+        Seed.sql(old, "UPDATE public.users SET legacy_verified_at = now(), email_verified = true WHERE id = 4");
+        Check closed = check(t.check("ws", Phase.CONTRACT_READY), "no-old-shape-writes");
+        assertThat(closed.passed()).isFalse();
+        assertThat(closed.evidence()).contains(role + ": UPDATE public.users SET legacy_verified_at = now() WHERE id = $1 "
+                + "(2 call(s) since the write switch)").doesNotContain("email_verified");
+    }
+
     private static Check check(GateReport report, String name) {
         return report.checks().stream().filter(c -> c.name().equals(name)).findFirst()
                 .orElseThrow(() -> new AssertionError("no " + name + " check in " + report.checks()));
