@@ -23,13 +23,42 @@ import java.time.Instant;
  *                           does not have enforced yet (docs/constraints.md); empty when none or all done
  * @param findings           stored findings: rows that violate a staged item
  * @param findingsAt         when the latest finding was stored; null when none
+ * @param brownout           the spec's brownout and the latest one stored; null when the spec has none and none runs
  */
 public record Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
                        String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
                        Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
                        Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
                        long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
-                       long findings, Instant findingsAt) {
+                       long findings, Instant findingsAt, BrownoutState brownout) {
+
+    /** A snapshot without brownout. */
+    public Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
+                    String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
+                    Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
+                    Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
+                    long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
+                    long findings, Instant findingsAt) {
+        this(migration, phase, phaseChangedAt, message, table, startLsn, switchApproval, revertOnDrift, contractApproval,
+                reconcileInterval, chunks, chunksDone, backfillFinishedAt, lastProgressAt, lastChunkError, paused,
+                latestRun, latestDoneRun, openDrift, cleanedUp, now, structurePending, findings, findingsAt, null);
+    }
+
+    /**
+     * The brownout as the driver sees it (docs/contract.md).
+     *
+     * @param window      {@code contract.brownout}; null when the spec has none (or drops nothing)
+     * @param abortAfter  {@code contract.brownoutAbortAfter}
+     * @param quietPeriod {@code contract.quietPeriod}: how long after a failed brownout the next one starts
+     * @param id          the latest brownout; null (and the rest null) when none ran
+     * @param status      running, passed, failed or aborted
+     */
+    public record BrownoutState(Duration window, int abortAfter, Duration quietPeriod, Long id, String status,
+                                Instant startedAt, Instant endedAt) {
+        public boolean running() {
+            return "running".equals(status);
+        }
+    }
 
     public Snapshot {
         structurePending = structurePending == null ? java.util.List.of() : java.util.List.copyOf(structurePending);
