@@ -37,6 +37,13 @@ public final class AccessGate implements ContractGate {
         return out;
     }
 
+    /** Every check the contract needs, for people ({@code shapeshift evidence}, the API): the gate's checks and the brownout. */
+    public static List<Check> evidence(AccessReport r) {
+        List<Check> out = new ArrayList<>(checks(r));
+        brownout(r).ifPresent(out::add);
+        return out;
+    }
+
     /**
      * The {@code brownout} check of the {@code contracted} gate, when the spec has
      * {@code contract.brownout}: passes once a brownout since the migration became

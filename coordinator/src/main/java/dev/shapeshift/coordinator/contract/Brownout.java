@@ -65,8 +65,13 @@ public final class Brownout {
     public BrownoutReport start(String migration, String actor) {
         MigrationRecord m = catalog.get(migration);
         OldShape shape = OldShape.of(m);
-        if (shape.brownout() == null) {
-            throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, migration + " has no contract.brownout in its spec");
+        if (shape.brownout() == null || !shape.dropsSomething()) {
+            throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, migration + " has no contract.brownout in its spec"
+                    + (shape.dropsSomething() ? "" : " that applies (the spec drops nothing)"));
+        }
+        if (m.phase() != dev.shapeshift.phase.Phase.CONTRACT_READY) {
+            throw new ShapeshiftException(ErrorCode.ILLEGAL_TRANSITION, "a brownout runs in contract-ready only; "
+                    + migration + " is " + m.phase());
         }
         long id = Tx.run(db, ROLE, "starting the brownout of " + migration, c -> {
             BrownoutReport running = latest(c, migration);

@@ -97,6 +97,11 @@ public final class NextStep {
         if (thisPhase && "passed".equals(b.status())) {
             return null;
         }
+        if (thisPhase && "aborted".equals(b.status())) {
+            return Step.waitForGate(Phase.CONTRACTED, "brownout #" + b.id() + " was ended before its window was over; "
+                    + "the driver does not start another by itself: `shapeshift brownout start " + s.migration()
+                    + " --reason …` runs one again");
+        }
         if (thisPhase && b.endedAt() != null && b.endedAt().plus(b.quietPeriod()).isAfter(s.now())) {
             return Step.waitForGate(Phase.CONTRACTED, "brownout #" + b.id() + " " + b.status() + "; the next one starts at "
                     + b.endedAt().plus(b.quietPeriod()) + ", a quiet period after it ended (`shapeshift evidence "
