@@ -146,6 +146,42 @@ class BrownoutIT {
         }
     }
 
+    @Test
+    void aBrownoutStartedByAnOperatorIsEndedByADriverThatDidNotStartIt() throws Exception {
+        String suffix = Long.toHexString(System.nanoTime());
+        String app = "app_" + suffix;
+        Database db = setUp("brownout_takeover", "export_" + suffix, app, "\"brownout\":\"2s\"");
+        String acl = acl(db);
+        Brownout brownout = new Brownout(db);
+        // started by hand (shapeshift brownout start); the coordinator that would watch it is not running
+        BrownoutReport started = brownout.start("users-email", "operator");
+        assertThat(started.status()).isEqualTo(Brownout.Status.RUNNING);
+        assertThat(acl(db)).isNotEqualTo(acl);
+        try (Connection c = connect(db, app, "demo-app"); Statement s = c.createStatement()) {
+            s.executeQuery("SELECT id, email FROM users").close();
+        }
+        Transitions transitions = GateWiring.transitions(db, "coordinator");
+        try (Driving ignored = new Driving(db, transitions)) {   // a coordinator that starts (or takes over) later
+            await().atMost(Duration.ofSeconds(60)).until(() -> brownout.report("users-email").status() != Brownout.Status.RUNNING);
+        }
+        BrownoutReport ended = brownout.report("users-email");
+        assertThat(ended.status()).isEqualTo(Brownout.Status.PASSED);
+        assertThat(ended.endReason()).isEqualTo("the window ended");
+        assertThat(acl(db)).isEqualTo(acl);
+    }
+
+    @Test
+    void aBrownoutThatCanLockNobodyOutRefusesToStartAndSaysWhy() throws Exception {
+        String suffix = Long.toHexString(System.nanoTime());
+        String owner = "owner_" + suffix;
+        Database db = setUp("brownout_owner", "export_" + suffix, "app_" + suffix, "\"brownout\":\"2s\"");
+        sql(db, "REVOKE ALL ON users FROM export_" + suffix + ", app_" + suffix,
+                "CREATE ROLE " + owner + " LOGIN PASSWORD 'x'", "ALTER TABLE users OWNER TO " + owner);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> new Brownout(db).start("users-email", "operator")))
+                .hasMessageContaining("tests nothing").hasMessageContaining(owner + " (owns the table)");
+        assertThat(new Brownout(db).report("users-email")).isNull();
+    }
+
     private static Check brownoutCheck(GateReport r) {
         return r.checks().stream().filter(c -> c.name().equals("brownout")).findFirst().orElseThrow();
     }
