@@ -87,7 +87,7 @@ public final class Brownout {
                         + "anyone out and tests nothing; give the application its own role with GRANTs, or remove "
                         + "contract.brownout from the spec");
             }
-            ServerLog.Start logAt = ServerLog.position(c);
+            ServerLog.Start logAt = logPosition(c);
             Lockout.run(c, lockout.lock());
             List<String> untouched = Lockout.untouched(c, shape, ours);
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.brownout (migration, status, started_at, "
@@ -128,7 +128,17 @@ public final class Brownout {
             if (b == null || b.status() != Status.RUNNING || b.logFile() == null) {
                 return null;
             }
-            collect(c, shape, b);
+            try (Savepoint sp = new Savepoint(c)) {
+                collect(c, shape, b);
+                sp.release();
+            } catch (SQLException e) {
+                // the window and the undo must not depend on the log: record why it cannot be read, go on
+                try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.brownout SET log_problem = ? WHERE id = ?")) {
+                    ps.setString(1, "reading the server's CSV log failed: " + e.getMessage().strip());
+                    ps.setLong(2, b.id());
+                    ps.executeUpdate();
+                }
+            }
             return null;
         });
         return report(migration);
@@ -150,21 +160,33 @@ public final class Brownout {
      * the window ended without failures, failed with failures, aborted otherwise (an operator, a
      * phase change). Does nothing when no brownout runs.
      */
-    public BrownoutReport end(String migration, String actor, String reason, boolean windowOver) {
+    public BrownoutReport end(String migration, String actor, String why, boolean windowOver) {
         MigrationRecord m = catalog.get(migration);
         OldShape shape = OldShape.of(m);
         Tx.run(db, ROLE, "ending the brownout of " + migration, c -> {
+            String reason = why;
             BrownoutReport b = latest(c, migration);
             if (b == null || b.status() != Status.RUNNING) {
                 return null;
             }
             if (b.logFile() != null) {
-                collect(c, shape, b);
+                try (Savepoint sp = new Savepoint(c)) {
+                    collect(c, shape, b);
+                    sp.release();
+                } catch (SQLException e) {
+                    log.warn("reading the server log failed at the end of the brownout migration={} error={}", migration,
+                            e.getMessage());
+                }
                 b = latest(c, migration);
             }
             long t0 = System.nanoTime();
-            Lockout.run(c, b.undo());
+            List<String> problems = undo(c, b.undo());
             double ms = (System.nanoTime() - t0) / 1e6;
+            if (!problems.isEmpty()) {
+                reason = reason + "; " + problems.size() + " undo statement(s) failed and were skipped: "
+                        + String.join("; ", problems);
+                log.error("brownout undo statements failed migration={} brownout={} problems={}", migration, b.id(), problems);
+            }
             Status status = b.failureCount() > 0 ? Status.FAILED : windowOver ? Status.PASSED : Status.ABORTED;
             try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.brownout SET status = ?, ended_at = "
                     + "clock_timestamp(), end_reason = ?, undo_ms = ? WHERE id = ? AND status = 'running'")) {
@@ -182,6 +204,57 @@ public final class Brownout {
             return null;
         });
         return report(migration);
+    }
+
+    /**
+     * Runs the stored undo, each statement on its own savepoint: one that fails (a role dropped
+     * during the window) is skipped and reported, and every other grant still comes back.
+     */
+    private static List<String> undo(Connection c, List<String> statements) throws SQLException {
+        List<String> problems = new ArrayList<>();
+        for (String sql : statements) {
+            try (Savepoint sp = new Savepoint(c)) {
+                Lockout.run(c, List.of(sql));
+                sp.release();
+            } catch (SQLException e) {
+                problems.add(sql + ": " + e.getMessage().strip());
+            }
+        }
+        return problems;
+    }
+
+    /** The CSV log's position, on a savepoint: an error reading it (privileges) must not abort the lockout's transaction. */
+    private static ServerLog.Start logPosition(Connection c) throws SQLException {
+        try (Savepoint sp = new Savepoint(c)) {
+            ServerLog.Start at = ServerLog.position(c);
+            if (at.problem() == null) {
+                sp.release();
+            }
+            return at;
+        }
+    }
+
+    /** A savepoint rolled back on close unless released. */
+    private static final class Savepoint implements AutoCloseable {
+        private final Connection c;
+        private java.sql.Savepoint sp;
+
+        Savepoint(Connection c) throws SQLException {
+            this.c = c;
+            this.sp = c.setSavepoint();
+        }
+
+        void release() throws SQLException {
+            c.releaseSavepoint(sp);
+            sp = null;
+        }
+
+        @Override
+        public void close() throws SQLException {
+            if (sp != null) {
+                c.rollback(sp);
+            }
+        }
     }
 
     /** The latest brownout of a migration with its failures; null when none ran. */
