@@ -20,7 +20,8 @@ import java.util.TreeSet;
  * owner and Shapeshift's roles ({@link Readers#shapeshiftRoles}: they keep syncing the old shape
  * until the contract). In place, a table-level {@code SELECT}, {@code INSERT}, {@code UPDATE} or
  * {@code REFERENCES} becomes the same privilege on every other column, and column grants on the old
- * columns are revoked; in table mode every privilege on the old table is revoked. A table-level
+ * columns are revoked ({@code DELETE}, {@code TRUNCATE} and {@code TRIGGER} name no column and stay,
+ * as they would after the drop); in table mode every privilege on the old table is revoked. A table-level
  * {@code REVOKE} also revokes the grantee's column grants of that privilege (PostgreSQL does so, per
  * the SQL standard), so the undo grants those back too. {@code GRANT}/{@code REVOKE} only rewrite
  * the ACL: no lock on the table that waits for the application's queries.
@@ -100,6 +101,9 @@ record Lockout(List<String> lock, List<String> undo, List<String> lockedOut) {
             Set<String> all = new LinkedHashSet<>(privileges.keySet());
             all.addAll(perColumn.keySet());
             for (String p : all) {
+                if (shape.inPlace() && !COLUMN_PRIVILEGES.contains(p)) {
+                    continue;   // DELETE, TRUNCATE, TRIGGER name no column: the drop leaves them working, so does the brownout
+                }
                 Boolean tableLevel = privileges.get(p);
                 Map<String, Boolean> had = perColumn.getOrDefault(p, Map.of());
                 if (tableLevel != null) {

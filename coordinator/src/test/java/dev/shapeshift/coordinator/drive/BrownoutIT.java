@@ -75,6 +75,8 @@ class BrownoutIT {
             try (Connection c = connect(db, app, "demo-app"); Statement s = c.createStatement()) {
                 s.executeQuery("SELECT id, email FROM users WHERE id = 1").close();
                 s.executeUpdate("UPDATE users SET email = 'x1' WHERE id = 1");
+                s.executeUpdate("INSERT INTO users (id, email) VALUES (1000, 'new')");
+                s.executeUpdate("DELETE FROM users WHERE id = 1000");
             }
             // The nightly export runs now: it fails until the driver sees it in the log and restores access.
             long firstFailure = 0;
@@ -207,7 +209,7 @@ class BrownoutIT {
                 "GRANT SELECT ON users TO " + export,
                 "GRANT SELECT (email) ON users TO " + export,
                 "CREATE ROLE " + app + " LOGIN PASSWORD 'x'",
-                "GRANT SELECT, INSERT, UPDATE ON users TO " + app);
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON users TO " + app);
         String m = "users-email";
         String extra = contractExtra.contains("quietPeriod") ? contractExtra : contractExtra + ",\"quietPeriod\":\"2s\"";
         new Catalog(db, "test").create(m, "{\"name\":\"" + m + "\",\"source\":{\"table\":\"users\"},\"mode\":\"in-place\","
