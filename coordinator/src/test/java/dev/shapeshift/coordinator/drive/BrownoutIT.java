@@ -190,6 +190,44 @@ class BrownoutIT {
         assertThat(new Brownout(db).report("users-email")).isNull();
     }
 
+    @Test
+    void tableModeLocksEveryoneOutOfTheOldTableAndGivesBackEveryGrantWithItsGrantOption() throws Exception {
+        String suffix = Long.toHexString(System.nanoTime());
+        String reader = "reader_" + suffix;
+        String writer = "writer_" + suffix;
+        Database db = new Database(pg.jdbcUrl(pg.createDatabase("brownout_table")), pg.user(), pg.password());
+        CatalogSchema.migrate(db);
+        sql(db, "CREATE TABLE orders (id bigint PRIMARY KEY, total_cents bigint, note text)",
+                "INSERT INTO orders SELECT i, i * 100, 'n' FROM generate_series(1, 10) i",
+                "CREATE ROLE " + reader + " LOGIN PASSWORD 'x'", "CREATE ROLE " + writer + " LOGIN PASSWORD 'x'",
+                "GRANT SELECT ON orders TO " + reader + " WITH GRANT OPTION",
+                "GRANT UPDATE (note) ON orders TO " + reader,
+                "GRANT INSERT, UPDATE, DELETE ON orders TO " + writer);
+        new Catalog(db, "test").create("orders-v2", "{\"name\":\"orders-v2\",\"source\":{\"table\":\"orders\"},"
+                + "\"mode\":\"table\",\"target\":{\"table\":\"orders_v2\",\"columns\":[{\"name\":\"total\","
+                + "\"type\":\"bigint\",\"transform\":\"total_cents\"}]},\"contract\":{\"dropTable\":true,"
+                + "\"brownout\":\"1h\"}}", "test", "test");
+        sql(db, "UPDATE shapeshift.migration SET phase = 'contract-ready' WHERE name = 'orders-v2'");
+        String acl = acl(db, "orders");
+        Brownout brownout = new Brownout(db);
+        assertThat(brownout.start("orders-v2", "operator").lockedOut()).containsExactlyInAnyOrder(reader, writer);
+        for (String[] try_ : new String[][] {{reader, "SELECT id FROM orders"}, {writer, "DELETE FROM orders WHERE id = 1"},
+                {reader, "UPDATE orders SET note = 'x' WHERE id = 2"}}) {
+            try (Connection c = connect(db, try_[0], "job"); Statement s = c.createStatement()) {
+                SQLException denied = org.assertj.core.api.Assertions.catchThrowableOfType(SQLException.class,
+                        () -> s.execute(try_[1]));
+                assertThat(denied != null).as(try_[1] + " is refused").isTrue();
+                assertThat(denied.getSQLState()).as(try_[1]).isEqualTo("42501");
+            }
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> brownout.watch("orders-v2").failureCount() >= 3);
+        BrownoutReport ended = brownout.end("orders-v2", "operator", "test over", true);
+        assertThat(ended.status()).isEqualTo(Brownout.Status.FAILED);
+        assertThat(ended.failures()).extracting(BrownoutReport.Failure::role).contains(reader, writer);
+        assertThat(ended.failures()).extracting(BrownoutReport.Failure::message).allMatch(m -> m.equals("permission denied for table orders"));
+        assertThat(acl(db, "orders")).isEqualTo(acl).contains("SELECT true");
+    }
+
     private static Check brownoutCheck(GateReport r) {
         return r.checks().stream().filter(c -> c.name().equals("brownout")).findFirst().orElseThrow();
     }
@@ -225,12 +263,18 @@ class BrownoutIT {
 
     /** The table's and its columns' privileges, one entry each, in a fixed order (the ACL's own order may change). */
     private static String acl(Database db) throws SQLException {
+        return acl(db, "users");
+    }
+
+    private static String acl(Database db, String table) throws SQLException {
         try (Connection c = db.connect("test"); PreparedStatement ps = c.prepareStatement("SELECT string_agg(e, '; ' "
                 + "ORDER BY e) FROM (SELECT '(table) ' || a.grantee::regrole || ' ' || a.privilege_type || ' ' || a.is_grantable AS e "
-                + "FROM pg_class t, aclexplode(t.relacl) a WHERE t.oid = 'users'::regclass UNION ALL "
+                + "FROM pg_class t, aclexplode(t.relacl) a WHERE t.oid = ?::regclass UNION ALL "
                 + "SELECT att.attname || ' ' || a.grantee::regrole || ' ' || a.privilege_type || ' ' || a.is_grantable "
-                + "FROM pg_attribute att, aclexplode(att.attacl) a WHERE att.attrelid = 'users'::regclass) x");
-             ResultSet rs = ps.executeQuery()) {
+                + "FROM pg_attribute att, aclexplode(att.attacl) a WHERE att.attrelid = ?::regclass) x")) {
+            ps.setString(1, table);
+            ps.setString(2, table);
+            ResultSet rs = ps.executeQuery();
             rs.next();
             return rs.getString(1);
         }
