@@ -134,6 +134,42 @@ async function driftTable(name, box) {
   box.replaceChildren(table, el("div", {}, prev, " ", next));
 }
 
+const EVIDENCE_PHASES = ["reads-switched", "writes-switched", "contract-ready"];
+
+// The contract evidence (GET /api/migrations/NAME/evidence): every check, who read the old shape and when,
+// the read replicas and the brownout's failures.
+async function evidenceTable(name, box) {
+  const e = await api("/api/migrations/" + encodeURIComponent(name) + "/evidence");
+  const checks = el("table", { "data-testid": "evidence" },
+    el("tr", {}, el("th", {}, "check"), el("th", {}, "result"), el("th", {}, "evidence")));
+  for (const c of e.checks) {
+    checks.append(el("tr", { class: c.passed ? "pass" : "fail" }, el("td", {}, c.name),
+      el("td", {}, c.passed ? "pass" : "FAIL"), el("td", {}, c.evidence)));
+  }
+  const readers = el("table", { "data-testid": "evidence-readers" },
+    el("tr", {}, el("th", {}, "reader"), el("th", {}, "application"), el("th", {}, "from"), el("th", {}, "last seen"), el("th", {}, "statement")));
+  for (const r of e.readers) {
+    readers.append(el("tr", {}, el("td", {}, r.role), el("td", {}, r.applicationName || "—"), el("td", {}, r.clientAddr || "—"),
+      el("td", {}, new Date(r.lastSeen).toLocaleString()), el("td", {}, r.lastQuery)));
+  }
+  if (!e.readers.length) readers.append(el("tr", {}, el("td", { colspan: "5", class: "muted" }, "no reader of the old shape seen")));
+  const parts = [checks, el("h4", {}, "Readers of the old shape, by identity"), readers];
+  if (e.replicas && e.replicas.length) {
+    parts.push(el("h4", {}, "Read replicas"), el("ul", { "data-testid": "evidence-replicas" }, ...e.replicas.map(r =>
+      el("li", { class: r.problem ? "fail" : "" }, r.name + ": " + (r.problem || ("watched since " + r.baselineAt + ", " +
+        r.offenders.length + " offending statement(s)"))))));
+  }
+  if (e.brownout) {
+    const b = e.brownout;
+    parts.push(el("h4", {}, "Brownout"), el("p", { "data-testid": "evidence-brownout" }, b.summary || "none yet"));
+    if (b.failures && b.failures.length) {
+      parts.push(el("ul", {}, ...b.failures.map(f => el("li", { class: "fail" }, f.role + (f.applicationName ? " (" +
+        f.applicationName + ")" : "") + ": " + f.failures + "× " + f.statement + " — " + f.message))));
+    }
+  }
+  box.replaceChildren(...parts);
+}
+
 function card(m) {
   const pts = series[m.name];
   const p = m.progress;
@@ -180,6 +216,11 @@ function card(m) {
       el("div", {}, el("h3", {}, "Open drift (", el("span", { "data-testid": "drift-open" }, fmtNum(m.drift.openTotal)), ": ",
         Object.entries(m.drift.open).map(([k, v]) => k + " " + v).join(", "), ")"), driftBox)));
   driftTable(m.name, driftBox).catch(e => driftBox.replaceChildren(el("span", { class: "error" }, e.message)));
+  if (EVIDENCE_PHASES.includes(m.phase)) {
+    const evidenceBox = el("div", {}, "loading the contract evidence…");
+    c.append(el("div", {}, el("h3", {}, "Contract evidence"), evidenceBox));
+    evidenceTable(m.name, evidenceBox).catch(e => evidenceBox.replaceChildren(el("span", { class: "error" }, e.message)));
+  }
   return c;
 }
 

@@ -16,9 +16,14 @@ import java.util.Objects;
  * @param codeSearch  source trees the contract evidence scans for the old shape's identifiers (default none)
  * @param deadline    how long after the read switch the contract should be done; past it {@code shapeshift check}
  *                    fails (default none: no deadline)
+ * @param brownout    how long the application roles lose access to the old shape before the drop, as a last test
+ *                    (default none: no brownout)
+ * @param brownoutAbortAfter the brownout is undone early at this many failed statements of others seen in the
+ *                    server log (default 1: at the first)
  */
 public record Contract(List<String> dropColumns, Boolean dropTable, Duration quietPeriod, Duration retention,
-                       Approval approval, List<String> codeSearch, Duration deadline) {
+                       Approval approval, List<String> codeSearch, Duration deadline, Duration brownout,
+                       Integer brownoutAbortAfter) {
     @JsonCreator
     public Contract {
         dropColumns = dropColumns == null ? List.of() : List.copyOf(dropColumns);
@@ -27,16 +32,23 @@ public record Contract(List<String> dropColumns, Boolean dropTable, Duration qui
         retention = Objects.requireNonNullElse(retention, Duration.ofDays(7));
         approval = Objects.requireNonNullElse(approval, Approval.MANUAL);
         codeSearch = codeSearch == null ? List.of() : codeSearch.stream().map(d -> d == null ? "" : d).toList();
+        brownoutAbortAfter = Objects.requireNonNullElse(brownoutAbortAfter, 1);
+    }
+
+    /** The contract without a brownout. */
+    public Contract(List<String> dropColumns, Boolean dropTable, Duration quietPeriod, Duration retention,
+                    Approval approval, List<String> codeSearch, Duration deadline) {
+        this(dropColumns, dropTable, quietPeriod, retention, approval, codeSearch, deadline, null, null);
     }
 
     /** The contract without code search or deadline. */
     public Contract(List<String> dropColumns, Boolean dropTable, Duration quietPeriod, Duration retention,
                     Approval approval) {
-        this(dropColumns, dropTable, quietPeriod, retention, approval, null, null);
+        this(dropColumns, dropTable, quietPeriod, retention, approval, null, null, null, null);
     }
 
     /** The contract with manual approval (the default). */
     public Contract(List<String> dropColumns, Boolean dropTable, Duration quietPeriod, Duration retention) {
-        this(dropColumns, dropTable, quietPeriod, retention, null, null, null);
+        this(dropColumns, dropTable, quietPeriod, retention, null, null, null, null, null);
     }
 }

@@ -141,6 +141,23 @@ public final class Privileges {
                     + "statements in pg_stat_statements are hidden from it, so the contract gate has no evidence",
                     "GRANT pg_read_all_stats TO " + quotedRole() + ";");
         }
+        if (spec.contract().brownout() != null) {
+            if (!src.owned && !r.superuser) {
+                warning("brownout", "contract.brownout", "role " + role + " does not own " + srcName + " (owner: "
+                        + src.owner + "): the brownout cannot REVOKE and GRANT the application roles' access",
+                        ownership(srcName, src));
+            }
+            if (!r.readsServerLog) {
+                warning("brownout", "contract.brownout", "role " + role + " cannot read the server's log files: the "
+                        + "brownout cannot name who failed during its window",
+                        "GRANT pg_monitor, pg_read_server_files TO " + quotedRole() + ";");
+            }
+            if (!r.csvLog) {
+                warning("brownout", "contract.brownout", "the server writes no CSV log: the brownout cannot name who "
+                        + "failed during its window", "ALTER SYSTEM SET log_destination = 'stderr,csvlog'; ALTER SYSTEM "
+                        + "SET logging_collector = on;  (logging_collector needs a restart)");
+            }
+        }
     }
 
     /** Make the role the owner; or, when the owner is an ordinary role, make the role a member of it. */
@@ -149,7 +166,8 @@ public final class Privileges {
         return t.ownerIsSuperuser ? alter : alter + "  (or keep the owner: GRANT " + Ident.quote(t.owner) + " TO " + quotedRole() + ";)";
     }
 
-    private record RoleInfo(String name, boolean superuser, boolean replication, boolean readAllStats, boolean statStatements) {
+    private record RoleInfo(String name, boolean superuser, boolean replication, boolean readAllStats, boolean statStatements,
+                            boolean readsServerLog, boolean csvLog) {
     }
 
     private record TableInfo(String owner, boolean ownerIsSuperuser, boolean owned, boolean select, boolean insert, boolean update, boolean delete) {
@@ -167,11 +185,14 @@ public final class Privileges {
         try (PreparedStatement ps = c.prepareStatement("SELECT r.rolname, r.rolsuper, r.rolreplication OR EXISTS ("
                 + "SELECT 1 FROM pg_roles x WHERE x.rolname = 'rds_replication' AND pg_has_role(r.oid, x.oid, 'MEMBER')), "
                 + "pg_has_role(r.oid, 'pg_read_all_stats', 'USAGE'), "
-                + "EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements') "
+                + "EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'), "
+                + "r.rolsuper OR (pg_has_role(r.oid, 'pg_monitor', 'USAGE') AND pg_has_role(r.oid, 'pg_read_server_files', 'USAGE')), "
+                + "current_setting('log_destination') LIKE '%csvlog%' AND current_setting('logging_collector') = 'on' "
                 + "FROM pg_roles r WHERE r.rolname = current_user");
              ResultSet rs = ps.executeQuery()) {
             rs.next();
-            return new RoleInfo(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4), rs.getBoolean(5));
+            return new RoleInfo(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4), rs.getBoolean(5),
+                    rs.getBoolean(6), rs.getBoolean(7));
         }
     }
 

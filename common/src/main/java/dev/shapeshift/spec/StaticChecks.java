@@ -293,6 +293,13 @@ final class StaticChecks {
         if (c.deadline() != null) {
             positive("contract.deadline", c.deadline());
         }
+        if (c.brownout() != null) {
+            positive("contract.brownout", c.brownout());
+        }
+        if (c.brownoutAbortAfter() < 1) {
+            add("contract.brownoutAbortAfter", c.brownoutAbortAfter() + " is not a count of failures",
+                    "use 1 (undo at the first failed statement, the default) or more");
+        }
         for (int i = 0; i < c.codeSearch().size(); i++) {
             if (c.codeSearch().get(i).isBlank()) {
                 add("contract.codeSearch[" + i + "]", "empty", "name a directory of source code to search, or remove the entry");

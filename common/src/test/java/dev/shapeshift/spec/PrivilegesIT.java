@@ -108,6 +108,22 @@ class PrivilegesIT {
         }
     }
 
+    @Test
+    void aBrownoutWarnsWhenTheRoleCannotReadTheServerLogOrTheServerWritesNoCsvLog() throws Exception {
+        String role = role();
+        try (Connection c = setUp(role, s -> true)) {
+            MigrationSpec spec = new SpecReader().read("users.yaml", java.nio.file.Files.readString(Path.of("..", "examples",
+                    "users-email-verified.yaml")) + "  brownout: 15m\n");
+            assertThat(spec.contract().brownout()).hasMinutes(15);
+            List<PrivilegeFinding> f = Privileges.check(spec, c);
+            assertThat(f).extracting(PrivilegeFinding::step).containsOnly("brownout");
+            assertThat(f).allSatisfy(x -> assertThat(x.severity()).isEqualTo(Severity.WARNING));
+            assertThat(f).extracting(PrivilegeFinding::grant).contains("GRANT pg_monitor, pg_read_server_files TO \"" + role + "\";");
+            assertThat(f).extracting(PrivilegeFinding::message).anyMatch(m -> m.contains("no CSV log"));
+            assertThat(Privileges.check(example("users-email-verified.yaml"), c)).as("no brownout, no warning").isEmpty();
+        }
+    }
+
     private static PrivilegeFinding only(List<PrivilegeFinding> findings, String step) {
         assertThat(findings).extracting(PrivilegeFinding::step).containsExactly(step);
         return findings.get(0);

@@ -138,7 +138,8 @@ public final class Coordinator implements AutoCloseable {
         Transitions transitions = new Transitions(catalog, gates);
         ApiRoutes routes = new ApiRoutes(catalog, transitions, status, registry,
                 config.adminToken().strip(), config.readToken() == null ? null : config.readToken().strip(),
-                new Registrar(config.database(), "api"), specs);
+                new Registrar(config.database(), "api"), specs)
+                .evidence(new dev.shapeshift.coordinator.contract.AccessWatch(config.database()), config.database());
         Vertx vertx = Vertx.vertx();
         HttpServer server;
         try {

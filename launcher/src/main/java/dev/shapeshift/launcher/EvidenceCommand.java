@@ -4,12 +4,10 @@ import dev.shapeshift.coordinator.contract.AccessGate;
 import dev.shapeshift.coordinator.contract.AccessReport;
 import dev.shapeshift.coordinator.contract.AccessWatch;
 import dev.shapeshift.coordinator.contract.CodeEvidence;
-import dev.shapeshift.coordinator.contract.CodeSearch;
+import dev.shapeshift.coordinator.contract.EvidenceJson;
 import dev.shapeshift.coordinator.gate.Check;
 import java.io.PrintWriter;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -50,10 +48,10 @@ public final class EvidenceCommand implements Callable<Integer> {
             return 0;
         }
         AccessReport r = new AccessWatch(db.database()).evaluate(migration, code);
-        List<Check> checks = AccessGate.checks(r);
+        List<Check> checks = AccessGate.evidence(r);
         PrintWriter out = command.commandLine().getOut();
         if (output.json()) {
-            out.println(OutputFormat.json(json(r, checks)));
+            out.println(OutputFormat.json(EvidenceJson.of(r, checks)));
         } else {
             if (r.nothingWatched()) {
                 out.println("evidence for " + migration + ": " + r.dropsNothing() + " (looked at " + r.evaluatedAt() + ")");
@@ -84,6 +82,17 @@ public final class EvidenceCommand implements Callable<Integer> {
                 c.acknowledged().forEach(a -> out.println("  acknowledged " + a.hit().where() + ": " + a.hit().text()
                         + " — " + a.reason() + " (" + a.by() + ")"));
             }
+            if (!r.replicas().isEmpty()) {
+                out.println("read replicas (" + r.replicas().size() + "):");
+                r.replicas().forEach(x -> out.println("  " + x.name() + " (" + x.url() + "): " + (x.problem() != null
+                        ? "PROBLEM " + x.problem() : "watched since " + x.baselineAt() + ", " + x.offenders().size()
+                        + " offending statement(s)")));
+                r.replicas().forEach(x -> x.offenders().forEach(st -> out.println("  on " + x.name() + ": " + line(st))));
+            }
+            if (r.brownoutWindow() != null) {
+                out.println("brownout (contract.brownout: " + dev.shapeshift.spec.DurationText.format(r.brownoutWindow())
+                        + "): " + (r.brownout() == null ? "none yet" : r.brownout().summary()));
+            }
             out.println("exclusion: " + r.exclusion());
             r.notes().forEach(n -> out.println("note: " + n));
         }
@@ -94,80 +103,6 @@ public final class EvidenceCommand implements Callable<Integer> {
     private static String line(AccessReport.Statement s) {
         return s.calls() + " calls (" + s.callsSinceBaseline() + " since baseline), last seen " + s.lastSeen()
                 + ", role " + s.role() + ": " + s.query().replaceAll("\\s+", " ");
-    }
-
-    private static Map<String, Object> json(AccessReport r, List<Check> checks) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("migration", r.migration());
-        m.put("watched", r.watched());
-        m.put("dropsNothing", r.dropsNothing());
-        m.put("baselineAt", String.valueOf(r.baselineAt()));
-        m.put("evaluatedAt", String.valueOf(r.evaluatedAt()));
-        m.put("quietSince", String.valueOf(r.quietSince()));
-        m.put("quietForSeconds", r.quietFor().toMillis() / 1000.0);
-        m.put("quietPeriodSeconds", r.quietPeriod().toSeconds());
-        m.put("quiet", r.quiet());
-        m.put("problem", r.problem());
-        m.put("checks", checks.stream().map(c -> Map.of("name", c.name(), "passed", c.passed(), "evidence", c.evidence())).toList());
-        m.put("offenders", r.offenders().stream().map(EvidenceCommand::statement).toList());
-        m.put("excluded", r.excluded().stream().map(EvidenceCommand::statement).toList());
-        m.put("readers", r.readers().stream().map(x -> {
-            Map<String, Object> rd = new LinkedHashMap<>();
-            rd.put("role", x.role());
-            rd.put("applicationName", x.applicationName());
-            rd.put("clientAddr", x.clientAddr());
-            rd.put("firstSeen", x.firstSeen().toString());
-            rd.put("lastSeen", x.lastSeen().toString());
-            rd.put("lastQuery", x.lastQuery());
-            return rd;
-        }).toList());
-        m.put("dependents", r.dependents().stream().map(d -> Map.of("name", d.name(), "kind", d.kind(), "how", d.how())).toList());
-        if (r.table() != null) {
-            Map<String, Object> t = new LinkedHashMap<>();
-            t.put("writes", r.table().writes());
-            t.put("reads", r.table().reads());
-            t.put("writesSeenAt", String.valueOf(r.table().writesSeenAt()));
-            m.put("table", t);
-        }
-        if (r.code() != null) {
-            Map<String, Object> c = new LinkedHashMap<>();
-            c.put("roots", r.code().roots());
-            c.put("names", r.code().names());
-            c.put("open", r.code().open().stream().map(EvidenceCommand::hit).toList());
-            c.put("acknowledged", r.code().acknowledged().stream().map(a -> {
-                Map<String, Object> h = hit(a.hit());
-                h.put("reason", a.reason());
-                h.put("by", a.by());
-                return h;
-            }).toList());
-            c.put("problems", r.code().problems());
-            m.put("code", c);
-        }
-        m.put("exclusion", r.exclusion());
-        m.put("notes", r.notes());
-        return m;
-    }
-
-    private static Map<String, Object> statement(AccessReport.Statement s) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("queryId", s.queryId());
-        m.put("role", s.role());
-        m.put("query", s.query());
-        m.put("calls", s.calls());
-        m.put("callsSinceBaseline", s.callsSinceBaseline());
-        m.put("lastSeen", String.valueOf(s.lastSeen()));
-        m.put("why", s.why());
-        return m;
-    }
-
-    private static Map<String, Object> hit(CodeSearch.Hit h) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("root", h.root());
-        m.put("file", h.file());
-        m.put("line", h.line());
-        m.put("identifier", h.identifier());
-        m.put("text", h.text());
-        return m;
     }
 
     /**

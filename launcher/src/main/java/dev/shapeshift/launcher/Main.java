@@ -29,7 +29,7 @@ import picocli.CommandLine.ScopeType;
                 ListCommand.class, CheckCommand.class, StatusCommand.class, WaitCommand.class, PhaseCommand.class, PhaseCommand.Rollback.class, BackfillCommand.class,
                 SyncCommand.class, ReconcileCommand.class, ReconcileCommand.DriftCommand.class, FlagCommand.class, StatusCommand.Audit.class,
                 // the end
-                EvidenceCommand.class, ContractCommand.class, RestoreCommand.class, CleanupCommand.class,
+                EvidenceCommand.class, ReplicaCommand.class, BrownoutCommand.class, ContractCommand.class, RestoreCommand.class, CleanupCommand.class,
                 // measurement
                 BenchCommand.class})
 public final class Main implements Runnable {

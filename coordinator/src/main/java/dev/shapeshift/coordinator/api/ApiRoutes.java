@@ -71,6 +71,40 @@ public final class ApiRoutes {
         this.registry = registry;
     }
 
+    /** Serves the contract evidence ({@code GET /api/migrations/NAME/evidence}) through this watch's looks. */
+    public ApiRoutes evidence(dev.shapeshift.coordinator.contract.AccessWatch watch, dev.shapeshift.db.Database db) {
+        this.watch = watch;
+        this.db = db;
+        return this;
+    }
+
+    private dev.shapeshift.coordinator.contract.AccessWatch watch;
+    private dev.shapeshift.db.Database db;
+
+    /** One look of the access watch (the gate's), with every check the contract needs. */
+    private Object evidence(RoutingContext ctx) {
+        String name = migration(ctx).name();
+        if (watch == null) {
+            throw new ApiException(404, "NOT_FOUND", "this coordinator serves no contract evidence");
+        }
+        dev.shapeshift.coordinator.contract.AccessReport r = watch.evaluate(name);
+        return dev.shapeshift.coordinator.contract.EvidenceJson.of(r, dev.shapeshift.coordinator.contract.AccessGate.evidence(r));
+    }
+
+    /** {@code POST /api/migrations/NAME/brownout/end} with {@code {"reason": …}}: restore access now (a sign of trouble). */
+    private Object endBrownout(RoutingContext ctx) {
+        String name = migration(ctx).name();
+        if (db == null) {
+            throw new ApiException(404, "NOT_FOUND", "this coordinator serves no contract evidence");
+        }
+        JsonNode body = body(ctx);
+        String reason = text(body, "reason", true);
+        String by = actor(body);
+        dev.shapeshift.coordinator.contract.BrownoutReport b = new dev.shapeshift.coordinator.contract.Brownout(db)
+                .end(name, by, "ended by " + by + ": " + reason, false);
+        return Map.of("brownout", b == null ? "none" : b.summary());
+    }
+
     @FunctionalInterface
     private interface Action {
         Object run(RoutingContext ctx) throws Exception;
@@ -96,6 +130,8 @@ public final class ApiRoutes {
                 keyCursor(query(ctx, "after")), limit(ctx, 100), !"all".equals(query(ctx, "status"))));
         blocking(r.get("/api/migrations/:name/reconcile-runs"), false,
                 ctx -> reconcile.runs(migration(ctx).name(), limit(ctx, 50)));
+        blocking(r.get("/api/migrations/:name/evidence"), false, this::evidence);
+        blocking(r.post("/api/migrations/:name/brownout/end"), true, this::endBrownout);
         blocking(r.get("/api/flags/:name"), false, ctx -> flags.get(ctx.pathParam("name")));
         blocking(r.put("/api/flags/:name"), true, this::putFlag);
         blocking(r.get("/api/audit"), false, this::audit);

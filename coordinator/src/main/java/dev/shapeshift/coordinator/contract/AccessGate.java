@@ -28,9 +28,43 @@ public final class AccessGate implements ContractGate {
         return checks(watch.evaluate(e.migration()));
     }
 
+    /** The contract itself also needs the brownout to have passed, when the spec asks for one. */
     @Override
     public List<Check> contract(Evidence e) {
-        return checks(watch.evaluate(e.migration()));
+        AccessReport r = watch.evaluate(e.migration());
+        List<Check> out = new ArrayList<>(checks(r));
+        brownout(r).ifPresent(out::add);
+        return out;
+    }
+
+    /** Every check the contract needs, for people ({@code shapeshift evidence}, the API): the gate's checks and the brownout. */
+    public static List<Check> evidence(AccessReport r) {
+        List<Check> out = new ArrayList<>(checks(r));
+        brownout(r).ifPresent(out::add);
+        return out;
+    }
+
+    /**
+     * The {@code brownout} check of the {@code contracted} gate, when the spec has
+     * {@code contract.brownout}: passes once a brownout since the migration became
+     * {@code contract-ready} ended its whole window with no failed statement of others.
+     */
+    public static java.util.Optional<Check> brownout(AccessReport r) {
+        if (r.brownoutWindow() == null || r.dropsNothing() != null || r.problem() != null) {
+            return java.util.Optional.empty();
+        }
+        BrownoutReport b = r.brownout();
+        if (b == null) {
+            return java.util.Optional.of(Check.fail("brownout", "no brownout yet (contract.brownout: "
+                    + DurationText.format(r.brownoutWindow()) + "): the driver runs one in contract-ready once every "
+                    + "other contract check passes"));
+        }
+        return java.util.Optional.of(switch (b.status()) {
+            case PASSED -> Check.pass("brownout", b.summary());
+            case RUNNING -> Check.fail("brownout", b.summary());
+            case FAILED, ABORTED -> Check.fail("brownout", b.summary() + "; the driver starts another one a quiet period ("
+                    + DurationText.format(r.quietPeriod()) + ") after it ended");
+        });
     }
 
     /** The checks for one report; pure, so {@code shapeshift evidence} prints exactly what the gate decides on. */
@@ -65,6 +99,7 @@ public final class AccessGate implements ContractGate {
         }
         dependents(r, out);
         code(r, out);
+        replicas(r, out);
         if (r.table() != null && r.table().writesSeenAt() != null) {
             boolean old = r.table().writesSeenAt().isBefore(r.evaluatedAt().minus(r.quietPeriod()));
             out.add(Check.of("old-table-writes", old, "old table last written at " + r.table().writesSeenAt()
@@ -82,6 +117,34 @@ public final class AccessGate implements ContractGate {
         List<AccessReport.Reader> recent = recentReaders(r);
         return recent.stream().limit(SHOWN).map(x -> x.identity() + " last seen " + x.lastSeen())
                 .collect(Collectors.joining("; ")) + (recent.size() > SHOWN ? "; …" : "");
+    }
+
+    /** {@code replica-quiet}: every configured replica readable, watched for a whole quiet period, no foreign statement within it. */
+    private static void replicas(AccessReport r, List<Check> out) {
+        if (r.replicas().isEmpty()) {
+            return;
+        }
+        List<String> closed = new ArrayList<>();
+        List<String> open = new ArrayList<>();
+        for (AccessReport.ReplicaEvidence x : r.replicas()) {
+            if (x.problem() != null) {
+                closed.add("replica " + x.name() + " (" + x.url() + "): " + x.problem());
+            } else if (!x.offenders().isEmpty()) {
+                closed.add("replica " + x.name() + ": " + x.offenders().size() + " statement(s) of others touched "
+                        + r.watched() + " within the " + DurationText.format(r.quietPeriod()) + " quiet period: "
+                        + x.offenders().stream().limit(SHOWN).map(AccessGate::describe).collect(Collectors.joining("; ")));
+            } else if (x.baselineAt().isAfter(r.evaluatedAt().minus(r.quietPeriod()))) {
+                closed.add("replica " + x.name() + " watched for " + Gates.format(java.time.Duration.between(x.baselineAt(),
+                        r.evaluatedAt())) + " of the " + DurationText.format(r.quietPeriod()) + " quiet period (since "
+                        + x.baselineAt() + ")");
+            } else {
+                open.add(x.name());
+            }
+        }
+        out.add(closed.isEmpty()
+                ? Check.pass("replica-quiet", "no statement of others touched " + r.watched() + " on replica(s) " + open
+                        + " for the " + DurationText.format(r.quietPeriod()) + " quiet period")
+                : Check.fail("replica-quiet", String.join("; ", closed)));
     }
 
     private static void code(AccessReport r, List<Check> out) {

@@ -21,13 +21,42 @@ import java.util.List;
  * @param exclusion   how Shapeshift's own statements were told apart, for people
  * @param notes       limitations and warnings that apply to this look
  * @param problem     why there is no evidence at all (e.g. pg_stat_statements missing); null when there is
+ * @param replicas    what each configured read replica showed ({@link ReplicaWatch}); empty when none is configured
+ * @param brownoutWindow {@code contract.brownout}; null when the spec has no brownout
+ * @param brownout    the latest brownout since the migration became {@code contract-ready}; null when none
  */
 public record AccessReport(String migration, String watched, String dropsNothing, Instant baselineAt, Instant evaluatedAt,
                            Instant quietSince, Duration quietPeriod, List<Statement> offenders,
                            List<Statement> excluded, TableCounters table, List<Dependent> dependents, List<Reader> readers, CodeEvidence code, String exclusion, List<String> notes,
-                           String problem) {
+                           String problem, List<ReplicaEvidence> replicas, Duration brownoutWindow, BrownoutReport brownout) {
+
+    /** A report without replicas or brownout. */
+    public AccessReport(String migration, String watched, String dropsNothing, Instant baselineAt, Instant evaluatedAt,
+                        Instant quietSince, Duration quietPeriod, List<Statement> offenders, List<Statement> excluded,
+                        TableCounters table, List<Dependent> dependents, List<Reader> readers, CodeEvidence code,
+                        String exclusion, List<String> notes, String problem) {
+        this(migration, watched, dropsNothing, baselineAt, evaluatedAt, quietSince, quietPeriod, offenders, excluded, table,
+                dependents, readers, code, exclusion, notes, problem, List.of(), null, null);
+    }
+
+    /**
+     * What one read replica showed at this look.
+     *
+     * @param name       as configured ({@code shapeshift replica add NAME URL})
+     * @param url        its JDBC URL, without any password
+     * @param baselineAt when the watch of this replica started; null when it could not be read
+     * @param offenders  statements of others on the replica that touched the old shape within the quiet period
+     * @param problem    why the replica could not be read (unreachable, no pg_stat_statements); null when it could
+     */
+    public record ReplicaEvidence(String name, String url, Boolean inRecovery, Instant baselineAt, List<Statement> offenders,
+                                  String problem) {
+        public ReplicaEvidence {
+            offenders = List.copyOf(offenders);
+        }
+    }
 
     public AccessReport {
+        replicas = replicas == null ? List.of() : List.copyOf(replicas);
         offenders = List.copyOf(offenders);
         excluded = List.copyOf(excluded);
         dependents = List.copyOf(dependents);
@@ -86,7 +115,21 @@ public record AccessReport(String migration, String watched, String dropsNothing
     /** This report with the code search's findings. */
     public AccessReport withCode(CodeEvidence found) {
         return new AccessReport(migration, watched, dropsNothing, baselineAt, evaluatedAt, quietSince, quietPeriod,
-                offenders, excluded, table, dependents, readers, found, exclusion, notes, problem);
+                offenders, excluded, table, dependents, readers, found, exclusion, notes, problem, replicas, brownoutWindow,
+                brownout);
+    }
+
+    /** This report with what the read replicas showed. */
+    public AccessReport withReplicas(List<ReplicaEvidence> found) {
+        return new AccessReport(migration, watched, dropsNothing, baselineAt, evaluatedAt, quietSince, quietPeriod,
+                offenders, excluded, table, dependents, readers, code, exclusion, notes, problem, found, brownoutWindow,
+                brownout);
+    }
+
+    /** This report with the spec's brownout and the latest brownout. */
+    public AccessReport withBrownout(Duration window, BrownoutReport latest) {
+        return new AccessReport(migration, watched, dropsNothing, baselineAt, evaluatedAt, quietSince, quietPeriod,
+                offenders, excluded, table, dependents, readers, code, exclusion, notes, problem, replicas, window, latest);
     }
 
     /** Zero foreign access for the whole quiet period; always, when there is nothing to watch (in place, nothing dropped). */

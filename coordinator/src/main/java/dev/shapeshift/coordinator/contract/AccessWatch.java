@@ -70,6 +70,16 @@ public final class AccessWatch {
         MigrationRecord m = catalog.get(migration);
         OldShape shape = OldShape.of(m);
         AccessReport report = Tx.run(db, ROLE, "watching access to the old shape of " + migration, c -> look(c, shape));
+        if (report.problem() == null && !report.nothingWatched()) {
+            report = replicas(shape, report);
+        }
+        if (shape.brownout() != null && shape.dropsSomething()) {
+            BrownoutReport latest = Tx.run(db, ROLE, "reading the brownout of " + migration, c -> Brownout.latest(c, migration));
+            boolean earlier = latest != null && latest.status() != Brownout.Status.RUNNING
+                    && m.phase() == dev.shapeshift.phase.Phase.CONTRACT_READY && m.phaseChangedAt() != null
+                    && latest.startedAt().isBefore(m.phaseChangedAt());
+            report = report.withBrownout(shape.brownout(), earlier ? null : latest);
+        }
         List<String> roots = new ArrayList<>(shape.codeSearch());
         roots.addAll(moreCode);
         if (roots.isEmpty() || !shape.dropsSomething()) {
@@ -78,6 +88,56 @@ public final class AccessWatch {
         List<CodeEvidence.Ack> acks = Tx.run(db, ROLE, "reading code acknowledgements of " + migration,
                 c -> CodeEvidence.acks(c, migration));
         return report.withCode(CodeEvidence.search(shape, roots, acks));
+    }
+
+    /**
+     * Looks at every configured read replica ({@code shapeshift.replica}); the readers found there
+     * are recorded with the primary's ({@link Readers}) and the report is read again to include them.
+     */
+    private AccessReport replicas(OldShape shape, AccessReport report) {
+        List<ReplicaWatch.Replica> configured = Tx.run(db, ROLE, "reading the configured replicas", ReplicaWatch::configured);
+        if (configured.isEmpty()) {
+            return report;
+        }
+        ShapeMatcher matcher = ShapeMatcher.of(shape);
+        List<AccessReport.ReplicaEvidence> found = new ArrayList<>();
+        for (ReplicaWatch.Replica r : configured) {
+            found.add(ReplicaWatch.look(db, r, shape, matcher));
+        }
+        List<AccessReport.Reader> readers = Tx.run(db, ROLE, "reading the readers of " + shape.migration(),
+                c -> Readers.read(c, shape.migration()));
+        return new AccessReport(report.migration(), report.watched(), report.dropsNothing(), report.baselineAt(),
+                report.evaluatedAt(), report.quietSince(), report.quietPeriod(), report.offenders(), report.excluded(),
+                report.table(), report.dependents(), readers, report.code(), report.exclusion(), report.notes(),
+                report.problem(), found, report.brownoutWindow(), report.brownout());
+    }
+
+    /** Adds (or re-points) a read replica whose pg_stat_statements the evidence reads; the URL carries no password. */
+    public void addReplica(String name, String jdbcUrl, String actor) {
+        Tx.run(db, ROLE, "adding replica " + name, c -> {
+            ReplicaWatch.add(c, name, jdbcUrl, actor);
+            Catalog.audit(c, null, actor, "replica added", null, null, name + " at " + dev.shapeshift.db.Database.redact(jdbcUrl));
+            return null;
+        });
+    }
+
+    /** Removes a read replica; false when there was none of that name. */
+    public boolean removeReplica(String name, String actor) {
+        return Tx.run(db, ROLE, "removing replica " + name, c -> {
+            boolean removed = ReplicaWatch.remove(c, name);
+            if (removed) {
+                Catalog.audit(c, null, actor, "replica removed", null, null, name);
+            }
+            return removed;
+        });
+    }
+
+    /** The configured read replicas: name → JDBC URL. */
+    public java.util.Map<String, String> replicas() {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        Tx.run(db, ROLE, "reading the configured replicas", ReplicaWatch::configured)
+                .forEach(r -> out.put(r.name(), r.jdbcUrl()));
+        return out;
     }
 
     /** Starts the watch now if it has not started (e.g. at the read switch); same as a first look. */

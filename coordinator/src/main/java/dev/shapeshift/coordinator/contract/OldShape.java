@@ -16,11 +16,14 @@ import java.util.List;
  * @param dropTable   table mode: whether the old table goes
  * @param newColumns  in-place mode: the columns the expand added (what a rollback drops)
  * @param codeSearch  source trees to scan for the old shape's identifiers ({@code contract.codeSearch})
+ * @param brownout    the brownout window before the drop ({@code contract.brownout}); null: none
+ * @param brownoutAbortAfter failed statements of others that end a brownout early
  */
 public record OldShape(String migration, Mode mode, String schema, String table, List<String> key,
                        List<String> dropColumns,
                        boolean dropTable, String targetSchema, String targetTable, List<String> newColumns,
-                       Duration quietPeriod, Duration retention, List<String> codeSearch) {
+                       Duration quietPeriod, Duration retention, List<String> codeSearch,
+                       Duration brownout, int brownoutAbortAfter) {
 
     public static OldShape of(MigrationRecord m) {
         MigrationSpec s = SpecJson.read(m.specJson());
@@ -29,7 +32,8 @@ public record OldShape(String migration, Mode mode, String schema, String table,
         return new OldShape(m.name(), s.mode(), s.source().schema(), s.source().table(), s.source().key(),
                 s.contract().dropColumns(),
                 s.contract().dropTable(), s.targetSchema(), s.targetTable(), added, s.contract().quietPeriod(),
-                s.contract().retention(), s.contract().codeSearch());
+                s.contract().retention(), s.contract().codeSearch(),
+                s.contract().brownout(), s.contract().brownoutAbortAfter());
     }
 
     public boolean inPlace() {

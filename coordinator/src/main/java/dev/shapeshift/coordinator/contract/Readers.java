@@ -96,7 +96,7 @@ final class Readers {
         record(c, migration, role == null ? "(dropped role)" : role, "", "", seen, query);
     }
 
-    private static void record(Connection c, String migration, String role, String app, String addr, Instant at,
+    static void record(Connection c, String migration, String role, String app, String addr, Instant at,
                                String query) throws SQLException {
         String q = query.replaceAll("\\s+", " ").strip();
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.contract_reader (migration, role_name, "

@@ -75,6 +75,11 @@ public final class Rollback {
         }
         List<String> done = new ArrayList<>();
         List<String> left = new ArrayList<>();
+        BrownoutReport brownout = new Brownout(db).report(migration);
+        if (brownout != null && brownout.status() == Brownout.Status.RUNNING) {
+            new Brownout(db).end(migration, actor, "rolled back: " + reason, false);
+            done.add("brownout #" + brownout.id() + " ended, access to the old shape restored");
+        }
         if (m.phase() != Phase.ROLLED_BACK) {
             m = undoWriteSwitch(m, actor, reason, done);
         }

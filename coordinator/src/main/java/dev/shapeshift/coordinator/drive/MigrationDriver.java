@@ -6,6 +6,8 @@ import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.ChunkStore.Chunk;
 import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.coordinator.contract.Brownout;
+import dev.shapeshift.coordinator.contract.BrownoutReport;
 import dev.shapeshift.coordinator.contract.Cleanup;
 import dev.shapeshift.coordinator.contract.Contractor;
 import dev.shapeshift.coordinator.gate.GateClosedException;
@@ -136,11 +138,41 @@ final class MigrationDriver {
             case RECONCILE -> reconcile(m, s, step.reason());
             case REVERT_READS -> revert(s, step.reason());
             case DRAIN_REVERSE -> say(s, WriteSwitch.drain(db, m, DRAIN_PROBE_WAIT).orElse(step.reason()));
+            case BROWNOUT_START -> startBrownout(s, step.reason());
+            case BROWNOUT -> watchBrownout(m, s);
+            case BROWNOUT_END -> say(s, new Brownout(db).end(migration, ACTOR, step.reason(), false).summary());
             case CONTRACT -> new Contractor(db, transitions).contract(migration, ACTOR, step.reason());
             case CLEANUP -> cleanup();
             case WAIT -> say(s, step.to() == null ? step.reason() : step.reason() + "; " + gate(step.to()));
             case DONE -> { }
             default -> throw new IllegalStateException("no handler for " + step.kind());
+        }
+    }
+
+    /** Starts the brownout only when every other check of the contract gate passes: locking out known readers tests nothing. */
+    private void startBrownout(Snapshot s, String reason) {
+        GateReport r = transitions.check(migration, Phase.CONTRACTED);
+        List<dev.shapeshift.coordinator.gate.Check> others = r.failed().stream()
+                .filter(c -> !c.name().equals("brownout")).toList();
+        if (!others.isEmpty()) {
+            say(s, "contract-ready; the " + reason + " waits for the other contract checks: " + others.stream()
+                    .map(c -> c.name() + " (" + c.evidence() + ")").collect(Collectors.joining("; ")));
+            return;
+        }
+        BrownoutReport b = new Brownout(db).start(migration, ACTOR);
+        say(s, b.summary());
+    }
+
+    /** Collects the failures of a running brownout and restores access when it is due (window over, or enough failures). */
+    private void watchBrownout(MigrationRecord m, Snapshot s) {
+        Brownout brownout = new Brownout(db);
+        BrownoutReport b = brownout.watch(migration);
+        String due = b == null ? null : Brownout.due(b, s.brownout().abortAfter());
+        if (due != null) {
+            b = brownout.end(migration, ACTOR, due, !b.now().isBefore(b.endsAt()));
+        }
+        if (b != null) {
+            say(s, b.summary());
         }
     }
 

@@ -18,6 +18,10 @@ public final class NextStep {
 
     /** @param stallAfter how long backfill or the wait for a bridge may show no progress before it is reported stalled */
     public static Step choose(Snapshot s, Duration stallAfter) {
+        if (s.brownout() != null && s.brownout().running() && s.phase() != Phase.CONTRACT_READY) {
+            return Step.of(Step.Kind.BROWNOUT_END, "the migration left contract-ready (now " + s.phase()
+                    + "): brownout #" + s.brownout().id() + " ends, access to the old shape is restored");
+        }
         String name = s.migration();
         return switch (s.phase()) {
             case PLANNED -> Step.of(Step.Kind.EXPAND, "apply the additive DDL and create the topics");
@@ -66,6 +70,10 @@ public final class NextStep {
             case CONTRACT_READY -> {
                 if (revert(s) && !s.plan().writesNew(Phase.CONTRACT_READY)) {
                     yield Step.of(Step.Kind.REVERT_READS, revertReason(s));
+                }
+                Step brownout = brownout(s);
+                if (brownout != null && (brownout.kind() == Step.Kind.BROWNOUT || !reconcileDue(s, false))) {
+                    yield brownout;
                 }
                 String approval = "contract-ready; waiting for an operator to approve the contract, the one "
                         + "irreversible step (contract.approval: manual): `shapeshift contract " + name + " --reason …`";
@@ -125,6 +133,40 @@ public final class NextStep {
         return Step.of(Step.Kind.DRAIN_REVERSE, "the write switch was undone: the reverse sync keeps the old shape "
                 + "up to date until applications have seen the write flag off and it has caught up, then the forward "
                 + "sync takes over");
+    }
+
+    /**
+     * contract-ready with a brownout in the spec: watch a running one (before any reconcile pass, so
+     * that access comes back at once when it is due); start one when none passed since the migration
+     * became contract-ready, a quiet period after a failed one; null when it passed (or none is asked for).
+     */
+    private static Step brownout(Snapshot s) {
+        Snapshot.BrownoutState b = s.brownout();
+        if (b == null) {
+            return null;
+        }
+        if (b.running()) {
+            return Step.of(Step.Kind.BROWNOUT, "brownout #" + b.id() + " running since " + b.startedAt());
+        }
+        if (b.window() == null) {
+            return null;
+        }
+        boolean thisPhase = b.id() != null && s.phaseChangedAt() != null && !b.startedAt().isBefore(s.phaseChangedAt());
+        if (thisPhase && "passed".equals(b.status())) {
+            return null;
+        }
+        if (thisPhase && "aborted".equals(b.status())) {
+            return Step.waitForGate(Phase.CONTRACTED, "brownout #" + b.id() + " was ended before its window was over; "
+                    + "the driver does not start another by itself: `shapeshift brownout start " + s.migration()
+                    + " --reason …` runs one again");
+        }
+        if (thisPhase && b.endedAt() != null && b.endedAt().plus(b.quietPeriod()).isAfter(s.now())) {
+            return Step.waitForGate(Phase.CONTRACTED, "brownout #" + b.id() + " " + b.status() + "; the next one starts at "
+                    + b.endedAt().plus(b.quietPeriod()) + ", a quiet period after it ended (`shapeshift evidence "
+                    + s.migration() + "` names who failed)");
+        }
+        return Step.of(Step.Kind.BROWNOUT_START, "brownout (contract.brownout: " + DurationText.format(b.window())
+                + ") before the contract");
     }
 
     private static Step backfilling(Snapshot s, Duration stallAfter) {

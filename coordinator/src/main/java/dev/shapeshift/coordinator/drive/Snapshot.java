@@ -23,22 +23,17 @@ import java.time.Instant;
  *                           does not have enforced yet (docs/constraints.md); empty when none or all done
  * @param findings           stored findings: rows that violate a staged item
  * @param findingsAt         when the latest finding was stored; null when none
+ * @param brownout           the spec's brownout and the latest one stored; null when the spec has none and none runs
  */
 public record Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
                        String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
                        Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
                        Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
                        long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
-                       long findings, Instant findingsAt, dev.shapeshift.phase.PhasePlan plan,
+                       long findings, Instant findingsAt, BrownoutState brownout, dev.shapeshift.phase.PhasePlan plan,
                        dev.shapeshift.refresh.SyncDirection direction) {
 
-    public Snapshot {
-        structurePending = structurePending == null ? java.util.List.of() : java.util.List.copyOf(structurePending);
-        plan = plan == null ? dev.shapeshift.phase.PhasePlan.of(dev.shapeshift.spec.Writes.none()) : plan;
-        direction = direction == null ? dev.shapeshift.refresh.SyncDirection.FORWARD : direction;
-    }
-
-    /** A snapshot of a migration without a write switch. */
+    /** A snapshot without brownout. */
     public Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
                     String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
                     Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
@@ -47,7 +42,56 @@ public record Snapshot(String migration, Phase phase, Instant phaseChangedAt, St
                     long findings, Instant findingsAt) {
         this(migration, phase, phaseChangedAt, message, table, startLsn, switchApproval, revertOnDrift, contractApproval,
                 reconcileInterval, chunks, chunksDone, backfillFinishedAt, lastProgressAt, lastChunkError, paused,
-                latestRun, latestDoneRun, openDrift, cleanedUp, now, structurePending, findings, findingsAt, null, null);
+                latestRun, latestDoneRun, openDrift, cleanedUp, now, structurePending, findings, findingsAt, null, null, null);
+    }
+
+    /** A snapshot with a brownout, without a write switch. */
+    public Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
+                    String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
+                    Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
+                    Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
+                    long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
+                    long findings, Instant findingsAt, BrownoutState brownout) {
+        this(migration, phase, phaseChangedAt, message, table, startLsn, switchApproval, revertOnDrift, contractApproval,
+                reconcileInterval, chunks, chunksDone, backfillFinishedAt, lastProgressAt, lastChunkError, paused,
+                latestRun, latestDoneRun, openDrift, cleanedUp, now, structurePending, findings, findingsAt, brownout,
+                null, null);
+    }
+
+    /** A snapshot with a write switch, without a brownout. */
+    public Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
+                    String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
+                    Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
+                    Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
+                    long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
+                    long findings, Instant findingsAt, dev.shapeshift.phase.PhasePlan plan,
+                    dev.shapeshift.refresh.SyncDirection direction) {
+        this(migration, phase, phaseChangedAt, message, table, startLsn, switchApproval, revertOnDrift, contractApproval,
+                reconcileInterval, chunks, chunksDone, backfillFinishedAt, lastProgressAt, lastChunkError, paused,
+                latestRun, latestDoneRun, openDrift, cleanedUp, now, structurePending, findings, findingsAt, null,
+                plan, direction);
+    }
+
+    /**
+     * The brownout as the driver sees it (docs/contract.md).
+     *
+     * @param window      {@code contract.brownout}; null when the spec has none (or drops nothing)
+     * @param abortAfter  {@code contract.brownoutAbortAfter}
+     * @param quietPeriod {@code contract.quietPeriod}: how long after a failed brownout the next one starts
+     * @param id          the latest brownout; null (and the rest null) when none ran
+     * @param status      running, passed, failed or aborted
+     */
+    public record BrownoutState(Duration window, int abortAfter, Duration quietPeriod, Long id, String status,
+                                Instant startedAt, Instant endedAt) {
+        public boolean running() {
+            return "running".equals(status);
+        }
+    }
+
+    public Snapshot {
+        structurePending = structurePending == null ? java.util.List.of() : java.util.List.copyOf(structurePending);
+        plan = plan == null ? dev.shapeshift.phase.PhasePlan.of(dev.shapeshift.spec.Writes.none()) : plan;
+        direction = direction == null ? dev.shapeshift.refresh.SyncDirection.FORWARD : direction;
     }
 
     /** The sync runs reverse while applications no longer write only the new shape: the write switch was undone, not drained yet. */

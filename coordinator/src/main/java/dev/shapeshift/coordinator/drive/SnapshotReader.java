@@ -85,8 +85,27 @@ final class SnapshotReader {
         return new Snapshot(name, m.phase(), m.phaseChangedAt(), m.message(), table, m.startLsn(),
                 spec.readSwitch().approval(), spec.readSwitch().revertOnDrift(), spec.contract().approval(),
                 spec.reconcile().interval(), chunks, done, finished, progress, chunkError, paused, latest, latestDone,
-                openDrift, cleanedUp, now, pending, findings, findingsAt, dev.shapeshift.phase.PhasePlan.of(spec.writes()),
+                openDrift, cleanedUp, now, pending, findings, findingsAt, brownout(c, name, spec),
+                dev.shapeshift.phase.PhasePlan.of(spec.writes()),
                 spec.writes().switchWrites() ? dev.shapeshift.refresh.SyncDirection.read(c, name) : null);
+    }
+
+    private static Snapshot.BrownoutState brownout(Connection c, String migration, MigrationSpec spec) throws SQLException {
+        dev.shapeshift.spec.Contract k = spec.contract();
+        boolean dropsSomething = spec.mode() == dev.shapeshift.spec.Mode.IN_PLACE ? !k.dropColumns().isEmpty() : k.dropTable();
+        java.time.Duration window = dropsSomething ? k.brownout() : null;
+        try (PreparedStatement ps = c.prepareStatement("SELECT id, status, started_at, ended_at FROM shapeshift.brownout "
+                + "WHERE migration = ? ORDER BY id DESC LIMIT 1")) {
+            ps.setString(1, migration);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    return new Snapshot.BrownoutState(window, k.brownoutAbortAfter(), k.quietPeriod(), rs.getLong(1),
+                            rs.getString(2), instant(rs.getTimestamp(3)), instant(rs.getTimestamp(4)));
+                }
+            }
+        }
+        return window == null ? null : new Snapshot.BrownoutState(window, k.brownoutAbortAfter(), k.quietPeriod(), null,
+                null, null, null);
     }
 
     private static Snapshot.Run run(Connection c, String migration, String filter) throws SQLException {

@@ -34,6 +34,15 @@ public record Step(Kind kind, Phase to, String reason) {
          * sync caught up, turn the sync forward and restore relaxed NOT NULL constraints.
          */
         DRAIN_REVERSE,
+        /**
+         * contract-ready with {@code contract.brownout}, every other contract check passing: revoke the
+         * application roles' access to the old shape for the window (docs/contract.md, Brownout).
+         */
+        BROWNOUT_START,
+        /** A brownout runs: collect the failed statements from the server log; restore access when it is due. */
+        BROWNOUT,
+        /** A brownout runs but the migration left contract-ready: restore access now. */
+        BROWNOUT_END,
         /** contract-ready with {@code contract.approval: auto}: archive and drop the old shape. */
         CONTRACT,
         /** contracted: remove the publication entry, slot and topics the migration no longer needs. */

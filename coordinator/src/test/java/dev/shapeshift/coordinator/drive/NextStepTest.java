@@ -215,4 +215,53 @@ class NextStepTest {
                 s.chunksDone(), s.backfillFinishedAt(), s.lastProgressAt(), null, false, s.latestRun(), s.latestDoneRun(),
                 s.openDrift(), false, NOW, pending, findings, at);
     }
+
+    private static Snapshot brownout(Snapshot s, Snapshot.BrownoutState b) {
+        return new Snapshot(s.migration(), s.phase(), s.phaseChangedAt(), s.message(), s.table(), s.startLsn(),
+                s.switchApproval(), s.revertOnDrift(), s.contractApproval(), s.reconcileInterval(), s.chunks(), s.chunksDone(),
+                s.backfillFinishedAt(), s.lastProgressAt(), s.lastChunkError(), s.paused(), s.latestRun(), s.latestDoneRun(),
+                s.openDrift(), s.cleanedUp(), s.now(), s.structurePending(), s.findings(), s.findingsAt(), b);
+    }
+
+    private static Snapshot.BrownoutState brownoutState(Long id, String status, Instant started, Instant ended) {
+        return new Snapshot.BrownoutState(Duration.ofMinutes(15), 1, Duration.ofHours(24), id, status, started, ended);
+    }
+
+    @Test
+    void contractReadyRunsTheBrownoutBeforeTheContractAndWatchesItBeforeAnyReconcile() {
+        Snapshot ready = approvals(state(Phase.CONTRACT_READY), Approval.AUTO, Approval.AUTO);
+        assertThat(choose(brownout(ready, brownoutState(null, null, null, null))).kind()).isEqualTo(Kind.BROWNOUT_START);
+        Snapshot running = brownout(ready, brownoutState(3L, "running", NOW.minusSeconds(5), null));
+        assertThat(choose(running).kind()).isEqualTo(Kind.BROWNOUT);
+        // even when a reconcile pass is due: access must come back on time
+        Snapshot.Run old = new Snapshot.Run(9, "done", NOW.minusSeconds(900), NOW.minusSeconds(800));
+        Snapshot due = brownout(runs(ready, old, old, 0), running.brownout());
+        assertThat(choose(brownout(due, brownoutState(null, null, null, null))).kind())
+                .as("a due reconcile pass goes before starting one").isEqualTo(Kind.RECONCILE);
+        assertThat(choose(due).kind()).isEqualTo(Kind.BROWNOUT);
+        assertThat(choose(brownout(ready, brownoutState(3L, "passed", NOW.minusSeconds(50), NOW.minusSeconds(1)))).kind())
+                .as("passed in this phase: the contract goes on").isEqualTo(Kind.CONTRACT);
+        assertThat(choose(brownout(ready, brownoutState(3L, "passed", NOW.minusSeconds(3600), NOW.minusSeconds(3000)))).kind())
+                .as("passed before the migration became contract-ready again: another one").isEqualTo(Kind.BROWNOUT_START);
+        Step failed = choose(brownout(ready, brownoutState(3L, "failed", NOW.minusSeconds(50), NOW.minusSeconds(40))));
+        assertThat(failed.kind()).isEqualTo(Kind.WAIT);
+        assertThat(failed.reason()).contains("brownout #3 failed").contains("next one starts at");
+        Snapshot dayLater = new Snapshot(ready.migration(), ready.phase(), NOW.minusSeconds(200_000), null, ready.table(),
+                ready.startLsn(), Approval.AUTO, true, Approval.AUTO, ready.reconcileInterval(), 10, 10, BACKFILL_DONE,
+                BACKFILL_DONE, null, false, DONE_AFTER_BACKFILL, DONE_AFTER_BACKFILL, 0, false, NOW, null, 0, null,
+                brownoutState(3L, "failed", NOW.minusSeconds(100_000), NOW.minusSeconds(99_000)));
+        assertThat(choose(dayLater).kind()).as("a quiet period after a failed one").isEqualTo(Kind.BROWNOUT_START);
+        Step aborted = choose(brownout(ready, brownoutState(3L, "aborted", NOW.minusSeconds(50), NOW.minusSeconds(40))));
+        assertThat(aborted.kind()).isEqualTo(Kind.WAIT);
+        assertThat(aborted.reason()).contains("shapeshift brownout start users");
+    }
+
+    @Test
+    void aBrownoutStillRunningOutsideContractReadyIsEndedAtOnce() {
+        for (Phase p : new Phase[] {Phase.READS_SWITCHED, Phase.VERIFIED, Phase.ROLLED_BACK}) {
+            Step s = choose(brownout(state(p), brownoutState(4L, "running", NOW.minusSeconds(5), null)));
+            assertThat(s.kind()).as(p.toString()).isEqualTo(Kind.BROWNOUT_END);
+            assertThat(s.reason()).contains("left contract-ready");
+        }
+    }
 }

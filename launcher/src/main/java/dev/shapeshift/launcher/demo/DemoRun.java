@@ -197,14 +197,32 @@ final class DemoRun {
         }
     }
 
-    /** What the contract gate saw, as `shapeshift evidence` shows it: who touched the old shape, by identity. */
+    /**
+     * What the contract gate saw, as `shapeshift evidence` shows it: one row per evidence source that
+     * applies to this migration (statements, dependents, code, replicas, brownout), then the readers by identity.
+     */
     private void printEvidence(Database db, String migration) {
         AccessReport r = new AccessWatch(db).evaluate(migration);
-        AccessGate.checks(r).forEach(c -> out.printf("    %s %s: %s%n", c.passed() ? "PASS" : "FAIL", c.name(), c.evidence()));
+        out.printf("    %-32s %-6s %s%n", "evidence source", "result", "what it saw");
+        for (dev.shapeshift.coordinator.gate.Check c : AccessGate.evidence(r)) {
+            out.printf("    %-32s %-6s %s%n", source(c.name()), c.passed() ? "PASS" : "FAIL", c.evidence());
+        }
         for (AccessReport.Reader x : r.readers()) {
             out.printf("    reader of the old shape: %s, last seen %s: %s%n", x.identity(), x.lastSeen(), x.lastQuery());
         }
         out.printf("    Shapeshift's own statements on the old shape, excluded: %d (%s)%n", r.excluded().size(), r.exclusion());
+    }
+
+    private static String source(String check) {
+        return switch (check) {
+            case "old-shape-quiet" -> "statements (pg_stat_statements)";
+            case "old-shape-dependents" -> "views, rules, functions";
+            case "old-shape-code" -> "code search";
+            case "replica-quiet" -> "read replicas";
+            case "old-table-writes" -> "old table write counters";
+            case "brownout" -> "brownout (server log)";
+            default -> check;
+        };
     }
 
     /** The independent check after the contract, against the archived old shape. */
