@@ -110,9 +110,12 @@ public final class Structure {
     }
 
     /**
-     * What the expand adds besides the columns or table: each CHECK and FOREIGN KEY {@code NOT VALID}
-     * (new writes are checked from then on, existing rows are not scanned) and, in place, each
-     * {@code DEFAULT} by {@code SET DEFAULT} (no rewrite; table mode writes it in {@code CREATE TABLE}).
+     * What the expand adds besides the columns or table: in place, each {@code DEFAULT} by
+     * {@code SET DEFAULT} (no rewrite; table mode writes it in {@code CREATE TABLE}). CHECK and
+     * FOREIGN KEY constraints are not added here: a {@code NOT VALID} constraint checks every later
+     * write, the backfill's and the sync's included, so a source row that violates it would fail its
+     * chunk instead of becoming a finding. The enforcement adds them {@code NOT VALID} once the
+     * finding query found no violating row, then validates them ({@link #addNotValid}).
      */
     public static List<String> atExpand(MigrationSpec spec) {
         List<String> out = new ArrayList<>();
@@ -123,12 +126,6 @@ public final class Structure {
                     out.add("ALTER TABLE " + t + " ALTER COLUMN " + Ident.quote(c.name()) + " SET DEFAULT "
                             + c.defaultValue().strip());
                 }
-            }
-        }
-        for (Item i : items(spec)) {
-            String add = addNotValid(spec, i);
-            if (add != null) {
-                out.add(add);
             }
         }
         return out;

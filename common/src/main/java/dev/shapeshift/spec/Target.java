@@ -37,8 +37,8 @@ public record Target(String schema, String table, List<TargetColumn> columns, Li
     }
 
     /**
-     * A CHECK constraint the new shape ends with: added {@code NOT VALID} at the expand (new writes
-     * are checked from then on), validated after the backfill.
+     * A CHECK constraint the new shape ends with: after the backfill, once no row violates it, added
+     * {@code NOT VALID} and validated (docs/constraints.md).
      *
      * @param name       the constraint's name (default {@code <table>_check<n>})
      * @param expression a boolean SQL expression over target columns

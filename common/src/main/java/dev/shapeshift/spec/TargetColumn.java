@@ -14,7 +14,8 @@ import java.util.Objects;
  * @param transform    one SQL expression over source columns, evaluated by PostgreSQL
  * @param notNull      the column ends {@code NOT NULL}: staged after the backfill (default false)
  * @param unique       the column ends with a unique index of its own, built after the backfill (default false)
- * @param references   a foreign key the column ends with: added {@code NOT VALID} at the expand, validated after the backfill
+ * @param references   a foreign key the column ends with: after the backfill, once no row is an orphan, added
+ *                     {@code NOT VALID} and validated
  * @param defaultValue the column's {@code DEFAULT} expression, set at the expand (new rows only, no rewrite)
  */
 // Unset structure is left out of the stored spec's JSON, so a spec without it reads (and diffs) as before.

@@ -2,6 +2,7 @@ package dev.shapeshift.launcher;
 
 import dev.shapeshift.launcher.bench.BackfillBench;
 import dev.shapeshift.launcher.bench.BenchOptions;
+import dev.shapeshift.launcher.bench.DdlBench;
 import dev.shapeshift.launcher.bench.ReconcileBench;
 import dev.shapeshift.launcher.bench.SyncBench;
 import dev.shapeshift.spec.Mode;
@@ -13,7 +14,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code shapeshift bench}: measurements on the embedded stack (docs/performance.md). */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchCommand.Backfill.class, BenchCommand.Sync.class, BenchCommand.Reconcile.class},
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchCommand.Backfill.class, BenchCommand.Sync.class, BenchCommand.Reconcile.class,
+        BenchCommand.Ddl.class},
         description = "Benchmarks on an embedded PostgreSQL (fsync on) and Kafka; see docs/performance.md.")
 public final class BenchCommand implements Runnable {
 
@@ -208,6 +210,39 @@ public final class BenchCommand implements Runnable {
             String command = "shapeshift bench reconcile --rows " + rows + " --range-rows "
                     + String.join(",", rangeRows.stream().map(String::valueOf).toList()) + " --rounds " + rounds + " --out " + out;
             ReconcileBench.run(new ReconcileBench.Options(rows, rangeRows, rounds, out, command), System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "ddl", mixinStandardHelpOptions = true,
+            description = "The application's longest statement wait while NOT NULL and a unique index are added to N rows: "
+                    + "the naive statements against Shapeshift's staged enforcement, same run; writes <date>-ddl-<rows>.md "
+                    + "and .json.")
+    static final class Ddl implements Callable<Integer> {
+        @Option(names = "--rows", defaultValue = "1000000", description = "rows in the table. Default: ${DEFAULT-VALUE}")
+        long rows;
+
+        @Option(names = "--clients", defaultValue = "4", description = "application sessions updating rows. Default: ${DEFAULT-VALUE}")
+        int clients;
+
+        @Option(names = "--rounds", defaultValue = "2", description = "rounds of every case. Default: ${DEFAULT-VALUE}")
+        int rounds;
+
+        @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
+        Path out;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (rows < 1000 || clients < 1 || rounds < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "need --rows >= 1000, --clients >= 1, --rounds >= 1");
+            }
+            String command = "shapeshift bench ddl --rows " + rows + " --clients " + clients + " --rounds " + rounds
+                    + " --out " + out;
+            DdlBench.run(new DdlBench.Options(rows, clients,
+                    rounds, out, command), System.out);
             return 0;
         }
     }

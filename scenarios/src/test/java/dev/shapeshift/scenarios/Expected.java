@@ -1,12 +1,25 @@
 package dev.shapeshift.scenarios;
 
+import java.util.List;
+
 /**
  * A scenario's {@code expected.yaml}: either {@code converges: true} (after catch-up the target equals
  * {@code expected.sql} row by row and no deleted key came back) or {@code stops} (the migration
  * must stop loudly, never skip). {@code maxBackfillSeconds} (optional) bounds the time from the
  * chunks' publication to backfilled: a backfill that stalls while looking healthy is a failure too.
+ * {@code findings} (optional, with {@code converges}): staged structure the data violates; the
+ * driver must store these findings and enforce nothing over them.
  */
-record Expected(Boolean converges, Stop stops, Integer maxBackfillSeconds) {
+record Expected(Boolean converges, Stop stops, Integer maxBackfillSeconds, List<Finding> findings) {
+
+    /**
+     * @param item      the staged item's label, e.g. {@code unique index src_a_key_key}
+     * @param kind      {@code duplicate}, {@code null}, {@code check} or {@code orphan}
+     * @param violators a hand-written query over the source: the key (as text) of every violating row
+     * @param total     a hand-written query: the count the finding must report (rows; for duplicates, groups)
+     */
+    record Finding(String item, String kind, String violators, String total) {
+    }
 
     /**
      * @param code            where the stop must show: {@code STOPPED_ERROR} (the sync's catalog message),

@@ -83,6 +83,9 @@ final class ScenarioRunner implements AutoCloseable {
         }
     }
 
+    /** The coordinator's driver tick in scenarios (production default 1 s). */
+    static final Duration DRIVER_TICK = Duration.ofMillis(200);
+
     final Scenario scenario;
     final Workload workload;
     final PostgresServer pg;
@@ -156,13 +159,18 @@ final class ScenarioRunner implements AutoCloseable {
         }
         startCoordinator();
         stack.bridge("bridge1");
-        // The driver expands and creates the topics; the bridge records its start LSN; the driver moves to syncing.
+        // The driver expands and creates the topics. The workers start then, as pods start in any order: a
+        // worker serves an expanded migration (its JVM start overlaps the bridge's), and no chunk exists
+        // before the driver plans them in syncing.
+        awaitPhase(Phase.EXPANDED, Duration.ofSeconds(180));
+        for (int i = 1; i <= workers; i++) {
+            stack.worker("w" + i, spec.name());
+        }
+        // The bridge records its start LSN; the driver moves to syncing. Standby bridges start once
+        // bridge1 leads, so the one a fault kills is the leader.
         awaitPhase(Phase.SYNCING, Duration.ofSeconds(180));
         for (int i = 2; i <= bridges; i++) {
             stack.bridge("bridge" + i);
-        }
-        for (int i = 1; i <= workers; i++) {
-            stack.worker("w" + i, spec.name());
         }
         if (workload.durationSeconds() > 0) {
             load.start(); // durationSeconds 0: an idle table, only the bridge's heartbeats move the slot
@@ -217,7 +225,10 @@ final class ScenarioRunner implements AutoCloseable {
         if (coordinator != null) {
             throw new IllegalStateException("a coordinator is running already");
         }
-        DriveConfig drive = DriveConfig.on(kafka.bootstrapServers(), Stack.PARTITIONS).withPublication(stack.publication);
+        // A 200 ms tick instead of the default 1 s: the driver waits up to one tick before each step, and
+        // scenarios take about ten steps; the steps themselves and their gates are the production ones.
+        DriveConfig drive = DriveConfig.on(kafka.bootstrapServers(), Stack.PARTITIONS).withPublication(stack.publication)
+                .withTick(DRIVER_TICK);
         coordinator = Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, BadInput.ADMIN, BadInput.READ,
                 Duration.ofSeconds(1)).withDrive(drive), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
                 new AccessGate(new AccessWatch(db)));

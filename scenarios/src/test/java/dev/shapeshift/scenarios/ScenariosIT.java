@@ -1,7 +1,9 @@
 package dev.shapeshift.scenarios;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import dev.shapeshift.catalog.FindingStore;
 import dev.shapeshift.catalog.StreamState;
 import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
@@ -9,13 +11,21 @@ import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.scenarios.ScenarioRunner.Outcome;
+import dev.shapeshift.spec.Structure;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -53,11 +63,54 @@ class ScenariosIT {
                     assertThat(o.backfillSeconds()).as("backfill time (a stall that looks healthy)")
                             .isLessThanOrEqualTo(expected.maxBackfillSeconds() * (double) Soak.scale());
                 }
+                if (expected.findings() != null) {
+                    assertFindings(run, expected.findings());
+                }
                 negativeControl(run);
             } else {
                 assertStopped(run, expected.stops());
             }
         }
+    }
+
+    /**
+     * The driver's enforcement found the rows that violate the staged structure: once the writes
+     * stopped, its next look (every {@code reconcile.interval}) stores, per item, the total the
+     * scenario's own query counts and only keys its own query names as violators (all of them when
+     * at most {@link FindingStore#KEPT}); the item is not enforced in the database.
+     */
+    static void assertFindings(ScenarioRunner run, List<Expected.Finding> expected) throws Exception {
+        for (Expected.Finding e : expected) {
+            Set<String> violators = strings(run, e.violators());
+            long total = run.count(e.total());
+            assertThat(violators).as("%s: the scenario's data must violate it", e.item()).isNotEmpty();
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+                List<FindingStore.Finding> found = new FindingStore(run.catalog).list(run.spec.name()).stream()
+                        .filter(f -> f.item().equals(e.item())).toList();
+                assertThat(found).as("findings of %s", e.item()).isNotEmpty().allMatch(f -> f.kind().equals(e.kind()))
+                        .allMatch(f -> f.total() == total);
+                Set<String> keys = strings(run, "SELECT DISTINCT v #>> '{}' FROM shapeshift.finding f, "
+                        + "jsonb_path_query(f.key, 'strict $.**') v WHERE jsonb_typeof(v) = 'string' AND f.migration = '"
+                        + run.spec.name() + "' AND f.item = '" + e.item() + "'");
+                assertThat(violators).as("stored keys are violators").containsAll(keys);
+                if (total <= FindingStore.KEPT) {
+                    assertThat(keys).as("every violator stored").isEqualTo(violators);
+                }
+            });
+            try (Connection c = run.db.connect("test")) {
+                assertThat(Structure.pending(c, run.spec)).as("not enforced over violating rows").contains(e.item());
+            }
+        }
+    }
+
+    private static Set<String> strings(ScenarioRunner run, String sql) throws SQLException {
+        Set<String> out = new TreeSet<>();
+        try (Connection c = run.db.connect("test"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
     }
 
     /**

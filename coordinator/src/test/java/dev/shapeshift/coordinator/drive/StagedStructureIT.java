@@ -88,10 +88,8 @@ class StagedStructureIT {
         LockSafeDdl ddl = new LockSafeDdl(db, "coordinator", new LockSafeDdl.Policy(Duration.ofMillis(500), 50,
                 Duration.ofMillis(50), Duration.ofMillis(500)));
         List<String> applied = new Expander(db, ddl).expand(spec);
-        assertThat(applied).anyMatch(s -> s.contains("NOT VALID") && s.contains("FOREIGN KEY"))
-                .anyMatch(s -> s.contains("NOT VALID") && s.contains("CHECK"))
-                .anyMatch(s -> s.contains("SET DEFAULT false"));
-        assertThat(convalidated(db, "users_org_ref_fkey")).as("added NOT VALID at expand").isFalse();
+        assertThat(applied).anyMatch(s -> s.contains("SET DEFAULT false")).noneMatch(s -> s.contains("CONSTRAINT"));
+        assertThat(constraints(db)).as("checks and foreign keys wait for the enforcement").isEmpty();
 
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong writes = new AtomicLong();
@@ -248,6 +246,93 @@ class StagedStructureIT {
                 .isEmpty();
         assertThat(query(db, "SELECT attname FROM pg_attribute WHERE attrelid = 'public.users'::regclass AND attnum > 0 "
                 + "AND NOT attisdropped")).containsExactlyInAnyOrder("id", "email", "legacy_verified_at", "org_id");
+    }
+
+    /**
+     * Rows that violate the check ({@code slug <> ''}) and the foreign key (orgs that do not exist)
+     * are backfilled like any other row and become findings with their keys; nothing is enforced
+     * over them; once the data is fixed both constraints are added and validated. Negative control:
+     * with the foreign key added {@code NOT VALID} before the backfill (what the expand did), the
+     * same backfill batch fails on the first orphan.
+     */
+    @Test
+    void checkAndForeignKeyViolatorsBecomeFindingsInsteadOfFailingTheBackfill(PostgresServer pg) throws Exception {
+        Database db = new Database(pg.jdbcUrl(pg.createDatabase("staged_violators")), pg.user(), pg.password());
+        CatalogSchema.migrate(db);
+        exec(db, "CREATE TABLE public.orgs (id bigint PRIMARY KEY)",
+                "INSERT INTO public.orgs SELECT g FROM generate_series(1, 20) g",
+                "CREATE TABLE public.users (id bigint PRIMARY KEY, email text NOT NULL, legacy_verified_at timestamptz, "
+                        + "org_id bigint NOT NULL)",
+                "INSERT INTO public.users SELECT g, 'User' || g || '@example.com', NULL, 1 + g % 20 "
+                        + "FROM generate_series(1, 3000) g",
+                // Orphans: orgs 21 and 22 do not exist. A check violator: an empty email makes an empty slug.
+                "UPDATE public.users SET org_id = 21 WHERE id IN (100, 2100)",
+                "UPDATE public.users SET org_id = 22 WHERE id = 2900",
+                "UPDATE public.users SET email = '' WHERE id = 1500");
+        String yaml = SPEC.replace("name: staged", "name: staged-violators");
+        MigrationSpec spec = new SpecReader().read("staged-violators.yaml", yaml);
+        Catalog catalog = new Catalog(db, "test");
+        catalog.create(spec.name(), SpecJson.write(spec), yaml, "test");
+        LockSafeDdl ddl = new LockSafeDdl(db, "coordinator", new LockSafeDdl.Policy(Duration.ofMillis(500), 50,
+                Duration.ofMillis(50), Duration.ofMillis(500)));
+        new Expander(db, ddl).expand(spec);
+        assertThat(constraints(db)).isEmpty();
+        String backfill = "UPDATE public.users SET email_verified = legacy_verified_at IS NOT NULL, slug = lower(email), "
+                + "org_ref = org_id WHERE id > %d AND id <= %d";
+
+        // Negative control: the foreign key NOT VALID before the backfill checks the backfill's writes.
+        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute(Structure.addNotValid(spec, item(spec, "users_org_ref_fkey")));
+            SQLException failed = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class,
+                    () -> s.execute(backfill.formatted(0, 500)));
+            assertThat(failed.getSQLState()).as("foreign_key_violation").isEqualTo("23503");
+            c.rollback();
+        }
+        assertThat(constraints(db)).isEmpty();
+
+        for (int lo = 0; lo < 3000; lo += 500) {
+            exec(db, backfill.formatted(lo, lo + 500));
+        }
+        exec(db, "UPDATE shapeshift.migration SET phase = 'backfilled' WHERE name = 'staged-violators'");
+        ResolvedSpec resolved;
+        try (Connection c = db.connect("test")) {
+            resolved = SpecValidator.resolveExpanded(spec.name(), spec, c);
+        }
+        Enforcer enforcer = new Enforcer(db, ddl);
+        Enforcer.Result first = enforcer.run(spec.name(), resolved);
+        assertThat(first.done()).isFalse();
+        assertThat(query(db, "SELECT jsonb_array_elements_text(key) FROM shapeshift.finding WHERE migration = "
+                + "'staged-violators' AND kind = 'orphan'")).as("the orphans' keys")
+                .isEqualTo(query(db, "SELECT id::text FROM public.users u WHERE NOT EXISTS (SELECT 1 FROM public.orgs o "
+                        + "WHERE o.id = u.org_id)")).containsExactlyInAnyOrder("100", "2100", "2900");
+        assertThat(query(db, "SELECT jsonb_array_elements_text(key) FROM shapeshift.finding WHERE migration = "
+                + "'staged-violators' AND kind = 'check'")).as("the check violator's key").containsExactly("1500");
+        assertThat(constraints(db)).as("nothing enforced over violating rows").doesNotContain("users_check1",
+                "users_org_ref_fkey");
+        GateReport closed = GateWiring.transitions(db, "test").check("staged-violators", Phase.VERIFIED);
+        assertThat(structureCheck(closed)).contains("check users_check1").contains("foreign key users_org_ref_fkey");
+        assertThat(closed.open()).isFalse();
+
+        // The data fixed (an operator's choice: an existing org, a non-empty slug): both are enforced.
+        exec(db, "INSERT INTO public.orgs VALUES (21), (22)",
+                "UPDATE public.users SET email = 'user1500@example.com', slug = 'user1500@example.com' WHERE id = 1500");
+        Enforcer.Result second = enforcer.run(spec.name(), resolved);
+        assertThat(second.done()).isTrue();
+        assertThat(new FindingStore(catalog).list("staged-violators")).isEmpty();
+        assertThat(convalidated(db, "users_check1")).isTrue();
+        assertThat(convalidated(db, "users_org_ref_fkey")).isTrue();
+        assertThat(query(db, "SELECT count(*)::text FROM public.users u WHERE slug = '' OR NOT EXISTS (SELECT 1 FROM "
+                + "public.orgs o WHERE o.id = u.org_ref)")).containsExactly("0");
+    }
+
+    private static Structure.Item item(MigrationSpec spec, String name) {
+        return Structure.items(spec).stream().filter(i -> name.equals(i.name())).findFirst().orElseThrow();
+    }
+
+    /** Names of the CHECK and FOREIGN KEY constraints on public.users. */
+    private static Set<String> constraints(Database db) throws SQLException {
+        return query(db, "SELECT conname FROM pg_constraint WHERE conrelid = 'public.users'::regclass AND contype IN ('c', 'f')");
     }
 
     /** Inserts and updates that write both shapes consistently, as the sync keeps them. */
