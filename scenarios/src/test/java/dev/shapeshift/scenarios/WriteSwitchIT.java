@@ -71,7 +71,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith({PostgresExtension.class, KafkaExtension.class})
 class WriteSwitchIT {
     private static final int ROWS = 2000;
-    private static final String NAME = "users-ws";
+    static final String NAME = "users-ws";
     private static final String EPOCH = "2000-01-01 00:00:00+00";
 
     @Test
@@ -182,7 +182,7 @@ class WriteSwitchIT {
         }
     }
 
-    private static void advance(Transitions operator, Phase to) {
+    static void advance(Transitions operator, Phase to) {
         try {
             await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
                     .until(() -> operator.advance(NAME, to, "operator", "test approves " + to).phase() == to);
@@ -192,12 +192,12 @@ class WriteSwitchIT {
     }
 
     /** Rows whose old columns are not what the reverse transforms give for their new columns. */
-    private static long oldDiffersFromReverse(Database db) throws SQLException {
+    static long oldDiffersFromReverse(Database db) throws SQLException {
         return DriverIT.count(db, "SELECT count(*) FROM public.users WHERE (legacy_verified_at IS NOT NULL) "
                 + "IS DISTINCT FROM email_verified OR label IS NULL OR lower(label) IS DISTINCT FROM label_key");
     }
 
-    private static void seed(Database db) throws SQLException {
+    static void seed(Database db) throws SQLException {
         try (Connection c = db.connect("test-seed"); Statement s = c.createStatement()) {
             s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
             s.execute("CREATE TABLE public.users (id bigint PRIMARY KEY, name text NOT NULL, "
@@ -209,7 +209,7 @@ class WriteSwitchIT {
         CatalogSchema.migrate(db);
     }
 
-    private static void register(Database db) {
+    static void register(Database db) {
         String yaml = """
                 name: %s
                 source:
@@ -246,7 +246,7 @@ class WriteSwitchIT {
         new Catalog(db, "test").create(spec.name(), SpecJson.write(spec), yaml, "test");
     }
 
-    private static Database appRole(Database db, PostgresServer pg, String dbName) throws SQLException {
+    static Database appRole(Database db, PostgresServer pg, String dbName) throws SQLException {
         Database app = DriverIT.appRole(db, pg, dbName);
         try (Connection c = db.connect("test-seed"); Statement s = c.createStatement()) {
             s.execute("GRANT USAGE ON SCHEMA shapeshift TO " + app.user());
@@ -255,7 +255,7 @@ class WriteSwitchIT {
         return app;
     }
 
-    private static boolean flag(Database db, String name) throws SQLException {
+    static boolean flag(Database db, String name) throws SQLException {
         return DriverIT.count(db, "SELECT count(*) FROM shapeshift.flag WHERE name = '" + name + "' AND value") == 1;
     }
 
@@ -264,7 +264,7 @@ class WriteSwitchIT {
                 + "AND attname = '" + column + "' AND attnotnull") == 1;
     }
 
-    private static Map<Long, String> newShape(Database db) throws SQLException {
+    static Map<Long, String> newShape(Database db) throws SQLException {
         Map<Long, String> out = new TreeMap<>();
         try (Connection c = db.connect("test-check"); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT id, email_verified, label_key FROM public.users")) {
@@ -275,7 +275,7 @@ class WriteSwitchIT {
         return out;
     }
 
-    private static Map<Long, String> oldShape(Database db) throws SQLException {
+    static Map<Long, String> oldShape(Database db) throws SQLException {
         Map<Long, String> out = new TreeMap<>();
         try (Connection c = db.connect("test-check"); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT id, legacy_verified_at IS NOT NULL, label FROM public.users")) {

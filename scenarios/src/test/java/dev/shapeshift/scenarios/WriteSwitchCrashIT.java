@@ -1,0 +1,149 @@
+package dev.shapeshift.scenarios;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.coordinator.Coordinator;
+import dev.shapeshift.coordinator.GateWiring;
+import dev.shapeshift.coordinator.contract.AccessGate;
+import dev.shapeshift.coordinator.contract.AccessWatch;
+import dev.shapeshift.coordinator.drive.DriveConfig;
+import dev.shapeshift.coordinator.gate.Transitions;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.KafkaBroker;
+import dev.shapeshift.embedded.KafkaExtension;
+import dev.shapeshift.embedded.PostgresExtension;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.phase.Phase;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Crash cases of the reverse sync: after the write switch, while two application instances write
+ * only the new shape, a worker is SIGKILLed, the active cdc-bridge is SIGKILLed (the standby takes
+ * over), and the driving coordinator is stopped and another started. Workers and bridges are child
+ * JVMs ({@link Stack}), as in the crash matrix. After each fault a probe write of the new shape must
+ * reach the old shape through the reverse sync (the time it took is printed as the recovery time);
+ * at the end old = reverse(new) for every row and both shapes equal the independent model of what
+ * the instances wrote ({@link WriteSwitchIT.Model}).
+ */
+@ExtendWith({PostgresExtension.class, KafkaExtension.class})
+class WriteSwitchCrashIT {
+    private static final long PROBE = 9_000_001L;
+    private static final Duration RECOVERY_LIMIT = Duration.ofSeconds(90);
+
+    @Test
+    void theReverseSyncSurvivesAWorkerABridgeAndTheCoordinatorKilled(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        String dbName = pg.createDatabase("write_switch_crash");
+        Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
+        WriteSwitchIT.seed(db);
+        try (Connection c = db.connect("test-seed"); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO public.users VALUES (" + PROBE + ", 'probe', NULL, 'Probe')");
+        }
+        WriteSwitchIT.register(db);
+        Catalog catalog = new Catalog(db, "test");
+        Database app = WriteSwitchIT.appRole(db, pg, dbName);
+        Transitions operator = GateWiring.transitions(db, "operator");
+        WriteSwitchIT.Model model = new WriteSwitchIT.Model();
+        model.writeOld(PROBE, false, "Probe");
+        List<String> recoveries = new ArrayList<>();
+        try (Stack stack = new Stack(db, kafka.bootstrapServers(), "ws_crash_" + Long.toHexString(System.nanoTime()))) {
+            Coordinator coordinator = coordinator(db, kafka, stack);
+            WriteSwitchIT.Instance a = new WriteSwitchIT.Instance(app, model, 1, "a");
+            WriteSwitchIT.Instance b = new WriteSwitchIT.Instance(app, model, 0, "b");
+            try {
+                stack.bridge("bridge1");
+                stack.worker("w1", WriteSwitchIT.NAME);
+                stack.worker("w2", WriteSwitchIT.NAME);
+                a.start();
+                b.start();
+                await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500))
+                        .until(() -> catalog.get(WriteSwitchIT.NAME).phase(), p -> p == Phase.VERIFIED);
+                stack.bridge("bridge2"); // the standby
+                a.deployDualWrites();
+                b.deployDualWrites();
+                Thread.sleep(1500);
+                WriteSwitchIT.advance(operator, Phase.DUAL_WRITES);
+                WriteSwitchIT.advance(operator, Phase.READS_SWITCHED);
+                WriteSwitchIT.advance(operator, Phase.WRITES_SWITCHED);
+                a.honourWriteFlag();
+                b.honourWriteFlag();
+                recoveries.add("steady state: " + probe(db, model, 0) + " ms");
+
+                stack.kill("w1");
+                recoveries.add("SIGKILL worker w1 mid reverse sync: " + probe(db, model, 1) + " ms");
+                stack.kill("bridge1");
+                recoveries.add("SIGKILL active bridge, standby takes over: " + probe(db, model, 2) + " ms");
+                coordinator.close();
+                coordinator = coordinator(db, kafka, stack);
+                recoveries.add("coordinator stopped, another started: " + probe(db, model, 3) + " ms");
+                stack.worker("w1b", WriteSwitchIT.NAME);
+                Thread.sleep(2000);
+
+                a.pause();
+                b.pause();
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
+                        .until(() -> WriteSwitchIT.oldDiffersFromReverse(db), n -> n == 0);
+                assertThat(a.failure()).as("instance a").isNull();
+                assertThat(b.failure()).as("instance b").isNull();
+                assertThat(a.newOnlyWrites() + b.newOnlyWrites()).isGreaterThan(40);
+                assertThat(WriteSwitchIT.newShape(db)).as("the new shape is what the application wrote").isEqualTo(model.newShape());
+                assertThat(WriteSwitchIT.oldShape(db)).as("the old shape is reverse(new), as the model says").isEqualTo(model.oldShape());
+                assertThat(catalog.get(WriteSwitchIT.NAME).phase()).isIn(Phase.WRITES_SWITCHED, Phase.CONTRACT_READY);
+            } finally {
+                a.close();
+                b.close();
+                coordinator.close();
+                System.out.println("WRITE-SWITCH CRASH RECOVERY " + recoveries);
+            }
+        }
+    }
+
+    /**
+     * One write of the new shape to the probe row; returns the milliseconds until the reverse sync
+     * made the old shape follow (label = the key written, as the reverse gives for a key the label
+     * does not map to).
+     */
+    private static long probe(Database db, WriteSwitchIT.Model model, int n) throws Exception {
+        String key = "probe-" + n;
+        long t0 = System.nanoTime();
+        synchronized (model) {
+            try (Connection c = db.connect("app-probe");
+                 PreparedStatement ps = c.prepareStatement("UPDATE public.users SET email_verified = ?, label_key = ? WHERE id = ?")) {
+                ps.setBoolean(1, n % 2 == 0);
+                ps.setString(2, key);
+                ps.setLong(3, PROBE);
+                ps.executeUpdate();
+            }
+            model.writeNew(PROBE, n % 2 == 0, key);
+        }
+        await().atMost(RECOVERY_LIMIT).pollInterval(Duration.ofMillis(100)).until(() -> label(db), key::equals);
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
+    private static String label(Database db) throws SQLException {
+        try (Connection c = db.connect("test-check"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT label FROM public.users WHERE id = " + PROBE)) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    private static Coordinator coordinator(Database db, KafkaBroker kafka, Stack stack) {
+        DriveConfig drive = DriveConfig.on(kafka.bootstrapServers(), Stack.PARTITIONS).withPublication(stack.publication)
+                .withTick(Duration.ofMillis(200));
+        return Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, BadInput.ADMIN, BadInput.READ,
+                Duration.ofSeconds(1)).withDrive(drive), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
+                new AccessGate(new AccessWatch(db)));
+    }
+}
