@@ -82,11 +82,18 @@ final class WriteEvidenceReader {
         MigrationSpec spec = SpecJson.read(m.specJson());
         Integer sample = spec.writes().roundTripSample();
         String rows = sample == null ? "all rows" : "the first " + sample + " rows in key order";
+        // Resolved before the savepoint: the live checks run in a transaction of their own and roll it
+        // back, which would take a savepoint set before them along (3B001 on the rollback to it).
+        ResolvedSpec resolved;
+        try {
+            resolved = SpecValidator.resolveExpanded(m.name(), spec, c);
+        } catch (ShapeshiftException e) {
+            return new WriteEvidence.RoundTrip(rows, List.of(), e.getMessage());
+        }
         boolean auto = c.getAutoCommit();
         c.setAutoCommit(false);
         Savepoint sp = c.setSavepoint();
         try {
-            ResolvedSpec resolved = SpecValidator.resolveExpanded(m.name(), spec, c);
             List<String> columns = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT attname FROM pg_attribute WHERE attrelid = "
                     + "to_regclass(?) AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
