@@ -68,7 +68,7 @@ class MainTest {
         assertThat(r.exit()).isEqualTo(10);
         assertThat(r.out().lines()).as("structural problems, then the static checks of what was read").containsExactly(
                 "four.yaml:2:1: sorce: unknown field 'sorce' (did you mean source?) — the fields of the top level are: "
-                        + "backfill, contract, expand, mode, name, reconcile, source, switch, target",
+                        + "backfill, contract, expand, mode, name, reconcile, source, switch, target, writes",
                 "four.yaml:6:12: backfill.chunkRows: 'lots' is not a whole number — write a whole number",
                 "four.yaml:6:29: backfill.lockTimeout: '2 minutes' is not " + dev.shapeshift.spec.DurationText.FORMS
                         + " — write " + dev.shapeshift.spec.DurationText.FORMS,
