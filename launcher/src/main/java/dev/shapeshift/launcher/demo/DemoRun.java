@@ -262,6 +262,8 @@ final class DemoRun {
     private static final Duration ROLL_DELAY = Duration.ofSeconds(2);
     /** How long the export runs at least before the team is shown stopping it. */
     private static final Duration EXPORT_AT_LEAST = Duration.ofSeconds(5);
+    /** How long the export runs at most, should the gate never name it (the demo must end). */
+    private static final Duration EXPORT_AT_MOST = Duration.ofSeconds(60);
 
     private NightlyExport export;
     private boolean exportRunning = true;
@@ -281,7 +283,13 @@ final class DemoRun {
             exportStarted = System.nanoTime();
         }
         var gate = s.gates().stream().filter(g -> g.to() == Phase.CONTRACT_READY).findFirst();
-        if (gate.isEmpty() || gate.get().open() || System.nanoTime() - exportStarted < EXPORT_AT_LEAST.toNanos()) {
+        long ran = System.nanoTime() - exportStarted;
+        if (ran > EXPORT_AT_MOST.toNanos()) {
+            stopExport("the contract-ready gate did not name the export within " + EXPORT_AT_MOST.toSeconds()
+                    + " s; stopped anyway");
+            return;
+        }
+        if (gate.isEmpty() || gate.get().open() || ran < EXPORT_AT_LEAST.toNanos()) {
             return;
         }
         var named = gate.get().checks().stream().filter(c -> !c.passed() && c.evidence().contains("demo_export")).findFirst();
