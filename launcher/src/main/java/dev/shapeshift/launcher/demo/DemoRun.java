@@ -208,9 +208,9 @@ final class DemoRun {
                 case DUAL_WRITES -> {
                     Thread.sleep(ROLL_DELAY.toMillis());
                     app.deploy(1, AppLoad.Version.V2);
-                    out.printf("    rolling deploy: instance 2 of %d ran v1 for the first %d s of dual writes, then v2; "
-                            + "its old-shape-only writes left the new shape stale: %d key(s) recorded as "
-                            + "dual-write-mismatch so far; the gate wants writes.cleanFor (%d s) without one%n",
+                    out.printf("    rolling deploy: instance 2 of %d kept running v1 into dual writes (until %d s after "
+                            + "this demo saw the phase), then v2; its old-shape-only writes left the new shape stale: %d "
+                            + "key(s) recorded as dual-write-mismatch so far; the gate wants writes.cleanFor (%d s) without one%n",
                             AppLoad.INSTANCES, ROLL_DELAY.toSeconds(), writeMismatches(db, spec.name()).size(),
                             spec.writes().cleanFor().toSeconds());
                 }
@@ -374,7 +374,7 @@ final class DemoRun {
             summary.add("data writes: v1 old shape / v2 both / v2 new only", app.oldShapeOnlyWrites() + " / "
                             + app.bothShapeWrites() + " / " + app.newShapeOnlyWrites())
                     .add("dual-write mismatches recorded", keys.size() + " keys, " + (notV1 == 0 ? "all" : "only "
-                            + (keys.size() - notV1)) + " written by the instance still on v1")
+                            + (keys.size() - notV1)) + " among keys v1 code wrote")
                     .add("reverse sync: old-shape rows written", String.format("%,.0f",
                             registry.find("shapeshift.sync.reverse.rows.written").tag("migration", spec.name())
                                     .counters().stream().mapToDouble(io.micrometer.core.instrument.Counter::count).sum()));
