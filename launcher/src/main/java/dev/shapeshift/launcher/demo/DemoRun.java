@@ -307,8 +307,9 @@ final class DemoRun {
         export.close();
         exportRunning = false;
         out.printf("    %s: %,d old-column values read, %,d equal to reverse(new) at once, %,d lagging the "
-                + "application's write and equal on a re-read, %,d wrong%n", why, export.reads(), export.correct(),
-                export.lagged(), export.wrong());
+                + "application's write and equal on a re-read%s, %,d wrong%n", why, export.reads(), export.correct(),
+                export.lagged(), export.gone() == 0 ? "" : String.format(", %,d deleted before the re-read", export.gone()),
+                export.wrong());
     }
 
     private static List<String> relaxedNotNull(Database db, String migration) throws java.sql.SQLException {

@@ -22,14 +22,16 @@ import org.slf4j.LoggerFactory;
  * <p>Each value it reads is checked against the new shape of the same row, read in the same
  * statement: the old value must be {@code reverse(new, old)} (the scenario's hand-written
  * {@link Scenario#exportCorrect}). A row the application wrote in the new shape within the reverse
- * sync's lag can be read before the reverse sync reached it: such a read is counted as lagging
- * and read again after {@link #RECHECK_AFTER_NANOS}; a value still different then is wrong.
+ * sync's lag can be read before the reverse sync reached it: such a row is read again every
+ * {@link #RECHECK_EVERY_NANOS}; equal then, the read counts as lagging; still different
+ * {@link #GIVE_UP_NANOS} after the first read, it is wrong. Stopping waits for the rows pending.
  */
 final class NightlyExport implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NightlyExport.class);
     private static final int BATCH = 500;
     private static final long PAUSE_MILLIS = 100;
-    private static final long RECHECK_AFTER_NANOS = 3_000_000_000L;
+    private static final long RECHECK_EVERY_NANOS = 1_000_000_000L;
+    private static final long GIVE_UP_NANOS = 30_000_000_000L;
 
     private final Database db;
     private final Scenario scenario;
@@ -40,7 +42,7 @@ final class NightlyExport implements AutoCloseable {
     private final AtomicLong wrong = new AtomicLong();
     private final AtomicLong gone = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
-    private final List<long[]> pending = new ArrayList<>(); // {id, nanos read}
+    private final List<long[]> pending = new ArrayList<>(); // {id, nanos first read, nanos last read}
     private volatile boolean stop;
 
     /** @param db the database (the export logs in as its own role, {@code demo_export}) */
@@ -70,7 +72,7 @@ final class NightlyExport implements AutoCloseable {
         return lagged.get();
     }
 
-    /** Reads still different from reverse(new) on the re-read, or not re-read because the export stopped first. */
+    /** Reads still different from reverse(new) 30 s after the first read (or left when the re-reads failed). */
     long wrong() {
         return wrong.get();
     }
@@ -98,7 +100,7 @@ final class NightlyExport implements AutoCloseable {
                     c = DriverManager.getConnection(db.jdbcUrl(), p);
                 }
                 last = batch(c, last);
-                recheck(c, false);
+                recheck(c);
                 Thread.sleep(PAUSE_MILLIS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -111,11 +113,14 @@ final class NightlyExport implements AutoCloseable {
             }
         }
         try {
-            if (c != null) {
-                recheck(c, true);
+            while (c != null && !pending.isEmpty()) {
+                Thread.sleep(RECHECK_EVERY_NANOS / 1_000_000);
+                recheck(c);
             }
         } catch (SQLException e) {
             log.warn("nightly export re-check failed: {}", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         wrong.addAndGet(pending.size());
         pending.clear();
@@ -135,7 +140,8 @@ final class NightlyExport implements AutoCloseable {
                     if (scenario.exportCorrect(rs.getObject(2), rs.getObject(3))) {
                         correct.incrementAndGet();
                     } else {
-                        pending.add(new long[] {next, System.nanoTime()});
+                        long now = System.nanoTime();
+                        pending.add(new long[] {next, now, now});
                     }
                 }
             }
@@ -143,36 +149,37 @@ final class NightlyExport implements AutoCloseable {
         return next;
     }
 
-    /** Reads again the rows that lagged, once they are {@link #RECHECK_AFTER_NANOS} old (all of them when {@code now}). */
-    private void recheck(Connection c, boolean all) throws SQLException {
-        List<Long> due = new ArrayList<>();
+    /** Reads again the rows that lagged, each at most every {@link #RECHECK_EVERY_NANOS}. */
+    private void recheck(Connection c) throws SQLException {
         long now = System.nanoTime();
-        pending.removeIf(p -> {
-            if (all || now - p[1] >= RECHECK_AFTER_NANOS) {
-                due.add(p[0]);
-                return true;
-            }
-            return false;
-        });
+        List<long[]> due = pending.stream().filter(p -> now - p[2] >= RECHECK_EVERY_NANOS).toList();
         if (due.isEmpty()) {
             return;
         }
-        long found = 0;
+        java.util.Map<Long, Boolean> equal = new java.util.HashMap<>();
         try (PreparedStatement ps = c.prepareStatement(scenario.exportRecheckSql())) {
-            Array ids = c.createArrayOf("bigint", due.toArray());
+            Array ids = c.createArrayOf("bigint", due.stream().map(p -> p[0]).toArray());
             ps.setArray(1, ids);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    found++;
-                    if (scenario.exportCorrect(rs.getObject(2), rs.getObject(3))) {
-                        lagged.incrementAndGet();
-                    } else {
-                        wrong.incrementAndGet();
-                    }
+                    equal.put(rs.getLong(1), scenario.exportCorrect(rs.getObject(2), rs.getObject(3)));
                 }
             }
         }
-        gone.addAndGet(due.size() - found);
+        for (long[] p : due) {
+            Boolean ok = equal.get(p[0]);
+            if (ok == null) {
+                gone.incrementAndGet();
+            } else if (ok) {
+                lagged.incrementAndGet();
+            } else if (now - p[1] >= GIVE_UP_NANOS) {
+                wrong.incrementAndGet();
+            } else {
+                p[2] = now;
+                continue;
+            }
+            pending.remove(p);
+        }
     }
 
     private static void close(Connection c) {
@@ -190,7 +197,7 @@ final class NightlyExport implements AutoCloseable {
     public void close() {
         stop = true;
         try {
-            thread.join(10_000);
+            thread.join(GIVE_UP_NANOS / 1_000_000 + 10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
