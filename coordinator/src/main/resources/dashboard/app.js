@@ -67,15 +67,36 @@ function fmtBytes(b) {
 
 function timeline(m) {
   const box = el("div", { class: "timeline", "data-testid": "timeline" });
-  const current = PHASES.indexOf(m.phase);
+  // The migration's own order (with the write switch: dual-writes and writes-switched); PHASES for older servers.
+  const phases = m.plan && m.plan.length ? m.plan : PHASES;
+  const current = phases.indexOf(m.phase);
   const last = m.timeline.length ? m.timeline[m.timeline.length - 1] : null;
-  const reached = m.phase === "rolled-back" && last ? PHASES.indexOf(last.from) : current;
-  PHASES.forEach((p, i) => {
+  const reached = m.phase === "rolled-back" && last ? phases.indexOf(last.from) : current;
+  phases.forEach((p, i) => {
     const cls = i === current ? "current" : i < reached || (m.phase === "rolled-back" && i === reached) ? "past" : "";
     box.append(el("span", { class: cls }, p));
   });
   if (m.phase === "rolled-back") box.append(el("span", { class: "rolled" }, "rolled-back"));
   return box;
+}
+
+// The write switch (null without one): sync direction, what applications do, the write flag, mismatches, NOT NULL relaxed.
+function writeSwitch(w) {
+  if (!w) return null;
+  const f = w.writeFlag;
+  return el("div", { "data-testid": "writes" },
+    el("h3", {}, "Write switch"),
+    el("p", {}, "sync " + w.direction + " (" + (w.direction === "reverse" ? "old = reverse(new)" : "new = transform(old)") +
+      "); applications read the " + (w.readsNew ? "new" : "old") + " shape, write " +
+      (w.writesNew ? "only the new shape" : w.writesBoth ? "both shapes" : "the old shape")),
+    el("p", { "data-testid": "write-flag" }, f ? el("span", { class: f.value ? "flag-on" : "flag-off" },
+      f.name + " = " + (f.value ? "ON (writes only the new shape)" : "OFF") + ", version " + f.version)
+      : el("span", { class: "flag-off" }, w.writeFlagName + " not set (writes the old shape)")),
+    el("p", { "data-testid": "write-mismatches", class: w.recentMismatches ? "error" : "" },
+      "dual-write mismatches: " + fmtNum(w.mismatches) + " key(s), " + fmtNum(w.recentMismatches) + " within writes.cleanFor" +
+      (w.mismatchKeys.length ? " — latest " + w.mismatchKeys.join(" ") : "")),
+    w.relaxedNotNull.length ? el("p", {}, "NOT NULL relaxed on " + w.relaxedNotNull.join(", ")) : null,
+    el("p", { class: w.reversible ? "muted" : "error", "data-testid": "write-rollback" }, w.rollback));
 }
 
 function chart(points, key, color, label, fmt) {
@@ -201,6 +222,7 @@ function card(m) {
         el("p", { "data-testid": "flag" }, flag ? el("span", { class: flag.value ? "flag-on" : "flag-off" },
           flag.name + " = " + (flag.value ? "ON (reads new shape)" : "OFF (reads old shape)") + ", version " + flag.version)
           : el("span", { class: "flag-off" }, "flag not set (reads old shape)")),
+        writeSwitch(m.writes),
         el("h3", {}, "Sync"),
         el("p", { "data-testid": "sync" }, m.sync.detail,
           m.sync.heartbeatAgeSeconds !== null ? " · last heartbeat " + fmtSecs(m.sync.heartbeatAgeSeconds) + " ago" : ""),

@@ -8,8 +8,9 @@ import picocli.CommandLine.Option;
 /** {@code shapeshift demo}: the whole migration on the embedded stack, with a live application load. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Runs a whole expand-contract migration on an embedded PostgreSQL and Kafka while an application"
-                + " writes: expand, sync, backfill with several workers, reconcile, read switch, contract; ends "
-                + "with a summary and exits 0 only if target = transform(source).")
+                + " writes: expand, sync, backfill with several workers, reconcile, dual writes, read switch, write switch"
+                + " (users and menu: in place), contract; ends with a summary (with dual-write mismatches, reverse-synced"
+                + " rows and a nightly export's reads of the old column) and exits 0 only if target = transform(source).")
 public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--scenario", defaultValue = "users",
             description = "users (in place: legacy_verified_at -> email_verified), table (users -> users_v2), "
@@ -19,7 +20,8 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--rows", defaultValue = "500000", description = "rows in the source table. Default: ${DEFAULT-VALUE}")
     long rows;
 
-    @Option(names = "--write-rate", defaultValue = "200", description = "application writes per second. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--write-rate", defaultValue = "200", description = "application writes per second (at least 1 for"
+            + " users and menu: the write switch's gate needs the application's writes). Default: ${DEFAULT-VALUE}")
     int writeRate;
 
     @Option(names = "--workers", defaultValue = "3", description = "worker count. Default: ${DEFAULT-VALUE}")

@@ -12,12 +12,13 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code shapeshift flag get|set NAME}: read or set a read-switch flag in the catalog. Setting bumps
+ * {@code shapeshift flag get|set NAME}: read or set a read or write flag in the catalog. Setting bumps
  * the version and is audited; applications see it within their FlagClient's refresh interval.
  * Prefer {@code phase advance --to reads-switched} / {@code --to verified}, which flip the flag with
  * the phase on evidence; {@code flag set} is the manual override (docs/flags.md).
  */
-@Command(name = "flag", mixinStandardHelpOptions = true, description = "Read or set a read-switch flag.",
+@Command(name = "flag", mixinStandardHelpOptions = true,
+        description = "Read or set a flag: a read flag or a write flag (docs/flags.md).",
         subcommands = {FlagCommand.Get.class, FlagCommand.Set.class})
 public final class FlagCommand implements Runnable {
     @Spec

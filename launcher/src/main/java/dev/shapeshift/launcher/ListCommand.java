@@ -5,7 +5,9 @@ import dev.shapeshift.coordinator.api.Json;
 import dev.shapeshift.coordinator.contract.AwaitingContract;
 import dev.shapeshift.coordinator.contract.AwaitingContract.Awaiting;
 import dev.shapeshift.spec.DurationText;
+import dev.shapeshift.coordinator.gate.StoredSpec;
 import dev.shapeshift.phase.Phase;
+import dev.shapeshift.phase.PhasePlan;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,8 +24,9 @@ import picocli.CommandLine.Spec;
 /**
  * {@code shapeshift list} (and {@code shapeshift status} without a name): every migration, its
  * phase, how long it has been in it, what it waits for and its message, from the catalog. "Waits
- * for" is derived from the phase alone: {@code verified} waits for the read-switch approval (unless
- * the spec makes it automatic), {@code contract-ready} for the contract approval.
+ * for" is derived from the phase and the spec's phase order: {@code verified} waits for the
+ * read-switch approval (with a write switch: dual writes; then the read and the write switch),
+ * unless the spec makes them automatic, {@code contract-ready} for the contract approval.
  */
 @Command(name = "list", mixinStandardHelpOptions = true,
         description = "List every migration: phase, time in phase, what it waits for (approvals), message.")
@@ -35,7 +38,8 @@ public final class ListCommand implements Callable<Integer> {
     OutputOptions output = new OutputOptions();
 
     @Option(names = "--awaiting-contract", description = "Only migrations whose reads are switched but whose contract is "
-            + "not done: time since the read switch, contract.deadline and when it is due.")
+            + "not done (reads-switched, writes-switched, contract-ready): time since the read switch, contract.deadline "
+            + "and when it is due.")
     boolean awaitingContract;
 
     @Spec
@@ -115,21 +119,46 @@ public final class ListCommand implements Callable<Integer> {
         return migrations.stream().map(m -> {
             long seconds = m.phaseChangedAt() == null ? 0 : Math.max(0, Duration.between(m.phaseChangedAt(), now).toSeconds());
             Phase p = m.phase();
-            return new Row(m.name(), p.label(), m.phaseChangedAt(), seconds, waitingFor(p, m.name()), approval(p), m.message());
+            PhasePlan plan = StoredSpec.of(m).plan();
+            return new Row(m.name(), p.label(), m.phaseChangedAt(), seconds, waitingFor(p, m.name(), plan),
+                    approval(p, plan), m.message());
         }).toList();
     }
 
-    /** Whether the phase waits for an operator: the read switch ({@code verified}) and the contract ({@code contract-ready}). */
-    static boolean approval(Phase p) {
-        return p == Phase.VERIFIED || p == Phase.CONTRACT_READY;
+    /**
+     * Whether the phase waits for an operator: the moves the spec's {@code switch.approval} governs
+     * (the read switch, and with a write switch the start of dual writes and the write switch) and
+     * the contract ({@code contract-ready}).
+     */
+    static boolean approval(Phase p, PhasePlan plan) {
+        return p == Phase.CONTRACT_READY || switchMove(p, plan) != null;
     }
 
-    static String waitingFor(Phase p, String name) {
+    /** The next move of the plan that {@code switch.approval} governs, from {@code p}; null if the next move is not one. */
+    private static Phase switchMove(Phase p, PhasePlan plan) {
+        if (!plan.contains(p) || p.compareTo(Phase.VERIFIED) < 0) {
+            return null;
+        }
+        Phase next = plan.next(p).orElse(null);
+        return next == Phase.DUAL_WRITES || next == Phase.READS_SWITCHED || next == Phase.WRITES_SWITCHED ? next : null;
+    }
+
+    static String waitingFor(Phase p, String name, PhasePlan plan) {
+        Phase move = switchMove(p, plan);
+        if (move != null) {
+            String what = switch (move) {
+                case DUAL_WRITES -> "dual writes (deploy the application version that writes both shapes; unless "
+                        + "switch.approval: auto)";
+                case WRITES_SWITCHED -> "write switch (unless switch.approval: auto" + (p == Phase.DUAL_WRITES
+                        ? "; after writes.cleanFor without a dual-write mismatch)" : ")");
+                default -> "read switch (unless switch.approval: auto" + (p == Phase.DUAL_WRITES
+                        ? "; after writes.cleanFor without a dual-write mismatch)" : ")");
+            };
+            return what + ": shapeshift phase advance " + name + " --to " + move.label() + " --reason …";
+        }
         return switch (p) {
             case PLANNED -> "the coordinator's driver to expand it";
-            case VERIFIED -> "read switch (unless switch.approval: auto): shapeshift phase advance " + name
-                    + " --to reads-switched --reason …";
-            case READS_SWITCHED -> "contract evidence: nothing may use the old shape for contract.quietPeriod";
+            case READS_SWITCHED, WRITES_SWITCHED -> "contract evidence: nothing may use the old shape for contract.quietPeriod";
             case CONTRACT_READY -> "contract: shapeshift contract " + name + " --reason …";
             case CONTRACTED, ROLLED_BACK -> "nothing (finished)";
             default -> "the coordinator's driver (automatic)";

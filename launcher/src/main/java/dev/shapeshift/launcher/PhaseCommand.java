@@ -74,7 +74,7 @@ public final class PhaseCommand implements Runnable {
 
     @Command(name = "advance", mixinStandardHelpOptions = true, description = "Move to the next phase if its gate is open.")
     public static final class Advance extends Move {
-        @Option(names = "--to", required = true, paramLabel = "PHASE", description = "The phase to move to, e.g. verified.")
+        @Option(names = "--to", required = true, paramLabel = "PHASE", description = "The phase to move to, e.g. verified, dual-writes, reads-switched, writes-switched.")
         String to;
 
         @Override

@@ -23,8 +23,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "plan", mixinStandardHelpOptions = true,
         description = "Show the phases, the expand DDL and the estimated backfill chunks of a spec. Changes nothing.")
 public final class PlanCommand implements Callable<Integer> {
-    static final List<String> PHASES = List.of("planned", "expanded", "syncing", "backfilling", "backfilled",
-            "verified", "reads-switched", "contract-ready", "contracted");
+    /** The spec's phases in its order: with {@code writes.switch}, dual-writes and writes-switched in {@code writes.order}. */
+    static List<String> phases(MigrationSpec spec) {
+        return dev.shapeshift.phase.PhasePlan.of(spec.writes()).order().stream().map(dev.shapeshift.phase.Phase::label).toList();
+    }
 
     @Parameters(index = "0", paramLabel = "SPEC", description = "The spec file (YAML).")
     Path specFile;
@@ -64,7 +66,7 @@ public final class PlanCommand implements Callable<Integer> {
         m.put("spec", origin);
         m.put("migration", v.spec().name());
         m.put("checks", v.live() ? "static+live" : "static");
-        m.put("phases", PHASES);
+        m.put("phases", phases(v.spec()));
         m.put("expand", v.expand() == null ? null : Map.of("origin", v.expand().origin(), "statements", v.expand().statements()));
         Map<String, Object> chunks = new LinkedHashMap<>();
         chunks.put("estimate", true);
@@ -83,7 +85,7 @@ public final class PlanCommand implements Callable<Integer> {
                 .append(" mode): ").append(s.source().schema()).append('.').append(s.source().table())
                 .append(" → ").append(s.targetSchema()).append('.').append(s.targetTable()).append('\n');
         b.append("Checks: ").append(v.live() ? "static and live" : "static only (no database connection given)").append("\n\n");
-        b.append("Phases: ").append(String.join(" → ", PHASES)).append("\n\n");
+        b.append("Phases: ").append(String.join(" → ", phases(s))).append("\n\n");
         b.append("Expand DDL").append(expandNote(v.expand())).append(":\n");
         if (v.expand() != null) {
             b.append(v.expand().script()).append('\n');

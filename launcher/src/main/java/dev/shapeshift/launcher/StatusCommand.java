@@ -103,12 +103,36 @@ public final class StatusCommand implements Callable<Integer> {
         out.println("  drift open=" + s.drift().openTotal() + " " + s.drift().open());
         out.println("  flag " + (s.flag() == null ? "not set (reads old shape)"
                 : s.flag().name() + "=" + s.flag().value() + " v" + s.flag().version()));
+        writes(out, s.writes());
         for (GateReport g : s.gates()) {
             out.println("  gate -> " + g.to() + ": " + (g.open() ? "open" : "closed"));
             for (Check c : g.checks()) {
                 out.println("    [" + (c.passed() ? "x" : " ") + "] " + c.evidence());
             }
         }
+    }
+
+    /**
+     * The write switch (docs/phases.md): the sync's direction, what applications are asked to do,
+     * the write flag, dual-write mismatches with a few keys, relaxed NOT NULL columns, and what a
+     * rollback can still do. Nothing without a write switch.
+     */
+    static void writes(PrintWriter out, MigrationStatus.Writes w) {
+        if (w == null) {
+            return;
+        }
+        out.println("  writes sync=" + w.direction() + " (" + ("reverse".equals(w.direction())
+                ? "old = reverse(new)" : "new = transform(old)") + "); applications " + w.applications());
+        out.println("    write flag " + (w.writeFlag() == null ? w.writeFlagName() + " not set (writes the old shape)"
+                : w.writeFlag().name() + "=" + w.writeFlag().value() + " v" + w.writeFlag().version()));
+        out.println("    dual-write mismatches " + w.mismatches() + " key(s), " + w.recentMismatches()
+                + " within writes.cleanFor" + (w.mismatchKeys().isEmpty() ? "" : "; latest keys "
+                + String.join(" ", w.mismatchKeys())));
+        if (!w.relaxedNotNull().isEmpty()) {
+            out.println("    NOT NULL relaxed on " + String.join(", ", w.relaxedNotNull())
+                    + " (restored, validated, if the write switch is undone)");
+        }
+        out.println("    " + w.rollback());
     }
 
     /** Rows that violate the staged structure, by item (docs/constraints.md); at most 10 keys per item here. */

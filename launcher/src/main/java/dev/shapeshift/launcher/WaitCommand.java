@@ -4,7 +4,9 @@ import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.coordinator.gate.StoredSpec;
 import dev.shapeshift.phase.Phase;
+import dev.shapeshift.phase.PhasePlan;
 import dev.shapeshift.spec.DurationText;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -33,7 +35,7 @@ public final class WaitCommand implements Callable<Integer> {
     String migration;
 
     @Option(names = "--for", required = true, paramLabel = "PHASE",
-            description = "The phase to wait for, e.g. verified, contract-ready, contracted, rolled-back.")
+            description = "The phase to wait for, e.g. verified, dual-writes, writes-switched, contract-ready, contracted, rolled-back.")
     String phase;
 
     @Option(names = "--timeout", paramLabel = "DURATION", description = "Give up after this long (default 1h; e.g. 90s, 30m).")
@@ -75,7 +77,13 @@ public final class WaitCommand implements Callable<Integer> {
                 out.flush();
             }
             last = line;
-            switch (outcome(m.phase(), target)) {
+            PhasePlan plan = StoredSpec.of(m).plan();
+            if (target != Phase.ROLLED_BACK && !plan.contains(target)) {
+                throw new ShapeshiftException(ErrorCode.ILLEGAL_TRANSITION, migration + " never reaches " + target.label()
+                        + ": its phases are " + plan.order().stream().map(Phase::label).toList()
+                        + (plan.switchesWrites() ? "" : " (no write switch: writes.switch is false)"));
+            }
+            switch (outcome(m.phase(), target, plan)) {
                 case REACHED -> {
                     out.println(migration + " is " + m.phase().label() + (m.phase() == target ? "" : " (past " + target.label() + ")"));
                     out.flush();
@@ -101,15 +109,17 @@ public final class WaitCommand implements Callable<Integer> {
      * migration reaches nothing else; {@code rolled-back} is reached only by rolling back. Moves
      * back (verified → backfilled after drift, reads-switched → verified) make an earlier
      * phase current again, so a phase passed once may be "not yet" again later: the answer is
-     * about now.
+     * about now. "Past" is in the migration's own order ({@link PhasePlan}: with a write switch and
+     * {@code writes.order: reads-first}, {@code reads-switched} comes before {@code dual-writes});
+     * a phase not in its order is never reached.
      */
-    static Outcome outcome(Phase now, Phase target) {
+    static Outcome outcome(Phase now, Phase target, PhasePlan plan) {
         if (target == Phase.ROLLED_BACK) {
             return now == Phase.ROLLED_BACK ? Outcome.REACHED : now == Phase.CONTRACTED ? Outcome.NEVER : Outcome.NOT_YET;
         }
-        if (now == Phase.ROLLED_BACK) {
+        if (now == Phase.ROLLED_BACK || !plan.contains(target)) {
             return Outcome.NEVER;
         }
-        return now.ordinal() >= target.ordinal() ? Outcome.REACHED : Outcome.NOT_YET;
+        return plan.order().indexOf(now) >= plan.order().indexOf(target) ? Outcome.REACHED : Outcome.NOT_YET;
     }
 }

@@ -48,14 +48,25 @@ public final class EvidenceReader {
      *           on live rows is evaluated only for a move to {@code writes-switched}
      */
     public Evidence read(MigrationRecord m, StoredSpec spec, Duration lagWait, Phase to) {
+        return read(m, spec, lagWait, to, false);
+    }
+
+    /**
+     * @param forMove the evidence decides a move now: the write switch's round trip is evaluated
+     *                afresh; otherwise (a look at the gate while waiting) a result up to
+     *                {@link WriteEvidenceReader#ROUND_TRIP_REUSE} old is shown, so waiting does not scan
+     *                the table every tick
+     */
+    public Evidence read(MigrationRecord m, StoredSpec spec, Duration lagWait, Phase to, boolean forMove) {
         try (Connection c = catalog.connect()) {
-            return read(c, m, spec, lagWait, to);
+            return read(c, m, spec, lagWait, to, forMove);
         } catch (SQLException e) {
             throw SqlStates.translate("reading gate evidence of " + m.name(), e);
         }
     }
 
-    private Evidence read(Connection c, MigrationRecord m, StoredSpec spec, Duration lagWait, Phase to) throws SQLException {
+    private Evidence read(Connection c, MigrationRecord m, StoredSpec spec, Duration lagWait, Phase to, boolean forMove)
+            throws SQLException {
         int chunks;
         int done;
         Instant finished;
@@ -102,7 +113,7 @@ public final class EvidenceReader {
         return new Evidence(m.name(), m.phase(), m.phaseChangedAt(), now, chunks, done, finished, m.slotName(),
                 m.startLsn(), lag, run, openDrift, spec.readSwitch().cleanFor(), spec.readSwitch().maxLag(),
                 spec.contract().quietPeriod(), shape, streams, structure(c, m), spec.writes().switchWrites()
-                        ? WriteEvidenceReader.read(c, m, spec, to == Phase.WRITES_SWITCHED) : null);
+                        ? WriteEvidenceReader.read(c, m, spec, to == Phase.WRITES_SWITCHED, forMove) : null);
     }
 
     /** Whether the database has the new shape the spec describes (what the expand creates), by the expanded-spec checks. */

@@ -79,7 +79,7 @@ public final class Transitions {
         StoredSpec spec = StoredSpec.of(m);
         PhasePlan plan = spec.plan();
         Duration wait = Gates.backward(from, to, plan) || !Gates.checksLag(to) ? Duration.ZERO : spec.readSwitch().maxLag();
-        GateReport report = gates.evaluate(evidence.read(m, spec, wait, to), to);
+        GateReport report = gates.evaluate(evidence.read(m, spec, wait, to, true), to);
         if (!report.open()) {
             throw new GateClosedException(report);
         }

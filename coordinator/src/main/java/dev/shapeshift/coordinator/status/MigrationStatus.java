@@ -11,11 +11,53 @@ import dev.shapeshift.catalog.FindingStore;
 import java.util.List;
 import java.util.Map;
 
-/** Everything an operator wants to know about one migration, as served by the API and the dashboard. */
+/**
+ * Everything an operator wants to know about one migration, as served by the API and the dashboard.
+ *
+ * @param plan   the migration's phases in its order (with or without the write switch), rolled-back not in it
+ * @param writes the write switch's state; null when the spec has none ({@code writes.switch: false})
+ */
 public record MigrationStatus(String name, Phase phase, String message, Instant phaseChangedAt, Instant updatedAt,
                               Instant now, List<Phase> next, List<GateReport> gates, Progress progress, Sync sync,
                               Drift drift, ReconcileRun lastReconcileRun, Settings settings, Flag flag,
-                              List<PhaseChange> timeline, List<FindingStore.Finding> findings) {
+                              List<PhaseChange> timeline, List<FindingStore.Finding> findings, List<Phase> plan,
+                              Writes writes) {
+
+    /** The sentence status pages show when the spec has no reverse transforms. */
+    public static final String NO_REVERSE = "no writes.reverse: rollback after the write switch is impossible";
+
+    /**
+     * The write switch (docs/phases.md, "The write switch").
+     *
+     * @param direction        which shape the sync writes now: {@code forward} (new = transform(old)) or
+     *                         {@code reverse} (old = reverse(new, old))
+     * @param writeFlagName    the write flag's name ({@code writes.flag}, default {@code <name>.write-new})
+     * @param writeFlag        the write flag as stored; null if never set
+     * @param readsNew         whether applications read the new shape in this phase (the read flag's value by the phase)
+     * @param writesBoth       whether applications are asked to write both shapes in this phase
+     * @param writesNew        whether applications write only the new shape in this phase (the write flag's value by the phase)
+     * @param mismatches       distinct keys ever recorded as {@code dual-write-mismatch}
+     * @param recentMismatches of those, last seen within {@code writes.cleanFor}
+     * @param mismatchKeys     a few of the most recent mismatched keys (JSON arrays of the key's values)
+     * @param relaxedNotNull   old columns whose NOT NULL the write switch relaxed (restored when it is undone)
+     * @param reversible       whether the spec gives reverse transforms ({@code writes.reverse})
+     * @param rollback         what a rollback can do from here, in words; {@link #NO_REVERSE} when it cannot
+     *                         rebuild the old shape after the write switch
+     */
+    public record Writes(String direction, String writeFlagName, Flag writeFlag, boolean readsNew, boolean writesBoth,
+                         boolean writesNew, long mismatches, long recentMismatches, List<String> mismatchKeys,
+                         List<String> relaxedNotNull, boolean reversible, String rollback) {
+        public Writes {
+            mismatchKeys = mismatchKeys == null ? List.of() : List.copyOf(mismatchKeys);
+            relaxedNotNull = relaxedNotNull == null ? List.of() : List.copyOf(relaxedNotNull);
+        }
+
+        /** What applications are asked to do in this phase, in words. */
+        public String applications() {
+            return "read the " + (readsNew ? "new" : "old") + " shape, write " + (writesNew ? "only the new shape"
+                    : writesBoth ? "both shapes" : "the old shape");
+        }
+    }
 
     /** @param etaSeconds null when unknown (no rate yet); 0 when every chunk is done */
     /**

@@ -31,7 +31,14 @@ public final class StatusMetrics {
         AtomicReference<MigrationStatus> ref = new AtomicReference<>();
         gauge("shapeshift.migration.phase", migration, ref, s -> s.phase().ordinal(), null,
                 "phase as a number: 0 planned, 1 expanded, 2 syncing, 3 backfilling, 4 backfilled, 5 verified, "
-                        + "6 reads-switched, 7 contract-ready, 8 contracted, 9 rolled-back");
+                        + "6 dual-writes, 7 reads-switched, 8 writes-switched, 9 contract-ready, 10 contracted, 11 rolled-back");
+        gauge("shapeshift.migration.sync.direction", migration, ref,
+                s -> s.writes() == null ? 0 : "reverse".equals(s.writes().direction()) ? 1 : 0, null,
+                "which shape the sync writes: 0 forward (new = transform(old)), 1 reverse (old = reverse(new), after "
+                        + "the write switch)");
+        gauge("shapeshift.migration.dual.write.mismatches", migration, ref,
+                s -> s.writes() == null ? 0 : s.writes().mismatches(), "keys",
+                "distinct keys recorded as dual-write-mismatch (the application's new shape differed from transform(old))");
         gauge("shapeshift.migration.backfill.rows.copied", migration, ref, s -> s.progress().rowsCopied(), "rows",
                 "rows covered by finished backfill sub-batches");
         gauge("shapeshift.migration.backfill.rows.estimated", migration, ref, s -> s.progress().estimatedRows(), "rows",

@@ -12,7 +12,10 @@ import dev.shapeshift.coordinator.gate.Gates;
 import dev.shapeshift.coordinator.gate.StoredSpec;
 import dev.shapeshift.coordinator.gate.SyncLag;
 import dev.shapeshift.db.SqlStates;
+import dev.shapeshift.coordinator.gate.WriteEvidence;
+import dev.shapeshift.coordinator.writes.WriteSwitch;
 import dev.shapeshift.phase.Phase;
+import dev.shapeshift.phase.PhasePlan;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -71,10 +74,40 @@ public final class StatusReader {
             return new MigrationStatus(m.name(), m.phase(), m.message(), m.phaseChangedAt(), m.updatedAt(), e.now(),
                     next, reports, progress(m.name(), e.now()), sync(e, m), drift(c, m.name()),
                     e.lastFullRun(), settings(c, m.name()), flags.find(spec.flag()).orElse(null),
-                    timeline(c, m.name()), dev.shapeshift.catalog.FindingStore.list(c, m.name()));
+                    timeline(c, m.name()), dev.shapeshift.catalog.FindingStore.list(c, m.name()),
+                    spec.plan().order(), writes(c, m, spec, e.writes()));
         } catch (SQLException ex) {
             throw SqlStates.translate("reading status of " + m.name(), ex);
         }
+    }
+
+    /** The write switch's state, from the evidence the gates read and the catalog; null without a write switch. */
+    private MigrationStatus.Writes writes(Connection c, MigrationRecord m, StoredSpec spec, WriteEvidence w)
+            throws SQLException {
+        if (w == null || !spec.plan().switchesWrites()) {
+            return null;
+        }
+        PhasePlan plan = spec.plan();
+        Phase p = m.phase();
+        WriteSwitch.State st = WriteSwitch.state(c, m.name());
+        return new MigrationStatus.Writes(st.direction().label(), spec.writeFlag(),
+                flags.find(spec.writeFlag()).orElse(null), plan.readsNew(p), plan.dualWrites(p), plan.writesNew(p),
+                w.totalMismatches(), w.recentMismatches(), w.mismatchSample(), st.relaxed(), w.reversible(),
+                rollback(m.phase(), plan, w.reversible()));
+    }
+
+    /** What a rollback does from {@code p}, in words (docs/phases.md). */
+    static String rollback(Phase p, PhasePlan plan, boolean reversible) {
+        if (p.terminal()) {
+            return "no rollback: the migration is " + p.label();
+        }
+        boolean switched = plan.writesNew(p);
+        if (!reversible) {
+            return switched ? MigrationStatus.NO_REVERSE + " (writes are switched: the old shape is stale)"
+                    : MigrationStatus.NO_REVERSE + " (possible until then)";
+        }
+        return switched ? "rollback: the write flag goes off, the reverse sync drains, then the old shape is authoritative again"
+                : "rollback: flags off; the old shape is authoritative";
     }
 
     private MigrationStatus.Progress progress(String name, Instant now) {

@@ -12,9 +12,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The application: a paced stream of single-row writes to the old shape (and, after the read
- * switch, reads of the new shape) on its own connection, with its own identity: role
- * {@code demo_app} and {@code application_name demo-app}, opened with the JDBC driver as any
+ * The application: a paced stream of single-row writes (and reads of the shape its read flag
+ * names) on its own connection, from {@link #INSTANCES} instances that take turns, each running a
+ * version of the code: {@link Version#V1} writes the old shape; {@link Version#V2}, the
+ * version a write switch needs, writes both shapes until the write flag is on and then only the
+ * new one (docs/flags.md). A rolling deploy moves the instances to V2 one at a time. It runs
+ * with its own identity: role {@code demo_app} and {@code application_name demo-app}, opened with the JDBC driver as any
  * application would, not through Shapeshift's connection factory (which names every session
  * {@code shapeshift-*}). So the contract evidence shows the demo's own reads of the old shape as
  * someone else's, which they are. Failed application transactions are counted: the
@@ -23,8 +26,14 @@ import org.slf4j.LoggerFactory;
 final class AppLoad implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AppLoad.class);
 
-    /** WRITE: writes to the old shape, and reads the shape the read-switch flag names; READ_ONLY: no more writes. */
+    /** WRITE: writes, and reads the shape the read-switch flag names; READ_ONLY: no more writes. */
     enum Mode { WRITE, READ_ONLY }
+
+    /** The application's code: V1 writes the old shape; V2 honours the write flag (both shapes, then only the new). */
+    enum Version { V1, V2 }
+
+    /** Instances of the application, taking turns at each write. */
+    static final int INSTANCES = 2;
 
     private final Database db;
     private final Scenario scenario;
@@ -35,6 +44,13 @@ final class AppLoad implements AutoCloseable {
     private final AtomicLong failures = new AtomicLong();
     private volatile Mode mode = Mode.WRITE;
     private volatile java.util.function.BooleanSupplier readNew = () -> false;
+    private volatile java.util.function.BooleanSupplier writeNew = () -> false;
+    private final Version[] versions = {Version.V1, Version.V1};
+    /** Keys whose moved data a V1 instance wrote (the only writer that can leave the new shape stale in dual writes). */
+    private final java.util.Set<Long> v1Keys = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final AtomicLong oldShapeOnly = new AtomicLong();
+    private final AtomicLong bothShapes = new AtomicLong();
+    private final AtomicLong newShapeOnly = new AtomicLong();
     private final AtomicLong newShapeReads = new AtomicLong();
     private final AtomicLong fallbackReads = new AtomicLong();
     private volatile boolean stop;
@@ -64,6 +80,36 @@ final class AppLoad implements AutoCloseable {
         readNew = flag;
     }
 
+    /** How the V2 code decides to stop writing the old shape: the write flag through its client. */
+    void writeSwitch(java.util.function.BooleanSupplier flag) {
+        writeNew = flag;
+    }
+
+    /** Rolls one instance (0-based) to another version of the code. */
+    void deploy(int instance, Version version) {
+        synchronized (versions) {
+            versions[instance] = version;
+        }
+        log.info("application instance={} version={}", instance + 1, version);
+    }
+
+    java.util.Set<Long> v1Keys() {
+        return v1Keys;
+    }
+
+    /** Writes of the moved data by a V1 instance (the old shape only). */
+    long oldShapeOnlyWrites() {
+        return oldShapeOnly.get();
+    }
+
+    long bothShapeWrites() {
+        return bothShapes.get();
+    }
+
+    long newShapeOnlyWrites() {
+        return newShapeOnly.get();
+    }
+
     long newShapeReads() {
         return newShapeReads.get();
     }
@@ -86,7 +132,14 @@ final class AppLoad implements AutoCloseable {
         return DriverManager.getConnection(db.jdbcUrl(), p);
     }
 
+    /** The key a write names: the id parameter (the last one, or the first of an insert). */
+    private static long writtenKey(Scenario.Write w) {
+        Object id = w.sql().startsWith("INSERT") ? w.params()[0] : w.params()[w.params().length - 1];
+        return (Long) id;
+    }
+
     private void loop(Random r) {
+        long turn = 0;
         long intervalNanos = 1_000_000_000L / opsPerSecond;
         long next = System.nanoTime();
         Connection c = null;
@@ -96,7 +149,24 @@ final class AppLoad implements AutoCloseable {
                     c = connectAsApplication();
                 }
                 if (mode == Mode.WRITE) {
-                    write(c, scenario.randomWrite(r, maxId));
+                    Version v;
+                    synchronized (versions) {
+                        v = versions[(int) (turn++ % INSTANCES)];
+                    }
+                    Scenario.Shapes shapes = v == Version.V1 ? Scenario.Shapes.OLD
+                            : writeNew.getAsBoolean() ? Scenario.Shapes.NEW : Scenario.Shapes.BOTH;
+                    Scenario.Write w = scenario.randomWrite(r, maxId, shapes);
+                    write(c, w);
+                    if (Scenario.movesData(w)) {
+                        switch (shapes) {
+                            case OLD -> {
+                                v1Keys.add(writtenKey(w));
+                                oldShapeOnly.incrementAndGet();
+                            }
+                            case BOTH -> bothShapes.incrementAndGet();
+                            case NEW -> newShapeOnly.incrementAndGet();
+                        }
+                    }
                 }
                 read(c, readNew.getAsBoolean(), 3 * (1 + (long) (r.nextDouble() * maxId)));
             } catch (SQLException | RuntimeException e) {

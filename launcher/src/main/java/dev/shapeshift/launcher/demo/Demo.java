@@ -23,6 +23,9 @@ public final class Demo {
         }
         require(rows >= 1000, "--rows must be at least 1000, got " + rows);
         require(writeRate >= 0, "--write-rate must not be negative, got " + writeRate);
+        require(writeRate >= 1 || !s.switchesWrites(), "--write-rate must be at least 1 for --scenario "
+                + scenario + ": it walks the write switch, whose gate needs the application's writes of the new shape "
+                + "(pg_stat_statements); use --scenario table to migrate without an application load");
         require(workers >= 1, "--workers must be at least 1, got " + workers);
         require(partitions >= workers, "--partitions (" + partitions + ") must be at least --workers (" + workers
                 + "): partitions bound how many workers share the work");

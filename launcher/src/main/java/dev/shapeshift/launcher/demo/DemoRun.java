@@ -32,6 +32,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -104,11 +105,13 @@ final class DemoRun {
                 out.printf("    every role in this process, as `shapeshift run` starts them; dashboard: "
                         + "http://127.0.0.1:%d/#token=%s%n", stack.port(), stack.adminToken());
                 app.readSwitch(() -> flags.isOn(spec.flagName()));
+                app.writeSwitch(() -> flags.isOn(spec.writeFlagName()));
                 app.start();
-                out.printf("    application: %d ops/s writing the old shape, reading the shape flag %s names%n",
-                        options.writeRate(), spec.flagName());
+                out.printf("    application: %d ops/s from %d instances running v1 (writes the old shape), reading the "
+                        + "shape flag %s names%n", options.writeRate(), AppLoad.INSTANCES, spec.flagName());
                 Phase end = new Operator(db, spec.name(), "cli:" + ACTOR, out, Operator.Approver.YES)
                         .follow(Duration.ofSeconds(2), new Steps(db, spec, app));
+                stopExport("the export was still running at the end");
                 if (end != Phase.CONTRACTED) {
                     out.println("FAILED: the migration ended " + end);
                     return ErrorCode.INTERNAL.exitCode();
@@ -119,7 +122,7 @@ final class DemoRun {
                 long lost = contracted(db);
                 driftFound = DemoDatabase.count(db, "SELECT count(*) FROM shapeshift.drift WHERE migration = '"
                         + spec.name().replace("'", "''") + "'");
-                int code = report(spec, app, bulkRate, new ChunkStore(new Catalog(db, "demo")).totals(spec.name()), lost);
+                int code = report(db, spec, app, bulkRate, new ChunkStore(new Catalog(db, "demo")).totals(spec.name()), lost);
                 if (options.keepRunning()) {
                     out.printf("%n    --keep-running: the stack and the dashboard stay up (http://127.0.0.1:%d/#token=%s); "
                             + "Ctrl-C stops them%n", stack.port(), stack.adminToken());
@@ -151,10 +154,17 @@ final class DemoRun {
                 case BACKFILLED -> "reconciling both shapes in the database; " + INJECTED_DRIFT
                         + " rows are corrupted behind the sync's back first, to show detection and repair";
                 case VERIFIED -> "waiting " + spec.readSwitch().cleanFor().toSeconds() + " s clean-for and a clean "
-                        + "reconcile run since verification; then flipping flag " + spec.flagName() + " (as `run --yes`)";
-                case READS_SWITCHED -> "the application reads the new shape; it stops writing the old one; sync drains";
+                        + "reconcile run since verification; then " + (writeSwitch()
+                        ? "approving dual writes (as `run --yes`)" : "flipping flag " + spec.flagName() + " (as `run --yes`)");
+                case DUAL_WRITES -> "the application writes both shapes; the old one stays authoritative and the sync "
+                        + "records every key whose new shape differs from transform(old) before correcting it";
+                case READS_SWITCHED -> writeSwitch() ? "flag " + spec.flagName() + " on: the application reads the new "
+                        + "shape, still writing both" : "the application reads the new shape; it stops writing the old one; sync drains";
+                case WRITES_SWITCHED -> "flag " + spec.writeFlagName() + " on: the application writes only the new shape; "
+                        + "the reverse sync keeps the old one equal to reverse(new) (writes.reverse)";
                 case CONTRACT_READY -> "evidence: nothing but Shapeshift touched the old shape for "
-                        + spec.contract().quietPeriod().toSeconds() + " s (pg_stat_statements, by role); contracting";
+                        + spec.contract().quietPeriod().toSeconds() + " s (pg_stat_statements, by role); contracting"
+                        + (writeSwitch() ? "; application writes pause for the independent check" : "");
                 case CONTRACTED -> "old shape archived to shapeshift_archive and dropped; the driver cleans up";
                 default -> "";
             });
@@ -163,22 +173,73 @@ final class DemoRun {
                     DemoDatabase.injectDrift(db, scenario, INJECTED_DRIFT);
                     injected = true;
                 }
+                if (writeSwitch()) {
+                    writeSwitchStep(to);
+                }
                 if (to == Phase.CONTRACT_READY) {
                     printEvidence(db, spec.name());
                 }
-                if (to == Phase.READS_SWITCHED && mismatches < 0) {
+                if (to == (writeSwitch() ? Phase.CONTRACT_READY : Phase.READS_SWITCHED) && mismatches < 0) {
                     app.mode(AppLoad.Mode.READ_ONLY);
                     mismatches = DemoDatabase.awaitConverged(db, scenario, Duration.ofMinutes(2));
                     out.printf("    independent check: %d rows where the new shape != transform(old shape)%n", mismatches);
                 }
             } catch (java.sql.SQLException e) {
                 throw new ShapeshiftException(ErrorCode.INTERNAL, "demo step at " + to + " failed: " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ShapeshiftException(ErrorCode.INTERNAL, "demo interrupted at " + to, e);
+            }
+        }
+
+        /**
+         * The application's side of the write switch: the rolling deploy of the version that
+         * writes both shapes (one instance before dual writes are approved, the other a few
+         * seconds into them, so the sync has old-shape-only writes to report), and the nightly
+         * export that starts reading the old column once writes are switched.
+         */
+        private void writeSwitchStep(Phase to) throws java.sql.SQLException, InterruptedException {
+            switch (to) {
+                case VERIFIED -> {
+                    app.deploy(0, AppLoad.Version.V2);
+                    out.println("    rolling deploy: instance 1 of " + AppLoad.INSTANCES + " runs v2 (writes both shapes "
+                            + "while flag " + spec.writeFlagName() + " is off, only the new one once it is on)");
+                }
+                case DUAL_WRITES -> {
+                    Thread.sleep(ROLL_DELAY.toMillis());
+                    app.deploy(1, AppLoad.Version.V2);
+                    out.printf("    rolling deploy: instance 2 of %d kept running v1 into dual writes (until %d s after "
+                            + "this demo saw the phase), then v2; its old-shape-only writes left the new shape stale: %d "
+                            + "key(s) recorded as dual-write-mismatch so far; the gate wants writes.cleanFor (%d s) without one%n",
+                            AppLoad.INSTANCES, ROLL_DELAY.toSeconds(), writeMismatches(db, spec.name()).size(),
+                            spec.writes().cleanFor().toSeconds());
+                }
+                case WRITES_SWITCHED -> {
+                    List<String> relaxed = relaxedNotNull(db, spec.name());
+                    if (!relaxed.isEmpty()) {
+                        out.println("    NOT NULL relaxed on " + relaxed + " (metadata only): the application's new "
+                                + "inserts leave it to the reverse sync");
+                    }
+                    if (export == null) {
+                        export = new NightlyExport(db, scenario);
+                        export.start();
+                        out.println("    a nightly export job (role demo_export) starts reading the old column "
+                                + String.join(", ", scenario.oldColumns) + "; each value is checked against the new "
+                                + "shape of the same row: old = reverse(new)");
+                    }
+                }
+                case CONTRACT_READY -> stopExport("the export was still running when the contract gate opened");
+                default -> {
+                }
             }
         }
 
         /** Open drift is repaired by the operator, as `shapeshift reconcile run --repair` does; the driver re-verifies. */
         @Override
         public void tick(MigrationStatus s) {
+            if (export != null && exportRunning && s.phase() == Phase.WRITES_SWITCHED) {
+                watchExport(s);
+            }
             long open = s.drift() == null ? 0 : s.drift().openTotal();
             if (open == 0 || s.phase().compareTo(Phase.CONTRACTED) >= 0) {
                 return;
@@ -196,6 +257,89 @@ final class DemoRun {
             }
         }
     }
+
+    /** How long the second application instance keeps running v1 into dual writes. */
+    private static final Duration ROLL_DELAY = Duration.ofSeconds(2);
+    /** How long the export runs at least before the team is shown stopping it. */
+    private static final Duration EXPORT_AT_LEAST = Duration.ofSeconds(5);
+    /** How long the export runs at most, should the gate never name it (the demo must end). */
+    private static final Duration EXPORT_AT_MOST = Duration.ofSeconds(60);
+
+    private NightlyExport export;
+    private boolean exportRunning = true;
+    private long exportStarted;
+
+    private boolean writeSwitch() {
+        return scenario.switchesWrites();
+    }
+
+    /**
+     * While writes are switched: once the contract-ready gate names the export as a reader of the
+     * old shape (and it ran {@link #EXPORT_AT_LEAST}), the team stops it; the gate's quiet period
+     * then starts.
+     */
+    private void watchExport(MigrationStatus s) {
+        if (exportStarted == 0) {
+            exportStarted = System.nanoTime();
+        }
+        var gate = s.gates().stream().filter(g -> g.to() == Phase.CONTRACT_READY).findFirst();
+        long ran = System.nanoTime() - exportStarted;
+        if (ran > EXPORT_AT_MOST.toNanos()) {
+            stopExport("the contract-ready gate did not name the export within " + EXPORT_AT_MOST.toSeconds()
+                    + " s; stopped anyway");
+            return;
+        }
+        if (gate.isEmpty() || gate.get().open() || ran < EXPORT_AT_LEAST.toNanos()) {
+            return;
+        }
+        var named = gate.get().checks().stream().filter(c -> !c.passed() && c.evidence().contains("demo_export")).findFirst();
+        if (named.isEmpty()) {
+            return;
+        }
+        out.println("    FAIL " + named.get().name() + ": " + named.get().evidence().lines().findFirst().orElse(""));
+        stopExport("the contract-ready gate names the export; the team moves it to the new column and stops it");
+    }
+
+    private void stopExport(String why) {
+        if (export == null || !exportRunning) {
+            return;
+        }
+        export.close();
+        exportRunning = false;
+        out.printf("    %s: %,d old-column values read, %,d equal to reverse(new) at once, %,d lagging the "
+                + "application's write and equal on a re-read%s, %,d wrong%n", why, export.reads(), export.correct(),
+                export.lagged(), export.gone() == 0 ? "" : String.format(", %,d deleted before the re-read", export.gone()),
+                export.wrong());
+    }
+
+    private static List<String> relaxedNotNull(Database db, String migration) throws java.sql.SQLException {
+        try (Connection c = db.connect("demo-check"); var ps = c.prepareStatement(
+                "SELECT coalesce(array_to_string(relaxed_not_null, ','), '') FROM shapeshift.migration WHERE name = ?")) {
+            ps.setString(1, migration);
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                String v = rs.getString(1);
+                return v.isEmpty() ? List.of() : List.of(v.split(","));
+            }
+        }
+    }
+
+    /** Keys recorded as dual-write-mismatch (single-column keys, as text). */
+    private static List<String> writeMismatches(Database db, String migration) throws java.sql.SQLException {
+        List<String> keys = new java.util.ArrayList<>();
+        try (Connection c = db.connect("demo-check"); var ps = c.prepareStatement("SELECT key->>0 FROM "
+                + "shapeshift.write_mismatch WHERE migration = ? AND kind = 'dual-write-mismatch'")) {
+            ps.setString(1, migration);
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    keys.add(rs.getString(1));
+                }
+            }
+        }
+        return keys;
+    }
+
+    /** What the contract gate saw, as `shapeshift evidence` shows it: who touched the old shape, by identity. */
 
     /**
      * What the contract gate saw, as `shapeshift evidence` shows it: one row per evidence source that
@@ -233,7 +377,8 @@ final class DemoRun {
         return lost;
     }
 
-    private int report(MigrationSpec spec, AppLoad app, double bulkRate, Totals done, long lost) {
+    private int report(Database db, MigrationSpec spec, AppLoad app, double bulkRate, Totals done, long lost)
+            throws java.sql.SQLException {
         double seconds = clock.durations().getOrDefault("backfilling", Duration.ZERO).toMillis() / 1000.0;
         double rate = done.rowsCopied() / Math.max(seconds, 0.001);
         clock.end();
@@ -243,6 +388,25 @@ final class DemoRun {
                 .add("backfill / bulk ratio", String.format("%.2f", rate / bulkRate))
                 .add("drift injected / found / repaired", INJECTED_DRIFT + " / " + driftFound + " / " + driftRepaired)
                 .add("application writes / failed statements", app.writes() + " / " + app.failures());
+        boolean exportWrong = false;
+        if (writeSwitch()) {
+            List<String> keys = writeMismatches(db, spec.name());
+            long notV1 = keys.stream().filter(k -> !app.v1Keys().contains(Long.parseLong(k))).count();
+            summary.add("data writes: v1 old shape / v2 both / v2 new only", app.oldShapeOnlyWrites() + " / "
+                            + app.bothShapeWrites() + " / " + app.newShapeOnlyWrites())
+                    .add("dual-write mismatches recorded", keys.size() + " keys, " + (notV1 == 0 ? "all" : "only "
+                            + (keys.size() - notV1)) + " among keys v1 code wrote")
+                    .add("reverse sync: old-shape rows written", String.format("%,.0f",
+                            registry.find("shapeshift.sync.reverse.rows.written").tag("migration", spec.name())
+                                    .counters().stream().mapToDouble(io.micrometer.core.instrument.Counter::count).sum()));
+            if (export != null) {
+                summary.add("nightly export: old values read / correct", String.format("%,d / %,d (%,d after lagging)",
+                        export.reads(), export.correct() + export.lagged(), export.lagged()));
+                exportWrong = export.wrong() > 0 || export.failures() > 0;
+            } else {
+                summary.add("nightly export: old values read / correct", "not run");
+            }
+        }
         if (scenario.fallsBackToOldShape()) {
             summary.add("reads that fell back to the old shape", app.fallbackReads() + " of " + app.newShapeReads());
         }
@@ -252,8 +416,9 @@ final class DemoRun {
                 .add("after contract: rows lost or wrong", Long.toString(lost))
                 .phases(clock.durations());
         summary.print(out);
-        if (mismatches != 0 || lost != 0 || app.failures() != 0) {
-            out.println("FAILED: target != transform(source), data lost at the contract, or application statements failed");
+        if (mismatches != 0 || lost != 0 || app.failures() != 0 || exportWrong) {
+            out.println("FAILED: target != transform(source), data lost at the contract, application statements failed, "
+                    + "or the nightly export read a wrong old value");
             return ErrorCode.INTERNAL.exitCode();
         }
         out.println("OK: target = transform(source), checked by an independent query, before and after the contract");

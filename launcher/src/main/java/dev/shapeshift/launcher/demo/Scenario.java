@@ -73,6 +73,11 @@ enum Scenario {
                       dropColumns: [legacy_verified_at]
                       quietPeriod: 5s
                       retention: 7d
+                    writes:
+                      switch: true
+                      reverse:
+                        legacy_verified_at: CASE WHEN email_verified THEN coalesce(legacy_verified_at, now()) END
+                      cleanFor: 5s
                     """ + common;
             case TABLE -> """
                     name: users-v2
@@ -107,6 +112,11 @@ enum Scenario {
                       dropColumns: [label]
                       quietPeriod: 5s
                       retention: 7d
+                    writes:
+                      switch: true
+                      reverse:
+                        label: "CASE WHEN lower(regexp_replace(label, '[^a-zA-Z0-9]+', '_', 'g')) = translate_key THEN label ELSE translate_key END"
+                      cleanFor: 5s
                     """ + common;
         };
     }
@@ -151,21 +161,103 @@ enum Scenario {
         return List.of("DROP TABLE IF EXISTS demo_baseline", "DROP TABLE IF EXISTS demo_baseline_target");
     }
 
-    /** One application write: an insert, an update of the old shape, or a delete. */
-    Write randomWrite(Random r, long maxId) {
+    /** Which shapes one application write writes (docs/flags.md): the version of the code and the write flag decide. */
+    enum Shapes { OLD, BOTH, NEW }
+
+    /** Whether the demo walks the write switch (writes.switch: in place only). */
+    boolean switchesWrites() {
+        return this != TABLE;
+    }
+
+    /**
+     * One application write: an insert, an update of the data the migration moves, or a delete,
+     * in the shapes the application's code writes. The same random draws for every shape, so the
+     * workload does not change with the code version.
+     */
+    Write randomWrite(Random r, long maxId, Shapes shapes) {
         long id = 3 * (1 + (long) (r.nextDouble() * maxId));
         int op = r.nextInt(100);
         return switch (this) {
-            case USERS, TABLE -> op < 60
-                    ? new Write("UPDATE users SET legacy_verified_at = CASE WHEN legacy_verified_at IS NULL THEN now() END WHERE id = ?", id)
+            case USERS, TABLE -> op < 60 ? switch (shapes) {
+                case OLD -> new Write("UPDATE users SET legacy_verified_at = CASE WHEN legacy_verified_at IS NULL THEN now() END WHERE id = ?", id);
+                // Every SET expression reads the row as it was: email_verified becomes the new legacy_verified_at IS NOT NULL.
+                case BOTH -> new Write("UPDATE users SET legacy_verified_at = CASE WHEN legacy_verified_at IS NULL THEN now() END, "
+                        + "email_verified = legacy_verified_at IS NULL WHERE id = ?", id);
+                case NEW -> new Write("UPDATE users SET email_verified = NOT email_verified WHERE id = ?", id);
+            }
                     : op < 80 ? new Write("UPDATE users SET email = 'changed' || ? || '@Example.com' WHERE id = ?", id, id)
-                    : op < 92 ? new Write("INSERT INTO users (id, email, legacy_verified_at) VALUES (?, 'new' || ? || '@Example.com', "
-                    + "now()) ON CONFLICT (id) DO NOTHING", id + 1, id + 1)
+                    : op < 92 ? switch (shapes) {
+                case OLD -> new Write("INSERT INTO users (id, email, legacy_verified_at) VALUES (?, 'new' || ? || '@Example.com', "
+                        + "now()) ON CONFLICT (id) DO NOTHING", id + 1, id + 1);
+                case BOTH -> new Write("INSERT INTO users (id, email, legacy_verified_at, email_verified) VALUES (?, 'new' || ? "
+                        + "|| '@Example.com', now(), true) ON CONFLICT (id) DO NOTHING", id + 1, id + 1);
+                case NEW -> new Write("INSERT INTO users (id, email, email_verified) VALUES (?, 'new' || ? || '@Example.com', "
+                        + "true) ON CONFLICT (id) DO NOTHING", id + 1, id + 1);
+            }
                     : new Write("DELETE FROM users WHERE id = ?", id);
-            case MENU -> op < 70 ? new Write("UPDATE menu_items SET label = 'Renamed dish ' || ? WHERE id = ?", r.nextInt(1000), id)
-                    : op < 90 ? new Write("INSERT INTO menu_items (id, label, price) VALUES (?, 'New dish ' || ?, 9.5) "
-                    + "ON CONFLICT (id) DO NOTHING", id + 1, id + 1)
-                    : new Write("DELETE FROM menu_items WHERE id = ?", id);
+            case MENU -> {
+                String renamed = "Renamed dish " + r.nextInt(1000);
+                String added = "New dish " + (id + 1);
+                yield op < 70 ? switch (shapes) {
+                    case OLD -> new Write("UPDATE menu_items SET label = ? WHERE id = ?", renamed, id);
+                    case BOTH -> new Write("UPDATE menu_items SET label = ?, translate_key = ? WHERE id = ?", renamed,
+                            translateKey(renamed), id);
+                    case NEW -> new Write("UPDATE menu_items SET translate_key = ? WHERE id = ?", translateKey(renamed), id);
+                }
+                        : op < 90 ? switch (shapes) {
+                    case OLD -> new Write("INSERT INTO menu_items (id, label, price) VALUES (?, ?, 9.5) "
+                            + "ON CONFLICT (id) DO NOTHING", id + 1, added);
+                    case BOTH -> new Write("INSERT INTO menu_items (id, label, translate_key, price) VALUES (?, ?, ?, 9.5) "
+                            + "ON CONFLICT (id) DO NOTHING", id + 1, added, translateKey(added));
+                    // No label: the write switch relaxed its NOT NULL; the reverse sync fills it.
+                    case NEW -> new Write("INSERT INTO menu_items (id, translate_key, price) VALUES (?, ?, 9.5) "
+                            + "ON CONFLICT (id) DO NOTHING", id + 1, translateKey(added));
+                }
+                        : new Write("DELETE FROM menu_items WHERE id = ?", id);
+            }
+        };
+    }
+
+    /** Whether a write changes the data the migration moves (so, before the switch, the old shape): not the email change, not a delete. */
+    static boolean movesData(Write w) {
+        return !w.sql().startsWith("DELETE") && !w.sql().contains("SET email =");
+    }
+
+    /** The application's own computation of the new shape (menu), as its new code does it: the transform, in Java. */
+    static String translateKey(String label) {
+        return label.replaceAll("[^a-zA-Z0-9]+", "_").toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /**
+     * The nightly export's read of the old column, with the new shape of the same rows in the
+     * same statement so each value read can be checked against it ({@link #exportCorrect}).
+     * Parameters: the last id exported, the batch size.
+     */
+    String exportSql() {
+        return switch (this) {
+            case USERS, TABLE -> "SELECT id, legacy_verified_at, email_verified FROM users WHERE id > ? ORDER BY id LIMIT ?";
+            case MENU -> "SELECT id, label, translate_key FROM menu_items WHERE id > ? ORDER BY id LIMIT ?";
+        };
+    }
+
+    /** The same read for given ids (a re-check of values that lagged). */
+    String exportRecheckSql() {
+        return switch (this) {
+            case USERS, TABLE -> "SELECT id, legacy_verified_at, email_verified FROM users WHERE id = ANY (?)";
+            case MENU -> "SELECT id, label, translate_key FROM menu_items WHERE id = ANY (?)";
+        };
+    }
+
+    /**
+     * Whether the old value the export read equals reverse(new, old) of the spec's writes.reverse,
+     * written here by hand: users, legacy_verified_at is set exactly when email_verified is true;
+     * menu, the label is kept when it still maps to translate_key, else it is translate_key.
+     */
+    boolean exportCorrect(Object oldValue, Object newValue) {
+        return switch (this) {
+            case USERS, TABLE -> newValue instanceof Boolean verified && verified == (oldValue != null);
+            case MENU -> oldValue instanceof String label && newValue instanceof String key
+                    && (translateKey(label).equals(key) ? label : key).equals(label);
         };
     }
 
@@ -191,7 +283,11 @@ enum Scenario {
             "CREATE ROLE demo_app LOGIN PASSWORD 'demo_app'",
             "GRANT USAGE ON SCHEMA public TO demo_app",
             "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO demo_app",
-            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO demo_app");
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO demo_app",
+            // The nightly export job: a reader of the old column with an identity of its own.
+            "CREATE ROLE demo_export LOGIN PASSWORD 'demo_export'",
+            "GRANT USAGE ON SCHEMA public TO demo_export",
+            "GRANT SELECT ON ALL TABLES IN SCHEMA public TO demo_export");
 
     /** A read of the old shape, as the application does before the read switch. */
     String oldShapeRead() {

@@ -25,10 +25,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The operator at the terminal of {@code shapeshift run}: prints a one-line status every few
- * seconds (phase, rows, rate, ETA, lag, drift, and what the migration waits for) and gives the two
- * approvals the driver waits for — the read switch and the contract — when the spec leaves them
- * manual, their gate is open and the {@link Approver} says yes. An approval is the same move an
- * operator makes with {@code shapeshift phase advance} or {@code shapeshift contract}, through the
+ * seconds (phase, rows, rate, ETA, lag, drift, and what the migration waits for) and gives the
+ * approvals the driver waits for — the read switch and the contract, and with a write switch the
+ * start of dual writes and the write switch — when the spec leaves them manual, their gate is
+ * open and the {@link Approver} says yes. An approval is the same move an operator makes with {@code shapeshift phase advance} or {@code shapeshift contract}, through the
  * same gates and audit; everything else is the coordinator's driver's.
  */
 public final class Operator {
@@ -113,9 +113,11 @@ public final class Operator {
         StoredSpec spec = StoredSpec.of(m);
         Phase to;
         String question;
-        if (m.phase() == Phase.VERIFIED && spec.readSwitch().approval() == Approval.MANUAL) {
-            to = Phase.READS_SWITCHED;
-            question = "Switch reads of " + migration + " to the new shape now (flag " + spec.flag() + " on)?";
+        Phase next = spec.plan().next(m.phase()).orElse(null);
+        if (next != null && next != Phase.CONTRACT_READY && next != Phase.CONTRACTED
+                && m.phase().compareTo(Phase.VERIFIED) >= 0 && spec.readSwitch().approval() == Approval.MANUAL) {
+            to = next;
+            question = question(migration, spec, to);
         } else if (m.phase() == Phase.CONTRACT_READY && spec.contract().approval() == Approval.MANUAL) {
             to = Phase.CONTRACTED;
             question = "Contract " + migration + " now: archive and drop the old shape (the one irreversible step)?";
@@ -148,6 +150,19 @@ public final class Operator {
             log.warn("approval failed migration={} to={} error={}", migration, to, e.toString());
             out.println("    approval failed: " + e.getMessage());
         }
+    }
+
+    /** The question before a move the spec leaves to an operator (switch.approval: manual). */
+    static String question(String migration, StoredSpec spec, Phase to) {
+        return switch (to) {
+            case DUAL_WRITES -> "Start dual writes of " + migration + " now (the application version that writes both "
+                    + "shapes is deployed; the old shape stays authoritative)?";
+            case WRITES_SWITCHED -> "Switch writes of " + migration + " to the new shape now (flag " + spec.writeFlag()
+                    + " on: applications stop writing the old shape"
+                    + (spec.writes().reversible() ? "; the reverse sync keeps it for old readers and rollback)?"
+                    : "; no writes.reverse: the old shape goes stale and rollback after the write switch is impossible)?");
+            default -> "Switch reads of " + migration + " to the new shape now (flag " + spec.flag() + " on)?";
+        };
     }
 
     /** {@code 12:00:01 users backfilling 42% 420,000/1,000,000 rows 12,345 rows/s ETA 47s lag 0.2s drift 0 | message}. */
