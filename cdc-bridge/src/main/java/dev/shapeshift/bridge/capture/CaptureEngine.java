@@ -10,7 +10,13 @@ import io.debezium.engine.format.ChangeEventFormat;
 import io.debezium.embedded.Connect;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -102,6 +108,7 @@ public final class CaptureEngine implements AutoCloseable {
         if (config.database().password() != null) {
             p.setProperty("database.password", config.database().password());
         }
+        tlsOf(config.database().jdbcUrl()).forEach((k, v) -> p.setProperty("database." + k, v));
         p.setProperty("database.applicationName", "shapeshift-cdc-bridge");
         // Debezium's own sessions too: their names in the start-up packet (Database.ASSUME_MIN_SERVER_VERSION).
         p.setProperty("driver.assumeMinServerVersion", Database.ASSUME_MIN_SERVER_VERSION);
@@ -122,6 +129,41 @@ public final class CaptureEngine implements AutoCloseable {
         p.setProperty("slot.drop.on.stop", "false");
         p.setProperty("include.schema.changes", "false");
         return p;
+    }
+
+    /** The JDBC URL parameters that Debezium's own connections take as {@code database.<name>}. */
+    static final List<String> TLS_PARAMETERS = List.of("sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword",
+            "sslfactory");
+
+    /**
+     * The TLS settings of the JDBC URL ({@code ?sslmode=verify-full&sslrootcert=…}) for Debezium,
+     * whose replication and metadata connections are configured by host and port, not by the URL:
+     * without them it would connect with its default ({@code prefer}: encrypted if the server
+     * offers it, the server's certificate unchecked, no client certificate) whatever the URL says.
+     * pgjdbc's {@code ssl=true} without a mode means {@code verify-full}, and is passed as that.
+     */
+    static Map<String, String> tlsOf(String jdbcUrl) {
+        Map<String, String> params = new LinkedHashMap<>();
+        int q = jdbcUrl.indexOf('?');
+        if (q >= 0) {
+            for (String pair : jdbcUrl.substring(q + 1).split("&")) {
+                int eq = pair.indexOf('=');
+                String key = eq < 0 ? pair : pair.substring(0, eq);
+                String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+                params.put(key.toLowerCase(Locale.ROOT), value);
+            }
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String name : TLS_PARAMETERS) {
+            String v = params.get(name);
+            if (v != null && !v.isEmpty()) {
+                out.put(name, v);
+            }
+        }
+        if (!out.containsKey("sslmode") && "true".equalsIgnoreCase(params.get("ssl"))) {
+            out.put("sslmode", "verify-full");
+        }
+        return out;
     }
 
     static URI jdbcUri(String jdbcUrl) {
