@@ -33,6 +33,9 @@ public final class CoordinatorCommand implements Callable<Integer> {
     @Mixin
     DbOptions db = new DbOptions();
 
+    @Mixin
+    KafkaOptions kafkaSettings = new KafkaOptions();
+
     @Option(names = "--bind", paramLabel = "HOST", description = "Interface to listen on (default 127.0.0.1).")
     String bind = "127.0.0.1";
 
@@ -86,6 +89,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        kafkaSettings.apply();
         Database database = db.database();
         DriveConfig drive = bootstrap == null || noDrive ? DriveConfig.OFF
                 : DriveConfig.on(bootstrap, partitions).withReplication(replication).withPublication(publication)

@@ -2,6 +2,7 @@ package dev.shapeshift.bridge.capture;
 
 import dev.shapeshift.bridge.BridgeConfig;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import io.debezium.engine.DebeziumEngine;
@@ -98,6 +99,8 @@ public final class CaptureEngine implements AutoCloseable {
         p.setProperty("offset.storage.replication.factor", Short.toString(config.replication()));
         p.setProperty("offset.flush.interval.ms", Long.toString(config.offsetFlushInterval().toMillis()));
         p.setProperty("offset.flush.timeout.ms", "30000");
+        // The offset store's Kafka clients take the engine's top-level settings: a secured cluster's too.
+        KafkaClientSettings.load().forEach(p::setProperty);
         p.setProperty("bootstrap.servers", config.bootstrapServers());
         p.setProperty("database.hostname", uri.getHost());
         p.setProperty("database.port", Integer.toString(uri.getPort() < 0 ? 5432 : uri.getPort()));

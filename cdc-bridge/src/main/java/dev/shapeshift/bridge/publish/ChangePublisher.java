@@ -1,5 +1,6 @@
 package dev.shapeshift.bridge.publish;
 
+import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.bridge.capture.SyncTarget;
 import dev.shapeshift.bridge.capture.TableId;
 import dev.shapeshift.change.ChangeCodec;
@@ -63,7 +64,7 @@ public final class ChangePublisher implements DebeziumEngine.ChangeConsumer<Reco
     }
 
     static Properties producerConfig(String bootstrapServers, String clientId) {
-        Properties p = new Properties();
+        Properties p = KafkaClientSettings.apply(new Properties());
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         p.put(ProducerConfig.ACKS_CONFIG, "all");

@@ -1,5 +1,6 @@
 package dev.shapeshift.coordinator.contract;
 
+import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.db.Database;
@@ -233,7 +234,7 @@ public final class Cleanup {
     }
 
     private Admin admin() {
-        Properties props = new Properties();
+        Properties props = KafkaClientSettings.apply(new Properties());
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
         return Admin.create(props);

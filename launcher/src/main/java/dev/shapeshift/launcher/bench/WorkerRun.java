@@ -1,5 +1,6 @@
 package dev.shapeshift.launcher.bench;
 
+import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.coordinator.plan.ChunkPlanner;
@@ -190,7 +191,7 @@ final class WorkerRun {
 
     /** Waits until all n consumers are members with partitions, so the timed part has no joins. */
     private void awaitGroup(String group, int members) throws InterruptedException, SQLException {
-        Properties p = new Properties();
+        Properties p = KafkaClientSettings.apply(new Properties());
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         try (Admin admin = Admin.create(p)) {

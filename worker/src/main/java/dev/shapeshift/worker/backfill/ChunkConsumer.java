@@ -1,5 +1,6 @@
 package dev.shapeshift.worker.backfill;
 
+import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.ChunkStore.Acquired;
@@ -304,7 +305,7 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
     }
 
     private Properties properties() {
-        Properties p = new Properties();
+        Properties p = KafkaClientSettings.apply(new Properties());
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, Topics.group(migration, "backfill"));
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "shapeshift-backfill-" + config.workerId());

@@ -1,5 +1,6 @@
 package dev.shapeshift.worker.sync;
 
+import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.StreamState;
 import dev.shapeshift.catalog.SyncStreamStore;
@@ -597,7 +598,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
     }
 
     private Properties consumerProperties() {
-        Properties p = new Properties();
+        Properties p = KafkaClientSettings.apply(new Properties());
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, Topics.group(migration, "sync"));
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "shapeshift-sync-" + migration + "-" + config.workerId());
