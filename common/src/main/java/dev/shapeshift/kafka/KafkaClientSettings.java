@@ -18,8 +18,9 @@ import java.util.TreeMap;
  * {@code ssl.truststore.*}, …), in Kafka's own names, as in the {@code --command-config} file of
  * Kafka's tools. The file holds the credentials, so they never appear on a command line; it is
  * named by {@code --kafka-config} (which sets the system property {@value #PROPERTY}) or the
- * environment variable {@value #ENV}, and read again each time a client is created. Values are
- * never logged: {@link #describe()} names the keys only.
+ * environment variable {@value #ENV}, and read again each time a client is created. Shapeshift
+ * never logs the file's values (Kafka's clients log their configuration with passwords and
+ * {@code sasl.jaas.config} hidden).
  */
 public final class KafkaClientSettings {
     public static final String PROPERTY = "shapeshift.kafka.config";
@@ -68,17 +69,5 @@ public final class KafkaClientSettings {
     public static <T extends Map<Object, Object>> T apply(T props) {
         props.putAll(load());
         return props;
-    }
-
-    /** Adds the settings to a client's configuration. */
-    public static Map<String, Object> applyTo(Map<String, Object> props) {
-        props.putAll(load());
-        return props;
-    }
-
-    /** For logs: the keys set, never the values. */
-    public static String describe() {
-        Map<String, String> s = load();
-        return s.isEmpty() ? "none" : String.join(",", s.keySet());
     }
 }
