@@ -1,10 +1,10 @@
 package dev.shapeshift.bridge.publish;
 
-import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.bridge.capture.SyncTarget;
 import dev.shapeshift.bridge.capture.TableId;
 import dev.shapeshift.change.ChangeCodec;
 import dev.shapeshift.change.ChangeEvent;
+import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.kafka.Topics;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;

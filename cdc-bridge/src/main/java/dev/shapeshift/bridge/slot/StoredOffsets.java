@@ -1,8 +1,8 @@
 package dev.shapeshift.bridge.slot;
 
-import dev.shapeshift.kafka.KafkaClientSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shapeshift.kafka.KafkaClientSettings;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.HashMap;

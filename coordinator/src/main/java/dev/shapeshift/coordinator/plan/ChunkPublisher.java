@@ -1,9 +1,9 @@
 package dev.shapeshift.coordinator.plan;
 
-import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.catalog.ChunkStore.Chunk;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.kafka.Topics;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,11 +1,11 @@
 package dev.shapeshift.launcher.bench;
 
-import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.coordinator.plan.ChunkPlanner;
 import dev.shapeshift.coordinator.plan.ChunkPublisher;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.spec.Backfill;
 import dev.shapeshift.spec.MigrationSpec;

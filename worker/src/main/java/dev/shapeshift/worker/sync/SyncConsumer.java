@@ -1,6 +1,5 @@
 package dev.shapeshift.worker.sync;
 
-import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.StreamState;
 import dev.shapeshift.catalog.SyncStreamStore;
@@ -9,6 +8,7 @@ import dev.shapeshift.change.ChangeEvent;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.Refresher;
