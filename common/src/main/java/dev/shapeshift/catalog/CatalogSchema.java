@@ -1,6 +1,7 @@
 package dev.shapeshift.catalog;
 
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.ServerVersion;
 import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
@@ -44,6 +45,7 @@ public final class CatalogSchema {
 
     public static int migrate(Database db) {
         try (Connection lock = db.connect("catalog-migrate")) {
+            ServerVersion.require(lock, db.safeUrl());
             try (PreparedStatement ps = lock.prepareStatement("SELECT pg_advisory_lock(?)")) {
                 ps.setLong(1, LOCK);
                 ps.executeQuery().close();

@@ -41,6 +41,8 @@ public enum ErrorCode {
      * short token, a bad port, URL or interval. Not the spec's fault, so not {@link #SPEC_INVALID}.
      */
     CONFIG_INVALID(false, 15),
+    /** The PostgreSQL server is older than the oldest major Shapeshift supports (docs/compatibility.md). */
+    UNSUPPORTED_SERVER(false, 16),
     /** A fault in Shapeshift itself or an unexpected database error. */
     INTERNAL(false, 1);
 

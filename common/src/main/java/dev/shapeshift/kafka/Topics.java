@@ -38,7 +38,7 @@ public final class Topics {
 
     /** Creates the topics if they do not exist yet (idempotent: an existing topic is left as it is). */
     public static void ensure(String bootstrapServers, Map<String, Integer> partitionsByTopic, short replication) {
-        Properties props = new Properties();
+        Properties props = KafkaClientSettings.apply(new Properties());
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
         try (Admin admin = Admin.create(props)) {

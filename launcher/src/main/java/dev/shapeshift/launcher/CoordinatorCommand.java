@@ -3,6 +3,7 @@ package dev.shapeshift.launcher;
 import dev.shapeshift.coordinator.contract.AccessWatch;
 import dev.shapeshift.coordinator.contract.AccessGate;
 import dev.shapeshift.coordinator.Coordinator;
+import dev.shapeshift.coordinator.api.ApiTls;
 import dev.shapeshift.coordinator.drive.DriveConfig;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
@@ -31,6 +32,9 @@ import picocli.CommandLine.Spec;
 public final class CoordinatorCommand implements Callable<Integer> {
     @Mixin
     DbOptions db = new DbOptions();
+
+    @Mixin
+    KafkaOptions kafkaSettings = new KafkaOptions();
 
     @Option(names = "--bind", paramLabel = "HOST", description = "Interface to listen on (default 127.0.0.1).")
     String bind = "127.0.0.1";
@@ -70,6 +74,14 @@ public final class CoordinatorCommand implements Callable<Integer> {
     @Option(names = "--no-drive", description = "Serve the API only; do not drive migrations even with --bootstrap.")
     boolean noDrive;
 
+    @Option(names = "--tls-cert-file", paramLabel = "FILE", description = "PEM certificate (chain) for HTTPS; with "
+            + "--tls-key-file the port speaks HTTPS only (env SHAPESHIFT_TLS_CERT_FILE).")
+    Path tlsCertFile;
+
+    @Option(names = "--tls-key-file", paramLabel = "FILE", description = "PEM private key of --tls-cert-file, "
+            + "unencrypted (env SHAPESHIFT_TLS_KEY_FILE).")
+    Path tlsKeyFile;
+
     Map<String, String> env = System.getenv();
 
     @Spec
@@ -77,16 +89,18 @@ public final class CoordinatorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        kafkaSettings.apply();
         Database database = db.database();
         DriveConfig drive = bootstrap == null || noDrive ? DriveConfig.OFF
                 : DriveConfig.on(bootstrap, partitions).withReplication(replication).withPublication(publication)
                         .withStallAfter(stallAfter());
         Coordinator.Config config = new Coordinator.Config(bind, port, database,
-                token(adminTokenFile, "SHAPESHIFT_ADMIN_TOKEN"), token(readTokenFile, "SHAPESHIFT_READ_TOKEN"), null, specsDir, drive);
+                token(adminTokenFile, "SHAPESHIFT_ADMIN_TOKEN"), token(readTokenFile, "SHAPESHIFT_READ_TOKEN"), null, specsDir, drive,
+                ApiTls.of(tlsCertFile, tlsKeyFile));
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         CountDownLatch stopped = new CountDownLatch(1);
         try (Coordinator coordinator = Coordinator.start(config, registry, new AccessGate(new AccessWatch(database)))) {
-            command.commandLine().getOut().println("coordinator listening on http://" + bind + ":" + coordinator.port() + "/"
+            command.commandLine().getOut().println("coordinator listening on " + config.scheme() + "://" + bind + ":" + coordinator.port() + "/"
                     + (drive.enabled() ? "; driving migrations (one instance per catalog drives, the others stand by)"
                     : "; not driving migrations (no --bootstrap)"));
             command.commandLine().getOut().flush();

@@ -42,6 +42,9 @@ public final class RunCommand implements Callable<Integer> {
     @Mixin
     DbOptions db = new DbOptions();
 
+    @Mixin
+    KafkaOptions kafkaSettings = new KafkaOptions();
+
     @Option(names = "--bootstrap", paramLabel = "HOST:PORT", description = "Kafka bootstrap servers (default: a broker in this process, data in --data-dir).")
     String bootstrap;
 
@@ -79,6 +82,11 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        if (kafkaSettings.file != null && bootstrap == null) {
+            throw new dev.shapeshift.error.ShapeshiftException(dev.shapeshift.error.ErrorCode.USAGE, "--kafka-config "
+                    + "is for a cluster of your own (--bootstrap); run's own broker needs no client settings");
+        }
+        kafkaSettings.apply();
         if (!verbose && System.getProperty("shapeshift.log.level") == null
                 && org.slf4j.LoggerFactory.getLogger("dev.shapeshift") instanceof ch.qos.logback.classic.Logger l) {
             l.setLevel(ch.qos.logback.classic.Level.WARN);

@@ -24,6 +24,9 @@ public final class WorkerCommand implements Callable<Integer> {
     @Mixin
     DbOptions db = new DbOptions();
 
+    @Mixin
+    KafkaOptions kafkaSettings = new KafkaOptions();
+
     @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT", description = "Kafka bootstrap servers.")
     String bootstrap;
 
@@ -60,6 +63,7 @@ public final class WorkerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws UnknownHostException {
+        kafkaSettings.apply();
         Worker.Config config = config();
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try (MetricsEndpoint metrics = metricsPort == null ? null : MetricsEndpoint.start(metricsBind, metricsPort, registry)) {

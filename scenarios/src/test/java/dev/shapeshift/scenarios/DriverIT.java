@@ -55,6 +55,15 @@ class DriverIT {
     @Test
     void drivesARegisteredMigrationToContractedWithTheOperatorsReadSwitch(PostgresServer pg, KafkaBroker kafka)
             throws Exception {
+        driveToContracted(pg, kafka);
+    }
+
+    /**
+     * Registered to contracted by the driver under an application's writes: expand, sync,
+     * backfill, reconcile, verified, the operator's read switch, the automatic contract. Also the
+     * smoke migration of the PostgreSQL version matrix ({@link PostgresVersionsIT}).
+     */
+    static void driveToContracted(PostgresServer pg, KafkaBroker kafka) throws Exception {
         String dbName = pg.createDatabase("driver");
         Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
         String name = "users-verified";

@@ -2,6 +2,7 @@ package dev.shapeshift.bridge.capture;
 
 import dev.shapeshift.bridge.BridgeConfig;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import io.debezium.engine.DebeziumEngine;
@@ -10,7 +11,13 @@ import io.debezium.engine.format.ChangeEventFormat;
 import io.debezium.embedded.Connect;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -106,6 +113,8 @@ public final class CaptureEngine implements AutoCloseable {
         p.setProperty("offset.storage.replication.factor", Short.toString(config.replication()));
         p.setProperty("offset.flush.interval.ms", Long.toString(config.offsetFlushInterval().toMillis()));
         p.setProperty("offset.flush.timeout.ms", "30000");
+        // The offset store's Kafka clients take the engine's top-level settings: a secured cluster's too.
+        KafkaClientSettings.load().forEach(p::setProperty);
         p.setProperty("bootstrap.servers", config.bootstrapServers());
         p.setProperty("database.hostname", uri.getHost());
         p.setProperty("database.port", Integer.toString(uri.getPort() < 0 ? 5432 : uri.getPort()));
@@ -116,6 +125,7 @@ public final class CaptureEngine implements AutoCloseable {
         if (config.database().password() != null) {
             p.setProperty("database.password", config.database().password());
         }
+        tlsOf(config.database().jdbcUrl()).forEach((k, v) -> p.setProperty("database." + k, v));
         p.setProperty("database.applicationName", "shapeshift-cdc-bridge");
         // Debezium's own sessions too: their names in the start-up packet (Database.ASSUME_MIN_SERVER_VERSION).
         p.setProperty("driver.assumeMinServerVersion", Database.ASSUME_MIN_SERVER_VERSION);
@@ -136,6 +146,41 @@ public final class CaptureEngine implements AutoCloseable {
         p.setProperty("slot.drop.on.stop", "false");
         p.setProperty("include.schema.changes", "false");
         return p;
+    }
+
+    /** The JDBC URL parameters that Debezium's own connections take as {@code database.<name>}. */
+    static final List<String> TLS_PARAMETERS = List.of("sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword",
+            "sslfactory");
+
+    /**
+     * The TLS settings of the JDBC URL ({@code ?sslmode=verify-full&sslrootcert=…}) for Debezium,
+     * whose replication and metadata connections are configured by host and port, not by the URL:
+     * without them it would connect with its default ({@code prefer}: encrypted if the server
+     * offers it, the server's certificate unchecked, no client certificate) whatever the URL says.
+     * pgjdbc's {@code ssl=true} without a mode means {@code verify-full}, and is passed as that.
+     */
+    static Map<String, String> tlsOf(String jdbcUrl) {
+        Map<String, String> params = new LinkedHashMap<>();
+        int q = jdbcUrl.indexOf('?');
+        if (q >= 0) {
+            for (String pair : jdbcUrl.substring(q + 1).split("&")) {
+                int eq = pair.indexOf('=');
+                String key = eq < 0 ? pair : pair.substring(0, eq);
+                String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+                params.put(key.toLowerCase(Locale.ROOT), value);
+            }
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String name : TLS_PARAMETERS) {
+            String v = params.get(name);
+            if (v != null && !v.isEmpty()) {
+                out.put(name, v);
+            }
+        }
+        if (!out.containsKey("sslmode") && "true".equalsIgnoreCase(params.get("ssl"))) {
+            out.put("sslmode", "verify-full");
+        }
+        return out;
     }
 
     static URI jdbcUri(String jdbcUrl) {

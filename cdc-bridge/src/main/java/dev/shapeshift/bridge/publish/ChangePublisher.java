@@ -4,6 +4,7 @@ import dev.shapeshift.bridge.capture.SyncTarget;
 import dev.shapeshift.bridge.capture.TableId;
 import dev.shapeshift.change.ChangeCodec;
 import dev.shapeshift.change.ChangeEvent;
+import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.kafka.Topics;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
@@ -63,7 +64,7 @@ public final class ChangePublisher implements DebeziumEngine.ChangeConsumer<Reco
     }
 
     static Properties producerConfig(String bootstrapServers, String clientId) {
-        Properties p = new Properties();
+        Properties p = KafkaClientSettings.apply(new Properties());
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         p.put(ProducerConfig.ACKS_CONFIG, "all");

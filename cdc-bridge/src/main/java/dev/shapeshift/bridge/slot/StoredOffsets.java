@@ -2,6 +2,7 @@ package dev.shapeshift.bridge.slot;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shapeshift.kafka.KafkaClientSettings;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.HashMap;
@@ -48,7 +49,7 @@ public final class StoredOffsets {
         if (found.key == null) {
             return;
         }
-        Properties p = new Properties();
+        Properties p = KafkaClientSettings.apply(new Properties());
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
@@ -66,7 +67,7 @@ public final class StoredOffsets {
     }
 
     private Found latest(String slot) {
-        Properties p = new Properties();
+        Properties p = KafkaClientSettings.apply(new Properties());
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());

@@ -5,6 +5,7 @@ import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.sql.Ident;
@@ -233,7 +234,7 @@ public final class Cleanup {
     }
 
     private Admin admin() {
-        Properties props = new Properties();
+        Properties props = KafkaClientSettings.apply(new Properties());
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
         return Admin.create(props);

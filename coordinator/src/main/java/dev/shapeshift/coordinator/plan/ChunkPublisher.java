@@ -3,6 +3,7 @@ package dev.shapeshift.coordinator.plan;
 import dev.shapeshift.catalog.ChunkStore.Chunk;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.kafka.Topics;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,7 +43,7 @@ public final class ChunkPublisher {
     public int publish(String migration, List<Chunk> chunks) {
         String topic = Topics.chunks(migration);
         Topics.ensure(bootstrapServers, Map.of(topic, partitions), (short) 1);
-        Properties props = new Properties();
+        Properties props = KafkaClientSettings.apply(new Properties());
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);

@@ -5,6 +5,7 @@ import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.coordinator.plan.ChunkPlanner;
 import dev.shapeshift.coordinator.plan.ChunkPublisher;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.spec.Backfill;
 import dev.shapeshift.spec.MigrationSpec;
@@ -190,7 +191,7 @@ final class WorkerRun {
 
     /** Waits until all n consumers are members with partitions, so the timed part has no joins. */
     private void awaitGroup(String group, int members) throws InterruptedException, SQLException {
-        Properties p = new Properties();
+        Properties p = KafkaClientSettings.apply(new Properties());
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         try (Admin admin = Admin.create(p)) {

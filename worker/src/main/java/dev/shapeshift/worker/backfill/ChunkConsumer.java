@@ -6,6 +6,7 @@ import dev.shapeshift.catalog.ChunkStore.Acquired;
 import dev.shapeshift.catalog.ChunkStore.Lease;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
@@ -304,7 +305,7 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
     }
 
     private Properties properties() {
-        Properties p = new Properties();
+        Properties p = KafkaClientSettings.apply(new Properties());
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, Topics.group(migration, "backfill"));
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "shapeshift-backfill-" + config.workerId());

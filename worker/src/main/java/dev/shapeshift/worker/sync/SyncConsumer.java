@@ -8,6 +8,7 @@ import dev.shapeshift.change.ChangeEvent;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.Refresher;
@@ -603,7 +604,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
     }
 
     private Properties consumerProperties() {
-        Properties p = new Properties();
+        Properties p = KafkaClientSettings.apply(new Properties());
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, Topics.group(migration, "sync"));
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "shapeshift-sync-" + migration + "-" + config.workerId());

@@ -1,0 +1,49 @@
+package dev.shapeshift.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class KafkaClientSettingsTest {
+    @TempDir
+    Path dir;
+
+    @AfterEach
+    void clear() {
+        System.clearProperty(KafkaClientSettings.PROPERTY);
+    }
+
+    @Test
+    void theFilesSettingsAreAddedToEveryClient() throws Exception {
+        Path f = Files.writeString(dir.resolve("k.properties"), "security.protocol=SASL_SSL\nsasl.mechanism=PLAIN\n"
+                + "sasl.jaas.config=x required username=\"u\" password=\"p\";\n");
+        System.setProperty(KafkaClientSettings.PROPERTY, f.toString());
+        Properties p = KafkaClientSettings.apply(new Properties());
+        assertThat(p).containsEntry("security.protocol", "SASL_SSL").containsEntry("sasl.mechanism", "PLAIN")
+                .containsKey("sasl.jaas.config");
+    }
+
+    @Test
+    void noFileMeansNoSettings() {
+        assertThat(KafkaClientSettings.apply(new Properties())).isEmpty();
+    }
+
+    @Test
+    void settingsShapeshiftMakesItselfAreRefusedAndAnUnreadableFileIsNamed() throws Exception {
+        Path f = Files.writeString(dir.resolve("bad.properties"), "bootstrap.servers=elsewhere:9092\n");
+        assertThatThrownBy(() -> KafkaClientSettings.read(f)).isInstanceOf(ShapeshiftException.class)
+                .hasMessageContaining("'bootstrap.servers', which Shapeshift sets itself (bootstrap servers: --bootstrap)")
+                .satisfies(e -> assertThat(((ShapeshiftException) e).code()).isEqualTo(ErrorCode.CONFIG_INVALID));
+        System.setProperty(KafkaClientSettings.PROPERTY, dir.resolve("absent.properties").toString());
+        assertThatThrownBy(KafkaClientSettings::load).isInstanceOf(ShapeshiftException.class)
+                .hasMessageContaining("absent.properties");
+    }
+}
