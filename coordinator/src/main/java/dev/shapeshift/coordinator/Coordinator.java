@@ -12,6 +12,7 @@ import dev.shapeshift.coordinator.register.Registrar;
 import dev.shapeshift.coordinator.register.SpecsDir;
 import dev.shapeshift.coordinator.contract.AwaitingContract;
 import dev.shapeshift.coordinator.contract.ContractMetrics;
+import dev.shapeshift.coordinator.status.History;
 import dev.shapeshift.coordinator.status.StatusMetrics;
 import dev.shapeshift.coordinator.status.StatusReader;
 import dev.shapeshift.db.Database;
@@ -136,7 +137,8 @@ public final class Coordinator implements AutoCloseable {
         SpecsDir specs = config.specsDir() == null ? null
                 : new SpecsDir(config.specsDir(), new Registrar(config.database(), "specs-dir"));
         Transitions transitions = new Transitions(catalog, gates);
-        ApiRoutes routes = new ApiRoutes(catalog, transitions, status, registry,
+        History history = new History(catalog);
+        ApiRoutes routes = new ApiRoutes(catalog, transitions, status, history, registry,
                 config.adminToken().strip(), config.readToken() == null ? null : config.readToken().strip(),
                 new Registrar(config.database(), "api"), specs);
         Vertx vertx = Vertx.vertx();
@@ -163,7 +165,9 @@ public final class Coordinator implements AutoCloseable {
         });
         loop.scheduleWithFixedDelay(() -> {
             try {
-                metrics.update(status.all());
+                java.util.List<dev.shapeshift.coordinator.status.MigrationStatus> all = status.all();
+                metrics.update(all);
+                history.record(all);
                 contractMetrics.update(AwaitingContract.read(config.database()));
             } catch (RuntimeException e) {
                 log.warn("status refresh failed error={}", e.toString());

@@ -10,6 +10,7 @@ import dev.shapeshift.coordinator.gate.Transitions;
 import dev.shapeshift.coordinator.register.Registrar;
 import dev.shapeshift.coordinator.register.Registration;
 import dev.shapeshift.coordinator.register.SpecsDir;
+import dev.shapeshift.coordinator.status.History;
 import dev.shapeshift.coordinator.status.ReconcileResults;
 import dev.shapeshift.coordinator.status.StatusReader;
 import dev.shapeshift.error.ShapeshiftException;
@@ -47,6 +48,7 @@ public final class ApiRoutes {
     private final Catalog catalog;
     private final Transitions transitions;
     private final StatusReader status;
+    private final History history;
     private final ReconcileResults reconcile;
     private final FlagStore flags;
     private final Auth auth;
@@ -58,13 +60,15 @@ public final class ApiRoutes {
      * @param registrar registers specs posted to {@code POST /api/migrations}
      * @param specs     the coordinator's specs directory, for {@code GET /api/specs}; null when none
      */
-    public ApiRoutes(Catalog catalog, Transitions transitions, StatusReader status, PrometheusMeterRegistry registry,
+    public ApiRoutes(Catalog catalog, Transitions transitions, StatusReader status, History history,
+                     PrometheusMeterRegistry registry,
                      String adminToken, String readToken, Registrar registrar, SpecsDir specs) {
         this.registrar = registrar;
         this.specs = specs;
         this.catalog = catalog;
         this.transitions = transitions;
         this.status = status;
+        this.history = history;
         this.reconcile = new ReconcileResults(catalog);
         this.flags = new FlagStore(catalog);
         this.auth = new Auth(adminToken, readToken);
@@ -94,6 +98,8 @@ public final class ApiRoutes {
         blocking(r.put("/api/migrations/:name/settings"), true, this::putSettings);
         blocking(r.get("/api/migrations/:name/drift"), false, ctx -> reconcile.drift(migration(ctx).name(),
                 keyCursor(query(ctx, "after")), limit(ctx, 100), !"all".equals(query(ctx, "status"))));
+        blocking(r.get("/api/migrations/:name/history"), false,
+                ctx -> history.read(migration(ctx), window(query(ctx, "window"))));
         blocking(r.get("/api/migrations/:name/reconcile-runs"), false,
                 ctx -> reconcile.runs(migration(ctx).name(), limit(ctx, 50)));
         blocking(r.get("/api/flags/:name"), false, ctx -> flags.get(ctx.pathParam("name")));
@@ -101,8 +107,27 @@ public final class ApiRoutes {
         blocking(r.get("/api/audit"), false, this::audit);
         r.route("/api/*").handler(ctx -> fail(ctx, 404, "NOT_FOUND", "no such endpoint: " + ctx.request().method()
                 + " " + ctx.normalizedPath() + " (see docs/api.md)"));
+        r.route("/vendor/uplot/*").handler(StaticHandler.create(uplotRoot()));
         r.route("/*").handler(StaticHandler.create("dashboard").setCachingEnabled(false));
         return r;
+    }
+
+    /**
+     * The uPlot webjar's folder on the class path ({@code dist/uPlot.iife.min.js}, {@code dist/uPlot.min.css},
+     * {@code LICENSE}), found from the version the webjar records, so the pom is the one place it is pinned.
+     */
+    static String uplotRoot() {
+        java.util.Properties p = new java.util.Properties();
+        try (java.io.InputStream in = ApiRoutes.class.getClassLoader()
+                .getResourceAsStream("META-INF/maven/org.webjars.npm/uplot/pom.properties")) {
+            if (in == null) {
+                throw new IllegalStateException("the uPlot webjar (org.webjars.npm:uplot) is not on the class path");
+            }
+            p.load(in);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return "META-INF/resources/webjars/uplot/" + p.getProperty("version");
     }
 
     private void blocking(io.vertx.ext.web.Route route, boolean mutating, Action action) {
@@ -316,6 +341,24 @@ public final class ApiRoutes {
             // fall through
         }
         throw ApiException.badRequest("after must be a drift key as returned in 'next', e.g. [\"42\"]");
+    }
+
+    /** {@code window=15m} etc. (default 1h), at most {@link History#KEEP}. */
+    private static java.time.Duration window(String text) {
+        if (text == null) {
+            return java.time.Duration.ofHours(1);
+        }
+        java.time.Duration d;
+        try {
+            d = dev.shapeshift.spec.DurationText.parse(text);
+        } catch (RuntimeException e) {
+            throw ApiException.badRequest("window must be a duration such as 15m, 1h or 3d, got '" + text + "'");
+        }
+        if (d.isNegative() || d.isZero() || d.compareTo(History.KEEP) > 0) {
+            throw ApiException.badRequest("window must be more than 0 and at most " + History.KEEP.toDays()
+                    + "d (the history kept), got '" + text + "'");
+        }
+        return d;
     }
 
     private static int limit(RoutingContext ctx, int dflt) {

@@ -29,7 +29,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The dashboard: its files load over HTTP and fetch nothing from elsewhere; rendered by a real
- * headless Chromium (skipped when {@code /usr/bin/chromium} is absent), it shows live numbers.
+ * headless Chromium (skipped when {@code /usr/bin/chromium} is absent: {@code apt-get install chromium}),
+ * it shows live numbers and draws the stored history with uPlot. {@code -Ddashboard.screenshot=FILE.png}
+ * also saves a screenshot to look at.
  */
 @ExtendWith(PostgresExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -50,6 +52,22 @@ class DashboardIT {
     void start() throws Exception {
         Database db = Seed.database(pg, "dashboard");
         Seed.migration(db, "users", "backfilling", "5m");
+        // 15 minutes of history as the coordinator records it (one sample per 10 s): three drift
+        // keys found and repaired between two polls, a lag spike, the backfill speeding up.
+        Seed.sql(db, "INSERT INTO shapeshift.status_history (migration, at, phase, drift_open, drift_found, drift_repaired, "
+                + "sync_lag_seconds, slot_lag_bytes, rows_copied, rows_per_second, chunks_done, chunks_total, "
+                + "streams_running, streams_stopped, heartbeat_age_seconds) SELECT 'users', now() - i * interval '10 s', "
+                + "'backfilling', CASE WHEN i BETWEEN 30 AND 40 THEN 3 ELSE 0 END, CASE WHEN i <= 40 THEN 3 ELSE 0 END, "
+                + "CASE WHEN i < 30 THEN 3 ELSE 0 END, 0.4 + CASE WHEN i BETWEEN 50 AND 60 THEN 7.5 ELSE 0.2 * (i % 3) END, "
+                + "(90 - i) * 1048576, (90 - i) * 33, 20 + (90 - i) * 0.5, (90 - i) / 30, 4, 2, 0, 1.0 "
+                + "FROM generate_series(0, 90) i",
+                "UPDATE shapeshift.migration SET slot_name = 'shapeshift_users' WHERE name = 'users'",
+                "DELETE FROM shapeshift.audit WHERE migration = 'users'",
+                "INSERT INTO shapeshift.audit (at, migration, actor, action, from_phase, to_phase, reason) VALUES "
+                        + "(now() - interval '20 minutes', 'users', 'test', 'transition', NULL, 'planned', 'registered'), "
+                        + "(now() - interval '19 minutes', 'users', 'test', 'transition', 'planned', 'expanded', 'driver'), "
+                        + "(now() - interval '18 minutes', 'users', 'test', 'transition', 'expanded', 'syncing', 'driver'), "
+                        + "(now() - interval '16 minutes', 'users', 'test', 'transition', 'syncing', 'backfilling', 'driver')");
         coordinator = Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, ADMIN, READ, Duration.ofSeconds(2)),
                 new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     }
@@ -61,17 +79,21 @@ class DashboardIT {
 
     @Test
     void pageAndAssetsLoadWithoutExternalUrls() {
-        for (String path : List.of("/", "/app.js", "/style.css")) {
+        for (String path : List.of("/", "/app.js", "/style.css", "/vendor/uplot/dist/uPlot.iife.min.js",
+                "/vendor/uplot/dist/uPlot.min.css", "/vendor/uplot/LICENSE")) {
             Seed.Response r = call(coordinator.port(), "GET", path, null, null);
             assertThat(r.status()).as(path).isEqualTo(200);
-            Matcher m = URL.matcher(r.body());
+            // uPlot's one-line banner names its home page; it is a comment, never fetched
+            Matcher m = URL.matcher(r.body().replaceFirst("^/\\*! https://github\\.com/leeoniya/uPlot \\(v[0-9.]+\\) \\*/", ""));
             while (m.find()) {
                 String url = m.group();
                 assertThat(ALLOWED.stream().anyMatch(url::startsWith)).as("external URL in " + path + ": " + url).isTrue();
             }
             assertThat(r.body()).as(path).doesNotContainIgnoringCase("@import").doesNotContain("cdn");
         }
-        assertThat(call(coordinator.port(), "GET", "/", null, null).body()).contains("<script src=\"app.js\">");
+        assertThat(call(coordinator.port(), "GET", "/", null, null).body()).contains("<script src=\"app.js\">")
+                .contains("<script src=\"vendor/uplot/dist/uPlot.iife.min.js\">");
+        assertThat(call(coordinator.port(), "GET", "/vendor/uplot/LICENSE", null, null).body()).contains("MIT");
     }
 
     @Test
@@ -90,6 +112,23 @@ class DashboardIT {
         assertThat(dom).contains("[\"11\"]").contains("backfill not done: 3/4 chunks");
         assertThat(dom).contains("flag not set (reads old shape)");
         assertThat(dom).doesNotContain(READ);
+        // the charts come from the stored history and are drawn by uPlot, with axes and units
+        assertThat(dom).containsPattern("data-testid=\"history-note\"[^>]*>9[12] samples over the last 1h");
+        for (String title : List.of("Drift (rows)", "Sync lag (seconds)", "Backfill rate (rows/s)", "WAL retained by the slot (MiB)")) {
+            assertThat(dom).as(title).containsPattern("class=\"u-title\"[^>]*>" + Pattern.quote(title) + "<");
+        }
+        assertThat(count(dom, "<canvas")).isEqualTo(4);
+        assertThat(dom).contains("found (total)").contains("repaired (total)").contains("slowest stream");
+        assertThat(dom).containsPattern("data-testid=\"phase-durations\".*>syncing<.*>2m00s<");
+        assertThat(dom).contains("no bridge holds the leader lock of slot");
+    }
+
+    private static int count(String text, String part) {
+        int n = 0;
+        for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + 1)) {
+            n++;
+        }
+        return n;
     }
 
     private byte[] chromium(String... action) throws Exception {
