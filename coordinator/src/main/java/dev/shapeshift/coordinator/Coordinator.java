@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The coordinator role: upgrades the catalog schema, serves the HTTP API, the dashboard and
- * {@code /metrics}, refreshes the per-migration gauges every {@code statusEvery}, and registers
+ * {@code /metrics}, refreshes the per-migration gauges every {@code statusEvery} (and stores the
+ * dashboard's history, {@link History}), and registers
  * the spec files of {@code specsDir} (if given) at start and every {@link #SPECS_EVERY}, and — with
  * the driver on ({@link Config#drive()}) — drives every active migration through its phases
  * ({@link DriveLoop}; one driving instance per catalog, the others stand by). Start with
