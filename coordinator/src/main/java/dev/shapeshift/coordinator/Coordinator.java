@@ -167,7 +167,15 @@ public final class Coordinator implements AutoCloseable {
         loop.scheduleWithFixedDelay(() -> {
             try {
                 java.util.List<dev.shapeshift.coordinator.status.MigrationStatus> all = status.all();
-                metrics.update(all);
+                java.util.Map<String, Duration> maxLag = new java.util.HashMap<>();
+                for (dev.shapeshift.catalog.MigrationRecord m : catalog.list()) {
+                    try {
+                        maxLag.put(m.name(), dev.shapeshift.coordinator.gate.StoredSpec.of(m).readSwitch().maxLag());
+                    } catch (ShapeshiftException e) {
+                        // an unreadable stored spec shows in the status; its bound stays NaN
+                    }
+                }
+                metrics.update(all, maxLag);
                 history.record(all);
                 contractMetrics.update(AwaitingContract.read(config.database()));
             } catch (RuntimeException e) {
@@ -175,7 +183,7 @@ public final class Coordinator implements AutoCloseable {
             }
         }, 0, config.statusEvery().toMillis(), TimeUnit.MILLISECONDS);
         if (specs != null) {
-            Gauge.builder("shapeshift.specs.refused", specs, d -> d.last().specProblems().size()).baseUnit("files")
+            Gauge.builder("shapeshift.specs.refused", specs, d -> d.last().specProblems().size())
                     .description("spec files of --specs-dir refused (invalid or conflicting) at the latest scan")
                     .register(registry);
             loop.scheduleWithFixedDelay(() -> {
