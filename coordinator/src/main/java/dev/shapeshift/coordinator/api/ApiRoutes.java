@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * The coordinator's HTTP API (docs/api.md). Every handler runs on a worker thread (the catalog is
  * JDBC); every response is JSON, errors as {@code {"error": CODE, "message": ...}}.
  *
- * <p>Access: {@code /livez}, {@code /readyz}, {@code /metrics} and the dashboard's static files are
- * open; every {@code /api} GET needs the read or the admin token; every PUT/POST needs the admin
+ * <p>Access: {@code /livez}, {@code /readyz}, {@code /metrics}, {@code GET /flags/{name}} (read-only) and
+ * the dashboard's static files are open; every {@code /api} GET needs the read or the admin token; every PUT/POST needs the admin
  * token (401 without a valid token, 403 with the read token).
  */
 public final class ApiRoutes {
@@ -88,6 +88,7 @@ public final class ApiRoutes {
         r.get("/metrics").blockingHandler(ctx -> ctx.response()
                 .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape()), false);
 
+        blocking(r.get("/flags/:name"), false, this::publicFlag);
         blocking(r.get("/api/migrations"), false, ctx -> status.all());
         blocking(r.post("/api/migrations"), true, this::register);
         blocking(r.get("/api/specs"), false, ctx -> specs());
@@ -134,7 +135,7 @@ public final class ApiRoutes {
         route.blockingHandler(ctx -> {
             try {
                 Auth.Grant grant = auth.grant(ctx.request().getHeader("Authorization"));
-                boolean open = ctx.normalizedPath().equals("/readyz");
+                boolean open = ctx.normalizedPath().equals("/readyz") || ctx.normalizedPath().startsWith("/flags/");
                 if (!open && grant == Auth.Grant.NONE) {
                     throw new ApiException(401, "UNAUTHORIZED", "missing or invalid bearer token");
                 }
@@ -170,6 +171,22 @@ public final class ApiRoutes {
             return null;
         }
         return Map.of("status", "ready");
+    }
+
+    /**
+     * {@code GET /flags/{name}}, open like {@code /metrics}: what an application in any language
+     * needs to pick a shape, {@code {"name", "value", "version"}}; a flag never set is
+     * {@code false} at version 0, as {@code FlagClient} and {@code shapeshift.flag(name)} answer.
+     */
+    private Object publicFlag(RoutingContext ctx) {
+        String name = ctx.pathParam("name");
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("name", name);
+        java.util.Optional<FlagStore.Flag> f = flags.find(name);
+        body.put("value", f.map(FlagStore.Flag::value).orElse(false));
+        body.put("version", f.map(FlagStore.Flag::version).orElse(0L));
+        body.put("changedAt", f.map(FlagStore.Flag::changedAt).orElse(null));
+        return body;
     }
 
     private Object transition(RoutingContext ctx) {

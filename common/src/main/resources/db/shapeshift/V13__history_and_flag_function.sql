@@ -22,3 +22,19 @@ CREATE TABLE status_history (
     heartbeat_age_seconds   double precision,           -- the bridge's last heartbeat seen by sync
     PRIMARY KEY (migration, at)
 );
+
+-- Read-switch flags for applications in any language: `SELECT shapeshift.flag('users.read-new')`
+-- is the flag's value, false when it was never set (as FlagClient answers). One primary-key
+-- lookup, STABLE (evaluated once per statement), cheap enough per request; cache it for a second
+-- or two where requests are many. SECURITY DEFINER with a fixed search_path: a caller needs
+-- EXECUTE on the function and USAGE on the schema, nothing on the catalog's tables. Not granted to
+-- PUBLIC: `shapeshift flag grant ROLE` (or the two GRANTs in docs/flags.md) lets a role call it.
+CREATE FUNCTION flag(flag_name text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce((SELECT f.value FROM shapeshift.flag f WHERE f.name = flag_name), false)
+$$;
+REVOKE ALL ON FUNCTION flag(text) FROM PUBLIC;
+COMMENT ON FUNCTION flag(text) IS
+    'Shapeshift read-switch flag value (false when never set); see docs/flags.md';
