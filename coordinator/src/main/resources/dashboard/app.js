@@ -146,7 +146,7 @@ function card(m) {
           : el("span", { class: "flag-off" }, "flag not set (reads old shape)")),
         el("h3", {}, "Sync"),
         el("p", { "data-testid": "sync-lag" }, "sync lag ", el("b", {}, m.sync.lagSeconds === null ? "unknown" : fmtSecs(m.sync.lagSeconds)),
-          " · WAL retained by the slot ", fmtBytes(m.sync.lagBytes)),
+          " · WAL retained by the slot: ", fmtBytes(m.sync.lagBytes)),
         el("p", { "data-testid": "sync" }, m.sync.detail,
           m.sync.heartbeatAgeSeconds !== null ? " · last heartbeat " + fmtSecs(m.sync.heartbeatAgeSeconds) + " ago" : ""),
         el("ul", { "data-testid": "sync-streams" }, ...(m.sync.streams || []).map(s =>
