@@ -124,6 +124,15 @@ public final class History {
     }
 
     /** The series of one migration over the last {@code window}, as parallel columns (epoch seconds in {@code at}). */
+    /** {@link #health(Connection, MigrationRecord)} on a connection of its own. */
+    public static Map<String, Object> health(Catalog catalog, MigrationRecord m) {
+        try (Connection c = catalog.connect()) {
+            return health(c, m);
+        } catch (SQLException e) {
+            throw SqlStates.translate("reading the bridge and worker health of " + m.name(), e);
+        }
+    }
+
     public Map<String, Object> read(MigrationRecord m, Duration window) {
         Map<String, List<Object>> cols = new LinkedHashMap<>();
         for (String k : List.of("at", "phase", "driftOpen", "driftFound", "driftRepaired", "syncLagSeconds",
@@ -168,7 +177,7 @@ public final class History {
      * {@code pg_locks}), the bridge sessions connected, and each worker's latest sign of life
      * (chunk heartbeat, sync stream update) with the states of the streams it owns.
      */
-    static Map<String, Object> health(Connection c, MigrationRecord m) throws SQLException {
+    public static Map<String, Object> health(Connection c, MigrationRecord m) throws SQLException {
         Map<String, Object> bridge = new LinkedHashMap<>();
         bridge.put("slot", m.slotName());
         bridge.put("leader", null);
