@@ -1,4 +1,6 @@
-// Shapeshift dashboard: polls the JSON API every 2 s and redraws. No external resources.
+// Shapeshift dashboard: polls the JSON API every 2 s and redraws; the charts come from the
+// history the coordinator keeps in the catalog (GET /api/migrations/NAME/history, one sample per
+// 10 s, 3 days kept), drawn with uPlot served by the coordinator itself. No external resources.
 // The API token comes from the URL fragment (#token=...; fragments are never sent to the
 // server) or the login form, and is kept in sessionStorage for this tab only.
 "use strict";
@@ -6,11 +8,11 @@
 const PHASES = ["planned", "expanded", "syncing", "backfilling", "backfilled", "verified",
   "reads-switched", "contract-ready", "contracted"];
 const POLL_MS = 2000;
-const MAX_POINTS = 150;
+const HISTORY_MS = 10000;
+const WINDOWS = ["15m", "1h", "6h", "24h", "3d"];
 const DRIFT_PAGE = 20;
-const SVG_NS = "http://www.w3.org/2000/svg"; // an XML namespace name, not a fetched URL
 
-const series = {};       // migration -> [{t, lagBytes, lagSeconds, drift}]
+const histories = {};    // migration -> {box, window, data, charts, fetchedAt}
 const driftCursor = {};  // migration -> {after, stack}
 
 function token() {
@@ -99,28 +101,6 @@ function writeSwitch(w) {
     el("p", { class: w.reversible ? "muted" : "error", "data-testid": "write-rollback" }, w.rollback));
 }
 
-function chart(points, key, color, label, fmt) {
-  const w = 300, h = 70;
-  const svg = document.createElementNS(SVG_NS, "svg");
-  svg.setAttribute("class", "chart");
-  svg.setAttribute("viewBox", "0 0 " + w + " " + h);
-  svg.setAttribute("preserveAspectRatio", "none");
-  const vals = points.map(p => p[key]).filter(v => v !== null && v !== undefined);
-  const max = Math.max(1e-9, ...vals);
-  const line = document.createElementNS(svg.namespaceURI, "polyline");
-  const n = points.length;
-  line.setAttribute("points", points.map((p, i) => {
-    const v = p[key] === null || p[key] === undefined ? 0 : p[key];
-    const x = n <= 1 ? w : (i / (n - 1)) * w;
-    return x.toFixed(1) + "," + (h - 4 - (v / max) * (h - 8)).toFixed(1);
-  }).join(" "));
-  line.setAttribute("stroke", color);
-  if (vals.length) svg.append(line);
-  const latest = vals.length ? vals[vals.length - 1] : null;
-  return el("div", {}, el("div", { class: "muted" }, label + ": ", el("b", {}, fmt(latest)),
-    vals.length ? " (max " + fmt(max) + " over " + n + " samples, every " + POLL_MS / 1000 + "s)" : " — nothing to chart"), svg);
-}
-
 function gates(m) {
   const box = el("div", { "data-testid": "gates" });
   if (!m.gates.length) box.append(el("p", { class: "muted" }, "no further phase"));
@@ -192,7 +172,6 @@ async function evidenceTable(name, box) {
 }
 
 function card(m) {
-  const pts = series[m.name];
   const p = m.progress;
   const pct = p.chunks ? Math.round((100 * p.chunksDone) / p.chunks) : 0;
   const flag = m.flag;
@@ -224,15 +203,18 @@ function card(m) {
           : el("span", { class: "flag-off" }, "flag not set (reads old shape)")),
         writeSwitch(m.writes),
         el("h3", {}, "Sync"),
+        el("p", { "data-testid": "sync-lag" }, "sync lag ", el("b", {}, m.sync.lagSeconds === null ? "unknown" : fmtSecs(m.sync.lagSeconds)),
+          " · WAL retained by the slot: ", fmtBytes(m.sync.lagBytes)),
         el("p", { "data-testid": "sync" }, m.sync.detail,
           m.sync.heartbeatAgeSeconds !== null ? " · last heartbeat " + fmtSecs(m.sync.heartbeatAgeSeconds) + " ago" : ""),
         el("ul", { "data-testid": "sync-streams" }, ...(m.sync.streams || []).map(s =>
           el("li", { class: s.state.startsWith("STOPPED") ? "error" : "" }, "partition " + s.partition + ": " + s.state +
             " (worker " + s.owner + (s.appliedLsn ? ", applied LSN " + s.appliedLsn : "") + ")" +
             (s.message ? " — " + s.message : "")))))),
+    historyBox(m.name),
     el("div", { class: "cols" },
-      chart(pts, "lagBytes", "#0969da", "slot lag", fmtBytes),
-      chart(pts, "drift", "#cf222e", "open drift", v => v === null ? "?" : fmtNum(v))),
+      el("div", {}, el("h3", {}, "Phase durations"), phaseDurations(m)),
+      el("div", {}, el("h3", {}, "Bridge and workers"), health(m.name))),
     el("div", { class: "cols" },
       el("div", {}, el("h3", {}, "Gate checklist"), gates(m)),
       el("div", {}, el("h3", {}, "Open drift (", el("span", { "data-testid": "drift-open" }, fmtNum(m.drift.openTotal)), ": ",
@@ -246,20 +228,138 @@ function card(m) {
   return c;
 }
 
+// ---- history charts (uPlot) ----
+
+function fmtDuration(ms) { return fmtSecs(ms / 1000); }
+
+function phaseDurations(m) {
+  // From the phase changes in the audit log: how long each phase lasted (the current one: so far).
+  const rows = [];
+  const changes = m.timeline;
+  for (let i = 0; i < changes.length; i++) {
+    const from = Date.parse(changes[i].at);
+    const to = i + 1 < changes.length ? Date.parse(changes[i + 1].at) : Date.parse(m.now);
+    rows.push(el("tr", {}, el("td", {}, changes[i].to), el("td", {}, new Date(from).toLocaleString()),
+      el("td", { class: "num" }, fmtDuration(to - from) + (i + 1 < changes.length ? "" : " so far"))));
+  }
+  if (!rows.length) {
+    rows.push(el("tr", {}, el("td", { colspan: "3", class: "muted" }, m.phase + " since " +
+      new Date(m.phaseChangedAt).toLocaleString() + " (no phase change recorded yet)")));
+  }
+  return el("table", { "data-testid": "phase-durations" },
+    el("tr", {}, el("th", {}, "phase"), el("th", {}, "entered"), el("th", {}, "lasted")), ...rows);
+}
+
+function historyState(name) {
+  return histories[name] || (histories[name] = {
+    box: null, healthBox: el("div", { "data-testid": "health" }, "loading…"), window: "1h", data: null, fetchedAt: 0
+  });
+}
+
+function historyBox(name) {
+  const h = historyState(name);
+  if (!h.box) {
+    const picker = el("select", { "aria-label": "history window" }, ...WINDOWS.map(w => el("option", { value: w }, w)));
+    picker.value = h.window;
+    picker.onchange = () => { h.window = picker.value; h.fetchedAt = 0; loadHistory(name).catch(e => showHistoryError(name, e)); };
+    h.note = el("span", { class: "muted", "data-testid": "history-note" }, "loading history…");
+    h.grid = el("div", { class: "charts", "data-testid": "charts" });
+    h.box = el("div", { class: "history" }, el("h3", {}, "History ", picker, " ", h.note), h.grid);
+  }
+  return h.box;
+}
+
+function health(name) { return historyState(name).healthBox; }
+
+function showHistoryError(name, e) {
+  const h = historyState(name);
+  if (h.note) { h.note.textContent = e.message; h.note.className = "error"; }
+}
+
+async function loadHistory(name) {
+  const h = historyState(name);
+  if (Date.now() - h.fetchedAt < HISTORY_MS && h.data) return;
+  h.fetchedAt = Date.now();
+  const body = await api("/api/migrations/" + encodeURIComponent(name) + "/history?window=" + h.window);
+  h.data = body;
+  drawHistory(name);
+  drawHealth(name, body.health);
+}
+
+const CHARTS = [
+  { id: "drift", title: "Drift", unit: "rows", series: [
+    { key: "driftOpen", label: "open", stroke: "#cf222e" },
+    { key: "driftFound", label: "found (total)", stroke: "#9a6700" },
+    { key: "driftRepaired", label: "repaired (total)", stroke: "#1a7f37" }] },
+  { id: "lag", title: "Sync lag", unit: "seconds", series: [
+    { key: "syncLagSeconds", label: "slowest stream", stroke: "#0969da" }] },
+  { id: "rate", title: "Backfill rate", unit: "rows/s", series: [
+    { key: "rowsPerSecond", label: "rows/s", stroke: "#8250df" }] },
+  { id: "wal", title: "WAL retained by the slot", unit: "MiB", scale: 1 / 1048576, series: [
+    { key: "slotLagBytes", label: "retained", stroke: "#57606a" }] },
+];
+
+function axisValues(unit) {
+  return (u, vals) => vals.map(v => v === null ? "" : (Math.abs(v) >= 1000 ? fmtNum(Math.round(v)) : +v.toFixed(2)) +
+    (unit === "seconds" ? "s" : ""));
+}
+
+function drawHistory(name) {
+  const h = historyState(name);
+  const s = h.data.series;
+  const n = s.at.length;
+  h.note.className = "muted";
+  h.note.textContent = n ? n + " samples over the last " + h.window + " (one per " +
+    h.data.everySeconds + " s, kept " + "3 days; stored by the coordinator)" : "no samples in this window yet (one per " +
+    h.data.everySeconds + " s)";
+  h.grid.replaceChildren();
+  const width = Math.max(320, Math.floor((h.grid.clientWidth || 1000) / 2) - 12);
+  for (const c of CHARTS) {
+    const box = el("div", { class: "chart", "data-testid": "chart-" + c.id });
+    h.grid.append(box);
+    const data = [s.at, ...c.series.map(x => s[x.key].map(v => v === null ? null : v * (c.scale || 1)))];
+    const opts = {
+      title: c.title + " (" + c.unit + ")",
+      width, height: 170,
+      scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(max === null ? 1 : max * 1.1, c.id === "lag" ? 1 : 1e-9)] } },
+      axes: [{ label: "time" }, { label: c.unit, values: axisValues(c.unit), size: 60 }],
+      series: [{}, ...c.series.map(x => ({ label: x.label, stroke: x.stroke, width: 1.5, spanGaps: false,
+        value: (u, v) => v === null ? "–" : fmtNum(+v.toFixed(2)) + " " + c.unit }))],
+    };
+    new uPlot(opts, data, box);
+  }
+}
+
+function drawHealth(name, hl) {
+  const box = historyState(name).healthBox;
+  const b = hl.bridge;
+  const leader = b.leader ? el("span", { class: "flag-on" }, "leader: pid " + b.leader.pid + " from " + b.leader.client +
+    ", session since " + new Date(b.leader.sessionStart).toLocaleTimeString())
+    : el("span", { class: b.slot ? "closed" : "muted" }, b.slot ? "no bridge holds the leader lock of slot " + b.slot : "no slot yet");
+  const workers = el("table", { "data-testid": "workers" },
+    el("tr", {}, el("th", {}, "worker"), el("th", {}, "last seen"), el("th", {}, "chunks"), el("th", {}, "sync streams")));
+  for (const w of hl.workers) {
+    workers.append(el("tr", {}, el("td", {}, w.worker), el("td", {}, w.lastSeen ? new Date(w.lastSeen).toLocaleTimeString() : "?"),
+      el("td", { class: "num" }, w.chunksRunning), el("td", {}, w.streams || "–")));
+  }
+  if (!hl.workers.length) workers.append(el("tr", {}, el("td", { colspan: "4", class: "muted" }, "no worker owns a chunk or stream")));
+  box.replaceChildren(el("p", { "data-testid": "bridge" }, "cdc-bridge ", b.slot ? "(slot " + b.slot + "): " : "", leader,
+    " · " + b.bridgeSessions + " bridge session(s) connected"), workers);
+}
+
+
 async function refresh() {
   const err = document.getElementById("error");
   try {
     const list = await api("/api/migrations");
     const now = Date.now();
-    for (const m of list) {
-      const pts = series[m.name] || (series[m.name] = []);
-      pts.push({ t: now, lagBytes: m.sync.lagBytes, lagSeconds: m.sync.lagSeconds, drift: m.drift.openTotal });
-      if (pts.length > MAX_POINTS) pts.shift();
-    }
     const main = document.getElementById("migrations");
     main.replaceChildren(...(list.length ? list.map(card) : [el("p", { class: "muted" }, "no migrations in the catalog")]));
     document.getElementById("updated").textContent = "updated " + new Date(now).toLocaleTimeString() + " · " + list.length + " migration(s)";
     err.hidden = true;
+    for (const m of list) {
+      loadHistory(m.name).catch(e => showHistoryError(m.name, e));
+    }
   } catch (e) {
     err.textContent = e.message;
     err.hidden = false;

@@ -60,6 +60,16 @@ public record BridgeConfig(Database database, String bootstrapServers, String sl
                 (short) 3, 12, Duration.ofSeconds(5), Duration.ofSeconds(1), 1L << 30);
     }
 
+    /** The database name of the JDBC URL, as written there (the {@code database} label of the bridge's meters). */
+    static String databaseName(Database database) {
+        String path = database.jdbcUrl().substring("jdbc:postgresql:".length());
+        int q = path.indexOf('?');
+        if (q >= 0) {
+            path = path.substring(0, q);
+        }
+        return path.substring(path.lastIndexOf('/') + 1);
+    }
+
     /** {@code shapeshift_<database name>}, reduced to the characters a slot name may have. */
     static String defaultSlot(Database database) {
         String url = database.jdbcUrl();

@@ -39,7 +39,7 @@ public final class CdcBridge implements AutoCloseable {
 
     public CdcBridge(BridgeConfig config, MeterRegistry registry) {
         this.config = config;
-        this.metrics = new BridgeMetrics(registry);
+        this.metrics = new BridgeMetrics(registry, config.slot(), BridgeConfig.databaseName(config.database()));
     }
 
     /**

@@ -247,7 +247,7 @@ final class LeaderTerm implements AutoCloseable {
         }
         SlotState s = slot.get();
         metrics.lagBytes.set(s.lagBytes());
-        metrics.safeWalBytes.set(s.safeWalSize() == null ? -1 : s.safeWalSize());
+        metrics.safeWalBytes.set(s.safeWalSize() == null ? BridgeMetrics.UNKNOWN : s.safeWalSize());
         Optional<String> alarm = LagProbe.alarm(s, config.safeWalAlarmBytes());
         if (alarm.isPresent() && !alarmed) {
             log.warn("slot alarm slot={} reason={}", config.slot(), alarm.get());
@@ -281,7 +281,7 @@ final class LeaderTerm implements AutoCloseable {
             publisher = null;
         }
         if (finalStop) {
-            metrics.lagBytes.set(-1);
+            metrics.lagBytes.set(BridgeMetrics.UNKNOWN);
         }
     }
 

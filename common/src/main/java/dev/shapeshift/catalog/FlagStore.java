@@ -67,6 +67,35 @@ public final class FlagStore {
     }
 
     /**
+     * Lets a database role read flags with {@code SELECT shapeshift.flag('<name>')} (catalog V13):
+     * USAGE on the schema and EXECUTE on the function, nothing on the tables (the function runs as
+     * the catalog's owner). Audited; granting twice is harmless.
+     *
+     * @throws ShapeshiftException NOT_FOUND when no such role exists
+     */
+    public void grantReader(String role, String actor, String reason) {
+        catalog.inTransaction("granting flag reads to " + role, c -> {
+            try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_roles WHERE rolname = ?")) {
+                ps.setString(1, role);
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new dev.shapeshift.error.ShapeshiftException(dev.shapeshift.error.ErrorCode.NOT_FOUND,
+                                "no database role '" + role + "': give the role your application logs in as "
+                                        + "(SELECT rolname FROM pg_roles lists them)");
+                    }
+                }
+            }
+            String quoted = dev.shapeshift.sql.Ident.quote(role);
+            try (java.sql.Statement st = c.createStatement()) {
+                st.execute("GRANT USAGE ON SCHEMA shapeshift TO " + quoted);
+                st.execute("GRANT EXECUTE ON FUNCTION shapeshift.flag(text) TO " + quoted);
+            }
+            Catalog.audit(c, null, actor, "flag reads granted to role " + role, null, null, reason);
+            return null;
+        });
+    }
+
+    /**
      * Moves a migration's phase and sets its flag in one transaction: the reads switch if and only
      * if the phase says so. Same compare-and-set as {@link Catalog#transition}, plus the flag row.
      */

@@ -13,6 +13,7 @@ import dev.shapeshift.coordinator.register.Registrar;
 import dev.shapeshift.coordinator.register.SpecsDir;
 import dev.shapeshift.coordinator.contract.AwaitingContract;
 import dev.shapeshift.coordinator.contract.ContractMetrics;
+import dev.shapeshift.coordinator.status.History;
 import dev.shapeshift.coordinator.status.StatusMetrics;
 import dev.shapeshift.coordinator.status.StatusReader;
 import dev.shapeshift.db.Database;
@@ -37,7 +38,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The coordinator role: upgrades the catalog schema, serves the HTTP API, the dashboard and
- * {@code /metrics}, refreshes the per-migration gauges every {@code statusEvery}, and registers
+ * {@code /metrics}, refreshes the per-migration gauges every {@code statusEvery} (and stores the
+ * dashboard's history, {@link History}), and registers
  * the spec files of {@code specsDir} (if given) at start and every {@link #SPECS_EVERY}, and — with
  * the driver on ({@link Config#drive()}) — drives every active migration through its phases
  * ({@link DriveLoop}; one driving instance per catalog, the others stand by). Start with
@@ -155,7 +157,8 @@ public final class Coordinator implements AutoCloseable {
         SpecsDir specs = config.specsDir() == null ? null
                 : new SpecsDir(config.specsDir(), new Registrar(config.database(), "specs-dir"));
         Transitions transitions = new Transitions(catalog, gates);
-        ApiRoutes routes = new ApiRoutes(catalog, transitions, status, registry,
+        History history = new History(catalog);
+        ApiRoutes routes = new ApiRoutes(catalog, transitions, status, history, registry,
                 config.adminToken().strip(), config.readToken() == null ? null : config.readToken().strip(),
                 new Registrar(config.database(), "api"), specs)
                 .evidence(new dev.shapeshift.coordinator.contract.AccessWatch(config.database()), config.database());
@@ -188,14 +191,24 @@ public final class Coordinator implements AutoCloseable {
         });
         loop.scheduleWithFixedDelay(() -> {
             try {
-                metrics.update(status.all());
+                java.util.List<dev.shapeshift.coordinator.status.MigrationStatus> all = status.all();
+                java.util.Map<String, Duration> maxLag = new java.util.HashMap<>();
+                for (dev.shapeshift.catalog.MigrationRecord m : catalog.list()) {
+                    try {
+                        maxLag.put(m.name(), dev.shapeshift.coordinator.gate.StoredSpec.of(m).readSwitch().maxLag());
+                    } catch (ShapeshiftException e) {
+                        // an unreadable stored spec shows in the status; its bound stays NaN
+                    }
+                }
+                metrics.update(all, maxLag);
+                history.record(all);
                 contractMetrics.update(AwaitingContract.read(config.database()));
             } catch (RuntimeException e) {
                 log.warn("status refresh failed error={}", e.toString());
             }
         }, 0, config.statusEvery().toMillis(), TimeUnit.MILLISECONDS);
         if (specs != null) {
-            Gauge.builder("shapeshift.specs.refused", specs, d -> d.last().specProblems().size()).baseUnit("files")
+            Gauge.builder("shapeshift.specs.refused", specs, d -> d.last().specProblems().size())
                     .description("spec files of --specs-dir refused (invalid or conflicting) at the latest scan")
                     .register(registry);
             loop.scheduleWithFixedDelay(() -> {

@@ -2,7 +2,6 @@ package dev.shapeshift.launcher;
 
 import dev.shapeshift.bridge.BridgeConfig;
 import dev.shapeshift.bridge.BridgeMain;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -63,7 +62,7 @@ public final class BridgeCommand implements Callable<Integer> {
         if (replication != null || partitions != null) {
             config = config.withReplication(replication != null ? replication : 3, partitions != null ? partitions : 12);
         }
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        PrometheusMeterRegistry registry = RoleMeters.registry("cdc-bridge");
         try (MetricsEndpoint metrics = metricsPort == null ? null : MetricsEndpoint.start(metricsBind, metricsPort, registry)) {
             return BridgeMain.run(config, registry);
         }

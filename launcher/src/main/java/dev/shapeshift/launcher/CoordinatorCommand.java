@@ -9,7 +9,6 @@ import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.spec.DurationText;
 import dev.shapeshift.error.ShapeshiftException;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -97,7 +96,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
         Coordinator.Config config = new Coordinator.Config(bind, port, database,
                 token(adminTokenFile, "SHAPESHIFT_ADMIN_TOKEN"), token(readTokenFile, "SHAPESHIFT_READ_TOKEN"), null, specsDir, drive,
                 ApiTls.of(tlsCertFile, tlsKeyFile));
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        PrometheusMeterRegistry registry = RoleMeters.registry("coordinator");
         CountDownLatch stopped = new CountDownLatch(1);
         try (Coordinator coordinator = Coordinator.start(config, registry, new AccessGate(new AccessWatch(database)))) {
             command.commandLine().getOut().println("coordinator listening on " + config.scheme() + "://" + bind + ":" + coordinator.port() + "/"

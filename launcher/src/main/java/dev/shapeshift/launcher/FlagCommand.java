@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "flag", mixinStandardHelpOptions = true,
         description = "Read or set a flag: a read flag or a write flag (docs/flags.md).",
-        subcommands = {FlagCommand.Get.class, FlagCommand.Set.class})
+        subcommands = {FlagCommand.Get.class, FlagCommand.Set.class, FlagCommand.Grant.class})
 public final class FlagCommand implements Runnable {
     @Spec
     CommandSpec command;
@@ -85,6 +85,30 @@ public final class FlagCommand implements Runnable {
                         "value must be on or off, got '" + value + "'");
             };
             print(command.commandLine().getOut(), output, new FlagStore(db.catalog()).set(name, null, on, why.actor, why.reason()));
+            return 0;
+        }
+    }
+
+    @Command(name = "grant", mixinStandardHelpOptions = true,
+            description = "Let a database role call SELECT shapeshift.flag('NAME') (audited).")
+    static final class Grant implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "ROLE", description = "The role your application logs in as.")
+        String role;
+
+        @Mixin
+        AuditOptions.Optional why = new AuditOptions.Optional();
+
+        @Mixin
+        DbOptions db = new DbOptions();
+
+        @Spec
+        CommandSpec command;
+
+        @Override
+        public Integer call() {
+            new FlagStore(db.catalog()).grantReader(role, why.actor, why.reason());
+            command.commandLine().getOut().println("role " + role + " may now call SELECT shapeshift.flag('<flag name>')");
+            command.commandLine().getOut().flush();
             return 0;
         }
     }

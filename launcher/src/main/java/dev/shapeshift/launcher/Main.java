@@ -100,15 +100,22 @@ public final class Main implements Runnable {
     /** The artifact version, from the build ({@code version.properties}, filtered by Maven). */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
-        public String[] getVersion() throws java.io.IOException {
-            java.util.Properties p = new java.util.Properties();
-            try (java.io.InputStream in = Main.class.getResourceAsStream("version.properties")) {
-                if (in != null) {
-                    p.load(in);
-                }
-            }
-            return new String[] {"shapeshift " + p.getProperty("version", "(version unknown: not built by Maven)")};
+        public String[] getVersion() {
+            return new String[] {"shapeshift " + version()};
         }
+    }
+
+    /** The artifact version ({@code version.properties}), or a sentence saying it is unknown. */
+    static String version() {
+        java.util.Properties p = new java.util.Properties();
+        try (java.io.InputStream in = Main.class.getResourceAsStream("version.properties")) {
+            if (in != null) {
+                p.load(in);
+            }
+        } catch (java.io.IOException e) {
+            // unknown, as below
+        }
+        return p.getProperty("version", "(version unknown: not built by Maven)");
     }
 
     /** Whether the failed command was asked for {@code --output json} ({@link OutputOptions}). */

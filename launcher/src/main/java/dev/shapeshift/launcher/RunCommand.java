@@ -11,7 +11,6 @@ import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.DurationText;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.SpecReader;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.Console;
 import java.io.PrintStream;
@@ -105,7 +104,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         String name = r.migration();
         Duration every = duration("--status-every", statusEvery);
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        PrometheusMeterRegistry registry = RoleMeters.registry("run");
         AllRoles.Options options = new AllRoles.Options(database, bootstrap, dataDir, workers, partitions, bind, port,
                 duration("--heartbeat", heartbeat));
         try (AllRoles roles = AllRoles.start(options, registry)) {

@@ -66,6 +66,7 @@ public final class StatusCommand implements Callable<Integer> {
                         out.println("--- " + java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
                     }
                     print(out, status);
+                    bridge(out, dev.shapeshift.coordinator.status.History.health(db.catalog(), db.catalog().get(migration)));
                     findings(out, status.findings());
                 }
                 finished = status.phase().terminal();
@@ -133,6 +134,19 @@ public final class StatusCommand implements Callable<Integer> {
                     + " (restored, validated, if the write switch is undone)");
         }
         out.println("    " + w.rollback());
+    }
+
+    /** Which cdc-bridge leads the migration's slot now (the session holding its lock), and how many are connected. */
+    @SuppressWarnings("unchecked")
+    static void bridge(PrintWriter out, java.util.Map<String, Object> health) {
+        java.util.Map<String, Object> b = (java.util.Map<String, Object>) health.get("bridge");
+        if (b.get("slot") == null) {
+            return;
+        }
+        java.util.Map<String, Object> leader = (java.util.Map<String, Object>) b.get("leader");
+        out.println("  bridge slot=" + b.get("slot") + " " + (leader == null ? "NO LEADER (no bridge holds the slot's lock)"
+                : "leader pid=" + leader.get("pid") + " from " + leader.get("client") + " (session since "
+                        + leader.get("sessionStart") + ")") + ", " + b.get("bridgeSessions") + " bridge session(s) connected");
     }
 
     /** Rows that violate the staged structure, by item (docs/constraints.md); at most 10 keys per item here. */

@@ -3,7 +3,6 @@ package dev.shapeshift.launcher;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.worker.Worker;
 import dev.shapeshift.worker.WorkerMain;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -65,7 +64,7 @@ public final class WorkerCommand implements Callable<Integer> {
     public Integer call() throws UnknownHostException {
         kafkaSettings.apply();
         Worker.Config config = config();
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        PrometheusMeterRegistry registry = RoleMeters.registry("worker");
         try (MetricsEndpoint metrics = metricsPort == null ? null : MetricsEndpoint.start(metricsBind, metricsPort, registry)) {
             return WorkerMain.run(db.database(), bootstrap, config, registry);
         }

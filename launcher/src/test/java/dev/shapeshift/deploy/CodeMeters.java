@@ -25,16 +25,20 @@ import java.util.stream.Stream;
  */
 final class CodeMeters {
     /** One meter as declared in the code. */
-    record Meter(String type, String name, String baseUnit, boolean percentiles, Path file) {
+    record Meter(String type, String name, String baseUnit, boolean percentiles, boolean histogram, Path file) {
+        Meter(String type, String name, String baseUnit, boolean percentiles, Path file) {
+            this(type, name, baseUnit, percentiles, false, file);
+        }
     }
 
     private static final Pattern BUILDER = Pattern.compile(
-            "\\b(Counter|FunctionCounter|Gauge|TimeGauge|Timer|FunctionTimer|LongTaskTimer|DistributionSummary)"
+            "\\b(Counter|FunctionCounter|Gauge|MultiGauge|TimeGauge|Timer|FunctionTimer|LongTaskTimer|DistributionSummary)"
                     + "\\.builder\\(\\s*(\"shapeshift\\.[a-z0-9_.]+\"|[A-Za-z_][A-Za-z0-9_]*)");
     private static final Pattern SHORTHAND = Pattern.compile(
             "\\.(counter|gauge|timer|summary)\\(\\s*(\"shapeshift\\.[a-z0-9_.]+\")");
     private static final Pattern BASE_UNIT = Pattern.compile("\\.baseUnit\\(\\s*\"([a-z]+)\"");
     private static final Pattern PERCENTILES = Pattern.compile("\\.publishPercentiles\\(");
+    private static final Pattern HISTOGRAM = Pattern.compile("\\.publishPercentileHistogram\\(");
     private static final Pattern REGISTER = Pattern.compile("\\.register\\(");
     /** A call of a local helper with a meter name first, e.g. {@code gauge("shapeshift.x", migration, ref, f, "rows", "…")}. */
     private static final Pattern HELPER_CALL = Pattern.compile("(?<![.\\w])([a-z][A-Za-z0-9]*)\\(\\s*\"shapeshift\\.[a-z0-9_.]+\"");
@@ -69,7 +73,7 @@ final class CodeMeters {
             String chain = source.substring(m.end(), end.find(m.end()) ? end.start() : source.length());
             Matcher unit = BASE_UNIT.matcher(chain);
             meters.add(new Meter(m.group(1), name, unit.find() ? unit.group(1) : null,
-                    PERCENTILES.matcher(chain).find(), file));
+                    PERCENTILES.matcher(chain).find(), HISTOGRAM.matcher(chain).find(), file));
         }
         Matcher h = HELPER_CALL.matcher(source);
         while (h.find()) {
@@ -190,11 +194,14 @@ final class CodeMeters {
         for (Meter m : meters) {
             switch (m.type()) {
                 case "Counter", "FunctionCounter" -> Counter.builder(m.name()).baseUnit(m.baseUnit()).register(registry).increment();
-                case "Gauge", "TimeGauge" -> Gauge.builder(m.name(), () -> 1).baseUnit(m.baseUnit()).register(registry);
+                case "Gauge", "MultiGauge", "TimeGauge" -> Gauge.builder(m.name(), () -> 1).baseUnit(m.baseUnit()).register(registry);
                 case "Timer", "FunctionTimer" -> {
                     Timer.Builder b = Timer.builder(m.name());
                     if (m.percentiles()) {
                         b.publishPercentiles(0.5, 0.99);
+                    }
+                    if (m.histogram()) {
+                        b.publishPercentileHistogram();
                     }
                     b.register(registry).record(java.time.Duration.ofMillis(5));
                 }
@@ -203,6 +210,9 @@ final class CodeMeters {
                     DistributionSummary.Builder b = DistributionSummary.builder(m.name()).baseUnit(m.baseUnit());
                     if (m.percentiles()) {
                         b.publishPercentiles(0.5, 0.99);
+                    }
+                    if (m.histogram()) {
+                        b.publishPercentileHistogram();
                     }
                     b.register(registry).record(1);
                 }

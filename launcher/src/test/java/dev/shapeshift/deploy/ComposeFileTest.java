@@ -149,9 +149,21 @@ class ComposeFileTest {
     void prometheusScrapesServicesOfTheStack() {
         JsonNode prometheus = RepoFiles.yaml(RepoFiles.path("deploy/prometheus/prometheus.yml"));
         List<String> targets = new ArrayList<>();
-        prometheus.path("scrape_configs").forEach(job -> job.path("static_configs")
-                .forEach(sc -> targets.addAll(RepoFiles.texts(sc.path("targets")))));
+        prometheus.path("scrape_configs").forEach(job -> {
+            job.path("static_configs").forEach(sc -> targets.addAll(RepoFiles.texts(sc.path("targets"))));
+            job.path("dns_sd_configs").forEach(sd -> RepoFiles.texts(sd.path("names"))
+                    .forEach(n -> targets.add(n + ":" + sd.path("port").asText())));
+        });
         assertThat(targets).contains("coordinator:8080");
+        // every role that serves /metrics is scraped on the port it serves
+        for (String service : List.of("cdc-bridge", "cdc-bridge-standby", "worker")) {
+            List<String> command = RepoFiles.texts(SERVICES.path(service).path("command"));
+            assertThat(command).as(service).contains("--metrics-port");
+            assertThat(targets).contains(service + ":" + command.get(command.indexOf("--metrics-port") + 1));
+            assertThat(SERVICES.path(service).path("healthcheck").path("test").toString()).as(service).contains("/livez");
+        }
+        prometheus.path("scrape_configs").forEach(job -> assertThat(job.path("metrics_path").asText())
+                .as(job.path("job_name").asText()).isEqualTo("/metrics"));
         for (String target : targets) {
             assertThat(RepoFiles.fieldNames(SERVICES)).as("scrape target %s", target).contains(target.split(":")[0]);
         }

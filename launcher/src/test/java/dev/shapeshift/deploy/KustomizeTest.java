@@ -196,16 +196,40 @@ class KustomizeTest {
     }
 
     @Test
-    void disruptionBudgetCoversExactlyTheWorkers() {
+    void disruptionBudgetsCoverTheWorkersAndTheBridges() {
         List<K8sObject> pdbs = baseOfKind("PodDisruptionBudget");
-        assertThat(pdbs).hasSize(1);
-        JsonNode pdb = pdbs.get(0).node().path("spec");
-        assertThat(pdb.has("minAvailable") || pdb.has("maxUnavailable")).isTrue();
-        Map<String, String> selector = RepoFiles.strings(pdb.path("selector").path("matchLabels"));
-        for (K8sObject d : baseOfKind("Deployment")) {
-            Map<String, String> podLabels = RepoFiles.strings(d.node().path("spec").path("template").path("metadata").path("labels"));
-            boolean selected = podLabels.entrySet().containsAll(selector.entrySet());
-            assertThat(selected).as("PDB selects %s", d).isEqualTo(d.name().equals(deployment("worker").name()));
+        assertThat(pdbs).hasSize(2);
+        Set<String> covered = new HashSet<>();
+        for (K8sObject pdbObject : pdbs) {
+            JsonNode pdb = pdbObject.node().path("spec");
+            assertThat(pdb.path("maxUnavailable").asInt()).as("%s lets one pod go at a time", pdbObject).isEqualTo(1);
+            Map<String, String> selector = RepoFiles.strings(pdb.path("selector").path("matchLabels"));
+            for (K8sObject d : baseOfKind("Deployment")) {
+                Map<String, String> podLabels = RepoFiles.strings(d.node().path("spec").path("template").path("metadata").path("labels"));
+                if (podLabels.entrySet().containsAll(selector.entrySet())) {
+                    assertThat(covered.add(d.name())).as("%s covered by one PDB only", d).isTrue();
+                }
+            }
+        }
+        assertThat(covered).containsExactlyInAnyOrder(deployment("worker").name(), deployment("cdc-bridge").name());
+    }
+
+    @Test
+    void workersAndBridgesServeMetricsProbedAndScraped() {
+        for (String role : List.of("worker", "cdc-bridge")) {
+            JsonNode template = deployment(role).node().path("spec").path("template");
+            JsonNode c = template.path("spec").path("containers").get(0);
+            List<String> args = RepoFiles.texts(c.path("args"));
+            assertThat(args.get(0)).isEqualTo(role);
+            String port = args.get(args.indexOf("--metrics-port") + 1);
+            Map<String, String> annotations = RepoFiles.strings(template.path("metadata").path("annotations"));
+            assertThat(annotations).as(role).containsEntry("prometheus.io/scrape", "true")
+                    .containsEntry("prometheus.io/path", "/metrics").containsEntry("prometheus.io/port", port);
+            assertThat(c.path("ports").findValuesAsText("containerPort")).as(role).contains(port);
+            for (String probe : List.of("livenessProbe", "readinessProbe")) {
+                assertThat(c.path(probe).path("httpGet").path("path").asText()).as(probe + " of " + role).isEqualTo("/livez");
+                assertThat(c.path(probe).path("httpGet").path("port").asText()).isEqualTo("metrics");
+            }
         }
     }
 

@@ -10,6 +10,7 @@ import dev.shapeshift.coordinator.gate.Transitions;
 import dev.shapeshift.coordinator.register.Registrar;
 import dev.shapeshift.coordinator.register.Registration;
 import dev.shapeshift.coordinator.register.SpecsDir;
+import dev.shapeshift.coordinator.status.History;
 import dev.shapeshift.coordinator.status.ReconcileResults;
 import dev.shapeshift.coordinator.status.StatusReader;
 import dev.shapeshift.error.ShapeshiftException;
@@ -34,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * The coordinator's HTTP API (docs/api.md). Every handler runs on a worker thread (the catalog is
  * JDBC); every response is JSON, errors as {@code {"error": CODE, "message": ...}}.
  *
- * <p>Access: {@code /livez}, {@code /readyz}, {@code /metrics} and the dashboard's static files are
- * open; every {@code /api} GET needs the read or the admin token; every PUT/POST needs the admin
+ * <p>Access: {@code /livez}, {@code /readyz}, {@code /metrics}, {@code GET /flags/{name}} (read-only) and
+ * the dashboard's static files are open; every {@code /api} GET needs the read or the admin token; every PUT/POST needs the admin
  * token (401 without a valid token, 403 with the read token).
  */
 public final class ApiRoutes {
@@ -47,6 +48,7 @@ public final class ApiRoutes {
     private final Catalog catalog;
     private final Transitions transitions;
     private final StatusReader status;
+    private final History history;
     private final ReconcileResults reconcile;
     private final FlagStore flags;
     private final Auth auth;
@@ -58,13 +60,15 @@ public final class ApiRoutes {
      * @param registrar registers specs posted to {@code POST /api/migrations}
      * @param specs     the coordinator's specs directory, for {@code GET /api/specs}; null when none
      */
-    public ApiRoutes(Catalog catalog, Transitions transitions, StatusReader status, PrometheusMeterRegistry registry,
+    public ApiRoutes(Catalog catalog, Transitions transitions, StatusReader status, History history,
+                     PrometheusMeterRegistry registry,
                      String adminToken, String readToken, Registrar registrar, SpecsDir specs) {
         this.registrar = registrar;
         this.specs = specs;
         this.catalog = catalog;
         this.transitions = transitions;
         this.status = status;
+        this.history = history;
         this.reconcile = new ReconcileResults(catalog);
         this.flags = new FlagStore(catalog);
         this.auth = new Auth(adminToken, readToken);
@@ -118,6 +122,7 @@ public final class ApiRoutes {
         r.get("/metrics").blockingHandler(ctx -> ctx.response()
                 .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape()), false);
 
+        blocking(r.get("/flags/:name"), false, this::publicFlag);
         blocking(r.get("/api/migrations"), false, ctx -> status.all());
         blocking(r.post("/api/migrations"), true, this::register);
         blocking(r.get("/api/specs"), false, ctx -> specs());
@@ -128,6 +133,8 @@ public final class ApiRoutes {
         blocking(r.put("/api/migrations/:name/settings"), true, this::putSettings);
         blocking(r.get("/api/migrations/:name/drift"), false, ctx -> reconcile.drift(migration(ctx).name(),
                 keyCursor(query(ctx, "after")), limit(ctx, 100), !"all".equals(query(ctx, "status"))));
+        blocking(r.get("/api/migrations/:name/history"), false,
+                ctx -> history.read(migration(ctx), window(query(ctx, "window"))));
         blocking(r.get("/api/migrations/:name/reconcile-runs"), false,
                 ctx -> reconcile.runs(migration(ctx).name(), limit(ctx, 50)));
         blocking(r.get("/api/migrations/:name/evidence"), false, this::evidence);
@@ -137,15 +144,34 @@ public final class ApiRoutes {
         blocking(r.get("/api/audit"), false, this::audit);
         r.route("/api/*").handler(ctx -> fail(ctx, 404, "NOT_FOUND", "no such endpoint: " + ctx.request().method()
                 + " " + ctx.normalizedPath() + " (see docs/api.md)"));
+        r.route("/vendor/uplot/*").handler(StaticHandler.create(uplotRoot()));
         r.route("/*").handler(StaticHandler.create("dashboard").setCachingEnabled(false));
         return r;
+    }
+
+    /**
+     * The uPlot webjar's folder on the class path ({@code dist/uPlot.iife.min.js}, {@code dist/uPlot.min.css},
+     * {@code LICENSE}), found from the version the webjar records, so the pom is the one place it is pinned.
+     */
+    static String uplotRoot() {
+        java.util.Properties p = new java.util.Properties();
+        try (java.io.InputStream in = ApiRoutes.class.getClassLoader()
+                .getResourceAsStream("META-INF/maven/org.webjars.npm/uplot/pom.properties")) {
+            if (in == null) {
+                throw new IllegalStateException("the uPlot webjar (org.webjars.npm:uplot) is not on the class path");
+            }
+            p.load(in);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return "META-INF/resources/webjars/uplot/" + p.getProperty("version");
     }
 
     private void blocking(io.vertx.ext.web.Route route, boolean mutating, Action action) {
         route.blockingHandler(ctx -> {
             try {
                 Auth.Grant grant = auth.grant(ctx.request().getHeader("Authorization"));
-                boolean open = ctx.normalizedPath().equals("/readyz");
+                boolean open = ctx.normalizedPath().equals("/readyz") || ctx.normalizedPath().startsWith("/flags/");
                 if (!open && grant == Auth.Grant.NONE) {
                     throw new ApiException(401, "UNAUTHORIZED", "missing or invalid bearer token");
                 }
@@ -181,6 +207,22 @@ public final class ApiRoutes {
             return null;
         }
         return Map.of("status", "ready");
+    }
+
+    /**
+     * {@code GET /flags/{name}}, open like {@code /metrics}: what an application in any language
+     * needs to pick a shape, {@code {"name", "value", "version"}}; a flag never set is
+     * {@code false} at version 0, as {@code FlagClient} and {@code shapeshift.flag(name)} answer.
+     */
+    private Object publicFlag(RoutingContext ctx) {
+        String name = ctx.pathParam("name");
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("name", name);
+        java.util.Optional<FlagStore.Flag> f = flags.find(name);
+        body.put("value", f.map(FlagStore.Flag::value).orElse(false));
+        body.put("version", f.map(FlagStore.Flag::version).orElse(0L));
+        body.put("changedAt", f.map(FlagStore.Flag::changedAt).orElse(null));
+        return body;
     }
 
     private Object transition(RoutingContext ctx) {
@@ -352,6 +394,24 @@ public final class ApiRoutes {
             // fall through
         }
         throw ApiException.badRequest("after must be a drift key as returned in 'next', e.g. [\"42\"]");
+    }
+
+    /** {@code window=15m} etc. (default 1h), at most {@link History#KEEP}. */
+    private static java.time.Duration window(String text) {
+        if (text == null) {
+            return java.time.Duration.ofHours(1);
+        }
+        java.time.Duration d;
+        try {
+            d = dev.shapeshift.spec.DurationText.parse(text);
+        } catch (RuntimeException e) {
+            throw ApiException.badRequest("window must be a duration such as 15m, 1h or 3d, got '" + text + "'");
+        }
+        if (d.isNegative() || d.isZero() || d.compareTo(History.KEEP) > 0) {
+            throw ApiException.badRequest("window must be more than 0 and at most " + History.KEEP.toDays()
+                    + "d (the history kept), got '" + text + "'");
+        }
+        return d;
     }
 
     private static int limit(RoutingContext ctx, int dflt) {

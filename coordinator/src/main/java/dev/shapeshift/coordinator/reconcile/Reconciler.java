@@ -236,7 +236,6 @@ public final class Reconciler {
             return runs.finish(conn, run.id(), "done", null);
         });
         metrics.progress(1.0);
-        metrics.openDrift(drift.openCounts(migration));
         log.info("reconcile run done migration={} run={} ranges={} rows={} drift_found={} transient={}",
                 migration, run.id(), finished.rangesDone(), finished.rowsChecked(), finished.driftFound(),
                 finished.transientKeys());
@@ -244,7 +243,6 @@ public final class Reconciler {
     }
 
     private Run stopped(Connection c, Run run, String message) {
-        metrics.openDrift(drift.openCounts(migration));
         log.info("reconcile run stopped migration={} run={} reason={}", migration, run.id(), message);
         return Catalog.inTransaction(c, "stopping reconcile of " + migration,
                 conn -> runs.finish(conn, run.id(), "stopped", message));

@@ -234,9 +234,12 @@ class ApiIT {
             Thread.sleep(100);
             text = call(port, "GET", "/metrics", null, null).body();
         }
-        assertThat(text).contains("shapeshift_migration_phase{migration=\"users\"}")
-                .contains("shapeshift_migration_backfill_chunks_total_chunks{migration=\"users\"} 4.0")
-                .contains("shapeshift_migration_drift_open_rows{kind=\"missing\",migration=\"users\"}")
-                .contains("shapeshift_migration_slot_lag_bytes");
+        assertThat(text).contains("shapeshift_migration_phase{migration=\"users\",phase=\"backfilling\"} 1.0")
+                .contains("shapeshift_migration_phase{migration=\"orders\",phase=\"syncing\"} 1.0")
+                .contains("shapeshift_migration_backfill_chunks_planned{migration=\"users\"} 4.0")
+                .contains("shapeshift_migration_drift_open{kind=\"missing\",migration=\"users\"} 2.0")
+                .contains("shapeshift_migration_sync_lag_max_seconds{migration=\"users\"} 5.0")
+                .contains("shapeshift_migration_slot_lag_bytes")
+                .doesNotContain("shapeshift_drift_open").doesNotContain("_chunks_total_chunks");
     }
 }

@@ -29,7 +29,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The dashboard: its files load over HTTP and fetch nothing from elsewhere; rendered by a real
- * headless Chromium (skipped when {@code /usr/bin/chromium} is absent), it shows live numbers.
+ * headless Chromium (skipped when {@code /usr/bin/chromium} is absent: {@code apt-get install chromium}),
+ * it shows live numbers and draws the stored history with uPlot. {@code -Ddashboard.screenshot=FILE.png}
+ * also saves a screenshot to look at.
  */
 @ExtendWith(PostgresExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -41,6 +43,7 @@ class DashboardIT {
 
     private final PostgresServer pg;
     private Coordinator coordinator;
+    private dev.shapeshift.db.Leadership bridge;
 
     DashboardIT(PostgresServer pg) {
         this.pg = pg;
@@ -50,6 +53,29 @@ class DashboardIT {
     void start() throws Exception {
         Database db = Seed.database(pg, "dashboard");
         Seed.migration(db, "users", "backfilling", "5m");
+        // 15 minutes of history as the coordinator records it (one sample per 10 s): three drift
+        // keys found and repaired between two polls, a lag spike, the backfill speeding up.
+        Seed.sql(db, "INSERT INTO shapeshift.status_history (migration, at, phase, drift_open, drift_found, drift_repaired, "
+                + "sync_lag_seconds, slot_lag_bytes, rows_copied, rows_per_second, chunks_done, chunks_total, "
+                + "streams_running, streams_stopped, heartbeat_age_seconds) SELECT 'users', now() - i * interval '10 s', "
+                + "'backfilling', CASE WHEN i BETWEEN 30 AND 40 THEN 3 ELSE 0 END, CASE WHEN i <= 40 THEN 3 ELSE 0 END, "
+                + "CASE WHEN i < 30 THEN 3 ELSE 0 END, 0.4 + CASE WHEN i BETWEEN 50 AND 60 THEN 7.5 ELSE 0.2 * (i % 3) END, "
+                + "(90 - i) * 1048576, (90 - i) * 33, 20 + (90 - i) * 0.5, (90 - i) / 30, 4, 2, 0, 1.0 "
+                + "FROM generate_series(0, 90) i",
+                "UPDATE shapeshift.migration SET slot_name = 'shapeshift_users' WHERE name = 'users'",
+                "INSERT INTO shapeshift.sync_stream (migration, partition, owner, partitions, state, applied_offset, "
+                        + "applied_lsn, applied_commit_at, applied_at) VALUES ('users', 0, 'w1', 2, 'RUNNING', 41, '0/16B3748', "
+                        + "now() - interval '1 second', now()), ('users', 1, 'w2', 2, 'STOPPED_POISON', 7, '0/16B3748', "
+                        + "now() - interval '1 minute', now() - interval '1 minute')",
+                "DELETE FROM shapeshift.audit WHERE migration = 'users'",
+                "INSERT INTO shapeshift.audit (at, migration, actor, action, from_phase, to_phase, reason) VALUES "
+                        + "(now() - interval '20 minutes', 'users', 'test', 'transition', NULL, 'planned', 'registered'), "
+                        + "(now() - interval '19 minutes', 'users', 'test', 'transition', 'planned', 'expanded', 'driver'), "
+                        + "(now() - interval '18 minutes', 'users', 'test', 'transition', 'expanded', 'syncing', 'driver'), "
+                        + "(now() - interval '16 minutes', 'users', 'test', 'transition', 'syncing', 'backfilling', 'driver')");
+        // a bridge leading the slot, as the health panel finds it: the session holding its lock
+        bridge = new dev.shapeshift.db.Leadership(db, "shapeshift.bridge/shapeshift_users", "cdc-bridge-leader");
+        assertThat(bridge.tryAcquire()).isTrue();
         coordinator = Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, ADMIN, READ, Duration.ofSeconds(2)),
                 new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     }
@@ -57,21 +83,26 @@ class DashboardIT {
     @AfterAll
     void stop() {
         coordinator.close();
+        bridge.close();
     }
 
     @Test
     void pageAndAssetsLoadWithoutExternalUrls() {
-        for (String path : List.of("/", "/app.js", "/style.css")) {
+        for (String path : List.of("/", "/app.js", "/style.css", "/vendor/uplot/dist/uPlot.iife.min.js",
+                "/vendor/uplot/dist/uPlot.min.css", "/vendor/uplot/LICENSE")) {
             Seed.Response r = call(coordinator.port(), "GET", path, null, null);
             assertThat(r.status()).as(path).isEqualTo(200);
-            Matcher m = URL.matcher(r.body());
+            // uPlot's one-line banner names its home page; it is a comment, never fetched
+            Matcher m = URL.matcher(r.body().replaceFirst("^/\\*! https://github\\.com/leeoniya/uPlot \\(v[0-9.]+\\) \\*/", ""));
             while (m.find()) {
                 String url = m.group();
                 assertThat(ALLOWED.stream().anyMatch(url::startsWith)).as("external URL in " + path + ": " + url).isTrue();
             }
             assertThat(r.body()).as(path).doesNotContainIgnoringCase("@import").doesNotContain("cdn");
         }
-        assertThat(call(coordinator.port(), "GET", "/", null, null).body()).contains("<script src=\"app.js\">");
+        assertThat(call(coordinator.port(), "GET", "/", null, null).body()).contains("<script src=\"app.js\">")
+                .contains("<script src=\"vendor/uplot/dist/uPlot.iife.min.js\">");
+        assertThat(call(coordinator.port(), "GET", "/vendor/uplot/LICENSE", null, null).body()).contains("MIT");
     }
 
     @Test
@@ -80,7 +111,7 @@ class DashboardIT {
         String dom = new String(chromium("--dump-dom"), StandardCharsets.UTF_8);
         String shot = System.getProperty("dashboard.screenshot");
         if (shot != null) {
-            chromium("--screenshot=" + shot, "--window-size=1280,900");
+            chromium("--screenshot=" + shot, "--window-size=1280,1700");
         }
         assertThat(dom).contains("data-migration=\"users\"");
         assertThat(dom).containsPattern("data-testid=\"phase\"[^>]*>backfilling<");
@@ -90,18 +121,50 @@ class DashboardIT {
         assertThat(dom).contains("[\"11\"]").contains("backfill not done: 3/4 chunks");
         assertThat(dom).contains("flag not set (reads old shape)");
         assertThat(dom).doesNotContain(READ);
+        // the charts come from the stored history and are drawn by uPlot, with axes and units
+        assertThat(dom).containsPattern("data-testid=\"history-note\"[^>]*>9[1-9] samples over the last 1h");
+        for (String title : List.of("Drift (rows)", "Sync lag (seconds)", "Backfill rate (rows/s)", "WAL retained by the slot (MiB)")) {
+            assertThat(dom).as(title).containsPattern("class=\"u-title\"[^>]*>" + Pattern.quote(title) + "<");
+        }
+        assertThat(count(dom, "<canvas")).isEqualTo(4);
+        assertThat(dom).contains("found (total)").contains("repaired (total)").contains("slowest stream");
+        assertThat(dom).containsPattern("data-testid=\"phase-durations\".*>syncing<.*>2m00s<");
+        assertThat(dom).containsPattern("data-testid=\"bridge\">cdc-bridge \\(slot shapeshift_users\\): <span[^>]*>leader: pid \\d+");
+        assertThat(dom).contains("1 bridge session(s) connected");
+        assertThat(dom).containsPattern("<td>w1</td>.*<td>p0 RUNNING</td>").containsPattern("<td>w2</td>.*<td>p1 STOPPED_POISON</td>");
     }
 
+    private static int count(String text, String part) {
+        int n = 0;
+        for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    /**
+     * One headless Chromium run; its output goes to a file, so a browser that never exits (seen
+     * once under a load of 40 on two cores) fails the test after two minutes instead of hanging the
+     * build, and every process it started is ended.
+     */
     private byte[] chromium(String... action) throws Exception {
         Path profile = Files.createTempDirectory("dash-profile");
+        Path out = Files.createTempFile("dash-out", ".html");
         List<String> cmd = new java.util.ArrayList<>(List.of(CHROMIUM.toString(), "--headless", "--no-sandbox",
                 "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--user-data-dir=" + profile, "--virtual-time-budget=5000"));
+                "--disable-component-update", "--disable-sync", "--disable-crash-reporter", "--disable-breakpad",
+                "--user-data-dir=" + profile, "--virtual-time-budget=5000"));
         cmd.addAll(List.of(action));
         cmd.add("http://127.0.0.1:" + coordinator.port() + "/#token=" + READ);
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        return out;
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD)
+                .redirectOutput(out.toFile()).start();
+        try {
+            assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("chromium finished within 2 minutes").isTrue();
+            return Files.readAllBytes(out);
+        } finally {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+            Files.deleteIfExists(out);
+        }
     }
 }

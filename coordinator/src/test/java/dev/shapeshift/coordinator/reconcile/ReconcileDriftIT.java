@@ -92,7 +92,7 @@ class ReconcileDriftIT {
             assertThat(reported).as("exactly the injected keys, with their kinds").isEqualTo(injected);
             assertThat(run.driftFound()).isEqualTo(injected.size());
             assertThat(run.transientKeys()).as("negative control: lag did show up at first sight").isPositive();
-            assertThat(registry.get("shapeshift.drift.open").tag("kind", "different").gauge().value())
+            assertThat(drift.openCounts(ReconcileFixture.MIGRATION).get(DriftStore.Kind.DIFFERENT))
                     .isEqualTo(injected.values().stream().filter("different"::equals).count());
             assertThat(registry.get("shapeshift.reconcile.progress").gauge().value()).isEqualTo(1.0);
 

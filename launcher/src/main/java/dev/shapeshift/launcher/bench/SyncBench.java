@@ -22,7 +22,6 @@ import dev.shapeshift.worker.Worker;
 import dev.shapeshift.worker.sync.SyncConsumer;
 import dev.shapeshift.worker.sync.SyncMetrics;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.distribution.ValueAtPercentile;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -528,15 +527,8 @@ public final class SyncBench {
         if (t == null || t.count() == 0) {
             return new Double[] {null, null, 0.0};
         }
-        Double p50 = null;
-        Double p99 = null;
-        for (ValueAtPercentile v : t.takeSnapshot().percentileValues()) {
-            if (v.percentile() == 0.5) {
-                p50 = v.value(TimeUnit.MILLISECONDS);
-            } else if (v.percentile() == 0.99) {
-                p99 = v.value(TimeUnit.MILLISECONDS);
-            }
-        }
+        Double p50 = dev.shapeshift.worker.sync.SyncMetrics.applyLatencyMillis(registry, MIGRATION, 0.5);
+        Double p99 = dev.shapeshift.worker.sync.SyncMetrics.applyLatencyMillis(registry, MIGRATION, 0.99);
         return new Double[] {p50, p99, (double) t.count()};
     }
 

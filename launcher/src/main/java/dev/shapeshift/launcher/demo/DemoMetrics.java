@@ -2,8 +2,7 @@ package dev.shapeshift.launcher.demo;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.distribution.ValueAtPercentile;
-import java.util.concurrent.TimeUnit;
+import dev.shapeshift.worker.sync.SyncMetrics;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -13,21 +12,14 @@ final class DemoMetrics {
     private DemoMetrics() {
     }
 
-    /** p50 / p99 of source commit → target applied, from the workers' timer (shared registry). */
+    /** p50 / p99 of source commit → target applied, from the workers' timer histogram (shared registry). */
     static String latency(MeterRegistry registry, String migration) {
         Timer timer = registry.find("shapeshift.sync.apply.latency").tag("migration", migration).timer();
         if (timer == null || timer.count() == 0) {
             return "no changes applied";
         }
-        double p50 = Double.NaN;
-        double p99 = Double.NaN;
-        for (ValueAtPercentile v : timer.takeSnapshot().percentileValues()) {
-            if (v.percentile() == 0.5) {
-                p50 = v.value(TimeUnit.MILLISECONDS);
-            } else if (v.percentile() == 0.99) {
-                p99 = v.value(TimeUnit.MILLISECONDS);
-            }
-        }
+        double p50 = SyncMetrics.applyLatencyMillis(registry, migration, 0.5);
+        double p99 = SyncMetrics.applyLatencyMillis(registry, migration, 0.99);
         return String.format("%.0f ms / %.0f ms (%,d changes)", p50, p99, timer.count());
     }
 

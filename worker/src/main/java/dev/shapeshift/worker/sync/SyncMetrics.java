@@ -65,9 +65,11 @@ public final class SyncMetrics {
                 .tags(tags).register(registry);
         this.applyLatency = Timer.builder("shapeshift.sync.apply.latency")
                 .description("time from the source commit of a row change to the commit of its refresh")
-                .publishPercentiles(0.5, 0.99).tags(tags).register(registry);
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofMinutes(5)).tags(tags).register(registry);
         this.applyTime = Timer.builder("shapeshift.sync.apply.time").description("time to refresh one batch")
-                .tags(tags).register(registry);
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofMinutes(1)).tags(tags).register(registry);
         this.reversed = Counter.builder("shapeshift.sync.reverse.rows.written")
                 .description("old-shape rows the reverse sync changed after the write switch").tags(tags).register(registry);
         this.mismatches = Counter.builder("shapeshift.sync.dual.write.mismatches")
@@ -181,5 +183,33 @@ public final class SyncMetrics {
     private double lagSeconds() {
         long last = lastAppliedCommitMicros.get();
         return last == 0 ? Double.NaN : Math.max(0, System.currentTimeMillis() * 1000 - last) / 1_000_000.0;
+    }
+
+    /**
+     * A percentile (0..1) of {@code shapeshift.sync.apply.latency} of one migration in this
+     * process, in milliseconds, estimated from the histogram buckets as Prometheus'
+     * {@code histogram_quantile} does (linear within the bucket); null when nothing was applied.
+     * The meter exports buckets, not client-side quantiles, so that workers aggregate.
+     */
+    public static Double applyLatencyMillis(MeterRegistry registry, String migration, double q) {
+        Timer t = registry.find("shapeshift.sync.apply.latency").tag("migration", migration).timer();
+        if (t == null || t.count() == 0) {
+            return null;
+        }
+        io.micrometer.core.instrument.distribution.HistogramSnapshot snap = t.takeSnapshot();
+        double rank = q * snap.count();
+        double lowerBound = 0;
+        double lowerCount = 0;
+        for (io.micrometer.core.instrument.distribution.CountAtBucket b : snap.histogramCounts()) {
+            double upper = b.bucket(TimeUnit.MILLISECONDS);
+            if (b.count() >= rank) {
+                double inBucket = b.count() - lowerCount;
+                double fraction = inBucket <= 0 ? 1 : (rank - lowerCount) / inBucket;
+                return lowerBound + (upper - lowerBound) * fraction;
+            }
+            lowerBound = upper;
+            lowerCount = b.count();
+        }
+        return snap.max(TimeUnit.MILLISECONDS);
     }
 }

@@ -198,7 +198,7 @@ final class SyncFixture implements AutoCloseable {
     }
 
     /** A sync-only worker in this JVM for the named migrations (all active ones if none). */
-    Worker worker(String id, SimpleMeterRegistry registry, String... migrations) {
+    Worker worker(String id, io.micrometer.core.instrument.MeterRegistry registry, String... migrations) {
         Worker w = new Worker(db, bootstrap(), Worker.Config.of(id, List.of(migrations)).withBackfill(false)
                 .withSessionTimeout(Duration.ofSeconds(6)).withWatchInterval(Duration.ofSeconds(2)), registry);
         closeables.add(w);

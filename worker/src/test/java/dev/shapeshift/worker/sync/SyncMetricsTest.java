@@ -24,4 +24,21 @@ class SyncMetricsTest {
         assertThat(registry.find("shapeshift.sync.poison").counters()).hasSize(1);
         assertThat(registry.get("shapeshift.sync.poison").counter().count()).isEqualTo(2);
     }
+
+    @Test
+    void latencyPercentilesComeFromTheHistogramBuckets() {
+        io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+                io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+        new SyncMetrics(registry, "m", "w1");
+        io.micrometer.core.instrument.Timer t = registry.get("shapeshift.sync.apply.latency").timer();
+        assertThat(SyncMetrics.applyLatencyMillis(registry, "m", 0.5)).isNull();
+        for (int ms = 1; ms <= 1000; ms++) {
+            t.record(java.time.Duration.ofMillis(ms));
+        }
+        // The buckets exist (a histogram, not client-side quantiles) and bound the estimate.
+        assertThat(t.takeSnapshot().histogramCounts()).hasSizeGreaterThan(10);
+        assertThat(t.takeSnapshot().percentileValues()).isEmpty();
+        assertThat(SyncMetrics.applyLatencyMillis(registry, "m", 0.5)).isBetween(400.0, 600.0);
+        assertThat(SyncMetrics.applyLatencyMillis(registry, "m", 0.99)).isBetween(900.0, 1100.0);
+    }
 }
