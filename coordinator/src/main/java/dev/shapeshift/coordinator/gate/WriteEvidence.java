@@ -18,7 +18,8 @@ import java.util.List;
  * @param totalMismatches   distinct keys ever recorded as dual-write mismatches
  * @param mismatchSample    a few of the most recent mismatched keys
  * @param roundTrip         the round trip on live rows; null when not checked (only for the write switch)
- * @param statements        the application's writes of the new shape in pg_stat_statements
+ * @param statements        the application's writes of the new shape in pg_stat_statements; null when
+ *                          not required (spec {@code writes.statementEvidence: false})
  * @param oldShapeWrites    after the write switch: statements writing only the old shape called since
  *                          ({@code OldShapeWrites}); null when not read or pg_stat_statements is not readable
  */

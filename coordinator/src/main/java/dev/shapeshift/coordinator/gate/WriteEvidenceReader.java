@@ -83,7 +83,7 @@ final class WriteEvidenceReader {
         List<dev.shapeshift.coordinator.writes.OldShapeWrites.Statement> oldWrites = plan.writesNew(m.phase())
                 ? dev.shapeshift.coordinator.writes.OldShapeWrites.since(c, m.name(), SpecJson.read(m.specJson())) : null;
         return new WriteEvidence(plan, spec.writes().reversible(), direction, since, spec.writes().cleanFor(), recent,
-                total, sample, rt, statements(c, m), oldWrites);
+                total, sample, rt, spec.writes().statementEvidence() ? statements(c, m) : null, oldWrites);
     }
 
     /** The round trip, reusing this process's last result for the migration when not {@code fresh} and young enough. */
@@ -171,34 +171,21 @@ final class WriteEvidenceReader {
                     + "(CREATE EXTENSION pg_stat_statements, with shared_preload_libraries); or set "
                     + "writes.statementEvidence: false to leave dual-writes on the mismatch evidence alone");
         }
-        Pattern table = word(spec.source().table());
-        List<Pattern> newColumns = spec.target().columns().stream().map(TargetColumn::name).map(WriteEvidenceReader::word).toList();
+        List<dev.shapeshift.coordinator.writes.AppWrites.Statement> writes =
+                dev.shapeshift.coordinator.writes.AppWrites.on(c, spec.source().table());
+        if (writes == null) {
+            return new WriteEvidence.Statements(false, List.of(), "pg_stat_statements could not be read (no privilege: "
+                    + "grant pg_read_all_stats to Shapeshift's role)");
+        }
+        List<String> newColumns = spec.target().columns().stream().map(TargetColumn::name).toList();
         List<String> out = new ArrayList<>();
-        Savepoint sp = c.getAutoCommit() ? null : c.setSavepoint();
-        try (PreparedStatement ps = c.prepareStatement("SELECT s.query, s.calls FROM pg_stat_statements s "
-                + "JOIN pg_roles r ON r.oid = s.userid WHERE s.dbid = (SELECT oid FROM pg_database WHERE "
-                + "datname = current_database()) AND r.rolname <> current_user "
-                + "AND s.query ~* '^\\s*(insert|update|with)\\M' ORDER BY s.calls DESC LIMIT 500");
-             ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                String q = rs.getString(1);
-                String lower = q.toLowerCase(Locale.ROOT);
-                if (table.matcher(lower).find() && newColumns.stream().anyMatch(p -> p.matcher(lower).find())) {
-                    out.add(q.replaceAll("\\s+", " ").strip() + " (" + rs.getLong(2) + " calls)");
-                }
+        for (var w : writes) {
+            if (newColumns.stream().anyMatch(w::names)) {
+                out.add(w.query() + " (" + w.calls() + " calls)");
             }
-        } catch (SQLException e) {
-            if (sp != null) {
-                c.rollback(sp);
-            }
-            return new WriteEvidence.Statements(false, List.of(), "pg_stat_statements could not be read: " + e.getMessage());
         }
         return new WriteEvidence.Statements(true, out, out.isEmpty() ? "no INSERT or UPDATE on " + spec.source().table()
                 + " naming a new column (" + String.join(", ", spec.target().columns().stream().map(TargetColumn::name).toList())
                 + ") by a role other than Shapeshift's" : out.size() + " statement(s)");
-    }
-
-    private static Pattern word(String name) {
-        return Pattern.compile("(?<![a-z0-9_$])\"?" + Pattern.quote(name.toLowerCase(Locale.ROOT)) + "\"?(?![a-z0-9_$])");
     }
 }

@@ -6,15 +6,12 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Savepoint;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * Writes of the old shape after the write switch, from pg_stat_statements: an INSERT or UPDATE on
@@ -98,35 +95,18 @@ public final class OldShapeWrites {
         if (oldColumns.isEmpty()) {
             return Map.of();
         }
-        Pattern table = word(spec.source().table());
-        List<Pattern> olds = oldColumns.stream().map(OldShapeWrites::word).toList();
-        List<Pattern> news = spec.target().columns().stream().map(TargetColumn::name).map(OldShapeWrites::word).toList();
-        Map<String, Row> out = new HashMap<>();
-        Savepoint sp = c.getAutoCommit() ? null : c.setSavepoint();
-        try (PreparedStatement ps = c.prepareStatement("SELECT s.queryid, r.rolname, s.query, s.calls FROM "
-                + "pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE s.dbid = (SELECT oid FROM pg_database "
-                + "WHERE datname = current_database()) AND r.rolname <> current_user "
-                + "AND s.query ~* '^\\s*(insert|update|with)\\M'");
-             ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                String q = rs.getString(3);
-                String lower = q.toLowerCase(Locale.ROOT);
-                if (table.matcher(lower).find() && olds.stream().anyMatch(p -> p.matcher(lower).find())
-                        && news.stream().noneMatch(p -> p.matcher(lower).find())) {
-                    Row r = new Row(rs.getLong(1), rs.getString(2), q.replaceAll("\\s+", " ").strip(), rs.getLong(4));
-                    out.merge(r.queryid + "/" + r.role, r, (a, b) -> new Row(a.queryid, a.role, a.query, a.calls + b.calls));
-                }
-            }
-        } catch (SQLException e) {
-            if (sp != null) {
-                c.rollback(sp);
-            }
+        List<AppWrites.Statement> writes = AppWrites.on(c, spec.source().table());
+        if (writes == null) {
             return null; // pg_stat_statements is not installed or not readable
         }
+        List<String> news = spec.target().columns().stream().map(TargetColumn::name).toList();
+        Map<String, Row> out = new HashMap<>();
+        for (AppWrites.Statement w : writes) {
+            if (oldColumns.stream().anyMatch(w::names) && news.stream().noneMatch(w::names)) {
+                Row r = new Row(w.queryid(), w.role(), w.query(), w.calls());
+                out.merge(r.queryid + "/" + r.role, r, (a, b) -> new Row(a.queryid, a.role, a.query, a.calls + b.calls));
+            }
+        }
         return out;
-    }
-
-    private static Pattern word(String name) {
-        return Pattern.compile("(?<![a-z0-9_$])\"?" + Pattern.quote(name.toLowerCase(Locale.ROOT)) + "\"?(?![a-z0-9_$])");
     }
 }

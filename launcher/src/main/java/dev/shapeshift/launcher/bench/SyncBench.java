@@ -575,6 +575,13 @@ public final class SyncBench {
                 .commandLine(o.clients(), o.threads(), o.seconds(), rate)).append("` (built-in TPC-B-like script), scale ")
                 .append(o.scale()).append(" (").append(String.format(Locale.ROOT, "%,d", o.scale() * 100_000L))
                 .append(" accounts)\n");
+        if (o.reverse()) {
+            b.append("- reverse runs (`--reverse`): the spec has a write switch (`writes.reverse: abalance: "
+                    + "(abalance_cents / 100)::integer`); after the forward runs the bench sets the phase to "
+                    + "writes-switched and the sync direction to reverse itself (the driver is stopped, as for the "
+                    + "forward runs), and pgbench runs the same TPC-B-like transaction writing `abalance_cents` "
+                    + "instead of `abalance` (`-f`); the probe writes `abalance_cents` and is read from `abalance`\n");
+        }
         b.append("- probe: one row (aid 0) updated every ").append(o.probeMs()).append(" ms in every run (same load); "
                 + "replica polled every ").append(o.pollMs()).append(" ms\n");
         machine.forEach((k, v) -> b.append("- ").append(k).append(": ").append(v).append("\n"));
