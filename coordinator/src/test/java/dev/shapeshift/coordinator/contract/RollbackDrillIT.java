@@ -65,7 +65,8 @@ class RollbackDrillIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"expanded", "syncing", "backfilling", "backfilled", "verified", "reads-switched", "contract-ready"})
+    @ValueSource(strings = {"expanded", "syncing", "backfilling", "backfilled", "verified", "dual-writes", "reads-switched",
+            "contract-ready"})
     void rollbackUnderWriteLoadLeavesTheOldShapeAsTheAppWroteIt(String from) throws Exception {
         Database db = Seed.database(pg, "rollback");
         Catalog catalog = new Catalog(db, "test");
@@ -75,7 +76,10 @@ class RollbackDrillIT {
         Seed.sql(db, "CREATE TABLE IF NOT EXISTS shapeshift.heartbeat (slot_name text PRIMARY KEY, beat_at timestamptz)",
                 "CREATE PUBLICATION shapeshift_pub FOR TABLE users, shapeshift.heartbeat",
                 "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
-        ResolvedSpec resolved = register(db, kafka, "users-ev", "users", slot);
+        // From dual-writes: a migration with the write switch, its application writing both shapes
+        // (here: one instance still writing only the old one, the case a rollback must not lose).
+        boolean writeSwitch = from.equals("dual-writes");
+        ResolvedSpec resolved = register(db, kafka, "users-ev", "users", slot, writeSwitch);
 
         Map<Long, Long> model = new ConcurrentHashMap<>(initialModel(400));
         AtomicBoolean running = new AtomicBoolean(true);
@@ -104,6 +108,9 @@ class RollbackDrillIT {
         }
         assertThat(catalog.get("users-ev").phase()).isEqualTo(Phase.ROLLED_BACK);
         assertThat(new FlagStore(catalog).find("users-ev.read-new").map(FlagStore.Flag::value)).isIn(Optional.empty(), Optional.of(false));
+        assertThat(new FlagStore(catalog).find("users-ev.write-new").map(FlagStore.Flag::value)).isIn(Optional.empty(), Optional.of(false));
+        assertThat(count(db, "SELECT count(*) FROM shapeshift.migration WHERE name = 'users-ev' AND sync_direction = 'forward'"))
+                .isOne();
         assertThat(ContractGateIT.columns(db)).containsExactly("id", "email", "legacy_verified_at");
         assertThat(oldShape(db, "users")).isEqualTo(new TreeMap<>(model));
         assertThat(count(db, "SELECT count(*) FROM pg_publication WHERE pubname = 'shapeshift_pub'")).isZero();
@@ -172,15 +179,28 @@ class RollbackDrillIT {
      */
     static ResolvedSpec register(Database db, KafkaBroker kafka, String name, String table, String slot)
             throws SQLException {
-        register(db, name, table);
+        return register(db, kafka, name, table, slot, false);
+    }
+
+    /** As {@link #register(Database, KafkaBroker, String, String, String)}, with {@code writes.switch} if asked. */
+    static ResolvedSpec register(Database db, KafkaBroker kafka, String name, String table, String slot,
+                                 boolean writeSwitch) throws SQLException {
+        register(db, name, table, writeSwitch);
         driveToExpanded(db, kafka, name);
         return slotRecorded(db, name, slot);
     }
 
     /** Registers the drill's spec under {@code name} on {@code table} as {@code shapeshift start} does. */
     static void register(Database db, String name, String table) {
+        register(db, name, table, false);
+    }
+
+    static void register(Database db, String name, String table, boolean writeSwitch) {
         String json = ContractGateIT.spec("1h", "1d").replace("\"users-ev\"", "\"" + name + "\"")
                 .replace("\"table\":\"users\"", "\"table\":\"" + table + "\"");
+        if (writeSwitch) {
+            json = json.substring(0, json.lastIndexOf('}')) + ",\"writes\":{\"switch\":true}}";
+        }
         Registration r = new Registrar(db, "test").register(name + ".json", SpecJson.read(json), json);
         assertThat(r.outcome()).as(r.message()).isEqualTo(Registration.Outcome.CREATED);
     }
