@@ -61,7 +61,7 @@ class SpecsDirIT {
                     .contains("did you mean legacy_verified_at").contains(" — ");
             assertThat(problems.get(1).get("message").asText()).startsWith("c-broken.yaml:2:10: not valid YAML")
                     .contains("fix the YAML syntax");
-            assertThat(registry.scrape()).contains("shapeshift_specs_refused_files 2.0");
+            assertThat(registry.scrape()).contains("shapeshift_specs_refused 2.0");
 
             // A changed file of a registered migration: refused, reported, nothing changed.
             Files.writeString(dir.resolve("b-good.yml"), RegistrarIT.SPEC.replace("IS NOT NULL", "IS NULL"));
