@@ -48,7 +48,7 @@ public final class RefreshSql {
 
     /** Parameters: one {@code text[]} per key column (same length); then the pause in seconds if it pauses. */
     public String forKeys() {
-        String keys = "__keys AS (SELECT * FROM unnest(" + keyArrays() + ") AS __k(" + keyAliases("") + "))";
+        String keys = keysCte();
         String where = "(" + keyTuple(source) + ") IN (SELECT " + keyAliases("") + " FROM __keys)";
         return render(keys, where, "", true);
     }
@@ -141,7 +141,7 @@ public final class RefreshSql {
             current.add(comparable(source + "." + Ident.quote(e.getKey()), type));
             computed.add(comparable(value, type));
         }
-        String keys = "__keys AS (SELECT * FROM unnest(" + keyArrays() + ") AS __k(" + keyAliases("") + "))";
+        String keys = keysCte();
         String src = "__src AS MATERIALIZED (SELECT " + keyColumnsAs(source) + " FROM " + source + " WHERE ("
                 + keyTuple(source) + ") IN (SELECT " + keyAliases("") + " FROM __keys))";
         String w = "__w AS (UPDATE " + source + " SET " + set + " FROM __src WHERE " + keyMatch(source, "__src")
@@ -165,15 +165,15 @@ public final class RefreshSql {
             current.add(comparable(source + "." + Ident.quote(c.name()), c));
             computed.add(comparable(castToTarget(c), c));
         }
-        String keys = "__keys AS (SELECT * FROM unnest(" + keyArrays() + ") AS __k(" + keyAliases("") + "))";
+        String keys = keysCte();
         String keyJson = "to_jsonb(ARRAY[" + keyTextOf(source) + "])";
         String ins = "__ins AS (INSERT INTO shapeshift.write_mismatch (migration, key, kind, written, expected) "
-                + "SELECT ?, " + keyJson + ", 'dual-write-mismatch', md5(ROW(" + current + ")::text), md5(ROW("
+                + "SELECT ?::text, " + keyJson + ", 'dual-write-mismatch', md5(ROW(" + current + ")::text), md5(ROW("
                 + computed + ")::text) FROM " + source + " WHERE (" + keyTuple(source) + ") IN (SELECT "
                 + keyAliases("") + " FROM __keys) AND (" + current + ", NULL) IS DISTINCT FROM (" + computed
                 + ", NULL) ON CONFLICT (migration, kind, key) DO UPDATE SET last_seen = now(), "
                 + "times = write_mismatch.times + 1, written = EXCLUDED.written, expected = EXCLUDED.expected RETURNING 1)";
-        return "WITH " + keys + ",\n" + ins.replace("SELECT ?, ", "SELECT ?::text, ") + "\nSELECT count(*) FROM __ins";
+        return "WITH " + keys + ",\n" + ins + "\nSELECT count(*) FROM __ins";
     }
 
     /**
@@ -406,6 +406,11 @@ public final class RefreshSql {
 
     private String keyTuple(String table) {
         return keySql.tuple(table);
+    }
+
+    /** {@code __keys}: the bound key arrays as rows, one {@code text[]} parameter per key column. */
+    private String keysCte() {
+        return "__keys AS (SELECT * FROM unnest(" + keyArrays() + ") AS __k(" + keyAliases("") + "))";
     }
 
     private String keyArrays() {

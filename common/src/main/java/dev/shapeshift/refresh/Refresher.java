@@ -72,10 +72,7 @@ public final class Refresher {
         }
         SyncDirection.Mode mode = SyncDirection.enter(c, migration);
         if (mode.direction() == SyncDirection.REVERSE) {
-            if (reverseSql == null) {
-                return new SyncResult(RefreshResult.NONE, SyncDirection.REVERSE, 0);
-            }
-            return new SyncResult(runForKeys(c, reverseSql, keys, null), SyncDirection.REVERSE, 0);
+            return new SyncResult(reverse(c, keys), SyncDirection.REVERSE, 0);
         }
         long mismatches = 0;
         if (plan.dualWrites(mode.phase())) {
@@ -111,15 +108,8 @@ public final class Refresher {
         if (reverseSql == null || keys.isEmpty()) {
             return RefreshResult.NONE;
         }
-        return runForKeys(c, reverseSql, keys, null);
-    }
-
-    private RefreshResult runForKeys(Connection c, String sql, Collection<Key> keys, Guards guards) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            int p = bindKeys(c, ps, 1, keys);
-            if (guards != null) {
-                bindPause(ps, p, guards);
-            }
+        try (PreparedStatement ps = c.prepareStatement(reverseSql)) {
+            bindKeys(c, ps, 1, keys);
             return execute(ps);
         }
     }
@@ -145,13 +135,8 @@ public final class Refresher {
         if (keys.isEmpty()) {
             return RefreshResult.NONE;
         }
-        String[][] columns = Key.columns(keys, sync.key().size());
         try (PreparedStatement ps = c.prepareStatement(keysSql)) {
-            int p = 1;
-            for (String[] column : columns) {
-                Array array = c.createArrayOf("text", column);
-                ps.setArray(p++, array);
-            }
+            int p = bindKeys(c, ps, 1, keys);
             bindPause(ps, p, syncGuards);
             fence(c, syncGuards);
             return execute(ps);

@@ -8,7 +8,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -90,8 +89,7 @@ public final class OldShapeWrites {
     }
 
     private static Map<String, Row> matching(Connection c, MigrationSpec spec) throws SQLException {
-        Set<String> oldColumns = new LinkedHashSet<>(spec.writes().reverse().keySet());
-        oldColumns.addAll(spec.contract().dropColumns());
+        Set<String> oldColumns = WriteSwitch.oldColumnsNewCodeStopsWriting(spec);
         if (oldColumns.isEmpty()) {
             return Map.of();
         }

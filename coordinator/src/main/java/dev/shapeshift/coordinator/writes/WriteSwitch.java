@@ -63,9 +63,7 @@ public final class WriteSwitch {
     }
 
     public static List<String> relaxNotNull(Connection c, String migration, MigrationSpec spec) throws SQLException {
-        Set<String> stopWriting = new LinkedHashSet<>(spec.writes().reverse().keySet());
-        stopWriting.addAll(spec.contract().dropColumns());
-        stopWriting.removeAll(spec.source().key());
+        Set<String> stopWriting = oldColumnsNewCodeStopsWriting(spec);
         if (stopWriting.isEmpty()) {
             return List.of();
         }
@@ -108,6 +106,17 @@ public final class WriteSwitch {
                 "new code no longer writes them; restored (validated) if the write switch is undone");
         log.info("write switch relaxed NOT NULL migration={} columns={}", migration, notNull);
         return notNull;
+    }
+
+    /**
+     * The old columns new code stops writing at the write switch: those with a reverse transform and
+     * those the contract drops, never key columns.
+     */
+    static Set<String> oldColumnsNewCodeStopsWriting(MigrationSpec spec) {
+        Set<String> columns = new LinkedHashSet<>(spec.writes().reverse().keySet());
+        columns.addAll(spec.contract().dropColumns());
+        columns.removeAll(spec.source().key());
+        return columns;
     }
 
     /** The state a drain looks at. */
