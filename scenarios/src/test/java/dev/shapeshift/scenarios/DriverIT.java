@@ -82,8 +82,7 @@ class DriverIT {
             bridge.start();
             List<Worker> workers = workers(db, kafka, name, registry);
             try {
-                await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(500))
-                        .until(() -> catalog.get(name).phase(), p -> p == Phase.VERIFIED);
+                awaitPhase(db, name, Phase.VERIFIED, Duration.ofMinutes(4));
                 assertThat(app.writes()).as("the application wrote during sync and backfill").isPositive();
                 // The driver waits for the operator, and says so with the command that gives the approval.
                 await().atMost(Duration.ofSeconds(30)).until(() -> catalog.get(name).message(),
@@ -152,8 +151,7 @@ class DriverIT {
                 leader.close();
                 await().atMost(Duration.ofSeconds(30)).until(standby::driving);
                 catalog.putSetting(name, "max-rows-per-second", "0", "test", "uncap");
-                await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
-                        .until(() -> catalog.get(name).phase(), p -> p == Phase.VERIFIED);
+                awaitPhase(db, name, Phase.VERIFIED, Duration.ofMinutes(3));
                 assertThat(count(db, "SELECT count(*) FROM shapeshift.chunk WHERE migration = '" + name + "'"))
                         .as("chunks planned once").isEqualTo(chunks);
                 assertThat(count(db, "SELECT count(*) FROM shapeshift.backfill_plan WHERE migration = '" + name + "'"))
@@ -283,6 +281,28 @@ class DriverIT {
     private static long audits(Database db, String migration, String action) throws SQLException {
         return count(db, "SELECT count(*) FROM shapeshift.audit WHERE migration = '" + migration + "' AND action = '"
                 + action + "'");
+    }
+
+    /**
+     * Waits for a phase; on a timeout the failure carries the migration's whole status (chunks,
+     * throttle reasons, sync lag, workers, bridge, gate) as `shapeshift status --json` prints it,
+     * so a failure on a loaded CI machine says where the migration stood.
+     */
+    static void awaitPhase(Database db, String name, Phase phase, Duration atMost) {
+        Catalog catalog = new Catalog(db, "test");
+        try {
+            await().atMost(atMost).pollInterval(Duration.ofMillis(500))
+                    .until(() -> catalog.get(name).phase(), p -> p == phase);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            String status;
+            try {
+                status = dev.shapeshift.coordinator.api.Json.write(
+                        new dev.shapeshift.coordinator.status.StatusReader(catalog, GateWiring.gates(db)).read(name));
+            } catch (RuntimeException unreadable) {
+                status = "status unreadable: " + unreadable;
+            }
+            throw new AssertionError(name + " did not reach " + phase + " within " + atMost + "; status:\n" + status, e);
+        }
     }
 
     static List<String> rows(Database db, String sql) throws SQLException {

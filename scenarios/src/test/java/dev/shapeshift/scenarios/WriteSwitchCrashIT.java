@@ -68,8 +68,7 @@ class WriteSwitchCrashIT {
                 stack.worker("w2", WriteSwitchIT.NAME);
                 a.start();
                 b.start();
-                await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500))
-                        .until(() -> catalog.get(WriteSwitchIT.NAME).phase(), p -> p == Phase.VERIFIED);
+                DriverIT.awaitPhase(db, WriteSwitchIT.NAME, Phase.VERIFIED, Duration.ofMinutes(5));
                 stack.bridge("bridge2"); // the standby
                 a.deployDualWrites();
                 b.deployDualWrites();

@@ -95,8 +95,7 @@ class WriteSwitchIT {
             try {
                 a.start();
                 b.start();
-                await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(500))
-                        .until(() -> catalog.get(NAME).phase(), p -> p == Phase.VERIFIED);
+                DriverIT.awaitPhase(db, NAME, Phase.VERIFIED, Duration.ofMinutes(4));
                 await().atMost(Duration.ofSeconds(30)).until(() -> catalog.get(NAME).message(),
                         m -> m != null && m.contains("--to dual-writes"));
 
