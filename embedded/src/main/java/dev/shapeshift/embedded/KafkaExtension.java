@@ -1,8 +1,11 @@
 package dev.shapeshift.embedded;
 
+import java.util.Optional;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
-import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
+import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,15 +16,41 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Set {@code -Dshapeshift.test.kafka.bootstrap=host:port} (or env
  * {@code SHAPESHIFT_TEST_KAFKA_BOOTSTRAP}) to use an external cluster instead; parameters typed
- * {@link EmbeddedKafka} then fail with a message saying so.
+ * {@link EmbeddedKafka} are then skipped with a message saying so. {@code -Dshapeshift.test.backend=containers}
+ * uses a Testcontainers Kafka where Docker exists and skips the tests where it does not
+ * ({@link TestBackend}).
  */
-public final class KafkaExtension implements ParameterResolver {
+public final class KafkaExtension implements ParameterResolver, ExecutionCondition {
 
   public static final String BOOTSTRAP_PROPERTY = "shapeshift.test.kafka.bootstrap";
 
   private static final Logger log = LoggerFactory.getLogger(KafkaExtension.class);
   private static final ExtensionContext.Namespace NAMESPACE =
       ExtensionContext.Namespace.create(KafkaExtension.class);
+
+  /**
+   * Skips (never fails) the tests this backend cannot serve: all of them under
+   * {@code containers} without a Docker engine; a test method that needs the {@link EmbeddedKafka}
+   * itself when another backend is chosen.
+   */
+  @Override
+  public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+    TestBackend.Choice choice = choice();
+    if (choice.skipped()) {
+      return ConditionEvaluationResult.disabled(choice.skipReason());
+    }
+    boolean needsEmbedded = context.getTestMethod()
+        .map(m -> java.util.Arrays.asList(m.getParameterTypes()).contains(EmbeddedKafka.class)).orElse(false);
+    if (needsEmbedded && choice.backend() != TestBackend.EMBEDDED) {
+      return ConditionEvaluationResult.disabled("this test needs the EmbeddedKafka (it controls the server) but the tests "
+          + "run on the " + choice.backend().name().toLowerCase(java.util.Locale.ROOT) + " backend (" + TestBackend.PROPERTY + ")");
+    }
+    return ConditionEvaluationResult.enabled("backend " + choice.backend());
+  }
+
+  private static TestBackend.Choice choice() {
+    return TestBackend.choose(TestBackend.setting(), TestOverrides.get(BOOTSTRAP_PROPERTY, "SHAPESHIFT_TEST_KAFKA_BOOTSTRAP"), () -> ContainerBackend.dockerAvailableCached());
+  }
 
   @Override
   public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
@@ -33,8 +62,8 @@ public final class KafkaExtension implements ParameterResolver {
   public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
     KafkaBroker broker = broker(context);
     if (parameter.getParameter().getType() == EmbeddedKafka.class && !(broker instanceof EmbeddedKafka)) {
-      throw new ParameterResolutionException("this test needs an EmbeddedKafka (it controls the "
-          + "broker) but an external cluster is configured via " + BOOTSTRAP_PROPERTY + ": " + broker);
+      throw new ParameterResolutionException("this test needs an EmbeddedKafka (it controls the broker) but the "
+          + "tests run against " + broker + " (" + TestBackend.PROPERTY + " / " + BOOTSTRAP_PROPERTY + ")");
     }
     return broker;
   }
@@ -46,11 +75,22 @@ public final class KafkaExtension implements ParameterResolver {
   }
 
   private static KafkaBroker create() {
-    return TestOverrides.get(BOOTSTRAP_PROPERTY, "SHAPESHIFT_TEST_KAFKA_BOOTSTRAP")
-        .<KafkaBroker>map(bootstrap -> {
-          log.info("tests use external kafka bootstrap={}", bootstrap);
-          return new ExternalKafka(bootstrap);
-        })
-        .orElseGet(EmbeddedKafka::start);
+    Optional<String> bootstrap = TestOverrides.get(BOOTSTRAP_PROPERTY, "SHAPESHIFT_TEST_KAFKA_BOOTSTRAP");
+    TestBackend.Choice choice = choice();
+    if (choice.skipped()) {
+      throw new ParameterResolutionException(choice.skipReason()); // the condition skipped such tests already
+    }
+    return switch (choice.backend()) {
+      case EXTERNAL -> {
+        log.info("tests use external kafka bootstrap={}", bootstrap.orElseThrow());
+        yield new ExternalKafka(bootstrap.orElseThrow());
+      }
+      case CONTAINERS -> {
+        KafkaBroker container = ContainerBackend.kafka();
+        log.info("tests use a kafka container broker={}", container);
+        yield container;
+      }
+      case EMBEDDED -> EmbeddedKafka.start();
+    };
   }
 }

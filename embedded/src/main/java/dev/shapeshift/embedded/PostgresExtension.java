@@ -1,8 +1,11 @@
 package dev.shapeshift.embedded;
 
+import java.util.Optional;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
-import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
+import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,9 +19,12 @@ import org.slf4j.LoggerFactory;
  * {@code SHAPESHIFT_TEST_JDBC_URL}), plus {@code shapeshift.test.user} / {@code .password}
  * ({@code SHAPESHIFT_TEST_USER} / {@code _PASSWORD}, default postgres/postgres) to use an external
  * server instead. Parameters typed {@link EmbeddedPostgres} (tests that stop or restart the server)
- * then fail with a message saying so; declare {@link PostgresServer} where either will do.
+ * are then skipped with a message saying so; declare {@link PostgresServer} where either will do.
+ *
+ * <p>{@code -Dshapeshift.test.backend=containers} uses a Testcontainers PostgreSQL instead, where
+ * Docker exists, and skips the tests where it does not ({@link TestBackend}).
  */
-public final class PostgresExtension implements ParameterResolver {
+public final class PostgresExtension implements ParameterResolver, ExecutionCondition {
 
   public static final String JDBC_URL_PROPERTY = "shapeshift.test.jdbcUrl";
   public static final String USER_PROPERTY = "shapeshift.test.user";
@@ -27,6 +33,30 @@ public final class PostgresExtension implements ParameterResolver {
   private static final Logger log = LoggerFactory.getLogger(PostgresExtension.class);
   private static final ExtensionContext.Namespace NAMESPACE =
       ExtensionContext.Namespace.create(PostgresExtension.class);
+
+  /**
+   * Skips (never fails) the tests this backend cannot serve: all of them under
+   * {@code containers} without a Docker engine; a test method that needs the {@link EmbeddedPostgres}
+   * itself when another backend is chosen.
+   */
+  @Override
+  public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+    TestBackend.Choice choice = choice();
+    if (choice.skipped()) {
+      return ConditionEvaluationResult.disabled(choice.skipReason());
+    }
+    boolean needsEmbedded = context.getTestMethod()
+        .map(m -> java.util.Arrays.asList(m.getParameterTypes()).contains(EmbeddedPostgres.class)).orElse(false);
+    if (needsEmbedded && choice.backend() != TestBackend.EMBEDDED) {
+      return ConditionEvaluationResult.disabled("this test needs the EmbeddedPostgres (it controls the server) but the tests "
+          + "run on the " + choice.backend().name().toLowerCase(java.util.Locale.ROOT) + " backend (" + TestBackend.PROPERTY + ")");
+    }
+    return ConditionEvaluationResult.enabled("backend " + choice.backend());
+  }
+
+  private static TestBackend.Choice choice() {
+    return TestBackend.choose(TestBackend.setting(), TestOverrides.get(JDBC_URL_PROPERTY, "SHAPESHIFT_TEST_JDBC_URL"), () -> ContainerBackend.dockerAvailableCached());
+  }
 
   @Override
   public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
@@ -39,8 +69,8 @@ public final class PostgresExtension implements ParameterResolver {
     PostgresServer server = server(context);
     if (parameter.getParameter().getType() == EmbeddedPostgres.class
         && !(server instanceof EmbeddedPostgres)) {
-      throw new ParameterResolutionException("this test needs an EmbeddedPostgres (it controls the "
-          + "server) but an external server is configured via " + JDBC_URL_PROPERTY + ": " + server);
+      throw new ParameterResolutionException("this test needs an EmbeddedPostgres (it controls the server) but "
+          + "the tests run against " + server + " (" + TestBackend.PROPERTY + " / " + JDBC_URL_PROPERTY + ")");
     }
     return server;
   }
@@ -52,14 +82,25 @@ public final class PostgresExtension implements ParameterResolver {
   }
 
   private static PostgresServer create() {
-    return TestOverrides.get(JDBC_URL_PROPERTY, "SHAPESHIFT_TEST_JDBC_URL")
-        .<PostgresServer>map(url -> {
-          ExternalPostgres external = ExternalPostgres.fromJdbcUrl(url,
-              TestOverrides.get(USER_PROPERTY, "SHAPESHIFT_TEST_USER").orElse("postgres"),
-              TestOverrides.get(PASSWORD_PROPERTY, "SHAPESHIFT_TEST_PASSWORD").orElse("postgres"));
-          log.info("tests use external postgres server={}", external);
-          return external;
-        })
-        .orElseGet(() -> EmbeddedPostgres.start(EmbeddedPostgres.Options.forTests()));
+    Optional<String> url = TestOverrides.get(JDBC_URL_PROPERTY, "SHAPESHIFT_TEST_JDBC_URL");
+    TestBackend.Choice choice = choice();
+    if (choice.skipped()) {
+      throw new ParameterResolutionException(choice.skipReason()); // the condition skipped such tests already
+    }
+    return switch (choice.backend()) {
+      case EXTERNAL -> {
+        ExternalPostgres external = ExternalPostgres.fromJdbcUrl(url.orElseThrow(),
+            TestOverrides.get(USER_PROPERTY, "SHAPESHIFT_TEST_USER").orElse("postgres"),
+            TestOverrides.get(PASSWORD_PROPERTY, "SHAPESHIFT_TEST_PASSWORD").orElse("postgres"));
+        log.info("tests use external postgres server={}", external);
+        yield external;
+      }
+      case CONTAINERS -> {
+        PostgresServer container = ContainerBackend.postgres();
+        log.info("tests use a postgres container server={}", container);
+        yield container;
+      }
+      case EMBEDDED -> EmbeddedPostgres.start(EmbeddedPostgres.Options.forTests());
+    };
   }
 }
