@@ -112,13 +112,13 @@ class CoordinatorTakeoverIT {
         load.stop();
         assertThat(load.writes()).as("the application wrote during the migration").isPositive();
         await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500)).until(() -> db.count(WRONG) == 0);
-        untilExitZero(db.args("phase", "advance", NAME, "--to", "reads-switched", "--reason", "test: evidence reviewed"));
+        MainTest.untilExitZero(db.args("phase", "advance", NAME, "--to", "reads-switched", "--reason", "test: evidence reviewed"));
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
                 .until(() -> phase(db, NAME), p -> p.equals("contract-ready"));
         assertThat(db.count(WRONG)).as("target = transform(source) before the contract").isZero();
         Map<Long, Boolean> before = newShape(db);
         assertThat(before).hasSizeGreaterThan(ROWS / 2);
-        untilExitZero(db.args("contract", NAME, "--reason", "test: nothing reads the old shape"));
+        MainTest.untilExitZero(db.args("contract", NAME, "--reason", "test: nothing reads the old shape"));
         await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500)).until(() -> db.count(
                 "SELECT count(*) FROM shapeshift.audit WHERE migration = '" + NAME + "' AND action = 'driver cleanup'") == 1);
         List<String> dead = halted(coordinators);
@@ -183,21 +183,6 @@ class CoordinatorTakeoverIT {
                     .isLessThan(moveId(db, between[i][1]));
         }
         System.out.printf("TAKEOVER four kills, four takeovers: %s; application writes %d%n", takeovers, load.writes());
-    }
-
-    /** Runs a CLI command until it exits 0; on a timeout the failure names what it printed last. */
-    private static void untilExitZero(String... args) {
-        java.util.concurrent.atomic.AtomicReference<MainTest.Run> last = new java.util.concurrent.atomic.AtomicReference<>();
-        try {
-            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(() -> {
-                last.set(MainTest.run(args));
-                return last.get().exit() == 0;
-            });
-        } catch (org.awaitility.core.ConditionTimeoutException e) {
-            MainTest.Run run = last.get();
-            throw new AssertionError(String.join(" ", args) + " did not exit 0 within 2 minutes; last exit "
-                    + (run == null ? "none" : run.exit() + ":\n" + run.out() + run.err()), e);
-        }
     }
 
     /** The boundaries, in the order the migration reaches them. */

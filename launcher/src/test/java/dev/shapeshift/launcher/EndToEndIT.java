@@ -129,10 +129,8 @@ class EndToEndIT {
         Map<Long, Boolean> before = newShape(db);
         assertThat(before).hasSizeGreaterThan(ROWS / 2);
 
-        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(() -> MainTest.run(db.args(
-                "phase", "advance", name, "--to", "reads-switched", "--reason", "e2e: evidence reviewed")).exit() == 0);
-        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
-                .until(() -> MainTest.run(db.args("contract", name, "--reason", "e2e: nothing reads the old shape")).exit() == 0);
+        MainTest.untilExitZero(db.args("phase", "advance", name, "--to", "reads-switched", "--reason", "e2e: evidence reviewed"));
+        MainTest.untilExitZero(db.args("contract", name, "--reason", "e2e: nothing reads the old shape"));
         assertThat(phase(db, name)).isEqualTo("contracted");
         assertThat(db.count("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' "
                 + "AND column_name = 'legacy_verified_at'")).as("old column dropped").isZero();

@@ -1,5 +1,7 @@
 package dev.shapeshift.launcher;
 
+import static org.awaitility.Awaitility.await;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.shapeshift.worker.Worker;
@@ -22,6 +24,21 @@ class MainTest {
     Path dir;
 
     record Run(int exit, String out, String err) {
+    }
+
+    /** Runs a CLI command until it exits 0; on a timeout the failure names what it printed last. */
+    static void untilExitZero(String... args) {
+        java.util.concurrent.atomic.AtomicReference<MainTest.Run> last = new java.util.concurrent.atomic.AtomicReference<>();
+        try {
+            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+                last.set(MainTest.run(args));
+                return last.get().exit() == 0;
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            MainTest.Run run = last.get();
+            throw new AssertionError(String.join(" ", args) + " did not exit 0 within 2 minutes; last exit "
+                    + (run == null ? "none" : run.exit() + ":\n" + run.out() + run.err()), e);
+        }
     }
 
     static Run run(String... args) {
