@@ -61,13 +61,19 @@ public final class FlagClient implements AutoCloseable {
      * A flag as this client knows it.
      *
      * @param version 0 if the flag was never read or does not exist
-     * @param readAt  when the value was last confirmed by the catalog (null: never)
-     * @param stale   the last successful read is older than {@code staleAfter}
+     * @param readAt  when the catalog last answered for this flag, present or absent (null: it never
+     *                did, e.g. the first read failed)
+     * @param stale   {@code readAt} is null or older than {@code staleAfter}
      */
     public record FlagValue(String name, boolean value, long version, Instant readAt, boolean stale) {
+
+        /** The catalog answered for this flag and it has no row: never set (version 0). */
+        public boolean absent() {
+            return readAt != null && version == 0;
+        }
     }
 
-    private record Known(boolean value, long version) {
+    private record Known(boolean value, long version, Instant readAt) {
     }
 
     private final Database db;
@@ -75,7 +81,6 @@ public final class FlagClient implements AutoCloseable {
     private final Clock clock;
     private final Map<String, Known> known = new ConcurrentHashMap<>();
     private final ScheduledExecutorService refresher;
-    private volatile Instant lastSuccess;
     private volatile boolean warned;
     private Connection connection;
 
@@ -104,11 +109,11 @@ public final class FlagClient implements AutoCloseable {
     /** The flag's last known value; the first call for a name reads it from the catalog. */
     public FlagValue value(String flag) {
         if (!known.containsKey(flag)) {
-            known.putIfAbsent(flag, new Known(false, 0));
+            known.putIfAbsent(flag, new Known(false, 0, null));
             refresh();
         }
         Known k = known.get(flag);
-        Instant at = lastSuccess;
+        Instant at = k.readAt();
         boolean stale = at == null || Duration.between(at, clock.instant()).compareTo(options.staleAfter()) > 0;
         return new FlagValue(flag, k.value(), k.version(), at, stale);
     }
@@ -120,11 +125,11 @@ public final class FlagClient implements AutoCloseable {
             return true;
         }
         try {
-            Map<String, Known> read = read(names);
+            Instant now = clock.instant();
+            Map<String, Known> read = read(names, now);
             for (String name : names) {
-                known.put(name, read.getOrDefault(name, new Known(false, 0)));
+                known.put(name, read.getOrDefault(name, new Known(false, 0, now)));
             }
-            lastSuccess = clock.instant();
             if (warned) {
                 log.info("flag catalog readable again flags={}", names.size());
                 warned = false;
@@ -133,15 +138,15 @@ public final class FlagClient implements AutoCloseable {
         } catch (SQLException | RuntimeException e) {
             closeConnection();
             if (!warned) {
-                log.warn("cannot read flags, keeping last known values flags={} lastSuccess={} error={}",
-                        names.size(), lastSuccess, e.toString());
+                log.warn("cannot read flags, keeping last known values flags={} error={}",
+                        names.size(), e.toString());
                 warned = true;
             }
             return false;
         }
     }
 
-    private Map<String, Known> read(List<String> names) throws SQLException {
+    private Map<String, Known> read(List<String> names, Instant now) throws SQLException {
         if (connection == null || connection.isClosed()) {
             connection = db.connect("flag-client");
         }
@@ -153,7 +158,7 @@ public final class FlagClient implements AutoCloseable {
             ps.setQueryTimeout((int) Math.max(1, options.refreshEvery().toSeconds()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.put(rs.getString(1), new Known(rs.getBoolean(2), rs.getLong(3)));
+                    out.put(rs.getString(1), new Known(rs.getBoolean(2), rs.getLong(3), now));
                 }
             }
         }

