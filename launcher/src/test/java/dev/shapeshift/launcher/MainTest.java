@@ -29,14 +29,24 @@ class MainTest {
     /** Runs a CLI command until it exits 0; on a timeout the failure names what it printed last. */
     static void untilExitZero(String... args) {
         java.util.concurrent.atomic.AtomicReference<MainTest.Run> last = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+        long t0 = System.nanoTime();
+        String what = String.join(" ", java.util.Arrays.copyOf(args, Math.min(4, args.length)));
         try {
-            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(() -> {
-                last.set(MainTest.run(args));
+            await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+                attempts.incrementAndGet();
+                MainTest.Run previous = last.getAndSet(MainTest.run(args));
+                if (last.get().exit() != 0 && (previous == null || !previous.err().equals(last.get().err()))) {
+                    System.out.println("CLI " + what + " exit " + last.get().exit() + ": "
+                            + last.get().out() + last.get().err());
+                }
                 return last.get().exit() == 0;
             });
+            System.out.printf("CLI %s exited 0 after %d attempt(s), %d ms%n", what, attempts.get(),
+                    (System.nanoTime() - t0) / 1_000_000);
         } catch (org.awaitility.core.ConditionTimeoutException e) {
             MainTest.Run run = last.get();
-            throw new AssertionError(String.join(" ", args) + " did not exit 0 within 2 minutes; last exit "
+            throw new AssertionError(what + " did not exit 0 within 4 minutes; last exit "
                     + (run == null ? "none" : run.exit() + ":\n" + run.out() + run.err()), e);
         }
     }

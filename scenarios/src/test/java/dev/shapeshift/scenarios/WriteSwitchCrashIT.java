@@ -40,6 +40,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith({PostgresExtension.class, KafkaExtension.class})
 class WriteSwitchCrashIT {
+    /** Not WriteSwitchIT's name: both run on one Kafka broker, whose topics and groups are named after it. */
+    private static final String NAME = "users-ws-crash";
     private static final long PROBE = 9_000_001L;
     private static final Duration RECOVERY_LIMIT = Duration.ofSeconds(90);
 
@@ -51,7 +53,7 @@ class WriteSwitchCrashIT {
         try (Connection c = db.connect("test-seed"); Statement s = c.createStatement()) {
             s.execute("INSERT INTO public.users VALUES (" + PROBE + ", 'probe', NULL, 'Probe')");
         }
-        WriteSwitchIT.register(db);
+        WriteSwitchIT.register(db, NAME);
         Catalog catalog = new Catalog(db, "test");
         Database app = WriteSwitchIT.appRole(db, pg, dbName);
         Transitions operator = GateWiring.transitions(db, "operator");
@@ -60,22 +62,22 @@ class WriteSwitchCrashIT {
         List<String> recoveries = new ArrayList<>();
         try (Stack stack = new Stack(db, kafka.bootstrapServers(), "ws_crash_" + Long.toHexString(System.nanoTime()))) {
             Coordinator coordinator = coordinator(db, kafka, stack);
-            WriteSwitchIT.Instance a = new WriteSwitchIT.Instance(app, model, 1, "a");
-            WriteSwitchIT.Instance b = new WriteSwitchIT.Instance(app, model, 0, "b");
+            WriteSwitchIT.Instance a = new WriteSwitchIT.Instance(app, model, 1, "a", NAME);
+            WriteSwitchIT.Instance b = new WriteSwitchIT.Instance(app, model, 0, "b", NAME);
             try {
                 stack.bridge("bridge1");
-                stack.worker("w1", WriteSwitchIT.NAME);
-                stack.worker("w2", WriteSwitchIT.NAME);
+                stack.worker("w1", NAME);
+                stack.worker("w2", NAME);
                 a.start();
                 b.start();
-                DriverIT.awaitPhase(db, WriteSwitchIT.NAME, Phase.VERIFIED, Duration.ofMinutes(5));
+                DriverIT.awaitPhase(db, NAME, Phase.VERIFIED, Duration.ofMinutes(5));
                 stack.bridge("bridge2"); // the standby
                 a.deployDualWrites();
                 b.deployDualWrites();
                 Thread.sleep(1500);
-                WriteSwitchIT.advance(operator, Phase.DUAL_WRITES);
-                WriteSwitchIT.advance(operator, Phase.READS_SWITCHED);
-                WriteSwitchIT.advance(operator, Phase.WRITES_SWITCHED);
+                WriteSwitchIT.advance(operator, NAME, Phase.DUAL_WRITES);
+                WriteSwitchIT.advance(operator, NAME, Phase.READS_SWITCHED);
+                WriteSwitchIT.advance(operator, NAME, Phase.WRITES_SWITCHED);
                 a.honourWriteFlag();
                 b.honourWriteFlag();
                 recoveries.add("steady state: " + probe(db, model, 0) + " ms");
@@ -87,7 +89,7 @@ class WriteSwitchCrashIT {
                 coordinator.close();
                 coordinator = coordinator(db, kafka, stack);
                 recoveries.add("coordinator stopped, another started: " + probe(db, model, 3) + " ms");
-                stack.worker("w1b", WriteSwitchIT.NAME);
+                stack.worker("w1b", NAME);
                 Thread.sleep(2000);
 
                 a.pause();
@@ -99,7 +101,7 @@ class WriteSwitchCrashIT {
                 assertThat(a.newOnlyWrites() + b.newOnlyWrites()).isGreaterThan(40);
                 assertThat(WriteSwitchIT.newShape(db)).as("the new shape is what the application wrote").isEqualTo(model.newShape());
                 assertThat(WriteSwitchIT.oldShape(db)).as("the old shape is reverse(new), as the model says").isEqualTo(model.oldShape());
-                assertThat(catalog.get(WriteSwitchIT.NAME).phase()).isIn(Phase.WRITES_SWITCHED, Phase.CONTRACT_READY);
+                assertThat(catalog.get(NAME).phase()).isIn(Phase.WRITES_SWITCHED, Phase.CONTRACT_READY);
             } finally {
                 a.close();
                 b.close();

@@ -182,11 +182,15 @@ class WriteSwitchIT {
     }
 
     static void advance(Transitions operator, Phase to) {
+        advance(operator, NAME, to);
+    }
+
+    static void advance(Transitions operator, String name, Phase to) {
         try {
             await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
-                    .until(() -> operator.advance(NAME, to, "operator", "test approves " + to).phase() == to);
+                    .until(() -> operator.advance(name, to, "operator", "test approves " + to).phase() == to);
         } catch (org.awaitility.core.ConditionTimeoutException e) {
-            throw new AssertionError("gate " + to + " stayed closed: " + operator.check(NAME, to).checks(), e);
+            throw new AssertionError("gate " + to + " stayed closed: " + operator.check(name, to).checks(), e);
         }
     }
 
@@ -209,6 +213,11 @@ class WriteSwitchIT {
     }
 
     static void register(Database db) {
+        register(db, NAME);
+    }
+
+    /** Registers the spec under {@code name}: test classes sharing one Kafka broker never share a name (topics, groups). */
+    static void register(Database db, String name) {
         String yaml = """
                 name: %s
                 source:
@@ -240,8 +249,8 @@ class WriteSwitchIT {
                 contract:
                   dropColumns: [legacy_verified_at, label]
                   quietPeriod: 3s
-                """.formatted(NAME, EPOCH);
-        MigrationSpec spec = new SpecReader().read(NAME + ".yaml", yaml);
+                """.formatted(name, EPOCH);
+        MigrationSpec spec = new SpecReader().read(name + ".yaml", yaml);
         new Catalog(db, "test").create(spec.name(), SpecJson.write(spec), yaml, "test");
     }
 
@@ -359,11 +368,18 @@ class WriteSwitchIT {
         private Connection connection;
         private FlagClient flags;
 
+        private final String migration;
+
         Instance(Database app, Model model, int parity, String name) {
+            this(app, model, parity, name, NAME);
+        }
+
+        Instance(Database app, Model model, int parity, String name, String migration) {
             this.app = app;
             this.model = model;
             this.parity = parity;
             this.name = name;
+            this.migration = migration;
         }
 
         void start() throws SQLException {
@@ -430,7 +446,7 @@ class WriteSwitchIT {
                         Thread.sleep(20);
                         continue;
                     }
-                    boolean newOnlyMode = honour && !oldOnlyForGood && flags.isOn(NAME + ".write-new");
+                    boolean newOnlyMode = honour && !oldOnlyForGood && flags.isOn(migration + ".write-new");
                     int op = random.nextInt(20);
                     long id = 2L * (1 + random.nextInt(ROWS / 2)) - (parity == 1 ? 1 : 0);
                     boolean v = random.nextBoolean();
