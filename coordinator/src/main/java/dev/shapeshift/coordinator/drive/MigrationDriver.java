@@ -134,6 +134,7 @@ final class MigrationDriver {
             case EXPAND -> expand(m);
             case ADVANCE -> transitions.advance(migration, step.to(), ACTOR, step.reason());
             case PLAN_BACKFILL -> planBackfill(m, s);
+            case REPUBLISH_CHUNKS -> republish(s, step.reason());
             case ENFORCE -> enforce(m, s);
             case RECONCILE -> reconcile(m, s, step.reason());
             case REVERT_READS -> revert(s, step.reason());
@@ -203,6 +204,27 @@ final class MigrationDriver {
             transitions.advance(migration, Phase.BACKFILLING, ACTOR, plan.size() + " chunks planned, "
                     + published + " published");
         }
+    }
+
+    /**
+     * A stalled backfill: publish the tasks of the chunks that are neither done nor failed again
+     * (a failed chunk waits for an operator). Audited; the audit's time counts as progress in the
+     * next snapshot, so this happens at most once per {@code stallAfter} of silence.
+     */
+    private void republish(Snapshot s, String stall) {
+        List<Chunk> open = new ChunkStore(catalog).chunks(migration).stream()
+                .filter(c -> !c.done() && !"failed".equals(c.status())).toList();
+        if (open.isEmpty()) {
+            say(s, stall);
+            return;
+        }
+        int sent = new ChunkPublisher(config.bootstrapServers(), config.partitions()).publish(migration, open);
+        String numbers = open.stream().map(c -> Integer.toString(c.number())).collect(Collectors.joining(", "));
+        catalog.audit(migration, ACTOR, SnapshotReader.REPUBLISH_ACTION, sent + " task(s) of chunk(s) " + numbers
+                + " published again after " + stall.substring(0, stall.indexOf(';')));
+        log.warn("backfill stalled, chunk tasks published again migration={} chunks=[{}]", migration, numbers);
+        say(s, stall + "; published the tasks of chunk(s) " + numbers + " again (a lost task: are two deployments "
+                + "sharing this migration's name on one Kafka cluster?)");
     }
 
     private void reconcile(MigrationRecord m, Snapshot s, String reason) {

@@ -185,8 +185,8 @@ public final class NextStep {
         if (stalled(quiet, stallAfter).isEmpty()) {
             return Step.waitFor(progress);
         }
-        return Step.waitFor("stalled: no chunk progressed for " + Gates.format(quiet) + " (not paused; stall after "
-                + DurationText.format(stallAfter) + "); " + progress + "; last chunk error: "
+        return Step.of(Step.Kind.REPUBLISH_CHUNKS, "stalled: no chunk progressed for " + Gates.format(quiet)
+                + " (not paused; tasks republished at most once per stall period; stall after " + DurationText.format(stallAfter) + "); " + progress + "; last chunk error: "
                 + (s.lastChunkError() == null ? "none" : s.lastChunkError())
                 + "; are workers running for this migration (`shapeshift worker --bootstrap …`)?");
     }

@@ -11,7 +11,8 @@ import java.time.Instant;
  *
  * @param table              the source table, {@code schema.table}, for messages
  * @param backfillFinishedAt when the last chunk finished; null unless every chunk is done
- * @param lastProgressAt     the latest chunk heartbeat, start or finish; null before any
+ * @param lastProgressAt     the latest chunk heartbeat, start or finish, or the latest republishing of the chunk
+ *                           tasks of a stalled backfill; null before any
  * @param lastChunkError     the latest error recorded on a chunk; null when none
  * @param paused             the {@code paused} live setting is on
  * @param latestRun          the newest reconcile run (any status); null when none

@@ -19,6 +19,8 @@ import java.time.Instant;
 final class SnapshotReader {
     /** The audit action that records the driver's clean-up after the contract. */
     static final String CLEANUP_ACTION = Step.CLEANUP_ACTION;
+    /** The audit action of a stalled backfill's republished chunk tasks (counts as progress). */
+    public static final String REPUBLISH_ACTION = "backfill tasks republished";
 
     private final Catalog catalog;
 
@@ -42,9 +44,11 @@ final class SnapshotReader {
         Instant finished;
         Instant progress;
         try (PreparedStatement ps = c.prepareStatement("SELECT count(*), count(*) FILTER (WHERE status = 'done'), "
-                + "max(finished_at), greatest(max(heartbeat_at), max(started_at), max(finished_at)) "
+                + "max(finished_at), greatest(max(heartbeat_at), max(started_at), max(finished_at), "
+                + "(SELECT max(at) FROM shapeshift.audit WHERE migration = ? AND action = '" + REPUBLISH_ACTION + "')) "
                 + "FROM shapeshift.chunk WHERE migration = ?")) {
             ps.setString(1, name);
+            ps.setString(2, name);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 chunks = rs.getInt(1);

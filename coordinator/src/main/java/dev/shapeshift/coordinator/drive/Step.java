@@ -25,6 +25,14 @@ public record Step(Kind kind, Phase to, String reason) {
          * every clean item (indexes, checks, foreign keys, NOT NULL); see docs/constraints.md.
          */
         ENFORCE,
+        /**
+         * backfilling, stalled (no chunk progressed for {@code stallAfter}, not paused): publish the
+         * tasks of the chunks neither done nor failed again. A task can be lost to the workers (its
+         * offset committed by a consumer of another deployment sharing the migration's name and
+         * Kafka cluster, a topic recreated under a group's committed offsets); a second task of a
+         * chunk is harmless (a worker finds it done, or waits for its lease).
+         */
+        REPUBLISH_CHUNKS,
         /** Run (or continue) one reconcile pass. */
         RECONCILE,
         /** Drift after the read switch: flip reads back to verified. */

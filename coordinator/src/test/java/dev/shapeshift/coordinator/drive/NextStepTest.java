@@ -66,6 +66,8 @@ class NextStepTest {
         assertThat(choose(running)).extracting(Step::kind, Step::reason).containsExactly(Kind.WAIT, "backfilling: 4/10 chunks done");
         Snapshot stuck = with(state(Phase.BACKFILLING), "0/1", 10, 4, NOW.minus(STALL).minusSeconds(1));
         assertThat(choose(stuck).reason()).startsWith("stalled: no chunk progressed for 10m01s").contains("last chunk error: none");
+        assertThat(choose(stuck).kind()).as("a stalled backfill publishes its open chunks' tasks again")
+                .isEqualTo(Kind.REPUBLISH_CHUNKS);
         Snapshot paused = new Snapshot(stuck.migration(), stuck.phase(), stuck.phaseChangedAt(), null, stuck.table(),
                 stuck.startLsn(), Approval.MANUAL, true, Approval.MANUAL, stuck.reconcileInterval(), 10, 4, null,
                 stuck.lastProgressAt(), "lock timeout", true, null, null, 0, false, NOW);
