@@ -48,8 +48,21 @@ public record Database(String jdbcUrl, String user, String password) {
     public Connection connect(String role, Duration idleInTransaction) {
         Properties props = new Properties();
         props.setProperty("options", "-c idle_in_transaction_session_timeout=" + idleInTransaction.toMillis());
+        props.setProperty("socketTimeout", Long.toString(WORKER_SOCKET_TIMEOUT.toSeconds()));
         return connect(role, props);
     }
+
+    /**
+     * How long a worker session waits for the server to answer before it gives the connection up
+     * (pgjdbc {@code socketTimeout}): a silent network partition or a half-open connection would
+     * otherwise hold a worker in a read until the kernel's TCP retransmissions give up (about 15
+     * minutes on Linux), keepalives being no help to a session waiting for a reply. Every
+     * statement on these sessions is bounded well below it: a sub-batch, a refresh within its
+     * {@code lock_timeout}, the 10 s fence wait. A {@code socketTimeout} in the JDBC URL wins
+     * (docs/operations.md). Sessions that run long statements (DDL, VACUUM, reconcile scans, the
+     * coordinator's) are opened with {@link #connect(String)} and have no such bound.
+     */
+    public static final Duration WORKER_SOCKET_TIMEOUT = Duration.ofSeconds(60);
 
     private Connection connect(String role, Properties props) {
         if (user != null) {

@@ -49,7 +49,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class DriverIT {
     private static final String ADMIN = "driver-it-admin-token-0123456789";
     private static final int ROWS = 3000;
-    private static final String MISMATCHES =
+    static final String MISMATCHES =
             "SELECT count(*) FROM public.users WHERE email_verified IS DISTINCT FROM (legacy_verified_at IS NOT NULL)";
 
     @Test
@@ -192,7 +192,7 @@ class DriverIT {
         }
     }
 
-    private static void seed(Database db) throws SQLException {
+    static void seed(Database db) throws SQLException {
         try (Connection c = db.connect("test-seed"); Statement s = c.createStatement()) {
             s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
             s.execute("CREATE TABLE public.users (id bigint PRIMARY KEY, name text NOT NULL, legacy_verified_at timestamptz)");
@@ -227,7 +227,7 @@ class DriverIT {
     }
 
     /** What `shapeshift start` and POST /api/migrations do: only the catalog row, in phase planned. */
-    private static void register(Database db, String name, String contract) {
+    static void register(Database db, String name, String contract) {
         String yaml = """
                 name: %s
                 source:
@@ -335,7 +335,7 @@ class DriverIT {
     }
 
     /** The application: updates, inserts and deletes on the old shape, in its own role and session (not Shapeshift's). */
-    private static final class AppWrites implements AutoCloseable {
+    static final class AppWrites implements AutoCloseable {
         private final Database app;
         private final AtomicLong writes = new AtomicLong();
         private volatile boolean stop;
