@@ -55,8 +55,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *       operator moves to dual-writes; a deliberately wrong dual write on 10 known keys is reported
  *       as exactly those 10 {@code dual-write-mismatch} keys;</li>
  *   <li>reads switch, then writes; the instances see the write flag one after the other and write
- *       only the new table — updates, inserts, deletes — and the reverse sync carries every write
- *       into the old table (inserting, updating, deleting its rows);</li>
+ *       only the new table — updates, inserts, deletes, key changes — and the reverse sync carries
+ *       every write into the old table (inserting, updating, deleting, moving its rows);</li>
  *   <li>a rollback under that load: the write flag goes off, the instances go back to dual writes,
  *       the reverse sync drains, the new table is dropped and NOT NULL is back.</li>
  * </ol>
@@ -136,7 +136,7 @@ class WriteSwitchTableIT {
                         throw new AssertionError("an application instance failed", a.failure() != null ? a.failure() : b.failure());
                     }
                     return a.newOnlyWrites() > 20 && b.newOnlyWrites() > 20 && a.newOnlyInserts() > 0
-                            && b.newOnlyDeletes() > 0;
+                            && b.newOnlyDeletes() > 0 && a.keyChanges() + b.keyChanges() > 0;
                 });
                 Thread.sleep(1000);
 
@@ -167,9 +167,10 @@ class WriteSwitchTableIT {
             assertThat(WriteSwitchIT.flag(db, NAME + ".write-new")).isFalse();
             assertThat(notNull(db, "label")).as("NOT NULL restored, validated").isTrue();
             assertThat(oldShape(db)).as("the old table equals what the application wrote").isEqualTo(model.oldShape());
-            System.out.printf("WriteSwitchTableIT: %d new-only writes (%d inserts, %d deletes), %.1fs%n",
+            System.out.printf("WriteSwitchTableIT: %d new-only writes (%d inserts, %d deletes, %d key changes), %.1fs%n",
                     a.newOnlyWrites() + b.newOnlyWrites(), a.newOnlyInserts() + b.newOnlyInserts(),
-                    a.newOnlyDeletes() + b.newOnlyDeletes(), (System.nanoTime() - started) / 1e9);
+                    a.newOnlyDeletes() + b.newOnlyDeletes(), a.keyChanges() + b.keyChanges(),
+                    (System.nanoTime() - started) / 1e9);
         } finally {
             DriverIT.dropSlot(db, bridgeConfig.slot());
         }
@@ -302,6 +303,17 @@ class WriteSwitchTableIT {
             label.remove(id);
         }
 
+        /**
+         * A key change of the new row: the reverse sync deletes the old key's old row and inserts one
+         * for the new key with no current old row, so its label is the new row's label_key.
+         */
+        synchronized void move(long id, long to) {
+            boolean v = verified.remove(id);
+            String l = label.remove(id);
+            verified.put(to, v);
+            label.put(to, l.toLowerCase(Locale.ROOT));
+        }
+
         synchronized boolean has(long id) {
             return verified.containsKey(id);
         }
@@ -338,6 +350,7 @@ class WriteSwitchTableIT {
         private final AtomicLong newOnly = new AtomicLong();
         private final AtomicLong newOnlyInserts = new AtomicLong();
         private final AtomicLong newOnlyDeletes = new AtomicLong();
+        private final AtomicLong keyChanges = new AtomicLong();
         private volatile boolean dual;
         private volatile boolean honour;
         private volatile boolean oldOnlyForGood;
@@ -395,6 +408,10 @@ class WriteSwitchTableIT {
             return newOnlyDeletes.get();
         }
 
+        long keyChanges() {
+            return keyChanges.get();
+        }
+
         Throwable failure() {
             return failure;
         }
@@ -444,6 +461,9 @@ class WriteSwitchTableIT {
                                 update(id, v, newOnlyMode, random);
                             } else if (op < 17) {
                                 insert(next, v, newOnlyMode);
+                                next += 2;
+                            } else if (op == 19 && newOnlyMode && model.has(id)) {
+                                moveKey(id, next);
                                 next += 2;
                             } else if (model.has(id)) {
                                 delete(id, newOnlyMode);
@@ -560,6 +580,19 @@ class WriteSwitchTableIT {
                 newOnly.incrementAndGet();
                 newOnlyDeletes.incrementAndGet();
             }
+        }
+
+        /** New code changes a row's key in the new table; the reverse sync moves the old row. */
+        private void moveKey(long id, long to) throws SQLException {
+            try (PreparedStatement ps = connection.prepareStatement("UPDATE public.users_v2 SET id = ? WHERE id = ?")) {
+                ps.setLong(1, to);
+                ps.setLong(2, id);
+                ps.executeUpdate();
+            }
+            connection.commit();
+            model.move(id, to);
+            newOnly.incrementAndGet();
+            keyChanges.incrementAndGet();
         }
 
         /** Dual code writes the new table by upsert, in the transaction that writes the old one. */
