@@ -221,7 +221,7 @@ public final class RefreshSql {
      * {@code __w} upserts the source rows (key and reversed columns; every other old column takes
      * its default on insert), writing only rows that differ; {@code __del} deletes the source rows
      * of these keys whose target row is gone. A key change arrives as both keys and moves the row.
-     * Parameters as {@link #forKeys} (no pause).
+     * Parameters as {@link #forKeys} (the pause, in fault tests, after the keys).
      */
     private String reverseIntoSourceTable() {
         var reverse = resolved.spec().writes().reverse();
@@ -253,8 +253,11 @@ public final class RefreshSql {
         String lock = guards.lock() == Guards.RowLock.NONE ? "" : " " + guards.lock().sql() + " OF __n";
         String src = "__src AS MATERIALIZED (SELECT " + values + " FROM (" + reverseScope(where, "", lock) + ") AS "
                 + sourceRef + ")";
+        if (guards.pauses()) {
+            src += ",\n__pause AS MATERIALIZED (SELECT pg_sleep(?) FROM (SELECT count(*) FROM __src) __c)";
+        }
         String w = "__w AS (INSERT INTO " + source + " (" + names + ") OVERRIDING SYSTEM VALUE SELECT " + inserted
-                + " FROM __src ON CONFLICT (" + Ident.columnList(resolved.keyNames(), null) + ") DO UPDATE SET " + set
+                + " FROM __src" + (guards.pauses() ? ", __pause" : "") + " ON CONFLICT (" + Ident.columnList(resolved.keyNames(), null) + ") DO UPDATE SET " + set
                 + " WHERE (" + current + ", NULL) IS DISTINCT FROM (" + excluded + ", NULL) RETURNING 1)";
         String del = "__del AS (DELETE FROM " + source + " WHERE (" + keyTuple(source) + ") IN (SELECT " + keyAliases("")
                 + " FROM __keys) AND NOT EXISTS (SELECT 1 FROM " + target + " WHERE " + keyMatch(target, source)

@@ -113,7 +113,10 @@ public final class Refresher {
             return RefreshResult.NONE;
         }
         try (PreparedStatement ps = c.prepareStatement(reverseSql)) {
-            bindKeys(c, ps, 1, keys);
+            int p = bindKeys(c, ps, 1, keys);
+            if (!sync.inPlace()) {
+                bindPause(ps, p, syncGuards);
+            }
             fence(c, syncGuards);
             return execute(ps);
         }

@@ -84,6 +84,9 @@ class ReverseTableRefreshIT {
         Refresher refresher = new Refresher(resolved);
         Set<Key> touched = ConcurrentHashMap.newKeySet();
         AtomicBoolean running = new AtomicBoolean(true);
+        // The sync stops only once every writer has finished: a writer may still be committing its
+        // last write (and naming its key) after `running` turned false.
+        AtomicBoolean writing = new AtomicBoolean(true);
         List<Throwable> failures = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         for (int w = 0; w < 2; w++) {
@@ -101,7 +104,7 @@ class ReverseTableRefreshIT {
         Thread sync = new Thread(() -> {
             WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
             try (Connection c = db.connect("shapeshift-test-sync")) {
-                while (running.get() || !touched.isEmpty()) {
+                while (writing.get() || !touched.isEmpty()) {
                     List<Key> batch = new ArrayList<>(touched);
                     touched.removeAll(batch);
                     if (!batch.isEmpty()) {
@@ -122,6 +125,7 @@ class ReverseTableRefreshIT {
         for (Thread t : threads) {
             t.join();
         }
+        writing.set(false);
         sync.join();
         assertThat(failures).isEmpty();
         assertThat(model.writes).as("the load wrote").isGreaterThan(100);
@@ -129,12 +133,82 @@ class ReverseTableRefreshIT {
         Map<Key, Old> actual = oldTable(db, kind);
         Map<Key, Old> expected = model.expected();
         if (reverse) {
-            assertThat(actual).as("old table = reverse(new, old) for every key, as the writers' model says")
-                    .isEqualTo(expected);
-            assertThat(newTableKeys(db, kind)).as("the reverse sync never writes the new table").isEqualTo(expected.keySet());
+            assertThat(newTableKeys(db, kind)).as("the new table holds the writers' keys").isEqualTo(expected.keySet());
+            Map<Key, String> wrong = new java.util.TreeMap<>(java.util.Comparator.comparing(Key::toString));
+            expected.forEach((k, v) -> {
+                if (!v.equals(actual.get(k))) {
+                    wrong.put(k, "expected " + v + ", old table " + actual.get(k) + ", history " + model.history.get(k));
+                }
+            });
+            actual.keySet().stream().filter(k -> !expected.containsKey(k)).forEach(k -> wrong.put(k, "extra " + actual.get(k)
+                    + ", history " + model.history.get(k)));
+            assertThat(wrong).as("keys where old table <> reverse(new, old), as the writers' model says").isEmpty();
         } else {
             assertThat(actual).as("negative control: a forward sync after the write switch loses new-table writes")
                     .isNotEqualTo(expected);
+        }
+    }
+
+    /**
+     * The race the reverse's row lock prevents, made deterministic: refresh R1 reads new row k
+     * (v = 70, as seeded) and pauses before it writes; the application sets v = 20; refresh R2
+     * (for that write's event) writes legacy = 2; then R1 writes. With the lock ({@code FOR SHARE}
+     * on the new rows) the application's write waits for R1, so R2 writes last and legacy = 2 =
+     * reverse(20). Negative control, the lock removed: R1 writes its stale legacy = 7 over R2's.
+     */
+    @ParameterizedTest(name = "row lock on the new rows: {0}")
+    @CsvSource({"true", "false"})
+    void aRefreshThatReadBeforeAnApplicationWriteNeverWritesAfterTheNextRefresh(boolean locked, PostgresServer pg)
+            throws Exception {
+        RefreshFixture.KeyKind kind = RefreshFixture.KeyKind.BIGINT;
+        String name = "trev-race-" + locked;
+        Database db = database(pg, name.replace('-', '_'), kind);
+        seed(db, kind, new Model());
+        ResolvedSpec resolved = resolve(db, name, "reverse", "writes-switched");
+        Key k = kind.key(7);
+        Guards slow = locked ? Guards.SYNC.withPause(java.time.Duration.ofMillis(1500))
+                : new Guards(Guards.RowLock.NONE, Guards.OnConflict.UPDATE_IF_DISTINCT, Guards.Fence.NONE,
+                        java.time.Duration.ofMillis(1500));
+        Refresher r1 = new Refresher(resolved, slow, Guards.BACKFILL);
+        Refresher r2 = new Refresher(resolved);
+        WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
+        List<Throwable> failures = new ArrayList<>();
+        Thread first = new Thread(() -> {
+            try (Connection c = db.connect("shapeshift-r1")) {
+                tx.run(c, WorkerTransactions.echoMark(resolved), t -> r1.reverse(t, List.of(k)));
+            } catch (Throwable e) {
+                synchronized (failures) {
+                    failures.add(e);
+                }
+            }
+        }, "r1");
+        first.start();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> Backends.sleeping(db));
+        try (Connection c = db.connect("app"); Statement s = c.createStatement()) {
+            s.execute("UPDATE s_v2 SET v = 20 WHERE " + where(kind, k)); // waits for R1 when it holds FOR SHARE
+        }
+        try (Connection c = db.connect("shapeshift-r2")) {
+            tx.run(c, WorkerTransactions.echoMark(resolved), t -> r2.reverse(t, List.of(k)));
+        }
+        first.join();
+        assertThat(failures).isEmpty();
+        int legacy = oldTable(db, kind).get(k).legacy();
+        if (locked) {
+            assertThat(legacy).as("legacy = reverse(v = 20)").isEqualTo(2);
+        } else {
+            assertThat(legacy).as("negative control: without the lock R1's stale value lands last").isEqualTo(7);
+        }
+    }
+
+    /** Whether a backend of the test sleeps in a refresh's pause (R1 has read and waits to write). */
+    private static final class Backends {
+        static boolean sleeping(Database db) throws SQLException {
+            try (Connection c = db.connect("test-check"); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' "
+                         + "AND datname = current_database()")) {
+                rs.next();
+                return rs.getLong(1) > 0;
+            }
         }
     }
 
@@ -419,7 +493,13 @@ class ReverseTableRefreshIT {
     static final class Model {
         final Map<Key, Old> rows = new HashMap<>();
         final Map<Key, New> news = new HashMap<>();
+        /** What happened to each key, for a failure message. */
+        final Map<Key, List<String>> history = new HashMap<>();
         long writes;
+
+        private void log(Key k, String what) {
+            history.computeIfAbsent(k, x -> new ArrayList<>()).add(what);
+        }
 
         void seed(Key k, int legacy, String name, String note) {
             rows.put(k, new Old(legacy, name, note));
@@ -432,22 +512,27 @@ class ReverseTableRefreshIT {
             String name = now.name.toUpperCase(Locale.ROOT).equals(tag) ? now.name : tag.toLowerCase(Locale.ROOT);
             rows.put(k, new Old((int) (v / 10), name, now.note));
             news.put(k, new New(v, tag));
+            log(k, "update " + v + "/" + tag);
         }
 
         /** A new row with no old row: name from the tag (the current old name is NULL), note its default. */
         void insert(Key k, long v, String tag) {
             news.put(k, new New(v, tag));
             rows.put(k, new Old((int) (v / 10), tag.toLowerCase(Locale.ROOT), "kept"));
+            log(k, "insert " + v + "/" + tag);
         }
 
         void delete(Key k) {
             rows.remove(k);
             news.remove(k);
+            log(k, "delete");
         }
 
         /** A key change of the new row: the old row of the old key goes, the new key's is inserted. */
         void move(Key from, Key to) {
             New moved = news.get(from);
+            log(from, "moved to " + to);
+            log(to, "moved from " + from);
             delete(from);
             insert(to, moved.v, moved.tag);
         }
