@@ -182,15 +182,11 @@ class WriteSwitchIT {
     }
 
     static void advance(Transitions operator, Phase to) {
-        advance(operator, NAME, to);
-    }
-
-    static void advance(Transitions operator, String migration, Phase to) {
         try {
             await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
-                    .until(() -> operator.advance(migration, to, "operator", "test approves " + to).phase() == to);
+                    .until(() -> operator.advance(NAME, to, "operator", "test approves " + to).phase() == to);
         } catch (org.awaitility.core.ConditionTimeoutException e) {
-            throw new AssertionError("gate " + to + " stayed closed: " + operator.check(migration, to).checks(), e);
+            throw new AssertionError("gate " + to + " stayed closed: " + operator.check(NAME, to).checks(), e);
         }
     }
 

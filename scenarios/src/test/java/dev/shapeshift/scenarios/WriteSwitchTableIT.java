@@ -101,7 +101,7 @@ class WriteSwitchTableIT {
                 a.deployDualWrites();
                 b.deployDualWrites();
                 Thread.sleep(1500);
-                WriteSwitchIT.advance(operator, NAME, Phase.DUAL_WRITES);
+                advance(operator, Phase.DUAL_WRITES);
 
                 b.pause();
                 Set<String> wrong = new TreeSet<>();
@@ -120,10 +120,10 @@ class WriteSwitchTableIT {
                 assertThat(closed.checks()).filteredOn(c -> c.name().equals("dual-writes-clean"))
                         .singleElement().matches(c -> !c.passed(), "closed on the mismatches");
 
-                WriteSwitchIT.advance(operator, NAME, Phase.READS_SWITCHED);
+                advance(operator, Phase.READS_SWITCHED);
                 assertThat(WriteSwitchIT.flag(db, NAME + ".read-new")).isTrue();
                 assertThat(notNull(db, "label")).as("NOT NULL before the write switch").isTrue();
-                WriteSwitchIT.advance(operator, NAME, Phase.WRITES_SWITCHED);
+                advance(operator, Phase.WRITES_SWITCHED);
                 assertThat(WriteSwitchIT.flag(db, NAME + ".write-new")).isTrue();
                 assertThat(notNull(db, "label")).as("relaxed by the write switch").isFalse();
                 assertThat(DriverIT.rows(db, "SELECT sync_direction FROM shapeshift.migration WHERE name = '" + NAME + "'"))
@@ -173,6 +173,15 @@ class WriteSwitchTableIT {
                     (System.nanoTime() - started) / 1e9);
         } finally {
             DriverIT.dropSlot(db, bridgeConfig.slot());
+        }
+    }
+
+    private static void advance(Transitions operator, Phase to) {
+        try {
+            await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+                    .until(() -> operator.advance(NAME, to, "operator", "test approves " + to).phase() == to);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("gate " + to + " stayed closed: " + operator.check(NAME, to).checks(), e);
         }
     }
 
