@@ -148,7 +148,7 @@ final class LeaderTerm implements AutoCloseable {
         Publication.ensure(c, config.publication(), byTable.keySet());
         if (!targets.isEmpty()) {
             Topics.ensure(config.bootstrapServers(), targets.stream().collect(Collectors.toMap(
-                    t -> Topics.changes(t.migration()), t -> config.changesPartitions())), config.replication());
+                    t -> Topics.changes(t.migration()), t -> config.changesPartitions(), (a, b) -> a)), config.replication());
         }
         publisher = new ChangePublisher(config.bootstrapServers(), "shapeshift-bridge-" + config.slot(), byTable,
                 Publication.HEARTBEAT, new ChangePublisher.Counters(metrics.published, metrics.suppressed,
@@ -159,7 +159,8 @@ final class LeaderTerm implements AutoCloseable {
         awaitStreaming(c, before);
         String lsn = currentLsn(c);
         for (SyncTarget t : targets) {
-            if (!t.coveredBy(config.slot())) {
+            // A migration's target table (write switch) is covered from the same LSN as its source.
+            if (!t.newShape() && !t.coveredBy(config.slot())) {
                 catalog.recordSlot(t.migration(), config.slot(), lsn);
                 catalog.audit(t.migration(), ACTOR, "sync-started", "slot " + config.slot() + " covers "
                         + t.table() + " from " + lsn);
@@ -203,7 +204,8 @@ final class LeaderTerm implements AutoCloseable {
         Set<String> stopped = SchemaWatch.stopped(c);
         List<SyncTarget> out = new ArrayList<>();
         for (SyncTarget t : CaptureSet.of(catalog.list(), stopped, c)) {
-            Optional<String> change = SchemaWatch.check(c, t);
+            // DDL detection watches the source; the target table is the migration's own.
+            Optional<String> change = t.newShape() ? Optional.empty() : SchemaWatch.check(c, t);
             if (change.isPresent()) {
                 stopSync(c, t, change.get());
             } else {
@@ -217,7 +219,7 @@ final class LeaderTerm implements AutoCloseable {
     private void schemaChanged(TableId table) {
         try (Connection c = connect()) {
             for (SyncTarget t : targets) {
-                if (t.table().equals(table)) {
+                if (t.table().equals(table) && !t.newShape()) {
                     SchemaWatch.check(c, t).ifPresent(change -> stopSync(c, t, change));
                 }
             }

@@ -69,6 +69,34 @@ final class BridgeFixture {
         Topics.ensure(kafka.bootstrapServers(), Map.of(Topics.changes(name), 2), (short) 1);
     }
 
+    /** Registers a table-mode migration {@code table} → {@code target} with a write switch and moves it to expanded. */
+    void tableMigrationWithWriteSwitch(String name, String table, String target) {
+        String spec = "{\"name\":\"" + name + "\",\"source\":{\"schema\":\"public\",\"table\":\"" + table
+                + "\",\"key\":[\"id\"]},\"mode\":\"table\",\"target\":{\"table\":\"" + target + "\",\"columns\":"
+                + "[{\"name\":\"x\",\"type\":\"text\",\"transform\":\"upper(a)\"}]},\"writes\":{\"switch\":true,"
+                + "\"reverse\":{\"a\":\"lower(x)\"}}}";
+        catalog.create(name, spec, name + ".yaml", "test");
+        catalog.transition(name, Phase.PLANNED, Phase.EXPANDED, "test", "test");
+        Topics.ensure(kafka.bootstrapServers(), Map.of(Topics.changes(name), 2), (short) 1);
+    }
+
+    /** The tables in the bridge's publication, as {@code schema.table}. */
+    List<String> publishedTables() {
+        List<String> out = new ArrayList<>();
+        try (Connection c = db.connect("test"); java.sql.PreparedStatement ps = c.prepareStatement(
+                "SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = ?")) {
+            ps.setString(1, "p_" + slot);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        return out;
+    }
+
     /** Every non-heartbeat event on the migration's topic so far (waits until {@code quiet} passes without new ones). */
     List<ChangeEvent> events(String migration, Duration quiet) {
         Properties p = new Properties();

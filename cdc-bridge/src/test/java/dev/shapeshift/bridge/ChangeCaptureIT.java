@@ -93,6 +93,39 @@ class ChangeCaptureIT {
         }
     }
 
+    /**
+     * Table mode with a write switch: the target table is captured too, from the migration's one
+     * start LSN, its application writes published to the migration's topic by the same key, and a
+     * worker's echo-marked writes to it suppressed.
+     */
+    @Test
+    void tableModeWithAWriteSwitchCapturesTheTargetTableToo(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        BridgeFixture f = new BridgeFixture(pg, kafka, "capture_target");
+        f.sql("CREATE TABLE accounts (id bigint PRIMARY KEY, a text)",
+                "CREATE TABLE accounts_v2 (id bigint PRIMARY KEY, x text)");
+        f.tableMigrationWithWriteSwitch("accounts_m", "accounts", "accounts_v2");
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (CdcBridge bridge = new CdcBridge(f.config(), registry)) {
+            bridge.start();
+            assertThat(bridge.awaitState(BridgeState.STREAMING, Duration.ofSeconds(90))).isTrue();
+            assertThat(f.catalog.get("accounts_m").startLsn()).isNotNull();
+            f.sql("INSERT INTO accounts VALUES (1, 'a')",
+                    "INSERT INTO accounts_v2 VALUES (2, 'B'), (3, 'C')",
+                    "UPDATE accounts_v2 SET x = 'BB' WHERE id = 2",
+                    "DELETE FROM accounts_v2 WHERE id = 3",
+                    "UPDATE accounts_v2 SET id = 20 WHERE id = 2",
+                    "BEGIN; SELECT pg_logical_emit_message(true, 'shapeshift.echo', 'accounts_m'); "
+                            + "INSERT INTO accounts_v2 VALUES (99, 'WORKER'); INSERT INTO accounts VALUES (98, 'w'); COMMIT");
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.events("accounts_m", Duration.ofMillis(500)).size() >= 7);
+            assertThat(ops(f.events("accounts_m", Duration.ofSeconds(1))))
+                    .containsExactlyInAnyOrder("1:c", "2:c", "3:c", "2:u", "3:d", "2:d", "20:c");
+            assertThat(bridge.metrics().suppressed()).isEqualTo(2);
+            assertThat(f.publishedTables()).contains("public.accounts", "public.accounts_v2");
+            assertThat(f.catalog.auditLog("accounts_m", 0, 1000).stream().filter(a -> a.action().equals("sync-started")).count())
+                    .as("one start of sync for both tables").isEqualTo(1);
+        }
+    }
+
     private static List<String> ops(List<ChangeEvent> events) {
         return events.stream().map(e -> String.join(",", e.key().values()) + ":" + e.op()).toList();
     }

@@ -126,10 +126,12 @@ public final class RefreshSql {
      * reverse transforms (nothing to keep: the old shape goes stale).
      */
     public String reverseForKeys() {
-        requireInPlace();
         var reverse = resolved.spec().writes().reverse();
         if (reverse.isEmpty()) {
             return null;
+        }
+        if (!inPlace()) {
+            return reverseIntoSourceTable();
         }
         StringJoiner set = new StringJoiner(", ");
         StringJoiner current = new StringJoiner(", ");
@@ -158,7 +160,9 @@ public final class RefreshSql {
      * migration name. Returns one row: the number of keys recorded.
      */
     public String recordDualWriteMismatches() {
-        requireInPlace();
+        if (!inPlace()) {
+            return recordTableDualWriteMismatches();
+        }
         StringJoiner current = new StringJoiner(", ");
         StringJoiner computed = new StringJoiner(", ");
         for (TargetColumn c : columns) {
@@ -187,8 +191,10 @@ public final class RefreshSql {
      * @param allColumns every column of the table, in order (the derived table repeats the others)
      */
     public String roundTripFailures(List<String> allColumns, Integer sample) {
-        requireInPlace();
         var reverse = resolved.spec().writes().reverse();
+        if (!inPlace()) {
+            return tableRoundTripFailures(sample);
+        }
         StringJoiner inner = new StringJoiner(", ");
         for (String col : allColumns) {
             String q = Ident.quote(col);
@@ -205,6 +211,176 @@ public final class RefreshSql {
         String from = "(SELECT " + inner.toString().replace(source + ".", sourceRef + ".") + " FROM " + rows + ") AS " + sourceRef;
         return "SELECT ARRAY[" + keyTextOf(sourceRef) + "] FROM " + from + " WHERE (" + stored + ", NULL) IS DISTINCT FROM ("
                 + again + ", NULL) LIMIT ?";
+    }
+
+    /**
+     * Table mode, after the write switch: makes the source rows of these keys equal to
+     * {@code reverse(new, old)} — the forward refresh with the tables swapped. {@code __src} reads
+     * the target rows under the guard's row lock ({@code FOR SHARE}) and evaluates every reverse
+     * over {@link #reverseScope} (the new row's columns, and the current old row's other columns);
+     * {@code __w} upserts the source rows (key and reversed columns; every other old column takes
+     * its default on insert), writing only rows that differ; {@code __del} deletes the source rows
+     * of these keys whose target row is gone. A key change arrives as both keys and moves the row.
+     * Parameters as {@link #forKeys} (the pause, in fault tests, after the keys).
+     */
+    private String reverseIntoSourceTable() {
+        var reverse = resolved.spec().writes().reverse();
+        String keys = keysCte();
+        StringJoiner values = new StringJoiner(", ");
+        StringJoiner names = new StringJoiner(", ");
+        StringJoiner inserted = new StringJoiner(", ");
+        StringJoiner set = new StringJoiner(", ");
+        StringJoiner current = new StringJoiner(", ");
+        StringJoiner excluded = new StringJoiner(", ");
+        for (int i = 0; i < key.size(); i++) {
+            values.add(sourceRef + ".__k" + i);
+            names.add(Ident.quote(key.get(i).name()));
+            inserted.add("__k" + i);
+        }
+        int i = 0;
+        for (var e : reverse.entrySet()) {
+            String col = Ident.quote(e.getKey());
+            String type = oldColumnType(e.getKey());
+            values.add(reverseValue(e.getKey(), e.getValue()) + " AS __v" + i);
+            names.add(col);
+            inserted.add("__v" + i);
+            set.add(col + " = EXCLUDED." + col);
+            current.add(comparable(source + "." + col, type));
+            excluded.add(comparable("EXCLUDED." + col, type));
+            i++;
+        }
+        String where = "(" + keyTuple("__n") + ") IN (SELECT " + keyAliases("") + " FROM __keys)";
+        String lock = guards.lock() == Guards.RowLock.NONE ? "" : " " + guards.lock().sql() + " OF __n";
+        String src = "__src AS MATERIALIZED (SELECT " + values + " FROM (" + reverseScope(where, "", lock) + ") AS "
+                + sourceRef + ")";
+        if (guards.pauses()) {
+            src += ",\n__pause AS MATERIALIZED (SELECT pg_sleep(?) FROM (SELECT count(*) FROM __src) __c)";
+        }
+        String w = "__w AS (INSERT INTO " + source + " (" + names + ") OVERRIDING SYSTEM VALUE SELECT " + inserted
+                + " FROM __src" + (guards.pauses() ? ", __pause" : "") + " ON CONFLICT (" + Ident.columnList(resolved.keyNames(), null) + ") DO UPDATE SET " + set
+                + " WHERE (" + current + ", NULL) IS DISTINCT FROM (" + excluded + ", NULL) RETURNING 1)";
+        String del = "__del AS (DELETE FROM " + source + " WHERE (" + keyTuple(source) + ") IN (SELECT " + keyAliases("")
+                + " FROM __keys) AND NOT EXISTS (SELECT 1 FROM " + target + " WHERE " + keyMatch(target, source)
+                + ") RETURNING 1)";
+        return "WITH " + keys + ",\n" + src + ",\n" + w + ",\n" + del + "\nSELECT (SELECT count(*) FROM __src), "
+                + "(SELECT count(*) FROM __w), (SELECT count(*) FROM __del), (SELECT ARRAY[" + keyAliasesAsText()
+                + "] FROM __src ORDER BY " + keyAliasesDesc() + " LIMIT 1)";
+    }
+
+    /**
+     * Table mode: the row a reverse expression is evaluated over, one per target row matching
+     * {@code where} (over alias {@code __n}), with the current source row of its key
+     * ({@code __o}, left joined: absent for a row the application inserted). A name of a key or
+     * target column is the new row's value; every other source column is the current old row's
+     * value (NULL when there is none). Also carries, under private names, the key
+     * ({@code __k<i>}), the stored target values ({@code __t<i>}) and every current old value
+     * ({@code __o<i>}), so the round trip can compare them.
+     */
+    private String reverseScope(String where, String orderLimit, String lock) {
+        java.util.Set<String> newNames = new java.util.LinkedHashSet<>(resolved.keyNames());
+        columns.forEach(c -> newNames.add(c.name()));
+        StringJoiner cols = new StringJoiner(", ");
+        for (String n : newNames) {
+            cols.add("__n." + Ident.quote(n) + " AS " + Ident.quote(n));
+        }
+        List<Column> old = resolved.sourceColumns();
+        for (Column c : old) {
+            if (!newNames.contains(c.name())) {
+                cols.add("__o." + Ident.quote(c.name()) + " AS " + Ident.quote(c.name()));
+            }
+        }
+        for (int i = 0; i < key.size(); i++) {
+            cols.add("__n." + Ident.quote(key.get(i).name()) + " AS __k" + i);
+        }
+        for (int i = 0; i < columns.size(); i++) {
+            cols.add("__n." + Ident.quote(columns.get(i).name()) + " AS __t" + i);
+        }
+        for (int i = 0; i < old.size(); i++) {
+            cols.add("__o." + Ident.quote(old.get(i).name()) + " AS __o" + i);
+        }
+        return "SELECT " + cols + " FROM " + target + " AS __n LEFT JOIN " + source + " AS __o ON " + keyMatch("__o", "__n")
+                + " WHERE " + where + orderLimit + lock;
+    }
+
+    /**
+     * Table mode, while the application dual-writes: records every key of these keys whose target
+     * row, as the application left it, differs from {@code transform(source row)} — values, or a
+     * row on one side only ({@code 'absent'} in place of a digest) — before the forward refresh
+     * corrects it in the same transaction. Parameters as {@link #recordDualWriteMismatches}.
+     */
+    private String recordTableDualWriteMismatches() {
+        StringJoiner current = new StringJoiner(", ");
+        StringJoiner computed = new StringJoiner(", ");
+        for (int i = 0; i < columns.size(); i++) {
+            current.add(comparable("__t." + Ident.quote(columns.get(i).name()), columns.get(i)));
+            computed.add(comparable("__s.__v" + i, columns.get(i)));
+        }
+        String targetExists = "__t." + Ident.quote(key.get(0).name()) + " IS NOT NULL";
+        String sourceExists = "__s.__k0 IS NOT NULL";
+        String written = "CASE WHEN " + targetExists + " THEN md5(ROW(" + current + ")::text) ELSE 'absent' END";
+        String expected = "CASE WHEN " + sourceExists + " THEN md5(ROW(" + computed + ")::text) ELSE 'absent' END";
+        String keyJson = "to_jsonb(ARRAY[" + keyAliasesAsText().replace("__k", "__keys.__k") + "])";
+        // The transforms are evaluated in a derived table over the source alone, so a source
+        // column named like a target column is never ambiguous.
+        String transformed = "(SELECT " + srcColumns() + " FROM " + source + ") AS __s";
+        StringJoiner sourceMatch = new StringJoiner(" AND ");
+        for (int i = 0; i < key.size(); i++) {
+            sourceMatch.add("__s.__k" + i + " = __keys.__k" + i);
+        }
+        String ins = "__ins AS (INSERT INTO shapeshift.write_mismatch (migration, key, kind, written, expected) "
+                + "SELECT ?::text, " + keyJson + ", 'dual-write-mismatch', " + written + ", " + expected
+                + " FROM (SELECT DISTINCT * FROM __keys) AS __keys LEFT JOIN " + target + " AS __t ON "
+                + keyMatchKeys("__t") + " LEFT JOIN " + transformed + " ON " + sourceMatch
+                + " WHERE (" + targetExists + " OR " + sourceExists + ") AND ((" + targetExists + ") IS DISTINCT FROM ("
+                + sourceExists + ") OR (" + current + ", NULL) IS DISTINCT FROM (" + computed + ", NULL))"
+                + " ON CONFLICT (migration, kind, key) DO UPDATE SET last_seen = now(), "
+                + "times = write_mismatch.times + 1, written = EXCLUDED.written, expected = EXCLUDED.expected RETURNING 1)";
+        return "WITH " + keysCte() + ",\n" + ins + "\nSELECT count(*) FROM __ins";
+    }
+
+    /**
+     * Table mode: the round trip over the target rows (all, or the first {@code sample} in key
+     * order), each with its current source row: the source columns with the reversed ones replaced
+     * by their reverse (the rest as they are) feed the transforms, which must give the stored
+     * target values back. Parameters: the limit of keys returned.
+     */
+    private String tableRoundTripFailures(Integer sample) {
+        var reverse = resolved.spec().writes().reverse();
+        String scope = reverseScope("true", sample == null ? "" : " ORDER BY " + keyTuple("__n") + " LIMIT " + sample, "");
+        List<Column> old = resolved.sourceColumns();
+        StringJoiner oldRow = new StringJoiner(", ");
+        for (int i = 0; i < old.size(); i++) {
+            String name = old.get(i).name();
+            int k = resolved.keyNames().indexOf(name);
+            String value = reverse.containsKey(name) ? reverseValue(name, reverse.get(name))
+                    : k >= 0 ? sourceRef + ".__k" + k : sourceRef + ".__o" + i;
+            oldRow.add(value + " AS " + Ident.quote(name));
+        }
+        StringJoiner carried = new StringJoiner(", ");
+        for (int i = 0; i < key.size(); i++) {
+            carried.add(sourceRef + ".__k" + i);
+        }
+        for (int i = 0; i < columns.size(); i++) {
+            carried.add(sourceRef + ".__t" + i);
+        }
+        StringJoiner stored = new StringJoiner(", ");
+        StringJoiner again = new StringJoiner(", ");
+        for (int i = 0; i < columns.size(); i++) {
+            stored.add(comparable(sourceRef + ".__t" + i, columns.get(i)));
+            again.add(comparable(castToTarget(columns.get(i)), columns.get(i)));
+        }
+        String reversed = "(SELECT " + oldRow + ", " + carried + " FROM (" + scope + ") AS " + sourceRef + ") AS " + sourceRef;
+        return "SELECT ARRAY[" + keyAliasesAsText().replace("__k", sourceRef + ".__k") + "] FROM " + reversed
+                + " WHERE (" + stored + ", NULL) IS DISTINCT FROM (" + again + ", NULL) LIMIT ?";
+    }
+
+    /** {@code t.k1 = __keys.__k0 AND …}. */
+    private String keyMatchKeys(String table) {
+        StringJoiner m = new StringJoiner(" AND ");
+        for (int i = 0; i < key.size(); i++) {
+            m.add(table + "." + Ident.quote(key.get(i).name()) + " = __keys.__k" + i);
+        }
+        return m.toString();
     }
 
     private String reverseValue(String column, String expr) {
@@ -231,12 +407,6 @@ public final class RefreshSql {
             cols.add(table + "." + Ident.quote(k.name()) + "::text");
         }
         return cols.toString();
-    }
-
-    private void requireInPlace() {
-        if (!inPlace()) {
-            throw new IllegalStateException("the write switch's reverse sync and dual-write checks work in in-place mode only (not yet in table mode)");
-        }
     }
 
     public boolean inPlace() {

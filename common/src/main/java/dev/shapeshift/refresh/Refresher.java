@@ -43,7 +43,7 @@ public final class Refresher {
         this.fenceId = fenceId(resolved.spec().name());
         this.migration = resolved.spec().name();
         this.plan = PhasePlan.of(resolved.spec().writes());
-        boolean writeSwitch = plan.switchesWrites() && sync.inPlace();
+        boolean writeSwitch = plan.switchesWrites();
         this.reverseSql = writeSwitch ? sync.reverseForKeys() : null;
         this.mismatchSql = writeSwitch ? sync.recordDualWriteMismatches() : null;
     }
@@ -64,7 +64,7 @@ public final class Refresher {
      * columns equal to reverse(new, old) (nothing, when the spec gives no reverse).
      */
     public SyncResult sync(Connection c, Collection<Key> keys) throws SQLException {
-        if (!plan.switchesWrites() || !sync.inPlace()) {
+        if (!plan.switchesWrites()) {
             return new SyncResult(refresh(c, keys), SyncDirection.FORWARD, 0);
         }
         if (keys.isEmpty()) {
@@ -94,7 +94,7 @@ public final class Refresher {
      * overwrites the authoritative shape. Records no dual-write mismatch.
      */
     public RefreshResult repair(Connection c, Collection<Key> keys) throws SQLException {
-        if (!plan.switchesWrites() || !sync.inPlace() || keys.isEmpty()) {
+        if (!plan.switchesWrites() || keys.isEmpty()) {
             return refresh(c, keys);
         }
         if (SyncDirection.enter(c, migration).direction() == SyncDirection.REVERSE) {
@@ -103,13 +103,21 @@ public final class Refresher {
         return refresh(c, keys);
     }
 
-    /** The reverse refresh of these keys regardless of the stored direction. */
+    /**
+     * The reverse refresh of these keys regardless of the stored direction: in place, the old
+     * columns of the rows; in table mode, the source rows (upsert or delete), fenced like the
+     * forward refresh by keys.
+     */
     public RefreshResult reverse(Connection c, Collection<Key> keys) throws SQLException {
         if (reverseSql == null || keys.isEmpty()) {
             return RefreshResult.NONE;
         }
         try (PreparedStatement ps = c.prepareStatement(reverseSql)) {
-            bindKeys(c, ps, 1, keys);
+            int p = bindKeys(c, ps, 1, keys);
+            if (!sync.inPlace()) {
+                bindPause(ps, p, syncGuards);
+            }
+            fence(c, syncGuards);
             return execute(ps);
         }
     }

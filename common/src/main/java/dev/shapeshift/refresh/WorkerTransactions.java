@@ -62,6 +62,19 @@ public final class WorkerTransactions {
      */
     public static final String ECHO_MESSAGE_PREFIX = "shapeshift.echo";
 
+    /**
+     * The echo mark a migration's worker transactions carry, or null when none is needed: the
+     * bridge captures the tables workers write in place (the source table) and, in table mode with
+     * a write switch, both tables (the target too, for the reverse sync), so those transactions are
+     * marked and their changes dropped. Table mode without a write switch captures only the source,
+     * which workers never write.
+     */
+    public static String echoMark(dev.shapeshift.spec.ResolvedSpec resolved) {
+        var spec = resolved.spec();
+        boolean captured = spec.mode() == dev.shapeshift.spec.Mode.IN_PLACE || spec.writes().switchWrites();
+        return captured ? spec.name() : null;
+    }
+
     /** Runs {@code work} in a transaction, retrying transient failures; other failures are thrown at once. */
     public <T> T run(Connection c, Work<T> work) {
         return run(c, null, work);

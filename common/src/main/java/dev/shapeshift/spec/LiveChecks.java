@@ -78,6 +78,7 @@ final class LiveChecks {
         }
         checkDropColumns();
         checkReverseColumns();
+        checkReverseInsert();
     }
 
     private boolean tableExists(String prefix, String schema, String table) throws SQLException {
@@ -247,6 +248,31 @@ final class LiveChecks {
                         + ClosestMatch.hint(col, names),
                         "name an old column of the source table");
             }
+        }
+    }
+
+    /**
+     * Table mode with reverse transforms: after the write switch the reverse sync inserts a source
+     * row for every row the application inserts into the target, with the key and the reversed
+     * columns; every other old column takes its default. One that is NOT NULL without a default
+     * would fail every such insert (and stop the sync), so it must get a reverse transform.
+     */
+    private void checkReverseInsert() throws SQLException {
+        if (spec.mode() != Mode.TABLE || !spec.writes().switchWrites() || spec.writes().reverse().isEmpty()) {
+            return;
+        }
+        List<String> missing = new ArrayList<>();
+        for (String col : catalog.requiredWithoutDefault(spec.source().schema(), spec.source().table())) {
+            if (!spec.writes().reverse().containsKey(col) && key.stream().noneMatch(k -> k.name().equals(col))) {
+                missing.add(col);
+            }
+        }
+        if (!missing.isEmpty()) {
+            add("writes.reverse", "old column(s) " + String.join(", ", missing) + " of " + qualifiedSource()
+                    + " are NOT NULL without a default and have no reverse transform: the reverse sync could not insert "
+                    + "the old row of a row the application inserts into the new table",
+                    "give each a reverse transform (e.g. " + missing.get(0) + ": <expression over the new columns>), "
+                    + "or a default");
         }
     }
 

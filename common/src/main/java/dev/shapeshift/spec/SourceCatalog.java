@@ -65,6 +65,13 @@ final class SourceCatalog {
                 + " ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?", schema, name).isEmpty();
     }
 
+    /** Columns an INSERT that leaves them out fails on: NOT NULL, no default, not identity or generated. */
+    List<String> requiredWithoutDefault(String schema, String table) throws SQLException {
+        return strings("SELECT a.attname FROM pg_catalog.pg_attribute a WHERE a.attrelid = " + TABLE_OID
+                + " AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull AND NOT a.atthasdef"
+                + " AND a.attidentity = '' AND a.attgenerated = '' ORDER BY a.attnum", schema, table);
+    }
+
     List<CatalogColumn> columns(String schema, String table) throws SQLException {
         String sql = "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull"
                 + " FROM pg_catalog.pg_attribute a WHERE a.attrelid = " + TABLE_OID

@@ -231,10 +231,6 @@ final class StaticChecks {
             }
             return;
         }
-        if (spec.mode() == Mode.TABLE) {
-            add("writes.switch", "the write switch works in in-place mode only (not yet in table mode: the reverse sync "
-                    + "of a new table is not built)", "use mode: in-place, or leave writes.switch false");
-        }
         Set<String> targetNames = new HashSet<>();
         if (spec.target() != null) {
             spec.target().columns().stream().filter(t -> t != null && t.name() != null).forEach(t -> targetNames.add(t.name()));
@@ -243,7 +239,8 @@ final class StaticChecks {
         for (var e : w.reverse().entrySet()) {
             String p = "writes.reverse." + e.getKey();
             identifier(p, e.getKey(), "the old column the reverse transform writes");
-            if (targetNames.contains(e.getKey())) {
+            // In table mode old and new columns live in different tables and may share a name.
+            if (spec.mode() != Mode.TABLE && targetNames.contains(e.getKey())) {
                 add(p, "'" + e.getKey() + "' is a target column: a reverse transform writes an old column",
                         "name an old column of the source table");
             }

@@ -10,6 +10,7 @@ import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.spec.Source;
 import dev.shapeshift.spec.Target;
 import dev.shapeshift.spec.TargetColumn;
+import dev.shapeshift.spec.Writes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -101,6 +102,20 @@ class RefreshSqlTest {
         List<Column> key = List.of(new Column("id\"; DROP TABLE users; --", "bigint"));
         String sql = new RefreshSql(spec(Mode.TABLE, key), Guards.SYNC).forKeys();
         assertThat(sql).contains("\"id\"\"; DROP TABLE users; --\"");
+    }
+
+    @Test
+    void tableModeReverseReadsTheNewRowsForShareAndUpsertsOrDeletesTheOldRows() throws IOException {
+        List<TargetColumn> columns = List.of(new TargetColumn("email_verified", "boolean", "legacy_verified_at IS NOT NULL"));
+        Writes writes = new Writes(true, null, null, java.util.Map.of("legacy_verified_at",
+                "CASE WHEN email_verified THEN coalesce(legacy_verified_at, now()) END"), null, null, null, null);
+        MigrationSpec spec = new MigrationSpec("users", new Source("app", "users", COMPOSITE.stream().map(Column::name).toList()),
+                Mode.TABLE, new Target("app", "users_v2", columns), null, null, null, null, writes, null);
+        List<Column> old = List.of(COMPOSITE.get(0), COMPOSITE.get(1), new Column("legacy_verified_at", "timestamp with time zone"));
+        String sql = new RefreshSql(new ResolvedSpec(spec, COMPOSITE, old), Guards.SYNC).reverseForKeys();
+        assertThat(sql).isEqualTo(golden("table-reverse-keys.sql"));
+        assertThat(sql).contains("FOR SHARE OF __n", "LEFT JOIN \"app\".\"users\" AS __o", "ON CONFLICT (\"tenant\", \"id\") DO UPDATE",
+                "DELETE FROM \"app\".\"users\"");
     }
 
     private static String golden(String name) throws IOException {

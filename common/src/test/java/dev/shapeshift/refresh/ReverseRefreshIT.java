@@ -107,6 +107,9 @@ class ReverseRefreshIT {
         Refresher refresher = new Refresher(resolved);
         Set<Key> touched = ConcurrentHashMap.newKeySet();
         AtomicBoolean running = new AtomicBoolean(true);
+        // The sync stops only once every writer has finished: a writer may still be committing its
+        // last write (and naming its key) after `running` turned false.
+        AtomicBoolean writing = new AtomicBoolean(true);
         List<Thread> writers = new ArrayList<>();
         List<Throwable> failures = new ArrayList<>();
         for (int w = 0; w < 2; w++) {
@@ -124,7 +127,7 @@ class ReverseRefreshIT {
         Thread sync = new Thread(() -> {
             WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
             try (Connection c = db.connect("shapeshift-test-sync")) {
-                while (running.get() || !touched.isEmpty()) {
+                while (writing.get() || !touched.isEmpty()) {
                     List<Key> batch = new ArrayList<>(touched);
                     touched.removeAll(batch);
                     if (!batch.isEmpty()) {
@@ -145,6 +148,7 @@ class ReverseRefreshIT {
         for (Thread t : writers) {
             t.join();
         }
+        writing.set(false);
         sync.join();
         assertThat(failures).isEmpty();
 

@@ -209,4 +209,21 @@ class SpecValidatorTest {
         assertThat(only(problems(spec("m", SOURCE, TARGET, "contract: {codeSearch: [src, '']}\n")), "contract.codeSearch[1]")
                 .message()).isEqualTo("empty");
     }
+
+    @Test
+    void writeSwitchInTableModeIsAcceptedAndItsReverseMayNameAColumnTheNewTableAlsoHas() {
+        String table = "mode: table\ntarget:\n  table: users_v2\n  columns:\n" + COLUMN
+                + "    - name: name\n      type: text\n      transform: name\n";
+        String writes = "writes:\n  switch: true\n  reverse:\n    name: name\n"
+                + "    legacy_verified_at: CASE WHEN email_verified THEN coalesce(legacy_verified_at, now()) END\n";
+        assertThat(problems(spec("users-v2", SOURCE, table, writes))).isEmpty();
+    }
+
+    @Test
+    void inPlaceReverseOfATargetColumnIsRefused() {
+        String target = "target:\n  columns:\n" + COLUMN;
+        String writes = "writes:\n  switch: true\n  reverse:\n    email_verified: 'true'\n";
+        SpecProblem p = only(problems(spec("users-ev", SOURCE, target, writes)), "writes.reverse.email_verified");
+        assertThat(p.message()).contains("is a target column");
+    }
 }

@@ -43,7 +43,9 @@ public final class CaptureSet {
                 continue;
             }
             try {
-                out.add(target(m, c));
+                SyncTarget source = target(m, c);
+                out.add(source);
+                newShape(m, source).ifPresent(out::add);
             } catch (IOException | RuntimeException e) {
                 log.error("cannot read the spec of a migration, not capturing it migration={} error={}",
                         m.name(), e.toString());
@@ -82,6 +84,29 @@ public final class CaptureSet {
             }
         });
         return new SyncTarget(m.name(), id, key, transforms, m.slotName(), m.startLsn());
+    }
+
+    /**
+     * Table mode with a write switch: the target table, captured from the start of sync like the
+     * source (so it is in the publication long before the write switch, and every write the
+     * application makes to it is decoded), keyed by the same key columns. Workers mark their own
+     * transactions (the echo), so only the application's writes reach the topic.
+     */
+    static java.util.Optional<SyncTarget> newShape(MigrationRecord m, SyncTarget source) throws IOException {
+        JsonNode spec = JSON.readTree(m.specJson());
+        boolean table = "table".equals(spec.path("mode").asText(""));
+        if (!table || !spec.path("writes").path("switch").asBoolean(false)) {
+            return java.util.Optional.empty();
+        }
+        JsonNode target = spec.path("target");
+        String schema = target.path("schema").asText("");
+        String name = target.path("table").asText("");
+        if (name.isEmpty()) {
+            throw new IllegalArgumentException("table-mode spec has no target.table");
+        }
+        TableId id = new TableId(schema.isEmpty() ? source.table().schema() : schema, name);
+        return java.util.Optional.of(new SyncTarget(m.name(), id, source.keyColumns(), List.of(), m.slotName(),
+                m.startLsn(), true));
     }
 
     static List<String> primaryKey(Connection c, TableId t) {

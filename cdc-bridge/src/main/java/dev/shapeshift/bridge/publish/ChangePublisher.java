@@ -168,8 +168,12 @@ public final class ChangePublisher implements DebeziumEngine.ChangeConsumer<Reco
         long lsn = source.getInt64("lsn") == null ? 0L : source.getInt64("lsn");
         long ts = RecordReader.commitMicros(source);
         int n = 0;
+        java.util.Set<String> done = new java.util.HashSet<>();
         for (List<SyncTarget> targets : routes.values()) {
             for (SyncTarget t : targets) {
+                if (!done.add(t.migration())) {
+                    continue; // a migration with its target table captured too gets one heartbeat
+                }
                 String topic = Topics.changes(t.migration());
                 byte[] value = ChangeCodec.encodeValue(new ChangeEvent(t.migration(), null, 'h', lsn, ts, 0L));
                 int partitions = producer.partitionsFor(topic).size();

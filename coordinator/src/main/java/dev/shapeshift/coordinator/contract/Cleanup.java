@@ -113,11 +113,13 @@ public final class Cleanup {
             for (String[] t : tables) {
                 boolean isSource = t[0].equals(shape.schema()) && t[1].equals(shape.table());
                 boolean isArchived = t[0].equals(Archive.SCHEMA) && t[1].equals(shape.migration());
-                if (isSource || isArchived) {
+                // table mode with a write switch: the bridge captured the target table too
+                boolean isTarget = !shape.inPlace() && t[0].equals(shape.targetSchema()) && t[1].equals(shape.targetTable());
+                if (isSource || isArchived || isTarget) {
                     mine.add(t);
                 }
             }
-            boolean othersCapture = otherSources.contains(shape.schema() + "." + shape.table());
+
             try (Statement s = c.createStatement()) {
                 if (active.isEmpty() && slotHolder == null) {
                     s.execute("DROP PUBLICATION " + Ident.quote(publication));
@@ -125,7 +127,7 @@ public final class Cleanup {
                     return null;
                 }
                 for (String[] t : mine) {
-                    if (othersCapture && !t[0].equals(Archive.SCHEMA)) {
+                    if (otherSources.contains(t[0] + "." + t[1]) && !t[0].equals(Archive.SCHEMA)) {
                         left.add("table " + t[0] + "." + t[1] + " stays in publication " + publication
                                 + ": another active migration captures it");
                         continue;

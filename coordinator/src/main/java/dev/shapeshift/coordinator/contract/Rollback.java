@@ -130,18 +130,16 @@ public final class Rollback {
             done.add("phase " + m.phase() + " -> " + back + ", write flag off (applications write both shapes again)");
             m = catalog.get(m.name());
         }
+        boolean wasReverse = direction(m) == SyncDirection.REVERSE;
         long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
         while (true) {
             java.util.Optional<String> drained = WriteSwitch.drain(db, m, Duration.ofSeconds(5));
             MigrationRecord now = catalog.get(m.name());
-            boolean forward;
-            try (java.sql.Connection c = db.connect(Contractor.ROLE)) {
-                forward = WriteSwitch.state(c, m.name()).direction() == SyncDirection.FORWARD;
-            } catch (java.sql.SQLException e) {
-                throw dev.shapeshift.db.SqlStates.translate("reading the sync direction of " + m.name(), e);
-            }
-            if (forward) {
-                drained.ifPresent(done::add);
+            if (direction(m) == SyncDirection.FORWARD) {
+                // The coordinator's driver drains too; when it got there first this drain found nothing to do.
+                drained.or(() -> wasReverse ? java.util.Optional.of("the reverse sync caught up after the write switch "
+                        + "was undone; the sync runs forward again (drained by the coordinator's driver)")
+                        : java.util.Optional.empty()).ifPresent(done::add);
                 return now;
             }
             if (System.nanoTime() > deadline) {
@@ -159,6 +157,14 @@ public final class Rollback {
                         + "reverse sync drained; the write flag is off; run it again");
             }
             m = now;
+        }
+    }
+
+    private SyncDirection direction(MigrationRecord m) {
+        try (java.sql.Connection c = db.connect(Contractor.ROLE)) {
+            return WriteSwitch.state(c, m.name()).direction();
+        } catch (java.sql.SQLException e) {
+            throw dev.shapeshift.db.SqlStates.translate("reading the sync direction of " + m.name(), e);
         }
     }
 

@@ -171,8 +171,10 @@ final class WriteEvidenceReader {
                     + "(CREATE EXTENSION pg_stat_statements, with shared_preload_libraries); or set "
                     + "writes.statementEvidence: false to leave dual-writes on the mismatch evidence alone");
         }
+        // In table mode the application writes the new shape into the target table.
+        String table = spec.targetTable();
         List<dev.shapeshift.coordinator.writes.AppWrites.Statement> writes =
-                dev.shapeshift.coordinator.writes.AppWrites.on(c, spec.source().table());
+                dev.shapeshift.coordinator.writes.AppWrites.on(c, table);
         if (writes == null) {
             return new WriteEvidence.Statements(false, List.of(), "pg_stat_statements could not be read (no privilege: "
                     + "grant pg_read_all_stats to Shapeshift's role)");
@@ -184,7 +186,7 @@ final class WriteEvidenceReader {
                 out.add(w.query() + " (" + w.calls() + " calls)");
             }
         }
-        return new WriteEvidence.Statements(true, out, out.isEmpty() ? "no INSERT or UPDATE on " + spec.source().table()
+        return new WriteEvidence.Statements(true, out, out.isEmpty() ? "no INSERT or UPDATE on " + table
                 + " naming a new column (" + String.join(", ", spec.target().columns().stream().map(TargetColumn::name).toList())
                 + ") by a role other than Shapeshift's" : out.size() + " statement(s)");
     }

@@ -10,7 +10,6 @@ import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.RefreshResult;
 import dev.shapeshift.refresh.Refresher;
 import dev.shapeshift.refresh.WorkerTransactions;
-import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -57,7 +56,7 @@ public final class Repairer {
 
     public RepairReport repair(String migration, String actor, String reason) {
         catalog.audit(migration, actor, "reconcile repair requested", reason);
-        String echoMark = resolved.spec().mode() == Mode.IN_PLACE ? migration : null;
+        String echoMark = WorkerTransactions.echoMark(resolved);
         long refreshed = 0;
         long written = 0;
         long resolvedRows = 0;

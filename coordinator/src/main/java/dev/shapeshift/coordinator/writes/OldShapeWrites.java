@@ -1,6 +1,7 @@
 package dev.shapeshift.coordinator.writes;
 
 import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.TargetColumn;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -98,9 +99,15 @@ public final class OldShapeWrites {
             return null; // pg_stat_statements is not installed or not readable
         }
         List<String> news = spec.target().columns().stream().map(TargetColumn::name).toList();
+        // Table mode: a statement that names the old table and an old column but not the new table
+        // (new column names may repeat old ones there, so the table tells the shapes apart).
+        boolean table = spec.mode() == Mode.TABLE;
+        java.util.regex.Pattern newTable = AppWrites.word(spec.targetTable());
         Map<String, Row> out = new HashMap<>();
         for (AppWrites.Statement w : writes) {
-            if (oldColumns.stream().anyMatch(w::names) && news.stream().noneMatch(w::names)) {
+            boolean oldOnly = table ? !newTable.matcher(w.query().toLowerCase(java.util.Locale.ROOT)).find()
+                    : news.stream().noneMatch(w::names);
+            if (oldColumns.stream().anyMatch(w::names) && oldOnly) {
                 Row r = new Row(w.queryid(), w.role(), w.query(), w.calls());
                 out.merge(r.queryid + "/" + r.role, r, (a, b) -> new Row(a.queryid, a.role, a.query, a.calls + b.calls));
             }

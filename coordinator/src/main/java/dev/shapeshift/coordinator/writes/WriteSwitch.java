@@ -149,46 +149,66 @@ public final class WriteSwitch {
      * @param probeWait how long the catch-up probe may wait
      */
     public static Optional<String> drain(Database db, MigrationRecord m, Duration probeWait) {
-        StoredSpec spec = StoredSpec.of(m);
-        PhasePlan plan = spec.plan();
         try (Connection c = db.connect("coordinator")) {
-            State st = state(c, m.name());
-            if (st.direction() != SyncDirection.REVERSE || plan.writesNew(m.phase())) {
-                return Optional.empty();
+            // The driver and a rollback both drain: one at a time, or both read the direction
+            // reverse, both flip it and both restore NOT NULL, dropping each other's check
+            // constraint (seen: "constraint ss_nn_label … does not exist" in WriteSwitchIT). The
+            // second one waits here, then finds the sync forward and has nothing to do.
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_lock(?, 1)")) {
+                ps.setInt(1, SyncDirection.lockId(m.name()));
+                ps.executeQuery().close();
             }
-            Instant now = now(c);
-            Duration since = st.phaseChangedAt() == null ? Duration.ZERO : Duration.between(st.phaseChangedAt(), now);
-            Duration propagation = spec.writes().flagPropagation();
-            if (since.compareTo(propagation) < 0) {
-                return Optional.of("write switch undone " + Gates.format(since) + " ago; the reverse sync keeps the old "
-                        + "shape up to date until applications have seen the write flag off (writes.flagPropagation "
-                        + "= " + dev.shapeshift.spec.DurationText.format(propagation) + ")");
-            }
-            SyncLag lag = CatchUpProbe.probe(c, m.name(), m.slotName(), probeWait);
-            if (lag.lag() == null) {
-                return Optional.of("write switch undone; waiting for the reverse sync to catch up before the forward "
-                        + "sync takes over: " + lag.detail());
-            }
-            c.setAutoCommit(false);
             try {
-                SyncDirection.set(c, m.name(), SyncDirection.FORWARD);
-                Catalog.audit(c, m.name(), "coordinator", "sync direction forward", null, null, "write switch undone "
-                        + Gates.format(since) + " ago; reverse sync caught up (" + Gates.format(lag.lag()) + ")");
-                c.commit();
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
+                return drainLocked(db, c, m, probeWait);
             } finally {
-                c.setAutoCommit(true);
+                try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_unlock(?, 1)")) {
+                    ps.setInt(1, SyncDirection.lockId(m.name()));
+                    ps.executeQuery().close();
+                }
             }
-            log.info("sync direction forward after the write switch was undone migration={} lag={}", m.name(), lag.lag());
-            List<String> restored = restoreNotNull(db, m.name(), SpecJson.read(m.specJson()), st.relaxed());
-            return Optional.of("the reverse sync caught up after the write switch was undone; the sync runs forward "
-                    + "again (the old shape is authoritative)" + (restored.isEmpty() ? "" : "; NOT NULL restored on "
-                    + restored));
         } catch (SQLException e) {
             throw dev.shapeshift.db.SqlStates.translate("draining the reverse sync of " + m.name(), e);
         }
+    }
+
+    private static Optional<String> drainLocked(Database db, Connection c, MigrationRecord m, Duration probeWait)
+            throws SQLException {
+        StoredSpec spec = StoredSpec.of(m);
+        PhasePlan plan = spec.plan();
+        State st = state(c, m.name());
+        if (st.direction() != SyncDirection.REVERSE || plan.writesNew(m.phase())) {
+            return Optional.empty();
+        }
+        Instant now = now(c);
+        Duration since = st.phaseChangedAt() == null ? Duration.ZERO : Duration.between(st.phaseChangedAt(), now);
+        Duration propagation = spec.writes().flagPropagation();
+        if (since.compareTo(propagation) < 0) {
+            return Optional.of("write switch undone " + Gates.format(since) + " ago; the reverse sync keeps the old "
+                    + "shape up to date until applications have seen the write flag off (writes.flagPropagation "
+                    + "= " + dev.shapeshift.spec.DurationText.format(propagation) + ")");
+        }
+        SyncLag lag = CatchUpProbe.probe(c, m.name(), m.slotName(), probeWait);
+        if (lag.lag() == null) {
+            return Optional.of("write switch undone; waiting for the reverse sync to catch up before the forward "
+                    + "sync takes over: " + lag.detail());
+        }
+        c.setAutoCommit(false);
+        try {
+            SyncDirection.set(c, m.name(), SyncDirection.FORWARD);
+            Catalog.audit(c, m.name(), "coordinator", "sync direction forward", null, null, "write switch undone "
+                    + Gates.format(since) + " ago; reverse sync caught up (" + Gates.format(lag.lag()) + ")");
+            c.commit();
+        } catch (SQLException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+        }
+        log.info("sync direction forward after the write switch was undone migration={} lag={}", m.name(), lag.lag());
+        List<String> restored = restoreNotNull(db, m.name(), SpecJson.read(m.specJson()), st.relaxed());
+        return Optional.of("the reverse sync caught up after the write switch was undone; the sync runs forward "
+                + "again (the old shape is authoritative)" + (restored.isEmpty() ? "" : "; NOT NULL restored on "
+                + restored));
     }
 
     /**

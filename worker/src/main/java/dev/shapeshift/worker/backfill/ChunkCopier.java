@@ -9,7 +9,6 @@ import dev.shapeshift.refresh.KeyRange;
 import dev.shapeshift.refresh.RefreshResult;
 import dev.shapeshift.refresh.Refresher;
 import dev.shapeshift.refresh.WorkerTransactions;
-import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.worker.throttle.Decision;
 import dev.shapeshift.worker.throttle.Limits;
@@ -119,7 +118,7 @@ public final class ChunkCopier {
         this.limits = limits;
         this.bloat = bloat;
         this.listener = listener;
-        this.echoMark = resolved.spec().mode() == Mode.IN_PLACE ? resolved.spec().name() : null;
+        this.echoMark = WorkerTransactions.echoMark(resolved);
         this.chunkRows = backfill.chunkRows();
         this.firstBatch = backfill.batchRows();
         this.targetTransaction = backfill.targetTransaction();

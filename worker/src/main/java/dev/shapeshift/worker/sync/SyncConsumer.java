@@ -14,7 +14,6 @@ import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.Refresher;
 import dev.shapeshift.refresh.VisibilityBarrier;
 import dev.shapeshift.refresh.WorkerTransactions;
-import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -147,7 +146,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
         this.resolved = resolved;
         this.migration = resolved.spec().name();
         this.slices = new SliceRefresher(new Refresher(resolved), new WorkerTransactions(WorkerTransactions.Policy.DEFAULT),
-                resolved.key(), resolved.spec().mode() == Mode.IN_PLACE ? migration : null);
+                resolved.key(), WorkerTransactions.echoMark(resolved));
         this.metrics = metrics;
         this.streams = new SyncStreams(new SyncStreamStore(catalog), migration, config.workerId(), STREAM_WRITE_EVERY);
     }
