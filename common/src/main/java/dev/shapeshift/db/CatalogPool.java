@@ -48,6 +48,10 @@ public final class CatalogPool {
         c.addDataSourceProperty("ApplicationName", Database.APPLICATION_PREFIX + role);
         c.addDataSourceProperty("assumeMinServerVersion", Database.ASSUME_MIN_SERVER_VERSION);
         c.addDataSourceProperty("tcpKeepAlive", "true");
+        // Catalog statements are short: a silent partition must not hold a pooled connection (which
+        // the pool cannot reclaim while it is in use) until TCP gives up. The URL's settings win.
+        c.addDataSourceProperty("socketTimeout", Long.toString(Database.WORKER_SOCKET_TIMEOUT.toSeconds()));
+        c.addDataSourceProperty("loginTimeout", Integer.toString(Database.LOGIN_TIMEOUT_SECONDS));
         return new HikariDataSource(c);
     }
 }

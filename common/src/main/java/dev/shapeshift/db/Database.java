@@ -59,10 +59,18 @@ public record Database(String jdbcUrl, String user, String password) {
      * minutes on Linux), keepalives being no help to a session waiting for a reply. Every
      * statement on these sessions is bounded well below it: a sub-batch, a refresh within its
      * {@code lock_timeout}, the 10 s fence wait. A {@code socketTimeout} in the JDBC URL wins
-     * (docs/operations.md). Sessions that run long statements (DDL, VACUUM, reconcile scans, the
+     * (docs/compatibility.md). The catalog pool's connections (short statements) have it too
+     * ({@link CatalogPool}). Sessions that run long statements (DDL, VACUUM, reconcile scans, the
      * coordinator's) are opened with {@link #connect(String)} and have no such bound.
      */
     public static final Duration WORKER_SOCKET_TIMEOUT = Duration.ofSeconds(60);
+
+    /**
+     * pgjdbc {@code loginTimeout}: the whole connection set-up (TCP, TLS, start-up, authentication),
+     * which {@code connectTimeout} (the TCP connect alone) does not bound. A server behind a silent
+     * partition accepts nothing and answers nothing: without it a new connection waits forever.
+     */
+    public static final int LOGIN_TIMEOUT_SECONDS = 20;
 
     private Connection connect(String role, Properties props) {
         if (user != null) {
@@ -74,6 +82,7 @@ public record Database(String jdbcUrl, String user, String password) {
         props.setProperty("ApplicationName", APPLICATION_PREFIX + role);
         props.setProperty("assumeMinServerVersion", ASSUME_MIN_SERVER_VERSION);
         props.setProperty("connectTimeout", "10");
+        props.setProperty("loginTimeout", Integer.toString(LOGIN_TIMEOUT_SECONDS));
         props.setProperty("tcpKeepAlive", "true");
         try {
             return DriverManager.getConnection(jdbcUrl, props);

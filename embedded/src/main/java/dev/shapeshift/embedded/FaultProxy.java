@@ -218,6 +218,12 @@ public final class FaultProxy implements AutoCloseable {
           if (n < 0) {
             if (fromClient) {
               clientClosed();
+            } else if (blackholed) {
+              // The server ended the session (e.g. its idle_in_transaction_session_timeout) during the
+              // partition: its FIN would not reach the client either. Keep the client's side open
+              // and silent; the heal resets it.
+              sawBlackhole = true;
+              return;
             }
             break;
           }
@@ -232,7 +238,10 @@ public final class FaultProxy implements AutoCloseable {
           out.flush();
         }
       } catch (IOException e) {
-        // reset or closed: end the link
+        if (!fromClient && blackholed && !done) {
+          sawBlackhole = true; // as above: a reset from the server does not reach the client during the partition
+          return;
+        }
       }
       close();
     }

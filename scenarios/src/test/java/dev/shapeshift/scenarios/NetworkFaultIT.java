@@ -71,9 +71,9 @@ class NetworkFaultIT {
                 proxy.blackhole();
                 Thread.sleep(PARTITION.toMillis());
                 long closes = proxy.clientClosesDuringBlackhole();
-                // application_name in the start-up packet: shapeshift-worker (backfill) and shapeshift-worker-sync
-                long workerSessions = proxy.clientClosesDuringBlackhole("shapeshift-worker\0")
-                        + proxy.clientClosesDuringBlackhole("shapeshift-worker-sync\0");
+                // The backfill and sync sessions carry idle_in_transaction_session_timeout in their start-up
+                // packet (Database.connect(role, idleInTransaction)); the worker's catalog pool does not.
+                long workerSessions = proxy.clientClosesDuringBlackhole("idle_in_transaction_session_timeout");
                 long noticedMs = proxy.millisUntilFirstClientClose();
                 proxy.heal();
                 System.out.printf("NETWORK FAULT worker<->postgres half-open for %d s: %d session(s) closed by the "

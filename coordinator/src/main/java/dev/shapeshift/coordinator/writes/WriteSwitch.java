@@ -216,7 +216,8 @@ public final class WriteSwitch {
      * NULL) NOT VALID}, {@code VALIDATE} (no exclusive lock), {@code SET NOT NULL} (PostgreSQL 12+
      * uses the validated check instead of scanning), then the check goes. A NULL the application
      * wrote meanwhile fails the validation: the constraint is left NOT VALID, the error names it,
-     * and the next drain tries again.
+     * and the column stays listed as relaxed (status: {@code writes.relaxedNotNull}). Restoring is
+     * not tried again by itself yet: the sync already runs forward, so no later drain runs.
      */
     static List<String> restoreNotNull(Database db, String migration, MigrationSpec spec, List<String> relaxed) {
         if (relaxed.isEmpty()) {
