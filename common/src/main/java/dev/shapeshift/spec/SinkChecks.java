@@ -34,6 +34,11 @@ final class SinkChecks {
             add.accept(new SpecProblem("target.checks", "given in sink mode: Shapeshift enforces no constraint in another system",
                     "remove target.checks"));
         }
+        if (!spec.contract().dropColumns().isEmpty()) {
+            add.accept(new SpecProblem("contract.dropColumns", "not yet supported in sink mode: the contract of a sink "
+                    + "migration drops nothing", "remove contract.dropColumns; drop the old columns with your own "
+                    + "migration once nothing reads them"));
+        }
         if (!spec.expand().ddl().isEmpty()) {
             add.accept(new SpecProblem("expand.ddl", "given in sink mode: the expand of a sink changes nothing in the database",
                     "remove expand.ddl"));

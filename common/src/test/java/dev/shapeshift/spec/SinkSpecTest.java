@@ -68,11 +68,13 @@ class SinkSpecTest {
                   table: menu_v2
                   indexes: [ { columns: [title] } ]
                   columns: [ { name: title, transform: upper(name), notNull: true } ]
+                contract: { dropColumns: [name] }
                 """);
         assertThat(p).anyMatch(s -> s.startsWith("menu.yaml: target.sink: missing: sink mode needs the plugin"))
                 .anyMatch(s -> s.startsWith("menu.yaml: target.table: given in sink mode"))
                 .anyMatch(s -> s.startsWith("menu.yaml: target.indexes: given in sink mode"))
-                .anyMatch(s -> s.startsWith("menu.yaml: target.columns[0].notNull: given in sink mode"));
+                .anyMatch(s -> s.startsWith("menu.yaml: target.columns[0].notNull: given in sink mode"))
+                .anyMatch(s -> s.startsWith("menu.yaml: contract.dropColumns: not yet supported in sink mode"));
     }
 
     @Test
