@@ -51,6 +51,18 @@ public final class SinkApplier implements AutoCloseable {
         };
     }
 
+    /**
+     * Thrown when the caller closes while a call waits for its back-off or pace: nothing was
+     * applied by the interrupted call, and the caller commits nothing for it.
+     */
+    public static final class Closing extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Closing(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     /** The rows applied and the keys refused for good, with why. */
     public record Outcome(int applied, Map<SinkKey, String> refused) {
     }
@@ -103,7 +115,7 @@ public final class SinkApplier implements AutoCloseable {
     /**
      * Applies the rows (at most one per key). Returns when every row was applied or refused for
      * good; throws {@link ErrorCode#SINK_UNAVAILABLE} after the retry policy's attempts, or
-     * {@link ErrorCode#INTERNAL} when closing interrupts the retries.
+     * {@link Closing} when closing interrupts the retries.
      */
     public Outcome apply(List<SinkRow> rows) {
         Map<SinkKey, String> refused = new LinkedHashMap<>();
@@ -231,13 +243,13 @@ public final class SinkApplier implements AutoCloseable {
         long until = System.nanoTime() + d.toNanos();
         while (System.nanoTime() < until) {
             if (closing.getAsBoolean()) {
-                throw new ShapeshiftException(ErrorCode.INTERNAL, "closing while the sink call waits");
+                throw new Closing("closing while the sink call waits");
             }
             try {
                 Thread.sleep(Math.max(1, Math.min(50, (until - System.nanoTime()) / 1_000_000)));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new ShapeshiftException(ErrorCode.INTERNAL, "interrupted while the sink call waits");
+                throw new Closing("interrupted while the sink call waits");
             }
         }
     }

@@ -173,6 +173,8 @@ public final class ChunkCopier {
                     }
                     return new Step(r, done);
                 });
+            } catch (SinkApplier.Closing e) {
+                return Outcome.STOPPED; // the consumer closes: the chunk is released, its checkpoint stays
             } catch (ShapeshiftException e) {
                 if (e.code() == ErrorCode.SINK_UNAVAILABLE) {
                     Outcome left = sinkDegraded(lease, host, e);

@@ -347,6 +347,8 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                     log.info("sync resumed migration={} worker={}", migration, config.workerId());
                 }
                 return Optional.of(badKeys);
+            } catch (SinkApplier.Closing e) {
+                return Optional.empty(); // closing while the sink retried: nothing applied, nothing committed
             } catch (ShapeshiftException e) {
                 if (e.code() == ErrorCode.SINK_UNAVAILABLE && slices instanceof SinkSlices s) {
                     sinkDegraded(e, batch);
