@@ -203,6 +203,11 @@ public final class Rollback {
      * same transaction as the drop.
      */
     private void dropNewShape(OldShape shape, String actor, String reason, List<String> done, List<String> left) {
+        if (shape.mode() == dev.shapeshift.spec.Mode.SINK) {
+            // targetTable() of a sink-mode spec is the source table: never drop anything here.
+            left.add("sink mode: the expand added nothing to the database; the rows in the sink are left to its owners");
+            return;
+        }
         if (!shape.inPlace() && shape.targetSchema().equals(shape.schema()) && shape.targetTable().equals(shape.table())) {
             throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "table-mode target is the source table; not dropping it");
         }

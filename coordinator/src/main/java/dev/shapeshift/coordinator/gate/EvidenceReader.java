@@ -124,7 +124,8 @@ public final class EvidenceReader {
         } catch (ShapeshiftException e) {
             return new Evidence.NewShape(false, e.getMessage());
         }
-        String where = spec.targetSchema() + "." + spec.targetTable();
+        String where = spec.mode() == dev.shapeshift.spec.Mode.SINK && spec.target() != null && spec.target().sink() != null
+                ? "sink '" + spec.target().sink().name() + "'" : spec.targetSchema() + "." + spec.targetTable();
         try {
             SpecValidator.resolveExpanded(m.name(), spec, c);
             return new Evidence.NewShape(true, "the new shape exists in " + where);

@@ -1,0 +1,163 @@
+package dev.shapeshift.scenarios;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.shapeshift.bridge.BridgeConfig;
+import dev.shapeshift.bridge.CdcBridge;
+import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.CatalogSchema;
+import dev.shapeshift.catalog.DriftStore;
+import dev.shapeshift.coordinator.Coordinator;
+import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.KafkaBroker;
+import dev.shapeshift.embedded.KafkaExtension;
+import dev.shapeshift.embedded.PostgresExtension;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.phase.Phase;
+import dev.shapeshift.sink.SinkKey;
+import dev.shapeshift.sink.SinkRow;
+import dev.shapeshift.sinks.MemorySink;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.SpecJson;
+import dev.shapeshift.spec.SpecReader;
+import dev.shapeshift.worker.Worker;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A sink-mode migration that was only registered, driven by the coordinator to {@code verified}
+ * while an application writes: the empty expand, sync and backfill into the memory test sink,
+ * the continuous reconcile against what the sink reads back, the gates. Then the sink is checked
+ * against a Java model of the transform.
+ */
+@ExtendWith({PostgresExtension.class, KafkaExtension.class})
+class SinkDriverIT {
+    private static final int ROWS = 3000;
+
+    @Test
+    void theDriverTakesASinkMigrationToVerifiedUnderWrites(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        String dbName = pg.createDatabase("sinkdrv");
+        Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
+        try (Connection c = db.connect("test-seed"); Statement s = c.createStatement()) {
+            s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+            s.execute("CREATE TABLE public.users (id bigint PRIMARY KEY, name text NOT NULL, legacy_verified_at timestamptz)");
+            s.execute("INSERT INTO public.users SELECT g, 'user ' || g, CASE WHEN g % 3 = 0 THEN now() END "
+                    + "FROM generate_series(1, " + ROWS + ") g");
+            s.execute("ANALYZE public.users");
+        }
+        CatalogSchema.migrate(db);
+        String name = "users-to-cache";
+        String store = "driver-" + dbName;
+        String yaml = """
+                name: %s
+                source:
+                  table: users
+                mode: sink
+                target:
+                  sink:
+                    name: memory
+                    settings: { store: %s }
+                  columns:
+                    - { name: email_verified, type: boolean, transform: legacy_verified_at IS NOT NULL }
+                    - { name: shout, transform: upper(name) }
+                backfill:
+                  chunkRows: 400
+                  batchRows: 100
+                reconcile:
+                  rangeRows: 1000
+                  interval: 2s
+                  recheckAfter: 1s
+                switch:
+                  cleanFor: 1s
+                """.formatted(name, store);
+        MigrationSpec spec = new SpecReader().read(name + ".yaml", yaml);
+        new Catalog(db, "test").create(spec.name(), SpecJson.write(spec), yaml, "test");
+
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        BridgeConfig bridgeConfig = DriverIT.bridge(DriverIT.bridgeRole(db, pg, dbName), kafka);
+        Database app = DriverIT.appRole(db, pg, dbName);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong writes = new AtomicLong();
+        Thread writer = new Thread(() -> write(app, stop, writes), "sink-driver-app");
+        try (Coordinator coordinator = DriverIT.coordinator(db, kafka, registry);
+             CdcBridge bridge = new CdcBridge(bridgeConfig, registry)) {
+            bridge.start();
+            writer.start();
+            List<Worker> workers = DriverIT.workers(db, kafka, name, registry);
+            try {
+                DriverIT.awaitPhase(db, name, Phase.VERIFIED, Duration.ofMinutes(4));
+                stop.set(true);
+                writer.join(10_000);
+                assertThat(writes.get()).as("the application wrote during sync and backfill").isPositive();
+                MemorySink.Store sink = MemorySink.store(store);
+                await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(300))
+                        .untilAsserted(() -> assertThat(mismatches(db, sink.live())).as("sink vs Java model").isEmpty());
+                assertThat(new DriftStore(new Catalog(db, "test")).page(name, null, 10)).as("open drift").isEmpty();
+            } finally {
+                workers.forEach(Worker::close);
+            }
+        } finally {
+            stop.set(true);
+            DriverIT.dropSlot(db, bridgeConfig.slot());
+        }
+    }
+
+    private static void write(Database app, AtomicBoolean stop, AtomicLong writes) {
+        Random random = new Random(11);
+        long next = ROWS + 1;
+        try (Connection c = java.sql.DriverManager.getConnection(app.jdbcUrl(), app.user(), app.password())) {
+            while (!stop.get()) {
+                int op = random.nextInt(10);
+                String sql = op < 6 ? "UPDATE public.users SET legacy_verified_at = CASE WHEN legacy_verified_at IS NULL "
+                        + "THEN now() END, name = name || 'x' WHERE id = ?"
+                        : op < 9 ? "INSERT INTO public.users VALUES (?, 'new', now())" : "DELETE FROM public.users WHERE id = ?";
+                try (PreparedStatement ps = c.prepareStatement(sql)) {
+                    ps.setLong(1, op < 6 || op == 9 ? 1 + random.nextInt(ROWS) : next++);
+                    ps.executeUpdate();
+                }
+                writes.incrementAndGet();
+                Thread.sleep(10);
+            }
+        } catch (Exception e) {
+            if (!stop.get()) {
+                throw new IllegalStateException("application writes failed", e);
+            }
+        }
+    }
+
+    /** Keys where the sink's live rows differ from the model: email_verified = true/false (boolean::text), shout = upper(name). */
+    private static List<String> mismatches(Database db, Map<SinkKey, SinkRow> live) throws Exception {
+        Map<SinkKey, List<String>> expected = new HashMap<>();
+        try (Connection c = db.connect("test"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id::text, name, legacy_verified_at IS NOT NULL FROM public.users")) {
+            while (rs.next()) {
+                expected.put(SinkKey.of(rs.getString(1)), List.of(rs.getBoolean(3) ? "true" : "false",
+                        rs.getString(2).toUpperCase(java.util.Locale.ROOT)));
+            }
+        }
+        List<String> out = new ArrayList<>();
+        expected.forEach((k, v) -> {
+            SinkRow got = live.get(k);
+            if (got == null || !new ArrayList<>(got.values().values()).equals(v)) {
+                out.add(k + (got == null ? " missing" : " " + got.values()));
+            }
+        });
+        live.keySet().stream().filter(k -> !expected.containsKey(k)).forEach(k -> out.add(k + " extra"));
+        return out.subList(0, Math.min(10, out.size()));
+    }
+}
