@@ -25,7 +25,7 @@ final class Routes {
 
     private static final Logger log = LoggerFactory.getLogger(Routes.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    static final Pattern KEY = Pattern.compile("[A-Za-z0-9_.\\-]{1,200}");
+    static final Pattern KEY = Pattern.compile("[A-Za-z0-9_.\\-]{1,1000}");
     static final int MAX_IDS = 1000;
 
     private final ServiceConfig config;
@@ -210,7 +210,7 @@ final class Routes {
 
     private static String checkKey(String key) {
         if (key == null || !KEY.matcher(key).matches()) {
-            throw new ServiceError(ServiceError.Code.BAD_REQUEST, "key '" + key + "' must be 1 to 200 of A-Z a-z 0-9 _ . -");
+            throw new ServiceError(ServiceError.Code.BAD_REQUEST, "key '" + key + "' must be 1 to 1000 of A-Z a-z 0-9 _ . -");
         }
         return key;
     }
