@@ -43,6 +43,11 @@ public enum ErrorCode {
     CONFIG_INVALID(false, 15),
     /** The PostgreSQL server is older than the oldest major Shapeshift supports (docs/compatibility.md). */
     UNSUPPORTED_SERVER(false, 16),
+    /**
+     * A sink (docs/sinks.md) kept failing with retryable errors past its retry policy: the sync or
+     * backfill for it is degraded and keeps retrying at the policy's longest back-off.
+     */
+    SINK_UNAVAILABLE(true, 17),
     /** A fault in Shapeshift itself or an unexpected database error. */
     INTERNAL(false, 1);
 

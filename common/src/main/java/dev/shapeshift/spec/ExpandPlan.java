@@ -34,6 +34,9 @@ public record ExpandPlan(Origin origin, List<String> statements) {
         if (!spec.expand().ddl().isEmpty()) {
             return custom(spec);
         }
+        if (spec.mode() == Mode.SINK) {
+            return new ExpandPlan(Origin.GENERATED, List.of()); // nothing to add to the database
+        }
         if (alreadyApplied) {
             return new ExpandPlan(Origin.ALREADY_APPLIED, List.of());
         }
@@ -47,6 +50,9 @@ public record ExpandPlan(Origin origin, List<String> statements) {
     public static ExpandPlan withoutDatabase(MigrationSpec spec) {
         if (!spec.expand().ddl().isEmpty()) {
             return custom(spec);
+        }
+        if (spec.mode() == Mode.SINK) {
+            return new ExpandPlan(Origin.GENERATED, List.of());
         }
         return spec.mode() == Mode.IN_PLACE ? addColumns(spec) : null;
     }

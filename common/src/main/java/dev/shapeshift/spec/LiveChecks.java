@@ -73,7 +73,7 @@ final class LiveChecks {
         Map<String, CatalogColumn> existingTarget = targetState();
         checkTypes();
         checkTransforms(existingTarget);
-        if (!key.isEmpty() || spec.mode() == Mode.IN_PLACE) {
+        if (spec.mode() != Mode.SINK && (!key.isEmpty() || spec.mode() == Mode.IN_PLACE)) {
             StructureChecks.live(spec, connection, catalog, sourceColumns, key, t -> regtypeOf(t).isPresent(), problems::add);
         }
         checkDropColumns();
@@ -140,7 +140,9 @@ final class LiveChecks {
     private Map<String, CatalogColumn> targetState() throws SQLException {
         boolean generated = expanded || spec.expand().ddl().isEmpty();
         List<CatalogColumn> existing;
-        if (spec.mode() == Mode.IN_PLACE) {
+        if (spec.mode() == Mode.SINK) {
+            return Map.of(); // the new shape lives in another system: nothing to find here
+        } else if (spec.mode() == Mode.IN_PLACE) {
             existing = sourceColumns;
         } else if (!catalog.schemaExists(spec.targetSchema())) {
             add("target.schema", "schema \"" + spec.targetSchema() + "\" does not exist", "create it first, or name an existing schema");

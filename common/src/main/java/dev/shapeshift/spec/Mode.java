@@ -10,7 +10,9 @@ public enum Mode {
     /** New columns in the source table itself. */
     IN_PLACE("in-place"),
     /** A new table keyed by the source key. */
-    TABLE("table");
+    TABLE("table"),
+    /** Another system, through a sink plugin ({@code target.sink}, docs/sinks.md); nothing is added to the database. */
+    SINK("sink");
 
     private final String yaml;
 

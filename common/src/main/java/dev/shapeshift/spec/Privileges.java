@@ -83,6 +83,12 @@ public final class Privileges {
                 error("backfill", "target.columns", "role " + role + " may not UPDATE " + srcName
                         + ": in-place mode writes the new columns with UPDATE", "GRANT UPDATE ON TABLE " + srcName + " TO " + quotedRole() + ";");
             }
+        } else if (spec.mode() == Mode.SINK) {
+            if (!src.update) {
+                error("sync", "source.table", "role " + role + " may not UPDATE " + srcName + ": a sink refresh reads the "
+                        + "source rows FOR SHARE (row locks need UPDATE privilege in PostgreSQL)",
+                        "GRANT UPDATE ON TABLE " + srcName + " TO " + quotedRole() + ";");
+            }
         } else {
             tableMode(src, srcName);
         }

@@ -320,7 +320,7 @@ public final class SpecReader {
             return "a text value";
         }
         if (type == Mode.class) {
-            return "one of in-place, table";
+            return "one of in-place, table, sink";
         }
         if (type == Approval.class) {
             return "one of manual, auto";

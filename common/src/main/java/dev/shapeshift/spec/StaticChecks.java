@@ -75,6 +75,8 @@ final class StaticChecks {
         }
         if (spec.mode() == Mode.TABLE) {
             tableModeTarget(spec, target);
+        } else if (spec.mode() == Mode.SINK) {
+            SinkChecks.statics(spec, problems::add);
         } else {
             if (target.table() != null && spec.source() != null && !target.table().equals(spec.source().table())) {
                 add("target.table", "in in-place mode the new columns go into the source table, but target.table is '"
@@ -85,13 +87,17 @@ final class StaticChecks {
                         + target.schema() + "'", "remove target.schema, or set 'mode: table'");
             }
         }
+        if (target.sink() != null && spec.mode() != Mode.SINK) {
+            add("target.sink", "given, but mode is " + spec.mode().yaml() + ": only sink mode writes to a sink",
+                    "set 'mode: sink', or remove target.sink");
+        }
         if (target.columns().isEmpty()) {
             add("target.columns", "no target columns", "add at least one column with name, type and transform");
         }
         Set<String> names = new HashSet<>();
         List<String> key = spec.source() == null ? List.of() : spec.source().key();
         for (int i = 0; i < target.columns().size(); i++) {
-            column(i, target.columns().get(i), names, key, spec.expand().ddl().isEmpty());
+            column(i, target.columns().get(i), names, key, spec.expand().ddl().isEmpty() && spec.mode() != Mode.SINK);
         }
         StructureChecks.statics(spec, problems::add);
     }
@@ -231,9 +237,10 @@ final class StaticChecks {
             }
             return;
         }
-        if (spec.mode() == Mode.TABLE) {
-            add("writes.switch", "the write switch works in in-place mode only (not yet in table mode: the reverse sync "
-                    + "of a new table is not built)", "use mode: in-place, or leave writes.switch false");
+        if (spec.mode() != Mode.IN_PLACE) {
+            add("writes.switch", "the write switch works in in-place mode only (not yet in " + spec.mode().yaml()
+                    + " mode: the reverse sync of a new table or a sink is not built)",
+                    "use mode: in-place, or leave writes.switch false");
         }
         Set<String> targetNames = new HashSet<>();
         if (spec.target() != null) {
@@ -285,8 +292,10 @@ final class StaticChecks {
             }
         }
         if (c.dropTable() && spec.mode() != Mode.TABLE) {
-            add("contract.dropTable", "true in in-place mode would drop the table that holds the new columns",
-                    "use contract.dropColumns in in-place mode");
+            add("contract.dropTable", spec.mode() == Mode.SINK
+                    ? "true in sink mode would drop the source table, and the contract of a sink does not drop tables"
+                    : "true in in-place mode would drop the table that holds the new columns",
+                    "use contract.dropColumns");
         }
         positive("contract.quietPeriod", c.quietPeriod());
         positive("contract.retention", c.retention());

@@ -6,10 +6,12 @@ import java.util.List;
  * The new shape. In {@code in-place} mode {@code table} is the source table (and may be omitted);
  * in {@code table} mode it names a new table whose key columns are the source key columns, copied
  * as they are, and whose other columns are {@code columns}. {@code indexes} and {@code checks} are
- * the structure the new shape ends with, staged after the backfill (docs/constraints.md).
+ * the structure the new shape ends with, staged after the backfill (docs/constraints.md). In
+ * {@code sink} mode {@code sink} names the plugin that carries the new shape into another system.
  */
 public record Target(String schema, String table, List<TargetColumn> columns, List<Index> indexes,
-                     List<Check> checks) {
+                     List<Check> checks, SinkTarget sink) {
+    @com.fasterxml.jackson.annotation.JsonCreator
     public Target {
         columns = columns == null ? List.of() : List.copyOf(columns);
         indexes = indexes == null ? List.of() : List.copyOf(indexes);
@@ -17,7 +19,11 @@ public record Target(String schema, String table, List<TargetColumn> columns, Li
     }
 
     public Target(String schema, String table, List<TargetColumn> columns) {
-        this(schema, table, columns, null, null);
+        this(schema, table, columns, null, null, null);
+    }
+
+    public Target(String schema, String table, List<TargetColumn> columns, List<Index> indexes, List<Check> checks) {
+        this(schema, table, columns, indexes, checks, null);
     }
 
     /**

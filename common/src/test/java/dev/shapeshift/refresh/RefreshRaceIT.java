@@ -227,7 +227,7 @@ class RefreshRaceIT {
         }
     }
 
-    private static void write(RefreshFixture f, Random r, boolean multiRow, long firstNewKey, Targets targets, ConcurrentLinkedQueue<Key> changes,
+    static void write(RefreshFixture f, Random r, boolean multiRow, long firstNewKey, Targets targets, ConcurrentLinkedQueue<Key> changes,
                               AtomicBoolean stop, AtomicBoolean backfillDone, AtomicLong writes,
                               AtomicInteger failures) throws SQLException, InterruptedException {
         long nextKey = firstNewKey;
@@ -279,7 +279,7 @@ class RefreshRaceIT {
         void run() throws Exception;
     }
 
-    private static Thread thread(String name, List<Throwable> errors, Body body) {
+    static Thread thread(String name, List<Throwable> errors, Body body) {
         Thread t = new Thread(() -> {
             try {
                 body.run();

@@ -110,11 +110,13 @@ class SpecDocsTest {
         } else if (t == Duration.class) {
             return "duration";
         } else if (t == Mode.class) {
-            return "`in-place` \\| `table`";
+            return "`in-place` \\| `table` \\| `sink`";
         } else if (t == Approval.class) {
             return "`manual` \\| `auto`";
         } else if (t == WriteOrder.class) {
             return "`dual-writes-first` \\| `reads-first`";
+        } else if (t == Map.class && c.getName().equals("settings")) {
+            return "mapping of name to text";
         } else if (t == Map.class) {
             return "mapping of column to expression";
         } else if (t == List.class && elementType(c) == String.class) {

@@ -1,0 +1,248 @@
+package dev.shapeshift.refresh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.PostgresExtension;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.refresh.RefreshFixture.KeyKind;
+import dev.shapeshift.refresh.RefreshRaceIT.Targets;
+import dev.shapeshift.sink.SinkColumn;
+import dev.shapeshift.sink.SinkContext;
+import dev.shapeshift.sink.SinkKey;
+import dev.shapeshift.sink.SinkRow;
+import dev.shapeshift.sinks.MemorySink;
+import dev.shapeshift.sinks.MemorySinkProvider;
+import dev.shapeshift.sinks.SinkApplier;
+import dev.shapeshift.sinks.SinkRefresh;
+import dev.shapeshift.spec.Mode;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The race of a sink (FAILURE-MODES.md, "external sink reorders"): the backfill reads rows and
+ * applies them to the sink 150 ms later ({@code applyDelay} of its sink instance), while two
+ * application writers update, delete, insert and re-key the same rows and a sync refreshes the
+ * changed keys a few ms after each commit and applies them at once. Both go through the real
+ * {@link SinkRefresh} (versions read under the row lock) and {@link SinkApplier}; the sink is the
+ * in-memory {@link MemorySink}.
+ *
+ * <p>The check is an independent Java model of the transform over the final source rows, compared
+ * key by key with the sink's live rows (missing, zombies, stale). With the version rule the sink
+ * must equal the model; the negative control runs the same history with {@code checkVersions:
+ * false} (apply blindly) and must be caught by the same check.
+ */
+@ExtendWith(PostgresExtension.class)
+class SinkRaceIT {
+    private static final Logger log = LoggerFactory.getLogger(SinkRaceIT.class);
+    private static final Duration WINDOW = Duration.ofMillis(150);
+    private static final int ROWS = 1500;
+    private static final int CHUNK = 100;
+    private static final int SUB_BATCH = 40;
+
+    private final PostgresServer pg;
+
+    SinkRaceIT(PostgresServer pg) {
+        this.pg = pg;
+    }
+
+    static List<Arguments> cases() {
+        return List.of(
+                Arguments.of(KeyKind.BIGINT, 21L),
+                Arguments.of(KeyKind.COMPOSITE, 22L),
+                Arguments.of(KeyKind.UUID_KEY, 23L));
+    }
+
+    record Check(int missing, int zombies, int stale) {
+    }
+
+    record Outcome(Check check, long writes, long syncRows, long skippedOlder, long applicationFailures) {
+    }
+
+    @ParameterizedTest(name = "{0} seed={1}")
+    @MethodSource("cases")
+    void versionedSinkConvergesWhileBackfillAndSyncRace(KeyKind kind, long seed) throws Exception {
+        Outcome o = run(kind, seed, true);
+        assertThat(o.check).as("sink vs transform(source) after %s", o).isEqualTo(new Check(0, 0, 0));
+        assertThat(o.skippedOlder).as("the race happened: late backfill rows were refused as older (%s)", o).isPositive();
+        assertThat(o.applicationFailures).as("application transactions aborted by the workers").isZero();
+    }
+
+    @ParameterizedTest(name = "{0} seed={1}")
+    @MethodSource("cases")
+    void negativeControlWithoutTheVersionCheckIsCaught(KeyKind kind, long seed) throws Exception {
+        Outcome o = run(kind, seed, false);
+        assertThat(o.check.stale() + o.check.zombies())
+                .as("a sink applying rows blindly must end with stale rows or zombies that the check finds: %s", o)
+                .isPositive();
+    }
+
+    private Outcome run(KeyKind kind, long seed, boolean checkVersions) throws Exception {
+        String name = pg.createDatabase("sinkrace");
+        RefreshFixture f = new RefreshFixture(new Database(pg.jdbcUrl(name), pg.user(), pg.password()), kind, Mode.TABLE);
+        f.createTables();
+        Random r = new Random(seed);
+        List<Key> live = new ArrayList<>();
+        try (Connection c = f.db.connect("app")) {
+            for (int i = 0; i < ROWS; i++) {
+                Key k = kind.key(i);
+                f.insert(c, k, RefreshFixture.randomRow(r));
+                live.add(k);
+            }
+        }
+        String store = "race-" + name;
+        SinkRefresh refresh = new SinkRefresh(f.resolved);
+        AtomicBoolean closing = new AtomicBoolean();
+        SinkApplier backfillSink = applier(f, store, checkVersions, WINDOW.toMillis(), closing);
+        SinkApplier syncSink = applier(f, store, checkVersions, 0, closing);
+        WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
+        ConcurrentLinkedQueue<Key> changes = new ConcurrentLinkedQueue<>();
+        AtomicBoolean backfillDone = new AtomicBoolean();
+        AtomicBoolean writersStop = new AtomicBoolean();
+        AtomicBoolean writersDone = new AtomicBoolean();
+        AtomicLong writes = new AtomicLong();
+        AtomicLong syncRows = new AtomicLong();
+        AtomicInteger appFailures = new AtomicInteger();
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+
+        List<Key> bounds;
+        try (Connection c = f.db.connect("plan")) {
+            bounds = f.sortedSourceKeys(c);
+        }
+        AtomicReference<List<Key>> frontier = new AtomicReference<>();
+        List<Key> copied = new CopyOnWriteArrayList<>();
+        Thread backfiller = RefreshRaceIT.thread("backfill", errors, () -> {
+            try (Connection c = f.db.connect("backfill")) {
+                for (int from = 0; from < bounds.size(); from += CHUNK) {
+                    Key after = from == 0 ? null : bounds.get(from - 1);
+                    List<Key> chunkKeys = bounds.subList(from, Math.min(from + CHUNK, bounds.size()));
+                    KeyRange range = new KeyRange(after, chunkKeys.get(chunkKeys.size() - 1));
+                    frontier.set(chunkKeys);
+                    while (true) {
+                        KeyRange current = range;
+                        SinkRefresh.RangeBatch batch = tx.run(c, conn -> refresh.forRange(conn, current, SUB_BATCH));
+                        if (batch.lastKey() == null) {
+                            break;
+                        }
+                        backfillSink.apply(batch.rows()); // after the commit, 150 ms late
+                        range = range.resumeAfter(batch.lastKey());
+                    }
+                    copied.addAll(chunkKeys);
+                }
+            }
+            backfillDone.set(true);
+        });
+        Thread syncer = RefreshRaceIT.thread("sync", errors, () -> {
+            try (Connection c = f.db.connect("sync")) {
+                while (!(writersDone.get() && backfillDone.get() && changes.isEmpty())) {
+                    Set<Key> batch = new LinkedHashSet<>();
+                    for (Key k; batch.size() < 200 && (k = changes.poll()) != null; ) {
+                        batch.add(k);
+                    }
+                    if (batch.isEmpty()) {
+                        Thread.sleep(2);
+                        continue;
+                    }
+                    List<SinkRow> rows = tx.run(c, conn -> refresh.forKeys(conn, batch));
+                    syncSink.apply(rows);
+                    syncRows.addAndGet(rows.size());
+                }
+            }
+        });
+        List<Thread> writers = new ArrayList<>();
+        for (int w = 0; w < 2; w++) {
+            long writerSeed = seed * 31 + w;
+            boolean multiRow = w == 0;
+            long firstNewKey = 1_000_000L * (w + 2);
+            writers.add(RefreshRaceIT.thread("writer-" + w, errors, () -> RefreshRaceIT.write(f, new Random(writerSeed),
+                    multiRow, firstNewKey, new Targets(live, frontier, copied), changes, writersStop, backfillDone,
+                    writes, appFailures)));
+        }
+        backfiller.join(Duration.ofMinutes(3).toMillis());
+        writersStop.set(true);
+        for (Thread t : writers) {
+            t.join(Duration.ofMinutes(1).toMillis());
+        }
+        writersDone.set(true);
+        syncer.join(Duration.ofMinutes(1).toMillis());
+        closing.set(true);
+        backfillSink.close();
+        syncSink.close();
+        assertThat(errors).as("worker or writer threads failed").isEmpty();
+        assertThat(backfiller.isAlive() || syncer.isAlive()).as("threads finished").isFalse();
+        MemorySink.Store s = MemorySink.store(store);
+        Outcome o = new Outcome(check(f, s.live()), writes.get(), syncRows.get(), s.skippedOlder.get(), appFailures.get());
+        log.info("sink race outcome kind={} checkVersions={} outcome={}", kind, checkVersions, o);
+        return o;
+    }
+
+    private static SinkApplier applier(RefreshFixture f, String store, boolean checkVersions, long delayMs,
+                                       AtomicBoolean closing) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("store", store);
+        settings.put("checkVersions", Boolean.toString(checkVersions));
+        settings.put("applyDelay", Long.toString(delayMs));
+        settings.put("maxBatchRows", "1000");
+        List<SinkColumn> columns = f.resolved.spec().target().columns().stream()
+                .map(c -> new SinkColumn(c.name(), c.type())).toList();
+        SinkContext context = new SinkContext("sink-race", f.resolved.keyNames(), columns, settings);
+        return new SinkApplier(new MemorySinkProvider(), context, SinkApplier.Listener.NONE, closing::get);
+    }
+
+    /** The independent model: transform(source) computed here, in Java, compared with the sink's live rows. */
+    private static Check check(RefreshFixture f, Map<SinkKey, SinkRow> sink) throws Exception {
+        Map<SinkKey, List<String>> expected = new HashMap<>();
+        String keySelect = String.join(", ", f.kind.columns.stream().map(k -> k.name() + "::text").toList());
+        int w = f.kind.columns.size();
+        try (Connection c = f.db.connect("test"); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT " + keySelect + ", a, b, big FROM src")) {
+            while (rs.next()) {
+                List<String> k = new ArrayList<>();
+                for (int i = 1; i <= w; i++) {
+                    k.add(rs.getString(i));
+                }
+                int a = rs.getInt(w + 1);
+                String b = rs.getString(w + 2);
+                String big = rs.getString(w + 3);
+                expected.put(new SinkKey(k), java.util.Arrays.asList(Integer.toString(a * 2),
+                        a % 5 == 0 || b == null ? null : b.toUpperCase(Locale.ROOT), big == null ? null : RefreshFixture.md5(big)));
+            }
+        }
+        int missing = 0;
+        int stale = 0;
+        for (var e : expected.entrySet()) {
+            SinkRow got = sink.get(e.getKey());
+            if (got == null) {
+                missing++;
+            } else if (!Objects.equals(new ArrayList<>(got.values().values()), e.getValue())) {
+                stale++;
+            }
+        }
+        int zombies = (int) sink.keySet().stream().filter(k -> !expected.containsKey(k)).count();
+        return new Check(missing, zombies, stale);
+    }
+}
