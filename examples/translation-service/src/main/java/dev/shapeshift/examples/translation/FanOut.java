@@ -22,9 +22,12 @@ final class FanOut implements Runnable {
     private final String sourceLocale;
     private final List<String> targetLocales;
     private final int batch;
+    private final long nanosPerEntry;
     private final AtomicLong written = new AtomicLong();
 
-    FanOut(EntryStore store, Translator translator, String sourceLocale, List<String> targetLocales, int batch) {
+    FanOut(EntryStore store, Translator translator, String sourceLocale, List<String> targetLocales, int batch,
+           double perSecond) {
+        this.nanosPerEntry = perSecond <= 0 ? 0 : (long) (1e9 / perSecond);
         this.store = store;
         this.translator = translator;
         this.sourceLocale = sourceLocale;
@@ -40,9 +43,16 @@ final class FanOut implements Runnable {
             do {
                 pending = store.pendingFanOut(sourceLocale, targetLocales, batch);
                 for (Entry source : pending) {
+                    long started = System.nanoTime();
                     fanOut(source);
+                    long rest = nanosPerEntry - (System.nanoTime() - started);
+                    if (rest > 0) {
+                        Thread.sleep(rest / 1_000_000, (int) (rest % 1_000_000));
+                    }
                 }
             } while (pending.size() == batch && !Thread.currentThread().isInterrupted());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (ServiceError e) {
             log.warn("fan-out pass stopped code={} message={}; next pass retries", e.code(), e.getMessage());
         } catch (RuntimeException e) {

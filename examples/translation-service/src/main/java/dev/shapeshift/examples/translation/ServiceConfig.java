@@ -15,10 +15,12 @@ import java.util.regex.Pattern;
  * @param fanOutEvery   pause between two fan-out passes
  * @param fanOutBatch   source entries one pass reads at a time
  * @param maxTextLength longest text accepted (longer: 422 {@code TEXT_REJECTED})
+ * @param fanOutPerSecond source entries the job translates per second at most (0: no limit), so a
+ *                      demo or a test can watch reads before the fan-out finished
  */
 public record ServiceConfig(String jdbcUrl, String user, String password, int port, String bindHost,
                             String sourceLocale, List<String> targetLocales, Duration fanOutEvery, int fanOutBatch,
-                            int maxTextLength) {
+                            int maxTextLength, double fanOutPerSecond) {
 
     static final Pattern LOCALE = Pattern.compile("[a-z]{2,3}(-[A-Z]{2})?");
 
@@ -37,22 +39,28 @@ public record ServiceConfig(String jdbcUrl, String user, String password, int po
                 fanOutEvery);
         require(fanOutBatch > 0, "--fan-out-batch", "> 0", fanOutBatch);
         require(maxTextLength > 0, "--max-text-length", "> 0", maxTextLength);
+        require(fanOutPerSecond >= 0, "--fan-out-per-second", ">= 0 (0: no limit)", fanOutPerSecond);
     }
 
     /** Defaults: any port on 127.0.0.1, en → de and fr, a pass every 200 ms, 200 entries a batch, texts up to 500 characters. */
     public static ServiceConfig of(String jdbcUrl, String user, String password) {
         return new ServiceConfig(jdbcUrl, user, password, 0, "127.0.0.1", "en", List.of("de", "fr"), Duration.ofMillis(200),
-                200, 500);
+                200, 500, 0);
     }
 
     public ServiceConfig withPort(int port) {
         return new ServiceConfig(jdbcUrl, user, password, port, bindHost, sourceLocale, targetLocales, fanOutEvery,
-                fanOutBatch, maxTextLength);
+                fanOutBatch, maxTextLength, fanOutPerSecond);
     }
 
     public ServiceConfig withFanOutEvery(Duration every) {
         return new ServiceConfig(jdbcUrl, user, password, port, bindHost, sourceLocale, targetLocales, every, fanOutBatch,
-                maxTextLength);
+                maxTextLength, fanOutPerSecond);
+    }
+
+    public ServiceConfig withFanOutPerSecond(double perSecond) {
+        return new ServiceConfig(jdbcUrl, user, password, port, bindHost, sourceLocale, targetLocales, fanOutEvery,
+                fanOutBatch, maxTextLength, perSecond);
     }
 
     /** Whether the service holds texts in this locale. */

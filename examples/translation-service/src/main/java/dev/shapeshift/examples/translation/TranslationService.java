@@ -66,7 +66,8 @@ public final class TranslationService implements AutoCloseable {
             HttpServer server = vertx.createHttpServer().requestHandler(new Routes(config, store).router(vertx))
                     .listen(config.port(), config.bindHost()).toCompletionStage().toCompletableFuture()
                     .get(30, TimeUnit.SECONDS);
-            FanOut fanOut = new FanOut(store, translator, config.sourceLocale(), config.targetLocales(), config.fanOutBatch());
+            FanOut fanOut = new FanOut(store, translator, config.sourceLocale(), config.targetLocales(), config.fanOutBatch(),
+                    config.fanOutPerSecond());
             job = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "translation-fan-out");
                 t.setDaemon(true);

@@ -15,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
  * java -cp … dev.shapeshift.examples.translation.TranslationServiceMain --jdbc-url jdbc:postgresql://…/translations
  *      --user u --password p [--port 8090] [--bind 127.0.0.1] [--source-locale en] [--locales de,fr]
  *      [--glossary FILE] [--fan-out-every-ms 200] [--fan-out-batch 200] [--max-text-length 500]
+ *      [--fan-out-per-second 0]
  * </pre>
  * Prints {@code translation-service listening port=N} on standard output once it serves; exits 2
  * on a bad option, 1 when it cannot start.
@@ -22,7 +23,7 @@ import java.util.concurrent.CountDownLatch;
 public final class TranslationServiceMain {
 
     private static final Set<String> OPTIONS = Set.of("--jdbc-url", "--user", "--password", "--port", "--bind",
-            "--source-locale", "--locales", "--glossary", "--fan-out-every-ms", "--fan-out-batch", "--max-text-length");
+            "--source-locale", "--locales", "--glossary", "--fan-out-every-ms", "--fan-out-batch", "--max-text-length", "--fan-out-per-second");
 
     private TranslationServiceMain() {}
 
@@ -34,12 +35,17 @@ public final class TranslationServiceMain {
             translator = o.containsKey("--glossary") ? GlossaryTranslator.load(Path.of(o.get("--glossary")))
                     : GlossaryTranslator.bundled();
             config = new ServiceConfig(o.get("--jdbc-url"), o.get("--user"), o.get("--password"),
-                    Integer.parseInt(o.getOrDefault("--port", "0")), o.getOrDefault("--bind", "127.0.0.1"),
+                    (int) number(o, "--port", "0"), o.getOrDefault("--bind", "127.0.0.1"),
                     o.getOrDefault("--source-locale", translator.sourceLocale()),
                     Arrays.stream(o.getOrDefault("--locales", "de,fr").split(",")).map(String::strip).toList(),
-                    Duration.ofMillis(Long.parseLong(o.getOrDefault("--fan-out-every-ms", "200"))),
-                    Integer.parseInt(o.getOrDefault("--fan-out-batch", "200")),
-                    Integer.parseInt(o.getOrDefault("--max-text-length", "500")));
+                    Duration.ofMillis((long) number(o, "--fan-out-every-ms", "200")),
+                    (int) number(o, "--fan-out-batch", "200"),
+                    (int) number(o, "--max-text-length", "500"),
+                    number(o, "--fan-out-per-second", "0"));
+            if (!translator.targetLocales().containsAll(config.targetLocales())) {
+                throw new IllegalArgumentException("--locales " + config.targetLocales() + ": the translator only writes "
+                        + translator.targetLocales());
+            }
             if (!config.sourceLocale().equals(translator.sourceLocale())) {
                 throw new IllegalArgumentException("--source-locale " + config.sourceLocale() + ": the glossary translates from "
                         + translator.sourceLocale());
@@ -65,6 +71,15 @@ public final class TranslationServiceMain {
         System.out.println("translation-service listening port=" + service.port());
         System.out.flush();
         stopped.await();
+    }
+
+    private static double number(Map<String, String> o, String option, String dflt) {
+        String v = o.getOrDefault(option, dflt);
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " must be a number, got '" + v + "'");
+        }
     }
 
     static Map<String, String> options(String[] args) {
