@@ -9,7 +9,11 @@ import dev.shapeshift.sink.Sink;
 import dev.shapeshift.sink.SinkContext;
 import dev.shapeshift.sink.SinkException;
 import dev.shapeshift.sink.SinkKey;
+import dev.shapeshift.sink.SinkColumn;
 import dev.shapeshift.sink.SinkProvider;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.Mode;
+import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.sink.SinkRow;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -73,6 +77,19 @@ public final class SinkApplier implements AutoCloseable {
         }
         this.listener = listener;
         this.closing = closing;
+    }
+
+    /** The applier of a sink-mode migration, its plugin found in {@link SinkPlugins#installed()}. */
+    public static SinkApplier forMigration(ResolvedSpec resolved, Listener listener, BooleanSupplier closing) {
+        MigrationSpec spec = resolved.spec();
+        if (spec.mode() != Mode.SINK || spec.target().sink() == null) {
+            throw new IllegalArgumentException("migration " + spec.name() + " is not in sink mode");
+        }
+        SinkProvider provider = SinkPlugins.installed().require(spec.target().sink().name());
+        List<SinkColumn> columns = spec.target().columns().stream()
+                .map(c -> new SinkColumn(c.name(), c.type() == null ? "" : c.type().strip())).toList();
+        SinkContext context = new SinkContext(spec.name(), resolved.keyNames(), columns, spec.target().sink().settings());
+        return new SinkApplier(provider, context, listener, closing);
     }
 
     public RetryPolicy policy() {

@@ -275,6 +275,9 @@ public final class Gates {
             } else if (s.state() == StreamState.STOPPED_ERROR) {
                 problems.add("partition " + s.partition() + " stopped on an error (worker " + s.owner() + "): "
                         + s.message());
+            } else if (s.state() == StreamState.DEGRADED) {
+                problems.add("partition " + s.partition() + " waits for its degraded sink (worker " + s.owner() + "): "
+                        + s.message());
             }
         }
         if (e.streams().isEmpty()) {

@@ -8,6 +8,7 @@ import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.kafka.Topics;
+import dev.shapeshift.sinks.SinkApplier;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.worker.backfill.ChunkCopier.BatchListener;
@@ -102,7 +103,9 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
         BloatGuard bloat = resolved.spec().mode() == Mode.IN_PLACE
                 ? new BloatGuard(store, resolved, config.workerId())
                 : null;
-        copier = new ChunkCopier(store, resolved, signals, config.limits(), bloat, listener);
+        SinkApplier sink = resolved.spec().mode() == Mode.SINK
+                ? SinkApplier.forMigration(resolved, SinkApplier.Listener.NONE, () -> stopping) : null;
+        copier = new ChunkCopier(store, resolved, signals, config.limits(), bloat, listener, sink);
         String topic = Topics.chunks(migration);
         consumer = new KafkaConsumer<>(properties());
         log.info("backfill worker started migration={} worker={} topic={}", migration, config.workerId(), topic);
@@ -126,6 +129,9 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
         } finally {
             closeConnection();
             signals.close();
+            if (sink != null) {
+                sink.close();
+            }
             try {
                 consumer.close();
             } catch (KafkaException e) {

@@ -9,6 +9,8 @@ import dev.shapeshift.refresh.KeyRange;
 import dev.shapeshift.refresh.RefreshResult;
 import dev.shapeshift.refresh.Refresher;
 import dev.shapeshift.refresh.WorkerTransactions;
+import dev.shapeshift.sinks.SinkApplier;
+import dev.shapeshift.sinks.SinkRefresh;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.worker.throttle.Decision;
@@ -106,8 +108,19 @@ public final class ChunkCopier {
     private long paceRows;
     private long paceStart = System.nanoTime();
 
+    /** Sink mode: the rows are read under FOR SHARE, applied after the read commits, then checkpointed. */
+    private final SinkRefresh sinkRefresh;
+    private final SinkApplier sink;
+
     ChunkCopier(ChunkStore store, ResolvedSpec resolved, SignalCollector signals, Limits limits, BloatGuard bloat,
                 BatchListener listener) {
+        this(store, resolved, signals, limits, bloat, listener, null);
+    }
+
+    ChunkCopier(ChunkStore store, ResolvedSpec resolved, SignalCollector signals, Limits limits, BloatGuard bloat,
+                BatchListener listener, SinkApplier sink) {
+        this.sink = sink;
+        this.sinkRefresh = sink == null ? null : new SinkRefresh(resolved);
         var backfill = resolved.spec().backfill();
         this.store = store;
         this.refresher = new Refresher(resolved);
@@ -149,7 +162,7 @@ public final class ChunkCopier {
             lastStart = System.nanoTime();
             Step step;
             try {
-                step = transactions.run(c, echoMark, conn -> {
+                step = sink != null ? sinkStep(c, lease, todo, size) : transactions.run(c, echoMark, conn -> {
                     if (!store.claim(conn, lease)) {
                         throw new LostLease();
                     }
@@ -161,6 +174,13 @@ public final class ChunkCopier {
                     return new Step(r, done);
                 });
             } catch (ShapeshiftException e) {
+                if (e.code() == ErrorCode.SINK_UNAVAILABLE) {
+                    Outcome left = sinkDegraded(lease, host, e);
+                    if (left != null) {
+                        return left;
+                    }
+                    continue;
+                }
                 if (e.getCause() instanceof LostLease) {
                     log.warn("chunk lease lost, batch rolled back migration={} chunk={} epoch={}",
                             lease.migration(), lease.chunk(), lease.epoch());
@@ -196,6 +216,52 @@ public final class ChunkCopier {
                 return Outcome.DONE;
             }
         }
+    }
+
+    /**
+     * A sink sub-batch: read the rows (claiming the chunk) in one transaction, apply them to the
+     * sink after it committed, then move the checkpoint in a second transaction that claims the
+     * chunk again. A crash between the apply and the checkpoint repeats the sub-batch: harmless,
+     * the sink keeps the newer version. Nothing is checkpointed past an unapplied row.
+     */
+    private Step sinkStep(Connection c, Lease lease, KeyRange todo, int size) {
+        SinkRefresh.RangeBatch batch = transactions.run(c, null, conn -> {
+            if (!store.claim(conn, lease)) {
+                throw new LostLease();
+            }
+            return sinkRefresh.forRange(conn, todo, size);
+        });
+        SinkApplier.Outcome applied = sink.apply(batch.rows());
+        if (!applied.refused().isEmpty()) {
+            throw new ShapeshiftException(ErrorCode.POISON_RECORD, "sink '" + sink.sinkName() + "' refused "
+                    + applied.refused().size() + " row(s) of the chunk for good: " + SinkApplier.describe(applied.refused())
+                    + ". The chunk stops here; fix the rows (or the plugin) and retry the chunk.");
+        }
+        boolean done = batch.lastKey() == null || batch.rows().size() < size;
+        RefreshResult r = new RefreshResult(batch.rows().size(), applied.applied(), 0, batch.lastKey());
+        return transactions.run(c, null, conn -> {
+            if (!store.claim(conn, lease) || !store.checkpoint(conn, lease, r.lastKey(), r.read(), r.written(), done)) {
+                throw new LostLease();
+            }
+            return new Step(r, done);
+        });
+    }
+
+    /** The sink stayed unavailable through its retry policy: say so on the chunk, wait, then try again. */
+    private Outcome sinkDegraded(Lease lease, Host host, ShapeshiftException e) {
+        String reason = "sink degraded: " + e.getMessage() + "; retrying every " + sink.policy().maxBackoff().toMillis() + " ms";
+        throttleReason = reason;
+        if (!reason.equals(recordedReason)) {
+            if (!store.throttled(lease, reason)) {
+                return host.keepGoing() ? Outcome.LOST_LEASE : Outcome.STOPPED;
+            }
+            recordedReason = reason;
+        }
+        log.warn("backfill waits for its sink migration={} chunk={} reason={}", lease.migration(), lease.chunk(), e.getMessage());
+        if (!sleepKeepingAlive(sink.policy().maxBackoff(), lease, host)) {
+            return host.keepGoing() ? Outcome.LOST_LEASE : Outcome.STOPPED;
+        }
+        return null;
     }
 
     /** Waits while the throttle says so; null to go on, or why the chunk must be left. */

@@ -30,7 +30,7 @@ import java.util.Optional;
  * retried until the row or the spec is fixed, as before. Every other failure (transient ones after
  * {@link WorkerTransactions}' retries, a lost connection) is thrown unchanged and never bisected.
  */
-final class SliceRefresher {
+final class SliceRefresher implements SliceApplier {
     /** A slice's outcome: rows written by the keys that passed, and the bad keys with why. */
     record Outcome(long written, Map<Key, String> badKeys, long reversed, long mismatches) {
     }
@@ -51,7 +51,8 @@ final class SliceRefresher {
         this.echoMark = echoMark;
     }
 
-    Outcome refresh(Connection c, List<Key> slice) {
+    @Override
+    public Outcome refresh(Connection c, List<Key> slice) {
         Map<Key, String> bad = new LinkedHashMap<>();
         reversed = 0;
         mismatches = 0;

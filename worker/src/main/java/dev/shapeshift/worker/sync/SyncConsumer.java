@@ -14,6 +14,8 @@ import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.Refresher;
 import dev.shapeshift.refresh.VisibilityBarrier;
 import dev.shapeshift.refresh.WorkerTransactions;
+import dev.shapeshift.sinks.SinkApplier;
+import dev.shapeshift.sinks.SinkRefresh;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
 import java.sql.Connection;
@@ -127,7 +129,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
     private final Catalog catalog;
     private final ResolvedSpec resolved;
     private final String migration;
-    private final SliceRefresher slices;
+    private final SliceApplier slices;
     private final SyncMetrics metrics;
     private final SyncStreams streams;
     private final AtomicReference<SyncState> state = new AtomicReference<>(SyncState.STARTING);
@@ -146,8 +148,12 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
         this.catalog = catalog;
         this.resolved = resolved;
         this.migration = resolved.spec().name();
-        this.slices = new SliceRefresher(new Refresher(resolved), new WorkerTransactions(WorkerTransactions.Policy.DEFAULT),
-                resolved.key(), resolved.spec().mode() == Mode.IN_PLACE ? migration : null);
+        WorkerTransactions transactions = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
+        this.slices = resolved.spec().mode() == Mode.SINK
+                ? new SinkSlices(new SinkRefresh(resolved), SinkApplier.forMigration(resolved, metrics.sinkListener(),
+                        () -> closing), transactions)
+                : new SliceRefresher(new Refresher(resolved), transactions, resolved.key(),
+                        resolved.spec().mode() == Mode.IN_PLACE ? migration : null);
         this.metrics = metrics;
         this.streams = new SyncStreams(new SyncStreamStore(catalog), migration, config.workerId(), STREAM_WRITE_EVERY);
     }
@@ -197,6 +203,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
             }
         } finally {
             closeConnection();
+            slices.close();
             state.set(SyncState.CLOSED);
             metrics.state(SyncState.CLOSED);
             finished.countDown();
@@ -327,6 +334,12 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                 if (held) {
                     c.resume(c.assignment());
                 }
+                if (state.get() == SyncState.DEGRADED) {
+                    stopReason = null;
+                    catalog.setMessage(migration, "sync resumed: the sink answers again");
+                    move(SyncState.RUNNING);
+                    log.info("sync resumed, sink back migration={} worker={}", migration, config.workerId());
+                }
                 if (state.get() == SyncState.STOPPED_ERROR) {
                     stopReason = null;
                     catalog.setMessage(migration, "sync resumed after a refresh error");
@@ -335,6 +348,12 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                 }
                 return Optional.of(badKeys);
             } catch (ShapeshiftException e) {
+                if (e.code() == ErrorCode.SINK_UNAVAILABLE && slices instanceof SinkSlices s) {
+                    sinkDegraded(e, batch);
+                    holdFor(c, s.sink().policy().maxBackoff());
+                    held = true;
+                    continue;
+                }
                 boolean lostConnection = dropConnectionIfBroken();
                 if (!e.retryable() && !lostConnection && state.get() != SyncState.STOPPED_ERROR) {
                     stopReason = "sync stopped: refreshing " + batch.keys().size() + " keys failed: " + e.getMessage()
@@ -354,6 +373,27 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * The sink failed past its retry policy: the stream is DEGRADED with the sink's last error as
+     * the reason (catalog message, {@code shapeshift.sync_stream}, the state gauge); the batch is
+     * neither applied nor committed and is retried every {@code maxBackoff} until the sink answers.
+     */
+    private void sinkDegraded(ShapeshiftException e, SyncBatch batch) {
+        String reason = "sync degraded: " + e.getMessage() + ". " + batch.keys().size()
+                + " keys wait; nothing was skipped or committed past them; retrying until the sink answers.";
+        if (state.get() != SyncState.DEGRADED || !reason.equals(stopReason)) {
+            stopReason = reason;
+            catalog.setMessage(migration, reason);
+            if (state.get() == SyncState.DEGRADED) {
+                recordState(SyncState.DEGRADED);
+            } else {
+                move(SyncState.DEGRADED);
+            }
+            log.warn("sync degraded migration={} worker={} keys={} error={}", migration, config.workerId(),
+                    batch.keys().size(), e.getMessage());
+        }
     }
 
     /** How {@link #awaitVisible} ended: at once, after holding the partitions paused, or closing. */
@@ -562,6 +602,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
         Poison p = poisoned;
         switch (to) {
             case RUNNING -> streams.state(c == null ? List.of() : c.assignment(), StreamState.RUNNING, null, null);
+            case DEGRADED -> streams.state(c == null ? List.of() : c.assignment(), StreamState.DEGRADED, null, stopReason);
             case STOPPED_ERROR -> streams.state(c == null ? List.of() : c.assignment(), StreamState.STOPPED_ERROR,
                     null, stopReason);
             case STOPPED_POISON -> {

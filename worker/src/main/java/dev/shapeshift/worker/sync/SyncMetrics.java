@@ -85,7 +85,7 @@ public final class SyncMetrics {
                 .description("age of the newest source commit applied (heartbeats keep it fresh on idle tables)")
                 .tags(gaugeTags).baseUnit("seconds").register(registry);
         Gauge.builder("shapeshift.sync.state", state, AtomicLong::get)
-                .description("sync state: 0 starting, 1 running, 2 stopped at poison record, 3 stopped by error, 4 closed")
+                .description("sync state: 0 starting, 1 running, 2 stopped at poison record, 3 stopped by error, 4 closed, 5 degraded (sink)")
                 .tags(gaugeTags).register(registry);
     }
 
@@ -122,6 +122,27 @@ public final class SyncMetrics {
 
     void refreshError() {
         errors.increment();
+    }
+
+    /** Sink mode: failed sink calls and rows applied, under {@code shapeshift.sink.}. */
+    public dev.shapeshift.sinks.SinkApplier.Listener sinkListener() {
+        Counter failures = Counter.builder("shapeshift.sink.failures")
+                .description("sink calls that failed (each retry counts; permanent refusals included)")
+                .tags(tags).register(registry);
+        Counter rows = Counter.builder("shapeshift.sink.rows.applied")
+                .description("rows handed to the sink and accepted (older versions the sink skipped included)")
+                .tags(tags).register(registry);
+        return new dev.shapeshift.sinks.SinkApplier.Listener() {
+            @Override
+            public void failedAttempt(String reason) {
+                failures.increment();
+            }
+
+            @Override
+            public void applied(int n) {
+                rows.increment(n);
+            }
+        };
     }
 
     void state(SyncState s) {

@@ -8,9 +8,11 @@ public enum SyncState {
     STOPPED_POISON,
     /** A refresh failed for a reason retrying cannot fix (e.g. the transform raised an error). */
     STOPPED_ERROR,
-    CLOSED;
+    CLOSED,
+    /** Sink mode: the sink failed past its retry policy; retried until it answers (docs/sinks.md). After CLOSED: the gauge is the ordinal. */
+    DEGRADED;
 
     public boolean stopped() {
-        return this == STOPPED_POISON || this == STOPPED_ERROR;
+        return this == STOPPED_POISON || this == STOPPED_ERROR || this == DEGRADED;
     }
 }

@@ -14,6 +14,7 @@ import dev.shapeshift.spec.Column;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.spec.SinkTarget;
 import dev.shapeshift.spec.Source;
 import dev.shapeshift.spec.Target;
 import dev.shapeshift.spec.TargetColumn;
@@ -76,6 +77,15 @@ final class BackfillFixture {
     final ChunkStore store;
 
     BackfillFixture(PostgresServer pg, KeyKind kind, Mode mode, Backfill backfill) {
+        this(pg, kind, mode, backfill, null);
+    }
+
+    /** Sink mode into the memory test sink with these settings. */
+    BackfillFixture(PostgresServer pg, KeyKind kind, Backfill backfill, Map<String, String> sinkSettings) {
+        this(pg, kind, Mode.SINK, backfill, new SinkTarget("memory", sinkSettings));
+    }
+
+    private BackfillFixture(PostgresServer pg, KeyKind kind, Mode mode, Backfill backfill, SinkTarget sink) {
         this.migration = "bf-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
         this.db = new Database(pg.jdbcUrl(pg.createDatabase("backfill")), pg.user(), pg.password());
         this.kind = kind;
@@ -85,7 +95,8 @@ final class BackfillFixture {
                 new TargetColumn("label", "text", "CASE WHEN a % 5 = 0 THEN NULL ELSE upper(b) END"));
         List<String> keyNames = kind.columns.stream().map(Column::name).toList();
         MigrationSpec spec = new MigrationSpec(migration, new Source("public", "src", keyNames), mode,
-                new Target("public", mode == Mode.TABLE ? "tgt" : "src", columns), null, backfill, null, null, null);
+                sink != null ? new Target(null, null, columns, null, null, sink)
+                        : new Target("public", mode == Mode.TABLE ? "tgt" : "src", columns), null, backfill, null, null, null);
         List<Column> sourceColumns = new ArrayList<>(kind.columns);
         sourceColumns.addAll(List.of(new Column("a", "integer"), new Column("b", "text")));
         this.resolved = new ResolvedSpec(spec, kind.columns, sourceColumns);
@@ -111,7 +122,7 @@ final class BackfillFixture {
                 String keyCols = String.join(", ", kind.columns.stream().map(k -> k.name() + " " + k.type()).toList());
                 s.execute("CREATE TABLE tgt (" + keyCols + ", doubled integer, label text, PRIMARY KEY ("
                         + String.join(", ", resolved.keyNames()) + "))");
-            } else {
+            } else if (mode == Mode.IN_PLACE) {
                 s.execute("ALTER TABLE src ADD COLUMN doubled integer, ADD COLUMN label text");
             }
             String keyExpr = kind == KeyKind.SPARSE_BIGINT

@@ -14,6 +14,7 @@ import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.Mode;
+import dev.shapeshift.spec.SinkTarget;
 import dev.shapeshift.spec.Source;
 import dev.shapeshift.spec.SpecJson;
 import dev.shapeshift.spec.Target;
@@ -162,6 +163,55 @@ final class SyncFixture implements AutoCloseable {
         catalog.transition(name, Phase.PLANNED, Phase.EXPANDED, "test", "expand DDL applied by the test");
         Topics.ensure(bootstrap(), Map.of(Topics.changes(name), PARTITIONS), (short) 1);
         return new Migration(name, kind, mode, shape, source, target);
+    }
+
+    /** Sink mode: the source table, a catalog row in phase expanded (the expand of a sink is empty), the change topic. */
+    Migration sinkMigration(String name, KeyKind kind, Shape shape, Map<String, String> settings) {
+        String source = "src_" + name;
+        sql("CREATE TABLE " + source + " (" + kind.ddl + ", seq integer NOT NULL, a integer, b text, big text)",
+                "ALTER TABLE " + source + " ALTER COLUMN big SET STORAGE EXTERNAL");
+        MigrationSpec spec = new MigrationSpec(name, new Source("public", source, kind.columns), Mode.SINK,
+                new Target(null, null, shape.columns, null, null, new SinkTarget("memory", settings)), null, null, null,
+                null, null);
+        catalog.create(name, SpecJson.write(spec), name + ".yaml", "test");
+        catalog.transition(name, Phase.PLANNED, Phase.EXPANDED, "test", "sink mode: nothing to expand");
+        Topics.ensure(bootstrap(), Map.of(Topics.changes(name), PARTITIONS), (short) 1);
+        return new Migration(name, kind, Mode.SINK, shape, source, null);
+    }
+
+    /**
+     * Sink mode: the independent Java model of transform(source), as text, against the live rows the
+     * memory sink holds (tombstones are absences).
+     */
+    Check checkSink(Migration m, Map<dev.shapeshift.sink.SinkKey, dev.shapeshift.sink.SinkRow> live) {
+        String keys = String.join(", ", m.kind().asText);
+        int w = m.kind().columns.size();
+        Map<List<String>, List<String>> expected = new HashMap<>();
+        try (Connection c = db.connect("test"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT " + keys + ", a, b, big FROM " + m.source())) {
+            while (rs.next()) {
+                List<String> k = key(rs, w);
+                SourceRow row = new SourceRow((Integer) rs.getObject(w + 1), rs.getString(w + 2), rs.getString(w + 3));
+                expected.put(k, m.shape().model.apply(row).stream().map(v -> v == null ? null : v.toString()).toList());
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        int missing = 0;
+        int stale = 0;
+        List<String> examples = new ArrayList<>();
+        for (var e : expected.entrySet()) {
+            dev.shapeshift.sink.SinkRow got = live.get(new dev.shapeshift.sink.SinkKey(e.getKey()));
+            if (got == null) {
+                missing++;
+                example(examples, "missing " + e.getKey());
+            } else if (!Objects.equals(new ArrayList<>(got.values().values()), e.getValue())) {
+                stale++;
+                example(examples, "stale " + e.getKey() + ": " + got.values().values() + " != " + e.getValue());
+            }
+        }
+        int extra = (int) live.keySet().stream().filter(k -> !expected.containsKey(k.values())).count();
+        return new Check(expected.size(), missing, extra, stale, examples);
     }
 
     BridgeConfig bridgeConfig() {
