@@ -63,7 +63,9 @@ public final class TranslationService implements AutoCloseable {
             EntryStore store = new EntryStore(pool);
             store.createSchema();
             vertx = Vertx.vertx();
-            HttpServer server = vertx.createHttpServer().requestHandler(new Routes(config, store).router(vertx))
+            // GET /keys?ids=… names up to 1,000 keys in the request line: allow 64 KB (Vert.x's default is 4 KB).
+            HttpServer server = vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions()
+                            .setMaxInitialLineLength(64 * 1024)).requestHandler(new Routes(config, store).router(vertx))
                     .listen(config.port(), config.bindHost()).toCompletionStage().toCompletableFuture()
                     .get(30, TimeUnit.SECONDS);
             FanOut fanOut = new FanOut(store, translator, config.sourceLocale(), config.targetLocales(), config.fanOutBatch(),

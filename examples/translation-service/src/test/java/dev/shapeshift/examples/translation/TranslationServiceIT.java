@@ -179,6 +179,16 @@ class TranslationServiceIT {
         assertThat(http.get("/health").body().path("status").asText()).isEqualTo("ok");
     }
 
+    @Test
+    void aGetNamesUpToAThousandKeys() {
+        String ids = String.join(",", java.util.stream.IntStream.range(0, 1000)
+                .mapToObj(i -> "dish_no_" + i + "_spicy_with_a_long_tail_").toList());
+        Http.Reply r = http.get("/keys?ids=" + ids);
+        assertThat(r.status()).as("a request line of %d characters", ids.length()).isEqualTo(200);
+        assertThat(r.body().path("missing").size()).isEqualTo(1000);
+        assertThat(http.get("/keys?ids=" + ids + ",one_more").status()).isEqualTo(400);
+    }
+
     private void assertBad(Http.Reply r, int status, String code, String messagePart) {
         assertThat(r.status()).as(r.body().toString()).isEqualTo(status);
         assertThat(r.error()).isEqualTo(code);
