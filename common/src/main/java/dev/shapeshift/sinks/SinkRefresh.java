@@ -132,6 +132,64 @@ public final class SinkRefresh {
         return new RangeBatch(rows, last);
     }
 
+    /**
+     * Reconcile's view of one source row: the transform of the row (its version means nothing: it is never applied) and
+     * its {@code xmin}, read without row locks.
+     */
+    public record Observed(SinkRow row, String xmin) {
+    }
+
+    /** The transforms of the keys' source rows as of one snapshot, no row locks; absent keys are left out. */
+    public List<Observed> observeKeys(Connection c, Collection<Key> keys) throws SQLException {
+        if (keys.isEmpty()) {
+            return List.of();
+        }
+        List<Key> distinct = new ArrayList<>(new LinkedHashSet<>(keys));
+        try (PreparedStatement ps = c.prepareStatement(observeKeysSql())) {
+            String[][] arrays = Key.columns(distinct, key.size());
+            for (int i = 0; i < key.size(); i++) {
+                ps.setArray(i + 1, c.createArrayOf("text", arrays[i]));
+            }
+            return observed(ps);
+        }
+    }
+
+    /** The transforms of every source row of the range as of one snapshot, no row locks, in key order. */
+    public List<Observed> observeRange(Connection c, KeyRange range) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(observeRangeSql(range.after() != null, range.upTo() != null))) {
+            int p = 1;
+            for (Key bound : java.util.Arrays.asList(range.after(), range.upTo())) {
+                if (bound != null) {
+                    for (String v : bound.values()) {
+                        ps.setString(p++, v);
+                    }
+                }
+            }
+            return observed(ps);
+        }
+    }
+
+    private List<Observed> observed(PreparedStatement ps) throws SQLException {
+        List<Observed> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(new Observed(row(rs, 0), rs.getString(key.size() + columns.size() + 1)));
+            }
+        }
+        return out;
+    }
+
+    String observeKeysSql() {
+        String locked = keysSql();
+        return locked.substring(0, locked.lastIndexOf("\nFOR SHARE")).replaceFirst("\nFROM ",
+                java.util.regex.Matcher.quoteReplacement(", " + sourceRef + ".xmin::text\nFROM "));
+    }
+
+    String observeRangeSql(boolean hasAfter, boolean hasUpTo) {
+        return "SELECT " + selectList() + ", " + sourceRef + ".xmin::text\nFROM " + source + "\nWHERE "
+                + keySql.rangeWhere(sourceRef, hasAfter, hasUpTo) + "\nORDER BY " + keySql.tuple(sourceRef);
+    }
+
     /** The current WAL insert position, read before the snapshot of the statement that reads the rows. */
     private static long insertLsn(Connection c) throws SQLException {
         try (Statement s = c.createStatement();

@@ -52,6 +52,20 @@ class CatalogSchemaIT {
         assertThat(count(db, "SELECT count(*) FROM shapeshift.sync_stream")).isZero();
     }
 
+    /** A catalog upgraded to V13 before V11 existed gets V11 late (out of order), not a validation failure. */
+    @Test
+    void aCatalogAtV13WithoutV11AppliesItLate(PostgresServer pg) throws SQLException {
+        Database db = db(pg, "catlate");
+        CatalogSchema.migrate(db);
+        exec(db, "DELETE FROM shapeshift.schema_history WHERE version = '11'",
+                "ALTER TABLE shapeshift.sync_stream DROP CONSTRAINT sync_stream_state_check",
+                "ALTER TABLE shapeshift.sync_stream ADD CONSTRAINT sync_stream_state_check "
+                        + "CHECK (state IN ('CATCHING_UP', 'RUNNING', 'STOPPED_POISON', 'STOPPED_ERROR'))");
+        assertThat(CatalogSchema.migrate(db)).as("V11 applied late").isEqualTo(1);
+        assertThat(count(db, "SELECT count(*) FROM pg_constraint WHERE conname = 'sync_stream_state_check' "
+                + "AND pg_get_constraintdef(oid) LIKE '%DEGRADED%'")).isEqualTo(1);
+    }
+
     @Test
     void aDatabaseWhoseOldBridgeMadeItsTablesAdHocIsBaselinedAndKeepsTheirRows(PostgresServer pg) throws SQLException {
         Database db = db(pg, "catadhoc");

@@ -33,7 +33,7 @@ class RefreshIT {
     static List<Arguments> shapes() {
         List<Arguments> out = new ArrayList<>();
         for (KeyKind k : KeyKind.values()) {
-            for (Mode m : Mode.values()) {
+            for (Mode m : List.of(Mode.IN_PLACE, Mode.TABLE)) { // sinks: SinkRaceIT
                 out.add(Arguments.of(k, m));
             }
         }
@@ -239,7 +239,7 @@ class RefreshIT {
         String name = pg.createDatabase("refresh_json");
         Database db = new Database(pg.jdbcUrl(name), pg.user(), pg.password());
         var columns = List.of(new dev.shapeshift.spec.TargetColumn("doc", "json", "json_build_object('a', a, 'b', b)"));
-        for (Mode mode : Mode.values()) {
+        for (Mode mode : List.of(Mode.IN_PLACE, Mode.TABLE)) {
             var spec = new dev.shapeshift.spec.MigrationSpec("json-" + mode.yaml(), new dev.shapeshift.spec.Source("public",
                     "js_" + mode.ordinal(), List.of("id")), mode, new dev.shapeshift.spec.Target("public",
                     mode == Mode.TABLE ? "jt_" + mode.ordinal() : null, columns), null, null, null, null, null);

@@ -1,6 +1,7 @@
 package dev.shapeshift.launcher;
 
 import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.sinks.SinkPlugins;
 import dev.shapeshift.error.ShapeshiftException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -39,6 +40,10 @@ public final class Main implements Runnable {
             description = "Log lines on stderr as text (ISO-8601 time) or json, one object per line (default: ${DEFAULT-VALUE}).")
     Logs.Format logFormat;
 
+    @Option(names = "--plugins", paramLabel = "DIR", scope = ScopeType.INHERIT,
+            description = "Directory of sink plugin jars (docs/sinks.md), besides the class path; default: $SHAPESHIFT_PLUGINS, else none.")
+    Path plugins;
+
     public static void main(String[] args) {
         CommandLine cmd;
         try {
@@ -67,6 +72,10 @@ public final class Main implements Runnable {
             Object format = last.getCommandSpec().findOption("--log-format").getValue();
             Logs.configure(Logs.configurationFor(chain.size() > 1 ? chain.get(1).getCommandName() : ""),
                     format == null ? Logs.Format.TEXT : (Logs.Format) format);
+            Object plugins = last.getCommandSpec().findOption("--plugins").getValue();
+            if (plugins != null) {
+                SinkPlugins.useDirectory((Path) plugins);
+            }
             return new CommandLine.RunLast().execute(parseResult);
         });
         Version version = new Version();

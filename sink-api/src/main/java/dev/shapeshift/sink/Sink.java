@@ -8,9 +8,10 @@ import java.util.List;
  *
  * <p>The rule every sink keeps (docs/sinks.md, "The version rule"): for each key it remembers the
  * version of the last row it applied, tombstones included, and {@link #apply} replaces what it
- * holds for a key only when the incoming row's {@link SinkRow#version()} is strictly greater. Equal
- * versions carry equal content, so a replay is a no-op. That rule is what makes a sink correct
- * without sharing the source database's transaction: rows arrive late, twice and out of order.
+ * holds for a key only when the incoming row's {@link SinkRow#version()} is strictly greater (so a
+ * replay of the same row is a no-op). That rule is what makes a sink correct without sharing the
+ * source database's transaction: rows arrive late, twice and out of order, and the last refresh of
+ * a key after its last write carries a version greater than every row with other content.
  */
 public interface Sink extends AutoCloseable {
 

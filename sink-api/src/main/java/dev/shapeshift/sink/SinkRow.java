@@ -9,8 +9,9 @@ import java.util.Objects;
  * What the new shape holds for one key at one moment: either the row's column values, or a
  * tombstone saying the key has no row (its source row was deleted, or never existed).
  *
- * <p>{@code version} orders the rows of one key: a row with a greater version was read from a
- * newer source state (docs/refresh.md, "Sinks"). A sink applies a row only when its version is
+ * <p>{@code version} orders the rows of one key: the row the sync sends after a key's last write
+ * has a greater version than every row read from an older state of that key (docs/refresh.md,
+ * "Sinks"), so it wins whatever order the rows arrive in. A sink applies a row only when its version is
  * greater than the version it holds for the key, and keeps tombstones' versions, or a late,
  * older row would bring a deleted key back.
  *

@@ -26,7 +26,7 @@ import java.util.Map;
  * returns only the keys that differ, with their kind. The JVM never holds more than one range's
  * differences. Plain MVCC reads: no row locks, nothing an application transaction waits for.
  */
-public final class Differ {
+public final class Differ implements Comparer {
 
     /** One key that differed at a check; {@code sourceXmin} is null when the source row does not exist. */
     public record Difference(Key key, Kind kind, String sourceXmin) {
@@ -59,6 +59,7 @@ public final class Differ {
     }
 
     /** Compares every key of the range. */
+    @Override
     public Comparison compare(Connection c, KeyRange range) throws SQLException {
         boolean both = range.after() != null && range.upTo() != null;
         String text = both ? rangeSqlBoth : sql.forRange(range.after() != null, range.upTo() != null);
@@ -72,6 +73,7 @@ public final class Differ {
     }
 
     /** Compares exactly these keys (the re-check and the repair's verification). */
+    @Override
     public Comparison compare(Connection c, Collection<Key> keys) throws SQLException {
         if (keys.isEmpty()) {
             return new Comparison(0, 0, List.of(), null);
@@ -93,6 +95,7 @@ public final class Differ {
      * null when fewer remain (the range is then open above, and also covers target rows past the
      * last source key).
      */
+    @Override
     public Key rangeEnd(Connection c, Key after, int rows) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql.rangeEnd(after != null))) {
             int p = 1;
@@ -112,6 +115,7 @@ public final class Differ {
     }
 
     /** The highest key after {@code after} in the source or the target; null when both are empty there. */
+    @Override
     public Key lastKey(Connection c, Key after) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql.lastKey(after != null))) {
             int p = 1;
@@ -127,6 +131,7 @@ public final class Differ {
     }
 
     /** Source rows according to the planner's statistics, for progress and ETA (0 if never analyzed). */
+    @Override
     public long estimatedRows(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql.estimatedRows())) {
             ps.setString(1, sql.sourceName());

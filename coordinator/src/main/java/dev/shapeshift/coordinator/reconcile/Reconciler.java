@@ -128,8 +128,7 @@ public final class Reconciler {
      * {@code stopped} and the next call continues it. Returns the run as stored at the end.
      */
     public Run runOnce(BooleanSupplier stop) {
-        try (Connection c = catalog.connect()) {
-            Differ differ = Differ.create(c, resolved);
+        try (Connection c = catalog.connect(); Comparer differ = Comparer.open(c, resolved)) {
             long estimate = differ.estimatedRows(c);
             Run run = Catalog.inTransaction(c, "starting reconcile of " + migration,
                     conn -> runs.startOrResume(conn, migration, estimate));
@@ -178,7 +177,7 @@ public final class Reconciler {
         return runs.latest(migration);
     }
 
-    private Run walk(Connection c, Differ differ, Run run, BooleanSupplier stop) throws SQLException {
+    private Run walk(Connection c, Comparer differ, Run run, BooleanSupplier stop) throws SQLException {
         Instant segmentStart = Instant.now();
         long segmentRows = 0;
         Duration recheckPoll = recheckPoll();
@@ -215,6 +214,7 @@ public final class Reconciler {
                 lastRecheck = System.nanoTime();
             }
             if (upTo == null) {
+                extras(c, differ, run);
                 break;
             }
             after = upTo;
@@ -242,6 +242,14 @@ public final class Reconciler {
         return finished;
     }
 
+    /** After the last range: the differences only a sink's own key listing shows, parked as suspects like the others. */
+    private void extras(Connection c, Comparer differ, Run run) throws SQLException {
+        differ.extras(c, page -> Catalog.inTransaction(c, "recording sink extras of " + migration, conn -> {
+            runs.addSuspects(conn, migration, run.id(), page.differences(), page.lsn(), false);
+            return null;
+        }));
+    }
+
     private Run stopped(Connection c, Run run, String message) {
         log.info("reconcile run stopped migration={} run={} reason={}", migration, run.id(), message);
         return Catalog.inTransaction(c, "stopping reconcile of " + migration,
@@ -249,7 +257,7 @@ public final class Reconciler {
     }
 
     /** Waits (up to settleTimeout) until every suspect has been re-checked. */
-    private void settle(Connection c, Differ differ, long runId, BooleanSupplier stop) throws SQLException {
+    private void settle(Connection c, Comparer differ, long runId, BooleanSupplier stop) throws SQLException {
         Instant deadline = Instant.now().plus(options.settleTimeout());
         Duration poll = recheckPoll();
         while (runs.suspectCount(c, migration) > 0 && Instant.now().isBefore(deadline) && !stop.getAsBoolean()) {
@@ -269,7 +277,7 @@ public final class Reconciler {
      * while their source row was not written since the check are drift. Keys whose source row
      * changed meanwhile are checked again later (up to maxRounds).
      */
-    private void recheckDue(Connection c, Differ differ, long runId) throws SQLException {
+    private void recheckDue(Connection c, Comparer differ, long runId) throws SQLException {
         Map<String, Boolean> applied = new HashMap<>();
         while (true) {
             List<Suspect> page = runs.due(c, migration, options.recheckAfter(), options.recheckBatch());

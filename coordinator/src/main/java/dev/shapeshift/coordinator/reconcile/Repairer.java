@@ -10,6 +10,9 @@ import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.RefreshResult;
 import dev.shapeshift.refresh.Refresher;
 import dev.shapeshift.refresh.WorkerTransactions;
+import dev.shapeshift.sink.SinkRow;
+import dev.shapeshift.sinks.SinkApplier;
+import dev.shapeshift.sinks.SinkRefresh;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
 import java.sql.Connection;
@@ -24,7 +27,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Repairs drift on an operator's request: pages the open drift rows, refreshes their keys with
  * the one primitive ({@link Refresher#refresh}, FOR SHARE + upsert-if-distinct, deletes for
- * extras) in worker transactions, compares them again and resolves those that now agree. Audited
+ * extras; for a sink, versioned rows and tombstones re-applied through the sink) in worker transactions, compares them again and resolves those that now agree. Audited
  * before and after with the actor and the reason.
  */
 public final class Repairer {
@@ -45,6 +48,7 @@ public final class Repairer {
     private final ResolvedSpec resolved;
     private final WorkerTransactions transactions;
     private final Refresher refresher;
+    private final SinkRefresh sinkRefresh;
     private final DriftStore drift;
 
     public Repairer(Catalog catalog, ResolvedSpec resolved, WorkerTransactions transactions) {
@@ -52,7 +56,22 @@ public final class Repairer {
         this.resolved = resolved;
         this.transactions = transactions;
         this.refresher = new Refresher(resolved);
+        this.sinkRefresh = new SinkRefresh(resolved);
         this.drift = new DriftStore(catalog);
+    }
+
+    /**
+     * Sink mode: the keys' rows (live or tombstones) computed under the row lock with a version
+     * newer than anything the sync sent before, then applied through the sink after the read
+     * commits. A key the sink refuses for good stays open (its verification still differs).
+     */
+    private RefreshResult sinkRepair(Connection c, SinkDiffer sink, List<Key> keys) {
+        List<SinkRow> rows = transactions.run(c, null, conn -> sinkRefresh.forKeys(conn, keys));
+        SinkApplier.Outcome applied = sink.applier().apply(rows);
+        if (!applied.refused().isEmpty()) {
+            log.warn("sink refused repaired rows migration={} keys={}", resolved.spec().name(), applied.refused().size());
+        }
+        return new RefreshResult(rows.size(), applied.applied(), 0, keys.get(keys.size() - 1));
     }
 
     public RepairReport repair(String migration, String actor, String reason) {
@@ -62,8 +81,7 @@ public final class Repairer {
         long written = 0;
         long resolvedRows = 0;
         long stillDifferent = 0;
-        try (Connection c = catalog.connect()) {
-            Differ differ = Differ.create(c, resolved);
+        try (Connection c = catalog.connect(); Comparer differ = Comparer.open(c, resolved)) {
             Key after = null;
             while (true) {
                 List<Drift> page = drift.page(migration, after, PAGE);
@@ -71,7 +89,8 @@ public final class Repairer {
                     break;
                 }
                 List<Key> keys = page.stream().map(Drift::key).toList();
-                RefreshResult r = transactions.run(c, echoMark, conn -> refresher.repair(conn, keys));
+                RefreshResult r = differ instanceof SinkDiffer sink ? sinkRepair(c, sink, keys)
+                        : transactions.run(c, echoMark, conn -> refresher.repair(conn, keys));
                 Comparison verify = differ.compare(c, keys);
                 Set<Key> differing = new HashSet<>();
                 for (Difference d : verify.differences()) {

@@ -229,7 +229,7 @@ class BackfillIT {
      * job a change event does), the target equals transform(source).
      */
     @ParameterizedTest(name = "{0}")
-    @EnumSource(Mode.class)
+    @EnumSource(value = Mode.class, names = {"IN_PLACE", "TABLE"}) // sinks: SinkBackfillIT
     void applicationRowLocksAreNeverAbortedByTheBackfill(Mode mode) throws Exception {
         BackfillFixture f = new BackfillFixture(pg, KeyKind.SPARSE_BIGINT, mode,
                 BackfillFixture.backfill(2000, 200, 0)).create(1500);
