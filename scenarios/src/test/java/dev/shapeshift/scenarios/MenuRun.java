@@ -123,6 +123,8 @@ final class MenuRun implements AutoCloseable {
                 backfill:
                   chunkRows: 500
                   batchRows: 100
+                reconcile:
+                  interval: 2s
                 """.formatted(name, proxy == null ? servicePort : proxy.port(), rowsPerSecond);
     }
 

@@ -44,10 +44,14 @@ class MenuSinkIT {
             long recovered = System.nanoTime() - killed;
             run.stopApplication();
             MenuRun.Check check = awaitClean(run);
+            // The driver reconciles transform(source) against the sink's read back (GET /refs) and verifies.
+            long verifyFrom = System.nanoTime();
+            run.awaitPhase(Phase.VERIFIED, Duration.ofSeconds(180));
+            long verifyMs = (System.nanoTime() - verifyFrom) / 1_000_000;
             int extraAttempts = run.chunks.chunks(run.name).stream().mapToInt(c -> Math.max(0, c.attempts() - 1)).sum();
             System.out.printf("MENU kill: chunk %d had %d rows copied at the kill; service down 4 s; backfilled %d ms after "
-                            + "the kill; extra chunk attempts %d; app writes %d (failed %d); %s%n", running.number(),
-                    running.rowsCopied(), recovered / 1_000_000, extraAttempts, run.appWrites.get(), run.appFailures.get(), check);
+                            + "the kill; verified %d ms after the check was clean; extra chunk attempts %d; app writes %d (failed %d); %s%n",
+                    running.number(), running.rowsCopied(), recovered / 1_000_000, verifyMs, extraAttempts, run.appWrites.get(), run.appFailures.get(), check);
             assertThat(run.appFailures.get()).isZero();
 
             // Negative control: with Shapeshift stopped (nothing repairs behind the check's back), one label
