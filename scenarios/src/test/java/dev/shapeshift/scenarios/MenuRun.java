@@ -125,12 +125,19 @@ final class MenuRun implements AutoCloseable {
                   batchRows: 100
                 reconcile:
                   interval: 2s
+                switch:
+                  approval: auto
+                  cleanFor: 2s
+                contract:
+                  approval: auto
+                  quietPeriod: 2s
                 """.formatted(name, proxy == null ? servicePort : proxy.port(), rowsPerSecond);
     }
 
     /** Schema, the demo's labels, the service, registration, the coordinator, bridge and workers, up to backfilling; the application writes from syncing on. */
     void startToBackfilling() throws Exception {
-        sql("CREATE TABLE menu_items (id bigint PRIMARY KEY, label text NOT NULL, price numeric(8,2) NOT NULL)",
+        sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", // the contract gate's access evidence
+                "CREATE TABLE menu_items (id bigint PRIMARY KEY, label text NOT NULL, price numeric(8,2) NOT NULL)",
                 "INSERT INTO menu_items (id, label, price) SELECT g * 3, 'Dish no. ' || g || ' (' || "
                         + "(ARRAY['Spicy','Sweet','Sour','Vegan'])[1 + g % 4] || ')', (g % 5000) / 100.0 "
                         + "FROM generate_series(1, " + ROWS + ") g",

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * restarted mid-backfill, answers slower than the sink's timeout mid-backfill, and a label the
  * service refuses (a poison row) during sync. Each run ends with the independent check (every
  * menu row's label read by the test, compared with the service's binding of that row and the
- * German text written by hand) and, after the kill, a negative control.
+ * German text written by hand); the kill case then waits for the driver to verify and contract the
+ * sink-mode migration, and ends with a negative control.
  */
 @ExtendWith({PostgresExtension.class, KafkaExtension.class})
 class MenuSinkIT {
@@ -44,10 +45,13 @@ class MenuSinkIT {
             long recovered = System.nanoTime() - killed;
             run.stopApplication();
             MenuRun.Check check = awaitClean(run);
-            // The driver reconciles transform(source) against the sink's read back (GET /refs) and verifies.
+            // The driver reconciles transform(source) against the sink's read back (GET /refs) and verifies; with
+            // the spec's auto approvals it then switches reads and contracts (sink mode drops nothing).
             long verifyFrom = System.nanoTime();
             run.awaitPhase(Phase.VERIFIED, Duration.ofSeconds(180));
             long verifyMs = (System.nanoTime() - verifyFrom) / 1_000_000;
+            run.awaitPhase(Phase.CONTRACTED, Duration.ofSeconds(180));
+            System.out.println("MENU contracted: " + run.catalog.get(run.name).message());
             int extraAttempts = run.chunks.chunks(run.name).stream().mapToInt(c -> Math.max(0, c.attempts() - 1)).sum();
             System.out.printf("MENU kill: chunk %d had %d rows copied at the kill; service down 4 s; backfilled %d ms after "
                             + "the kill; verified %d ms after the check was clean; extra chunk attempts %d; app writes %d (failed %d); %s%n",
