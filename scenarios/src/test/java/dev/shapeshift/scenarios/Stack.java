@@ -66,6 +66,11 @@ final class Stack implements AutoCloseable {
         return child(id, WorkerMain.class.getName(), args.toArray(String[]::new));
     }
 
+    /** Another process of the run (e.g. the translation service), started and killed like the roles. */
+    Process start(String name, String main, String... args) throws IOException {
+        return child(name, main, args);
+    }
+
     Process process(String name) {
         Process p = processes.get(name);
         if (p == null) {

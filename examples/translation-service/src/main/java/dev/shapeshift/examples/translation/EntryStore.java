@@ -1,0 +1,332 @@
+package dev.shapeshift.examples.translation;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import javax.sql.DataSource;
+
+/**
+ * The service's own storage: one table {@code translation (key, locale, text, version, deleted,
+ * origin)} in the service's PostgreSQL database. Every write goes through {@link #apply}, the one
+ * place the version rule lives: a write lands only when its version is newer than the held one;
+ * the same version with the same content again is a no-op (a client's retry); anything else is
+ * stale and answered with the held version.
+ */
+public final class EntryStore {
+
+    /** What {@link #apply} did. */
+    public enum Outcome { APPLIED, UNCHANGED }
+
+    static final String SCHEMA = """
+            CREATE TABLE IF NOT EXISTS translation (
+              key        text    NOT NULL,
+              locale     text    NOT NULL,
+              text       text,
+              version    bigint  NOT NULL,
+              deleted    boolean NOT NULL DEFAULT false,
+              origin     text    NOT NULL,
+              updated_at timestamptz NOT NULL DEFAULT now(),
+              PRIMARY KEY (key, locale),
+              CHECK (deleted = (text IS NULL))
+            );
+            CREATE TABLE IF NOT EXISTS binding (
+              ref        text    PRIMARY KEY,
+              key        text,
+              version    bigint  NOT NULL,
+              deleted    boolean NOT NULL,
+              updated_at timestamptz NOT NULL DEFAULT now(),
+              CHECK (deleted = (key IS NULL))
+            )""";
+
+    private final DataSource ds;
+
+    public EntryStore(DataSource ds) {
+        this.ds = ds;
+    }
+
+    void createSchema() {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.execute(SCHEMA);
+        } catch (SQLException e) {
+            throw unavailable("create the schema", e);
+        }
+    }
+
+    /**
+     * Writes {@code text} (null: a tombstone) for key and locale at {@code version} when that is
+     * newer than what is held.
+     *
+     * @throws ServiceError {@code STALE_VERSION} (with the held version) when a newer or a
+     *                      different same-version entry is held; {@code STORE_UNAVAILABLE} when the
+     *                      database cannot be reached
+     */
+    public Outcome apply(String key, String locale, String text, long version, String origin) {
+        try (Connection c = ds.getConnection()) {
+            return apply(c, key, locale, text, version, origin);
+        } catch (SQLException e) {
+            throw unavailable("apply a write", e);
+        }
+    }
+
+    private static Outcome apply(Connection c, String key, String locale, String text, long version, String origin)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                INSERT INTO translation AS t (key, locale, text, version, deleted, origin) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (key, locale) DO UPDATE SET text = excluded.text, version = excluded.version,
+                  deleted = excluded.deleted, origin = excluded.origin, updated_at = now()
+                WHERE t.version < excluded.version
+                RETURNING version""")) {
+            ps.setString(1, key);
+            ps.setString(2, locale);
+            ps.setString(3, text);
+            ps.setLong(4, version);
+            ps.setBoolean(5, text == null);
+            ps.setString(6, origin);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    return Outcome.APPLIED;
+                }
+            }
+        }
+        // Rows are never removed, so the conflicting row is still there to name.
+        Entry held = read(c, List.of(key), List.of(locale)).get(0);
+        if (held.version() == version && java.util.Objects.equals(held.text(), text)) {
+            return Outcome.UNCHANGED;
+        }
+        throw new ServiceError(ServiceError.Code.STALE_VERSION, "key " + key + " locale " + locale + " holds version "
+                + held.version() + (held.version() == version ? " with different content" : "")
+                + "; a write must carry a newer version than " + held.version(), held.version(), null);
+    }
+
+    /** What {@link #applyRef} did to the binding and to the key's entry. */
+    public record RefOutcome(Outcome binding, Outcome entry) {
+    }
+
+    /**
+     * A write on behalf of a client's row {@code ref} (the sink's source key): binds the ref to
+     * {@code key} and writes {@code text} for key and locale, both at {@code version} and both
+     * under the version rule, in one transaction. The ref is the client's unit: the write is stale
+     * (409) only when the binding is; an entry another ref wrote at a newer version is kept (entry
+     * outcome {@code null}).
+     */
+    public RefOutcome applyRef(String ref, String key, String locale, String text, long version) {
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                Outcome b = bind(c, ref, key, version);
+                Outcome e;
+                try {
+                    e = apply(c, key, locale, text, version, "put");
+                } catch (ServiceError stale) {
+                    if (stale.code() != ServiceError.Code.STALE_VERSION) {
+                        throw stale;
+                    }
+                    e = null;
+                }
+                c.commit();
+                return new RefOutcome(b, e);
+            } catch (SQLException | RuntimeException x) {
+                c.rollback();
+                throw x;
+            }
+        } catch (SQLException e) {
+            throw unavailable("apply a write", e);
+        }
+    }
+
+    /** A tombstone for {@code ref} at {@code version}: the client's row is gone. Entries stay (other refs may share the key). */
+    public Outcome deleteRef(String ref, long version) {
+        try (Connection c = ds.getConnection()) {
+            return bind(c, ref, null, version);
+        } catch (SQLException e) {
+            throw unavailable("delete a ref", e);
+        }
+    }
+
+    private static Outcome bind(Connection c, String ref, String key, long version) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                INSERT INTO binding AS b (ref, key, version, deleted) VALUES (?, ?, ?, ?)
+                ON CONFLICT (ref) DO UPDATE SET key = excluded.key, version = excluded.version, deleted = excluded.deleted,
+                  updated_at = now()
+                WHERE b.version < excluded.version
+                RETURNING version""")) {
+            ps.setString(1, ref);
+            ps.setString(2, key);
+            ps.setLong(3, version);
+            ps.setBoolean(4, key == null);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    return Outcome.APPLIED;
+                }
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT key, version FROM binding WHERE ref = ?")) {
+            ps.setString(1, ref);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long held = rs.getLong(2);
+                if (held == version && java.util.Objects.equals(rs.getString(1), key)) {
+                    return Outcome.UNCHANGED;
+                }
+                throw new ServiceError(ServiceError.Code.STALE_VERSION, "ref " + ref + " holds version " + held
+                        + (held == version ? " with a different key" : "") + "; a write must carry a newer version than "
+                        + held, held, null);
+            }
+        }
+    }
+
+    /** What one ref is bound to: its key's text in {@code locale} (null when none or a tombstone). */
+    public record Binding(String ref, String key, long version, boolean deleted, String text, Long textVersion) {
+    }
+
+    /** The bindings of these refs (refs never written omitted), with the bound key's text in {@code locale}. */
+    public List<Binding> readRefs(List<String> refs, String locale) {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement("""
+                SELECT b.ref, b.key, b.version, b.deleted, e.text, e.version FROM binding b
+                LEFT JOIN translation e ON e.key = b.key AND e.locale = ?
+                WHERE b.ref = ANY (?) ORDER BY b.ref""")) {
+            ps.setString(1, locale);
+            ps.setArray(2, c.createArrayOf("text", refs.toArray()));
+            List<Binding> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long tv = rs.getLong(6);
+                    out.add(new Binding(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getBoolean(4), rs.getString(5),
+                            rs.wasNull() ? null : tv));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw unavailable("read refs", e);
+        }
+    }
+
+    /** Every entry held for these keys (in the given locales; all locales when {@code locales} is empty), by key then locale. */
+    public List<Entry> read(List<String> keys, List<String> locales) {
+        try (Connection c = ds.getConnection()) {
+            return read(c, keys, locales);
+        } catch (SQLException e) {
+            throw unavailable("read keys", e);
+        }
+    }
+
+    private static List<Entry> read(Connection c, List<String> keys, List<String> locales) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT key, locale, text, version, deleted, origin FROM translation "
+                + "WHERE key = ANY (?) AND (cardinality(?::text[]) = 0 OR locale = ANY (?)) ORDER BY key, locale")) {
+            Array k = c.createArrayOf("text", keys.toArray());
+            Array l = c.createArrayOf("text", locales.toArray());
+            ps.setArray(1, k);
+            ps.setArray(2, l);
+            ps.setArray(3, l);
+            List<Entry> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Entry(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getBoolean(5),
+                            rs.getString(6)));
+                }
+            }
+            return out;
+        }
+    }
+
+    /**
+     * Source-locale entries (tombstones included) that some target locale does not hold at their
+     * version or newer: the fan-out job's work, oldest change first.
+     */
+    public List<Entry> pendingFanOut(String sourceLocale, List<String> targetLocales, int limit) {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement("""
+                SELECT s.key, s.locale, s.text, s.version, s.deleted, s.origin FROM translation s
+                WHERE s.locale = ? AND EXISTS (SELECT 1 FROM unnest(?::text[]) AS l(locale)
+                  WHERE NOT EXISTS (SELECT 1 FROM translation t WHERE t.key = s.key AND t.locale = l.locale
+                                    AND t.version >= s.version))
+                ORDER BY s.updated_at, s.key LIMIT ?""")) {
+            ps.setString(1, sourceLocale);
+            ps.setArray(2, c.createArrayOf("text", targetLocales.toArray()));
+            ps.setInt(3, limit);
+            List<Entry> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Entry(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getBoolean(5),
+                            rs.getString(6)));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw unavailable("find pending fan-out", e);
+        }
+    }
+
+    /** Live (not deleted) entries per locale, and the source entries still waiting for the fan-out. */
+    public Map<String, Object> stats(String sourceLocale, List<String> targetLocales) {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT locale, count(*) FILTER (WHERE NOT deleted), count(*) FILTER (WHERE deleted) "
+                        + "FROM translation GROUP BY locale ORDER BY locale")) {
+            Map<String, Object> live = new LinkedHashMap<>();
+            Map<String, Object> tombstones = new LinkedHashMap<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    live.put(rs.getString(1), rs.getLong(2));
+                    tombstones.put(rs.getString(1), rs.getLong(3));
+                }
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("sourceLocale", sourceLocale);
+            out.put("live", live);
+            out.put("tombstones", tombstones);
+            out.put("pendingFanOut", pendingCount(c, sourceLocale, targetLocales));
+            return out;
+        } catch (SQLException e) {
+            throw unavailable("count entries", e);
+        }
+    }
+
+    private static long pendingCount(Connection c, String sourceLocale, List<String> targetLocales) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT count(*) FROM translation s
+                WHERE s.locale = ? AND EXISTS (SELECT 1 FROM unnest(?::text[]) AS l(locale)
+                  WHERE NOT EXISTS (SELECT 1 FROM translation t WHERE t.key = s.key AND t.locale = l.locale
+                                    AND t.version >= s.version))""")) {
+            ps.setString(1, sourceLocale);
+            ps.setArray(2, c.createArrayOf("text", targetLocales.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    /** Whether the database answers (the health endpoint). */
+    public void ping() {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.execute("SELECT 1 FROM translation LIMIT 1");
+        } catch (SQLException e) {
+            throw unavailable("reach the database", e);
+        }
+    }
+
+    /**
+     * Classifies a database failure by SQLState, never by message: connection trouble, shutdown
+     * and resource exhaustion (classes 08, 57P, 53, and the pool's transient timeout) are
+     * {@code STORE_UNAVAILABLE} (retry); a data exception (class 22, e.g. a NUL character in a
+     * text) is {@code TEXT_REJECTED} (retrying cannot help); anything else is {@code INTERNAL}.
+     */
+    private static ServiceError unavailable(String what, SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        String detail = "cannot " + what + ": " + e.getMessage() + " (SQLState " + (state.isEmpty() ? "none" : state) + ")";
+        if (e instanceof java.sql.SQLTransientException || state.startsWith("08") || state.startsWith("57P")
+                || state.startsWith("53")) {
+            return new ServiceError(ServiceError.Code.STORE_UNAVAILABLE, detail + "; retry later", null, e);
+        }
+        if (state.startsWith("22")) {
+            return new ServiceError(ServiceError.Code.TEXT_REJECTED, detail + "; the value cannot be stored", null, e);
+        }
+        return new ServiceError(ServiceError.Code.INTERNAL, detail, null, e);
+    }
+}
