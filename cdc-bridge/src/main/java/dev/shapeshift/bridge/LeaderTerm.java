@@ -43,6 +43,21 @@ import org.slf4j.LoggerFactory;
 final class LeaderTerm implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LeaderTerm.class);
     private static final String ACTOR = "cdc-bridge";
+    /** The audit action of a leader term that takes over a migration already streaming (a failover or restart). */
+    public static final String LEADER_TERM_ACTION = "bridge leader term";
+
+    /** This process as the audit names it: {@code <host>/<pid>} ({@code HOSTNAME} is the pod name on Kubernetes). */
+    static String instance() {
+        String host = System.getenv("HOSTNAME");
+        if (host == null || host.isBlank()) {
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.net.UnknownHostException e) {
+                host = "unknown-host";
+            }
+        }
+        return host + "/" + ProcessHandle.current().pid();
+    }
 
     /** The bridge's compare-and-set on its lifecycle. */
     interface Mover {
@@ -166,6 +181,12 @@ final class LeaderTerm implements AutoCloseable {
                         + t.table() + " from " + lsn);
                 log.info("sync covers table migration={} table={} slot={} start_lsn={}", t.migration(), t.table(),
                         config.slot(), lsn);
+            } else if (!t.newShape()) {
+                // A new leader term for a migration already streaming: a failover (or a restart) the
+                // audit log shows with who leads now; status shows the leader's session since then.
+                catalog.audit(t.migration(), ACTOR + " " + instance(), LEADER_TERM_ACTION, instance() + " leads slot "
+                        + config.slot() + " and streams " + t.table() + " again from the slot's confirmed position "
+                        + "(current WAL " + lsn + ")");
             }
         }
         log.info("capturing slot={} migrations={}", config.slot(), migrations(targets));

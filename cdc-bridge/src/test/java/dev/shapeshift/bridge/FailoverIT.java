@@ -47,6 +47,9 @@ class FailoverIT {
             await().atMost(Duration.ofSeconds(20)).until(() -> second.metrics().published() > 0);
             System.out.printf("ABORT second published=%.0f%n", second.metrics().published());
             assertAllKeys(f, "abort_m", total);
+            // The audit log shows the failover: the first term started the sync, the second took over.
+            assertThat(f.catalog.auditLog("abort_m", 0, 1000).stream().map(a -> a.action()).toList())
+                    .containsOnlyOnce("sync-started", LeaderTerm.LEADER_TERM_ACTION);
             second.stop();
         }
     }

@@ -165,8 +165,27 @@ public final class ChunkStore {
      * (pending, failed, released, held by this owner, or heartbeat older than {@code leaseTimeout}).
      * Bumps the epoch and the attempts and records the checkpoint it resumes from.
      */
+    /** The audit action of a chunk taken over from a worker whose lease ran out. */
+    public static final String RELEASE_ACTION = "chunk re-leased";
+
     public Acquired acquire(String migration, int chunk, String owner, Duration leaseTimeout) {
         return catalog.inTransaction("taking chunk " + chunk + " of " + migration, c -> {
+            String previousOwner = null;
+            String checkpoint = null;
+            double heartbeatAge = 0;
+            try (PreparedStatement ps = c.prepareStatement("SELECT owner, last_key::text, coalesce(extract(epoch FROM "
+                    + "now() - heartbeat_at), 0) FROM shapeshift.chunk WHERE migration = ? AND chunk_no = ? "
+                    + "AND status = 'running' FOR UPDATE")) {
+                ps.setString(1, migration);
+                ps.setInt(2, chunk);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        previousOwner = rs.getString(1);
+                        checkpoint = rs.getString(2);
+                        heartbeatAge = rs.getDouble(3);
+                    }
+                }
+            }
             try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.chunk SET owner = ?, epoch = epoch + 1, "
                     + "heartbeat_at = now(), status = 'running', attempts = attempts + 1, "
                     + "started_at = coalesce(started_at, now()), error = NULL, resumed_from = last_key "
@@ -182,8 +201,17 @@ public final class ChunkStore {
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next()) {
                         KeyRange range = new KeyRange(key(rs.getString(2)), key(rs.getString(3)));
-                        return new Acquired.Taken(new Lease(migration, chunk, owner, rs.getLong(1), range,
+                        Acquired.Taken taken = new Acquired.Taken(new Lease(migration, chunk, owner, rs.getLong(1), range,
                                 key(rs.getString(4)), rs.getLong(5), rs.getInt(6)));
+                        if (previousOwner != null && !previousOwner.equals(owner)) {
+                            // Another worker's lease ran out (it died, froze or lost its database): say who
+                            // takes over and from which checkpoint, in the audit log as in the chunk row.
+                            Catalog.audit(c, migration, "worker " + owner, RELEASE_ACTION, null, null, "chunk " + chunk
+                                    + " taken over from " + previousOwner + " (heartbeat " + Math.round(heartbeatAge)
+                                    + " s old); resumes " + (checkpoint == null ? "from the chunk's start"
+                                    : "after checkpoint key " + checkpoint));
+                        }
+                        return taken;
                     }
                 }
             }

@@ -80,6 +80,16 @@ class BackfillCrashIT {
                     .isEqualTo(atKill.rowsCopied() + readByNewOwner);
             assertThat(resumed.rowsCopied()).as("each row of the chunk counted once")
                     .isEqualTo(f.countInRange(resumed.lower(), resumed.upper()));
+            // The audit log says who took the chunk over from whom, and from which checkpoint.
+            try (java.sql.Connection c = f.db.connect("test"); java.sql.Statement st = c.createStatement();
+                 java.sql.ResultSet rs = st.executeQuery("SELECT actor, reason FROM shapeshift.audit WHERE migration = '"
+                         + f.migration + "' AND action = '" + dev.shapeshift.catalog.ChunkStore.RELEASE_ACTION + "'")) {
+                assertThat(rs.next()).as("one re-lease audited").isTrue();
+                assertThat(rs.getString(1)).isEqualTo("worker w1");
+                assertThat(rs.getString(2)).startsWith("chunk " + victim.number() + " taken over from child")
+                        .contains("resumes after checkpoint key ").contains(atKill.lastKey().values());
+                assertThat(rs.next()).as("only that chunk was re-leased").isFalse();
+            }
         }
         assertThat(f.check()).as("no row missing or stale").isEqualTo(new BackfillFixture.Check(0, 0, 0));
     }
