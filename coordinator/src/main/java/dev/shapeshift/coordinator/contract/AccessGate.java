@@ -34,6 +34,7 @@ public final class AccessGate implements ContractGate {
         AccessReport r = watch.evaluate(e.migration());
         List<Check> out = new ArrayList<>(checks(r));
         brownout(r).ifPresent(out::add);
+        out.add(watch.otherReaders(e.migration()));
         return out;
     }
 

@@ -65,6 +65,11 @@ public final class AccessWatch {
         return evaluate(migration, List.of());
     }
 
+    /** The contract gate's {@code other-migrations} check: no other live migration reads what this one drops. */
+    public dev.shapeshift.coordinator.gate.Check otherReaders(String migration) {
+        return OtherReaders.check(OldShape.of(catalog.get(migration)), catalog.list());
+    }
+
     /** Looks once, searching {@code moreCode} besides the spec's {@code contract.codeSearch} directories. */
     public AccessReport evaluate(String migration, List<String> moreCode) {
         MigrationRecord m = catalog.get(migration);
