@@ -35,17 +35,7 @@ public final class KafkaExtension implements ParameterResolver, ExecutionConditi
    */
   @Override
   public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-    TestBackend.Choice choice = choice();
-    if (choice.skipped()) {
-      return ConditionEvaluationResult.disabled(choice.skipReason());
-    }
-    boolean needsEmbedded = context.getTestMethod()
-        .map(m -> java.util.Arrays.asList(m.getParameterTypes()).contains(EmbeddedKafka.class)).orElse(false);
-    if (needsEmbedded && choice.backend() != TestBackend.EMBEDDED) {
-      return ConditionEvaluationResult.disabled("this test needs the EmbeddedKafka (it controls the server) but the tests "
-          + "run on the " + choice.backend().name().toLowerCase(java.util.Locale.ROOT) + " backend (" + TestBackend.PROPERTY + ")");
-    }
-    return ConditionEvaluationResult.enabled("backend " + choice.backend());
+    return TestBackend.condition(choice(), context, EmbeddedKafka.class);
   }
 
   private static TestBackend.Choice choice() {

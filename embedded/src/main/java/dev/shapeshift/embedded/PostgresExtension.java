@@ -41,17 +41,7 @@ public final class PostgresExtension implements ParameterResolver, ExecutionCond
    */
   @Override
   public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-    TestBackend.Choice choice = choice();
-    if (choice.skipped()) {
-      return ConditionEvaluationResult.disabled(choice.skipReason());
-    }
-    boolean needsEmbedded = context.getTestMethod()
-        .map(m -> java.util.Arrays.asList(m.getParameterTypes()).contains(EmbeddedPostgres.class)).orElse(false);
-    if (needsEmbedded && choice.backend() != TestBackend.EMBEDDED) {
-      return ConditionEvaluationResult.disabled("this test needs the EmbeddedPostgres (it controls the server) but the tests "
-          + "run on the " + choice.backend().name().toLowerCase(java.util.Locale.ROOT) + " backend (" + TestBackend.PROPERTY + ")");
-    }
-    return ConditionEvaluationResult.enabled("backend " + choice.backend());
+    return TestBackend.condition(choice(), context, EmbeddedPostgres.class);
   }
 
   private static TestBackend.Choice choice() {

@@ -64,6 +64,26 @@ public enum TestBackend {
     return new Choice(EMBEDDED, null);
   }
 
+  /**
+   * The extensions' execution condition: skips (never fails) what this choice cannot serve — every
+   * test under {@code containers} without a Docker engine, and a test method that takes the
+   * embedded server itself ({@code embeddedType}) on another backend.
+   */
+  static org.junit.jupiter.api.extension.ConditionEvaluationResult condition(Choice choice,
+      org.junit.jupiter.api.extension.ExtensionContext context, Class<?> embeddedType) {
+    if (choice.skipped()) {
+      return org.junit.jupiter.api.extension.ConditionEvaluationResult.disabled(choice.skipReason());
+    }
+    boolean needsEmbedded = context.getTestMethod()
+        .map(m -> java.util.Arrays.asList(m.getParameterTypes()).contains(embeddedType)).orElse(false);
+    if (needsEmbedded && choice.backend() != EMBEDDED) {
+      return org.junit.jupiter.api.extension.ConditionEvaluationResult.disabled("this test needs the "
+          + embeddedType.getSimpleName() + " (it controls the server) but the tests run on the "
+          + choice.backend().name().toLowerCase(Locale.ROOT) + " backend (" + PROPERTY + ")");
+    }
+    return org.junit.jupiter.api.extension.ConditionEvaluationResult.enabled("backend " + choice.backend());
+  }
+
   static TestBackend parse(String name) {
     try {
       return valueOf(name.strip().toUpperCase(Locale.ROOT));
