@@ -22,6 +22,8 @@ import org.slf4j.LoggerFactory;
  * partition (their streams lost bytes; a real partition ends the same way once TCP gives up) and
  * relays new ones normally again.
  *
+ * <p>{@link #delayReplies} makes the upstream slow instead (every answer held a while).
+ *
  * <p>It counts what a test needs to tell whether the client noticed: {@link #clientClosesDuringBlackhole()}
  * is how many connections the <em>client</em> closed while black-holed (a client with a socket
  * timeout gives up its half-open sessions; one without waits until the heal resets them).
@@ -37,6 +39,7 @@ public final class FaultProxy implements AutoCloseable {
   private final java.util.Queue<String> closedDuringBlackhole = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private volatile long blackholeAt;
   private volatile long firstCloseAt;
+  private final AtomicLong replyDelayMillis = new AtomicLong();
   private volatile boolean blackholed;
   private volatile boolean closed;
 
@@ -83,6 +86,14 @@ public final class FaultProxy implements AutoCloseable {
       }
     }
     log.info("fault proxy healed port={} reset={}", port(), reset);
+  }
+
+  /**
+   * A slow upstream, as the client sees it: every chunk of the upstream's answer is held this long
+   * before it is relayed (0, the default, relays at once). Takes effect for the next chunk.
+   */
+  public void delayReplies(long millis) {
+    replyDelayMillis.set(millis);
   }
 
   /** Connections the client closed while black-holed (since the last {@link #blackhole()}). */
@@ -234,9 +245,15 @@ public final class FaultProxy implements AutoCloseable {
             sawBlackhole = true; // swallowed: neither direction gets anything through
             continue;
           }
+          long delay = fromClient ? 0 : replyDelayMillis.get();
+          if (delay > 0) {
+            Thread.sleep(delay);
+          }
           out.write(buf, 0, n);
           out.flush();
         }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       } catch (IOException e) {
         if (!fromClient && blackholed && !done) {
           sawBlackhole = true; // as above: a reset from the server does not reach the client during the partition

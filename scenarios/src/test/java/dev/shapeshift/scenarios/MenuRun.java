@@ -85,10 +85,10 @@ final class MenuRun implements AutoCloseable {
     final AtomicLong appFailures = new AtomicLong();
 
     /** In front of the service when the run has slow answers: the workers' sink calls through it. */
-    final DelayProxy proxy;
+    final dev.shapeshift.embedded.FaultProxy proxy;
 
     /**
-     * @param slow          whether the workers' sink calls go through a {@link DelayProxy} (slow answers)
+     * @param slow          whether the workers' sink calls go through a {@link dev.shapeshift.embedded.FaultProxy} delaying its replies (slow answers)
      * @param rowsPerSecond the sink's maxRowsPerSecond per worker, so a fault lands mid-backfill
      */
     MenuRun(PostgresServer pg, KafkaBroker kafka, String label, boolean slow, int rowsPerSecond) throws IOException {
@@ -98,7 +98,7 @@ final class MenuRun implements AutoCloseable {
         this.db = new Database(pg.jdbcUrl(pg.createDatabase("menu_" + label.replace('-', '_'))), pg.user(), pg.password());
         this.serviceDb = pg.createDatabase("translations_" + label.replace('-', '_'));
         this.servicePort = freePort();
-        this.proxy = slow ? new DelayProxy(servicePort) : null;
+        this.proxy = slow ? new dev.shapeshift.embedded.FaultProxy("127.0.0.1", servicePort) : null;
         this.catalog = new Catalog(db, "scenario");
         this.chunks = new ChunkStore(catalog);
         this.stack = new Stack(db, kafka.bootstrapServers(), name.replace('-', '_'));

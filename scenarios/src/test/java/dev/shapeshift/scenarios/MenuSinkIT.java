@@ -79,7 +79,7 @@ class MenuSinkIT {
         try (MenuRun run = new MenuRun(pg, kafka, "slow", true, 100)) {
             run.startToBackfilling();
             awaitRunningChunk(run);
-            run.proxy.delayMillis.set(1500); // the sink's timeoutMs is 1000
+            run.proxy.delayReplies(1500); // the sink's timeoutMs is 1000
             long slowFrom = System.nanoTime();
             Set<String> seen = ConcurrentHashMap.newKeySet();
             while (System.nanoTime() - slowFrom < Duration.ofSeconds(8).toNanos()) {
@@ -89,7 +89,7 @@ class MenuSinkIT {
                         .findFirst().ifPresent(s -> seen.add("sync " + s.state() + ": " + s.message()));
                 Thread.sleep(100);
             }
-            run.proxy.delayMillis.set(0);
+            run.proxy.delayReplies(0);
             run.awaitPhase(Phase.BACKFILLED, Duration.ofSeconds(300));
             long recovered = System.nanoTime() - slowFrom;
             run.stopApplication();

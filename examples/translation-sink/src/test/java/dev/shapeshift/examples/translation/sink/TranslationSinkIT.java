@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.shapeshift.embedded.FaultProxy;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.examples.translation.GlossaryTranslator;
@@ -130,13 +131,13 @@ class TranslationSinkIT {
 
     @Test
     void anAnswerSlowerThanTheTimeoutIsRetryableAndASlowButInTimeOneApplies() throws Exception {
-        try (DelayProxy proxy = new DelayProxy(service.port()); Sink sink = sink(proxy.port(), Map.of("timeoutMs", "1000"))) {
-            proxy.delayMillis.set(50);
+        try (FaultProxy proxy = new FaultProxy("127.0.0.1", service.port()); Sink sink = sink(proxy.port(), Map.of("timeoutMs", "1000"))) {
+            proxy.delayReplies(50);
             sink.apply(List.of(row(3, 10, "Dish no. 1 (Spicy)")));
-            proxy.delayMillis.set(5000);
+            proxy.delayReplies(5000);
             assertThatThrownBy(() -> sink.apply(List.of(row(6, 11, "Dish no. 2 (Sweet)"))))
                     .isInstanceOf(RetryableSinkException.class).hasMessageContaining("did not answer within 1000 ms");
-            proxy.delayMillis.set(0);
+            proxy.delayReplies(0);
             // The timed-out call may have landed after all; a retry is then a no-op by the version rule.
             sink.apply(List.of(row(6, 11, "Dish no. 2 (Sweet)")));
             assertThat(sorted(sink.read(keys(3, 6)))).containsExactly(row(3, 10, "Dish no. 1 (Spicy)"),
