@@ -3,6 +3,7 @@ package dev.shapeshift.launcher;
 import dev.shapeshift.launcher.bench.BackfillBench;
 import dev.shapeshift.launcher.bench.BenchOptions;
 import dev.shapeshift.launcher.bench.DdlBench;
+import dev.shapeshift.launcher.bench.PlanBench;
 import dev.shapeshift.launcher.bench.ReconcileBench;
 import dev.shapeshift.launcher.bench.SyncBench;
 import dev.shapeshift.spec.Mode;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Option;
 
 /** {@code shapeshift bench}: measurements on the embedded stack (docs/performance.md). */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchCommand.Backfill.class, BenchCommand.Sync.class, BenchCommand.Reconcile.class,
-        BenchCommand.Ddl.class},
+        BenchCommand.Ddl.class, BenchCommand.Plan.class},
         description = "Benchmarks on an embedded PostgreSQL (fsync on) and Kafka; see docs/performance.md.")
 public final class BenchCommand implements Runnable {
 
@@ -243,6 +244,33 @@ public final class BenchCommand implements Runnable {
                     + " --out " + out;
             DdlBench.run(new DdlBench.Options(rows, clients,
                     rounds, out, command), System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "plan", mixinStandardHelpOptions = true,
+            description = "Chunk sizes of the chunk planner on a table stored in key order and one in random order, the "
+                    + "sample sized by pages (the planner's) vs by rows (before); writes <date>-plan-<rows>.md and .json.")
+    static final class Plan implements Callable<Integer> {
+        @Option(names = "--rows", defaultValue = "5000000", description = "rows in each table. Default: ${DEFAULT-VALUE}")
+        long rows;
+
+        @Option(names = "--chunk-rows", defaultValue = "50000", description = "backfill.chunkRows. Default: ${DEFAULT-VALUE}")
+        int chunkRows;
+
+        @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
+        Path out;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (rows < 10_000 || chunkRows < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "need --rows >= 10000 and --chunk-rows >= 1");
+            }
+            PlanBench.run(new PlanBench.Options(rows, chunkRows, out,
+                    "shapeshift bench plan --rows " + rows + " --chunk-rows " + chunkRows + " --out " + out), System.out);
             return 0;
         }
     }

@@ -1,5 +1,6 @@
 package dev.shapeshift.launcher;
 
+import dev.shapeshift.coordinator.plan.ChunkPlanner;
 import dev.shapeshift.spec.ExpandPlan;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.SpecReader;
@@ -10,8 +11,10 @@ import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -34,6 +37,10 @@ public final class PlanCommand implements Callable<Integer> {
     @Mixin
     ConnectionOptions connection = new ConnectionOptions();
 
+    @Option(names = "--chunks", description = "With a database: run the coordinator's chunk planner now (nothing stored) "
+            + "and count the rows of every planned chunk — one index range scan per chunk, so the whole key once.")
+    boolean chunks;
+
     @Mixin
     OutputOptions output = new OutputOptions();
 
@@ -46,22 +53,30 @@ public final class PlanCommand implements Callable<Integer> {
         String origin = ValidateCommand.origin(specFile);
         Validation v;
         RowEstimate estimate = new RowEstimate(-1, "unknown (no database connection given)");
+        ChunkPlanner.Preview preview = null;
         try (ConnectionOptions.Source source = connection.open()) {
+            if (chunks && source == null) {
+                throw new CommandLine.ParameterException(command.commandLine(),
+                        "--chunks plans against the database: give --jdbc-url (or --embedded)");
+            }
             v = source == null ? SpecValidator.checkWithoutDatabase(spec) : SpecValidator.check(spec, source.connection());
             if (source != null && v.valid()) {
                 estimate = RowEstimate.of(source.connection(), v.resolved());
+                if (chunks) {
+                    preview = ChunkPlanner.preview(source.connection(), v.resolved(), ChunkPlanner.SystemSampleSize.PAGES);
+                }
             }
         }
         if (!v.valid()) {
             throw SpecValidator.invalid(origin, v.problems());
         }
         PrintWriter out = command.commandLine().getOut();
-        out.println(output.json() ? OutputFormat.json(json(origin, v, estimate)) : text(origin, v, estimate));
+        out.println(output.json() ? OutputFormat.json(json(origin, v, estimate, preview)) : text(origin, v, estimate, preview));
         out.flush();
         return 0;
     }
 
-    private static Map<String, Object> json(String origin, Validation v, RowEstimate e) {
+    private static Map<String, Object> json(String origin, Validation v, RowEstimate e, ChunkPlanner.Preview p) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("spec", origin);
         m.put("migration", v.spec().name());
@@ -74,11 +89,23 @@ public final class PlanCommand implements Callable<Integer> {
         chunks.put("rowsFrom", e.method());
         chunks.put("chunkRows", v.spec().backfill().chunkRows());
         chunks.put("chunks", e.rows() < 0 ? null : e.chunks(v.spec().backfill().chunkRows()));
+        if (p != null) {
+            Map<String, Object> planned = new LinkedHashMap<>();
+            planned.put("method", p.method());
+            planned.put("chunks", p.chunkRowCounts().size());
+            planned.put("rowsPerChunk", p.chunkRowCounts());
+            planned.put("min", p.min());
+            planned.put("median", p.median());
+            planned.put("max", p.max());
+            planned.put("outsideTwiceTarget", p.outsideTwiceTarget());
+            planned.put("planSeconds", p.planSeconds());
+            chunks.put("planned", planned);
+        }
         m.put("backfill", chunks);
         return m;
     }
 
-    private static String text(String origin, Validation v, RowEstimate e) {
+    private static String text(String origin, Validation v, RowEstimate e, ChunkPlanner.Preview p) {
         MigrationSpec s = v.spec();
         StringBuilder b = new StringBuilder();
         b.append("Migration ").append(s.name()).append(" (").append(origin).append(", ").append(s.mode().yaml())
@@ -98,7 +125,16 @@ public final class PlanCommand implements Callable<Integer> {
             b.append("~").append(e.rows()).append(" rows (").append(e.method()).append(") / ").append(chunkRows)
                     .append(" rows per chunk ≈ ").append(e.chunks(chunkRows)).append(" chunks");
         }
-        b.append("\n\nNothing was changed.");
+        if (p != null) {
+            b.append(String.format(Locale.ROOT, "%nChunks planned now (method %s, %.1f s; not stored — the coordinator plans "
+                    + "again when it runs the migration): %d chunks, rows per chunk min / median / max %,d / %,d / %,d "
+                    + "(target %,d), %d outside half to twice the target (the last chunk may be short)",
+                    p.method(), p.planSeconds(), p.chunkRowCounts().size(), p.min(), p.median(), p.max(), p.chunkRows(),
+                    p.outsideTwiceTarget()));
+        }
+        b.append(p != null && p.analyzed()
+                ? "\n\nNothing was changed but the table's statistics: it had never been analyzed, and the planner ANALYZEd its key columns."
+                : "\n\nNothing was changed.");
         return b.toString();
     }
 

@@ -34,6 +34,23 @@ class MainIT {
         assertThat(p.exit()).as(p.err()).isZero();
         assertThat(p.out()).contains("~25000 rows (count(*) (table never analyzed)) / 10000 rows per chunk ≈ 3 chunks");
 
+        // --chunks runs the coordinator's planner on the live table, stores nothing, and counts every chunk.
+        MainTest.Run ch = MainTest.run(concat(new String[] {"plan", MainTest.EXAMPLE, "--chunks"}, conn));
+        assertThat(ch.exit()).as(ch.err()).isZero();
+        assertThat(ch.out()).containsPattern("Chunks planned now \\(method \\w+, [0-9.]+ s; not stored[^)]*\\): 3 chunks, "
+                + "rows per chunk min / median / max [0-9,]+ / [0-9,]+ / [0-9,]+ \\(target 10,000\\), 0 outside");
+        MainTest.Run chJson = MainTest.run(concat(new String[] {"plan", MainTest.EXAMPLE, "--chunks", "--output", "json"}, conn));
+        assertThat(chJson.exit()).as(chJson.err()).isZero();
+        var planned = new com.fasterxml.jackson.databind.ObjectMapper().readTree(chJson.out()).path("backfill").path("planned");
+        long total = 0;
+        for (var n : planned.path("rowsPerChunk")) {
+            total += n.asLong();
+        }
+        assertThat(total).as(chJson.out()).isEqualTo(25_000);
+        MainTest.Run noDb = MainTest.run("plan", MainTest.EXAMPLE, "--chunks");
+        assertThat(noDb.exit()).isEqualTo(2);
+        assertThat(noDb.err()).contains("--chunks plans against the database");
+
         Path bad = dir.resolve("bad.yaml");
         Files.writeString(bad, Files.readString(Path.of(MainTest.EXAMPLE)).replace("legacy_verified_at IS", "legacy_verifed_at IS"));
         MainTest.Run b = MainTest.run(concat(new String[] {"validate", bad.toString()}, conn));

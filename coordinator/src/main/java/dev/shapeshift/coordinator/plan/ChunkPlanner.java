@@ -5,6 +5,7 @@ import dev.shapeshift.catalog.ChunkStore.Chunk;
 import dev.shapeshift.catalog.ChunkStore.PlanInfo;
 import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.refresh.Key;
+import dev.shapeshift.refresh.KeySql;
 import dev.shapeshift.spec.Column;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.sql.Ident;
@@ -30,6 +31,12 @@ import org.slf4j.LoggerFactory;
  *       ({@code BERNOULLI} below a million rows, {@code SYSTEM} pages above), sorted in SQL, and
  *       every n-th sampled key as a boundary.</li>
  * </ul>
+ * A {@code SYSTEM} sample takes whole pages, so on a table stored in key order (loaded in order,
+ * or CLUSTERed) each sampled page is one run of neighbouring keys: what spreads the boundaries
+ * evenly is the number of <em>pages</em> per chunk, not of rows. It is sized to
+ * {@value #SAMPLE_PAGES_PER_CHUNK} pages per chunk wanted (sized by rows, it took ~0.8 page per
+ * chunk and made chunks of 45 to 376,173 rows for a target of 50,000 at 5M rows; see
+ * docs/backfill.md and {@code shapeshift bench plan}).
  * Chunk i is (b[i-1], b[i]]; the first is open below and the last open above, so keys beyond the
  * statistics' range are still covered. The plan is stored once: planning again returns the stored
  * plan, never a different one.
@@ -39,6 +46,11 @@ public final class ChunkPlanner {
     /** Sampled keys per chunk: enough that a boundary's rank error stays a few percent of a chunk. */
     static final int SAMPLE_PER_CHUNK = 50;
     static final long SYSTEM_SAMPLE_ABOVE_ROWS = 1_000_000;
+    /** Sampled pages per chunk ({@code SYSTEM}): a boundary's rank error ~ 1/sqrt of it (~14%) on a table in key order. */
+    static final int SAMPLE_PAGES_PER_CHUNK = 50;
+
+    /** How a {@code SYSTEM} sample is sized: by pages (the planner's) or by rows (before, kept for the benchmark's comparison). */
+    public enum SystemSampleSize { PAGES, ROWS }
 
     private final ChunkStore store;
 
@@ -57,7 +69,7 @@ public final class ChunkPlanner {
         int chunkRows = resolved.spec().backfill().chunkRows();
         try (Connection c = store.connect()) {
             TableSize size = tableSize(c, resolved);
-            Boundaries b = boundaries(c, resolved, size.rows(), chunkRows);
+            Boundaries b = boundaries(c, resolved, size, chunkRows, SYSTEM_SAMPLE_ABOVE_ROWS, SystemSampleSize.PAGES);
             List<Chunk> chunks = store.storePlan(migration, b.keys(),
                     new PlanInfo(b.method(), size.rows(), chunkRows, size.tableBytes(), size.indexBytes()));
             log.info("backfill planned migration={} method={} estimated_rows={} chunk_rows={} chunks={}",
@@ -68,7 +80,79 @@ public final class ChunkPlanner {
         }
     }
 
-    record TableSize(long rows, long tableBytes, long indexBytes) {
+    record TableSize(long rows, long pages, long tableBytes, long indexBytes) {
+    }
+
+    /**
+     * A plan made and measured but not stored ({@code shapeshift plan --chunks}, {@code bench plan}):
+     * how it was made, and the rows each chunk holds now, counted one key range at a time.
+     */
+    public record Preview(String method, long estimatedRows, long pages, int chunkRows, double planSeconds,
+                          List<Long> chunkRowCounts, boolean analyzed) {
+        public long min() {
+            return chunkRowCounts.stream().mapToLong(Long::longValue).min().orElse(0);
+        }
+
+        public long max() {
+            return chunkRowCounts.stream().mapToLong(Long::longValue).max().orElse(0);
+        }
+
+        public long median() {
+            List<Long> sorted = chunkRowCounts.stream().sorted().toList();
+            return sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2);
+        }
+
+        /** Chunks holding more than twice, or less than half, the target ({@code chunkRows}); the last chunk may be short. */
+        public long outsideTwiceTarget() {
+            long outside = 0;
+            for (int i = 0; i < chunkRowCounts.size(); i++) {
+                long n = chunkRowCounts.get(i);
+                boolean last = i == chunkRowCounts.size() - 1;
+                if (n > 2L * chunkRows || (!last && n * 2 < chunkRows)) {
+                    outside++;
+                }
+            }
+            return outside;
+        }
+    }
+
+    /** Plans {@code resolved}'s table as {@link #plan} would (nothing stored), then counts every chunk's rows. */
+    public static Preview preview(Connection c, ResolvedSpec resolved, SystemSampleSize sizing) throws SQLException {
+        int chunkRows = resolved.spec().backfill().chunkRows();
+        long t0 = System.nanoTime();
+        boolean analyzed = readSize(c, table(resolved)).rows() < 0;
+        TableSize size = tableSize(c, resolved);
+        Boundaries b = boundaries(c, resolved, size, chunkRows, SYSTEM_SAMPLE_ABOVE_ROWS, sizing);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        return new Preview(b.method(), size.rows(), size.pages(), chunkRows, seconds, count(c, resolved, b.keys()), analyzed);
+    }
+
+    /** Rows in each chunk (b[i-1], b[i]] of the boundaries, counted over the key (the copy's own range predicate). */
+    static List<Long> count(Connection c, ResolvedSpec resolved, List<Key> bounds) throws SQLException {
+        KeySql keys = new KeySql(resolved.key());
+        String t = "t";
+        List<Long> out = new ArrayList<>();
+        for (int i = 0; i <= bounds.size(); i++) {
+            Key after = i == 0 ? null : bounds.get(i - 1);
+            Key upTo = i == bounds.size() ? null : bounds.get(i);
+            String sql = "SELECT count(*) FROM " + table(resolved) + " " + t + " WHERE "
+                    + keys.rangeWhere(t, after != null, upTo != null);
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                int p = 1;
+                for (Key k : new Key[] {after, upTo}) {
+                    if (k != null) {
+                        for (String v : k.values()) {
+                            ps.setString(p++, v);
+                        }
+                    }
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    out.add(rs.getLong(1));
+                }
+            }
+        }
+        return out;
     }
 
     record Boundaries(String method, List<Key> keys) {
@@ -84,21 +168,27 @@ public final class ChunkPlanner {
             }
             size = readSize(c, table);
         }
-        return new TableSize(Math.max(size.rows(), 0), size.tableBytes(), size.indexBytes());
+        return new TableSize(Math.max(size.rows(), 0), Math.max(size.pages(), 0), size.tableBytes(), size.indexBytes());
     }
 
     private static TableSize readSize(Connection c, String table) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT reltuples::bigint, pg_table_size(oid), "
+        try (PreparedStatement ps = c.prepareStatement("SELECT reltuples::bigint, relpages::bigint, pg_table_size(oid), "
                 + "pg_indexes_size(oid) FROM pg_class WHERE oid = ?::regclass")) {
             ps.setString(1, table);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return new TableSize(rs.getLong(1), rs.getLong(2), rs.getLong(3));
+                return new TableSize(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
             }
         }
     }
 
-    static Boundaries boundaries(Connection c, ResolvedSpec resolved, long rows, int chunkRows) throws SQLException {
+    /**
+     * The boundaries the planner would store, without storing them: {@code systemAboveRows} is the
+     * row count from which the sample takes pages ({@code SYSTEM}) instead of rows ({@code BERNOULLI}).
+     */
+    static Boundaries boundaries(Connection c, ResolvedSpec resolved, TableSize size, int chunkRows, long systemAboveRows,
+                                 SystemSampleSize sizing) throws SQLException {
+        long rows = size.rows();
         long wanted = (rows + chunkRows - 1) / chunkRows;
         if (wanted <= 1) {
             return new Boundaries(rows == 0 ? "empty" : "single", List.of());
@@ -109,7 +199,7 @@ public final class ChunkPlanner {
                 return new Boundaries("histogram", pick(histogram, (int) wanted));
             }
         }
-        return new Boundaries("sample", sample(c, resolved, rows, wanted));
+        return new Boundaries("sample", sample(c, resolved, size, wanted, systemAboveRows, sizing));
     }
 
     /** wanted-1 bounds at equal rank distance; the histogram's first and last bound (min, max) are never boundaries. */
@@ -145,10 +235,14 @@ public final class ChunkPlanner {
     }
 
     /** Every (n/wanted)-th key of a sorted sample, selected in SQL: only the boundaries reach the JVM. */
-    private static List<Key> sample(Connection c, ResolvedSpec resolved, long rows, long wanted) throws SQLException {
-        long sampleRows = Math.min(rows, Math.max(wanted * SAMPLE_PER_CHUNK, 2_000));
-        double percent = Math.min(100.0, 100.0 * sampleRows / Math.max(rows, 1));
-        String method = rows >= SYSTEM_SAMPLE_ABOVE_ROWS ? "SYSTEM" : "BERNOULLI";
+    private static List<Key> sample(Connection c, ResolvedSpec resolved, TableSize size, long wanted, long systemAboveRows,
+                                    SystemSampleSize sizing) throws SQLException {
+        long rows = size.rows();
+        boolean system = rows >= systemAboveRows;
+        String method = system ? "SYSTEM" : "BERNOULLI";
+        double percent = system && sizing == SystemSampleSize.PAGES
+                ? samplePercentOfPages(size.pages(), wanted)
+                : Math.min(100.0, 100.0 * Math.min(rows, Math.max(wanted * SAMPLE_PER_CHUNK, 2_000)) / Math.max(rows, 1));
         List<Column> key = resolved.key();
         String cols = Ident.columnList(resolved.keyNames(), null);
         StringJoiner asText = new StringJoiner(", ");
@@ -175,6 +269,11 @@ public final class ChunkPlanner {
             }
         }
         return out;
+    }
+
+    /** The {@code SYSTEM} percentage that samples {@value #SAMPLE_PAGES_PER_CHUNK} pages per chunk wanted (all pages at most). */
+    static double samplePercentOfPages(long pages, long wanted) {
+        return Math.min(100.0, 100.0 * wanted * SAMPLE_PAGES_PER_CHUNK / Math.max(pages, 1));
     }
 
     private static String table(ResolvedSpec resolved) {

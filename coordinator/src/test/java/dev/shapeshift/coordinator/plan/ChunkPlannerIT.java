@@ -112,6 +112,50 @@ class ChunkPlannerIT {
         assertThat(sizes).allSatisfy(n -> assertThat(n).isBetween(150L, 1100L));
     }
 
+    /**
+     * A table stored in key order (the usual case: rows loaded in key order, or CLUSTERed), sampled by
+     * pages: every chunk within 2x of the target. The control is the same plan with the sample
+     * sized by rows (as before): it takes about one page per chunk, and the chunks spread far
+     * beyond 2x — the table is the case the page sizing exists for.
+     */
+    @Test
+    void aTableStoredInKeyOrderGetsChunksWithinTwiceTheTargetFromAPageSample() throws SQLException {
+        Setup s = setup(List.of(new Column("region", "integer"), new Column("n", "integer")),
+                "region integer, n integer, PRIMARY KEY (region, n)",
+                "INSERT INTO src SELECT i / 10000, i % 10000, i FROM generate_series(0, 599999) i ORDER BY 1, 2", 20_000);
+        try (Connection c = s.db().connect("test"); Statement st = c.createStatement()) {
+            st.execute("VACUUM ANALYZE src");
+            ChunkPlanner.TableSize size = ChunkPlanner.tableSize(c, s.resolved());
+            // 30 chunks wanted: SYSTEM from 100k rows on (the planner's own threshold is 1M) samples
+            // 1500 of ~3,250 pages by pages, ~1 page per chunk by rows.
+            ChunkPlanner.Boundaries byPages = ChunkPlanner.boundaries(c, s.resolved(), size, 20_000, 100_000,
+                    ChunkPlanner.SystemSampleSize.PAGES);
+            ChunkPlanner.Boundaries byRows = ChunkPlanner.boundaries(c, s.resolved(), size, 20_000, 100_000,
+                    ChunkPlanner.SystemSampleSize.ROWS);
+            assertThat(byPages.method()).isEqualTo("sample");
+            List<Long> pages = sizes(s, ChunkPlanner.count(c, s.resolved(), byPages.keys()), byPages.keys());
+            List<Long> rows = sizes(s, ChunkPlanner.count(c, s.resolved(), byRows.keys()), byRows.keys());
+            assertThat(pages.stream().mapToLong(Long::longValue).sum()).isEqualTo(600_000);
+            assertThat(pages.subList(0, pages.size() - 1)).allSatisfy(n -> assertThat(n).isBetween(10_000L, 40_000L));
+            assertThat(pages.get(pages.size() - 1)).isLessThanOrEqualTo(40_000L);
+            assertThat(rows.stream().mapToLong(Long::longValue).sum()).isEqualTo(600_000);
+            assertThat(rows).as("chunks of a rows-sized sample: %s", rows).anyMatch(n -> n < 10_000L || n > 40_000L);
+            System.out.printf("page sample: %s%nrow sample: %s%n", pages, rows);
+        }
+    }
+
+    /** The planner's counts, checked against this test's own count of every chunk. */
+    private List<Long> sizes(Setup s, List<Long> counted, List<Key> bounds) throws SQLException {
+        List<Chunk> chunks = new ArrayList<>();
+        for (int i = 0; i <= bounds.size(); i++) {
+            chunks.add(new Chunk("plan-test", i, i == 0 ? null : bounds.get(i - 1), i == bounds.size() ? null : bounds.get(i),
+                    "pending", null, 0, 0, 0, null, 0, null, null, null));
+        }
+        List<Long> own = sizes(s, chunks);
+        assertThat(counted).isEqualTo(own);
+        return own;
+    }
+
     @Test
     void uuidKeysAreChunked() throws SQLException {
         Setup s = setup(List.of(new Column("id", "uuid")), "id uuid PRIMARY KEY",
