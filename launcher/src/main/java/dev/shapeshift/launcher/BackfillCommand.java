@@ -2,6 +2,7 @@ package dev.shapeshift.launcher;
 
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.ChunkStore;
+import dev.shapeshift.catalog.Knob;
 import dev.shapeshift.catalog.ChunkStore.Chunk;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
@@ -36,7 +37,7 @@ import picocli.CommandLine.Spec;
                 BackfillCommand.Set.class})
 public final class BackfillCommand implements Runnable {
     /** The settings {@code backfill set} accepts. */
-    static final List<String> SETTABLE = List.of(SignalCollector.MAX_ROWS_PER_SECOND);
+    static final List<String> SETTABLE = Knob.settable().stream().map(Knob::key).toList();
 
     @Spec
     CommandSpec command;
@@ -88,7 +89,9 @@ public final class BackfillCommand implements Runnable {
     }
 
     @Command(name = "set", mixinStandardHelpOptions = true,
-            description = "Change a live knob: max-rows-per-second=N (0 = no cap; the cap is shared by all workers).")
+            description = {"Change a live knob (docs/throttling.md): max-rows-per-second=N (0 = no cap; shared by all workers), "
+                    + "max-active-backends=N (wait while more of others' sessions are active; 0 = off), "
+                    + "max-app-latency-ms=N (wait while others' statements average more; 0 = off)."})
     static final class Set extends Change {
         @Parameters(index = "1", paramLabel = "NAME=VALUE", description = "e.g. max-rows-per-second=5000")
         String assignment;
@@ -101,14 +104,11 @@ public final class BackfillCommand implements Runnable {
                 throw new ShapeshiftException(ErrorCode.USAGE, "'" + assignment + "': write NAME=VALUE with NAME one of "
                         + SETTABLE + " (use `backfill pause`/`resume` for pausing)");
             }
-            String value = assignment.substring(eq + 1).trim();
+            String value;
             try {
-                if (Long.parseLong(value) < 0) {
-                    throw new NumberFormatException();
-                }
-            } catch (NumberFormatException e) {
-                throw new ShapeshiftException(ErrorCode.USAGE,
-                        name + "=" + value + ": write a whole number of rows per second, 0 for no cap");
+                value = Knob.byKey(name).orElseThrow().normalise(assignment.substring(eq + 1));
+            } catch (IllegalArgumentException e) {
+                throw new ShapeshiftException(ErrorCode.USAGE, e.getMessage());
             }
             return put(name, value);
         }
@@ -138,6 +138,8 @@ public final class BackfillCommand implements Runnable {
             var second = new BackfillProgress.Sample(store.totals(migration), Instant.now());
             boolean paused = catalog.setting(migration, SignalCollector.PAUSED).map(Boolean::parseBoolean).orElse(false);
             String cap = catalog.setting(migration, SignalCollector.MAX_ROWS_PER_SECOND).orElse("spec default");
+            String backends = catalog.setting(migration, Knob.MAX_ACTIVE_BACKENDS.key()).orElse("0");
+            String latency = catalog.setting(migration, Knob.MAX_APP_LATENCY_MS.key()).orElse("0");
             List<ChunkStore.Throttled> throttled = store.throttled(migration);
             String reason = paused ? "paused by operator" : throttled.isEmpty() ? "none"
                     : throttled.get(0).reason() + " (" + throttled.size() + " chunk(s) waiting)";
@@ -147,14 +149,16 @@ public final class BackfillCommand implements Runnable {
             if (output.json()) {
                 Map<String, Object> json = new LinkedHashMap<>();
                 json.put("progress", p);
-                json.put("settings", Map.of("paused", paused, SignalCollector.MAX_ROWS_PER_SECOND, cap));
+                json.put("settings", Map.of("paused", paused, SignalCollector.MAX_ROWS_PER_SECOND, cap,
+                        Knob.MAX_ACTIVE_BACKENDS.key(), backends, Knob.MAX_APP_LATENCY_MS.key(), latency));
                 json.put("throttled", throttled);
                 json.put("failedChunks", failed.stream().map(c -> Map.of("chunk", c.number(), "attempts", c.attempts(),
                         "error", String.valueOf(c.error()))).toList());
                 out.println(Json.write(json));
             } else {
                 out.println(p.statusLine());
-                out.println("settings: paused=" + paused + " max-rows-per-second=" + cap);
+                out.println("settings: paused=" + paused + " max-rows-per-second=" + cap + " max-active-backends=" + backends
+                        + " max-app-latency-ms=" + latency);
                 for (ChunkStore.Throttled t : throttled) {
                     out.println("running chunk " + t.chunk() + " worker=" + t.owner() + " waits: " + t.reason() + " since " + t.since());
                 }

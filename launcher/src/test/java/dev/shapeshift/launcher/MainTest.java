@@ -152,6 +152,16 @@ class MainTest {
     }
 
     @Test
+    void backfillSetTakesEveryWholeNumberKnobAndNamesThemWhenTheNameOrValueIsWrong() {
+        Run unknown = run("backfill", "set", "m", "max-load=3");
+        assertThat(unknown.exit()).isEqualTo(2);
+        assertThat(unknown.err()).contains("[max-rows-per-second, max-active-backends, max-app-latency-ms]");
+        Run negative = run("backfill", "set", "m", "max-active-backends=-2");
+        assertThat(negative.exit()).isEqualTo(2);
+        assertThat(negative.err()).contains("max-active-backends=-2: write a whole number ≥ 0 (0 = off)");
+    }
+
+    @Test
     void invalidSpecExits10AndListsEveryProblem() throws IOException {
         Run r = run("validate", file("inv.yaml", "name: Bad!\nsource: {table: users}\ntarget: {columns: []}\n"));
         assertThat(r.exit()).isEqualTo(10);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.shapeshift.catalog.AuditEntry;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.FlagStore;
+import dev.shapeshift.catalog.Knob;
 import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.coordinator.gate.GateClosedException;
 import dev.shapeshift.coordinator.gate.Transitions;
@@ -25,6 +26,7 @@ import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -294,24 +296,41 @@ public final class ApiRoutes {
         MigrationRecord m = migration(ctx);
         JsonNode body = body(ctx);
         String reason = text(body, "reason", false);
-        JsonNode paused = body.get("paused");
-        JsonNode max = body.has("maxRowsPerSecond") ? body.get("maxRowsPerSecond") : body.get(StatusReader.MAX_ROWS_PER_SECOND);
-        if (paused == null && max == null) {
-            throw ApiException.badRequest("give paused (true/false) and/or maxRowsPerSecond (whole number, 0 = no cap)");
+        Map<Knob, String> values = new LinkedHashMap<>();
+        for (Knob knob : Knob.values()) {
+            JsonNode v = body.has(camel(knob.key())) ? body.get(camel(knob.key())) : body.get(knob.key());
+            if (v == null) {
+                continue;
+            }
+            boolean ok = knob.kind() == Knob.Kind.BOOLEAN ? v.isBoolean()
+                    : v.isIntegralNumber() && v.canConvertToLong() && v.asLong() >= 0;
+            if (!ok) {
+                throw ApiException.badRequest(camel(knob.key()) + (knob.kind() == Knob.Kind.BOOLEAN ? " must be true or false"
+                        : " must be a whole number ≥ 0 (0 = off)"));
+            }
+            values.put(knob, v.asText());
         }
-        if (paused != null && !paused.isBoolean()) {
-            throw ApiException.badRequest("paused must be true or false");
+        if (values.isEmpty()) {
+            throw ApiException.badRequest("give one or more of " + Arrays.stream(Knob.values()).map(k -> camel(k.key()))
+                    .toList() + " (paused: true/false; the others whole numbers, 0 = off)");
         }
-        if (max != null && (!max.canConvertToLong() || !max.isIntegralNumber() || max.asLong() < 0)) {
-            throw ApiException.badRequest("maxRowsPerSecond must be a whole number ≥ 0 (0 = no cap)");
-        }
-        if (paused != null) {
-            catalog.putSetting(m.name(), StatusReader.PAUSED, Boolean.toString(paused.asBoolean()), actor(body), reason);
-        }
-        if (max != null) {
-            catalog.putSetting(m.name(), StatusReader.MAX_ROWS_PER_SECOND, Long.toString(max.asLong()), actor(body), reason);
-        }
+        values.forEach((knob, v) -> catalog.putSetting(m.name(), knob.key(), knob.normalise(v), actor(body), reason));
         return status.read(m).settings();
+    }
+
+    /** {@code max-rows-per-second} → {@code maxRowsPerSecond}, the knob's name in a JSON body. */
+    static String camel(String key) {
+        StringBuilder b = new StringBuilder();
+        boolean up = false;
+        for (char ch : key.toCharArray()) {
+            if (ch == '-') {
+                up = true;
+            } else {
+                b.append(up ? Character.toUpperCase(ch) : ch);
+                up = false;
+            }
+        }
+        return b.toString();
     }
 
     private Object putFlag(RoutingContext ctx) {

@@ -18,7 +18,7 @@ import java.util.TreeSet;
  */
 final class SpecDiff {
     /** The spec fields that are live knobs: a change becomes the catalog setting, not a spec change. */
-    static final Map<String, String> LIVE_KNOBS = Map.of("backfill.maxRowsPerSecond", "max-rows-per-second");
+    static final Map<String, String> LIVE_KNOBS = Map.of("backfill.maxRowsPerSecond", dev.shapeshift.catalog.Knob.MAX_ROWS_PER_SECOND.key());
 
     private static final ObjectMapper TREES = new ObjectMapper();
 

@@ -1,9 +1,10 @@
 package dev.shapeshift.coordinator.status;
 
 import dev.shapeshift.catalog.Catalog;
-import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.ChunkStore.Totals;
+import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.FlagStore;
+import dev.shapeshift.catalog.Knob;
 import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.coordinator.gate.Evidence;
 import dev.shapeshift.coordinator.gate.EvidenceReader;
@@ -11,9 +12,9 @@ import dev.shapeshift.coordinator.gate.GateReport;
 import dev.shapeshift.coordinator.gate.Gates;
 import dev.shapeshift.coordinator.gate.StoredSpec;
 import dev.shapeshift.coordinator.gate.SyncLag;
-import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.coordinator.gate.WriteEvidence;
 import dev.shapeshift.coordinator.writes.WriteSwitch;
+import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.phase.PhasePlan;
 import java.sql.Connection;
@@ -23,6 +24,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,8 +36,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * reader's successive reads of the same migration (else averaged since the first chunk started).
  */
 public final class StatusReader {
-    public static final String PAUSED = "paused";
-    public static final String MAX_ROWS_PER_SECOND = "max-rows-per-second";
+    public static final String PAUSED = Knob.PAUSED.key();
+    public static final String MAX_ROWS_PER_SECOND = Knob.MAX_ROWS_PER_SECOND.key();
     private static final List<String> DRIFT_KINDS = List.of("missing", "extra", "different");
 
     private record Sample(long rows, Instant at) {
@@ -167,28 +169,22 @@ public final class StatusReader {
     }
 
     private static MigrationStatus.Settings settings(Connection c, String name) throws SQLException {
-        boolean paused = false;
-        Long max = null;
-        try (PreparedStatement ps = c.prepareStatement("SELECT name, value FROM shapeshift.setting WHERE migration = ? "
-                + "AND name IN (?, ?)")) {
+        Map<String, String> set = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT name, value FROM shapeshift.setting WHERE migration = ?")) {
             ps.setString(1, name);
-            ps.setString(2, PAUSED);
-            ps.setString(3, MAX_ROWS_PER_SECOND);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    if (PAUSED.equals(rs.getString(1))) {
-                        paused = Boolean.parseBoolean(rs.getString(2));
-                    } else {
-                        try {
-                            max = Long.parseLong(rs.getString(2));
-                        } catch (NumberFormatException e) {
-                            max = null;
-                        }
-                    }
+                    set.put(rs.getString(1), rs.getString(2));
                 }
             }
         }
-        return new MigrationStatus.Settings(paused, max);
+        return new MigrationStatus.Settings(Boolean.parseBoolean(set.get(PAUSED)), whole(set, Knob.MAX_ROWS_PER_SECOND),
+                whole(set, Knob.MAX_ACTIVE_BACKENDS), whole(set, Knob.MAX_APP_LATENCY_MS));
+    }
+
+    private static Long whole(Map<String, String> settings, Knob knob) {
+        long v = knob.whole(settings, -1);
+        return v < 0 ? null : v;
     }
 
     private static List<MigrationStatus.PhaseChange> timeline(Connection c, String name) throws SQLException {

@@ -187,6 +187,18 @@ class ApiIT {
                 .isEqualTo(400);
         assertThat(call(port, "PUT", "/api/migrations/users/settings", ADMIN, "{\"paused\":false}").json()
                 .get("paused").asBoolean()).isFalse();
+        // The load caps (docs/throttling.md), by their JSON or their setting names; unknown-only bodies name the knobs.
+        Response load = call(port, "PUT", "/api/migrations/users/settings", ADMIN,
+                "{\"maxActiveBackends\":30,\"max-app-latency-ms\":12,\"reason\":\"cap the cost\"}");
+        assertThat(load.status()).isEqualTo(200);
+        assertThat(load.json().get("maxActiveBackends").asLong()).isEqualTo(30);
+        assertThat(load.json().get("maxAppLatencyMs").asLong()).isEqualTo(12);
+        assertThat(load.json().get("maxRowsPerSecond").asLong()).isEqualTo(500);
+        Response none = call(port, "PUT", "/api/migrations/users/settings", ADMIN, "{\"maxLoad\":3}");
+        assertThat(none.status()).isEqualTo(400);
+        assertThat(none.body()).contains("maxActiveBackends", "maxAppLatencyMs");
+        assertThat(call(port, "PUT", "/api/migrations/users/settings", ADMIN, "{\"maxActiveBackends\":1.5}").status())
+                .isEqualTo(400);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.shapeshift.worker.throttle;
 
 import dev.shapeshift.catalog.ChunkStore;
+import dev.shapeshift.catalog.Knob;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -17,14 +18,15 @@ import org.slf4j.LoggerFactory;
  * (1s by default), so operator settings are live: the catalog's {@code setting} rows
  * ({@code paused}, {@code max-rows-per-second}), the workers holding live leases,
  * {@code pg_stat_replication} replay lag of physical standbys, the migration's slot lag from
- * {@code pg_replication_slots}, this worker's recent lock timeouts and the sync backlog.
+ * {@code pg_replication_slots}, this worker's recent lock timeouts, the sync backlog, and — when
+ * their knobs are set ({@link Knob}) — others' active sessions and statement latency.
  *
  * <p>If the signals cannot be read, the last ones are kept and a warning is logged; a database
  * that is down stops the copy anyway.
  */
 public final class SignalCollector implements AutoCloseable {
-    public static final String PAUSED = "paused";
-    public static final String MAX_ROWS_PER_SECOND = "max-rows-per-second";
+    public static final String PAUSED = Knob.PAUSED.key();
+    public static final String MAX_ROWS_PER_SECOND = Knob.MAX_ROWS_PER_SECOND.key();
 
     private static final Logger log = LoggerFactory.getLogger(SignalCollector.class);
 
@@ -40,6 +42,9 @@ public final class SignalCollector implements AutoCloseable {
     private Signals last = Signals.CALM;
     private long lastReadNanos;
     private boolean everRead;
+    /** Totals of others' statements at the previous look (pg_stat_statements): calls, ms. */
+    private double[] appTotals;
+    private String appLatencyProblem;
 
     public SignalCollector(ChunkStore store, String migration, long specRateCap, Duration leaseTimeout,
                            SyncBacklog syncBacklog, Limits limits, Duration refresh) {
@@ -89,7 +94,74 @@ public final class SignalCollector implements AutoCloseable {
             }
         }
         int workers = store.liveOwners(c, migration, leaseTimeout);
-        return new Signals(paused, cap, workers, replayLag(c), slotLag(c), 0, syncBacklog.pendingChanges());
+        long maxBackends = Knob.MAX_ACTIVE_BACKENDS.whole(settings, 0);
+        long maxLatency = Knob.MAX_APP_LATENCY_MS.whole(settings, 0);
+        Signals.Load load = new Signals.Load(maxBackends, maxBackends > 0 ? activeBackends(c) : null,
+                maxLatency, maxLatency > 0 ? appLatencyMs(c) : null);
+        if (maxLatency == 0) {
+            appTotals = null;
+        }
+        return new Signals(paused, cap, workers, replayLag(c), slotLag(c), 0, syncBacklog.pendingChanges(), load);
+    }
+
+    /**
+     * Sessions of others running a statement now: client backends in state {@code active}, except
+     * this one and Shapeshift's own (every Shapeshift session carries {@code shapeshift-*} in its
+     * start-up packet; the bridge's Debezium sessions name themselves {@code Debezium …}).
+     */
+    static int activeBackends(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE backend_type = "
+                + "'client backend' AND state = 'active' AND pid <> pg_backend_pid() AND application_name NOT LIKE "
+                + "'shapeshift%' AND application_name NOT LIKE 'Debezium%'");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    /**
+     * Mean milliseconds per statement of roles other than Shapeshift's since the previous look, from
+     * {@code pg_stat_statements} (this database). Shapeshift's roles: this session's, and any role
+     * that may update {@code shapeshift.migration} (the coordinator's, the workers', the bridge's; a
+     * superuser counts as one — run the application under its own role). Null at the first look,
+     * when no statement of others finished since, or when the view cannot be read (logged once).
+     */
+    private Double appLatencyMs(Connection c) {
+        double[] now;
+        try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(sum(s.calls), 0)::float8, "
+                + "coalesce(sum(s.total_exec_time), 0)::float8 FROM pg_stat_statements s "
+                + "JOIN pg_roles r ON r.oid = s.userid WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = "
+                + "current_database()) AND r.rolname <> current_user AND NOT r.rolsuper "
+                + "AND NOT has_table_privilege(r.oid, 'shapeshift.migration', 'UPDATE')");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            now = new double[] {rs.getDouble(1), rs.getDouble(2)};
+        } catch (SQLException e) {
+            if (appLatencyProblem == null) {
+                log.warn("max-app-latency-ms is set but pg_stat_statements cannot be read, the knob has no effect "
+                        + "migration={} error={}", migration, e.getMessage());
+            }
+            appLatencyProblem = e.getMessage();
+            rollbackQuietly(c);
+            return null;
+        }
+        appLatencyProblem = null;
+        double[] before = appTotals;
+        appTotals = now;
+        if (before == null || now[0] < before[0] || now[0] - before[0] < 1) {
+            return null;
+        }
+        return (now[1] - before[1]) / (now[0] - before[0]);
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            if (!c.getAutoCommit()) {
+                c.rollback();
+            }
+        } catch (SQLException e) {
+            log.debug("rollback after an unreadable signal failed sqlstate={}", e.getSQLState());
+        }
     }
 
     private static Duration replayLag(Connection c) throws SQLException {

@@ -6,7 +6,8 @@ import java.util.Locale;
 /**
  * The throttle's one decision, a pure function of the signals: whether the next sub-batch waits,
  * for how long, and a reason an operator can read. Checked in order — operator pause, sync backlog,
- * standby lag, slot lag, lock timeouts, then the rate cap — and the first that holds wins.
+ * standby lag, slot lag, lock timeouts, the application's load (active sessions, statement
+ * latency), then the rate cap — and the first that holds wins.
  */
 public final class Throttler {
     private Throttler() {
@@ -33,6 +34,16 @@ public final class Throttler {
         if (s.lockTimeouts() > limits.maxLockTimeouts()) {
             return new Decision(limits.recheck(), "lock timeouts " + s.lockTimeouts() + " in last "
                     + limits.lockWindow().toSeconds() + "s");
+        }
+        Signals.Load load = s.load();
+        if (load.maxActiveBackends() > 0 && load.activeBackends() != null
+                && load.activeBackends() > load.maxActiveBackends()) {
+            return new Decision(limits.recheck(), "load: " + load.activeBackends() + " active sessions > "
+                    + load.maxActiveBackends());
+        }
+        if (load.maxAppLatencyMs() > 0 && load.appLatencyMs() != null && load.appLatencyMs() > load.maxAppLatencyMs()) {
+            return new Decision(limits.recheck(), String.format(Locale.ROOT, "load: application statements %.1f ms > %d ms",
+                    load.appLatencyMs(), load.maxAppLatencyMs()));
         }
         double cap = s.workerRateCap();
         if (cap > 0 && rowsLastBatch > 0) {

@@ -27,6 +27,26 @@ class ThrottlerTest {
     }
 
     @Test
+    void theApplicationsLoadAboveItsCapWaitsAndAnUnsetCapOrAnUnreadSignalDoesNot() {
+        Signals busy = Signals.CALM.withLoad(new Signals.Load(30, 34, 0, null));
+        assertThat(decide(busy).reason()).isEqualTo("load: 34 active sessions > 30");
+        assertThat(decide(busy).delay()).isEqualTo(L.recheck());
+        assertThat(decide(Signals.CALM.withLoad(new Signals.Load(30, 30, 0, null))).waits()).isFalse();
+        assertThat(decide(Signals.CALM.withLoad(new Signals.Load(0, 500, 0, null))).waits()).isFalse();
+        assertThat(decide(Signals.CALM.withLoad(new Signals.Load(30, null, 0, null))).waits()).isFalse();
+
+        Signals slow = Signals.CALM.withLoad(new Signals.Load(0, null, 10, 12.34));
+        assertThat(decide(slow).reason()).isEqualTo("load: application statements 12.3 ms > 10 ms");
+        assertThat(decide(Signals.CALM.withLoad(new Signals.Load(0, null, 10, 10.0))).waits()).isFalse();
+        assertThat(decide(Signals.CALM.withLoad(new Signals.Load(0, null, 0, 99.0))).waits()).isFalse();
+        assertThat(decide(Signals.CALM.withLoad(new Signals.Load(0, null, 10, null))).waits()).isFalse();
+
+        // Replication health comes first; the load comes before the rate cap.
+        assertThat(decide(busy.withSlotLag(100L << 20)).reason()).startsWith("slot lag");
+        assertThat(Throttler.decide(busy.withRateCap(10, 1), L, 1000, Duration.ZERO).reason()).startsWith("load:");
+    }
+
+    @Test
     void syncBacklogAboveLimitWaits() {
         assertThat(decide(Signals.CALM.withSyncBacklog(10_000)).waits()).isFalse();
         assertThat(decide(Signals.CALM.withSyncBacklog(12_345)).reason()).isEqualTo("sync behind: 12345 changes");
