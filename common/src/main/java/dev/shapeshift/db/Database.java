@@ -2,6 +2,7 @@ package dev.shapeshift.db;
 
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.flag.FlagClient;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -13,7 +14,7 @@ import java.util.Properties;
  * role in {@code application_name} ({@code shapeshift-<role>}), so its own statements can be told
  * apart from the application's by identity (the contract gate relies on that).
  */
-public record Database(String jdbcUrl, String user, String password) {
+public record Database(String jdbcUrl, String user, String password) implements FlagClient.Connector {
 
     public static final String APPLICATION_PREFIX = "shapeshift-";
 
@@ -32,6 +33,12 @@ public record Database(String jdbcUrl, String user, String password) {
             throw new ShapeshiftException(ErrorCode.CONFIG_INVALID,
                     "database URL must start with jdbc:postgresql: (got " + redact(jdbcUrl) + ")");
         }
+    }
+
+    /** The flag client's connection ({@code shapeshift-flag-client}), for the coordinator, the demo and tests. */
+    @Override
+    public Connection connectForFlags() {
+        return connect("flag-client");
     }
 
     /** Opens a connection for the given role (e.g. {@code worker}); autocommit on. */

@@ -1,8 +1,8 @@
 package dev.shapeshift.flag;
 
-import dev.shapeshift.db.Database;
 import java.sql.Array;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -34,9 +35,45 @@ import org.slf4j.LoggerFactory;
  * than {@code staleAfter} (default 5s), and a warning is logged once per outage. A flag never read
  * successfully (or absent from the catalog) is {@code false}: the old shape, which stays complete
  * until the contract.
+ *
+ * <p>This class is its own artifact ({@code dev.shapeshift:shapeshift-flag-client}: the PostgreSQL
+ * JDBC driver and SLF4J, nothing else) so an application can embed it without Shapeshift's
+ * runtime; see docs/flags.md and the module's README.
  */
 public final class FlagClient implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(FlagClient.class);
+
+    /** Opens the connection the client reads {@code shapeshift.flag} through (one at a time, re-opened after a failure). */
+    @FunctionalInterface
+    public interface Connector {
+        Connection connectForFlags() throws SQLException;
+    }
+
+    /**
+     * A connector over the PostgreSQL JDBC driver: the database the application already talks to
+     * (the one with Shapeshift's catalog schema), a role that may {@code SELECT} from
+     * {@code shapeshift.flag}. Sessions are named {@code shapeshift-flag-client} (in the start-up
+     * packet), login times out after 10 s and a read after 10 s.
+     */
+    public static Connector jdbc(String jdbcUrl, String user, String password) {
+        if (jdbcUrl == null || !jdbcUrl.startsWith("jdbc:postgresql:")) {
+            throw new IllegalArgumentException("a PostgreSQL JDBC URL (jdbc:postgresql://host:port/database), got " + jdbcUrl);
+        }
+        return () -> {
+            Properties p = new Properties();
+            if (user != null) {
+                p.setProperty("user", user);
+            }
+            if (password != null) {
+                p.setProperty("password", password);
+            }
+            p.setProperty("ApplicationName", "shapeshift-flag-client");
+            p.setProperty("assumeMinServerVersion", "9.0");
+            p.setProperty("loginTimeout", "10");
+            p.setProperty("socketTimeout", "10");
+            return DriverManager.getConnection(jdbcUrl, p);
+        };
+    }
 
     /**
      * @param refreshEvery how often watched flags are re-read (the staleness bound while healthy)
@@ -76,7 +113,7 @@ public final class FlagClient implements AutoCloseable {
     private record Known(boolean value, long version, Instant readAt) {
     }
 
-    private final Database db;
+    private final Connector db;
     private final Options options;
     private final Clock clock;
     private final Map<String, Known> known = new ConcurrentHashMap<>();
@@ -84,11 +121,11 @@ public final class FlagClient implements AutoCloseable {
     private volatile boolean warned;
     private Connection connection;
 
-    public FlagClient(Database db, Options options) {
+    public FlagClient(Connector db, Options options) {
         this(db, options, Clock.systemUTC());
     }
 
-    FlagClient(Database db, Options options, Clock clock) {
+    FlagClient(Connector db, Options options, Clock clock) {
         this.db = db;
         this.options = options;
         this.clock = clock;
@@ -148,7 +185,7 @@ public final class FlagClient implements AutoCloseable {
 
     private Map<String, Known> read(List<String> names, Instant now) throws SQLException {
         if (connection == null || connection.isClosed()) {
-            connection = db.connect("flag-client");
+            connection = db.connectForFlags();
         }
         Map<String, Known> out = new HashMap<>();
         try (PreparedStatement ps = connection.prepareStatement(
