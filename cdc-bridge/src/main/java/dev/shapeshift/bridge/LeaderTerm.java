@@ -7,7 +7,7 @@ import dev.shapeshift.bridge.capture.SchemaWatch;
 import dev.shapeshift.bridge.capture.SyncTarget;
 import dev.shapeshift.bridge.capture.TableId;
 import dev.shapeshift.bridge.publish.ChangePublisher;
-import dev.shapeshift.bridge.slot.LagProbe;
+import dev.shapeshift.bridge.slot.SlotAlarm;
 import dev.shapeshift.db.Leadership;
 import dev.shapeshift.bridge.slot.SlotGuard;
 import dev.shapeshift.bridge.slot.SlotState;
@@ -271,7 +271,7 @@ final class LeaderTerm implements AutoCloseable {
         SlotState s = slot.get();
         metrics.lagBytes.set(s.lagBytes());
         metrics.safeWalBytes.set(s.safeWalSize() == null ? BridgeMetrics.UNKNOWN : s.safeWalSize());
-        Optional<String> alarm = LagProbe.alarm(s, config.safeWalAlarmBytes());
+        Optional<String> alarm = SlotAlarm.alarm(s, config.safeWalAlarmBytes());
         if (alarm.isPresent() && !alarmed) {
             log.warn("slot alarm slot={} reason={}", config.slot(), alarm.get());
             targets.forEach(t -> catalog.setMessage(t.migration(), "slot alarm: " + alarm.get()));

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.shapeshift.bridge.capture.ColumnDiff;
 import dev.shapeshift.bridge.capture.KeyText;
 import dev.shapeshift.bridge.publish.EchoFilter;
-import dev.shapeshift.bridge.slot.LagProbe;
+import dev.shapeshift.bridge.slot.SlotAlarm;
 import dev.shapeshift.bridge.slot.Lsn;
 import dev.shapeshift.bridge.slot.SlotGuard;
 import dev.shapeshift.bridge.slot.SlotState;
@@ -54,11 +54,11 @@ class BridgeRulesTest {
 
     @Test
     void walAlarm() {
-        assertThat(LagProbe.alarm(new SlotState("s", true, 1, 1, "reserved", null, 5), 100)).isEmpty();
-        assertThat(LagProbe.alarm(new SlotState("s", true, 1, 1, "extended", 50L, 5), 100)).isPresent();
-        assertThat(LagProbe.alarm(new SlotState("s", true, 1, 1, "reserved", 500L, 5), 100)).isEmpty();
-        assertThat(LagProbe.alarm(new SlotState("s", true, 1, 1, "unreserved", null, 5), 100)).isPresent();
-        assertThat(LagProbe.alarm(new SlotState("s", true, 1, 1, "lost", null, 5), 100)).isPresent();
+        assertThat(SlotAlarm.alarm(new SlotState("s", true, 1, 1, "reserved", null, 5), 100)).isEmpty();
+        assertThat(SlotAlarm.alarm(new SlotState("s", true, 1, 1, "extended", 50L, 5), 100)).isPresent();
+        assertThat(SlotAlarm.alarm(new SlotState("s", true, 1, 1, "reserved", 500L, 5), 100)).isEmpty();
+        assertThat(SlotAlarm.alarm(new SlotState("s", true, 1, 1, "unreserved", null, 5), 100)).isPresent();
+        assertThat(SlotAlarm.alarm(new SlotState("s", true, 1, 1, "lost", null, 5), 100)).isPresent();
     }
 
     @Test

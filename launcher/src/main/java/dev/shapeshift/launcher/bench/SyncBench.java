@@ -173,7 +173,7 @@ public final class SyncBench {
             out.printf(Locale.ROOT, "pgbench -i -s %d: %.1f s%n", o.scale(), (System.nanoTime() - t0) / 1e9);
             CatalogSchema.migrate(db);
 
-            try (LagProbe probe = new LagProbe(db, 0, o.probeMs(), o.pollMs())) {
+            try (ApplyLagProbe probe = new ApplyLagProbe(db, 0, o.probeMs(), o.pollMs())) {
                 warmUp(bench, 0);
                 Phase first = measure(bench, cpu, null, probe, "no replication, unthrottled", "none", 0, null);
                 int rate = o.rate() > 0 ? o.rate() : Math.max(10, (int) Math.round(first.pgbench().tps() / 2));
@@ -194,7 +194,7 @@ public final class SyncBench {
         }
     }
 
-    private void shapeshift(Database db, String bootstrap, Pgbench bench, ServerCpu cpu, LagProbe probe, int rate)
+    private void shapeshift(Database db, String bootstrap, Pgbench bench, ServerCpu cpu, ApplyLagProbe probe, int rate)
             throws Exception {
         String yaml = o.reverse() ? REVERSE_SPEC : o.inPlace() ? IN_PLACE_SPEC : SPEC;
         MigrationSpec spec = new SpecReader().read(MIGRATION + ".yaml", yaml);
@@ -220,7 +220,7 @@ public final class SyncBench {
                 bridge.start();
                 awaitPhase(catalog, dev.shapeshift.phase.Phase.BACKFILLING);
             }
-            LagProbe.Replica replica = new LagProbe.Replica(db, o.inPlace()
+            ApplyLagProbe.Replica replica = new ApplyLagProbe.Replica(db, o.inPlace()
                     ? "SELECT abalance_cents / 100 FROM pgbench_accounts WHERE aid = 0"
                     : "SELECT balance_cents / 100 FROM " + TARGET + " WHERE aid = 0");
             ResolvedSpec resolved;
@@ -271,7 +271,7 @@ public final class SyncBench {
      * in a deployment the write switch's gate and Transitions do it), then measures the probe from
      * a write of {@code abalance_cents} to its reverse in {@code abalance}.
      */
-    private void reverse(Database db, String bootstrap, Pgbench bench, ServerCpu cpu, LagProbe probe, int rate)
+    private void reverse(Database db, String bootstrap, Pgbench bench, ServerCpu cpu, ApplyLagProbe probe, int rate)
             throws Exception {
         try (Connection c = db.connect("bench")) {
             c.setAutoCommit(false);
@@ -285,7 +285,7 @@ public final class SyncBench {
         Path script = java.nio.file.Files.createTempFile("shapeshift-bench-new-shape", ".sql");
         java.nio.file.Files.writeString(script, NEW_SHAPE_SCRIPT);
         probe.writeWith("UPDATE pgbench_accounts SET abalance_cents = ?::bigint * 100 WHERE aid = 0");
-        LagProbe.Replica replica = new LagProbe.Replica(db, "SELECT abalance FROM pgbench_accounts WHERE aid = 0");
+        ApplyLagProbe.Replica replica = new ApplyLagProbe.Replica(db, "SELECT abalance FROM pgbench_accounts WHERE aid = 0");
         try {
             for (int r : List.of(rate, 0)) {
                 PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -409,7 +409,7 @@ public final class SyncBench {
     }
 
     private void nativeReplication(EmbeddedPostgres pg, String dbName, Database db, Pgbench bench, ServerCpu cpu,
-                                   LagProbe probe, int rate) throws Exception {
+                                   ApplyLagProbe probe, int rate) throws Exception {
         try (EmbeddedPostgres sub = EmbeddedPostgres.start(EmbeddedPostgres.Options.defaults())) {
             Database subDb = new Database(sub.jdbcUrl(sub.createDatabase("bench_sub")), sub.user(), sub.password());
             ServerCpu subCpu = new ServerCpu(sub.dataDir());
@@ -431,7 +431,7 @@ public final class SyncBench {
                 s.execute("VACUUM ANALYZE pgbench_accounts");
                 s.execute("CHECKPOINT");
             }
-            probe.replica(new LagProbe.Replica(subDb, "SELECT abalance FROM pgbench_accounts WHERE aid = 0"));
+            probe.replica(new ApplyLagProbe.Replica(subDb, "SELECT abalance FROM pgbench_accounts WHERE aid = 0"));
             try {
                 if (!probe.awaitCaughtUp(Duration.ofMinutes(3))) {
                     throw new IllegalStateException("logical replication did not deliver the probe row within 3 minutes");
@@ -478,17 +478,17 @@ public final class SyncBench {
         out.printf(Locale.ROOT, "(warm-up: %d s at -R %d, not recorded)%n", seconds, rate);
     }
 
-    private Phase measureScript(Pgbench bench, ServerCpu cpu, LagProbe probe, String name, int rate,
+    private Phase measureScript(Pgbench bench, ServerCpu cpu, ApplyLagProbe probe, String name, int rate,
                                 PrometheusMeterRegistry registry, Path script) throws Exception {
         return measure(bench, cpu, null, probe, name, "shapeshift", rate, registry, script);
     }
 
-    private Phase measure(Pgbench bench, ServerCpu cpu, ServerCpu subCpu, LagProbe probe, String name,
+    private Phase measure(Pgbench bench, ServerCpu cpu, ServerCpu subCpu, ApplyLagProbe probe, String name,
                           String replication, int rate, PrometheusMeterRegistry registry) throws Exception {
         return measure(bench, cpu, subCpu, probe, name, replication, rate, registry, null);
     }
 
-    private Phase measure(Pgbench bench, ServerCpu cpu, ServerCpu subCpu, LagProbe probe, String name,
+    private Phase measure(Pgbench bench, ServerCpu cpu, ServerCpu subCpu, ApplyLagProbe probe, String name,
                           String replication, int rate, PrometheusMeterRegistry registry, Path script) throws Exception {
         String loadStart = loadAverage();
         double src0 = cpu.serverSeconds();
@@ -503,7 +503,7 @@ public final class SyncBench {
         if (!"none".equals(replication)) {
             probe.awaitCaughtUp(Duration.ofSeconds(30));
         }
-        LagProbe.Snapshot snap = probe.take();
+        ApplyLagProbe.Snapshot snap = probe.take();
         Double[] timer = timer(registry);
         Phase p = new Phase(name, replication, rate, r, snap.lags().count(), snap.lags().percentile(50),
                 snap.lags().percentile(99), snap.lags().percentile(100), snap.notArrived(), timer[0], timer[1],

@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * later one), records now − commit for every probe up to it. Both clocks are this JVM's
  * {@code System.nanoTime()}; the resolution is the poll interval plus one poll query.
  */
-final class LagProbe implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(LagProbe.class);
+final class ApplyLagProbe implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ApplyLagProbe.class);
 
     private final Database source;
     private final int periodMs;
@@ -41,7 +41,7 @@ final class LagProbe implements AutoCloseable {
     record Replica(Database db, String sql) {
     }
 
-    LagProbe(Database source, long startSeq, int periodMs, int pollMs) {
+    ApplyLagProbe(Database source, long startSeq, int periodMs, int pollMs) {
         this.source = source;
         this.seq.set(startSeq);
         this.periodMs = periodMs;

@@ -7,8 +7,8 @@ import java.util.Optional;
  * {@code lost}, or when {@code safe_wal_size} (known only with a finite
  * {@code max_slot_wal_keep_size}) is below the threshold. The reason reads like a status line.
  */
-public final class LagProbe {
-    private LagProbe() {
+public final class SlotAlarm {
+    private SlotAlarm() {
     }
 
     public static Optional<String> alarm(SlotState s, long safeWalAlarmBytes) {
