@@ -125,7 +125,7 @@ class DashboardIT {
         assertThat(dom).contains("flag not set (reads old shape)");
         // the findings of the staged structure, one row each, with the totals per item
         assertThat(dom).containsPattern("data-testid=\"findings-total\"[^>]*>4<")
-                .contains("unique index users_slug_key 1, not null email_verified 3");
+                .contains("not null email_verified 3, unique index users_slug_key 1");
         assertThat(dom).containsPattern("<td>unique index users_slug_key</td><td>duplicate</td><td>\\[\\[\"4\"\\], \\[\"9\"\\]\\]</td>"
                 + "<td>value \\(ann\\) on 2 rows</td>");
         assertThat(dom).containsPattern("<td>not null email_verified</td><td>null</td><td>\\[\"17\"\\]</td>");
