@@ -200,11 +200,13 @@ class ContractGateIT {
         Contractor contractor = new Contractor(db, transitions);
         long start = System.nanoTime();
         java.util.Optional<Archive> archive = java.util.Optional.empty();
+        String closed = null;
         while (archive.isEmpty()) {
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as(closed).isLessThan(Duration.ofSeconds(60));
             try {
                 archive = contractor.contract(m, "test", "old columns quiet for 1s");
             } catch (GateClosedException e) {
+                closed = e.getMessage();
                 Thread.sleep(300);
             }
         }
