@@ -135,6 +135,24 @@ async function driftTable(name, box) {
   box.replaceChildren(table, el("div", {}, prev, " ", next));
 }
 
+// Rows that violate the staged structure (docs/constraints.md): the item stays unenforced, and the
+// verified gate closed, until the data is fixed. One row per stored finding (at most 100 per item).
+function findings(m) {
+  const list = m.findings || [];
+  const byItem = {};
+  for (const f of list) byItem[f.item] = f.total;
+  const table = el("table", { "data-testid": "findings" },
+    el("tr", {}, el("th", {}, "item"), el("th", {}, "kind"), el("th", {}, "key"), el("th", {}, "detail"), el("th", {}, "found")));
+  for (const f of list) {
+    table.append(el("tr", { class: "fail" }, el("td", {}, f.item), el("td", {}, f.kind), el("td", {}, f.key),
+      el("td", {}, f.detail || ""), el("td", {}, f.foundAt ? new Date(f.foundAt).toLocaleTimeString() : "")));
+  }
+  if (!list.length) table.append(el("tr", {}, el("td", { colspan: "5", class: "muted" }, "no violating rows found")));
+  return el("div", {}, el("h3", {}, "Findings (", el("span", { "data-testid": "findings-total" },
+    fmtNum(Object.values(byItem).reduce((a, b) => a + b, 0))), " violating rows",
+    Object.keys(byItem).length ? ": " + Object.entries(byItem).map(([k, v]) => k + " " + v).join(", ") : "", ")"), table);
+}
+
 const EVIDENCE_PHASES = ["reads-switched", "writes-switched", "contract-ready"];
 
 // The contract evidence (GET /api/migrations/NAME/evidence): every check, who read the old shape and when,
@@ -219,6 +237,7 @@ function card(m) {
       el("div", {}, el("h3", {}, "Gate checklist"), gates(m)),
       el("div", {}, el("h3", {}, "Open drift (", el("span", { "data-testid": "drift-open" }, fmtNum(m.drift.openTotal)), ": ",
         Object.entries(m.drift.open).map(([k, v]) => k + " " + v).join(", "), ")"), driftBox)));
+  if ((m.findings && m.findings.length) || ["backfilled", "verified"].includes(m.phase)) c.append(findings(m));
   driftTable(m.name, driftBox).catch(e => driftBox.replaceChildren(el("span", { class: "error" }, e.message)));
   if (EVIDENCE_PHASES.includes(m.phase)) {
     const evidenceBox = el("div", {}, "loading the contract evidence…");

@@ -29,6 +29,7 @@ final class LiveChecks {
     private List<Column> key = List.of();
     private List<CatalogColumn> sourceColumns = List.of();
     private boolean alreadyExpanded;
+    private Set<String> sequencedKey = Set.of();
     private final boolean expanded;
 
     /**
@@ -60,7 +61,7 @@ final class LiveChecks {
             return new Validation(spec, all, true, null, null);
         }
         ResolvedSpec resolved = new ResolvedSpec(spec, key, sourceColumns.stream().map(CatalogColumn::column).toList());
-        return new Validation(spec, all, true, resolved, ExpandPlan.of(resolved, alreadyExpanded));
+        return new Validation(spec, all, true, resolved, ExpandPlan.of(resolved, alreadyExpanded, sequencedKey));
     }
 
     private void checkAll() throws SQLException {
@@ -70,6 +71,9 @@ final class LiveChecks {
         }
         sourceColumns = catalog.columns(source.schema(), source.table());
         resolveKey();
+        if (spec.mode() == Mode.TABLE && !key.isEmpty()) {
+            sequencedKey = catalog.sequencedColumns(source.schema(), source.table());
+        }
         Map<String, CatalogColumn> existingTarget = targetState();
         checkTypes();
         checkTransforms(existingTarget);

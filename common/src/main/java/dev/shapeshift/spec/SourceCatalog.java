@@ -89,6 +89,28 @@ final class SourceCatalog {
         return out;
     }
 
+    /**
+     * The columns whose values come from a sequence: serial and identity columns
+     * ({@code pg_get_serial_sequence}) and columns with a {@code DEFAULT nextval(…)}.
+     */
+    java.util.Set<String> sequencedColumns(String schema, String table) throws SQLException {
+        String sql = "SELECT a.attname FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_attrdef d"
+                + " ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = " + TABLE_OID
+                + " AND a.attnum > 0 AND NOT a.attisdropped AND (a.attidentity <> ''"
+                + " OR pg_catalog.pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%')";
+        java.util.Set<String> out = new java.util.LinkedHashSet<>();
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            ps.setString(1, schema);
+            ps.setString(2, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        }
+        return out;
+    }
+
     /** Unique keys usable as a migration key: valid, not partial, no expressions; primary key first. */
     List<UniqueKey> uniqueKeys(String schema, String table) throws SQLException {
         String sql = "SELECT ic.relname, i.indisprimary, ARRAY(SELECT a.attname FROM"

@@ -123,7 +123,14 @@ class WriteSwitchTableIT {
                 advance(operator, Phase.READS_SWITCHED);
                 assertThat(WriteSwitchIT.flag(db, NAME + ".read-new")).isTrue();
                 assertThat(notNull(db, "label")).as("NOT NULL before the write switch").isTrue();
+                assertThat(DriverIT.rows(db, "SELECT attidentity FROM pg_attribute WHERE attrelid = "
+                        + "'public.users_v2'::regclass AND attname = 'id'")).as("the expand gave the new key its own identity")
+                        .containsExactly("d");
                 advance(operator, Phase.WRITES_SWITCHED);
+                long oldMaxAtSwitch = DriverIT.count(db, "SELECT max(id) FROM public.users");
+                assertThat(DriverIT.count(db, "SELECT pg_sequence_last_value(pg_get_serial_sequence('public.users_v2', 'id'))"))
+                        .as("the write switch set the new table's sequence above the old table's keys")
+                        .isGreaterThanOrEqualTo(oldMaxAtSwitch);
                 assertThat(WriteSwitchIT.flag(db, NAME + ".write-new")).isTrue();
                 assertThat(notNull(db, "label")).as("relaxed by the write switch").isFalse();
                 assertThat(DriverIT.rows(db, "SELECT sync_direction FROM shapeshift.migration WHERE name = '" + NAME + "'"))
@@ -146,6 +153,22 @@ class WriteSwitchTableIT {
                         .until(() -> oldDiffersFromReverse(db), n -> n == 0);
                 assertThat(newShape(db)).as("the new table is what the application wrote").isEqualTo(model.newShape());
                 assertThat(oldShape(db)).as("the old table is reverse(what the application wrote)").isEqualTo(model.oldShape());
+                List<Long> generated = new ArrayList<>(a.newTableKeys());
+                generated.addAll(b.newTableKeys());
+                assertThat(generated).as("inserts into the new table without a key got keys after every old key")
+                        .isNotEmpty().allMatch(k -> k > oldMaxAtSwitch).doesNotHaveDuplicates();
+                assertThat(DriverIT.count(db, "SELECT count(*) FROM public.users_v2 n WHERE n.id > pg_sequence_last_value("
+                        + "pg_get_serial_sequence('public.users_v2', 'id'))"))
+                        .as("no key of the new table above its sequence").isZero();
+                assertThat(operator.check(NAME, Phase.CONTRACT_READY).checks())
+                        .filteredOn(c -> c.name().equals("key-sequences")).singleElement().matches(c -> c.passed());
+                String seq = DriverIT.rows(db, "SELECT pg_get_serial_sequence('public.users_v2', 'id')").get(0);
+                long at = DriverIT.count(db, "SELECT pg_sequence_last_value('" + seq + "')");
+                DriverIT.rows(db, "SELECT setval('" + seq + "', 1)");
+                assertThat(operator.check(NAME, Phase.CONTRACT_READY).checks())
+                        .filteredOn(c -> c.name().equals("key-sequences")).singleElement()
+                        .matches(c -> !c.passed() && c.evidence().contains(seq), "names the sequence that fell behind");
+                DriverIT.rows(db, "SELECT setval('" + seq + "', " + at + ")");
                 a.resume();
                 b.resume();
 
@@ -155,6 +178,12 @@ class WriteSwitchTableIT {
                         .anyMatch(s -> s.contains("sync runs forward again"))
                         .anyMatch(s -> s.contains("dropped new table"));
                 assertThat(a.newOnlyWrites() + b.newOnlyWrites()).isGreaterThan(40);
+                long newMaxAtRollback = Math.max(a.newTableKeys().stream().mapToLong(Long::longValue).max().orElse(0),
+                        b.newTableKeys().stream().mapToLong(Long::longValue).max().orElse(0));
+                await().atMost(Duration.ofSeconds(30)).until(() -> a.oldKeysAfterNew().size() + b.oldKeysAfterNew().size() > 5);
+                assertThat(a.oldKeysAfterNew()).as("old code's inserts after the rollback come after the new table's keys")
+                        .allMatch(k -> k > newMaxAtRollback);
+                assertThat(b.oldKeysAfterNew()).allMatch(k -> k > newMaxAtRollback);
                 Thread.sleep(500);
             } finally {
                 a.close();
@@ -167,10 +196,11 @@ class WriteSwitchTableIT {
             assertThat(WriteSwitchIT.flag(db, NAME + ".write-new")).isFalse();
             assertThat(notNull(db, "label")).as("NOT NULL restored, validated").isTrue();
             assertThat(oldShape(db)).as("the old table equals what the application wrote").isEqualTo(model.oldShape());
-            System.out.printf("WriteSwitchTableIT: %d new-only writes (%d inserts, %d deletes, %d key changes), %.1fs%n",
+            System.out.printf("WriteSwitchTableIT: %d new-only writes (%d inserts, %d deletes, %d key changes), "
+                            + "%d old-table inserts after the rollback, %.1fs%n",
                     a.newOnlyWrites() + b.newOnlyWrites(), a.newOnlyInserts() + b.newOnlyInserts(),
                     a.newOnlyDeletes() + b.newOnlyDeletes(), a.keyChanges() + b.keyChanges(),
-                    (System.nanoTime() - started) / 1e9);
+                    a.oldKeysAfterNew().size() + b.oldKeysAfterNew().size(), (System.nanoTime() - started) / 1e9);
         } finally {
             DriverIT.dropSlot(db, bridgeConfig.slot());
         }
@@ -195,10 +225,11 @@ class WriteSwitchTableIT {
     static void seed(Database db) throws SQLException {
         try (Connection c = db.connect("test-seed"); Statement s = c.createStatement()) {
             s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
-            s.execute("CREATE TABLE public.users (id bigint PRIMARY KEY, name text NOT NULL, "
+            s.execute("CREATE TABLE public.users (id bigserial PRIMARY KEY, name text NOT NULL, "
                     + "legacy_verified_at timestamptz, label text NOT NULL)");
             s.execute("INSERT INTO public.users SELECT g, 'user ' || g, CASE WHEN g % 3 = 0 THEN '2020-01-01'::timestamptz END, "
                     + "'Label ' || g FROM generate_series(1, " + ROWS + ") g");
+            s.execute("SELECT setval('public.users_id_seq', " + ROWS + ")");
             s.execute("ANALYZE public.users");
         }
         CatalogSchema.migrate(db);
@@ -252,6 +283,8 @@ class WriteSwitchTableIT {
         try (Connection c = db.connect("test-seed"); Statement s = c.createStatement()) {
             s.execute("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "
                     + app.user());
+            s.execute("GRANT USAGE ON SEQUENCE public.users_id_seq TO " + app.user()); // inserts without a key
+            s.execute("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE ON SEQUENCES TO " + app.user());
         }
         return app;
     }
@@ -360,6 +393,8 @@ class WriteSwitchTableIT {
         private final AtomicLong newOnlyInserts = new AtomicLong();
         private final AtomicLong newOnlyDeletes = new AtomicLong();
         private final AtomicLong keyChanges = new AtomicLong();
+        private final List<Long> newTableKeys = java.util.Collections.synchronizedList(new ArrayList<>());
+        private final List<Long> oldKeysAfterNew = java.util.Collections.synchronizedList(new ArrayList<>());
         private volatile boolean dual;
         private volatile boolean honour;
         private volatile boolean oldOnlyForGood;
@@ -425,6 +460,20 @@ class WriteSwitchTableIT {
             return failure;
         }
 
+        /** Keys the new table's identity gave this instance's inserts without a key. */
+        List<Long> newTableKeys() {
+            synchronized (newTableKeys) {
+                return new ArrayList<>(newTableKeys);
+            }
+        }
+
+        /** Keys the old table's sequence gave this instance's inserts once it no longer wrote the new table only. */
+        List<Long> oldKeysAfterNew() {
+            synchronized (oldKeysAfterNew) {
+                return new ArrayList<>(oldKeysAfterNew);
+            }
+        }
+
         /** One dual write whose new row is wrong (email_verified inverted); false if the key is gone. */
         boolean writeWrongNewShape(long id) throws SQLException {
             synchronized (model) {
@@ -472,8 +521,7 @@ class WriteSwitchTableIT {
                                 insert(next, v, newOnlyMode);
                                 next += 2;
                             } else if (op == 19 && newOnlyMode && model.has(id)) {
-                                moveKey(id, next);
-                                next += 2;
+                                moveKey(id);
                             } else if (model.has(id)) {
                                 delete(id, newOnlyMode);
                             }
@@ -540,28 +588,38 @@ class WriteSwitchTableIT {
             model.writeOld(id, v, l);
         }
 
-        private void insert(long id, boolean v, boolean newOnlyMode) throws SQLException {
-            String l = "New " + id;
+        /** Inserts without a key: the table's sequence gives it (the old table's serial, the new table's identity). */
+        private void insert(long n, boolean v, boolean newOnlyMode) throws SQLException {
+            String l = "New " + n;
+            long id;
             if (newOnlyMode) {
                 try (PreparedStatement ps = connection.prepareStatement(
-                        "INSERT INTO public.users_v2 (id, name, email_verified, label_key) VALUES (?, 'n', ?, ?)")) {
-                    ps.setLong(1, id);
-                    ps.setBoolean(2, v);
-                    ps.setString(3, l.toLowerCase(Locale.ROOT));
-                    ps.executeUpdate();
+                        "INSERT INTO public.users_v2 (name, email_verified, label_key) VALUES ('n', ?, ?) RETURNING id")) {
+                    ps.setBoolean(1, v);
+                    ps.setString(2, l.toLowerCase(Locale.ROOT));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        id = rs.getLong(1);
+                    }
                 }
                 connection.commit();
                 model.writeNew(id, v, l.toLowerCase(Locale.ROOT));
+                newTableKeys.add(id);
                 newOnly.incrementAndGet();
                 newOnlyInserts.incrementAndGet();
                 return;
             }
             try (PreparedStatement ps = connection.prepareStatement(
-                    "INSERT INTO public.users (id, name, legacy_verified_at, label) VALUES (?, 'n', ?, ?)")) {
-                ps.setLong(1, id);
-                ps.setObject(2, verifiedAt(v), java.sql.Types.TIMESTAMP_WITH_TIMEZONE);
-                ps.setString(3, l);
-                ps.executeUpdate();
+                    "INSERT INTO public.users (name, legacy_verified_at, label) VALUES ('n', ?, ?) RETURNING id")) {
+                ps.setObject(1, verifiedAt(v), java.sql.Types.TIMESTAMP_WITH_TIMEZONE);
+                ps.setString(2, l);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    id = rs.getLong(1);
+                }
+            }
+            if (!newTableKeys.isEmpty()) {
+                oldKeysAfterNew.add(id);
             }
             if (both()) {
                 upsertNew(id, "n", v, l.toLowerCase(Locale.ROOT));
@@ -591,15 +649,23 @@ class WriteSwitchTableIT {
             }
         }
 
-        /** New code changes a row's key in the new table; the reverse sync moves the old row. */
-        private void moveKey(long id, long to) throws SQLException {
-            try (PreparedStatement ps = connection.prepareStatement("UPDATE public.users_v2 SET id = ? WHERE id = ?")) {
-                ps.setLong(1, to);
-                ps.setLong(2, id);
-                ps.executeUpdate();
+        /**
+         * New code changes a row's key in the new table, to a key drawn from the new table's
+         * sequence; the reverse sync moves the old row.
+         */
+        private void moveKey(long id) throws SQLException {
+            long to;
+            try (PreparedStatement ps = connection.prepareStatement("UPDATE public.users_v2 SET id = "
+                    + "nextval(pg_get_serial_sequence('public.users_v2', 'id')) WHERE id = ? RETURNING id")) {
+                ps.setLong(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    to = rs.getLong(1);
+                }
             }
             connection.commit();
             model.move(id, to);
+            newTableKeys.add(to);
             newOnly.incrementAndGet();
             keyChanges.incrementAndGet();
         }

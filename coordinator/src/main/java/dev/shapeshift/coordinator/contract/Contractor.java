@@ -89,8 +89,11 @@ public final class Contractor {
             if (shape.dropsSomething()) {
                 List<String> key = keyOf(c, shape);
                 List<ArchivedColumn> columns = shape.inPlace() ? columnsOf(c, shape) : List.of();
+                List<Archive.ArchivedStructure> structure = shape.inPlace()
+                        ? Restore.structureOf(c, Ident.qualified(shape.schema(), shape.table()), shape.dropColumns())
+                        : List.of();
                 what = shape.inPlace() ? archiveColumns(c, shape, key) : archiveTable(c, shape);
-                insertArchive(c, shape, key, columns);
+                insertArchive(c, shape, key, columns, structure);
             }
             try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET phase = ?, message = ?, "
                     + "version = version + 1, updated_at = now(), phase_changed_at = now() WHERE name = ? AND phase = ?")) {
@@ -110,27 +113,30 @@ public final class Contractor {
 
     /**
      * Puts the old shape back from the archive: in-place, re-adds the columns (type and default as
-     * they were) and fills them by key; table mode moves the table back. The phase stays
-     * {@code contracted}. Rows inserted after the contract get the column default.
+     * they were), refills them from the archive in checkpointed chunks and recreates the old shape's
+     * NOT NULL, indexes and constraints, each step lock-safe ({@link Restore}); a restore that stopped
+     * part-way continues from its checkpoint when run again. Table mode moves the table back. The
+     * phase stays {@code contracted}. Rows inserted after the contract get the column default.
      */
     public Archive restore(String migration, String actor, String reason) {
+        return restore(migration, actor, reason, Restore.DEFAULT_CHUNK_ROWS, p -> { });
+    }
+
+    /**
+     * @param chunkRows archive rows refilled per transaction
+     * @param progress  told after every committed chunk (the CLI prints it)
+     */
+    public Archive restore(String migration, String actor, String reason, int chunkRows,
+                           java.util.function.Consumer<Restore.Progress> progress) {
         requireReason(reason);
         Archive a = requireRestorable(migration);
-        String src = Ident.qualified(a.sourceSchema(), a.sourceTable());
         String arc = Ident.qualified(Archive.SCHEMA, a.archiveTable());
+        if (a.inPlace()) {
+            new Restore(db, a, chunkRows, progress).run();
+        }
         Tx.ddl(db, ROLE, "restoring " + migration, c -> {
-            try (Statement s = c.createStatement()) {
-                if (a.inPlace()) {
-                    s.execute("ALTER TABLE " + src + " " + a.columns().stream().map(col -> "ADD COLUMN "
-                            + Ident.quote(col.name()) + " " + col.type()
-                            + (col.defaultExpr() == null ? "" : " DEFAULT " + col.defaultExpr()))
-                            .collect(Collectors.joining(", ")));
-                    s.execute("UPDATE " + src + " s SET " + a.columns().stream()
-                            .map(col -> Ident.quote(col.name()) + " = a." + Ident.quote(col.name()))
-                            .collect(Collectors.joining(", ")) + " FROM " + arc + " a WHERE "
-                            + a.keyColumns().stream().map(k -> "s." + Ident.quote(k) + " = a." + Ident.quote(k))
-                            .collect(Collectors.joining(" AND ")));
-                } else {
+            if (!a.inPlace()) {
+                try (Statement s = c.createStatement()) {
                     if (!a.archiveTable().equals(a.sourceTable())) {
                         s.execute("ALTER TABLE " + arc + " RENAME TO " + Ident.quote(a.sourceTable()));
                     }
@@ -144,6 +150,11 @@ public final class Contractor {
                 ps.executeUpdate();
             }
             audit(c, migration, actor, "restore: old shape put back from " + arc, null, null, reason);
+            if (a.inPlace()) {
+                audit(c, migration, actor, "restore: recreated " + Restore.describe(a) + (a.columns().stream()
+                        .anyMatch(ArchivedColumn::notNull) ? " and NOT NULL on " + a.columns().stream()
+                        .filter(ArchivedColumn::notNull).map(ArchivedColumn::name).toList() : ""), null, null, reason);
+            }
             return null;
         });
         log.warn("old shape restored migration={} actor={}", migration, actor);
@@ -193,7 +204,8 @@ public final class Contractor {
         return Tx.run(db, ROLE, "reading the archive of " + migration, c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT migration, mode, archive_table, source_schema, "
                     + "source_table, key_columns::text, columns::text, archived_at, retain_until, restored_at, dropped_at, "
-                    + "dropped_by FROM shapeshift.contract_archive WHERE migration = ?")) {
+                    + "dropped_by, structure::text, restore_started_at, restore_rows FROM shapeshift.contract_archive "
+                    + "WHERE migration = ?")) {
                 ps.setString(1, migration);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
@@ -202,7 +214,9 @@ public final class Contractor {
                     return Optional.of(new Archive(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
                             rs.getString(5), read(rs.getString(6), new TypeReference<List<String>>() { }),
                             read(rs.getString(7), new TypeReference<List<ArchivedColumn>>() { }), instant(rs, 8),
-                            instant(rs, 9), instant(rs, 10), instant(rs, 11), rs.getString(12)));
+                            instant(rs, 9), instant(rs, 10), instant(rs, 11), rs.getString(12),
+                            read(rs.getString(13), new TypeReference<List<Archive.ArchivedStructure>>() { }),
+                            instant(rs, 14), rs.getLong(15)));
                 }
             }
         });
@@ -249,12 +263,12 @@ public final class Contractor {
         return "moved " + src + " to " + Ident.qualified(Archive.SCHEMA, shape.migration());
     }
 
-    private static void insertArchive(Connection c, OldShape shape, List<String> key, List<ArchivedColumn> columns)
-            throws SQLException {
+    private static void insertArchive(Connection c, OldShape shape, List<String> key, List<ArchivedColumn> columns,
+                                      List<Archive.ArchivedStructure> structure) throws SQLException {
         Duration retention = shape.retention();
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.contract_archive (migration, mode, "
-                + "archive_table, source_schema, source_table, key_columns, columns, retain_until) "
-                + "VALUES (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, now() + ?::interval)")) {
+                + "archive_table, source_schema, source_table, key_columns, columns, retain_until, structure) "
+                + "VALUES (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, now() + ?::interval, ?::jsonb)")) {
             ps.setString(1, shape.migration());
             ps.setString(2, shape.inPlace() ? "in-place" : "table");
             ps.setString(3, shape.migration());
@@ -263,6 +277,7 @@ public final class Contractor {
             ps.setString(6, write(key));
             ps.setString(7, write(columns));
             ps.setString(8, retention.toSeconds() + " seconds");
+            ps.setString(9, write(structure));
             ps.executeUpdate();
         }
     }
@@ -294,7 +309,7 @@ public final class Contractor {
         List<ArchivedColumn> out = new ArrayList<>();
         for (String col : shape.dropColumns()) {
             try (PreparedStatement ps = c.prepareStatement("SELECT format_type(a.atttypid, a.atttypmod), "
-                    + "pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a LEFT JOIN pg_attrdef d "
+                    + "pg_get_expr(d.adbin, d.adrelid), a.attnotnull FROM pg_attribute a LEFT JOIN pg_attrdef d "
                     + "ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = to_regclass(?) "
                     + "AND a.attname = ? AND a.attnum > 0 AND NOT a.attisdropped")) {
                 ps.setString(1, Ident.qualified(shape.schema(), shape.table()));
@@ -304,7 +319,7 @@ public final class Contractor {
                         throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "contract.dropColumns: column " + col
                                 + " does not exist in " + shape.schema() + "." + shape.table());
                     }
-                    out.add(new ArchivedColumn(col, rs.getString(1), rs.getString(2)));
+                    out.add(new ArchivedColumn(col, rs.getString(1), rs.getString(2), rs.getBoolean(3)));
                 }
             }
         }

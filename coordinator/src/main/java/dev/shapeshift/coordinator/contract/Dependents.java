@@ -19,7 +19,8 @@ import java.util.Optional;
  *       rules (through {@code pg_rewrite}), functions with SQL-standard bodies ({@code BEGIN ATOMIC}),
  *       triggers, policies, foreign keys of other tables — every <em>normal</em> dependency on the
  *       old columns (in place) or on the old table (table mode). Indexes, defaults and constraints
- *       of the table itself are <em>automatic</em> dependencies that go with the column, not listed.</li>
+ *       of the table itself go with the column and are not listed (most are <em>automatic</em>
+ *       dependencies; a CHECK's expression is a normal one, left out by name).</li>
  *   <li>From function bodies ({@code pg_proc.prosrc}) of SQL and PL/pgSQL functions and procedures
  *       outside the system schemas and Shapeshift's own: the body's text, matched like a statement
  *       ({@link ShapeMatcher}). PostgreSQL records no dependency for them. SQL built at run time
@@ -71,6 +72,10 @@ final class Dependents {
                 + "  WHERE d.refclassid = 'pg_class'::regclass AND d.deptype = 'n' AND tn.nspname = ? AND t.relname = ? "
                 + "    AND NOT (d.classid = 'pg_rewrite'::regclass AND EXISTS (SELECT 1 FROM pg_rewrite r "
                 + "      WHERE r.oid = d.objid AND r.ev_class = t.oid AND r.rulename = '_RETURN')) "
+                // a CHECK of the table itself depends on its columns through its expression ('n'), but
+                // DROP COLUMN drops it along, like the table's indexes and other constraints
+                + "    AND NOT (d.classid = 'pg_constraint'::regclass AND EXISTS (SELECT 1 FROM pg_constraint k "
+                + "      WHERE k.oid = d.objid AND k.conrelid = t.oid AND k.contype = 'c')) "
                 + (shape.inPlace() ? "    AND a.attname = ANY (?) " : "")
                 + "  GROUP BY d.classid, d.objid) d ORDER BY 3, 2";
         try (PreparedStatement ps = c.prepareStatement(sql)) {

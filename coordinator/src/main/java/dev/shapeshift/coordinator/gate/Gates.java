@@ -86,6 +86,9 @@ public final class Gates {
             case CONTRACT_READY -> {
                 if (e.writes() != null && e.plan().writesNew(from)) {
                     checks.add(noOldShapeWrites(e));
+                    if (e.writes().sequencesBehind() != null) {
+                        checks.add(keySequences(e));
+                    }
                 }
                 checks.addAll(contract.contractReady(e));
             }
@@ -173,6 +176,19 @@ public final class Gates {
                     + " — move that application to the new code (it must honour the write flag)");
         }
         return Check.pass("no-old-shape-writes", "no statement writes only the old shape since the write switch");
+    }
+
+    /**
+     * Table mode after the write switch: the new table's key sequences are above every key of both
+     * tables, or the application's next insert without a key collides (docs/phases.md, "Key sequences").
+     */
+    private static Check keySequences(Evidence e) {
+        List<String> behind = e.writes().sequencesBehind();
+        if (!behind.isEmpty()) {
+            return Check.fail("key-sequences", String.join("; ", behind));
+        }
+        return Check.pass("key-sequences", "the new table's key sequences are above every key of both tables "
+                + "(or the key has no sequence)");
     }
 
     /** pg_stat_statements shows the application's INSERT/UPDATE statements writing the new shape. */

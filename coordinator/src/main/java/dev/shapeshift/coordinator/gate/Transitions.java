@@ -112,6 +112,9 @@ public final class Transitions {
                 SyncDirection.set(c, m.name(), SyncDirection.REVERSE);
                 dev.shapeshift.coordinator.writes.WriteSwitch.atSwitch(c, m.name(),
                         dev.shapeshift.spec.SpecJson.read(m.specJson()));
+            } else if (!writesNew && plan.writesNew(from)) {
+                dev.shapeshift.coordinator.writes.KeySequences.atUndo(c, m.name(),
+                        dev.shapeshift.spec.SpecJson.read(m.specJson()));
             }
             if (readsNew != plan.readsNew(from) || to == Phase.ROLLED_BACK) {
                 flags.setIn(c, spec.flag(), m.name(), readsNew, actor, "phase " + from + " -> " + to + ": " + reason);

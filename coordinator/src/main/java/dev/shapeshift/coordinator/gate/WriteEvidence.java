@@ -22,11 +22,14 @@ import java.util.List;
  *                          not required (spec {@code writes.statementEvidence: false})
  * @param oldShapeWrites    after the write switch: statements writing only the old shape called since
  *                          ({@code OldShapeWrites}); null when not read or pg_stat_statements is not readable
+ * @param sequencesBehind   after the write switch, table mode: the new table's key sequences that fell
+ *                          behind a key ({@code KeySequences.behind}); null when not read
  */
 public record WriteEvidence(PhasePlan plan, boolean reversible, SyncDirection direction, Instant dualWritesSince,
                             Duration cleanFor, long recentMismatches, long totalMismatches, List<String> mismatchSample,
                             RoundTrip roundTrip, Statements statements,
-                            List<dev.shapeshift.coordinator.writes.OldShapeWrites.Statement> oldShapeWrites) {
+                            List<dev.shapeshift.coordinator.writes.OldShapeWrites.Statement> oldShapeWrites,
+                            List<String> sequencesBehind) {
     public WriteEvidence {
         mismatchSample = mismatchSample == null ? List.of() : List.copyOf(mismatchSample);
     }
@@ -36,7 +39,7 @@ public record WriteEvidence(PhasePlan plan, boolean reversible, SyncDirection di
                          Duration cleanFor, long recentMismatches, long totalMismatches, List<String> mismatchSample,
                          RoundTrip roundTrip, Statements statements) {
         this(plan, reversible, direction, dualWritesSince, cleanFor, recentMismatches, totalMismatches, mismatchSample,
-                roundTrip, statements, null);
+                roundTrip, statements, null, null);
     }
 
     /**

@@ -82,8 +82,11 @@ final class WriteEvidenceReader {
         WriteEvidence.RoundTrip rt = roundTrip && spec.writes().reversible() ? roundTrip(c, m, spec, fresh) : null;
         List<dev.shapeshift.coordinator.writes.OldShapeWrites.Statement> oldWrites = plan.writesNew(m.phase())
                 ? dev.shapeshift.coordinator.writes.OldShapeWrites.since(c, m.name(), SpecJson.read(m.specJson())) : null;
+        MigrationSpec stored = SpecJson.read(m.specJson());
+        List<String> behind = plan.writesNew(m.phase()) && stored.mode() == dev.shapeshift.spec.Mode.TABLE
+                ? dev.shapeshift.coordinator.writes.KeySequences.behind(c, stored) : null;
         return new WriteEvidence(plan, spec.writes().reversible(), direction, since, spec.writes().cleanFor(), recent,
-                total, sample, rt, spec.writes().statementEvidence() ? statements(c, m) : null, oldWrites);
+                total, sample, rt, spec.writes().statementEvidence() ? statements(c, m) : null, oldWrites, behind);
     }
 
     /** The round trip, reusing this process's last result for the migration when not {@code fresh} and young enough. */

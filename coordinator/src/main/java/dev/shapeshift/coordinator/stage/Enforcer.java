@@ -80,7 +80,8 @@ public final class Enforcer {
                         findings.addAll(found);
                         continue;
                     }
-                    enforce(spec, item);
+                    audit(migration, "enforce " + item.label() + ": 0 violating rows found", "looked before enforcing");
+                    enforce(migration, spec, item);
                     if (!enforcedNow(spec, item)) {
                         throw new ShapeshiftException(ErrorCode.INTERNAL, item.label() + " of " + migration
                                 + " is not enforced after its enforcement ran; the driver tries again");
@@ -89,7 +90,7 @@ public final class Enforcer {
                 } else {
                     store.replace(migration, item.label(), List.of());
                     if (item.kind() == Structure.Kind.NOT_NULL) {
-                        dropHelper(spec, item);
+                        dropHelper(migration, spec, item);
                     }
                 }
                 enforced.add(item.label());
@@ -106,48 +107,60 @@ public final class Enforcer {
         }
     }
 
-    private void enforce(MigrationSpec spec, Item item) throws SQLException {
+    private void enforce(String migration, MigrationSpec spec, Item item) throws SQLException {
         String t = table(spec);
         String doing = "enforcing " + item.label() + " on " + spec.targetSchema() + "." + spec.targetTable();
         switch (item.kind()) {
-            case INDEX, UNIQUE_INDEX -> ConcurrentIndex.build(ddl, t, item.name(), "CREATE "
-                    + (item.kind() == Structure.Kind.UNIQUE_INDEX ? "UNIQUE " : "") + "INDEX CONCURRENTLY IF NOT EXISTS "
-                    + Ident.quote(item.name()) + " ON " + t + " (" + Ident.columnList(item.columns(), null) + ")"
-                    + (item.expression() == null ? "" : " WHERE " + item.expression()));
+            case INDEX, UNIQUE_INDEX -> {
+                String sql = "CREATE " + (item.kind() == Structure.Kind.UNIQUE_INDEX ? "UNIQUE " : "")
+                        + "INDEX CONCURRENTLY IF NOT EXISTS " + Ident.quote(item.name()) + " ON " + t + " ("
+                        + Ident.columnList(item.columns(), null) + ")" + (item.expression() == null ? "" : " WHERE "
+                        + item.expression());
+                ConcurrentIndex.Outcome outcome = ConcurrentIndex.build(ddl, t, item.name(), sql);
+                audit(migration, "enforce " + item.label() + ": " + sql, outcome.name().toLowerCase(java.util.Locale.ROOT));
+            }
             case CHECK, FOREIGN_KEY -> {
                 if (!constraintExists(spec, item.name())) {
-                    execute(doing, Structure.addNotValid(spec, item));
+                    execute(migration, item, doing, Structure.addNotValid(spec, item));
                 }
-                execute(doing, "ALTER TABLE " + t + " VALIDATE CONSTRAINT " + Ident.quote(item.name()));
+                execute(migration, item, doing, "ALTER TABLE " + t + " VALIDATE CONSTRAINT " + Ident.quote(item.name()));
             }
             case NOT_NULL -> {
                 String col = Ident.quote(item.columns().get(0));
                 if (!constraintExists(spec, item.name())) {
-                    execute(doing, "ALTER TABLE " + t + " ADD CONSTRAINT " + Ident.quote(item.name()) + " CHECK (" + col
-                            + " IS NOT NULL) NOT VALID");
+                    execute(migration, item, doing, "ALTER TABLE " + t + " ADD CONSTRAINT " + Ident.quote(item.name())
+                            + " CHECK (" + col + " IS NOT NULL) NOT VALID");
                 }
-                execute(doing, "ALTER TABLE " + t + " VALIDATE CONSTRAINT " + Ident.quote(item.name()));
-                execute(doing, "ALTER TABLE " + t + " ALTER COLUMN " + col + " SET NOT NULL");
-                dropHelper(spec, item);
+                execute(migration, item, doing, "ALTER TABLE " + t + " VALIDATE CONSTRAINT " + Ident.quote(item.name()));
+                execute(migration, item, doing, "ALTER TABLE " + t + " ALTER COLUMN " + col + " SET NOT NULL");
+                dropHelper(migration, spec, item);
             }
             default -> throw new IllegalStateException("no enforcement for " + item.kind());
         }
     }
 
-    private void dropHelper(MigrationSpec spec, Item item) throws SQLException {
+    private void dropHelper(String migration, MigrationSpec spec, Item item) throws SQLException {
         if (constraintExists(spec, item.name())) {
-            execute("dropping the helper check " + item.name(), "ALTER TABLE " + table(spec) + " DROP CONSTRAINT IF EXISTS "
-                    + Ident.quote(item.name()));
+            execute(migration, item, "dropping the helper check " + item.name(), "ALTER TABLE " + table(spec)
+                    + " DROP CONSTRAINT IF EXISTS " + Ident.quote(item.name()));
         }
     }
 
-    private void execute(String doing, String sql) {
+    /** One enforcement statement, lock-safe, with its audit entry in the same transaction. */
+    private void execute(String migration, Item item, String doing, String sql) {
         ddl.inTransaction(doing, c -> {
             try (Statement s = c.createStatement()) {
                 s.execute(sql);
             }
+            Catalog.audit(c, migration, "coordinator", "enforce " + item.label() + ": " + sql, null, null, doing);
             return null;
         });
+    }
+
+    private void audit(String migration, String action, String reason) throws SQLException {
+        try (Connection c = db.connect("coordinator")) {
+            Catalog.audit(c, migration, "coordinator", action, null, null, reason);
+        }
     }
 
     private boolean constraintExists(MigrationSpec spec, String name) throws SQLException {

@@ -59,6 +59,7 @@ public final class WriteSwitch {
      */
     public static List<String> atSwitch(Connection c, String migration, MigrationSpec spec) throws SQLException {
         OldShapeWrites.snapshot(c, migration, spec);
+        KeySequences.atSwitch(c, migration, spec);
         return relaxNotNull(c, migration, spec);
     }
 
@@ -205,6 +206,8 @@ public final class WriteSwitch {
             c.setAutoCommit(true);
         }
         log.info("sync direction forward after the write switch was undone migration={} lag={}", m.name(), lag.lag());
+        // Again after the drain: the new code may have inserted until it saw the flag go off.
+        KeySequences.atUndo(c, m.name(), SpecJson.read(m.specJson()));
         List<String> restored = restoreNotNull(db, m.name(), SpecJson.read(m.specJson()), st.relaxed());
         return Optional.of("the reverse sync caught up after the write switch was undone; the sync runs forward "
                 + "again (the old shape is authoritative)" + (restored.isEmpty() ? "" : "; NOT NULL restored on "

@@ -67,6 +67,9 @@ class DashboardIT {
                         + "applied_lsn, applied_commit_at, applied_at) VALUES ('users', 0, 'w1', 2, 'RUNNING', 41, '0/16B3748', "
                         + "now() - interval '1 second', now()), ('users', 1, 'w2', 2, 'STOPPED_POISON', 7, '0/16B3748', "
                         + "now() - interval '1 minute', now() - interval '1 minute')",
+                "INSERT INTO shapeshift.finding (migration, item, kind, key, detail, total) VALUES "
+                        + "('users', 'unique index users_slug_key', 'duplicate', '[[\"4\"], [\"9\"]]', "
+                        + "'value (ann) on 2 rows', 1), ('users', 'not null email_verified', 'null', '[\"17\"]', NULL, 3)",
                 "DELETE FROM shapeshift.audit WHERE migration = 'users'",
                 "INSERT INTO shapeshift.audit (at, migration, actor, action, from_phase, to_phase, reason) VALUES "
                         + "(now() - interval '20 minutes', 'users', 'test', 'transition', NULL, 'planned', 'registered'), "
@@ -120,6 +123,12 @@ class DashboardIT {
         assertThat(dom).containsPattern("data-testid=\"drift-open\"[^>]*>3<");
         assertThat(dom).contains("[\"11\"]").contains("backfill not done: 3/4 chunks");
         assertThat(dom).contains("flag not set (reads old shape)");
+        // the findings of the staged structure, one row each, with the totals per item
+        assertThat(dom).containsPattern("data-testid=\"findings-total\"[^>]*>4<")
+                .contains("not null email_verified 3, unique index users_slug_key 1");
+        assertThat(dom).containsPattern("<td>unique index users_slug_key</td><td>duplicate</td><td>\\[\\[\"4\"\\], \\[\"9\"\\]\\]</td>"
+                + "<td>value \\(ann\\) on 2 rows</td>");
+        assertThat(dom).containsPattern("<td>not null email_verified</td><td>null</td><td>\\[\"17\"\\]</td>");
         assertThat(dom).doesNotContain(READ);
         // the charts come from the stored history and are drawn by uPlot, with axes and units
         assertThat(dom).containsPattern("data-testid=\"history-note\"[^>]*>9[1-9] samples over the last 1h");

@@ -90,4 +90,26 @@ class WriteSwitchGatesTest {
         assertThat(undo.open()).isTrue();
         assertThat(undo.summary()).contains("the reverse sync keeps running until applications have seen it");
     }
+
+    @Test
+    void contractReadyAfterTheWriteSwitchNamesAKeySequenceThatFellBehind() {
+        String behind = "sequence public.users_v2_id_seq is at 2000, below max(id) = 2417 of users_v2: the next insert "
+                + "without a key collides (SELECT setval('public.users_v2_id_seq', 2417))";
+        WriteEvidence lagging = new WriteEvidence(PLAN, true, SyncDirection.REVERSE, NOW.minusSeconds(900),
+                Duration.ofMinutes(5), 0, 0, List.of(), null, WRITES, List.of(), List.of(behind));
+        GateReport closed = gates.evaluate(evidence(Phase.WRITES_SWITCHED, lagging), Phase.CONTRACT_READY);
+        assertThat(closed.checks()).filteredOn(c -> c.name().equals("key-sequences")).singleElement()
+                .satisfies(c -> {
+                    assertThat(c.passed()).isFalse();
+                    assertThat(c.evidence()).contains("public.users_v2_id_seq", "setval");
+                });
+
+        WriteEvidence ahead = new WriteEvidence(PLAN, true, SyncDirection.REVERSE, NOW.minusSeconds(900),
+                Duration.ofMinutes(5), 0, 0, List.of(), null, WRITES, List.of(), List.of());
+        assertThat(gates.evaluate(evidence(Phase.WRITES_SWITCHED, ahead), Phase.CONTRACT_READY).checks())
+                .filteredOn(c -> c.name().equals("key-sequences")).singleElement().matches(Check::passed);
+        WriteEvidence notRead = writes(0, Duration.ofMinutes(6), null, WRITES, true);
+        assertThat(gates.evaluate(evidence(Phase.WRITES_SWITCHED, notRead), Phase.CONTRACT_READY).checks())
+                .noneMatch(c -> c.name().equals("key-sequences"));
+    }
 }

@@ -69,6 +69,8 @@ enum Scenario {
                         - name: email_verified
                           type: boolean
                           transform: legacy_verified_at IS NOT NULL
+                          notNull: true
+                          default: "false"
                     contract:
                       dropColumns: [legacy_verified_at]
                       quietPeriod: 5s
