@@ -141,6 +141,70 @@ public final class EntryStore {
         }
     }
 
+    /** One write of a batch on behalf of a client's row: {@code key} null is a delete of the ref. */
+    public record RefWrite(String ref, String key, String text, long version) {
+    }
+
+    /**
+     * What one write of a batch did: {@code outcome} applied, unchanged or stale (a newer version
+     * of the ref is held, {@code heldVersion}); {@code entry} as in {@link RefOutcome} (null for a
+     * delete or a stale write).
+     */
+    public record RefResult(String ref, String outcome, String entry, Long heldVersion) {
+    }
+
+    /**
+     * Many client rows in one transaction, each under the version rule exactly as
+     * {@link #applyRef} / {@link #deleteRef} apply one: a stale write is answered per write and
+     * does not stop the others. Results in the order of {@code writes}.
+     */
+    public List<RefResult> applyRefs(List<RefWrite> writes, String locale) {
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                List<RefResult> out = new ArrayList<>(writes.size());
+                for (RefWrite w : writes) {
+                    out.add(applyOne(c, w, locale));
+                }
+                c.commit();
+                return out;
+            } catch (SQLException | RuntimeException x) {
+                c.rollback();
+                throw x;
+            }
+        } catch (SQLException e) {
+            throw unavailable("apply a batch", e);
+        }
+    }
+
+    private static RefResult applyOne(Connection c, RefWrite w, String locale) throws SQLException {
+        Outcome b;
+        try {
+            b = bind(c, w.ref(), w.key(), w.version());
+        } catch (ServiceError stale) {
+            if (stale.code() != ServiceError.Code.STALE_VERSION) {
+                throw stale;
+            }
+            return new RefResult(w.ref(), "stale", null, stale.heldVersion());
+        }
+        String entry = null;
+        if (w.key() != null) {
+            try {
+                entry = lower(apply(c, w.key(), locale, w.text(), w.version(), "put"));
+            } catch (ServiceError stale) {
+                if (stale.code() != ServiceError.Code.STALE_VERSION) {
+                    throw stale;
+                }
+                entry = "newer held";
+            }
+        }
+        return new RefResult(w.ref(), lower(b), entry, null);
+    }
+
+    private static String lower(Outcome o) {
+        return o.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
     /** A tombstone for {@code ref} at {@code version}: the client's row is gone. Entries stay (other refs may share the key). */
     public Outcome deleteRef(String ref, long version) {
         try (Connection c = ds.getConnection()) {
@@ -312,8 +376,9 @@ public final class EntryStore {
     }
 
     /**
-     * Classifies a database failure by SQLState, never by message: connection trouble, shutdown
-     * and resource exhaustion (classes 08, 57P, 53, and the pool's transient timeout) are
+     * Classifies a database failure by SQLState, never by message: connection trouble, shutdown,
+     * resource exhaustion and a deadlock or serialization failure between two batches (classes 08,
+     * 57P, 53, 40, and the pool's transient timeout) are
      * {@code STORE_UNAVAILABLE} (retry); a data exception (class 22, e.g. a NUL character in a
      * text) is {@code TEXT_REJECTED} (retrying cannot help); anything else is {@code INTERNAL}.
      */
@@ -321,7 +386,7 @@ public final class EntryStore {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         String detail = "cannot " + what + ": " + e.getMessage() + " (SQLState " + (state.isEmpty() ? "none" : state) + ")";
         if (e instanceof java.sql.SQLTransientException || state.startsWith("08") || state.startsWith("57P")
-                || state.startsWith("53")) {
+                || state.startsWith("53") || state.startsWith("40")) {
             return new ServiceError(ServiceError.Code.STORE_UNAVAILABLE, detail + "; retry later", null, e);
         }
         if (state.startsWith("22")) {
