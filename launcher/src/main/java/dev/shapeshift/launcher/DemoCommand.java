@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
         description = "Runs a whole expand-contract migration on an embedded PostgreSQL and Kafka while an application"
                 + " writes: expand, sync, backfill with several workers, reconcile, dual writes, read switch, write switch"
                 + " (users and menu: in place), contract; ends with a summary (with dual-write mismatches, reverse-synced"
-                + " rows and a nightly export's reads of the old column) and exits 0 only if target = transform(source).")
+                + " rows and a nightly export's reads of the old column) and exits 0 only if target = transform(source)."
+                + " menu also runs the example translation service, seeded through a second migration in sink mode.")
 public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--scenario", defaultValue = "users",
             description = "users (in place: legacy_verified_at -> email_verified), table (users -> users_v2), "

@@ -433,7 +433,11 @@ final class DemoRun {
             summary.add("reads that fell back to the old shape", app.fallbackReads() + " of " + app.newShapeReads());
         }
         if (menu != null) {
-            menu.report(summary);
+            try {
+                menu.report(summary, Duration.ofSeconds(180));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         summary
                 .add("sync apply latency p50 / p99", DemoMetrics.latency(registry, spec.name()))

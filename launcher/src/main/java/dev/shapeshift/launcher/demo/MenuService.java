@@ -252,7 +252,17 @@ final class MenuService implements AutoCloseable {
                     + " rows the service holds wrong after " + timeout.toSeconds() + " s; the in-place contract would "
                     + "stay closed (other-migrations): stopping the demo");
         }
-        new Contractor(db, GateWiring.transitions(db, "demo")).contract(SINK_MIGRATION, "cli:demo",
+        // Its own contract gate wants the quiet period without application writes to menu_items (a write after the
+        // contract would no longer reach the service): the writes paused just now, so wait for the gate, then contract.
+        var transitions = GateWiring.transitions(db, "demo");
+        while (!transitions.check(SINK_MIGRATION, Phase.CONTRACTED).open()) {
+            if (System.nanoTime() > deadline) {
+                throw new ShapeshiftException(ErrorCode.INTERNAL, "the contract gate of " + SINK_MIGRATION + " stayed closed: "
+                        + transitions.check(SINK_MIGRATION, Phase.CONTRACTED).summary());
+            }
+            Thread.sleep(1000);
+        }
+        new Contractor(db, transitions).contract(SINK_MIGRATION, "cli:demo",
                 "demo: the service holds every label; the sink stops reading label before the label is dropped");
         Check after = otherMigrations(inPlace);
         out.printf("    %s contracted first (drops nothing; the service keeps its texts)%n", SINK_MIGRATION);
@@ -426,11 +436,21 @@ final class MenuService implements AutoCloseable {
         return sinkWrong == 0 && sinkChecked > 0;
     }
 
-    void report(Summary summary) {
+    /** The summary's figures; first waits (at most {@code atMost}) for the job to translate what is left. */
+    void report(Summary summary, Duration atMost) throws InterruptedException {
+        long deadline = System.nanoTime() + atMost.toNanos();
         Map<String, Long> now = stats();
+        if (now.get("pending") > 0) {
+            out.printf("    waiting up to %d s for the service's job to translate the %,d en texts still pending%n",
+                    atMost.toSeconds(), now.get("pending"));
+        }
+        while (now.get("pending") > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(1000);
+            now = stats();
+        }
         summary.add("duplicate keys resolved (labels renamed)", Long.toString(renamed))
                 .add(SINK_MIGRATION + ": drift repaired through the sink", Long.toString(sinkRepaired))
-                .add("translation service: en texts seeded", String.format("%,d at the contract, %,d now",
+                .add("service: keys with an en text", String.format("%,d at the contract, %,d now",
                         atContract.getOrDefault("en", 0L), now.getOrDefault("en", 0L)))
                 .add("translations fanned out de / fr", String.format("%,d / %,d (pending %d)", now.getOrDefault("de", 0L),
                         now.getOrDefault("fr", 0L), now.getOrDefault("pending", 0L)))

@@ -105,6 +105,41 @@ public final class EntryStore {
                 + "; a write must carry a newer version than " + held.version(), held.version(), null);
     }
 
+    /** One write of {@link #applyEach}: text null is a tombstone. */
+    public record Write(String key, String locale, String text, long version) {
+    }
+
+    /**
+     * Writes each in one transaction (one commit for the lot), each under {@link #apply}'s rule;
+     * a write a newer version already holds is skipped. Returns how many were applied.
+     */
+    public int applyEach(List<Write> writes, String origin) {
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                int applied = 0;
+                for (Write w : writes) {
+                    try {
+                        if (apply(c, w.key(), w.locale(), w.text(), w.version(), origin) == Outcome.APPLIED) {
+                            applied++;
+                        }
+                    } catch (ServiceError stale) {
+                        if (stale.code() != ServiceError.Code.STALE_VERSION) {
+                            throw stale;
+                        }
+                    }
+                }
+                c.commit();
+                return applied;
+            } catch (SQLException | RuntimeException x) {
+                c.rollback();
+                throw x;
+            }
+        } catch (SQLException e) {
+            throw unavailable("apply writes", e);
+        }
+    }
+
     /** What {@link #applyRef} did to the binding and to the key's entry. */
     public record RefOutcome(Outcome binding, Outcome entry) {
     }
