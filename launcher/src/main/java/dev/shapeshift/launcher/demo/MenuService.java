@@ -448,6 +448,9 @@ final class MenuService implements AutoCloseable {
             Thread.sleep(1000);
             now = stats();
         }
+        if (now.get("pending") == 0 && fanOutDoneNanos == 0) {
+            fanOutDoneNanos = System.nanoTime(); // caught up while this waited, before the watcher's next look
+        }
         summary.add("duplicate keys resolved (labels renamed)", Long.toString(renamed))
                 .add(SINK_MIGRATION + ": drift repaired through the sink", Long.toString(sinkRepaired))
                 .add("service: keys with an en text", String.format("%,d at the contract, %,d now",
