@@ -88,6 +88,17 @@ class BridgeRulesTest {
     }
 
     @Test
+    void anEchoMarkNamingAMigrationSuppressesTheChangesForThatMigrationOnly() {
+        EchoFilter f = new EchoFilter(10);
+        f.markEcho(7, "menu-translate-key");
+        assertThat(f.isEcho(7L, "menu-translate-key")).isTrue();
+        assertThat(f.isEcho(7L, "menu-translations")).as("another migration on the table needs the change").isFalse();
+        f.markEcho(8);
+        assertThat(f.isEcho(8L, "menu-translations")).as("a mark without content: every migration").isTrue();
+        assertThat(f.isEcho(9L, "menu-translate-key")).isFalse();
+    }
+
+    @Test
     void configFailsFast() {
         Database db = new Database("jdbc:postgresql://h:5432/Orders-DB?ssl=true", "u", "p");
         assertThat(BridgeConfig.of(db, "k:9092").slot()).isEqualTo("shapeshift_orders_db");

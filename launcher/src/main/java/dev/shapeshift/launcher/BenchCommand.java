@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 
 /** {@code shapeshift bench}: measurements on the embedded stack (docs/performance.md). */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchCommand.Backfill.class, BenchCommand.Sync.class, BenchCommand.Reconcile.class,
-        BenchCommand.Ddl.class, BenchCommand.Plan.class},
+        BenchCommand.Ddl.class, BenchCommand.Plan.class, BenchCommand.Sink.class},
         description = "Benchmarks on an embedded PostgreSQL (fsync on) and Kafka; see docs/performance.md.")
 public final class BenchCommand implements Runnable {
 
@@ -271,6 +271,35 @@ public final class BenchCommand implements Runnable {
             }
             PlanBench.run(new PlanBench.Options(rows, chunkRows, out,
                     "shapeshift bench plan --rows " + rows + " --chunk-rows " + chunkRows + " --out " + out), System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "sink", mixinStandardHelpOptions = true,
+            description = "The translation sink seeding the example translation service (in this JVM, its own database): "
+                    + "one call per row against one batch call, N rows, same run; writes <date>-sink-translation-<rows>.md "
+                    + "and .json.")
+    static final class Sink implements Callable<Integer> {
+        @Option(names = "--rows", defaultValue = "10000", description = "rows seeded per run. Default: ${DEFAULT-VALUE}")
+        long rows;
+
+        @Option(names = "--rounds", defaultValue = "2", description = "rounds of both modes. Default: ${DEFAULT-VALUE}")
+        int rounds;
+
+        @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
+        Path out;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (rows < 1000 || rounds < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "need --rows >= 1000, --rounds >= 1");
+            }
+            String command = "shapeshift bench sink --rows " + rows + " --rounds " + rounds + " --out " + out;
+            dev.shapeshift.launcher.bench.SinkBench.run(new dev.shapeshift.launcher.bench.SinkBench.Options(rows, rounds, out,
+                    command), System.out);
             return 0;
         }
     }

@@ -10,15 +10,17 @@ import picocli.CommandLine.Option;
         description = "Runs a whole expand-contract migration on an embedded PostgreSQL and Kafka while an application"
                 + " writes: expand, sync, backfill with several workers, reconcile, dual writes, read switch, write switch"
                 + " (users and menu: in place), contract; ends with a summary (with dual-write mismatches, reverse-synced"
-                + " rows and a nightly export's reads of the old column) and exits 0 only if target = transform(source).")
+                + " rows and a nightly export's reads of the old column) and exits 0 only if target = transform(source)."
+                + " menu also runs the example translation service, seeded through a second migration in sink mode.")
 public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--scenario", defaultValue = "users",
             description = "users (in place: legacy_verified_at -> email_verified), table (users -> users_v2), "
                     + "menu (label -> translate_key). Default: ${DEFAULT-VALUE}")
     String scenario;
 
-    @Option(names = "--rows", defaultValue = "500000", description = "rows in the source table. Default: ${DEFAULT-VALUE}")
-    long rows;
+    @Option(names = "--rows", description = "rows in the source table. Default: 500000; menu: 20000 (each row is also "
+            + "seeded into the translation service over HTTP)")
+    Long rows;
 
     @Option(names = "--write-rate", defaultValue = "200", description = "application writes per second (at least 1 for"
             + " users and menu: the write switch's gate needs the application's writes). Default: ${DEFAULT-VALUE}")
@@ -35,6 +37,6 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return Demo.run(scenario, rows, writeRate, workers, partitions, keepRunning, System.out);
+        return Demo.run(scenario, rows == null ? -1 : rows, writeRate, workers, partitions, keepRunning, System.out);
     }
 }

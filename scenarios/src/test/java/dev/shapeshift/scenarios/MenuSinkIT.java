@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import dev.shapeshift.catalog.ChunkStore.Chunk;
 import dev.shapeshift.catalog.StreamState;
 import dev.shapeshift.catalog.SyncStream;
+import dev.shapeshift.coordinator.GateWiring;
+import dev.shapeshift.coordinator.contract.Rollback;
 import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
@@ -25,7 +27,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * service refuses (a poison row) during sync. Each run ends with the independent check (every
  * menu row's label read by the test, compared with the service's binding of that row and the
  * German text written by hand); the kill case then waits for the driver to verify and contract the
- * sink-mode migration, and ends with a negative control.
+ * sink-mode migration, and ends with a negative control; the poison case ends with a rollback.
  */
 @ExtendWith({PostgresExtension.class, KafkaExtension.class})
 class MenuSinkIT {
@@ -126,7 +128,45 @@ class MenuSinkIT {
             assertThat(run.get("/refs?ids=" + poison).path("missing").toString()).as("the refused row never reached the service")
                     .isEqualTo("[\"" + poison + "\"]");
             assertThat(run.appFailures.get()).isZero();
+            rollsBackLeavingTheServiceAsItIs(run, poison);
         }
+    }
+
+    /**
+     * A rollback of the sink-mode migration, as {@code shapeshift rollback} then {@code shapeshift
+     * cleanup} do it ({@link Rollback}): the phase is rolled-back, nothing in the database is
+     * dropped (the expand of a sink migration added nothing), the service keeps every text and
+     * binding it holds (nothing is deleted there: its data is its owners'), and a label changed
+     * after the rollback does not reach it (the sync stopped).
+     */
+    private static void rollsBackLeavingTheServiceAsItIs(MenuRun run, long poison) throws Exception {
+        Rollback.Result r = new Rollback(run.db, GateWiring.transitions(run.db, "scenario"), null)
+                .rollback(run.name, "scenario", "scenario: roll the sink migration back", false);
+        System.out.printf("MENU rollback: done=%s left=%s%n", r.done(), r.left());
+        assertThat(run.catalog.get(run.name).phase()).isEqualTo(Phase.ROLLED_BACK);
+        assertThat(r.left()).anyMatch(l -> l.contains("sink mode: the expand added nothing to the database"));
+        assertThat(columns(run)).containsExactly("id", "label", "price");
+        long id = minId(run, 0);
+        String held = run.get("/refs?ids=" + id).path("refs").path(Long.toString(id)).path("text").asText();
+        run.sql("UPDATE menu_items SET label = 'Renamed dish after the rollback' WHERE id = " + id);
+        Thread.sleep(5000); // time for a sync that wrongly kept running to carry it (it takes well under a second)
+        MenuRun.Check after = run.check(Set.of(poison, id));
+        System.out.printf("MENU rollback: service after the rollback: %s%n", after);
+        assertThat(after.clean()).as(run.describe(after)).isTrue();
+        assertThat(after.untranslated()).isZero();
+        assertThat(run.get("/refs?ids=" + id).path("refs").path(Long.toString(id)).path("text").asText())
+                .as("the service kept the label it held before the rollback").isEqualTo(held);
+    }
+
+    private static java.util.List<String> columns(MenuRun run) throws Exception {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        try (var c = run.db.connect("check"); var st = c.createStatement(); var rs = st.executeQuery("SELECT column_name "
+                + "FROM information_schema.columns WHERE table_name = 'menu_items' ORDER BY ordinal_position")) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
     }
 
     private static Chunk awaitRunningChunk(MenuRun run) {

@@ -102,7 +102,7 @@ public final class ChangePublisher implements DebeziumEngine.ChangeConsumer<Reco
                 case ECHO_MARK -> {
                     Long tx = RecordReader.txId(r);
                     if (tx != null) {
-                        echoes.markEcho(tx);
+                        echoes.markEcho(tx, RecordReader.echoMigration(r));
                     }
                 }
                 case ROW_CHANGE -> {
@@ -116,9 +116,15 @@ public final class ChangePublisher implements DebeziumEngine.ChangeConsumer<Reco
                     if (targets.isEmpty()) {
                         break;
                     }
-                    if (echoes.isEcho(RecordReader.txId(r))) {
-                        suppressed += targets.size();
-                        break;
+                    Long tx = RecordReader.txId(r);
+                    if (echoes.isEcho(tx)) {
+                        // An echo only for the migration whose worker wrote it: others on the table still need it.
+                        List<SyncTarget> others = targets.stream().filter(t -> !echoes.isEcho(tx, t.migration())).toList();
+                        suppressed += targets.size() - others.size();
+                        targets = others;
+                        if (targets.isEmpty()) {
+                            break;
+                        }
                     }
                     SourceChange change = RecordReader.change(r, table, targets.get(0).keyColumns());
                     for (SyncTarget t : targets) {

@@ -40,6 +40,24 @@ final class RecordReader {
         return Kind.IGNORED;
     }
 
+    /** The content of an echo mark: the migration whose worker wrote the transaction; null when absent. */
+    static String echoMigration(SourceRecord r) {
+        Struct message = ((Struct) r.value()).getStruct("message");
+        if (message == null || message.schema().field("content") == null) {
+            return null;
+        }
+        Object content = message.get("content");
+        if (content instanceof byte[] b) {
+            return b.length == 0 ? null : new String(b, java.nio.charset.StandardCharsets.UTF_8);
+        }
+        if (content instanceof java.nio.ByteBuffer bb) {
+            byte[] b = new byte[bb.remaining()];
+            bb.duplicate().get(b);
+            return b.length == 0 ? null : new String(b, java.nio.charset.StandardCharsets.UTF_8);
+        }
+        return content == null ? null : content.toString();
+    }
+
     static TableId table(SourceRecord r) {
         Struct source = ((Struct) r.value()).getStruct("source");
         return new TableId(source.getString("schema"), source.getString("table"));

@@ -12,6 +12,7 @@ public final class Demo {
     private Demo() {
     }
 
+    /** {@code rows} negative: the scenario's default (menu 20,000: every row is also seeded into a service over HTTP; else 500,000). */
     public static int run(String scenario, long rows, int writeRate, int workers, int partitions, boolean keepRunning,
                           PrintStream out) throws Exception {
         Scenario s;
@@ -20,6 +21,9 @@ public final class Demo {
         } catch (IllegalArgumentException e) {
             throw new ShapeshiftException(ErrorCode.USAGE, "--scenario " + scenario + " is not one of "
                     + Arrays.stream(Scenario.values()).map(v -> v.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", ")));
+        }
+        if (rows < 0) {
+            rows = s == Scenario.MENU ? 20_000 : 500_000; // --rows not given
         }
         require(rows >= 1000, "--rows must be at least 1000, got " + rows);
         require(writeRate >= 0, "--write-rate must not be negative, got " + writeRate);

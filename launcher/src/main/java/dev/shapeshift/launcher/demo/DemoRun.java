@@ -60,6 +60,8 @@ final class DemoRun {
     private final PhaseClock clock;
     private final Summary summary = new Summary();
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    /** The menu story's translation service and sink migration (menu scenario only). */
+    private MenuService menu;
     private long mismatches = -1;
     private long driftFound;
     private long driftRepaired;
@@ -97,9 +99,11 @@ final class DemoRun {
             if (!r.accepted()) {
                 throw new ShapeshiftException(r.outcome().error(), r.message());
             }
+            menu = scenario == Scenario.MENU ? MenuService.start(pg, db, appDb, out) : null;
             AllRoles.Options roles = new AllRoles.Options(db, kafka.bootstrapServers(), dataDir, options.workers(),
                     options.partitions(), "127.0.0.1", 0, Duration.ofSeconds(1));
-            try (AppLoad app = new AppLoad(appDb, scenario, options.rows(), options.writeRate(), 42);
+            try (MenuService closeMenu = menu;
+                 AppLoad app = new AppLoad(appDb, scenario, options.rows(), options.writeRate(), 42);
                  FlagClient flags = new FlagClient(db, FlagClient.Options.defaults());
                  AllRoles stack = AllRoles.start(roles, registry)) {
                 out.printf("    every role in this process, as `shapeshift run` starts them; dashboard: "
@@ -187,6 +191,12 @@ final class DemoRun {
                     mismatches = DemoDatabase.awaitConverged(db, scenario, Duration.ofMinutes(2));
                     out.printf("    independent check: %d rows where the new shape != transform(old shape)%n", mismatches);
                 }
+                if (to == Phase.CONTRACT_READY && menu != null) {
+                    menu.contractSinkFirst(spec.name(), Duration.ofMinutes(3));
+                }
+                if (to == Phase.WRITES_SWITCHED && menu != null) {
+                    menu.stopReadingLabel();
+                }
             } catch (java.sql.SQLException e) {
                 throw new ShapeshiftException(ErrorCode.INTERNAL, "demo step at " + to + " failed: " + e.getMessage(), e);
             } catch (InterruptedException e) {
@@ -240,6 +250,12 @@ final class DemoRun {
         /** Open drift is repaired by the operator, as `shapeshift reconcile run --repair` does; the driver re-verifies. */
         @Override
         public void tick(MigrationStatus s) {
+            if (menu != null && s.phase() == Phase.BACKFILLED) {
+                menu.resolveDuplicates(s);
+            }
+            if (menu != null) {
+                menu.repairSinkDrift();
+            }
             if (export != null && exportRunning && s.phase() == Phase.WRITES_SWITCHED) {
                 watchExport(s);
             }
@@ -247,11 +263,8 @@ final class DemoRun {
             if (open == 0 || s.phase().compareTo(Phase.CONTRACTED) >= 0) {
                 return;
             }
-            try (Connection c = db.connect("coordinator")) {
-                ResolvedSpec resolved = SpecValidator.resolveExpanded(spec.name(), spec, c);
-                Repairer.RepairReport repair = new Repairer(new Catalog(db, "demo"), resolved,
-                        new WorkerTransactions(WorkerTransactions.Policy.DEFAULT))
-                        .repair(spec.name(), "cli:" + ACTOR, "demo: repair the drift the reconciliation found");
+            try {
+                Repairer.RepairReport repair = repair(db, spec);
                 driftRepaired += repair.resolved();
                 out.printf("    %d drifted keys found by reconcile; repaired: %d refreshed, %d resolved, %d still different%n",
                         open, repair.refreshed(), repair.resolved(), repair.stillDifferent());
@@ -283,6 +296,15 @@ final class DemoRun {
         out.printf("    findings (violating rows) stored now: %d; the database says (pg_attribute, pg_index, pg_constraint): %s%n",
                 new dev.shapeshift.catalog.FindingStore(new Catalog(db, "demo")).list(spec.name()).size(),
                 String.join(", ", state));
+    }
+
+    /** Repairs the migration's open drift, as {@code shapeshift reconcile run --repair} does. */
+    static Repairer.RepairReport repair(Database db, MigrationSpec spec) throws java.sql.SQLException {
+        try (Connection c = db.connect("coordinator")) {
+            ResolvedSpec resolved = SpecValidator.resolveExpanded(spec.name(), spec, c);
+            return new Repairer(new Catalog(db, "demo"), resolved, new WorkerTransactions(WorkerTransactions.Policy.DEFAULT))
+                    .repair(spec.name(), "cli:" + ACTOR, "demo: repair the drift the reconciliation found");
+        }
     }
 
     /** How long the second application instance keeps running v1 into dual writes. */
@@ -437,15 +459,22 @@ final class DemoRun {
         if (scenario.fallsBackToOldShape()) {
             summary.add("reads that fell back to the old shape", app.fallbackReads() + " of " + app.newShapeReads());
         }
+        if (menu != null) {
+            try {
+                menu.report(summary, Duration.ofSeconds(180));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         summary
                 .add("sync apply latency p50 / p99", DemoMetrics.latency(registry, spec.name()))
                 .add("independent check: mismatched rows", Long.toString(mismatches))
                 .add("after contract: rows lost or wrong", Long.toString(lost))
                 .phases(clock.durations());
         summary.print(out);
-        if (mismatches != 0 || lost != 0 || app.failures() != 0 || exportWrong) {
+        if (mismatches != 0 || lost != 0 || app.failures() != 0 || exportWrong || (menu != null && !menu.ok())) {
             out.println("FAILED: target != transform(source), data lost at the contract, application statements failed, "
-                    + "or the nightly export read a wrong old value");
+                    + "the nightly export read a wrong old value, or the translation service did not hold every label");
             return ErrorCode.INTERNAL.exitCode();
         }
         out.println("OK: target = transform(source), checked by an independent query, before and after the contract");

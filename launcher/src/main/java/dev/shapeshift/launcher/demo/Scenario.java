@@ -39,8 +39,12 @@ enum Scenario {
         return switch (this) {
             case USERS, TABLE -> "INSERT INTO users (id, email, legacy_verified_at) SELECT g * 3, 'user' || g || '@Example.com', "
                     + "CASE WHEN g % 3 = 0 THEN now() - (g % 1000) * interval '1 hour' END FROM generate_series(1, " + rows + ") g";
-            case MENU -> "INSERT INTO menu_items (id, label, price) SELECT g * 3, 'Dish no. ' || g || ' (' || "
-                    + "(ARRAY['Spicy','Sweet','Sour','Vegan'])[1 + g % 4] || ')', (g % 5000) / 100.0 FROM generate_series(1, " + rows + ") g";
+            // One row in a thousand is written by hand as 'Dish no N - Sour!': it slugifies to the same key as row
+            // g - 4 ('Dish no. N (Sour)'), so the unique index on translate_key has duplicates to find.
+            case MENU -> "INSERT INTO menu_items (id, label, price) SELECT g * 3, CASE WHEN g % 1000 = 500 THEN "
+                    + "'Dish no ' || (g - 4) || ' - ' || (ARRAY['Spicy','Sweet','Sour','Vegan'])[1 + g % 4] || '!' "
+                    + "ELSE 'Dish no. ' || g || ' (' || (ARRAY['Spicy','Sweet','Sour','Vegan'])[1 + g % 4] || ')' END, "
+                    + "(g % 5000) / 100.0 FROM generate_series(1, " + rows + ") g";
         };
     }
 
@@ -110,6 +114,7 @@ enum Scenario {
                         - name: translate_key
                           type: text
                           transform: lower(regexp_replace(label, '[^a-zA-Z0-9]+', '_', 'g'))
+                          unique: true
                     contract:
                       dropColumns: [label]
                       quietPeriod: 5s
@@ -198,7 +203,8 @@ enum Scenario {
             }
                     : new Write("DELETE FROM users WHERE id = ?", id);
             case MENU -> {
-                String renamed = "Renamed dish " + r.nextInt(1000);
+                // The row's id in the new label: translate_key is unique, two rows renamed alike would collide.
+                String renamed = "Renamed dish " + id + "-" + r.nextInt(1000);
                 String added = "New dish " + (id + 1);
                 yield op < 70 ? switch (shapes) {
                     case OLD -> new Write("UPDATE menu_items SET label = ? WHERE id = ?", renamed, id);
@@ -311,7 +317,7 @@ enum Scenario {
             case TABLE -> List.of("UPDATE users_v2 SET email_verified = NOT email_verified WHERE id IN "
                     + "(SELECT id FROM users_v2 ORDER BY id LIMIT " + n + ")");
             case MENU -> List.of("SELECT pg_logical_emit_message(true, 'shapeshift.echo', '" + migration + "')",
-                    "UPDATE menu_items SET translate_key = 'drift' WHERE id IN (SELECT id FROM menu_items ORDER BY id LIMIT " + n + ")");
+                    "UPDATE menu_items SET translate_key = 'drift_' || id WHERE id IN (SELECT id FROM menu_items ORDER BY id LIMIT " + n + ")");
         };
     }
 

@@ -221,7 +221,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
             for (ConsumerRecord<byte[], byte[]> r : records.records(tp)) {
                 Optional<ChangeEvent> event = decode(r);
                 if (event.isEmpty()) {
-                    poison = new Poison(tp, r.offset(), lastPoisonReason);
+                    poison = new Poison(tp, r.offset(), "an undecodable change record", lastPoisonReason);
                     break;
                 }
                 batch.add(event.get());
@@ -459,13 +459,16 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
         for (Map.Entry<TopicPartition, List<KeyAt>> e : keysAt.entrySet()) {
             e.getValue().stream().filter(k -> badKeys.containsKey(k.key())).findFirst().ifPresent(k -> {
                 metrics.poison();
-                out.add(new Poison(e.getKey(), k.offset(), badKeys.get(k.key())));
+                out.add(new Poison(e.getKey(), k.offset(), slices instanceof SinkSlices
+                        ? "a change record whose row the sink refused" : "a change record whose row PostgreSQL refused",
+                        badKeys.get(k.key())));
             });
         }
         return out;
     }
 
-    private record Poison(TopicPartition partition, long offset, String reason) {
+    /** {@code what}: the kind of record, for the stop message (undecodable, or its row refused by the target). */
+    private record Poison(TopicPartition partition, long offset, String what, String reason) {
         String position() {
             return partition.partition() + ":" + offset;
         }
@@ -474,7 +477,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
     private void stopAtPoison(KafkaConsumer<byte[], byte[]> c, Poison poison) {
         poisoned = poison;
         c.pause(c.assignment());
-        stopReason = "sync stopped at an undecodable change record (topic " + poison.partition().topic()
+        stopReason = "sync stopped at " + poison.what() + " (topic " + poison.partition().topic()
                 + ", partition:offset " + poison.position() + "): "
                 + poison.reason() + ". Nothing was skipped. To skip this one record: shapeshift sync skip "
                 + migration + " " + poison.position() + " --reason '<why>'";

@@ -105,6 +105,41 @@ public final class EntryStore {
                 + "; a write must carry a newer version than " + held.version(), held.version(), null);
     }
 
+    /** One write of {@link #applyEach}: text null is a tombstone. */
+    public record Write(String key, String locale, String text, long version) {
+    }
+
+    /**
+     * Writes each in one transaction (one commit for the lot), each under {@link #apply}'s rule;
+     * a write a newer version already holds is skipped. Returns how many were applied.
+     */
+    public int applyEach(List<Write> writes, String origin) {
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                int applied = 0;
+                for (Write w : writes) {
+                    try {
+                        if (apply(c, w.key(), w.locale(), w.text(), w.version(), origin) == Outcome.APPLIED) {
+                            applied++;
+                        }
+                    } catch (ServiceError stale) {
+                        if (stale.code() != ServiceError.Code.STALE_VERSION) {
+                            throw stale;
+                        }
+                    }
+                }
+                c.commit();
+                return applied;
+            } catch (SQLException | RuntimeException x) {
+                c.rollback();
+                throw x;
+            }
+        } catch (SQLException e) {
+            throw unavailable("apply writes", e);
+        }
+    }
+
     /** What {@link #applyRef} did to the binding and to the key's entry. */
     public record RefOutcome(Outcome binding, Outcome entry) {
     }
@@ -139,6 +174,199 @@ public final class EntryStore {
         } catch (SQLException e) {
             throw unavailable("apply a write", e);
         }
+    }
+
+    /** One write of a batch on behalf of a client's row: {@code key} null is a delete of the ref. */
+    public record RefWrite(String ref, String key, String text, long version) {
+    }
+
+    /**
+     * What one write of a batch did: {@code outcome} applied, unchanged or stale (a newer version
+     * of the ref is held, {@code heldVersion}); {@code entry} as in {@link RefOutcome} (null for a
+     * delete or a stale write).
+     */
+    public record RefResult(String ref, String outcome, String entry, Long heldVersion) {
+    }
+
+    /**
+     * Many client rows in one transaction, each under the version rule exactly as
+     * {@link #applyRef} / {@link #deleteRef} apply one: a stale write is answered per write and
+     * does not stop the others. Results in the order of {@code writes}.
+     */
+    public List<RefResult> applyRefs(List<RefWrite> writes, String locale) {
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                List<RefResult> out;
+                if (distinct(writes)) {
+                    out = applyAll(c, writes, locale);
+                } else {
+                    out = new ArrayList<>(writes.size());
+                    for (RefWrite w : writes) {
+                        out.add(applyOne(c, w, locale));
+                    }
+                }
+                c.commit();
+                return out;
+            } catch (SQLException | RuntimeException x) {
+                c.rollback();
+                throw x;
+            }
+        } catch (SQLException e) {
+            throw unavailable("apply a batch", e);
+        }
+    }
+
+    /** Whether no ref and no key occurs twice: then one statement per table applies the whole batch. */
+    private static boolean distinct(List<RefWrite> writes) {
+        java.util.Set<String> refs = new java.util.HashSet<>();
+        java.util.Set<String> keys = new java.util.HashSet<>();
+        for (RefWrite w : writes) {
+            if (!refs.add(w.ref()) || (w.key() != null && !keys.add(w.key()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The batch in four statements instead of two per write, with exactly {@link #applyOne}'s rule
+     * and answers: the bindings upserted where the version is newer (in ref order, so two batches
+     * lock in the same order), the ones not applied classified from what is held (unchanged: same
+     * version and key; else stale); then the entries of the live writes not stale, upserted where
+     * newer (in key order), the others classified (unchanged, or a newer entry held).
+     */
+    private static List<RefResult> applyAll(Connection c, List<RefWrite> writes, String locale) throws SQLException {
+        int n = writes.size();
+        String[] refs = new String[n];
+        String[] keys = new String[n];
+        Long[] versions = new Long[n];
+        Boolean[] deleted = new Boolean[n];
+        for (int i = 0; i < n; i++) {
+            RefWrite w = writes.get(i);
+            refs[i] = w.ref();
+            keys[i] = w.key();
+            versions[i] = w.version();
+            deleted[i] = w.key() == null;
+        }
+        java.util.Set<String> bound = new java.util.HashSet<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                INSERT INTO binding AS b (ref, key, version, deleted)
+                SELECT * FROM unnest(?::text[], ?::text[], ?::bigint[], ?::boolean[]) AS w(ref, key, version, deleted)
+                ORDER BY ref
+                ON CONFLICT (ref) DO UPDATE SET key = excluded.key, version = excluded.version, deleted = excluded.deleted,
+                  updated_at = now()
+                WHERE b.version < excluded.version
+                RETURNING ref""")) {
+            ps.setArray(1, c.createArrayOf("text", refs));
+            ps.setArray(2, c.createArrayOf("text", keys));
+            ps.setArray(3, c.createArrayOf("bigint", versions));
+            ps.setArray(4, c.createArrayOf("boolean", deleted));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    bound.add(rs.getString(1));
+                }
+            }
+        }
+        Map<String, RefResult> result = new java.util.HashMap<>();
+        List<String> notBound = java.util.Arrays.stream(refs).filter(r -> !bound.contains(r)).toList();
+        if (!notBound.isEmpty()) {
+            Map<String, RefWrite> byRef = new java.util.HashMap<>();
+            writes.forEach(w -> byRef.put(w.ref(), w));
+            try (PreparedStatement ps = c.prepareStatement("SELECT ref, key, version FROM binding WHERE ref = ANY (?)")) {
+                ps.setArray(1, c.createArrayOf("text", notBound.toArray()));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        RefWrite w = byRef.get(rs.getString(1));
+                        long held = rs.getLong(3);
+                        if (held == w.version() && java.util.Objects.equals(rs.getString(2), w.key())) {
+                            result.put(w.ref(), new RefResult(w.ref(), "unchanged", null, null));
+                        } else {
+                            result.put(w.ref(), new RefResult(w.ref(), "stale", null, held));
+                        }
+                    }
+                }
+            }
+        }
+        // The entries of the live writes whose binding was applied or unchanged, as applyOne writes them.
+        List<RefWrite> live = writes.stream().filter(w -> w.key() != null
+                && (result.get(w.ref()) == null || !result.get(w.ref()).outcome().equals("stale"))).toList();
+        java.util.Set<String> written = new java.util.HashSet<>();
+        Map<String, String> entryOf = new java.util.HashMap<>();
+        if (!live.isEmpty()) {
+            try (PreparedStatement ps = c.prepareStatement("""
+                    INSERT INTO translation AS t (key, locale, text, version, deleted, origin)
+                    SELECT w.key, ?, w.text, w.version, false, 'put'
+                    FROM unnest(?::text[], ?::text[], ?::bigint[]) AS w(key, text, version) ORDER BY w.key
+                    ON CONFLICT (key, locale) DO UPDATE SET text = excluded.text, version = excluded.version,
+                      deleted = excluded.deleted, origin = excluded.origin, updated_at = now()
+                    WHERE t.version < excluded.version
+                    RETURNING key""")) {
+                ps.setString(1, locale);
+                ps.setArray(2, c.createArrayOf("text", live.stream().map(RefWrite::key).toArray()));
+                ps.setArray(3, c.createArrayOf("text", live.stream().map(RefWrite::text).toArray()));
+                ps.setArray(4, c.createArrayOf("bigint", live.stream().map(RefWrite::version).toArray()));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        written.add(rs.getString(1));
+                    }
+                }
+            }
+            List<String> notWritten = live.stream().map(RefWrite::key).filter(k -> !written.contains(k)).toList();
+            if (!notWritten.isEmpty()) {
+                Map<String, Entry> held = new java.util.HashMap<>();
+                for (Entry e : read(c, notWritten, List.of(locale))) {
+                    held.put(e.key(), e);
+                }
+                for (RefWrite w : live) {
+                    Entry e = held.get(w.key());
+                    if (e != null) {
+                        entryOf.put(w.key(), e.version() == w.version() && java.util.Objects.equals(e.text(), w.text())
+                                ? "unchanged" : "newer held");
+                    }
+                }
+            }
+            written.forEach(k -> entryOf.put(k, "applied"));
+        }
+        List<RefResult> out = new ArrayList<>(n);
+        for (RefWrite w : writes) {
+            RefResult r = result.get(w.ref());
+            if (r != null && r.outcome().equals("stale")) {
+                out.add(r);
+                continue;
+            }
+            String outcome = bound.contains(w.ref()) ? "applied" : "unchanged";
+            out.add(new RefResult(w.ref(), outcome, w.key() == null ? null : entryOf.get(w.key()), null));
+        }
+        return out;
+    }
+
+    private static RefResult applyOne(Connection c, RefWrite w, String locale) throws SQLException {
+        Outcome b;
+        try {
+            b = bind(c, w.ref(), w.key(), w.version());
+        } catch (ServiceError stale) {
+            if (stale.code() != ServiceError.Code.STALE_VERSION) {
+                throw stale;
+            }
+            return new RefResult(w.ref(), "stale", null, stale.heldVersion());
+        }
+        String entry = null;
+        if (w.key() != null) {
+            try {
+                entry = lower(apply(c, w.key(), locale, w.text(), w.version(), "put"));
+            } catch (ServiceError stale) {
+                if (stale.code() != ServiceError.Code.STALE_VERSION) {
+                    throw stale;
+                }
+                entry = "newer held";
+            }
+        }
+        return new RefResult(w.ref(), lower(b), entry, null);
+    }
+
+    private static String lower(Outcome o) {
+        return o.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     /** A tombstone for {@code ref} at {@code version}: the client's row is gone. Entries stay (other refs may share the key). */
@@ -312,8 +540,9 @@ public final class EntryStore {
     }
 
     /**
-     * Classifies a database failure by SQLState, never by message: connection trouble, shutdown
-     * and resource exhaustion (classes 08, 57P, 53, and the pool's transient timeout) are
+     * Classifies a database failure by SQLState, never by message: connection trouble, shutdown,
+     * resource exhaustion and a deadlock or serialization failure between two batches (classes 08,
+     * 57P, 53, 40, and the pool's transient timeout) are
      * {@code STORE_UNAVAILABLE} (retry); a data exception (class 22, e.g. a NUL character in a
      * text) is {@code TEXT_REJECTED} (retrying cannot help); anything else is {@code INTERNAL}.
      */
@@ -321,7 +550,7 @@ public final class EntryStore {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         String detail = "cannot " + what + ": " + e.getMessage() + " (SQLState " + (state.isEmpty() ? "none" : state) + ")";
         if (e instanceof java.sql.SQLTransientException || state.startsWith("08") || state.startsWith("57P")
-                || state.startsWith("53")) {
+                || state.startsWith("53") || state.startsWith("40")) {
             return new ServiceError(ServiceError.Code.STORE_UNAVAILABLE, detail + "; retry later", null, e);
         }
         if (state.startsWith("22")) {

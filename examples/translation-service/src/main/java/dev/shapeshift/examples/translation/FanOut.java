@@ -42,7 +42,10 @@ final class FanOut implements Runnable {
             List<Entry> pending;
             do {
                 pending = store.pendingFanOut(sourceLocale, targetLocales, batch);
-                for (Entry source : pending) {
+                if (nanosPerEntry == 0) {
+                    fanOutAll(pending); // unpaced: the batch's translations in one transaction
+                }
+                for (Entry source : nanosPerEntry == 0 ? List.<Entry>of() : pending) {
                     long started = System.nanoTime();
                     fanOut(source);
                     long rest = nanosPerEntry - (System.nanoTime() - started);
@@ -58,6 +61,17 @@ final class FanOut implements Runnable {
         } catch (RuntimeException e) {
             log.error("fan-out pass failed; next pass retries", e);
         }
+    }
+
+    private void fanOutAll(List<Entry> sources) {
+        List<EntryStore.Write> writes = new java.util.ArrayList<>();
+        for (Entry source : sources) {
+            for (String locale : targetLocales) {
+                writes.add(new EntryStore.Write(source.key(), locale, source.deleted() ? null
+                        : translator.translate(source.text(), sourceLocale, locale), source.version()));
+            }
+        }
+        written.addAndGet(store.applyEach(writes, "fan-out"));
     }
 
     private void fanOut(Entry source) {

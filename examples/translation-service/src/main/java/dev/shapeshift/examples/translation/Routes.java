@@ -27,6 +27,7 @@ final class Routes {
     private static final ObjectMapper JSON = new ObjectMapper();
     static final Pattern KEY = Pattern.compile("[A-Za-z0-9_.\\-]{1,1000}");
     static final int MAX_IDS = 1000;
+    static final int MAX_BATCH = 1000;
 
     private final ServiceConfig config;
     private final EntryStore store;
@@ -44,7 +45,8 @@ final class Routes {
     Router router(Vertx vertx) {
         Router r = Router.router(vertx);
         r.route("/keys/*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
-        r.route("/refs/*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
+        // The batch: up to MAX_BATCH writes of up to maxTextLength characters each.
+        r.post("/refs").handler(BodyHandler.create().setBodyLimit(8L * 1024 * 1024));
         handle(r.get("/health"), ctx -> {
             store.ping();
             return Map.of("status", "ok");
@@ -54,6 +56,7 @@ final class Routes {
         handle(r.put("/keys/:key/:locale"), this::put);
         handle(r.delete("/keys/:key/:locale"), this::delete);
         handle(r.get("/refs"), this::getRefs);
+        handle(r.post("/refs"), this::batch);
         handle(r.delete("/refs/:ref"), this::deleteRef);
         r.route().last().handler(ctx -> send(ctx, 404, error(ServiceError.Code.NOT_FOUND, "no such endpoint: "
                 + ctx.request().method() + " " + ctx.normalizedPath())));
@@ -64,34 +67,17 @@ final class Routes {
     private Object put(RoutingContext ctx) {
         String key = key(ctx);
         String locale = locale(ctx);
-        JsonNode body;
-        try {
-            body = JSON.readTree(ctx.body().asString() == null ? "" : ctx.body().asString());
-        } catch (JsonProcessingException e) {
-            throw new ServiceError(ServiceError.Code.BAD_JSON, "the body is not JSON: " + e.getOriginalMessage()
-                    + "; send {\"text\": \"…\", \"version\": n}");
-        }
-        if (body == null || !body.isObject()) {
-            throw new ServiceError(ServiceError.Code.BAD_JSON, "the body must be a JSON object {\"text\": \"…\", \"version\": n}");
-        }
-        JsonNode text = body.get("text");
-        if (text == null || !text.isTextual()) {
-            throw new ServiceError(ServiceError.Code.BAD_REQUEST, "field 'text' must be a string (to delete, send DELETE "
-                    + "/keys/" + key + "/" + locale + "?version=n)");
-        }
-        if (text.asText().length() > config.maxTextLength()) {
-            throw new ServiceError(ServiceError.Code.TEXT_REJECTED, "text of " + text.asText().length()
-                    + " characters is longer than the service's limit of " + config.maxTextLength());
-        }
+        JsonNode body = jsonObject(ctx, "{\"text\": \"…\", \"version\": n}");
+        String text = checkText(body.get("text"), "send DELETE /keys/" + key + "/" + locale + "?version=n");
         long version = version(body.get("version"));
         JsonNode ref = body.get("ref");
         if (ref == null || ref.isNull()) {
-            return result(key, locale, version, store.apply(key, locale, text.asText(), version, "put"));
+            return result(key, locale, version, store.apply(key, locale, text, version, "put"));
         }
         if (!ref.isTextual()) {
             throw new ServiceError(ServiceError.Code.BAD_REQUEST, "field 'ref' must be a string (the client's row id)");
         }
-        EntryStore.RefOutcome o = store.applyRef(checkRef(ref.asText()), key, locale, text.asText(), version);
+        EntryStore.RefOutcome o = store.applyRef(checkRef(ref.asText()), key, locale, text, version);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("key", key);
         out.put("locale", locale);
@@ -100,6 +86,121 @@ final class Routes {
         out.put("outcome", o.binding().name().toLowerCase(java.util.Locale.ROOT));
         out.put("entry", o.entry() == null ? "newer held" : o.entry().name().toLowerCase(java.util.Locale.ROOT));
         return out;
+    }
+
+    /**
+     * {@code POST /refs} with {@code {"locale": "en", "writes": [{"ref", "key", "text", "version"}
+     * | {"ref", "version", "delete": true}, …]}}: many client rows in one request and one
+     * transaction, each under the version rule as its single PUT / DELETE would be. Answered per
+     * write, in order: {@code applied}, {@code unchanged}, {@code stale} (with {@code heldVersion})
+     * or {@code refused} (with the error code and message a single call would have got); a refused
+     * or stale write does not stop the others.
+     */
+    private Object batch(RoutingContext ctx) {
+        JsonNode body = jsonObject(ctx, "{\"writes\": [{\"ref\": \"3\", \"key\": \"k\", \"text\": \"…\", \"version\": n}]}");
+        JsonNode loc = body.get("locale");
+        if (loc != null && !loc.isTextual()) {
+            throw new ServiceError(ServiceError.Code.BAD_REQUEST, "field 'locale' must be a string");
+        }
+        String locale = loc == null ? config.sourceLocale() : checkLocale(loc.asText());
+        JsonNode writes = body.get("writes");
+        if (writes == null || !writes.isArray() || writes.isEmpty()) {
+            throw new ServiceError(ServiceError.Code.BAD_REQUEST, "field 'writes' must be a non-empty array of "
+                    + "{\"ref\", \"key\", \"text\", \"version\"} or {\"ref\", \"version\", \"delete\": true}");
+        }
+        if (writes.size() > MAX_BATCH) {
+            throw new ServiceError(ServiceError.Code.BAD_REQUEST, writes.size() + " writes; at most " + MAX_BATCH
+                    + " per request");
+        }
+        List<Map<String, Object>> results = new ArrayList<>();
+        List<EntryStore.RefWrite> valid = new ArrayList<>();
+        List<Integer> slots = new ArrayList<>();
+        for (JsonNode w : writes) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("ref", w.path("ref").isTextual() ? w.path("ref").asText() : null);
+            r.put("version", w.path("version").isIntegralNumber() ? w.path("version").asLong() : null);
+            try {
+                valid.add(batchWrite(w));
+                slots.add(results.size());
+            } catch (ServiceError e) {
+                r.put("outcome", "refused");
+                r.put("error", e.code().name());
+                r.put("message", e.getMessage());
+            }
+            results.add(r);
+        }
+        if (!valid.isEmpty()) {
+            List<EntryStore.RefResult> applied = store.applyRefs(valid, locale);
+            for (int i = 0; i < applied.size(); i++) {
+                EntryStore.RefResult a = applied.get(i);
+                Map<String, Object> r = results.get(slots.get(i));
+                r.put("outcome", a.outcome());
+                if (a.entry() != null) {
+                    r.put("entry", a.entry());
+                }
+                if (a.heldVersion() != null) {
+                    r.put("heldVersion", a.heldVersion());
+                }
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("locale", locale);
+        out.put("results", results);
+        return out;
+    }
+
+    /** One write of a batch, checked as its single PUT or DELETE would be. */
+    private EntryStore.RefWrite batchWrite(JsonNode w) {
+        if (!w.isObject()) {
+            throw new ServiceError(ServiceError.Code.BAD_REQUEST, "a write must be a JSON object");
+        }
+        JsonNode ref = w.get("ref");
+        if (ref == null || !ref.isTextual()) {
+            throw new ServiceError(ServiceError.Code.BAD_REQUEST, "field 'ref' must be a string (the client's row id)");
+        }
+        checkRef(ref.asText());
+        long version = version(w.get("version"));
+        if (w.path("delete").asBoolean(false)) {
+            return new EntryStore.RefWrite(ref.asText(), null, null, version);
+        }
+        JsonNode key = w.get("key");
+        if (key == null || !key.isTextual()) {
+            throw new ServiceError(ServiceError.Code.BAD_REQUEST, "field 'key' must be a string (or send \"delete\": true)");
+        }
+        checkKey(key.asText());
+        String text = checkText(w.get("text"), "send \"delete\": true");
+        if (text.indexOf('\u0000') >= 0) {
+            // Refused here, not by PostgreSQL (a single PUT gets SQLState 22): in a batch the database's error would
+            // fail the whole transaction.
+            throw new ServiceError(ServiceError.Code.TEXT_REJECTED, "text contains a NUL character, which the store "
+                    + "cannot hold (SQLState 22 class)");
+        }
+        return new EntryStore.RefWrite(ref.asText(), key.asText(), text, version);
+    }
+
+    private String checkText(JsonNode text, String toDelete) {
+        if (text == null || !text.isTextual()) {
+            throw new ServiceError(ServiceError.Code.BAD_REQUEST, "field 'text' must be a string (to delete, " + toDelete + ")");
+        }
+        if (text.asText().length() > config.maxTextLength()) {
+            throw new ServiceError(ServiceError.Code.TEXT_REJECTED, "text of " + text.asText().length()
+                    + " characters is longer than the service's limit of " + config.maxTextLength());
+        }
+        return text.asText();
+    }
+
+    private static JsonNode jsonObject(RoutingContext ctx, String example) {
+        JsonNode body;
+        try {
+            body = JSON.readTree(ctx.body().asString() == null ? "" : ctx.body().asString());
+        } catch (JsonProcessingException e) {
+            throw new ServiceError(ServiceError.Code.BAD_JSON, "the body is not JSON: " + e.getOriginalMessage()
+                    + "; send " + example);
+        }
+        if (body == null || !body.isObject()) {
+            throw new ServiceError(ServiceError.Code.BAD_JSON, "the body must be a JSON object " + example);
+        }
+        return body;
     }
 
     /** {@code DELETE /refs/{ref}?version=n}: the client's row is gone (the key's entries stay). */

@@ -40,7 +40,7 @@ public final class TranslationService implements AutoCloseable {
      * Starts the service. The translator must cover every configured target locale.
      *
      * @throws IllegalArgumentException when the translator lacks a configured locale
-     * @throws ServiceError             {@code STORE_UNAVAILABLE} when the database is not reachable
+     * @throws ServiceError             {@code STORE_UNAVAILABLE} when the database is not reachable within {@link #START_WAIT}
      */
     public static TranslationService start(ServiceConfig config, Translator translator) {
         if (!translator.targetLocales().containsAll(config.targetLocales())) {
@@ -61,7 +61,7 @@ public final class TranslationService implements AutoCloseable {
         ScheduledExecutorService job = null;
         try {
             EntryStore store = new EntryStore(pool);
-            store.createSchema();
+            createSchema(store);
             vertx = Vertx.vertx();
             // GET /keys?ids=… names up to 1,000 keys in the request line: allow 64 KB (Vert.x's default is 4 KB).
             HttpServer server = vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions()
@@ -95,6 +95,25 @@ public final class TranslationService implements AutoCloseable {
             }
             throw new IllegalStateException("cannot listen on " + config.bindHost() + ":" + config.port() + ": "
                     + (e.getCause() == null ? e : e.getCause()).getMessage(), e);
+        }
+    }
+
+    /** How long a start waits for its database (a busy server may take seconds to hand out a connection). */
+    static final java.time.Duration START_WAIT = java.time.Duration.ofSeconds(30);
+
+    private static void createSchema(EntryStore store) throws InterruptedException {
+        long deadline = System.nanoTime() + START_WAIT.toNanos();
+        while (true) {
+            try {
+                store.createSchema();
+                return;
+            } catch (ServiceError e) {
+                if (e.code() != ServiceError.Code.STORE_UNAVAILABLE || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                log.warn("database not reachable yet, retrying: {}", e.getMessage());
+                Thread.sleep(1000);
+            }
         }
     }
 

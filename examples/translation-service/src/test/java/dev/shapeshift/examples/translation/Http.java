@@ -40,6 +40,10 @@ final class Http {
         }
     }
 
+    Reply post(String path, String body) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
     Reply get(String path) {
         return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
     }

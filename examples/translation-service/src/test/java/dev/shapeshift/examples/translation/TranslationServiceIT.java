@@ -152,6 +152,79 @@ class TranslationServiceIT {
     }
 
     @Test
+    void aBatchAppliesEachWriteUnderTheVersionRuleAndAnswersPerWrite() {
+        assertThat(http.put("/keys/renamed_dish_4/en", "{\"text\": \"Renamed dish 4\", \"version\": 12, \"ref\": \"3\"}")
+                .status()).isEqualTo(200);
+        // No ref and no key twice: the service applies it set-wise (EntryStore.applyAll).
+        String batch = """
+                {"writes": [
+                  {"ref": "3", "key": "dish_no_1_sour_", "text": "Dish no. 1 (Sour)", "version": 11},
+                  {"ref": "6", "key": "dish_no_2_sweet_", "text": "Dish no. 2 (Sweet)", "version": 20},
+                  {"ref": "9", "key": "bad key", "text": "x", "version": 21},
+                  {"ref": "12", "key": "k12", "text": "%s", "version": 22},
+                  {"ref": "15", "key": "k15", "text": "nul \\u0000 here", "version": 23},
+                  {"ref": "18", "version": 24, "delete": true},
+                  {"ref": "21", "key": "renamed_dish_4", "text": "Renamed dish 4", "version": 5}
+                ]}""".formatted("x".repeat(501));
+        Http.Reply r = http.post("/refs", batch);
+        assertThat(r.status()).as(r.body().toString()).isEqualTo(200);
+        JsonNode res = r.body().path("results");
+        assertThat(res.size()).isEqualTo(7);
+        assertThat(res.get(0).path("outcome").asText()).as("older than the held version 12").isEqualTo("stale");
+        assertThat(res.get(0).path("heldVersion").asLong()).isEqualTo(12);
+        assertThat(res.get(1).path("outcome").asText()).isEqualTo("applied");
+        assertThat(res.get(1).path("entry").asText()).isEqualTo("applied");
+        assertThat(res.get(2).path("error").asText()).isEqualTo("BAD_REQUEST");
+        assertThat(res.get(2).path("message").asText()).contains("key 'bad key'");
+        assertThat(res.get(3).path("error").asText()).isEqualTo("TEXT_REJECTED");
+        assertThat(res.get(4).path("error").asText()).isEqualTo("TEXT_REJECTED");
+        assertThat(res.get(5).path("outcome").asText()).isEqualTo("applied");
+        assertThat(res.get(6).path("outcome").asText()).isEqualTo("applied");
+        assertThat(res.get(6).path("entry").asText()).as("ref 3 wrote the key at 12").isEqualTo("newer held");
+        for (int i : new int[] {2, 3, 4}) {
+            assertThat(res.get(i).path("outcome").asText()).isEqualTo("refused");
+        }
+        // The same batch again (a client's retry): nothing changes, each write says why.
+        JsonNode again = http.post("/refs", batch).body().path("results");
+        assertThat(again.get(0).path("outcome").asText()).isEqualTo("stale");
+        assertThat(again.get(1).path("outcome").asText()).isEqualTo("unchanged");
+        assertThat(again.get(1).path("entry").asText()).isEqualTo("unchanged");
+        assertThat(again.get(5).path("outcome").asText()).isEqualTo("unchanged");
+        assertThat(again.get(6).path("outcome").asText()).isEqualTo("unchanged");
+        assertThat(again.get(6).path("entry").asText()).isEqualTo("newer held");
+        // A ref or a key twice in one batch: applied write by write, in order, with the same rule.
+        JsonNode twice = http.post("/refs", """
+                {"writes": [
+                  {"ref": "30", "key": "ka", "text": "A", "version": 1},
+                  {"ref": "30", "key": "kb", "text": "B", "version": 2},
+                  {"ref": "31", "key": "kb", "text": "B old", "version": 1},
+                  {"ref": "30", "key": "ka", "text": "A", "version": 1}
+                ]}""").body().path("results");
+        assertThat(twice.findValuesAsText("outcome")).containsExactly("applied", "applied", "applied", "stale");
+        assertThat(twice.get(2).path("entry").asText()).isEqualTo("newer held");
+        assertThat(http.get("/refs?ids=30").body().path("refs").path("30").path("key").asText()).isEqualTo("kb");
+
+        // What is held, read back one by one: the stale write changed nothing, the refused ones stored nothing.
+        JsonNode refs = http.get("/refs?ids=3,6,9,12,15,18,21").body();
+        assertThat(refs.path("refs").path("3").path("key").asText()).isEqualTo("renamed_dish_4");
+        assertThat(refs.path("refs").path("3").path("version").asLong()).isEqualTo(12);
+        assertThat(refs.path("refs").path("6").path("text").asText()).isEqualTo("Dish no. 2 (Sweet)");
+        assertThat(refs.path("refs").path("18").path("deleted").asBoolean()).isTrue();
+        assertThat(refs.path("refs").path("21").path("key").asText()).isEqualTo("renamed_dish_4");
+        assertThat(refs.path("missing").toString()).isEqualTo("[\"9\",\"12\",\"15\"]");
+        assertThat(entry("renamed_dish_4", "en").path("version").asLong()).isEqualTo(12);
+
+        assertBad(http.post("/refs", "{\"writes\": []}"), 400, "BAD_REQUEST", "'writes'");
+        assertBad(http.post("/refs", "{\"writes\": [{}], \"locale\": \"xx\"}"), 400, "UNKNOWN_LOCALE", "'xx'");
+        assertBad(http.post("/refs", "{\"writes\": "), 400, "BAD_JSON", "not JSON");
+        StringBuilder many = new StringBuilder("{\"writes\": [");
+        for (int i = 0; i <= 1000; i++) {
+            many.append(i == 0 ? "" : ",").append("{\"ref\": \"r").append(i).append("\", \"version\": 1, \"delete\": true}");
+        }
+        assertBad(http.post("/refs", many.append("]}").toString()), 400, "BAD_REQUEST", "at most 1000");
+    }
+
+    @Test
     void refusesBadInputWithAClearErrorAndStoresNothing() {
         assertBad(http.put("/keys/k1/en", "{\"text\": \"x\", \"version\": "), 400, "BAD_JSON", "not JSON");
         assertBad(http.put("/keys/k1/en", "[1, 2]"), 400, "BAD_JSON", "JSON object");

@@ -20,13 +20,14 @@ import java.util.Set;
  * <li>{@code timeoutMs} (default 5000): one HTTP call's limit; a slower answer is a retryable failure</li>
  * <li>{@code maxRowsPerSecond} (default 500; 0 = no limit): the rate one worker may send</li>
  * <li>{@code maxAttempts} (default 5): attempts before the sink counts as degraded</li>
+ * <li>{@code batch} (default true): one {@code POST /refs} per batch of rows; false: one call per row</li>
  * </ul>
  */
 record SinkSettings(URI url, String locale, String keyColumn, String textColumn, Duration timeout, double maxRowsPerSecond,
-                    int maxAttempts) {
+                    int maxAttempts, boolean batch) {
 
     static final Set<String> NAMES = Set.of("url", "locale", "keyColumn", "textColumn", "timeoutMs", "maxRowsPerSecond",
-            "maxAttempts");
+            "maxAttempts", "batch");
 
     static List<SettingProblem> problems(Map<String, String> s) {
         List<SettingProblem> out = new ArrayList<>();
@@ -55,6 +56,11 @@ record SinkSettings(URI url, String locale, String keyColumn, String textColumn,
         positive(s, "timeoutMs", out, false);
         positive(s, "maxRowsPerSecond", out, true);
         positive(s, "maxAttempts", out, false);
+        String batch = s.get("batch");
+        if (batch != null && !batch.strip().equals("true") && !batch.strip().equals("false")) {
+            out.add(new SettingProblem("batch", "not true or false: " + batch, "true (one call per batch of rows) or false "
+                    + "(one call per row)"));
+        }
         return out;
     }
 
@@ -85,7 +91,8 @@ record SinkSettings(URI url, String locale, String keyColumn, String textColumn,
                 s.getOrDefault("locale", "en"), s.getOrDefault("keyColumn", "translate_key"),
                 s.getOrDefault("textColumn", "label"), Duration.ofMillis(Long.parseLong(s.getOrDefault("timeoutMs", "5000").strip())),
                 Double.parseDouble(s.getOrDefault("maxRowsPerSecond", "500").strip()),
-                Integer.parseInt(s.getOrDefault("maxAttempts", "5").strip()));
+                Integer.parseInt(s.getOrDefault("maxAttempts", "5").strip()),
+                Boolean.parseBoolean(s.getOrDefault("batch", "true").strip()));
     }
 
     RetryPolicy retryPolicy() {

@@ -2,6 +2,7 @@ package dev.shapeshift.examples.translation.sink;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shapeshift.sink.PermanentSinkException;
 import dev.shapeshift.sink.RetryableSinkException;
@@ -26,10 +27,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One migration's link to the translation service. A live row becomes
- * {@code PUT /keys/{key}/{locale} {"text", "version", "ref"}} (the ref is the source key); a
- * tombstone, or a row without a key or a text, becomes {@code DELETE /refs/{ref}?version=}. The
- * service applies both under the version rule; its 409 (a newer version is held) is success here.
+ * One migration's link to the translation service. A batch of rows becomes one
+ * {@code POST /refs} (setting {@code batch}, the default): per row a write
+ * {@code {"ref", "key", "text", "version"}} (the ref is the source key), or a delete for a
+ * tombstone or a row without a key or a text; the service answers per row, and {@code stale} (a
+ * newer version is held) is success here. With {@code batch: false} a live row becomes
+ * {@code PUT /keys/{key}/{locale} {"text", "version", "ref"}} and a delete
+ * {@code DELETE /refs/{ref}?version=}, one call each; the service's 409 is the same skip.
  * Read back is {@code GET /refs?ids=…}: the key each ref is bound to and that key's source-locale
  * text.
  *
@@ -40,6 +44,8 @@ import java.util.Map;
 final class TranslationSink implements Sink {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The service's limit of writes per {@code POST /refs}. */
+    static final int MAX_BATCH = 1000;
 
     private final SinkSettings settings;
     private final SinkContext context;
@@ -53,6 +59,69 @@ final class TranslationSink implements Sink {
 
     @Override
     public void apply(List<SinkRow> rows) throws SinkException {
+        if (settings.batch()) {
+            applyBatch(rows);
+        } else {
+            applyOneByOne(rows);
+        }
+    }
+
+    /**
+     * The rows in one {@code POST /refs} (at most {@link #MAX_BATCH} per call): the service
+     * applies each under the version rule in one transaction and answers per row; {@code stale}
+     * is the version rule's skip, {@code refused} names that row alone.
+     */
+    private void applyBatch(List<SinkRow> rows) throws SinkException {
+        List<SinkKey> refused = new ArrayList<>();
+        String firstReason = null;
+        for (int from = 0; from < rows.size(); from += MAX_BATCH) {
+            List<SinkRow> part = rows.subList(from, Math.min(rows.size(), from + MAX_BATCH));
+            ArrayNode writes = JSON.createArrayNode();
+            for (SinkRow row : part) {
+                String key = row.isTombstone() ? null : row.values().get(settings.keyColumn());
+                String text = row.isTombstone() ? null : row.values().get(settings.textColumn());
+                ObjectNode w = writes.addObject().put("ref", ref(row.key())).put("version", row.version());
+                if (key == null || text == null) {
+                    w.put("delete", true);
+                } else {
+                    w.put("key", key).put("text", text);
+                }
+            }
+            ObjectNode body = JSON.createObjectNode().put("locale", settings.locale());
+            body.set("writes", writes);
+            HttpResponse<String> r = call(HttpRequest.newBuilder(uri("/refs")).header("content-type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body.toString())));
+            if (r.statusCode() == 404 || r.statusCode() == 405) {
+                throw new PermanentSinkException("translation service " + settings.url() + " has no batch endpoint "
+                        + "(POST /refs answered HTTP " + r.statusCode() + "); set the sink setting batch: false");
+            }
+            if (r.statusCode() != 200) {
+                throw new RetryableSinkException("translation service " + settings.url() + " answered HTTP " + r.statusCode()
+                        + " " + errorCode(r) + " to a batch of " + part.size());
+            }
+            JsonNode results = parse(r).path("results");
+            if (!results.isArray() || results.size() != part.size()) {
+                throw new RetryableSinkException("translation service answered a batch of " + part.size() + " with "
+                        + results.size() + " results");
+            }
+            for (int i = 0; i < part.size(); i++) {
+                JsonNode res = results.get(i);
+                if ("refused".equals(res.path("outcome").asText())) {
+                    refused.add(part.get(i).key());
+                    if (firstReason == null) {
+                        firstReason = "translation service refused the row (" + res.path("error").asText("") + ")";
+                    }
+                }
+            }
+        }
+        if (!refused.isEmpty()) {
+            throw new PermanentSinkException(firstReason + "; " + refused.size() + " of " + rows.size() + " rows refused",
+                    refused, null);
+        }
+    }
+
+    /** One {@code PUT} or {@code DELETE} per row (setting {@code batch: false}). */
+    private void applyOneByOne(List<SinkRow> rows) throws SinkException {
         List<SinkKey> refused = new ArrayList<>();
         String firstReason = null;
         for (SinkRow row : rows) {

@@ -59,6 +59,7 @@ public final class TranslationSinkProvider implements SinkProvider {
 
     @Override
     public int maxBatchRows(Map<String, String> settings) {
-        return 200;
+        // One POST /refs carries the whole batch (the service takes up to 1,000); one by one, a batch is only a retry unit.
+        return SinkSettings.of(settings).batch() ? 500 : 200;
     }
 }

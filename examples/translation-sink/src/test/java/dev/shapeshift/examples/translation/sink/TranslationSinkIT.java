@@ -81,7 +81,41 @@ class TranslationSinkIT {
 
     @Test
     void seedsTheLabelAsTheSourceTextOfTheKeyAndReadsItBackUnderTheVersionRule() throws Exception {
+        seedsAndReadsBack(Map.of());
+    }
+
+    @Test
+    void oneCallPerRowSeedsAndReadsBackTheSame() throws Exception {
+        seedsAndReadsBack(Map.of("batch", "false"));
+    }
+
+    @Test
+    void aBatchAppliesEveryRowUnderTheVersionRuleInOneCall() throws Exception {
         try (Sink sink = sink(service.port(), Map.of())) {
+            sink.apply(List.of(row(3, 20, "Renamed dish 7"), SinkRow.tombstone(SinkKey.of("6"), 21)));
+            // One call: late rows of both keys (must not land), a new row, a replay, and a row without a text.
+            sink.apply(List.of(row(3, 15, "Dish no. 1 (Vegan)"), row(6, 19, "Dish no. 2 (Sweet)"),
+                    row(9, 12, "Dish no. 3 (Sour)"), row(3, 20, "Renamed dish 7"),
+                    SinkRow.upsert(SinkKey.of("12"), 30, values("dish_no_4", null))));
+            assertThat(sorted(sink.read(keys(3, 6, 9, 12)))).containsExactly(row(3, 20, "Renamed dish 7"),
+                    SinkRow.tombstone(SinkKey.of("6"), 21), row(9, 12, "Dish no. 3 (Sour)"),
+                    SinkRow.tombstone(SinkKey.of("12"), 30));
+        }
+        // More rows than one request may carry: split, every one applied.
+        List<SinkRow> many = new java.util.ArrayList<>();
+        for (int i = 1; i <= 1500; i++) {
+            many.add(row(100 + i, 1000 + i, "Dish no. " + i + " (Sweet)"));
+        }
+        try (Sink sink = sink(service.port(), Map.of())) {
+            sink.apply(many);
+            assertThat(sorted(sink.read(many.stream().map(SinkRow::key).toList()))).containsExactlyElementsOf(many);
+        }
+        assertThat(provider().validate(Map.of("url", "http://t:1", "batch", "yes"))).extracting(pr -> pr.setting())
+                .containsExactly("batch");
+    }
+
+    private void seedsAndReadsBack(Map<String, String> settings) throws Exception {
+        try (Sink sink = sink(service.port(), settings)) {
             sink.apply(List.of(row(3, 10, "Dish no. 1 (Spicy)"), row(6, 11, "Dish no. 2 (Sweet)"), row(9, 12, "Dish no. 3 (Sour)")));
             assertThat(sorted(sink.read(keys(3, 6, 9, 12)))).containsExactly(row(3, 10, "Dish no. 1 (Spicy)"),
                     row(6, 11, "Dish no. 2 (Sweet)"), row(9, 12, "Dish no. 3 (Sour)"));
@@ -102,13 +136,17 @@ class TranslationSinkIT {
 
     @Test
     void aRowTheServiceRefusesIsPermanentAndNamesOnlyItsKey() throws Exception {
-        try (Sink sink = sink(service.port(), Map.of())) {
-            assertThatThrownBy(() -> sink.apply(List.of(row(12, 30, "x".repeat(600)), row(15, 31, "Dish no. 5 (Vegan)"))))
-                    .isInstanceOfSatisfying(PermanentSinkException.class, e -> {
-                        assertThat(e.keys()).containsExactly(SinkKey.of("12"));
-                        assertThat(e.getMessage()).contains("HTTP 422 TEXT_REJECTED").doesNotContain("xxxx");
-                    });
-            assertThat(sink.read(keys(12, 15))).containsExactly(row(15, 31, "Dish no. 5 (Vegan)"));
+        for (String batch : List.of("true", "false")) {
+            int base = batch.equals("true") ? 0 : 100;
+            try (Sink sink = sink(service.port(), Map.of("batch", batch))) {
+                assertThatThrownBy(() -> sink.apply(List.of(row(base + 12, 30, "x".repeat(600)),
+                        row(base + 15, 31, "Dish no. 5 (Vegan)"))))
+                        .isInstanceOfSatisfying(PermanentSinkException.class, e -> {
+                            assertThat(e.keys()).containsExactly(SinkKey.of(Integer.toString(base + 12)));
+                            assertThat(e.getMessage()).contains("TEXT_REJECTED").doesNotContain("xxxx");
+                        });
+                assertThat(sink.read(keys(base + 12, base + 15))).containsExactly(row(base + 15, 31, "Dish no. 5 (Vegan)"));
+            }
         }
     }
 
@@ -164,6 +202,13 @@ class TranslationSinkIT {
         values.put("translate_key", label.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "_"));
         values.put("label", label);
         return SinkRow.upsert(SinkKey.of(Long.toString(id)), version, values);
+    }
+
+    private static Map<String, String> values(String key, String label) {
+        Map<String, String> values = new LinkedHashMap<>();
+        values.put("translate_key", key);
+        values.put("label", label);
+        return values;
     }
 
     private static List<SinkKey> keys(long... ids) {
