@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.coordinator.Seed;
 import dev.shapeshift.coordinator.gate.Check;
+import dev.shapeshift.coordinator.gate.Gates;
+import dev.shapeshift.coordinator.gate.Transitions;
 import dev.shapeshift.coordinator.writes.WriteSwitch;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresExtension;
@@ -184,6 +186,23 @@ class ReadCounterIT {
             assertThat(open.passed()).as(open.evidence()).isTrue();
             assertThat(open.evidence()).contains("counted from").contains("test: negative control");
         });
+        // A second write switch counts again; the contract takes the counter off with the table's move to the archive.
+        try (Connection c = db.connect("coordinator")) {
+            c.setAutoCommit(false);
+            WriteSwitch.atSwitch(c, m, SpecJson.read(new Catalog(db, "test").get(m).specJson()));
+            c.commit();
+        }
+        assertThat(rls(db)).containsExactly("true", "true", "4");
+        Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'contract-ready', phase_changed_at = now() WHERE name = '" + m + "'");
+        Contractor contractor = new Contractor(db, new Transitions(new Catalog(db, "test"), new Gates(new AccessGate(watch))));
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+                .until(() -> contractor.contract(m, "test", "quiet").isPresent());
+        assertThat(count(db, "SELECT count(*) FROM pg_class WHERE oid = to_regclass('shapeshift_archive.\"" + m
+                + "\"') AND NOT relrowsecurity AND NOT relforcerowsecurity")).as("archived without the counter").isEqualTo(1);
+        assertThat(count(db, "SELECT count(*) FROM pg_policy WHERE polrelid = to_regclass('shapeshift_archive.\"" + m
+                + "\"')")).isZero();
+        assertThat(count(db, "SELECT count(*) FROM shapeshift.read_counter_install WHERE migration = '" + m
+                + "' AND removed_why = 'contracted'")).isEqualTo(1);
         System.out.printf("ReadCounterIT: %d reads and %d writes counted exactly (UPDATE … WHERE also counted %d "
                 + "read(s)), %.1fs%n", READERS * READS_EACH, 2 * WRITERS * WRITES_EACH, appReads,
                 (System.nanoTime() - started) / 1e9);
