@@ -172,7 +172,8 @@ async function evidenceTable(name, box) {
     }
     if (!k.identities.length) counted.append(el("tr", {}, el("td", { colspan: "6", class: "muted" }, "nothing counted")));
     parts.push(el("h4", {}, "Read counter on " + k.table + (k.removedAt !== "null" ? " (counted until " + k.removedAt + ")"
-      : " (counting since " + k.installedAt + ")")), counted);
+      : " (counting since " + k.countingSince + ")")), counted);
+    if (k.lost) parts.push(el("p", { class: "fail" }, k.lost));
   }
   if (e.brownout) {
     const b = e.brownout;

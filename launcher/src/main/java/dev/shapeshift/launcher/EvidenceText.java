@@ -79,7 +79,10 @@ public final class EvidenceText {
         }
         ReadCounter.Evidence k = r.readCounter();
         if (k != null) {
-            out.println("read counter on " + k.table() + " (" + (k.removedAt() == null ? "counting since " + k.installedAt()
+            if (k.lost() != null) {
+                out.println("read counter: " + k.lost());
+            }
+            out.println("read counter on " + k.table() + " (" + (k.removedAt() == null ? "counting since " + k.countingSince()
                     : "counted from " + k.installedAt() + " to " + k.removedAt() + ", " + k.removedWhy()) + "; "
                     + k.identities().size() + " identit" + (k.identities().size() == 1 ? "y" : "ies") + "):");
             k.identities().forEach(x -> out.println("  " + x.identity() + (x.shapeshift() ? " (Shapeshift's own)" : "")

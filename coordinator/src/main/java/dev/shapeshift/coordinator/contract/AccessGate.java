@@ -171,14 +171,15 @@ public final class AccessGate implements ContractGate {
                     + " quiet period: " + recent.stream().limit(SHOWN).map(x -> x.identity() + ": " + x.reads()
                     + " read(s), " + x.writes() + " write(s), last at " + x.lastAt()).collect(Collectors.joining("; "))
                     + (recent.size() > SHOWN ? "; …" : "")));
-        } else if (e.removedAt() == null && e.installedAt().isAfter(from)) {
+        } else if (e.removedAt() == null && e.countingSince().isAfter(from)) {
             out.add(Check.fail("read-counter", "counting statements on " + e.table() + " for "
-                    + Gates.format(java.time.Duration.between(e.installedAt(), r.evaluatedAt())) + " of the " + period
-                    + " quiet period (since " + e.installedAt() + "); none of others so far"));
+                    + Gates.format(java.time.Duration.between(e.countingSince(), r.evaluatedAt())) + " of the " + period
+                    + " quiet period (since " + e.countingSince() + "); none of others so far"
+                    + (e.lost() == null ? "" : "; " + e.lost())));
         } else {
             out.add(Check.pass("read-counter", "no statement of others " + (writesOnly ? "wrote " : "on ") + e.table()
                     + " counted within the " + period + " quiet period ("
-                    + (e.removedAt() == null ? "counting since " + e.installedAt()
+                    + (e.removedAt() == null ? "counting since " + e.countingSince()
                     : "counted from " + e.installedAt() + " to " + e.removedAt() + ", " + e.removedWhy())
                     + "; " + ours + " of Shapeshift's own)"));
         }

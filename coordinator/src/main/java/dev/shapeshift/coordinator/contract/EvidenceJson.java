@@ -105,6 +105,8 @@ public final class EvidenceJson {
             Map<String, Object> k = new LinkedHashMap<>();
             k.put("table", e.table());
             k.put("installedAt", String.valueOf(e.installedAt()));
+            k.put("countingSince", String.valueOf(e.countingSince()));
+            k.put("lost", e.lost());
             k.put("removedAt", String.valueOf(e.removedAt()));
             k.put("removedWhy", e.removedWhy());
             k.put("identities", e.identities().stream().map(x -> {

@@ -64,10 +64,14 @@ public final class ReadCounter {
      *
      * @param table       the old table, {@code public.users}
      * @param installedAt when counting started (the write switch)
+     * @param countingSince since when the counts are complete: {@code installedAt}, or later when they may have been
+     *                    lost (the counter table is unlogged: a crash or a failover empties it)
+     * @param lost        why counting restarted after the installation, for people; null when it did not
      * @param removedAt   when it stopped (the write switch undone, a rollback, the contract); null while counting
      * @param identities  every identity counted, the most recently seen first; {@link Counted#shapeshift()} marks Shapeshift's own
      */
-    public record Evidence(String table, Instant installedAt, Instant removedAt, String removedWhy, List<Counted> identities) {
+    public record Evidence(String table, Instant installedAt, Instant countingSince, Instant removedAt, String removedWhy,
+                           String lost, List<Counted> identities) {
         public Evidence {
             identities = List.copyOf(identities);
         }
@@ -134,8 +138,11 @@ public final class ReadCounter {
             throw e;
         }
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.read_counter_install (migration, "
-                + "table_schema, table_name, had_rls, had_force, installed_at) VALUES (?, ?, ?, ?, ?, now()) "
-                + "ON CONFLICT (migration) DO UPDATE SET installed_at = now(), removed_at = NULL, removed_why = NULL, "
+                + "table_schema, table_name, had_rls, had_force, installed_at, counting_since, counted_total) "
+                + "VALUES (?, ?, ?, ?, ?, now(), now(), 0) "
+                + "ON CONFLICT (migration) DO UPDATE SET installed_at = now(), counting_since = now(), counted_total = "
+                + "(SELECT coalesce(sum(reads + writes), 0) FROM shapeshift.read_counter k WHERE k.migration = EXCLUDED.migration), "
+                + "removed_at = NULL, removed_why = NULL, "
                 + "had_rls = CASE WHEN read_counter_install.removed_at IS NULL THEN read_counter_install.had_rls ELSE EXCLUDED.had_rls END, "
                 + "had_force = CASE WHEN read_counter_install.removed_at IS NULL THEN read_counter_install.had_force ELSE EXCLUDED.had_force END")) {
             ps.setString(1, migration);
@@ -246,18 +253,63 @@ public final class ReadCounter {
      * session was named as Shapeshift names its sessions — the rule of the statement evidence.
      */
     static Evidence read(Connection c, String migration, Set<Long> shapeshiftRoles) throws SQLException {
-        Evidence head;
-        try (PreparedStatement ps = c.prepareStatement("SELECT table_schema || '.' || table_name, installed_at, removed_at, "
-                + "removed_why FROM shapeshift.read_counter_install WHERE migration = ?")) {
+        String table;
+        Instant installedAt;
+        Instant since;
+        Instant removedAt;
+        String removedWhy;
+        long before;
+        Instant serverStart;
+        long total;
+        try (PreparedStatement ps = c.prepareStatement("SELECT table_schema || '.' || table_name, installed_at, "
+                + "counting_since, removed_at, removed_why, counted_total, pg_postmaster_start_time(), "
+                + "(SELECT coalesce(sum(reads + writes), 0) FROM shapeshift.read_counter k WHERE k.migration = i.migration) "
+                + "FROM shapeshift.read_counter_install i WHERE migration = ? FOR UPDATE")) {
             ps.setString(1, migration);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     return null;
                 }
-                head = new Evidence(rs.getString(1), instant(rs.getTimestamp(2)), instant(rs.getTimestamp(3)),
-                        rs.getString(4), List.of());
+                table = rs.getString(1);
+                installedAt = instant(rs.getTimestamp(2));
+                since = instant(rs.getTimestamp(3));
+                removedAt = instant(rs.getTimestamp(4));
+                removedWhy = rs.getString(5);
+                before = rs.getLong(6);
+                serverStart = instant(rs.getTimestamp(7));
+                total = rs.getLong(8);
             }
         }
+        String lost = null;
+        if (removedAt == null) {
+            Instant restart = null;
+            if (total < before) {
+                restart = ReadCounter.now(c);
+                lost = "the counter held " + before + " count(s) at the previous look and " + total + " now: the server "
+                        + "crashed or failed over (the counter table is unlogged); counting restarts at " + restart;
+            } else if (serverStart.isAfter(since)) {
+                restart = serverStart;
+                lost = "the server started at " + serverStart + ", after counting began: counts of a crash are lost "
+                        + "(the counter table is unlogged); counting restarts there";
+            }
+            if (restart != null || total != before) {
+                try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.read_counter_install SET counted_total = ?, "
+                        + "counting_since = coalesce(?, counting_since) WHERE migration = ?")) {
+                    ps.setLong(1, total);
+                    ps.setTimestamp(2, restart == null ? null : Timestamp.from(restart));
+                    ps.setString(3, migration);
+                    ps.executeUpdate();
+                }
+                since = restart == null ? since : restart;
+            }
+            if (lost != null) {
+                Catalog.audit(c, migration, "coordinator", "read counter restarted", null, null, lost);
+                log.warn("read counter restarted migration={} why={}", migration, lost);
+            }
+        }
+        Evidence head = new Evidence(table, installedAt, since, removedAt, removedWhy,
+                lost != null ? lost : since.isAfter(installedAt) ? "counting restarted at " + since
+                        + " (counts may have been lost: the server crashed, failed over or restarted)" : null, List.of());
         List<Counted> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT k.role_name, k.application_name, k.client_addr, "
                 + "sum(k.reads)::bigint, sum(k.writes)::bigint, min(k.first_at), max(k.last_at), "
@@ -274,7 +326,8 @@ public final class ReadCounter {
                 }
             }
         }
-        return new Evidence(head.table(), head.installedAt(), head.removedAt(), head.removedWhy(), out);
+        return new Evidence(head.table(), head.installedAt(), head.countingSince(), head.removedAt(), head.removedWhy(),
+                head.lost(), out);
     }
 
     /**
@@ -296,5 +349,12 @@ public final class ReadCounter {
 
     private static Instant instant(Timestamp t) {
         return t == null ? null : t.toInstant();
+    }
+
+    private static Instant now(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT clock_timestamp()")) {
+            rs.next();
+            return rs.getTimestamp(1).toInstant();
+        }
     }
 }

@@ -36,7 +36,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * role, application_name and client address, exactly (the test counts the statements it ran, an
  * independent model); Shapeshift's own identity (its role and its session names) is told apart; the
  * evidence names the reader and the {@code read-counter} check closes, then opens a quiet period
- * after the reads stop. Negative controls: with the counter removed the same reads count nothing
+ * after the reads stop; counts lost with the unlogged counter table (a crash, a failover) restart
+ * counting instead of passing for nothing. Negative controls: with the counter removed the same reads count nothing
  * (so the figures come from the counter), and reads in a read-only transaction are not counted (the
  * documented limit).
  */
@@ -193,6 +194,16 @@ class ReadCounterIT {
             c.commit();
         }
         assertThat(rls(db)).containsExactly("true", "true", "4");
+        // The counter table is unlogged: a crash or a failover empties it. The next look sees fewer
+        // counts than the previous one and restarts counting; the reader counted before stays named.
+        readAll(db, export, "nightly-export", 5);
+        watch.evaluate(m);
+        Seed.sql(db, "TRUNCATE shapeshift.read_counter");
+        AccessReport lost = watch.evaluate(m);
+        assertThat(lost.readCounter().lost()).contains("crashed or failed over");
+        assertThat(lost.readCounter().countingSince()).isAfter(lost.readCounter().installedAt());
+        assertThat(lost.readers()).anySatisfy(x -> assertThat(x.role()).isEqualTo(export));
+        assertThat(check(watch, lost).evidence()).contains("counting statements on public.orders for");
         Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'contract-ready', phase_changed_at = now() WHERE name = '" + m + "'");
         Contractor contractor = new Contractor(db, new Transitions(new Catalog(db, "test"), new Gates(new AccessGate(watch))));
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()

@@ -35,7 +35,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * sessions of a non-superuser role (superusers bypass row-level security) each running a read in
  * autocommit back to back for {@code seconds}, a point read by random key and a range read of 100
  * rows; the counter installed (as the write switch installs it) and removed between cases, the
- * plain and counted cases alternating in every round.
+ * plain and counted cases alternating in every round. A third case makes the counter table logged,
+ * the design it replaced, to show what the unlogged table saves.
  */
 public final class ReadCounterBench {
     static final String TABLE = "rc_bench";
@@ -45,7 +46,7 @@ public final class ReadCounterBench {
     public record Options(long rows, List<Integer> clients, int seconds, int rounds, Path out, String command) {
     }
 
-    record Case(int round, int clients, String read, boolean counted, long statements, double perSecond, double p50Ms,
+    record Case(int round, int clients, String read, String counter, long statements, double perSecond, double p50Ms,
                 double p99Ms, double meanMicros) {
     }
 
@@ -76,11 +77,18 @@ public final class ReadCounterBench {
             for (int round = 1; round <= o.rounds(); round++) {
                 for (int clients : o.clients()) {
                     for (String read : List.of("point", "range100")) {
-                        for (boolean counted : round % 2 == 1 ? List.of(false, true) : List.of(true, false)) {
+                        List<String> counters = new ArrayList<>(List.of("plain", "counted", "counted, logged table"));
+                        if (round % 2 == 0) {
+                            java.util.Collections.reverse(counters);
+                        }
+                        for (String counter : counters) {
+                            boolean counted = !counter.equals("plain");
                             if (counted) {
+                                exec(db, "ALTER TABLE shapeshift.read_counter SET " + (counter.contains("logged table")
+                                        ? "LOGGED" : "UNLOGGED"));
                                 install(db);
                             }
-                            cases.add(measure(db, o, round, clients, read, counted, out));
+                            cases.add(measure(db, o, round, clients, read, counter, out));
                             if (counted) {
                                 ReadCounter.remove(db, MIGRATION, "benchmark case done");
                             }
@@ -94,11 +102,17 @@ public final class ReadCounterBench {
                 rs.next();
                 countedReads = rs.getLong(1);
             }
-            long ran = cases.stream().filter(Case::counted).mapToLong(Case::statements).sum();
+            long ran = cases.stream().filter(x -> !x.counter().equals("plain")).mapToLong(Case::statements).sum();
             out.printf(Locale.ROOT, "counted %d reads of %d statements run with the counter%n", countedReads, ran);
             Path md = write(o, machine, started, cases, countedReads, ran);
             out.println("wrote " + md);
             return md;
+        }
+    }
+
+    private static void exec(Database db, String sql) throws SQLException {
+        try (Connection c = db.connect("bench"); Statement s = c.createStatement()) {
+            s.execute(sql);
         }
     }
 
@@ -110,7 +124,7 @@ public final class ReadCounterBench {
         }
     }
 
-    private static Case measure(Database db, Options o, int round, int clients, String read, boolean counted,
+    private static Case measure(Database db, Options o, int round, int clients, String read, String counter,
                                 PrintStream out) throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
         Latencies latencies = new Latencies();
@@ -139,10 +153,10 @@ public final class ReadCounterBench {
         if (!failures.isEmpty()) {
             throw new IllegalStateException("reader failed: " + failures.get(0).getMessage(), failures.get(0));
         }
-        Case c = new Case(round, clients, read, counted, latencies.count(), latencies.count() / seconds,
+        Case c = new Case(round, clients, read, counter, latencies.count(), latencies.count() / seconds,
                 latencies.percentile(50), latencies.percentile(99), seconds * clients * 1e6 / latencies.count());
         out.printf(Locale.ROOT, "round %d, %d client(s), %s read, %s: %,.0f reads/s, p50 %.3f ms, p99 %.3f ms%n", round,
-                clients, read, counted ? "counted" : "plain", c.perSecond(), c.p50Ms(), c.p99Ms());
+                clients, read, counter, c.perSecond(), c.p50Ms(), c.p99Ms());
         return c;
     }
 
@@ -185,15 +199,17 @@ public final class ReadCounterBench {
         b.append(String.format(Locale.ROOT, "- the counter counted %,d reads of the %,d statements run while it was "
                 + "installed%n", countedReads, ran));
         b.append("\nCounted = `ReadCounter.install` as the write switch runs it (row-level security policies calling "
-                + "`shapeshift.count_access` once per statement). Ratio = counted ÷ plain reads/s of the same round and "
+                + "`shapeshift.count_access` once per statement), counter table unlogged as shipped; \"counted, logged "
+                + "table\" = the same with `shapeshift.read_counter` made LOGGED for the case (the alternative design: "
+                + "every counted read then waits for a WAL flush at commit). Ratio = counted ÷ plain reads/s of the same round and "
                 + "clients; extra µs/read = mean time per read (clients × seconds ÷ reads) counted minus plain.\n\n");
         b.append("| round | clients | read | counter | reads | reads/s | p50 ms | p99 ms | mean µs | ratio | extra µs/read |\n"
                 + "|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Case c : cases) {
-            Case plain = c.counted() ? cases.stream().filter(x -> !x.counted() && x.round() == c.round()
+            Case plain = !c.counter().equals("plain") ? cases.stream().filter(x -> x.counter().equals("plain") && x.round() == c.round()
                     && x.clients() == c.clients() && x.read().equals(c.read())).findFirst().orElse(null) : null;
             b.append(String.format(Locale.ROOT, "| %d | %d | %s | %s | %d | %.0f | %.3f | %.3f | %.0f | %s | %s |%n",
-                    c.round(), c.clients(), c.read(), c.counted() ? "counted" : "plain", c.statements(), c.perSecond(),
+                    c.round(), c.clients(), c.read(), c.counter(), c.statements(), c.perSecond(),
                     c.p50Ms(), c.p99Ms(), c.meanMicros(),
                     plain == null ? "" : String.format(Locale.ROOT, "%.2f", c.perSecond() / plain.perSecond()),
                     plain == null ? "" : String.format(Locale.ROOT, "%.0f", c.meanMicros() - plain.meanMicros())));
