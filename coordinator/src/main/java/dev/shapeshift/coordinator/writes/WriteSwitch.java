@@ -63,7 +63,7 @@ public final class WriteSwitch {
     public static List<String> atSwitch(Connection c, String migration, MigrationSpec spec) throws SQLException {
         OldShapeWrites.snapshot(c, migration, spec);
         List<String> relaxed = relaxNotNull(c, migration, spec);
-        if (spec.mode() == dev.shapeshift.spec.Mode.TABLE) {
+        if (spec.mode() == dev.shapeshift.spec.Mode.TABLE && spec.contract().readCounter()) {
             ReadCounter.install(c, migration, spec.source().schema(), spec.source().table());
         }
         return relaxed;
