@@ -124,6 +124,22 @@ class ReadCounterIT {
         }
         Future<long[]> own = pool.submit(() -> new long[] {readAll(db, ours, "shapeshift-worker-1", 7),
                 readAll(db, ours, "psql", 3)});
+        Future<Long> ranges = pool.submit(() -> {
+            long rows = 0;
+            try (Connection c = connect(db, export, "range-export");
+                 PreparedStatement ps = c.prepareStatement("SELECT id, amount FROM orders WHERE id BETWEEN ? AND ? + 9")) {
+                for (int i = 0; i < 20; i++) {
+                    ps.setLong(1, 1 + i * 10L);
+                    ps.setLong(2, 1 + i * 10L);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            rows++;
+                        }
+                    }
+                }
+            }
+            return rows;
+        });
         long found = 0;
         for (Future<Long> f : reads) {
             found += f.get();
@@ -133,6 +149,7 @@ class ReadCounterIT {
             changed += f.get();
         }
         own.get();
+        assertThat(ranges.get()).as("20 reads of 10 rows each").isEqualTo(200);
         pool.shutdown();
         assertThat(found).as("every read found its row through the policies").isEqualTo((long) READERS * READS_EACH);
         assertThat(changed).as("every write changed its row").isEqualTo(2L * WRITERS * WRITES_EACH);
@@ -142,6 +159,7 @@ class ReadCounterIT {
         // Exact counts, straight from the counter table, against the statements this test ran.
         assertThat(counted(db, export, "nightly-export")).containsExactly((long) READERS * READS_EACH, 0L);
         assertThat(counted(db, app, "app")[1]).as("one write per INSERT and per UPDATE").isEqualTo(2L * WRITERS * WRITES_EACH);
+        assertThat(counted(db, export, "range-export")).as("one count per statement, not per row").containsExactly(20L, 0L);
         assertThat(counted(db, ours, "shapeshift-worker-1")).containsExactly(7L, 0L);
         assertThat(counted(db, ours, "psql")).containsExactly(3L, 0L);
         assertThat(count(db, "SELECT max(n) FROM (SELECT count(*) AS n FROM shapeshift.read_counter WHERE role_name = '"
@@ -162,7 +180,7 @@ class ReadCounterIT {
 
         AccessReport r = watch.evaluate(m);
         assertThat(r.readCounter().others()).extracting(ReadCounter.Counted::role).contains(export, app, ours)
-                .doesNotHaveDuplicates().hasSize(3);
+                .hasSize(4);
         assertThat(r.readCounter().identities()).filteredOn(ReadCounter.Counted::shapeshift).singleElement()
                 .satisfies(x -> assertThat(x.applicationName()).isEqualTo("shapeshift-worker-1"));
         assertThat(r.readers()).anySatisfy(x -> {
