@@ -89,13 +89,20 @@ public final class ReadCounter {
      * that they add nothing to existing policies, when it had), and enables and forces row-level
      * security. The ALTERs wait at most {@value #LOCK_TIMEOUT} for the table's lock; a time-out
      * fails the whole move (retryable). Installing again (a second write switch) restarts counting.
+     * When the role Shapeshift runs as does not own the table, or cannot give a grantee the right
+     * to call the counter (so that grantee's reads would fail), nothing is installed: the switch
+     * goes on, and the audit log says why.
+     *
+     * @return null when installed; else why not
      */
-    public static void install(Connection c, String migration, String schema, String table) throws SQLException {
+    public static String install(Connection c, String migration, String schema, String table) throws SQLException {
         String qualified = Ident.qualified(schema, table);
+        boolean owner;
         boolean hadRls;
         boolean hadForce;
         Set<String> grantees = new LinkedHashSet<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT c.relrowsecurity, c.relforcerowsecurity, "
+                + "pg_has_role(current_user, c.relowner, 'USAGE'), "
                 + "pg_get_userbyid(c.relowner), ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
                 + "ELSE pg_get_userbyid(a.grantee) END FROM (SELECT (aclexplode(c.relacl)).grantee UNION ALL "
                 + "SELECT (aclexplode(t.attacl)).grantee FROM pg_attribute t WHERE t.attrelid = c.oid AND t.attacl IS NOT NULL) a) "
@@ -108,9 +115,14 @@ public final class ReadCounter {
                 }
                 hadRls = rs.getBoolean(1);
                 hadForce = rs.getBoolean(2);
-                grantees.add(rs.getString(3));
-                grantees.addAll(List.of((String[]) rs.getArray(4).getArray()));
+                owner = rs.getBoolean(3);
+                grantees.add(rs.getString(4));
+                grantees.addAll(List.of((String[]) rs.getArray(5).getArray()));
             }
+        }
+        if (!owner) {
+            return notInstalled(c, migration, qualified, "the role Shapeshift runs as does not own " + qualified
+                    + " (row-level security needs the owner)");
         }
         Boolean stored = storedRls(c, migration);
         if (stored != null) {
@@ -118,10 +130,20 @@ public final class ReadCounter {
         }
         try (Statement s = c.createStatement()) {
             s.execute("SET LOCAL lock_timeout = '" + LOCK_TIMEOUT + "'");
+            s.execute("SAVEPOINT shapeshift_read_counter");
             for (String g : grantees) {
                 String to = "PUBLIC".equals(g) ? "PUBLIC" : Ident.quote(g);
                 s.execute("GRANT USAGE ON SCHEMA shapeshift TO " + to);
                 s.execute("GRANT EXECUTE ON FUNCTION shapeshift.count_access(text, text, name) TO " + to);
+            }
+            List<String> without = withoutAccess(c, grantees);
+            if (!without.isEmpty()) {
+                // A GRANT the role may not give only warns; a grantee that cannot call the counter would
+                // have its reads of the old table refused. Install nothing.
+                s.execute("ROLLBACK TO SAVEPOINT shapeshift_read_counter");
+                return notInstalled(c, migration, qualified, "role(s) " + without + " could not be granted EXECUTE on "
+                        + "shapeshift.count_access and USAGE on schema shapeshift (the role Shapeshift runs as needs "
+                        + "to own them or hold the grant option); their reads of " + qualified + " would fail");
             }
             String as = hadRls ? " AS RESTRICTIVE" : "";
             for (String p : policies(migration, as)) {
@@ -156,6 +178,40 @@ public final class ReadCounter {
                 "row-level security policies count every statement of others on the old table by role, "
                         + "application_name and client address until the contract (docs/contract.md)");
         log.info("read counter installed migration={} table={} grantees={}", migration, qualified, grantees);
+        return null;
+    }
+
+    /** The grantees (named roles; PUBLIC through the ACLs) that cannot call the counting function. */
+    private static List<String> withoutAccess(Connection c, Set<String> grantees) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT CASE WHEN ? = 'PUBLIC' THEN "
+                + "EXISTS (SELECT 1 FROM aclexplode((SELECT proacl FROM pg_proc WHERE oid = "
+                + "'shapeshift.count_access(text, text, name)'::regprocedure)) a WHERE a.grantee = 0) "
+                + "AND EXISTS (SELECT 1 FROM aclexplode((SELECT nspacl FROM pg_namespace WHERE nspname = 'shapeshift')) a "
+                + "WHERE a.grantee = 0) "
+                + "ELSE has_function_privilege(?, 'shapeshift.count_access(text, text, name)', 'EXECUTE') "
+                + "AND has_schema_privilege(?, 'shapeshift', 'USAGE') END")) {
+            for (String g : grantees) {
+                ps.setString(1, g);
+                ps.setString(2, g);
+                ps.setString(3, g);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (!rs.getBoolean(1)) {
+                        out.add(g);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Leaves the table as it is and says why, in the audit log and the log; returns the reason. */
+    private static String notInstalled(Connection c, String migration, String table, String why) throws SQLException {
+        Catalog.audit(c, migration, "coordinator", "read counter not installed on " + table, null, null, why
+                + "; the contract evidence goes on without it (docs/contract.md, Read counter)");
+        log.warn("read counter not installed migration={} table={} why={}", migration, table, why);
+        return why;
     }
 
     /** The four policies; {@code %T} is the table. DROP … IF EXISTS first, so a second installation replaces them. */

@@ -78,6 +78,16 @@ class ReadCounterIT {
         Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'writes-switched', phase_changed_at = now() WHERE name = '" + m + "'");
         AccessWatch watch = new AccessWatch(db);
         watch.baseline(m);
+        // A role that does not own the table installs nothing (the switch goes on) and says why.
+        String stranger = "stranger_" + suffix;
+        Seed.sql(db, "CREATE ROLE " + stranger + " LOGIN PASSWORD 'app'", "GRANT USAGE ON SCHEMA shapeshift TO " + stranger,
+                "GRANT INSERT ON shapeshift.audit TO " + stranger, "GRANT USAGE ON ALL SEQUENCES IN SCHEMA shapeshift TO " + stranger);
+        try (Connection c = connect(db, stranger, "shapeshift-coordinator")) {
+            c.setAutoCommit(false);
+            assertThat(ReadCounter.install(c, m, "public", "orders")).contains("does not own \"public\".\"orders\"");
+            c.commit();
+        }
+        assertThat(rls(db)).containsExactly("false", "false", "0");
         try (Connection c = db.connect("coordinator")) {
             c.setAutoCommit(false);
             WriteSwitch.atSwitch(c, m, SpecJson.read(new Catalog(db, "test").get(m).specJson()));
