@@ -156,7 +156,7 @@ function findings(m) {
 const EVIDENCE_PHASES = ["reads-switched", "writes-switched", "contract-ready"];
 
 // The contract evidence (GET /api/migrations/NAME/evidence): every check, who read the old shape and when,
-// the read replicas and the brownout's failures.
+// the read replicas, the read counter (table mode) and the brownout's failures.
 async function evidenceTable(name, box) {
   const e = await api("/api/migrations/" + encodeURIComponent(name) + "/evidence");
   const checks = el("table", { "data-testid": "evidence" },
@@ -177,6 +177,21 @@ async function evidenceTable(name, box) {
     parts.push(el("h4", {}, "Read replicas"), el("ul", { "data-testid": "evidence-replicas" }, ...e.replicas.map(r =>
       el("li", { class: r.problem ? "fail" : "" }, r.name + ": " + (r.problem || ("watched since " + r.baselineAt + ", " +
         r.offenders.length + " offending statement(s)"))))));
+  }
+  if (e.readCounter) {
+    const k = e.readCounter;
+    const counted = el("table", { "data-testid": "evidence-read-counter" },
+      el("tr", {}, el("th", {}, "role"), el("th", {}, "application"), el("th", {}, "from"), el("th", {}, "reads"),
+        el("th", {}, "writes"), el("th", {}, "last at")));
+    for (const x of k.identities) {
+      counted.append(el("tr", { class: x.shapeshift ? "muted" : "fail" }, el("td", {}, x.role + (x.shapeshift ? " (Shapeshift)" : "")),
+        el("td", {}, x.applicationName || "—"), el("td", {}, x.clientAddr), el("td", {}, String(x.reads)),
+        el("td", {}, String(x.writes)), el("td", {}, new Date(x.lastAt).toLocaleString())));
+    }
+    if (!k.identities.length) counted.append(el("tr", {}, el("td", { colspan: "6", class: "muted" }, "nothing counted")));
+    parts.push(el("h4", {}, "Read counter on " + k.table + (k.removedAt !== "null" ? " (counted until " + k.removedAt + ")"
+      : " (counting since " + k.countingSince + ")")), counted);
+    if (k.lost) parts.push(el("p", { class: "fail" }, k.lost));
   }
   if (e.brownout) {
     const b = e.brownout;

@@ -20,12 +20,15 @@ import java.util.Objects;
  *                    (default none: no brownout)
  * @param brownoutAbortAfter the brownout is undone early at this many failed statements of others seen in the
  *                    server log (default 1: at the first)
+ * @param readCounter table mode with a write switch: whether the write switch installs the old table's read
+ *                    counter (row-level security policies that count every statement of others on it; default true)
  */
 public record Contract(List<String> dropColumns, Boolean dropTable, Duration quietPeriod, Duration retention,
                        Approval approval, List<String> codeSearch, Duration deadline, Duration brownout,
-                       Integer brownoutAbortAfter) {
+                       Integer brownoutAbortAfter, Boolean readCounter) {
     @JsonCreator
     public Contract {
+        readCounter = Objects.requireNonNullElse(readCounter, true);
         dropColumns = dropColumns == null ? List.of() : List.copyOf(dropColumns);
         dropTable = Objects.requireNonNullElse(dropTable, false);
         quietPeriod = Objects.requireNonNullElse(quietPeriod, Duration.ofHours(24));
@@ -35,20 +38,28 @@ public record Contract(List<String> dropColumns, Boolean dropTable, Duration qui
         brownoutAbortAfter = Objects.requireNonNullElse(brownoutAbortAfter, 1);
     }
 
+    /** The contract with the default read counter. */
+    public Contract(List<String> dropColumns, Boolean dropTable, Duration quietPeriod, Duration retention,
+                    Approval approval, List<String> codeSearch, Duration deadline, Duration brownout,
+                    Integer brownoutAbortAfter) {
+        this(dropColumns, dropTable, quietPeriod, retention, approval, codeSearch, deadline, brownout, brownoutAbortAfter,
+                null);
+    }
+
     /** The contract without a brownout. */
     public Contract(List<String> dropColumns, Boolean dropTable, Duration quietPeriod, Duration retention,
                     Approval approval, List<String> codeSearch, Duration deadline) {
-        this(dropColumns, dropTable, quietPeriod, retention, approval, codeSearch, deadline, null, null);
+        this(dropColumns, dropTable, quietPeriod, retention, approval, codeSearch, deadline, null, null, null);
     }
 
     /** The contract without code search or deadline. */
     public Contract(List<String> dropColumns, Boolean dropTable, Duration quietPeriod, Duration retention,
                     Approval approval) {
-        this(dropColumns, dropTable, quietPeriod, retention, approval, null, null, null, null);
+        this(dropColumns, dropTable, quietPeriod, retention, approval, null, null, null, null, null);
     }
 
     /** The contract with manual approval (the default). */
     public Contract(List<String> dropColumns, Boolean dropTable, Duration quietPeriod, Duration retention) {
-        this(dropColumns, dropTable, quietPeriod, retention, null, null, null, null, null);
+        this(dropColumns, dropTable, quietPeriod, retention, null, null, null, null, null, null);
     }
 }

@@ -4,6 +4,7 @@ import dev.shapeshift.launcher.bench.BackfillBench;
 import dev.shapeshift.launcher.bench.BenchOptions;
 import dev.shapeshift.launcher.bench.DdlBench;
 import dev.shapeshift.launcher.bench.PlanBench;
+import dev.shapeshift.launcher.bench.ReadCounterBench;
 import dev.shapeshift.launcher.bench.ReconcileBench;
 import dev.shapeshift.launcher.bench.SyncBench;
 import dev.shapeshift.spec.Mode;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Option;
 
 /** {@code shapeshift bench}: measurements on the embedded stack (docs/performance.md). */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchCommand.Backfill.class, BenchCommand.Sync.class, BenchCommand.Reconcile.class,
-        BenchCommand.Ddl.class, BenchCommand.Plan.class, BenchCommand.Sink.class},
+        BenchCommand.Ddl.class, BenchCommand.Plan.class, BenchCommand.Sink.class,
+        BenchCommand.ReadCounterCase.class},
         description = "Benchmarks on an embedded PostgreSQL (fsync on) and Kafka; see docs/performance.md.")
 public final class BenchCommand implements Runnable {
 
@@ -300,6 +302,42 @@ public final class BenchCommand implements Runnable {
             String command = "shapeshift bench sink --rows " + rows + " --rounds " + rounds + " --out " + out;
             dev.shapeshift.launcher.bench.SinkBench.run(new dev.shapeshift.launcher.bench.SinkBench.Options(rows, rounds, out,
                     command), System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "read-counter", mixinStandardHelpOptions = true,
+            description = "What the read counter (table mode, after the write switch) costs a read of the old table: the "
+                    + "same reads with and without it, same run; writes <date>-read-counter-<rows>.md and .json.")
+    static final class ReadCounterCase implements Callable<Integer> {
+        @Option(names = "--rows", defaultValue = "100000", description = "rows in the table. Default: ${DEFAULT-VALUE}")
+        long rows;
+
+        @Option(names = "--clients", defaultValue = "1,4", split = ",", description = "reading sessions, one case each. Default: ${DEFAULT-VALUE}")
+        List<Integer> clients;
+
+        @Option(names = "--seconds", defaultValue = "5", description = "seconds per case. Default: ${DEFAULT-VALUE}")
+        int seconds;
+
+        @Option(names = "--rounds", defaultValue = "3", description = "rounds of every case. Default: ${DEFAULT-VALUE}")
+        int rounds;
+
+        @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
+        Path out;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (rows < 1000 || clients.isEmpty() || clients.stream().anyMatch(c -> c < 1) || seconds < 1 || rounds < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "need --rows >= 1000, --clients >= 1 each, --seconds >= 1, --rounds >= 1");
+            }
+            String command = "shapeshift bench read-counter --rows " + rows + " --clients "
+                    + clients.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")) + " --seconds "
+                    + seconds + " --rounds " + rounds + " --out " + out;
+            ReadCounterBench.run(new ReadCounterBench.Options(rows, clients, seconds, rounds, out, command), System.out);
             return 0;
         }
     }

@@ -1,6 +1,5 @@
 package dev.shapeshift.launcher;
 
-import dev.shapeshift.coordinator.contract.AccessGate;
 import dev.shapeshift.coordinator.contract.AccessReport;
 import dev.shapeshift.coordinator.contract.AccessWatch;
 import dev.shapeshift.coordinator.contract.CodeEvidence;
@@ -18,8 +17,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code shapeshift evidence MIGRATION [--output json]}: the contract gate's evidence, for change
- * review — one look of the access watch (the first look starts the watch), the checks the gate
- * decides on, the offending statements, Shapeshift's own excluded statements, and the limits.
+ * review — one look of the access watch (the first look starts the watch), the checks the gates
+ * decide on (with the contract's other-migrations), the offending statements, the readers, the read
+ * counter, Shapeshift's own excluded statements, and the limits ({@link EvidenceText}).
  */
 @Command(name = "evidence", mixinStandardHelpOptions = true,
         description = "Print the contract gate's evidence: who still touches the old shape.",
@@ -47,62 +47,18 @@ public final class EvidenceCommand implements Callable<Integer> {
             command.commandLine().usage(command.commandLine().getOut());
             return 0;
         }
-        AccessReport r = new AccessWatch(db.database()).evaluate(migration, code);
-        List<Check> checks = AccessGate.evidence(r);
+        AccessWatch watch = new AccessWatch(db.database());
+        AccessReport r = watch.evaluate(migration, code);
+        List<Check> checks = watch.checks(r);
         PrintWriter out = command.commandLine().getOut();
         if (output.json()) {
             out.println(OutputFormat.json(EvidenceJson.of(r, checks)));
         } else {
-            if (r.nothingWatched()) {
-                out.println("evidence for " + migration + ": " + r.dropsNothing() + " (looked at " + r.evaluatedAt() + ")");
-            } else {
-                out.println("evidence for " + migration + ": watching " + r.watched()
-                        + (r.dropsNothing() == null ? "" : " for writes only — " + r.dropsNothing())
-                        + " since " + r.baselineAt() + ", looked at " + r.evaluatedAt());
-            }
-            for (Check c : checks) {
-                out.println((c.passed() ? "  PASS " : "  FAIL ") + c.name() + ": " + c.evidence());
-            }
-            out.println("offending statements (" + r.offenders().size() + "):");
-            r.offenders().forEach(s -> out.println("  " + line(s)));
-            out.println("readers of the old shape, by identity (" + r.readers().size() + "; every one since the watch "
-                    + "started, the quiet period or not):");
-            r.readers().forEach(x -> out.println("  " + x.identity() + ": last seen " + x.lastSeen() + " (first "
-                    + x.firstSeen() + "): " + x.lastQuery()));
-            out.println("views, rules, functions using the old shape (" + r.dependents().size() + "):");
-            r.dependents().forEach(d -> out.println("  " + d.name() + " (" + d.kind() + "): " + d.how()));
-            out.println("Shapeshift's own, excluded (" + r.excluded().size() + "):");
-            r.excluded().forEach(s -> out.println("  " + line(s)));
-            if (r.code() != null) {
-                CodeEvidence c = r.code();
-                out.println("code naming " + c.names() + " in " + c.roots() + " (" + c.open().size() + " open, "
-                        + c.acknowledged().size() + " acknowledged):");
-                c.problems().forEach(p -> out.println("  PROBLEM " + p));
-                c.open().forEach(h -> out.println("  " + h.where() + ": " + h.text()));
-                c.acknowledged().forEach(a -> out.println("  acknowledged " + a.hit().where() + ": " + a.hit().text()
-                        + " — " + a.reason() + " (" + a.by() + ")"));
-            }
-            if (!r.replicas().isEmpty()) {
-                out.println("read replicas (" + r.replicas().size() + "):");
-                r.replicas().forEach(x -> out.println("  " + x.name() + " (" + x.url() + "): " + (x.problem() != null
-                        ? "PROBLEM " + x.problem() : "watched since " + x.baselineAt() + ", " + x.offenders().size()
-                        + " offending statement(s)")));
-                r.replicas().forEach(x -> x.offenders().forEach(st -> out.println("  on " + x.name() + ": " + line(st))));
-            }
-            if (r.brownoutWindow() != null) {
-                out.println("brownout (contract.brownout: " + dev.shapeshift.spec.DurationText.format(r.brownoutWindow())
-                        + "): " + (r.brownout() == null ? "none yet" : r.brownout().summary()));
-            }
-            out.println("exclusion: " + r.exclusion());
-            r.notes().forEach(n -> out.println("note: " + n));
+            EvidenceText.table(out, "", r, checks);
+            EvidenceText.details(out, r);
         }
         out.flush();
         return checks.stream().allMatch(Check::passed) ? 0 : dev.shapeshift.error.ErrorCode.GATE_CLOSED.exitCode();
-    }
-
-    private static String line(AccessReport.Statement s) {
-        return s.calls() + " calls (" + s.callsSinceBaseline() + " since baseline), last seen " + s.lastSeen()
-                + ", role " + s.role() + ": " + s.query().replaceAll("\\s+", " ");
     }
 
     /**

@@ -133,6 +133,8 @@ class WriteSwitchTableIT {
                         .isGreaterThanOrEqualTo(oldMaxAtSwitch);
                 assertThat(WriteSwitchIT.flag(db, NAME + ".write-new")).isTrue();
                 assertThat(notNull(db, "label")).as("relaxed by the write switch").isFalse();
+                assertThat(DriverIT.count(db, "SELECT count(*) FROM pg_policy WHERE polrelid = 'public.users'::regclass"))
+                        .as("the read counter's policies on the old table").isEqualTo(4);
                 assertThat(DriverIT.rows(db, "SELECT sync_direction FROM shapeshift.migration WHERE name = '" + NAME + "'"))
                         .containsExactly("reverse");
                 b.honourWriteFlag();
@@ -172,6 +174,9 @@ class WriteSwitchTableIT {
                 a.resume();
                 b.resume();
 
+                assertThat(DriverIT.count(db, "SELECT coalesce(sum(writes), 0) FROM shapeshift.read_counter WHERE "
+                        + "migration = '" + NAME + "' AND role_name = '" + app.user() + "'"))
+                        .as("the application's old-table writes after the switch, counted under its role").isPositive();
                 Rollback.Result r = new Rollback(db, operator, null).rollback(NAME, "operator", "drill: roll back "
                         + "after the write switch", false);
                 assertThat(r.done()).anyMatch(s -> s.contains("write flag off"))
@@ -195,6 +200,9 @@ class WriteSwitchTableIT {
             assertThat(catalog.get(NAME).phase()).isEqualTo(Phase.ROLLED_BACK);
             assertThat(WriteSwitchIT.flag(db, NAME + ".write-new")).isFalse();
             assertThat(notNull(db, "label")).as("NOT NULL restored, validated").isTrue();
+            assertThat(DriverIT.count(db, "SELECT count(*) FROM pg_policy WHERE polrelid = 'public.users'::regclass")
+                    + DriverIT.count(db, "SELECT count(*) FROM pg_class WHERE oid = 'public.users'::regclass AND relrowsecurity"))
+                    .as("the read counter removed by the rollback, row-level security as before").isZero();
             assertThat(oldShape(db)).as("the old table equals what the application wrote").isEqualTo(model.oldShape());
             System.out.printf("WriteSwitchTableIT: %d new-only writes (%d inserts, %d deletes, %d key changes), "
                             + "%d old-table inserts after the rollback, %.1fs%n",

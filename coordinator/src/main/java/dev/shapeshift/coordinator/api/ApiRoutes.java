@@ -94,7 +94,7 @@ public final class ApiRoutes {
             throw new ApiException(404, "NOT_FOUND", "this coordinator serves no contract evidence");
         }
         dev.shapeshift.coordinator.contract.AccessReport r = watch.evaluate(name);
-        return dev.shapeshift.coordinator.contract.EvidenceJson.of(r, dev.shapeshift.coordinator.contract.AccessGate.evidence(r));
+        return dev.shapeshift.coordinator.contract.EvidenceJson.of(r, watch.checks(r));
     }
 
     /** {@code POST /api/migrations/NAME/brownout/end} with {@code {"reason": …}}: restore access now (a sign of trouble). */

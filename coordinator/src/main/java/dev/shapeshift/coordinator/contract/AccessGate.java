@@ -101,6 +101,7 @@ public final class AccessGate implements ContractGate {
         dependents(r, out);
         code(r, out);
         replicas(r, out);
+        readCounter(r, out);
         if (r.table() != null && r.table().writesSeenAt() != null) {
             boolean old = r.table().writesSeenAt().isBefore(r.evaluatedAt().minus(r.quietPeriod()));
             out.add(Check.of("old-table-writes", old, "old table last written at " + r.table().writesSeenAt()
@@ -146,6 +147,42 @@ public final class AccessGate implements ContractGate {
                 ? Check.pass("replica-quiet", "no statement of others touched " + r.watched() + " on replica(s) " + open
                         + " for the " + DurationText.format(r.quietPeriod()) + " quiet period")
                 : Check.fail("replica-quiet", String.join("; ", closed)));
+    }
+
+    /**
+     * {@code read-counter} (table mode, once the write switch installed the counter): no statement
+     * of others counted on the old table within the quiet period (only writes when the spec drops
+     * nothing), and, while it counts, counting for a whole quiet period.
+     */
+    private static void readCounter(AccessReport r, List<Check> out) {
+        ReadCounter.Evidence e = r.readCounter();
+        if (e == null) {
+            return;
+        }
+        java.time.Instant from = r.evaluatedAt().minus(r.quietPeriod());
+        String period = DurationText.format(r.quietPeriod());
+        boolean writesOnly = r.dropsNothing() != null;
+        List<ReadCounter.Counted> recent = ReadCounter.gated(e, writesOnly).stream()
+                .filter(x -> !x.lastAt().isBefore(from)).toList();
+        long ours = e.identities().stream().filter(ReadCounter.Counted::shapeshift).mapToLong(x -> x.reads() + x.writes()).sum();
+        if (!recent.isEmpty()) {
+            out.add(Check.fail("read-counter", recent.size() + " identit" + (recent.size() == 1 ? "y" : "ies")
+                    + " of others " + (writesOnly ? "wrote " : "read or wrote ") + e.table() + " within the " + period
+                    + " quiet period: " + recent.stream().limit(SHOWN).map(x -> x.identity() + ": " + x.reads()
+                    + " read(s), " + x.writes() + " write(s), last at " + x.lastAt()).collect(Collectors.joining("; "))
+                    + (recent.size() > SHOWN ? "; …" : "")));
+        } else if (e.removedAt() == null && e.countingSince().isAfter(from)) {
+            out.add(Check.fail("read-counter", "counting statements on " + e.table() + " for "
+                    + Gates.format(java.time.Duration.between(e.countingSince(), r.evaluatedAt())) + " of the " + period
+                    + " quiet period (since " + e.countingSince() + "); none of others so far"
+                    + (e.lost() == null ? "" : "; " + e.lost())));
+        } else {
+            out.add(Check.pass("read-counter", "no statement of others " + (writesOnly ? "wrote " : "on ") + e.table()
+                    + " counted within the " + period + " quiet period ("
+                    + (e.removedAt() == null ? "counting since " + e.countingSince()
+                    : "counted from " + e.installedAt() + " to " + e.removedAt() + ", " + e.removedWhy())
+                    + "; " + ours + " of Shapeshift's own)"));
+        }
     }
 
     private static void code(AccessReport r, List<Check> out) {

@@ -24,11 +24,14 @@ import java.util.List;
  * @param replicas    what each configured read replica showed ({@link ReplicaWatch}); empty when none is configured
  * @param brownoutWindow {@code contract.brownout}; null when the spec has no brownout
  * @param brownout    the latest brownout since the migration became {@code contract-ready}; null when none
+ * @param readCounter table mode: what the old table's read counter counted ({@link ReadCounter}); null when the
+ *                    migration never had one (in place, or before the write switch)
  */
 public record AccessReport(String migration, String watched, String dropsNothing, Instant baselineAt, Instant evaluatedAt,
                            Instant quietSince, Duration quietPeriod, List<Statement> offenders,
                            List<Statement> excluded, TableCounters table, List<Dependent> dependents, List<Reader> readers, CodeEvidence code, String exclusion, List<String> notes,
-                           String problem, List<ReplicaEvidence> replicas, Duration brownoutWindow, BrownoutReport brownout) {
+                           String problem, List<ReplicaEvidence> replicas, Duration brownoutWindow, BrownoutReport brownout,
+                           ReadCounter.Evidence readCounter) {
 
     /** A report without replicas or brownout. */
     public AccessReport(String migration, String watched, String dropsNothing, Instant baselineAt, Instant evaluatedAt,
@@ -36,7 +39,7 @@ public record AccessReport(String migration, String watched, String dropsNothing
                         TableCounters table, List<Dependent> dependents, List<Reader> readers, CodeEvidence code,
                         String exclusion, List<String> notes, String problem) {
         this(migration, watched, dropsNothing, baselineAt, evaluatedAt, quietSince, quietPeriod, offenders, excluded, table,
-                dependents, readers, code, exclusion, notes, problem, List.of(), null, null);
+                dependents, readers, code, exclusion, notes, problem, List.of(), null, null, null);
     }
 
     /**
@@ -116,20 +119,27 @@ public record AccessReport(String migration, String watched, String dropsNothing
     public AccessReport withCode(CodeEvidence found) {
         return new AccessReport(migration, watched, dropsNothing, baselineAt, evaluatedAt, quietSince, quietPeriod,
                 offenders, excluded, table, dependents, readers, found, exclusion, notes, problem, replicas, brownoutWindow,
-                brownout);
+                brownout, readCounter);
     }
 
     /** This report with what the read replicas showed. */
     public AccessReport withReplicas(List<ReplicaEvidence> found) {
         return new AccessReport(migration, watched, dropsNothing, baselineAt, evaluatedAt, quietSince, quietPeriod,
                 offenders, excluded, table, dependents, readers, code, exclusion, notes, problem, found, brownoutWindow,
-                brownout);
+                brownout, readCounter);
     }
 
     /** This report with the spec's brownout and the latest brownout. */
     public AccessReport withBrownout(Duration window, BrownoutReport latest) {
         return new AccessReport(migration, watched, dropsNothing, baselineAt, evaluatedAt, quietSince, quietPeriod,
-                offenders, excluded, table, dependents, readers, code, exclusion, notes, problem, replicas, window, latest);
+                offenders, excluded, table, dependents, readers, code, exclusion, notes, problem, replicas, window, latest, readCounter);
+    }
+
+    /** This report with what the old table's read counter counted. */
+    public AccessReport withReadCounter(ReadCounter.Evidence counted) {
+        return new AccessReport(migration, watched, dropsNothing, baselineAt, evaluatedAt, quietSince, quietPeriod,
+                offenders, excluded, table, dependents, readers, code, exclusion, notes, problem, replicas, brownoutWindow,
+                brownout, counted);
     }
 
     /** Zero foreign access for the whole quiet period; always, when there is nothing to watch (in place, nothing dropped). */

@@ -70,6 +70,16 @@ public final class AccessWatch {
         return OtherReaders.check(OldShape.of(catalog.get(migration)), catalog.list());
     }
 
+    /**
+     * Every check the contract needs, for people ({@code shapeshift evidence}, the API, the demo):
+     * the report's checks, the brownout, and the {@code contracted} gate's {@code other-migrations}.
+     */
+    public List<dev.shapeshift.coordinator.gate.Check> checks(AccessReport r) {
+        List<dev.shapeshift.coordinator.gate.Check> out = new ArrayList<>(AccessGate.evidence(r));
+        out.add(otherReaders(r.migration()));
+        return out;
+    }
+
     /** Looks once, searching {@code moreCode} besides the spec's {@code contract.codeSearch} directories. */
     public AccessReport evaluate(String migration, List<String> moreCode) {
         MigrationRecord m = catalog.get(migration);
@@ -114,7 +124,7 @@ public final class AccessWatch {
         return new AccessReport(report.migration(), report.watched(), report.dropsNothing(), report.baselineAt(),
                 report.evaluatedAt(), report.quietSince(), report.quietPeriod(), report.offenders(), report.excluded(),
                 report.table(), report.dependents(), readers, report.code(), report.exclusion(), report.notes(),
-                report.problem(), found, report.brownoutWindow(), report.brownout());
+                report.problem(), found, report.brownoutWindow(), report.brownout(), report.readCounter());
     }
 
     /** Adds (or re-points) a read replica whose pg_stat_statements the evidence reads; the URL carries no password. */
@@ -253,6 +263,15 @@ public final class AccessWatch {
         if (table != null && table.writesSeenAt() != null && table.writesSeenAt().isAfter(quietSince)) {
             quietSince = table.writesSeenAt();
         }
+        ReadCounter.Evidence counter = shape.inPlace() ? null : ReadCounter.read(c, migration, shapeshiftRoles);
+        if (counter != null) {
+            ReadCounter.recordReaders(c, migration, counter, shape.dropsNothing() != null);
+            for (ReadCounter.Counted x : ReadCounter.gated(counter, shape.dropsNothing() != null)) {
+                if (x.lastAt().isAfter(quietSince)) {
+                    quietSince = x.lastAt();
+                }
+            }
+        }
         offenders.sort(Comparator.comparing(Statement::lastSeen).reversed());
         excluded.sort(Comparator.comparing(Statement::lastSeen).reversed());
         long baselineDealloc = first ? dealloc : w.dealloc;
@@ -275,7 +294,8 @@ public final class AccessWatch {
         String exclusion = exclusion(c, sightings, shapeshiftRoles);
         List<AccessReport.Reader> readers = Readers.read(c, migration);
         AccessReport report = new AccessReport(migration, shape.describe(), shape.dropsNothing(), baselineAt, now, quietSince,
-                shape.quietPeriod(), offenders, excluded, table, dependents, readers, null, exclusion, notes, null);
+                shape.quietPeriod(), offenders, excluded, table, dependents, readers, null, exclusion, notes, null)
+                .withReadCounter(counter);
         log.info("access watch migration={} quietFor={} offenders={} excluded={}", migration,
                 report.quietFor(), offenders.size(), excluded.size());
         return report;

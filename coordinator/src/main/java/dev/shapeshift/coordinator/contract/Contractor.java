@@ -85,6 +85,7 @@ public final class Contractor {
         OldShape shape = OldShape.of(m);
         Tx.ddl(db, ROLE, "contracting " + migration, c -> {
             lockPhase(c, migration, Phase.CONTRACT_READY);
+            ReadCounter.remove(c, migration, "contracted");
             String what = "nothing to archive (contract.dropTable is false)";
             if (shape.dropsSomething()) {
                 List<String> key = keyOf(c, shape);

@@ -100,6 +100,29 @@ public final class EvidenceJson {
             }
             m.put("brownout", b);
         }
+        if (r.readCounter() != null) {
+            ReadCounter.Evidence e = r.readCounter();
+            Map<String, Object> k = new LinkedHashMap<>();
+            k.put("table", e.table());
+            k.put("installedAt", String.valueOf(e.installedAt()));
+            k.put("countingSince", String.valueOf(e.countingSince()));
+            k.put("lost", e.lost());
+            k.put("removedAt", String.valueOf(e.removedAt()));
+            k.put("removedWhy", e.removedWhy());
+            k.put("identities", e.identities().stream().map(x -> {
+                Map<String, Object> i = new LinkedHashMap<>();
+                i.put("role", x.role());
+                i.put("applicationName", x.applicationName());
+                i.put("clientAddr", x.clientAddr());
+                i.put("reads", x.reads());
+                i.put("writes", x.writes());
+                i.put("firstAt", String.valueOf(x.firstAt()));
+                i.put("lastAt", String.valueOf(x.lastAt()));
+                i.put("shapeshift", x.shapeshift());
+                return i;
+            }).toList());
+            m.put("readCounter", k);
+        }
         m.put("exclusion", r.exclusion());
         m.put("notes", r.notes());
         return m;

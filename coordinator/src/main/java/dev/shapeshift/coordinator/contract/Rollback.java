@@ -87,6 +87,10 @@ public final class Rollback {
             transitions.rollback(migration, actor, reason);
             done.add("phase " + m.phase() + " -> rolled-back, flag off (applications read the old shape)");
         }
+        String counter = ReadCounter.remove(db, migration, "rolled back");
+        if (counter != null) {
+            done.add(counter);
+        }
         OldShape shape = OldShape.of(m);
         if (keepNewShape) {
             left.add("new shape kept (--keep-new-shape)");

@@ -2,6 +2,7 @@ package dev.shapeshift.coordinator.writes;
 
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.coordinator.contract.ReadCounter;
 import dev.shapeshift.coordinator.gate.CatchUpProbe;
 import dev.shapeshift.coordinator.gate.Gates;
 import dev.shapeshift.coordinator.gate.StoredSpec;
@@ -55,12 +56,18 @@ public final class WriteSwitch {
     /**
      * Everything the move to writes-switched does in the database besides the phase, the flags and
      * the direction: relax NOT NULL, and note the counts of statements that write only the old
-     * shape ({@link OldShapeWrites}) so that later calls of them are seen.
+     * shape ({@link OldShapeWrites}) so that later calls of them are seen; in table mode, install
+     * the old table's read counter ({@link ReadCounter}), which counts every statement of others on
+     * it by identity until the contract.
      */
     public static List<String> atSwitch(Connection c, String migration, MigrationSpec spec) throws SQLException {
         OldShapeWrites.snapshot(c, migration, spec);
         KeySequences.atSwitch(c, migration, spec);
-        return relaxNotNull(c, migration, spec);
+        List<String> relaxed = relaxNotNull(c, migration, spec);
+        if (spec.mode() == dev.shapeshift.spec.Mode.TABLE && spec.contract().readCounter()) {
+            ReadCounter.install(c, migration, spec.source().schema(), spec.source().table());
+        }
+        return relaxed;
     }
 
     public static List<String> relaxNotNull(Connection c, String migration, MigrationSpec spec) throws SQLException {
@@ -209,9 +216,10 @@ public final class WriteSwitch {
         // Again after the drain: the new code may have inserted until it saw the flag go off.
         KeySequences.atUndo(c, m.name(), SpecJson.read(m.specJson()));
         List<String> restored = restoreNotNull(db, m.name(), SpecJson.read(m.specJson()), st.relaxed());
+        String counter = ReadCounter.remove(db, m.name(), "write switch undone");
         return Optional.of("the reverse sync caught up after the write switch was undone; the sync runs forward "
                 + "again (the old shape is authoritative)" + (restored.isEmpty() ? "" : "; NOT NULL restored on "
-                + restored));
+                + restored) + (counter == null ? "" : "; " + counter));
     }
 
     /**

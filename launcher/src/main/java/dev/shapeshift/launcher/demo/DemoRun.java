@@ -1,7 +1,6 @@
 package dev.shapeshift.launcher.demo;
 
 import dev.shapeshift.catalog.Catalog;
-import dev.shapeshift.coordinator.contract.AccessGate;
 import dev.shapeshift.coordinator.contract.AccessReport;
 import dev.shapeshift.coordinator.contract.AccessWatch;
 import dev.shapeshift.catalog.CatalogSchema;
@@ -388,34 +387,14 @@ final class DemoRun {
         return keys;
     }
 
-    /** What the contract gate saw, as `shapeshift evidence` shows it: who touched the old shape, by identity. */
-
     /**
-     * What the contract gate saw, as `shapeshift evidence` shows it: one row per evidence source that
-     * applies to this migration (statements, dependents, code, replicas, brownout), then the readers by identity.
+     * What the contract gate saw, as `shapeshift evidence` prints it (the same code): one row per
+     * evidence source that applies to this migration, then the readers by identity.
      */
     private void printEvidence(Database db, String migration) {
-        AccessReport r = new AccessWatch(db).evaluate(migration);
-        out.printf("    %-32s %-6s %s%n", "evidence source", "result", "what it saw");
-        for (dev.shapeshift.coordinator.gate.Check c : AccessGate.evidence(r)) {
-            out.printf("    %-32s %-6s %s%n", source(c.name()), c.passed() ? "PASS" : "FAIL", c.evidence());
-        }
-        for (AccessReport.Reader x : r.readers()) {
-            out.printf("    reader of the old shape: %s, last seen %s: %s%n", x.identity(), x.lastSeen(), x.lastQuery());
-        }
-        out.printf("    Shapeshift's own statements on the old shape, excluded: %d (%s)%n", r.excluded().size(), r.exclusion());
-    }
-
-    private static String source(String check) {
-        return switch (check) {
-            case "old-shape-quiet" -> "statements (pg_stat_statements)";
-            case "old-shape-dependents" -> "views, rules, functions";
-            case "old-shape-code" -> "code search";
-            case "replica-quiet" -> "read replicas";
-            case "old-table-writes" -> "old table write counters";
-            case "brownout" -> "brownout (server log)";
-            default -> check;
-        };
+        AccessWatch watch = new AccessWatch(db);
+        AccessReport r = watch.evaluate(migration);
+        dev.shapeshift.launcher.EvidenceText.table(new java.io.PrintWriter(out, true), "    ", r, watch.checks(r));
     }
 
     /** The independent check after the contract, against the archived old shape. */
