@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
 public final class FaultProxy implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FaultProxy.class);
 
-  private final String upstreamHost;
-  private final int upstreamPort;
+  private volatile String upstreamHost;
+  private volatile int upstreamPort;
   private final ServerSocket server;
   private final Set<Link> links = ConcurrentHashMap.newKeySet();
   private final AtomicLong clientClosesDuringBlackhole = new AtomicLong();
@@ -86,6 +86,22 @@ public final class FaultProxy implements AutoCloseable {
       }
     }
     log.info("fault proxy healed port={} reset={}", port(), reset);
+  }
+
+  /**
+   * Points the proxy at another server, as a virtual IP or DNS name moves to a promoted replica
+   * after a failover: every open connection is reset (the old server is gone), new ones reach the
+   * new upstream.
+   */
+  public void retarget(String host, int port) {
+    upstreamHost = host;
+    upstreamPort = port;
+    int reset = 0;
+    for (Link l : links) {
+      l.close();
+      reset++;
+    }
+    log.info("fault proxy retargeted port={} upstream={}:{} reset={}", port(), host, port, reset);
   }
 
   /**
