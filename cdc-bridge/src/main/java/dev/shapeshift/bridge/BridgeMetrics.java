@@ -44,7 +44,8 @@ public final class BridgeMetrics {
                 .description("WAL the slot may still retain before it is lost (NaN: unlimited or unknown)")
                 .register(registry);
         Gauge.builder("shapeshift.bridge.slot.alarm", alarm, AtomicLong::get).tags(tags)
-                .description("1 while the slot is close to losing WAL (safe_wal_size low or wal_status unreserved/lost)")
+                .description("1 while the slot is close to losing WAL (safe_wal_size low or wal_status unreserved/lost) "
+                        + "or holds more than retainedWalAlarmBytes")
                 .register(registry);
         Gauge.builder("shapeshift.bridge.kafka.unacknowledged.seconds", kafkaUnacknowledgedSeconds, AtomicLong::get)
                 .tags(tags).baseUnit("seconds")

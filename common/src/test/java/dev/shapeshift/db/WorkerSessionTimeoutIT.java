@@ -30,4 +30,19 @@ class WorkerSessionTimeoutIT {
             assertThat(worker.getNetworkTimeout()).as("the URL's setting wins").isEqualTo(7000);
         }
     }
+
+    @Test
+    void leaderLockSessionsHaveASocketTimeoutAndServerKeepalives(PostgresServer pg) throws Exception {
+        Database db = new Database(pg.jdbcUrl("postgres"), pg.user(), pg.password());
+        try (Connection lock = Leadership.connect(db, "test-leader"); java.sql.Statement s = lock.createStatement()) {
+            assertThat(lock.getNetworkTimeout()).isEqualTo((int) Leadership.SOCKET_TIMEOUT.toMillis());
+            for (String[] setting : new String[][] {{"tcp_keepalives_idle", "10"}, {"tcp_keepalives_interval", "5"},
+                    {"tcp_keepalives_count", "3"}}) {
+                try (java.sql.ResultSet rs = s.executeQuery("SHOW " + setting[0])) {
+                    rs.next();
+                    assertThat(rs.getString(1)).as(setting[0]).isEqualTo(setting[1]);
+                }
+            }
+        }
+    }
 }

@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * back, no connection is reset, and a new connection is accepted but never reaches the upstream
  * (its start-up handshake hangs). {@link #heal()} resets every connection that lived through the
  * partition (their streams lost bytes; a real partition ends the same way once TCP gives up) and
- * relays new ones normally again.
+ * relays new ones normally again. A connection the client closes during the partition stays open
+ * towards the server until the heal, as a FIN that cannot cross the partition does: the server's
+ * session lives on, with its locks, until then.
  *
  * <p>{@link #delayReplies} makes the upstream slow instead (every answer held a while).
  *
@@ -245,6 +247,13 @@ public final class FaultProxy implements AutoCloseable {
           if (n < 0) {
             if (fromClient) {
               clientClosed();
+              if (blackholed) {
+                // The client's FIN would not cross the partition either: the server keeps its session
+                // (and what it holds: locks) until the heal resets the connection.
+                sawBlackhole = true;
+                closeQuietly(client);
+                return;
+              }
             } else if (blackholed) {
               // The server ended the session (e.g. its idle_in_transaction_session_timeout) during the
               // partition: its FIN would not reach the client either. Keep the client's side open
