@@ -11,8 +11,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Worker sessions (sub-batches, refreshes: every statement bounded) give a silent connection up
- * after {@link Database#WORKER_SOCKET_TIMEOUT}; other sessions (DDL, VACUUM, reconcile scans) have
- * no socket timeout; a {@code socketTimeout} in the JDBC URL wins. What a silent partition does to
+ * after {@link Database#WORKER_SOCKET_TIMEOUT}; leader-lock sessions after
+ * {@link Leadership#SOCKET_TIMEOUT}, with the server's TCP keepalives set; other sessions (DDL,
+ * VACUUM, reconcile scans) have no socket timeout; a {@code socketTimeout} in the JDBC URL wins. What a silent partition does to
  * the workers is NetworkFaultIT's (scenarios).
  */
 @ExtendWith(PostgresExtension.class)

@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -110,6 +111,8 @@ class NetworkFaultIT {
         }
     }
 
+    /** The system property that turns the long cases on (not in the default build: the CI budget). */
+    static final String LONG_FAULTS = "shapeshift.test.longFaults";
     private static final String KAFKA_NAME = "net-fault-kafka";
     private static final Duration KAFKA_TIMEOUT = Duration.ofSeconds(10);
     /** The test's retained-WAL budget: far above what the slot holds while the bridge keeps up. */
@@ -123,9 +126,12 @@ class NetworkFaultIT {
      * the bridge reports Kafka unreachable in the migration's audit (status) within its
      * {@code kafkaTimeout} (10 s here) plus a watch round, raises the slot alarm, both clear after
      * the heal, nothing is lost (verified, target = transform(source)). Negative control of the
-     * alarm: none is raised before the partition (asserted).
+     * alarm: none is raised before the partition (asserted). Behind {@link #LONG_FAULTS}.
      */
     @Test
+    @EnabledIfSystemProperty(named = LONG_FAULTS, matches = "true", disabledReason = "a long case (about 2 minutes on the "
+            + "shared build machine: a broker of its own, 35 s of partition, a migration to verified); run it with -D"
+            + LONG_FAULTS + "=true")
     void aHalfOpenPartitionBetweenTheBridgeAndKafkaWhileTheSlotGrowsThenHealed(PostgresServer pg) throws Exception {
         String dbName = pg.createDatabase("net_kafka");
         Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
@@ -152,6 +158,8 @@ class NetworkFaultIT {
 
                     kafkaLink.blackhole();
                     long t0 = System.nanoTime();
+                    // The backfill needs no Kafka past its tasks: let it finish meanwhile (a cheaper test).
+                    catalog.putSetting(KAFKA_NAME, "max-rows-per-second", "0", "test", "uncap during the partition");
                     fillWal(db, 12);
                     await().atMost(KAFKA_TIMEOUT.plusSeconds(30)).pollInterval(Duration.ofMillis(200))
                             .until(() -> audits(db, KAFKA_NAME, "kafka-unreachable") > 0);
@@ -173,14 +181,13 @@ class NetworkFaultIT {
                             + "Kafka acknowledged again in %d ms, slot alarm cleared in %d ms; bridge state %s%n",
                             PARTITION.toSeconds(), noticedMs, KAFKA_TIMEOUT.toSeconds(), WAL_BUDGET, alarmMs, ackMs,
                             clearedMs, bridge.state());
-
-                    catalog.putSetting(KAFKA_NAME, "max-rows-per-second", "0", "test", "uncap after the partition");
                     DriverIT.awaitPhase(db, KAFKA_NAME, Phase.VERIFIED, Duration.ofMinutes(4));
                     app.close();
                     await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(300))
                             .until(() -> DriverIT.count(db, DriverIT.MISMATCHES), n -> n == 0);
                     assertThat(app.writes()).as("the application wrote throughout").isPositive();
                 } finally {
+                    kafkaLink.heal();
                     for (Worker w : workers) {
                         w.close();
                     }
@@ -199,7 +206,10 @@ class NetworkFaultIT {
      * socket timeout (gauge and {@code driving()}), the standby never drives while the server still
      * holds the lock for the half-open session (no two drivers at any sample), after the heal one
      * of them drives the migration to verified with target = transform(source), and the lost
-     * leadership is in the audit log once the catalog answers.
+     * leadership is in the audit log once the catalog answers. Negative control (run by hand,
+     * 2026-12-06): with the lock session opened without a socket timeout the cut-off coordinator
+     * did not stop driving within 50 s (its {@code SELECT 1} waited on the silent socket; the
+     * test then hung closing it until the JVM was killed — hence the heal in {@code finally}).
      */
     @Test
     void aHalfOpenPartitionBetweenTheDrivingCoordinatorAndPostgresDuringAPhaseMove(PostgresServer pg, KafkaBroker kafka)
@@ -279,6 +289,7 @@ class NetworkFaultIT {
                             .until(() -> DriverIT.count(db, DriverIT.MISMATCHES), n -> n == 0);
                     assertThat(app.writes()).as("the application wrote throughout").isPositive();
                 } finally {
+                    proxy.heal(); // after a failure too: a coordinator stuck on a silent session cannot close
                     sampler.interrupt();
                     for (Worker w : workers) {
                         w.close();
