@@ -33,8 +33,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Issue 20, network faults, three cases under the application's writes, each ending with this
  * test's own check target = transform(source) ({@link DriverIT#MISMATCHES}); every partition is
  * half-open (packets swallowed, nothing reset: {@link FaultProxy#blackhole()}), the hardest kind to
- * notice. Measured times are printed ({@code NETWORK FAULT …}) and reported in docs/operations.md
- * ("Crash matrix"), never asserted.
+ * notice. Measured times are printed ({@code NETWORK FAULT …}) and reported in docs/scenarios.md
+ * ("Network faults and failover", with the crash matrix), never asserted. Case 2 (bridge ↔ Kafka)
+ * runs only with {@code -Dshapeshift.test.longFaults=true}.
  *
  * <p>Case 1: the workers ↔ PostgreSQL link goes silent (packets swallowed, no
  * reset: a half-open partition, made by {@link FaultProxy} in front of the server) in the middle of
