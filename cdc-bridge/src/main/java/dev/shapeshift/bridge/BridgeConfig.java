@@ -25,11 +25,16 @@ import java.util.regex.Pattern;
  * @param watchInterval       how often catalog, leadership, schema and slot are checked; default 5 s
  * @param leaderRetry         how often a standby retries the leader lock; default 1 s
  * @param safeWalAlarmBytes   alarm when the slot's {@code safe_wal_size} falls below this; default 1 GiB
+ * @param retainedWalAlarmBytes alarm when the WAL the slot holds on the server ({@code pg_current_wal_lsn() -
+ *                            restart_lsn}) exceeds this, limit or not; default 4 GiB, 0 = off
+ * @param kafkaTimeout        a batch of change events Kafka has not acknowledged for this long is reported
+ *                            (status message, audit, metric); default 30 s
  */
 public record BridgeConfig(Database database, String bootstrapServers, String slot, String publication,
                            Duration heartbeat, Duration pollInterval, Duration offsetFlushInterval,
                            String offsetsTopic, short replication, int changesPartitions,
-                           Duration watchInterval, Duration leaderRetry, long safeWalAlarmBytes) {
+                           Duration watchInterval, Duration leaderRetry, long safeWalAlarmBytes,
+                           long retainedWalAlarmBytes, Duration kafkaTimeout) {
 
     private static final Pattern SLOT_NAME = Pattern.compile("[a-z0-9_]{1,63}");
     private static final Pattern IDENT = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
@@ -51,13 +56,16 @@ public record BridgeConfig(Database database, String bootstrapServers, String sl
         require(replication >= 1, "replication", "use at least 1");
         require(changesPartitions >= 1, "changesPartitions", "use at least 1");
         require(safeWalAlarmBytes >= 0, "safeWalAlarmBytes", "use 0 (off) or a positive byte count");
+        require(retainedWalAlarmBytes >= 0, "retainedWalAlarmBytes", "use 0 (off) or a positive byte count");
+        positive(kafkaTimeout, "kafkaTimeout");
     }
 
     /** The defaults for a source database and a Kafka cluster. */
     public static BridgeConfig of(Database database, String bootstrapServers) {
         return new BridgeConfig(database, bootstrapServers, defaultSlot(database), "shapeshift_pub",
                 Duration.ofSeconds(10), Duration.ofMillis(50), Duration.ofSeconds(1), "shapeshift.bridge.offsets",
-                (short) 3, 12, Duration.ofSeconds(5), Duration.ofSeconds(1), 1L << 30);
+                (short) 3, 12, Duration.ofSeconds(5), Duration.ofSeconds(1), 1L << 30, 4L << 30,
+                Duration.ofSeconds(30));
     }
 
     /** The database name of the JDBC URL, as written there (the {@code database} label of the bridge's meters). */
@@ -86,34 +94,49 @@ public record BridgeConfig(Database database, String bootstrapServers, String sl
     public BridgeConfig withSlot(String s) {
         return new BridgeConfig(database, bootstrapServers, s, publication, heartbeat, pollInterval,
                 offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry,
-                safeWalAlarmBytes);
+                safeWalAlarmBytes, retainedWalAlarmBytes, kafkaTimeout);
     }
 
     public BridgeConfig withPublication(String p) {
         return new BridgeConfig(database, bootstrapServers, slot, p, heartbeat, pollInterval,
                 offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry,
-                safeWalAlarmBytes);
+                safeWalAlarmBytes, retainedWalAlarmBytes, kafkaTimeout);
     }
 
     public BridgeConfig withHeartbeat(Duration h) {
         return new BridgeConfig(database, bootstrapServers, slot, publication, h, pollInterval,
                 offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry,
-                safeWalAlarmBytes);
+                safeWalAlarmBytes, retainedWalAlarmBytes, kafkaTimeout);
     }
 
     public BridgeConfig withReplication(short r, int partitions) {
         return new BridgeConfig(database, bootstrapServers, slot, publication, heartbeat, pollInterval,
-                offsetFlushInterval, offsetsTopic, r, partitions, watchInterval, leaderRetry, safeWalAlarmBytes);
+                offsetFlushInterval, offsetsTopic, r, partitions, watchInterval, leaderRetry, safeWalAlarmBytes,
+                retainedWalAlarmBytes, kafkaTimeout);
     }
 
     public BridgeConfig withWatchInterval(Duration w) {
         return new BridgeConfig(database, bootstrapServers, slot, publication, heartbeat, pollInterval,
-                offsetFlushInterval, offsetsTopic, replication, changesPartitions, w, leaderRetry, safeWalAlarmBytes);
+                offsetFlushInterval, offsetsTopic, replication, changesPartitions, w, leaderRetry, safeWalAlarmBytes,
+                retainedWalAlarmBytes, kafkaTimeout);
     }
 
     public BridgeConfig withSafeWalAlarmBytes(long bytes) {
         return new BridgeConfig(database, bootstrapServers, slot, publication, heartbeat, pollInterval,
-                offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry, bytes);
+                offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry, bytes,
+                retainedWalAlarmBytes, kafkaTimeout);
+    }
+
+    public BridgeConfig withRetainedWalAlarmBytes(long bytes) {
+        return new BridgeConfig(database, bootstrapServers, slot, publication, heartbeat, pollInterval,
+                offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry,
+                safeWalAlarmBytes, bytes, kafkaTimeout);
+    }
+
+    public BridgeConfig withKafkaTimeout(Duration timeout) {
+        return new BridgeConfig(database, bootstrapServers, slot, publication, heartbeat, pollInterval,
+                offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry,
+                safeWalAlarmBytes, retainedWalAlarmBytes, timeout);
     }
 
     private static void positive(Duration d, String field) {

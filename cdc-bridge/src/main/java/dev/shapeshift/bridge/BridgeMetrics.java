@@ -22,6 +22,7 @@ public final class BridgeMetrics {
     final AtomicLong safeWalBytes = new AtomicLong(UNKNOWN);
     final AtomicLong alarm = new AtomicLong();
     final AtomicLong leader = new AtomicLong();
+    final AtomicLong kafkaUnacknowledgedSeconds = new AtomicLong();
 
     public BridgeMetrics(MeterRegistry registry, String slot, String database) {
         Tags tags = Tags.of("slot", slot, "database", database);
@@ -43,8 +44,13 @@ public final class BridgeMetrics {
                 .description("WAL the slot may still retain before it is lost (NaN: unlimited or unknown)")
                 .register(registry);
         Gauge.builder("shapeshift.bridge.slot.alarm", alarm, AtomicLong::get).tags(tags)
-                .description("1 while the slot is close to losing WAL (safe_wal_size low or wal_status unreserved/lost)")
+                .description("1 while the slot is close to losing WAL (safe_wal_size low or wal_status unreserved/lost) "
+                        + "or holds more than retainedWalAlarmBytes")
                 .register(registry);
+        Gauge.builder("shapeshift.bridge.kafka.unacknowledged.seconds", kafkaUnacknowledgedSeconds, AtomicLong::get)
+                .tags(tags).baseUnit("seconds")
+                .description("how long the batch of change events in hand has waited for Kafka (0: none waiting); "
+                        + "over kafkaTimeout the bridge reports Kafka unreachable").register(registry);
         Gauge.builder("shapeshift.bridge.leader", leader, AtomicLong::get).tags(tags)
                 .description("1 while this bridge holds the leader lock of its slot").register(registry);
     }
@@ -64,5 +70,9 @@ public final class BridgeMetrics {
 
     public long alarm() {
         return alarm.get();
+    }
+
+    public long kafkaUnacknowledgedSeconds() {
+        return kafkaUnacknowledgedSeconds.get();
     }
 }

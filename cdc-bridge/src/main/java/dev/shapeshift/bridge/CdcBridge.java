@@ -141,7 +141,7 @@ public final class CdcBridge implements AutoCloseable {
                 }
                 metrics.leader.set(1);
                 move(BridgeState.STANDBY, BridgeState.STARTING);
-                term = new LeaderTerm(config, metrics, leadership, this::move, () -> stopRequested, this::pause);
+                term = new LeaderTerm(config, metrics, leadership, this::move, () -> stopRequested, this::pause, this::wakeUp);
                 try {
                     term.lead();
                 } finally {
@@ -177,6 +177,13 @@ public final class CdcBridge implements AutoCloseable {
         }
         log.info("bridge state changed slot={} from={} to={}", config.slot(), from, to);
         return true;
+    }
+
+    /** Ends the current {@link #pause} early (the watch looks now). */
+    void wakeUp() {
+        synchronized (wake) {
+            wake.notifyAll();
+        }
     }
 
     /** Sleeps up to {@code d}, waking early on stop. */

@@ -45,6 +45,11 @@ final class LeaderTerm implements AutoCloseable {
     private static final String ACTOR = "cdc-bridge";
     /** The audit action of a leader term that takes over a migration already streaming (a failover or restart). */
     public static final String LEADER_TERM_ACTION = "bridge leader term";
+    /** Audit actions of the bridge's status (docs/cdc-bridge.md, "Status"). */
+    public static final String KAFKA_UNREACHABLE_ACTION = "kafka-unreachable";
+    public static final String KAFKA_REACHABLE_ACTION = "kafka-reachable";
+    public static final String SLOT_ALARM_ACTION = "slot-alarm";
+    public static final String SLOT_ALARM_CLEARED_ACTION = "slot-alarm-cleared";
 
     /** This process as the audit names it: {@code <host>/<pid>} ({@code HOSTNAME} is the pod name on Kubernetes). */
     static String instance() {
@@ -70,26 +75,29 @@ final class LeaderTerm implements AutoCloseable {
     private final Mover mover;
     private final BooleanSupplier stopRequested;
     private final Consumer<Duration> pause;
+    private final Runnable wakeUp;
     private final Catalog catalog;
     private CaptureEngine engine;
     private ChangePublisher publisher;
     private List<SyncTarget> targets = List.of();
     private boolean alarmed;
+    private java.time.Instant kafkaStalledAt;
+    private double kafkaAckMark;
 
     LeaderTerm(BridgeConfig config, BridgeMetrics metrics, Leadership leadership, Mover mover,
-               BooleanSupplier stopRequested, Consumer<Duration> pause) {
+               BooleanSupplier stopRequested, Consumer<Duration> pause, Runnable wakeUp) {
         this.config = config;
         this.metrics = metrics;
         this.leadership = leadership;
         this.mover = mover;
         this.stopRequested = stopRequested;
         this.pause = pause;
+        this.wakeUp = wakeUp;
         this.catalog = new Catalog(config.database(), ACTOR);
     }
 
     void lead() {
         try (Connection c = connect()) {
-            checkSlot(c);
             capture(c);
         } catch (SQLException e) {
             throw new ShapeshiftException(ErrorCode.UNREACHABLE, "bridge start: " + e.getMessage(), e);
@@ -107,11 +115,12 @@ final class LeaderTerm implements AutoCloseable {
         }
     }
 
-    /** One round of the watch; database hiccups are logged and retried next round. */
+    /** One round of the watch; database and Kafka hiccups are logged and retried next round. */
     private void watch() {
+        watchKafka();
         try (Connection c = connect()) {
-            if (engine.done().isDone()) {
-                Throwable why = engineFailure();
+            if (engine == null || engine.done().isDone()) {
+                Throwable why = engine == null ? null : engineFailure();
                 if (why instanceof ShapeshiftException se && !se.retryable()) {
                     throw se;
                 }
@@ -126,38 +135,97 @@ final class LeaderTerm implements AutoCloseable {
                         migrations(targets), migrations(now));
                 restart(c);
             }
-        } catch (SQLException | ShapeshiftException e) {
+        } catch (SQLException | RuntimeException e) {
             if (e instanceof ShapeshiftException se && !se.retryable() && se.code() == ErrorCode.SOURCE_CHANGED) {
                 throw se;
             }
-            log.warn("bridge watch round failed slot={} error={}", config.slot(), e.getMessage());
+            log.warn("bridge watch round failed slot={} error={}", config.slot(), e.toString());
         }
     }
 
+    /**
+     * Kafka's side of the watch: a batch of change events unacknowledged for longer than
+     * {@code kafkaTimeout} (a partition, a half-open connection, a stalled broker) is reported once
+     * in every captured migration's status message and audit log and in the gauge; so is the
+     * recovery, once Kafka has acknowledged something again. Nothing is lost meanwhile: offsets only
+     * move after acknowledgements, so the slot holds the WAL (the retained-WAL alarm watches that).
+     */
+    private void watchKafka() {
+        ChangePublisher p = publisher;
+        Duration waiting = p == null ? Duration.ZERO : p.unacknowledgedFor();
+        metrics.kafkaUnacknowledgedSeconds.set(waiting.toSeconds());
+        double acknowledged = metrics.published.count() + metrics.heartbeats.count();
+        if (kafkaStalledAt == null && waiting.compareTo(config.kafkaTimeout()) > 0) {
+            kafkaStalledAt = java.time.Instant.now().minus(waiting);
+            kafkaAckMark = acknowledged;
+            String m = "Kafka unreachable: the bridge's change events have waited " + waiting.toSeconds()
+                    + " s for Kafka's acknowledgement (kafkaTimeout " + config.kafkaTimeout().toSeconds() + " s, bootstrap "
+                    + config.bootstrapServers() + "); sync lags, nothing is lost: the slot keeps the WAL until Kafka "
+                    + "acknowledges";
+            log.warn("kafka not acknowledging slot={} waiting_s={} timeout_s={}", config.slot(), waiting.toSeconds(),
+                    config.kafkaTimeout().toSeconds());
+            status(KAFKA_UNREACHABLE_ACTION, m);
+        } else if (kafkaStalledAt != null && acknowledged > kafkaAckMark
+                && waiting.compareTo(config.kafkaTimeout()) <= 0) {
+            long seconds = Duration.between(kafkaStalledAt, java.time.Instant.now()).toSeconds();
+            kafkaStalledAt = null;
+            log.info("kafka acknowledging again slot={} unreachable_s={}", config.slot(), seconds);
+            status(KAFKA_REACHABLE_ACTION, "Kafka acknowledging the bridge's change events again after about "
+                    + seconds + " s; sync catches up from the slot");
+        }
+    }
+
+    /** A status line for every captured migration (message and audit); a catalog failure is only logged. */
+    private void status(String action, String message) {
+        for (String m : migrations(targets)) {
+            try {
+                catalog.setMessage(m, message);
+                catalog.audit(m, ACTOR, action, message);
+            } catch (RuntimeException e) {
+                log.warn("writing the bridge status failed migration={} action={} error={}", m, action, e.toString());
+            }
+        }
+    }
+
+    /**
+     * The slot check (docs/cdc-bridge.md, "Slot safety rules") before every engine start, not only a
+     * leader term's first: Debezium creates a missing slot at the current position, so an engine
+     * restarted after the primary failed over (the slot is not on the promoted replica before
+     * PostgreSQL 17's failover slots) would otherwise stream on from there with a silent gap.
+     */
     private void checkSlot(Connection c) {
         Optional<Long> stored = new StoredOffsets(config.bootstrapServers(), config.offsetsTopic()).lsn(config.slot());
         try {
             SlotGuard.check(c, config.slot(), stored);
         } catch (ShapeshiftException e) {
-            for (MigrationRecord m : catalog.list()) {
-                if (CaptureSet.wantsSync(m.phase())) {
-                    catalog.setMessage(m.name(), "sync refused: " + e.getMessage());
-                    catalog.audit(m.name(), ACTOR, "sync-refused", e.getMessage());
-                }
-            }
-            throw e;
+            throw refuse(e);
         }
     }
 
+    /** Writes a SOURCE_CHANGED refusal to every migration that wants sync (message and audit) and returns it. */
+    private ShapeshiftException refuse(ShapeshiftException e) {
+        for (MigrationRecord m : catalog.list()) {
+            if (CaptureSet.wantsSync(m.phase())) {
+                catalog.setMessage(m.name(), "sync refused: " + e.getMessage());
+                catalog.audit(m.name(), ACTOR, "sync-refused", e.getMessage());
+            }
+        }
+        return e;
+    }
+
+    /** Stops the engine (if one runs) and captures again; a failed capture leaves no engine and is retried next round. */
     private void restart(Connection c) throws SQLException {
-        mover.move(BridgeState.STREAMING, BridgeState.STARTING);
-        stopEngine(false);
+        if (engine != null) {
+            mover.move(BridgeState.STREAMING, BridgeState.STARTING);
+            stopEngine(false);
+        }
         capture(c);
         mover.move(BridgeState.STARTING, BridgeState.STREAMING);
     }
 
-    /** Publication, topics, Debezium with the current targets; then records where sync starts. */
+    /** Slot check, publication, topics, Debezium with the current targets; then records where sync starts. */
     private void capture(Connection c) throws SQLException {
+        checkSlot(c);
         targets = readTargets(c);
         Map<TableId, List<SyncTarget>> byTable = CaptureSet.byTable(targets);
         Publication.ensure(c, config.publication(), byTable.keySet());
@@ -170,6 +238,8 @@ final class LeaderTerm implements AutoCloseable {
                 metrics.heartbeats), this::schemaChanged);
         Timestamp before = now(c);
         engine = new CaptureEngine(config, byTable.keySet(), publisher);
+        // An engine that ends (a lost connection, a failover) is looked at now, not at the next watch round.
+        engine.done().whenComplete((ok, error) -> wakeUp.run());
         engine.start();
         awaitStreaming(c, before);
         String lsn = currentLsn(c);
@@ -266,17 +336,24 @@ final class LeaderTerm implements AutoCloseable {
     private void probeSlot(Connection c) {
         Optional<SlotState> slot = SlotState.read(c, config.slot());
         if (slot.isEmpty()) {
-            return;
+            // The engine streamed from it a moment ago: dropped behind the bridge's back, or the
+            // deployment now points at a promoted replica that never had it (before PostgreSQL 17).
+            throw refuse(new ShapeshiftException(ErrorCode.SOURCE_CHANGED, "replication slot " + config.slot()
+                    + " disappeared while the bridge was streaming from it (dropped, or the primary failed over to a "
+                    + "server without it): changes after the last stored offset are lost. "
+                    + SlotGuard.recovery(config.slot())));
         }
         SlotState s = slot.get();
         metrics.lagBytes.set(s.lagBytes());
         metrics.safeWalBytes.set(s.safeWalSize() == null ? BridgeMetrics.UNKNOWN : s.safeWalSize());
-        Optional<String> alarm = SlotAlarm.alarm(s, config.safeWalAlarmBytes());
+        Optional<String> alarm = SlotAlarm.alarm(s, config.safeWalAlarmBytes(), config.retainedWalAlarmBytes());
         if (alarm.isPresent() && !alarmed) {
             log.warn("slot alarm slot={} reason={}", config.slot(), alarm.get());
-            targets.forEach(t -> catalog.setMessage(t.migration(), "slot alarm: " + alarm.get()));
+            status(SLOT_ALARM_ACTION, "slot alarm: " + alarm.get());
         } else if (alarm.isEmpty() && alarmed) {
             log.info("slot alarm cleared slot={} lag_bytes={}", config.slot(), s.lagBytes());
+            status(SLOT_ALARM_CLEARED_ACTION, "slot alarm cleared: slot " + config.slot() + " retains "
+                    + s.retainedBytes() + " bytes of WAL, lag " + s.lagBytes() + " bytes");
         }
         alarmed = alarm.isPresent();
         metrics.alarm.set(alarmed ? 1 : 0);

@@ -54,11 +54,16 @@ class BridgeRulesTest {
 
     @Test
     void walAlarm() {
-        assertThat(SlotAlarm.alarm(new SlotState("s", true, 1, 1, "reserved", null, 5), 100)).isEmpty();
-        assertThat(SlotAlarm.alarm(new SlotState("s", true, 1, 1, "extended", 50L, 5), 100)).isPresent();
-        assertThat(SlotAlarm.alarm(new SlotState("s", true, 1, 1, "reserved", 500L, 5), 100)).isEmpty();
-        assertThat(SlotAlarm.alarm(new SlotState("s", true, 1, 1, "unreserved", null, 5), 100)).isPresent();
-        assertThat(SlotAlarm.alarm(new SlotState("s", true, 1, 1, "lost", null, 5), 100)).isPresent();
+        assertThat(SlotAlarm.alarm(new SlotState("s", true, 1, 1, "reserved", null, 5), 100, 0)).isEmpty();
+        assertThat(SlotAlarm.alarm(new SlotState("s", true, 1, 1, "extended", 50L, 5), 100, 0)).isPresent();
+        assertThat(SlotAlarm.alarm(new SlotState("s", true, 1, 1, "reserved", 500L, 5), 100, 0)).isEmpty();
+        assertThat(SlotAlarm.alarm(new SlotState("s", true, 1, 1, "unreserved", null, 5), 100, 0)).isPresent();
+        assertThat(SlotAlarm.alarm(new SlotState("s", true, 1, 1, "lost", null, 5), 100, 0)).isPresent();
+        // The retained-WAL budget: current position minus restart_lsn, with or without a server limit.
+        assertThat(SlotAlarm.alarm(new SlotState("s", true, 900, 100, "reserved", null, 1000), 100, 900)).isEmpty();
+        assertThat(SlotAlarm.alarm(new SlotState("s", true, 900, 100, "reserved", null, 1000), 100, 899)).get()
+                .asString().contains("retains 900 bytes").contains("budget 899");
+        assertThat(SlotAlarm.alarm(new SlotState("s", true, 900, 100, "reserved", null, 1000), 100, 0)).isEmpty();
     }
 
     @Test

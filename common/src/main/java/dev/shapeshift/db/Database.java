@@ -60,6 +60,22 @@ public record Database(String jdbcUrl, String user, String password) implements 
     }
 
     /**
+     * A session whose every statement is short (a lock attempt, {@code SELECT 1}) and that must
+     * notice a silent partition: it gives the connection up after {@code socketTimeout} without an
+     * answer (pgjdbc {@code socketTimeout}; one in the JDBC URL wins). {@code serverOptions} go to
+     * the server in the start-up packet ({@code -c name=value …}). The leader-lock sessions
+     * ({@link Leadership}).
+     */
+    public Connection connectWithSocketTimeout(String role, Duration socketTimeout, String serverOptions) {
+        Properties props = new Properties();
+        props.setProperty("socketTimeout", Long.toString(Math.max(1, socketTimeout.toSeconds())));
+        if (serverOptions != null && !serverOptions.isBlank()) {
+            props.setProperty("options", serverOptions);
+        }
+        return connect(role, props);
+    }
+
+    /**
      * How long a worker session waits for the server to answer before it gives the connection up
      * (pgjdbc {@code socketTimeout}): a silent network partition or a half-open connection would
      * otherwise hold a worker in a read until the kernel's TCP retransmissions give up (about 15
@@ -67,8 +83,9 @@ public record Database(String jdbcUrl, String user, String password) implements 
      * statement on these sessions is bounded well below it: a sub-batch, a refresh within its
      * {@code lock_timeout}, the 10 s fence wait. A {@code socketTimeout} in the JDBC URL wins
      * (docs/compatibility.md). The catalog pool's connections (short statements) have it too
-     * ({@link CatalogPool}). Sessions that run long statements (DDL, VACUUM, reconcile scans, the
-     * coordinator's) are opened with {@link #connect(String)} and have no such bound.
+     * ({@link CatalogPool}), and the leader-lock sessions a shorter one ({@link Leadership#SOCKET_TIMEOUT}).
+     * Sessions that run long statements (DDL, VACUUM, reconcile scans, index builds) are opened
+     * with {@link #connect(String)} and have no such bound.
      */
     public static final Duration WORKER_SOCKET_TIMEOUT = Duration.ofSeconds(60);
 

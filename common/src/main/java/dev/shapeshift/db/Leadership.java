@@ -22,12 +22,31 @@ import org.slf4j.LoggerFactory;
  */
 public final class Leadership implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Leadership.class);
+    /**
+     * The lock session's socket timeout: a leader cut off by a silent partition (a half-open
+     * connection: nothing answers, nothing is reset) learns it within this, from {@link #held}, and
+     * stops leading, instead of waiting for the kernel's TCP retransmissions (about 15 minutes).
+     * Its statements are instant (a lock attempt, {@code SELECT 1} with a 10 s query timeout).
+     * The server keeps the lock until it notices the session is gone (at the latest when the
+     * partition heals), so no standby leads meanwhile: during the partition nobody drives.
+     */
+    public static final java.time.Duration SOCKET_TIMEOUT = java.time.Duration.ofSeconds(20);
+    /**
+     * The server's side of the same: TCP keepalives on the lock session (10 s idle, then 3 probes 5 s
+     * apart), so PostgreSQL ends the session of a leader that went silent, and releases its lock,
+     * about 25 s after the last packet: later than the leader's own {@link #SOCKET_TIMEOUT} (it has
+     * stopped leading by then), and not the operating system's default of two hours (after which a
+     * standby would wait that long for a lock nobody uses).
+     */
+    static final String SERVER_KEEPALIVES = "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 "
+            + "-c tcp_keepalives_count=3";
 
     private final Database db;
     private final String name;
     private final String connectionRole;
     private final long lockKey;
     private Connection connection;
+    private volatile String lastLoss;
 
     /**
      * @param name           what is led, e.g. {@code shapeshift.bridge/<slot>}; the lock key derives from it
@@ -54,7 +73,7 @@ public final class Leadership implements AutoCloseable {
     public synchronized boolean tryAcquire() {
         try {
             if (connection == null || connection.isClosed()) {
-                connection = db.connect(connectionRole);
+                connection = connect(db, connectionRole);
             }
             try (PreparedStatement ps = connection.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
                 ps.setLong(1, lockKey);
@@ -73,6 +92,11 @@ public final class Leadership implements AutoCloseable {
         }
     }
 
+    /** A lock session: the client's socket timeout and the server's keepalives. */
+    static Connection connect(Database db, String role) {
+        return db.connectWithSocketTimeout(role, SOCKET_TIMEOUT, SERVER_KEEPALIVES);
+    }
+
     /** Whether the lock connection is still alive (and so the lock still ours). */
     public synchronized boolean held() {
         if (connection == null) {
@@ -83,10 +107,16 @@ public final class Leadership implements AutoCloseable {
             s.execute("SELECT 1");
             return true;
         } catch (SQLException e) {
+            lastLoss = "lock connection lost (" + e.getSQLState() + ": " + e.getMessage() + ")";
             log.warn("leadership connection lost name={} sqlstate={}", name, e.getSQLState());
             closeQuietly();
             return false;
         }
+    }
+
+    /** Why {@link #held} last answered false (the lock connection's error), or null. */
+    public String lastLoss() {
+        return lastLoss;
     }
 
     @Override

@@ -39,6 +39,7 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
   private final Path logDir;
   private final int brokerPort;
   private final int securedPort;
+  private int proxiedPort;
   private final boolean durable;
   private final KafkaConfig config;
   private final Thread shutdownHook;
@@ -51,6 +52,11 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
 
   private EmbeddedKafka(Path logDir, int brokerPort, int controllerPort, boolean durable, SaslTls secured,
       int securedPort) {
+    this(logDir, brokerPort, controllerPort, durable, secured, securedPort, p -> { });
+  }
+
+  private EmbeddedKafka(Path logDir, int brokerPort, int controllerPort, boolean durable, SaslTls secured,
+      int securedPort, java.util.function.Consumer<Map<String, Object>> moreListeners) {
     this.logDir = logDir;
     this.brokerPort = brokerPort;
     this.durable = durable;
@@ -59,6 +65,7 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
     if (secured != null) {
       secure(props, secured, securedPort);
     }
+    moreListeners.accept(props);
     this.config = new KafkaConfig(props, false);
     this.shutdownHook = new Thread(this::close, "shapeshift-embedded-kafka-shutdown");
   }
@@ -147,13 +154,19 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
    * the plain listener stays for the broker itself (inter-broker traffic, readiness).
    */
   public static EmbeddedKafka startSecured(SaslTls secured) {
+    return startOnce(logDir -> new EmbeddedKafka(logDir, FreePorts.pick(), FreePorts.pick(), false, secured,
+        FreePorts.pick()));
+  }
+
+  /** Formats a fresh temp log dir for the broker {@code create} makes on it and starts it (no retry). */
+  private static EmbeddedKafka startOnce(java.util.function.Function<Path, EmbeddedKafka> create) {
     Path logDir;
     try {
       logDir = Files.createTempDirectory("shapeshift-kafka-");
     } catch (IOException e) {
       throw new UncheckedIOException("creating kafka log dir", e);
     }
-    EmbeddedKafka kafka = new EmbeddedKafka(logDir, FreePorts.pick(), FreePorts.pick(), false, secured, FreePorts.pick());
+    EmbeddedKafka kafka = create.apply(logDir);
     try {
       kafka.format();
       kafka.startServer();
@@ -163,6 +176,33 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
       kafka.close();
       throw e;
     }
+  }
+
+  /**
+   * Like {@link #start()}, plus a plain listener ({@link #proxiedListenerPort()}) that tells its
+   * clients to come back at {@code advertisedHostPort}: a {@link FaultProxy} there (pointed at this
+   * listener with {@link FaultProxy#retarget}) stands between those clients and the broker, while
+   * clients of {@link #bootstrapServers()} and the broker itself keep their direct link. One role's
+   * partition from Kafka, for network-fault tests.
+   */
+  public static EmbeddedKafka startWithProxiedListener(String advertisedHostPort) {
+    int listenerPort = FreePorts.pick();
+    EmbeddedKafka kafka = startOnce(logDir -> new EmbeddedKafka(logDir, FreePorts.pick(), FreePorts.pick(), false,
+        null, 0, p -> {
+          p.put("listeners", p.get("listeners") + ",PROXIED://" + HOST + ":" + listenerPort);
+          p.put("advertised.listeners", p.get("advertised.listeners") + ",PROXIED://" + advertisedHostPort);
+          p.put("listener.security.protocol.map", p.get("listener.security.protocol.map") + ",PROXIED:PLAINTEXT");
+        }));
+    kafka.proxiedPort = listenerPort;
+    return kafka;
+  }
+
+  /** The port of the listener of {@link #startWithProxiedListener} (the proxy's upstream). */
+  public int proxiedListenerPort() {
+    if (proxiedPort == 0) {
+      throw new IllegalStateException("this broker has no proxied listener: start it with startWithProxiedListener");
+    }
+    return proxiedPort;
   }
 
   /** The {@code SASL_SSL} listener of {@link #startSecured}. */

@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * back, no connection is reset, and a new connection is accepted but never reaches the upstream
  * (its start-up handshake hangs). {@link #heal()} resets every connection that lived through the
  * partition (their streams lost bytes; a real partition ends the same way once TCP gives up) and
- * relays new ones normally again.
+ * relays new ones normally again. A connection the client closes during the partition stays open
+ * towards the server until the heal, as a FIN that cannot cross the partition does: the server's
+ * session lives on, with its locks, until then.
  *
  * <p>{@link #delayReplies} makes the upstream slow instead (every answer held a while).
  *
@@ -31,8 +33,8 @@ import org.slf4j.LoggerFactory;
 public final class FaultProxy implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FaultProxy.class);
 
-  private final String upstreamHost;
-  private final int upstreamPort;
+  private volatile String upstreamHost;
+  private volatile int upstreamPort;
   private final ServerSocket server;
   private final Set<Link> links = ConcurrentHashMap.newKeySet();
   private final AtomicLong clientClosesDuringBlackhole = new AtomicLong();
@@ -86,6 +88,22 @@ public final class FaultProxy implements AutoCloseable {
       }
     }
     log.info("fault proxy healed port={} reset={}", port(), reset);
+  }
+
+  /**
+   * Points the proxy at another server, as a virtual IP or DNS name moves to a promoted replica
+   * after a failover: every open connection is reset (the old server is gone), new ones reach the
+   * new upstream.
+   */
+  public void retarget(String host, int port) {
+    upstreamHost = host;
+    upstreamPort = port;
+    int reset = 0;
+    for (Link l : links) {
+      l.close();
+      reset++;
+    }
+    log.info("fault proxy retargeted port={} upstream={}:{} reset={}", port(), host, port, reset);
   }
 
   /**
@@ -229,6 +247,13 @@ public final class FaultProxy implements AutoCloseable {
           if (n < 0) {
             if (fromClient) {
               clientClosed();
+              if (blackholed) {
+                // The client's FIN would not cross the partition either: the server keeps its session
+                // (and what it holds: locks) until the heal resets the connection.
+                sawBlackhole = true;
+                closeQuietly(client);
+                return;
+              }
             } else if (blackholed) {
               // The server ended the session (e.g. its idle_in_transaction_session_timeout) during the
               // partition: its FIN would not reach the client either. Keep the client's side open

@@ -119,6 +119,22 @@ public final class StreamingReplica implements PostgresServer, AutoCloseable {
         }
     }
 
+    /**
+     * Promotes the standby to a primary ({@code pg_promote()}, waiting until it left recovery): what
+     * a failover does. Its logical replication slots are those it had as a standby: none before
+     * PostgreSQL 17's failover slots (logical slots are not copied by a base backup).
+     */
+    public void promote() throws SQLException {
+        try (Connection c = connect("postgres"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT pg_promote(true, 60)")) {
+            rs.next();
+            if (!rs.getBoolean(1)) {
+                throw new EmbeddedServerException("the replica on port " + port() + " was not promoted within 60 s");
+            }
+        }
+        log.info("streaming replica promoted replica_port={}", port());
+    }
+
     /** Stops the standby, deletes its copy and drops its slot on the primary. */
     @Override
     public void close() {

@@ -40,6 +40,14 @@ public final class BridgeCommand implements Callable<Integer> {
     @Option(names = "--partitions", paramLabel = "N", description = "Partitions of the change topics it creates (default 12).")
     Integer partitions;
 
+    @Option(names = "--kafka-timeout-ms", paramLabel = "MS", description = "Report Kafka unreachable (status, audit, "
+            + "gauge) when a batch of change events waits longer than this for its acknowledgement (default 30000).")
+    Long kafkaTimeoutMs;
+
+    @Option(names = "--retained-wal-alarm-bytes", paramLabel = "BYTES", description = "Slot alarm when the slot holds "
+            + "more WAL than this on the server, with or without max_slot_wal_keep_size (default 4294967296; 0 = off).")
+    Long retainedWalAlarmBytes;
+
     @Option(names = "--metrics-port", paramLabel = "PORT", description = "Serve /metrics and /livez on this port (default: off).")
     Integer metricsPort;
 
@@ -61,6 +69,12 @@ public final class BridgeCommand implements Callable<Integer> {
         }
         if (replication != null || partitions != null) {
             config = config.withReplication(replication != null ? replication : 3, partitions != null ? partitions : 12);
+        }
+        if (kafkaTimeoutMs != null) {
+            config = config.withKafkaTimeout(Duration.ofMillis(kafkaTimeoutMs));
+        }
+        if (retainedWalAlarmBytes != null) {
+            config = config.withRetainedWalAlarmBytes(retainedWalAlarmBytes);
         }
         PrometheusMeterRegistry registry = RoleMeters.registry("cdc-bridge");
         try (MetricsEndpoint metrics = metricsPort == null ? null : MetricsEndpoint.start(metricsBind, metricsPort, registry)) {

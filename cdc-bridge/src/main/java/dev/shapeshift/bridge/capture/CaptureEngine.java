@@ -144,6 +144,10 @@ public final class CaptureEngine implements AutoCloseable {
         p.setProperty("decimal.handling.mode", "string");
         p.setProperty("tombstones.on.delete", "false");
         p.setProperty("slot.drop.on.stop", "false");
+        // No retries inside Debezium: a restarted task creates a missing slot at the current position
+        // (after a failover of the primary: a silent gap). A failed engine returns to the bridge, whose
+        // watch restarts it only after the slot check (LeaderTerm.capture).
+        p.setProperty("errors.max.retries", "0");
         p.setProperty("include.schema.changes", "false");
         return p;
     }

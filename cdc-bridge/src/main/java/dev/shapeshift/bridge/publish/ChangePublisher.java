@@ -49,6 +49,8 @@ public final class ChangePublisher implements DebeziumEngine.ChangeConsumer<Reco
     private final Consumer<TableId> schemaChanged;
     private final Map<TableId, Schema> lastSchema = new HashMap<>();
     private volatile Map<TableId, List<SyncTarget>> routes;
+    /** {@link System#nanoTime} when the batch in hand started, 0 while none is (the Kafka watch reads it). */
+    private volatile long batchSince;
 
     /**
      * @param schemaChanged called, before anything more of that table is published, when the row
@@ -91,6 +93,27 @@ public final class ChangePublisher implements DebeziumEngine.ChangeConsumer<Reco
     @Override
     public void handleBatch(List<RecordChangeEvent<SourceRecord>> records,
                             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
+            throws InterruptedException {
+        batchSince = System.nanoTime();
+        try {
+            publish(records, committer);
+        } finally {
+            batchSince = 0;
+        }
+    }
+
+    /**
+     * How long the batch in hand has waited for Kafka (sends, metadata, acknowledgements); zero
+     * while no batch is in hand. A healthy batch takes milliseconds; a partitioned or stalled
+     * Kafka holds it until the producer's delivery timeout fails it (then Debezium replays it).
+     */
+    public Duration unacknowledgedFor() {
+        long since = batchSince;
+        return since == 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - since);
+    }
+
+    private void publish(List<RecordChangeEvent<SourceRecord>> records,
+                         DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
             throws InterruptedException {
         List<Future<RecordMetadata>> sends = new ArrayList<>();
         int published = 0;

@@ -19,6 +19,11 @@ public record SlotState(String name, boolean active, long confirmedFlush, long r
         return Math.max(0, currentLsn - confirmedFlush);
     }
 
+    /** WAL the server keeps for this slot: from its {@code restart_lsn} to the current position. */
+    public long retainedBytes() {
+        return Math.max(0, currentLsn - restartLsn);
+    }
+
     public static Optional<SlotState> read(Connection c, String slot) {
         String sql = "SELECT slot_name, active, confirmed_flush_lsn::text, restart_lsn::text, wal_status, "
                 + "safe_wal_size, pg_current_wal_lsn()::text FROM pg_replication_slots WHERE slot_name = ?";

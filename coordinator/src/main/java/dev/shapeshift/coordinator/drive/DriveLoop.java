@@ -40,6 +40,8 @@ public final class DriveLoop implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DriveLoop.class);
     /** The audit action written for every migration a coordinator instance starts driving. */
     public static final String TAKEOVER_ACTION = "driver leadership acquired";
+    /** The audit action written, once the catalog answers again, for every migration an instance stopped driving. */
+    public static final String LOSS_ACTION = "driver leadership lost";
 
     private final Database db;
     private final Catalog catalog;
@@ -57,6 +59,8 @@ public final class DriveLoop implements AutoCloseable {
     private final AtomicInteger leader = new AtomicInteger();
     private volatile boolean leading;
     private volatile boolean closing;
+    /** What to audit about a lost leadership once the catalog answers again (null: nothing pending). */
+    private volatile String pendingLoss;
 
     private DriveLoop(Database db, Transitions transitions, DriveConfig config, MeterRegistry registry) {
         this.db = db;
@@ -90,7 +94,9 @@ public final class DriveLoop implements AutoCloseable {
 
     private void tick() {
         try {
-            if (!lead()) {
+            boolean leads = lead();
+            reportLoss();
+            if (!leads) {
                 return;
             }
             List<MigrationRecord> all = catalog.list();
@@ -119,7 +125,10 @@ public final class DriveLoop implements AutoCloseable {
             leader.set(0);
             drivers.clear();
             finished.clear();
-            log.warn("driver leadership lost: driving stops, a standby takes over");
+            pendingLoss = "coordinator instance " + instance + " lost the driver leadership at " + Instant.now() + ": "
+                    + leadership.lastLoss() + "; it stopped driving (a standby, or this instance, takes over once the "
+                    + "database releases the lock)";
+            log.warn("driver leadership lost: driving stops, a standby takes over reason={}", leadership.lastLoss());
         }
         if (!leading && leadership.tryAcquire()) {
             leading = true;
@@ -148,6 +157,34 @@ public final class DriveLoop implements AutoCloseable {
                 log.warn("driver step failed migration={} error={}", name, e.toString());
             }
         }));
+    }
+
+    /**
+     * Audits a lost leadership on every migration still driven, once the catalog answers (during a
+     * partition it does not: the gauge {@code shapeshift.driver.leader} and the log say so then).
+     */
+    private void reportLoss() {
+        String loss = pendingLoss;
+        if (loss == null) {
+            return;
+        }
+        try {
+            catalog.inTransaction("auditing the lost driver leadership", c -> {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.audit (migration, actor, action, "
+                        + "reason) SELECT m.name, ?, ?, ? FROM shapeshift.migration m WHERE m.phase <> ? AND NOT EXISTS "
+                        + "(SELECT 1 FROM shapeshift.audit a WHERE a.migration = m.name AND a.action = ?)")) {
+                    ps.setString(1, instance);
+                    ps.setString(2, LOSS_ACTION);
+                    ps.setString(3, loss);
+                    ps.setString(4, Phase.ROLLED_BACK.label());
+                    ps.setString(5, Step.CLEANUP_ACTION);
+                    return ps.executeUpdate();
+                }
+            });
+            pendingLoss = null;
+        } catch (RuntimeException e) {
+            log.debug("auditing the lost driver leadership failed, retried next tick error={}", e.toString());
+        }
     }
 
     /**
