@@ -48,7 +48,9 @@ public final class EvidenceCommand implements Callable<Integer> {
             return 0;
         }
         AccessReport r = new AccessWatch(db.database()).evaluate(migration, code);
-        List<Check> checks = AccessGate.evidence(r);
+        List<Check> checks = new java.util.ArrayList<>(AccessGate.evidence(r));
+        // After the write switch: applications still writing the old shape (change stream, statements).
+        dev.shapeshift.coordinator.writes.OldShapeWrites.checkNow(db.database(), migration).ifPresent(checks::add);
         PrintWriter out = command.commandLine().getOut();
         if (output.json()) {
             out.println(OutputFormat.json(EvidenceJson.of(r, checks)));
