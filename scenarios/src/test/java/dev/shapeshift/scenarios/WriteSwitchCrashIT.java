@@ -37,6 +37,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * reach the old shape through the reverse sync (the time it took is printed as the recovery time);
  * at the end old = reverse(new) for every row and both shapes equal the independent model of what
  * the instances wrote ({@link WriteSwitchIT.Model}).
+ *
+ * <p>The table-mode case ({@code users} → {@code users_v2}, {@link WriteSwitchTableIT}'s spec and
+ * instances, its own migration name) runs the same faults only with
+ * {@code -Dshapeshift.it.crashTable=true} (about two minutes more: not in the default build).
  */
 @ExtendWith({PostgresExtension.class, KafkaExtension.class})
 class WriteSwitchCrashIT {
@@ -109,6 +113,103 @@ class WriteSwitchCrashIT {
                 System.out.println("WRITE-SWITCH CRASH RECOVERY " + recoveries);
             }
         }
+    }
+
+    @Test
+    @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "shapeshift.it.crashTable", matches = "true",
+            disabledReason = "about two minutes; run with -Dshapeshift.it.crashTable=true")
+    void theTableModeReverseSyncSurvivesAWorkerABridgeAndTheCoordinatorKilled(PostgresServer pg, KafkaBroker kafka)
+            throws Exception {
+        String name = "users-ws-crash-table";
+        String dbName = pg.createDatabase("write_switch_crash_table");
+        Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
+        WriteSwitchTableIT.seed(db);
+        try (Connection c = db.connect("test-seed"); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO public.users VALUES (" + PROBE + ", 'probe', NULL, 'Probe')");
+        }
+        WriteSwitchTableIT.register(db, name);
+        Catalog catalog = new Catalog(db, "test");
+        Database app = WriteSwitchTableIT.appRole(db, pg, dbName);
+        Transitions operator = GateWiring.transitions(db, "operator");
+        WriteSwitchTableIT.Model model = new WriteSwitchTableIT.Model();
+        model.writeOld(PROBE, false, "Probe");
+        List<String> recoveries = new ArrayList<>();
+        try (Stack stack = new Stack(db, kafka.bootstrapServers(), "ws_crash_t_" + Long.toHexString(System.nanoTime()))) {
+            Coordinator coordinator = coordinator(db, kafka, stack);
+            WriteSwitchTableIT.Instance a = new WriteSwitchTableIT.Instance(app, model, 1, "a", name);
+            WriteSwitchTableIT.Instance b = new WriteSwitchTableIT.Instance(app, model, 0, "b", name);
+            java.util.function.IntFunction<Long> probe = n -> probeTable(db, model, n);
+            try {
+                stack.bridge("bridge1");
+                stack.worker("w1", name);
+                stack.worker("w2", name);
+                a.start();
+                b.start();
+                DriverIT.awaitPhase(db, name, Phase.VERIFIED, Duration.ofMinutes(5));
+                stack.bridge("bridge2"); // the standby
+                a.deployDualWrites();
+                b.deployDualWrites();
+                Thread.sleep(1500);
+                WriteSwitchIT.advance(operator, name, Phase.DUAL_WRITES);
+                WriteSwitchIT.advance(operator, name, Phase.READS_SWITCHED);
+                WriteSwitchIT.advance(operator, name, Phase.WRITES_SWITCHED);
+                a.honourWriteFlag();
+                b.honourWriteFlag();
+                recoveries.add("steady state: " + probe.apply(0) + " ms");
+
+                stack.kill("w1");
+                recoveries.add("SIGKILL worker w1 mid reverse sync: " + probe.apply(1) + " ms");
+                stack.kill("bridge1");
+                recoveries.add("SIGKILL active bridge, standby takes over: " + probe.apply(2) + " ms");
+                coordinator.close();
+                coordinator = coordinator(db, kafka, stack);
+                recoveries.add("coordinator stopped, another started: " + probe.apply(3) + " ms");
+                stack.worker("w1b", name);
+                Thread.sleep(2000);
+
+                a.pause();
+                b.pause();
+                // Independent of the code under test: a join of the two tables against the reverse transforms.
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
+                        .until(() -> WriteSwitchTableIT.oldDiffersFromReverse(db), n -> n == 0);
+                assertThat(a.failure()).as("instance a").isNull();
+                assertThat(b.failure()).as("instance b").isNull();
+                assertThat(a.newOnlyWrites() + b.newOnlyWrites()).isGreaterThan(40);
+                assertThat(WriteSwitchTableIT.newShape(db)).as("the new table is what the application wrote")
+                        .isEqualTo(model.newShape());
+                assertThat(WriteSwitchTableIT.oldShape(db)).as("the old table is reverse(new), as the model says")
+                        .isEqualTo(model.oldShape());
+                assertThat(catalog.get(name).phase()).isIn(Phase.WRITES_SWITCHED, Phase.CONTRACT_READY);
+            } finally {
+                a.close();
+                b.close();
+                coordinator.close();
+                System.out.println("WRITE-SWITCH TABLE CRASH RECOVERY " + recoveries);
+            }
+        }
+    }
+
+    /** As {@link #probe}, in table mode: the write goes to the new table; the reverse sync updates the old one. */
+    private static long probeTable(Database db, WriteSwitchTableIT.Model model, int n) {
+        String key = "probe-" + n;
+        long t0 = System.nanoTime();
+        try {
+            synchronized (model) {
+                try (Connection c = db.connect("app-probe");
+                     PreparedStatement ps = c.prepareStatement("UPDATE public.users_v2 SET email_verified = ?, label_key = ? "
+                             + "WHERE id = ?")) {
+                    ps.setBoolean(1, n % 2 == 0);
+                    ps.setString(2, key);
+                    ps.setLong(3, PROBE);
+                    assertThat(ps.executeUpdate()).isEqualTo(1);
+                }
+                model.writeNew(PROBE, n % 2 == 0, key);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        await().atMost(RECOVERY_LIMIT).pollInterval(Duration.ofMillis(100)).until(() -> label(db), key::equals);
+        return (System.nanoTime() - t0) / 1_000_000;
     }
 
     /**
