@@ -430,7 +430,7 @@ class WriteSwitchTableIT {
      * is on and both while it is off. After the rollback drops the new table it writes the old table
      * only (redeployed).
      */
-    static final class Instance implements AutoCloseable {
+    static final class Instance implements WriteSwitchCrashIT.App {
         private final Database app;
         private final Model model;
         private final int parity;
@@ -463,7 +463,8 @@ class WriteSwitchTableIT {
             this.migration = migration;
         }
 
-        void start() throws SQLException {
+        @Override
+        public void start() throws SQLException {
             connection = java.sql.DriverManager.getConnection(app.jdbcUrl(), app.user(), app.password());
             connection.setAutoCommit(false);
             flags = new FlagClient(app, new FlagClient.Options(Duration.ofMillis(200), Duration.ofSeconds(5)));
@@ -472,15 +473,18 @@ class WriteSwitchTableIT {
             thread.start();
         }
 
-        void deployDualWrites() {
+        @Override
+        public void deployDualWrites() {
             dual = true;
         }
 
-        void honourWriteFlag() {
+        @Override
+        public void honourWriteFlag() {
             honour = true;
         }
 
-        void pause() throws InterruptedException {
+        @Override
+        public void pause() throws InterruptedException {
             paused = true;
             synchronized (model) {
                 Thread.sleep(1);
@@ -491,7 +495,8 @@ class WriteSwitchTableIT {
             paused = false;
         }
 
-        long newOnlyWrites() {
+        @Override
+        public long newOnlyWrites() {
             return newOnly.get();
         }
 
@@ -507,7 +512,8 @@ class WriteSwitchTableIT {
             return keyChanges.get();
         }
 
-        Throwable failure() {
+        @Override
+        public Throwable failure() {
             return failure;
         }
 

@@ -28,6 +28,7 @@ import java.util.regex.Pattern;
 
 /** Reads {@link WriteEvidence} for a migration with a write switch. */
 final class WriteEvidenceReader {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(WriteEvidenceReader.class);
     /** Keys named when the round trip fails. */
     static final int ROUND_TRIP_KEYS = 10;
     private static final int MISMATCH_SAMPLE = 5;
@@ -201,6 +202,8 @@ final class WriteEvidenceReader {
                 }
                 progress.accept(new WriteEvidence.RoundTrip(scope + ": " + checked + " rows in " + chunks + " chunk(s) of "
                         + chunkRows + " so far", failures, null, true));
+                log.info("round trip progress migration={} rows={} chunks={} offending={}", m.name(), checked, chunks,
+                        failures.size());
                 if (rows < limit) {
                     break;
                 }

@@ -70,8 +70,7 @@ public final class OldShapeWrites {
      * @param writes  from {@link #since}; null when pg_stat_statements is not readable
      * @param changes from {@link #changes}; null when not read
      */
-    public static Check check(List<Statement> writes, Changes changes,
-                                                             java.time.Duration quietPeriod) {
+    public static Check check(List<Statement> writes, Changes changes, java.time.Duration quietPeriod) {
         String window = "within the quiet period (" + dev.shapeshift.spec.DurationText.format(quietPeriod) + ")";
         List<String> found = new ArrayList<>();
         if (changes != null && changes.keys() > 0) {
@@ -95,8 +94,7 @@ public final class OldShapeWrites {
             return Check.pass("no-old-shape-writes", "statements not checked: pg_stat_statements is not readable "
                     + "here (the contract evidence still looks at every access to the old shape)" + stream);
         }
-        return Check.pass("no-old-shape-writes", "no statement writes only the old shape " + window
-                + stream);
+        return Check.pass("no-old-shape-writes", "no statement writes only the old shape " + window + stream);
     }
 
     /**
