@@ -40,7 +40,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *
  * <p>The table-mode case ({@code users} → {@code users_v2}, {@link WriteSwitchTableIT}'s spec and
  * instances, its own migration name) runs the same faults only with
- * {@code -Dshapeshift.it.crashTable=true} (about five minutes more on a loaded 2-core machine: not in
+ * {@code -Dshapeshift.it.crashTable=true} (two to five minutes more on a loaded 2-core machine: not in
  * the default build).
  */
 @ExtendWith({PostgresExtension.class, KafkaExtension.class})
@@ -75,7 +75,7 @@ class WriteSwitchCrashIT {
 
     @Test
     @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "shapeshift.it.crashTable", matches = "true",
-            disabledReason = "about five minutes; run with -Dshapeshift.it.crashTable=true")
+            disabledReason = "two to five minutes; run with -Dshapeshift.it.crashTable=true")
     void theTableModeReverseSyncSurvivesAWorkerABridgeAndTheCoordinatorKilled(PostgresServer pg, KafkaBroker kafka)
             throws Exception {
         String name = "users-ws-crash-table";
