@@ -15,7 +15,8 @@ import java.util.List;
 /**
  * The wire form of {@link ChangeEvent}: the Kafka record key is the JSON array of the key's text
  * values (so all changes of one source row land in one partition), the value is a JSON object
- * {@code {"m":..., "k":[...], "op":"u", "lsn":..., "ts":..., "tx":...}}. A record that does not
+ * {@code {"m":..., "k":[...], "op":"u", "lsn":..., "ts":..., "tx":...}}, plus {@code "old":true} on a
+ * change of the old table of a table-mode write switch ({@link ChangeEvent#oldShape}). A record that does not
  * decode is a poison record: {@link #decode} throws {@link ErrorCode#POISON_RECORD}.
  */
 public final class ChangeCodec {
@@ -43,6 +44,9 @@ public final class ChangeCodec {
         o.put("lsn", e.lsn());
         o.put("ts", e.commitTsMicros());
         o.put("tx", e.txId());
+        if (e.oldShape()) {
+            o.put("old", true); // absent otherwise: records written before the field existed decode the same
+        }
         return o.toString().getBytes(StandardCharsets.UTF_8);
     }
 
@@ -78,7 +82,12 @@ public final class ChangeCodec {
         if (key == null && op.charAt(0) != 'h') {
             throw poison("a change event must carry a key");
         }
-        return new ChangeEvent(text(o, "m"), key, op.charAt(0), number(o, "lsn"), number(o, "ts"), number(o, "tx"));
+        JsonNode old = o.get("old");
+        if (old != null && !old.isBoolean()) {
+            throw poison("field old is not a boolean");
+        }
+        return new ChangeEvent(text(o, "m"), key, op.charAt(0), number(o, "lsn"), number(o, "ts"), number(o, "tx"),
+                old != null && old.asBoolean());
     }
 
     private static String text(JsonNode o, String field) {

@@ -181,36 +181,79 @@ public final class RefreshSql {
     }
 
     /**
-     * The round trip {@code transform(reverse(new, old)) = new}, checked by the database on live
-     * rows (in place): returns the keys (as text arrays) of up to {@code ?} rows where it fails,
-     * among all rows or, with {@code sample}, the first {@code sample} rows in key order. The
-     * transforms are evaluated over a derived table that carries the row's columns with the old
-     * columns replaced by their reverse, so they read exactly what a forward refresh would read
-     * after the reverse wrote. Parameters: the limit of keys returned.
+     * One chunk of the round trip {@code transform(reverse(new, old)) = new}, by key range: the next
+     * {@code ?} rows in key order after a key (or from the first, {@code hasAfter} false), each
+     * chunk its own short statement. The transforms are evaluated over a derived table that carries
+     * the row's columns with the old columns replaced by their reverse (in table mode: the old row
+     * rebuilt from the new row and the current old row), so they read exactly what a forward refresh
+     * would read after the reverse wrote. Parameters: the key
+     * after which the chunk starts (with {@code hasAfter}, as {@link KeySql#params}), the chunk's
+     * row limit, the limit of offending keys returned. Returns one row: the rows the chunk checked,
+     * the chunk's last key (a {@code text[]}; null when empty), the offending keys (a
+     * {@code text[]} of {@code [v1, v2]} strings).
      *
-     * @param allColumns every column of the table, in order (the derived table repeats the others)
+     * @param allColumns every column of the table, in order (in place; ignored in table mode)
      */
-    public String roundTripFailures(List<String> allColumns, Integer sample) {
+    public String roundTripChunk(List<String> allColumns, boolean hasAfter) {
         var reverse = resolved.spec().writes().reverse();
-        if (!inPlace()) {
-            return tableRoundTripFailures(sample);
-        }
-        StringJoiner inner = new StringJoiner(", ");
-        for (String col : allColumns) {
-            String q = Ident.quote(col);
-            inner.add(reverse.containsKey(col) ? reverseValue(col, reverse.get(col)) + " AS " + q : source + "." + q);
-        }
         StringJoiner stored = new StringJoiner(", ");
         StringJoiner again = new StringJoiner(", ");
-        for (TargetColumn c : columns) {
-            stored.add(comparable(sourceRef + "." + Ident.quote(c.name()), c));
-            again.add(comparable(castToTarget(c), c));
+        String page;
+        String last;
+        String from;
+        String offending;
+        if (inPlace()) {
+            StringJoiner inner = new StringJoiner(", ");
+            for (String col : allColumns) {
+                String q = Ident.quote(col);
+                inner.add(reverse.containsKey(col) ? reverseValue(col, reverse.get(col)) + " AS " + q : source + "." + q);
+            }
+            for (TargetColumn c : columns) {
+                stored.add(comparable(sourceRef + "." + Ident.quote(c.name()), c));
+                again.add(comparable(castToTarget(c), c));
+            }
+            page = "SELECT * FROM " + source + " WHERE " + keySql.rangeWhere(source, hasAfter, false) + " ORDER BY "
+                    + keyTuple(source) + " LIMIT ?";
+            last = "SELECT ARRAY[" + keyTextOf("__page") + "] FROM __page ORDER BY " + desc(keyTuple("__page")) + " LIMIT 1";
+            from = "(SELECT " + inner.toString().replace(source + ".", sourceRef + ".") + " FROM __page AS " + sourceRef
+                    + ") AS " + sourceRef;
+            offending = keyTextOf(sourceRef);
+        } else {
+            page = reverseScope(keySql.rangeWhere("__n", hasAfter, false), " ORDER BY " + keyTuple("__n") + " LIMIT ?", "");
+            List<Column> old = resolved.sourceColumns();
+            StringJoiner oldRow = new StringJoiner(", ");
+            for (int i = 0; i < old.size(); i++) {
+                String name = old.get(i).name();
+                int k = resolved.keyNames().indexOf(name);
+                String value = reverse.containsKey(name) ? reverseValue(name, reverse.get(name))
+                        : k >= 0 ? sourceRef + ".__k" + k : sourceRef + ".__o" + i;
+                oldRow.add(value + " AS " + Ident.quote(name));
+            }
+            StringJoiner carried = new StringJoiner(", ");
+            for (int i = 0; i < key.size(); i++) {
+                carried.add(sourceRef + ".__k" + i);
+            }
+            for (int i = 0; i < columns.size(); i++) {
+                carried.add(sourceRef + ".__t" + i);
+                stored.add(comparable(sourceRef + ".__t" + i, columns.get(i)));
+                again.add(comparable(castToTarget(columns.get(i)), columns.get(i)));
+            }
+            last = "SELECT ARRAY[" + keyAliasesAsText() + "] FROM __page ORDER BY " + keyAliasesDesc() + " LIMIT 1";
+            from = "(SELECT " + oldRow + ", " + carried + " FROM __page AS " + sourceRef + ") AS " + sourceRef;
+            offending = keyAliasesAsText().replace("__k", sourceRef + ".__k");
         }
-        String rows = sample == null ? source : "(SELECT * FROM " + source + " ORDER BY " + keyTuple(source)
-                + " LIMIT " + sample + ") AS " + sourceRef;
-        String from = "(SELECT " + inner.toString().replace(source + ".", sourceRef + ".") + " FROM " + rows + ") AS " + sourceRef;
-        return "SELECT ARRAY[" + keyTextOf(sourceRef) + "] FROM " + from + " WHERE (" + stored + ", NULL) IS DISTINCT FROM ("
-                + again + ", NULL) LIMIT ?";
+        return "WITH __page AS MATERIALIZED (" + page + ")\nSELECT (SELECT count(*) FROM __page), (" + last + "), "
+                + "ARRAY(SELECT '[' || array_to_string(ARRAY[" + offending + "], ', ') || ']' FROM " + from
+                + " WHERE (" + stored + ", NULL) IS DISTINCT FROM (" + again + ", NULL) LIMIT ?)";
+    }
+
+    /** {@code a DESC, b DESC} from {@code a, b}. */
+    private static String desc(String tuple) {
+        StringJoiner d = new StringJoiner(", ");
+        for (String part : tuple.split(", ")) {
+            d.add(part + " DESC");
+        }
+        return d.toString();
     }
 
     /**
@@ -336,42 +379,6 @@ public final class RefreshSql {
                 + " ON CONFLICT (migration, kind, key) DO UPDATE SET last_seen = now(), "
                 + "times = write_mismatch.times + 1, written = EXCLUDED.written, expected = EXCLUDED.expected RETURNING 1)";
         return "WITH " + keysCte() + ",\n" + ins + "\nSELECT count(*) FROM __ins";
-    }
-
-    /**
-     * Table mode: the round trip over the target rows (all, or the first {@code sample} in key
-     * order), each with its current source row: the source columns with the reversed ones replaced
-     * by their reverse (the rest as they are) feed the transforms, which must give the stored
-     * target values back. Parameters: the limit of keys returned.
-     */
-    private String tableRoundTripFailures(Integer sample) {
-        var reverse = resolved.spec().writes().reverse();
-        String scope = reverseScope("true", sample == null ? "" : " ORDER BY " + keyTuple("__n") + " LIMIT " + sample, "");
-        List<Column> old = resolved.sourceColumns();
-        StringJoiner oldRow = new StringJoiner(", ");
-        for (int i = 0; i < old.size(); i++) {
-            String name = old.get(i).name();
-            int k = resolved.keyNames().indexOf(name);
-            String value = reverse.containsKey(name) ? reverseValue(name, reverse.get(name))
-                    : k >= 0 ? sourceRef + ".__k" + k : sourceRef + ".__o" + i;
-            oldRow.add(value + " AS " + Ident.quote(name));
-        }
-        StringJoiner carried = new StringJoiner(", ");
-        for (int i = 0; i < key.size(); i++) {
-            carried.add(sourceRef + ".__k" + i);
-        }
-        for (int i = 0; i < columns.size(); i++) {
-            carried.add(sourceRef + ".__t" + i);
-        }
-        StringJoiner stored = new StringJoiner(", ");
-        StringJoiner again = new StringJoiner(", ");
-        for (int i = 0; i < columns.size(); i++) {
-            stored.add(comparable(sourceRef + ".__t" + i, columns.get(i)));
-            again.add(comparable(castToTarget(columns.get(i)), columns.get(i)));
-        }
-        String reversed = "(SELECT " + oldRow + ", " + carried + " FROM (" + scope + ") AS " + sourceRef + ") AS " + sourceRef;
-        return "SELECT ARRAY[" + keyAliasesAsText().replace("__k", sourceRef + ".__k") + "] FROM " + reversed
-                + " WHERE (" + stored + ", NULL) IS DISTINCT FROM (" + again + ", NULL) LIMIT ?";
     }
 
     /** {@code t.k1 = __keys.__k0 AND …}. */

@@ -49,9 +49,82 @@ public final class Refresher {
     }
 
     /** A sync refresh's outcome: the refresh's counts, its direction, and the dual-write mismatches it recorded. */
-    public record SyncResult(RefreshResult result, SyncDirection direction, long mismatches) {
+    public record SyncResult(RefreshResult result, SyncDirection direction, long mismatches, long oldShapeWrites) {
+        public SyncResult(RefreshResult result, SyncDirection direction, long mismatches) {
+            this(result, direction, mismatches, 0);
+        }
+
         public long written() {
             return result.written();
+        }
+    }
+
+    /**
+     * The latest change of a key from the old table of a table-mode write switch in one batch
+     * ({@link dev.shapeshift.change.ChangeEvent#oldShape}).
+     *
+     * @param commitMicros its commit time, microseconds since the epoch
+     * @param times        how many such changes of the key the batch carried
+     */
+    public record OldShapeChange(long commitMicros, long txId, long lsn, int times) {
+        public OldShapeChange merge(OldShapeChange other) {
+            OldShapeChange newer = other.lsn > lsn ? other : this;
+            return new OldShapeChange(newer.commitMicros, newer.txId, newer.lsn, times + other.times);
+        }
+    }
+
+    /**
+     * Records old-shape writes (catalog {@code shapeshift.old_shape_change}) in the reverse refresh's
+     * transaction: the keys whose change of the old table committed after the sync turned reverse.
+     * A change delivered again (a worker crashed before committing its offsets) does not count twice:
+     * the count grows only for a later WAL position.
+     */
+    static final String RECORD_OLD_SHAPE = "WITH __c AS (SELECT u.k, to_timestamp(u.ts / 1e6) AS at, u.tx, u.lsn, u.n "
+            + "FROM unnest(?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::int[]) AS u(k, ts, tx, lsn, n) "
+            + "JOIN shapeshift.migration m ON m.name = ? AND m.direction_changed_at IS NOT NULL "
+            + "AND to_timestamp(u.ts / 1e6) > m.direction_changed_at), "
+            + "__ins AS (INSERT INTO shapeshift.old_shape_change AS o (migration, key, first_commit, last_commit, last_tx, "
+            + "last_lsn, times) SELECT ?, __c.k::jsonb, __c.at, __c.at, __c.tx, __c.lsn, __c.n FROM __c "
+            + "ON CONFLICT (migration, key) DO UPDATE SET last_commit = greatest(o.last_commit, EXCLUDED.last_commit), "
+            + "last_tx = CASE WHEN EXCLUDED.last_lsn > o.last_lsn THEN EXCLUDED.last_tx ELSE o.last_tx END, "
+            + "times = CASE WHEN EXCLUDED.last_lsn > o.last_lsn THEN o.times + EXCLUDED.times ELSE o.times END, "
+            + "last_lsn = greatest(o.last_lsn, EXCLUDED.last_lsn) RETURNING 1) SELECT count(*) FROM __ins";
+
+    private long recordOldShape(Connection c, Collection<Key> keys, java.util.Map<Key, OldShapeChange> oldShape)
+            throws SQLException {
+        if (oldShape.isEmpty()) {
+            return 0;
+        }
+        List<String> k = new java.util.ArrayList<>();
+        List<Long> ts = new java.util.ArrayList<>();
+        List<Long> tx = new java.util.ArrayList<>();
+        List<Long> lsn = new java.util.ArrayList<>();
+        List<Integer> n = new java.util.ArrayList<>();
+        for (Key key : keys) {
+            OldShapeChange o = oldShape.get(key);
+            if (o != null && o.commitMicros() > 0) {
+                k.add(new String(dev.shapeshift.change.ChangeCodec.encodeKey(key), java.nio.charset.StandardCharsets.UTF_8));
+                ts.add(o.commitMicros());
+                tx.add(o.txId());
+                lsn.add(o.lsn());
+                n.add(o.times());
+            }
+        }
+        if (k.isEmpty()) {
+            return 0;
+        }
+        try (PreparedStatement ps = c.prepareStatement(RECORD_OLD_SHAPE)) {
+            ps.setArray(1, c.createArrayOf("text", k.toArray()));
+            ps.setArray(2, c.createArrayOf("bigint", ts.toArray()));
+            ps.setArray(3, c.createArrayOf("bigint", tx.toArray()));
+            ps.setArray(4, c.createArrayOf("bigint", lsn.toArray()));
+            ps.setArray(5, c.createArrayOf("int4", n.toArray()));
+            ps.setString(6, migration);
+            ps.setString(7, migration);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
         }
     }
 
@@ -64,6 +137,16 @@ public final class Refresher {
      * columns equal to reverse(new, old) (nothing, when the spec gives no reverse).
      */
     public SyncResult sync(Connection c, Collection<Key> keys) throws SQLException {
+        return sync(c, keys, java.util.Map.of());
+    }
+
+    /**
+     * As {@link #sync(Connection, Collection)}; in reverse, also records the keys of {@code oldShape}
+     * (changes of the old table of a table-mode write switch) that committed after the sync turned
+     * reverse as old-shape writes, in the same transaction.
+     */
+    public SyncResult sync(Connection c, Collection<Key> keys, java.util.Map<Key, OldShapeChange> oldShape)
+            throws SQLException {
         if (!plan.switchesWrites()) {
             return new SyncResult(refresh(c, keys), SyncDirection.FORWARD, 0);
         }
@@ -72,7 +155,8 @@ public final class Refresher {
         }
         SyncDirection.Mode mode = SyncDirection.enter(c, migration);
         if (mode.direction() == SyncDirection.REVERSE) {
-            return new SyncResult(reverse(c, keys), SyncDirection.REVERSE, 0);
+            long old = recordOldShape(c, keys, oldShape);
+            return new SyncResult(reverse(c, keys), SyncDirection.REVERSE, 0, old);
         }
         long mismatches = 0;
         if (plan.dualWrites(mode.phase())) {

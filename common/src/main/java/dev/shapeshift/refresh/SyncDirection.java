@@ -78,8 +78,11 @@ public enum SyncDirection {
             ps.setInt(1, lockId(migration));
             ps.executeQuery().close();
         }
+        // clock_timestamp(), not now(): the time after the lock was granted, not when the transaction
+        // began (a flip that waited for its locks would otherwise date itself too early, and old-shape
+        // writes committed while it waited would look later than it: OldShapeWrites).
         try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET sync_direction = ?, "
-                + "direction_changed_at = now() WHERE name = ? AND sync_direction <> ?")) {
+                + "direction_changed_at = clock_timestamp() WHERE name = ? AND sync_direction <> ?")) {
             ps.setString(1, to.label);
             ps.setString(2, migration);
             ps.setString(3, to.label);

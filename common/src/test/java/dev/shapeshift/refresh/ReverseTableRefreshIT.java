@@ -251,7 +251,10 @@ class ReverseTableRefreshIT {
                 .contains(noNewRow).doesNotContain(noOldRow);
     }
 
-    /** The round trip transform(reverse(new, old)) = new over the live rows names exactly the rows where it fails. */
+    /**
+     * The round trip transform(reverse(new, old)) = new over the live rows, chunk by chunk (3 rows a
+     * chunk, so the offending keys fall in different chunks), names exactly the rows where it fails.
+     */
     @Test
     void roundTripNamesTheRowsWhereReverseDoesNotRoundTrip(PostgresServer pg) throws Exception {
         RefreshFixture.KeyKind kind = RefreshFixture.KeyKind.UUID_KEY;
@@ -267,10 +270,12 @@ class ReverseTableRefreshIT {
             s.execute("DELETE FROM s WHERE " + where(kind, onlyNew));                // reversed from NULL old values: fine
         }
         List<String> columns = List.of("id", "legacy", "name", "note");
-        String sql = new RefreshSql(resolved, Guards.SYNC).roundTripFailures(columns, null);
-        assertThat(roundTrip(db, sql)).containsExactlyInAnyOrder("[" + lowerTag.get(0) + "]", "[" + oddV.get(0) + "]");
-        String sample = new RefreshSql(resolved, Guards.SYNC).roundTripFailures(columns, 1);
-        assertThat(roundTrip(db, sample).size()).isLessThanOrEqualTo(1);
+        RefreshSql sql = new RefreshSql(resolved, Guards.SYNC);
+        List<String> chunks = new ArrayList<>();
+        assertThat(roundTrip(db, sql, columns, 3, Integer.MAX_VALUE, chunks))
+                .containsExactlyInAnyOrder("[" + lowerTag.get(0) + "]", "[" + oddV.get(0) + "]");
+        assertThat(chunks.size()).as("rows per chunk " + chunks).isGreaterThan(2);
+        assertThat(roundTrip(db, sql, columns, 1, 1, new ArrayList<>()).size()).isLessThanOrEqualTo(1);
     }
 
     /** An old column the reverse sync cannot fill on insert (NOT NULL, no default, no reverse) is named by validation. */
@@ -434,13 +439,33 @@ class ReverseTableRefreshIT {
         return p;
     }
 
-    private static List<String> roundTrip(Database db, String sql) throws SQLException {
+    /** Runs the round trip chunk by chunk from the first key: up to {@code maxRows} rows, {@code chunkRows} a chunk. */
+    private static List<String> roundTrip(Database db, RefreshSql sql, List<String> columns, int chunkRows, int maxRows,
+                                          List<String> chunks) throws SQLException {
         List<String> out = new ArrayList<>();
-        try (Connection c = db.connect("test-check"); PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setInt(1, 100);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(java.util.Arrays.toString((Object[]) rs.getArray(1).getArray()));
+        String[] after = null;
+        int checked = 0;
+        try (Connection c = db.connect("test-check")) {
+            while (checked < maxRows) {
+                int limit = Math.min(chunkRows, maxRows - checked);
+                try (PreparedStatement ps = c.prepareStatement(sql.roundTripChunk(columns, after != null))) {
+                    int p = 1;
+                    for (String v : after == null ? new String[0] : after) {
+                        ps.setString(p++, v);
+                    }
+                    ps.setInt(p++, limit);
+                    ps.setInt(p, 100);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        long rows = rs.getLong(1);
+                        if (rows == 0) {
+                            return out;
+                        }
+                        chunks.add(String.valueOf(rows));
+                        checked += (int) rows;
+                        after = (String[]) rs.getArray(2).getArray();
+                        out.addAll(java.util.Arrays.asList((String[]) rs.getArray(3).getArray()));
+                    }
                 }
             }
         }

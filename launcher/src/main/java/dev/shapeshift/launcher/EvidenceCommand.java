@@ -49,7 +49,9 @@ public final class EvidenceCommand implements Callable<Integer> {
         }
         AccessWatch watch = new AccessWatch(db.database());
         AccessReport r = watch.evaluate(migration, code);
-        List<Check> checks = watch.checks(r);
+        List<Check> checks = new java.util.ArrayList<>(watch.checks(r));
+        // After the write switch: applications still writing the old shape (change stream, statements).
+        dev.shapeshift.coordinator.writes.OldShapeWrites.checkNow(db.database(), migration).ifPresent(checks::add);
         PrintWriter out = command.commandLine().getOut();
         if (output.json()) {
             out.println(OutputFormat.json(EvidenceJson.of(r, checks)));

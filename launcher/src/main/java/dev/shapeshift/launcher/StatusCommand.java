@@ -133,6 +133,10 @@ public final class StatusCommand implements Callable<Integer> {
             out.println("    NOT NULL relaxed on " + String.join(", ", w.relaxedNotNull())
                     + " (restored, validated, if the write switch is undone)");
         }
+        if (w.oldShapeWrites() != null) {
+            MigrationStatus.OldShapeWrites o = w.oldShapeWrites();
+            out.println("    old-shape writes after the write switch: " + (o.passed() ? "none" : "SEEN") + " — " + o.check());
+        }
         out.println("    " + w.rollback());
     }
 

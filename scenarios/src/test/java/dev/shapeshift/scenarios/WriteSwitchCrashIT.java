@@ -37,6 +37,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * reach the old shape through the reverse sync (the time it took is printed as the recovery time);
  * at the end old = reverse(new) for every row and both shapes equal the independent model of what
  * the instances wrote ({@link WriteSwitchIT.Model}).
+ *
+ * <p>The table-mode case ({@code users} → {@code users_v2}, {@link WriteSwitchTableIT}'s spec and
+ * instances, its own migration name) runs the same faults only with
+ * {@code -Dshapeshift.it.crashTable=true} (two to five minutes more on a loaded 2-core machine: not in
+ * the default build).
  */
 @ExtendWith({PostgresExtension.class, KafkaExtension.class})
 class WriteSwitchCrashIT {
@@ -50,84 +55,158 @@ class WriteSwitchCrashIT {
         String dbName = pg.createDatabase("write_switch_crash");
         Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
         WriteSwitchIT.seed(db);
+        insertProbe(db);
+        WriteSwitchIT.register(db, NAME);
+        Database app = WriteSwitchIT.appRole(db, pg, dbName);
+        WriteSwitchIT.Model model = new WriteSwitchIT.Model();
+        model.writeOld(PROBE, false, "Probe");
+        WriteSwitchIT.Instance a = new WriteSwitchIT.Instance(app, model, 1, "a", NAME);
+        WriteSwitchIT.Instance b = new WriteSwitchIT.Instance(app, model, 0, "b", NAME);
+        faults(db, kafka, NAME, "ws_crash_", List.of(a, b), n -> probe(db, model, n, "UPDATE public.users SET "
+                + "email_verified = ?, label_key = ? WHERE id = ?", (v, key) -> model.writeNew(PROBE, v, key)), () -> {
+                    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
+                            .until(() -> WriteSwitchIT.oldDiffersFromReverse(db), n -> n == 0);
+                    assertThat(WriteSwitchIT.newShape(db)).as("the new shape is what the application wrote")
+                            .isEqualTo(model.newShape());
+                    assertThat(WriteSwitchIT.oldShape(db)).as("the old shape is reverse(new), as the model says")
+                            .isEqualTo(model.oldShape());
+                });
+    }
+
+    @Test
+    @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "shapeshift.it.crashTable", matches = "true",
+            disabledReason = "two to five minutes; run with -Dshapeshift.it.crashTable=true")
+    void theTableModeReverseSyncSurvivesAWorkerABridgeAndTheCoordinatorKilled(PostgresServer pg, KafkaBroker kafka)
+            throws Exception {
+        String name = "users-ws-crash-table";
+        String dbName = pg.createDatabase("write_switch_crash_table");
+        Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
+        WriteSwitchTableIT.seed(db);
+        insertProbe(db);
+        WriteSwitchTableIT.register(db, name);
+        Database app = WriteSwitchTableIT.appRole(db, pg, dbName);
+        WriteSwitchTableIT.Model model = new WriteSwitchTableIT.Model();
+        model.writeOld(PROBE, false, "Probe");
+        WriteSwitchTableIT.Instance a = new WriteSwitchTableIT.Instance(app, model, 1, "a", name);
+        WriteSwitchTableIT.Instance b = new WriteSwitchTableIT.Instance(app, model, 0, "b", name);
+        faults(db, kafka, name, "ws_crash_t_", List.of(a, b), n -> probe(db, model, n, "UPDATE public.users_v2 SET "
+                + "email_verified = ?, label_key = ? WHERE id = ?", (v, key) -> model.writeNew(PROBE, v, key)), () -> {
+                    // Independent of the code under test: a join of the two tables against the reverse transforms.
+                    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
+                            .until(() -> WriteSwitchTableIT.oldDiffersFromReverse(db), n -> n == 0);
+                    assertThat(WriteSwitchTableIT.newShape(db)).as("the new table is what the application wrote")
+                            .isEqualTo(model.newShape());
+                    assertThat(WriteSwitchTableIT.oldShape(db)).as("the old table is reverse(new), as the model says")
+                            .isEqualTo(model.oldShape());
+                });
+    }
+
+    /** Something a test step does that may throw. */
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    /** An application instance of the write switch's scenarios (in place and table mode). */
+    interface App extends AutoCloseable {
+        void start() throws SQLException;
+
+        void deployDualWrites();
+
+        void honourWriteFlag();
+
+        void pause() throws InterruptedException;
+
+        long newOnlyWrites();
+
+        Throwable failure();
+    }
+
+    private static void insertProbe(Database db) throws SQLException {
         try (Connection c = db.connect("test-seed"); Statement s = c.createStatement()) {
             s.execute("INSERT INTO public.users VALUES (" + PROBE + ", 'probe', NULL, 'Probe')");
         }
-        WriteSwitchIT.register(db, NAME);
+    }
+
+    /**
+     * The faults of both cases: up to the write switch under the instances' load, then a worker
+     * SIGKILLed, the active bridge SIGKILLed, the coordinator replaced, a probe after each; then the
+     * instances pause and {@code check} runs.
+     */
+    private static void faults(Database db, KafkaBroker kafka, String name, String publicationPrefix,
+                               List<? extends App> apps, java.util.function.IntFunction<Long> probe, Step check)
+            throws Exception {
         Catalog catalog = new Catalog(db, "test");
-        Database app = WriteSwitchIT.appRole(db, pg, dbName);
         Transitions operator = GateWiring.transitions(db, "operator");
-        WriteSwitchIT.Model model = new WriteSwitchIT.Model();
-        model.writeOld(PROBE, false, "Probe");
         List<String> recoveries = new ArrayList<>();
-        try (Stack stack = new Stack(db, kafka.bootstrapServers(), "ws_crash_" + Long.toHexString(System.nanoTime()))) {
+        try (Stack stack = new Stack(db, kafka.bootstrapServers(), publicationPrefix + Long.toHexString(System.nanoTime()))) {
             Coordinator coordinator = coordinator(db, kafka, stack);
-            WriteSwitchIT.Instance a = new WriteSwitchIT.Instance(app, model, 1, "a", NAME);
-            WriteSwitchIT.Instance b = new WriteSwitchIT.Instance(app, model, 0, "b", NAME);
             try {
                 stack.bridge("bridge1");
-                stack.worker("w1", NAME);
-                stack.worker("w2", NAME);
-                a.start();
-                b.start();
-                DriverIT.awaitPhase(db, NAME, Phase.VERIFIED, Duration.ofMinutes(5));
+                stack.worker("w1", name);
+                stack.worker("w2", name);
+                for (App app : apps) {
+                    app.start();
+                }
+                DriverIT.awaitPhase(db, name, Phase.VERIFIED, Duration.ofMinutes(5));
                 stack.bridge("bridge2"); // the standby
-                a.deployDualWrites();
-                b.deployDualWrites();
+                apps.forEach(App::deployDualWrites);
                 Thread.sleep(1500);
-                WriteSwitchIT.advance(operator, NAME, Phase.DUAL_WRITES);
-                WriteSwitchIT.advance(operator, NAME, Phase.READS_SWITCHED);
-                WriteSwitchIT.advance(operator, NAME, Phase.WRITES_SWITCHED);
-                a.honourWriteFlag();
-                b.honourWriteFlag();
-                recoveries.add("steady state: " + probe(db, model, 0) + " ms");
+                WriteSwitchIT.advance(operator, name, Phase.DUAL_WRITES);
+                WriteSwitchIT.advance(operator, name, Phase.READS_SWITCHED);
+                WriteSwitchIT.advance(operator, name, Phase.WRITES_SWITCHED);
+                apps.forEach(App::honourWriteFlag);
+                recoveries.add("steady state: " + probe.apply(0) + " ms");
 
                 stack.kill("w1");
-                recoveries.add("SIGKILL worker w1 mid reverse sync: " + probe(db, model, 1) + " ms");
+                recoveries.add("SIGKILL worker w1 mid reverse sync: " + probe.apply(1) + " ms");
                 stack.kill("bridge1");
-                recoveries.add("SIGKILL active bridge, standby takes over: " + probe(db, model, 2) + " ms");
+                recoveries.add("SIGKILL active bridge, standby takes over: " + probe.apply(2) + " ms");
                 coordinator.close();
                 coordinator = coordinator(db, kafka, stack);
-                recoveries.add("coordinator stopped, another started: " + probe(db, model, 3) + " ms");
-                stack.worker("w1b", NAME);
+                recoveries.add("coordinator stopped, another started: " + probe.apply(3) + " ms");
+                stack.worker("w1b", name);
                 Thread.sleep(2000);
 
-                a.pause();
-                b.pause();
-                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
-                        .until(() -> WriteSwitchIT.oldDiffersFromReverse(db), n -> n == 0);
-                assertThat(a.failure()).as("instance a").isNull();
-                assertThat(b.failure()).as("instance b").isNull();
-                assertThat(a.newOnlyWrites() + b.newOnlyWrites()).isGreaterThan(40);
-                assertThat(WriteSwitchIT.newShape(db)).as("the new shape is what the application wrote").isEqualTo(model.newShape());
-                assertThat(WriteSwitchIT.oldShape(db)).as("the old shape is reverse(new), as the model says").isEqualTo(model.oldShape());
-                assertThat(catalog.get(NAME).phase()).isIn(Phase.WRITES_SWITCHED, Phase.CONTRACT_READY);
+                for (App app : apps) {
+                    app.pause();
+                }
+                check.run();
+                for (App app : apps) {
+                    assertThat(app.failure()).as("an application instance failed").isNull();
+                }
+                assertThat(apps.stream().mapToLong(App::newOnlyWrites).sum()).isGreaterThan(40);
+                assertThat(catalog.get(name).phase()).isIn(Phase.WRITES_SWITCHED, Phase.CONTRACT_READY);
             } finally {
-                a.close();
-                b.close();
+                for (App app : apps) {
+                    app.close();
+                }
                 coordinator.close();
-                System.out.println("WRITE-SWITCH CRASH RECOVERY " + recoveries);
+                System.out.println("WRITE-SWITCH CRASH RECOVERY " + name + " " + recoveries);
             }
         }
     }
 
     /**
-     * One write of the new shape to the probe row; returns the milliseconds until the reverse sync
-     * made the old shape follow (label = the key written, as the reverse gives for a key the label
-     * does not map to).
+     * One write of the new shape to the probe row ({@code update}: email_verified, label_key, id);
+     * returns the milliseconds until the reverse sync made the old shape follow (label = the key
+     * written, as the reverse gives for a key the label does not map to).
      */
-    private static long probe(Database db, WriteSwitchIT.Model model, int n) throws Exception {
+    private static long probe(Database db, Object model, int n, String update,
+                              java.util.function.BiConsumer<Boolean, String> written) {
         String key = "probe-" + n;
         long t0 = System.nanoTime();
-        synchronized (model) {
-            try (Connection c = db.connect("app-probe");
-                 PreparedStatement ps = c.prepareStatement("UPDATE public.users SET email_verified = ?, label_key = ? WHERE id = ?")) {
-                ps.setBoolean(1, n % 2 == 0);
-                ps.setString(2, key);
-                ps.setLong(3, PROBE);
-                ps.executeUpdate();
+        try {
+            synchronized (model) {
+                try (Connection c = db.connect("app-probe"); PreparedStatement ps = c.prepareStatement(update)) {
+                    ps.setBoolean(1, n % 2 == 0);
+                    ps.setString(2, key);
+                    ps.setLong(3, PROBE);
+                    assertThat(ps.executeUpdate()).isEqualTo(1);
+                }
+                written.accept(n % 2 == 0, key);
             }
-            model.writeNew(PROBE, n % 2 == 0, key);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
         }
         await().atMost(RECOVERY_LIMIT).pollInterval(Duration.ofMillis(100)).until(() -> label(db), key::equals);
         return (System.nanoTime() - t0) / 1_000_000;

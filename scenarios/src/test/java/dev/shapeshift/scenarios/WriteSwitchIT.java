@@ -351,7 +351,7 @@ class WriteSwitchIT {
      * it writes only the new shape while {@code <name>.write-new} is on and both while it is off.
      * After the rollback drops the new columns it writes the old shape only (redeployed).
      */
-    static final class Instance implements AutoCloseable {
+    static final class Instance implements WriteSwitchCrashIT.App {
         private final Database app;
         private final Model model;
         private final int parity;
@@ -382,7 +382,8 @@ class WriteSwitchIT {
             this.migration = migration;
         }
 
-        void start() throws SQLException {
+        @Override
+        public void start() throws SQLException {
             connection = java.sql.DriverManager.getConnection(app.jdbcUrl(), app.user(), app.password());
             flags = new FlagClient(app, new FlagClient.Options(Duration.ofMillis(200), Duration.ofSeconds(5)));
             thread = new Thread(this::run, "write-switch-app-" + name);
@@ -390,16 +391,19 @@ class WriteSwitchIT {
             thread.start();
         }
 
-        void deployDualWrites() {
+        @Override
+        public void deployDualWrites() {
             dual = true;
         }
 
-        void honourWriteFlag() {
+        @Override
+        public void honourWriteFlag() {
             honour = true;
         }
 
         /** Stops writing (after the write in progress) until {@link #resume}. */
-        void pause() throws InterruptedException {
+        @Override
+        public void pause() throws InterruptedException {
             paused = true;
             synchronized (model) {
                 Thread.sleep(1);
@@ -410,11 +414,13 @@ class WriteSwitchIT {
             paused = false;
         }
 
-        long newOnlyWrites() {
+        @Override
+        public long newOnlyWrites() {
             return newOnly.get();
         }
 
-        Throwable failure() {
+        @Override
+        public Throwable failure() {
             return failure;
         }
 

@@ -10,6 +10,7 @@ import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.coordinator.Coordinator;
 import dev.shapeshift.coordinator.GateWiring;
 import dev.shapeshift.coordinator.contract.Rollback;
+import dev.shapeshift.coordinator.gate.Check;
 import dev.shapeshift.coordinator.gate.GateReport;
 import dev.shapeshift.coordinator.gate.Transitions;
 import dev.shapeshift.db.Database;
@@ -91,6 +92,7 @@ class WriteSwitchTableIT {
             List<Worker> workers = DriverIT.workers(db, kafka, NAME, registry);
             Instance a = new Instance(app, model, 1, "a");
             Instance b = new Instance(app, model, 0, "b");
+            OldCodeWriter oldCode = new OldCodeWriter(app);
             try {
                 a.start();
                 b.start();
@@ -137,6 +139,7 @@ class WriteSwitchTableIT {
                         .as("the read counter's policies on the old table").isEqualTo(4);
                 assertThat(DriverIT.rows(db, "SELECT sync_direction FROM shapeshift.migration WHERE name = '" + NAME + "'"))
                         .containsExactly("reverse");
+                oldCode.start();
                 b.honourWriteFlag();
                 Thread.sleep(1500);
                 a.honourWriteFlag();
@@ -148,6 +151,8 @@ class WriteSwitchTableIT {
                             && b.newOnlyDeletes() > 0 && a.keyChanges() + b.keyChanges() > 0;
                 });
                 Thread.sleep(1000);
+
+                oldCode.assertGateClosedThenOpensAfterItStops(db, operator);
 
                 a.pause();
                 b.pause();
@@ -191,6 +196,7 @@ class WriteSwitchTableIT {
                 assertThat(b.oldKeysAfterNew()).allMatch(k -> k > newMaxAtRollback);
                 Thread.sleep(500);
             } finally {
+                oldCode.stop();
                 a.close();
                 b.close();
                 workers.forEach(Worker::close);
@@ -211,6 +217,75 @@ class WriteSwitchTableIT {
                     a.oldKeysAfterNew().size() + b.oldKeysAfterNew().size(), (System.nanoTime() - started) / 1e9);
         } finally {
             DriverIT.dropSlot(db, bridgeConfig.slot());
+        }
+    }
+
+    /**
+     * An instance of the old code still running after the write switch: it writes the old table
+     * (a value-preserving UPDATE, so the model of what the application wrote stays exact). The
+     * change stream shows its changes (no echo mark, old table, after the flip): the contract-ready
+     * gate stays closed and names its keys and its statement; once it stops and the quiet period
+     * (3s) passes, the check opens. Negative control (by hand): with the bridge not marking
+     * old-table changes ({@code ChangePublisher.oldShape} returning false) the keys are not named
+     * and the first await fails.
+     */
+    static final class OldCodeWriter {
+        private final Database app;
+        private final Set<String> written = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private final java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean();
+        private final java.util.concurrent.atomic.AtomicReference<Throwable> failed =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        private Thread thread;
+
+        OldCodeWriter(Database app) {
+            this.app = app;
+        }
+
+        void start() {
+            running.set(true);
+            thread = new Thread(() -> {
+                try (Connection c = app.connect("old-code")) {
+                    for (long i = 0; running.get(); i++) {
+                        long id = 1001 + (i % 3) * 3;
+                        try (PreparedStatement ps = c.prepareStatement("UPDATE public.users SET label = label WHERE id = ?")) {
+                            ps.setLong(1, id);
+                            if (ps.executeUpdate() == 1) {
+                                written.add("[\"" + id + "\"]");
+                            }
+                        }
+                        Thread.sleep(200);
+                    }
+                } catch (Throwable t) {
+                    failed.set(t);
+                }
+            }, "old-code-writer");
+            thread.start();
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            if (thread != null) {
+                thread.join();
+            }
+        }
+
+        void assertGateClosedThenOpensAfterItStops(Database db, Transitions operator) throws Exception {
+            java.util.function.Supplier<Check> check = () -> operator.check(NAME, Phase.CONTRACT_READY).checks().stream()
+                    .filter(c -> c.name().equals("no-old-shape-writes")).findFirst().orElseThrow();
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
+                Check c = check.get();
+                return !c.passed() && c.evidence().contains("of the old table changed by an application")
+                        && written.stream().anyMatch(k -> c.evidence().contains(k));
+            });
+            Check closed = check.get();
+            assertThat(closed.evidence()).as("names the statement from pg_stat_statements")
+                    .contains("UPDATE public.users SET label = label");
+            assertThat(new Catalog(db, "test").get(NAME).phase()).as("held in writes-switched").isEqualTo(Phase.WRITES_SWITCHED);
+            System.out.println("WriteSwitchTableIT old-code writer: " + closed.evidence());
+            stop();
+            assertThat(failed.get()).as("the old-code writer failed").isNull();
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> new Catalog(db, "test").get(NAME).phase() == Phase.CONTRACT_READY || check.get().passed());
         }
     }
 
@@ -244,6 +319,10 @@ class WriteSwitchTableIT {
     }
 
     static void register(Database db) {
+        register(db, NAME);
+    }
+
+    static void register(Database db, String name) {
         String yaml = """
                 name: %s
                 source:
@@ -280,8 +359,8 @@ class WriteSwitchTableIT {
                   flagPropagation: 1s
                 contract:
                   quietPeriod: 3s
-                """.formatted(NAME, EPOCH);
-        MigrationSpec spec = new SpecReader().read(NAME + ".yaml", yaml);
+                """.formatted(name, EPOCH);
+        MigrationSpec spec = new SpecReader().read(name + ".yaml", yaml);
         new Catalog(db, "test").create(spec.name(), SpecJson.write(spec), yaml, "test");
     }
 
@@ -392,7 +471,7 @@ class WriteSwitchTableIT {
      * is on and both while it is off. After the rollback drops the new table it writes the old table
      * only (redeployed).
      */
-    static final class Instance implements AutoCloseable {
+    static final class Instance implements WriteSwitchCrashIT.App {
         private final Database app;
         private final Model model;
         private final int parity;
@@ -413,14 +492,22 @@ class WriteSwitchTableIT {
         private Connection connection;
         private FlagClient flags;
 
+        private final String migration;
+
         Instance(Database app, Model model, int parity, String name) {
+            this(app, model, parity, name, NAME);
+        }
+
+        Instance(Database app, Model model, int parity, String name, String migration) {
             this.app = app;
             this.model = model;
             this.parity = parity;
             this.name = name;
+            this.migration = migration;
         }
 
-        void start() throws SQLException {
+        @Override
+        public void start() throws SQLException {
             connection = java.sql.DriverManager.getConnection(app.jdbcUrl(), app.user(), app.password());
             connection.setAutoCommit(false);
             flags = new FlagClient(app, new FlagClient.Options(Duration.ofMillis(200), Duration.ofSeconds(5)));
@@ -429,15 +516,18 @@ class WriteSwitchTableIT {
             thread.start();
         }
 
-        void deployDualWrites() {
+        @Override
+        public void deployDualWrites() {
             dual = true;
         }
 
-        void honourWriteFlag() {
+        @Override
+        public void honourWriteFlag() {
             honour = true;
         }
 
-        void pause() throws InterruptedException {
+        @Override
+        public void pause() throws InterruptedException {
             paused = true;
             synchronized (model) {
                 Thread.sleep(1);
@@ -448,7 +538,8 @@ class WriteSwitchTableIT {
             paused = false;
         }
 
-        long newOnlyWrites() {
+        @Override
+        public long newOnlyWrites() {
             return newOnly.get();
         }
 
@@ -464,7 +555,8 @@ class WriteSwitchTableIT {
             return keyChanges.get();
         }
 
-        Throwable failure() {
+        @Override
+        public Throwable failure() {
             return failure;
         }
 
@@ -517,7 +609,7 @@ class WriteSwitchTableIT {
                         Thread.sleep(20);
                         continue;
                     }
-                    boolean newOnlyMode = honour && !oldOnlyForGood && flags.isOn(NAME + ".write-new");
+                    boolean newOnlyMode = honour && !oldOnlyForGood && flags.isOn(migration + ".write-new");
                     int op = random.nextInt(20);
                     long id = 2L * (1 + random.nextInt(ROWS / 2)) - (parity == 1 ? 1 : 0);
                     boolean v = random.nextBoolean();

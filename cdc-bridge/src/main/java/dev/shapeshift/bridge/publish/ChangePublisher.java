@@ -155,7 +155,7 @@ public final class ChangePublisher implements DebeziumEngine.ChangeConsumer<Reco
                                 : RecordReader.change(r, table, t.keyColumns());
                         for (SourceChange.KeyOp k : own.keys()) {
                             ChangeEvent e = new ChangeEvent(t.migration(), k.key(), k.op(), own.lsn(),
-                                    own.commitTsMicros(), own.txId() == null ? 0L : own.txId());
+                                    own.commitTsMicros(), own.txId() == null ? 0L : own.txId(), oldShape(t));
                             sends.add(producer.send(new ProducerRecord<>(Topics.changes(t.migration()),
                                     ChangeCodec.encodeKey(k.key()), ChangeCodec.encodeValue(e))));
                             published++;
@@ -177,6 +177,24 @@ public final class ChangePublisher implements DebeziumEngine.ChangeConsumer<Reco
         if (log.isDebugEnabled()) {
             log.debug("batch acknowledged records={} published={} suppressed={}", records.size(), published, suppressed);
         }
+    }
+
+    /**
+     * Whether a change of this target's table is a change of the old shape as a table of its own: the
+     * source table of a migration that also captures its new table (table mode with a write switch).
+     */
+    private boolean oldShape(SyncTarget t) {
+        if (t.newShape()) {
+            return false;
+        }
+        for (List<SyncTarget> targets : routes.values()) {
+            for (SyncTarget other : targets) {
+                if (other.newShape() && other.migration().equals(t.migration())) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private void watchSchema(TableId table, Struct value) {

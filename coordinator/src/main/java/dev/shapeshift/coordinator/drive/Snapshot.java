@@ -25,6 +25,7 @@ import java.time.Instant;
  * @param findings           stored findings: rows that violate a staged item
  * @param findingsAt         when the latest finding was stored; null when none
  * @param brownout           the spec's brownout and the latest one stored; null when the spec has none and none runs
+ * @param relaxedNotNull     old columns whose NOT NULL the write switch relaxed and that are not restored yet
  */
 public record Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
                        String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
@@ -32,7 +33,21 @@ public record Snapshot(String migration, Phase phase, Instant phaseChangedAt, St
                        Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
                        long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
                        long findings, Instant findingsAt, BrownoutState brownout, dev.shapeshift.phase.PhasePlan plan,
-                       dev.shapeshift.refresh.SyncDirection direction) {
+                       dev.shapeshift.refresh.SyncDirection direction, java.util.List<String> relaxedNotNull) {
+
+    /** Without relaxed NOT NULL constraints. */
+    public Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
+                    String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
+                    Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
+                    Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
+                    long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
+                    long findings, Instant findingsAt, BrownoutState brownout, dev.shapeshift.phase.PhasePlan plan,
+                    dev.shapeshift.refresh.SyncDirection direction) {
+        this(migration, phase, phaseChangedAt, message, table, startLsn, switchApproval, revertOnDrift, contractApproval,
+                reconcileInterval, chunks, chunksDone, backfillFinishedAt, lastProgressAt, lastChunkError, paused,
+                latestRun, latestDoneRun, openDrift, cleanedUp, now, structurePending, findings, findingsAt, brownout,
+                plan, direction, java.util.List.of());
+    }
 
     /** A snapshot without brownout. */
     public Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
@@ -93,11 +108,17 @@ public record Snapshot(String migration, Phase phase, Instant phaseChangedAt, St
         structurePending = structurePending == null ? java.util.List.of() : java.util.List.copyOf(structurePending);
         plan = plan == null ? dev.shapeshift.phase.PhasePlan.of(dev.shapeshift.spec.Writes.none()) : plan;
         direction = direction == null ? dev.shapeshift.refresh.SyncDirection.FORWARD : direction;
+        relaxedNotNull = relaxedNotNull == null ? java.util.List.of() : java.util.List.copyOf(relaxedNotNull);
     }
 
-    /** The sync runs reverse while applications no longer write only the new shape: the write switch was undone, not drained yet. */
+    /**
+     * The write switch was undone and not drained yet: the sync still runs reverse while applications
+     * no longer write only the new shape, or NOT NULL constraints it relaxed are not restored yet (a
+     * restore whose validation failed is tried again by the next drain).
+     */
     public boolean draining() {
-        return direction == dev.shapeshift.refresh.SyncDirection.REVERSE && !plan.writesNew(phase);
+        return !plan.writesNew(phase) && (direction == dev.shapeshift.refresh.SyncDirection.REVERSE
+                || !relaxedNotNull.isEmpty());
     }
 
     /** A snapshot of a migration without staged structure. */

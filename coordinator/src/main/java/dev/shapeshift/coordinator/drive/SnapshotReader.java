@@ -91,7 +91,9 @@ final class SnapshotReader {
                 spec.reconcile().interval(), chunks, done, finished, progress, chunkError, paused, latest, latestDone,
                 openDrift, cleanedUp, now, pending, findings, findingsAt, brownout(c, name, spec),
                 dev.shapeshift.phase.PhasePlan.of(spec.writes()),
-                spec.writes().switchWrites() ? dev.shapeshift.refresh.SyncDirection.read(c, name) : null);
+                spec.writes().switchWrites() ? dev.shapeshift.refresh.SyncDirection.read(c, name) : null,
+                spec.writes().switchWrites() ? dev.shapeshift.coordinator.writes.WriteSwitch.state(c, name).relaxed()
+                        : java.util.List.of());
     }
 
     private static Snapshot.BrownoutState brownout(Connection c, String migration, MigrationSpec spec) throws SQLException {

@@ -164,18 +164,8 @@ public final class Gates {
      * old code would have its writes overwritten by the reverse sync, and lose them at the contract.
      */
     private static Check noOldShapeWrites(Evidence e) {
-        var writes = e.writes().oldShapeWrites();
-        if (writes == null) {
-            return Check.pass("no-old-shape-writes", "not checked: pg_stat_statements is not readable here (the contract "
-                    + "evidence still looks at every access to the old shape)");
-        }
-        if (!writes.isEmpty()) {
-            return Check.fail("no-old-shape-writes", writes.size() + " statement(s) still write only the old shape since "
-                    + "the write switch; the reverse sync overwrites what they write with reverse(new): "
-                    + writes.stream().limit(3).map(Object::toString).collect(Collectors.joining("; "))
-                    + " — move that application to the new code (it must honour the write flag)");
-        }
-        return Check.pass("no-old-shape-writes", "no statement writes only the old shape since the write switch");
+        return dev.shapeshift.coordinator.writes.OldShapeWrites.check(e.writes().oldShapeWrites(),
+                e.writes().oldShapeChanges(), e.quietPeriod());
     }
 
     /**
@@ -225,6 +215,10 @@ public final class Gates {
         WriteEvidence.RoundTrip r = w.roundTrip();
         if (r == null) {
             return Check.fail("round-trip", "the round trip was not checked");
+        }
+        if (r.inProgress()) {
+            return Check.fail("round-trip", "transform(reverse(new, old)) = new is being checked: " + r.rows()
+                    + (r.failures().isEmpty() ? "" : ", offending keys so far " + String.join(", ", r.failures())));
         }
         if (r.error() != null) {
             return Check.fail("round-trip", "checking transform(reverse(new, old)) = new failed: " + r.error()

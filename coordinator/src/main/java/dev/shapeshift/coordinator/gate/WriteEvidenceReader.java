@@ -28,6 +28,7 @@ import java.util.regex.Pattern;
 
 /** Reads {@link WriteEvidence} for a migration with a write switch. */
 final class WriteEvidenceReader {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(WriteEvidenceReader.class);
     /** Keys named when the round trip fails. */
     static final int ROUND_TRIP_KEYS = 10;
     private static final int MISMATCH_SAMPLE = 5;
@@ -80,16 +81,31 @@ final class WriteEvidenceReader {
             }
         }
         WriteEvidence.RoundTrip rt = roundTrip && spec.writes().reversible() ? roundTrip(c, m, spec, fresh) : null;
-        List<dev.shapeshift.coordinator.writes.OldShapeWrites.Statement> oldWrites = plan.writesNew(m.phase())
-                ? dev.shapeshift.coordinator.writes.OldShapeWrites.since(c, m.name(), SpecJson.read(m.specJson())) : null;
+        boolean after = plan.writesNew(m.phase());
+        java.time.Duration quiet = spec.contract() == null ? null : spec.contract().quietPeriod();
+        List<dev.shapeshift.coordinator.writes.OldShapeWrites.Statement> oldWrites = after
+                ? dev.shapeshift.coordinator.writes.OldShapeWrites.since(c, m.name(), SpecJson.read(m.specJson()), quiet)
+                : null;
+        // Only table mode marks old-shape changes in the change stream (docs/phases.md).
+        boolean tableMode = after && SpecJson.read(m.specJson()).mode() == dev.shapeshift.spec.Mode.TABLE;
+        dev.shapeshift.coordinator.writes.OldShapeWrites.Changes oldChanges = tableMode
+                ? dev.shapeshift.coordinator.writes.OldShapeWrites.changes(c, m.name(), spec.writes().flagPropagation(),
+                        quiet) : null;
         MigrationSpec stored = SpecJson.read(m.specJson());
-        List<String> behind = plan.writesNew(m.phase()) && stored.mode() == dev.shapeshift.spec.Mode.TABLE
+        List<String> behind = after && stored.mode() == dev.shapeshift.spec.Mode.TABLE
                 ? dev.shapeshift.coordinator.writes.KeySequences.behind(c, stored) : null;
         return new WriteEvidence(plan, spec.writes().reversible(), direction, since, spec.writes().cleanFor(), recent,
-                total, sample, rt, spec.writes().statementEvidence() ? statements(c, m) : null, oldWrites, behind);
+                total, sample, rt, spec.writes().statementEvidence() ? statements(c, m) : null, oldWrites, oldChanges,
+                behind);
     }
 
-    /** The round trip, reusing this process's last result for the migration when not {@code fresh} and young enough. */
+    /** Round trips running in this process now, by migration: how far each is (status shows it instead of starting another). */
+    private static final java.util.Map<String, WriteEvidence.RoundTrip> RUNNING = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The round trip, reusing this process's last result for the migration when not {@code fresh} and
+     * young enough; when not {@code fresh} and one is running in this process, how far it is.
+     */
     static WriteEvidence.RoundTrip roundTrip(Connection c, MigrationRecord m, StoredSpec stored, boolean fresh)
             throws SQLException {
         String id = c.getMetaData().getURL() + "#" + m.name() + "#" + m.phaseChangedAt();
@@ -101,25 +117,45 @@ final class WriteEvidenceReader {
             return new WriteEvidence.RoundTrip(r.rows() + " (checked " + ago + "s ago; the move checks again)",
                     r.failures(), r.error());
         }
-        WriteEvidence.RoundTrip r = roundTrip(c, m, stored);
+        WriteEvidence.RoundTrip running = RUNNING.get(id);
+        if (!fresh && running != null) {
+            return running;
+        }
+        WriteEvidence.RoundTrip r = roundTrip(c, m, stored, p -> RUNNING.put(id, p));
+        RUNNING.remove(id);
         LAST_ROUND_TRIP.put(id, new Cached(r, System.nanoTime()));
         return r;
     }
 
     /** transform(reverse(new, old)) = new on the live rows (all, or spec writes.roundTripSample), by the database. */
     static WriteEvidence.RoundTrip roundTrip(Connection c, MigrationRecord m, StoredSpec stored) throws SQLException {
+        return roundTrip(c, m, stored, p -> { });
+    }
+
+    /**
+     * The round trip in chunks of {@code reconcile.rangeRows} rows by key range, each chunk its own
+     * statement ({@link RefreshSql#roundTripChunk}), reporting progress after each chunk; stops at
+     * the first {@link #ROUND_TRIP_KEYS} offending keys.
+     */
+    static WriteEvidence.RoundTrip roundTrip(Connection c, MigrationRecord m, StoredSpec stored,
+                                             java.util.function.Consumer<WriteEvidence.RoundTrip> progress)
+            throws SQLException {
         MigrationSpec spec = SpecJson.read(m.specJson());
         Integer sample = spec.writes().roundTripSample();
-        String rows = sample == null ? "all rows" : "the first " + sample + " rows in key order";
+        String scope = sample == null ? "all rows" : "the first " + sample + " rows in key order";
+        int chunkRows = Math.max(1, spec.reconcile().rangeRows());
         // Resolved before the savepoint: the live checks run in a transaction of their own and roll it
         // back, which would take a savepoint set before them along (3B001 on the rollback to it).
         ResolvedSpec resolved;
         try {
             resolved = SpecValidator.resolveExpanded(m.name(), spec, c);
         } catch (ShapeshiftException e) {
-            return new WriteEvidence.RoundTrip(rows, List.of(), e.getMessage());
+            return new WriteEvidence.RoundTrip(scope, List.of(), e.getMessage());
         }
         Savepoint sp = c.getAutoCommit() ? null : c.setSavepoint();
+        long checked = 0;
+        int chunks = 0;
+        List<String> failures = new ArrayList<>();
         try {
             List<String> columns = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT attname FROM pg_attribute WHERE attrelid = "
@@ -131,18 +167,54 @@ final class WriteEvidenceReader {
                     }
                 }
             }
-            String sql = new RefreshSql(resolved, Guards.SYNC).roundTripFailures(columns, sample);
-            List<String> failures = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                ps.setInt(1, ROUND_TRIP_KEYS);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        Array a = rs.getArray(1);
-                        failures.add(Arrays.toString((Object[]) a.getArray()));
+            RefreshSql sql = new RefreshSql(resolved, Guards.SYNC);
+            String first = sql.roundTripChunk(columns, false);
+            String next = sql.roundTripChunk(columns, true);
+            String[] after = null;
+            boolean stopped = false;
+            while (true) {
+                int limit = sample == null ? chunkRows : (int) Math.min(chunkRows, sample - checked);
+                if (limit <= 0) {
+                    break;
+                }
+                long rows;
+                try (PreparedStatement ps = c.prepareStatement(after == null ? first : next)) {
+                    int p = 1;
+                    if (after != null) {
+                        for (String v : after) {
+                            ps.setString(p++, v);
+                        }
+                    }
+                    ps.setInt(p++, limit);
+                    ps.setInt(p, ROUND_TRIP_KEYS - failures.size());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        rows = rs.getLong(1);
+                        Array lastKey = rs.getArray(2);
+                        after = lastKey == null ? null : (String[]) lastKey.getArray();
+                        failures.addAll(Arrays.asList((String[]) rs.getArray(3).getArray()));
                     }
                 }
+                if (rows == 0) {
+                    break;
+                }
+                checked += rows;
+                chunks++;
+                if (failures.size() >= ROUND_TRIP_KEYS) {
+                    stopped = true;
+                    break;
+                }
+                progress.accept(new WriteEvidence.RoundTrip(scope + ": " + checked + " rows in " + chunks + " chunk(s) of "
+                        + chunkRows + " so far", failures, null, true));
+                log.info("round trip progress migration={} rows={} chunks={} offending={}", m.name(), checked, chunks,
+                        failures.size());
+                if (rows < limit) {
+                    break;
+                }
             }
-            return new WriteEvidence.RoundTrip(rows, failures, null);
+            return new WriteEvidence.RoundTrip(scope + " (" + checked + " rows in " + chunks + " chunk(s) of " + chunkRows
+                    + (stopped ? "; stopped at the first " + ROUND_TRIP_KEYS + " offending keys" : "") + ")",
+                    failures, null);
         } catch (SQLException | ShapeshiftException e) {
             if (sp != null) {
                 c.rollback(sp);
@@ -150,7 +222,7 @@ final class WriteEvidenceReader {
             if (e instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("08")) {
                 throw s;
             }
-            return new WriteEvidence.RoundTrip(rows, List.of(), e.getMessage());
+            return new WriteEvidence.RoundTrip(scope, List.of(), e.getMessage());
         }
     }
 

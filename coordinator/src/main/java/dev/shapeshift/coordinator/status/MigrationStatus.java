@@ -43,19 +43,48 @@ public record MigrationStatus(String name, Phase phase, String message, Instant 
      * @param reversible       whether the spec gives reverse transforms ({@code writes.reverse})
      * @param rollback         what a rollback can do from here, in words; {@link #NO_REVERSE} when it cannot
      *                         rebuild the old shape after the write switch
+     * @param oldShapeWrites   after the write switch: what still writes the old shape (the gate check
+     *                         {@code no-old-shape-writes}: keys of the old table an application changed,
+     *                         from the change stream in table mode, and the statements from
+     *                         pg_stat_statements); null before the write switch
      */
     public record Writes(String direction, String writeFlagName, Flag writeFlag, boolean readsNew, boolean writesBoth,
                          boolean writesNew, long mismatches, long recentMismatches, List<String> mismatchKeys,
-                         List<String> relaxedNotNull, boolean reversible, String rollback) {
+                         List<String> relaxedNotNull, boolean reversible, String rollback, OldShapeWrites oldShapeWrites) {
         public Writes {
             mismatchKeys = mismatchKeys == null ? List.of() : List.copyOf(mismatchKeys);
             relaxedNotNull = relaxedNotNull == null ? List.of() : List.copyOf(relaxedNotNull);
+        }
+
+        public Writes(String direction, String writeFlagName, Flag writeFlag, boolean readsNew, boolean writesBoth,
+                      boolean writesNew, long mismatches, long recentMismatches, List<String> mismatchKeys,
+                      List<String> relaxedNotNull, boolean reversible, String rollback) {
+            this(direction, writeFlagName, writeFlag, readsNew, writesBoth, writesNew, mismatches, recentMismatches,
+                    mismatchKeys, relaxedNotNull, reversible, rollback, null);
         }
 
         /** What applications are asked to do in this phase, in words. */
         public String applications() {
             return "read the " + (readsNew ? "new" : "old") + " shape, write " + (writesNew ? "only the new shape"
                     : writesBoth ? "both shapes" : "the old shape");
+        }
+    }
+
+    /**
+     * Writes of the old shape after the write switch (docs/phases.md, "Old-shape writes after the switch").
+     *
+     * @param recentKeys  keys of the old table an application changed within the quiet period (change stream, table mode)
+     * @param keys        such keys since the write switch
+     * @param lastChange  the latest such change's commit time (ISO-8601); null when none in the quiet period
+     * @param sampleKeys  a few of the recent keys with their latest commit time
+     * @param statements  statements writing only the old shape seen within the quiet period (pg_stat_statements)
+     * @param check       the gate check's verdict and words
+     */
+    public record OldShapeWrites(long recentKeys, long keys, String lastChange, List<String> sampleKeys,
+                                 List<String> statements, boolean passed, String check) {
+        public OldShapeWrites {
+            sampleKeys = sampleKeys == null ? List.of() : List.copyOf(sampleKeys);
+            statements = statements == null ? List.of() : List.copyOf(statements);
         }
     }
 

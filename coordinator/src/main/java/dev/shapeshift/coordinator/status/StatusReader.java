@@ -95,7 +95,21 @@ public final class StatusReader {
         return new MigrationStatus.Writes(st.direction().label(), spec.writeFlag(),
                 flags.find(spec.writeFlag()).orElse(null), plan.readsNew(p), plan.dualWrites(p), plan.writesNew(p),
                 w.totalMismatches(), w.recentMismatches(), w.mismatchSample(), st.relaxed(), w.reversible(),
-                rollback(m.phase(), plan, w.reversible()));
+                rollback(m.phase(), plan, w.reversible()), oldShapeWrites(w, spec));
+    }
+
+    private static MigrationStatus.OldShapeWrites oldShapeWrites(WriteEvidence w, StoredSpec spec) {
+        if (w.oldShapeChanges() == null && w.oldShapeWrites() == null) {
+            return null;
+        }
+        var changes = w.oldShapeChanges() == null ? dev.shapeshift.coordinator.writes.OldShapeWrites.Changes.NONE
+                : w.oldShapeChanges();
+        var check = dev.shapeshift.coordinator.writes.OldShapeWrites.check(w.oldShapeWrites(), w.oldShapeChanges(),
+                spec.contract().quietPeriod());
+        return new MigrationStatus.OldShapeWrites(changes.keys(), changes.total(),
+                changes.last() == null ? null : changes.last().toString(), changes.sample(),
+                w.oldShapeWrites() == null ? List.of() : w.oldShapeWrites().stream().map(Object::toString).toList(),
+                check.passed(), check.evidence());
     }
 
     /** What a rollback does from {@code p}, in words (docs/phases.md). */

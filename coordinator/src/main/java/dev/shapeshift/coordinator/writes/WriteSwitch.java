@@ -184,8 +184,18 @@ public final class WriteSwitch {
         StoredSpec spec = StoredSpec.of(m);
         PhasePlan plan = spec.plan();
         State st = state(c, m.name());
-        if (st.direction() != SyncDirection.REVERSE || plan.writesNew(m.phase())) {
+        if (plan.writesNew(m.phase())) {
             return Optional.empty();
+        }
+        if (st.direction() != SyncDirection.REVERSE) {
+            if (st.relaxed().isEmpty()) {
+                return Optional.empty();
+            }
+            // An earlier restore failed (a NULL written meanwhile failed its validation): try again. A
+            // failure throws: the driver records it in the message and the audit log and retries with
+            // back-off until the NULLs are fixed.
+            List<String> restored = restoreNotNull(db, m.name(), SpecJson.read(m.specJson()), st.relaxed());
+            return Optional.of("NOT NULL restored on " + restored + " (an earlier try had failed)");
         }
         Instant now = now(c);
         Duration since = st.phaseChangedAt() == null ? Duration.ZERO : Duration.between(st.phaseChangedAt(), now);
@@ -227,8 +237,9 @@ public final class WriteSwitch {
      * NULL) NOT VALID}, {@code VALIDATE} (no exclusive lock), {@code SET NOT NULL} (PostgreSQL 12+
      * uses the validated check instead of scanning), then the check goes. A NULL the application
      * wrote meanwhile fails the validation: the constraint is left NOT VALID, the error names it,
-     * and the column stays listed as relaxed (status: {@code writes.relaxedNotNull}). Restoring is
-     * not tried again by itself yet: the sync already runs forward, so no later drain runs.
+     * and the column stays listed as relaxed (status: {@code writes.relaxedNotNull}). The driver's
+     * next drain step tries again (every tick while it fails, with the driver's back-off), since a
+     * column still listed as relaxed keeps the migration draining ({@code Snapshot.draining}).
      */
     static List<String> restoreNotNull(Database db, String migration, MigrationSpec spec, List<String> relaxed) {
         if (relaxed.isEmpty()) {
@@ -251,6 +262,12 @@ public final class WriteSwitch {
             ddl.inTransaction(doing, c -> {
                 try (Statement s = c.createStatement()) {
                     s.execute("ALTER TABLE " + table + " VALIDATE CONSTRAINT " + check);
+                } catch (SQLException e) {
+                    if ("23514".equals(e.getSQLState())) {
+                        c.rollback();
+                        throw nullsLeft(c, table, col, spec.source().key(), e);
+                    }
+                    throw e;
                 }
                 return null;
             });
@@ -271,6 +288,41 @@ public final class WriteSwitch {
         }
         log.info("NOT NULL restored after the write switch was undone migration={} columns={}", migration, done);
         return done;
+    }
+
+    /** A validation that failed on NULLs: how many rows and which keys, and what to do. */
+    private static ShapeshiftException nullsLeft(Connection c, String table, String col, List<String> key,
+                                                 SQLException cause) throws SQLException {
+        List<String> columns = new ArrayList<>(key);
+        if (columns.isEmpty()) { // the spec names no key: the table's primary key, as the migration uses it
+            try (PreparedStatement ps = c.prepareStatement("SELECT a.attname FROM pg_index i CROSS JOIN LATERAL "
+                    + "unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                    + "AND a.attnum = k.attnum WHERE i.indrelid = to_regclass(?) AND i.indisprimary ORDER BY k.n")) {
+                ps.setString(1, table);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        columns.add(rs.getString(1));
+                    }
+                }
+            }
+        }
+        String keys = columns.isEmpty() ? "ctid::text" : String.join(" || ',' || ", columns.stream()
+                .map(k -> Ident.quote(k) + "::text").toList());
+        long n;
+        List<String> sample = new ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) OVER (), " + keys
+                + " FROM " + table + " WHERE " + Ident.quote(col) + " IS NULL LIMIT 5")) {
+            n = 0;
+            while (rs.next()) {
+                n = rs.getLong(1);
+                sample.add(rs.getString(2));
+            }
+        }
+        return new ShapeshiftException(ErrorCode.CONFLICT, "restoring NOT NULL on " + table + "." + col + " failed: "
+                + n + " row(s) have " + col + " NULL (written while the write switch had relaxed it), e.g. key(s) "
+                + sample + "; set them, e.g. UPDATE " + table + " SET " + Ident.quote(col) + " = … WHERE "
+                + Ident.quote(col) + " IS NULL — the coordinator's driver tries again on its next drain step (the "
+                + "constraint stays NOT VALID meanwhile: new NULLs are refused)", cause);
     }
 
     private static Instant now(Connection c) throws SQLException {

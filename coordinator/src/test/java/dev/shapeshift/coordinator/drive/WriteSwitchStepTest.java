@@ -68,6 +68,18 @@ class WriteSwitchStepTest {
     }
 
     @Test
+    void aNotNullRestoreThatFailedKeepsTheDriverDrainingUntilItPasses() {
+        Snapshot s = state(Phase.READS_SWITCHED, WriteOrder.DUAL_WRITES_FIRST, Approval.MANUAL, SyncDirection.FORWARD, 0);
+        Snapshot pending = new Snapshot(s.migration(), s.phase(), s.phaseChangedAt(), s.message(), s.table(), s.startLsn(),
+                s.switchApproval(), s.revertOnDrift(), s.contractApproval(), s.reconcileInterval(), s.chunks(),
+                s.chunksDone(), s.backfillFinishedAt(), s.lastProgressAt(), s.lastChunkError(), s.paused(), s.latestRun(),
+                s.latestDoneRun(), s.openDrift(), s.cleanedUp(), s.now(), s.structurePending(), s.findings(),
+                s.findingsAt(), s.brownout(), s.plan(), s.direction(), List.of("label"));
+        assertThat(choose(pending).kind()).isEqualTo(Kind.DRAIN_REVERSE);
+        assertThat(choose(s).kind()).as("nothing relaxed: no drain").isNotEqualTo(Kind.DRAIN_REVERSE);
+    }
+
+    @Test
     void driftRevertsReadsOnlyWhileTheOldShapeIsAuthoritative() {
         Step before = choose(state(Phase.READS_SWITCHED, WriteOrder.DUAL_WRITES_FIRST, Approval.MANUAL, SyncDirection.FORWARD, 3));
         assertThat(before.kind()).isEqualTo(Kind.REVERT_READS);

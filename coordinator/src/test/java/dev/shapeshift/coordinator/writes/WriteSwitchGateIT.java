@@ -40,8 +40,9 @@ class WriteSwitchGateIT {
         Check roundTrip = check(report, "round-trip");
         assertThat(roundTrip.passed()).isFalse();
         // Verified rows are those with id % 3 = 0; the reverse forgets it on id % 100 = 7: 207, 507, 807.
-        assertThat(roundTrip.evidence()).contains("differs from new on all rows", "[207]", "[507]", "[807]")
-                .doesNotContain("[7]");
+        // 300 rows a chunk: the three keys are found in three different chunks, each its own statement.
+        assertThat(roundTrip.evidence()).contains("differs from new on all rows (1000 rows in 4 chunk(s) of 300)",
+                "[207]", "[507]", "[807]").doesNotContain("[7]");
     }
 
     @Test
@@ -49,7 +50,8 @@ class WriteSwitchGateIT {
         Database db = setUp("true_rev", "CASE WHEN email_verified THEN coalesce(legacy_verified_at, now()) END");
         Check roundTrip = check(new Transitions(new Catalog(db, "test")).check("ws", Phase.WRITES_SWITCHED), "round-trip");
         assertThat(roundTrip.passed()).as(roundTrip.evidence()).isTrue();
-        assertThat(roundTrip.evidence()).isEqualTo("transform(reverse(new, old)) = new on all rows");
+        assertThat(roundTrip.evidence()).isEqualTo("transform(reverse(new, old)) = new on all rows (1000 rows in 4 "
+                + "chunk(s) of 300)");
     }
 
     @Test
@@ -98,7 +100,43 @@ class WriteSwitchGateIT {
         Check closed = check(t.check("ws", Phase.CONTRACT_READY), "no-old-shape-writes");
         assertThat(closed.passed()).isFalse();
         assertThat(closed.evidence()).contains(role + ": UPDATE public.users SET legacy_verified_at = now() WHERE id = $1 "
-                + "(2 call(s) since the write switch)").doesNotContain("email_verified");
+                + "(2 call(s) since the write switch, last seen growing at ").doesNotContain("email_verified");
+    }
+
+    /**
+     * WriteSwitch.restoreNotNull's validation fails on a NULL written while NOT NULL was relaxed: the
+     * drain throws naming the key, the column stays relaxed (so the driver drains again, see
+     * WriteSwitchStepTest), and the next drain after the NULL is fixed restores it. Negative control
+     * (by hand): with the drain returning at once when the sync already runs forward (the code
+     * before), the second drain restores nothing and the last assertions fail.
+     */
+    @Test
+    void aNotNullRestoreThatFailsValidationIsTriedAgainByTheNextDrain() throws Exception {
+        Database db = setUp("nn_retry", "CASE WHEN email_verified THEN coalesce(legacy_verified_at, now()) END",
+                "contract:\n  dropColumns: [label]\n");
+        Seed.sql(db, "ALTER TABLE public.users ADD COLUMN label text NOT NULL DEFAULT 'x'");
+        MigrationSpec spec = SpecJson.read(new Catalog(db, "test").get("ws").specJson());
+        try (java.sql.Connection c = db.connect("test")) {
+            c.setAutoCommit(false);
+            assertThat(WriteSwitch.atSwitch(c, "ws", spec)).containsExactly("label");
+            c.commit();
+        }
+        Seed.sql(db, "INSERT INTO public.users (id, label) VALUES (5000, NULL)"); // new code, while relaxed
+        Catalog catalog = new Catalog(db, "test");
+        assertThatThrownBy(() -> WriteSwitch.drain(db, catalog.get("ws"), java.time.Duration.ofSeconds(5)))
+                .hasMessageContaining("1 row(s) have label NULL").hasMessageContaining("[5000]");
+        try (java.sql.Connection c = db.connect("test")) {
+            assertThat(WriteSwitch.state(c, "ws").relaxed()).as("still relaxed: tried again later").containsExactly("label");
+        }
+        Seed.sql(db, "UPDATE public.users SET label = 'fixed' WHERE id = 5000");
+        assertThat(WriteSwitch.drain(db, catalog.get("ws"), java.time.Duration.ofSeconds(5)))
+                .hasValueSatisfying(m -> assertThat(m).contains("NOT NULL restored on [label]"));
+        try (java.sql.Connection c = db.connect("test");
+             java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT attnotnull FROM pg_attribute WHERE "
+                     + "attrelid = 'public.users'::regclass AND attname = 'label'")) {
+            assertThat(WriteSwitch.state(c, "ws").relaxed()).isEmpty();
+            assertThat(rs.next() && rs.getBoolean(1)).as("NOT NULL restored").isTrue();
+        }
     }
 
     private static Check check(GateReport report, String name) {
@@ -108,6 +146,11 @@ class WriteSwitchGateIT {
 
     /** users with the new column backfilled, a migration with a write switch in reads-switched. */
     private Database setUp(String prefix, String reverse) throws Exception {
+        return setUp(prefix, reverse, "");
+    }
+
+    /** @param more YAML appended to the spec (top-level sections) */
+    private Database setUp(String prefix, String reverse, String more) throws Exception {
         Database db = Seed.database(pg, prefix);
         Seed.sql(db, "CREATE TABLE public.users (id bigint PRIMARY KEY, legacy_verified_at timestamptz, email_verified boolean)",
                 "INSERT INTO public.users SELECT g, CASE WHEN g % 3 = 0 THEN now() END, g % 3 = 0 FROM generate_series(1, 1000) g");
@@ -120,11 +163,13 @@ class WriteSwitchGateIT {
                     - name: email_verified
                       type: boolean
                       transform: legacy_verified_at IS NOT NULL
+                reconcile:
+                  rangeRows: 300
                 writes:
                   switch: true
                   reverse:
                     legacy_verified_at: "%s"
-                """.formatted(reverse);
+                """.formatted(reverse) + more;
         MigrationSpec spec = new SpecReader().read("ws.yaml", yaml);
         new Catalog(db, "test").create("ws", SpecJson.write(spec), yaml, "test");
         Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'reads-switched' WHERE name = 'ws'");

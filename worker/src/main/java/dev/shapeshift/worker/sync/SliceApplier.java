@@ -8,6 +8,15 @@ import java.util.List;
 interface SliceApplier extends AutoCloseable {
     SliceRefresher.Outcome refresh(Connection c, List<Key> slice);
 
+    /**
+     * As {@link #refresh(Connection, List)}, told which keys of the batch had changes of the old
+     * table of a table-mode write switch (a table applier records them when it refreshes in reverse).
+     */
+    default SliceRefresher.Outcome refresh(Connection c, List<Key> slice,
+                                           java.util.Map<Key, dev.shapeshift.refresh.Refresher.OldShapeChange> oldShape) {
+        return refresh(c, slice);
+    }
+
     @Override
     default void close() {
     }

@@ -32,12 +32,17 @@ import java.util.Optional;
  */
 final class SliceRefresher implements SliceApplier {
     /** A slice's outcome: rows written by the keys that passed, and the bad keys with why. */
-    record Outcome(long written, Map<Key, String> badKeys, long reversed, long mismatches) {
+    record Outcome(long written, Map<Key, String> badKeys, long reversed, long mismatches, long oldShapeWrites) {
+        Outcome(long written, Map<Key, String> badKeys, long reversed, long mismatches) {
+            this(written, badKeys, reversed, mismatches, 0);
+        }
     }
 
     /** Per slice: rows written in reverse (after the write switch) and dual-write mismatches recorded. */
     private long reversed;
     private long mismatches;
+    private long oldShapeWrites;
+    private Map<Key, Refresher.OldShapeChange> oldShape = Map.of();
 
     private final Refresher refresher;
     private final WorkerTransactions transactions;
@@ -53,18 +58,26 @@ final class SliceRefresher implements SliceApplier {
 
     @Override
     public Outcome refresh(Connection c, List<Key> slice) {
+        return refresh(c, slice, Map.<Key, Refresher.OldShapeChange>of());
+    }
+
+    @Override
+    public Outcome refresh(Connection c, List<Key> slice, Map<Key, Refresher.OldShapeChange> oldShapeChanges) {
         Map<Key, String> bad = new LinkedHashMap<>();
         reversed = 0;
         mismatches = 0;
-        long written = refresh(c, slice, bad);
-        return new Outcome(written, bad, reversed, mismatches);
+        oldShapeWrites = 0;
+        oldShape = oldShapeChanges;
+        long written = apply(c, slice, bad);
+        return new Outcome(written, bad, reversed, mismatches, oldShapeWrites);
     }
 
-    private long refresh(Connection c, List<Key> keys, Map<Key, String> bad) {
+    private long apply(Connection c, List<Key> keys, Map<Key, String> bad) {
         try {
-            Refresher.SyncResult r = transactions.run(c, echoMark, t -> refresher.sync(t, keys));
+            Refresher.SyncResult r = transactions.run(c, echoMark, t -> refresher.sync(t, keys, oldShape));
             if (r.direction() == SyncDirection.REVERSE) {
                 reversed += r.written();
+                oldShapeWrites += r.oldShapeWrites();
             }
             mismatches += r.mismatches();
             return r.written();
@@ -79,7 +92,7 @@ final class SliceRefresher implements SliceApplier {
             }
             int before = bad.size();
             int half = keys.size() / 2;
-            long written = refresh(c, keys.subList(0, half), bad) + refresh(c, keys.subList(half, keys.size()), bad);
+            long written = apply(c, keys.subList(0, half), bad) + apply(c, keys.subList(half, keys.size()), bad);
             if (bad.size() == before) {
                 // No key fails alone: not a key's fault (cannot happen for a per-row refresh); a refresh error.
                 throw e;

@@ -2,6 +2,7 @@ package dev.shapeshift.worker.sync;
 
 import dev.shapeshift.change.ChangeEvent;
 import dev.shapeshift.refresh.Key;
+import dev.shapeshift.refresh.Refresher;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -20,6 +21,7 @@ import java.util.stream.LongStream;
 final class SyncBatch {
     private final Set<Key> keys = new LinkedHashSet<>();
     private final Set<Long> txIds = new LinkedHashSet<>();
+    private final java.util.Map<Key, Refresher.OldShapeChange> oldShape = new java.util.HashMap<>();
     private long events;
     private long heartbeats;
     private long newestCommitMicros;
@@ -38,6 +40,10 @@ final class SyncBatch {
             return;
         }
         keys.add(e.key());
+        if (e.oldShape()) {
+            oldShape.merge(e.key(), new Refresher.OldShapeChange(e.commitTsMicros(), e.txId(), e.lsn(), 1),
+                    Refresher.OldShapeChange::merge);
+        }
         if (e.txId() != 0) {
             txIds.add(e.txId());
         }
@@ -51,6 +57,14 @@ final class SyncBatch {
 
     Collection<Key> keys() {
         return keys;
+    }
+
+    /**
+     * The keys whose events came from the old table of a table-mode write switch, with the latest
+     * such change ({@link ChangeEvent#oldShape}): recorded by the reverse sync as old-shape writes.
+     */
+    java.util.Map<Key, Refresher.OldShapeChange> oldShape() {
+        return oldShape;
     }
 
     /** The source transactions of the batch's row changes (those whose id the event carries). */

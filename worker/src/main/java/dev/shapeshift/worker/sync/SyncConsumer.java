@@ -319,7 +319,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                 }
                 held |= visibility == Visibility.AFTER_HOLDING;
                 for (List<Key> slice : batch.slices(config.keysPerStatement())) {
-                    SliceRefresher.Outcome outcome = slices.refresh(tx, slice);
+                    SliceRefresher.Outcome outcome = slices.refresh(tx, slice, batch.oldShape());
                     written += outcome.written();
                     badKeys.putAll(outcome.badKeys());
                     metrics.writeSwitch(outcome.reversed(), outcome.mismatches());
@@ -327,6 +327,11 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                         log.warn("dual-write mismatch: the application's new shape differed from transform(old) "
                                 + "migration={} keys={} (recorded in shapeshift.write_mismatch, then corrected)",
                                 migration, outcome.mismatches());
+                    }
+                    if (outcome.oldShapeWrites() > 0) {
+                        log.warn("old-shape write after the write switch: an application changed the old table "
+                                + "migration={} keys={} (recorded in shapeshift.old_shape_change; the reverse sync "
+                                + "overwrote them with reverse(new))", migration, outcome.oldShapeWrites());
                     }
                 }
                 metrics.applied(batch, written);
