@@ -17,10 +17,17 @@ public final class SqlStates {
         return e.getSQLState() != null && TRANSIENT.contains(e.getSQLState());
     }
 
-    /** Class 08 (connection exception) and 57P0x (server shutting down / cannot connect now). */
+    /**
+     * Class 08 (connection exception), 57P0x (server shutting down / cannot connect now) and 25P03
+     * (the server ended the session after {@code idle_in_transaction_session_timeout}: a worker
+     * frozen or starved of CPU inside a transaction). In each the session is gone and its
+     * transaction rolled back, so a new session may try again; 25P03 was a permanent failure
+     * before, which left a chunk failed for good after a pause of a few seconds (found by the soak,
+     * bench/results/2026-12-06-soak-60min.md).
+     */
     public static boolean isUnreachable(SQLException e) {
         String s = e.getSQLState();
-        return s != null && (s.startsWith("08") || s.startsWith("57P"));
+        return s != null && (s.startsWith("08") || s.startsWith("57P") || s.equals("25P03"));
     }
 
     public static ErrorCode classify(SQLException e) {

@@ -6,10 +6,17 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.errors.AuthenticationException;
 
 /**
  * Kafka client settings from a properties file, added to every producer, consumer and admin client
@@ -35,14 +42,55 @@ public final class KafkaClientSettings {
 
     /** The file's settings (empty without one); a bad file is a {@link ErrorCode#CONFIG_INVALID} failure. */
     public static Map<String, String> load() {
+        Path file = file();
+        return file == null ? Map.of() : read(file);
+    }
+
+    /** The settings file named by {@value #PROPERTY} or {@value #ENV}; null without one. */
+    public static Path file() {
         String name = System.getProperty(PROPERTY);
         if (name == null || name.isBlank()) {
             name = System.getenv(ENV);
         }
-        if (name == null || name.isBlank()) {
-            return Map.of();
+        return name == null || name.isBlank() ? null : Path.of(name.strip());
+    }
+
+    /**
+     * Asks the cluster once, before a role starts anything, whether it takes this process's
+     * settings: a refusal of the credentials or of the TLS handshake (a wrong user or password, a
+     * mechanism the listener does not offer, an untrusted certificate) is a
+     * {@link ErrorCode#CONFIG_INVALID} failure that names the settings file, the mechanism and
+     * what to fix; the role then stops before it creates a slot, a topic or a consumer group.
+     * A cluster that does not answer within {@code timeout} is not decided here: the role starts,
+     * and its clients retry as they always do. Without a settings file there is nothing to check.
+     */
+    public static void checkAccepted(String bootstrapServers, Duration timeout) {
+        Path file = file();
+        if (file == null) {
+            return;
         }
-        return read(Path.of(name.strip()));
+        Map<String, String> settings = read(file);
+        Properties props = new Properties();
+        props.putAll(settings);
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+        try (Admin admin = Admin.create(props)) {
+            admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof AuthenticationException refused) {
+                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "Kafka at " + bootstrapServers + " refused the "
+                        + "connection configured by the Kafka client settings " + file + " (security.protocol="
+                        + settings.getOrDefault("security.protocol", "PLAINTEXT") + ", sasl.mechanism="
+                        + settings.getOrDefault("sasl.mechanism", "GSSAPI") + "): " + refused.getMessage()
+                        + " — fix the user and password in sasl.jaas.config, sasl.mechanism (the listener's "
+                        + "sasl.enabled.mechanisms) or ssl.truststore.* in that file; nothing was started", refused);
+            }
+        } catch (TimeoutException e) {
+            // No answer yet: not a verdict on the settings; the role's clients retry.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The settings of one file, checked. */

@@ -46,4 +46,26 @@ class WorkerSessionTimeoutIT {
             }
         }
     }
+
+    /**
+     * A worker paused inside a transaction longer than its idle-in-transaction timeout (a GC pause,
+     * SIGSTOP, a starved CPU) loses its session; the server rolled the transaction back, so the
+     * failure is one to retry on a new session, not a permanent one (a chunk marked failed for good
+     * was what the soak found before this classification).
+     */
+    @Test
+    void aSessionEndedForIdlingInATransactionIsRetryable(PostgresServer pg) throws Exception {
+        Database db = new Database(pg.jdbcUrl("postgres"), pg.user(), pg.password());
+        try (Connection worker = db.connect("worker", Duration.ofSeconds(1))) {
+            worker.setAutoCommit(false);
+            worker.createStatement().execute("SELECT 1");
+            Thread.sleep(3_000); // the pause: the server ends the session after 1 s idle in the transaction
+            java.sql.SQLException e = org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class,
+                    () -> worker.createStatement().execute("SELECT 2"));
+            dev.shapeshift.error.ShapeshiftException translated = SqlStates.translate("sub-batch", e);
+            assertThat(translated.getMessage()).contains("idle-in-transaction");
+            assertThat(translated.code()).isEqualTo(dev.shapeshift.error.ErrorCode.UNREACHABLE);
+            assertThat(translated.retryable()).isTrue();
+        }
+    }
 }

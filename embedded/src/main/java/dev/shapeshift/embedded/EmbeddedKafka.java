@@ -42,6 +42,8 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
   private int proxiedPort;
   private final boolean durable;
   private final KafkaConfig config;
+  /** The secured listener's one user, created as a SCRAM credential when the log dir is formatted. */
+  private final SaslTls secured;
   private final Thread shutdownHook;
   private KafkaRaftServer server;
   private State state = State.STOPPED;
@@ -61,6 +63,7 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
     this.brokerPort = brokerPort;
     this.durable = durable;
     this.securedPort = securedPort;
+    this.secured = secured;
     Map<String, Object> props = properties(logDir, brokerPort, controllerPort);
     if (secured != null) {
       secure(props, secured, securedPort);
@@ -144,10 +147,26 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
   }
 
   /**
-   * A listener that takes only SASL/PLAIN over TLS, for tests of secured clients: its certificate
-   * and key (PEM, the key unencrypted PKCS#8) and the one user it knows.
+   * A listener that takes only SASL over TLS, for tests of secured clients: its certificate and key
+   * (PEM, the key unencrypted PKCS#8) and the one user it knows, with the same password for both
+   * mechanisms it offers: {@code PLAIN} (checked against the listener's JAAS entry) and
+   * {@code SCRAM-SHA-512} (a salted credential written into the cluster metadata when the log dir
+   * is formatted, as {@code kafka-storage format --add-scram} does; the user and password must not
+   * contain {@code ,}, {@code ]} or {@code "}).
    */
-  public record SaslTls(Path certificate, Path key, String user, String password) {}
+  public record SaslTls(Path certificate, Path key, String user, String password) {
+    public SaslTls {
+      for (String v : List.of(user, password)) {
+        if (v.isEmpty() || v.matches(".*[,\\]\"=\\s].*")) {
+          throw new IllegalArgumentException("SaslTls: the user and password must be non-empty without ',', ']', '\"', "
+              + "'=' or spaces (they go into the SCRAM argument of the storage format)");
+        }
+      }
+    }
+  }
+
+  /** The SASL mechanism that {@link SaslTls} users authenticate with against a salted credential. */
+  public static final String SCRAM_MECHANISM = "SCRAM-SHA-512";
 
   /**
    * Like {@link #start()}, plus a {@code SASL_SSL} listener ({@link #securedBootstrapServers()});
@@ -218,10 +237,13 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
     p.put("listeners", listeners + ",SASL_SSL://" + HOST + ":" + port);
     p.put("advertised.listeners", p.get("advertised.listeners") + ",SASL_SSL://" + HOST + ":" + port);
     p.put("listener.security.protocol.map", p.get("listener.security.protocol.map") + ",SASL_SSL:SASL_SSL");
-    p.put("sasl.enabled.mechanisms", "PLAIN");
+    p.put("sasl.enabled.mechanisms", "PLAIN," + SCRAM_MECHANISM);
     p.put("listener.name.sasl_ssl.plain.sasl.jaas.config",
         "org.apache.kafka.common.security.plain.PlainLoginModule required user_" + s.user() + "=\""
             + s.password() + "\";");
+    // SCRAM's credentials live in the cluster metadata (written at format time), not in JAAS.
+    p.put("listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config",
+        "org.apache.kafka.common.security.scram.ScramLoginModule required;");
     try {
       p.put("listener.name.sasl_ssl.ssl.keystore.type", "PEM");
       p.put("listener.name.sasl_ssl.ssl.keystore.certificate.chain", Files.readString(s.certificate()));
@@ -293,6 +315,8 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
         .setMetadataLogDirectory(config.metadataLogDir())
         .setControllerListenerName("CONTROLLER")
         .setReleaseVersion(MetadataVersion.latestProduction())
+        .setScramArguments(secured == null ? List.of()
+            : List.of(SCRAM_MECHANISM + "=[name=" + secured.user() + ",password=" + secured.password() + "]"))
         .setPrintStream(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
     try {
       formatter.run();

@@ -6,6 +6,7 @@ import dev.shapeshift.launcher.bench.DdlBench;
 import dev.shapeshift.launcher.bench.PlanBench;
 import dev.shapeshift.launcher.bench.ReadCounterBench;
 import dev.shapeshift.launcher.bench.ReconcileBench;
+import dev.shapeshift.launcher.bench.SoakBench;
 import dev.shapeshift.launcher.bench.SyncBench;
 import dev.shapeshift.spec.Mode;
 import java.nio.file.Path;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Option;
 /** {@code shapeshift bench}: measurements on the embedded stack (docs/performance.md). */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchCommand.Backfill.class, BenchCommand.Sync.class, BenchCommand.Reconcile.class,
         BenchCommand.Ddl.class, BenchCommand.Plan.class, BenchCommand.Sink.class,
-        BenchCommand.ReadCounterCase.class},
+        BenchCommand.ReadCounterCase.class, BenchCommand.Soak.class},
         description = "Benchmarks on an embedded PostgreSQL (fsync on) and Kafka; see docs/performance.md.")
 public final class BenchCommand implements Runnable {
 
@@ -339,6 +340,77 @@ public final class BenchCommand implements Runnable {
                     + seconds + " --rounds " + rounds + " --out " + out;
             ReadCounterBench.run(new ReadCounterBench.Options(rows, clients, seconds, rounds, out, command), System.out);
             return 0;
+        }
+    }
+
+    @Command(name = "soak", mixinStandardHelpOptions = true,
+            description = "A long run (not in CI): pgbench's TPC-B load at a steady rate while a migration of "
+                    + "pgbench_accounts runs from start to contract through the coordinator and the CLI, one role "
+                    + "(coordinator, cdc-bridge, worker) killed with SIGKILL every few minutes (seeded), memory, file "
+                    + "descriptors and slot retained WAL sampled; ends with independent checks. Writes "
+                    + "<date>-soak-<minutes>min.md, .html (plots) and .json.")
+    static final class Soak implements Callable<Integer> {
+        @Option(names = "--minutes", defaultValue = "60", description = "how long the load (and the kills) run. Default: ${DEFAULT-VALUE}")
+        int minutes;
+
+        @Option(names = "--seed", defaultValue = "1", description = "seeds the kill times and the role killed. Default: ${DEFAULT-VALUE}")
+        long seed;
+
+        @Option(names = "--scale", defaultValue = "2", description = "pgbench -i -s (100,000 accounts each). Default: ${DEFAULT-VALUE}")
+        int scale;
+
+        @Option(names = "--rate", defaultValue = "20", description = "pgbench -R, transactions per second. Default: ${DEFAULT-VALUE}")
+        int rate;
+
+        @Option(names = "--clients", defaultValue = "2", description = "pgbench -c. Default: ${DEFAULT-VALUE}")
+        int clients;
+
+        @Option(names = "--kill-every", defaultValue = "240",
+                description = "mean seconds between kills (each gap uniform in 0.5..1.5 times this). Default: ${DEFAULT-VALUE}")
+        int killEvery;
+
+        @Option(names = "--backfill-rate", defaultValue = "0",
+                description = "the spec's backfill.maxRowsPerSecond; 0 = the rows over a third of the run. Default: ${DEFAULT-VALUE}")
+        int backfillRate;
+
+        @Option(names = "--sample-every", defaultValue = "10", description = "seconds between samples. Default: ${DEFAULT-VALUE}")
+        int sampleEvery;
+
+        @Option(names = "--partitions", defaultValue = "4", description = "changes topic partitions. Default: ${DEFAULT-VALUE}")
+        int partitions;
+
+        @Option(names = "--heap", defaultValue = "256m", description = "-Xmx of every role JVM. Default: ${DEFAULT-VALUE}")
+        String heap;
+
+        @Option(names = "--pgbench", defaultValue = "/usr/bin/pgbench", description = "pgbench binary. Default: ${DEFAULT-VALUE}")
+        String pgbench;
+
+        @Option(names = "--label", defaultValue = "", description = "suffix of the result file names")
+        String label;
+
+        @Option(names = "--note", defaultValue = "", description = "a sentence for the report (e.g. what else ran on the machine)")
+        String note;
+
+        @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
+        Path out;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (minutes < 1 || scale < 1 || rate < 1 || clients < 1 || killEvery < 10 || backfillRate < 0 || sampleEvery < 1
+                    || partitions < 1 || !heap.matches("[0-9]+[mMgG]")) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "need --minutes, --scale, --rate, --clients, "
+                        + "--sample-every, --partitions >= 1, --kill-every >= 10, --backfill-rate >= 0 and --heap like 256m");
+            }
+            String command = "shapeshift bench soak --minutes " + minutes + " --seed " + seed + " --scale " + scale + " --rate "
+                    + rate + " --clients " + clients + " --kill-every " + killEvery + " --backfill-rate " + backfillRate
+                    + " --sample-every " + sampleEvery + " --partitions " + partitions + " --heap " + heap
+                    + (label.isEmpty() ? "" : " --label " + label) + " --out " + out;
+            Path md = SoakBench.run(new SoakBench.Options(minutes, seed, scale, rate, clients, killEvery, backfillRate,
+                    sampleEvery, partitions, heap, pgbench, out, label, note, command), System.out);
+            return java.nio.file.Files.readString(md).contains("**Result: passed**") ? 0 : 1;
         }
     }
 }

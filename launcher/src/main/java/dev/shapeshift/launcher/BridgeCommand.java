@@ -56,7 +56,7 @@ public final class BridgeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        kafkaSettings.apply();
+        kafkaSettings.applyAndCheck(bootstrap);
         BridgeConfig config = BridgeConfig.of(db.database(), bootstrap);
         if (slot != null) {
             config = config.withSlot(slot);

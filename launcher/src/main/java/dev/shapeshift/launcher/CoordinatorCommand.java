@@ -88,7 +88,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        kafkaSettings.apply();
+        kafkaSettings.applyAndCheck(noDrive ? null : bootstrap);
         Database database = db.database();
         DriveConfig drive = bootstrap == null || noDrive ? DriveConfig.OFF
                 : DriveConfig.on(bootstrap, partitions).withReplication(replication).withPublication(publication)

@@ -23,4 +23,16 @@ final class KafkaOptions {
         }
         KafkaClientSettings.load();
     }
+
+    /**
+     * {@link #apply()}, then, with a settings file, asks the cluster at {@code bootstrap} once
+     * whether it takes them: refused credentials stop the start with the fix named, before anything
+     * is created (a cluster that does not answer in 20 s is left to the clients' retries).
+     */
+    void applyAndCheck(String bootstrap) {
+        apply();
+        if (bootstrap != null) {
+            KafkaClientSettings.checkAccepted(bootstrap, java.time.Duration.ofSeconds(20));
+        }
+    }
 }

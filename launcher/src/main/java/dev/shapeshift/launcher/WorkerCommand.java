@@ -62,7 +62,7 @@ public final class WorkerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws UnknownHostException {
-        kafkaSettings.apply();
+        kafkaSettings.applyAndCheck(bootstrap);
         Worker.Config config = config();
         PrometheusMeterRegistry registry = RoleMeters.registry("worker");
         try (MetricsEndpoint metrics = metricsPort == null ? null : MetricsEndpoint.start(metricsBind, metricsPort, registry)) {

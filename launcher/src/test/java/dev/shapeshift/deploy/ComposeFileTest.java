@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 class ComposeFileTest {
     static final JsonNode COMPOSE = RepoFiles.yaml(RepoFiles.path("docker-compose.yml"));
     static final JsonNode SERVICES = COMPOSE.path("services");
+    static final JsonNode FRAGMENT = RepoFiles.yaml(RepoFiles.path("deploy/compose/shapeshift-roles.yml"));
     static final Pattern RUN_SECRET = Pattern.compile("/run/secrets/([A-Za-z0-9_.-]+)");
 
     @Test
@@ -180,6 +181,56 @@ class ComposeFileTest {
         assertThat(RepoFiles.texts(SERVICES.path("grafana").path("volumes")))
                 .contains("./deploy/grafana/dashboards:" + dashboardsIn + ":ro");
         assertThat(Files.isRegularFile(RepoFiles.path("deploy/grafana/dashboards/shapeshift.json"))).isTrue();
+    }
+
+    /**
+     * Every credential is a Docker secret read from a file: no environment value named like a
+     * password, token or secret (only the images' {@code *_FILE} variants naming /run/secrets/…),
+     * no option that takes a credential itself, no password in a JDBC URL. For the whole stack and
+     * for the fragment teams merge into their own (deploy/compose/shapeshift-roles.yml).
+     */
+    @Test
+    void noCredentialIsAnEnvironmentValueOrAnOption() {
+        for (JsonNode services : List.of(SERVICES, FRAGMENT.path("services"))) {
+            services.fields().forEachRemaining(s -> {
+                s.getValue().path("environment").fields().forEachRemaining(e -> {
+                    if (e.getKey().matches("(?i).*(PASSWORD|TOKEN|SECRET|CREDENTIAL).*")) {
+                        assertThat(e.getKey()).as("%s: %s must name a file", s.getKey(), e.getKey()).endsWith("_FILE");
+                        assertThat(e.getValue().asText()).as("%s: %s", s.getKey(), e.getKey()).startsWith("/run/secrets/");
+                    }
+                });
+                List<String> command = s.getValue().has("command") ? command(s.getValue()) : List.of();
+                for (String arg : command) {
+                    assertThat(arg).as("%s: a credential option takes a file", s.getKey())
+                            .doesNotMatch("--(password|admin-token|read-token)(=.*)?");
+                    assertThat(arg.toLowerCase(java.util.Locale.ROOT)).as("%s: no password in a URL", s.getKey())
+                            .doesNotContain("password=");
+                }
+            });
+        }
+    }
+
+    /** The fragment's roles are the CLI's commands, and every secret they read is declared and mounted. */
+    @Test
+    void theFragmentRunsTheThreeRolesWithMountedSecrets() {
+        JsonNode services = FRAGMENT.path("services");
+        assertThat(RepoFiles.fieldNames(services)).containsExactlyInAnyOrder("shapeshift-coordinator",
+                "shapeshift-cdc-bridge", "shapeshift-worker");
+        services.fields().forEachRemaining(s -> {
+            // ${VAR:-default} as compose expands it with nothing set
+            List<String> command = command(s.getValue()).stream()
+                    .map(a -> a.replaceAll("\\$\\{[A-Z_]+:-([^}]*)}", "$1")).toList();
+            picocli.CommandLine.ParseResult parsed = dev.shapeshift.launcher.Main.commandLine()
+                    .parseArgs(command.toArray(String[]::new));
+            assertThat(parsed.subcommand().commandSpec().name()).as(s.getKey()).isEqualTo(s.getKey().replace("shapeshift-", ""));
+            List<String> mounted = secretNames(s.getValue().path("secrets"));
+            assertThat(RepoFiles.fieldNames(FRAGMENT.path("secrets"))).as(s.getKey()).containsAll(mounted);
+            Matcher m = RUN_SECRET.matcher(s.getValue().path("command").toString());
+            while (m.find()) {
+                assertThat(mounted).as("%s reads /run/secrets/%s", s.getKey(), m.group(1)).contains(m.group(1));
+            }
+            assertThat(s.getValue().path("image").asText()).contains(SERVICES.path("coordinator").path("image").asText());
+        });
     }
 
     static List<String> command(JsonNode service) {

@@ -96,7 +96,7 @@ class WriteSwitchGatesTest {
         String behind = "sequence public.users_v2_id_seq is at 2000, below max(id) = 2417 of users_v2: the next insert "
                 + "without a key collides (SELECT setval('public.users_v2_id_seq', 2417))";
         WriteEvidence lagging = new WriteEvidence(PLAN, true, SyncDirection.REVERSE, NOW.minusSeconds(900),
-                Duration.ofMinutes(5), 0, 0, List.of(), null, WRITES, List.of(), List.of(behind));
+                Duration.ofMinutes(5), 0, 0, List.of(), null, WRITES, List.of(), null, List.of(behind));
         GateReport closed = gates.evaluate(evidence(Phase.WRITES_SWITCHED, lagging), Phase.CONTRACT_READY);
         assertThat(closed.checks()).filteredOn(c -> c.name().equals("key-sequences")).singleElement()
                 .satisfies(c -> {
@@ -105,7 +105,7 @@ class WriteSwitchGatesTest {
                 });
 
         WriteEvidence ahead = new WriteEvidence(PLAN, true, SyncDirection.REVERSE, NOW.minusSeconds(900),
-                Duration.ofMinutes(5), 0, 0, List.of(), null, WRITES, List.of(), List.of());
+                Duration.ofMinutes(5), 0, 0, List.of(), null, WRITES, List.of(), null, List.of());
         assertThat(gates.evaluate(evidence(Phase.WRITES_SWITCHED, ahead), Phase.CONTRACT_READY).checks())
                 .filteredOn(c -> c.name().equals("key-sequences")).singleElement().matches(Check::passed);
         WriteEvidence notRead = writes(0, Duration.ofMinutes(6), null, WRITES, true);
