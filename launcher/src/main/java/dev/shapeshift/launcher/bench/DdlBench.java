@@ -1,7 +1,5 @@
 package dev.shapeshift.launcher.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.coordinator.stage.Enforcer;
@@ -200,14 +198,11 @@ public final class DdlBench {
 
     private static Path write(Options o, Map<String, String> machine, OffsetDateTime started, List<Case> cases)
             throws IOException {
-        Files.createDirectories(o.out());
         String base = LocalDate.now() + "-ddl-" + o.rows();
         StringBuilder b = new StringBuilder();
         b.append("# DDL benchmark: NOT NULL and a unique index on ").append(String.format(Locale.ROOT, "%,d", o.rows()))
                 .append(" rows under an update load\n\n");
-        b.append("- date: ").append(started).append("\n");
-        b.append("- command: `").append(o.command()).append("`\n");
-        machine.forEach((k, v) -> b.append("- ").append(k).append(": ").append(v).append("\n"));
+        ResultFiles.header(b, started, o.command(), machine);
         b.append("- load: ").append(o.clients()).append(" sessions, each `UPDATE ").append(TABLE)
                 .append(" SET v = v + 1 WHERE id = <random>` in autocommit, back to back\n");
         b.append("\nEach case: 1 s of load, the DDL, 1 s of load. Statement times are the application's (JDBC, "
@@ -224,18 +219,11 @@ public final class DdlBench {
                     c.longestLockWaitMs(), naive == null ? "" : String.format(Locale.ROOT, "%.3f", c.maxMs() / naive.maxMs()),
                     naive == null ? "" : String.format(Locale.ROOT, "%.2f", c.ddlSeconds() / naive.ddlSeconds())));
         }
-        Path md = o.out().resolve(base + ".md");
-        Files.writeString(md, b.toString());
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("date", started.toString());
-        json.put("command", o.command());
-        json.put("rows", o.rows());
-        json.put("clients", o.clients());
-        json.put("machine", machine);
-        json.put("cases", cases);
-        Files.writeString(o.out().resolve(base + ".json"),
-                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json) + "\n");
-        return md;
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("rows", o.rows());
+        fields.put("clients", o.clients());
+        fields.put("cases", cases);
+        return ResultFiles.write(o.out(), base, b.toString(), started, o.command(), machine, fields);
     }
 
     /** The naive case of the same round and item, for a staged case; null otherwise. */

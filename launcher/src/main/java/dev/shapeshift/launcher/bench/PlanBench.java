@@ -1,7 +1,5 @@
 package dev.shapeshift.launcher.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.shapeshift.coordinator.plan.ChunkPlanner;
 import dev.shapeshift.coordinator.plan.ChunkPlanner.SystemSampleSize;
 import dev.shapeshift.db.Database;
@@ -92,14 +90,11 @@ public final class PlanBench {
 
     private static Path write(Options o, Map<String, String> machine, OffsetDateTime started, List<Case> cases)
             throws IOException {
-        Files.createDirectories(o.out());
         String base = LocalDate.now() + "-plan-" + o.rows();
         StringBuilder b = new StringBuilder();
         b.append("# Chunk plan benchmark: chunk sizes on ").append(String.format(Locale.ROOT, "%,d", o.rows()))
                 .append(" rows, target ").append(String.format(Locale.ROOT, "%,d", o.chunkRows())).append(" rows per chunk\n\n");
-        b.append("- date: ").append(started).append("\n");
-        b.append("- command: `").append(o.command()).append("`\n");
-        machine.forEach((k, v) -> b.append("- ").append(k).append(": ").append(v).append("\n"));
+        ResultFiles.header(b, started, o.command(), machine);
         b.append("- tables: `(region integer, n integer, payload text, PRIMARY KEY (region, n))`, the same rows loaded in "
                 + "key order and in random order, `VACUUM ANALYZE`d; a composite key, so the planner samples "
                 + "(`TABLESAMPLE SYSTEM` from 1M rows, `BERNOULLI` below)\n");
@@ -112,17 +107,10 @@ public final class PlanBench {
                     c.sampleSizedBy(), c.method(), c.chunks(), c.min(), c.median(), c.max(),
                     (double) c.max() / o.chunkRows(), c.outsideTwiceTarget(), c.planSeconds()));
         }
-        Path md = o.out().resolve(base + ".md");
-        Files.writeString(md, b.toString());
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("date", started.toString());
-        json.put("command", o.command());
-        json.put("rows", o.rows());
-        json.put("chunkRows", o.chunkRows());
-        json.put("machine", machine);
-        json.put("cases", cases);
-        Files.writeString(o.out().resolve(base + ".json"),
-                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json) + "\n");
-        return md;
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("rows", o.rows());
+        fields.put("chunkRows", o.chunkRows());
+        fields.put("cases", cases);
+        return ResultFiles.write(o.out(), base, b.toString(), started, o.command(), machine, fields);
     }
 }

@@ -1,7 +1,5 @@
 package dev.shapeshift.launcher.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.coordinator.contract.ReadCounter;
@@ -186,13 +184,10 @@ public final class ReadCounterBench {
 
     private static Path write(Options o, Map<String, String> machine, OffsetDateTime started, List<Case> cases,
                               long countedReads, long ran) throws IOException {
-        Files.createDirectories(o.out());
         String base = LocalDate.now() + "-read-counter-" + o.rows();
         StringBuilder b = new StringBuilder();
         b.append("# Read counter benchmark: reads of the old table with and without the counter\n\n");
-        b.append("- date: ").append(started).append("\n");
-        b.append("- command: `").append(o.command()).append("`\n");
-        machine.forEach((k, v) -> b.append("- ").append(k).append(": ").append(v).append("\n"));
+        ResultFiles.header(b, started, o.command(), machine);
         b.append(String.format(Locale.ROOT, "- table: %,d rows `(id bigint PRIMARY KEY, v integer)`; reads by a "
                 + "non-superuser role, autocommit, back to back, %d s per case; `point` = `SELECT v … WHERE id = ?`, "
                 + "`range100` = `SELECT sum(v) … WHERE id BETWEEN ? AND ? + 99`%n", o.rows(), o.seconds()));
@@ -214,18 +209,11 @@ public final class ReadCounterBench {
                     plain == null ? "" : String.format(Locale.ROOT, "%.2f", c.perSecond() / plain.perSecond()),
                     plain == null ? "" : String.format(Locale.ROOT, "%.0f", c.meanMicros() - plain.meanMicros())));
         }
-        Path md = o.out().resolve(base + ".md");
-        Files.writeString(md, b.toString());
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("date", started.toString());
-        json.put("command", o.command());
-        json.put("rows", o.rows());
-        json.put("machine", machine);
-        json.put("countedReads", countedReads);
-        json.put("statementsWhileCounting", ran);
-        json.put("cases", cases);
-        Files.writeString(o.out().resolve(base + ".json"),
-                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json) + "\n");
-        return md;
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("rows", o.rows());
+        fields.put("countedReads", countedReads);
+        fields.put("statementsWhileCounting", ran);
+        fields.put("cases", cases);
+        return ResultFiles.write(o.out(), base, b.toString(), started, o.command(), machine, fields);
     }
 }

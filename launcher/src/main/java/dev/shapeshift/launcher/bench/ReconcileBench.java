@@ -1,7 +1,5 @@
 package dev.shapeshift.launcher.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.coordinator.reconcile.Reconciler;
@@ -166,13 +164,10 @@ public final class ReconcileBench {
     private static Path write(Options o, Map<String, String> machine, OffsetDateTime started, List<Timing> timings,
                               BenchTables.Sizes src, BenchTables.Sizes tgt, double loadSeconds, String hashPlan)
             throws IOException {
-        Files.createDirectories(o.out());
         String base = LocalDate.now() + "-reconcile-" + o.rows();
         StringBuilder b = new StringBuilder();
         b.append("# Reconcile benchmark: ").append(String.format(Locale.ROOT, "%,d", o.rows())).append(" rows, table mode\n\n");
-        b.append("- date: ").append(started).append("\n");
-        b.append("- command: `").append(o.command()).append("`\n");
-        machine.forEach((k, v) -> b.append("- ").append(k).append(": ").append(v).append("\n"));
+        ResultFiles.header(b, started, o.command(), machine);
         b.append(String.format(Locale.ROOT, "- source heap %.1f MB + index %.1f MB, target heap %.1f MB + index %.1f MB; "
                 + "load of both %.1f s%n", src.heapBytes() / 1e6, src.indexBytes() / 1e6, tgt.heapBytes() / 1e6,
                 tgt.indexBytes() / 1e6, loadSeconds));
@@ -192,15 +187,10 @@ public final class ReconcileBench {
                     t.serverCpuSeconds() * 1e6 / o.rows(), t.jvmCpuSeconds(), t.load()));
         }
         b.append("\n## Plan of the hash scan (source)\n\n```\n").append(hashPlan).append("```\n");
-        Path md = o.out().resolve(base + ".md");
-        Files.writeString(md, b.toString());
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("date", started.toString());
-        json.put("command", o.command());
-        json.put("rows", o.rows());
-        json.put("rangeRows", o.rangeRows());
-        json.put("machine", machine);
-        json.put("timings", timings);
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("rows", o.rows());
+        fields.put("rangeRows", o.rangeRows());
+        fields.put("timings", timings);
         List<Map<String, Object>> ratios = new ArrayList<>();
         for (Timing t : timings) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -210,10 +200,8 @@ public final class ReconcileBench {
             m.put("ratioToSerialHashScan", t.rowsPerSecond() / find(timings, t.round(), "hash scan of both (serial").rowsPerSecond());
             ratios.add(m);
         }
-        json.put("ratios", ratios);
-        Files.writeString(o.out().resolve(base + ".json"),
-                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json) + "\n");
-        return md;
+        fields.put("ratios", ratios);
+        return ResultFiles.write(o.out(), base, b.toString(), started, o.command(), machine, fields);
     }
 
     private static Timing find(List<Timing> timings, int round, String prefix) {

@@ -2,7 +2,6 @@ package dev.shapeshift.launcher.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.shapeshift.embedded.EmbeddedPostgres;
 import dev.shapeshift.examples.translation.GlossaryTranslator;
 import dev.shapeshift.examples.translation.ServiceConfig;
@@ -130,13 +129,10 @@ public final class SinkBench {
 
     private static Path write(Options o, Map<String, String> machine, OffsetDateTime started, List<Run> runs)
             throws IOException {
-        Files.createDirectories(o.out());
         String base = LocalDate.now() + "-sink-translation-" + o.rows();
         StringBuilder b = new StringBuilder();
         b.append("# Sink benchmark: seeding the translation service, one call per row vs batched\n\n");
-        b.append("- date: ").append(started).append("\n");
-        b.append("- command: `").append(o.command()).append("`\n");
-        machine.forEach((k, v) -> b.append("- ").append(k).append(": ").append(v).append("\n"));
+        ResultFiles.header(b, started, o.command(), machine);
         b.append("\nThe service runs in this JVM on its own database of the same embedded PostgreSQL (fsync on); the rows "
                 + "go through `SinkApplier` (the pipeline's sink caller) in slices of " + SLICE + ", no pacing "
                 + "(`maxRowsPerSecond: 0`). One per row: a `PUT /keys/{key}/en` per row (one transaction each). Batched: "
@@ -151,16 +147,9 @@ public final class SinkBench {
                     r.seconds(), r.rowsPerSecond(), r == single ? "1" : String.format(Locale.ROOT, "%.1f",
                             r.rowsPerSecond() / single.rowsPerSecond())));
         }
-        Path md = o.out().resolve(base + ".md");
-        Files.writeString(md, b.toString());
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("date", started.toString());
-        json.put("command", o.command());
-        json.put("rows", o.rows());
-        json.put("machine", machine);
-        json.put("runs", runs);
-        Files.writeString(o.out().resolve(base + ".json"),
-                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json) + "\n");
-        return md;
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("rows", o.rows());
+        fields.put("runs", runs);
+        return ResultFiles.write(o.out(), base, b.toString(), started, o.command(), machine, fields);
     }
 }
