@@ -80,7 +80,8 @@ public final class ChunkPlanner {
         }
     }
 
-    record TableSize(long rows, long pages, long tableBytes, long indexBytes) {
+    /** @param analyzed the table had no statistics, and {@link #tableSize} ANALYZEd its key columns first */
+    record TableSize(long rows, long pages, long tableBytes, long indexBytes, boolean analyzed) {
     }
 
     /**
@@ -120,11 +121,11 @@ public final class ChunkPlanner {
     public static Preview preview(Connection c, ResolvedSpec resolved, SystemSampleSize sizing) throws SQLException {
         int chunkRows = resolved.spec().backfill().chunkRows();
         long t0 = System.nanoTime();
-        boolean analyzed = readSize(c, table(resolved)).rows() < 0;
         TableSize size = tableSize(c, resolved);
         Boundaries b = boundaries(c, resolved, size, chunkRows, SYSTEM_SAMPLE_ABOVE_ROWS, sizing);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        return new Preview(b.method(), size.rows(), size.pages(), chunkRows, seconds, count(c, resolved, b.keys()), analyzed);
+        return new Preview(b.method(), size.rows(), size.pages(), chunkRows, seconds, count(c, resolved, b.keys()),
+                size.analyzed());
     }
 
     /** Rows in each chunk (b[i-1], b[i]] of the boundaries, counted over the key (the copy's own range predicate). */
@@ -162,13 +163,15 @@ public final class ChunkPlanner {
     static TableSize tableSize(Connection c, ResolvedSpec resolved) throws SQLException {
         String table = table(resolved);
         TableSize size = readSize(c, table);
-        if (size.rows() < 0) {
+        boolean analyzed = size.rows() < 0;
+        if (analyzed) {
             try (Statement s = c.createStatement()) {
                 s.execute("ANALYZE " + table + " (" + Ident.columnList(resolved.keyNames(), null) + ")");
             }
             size = readSize(c, table);
         }
-        return new TableSize(Math.max(size.rows(), 0), Math.max(size.pages(), 0), size.tableBytes(), size.indexBytes());
+        return new TableSize(Math.max(size.rows(), 0), Math.max(size.pages(), 0), size.tableBytes(), size.indexBytes(),
+                analyzed);
     }
 
     private static TableSize readSize(Connection c, String table) throws SQLException {
@@ -177,7 +180,7 @@ public final class ChunkPlanner {
             ps.setString(1, table);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return new TableSize(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+                return new TableSize(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), false);
             }
         }
     }
