@@ -44,6 +44,8 @@ public final class ReadCounter {
     private static final Logger log = LoggerFactory.getLogger(ReadCounter.class);
     /** Policy names on the old table; one per command, so a statement is counted by what it does. */
     static final String PREFIX = "shapeshift_count_";
+    /** The commands the counter has a policy for: one per command, so each counts as a read or a write. */
+    private static final List<String> POLICY_COMMANDS = List.of("select", "insert", "update", "delete");
     private static final String LOCK_TIMEOUT = "2s";
 
     private ReadCounter() {
@@ -220,7 +222,7 @@ public final class ReadCounter {
         String read = "((SELECT shapeshift.count_access(" + m + ", 'read', current_user)))";
         String write = "((SELECT shapeshift.count_access(" + m + ", 'write', current_user)))";
         List<String> out = new ArrayList<>();
-        for (String cmd : List.of("select", "insert", "update", "delete")) {
+        for (String cmd : POLICY_COMMANDS) {
             out.add("DROP POLICY IF EXISTS " + PREFIX + cmd + " ON %T");
         }
         out.add("CREATE POLICY " + PREFIX + "select ON %T" + as + " FOR SELECT USING " + read);
@@ -267,7 +269,7 @@ public final class ReadCounter {
         }
         if (exists) {
             try (Statement s = c.createStatement()) {
-                for (String cmd : List.of("select", "insert", "update", "delete")) {
+                for (String cmd : POLICY_COMMANDS) {
                     s.execute("DROP POLICY IF EXISTS " + PREFIX + cmd + " ON " + qualified);
                 }
                 s.execute("ALTER TABLE " + qualified + (hadRls ? " ENABLE" : " DISABLE") + " ROW LEVEL SECURITY");
