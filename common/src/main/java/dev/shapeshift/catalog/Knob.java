@@ -30,9 +30,11 @@ public enum Knob {
     private final Kind kind;
     private final String defaultText;
     private final String meaning;
+    private final String jsonName;
 
     Knob(String key, Kind kind, String defaultText, String meaning) {
         this.key = key;
+        this.jsonName = jsonName(key);
         this.kind = kind;
         this.defaultText = defaultText;
         this.meaning = meaning;
@@ -41,6 +43,25 @@ public enum Knob {
     /** The name in {@code shapeshift.setting}, the CLI's {@code NAME=VALUE} and the API's body. */
     public String key() {
         return key;
+    }
+
+    /** The name in a JSON body and the API's settings ({@code max-rows-per-second} → {@code maxRowsPerSecond}). */
+    public String jsonName() {
+        return jsonName;
+    }
+
+    private static String jsonName(String key) {
+        StringBuilder b = new StringBuilder();
+        boolean up = false;
+        for (char ch : key.toCharArray()) {
+            if (ch == '-') {
+                up = true;
+            } else {
+                b.append(up ? Character.toUpperCase(ch) : ch);
+                up = false;
+            }
+        }
+        return b.toString();
     }
 
     public Kind kind() {

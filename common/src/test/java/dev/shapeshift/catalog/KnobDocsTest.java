@@ -36,6 +36,8 @@ class KnobDocsTest {
         assertThatThrownBy(() -> Knob.MAX_APP_LATENCY_MS.normalise("-1"))
                 .hasMessage("max-app-latency-ms=-1: write a whole number ≥ 0 (0 = off)");
         assertThatThrownBy(() -> Knob.PAUSED.normalise("yes")).hasMessage("paused=yes: write true or false");
+        assertThat(Knob.values()).extracting(Knob::jsonName)
+                .containsExactly("paused", "maxRowsPerSecond", "maxActiveBackends", "maxAppLatencyMs");
         assertThat(Knob.settable()).extracting(Knob::key)
                 .containsExactly("max-rows-per-second", "max-active-backends", "max-app-latency-ms");
     }

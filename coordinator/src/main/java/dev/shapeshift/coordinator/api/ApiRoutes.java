@@ -298,39 +298,24 @@ public final class ApiRoutes {
         String reason = text(body, "reason", false);
         Map<Knob, String> values = new LinkedHashMap<>();
         for (Knob knob : Knob.values()) {
-            JsonNode v = body.has(camel(knob.key())) ? body.get(camel(knob.key())) : body.get(knob.key());
+            JsonNode v = body.has(knob.jsonName()) ? body.get(knob.jsonName()) : body.get(knob.key());
             if (v == null) {
                 continue;
             }
             boolean ok = knob.kind() == Knob.Kind.BOOLEAN ? v.isBoolean()
                     : v.isIntegralNumber() && v.canConvertToLong() && v.asLong() >= 0;
             if (!ok) {
-                throw ApiException.badRequest(camel(knob.key()) + (knob.kind() == Knob.Kind.BOOLEAN ? " must be true or false"
+                throw ApiException.badRequest(knob.jsonName() + (knob.kind() == Knob.Kind.BOOLEAN ? " must be true or false"
                         : " must be a whole number ≥ 0 (0 = off)"));
             }
             values.put(knob, v.asText());
         }
         if (values.isEmpty()) {
-            throw ApiException.badRequest("give one or more of " + Arrays.stream(Knob.values()).map(k -> camel(k.key()))
+            throw ApiException.badRequest("give one or more of " + Arrays.stream(Knob.values()).map(k -> k.jsonName())
                     .toList() + " (paused: true/false; the others whole numbers, 0 = off)");
         }
         values.forEach((knob, v) -> catalog.putSetting(m.name(), knob.key(), knob.normalise(v), actor(body), reason));
         return status.read(m).settings();
-    }
-
-    /** {@code max-rows-per-second} → {@code maxRowsPerSecond}, the knob's name in a JSON body. */
-    static String camel(String key) {
-        StringBuilder b = new StringBuilder();
-        boolean up = false;
-        for (char ch : key.toCharArray()) {
-            if (ch == '-') {
-                up = true;
-            } else {
-                b.append(up ? Character.toUpperCase(ch) : ch);
-                up = false;
-            }
-        }
-        return b.toString();
     }
 
     private Object putFlag(RoutingContext ctx) {
