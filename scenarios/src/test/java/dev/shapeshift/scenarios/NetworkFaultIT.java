@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.shapeshift.bridge.BridgeState;
 import dev.shapeshift.bridge.CdcBridge;
 import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.Knob;
 import dev.shapeshift.coordinator.Coordinator;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.Leadership;
@@ -62,18 +63,14 @@ class NetworkFaultIT {
             throws Exception {
         String dbName = pg.createDatabase("net_fault");
         Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
-        DriverIT.seed(db);
-        DriverIT.register(db, NAME, "");
-        Catalog catalog = new Catalog(db, "test");
-        catalog.putSetting(NAME, "max-rows-per-second", "150", "test", "so the partition lands mid-backfill");
+        Catalog catalog = cappedMigration(db, NAME);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try (FaultProxy proxy = new FaultProxy(pg.host(), pg.port());
              DriverIT.AppWrites app = new DriverIT.AppWrites(DriverIT.appRole(db, pg, dbName)).start();
              Coordinator coordinator = DriverIT.coordinator(db, kafka, registry);
              CdcBridge bridge = new CdcBridge(DriverIT.bridge(DriverIT.bridgeRole(db, pg, dbName), kafka), registry)) {
             bridge.start();
-            Database throughProxy = new Database("jdbc:postgresql://" + proxy.host() + ":" + proxy.port() + "/" + dbName
-                    + "?socketTimeout=" + SOCKET_TIMEOUT_S, pg.user(), pg.password());
+            Database throughProxy = throughProxy(proxy, pg, dbName, "?socketTimeout=" + SOCKET_TIMEOUT_S);
             List<Worker> workers = DriverIT.workers(throughProxy, kafka, NAME, registry);
             try {
                 await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300)).until(() -> DriverIT.count(db,
@@ -98,7 +95,7 @@ class NetworkFaultIT {
                 assertThat(workerSessions).as("the backfill and sync sessions gave up their half-open connections "
                         + "during the partition, not at the heal").isPositive();
 
-                catalog.putSetting(NAME, "max-rows-per-second", "0", "test", "uncap after the partition");
+                catalog.putSetting(NAME, Knob.MAX_ROWS_PER_SECOND.key(), "0", "test", "uncap after the partition");
                 DriverIT.awaitPhase(db, NAME, Phase.VERIFIED, Duration.ofMinutes(4));
                 app.close();
                 await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(300))
@@ -136,10 +133,7 @@ class NetworkFaultIT {
     void aHalfOpenPartitionBetweenTheBridgeAndKafkaWhileTheSlotGrowsThenHealed(PostgresServer pg) throws Exception {
         String dbName = pg.createDatabase("net_kafka");
         Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
-        DriverIT.seed(db);
-        DriverIT.register(db, KAFKA_NAME, "");
-        Catalog catalog = new Catalog(db, "test");
-        catalog.putSetting(KAFKA_NAME, "max-rows-per-second", "150", "test", "so the partition lands mid-backfill");
+        Catalog catalog = cappedMigration(db, KAFKA_NAME);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try (FaultProxy kafkaLink = new FaultProxy("127.0.0.1", 1);
              EmbeddedKafka kafka = EmbeddedKafka.startWithProxiedListener(kafkaLink.host() + ":" + kafkaLink.port())) {
@@ -160,7 +154,7 @@ class NetworkFaultIT {
                     kafkaLink.blackhole();
                     long t0 = System.nanoTime();
                     // The backfill needs no Kafka past its tasks: let it finish meanwhile (a cheaper test).
-                    catalog.putSetting(KAFKA_NAME, "max-rows-per-second", "0", "test", "uncap during the partition");
+                    catalog.putSetting(KAFKA_NAME, Knob.MAX_ROWS_PER_SECOND.key(), "0", "test", "uncap during the partition");
                     fillWal(db, 12);
                     await().atMost(KAFKA_TIMEOUT.plusSeconds(30)).pollInterval(Duration.ofMillis(200))
                             .until(() -> audits(db, KAFKA_NAME, "kafka-unreachable") > 0);
@@ -217,15 +211,11 @@ class NetworkFaultIT {
             throws Exception {
         String dbName = pg.createDatabase("net_coord");
         Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
-        DriverIT.seed(db);
-        DriverIT.register(db, COORD_NAME, "");
-        Catalog catalog = new Catalog(db, "test");
-        catalog.putSetting(COORD_NAME, "max-rows-per-second", "150", "test", "so the partition lands mid-backfill");
+        Catalog catalog = cappedMigration(db, COORD_NAME);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try (FaultProxy proxy = new FaultProxy(pg.host(), pg.port());
              DriverIT.AppWrites app = new DriverIT.AppWrites(DriverIT.appRole(db, pg, dbName)).start();
-             Coordinator leader = DriverIT.coordinator(new Database("jdbc:postgresql://" + proxy.host() + ":"
-                     + proxy.port() + "/" + dbName, pg.user(), pg.password()), kafka,
+             Coordinator leader = DriverIT.coordinator(throughProxy(proxy, pg, dbName, ""), kafka,
                      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))) {
             await().atMost(Duration.ofMinutes(1)).until(leader::driving);
             try (Coordinator standby = DriverIT.coordinator(db, kafka, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
@@ -261,7 +251,7 @@ class NetworkFaultIT {
                     partitioned.set(true);
                     long t0 = System.nanoTime();
                     // The backfill ends during the partition: the move to backfilled is due, nobody can make it.
-                    catalog.putSetting(COORD_NAME, "max-rows-per-second", "0", "test", "finish the backfill now");
+                    catalog.putSetting(COORD_NAME, Knob.MAX_ROWS_PER_SECOND.key(), "0", "test", "finish the backfill now");
                     await().atMost(Leadership.SOCKET_TIMEOUT.plusSeconds(30)).pollInterval(Duration.ofMillis(200))
                             .until(() -> !leader.driving());
                     long noticedMs = (System.nanoTime() - t0) / 1_000_000;
@@ -318,5 +308,20 @@ class NetworkFaultIT {
             s.execute("INSERT INTO public.wal_filler (x) SELECT (SELECT string_agg(md5(random()::text || g || i), '') "
                     + "FROM generate_series(1, 32) i) FROM generate_series(1, " + (mib * 1024) + ") g");
         }
+    }
+
+    /** The DriverIT table seeded and its migration registered, capped at 150 rows/s so a partition lands mid-backfill. */
+    private static Catalog cappedMigration(Database db, String name) throws Exception {
+        DriverIT.seed(db);
+        DriverIT.register(db, name, "");
+        Catalog catalog = new Catalog(db, "test");
+        catalog.putSetting(name, Knob.MAX_ROWS_PER_SECOND.key(), "150", "test", "so the partition lands mid-backfill");
+        return catalog;
+    }
+
+    /** The test database, reached through the fault proxy ({@code params}: a JDBC query string, or empty). */
+    private static Database throughProxy(FaultProxy proxy, PostgresServer pg, String dbName, String params) {
+        return new Database("jdbc:postgresql://" + proxy.host() + ":" + proxy.port() + "/" + dbName + params, pg.user(),
+                pg.password());
     }
 }
