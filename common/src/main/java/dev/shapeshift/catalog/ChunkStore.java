@@ -335,6 +335,70 @@ public final class ChunkStore {
         return guarded(lease, "status = 'failed', owner = NULL, error = ?", error);
     }
 
+    /** The audit action of an operator's retry of failed chunks; the driver republishes their tasks at its next tick. */
+    public static final String RETRY_ACTION = "failed chunks retried";
+
+    /**
+     * Puts failed chunks back to {@code pending} (error and owner cleared, checkpoint and counters kept, so
+     * the next worker resumes after the last checkpoint) and audits it with the errors they had. The driver
+     * publishes their tasks again at its next tick (docs/backfill.md).
+     *
+     * @param only the chunk numbers to retry; empty = every failed chunk of the migration
+     * @return the chunks put back, with the error each had
+     * @throws ShapeshiftException USAGE when a chunk named in {@code only} does not exist or has not failed
+     */
+    public Map<Integer, String> retryFailed(String migration, List<Integer> only, String actor, String reason) {
+        return catalog.inTransaction("retrying failed chunks of " + migration, c -> {
+            Map<Integer, String> status = new java.util.TreeMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT chunk_no, status FROM shapeshift.chunk "
+                    + "WHERE migration = ? ORDER BY chunk_no FOR UPDATE")) {
+                ps.setString(1, migration);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        status.put(rs.getInt(1), rs.getString(2));
+                    }
+                }
+            }
+            List<String> wrong = new ArrayList<>();
+            for (int n : only) {
+                String st = status.get(n);
+                if (!"failed".equals(st)) {
+                    wrong.add("chunk " + n + (st == null ? " does not exist" : " is " + st));
+                }
+            }
+            if (!wrong.isEmpty()) {
+                List<Integer> failed = status.entrySet().stream().filter(e -> "failed".equals(e.getValue()))
+                        .map(Map.Entry::getKey).toList();
+                throw new ShapeshiftException(ErrorCode.USAGE, "only failed chunks can be retried: "
+                        + String.join(", ", wrong) + " (failed chunks of " + migration + ": "
+                        + (failed.isEmpty() ? "none" : failed) + ")");
+            }
+            Map<Integer, String> retried = new java.util.TreeMap<>();
+            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.chunk AS k SET status = 'pending', "
+                    + "owner = NULL, error = NULL FROM shapeshift.chunk AS old WHERE old.migration = k.migration "
+                    + "AND old.chunk_no = k.chunk_no AND k.migration = ? AND k.status = 'failed' "
+                    + "AND (cardinality(?::int[]) = 0 OR k.chunk_no = ANY (?::int[])) RETURNING k.chunk_no, old.error")) {
+                java.sql.Array numbers = c.createArrayOf("integer", only.toArray());
+                ps.setString(1, migration);
+                ps.setArray(2, numbers);
+                ps.setArray(3, numbers);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        retried.put(rs.getInt(1), rs.getString(2));
+                    }
+                }
+            }
+            if (!retried.isEmpty()) {
+                StringBuilder what = new StringBuilder();
+                retried.forEach((n, e) -> what.append(what.length() == 0 ? "" : "; ").append("chunk ").append(n)
+                        .append(" (was: ").append(e == null ? "no error recorded" : e).append(')'));
+                Catalog.audit(c, migration, actor, RETRY_ACTION, null, null,
+                        (reason == null || reason.isBlank() ? "" : reason + " — ") + what);
+            }
+            return retried;
+        });
+    }
+
     public Totals totals(String migration) {
         return catalog.inTransaction("reading backfill totals of " + migration, c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT count(*), count(*) FILTER (WHERE status = 'done'), "

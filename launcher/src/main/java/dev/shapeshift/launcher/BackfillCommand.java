@@ -27,14 +27,14 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code shapeshift backfill pause|resume|status|set MIGRATION}: the backfill's live knobs, as
- * catalog settings every worker re-reads within about a second. Every change is audited with the
- * actor and the reason. See docs/throttling.md.
+ * {@code shapeshift backfill pause|resume|status|set|retry MIGRATION}: the backfill's live knobs, as
+ * catalog settings every worker re-reads within about a second, and the retry of failed chunks.
+ * Every change is audited with the actor and the reason. See docs/throttling.md and docs/backfill.md.
  */
 @Command(name = "backfill", mixinStandardHelpOptions = true,
         description = "Pause, resume, rate-limit or inspect a migration's backfill.",
         subcommands = {BackfillCommand.Pause.class, BackfillCommand.Resume.class, BackfillCommand.Status.class,
-                BackfillCommand.Set.class})
+                BackfillCommand.Set.class, BackfillCommand.Retry.class})
 public final class BackfillCommand implements Runnable {
     /** The settings {@code backfill set} accepts. */
     static final List<String> SETTABLE = Knob.settable().stream().map(Knob::key).toList();
@@ -114,6 +114,33 @@ public final class BackfillCommand implements Runnable {
         }
     }
 
+    @Command(name = "retry", mixinStandardHelpOptions = true,
+            description = {"Put failed chunks back to pending; the driver publishes their tasks again at its next "
+                    + "tick and a worker resumes each from its last checkpoint (docs/backfill.md)."})
+    static final class Retry extends Change {
+        @Option(names = "--chunk", paramLabel = "N", split = ",",
+                description = "Retry only these chunks (repeat or comma-separate); default: every failed chunk.")
+        List<Integer> chunks = new java.util.ArrayList<>();
+
+        @Override
+        public Integer call() {
+            Catalog catalog = db.catalog();
+            catalog.get(migration);
+            Map<Integer, String> retried = new ChunkStore(catalog).retryFailed(migration, chunks, why.actor, why.reason());
+            PrintWriter out = command.commandLine().getOut();
+            if (retried.isEmpty()) {
+                out.println("backfill " + migration + ": no failed chunks, nothing to retry");
+            } else {
+                retried.forEach((n, error) -> out.println("chunk " + n + " put back to pending (it had failed: "
+                        + (error == null ? "no error recorded" : error) + ")"));
+                out.println("backfill " + migration + ": " + retried.size() + " chunk(s) retried; the driver publishes "
+                        + "their tasks at its next tick (`shapeshift backfill status " + migration + "` shows progress)");
+            }
+            out.flush();
+            return 0;
+        }
+    }
+
     @Command(name = "status", mixinStandardHelpOptions = true, description = "Chunks, rows, rate, ETA and settings.")
     static final class Status implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
@@ -164,6 +191,10 @@ public final class BackfillCommand implements Runnable {
                 }
                 for (Chunk c : failed) {
                     out.println("failed chunk " + c.number() + " (attempts " + c.attempts() + "): " + c.error());
+                }
+                if (!failed.isEmpty()) {
+                    out.println("failed chunks wait for an operator: fix the cause, then `shapeshift backfill retry "
+                            + migration + "`");
                 }
             }
             out.flush();

@@ -141,6 +141,7 @@ public final class ApiRoutes {
                 ctx -> reconcile.runs(migration(ctx).name(), limit(ctx, 50)));
         blocking(r.get("/api/migrations/:name/evidence"), false, this::evidence);
         blocking(r.post("/api/migrations/:name/brownout/end"), true, this::endBrownout);
+        blocking(r.post("/api/migrations/:name/backfill/retry"), true, this::retryChunks);
         blocking(r.get("/api/flags/:name"), false, ctx -> flags.get(ctx.pathParam("name")));
         blocking(r.put("/api/flags/:name"), true, this::putFlag);
         blocking(r.get("/api/audit"), false, this::audit);
@@ -316,6 +317,38 @@ public final class ApiRoutes {
         }
         values.forEach((knob, v) -> catalog.putSetting(m.name(), knob.key(), knob.normalise(v), actor(body), reason));
         return status.read(m).settings();
+    }
+
+    /**
+     * {@code POST /api/migrations/NAME/backfill/retry} with {@code {"chunks": [N, …], "reason": …}} (both
+     * optional; no chunks = every failed chunk): failed chunks back to pending, published at the driver's next tick.
+     */
+    private Object retryChunks(RoutingContext ctx) {
+        MigrationRecord m = migration(ctx);
+        JsonNode body = body(ctx);
+        List<Integer> only = new java.util.ArrayList<>();
+        JsonNode chunks = body.get("chunks");
+        if (chunks != null) {
+            if (!chunks.isArray()) {
+                throw ApiException.badRequest("chunks must be an array of chunk numbers");
+            }
+            for (JsonNode n : chunks) {
+                if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+                    throw ApiException.badRequest("chunks must be an array of chunk numbers, got " + n);
+                }
+                only.add(n.asInt());
+            }
+        }
+        Map<Integer, String> retried = new dev.shapeshift.catalog.ChunkStore(catalog)
+                .retryFailed(m.name(), only, actor(body), text(body, "reason", false));
+        List<Map<String, Object>> out = new java.util.ArrayList<>();
+        retried.forEach((n, error) -> {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("chunk", n);
+            one.put("error", error);
+            out.add(one);
+        });
+        return Map.of("retried", out);
     }
 
     private Object putFlag(RoutingContext ctx) {

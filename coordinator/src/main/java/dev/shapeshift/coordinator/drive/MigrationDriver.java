@@ -207,14 +207,20 @@ final class MigrationDriver {
     }
 
     /**
-     * A stalled backfill: publish the tasks of the chunks that are neither done nor failed again
-     * (a failed chunk waits for an operator). Audited; the audit's time counts as progress in the
+     * A stalled backfill, or failed chunks an operator retried ({@code shapeshift backfill retry}): publish
+     * the tasks of the chunks that are neither done nor failed again (a failed chunk waits for an operator's
+     * retry). Audited; the audit's time counts as progress in the
      * next snapshot, so this happens at most once per {@code stallAfter} of silence.
      */
     private void republish(Snapshot s, String stall) {
         List<Chunk> open = new ChunkStore(catalog).chunks(migration).stream()
                 .filter(c -> !c.done() && !"failed".equals(c.status())).toList();
         if (open.isEmpty()) {
+            if (s.retryRequested()) {
+                // Retried chunks that failed again before this tick: record the answer so the request is spent.
+                catalog.audit(migration, ACTOR, SnapshotReader.REPUBLISH_ACTION, "0 tasks published: the retried "
+                        + "chunks failed again before the driver published them");
+            }
             say(s, stall);
             return;
         }
@@ -222,9 +228,10 @@ final class MigrationDriver {
         String numbers = open.stream().map(c -> Integer.toString(c.number())).collect(Collectors.joining(", "));
         catalog.audit(migration, ACTOR, SnapshotReader.REPUBLISH_ACTION, sent + " task(s) of chunk(s) " + numbers
                 + " published again after " + stall.substring(0, stall.indexOf(';')));
-        log.warn("backfill stalled, chunk tasks published again migration={} chunks=[{}]", migration, numbers);
-        say(s, stall + "; published the tasks of chunk(s) " + numbers + " again (a lost task: are two deployments "
-                + "sharing this migration's name on one Kafka cluster?)");
+        log.warn("chunk tasks published again migration={} chunks=[{}] why={}", migration, numbers,
+                s.retryRequested() ? "operator retry" : "stalled");
+        say(s, stall + "; published the tasks of chunk(s) " + numbers + " again" + (s.retryRequested() ? ""
+                : " (a lost task: are two deployments sharing this migration's name on one Kafka cluster?)"));
     }
 
     private void reconcile(MigrationRecord m, Snapshot s, String reason) {

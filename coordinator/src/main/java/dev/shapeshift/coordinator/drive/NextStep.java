@@ -180,6 +180,9 @@ public final class NextStep {
         if (s.paused()) {
             return Step.waitFor(progress + "; paused by an operator (`shapeshift backfill resume " + s.migration() + "`)");
         }
+        if (s.retryRequested()) {
+            return Step.of(Step.Kind.REPUBLISH_CHUNKS, "failed chunks retried by an operator; " + progress);
+        }
         Instant last = s.lastProgressAt() != null ? s.lastProgressAt() : s.phaseChangedAt();
         Duration quiet = last == null ? Duration.ZERO : Duration.between(last, s.now());
         if (stalled(quiet, stallAfter).isEmpty()) {

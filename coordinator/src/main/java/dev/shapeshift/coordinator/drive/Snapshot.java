@@ -26,6 +26,8 @@ import java.time.Instant;
  * @param findingsAt         when the latest finding was stored; null when none
  * @param brownout           the spec's brownout and the latest one stored; null when the spec has none and none runs
  * @param relaxedNotNull     old columns whose NOT NULL the write switch relaxed and that are not restored yet
+ * @param retryRequested     an operator retried failed chunks ({@code shapeshift backfill retry}) after the driver
+ *                           last published chunk tasks: publish them now
  */
 public record Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
                        String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
@@ -33,7 +35,22 @@ public record Snapshot(String migration, Phase phase, Instant phaseChangedAt, St
                        Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
                        long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
                        long findings, Instant findingsAt, BrownoutState brownout, dev.shapeshift.phase.PhasePlan plan,
-                       dev.shapeshift.refresh.SyncDirection direction, java.util.List<String> relaxedNotNull) {
+                       dev.shapeshift.refresh.SyncDirection direction, java.util.List<String> relaxedNotNull,
+                       boolean retryRequested) {
+
+    /** Without an operator's pending retry of failed chunks. */
+    public Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
+                    String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
+                    Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
+                    Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
+                    long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
+                    long findings, Instant findingsAt, BrownoutState brownout, dev.shapeshift.phase.PhasePlan plan,
+                    dev.shapeshift.refresh.SyncDirection direction, java.util.List<String> relaxedNotNull) {
+        this(migration, phase, phaseChangedAt, message, table, startLsn, switchApproval, revertOnDrift, contractApproval,
+                reconcileInterval, chunks, chunksDone, backfillFinishedAt, lastProgressAt, lastChunkError, paused,
+                latestRun, latestDoneRun, openDrift, cleanedUp, now, structurePending, findings, findingsAt, brownout,
+                plan, direction, relaxedNotNull, false);
+    }
 
     /** Without relaxed NOT NULL constraints. */
     public Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,

@@ -93,7 +93,11 @@ final class SnapshotReader {
                 dev.shapeshift.phase.PhasePlan.of(spec.writes()),
                 spec.writes().switchWrites() ? dev.shapeshift.refresh.SyncDirection.read(c, name) : null,
                 spec.writes().switchWrites() ? dev.shapeshift.coordinator.writes.WriteSwitch.state(c, name).relaxed()
-                        : java.util.List.of());
+                        : java.util.List.of(),
+                one(c, "SELECT 'yes' FROM shapeshift.audit r WHERE r.migration = ? AND r.action = '"
+                        + dev.shapeshift.catalog.ChunkStore.RETRY_ACTION + "' AND r.at > coalesce((SELECT max(p.at) "
+                        + "FROM shapeshift.audit p WHERE p.migration = r.migration AND p.action = '" + REPUBLISH_ACTION
+                        + "'), '-infinity') LIMIT 1", name) != null);
     }
 
     private static Snapshot.BrownoutState brownout(Connection c, String migration, MigrationSpec spec) throws SQLException {

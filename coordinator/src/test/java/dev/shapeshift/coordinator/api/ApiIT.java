@@ -202,6 +202,30 @@ class ApiIT {
     }
 
     @Test
+    void failedChunksAreRetriedByAnOperator() throws SQLException {
+        Seed.sql(db, "UPDATE shapeshift.chunk SET status = 'failed', error = 'value too long' "
+                + "WHERE migration = 'payments' AND chunk_no = 3");
+        assertThat(call(port, "POST", "/api/migrations/payments/backfill/retry", READ, "{}").status()).isEqualTo(403);
+        Response notFailed = call(port, "POST", "/api/migrations/payments/backfill/retry", ADMIN, "{\"chunks\":[0]}");
+        assertThat(notFailed.status()).isEqualTo(400);
+        assertThat(notFailed.body()).contains("chunk 0 is done").contains("[3]");
+        assertThat(call(port, "POST", "/api/migrations/payments/backfill/retry", ADMIN, "{\"chunks\":\"3\"}").status())
+                .isEqualTo(400);
+        Response retried = call(port, "POST", "/api/migrations/payments/backfill/retry", ADMIN,
+                "{\"chunks\":[3],\"reason\":\"column widened\",\"actor\":\"alice\"}");
+        assertThat(retried.status()).isEqualTo(200);
+        assertThat(retried.json().at("/retried/0/chunk").asInt()).isEqualTo(3);
+        assertThat(retried.json().at("/retried/0/error").asText()).isEqualTo("value too long");
+        JsonNode audit = get("/api/audit?migration=payments").json().get("items");
+        JsonNode last = audit.get(audit.size() - 1);
+        assertThat(last.get("action").asText()).isEqualTo(dev.shapeshift.catalog.ChunkStore.RETRY_ACTION);
+        assertThat(last.get("actor").asText()).isEqualTo("api:alice");
+        assertThat(last.get("reason").asText()).contains("column widened").contains("chunk 3 (was: value too long)");
+        assertThat(call(port, "POST", "/api/migrations/payments/backfill/retry", ADMIN, "{}").json().get("retried"))
+                .as("nothing failed any more").isEmpty();
+    }
+
+    @Test
     void driftIsPagedAndRunsAreListed() {
         JsonNode first = get("/api/migrations/users/drift?limit=2").json();
         assertThat(first.get("items")).hasSize(2);

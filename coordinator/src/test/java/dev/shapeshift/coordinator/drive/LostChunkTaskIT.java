@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
+import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.coordinator.GateWiring;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.KafkaBroker;
@@ -36,7 +37,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * driver's republishing nothing would ever run those chunks: the group's next consumer gets
  * nothing (checked first). Once the backfill has been silent for {@code stallAfter}, the driver
  * publishes the open chunks' tasks again, once per stall period, audited; the group's next
- * consumer gets exactly those chunks.
+ * consumer gets exactly those chunks. Then the operator's retry of a failed chunk
+ * ({@code shapeshift backfill retry}): published at the driver's next tick, not a stall period later.
  */
 @ExtendWith({PostgresExtension.class, KafkaExtension.class})
 class LostChunkTaskIT {
@@ -90,6 +92,30 @@ class LostChunkTaskIT {
                 + "' AND action = '" + SnapshotReader.REPUBLISH_ACTION + "'")).containsExactly(1);
         assertThat(drain(kafka, name, planned.size(), Duration.ofSeconds(30))).as("the group's next consumer gets them")
                 .containsExactlyInAnyOrderElementsOf(planned);
+
+        // A chunk that failed for good waits for an operator: `backfill retry` puts it back to pending and the
+        // driver publishes at its next tick, not after a stall period (an hour here, so only the retry can do it).
+        MigrationDriver patient = new MigrationDriver(name, db, GateWiring.transitions(db, "coordinator"),
+                DriveConfig.on(kafka.bootstrapServers(), 2).withStallAfter(Duration.ofHours(1)),
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), () -> false, HaltPoint.NONE);
+        int broken = planned.get(1);
+        sql(db, "UPDATE shapeshift.chunk SET status = 'failed', error = 'permission denied for table users' "
+                + "WHERE migration = '" + name + "' AND chunk_no = " + broken);
+        assertThat(patient.tick().kind()).as("nothing to do before the retry").isEqualTo(Step.Kind.WAIT);
+        ChunkStore chunks = new ChunkStore(catalog);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> chunks.retryFailed(name, List.of(planned.get(0)), "op", null))
+                .isInstanceOf(dev.shapeshift.error.ShapeshiftException.class)
+                .hasMessageContaining("chunk " + planned.get(0) + " is pending").hasMessageContaining("[" + broken + "]");
+        assertThat(chunks.retryFailed(name, List.of(), "op", "grant fixed"))
+                .containsExactly(java.util.Map.entry(broken, "permission denied for table users"));
+        assertThat(ints(db, "SELECT count(*)::int FROM shapeshift.chunk WHERE migration = '" + name
+                + "' AND status = 'failed'")).containsExactly(0);
+        assertThat(patient.tick().kind()).as("the retry is published at once").isEqualTo(Step.Kind.REPUBLISH_CHUNKS);
+        assertThat(catalog.get(name).message()).contains("retried by an operator").doesNotContain("two deployments");
+        assertThat(patient.tick().kind()).as("one publication per retry").isEqualTo(Step.Kind.WAIT);
+        assertThat(drain(kafka, name, planned.size(), Duration.ofSeconds(30))).as("the retried chunk's task is out")
+                .contains(broken);
+        assertThat(chunks.retryFailed(name, List.of(), "op", null)).as("nothing failed: nothing retried").isEmpty();
     }
 
     /** Consumes the migration's chunk tasks in its workers' group and commits them; returns the chunk numbers. */
