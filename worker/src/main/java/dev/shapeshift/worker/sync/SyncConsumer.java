@@ -650,6 +650,13 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                 if (now == SyncState.STOPPED_POISON && p != null && partitions.contains(p.partition())) {
                     streams.state(List.of(p.partition()), StreamState.STOPPED_POISON, p.offset(), stopReason);
                 }
+                if (now == SyncState.STOPPED_ERROR) {
+                    // A rebalance (another worker joining) while this worker's sync is stopped: the claim above
+                    // wrote CATCHING_UP, which would hide the stop from the gates and the status (the driver
+                    // rewrites the migration's message on its next tick). Found by ScenariosIT's division-error
+                    // case when a second worker joined just after the first one stopped.
+                    streams.state(partitions, StreamState.STOPPED_ERROR, null, stopReason);
+                }
             }
         };
     }

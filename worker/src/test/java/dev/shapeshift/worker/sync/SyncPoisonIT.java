@@ -90,6 +90,19 @@ class SyncPoisonIT {
             assertThat(state(worker, m)).as("not skipped: still stopped").isEqualTo(SyncState.STOPPED_ERROR);
             assertThat(f.count("SELECT count(*) FROM tgt_ratio WHERE id = 41")).isZero();
 
+            // A second worker joins while the first one's sync is stopped: the rebalance gives the first worker
+            // partitions again, and their durable rows (what the gates and the status read) must still say
+            // STOPPED_ERROR, not the CATCHING_UP a fresh claim writes.
+            Worker second = f.worker("w2", new SimpleMeterRegistry(), m.name());
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                java.util.List<dev.shapeshift.catalog.SyncStream> rows = new dev.shapeshift.catalog.SyncStreamStore(f.catalog)
+                        .list(m.name());
+                assertThat(rows).as("the second worker took part of the stream").anyMatch(r -> "w2".equals(r.owner()));
+                assertThat(rows.stream().filter(r -> "w1".equals(r.owner())).toList()).as("rows %s", rows).isNotEmpty()
+                        .allMatch(r -> r.state() == dev.shapeshift.catalog.StreamState.STOPPED_ERROR);
+            });
+            second.close();
+
             f.tx("UPDATE src_ratio SET a = 4 WHERE id = 41"); // the fix
             await().atMost(Duration.ofSeconds(60)).until(() -> state(worker, m) == SyncState.RUNNING);
             f.awaitConverged(m, Duration.ofSeconds(60));
