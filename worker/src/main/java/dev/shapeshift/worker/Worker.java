@@ -59,25 +59,25 @@ public final class Worker implements AutoCloseable {
                          Duration restartDelay) {
         public Config {
             if (workerId == null || workerId.isBlank()) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "a worker needs a worker id (--worker-id)");
+                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "a worker needs a worker id (--worker-id)");
             }
             migrations = List.copyOf(migrations);
             if (!sync && !backfill) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID,
+                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID,
                         "a worker with both --no-sync and --no-backfill has nothing to do");
             }
             if (sessionTimeout.compareTo(MIN_SESSION_TIMEOUT) < 0) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "Kafka session timeout (--session-timeout-ms) "
+                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "Kafka session timeout (--session-timeout-ms) "
                         + "must be at least " + MIN_SESSION_TIMEOUT.toMillis() + " ms (the broker's minimum), got "
                         + sessionTimeout.toMillis() + " ms");
             }
             if (leaseTimeout.compareTo(MIN_LEASE_TIMEOUT) < 0) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "chunk lease timeout (--lease-timeout-ms) must be "
+                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "chunk lease timeout (--lease-timeout-ms) must be "
                         + "at least " + MIN_LEASE_TIMEOUT.toMillis() + " ms (a running chunk's heartbeat is written "
                         + "once per sub-batch and every 2 s while it waits), got " + leaseTimeout.toMillis() + " ms");
             }
             if (watchInterval.isNegative() || watchInterval.isZero() || restartDelay.isNegative()) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "watch interval must be positive and restart "
+                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "watch interval must be positive and restart "
                         + "delay not negative, got " + watchInterval + " and " + restartDelay);
             }
         }
