@@ -9,7 +9,6 @@ import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.worker.backfill.BackfillConfig;
-import dev.shapeshift.worker.backfill.BackfillWorkerMain;
 import dev.shapeshift.worker.backfill.ChunkConsumer;
 import dev.shapeshift.worker.sync.SyncConsumer;
 import dev.shapeshift.worker.sync.SyncMetrics;
@@ -151,7 +150,7 @@ public final class Worker implements AutoCloseable {
         } else {
             Map<String, ResolvedSpec> resolved = new LinkedHashMap<>();
             for (String m : config.migrations()) {
-                resolved.put(m, BackfillWorkerMain.resolve(db, m));
+                resolved.put(m, CatalogSpec.resolve(db, m));
             }
             resolved.forEach(this::startLane);
         }
@@ -207,7 +206,7 @@ public final class Worker implements AutoCloseable {
         for (MigrationRecord m : active) {
             if (!lanes.containsKey(m.name())) {
                 try {
-                    startLane(m.name(), BackfillWorkerMain.resolve(db, m.name()));
+                    startLane(m.name(), CatalogSpec.resolve(db, m.name()));
                 } catch (ShapeshiftException e) {
                     log.error("cannot serve migration migration={} worker={} code={} error={}", m.name(),
                             config.workerId(), e.code(), e.getMessage());
