@@ -347,7 +347,7 @@ public final class Contractor {
 
     static void requireReason(String reason) {
         if (reason == null || reason.isBlank()) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "a reason is required (it goes to the audit log)");
+            throw new ShapeshiftException(ErrorCode.USAGE, "a reason is required (it goes to the audit log)");
         }
     }
 
