@@ -164,7 +164,7 @@ class NetworkFaultIT {
      * alarm; at the end of the partition neither the slot's {@code confirmed_flush_lsn} nor the
      * offset stored in Kafka (read through the broker's direct listener) is past the WAL position
      * at its start (nothing Kafka did not acknowledge is confirmed); both statuses clear after the
-     * heal; the change events of 40 probe rows updated at the start of the outage are all in the
+     * heal; the change events of 200 probe rows (no other writer's), each updated once in the outage's first 12 s, are all in the
      * changes topic (read directly: no gap); verified, target = transform(source). Negative control
      * of the alarm: none is raised before the partition (asserted). Negative control of the gap
      * check: see docs/scenarios.md (the acknowledgement guard in ChangePublisher removed by hand).
@@ -215,13 +215,27 @@ class NetworkFaultIT {
                         assertThat(bridge.metrics().alarm()).as("no slot alarm before the partition").isZero();
                         assertThat(audits(db, KAFKA_NAME, "kafka-unreachable")).isZero();
 
+                        // Probe rows no other writer touches (negative keys: the application writes ids from 1 up).
+                        try (Connection c = db.connect("test-probe"); Statement st = c.createStatement()) {
+                            st.execute("INSERT INTO public.users SELECT -g, 'probe ' || g, NULL FROM generate_series(1, "
+                                    + PROBES + ") g");
+                        }
                         long walAtPartition = lsn(db, "SELECT pg_current_wal_lsn()");
                         kafkaLink.blackhole();
                         long t0 = System.nanoTime();
-                        // Probe changes in the first batch the outage fails: each must reach the changes topic.
-                        try (Connection c = db.connect("test-probe"); Statement st = c.createStatement()) {
-                            st.execute("UPDATE public.users SET name = name || '.' WHERE id <= " + PROBES);
-                        }
+                        // Each probe row changed exactly once during the outage, one every PROBE_EVERY, so the batches
+                        // the outage fails hold some of them and nothing writes them again: each change must reach
+                        // the changes topic.
+                        CompletableFuture<Void> probes = CompletableFuture.runAsync(() -> {
+                            try (Connection c = db.connect("test-probe"); Statement st = c.createStatement()) {
+                                for (int i = 1; i <= PROBES; i++) {
+                                    st.execute("UPDATE public.users SET name = name || '.' WHERE id = " + (-i));
+                                    Thread.sleep(PROBE_EVERY.toMillis());
+                                }
+                            } catch (Exception e) {
+                                throw new IllegalStateException("probe writer failed", e);
+                            }
+                        });
                         // The backfill needs no Kafka past its tasks: let it finish meanwhile (a cheaper test).
                         catalog.putSetting(KAFKA_NAME, Knob.MAX_ROWS_PER_SECOND.key(), "0", "test", "uncap during the partition");
                         fillWal(db, 8);
@@ -231,6 +245,7 @@ class NetworkFaultIT {
                         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                                 .until(() -> audits(db, KAFKA_NAME, "slot-alarm") > 0);
                         long alarmMs = (System.nanoTime() - t0) / 1_000_000;
+                        probes.get(KAFKA_PARTITION.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
                         Thread.sleep(Math.max(0, KAFKA_PARTITION.toMillis() - (System.nanoTime() - t0) / 1_000_000));
                         BridgeState atHeal = bridge.state();
                         long confirmed = lsn(db, "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '"
@@ -265,7 +280,7 @@ class NetworkFaultIT {
                                 walAtPartition);
                         assertThat(keysChangedSince(kafka.bootstrapServers(), KAFKA_NAME, walAtPartition))
                                 .as("every probe change made during the outage is in the changes topic (no gap)")
-                                .containsAll(java.util.stream.LongStream.rangeClosed(1, PROBES).mapToObj(Long::toString)
+                                .containsAll(java.util.stream.LongStream.rangeClosed(1, PROBES).mapToObj(i -> Long.toString(-i))
                                         .toList());
                         app.close();
                         await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(300))
@@ -284,8 +299,9 @@ class NetworkFaultIT {
         }
     }
 
-    /** Case 2's probe rows (ids 1..PROBES), updated at the start of the outage. */
-    private static final int PROBES = 40;
+    /** Case 2's probe rows (ids -1..-PROBES), each updated once during the outage, one every {@link #PROBE_EVERY}. */
+    private static final int PROBES = 200;
+    private static final Duration PROBE_EVERY = Duration.ofMillis(60);
 
     /** The keys of the migration's change events at or after {@code lsn}, read from its changes topic directly. */
     private static java.util.Set<String> keysChangedSince(String bootstrap, String migration, long lsn) {
