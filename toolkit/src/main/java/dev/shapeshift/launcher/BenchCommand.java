@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
         BenchCommand.Ddl.class, BenchCommand.Plan.class, BenchCommand.Sink.class,
         BenchCommand.ReadCounterCase.class, BenchCommand.Soak.class},
         description = "Benchmarks on an embedded PostgreSQL (fsync on) and Kafka; see docs/performance.md.")
-public final class BenchCommand implements Runnable {
+public final class BenchCommand implements ExtraCommand, Runnable {
 
     /** Runs the command on its own (before it is registered in {@link Main}). */
     public static void main(String[] args) {
