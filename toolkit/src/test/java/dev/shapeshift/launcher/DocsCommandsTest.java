@@ -22,12 +22,13 @@ import picocli.CommandLine;
  * write them: {@code [--opt VALUE]} is an option given, {@code a|b} is each alternative,
  * {@code …} after an option is its value and elsewhere "more options", dropped. A line that runs
  * the runtime jar ({@code shapeshift.jar}) parses against the runtime CLI alone, without the
- * all-in-one jar's {@code demo} and {@code bench}.
+ * all-in-one jar's {@code demo} and {@code bench}; {@code ./mvnw … && java -jar …} counts from the
+ * {@code java}.
  */
 class DocsCommandsTest {
     private static final Path REPO = Path.of("..");
     private static final Pattern COMMAND = Pattern.compile(
-            "^(?:\\$ )?(?:[A-Z][A-Z0-9_]*=\\S+\\s+)*(?:shapeshift|java -jar \\S*shapeshift(?:-all)?\\.jar)\\s+(.*)$");
+            "^(?:\\$ )?(?:\\S.* && )?(?:[A-Z][A-Z0-9_]*=\\S+\\s+)*(?:shapeshift|java -jar \\S*shapeshift(?:-all)?\\.jar)\\s+(.*)$");
 
     @TempDir
     Path home;
