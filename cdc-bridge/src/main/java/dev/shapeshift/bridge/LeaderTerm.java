@@ -397,8 +397,18 @@ final class LeaderTerm implements AutoCloseable {
         }
     }
 
+    /**
+     * The watch's sessions (slot probe, targets, the slot check, the publication, the schema check):
+     * short statements, so they give a silent connection up after {@link Leadership#SOCKET_TIMEOUT},
+     * as the leader-lock session does. Without it a half-open partition held the watch in a read
+     * until the heal, and the bridge went on {@code STREAMING} long after its lock session had
+     * given up (NetworkFaultIT, case 1). {@code lock_timeout} below it ends a publication change that
+     * waits for a table lock on the server (retried next round) instead of the client cutting it off.
+     */
+    static final String WATCH_SERVER_OPTIONS = "-c lock_timeout=10000";
+
     private Connection connect() {
-        return config.database().connect(ACTOR);
+        return config.database().connectWithSocketTimeout(ACTOR, Leadership.SOCKET_TIMEOUT, WATCH_SERVER_OPTIONS);
     }
 
     private static Set<String> migrations(List<SyncTarget> ts) {

@@ -43,7 +43,12 @@ final class BridgeFixture {
     }
 
     BridgeConfig config() {
-        return BridgeConfig.of(db, kafka.bootstrapServers()).withSlot(slot).withPublication("p_" + slot)
+        return config(db, kafka.bootstrapServers(), slot);
+    }
+
+    /** The tests' bridge: its slot and publication, 1 s heartbeats, one replica, two partitions, a look every 500 ms. */
+    static BridgeConfig config(Database db, String bootstrap, String slot) {
+        return BridgeConfig.of(db, bootstrap).withSlot(slot).withPublication("p_" + slot)
                 .withHeartbeat(Duration.ofSeconds(1)).withReplication((short) 1, 2)
                 .withWatchInterval(Duration.ofMillis(500));
     }

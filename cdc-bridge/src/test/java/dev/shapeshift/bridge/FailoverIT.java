@@ -96,13 +96,12 @@ class FailoverIT {
         });
     }
 
+    /** The bridge of {@code c} ({@link BridgeFixture#config()}) in a JVM of its own ({@link BridgeChild}). */
     static Process child(BridgeConfig c) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         return new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                "dev.shapeshift.bridge.BridgeMain", "--jdbc-url", c.database().jdbcUrl(), "--user", c.database().user(),
-                "--password", c.database().password(), "--bootstrap", c.bootstrapServers(), "--slot", c.slot(),
-                "--publication", c.publication(), "--heartbeat-ms", "1000", "--replication", "1", "--partitions", "2",
-                "--watch-ms", "500")
+                BridgeChild.class.getName(), c.database().jdbcUrl(), c.database().user(), c.database().password(),
+                c.bootstrapServers(), c.slot())
                 .inheritIO().start();
     }
 }

@@ -135,7 +135,7 @@ public final class CatalogSchema {
             log.info("catalog schema has pre-V5 bridge tables without history, baselining at 0 tables={}", objects);
             return true;
         }
-        throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "schema " + SCHEMA + " in " + db.safeUrl()
+        throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "schema " + SCHEMA + " in " + db.safeUrl()
                 + " has objects " + objects + " but no catalog history table " + SCHEMA + "." + HISTORY
                 + ": it was not made by Shapeshift's catalog migration. Rename or drop that schema (e.g. ALTER SCHEMA "
                 + SCHEMA + " RENAME TO " + SCHEMA + "_old) and start again; Shapeshift keeps its catalog only in "

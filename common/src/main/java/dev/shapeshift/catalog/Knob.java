@@ -21,7 +21,10 @@ public enum Knob {
                     + "state `active`, client backends not named `shapeshift-*`/`Debezium*`); 0 = off"),
     MAX_APP_LATENCY_MS("max-app-latency-ms", Kind.WHOLE, "0",
             "wait while the statements of roles other than Shapeshift's took longer than this many ms on average "
-                    + "since the previous look (`pg_stat_statements`); 0 = off");
+                    + "since the previous look (`pg_stat_statements`); 0 = off"),
+    REINDEX_ABOVE_PCT("reindex-above-pct", Kind.WHOLE, "115",
+            "after the backfill, before the read switch, the driver rebuilds with `REINDEX INDEX CONCURRENTLY` each "
+                    + "B-tree index of the written table larger than this % of its one-pass size; 0 = never");
 
     /** What a knob's value is. */
     public enum Kind { BOOLEAN, WHOLE }

@@ -16,7 +16,7 @@ import java.util.List;
  * The wire form of {@link ChangeEvent}: the Kafka record key is the JSON array of the key's text
  * values (so all changes of one source row land in one partition), the value is a JSON object
  * {@code {"m":..., "k":[...], "op":"u", "lsn":..., "ts":..., "tx":...}}, plus {@code "old":true} on a
- * change of the old table of a table-mode write switch ({@link ChangeEvent#oldShape}). A record that does not
+ * change that writes the old shape of a write switch ({@link ChangeEvent#oldShape}). A record that does not
  * decode is a poison record: {@link #decode} throws {@link ErrorCode#POISON_RECORD}.
  */
 public final class ChangeCodec {

@@ -13,11 +13,12 @@ import dev.shapeshift.refresh.Key;
  * @param lsn       the change's WAL position
  * @param commitTsMicros the source transaction's commit time, microseconds since the epoch (0 if unknown)
  * @param txId      the source transaction id (0 if unknown)
- * @param oldShape  the change is a row change of the migration's source table in table mode with a
- *                  write switch, where the new shape is another table: after the write switch only an
- *                  application still writing the old shape makes one (the workers' own writes never
- *                  reach the topic). False for every other change, in place included (there a row
- *                  change does not say which columns it changed)
+ * @param oldShape  the change writes the old shape of a migration with a write switch: in table mode
+ *                  any row change of the source table (the new shape is another table); in place an
+ *                  INSERT or UPDATE that writes an old column new code stops writing (the bridge compares
+ *                  the UPDATE's before image, sent in full once the write switch set REPLICA IDENTITY
+ *                  FULL). After the write switch only an application still writing the old shape makes
+ *                  one (the workers' own writes never reach the topic). False for every other change
  */
 public record ChangeEvent(String migration, Key key, char op, long lsn, long commitTsMicros, long txId,
                           boolean oldShape) {

@@ -116,7 +116,7 @@ public final class LockSafeDdl {
         }
 
         private static ShapeshiftException invalid(String message) {
-            return new ShapeshiftException(ErrorCode.SPEC_INVALID, "DDL lock policy: " + message);
+            return new ShapeshiftException(ErrorCode.CONFIG_INVALID, "DDL lock policy: " + message);
         }
     }
 

@@ -60,7 +60,7 @@ public final class Refresher {
     }
 
     /**
-     * The latest change of a key from the old table of a table-mode write switch in one batch
+     * The latest change of a key that wrote the old shape of a write switch in one batch
      * ({@link dev.shapeshift.change.ChangeEvent#oldShape}).
      *
      * @param commitMicros its commit time, microseconds since the epoch
@@ -142,7 +142,7 @@ public final class Refresher {
 
     /**
      * As {@link #sync(Connection, Collection)}; in reverse, also records the keys of {@code oldShape}
-     * (changes of the old table of a table-mode write switch) that committed after the sync turned
+     * (changes that wrote the old shape of a write switch) that committed after the sync turned
      * reverse as old-shape writes, in the same transaction.
      */
     public SyncResult sync(Connection c, Collection<Key> keys, java.util.Map<Key, OldShapeChange> oldShape)

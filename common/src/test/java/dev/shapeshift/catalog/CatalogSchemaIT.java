@@ -96,7 +96,9 @@ class CatalogSchemaIT {
         exec(db, "CREATE SCHEMA shapeshift", "CREATE TABLE shapeshift.orders (id int)");
         assertThatThrownBy(() -> CatalogSchema.migrate(db)).isInstanceOf(ShapeshiftException.class)
                 .hasMessageContaining("[orders]").hasMessageContaining("no catalog history table")
-                .hasMessageContaining("ALTER SCHEMA shapeshift RENAME TO shapeshift_old");
+                .hasMessageContaining("ALTER SCHEMA shapeshift RENAME TO shapeshift_old")
+                .satisfies(e -> assertThat(((ShapeshiftException) e).code()).as("the database's state, not the spec's fault")
+                        .isEqualTo(dev.shapeshift.error.ErrorCode.CONFIG_INVALID));
         assertThat(count(db, "SELECT count(*) FROM shapeshift.orders")).as("nothing touched").isZero();
     }
 

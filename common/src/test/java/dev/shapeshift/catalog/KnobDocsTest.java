@@ -37,8 +37,10 @@ class KnobDocsTest {
                 .hasMessage("max-app-latency-ms=-1: write a whole number ≥ 0 (0 = off)");
         assertThatThrownBy(() -> Knob.PAUSED.normalise("yes")).hasMessage("paused=yes: write true or false");
         assertThat(Knob.values()).extracting(Knob::jsonName)
-                .containsExactly("paused", "maxRowsPerSecond", "maxActiveBackends", "maxAppLatencyMs");
+                .containsExactly("paused", "maxRowsPerSecond", "maxActiveBackends", "maxAppLatencyMs",
+                        "reindexAbovePct");
         assertThat(Knob.settable()).extracting(Knob::key)
-                .containsExactly("max-rows-per-second", "max-active-backends", "max-app-latency-ms");
+                .containsExactly("max-rows-per-second", "max-active-backends", "max-app-latency-ms",
+                        "reindex-above-pct");
     }
 }

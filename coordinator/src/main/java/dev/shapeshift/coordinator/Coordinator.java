@@ -175,7 +175,7 @@ public final class Coordinator implements AutoCloseable {
                     .get(30, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
             vertx.close();
-            throw new ShapeshiftException(ErrorCode.UNREACHABLE, "cannot listen on " + config.bindHost() + ":"
+            throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "cannot listen on " + config.bindHost() + ":"
                     + config.port() + ": " + (e.getCause() == null ? e : e.getCause()).getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

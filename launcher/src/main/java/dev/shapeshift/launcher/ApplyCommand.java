@@ -12,7 +12,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -30,8 +29,8 @@ public final class ApplyCommand implements Callable<Integer> {
     @Mixin
     DbOptions db = new DbOptions();
 
-    @Option(names = "--actor", paramLabel = "NAME", description = "Who applies them, for the audit log (default: the OS user).")
-    String actor = System.getProperty("user.name");
+    @Mixin
+    AuditOptions.ActorOnly who = new AuditOptions.ActorOnly();
 
     @Mixin
     OutputOptions output = new OutputOptions();
@@ -45,7 +44,7 @@ public final class ApplyCommand implements Callable<Integer> {
             throw new ShapeshiftException(ErrorCode.SPEC_MALFORMED, dir + ": no spec files (*.yaml, *.yml) — name the "
                     + "directory that holds them");
         }
-        List<Registration> results = new SpecsDir(dir, StartCommand.registrar(db, actor)).apply().files();
+        List<Registration> results = new SpecsDir(dir, StartCommand.registrar(db, who.actor)).apply().files();
         PrintWriter out = command.commandLine().getOut();
         PrintWriter err = command.commandLine().getErr();
         if (output.json()) {

@@ -5,7 +5,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code --actor} and {@code --reason}: who makes a change and why, both recorded in the audit
  * log. {@link Required} where the change refuses to run without a reason (phase moves, contract,
- * restore, clean-up, skips, flags), so the help shows it as required; {@link Optional} elsewhere.
+ * restore, clean-up, skips, flags), so the help shows it as required; {@link Optional} elsewhere;
+ * {@link ActorOnly} where the change has no reason to give (registering a spec: {@code start},
+ * {@code apply}, {@code run}).
  */
 public abstract class AuditOptions {
     @Option(names = "--actor", paramLabel = "NAME", description = "Who makes the change, for the audit log (default: the OS user).")
@@ -32,6 +34,14 @@ public abstract class AuditOptions {
         @Override
         String reason() {
             return reason;
+        }
+    }
+
+    /** No {@code --reason}: only who makes the change. */
+    public static final class ActorOnly extends AuditOptions {
+        @Override
+        String reason() {
+            return null;
         }
     }
 }

@@ -1,7 +1,7 @@
 package dev.shapeshift.launcher;
 
 import dev.shapeshift.bridge.BridgeConfig;
-import dev.shapeshift.bridge.BridgeMain;
+import dev.shapeshift.bridge.BridgeProcess;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -78,7 +78,7 @@ public final class BridgeCommand implements Callable<Integer> {
         }
         PrometheusMeterRegistry registry = RoleMeters.registry("cdc-bridge");
         try (MetricsEndpoint metrics = metricsPort == null ? null : MetricsEndpoint.start(metricsBind, metricsPort, registry)) {
-            return BridgeMain.run(config, registry);
+            return BridgeProcess.run(config, registry);
         }
     }
 }

@@ -3,8 +3,6 @@ package dev.shapeshift.launcher;
 import dev.shapeshift.embedded.EmbeddedPostgres;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -45,7 +43,7 @@ public final class ConnectionOptions extends DbOptions {
         if (user != null) {
             props.setProperty("user", user);
         }
-        String password = password();
+        String password = password().orElse(null);
         if (password != null) {
             props.setProperty("password", password);
         }
@@ -57,17 +55,6 @@ public final class ConnectionOptions extends DbOptions {
         } catch (SQLException e) {
             throw unreachable(url, e);
         }
-    }
-
-    private String password() {
-        if (passwordFile != null) {
-            try {
-                return Files.readString(passwordFile).strip();
-            } catch (IOException e) {
-                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "cannot read --password-file " + passwordFile + ": " + e.getMessage(), e);
-            }
-        }
-        return env.get("SHAPESHIFT_DB_PASSWORD");
     }
 
     private static ShapeshiftException unreachable(String url, SQLException e) {

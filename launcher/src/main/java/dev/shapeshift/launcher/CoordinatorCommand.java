@@ -10,8 +10,6 @@ import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.spec.DurationText;
 import dev.shapeshift.error.ShapeshiftException;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -118,15 +116,6 @@ public final class CoordinatorCommand implements Callable<Integer> {
     }
 
     private String token(Path file, String variable) {
-        String value = file != null ? read(file) : env.get(variable);
-        return value == null || value.isBlank() ? null : value.strip();
-    }
-
-    private static String read(Path file) {
-        try {
-            return Files.readString(file).strip();
-        } catch (IOException e) {
-            throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "cannot read " + file + ": " + e.getMessage(), e);
-        }
+        return Secrets.fileOrEnv(file, env, variable).map(String::strip).filter(v -> !v.isBlank()).orElse(null);
     }
 }

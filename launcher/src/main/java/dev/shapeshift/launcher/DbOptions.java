@@ -4,8 +4,6 @@ import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import picocli.CommandLine.Model.CommandSpec;
@@ -45,18 +43,15 @@ class DbOptions {
                     : new ShapeshiftException(ErrorCode.USAGE, message);
         }
         String u = user != null ? user : System.getProperty("user.name");
-        return new Database(url, u, passwordFile != null ? read(passwordFile) : env.getOrDefault("SHAPESHIFT_DB_PASSWORD", ""));
+        return new Database(url, u, password().orElse(""));
     }
 
     Catalog catalog() {
         return new Catalog(database(), "cli");
     }
 
-    static String read(Path file) {
-        try {
-            return Files.readString(file).strip();
-        } catch (IOException e) {
-            throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "cannot read " + file + ": " + e.getMessage(), e);
-        }
+    /** The password: {@code --password-file}, else {@code SHAPESHIFT_DB_PASSWORD} ({@link Secrets}). */
+    java.util.Optional<String> password() {
+        return Secrets.fileOrEnv(passwordFile, env, "SHAPESHIFT_DB_PASSWORD");
     }
 }

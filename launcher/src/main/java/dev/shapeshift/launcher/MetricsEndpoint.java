@@ -33,7 +33,7 @@ final class MetricsEndpoint implements AutoCloseable {
             return new MetricsEndpoint(vertx, server);
         } catch (Exception e) {
             vertx.close();
-            throw new ShapeshiftException(ErrorCode.UNREACHABLE, "cannot serve metrics on " + bind + ":" + port + ": "
+            throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "cannot serve metrics on " + bind + ":" + port + ": "
                     + e.getMessage(), e);
         }
     }

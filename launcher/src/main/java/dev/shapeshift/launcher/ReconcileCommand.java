@@ -18,7 +18,7 @@ import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.WorkerTransactions;
 import dev.shapeshift.spec.ResolvedSpec;
-import dev.shapeshift.worker.backfill.BackfillWorkerMain;
+import dev.shapeshift.worker.CatalogSpec;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -87,7 +87,7 @@ public final class ReconcileCommand implements Runnable {
             Database database = db.database();
             Catalog catalog = new Catalog(database, "coordinator");
             MigrationRecord record = catalog.get(migration);
-            ResolvedSpec resolved = BackfillWorkerMain.resolve(database, migration);
+            ResolvedSpec resolved = CatalogSpec.resolve(database, migration);
             SyncProgress sync = record.slotName() == null ? SyncProgress.NO_SYNC : SyncProgress.slot(database, record.slotName());
             Reconciler reconciler = new Reconciler(catalog, migration, resolved, sync, new SimpleMeterRegistry(),
                     Reconciler.Options.from(resolved.spec().reconcile()));

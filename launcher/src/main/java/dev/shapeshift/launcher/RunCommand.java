@@ -71,8 +71,8 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--heartbeat", paramLabel = "DURATION", description = "The bridge's heartbeat interval (default 5s).")
     String heartbeat = "5s";
 
-    @Option(names = "--actor", paramLabel = "NAME", description = "Who runs it, for the audit log (default: the OS user).")
-    String actor = System.getProperty("user.name");
+    @Mixin
+    AuditOptions.ActorOnly who = new AuditOptions.ActorOnly();
 
     @Option(names = "--verbose", description = "Log every role's INFO lines to stderr too (default: warnings and errors only, so the status line stays readable).")
     boolean verbose;
@@ -92,7 +92,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         Database database = db.database();
         MigrationSpec spec = new SpecReader().read(specFile);
-        Registration r = StartCommand.registrar(db, actor).register(ValidateCommand.origin(specFile), spec,
+        Registration r = StartCommand.registrar(db, who.actor).register(ValidateCommand.origin(specFile), spec,
                 StartCommand.readText(specFile));
         java.io.PrintWriter w = new java.io.PrintWriter(out, true);
         java.io.PrintWriter e = new java.io.PrintWriter(System.err, true);
@@ -115,7 +115,7 @@ public final class RunCommand implements Callable<Integer> {
             out.printf("dashboard and API: http://%s:%d/ (admin token in %s)%n", bind, roles.port(),
                     dataDir.resolve("admin-token"));
             out.println("Ctrl-C stops this process; the same command resumes the migration where it is.");
-            Operator operator = new Operator(database, name, "cli:" + actor, out, approver());
+            Operator operator = new Operator(database, name, "cli:" + who.actor, out, approver());
             Phase end = operator.follow(every, new Operator.Listener() {
                 @Override
                 public void phase(Phase from, Phase to) {
@@ -124,7 +124,7 @@ public final class RunCommand implements Callable<Integer> {
                     }
                 }
             });
-            var cleanup = roles.finish(name, "cli:" + actor);
+            var cleanup = roles.finish(name, "cli:" + who.actor);
             out.println("cleaned up: " + String.join(", ", cleanup.done())
                     + (cleanup.left().isEmpty() ? "" : "; left: " + String.join(", ", cleanup.left())));
             out.println(end == Phase.CONTRACTED ? name + ": contracted and cleaned up; the old shape is archived "

@@ -36,8 +36,8 @@ public final class StartCommand implements Callable<Integer> {
     @Mixin
     DbOptions db = new DbOptions();
 
-    @Option(names = "--actor", paramLabel = "NAME", description = "Who starts it, for the audit log (default: the OS user).")
-    String actor = System.getProperty("user.name");
+    @Mixin
+    AuditOptions.ActorOnly who = new AuditOptions.ActorOnly();
 
     @Mixin
     OutputOptions output = new OutputOptions();
@@ -53,7 +53,7 @@ public final class StartCommand implements Callable<Integer> {
     public Integer call() {
         MigrationSpec spec = new SpecReader().read(specFile);
         String text = readText(specFile);
-        Registrar registrar = registrar(db, actor);
+        Registrar registrar = registrar(db, who.actor);
         Registration r = (again ? registrar.again() : registrar).register(ValidateCommand.origin(specFile), spec, text);
         PrintWriter out = command.commandLine().getOut();
         if (output.json()) {

@@ -2,7 +2,7 @@ package dev.shapeshift.launcher;
 
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.worker.Worker;
-import dev.shapeshift.worker.WorkerMain;
+import dev.shapeshift.worker.WorkerProcess;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -66,7 +66,7 @@ public final class WorkerCommand implements Callable<Integer> {
         Worker.Config config = config();
         PrometheusMeterRegistry registry = RoleMeters.registry("worker");
         try (MetricsEndpoint metrics = metricsPort == null ? null : MetricsEndpoint.start(metricsBind, metricsPort, registry)) {
-            return WorkerMain.run(db.database(), bootstrap, config, registry);
+            return WorkerProcess.run(db.database(), bootstrap, config, registry);
         }
     }
 

@@ -278,6 +278,37 @@ class MainTest {
                 .as("the help's defaults are the worker's").isEqualTo(Worker.Config.of("w1", List.of()));
     }
 
+    /** The assertions of the worker module's own parser (WorkerMain, gone), on the one way in: {@code shapeshift worker}. */
+    @Test
+    void workerParsesRepeatedMigrationsAndFlags() throws Exception {
+        CommandLine cmd = Main.commandLine();
+        cmd.parseArgs("worker", "--jdbc-url", "jdbc:postgresql://h/db", "--user", "u", "--bootstrap", "k:9092",
+                "--worker-id", "w1", "--migration", "a", "--migration", "b", "--no-backfill",
+                "--session-timeout-ms", "6000", "--lease-timeout-ms", "3000");
+        WorkerCommand worker = (WorkerCommand) cmd.getSubcommands().get("worker").getCommand();
+        Worker.Config config = worker.config();
+        assertThat(config.migrations()).containsExactly("a", "b");
+        assertThat(config.backfill()).isFalse();
+        assertThat(config.sync()).isTrue();
+        assertThat(config.sessionTimeout()).isEqualTo(Duration.ofSeconds(6));
+        assertThat(config.leaseTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(worker.bootstrap).isEqualTo("k:9092");
+        assertThat(worker.db.database().jdbcUrl()).isEqualTo("jdbc:postgresql://h/db");
+        assertThat(worker.db.database().user()).isEqualTo("u");
+
+        Run lease = run("worker", "--jdbc-url", "jdbc:postgresql://h/db", "--user", "u", "--bootstrap", "k",
+                "--worker-id", "w", "--lease-timeout-ms", "1999");
+        assertThat(lease.exit()).isEqualTo(2);
+        assertThat(lease.err()).contains("--lease-timeout-ms").contains("at least 2000 ms");
+        Run nothing = run("worker", "--jdbc-url", "jdbc:postgresql://h/db", "--user", "u", "--bootstrap", "k",
+                "--worker-id", "w", "--no-sync", "--no-backfill");
+        assertThat(nothing.exit()).isEqualTo(2);
+        assertThat(nothing.err()).contains("nothing to do");
+        Run bogus = run("worker", "--bootstrap", "k", "--worker-id", "w", "--bogus", "1");
+        assertThat(bogus.exit()).isEqualTo(2);
+        assertThat(bogus.err()).contains("--bogus");
+    }
+
     @Test
     void workerRefusesTooShortTimeoutsAsUsageErrors() {
         Run lease = run("worker", "--bootstrap", "k:9092", "--worker-id", "w1", "--lease-timeout-ms", "500");

@@ -2,9 +2,7 @@ package dev.shapeshift.scenarios;
 
 import static org.awaitility.Awaitility.await;
 
-import dev.shapeshift.bridge.BridgeMain;
 import dev.shapeshift.db.Database;
-import dev.shapeshift.worker.WorkerMain;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,9 +44,8 @@ final class Stack implements AutoCloseable {
     }
 
     Process bridge(String name) throws IOException {
-        return child(name, BridgeMain.class.getName(), "--jdbc-url", db.jdbcUrl(), "--user", db.user(), "--password",
-                db.password(), "--bootstrap", bootstrap, "--slot", slot, "--publication", publication, "--heartbeat-ms",
-                "1000", "--replication", "1", "--partitions", Integer.toString(PARTITIONS), "--watch-ms", "500");
+        return child(name, StackChild.class.getName(), "bridge", db.jdbcUrl(), db.user(), db.password(), bootstrap,
+                slot, publication);
     }
 
     /** Workers started after this run with {@code --lease-timeout-ms}; before it, with the default (30 s). */
@@ -57,13 +54,8 @@ final class Stack implements AutoCloseable {
     }
 
     Process worker(String id, String migration) throws IOException {
-        List<String> args = new ArrayList<>(List.of("--jdbc-url", db.jdbcUrl(), "--user", db.user(), "--password",
-                db.password(), "--bootstrap", bootstrap, "--worker-id", id, "--migration", migration,
-                "--session-timeout-ms", Integer.toString(SESSION_TIMEOUT_MS), "--watch-ms", "2000"));
-        if (leaseTimeout != null) {
-            args.addAll(List.of("--lease-timeout-ms", Long.toString(leaseTimeout.toMillis())));
-        }
-        return child(id, WorkerMain.class.getName(), args.toArray(String[]::new));
+        return child(id, StackChild.class.getName(), "worker", db.jdbcUrl(), db.user(), db.password(), bootstrap, id,
+                migration, leaseTimeout == null ? "" : Long.toString(leaseTimeout.toMillis()));
     }
 
     /** Another process of the run (e.g. the translation service), started and killed like the roles. */

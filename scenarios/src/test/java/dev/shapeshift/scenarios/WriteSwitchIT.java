@@ -58,9 +58,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *       keeps the gate closed until a clean {@code writes.cleanFor} passes;</li>
  *   <li>reads switch, then writes: the old column {@code label NOT NULL} is relaxed, the instances
  *       see the write flag one after the other (a rolling switch) and write only the new shape —
- *       inserts without {@code label} succeed and the reverse sync fills it;</li>
+ *       inserts without {@code label} succeed and the reverse sync fills it; the table has REPLICA
+ *       IDENTITY FULL;</li>
+ *   <li>an instance of the old code still running sets {@code label} alone on three keys: the
+ *       change stream names exactly those keys (none of the new-shape writes of the two instances),
+ *       the contract-ready gate stays closed naming them and the statement, and opens once it
+ *       stopped for the quiet period (negative control by hand: the table left at REPLICA IDENTITY
+ *       DEFAULT, the keys are never named and the test fails);</li>
  *   <li>a rollback under that load: the write flag goes off, the instances go back to dual writes,
- *       the reverse sync drains, the new columns are dropped and NOT NULL is back.</li>
+ *       the reverse sync drains, the new columns are dropped, NOT NULL and the replica identity
+ *       (DEFAULT) are back.</li>
  * </ol>
  * Checked against an independent model of what each instance wrote (the reverse transforms
  * re-implemented in Java): after the write switch the old shape equals reverse(new); after the
@@ -92,6 +99,8 @@ class WriteSwitchIT {
             List<Worker> workers = DriverIT.workers(db, kafka, NAME, registry);
             Instance a = new Instance(app, model, 1, "a");
             Instance b = new Instance(app, model, 0, "b");
+            WriteSwitchTableIT.OldCodeWriter oldCode = new WriteSwitchTableIT.OldCodeWriter(app, NAME,
+                    "UPDATE public.users SET label = $", (c, id) -> model.writeOldCode(c, id));
             try {
                 a.start();
                 b.start();
@@ -133,6 +142,7 @@ class WriteSwitchIT {
                 assertThat(notNull(db, "label")).as("relaxed by the write switch").isFalse();
                 assertThat(DriverIT.rows(db, "SELECT sync_direction FROM shapeshift.migration WHERE name = '" + NAME + "'"))
                         .containsExactly("reverse");
+                assertThat(replicaIdentity(db)).as("FULL after the write switch: before images of UPDATEs").isEqualTo("f");
                 // A rolling switch: b sees the write flag now; a keeps dual-writing a little longer.
                 b.honourWriteFlag();
                 Thread.sleep(1500);
@@ -145,6 +155,13 @@ class WriteSwitchIT {
                 });
                 Thread.sleep(1000);
 
+                // Both instances now write only the new shape. An instance of the old code still
+                // running changes the old column alone on three keys: named from the change stream
+                // (and its statement from pg_stat_statements), the gate stays closed until it stops.
+                String newOnlySince = DriverIT.rows(db, "SELECT now()::text").get(0);
+                oldCode.start();
+                oldCode.assertGateClosedThenOpensAfterItStops(db, operator);
+
                 // Old readers (the nightly export) read old = reverse(new) once the reverse sync caught
                 // up: the instances pause so the table stands still for the look.
                 a.pause();
@@ -152,6 +169,13 @@ class WriteSwitchIT {
                 await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300))
                         .until(() -> oldDiffersFromReverse(db), n -> n == 0);
                 assertThat(newShape(db)).as("the new shape is what the application wrote").isEqualTo(model.newShape());
+                // Independent of the gate: since both instances wrote only the new shape, the keys
+                // recorded as old-shape writes are exactly those the old code wrote (its writer's own
+                // list) — none of the instances' hundreds of new-shape writes.
+                assertThat(new TreeSet<>(DriverIT.rows(db, "SELECT key::text FROM shapeshift.old_shape_change WHERE "
+                        + "migration = '" + NAME + "' AND last_commit > '" + newOnlySince + "'::timestamptz")))
+                        .as("old-shape writes recorded after the instances wrote only the new shape")
+                        .isEqualTo(new TreeSet<>(oldCode.written())).isNotEmpty();
                 a.resume();
                 b.resume();
 
@@ -165,6 +189,7 @@ class WriteSwitchIT {
                 assertThat(a.newOnlyWrites() + b.newOnlyWrites()).isGreaterThan(40);
                 Thread.sleep(500); // the application keeps writing the old shape after the rollback
             } finally {
+                oldCode.stop();
                 a.close();
                 b.close();
                 workers.forEach(Worker::close);
@@ -175,6 +200,7 @@ class WriteSwitchIT {
             assertThat(flag(db, NAME + ".read-new")).isFalse();
             assertThat(flag(db, NAME + ".write-new")).isFalse();
             assertThat(notNull(db, "label")).as("NOT NULL restored, validated").isTrue();
+            assertThat(replicaIdentity(db)).as("the replica identity the table had before the write switch").isEqualTo("d");
             assertThat(oldShape(db)).as("the old shape equals what the application wrote").isEqualTo(model.oldShape());
         } finally {
             DriverIT.dropSlot(db, bridgeConfig.slot());
@@ -267,6 +293,10 @@ class WriteSwitchIT {
         return DriverIT.count(db, "SELECT count(*) FROM shapeshift.flag WHERE name = '" + name + "' AND value") == 1;
     }
 
+    private static String replicaIdentity(Database db) throws SQLException {
+        return DriverIT.rows(db, "SELECT relreplident::text FROM pg_class WHERE oid = 'public.users'::regclass").get(0);
+    }
+
     private static boolean notNull(Database db, String column) throws SQLException {
         return DriverIT.count(db, "SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.users'::regclass "
                 + "AND attname = '" + column + "' AND attnotnull") == 1;
@@ -320,6 +350,28 @@ class WriteSwitchIT {
             verified.put(id, v);
             String current = label.get(id);
             label.put(id, current != null && current.toLowerCase(Locale.ROOT).equals(key) ? current : key);
+        }
+
+        /**
+         * An instance of the old code, after the write switch: it sets the old column {@code label}
+         * alone; the reverse sync then overwrites it with reverse(new, old) = label_key. False when
+         * the key is gone.
+         */
+        synchronized boolean writeOldCode(Connection c, long id) throws SQLException {
+            if (!has(id)) {
+                return false;
+            }
+            try (PreparedStatement ps = c.prepareStatement("UPDATE public.users SET label = 'Old ' || id WHERE id = ?")) {
+                ps.setLong(1, id);
+                if (ps.executeUpdate() != 1) {
+                    return false;
+                }
+            }
+            boolean v = verified.get(id);
+            String key = label.get(id).toLowerCase(Locale.ROOT);
+            writeOld(id, v, "Old " + id);
+            writeNew(id, v, key);
+            return true;
         }
 
         synchronized void delete(long id) {

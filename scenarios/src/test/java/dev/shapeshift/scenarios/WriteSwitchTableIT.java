@@ -221,16 +221,26 @@ class WriteSwitchTableIT {
     }
 
     /**
-     * An instance of the old code still running after the write switch: it writes the old table
-     * (a value-preserving UPDATE, so the model of what the application wrote stays exact). The
-     * change stream shows its changes (no echo mark, old table, after the flip): the contract-ready
-     * gate stays closed and names its keys and its statement; once it stops and the quiet period
-     * (3s) passes, the check opens. Negative control (by hand): with the bridge not marking
-     * old-table changes ({@code ChangePublisher.oldShape} returning false) the keys are not named
-     * and the first await fails.
+     * An instance of the old code still running after the write switch: it writes the old shape on
+     * three keys in turn, every 200 ms. Here (table mode) a value-preserving UPDATE of the old table,
+     * so the model of what the application wrote stays exact; {@code WriteSwitchIT} (in place) gives
+     * its own write, which changes an old column. The change stream shows its changes (no echo mark,
+     * after the flip): the contract-ready gate stays closed and names its keys and its statement;
+     * once it stops and the quiet period (3s) passes, the check opens. Negative controls (by hand):
+     * with the bridge not marking old-table changes ({@code ChangePublisher.oldShape} returning false),
+     * or in place with the table left at REPLICA IDENTITY DEFAULT, the keys are not named and the
+     * first await fails.
      */
     static final class OldCodeWriter {
+        /** One write of the old shape on one key; false when the key is gone. */
+        interface Write {
+            boolean write(Connection c, long id) throws Exception;
+        }
+
         private final Database app;
+        private final String migration;
+        private final String statement;
+        private final Write write;
         private final Set<String> written = java.util.concurrent.ConcurrentHashMap.newKeySet();
         private final java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean();
         private final java.util.concurrent.atomic.AtomicReference<Throwable> failed =
@@ -238,7 +248,27 @@ class WriteSwitchTableIT {
         private Thread thread;
 
         OldCodeWriter(Database app) {
+            this(app, NAME, "UPDATE public.users SET label = label", (c, id) -> {
+                try (PreparedStatement ps = c.prepareStatement("UPDATE public.users SET label = label WHERE id = ?")) {
+                    ps.setLong(1, id);
+                    return ps.executeUpdate() == 1;
+                }
+            });
+        }
+
+        /**
+         * @param statement the start of its statement as pg_stat_statements shows it
+         */
+        OldCodeWriter(Database app, String migration, String statement, Write write) {
             this.app = app;
+            this.migration = migration;
+            this.statement = statement;
+            this.write = write;
+        }
+
+        /** The keys it wrote, as {@code shapeshift.old_shape_change} spells them. */
+        Set<String> written() {
+            return Set.copyOf(written);
         }
 
         void start() {
@@ -247,11 +277,8 @@ class WriteSwitchTableIT {
                 try (Connection c = app.connect("old-code")) {
                     for (long i = 0; running.get(); i++) {
                         long id = 1001 + (i % 3) * 3;
-                        try (PreparedStatement ps = c.prepareStatement("UPDATE public.users SET label = label WHERE id = ?")) {
-                            ps.setLong(1, id);
-                            if (ps.executeUpdate() == 1) {
-                                written.add("[\"" + id + "\"]");
-                            }
+                        if (write.write(c, id)) {
+                            written.add("[\"" + id + "\"]");
                         }
                         Thread.sleep(200);
                     }
@@ -270,22 +297,22 @@ class WriteSwitchTableIT {
         }
 
         void assertGateClosedThenOpensAfterItStops(Database db, Transitions operator) throws Exception {
-            java.util.function.Supplier<Check> check = () -> operator.check(NAME, Phase.CONTRACT_READY).checks().stream()
-                    .filter(c -> c.name().equals("no-old-shape-writes")).findFirst().orElseThrow();
+            java.util.function.Supplier<Check> check = () -> operator.check(migration, Phase.CONTRACT_READY).checks()
+                    .stream().filter(c -> c.name().equals("no-old-shape-writes")).findFirst().orElseThrow();
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
                 Check c = check.get();
-                return !c.passed() && c.evidence().contains("of the old table changed by an application")
+                return !c.passed() && c.evidence().contains("of the old shape written by an application")
                         && written.stream().anyMatch(k -> c.evidence().contains(k));
             });
             Check closed = check.get();
-            assertThat(closed.evidence()).as("names the statement from pg_stat_statements")
-                    .contains("UPDATE public.users SET label = label");
-            assertThat(new Catalog(db, "test").get(NAME).phase()).as("held in writes-switched").isEqualTo(Phase.WRITES_SWITCHED);
-            System.out.println("WriteSwitchTableIT old-code writer: " + closed.evidence());
+            assertThat(closed.evidence()).as("names the statement from pg_stat_statements").contains(statement);
+            assertThat(new Catalog(db, "test").get(migration).phase()).as("held in writes-switched")
+                    .isEqualTo(Phase.WRITES_SWITCHED);
+            System.out.println("old-code writer (" + migration + "): " + closed.evidence());
             stop();
             assertThat(failed.get()).as("the old-code writer failed").isNull();
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
-                    .until(() -> new Catalog(db, "test").get(NAME).phase() == Phase.CONTRACT_READY || check.get().passed());
+                    .until(() -> new Catalog(db, "test").get(migration).phase() == Phase.CONTRACT_READY || check.get().passed());
         }
     }
 

@@ -3,6 +3,7 @@ package dev.shapeshift.launcher;
 import dev.shapeshift.launcher.bench.BackfillBench;
 import dev.shapeshift.launcher.bench.BenchOptions;
 import dev.shapeshift.launcher.bench.DdlBench;
+import dev.shapeshift.launcher.bench.IndexBench;
 import dev.shapeshift.launcher.bench.PlanBench;
 import dev.shapeshift.launcher.bench.ReadCounterBench;
 import dev.shapeshift.launcher.bench.ReconcileBench;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code shapeshift bench}: measurements on the embedded stack (docs/performance.md). */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchCommand.Backfill.class, BenchCommand.Sync.class, BenchCommand.Reconcile.class,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchCommand.Backfill.class, BenchCommand.Sync.class, BenchCommand.Reconcile.class, BenchCommand.Index.class,
         BenchCommand.Ddl.class, BenchCommand.Plan.class, BenchCommand.Sink.class,
         BenchCommand.ReadCounterCase.class, BenchCommand.Soak.class},
         description = "Benchmarks on an embedded PostgreSQL (fsync on) and Kafka; see docs/performance.md.")
@@ -228,6 +229,44 @@ public final class BenchCommand implements ExtraCommand, Runnable {
             String command = results.command("--rows " + rows + " --range-rows "
                     + String.join(",", rangeRows.stream().map(String::valueOf).toList()) + " --rounds " + rounds);
             ReconcileBench.run(new ReconcileBench.Options(rows, rangeRows, rounds, results.out, command), System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "index", mixinStandardHelpOptions = true,
+            description = "The written table's index size after a backfill against a one-pass build of the same rows, "
+                    + "table mode and in place, before and after the driver's index step (REINDEX INDEX CONCURRENTLY "
+                    + "above the threshold); writes <date>-index-<rows>.md and .json.")
+    static final class Index implements Callable<Integer> {
+        @Option(names = "--rows", defaultValue = "1000000", description = "source rows. Default: ${DEFAULT-VALUE}")
+        long rows;
+
+        @Option(names = "--workers", defaultValue = "2", description = "backfill workers. Default: ${DEFAULT-VALUE}")
+        int workers;
+
+        @Option(names = "--chunk-rows", defaultValue = "50000", description = "backfill.chunkRows. Default: ${DEFAULT-VALUE}")
+        int chunkRows;
+
+        @Option(names = "--partitions", defaultValue = "8", description = "chunks topic partitions. Default: ${DEFAULT-VALUE}")
+        int partitions;
+
+        @Option(names = "--reindex-above-pct", defaultValue = "115",
+                description = "the index step's threshold, % of the one-pass size (the knob reindex-above-pct). Default: ${DEFAULT-VALUE}")
+        int reindexAbovePct;
+
+        @Mixin
+        Results results;
+
+        @Override
+        public Integer call() throws Exception {
+            if (rows < 1000 || workers < 1 || partitions < workers || chunkRows < 10 || reindexAbovePct < 0) {
+                throw results.invalid("need --rows >= 1000, --workers >= 1, "
+                        + "--partitions >= --workers, --chunk-rows >= 10, --reindex-above-pct >= 0");
+            }
+            String command = results.command("--rows " + rows + " --workers " + workers + " --chunk-rows "
+                    + chunkRows + " --partitions " + partitions + " --reindex-above-pct " + reindexAbovePct);
+            IndexBench.run(new IndexBench.Options(rows, workers, chunkRows, partitions, reindexAbovePct / 100.0, results.out,
+                    command), System.out);
             return 0;
         }
     }

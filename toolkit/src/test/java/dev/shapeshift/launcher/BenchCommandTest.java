@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** The eight {@code bench} subcommands share one option mixin ({@link BenchCommand.Results}); nothing here runs a benchmark. */
+/** The {@code bench} subcommands share one option mixin ({@link BenchCommand.Results}); nothing here runs a benchmark. */
 class BenchCommandTest {
     @TempDir
     Path home;
@@ -24,7 +24,7 @@ class BenchCommandTest {
         CommandLine bench = cli().getSubcommands().get("bench");
         assertThat(bench).as("the all-in-one CLI has bench (ExtraCommand)").isNotNull();
         assertThat(bench.getSubcommands().keySet())
-                .containsExactlyInAnyOrder("backfill", "sync", "reconcile", "ddl", "plan", "sink", "read-counter", "soak");
+                .containsExactlyInAnyOrder("backfill", "sync", "reconcile", "ddl", "plan", "sink", "read-counter", "soak", "index");
         bench.getSubcommands().forEach((name, sub) ->
                 assertThat(sub.getCommandSpec().findOption("--out").defaultValue()).as(name).isEqualTo("bench/results"));
     }

@@ -9,7 +9,6 @@ import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.worker.backfill.BackfillConfig;
-import dev.shapeshift.worker.backfill.BackfillWorkerMain;
 import dev.shapeshift.worker.backfill.ChunkConsumer;
 import dev.shapeshift.worker.sync.SyncConsumer;
 import dev.shapeshift.worker.sync.SyncMetrics;
@@ -59,25 +58,25 @@ public final class Worker implements AutoCloseable {
                          Duration restartDelay) {
         public Config {
             if (workerId == null || workerId.isBlank()) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "a worker needs a worker id (--worker-id)");
+                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "a worker needs a worker id (--worker-id)");
             }
             migrations = List.copyOf(migrations);
             if (!sync && !backfill) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID,
+                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID,
                         "a worker with both --no-sync and --no-backfill has nothing to do");
             }
             if (sessionTimeout.compareTo(MIN_SESSION_TIMEOUT) < 0) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "Kafka session timeout (--session-timeout-ms) "
+                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "Kafka session timeout (--session-timeout-ms) "
                         + "must be at least " + MIN_SESSION_TIMEOUT.toMillis() + " ms (the broker's minimum), got "
                         + sessionTimeout.toMillis() + " ms");
             }
             if (leaseTimeout.compareTo(MIN_LEASE_TIMEOUT) < 0) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "chunk lease timeout (--lease-timeout-ms) must be "
+                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "chunk lease timeout (--lease-timeout-ms) must be "
                         + "at least " + MIN_LEASE_TIMEOUT.toMillis() + " ms (a running chunk's heartbeat is written "
                         + "once per sub-batch and every 2 s while it waits), got " + leaseTimeout.toMillis() + " ms");
             }
             if (watchInterval.isNegative() || watchInterval.isZero() || restartDelay.isNegative()) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "watch interval must be positive and restart "
+                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "watch interval must be positive and restart "
                         + "delay not negative, got " + watchInterval + " and " + restartDelay);
             }
         }
@@ -151,7 +150,7 @@ public final class Worker implements AutoCloseable {
         } else {
             Map<String, ResolvedSpec> resolved = new LinkedHashMap<>();
             for (String m : config.migrations()) {
-                resolved.put(m, BackfillWorkerMain.resolve(db, m));
+                resolved.put(m, CatalogSpec.resolve(db, m));
             }
             resolved.forEach(this::startLane);
         }
@@ -207,7 +206,7 @@ public final class Worker implements AutoCloseable {
         for (MigrationRecord m : active) {
             if (!lanes.containsKey(m.name())) {
                 try {
-                    startLane(m.name(), BackfillWorkerMain.resolve(db, m.name()));
+                    startLane(m.name(), CatalogSpec.resolve(db, m.name()));
                 } catch (ShapeshiftException e) {
                     log.error("cannot serve migration migration={} worker={} code={} error={}", m.name(),
                             config.workerId(), e.code(), e.getMessage());

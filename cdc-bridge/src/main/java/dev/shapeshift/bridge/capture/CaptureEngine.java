@@ -192,7 +192,7 @@ public final class CaptureEngine implements AutoCloseable {
         int q = rest.indexOf('?');
         URI uri = URI.create(q < 0 ? rest : rest.substring(0, q));
         if (uri.getHost() == null || uri.getPath() == null || uri.getPath().length() < 2 || uri.getHost().contains(",")) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "the bridge needs a single-host JDBC URL "
+            throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "the bridge needs a single-host JDBC URL "
                     + "jdbc:postgresql://host[:port]/database, got " + jdbcUrl.replaceAll("\\?.*", "?..."));
         }
         return uri;

@@ -83,7 +83,44 @@ public final class CaptureSet {
                 transforms.add(col.get("transform").asText());
             }
         });
-        return new SyncTarget(m.name(), id, key, transforms, m.slotName(), m.startLsn());
+        List<String> old = oldColumnsInPlace(spec, key);
+        return new SyncTarget(m.name(), id, key, transforms, m.slotName(), m.startLsn(), false, old,
+                old.isEmpty() ? Set.of() : withDefault(c, id, old));
+    }
+
+    /**
+     * In place with a write switch: the old columns new code stops writing — those with a reverse
+     * transform and those the contract drops, never key columns (as the coordinator's
+     * {@code WriteSwitch.oldColumnsNewCodeStopsWriting}). Empty in every other case.
+     */
+    static List<String> oldColumnsInPlace(JsonNode spec, List<String> key) {
+        String mode = spec.path("mode").asText("");
+        if (!(mode.isEmpty() || "in-place".equals(mode)) || !spec.path("writes").path("switch").asBoolean(false)) {
+            return List.of();
+        }
+        java.util.LinkedHashSet<String> out = new java.util.LinkedHashSet<>();
+        spec.path("writes").path("reverse").fieldNames().forEachRemaining(out::add);
+        spec.path("contract").path("dropColumns").forEach(col -> out.add(col.asText()));
+        out.removeAll(key);
+        return List.copyOf(out);
+    }
+
+    /** Those of {@code columns} that have a column default in the table. */
+    static Set<String> withDefault(Connection c, TableId t, List<String> columns) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(?) "
+                + "AND attnum > 0 AND NOT attisdropped AND atthasdef AND attname = ANY (?)")) {
+            ps.setString(1, t.sql());
+            ps.setArray(2, c.createArrayOf("text", columns.toArray()));
+            Set<String> out = new java.util.HashSet<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw SqlStates.translate("reading the column defaults of " + t, e);
+        }
     }
 
     /**

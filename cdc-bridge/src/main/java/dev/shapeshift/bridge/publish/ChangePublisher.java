@@ -153,9 +153,12 @@ public final class ChangePublisher implements DebeziumEngine.ChangeConsumer<Reco
                     for (SyncTarget t : targets) {
                         SourceChange own = t.keyColumns().equals(targets.get(0).keyColumns()) ? change
                                 : RecordReader.change(r, table, t.keyColumns());
+                        boolean tableOld = oldShape(t);
+                        boolean inPlaceOld = !tableOld && writesOldColumns(t, r, table);
                         for (SourceChange.KeyOp k : own.keys()) {
                             ChangeEvent e = new ChangeEvent(t.migration(), k.key(), k.op(), own.lsn(),
-                                    own.commitTsMicros(), own.txId() == null ? 0L : own.txId(), oldShape(t));
+                                    own.commitTsMicros(), own.txId() == null ? 0L : own.txId(),
+                                    tableOld || (inPlaceOld && k.op() != 'd'));
                             sends.add(producer.send(new ProducerRecord<>(Topics.changes(t.migration()),
                                     ChangeCodec.encodeKey(k.key()), ChangeCodec.encodeValue(e))));
                             published++;
@@ -195,6 +198,33 @@ public final class ChangePublisher implements DebeziumEngine.ChangeConsumer<Reco
             }
         }
         return false;
+    }
+
+    /** Tables whose UPDATEs came without a before image while a migration wanted one (logged once each). */
+    private final java.util.Set<TableId> blind = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * In place with a write switch: whether a change (not the workers' own: those never get here)
+     * writes the old columns ({@link RecordReader#writesOldColumns}). Marked on every such change; the
+     * workers record it only while the sync runs reverse and the change committed after the flip, so
+     * the application's old-shape writes before the write switch are never counted. An UPDATE
+     * without a before image (replica identity not FULL, as before the write switch) cannot tell:
+     * logged once per table at debug; the coordinator's check says so from the table's replica identity.
+     */
+    private boolean writesOldColumns(SyncTarget t, SourceRecord r, TableId table) {
+        if (t.oldColumns().isEmpty()) {
+            return false;
+        }
+        Boolean writes = RecordReader.writesOldColumns(r, t.oldColumns(), t.oldColumnsWithDefault());
+        if (writes == null) {
+            if (blind.add(table)) {
+                log.debug("an UPDATE of {} came without a before image of the old columns {} (its replica identity is "
+                        + "not FULL): old-shape writes after the write switch cannot be told from the change stream "
+                        + "migration={}", table, t.oldColumns(), t.migration());
+            }
+            return false;
+        }
+        return writes;
     }
 
     private void watchSchema(TableId table, Struct value) {

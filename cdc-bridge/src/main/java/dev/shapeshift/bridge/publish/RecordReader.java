@@ -89,6 +89,96 @@ final class RecordReader {
         return new SourceChange(table, keys, lsn == null ? 0L : lsn, commitMicros(source), txId(r));
     }
 
+    /** Debezium's stand-in for a TOAST value an UPDATE left unchanged (its default {@code unavailable.value.placeholder}). */
+    static final String UNAVAILABLE = "__debezium_unavailable_value";
+
+    /**
+     * In place after the write switch: whether this row change writes one of the old columns new code
+     * stops writing — an old-shape write (docs/phases.md, "Old-shape writes after the switch"). Null
+     * when the change cannot tell: an UPDATE without a before image holding those columns (the table's
+     * replica identity is not FULL).
+     * <ul>
+     * <li>UPDATE: an old column whose new value differs from its before image's (pgoutput sends the
+     * whole before image only with {@code REPLICA IDENTITY FULL}, which the write switch sets); a TOAST
+     * value the UPDATE left unchanged (Debezium's placeholder) is unchanged. An UPDATE of the new
+     * columns only is not one.</li>
+     * <li>INSERT: an old column with a value, when the column has no default; with a default, a value
+     * other than the default Debezium reports in the row schema (a constant; a column whose default it
+     * cannot report, e.g. {@code now()}, tells nothing).</li>
+     * <li>DELETE (and snapshot reads): never — old and new code delete the same way.</li>
+     * </ul>
+     */
+    static Boolean writesOldColumns(SourceRecord r, List<String> oldColumns, java.util.Set<String> withDefault) {
+        if (oldColumns.isEmpty()) {
+            return false;
+        }
+        Struct value = (Struct) r.value();
+        char op = value.getString("op").charAt(0);
+        Struct after = value.getStruct("after");
+        if (after == null || (op != 'u' && op != 'c')) {
+            return false;
+        }
+        if (op == 'c') {
+            for (String column : oldColumns) {
+                Field f = after.schema().field(column);
+                Object v = f == null ? null : after.get(f);
+                if (v == null) {
+                    continue;
+                }
+                if (withDefault.contains(column)) {
+                    Object def = f.schema().defaultValue();
+                    if (def == null || Objects.deepEquals(comparable(def), comparable(v))) {
+                        continue;
+                    }
+                }
+                return true;
+            }
+            return false;
+        }
+        Struct before = value.getStruct("before");
+        if (before == null) {
+            return null;
+        }
+        for (String column : oldColumns) {
+            Field fa = after.schema().field(column);
+            Field fb = before.schema().field(column);
+            if (fa == null) {
+                continue; // not in the row at all (dropped meanwhile): nothing written
+            }
+            if (fb == null) {
+                return null;
+            }
+            Object a = after.get(fa);
+            if (unavailable(a)) {
+                continue;
+            }
+            if (!Objects.deepEquals(comparable(a), comparable(before.get(fb)))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Object comparable(Object v) {
+        if (v instanceof java.nio.ByteBuffer bb) {
+            byte[] b = new byte[bb.remaining()];
+            bb.duplicate().get(b);
+            return b;
+        }
+        return v;
+    }
+
+    private static boolean unavailable(Object v) {
+        if (UNAVAILABLE.equals(v)) {
+            return true;
+        }
+        Object c = comparable(v);
+        if (c instanceof byte[] b) {
+            return java.util.Arrays.equals(b, UNAVAILABLE.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return v instanceof List<?> l && l.size() == 1 && unavailable(l.get(0));
+    }
+
     static long commitMicros(Struct source) {
         if (source.schema().field("ts_us") != null && source.get("ts_us") != null) {
             return source.getInt64("ts_us");

@@ -34,4 +34,18 @@ class CaptureSetTest {
         assertThat(CaptureSet.newShape(record("{\"mode\":\"in-place\",\"writes\":{\"switch\":true}}"), SOURCE)).isEmpty();
         assertThat(CaptureSet.newShape(record("{\"writes\":{\"switch\":true}}"), SOURCE)).isEmpty();
     }
+
+    @Test
+    void inPlaceWithAWriteSwitchWatchesTheOldColumnsNewCodeStopsWriting() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        assertThat(CaptureSet.oldColumnsInPlace(json.readTree("{\"mode\":\"in-place\",\"writes\":{\"switch\":true,"
+                + "\"reverse\":{\"label\":\"label_key\",\"id\":\"x\"}},\"contract\":{\"dropColumns\":[\"legacy\",\"label\"]}}"),
+                List.of("id"))).as("reverse and dropped columns, never the key").containsExactly("label", "legacy");
+        assertThat(CaptureSet.oldColumnsInPlace(json.readTree("{\"writes\":{\"switch\":true,\"reverse\":{\"a\":\"b\"}}}"),
+                List.of("id"))).as("in place is the default mode").containsExactly("a");
+        assertThat(CaptureSet.oldColumnsInPlace(json.readTree("{\"mode\":\"table\",\"writes\":{\"switch\":true,"
+                + "\"reverse\":{\"a\":\"b\"}}}"), List.of("id"))).as("table mode marks the old table instead").isEmpty();
+        assertThat(CaptureSet.oldColumnsInPlace(json.readTree("{\"contract\":{\"dropColumns\":[\"a\"]}}"), List.of("id")))
+                .as("no write switch").isEmpty();
+    }
 }

@@ -101,7 +101,7 @@ public record CodeEvidence(List<String> roots, List<String> names, List<Hit> ope
      */
     public static Ack acknowledge(Database db, String migration, String fileAndLine, String actor, String reason) {
         if (reason == null || reason.isBlank()) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "an acknowledgement needs --reason: say why this hit "
+            throw new ShapeshiftException(ErrorCode.USAGE, "an acknowledgement needs --reason: say why this hit "
                     + "does not use the old shape (it goes to the audit log)");
         }
         String file = fileAndLine.replace('\\', '/');
@@ -115,7 +115,7 @@ public record CodeEvidence(List<String> roots, List<String> names, List<Hit> ope
             file = file.substring(2);
         }
         if (file.isBlank() || file.startsWith("/")) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "--file " + fileAndLine + ": name the file relative to "
+            throw new ShapeshiftException(ErrorCode.USAGE, "--file " + fileAndLine + ": name the file relative to "
                     + "the searched directory, as shapeshift evidence prints it after the directory (e.g. "
                     + "src/main/java/Report.java or src/main/java/Report.java:42)");
         }

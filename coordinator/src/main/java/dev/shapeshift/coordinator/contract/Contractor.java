@@ -86,6 +86,7 @@ public final class Contractor {
         Tx.ddl(db, ROLE, "contracting " + migration, c -> {
             lockPhase(c, migration, Phase.CONTRACT_READY);
             ReadCounter.remove(c, migration, "contracted");
+            dev.shapeshift.coordinator.writes.WriteSwitch.restoreReplicaIdentity(c, migration);
             String what = "nothing to archive (contract.dropTable is false)";
             if (shape.dropsSomething()) {
                 List<String> key = keyOf(c, shape);
@@ -347,7 +348,7 @@ public final class Contractor {
 
     static void requireReason(String reason) {
         if (reason == null || reason.isBlank()) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "a reason is required (it goes to the audit log)");
+            throw new ShapeshiftException(ErrorCode.USAGE, "a reason is required (it goes to the audit log)");
         }
     }
 

@@ -67,7 +67,7 @@ public final class Restore {
 
     Restore(Database db, Archive archive, int chunkRows, Consumer<Progress> progress) {
         if (chunkRows < 1) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "--chunk-rows must be at least 1 (got " + chunkRows + ")");
+            throw new ShapeshiftException(ErrorCode.USAGE, "--chunk-rows must be at least 1 (got " + chunkRows + ")");
         }
         this.db = db;
         this.archive = archive;

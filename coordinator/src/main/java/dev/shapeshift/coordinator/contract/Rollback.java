@@ -91,6 +91,10 @@ public final class Rollback {
         if (counter != null) {
             done.add(counter);
         }
+        String identity = WriteSwitch.restoreReplicaIdentity(db, migration);
+        if (identity != null) {
+            done.add(identity);
+        }
         OldShape shape = OldShape.of(m);
         if (keepNewShape) {
             left.add("new shape kept (--keep-new-shape)");

@@ -195,7 +195,7 @@ public final class HaltPoint {
     private static ShapeshiftException invalid(String source, String value, String why) {
         String points = Arrays.stream(Kind.values()).map(k -> k == Kind.PHASE ? "phase-<phase>" : k.label)
                 .collect(Collectors.joining(", "));
-        return new ShapeshiftException(ErrorCode.SPEC_INVALID, source + "=" + value + ": " + why + "; expected "
+        return new ShapeshiftException(ErrorCode.CONFIG_INVALID, source + "=" + value + ": " + why + "; expected "
                 + "POINT[:N][,POINT[:N]…] with POINT one of " + points + " (e.g. plan-stored, reconcile-range:2, "
                 + "phase-reads-switched), or unset it (the fault-injection hook is for tests only)");
     }

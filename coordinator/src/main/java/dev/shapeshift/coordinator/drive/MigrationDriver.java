@@ -135,6 +135,7 @@ final class MigrationDriver {
             case ADVANCE -> transitions.advance(migration, step.to(), ACTOR, step.reason());
             case PLAN_BACKFILL -> planBackfill(m, s);
             case REPUBLISH_CHUNKS -> republish(s, step.reason());
+            case COMPACT_INDEXES -> compactIndexes(m, s);
             case ENFORCE -> enforce(m, s);
             case RECONCILE -> reconcile(m, s, step.reason());
             case REVERT_READS -> revert(s, step.reason());
@@ -194,6 +195,27 @@ final class MigrationDriver {
                 : "waiting: rows violate the staged structure, nothing is enforced on top of them: "
                 + FindingStore.summary(r.findings()) + " — fix the data (keys: `shapeshift status " + migration
                 + "`); checked again every " + dev.shapeshift.spec.DurationText.format(s.reconcileInterval()));
+    }
+
+    /**
+     * The index step after the backfill (docs/phases.md): the written table's B-tree indexes measured
+     * against a one-pass build, those above {@code reindex-above-pct} rebuilt concurrently; audited
+     * (the audit entry marks the step done), and said in the migration's message.
+     */
+    private void compactIndexes(MigrationRecord m, Snapshot s) {
+        MigrationSpec spec = SpecJson.read(m.specJson());
+        long pct = dev.shapeshift.catalog.Knob.REINDEX_ABOVE_PCT.whole(java.util.Map.of(
+                dev.shapeshift.catalog.Knob.REINDEX_ABOVE_PCT.key(), catalog.setting(migration,
+                        dev.shapeshift.catalog.Knob.REINDEX_ABOVE_PCT.key()).orElse("115")), 115);
+        double threshold = pct / 100.0;
+        List<dev.shapeshift.db.IndexCompactor.Index> done = dev.shapeshift.db.IndexCompactor.run(db, "coordinator",
+                LockSafeDdl.of(db, "coordinator"), spec.targetSchema(), spec.targetTable(), threshold);
+        String summary = spec.targetSchema() + "." + spec.targetTable() + " "
+                + dev.shapeshift.db.IndexCompactor.summary(done, threshold);
+        catalog.audit(migration, ACTOR, Step.INDEX_ACTION, summary);
+        log.info("index step done migration={} rebuilt={} summary={}", migration,
+                done.stream().filter(dev.shapeshift.db.IndexCompactor.Index::rebuilt).count(), summary);
+        say(s, "backfilled; " + summary);
     }
 
     private void planBackfill(MigrationRecord m, Snapshot s) {

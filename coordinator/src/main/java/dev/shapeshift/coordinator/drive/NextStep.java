@@ -32,7 +32,9 @@ public final class NextStep {
                             + "`shapeshift cdc-bridge --bootstrap …` for this database");
             case SYNCING -> Step.of(Step.Kind.PLAN_BACKFILL, "plan and publish the backfill chunks");
             case BACKFILLING -> backfilling(s, stallAfter);
-            case BACKFILLED -> !s.structurePending().isEmpty() ? enforce(s) : reconcileDue(s, true)
+            case BACKFILLED -> !s.indexesChecked() ? Step.of(Step.Kind.COMPACT_INDEXES, "backfilled: measure the "
+                    + "written table's indexes against a one-pass build and rebuild the bloated ones concurrently")
+                    : !s.structurePending().isEmpty() ? enforce(s) : reconcileDue(s, true)
                     ? reconcile(s, "")
                     : Step.advance(Phase.VERIFIED, "reconcile run #" + s.latestDoneRun().id()
                             + " after the backfill; gate open");

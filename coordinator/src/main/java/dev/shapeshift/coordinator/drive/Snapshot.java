@@ -28,6 +28,8 @@ import java.time.Instant;
  * @param relaxedNotNull     old columns whose NOT NULL the write switch relaxed and that are not restored yet
  * @param retryRequested     an operator retried failed chunks ({@code shapeshift backfill retry}) after the driver
  *                           last published chunk tasks: publish them now
+ * @param indexesChecked     the driver's index step ran after the backfill finished (an audit entry
+ *                           {@link Step#INDEX_ACTION} newer than {@code backfillFinishedAt}); true before the backfill ends
  */
 public record Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
                        String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
@@ -36,7 +38,22 @@ public record Snapshot(String migration, Phase phase, Instant phaseChangedAt, St
                        long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
                        long findings, Instant findingsAt, BrownoutState brownout, dev.shapeshift.phase.PhasePlan plan,
                        dev.shapeshift.refresh.SyncDirection direction, java.util.List<String> relaxedNotNull,
-                       boolean retryRequested) {
+                       boolean retryRequested, boolean indexesChecked) {
+
+    /** With the index step counted as done (snapshots built by hand, before the step existed). */
+    public Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
+                    String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
+                    Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
+                    Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
+                    long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
+                    long findings, Instant findingsAt, BrownoutState brownout, dev.shapeshift.phase.PhasePlan plan,
+                    dev.shapeshift.refresh.SyncDirection direction, java.util.List<String> relaxedNotNull,
+                    boolean retryRequested) {
+        this(migration, phase, phaseChangedAt, message, table, startLsn, switchApproval, revertOnDrift, contractApproval,
+                reconcileInterval, chunks, chunksDone, backfillFinishedAt, lastProgressAt, lastChunkError, paused,
+                latestRun, latestDoneRun, openDrift, cleanedUp, now, structurePending, findings, findingsAt, brownout,
+                plan, direction, relaxedNotNull, retryRequested, true);
+    }
 
     /** Without an operator's pending retry of failed chunks. */
     public Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,

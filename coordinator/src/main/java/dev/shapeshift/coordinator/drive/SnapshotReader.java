@@ -97,7 +97,10 @@ final class SnapshotReader {
                 one(c, "SELECT 'yes' FROM shapeshift.audit r WHERE r.migration = ? AND r.action = '"
                         + dev.shapeshift.catalog.ChunkStore.RETRY_ACTION + "' AND r.at > coalesce((SELECT max(p.at) "
                         + "FROM shapeshift.audit p WHERE p.migration = r.migration AND p.action = '" + REPUBLISH_ACTION
-                        + "'), '-infinity') LIMIT 1", name) != null);
+                        + "'), '-infinity') LIMIT 1", name) != null,
+                finished == null || one(c, "SELECT 'yes' FROM shapeshift.audit a WHERE a.migration = ? AND a.action = '"
+                        + Step.INDEX_ACTION + "' AND a.at >= (SELECT max(k.finished_at) FROM shapeshift.chunk k "
+                        + "WHERE k.migration = a.migration) LIMIT 1", name) != null);
     }
 
     private static Snapshot.BrownoutState brownout(Connection c, String migration, MigrationSpec spec) throws SQLException {

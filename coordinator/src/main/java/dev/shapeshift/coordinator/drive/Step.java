@@ -12,6 +12,8 @@ import dev.shapeshift.phase.Phase;
 public record Step(Kind kind, Phase to, String reason) {
     /** The audit action of the clean-up after the contract: a migration with it is finished. */
     public static final String CLEANUP_ACTION = "driver cleanup";
+    /** The audit action of the index step after the backfill: what was measured and rebuilt. */
+    public static final String INDEX_ACTION = "driver index compaction";
 
     public enum Kind {
         /** planned: apply the additive DDL, ensure the topics, move to expanded. */
@@ -25,6 +27,11 @@ public record Step(Kind kind, Phase to, String reason) {
          * every clean item (indexes, checks, foreign keys, NOT NULL); see docs/constraints.md.
          */
         ENFORCE,
+        /**
+         * backfilled, once: measure the written table's B-tree indexes against a one-pass build and rebuild
+         * those above {@code reindex-above-pct} with {@code REINDEX INDEX CONCURRENTLY} (docs/phases.md).
+         */
+        COMPACT_INDEXES,
         /**
          * backfilling, stalled (no chunk progressed for {@code stallAfter}, not paused): publish the
          * tasks of the chunks neither done nor failed again. A task can be lost to the workers (its

@@ -62,7 +62,7 @@ public final class Transitions {
      */
     public MigrationRecord advance(String migration, Phase to, String actor, String reason) {
         if (reason == null || reason.isBlank()) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "a reason is required for every phase change "
+            throw new ShapeshiftException(ErrorCode.USAGE, "a reason is required for every phase change "
                     + "(it goes to the audit log)");
         }
         if (to == Phase.CONTRACTED) {

@@ -86,11 +86,11 @@ final class WriteEvidenceReader {
         List<dev.shapeshift.coordinator.writes.OldShapeWrites.Statement> oldWrites = after
                 ? dev.shapeshift.coordinator.writes.OldShapeWrites.since(c, m.name(), SpecJson.read(m.specJson()), quiet)
                 : null;
-        // Only table mode marks old-shape changes in the change stream (docs/phases.md).
-        boolean tableMode = after && SpecJson.read(m.specJson()).mode() == dev.shapeshift.spec.Mode.TABLE;
-        dev.shapeshift.coordinator.writes.OldShapeWrites.Changes oldChanges = tableMode
-                ? dev.shapeshift.coordinator.writes.OldShapeWrites.changes(c, m.name(), spec.writes().flagPropagation(),
-                        quiet) : null;
+        // Both modes mark old-shape writes in the change stream (docs/phases.md); in place only with the
+        // before images of REPLICA IDENTITY FULL, which the check says when they are missing.
+        dev.shapeshift.coordinator.writes.OldShapeWrites.Changes oldChanges = after
+                ? dev.shapeshift.coordinator.writes.OldShapeWrites.changes(c, m.name(), SpecJson.read(m.specJson()),
+                        spec.writes().flagPropagation(), quiet) : null;
         MigrationSpec stored = SpecJson.read(m.specJson());
         List<String> behind = after && stored.mode() == dev.shapeshift.spec.Mode.TABLE
                 ? dev.shapeshift.coordinator.writes.KeySequences.behind(c, stored) : null;

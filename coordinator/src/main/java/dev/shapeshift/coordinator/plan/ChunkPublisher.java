@@ -33,7 +33,7 @@ public final class ChunkPublisher {
     /** @param partitions the chunks topic's partition count if it must be created: the backfill's maximum parallelism */
     public ChunkPublisher(String bootstrapServers, int partitions) {
         if (partitions < 1) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "chunk topic partitions must be at least 1, got " + partitions);
+            throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "chunk topic partitions must be at least 1, got " + partitions);
         }
         this.bootstrapServers = bootstrapServers;
         this.partitions = partitions;

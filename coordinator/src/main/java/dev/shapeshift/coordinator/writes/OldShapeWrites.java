@@ -21,10 +21,11 @@ import java.util.Set;
  * <li>from pg_stat_statements: an INSERT or UPDATE on the table that names an old column (one with
  * a reverse transform, or one the contract drops) and no new column (table mode: not the new table),
  * by a role other than the one Shapeshift connects as, whose calls grew after the switch;</li>
- * <li>from the change stream, in table mode: a row change of the old table without the workers'
- * echo mark, committed after the sync turned reverse ({@code shapeshift.old_shape_change}, written
- * by the workers). In place a row change does not say which columns it changed (no before image),
- * so there only pg_stat_statements finds them.</li>
+ * <li>from the change stream: in table mode a row change of the old table without the workers'
+ * echo mark; in place an INSERT or UPDATE without it that writes an old column (the write switch
+ * gives the table REPLICA IDENTITY FULL, so the bridge compares each UPDATE's before and after
+ * image); committed after the sync turned reverse ({@code shapeshift.old_shape_change}, written by
+ * the workers).</li>
  * </ul>
  * The reverse sync overwrites such a write with reverse(new); the contract-ready gate stays closed
  * while one was seen within the quiet period.
@@ -53,12 +54,22 @@ public final class OldShapeWrites {
      * @param last   the latest commit time among them (null when none)
      * @param sample a few of those keys, newest first, with their latest commit time
      * @param total  keys with such a change since the write switch, window or not
+     * @param blind  in place, why the change stream cannot tell old-shape writes (the table's replica
+     *               identity is not FULL, so UPDATEs come without a before image); null when it can
      */
-    public record Changes(long keys, java.time.Instant last, List<String> sample, long total) {
+    public record Changes(long keys, java.time.Instant last, List<String> sample, long total, String blind) {
         public static final Changes NONE = new Changes(0, null, List.of(), 0);
 
         public Changes {
             sample = List.copyOf(sample);
+        }
+
+        public Changes(long keys, java.time.Instant last, List<String> sample, long total) {
+            this(keys, last, sample, total, null);
+        }
+
+        public Changes blind(String why) {
+            return new Changes(keys, last, sample, total, why);
         }
     }
 
@@ -74,7 +85,7 @@ public final class OldShapeWrites {
         String window = "within the quiet period (" + dev.shapeshift.spec.DurationText.format(quietPeriod) + ")";
         List<String> found = new ArrayList<>();
         if (changes != null && changes.keys() > 0) {
-            found.add(changes.keys() + " key(s) of the old table changed by an application after the write switch "
+            found.add(changes.keys() + " key(s) of the old shape written by an application after the write switch "
                     + window + ", last at " + changes.last() + ", e.g. " + String.join(", ", changes.sample()));
         }
         if (writes != null && !writes.isEmpty()) {
@@ -87,9 +98,9 @@ public final class OldShapeWrites {
                     + "they write with reverse(new) — move that application to the new code (it must honour the write "
                     + "flag), then the gate opens once the quiet period passed without such writes");
         }
-        String stream = changes == null ? "" : changes.total() > 0 ? "; change stream: none " + window + " ("
-                + changes.total() + " key(s) earlier)" : "; change stream: no application change of the old table since "
-                + "the write switch";
+        String stream = changes == null ? "" : changes.blind() != null ? "; change stream: " + changes.blind()
+                : changes.total() > 0 ? "; change stream: none " + window + " (" + changes.total() + " key(s) earlier)"
+                : "; change stream: no application write of the old shape since the write switch";
         if (writes == null) {
             return Check.pass("no-old-shape-writes", "statements not checked: pg_stat_statements is not readable "
                     + "here (the contract evidence still looks at every access to the old shape)" + stream);
@@ -114,8 +125,7 @@ public final class OldShapeWrites {
         try (Connection c = catalog.connect()) {
             MigrationSpec spec = dev.shapeshift.spec.SpecJson.read(m.get().specJson());
             java.time.Duration quiet = stored.contract().quietPeriod();
-            Changes changes = spec.mode() == Mode.TABLE ? changes(c, migration, stored.writes().flagPropagation(), quiet)
-                    : null; // in place the change stream cannot tell them (no before image)
+            Changes changes = changes(c, migration, spec, stored.writes().flagPropagation(), quiet);
             return java.util.Optional.of(check(since(c, migration, spec, quiet), changes, quiet));
         } catch (SQLException e) {
             throw dev.shapeshift.db.SqlStates.translate("reading the old-shape writes of " + migration, e);
@@ -261,6 +271,38 @@ public final class OldShapeWrites {
             }
         }
         return new Changes(keys, last == null ? null : last.toInstant(), sample, total);
+    }
+
+    /**
+     * {@link #changes(Connection, String, java.time.Duration, java.time.Duration)}, and in place whether
+     * the change stream can tell at all ({@link #blindInPlace}); null for a sink migration.
+     */
+    public static Changes changes(Connection c, String migration, MigrationSpec spec,
+                                  java.time.Duration flagPropagation, java.time.Duration window) throws SQLException {
+        if (spec.mode() == Mode.SINK) {
+            return null;
+        }
+        Changes out = changes(c, migration, flagPropagation, window);
+        String blind = blindInPlace(c, spec);
+        return blind == null ? out : out.blind(blind);
+    }
+
+    /**
+     * In place: why the change stream cannot tell old-shape writes, or null when it can. It needs the
+     * whole before image of every UPDATE, which pgoutput sends only with {@code REPLICA IDENTITY FULL}
+     * (set by the write switch, {@code WriteSwitch.fullReplicaIdentity}); with another identity an
+     * UPDATE that writes the old columns looks like one that writes the new ones.
+     */
+    static String blindInPlace(Connection c, MigrationSpec spec) throws SQLException {
+        if (spec.mode() != Mode.IN_PLACE || WriteSwitch.oldColumnsNewCodeStopsWriting(spec).isEmpty()) {
+            return null;
+        }
+        String table = dev.shapeshift.sql.Ident.qualified(spec.source().schema(), spec.source().table());
+        String identity = WriteSwitch.replicaIdentity(c, table);
+        return "FULL".equals(identity) ? null : "not checked: " + table + " has REPLICA IDENTITY " + identity
+                + ", not FULL, so its UPDATEs come without the before image that tells an old-shape write from a "
+                + "new-shape one (the write switch sets FULL; something set it back: ALTER TABLE " + table
+                + " REPLICA IDENTITY FULL restores the check)";
     }
 
     private static String millis(java.time.Duration d) {

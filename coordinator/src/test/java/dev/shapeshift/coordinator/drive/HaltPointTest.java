@@ -30,7 +30,9 @@ class HaltPointTest {
         assertThatThrownBy(() -> HaltPoint.parse(HaltPoint.PROPERTY, "after-expand", null, "test"))
                 .isInstanceOf(ShapeshiftException.class)
                 .hasMessageContaining("shapeshift.fault.haltAt=after-expand: unknown point 'after-expand'")
-                .hasMessageContaining("expand-ddl, plan-stored, reconcile-range, phase-<phase>");
+                .hasMessageContaining("expand-ddl, plan-stored, reconcile-range, phase-<phase>")
+                .satisfies(e -> assertThat(((dev.shapeshift.error.ShapeshiftException) e).code())
+                        .isEqualTo(dev.shapeshift.error.ErrorCode.CONFIG_INVALID));
         assertThatThrownBy(() -> parse("phase-nowhere")).hasMessageContaining("unknown phase 'nowhere'");
         assertThatThrownBy(() -> parse("plan-stored:0")).hasMessageContaining("at least 1");
         assertThatThrownBy(() -> parse("plan-stored:x")).hasMessageContaining("whole number");

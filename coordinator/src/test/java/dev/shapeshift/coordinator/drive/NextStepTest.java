@@ -6,6 +6,7 @@ import dev.shapeshift.coordinator.drive.Step.Kind;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.Approval;
 import java.time.Duration;
+import java.util.List;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
@@ -33,6 +34,18 @@ class NextStepTest {
 
     private static Step choose(Snapshot s) {
         return NextStep.choose(s, STALL);
+    }
+
+    @Test
+    void backfilledMeasuresTheIndexesOnceBeforeAnythingElse() {
+        Snapshot s = state(Phase.BACKFILLED);
+        Snapshot unchecked = new Snapshot(s.migration(), s.phase(), s.phaseChangedAt(), s.message(), s.table(),
+                s.startLsn(), s.switchApproval(), s.revertOnDrift(), s.contractApproval(), s.reconcileInterval(),
+                s.chunks(), s.chunksDone(), s.backfillFinishedAt(), s.lastProgressAt(), s.lastChunkError(), s.paused(),
+                s.latestRun(), s.latestDoneRun(), s.openDrift(), s.cleanedUp(), s.now(), List.of("unique index x"),
+                s.findings(), s.findingsAt(), s.brownout(), s.plan(), s.direction(), s.relaxedNotNull(), false, false);
+        assertThat(choose(unchecked).kind()).isEqualTo(Kind.COMPACT_INDEXES);
+        assertThat(choose(s).kind()).as("checked: on to verified").isEqualTo(Kind.ADVANCE);
     }
 
     @Test

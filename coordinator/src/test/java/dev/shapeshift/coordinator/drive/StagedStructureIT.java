@@ -9,7 +9,9 @@ import dev.shapeshift.coordinator.GateWiring;
 import dev.shapeshift.coordinator.gate.GateReport;
 import dev.shapeshift.coordinator.stage.Enforcer;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.IndexCompactor;
 import dev.shapeshift.db.LockSafeDdl;
+import dev.shapeshift.catalog.Knob;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.phase.Phase;
@@ -324,6 +326,103 @@ class StagedStructureIT {
         assertThat(convalidated(db, "users_org_ref_fkey")).isTrue();
         assertThat(query(db, "SELECT count(*)::text FROM public.users u WHERE slug = '' OR NOT EXISTS (SELECT 1 FROM "
                 + "public.orgs o WHERE o.id = u.org_ref)")).containsExactly("0");
+    }
+
+    /**
+     * The driver's index step, first in backfilled: a backfill in place (updates on full pages, not HOT)
+     * leaves the primary key about twice its one-pass size; with {@code reindex-above-pct} 0 the step
+     * only measures (the negative control: same file, same size), with the default it rebuilds the key
+     * concurrently under writes, drops the INVALID {@code _ccnew} a failed rebuild left, and the key
+     * ends within 1.2× of a one-pass build measured independently on a copy of the same keys.
+     */
+    @Test
+    void theDriverRebuildsTheIndexesTheBackfillBloatedConcurrently(PostgresServer pg) throws Exception {
+        Database db = new Database(pg.jdbcUrl(pg.createDatabase("staged_index")), pg.user(), pg.password());
+        CatalogSchema.migrate(db);
+        exec(db, "CREATE TABLE public.orgs (id bigint PRIMARY KEY)",
+                "INSERT INTO public.orgs SELECT g FROM generate_series(1, 20) g",
+                "CREATE TABLE public.users (id bigint PRIMARY KEY, email text NOT NULL, legacy_verified_at timestamptz, "
+                        + "org_id bigint NOT NULL)",
+                "INSERT INTO public.users SELECT 1000000 + g, 'User' || g || '@example.com', NULL, 1 + g % 20 "
+                        + "FROM generate_series(1, 200000) g");
+        String yaml = SPEC.replace("name: staged", "name: staged-index");
+        MigrationSpec spec = new SpecReader().read("staged-index.yaml", yaml);
+        Catalog catalog = new Catalog(db, "test");
+        catalog.create(spec.name(), SpecJson.write(spec), yaml, "test");
+        new Expander(db).expand(spec);
+        for (long lo = 1_000_000; lo < 1_200_000; lo += 20_000) {
+            exec(db, "UPDATE public.users SET email_verified = legacy_verified_at IS NOT NULL, slug = lower(email), "
+                    + "org_ref = org_id WHERE id > " + lo + " AND id <= " + (lo + 20_000), "VACUUM public.users");
+        }
+        exec(db, "UPDATE shapeshift.migration SET phase = 'backfilled' WHERE name = 'staged-index'",
+                "INSERT INTO shapeshift.chunk (migration, chunk_no, status, finished_at) VALUES ('staged-index', 0, "
+                        + "'done', clock_timestamp())",
+                "CREATE TABLE public.one_pass AS SELECT id FROM public.users", "ALTER TABLE public.one_pass ADD PRIMARY KEY (id)",
+                "ANALYZE public.users");
+        long onePass = Long.parseLong(query(db, "SELECT pg_relation_size('public.one_pass_pkey')").iterator().next());
+        String fileBefore = relfilenode(db);
+        assertThat(pkeyBytes(db)).as("the backfill bloated the key").isGreaterThan(onePass * 3 / 2);
+        try (Connection c = db.connect("test")) {
+            IndexCompactor.Index pkey = IndexCompactor.measure(c, "public", "users").get(0);
+            assertThat(pkey.how()).isEqualTo("estimate");
+            assertThat((double) pkey.estimateBytes() / onePass).as("the estimate against the real one-pass build")
+                    .isBetween(0.9, 1.1);
+        }
+
+        MigrationDriver driver = new MigrationDriver(spec.name(), db, GateWiring.transitions(db, "coordinator"),
+                DriveConfig.on("127.0.0.1:9", 1), new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
+                () -> false, HaltPoint.NONE);
+        // Negative control: rebuilding off, the step measures and leaves the key as it is.
+        catalog.putSetting(spec.name(), Knob.REINDEX_ABOVE_PCT.key(), "0", "test", "measure only");
+        assertThat(driver.tick().kind()).isEqualTo(Step.Kind.COMPACT_INDEXES);
+        assertThat(relfilenode(db)).isEqualTo(fileBefore);
+        assertThat(pkeyBytes(db)).isGreaterThan(onePass * 3 / 2);
+        assertThat(catalog.get(spec.name()).message()).contains("rebuild off").contains("users_pkey");
+        assertThat(driver.tick().kind()).as("the audit entry marks the step done").isEqualTo(Step.Kind.ENFORCE);
+
+        // A later end of the backfill, the default threshold, and the INVALID copy a failed rebuild leaves.
+        catalog.putSetting(spec.name(), Knob.REINDEX_ABOVE_PCT.key(), "115", "test", "default");
+        exec(db, "UPDATE shapeshift.chunk SET finished_at = clock_timestamp() WHERE migration = 'staged-index'");
+        try (Connection c = db.connect("test"); Statement st = c.createStatement()) {
+            st.execute("CREATE UNIQUE INDEX CONCURRENTLY users_pkey_ccnew ON public.users (org_id)");
+        } catch (SQLException expected) {
+            assertThat(expected.getSQLState()).isEqualTo("23505");
+        }
+        assertThat(indexValid(db, "users_pkey_ccnew")).isEqualTo("false");
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong writes = new AtomicLong();
+        Thread app = new Thread(() -> load(db, stop, writes), "app-load");
+        app.start();
+        long during;
+        try {
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> writes.get() > 0);
+            long w0 = writes.get();
+            assertThat(driver.tick().kind()).isEqualTo(Step.Kind.COMPACT_INDEXES);
+            during = writes.get() - w0;
+        } finally {
+            stop.set(true);
+            app.join();
+        }
+        assertThat(during).as("the application wrote while the key was rebuilt").isGreaterThan(0);
+        assertThat(relfilenode(db)).as("rebuilt").isNotEqualTo(fileBefore);
+        assertThat(indexValid(db, "users_pkey")).isEqualTo("true");
+        assertThat(indexValid(db, "users_pkey_ccnew")).as("the leftover is dropped").isEqualTo("missing");
+        assertThat(query(db, "SELECT count(*)::text FROM pg_index WHERE indrelid = 'public.users'::regclass "
+                + "AND NOT indisvalid")).containsExactly("0");
+        assertThat((double) pkeyBytes(db) / onePass).as("within 1.2x of a one-pass build").isLessThanOrEqualTo(1.2);
+        assertThat(catalog.get(spec.name()).message()).contains("users_pkey").contains("rebuilt concurrently");
+        assertThat(query(db, "SELECT count(*)::text FROM shapeshift.audit WHERE migration = 'staged-index' AND action = '"
+                + Step.INDEX_ACTION + "'")).containsExactly("2");
+        assertThat(query(db, "SELECT count(*)::text FROM public.users")).as("no row lost")
+                .containsExactly(String.valueOf(200_000 + writes.get() / 2));
+    }
+
+    private static long pkeyBytes(Database db) throws SQLException {
+        return Long.parseLong(query(db, "SELECT pg_relation_size('public.users_pkey')").iterator().next());
+    }
+
+    private static String relfilenode(Database db) throws SQLException {
+        return query(db, "SELECT relfilenode::text FROM pg_class WHERE oid = 'public.users_pkey'::regclass").iterator().next();
     }
 
     private static Structure.Item item(MigrationSpec spec, String name) {

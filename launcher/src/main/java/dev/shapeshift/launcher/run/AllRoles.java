@@ -13,6 +13,7 @@ import dev.shapeshift.db.ReplicationSlots;
 import dev.shapeshift.embedded.EmbeddedKafka;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.launcher.Secrets;
 import dev.shapeshift.worker.Worker;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -182,7 +183,7 @@ public final class AllRoles implements AutoCloseable {
         try {
             Files.createDirectories(dataDir);
             if (Files.exists(file)) {
-                return Files.readString(file).strip();
+                return Secrets.read(file);
             }
             byte[] bytes = new byte[32];
             new SecureRandom().nextBytes(bytes);
@@ -197,7 +198,7 @@ public final class AllRoles implements AutoCloseable {
             Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             return token;
         } catch (IOException e) {
-            throw new ShapeshiftException(ErrorCode.UNREACHABLE, "cannot use the data directory " + dataDir + ": "
+            throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "cannot use the data directory " + dataDir + ": "
                     + e.getMessage() + " (give another one with --data-dir)", e);
         }
     }

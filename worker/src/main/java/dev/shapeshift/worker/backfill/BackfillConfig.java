@@ -20,13 +20,13 @@ public record BackfillConfig(String workerId, Duration leaseTimeout, Limits limi
                              Duration sessionTimeout, Duration statusInterval) {
     public BackfillConfig {
         if (workerId == null || workerId.isBlank()) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "a backfill worker needs a worker id (--worker-id)");
+            throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "a backfill worker needs a worker id (--worker-id)");
         }
         if (leaseTimeout.compareTo(Duration.ofSeconds(2)) < 0) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "lease timeout must be at least 2s, got " + leaseTimeout);
+            throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "lease timeout must be at least 2s, got " + leaseTimeout);
         }
         if (sessionTimeout.compareTo(Duration.ofSeconds(6)) < 0) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID,
+            throw new ShapeshiftException(ErrorCode.CONFIG_INVALID,
                     "Kafka session timeout must be at least 6s (the broker's minimum), got " + sessionTimeout);
         }
     }

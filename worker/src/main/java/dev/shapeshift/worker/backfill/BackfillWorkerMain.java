@@ -1,19 +1,14 @@
 package dev.shapeshift.worker.backfill;
 
-import dev.shapeshift.spec.SpecJson;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.catalog.ChunkStore;
-import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
-import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.ResolvedSpec;
-import dev.shapeshift.spec.SpecValidator;
+import dev.shapeshift.worker.CatalogSpec;
 import dev.shapeshift.worker.throttle.SyncBacklog;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -29,6 +24,12 @@ import org.slf4j.LoggerFactory;
  *     [--lease-timeout-ms 30000] [--session-timeout-ms 10000]
  * </pre>
  * The spec is read from the catalog and resolved against the live database.
+ *
+ * <p>Not a way in for operators: {@code shapeshift worker --no-sync --migration users} is (the
+ * launcher's picocli command, docs/cli.md). This class and its small {@code --name value} reader are
+ * kept only because the benchmark's child workers ({@code bench --worker-jvms}, in the bench package,
+ * being moved to a module of its own) and {@code BackfillCrashIT} launch it by name; it goes once the
+ * benchmark launches {@code dev.shapeshift.launcher.Main worker --no-sync} instead (issue 19).
  */
 public final class BackfillWorkerMain {
     private static final Logger log = LoggerFactory.getLogger(BackfillWorkerMain.class);
@@ -47,7 +48,7 @@ public final class BackfillWorkerMain {
                 Duration.ofMillis(Long.parseLong(a.getOrDefault("session-timeout-ms", "" + defaults.sessionTimeout().toMillis()))),
                 defaults.statusInterval());
         CatalogSchema.migrate(db);
-        ResolvedSpec resolved = resolve(db, migration);
+        ResolvedSpec resolved = CatalogSpec.resolve(db, migration);
         ChunkConsumer consumer = new ChunkConsumer(db, required(a, "bootstrap"), resolved, config, SyncBacklog.NONE);
         CountDownLatch stopped = new CountDownLatch(1);
         Thread worker = new Thread(() -> {
@@ -73,22 +74,11 @@ public final class BackfillWorkerMain {
         }
     }
 
-    /** The migration's stored spec, resolved against the live database. */
-    public static ResolvedSpec resolve(Database db, String migration) {
-        MigrationRecord record = new Catalog(db, "worker").get(migration);
-        MigrationSpec spec = SpecJson.read(record.specJson());
-        try (Connection c = db.connect("worker")) {
-            return SpecValidator.resolveExpanded("migration " + migration + " (catalog)", spec, c);
-        } catch (SQLException e) {
-            throw new ShapeshiftException(ErrorCode.UNREACHABLE, "closing connection failed: " + e.getMessage(), e);
-        }
-    }
-
     private static Map<String, String> parse(String[] args) {
         Map<String, String> out = new HashMap<>();
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "expected --name value pairs, got '" + args[i] + "'");
+                throw new ShapeshiftException(ErrorCode.USAGE, "expected --name value pairs, got '" + args[i] + "'");
             }
             out.put(args[i].substring(2), args[++i]);
         }
@@ -98,7 +88,7 @@ public final class BackfillWorkerMain {
     private static String required(Map<String, String> a, String name) {
         String v = a.get(name);
         if (v == null || v.isBlank()) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "missing --" + name);
+            throw new ShapeshiftException(ErrorCode.USAGE, "missing --" + name);
         }
         return v;
     }

@@ -9,8 +9,8 @@ interface SliceApplier extends AutoCloseable {
     SliceRefresher.Outcome refresh(Connection c, List<Key> slice);
 
     /**
-     * As {@link #refresh(Connection, List)}, told which keys of the batch had changes of the old
-     * table of a table-mode write switch (a table applier records them when it refreshes in reverse).
+     * As {@link #refresh(Connection, List)}, told which keys of the batch had changes that wrote
+     * the old shape of a write switch (a table applier records them when it refreshes in reverse).
      */
     default SliceRefresher.Outcome refresh(Connection c, List<Key> slice,
                                            java.util.Map<Key, dev.shapeshift.refresh.Refresher.OldShapeChange> oldShape) {

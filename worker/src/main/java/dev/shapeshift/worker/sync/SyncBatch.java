@@ -60,8 +60,9 @@ final class SyncBatch {
     }
 
     /**
-     * The keys whose events came from the old table of a table-mode write switch, with the latest
-     * such change ({@link ChangeEvent#oldShape}): recorded by the reverse sync as old-shape writes.
+     * The keys whose events wrote the old shape of a write switch (table mode: the old table; in
+     * place: an old column), with the latest such change ({@link ChangeEvent#oldShape}): recorded by
+     * the reverse sync as old-shape writes.
      */
     java.util.Map<Key, Refresher.OldShapeChange> oldShape() {
         return oldShape;

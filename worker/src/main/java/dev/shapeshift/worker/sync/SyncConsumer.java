@@ -88,21 +88,21 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                          boolean visibilityBarrier) {
         public Config {
             if (bootstrapServers == null || bootstrapServers.isBlank()) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "sync needs Kafka bootstrap servers (--bootstrap)");
+                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "sync needs Kafka bootstrap servers (--bootstrap)");
             }
             if (workerId == null || workerId.isBlank()) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "sync needs a worker id (--worker-id)");
+                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "sync needs a worker id (--worker-id)");
             }
             if (maxPollRecords < 1 || keysPerStatement < 1) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "maxPollRecords and keysPerStatement must be "
+                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "maxPollRecords and keysPerStatement must be "
                         + "positive, got " + maxPollRecords + " and " + keysPerStatement);
             }
             if (sessionTimeout.compareTo(Duration.ofSeconds(6)) < 0) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID,
+                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID,
                         "Kafka session timeout must be at least 6s (the broker's minimum), got " + sessionTimeout);
             }
             if (idleInTransaction.compareTo(Duration.ofSeconds(1)) < 0) {
-                throw new ShapeshiftException(ErrorCode.SPEC_INVALID,
+                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID,
                         "idle-in-transaction timeout must be at least 1s, got " + idleInTransaction);
             }
         }

@@ -23,16 +23,16 @@ public final class SyncSkip {
      * Requests the skip of the record at {@code position} ({@code partition:offset}, as the
      * migration's message names it).
      *
-     * @throws ShapeshiftException SPEC_INVALID for a malformed position or a missing reason,
+     * @throws ShapeshiftException USAGE for a malformed position or a missing reason,
      *                             NOT_FOUND for an unknown migration
      */
     public static void request(Catalog catalog, String migration, String position, String actor, String reason) {
         if (position == null || !POSITION.matcher(position).matches()) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "skip position must be partition:offset as "
+            throw new ShapeshiftException(ErrorCode.USAGE, "skip position must be partition:offset as "
                     + "named in the migration's message (e.g. 3:1042), got '" + position + "'");
         }
         if (reason == null || reason.isBlank()) {
-            throw new ShapeshiftException(ErrorCode.SPEC_INVALID,
+            throw new ShapeshiftException(ErrorCode.USAGE,
                     "skipping a change record needs a reason (--reason): it is audited");
         }
         catalog.get(migration);

@@ -20,7 +20,6 @@ import dev.shapeshift.spec.SpecJson;
 import dev.shapeshift.spec.Target;
 import dev.shapeshift.spec.TargetColumn;
 import dev.shapeshift.worker.Worker;
-import dev.shapeshift.worker.WorkerMain;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.File;
 import java.io.IOException;
@@ -215,7 +214,12 @@ final class SyncFixture implements AutoCloseable {
     }
 
     BridgeConfig bridgeConfig() {
-        return BridgeConfig.of(db, bootstrap()).withSlot(slot).withPublication("p_" + slot)
+        return bridgeConfig(db, bootstrap(), slot);
+    }
+
+    /** The tests' bridge: its slot and publication, 1 s heartbeats, one replica, a look every 500 ms. */
+    static BridgeConfig bridgeConfig(Database db, String bootstrap, String slot) {
+        return BridgeConfig.of(db, bootstrap).withSlot(slot).withPublication("p_" + slot)
                 .withHeartbeat(Duration.ofSeconds(1)).withReplication((short) 1, PARTITIONS)
                 .withWatchInterval(Duration.ofMillis(500));
     }
@@ -231,13 +235,9 @@ final class SyncFixture implements AutoCloseable {
         return bridge;
     }
 
-    /** The bridge as a child JVM ({@code BridgeMain}). */
+    /** The bridge as a child JVM ({@link SyncChild}), configured as {@link #bridgeConfig()}. */
     Process bridgeChild(String logName) throws IOException {
-        BridgeConfig c = bridgeConfig();
-        return child(logName, "dev.shapeshift.bridge.BridgeMain", "--jdbc-url", db.jdbcUrl(), "--user", db.user(),
-                "--password", db.password(), "--bootstrap", bootstrap(), "--slot", c.slot(), "--publication",
-                c.publication(), "--heartbeat-ms", "1000", "--replication", "1", "--partitions",
-                Integer.toString(PARTITIONS), "--watch-ms", "500");
+        return child(logName, "bridge", db.jdbcUrl(), db.user(), db.password(), bootstrap(), slot);
     }
 
     /** Waits until the bridge recorded the slot's start LSN for the migration, then moves it to syncing. */
@@ -256,17 +256,15 @@ final class SyncFixture implements AutoCloseable {
         return w;
     }
 
-    /** A sync-only worker as a child JVM ({@code WorkerMain --no-backfill}). */
+    /** A sync-only worker as a child JVM ({@link SyncChild}). */
     Process workerChild(String id, Migration m) throws IOException {
-        return child("worker-" + id, WorkerMain.class.getName(), "--jdbc-url", db.jdbcUrl(), "--user", db.user(),
-                "--password", db.password(), "--bootstrap", bootstrap(), "--worker-id", id, "--migration", m.name(),
-                "--no-backfill", "--session-timeout-ms", "6000");
+        return child("worker-" + id, "worker", db.jdbcUrl(), db.user(), db.password(), bootstrap(), id, m.name());
     }
 
-    private Process child(String logName, String main, String... args) throws IOException {
+    private Process child(String logName, String... args) throws IOException {
         Path log = File.createTempFile("sync-" + logName + "-", ".log").toPath();
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), main));
+                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), SyncChild.class.getName()));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         processes.add(p);

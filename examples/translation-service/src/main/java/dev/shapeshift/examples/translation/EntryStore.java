@@ -117,6 +117,7 @@ public final class EntryStore {
         try (Connection c = ds.getConnection()) {
             c.setAutoCommit(false);
             try {
+                lockInOrder(c, List.of(), writes.stream().map(w -> entryLock(w.key(), w.locale())).toList());
                 int applied = 0;
                 for (Write w : writes) {
                     try {
@@ -155,6 +156,7 @@ public final class EntryStore {
         try (Connection c = ds.getConnection()) {
             c.setAutoCommit(false);
             try {
+                lockInOrder(c, List.of(ref), key == null ? List.of() : List.of(entryLock(key, locale)));
                 Outcome b = bind(c, ref, key, version);
                 Outcome e;
                 try {
@@ -197,6 +199,8 @@ public final class EntryStore {
         try (Connection c = ds.getConnection()) {
             c.setAutoCommit(false);
             try {
+                lockInOrder(c, writes.stream().map(RefWrite::ref).toList(), writes.stream()
+                        .filter(w -> w.key() != null).map(w -> entryLock(w.key(), locale)).toList());
                 List<RefResult> out;
                 if (distinct(writes)) {
                     out = applyAll(c, writes, locale);
@@ -215,6 +219,31 @@ public final class EntryStore {
         } catch (SQLException e) {
             throw unavailable("apply a batch", e);
         }
+    }
+
+    /**
+     * Takes the transaction's advisory locks on every ref and every (key, locale) entry it is about to
+     * write, all at once and in one global order, before it touches a row. Two writers that share a row
+     * then meet at these locks, in the same order, instead of at the rows: without them, batches whose
+     * refs share keys (many menu items, one label) locked bindings and entries in different orders and
+     * deadlocked one another over and over under load (MenuSinkIT, two workers' sync and backfill
+     * sending at once). Released at commit or rollback.
+     */
+    private static void lockInOrder(Connection c, List<String> refs, List<String> entries) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT count(pg_advisory_xact_lock(l.cls, l.h)) FROM (
+                  SELECT DISTINCT cls, h FROM (
+                    SELECT 1 AS cls, hashtext(r) AS h FROM unnest(?::text[]) AS r
+                    UNION ALL SELECT 2, hashtext(e) FROM unnest(?::text[]) AS e) a
+                  ORDER BY cls, h) l""")) {
+            ps.setArray(1, c.createArrayOf("text", refs.toArray()));
+            ps.setArray(2, c.createArrayOf("text", entries.toArray()));
+            ps.executeQuery().close();
+        }
+    }
+
+    private static String entryLock(String key, String locale) {
+        return key + '\u001f' + locale;
     }
 
     /** Whether no ref and no key occurs twice: then one statement per table applies the whole batch. */
