@@ -14,14 +14,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
-/** Entry point of the one jar: every role is a subcommand. Exit codes: docs/cli.md. */
+/**
+ * Entry point of the runtime jar: every role and operator command is a subcommand. The all-in-one
+ * jar (module toolkit) runs the same class and adds {@code demo} and {@code bench} through
+ * {@link ExtraCommand}. Exit codes: docs/cli.md.
+ */
 @Command(name = "shapeshift", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Zero-downtime expand-contract migrations for PostgreSQL.",
         subcommands = {
                 // the roles
                 CoordinatorCommand.class, BridgeCommand.class, WorkerCommand.class,
-                // the main job
-                DemoCommand.class,
                 // specs
                 ValidateCommand.class, PlanCommand.class,
                 // starting migrations
@@ -30,9 +32,7 @@ import picocli.CommandLine.ScopeType;
                 ListCommand.class, CheckCommand.class, StatusCommand.class, WaitCommand.class, PhaseCommand.class, PhaseCommand.Rollback.class, BackfillCommand.class,
                 SyncCommand.class, ReconcileCommand.class, ReconcileCommand.DriftCommand.class, FlagCommand.class, StatusCommand.Audit.class,
                 // the end
-                EvidenceCommand.class, ReplicaCommand.class, BrownoutCommand.class, ContractCommand.class, RestoreCommand.class, CleanupCommand.class,
-                // measurement
-                BenchCommand.class})
+                EvidenceCommand.class, ReplicaCommand.class, BrownoutCommand.class, ContractCommand.class, RestoreCommand.class, CleanupCommand.class})
 public final class Main implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
 
@@ -63,7 +63,13 @@ public final class Main implements Runnable {
 
     /** The command line with options defaulted from this environment and configuration file ({@link ConfigDefaults}). */
     static CommandLine commandLine(Map<String, String> env, Path home) {
+        return commandLine(env, home, ExtraCommand.onClassPath());
+    }
+
+    /** The command line with these extra subcommands (none: the runtime jar's). */
+    static CommandLine commandLine(Map<String, String> env, Path home, List<ExtraCommand> extra) {
         CommandLine cmd = new CommandLine(new Main());
+        extra.forEach(cmd::addSubcommand);
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
         cmd.setDefaultValueProvider(ConfigDefaults.of(env, home));
         cmd.setExecutionStrategy(parseResult -> {

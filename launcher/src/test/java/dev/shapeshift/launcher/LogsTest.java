@@ -16,7 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** The roles' and the demo's Logback configurations, in text and JSON, on a context of their own. */
+/** The roles' Logback configuration, in text and JSON, on a context of its own (the demo's: DemoLogsTest in module toolkit). */
 class LogsTest {
     private final PrintStream stderr = System.err;
 
@@ -45,10 +45,9 @@ class LogsTest {
 
     @Test
     void textLinesCarryAnIso8601TimeWithDateAndZone() {
-        for (String resource : List.of(Logs.PRODUCTION, Logs.DEMO)) {
+        for (String resource : List.of(Logs.PRODUCTION)) {
             String line = logOneLine(resource, Logs.Format.TEXT);
-            assertThat(line).as(resource).endsWith("INFO  [main] dev.shapeshift.worker.Worker - worker started worker=w1 migrations=2"
-                    .replace("dev.shapeshift.worker.Worker", resource.equals(Logs.DEMO) ? "d.s.worker.Worker" : "dev.shapeshift.worker.Worker"));
+            assertThat(line).as(resource).endsWith("INFO  [main] dev.shapeshift.worker.Worker - worker started worker=w1 migrations=2");
             String time = line.substring(0, line.indexOf(' '));
             assertThat(OffsetDateTime.parse(time)).as("parses as ISO-8601 with an offset: " + time).isNotNull();
             assertThat(time).matches("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}(Z|[+-]\\d{2}:\\d{2})");
@@ -57,7 +56,7 @@ class LogsTest {
 
     @Test
     void jsonIsOneObjectPerLine() throws Exception {
-        for (String resource : List.of(Logs.PRODUCTION, Logs.DEMO)) {
+        for (String resource : List.of(Logs.PRODUCTION)) {
             String line = logOneLine(resource, Logs.Format.JSON);
             assertThat(line.lines()).as(resource).hasSize(1);
             JsonNode event = new ObjectMapper().readTree(line);
@@ -69,13 +68,10 @@ class LogsTest {
     }
 
     @Test
-    void theRolesSeeKafkaWarningsTheDemoDoesNot() {
+    void theRolesSeeKafkaWarnings() {
         LoggerContext production = context();
         Logs.apply(production, Logs.PRODUCTION, Logs.Format.TEXT);
-        LoggerContext demo = context();
-        Logs.apply(demo, Logs.DEMO, Logs.Format.TEXT);
         assertThat(production.getLogger("org.apache.kafka.clients.NetworkClient").getEffectiveLevel()).isEqualTo(Level.WARN);
-        assertThat(demo.getLogger("org.apache.kafka.clients.NetworkClient").getEffectiveLevel()).isEqualTo(Level.ERROR);
         assertThat(production.getLogger("io.debezium.connector.postgresql").getEffectiveLevel()).isEqualTo(Level.INFO);
         for (String role : List.of("coordinator", "cdc-bridge", "worker", "run", "status")) {
             assertThat(Logs.configurationFor(role)).as(role).isEqualTo(Logs.PRODUCTION);

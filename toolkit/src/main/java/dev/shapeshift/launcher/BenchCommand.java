@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code shapeshift bench}: measurements on the embedded stack (docs/performance.md). */
@@ -22,7 +23,7 @@ import picocli.CommandLine.Option;
         BenchCommand.Ddl.class, BenchCommand.Plan.class, BenchCommand.Sink.class,
         BenchCommand.ReadCounterCase.class, BenchCommand.Soak.class},
         description = "Benchmarks on an embedded PostgreSQL (fsync on) and Kafka; see docs/performance.md.")
-public final class BenchCommand implements Runnable {
+public final class BenchCommand implements ExtraCommand, Runnable {
 
     /** Runs the command on its own (before it is registered in {@link Main}). */
     public static void main(String[] args) {
@@ -34,6 +35,28 @@ public final class BenchCommand implements Runnable {
     @Override
     public void run() {
         new CommandLine(this).usage(System.out);
+    }
+
+    /**
+     * What every {@code bench} subcommand shares: the result directory, its usage errors (exit 2)
+     * and the command line its report records.
+     */
+    static final class Results {
+        @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
+        Path out;
+
+        @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
+        CommandLine.Model.CommandSpec spec;
+
+        /** A usage error of the subcommand: picocli prints it with the subcommand's usage and exits 2. */
+        CommandLine.ParameterException invalid(String message) {
+            return new CommandLine.ParameterException(spec.commandLine(), message);
+        }
+
+        /** {@code shapeshift bench <subcommand> <options> --out <dir>}, as the report records it. */
+        String command(String options) {
+            return "shapeshift bench " + spec.name() + " " + options + " --out " + out;
+        }
     }
 
     @Command(name = "backfill", mixinStandardHelpOptions = true,
@@ -78,39 +101,36 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--label", defaultValue = "", description = "suffix of the result file names (-<label>). Default: none")
         String label;
 
-        @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
-        Path out;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
+        @Mixin
+        Results results;
 
         @Override
         public Integer call() throws Exception {
             Mode m = switch (mode.toLowerCase(java.util.Locale.ROOT)) {
                 case "table" -> Mode.TABLE;
                 case "in-place", "in_place", "inplace" -> Mode.IN_PLACE;
-                default -> throw new CommandLine.ParameterException(spec.commandLine(),
+                default -> throw results.invalid(
                         "--mode must be table or in-place, got " + mode);
             };
             int most = workers.stream().mapToInt(Integer::intValue).max().orElse(1);
             if (rows < 1000 || workers.stream().anyMatch(w -> w < 1) || partitions < most || chunkRows < 10
                     || !(maxHeapGrowth > 1.0)) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "need --rows >= 1000, --workers >= 1, "
+                throw results.invalid("need --rows >= 1000, --workers >= 1, "
                         + "--partitions >= the largest worker count, --chunk-rows >= 10, --max-heap-growth > 1");
             }
             if (!workerHeap.matches("[0-9]+[kmgKMG]") || !label.matches("[A-Za-z0-9._-]*")) {
-                throw new CommandLine.ParameterException(spec.commandLine(),
+                throw results.invalid(
                         "--worker-heap must look like 256m, --label only letters, digits, '.', '_' and '-'");
             }
-            String command = "shapeshift bench backfill --rows " + rows + " --workers "
+            String command = results.command("--rows " + rows + " --workers "
                     + String.join(",", workers.stream().map(String::valueOf).toList()) + " --mode " + mode
                     + " --chunk-rows " + chunkRows + " --batch-rows " + batchRows + " --partitions " + partitions
                     + " --max-heap-growth " + maxHeapGrowth + (shapes ? " --shapes --shape-connections "
                     + String.join(",", shapeConnections.stream().map(String::valueOf).toList()) : "")
                     + (workerJvms ? " --worker-jvms --worker-heap " + workerHeap : "")
-                    + (label.isEmpty() ? "" : " --label " + label) + " --out " + out;
+                    + (label.isEmpty() ? "" : " --label " + label));
             BackfillBench.run(new BenchOptions(rows, workers, m, chunkRows, batchRows, partitions, maxHeapGrowth, shapes,
-                    shapeConnections, workerJvms, workerHeap, out, label, command), System.out);
+                    shapeConnections, workerJvms, workerHeap, results.out, label, command), System.out);
             return 0;
         }
     }
@@ -163,26 +183,23 @@ public final class BenchCommand implements Runnable {
                 + "(the bench sets the phase) and measure the reverse sync under the same load writing the new column")
         boolean reverse;
 
-        @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
-        Path out;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
+        @Mixin
+        Results results;
 
         @Override
         public Integer call() throws Exception {
             if (scale < 1 || duration < 1 || rate < 0 || clients < 1 || threads < 1 || probeMs < 1 || pollMs < 1
                     || partitions < 1) {
-                throw new CommandLine.ParameterException(spec.commandLine(),
+                throw results.invalid(
                         "need --scale, --duration, --clients, --threads, --probe-ms, --poll-ms, --partitions >= 1 and --rate >= 0");
             }
-            String command = "shapeshift bench sync --scale " + scale + " --duration " + duration + " --rate " + rate
+            String command = results.command("--scale " + scale + " --duration " + duration + " --rate " + rate
                     + " --clients " + clients + " --threads " + threads + " --probe-ms " + probeMs + " --poll-ms " + pollMs
                     + " --partitions " + partitions + " --pgbench " + pgbench + (inPlace ? " --in-place" : "")
                     + (unguarded ? " --compare-unguarded" : "") + (noNative ? " --no-native" : "")
-                    + (reverse ? " --reverse" : "") + " --out " + out;
+                    + (reverse ? " --reverse" : ""));
             SyncBench.run(new SyncBench.Options(scale, duration, rate, clients, threads, probeMs, pollMs, partitions,
-                    pgbench, out, command, inPlace || reverse, unguarded, !noNative, reverse), System.out);
+                    pgbench, results.out, command, inPlace || reverse, unguarded, !noNative, reverse), System.out);
             return 0;
         }
     }
@@ -201,20 +218,17 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--rounds", defaultValue = "2", description = "rounds of every measurement. Default: ${DEFAULT-VALUE}")
         int rounds;
 
-        @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
-        Path out;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
+        @Mixin
+        Results results;
 
         @Override
         public Integer call() throws Exception {
             if (rows < 1000 || rounds < 1 || rangeRows.stream().anyMatch(r -> r < 1)) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "need --rows >= 1000, --rounds >= 1, --range-rows >= 1");
+                throw results.invalid("need --rows >= 1000, --rounds >= 1, --range-rows >= 1");
             }
-            String command = "shapeshift bench reconcile --rows " + rows + " --range-rows "
-                    + String.join(",", rangeRows.stream().map(String::valueOf).toList()) + " --rounds " + rounds + " --out " + out;
-            ReconcileBench.run(new ReconcileBench.Options(rows, rangeRows, rounds, out, command), System.out);
+            String command = results.command("--rows " + rows + " --range-rows "
+                    + String.join(",", rangeRows.stream().map(String::valueOf).toList()) + " --rounds " + rounds);
+            ReconcileBench.run(new ReconcileBench.Options(rows, rangeRows, rounds, results.out, command), System.out);
             return 0;
         }
     }
@@ -240,21 +254,18 @@ public final class BenchCommand implements Runnable {
                 description = "the index step's threshold, % of the one-pass size (the knob reindex-above-pct). Default: ${DEFAULT-VALUE}")
         int reindexAbovePct;
 
-        @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
-        Path out;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
+        @Mixin
+        Results results;
 
         @Override
         public Integer call() throws Exception {
             if (rows < 1000 || workers < 1 || partitions < workers || chunkRows < 10 || reindexAbovePct < 0) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "need --rows >= 1000, --workers >= 1, "
+                throw results.invalid("need --rows >= 1000, --workers >= 1, "
                         + "--partitions >= --workers, --chunk-rows >= 10, --reindex-above-pct >= 0");
             }
-            String command = "shapeshift bench index --rows " + rows + " --workers " + workers + " --chunk-rows "
-                    + chunkRows + " --partitions " + partitions + " --reindex-above-pct " + reindexAbovePct + " --out " + out;
-            IndexBench.run(new IndexBench.Options(rows, workers, chunkRows, partitions, reindexAbovePct / 100.0, out,
+            String command = results.command("--rows " + rows + " --workers " + workers + " --chunk-rows "
+                    + chunkRows + " --partitions " + partitions + " --reindex-above-pct " + reindexAbovePct);
+            IndexBench.run(new IndexBench.Options(rows, workers, chunkRows, partitions, reindexAbovePct / 100.0, results.out,
                     command), System.out);
             return 0;
         }
@@ -274,21 +285,17 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--rounds", defaultValue = "2", description = "rounds of every case. Default: ${DEFAULT-VALUE}")
         int rounds;
 
-        @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
-        Path out;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
+        @Mixin
+        Results results;
 
         @Override
         public Integer call() throws Exception {
             if (rows < 1000 || clients < 1 || rounds < 1) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "need --rows >= 1000, --clients >= 1, --rounds >= 1");
+                throw results.invalid("need --rows >= 1000, --clients >= 1, --rounds >= 1");
             }
-            String command = "shapeshift bench ddl --rows " + rows + " --clients " + clients + " --rounds " + rounds
-                    + " --out " + out;
+            String command = results.command("--rows " + rows + " --clients " + clients + " --rounds " + rounds);
             DdlBench.run(new DdlBench.Options(rows, clients,
-                    rounds, out, command), System.out);
+                    rounds, results.out, command), System.out);
             return 0;
         }
     }
@@ -303,19 +310,16 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--chunk-rows", defaultValue = "50000", description = "backfill.chunkRows. Default: ${DEFAULT-VALUE}")
         int chunkRows;
 
-        @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
-        Path out;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
+        @Mixin
+        Results results;
 
         @Override
         public Integer call() throws Exception {
             if (rows < 10_000 || chunkRows < 1) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "need --rows >= 10000 and --chunk-rows >= 1");
+                throw results.invalid("need --rows >= 10000 and --chunk-rows >= 1");
             }
-            PlanBench.run(new PlanBench.Options(rows, chunkRows, out,
-                    "shapeshift bench plan --rows " + rows + " --chunk-rows " + chunkRows + " --out " + out), System.out);
+            PlanBench.run(new PlanBench.Options(rows, chunkRows, results.out,
+                    results.command("--rows " + rows + " --chunk-rows " + chunkRows)), System.out);
             return 0;
         }
     }
@@ -331,19 +335,16 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--rounds", defaultValue = "2", description = "rounds of both modes. Default: ${DEFAULT-VALUE}")
         int rounds;
 
-        @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
-        Path out;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
+        @Mixin
+        Results results;
 
         @Override
         public Integer call() throws Exception {
             if (rows < 1000 || rounds < 1) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "need --rows >= 1000, --rounds >= 1");
+                throw results.invalid("need --rows >= 1000, --rounds >= 1");
             }
-            String command = "shapeshift bench sink --rows " + rows + " --rounds " + rounds + " --out " + out;
-            dev.shapeshift.launcher.bench.SinkBench.run(new dev.shapeshift.launcher.bench.SinkBench.Options(rows, rounds, out,
+            String command = results.command("--rows " + rows + " --rounds " + rounds);
+            dev.shapeshift.launcher.bench.SinkBench.run(new dev.shapeshift.launcher.bench.SinkBench.Options(rows, rounds, results.out,
                     command), System.out);
             return 0;
         }
@@ -365,22 +366,19 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--rounds", defaultValue = "3", description = "rounds of every case. Default: ${DEFAULT-VALUE}")
         int rounds;
 
-        @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
-        Path out;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
+        @Mixin
+        Results results;
 
         @Override
         public Integer call() throws Exception {
             if (rows < 1000 || clients.isEmpty() || clients.stream().anyMatch(c -> c < 1) || seconds < 1 || rounds < 1) {
-                throw new CommandLine.ParameterException(spec.commandLine(),
+                throw results.invalid(
                         "need --rows >= 1000, --clients >= 1 each, --seconds >= 1, --rounds >= 1");
             }
-            String command = "shapeshift bench read-counter --rows " + rows + " --clients "
+            String command = results.command("--rows " + rows + " --clients "
                     + clients.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")) + " --seconds "
-                    + seconds + " --rounds " + rounds + " --out " + out;
-            ReadCounterBench.run(new ReadCounterBench.Options(rows, clients, seconds, rounds, out, command), System.out);
+                    + seconds + " --rounds " + rounds);
+            ReadCounterBench.run(new ReadCounterBench.Options(rows, clients, seconds, rounds, results.out, command), System.out);
             return 0;
         }
     }
@@ -433,25 +431,22 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--note", defaultValue = "", description = "a sentence for the report (e.g. what else ran on the machine)")
         String note;
 
-        @Option(names = "--out", defaultValue = "bench/results", description = "result directory. Default: ${DEFAULT-VALUE}")
-        Path out;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
+        @Mixin
+        Results results;
 
         @Override
         public Integer call() throws Exception {
             if (minutes < 1 || scale < 1 || rate < 1 || clients < 1 || killEvery < 10 || backfillRate < 0 || sampleEvery < 1
                     || partitions < 1 || !heap.matches("[0-9]+[mMgG]")) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "need --minutes, --scale, --rate, --clients, "
+                throw results.invalid("need --minutes, --scale, --rate, --clients, "
                         + "--sample-every, --partitions >= 1, --kill-every >= 10, --backfill-rate >= 0 and --heap like 256m");
             }
-            String command = "shapeshift bench soak --minutes " + minutes + " --seed " + seed + " --scale " + scale + " --rate "
+            String command = results.command("--minutes " + minutes + " --seed " + seed + " --scale " + scale + " --rate "
                     + rate + " --clients " + clients + " --kill-every " + killEvery + " --backfill-rate " + backfillRate
                     + " --sample-every " + sampleEvery + " --partitions " + partitions + " --heap " + heap
-                    + (label.isEmpty() ? "" : " --label " + label) + " --out " + out;
+                    + (label.isEmpty() ? "" : " --label " + label));
             Path md = SoakBench.run(new SoakBench.Options(minutes, seed, scale, rate, clients, killEvery, backfillRate,
-                    sampleEvery, partitions, heap, pgbench, out, label, note, command), System.out);
+                    sampleEvery, partitions, heap, pgbench, results.out, label, note, command), System.out);
             return java.nio.file.Files.readString(md).contains("**Result: passed**") ? 0 : 1;
         }
     }

@@ -64,7 +64,7 @@ final class SoakReport {
         machine.forEach((k, v) -> b.append("- ").append(k).append(": ").append(v).append("\n"));
         b.append("- load average at end: ").append(loadAverage()).append("\n");
         b.append("- roles: coordinator, cdc-bridge, worker-1, worker-2, each a child JVM (`java -Xmx").append(o.heap())
-                .append(" -XX:+UseSerialGC -cp shapeshift.jar dev.shapeshift.launcher.Main <role> …`); PostgreSQL ")
+                .append(" -XX:+UseSerialGC -cp shapeshift-all.jar dev.shapeshift.launcher.Main <role> …`); PostgreSQL ")
                 .append("(embedded, fsync on) and Kafka (embedded KRaft broker) in the bench JVM's process tree, not killed\n");
         b.append("- migration: `pgbench_accounts` in place, `abalance_cents bigint = abalance::bigint * 100`, ")
                 .append(String.format(Locale.ROOT, "%,d", 100_000L * o.scale())).append(" rows, backfill.maxRowsPerSecond ")

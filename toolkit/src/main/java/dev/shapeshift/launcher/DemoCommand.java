@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
                 + " (users and menu: in place), contract; ends with a summary (with dual-write mismatches, reverse-synced"
                 + " rows and a nightly export's reads of the old column) and exits 0 only if target = transform(source)."
                 + " menu also runs the example translation service, seeded through a second migration in sink mode.")
-public final class DemoCommand implements Callable<Integer> {
+public final class DemoCommand implements ExtraCommand, Callable<Integer> {
     @Option(names = "--scenario", defaultValue = "users",
             description = "users (in place: legacy_verified_at -> email_verified), table (users -> users_v2), "
                     + "menu (label -> translate_key). Default: ${DEFAULT-VALUE}")

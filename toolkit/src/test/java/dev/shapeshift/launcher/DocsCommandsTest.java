@@ -20,18 +20,21 @@ import picocli.CommandLine;
  * Every {@code shapeshift …} command line in a code block of README.md and docs/*.md parses
  * against the real picocli model (parsed only, never run). Placeholders are read as the docs
  * write them: {@code [--opt VALUE]} is an option given, {@code a|b} is each alternative,
- * {@code …} after an option is its value and elsewhere "more options", dropped.
+ * {@code …} after an option is its value and elsewhere "more options", dropped. A line that runs
+ * the runtime jar ({@code shapeshift.jar}) parses against the runtime CLI alone, without the
+ * all-in-one jar's {@code demo} and {@code bench}; {@code ./mvnw … && java -jar …} counts from the
+ * {@code java}.
  */
 class DocsCommandsTest {
     private static final Path REPO = Path.of("..");
     private static final Pattern COMMAND = Pattern.compile(
-            "^(?:\\$ )?(?:[A-Z][A-Z0-9_]*=\\S+\\s+)*(?:shapeshift|java -jar \\S*shapeshift\\.jar)\\s+(.*)$");
+            "^(?:\\$ )?(?:\\S.* && )?(?:[A-Z][A-Z0-9_]*=\\S+\\s+)*(?:shapeshift|java -jar \\S*shapeshift(?:-all)?\\.jar)\\s+(.*)$");
 
     @TempDir
     Path home;
 
-    /** One command line of the docs, and where it is. */
-    record DocCommand(String where, String line) {
+    /** One command line of the docs, where it is, and whether it names the runtime jar. */
+    record DocCommand(String where, String line, boolean runtimeJar) {
     }
 
     static List<DocCommand> commands() throws IOException {
@@ -61,7 +64,8 @@ class DocsCommandsTest {
                 pending = "";
                 Matcher m = COMMAND.matcher(joined.strip());
                 if (m.matches()) {
-                    found.add(new DocCommand(REPO.relativize(file) + ":" + (i + 1), m.group(1).replaceFirst("\\s+#.*$", "")));
+                    found.add(new DocCommand(REPO.relativize(file) + ":" + (i + 1), m.group(1).replaceFirst("\\s+#.*$", ""),
+                            joined.contains("shapeshift.jar")));
                 }
             }
         }
@@ -112,6 +116,11 @@ class DocsCommandsTest {
         Main.commandLine(Map.of(), home).parseArgs(args.toArray(String[]::new));
     }
 
+    /** As the runtime jar parses: no {@link ExtraCommand}. */
+    private void parseRuntime(List<String> args) {
+        Main.commandLine(Map.of(), home, List.of()).parseArgs(args.toArray(String[]::new));
+    }
+
     @Test
     void everyDocumentedCommandLineParses() throws IOException {
         List<DocCommand> commands = commands();
@@ -120,7 +129,11 @@ class DocsCommandsTest {
         for (DocCommand c : commands) {
             for (List<String> args : arguments(c.line())) {
                 try {
-                    parse(args);
+                    if (c.runtimeJar()) {
+                        parseRuntime(args);
+                    } else {
+                        parse(args);
+                    }
                 } catch (CommandLine.ParameterException e) {
                     failures.add(c.where() + ": shapeshift " + String.join(" ", args) + " — " + e.getMessage());
                 }
@@ -135,6 +148,9 @@ class DocsCommandsTest {
                 .isInstanceOf(CommandLine.ParameterException.class);
         assertThatThrownBy(() -> arguments("worker --password p --bootstrap k:9092").forEach(this::parse))
                 .isInstanceOf(CommandLine.ParameterException.class);
+        arguments("demo --scenario menu").forEach(this::parse);
+        assertThatThrownBy(() -> arguments("demo --scenario menu").forEach(this::parseRuntime))
+                .as("the runtime jar has no demo").isInstanceOf(CommandLine.UnmatchedArgumentException.class);
         assertThat(arguments("backfill pause|resume users [--reason TEXT] --actor …"))
                 .containsExactly(List.of("backfill", "pause", "users", "--reason", "TEXT", "--actor", "x"),
                         List.of("backfill", "resume", "users", "--reason", "TEXT", "--actor", "x"));
