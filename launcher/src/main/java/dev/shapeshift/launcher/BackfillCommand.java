@@ -91,7 +91,9 @@ public final class BackfillCommand implements Runnable {
     @Command(name = "set", mixinStandardHelpOptions = true,
             description = {"Change a live knob (docs/throttling.md): max-rows-per-second=N (0 = no cap; shared by all workers), "
                     + "max-active-backends=N (wait while more of others' sessions are active; 0 = off), "
-                    + "max-app-latency-ms=N (wait while others' statements average more; 0 = off)."})
+                    + "max-app-latency-ms=N (wait while others' statements average more; 0 = off), "
+                    + "reindex-above-pct=N (after the backfill, rebuild concurrently an index above N% of its one-pass "
+                    + "size; 0 = measure only)."})
     static final class Set extends Change {
         @Parameters(index = "1", paramLabel = "NAME=VALUE", description = "e.g. max-rows-per-second=5000")
         String assignment;
