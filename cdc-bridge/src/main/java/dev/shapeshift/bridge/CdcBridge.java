@@ -144,14 +144,17 @@ public final class CdcBridge implements AutoCloseable {
                 term = new LeaderTerm(config, metrics, leadership, this::move, () -> stopRequested, this::pause, this::wakeUp);
                 try {
                     term.lead();
+                    if (!stopRequested) {
+                        // Said before the term closes: under a half-open partition closing the engine waits out
+                        // its own timeouts, and meanwhile the state must not claim STREAMING (NetworkFaultIT).
+                        log.warn("leadership lost, back to standby slot={}", config.slot());
+                        metrics.leader.set(0);
+                        move(state.get(), BridgeState.STANDBY);
+                    }
                 } finally {
                     term.close();
                     term = null;
                     metrics.leader.set(0);
-                }
-                if (!stopRequested) {
-                    log.warn("leadership lost, back to standby slot={}", config.slot());
-                    move(state.get(), BridgeState.STANDBY);
                 }
             }
             move(state.get(), BridgeState.STOPPING);
