@@ -350,12 +350,14 @@ public final class ChunkStore {
     public Map<Integer, String> retryFailed(String migration, List<Integer> only, String actor, String reason) {
         return catalog.inTransaction("retrying failed chunks of " + migration, c -> {
             Map<Integer, String> status = new java.util.TreeMap<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT chunk_no, status FROM shapeshift.chunk "
+            Map<Integer, String> errors = new HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT chunk_no, status, error FROM shapeshift.chunk "
                     + "WHERE migration = ? ORDER BY chunk_no FOR UPDATE")) {
                 ps.setString(1, migration);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         status.put(rs.getInt(1), rs.getString(2));
+                        errors.put(rs.getInt(1), rs.getString(3));
                     }
                 }
             }
@@ -373,22 +375,20 @@ public final class ChunkStore {
                         + String.join(", ", wrong) + " (failed chunks of " + migration + ": "
                         + (failed.isEmpty() ? "none" : failed) + ")");
             }
+            // The rows are locked above: the errors read there are the ones being cleared.
             Map<Integer, String> retried = new java.util.TreeMap<>();
-            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.chunk AS k SET status = 'pending', "
-                    + "owner = NULL, error = NULL FROM shapeshift.chunk AS old WHERE old.migration = k.migration "
-                    + "AND old.chunk_no = k.chunk_no AND k.migration = ? AND k.status = 'failed' "
-                    + "AND (cardinality(?::int[]) = 0 OR k.chunk_no = ANY (?::int[])) RETURNING k.chunk_no, old.error")) {
-                java.sql.Array numbers = c.createArrayOf("integer", only.toArray());
-                ps.setString(1, migration);
-                ps.setArray(2, numbers);
-                ps.setArray(3, numbers);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        retried.put(rs.getInt(1), rs.getString(2));
-                    }
+            status.forEach((n, st) -> {
+                if ("failed".equals(st) && (only.isEmpty() || only.contains(n))) {
+                    retried.put(n, errors.get(n));
                 }
-            }
+            });
             if (!retried.isEmpty()) {
+                try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.chunk SET status = 'pending', "
+                        + "owner = NULL, error = NULL WHERE migration = ? AND chunk_no = ANY (?::int[])")) {
+                    ps.setString(1, migration);
+                    ps.setArray(2, c.createArrayOf("integer", retried.keySet().toArray()));
+                    ps.executeUpdate();
+                }
                 StringBuilder what = new StringBuilder();
                 retried.forEach((n, e) -> what.append(what.length() == 0 ? "" : "; ").append("chunk ").append(n)
                         .append(" (was: ").append(e == null ? "no error recorded" : e).append(')'));

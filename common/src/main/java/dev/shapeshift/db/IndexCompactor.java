@@ -218,7 +218,7 @@ public final class IndexCompactor {
         long entry = align8(8 + (long) Math.ceil(keyBytes)) + 4;
         long perLeaf = Math.max(2, (long) (USABLE * fillfactor / 100.0) / entry);
         long leaves = Math.max(1, (rows + perLeaf - 1) / perLeaf);
-        long perInternal = Math.max(2, (USABLE * 70L / 100) / (align8(8 + (long) Math.ceil(keyBytes)) + 4));
+        long perInternal = Math.max(2, (USABLE * 70L / 100) / entry);
         long pages = 1 + leaves;
         for (long level = leaves; level > 1; ) {
             level = (level + perInternal - 1) / perInternal;

@@ -93,18 +93,9 @@ public final class WriteSwitch {
         if (notNull.isEmpty()) {
             return List.of();
         }
-        try (Statement s = c.createStatement()) {
-            s.execute("SET LOCAL lock_timeout = '" + RELAX_LOCK_TIMEOUT + "'");
-            s.execute("ALTER TABLE " + table + " " + String.join(", ", notNull.stream()
-                    .map(col -> "ALTER COLUMN " + Ident.quote(col) + " DROP NOT NULL").toList()));
-        } catch (SQLException e) {
-            if ("55P03".equals(e.getSQLState())) {
-                throw new ShapeshiftException(ErrorCode.TRANSIENT, "the write switch could not relax NOT NULL on "
-                        + notNull + " of " + table + ": the table's lock was not granted within " + RELAX_LOCK_TIMEOUT
-                        + " (a long transaction holds it); nothing changed, try again", e);
-            }
-            throw e;
-        }
+        alterBriefly(c, table, String.join(", ", notNull.stream()
+                .map(col -> "ALTER COLUMN " + Ident.quote(col) + " DROP NOT NULL").toList()),
+                "relax NOT NULL on " + notNull + " of " + table);
         try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET relaxed_not_null = "
                 + "ARRAY(SELECT DISTINCT unnest(relaxed_not_null || ?::text[])) WHERE name = ?")) {
             ps.setArray(1, c.createArrayOf("text", notNull.toArray()));
@@ -138,17 +129,7 @@ public final class WriteSwitch {
         if ("FULL".equals(previous)) {
             return;
         }
-        try (Statement s = c.createStatement()) {
-            s.execute("SET LOCAL lock_timeout = '" + RELAX_LOCK_TIMEOUT + "'");
-            s.execute("ALTER TABLE " + table + " REPLICA IDENTITY FULL");
-        } catch (SQLException e) {
-            if ("55P03".equals(e.getSQLState())) {
-                throw new ShapeshiftException(ErrorCode.TRANSIENT, "the write switch could not set REPLICA IDENTITY "
-                        + "FULL on " + table + ": the table's lock was not granted within " + RELAX_LOCK_TIMEOUT
-                        + " (a long transaction holds it); nothing changed, try again", e);
-            }
-            throw e;
-        }
+        alterBriefly(c, table, "REPLICA IDENTITY FULL", "set REPLICA IDENTITY FULL on " + table);
         try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET replica_identity_before = "
                 + "coalesce(replica_identity_before, ?) WHERE name = ?")) {
             ps.setString(1, previous);
@@ -159,6 +140,25 @@ public final class WriteSwitch {
                 "so the change stream shows which columns an application's UPDATE wrote (old-shape writes after the "
                 + "switch); was " + previous + ", restored when the write switch is undone, at rollback and at the contract");
         log.info("write switch set replica identity full migration={} table={} was={}", migration, table, previous);
+    }
+
+    /**
+     * One metadata-only {@code ALTER TABLE table clause} in the switch's transaction, its lock wait
+     * bounded by {@link #RELAX_LOCK_TIMEOUT}: a time-out fails the whole move as TRANSIENT (nothing
+     * changed, the move is retried) naming {@code what} could not be done.
+     */
+    private static void alterBriefly(Connection c, String table, String clause, String what) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("SET LOCAL lock_timeout = '" + RELAX_LOCK_TIMEOUT + "'");
+            s.execute("ALTER TABLE " + table + " " + clause);
+        } catch (SQLException e) {
+            if ("55P03".equals(e.getSQLState())) {
+                throw new ShapeshiftException(ErrorCode.TRANSIENT, "the write switch could not " + what
+                        + ": the table's lock was not granted within " + RELAX_LOCK_TIMEOUT
+                        + " (a long transaction holds it); nothing changed, try again", e);
+            }
+            throw e;
+        }
     }
 
     /** The table's replica identity as the clause that sets it: DEFAULT, NOTHING, FULL or USING INDEX "name". */
@@ -203,7 +203,7 @@ public final class WriteSwitch {
             }
         }
         String done = previous;
-        if (!table.isEmpty() && exists(c, table)) {
+        if (exists(c, table)) {
             try (Statement s = c.createStatement()) {
                 s.execute("SAVEPOINT ss_identity");
                 s.execute("ALTER TABLE " + table + " REPLICA IDENTITY " + previous);
