@@ -9,16 +9,13 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -163,7 +160,7 @@ public final class AccessWatch {
     /** Samples {@code pg_stat_activity} only: more sightings make attribution on a shared role better. */
     public void sample(String migration) {
         Tx.run(db, ROLE, "sampling sessions for " + migration, c -> {
-            sample(c, migration, databaseOid(c), Readers.shapeshiftRoles(c));
+            Sightings.record(c, migration, databaseOid(c), Readers.shapeshiftRoles(c));
             return null;
         });
     }
@@ -184,7 +181,7 @@ public final class AccessWatch {
                     + "it there is no evidence, and the contract stays closed");
         }
         long dbid = databaseOid(c);
-        Watch w = watch(c, migration);
+        WatchStore.Watch w = WatchStore.read(c, migration);
         boolean first = w == null;
         List<String> notes = new ArrayList<>();
         long dealloc;
@@ -193,19 +190,19 @@ public final class AccessWatch {
              ResultSet rs = ps.executeQuery()) {
             rs.next();
             dealloc = rs.getLong(1);
-            statsReset = instant(rs.getTimestamp(2));
+            statsReset = WatchStore.instant(rs.getTimestamp(2));
         }
-        Instant quietBase = first ? now : w.quietSince;
-        if (!first && w.statsReset != null && !w.statsReset.equals(statsReset)) {
+        Instant quietBase = first ? now : w.quietSince();
+        if (!first && w.statsReset() != null && !w.statsReset().equals(statsReset)) {
             quietBase = now;
             log.warn("pg_stat_statements was reset, quiet period restarts migration={}", migration);
         }
         Set<Long> shapeshiftRoles = Readers.shapeshiftRoles(c);
-        sample(c, migration, dbid, shapeshiftRoles);
+        Sightings.record(c, migration, dbid, shapeshiftRoles);
         Instant sessionSeen = Readers.fromSessions(c, migration, dbid, matcher, shapeshiftRoles);
-        Map<String, boolean[]> sightings = sightings(c, migration);
-        Map<String, Row> stored = stored(c, migration);
-        List<Row> rows = new ArrayList<>(stored.values());
+        Map<String, boolean[]> sightings = Sightings.read(c, migration);
+        Map<String, WatchStore.Row> stored = WatchStore.statements(c, migration);
+        List<WatchStore.Row> rows = new ArrayList<>(stored.values());
         try (PreparedStatement ps = c.prepareStatement("SELECT s.userid, max(r.rolname), s.queryid, sum(s.calls)::bigint, "
                 + "min(s.query) FROM pg_stat_statements s LEFT JOIN pg_roles r ON r.oid = s.userid "
                 + "WHERE s.dbid = ? AND s.queryid IS NOT NULL GROUP BY s.userid, s.queryid")) {
@@ -220,43 +217,43 @@ public final class AccessWatch {
                     long userid = rs.getLong(1);
                     long queryid = rs.getLong(3);
                     long calls = rs.getLong(4);
-                    Row prev = stored.get(userid + "/" + queryid);
-                    boolean grew = !first && (prev == null ? calls > 0 : calls != prev.calls);
-                    long atBaseline = prev != null ? Math.min(prev.callsAtBaseline, calls) : first ? calls : 0;
-                    Row now_ = new Row(userid, queryid, rs.getString(2), query, calls, atBaseline,
-                            prev == null ? now : prev.firstSeen, grew ? now : prev == null ? null : prev.lastSeen, why.get());
-                    save(c, migration, now_);
+                    WatchStore.Row prev = stored.get(userid + "/" + queryid);
+                    boolean grew = !first && (prev == null ? calls > 0 : calls != prev.calls());
+                    long atBaseline = prev != null ? Math.min(prev.callsAtBaseline(), calls) : first ? calls : 0;
+                    WatchStore.Row now_ = new WatchStore.Row(userid, queryid, rs.getString(2), query, calls, atBaseline,
+                            prev == null ? now : prev.firstSeen(), grew ? now : prev == null ? null : prev.lastSeen(), why.get());
+                    WatchStore.saveStatement(c, migration, now_);
                     rows.remove(prev);
                     rows.add(now_);
                 }
             }
         }
-        TableCounters table = shape.inPlace() ? null : tableCounters(c, shape, w, first, now);
+        TableCounters table = shape.inPlace() ? null : WatchStore.tableCounters(c, shape, w, first, now);
         Instant quietSince = quietBase;
         List<Statement> offenders = new ArrayList<>();
         List<Statement> excluded = new ArrayList<>();
-        for (Row r : rows) {
-            if (r.why == null) {
-                r = r.withWhy(matcher.match(r.query).orElse("touches the old shape"));
+        for (WatchStore.Row r : rows) {
+            if (r.why() == null) {
+                r = r.withWhy(matcher.match(r.query()).orElse("touches the old shape"));
             }
-            Statement s = new Statement(r.queryid, r.role, r.query, r.calls, Math.max(0, r.calls - r.callsAtBaseline),
-                    r.lastSeen, r.why);
-            if (r.lastSeen == null) {
+            Statement s = new Statement(r.queryid(), r.role(), r.query(), r.calls(), Math.max(0, r.calls() - r.callsAtBaseline()),
+                    r.lastSeen(), r.why());
+            if (r.lastSeen() == null) {
                 continue;
             }
-            if (ours(sightings, shapeshiftRoles, r.userid, r.queryid)) {
+            if (Sightings.ours(sightings, shapeshiftRoles, r.userid(), r.queryid())) {
                 excluded.add(s);
             } else {
-                Readers.fromStatement(c, migration, r.role, r.lastSeen, r.query);
-                if (r.lastSeen.isAfter(quietSince)) {
-                    quietSince = r.lastSeen;
+                Readers.fromStatement(c, migration, r.role(), r.lastSeen(), r.query());
+                if (r.lastSeen().isAfter(quietSince)) {
+                    quietSince = r.lastSeen();
                 }
-                if (!r.lastSeen.isBefore(now.minus(shape.quietPeriod()))) {
+                if (!r.lastSeen().isBefore(now.minus(shape.quietPeriod()))) {
                     offenders.add(s);
                 }
             }
         }
-        Instant baselineAt = first ? now : w.baselineAt;
+        Instant baselineAt = first ? now : w.baselineAt();
         if (sessionSeen != null && sessionSeen.isAfter(baselineAt) && sessionSeen.isAfter(quietSince)) {
             quietSince = sessionSeen;
         }
@@ -274,7 +271,7 @@ public final class AccessWatch {
         }
         offenders.sort(Comparator.comparing(Statement::lastSeen).reversed());
         excluded.sort(Comparator.comparing(Statement::lastSeen).reversed());
-        long baselineDealloc = first ? dealloc : w.dealloc;
+        long baselineDealloc = first ? dealloc : w.dealloc();
         if (dealloc > baselineDealloc) {
             notes.add((dealloc - baselineDealloc) + " pg_stat_statements eviction(s) since the baseline: a statement "
                     + "evicted between two looks is not seen; raise pg_stat_statements.max or look more often");
@@ -290,8 +287,8 @@ public final class AccessWatch {
             notes.add("old-table reads (seq_scan + idx_scan = " + table.reads() + ") include Shapeshift's own sync "
                     + "reads and are shown, not gated; writes to the old table are gated");
         }
-        upsertWatch(c, migration, baselineAt, now, quietBase, statsReset, baselineDealloc, dealloc, table);
-        String exclusion = exclusion(c, sightings, shapeshiftRoles);
+        WatchStore.upsert(c, migration, baselineAt, now, quietBase, statsReset, baselineDealloc, dealloc, table);
+        String exclusion = Sightings.exclusion(c, sightings, shapeshiftRoles);
         List<AccessReport.Reader> readers = Readers.read(c, migration);
         AccessReport report = new AccessReport(migration, shape.describe(), shape.dropsNothing(), baselineAt, now, quietSince,
                 shape.quietPeriod(), offenders, excluded, table, dependents, readers, null, exclusion, notes, null)
@@ -299,228 +296,6 @@ public final class AccessWatch {
         log.info("access watch migration={} quietFor={} offenders={} excluded={}", migration,
                 report.quietFor(), offenders.size(), excluded.size());
         return report;
-    }
-
-    /**
-     * A Shapeshift session: a session of one of Shapeshift's roles ({@link Readers#shapeshiftRoles})
-     * named {@code shapeshift-*}, or one of the cdc-bridge's Debezium engine, which names each of its
-     * connections itself, all {@code Debezium …} ({@code General}, {@code Streaming},
-     * {@code Validate Connection} at every engine start, {@code Slot Info}, {@code Heartbeat},
-     * {@code Drop Slot} in 3.6) and lets no configuration change that. The role comes first: an
-     * application that connects through Shapeshift's connection factory (and so names its sessions
-     * {@code shapeshift-*}) under its own role is someone else. Without the Debezium names a role
-     * shared by the bridge and the other roles looked shared with an application, and the
-     * coordinator's own reconcile reads of the old shape then counted as foreign access: the quiet
-     * period never began (only General and Streaming were listed once; a validation connection
-     * sampled on Debian PostgreSQL 15 under load closed the gate for good).
-     */
-    private static final String OURS = "(" + Readers.SHAPESHIFT_NAMED + " AND a.usesysid::bigint = ANY (?))";
-
-    /** Records which roles and query ids run in Shapeshift sessions and which in others, right now. */
-    private static void sample(Connection c, String migration, long dbid, Set<Long> shapeshiftRoles) throws SQLException {
-        String upsert = "INSERT INTO shapeshift.contract_sighting (migration, kind, id, by_shapeshift, by_other) "
-                + "SELECT ?, kind, id, bool_or(ours), bool_or(NOT ours) FROM ("
-                + "  SELECT 'role' AS kind, a.usesysid::bigint AS id, " + OURS + " AS ours "
-                + "  FROM pg_stat_activity a WHERE a.datid = ? AND a.usesysid IS NOT NULL AND a.backend_type = 'client backend'"
-                + "  UNION ALL SELECT 'query', a.query_id, " + OURS + " "
-                + "  FROM pg_stat_activity a WHERE a.datid = ? AND a.query_id IS NOT NULL AND a.query_id <> 0 "
-                + "  AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'"
-                + "  UNION ALL SELECT 'role', r.oid::bigint, true FROM pg_roles r WHERE r.rolname = current_user"
-                + ") s GROUP BY kind, id "
-                + "ON CONFLICT (migration, kind, id) DO UPDATE SET "
-                + "by_shapeshift = contract_sighting.by_shapeshift OR EXCLUDED.by_shapeshift, "
-                + "by_other = contract_sighting.by_other OR EXCLUDED.by_other";
-        try (PreparedStatement ps = c.prepareStatement(upsert)) {
-            java.sql.Array roles = c.createArrayOf("bigint", shapeshiftRoles.toArray());
-            ps.setString(1, migration);
-            ps.setArray(2, roles);
-            ps.setLong(3, dbid);
-            ps.setArray(4, roles);
-            ps.setLong(5, dbid);
-            ps.executeUpdate();
-        }
-    }
-
-    /**
-     * Whether a statement is Shapeshift's: its role is one of Shapeshift's (first), and was seen in
-     * Shapeshift's sessions (second); when that role also runs other sessions, only a query id
-     * sampled in Shapeshift's sessions and never in others.
-     */
-    static boolean ours(Map<String, boolean[]> sightings, Set<Long> shapeshiftRoles, long userid, long queryid) {
-        if (!shapeshiftRoles.contains(userid)) {
-            return false;
-        }
-        boolean[] role = sightings.get("role/" + userid);
-        if (role == null || !role[0]) {
-            return false;
-        }
-        if (!role[1]) {
-            return true;
-        }
-        boolean[] query = sightings.get("query/" + queryid);
-        return query != null && query[0] && !query[1];
-    }
-
-    private static Map<String, boolean[]> sightings(Connection c, String migration) throws SQLException {
-        Map<String, boolean[]> out = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT kind, id, by_shapeshift, by_other "
-                + "FROM shapeshift.contract_sighting WHERE migration = ?")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.put(rs.getString(1) + "/" + rs.getLong(2), new boolean[] {rs.getBoolean(3), rs.getBoolean(4)});
-                }
-            }
-        }
-        return out;
-    }
-
-    private static String exclusion(Connection c, Map<String, boolean[]> sightings, Set<Long> shapeshiftRoles)
-            throws SQLException {
-        TreeSet<String> own = new TreeSet<>();
-        TreeSet<String> shared = new TreeSet<>();
-        TreeSet<String> borrowed = new TreeSet<>();
-        for (Map.Entry<String, boolean[]> e : sightings.entrySet()) {
-            if (!e.getKey().startsWith("role/")) {
-                continue;
-            }
-            long oid = Long.parseLong(e.getKey().substring(5));
-            if (!shapeshiftRoles.contains(oid)) {
-                continue;
-            }
-            if (e.getValue()[0]) {
-                (e.getValue()[1] ? shared : own).add(roleName(c, oid));
-            }
-        }
-        try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT a.usename FROM pg_stat_activity a WHERE "
-                + Readers.SHAPESHIFT_NAMED + " AND a.usename IS NOT NULL AND NOT (a.usesysid::bigint = ANY (?))")) {
-            ps.setArray(1, c.createArrayOf("bigint", shapeshiftRoles.toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    borrowed.add(rs.getString(1));
-                }
-            }
-        }
-        StringBuilder sb = new StringBuilder("by role first: statements of ").append(own.isEmpty() ? "no role" : own)
-                .append(" (Shapeshift's roles: they may write its catalog; seen only in shapeshift-* sessions) are Shapeshift's");
-        if (!shared.isEmpty()) {
-            sb.append("; role(s) ").append(shared).append(" also run other sessions, so their statements count as "
-                    + "Shapeshift's only when sampled in shapeshift-* sessions (give Shapeshift its own role)");
-        }
-        if (!borrowed.isEmpty()) {
-            sb.append("; role(s) ").append(borrowed).append(" name sessions shapeshift-* but are not Shapeshift's "
-                    + "(no catalog privileges): counted as others");
-        }
-        return sb.toString();
-    }
-
-    private static String roleName(Connection c, long oid) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT rolname FROM pg_roles WHERE oid = ?")) {
-            ps.setLong(1, oid);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getString(1) : "oid " + oid;
-            }
-        }
-    }
-
-    private static TableCounters tableCounters(Connection c, OldShape shape, Watch w, boolean first, Instant now)
-            throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT n_tup_ins + n_tup_upd + n_tup_del, "
-                + "coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE schemaname = ? AND relname = ?")) {
-            ps.setString(1, shape.schema());
-            ps.setString(2, shape.table());
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return null;
-                }
-                long writes = rs.getLong(1);
-                Instant seen = first || w.tableWrites == null ? null
-                        : writes != w.tableWrites ? now : w.writesSeenAt;
-                return new TableCounters(writes, rs.getLong(2), seen);
-            }
-        }
-    }
-
-    private record Watch(Instant baselineAt, Instant quietSince, Instant statsReset, long dealloc, Long tableWrites,
-                         Instant writesSeenAt) {
-    }
-
-    private static Watch watch(Connection c, String migration) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT baseline_at, quiet_since, stats_reset, dealloc, "
-                + "table_writes, writes_seen_at FROM shapeshift.contract_watch WHERE migration = ? FOR UPDATE")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return null;
-                }
-                long tw = rs.getLong(5);
-                return new Watch(instant(rs.getTimestamp(1)), instant(rs.getTimestamp(2)), instant(rs.getTimestamp(3)),
-                        rs.getLong(4), rs.wasNull() ? null : tw, instant(rs.getTimestamp(6)));
-            }
-        }
-    }
-
-    private static void upsertWatch(Connection c, String migration, Instant baselineAt, Instant now, Instant quietSince,
-                                    Instant statsReset, long dealloc, long deallocNow, TableCounters table) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.contract_watch (migration, baseline_at, "
-                + "evaluated_at, quiet_since, stats_reset, dealloc, dealloc_now, table_writes, table_reads, writes_seen_at) "
-                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (migration) DO UPDATE SET evaluated_at = EXCLUDED.evaluated_at, "
-                + "quiet_since = EXCLUDED.quiet_since, stats_reset = EXCLUDED.stats_reset, dealloc_now = EXCLUDED.dealloc_now, "
-                + "table_writes = EXCLUDED.table_writes, table_reads = EXCLUDED.table_reads, writes_seen_at = EXCLUDED.writes_seen_at")) {
-            ps.setString(1, migration);
-            ps.setTimestamp(2, Timestamp.from(baselineAt));
-            ps.setTimestamp(3, Timestamp.from(now));
-            ps.setTimestamp(4, Timestamp.from(quietSince));
-            ps.setTimestamp(5, statsReset == null ? null : Timestamp.from(statsReset));
-            ps.setLong(6, dealloc);
-            ps.setLong(7, deallocNow);
-            ps.setObject(8, table == null ? null : table.writes());
-            ps.setObject(9, table == null ? null : table.reads());
-            ps.setTimestamp(10, table == null || table.writesSeenAt() == null ? null : Timestamp.from(table.writesSeenAt()));
-            ps.executeUpdate();
-        }
-    }
-
-    private record Row(long userid, long queryid, String role, String query, long calls, long callsAtBaseline,
-                       Instant firstSeen, Instant lastSeen, String why) {
-        Row withWhy(String w) {
-            return new Row(userid, queryid, role, query, calls, callsAtBaseline, firstSeen, lastSeen, w);
-        }
-    }
-
-    private static Map<String, Row> stored(Connection c, String migration) throws SQLException {
-        Map<String, Row> out = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT userid, queryid, role_name, query, calls, calls_at_baseline, "
-                + "first_seen, last_seen FROM shapeshift.contract_statement WHERE migration = ?")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    Row r = new Row(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getLong(5),
-                            rs.getLong(6), instant(rs.getTimestamp(7)), instant(rs.getTimestamp(8)), null);
-                    out.put(r.userid + "/" + r.queryid, r);
-                }
-            }
-        }
-        return out;
-    }
-
-    private static void save(Connection c, String migration, Row r) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.contract_statement (migration, userid, "
-                + "queryid, role_name, query, calls, calls_at_baseline, first_seen, last_seen) "
-                + "VALUES (?, ?::oid, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (migration, userid, queryid) DO UPDATE SET "
-                + "calls = EXCLUDED.calls, calls_at_baseline = EXCLUDED.calls_at_baseline, last_seen = EXCLUDED.last_seen, "
-                + "query = EXCLUDED.query, role_name = EXCLUDED.role_name")) {
-            ps.setString(1, migration);
-            ps.setString(2, Long.toString(r.userid));
-            ps.setLong(3, r.queryid);
-            ps.setString(4, r.role);
-            ps.setString(5, r.query);
-            ps.setLong(6, r.calls);
-            ps.setLong(7, r.callsAtBaseline);
-            ps.setTimestamp(8, Timestamp.from(r.firstSeen));
-            ps.setTimestamp(9, r.lastSeen == null ? null : Timestamp.from(r.lastSeen));
-            ps.executeUpdate();
-        }
     }
 
     private static long databaseOid(Connection c) throws SQLException {
@@ -544,7 +319,4 @@ public final class AccessWatch {
         }
     }
 
-    private static Instant instant(Timestamp ts) {
-        return ts == null ? null : ts.toInstant();
-    }
 }
