@@ -288,20 +288,6 @@ public final class Catalog {
 
     /** Runs catalog work in one transaction on the caller's connection (autocommit restored after). */
     public static <T> T inTransaction(Connection c, String doing, SqlWork<T> work) {
-        try {
-            c.setAutoCommit(false);
-            try {
-                T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
-        } catch (SQLException e) {
-            throw SqlStates.translate(doing, e);
-        }
+        return dev.shapeshift.db.Transactions.run(c, doing, work::run);
     }
 }

@@ -36,36 +36,28 @@ public final class FindingStore {
 
     /** Replaces the findings of {@code item} with {@code found} (empty: the item is clean). */
     public void replace(String migration, String item, List<Finding> found) {
-        try (Connection c = catalog.connect()) {
-            c.setAutoCommit(false);
-            try {
-                try (PreparedStatement ps = c.prepareStatement("DELETE FROM shapeshift.finding WHERE migration = ? "
-                        + "AND item = ?")) {
+        catalog.inTransaction("storing the findings of " + item + " for " + migration, c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM shapeshift.finding WHERE migration = ? "
+                    + "AND item = ?")) {
+                ps.setString(1, migration);
+                ps.setString(2, item);
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.finding (migration, item, kind, "
+                    + "key, detail, total) VALUES (?, ?, ?, ?::jsonb, ?, ?) ON CONFLICT DO NOTHING")) {
+                for (Finding f : found.subList(0, Math.min(found.size(), KEPT))) {
                     ps.setString(1, migration);
                     ps.setString(2, item);
-                    ps.executeUpdate();
+                    ps.setString(3, f.kind());
+                    ps.setString(4, f.key());
+                    ps.setString(5, f.detail());
+                    ps.setLong(6, f.total());
+                    ps.addBatch();
                 }
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.finding (migration, item, kind, "
-                        + "key, detail, total) VALUES (?, ?, ?, ?::jsonb, ?, ?) ON CONFLICT DO NOTHING")) {
-                    for (Finding f : found.subList(0, Math.min(found.size(), KEPT))) {
-                        ps.setString(1, migration);
-                        ps.setString(2, item);
-                        ps.setString(3, f.kind());
-                        ps.setString(4, f.key());
-                        ps.setString(5, f.detail());
-                        ps.setLong(6, f.total());
-                        ps.addBatch();
-                    }
-                    ps.executeBatch();
-                }
-                c.commit();
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
+                ps.executeBatch();
             }
-        } catch (SQLException e) {
-            throw SqlStates.translate("storing the findings of " + item + " for " + migration, e);
-        }
+            return null;
+        });
     }
 
     public List<Finding> list(String migration) {

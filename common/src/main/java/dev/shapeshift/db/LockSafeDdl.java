@@ -266,6 +266,28 @@ public final class LockSafeDdl {
             + "|reindex\\b.*\\bconcurrently\\b|vacuum\\b|alter\\s+table\\s+.*\\bdetach\\s+partition\\b.*\\bconcurrently\\b)",
             java.util.regex.Pattern.DOTALL);
 
+    /**
+     * DDL in the caller's transaction that takes a table's lock briefly or not at all: it runs under a
+     * local {@code lock_timeout} of {@code lockTimeout}, and a time-out becomes a TRANSIENT error
+     * "{@code cannot}: the table's lock was not granted within … (a long transaction holds it);
+     * nothing changed, try again". No retry here: the caller's whole transaction fails, and so
+     * nothing is half done (the write switch's NOT NULL relax and replica identity, the read counter).
+     */
+    public static <T> T briefly(Connection c, String lockTimeout, String cannot, Work<T> work) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("SET LOCAL lock_timeout = '" + lockTimeout + "'");
+        }
+        try {
+            return work.run(c);
+        } catch (SQLException e) {
+            if ("55P03".equals(e.getSQLState())) {
+                throw new ShapeshiftException(ErrorCode.TRANSIENT, cannot + ": the table's lock was not granted within "
+                        + lockTimeout + " (a long transaction holds it); nothing changed, try again", e);
+            }
+            throw e;
+        }
+    }
+
     /** Lock not available (lock_timeout) or deadlock: worth another attempt. */
     public static boolean lockBusy(SQLException e) {
         return "55P03".equals(e.getSQLState()) || "40P01".equals(e.getSQLState());

@@ -86,7 +86,7 @@ public final class Contractor {
         Tx.ddl(db, ROLE, "contracting " + migration, c -> {
             lockPhase(c, migration, Phase.CONTRACT_READY);
             ReadCounter.remove(c, migration, "contracted");
-            dev.shapeshift.coordinator.writes.WriteSwitch.restoreReplicaIdentity(c, migration);
+            dev.shapeshift.coordinator.writes.ReplicaIdentity.restore(c, migration);
             String what = "nothing to archive (contract.dropTable is false)";
             if (shape.dropsSomething()) {
                 List<String> key = keyOf(c, shape);

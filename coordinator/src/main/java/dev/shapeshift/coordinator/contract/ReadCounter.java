@@ -2,6 +2,7 @@ package dev.shapeshift.coordinator.contract;
 
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.LockSafeDdl;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.sql.Ident;
@@ -130,36 +131,35 @@ public final class ReadCounter {
         if (stored != null) {
             hadRls = stored; // counting already: the table's row-level security is ours, the state before is stored
         }
-        try (Statement s = c.createStatement()) {
-            s.execute("SET LOCAL lock_timeout = '" + LOCK_TIMEOUT + "'");
-            s.execute("SAVEPOINT shapeshift_read_counter");
-            for (String g : grantees) {
-                String to = "PUBLIC".equals(g) ? "PUBLIC" : Ident.quote(g);
-                s.execute("GRANT USAGE ON SCHEMA shapeshift TO " + to);
-                s.execute("GRANT EXECUTE ON FUNCTION shapeshift.count_access(text, text, name) TO " + to);
+        boolean rlsBefore = hadRls;
+        String refused = LockSafeDdl.briefly(c, LOCK_TIMEOUT, "the read counter could not be installed on " + qualified, cc -> {
+            try (Statement s = cc.createStatement()) {
+                s.execute("SAVEPOINT shapeshift_read_counter");
+                for (String g : grantees) {
+                    String to = "PUBLIC".equals(g) ? "PUBLIC" : Ident.quote(g);
+                    s.execute("GRANT USAGE ON SCHEMA shapeshift TO " + to);
+                    s.execute("GRANT EXECUTE ON FUNCTION shapeshift.count_access(text, text, name) TO " + to);
+                }
+                List<String> without = withoutAccess(c, grantees);
+                if (!without.isEmpty()) {
+                    // A GRANT the role may not give only warns; a grantee that cannot call the counter would
+                    // have its reads of the old table refused. Install nothing.
+                    s.execute("ROLLBACK TO SAVEPOINT shapeshift_read_counter");
+                    return notInstalled(c, migration, qualified, "role(s) " + without + " could not be granted EXECUTE on "
+                            + "shapeshift.count_access and USAGE on schema shapeshift (the role Shapeshift runs as needs "
+                            + "to own them or hold the grant option); their reads of " + qualified + " would fail");
+                }
+                String as = rlsBefore ? " AS RESTRICTIVE" : "";
+                for (String p : policies(migration, as)) {
+                    s.execute(p.replace("%T", qualified));
+                }
+                s.execute("ALTER TABLE " + qualified + " ENABLE ROW LEVEL SECURITY");
+                s.execute("ALTER TABLE " + qualified + " FORCE ROW LEVEL SECURITY");
             }
-            List<String> without = withoutAccess(c, grantees);
-            if (!without.isEmpty()) {
-                // A GRANT the role may not give only warns; a grantee that cannot call the counter would
-                // have its reads of the old table refused. Install nothing.
-                s.execute("ROLLBACK TO SAVEPOINT shapeshift_read_counter");
-                return notInstalled(c, migration, qualified, "role(s) " + without + " could not be granted EXECUTE on "
-                        + "shapeshift.count_access and USAGE on schema shapeshift (the role Shapeshift runs as needs "
-                        + "to own them or hold the grant option); their reads of " + qualified + " would fail");
-            }
-            String as = hadRls ? " AS RESTRICTIVE" : "";
-            for (String p : policies(migration, as)) {
-                s.execute(p.replace("%T", qualified));
-            }
-            s.execute("ALTER TABLE " + qualified + " ENABLE ROW LEVEL SECURITY");
-            s.execute("ALTER TABLE " + qualified + " FORCE ROW LEVEL SECURITY");
-        } catch (SQLException e) {
-            if ("55P03".equals(e.getSQLState())) {
-                throw new ShapeshiftException(ErrorCode.TRANSIENT, "the read counter could not be installed on " + qualified
-                        + ": the table's lock was not granted within " + LOCK_TIMEOUT + " (a long transaction holds it); "
-                        + "nothing changed, try again", e);
-            }
-            throw e;
+            return null;
+        });
+        if (refused != null) {
+            return refused;
         }
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.read_counter_install (migration, "
                 + "table_schema, table_name, had_rls, had_force, installed_at, counting_since, counted_total) "

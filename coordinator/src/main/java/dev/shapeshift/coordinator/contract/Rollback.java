@@ -1,6 +1,7 @@
 package dev.shapeshift.coordinator.contract;
 
 import dev.shapeshift.coordinator.gate.StoredSpec;
+import dev.shapeshift.coordinator.writes.ReplicaIdentity;
 import dev.shapeshift.coordinator.writes.WriteSwitch;
 import dev.shapeshift.phase.PhasePlan;
 import dev.shapeshift.refresh.SyncDirection;
@@ -91,7 +92,7 @@ public final class Rollback {
         if (counter != null) {
             done.add(counter);
         }
-        String identity = WriteSwitch.restoreReplicaIdentity(db, migration);
+        String identity = ReplicaIdentity.restore(db, migration);
         if (identity != null) {
             done.add(identity);
         }

@@ -2,7 +2,7 @@ package dev.shapeshift.coordinator.contract;
 
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.LockSafeDdl;
-import dev.shapeshift.db.SqlStates;
+import dev.shapeshift.db.Transactions;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import java.sql.Connection;
@@ -10,7 +10,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 
 /**
- * One transaction on a fresh Shapeshift connection ({@code application_name = shapeshift-<role>}),
+ * The contract package's short names for {@link Transactions#run(Database, String, String, Transactions.Work)}
  * and DDL that must not queue the application behind it ({@link LockSafeDdl}).
  */
 final class Tx {
@@ -24,19 +24,7 @@ final class Tx {
     }
 
     static <T> T run(Database db, String role, String doing, Work<T> work) {
-        try (Connection c = db.connect(role)) {
-            c.setAutoCommit(false);
-            try {
-                T out = work.run(c);
-                c.commit();
-                return out;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            }
-        } catch (SQLException e) {
-            throw SqlStates.translate(doing, e);
-        }
+        return Transactions.run(db, role, doing, work::run);
     }
 
     /**

@@ -290,7 +290,7 @@ public final class OldShapeWrites {
     /**
      * In place: why the change stream cannot tell old-shape writes, or null when it can. It needs the
      * whole before image of every UPDATE, which pgoutput sends only with {@code REPLICA IDENTITY FULL}
-     * (set by the write switch, {@code WriteSwitch.fullReplicaIdentity}); with another identity an
+     * (set by the write switch, {@link ReplicaIdentity#setFull}); with another identity an
      * UPDATE that writes the old columns looks like one that writes the new ones.
      */
     static String blindInPlace(Connection c, MigrationSpec spec) throws SQLException {
@@ -298,7 +298,7 @@ public final class OldShapeWrites {
             return null;
         }
         String table = dev.shapeshift.sql.Ident.qualified(spec.source().schema(), spec.source().table());
-        String identity = WriteSwitch.replicaIdentity(c, table);
+        String identity = ReplicaIdentity.of(c, table);
         return "FULL".equals(identity) ? null : "not checked: " + table + " has REPLICA IDENTITY " + identity
                 + ", not FULL, so its UPDATEs come without the before image that tells an old-shape write from a "
                 + "new-shape one (the write switch sets FULL; something set it back: ALTER TABLE " + table

@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The database side of the write switch that is not a refresh (docs/phases.md, "The write switch"):
- * relaxing the old shape's NOT NULL constraints new code can no longer satisfy, and, after the
- * write switch is undone, draining the reverse sync before the forward sync takes over again.
+ * relaxing the old shape's NOT NULL constraints new code can no longer satisfy, the replica identity
+ * ({@link ReplicaIdentity}), and, after the write switch is undone, draining the reverse sync before
+ * the forward sync takes over again.
  */
 public final class WriteSwitch {
     private static final Logger log = LoggerFactory.getLogger(WriteSwitch.class);
@@ -46,13 +47,6 @@ public final class WriteSwitch {
     private WriteSwitch() {
     }
 
-    /**
-     * In the transaction of the move to {@code writes-switched}, after the direction lock: drops NOT
-     * NULL (metadata only, a brief ACCESS EXCLUSIVE lock bounded by a local {@code lock_timeout}) on
-     * the old columns new code stops writing — those with a reverse transform and those the contract
-     * drops, never key columns — and records them in {@code migration.relaxed_not_null}. A lock
-     * time-out fails the whole move (retryable); nothing is half done.
-     */
     /**
      * Everything the move to writes-switched does in the database besides the phase, the flags and
      * the direction: relax NOT NULL, and note the counts of statements that write only the old
@@ -64,13 +58,20 @@ public final class WriteSwitch {
         OldShapeWrites.snapshot(c, migration, spec);
         KeySequences.atSwitch(c, migration, spec);
         List<String> relaxed = relaxNotNull(c, migration, spec);
-        fullReplicaIdentity(c, migration, spec);
+        ReplicaIdentity.setFull(c, migration, spec);
         if (spec.mode() == dev.shapeshift.spec.Mode.TABLE && spec.contract().readCounter()) {
             ReadCounter.install(c, migration, spec.source().schema(), spec.source().table());
         }
         return relaxed;
     }
 
+    /**
+     * In the transaction of the move to {@code writes-switched}, after the direction lock: drops NOT
+     * NULL (metadata only, a brief ACCESS EXCLUSIVE lock bounded by a local {@code lock_timeout}) on
+     * the old columns new code stops writing — those with a reverse transform and those the contract
+     * drops, never key columns — and records them in {@code migration.relaxed_not_null}. A lock
+     * time-out fails the whole move (retryable); nothing is half done.
+     */
     public static List<String> relaxNotNull(Connection c, String migration, MigrationSpec spec) throws SQLException {
         Set<String> stopWriting = oldColumnsNewCodeStopsWriting(spec);
         if (stopWriting.isEmpty()) {
@@ -109,139 +110,17 @@ public final class WriteSwitch {
     }
 
     /**
-     * In place, in the transaction of the move to {@code writes-switched}: gives the table {@code
-     * REPLICA IDENTITY FULL}, so pgoutput sends the whole before image of every UPDATE and the bridge
-     * can tell an application's write of the old columns (an instance still running the old code)
-     * from a write of the new ones ({@code RecordReader.writesOldColumns}). The identity the table had
-     * is recorded ({@code migration.replica_identity_before}, V17) and restored exactly when the write
-     * switch is undone, at rollback and at the contract ({@link #restoreReplicaIdentity}). The ALTER
-     * takes the table's lock briefly, bounded by the same local {@code lock_timeout} as the NOT NULL
-     * relax: a time-out fails the whole move (retryable), nothing half done. A table already FULL is
-     * left as it is and nothing is recorded. Its cost: every UPDATE and DELETE of the table logs the
-     * whole old row in the WAL until then (docs/phases.md gives the measured figure).
-     */
-    static void fullReplicaIdentity(Connection c, String migration, MigrationSpec spec) throws SQLException {
-        if (spec.mode() != dev.shapeshift.spec.Mode.IN_PLACE || oldColumnsNewCodeStopsWriting(spec).isEmpty()) {
-            return;
-        }
-        String table = Ident.qualified(spec.source().schema(), spec.source().table());
-        String previous = replicaIdentity(c, table);
-        if ("FULL".equals(previous)) {
-            return;
-        }
-        alterBriefly(c, table, "REPLICA IDENTITY FULL", "set REPLICA IDENTITY FULL on " + table);
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET replica_identity_before = "
-                + "coalesce(replica_identity_before, ?) WHERE name = ?")) {
-            ps.setString(1, previous);
-            ps.setString(2, migration);
-            ps.executeUpdate();
-        }
-        Catalog.audit(c, migration, "coordinator", "write switch set REPLICA IDENTITY FULL on " + table, null, null,
-                "so the change stream shows which columns an application's UPDATE wrote (old-shape writes after the "
-                + "switch); was " + previous + ", restored when the write switch is undone, at rollback and at the contract");
-        log.info("write switch set replica identity full migration={} table={} was={}", migration, table, previous);
-    }
-
-    /**
      * One metadata-only {@code ALTER TABLE table clause} in the switch's transaction, its lock wait
      * bounded by {@link #RELAX_LOCK_TIMEOUT}: a time-out fails the whole move as TRANSIENT (nothing
      * changed, the move is retried) naming {@code what} could not be done.
      */
-    private static void alterBriefly(Connection c, String table, String clause, String what) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.execute("SET LOCAL lock_timeout = '" + RELAX_LOCK_TIMEOUT + "'");
-            s.execute("ALTER TABLE " + table + " " + clause);
-        } catch (SQLException e) {
-            if ("55P03".equals(e.getSQLState())) {
-                throw new ShapeshiftException(ErrorCode.TRANSIENT, "the write switch could not " + what
-                        + ": the table's lock was not granted within " + RELAX_LOCK_TIMEOUT
-                        + " (a long transaction holds it); nothing changed, try again", e);
+    static void alterBriefly(Connection c, String table, String clause, String what) throws SQLException {
+        LockSafeDdl.briefly(c, RELAX_LOCK_TIMEOUT, "the write switch could not " + what, cc -> {
+            try (Statement s = cc.createStatement()) {
+                s.execute("ALTER TABLE " + table + " " + clause);
             }
-            throw e;
-        }
-    }
-
-    /** The table's replica identity as the clause that sets it: DEFAULT, NOTHING, FULL or USING INDEX "name". */
-    public static String replicaIdentity(Connection c, String table) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT t.relreplident, (SELECT quote_ident(i.relname) FROM "
-                + "pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = t.oid AND x.indisreplident) "
-                + "FROM pg_class t WHERE t.oid = to_regclass(?)")) {
-            ps.setString(1, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    throw new ShapeshiftException(ErrorCode.NOT_FOUND, "table " + table + " does not exist");
-                }
-                return switch (rs.getString(1)) {
-                    case "f" -> "FULL";
-                    case "n" -> "NOTHING";
-                    case "i" -> rs.getString(2) == null ? "DEFAULT" : "USING INDEX " + rs.getString(2);
-                    default -> "DEFAULT";
-                };
-            }
-        }
-    }
-
-    /**
-     * Gives the table back the replica identity it had before the write switch (recorded by {@link
-     * #fullReplicaIdentity}) in the caller's transaction, and forgets it; a no-op when nothing is
-     * recorded. An index named by USING INDEX that is gone since falls back to DEFAULT (said so).
-     * Returns what it did, or null.
-     */
-    public static String restoreReplicaIdentity(Connection c, String migration) throws SQLException {
-        String previous;
-        String table;
-        try (PreparedStatement ps = c.prepareStatement("SELECT replica_identity_before, spec::text FROM shapeshift.migration "
-                + "WHERE name = ? FOR UPDATE")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next() || rs.getString(1) == null) {
-                    return null;
-                }
-                previous = rs.getString(1);
-                MigrationSpec spec = SpecJson.read(rs.getString(2));
-                table = Ident.qualified(spec.source().schema(), spec.source().table());
-            }
-        }
-        String done = previous;
-        if (exists(c, table)) {
-            try (Statement s = c.createStatement()) {
-                s.execute("SAVEPOINT ss_identity");
-                s.execute("ALTER TABLE " + table + " REPLICA IDENTITY " + previous);
-                s.execute("RELEASE SAVEPOINT ss_identity");
-            } catch (SQLException e) {
-                if (!previous.startsWith("USING INDEX") || !"42704".equals(e.getSQLState())) {
-                    throw e;
-                }
-                try (Statement s = c.createStatement()) {
-                    s.execute("ROLLBACK TO SAVEPOINT ss_identity");
-                    s.execute("ALTER TABLE " + table + " REPLICA IDENTITY DEFAULT");
-                }
-                done = "DEFAULT (the index of " + previous + " is gone)";
-            }
-        }
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET replica_identity_before = NULL "
-                + "WHERE name = ?")) {
-            ps.setString(1, migration);
-            ps.executeUpdate();
-        }
-        log.info("replica identity restored migration={} table={} identity={}", migration, table, done);
-        return "replica identity of " + table + " back to " + done;
-    }
-
-    /** {@link #restoreReplicaIdentity(Connection, String)} in its own transaction, under the lock-safe DDL policy. */
-    public static String restoreReplicaIdentity(Database db, String migration) {
-        return LockSafeDdl.of(db, "coordinator").inTransaction("restoring the replica identity of " + migration,
-                c -> restoreReplicaIdentity(c, migration));
-    }
-
-    private static boolean exists(Connection c, String table) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            ps.setString(1, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
-        }
+            return null;
+        });
     }
 
     /**
@@ -338,24 +217,18 @@ public final class WriteSwitch {
             return Optional.of("write switch undone; waiting for the reverse sync to catch up before the forward "
                     + "sync takes over: " + lag.detail());
         }
-        c.setAutoCommit(false);
-        try {
-            SyncDirection.set(c, m.name(), SyncDirection.FORWARD);
-            Catalog.audit(c, m.name(), "coordinator", "sync direction forward", null, null, "write switch undone "
+        Catalog.inTransaction(c, "turning the sync of " + m.name() + " forward", cc -> {
+            SyncDirection.set(cc, m.name(), SyncDirection.FORWARD);
+            Catalog.audit(cc, m.name(), "coordinator", "sync direction forward", null, null, "write switch undone "
                     + Gates.format(since) + " ago; reverse sync caught up (" + Gates.format(lag.lag()) + ")");
-            c.commit();
-        } catch (SQLException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(true);
-        }
+            return null;
+        });
         log.info("sync direction forward after the write switch was undone migration={} lag={}", m.name(), lag.lag());
         // Again after the drain: the new code may have inserted until it saw the flag go off.
         KeySequences.atUndo(c, m.name(), SpecJson.read(m.specJson()));
         List<String> restored = restoreNotNull(db, m.name(), SpecJson.read(m.specJson()), st.relaxed());
         String counter = ReadCounter.remove(db, m.name(), "write switch undone");
-        String identity = restoreReplicaIdentity(db, m.name());
+        String identity = ReplicaIdentity.restore(db, m.name());
         return Optional.of("the reverse sync caught up after the write switch was undone; the sync runs forward "
                 + "again (the old shape is authoritative)" + (restored.isEmpty() ? "" : "; NOT NULL restored on "
                 + restored) + (counter == null ? "" : "; " + counter) + (identity == null ? "" : "; " + identity));

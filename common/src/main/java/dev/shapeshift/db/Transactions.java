@@ -1,0 +1,52 @@
+package dev.shapeshift.db;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/**
+ * The one plain transaction helper: the work runs in one transaction, committed when it returns and
+ * rolled back when it throws; a {@link SQLException} becomes a {@link
+ * dev.shapeshift.error.ShapeshiftException} naming what was being done ({@link SqlStates#translate}).
+ * DDL that must not queue the application behind it goes through {@link LockSafeDdl} instead, and
+ * the worker's write transactions (lock timeouts, retries, the echo mark) through {@code
+ * WorkerTransactions}.
+ */
+public final class Transactions {
+
+    /** Work inside one transaction. */
+    @FunctionalInterface
+    public interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private Transactions() {
+    }
+
+    /** On a fresh connection of {@code role} ({@code application_name = shapeshift-<role>}), closed after. */
+    public static <T> T run(Database db, String role, String doing, Work<T> work) {
+        try (Connection c = db.connect(role)) {
+            return run(c, doing, work);
+        } catch (SQLException e) {
+            throw SqlStates.translate(doing, e);
+        }
+    }
+
+    /** On the caller's connection; autocommit is on again afterwards. */
+    public static <T> T run(Connection c, String doing, Work<T> work) {
+        try {
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw SqlStates.translate(doing, e);
+        }
+    }
+}
