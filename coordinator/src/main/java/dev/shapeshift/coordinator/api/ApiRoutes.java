@@ -40,10 +40,13 @@ import org.slf4j.LoggerFactory;
  * <p>Access: {@code /livez}, {@code /readyz}, {@code /metrics}, {@code GET /flags/{name}} (read-only) and
  * the dashboard's static files are open; every {@code /api} GET needs the read or the admin token; every PUT/POST needs the admin
  * token (401 without a valid token, 403 with the read token).
+ *
+ * <p>Why one class of ~380 lines: it is the route table and each route's handler, each handler a
+ * few lines that call the catalog, the transitions or a store, so a reader sees the whole API
+ * surface and its access rules in one place. Reading requests and writing answers is {@link Http}.
  */
 public final class ApiRoutes {
     private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
-    private static final int MAX_LIMIT = 1000;
     private static final java.util.Set<String> YAML_TYPES = java.util.Set.of("application/yaml", "application/x-yaml",
             "text/yaml", "text/x-yaml", "text/plain");
 
@@ -103,9 +106,9 @@ public final class ApiRoutes {
         if (db == null) {
             throw new ApiException(404, "NOT_FOUND", "this coordinator serves no contract evidence");
         }
-        JsonNode body = body(ctx);
-        String reason = text(body, "reason", true);
-        String by = actor(body);
+        JsonNode body = Http.body(ctx);
+        String reason = Http.text(body, "reason", true);
+        String by = Http.actor(body);
         dev.shapeshift.coordinator.contract.BrownoutReport b = new dev.shapeshift.coordinator.contract.Brownout(db)
                 .end(name, by, "ended by " + by + ": " + reason, false);
         return Map.of("brownout", b == null ? "none" : b.summary());
@@ -119,7 +122,7 @@ public final class ApiRoutes {
     public Router router(Vertx vertx) {
         Router r = Router.router(vertx);
         r.route("/api/*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
-        r.get("/livez").handler(ctx -> send(ctx, 200, Map.of("status", "ok")));
+        r.get("/livez").handler(ctx -> Http.send(ctx, 200, Map.of("status", "ok")));
         blocking(r.get("/readyz"), false, this::ready);
         r.get("/metrics").blockingHandler(ctx -> ctx.response()
                 .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape()), false);
@@ -134,18 +137,18 @@ public final class ApiRoutes {
         blocking(r.get("/api/migrations/:name/settings"), false, ctx -> status.read(ctx.pathParam("name")).settings());
         blocking(r.put("/api/migrations/:name/settings"), true, this::putSettings);
         blocking(r.get("/api/migrations/:name/drift"), false, ctx -> reconcile.drift(migration(ctx).name(),
-                keyCursor(query(ctx, "after")), limit(ctx, 100), !"all".equals(query(ctx, "status"))));
+                Http.keyCursor(Http.query(ctx, "after")), Http.limit(ctx, 100), !"all".equals(Http.query(ctx, "status"))));
         blocking(r.get("/api/migrations/:name/history"), false,
-                ctx -> history.read(migration(ctx), window(query(ctx, "window"))));
+                ctx -> history.read(migration(ctx), Http.window(Http.query(ctx, "window"))));
         blocking(r.get("/api/migrations/:name/reconcile-runs"), false,
-                ctx -> reconcile.runs(migration(ctx).name(), limit(ctx, 50)));
+                ctx -> reconcile.runs(migration(ctx).name(), Http.limit(ctx, 50)));
         blocking(r.get("/api/migrations/:name/evidence"), false, this::evidence);
         blocking(r.post("/api/migrations/:name/brownout/end"), true, this::endBrownout);
         blocking(r.post("/api/migrations/:name/backfill/retry"), true, this::retryChunks);
         blocking(r.get("/api/flags/:name"), false, ctx -> flags.get(ctx.pathParam("name")));
         blocking(r.put("/api/flags/:name"), true, this::putFlag);
         blocking(r.get("/api/audit"), false, this::audit);
-        r.route("/api/*").handler(ctx -> fail(ctx, 404, "NOT_FOUND", "no such endpoint: " + ctx.request().method()
+        r.route("/api/*").handler(ctx -> Http.fail(ctx, 404, "NOT_FOUND", "no such endpoint: " + ctx.request().method()
                 + " " + ctx.normalizedPath() + " (see docs/api.md)"));
         r.route("/vendor/uplot/*").handler(StaticHandler.create(uplotRoot()));
         r.route("/*").handler(StaticHandler.create("dashboard").setCachingEnabled(false));
@@ -183,21 +186,21 @@ public final class ApiRoutes {
                 }
                 Object result = action.run(ctx);
                 if (!ctx.response().ended()) {
-                    send(ctx, 200, result);
+                    Http.send(ctx, 200, result);
                 }
             } catch (ApiException e) {
-                fail(ctx, e.status, e.code, e.getMessage());
+                Http.fail(ctx, e.status, e.code, e.getMessage());
             } catch (GateClosedException e) {
                 Map<String, Object> body = new LinkedHashMap<>();
                 body.put("error", e.code().name());
                 body.put("message", e.getMessage());
                 body.put("gate", e.report());
-                send(ctx, 409, body);
+                Http.send(ctx, 409, body);
             } catch (ShapeshiftException e) {
-                fail(ctx, httpStatus(e), e.code().name(), e.getMessage());
+                Http.fail(ctx, Http.httpStatus(e), e.code().name(), e.getMessage());
             } catch (Exception e) {
                 log.error("API request failed method={} path={}", ctx.request().method(), ctx.normalizedPath(), e);
-                fail(ctx, 500, "INTERNAL", "internal error: " + e.getClass().getSimpleName());
+                Http.fail(ctx, 500, "INTERNAL", "internal error: " + e.getClass().getSimpleName());
             }
         }, false);
     }
@@ -206,7 +209,7 @@ public final class ApiRoutes {
         try (Connection c = catalog.connect(); Statement s = c.createStatement()) {
             s.execute("SELECT 1 FROM shapeshift.migration LIMIT 1");
         } catch (ShapeshiftException e) {
-            send(ctx, 503, Map.of("status", "unready", "message", e.getMessage()));
+            Http.send(ctx, 503, Map.of("status", "unready", "message", e.getMessage()));
             return null;
         }
         return Map.of("status", "ready");
@@ -229,15 +232,15 @@ public final class ApiRoutes {
     }
 
     private Object transition(RoutingContext ctx) {
-        JsonNode body = body(ctx);
-        String to = text(body, "to", true);
+        JsonNode body = Http.body(ctx);
+        String to = Http.text(body, "to", true);
         Phase phase;
         try {
             phase = Phase.fromLabel(to);
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest("unknown phase '" + to + "'; one of " + List.of(Phase.values()));
         }
-        MigrationRecord m = transitions.advance(ctx.pathParam("name"), phase, actor(body), text(body, "reason", true));
+        MigrationRecord m = transitions.advance(ctx.pathParam("name"), phase, Http.actor(body), Http.text(body, "reason", true));
         return status.read(m);
     }
 
@@ -253,8 +256,8 @@ public final class ApiRoutes {
         if (yaml == null || yaml.isBlank()) {
             throw ApiException.badRequest("the body must be the migration spec (YAML, see docs/spec.md)");
         }
-        String file = query(ctx, "file");
-        String who = query(ctx, "actor") == null ? "api" : "api:" + query(ctx, "actor");
+        String file = Http.query(ctx, "file");
+        String who = Http.query(ctx, "actor") == null ? "api" : "api:" + Http.query(ctx, "actor");
         Registration r = registrar.withActor(who).register(file == null ? "request body" : file, yaml);
         log.info("spec posted migration={} outcome={} actor={}", r.migration(), r.outcome(), who);
         Map<String, Object> body = new LinkedHashMap<>();
@@ -268,7 +271,7 @@ public final class ApiRoutes {
         body.put("problems", r.problems());
         body.put("differences", r.differences());
         body.put("warnings", r.warnings());
-        send(ctx, r.outcome().httpStatus(), body);
+        Http.send(ctx, r.outcome().httpStatus(), body);
         return null;
     }
 
@@ -288,15 +291,15 @@ public final class ApiRoutes {
     }
 
     private Object rollback(RoutingContext ctx) {
-        JsonNode body = body(ctx);
-        MigrationRecord m = transitions.rollback(ctx.pathParam("name"), actor(body), text(body, "reason", true));
+        JsonNode body = Http.body(ctx);
+        MigrationRecord m = transitions.rollback(ctx.pathParam("name"), Http.actor(body), Http.text(body, "reason", true));
         return status.read(m);
     }
 
     private Object putSettings(RoutingContext ctx) {
         MigrationRecord m = migration(ctx);
-        JsonNode body = body(ctx);
-        String reason = text(body, "reason", false);
+        JsonNode body = Http.body(ctx);
+        String reason = Http.text(body, "reason", false);
         Map<Knob, String> values = new LinkedHashMap<>();
         for (Knob knob : Knob.values()) {
             JsonNode v = body.has(knob.jsonName()) ? body.get(knob.jsonName()) : body.get(knob.key());
@@ -315,7 +318,7 @@ public final class ApiRoutes {
             throw ApiException.badRequest("give one or more of " + Arrays.stream(Knob.values()).map(k -> k.jsonName())
                     .toList() + " (paused: true/false; the others whole numbers, 0 = off)");
         }
-        values.forEach((knob, v) -> catalog.putSetting(m.name(), knob.key(), knob.normalise(v), actor(body), reason));
+        values.forEach((knob, v) -> catalog.putSetting(m.name(), knob.key(), knob.normalise(v), Http.actor(body), reason));
         return status.read(m).settings();
     }
 
@@ -325,7 +328,7 @@ public final class ApiRoutes {
      */
     private Object retryChunks(RoutingContext ctx) {
         MigrationRecord m = migration(ctx);
-        JsonNode body = body(ctx);
+        JsonNode body = Http.body(ctx);
         List<Integer> only = new java.util.ArrayList<>();
         JsonNode chunks = body.get("chunks");
         if (chunks != null) {
@@ -340,7 +343,7 @@ public final class ApiRoutes {
             }
         }
         Map<Integer, String> retried = new dev.shapeshift.catalog.ChunkStore(catalog)
-                .retryFailed(m.name(), only, actor(body), text(body, "reason", false));
+                .retryFailed(m.name(), only, Http.actor(body), Http.text(body, "reason", false));
         List<Map<String, Object>> out = new java.util.ArrayList<>();
         retried.forEach((n, error) -> {
             Map<String, Object> one = new LinkedHashMap<>();
@@ -352,141 +355,27 @@ public final class ApiRoutes {
     }
 
     private Object putFlag(RoutingContext ctx) {
-        JsonNode body = body(ctx);
+        JsonNode body = Http.body(ctx);
         JsonNode value = body.get("value");
         if (value == null || !value.isBoolean()) {
             throw ApiException.badRequest("value must be true or false");
         }
-        return flags.set(ctx.pathParam("name"), null, value.asBoolean(), actor(body), text(body, "reason", true));
+        return flags.set(ctx.pathParam("name"), null, value.asBoolean(), Http.actor(body), Http.text(body, "reason", true));
     }
 
     private Object audit(RoutingContext ctx) {
-        String after = query(ctx, "after");
+        String after = Http.query(ctx, "after");
         long afterId;
         try {
             afterId = after == null ? 0 : Long.parseLong(after);
         } catch (NumberFormatException e) {
             throw ApiException.badRequest("after must be an audit id (a whole number)");
         }
-        List<AuditEntry> entries = catalog.auditLog(query(ctx, "migration"), afterId, limit(ctx, 100));
+        List<AuditEntry> entries = catalog.auditLog(Http.query(ctx, "migration"), afterId, Http.limit(ctx, 100));
         return Map.of("items", entries, "next", entries.isEmpty() ? afterId : entries.get(entries.size() - 1).id());
     }
 
     private MigrationRecord migration(RoutingContext ctx) {
         return catalog.get(ctx.pathParam("name"));
-    }
-
-    private static JsonNode body(RoutingContext ctx) {
-        String text = ctx.body().asString();
-        if (text == null || text.isBlank()) {
-            throw ApiException.badRequest("a JSON object body is required");
-        }
-        try {
-            JsonNode node = Json.MAPPER.readTree(text);
-            if (node == null || !node.isObject()) {
-                throw ApiException.badRequest("the body must be a JSON object");
-            }
-            return node;
-        } catch (IOException e) {
-            throw ApiException.badRequest("the body is not valid JSON");
-        }
-    }
-
-    private static String text(JsonNode body, String field, boolean required) {
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull() || n.asText().isBlank()) {
-            if (required) {
-                throw ApiException.badRequest("'" + field + "' is required");
-            }
-            return null;
-        }
-        if (!n.isTextual()) {
-            throw ApiException.badRequest("'" + field + "' must be a string");
-        }
-        return n.asText();
-    }
-
-    /** Who did it: {@code api} or {@code api:<actor>} when the body names one. */
-    private static String actor(JsonNode body) {
-        JsonNode a = body.get("actor");
-        return a != null && a.isTextual() && !a.asText().isBlank() ? "api:" + a.asText() : "api";
-    }
-
-    private static String query(RoutingContext ctx, String name) {
-        List<String> values = ctx.queryParam(name);
-        return values.isEmpty() || values.get(0).isBlank() ? null : values.get(0);
-    }
-
-    /** A drift page cursor: a stored key, i.e. a JSON array of text. */
-    private static String keyCursor(String after) {
-        if (after == null) {
-            return null;
-        }
-        try {
-            JsonNode n = Json.MAPPER.readTree(after);
-            if (n != null && n.isArray()) {
-                return after;
-            }
-        } catch (IOException e) {
-            // fall through
-        }
-        throw ApiException.badRequest("after must be a drift key as returned in 'next', e.g. [\"42\"]");
-    }
-
-    /** {@code window=15m} etc. (default 1h), at most {@link History#KEEP}. */
-    private static java.time.Duration window(String text) {
-        if (text == null) {
-            return java.time.Duration.ofHours(1);
-        }
-        java.time.Duration d;
-        try {
-            d = dev.shapeshift.spec.DurationText.parse(text);
-        } catch (RuntimeException e) {
-            throw ApiException.badRequest("window must be a duration such as 15m, 1h or 3d, got '" + text + "'");
-        }
-        if (d.isNegative() || d.isZero() || d.compareTo(History.KEEP) > 0) {
-            throw ApiException.badRequest("window must be more than 0 and at most " + History.KEEP.toDays()
-                    + "d (the history kept), got '" + text + "'");
-        }
-        return d;
-    }
-
-    private static int limit(RoutingContext ctx, int dflt) {
-        String text = query(ctx, "limit");
-        if (text == null) {
-            return dflt;
-        }
-        try {
-            int n = Integer.parseInt(text);
-            if (n >= 1 && n <= MAX_LIMIT) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // fall through
-        }
-        throw ApiException.badRequest("limit must be a whole number from 1 to " + MAX_LIMIT);
-    }
-
-    private static int httpStatus(ShapeshiftException e) {
-        return switch (e.code()) {
-            case NOT_FOUND -> 404;
-            case CONFLICT, GATE_CLOSED, ILLEGAL_TRANSITION -> 409;
-            case SPEC_INVALID, SPEC_MALFORMED, USAGE, CONFIG_INVALID -> 400;
-            case UNAUTHORIZED -> 401;
-            case UNREACHABLE, TRANSIENT -> 503;
-            default -> 500;
-        };
-    }
-
-    private static void fail(RoutingContext ctx, int status, String code, String message) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("error", code);
-        body.put("message", message);
-        send(ctx, status, body);
-    }
-
-    private static void send(RoutingContext ctx, int status, Object body) {
-        ctx.response().setStatusCode(status).putHeader("content-type", "application/json; charset=utf-8")
-                .putHeader("cache-control", "no-store").end(Json.write(body));
     }
 }
