@@ -1,8 +1,5 @@
 package dev.shapeshift.coordinator.contract;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.coordinator.contract.Archive.ArchivedColumn;
@@ -19,8 +16,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Timestamp;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,7 +41,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Contractor {
     private static final Logger log = LoggerFactory.getLogger(Contractor.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
     static final String ROLE = "coordinator";
 
     private final Database db;
@@ -95,7 +89,7 @@ public final class Contractor {
                         ? Restore.structureOf(c, Ident.qualified(shape.schema(), shape.table()), shape.dropColumns())
                         : List.of();
                 what = shape.inPlace() ? archiveColumns(c, shape, key) : archiveTable(c, shape);
-                insertArchive(c, shape, key, columns, structure);
+                ArchiveStore.insert(c, shape, key, columns, structure);
             }
             try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET phase = ?, message = ?, "
                     + "version = version + 1, updated_at = now(), phase_changed_at = now() WHERE name = ? AND phase = ?")) {
@@ -146,11 +140,7 @@ public final class Contractor {
                             + Ident.quote(a.sourceSchema()));
                 }
             }
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE shapeshift.contract_archive SET restored_at = now() WHERE migration = ?")) {
-                ps.setString(1, migration);
-                ps.executeUpdate();
-            }
+            ArchiveStore.restored(c, migration);
             audit(c, migration, actor, "restore: old shape put back from " + arc, null, null, reason);
             if (a.inPlace()) {
                 audit(c, migration, actor, "restore: recreated " + Restore.describe(a) + (a.columns().stream()
@@ -188,12 +178,7 @@ public final class Contractor {
             try (Statement s = c.createStatement()) {
                 s.execute("DROP TABLE IF EXISTS " + Ident.qualified(Archive.SCHEMA, a.archiveTable()));
             }
-            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.contract_archive SET dropped_at = now(), "
-                    + "dropped_by = ? WHERE migration = ?")) {
-                ps.setString(1, actor);
-                ps.setString(2, migration);
-                ps.executeUpdate();
-            }
+            ArchiveStore.dropped(c, migration, actor);
             audit(c, migration, actor, "drop-archive" + (now.isBefore(a.retainUntil()) ? " (forced before retention)" : ""),
                     null, null, reason == null ? "retention passed" : reason);
             return null;
@@ -203,25 +188,7 @@ public final class Contractor {
     }
 
     public Optional<Archive> archive(String migration) {
-        return Tx.run(db, ROLE, "reading the archive of " + migration, c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT migration, mode, archive_table, source_schema, "
-                    + "source_table, key_columns::text, columns::text, archived_at, retain_until, restored_at, dropped_at, "
-                    + "dropped_by, structure::text, restore_started_at, restore_rows FROM shapeshift.contract_archive "
-                    + "WHERE migration = ?")) {
-                ps.setString(1, migration);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        return Optional.<Archive>empty();
-                    }
-                    return Optional.of(new Archive(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                            rs.getString(5), read(rs.getString(6), new TypeReference<List<String>>() { }),
-                            read(rs.getString(7), new TypeReference<List<ArchivedColumn>>() { }), instant(rs, 8),
-                            instant(rs, 9), instant(rs, 10), instant(rs, 11), rs.getString(12),
-                            read(rs.getString(13), new TypeReference<List<Archive.ArchivedStructure>>() { }),
-                            instant(rs, 14), rs.getLong(15)));
-                }
-            }
-        });
+        return Tx.run(db, ROLE, "reading the archive of " + migration, c -> ArchiveStore.read(c, migration));
     }
 
     private Archive requireRestorable(String migration) {
@@ -263,25 +230,6 @@ public final class Contractor {
             }
         }
         return "moved " + src + " to " + Ident.qualified(Archive.SCHEMA, shape.migration());
-    }
-
-    private static void insertArchive(Connection c, OldShape shape, List<String> key, List<ArchivedColumn> columns,
-                                      List<Archive.ArchivedStructure> structure) throws SQLException {
-        Duration retention = shape.retention();
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.contract_archive (migration, mode, "
-                + "archive_table, source_schema, source_table, key_columns, columns, retain_until, structure) "
-                + "VALUES (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, now() + ?::interval, ?::jsonb)")) {
-            ps.setString(1, shape.migration());
-            ps.setString(2, shape.inPlace() ? "in-place" : "table");
-            ps.setString(3, shape.migration());
-            ps.setString(4, shape.schema());
-            ps.setString(5, shape.table());
-            ps.setString(6, write(key));
-            ps.setString(7, write(columns));
-            ps.setString(8, retention.toSeconds() + " seconds");
-            ps.setString(9, write(structure));
-            ps.executeUpdate();
-        }
     }
 
     /** The key: the spec's, else the primary key in index order (read before anything is dropped). */
@@ -350,26 +298,5 @@ public final class Contractor {
         if (reason == null || reason.isBlank()) {
             throw new ShapeshiftException(ErrorCode.USAGE, "a reason is required (it goes to the audit log)");
         }
-    }
-
-    private static String write(Object o) {
-        try {
-            return JSON.writeValueAsString(o);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static <T> T read(String json, TypeReference<T> type) {
-        try {
-            return JSON.readValue(json, type);
-        } catch (JsonProcessingException e) {
-            throw new ShapeshiftException(ErrorCode.INTERNAL, "unreadable contract_archive row: " + e.getMessage(), e);
-        }
-    }
-
-    private static Instant instant(ResultSet rs, int i) throws SQLException {
-        Timestamp ts = rs.getTimestamp(i);
-        return ts == null ? null : ts.toInstant();
     }
 }

@@ -1,8 +1,5 @@
 package dev.shapeshift.coordinator.contract;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shapeshift.coordinator.contract.Archive.ArchivedColumn;
 import dev.shapeshift.coordinator.contract.Archive.ArchivedStructure;
 import dev.shapeshift.db.ConcurrentIndex;
@@ -43,7 +40,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Restore {
     private static final Logger log = LoggerFactory.getLogger(Restore.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
     public static final int DEFAULT_CHUNK_ROWS = 5_000;
 
     /**
@@ -106,11 +102,7 @@ public final class Restore {
                         + (col.defaultExpr() == null ? "" : " DEFAULT " + col.defaultExpr()))
                         .collect(Collectors.joining(", ")));
             }
-            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.contract_archive SET restore_started_at = "
-                    + "coalesce(restore_started_at, now()) WHERE migration = ?")) {
-                ps.setString(1, archive.migration());
-                ps.executeUpdate();
-            }
+            ArchiveStore.restoreStarted(c, archive.migration());
             return null;
         });
     }
@@ -141,7 +133,7 @@ public final class Restore {
         while (true) {
             int n = chunks + 1;
             Progress p = ddl.inTransaction("refilling " + cols + " of " + source + " (chunk " + n + ")", c -> {
-                Checkpoint cp = checkpoint(c);
+                ArchiveStore.Checkpoint cp = ArchiveStore.restoreCheckpoint(c, archive.migration());
                 String sql = "WITH b AS (" + chunk.replace("/*after*/", cp.after() == null ? "" : "WHERE " + after) + "), u AS ("
                         + update + " RETURNING 1) SELECT (SELECT count(*) FROM b), (SELECT " + last + "::text FROM b "
                         + "ORDER BY " + key.stream().map(k -> "b." + Ident.quote(k) + " DESC").collect(Collectors.joining(", "))
@@ -163,13 +155,7 @@ public final class Restore {
                 if (rows == 0) {
                     return null;
                 }
-                try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.contract_archive SET restore_after = "
-                        + "?::jsonb, restore_rows = restore_rows + ? WHERE migration = ?")) {
-                    ps.setString(1, lastKey);
-                    ps.setLong(2, rows);
-                    ps.setString(3, archive.migration());
-                    ps.executeUpdate();
-                }
+                ArchiveStore.restoreCheckpoint(c, archive.migration(), lastKey, rows);
                 return new Progress(n, cp.rows() + rows, total, lastKey);
             });
             if (p == null) {
@@ -179,26 +165,6 @@ public final class Restore {
             log.info("restore refilled a chunk migration={} chunk={} rows={} of={} checkpoint={}", archive.migration(),
                     p.chunk(), p.rows(), p.archiveRows(), p.checkpoint());
             progress.accept(p);
-        }
-    }
-
-    private record Checkpoint(List<String> after, long rows) {
-    }
-
-    private Checkpoint checkpoint(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT restore_after::text, restore_rows FROM "
-                + "shapeshift.contract_archive WHERE migration = ? FOR UPDATE")) {
-            ps.setString(1, archive.migration());
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                String json = rs.getString(1);
-                try {
-                    return new Checkpoint(json == null ? null : JSON.readValue(json, new TypeReference<List<String>>() { }),
-                            rs.getLong(2));
-                } catch (JsonProcessingException e) {
-                    throw new ShapeshiftException(ErrorCode.INTERNAL, "unreadable restore checkpoint " + json, e);
-                }
-            }
         }
     }
 
