@@ -5,16 +5,12 @@ import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -90,27 +86,12 @@ public final class Brownout {
             ServerLog.Start logAt = logPosition(c);
             Lockout.run(c, lockout.lock());
             List<String> untouched = Lockout.untouched(c, shape, ours);
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.brownout (migration, status, started_at, "
-                    + "ends_at, locked_out, untouched, undo_sql, log_file, log_offset, log_problem) "
-                    + "VALUES (?, 'running', clock_timestamp(), clock_timestamp() + ?::interval, ?, ?, ?, ?, ?, ?) RETURNING id")) {
-                ps.setString(1, migration);
-                ps.setString(2, shape.brownout().toMillis() + " milliseconds");
-                ps.setArray(3, c.createArrayOf("text", lockout.lockedOut().toArray()));
-                ps.setString(4, untouched.isEmpty() ? null : String.join(", ", untouched));
-                ps.setArray(5, c.createArrayOf("text", lockout.undo().toArray()));
-                ps.setString(6, logAt.position() == null ? null : logAt.position().file());
-                ps.setObject(7, logAt.position() == null ? null : logAt.position().offset());
-                ps.setString(8, logAt.problem());
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    long newId = rs.getLong(1);
-                    Catalog.audit(c, migration, actor, "brownout started", null, null, "brownout #" + newId + " for "
-                            + dev.shapeshift.spec.DurationText.format(shape.brownout()) + ": revoked access of "
-                            + lockout.lockedOut() + " to " + shape.describe()
-                            + (untouched.isEmpty() ? "" : "; cannot lock out " + untouched));
-                    return newId;
-                }
-            }
+            long newId = BrownoutStore.start(c, migration, shape.brownout(), lockout, untouched, logAt);
+            Catalog.audit(c, migration, actor, "brownout started", null, null, "brownout #" + newId + " for "
+                    + dev.shapeshift.spec.DurationText.format(shape.brownout()) + ": revoked access of "
+                    + lockout.lockedOut() + " to " + shape.describe()
+                    + (untouched.isEmpty() ? "" : "; cannot lock out " + untouched));
+            return newId;
         });
         log.warn("brownout started migration={} brownout={} window={}", migration, id, shape.brownout());
         return report(migration);
@@ -133,11 +114,7 @@ public final class Brownout {
                 sp.release();
             } catch (SQLException e) {
                 // the window and the undo must not depend on the log: record why it cannot be read, go on
-                try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.brownout SET log_problem = ? WHERE id = ?")) {
-                    ps.setString(1, "reading the server's CSV log failed: " + e.getMessage().strip());
-                    ps.setLong(2, b.id());
-                    ps.executeUpdate();
-                }
+                BrownoutStore.logProblem(c, b.id(), "reading the server's CSV log failed: " + e.getMessage().strip());
             }
             return null;
         });
@@ -188,14 +165,7 @@ public final class Brownout {
                 log.error("brownout undo statements failed migration={} brownout={} problems={}", migration, b.id(), problems);
             }
             Status status = b.failureCount() > 0 ? Status.FAILED : windowOver ? Status.PASSED : Status.ABORTED;
-            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.brownout SET status = ?, ended_at = "
-                    + "clock_timestamp(), end_reason = ?, undo_ms = ? WHERE id = ? AND status = 'running'")) {
-                ps.setString(1, status.sql());
-                ps.setString(2, reason);
-                ps.setDouble(3, ms);
-                ps.setLong(4, b.id());
-                ps.executeUpdate();
-            }
+            BrownoutStore.end(c, b.id(), status, reason, ms);
             Catalog.audit(c, migration, actor, "brownout ended", null, null, "brownout #" + b.id() + " " + status.sql()
                     + ": " + reason + "; access restored (undo " + String.format(java.util.Locale.ROOT, "%.1f", ms) + " ms)"
                     + (b.failureCount() == 0 ? "" : "; failures: " + BrownoutReport.describe(b.failures(), 5)));
@@ -264,26 +234,7 @@ public final class Brownout {
 
     /** The latest brownout of a migration with its failures (null when none), read on {@code c}. */
     public static BrownoutReport latest(Connection c, String migration) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT id, status, started_at, ends_at, ended_at, end_reason, "
-                + "locked_out, untouched, undo_sql, undo_ms, log_file, log_offset, log_problem, clock_timestamp() "
-                + "FROM shapeshift.brownout WHERE migration = ? ORDER BY id DESC LIMIT 1")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return null;
-                }
-                long id = rs.getLong(1);
-                double undoMs = rs.getDouble(10);
-                Double undo = rs.wasNull() ? null : undoMs;
-                long offset = rs.getLong(12);
-                Long logOffset = rs.wasNull() ? null : offset;
-                BrownoutReport b = new BrownoutReport(id, Status.of(rs.getString(2)), instant(rs.getTimestamp(3)),
-                        instant(rs.getTimestamp(4)), instant(rs.getTimestamp(5)), rs.getString(6), strings(rs.getArray(7)),
-                        rs.getString(8), strings(rs.getArray(9)), undo, rs.getString(11), logOffset, rs.getString(13),
-                        instant(rs.getTimestamp(14)), List.of());
-                return b.withFailures(failures(c, id));
-            }
-        }
+        return BrownoutStore.latest(c, migration);
     }
 
     private static void collect(Connection c, OldShape shape, BrownoutReport b) throws SQLException {
@@ -311,30 +262,9 @@ public final class Brownout {
             if (statement.length() > STATEMENT_CHARS) {
                 statement = statement.substring(0, STATEMENT_CHARS - 3) + "...";
             }
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.brownout_failure (brownout_id, role_name, "
-                    + "application_name, client, sql_state, message, statement, failures, first_at, last_at) "
-                    + "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?::timestamptz, ?::timestamptz) "
-                    + "ON CONFLICT (brownout_id, role_name, application_name, client, sql_state, statement) DO UPDATE SET "
-                    + "failures = brownout_failure.failures + 1, last_at = greatest(brownout_failure.last_at, EXCLUDED.last_at), "
-                    + "message = EXCLUDED.message")) {
-                ps.setLong(1, b.id());
-                ps.setString(2, e.user());
-                ps.setString(3, e.applicationName());
-                ps.setString(4, clientHost(e.client()));
-                ps.setString(5, e.sqlState());
-                ps.setString(6, e.message());
-                ps.setString(7, statement);
-                ps.setString(8, e.logTime());
-                ps.setString(9, e.logTime());
-                ps.executeUpdate();
-            }
+            BrownoutStore.failure(c, b.id(), e, clientHost(e.client()), statement);
         }
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.brownout SET log_file = ?, log_offset = ? WHERE id = ?")) {
-            ps.setString(1, read.next().file());
-            ps.setLong(2, read.next().offset());
-            ps.setLong(3, b.id());
-            ps.executeUpdate();
-        }
+        BrownoutStore.logRead(c, b.id(), read.next());
     }
 
     /**
@@ -360,35 +290,6 @@ public final class Brownout {
         }
         int colon = from.lastIndexOf(':');
         return colon > 0 ? from.substring(0, colon) : from;
-    }
-
-    private static List<BrownoutReport.Failure> failures(Connection c, long id) throws SQLException {
-        List<BrownoutReport.Failure> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT role_name, application_name, client, sql_state, message, "
-                + "statement, failures, first_at, last_at FROM shapeshift.brownout_failure WHERE brownout_id = ? "
-                + "ORDER BY failures DESC, role_name, statement")) {
-            ps.setLong(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new BrownoutReport.Failure(rs.getString(1), emptyToNull(rs.getString(2)), emptyToNull(rs.getString(3)),
-                            rs.getString(4), rs.getString(5), rs.getString(6), rs.getInt(7),
-                            instant(rs.getTimestamp(8)), instant(rs.getTimestamp(9))));
-                }
-            }
-        }
-        return out;
-    }
-
-    private static List<String> strings(Array a) throws SQLException {
-        return a == null ? List.of() : Arrays.asList((String[]) a.getArray());
-    }
-
-    private static String emptyToNull(String s) {
-        return s == null || s.isEmpty() ? null : s;
-    }
-
-    private static Instant instant(Timestamp ts) {
-        return ts == null ? null : ts.toInstant();
     }
 
     /** For messages: {@code 15m} as the spec says it. */
