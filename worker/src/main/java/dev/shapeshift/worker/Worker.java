@@ -10,6 +10,7 @@ import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.worker.backfill.BackfillConfig;
 import dev.shapeshift.worker.backfill.ChunkConsumer;
+import dev.shapeshift.worker.sync.SyncConfig;
 import dev.shapeshift.worker.sync.SyncConsumer;
 import dev.shapeshift.worker.sync.SyncMetrics;
 import dev.shapeshift.worker.throttle.SyncBacklog;
@@ -269,7 +270,7 @@ public final class Worker implements AutoCloseable {
 
         void start() {
             if (config.sync()) {
-                SyncConsumer.Config sc = SyncConsumer.Config.defaults(bootstrapServers, config.workerId())
+                SyncConfig sc = SyncConfig.defaults(bootstrapServers, config.workerId())
                         .withSessionTimeout(config.sessionTimeout());
                 syncThread = supervise("sync", sync, () -> new SyncConsumer(sc, db, catalog, resolved, metrics));
             }

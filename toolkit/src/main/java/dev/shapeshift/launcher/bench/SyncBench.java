@@ -19,6 +19,7 @@ import dev.shapeshift.spec.SpecReader;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.spec.SpecValidator;
 import dev.shapeshift.worker.Worker;
+import dev.shapeshift.worker.sync.SyncConfig;
 import dev.shapeshift.worker.sync.SyncConsumer;
 import dev.shapeshift.worker.sync.SyncMetrics;
 import io.micrometer.core.instrument.Timer;
@@ -400,7 +401,7 @@ public final class SyncBench {
     /** The sync as it was before issue 12: the same consumer with its visibility barrier removed. */
     private static AutoCloseable unguardedSync(Database db, String bootstrap, ResolvedSpec resolved,
                                                PrometheusMeterRegistry registry) {
-        SyncConsumer consumer = new SyncConsumer(SyncConsumer.Config.defaults(bootstrap, "bench-sync-unguarded")
+        SyncConsumer consumer = new SyncConsumer(SyncConfig.defaults(bootstrap, "bench-sync-unguarded")
                 .withoutVisibilityBarrier(), db, new Catalog(db, "bench"), resolved, new SyncMetrics(registry, MIGRATION, "bench"));
         Thread t = new Thread(consumer, "bench-sync-unguarded");
         t.setDaemon(true);

@@ -69,62 +69,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
     /** Progress of a partition reaches {@code shapeshift.sync_stream} at most this often (state changes at once). */
     static final Duration STREAM_WRITE_EVERY = Duration.ofSeconds(1);
 
-    /**
-     * @param bootstrapServers  Kafka
-     * @param workerId          this worker's name, used as the Kafka client id
-     * @param maxPollRecords    change events per poll, the upper bound of one refresh batch (default 2000)
-     * @param keysPerStatement  distinct keys per refresh statement (and transaction) inside a batch (default 1000)
-     * @param pollTimeout       how long one poll waits for events (default 50ms)
-     * @param sessionTimeout    Kafka session timeout: how soon a dead worker's partitions move (default 10s, min 6s)
-     * @param idleInTransaction {@code idle_in_transaction_session_timeout} of the sync connection: a worker frozen
-     *                          inside a transaction (GC, SIGSTOP) loses its session and its row locks after this,
-     *                          so it never blocks the application for long (default 5s)
-     * @param visibilityBarrier wait until a batch's source transactions are visible before refreshing it
-     *                          ({@link VisibilityBarrier}); always on, except in the negative controls of the
-     *                          tests that show why it exists (off loses changes)
-     */
-    public record Config(String bootstrapServers, String workerId, int maxPollRecords, int keysPerStatement,
-                         Duration pollTimeout, Duration sessionTimeout, Duration idleInTransaction,
-                         boolean visibilityBarrier) {
-        public Config {
-            if (bootstrapServers == null || bootstrapServers.isBlank()) {
-                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "sync needs Kafka bootstrap servers (--bootstrap)");
-            }
-            if (workerId == null || workerId.isBlank()) {
-                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "sync needs a worker id (--worker-id)");
-            }
-            if (maxPollRecords < 1 || keysPerStatement < 1) {
-                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "maxPollRecords and keysPerStatement must be "
-                        + "positive, got " + maxPollRecords + " and " + keysPerStatement);
-            }
-            if (sessionTimeout.compareTo(Duration.ofSeconds(6)) < 0) {
-                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID,
-                        "Kafka session timeout must be at least 6s (the broker's minimum), got " + sessionTimeout);
-            }
-            if (idleInTransaction.compareTo(Duration.ofSeconds(1)) < 0) {
-                throw new ShapeshiftException(ErrorCode.CONFIG_INVALID,
-                        "idle-in-transaction timeout must be at least 1s, got " + idleInTransaction);
-            }
-        }
-
-        public static Config defaults(String bootstrapServers, String workerId) {
-            return new Config(bootstrapServers, workerId, 2000, 1000, Duration.ofMillis(50), Duration.ofSeconds(10),
-                    Duration.ofSeconds(5), true);
-        }
-
-        public Config withSessionTimeout(Duration d) {
-            return new Config(bootstrapServers, workerId, maxPollRecords, keysPerStatement, pollTimeout, d,
-                    idleInTransaction, visibilityBarrier);
-        }
-
-        /** Negative controls only: refreshes batches without waiting for their transactions to be visible. */
-        public Config withoutVisibilityBarrier() {
-            return new Config(bootstrapServers, workerId, maxPollRecords, keysPerStatement, pollTimeout, sessionTimeout,
-                    idleInTransaction, false);
-        }
-    }
-
-    private final Config config;
+    private final SyncConfig config;
     private final Database db;
     private final Catalog catalog;
     private final ResolvedSpec resolved;
@@ -132,17 +77,16 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
     private final SliceApplier slices;
     private final SyncMetrics metrics;
     private final SyncStreams streams;
+    private final PoisonStops poisons;
     private final AtomicReference<SyncState> state = new AtomicReference<>(SyncState.STARTING);
     private final CountDownLatch finished = new CountDownLatch(1);
     private volatile boolean closing;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
     private volatile String stopReason;
-    private volatile Poison poisoned;
     private Connection conn;
     private String lastPoisonReason;
-    private long lastSkipCheck;
 
-    public SyncConsumer(Config config, Database db, Catalog catalog, ResolvedSpec resolved, SyncMetrics metrics) {
+    public SyncConsumer(SyncConfig config, Database db, Catalog catalog, ResolvedSpec resolved, SyncMetrics metrics) {
         this.config = config;
         this.db = db;
         this.catalog = catalog;
@@ -155,6 +99,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                 : new SliceRefresher(new Refresher(resolved), transactions, resolved.key(),
                         WorkerTransactions.echoMark(resolved));
         this.metrics = metrics;
+        this.poisons = new PoisonStops(migration, config.workerId(), catalog);
         this.streams = new SyncStreams(new SyncStreamStore(catalog), migration, config.workerId(), STREAM_WRITE_EVERY);
     }
 
@@ -187,7 +132,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
             while (!closing) {
                 streams.flush();
                 if (state.get() == SyncState.STOPPED_POISON) {
-                    pollHolding(c, config.pollTimeout().multipliedBy(4));
+                    PausedPolls.poll(c, config.pollTimeout().multipliedBy(4), metrics::observeLag);
                     checkSkip(c);
                     continue;
                 }
@@ -214,7 +159,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
     private void handle(KafkaConsumer<byte[], byte[]> c, ConsumerRecords<byte[], byte[]> records) {
         SyncBatch batch = new SyncBatch();
         Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
-        Map<TopicPartition, List<KeyAt>> keysAt = new LinkedHashMap<>(); // to find the record of a bad key
+        Map<TopicPartition, List<Poison.KeyAt>> keysAt = new LinkedHashMap<>(); // to find the record of a bad key
         Poison poison = null;
         StreamProgress progress = new StreamProgress();
         for (TopicPartition tp : records.partitions()) {
@@ -227,7 +172,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                 batch.add(event.get());
                 progress.add(tp, r.offset(), event.get());
                 if (!event.get().heartbeat()) {
-                    keysAt.computeIfAbsent(tp, k -> new ArrayList<>()).add(new KeyAt(r.offset(), event.get().key()));
+                    keysAt.computeIfAbsent(tp, k -> new ArrayList<>()).add(new Poison.KeyAt(r.offset(), event.get().key()));
                 }
                 commit.put(tp, new OffsetAndMetadata(r.offset() + 1));
             }
@@ -253,7 +198,9 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
         if (poison != null) {
             stops.put(poison.partition(), poison);
         }
-        for (Poison p : badKeyRecords(keysAt, badKeys.get())) {
+        for (Poison p : Poison.badKeyRecords(keysAt, badKeys.get(), slices instanceof SinkSlices
+                ? "a change record whose row the sink refused" : "a change record whose row PostgreSQL refused")) {
+            metrics.poison();
             stops.merge(p.partition(), p, (x, y) -> x.offset() <= y.offset() ? x : y);
         }
         Poison first = stops.values().stream().findFirst().orElse(null);
@@ -357,7 +304,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
             } catch (ShapeshiftException e) {
                 if (e.code() == ErrorCode.SINK_UNAVAILABLE && slices instanceof SinkSlices s) {
                     sinkDegraded(e, batch);
-                    holdFor(c, s.sink().policy().maxBackoff());
+                    PausedPolls.holdFor(c, s.sink().policy().maxBackoff(), () -> closing, metrics::observeLag);
                     held = true;
                     continue;
                 }
@@ -374,7 +321,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                     log.warn("sync refresh failed, retrying migration={} code={} reconnect={} backoff_ms={}",
                             migration, e.code(), lostConnection, backoff.toMillis());
                 }
-                holdFor(c, backoff);
+                PausedPolls.holdFor(c, backoff, () -> closing, metrics::observeLag);
                 held = true;
                 backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
             }
@@ -437,7 +384,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                 log.warn("sync waiting for source transactions to become visible migration={} worker={} txids={}",
                         migration, config.workerId(), waiting);
             }
-            holdFor(c, Duration.ofMillis(pauseMs));
+            PausedPolls.holdFor(c, Duration.ofMillis(pauseMs), () -> closing, metrics::observeLag);
             pauseMs = Math.min(100, pauseMs * 2);
             waiting = VisibilityBarrier.invisible(tx, waiting);
         }
@@ -451,41 +398,8 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
 
     private static final Duration VISIBILITY_REPORT_AFTER = Duration.ofSeconds(1);
 
-    /** A change record's offset and key. */
-    private record KeyAt(long offset, Key key) {
-    }
-
-    /** Per partition, the first record carrying a bad key: a poison record, like an undecodable one. */
-    private List<Poison> badKeyRecords(Map<TopicPartition, List<KeyAt>> keysAt, Map<Key, String> badKeys) {
-        List<Poison> out = new ArrayList<>();
-        if (badKeys.isEmpty()) {
-            return out;
-        }
-        for (Map.Entry<TopicPartition, List<KeyAt>> e : keysAt.entrySet()) {
-            e.getValue().stream().filter(k -> badKeys.containsKey(k.key())).findFirst().ifPresent(k -> {
-                metrics.poison();
-                out.add(new Poison(e.getKey(), k.offset(), slices instanceof SinkSlices
-                        ? "a change record whose row the sink refused" : "a change record whose row PostgreSQL refused",
-                        badKeys.get(k.key())));
-            });
-        }
-        return out;
-    }
-
-    /** {@code what}: the kind of record, for the stop message (undecodable, or its row refused by the target). */
-    private record Poison(TopicPartition partition, long offset, String what, String reason) {
-        String position() {
-            return partition.partition() + ":" + offset;
-        }
-    }
-
     private void stopAtPoison(KafkaConsumer<byte[], byte[]> c, Poison poison) {
-        poisoned = poison;
-        c.pause(c.assignment());
-        stopReason = "sync stopped at " + poison.what() + " (topic " + poison.partition().topic()
-                + ", partition:offset " + poison.position() + "): "
-                + poison.reason() + ". Nothing was skipped. To skip this one record: shapeshift sync skip "
-                + migration + " " + poison.position() + " --reason '<why>'";
+        stopReason = poisons.stop(c, poison);
         catalog.setMessage(migration, stopReason); // before the state: whoever sees the state finds the message
         move(SyncState.STOPPED_POISON);
         log.error("sync stopped at poison record migration={} worker={} position={} reason={}", migration,
@@ -493,59 +407,17 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
     }
 
     private void checkSkip(KafkaConsumer<byte[], byte[]> c) {
-        if (System.currentTimeMillis() - lastSkipCheck < 1000) {
-            return;
+        String resumed = poisons.checkSkip(c, this::commitQuietly);
+        if (resumed != null) {
+            resumeAfterPoison(c, resumed);
         }
-        lastSkipCheck = System.currentTimeMillis();
-        Poison p = poisoned;
-        if (p == null) {
-            return;
-        }
-        if (!c.assignment().contains(p.partition())) {
-            // A rebalance gave the partition to another worker, which starts at the committed
-            // offset (the poison record) and stops there itself; nothing is skipped here.
-            resumeAfterPoison(c, "sync resumed: the partition with record " + p.position() + " moved to another worker");
-            return;
-        }
-        if (!catalog.setting(migration, SKIP_SETTING).map(p.position()::equals).orElse(false)) {
-            return;
-        }
-        c.seek(p.partition(), p.offset() + 1);
-        commitQuietly(c, Map.of(p.partition(), new OffsetAndMetadata(p.offset() + 1)));
-        catalog.audit(migration, "worker " + config.workerId(), "sync skipped record " + p.position(),
-                "operator requested skip of poison record: " + p.reason());
-        log.warn("sync skipped poison record on operator request migration={} position={}", migration, p.position());
-        resumeAfterPoison(c, "sync resumed after skipping record " + p.position());
     }
 
     private void resumeAfterPoison(KafkaConsumer<byte[], byte[]> c, String message) {
-        poisoned = null;
+        poisons.clear(c);
         stopReason = null;
-        c.resume(c.assignment());
         catalog.setMessage(migration, message);
         move(SyncState.RUNNING);
-    }
-
-    /** Waits {@code d} while staying in the group: polls with every partition paused. */
-    private void holdFor(KafkaConsumer<byte[], byte[]> c, Duration d) {
-        long until = System.nanoTime() + d.toNanos();
-        while (!closing && System.nanoTime() < until) {
-            pollHolding(c, Duration.ofMillis(Math.min(100, Math.max(1, (until - System.nanoTime()) / 1_000_000))));
-        }
-    }
-
-    /**
-     * One poll that takes no new work. Partitions assigned by a rebalance during the poll are not
-     * paused yet and may return records; they are rewound to their first offset, so nothing is lost.
-     */
-    private void pollHolding(KafkaConsumer<byte[], byte[]> c, Duration timeout) {
-        c.pause(c.assignment());
-        ConsumerRecords<byte[], byte[]> records = c.poll(timeout);
-        for (TopicPartition tp : records.partitions()) {
-            c.seek(tp, records.records(tp).get(0).offset());
-        }
-        c.pause(c.assignment());
-        metrics.observeLag(c);
     }
 
     private void commitQuietly(KafkaConsumer<byte[], byte[]> c, Map<TopicPartition, OffsetAndMetadata> offsets) {
@@ -609,7 +481,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
     /** The durable side of a state change ({@code shapeshift.sync_stream}), for the gates and status. */
     private void recordState(SyncState to) {
         KafkaConsumer<byte[], byte[]> c = consumer;
-        Poison p = poisoned;
+        Poison p = poisons.current();
         switch (to) {
             case RUNNING -> streams.state(c == null ? List.of() : c.assignment(), StreamState.RUNNING, null, null);
             case DEGRADED -> streams.state(c == null ? List.of() : c.assignment(), StreamState.DEGRADED, null, stopReason);
@@ -646,7 +518,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                 }
                 SyncState now = state.get();
                 streams.claimed(partitions, count, now.stopped() ? "held by this worker's stopped sync: " + stopReason : null);
-                Poison p = poisoned;
+                Poison p = poisons.current();
                 if (now == SyncState.STOPPED_POISON && p != null && partitions.contains(p.partition())) {
                     streams.state(List.of(p.partition()), StreamState.STOPPED_POISON, p.offset(), stopReason);
                 }

@@ -344,7 +344,7 @@ class SyncVisibilityIT {
         var spec = SpecJson.read(f.catalog.get(m.name()).specJson());
         try (Connection c = f.db.connect("test")) {
             var resolved = SpecValidator.resolveExpanded(m.name(), spec, c);
-            SyncConsumer consumer = new SyncConsumer(SyncConsumer.Config.defaults(f.bootstrap(), "nc-" + m.name())
+            SyncConsumer consumer = new SyncConsumer(SyncConfig.defaults(f.bootstrap(), "nc-" + m.name())
                     .withSessionTimeout(Duration.ofSeconds(6)).withoutVisibilityBarrier(), f.db, f.catalog, resolved,
                     new SyncMetrics(registry, m.name(), "visibility-it"));
             Thread t = new Thread(consumer, "nc-sync-" + m.name());
