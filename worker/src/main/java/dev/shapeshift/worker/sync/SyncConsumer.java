@@ -61,6 +61,12 @@ import org.slf4j.LoggerFactory;
  * is retried with back-off, so it resumes by itself once the data or the spec is fixed. While
  * stopped, the consumer keeps polling with its partitions paused, so it stays in the group and
  * never takes new work; anything a rebalance hands it meanwhile is rewound, never dropped.
+ *
+ * <p>Why one class of ~540 lines: the poll loop, the batch's apply-and-commit, its waits (visibility,
+ * a degraded sink, back-off) and the state it reports are one state machine over one Kafka consumer
+ * and one session, and each step's correctness (commit only after the database did; pause, never
+ * drop) depends on the others. What stands apart lives apart: {@link SyncConfig}, {@link PoisonStops},
+ * {@link PausedPolls}, {@link SyncConnection}, {@link SyncStreams} and the refresh itself.
  */
 public final class SyncConsumer implements Runnable, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SyncConsumer.class);
@@ -83,7 +89,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
     private volatile boolean closing;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
     private volatile String stopReason;
-    private Connection conn;
+    private final SyncConnection conn;
     private String lastPoisonReason;
 
     public SyncConsumer(SyncConfig config, Database db, Catalog catalog, ResolvedSpec resolved, SyncMetrics metrics) {
@@ -99,6 +105,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                 : new SliceRefresher(new Refresher(resolved), transactions, resolved.key(),
                         WorkerTransactions.echoMark(resolved));
         this.metrics = metrics;
+        this.conn = new SyncConnection(db, config.idleInTransaction(), migration);
         this.poisons = new PoisonStops(migration, config.workerId(), catalog);
         this.streams = new SyncStreams(new SyncStreamStore(catalog), migration, config.workerId(), STREAM_WRITE_EVERY);
     }
@@ -147,7 +154,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                 throw e;
             }
         } finally {
-            closeConnection();
+            conn.close();
             slices.close();
             state.set(SyncState.CLOSED);
             metrics.state(SyncState.CLOSED);
@@ -259,7 +266,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                 long started = System.nanoTime();
                 long written = 0;
                 Map<Key, String> badKeys = new LinkedHashMap<>();
-                Connection tx = connection();
+                Connection tx = conn.get();
                 Visibility visibility = awaitVisible(c, tx, batch);
                 if (visibility == Visibility.CLOSING) {
                     return Optional.empty(); // closing while waiting: nothing applied, nothing committed
@@ -308,7 +315,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                     held = true;
                     continue;
                 }
-                boolean lostConnection = dropConnectionIfBroken();
+                boolean lostConnection = conn.dropIfBroken();
                 if (!e.retryable() && !lostConnection && state.get() != SyncState.STOPPED_ERROR) {
                     stopReason = "sync stopped: refreshing " + batch.keys().size() + " keys failed: " + e.getMessage()
                             + ". Nothing was skipped; retrying with back-off until the row or the transform is fixed.";
@@ -431,41 +438,6 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
             // owner re-applies from the last committed offset. Harmless: refresh is idempotent.
             log.info("offset commit lost to a rebalance migration={} worker={} partitions={}", migration,
                     config.workerId(), offsets.keySet());
-        }
-    }
-
-    private Connection connection() {
-        if (conn == null) {
-            conn = db.connect("worker-sync", config.idleInTransaction());
-        }
-        return conn;
-    }
-
-    /** After a failure: if the connection is gone (server restart, idle-in-transaction kill), drop it. */
-    private boolean dropConnectionIfBroken() {
-        if (conn == null) {
-            return true;
-        }
-        boolean valid;
-        try {
-            valid = conn.isValid(2);
-        } catch (SQLException e) {
-            valid = false;
-        }
-        if (!valid) {
-            closeConnection();
-        }
-        return !valid;
-    }
-
-    private void closeConnection() {
-        if (conn != null) {
-            try {
-                conn.close();
-            } catch (SQLException e) {
-                log.debug("closing sync connection failed migration={} sqlstate={}", migration, e.getSQLState());
-            }
-            conn = null;
         }
     }
 
