@@ -182,7 +182,7 @@ public final class SinkRefresh {
         return out;
     }
 
-    String observeKeysSql() {
+    public String observeKeysSql() {
         String locked = keysSql();
         return locked.substring(0, locked.lastIndexOf("\nFOR SHARE")).replaceFirst("\nFROM ",
                 java.util.regex.Matcher.quoteReplacement(", " + sourceRef + ".xmin::text\nFROM "));
@@ -215,7 +215,7 @@ public final class SinkRefresh {
     }
 
     /** Parameters: one {@code text[]} per key column. */
-    String keysSql() {
+    public String keysSql() {
         StringJoiner arrays = new StringJoiner(", ");
         StringJoiner aliases = new StringJoiner(", ");
         for (int i = 0; i < key.size(); i++) {
