@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.StringJoiner;
 
 /**
- * Renders the refresh statements of one migration (DESIGN.md, "The one primitive: refresh").
+ * Renders the refresh statements of one migration (docs/refresh.md, "The statements").
  * Pure text: identifiers come from a {@link ResolvedSpec} (checked against the database) and are
  * quoted; keys, bounds and limits are bind parameters.
  *
@@ -99,8 +99,8 @@ public final class RefreshSql {
      * {@link #deleteExtras}. {@code ORDER BY key LIMIT 1} makes it a walk of the primary key from
      * the range's start whatever the statistics say; as {@code EXISTS (…)} (which drops both) a
      * one-sided range was planned as a sequential scan expected to stop early — and on a range
-     * with no row read the whole target, in every sub-batch of the last chunk (measured: a 10M-row
-     * backfill stalled on its last chunk).
+     * with no row read the whole target, in every sub-batch of the last chunk (docs/performance.md,
+     * "Figures behind the code's choices").
      */
     public String targetRowsIn(boolean hasAfter, boolean hasUpTo) {
         requireTableMode();
@@ -499,8 +499,8 @@ public final class RefreshSql {
     /**
      * Bounds a join with {@code __src} by the first and last key the batch read. In place, a range
      * sub-batch's UPDATE joined with {@code __src} alone scanned the whole table for every
-     * sub-batch (measured: a seq scan of 1M rows for 10k updated); the backfill's anti-join with
-     * the target could do the same with a hash join. With the bounds both read an index range.
+     * sub-batch (docs/performance.md, "Where the time goes"); the backfill's anti-join with the
+     * target could do the same with a hash join. With the bounds both read an index range.
      */
     private String batchBounds(String table) {
         String first = "(SELECT " + keyAliases("") + " FROM __src ORDER BY " + keyAliases("") + " LIMIT 1)";

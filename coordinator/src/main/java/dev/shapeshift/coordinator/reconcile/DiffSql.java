@@ -79,7 +79,7 @@ final class DiffSql {
     /** The {@code rows}-th key after a bound: parameters the bound's values (if {@code hasAfter}), then the offset. */
     String rangeEnd(boolean hasAfter) {
         // The text cast is outside the OFFSET subquery: inside, it would run for every skipped key
-        // (a quarter of a range's compare cost, measured at 50 000 keys).
+        // (docs/performance.md, "Reconcile", "Where the time went").
         return "SELECT " + aliasesAsText("r.") + " FROM (SELECT " + keyAliased(source) + " FROM " + source + " WHERE "
                 + (hasAfter ? "(" + keyTuple(source) + ") > (" + keySql.params() + ")" : "true")
                 + " ORDER BY " + keyTuple(source) + " OFFSET ? LIMIT 1) r";
