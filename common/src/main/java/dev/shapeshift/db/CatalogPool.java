@@ -11,8 +11,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Pooled connections for catalog work (leases, checkpoints, settings, phase changes): one small
  * HikariCP pool per database, user and role in this process. Opening a connection per catalog
- * call cost 17–66 ms under load and left workers idle between chunks (bench/). Idle connections
- * close after 10 s, so short-lived commands and tests do not hold server slots.
+ * call (a handshake and a backend fork) left workers idle between chunks (docs/performance.md,
+ * "Where the time goes"). Idle connections close after 10 s, so short-lived commands and tests do
+ * not hold server slots.
  */
 public final class CatalogPool {
     private static final Map<String, HikariDataSource> POOLS = new ConcurrentHashMap<>();

@@ -14,7 +14,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
- * The Kafka topics of a migration (DESIGN.md, "Kafka topics"). The partition count is fixed for a
+ * The Kafka topics of a migration (docs/architecture.md, docs/sync.md). The partition count is fixed for a
  * migration's life: it bounds how many workers share the work.
  */
 public final class Topics {

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.StringJoiner;
 
 /**
- * Renders the refresh statements of one migration (DESIGN.md, "The one primitive: refresh").
+ * Renders the refresh statements of one migration (docs/refresh.md, "The statements").
  * Pure text: identifiers come from a {@link ResolvedSpec} (checked against the database) and are
  * quoted; keys, bounds and limits are bind parameters.
  *
@@ -33,6 +33,7 @@ public final class RefreshSql {
     private final List<Column> key;
     private final List<TargetColumn> columns;
     private final KeySql keySql;
+    private final TransformSql transforms;
 
     public RefreshSql(ResolvedSpec resolved, Guards guards) {
         this.resolved = resolved;
@@ -44,6 +45,7 @@ public final class RefreshSql {
         this.key = resolved.key();
         this.columns = spec.target().columns();
         this.keySql = new KeySql(resolved.key());
+        this.transforms = new TransformSql(resolved);
     }
 
     /** Parameters: one {@code text[]} per key column (same length); then the pause in seconds if it pauses. */
@@ -80,9 +82,9 @@ public final class RefreshSql {
             values.add(source + "." + Ident.quote(key.get(i).name()));
             returning.add(Ident.quote(key.get(i).name()) + " AS __k" + i);
         }
-        for (TargetColumn c : columns) {
-            names.add(Ident.quote(c.name()));
-            values.add(castToTarget(c));
+        for (int i = 0; i < columns.size(); i++) {
+            names.add(Ident.quote(columns.get(i).name()));
+            values.add(transforms.written(i));
         }
         String from = source + (guards.pauses() ? ", (SELECT pg_sleep(?)) __pause" : "");
         return "WITH __w AS (INSERT INTO " + target + " (" + names + ") SELECT " + values + " FROM " + from
@@ -97,8 +99,8 @@ public final class RefreshSql {
      * {@link #deleteExtras}. {@code ORDER BY key LIMIT 1} makes it a walk of the primary key from
      * the range's start whatever the statistics say; as {@code EXISTS (…)} (which drops both) a
      * one-sided range was planned as a sequential scan expected to stop early — and on a range
-     * with no row read the whole target, in every sub-batch of the last chunk (measured: a 10M-row
-     * backfill stalled on its last chunk).
+     * with no row read the whole target, in every sub-batch of the last chunk (docs/performance.md,
+     * "Figures behind the code's choices").
      */
     public String targetRowsIn(boolean hasAfter, boolean hasUpTo) {
         requireTableMode();
@@ -140,8 +142,8 @@ public final class RefreshSql {
             String value = reverseValue(e.getKey(), e.getValue());
             String type = oldColumnType(e.getKey());
             set.add(Ident.quote(e.getKey()) + " = " + value);
-            current.add(comparable(source + "." + Ident.quote(e.getKey()), type));
-            computed.add(comparable(value, type));
+            current.add(TransformSql.comparable(source + "." + Ident.quote(e.getKey()), type));
+            computed.add(TransformSql.comparable(value, type));
         }
         String keys = keysCte();
         String src = "__src AS MATERIALIZED (SELECT " + keyColumnsAs(source) + " FROM " + source + " WHERE ("
@@ -165,9 +167,9 @@ public final class RefreshSql {
         }
         StringJoiner current = new StringJoiner(", ");
         StringJoiner computed = new StringJoiner(", ");
-        for (TargetColumn c : columns) {
-            current.add(comparable(source + "." + Ident.quote(c.name()), c));
-            computed.add(comparable(castToTarget(c), c));
+        for (int i = 0; i < columns.size(); i++) {
+            current.add(transforms.comparable(source + "." + Ident.quote(columns.get(i).name()), i));
+            computed.add(transforms.comparable(transforms.stored(i), i));
         }
         String keys = keysCte();
         String keyJson = "to_jsonb(ARRAY[" + keyTextOf(source) + "])";
@@ -208,9 +210,9 @@ public final class RefreshSql {
                 String q = Ident.quote(col);
                 inner.add(reverse.containsKey(col) ? reverseValue(col, reverse.get(col)) + " AS " + q : source + "." + q);
             }
-            for (TargetColumn c : columns) {
-                stored.add(comparable(sourceRef + "." + Ident.quote(c.name()), c));
-                again.add(comparable(castToTarget(c), c));
+            for (int i = 0; i < columns.size(); i++) {
+                stored.add(transforms.comparable(sourceRef + "." + Ident.quote(columns.get(i).name()), i));
+                again.add(transforms.comparable(transforms.stored(i), i));
             }
             page = "SELECT * FROM " + source + " WHERE " + keySql.rangeWhere(source, hasAfter, false) + " ORDER BY "
                     + keyTuple(source) + " LIMIT ?";
@@ -235,8 +237,8 @@ public final class RefreshSql {
             }
             for (int i = 0; i < columns.size(); i++) {
                 carried.add(sourceRef + ".__t" + i);
-                stored.add(comparable(sourceRef + ".__t" + i, columns.get(i)));
-                again.add(comparable(castToTarget(columns.get(i)), columns.get(i)));
+                stored.add(transforms.comparable(sourceRef + ".__t" + i, i));
+                again.add(transforms.comparable(transforms.stored(i), i));
             }
             last = "SELECT ARRAY[" + keyAliasesAsText() + "] FROM __page ORDER BY " + keyAliasesDesc() + " LIMIT 1";
             from = "(SELECT " + oldRow + ", " + carried + " FROM __page AS " + sourceRef + ") AS " + sourceRef;
@@ -288,8 +290,8 @@ public final class RefreshSql {
             names.add(col);
             inserted.add("__v" + i);
             set.add(col + " = EXCLUDED." + col);
-            current.add(comparable(source + "." + col, type));
-            excluded.add(comparable("EXCLUDED." + col, type));
+            current.add(TransformSql.comparable(source + "." + col, type));
+            excluded.add(TransformSql.comparable("EXCLUDED." + col, type));
             i++;
         }
         String where = "(" + keyTuple("__n") + ") IN (SELECT " + keyAliases("") + " FROM __keys)";
@@ -355,8 +357,8 @@ public final class RefreshSql {
         StringJoiner current = new StringJoiner(", ");
         StringJoiner computed = new StringJoiner(", ");
         for (int i = 0; i < columns.size(); i++) {
-            current.add(comparable("__t." + Ident.quote(columns.get(i).name()), columns.get(i)));
-            computed.add(comparable("__s.__v" + i, columns.get(i)));
+            current.add(transforms.comparable("__t." + Ident.quote(columns.get(i).name()), i));
+            computed.add(transforms.comparable(transforms.stored("__s.__v" + i, i), i));
         }
         String targetExists = "__t." + Ident.quote(key.get(0).name()) + " IS NOT NULL";
         String sourceExists = "__s.__k0 IS NOT NULL";
@@ -390,9 +392,9 @@ public final class RefreshSql {
         return m.toString();
     }
 
+    /** A reverse transform cast to the old column's live type: the reverse direction's {@link TransformSql#written}. */
     private String reverseValue(String column, String expr) {
-        String type = oldColumnType(column);
-        return "((" + expr + "))" + (type == null ? "" : "::" + type);
+        return TransformSql.cast("(" + expr + ")", oldColumnType(column));
     }
 
     private String oldColumnType(String column) {
@@ -452,7 +454,7 @@ public final class RefreshSql {
         boolean valuesRead = !inPlace() || guards.onConflict() == Guards.OnConflict.OVERWRITE;
         if (valuesRead) {
             for (int i = 0; i < columns.size(); i++) {
-                cols.add(castToTarget(columns.get(i)) + " AS __v" + i);
+                cols.add(transforms.written(i) + " AS __v" + i);
             }
         }
         return cols.toString();
@@ -497,8 +499,8 @@ public final class RefreshSql {
     /**
      * Bounds a join with {@code __src} by the first and last key the batch read. In place, a range
      * sub-batch's UPDATE joined with {@code __src} alone scanned the whole table for every
-     * sub-batch (measured: a seq scan of 1M rows for 10k updated); the backfill's anti-join with
-     * the target could do the same with a hash join. With the bounds both read an index range.
+     * sub-batch (docs/performance.md, "Where the time goes"); the backfill's anti-join with the
+     * target could do the same with a hash join. With the bounds both read an index range.
      */
     private String batchBounds(String table) {
         String first = "(SELECT " + keyAliases("") + " FROM __src ORDER BY " + keyAliases("") + " LIMIT 1)";
@@ -512,10 +514,10 @@ public final class RefreshSql {
         StringJoiner computed = new StringJoiner(", ");
         boolean overwrite = guards.onConflict() == Guards.OnConflict.OVERWRITE;
         for (int i = 0; i < columns.size(); i++) {
-            String value = overwrite ? "__src.__v" + i : castToTarget(columns.get(i));
+            String value = overwrite ? "__src.__v" + i : transforms.written(i);
             set.add(Ident.quote(columns.get(i).name()) + " = " + value);
-            current.add(comparable(source + "." + Ident.quote(columns.get(i).name()), columns.get(i)));
-            computed.add(comparable(value, columns.get(i)));
+            current.add(transforms.comparable(source + "." + Ident.quote(columns.get(i).name()), i));
+            computed.add(transforms.comparable(transforms.stored(value, i), i));
         }
         String from = " FROM __src" + (guards.pauses() ? ", __pause" : "");
         String where = " WHERE " + keyMatch(source, "__src") + bounds;
@@ -523,29 +525,6 @@ public final class RefreshSql {
             where += " AND (" + current + ", NULL) IS DISTINCT FROM (" + computed + ", NULL)";
         }
         return "UPDATE " + source + " SET " + set + from + where;
-    }
-
-    /**
-     * A column value in a form PostgreSQL can compare: {@code json} has no equality operator (it
-     * compares as {@code jsonb}, i.e. canonically), {@code xml} compares as text.
-     */
-    private static String comparable(String expr, TargetColumn c) {
-        return comparable(expr, c.type());
-    }
-
-    private static String comparable(String expr, String columnType) {
-        String type = columnType == null ? "" : columnType.strip().toLowerCase(java.util.Locale.ROOT);
-        return switch (type) {
-            case "json" -> expr + "::jsonb";
-            case "xml" -> expr + "::text";
-            default -> expr;
-        };
-    }
-
-    /** The transform, cast to the target column's type when the spec names it, so comparisons are like with like. */
-    private static String castToTarget(TargetColumn c) {
-        String expr = "(" + c.transform() + ")";
-        return c.type() == null ? expr : "(" + expr + ")::" + c.type();
     }
 
     private String deleteMissing() {
@@ -564,8 +543,8 @@ public final class RefreshSql {
 
     private String targetColumnTuple(String table) {
         StringJoiner t = new StringJoiner(", ");
-        for (TargetColumn c : columns) {
-            t.add(comparable(table + "." + Ident.quote(c.name()), c));
+        for (int i = 0; i < columns.size(); i++) {
+            t.add(transforms.comparable(table + "." + Ident.quote(columns.get(i).name()), i));
         }
         // A one-element row constructor needs the ROW keyword; a trailing NULL keeps it a row.
         return t + ", NULL";

@@ -3,6 +3,7 @@ package dev.shapeshift.sinks;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.KeyRange;
 import dev.shapeshift.refresh.KeySql;
+import dev.shapeshift.refresh.TransformSql;
 import dev.shapeshift.sink.SinkKey;
 import dev.shapeshift.sink.SinkRow;
 import dev.shapeshift.spec.Column;
@@ -46,6 +47,7 @@ public final class SinkRefresh {
     private final KeySql keySql;
     private final String source;
     private final String sourceRef;
+    private final TransformSql transforms;
 
     public SinkRefresh(ResolvedSpec resolved) {
         this.resolved = resolved;
@@ -54,6 +56,7 @@ public final class SinkRefresh {
         this.keySql = new KeySql(key);
         this.source = Ident.qualified(resolved.spec().source().schema(), resolved.spec().source().table());
         this.sourceRef = Ident.quote(resolved.spec().source().table());
+        this.transforms = new TransformSql(resolved);
     }
 
     /** The version of a row read at WAL position {@code lsn}: live rows above tombstones at the same position. */
@@ -179,7 +182,7 @@ public final class SinkRefresh {
         return out;
     }
 
-    String observeKeysSql() {
+    public String observeKeysSql() {
         String locked = keysSql();
         return locked.substring(0, locked.lastIndexOf("\nFOR SHARE")).replaceFirst("\nFROM ",
                 java.util.regex.Matcher.quoteReplacement(", " + sourceRef + ".xmin::text\nFROM "));
@@ -212,7 +215,7 @@ public final class SinkRefresh {
     }
 
     /** Parameters: one {@code text[]} per key column. */
-    String keysSql() {
+    public String keysSql() {
         StringJoiner arrays = new StringJoiner(", ");
         StringJoiner aliases = new StringJoiner(", ");
         for (int i = 0; i < key.size(); i++) {
@@ -236,10 +239,8 @@ public final class SinkRefresh {
         for (Column k : key) {
             s.add(sourceRef + "." + Ident.quote(k.name()) + "::text");
         }
-        for (TargetColumn c : columns) {
-            String typed = c.type() == null || c.type().isBlank() ? "(" + c.transform() + ")"
-                    : "((" + c.transform() + ")::" + c.type().strip() + ")";
-            s.add(typed + "::text AS " + Ident.quote(c.name()));
+        for (int i = 0; i < columns.size(); i++) {
+            s.add("(" + transforms.written(i) + ")::text AS " + Ident.quote(columns.get(i).name()));
         }
         return s.toString();
     }

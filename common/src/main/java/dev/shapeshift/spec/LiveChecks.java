@@ -29,6 +29,8 @@ final class LiveChecks {
     private List<Column> key = List.of();
     private List<CatalogColumn> sourceColumns = List.of();
     private boolean alreadyExpanded;
+    /** The live target columns (name → {@code format_type}) the checks found; they go into the resolved spec. */
+    private final Map<String, String> existingTargetTypes = new java.util.HashMap<>();
     private Set<String> sequencedKey = Set.of();
     private final boolean expanded;
 
@@ -61,6 +63,7 @@ final class LiveChecks {
             return new Validation(spec, all, true, null, null);
         }
         ResolvedSpec resolved = new ResolvedSpec(spec, key, sourceColumns.stream().map(CatalogColumn::column).toList());
+        resolved = resolved.withTargetTypes(resolved.targetTypesOf(existingTargetTypes));
         return new Validation(spec, all, true, resolved, ExpandPlan.of(resolved, alreadyExpanded, sequencedKey));
     }
 
@@ -75,6 +78,7 @@ final class LiveChecks {
             sequencedKey = catalog.sequencedColumns(source.schema(), source.table());
         }
         Map<String, CatalogColumn> existingTarget = targetState();
+        existingTarget.values().forEach(c -> existingTargetTypes.put(c.name(), c.type()));
         checkTypes();
         checkTransforms(existingTarget);
         if (spec.mode() != Mode.SINK && (!key.isEmpty() || spec.mode() == Mode.IN_PLACE)) {

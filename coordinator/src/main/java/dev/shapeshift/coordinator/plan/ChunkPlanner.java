@@ -34,9 +34,9 @@ import org.slf4j.LoggerFactory;
  * A {@code SYSTEM} sample takes whole pages, so on a table stored in key order (loaded in order,
  * or CLUSTERed) each sampled page is one run of neighbouring keys: what spreads the boundaries
  * evenly is the number of <em>pages</em> per chunk, not of rows. It is sized to
- * {@value #SAMPLE_PAGES_PER_CHUNK} pages per chunk wanted (sized by rows, it took ~0.8 page per
- * chunk and made chunks of 45 to 376,173 rows for a target of 50,000 at 5M rows; see
- * docs/backfill.md and {@code shapeshift bench plan}).
+ * {@value #SAMPLE_PAGES_PER_CHUNK} pages per chunk wanted (sized by rows, it took about one page
+ * per chunk and most boundaries fell next to each other; figures in docs/performance.md, "Chunk
+ * sizes on tables stored in key order", from {@code shapeshift bench plan}).
  * Chunk i is (b[i-1], b[i]]; the first is open below and the last open above, so keys beyond the
  * statistics' range are still covered. The plan is stored once: planning again returns the stored
  * plan, never a different one.

@@ -1,14 +1,13 @@
 package dev.shapeshift.coordinator.reconcile;
 
 import dev.shapeshift.refresh.KeySql;
+import dev.shapeshift.refresh.TransformSql;
 import dev.shapeshift.spec.Column;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.spec.TargetColumn;
 import dev.shapeshift.sql.Ident;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.StringJoiner;
 
@@ -22,11 +21,13 @@ import java.util.StringJoiner;
  * null when nothing differs — one {@code text[]} per key column, the kinds and the source rows'
  * {@code xmin}, element i of each array describing the i-th differing key.
  *
- * <p>Normalisation (docs/reconcile.md): the transform is cast to the target column's <em>actual</em>
- * type (read from {@code pg_attribute}), so numeric scale, varchar length and timestamp precision
- * are applied exactly as the write applied them; {@code json} is compared as {@code jsonb}
- * ({@code json} has no equality); {@code xml} as text; everything else, floating point included,
- * with the type's own equality via {@code IS DISTINCT FROM} (NULL equals NULL).
+ * <p>Normalisation (docs/reconcile.md): the values are rendered by {@link TransformSql}, the
+ * renderer refresh writes with: the transform as the write stores it, cast to the target column's
+ * <em>actual</em> type (read from {@code pg_attribute} into the resolved spec), so numeric scale,
+ * varchar length and timestamp precision are applied exactly as the write applied them;
+ * {@code json} is compared as {@code jsonb} ({@code json} has no equality); {@code xml} as text;
+ * everything else, floating point included, with the type's own equality via
+ * {@code IS DISTINCT FROM} (NULL equals NULL).
  */
 final class DiffSql {
     private final ResolvedSpec resolved;
@@ -35,13 +36,18 @@ final class DiffSql {
     private final List<Column> key;
     private final KeySql keySql;
     private final List<TargetColumn> columns;
-    private final List<String> targetTypes;
+    private final TransformSql transforms;
 
     /**
-     * @param targetTypes the target columns' {@code format_type} text by column name; a column not
-     *                    in the map falls back to the spec's {@code type}, then to no cast
+     * @param targetTypes the target columns' {@code format_type} text by column name, added to the
+     *                    resolved spec's; a column in neither is cast to the spec's {@code type}
+     *                    only, or not at all
      */
     DiffSql(ResolvedSpec resolved, Map<String, String> targetTypes) {
+        this(resolved.withTargetTypes(targetTypes));
+    }
+
+    DiffSql(ResolvedSpec resolved) {
         this.resolved = resolved;
         var spec = resolved.spec();
         this.source = Ident.qualified(spec.source().schema(), spec.source().table());
@@ -49,11 +55,7 @@ final class DiffSql {
         this.key = resolved.key();
         this.keySql = new KeySql(key);
         this.columns = spec.target().columns();
-        List<String> types = new ArrayList<>();
-        for (TargetColumn c : columns) {
-            types.add(targetTypes.getOrDefault(c.name(), c.type()));
-        }
-        this.targetTypes = types;
+        this.transforms = new TransformSql(resolved);
     }
 
     boolean inPlace() {
@@ -77,7 +79,7 @@ final class DiffSql {
     /** The {@code rows}-th key after a bound: parameters the bound's values (if {@code hasAfter}), then the offset. */
     String rangeEnd(boolean hasAfter) {
         // The text cast is outside the OFFSET subquery: inside, it would run for every skipped key
-        // (a quarter of a range's compare cost, measured at 50 000 keys).
+        // (docs/performance.md, "Reconcile", "Where the time went").
         return "SELECT " + aliasesAsText("r.") + " FROM (SELECT " + keyAliased(source) + " FROM " + source + " WHERE "
                 + (hasAfter ? "(" + keyTuple(source) + ") > (" + keySql.params() + ")" : "true")
                 + " ORDER BY " + keyTuple(source) + " OFFSET ? LIMIT 1) r";
@@ -126,8 +128,8 @@ final class DiffSql {
         StringJoiner tTuple = new StringJoiner(", ");
         for (int i = 0; i < columns.size(); i++) {
             TargetColumn c = columns.get(i);
-            sv.add(normalised(castToTarget(c.transform(), targetTypes.get(i)), targetTypes.get(i)) + " AS __v" + i);
-            tv.add(normalised(target + "." + Ident.quote(c.name()), targetTypes.get(i)) + " AS __v" + i);
+            sv.add(transforms.comparable(transforms.stored(i), i) + " AS __v" + i);
+            tv.add(transforms.comparable(target + "." + Ident.quote(c.name()), i) + " AS __v" + i);
             sTuple.add("s.__v" + i);
             tTuple.add("t.__v" + i);
         }
@@ -152,8 +154,8 @@ final class DiffSql {
         StringJoiner computed = new StringJoiner(", ");
         for (int i = 0; i < columns.size(); i++) {
             TargetColumn c = columns.get(i);
-            current.add(normalised(source + "." + Ident.quote(c.name()), targetTypes.get(i)));
-            computed.add(normalised(castToTarget(c.transform(), targetTypes.get(i)), targetTypes.get(i)));
+            current.add(transforms.comparable(source + "." + Ident.quote(c.name()), i));
+            computed.add(transforms.comparable(transforms.stored(i), i));
         }
         String rows = "SELECT " + keyAliased(source) + ", " + source + ".xmin AS __xmin, CASE WHEN ("
                 + current + ", NULL) IS DISTINCT FROM (" + computed + ", NULL) THEN 'different' END AS __kind"
@@ -184,24 +186,6 @@ final class DiffSql {
         return "SELECT " + out + "\nFROM (" + rows + "\nOFFSET 0) j";
     }
 
-    /** The transform cast to the target column's type, so it is normalised exactly as a write would be. */
-    static String castToTarget(String transform, String type) {
-        String expr = "(" + transform + ")";
-        return type == null ? expr : "(" + expr + ")::" + type;
-    }
-
-    /** Types without a usable equality are compared in a canonical form. */
-    static String normalised(String expr, String type) {
-        if (type == null) {
-            return expr;
-        }
-        return switch (type.toLowerCase(Locale.ROOT)) {
-            case "json" -> "(" + expr + ")::jsonb";
-            case "xml" -> "(" + expr + ")::text";
-            default -> expr;
-        };
-    }
-
     private String rangeWhere(String table, boolean hasAfter, boolean hasUpTo) {
         return keySql.rangeWhere(table, hasAfter, hasUpTo);
     }
@@ -228,7 +212,7 @@ final class DiffSql {
         return t.toString();
     }
 
-        private String aliasesAsText(String prefix) {
+    private String aliasesAsText(String prefix) {
         StringJoiner t = new StringJoiner(", ");
         for (int i = 0; i < key.size(); i++) {
             t.add(prefix + "__k" + i + "::text");

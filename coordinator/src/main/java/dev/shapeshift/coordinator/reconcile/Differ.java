@@ -16,7 +16,6 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -48,14 +47,18 @@ public final class Differ implements Comparer {
     private final String keysSql;
 
     Differ(ResolvedSpec resolved, Map<String, String> targetTypes) {
-        this.sql = new DiffSql(resolved, targetTypes);
+        this(resolved.withTargetTypes(targetTypes));
+    }
+
+    private Differ(ResolvedSpec resolved) {
+        this.sql = new DiffSql(resolved);
         this.rangeSqlBoth = sql.forRange(true, true);
         this.keysSql = sql.forKeys();
     }
 
     /** A differ for this migration, with the target columns' types read from the live database. */
     public static Differ create(Connection c, ResolvedSpec resolved) {
-        return new Differ(resolved, targetTypes(c, resolved));
+        return new Differ(withTargetTypes(c, resolved));
     }
 
     /** Compares every key of the range. */
@@ -193,28 +196,23 @@ public final class Differ implements Comparer {
         return p;
     }
 
-    /** The target columns' {@code format_type} text; a missing column is a spec error. */
-    static Map<String, String> targetTypes(Connection c, ResolvedSpec resolved) {
+    /** The spec with its target columns' live {@code format_type} text; a missing column is a spec error. */
+    static ResolvedSpec withTargetTypes(Connection c, ResolvedSpec resolved) {
         var spec = resolved.spec();
-        String table = new DiffSql(resolved, Map.of()).targetName();
-        Map<String, String> types = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) "
-                + "FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped")) {
-            ps.setString(1, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    types.put(rs.getString(1), rs.getString(2));
-                }
-            }
+        String table = new DiffSql(resolved).targetName();
+        ResolvedSpec live;
+        try {
+            // read afresh: the types the spec was resolved with may be older than the expand
+            live = new ResolvedSpec(spec, resolved.key(), resolved.sourceColumns()).withLiveTargetTypes(c);
         } catch (SQLException e) {
             throw SqlStates.translate("reading the columns of " + table, e);
         }
         for (TargetColumn col : spec.target().columns()) {
-            if (!types.containsKey(col.name())) {
+            if (live.targetType(col.name()) == null) {
                 throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "migration " + spec.name() + ": target column "
                         + col.name() + " does not exist in " + table + " — run the expand step first");
             }
         }
-        return types;
+        return live;
     }
 }

@@ -24,13 +24,13 @@ import org.slf4j.LoggerFactory;
  * ends near (1 + fraction) × the compact size of its rows. The fraction is half the allowed growth
  * ({@code backfill.maxHeapGrowth} 1.2: every 10% of the rows): the other half is left for free
  * space too small for a new version and for sub-batches of other workers still in flight while a
- * VACUUM runs. Measured at 1M rows with a fraction of 10%: 1.06–1.11× (bench/results). Growth from
+ * VACUUM runs (figures: docs/performance.md, "Bloat in place"). Growth from
  * rows that get wider (new columns filled) is not bloat and no VACUUM can avoid it.
  *
  * <p>The table's size is read when the first sub-batch is done, not when the worker starts: a
  * worker that starts before the coordinator has planned finds no estimate yet, and marks of a
- * zero estimate would be one row apart — a VACUUM after every sub-batch (26 of them for 100k rows
- * in the demo). The plan's estimate is used, else {@code pg_class.reltuples}.
+ * zero estimate would be one row apart — a VACUUM after every sub-batch (docs/performance.md,
+ * "Where the time goes"). The plan's estimate is used, else {@code pg_class.reltuples}.
  *
  * <p>Concurrent VACUUMs of one table wait for each other; that is fine. Needs the table owner or a
  * superuser; without the privilege PostgreSQL skips the table with a warning.

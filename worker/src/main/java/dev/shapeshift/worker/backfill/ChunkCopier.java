@@ -86,7 +86,7 @@ public final class ChunkCopier {
     /**
      * One sizer per worker, kept across chunks: what it learned about the table's speed holds for
      * the next chunk too. A sizer per chunk restarted every chunk at {@code batchRows} and so spent
-     * most of each 10k-row chunk in small transactions (1000, 2000, 4000, 3000 rows).
+     * most of each chunk in small transactions (docs/performance.md, "Where the time goes").
      */
     private final BatchSizer sizer;
     private volatile String throttleReason = "none";
