@@ -94,6 +94,7 @@ final class ReconcileFixture implements AutoCloseable {
     private final AtomicReference<String> appliedLsn = new AtomicReference<>("0/0");
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean syncing = new AtomicBoolean();
+    private final AtomicBoolean syncHeld = new AtomicBoolean();
     private final AtomicLong writes = new AtomicLong();
     private final List<Thread> writers = new ArrayList<>();
     private final List<Thread> syncers = new ArrayList<>();
@@ -238,7 +239,9 @@ final class ReconcileFixture implements AutoCloseable {
             try (Connection c = db.connect("test-sync")) {
                 while (syncing.get()) {
                     Thread.sleep(syncLagMillis);
-                    syncOnce(c);
+                    if (!syncHeld.get()) {
+                        syncOnce(c);
+                    }
                 }
                 syncOnce(c);
             } catch (SQLException | InterruptedException e) {
@@ -270,6 +273,20 @@ final class ReconcileFixture implements AutoCloseable {
     /** What the in-test sync has applied. */
     SyncProgress syncProgress() {
         return lsn -> SyncProgress.position(appliedLsn.get()) >= SyncProgress.position(lsn);
+    }
+
+    /**
+     * Holds the simulated sync (the load goes on) until at least {@code writes} more source writes
+     * have committed, and keeps it held: the target then lags the source for certain, whatever the
+     * machine's load. The sync applies everything again when the fixture stops.
+     */
+    void holdSyncFor(long moreWrites) throws InterruptedException {
+        syncHeld.set(true);
+        long until = writes.get() + moreWrites;
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        while (writes.get() < until && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
     }
 
     long writes() {
@@ -304,6 +321,7 @@ final class ReconcileFixture implements AutoCloseable {
         for (Thread t : writers) {
             t.join(30_000);
         }
+        syncHeld.set(false);
         syncing.set(false);
         for (Thread t : syncers) {
             t.join(30_000);
