@@ -39,6 +39,10 @@ import org.slf4j.LoggerFactory;
  * One period of leadership: check the slot against the stored offset, capture the migrations
  * that want sync, then watch (leadership, engine health, catalog, source columns, retained WAL)
  * until stop is requested or the lock is lost.
+ *
+ * <p>Why one class of ~430 lines: one leadership term is one state machine over one lock session
+ * and one capture engine; the watches (lock, engine, catalog, columns, WAL) decide together when
+ * the term ends, and the capture and publishing are classes of their own.
  */
 final class LeaderTerm implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LeaderTerm.class);

@@ -37,6 +37,10 @@ import org.slf4j.LoggerFactory;
  * <p>The timeout and attempts are process-wide ({@link Policy#fromEnvironment()}): environment
  * {@code SHAPESHIFT_DDL_LOCK_TIMEOUT} (a duration, default 2s) and {@code SHAPESHIFT_DDL_ATTEMPTS}
  * (default 10).
+ *
+ * <p>Why one class of ~380 lines: the policy, the attempts with their back-off and the watcher that
+ * names the blockers are one retry loop around one statement; {@link #briefly} is the no-retry
+ * variant the same rules need inside a caller's transaction.
  */
 public final class LockSafeDdl {
     private static final Logger log = LoggerFactory.getLogger(LockSafeDdl.class);

@@ -23,6 +23,11 @@ import java.util.StringJoiner;
  *   <li>{@code __del}: table mode, refresh by keys: target rows whose source row is gone.</li>
  * </ol>
  * and ends with {@code SELECT read, written, deleted, last_key}.
+ *
+ * <p>Why one class of ~610 lines: every refresh statement (by keys, by range, in place, table mode,
+ * reverse, the dual-write check) is a variant of one skeleton of common table expressions, and
+ * keeping the variants side by side is what keeps them alike; a column's value is rendered once, in
+ * {@link TransformSql}.
  */
 public final class RefreshSql {
     private final ResolvedSpec resolved;

@@ -16,6 +16,10 @@ import java.util.List;
  * ({@link #refresh(Connection, Collection)}), backfill ({@link #copy}) and repair
  * ({@link #refreshRange}). Each call is one statement; the caller owns the transaction
  * (see {@link WorkerTransactions}), so a checkpoint can commit with the rows it describes.
+ *
+ * <p>Why one class of ~380 lines: sync, backfill and repair are entry points to one primitive; they
+ * share how a statement is prepared, bound and its outcome read, and the statements are rendered by
+ * {@link RefreshSql}.
  */
 public final class Refresher {
     private final RefreshSql sync;

@@ -20,6 +20,10 @@ import java.util.stream.Collectors;
  * transaction that is always rolled back, with a short {@code statement_timeout} and
  * {@code lock_timeout}; reads the catalog with bind parameters and quotes a name into SQL only
  * after the catalog confirmed it.
+ *
+ * <p>Why one class of ~340 lines: one short method per check against the live database, all in the
+ * same rolled-back transaction and collecting into one list, so every problem is reported in one
+ * pass.
  */
 final class LiveChecks {
     private final MigrationSpec spec;

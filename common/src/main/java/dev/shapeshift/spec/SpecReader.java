@@ -42,6 +42,10 @@ import java.util.stream.Collectors;
  * {@link ShapeshiftException} with code {@link ErrorCode#SPEC_MALFORMED} whose message has one line
  * per problem, {@code users.yaml:3:5: backfill.chunkRow: <what is wrong> — <how to fix it>}, every
  * problem of the file at once ({@link #readAll}).
+ *
+ * <p>Why one class of ~390 lines: one method per section of the spec format, all sharing the strict
+ * reading of a YAML node with its line and column; the whole format in one file is what
+ * docs/spec.md describes (kept equal to the spec records by SpecDocsTest).
  */
 public final class SpecReader {
     private final ObjectMapper mapper;

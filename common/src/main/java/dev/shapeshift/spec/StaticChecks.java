@@ -8,7 +8,12 @@ import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
 
-/** The checks a spec must pass on its own, without a database. Collects every problem. */
+/**
+ * The checks a spec must pass on its own, without a database. Collects every problem.
+ *
+ * <p>Why one class of ~350 lines: one short method per check, all collecting into one list so a
+ * spec's every problem is reported in one pass.
+ */
 final class StaticChecks {
     /** A migration name becomes part of Kafka topic and replication slot names. */
     static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,40}");

@@ -26,6 +26,9 @@ import org.slf4j.LoggerFactory;
  * A real single-node Kafka (KRaft, combined broker + controller, node id 1) running inside this JVM
  * on two free ports on 127.0.0.1. Internal topics have replication factor 1, topic auto-creation is
  * off (create topics explicitly), consumer group rebalances start without delay.
+ *
+ * <p>Why one class of ~400 lines: one broker's whole life (configuration, formatting the KRaft log,
+ * start, stop) in one place, so a test's reader sees how the broker it gets is set up.
  */
 public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
 

@@ -22,6 +22,10 @@ import org.slf4j.LoggerFactory;
  * scram-sha-256, the Unix socket (in a private temp dir) with trust. When the JVM is root the server
  * runs as {@code nobody} (see {@link Unprivileged}). Servers are stopped by a JVM shutdown hook; a
  * server left behind by a killed JVM is stopped by the next start (see {@link ServerRegistry}).
+ *
+ * <p>Why one class of ~420 lines: one server's whole life (unpacking, initdb, configuration, start
+ * as an unprivileged user, databases, stop) in one place, so a test's reader sees how the server it
+ * gets is set up; the registry of servers and the unprivileged user are classes of their own.
  */
 public final class EmbeddedPostgres implements PostgresServer, AutoCloseable {
 

@@ -40,6 +40,10 @@ import org.slf4j.LoggerFactory;
  * transactions (nothing can be written there); {@code TRUNCATE}; a statement that finds no row
  * (the counter runs for the first row the scan returns). The owner is counted:
  * {@code FORCE ROW LEVEL SECURITY} is set while counting.
+ *
+ * <p>Why one class of ~420 lines: installing, reading and removing the counter are one mechanism
+ * whose removal must undo exactly what the install did (the policies, the grants, the table's
+ * row-level security flags as they were), so the three stay side by side.
  */
 public final class ReadCounter {
     private static final Logger log = LoggerFactory.getLogger(ReadCounter.class);

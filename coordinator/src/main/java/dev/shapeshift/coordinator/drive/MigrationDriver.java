@@ -51,6 +51,10 @@ import org.slf4j.LoggerFactory;
  * returns the existing archive), so a coordinator killed mid-step, or a standby that takes over,
  * simply ticks again. A closed gate is waiting, written to the migration's message; a failing step
  * is written there and to the audit log with its error, and retried with back-off.
+ *
+ * <p>Why one class of ~390 lines: one short method per step kind {@link NextStep} can choose, each
+ * calling the stores and the transitions; choosing is {@link NextStep} and reading is {@link
+ * SnapshotReader}, so what is left here is the list of what a step does.
  */
 final class MigrationDriver {
     private static final Logger log = LoggerFactory.getLogger(MigrationDriver.class);

@@ -16,6 +16,9 @@ import java.util.List;
  * The evidence each transition needs, as a pure function of {@link Evidence}. Moves that undo a
  * step (rollback, reads back to verified, verified back to backfilled, contract-ready back to
  * reads-switched) need none: undoing must always be possible, and fast.
+ *
+ * <p>Why one class of ~380 lines: one short pure method per check, and every gate's list of checks
+ * in one place, as docs/phases.md lists them; a reader of a gate needs all of its checks at once.
  */
 public final class Gates {
     private final ContractGate contract;

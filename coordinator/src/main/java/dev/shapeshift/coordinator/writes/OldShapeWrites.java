@@ -29,6 +29,9 @@ import java.util.Set;
  * </ul>
  * The reverse sync overwrites such a write with reverse(new); the contract-ready gate stays closed
  * while one was seen within the quiet period.
+ *
+ * <p>Why one class of ~350 lines: the two ways of seeing an old-shape write share one definition of
+ * an old column and write one kind of evidence; split, they could drift apart.
  */
 public final class OldShapeWrites {
     private OldShapeWrites() {

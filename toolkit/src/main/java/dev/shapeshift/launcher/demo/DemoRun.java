@@ -44,6 +44,10 @@ import org.slf4j.LoggerFactory;
  * phases), and the operator's acts at a terminal ({@link Operator}, as {@code run --yes}: the read
  * switch and the contract approved once their gates open; the drift repaired as
  * {@code shapeshift reconcile run --repair} does).
+ *
+ * <p>Why one class of ~480 lines: the demo is told in the order it happens, one method per act; it
+ * is demo code, not in the runtime jar, and the migration itself runs through the same commands a
+ * user runs.
  */
 final class DemoRun {
     private static final Logger log = LoggerFactory.getLogger(DemoRun.class);

@@ -18,6 +18,9 @@ import javax.sql.DataSource;
  * place the version rule lives: a write lands only when its version is newer than the held one;
  * the same version with the same content again is a no-op (a client's retry); anything else is
  * stale and answered with the held version.
+ *
+ * <p>Why one class of ~590 lines: it is the example service's whole storage, and its one version
+ * rule ({@link #apply}) is what every read and write around it must agree with.
  */
 public final class EntryStore {
 
