@@ -202,8 +202,8 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
 
   /**
    * Like {@link #start()}, plus a plain listener ({@link #proxiedListenerPort()}) that tells its
-   * clients to come back at {@code advertisedHostPort}: a {@link FaultProxy} there (pointed at this
-   * listener with {@link FaultProxy#retarget}) stands between those clients and the broker, while
+   * clients to come back at {@code advertisedHostPort}: a {@code FaultProxy} there (pointed at this
+   * listener with {@code FaultProxy#retarget} (module test-support)) stands between those clients and the broker, while
    * clients of {@link #bootstrapServers()} and the broker itself keep their direct link. One role's
    * partition from Kafka, for network-fault tests.
    */
