@@ -2,12 +2,10 @@ package dev.shapeshift.refresh;
 
 import dev.shapeshift.db.Database;
 import dev.shapeshift.spec.Column;
-import dev.shapeshift.spec.Contract;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
-import dev.shapeshift.spec.Source;
-import dev.shapeshift.spec.Target;
+import dev.shapeshift.spec.SpecBuilder;
 import dev.shapeshift.spec.TargetColumn;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -84,9 +82,8 @@ final class RefreshFixture {
                 new TargetColumn("label", "text", "CASE WHEN a % 5 = 0 THEN NULL ELSE upper(b) END"),
                 new TargetColumn("digest", "text", "md5(big)"));
         List<String> keyNames = kind.columns.stream().map(Column::name).toList();
-        MigrationSpec spec = new MigrationSpec("refresh-test", new Source("public", "src", keyNames), mode,
-                new Target("public", mode == Mode.TABLE ? "tgt" : "src", columns), null, null, null, null,
-                new Contract(null, null, null, null));
+        MigrationSpec spec = SpecBuilder.spec("refresh-test").source("public", "src", keyNames).mode(mode)
+                .target("public", mode == Mode.TABLE ? "tgt" : "src", columns).build();
         List<Column> sourceColumns = new ArrayList<>(kind.columns);
         sourceColumns.addAll(List.of(new Column("a", "integer"), new Column("b", "text"), new Column("big", "text")));
         this.resolved = new ResolvedSpec(spec, kind.columns, sourceColumns);

@@ -7,8 +7,7 @@ import dev.shapeshift.spec.Column;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
-import dev.shapeshift.spec.Source;
-import dev.shapeshift.spec.Target;
+import dev.shapeshift.spec.SpecBuilder;
 import dev.shapeshift.spec.TargetColumn;
 import dev.shapeshift.spec.Writes;
 import java.io.IOException;
@@ -22,8 +21,8 @@ class RefreshSqlTest {
 
     private static ResolvedSpec spec(Mode mode, List<Column> key) {
         List<TargetColumn> columns = List.of(new TargetColumn("email_verified", "boolean", "legacy_verified_at IS NOT NULL"));
-        MigrationSpec spec = new MigrationSpec("users", new Source("app", "users", key.stream().map(Column::name).toList()),
-                mode, new Target("app", mode == Mode.TABLE ? "users_v2" : null, columns), null, null, null, null, null);
+        MigrationSpec spec = SpecBuilder.spec("users").source("app", "users", key.stream().map(Column::name).toList())
+                .mode(mode).target("app", mode == Mode.TABLE ? "users_v2" : null, columns).build();
         return new ResolvedSpec(spec, key, key);
     }
 
@@ -86,13 +85,13 @@ class RefreshSqlTest {
     @Test
     void jsonColumnsCompareAsJsonbBecauseJsonHasNoEquality() {
         List<TargetColumn> columns = List.of(new TargetColumn("doc", "json", "json_build_object('a', a)"));
-        MigrationSpec spec = new MigrationSpec("docs", new Source("app", "t", List.of("id")), Mode.TABLE,
-                new Target("app", "t2", columns), null, null, null, null, null);
+        MigrationSpec spec = SpecBuilder.spec("docs").source("app", "t", "id").mode(Mode.TABLE)
+                .target("app", "t2", columns).build();
         List<Column> key = List.of(new Column("id", "bigint"));
         String upsert = new RefreshSql(new ResolvedSpec(spec, key, key), Guards.SYNC).forKeys();
         assertThat(upsert).contains("((\"app\".\"t2\".\"doc\")::jsonb, NULL) IS DISTINCT FROM ((EXCLUDED.\"doc\")::jsonb, NULL)");
-        MigrationSpec inPlace = new MigrationSpec("docs", new Source("app", "t", List.of("id")), Mode.IN_PLACE,
-                new Target("app", null, columns), null, null, null, null, null);
+        MigrationSpec inPlace = SpecBuilder.spec("docs").source("app", "t", "id").mode(Mode.IN_PLACE)
+                .target("app", null, columns).build();
         String update = new RefreshSql(new ResolvedSpec(inPlace, key, key), Guards.SYNC).forKeys();
         assertThat(update).contains("(\"app\".\"t\".\"doc\")::jsonb, NULL) IS DISTINCT FROM");
     }
@@ -109,8 +108,8 @@ class RefreshSqlTest {
         List<TargetColumn> columns = List.of(new TargetColumn("email_verified", "boolean", "legacy_verified_at IS NOT NULL"));
         Writes writes = new Writes(true, null, null, java.util.Map.of("legacy_verified_at",
                 "CASE WHEN email_verified THEN coalesce(legacy_verified_at, now()) END"), null, null, null, null);
-        MigrationSpec spec = new MigrationSpec("users", new Source("app", "users", COMPOSITE.stream().map(Column::name).toList()),
-                Mode.TABLE, new Target("app", "users_v2", columns), null, null, null, null, writes, null);
+        MigrationSpec spec = SpecBuilder.spec("users").source("app", "users", COMPOSITE.stream().map(Column::name).toList())
+                .mode(Mode.TABLE).target("app", "users_v2", columns).writes(writes).build();
         List<Column> old = List.of(COMPOSITE.get(0), COMPOSITE.get(1), new Column("legacy_verified_at", "timestamp with time zone"));
         String sql = new RefreshSql(new ResolvedSpec(spec, COMPOSITE, old), Guards.SYNC).reverseForKeys();
         assertThat(sql).isEqualTo(golden("table-reverse-keys.sql"));

@@ -15,8 +15,7 @@ import dev.shapeshift.spec.Column;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
-import dev.shapeshift.spec.Source;
-import dev.shapeshift.spec.Target;
+import dev.shapeshift.spec.SpecBuilder;
 import dev.shapeshift.spec.TargetColumn;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -49,9 +48,9 @@ class ChunkPlannerIT {
         }
         CatalogSchema.migrate(db);
         Catalog catalog = new Catalog(db, "test");
-        MigrationSpec spec = new MigrationSpec("plan-test", new Source("public", "src", key.stream().map(Column::name).toList()),
-                Mode.IN_PLACE, new Target(null, null, List.of(new TargetColumn("b", "integer", "a"))), null,
-                new Backfill(chunkRows, null, null, null, null, null), null, null, null);
+        MigrationSpec spec = SpecBuilder.spec("plan-test").source("public", "src", key.stream().map(Column::name).toList())
+                .mode(Mode.IN_PLACE).target(null, null, List.of(new TargetColumn("b", "integer", "a")))
+                .backfill(new Backfill(chunkRows, null, null, null, null, null)).build();
         catalog.create("plan-test", "{}", "test", "test");
         return new Setup(db, new ChunkStore(catalog), new ResolvedSpec(spec, key, key));
     }

@@ -13,8 +13,7 @@ import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.Reconcile;
 import dev.shapeshift.spec.ResolvedSpec;
-import dev.shapeshift.spec.Source;
-import dev.shapeshift.spec.Target;
+import dev.shapeshift.spec.SpecBuilder;
 import dev.shapeshift.spec.TargetColumn;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
@@ -59,9 +58,9 @@ class ReconcileBenchIT {
         CatalogSchema.migrate(db);
         Catalog catalog = new Catalog(db, "test");
         catalog.create("bench", "{}", "test", "test");
-        MigrationSpec spec = new MigrationSpec("bench", new Source("public", "src", List.of("id")), Mode.TABLE,
-                new Target("public", "tgt", List.of(new TargetColumn("doubled", "integer", "a * 2"),
-                        new TargetColumn("label", "text", "upper(b)"))), null, null, null, null, null);
+        MigrationSpec spec = SpecBuilder.spec("bench").source("public", "src", "id").mode(Mode.TABLE)
+                .target("public", "tgt", List.of(new TargetColumn("doubled", "integer", "a * 2"),
+                        new TargetColumn("label", "text", "upper(b)"))).build();
         ResolvedSpec resolved = new ResolvedSpec(spec, List.of(new Column("id", "bigint")), List.of(new Column("id", "bigint")));
         Reconciler reconciler = new Reconciler(catalog, "bench", resolved, SyncProgress.NO_SYNC,
                 new SimpleMeterRegistry(), Reconciler.Options.from(new Reconcile(RANGE, null, null, null)));

@@ -13,8 +13,7 @@ import dev.shapeshift.spec.Column;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
-import dev.shapeshift.spec.Source;
-import dev.shapeshift.spec.Target;
+import dev.shapeshift.spec.SpecBuilder;
 import dev.shapeshift.spec.TargetColumn;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -106,8 +105,8 @@ final class ReconcileFixture implements AutoCloseable {
         List<TargetColumn> columns = List.of(new TargetColumn("doubled", "integer", "a * 2"),
                 new TargetColumn("label", "text", "upper(b)"));
         List<String> keyNames = kind.columns.stream().map(Column::name).toList();
-        MigrationSpec spec = new MigrationSpec(MIGRATION, new Source("public", "src", keyNames), mode,
-                new Target("public", mode == Mode.TABLE ? "tgt" : null, columns), null, null, null, null, null);
+        MigrationSpec spec = SpecBuilder.spec(MIGRATION).source("public", "src", keyNames).mode(mode)
+                .target("public", mode == Mode.TABLE ? "tgt" : null, columns).build();
         List<Column> sourceColumns = new ArrayList<>(kind.columns);
         sourceColumns.addAll(List.of(new Column("a", "integer"), new Column("b", "text")));
         this.resolved = new ResolvedSpec(spec, kind.columns, sourceColumns);

@@ -15,8 +15,7 @@ import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.Reconcile;
 import dev.shapeshift.spec.ResolvedSpec;
-import dev.shapeshift.spec.Source;
-import dev.shapeshift.spec.Target;
+import dev.shapeshift.spec.SpecBuilder;
 import dev.shapeshift.spec.TargetColumn;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
@@ -91,8 +90,8 @@ class ReconcileNormalisationIT {
     }
 
     private static ResolvedSpec spec(List<TargetColumn> columns) {
-        MigrationSpec spec = new MigrationSpec("normalise", new Source("public", "src", List.of("id")), Mode.TABLE,
-                new Target("public", "tgt", columns), null, null, null, null, null);
+        MigrationSpec spec = SpecBuilder.spec("normalise").source("public", "src", "id").mode(Mode.TABLE)
+                .target("public", "tgt", columns).build();
         return new ResolvedSpec(spec, List.of(new Column("id", "bigint")), List.of(new Column("id", "bigint")));
     }
 }

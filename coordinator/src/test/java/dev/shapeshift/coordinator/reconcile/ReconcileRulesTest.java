@@ -7,8 +7,7 @@ import dev.shapeshift.spec.Column;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
-import dev.shapeshift.spec.Source;
-import dev.shapeshift.spec.Target;
+import dev.shapeshift.spec.SpecBuilder;
 import dev.shapeshift.spec.TargetColumn;
 import java.time.Duration;
 import java.util.List;
@@ -71,8 +70,8 @@ class ReconcileRulesTest {
     private static ResolvedSpec spec(Mode mode) {
         List<TargetColumn> columns = List.of(new TargetColumn("price", null, "price / 3"),
                 new TargetColumn("doc", null, "json_build_object('a', a)"));
-        MigrationSpec spec = new MigrationSpec("m", new Source("public", "src", List.of("id")), mode,
-                new Target("public", mode == Mode.TABLE ? "tgt" : null, columns), null, null, null, null, null);
+        MigrationSpec spec = SpecBuilder.spec("m").source("public", "src", "id").mode(mode)
+                .target("public", mode == Mode.TABLE ? "tgt" : null, columns).build();
         return new ResolvedSpec(spec, List.of(new Column("id", "bigint")), List.of(new Column("id", "bigint")));
     }
 }

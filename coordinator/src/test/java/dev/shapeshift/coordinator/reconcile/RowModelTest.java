@@ -10,7 +10,7 @@ import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.spec.SinkTarget;
-import dev.shapeshift.spec.Source;
+import dev.shapeshift.spec.SpecBuilder;
 import dev.shapeshift.spec.Target;
 import dev.shapeshift.spec.TargetColumn;
 import java.util.ArrayList;
@@ -120,8 +120,8 @@ class RowModelTest {
     private static ResolvedSpec resolved(Mode mode, List<Column> key, List<Col> cols, SinkTarget sink) {
         List<TargetColumn> columns = cols.stream().map(Col::column).toList();
         Target target = new Target("app", mode == Mode.TABLE ? "users_v2" : null, columns, null, null, sink);
-        MigrationSpec spec = new MigrationSpec("row-model", new Source("app", "users", key.stream().map(Column::name).toList()),
-                mode, target, null, null, null, null, null);
+        MigrationSpec spec = SpecBuilder.spec("row-model").source("app", "users", key.stream().map(Column::name).toList())
+                .mode(mode).target(target).build();
         Map<String, String> live = new LinkedHashMap<>();
         cols.stream().filter(c -> c.live() != null).forEach(c -> live.put(c.column().name(), c.live()));
         return new ResolvedSpec(spec, key, key, live);

@@ -25,7 +25,7 @@ import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.Reconcile;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.spec.SinkTarget;
-import dev.shapeshift.spec.Source;
+import dev.shapeshift.spec.SpecBuilder;
 import dev.shapeshift.spec.Target;
 import dev.shapeshift.spec.TargetColumn;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -63,10 +63,10 @@ class SinkReconcileIT {
         Catalog catalog = new Catalog(db, "test");
         catalog.create(MIGRATION, "{}", "test", "test");
         String storeName = "reconcile-" + System.nanoTime();
-        MigrationSpec spec = new MigrationSpec(MIGRATION, new Source("public", "src", List.of("id")), Mode.SINK,
-                new Target(null, null, List.of(new TargetColumn("doubled", "integer", "a * 2"),
+        MigrationSpec spec = SpecBuilder.spec(MIGRATION).source("public", "src", "id").mode(Mode.SINK)
+                .target(new Target(null, null, List.of(new TargetColumn("doubled", "integer", "a * 2"),
                         new TargetColumn("label", null, "upper(b)")), null, null,
-                        new SinkTarget("memory", Map.of("store", storeName))), null, null, null, null, null);
+                        new SinkTarget("memory", Map.of("store", storeName)))).build();
         ResolvedSpec resolved = new ResolvedSpec(spec, List.of(new Column("id", "bigint")),
                 List.of(new Column("id", "bigint"), new Column("a", "integer"), new Column("b", "text")));
         WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);

@@ -1,5 +1,6 @@
 package dev.shapeshift.worker.backfill;
 
+import dev.shapeshift.spec.SpecBuilder;
 import dev.shapeshift.spec.SpecJson;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
@@ -15,7 +16,6 @@ import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.spec.SinkTarget;
-import dev.shapeshift.spec.Source;
 import dev.shapeshift.spec.Target;
 import dev.shapeshift.spec.TargetColumn;
 import dev.shapeshift.worker.throttle.Limits;
@@ -94,9 +94,9 @@ final class BackfillFixture {
                 new TargetColumn("doubled", "integer", "a * 2"),
                 new TargetColumn("label", "text", "CASE WHEN a % 5 = 0 THEN NULL ELSE upper(b) END"));
         List<String> keyNames = kind.columns.stream().map(Column::name).toList();
-        MigrationSpec spec = new MigrationSpec(migration, new Source("public", "src", keyNames), mode,
-                sink != null ? new Target(null, null, columns, null, null, sink)
-                        : new Target("public", mode == Mode.TABLE ? "tgt" : "src", columns), null, backfill, null, null, null);
+        MigrationSpec spec = SpecBuilder.spec(migration).source("public", "src", keyNames).mode(mode)
+                .target(sink != null ? new Target(null, null, columns, null, null, sink)
+                        : new Target("public", mode == Mode.TABLE ? "tgt" : "src", columns)).backfill(backfill).build();
         List<Column> sourceColumns = new ArrayList<>(kind.columns);
         sourceColumns.addAll(List.of(new Column("a", "integer"), new Column("b", "text")));
         this.resolved = new ResolvedSpec(spec, kind.columns, sourceColumns);

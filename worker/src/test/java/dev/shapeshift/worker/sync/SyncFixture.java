@@ -16,6 +16,7 @@ import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.SinkTarget;
 import dev.shapeshift.spec.Source;
+import dev.shapeshift.spec.SpecBuilder;
 import dev.shapeshift.spec.SpecJson;
 import dev.shapeshift.spec.Target;
 import dev.shapeshift.spec.TargetColumn;
@@ -156,8 +157,8 @@ final class SyncFixture implements AutoCloseable {
             sql("ALTER TABLE " + source + " " + String.join(", ",
                     shape.columns.stream().map(c -> "ADD COLUMN " + c.name() + " " + c.type()).toList()));
         }
-        MigrationSpec spec = new MigrationSpec(name, new Source("public", source, kind.columns), mode,
-                new Target("public", target, shape.columns), null, null, null, null, null);
+        MigrationSpec spec = SpecBuilder.spec(name).source("public", source, kind.columns).mode(mode)
+                .target("public", target, shape.columns).build();
         catalog.create(name, SpecJson.write(spec), name + ".yaml", "test");
         catalog.transition(name, Phase.PLANNED, Phase.EXPANDED, "test", "expand DDL applied by the test");
         Topics.ensure(bootstrap(), Map.of(Topics.changes(name), PARTITIONS), (short) 1);
@@ -169,9 +170,8 @@ final class SyncFixture implements AutoCloseable {
         String source = "src_" + name;
         sql("CREATE TABLE " + source + " (" + kind.ddl + ", seq integer NOT NULL, a integer, b text, big text)",
                 "ALTER TABLE " + source + " ALTER COLUMN big SET STORAGE EXTERNAL");
-        MigrationSpec spec = new MigrationSpec(name, new Source("public", source, kind.columns), Mode.SINK,
-                new Target(null, null, shape.columns, null, null, new SinkTarget("memory", settings)), null, null, null,
-                null, null);
+        MigrationSpec spec = SpecBuilder.spec(name).source("public", source, kind.columns).mode(Mode.SINK)
+                .target(new Target(null, null, shape.columns, null, null, new SinkTarget("memory", settings))).build();
         catalog.create(name, SpecJson.write(spec), name + ".yaml", "test");
         catalog.transition(name, Phase.PLANNED, Phase.EXPANDED, "test", "sink mode: nothing to expand");
         Topics.ensure(bootstrap(), Map.of(Topics.changes(name), PARTITIONS), (short) 1);
