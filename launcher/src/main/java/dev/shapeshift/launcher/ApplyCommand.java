@@ -11,9 +11,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code shapeshift apply DIR}: {@code start} for every {@code *.yaml} / {@code *.yml} file of a
@@ -22,21 +20,12 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "apply", mixinStandardHelpOptions = true,
         description = "Register every spec file (*.yaml, *.yml) of a directory; bad files are reported, the others go on.")
-public final class ApplyCommand implements Callable<Integer> {
+public final class ApplyCommand extends DbCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "DIR", description = "The directory of spec files (not recursive).")
     Path dir;
 
     @Mixin
-    DbOptions db = new DbOptions();
-
-    @Mixin
     AuditOptions.ActorOnly who = new AuditOptions.ActorOnly();
-
-    @Mixin
-    OutputOptions output = new OutputOptions();
-
-    @Spec
-    CommandSpec command;
 
     @Override
     public Integer call() {

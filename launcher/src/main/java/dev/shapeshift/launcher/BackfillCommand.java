@@ -144,18 +144,10 @@ public final class BackfillCommand implements Runnable {
     }
 
     @Command(name = "status", mixinStandardHelpOptions = true, description = "Chunks, rows, rate, ETA and settings.")
-    static final class Status implements Callable<Integer> {
+    static final class Status extends DbCommand implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
         String migration;
 
-        @Mixin
-        DbOptions db = new DbOptions();
-
-        @Mixin
-        OutputOptions output = new OutputOptions();
-
-        @Spec
-        CommandSpec command;
 
         @Override
         public Integer call() throws InterruptedException {

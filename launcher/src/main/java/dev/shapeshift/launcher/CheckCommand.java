@@ -9,10 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code shapeshift check}: fails (exit 14) when a migration is past its {@code contract.deadline}
@@ -21,15 +18,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "check", mixinStandardHelpOptions = true,
         description = "Exit 14 when a migration is past its contract.deadline (for CI); list those awaiting their contract.")
-public final class CheckCommand implements Callable<Integer> {
-    @Mixin
-    DbOptions db = new DbOptions();
-
-    @Mixin
-    OutputOptions output = new OutputOptions();
-
-    @Spec
-    CommandSpec command;
+public final class CheckCommand extends DbCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {

@@ -15,10 +15,8 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code shapeshift cleanup MIGRATION --reason R}: after {@code contracted} or {@code rolled-back},
@@ -30,12 +28,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "cleanup", mixinStandardHelpOptions = true,
         description = "Remove a finished migration's publication entry, slot (if unused) and Kafka topics.")
-public final class CleanupCommand implements Callable<Integer> {
+public final class CleanupCommand extends DbCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
     String migration;
-
-    @Mixin
-    DbOptions db = new DbOptions();
 
     @Mixin
     KafkaOptions kafkaSettings = new KafkaOptions();
@@ -61,12 +56,6 @@ public final class CleanupCommand implements Callable<Integer> {
     @Option(names = "--keep-new-shape", description = "Rolled-back migrations: keep the new columns or table "
             + "(e.g. they existed before the migration).")
     boolean keepNewShape;
-
-    @Mixin
-    OutputOptions output = new OutputOptions();
-
-    @Spec
-    CommandSpec command;
 
     @Override
     public Integer call() {

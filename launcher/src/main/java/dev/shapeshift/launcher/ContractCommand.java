@@ -22,11 +22,9 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code shapeshift contract MIGRATION --reason R}: the soft contract, on the evidence of the
@@ -40,21 +38,12 @@ import picocli.CommandLine.Spec;
                 "       shapeshift contract drop-archive MIGRATION [--force --reason=TEXT] ..."},
         description = "Archive and drop the old shape of a contract-ready migration (the only irreversible phase move).",
         subcommands = {ContractCommand.DropArchive.class})
-public final class ContractCommand implements Callable<Integer> {
+public final class ContractCommand extends DbCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "MIGRATION", description = "The migration's name.")
     String migration;
 
     @Mixin
-    DbOptions db = new DbOptions();
-
-    @Mixin
     AuditOptions.Optional why = new AuditOptions.Optional();
-
-    @Mixin
-    OutputOptions output = new OutputOptions();
-
-    @Spec
-    CommandSpec command;
 
     @Override
     public Integer call() {
@@ -99,7 +88,7 @@ public final class ContractCommand implements Callable<Integer> {
 
     @Command(name = "drop-archive", mixinStandardHelpOptions = true,
             description = "Drop the archived old shape for good (after contract.retention; earlier only with --force --reason).")
-    static final class DropArchive implements Callable<Integer> {
+    static final class DropArchive extends DbCommand implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
         String migration;
 
@@ -107,16 +96,7 @@ public final class ContractCommand implements Callable<Integer> {
         boolean force;
 
         @Mixin
-        DbOptions db = new DbOptions();
-
-        @Mixin
         AuditOptions.Optional why = new AuditOptions.Optional();
-
-        @Mixin
-        OutputOptions output = new OutputOptions();
-
-        @Spec
-        CommandSpec command;
 
         @Override
         public Integer call() {

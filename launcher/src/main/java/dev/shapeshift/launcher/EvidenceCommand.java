@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "evidence", mixinStandardHelpOptions = true,
         description = "Print the contract gate's evidence: who still touches the old shape.",
         subcommands = {EvidenceCommand.Ack.class})
-public final class EvidenceCommand implements Callable<Integer> {
+public final class EvidenceCommand extends DbCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "MIGRATION", description = "The migration's name.")
     String migration;
 
@@ -32,14 +32,6 @@ public final class EvidenceCommand implements Callable<Integer> {
             description = "Also search these source trees for the old shape's identifiers (besides contract.codeSearch).")
     List<String> code = new java.util.ArrayList<>();
 
-    @Mixin
-    DbOptions db = new DbOptions();
-
-    @Mixin
-    OutputOptions output = new OutputOptions();
-
-    @Spec
-    CommandSpec command;
 
     @Override
     public Integer call() {

@@ -36,18 +36,9 @@ public final class FlagCommand implements Runnable {
     }
 
     @Command(name = "get", mixinStandardHelpOptions = true, description = "Show a flag's value and version.")
-    static final class Get implements Callable<Integer> {
+    static final class Get extends DbCommand implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
-
-        @Mixin
-        OutputOptions output = new OutputOptions();
-
-        @Mixin
-        DbOptions db = new DbOptions();
-
-        @Spec
-        CommandSpec command;
 
         @Override
         public Integer call() {
@@ -57,7 +48,7 @@ public final class FlagCommand implements Runnable {
     }
 
     @Command(name = "set", mixinStandardHelpOptions = true, description = "Set a flag to on or off (audited).")
-    static final class Set implements Callable<Integer> {
+    static final class Set extends DbCommand implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
 
@@ -66,15 +57,6 @@ public final class FlagCommand implements Runnable {
 
         @Mixin
         AuditOptions.Required why = new AuditOptions.Required();
-
-        @Mixin
-        OutputOptions output = new OutputOptions();
-
-        @Mixin
-        DbOptions db = new DbOptions();
-
-        @Spec
-        CommandSpec command;
 
         @Override
         public Integer call() {

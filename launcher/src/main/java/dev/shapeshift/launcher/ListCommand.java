@@ -16,10 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code shapeshift list} (and {@code shapeshift status} without a name): every migration, its
@@ -30,20 +27,11 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "list", mixinStandardHelpOptions = true,
         description = "List every migration: phase, time in phase, what it waits for (approvals), message.")
-public final class ListCommand implements Callable<Integer> {
-    @Mixin
-    DbOptions db = new DbOptions();
-
-    @Mixin
-    OutputOptions output = new OutputOptions();
-
+public final class ListCommand extends DbCommand implements Callable<Integer> {
     @Option(names = "--awaiting-contract", description = "Only migrations whose reads are switched but whose contract is "
             + "not done (reads-switched, writes-switched, contract-ready): time since the read switch, contract.deadline "
             + "and when it is due.")
     boolean awaitingContract;
-
-    @Spec
-    CommandSpec command;
 
     /**
      * One line of the list.

@@ -32,21 +32,12 @@ public final class PhaseCommand implements Runnable {
         command.commandLine().usage(command.commandLine().getOut());
     }
 
-    abstract static class Move implements Callable<Integer> {
+    abstract static class Move extends DbCommand implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
         String migration;
 
         @Mixin
         AuditOptions.Required why = new AuditOptions.Required();
-
-        @Mixin
-        OutputOptions output = new OutputOptions();
-
-        @Mixin
-        DbOptions db = new DbOptions();
-
-        @Spec
-        CommandSpec command;
 
         abstract Phase target();
 

@@ -59,15 +59,7 @@ public final class ReplicaCommand implements Runnable {
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List the watched read replicas.")
-    static final class ListReplicas implements Callable<Integer> {
-        @Mixin
-        DbOptions db = new DbOptions();
-
-        @Mixin
-        OutputOptions output = new OutputOptions();
-
-        @Spec
-        CommandSpec command;
+    static final class ListReplicas extends DbCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {

@@ -7,9 +7,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code shapeshift restore MIGRATION --reason R}: puts a contracted migration's old shape back
@@ -19,25 +17,16 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "restore", mixinStandardHelpOptions = true,
         description = "Put a contracted migration's old columns or table back from its archive.")
-public final class RestoreCommand implements Callable<Integer> {
+public final class RestoreCommand extends DbCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
     String migration;
 
     @Mixin
-    DbOptions db = new DbOptions();
-
-    @Mixin
     AuditOptions.Required why = new AuditOptions.Required();
-
-    @Mixin
-    OutputOptions output = new OutputOptions();
 
     @Option(names = "--chunk-rows", paramLabel = "N", defaultValue = "5000",
             description = "Archive rows refilled per transaction (in-place; default: ${DEFAULT-VALUE}).")
     int chunkRows;
-
-    @Spec
-    CommandSpec command;
 
     @Override
     public Integer call() {

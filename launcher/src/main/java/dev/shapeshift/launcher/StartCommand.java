@@ -17,10 +17,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code shapeshift start SPEC}: validates the spec against the live database (and the role's
@@ -29,25 +27,16 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "start", mixinStandardHelpOptions = true,
         description = "Register a migration: validate the spec live, create it in phase planned; the coordinator takes it from there.")
-public final class StartCommand implements Callable<Integer> {
+public final class StartCommand extends DbCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "SPEC", description = "The spec file (YAML).")
     Path specFile;
 
     @Mixin
-    DbOptions db = new DbOptions();
-
-    @Mixin
     AuditOptions.ActorOnly who = new AuditOptions.ActorOnly();
-
-    @Mixin
-    OutputOptions output = new OutputOptions();
 
     @Option(names = "--again", description = "Start a finished (contracted or rolled-back, cleaned up) migration again "
             + "under its name; the finished run keeps its history as NAME~GENERATION.")
     boolean again;
-
-    @Spec
-    CommandSpec command;
 
     @Override
     public Integer call() {

@@ -15,11 +15,8 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code shapeshift status [MIGRATION]}: phase, progress, lag, drift, flag and the next gate, read
@@ -27,15 +24,9 @@ import picocli.CommandLine.Spec;
  * the list of {@code shapeshift list}.
  */
 @Command(name = "status", mixinStandardHelpOptions = true, description = "Show migrations: phase, progress, lag, drift, gates.")
-public final class StatusCommand implements Callable<Integer> {
+public final class StatusCommand extends DbCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "MIGRATION", description = "One migration (default: the list of all).")
     String migration;
-
-    @Mixin
-    DbOptions db = new DbOptions();
-
-    @Mixin
-    OutputOptions output = new OutputOptions();
 
     @Option(names = "--watch", description = "Print again every --interval until Ctrl-C, or until the migration is "
             + "contracted or rolled back (JSON: one object per line).")
@@ -43,9 +34,6 @@ public final class StatusCommand implements Callable<Integer> {
 
     @Option(names = "--interval", paramLabel = "DURATION", description = "With --watch: how often (default 5s).")
     String interval = "5s";
-
-    @Spec
-    CommandSpec command;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -171,7 +159,7 @@ public final class StatusCommand implements Callable<Integer> {
 
     /** {@code shapeshift audit [MIGRATION]}: who did what, and why. */
     @Command(name = "audit", mixinStandardHelpOptions = true, description = "Show the audit log.")
-    public static final class Audit implements Callable<Integer> {
+    public static final class Audit extends DbCommand implements Callable<Integer> {
         @Parameters(index = "0", arity = "0..1", paramLabel = "MIGRATION", description = "One migration (default: all).")
         String migration;
 
@@ -181,14 +169,6 @@ public final class StatusCommand implements Callable<Integer> {
         @Option(names = "--limit", paramLabel = "N", description = "At most this many entries (default 100).")
         int limit = 100;
 
-        @Mixin
-        DbOptions db = new DbOptions();
-
-        @Mixin
-        OutputOptions output = new OutputOptions();
-
-        @Spec
-        CommandSpec command;
 
         @Override
         public Integer call() {
