@@ -21,10 +21,10 @@ import org.slf4j.LoggerFactory;
  * without it the mark is what drops the echo. So attaching can only ever save work, never lose a
  * change.
  *
- * <p>An origin is active in one session at a time (before PostgreSQL 17 without exception), so each
- * backfill session takes the first free one of a small fixed pool, {@value #PREFIX}0 to
- * {@value #PREFIX}{@code <POOL-1>}, created on first use and reused afterwards: their number stays
- * bounded (each takes a replication-state entry, limited by {@code max_replication_slots}). Any
+ * <p>An origin is active in one session at a time, so each backfill session takes the first free one
+ * of a small fixed pool, {@value #PREFIX}0 to {@value #PREFIX}7, created on first use and reused
+ * afterwards: their number stays bounded (each keeps a replication-state entry, limited by
+ * {@code max_replication_slots}, until dropped). Any
  * failure (no privilege: the origin functions are superuser-only unless granted; no free entry;
  * every pool origin in use) leaves the session without an origin and is logged once per process.
  */
@@ -32,8 +32,13 @@ public final class BackfillOrigin {
     private static final Logger log = LoggerFactory.getLogger(BackfillOrigin.class);
     /** Name prefix of the backfill sessions' replication origins; the bridge ignores origins with it. */
     public static final String PREFIX = "shapeshift_backfill_";
-    /** How many origins the pool holds: the most backfill sessions at once on one server that get one. */
-    public static final int POOL = 16;
+    /**
+     * How many origins the pool holds: the most backfill sessions at once on one server that get one
+     * (others keep the mark alone). Small on purpose: every origin once used keeps one of the server's
+     * replication-state entries ({@code max_replication_slots} of them, default 10; a subscription on
+     * this server needs one too) until it is dropped.
+     */
+    public static final int POOL = 8;
     /** First server version with pgoutput's {@code origin} option. */
     public static final int MIN_SERVER_VERSION = 160000;
     private static final AtomicBoolean refusedLogged = new AtomicBoolean();
@@ -118,7 +123,8 @@ public final class BackfillOrigin {
         if (refusedLogged.compareAndSet(false, true)) {
             log.info("backfill sessions run without a replication origin, so the bridge decodes their row changes "
                     + "and drops them by the echo mark (slower sync during an in-place backfill, nothing lost): {}. "
-                    + "Grant EXECUTE on pg_replication_origin_create and pg_replication_origin_session_setup to the "
+                    + "Grant EXECUTE on pg_replication_origin_create, pg_replication_origin_session_setup and "
+                    + "pg_replication_origin_session_reset to the "
                     + "worker role (docs/sync.md, \"Echo suppression\")", why);
         }
     }
