@@ -125,7 +125,7 @@ public final class BackfillOrigin {
                     + "and drops them by the echo mark (slower sync during an in-place backfill, nothing lost): {}. "
                     + "Grant EXECUTE on pg_replication_origin_create, pg_replication_origin_session_setup and "
                     + "pg_replication_origin_session_reset to the "
-                    + "worker role (docs/sync.md, \"Echo suppression\")", why);
+                    + "worker role (docs/sync.md, \"The backfill's own rows are not decoded at all\")", why);
         }
     }
 
