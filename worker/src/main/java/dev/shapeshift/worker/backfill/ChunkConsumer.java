@@ -71,6 +71,8 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
     private String origin;
     /** Whether this backfill's sessions try a replication origin: its writes are echoes the bridge captures. */
     private boolean originWanted;
+    /** The other logical slot last logged as the reason for no origin (logged once per slot name). */
+    private String originBlockedBy;
     private boolean busy;
 
     public ChunkConsumer(Database db, String bootstrapServers, ResolvedSpec resolved, BackfillConfig config,
@@ -319,6 +321,11 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
         if (origin == null && other == null) {
             origin = dev.shapeshift.refresh.BackfillOrigin.attach(c);
             originWanted = origin != null; // refused (privilege, server version): the echo mark from now on
+        } else if (origin == null && !other.equals(originBlockedBy)) {
+            originBlockedBy = other;
+            log.info("backfill session without a replication origin: logical slot {} is not a Shapeshift bridge's, "
+                    + "its consumer must see the backfill's rows (the bridge drops them by the echo mark) migration={}",
+                    other, migration);
         } else if (origin != null && other != null) {
             dev.shapeshift.refresh.BackfillOrigin.detach(c);
             log.info("backfill session leaves its replication origin: logical slot {} is not a Shapeshift bridge's "
