@@ -16,4 +16,7 @@ GRANT CREATE ON SCHEMA public TO shapeshift;
 -- roles' query texts are visible only with pg_read_all_stats.
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
 GRANT pg_read_all_stats TO shapeshift;
+-- Backfill sessions run under a replication origin (PostgreSQL 16+), so the cdc-bridge never decodes
+-- the backfill's own rows (docs/sync.md); without these the workers drop them by the echo mark.
+GRANT EXECUTE ON FUNCTION pg_replication_origin_create(text), pg_replication_origin_session_setup(text), pg_replication_origin_session_reset() TO shapeshift;
 SQL

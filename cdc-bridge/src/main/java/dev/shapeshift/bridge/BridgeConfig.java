@@ -29,12 +29,16 @@ import java.util.regex.Pattern;
  *                            restart_lsn}) exceeds this, limit or not; default 4 GiB, 0 = off
  * @param kafkaTimeout        a batch of change events Kafka has not acknowledged for this long is reported
  *                            (status message, audit, metric); default 30 s
+ * @param originFilter        stream with pgoutput's {@code origin = 'none'} when it is safe, so the backfill's
+ *                            own rows are never decoded ({@link dev.shapeshift.bridge.capture.OriginFilter});
+ *                            default true (auto); false: always decode everything, echoes dropped by their mark
  */
 public record BridgeConfig(Database database, String bootstrapServers, String slot, String publication,
                            Duration heartbeat, Duration pollInterval, Duration offsetFlushInterval,
                            String offsetsTopic, short replication, int changesPartitions,
                            Duration watchInterval, Duration leaderRetry, long safeWalAlarmBytes,
-                           long retainedWalAlarmBytes, Duration kafkaTimeout) {
+                           long retainedWalAlarmBytes, Duration kafkaTimeout,
+                           boolean originFilter) {
 
     private static final Pattern SLOT_NAME = Pattern.compile("[a-z0-9_]{1,63}");
     private static final Pattern IDENT = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
@@ -65,7 +69,7 @@ public record BridgeConfig(Database database, String bootstrapServers, String sl
         return new BridgeConfig(database, bootstrapServers, defaultSlot(database), "shapeshift_pub",
                 Duration.ofSeconds(10), Duration.ofMillis(50), Duration.ofSeconds(1), "shapeshift.bridge.offsets",
                 (short) 3, 12, Duration.ofSeconds(5), Duration.ofSeconds(1), 1L << 30, 4L << 30,
-                Duration.ofSeconds(30));
+                Duration.ofSeconds(30), true);
     }
 
     /** The database name of the JDBC URL, as written there (the {@code database} label of the bridge's meters). */
@@ -94,49 +98,55 @@ public record BridgeConfig(Database database, String bootstrapServers, String sl
     public BridgeConfig withSlot(String s) {
         return new BridgeConfig(database, bootstrapServers, s, publication, heartbeat, pollInterval,
                 offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry,
-                safeWalAlarmBytes, retainedWalAlarmBytes, kafkaTimeout);
+                safeWalAlarmBytes, retainedWalAlarmBytes, kafkaTimeout, originFilter);
     }
 
     public BridgeConfig withPublication(String p) {
         return new BridgeConfig(database, bootstrapServers, slot, p, heartbeat, pollInterval,
                 offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry,
-                safeWalAlarmBytes, retainedWalAlarmBytes, kafkaTimeout);
+                safeWalAlarmBytes, retainedWalAlarmBytes, kafkaTimeout, originFilter);
     }
 
     public BridgeConfig withHeartbeat(Duration h) {
         return new BridgeConfig(database, bootstrapServers, slot, publication, h, pollInterval,
                 offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry,
-                safeWalAlarmBytes, retainedWalAlarmBytes, kafkaTimeout);
+                safeWalAlarmBytes, retainedWalAlarmBytes, kafkaTimeout, originFilter);
     }
 
     public BridgeConfig withReplication(short r, int partitions) {
         return new BridgeConfig(database, bootstrapServers, slot, publication, heartbeat, pollInterval,
                 offsetFlushInterval, offsetsTopic, r, partitions, watchInterval, leaderRetry, safeWalAlarmBytes,
-                retainedWalAlarmBytes, kafkaTimeout);
+                retainedWalAlarmBytes, kafkaTimeout, originFilter);
     }
 
     public BridgeConfig withWatchInterval(Duration w) {
         return new BridgeConfig(database, bootstrapServers, slot, publication, heartbeat, pollInterval,
                 offsetFlushInterval, offsetsTopic, replication, changesPartitions, w, leaderRetry, safeWalAlarmBytes,
-                retainedWalAlarmBytes, kafkaTimeout);
+                retainedWalAlarmBytes, kafkaTimeout, originFilter);
     }
 
     public BridgeConfig withSafeWalAlarmBytes(long bytes) {
         return new BridgeConfig(database, bootstrapServers, slot, publication, heartbeat, pollInterval,
                 offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry, bytes,
-                retainedWalAlarmBytes, kafkaTimeout);
+                retainedWalAlarmBytes, kafkaTimeout, originFilter);
     }
 
     public BridgeConfig withRetainedWalAlarmBytes(long bytes) {
         return new BridgeConfig(database, bootstrapServers, slot, publication, heartbeat, pollInterval,
                 offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry,
-                safeWalAlarmBytes, bytes, kafkaTimeout);
+                safeWalAlarmBytes, bytes, kafkaTimeout, originFilter);
     }
 
     public BridgeConfig withKafkaTimeout(Duration timeout) {
         return new BridgeConfig(database, bootstrapServers, slot, publication, heartbeat, pollInterval,
                 offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry,
-                safeWalAlarmBytes, retainedWalAlarmBytes, timeout);
+                safeWalAlarmBytes, retainedWalAlarmBytes, timeout, originFilter);
+    }
+
+    public BridgeConfig withOriginFilter(boolean on) {
+        return new BridgeConfig(database, bootstrapServers, slot, publication, heartbeat, pollInterval,
+                offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry,
+                safeWalAlarmBytes, retainedWalAlarmBytes, kafkaTimeout, on);
     }
 
     private static void positive(Duration d, String field) {

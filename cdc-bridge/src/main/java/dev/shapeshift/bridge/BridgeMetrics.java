@@ -23,6 +23,7 @@ public final class BridgeMetrics {
     final AtomicLong alarm = new AtomicLong();
     final AtomicLong leader = new AtomicLong();
     final AtomicLong kafkaUnacknowledgedSeconds = new AtomicLong();
+    final AtomicLong originNone = new AtomicLong();
 
     public BridgeMetrics(MeterRegistry registry, String slot, String database) {
         Tags tags = Tags.of("slot", slot, "database", database);
@@ -51,6 +52,10 @@ public final class BridgeMetrics {
                 .tags(tags).baseUnit("seconds")
                 .description("how long the batch of change events in hand has waited for Kafka (0: none waiting); "
                         + "over kafkaTimeout the bridge reports Kafka unreachable").register(registry);
+        Gauge.builder("shapeshift.bridge.origin.none", originNone, AtomicLong::get).tags(tags)
+                .description("1 while the stream skips changes written under a replication origin (the backfill's "
+                        + "own rows are never decoded); 0: every change is decoded, echoes dropped by their mark")
+                .register(registry);
         Gauge.builder("shapeshift.bridge.leader", leader, AtomicLong::get).tags(tags)
                 .description("1 while this bridge holds the leader lock of its slot").register(registry);
     }
@@ -66,6 +71,11 @@ public final class BridgeMetrics {
 
     public double suppressed() {
         return suppressed.count();
+    }
+
+    /** 1 while the stream skips changes written under a replication origin ({@code origin = 'none'}). */
+    public long originNone() {
+        return originNone.get();
     }
 
     public long alarm() {

@@ -1,6 +1,7 @@
 package dev.shapeshift.bridge;
 
 import dev.shapeshift.bridge.capture.CaptureEngine;
+import dev.shapeshift.bridge.capture.OriginFilter;
 import dev.shapeshift.bridge.capture.CaptureSet;
 import dev.shapeshift.bridge.capture.Publication;
 import dev.shapeshift.bridge.capture.SchemaWatch;
@@ -84,6 +85,8 @@ final class LeaderTerm implements AutoCloseable {
     private CaptureEngine engine;
     private ChangePublisher publisher;
     private List<SyncTarget> targets = List.of();
+    /** Whether the running engine streams with {@code origin = 'none'} ({@link OriginFilter}). */
+    private boolean originNone;
     private boolean alarmed;
     private java.time.Instant kafkaStalledAt;
     private double kafkaAckMark;
@@ -137,6 +140,14 @@ final class LeaderTerm implements AutoCloseable {
             if (!migrations(now).equals(migrations(targets))) {
                 log.info("captured migrations changed slot={} before={} after={}", config.slot(),
                         migrations(targets), migrations(now));
+                restart(c);
+                return;
+            }
+            OriginFilter.Decision origin = OriginFilter.decide(config.originFilter(), c, CaptureSet.byTable(now));
+            if (origin.on() != originNone) {
+                // e.g. a subscription created meanwhile: its writes must be decoded from now on
+                log.info("origin filter changes slot={} origin_none={} reason=\"{}\"", config.slot(), origin.on(),
+                        origin.reason());
                 restart(c);
             }
         } catch (SQLException | RuntimeException e) {
@@ -240,8 +251,12 @@ final class LeaderTerm implements AutoCloseable {
         publisher = new ChangePublisher(config.bootstrapServers(), "shapeshift-bridge-" + config.slot(), byTable,
                 Publication.HEARTBEAT, new ChangePublisher.Counters(metrics.published, metrics.suppressed,
                 metrics.heartbeats), this::schemaChanged);
+        OriginFilter.Decision origin = OriginFilter.decide(config.originFilter(), c, byTable);
+        originNone = origin.on();
+        metrics.originNone.set(originNone ? 1 : 0);
+        log.info("origin filter slot={} origin_none={} reason=\"{}\"", config.slot(), originNone, origin.reason());
         Timestamp before = now(c);
-        engine = new CaptureEngine(config, byTable.keySet(), publisher);
+        engine = new CaptureEngine(config, byTable.keySet(), originNone, publisher);
         // An engine that ends (a lost connection, a failover) is looked at now, not at the next watch round.
         engine.done().whenComplete((ok, error) -> wakeUp.run());
         engine.start();

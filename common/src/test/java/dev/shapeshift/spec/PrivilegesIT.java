@@ -148,6 +148,38 @@ class PrivilegesIT {
                 """);
     }
 
+    /**
+     * Backfill sessions' replication origins (docs/sync.md): the documented grants let two sessions
+     * take two different pool origins; without the grant a session goes on without one (the echo
+     * mark alone) instead of failing.
+     */
+    @Test
+    void theDocumentedGrantsLetBackfillSessionsTakeAReplicationOriginAndWithoutThemTheyGoOnWithout() throws Exception {
+        try (Connection one = setUp(role(), s -> true)) {
+            try (Statement s = one.createStatement(); java.sql.ResultSet rs = s.executeQuery("SHOW server_version_num")) {
+                rs.next();
+                org.junit.jupiter.api.Assumptions.assumeTrue(rs.getInt(1) >= dev.shapeshift.refresh.BackfillOrigin.MIN_SERVER_VERSION);
+            }
+            String first = dev.shapeshift.refresh.BackfillOrigin.attach(one);
+            assertThat(first).startsWith(dev.shapeshift.refresh.BackfillOrigin.PREFIX);
+            Properties p = new Properties();
+            p.setProperty("user", one.getMetaData().getUserName());
+            p.setProperty("password", PASSWORD);
+            try (Connection two = DriverManager.getConnection(one.getMetaData().getURL(), p)) {
+                String second = dev.shapeshift.refresh.BackfillOrigin.attach(two);
+                assertThat(second).startsWith(dev.shapeshift.refresh.BackfillOrigin.PREFIX).isNotEqualTo(first);
+                dev.shapeshift.refresh.BackfillOrigin.detach(two);
+            }
+            dev.shapeshift.refresh.BackfillOrigin.detach(one);
+        }
+        try (Connection without = setUp(role(), s -> !s.contains("pg_replication_origin"))) {
+            assertThat(dev.shapeshift.refresh.BackfillOrigin.attach(without)).isNull();
+            try (Statement s = without.createStatement()) {
+                s.execute("SELECT 1"); // the session is still usable
+            }
+        }
+    }
+
     private static String role() {
         return "privileges_it_" + Long.toHexString(System.nanoTime());
     }

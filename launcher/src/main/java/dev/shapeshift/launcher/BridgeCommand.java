@@ -48,6 +48,15 @@ public final class BridgeCommand implements Callable<Integer> {
             + "more WAL than this on the server, with or without max_slot_wal_keep_size (default 4294967296; 0 = off).")
     Long retainedWalAlarmBytes;
 
+    @Option(names = "--origin-filter", paramLabel = "auto|off", description = "auto (default): stream with pgoutput's "
+            + "origin = 'none' when that loses nothing (PostgreSQL 16+, no other replication origin, one migration per "
+            + "captured table), so the backfill's own rows are never decoded; off: decode every change and drop the "
+            + "workers' echoes by their mark.")
+    OriginFilterMode originFilter = OriginFilterMode.auto;
+
+    /** {@code --origin-filter} values (picocli refuses others, naming these). */
+    enum OriginFilterMode { auto, off }
+
     @Option(names = "--metrics-port", paramLabel = "PORT", description = "Serve /metrics and /livez on this port (default: off).")
     Integer metricsPort;
 
@@ -75,6 +84,9 @@ public final class BridgeCommand implements Callable<Integer> {
         }
         if (retainedWalAlarmBytes != null) {
             config = config.withRetainedWalAlarmBytes(retainedWalAlarmBytes);
+        }
+        if (originFilter == OriginFilterMode.off) {
+            config = config.withOriginFilter(false);
         }
         PrometheusMeterRegistry registry = RoleMeters.registry("cdc-bridge");
         try (MetricsEndpoint metrics = metricsPort == null ? null : MetricsEndpoint.start(metricsBind, metricsPort, registry)) {

@@ -183,6 +183,12 @@ public final class BenchCommand implements ExtraCommand, Runnable {
                 + "(the bench sets the phase) and measure the reverse sync under the same load writing the new column")
         boolean reverse;
 
+        @Option(names = "--backfill-during", description = "in place (implies --in-place): the load without and with an "
+                + "in-place backfill of the whole table by two product workers, with the bridge's origin filter on and off, "
+                + "and one bulk UPDATE of the idle table as the backfill's baseline (issue 18 goal 1); skips the other "
+                + "Shapeshift runs")
+        boolean backfillDuring;
+
         @Mixin
         Results results;
 
@@ -197,9 +203,10 @@ public final class BenchCommand implements ExtraCommand, Runnable {
                     + " --clients " + clients + " --threads " + threads + " --probe-ms " + probeMs + " --poll-ms " + pollMs
                     + " --partitions " + partitions + " --pgbench " + pgbench + (inPlace ? " --in-place" : "")
                     + (unguarded ? " --compare-unguarded" : "") + (noNative ? " --no-native" : "")
-                    + (reverse ? " --reverse" : ""));
+                    + (reverse ? " --reverse" : "") + (backfillDuring ? " --backfill-during" : ""));
             SyncBench.run(new SyncBench.Options(scale, duration, rate, clients, threads, probeMs, pollMs, partitions,
-                    pgbench, results.out, command, inPlace || reverse, unguarded, !noNative, reverse), System.out);
+                    pgbench, results.out, command, inPlace || reverse || backfillDuring, unguarded, !noNative, reverse,
+                    backfillDuring), System.out);
             return 0;
         }
     }

@@ -47,9 +47,15 @@ public final class CaptureEngine implements AutoCloseable {
 
     public CaptureEngine(BridgeConfig config, Collection<TableId> tables,
                          DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> consumer) {
+        this(config, tables, false, consumer);
+    }
+
+    /** @param originNone stream with pgoutput's {@code origin = 'none'} ({@link OriginFilter}) */
+    public CaptureEngine(BridgeConfig config, Collection<TableId> tables, boolean originNone,
+                         DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> consumer) {
         this.slot = config.slot();
         this.engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
-                .using(properties(config, tables))
+                .using(properties(config, tables, originNone))
                 .notifying(consumer)
                 .using(new DebeziumEngine.ConnectorCallback() {
                     @Override
@@ -103,6 +109,10 @@ public final class CaptureEngine implements AutoCloseable {
     }
 
     static Properties properties(BridgeConfig config, Collection<TableId> tables) {
+        return properties(config, tables, false);
+    }
+
+    static Properties properties(BridgeConfig config, Collection<TableId> tables, boolean originNone) {
         URI uri = jdbcUri(config.database().jdbcUrl());
         Properties p = new Properties();
         p.setProperty("name", config.slot());
@@ -140,6 +150,12 @@ public final class CaptureEngine implements AutoCloseable {
         p.setProperty("heartbeat.interval.ms", Long.toString(config.heartbeat().toMillis()));
         p.setProperty("heartbeat.action.query", Publication.heartbeatQuery(config.slot()));
         p.setProperty("message.prefix.include.list", "shapeshift\\.echo");
+        if (originNone) {
+            // Debezium passes slot.stream.params to START_REPLICATION as plugin options (any plugin),
+            // beside its own proto_version, publication_names and messages: pgoutput then skips every
+            // change written under a replication origin before decoding it (PostgreSQL 16+).
+            p.setProperty("slot.stream.params", "origin=none");
+        }
         p.setProperty("poll.interval.ms", Long.toString(config.pollInterval().toMillis()));
         p.setProperty("decimal.handling.mode", "string");
         p.setProperty("tombstones.on.delete", "false");

@@ -123,13 +123,23 @@ public final class SyncBench {
      */
     public record Options(int scale, int seconds, int rate, int clients, int threads, int probeMs, int pollMs,
                           int partitions, String pgbench, Path out, String command, boolean inPlace, boolean unguarded,
-                          boolean nativeReplication, boolean reverse) {
+                          boolean nativeReplication, boolean reverse, boolean backfillDuring) {
         public Options(int scale, int seconds, int rate, int clients, int threads, int probeMs, int pollMs,
                        int partitions, String pgbench, Path out, String command, boolean inPlace, boolean unguarded,
                        boolean nativeReplication) {
             this(scale, seconds, rate, clients, threads, probeMs, pollMs, partitions, pgbench, out, command, inPlace,
-                    unguarded, nativeReplication, false);
+                    unguarded, nativeReplication, false, false);
         }
+    }
+
+    /**
+     * One in-place backfill of the whole table under the load ({@code --backfill-during}), with the
+     * bridge's origin filter on or off, against the same configuration's run without a backfill.
+     */
+    record BackfillDuring(boolean originFilter, long originNone, long rows, double seconds, double rowsPerSecond,
+                          double ratioToBulk, Double probeP99NoBackfillMs, Double probeP99DuringMs, Double p99Ratio,
+                          Double probeP50DuringMs, Double probeMaxDuringMs, long probesDuring, double suppressedEvents,
+                          long peakSlotLagBytes, String throttleReasons, Long wrongRows) {
     }
 
     /** One timed pgbench run and what was measured during it. */
@@ -142,6 +152,9 @@ public final class SyncBench {
     private final Options o;
     private final PrintStream out;
     private final List<Phase> phases = new ArrayList<>();
+    private final List<BackfillDuring> during = new ArrayList<>();
+    /** {@code --backfill-during}: one bulk UPDATE of the whole idle table, same run (null before it ran). */
+    private Double bulkSeconds;
 
     private SyncBench(Options o, PrintStream out) {
         this.o = o;
@@ -181,6 +194,11 @@ public final class SyncBench {
                 measure(bench, cpu, null, probe, "no replication, -R " + rate, "none", rate, null);
 
                 shapeshift(db, kafka.bootstrapServers(), bench, cpu, probe, rate);
+                if (o.backfillDuring()) {
+                    Path md = write(machine, started, rate);
+                    out.println("results: " + md + " (and .json)");
+                    return md;
+                }
                 if (o.nativeReplication()) {
                     nativeReplication(pg, dbName, db, bench, cpu, probe, rate);
                 }
@@ -227,6 +245,10 @@ public final class SyncBench {
             ResolvedSpec resolved;
             try (Connection c = db.connect("bench")) {
                 resolved = SpecValidator.resolveExpanded(MIGRATION, spec, c);
+            }
+            if (o.backfillDuring()) {
+                bridge = backfillDuring(db, bootstrap, config, bridge, bench, cpu, probe, replica, rate);
+                return;
             }
             boolean warm = false;
             for (int r : List.of(rate, 0)) {
@@ -314,6 +336,230 @@ public final class SyncBench {
     }
 
 
+
+    /**
+     * {@code --backfill-during} (issue 18 goal 1): the same load without and with an in-place
+     * backfill of the whole table by the product's workers, once with the bridge's origin filter on
+     * (the backfill's rows never decoded) and once off (decoded, dropped by the echo mark), and one
+     * bulk {@code UPDATE} of the idle table as the backfill's baseline, all in this run. Between
+     * runs the new column is reset to NULL and the table rewritten ({@code VACUUM FULL}), so every
+     * backfill starts from the same table; the resets run under a replication origin while the
+     * filter is on, so the bridge never decodes them (and so never lags from them). Returns the
+     * bridge running at the end (the caller closes it).
+     */
+    private CdcBridge backfillDuring(Database db, String bootstrap, BridgeConfig config, CdcBridge bridge, Pgbench bench,
+                                     ServerCpu cpu, ApplyLagProbe probe, ApplyLagProbe.Replica replica, int rate)
+            throws Exception {
+        if (bridge.metrics().originNone() != 1) {
+            throw new IllegalStateException("bench: the bridge does not stream with origin = 'none' (PostgreSQL 16+ "
+                    + "needed, no other replication origin); see the bridge's log line 'origin filter'");
+        }
+        resetNewColumn(db);
+        bulkSeconds = bulkUpdate(db);
+        out.printf(Locale.ROOT, "bulk UPDATE of the idle table (origin-filtered, not decoded): %.2f s%n", bulkSeconds);
+        for (boolean filter : List.of(true, false)) {
+            resetNewColumn(db); // while the filter is still on: the reset is never decoded
+            if (!filter) {
+                bridge.close();
+                bridge = new CdcBridge(config.withOriginFilter(false), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+                bridge.start();
+                if (!bridge.awaitState(dev.shapeshift.bridge.BridgeState.STREAMING, Duration.ofMinutes(2))) {
+                    throw new IllegalStateException("bench: the bridge did not stream again: " + bridge.failure());
+                }
+            }
+            String label = filter ? "origin filter on" : "origin filter off (echo mark)";
+            try (Connection c = db.connect("bench"); Statement s = c.createStatement()) {
+                // no chunk to take until the backfill run makes them pending (the coordinator's tasks are consumed as done)
+                s.executeUpdate("UPDATE shapeshift.chunk SET status = 'done' WHERE migration = '" + MIGRATION + "'");
+            }
+            List<Worker> workers = new ArrayList<>();
+            try {
+                for (int i = 1; i <= 2; i++) { // two workers, sync and backfill each, as in the product
+                    Worker w = new Worker(db, bootstrap, Worker.Config.of("bench-sync-worker-" + i, List.of(MIGRATION)),
+                            new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+                    w.start();
+                    workers.add(w);
+                }
+                probe.replica(replica);
+                if (!probe.awaitCaughtUp(Duration.ofMinutes(3))) {
+                    throw new IllegalStateException("Shapeshift sync did not deliver the probe row within 3 minutes");
+                }
+                warmUp(bench, rate);
+                Phase quiet = measure(bench, cpu, null, probe, "shapeshift sync, no backfill, " + label + ", -R " + rate,
+                        "shapeshift", rate, null);
+                during.add(backfillUnderLoad(db, bootstrap, bridge, bench, cpu, probe, rate, filter, quiet));
+                probe.replica(null);
+            } finally {
+                for (Worker w : workers) {
+                    w.close();
+                }
+            }
+        }
+        return bridge;
+    }
+
+    /** One backfill of every chunk, under pgbench at {@code rate} from before its start until after its end. */
+    private BackfillDuring backfillUnderLoad(Database db, String bootstrap, CdcBridge bridge, Pgbench bench, ServerCpu cpu,
+                                             ApplyLagProbe probe, int rate, boolean filter, Phase quiet) throws Exception {
+        String name = "shapeshift sync DURING in-place backfill, origin filter " + (filter ? "on" : "off (echo mark)")
+                + ", -R " + rate;
+        java.util.concurrent.atomic.AtomicBoolean backfilling = new java.util.concurrent.atomic.AtomicBoolean(true);
+        List<Pgbench.Result> loads = java.util.Collections.synchronizedList(new ArrayList<>());
+        long minLoadNanos = TimeUnit.SECONDS.toNanos(o.seconds());
+        Thread load = new Thread(() -> {
+            long start = System.nanoTime();
+            try {
+                // 10-s pgbench runs until the backfill is done and the load ran at least --duration
+                while (backfilling.get() || System.nanoTime() - start < minLoadNanos) {
+                    loads.add(bench.run(o.clients(), o.threads(), 10, rate));
+                }
+            } catch (Exception e) {
+                log.warn("bench: pgbench during the backfill failed: {}", e.toString());
+            }
+        }, "bench-load-during-backfill");
+        String loadStart = loadAverage();
+        double src0 = cpu.serverSeconds();
+        double jvm0 = ServerCpu.jvmSeconds();
+        load.start();
+        Thread.sleep(3000); // the load runs before the backfill starts
+        double suppressed0 = bridge.metrics().suppressed();
+        long peakLag = 0;
+        java.util.Set<String> reasons = new java.util.TreeSet<>();
+        probe.take();
+        long t0 = System.nanoTime();
+        long rows;
+        try (Connection c = db.connect("bench")) {
+            c.setAutoCommit(true);
+            rows = replan(db, bootstrap, c);
+            while (true) {
+                long[] t = chunkTotals(c);
+                if (t[2] > 0) {
+                    throw new IllegalStateException("bench: " + t[2] + " chunks failed; see the log");
+                }
+                if (t[1] == t[0]) {
+                    break;
+                }
+                peakLag = Math.max(peakLag, slotLag(c));
+                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT DISTINCT regexp_replace("
+                        + "throttle_reason, '[0-9.]+', '#', 'g') FROM shapeshift.chunk WHERE migration = '" + MIGRATION
+                        + "' AND throttle_reason IS NOT NULL")) {
+                    while (rs.next()) {
+                        reasons.add(rs.getString(1));
+                    }
+                }
+                Thread.sleep(100);
+            }
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        probe.awaitCaughtUp(Duration.ofMinutes(3));
+        ApplyLagProbe.Snapshot snap = probe.take();
+        double suppressed = bridge.metrics().suppressed() - suppressed0;
+        backfilling.set(false);
+        load.join();
+        String loadEnd = loadAverage();
+        long txns = loads.stream().mapToLong(Pgbench.Result::transactions).sum();
+        long failed = loads.stream().mapToLong(Pgbench.Result::failed).sum();
+        double loadSeconds = loads.size() * 10.0;
+        Pgbench.Result combined = new Pgbench.Result(txns / Math.max(1, loadSeconds), txns, failed, null, null, null, null,
+                loads.size() + " pgbench runs of 10 s back to back (the backfill ran inside them)\n\n"
+                        + String.join("\n---\n", loads.stream().map(Pgbench.Result::output).toList()));
+        Phase p = new Phase(name, "shapeshift", rate, combined, snap.lags().count(), snap.lags().percentile(50),
+                snap.lags().percentile(99), snap.lags().percentile(100), snap.notArrived(), null, null, null,
+                cpu.serverSeconds() - src0, 0, ServerCpu.jvmSeconds() - jvm0, loadStart, loadEnd, null);
+        long wrong = wrongRowsAfterCatchUp(db);
+        phases.add(withWrongRows(p, wrong));
+        Double p99 = p.probeP99Ms();
+        BackfillDuring b = new BackfillDuring(filter, bridge.metrics().originNone(), rows, seconds, rows / seconds,
+                bulkSeconds / seconds, quiet.probeP99Ms(), p99, p99 == null || quiet.probeP99Ms() == null ? null
+                : p99 / quiet.probeP99Ms(), p.probeP50Ms(), p.probeMaxMs(), p.probes(), suppressed, peakLag,
+                reasons.isEmpty() ? "none" : String.join(", ", reasons), wrong);
+        out.printf(Locale.ROOT, "%-45s backfill %,d rows in %.1f s (%.2f x bulk)  probe p50 %s / p99 %s ms (no backfill "
+                        + "p99 %s ms: %.2f x)  echo events decoded %.0f  peak slot lag %,d B  throttle %s  wrong rows %d%n",
+                name, rows, seconds, b.ratioToBulk(), fmt(p.probeP50Ms()), fmt(p99), fmt(quiet.probeP99Ms()),
+                b.p99Ratio() == null ? Double.NaN : b.p99Ratio(), suppressed, peakLag, b.throttleReasons(), wrong);
+        return b;
+    }
+
+    /**
+     * Sets the new column back to NULL and rewrites the table, in a session under a backfill
+     * replication origin (and with the echo mark): with the bridge's origin filter on, the reset is
+     * never decoded. Then VACUUM FULL ANALYZE and a CHECKPOINT, so every backfill starts alike.
+     */
+    private static void resetNewColumn(Database db) throws Exception {
+        try (Connection c = db.connect("bench"); Statement s = c.createStatement()) {
+            if (dev.shapeshift.refresh.BackfillOrigin.attach(c) == null) {
+                throw new IllegalStateException("bench: could not set up a replication origin for the reset");
+            }
+            c.setAutoCommit(false);
+            s.execute("SELECT pg_logical_emit_message(true, '" + dev.shapeshift.refresh.WorkerTransactions.ECHO_MESSAGE_PREFIX
+                    + "', '" + MIGRATION + "')");
+            s.execute("UPDATE pgbench_accounts SET abalance_cents = NULL WHERE aid <> 0");
+            c.commit();
+            c.setAutoCommit(true);
+            dev.shapeshift.refresh.BackfillOrigin.detach(c);
+            s.execute("VACUUM (FULL, ANALYZE) pgbench_accounts");
+            s.execute("CHECKPOINT");
+        }
+    }
+
+    /** The baseline: one bulk UPDATE of the idle table (under a replication origin: not decoded), then reset. */
+    private static double bulkUpdate(Database db) throws Exception {
+        double seconds;
+        try (Connection c = db.connect("bench"); Statement s = c.createStatement()) {
+            if (dev.shapeshift.refresh.BackfillOrigin.attach(c) == null) {
+                throw new IllegalStateException("bench: could not set up a replication origin for the bulk UPDATE");
+            }
+            c.setAutoCommit(false);
+            s.execute("SELECT pg_logical_emit_message(true, '" + dev.shapeshift.refresh.WorkerTransactions.ECHO_MESSAGE_PREFIX
+                    + "', '" + MIGRATION + "')");
+            long t0 = System.nanoTime();
+            s.executeUpdate("UPDATE pgbench_accounts SET abalance_cents = abalance::bigint * 100 WHERE aid <> 0");
+            c.commit();
+            seconds = (System.nanoTime() - t0) / 1e9;
+            c.setAutoCommit(true);
+            dev.shapeshift.refresh.BackfillOrigin.detach(c);
+        }
+        return seconds;
+    }
+
+    /** Makes every chunk of the coordinator's plan pending again and publishes its tasks; returns the rows to backfill. */
+    private long replan(Database db, String bootstrap, Connection c) throws Exception {
+        try (Statement s = c.createStatement()) {
+            s.executeUpdate("UPDATE shapeshift.chunk SET status = 'pending', owner = NULL, last_key = NULL, rows_copied = 0, "
+                    + "rows_written = 0, attempts = 0, heartbeat_at = NULL, resumed_from = NULL, error = NULL, "
+                    + "started_at = NULL, finished_at = NULL, throttle_reason = NULL, throttled_since = NULL "
+                    + "WHERE migration = '" + MIGRATION + "'");
+            s.executeUpdate("DELETE FROM shapeshift.backfill_vacuum WHERE migration = '" + MIGRATION + "'");
+        }
+        long rows;
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM pgbench_accounts "
+                + "WHERE abalance_cents IS NULL")) {
+            rs.next();
+            rows = rs.getLong(1);
+        }
+        var store = new dev.shapeshift.catalog.ChunkStore(new Catalog(db, "bench"));
+        new dev.shapeshift.coordinator.plan.ChunkPublisher(bootstrap, o.partitions()).publish(MIGRATION, store.chunks(MIGRATION));
+        return rows;
+    }
+
+    /** Chunks, done, failed. */
+    private static long[] chunkTotals(Connection c) throws Exception {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*), count(*) FILTER (WHERE "
+                + "status = 'done'), count(*) FILTER (WHERE status = 'failed') FROM shapeshift.chunk WHERE migration = '"
+                + MIGRATION + "'")) {
+            rs.next();
+            return new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3)};
+        }
+    }
+
+    /** WAL the bench's slot has not confirmed yet. */
+    private static long slotLag(Connection c) throws Exception {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT coalesce(max(pg_wal_lsn_diff("
+                + "pg_current_wal_lsn(), confirmed_flush_lsn)), 0)::bigint FROM pg_replication_slots WHERE slot_type = 'logical'")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
 
     /** Waits until the coordinator's driver moved the bench's migration to {@code phase} or past it. */
     private static void awaitPhase(Catalog catalog, dev.shapeshift.phase.Phase phase) throws InterruptedException {
@@ -567,7 +813,8 @@ public final class SyncBench {
     private Path write(Map<String, String> machine, OffsetDateTime started, int rate) throws IOException {
         Files.createDirectories(o.out());
         String base = LocalDate.now() + "-sync-pgbench-s" + o.scale() + "-" + o.seconds() + "s"
-                + (o.inPlace() ? "-in-place" : "") + (o.unguarded() ? "-barrier-compare" : "");
+                + (o.inPlace() ? "-in-place" : "") + (o.unguarded() ? "-barrier-compare" : "")
+                + (o.backfillDuring() ? "-backfill-during" : "");
         StringBuilder b = new StringBuilder();
         b.append("# Sync benchmark: Shapeshift sync vs PostgreSQL logical replication under pgbench\n\n");
         b.append("- date: ").append(started).append("\n");
@@ -606,6 +853,28 @@ public final class SyncBench {
                     cpuPerTxnMs(p) / baselineCpuPerTxn(p.rate()), load3(p.loadStart()), load3(p.loadEnd()),
                     p.wrongRows() == null ? "–" : p.wrongRows()));
         }
+        if (!during.isEmpty()) {
+            b.append("\n## Sync during an in-place backfill (`--backfill-during`, issue 18 goal 1)\n\n");
+            b.append(String.format(Locale.ROOT, "Baseline: one bulk `UPDATE pgbench_accounts SET abalance_cents = "
+                    + "abalance::bigint * 100` of the idle table, same run: %.2f s. Each backfill: the migration's own chunk "
+                    + "plan (the coordinator's), every chunk pending again, two product workers (`Worker`, sync and backfill), "
+                    + "the new column NULL in every row and the table rewritten before it; pgbench at -R %d from 3 s before "
+                    + "the backfill to after it. Probe lag during = probes written from the backfill's start to its end "
+                    + "(and until the sync caught up); without = the same configuration's run before it, no backfill.%n%n",
+                    bulkSeconds, rate));
+            b.append("| origin filter | stream origin=none | rows | backfill s | rows/s | ÷ bulk UPDATE | probe p99 no backfill ms "
+                    + "| probe p50 / p99 / max during ms | p99 ratio | probes | echo events decoded | peak slot lag MB "
+                    + "| throttle reasons | rows wrong |\n");
+            b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+            for (BackfillDuring d : during) {
+                b.append(String.format(Locale.ROOT, "| %s | %d | %,d | %.1f | %,.0f | **%.2f** | %s | %s / %s / %s | **%.2f** "
+                                + "| %d | %,.0f | %.1f | %s | %s |%n", d.originFilter() ? "on" : "off", d.originNone(), d.rows(),
+                        d.seconds(), d.rowsPerSecond(), d.ratioToBulk(), fmt(d.probeP99NoBackfillMs()), fmt(d.probeP50DuringMs()),
+                        fmt(d.probeP99DuringMs()), fmt(d.probeMaxDuringMs()), d.p99Ratio() == null ? Double.NaN : d.p99Ratio(),
+                        d.probesDuring(), d.suppressedEvents(), d.peakSlotLagBytes() / 1048576.0, d.throttleReasons(),
+                        d.wrongRows() == null ? "–" : d.wrongRows()));
+            }
+        }
         b.append("\n## pgbench output\n");
         for (Phase p : phases) {
             b.append("\n### ").append(p.name()).append("\n\n```\n").append(p.pgbench().output().strip()).append("\n```\n");
@@ -628,6 +897,10 @@ public final class SyncBench {
             list.add(m);
         }
         json.put("runs", list);
+        if (!during.isEmpty()) {
+            json.put("bulkUpdateSeconds", bulkSeconds);
+            json.put("backfillDuring", during);
+        }
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         mapper.addMixIn(Pgbench.Result.class, NoOutput.class);
         Files.writeString(o.out().resolve(base + ".json"), mapper.writeValueAsString(json) + "\n");

@@ -67,6 +67,12 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
     private volatile ChunkCopier copier;
     private KafkaConsumer<String, String> consumer;
     private Connection connection;
+    /** The replication origin of {@link #connection} (docs/sync.md, "Echo suppression"); null: none. */
+    private String origin;
+    /** Whether this backfill's sessions try a replication origin: its writes are echoes the bridge captures. */
+    private boolean originWanted;
+    /** The other logical slot last logged as the reason for no origin (logged once per slot name). */
+    private String originBlockedBy;
     private boolean busy;
 
     public ChunkConsumer(Database db, String bootstrapServers, ResolvedSpec resolved, BackfillConfig config,
@@ -86,6 +92,8 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
         this.signals = new SignalCollector(store, migration, resolved.spec().backfill().maxRowsPerSecond(),
                 config.leaseTimeout(), syncBacklog, config.limits(), config.signalRefresh());
         this.listener = listener;
+        this.originWanted = resolved.spec().mode() != Mode.SINK
+                && dev.shapeshift.refresh.WorkerTransactions.echoMark(resolved) != null;
     }
 
     public String workerId() {
@@ -193,7 +201,7 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
         log.debug("chunk taken migration={} chunk={} worker={} epoch={} attempt={}", migration, chunk,
                 config.workerId(), lease.epoch(), lease.attempts());
         try {
-            Outcome outcome = copier.copy(connection(), lease, new ChunkCopier.Host() {
+            Outcome outcome = copier.copy(connectionWithOrigin(), lease, new ChunkCopier.Host() {
                 @Override
                 public boolean keepGoing() {
                     return !stopping && owned.contains(tp);
@@ -299,7 +307,36 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
         return connection;
     }
 
+    /**
+     * The worker's connection with a replication origin when it may have one, checked at every chunk:
+     * a logical slot that is not a Shapeshift bridge's (another consumer, maybe filtering by origin
+     * itself) takes it away again, so that consumer sees the backfill's rows.
+     */
+    private Connection connectionWithOrigin() {
+        Connection c = connection();
+        if (!originWanted) {
+            return c;
+        }
+        String other = dev.shapeshift.refresh.BackfillOrigin.otherLogicalSlot(c);
+        if (origin == null && other == null) {
+            origin = dev.shapeshift.refresh.BackfillOrigin.attach(c);
+            originWanted = origin != null; // refused (privilege, server version): the echo mark from now on
+        } else if (origin == null && !other.equals(originBlockedBy)) {
+            originBlockedBy = other;
+            log.info("backfill session without a replication origin: logical slot {} is not a Shapeshift bridge's, "
+                    + "its consumer must see the backfill's rows (the bridge drops them by the echo mark) migration={}",
+                    other, migration);
+        } else if (origin != null && other != null) {
+            dev.shapeshift.refresh.BackfillOrigin.detach(c);
+            log.info("backfill session leaves its replication origin: logical slot {} is not a Shapeshift bridge's "
+                    + "migration={} origin={}", other, migration, origin);
+            origin = null;
+        }
+        return c;
+    }
+
     private void closeConnection() {
+        origin = null;
         if (connection != null) {
             try {
                 connection.close();

@@ -4,6 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.shapeshift.bridge.CdcBridge;
+import dev.shapeshift.coordinator.plan.ChunkPlanner;
+import dev.shapeshift.coordinator.plan.ChunkPublisher;
+import dev.shapeshift.kafka.Topics;
+import dev.shapeshift.spec.Backfill;
+import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.spec.SpecJson;
+import dev.shapeshift.spec.SpecValidator;
+import dev.shapeshift.worker.backfill.BackfillConfig;
+import dev.shapeshift.worker.backfill.ChunkConsumer;
+import dev.shapeshift.worker.throttle.SyncBacklog;
 import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
@@ -102,5 +113,131 @@ class SyncEndToEndIT {
         n += f.tx("INSERT INTO " + t + " (" + cols + ")" + rows + "(13, 13) g"); // re-insert a deleted key
         n += f.tx("UPDATE " + t + " SET big = repeat('y', 6000) WHERE seq = 50");
         return n;
+    }
+    /**
+     * Issue 18 goal 1: an in-place backfill's own rows under a replication origin never reach the
+     * bridge's decoding (origin = 'none'), while every concurrent application write is published and
+     * applied; once another replication origin exists (a subscription's would), the bridge decodes
+     * everything again, so a write under that origin still arrives, and the next backfill's rows are
+     * dropped by their echo mark instead (the fallback).
+     */
+    @Test
+    void backfillRowsUnderAnOriginAreNeverDecodedAndNoApplicationWriteIsLost(PostgresServer pg, KafkaBroker kafka)
+            throws Exception {
+        int rows = 20_000;
+        String foreign = "it_foreign_" + Long.toString(System.nanoTime() % 1_000_000_000L, 36);
+        try (SyncFixture f = new SyncFixture(pg, kafka, "sync_origin")) {
+            Migration a = f.migration("origin_a", KeyKind.BIGINT, Mode.IN_PLACE, Shape.STANDARD);
+            Migration b = f.migration("origin_b", KeyKind.BIGINT, Mode.IN_PLACE, Shape.STANDARD);
+            for (Migration m : List.of(a, b)) { // rows from before the capture: the backfill's work
+                f.sql("INSERT INTO " + m.source() + " (id, seq, a, b) SELECT g, g, g, 'b' || g FROM generate_series(1, "
+                        + rows + ") g");
+            }
+            CdcBridge bridge = f.bridge();
+            f.awaitCaptured(a);
+            f.awaitCaptured(b);
+            await().atMost(Duration.ofSeconds(60)).until(() -> bridge.metrics().originNone() == 1);
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            Worker worker = f.worker("w1", registry);
+            await().atMost(Duration.ofSeconds(30)).until(() -> worker.migrations().size() == 2);
+
+            double suppressed0 = bridge.metrics().suppressed();
+            long appA = backfillUnderLoad(f, a, rows);
+            f.awaitConverged(a, Duration.ofSeconds(90));
+            await().atMost(Duration.ofSeconds(60)).until(() -> worker.syncMetrics(a.name()).orElseThrow().events() >= appA);
+            Thread.sleep(3000); // a few heartbeats: anything still in flight would show
+            double eventsA = worker.syncMetrics(a.name()).orElseThrow().events();
+            double suppressedA = bridge.metrics().suppressed() - suppressed0;
+            System.out.printf("ORIGIN on: %d rows backfilled, %d application row changes -> %.0f events, %.0f echo events "
+                    + "decoded and suppressed%n", rows, appA, eventsA, suppressedA);
+            assertThat(eventsA).as("every application change published once, no backfill row").isBetween((double) appA,
+                    appA * 1.1);
+            // The sync's own refresh writes carry only the mark; the backfill's rows were never decoded.
+            assertThat(suppressedA).as("echo events the bridge decoded").isLessThanOrEqualTo(appA);
+
+            // Another replication origin (as a subscription has): the bridge must decode everything again.
+            f.sql("SELECT pg_replication_origin_create('" + foreign + "')");
+            try {
+                await().atMost(Duration.ofSeconds(60)).until(() -> bridge.metrics().originNone() == 0);
+                long underForeign;
+                try (var c = f.db.connect("app"); var s = c.createStatement()) {
+                    s.execute("SELECT pg_replication_origin_session_setup('" + foreign + "')");
+                    underForeign = s.executeUpdate("UPDATE " + a.source() + " SET a = a + 3 WHERE seq % 50 = 0");
+                    s.execute("SELECT pg_replication_origin_session_reset()");
+                }
+                SyncFixture.Check c = f.awaitConverged(a, Duration.ofSeconds(90));
+                System.out.printf("ORIGIN fallback: %d rows written under origin %s reached the new shape (%s)%n",
+                        underForeign, foreign, c);
+
+                double suppressed1 = bridge.metrics().suppressed();
+                long appB = backfillUnderLoad(f, b, rows);
+                f.awaitConverged(b, Duration.ofSeconds(90));
+                await().atMost(Duration.ofSeconds(60)).until(() -> worker.syncMetrics(b.name()).orElseThrow().events() >= appB);
+                Thread.sleep(3000);
+                double eventsB = worker.syncMetrics(b.name()).orElseThrow().events();
+                double suppressedB = bridge.metrics().suppressed() - suppressed1;
+                System.out.printf("ORIGIN fallback: %d rows backfilled, %d application row changes -> %.0f events, %.0f "
+                        + "echo events decoded and suppressed%n", rows, appB, eventsB, suppressedB);
+                assertThat(eventsB).isBetween((double) appB, appB * 1.1);
+                assertThat(suppressedB).as("the backfill's rows decoded and dropped by their mark").isGreaterThanOrEqualTo(rows);
+            } finally {
+                f.sql("SELECT pg_replication_origin_drop('" + foreign + "')");
+            }
+            assertThat(f.check(a).clean()).isTrue();
+        }
+    }
+
+    /**
+     * Plans and backfills {@code m} with one chunk consumer while an application thread updates,
+     * inserts and deletes rows of its table; returns the row changes the application made.
+     */
+    private static long backfillUnderLoad(SyncFixture f, Migration m, int rows) throws Exception {
+        MigrationSpec spec = SpecJson.read(f.catalog.get(m.name()).specJson());
+        spec = new MigrationSpec(spec.name(), spec.source(), spec.mode(), spec.target(), null,
+                new Backfill(2_000, 500, Duration.ofMillis(300), 0L, Duration.ofMillis(200), 2.0), null, null, null, null);
+        ResolvedSpec resolved;
+        try (var c = f.db.connect("test")) {
+            resolved = SpecValidator.resolveExpanded(m.name(), spec, c);
+        }
+        Topics.ensure(f.bootstrap(), Map.of(Topics.chunks(m.name()), SyncFixture.PARTITIONS), (short) 1);
+        ChunkConsumer consumer = new ChunkConsumer(f.db, f.bootstrap(), resolved, BackfillConfig.defaults("bf-" + m.name()),
+                SyncBacklog.NONE);
+        Thread worker = new Thread(consumer, "bf-" + m.name());
+        worker.start();
+        java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread app = new Thread(() -> {
+            java.util.Random random = new java.util.Random(42);
+            int next = rows + 1;
+            try (var c = f.db.connect("app"); var st = c.createStatement()) { // autocommit: one transaction each
+                while (!stop.get()) {
+                    int k = 1 + random.nextInt(rows);
+                    changes.addAndGet(st.executeUpdate(switch (random.nextInt(10)) {
+                        case 0 -> "INSERT INTO " + m.source() + " (id, seq, a, b) VALUES (" + next + ", " + next++ + ", 7, 'new')";
+                        case 1 -> "DELETE FROM " + m.source() + " WHERE id = " + k;
+                        default -> "UPDATE " + m.source() + " SET a = a + 1, b = 'app' || a WHERE id = " + k;
+                    }));
+                }
+            } catch (java.sql.SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }, "app-" + m.name());
+        app.start();
+        try {
+            var store = new dev.shapeshift.catalog.ChunkStore(f.catalog);
+            new ChunkPublisher(f.bootstrap(), SyncFixture.PARTITIONS).publish(m.name(), new ChunkPlanner(store).plan(resolved));
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                var t = store.totals(m.name());
+                return t.chunks() > 0 && t.done() == t.chunks();
+            });
+            Thread.sleep(500); // a little application load after the last chunk too
+        } finally {
+            stop.set(true);
+            app.join(10_000);
+            consumer.close();
+            worker.join(30_000);
+        }
+        assertThat(changes.get()).as("the application wrote during the backfill").isGreaterThan(50);
+        return changes.get();
     }
 }
