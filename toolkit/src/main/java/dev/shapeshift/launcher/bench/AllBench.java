@@ -233,15 +233,24 @@ public final class AllBench {
 
     static List<Row> syncRows(String step, JsonNode json, String file) {
         List<Row> rows = new ArrayList<>();
+        Map<String, Double> tps = new LinkedHashMap<>();
         for (JsonNode r : json.path("runs")) {
             JsonNode p = r.path("phase");
             String name = p.path("name").asText();
+            tps.put(name, p.path("pgbench").path("tps").asDouble());
             if (name.startsWith("no replication")) {
                 continue;
             }
             rows.add(new Row(step, name + ": pgbench tps", String.format(Locale.ROOT, "%,.0f tps, commit→applied p99 %s ms",
                     p.path("pgbench").path("tps").asDouble(), ms(p.path("probeP99Ms"))),
-                    "pgbench without replication, same rate", r.path("tpsRatioToNoReplication").asDouble(), file));
+                    "pgbench without replication, same -R (or unthrottled)", r.path("tpsRatioToNoReplication").asDouble(), file));
+        }
+        Double ours = tps.get("shapeshift sync, unthrottled");
+        Double theirs = tps.get("native logical replication, unthrottled");
+        if (ours != null && theirs != null && theirs > 0) {
+            rows.add(new Row(step, "shapeshift sync, unthrottled: pgbench tps (issue 18 goal 2)", String.format(Locale.ROOT,
+                    "%,.0f tps", ours), String.format(Locale.ROOT, "native logical replication, unthrottled %,.0f tps", theirs),
+                    ours / theirs, file));
         }
         return rows;
     }

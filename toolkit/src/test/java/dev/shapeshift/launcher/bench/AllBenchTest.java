@@ -88,4 +88,28 @@ class AllBenchTest {
         assertThat(stepsJson.get(2).path("rows").get(0).path("ratio").asDouble()).isEqualTo(0.65);
         assertThat(console.toString(StandardCharsets.UTF_8)).contains("== bench all: reconcile").contains("summary: ");
     }
+
+    @Test
+    void theSyncStepComparesShapeshiftWithNativeReplicationOfTheSameRun() {
+        String json = """
+                {"runs": [
+                  {"phase": {"name": "no replication, unthrottled", "pgbench": {"tps": 4000.0}}, "tpsRatioToNoReplication": 1.0},
+                  {"phase": {"name": "shapeshift sync, unthrottled", "pgbench": {"tps": 2800.0}, "probeP99Ms": 112.4},
+                   "tpsRatioToNoReplication": 0.7},
+                  {"phase": {"name": "native logical replication, unthrottled", "pgbench": {"tps": 3500.0}, "probeP99Ms": 5.9},
+                   "tpsRatioToNoReplication": 0.875}]}
+                """;
+        List<AllBench.Row> rows;
+        try {
+            rows = AllBench.syncRows("sync", new ObjectMapper().readTree(json), "f.md");
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+        assertThat(rows).extracting(AllBench.Row::measured).containsExactly("shapeshift sync, unthrottled: pgbench tps",
+                "native logical replication, unthrottled: pgbench tps",
+                "shapeshift sync, unthrottled: pgbench tps (issue 18 goal 2)");
+        assertThat(rows.get(0).value()).isEqualTo("2,800 tps, commit→applied p99 112 ms");
+        assertThat(rows.get(2).ratio()).isEqualTo(0.8);
+        assertThat(rows.get(2).baseline()).isEqualTo("native logical replication, unthrottled 3,500 tps");
+    }
 }
