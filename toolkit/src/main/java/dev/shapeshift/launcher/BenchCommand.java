@@ -61,8 +61,9 @@ public final class BenchCommand implements ExtraCommand, Runnable {
     }
 
     @Command(name = "backfill", mixinStandardHelpOptions = true,
-            description = "Bulk INSERT … SELECT / UPDATE against Shapeshift's backfill with 1, 2, 4 … workers, each on a "
-                    + "fresh copy of the table; writes <date>-backfill-<mode>-<rows>.md and .json.")
+            description = "Bulk INSERT … SELECT / UPDATE against two hand-written loops (pgroll-style, naive keyset) and "
+                    + "Shapeshift's backfill with 1, 2, 4 … workers, each on a fresh copy of the table; writes "
+                    + "<date>-backfill-<mode>-<rows>.md and .json.")
     static final class Backfill implements Callable<Integer> {
         @Option(names = "--rows", defaultValue = "1000000", description = "source rows. Default: ${DEFAULT-VALUE}")
         long rows;
