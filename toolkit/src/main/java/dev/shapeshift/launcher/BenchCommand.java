@@ -1,5 +1,6 @@
 package dev.shapeshift.launcher;
 
+import dev.shapeshift.launcher.bench.AllBench;
 import dev.shapeshift.launcher.bench.BackfillBench;
 import dev.shapeshift.launcher.bench.BenchOptions;
 import dev.shapeshift.launcher.bench.DdlBench;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Option;
 /** {@code shapeshift bench}: measurements on the embedded stack (docs/performance.md). */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchCommand.Backfill.class, BenchCommand.Sync.class, BenchCommand.Reconcile.class, BenchCommand.Index.class,
         BenchCommand.Ddl.class, BenchCommand.Plan.class, BenchCommand.Sink.class,
-        BenchCommand.ReadCounterCase.class, BenchCommand.Soak.class},
+        BenchCommand.ReadCounterCase.class, BenchCommand.Soak.class, BenchCommand.All.class},
         description = "Benchmarks on an embedded PostgreSQL (fsync on) and Kafka; see docs/performance.md.")
 public final class BenchCommand implements ExtraCommand, Runnable {
 
@@ -60,8 +61,9 @@ public final class BenchCommand implements ExtraCommand, Runnable {
     }
 
     @Command(name = "backfill", mixinStandardHelpOptions = true,
-            description = "Bulk INSERT … SELECT / UPDATE against Shapeshift's backfill with 1, 2, 4 … workers, each on a "
-                    + "fresh copy of the table; writes <date>-backfill-<mode>-<rows>.md and .json.")
+            description = "Bulk INSERT … SELECT / UPDATE against two hand-written loops (pgroll-style, naive keyset) and "
+                    + "Shapeshift's backfill with 1, 2, 4 … workers, each on a fresh copy of the table; writes "
+                    + "<date>-backfill-<mode>-<rows>.md and .json.")
     static final class Backfill implements Callable<Integer> {
         @Option(names = "--rows", defaultValue = "1000000", description = "source rows. Default: ${DEFAULT-VALUE}")
         long rows;
@@ -101,6 +103,14 @@ public final class BenchCommand implements ExtraCommand, Runnable {
         @Option(names = "--label", defaultValue = "", description = "suffix of the result file names (-<label>). Default: none")
         String label;
 
+        @Option(names = "--no-peers", description = "leave out the peer loops timed beside the baseline (pgroll-style "
+                + "IN (SELECT … LIMIT 1000), naive keyset loop)")
+        boolean noPeers;
+
+        @Option(names = "--naive-batch-rows", defaultValue = "10000",
+                description = "rows per transaction of the naive keyset loop. Default: ${DEFAULT-VALUE}")
+        int naiveBatchRows;
+
         @Mixin
         Results results;
 
@@ -114,9 +124,10 @@ public final class BenchCommand implements ExtraCommand, Runnable {
             };
             int most = workers.stream().mapToInt(Integer::intValue).max().orElse(1);
             if (rows < 1000 || workers.stream().anyMatch(w -> w < 1) || partitions < most || chunkRows < 10
-                    || !(maxHeapGrowth > 1.0)) {
+                    || !(maxHeapGrowth > 1.0) || naiveBatchRows < 1) {
                 throw results.invalid("need --rows >= 1000, --workers >= 1, "
-                        + "--partitions >= the largest worker count, --chunk-rows >= 10, --max-heap-growth > 1");
+                        + "--partitions >= the largest worker count, --chunk-rows >= 10, --max-heap-growth > 1, "
+                        + "--naive-batch-rows >= 1");
             }
             if (!workerHeap.matches("[0-9]+[kmgKMG]") || !label.matches("[A-Za-z0-9._-]*")) {
                 throw results.invalid(
@@ -128,9 +139,10 @@ public final class BenchCommand implements ExtraCommand, Runnable {
                     + " --max-heap-growth " + maxHeapGrowth + (shapes ? " --shapes --shape-connections "
                     + String.join(",", shapeConnections.stream().map(String::valueOf).toList()) : "")
                     + (workerJvms ? " --worker-jvms --worker-heap " + workerHeap : "")
-                    + (label.isEmpty() ? "" : " --label " + label));
+                    + (label.isEmpty() ? "" : " --label " + label)
+                    + (noPeers ? " --no-peers" : " --naive-batch-rows " + naiveBatchRows));
             BackfillBench.run(new BenchOptions(rows, workers, m, chunkRows, batchRows, partitions, maxHeapGrowth, shapes,
-                    shapeConnections, workerJvms, workerHeap, results.out, label, command), System.out);
+                    shapeConnections, workerJvms, workerHeap, results.out, label, command, !noPeers, naiveBatchRows), System.out);
             return 0;
         }
     }
@@ -455,6 +467,43 @@ public final class BenchCommand implements ExtraCommand, Runnable {
             Path md = SoakBench.run(new SoakBench.Options(minutes, seed, scale, rate, clients, killEvery, backfillRate,
                     sampleEvery, partitions, heap, pgbench, results.out, label, note, command), System.out);
             return java.nio.file.Files.readString(md).contains("**Result: passed**") ? 0 : 1;
+        }
+    }
+
+    @Command(name = "all", mixinStandardHelpOptions = true,
+            description = "Every benchmark of issue 18 in one go at small defaults (about 15 minutes on 2 cores): backfill "
+                    + "table and in place (with the bulk baseline and the peer loops), reconcile, index, plan, sync (short "
+                    + "pgbench); each step's files in <out>/<date>-all-<rows>/, and one summary of every ratio and its "
+                    + "baseline in <out>/<date>-all-<rows>.md and .json.")
+    static final class All implements Callable<Integer> {
+        @Option(names = "--rows", defaultValue = "1000000", description = "rows of the backfill, reconcile, index and plan steps. Default: ${DEFAULT-VALUE}")
+        long rows;
+
+        @Option(names = "--workers", defaultValue = "2", description = "backfill workers. Default: ${DEFAULT-VALUE}")
+        int workers;
+
+        @Option(names = "--sync-scale", defaultValue = "10", description = "pgbench -i -s of the sync step (100,000 accounts each). Default: ${DEFAULT-VALUE}")
+        int syncScale;
+
+        @Option(names = "--sync-duration", defaultValue = "20", description = "seconds per pgbench run of the sync step. Default: ${DEFAULT-VALUE}")
+        int syncDuration;
+
+        @Option(names = "--pgbench", defaultValue = "/usr/bin/pgbench", description = "pgbench binary. Default: ${DEFAULT-VALUE}")
+        String pgbench;
+
+        @Mixin
+        Results results;
+
+        @Override
+        public Integer call() throws Exception {
+            if (rows < 10_000 || workers < 1 || workers > 8 || syncScale < 1 || syncDuration < 1) {
+                throw results.invalid("need --rows >= 10000, --workers 1..8, --sync-scale >= 1 and --sync-duration >= 1");
+            }
+            AllBench.Options o = new AllBench.Options(rows, workers, syncScale, syncDuration, pgbench, results.out,
+                    results.command("--rows " + rows + " --workers " + workers + " --sync-scale " + syncScale
+                            + " --sync-duration " + syncDuration + " --pgbench " + pgbench));
+            Path md = AllBench.run(o, AllBench.steps(o), System.out);
+            return java.nio.file.Files.readString(md).contains("**failed**") ? 1 : 0;
         }
     }
 }

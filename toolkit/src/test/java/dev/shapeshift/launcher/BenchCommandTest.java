@@ -24,7 +24,7 @@ class BenchCommandTest {
         CommandLine bench = cli().getSubcommands().get("bench");
         assertThat(bench).as("the all-in-one CLI has bench (ExtraCommand)").isNotNull();
         assertThat(bench.getSubcommands().keySet())
-                .containsExactlyInAnyOrder("backfill", "sync", "reconcile", "ddl", "plan", "sink", "read-counter", "soak", "index");
+                .containsExactlyInAnyOrder("backfill", "sync", "reconcile", "ddl", "plan", "sink", "read-counter", "soak", "index", "all");
         bench.getSubcommands().forEach((name, sub) ->
                 assertThat(sub.getCommandSpec().findOption("--out").defaultValue()).as(name).isEqualTo("bench/results"));
     }

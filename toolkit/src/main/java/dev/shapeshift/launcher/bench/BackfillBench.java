@@ -39,6 +39,11 @@ public final class BackfillBench {
                 log.info("bench started mode={} rows={} workers={}", o.mode(), o.rows(), o.workers());
                 Measurement bulk = BulkRun.run(c, o, cpu);
                 out.printf(Locale.ROOT, "baseline %s: %,.0f rows/s (%.2fs)%n", bulk.name(), bulk.rowsPerSecond(), bulk.seconds());
+                List<Measurement> peers = o.peers() ? PeerRuns.run(c, o, cpu) : List.of();
+                for (Measurement m : peers) {
+                    out.printf(Locale.ROOT, "peer %s: %,.0f rows/s = %.2f x bulk, %d transactions, p99 %.0f ms%n", m.name(),
+                            m.rowsPerSecond(), m.rowsPerSecond() / bulk.rowsPerSecond(), m.transactions(), nz(m.p99Ms()));
+                }
                 List<Measurement> runs = new ArrayList<>();
                 WorkerRun workers = new WorkerRun(db, kafka.bootstrapServers(), o, cpu);
                 for (int n : o.workers()) {
@@ -54,7 +59,8 @@ public final class BackfillBench {
                     out.printf(Locale.ROOT, "shape %-62s x%d: %,.0f rows/s = %.2f x bulk%n", m.name(), m.workers(),
                             m.rowsPerSecond(), m.rowsPerSecond() / bulk.rowsPerSecond());
                 }
-                Path md = Report.write(o, machine, bulk, runs, shapes, plans, started);
+                Machine.atEnd(machine);
+                Path md = Report.write(o, machine, bulk, peers, runs, shapes, plans, started);
                 out.println("results: " + md + " (and .json)");
                 return md;
             }

@@ -21,8 +21,10 @@ import java.util.List;
  * @param out         directory of the result files
  * @param label       appended to the result file names ({@code -<label>}), empty for none
  * @param command     the command line as typed, for the report
+ * @param peers       also time the peer loops of {@link PeerRuns} (pgroll-style, naive keyset) beside the baseline
+ * @param naiveBatchRows rows per transaction of the naive keyset loop
  */
 public record BenchOptions(long rows, List<Integer> workers, Mode mode, int chunkRows, int batchRows, int partitions,
                            double maxHeapGrowth, boolean shapes, List<Integer> shapeConns, boolean workerJvms, String workerHeap, Path out,
-                           String label, String command) {
+                           String label, String command, boolean peers, int naiveBatchRows) {
 }

@@ -53,7 +53,7 @@ public final class IndexBench {
                 machine = Machine.describe(c);
                 for (Mode mode : List.of(Mode.TABLE, Mode.IN_PLACE)) {
                     BenchOptions b = new BenchOptions(o.rows(), List.of(o.workers()), mode, o.chunkRows(), 1000,
-                            o.partitions(), 1.2, false, List.of(), false, "256m", o.out(), "", o.command());
+                            o.partitions(), 1.2, false, List.of(), false, "256m", o.out(), "", o.command(), false, 0);
                     Measurement bulk = BulkRun.run(c, b, cpu);
                     Measurement m = new WorkerRun(db, kafka.bootstrapServers(), b, cpu).run(c, o.workers());
                     String table = BenchTables.written(mode);

@@ -35,6 +35,16 @@ final class Machine {
         return m;
     }
 
+    /** {@code /proc/loadavg} now. */
+    static String loadAverage() {
+        return firstLine("/proc/loadavg");
+    }
+
+    /** Adds the load average now, at the end of the run, beside the one at its start. */
+    static void atEnd(Map<String, String> machine) {
+        machine.put("load average at end", firstLine("/proc/loadavg"));
+    }
+
     private static String procLine(String file, String prefix) {
         try {
             for (String line : Files.readAllLines(Path.of(file))) {

@@ -22,23 +22,24 @@ final class Report {
     private Report() {
     }
 
-    static Path write(BenchOptions o, Map<String, String> machine, Measurement bulk, List<Measurement> runs,
-                      List<Measurement> shapes, List<String> plans, OffsetDateTime started) throws IOException {
+    static Path write(BenchOptions o, Map<String, String> machine, Measurement bulk, List<Measurement> peers,
+                      List<Measurement> runs, List<Measurement> shapes, List<String> plans, OffsetDateTime started)
+            throws IOException {
         Files.createDirectories(o.out());
         String base = LocalDate.now() + "-backfill-" + (o.mode() == Mode.TABLE ? "table" : "in-place") + "-" + o.rows()
                 + (o.label().isEmpty() ? "" : "-" + o.label());
         Path md = o.out().resolve(base + ".md");
-        String text = markdown(o, machine, bulk, runs, shapes, started);
+        String text = markdown(o, machine, bulk, peers, runs, shapes, started);
         if (!plans.isEmpty()) {
             text += "\n## Plan of one backfill sub-batch\n\n```\n" + String.join("\n", plans) + "\n```\n";
         }
         Files.writeString(md, text);
-        Files.writeString(o.out().resolve(base + ".json"), json(o, machine, bulk, runs, shapes, started));
+        Files.writeString(o.out().resolve(base + ".json"), json(o, machine, bulk, peers, runs, shapes, started));
         return md;
     }
 
     private static String markdown(BenchOptions o, Map<String, String> machine, Measurement bulk,
-                                   List<Measurement> runs, List<Measurement> shapes, OffsetDateTime started) {
+                                   List<Measurement> peers, List<Measurement> runs, List<Measurement> shapes, OffsetDateTime started) {
         StringBuilder b = new StringBuilder();
         b.append("# Backfill benchmark: ").append(o.mode() == Mode.TABLE ? "table" : "in-place").append(" mode, ")
                 .append(String.format(Locale.ROOT, "%,d", o.rows())).append(" rows\n\n");
@@ -56,8 +57,14 @@ final class Report {
                 + "peak RSS is each child's VmHWM, the last column the bench JVM's (it also hosts the Kafka broker); "
                 + "JVM CPU is the bench JVM plus the children. Child workers report no sub-batch times.\n\n"
                 : "Workers ran as threads of the bench JVM; its peak RSS includes the Kafka broker.\n\n"));
+        if (!peers.isEmpty()) {
+            b.append("Peers (same run, one connection, one transaction per batch, nothing else): "
+                    + "**pgroll-style** repeats `" + PeerRuns.pgroll(o.mode()) + "` with ($last, "
+                    + PeerRuns.PGROLL_BATCH + "); the **naive keyset loop** repeats `" + PeerRuns.naive(o.mode())
+                    + "` with ($last, " + o.naiveBatchRows() + "), committing each.\n\n");
+        }
         b.append("## Shapeshift backfill (plan → Kafka → workers → catalog)\n\n");
-        table(b, bulk, prepend(bulk, runs), true);
+        table(b, bulk, prepend(bulk, java.util.stream.Stream.concat(peers.stream(), runs.stream()).toList()), true);
         if (!shapes.isEmpty()) {
             b.append("\n## Statement shapes (JDBC only: no Kafka, no catalog, no checkpoint)\n\n");
             table(b, bulk, prepend(bulk, shapes), false);
@@ -107,7 +114,8 @@ final class Report {
         return v == null ? "–" : v.toString();
     }
 
-    private static String json(BenchOptions o, Map<String, String> machine, Measurement bulk, List<Measurement> runs,
+    private static String json(BenchOptions o, Map<String, String> machine, Measurement bulk, List<Measurement> peers,
+                               List<Measurement> runs,
                                List<Measurement> shapes, OffsetDateTime started) throws IOException {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = mapper.createObjectNode();
@@ -123,6 +131,8 @@ final class Report {
         root.put("workerHeap", o.workerJvms() ? o.workerHeap() : null);
         root.set("machine", mapper.valueToTree(machine));
         root.set("baseline", node(mapper, bulk, bulk));
+        ArrayNode p = root.putArray("peers");
+        peers.forEach(m -> p.add(node(mapper, m, bulk)));
         ArrayNode r = root.putArray("shapeshift");
         runs.forEach(m -> r.add(node(mapper, m, bulk)));
         ArrayNode s = root.putArray("statementShapes");

@@ -24,10 +24,19 @@ class BatchSizerTest {
     }
 
     @Test
-    void convergesTowardTheTarget() {
+    void convergesTowardHalfTheTarget() {
         BatchSizer s = new BatchSizer(1000, 10_000, TARGET);
-        s.observe(1000, 1000, Duration.ofMillis(400));
-        assertThat(s.size()).isEqualTo(750);
+        s.observe(1000, 1000, Duration.ofMillis(200));
+        assertThat(s.size()).as("150 ms aimed at: 1000 rows × 150 / 200").isEqualTo(750);
+    }
+
+    @Test
+    void aBatchThatTookTheWholeTargetShrinksSoTheNextStaysUnderIt() {
+        BatchSizer s = new BatchSizer(1000, 10_000, TARGET);
+        s.observe(1000, 1000, TARGET);
+        assertThat(s.size()).isEqualTo(500);
+        s.observe(500, 500, Duration.ofMillis(150));
+        assertThat(s.size()).as("at the aim: stays").isEqualTo(500);
     }
 
     @Test
