@@ -113,6 +113,12 @@ final class BridgeFixture {
         List<ChangeEvent> out = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
             consumer.subscribe(List.of(Topics.changes(migration)));
+            // The quiet window counts from when the group has handed this consumer its partitions: a
+            // join slower than the window (a loaded machine) must not read as "no events".
+            long joinBy = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (consumer.assignment().isEmpty() && System.nanoTime() < joinBy) {
+                collect(consumer.poll(Duration.ofMillis(200)), out);
+            }
             long lastNew = System.nanoTime();
             while (System.nanoTime() - lastNew < quiet.toNanos()) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
@@ -125,5 +131,14 @@ final class BridgeFixture {
             }
         }
         return out;
+    }
+
+    private static void collect(Iterable<ConsumerRecord<byte[], byte[]>> records, List<ChangeEvent> out) {
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            ChangeEvent e = ChangeCodec.decode(r.value());
+            if (!e.heartbeat()) {
+                out.add(e);
+            }
+        }
     }
 }
