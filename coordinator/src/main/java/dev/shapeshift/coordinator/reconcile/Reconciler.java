@@ -38,10 +38,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs reconciliation for one migration (docs/reconcile.md): walks the source key space in ranges
- * of {@code rangeRows} keys, compares each range ({@link Differ}), parks the differing keys as
- * suspects, re-checks them once the sync has applied past the check, and records only the keys
- * that still differ as drift ({@link DriftStore}). A run is checkpointed after every range and
- * resumes from its {@code last_key}; memory holds at most one range's differences.
+ * of {@code rangeRows} keys, compares {@code parallelism} ranges at a time ({@link Differ}, each on
+ * its own session), parks the differing keys as suspects, re-checks them once the sync has applied
+ * past the check, and records only the keys that still differ as drift ({@link DriftStore}). Ranges
+ * are stored in key order, each with the checkpoint, and a run resumes from its {@code last_key};
+ * memory holds at most {@code 4 × parallelism} ranges' differences.
  */
 public final class Reconciler {
     private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
@@ -157,8 +158,9 @@ public final class Reconciler {
 
     /**
      * One pass over the whole key space (or the rest of an unfinished one). {@code stop} is polled
-     * before every range and while waiting for re-checks; when it says true the run is left
-     * {@code stopped} and the next call continues it. Returns the run as stored at the end.
+     * before a range is handed out, after each range is stored and while waiting for re-checks;
+     * when it says true the run is left {@code stopped} at the last range stored (ranges still being
+     * compared are dropped) and the next call continues it. Returns the run as stored at the end.
      */
     public Run runOnce(BooleanSupplier stop) {
         try (Connection c = catalog.connect(); Comparer differ = Comparer.open(c, resolved)) {
