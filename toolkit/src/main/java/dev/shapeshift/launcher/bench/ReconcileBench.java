@@ -231,8 +231,8 @@ public final class ReconcileBench {
                 + "`Reconciler.runOnce` with `SyncProgress.NO_SYNC`: range ends, the per-range compare "
                 + "statement on `parallelism` sessions at once, a catalog checkpoint per range in key order. "
                 + "Memory of this JVM (it is the coordinator here: the reconcile runs in it): heap peak = largest "
-                + "heap in use sampled every 20 ms during the measurement (garbage included, JVM default heap "
-                + "settings); RSS peak = VmHWM, reset before each measurement.\n\n");
+                + "heap in use sampled every 20 ms during the measurement (garbage included; the heap limit is "
+                + "the `jvm max heap` above); RSS peak = VmHWM, reset before each measurement.\n\n");
         b.append("| round | what | s | rows/s | ÷ hash scan (as planned) | ÷ hash scan (serial) | server CPU s | "
                 + "server CPU µs/row | JVM CPU s | JVM heap peak MB | JVM RSS peak MB | load avg at start |\n"
                 + "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
