@@ -323,7 +323,8 @@ public final class Reconciler {
             }
             Future<Compared> f;
             try {
-                f = done.poll(running == 0 ? Math.max(1, Math.min(200, pause.toMillis())) : 200, TimeUnit.MILLISECONDS);
+                // Wake for the next finished range, or when the pace lets the next range go out.
+                f = done.poll(pause.isZero() ? 200 : Math.max(1, Math.min(200, pause.toMillis())), TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new ShapeshiftException(ErrorCode.INTERNAL, "interrupted while reconciling", e);
