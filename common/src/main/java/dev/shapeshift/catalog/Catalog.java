@@ -35,6 +35,14 @@ public final class Catalog {
         this.role = role;
     }
 
+    /**
+     * A new, unpooled session for long statements (a reconcile's range comparisons), named
+     * {@code shapeshift-<role>}; the caller closes it.
+     */
+    public Connection connectUnpooled(String role) {
+        return db.connect(role);
+    }
+
     /** A pooled connection for catalog work (closing it returns it to the pool). */
     public Connection connect() {
         return CatalogPool.connect(db, role);

@@ -210,6 +210,10 @@ final class StaticChecks {
         positive("reconcile.interval", r.interval());
         notNegative("reconcile.maxRowsPerSecond", r.maxRowsPerSecond());
         positive("reconcile.recheckAfter", r.recheckAfter());
+        if (r.parallelism() < 1 || r.parallelism() > Reconcile.MAX_PARALLELISM) {
+            add("reconcile.parallelism", "must be between 1 and " + Reconcile.MAX_PARALLELISM + ", got " + r.parallelism(),
+                    "use 1 for one range at a time, or a small number of connections such as 2 (the default) or 4");
+        }
     }
 
     private void readSwitch(Switch s) {

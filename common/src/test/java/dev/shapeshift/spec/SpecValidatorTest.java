@@ -141,12 +141,15 @@ class SpecValidatorTest {
     void nonPositiveSizesAndDurations() {
         List<SpecProblem> ps = problems(spec("m", SOURCE, TARGET,
                 "backfill: {chunkRows: 0, batchRows: -1, targetTransaction: 0s, maxRowsPerSecond: -5}\n"
-                        + "reconcile: {interval: 0ms}\n"));
+                        + "reconcile: {interval: 0ms, parallelism: 0}\n"));
         assertThat(only(ps, "backfill.chunkRows").message()).contains("must be positive, got 0");
         assertThat(only(ps, "backfill.batchRows").fix()).contains("greater than 0");
         assertThat(only(ps, "backfill.targetTransaction").message()).contains("positive duration");
         assertThat(only(ps, "backfill.maxRowsPerSecond").fix()).contains("0 for no limit");
         assertThat(only(ps, "reconcile.interval").message()).contains("positive duration");
+        assertThat(only(ps, "reconcile.parallelism").message()).isEqualTo("must be between 1 and 16, got 0");
+        assertThat(only(problems(spec("m", SOURCE, TARGET, "reconcile: {parallelism: 17}\n")), "reconcile.parallelism")
+                .fix()).contains("such as 2");
     }
 
     @Test

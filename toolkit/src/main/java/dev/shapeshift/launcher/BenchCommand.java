@@ -234,6 +234,11 @@ public final class BenchCommand implements ExtraCommand, Runnable {
                 description = "reconcile.rangeRows, one pass each per round. Default: ${DEFAULT-VALUE}")
         List<Integer> rangeRows;
 
+        @Option(names = "--parallelism", defaultValue = "1,2,4", split = ",",
+                description = "reconcile.parallelism (ranges compared at once), one pass each per round and range size. "
+                        + "Default: ${DEFAULT-VALUE}")
+        List<Integer> parallelism;
+
         @Option(names = "--rounds", defaultValue = "2", description = "rounds of every measurement. Default: ${DEFAULT-VALUE}")
         int rounds;
 
@@ -245,9 +250,15 @@ public final class BenchCommand implements ExtraCommand, Runnable {
             if (rows < 1000 || rounds < 1 || rangeRows.stream().anyMatch(r -> r < 1)) {
                 throw results.invalid("need --rows >= 1000, --rounds >= 1, --range-rows >= 1");
             }
+            if (parallelism.stream().anyMatch(k -> k < 1 || k > dev.shapeshift.spec.Reconcile.MAX_PARALLELISM)) {
+                throw results.invalid("--parallelism: each value must be between 1 and "
+                        + dev.shapeshift.spec.Reconcile.MAX_PARALLELISM + " (reconcile.parallelism), got " + parallelism);
+            }
             String command = results.command("--rows " + rows + " --range-rows "
-                    + String.join(",", rangeRows.stream().map(String::valueOf).toList()) + " --rounds " + rounds);
-            ReconcileBench.run(new ReconcileBench.Options(rows, rangeRows, rounds, results.out, command), System.out);
+                    + String.join(",", rangeRows.stream().map(String::valueOf).toList()) + " --parallelism "
+                    + String.join(",", parallelism.stream().map(String::valueOf).toList()) + " --rounds " + rounds);
+            ReconcileBench.run(new ReconcileBench.Options(rows, rangeRows, parallelism, rounds, results.out, command),
+                    System.out);
             return 0;
         }
     }

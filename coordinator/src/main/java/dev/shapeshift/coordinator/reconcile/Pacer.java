@@ -3,8 +3,9 @@ package dev.shapeshift.coordinator.reconcile;
 import java.time.Duration;
 
 /**
- * Keeps a run at or below {@code maxRowsPerSecond}: after each range, the pause that brings the
- * average rate since the start of the run back down to the cap. Pure arithmetic; 0 means no cap.
+ * Keeps a run at or below {@code maxRowsPerSecond} over all its sessions: before the next range is
+ * handed out, the wait until the rows handed out so far fit the cap at the average rate since the
+ * start of the run. Pure arithmetic; 0 means no cap.
  */
 record Pacer(long maxRowsPerSecond) {
     Pacer {

@@ -22,16 +22,27 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionService;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorCompletionService;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Runs reconciliation for one migration (docs/reconcile.md): walks the source key space in ranges
- * of {@code rangeRows} keys, compares each range ({@link Differ}), parks the differing keys as
- * suspects, re-checks them once the sync has applied past the check, and records only the keys
- * that still differ as drift ({@link DriftStore}). A run is checkpointed after every range and
- * resumes from its {@code last_key}; memory holds at most one range's differences.
+ * of {@code rangeRows} keys, compares {@code parallelism} ranges at a time ({@link Differ}, each on
+ * its own session), parks the differing keys as suspects, re-checks them once the sync has applied
+ * past the check, and records only the keys that still differ as drift ({@link DriftStore}). Ranges
+ * are stored in key order, each with the checkpoint, and a run resumes from its {@code last_key};
+ * memory holds at most {@code 4 × parallelism} ranges' differences.
  */
 public final class Reconciler {
     private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
@@ -40,7 +51,8 @@ public final class Reconciler {
      * Frozen configuration of a reconciler.
      *
      * @param rangeRows        source keys per compared range
-     * @param maxRowsPerSecond pace of a run (0: no cap); enforced by sleeping between ranges
+     * @param maxRowsPerSecond pace of a run over all its connections together (0: no cap); enforced
+     *                         by holding back the next range
      * @param recheckAfter     minimum wait between a check and the re-check of a differing key
      * @param interval         pause between runs in continuous mode
      * @param settleTimeout    how long a run waits at its end for suspects to become re-checkable
@@ -48,42 +60,61 @@ public final class Reconciler {
      * @param maxRounds        re-checks of a key whose source row keeps changing before it is left
      *                         to the next run (a hot key is never reported from a moving target)
      * @param recheckBatch     suspects re-compared per statement
+     * @param parallelism      ranges compared at the same time, each on its own connection
      */
     public record Options(int rangeRows, long maxRowsPerSecond, Duration recheckAfter, Duration interval,
-                          Duration settleTimeout, int maxRounds, int recheckBatch) {
+                          Duration settleTimeout, int maxRounds, int recheckBatch, int parallelism) {
         public Options {
             if (rangeRows < 1 || maxRowsPerSecond < 0 || recheckAfter.isNegative() || interval.isNegative()
-                    || settleTimeout.isNegative() || maxRounds < 1 || recheckBatch < 1) {
+                    || settleTimeout.isNegative() || maxRounds < 1 || recheckBatch < 1 || parallelism < 1
+                    || parallelism > Reconcile.MAX_PARALLELISM) {
                 throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "reconcile options out of range: rangeRows >= 1, "
-                        + "maxRowsPerSecond >= 0, durations >= 0, maxRounds >= 1, recheckBatch >= 1; got " + this);
+                        + "maxRowsPerSecond >= 0, durations >= 0, maxRounds >= 1, recheckBatch >= 1, parallelism 1 to "
+                        + Reconcile.MAX_PARALLELISM + "; got " + this);
             }
         }
 
         /** The spec's settings, a settle timeout of three re-check delays plus a minute, 5 rounds, batches of 500. */
         public static Options from(Reconcile r) {
             return new Options(r.rangeRows(), r.maxRowsPerSecond(), r.recheckAfter(), r.interval(),
-                    r.recheckAfter().multipliedBy(3).plusMinutes(1), 5, 500);
+                    r.recheckAfter().multipliedBy(3).plusMinutes(1), 5, 500, r.parallelism());
         }
 
         public Options withRangeRows(int rows) {
-            return new Options(rows, maxRowsPerSecond, recheckAfter, interval, settleTimeout, maxRounds, recheckBatch);
+            return new Options(rows, maxRowsPerSecond, recheckAfter, interval, settleTimeout, maxRounds, recheckBatch,
+                    parallelism);
         }
 
         public Options withRecheckAfter(Duration d) {
-            return new Options(rangeRows, maxRowsPerSecond, d, interval, settleTimeout, maxRounds, recheckBatch);
+            return new Options(rangeRows, maxRowsPerSecond, d, interval, settleTimeout, maxRounds, recheckBatch,
+                    parallelism);
         }
 
         public Options withSettleTimeout(Duration d) {
-            return new Options(rangeRows, maxRowsPerSecond, recheckAfter, interval, d, maxRounds, recheckBatch);
+            return new Options(rangeRows, maxRowsPerSecond, recheckAfter, interval, d, maxRounds, recheckBatch,
+                    parallelism);
         }
 
         public Options withInterval(Duration d) {
-            return new Options(rangeRows, maxRowsPerSecond, recheckAfter, d, settleTimeout, maxRounds, recheckBatch);
+            return new Options(rangeRows, maxRowsPerSecond, recheckAfter, d, settleTimeout, maxRounds, recheckBatch,
+                    parallelism);
         }
 
         public Options withMaxRowsPerSecond(long rate) {
-            return new Options(rangeRows, rate, recheckAfter, interval, settleTimeout, maxRounds, recheckBatch);
+            return new Options(rangeRows, rate, recheckAfter, interval, settleTimeout, maxRounds, recheckBatch,
+                    parallelism);
         }
+
+        public Options withParallelism(int k) {
+            return new Options(rangeRows, maxRowsPerSecond, recheckAfter, interval, settleTimeout, maxRounds, recheckBatch,
+                    k);
+        }
+    }
+
+    /** Called by a comparing thread just before it compares the {@code index}-th range of a {@link #runOnce} call (tests). */
+    @FunctionalInterface
+    interface RangeHook {
+        void beforeCompare(long index) throws InterruptedException;
     }
 
     private final Catalog catalog;
@@ -98,6 +129,9 @@ public final class Reconciler {
 
     private final boolean sourceWriteGuard;
     private Runnable afterRange = () -> { };
+    private RangeHook beforeCompare = index -> { };
+    /** False only in the negative-control test: the checkpoint jumps to the highest range compared. */
+    private boolean contiguousCheckpoint = true;
 
     public Reconciler(Catalog catalog, String migration, ResolvedSpec resolved, SyncProgress sync,
                       MeterRegistry registry, Options options) {
@@ -124,8 +158,9 @@ public final class Reconciler {
 
     /**
      * One pass over the whole key space (or the rest of an unfinished one). {@code stop} is polled
-     * before every range and while waiting for re-checks; when it says true the run is left
-     * {@code stopped} and the next call continues it. Returns the run as stored at the end.
+     * before a range is handed out, after each range is stored and while waiting for re-checks;
+     * when it says true the run is left {@code stopped} at the last range stored (ranges still being
+     * compared are dropped) and the next call continues it. Returns the run as stored at the end.
      */
     public Run runOnce(BooleanSupplier stop) {
         try (Connection c = catalog.connect(); Comparer differ = Comparer.open(c, resolved)) {
@@ -177,35 +212,166 @@ public final class Reconciler {
         return runs.latest(migration);
     }
 
+    /**
+     * Calls {@code hook} on the comparing thread before each range's comparison (tests: hold a
+     * range back so a later one finishes first, or fail at a given range).
+     */
+    Reconciler beforeEachCompare(RangeHook hook) {
+        this.beforeCompare = Objects.requireNonNull(hook);
+        return this;
+    }
+
+    /**
+     * Negative control only: stores every range as soon as it is compared and moves the checkpoint
+     * to the end of the highest range compared so far, gaps below it or not — the bug the
+     * contiguous checkpoint prevents.
+     */
+    Reconciler checkpointAtHighestCompared() {
+        this.contiguousCheckpoint = false;
+        return this;
+    }
+
+    /**
+     * One range handed out: its place in key order within this call, its bounds, and its comparison
+     * once done (set by the handing-out thread when it takes the comparing thread's result).
+     */
+    private static final class Slot {
+        final long index;
+        final KeyRange range;
+        Comparison result;
+
+        Slot(long index, KeyRange range) {
+            this.index = index;
+            this.range = range;
+        }
+    }
+
+    /**
+     * Walks the key space in ranges, {@code k = parallelism} of them compared at the same time on
+     * k sessions of the run's own (comparing threads), while this thread hands out the ranges in key
+     * order (range ends, paced), stores them and re-checks on {@code c}. Ranges finish in any order;
+     * a finished range is stored (its suspects, counters and the checkpoint, one transaction) only
+     * once every range before it is stored, so {@code last_key} is always the end of the highest
+     * contiguous range done and a run resumed after a crash compares again whatever was not known
+     * done. At most {@code 4k} ranges are out at once: memory holds at most that many ranges'
+     * differences, whatever the table size.
+     */
     private Run walk(Connection c, Comparer differ, Run run, BooleanSupplier stop) throws SQLException {
+        int k = differ instanceof Differ ? options.parallelism() : 1; // a sink's client is not shared across threads
+        int window = 4 * k;
+        BlockingQueue<Connection> sessions = new ArrayBlockingQueue<>(k);
+        ExecutorService pool = Executors.newFixedThreadPool(k, r -> {
+            Thread t = new Thread(r, "shapeshift-reconcile-" + migration);
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            for (int i = 0; i < k; i++) {
+                sessions.add(catalog.connectUnpooled("reconcile"));
+            }
+            return walk(c, differ, run, stop, new ExecutorCompletionService<>(pool), sessions, k, window);
+        } finally {
+            pool.shutdownNow();
+            try {
+                // A comparison in flight finishes (a JDBC read is not interruptible) before its session closes.
+                pool.awaitTermination(10, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            for (Connection s : sessions) {
+                try {
+                    s.close();
+                } catch (SQLException e) {
+                    log.debug("closing a reconcile session failed", e);
+                }
+            }
+        }
+    }
+
+    private Run walk(Connection c, Comparer differ, Run run, BooleanSupplier stop, CompletionService<Compared> done,
+                     BlockingQueue<Connection> sessions, int k, int window) throws SQLException {
         Instant segmentStart = Instant.now();
-        long segmentRows = 0;
+        long handedOutRows = 0;
         Duration recheckPoll = recheckPoll();
         long lastRecheck = System.nanoTime();
-        Key after = run.lastKey();
+        Key after = run.lastKey();           // start of the next range to hand out
+        Key stored = run.lastKey();          // the stored checkpoint
         long rowsChecked = run.rowsChecked();
+        boolean lastHandedOut = false;
+        long nextIndex = 0;
+        int running = 0;
+        TreeMap<Long, Slot> out = new TreeMap<>(); // handed out, not yet stored
+        long highestStored = -1;
         while (true) {
             if (stop.getAsBoolean()) {
-                return stopped(c, run, "stopped by request after key " + (after == null ? "-" : after.values()));
+                return stopped(c, run, "stopped by request after key " + (stored == null ? "-" : stored.values()));
             }
-            Key upTo = differ.rangeEnd(c, after, options.rangeRows());
-            Comparison cmp = differ.compare(c, new KeyRange(after, upTo));
-            // The open last range is checkpointed at the highest key it saw, so a run resumed to
-            // wait for its re-checks compares only keys that arrived since.
-            Key checkpoint = upTo != null ? upTo : differ.lastKey(c, after);
-            Catalog.inTransaction(c, "checkpointing reconcile of " + migration, conn -> {
-                // A checkpoint lost in a server crash only makes the resumed run compare its
-                // ranges again (its suspects are lost with it and found again): no fsync wait.
-                RunStore.commitWithoutFlushWait(conn);
-                runs.addSuspects(conn, migration, run.id(), cmp.differences(), cmp.lsn(), false);
-                runs.rangeDone(conn, run.id(), checkpoint, cmp.sourceRows());
-                return null;
-            });
-            segmentRows += cmp.sourceRows();
-            rowsChecked += cmp.sourceRows();
-            metrics.rangeDone(cmp.sourceRows());
-            afterRange.run();
-            metrics.progress(new Progress(rowsChecked, run.estimatedRows(), false, Duration.ZERO).fraction());
+            Duration pause = Duration.ZERO;
+            while (!lastHandedOut && running < k && out.size() < window) {
+                pause = pacer.pauseAfter(handedOutRows, Duration.between(segmentStart, Instant.now()));
+                if (!pause.isZero()) {
+                    break;
+                }
+                Key upTo = differ.rangeEnd(c, after, options.rangeRows());
+                Slot slot = new Slot(nextIndex++, new KeyRange(after, upTo));
+                out.put(slot.index, slot);
+                done.submit(() -> compare(differ, sessions, slot));
+                running++;
+                handedOutRows += options.rangeRows();
+                lastHandedOut = upTo == null;
+                after = upTo;
+            }
+            Future<Compared> f;
+            try {
+                // Wake for the next finished range, or when the pace lets the next range go out.
+                f = done.poll(pause.isZero() ? 200 : Math.max(1, Math.min(200, pause.toMillis())), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ShapeshiftException(ErrorCode.INTERNAL, "interrupted while reconciling", e);
+            }
+            if (f == null) {
+                continue;
+            }
+            running--;
+            Slot finished = result(f);
+            // Store every finished range whose predecessors are all stored, one at a time, so a stop
+            // between two of them leaves the checkpoint exactly at a range end.
+            while (!out.isEmpty()) {
+                Slot first = contiguousCheckpoint ? out.firstEntry().getValue() : finished;
+                if (first == null || first.result == null) {
+                    break;
+                }
+                out.remove(first.index);
+                finished = null;
+                Comparison cmp = first.result;
+                // The open last range is checkpointed at the highest key it saw, so a run resumed to
+                // wait for its re-checks compares only keys that arrived since.
+                Key checkpoint = first.range.upTo() == null ? differ.lastKey(c, first.range.after()) : first.range.upTo();
+                boolean advance = first.index > highestStored;
+                Catalog.inTransaction(c, "checkpointing reconcile of " + migration, conn -> {
+                    // A checkpoint lost in a server crash only makes the resumed run compare its
+                    // ranges again (its suspects are lost with it and found again): no fsync wait.
+                    RunStore.commitWithoutFlushWait(conn);
+                    runs.addSuspects(conn, migration, run.id(), cmp.differences(), cmp.lsn(), false);
+                    runs.rangeDone(conn, run.id(), advance ? checkpoint : null, cmp.sourceRows());
+                    return null;
+                });
+                if (advance) {
+                    stored = checkpoint;
+                    highestStored = first.index;
+                }
+                rowsChecked += cmp.sourceRows();
+                metrics.rangeDone(cmp.sourceRows());
+                afterRange.run();
+                metrics.progress(new Progress(rowsChecked, run.estimatedRows(), false, Duration.ZERO).fraction());
+                if (lastHandedOut && out.isEmpty()) {
+                    extras(c, differ, run);
+                    return settleAndFinish(c, differ, run, stop);
+                }
+                if (stop.getAsBoolean()) {
+                    return stopped(c, run, "stopped by request after key " + (stored == null ? "-" : stored.values()));
+                }
+            }
             // A suspect is due recheckAfter after its check at the earliest: polling every range
             // would add a catalog round trip per range for nothing (the settle at the end re-checks
             // whatever is left).
@@ -213,14 +379,47 @@ public final class Reconciler {
                 recheckDue(c, differ, run.id());
                 lastRecheck = System.nanoTime();
             }
-            if (upTo == null) {
-                extras(c, differ, run);
-                break;
-            }
-            after = upTo;
-            Duration pause = pacer.pauseAfter(segmentRows, Duration.between(segmentStart, Instant.now()));
-            sleepUnless(stop, pause);
         }
+    }
+
+    /** A comparing thread's result. */
+    private record Compared(Slot slot, Comparison comparison) {
+    }
+
+    /** On a comparing thread: one range on one of the run's sessions. */
+    private Compared compare(Comparer differ, BlockingQueue<Connection> sessions, Slot slot) throws Exception {
+        beforeCompare.beforeCompare(slot.index);
+        Connection s = sessions.take();
+        try {
+            return new Compared(slot, differ.compare(s, slot.range));
+        } finally {
+            sessions.add(s);
+        }
+    }
+
+    /** The finished range, or the comparing thread's failure as this thread's. */
+    private static Slot result(Future<Compared> f) throws SQLException {
+        try {
+            Compared done = f.get();
+            done.slot().result = done.comparison();
+            return done.slot();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ShapeshiftException(ErrorCode.INTERNAL, "interrupted while reconciling", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof SQLException se) {
+                throw se;
+            } else if (cause instanceof RuntimeException re) {
+                throw re;
+            } else if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new ShapeshiftException(ErrorCode.INTERNAL, "comparing a reconcile range failed: " + cause, cause);
+        }
+    }
+
+    private Run settleAndFinish(Connection c, Comparer differ, Run run, BooleanSupplier stop) throws SQLException {
         settle(c, differ, run.id(), stop);
         long pending = runs.suspectCount(c, migration);
         if (pending > 0) {

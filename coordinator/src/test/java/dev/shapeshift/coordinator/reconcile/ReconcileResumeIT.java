@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.shapeshift.catalog.DriftStore;
+import dev.shapeshift.catalog.DriftStore.Drift;
 import dev.shapeshift.coordinator.reconcile.ReconcileFixture.KeyKind;
 import dev.shapeshift.coordinator.reconcile.RunStore.Run;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.refresh.Key;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.Reconcile;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -18,6 +20,9 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -58,6 +63,83 @@ class ReconcileResumeIT {
             Run next = reconciler.runOnce(() -> false);
             assertThat(next.id()).as("a finished run is not resumed").isGreaterThan(resumed.id());
             assertThat(next.rangesDone()).isEqualTo(16);
+        }
+    }
+
+    /** What a run crashed with a gap in its finished ranges left stored, and what its resumption reported. */
+    record GapOutcome(Key checkpointAfterCrash, long rowsAfterCrash, Map<Key, String> planted, Map<Key, String> reported,
+                      Run resumed) {
+    }
+
+    /**
+     * Two connections; range 2 (keys 400..599 in key order, where the drift is planted) is held back
+     * so range 3 finishes first, then the process "dies" as range 4 starts. Only ranges 0 and 1 are
+     * known done: the stored checkpoint must be the end of range 1, and the resumed run must compare
+     * range 2 and find the planted keys, which the fixture's Java model confirms independently.
+     */
+    @Test
+    void theCheckpointIsTheHighestContiguousRangeSoTheResumedRunComparesTheGap() throws Exception {
+        GapOutcome o = crashWithAGapThenResume(false);
+        assertThat(o.checkpointAfterCrash()).as("end of range 1, not of range 3").isEqualTo(ReconcileFixture.KeyKind.BIGINT.key(399));
+        assertThat(o.rowsAfterCrash()).as("ranges 0 and 1 stored, range 3 not (a gap below it)").isEqualTo(400);
+        assertThat(o.planted()).hasSize(2);
+        assertThat(o.reported()).as("exactly the planted keys, with their kinds").isEqualTo(o.planted());
+        assertThat(o.resumed().status()).isEqualTo("done");
+        assertThat(o.resumed().rowsChecked()).as("every row once: the unstored range 3 was compared again, not counted twice")
+                .isEqualTo(3000);
+    }
+
+    /** Negative control: with the checkpoint at the highest range compared, the gap is never compared and the drift is missed. */
+    @Test
+    void withTheCheckpointAtTheHighestRangeComparedTheGapIsSkipped() throws Exception {
+        GapOutcome o = crashWithAGapThenResume(true);
+        assertThat(o.checkpointAfterCrash()).as("end of range 3").isEqualTo(ReconcileFixture.KeyKind.BIGINT.key(799));
+        assertThat(o.planted()).hasSize(2);
+        assertThat(o.reported()).as("the bug this guards against: drift in the gap goes unseen").isEmpty();
+        assertThat(o.resumed().status()).isEqualTo("done");
+    }
+
+    private GapOutcome crashWithAGapThenResume(boolean highestCompared) throws Exception {
+        try (ReconcileFixture f = new ReconcileFixture(pg, KeyKind.BIGINT, Mode.TABLE)) {
+            f.populate(3000);
+            try (Connection c = f.db.connect("test")) {
+                f.execForKey(c, "tgt", "UPDATE {t} SET label = 'tampered'", f.kind.key(450));
+                f.execForKey(c, "tgt", "DELETE FROM {t}", f.kind.key(520));
+            }
+            Map<Key, String> planted = f.check();
+            Reconciler.Options options = Reconciler.Options.from(new Reconcile(200, null, null, null))
+                    .withParallelism(2).withRecheckAfter(Duration.ZERO);
+            Reconciler crashing = new Reconciler(f.catalog, ReconcileFixture.MIGRATION, f.resolved,
+                    SyncProgress.NO_SYNC, new SimpleMeterRegistry(), options)
+                    .beforeEachCompare(index -> {
+                        if (index == 2) {
+                            new CountDownLatch(1).await(); // held until the crash interrupts it
+                        } else if (index == 4) {
+                            throw new SimulatedCrash();
+                        }
+                    });
+            if (highestCompared) {
+                crashing.checkpointAtHighestCompared();
+            }
+            assertThatThrownBy(() -> crashing.runOnce(() -> false)).isInstanceOf(SimulatedCrash.class);
+            Run crashed = crashing.status().orElseThrow();
+            assertThat(crashed.status()).as("left as a crash leaves it").isEqualTo("running");
+
+            Run resumed = new Reconciler(f.catalog, ReconcileFixture.MIGRATION, f.resolved, SyncProgress.NO_SYNC,
+                    new SimpleMeterRegistry(), options).runOnce(() -> false);
+            assertThat(resumed.id()).as("the crashed run continues").isEqualTo(crashed.id());
+            Map<Key, String> reported = new HashMap<>();
+            for (Drift d : new DriftStore(f.catalog).page(ReconcileFixture.MIGRATION, null, 1000)) {
+                reported.put(d.key(), d.kind().label());
+            }
+            return new GapOutcome(crashed.lastKey(), crashed.rowsChecked(), planted, reported, resumed);
+        }
+    }
+
+    /** The process dying mid-run: an Error, so the run is not marked stopped or failed, as after a kill. */
+    static final class SimulatedCrash extends Error {
+        SimulatedCrash() {
+            super("simulated crash");
         }
     }
 

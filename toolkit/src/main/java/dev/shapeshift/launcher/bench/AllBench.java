@@ -82,7 +82,8 @@ public final class AllBench {
                     dir), true, 10_000), out), AllBench::backfillRows));
         }
         steps.add(new Step("reconcile", (dir, out) -> ReconcileBench.run(new ReconcileBench.Options(o.rows(),
-                List.of(50_000), 1, dir, command("reconcile", "--rows " + o.rows() + " --range-rows 50000 --rounds 1", dir)),
+                List.of(50_000), List.of(1, 2), 1, dir, command("reconcile", "--rows " + o.rows()
+                + " --range-rows 50000 --parallelism 1,2 --rounds 1", dir)),
                 out), AllBench::reconcileRows));
         steps.add(new Step("index", (dir, out) -> IndexBench.run(new IndexBench.Options(o.rows(), o.workers(), 50_000, 8,
                 1.15, dir, command("index", "--rows " + o.rows() + " --workers " + o.workers()

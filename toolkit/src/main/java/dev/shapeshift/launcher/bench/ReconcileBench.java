@@ -18,6 +18,8 @@ import dev.shapeshift.spec.Target;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -38,17 +40,24 @@ import org.slf4j.LoggerFactory;
  * target filled by one {@code INSERT … SELECT} of the transform), then in rounds on the warm tables:
  * {@code count(*)} of both, one {@code sum(hashtextextended(t::text, 0))} scan of both (as planned,
  * parallel workers allowed, and serial), and a full {@link Reconciler#runOnce} pass per
- * {@code rangeRows}. Throughput = source rows ÷ wall seconds; ratios against the hash scan of the
+ * {@code rangeRows} and {@code parallelism}, with this JVM's heap and resident memory. Throughput = source rows ÷ wall seconds; ratios against the hash scan of the
  * same round.
  */
 public final class ReconcileBench {
     private static final Logger log = LoggerFactory.getLogger(ReconcileBench.class);
 
-    public record Options(long rows, List<Integer> rangeRows, int rounds, Path out, String command) {
+    /** {@code parallelism}: {@code reconcile.parallelism} values, one pass each per round and {@code rangeRows}. */
+    public record Options(long rows, List<Integer> rangeRows, List<Integer> parallelism, int rounds, Path out,
+                          String command) {
     }
 
+    /**
+     * One measurement; {@code peakHeapMb} is the largest heap in use this JVM saw while it ran
+     * (sampled every 20 ms, garbage included), {@code peakRssMb} its peak resident memory (VmHWM,
+     * reset before; null where that is not possible).
+     */
     record Timing(int round, String name, double seconds, double rowsPerSecond, double serverCpuSeconds,
-                  double jvmCpuSeconds, String load) {
+                  double jvmCpuSeconds, String load, double peakHeapMb, Long peakRssMb) {
     }
 
     private ReconcileBench() {
@@ -94,21 +103,23 @@ public final class ReconcileBench {
                         }
                     }, out));
                     for (int range : o.rangeRows()) {
-                        String migration = "bench-reconcile-" + (++migrations);
-                        MigrationSpec spec = new MigrationSpec(migration,
-                                new Source("public", BenchTables.SOURCE, List.of("id")), Mode.TABLE,
-                                new Target("public", BenchTables.TARGET, BenchTables.COLUMNS), null, null,
-                                new Reconcile(range, null, null, null), null, null);
-                        ResolvedSpec resolved = SpecValidator.resolveExpanded(migration, spec, c);
-                        catalog.create(migration, SpecJson.write(spec), "bench", "bench");
-                        Reconciler reconciler = new Reconciler(catalog, migration, resolved, SyncProgress.NO_SYNC,
-                                new SimpleMeterRegistry(), Reconciler.Options.from(spec.reconcile()).withRangeRows(range));
-                        Run[] run = new Run[1];
-                        timings.add(time(o, cpu, round, "reconcile, rangeRows " + range,
-                                () -> run[0] = reconciler.runOnce(() -> false), out));
-                        if (run[0].rowsChecked() != o.rows() || run[0].driftFound() != 0) {
-                            throw new IllegalStateException("reconcile checked " + run[0].rowsChecked() + " rows, found "
-                                    + run[0].driftFound() + " drift; expected " + o.rows() + " and 0");
+                        for (int k : o.parallelism()) {
+                            String migration = "bench-reconcile-" + (++migrations);
+                            MigrationSpec spec = new MigrationSpec(migration,
+                                    new Source("public", BenchTables.SOURCE, List.of("id")), Mode.TABLE,
+                                    new Target("public", BenchTables.TARGET, BenchTables.COLUMNS), null, null,
+                                    new Reconcile(range, null, null, null, k), null, null);
+                            ResolvedSpec resolved = SpecValidator.resolveExpanded(migration, spec, c);
+                            catalog.create(migration, SpecJson.write(spec), "bench", "bench");
+                            Reconciler reconciler = new Reconciler(catalog, migration, resolved, SyncProgress.NO_SYNC,
+                                    new SimpleMeterRegistry(), Reconciler.Options.from(spec.reconcile()));
+                            Run[] run = new Run[1];
+                            timings.add(time(o, cpu, round, "reconcile, rangeRows " + range + ", parallelism " + k,
+                                    () -> run[0] = reconciler.runOnce(() -> false), out));
+                            if (run[0].rowsChecked() != o.rows() || run[0].driftFound() != 0) {
+                                throw new IllegalStateException("reconcile checked " + run[0].rowsChecked() + " rows, found "
+                                        + run[0].driftFound() + " drift; expected " + o.rows() + " and 0");
+                            }
                         }
                     }
                 }
@@ -126,18 +137,61 @@ public final class ReconcileBench {
 
     private static Timing time(Options o, ServerCpu cpu, int round, String name, Work w, PrintStream out) throws Exception {
         String load = SyncBench.loadAverage();
+        boolean peakReset = ProcessMemory.resetPeak();
+        HeapSampler heap = HeapSampler.start();
         double db0 = cpu.serverSeconds();
         double jvm0 = ServerCpu.jvmSeconds();
         long t0 = System.nanoTime();
-        w.run();
+        try {
+            w.run();
+        } finally {
+            heap.stop();
+        }
         double seconds = (System.nanoTime() - t0) / 1e9;
         Timing t = new Timing(round, name, seconds, o.rows() / seconds, cpu.serverSeconds() - db0,
-                ServerCpu.jvmSeconds() - jvm0, load);
-        out.printf(Locale.ROOT, "round %d %-62s %7.2f s  %,12.0f rows/s  server CPU %.2f s%n", round, name, seconds,
-                t.rowsPerSecond(), t.serverCpuSeconds());
+                ServerCpu.jvmSeconds() - jvm0, load, heap.peakMb(), peakReset ? ProcessMemory.peakMb() : null);
+        out.printf(Locale.ROOT, "round %d %-62s %7.2f s  %,12.0f rows/s  server CPU %.2f s  heap peak %.0f MB  RSS peak %s MB%n",
+                round, name, seconds, t.rowsPerSecond(), t.serverCpuSeconds(), t.peakHeapMb(), t.peakRssMb());
         log.info("bench reconcile round={} name=\"{}\" seconds={} rows_per_s={}", round, name, seconds,
                 Math.round(t.rowsPerSecond()));
         return t;
+    }
+
+    /** The largest heap in use, sampled on a daemon thread every 20 ms until {@link #stop}. */
+    private static final class HeapSampler implements Runnable {
+        private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        private final Thread thread = new Thread(this, "bench-heap-sampler");
+        private volatile boolean running = true;
+        private volatile long peak;
+
+        static HeapSampler start() {
+            HeapSampler h = new HeapSampler();
+            h.thread.setDaemon(true);
+            h.thread.start();
+            return h;
+        }
+
+        @Override
+        public void run() {
+            while (running) {
+                peak = Math.max(peak, memory.getHeapMemoryUsage().getUsed());
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        void stop() throws InterruptedException {
+            running = false;
+            thread.join();
+            peak = Math.max(peak, memory.getHeapMemoryUsage().getUsed());
+        }
+
+        double peakMb() {
+            return peak / 1e6;
+        }
     }
 
     private static void hashBoth(Connection c) throws Exception {
@@ -175,21 +229,27 @@ public final class ReconcileBench {
                 + "(every method reads both tables). Ratio = rows/s ÷ rows/s of the hash scan (as planned) of the "
                 + "same round. Warm cache (one untimed hash scan of both tables first). Reconcile = "
                 + "`Reconciler.runOnce` with `SyncProgress.NO_SYNC`: range ends, the per-range compare "
-                + "statement, a catalog checkpoint per range.\n\n");
+                + "statement on `parallelism` sessions at once, a catalog checkpoint per range in key order. "
+                + "Memory of this JVM (it is the coordinator here: the reconcile runs in it): heap peak = largest "
+                + "heap in use sampled every 20 ms during the measurement (garbage included; the heap limit is "
+                + "the `jvm max heap` above); RSS peak = VmHWM, reset before each measurement.\n\n");
         b.append("| round | what | s | rows/s | ÷ hash scan (as planned) | ÷ hash scan (serial) | server CPU s | "
-                + "server CPU µs/row | JVM CPU s | load avg at start |\n|---|---|---|---|---|---|---|---|---|---|\n");
+                + "server CPU µs/row | JVM CPU s | JVM heap peak MB | JVM RSS peak MB | load avg at start |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Timing t : timings) {
             Timing hash = find(timings, t.round(), "hash scan of both (as planned)");
             Timing serial = find(timings, t.round(), "hash scan of both (serial");
-            b.append(String.format(Locale.ROOT, "| %d | %s | %.2f | %,.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %s |%n",
+            b.append(String.format(Locale.ROOT, "| %d | %s | %.2f | %,.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f | %s | %s |%n",
                     t.round(), t.name(), t.seconds(), t.rowsPerSecond(), t.rowsPerSecond() / hash.rowsPerSecond(),
                     t.rowsPerSecond() / serial.rowsPerSecond(), t.serverCpuSeconds(),
-                    t.serverCpuSeconds() * 1e6 / o.rows(), t.jvmCpuSeconds(), t.load()));
+                    t.serverCpuSeconds() * 1e6 / o.rows(), t.jvmCpuSeconds(), t.peakHeapMb(),
+                    t.peakRssMb() == null ? "n/a" : t.peakRssMb().toString(), t.load()));
         }
         b.append("\n## Plan of the hash scan (source)\n\n```\n").append(hashPlan).append("```\n");
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("rows", o.rows());
         fields.put("rangeRows", o.rangeRows());
+        fields.put("parallelism", o.parallelism());
         fields.put("timings", timings);
         List<Map<String, Object>> ratios = new ArrayList<>();
         for (Timing t : timings) {
