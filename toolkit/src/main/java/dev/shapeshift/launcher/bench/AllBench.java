@@ -94,6 +94,11 @@ public final class AllBench {
                 100, 5, 4, o.pgbench(), dir, command("sync", "--scale " + o.syncScale() + " --duration " + o.syncSeconds()
                 + " --rate 0 --clients 4 --threads 2 --probe-ms 100 --poll-ms 5 --partitions 4 --pgbench " + o.pgbench(), dir),
                 false, false, true), out), AllBench::syncRows));
+        steps.add(new Step("sync during an in-place backfill", (dir, out) -> SyncBench.run(new SyncBench.Options(
+                o.syncScale(), o.syncSeconds(), 0, 4, 2, 100, 5, 4, o.pgbench(), dir, command("sync", "--scale "
+                + o.syncScale() + " --duration " + o.syncSeconds() + " --rate 0 --clients 4 --threads 2 --probe-ms 100 "
+                + "--poll-ms 5 --partitions 4 --no-native --backfill-during --pgbench " + o.pgbench(), dir),
+                true, false, false, false, true), out), AllBench::backfillDuringRows));
         return steps;
     }
 
@@ -252,6 +257,26 @@ public final class AllBench {
             rows.add(new Row(step, "shapeshift sync, unthrottled: pgbench tps (issue 18 goal 2)", String.format(Locale.ROOT,
                     "%,.0f tps", ours), String.format(Locale.ROOT, "native logical replication, unthrottled %,.0f tps", theirs),
                     ours / theirs, file));
+        }
+        return rows;
+    }
+
+    /**
+     * {@code bench sync --backfill-during} (issue 18 goal 1): per origin-filter setting, sync p99 during
+     * the in-place backfill against the same load without it, and the backfill against one bulk UPDATE.
+     */
+    static List<Row> backfillDuringRows(String step, JsonNode json, String file) {
+        List<Row> rows = new ArrayList<>();
+        double bulk = json.path("bulkUpdateSeconds").asDouble();
+        for (JsonNode d : json.path("backfillDuring")) {
+            String filter = d.path("originFilter").asBoolean() ? "origin filter on" : "origin filter off (echo mark)";
+            JsonNode ratio = d.path("p99Ratio");
+            rows.add(new Row(step, filter + ": sync p99 during the backfill (issue 18 goal 1)",
+                    "p99 " + ms(d.path("probeP99DuringMs")) + " ms", "the same load without a backfill, p99 "
+                    + ms(d.path("probeP99NoBackfillMs")) + " ms", ratio.isNumber() ? ratio.asDouble() : null, file));
+            rows.add(new Row(step, filter + ": in-place backfill under the load", String.format(Locale.ROOT,
+                    "%,.0f rows/s", d.path("rowsPerSecond").asDouble()), String.format(Locale.ROOT,
+                    "one bulk UPDATE of the idle table, %.1f s", bulk), d.path("ratioToBulk").asDouble(), file));
         }
         return rows;
     }

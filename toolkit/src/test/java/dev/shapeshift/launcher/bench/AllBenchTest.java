@@ -112,4 +112,25 @@ class AllBenchTest {
         assertThat(rows.get(2).ratio()).isEqualTo(0.8);
         assertThat(rows.get(2).baseline()).isEqualTo("native logical replication, unthrottled 3,500 tps");
     }
+
+    @Test
+    void theBackfillDuringStepGivesGoalOneRatiosPerOriginFilterSetting() throws Exception {
+        String json = """
+                {"runs": [], "bulkUpdateSeconds": 9.99, "backfillDuring": [
+                  {"originFilter": true, "rowsPerSecond": 46000, "ratioToBulk": 0.46, "probeP99NoBackfillMs": 191.0,
+                   "probeP99DuringMs": 253.0, "p99Ratio": 1.33},
+                  {"originFilter": false, "rowsPerSecond": 22000, "ratioToBulk": 0.22, "probeP99NoBackfillMs": 202.0,
+                   "probeP99DuringMs": 1225.0, "p99Ratio": 6.06}]}
+                """;
+        List<AllBench.Row> rows = AllBench.backfillDuringRows("during", new ObjectMapper().readTree(json), "f.md");
+        assertThat(rows).hasSize(4);
+        assertThat(rows.get(0).measured()).isEqualTo("origin filter on: sync p99 during the backfill (issue 18 goal 1)");
+        assertThat(rows.get(0).value()).isEqualTo("p99 253 ms");
+        assertThat(rows.get(0).baseline()).isEqualTo("the same load without a backfill, p99 191 ms");
+        assertThat(rows.get(0).ratio()).isEqualTo(1.33);
+        assertThat(rows.get(1).baseline()).isEqualTo("one bulk UPDATE of the idle table, 10.0 s");
+        assertThat(rows.get(1).ratio()).isEqualTo(0.46);
+        assertThat(rows.get(2).measured()).startsWith("origin filter off (echo mark)");
+        assertThat(rows.get(3).ratio()).isEqualTo(0.22);
+    }
 }
