@@ -28,7 +28,7 @@ public enum Knob {
                     + "(`app-latency-baseline-us`); 0 = off"),
     APP_LATENCY_BASELINE_US("app-latency-baseline-us", Kind.WHOLE, "0 (measured)",
             "the application's mean statement time in µs that `max-app-latency-pct` compares with; 0 = measured by "
-                    + "the first worker that sees the % cap, over 5 s in which no worker copies, and stored here (audited)"),
+                    + "the workers over 5 s in which none copies, then stored here (audited); set it to 0 to measure again"),
     REINDEX_ABOVE_PCT("reindex-above-pct", Kind.WHOLE, "115",
             "after the backfill, before the read switch, the driver rebuilds with `REINDEX INDEX CONCURRENTLY` each "
                     + "B-tree index of the written table larger than this % of its one-pass size; 0 = never");

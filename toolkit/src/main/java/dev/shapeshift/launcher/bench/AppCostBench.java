@@ -54,7 +54,7 @@ public final class AppCostBench {
     }
 
     /** One window of the application's load. */
-    record Window(String name, double seconds, long transactions, double appStatementMs, Long backfillRows,
+    record Window(String name, double seconds, long transactions, long statements, double appStatementMs, Long backfillRows,
                   Double heldShare, Long baselineUs, Double tpsAfterBaseline, String loadStart, String loadEnd) {
         double tps() {
             return transactions / seconds;
@@ -89,15 +89,14 @@ public final class AppCostBench {
                 try {
                     Thread.sleep(10_000); // warm-up
                     alive(load);
-                    windows.add(quiet(c, "no Shapeshift (before)", a.windowSeconds()));
-                    print(out, windows);
                     WorkerRun workers = new WorkerRun(db, kafka.bootstrapServers(), o, cpu);
                     for (int pct : a.capsPct()) {
-                        windows.add(backfill(c, db, workers, o.workers().get(0), pct, load));
-                        print(out, windows);
+                        // The table's reload for the next backfill runs first, outside every window.
+                        windows.add(backfill(c, db, workers, o.workers().get(0), pct, load,
+                                () -> windows.add(print(out, windows, quiet(c, "no Shapeshift", a.windowSeconds())))));
+                        print(out, windows, windows.get(windows.size() - 1));
                     }
-                    windows.add(quiet(c, "no Shapeshift (after)", a.windowSeconds()));
-                    print(out, windows);
+                    windows.add(print(out, windows, quiet(c, "no Shapeshift", a.windowSeconds())));
                 } finally {
                     load.destroy();
                     load.waitFor();
@@ -124,11 +123,16 @@ public final class AppCostBench {
         long tx1 = transactions(c);
         double secs = (System.nanoTime() - t0) / 1e9;
         double[] st1 = appStatements(c);
-        return new Window(name, secs, tx1 - tx0, meanMs(st0, st1), null, null, null, null, l0, SyncBench.loadAverage());
+        return new Window(name, secs, tx1 - tx0, (long) (st1[0] - st0[0]), meanMs(st0, st1), null, null, null, null, l0, SyncBench.loadAverage());
     }
 
-    private static Window backfill(Connection c, Database db, WorkerRun workers, int n, int pct, Process load)
-            throws Exception {
+    /** Something run just before the backfill's window (after the table's reload). */
+    private interface Before {
+        void run() throws Exception;
+    }
+
+    private static Window backfill(Connection c, Database db, WorkerRun workers, int n, int pct, Process load,
+                                   Before before) throws Exception {
         Catalog catalog = new Catalog(db, "bench");
         AtomicReference<String> migration = new AtomicReference<>();
         long[] tx = new long[2];
@@ -146,6 +150,7 @@ public final class AppCostBench {
         Measurement m = workers.run(c, n, new WorkerRun.Window() {
             @Override
             public void started(String name) throws Exception {
+                before.run();
                 if (pct > 0) {
                     catalog.putSetting(name, Knob.MAX_APP_LATENCY_PCT.key(), Integer.toString(pct), "bench", "bench");
                 }
@@ -174,7 +179,7 @@ public final class AppCostBench {
             after = (tx[1] - baselineAtTx.get()) / ((nanos[1] - baselineAtNanos.get()) / 1e9);
         }
         return new Window(pct > 0 ? "backfill, max-app-latency-pct=" + pct : "backfill, uncapped",
-                (nanos[1] - nanos[0]) / 1e9, tx[1] - tx[0], meanMs(st[0], st[1]), m.rows(),
+                (nanos[1] - nanos[0]) / 1e9, tx[1] - tx[0], (long) (st[1][0] - st[0][0]), meanMs(st[0], st[1]), m.rows(),
                 samples.get() == 0 ? null : (double) held.get() / samples.get(), baselineUs.get() > 0 ? baselineUs.get() : null,
                 after, loadAvg[0], loadAvg[1]);
     }
@@ -236,6 +241,19 @@ public final class AppCostBench {
         return calls <= 0 ? Double.NaN : (after[1] - before[1]) / calls;
     }
 
+    /** The mean of the windows without Shapeshift next to window i (before and after it). */
+    private static double neighbourTps(List<Window> windows, int i) {
+        return java.util.stream.IntStream.of(i - 1, i + 1).filter(j -> j >= 0 && j < windows.size())
+                .mapToObj(windows::get).filter(w -> w.backfillRows() == null).mapToDouble(Window::tps).average()
+                .orElse(Double.NaN);
+    }
+
+    private static double neighbourMs(List<Window> windows, int i) {
+        return java.util.stream.IntStream.of(i - 1, i + 1).filter(j -> j >= 0 && j < windows.size())
+                .mapToObj(windows::get).filter(w -> w.backfillRows() == null).mapToDouble(Window::appStatementMs)
+                .average().orElse(Double.NaN);
+    }
+
     private static double quietTps(List<Window> windows) {
         return windows.stream().filter(w -> w.backfillRows() == null).mapToDouble(Window::tps).average().orElse(Double.NaN);
     }
@@ -245,11 +263,11 @@ public final class AppCostBench {
                 .orElse(Double.NaN);
     }
 
-    private static void print(PrintStream out, List<Window> windows) {
-        Window w = windows.get(windows.size() - 1);
+    private static Window print(PrintStream out, List<Window> windows, Window w) {
         out.printf(Locale.ROOT, "%-40s %6.1f s  %7.1f tps (%.2f x without)  app statements %.3f ms%s%n", w.name(),
                 w.seconds(), w.tps(), w.tps() / quietTps(windows), w.appStatementMs(), w.backfillRows() == null ? ""
                         : String.format(Locale.ROOT, "  backfill %,.0f rows/s", w.backfillRows() / w.seconds()));
+        return w;
     }
 
     private static Path write(BenchOptions o, AppLoad a, Map<String, String> machine, OffsetDateTime started,
@@ -264,34 +282,52 @@ public final class AppCostBench {
                 + "pgbench_history per window%n", a.clients(), a.threads(), APP_ROLE, a.scale(), a.scale() * 100_000L));
         b.append(String.format(Locale.ROOT, "- backfill: %s, %,d rows of bench_src (not pgbench's tables: no shared row "
                 + "locks, no sync), %d worker(s), chunkRows %d%n", o.mode(), o.rows(), o.workers().get(0), o.chunkRows()));
-        b.append("- baseline: mean of the windows without Shapeshift of this same run (before and after the backfills)\n");
+        b.append("- baseline: the windows without Shapeshift of this same run, one right before each backfill (after its "
+                + "table's reload) and one at the end; **each backfill's ratio is against the mean of the two windows "
+                + "next to it** (the machine's other load drifts over minutes), the last column against all of them\n");
         b.append("- app statement ms: mean execution time per statement of role bench_app (pg_stat_statements) in the "
-                + "window — what the cap compares\n");
-        b.append("- held: share of 200 ms samples in which a running chunk waited on a `load:` reason\n\n");
-        b.append("| window | seconds | pgbench tps | tps ÷ without Shapeshift | app statement ms | ÷ without | backfill "
-                + "rows/s | held | baseline stored (µs) | tps ÷ without, after the baseline was stored | load avg start → end |\n");
-        b.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + "window — what the cap compares; seen share: statements per transaction × that time ÷ the transaction "
+                + "time pgbench's clients saw (clients ÷ tps), i.e. how much of the application's time the signal sees "
+                + "(commit, WAL flush, client and network time are outside it)\n");
+        b.append("- held: share of 200 ms samples in which a running chunk waited on a `load:` reason; baseline: the "
+                + "`app-latency-baseline-us` the workers measured (5 s, no worker copying) and stored\n\n");
+        b.append("| window | seconds | pgbench tps | tps ÷ without (next to it) | app statement ms | ÷ without (next to it) "
+                + "| statements / txn | seen share | backfill rows/s | held | baseline (µs) | tps ÷ without (next to it), "
+                + "after the baseline was stored | tps ÷ without (all) | load avg start → end |\n");
+        b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         List<Map<String, Object>> json = new ArrayList<>();
-        for (Window w : windows) {
-            b.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f | **%.2f** | %.3f | %.2f | %s | %s | %s | %s | %s → %s |%n",
-                    w.name(), w.seconds(), w.tps(), w.tps() / tps0, w.appStatementMs(), w.appStatementMs() / ms0,
-                    w.backfillRows() == null ? "–" : String.format(Locale.ROOT, "%,.0f", w.backfillRows() / w.seconds()),
+        for (int i = 0; i < windows.size(); i++) {
+            Window w = windows.get(i);
+            boolean bf = w.backfillRows() != null;
+            double near = bf ? neighbourTps(windows, i) : tps0;
+            double nearMs = bf ? neighbourMs(windows, i) : ms0;
+            double perTxn = w.statements() / (double) w.transactions();
+            double seen = perTxn * w.appStatementMs() / (a.clients() * 1000.0 / w.tps());
+            b.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f | %s | %.3f | %s | %.1f | %.1f%% | %s | %s | %s | %s | "
+                            + "%.2f | %s → %s |%n",
+                    w.name(), w.seconds(), w.tps(), bf ? String.format(Locale.ROOT, "**%.2f**", w.tps() / near) : "–",
+                    w.appStatementMs(), bf ? String.format(Locale.ROOT, "%.2f", w.appStatementMs() / nearMs) : "–",
+                    perTxn, seen * 100,
+                    bf ? String.format(Locale.ROOT, "%,.0f", w.backfillRows() / w.seconds()) : "–",
                     w.heldShare() == null ? "–" : String.format(Locale.ROOT, "%.0f%%", w.heldShare() * 100),
                     w.baselineUs() == null ? "–" : w.baselineUs().toString(),
-                    w.tpsAfterBaseline() == null ? "–" : String.format(Locale.ROOT, "%.2f", w.tpsAfterBaseline() / tps0),
-                    load3(w.loadStart()), load3(w.loadEnd())));
+                    w.tpsAfterBaseline() == null ? "–" : String.format(Locale.ROOT, "%.2f", w.tpsAfterBaseline() / near),
+                    w.tps() / tps0, load3(w.loadStart()), load3(w.loadEnd())));
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("window", w.name());
             j.put("seconds", w.seconds());
             j.put("transactions", w.transactions());
             j.put("tps", w.tps());
-            j.put("tpsRatio", w.tps() / tps0);
+            j.put("tpsRatioNextTo", bf ? w.tps() / near : null);
+            j.put("tpsRatioAll", w.tps() / tps0);
             j.put("appStatementMs", w.appStatementMs());
+            j.put("appStatementsPerTransaction", perTxn);
+            j.put("seenShare", seen);
             j.put("backfillRows", w.backfillRows());
-            j.put("backfillRowsPerSecond", w.backfillRows() == null ? null : w.backfillRows() / w.seconds());
+            j.put("backfillRowsPerSecond", bf ? w.backfillRows() / w.seconds() : null);
             j.put("heldShare", w.heldShare());
             j.put("baselineUs", w.baselineUs());
-            j.put("tpsRatioAfterBaseline", w.tpsAfterBaseline() == null ? null : w.tpsAfterBaseline() / tps0);
+            j.put("tpsRatioNextToAfterBaseline", w.tpsAfterBaseline() == null ? null : w.tpsAfterBaseline() / near);
             j.put("loadAverageStart", w.loadStart());
             j.put("loadAverageEnd", w.loadEnd());
             json.add(j);
