@@ -91,6 +91,11 @@ public final class ChunkStore {
         return catalog.connect();
     }
 
+    /** The catalog these chunks are kept in (settings, audit). */
+    public Catalog catalog() {
+        return catalog;
+    }
+
     /** The stored plan in chunk order; empty if the migration has none. */
     public List<Chunk> chunks(String migration) {
         return catalog.inTransaction("reading chunks of " + migration, c -> chunks(c, migration));

@@ -22,6 +22,13 @@ public enum Knob {
     MAX_APP_LATENCY_MS("max-app-latency-ms", Kind.WHOLE, "0",
             "wait while the statements of roles other than Shapeshift's took longer than this many ms on average "
                     + "since the previous look (`pg_stat_statements`); 0 = off"),
+    MAX_APP_LATENCY_PCT("max-app-latency-pct", Kind.WHOLE, "0",
+            "the team's cap on the backfill's cost in %: wait while the statements of roles other than Shapeshift's "
+                    + "took more than this % longer on average over the last 10 s than before the backfill copied "
+                    + "(`app-latency-baseline-us`); 0 = off"),
+    APP_LATENCY_BASELINE_US("app-latency-baseline-us", Kind.WHOLE, "0 (measured)",
+            "the application's mean statement time in µs that `max-app-latency-pct` compares with; 0 = measured by "
+                    + "the workers over 5 s in which none copies, then stored here (audited); set it to 0 to measure again"),
     REINDEX_ABOVE_PCT("reindex-above-pct", Kind.WHOLE, "115",
             "after the backfill, before the read switch, the driver rebuilds with `REINDEX INDEX CONCURRENTLY` each "
                     + "B-tree index of the written table larger than this % of its one-pass size; 0 = never");

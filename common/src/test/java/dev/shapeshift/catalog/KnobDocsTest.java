@@ -38,9 +38,9 @@ class KnobDocsTest {
         assertThatThrownBy(() -> Knob.PAUSED.normalise("yes")).hasMessage("paused=yes: write true or false");
         assertThat(Knob.values()).extracting(Knob::jsonName)
                 .containsExactly("paused", "maxRowsPerSecond", "maxActiveBackends", "maxAppLatencyMs",
-                        "reindexAbovePct");
+                        "maxAppLatencyPct", "appLatencyBaselineUs", "reindexAbovePct");
         assertThat(Knob.settable()).extracting(Knob::key)
                 .containsExactly("max-rows-per-second", "max-active-backends", "max-app-latency-ms",
-                        "reindex-above-pct");
+                        "max-app-latency-pct", "app-latency-baseline-us", "reindex-above-pct");
     }
 }

@@ -92,6 +92,9 @@ public final class BackfillCommand implements Runnable {
             description = {"Change a live knob (docs/throttling.md): max-rows-per-second=N (0 = no cap; shared by all workers), "
                     + "max-active-backends=N (wait while more of others' sessions are active; 0 = off), "
                     + "max-app-latency-ms=N (wait while others' statements average more; 0 = off), "
+                    + "max-app-latency-pct=N (the cost cap: wait while others' statements average more than N% above "
+                    + "their time before the backfill copied; 0 = off), "
+                    + "app-latency-baseline-us=N (that time; 0 = measured by the workers), "
                     + "reindex-above-pct=N (after the backfill, rebuild concurrently an index above N% of its one-pass "
                     + "size; 0 = measure only)."})
     static final class Set extends Change {
@@ -161,6 +164,8 @@ public final class BackfillCommand implements Runnable {
             String cap = catalog.setting(migration, SignalCollector.MAX_ROWS_PER_SECOND).orElse("spec default");
             String backends = catalog.setting(migration, Knob.MAX_ACTIVE_BACKENDS.key()).orElse("0");
             String latency = catalog.setting(migration, Knob.MAX_APP_LATENCY_MS.key()).orElse("0");
+            String pct = catalog.setting(migration, Knob.MAX_APP_LATENCY_PCT.key()).orElse("0");
+            String baseline = catalog.setting(migration, Knob.APP_LATENCY_BASELINE_US.key()).orElse("0");
             List<ChunkStore.Throttled> throttled = store.throttled(migration);
             String reason = paused ? "paused by operator" : throttled.isEmpty() ? "none"
                     : throttled.get(0).reason() + " (" + throttled.size() + " chunk(s) waiting)";
@@ -171,7 +176,8 @@ public final class BackfillCommand implements Runnable {
                 Map<String, Object> json = new LinkedHashMap<>();
                 json.put("progress", p);
                 json.put("settings", Map.of("paused", paused, SignalCollector.MAX_ROWS_PER_SECOND, cap,
-                        Knob.MAX_ACTIVE_BACKENDS.key(), backends, Knob.MAX_APP_LATENCY_MS.key(), latency));
+                        Knob.MAX_ACTIVE_BACKENDS.key(), backends, Knob.MAX_APP_LATENCY_MS.key(), latency,
+                        Knob.MAX_APP_LATENCY_PCT.key(), pct, Knob.APP_LATENCY_BASELINE_US.key(), baseline));
                 json.put("throttled", throttled);
                 json.put("failedChunks", failed.stream().map(c -> Map.of("chunk", c.number(), "attempts", c.attempts(),
                         "error", String.valueOf(c.error()))).toList());
@@ -179,7 +185,8 @@ public final class BackfillCommand implements Runnable {
             } else {
                 out.println(p.statusLine());
                 out.println("settings: paused=" + paused + " max-rows-per-second=" + cap + " max-active-backends=" + backends
-                        + " max-app-latency-ms=" + latency);
+                        + " max-app-latency-ms=" + latency + " max-app-latency-pct=" + pct + " app-latency-baseline-us="
+                        + baseline);
                 for (ChunkStore.Throttled t : throttled) {
                     out.println("running chunk " + t.chunk() + " worker=" + t.owner() + " waits: " + t.reason() + " since " + t.since());
                 }

@@ -155,7 +155,7 @@ class MainTest {
     void backfillSetTakesEveryWholeNumberKnobAndNamesThemWhenTheNameOrValueIsWrong() {
         Run unknown = run("backfill", "set", "m", "max-load=3");
         assertThat(unknown.exit()).isEqualTo(2);
-        assertThat(unknown.err()).contains("[max-rows-per-second, max-active-backends, max-app-latency-ms, reindex-above-pct]");
+        assertThat(unknown.err()).contains("[max-rows-per-second, max-active-backends, max-app-latency-ms, max-app-latency-pct, app-latency-baseline-us, reindex-above-pct]");
         Run negative = run("backfill", "set", "m", "max-active-backends=-2");
         assertThat(negative.exit()).isEqualTo(2);
         assertThat(negative.err()).contains("max-active-backends=-2: write a whole number ≥ 0 (0 = off)");

@@ -2,6 +2,7 @@ package dev.shapeshift.launcher;
 
 import dev.shapeshift.launcher.bench.AllBench;
 import dev.shapeshift.launcher.bench.BackfillBench;
+import dev.shapeshift.launcher.bench.AppCostBench;
 import dev.shapeshift.launcher.bench.BenchOptions;
 import dev.shapeshift.launcher.bench.DdlBench;
 import dev.shapeshift.launcher.bench.IndexBench;
@@ -111,6 +112,29 @@ public final class BenchCommand implements ExtraCommand, Runnable {
                 description = "rows per transaction of the naive keyset loop. Default: ${DEFAULT-VALUE}")
         int naiveBatchRows;
 
+        @Option(names = "--app-load-scale", defaultValue = "0",
+                description = "measure the backfill's cost to an application instead: pgbench at this scale runs all "
+                        + "along (as its own role) and its tps is measured without Shapeshift, during an uncapped "
+                        + "backfill and during one per --app-latency-caps (first --workers count). 0 = off. Default: ${DEFAULT-VALUE}")
+        int appLoadScale;
+
+        @Option(names = "--app-clients", defaultValue = "4", description = "with --app-load-scale: pgbench -c. Default: ${DEFAULT-VALUE}")
+        int appClients;
+
+        @Option(names = "--app-threads", defaultValue = "2", description = "with --app-load-scale: pgbench -j. Default: ${DEFAULT-VALUE}")
+        int appThreads;
+
+        @Option(names = "--app-latency-caps", defaultValue = "0,20", split = ",",
+                description = "with --app-load-scale: one backfill per value of max-app-latency-pct, 0 = uncapped. Default: ${DEFAULT-VALUE}")
+        List<Integer> appLatencyCaps;
+
+        @Option(names = "--app-window", defaultValue = "30",
+                description = "with --app-load-scale: seconds of each window without Shapeshift (one before, one after). Default: ${DEFAULT-VALUE}")
+        int appWindow;
+
+        @Option(names = "--pgbench", defaultValue = "/usr/bin/pgbench", description = "with --app-load-scale: pgbench binary. Default: ${DEFAULT-VALUE}")
+        String pgbench;
+
         @Mixin
         Results results;
 
@@ -140,9 +164,24 @@ public final class BenchCommand implements ExtraCommand, Runnable {
                     + String.join(",", shapeConnections.stream().map(String::valueOf).toList()) : "")
                     + (workerJvms ? " --worker-jvms --worker-heap " + workerHeap : "")
                     + (label.isEmpty() ? "" : " --label " + label)
-                    + (noPeers ? " --no-peers" : " --naive-batch-rows " + naiveBatchRows));
-            BackfillBench.run(new BenchOptions(rows, workers, m, chunkRows, batchRows, partitions, maxHeapGrowth, shapes,
-                    shapeConnections, workerJvms, workerHeap, results.out, label, command, !noPeers, naiveBatchRows), System.out);
+                    + (noPeers ? " --no-peers" : " --naive-batch-rows " + naiveBatchRows)
+                    + (appLoadScale > 0 ? " --app-load-scale " + appLoadScale + " --app-clients " + appClients
+                    + " --app-threads " + appThreads + " --app-latency-caps "
+                    + String.join(",", appLatencyCaps.stream().map(String::valueOf).toList()) + " --app-window " + appWindow
+                    + " --pgbench " + pgbench : ""));
+            BenchOptions options = new BenchOptions(rows, workers, m, chunkRows, batchRows, partitions, maxHeapGrowth, shapes,
+                    shapeConnections, workerJvms, workerHeap, results.out, label, command, !noPeers, naiveBatchRows);
+            if (appLoadScale > 0) {
+                if (appClients < 1 || appThreads < 1 || appThreads > appClients || appWindow < 5
+                        || appLatencyCaps.stream().anyMatch(c -> c < 0)) {
+                    throw results.invalid("with --app-load-scale: need --app-clients >= 1, 1 <= --app-threads <= "
+                            + "--app-clients, --app-window >= 5, --app-latency-caps >= 0 (0 = uncapped)");
+                }
+                AppCostBench.run(options, new AppCostBench.AppLoad(appLoadScale, appClients, appThreads, appLatencyCaps,
+                        appWindow, pgbench), System.out);
+                return 0;
+            }
+            BackfillBench.run(options, System.out);
             return 0;
         }
     }

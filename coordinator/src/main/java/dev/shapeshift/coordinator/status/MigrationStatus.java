@@ -134,7 +134,8 @@ public record MigrationStatus(String name, Phase phase, String message, Instant 
 
     /** Live knobs ({@code shapeshift.setting}); {@code maxRowsPerSecond} null = the spec's default. */
     /** The live knobs ({@code dev.shapeshift.catalog.Knob}) set for the migration; null = not set (the default applies). */
-    public record Settings(boolean paused, Long maxRowsPerSecond, Long maxActiveBackends, Long maxAppLatencyMs) {
+    public record Settings(boolean paused, Long maxRowsPerSecond, Long maxActiveBackends, Long maxAppLatencyMs,
+                           Long maxAppLatencyPct, Long appLatencyBaselineUs) {
     }
 
     public record PhaseChange(Phase from, Phase to, Instant at, String actor, String reason) {

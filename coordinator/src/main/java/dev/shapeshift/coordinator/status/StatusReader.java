@@ -193,7 +193,8 @@ public final class StatusReader {
             }
         }
         return new MigrationStatus.Settings(Boolean.parseBoolean(set.get(PAUSED)), whole(set, Knob.MAX_ROWS_PER_SECOND),
-                whole(set, Knob.MAX_ACTIVE_BACKENDS), whole(set, Knob.MAX_APP_LATENCY_MS));
+                whole(set, Knob.MAX_ACTIVE_BACKENDS), whole(set, Knob.MAX_APP_LATENCY_MS),
+                whole(set, Knob.MAX_APP_LATENCY_PCT), whole(set, Knob.APP_LATENCY_BASELINE_US));
     }
 
     private static Long whole(Map<String, String> settings, Knob knob) {

@@ -69,6 +69,18 @@ final class Pgbench {
                 opt(LATENCY, out, 1), opt(STDDEV, out, 1), opt(SCHEDULE_LAG, out, 1), opt(SCHEDULE_LAG, out, 2), out);
     }
 
+    /**
+     * {@code pgbench -n -c clients -j threads -T seconds} started in the background, its output
+     * discarded: a steady application load that the caller stops with {@link Process#destroy()}.
+     */
+    Process background(int clients, int threads, int seconds) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(binary, "-h", host, "-p", Integer.toString(port), "-U", user, "-n",
+                "-c", Integer.toString(clients), "-j", Integer.toString(threads), "-T", Integer.toString(seconds), database));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().put("PGPASSWORD", password);
+        return pb.start();
+    }
+
     String commandLine(int clients, int threads, int seconds, int rate) {
         return binary + " -h " + host + " -p <port> -U " + user + " -c " + clients + " -j " + threads + " -T " + seconds
                 + (rate > 0 ? " -R " + rate : "") + " " + database;

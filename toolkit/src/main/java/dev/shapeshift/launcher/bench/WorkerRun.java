@@ -57,7 +57,23 @@ final class WorkerRun {
         this.o = o;
     }
 
+    /** Told when the timed part of a run starts (the migration exists, nothing published yet) and ends. */
+    interface Window {
+        Window NONE = new Window() {
+        };
+
+        default void started(String migration) throws Exception {
+        }
+
+        default void ended() throws Exception {
+        }
+    }
+
     Measurement run(Connection c, int workers) throws Exception {
+        return run(c, workers, Window.NONE);
+    }
+
+    Measurement run(Connection c, int workers, Window window) throws Exception {
         BenchTables.fresh(c, o.rows(), o.mode());
         String migration = "bench-" + (o.mode() == Mode.TABLE ? "table" : "inplace") + "-" + workers + "w-"
                 + RUNS.incrementAndGet() + "-" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
@@ -106,6 +122,7 @@ final class WorkerRun {
             boolean peakReset = ProcessMemory.resetPeak();
             double db0 = cpu.serverSeconds();
             double jvm0 = ServerCpu.jvmSeconds() + (jvms == null ? 0 : jvms.cpuSeconds());
+            window.started(migration);
             long t0 = System.nanoTime();
             List<ChunkStore.Chunk> plan = new ChunkPlanner(store).plan(resolved);
             new ChunkPublisher(bootstrap, o.partitions()).publish(migration, plan);
@@ -123,6 +140,7 @@ final class WorkerRun {
                 Thread.sleep(50);
             }
             long nanos = System.nanoTime() - t0;
+            window.ended();
             double dbCpu = cpu.serverSeconds() - db0;
             double jvmCpu = ServerCpu.jvmSeconds() + (jvms == null ? 0 : jvms.cpuSeconds()) - jvm0;
             long wal = BenchTables.walBytesSince(c, lsn);

@@ -29,9 +29,35 @@ public record Signals(boolean paused, long maxRowsPerSecond, int liveWorkers, Du
      * @param maxAppLatencyMs   knob {@code max-app-latency-ms}, 0 = off
      * @param appLatencyMs      mean time per statement of roles other than Shapeshift's since the
      *                          previous look; null when not read, unreadable, or no statement ran
+     * @param cap               the relative cap {@code max-app-latency-pct} and what it compares
      */
-    public record Load(long maxActiveBackends, Integer activeBackends, long maxAppLatencyMs, Double appLatencyMs) {
+    public record Load(long maxActiveBackends, Integer activeBackends, long maxAppLatencyMs, Double appLatencyMs,
+                       LatencyCap cap) {
         public static final Load NONE = new Load(0, null, 0, null);
+
+        public Load(long maxActiveBackends, Integer activeBackends, long maxAppLatencyMs, Double appLatencyMs) {
+            this(maxActiveBackends, activeBackends, maxAppLatencyMs, appLatencyMs, LatencyCap.OFF);
+        }
+    }
+
+    /**
+     * The team's cap on the backfill's cost: the application's statements may take at most
+     * {@code maxPct} % longer than before the backfill copied.
+     *
+     * @param maxPct     knob {@code max-app-latency-pct}, 0 = off
+     * @param baselineMs the application's mean statement time before the backfill copied; null while
+     *                   it is being measured or when {@code pg_stat_statements} cannot be read
+     * @param measuring  true while the baseline is being measured (the backfill waits meanwhile)
+     * @param windowMs   the application's mean statement time over the last 10 s; null when no
+     *                   statement of the application finished in it or it was not read
+     */
+    public record LatencyCap(long maxPct, Double baselineMs, boolean measuring, Double windowMs) {
+        public static final LatencyCap OFF = new LatencyCap(0, null, false, null);
+
+        /** The statement time above which the backfill waits; null when the cap is off or has no baseline. */
+        public Double limitMs() {
+            return maxPct <= 0 || baselineMs == null ? null : baselineMs * (1 + maxPct / 100.0);
+        }
     }
 
     public Signals {

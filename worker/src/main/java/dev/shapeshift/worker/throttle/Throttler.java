@@ -7,7 +7,7 @@ import java.util.Locale;
  * The throttle's one decision, a pure function of the signals: whether the next sub-batch waits,
  * for how long, and a reason an operator can read. Checked in order — operator pause, sync backlog,
  * standby lag, slot lag, lock timeouts, the application's load (active sessions, statement
- * latency), then the rate cap — and the first that holds wins.
+ * latency, statement latency against its baseline), then the rate cap — and the first that holds wins.
  */
 public final class Throttler {
     private Throttler() {
@@ -44,6 +44,17 @@ public final class Throttler {
         if (load.maxAppLatencyMs() > 0 && load.appLatencyMs() != null && load.appLatencyMs() > load.maxAppLatencyMs()) {
             return new Decision(limits.recheck(), String.format(Locale.ROOT, "load: application statements %.1f ms > %d ms",
                     load.appLatencyMs(), load.maxAppLatencyMs()));
+        }
+        Signals.LatencyCap pct = load.cap();
+        if (pct.maxPct() > 0 && pct.measuring()) {
+            return new Decision(limits.recheck(), "load: measuring the application's statement time before copying "
+                    + "(baseline of the " + pct.maxPct() + "% cap)");
+        }
+        Double limit = pct.limitMs();
+        if (limit != null && pct.windowMs() != null && pct.windowMs() > limit) {
+            return new Decision(limits.recheck(), String.format(Locale.ROOT,
+                    "load: application statements %.2f ms over 10s, +%.0f%% on %.2f ms before the backfill > %d%%",
+                    pct.windowMs(), (pct.windowMs() / pct.baselineMs() - 1) * 100, pct.baselineMs(), pct.maxPct()));
         }
         double cap = s.workerRateCap();
         if (cap > 0 && rowsLastBatch > 0) {

@@ -18,6 +18,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -44,7 +46,7 @@ class LoadSignalsIT {
         catalog.create(MIGRATION, "{}", "test", "test");
         try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
             s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
-            s.execute("CREATE ROLE app_load LOGIN PASSWORD 'app'");
+            s.execute("DO $$ BEGIN CREATE ROLE app_load LOGIN PASSWORD 'app'; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
         }
         catalog.putSetting(MIGRATION, Knob.MAX_ACTIVE_BACKENDS.key(), "2", "test", "test");
         catalog.putSetting(MIGRATION, Knob.MAX_APP_LATENCY_MS.key(), "20", "test", "test");
@@ -96,7 +98,66 @@ class LoadSignalsIT {
             // Knobs back to 0: nothing is read, nothing waits.
             catalog.putSetting(MIGRATION, Knob.MAX_ACTIVE_BACKENDS.key(), "0", "test", "test");
             catalog.putSetting(MIGRATION, Knob.MAX_APP_LATENCY_MS.key(), "0", "test", "test");
-            assertThat(collector.current().load()).isEqualTo(new Signals.Load(0, null, 0, null));
+            assertThat(collector.current().load()).isEqualTo(Signals.Load.NONE);
+        }
+    }
+
+    @Test
+    void theAppLatencyPctCapMeasuresItsBaselineBeforeCopyingThenHoldsWhileTheApplicationIsSlowerThanThat() throws Exception {
+        String dbName = pg.createDatabase("loadpct");
+        Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
+        CatalogSchema.migrate(db);
+        Catalog catalog = new Catalog(db, "test");
+        catalog.create(MIGRATION, "{}", "test", "test");
+        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
+            s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+            s.execute("DO $$ BEGIN CREATE ROLE app_load LOGIN PASSWORD 'app'; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+        }
+        catalog.putSetting(MIGRATION, Knob.MAX_APP_LATENCY_PCT.key(), "50", "test", "test");
+        AtomicReference<String> statement = new AtomicReference<>("SELECT pg_sleep(0.01)");
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread app = new Thread(() -> {
+            try (Connection c = appConnection(dbName); Statement s = c.createStatement()) {
+                while (!stop.get()) {
+                    s.execute(statement.get());
+                }
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        try (SignalCollector collector = new SignalCollector(new ChunkStore(catalog), MIGRATION, 0, Duration.ofSeconds(30),
+                SyncBacklog.NONE, Limits.DEFAULT, Duration.ZERO)) {
+            // No baseline yet: the backfill waits, saying why, until it has measured one with no worker copying.
+            assertThat(decide(collector.current()).reason()).startsWith("load: measuring the application's statement time");
+            app.start();
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> !collector.current().load().cap().measuring());
+            // Stored for every worker, audited; the application's statements sleep 10 ms, so no less than that.
+            long baselineUs = Long.parseLong(catalog.setting(MIGRATION, Knob.APP_LATENCY_BASELINE_US.key()).orElseThrow());
+            assertThat(baselineUs).isBetween(10_000L, 200_000L);
+            // The same statements as before: within the cap, the backfill goes.
+            Signals same = collector.current();
+            assertThat(same.load().cap().baselineMs()).isEqualTo(baselineUs / 1000.0);
+            assertThat(decide(same).waits()).isFalse();
+
+            // The application's statements now take four times as long: more than 50% above the baseline, it waits.
+            statement.set("SELECT pg_sleep(0.04)");
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> decide(collector.current()).reason().startsWith("load: application statements "));
+            assertThat(decide(collector.current()).reason()).contains("before the backfill > 50%");
+
+            // Negative control: the same slow statements against a baseline an operator set higher do not hold it.
+            catalog.putSetting(MIGRATION, Knob.APP_LATENCY_BASELINE_US.key(), "100000", "test", "test");
+            Signals raised = collector.current();
+            assertThat(raised.load().cap().baselineMs()).isEqualTo(100.0);
+            assertThat(decide(raised).waits()).isFalse();
+
+            // Cap off: nothing is compared.
+            catalog.putSetting(MIGRATION, Knob.MAX_APP_LATENCY_PCT.key(), "0", "test", "test");
+            assertThat(collector.current().load().cap()).isEqualTo(Signals.LatencyCap.OFF);
+        } finally {
+            stop.set(true);
+            app.join();
         }
     }
 

@@ -12,6 +12,10 @@ class ThrottlerTest {
         return Throttler.decide(s, L, 0, Duration.ZERO);
     }
 
+    private static Signals cap(Signals.LatencyCap cap) {
+        return Signals.CALM.withLoad(new Signals.Load(0, null, 0, null, cap));
+    }
+
     @Test
     void calmSignalsGo() {
         assertThat(decide(Signals.CALM)).isEqualTo(Decision.GO);
@@ -40,6 +44,16 @@ class ThrottlerTest {
         assertThat(decide(Signals.CALM.withLoad(new Signals.Load(0, null, 10, 10.0))).waits()).isFalse();
         assertThat(decide(Signals.CALM.withLoad(new Signals.Load(0, null, 0, 99.0))).waits()).isFalse();
         assertThat(decide(Signals.CALM.withLoad(new Signals.Load(0, null, 10, null))).waits()).isFalse();
+
+        // The % cap: waits while its baseline is measured, then while the 10 s mean is more than pct above it.
+        assertThat(decide(cap(new Signals.LatencyCap(20, null, true, null))).reason())
+                .isEqualTo("load: measuring the application's statement time before copying (baseline of the 20% cap)");
+        assertThat(decide(cap(new Signals.LatencyCap(20, 1.0, false, 1.31))).reason())
+                .isEqualTo("load: application statements 1.31 ms over 10s, +31% on 1.00 ms before the backfill > 20%");
+        assertThat(decide(cap(new Signals.LatencyCap(20, 1.0, false, 1.2))).waits()).isFalse();
+        assertThat(decide(cap(new Signals.LatencyCap(20, 1.0, false, null))).waits()).isFalse();
+        assertThat(decide(cap(new Signals.LatencyCap(20, null, false, 9.0))).waits()).isFalse(); // unreadable: no effect
+        assertThat(decide(cap(new Signals.LatencyCap(0, 1.0, false, 9.0))).waits()).isFalse();
 
         // Replication health comes first; the load comes before the rate cap.
         assertThat(decide(busy.withSlotLag(100L << 20)).reason()).startsWith("slot lag");
