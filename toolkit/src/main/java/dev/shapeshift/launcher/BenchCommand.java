@@ -240,6 +240,19 @@ public final class BenchCommand implements ExtraCommand, Runnable {
                 + "Shapeshift runs")
         boolean backfillDuring;
 
+        @Option(names = "--role-jvms", description = "run the cdc-bridge and the worker each in its own JVM, started as "
+                + "`shapeshift cdc-bridge` and `shapeshift worker` are (issue 18 goal 2); forward sync only")
+        boolean roleJvms;
+
+        @Option(names = "--pin", description = "pin CPUs with taskset: the source server and pgbench on CPU 0, this JVM "
+                + "and everything it starts (role JVMs, the native subscriber's server) on the others, so the database "
+                + "gets the same core in every run")
+        boolean pin;
+
+        @Option(names = "--jfr", paramLabel = "DIR", description = "with --role-jvms: record each role JVM with Java "
+                + "Flight Recorder (settings=profile) into DIR/<role>-<n>.jfr")
+        Path jfr;
+
         @Mixin
         Results results;
 
@@ -254,10 +267,11 @@ public final class BenchCommand implements ExtraCommand, Runnable {
                     + " --clients " + clients + " --threads " + threads + " --probe-ms " + probeMs + " --poll-ms " + pollMs
                     + " --partitions " + partitions + " --pgbench " + pgbench + (inPlace ? " --in-place" : "")
                     + (unguarded ? " --compare-unguarded" : "") + (noNative ? " --no-native" : "")
-                    + (reverse ? " --reverse" : "") + (backfillDuring ? " --backfill-during" : ""));
+                    + (reverse ? " --reverse" : "") + (backfillDuring ? " --backfill-during" : "")
+                    + (roleJvms ? " --role-jvms" : "") + (pin ? " --pin" : "") + (jfr != null ? " --jfr " + jfr : ""));
             SyncBench.run(new SyncBench.Options(scale, duration, rate, clients, threads, probeMs, pollMs, partitions,
                     pgbench, results.out, command, inPlace || reverse || backfillDuring, unguarded, !noNative, reverse,
-                    backfillDuring), System.out);
+                    backfillDuring, roleJvms, pin, jfr), System.out);
             return 0;
         }
     }

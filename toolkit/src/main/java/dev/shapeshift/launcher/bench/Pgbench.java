@@ -33,14 +33,26 @@ final class Pgbench {
     private final String user;
     private final String password;
     private final String database;
+    private final List<String> prefix;
 
     Pgbench(String binary, String host, int port, String user, String password, String database) {
+        this(binary, host, port, user, password, database, List.of());
+    }
+
+    private Pgbench(String binary, String host, int port, String user, String password, String database,
+                    List<String> prefix) {
+        this.prefix = List.copyOf(prefix);
         this.binary = binary;
         this.host = host;
         this.port = port;
         this.user = user;
         this.password = password;
         this.database = database;
+    }
+
+    /** The same pgbench started behind {@code prefix} (e.g. {@code taskset -c 0}). */
+    Pgbench withPrefix(List<String> prefix) {
+        return new Pgbench(binary, host, port, user, password, database, prefix);
     }
 
     /** {@code pgbench -i -s scale -q}. */
@@ -74,7 +86,8 @@ final class Pgbench {
      * discarded: a steady application load that the caller stops with {@link Process#destroy()}.
      */
     Process background(int clients, int threads, int seconds) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(binary, "-h", host, "-p", Integer.toString(port), "-U", user, "-n",
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of(binary, "-h", host, "-p", Integer.toString(port), "-U", user, "-n",
                 "-c", Integer.toString(clients), "-j", Integer.toString(threads), "-T", Integer.toString(seconds), database));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         pb.environment().put("PGPASSWORD", password);
@@ -82,12 +95,12 @@ final class Pgbench {
     }
 
     String commandLine(int clients, int threads, int seconds, int rate) {
-        return binary + " -h " + host + " -p <port> -U " + user + " -c " + clients + " -j " + threads + " -T " + seconds
+        return (prefix.isEmpty() ? "" : String.join(" ", prefix) + " ") + binary + " -h " + host + " -p <port> -U " + user + " -c " + clients + " -j " + threads + " -T " + seconds
                 + (rate > 0 ? " -R " + rate : "") + " " + database;
     }
 
     private String exec(List<String> args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.add(binary);
         cmd.addAll(List.of("-h", host, "-p", Integer.toString(port), "-U", user));
         cmd.addAll(args);

@@ -51,14 +51,15 @@ final class RoleJvms implements AutoCloseable {
     synchronized Incarnation restart(String role) throws IOException {
         int n = count.merge(role, 1, Integer::sum);
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        cmd.addAll(jvmOptions);
+        // {role} in an option names this incarnation (e.g. a JFR file per role JVM)
+        cmd.addAll(jvmOptions.stream().map(x -> x.replace("{role}", role + "-" + n)).toList());
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(args.get(role));
         Path logFile = dir.resolve(role + "-" + n + ".log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
         Incarnation i = new Incarnation(role, n, p, logFile, System.currentTimeMillis());
         live.put(role, i);
-        log.info("soak role started role={} incarnation={} pid={} log={}", role, n, p.pid(), logFile);
+        log.info("role started role={} incarnation={} pid={} log={}", role, n, p.pid(), logFile);
         return i;
     }
 
@@ -68,6 +69,17 @@ final class RoleJvms implements AutoCloseable {
         i.process().destroyForcibly();
         if (!i.process().waitFor(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("soak: " + role + " pid " + i.process().pid() + " survived SIGKILL for 30 s");
+        }
+        return i;
+    }
+
+    /** SIGTERM (shutdown hooks run: the role leaves its group, a JFR recording is written), SIGKILL after 30 s. */
+    synchronized Incarnation stop(String role) throws InterruptedException {
+        Incarnation i = live.get(role);
+        i.process().destroy();
+        if (!i.process().waitFor(30, TimeUnit.SECONDS)) {
+            log.warn("role did not stop in 30s role={} pid={}; killing it", role, i.process().pid());
+            i.process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
         return i;
     }
@@ -121,7 +133,7 @@ final class RoleJvms implements AutoCloseable {
         }
         for (Incarnation i : live.values()) {
             if (!i.process().waitFor(30, TimeUnit.SECONDS)) {
-                log.warn("soak role did not stop in 30s role={} pid={}; killing it", i.role(), i.process().pid());
+                log.warn("role did not stop in 30s role={} pid={}; killing it", i.role(), i.process().pid());
                 i.process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
         }

@@ -14,6 +14,8 @@ import dev.shapeshift.coordinator.register.Registration;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.EmbeddedKafka;
 import dev.shapeshift.embedded.EmbeddedPostgres;
+import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.SpecReader;
 import dev.shapeshift.spec.ResolvedSpec;
@@ -123,12 +125,33 @@ public final class SyncBench {
      */
     public record Options(int scale, int seconds, int rate, int clients, int threads, int probeMs, int pollMs,
                           int partitions, String pgbench, Path out, String command, boolean inPlace, boolean unguarded,
-                          boolean nativeReplication, boolean reverse, boolean backfillDuring) {
+                          boolean nativeReplication, boolean reverse, boolean backfillDuring, boolean roleJvms,
+                          boolean pin, Path jfr) {
         public Options(int scale, int seconds, int rate, int clients, int threads, int probeMs, int pollMs,
                        int partitions, String pgbench, Path out, String command, boolean inPlace, boolean unguarded,
                        boolean nativeReplication) {
             this(scale, seconds, rate, clients, threads, probeMs, pollMs, partitions, pgbench, out, command, inPlace,
-                    unguarded, nativeReplication, false, false);
+                    unguarded, nativeReplication, false, false, false, false, null);
+        }
+
+        public Options(int scale, int seconds, int rate, int clients, int threads, int probeMs, int pollMs,
+                       int partitions, String pgbench, Path out, String command, boolean inPlace, boolean unguarded,
+                       boolean nativeReplication, boolean reverse, boolean backfillDuring) {
+            this(scale, seconds, rate, clients, threads, probeMs, pollMs, partitions, pgbench, out, command, inPlace,
+                    unguarded, nativeReplication, reverse, backfillDuring, false, false, null);
+        }
+
+        public Options {
+            if (roleJvms && (unguarded || reverse || backfillDuring)) {
+                throw new ShapeshiftException(ErrorCode.USAGE, "--role-jvms runs the plain forward sync only: leave out "
+                        + "--compare-unguarded, --reverse and --backfill-during");
+            }
+            if (jfr != null && !roleJvms) {
+                throw new ShapeshiftException(ErrorCode.USAGE, "--jfr records the role JVMs: it needs --role-jvms");
+            }
+            if (pin && CpuPin.unavailable() != null) {
+                throw new ShapeshiftException(ErrorCode.USAGE, "--pin: " + CpuPin.unavailable());
+            }
         }
     }
 
@@ -149,8 +172,15 @@ public final class SyncBench {
                  String loadStart, String loadEnd, Long wrongRows) {
     }
 
+    /** {@code --pin}: the CPUs of the source server and pgbench, and of everything else. */
+    static final String DB_CPU = "0";
+    static final String REST_CPUS = "1-" + (Runtime.getRuntime().availableProcessors() - 1);
+
     private final Options o;
     private final PrintStream out;
+    /** {@code --role-jvms}: the cdc-bridge and the worker as child JVMs started with the CLI a user runs. */
+    private RoleJvms roles;
+    private List<String> roleConn;
     private final List<Phase> phases = new ArrayList<>();
     private final List<BackfillDuring> during = new ArrayList<>();
     /** {@code --backfill-during}: one bulk UPDATE of the whole idle table, same run (null before it ran). */
@@ -172,7 +202,8 @@ public final class SyncBench {
             String dbName = pg.createDatabase("shapeshift_bench");
             Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
             ServerCpu cpu = new ServerCpu(pg.dataDir());
-            Pgbench bench = new Pgbench(o.pgbench(), pg.host(), pg.port(), pg.user(), pg.password(), dbName);
+            Pgbench unpinned = new Pgbench(o.pgbench(), pg.host(), pg.port(), pg.user(), pg.password(), dbName);
+            Pgbench bench = o.pin() ? unpinned.withPrefix(CpuPin.prefix(DB_CPU)) : unpinned;
             Map<String, String> machine;
             try (Connection c = db.connect("bench")) {
                 machine = Machine.describe(c);
@@ -186,6 +217,14 @@ public final class SyncBench {
             }
             out.printf(Locale.ROOT, "pgbench -i -s %d: %.1f s%n", o.scale(), (System.nanoTime() - t0) / 1e9);
             CatalogSchema.migrate(db);
+            if (o.pin()) {
+                // The database (and pgbench) on CPU 0; this JVM (broker, probe, in-process roles) and what it
+                // starts from now on (role JVMs, the native subscriber's server) on the others.
+                List<Long> pinned = CpuPin.server(pg.dataDir(), DB_CPU);
+                CpuPin.process(ProcessHandle.current().pid(), REST_CPUS);
+                out.printf(Locale.ROOT, "pinned: source server (%d processes) and pgbench to CPU %s; this JVM and its "
+                        + "children to CPU %s%n", pinned.size(), DB_CPU, REST_CPUS);
+            }
 
             try (ApplyLagProbe probe = new ApplyLagProbe(db, 0, o.probeMs(), o.pollMs())) {
                 warmUp(bench, 0);
@@ -236,7 +275,11 @@ public final class SyncBench {
                     null).withDrive(drive), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))) {
                 awaitPhase(catalog, dev.shapeshift.phase.Phase.EXPANDED);
                 backfill(db);
-                bridge.start();
+                if (o.roleJvms()) {
+                    startRoles(db, bootstrap);
+                } else {
+                    bridge.start();
+                }
                 awaitPhase(catalog, dev.shapeshift.phase.Phase.BACKFILLING);
             }
             ApplyLagProbe.Replica replica = new ApplyLagProbe.Replica(db, o.inPlace()
@@ -255,7 +298,7 @@ public final class SyncBench {
                 for (boolean guarded : o.unguarded() ? List.of(false, true) : List.of(true)) {
                     // A fresh worker (and meter registry) per run, so the timer's percentiles are this run's only.
                     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-                    try (AutoCloseable sync = guarded ? worker(db, bootstrap, registry)
+                    try (AutoCloseable sync = o.roleJvms() ? workerJvm(bootstrap) : guarded ? worker(db, bootstrap, registry)
                             : unguardedSync(db, bootstrap, resolved, registry)) {
                         probe.replica(replica);
                         if (!probe.awaitCaughtUp(Duration.ofMinutes(3))) {
@@ -267,7 +310,7 @@ public final class SyncBench {
                         }
                         probe.take();
                         measure(bench, cpu, null, probe, "shapeshift sync" + (guarded ? "" : " WITHOUT visibility barrier")
-                                + ", " + (r > 0 ? "-R " + r : "unthrottled"), "shapeshift", r, registry);
+                                + ", " + (r > 0 ? "-R " + r : "unthrottled"), "shapeshift", r, o.roleJvms() ? null : registry);
                         long wrong = wrongRowsAfterCatchUp(db);
                         Phase last = phases.remove(phases.size() - 1);
                         phases.add(withWrongRows(last, wrong));
@@ -284,8 +327,37 @@ public final class SyncBench {
             }
         } finally {
             bridge.close();
+            if (roles != null) {
+                roles.close();
+            }
             CdcBridge.dropSlot(db, config.slot());
         }
+    }
+
+    /** {@code --role-jvms}: the cdc-bridge as its own JVM, as {@code shapeshift cdc-bridge} runs it. */
+    private void startRoles(Database db, String bootstrap) throws IOException {
+        Path dir = Files.createDirectories(o.out().resolve("sync-role-jvms-" + System.currentTimeMillis()));
+        Path password = Files.writeString(dir.resolve("db-password"), db.password());
+        roleConn = List.of("--jdbc-url", db.jdbcUrl(), "--user", db.user(), "--password-file", password.toString());
+        List<String> jvm = new ArrayList<>(List.of("-Xmx256m"));
+        if (o.jfr() != null) {
+            Files.createDirectories(o.jfr());
+            jvm.add("-XX:StartFlightRecording=filename=" + o.jfr().resolve("{role}.jfr") + ",settings=profile");
+        }
+        roles = new RoleJvms(dir, jvm);
+        List<String> bridgeArgs = new ArrayList<>(List.of("cdc-bridge", "--bootstrap", bootstrap, "--partitions",
+                Integer.toString(o.partitions()), "--replication", "1", "--heartbeat-ms", "1000"));
+        bridgeArgs.addAll(roleConn);
+        roles.start("cdc-bridge", bridgeArgs);
+    }
+
+    /** {@code --role-jvms}: a worker JVM (sync only) for one run, stopped when the run ends. */
+    private AutoCloseable workerJvm(String bootstrap) throws IOException {
+        List<String> args = new ArrayList<>(List.of("worker", "--bootstrap", bootstrap, "--worker-id", "bench-sync-worker",
+                "--migration", MIGRATION, "--no-backfill"));
+        args.addAll(roleConn);
+        roles.start("worker", args);
+        return () -> roles.stop("worker");
     }
 
     /**
@@ -823,6 +895,17 @@ public final class SyncBench {
                 .commandLine(o.clients(), o.threads(), o.seconds(), rate)).append("` (built-in TPC-B-like script), scale ")
                 .append(o.scale()).append(" (").append(String.format(Locale.ROOT, "%,d", o.scale() * 100_000L))
                 .append(" accounts)\n");
+        if (o.roleJvms()) {
+            b.append("- roles: the cdc-bridge and the worker (sync only) each in its own JVM (`-Xmx256m`), started as "
+                    + "`shapeshift cdc-bridge` / `shapeshift worker` are; the Kafka broker, the probe and the coordinator "
+                    + "(stopped before the runs) in the bench's JVM. The JVM CPU column counts the bench's JVM only.\n");
+        }
+        if (o.pin()) {
+            b.append("- CPUs pinned with taskset: the source server (postmaster and every backend) and pgbench on CPU ")
+                    .append(DB_CPU).append("; the bench's JVM and everything it starts after the load of the table (role JVMs, "
+                    + "the native subscriber's server) on CPU ").append(REST_CPUS).append(", so the database has the same "
+                    + "core in every run\n");
+        }
         if (o.reverse()) {
             b.append("- reverse runs (`--reverse`): the spec has a write switch (`writes.reverse: abalance: "
                     + "(abalance_cents / 100)::integer`); after the forward runs the bench sets the phase to "
