@@ -47,4 +47,18 @@ class BenchCommandTest {
         assertThat(exit).isEqualTo(2);
         assertThat(err.toString()).contains("need --rows >= 1000").contains("Usage: shapeshift bench read-counter");
     }
+
+    @Test
+    void roleJvmsAndJfrRefuseWhatTheyCannotRunBeforeAnythingStarts() {
+        for (String[] args : new String[][] {{"bench", "sync", "--role-jvms", "--reverse"},
+                {"bench", "sync", "--role-jvms", "--backfill-during"}, {"bench", "sync", "--jfr", "/tmp/j"}}) {
+            CommandLine cmd = cli();
+            StringWriter err = new StringWriter();
+            cmd.setErr(new PrintWriter(err));
+            int exit = cmd.execute(args);
+            assertThat(exit).as(String.join(" ", args)).isEqualTo(2);
+            assertThat(err.toString()).as(String.join(" ", args)).containsAnyOf("--role-jvms runs the plain forward sync only",
+                    "--jfr records the role JVMs: it needs --role-jvms");
+        }
+    }
 }
