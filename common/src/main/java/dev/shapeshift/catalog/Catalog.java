@@ -13,7 +13,9 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -199,6 +201,20 @@ public final class Catalog {
             audit(c, migration, actor, "setting " + setting + "=" + value, null, null, reason);
             return null;
         });
+    }
+
+    /** The live settings of a migration ({@code shapeshift.setting}), read on the caller's connection. */
+    public static Map<String, String> settings(Connection c, String migration) throws SQLException {
+        Map<String, String> out = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT name, value FROM shapeshift.setting WHERE migration = ?")) {
+            ps.setString(1, migration);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), rs.getString(2));
+                }
+            }
+        }
+        return out;
     }
 
     public Optional<String> setting(String migration, String setting) {

@@ -20,14 +20,19 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The backfill's durable state: the chunk plan ({@code shapeshift.chunk}, {@code backfill_plan}),
- * chunk leases and checkpoints, and the in-place VACUUM log. Keys are stored as JSON arrays of
- * the key columns' text forms.
+ * The backfill's chunks ({@code shapeshift.chunk}): their leases, checkpoints, failures and totals.
+ * The plan that creates them is {@link PlanStore}, the in-place VACUUM log {@link VacuumLog}, the
+ * live settings {@link Catalog#settings}. Keys are stored as JSON arrays of the key columns' text
+ * forms.
  *
  * <p>Leases: taking a chunk bumps its {@code epoch}; every later write of the owner is guarded by
  * {@code WHERE epoch = <its epoch>}, so an owner that lost the chunk (crashed, paused, partition
  * reassigned) can never move the checkpoint again. {@link #checkpoint} takes a connection so the
  * checkpoint commits in the same transaction as the rows it describes.
+ *
+ * <p>Why one class of ~450 lines: every statement here is on one table and under one rule (a chunk's
+ * writes are guarded by the epoch of the lease that took it); the lease, its heartbeat, throttle
+ * mark, checkpoint, release, failure and an operator's retry are read best side by side.
  */
 public final class ChunkStore {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -105,65 +110,6 @@ public final class ChunkStore {
         return chunks(migration).stream().filter(ch -> ch.number() == number).findFirst();
     }
 
-    public Optional<PlanInfo> planInfo(String migration) {
-        return catalog.inTransaction("reading plan of " + migration, c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT method, estimated_rows, chunk_rows, table_bytes, "
-                    + "index_bytes FROM shapeshift.backfill_plan WHERE migration = ?")) {
-                ps.setString(1, migration);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(new PlanInfo(rs.getString(1), rs.getLong(2), rs.getInt(3),
-                            rs.getLong(4), rs.getLong(5))) : Optional.<PlanInfo>empty();
-                }
-            }
-        });
-    }
-
-    /**
-     * Stores a plan whose chunk i is (boundaries[i-1], boundaries[i]], the first open below and the
-     * last open above — unless the migration already has one: then the stored plan is returned
-     * untouched. Concurrent planners are serialised on the migration row.
-     */
-    public List<Chunk> storePlan(String migration, List<Key> boundaries, PlanInfo info) {
-        return catalog.inTransaction("storing chunk plan of " + migration, c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT 1 FROM shapeshift.migration WHERE name = ? FOR UPDATE")) {
-                ps.setString(1, migration);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        throw new ShapeshiftException(ErrorCode.NOT_FOUND, "no migration named '" + migration + "'");
-                    }
-                }
-            }
-            List<Chunk> existing = chunks(c, migration);
-            if (!existing.isEmpty()) {
-                return existing;
-            }
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.chunk (migration, chunk_no, "
-                    + "lower_key, upper_key) VALUES (?, ?, ?::jsonb, ?::jsonb)")) {
-                for (int i = 0; i <= boundaries.size(); i++) {
-                    ps.setString(1, migration);
-                    ps.setInt(2, i);
-                    ps.setString(3, i == 0 ? null : json(boundaries.get(i - 1)));
-                    ps.setString(4, i == boundaries.size() ? null : json(boundaries.get(i)));
-                    ps.addBatch();
-                }
-                ps.executeBatch();
-            }
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.backfill_plan (migration, method, "
-                    + "estimated_rows, chunk_rows, table_bytes, index_bytes) VALUES (?, ?, ?, ?, ?, ?)")) {
-                ps.setString(1, migration);
-                ps.setString(2, info.method());
-                ps.setLong(3, info.estimatedRows());
-                ps.setInt(4, info.chunkRows());
-                ps.setLong(5, info.tableBytes());
-                ps.setLong(6, info.indexBytes());
-                ps.executeUpdate();
-            }
-            Catalog.audit(c, migration, "coordinator", "backfill planned: " + (boundaries.size() + 1) + " chunks by "
-                    + info.method(), null, null, null);
-            return chunks(c, migration);
-        });
-    }
 
     /**
      * Takes a chunk for {@code owner} if it is not done and nobody else holds a live lease on it
@@ -450,48 +396,6 @@ public final class ChunkStore {
         }
     }
 
-    /** The live settings of a migration ({@code shapeshift.setting}), read on the caller's connection. */
-    public Map<String, String> settings(Connection c, String migration) throws SQLException {
-        Map<String, String> out = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT name, value FROM shapeshift.setting WHERE migration = ?")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.put(rs.getString(1), rs.getString(2));
-                }
-            }
-        }
-        return out;
-    }
-
-    /** Claims the VACUUM of one mark; true for exactly one caller per (migration, mark). */
-    public boolean claimVacuum(String migration, int mark, String runner, long tableBytes, long indexBytes) {
-        return catalog.inTransaction("claiming vacuum " + mark + " of " + migration, c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.backfill_vacuum (migration, mark, "
-                    + "runner, table_bytes_before, index_bytes_before) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
-                ps.setString(1, migration);
-                ps.setInt(2, mark);
-                ps.setString(3, runner);
-                ps.setLong(4, tableBytes);
-                ps.setLong(5, indexBytes);
-                return ps.executeUpdate() == 1;
-            }
-        });
-    }
-
-    public void vacuumFinished(String migration, int mark, long tableBytes, long indexBytes) {
-        catalog.inTransaction("recording vacuum " + mark + " of " + migration, c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.backfill_vacuum SET finished_at = now(), "
-                    + "table_bytes_after = ?, index_bytes_after = ? WHERE migration = ? AND mark = ?")) {
-                ps.setLong(1, tableBytes);
-                ps.setLong(2, indexBytes);
-                ps.setString(3, migration);
-                ps.setInt(4, mark);
-                return ps.executeUpdate();
-            }
-        });
-    }
-
     private boolean guarded(Lease lease, String set, String param) {
         return catalog.inTransaction("updating lease of chunk " + lease.chunk(), c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.chunk SET " + set
@@ -508,7 +412,7 @@ public final class ChunkStore {
         });
     }
 
-    private static List<Chunk> chunks(Connection c, String migration) throws SQLException {
+    static List<Chunk> chunks(Connection c, String migration) throws SQLException {
         List<Chunk> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT " + CHUNK_COLUMNS
                 + " FROM shapeshift.chunk WHERE migration = ? ORDER BY chunk_no")) {

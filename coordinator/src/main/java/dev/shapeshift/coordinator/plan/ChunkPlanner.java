@@ -3,6 +3,7 @@ package dev.shapeshift.coordinator.plan;
 import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.ChunkStore.Chunk;
 import dev.shapeshift.catalog.ChunkStore.PlanInfo;
+import dev.shapeshift.catalog.PlanStore;
 import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.KeySql;
@@ -70,7 +71,7 @@ public final class ChunkPlanner {
         try (Connection c = store.connect()) {
             TableSize size = tableSize(c, resolved);
             Boundaries b = boundaries(c, resolved, size, chunkRows, SYSTEM_SAMPLE_ABOVE_ROWS, SystemSampleSize.PAGES);
-            List<Chunk> chunks = store.storePlan(migration, b.keys(),
+            List<Chunk> chunks = new PlanStore(store.catalog()).storePlan(migration, b.keys(),
                     new PlanInfo(b.method(), size.rows(), chunkRows, size.tableBytes(), size.indexBytes()));
             log.info("backfill planned migration={} method={} estimated_rows={} chunk_rows={} chunks={}",
                     migration, b.method(), size.rows(), chunkRows, chunks.size());

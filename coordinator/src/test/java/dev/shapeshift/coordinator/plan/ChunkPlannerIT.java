@@ -6,6 +6,7 @@ import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.ChunkStore.Chunk;
+import dev.shapeshift.catalog.PlanStore;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
@@ -91,7 +92,7 @@ class ChunkPlannerIT {
                 "INSERT INTO src SELECT CASE WHEN i < 6000 THEN i ELSE 1000000 + i::bigint * i * 97 END, i "
                         + "FROM generate_series(0, 9999) i", 1000);
         List<Chunk> plan = new ChunkPlanner(s.store()).plan(s.resolved());
-        assertThat(s.store().planInfo("plan-test").orElseThrow().method()).isEqualTo("histogram");
+        assertThat(new PlanStore(s.store().catalog()).planInfo("plan-test").orElseThrow().method()).isEqualTo("histogram");
         assertThat(plan).hasSizeBetween(9, 11);
         List<Long> sizes = sizes(s, plan);
         assertThat(sizes.stream().mapToLong(Long::longValue).sum()).isEqualTo(10_000);
@@ -104,7 +105,7 @@ class ChunkPlannerIT {
                 "region text, n integer, PRIMARY KEY (region, n)",
                 "INSERT INTO src SELECT 'r' || (i % 7), i * 13, i FROM generate_series(0, 7999) i", 500);
         List<Chunk> plan = new ChunkPlanner(s.store()).plan(s.resolved());
-        assertThat(s.store().planInfo("plan-test").orElseThrow().method()).isEqualTo("sample");
+        assertThat(new PlanStore(s.store().catalog()).planInfo("plan-test").orElseThrow().method()).isEqualTo("sample");
         assertThat(plan).hasSizeBetween(12, 17);
         List<Long> sizes = sizes(s, plan);
         assertThat(sizes.stream().mapToLong(Long::longValue).sum()).isEqualTo(8000);

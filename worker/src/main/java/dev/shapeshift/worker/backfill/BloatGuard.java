@@ -1,6 +1,8 @@
 package dev.shapeshift.worker.backfill;
 
 import dev.shapeshift.catalog.ChunkStore;
+import dev.shapeshift.catalog.PlanStore;
+import dev.shapeshift.catalog.VacuumLog;
 import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.sql.Ident;
@@ -68,7 +70,7 @@ final class BloatGuard {
 
     private long step(Connection c) throws SQLException {
         if (step == 0) {
-            long estimated = store.planInfo(migration).map(ChunkStore.PlanInfo::estimatedRows).orElse(0L);
+            long estimated = new PlanStore(store.catalog()).planInfo(migration).map(ChunkStore.PlanInfo::estimatedRows).orElse(0L);
             if (estimated <= 0) {
                 try (PreparedStatement ps = c.prepareStatement("SELECT reltuples::bigint FROM pg_class WHERE oid = ?::regclass")) {
                     ps.setString(1, table);
@@ -93,7 +95,7 @@ final class BloatGuard {
             }
             lastMark = mark;
             long[] before = sizes(c);
-            if (!store.claimVacuum(migration, mark, workerId, before[0], before[1])) {
+            if (!new VacuumLog(store.catalog()).claimVacuum(migration, mark, workerId, before[0], before[1])) {
                 return;
             }
             long started = System.nanoTime();
@@ -101,7 +103,7 @@ final class BloatGuard {
                 s.execute("VACUUM " + table);
             }
             long[] after = sizes(c);
-            store.vacuumFinished(migration, mark, after[0], after[1]);
+            new VacuumLog(store.catalog()).vacuumFinished(migration, mark, after[0], after[1]);
             log.info("vacuumed migration={} mark={} rows_copied={} table_bytes={}->{} index_bytes={}->{} ms={}",
                     migration, mark, copied, before[0], after[0], before[1], after[1],
                     (System.nanoTime() - started) / 1_000_000);

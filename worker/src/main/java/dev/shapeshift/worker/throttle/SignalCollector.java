@@ -1,5 +1,6 @@
 package dev.shapeshift.worker.throttle;
 
+import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.Knob;
 import java.sql.Connection;
@@ -94,7 +95,7 @@ public final class SignalCollector implements AutoCloseable {
 
     private Signals read() throws SQLException {
         Connection c = connection();
-        Map<String, String> settings = store.settings(c, migration);
+        Map<String, String> settings = Catalog.settings(c, migration);
         boolean paused = Boolean.parseBoolean(settings.getOrDefault(PAUSED, "false").trim());
         long cap = specRateCap;
         String capText = settings.get(MAX_ROWS_PER_SECOND);

@@ -37,10 +37,8 @@ class LoadSignalsIT {
         this.pg = pg;
     }
 
-    @Test
-    void othersActiveSessionsAndSlowStatementsHoldTheBackfillShapeshiftsOwnDoNot() throws Exception {
-        String dbName = pg.createDatabase("load");
-        Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
+    /** The catalog with the test's migration, pg_stat_statements, and the application's own role. */
+    private static Catalog catalogWithAppRole(Database db) throws Exception {
         CatalogSchema.migrate(db);
         Catalog catalog = new Catalog(db, "test");
         catalog.create(MIGRATION, "{}", "test", "test");
@@ -48,6 +46,14 @@ class LoadSignalsIT {
             s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
             s.execute("DO $$ BEGIN CREATE ROLE app_load LOGIN PASSWORD 'app'; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
         }
+        return catalog;
+    }
+
+    @Test
+    void othersActiveSessionsAndSlowStatementsHoldTheBackfillShapeshiftsOwnDoNot() throws Exception {
+        String dbName = pg.createDatabase("load");
+        Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
+        Catalog catalog = catalogWithAppRole(db);
         catalog.putSetting(MIGRATION, Knob.MAX_ACTIVE_BACKENDS.key(), "2", "test", "test");
         catalog.putSetting(MIGRATION, Knob.MAX_APP_LATENCY_MS.key(), "20", "test", "test");
         try (SignalCollector collector = new SignalCollector(new ChunkStore(catalog), MIGRATION, 0, Duration.ofSeconds(30),
@@ -106,13 +112,7 @@ class LoadSignalsIT {
     void theAppLatencyPctCapMeasuresItsBaselineBeforeCopyingThenHoldsWhileTheApplicationIsSlowerThanThat() throws Exception {
         String dbName = pg.createDatabase("loadpct");
         Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
-        CatalogSchema.migrate(db);
-        Catalog catalog = new Catalog(db, "test");
-        catalog.create(MIGRATION, "{}", "test", "test");
-        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
-            s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
-            s.execute("DO $$ BEGIN CREATE ROLE app_load LOGIN PASSWORD 'app'; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
-        }
+        Catalog catalog = catalogWithAppRole(db);
         catalog.putSetting(MIGRATION, Knob.MAX_APP_LATENCY_PCT.key(), "50", "test", "test");
         AtomicReference<String> statement = new AtomicReference<>("SELECT pg_sleep(0.01)");
         AtomicBoolean stop = new AtomicBoolean();
