@@ -1,5 +1,6 @@
 package dev.shapeshift.refresh;
 
+import dev.shapeshift.db.ServerVersion;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -52,7 +53,7 @@ public final class BackfillOrigin {
      */
     public static String attach(Connection c) {
         try {
-            if (serverVersion(c) < MIN_SERVER_VERSION) {
+            if (ServerVersion.of(c).number() < MIN_SERVER_VERSION) {
                 return null; // pgoutput cannot filter by origin: the echo mark alone
             }
             for (int i = 0; i < POOL; i++) {
@@ -126,13 +127,6 @@ public final class BackfillOrigin {
                     + "Grant EXECUTE on pg_replication_origin_create, pg_replication_origin_session_setup and "
                     + "pg_replication_origin_session_reset to the "
                     + "worker role (docs/sync.md, \"The backfill's own rows are not decoded at all\")", why);
-        }
-    }
-
-    static int serverVersion(Connection c) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW server_version_num")) {
-            rs.next();
-            return Integer.parseInt(rs.getString(1));
         }
     }
 }

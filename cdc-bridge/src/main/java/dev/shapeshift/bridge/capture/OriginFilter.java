@@ -1,5 +1,6 @@
 package dev.shapeshift.bridge.capture;
 
+import dev.shapeshift.db.ServerVersion;
 import dev.shapeshift.refresh.BackfillOrigin;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -41,11 +42,7 @@ public final class OriginFilter {
             return new Decision(false, "originFilter off in the bridge's configuration");
         }
         try (Statement s = c.createStatement()) {
-            int version;
-            try (ResultSet rs = s.executeQuery("SHOW server_version_num")) {
-                rs.next();
-                version = Integer.parseInt(rs.getString(1));
-            }
+            int version = ServerVersion.of(c).number();
             List<String> foreign = new ArrayList<>();
             try (ResultSet rs = s.executeQuery("SELECT roname FROM pg_replication_origin WHERE left(roname, "
                     + BackfillOrigin.PREFIX.length() + ") <> '" + BackfillOrigin.PREFIX + "' ORDER BY roname LIMIT 5")) {

@@ -39,7 +39,7 @@ final class CpuPin {
 
     /** Pins a PostgreSQL server: its postmaster ({@code postmaster.pid} of {@code dataDir}) and every child. */
     static List<Long> server(Path dataDir, String cpus) throws IOException, InterruptedException {
-        long postmaster = Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).trim());
+        long postmaster = ServerCpu.postmasterPid(dataDir);
         List<Long> pinned = new ArrayList<>();
         process(postmaster, cpus);
         pinned.add(postmaster);

@@ -19,11 +19,16 @@ final class ServerCpu {
     ServerCpu(Path dataDir) {
         long pid = -1;
         try {
-            pid = Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).trim());
+            pid = postmasterPid(dataDir);
         } catch (IOException | RuntimeException e) {
             pid = -1;
         }
         this.postmaster = pid;
+    }
+
+    /** The server's postmaster, from the first line of {@code postmaster.pid} in its data directory. */
+    static long postmasterPid(Path dataDir) throws IOException {
+        return Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).trim());
     }
 
     /** Seconds of CPU of the server so far. */
