@@ -85,6 +85,8 @@ final class LeaderTerm implements AutoCloseable {
     private CaptureEngine engine;
     private ChangePublisher publisher;
     private List<SyncTarget> targets = List.of();
+    /** Whether this term last moved the bridge to STREAMING (false after a capture failed while starting). */
+    private boolean streaming;
     /** Whether the running engine streams with {@code origin = 'none'} ({@link OriginFilter}). */
     private boolean originNone;
     private boolean alarmed;
@@ -110,6 +112,7 @@ final class LeaderTerm implements AutoCloseable {
             throw new ShapeshiftException(ErrorCode.UNREACHABLE, "bridge start: " + e.getMessage(), e);
         }
         mover.move(BridgeState.STARTING, BridgeState.STREAMING);
+        streaming = true;
         while (!stopRequested.getAsBoolean()) {
             pause.accept(config.watchInterval());
             if (stopRequested.getAsBoolean()) {
@@ -231,11 +234,16 @@ final class LeaderTerm implements AutoCloseable {
     /** Stops the engine (if one runs) and captures again; a failed capture leaves no engine and is retried next round. */
     private void restart(Connection c) throws SQLException {
         if (engine != null) {
-            mover.move(BridgeState.STREAMING, BridgeState.STARTING);
+            if (streaming) {
+                // a capture that failed while starting left the state at STARTING: stay there
+                mover.move(BridgeState.STREAMING, BridgeState.STARTING);
+                streaming = false;
+            }
             stopEngine(false);
         }
         capture(c);
         mover.move(BridgeState.STARTING, BridgeState.STREAMING);
+        streaming = true;
     }
 
     /** Slot check, publication, topics, Debezium with the current targets; then records where sync starts. */
