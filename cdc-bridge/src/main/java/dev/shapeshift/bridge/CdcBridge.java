@@ -132,8 +132,13 @@ public final class CdcBridge implements AutoCloseable {
         log.warn("stored offsets forgotten slot={} topic={}", config.slot(), config.offsetsTopic());
     }
 
+    /** How often the lock session is checked while leading ({@link Leadership#checkEvery}). */
+    static final Duration LEADERSHIP_CHECK = Duration.ofSeconds(1);
+
     private void run() {
         try (Leadership leadership = new Leadership(config.database(), "shapeshift.bridge/" + config.slot(), "cdc-bridge-leader")) {
+            // checked on its own thread: a watch round stuck behind a partition must not delay noticing the loss
+            leadership.checkEvery(LEADERSHIP_CHECK);
             while (!stopRequested) {
                 if (!leadership.tryAcquire()) {
                     pause(config.leaderRetry());

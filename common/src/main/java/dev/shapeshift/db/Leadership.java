@@ -16,7 +16,12 @@ import org.slf4j.LoggerFactory;
  * One active instance per named role: a session-level {@code pg_try_advisory_lock} on a dedicated
  * connection to the catalog's database. When the leader's process dies its connection closes and
  * PostgreSQL releases the lock, so a standby's next try wins. Losing the connection means losing
- * the lock: {@link #held} checks it, and the leader stops leading when it fails. The cdc-bridge
+ * the lock: {@link #held} checks it, and the leader stops leading when it fails. A leader whose own
+ * work can stall behind the same partition (a watch round waiting out its own socket timeout) starts
+ * {@link #checkEvery}: a daemon thread checks the lock session on its own schedule, and
+ * {@link #held} answers from the latest check without blocking. Without it the leader learned of
+ * the loss only after its stalled round plus a check: two timeouts, about 35 to 40 s, where one
+ * (the {@link #SOCKET_TIMEOUT}) is the bound this class promises (NetworkFaultIT). The cdc-bridge
  * leads per slot ({@code shapeshift.bridge/<slot>}), the coordinator's driver per catalog
  * ({@code shapeshift.coordinator/driver}).
  */
@@ -47,6 +52,10 @@ public final class Leadership implements AutoCloseable {
     private final long lockKey;
     private Connection connection;
     private volatile String lastLoss;
+    /** Set while this instance holds the lock, cleared on a failed check; what {@link #held} answers under {@link #checkEvery}. */
+    private volatile boolean holding;
+    private volatile Thread checker;
+    private volatile boolean closed;
 
     /**
      * @param name           what is led, e.g. {@code shapeshift.bridge/<slot>}; the lock key derives from it
@@ -80,6 +89,7 @@ public final class Leadership implements AutoCloseable {
                 try (ResultSet rs = ps.executeQuery()) {
                     boolean won = rs.next() && rs.getBoolean(1);
                     if (won) {
+                        holding = true;
                         log.info("leadership acquired name={} lock_key={}", name, lockKey);
                     }
                     return won;
@@ -97,9 +107,45 @@ public final class Leadership implements AutoCloseable {
         return db.connectWithSocketTimeout(role, SOCKET_TIMEOUT, SERVER_KEEPALIVES);
     }
 
-    /** Whether the lock connection is still alive (and so the lock still ours). */
-    public synchronized boolean held() {
+    /**
+     * Checks the lock session every {@code interval} on a daemon thread from now until {@link #close};
+     * {@link #held} then answers from the latest check and never blocks. Idempotent.
+     */
+    public synchronized void checkEvery(java.time.Duration interval) {
+        if (checker != null) {
+            return;
+        }
+        Thread t = new Thread(() -> {
+            while (!closed) {
+                try {
+                    Thread.sleep(interval.toMillis());
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (holding && !closed) {
+                    check();
+                }
+            }
+        }, "leadership-check-" + name);
+        t.setDaemon(true);
+        checker = t;
+        t.start();
+    }
+
+    /**
+     * Whether the lock connection is still alive (and so the lock still ours): a {@code SELECT 1} on
+     * it, or under {@link #checkEvery} the latest check's answer.
+     */
+    public boolean held() {
+        if (checker != null) {
+            return holding;
+        }
+        return check();
+    }
+
+    private synchronized boolean check() {
         if (connection == null) {
+            holding = false;
             return false;
         }
         try (Statement s = connection.createStatement()) {
@@ -108,6 +154,7 @@ public final class Leadership implements AutoCloseable {
             return true;
         } catch (SQLException e) {
             lastLoss = "lock connection lost (" + e.getSQLState() + ": " + e.getMessage() + ")";
+            holding = false;
             log.warn("leadership connection lost name={} sqlstate={}", name, e.getSQLState());
             closeQuietly();
             return false;
@@ -120,7 +167,17 @@ public final class Leadership implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
+    public void close() {
+        closed = true;
+        holding = false;
+        Thread t = checker;
+        if (t != null) {
+            t.interrupt();
+        }
+        release();
+    }
+
+    private synchronized void release() {
         if (connection != null) {
             log.info("leadership released name={}", name);
         }

@@ -69,6 +69,8 @@ public final class DriveLoop implements AutoCloseable {
         this.config = config;
         this.registry = registry;
         this.leadership = new Leadership(db, "shapeshift.coordinator/driver", "coordinator-leader");
+        // checked on its own thread: a driver step stuck behind a partition must not delay noticing the loss
+        this.leadership.checkEvery(java.time.Duration.ofSeconds(1));
         this.instance = instance();
         this.halt = HaltPoint.fromEnvironment(catalog, instance);
         AtomicInteger n = new AtomicInteger();
