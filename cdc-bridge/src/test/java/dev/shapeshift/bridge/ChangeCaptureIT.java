@@ -166,6 +166,42 @@ class ChangeCaptureIT {
         }
     }
 
+    /**
+     * Capture engines that die while starting (their walsender terminated again and again, as a
+     * flapping network or a failover in progress does) are started again until one streams; the
+     * bridge then captures what was written meanwhile. Before 414b026 the first start that failed
+     * left the state at STARTING and every later round threw "bridge state changed concurrently":
+     * the bridge never streamed again (with that code this case fails at "streams again").
+     */
+    @Test
+    void captureEnginesThatDieWhileStartingAreStartedAgainUntilOneStreams(PostgresServer pg, KafkaBroker kafka)
+            throws Exception {
+        BridgeFixture f = new BridgeFixture(pg, kafka, "flapping");
+        f.sql("CREATE TABLE flapping (id bigint PRIMARY KEY, a text)");
+        f.migration("flapping_m", "flapping", List.of("id"), "upper(a)");
+        try (CdcBridge bridge = new CdcBridge(f.config(), new SimpleMeterRegistry())) {
+            bridge.start();
+            assertThat(bridge.awaitState(BridgeState.STREAMING, Duration.ofSeconds(90))).as("streaming").isTrue();
+            long until = System.nanoTime() + Duration.ofSeconds(6).toNanos();
+            int terminated = 0;
+            try (java.sql.Connection c = f.db.connect("test"); java.sql.Statement s = c.createStatement()) {
+                while (System.nanoTime() < until) {
+                    try (java.sql.ResultSet rs = s.executeQuery("SELECT count(pg_terminate_backend(active_pid)) "
+                            + "FROM pg_replication_slots WHERE slot_name = '" + f.slot + "' AND active_pid IS NOT NULL")) {
+                        rs.next();
+                        terminated += rs.getInt(1);
+                    }
+                    Thread.sleep(20);
+                }
+            }
+            assertThat(terminated).as("walsenders terminated (the engine restarted at least once)").isGreaterThan(1);
+            f.sql("INSERT INTO flapping VALUES (1, 'after the flapping')");
+            assertThat(bridge.awaitState(BridgeState.STREAMING, Duration.ofSeconds(90))).as("streams again").isTrue();
+            await().atMost(Duration.ofSeconds(60)).until(() -> ops(f.events("flapping_m", Duration.ofMillis(300)))
+                    .contains("1:c"));
+        }
+    }
+
     private static List<String> ops(List<ChangeEvent> events) {
         return events.stream().map(e -> String.join(",", e.key().values()) + ":" + e.op()).toList();
     }
