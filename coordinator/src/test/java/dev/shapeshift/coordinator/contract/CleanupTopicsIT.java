@@ -34,11 +34,8 @@ class CleanupTopicsIT {
         Database db = Seed.database(pg, "cleanup_topics");
         Catalog catalog = new Catalog(db, "test");
         Transitions transitions = new Transitions(catalog);
-        String slot = "ss_ct_" + Long.toHexString(System.nanoTime());
         RollbackDrillIT.setUpTable(db, "users", 20);
-        Seed.sql(db, "CREATE TABLE IF NOT EXISTS shapeshift.heartbeat (slot_name text PRIMARY KEY, beat_at timestamptz)",
-                "CREATE PUBLICATION shapeshift_pub FOR TABLE users, shapeshift.heartbeat",
-                "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
+        String slot = RollbackDrillIT.captured(db, "ss_ct_", "users");
         String m = "users-ct";
         RollbackDrillIT.register(db, kafka, m, "users", slot);
         String other = Topics.changes("someone-else");

@@ -9,6 +9,7 @@ import dev.shapeshift.db.Database;
 import dev.shapeshift.db.LockSafeDdl;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.embedded.UsersSpec;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.spec.MigrationSpec;
@@ -41,16 +42,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(PostgresExtension.class)
 class LockSafeDdlIT {
     private static final Duration TIMEOUT = Duration.ofMillis(400);
-    private static final String SPEC = """
-            name: lock-safe
-            source:
-              table: users
-            target:
-              columns:
-                - name: email_verified
-                  type: boolean
-                  transform: legacy_verified_at IS NOT NULL
-            """;
+    private static final String SPEC = UsersSpec.yaml("lock-safe");
 
     @Test
     void theExpandRetriesBehindAnOpenTransactionWithoutQueueingReadersAndSucceedsWhenItCommits(PostgresServer pg)
