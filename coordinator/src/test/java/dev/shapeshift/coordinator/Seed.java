@@ -16,6 +16,8 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
@@ -70,7 +72,12 @@ public final class Seed {
 
     /** The first column of every row {@code sql} returns, as text, sorted (duplicates once). */
     public static Set<String> query(Database db, String sql) throws SQLException {
-        Set<String> out = new TreeSet<>();
+        return new TreeSet<>(column(db, sql));
+    }
+
+    /** The first column of every row {@code sql} returns, as text, in the order returned. */
+    public static List<String> column(Database db, String sql) throws SQLException {
+        List<String> out = new ArrayList<>();
         try (Connection c = db.connect("test"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             while (rs.next()) {
                 out.add(rs.getString(1));

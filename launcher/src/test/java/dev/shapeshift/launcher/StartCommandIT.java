@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.embedded.UsersSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -20,16 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** start, apply, list / status and validate's privilege checks, against a real database. */
 @ExtendWith(PostgresExtension.class)
 class StartCommandIT {
-    private static final String OTHER = """
-            name: users-verified-at
-            source:
-              table: users
-            target:
-              columns:
-                - name: verified_at
-                  type: timestamptz
-                  transform: legacy_verified_at
-            """;
+    private static final String OTHER = UsersSpec.withColumn("users-verified-at", "verified_at", "timestamptz",
+            "legacy_verified_at");
 
     @Test
     void startApplyAndList(PostgresServer pg, @TempDir Path dir) throws Exception {

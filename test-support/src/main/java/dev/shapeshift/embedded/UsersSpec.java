@@ -33,15 +33,20 @@ public final class UsersSpec {
      *             {@code reconcile:} ...), each line ending in a newline
      */
     public static String yaml(String name, String more) {
+        return withColumn(name, "email_verified", "boolean", "legacy_verified_at IS NOT NULL") + more;
+    }
+
+    /** The same shape with another new column: {@code column} of {@code type} from {@code transform}. */
+    public static String withColumn(String name, String column, String type, String transform) {
         return """
                 name: %s
                 source:
                   table: users
                 target:
                   columns:
-                    - name: email_verified
-                      type: boolean
-                      transform: legacy_verified_at IS NOT NULL
-                """.formatted(name) + more;
+                    - name: %s
+                      type: %s
+                      transform: %s
+                """.formatted(name, column, type, transform);
     }
 }

@@ -127,13 +127,10 @@ class ContractGateIT {
                 + "{\"table\":\"users_v2\",\"columns\":[{\"name\":\"email_verified\",\"type\":\"boolean\","
                 + "\"transform\":\"legacy_verified_at IS NOT NULL\"}]},\"contract\":{\"dropTable\":true,"
                 + "\"quietPeriod\":\"1s\",\"retention\":\"1h\"}}", "contract-ready");
-        Catalog catalog = ready.catalog();
-        AccessWatch watch = ready.watch();
-        Transitions transitions = ready.transitions();
         Map<Long, String> before = map(db, "SELECT id, email || '|' || coalesce(legacy_verified_at::text, '-') FROM users");
-        watch.baseline(m);
+        ready.watch().baseline(m);
 
-        Contractor contractor = new Contractor(db, transitions);
+        Contractor contractor = new Contractor(db, ready.transitions());
         long start = System.nanoTime();
         java.util.Optional<Archive> archive = java.util.Optional.empty();
         while (archive.isEmpty()) {
@@ -144,7 +141,7 @@ class ContractGateIT {
                 Thread.sleep(300);
             }
         }
-        assertThat(catalog.get(m).phase()).isEqualTo(Phase.CONTRACTED);
+        assertThat(ready.catalog().get(m).phase()).isEqualTo(Phase.CONTRACTED);
         assertThat(map(db, "SELECT count(*), count(*)::text FROM pg_tables WHERE schemaname = 'public' AND tablename = 'users'"))
                 .as("the old table left the live schema").containsEntry(0L, "0");
         assertThat(map(db, "SELECT id, email || '|' || coalesce(legacy_verified_at::text, '-') FROM shapeshift_archive.\"" + m + "\""))
@@ -183,16 +180,13 @@ class ContractGateIT {
                 + "\"target\":{\"columns\":[{\"name\":\"new_code\",\"type\":\"text\",\"transform\":\"lower(legacy_code)\"}]},"
                 + "\"contract\":{\"dropColumns\":[\"legacy_code\",\"legacy_region\"],\"quietPeriod\":\"1s\","
                 + "\"retention\":\"1h\"}}", "contract-ready");
-        Catalog catalog = ready.catalog();
-        AccessWatch watch = ready.watch();
-        Transitions transitions = ready.transitions();
         String oldColumns = "SELECT id, legacy_code || '|' || coalesce(legacy_region, '-') FROM orders";
         Map<Long, String> before = map(db, oldColumns);
         String structure = "SELECT count(*), string_agg(conname || ':' || contype::text || ':' || convalidated, ',' ORDER BY conname) "
                 + "FROM pg_constraint WHERE conrelid = 'orders'::regclass AND conname <> 'orders_pkey'";
         Map<Long, String> constraintsBefore = map(db, structure);
-        watch.baseline(m);
-        Contractor contractor = new Contractor(db, transitions);
+        ready.watch().baseline(m);
+        Contractor contractor = new Contractor(db, ready.transitions());
         long start = System.nanoTime();
         java.util.Optional<Archive> archive = java.util.Optional.empty();
         String closed = null;

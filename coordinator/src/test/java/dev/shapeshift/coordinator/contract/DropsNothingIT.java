@@ -3,7 +3,6 @@ package dev.shapeshift.coordinator.contract;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.coordinator.Seed;
 import dev.shapeshift.coordinator.gate.Check;
 import dev.shapeshift.coordinator.gate.GateClosedException;
@@ -38,16 +37,15 @@ class DropsNothingIT {
         Database db = Seed.database(pg, "drops_nothing");
         String app = appRole(db, "accounts");
         String m = "accounts-nothing";
-        ContractGateIT.Contracting ready = ContractGateIT.contracting(db, m, "{\"name\":\"" + m + "\",\"source\":{\"table\":\"accounts\"},\"mode\":\"in-place\",\"target\":"
+        ContractGateIT.Contracting ready = ContractGateIT.contracting(db, m, "{\"name\":\"" + m + "\",\"source\":"
+                + "{\"table\":\"accounts\"},\"mode\":\"in-place\",\"target\":"
                 + "{\"columns\":[{\"name\":\"abalance2\",\"type\":\"bigint\",\"transform\":\"abalance * 2\"}]},"
                 + "\"contract\":{\"quietPeriod\":\"1h\"}}", "reads-switched");
-        Catalog catalog = ready.catalog();
-        AccessWatch watch = ready.watch();
         try (Connection c = Seed.connectAs(db, app, "app", "app"); Statement s = c.createStatement()) {
             for (int i = 0; i < 200; i++) {
                 s.executeUpdate("UPDATE accounts SET abalance = abalance + 1 WHERE id = " + (1 + i % 50));
             }
-            AccessReport r = watch.evaluate(m);
+            AccessReport r = ready.watch().evaluate(m);
             assertThat(r.nothingWatched()).isTrue();
             assertThat(r.quiet()).isTrue();
             assertThat(AccessGate.checks(r)).singleElement().satisfies(ch -> {
@@ -66,10 +64,10 @@ class DropsNothingIT {
         String app = appRole(db, "accounts");
         Seed.sql(db, "CREATE TABLE accounts_v2 (id bigint PRIMARY KEY, abalance bigint)");
         String m = "accounts-v2";
-        ContractGateIT.Contracting ready = ContractGateIT.contracting(db, m, "{\"name\":\"" + m + "\",\"source\":{\"table\":\"accounts\"},\"mode\":\"table\",\"target\":"
+        ContractGateIT.Contracting ready = ContractGateIT.contracting(db, m, "{\"name\":\"" + m + "\",\"source\":"
+                + "{\"table\":\"accounts\"},\"mode\":\"table\",\"target\":"
                 + "{\"table\":\"accounts_v2\",\"columns\":[{\"name\":\"abalance\",\"type\":\"bigint\",\"transform\":"
                 + "\"abalance\"}]},\"contract\":{\"quietPeriod\":\"2s\"}}", "reads-switched");
-        Catalog catalog = ready.catalog();
         AccessWatch watch = ready.watch();
         Transitions transitions = ready.transitions();
         watch.baseline(m);

@@ -49,13 +49,10 @@ class NameReuseIT {
 
     @Test
     void aRolledBackAndCleanedUpNameIsRegisteredAgainWithItsHistoryKeptAndNoOldRecords() throws Exception {
-        Database db = Seed.database(pg, "name_reuse");
+        String m = "users-nr";
+        Database db = RollbackDrillIT.expandedOnUsers(pg, kafka, "name_reuse", "ss_nr_", m);
         Catalog catalog = new Catalog(db, "test");
         Transitions transitions = new Transitions(catalog);
-        RollbackDrillIT.setUpTable(db, "users", 20);
-        String slot = RollbackDrillIT.captured(db, "ss_nr_", "users");
-        String m = "users-nr";
-        RollbackDrillIT.register(db, kafka, m, "users", slot);
         String spec = catalog.get(m).specJson();
         Topics.ensure(kafka.bootstrapServers(), Map.of(Topics.changes(m), 2, Topics.chunks(m), 2), (short) 1);
         produce(Topics.changes(m), 5);

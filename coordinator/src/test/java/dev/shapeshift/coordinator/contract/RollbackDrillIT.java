@@ -228,6 +228,18 @@ class RollbackDrillIT {
     }
 
     /**
+     * A catalog database with a {@code users} table of 20 rows, captured in a fresh slot
+     * ({@link #captured}), and {@code m} registered on it and expanded ({@link #register}).
+     */
+    static Database expandedOnUsers(PostgresServer pg, KafkaBroker kafka, String database, String slotPrefix, String m)
+            throws SQLException {
+        Database db = Seed.database(pg, database);
+        setUpTable(db, "users", 20);
+        register(db, kafka, m, "users", captured(db, slotPrefix, "users"));
+        return db;
+    }
+
+    /**
      * What the bridge sets up before it streams {@code tables}: the publication (with the heartbeat
      * table) and a replication slot, named {@code slotPrefix} and a suffix unique to this run.
      * Returns the slot's name.

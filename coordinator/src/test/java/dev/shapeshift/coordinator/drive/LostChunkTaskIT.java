@@ -18,9 +18,6 @@ import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.SpecJson;
 import dev.shapeshift.spec.SpecReader;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -136,12 +133,6 @@ class LostChunkTaskIT {
     }
 
     private static List<Integer> ints(Database db, String sql) throws Exception {
-        List<Integer> out = new ArrayList<>();
-        try (Connection c = db.connect("test"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            while (rs.next()) {
-                out.add(rs.getInt(1));
-            }
-        }
-        return out;
+        return Seed.column(db, sql).stream().map(Integer::valueOf).toList();
     }
 }
