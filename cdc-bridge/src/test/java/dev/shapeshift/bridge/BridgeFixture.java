@@ -9,6 +9,8 @@ import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.phase.Phase;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -44,6 +46,22 @@ final class BridgeFixture {
 
     BridgeConfig config() {
         return config(db, kafka.bootstrapServers(), slot);
+    }
+
+    /** A bridge on {@link #config()}, started and streaming (the test fails if it is not within 90 s); the caller closes it. */
+    CdcBridge streaming() throws InterruptedException {
+        return streaming(new SimpleMeterRegistry());
+    }
+
+    /** As {@link #streaming()}, its metrics in {@code registry}. */
+    CdcBridge streaming(MeterRegistry registry) throws InterruptedException {
+        CdcBridge bridge = new CdcBridge(config(), registry);
+        bridge.start();
+        if (!bridge.awaitState(BridgeState.STREAMING, Duration.ofSeconds(90))) {
+            bridge.close();
+            throw new AssertionError("[streaming] the bridge did not reach STREAMING within 90 s");
+        }
+        return bridge;
     }
 
     /** The tests' bridge: its slot and publication, 1 s heartbeats, one replica, two partitions, a look every 500 ms. */

@@ -29,9 +29,7 @@ class ChangeCaptureIT {
         f.migration("items_m", "items", List.of("id"), "upper(a)");
         f.migration("pairs_m", "pairs", List.of(), "v");
         f.migration("things_m", "things", List.of("id"), "v");
-        try (CdcBridge bridge = new CdcBridge(f.config(), new SimpleMeterRegistry())) {
-            bridge.start();
-            assertThat(bridge.awaitState(BridgeState.STREAMING, Duration.ofSeconds(90))).as("streaming").isTrue();
+        try (CdcBridge bridge = f.streaming()) {
             assertThat(f.catalog.get("items_m").startLsn()).isNotNull();
             assertThat(f.catalog.get("items_m").slotName()).isEqualTo(f.slot);
             f.sql("INSERT INTO items VALUES (1, 'a', repeat('x', 5000)), (2, NULL, NULL)",
@@ -111,9 +109,7 @@ class ChangeCaptureIT {
                 "INSERT INTO users SELECT g, 'v' || g, NULL FROM generate_series(1, " + n + ") g");
         f.migration("users_m", "users", List.of("id"), "lower(legacy)");
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        try (CdcBridge bridge = new CdcBridge(f.config(), registry)) {
-            bridge.start();
-            assertThat(bridge.awaitState(BridgeState.STREAMING, Duration.ofSeconds(90))).isTrue();
+        try (CdcBridge bridge = f.streaming(registry)) {
             // N in-place worker updates, 10 rows per transaction, each transaction marked as an echo
             for (int i = 0; i < n; i += 10) {
                 f.sql("BEGIN; SELECT pg_logical_emit_message(true, 'shapeshift.echo', 'users_m'); "
@@ -145,9 +141,7 @@ class ChangeCaptureIT {
                 "CREATE TABLE accounts_v2 (id bigint PRIMARY KEY, x text)");
         f.tableMigrationWithWriteSwitch("accounts_m", "accounts", "accounts_v2");
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        try (CdcBridge bridge = new CdcBridge(f.config(), registry)) {
-            bridge.start();
-            assertThat(bridge.awaitState(BridgeState.STREAMING, Duration.ofSeconds(90))).isTrue();
+        try (CdcBridge bridge = f.streaming(registry)) {
             assertThat(f.catalog.get("accounts_m").startLsn()).isNotNull();
             f.sql("INSERT INTO accounts VALUES (1, 'a')",
                     "INSERT INTO accounts_v2 VALUES (2, 'B'), (3, 'C')",

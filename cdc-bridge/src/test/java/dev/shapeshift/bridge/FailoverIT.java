@@ -29,9 +29,7 @@ class FailoverIT {
         f.sql("CREATE TABLE items (id bigint PRIMARY KEY, a text)");
         f.migration("abort_m", "items", List.of("id"), "a");
         int total;
-        CdcBridge first = new CdcBridge(f.config(), new SimpleMeterRegistry());
-        first.start();
-        assertThat(first.awaitState(BridgeState.STREAMING, Duration.ofSeconds(90))).isTrue();
+        CdcBridge first = f.streaming();
         // writes before the slot's start LSN are backfill's job: the burst starts once sync covers the table
         try (Burst burst = new Burst(f, "items", 2)) {
             Thread.sleep(1500);

@@ -1,7 +1,6 @@
 package dev.shapeshift.bridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.shapeshift.embedded.EmbeddedPostgres;
@@ -9,7 +8,6 @@ import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.embedded.TestCertificates;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -67,9 +65,7 @@ class PostgresTlsIT {
             BridgeFixture f = new BridgeFixture(overTls, kafka, "tls");
             f.sql("CREATE TABLE items (id bigint PRIMARY KEY, a text)");
             f.migration("items_tls", "items", List.of("id"), "upper(a)");
-            try (CdcBridge bridge = new CdcBridge(f.config(), new SimpleMeterRegistry())) {
-                bridge.start();
-                assertThat(bridge.awaitState(BridgeState.STREAMING, Duration.ofSeconds(90))).as("streaming").isTrue();
+            try (CdcBridge bridge = f.streaming()) {
                 f.sql("INSERT INTO items VALUES (1, 'a'), (2, 'b')");
                 await().atMost(Duration.ofSeconds(60)).until(() -> f.events("items_tls", Duration.ofMillis(500)).size() >= 2);
                 try (Connection c = f.db.connect("test-check"); Statement s = c.createStatement();

@@ -23,9 +23,7 @@ class SourceSafetyIT {
         BridgeFixture f = new BridgeFixture(pg, kafka, "slotgone");
         f.sql("CREATE TABLE items (id bigint PRIMARY KEY, a text)");
         f.migration("slot_m", "items", List.of("id"), "a");
-        try (CdcBridge bridge = new CdcBridge(f.config(), new SimpleMeterRegistry())) {
-            bridge.start();
-            assertThat(bridge.awaitState(BridgeState.STREAMING, Duration.ofSeconds(90))).isTrue();
+        try (CdcBridge bridge = f.streaming()) {
             f.sql("INSERT INTO items VALUES (1, 'a')");
             await().atMost(Duration.ofSeconds(30)).until(() -> bridge.metrics().published() >= 1);
             Thread.sleep(1500); // let an offset flush happen
@@ -51,9 +49,7 @@ class SourceSafetyIT {
         BridgeFixture f = new BridgeFixture(pg, kafka, "ddl");
         f.sql("CREATE TABLE items (id bigint PRIMARY KEY, a text, unused text)");
         f.migration("ddl_m", "items", List.of("id"), "upper(a)");
-        try (CdcBridge bridge = new CdcBridge(f.config(), new SimpleMeterRegistry())) {
-            bridge.start();
-            assertThat(bridge.awaitState(BridgeState.STREAMING, Duration.ofSeconds(90))).isTrue();
+        try (CdcBridge bridge = f.streaming()) {
             f.sql("INSERT INTO items VALUES (1, 'a', 'u')");
             await().atMost(Duration.ofSeconds(30)).until(() -> bridge.metrics().published() >= 1);
             // negative control: a column the transform does not use may change

@@ -12,10 +12,17 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
 
-/** Test helpers: a fresh catalog database seeded by SQL, and a tiny HTTP client. */
+/** Test helpers: a fresh catalog database seeded by SQL, read back by SQL, and a tiny HTTP client. */
 public final class Seed {
     public static final String ADMIN = "admin-token-0123456789";
     public static final String READ = "read-token-0123456789";
@@ -61,6 +68,40 @@ public final class Seed {
                 s.execute(q);
             }
         }
+    }
+
+    /** The first column of every row {@code sql} returns, as text, sorted (duplicates once). */
+    public static Set<String> query(Database db, String sql) throws SQLException {
+        return new TreeSet<>(column(db, sql));
+    }
+
+    /** The first column of every row {@code sql} returns, as text, in the order returned. */
+    public static List<String> column(Database db, String sql) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (Connection c = db.connect("test"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+
+    /** The one number {@code sql} returns (a {@code count(*)}). */
+    public static long count(Database db, String sql) throws SQLException {
+        try (Connection c = db.connect("test"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** A connection as an application's role (not Shapeshift's), under its own application name. */
+    public static Connection connectAs(Database db, String role, String password, String applicationName)
+            throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", role);
+        p.setProperty("password", password);
+        p.setProperty("ApplicationName", applicationName);
+        return DriverManager.getConnection(db.jdbcUrl(), p);
     }
 
     public record Response(int status, String body) {

@@ -12,6 +12,7 @@ import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.embedded.UsersSpec;
 import dev.shapeshift.launcher.RoleProcesses.Children;
 import dev.shapeshift.launcher.RoleProcesses.Db;
 import dev.shapeshift.launcher.RoleProcesses.UsersLoad;
@@ -220,16 +221,8 @@ class CoordinatorTakeoverIT {
 
     /** In place; chunks and reconcile ranges of 400 keys so a run has several; short evidence periods. */
     private Path spec() throws IOException {
-        return Files.writeString(dir.resolve(NAME + ".yaml"), """
-                name: %s
-                source:
-                  table: users
+        return Files.writeString(dir.resolve(NAME + ".yaml"), UsersSpec.yaml(NAME, """
                 mode: in-place
-                target:
-                  columns:
-                    - name: email_verified
-                      type: boolean
-                      transform: legacy_verified_at IS NOT NULL
                 backfill:
                   chunkRows: 400
                   batchRows: 100
@@ -242,7 +235,7 @@ class CoordinatorTakeoverIT {
                 contract:
                   dropColumns: [legacy_verified_at]
                   quietPeriod: 3s
-                """.formatted(NAME));
+                """));
     }
 
     /** A coordinator that drives through Kafka, halting at {@code haltAt} when that is not null. */

@@ -10,6 +10,7 @@ import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.embedded.UsersSpec;
 import dev.shapeshift.launcher.RoleProcesses.Children;
 import dev.shapeshift.launcher.RoleProcesses.Db;
 import dev.shapeshift.launcher.RoleProcesses.UsersLoad;
@@ -146,16 +147,8 @@ class EndToEndIT {
 
     /** In place; a backfill capped at 300 rows/s so a kill lands mid-backfill; short evidence periods. */
     private Path spec(String name) throws IOException {
-        return Files.writeString(dir.resolve(name + ".yaml"), """
-                name: %s
-                source:
-                  table: users
+        return Files.writeString(dir.resolve(name + ".yaml"), UsersSpec.yaml(name, """
                 mode: in-place
-                target:
-                  columns:
-                    - name: email_verified
-                      type: boolean
-                      transform: legacy_verified_at IS NOT NULL
                 backfill:
                   chunkRows: 500
                   batchRows: 100
@@ -168,7 +161,7 @@ class EndToEndIT {
                 contract:
                   dropColumns: [legacy_verified_at]
                   quietPeriod: 3s
-                """.formatted(name));
+                """));
     }
 
     private static long[] chunks(Db db, String name) throws SQLException {

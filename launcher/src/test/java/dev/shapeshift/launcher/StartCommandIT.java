@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.embedded.UsersSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -20,23 +21,12 @@ import org.junit.jupiter.api.io.TempDir;
 /** start, apply, list / status and validate's privilege checks, against a real database. */
 @ExtendWith(PostgresExtension.class)
 class StartCommandIT {
-    private static final String OTHER = """
-            name: users-verified-at
-            source:
-              table: users
-            target:
-              columns:
-                - name: verified_at
-                  type: timestamptz
-                  transform: legacy_verified_at
-            """;
+    private static final String OTHER = UsersSpec.withColumn("users-verified-at", "verified_at", "timestamptz",
+            "legacy_verified_at");
 
     @Test
     void startApplyAndList(PostgresServer pg, @TempDir Path dir) throws Exception {
-        String db = pg.createDatabase("start");
-        try (Connection c = pg.connect(db); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text, legacy_verified_at timestamptz)");
-        }
+        String db = usersDatabase(pg, "start");
         String[] conn = conn(pg, db, pg.user(), pg.password(), dir);
 
         MainTest.Run started = MainTest.run(concat(new String[] {"start", MainTest.EXAMPLE, "--actor", "alice"}, conn));
@@ -76,10 +66,8 @@ class StartCommandIT {
         assertThat(json.get(0).at("/problems/0/path").asText()).isEqualTo("target.columns[0].transform");
 
         // list / status: phase, time in phase, approvals derived from the phase.
-        try (Connection c = pg.connect(db); Statement s = c.createStatement()) {
-            s.execute("UPDATE shapeshift.migration SET phase = 'verified', message = 'clean for 5m', "
-                    + "phase_changed_at = now() - interval '2 hours 5 minutes' WHERE name = 'users-email-verified'");
-        }
+        sql(pg, db, "UPDATE shapeshift.migration SET phase = 'verified', message = 'clean for 5m', "
+                + "phase_changed_at = now() - interval '2 hours 5 minutes' WHERE name = 'users-email-verified'");
         MainTest.Run list = MainTest.run(concat(new String[] {"list"}, conn));
         assertThat(list.exit()).as(list.err()).isZero();
         assertThat(list.out()).containsPattern("users-email-verified +verified +2h 5m +APPROVAL: read switch")
@@ -95,15 +83,12 @@ class StartCommandIT {
 
     @Test
     void validateAndStartNameTheMissingGrant(PostgresServer pg, @TempDir Path dir) throws Exception {
-        String db = pg.createDatabase("grants");
+        String db = usersDatabase(pg, "grants");
         String role = "start_it_" + Long.toHexString(System.nanoTime());
-        try (Connection c = pg.connect(db); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text, legacy_verified_at timestamptz)");
-            s.execute("CREATE ROLE " + role + " LOGIN PASSWORD 'pw-" + role + "'");
-            s.execute("GRANT CREATE, CONNECT ON DATABASE " + db + " TO " + role);
-            s.execute("GRANT USAGE ON SCHEMA public TO " + role);
-            s.execute("GRANT SELECT, UPDATE ON users TO " + role);
-        }
+        sql(pg, db, "CREATE ROLE " + role + " LOGIN PASSWORD 'pw-" + role + "'",
+                "GRANT CREATE, CONNECT ON DATABASE " + db + " TO " + role,
+                "GRANT USAGE ON SCHEMA public TO " + role,
+                "GRANT SELECT, UPDATE ON users TO " + role);
         String[] conn = conn(pg, db, role, "pw-" + role, dir);
         MainTest.Run v = MainTest.run(concat(new String[] {"validate", MainTest.EXAMPLE}, conn));
         assertThat(v.exit()).isEqualTo(10);
@@ -112,9 +97,7 @@ class StartCommandIT {
                 .contains("warning: users-email-verified.yaml: source.table: role " + role + " has no REPLICATION")
                 .contains("GRANT pg_read_all_stats TO \"" + role + "\";");
 
-        try (Connection c = pg.connect(db); Statement s = c.createStatement()) {
-            s.execute("ALTER TABLE users OWNER TO " + role);
-        }
+        sql(pg, db, "ALTER TABLE users OWNER TO " + role);
         MainTest.Run ok = MainTest.run(concat(new String[] {"validate", MainTest.EXAMPLE}, conn));
         assertThat(ok.exit()).as(ok.out()).isZero();
         assertThat(ok.out()).contains("warning: ").contains("valid — static and live checks");
@@ -126,10 +109,7 @@ class StartCommandIT {
      */
     @Test
     void waitForAPhase(PostgresServer pg, @TempDir Path dir) throws Exception {
-        String db = pg.createDatabase("wait");
-        try (Connection c = pg.connect(db); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text, legacy_verified_at timestamptz)");
-        }
+        String db = usersDatabase(pg, "wait");
         String[] conn = conn(pg, db, pg.user(), pg.password(), dir);
         assertThat(MainTest.run(concat(new String[] {"start", MainTest.EXAMPLE}, conn)).exit()).isZero();
 
@@ -139,9 +119,7 @@ class StartCommandIT {
         assertThat(timedOut.out()).contains("users-email-verified: planned");
         assertThat(timedOut.err()).contains("did not reach verified within 1s; it is planned");
 
-        try (Connection c = pg.connect(db); Statement s = c.createStatement()) {
-            s.execute("UPDATE shapeshift.migration SET phase = 'reads-switched', message = 'waiting for the quiet period'");
-        }
+        sql(pg, db, "UPDATE shapeshift.migration SET phase = 'reads-switched', message = 'waiting for the quiet period'");
         MainTest.Run past = MainTest.run(concat(new String[] {"wait", "users-email-verified", "--for", "verified"}, conn));
         assertThat(past.exit()).as(past.err()).isZero();
         assertThat(past.out()).contains("reads-switched — waiting for the quiet period")
@@ -151,15 +129,28 @@ class StartCommandIT {
         assertThat(notYetRolledBack.exit()).isEqualTo(13);
         assertThat(notYetRolledBack.out()).isEmpty();
 
-        try (Connection c = pg.connect(db); Statement s = c.createStatement()) {
-            s.execute("UPDATE shapeshift.migration SET phase = 'rolled-back', message = null");
-        }
+        sql(pg, db, "UPDATE shapeshift.migration SET phase = 'rolled-back', message = null");
         MainTest.Run never = MainTest.run(concat(new String[] {"wait", "users-email-verified", "--for", "contracted"}, conn));
         assertThat(never.exit()).isEqualTo(12);
         assertThat(never.err()).contains("is rolled-back and can no longer reach contracted");
         MainTest.Run badPhase = MainTest.run(concat(new String[] {"wait", "users-email-verified", "--for", "done"}, conn));
         assertThat(badPhase.exit()).isEqualTo(2);
         assertThat(badPhase.err()).contains("unknown phase 'done'");
+    }
+
+    /** A database with the example's source table, {@code users}, empty; returns its name. */
+    private static String usersDatabase(PostgresServer pg, String prefix) throws Exception {
+        String db = pg.createDatabase(prefix);
+        sql(pg, db, "CREATE TABLE users (id bigint PRIMARY KEY, email text, legacy_verified_at timestamptz)");
+        return db;
+    }
+
+    private static void sql(PostgresServer pg, String db, String... statements) throws Exception {
+        try (Connection c = pg.connect(db); Statement s = c.createStatement()) {
+            for (String statement : statements) {
+                s.execute(statement);
+            }
+        }
     }
 
     private static String[] conn(PostgresServer pg, String db, String user, String password, Path dir) throws Exception {

@@ -7,40 +7,51 @@ import dev.shapeshift.phase.Phase;
 import dev.shapeshift.phase.PhasePlan;
 import dev.shapeshift.spec.WriteOrder;
 import dev.shapeshift.spec.Writes;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
+/** Each row: the migration's phase, the phase waited for, the migration's write plan, what the wait says. */
 class WaitCommandTest {
-    private static final PhasePlan PLAIN = PhasePlan.of(Writes.none());
-    private static final PhasePlan DUAL_FIRST = PhasePlan.of(writes("dual-writes-first"));
-    private static final PhasePlan READS_FIRST = PhasePlan.of(writes("reads-first"));
+    private static PhasePlan plan(String name) {
+        return switch (name) {
+            case "PLAIN" -> PhasePlan.of(Writes.none());
+            case "DUAL_FIRST" -> PhasePlan.of(writes("dual-writes-first"));
+            case "READS_FIRST" -> PhasePlan.of(writes("reads-first"));
+            default -> throw new IllegalArgumentException("no plan " + name);
+        };
+    }
 
     private static Writes writes(String order) {
         return new Writes(true, WriteOrder.fromYaml(order), null, null, null, null, null, null);
     }
 
-    @Test
-    void pastIsInTheMigrationsOwnOrder() {
-        assertThat(WaitCommand.outcome(Phase.READS_SWITCHED, Phase.DUAL_WRITES, DUAL_FIRST)).isEqualTo(Outcome.REACHED);
-        assertThat(WaitCommand.outcome(Phase.READS_SWITCHED, Phase.DUAL_WRITES, READS_FIRST)).isEqualTo(Outcome.NOT_YET);
-        assertThat(WaitCommand.outcome(Phase.DUAL_WRITES, Phase.READS_SWITCHED, READS_FIRST)).isEqualTo(Outcome.REACHED);
-        assertThat(WaitCommand.outcome(Phase.DUAL_WRITES, Phase.WRITES_SWITCHED, DUAL_FIRST)).isEqualTo(Outcome.NOT_YET);
-        assertThat(WaitCommand.outcome(Phase.WRITES_SWITCHED, Phase.READS_SWITCHED, DUAL_FIRST)).isEqualTo(Outcome.REACHED);
-        assertThat(WaitCommand.outcome(Phase.CONTRACT_READY, Phase.WRITES_SWITCHED, READS_FIRST)).isEqualTo(Outcome.REACHED);
-        // Without a write switch the write phases are never reached.
-        assertThat(WaitCommand.outcome(Phase.CONTRACT_READY, Phase.DUAL_WRITES, PLAIN)).isEqualTo(Outcome.NEVER);
-        assertThat(WaitCommand.outcome(Phase.VERIFIED, Phase.WRITES_SWITCHED, PLAIN)).isEqualTo(Outcome.NEVER);
+    @ParameterizedTest(name = "{0} waiting for {1} ({2}): {3}")
+    @CsvSource({
+            "READS_SWITCHED, DUAL_WRITES, DUAL_FIRST, REACHED",
+            "READS_SWITCHED, DUAL_WRITES, READS_FIRST, NOT_YET",
+            "DUAL_WRITES, READS_SWITCHED, READS_FIRST, REACHED",
+            "DUAL_WRITES, WRITES_SWITCHED, DUAL_FIRST, NOT_YET",
+            "WRITES_SWITCHED, READS_SWITCHED, DUAL_FIRST, REACHED",
+            "CONTRACT_READY, WRITES_SWITCHED, READS_FIRST, REACHED",
+            // Without a write switch the write phases are never reached.
+            "CONTRACT_READY, DUAL_WRITES, PLAIN, NEVER",
+            "VERIFIED, WRITES_SWITCHED, PLAIN, NEVER"})
+    void pastIsInTheMigrationsOwnOrder(Phase now, Phase wanted, String plan, Outcome outcome) {
+        assertThat(WaitCommand.outcome(now, wanted, plan(plan))).isEqualTo(outcome);
     }
 
-    @Test
-    void reachedMeansThePhaseOrPastItOnTheWayToTheContract() {
-        assertThat(WaitCommand.outcome(Phase.VERIFIED, Phase.VERIFIED, PLAIN)).isEqualTo(Outcome.REACHED);
-        assertThat(WaitCommand.outcome(Phase.CONTRACT_READY, Phase.VERIFIED, PLAIN)).isEqualTo(Outcome.REACHED);
-        assertThat(WaitCommand.outcome(Phase.BACKFILLED, Phase.VERIFIED, PLAIN)).isEqualTo(Outcome.NOT_YET);
-        assertThat(WaitCommand.outcome(Phase.ROLLED_BACK, Phase.VERIFIED, PLAIN)).isEqualTo(Outcome.NEVER);
-        assertThat(WaitCommand.outcome(Phase.ROLLED_BACK, Phase.CONTRACTED, PLAIN)).isEqualTo(Outcome.NEVER);
-        assertThat(WaitCommand.outcome(Phase.CONTRACTED, Phase.CONTRACTED, PLAIN)).isEqualTo(Outcome.REACHED);
-        assertThat(WaitCommand.outcome(Phase.ROLLED_BACK, Phase.ROLLED_BACK, PLAIN)).isEqualTo(Outcome.REACHED);
-        assertThat(WaitCommand.outcome(Phase.VERIFIED, Phase.ROLLED_BACK, PLAIN)).isEqualTo(Outcome.NOT_YET);
-        assertThat(WaitCommand.outcome(Phase.CONTRACTED, Phase.ROLLED_BACK, PLAIN)).isEqualTo(Outcome.NEVER);
+    @ParameterizedTest(name = "{0} waiting for {1}: {2}")
+    @CsvSource({
+            "VERIFIED, VERIFIED, REACHED",
+            "CONTRACT_READY, VERIFIED, REACHED",
+            "BACKFILLED, VERIFIED, NOT_YET",
+            "ROLLED_BACK, VERIFIED, NEVER",
+            "ROLLED_BACK, CONTRACTED, NEVER",
+            "CONTRACTED, CONTRACTED, REACHED",
+            "ROLLED_BACK, ROLLED_BACK, REACHED",
+            "VERIFIED, ROLLED_BACK, NOT_YET",
+            "CONTRACTED, ROLLED_BACK, NEVER"})
+    void reachedMeansThePhaseOrPastItOnTheWayToTheContract(Phase now, Phase wanted, Outcome outcome) {
+        assertThat(WaitCommand.outcome(now, wanted, plan("PLAIN"))).isEqualTo(outcome);
     }
 }

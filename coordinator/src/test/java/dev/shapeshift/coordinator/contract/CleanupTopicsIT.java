@@ -3,7 +3,6 @@ package dev.shapeshift.coordinator.contract;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.shapeshift.catalog.Catalog;
-import dev.shapeshift.coordinator.Seed;
 import dev.shapeshift.coordinator.gate.Transitions;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.KafkaBroker;
@@ -31,16 +30,9 @@ class CleanupTopicsIT {
 
     @Test
     void cleanupDeletesTheMigrationsTopicsAndKeepsOthers() throws Exception {
-        Database db = Seed.database(pg, "cleanup_topics");
-        Catalog catalog = new Catalog(db, "test");
-        Transitions transitions = new Transitions(catalog);
-        String slot = "ss_ct_" + Long.toHexString(System.nanoTime());
-        RollbackDrillIT.setUpTable(db, "users", 20);
-        Seed.sql(db, "CREATE TABLE IF NOT EXISTS shapeshift.heartbeat (slot_name text PRIMARY KEY, beat_at timestamptz)",
-                "CREATE PUBLICATION shapeshift_pub FOR TABLE users, shapeshift.heartbeat",
-                "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
         String m = "users-ct";
-        RollbackDrillIT.register(db, kafka, m, "users", slot);
+        Database db = RollbackDrillIT.expandedOnUsers(pg, kafka, "cleanup_topics", "ss_ct_", m);
+        Transitions transitions = new Transitions(new Catalog(db, "test"));
         String other = Topics.changes("someone-else");
         Topics.ensure(kafka.bootstrapServers(), Map.of(Topics.changes(m), 2, Topics.chunks(m), 2, other, 1), (short) 1);
 

@@ -15,13 +15,11 @@ import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.phase.Phase;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -53,11 +51,10 @@ class ContractGateIT {
                         + "i % 3 = 0 FROM generate_series(1, 300) i",
                 "CREATE ROLE " + appRole + " LOGIN PASSWORD 'app'",
                 "GRANT SELECT, UPDATE ON users TO " + appRole);
-        Catalog catalog = new Catalog(db, "test");
-        catalog.create(M, spec("3s", "1h"), "test", "test");
-        Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'reads-switched', phase_changed_at = now() WHERE name = '" + M + "'");
-        AccessWatch watch = new AccessWatch(db);
-        Transitions transitions = new Transitions(catalog, new Gates(new AccessGate(watch)));
+        Contracting ready = contracting(db, M, spec("3s", "1h"), "reads-switched");
+        Catalog catalog = ready.catalog();
+        AccessWatch watch = ready.watch();
+        Transitions transitions = ready.transitions();
         Map<Long, String> before = oldColumn(db);
 
         watch.baseline(M);
@@ -126,18 +123,14 @@ class ContractGateIT {
                         + "FROM generate_series(1, 200) i",
                 "CREATE TABLE users_v2 (id bigint PRIMARY KEY, email_verified boolean)",
                 "INSERT INTO users_v2 SELECT id, legacy_verified_at IS NOT NULL FROM users");
-        Catalog catalog = new Catalog(db, "test");
-        catalog.create(m, "{\"name\":\"" + m + "\",\"source\":{\"table\":\"users\"},\"mode\":\"table\",\"target\":"
+        Contracting ready = contracting(db, m, "{\"name\":\"" + m + "\",\"source\":{\"table\":\"users\"},\"mode\":\"table\",\"target\":"
                 + "{\"table\":\"users_v2\",\"columns\":[{\"name\":\"email_verified\",\"type\":\"boolean\","
                 + "\"transform\":\"legacy_verified_at IS NOT NULL\"}]},\"contract\":{\"dropTable\":true,"
-                + "\"quietPeriod\":\"1s\",\"retention\":\"1h\"}}", "test", "test");
-        Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'contract-ready', phase_changed_at = now() WHERE name = '" + m + "'");
-        AccessWatch watch = new AccessWatch(db);
-        Transitions transitions = new Transitions(catalog, new Gates(new AccessGate(watch)));
+                + "\"quietPeriod\":\"1s\",\"retention\":\"1h\"}}", "contract-ready");
         Map<Long, String> before = map(db, "SELECT id, email || '|' || coalesce(legacy_verified_at::text, '-') FROM users");
-        watch.baseline(m);
+        ready.watch().baseline(m);
 
-        Contractor contractor = new Contractor(db, transitions);
+        Contractor contractor = new Contractor(db, ready.transitions());
         long start = System.nanoTime();
         java.util.Optional<Archive> archive = java.util.Optional.empty();
         while (archive.isEmpty()) {
@@ -148,7 +141,7 @@ class ContractGateIT {
                 Thread.sleep(300);
             }
         }
-        assertThat(catalog.get(m).phase()).isEqualTo(Phase.CONTRACTED);
+        assertThat(ready.catalog().get(m).phase()).isEqualTo(Phase.CONTRACTED);
         assertThat(map(db, "SELECT count(*), count(*)::text FROM pg_tables WHERE schemaname = 'public' AND tablename = 'users'"))
                 .as("the old table left the live schema").containsEntry(0L, "0");
         assertThat(map(db, "SELECT id, email || '|' || coalesce(legacy_verified_at::text, '-') FROM shapeshift_archive.\"" + m + "\""))
@@ -183,21 +176,17 @@ class ContractGateIT {
                 "CREATE INDEX orders_region_amount ON orders (legacy_region, amount) WHERE amount > 10",
                 "INSERT INTO orders SELECT i, i % 50, 'C-' || i, CASE WHEN i % 4 = 0 THEN NULL WHEN i % 2 = 0 THEN 'eu' "
                         + "ELSE 'us' END, lower('C-' || i) FROM generate_series(1, 500) i");
-        Catalog catalog = new Catalog(db, "test");
-        catalog.create(m, "{\"name\":\"" + m + "\",\"source\":{\"table\":\"orders\"},\"mode\":\"in-place\","
+        Contracting ready = contracting(db, m, "{\"name\":\"" + m + "\",\"source\":{\"table\":\"orders\"},\"mode\":\"in-place\","
                 + "\"target\":{\"columns\":[{\"name\":\"new_code\",\"type\":\"text\",\"transform\":\"lower(legacy_code)\"}]},"
                 + "\"contract\":{\"dropColumns\":[\"legacy_code\",\"legacy_region\"],\"quietPeriod\":\"1s\","
-                + "\"retention\":\"1h\"}}", "test", "test");
-        Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'contract-ready', phase_changed_at = now() WHERE name = '" + m + "'");
-        AccessWatch watch = new AccessWatch(db);
-        Transitions transitions = new Transitions(catalog, new Gates(new AccessGate(watch)));
+                + "\"retention\":\"1h\"}}", "contract-ready");
         String oldColumns = "SELECT id, legacy_code || '|' || coalesce(legacy_region, '-') FROM orders";
         Map<Long, String> before = map(db, oldColumns);
         String structure = "SELECT count(*), string_agg(conname || ':' || contype::text || ':' || convalidated, ',' ORDER BY conname) "
                 + "FROM pg_constraint WHERE conrelid = 'orders'::regclass AND conname <> 'orders_pkey'";
         Map<Long, String> constraintsBefore = map(db, structure);
-        watch.baseline(m);
-        Contractor contractor = new Contractor(db, transitions);
+        ready.watch().baseline(m);
+        Contractor contractor = new Contractor(db, ready.transitions());
         long start = System.nanoTime();
         java.util.Optional<Archive> archive = java.util.Optional.empty();
         String closed = null;
@@ -281,9 +270,9 @@ class ContractGateIT {
         new Catalog(db, "test").create(M, spec("3s", "1h"), "test", "test");
         // What makes a role one of Shapeshift's (docs/contract.md, role first): it may write the catalog.
         Seed.sql(db, "GRANT USAGE ON SCHEMA shapeshift TO " + bridgeRole, "GRANT INSERT ON shapeshift.heartbeat TO " + bridgeRole);
-        try (java.sql.Connection validate = session(db, bridgeRole, "b", "Debezium Validate Connection");
-             java.sql.Connection slotInfo = session(db, bridgeRole, "b", "Debezium Slot Info");
-             java.sql.Connection other = session(db, otherRole, "o", "PostgreSQL JDBC Driver")) {
+        try (java.sql.Connection validate = Seed.connectAs(db, bridgeRole, "b", "Debezium Validate Connection");
+             java.sql.Connection slotInfo = Seed.connectAs(db, bridgeRole, "b", "Debezium Slot Info");
+             java.sql.Connection other = Seed.connectAs(db, otherRole, "o", "PostgreSQL JDBC Driver")) {
             new AccessWatch(db).evaluate(M);
         }
         assertThat(map(db, "SELECT s.id, s.by_shapeshift || '/' || s.by_other FROM shapeshift.contract_sighting s "
@@ -294,13 +283,18 @@ class ContractGateIT {
                 .as("another role's session").containsValue("false/true").hasSize(1);
     }
 
-    private static java.sql.Connection session(Database db, String role, String password, String applicationName)
-            throws SQLException {
-        java.util.Properties p = new java.util.Properties();
-        p.setProperty("user", role);
-        p.setProperty("password", password);
-        p.setProperty("ApplicationName", applicationName);
-        return java.sql.DriverManager.getConnection(db.jdbcUrl(), p);
+    /** A catalog, an access watch on it and the transitions gated on that watch. */
+    record Contracting(Catalog catalog, AccessWatch watch, Transitions transitions) {
+    }
+
+    /** {@code m} registered from {@code specJson} and moved to {@code phase} just now, as the driver leaves it. */
+    static Contracting contracting(Database db, String m, String specJson, String phase) throws SQLException {
+        Catalog catalog = new Catalog(db, "test");
+        catalog.create(m, specJson, "test", "test");
+        Seed.sql(db, "UPDATE shapeshift.migration SET phase = '" + phase + "', phase_changed_at = now() WHERE name = '"
+                + m + "'");
+        AccessWatch watch = new AccessWatch(db);
+        return new Contracting(catalog, watch, new Transitions(catalog, new Gates(new AccessGate(watch))));
     }
 
     static String spec(String quiet, String retention) {
@@ -312,11 +306,7 @@ class ContractGateIT {
 
     /** The application: its own role and application_name, reading the old column. */
     private void appReader(Database db, String role, AtomicBoolean reading) {
-        Properties p = new Properties();
-        p.setProperty("user", role);
-        p.setProperty("password", "app");
-        p.setProperty("ApplicationName", "app");
-        try (Connection c = DriverManager.getConnection(db.jdbcUrl(), p);
+        try (Connection c = Seed.connectAs(db, role, "app", "app");
              PreparedStatement ps = c.prepareStatement("SELECT legacy_verified_at FROM users WHERE id = ?")) {
             long i = 0;
             while (reading.get()) {

@@ -3,22 +3,18 @@ package dev.shapeshift.coordinator.contract;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.coordinator.Seed;
 import dev.shapeshift.coordinator.gate.Check;
 import dev.shapeshift.coordinator.gate.GateClosedException;
-import dev.shapeshift.coordinator.gate.Gates;
 import dev.shapeshift.coordinator.gate.Transitions;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.phase.Phase;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -41,17 +37,15 @@ class DropsNothingIT {
         Database db = Seed.database(pg, "drops_nothing");
         String app = appRole(db, "accounts");
         String m = "accounts-nothing";
-        Catalog catalog = new Catalog(db, "test");
-        catalog.create(m, "{\"name\":\"" + m + "\",\"source\":{\"table\":\"accounts\"},\"mode\":\"in-place\",\"target\":"
+        ContractGateIT.Contracting ready = ContractGateIT.contracting(db, m, "{\"name\":\"" + m + "\",\"source\":"
+                + "{\"table\":\"accounts\"},\"mode\":\"in-place\",\"target\":"
                 + "{\"columns\":[{\"name\":\"abalance2\",\"type\":\"bigint\",\"transform\":\"abalance * 2\"}]},"
-                + "\"contract\":{\"quietPeriod\":\"1h\"}}", "test", "test");
-        Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'reads-switched', phase_changed_at = now() WHERE name = '" + m + "'");
-        AccessWatch watch = new AccessWatch(db);
-        try (Connection c = connect(db, app); Statement s = c.createStatement()) {
+                + "\"contract\":{\"quietPeriod\":\"1h\"}}", "reads-switched");
+        try (Connection c = Seed.connectAs(db, app, "app", "app"); Statement s = c.createStatement()) {
             for (int i = 0; i < 200; i++) {
                 s.executeUpdate("UPDATE accounts SET abalance = abalance + 1 WHERE id = " + (1 + i % 50));
             }
-            AccessReport r = watch.evaluate(m);
+            AccessReport r = ready.watch().evaluate(m);
             assertThat(r.nothingWatched()).isTrue();
             assertThat(r.quiet()).isTrue();
             assertThat(AccessGate.checks(r)).singleElement().satisfies(ch -> {
@@ -59,8 +53,7 @@ class DropsNothingIT {
                 assertThat(ch.evidence()).contains("drops nothing").contains("contract.dropColumns is empty")
                         .doesNotContain("untouched");
             });
-            Transitions transitions = new Transitions(catalog, new Gates(new AccessGate(watch)));
-            assertThat(transitions.advance(m, Phase.CONTRACT_READY, "test", "nothing to drop").phase())
+            assertThat(ready.transitions().advance(m, Phase.CONTRACT_READY, "test", "nothing to drop").phase())
                     .isEqualTo(Phase.CONTRACT_READY);
         }
     }
@@ -71,15 +64,14 @@ class DropsNothingIT {
         String app = appRole(db, "accounts");
         Seed.sql(db, "CREATE TABLE accounts_v2 (id bigint PRIMARY KEY, abalance bigint)");
         String m = "accounts-v2";
-        Catalog catalog = new Catalog(db, "test");
-        catalog.create(m, "{\"name\":\"" + m + "\",\"source\":{\"table\":\"accounts\"},\"mode\":\"table\",\"target\":"
+        ContractGateIT.Contracting ready = ContractGateIT.contracting(db, m, "{\"name\":\"" + m + "\",\"source\":"
+                + "{\"table\":\"accounts\"},\"mode\":\"table\",\"target\":"
                 + "{\"table\":\"accounts_v2\",\"columns\":[{\"name\":\"abalance\",\"type\":\"bigint\",\"transform\":"
-                + "\"abalance\"}]},\"contract\":{\"quietPeriod\":\"2s\"}}", "test", "test");
-        Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'reads-switched', phase_changed_at = now() WHERE name = '" + m + "'");
-        AccessWatch watch = new AccessWatch(db);
-        Transitions transitions = new Transitions(catalog, new Gates(new AccessGate(watch)));
+                + "\"abalance\"}]},\"contract\":{\"quietPeriod\":\"2s\"}}", "reads-switched");
+        AccessWatch watch = ready.watch();
+        Transitions transitions = ready.transitions();
         watch.baseline(m);
-        try (Connection c = connect(db, app); Statement s = c.createStatement()) {
+        try (Connection c = Seed.connectAs(db, app, "app", "app"); Statement s = c.createStatement()) {
             // Negative control: reads of a table that stays are harmless and never close the gate.
             for (int i = 0; i < 50; i++) {
                 s.executeQuery("SELECT abalance FROM accounts WHERE id = " + (1 + i)).close();
@@ -123,13 +115,5 @@ class DropsNothingIT {
                 "CREATE ROLE " + role + " LOGIN PASSWORD 'app'",
                 "GRANT SELECT, UPDATE ON " + name + " TO " + role);
         return role;
-    }
-
-    static Connection connect(Database db, String role) throws SQLException {
-        Properties p = new Properties();
-        p.setProperty("user", role);
-        p.setProperty("password", "app");
-        p.setProperty("ApplicationName", "app");
-        return DriverManager.getConnection(db.jdbcUrl(), p);
     }
 }

@@ -18,16 +18,10 @@ import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.phase.Phase;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -55,15 +49,10 @@ class NameReuseIT {
 
     @Test
     void aRolledBackAndCleanedUpNameIsRegisteredAgainWithItsHistoryKeptAndNoOldRecords() throws Exception {
-        Database db = Seed.database(pg, "name_reuse");
+        String m = "users-nr";
+        Database db = RollbackDrillIT.expandedOnUsers(pg, kafka, "name_reuse", "ss_nr_", m);
         Catalog catalog = new Catalog(db, "test");
         Transitions transitions = new Transitions(catalog);
-        String slot = "ss_nr_" + Long.toHexString(System.nanoTime());
-        RollbackDrillIT.setUpTable(db, "users", 20);
-        Seed.sql(db, "CREATE PUBLICATION shapeshift_pub FOR TABLE users, shapeshift.heartbeat",
-                "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
-        String m = "users-nr";
-        RollbackDrillIT.register(db, kafka, m, "users", slot);
         String spec = catalog.get(m).specJson();
         Topics.ensure(kafka.bootstrapServers(), Map.of(Topics.changes(m), 2, Topics.chunks(m), 2), (short) 1);
         produce(Topics.changes(m), 5);
@@ -87,15 +76,15 @@ class NameReuseIT {
         MigrationRecord again = catalog.create(m, spec, "again.yaml", "test");
         assertThat(again.phase()).isEqualTo(Phase.PLANNED);
         assertThat(again.slotName()).isNull();
-        assertThat(count(db, "SELECT count(*) FROM shapeshift.migration WHERE name = '" + m + "' AND generation = 2"))
+        assertThat(Seed.count(db, "SELECT count(*) FROM shapeshift.migration WHERE name = '" + m + "' AND generation = 2"))
                 .isEqualTo(1);
         // the old run, whole, under its retired name
         String retired = m + "~1";
         assertThat(catalog.get(retired).phase()).isEqualTo(Phase.ROLLED_BACK);
         assertThat(catalog.auditLog(retired, 0, 100)).extracting(a -> a.action())
                 .contains("create", "transition", "retire");
-        assertThat(count(db, "SELECT count(*) FROM shapeshift.sync_stream WHERE migration = '" + retired + "'")).isEqualTo(1);
-        assertThat(count(db, "SELECT count(*) FROM shapeshift.sync_stream WHERE migration = '" + m + "'")).isZero();
+        assertThat(Seed.count(db, "SELECT count(*) FROM shapeshift.sync_stream WHERE migration = '" + retired + "'")).isEqualTo(1);
+        assertThat(Seed.count(db, "SELECT count(*) FROM shapeshift.sync_stream WHERE migration = '" + m + "'")).isZero();
         assertThat(catalog.setting(m, "sync-skip")).as("the old run's skip is not the new run's").isEmpty();
         assertThat(catalog.auditLog(m, 0, 100)).hasSize(1);
 
@@ -141,14 +130,6 @@ class NameReuseIT {
             c.commitSync();
         }
         return n;
-    }
-
-    private static long count(Database db, String sql) throws SQLException {
-        try (Connection c = db.connect("test"); PreparedStatement ps = c.prepareStatement(sql);
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getLong(1);
-        }
     }
 
     private static Throwable catchThrowable(Runnable r) {

@@ -11,12 +11,10 @@ import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -57,7 +55,7 @@ class PeriodicReaderIT {
         Instant before;
         Instant after;
         // One export cycle; its session stays connected (idle) while the watch looks.
-        try (Connection job = connect(db, export, "nightly-export");
+        try (Connection job = Seed.connectAs(db, export, "x", "nightly-export");
              Connection app = new Database(db.jdbcUrl(), borrower, "x").connect("demo-app")) {
             before = Instant.now();
             try (PreparedStatement ps = job.prepareStatement("SELECT id, legacy_email FROM users ORDER BY id")) {
@@ -105,13 +103,5 @@ class PeriodicReaderIT {
             ps.setLong(1, 3);
             ps.executeQuery().close();
         }
-    }
-
-    private static Connection connect(Database db, String role, String applicationName) throws SQLException {
-        Properties p = new Properties();
-        p.setProperty("user", role);
-        p.setProperty("password", "x");
-        p.setProperty("ApplicationName", applicationName);
-        return DriverManager.getConnection(db.jdbcUrl(), p);
     }
 }

@@ -14,7 +14,6 @@ import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.spec.SpecJson;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -22,7 +21,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -82,7 +80,7 @@ class ReadCounterIT {
         String stranger = "stranger_" + suffix;
         Seed.sql(db, "CREATE ROLE " + stranger + " LOGIN PASSWORD 'app'", "GRANT USAGE ON SCHEMA shapeshift TO " + stranger,
                 "GRANT INSERT ON shapeshift.audit TO " + stranger, "GRANT USAGE ON ALL SEQUENCES IN SCHEMA shapeshift TO " + stranger);
-        try (Connection c = connect(db, stranger, "shapeshift-coordinator")) {
+        try (Connection c = Seed.connectAs(db, stranger, "app", "shapeshift-coordinator")) {
             c.setAutoCommit(false);
             assertThat(ReadCounter.install(c, m, "public", "orders")).contains("does not own \"public\".\"orders\"");
             c.commit();
@@ -103,7 +101,7 @@ class ReadCounterIT {
         for (int t = 0; t < READERS; t++) {
             reads.add(pool.submit(() -> {
                 long found = 0;
-                try (Connection c = connect(db, export, "nightly-export");
+                try (Connection c = Seed.connectAs(db, export, "app", "nightly-export");
                      PreparedStatement ps = c.prepareStatement("SELECT amount FROM orders WHERE id = ?")) {
                     for (int i = 0; i < READS_EACH; i++) {
                         ps.setLong(1, ThreadLocalRandom.current().nextLong(1, ROWS + 1));
@@ -119,7 +117,7 @@ class ReadCounterIT {
             long base = ROWS + 1 + (long) t * WRITES_EACH;
             writes.add(pool.submit(() -> {
                 long changed = 0;
-                try (Connection c = connect(db, app, "app");
+                try (Connection c = Seed.connectAs(db, app, "app", "app");
                      PreparedStatement ins = c.prepareStatement("INSERT INTO orders (id, amount) VALUES (?, 1)");
                      PreparedStatement upd = c.prepareStatement("UPDATE orders SET amount = amount + 1 WHERE id = ?")) {
                     for (int i = 0; i < WRITES_EACH; i++) {
@@ -136,7 +134,7 @@ class ReadCounterIT {
                 readAll(db, ours, "psql", 3)});
         Future<Long> ranges = pool.submit(() -> {
             long rows = 0;
-            try (Connection c = connect(db, export, "range-export");
+            try (Connection c = Seed.connectAs(db, export, "app", "range-export");
                  PreparedStatement ps = c.prepareStatement("SELECT id, amount FROM orders WHERE id BETWEEN ? AND ? + 9")) {
                 for (int i = 0; i < 20; i++) {
                     ps.setLong(1, 1 + i * 10L);
@@ -163,8 +161,8 @@ class ReadCounterIT {
         pool.shutdown();
         assertThat(found).as("every read found its row through the policies").isEqualTo((long) READERS * READS_EACH);
         assertThat(changed).as("every write changed its row").isEqualTo(2L * WRITERS * WRITES_EACH);
-        assertThat(count(db, "SELECT count(*) FROM orders")).isEqualTo(ROWS + (long) WRITERS * WRITES_EACH);
-        assertThat(count(db, "SELECT sum(amount) FROM orders")).as("the updates landed").isEqualTo(2L * WRITERS * WRITES_EACH);
+        assertThat(Seed.count(db, "SELECT count(*) FROM orders")).isEqualTo(ROWS + (long) WRITERS * WRITES_EACH);
+        assertThat(Seed.count(db, "SELECT sum(amount) FROM orders")).as("the updates landed").isEqualTo(2L * WRITERS * WRITES_EACH);
 
         // Exact counts, straight from the counter table, against the statements this test ran.
         assertThat(counted(db, export, "nightly-export")).containsExactly((long) READERS * READS_EACH, 0L);
@@ -174,14 +172,14 @@ class ReadCounterIT {
         assertThat(counted(db, ours, "psql")).containsExactly(3L, 0L);
         // Per identity (role, application_name, client address) and minute: the export role's 4 readers share one
         // identity; its range reader is another (grouping by role alone once counted 5 rows against a bound of 4).
-        assertThat(count(db, "SELECT max(n) FROM (SELECT count(*) AS n FROM shapeshift.read_counter WHERE role_name = '"
+        assertThat(Seed.count(db, "SELECT max(n) FROM (SELECT count(*) AS n FROM shapeshift.read_counter WHERE role_name = '"
                 + export + "' GROUP BY bucket, application_name, client_addr) b"))
                 .as("rows per identity and minute stay within the identity's concurrent sessions")
                 .isBetween(1L, (long) READERS);
         long appReads = counted(db, app, "app")[0];
 
         // Documented limit: a read-only transaction cannot write its count.
-        try (Connection c = connect(db, export, "nightly-export"); Statement s = c.createStatement()) {
+        try (Connection c = Seed.connectAs(db, export, "app", "nightly-export"); Statement s = c.createStatement()) {
             c.setReadOnly(true);
             c.setAutoCommit(false);
             for (int i = 1; i <= 10; i++) {
@@ -239,11 +237,11 @@ class ReadCounterIT {
         Contractor contractor = new Contractor(db, new Transitions(new Catalog(db, "test"), new Gates(new AccessGate(watch))));
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
                 .until(() -> contractor.contract(m, "test", "quiet").isPresent());
-        assertThat(count(db, "SELECT count(*) FROM pg_class WHERE oid = to_regclass('shapeshift_archive.\"" + m
+        assertThat(Seed.count(db, "SELECT count(*) FROM pg_class WHERE oid = to_regclass('shapeshift_archive.\"" + m
                 + "\"') AND NOT relrowsecurity AND NOT relforcerowsecurity")).as("archived without the counter").isEqualTo(1);
-        assertThat(count(db, "SELECT count(*) FROM pg_policy WHERE polrelid = to_regclass('shapeshift_archive.\"" + m
+        assertThat(Seed.count(db, "SELECT count(*) FROM pg_policy WHERE polrelid = to_regclass('shapeshift_archive.\"" + m
                 + "\"')")).isZero();
-        assertThat(count(db, "SELECT count(*) FROM shapeshift.read_counter_install WHERE migration = '" + m
+        assertThat(Seed.count(db, "SELECT count(*) FROM shapeshift.read_counter_install WHERE migration = '" + m
                 + "' AND removed_why = 'contracted'")).isEqualTo(1);
         System.out.printf("ReadCounterIT: %d reads and %d writes counted exactly (UPDATE … WHERE also counted %d "
                 + "read(s)), %.1fs%n", READERS * READS_EACH, 2 * WRITERS * WRITES_EACH, appReads,
@@ -258,7 +256,7 @@ class ReadCounterIT {
     /** {@code n} point reads of existing keys in one session; returns the rows found. */
     private static long readAll(Database db, String role, String application, int n) throws SQLException {
         long found = 0;
-        try (Connection c = connect(db, role, application);
+        try (Connection c = Seed.connectAs(db, role, "app", application);
              PreparedStatement ps = c.prepareStatement("SELECT amount FROM orders WHERE id = ?")) {
             for (int i = 1; i <= n; i++) {
                 ps.setLong(1, i);
@@ -290,20 +288,5 @@ class ReadCounterIT {
             rs.next();
             return List.of(String.valueOf(rs.getBoolean(1)), String.valueOf(rs.getBoolean(2)), rs.getString(3));
         }
-    }
-
-    private static long count(Database db, String sql) throws SQLException {
-        try (Connection c = db.connect("test"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
-    private static Connection connect(Database db, String role, String application) throws SQLException {
-        Properties p = new Properties();
-        p.setProperty("user", role);
-        p.setProperty("password", "app");
-        p.setProperty("ApplicationName", application);
-        return DriverManager.getConnection(db.jdbcUrl(), p);
     }
 }

@@ -71,11 +71,8 @@ class RollbackDrillIT {
         Database db = Seed.database(pg, "rollback");
         Catalog catalog = new Catalog(db, "test");
         Transitions transitions = new Transitions(catalog);
-        String slot = "ss_rb_" + Long.toHexString(System.nanoTime());
         setUpTable(db, "users", 400);
-        Seed.sql(db, "CREATE TABLE IF NOT EXISTS shapeshift.heartbeat (slot_name text PRIMARY KEY, beat_at timestamptz)",
-                "CREATE PUBLICATION shapeshift_pub FOR TABLE users, shapeshift.heartbeat",
-                "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
+        String slot = captured(db, "ss_rb_", "users");
         // From dual-writes: a migration with the write switch, its application writing both shapes
         // (here: one instance still writing only the old one, the case a rollback must not lose).
         boolean writeSwitch = from.equals("dual-writes");
@@ -109,12 +106,12 @@ class RollbackDrillIT {
         assertThat(catalog.get("users-ev").phase()).isEqualTo(Phase.ROLLED_BACK);
         assertThat(new FlagStore(catalog).find("users-ev.read-new").map(FlagStore.Flag::value)).isIn(Optional.empty(), Optional.of(false));
         assertThat(new FlagStore(catalog).find("users-ev.write-new").map(FlagStore.Flag::value)).isIn(Optional.empty(), Optional.of(false));
-        assertThat(count(db, "SELECT count(*) FROM shapeshift.migration WHERE name = 'users-ev' AND sync_direction = 'forward'"))
+        assertThat(Seed.count(db, "SELECT count(*) FROM shapeshift.migration WHERE name = 'users-ev' AND sync_direction = 'forward'"))
                 .isOne();
         assertThat(ContractGateIT.columns(db)).containsExactly("id", "email", "legacy_verified_at");
         assertThat(oldShape(db, "users")).isEqualTo(new TreeMap<>(model));
-        assertThat(count(db, "SELECT count(*) FROM pg_publication WHERE pubname = 'shapeshift_pub'")).isZero();
-        assertThat(count(db, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot + "'")).isZero();
+        assertThat(Seed.count(db, "SELECT count(*) FROM pg_publication WHERE pubname = 'shapeshift_pub'")).isZero();
+        assertThat(Seed.count(db, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot + "'")).isZero();
     }
 
     /** Two migrations on two tables share one slot and one publication; rolling one back leaves the other whole. */
@@ -123,12 +120,9 @@ class RollbackDrillIT {
         Database db = Seed.database(pg, "side");
         Catalog catalog = new Catalog(db, "test");
         Transitions transitions = new Transitions(catalog);
-        String slot = "ss_side_" + Long.toHexString(System.nanoTime());
         setUpTable(db, "users", 50);
         setUpTable(db, "orders", 50);
-        Seed.sql(db, "CREATE TABLE IF NOT EXISTS shapeshift.heartbeat (slot_name text PRIMARY KEY, beat_at timestamptz)",
-                "CREATE PUBLICATION shapeshift_pub FOR TABLE users, orders, shapeshift.heartbeat",
-                "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
+        String slot = captured(db, "ss_side_", "users", "orders");
         register(db, "users-ev", "users");
         register(db, "orders-ev", "orders");
         driveToExpanded(db, kafka, "users-ev", "orders-ev");
@@ -141,8 +135,8 @@ class RollbackDrillIT {
         assertThat(first.done()).contains("removed public.users from publication shapeshift_pub");
         assertThat(first.left()).anyMatch(s -> s.contains("slot " + slot + " kept: active migration(s) [orders-ev]"));
         assertThat(catalog.get("orders-ev").phase()).isEqualTo(Phase.BACKFILLING);
-        assertThat(count(db, "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'shapeshift_pub' AND tablename = 'orders'")).isOne();
-        assertThat(count(db, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'email_verified'")).isOne();
+        assertThat(Seed.count(db, "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'shapeshift_pub' AND tablename = 'orders'")).isOne();
+        assertThat(Seed.count(db, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'email_verified'")).isOne();
 
         Rollback.Result second = new Rollback(db, transitions, cleanup).rollback("orders-ev", "test", "orders too", false);
         assertThat(second.done()).contains("dropped publication shapeshift_pub (no active migration left)",
@@ -164,12 +158,12 @@ class RollbackDrillIT {
         catalog.create("users-ev", SpecJson.write(spec), "test", "test");
 
         Rollback.Result r = new Rollback(db, transitions, null).rollback("users-ev", "test", "expand failed", false);
-        assertThat(count(db, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' "
+        assertThat(Seed.count(db, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' "
                 + "AND column_name = 'email_verified'")).as("independently: the column is not there").isZero();
         assertThat(r.done()).noneMatch(d -> d.startsWith("dropped"));
         assertThat(r.left()).contains("new column(s) [email_verified] of public.users did not exist (the expand did not "
                 + "create them)");
-        assertThat(count(db, "SELECT count(*) FROM shapeshift.audit WHERE action LIKE 'rollback: dropped%'")).isZero();
+        assertThat(Seed.count(db, "SELECT count(*) FROM shapeshift.audit WHERE action LIKE 'rollback: dropped%'")).isZero();
     }
 
     /**
@@ -231,6 +225,31 @@ class RollbackDrillIT {
         try (Connection c = db.connect("test")) {
             return SpecValidator.resolveExpanded("test", spec, c);
         }
+    }
+
+    /**
+     * A catalog database with a {@code users} table of 20 rows, captured in a fresh slot
+     * ({@link #captured}), and {@code m} registered on it and expanded ({@link #register}).
+     */
+    static Database expandedOnUsers(PostgresServer pg, KafkaBroker kafka, String database, String slotPrefix, String m)
+            throws SQLException {
+        Database db = Seed.database(pg, database);
+        setUpTable(db, "users", 20);
+        register(db, kafka, m, "users", captured(db, slotPrefix, "users"));
+        return db;
+    }
+
+    /**
+     * What the bridge sets up before it streams {@code tables}: the publication (with the heartbeat
+     * table) and a replication slot, named {@code slotPrefix} and a suffix unique to this run.
+     * Returns the slot's name.
+     */
+    static String captured(Database db, String slotPrefix, String... tables) throws SQLException {
+        String slot = slotPrefix + Long.toHexString(System.nanoTime());
+        Seed.sql(db, "CREATE TABLE IF NOT EXISTS shapeshift.heartbeat (slot_name text PRIMARY KEY, beat_at timestamptz)",
+                "CREATE PUBLICATION shapeshift_pub FOR TABLE " + String.join(", ", tables) + ", shapeshift.heartbeat",
+                "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
+        return slot;
     }
 
     static void setUpTable(Database db, String table, int rows) throws SQLException {
@@ -317,12 +336,5 @@ class RollbackDrillIT {
             }
         }
         return out;
-    }
-
-    private static long count(Database db, String sql) throws SQLException {
-        try (Connection c = db.connect("test"); PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getLong(1);
-        }
     }
 }

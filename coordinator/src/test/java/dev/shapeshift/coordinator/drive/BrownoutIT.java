@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.coordinator.GateWiring;
+import dev.shapeshift.coordinator.Seed;
 import dev.shapeshift.coordinator.contract.AccessWatch;
 import dev.shapeshift.coordinator.contract.Brownout;
 import dev.shapeshift.coordinator.contract.BrownoutReport;
@@ -17,13 +18,11 @@ import dev.shapeshift.embedded.EmbeddedPostgres;
 import dev.shapeshift.phase.Phase;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.Properties;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -72,7 +71,7 @@ class BrownoutIT {
             BrownoutReport started = brownout.report("users-email");
             assertThat(started.lockedOut()).contains(export, app);
             // The application's own columns still work for it during the window.
-            try (Connection c = connect(db, app, "demo-app"); Statement s = c.createStatement()) {
+            try (Connection c = Seed.connectAs(db, app, "x", "demo-app"); Statement s = c.createStatement()) {
                 s.executeQuery("SELECT id, email FROM users WHERE id = 1").close();
                 s.executeUpdate("UPDATE users SET email = 'x1' WHERE id = 1");
                 s.executeUpdate("INSERT INTO users (id, email) VALUES (1000, 'new')");
@@ -82,7 +81,7 @@ class BrownoutIT {
             long firstFailure = 0;
             long restored;
             int failures = 0;
-            try (Connection c = connect(db, export, "nightly-export")) {
+            try (Connection c = Seed.connectAs(db, export, "x", "nightly-export")) {
                 while (true) {
                     try (Statement s = c.createStatement()) {
                         s.executeQuery("SELECT id, legacy_email FROM users ORDER BY id").close();
@@ -143,7 +142,7 @@ class BrownoutIT {
         assertThat(open.checks()).noneMatch(c -> c.name().equals("brownout"));
         assertThat(open.toString()).doesNotContain(export);
         // ... and the export still reads the column the contract would drop.
-        try (Connection c = connect(db, export, "nightly-export"); Statement s = c.createStatement()) {
+        try (Connection c = Seed.connectAs(db, export, "x", "nightly-export"); Statement s = c.createStatement()) {
             s.executeQuery("SELECT id, legacy_email FROM users").close();
         }
     }
@@ -154,7 +153,7 @@ class BrownoutIT {
         String app = "app_" + suffix;
         Database db = setUp("brownout_takeover", "export_" + suffix, app, "\"brownout\":\"2s\"");
         String gone = "gone_" + suffix;
-        sql(db, "CREATE ROLE " + gone + " LOGIN PASSWORD 'x'", "GRANT SELECT ON users TO " + gone);
+        Seed.sql(db, "CREATE ROLE " + gone + " LOGIN PASSWORD 'x'", "GRANT SELECT ON users TO " + gone);
         String acl = acl(db);
         Brownout brownout = new Brownout(db);
         // started by hand (shapeshift brownout start); the coordinator that would watch it is not running
@@ -162,8 +161,8 @@ class BrownoutIT {
         assertThat(started.status()).isEqualTo(Brownout.Status.RUNNING);
         assertThat(acl(db)).isNotEqualTo(acl);
         // a locked-out role dropped during the window: its GRANT in the undo fails, every other one still comes back
-        sql(db, "DROP OWNED BY " + gone, "DROP ROLE " + gone);
-        try (Connection c = connect(db, app, "demo-app"); Statement s = c.createStatement()) {
+        Seed.sql(db, "DROP OWNED BY " + gone, "DROP ROLE " + gone);
+        try (Connection c = Seed.connectAs(db, app, "x", "demo-app"); Statement s = c.createStatement()) {
             s.executeQuery("SELECT id, email FROM users").close();
         }
         Transitions transitions = GateWiring.transitions(db, "coordinator");
@@ -183,7 +182,7 @@ class BrownoutIT {
         String suffix = Long.toHexString(System.nanoTime());
         String owner = "owner_" + suffix;
         Database db = setUp("brownout_owner", "export_" + suffix, "app_" + suffix, "\"brownout\":\"2s\"");
-        sql(db, "REVOKE ALL ON users FROM export_" + suffix + ", app_" + suffix,
+        Seed.sql(db, "REVOKE ALL ON users FROM export_" + suffix + ", app_" + suffix,
                 "CREATE ROLE " + owner + " LOGIN PASSWORD 'x'", "ALTER TABLE users OWNER TO " + owner);
         assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> new Brownout(db).start("users-email", "operator")))
                 .hasMessageContaining("tests nothing").hasMessageContaining(owner + " (owns the table)");
@@ -197,7 +196,7 @@ class BrownoutIT {
         String writer = "writer_" + suffix;
         Database db = new Database(pg.jdbcUrl(pg.createDatabase("brownout_table")), pg.user(), pg.password());
         CatalogSchema.migrate(db);
-        sql(db, "CREATE TABLE orders (id bigint PRIMARY KEY, total_cents bigint, note text)",
+        Seed.sql(db, "CREATE TABLE orders (id bigint PRIMARY KEY, total_cents bigint, note text)",
                 "INSERT INTO orders SELECT i, i * 100, 'n' FROM generate_series(1, 10) i",
                 "CREATE ROLE " + reader + " LOGIN PASSWORD 'x'", "CREATE ROLE " + writer + " LOGIN PASSWORD 'x'",
                 "GRANT SELECT ON orders TO " + reader + " WITH GRANT OPTION",
@@ -207,13 +206,13 @@ class BrownoutIT {
                 + "\"mode\":\"table\",\"target\":{\"table\":\"orders_v2\",\"columns\":[{\"name\":\"total\","
                 + "\"type\":\"bigint\",\"transform\":\"total_cents\"}]},\"contract\":{\"dropTable\":true,"
                 + "\"brownout\":\"1h\"}}", "test", "test");
-        sql(db, "UPDATE shapeshift.migration SET phase = 'contract-ready' WHERE name = 'orders-v2'");
+        Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'contract-ready' WHERE name = 'orders-v2'");
         String acl = acl(db, "orders");
         Brownout brownout = new Brownout(db);
         assertThat(brownout.start("orders-v2", "operator").lockedOut()).containsExactlyInAnyOrder(reader, writer);
         for (String[] try_ : new String[][] {{reader, "SELECT id FROM orders"}, {writer, "DELETE FROM orders WHERE id = 1"},
                 {reader, "UPDATE orders SET note = 'x' WHERE id = 2"}}) {
-            try (Connection c = connect(db, try_[0], "job"); Statement s = c.createStatement()) {
+            try (Connection c = Seed.connectAs(db, try_[0], "x", "job"); Statement s = c.createStatement()) {
                 SQLException denied = org.assertj.core.api.Assertions.catchThrowableOfType(SQLException.class,
                         () -> s.execute(try_[1]));
                 assertThat(denied != null).as(try_[1] + " is refused").isTrue();
@@ -240,7 +239,7 @@ class BrownoutIT {
     private static Database setUp(String prefix, String export, String app, String contractExtra) throws Exception {
         Database db = new Database(pg.jdbcUrl(pg.createDatabase(prefix)), pg.user(), pg.password());
         CatalogSchema.migrate(db);
-        sql(db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
+        Seed.sql(db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
                 "CREATE TABLE users (id bigint PRIMARY KEY, email text, legacy_email text, email2 text)",
                 "INSERT INTO users SELECT i, 'u' || i, 'old' || i, 'old' || i FROM generate_series(1, 50) i",
                 "CREATE ROLE " + export + " LOGIN PASSWORD 'x'",
@@ -254,7 +253,7 @@ class BrownoutIT {
                 + "\"target\":{\"columns\":[{\"name\":\"email2\",\"type\":\"text\",\"transform\":\"legacy_email\"}]},"
                 + "\"reconcile\":{\"interval\":\"1h\"},"
                 + "\"contract\":{\"dropColumns\":[\"legacy_email\"]," + extra + "}}", "test", "test");
-        sql(db, "UPDATE shapeshift.migration SET phase = 'contract-ready', phase_changed_at = now() WHERE name = '" + m + "'",
+        Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'contract-ready', phase_changed_at = now() WHERE name = '" + m + "'",
                 "INSERT INTO shapeshift.reconcile_run (migration, status, started_at, finished_at) "
                         + "VALUES ('" + m + "', 'done', now(), now())");
         new AccessWatch(db).baseline(m);
@@ -277,22 +276,6 @@ class BrownoutIT {
             ResultSet rs = ps.executeQuery();
             rs.next();
             return rs.getString(1);
-        }
-    }
-
-    private static Connection connect(Database db, String role, String applicationName) throws SQLException {
-        Properties p = new Properties();
-        p.setProperty("user", role);
-        p.setProperty("password", "x");
-        p.setProperty("ApplicationName", applicationName);
-        return DriverManager.getConnection(db.jdbcUrl(), p);
-    }
-
-    private static void sql(Database db, String... statements) throws SQLException {
-        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
-            for (String q : statements) {
-                s.execute(q);
-            }
         }
     }
 

@@ -8,12 +8,14 @@ import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.coordinator.Coordinator;
 import dev.shapeshift.coordinator.GateWiring;
+import dev.shapeshift.coordinator.Seed;
 import dev.shapeshift.coordinator.gate.GateClosedException;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.embedded.UsersSpec;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.SpecJson;
@@ -47,7 +49,7 @@ class ExpandFailureIT {
         Database owner = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
         String role = "coord_" + dbName;
         CatalogSchema.migrate(owner);
-        sql(owner, "CREATE TABLE public.users (id bigint PRIMARY KEY, legacy_verified_at timestamptz)",
+        Seed.sql(owner, "CREATE TABLE public.users (id bigint PRIMARY KEY, legacy_verified_at timestamptz)",
                 "INSERT INTO public.users SELECT g, CASE WHEN g % 2 = 0 THEN now() END FROM generate_series(1, 100) g",
                 "CREATE ROLE " + role + " LOGIN PASSWORD 'coord'",
                 "GRANT USAGE ON SCHEMA shapeshift TO " + role,
@@ -55,16 +57,7 @@ class ExpandFailureIT {
                 "GRANT ALL ON ALL SEQUENCES IN SCHEMA shapeshift TO " + role,
                 "GRANT SELECT ON public.users TO " + role);
         Database coordinatorUser = new Database(pg.jdbcUrl(dbName), role, "coord");
-        String yaml = """
-                name: users-verified
-                source:
-                  table: users
-                target:
-                  columns:
-                    - name: email_verified
-                      type: boolean
-                      transform: legacy_verified_at IS NOT NULL
-                """;
+        String yaml = UsersSpec.yaml("users-verified");
         MigrationSpec spec = new SpecReader().read("users-verified.yaml", yaml);
         Catalog catalog = new Catalog(owner, "test");
         catalog.create(spec.name(), SpecJson.write(spec), yaml, "test");
@@ -90,7 +83,7 @@ class ExpandFailureIT {
             assertThat(failures.get(0).reason()).contains("must be owner of table users");
             assertThat(columnExists(owner)).isFalse();
 
-            sql(owner, "ALTER TABLE public.users OWNER TO " + role);
+            Seed.sql(owner, "ALTER TABLE public.users OWNER TO " + role);
             await().atMost(Duration.ofSeconds(90)).until(() -> catalog.get(spec.name()).phase(),
                     p -> p.compareTo(Phase.EXPANDED) >= 0);
             assertThat(columnExists(owner)).isTrue();
@@ -103,14 +96,6 @@ class ExpandFailureIT {
                      + "AND column_name = 'email_verified'")) {
             rs.next();
             return rs.getInt(1) == 1;
-        }
-    }
-
-    private static void sql(Database db, String... statements) throws SQLException {
-        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
-            for (String st : statements) {
-                s.execute(st);
-            }
         }
     }
 }

@@ -5,16 +5,17 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.shapeshift.catalog.CatalogSchema;
+import dev.shapeshift.coordinator.Seed;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.LockSafeDdl;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.embedded.UsersSpec;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.SpecReader;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -22,7 +23,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
@@ -41,34 +41,25 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(PostgresExtension.class)
 class LockSafeDdlIT {
     private static final Duration TIMEOUT = Duration.ofMillis(400);
-    private static final String SPEC = """
-            name: lock-safe
-            source:
-              table: users
-            target:
-              columns:
-                - name: email_verified
-                  type: boolean
-                  transform: legacy_verified_at IS NOT NULL
-            """;
+    private static final String SPEC = UsersSpec.yaml("lock-safe");
 
     @Test
     void theExpandRetriesBehindAnOpenTransactionWithoutQueueingReadersAndSucceedsWhenItCommits(PostgresServer pg)
             throws Exception {
         Database db = database(pg, "lock_safe");
         MigrationSpec spec = new SpecReader().read("lock-safe.yaml", SPEC);
-        try (Connection blocker = app(db, "app-report")) {
+        try (Connection blocker = Seed.connectAs(db, db.user(), db.password(), "app-report")) {
             blocker.setAutoCommit(false);
             query(blocker, "SELECT id FROM public.users WHERE id = 1 FOR UPDATE");
 
             // Negative control: the same DDL without a lock timeout queues and blocks the reader.
-            try (Connection naive = app(db, "naive-ddl")) {
+            try (Connection naive = Seed.connectAs(db, db.user(), db.password(), "naive-ddl")) {
                 int naivePid = pid(naive);
                 CompletableFuture<Void> alter = CompletableFuture.runAsync(() -> exec(naive,
                         "ALTER TABLE public.users ADD COLUMN naive boolean"));
                 await().atMost(Duration.ofSeconds(30)).until(() -> longestExclusiveWaitMs(db, "naive-ddl"),
                         ms -> ms > 3 * TIMEOUT.toMillis());
-                try (Connection reader = app(db, "app-reader")) {
+                try (Connection reader = Seed.connectAs(db, db.user(), db.password(), "app-reader")) {
                     int readerPid = pid(reader);
                     CompletableFuture<Void> read = CompletableFuture.runAsync(() -> exec(reader,
                             "SELECT count(*) FROM public.users"));
@@ -90,7 +81,7 @@ class LockSafeDdlIT {
                 longest.accumulateAndGet(longestExclusiveWaitMs(db, "shapeshift-coordinator"), Math::max);
                 return attempts.size() >= 3;
             });
-            try (Connection reader = app(db, "app-reader")) {
+            try (Connection reader = Seed.connectAs(db, db.user(), db.password(), "app-reader")) {
                 for (int i = 0; i < 3; i++) {
                     CompletableFuture<Void> read = CompletableFuture.runAsync(() -> exec(reader,
                             "SELECT count(*) FROM public.users"));
@@ -117,7 +108,7 @@ class LockSafeDdlIT {
     void whenTheAttemptsRunOutTheFailureNamesTheBlockingSession(PostgresServer pg) throws Exception {
         Database db = database(pg, "lock_safe_gives_up");
         MigrationSpec spec = new SpecReader().read("lock-safe.yaml", SPEC);
-        try (Connection blocker = app(db, "app-nightly-report")) {
+        try (Connection blocker = Seed.connectAs(db, db.user(), db.password(), "app-nightly-report")) {
             blocker.setAutoCommit(false);
             query(blocker, "SELECT count(*) FROM public.users");
             LockSafeDdl ddl = new LockSafeDdl(db, "coordinator", new LockSafeDdl.Policy(TIMEOUT, 2,
@@ -141,15 +132,6 @@ class LockSafeDdlIT {
         exec(db, "CREATE TABLE public.users (id bigint PRIMARY KEY, legacy_verified_at timestamptz)");
         exec(db, "INSERT INTO public.users SELECT g, CASE WHEN g % 2 = 0 THEN now() END FROM generate_series(1, 500) g");
         return db;
-    }
-
-    /** A session of "the application", named so pg_stat_activity tells it apart. */
-    private static Connection app(Database db, String name) throws SQLException {
-        Properties p = new Properties();
-        p.setProperty("user", db.user());
-        p.setProperty("password", db.password());
-        p.setProperty("ApplicationName", name);
-        return DriverManager.getConnection(db.jdbcUrl(), p);
     }
 
     /** Backends of {@code application} waiting (not granted) for an AccessExclusive lock on users. */

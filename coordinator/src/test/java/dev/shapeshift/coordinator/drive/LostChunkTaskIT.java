@@ -6,19 +6,18 @@ import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.coordinator.GateWiring;
+import dev.shapeshift.coordinator.Seed;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.embedded.UsersSpec;
 import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.SpecJson;
 import dev.shapeshift.spec.SpecReader;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,28 +47,20 @@ class LostChunkTaskIT {
     void aStalledBackfillRepublishesTheTasksOfItsOpenChunksOnce(PostgresServer pg, KafkaBroker kafka) throws Exception {
         Database db = new Database(pg.jdbcUrl(pg.createDatabase("lost_task")), pg.user(), pg.password());
         CatalogSchema.migrate(db);
-        sql(db, "CREATE TABLE public.users (id bigint PRIMARY KEY, legacy_verified_at timestamptz)",
+        Seed.sql(db, "CREATE TABLE public.users (id bigint PRIMARY KEY, legacy_verified_at timestamptz)",
                 "INSERT INTO public.users SELECT g, CASE WHEN g % 2 = 0 THEN now() END FROM generate_series(1, 2000) g",
                 "ALTER TABLE public.users ADD COLUMN email_verified boolean",
                 "ANALYZE public.users");
         String name = "lost-task";
-        String yaml = """
-                name: %s
-                source:
-                  table: users
-                target:
-                  columns:
-                    - name: email_verified
-                      type: boolean
-                      transform: legacy_verified_at IS NOT NULL
+        String yaml = UsersSpec.yaml(name, """
                 backfill:
                   chunkRows: 500
                   batchRows: 100
-                """.formatted(name);
+                """);
         MigrationSpec spec = new SpecReader().read(name + ".yaml", yaml);
         Catalog catalog = new Catalog(db, "test");
         catalog.create(spec.name(), SpecJson.write(spec), yaml, "test");
-        sql(db, "UPDATE shapeshift.migration SET phase = 'syncing', slot_name = 'lost_task_slot', start_lsn = pg_current_wal_lsn() WHERE name = '" + name + "'");
+        Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'syncing', slot_name = 'lost_task_slot', start_lsn = pg_current_wal_lsn() WHERE name = '" + name + "'");
         MigrationDriver driver = new MigrationDriver(name, db, GateWiring.transitions(db, "coordinator"),
                 DriveConfig.on(kafka.bootstrapServers(), 2).withStallAfter(STALL),
                 new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), () -> false, HaltPoint.NONE);
@@ -99,7 +90,7 @@ class LostChunkTaskIT {
                 DriveConfig.on(kafka.bootstrapServers(), 2).withStallAfter(Duration.ofHours(1)),
                 new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), () -> false, HaltPoint.NONE);
         int broken = planned.get(1);
-        sql(db, "UPDATE shapeshift.chunk SET status = 'failed', error = 'permission denied for table users' "
+        Seed.sql(db, "UPDATE shapeshift.chunk SET status = 'failed', error = 'permission denied for table users' "
                 + "WHERE migration = '" + name + "' AND chunk_no = " + broken);
         assertThat(patient.tick().kind()).as("nothing to do before the retry").isEqualTo(Step.Kind.WAIT);
         ChunkStore chunks = new ChunkStore(catalog);
@@ -142,20 +133,6 @@ class LostChunkTaskIT {
     }
 
     private static List<Integer> ints(Database db, String sql) throws Exception {
-        List<Integer> out = new ArrayList<>();
-        try (Connection c = db.connect("test"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            while (rs.next()) {
-                out.add(rs.getInt(1));
-            }
-        }
-        return out;
-    }
-
-    private static void sql(Database db, String... statements) throws Exception {
-        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
-            for (String st : statements) {
-                s.execute(st);
-            }
-        }
+        return Seed.column(db, sql).stream().map(Integer::valueOf).toList();
     }
 }

@@ -3,6 +3,7 @@ package dev.shapeshift.coordinator.drive;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.shapeshift.coordinator.drive.Step.Kind;
+import dev.shapeshift.embedded.UsersSpec;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.Approval;
 import java.time.Duration;
@@ -172,16 +173,7 @@ class NextStepTest {
 
     @Test
     void expandFailuresNameTheFixBySqlState() {
-        var spec = new dev.shapeshift.spec.SpecReader().read("users.yaml", """
-                name: users
-                source:
-                  table: users
-                target:
-                  columns:
-                    - name: email_verified
-                      type: boolean
-                      transform: legacy_verified_at IS NOT NULL
-                """);
+        var spec = new dev.shapeshift.spec.SpecReader().read("users.yaml", UsersSpec.yaml("users"));
         assertThat(Expander.fix("42501", spec)).contains("GRANT CREATE ON SCHEMA public").contains("shapeshift plan users");
         assertThat(Expander.fix("55P03", spec)).contains("lock_timeout");
         assertThat(Expander.fix("08006", spec)).contains("unreachable");

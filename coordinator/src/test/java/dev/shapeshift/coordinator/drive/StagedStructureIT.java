@@ -3,9 +3,9 @@ package dev.shapeshift.coordinator.drive;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.shapeshift.catalog.Catalog;
-import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.catalog.FindingStore;
 import dev.shapeshift.coordinator.GateWiring;
+import dev.shapeshift.coordinator.Seed;
 import dev.shapeshift.coordinator.gate.GateReport;
 import dev.shapeshift.coordinator.stage.Enforcer;
 import dev.shapeshift.db.Database;
@@ -23,13 +23,11 @@ import dev.shapeshift.spec.SpecValidator;
 import dev.shapeshift.spec.Structure;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -70,25 +68,23 @@ class StagedStructureIT {
               checks:
                 - expression: slug <> ''
             """;
+    /** What the workers' refresh writes in place, for every row (a WHERE may follow). */
+    private static final String BACKFILL = "UPDATE public.users SET email_verified = legacy_verified_at IS NOT NULL, "
+            + "slug = lower(email), org_ref = org_id";
+    /** 3000 users, none verified, in 20 orgs: the rows of {@link #orgsAndUsers}. */
+    private static final String UNVERIFIED_USERS = "g, 'User' || g || '@example.com', NULL, 1 + g % 20 "
+            + "FROM generate_series(1, 3000) g";
 
     @Test
     void violatorsAreFoundFirstThenEveryItemIsEnforcedOnlineUnderWrites(PostgresServer pg) throws Exception {
-        Database db = new Database(pg.jdbcUrl(pg.createDatabase("staged")), pg.user(), pg.password());
-        CatalogSchema.migrate(db);
-        exec(db, "CREATE TABLE public.orgs (id bigint PRIMARY KEY)",
-                "INSERT INTO public.orgs SELECT g FROM generate_series(1, 20) g",
-                "CREATE TABLE public.users (id bigint PRIMARY KEY, email text NOT NULL, legacy_verified_at timestamptz, "
-                        + "org_id bigint NOT NULL)",
-                "INSERT INTO public.users SELECT g, 'User' || g || '@example.com', CASE WHEN g % 3 = 0 THEN now() END, "
+        Database db = orgsAndUsers(pg, "staged", "g, 'User' || g || '@example.com', CASE WHEN g % 3 = 0 THEN now() END, "
                         + "1 + g % 20 FROM generate_series(1, 3000) g",
                 // Three pairs of emails that differ only in case: their slugs collide.
                 "UPDATE public.users SET email = 'USER' || (id - 1000) || '@example.com' WHERE id IN (1010, 1020, 1030)");
-        MigrationSpec spec = new SpecReader().read("staged.yaml", SPEC);
         Catalog catalog = new Catalog(db, "test");
-        catalog.create(spec.name(), SpecJson.write(spec), SPEC, "test");
+        MigrationSpec spec = register(catalog, SPEC);
 
-        LockSafeDdl ddl = new LockSafeDdl(db, "coordinator", new LockSafeDdl.Policy(Duration.ofMillis(500), 50,
-                Duration.ofMillis(50), Duration.ofMillis(500)));
+        LockSafeDdl ddl = ddl(db);
         List<String> applied = new Expander(db, ddl).expand(spec);
         assertThat(applied).anyMatch(s -> s.contains("SET DEFAULT false")).noneMatch(s -> s.contains("CONSTRAINT"));
         assertThat(constraints(db)).as("checks and foreign keys wait for the enforcement").isEmpty();
@@ -100,10 +96,9 @@ class StagedStructureIT {
         try {
             // The backfill, in batches: what the workers' refresh writes in place.
             for (int lo = 0; lo < 3000; lo += 500) {
-                exec(db, "UPDATE public.users SET email_verified = legacy_verified_at IS NOT NULL, slug = lower(email), "
-                        + "org_ref = org_id WHERE id > " + lo + " AND id <= " + (lo + 500));
+                Seed.sql(db, BACKFILL + " WHERE id > " + lo + " AND id <= " + (lo + 500));
             }
-            exec(db, "UPDATE shapeshift.migration SET phase = 'backfilled' WHERE name = 'staged'");
+            Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'backfilled' WHERE name = 'staged'");
             ResolvedSpec resolved;
             try (Connection c = db.connect("test")) {
                 resolved = SpecValidator.resolveExpanded(spec.name(), spec, c);
@@ -120,10 +115,10 @@ class StagedStructureIT {
 
             Enforcer.Result first = enforcer.run(spec.name(), resolved);
             assertThat(first.done()).isFalse();
-            Set<String> duplicateIds = query(db, "SELECT id::text FROM public.users WHERE lower(email) IN (SELECT "
+            Set<String> duplicateIds = Seed.query(db, "SELECT id::text FROM public.users WHERE lower(email) IN (SELECT "
                     + "lower(email) FROM public.users GROUP BY 1 HAVING count(*) > 1)");
             assertThat(duplicateIds).hasSize(6);
-            assertThat(query(db, "SELECT jsonb_array_elements(key)->>0 FROM shapeshift.finding WHERE migration = 'staged' "
+            assertThat(Seed.query(db, "SELECT jsonb_array_elements(key)->>0 FROM shapeshift.finding WHERE migration = 'staged' "
                     + "AND item = 'unique index users_slug_key'")).as("findings are exactly the duplicate keys")
                     .isEqualTo(duplicateIds);
             assertThat(new FindingStore(catalog).list("staged")).allMatch(f -> f.kind().equals("duplicate") && f.total() == 3);
@@ -136,7 +131,7 @@ class StagedStructureIT {
             assertThat(closed.open()).isFalse();
 
             // Fix the data (a suffix, as an operator would), look again: it proceeds.
-            exec(db, "UPDATE public.users SET email = 'user' || id || '-2@example.com', slug = 'user' || id "
+            Seed.sql(db, "UPDATE public.users SET email = 'user' || id || '-2@example.com', slug = 'user' || id "
                     + "|| '-2@example.com' WHERE id IN (1010, 1020, 1030)");
             Enforcer.Result second = enforcer.run(spec.name(), resolved);
             assertThat(second.done()).isTrue();
@@ -153,42 +148,32 @@ class StagedStructureIT {
 
         // Independent look at the schema.
         assertThat(indexValid(db, "users_slug_key")).isEqualTo("true");
-        assertThat(query(db, "SELECT indisunique::text FROM pg_index WHERE indexrelid = 'public.users_slug_key'::regclass"))
+        assertThat(Seed.query(db, "SELECT indisunique::text FROM pg_index WHERE indexrelid = 'public.users_slug_key'::regclass"))
                 .containsExactly("true");
         assertThat(convalidated(db, "users_org_ref_fkey")).isTrue();
         assertThat(convalidated(db, "users_check1")).isTrue();
-        assertThat(query(db, "SELECT attnotnull::text FROM pg_attribute WHERE attrelid = 'public.users'::regclass "
+        assertThat(Seed.query(db, "SELECT attnotnull::text FROM pg_attribute WHERE attrelid = 'public.users'::regclass "
                 + "AND attname = 'email_verified'")).containsExactly("true");
-        assertThat(query(db, "SELECT conname FROM pg_constraint WHERE conname = 'users_email_verified_not_null'"))
+        assertThat(Seed.query(db, "SELECT conname FROM pg_constraint WHERE conname = 'users_email_verified_not_null'"))
                 .as("the helper check is dropped").isEmpty();
         // ... and at the data.
-        assertThat(query(db, "SELECT count(*)::text FROM public.users WHERE email_verified IS NULL OR slug IS NULL "
+        assertThat(Seed.query(db, "SELECT count(*)::text FROM public.users WHERE email_verified IS NULL OR slug IS NULL "
                 + "OR org_ref IS NULL OR slug = ''")).containsExactly("0");
-        assertThat(query(db, "SELECT count(*)::text FROM (SELECT slug FROM public.users GROUP BY 1 HAVING count(*) > 1) d"))
+        assertThat(Seed.query(db, "SELECT count(*)::text FROM (SELECT slug FROM public.users GROUP BY 1 HAVING count(*) > 1) d"))
                 .containsExactly("0");
-        assertThat(query(db, "SELECT count(*)::text FROM public.users u WHERE NOT EXISTS (SELECT 1 FROM public.orgs o "
+        assertThat(Seed.query(db, "SELECT count(*)::text FROM public.users u WHERE NOT EXISTS (SELECT 1 FROM public.orgs o "
                 + "WHERE o.id = u.org_ref)")).containsExactly("0");
     }
 
     @Test
     void theDriverEnforcesInBackfilledWaitsOnFindingsAndProceedsOnceTheDataIsFixed(PostgresServer pg) throws Exception {
-        Database db = new Database(pg.jdbcUrl(pg.createDatabase("staged_driver")), pg.user(), pg.password());
-        CatalogSchema.migrate(db);
-        exec(db, "CREATE TABLE public.orgs (id bigint PRIMARY KEY)",
-                "INSERT INTO public.orgs SELECT g FROM generate_series(1, 20) g",
-                "CREATE TABLE public.users (id bigint PRIMARY KEY, email text NOT NULL, legacy_verified_at timestamptz, "
-                        + "org_id bigint NOT NULL)",
-                "INSERT INTO public.users SELECT g, 'User' || g || '@example.com', NULL, 1 + g % 20 "
-                        + "FROM generate_series(1, 3000) g",
+        Database db = orgsAndUsers(pg, "staged_driver", UNVERIFIED_USERS,
                 "UPDATE public.users SET email = 'USER' || (id - 1000) || '@example.com' WHERE id = 1010");
-        String yaml = SPEC.replace("name: staged", "name: staged-driver").replace("  checks:\n",
-                "  indexes:\n    - name: users_email_idx\n      columns: [email]\n  checks:\n") + "reconcile:\n  interval: 10m\n";
-        MigrationSpec spec = new SpecReader().read("staged-driver.yaml", yaml);
         Catalog catalog = new Catalog(db, "test");
-        catalog.create(spec.name(), SpecJson.write(spec), yaml, "test");
+        MigrationSpec spec = register(catalog, SPEC.replace("name: staged", "name: staged-driver").replace("  checks:\n",
+                "  indexes:\n    - name: users_email_idx\n      columns: [email]\n  checks:\n") + "reconcile:\n  interval: 10m\n");
         new Expander(db).expand(spec);
-        exec(db, "UPDATE public.users SET email_verified = legacy_verified_at IS NOT NULL, slug = lower(email), "
-                + "org_ref = org_id", "UPDATE shapeshift.migration SET phase = 'backfilled' WHERE name = 'staged-driver'");
+        Seed.sql(db, BACKFILL, "UPDATE shapeshift.migration SET phase = 'backfilled' WHERE name = 'staged-driver'");
 
         MigrationDriver driver = new MigrationDriver(spec.name(), db, GateWiring.transitions(db, "coordinator"),
                 DriveConfig.on("127.0.0.1:9", 1), new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
@@ -214,12 +199,12 @@ class StagedStructureIT {
                         .containsExactly("unique index users_slug_key");
             }
 
-            exec(db, "UPDATE public.users SET email = 'user1010-2@example.com', slug = 'user1010-2@example.com' "
+            Seed.sql(db, "UPDATE public.users SET email = 'user1010-2@example.com', slug = 'user1010-2@example.com' "
                     + "WHERE id = 1010");
             assertThat(driver.tick().kind()).as("fixed, but the next look is due only after reconcile.interval")
                     .isEqualTo(Step.Kind.WAIT);
             // reconcile.interval passes (the findings are made older rather than the test waiting 10 minutes).
-            exec(db, "UPDATE shapeshift.finding SET found_at = found_at - interval '11 minutes'");
+            Seed.sql(db, "UPDATE shapeshift.finding SET found_at = found_at - interval '11 minutes'");
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
                     .until(() -> {
                         driver.tick();
@@ -234,9 +219,9 @@ class StagedStructureIT {
         assertThat(catalog.get(spec.name()).phase()).isEqualTo(Phase.BACKFILLED);
         assertThat(new FindingStore(catalog).list(spec.name())).isEmpty();
         assertThat(indexValid(db, "users_slug_key")).isEqualTo("true");
-        assertThat(query(db, "SELECT attnotnull::text FROM pg_attribute WHERE attrelid = 'public.users'::regclass "
+        assertThat(Seed.query(db, "SELECT attnotnull::text FROM pg_attribute WHERE attrelid = 'public.users'::regclass "
                 + "AND attname = 'email_verified'")).containsExactly("true");
-        assertThat(query(db, "SELECT count(*)::text FROM (SELECT slug FROM public.users GROUP BY 1 HAVING count(*) > 1) d"))
+        assertThat(Seed.query(db, "SELECT count(*)::text FROM (SELECT slug FROM public.users GROUP BY 1 HAVING count(*) > 1) d"))
                 .containsExactly("0");
         assertThat(indexValid(db, "users_email_idx")).as("an index on an old column").isEqualTo("true");
 
@@ -244,9 +229,9 @@ class StagedStructureIT {
         new dev.shapeshift.coordinator.contract.Rollback(db, GateWiring.transitions(db, "test"), null)
                 .rollback(spec.name(), "test", "drill", false);
         assertThat(indexValid(db, "users_email_idx")).isEqualTo("missing");
-        assertThat(query(db, "SELECT conname FROM pg_constraint WHERE conrelid = 'public.users'::regclass AND contype <> 'p'"))
+        assertThat(Seed.query(db, "SELECT conname FROM pg_constraint WHERE conrelid = 'public.users'::regclass AND contype <> 'p'"))
                 .isEmpty();
-        assertThat(query(db, "SELECT attname FROM pg_attribute WHERE attrelid = 'public.users'::regclass AND attnum > 0 "
+        assertThat(Seed.query(db, "SELECT attname FROM pg_attribute WHERE attrelid = 'public.users'::regclass AND attnum > 0 "
                 + "AND NOT attisdropped")).containsExactlyInAnyOrder("id", "email", "legacy_verified_at", "org_id");
     }
 
@@ -259,28 +244,17 @@ class StagedStructureIT {
      */
     @Test
     void checkAndForeignKeyViolatorsBecomeFindingsInsteadOfFailingTheBackfill(PostgresServer pg) throws Exception {
-        Database db = new Database(pg.jdbcUrl(pg.createDatabase("staged_violators")), pg.user(), pg.password());
-        CatalogSchema.migrate(db);
-        exec(db, "CREATE TABLE public.orgs (id bigint PRIMARY KEY)",
-                "INSERT INTO public.orgs SELECT g FROM generate_series(1, 20) g",
-                "CREATE TABLE public.users (id bigint PRIMARY KEY, email text NOT NULL, legacy_verified_at timestamptz, "
-                        + "org_id bigint NOT NULL)",
-                "INSERT INTO public.users SELECT g, 'User' || g || '@example.com', NULL, 1 + g % 20 "
-                        + "FROM generate_series(1, 3000) g",
+        Database db = orgsAndUsers(pg, "staged_violators", UNVERIFIED_USERS,
                 // Orphans: orgs 21 and 22 do not exist. A check violator: an empty email makes an empty slug.
                 "UPDATE public.users SET org_id = 21 WHERE id IN (100, 2100)",
                 "UPDATE public.users SET org_id = 22 WHERE id = 2900",
                 "UPDATE public.users SET email = '' WHERE id = 1500");
-        String yaml = SPEC.replace("name: staged", "name: staged-violators");
-        MigrationSpec spec = new SpecReader().read("staged-violators.yaml", yaml);
         Catalog catalog = new Catalog(db, "test");
-        catalog.create(spec.name(), SpecJson.write(spec), yaml, "test");
-        LockSafeDdl ddl = new LockSafeDdl(db, "coordinator", new LockSafeDdl.Policy(Duration.ofMillis(500), 50,
-                Duration.ofMillis(50), Duration.ofMillis(500)));
+        MigrationSpec spec = register(catalog, SPEC.replace("name: staged", "name: staged-violators"));
+        LockSafeDdl ddl = ddl(db);
         new Expander(db, ddl).expand(spec);
         assertThat(constraints(db)).isEmpty();
-        String backfill = "UPDATE public.users SET email_verified = legacy_verified_at IS NOT NULL, slug = lower(email), "
-                + "org_ref = org_id WHERE id > %d AND id <= %d";
+        String backfill = BACKFILL + " WHERE id > %d AND id <= %d";
 
         // Negative control: the foreign key NOT VALID before the backfill checks the backfill's writes.
         try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
@@ -294,9 +268,9 @@ class StagedStructureIT {
         assertThat(constraints(db)).isEmpty();
 
         for (int lo = 0; lo < 3000; lo += 500) {
-            exec(db, backfill.formatted(lo, lo + 500));
+            Seed.sql(db, backfill.formatted(lo, lo + 500));
         }
-        exec(db, "UPDATE shapeshift.migration SET phase = 'backfilled' WHERE name = 'staged-violators'");
+        Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'backfilled' WHERE name = 'staged-violators'");
         ResolvedSpec resolved;
         try (Connection c = db.connect("test")) {
             resolved = SpecValidator.resolveExpanded(spec.name(), spec, c);
@@ -304,11 +278,11 @@ class StagedStructureIT {
         Enforcer enforcer = new Enforcer(db, ddl);
         Enforcer.Result first = enforcer.run(spec.name(), resolved);
         assertThat(first.done()).isFalse();
-        assertThat(query(db, "SELECT jsonb_array_elements_text(key) FROM shapeshift.finding WHERE migration = "
+        assertThat(Seed.query(db, "SELECT jsonb_array_elements_text(key) FROM shapeshift.finding WHERE migration = "
                 + "'staged-violators' AND kind = 'orphan'")).as("the orphans' keys")
-                .isEqualTo(query(db, "SELECT id::text FROM public.users u WHERE NOT EXISTS (SELECT 1 FROM public.orgs o "
+                .isEqualTo(Seed.query(db, "SELECT id::text FROM public.users u WHERE NOT EXISTS (SELECT 1 FROM public.orgs o "
                         + "WHERE o.id = u.org_id)")).containsExactlyInAnyOrder("100", "2100", "2900");
-        assertThat(query(db, "SELECT jsonb_array_elements_text(key) FROM shapeshift.finding WHERE migration = "
+        assertThat(Seed.query(db, "SELECT jsonb_array_elements_text(key) FROM shapeshift.finding WHERE migration = "
                 + "'staged-violators' AND kind = 'check'")).as("the check violator's key").containsExactly("1500");
         assertThat(constraints(db)).as("nothing enforced over violating rows").doesNotContain("users_check1",
                 "users_org_ref_fkey");
@@ -317,14 +291,14 @@ class StagedStructureIT {
         assertThat(closed.open()).isFalse();
 
         // The data fixed (an operator's choice: an existing org, a non-empty slug): both are enforced.
-        exec(db, "INSERT INTO public.orgs VALUES (21), (22)",
+        Seed.sql(db, "INSERT INTO public.orgs VALUES (21), (22)",
                 "UPDATE public.users SET email = 'user1500@example.com', slug = 'user1500@example.com' WHERE id = 1500");
         Enforcer.Result second = enforcer.run(spec.name(), resolved);
         assertThat(second.done()).isTrue();
         assertThat(new FindingStore(catalog).list("staged-violators")).isEmpty();
         assertThat(convalidated(db, "users_check1")).isTrue();
         assertThat(convalidated(db, "users_org_ref_fkey")).isTrue();
-        assertThat(query(db, "SELECT count(*)::text FROM public.users u WHERE slug = '' OR NOT EXISTS (SELECT 1 FROM "
+        assertThat(Seed.query(db, "SELECT count(*)::text FROM public.users u WHERE slug = '' OR NOT EXISTS (SELECT 1 FROM "
                 + "public.orgs o WHERE o.id = u.org_ref)")).containsExactly("0");
     }
 
@@ -337,29 +311,20 @@ class StagedStructureIT {
      */
     @Test
     void theDriverRebuildsTheIndexesTheBackfillBloatedConcurrently(PostgresServer pg) throws Exception {
-        Database db = new Database(pg.jdbcUrl(pg.createDatabase("staged_index")), pg.user(), pg.password());
-        CatalogSchema.migrate(db);
-        exec(db, "CREATE TABLE public.orgs (id bigint PRIMARY KEY)",
-                "INSERT INTO public.orgs SELECT g FROM generate_series(1, 20) g",
-                "CREATE TABLE public.users (id bigint PRIMARY KEY, email text NOT NULL, legacy_verified_at timestamptz, "
-                        + "org_id bigint NOT NULL)",
-                "INSERT INTO public.users SELECT 1000000 + g, 'User' || g || '@example.com', NULL, 1 + g % 20 "
+        Database db = orgsAndUsers(pg, "staged_index", "1000000 + g, 'User' || g || '@example.com', NULL, 1 + g % 20 "
                         + "FROM generate_series(1, 200000) g");
-        String yaml = SPEC.replace("name: staged", "name: staged-index");
-        MigrationSpec spec = new SpecReader().read("staged-index.yaml", yaml);
         Catalog catalog = new Catalog(db, "test");
-        catalog.create(spec.name(), SpecJson.write(spec), yaml, "test");
+        MigrationSpec spec = register(catalog, SPEC.replace("name: staged", "name: staged-index"));
         new Expander(db).expand(spec);
         for (long lo = 1_000_000; lo < 1_200_000; lo += 20_000) {
-            exec(db, "UPDATE public.users SET email_verified = legacy_verified_at IS NOT NULL, slug = lower(email), "
-                    + "org_ref = org_id WHERE id > " + lo + " AND id <= " + (lo + 20_000), "VACUUM public.users");
+            Seed.sql(db, BACKFILL + " WHERE id > " + lo + " AND id <= " + (lo + 20_000), "VACUUM public.users");
         }
-        exec(db, "UPDATE shapeshift.migration SET phase = 'backfilled' WHERE name = 'staged-index'",
+        Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'backfilled' WHERE name = 'staged-index'",
                 "INSERT INTO shapeshift.chunk (migration, chunk_no, status, finished_at) VALUES ('staged-index', 0, "
                         + "'done', clock_timestamp())",
                 "CREATE TABLE public.one_pass AS SELECT id FROM public.users", "ALTER TABLE public.one_pass ADD PRIMARY KEY (id)",
                 "ANALYZE public.users");
-        long onePass = Long.parseLong(query(db, "SELECT pg_relation_size('public.one_pass_pkey')").iterator().next());
+        long onePass = Long.parseLong(Seed.query(db, "SELECT pg_relation_size('public.one_pass_pkey')").iterator().next());
         String fileBefore = relfilenode(db);
         assertThat(pkeyBytes(db)).as("the backfill bloated the key").isGreaterThan(onePass * 3 / 2);
         try (Connection c = db.connect("test")) {
@@ -382,7 +347,7 @@ class StagedStructureIT {
 
         // A later end of the backfill, the default threshold, and the INVALID copy a failed rebuild leaves.
         catalog.putSetting(spec.name(), Knob.REINDEX_ABOVE_PCT.key(), "115", "test", "default");
-        exec(db, "UPDATE shapeshift.chunk SET finished_at = clock_timestamp() WHERE migration = 'staged-index'");
+        Seed.sql(db, "UPDATE shapeshift.chunk SET finished_at = clock_timestamp() WHERE migration = 'staged-index'");
         try (Connection c = db.connect("test"); Statement st = c.createStatement()) {
             st.execute("CREATE UNIQUE INDEX CONCURRENTLY users_pkey_ccnew ON public.users (org_id)");
         } catch (SQLException expected) {
@@ -407,22 +372,51 @@ class StagedStructureIT {
         assertThat(relfilenode(db)).as("rebuilt").isNotEqualTo(fileBefore);
         assertThat(indexValid(db, "users_pkey")).isEqualTo("true");
         assertThat(indexValid(db, "users_pkey_ccnew")).as("the leftover is dropped").isEqualTo("missing");
-        assertThat(query(db, "SELECT count(*)::text FROM pg_index WHERE indrelid = 'public.users'::regclass "
+        assertThat(Seed.query(db, "SELECT count(*)::text FROM pg_index WHERE indrelid = 'public.users'::regclass "
                 + "AND NOT indisvalid")).containsExactly("0");
         assertThat((double) pkeyBytes(db) / onePass).as("within 1.2x of a one-pass build").isLessThanOrEqualTo(1.2);
         assertThat(catalog.get(spec.name()).message()).contains("users_pkey").contains("rebuilt concurrently");
-        assertThat(query(db, "SELECT count(*)::text FROM shapeshift.audit WHERE migration = 'staged-index' AND action = '"
+        assertThat(Seed.query(db, "SELECT count(*)::text FROM shapeshift.audit WHERE migration = 'staged-index' AND action = '"
                 + Step.INDEX_ACTION + "'")).containsExactly("2");
-        assertThat(query(db, "SELECT count(*)::text FROM public.users")).as("no row lost")
+        assertThat(Seed.query(db, "SELECT count(*)::text FROM public.users")).as("no row lost")
                 .containsExactly(String.valueOf(200_000 + writes.get() / 2));
     }
 
+    /**
+     * A catalog database with 20 orgs and a {@code users} table (id, email, legacy_verified_at,
+     * org_id) filled by {@code rows} (what its INSERT selects, with the FROM), then {@code more}.
+     */
+    private static Database orgsAndUsers(PostgresServer pg, String database, String rows, String... more)
+            throws SQLException {
+        Database db = Seed.database(pg, database);
+        Seed.sql(db, "CREATE TABLE public.orgs (id bigint PRIMARY KEY)",
+                "INSERT INTO public.orgs SELECT g FROM generate_series(1, 20) g",
+                "CREATE TABLE public.users (id bigint PRIMARY KEY, email text NOT NULL, legacy_verified_at timestamptz, "
+                        + "org_id bigint NOT NULL)",
+                "INSERT INTO public.users SELECT " + rows);
+        Seed.sql(db, more);
+        return db;
+    }
+
+    /** {@code yaml} read as a spec file and registered (planned). */
+    private static MigrationSpec register(Catalog catalog, String yaml) {
+        MigrationSpec spec = new SpecReader().read("staged.yaml", yaml);
+        catalog.create(spec.name(), SpecJson.write(spec), yaml, "test");
+        return spec;
+    }
+
+    /** The expand's and the enforcer's DDL: short lock timeouts, many quick retries. */
+    private static LockSafeDdl ddl(Database db) {
+        return new LockSafeDdl(db, "coordinator", new LockSafeDdl.Policy(Duration.ofMillis(500), 50,
+                Duration.ofMillis(50), Duration.ofMillis(500)));
+    }
+
     private static long pkeyBytes(Database db) throws SQLException {
-        return Long.parseLong(query(db, "SELECT pg_relation_size('public.users_pkey')").iterator().next());
+        return Long.parseLong(Seed.query(db, "SELECT pg_relation_size('public.users_pkey')").iterator().next());
     }
 
     private static String relfilenode(Database db) throws SQLException {
-        return query(db, "SELECT relfilenode::text FROM pg_class WHERE oid = 'public.users_pkey'::regclass").iterator().next();
+        return Seed.query(db, "SELECT relfilenode::text FROM pg_class WHERE oid = 'public.users_pkey'::regclass").iterator().next();
     }
 
     private static Structure.Item item(MigrationSpec spec, String name) {
@@ -431,7 +425,7 @@ class StagedStructureIT {
 
     /** Names of the CHECK and FOREIGN KEY constraints on public.users. */
     private static Set<String> constraints(Database db) throws SQLException {
-        return query(db, "SELECT conname FROM pg_constraint WHERE conrelid = 'public.users'::regclass AND contype IN ('c', 'f')");
+        return Seed.query(db, "SELECT conname FROM pg_constraint WHERE conrelid = 'public.users'::regclass AND contype IN ('c', 'f')");
     }
 
     /** Inserts and updates that write both shapes consistently, as the sync keeps them. */
@@ -466,30 +460,12 @@ class StagedStructureIT {
     }
 
     private static boolean convalidated(Database db, String name) throws SQLException {
-        return query(db, "SELECT convalidated::text FROM pg_constraint WHERE conname = '" + name + "'").contains("true");
+        return Seed.query(db, "SELECT convalidated::text FROM pg_constraint WHERE conname = '" + name + "'").contains("true");
     }
 
     private static String indexValid(Database db, String name) throws SQLException {
-        Set<String> v = query(db, "SELECT (indisvalid AND indisready)::text FROM pg_index i JOIN pg_class x ON "
+        Set<String> v = Seed.query(db, "SELECT (indisvalid AND indisready)::text FROM pg_index i JOIN pg_class x ON "
                 + "x.oid = i.indexrelid WHERE x.relname = '" + name + "'");
         return v.isEmpty() ? "missing" : v.iterator().next();
-    }
-
-    private static Set<String> query(Database db, String sql) throws SQLException {
-        Set<String> out = new TreeSet<>();
-        try (Connection c = db.connect("test"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            while (rs.next()) {
-                out.add(rs.getString(1));
-            }
-        }
-        return out;
-    }
-
-    private static void exec(Database db, String... statements) throws SQLException {
-        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
-            for (String st : statements) {
-                s.execute(st);
-            }
-        }
     }
 }

@@ -91,12 +91,7 @@ class ChunkPlannerIT {
         Setup s = setup(List.of(new Column("id", "bigint")), "id bigint PRIMARY KEY",
                 "INSERT INTO src SELECT CASE WHEN i < 6000 THEN i ELSE 1000000 + i::bigint * i * 97 END, i "
                         + "FROM generate_series(0, 9999) i", 1000);
-        List<Chunk> plan = new ChunkPlanner(s.store()).plan(s.resolved());
-        assertThat(new PlanStore(s.store().catalog()).planInfo("plan-test").orElseThrow().method()).isEqualTo("histogram");
-        assertThat(plan).hasSizeBetween(9, 11);
-        List<Long> sizes = sizes(s, plan);
-        assertThat(sizes.stream().mapToLong(Long::longValue).sum()).isEqualTo(10_000);
-        assertThat(sizes).allSatisfy(n -> assertThat(n).isBetween(500L, 1500L));
+        assertPlanned(s, "histogram", 9, 11, 10_000, 500L, 1500L);
     }
 
     @Test
@@ -104,12 +99,22 @@ class ChunkPlannerIT {
         Setup s = setup(List.of(new Column("region", "text"), new Column("n", "integer")),
                 "region text, n integer, PRIMARY KEY (region, n)",
                 "INSERT INTO src SELECT 'r' || (i % 7), i * 13, i FROM generate_series(0, 7999) i", 500);
+        assertPlanned(s, "sample", 12, 17, 8000, 150L, 1100L);
+    }
+
+    /**
+     * Plans {@code s}'s table and checks the plan: made by {@code method}, {@code minChunks} to
+     * {@code maxChunks} chunks that together hold all {@code rows} rows, each chunk between
+     * {@code smallest} and {@code largest} rows (counted independently, by {@link #sizes}).
+     */
+    private static void assertPlanned(Setup s, String method, int minChunks, int maxChunks, long rows, long smallest,
+                                      long largest) throws SQLException {
         List<Chunk> plan = new ChunkPlanner(s.store()).plan(s.resolved());
-        assertThat(new PlanStore(s.store().catalog()).planInfo("plan-test").orElseThrow().method()).isEqualTo("sample");
-        assertThat(plan).hasSizeBetween(12, 17);
+        assertThat(new PlanStore(s.store().catalog()).planInfo("plan-test").orElseThrow().method()).isEqualTo(method);
+        assertThat(plan).hasSizeBetween(minChunks, maxChunks);
         List<Long> sizes = sizes(s, plan);
-        assertThat(sizes.stream().mapToLong(Long::longValue).sum()).isEqualTo(8000);
-        assertThat(sizes).allSatisfy(n -> assertThat(n).isBetween(150L, 1100L));
+        assertThat(sizes.stream().mapToLong(Long::longValue).sum()).isEqualTo(rows);
+        assertThat(sizes).allSatisfy(n -> assertThat(n).isBetween(smallest, largest));
     }
 
     /**

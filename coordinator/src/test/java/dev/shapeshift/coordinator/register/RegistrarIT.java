@@ -7,6 +7,7 @@ import dev.shapeshift.coordinator.register.Registration.Outcome;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.embedded.UsersSpec;
 import dev.shapeshift.phase.Phase;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -21,19 +22,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** Registration against a real catalog: every outcome, each checked by reading the catalog tables directly. */
 @ExtendWith(PostgresExtension.class)
 class RegistrarIT {
-    static final String SPEC = """
-            name: users-email-verified
-            source:
-              table: users
+    static final String SPEC = UsersSpec.yaml("users-email-verified", """
             mode: in-place
-            target:
-              columns:
-                - name: email_verified
-                  type: boolean
-                  transform: legacy_verified_at IS NOT NULL
             backfill:
               chunkRows: 1000
-            """;
+            """);
 
     private final PostgresServer pg;
     private Database db;

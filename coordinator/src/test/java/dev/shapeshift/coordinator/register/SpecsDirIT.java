@@ -11,6 +11,7 @@ import dev.shapeshift.coordinator.Seed;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.embedded.UsersSpec;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Files;
@@ -79,16 +80,7 @@ class SpecsDirIT {
     }
 
     private static String other(String column) {
-        return """
-                name: users-verified-at
-                source:
-                  table: users
-                target:
-                  columns:
-                    - name: verified_at
-                      type: timestamptz
-                      transform: %s
-                """.formatted(column);
+        return UsersSpec.withColumn("users-verified-at", "verified_at", "timestamptz", column);
     }
 
     private static JsonNode problem(int port, String file) {

@@ -12,6 +12,7 @@ import dev.shapeshift.coordinator.gate.Transitions;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.embedded.UsersSpec;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.SpecJson;
@@ -154,22 +155,14 @@ class WriteSwitchGateIT {
         Database db = Seed.database(pg, prefix);
         Seed.sql(db, "CREATE TABLE public.users (id bigint PRIMARY KEY, legacy_verified_at timestamptz, email_verified boolean)",
                 "INSERT INTO public.users SELECT g, CASE WHEN g % 3 = 0 THEN now() END, g % 3 = 0 FROM generate_series(1, 1000) g");
-        String yaml = """
-                name: ws
-                source:
-                  table: users
-                target:
-                  columns:
-                    - name: email_verified
-                      type: boolean
-                      transform: legacy_verified_at IS NOT NULL
+        String yaml = UsersSpec.yaml("ws", """
                 reconcile:
                   rangeRows: 300
                 writes:
                   switch: true
                   reverse:
                     legacy_verified_at: "%s"
-                """.formatted(reverse) + more;
+                """.formatted(reverse) + more);
         MigrationSpec spec = new SpecReader().read("ws.yaml", yaml);
         new Catalog(db, "test").create("ws", SpecJson.write(spec), yaml, "test");
         Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'reads-switched' WHERE name = 'ws'");
