@@ -115,7 +115,7 @@ public final class AppCostBench {
     }
 
     private static Window quiet(Connection c, String name, int seconds) throws Exception {
-        String l0 = SyncBench.loadAverage();
+        String l0 = SyncRuns.loadAverage();
         long tx0 = transactions(c);
         double[] st0 = appStatements(c);
         long t0 = System.nanoTime();
@@ -123,7 +123,7 @@ public final class AppCostBench {
         long tx1 = transactions(c);
         double secs = (System.nanoTime() - t0) / 1e9;
         double[] st1 = appStatements(c);
-        return new Window(name, secs, tx1 - tx0, (long) (st1[0] - st0[0]), meanMs(st0, st1), null, null, null, null, l0, SyncBench.loadAverage());
+        return new Window(name, secs, tx1 - tx0, (long) (st1[0] - st0[0]), meanMs(st0, st1), null, null, null, null, l0, SyncRuns.loadAverage());
     }
 
     /** Something run just before the backfill's window (after the table's reload). */
@@ -155,7 +155,7 @@ public final class AppCostBench {
                     catalog.putSetting(name, Knob.MAX_APP_LATENCY_PCT.key(), Integer.toString(pct), "bench", "bench");
                 }
                 migration.set(name);
-                loadAvg[0] = SyncBench.loadAverage();
+                loadAvg[0] = SyncRuns.loadAverage();
                 tx[0] = transactions(c);
                 st[0] = appStatements(c);
                 nanos[0] = System.nanoTime();
@@ -167,7 +167,7 @@ public final class AppCostBench {
                 tx[1] = transactions(c);
                 nanos[1] = System.nanoTime();
                 st[1] = appStatements(c);
-                loadAvg[1] = SyncBench.loadAverage();
+                loadAvg[1] = SyncRuns.loadAverage();
                 stop.set(true);
             }
         });

@@ -136,7 +136,7 @@ public final class ReconcileBench {
     }
 
     private static Timing time(Options o, ServerCpu cpu, int round, String name, Work w, PrintStream out) throws Exception {
-        String load = SyncBench.loadAverage();
+        String load = SyncRuns.loadAverage();
         boolean peakReset = ProcessMemory.resetPeak();
         HeapSampler heap = HeapSampler.start();
         double db0 = cpu.serverSeconds();

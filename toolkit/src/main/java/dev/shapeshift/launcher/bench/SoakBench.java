@@ -131,9 +131,8 @@ public final class SoakBench {
             int backfillRate = o.backfillRowsPerSecond() > 0 ? o.backfillRowsPerSecond()
                     : (int) Math.max(100, rows / Math.max(1, o.minutes() * 20L));
             Path spec = Files.writeString(work.resolve(MIGRATION + ".yaml"), spec(backfillRate));
-            Path password = Files.writeString(work.resolve("db-password"), pg.password());
+            List<String> conn = RoleJvms.connectionArgs(work, db);
             Path token = Files.writeString(work.resolve("admin-token"), "soak-" + UUID.randomUUID());
-            List<String> conn = List.of("--jdbc-url", db.jdbcUrl(), "--user", db.user(), "--password-file", password.toString());
             String bootstrap = kafka.bootstrapServers();
 
             Outcome outcome;
