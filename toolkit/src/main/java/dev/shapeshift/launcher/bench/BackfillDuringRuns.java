@@ -127,7 +127,7 @@ final class BackfillDuringRuns {
                 log.warn("bench: pgbench during the backfill failed: {}", e.toString());
             }
         }, "bench-load-during-backfill");
-        String loadStart = SyncRuns.loadAverage();
+        String loadStart = Machine.loadAverage();
         double src0 = cpu.serverSeconds();
         double jvm0 = ServerCpu.jvmSeconds();
         load.start();
@@ -166,7 +166,7 @@ final class BackfillDuringRuns {
         double suppressed = bridge.metrics().suppressed() - suppressed0;
         backfilling.set(false);
         load.join();
-        String loadEnd = SyncRuns.loadAverage();
+        String loadEnd = Machine.loadAverage();
         long txns = loads.stream().mapToLong(Pgbench.Result::transactions).sum();
         long failed = loads.stream().mapToLong(Pgbench.Result::failed).sum();
         double loadSeconds = loads.size() * 10.0;

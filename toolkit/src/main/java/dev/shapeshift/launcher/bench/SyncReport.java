@@ -103,7 +103,7 @@ final class SyncReport {
                     fmt1(r.scheduleLagAvgMs()), SyncRuns.fmt(p.probeP50Ms()), SyncRuns.fmt(p.probeP99Ms()), SyncRuns.fmt(p.probeMaxMs()), p.probes(),
                     p.probesNotArrived(), SyncRuns.fmt(p.timerP50Ms()), SyncRuns.fmt(p.timerP99Ms()), p.timerCount() == null ? "–" : p.timerCount(),
                     p.sourceCpuSeconds(), p.subscriberCpuSeconds(), p.jvmCpuSeconds(), cpuPerTxnMs(p),
-                    cpuPerTxnMs(p) / baselineCpuPerTxn(p.rate()), load3(p.loadStart()), load3(p.loadEnd()),
+                    cpuPerTxnMs(p) / baselineCpuPerTxn(p.rate()), Machine.load3(p.loadStart()), Machine.load3(p.loadEnd()),
                     p.wrongRows() == null ? "–" : p.wrongRows()));
         }
         if (!during.isEmpty()) {
@@ -163,11 +163,6 @@ final class SyncReport {
     /** pgbench's text output goes to the markdown only. */
     @com.fasterxml.jackson.annotation.JsonIgnoreProperties({"output"})
     private abstract static class NoOutput {
-    }
-
-    private static String load3(String loadavg) {
-        String[] f = loadavg.split(" ");
-        return f.length >= 3 ? f[0] + " " + f[1] + " " + f[2] : loadavg;
     }
 
     private static String fmt1(Double d) {

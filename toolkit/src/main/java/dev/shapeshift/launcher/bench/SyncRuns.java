@@ -8,9 +8,7 @@ import dev.shapeshift.launcher.bench.SyncBench.Options;
 import dev.shapeshift.launcher.bench.SyncBench.Phase;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -101,7 +99,7 @@ final class SyncRuns {
 
     Phase measure(Pgbench bench, ServerCpu cpu, ServerCpu subCpu, ApplyLagProbe probe, String name,
                           String replication, int rate, PrometheusMeterRegistry registry, Path script) throws Exception {
-        String loadStart = loadAverage();
+        String loadStart = Machine.loadAverage();
         double src0 = cpu.serverSeconds();
         double sub0 = subCpu == null ? 0 : subCpu.serverSeconds();
         double jvm0 = ServerCpu.jvmSeconds();
@@ -110,7 +108,7 @@ final class SyncRuns {
         double src = cpu.serverSeconds() - src0;
         double subS = subCpu == null ? 0 : subCpu.serverSeconds() - sub0;
         double jvm = ServerCpu.jvmSeconds() - jvm0;
-        String loadEnd = loadAverage();
+        String loadEnd = Machine.loadAverage();
         if (!"none".equals(replication)) {
             probe.awaitCaughtUp(Duration.ofSeconds(30));
         }
@@ -143,16 +141,7 @@ final class SyncRuns {
         return new Double[] {p50, p99, (double) t.count()};
     }
 
-    static String loadAverage() {
-        try {
-            return Files.readAllLines(Path.of("/proc/loadavg")).get(0);
-        } catch (IOException | IndexOutOfBoundsException e) {
-            return "unknown";
-        }
-    }
-
     static String fmt(Double d) {
         return d == null ? "–" : String.format(Locale.ROOT, "%.0f", d);
     }
-
 }
