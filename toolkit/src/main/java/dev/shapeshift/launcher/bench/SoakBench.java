@@ -344,16 +344,7 @@ public final class SoakBench {
 
     /** In place: abalance_cents = abalance × 100; the contract drops abalance once the load has stopped. */
     private static String spec(int backfillRate) {
-        return """
-                name: %s
-                source:
-                  table: pgbench_accounts
-                mode: in-place
-                target:
-                  columns:
-                    - name: abalance_cents
-                      type: bigint
-                      transform: abalance::bigint * 100
+        return Pgbench.inPlaceCentsSpec(MIGRATION) + """
                 backfill:
                   chunkRows: 10000
                   batchRows: 1000
@@ -366,6 +357,6 @@ public final class SoakBench {
                 contract:
                   dropColumns: [abalance]
                   quietPeriod: 10s
-                """.formatted(MIGRATION, backfillRate);
+                """.formatted(backfillRate);
     }
 }

@@ -30,8 +30,6 @@ import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * {@code shapeshift bench sync}: a pgbench TPC-B-like load on an embedded PostgreSQL (fsync on),
@@ -41,9 +39,14 @@ import org.slf4j.LoggerFactory;
  * replication of the same table to a second embedded server; the runs without replication come
  * first and last, so drift of the machine's load shows. Commit → applied lag from one probe method
  * for both, plus Shapeshift's own {@code shapeshift.sync.apply.latency} timer.
+ *
+ * <p>This class runs the steps in order; the parts are apart: the timed pgbench runs and the
+ * wrong-rows check ({@link SyncRuns}), the migration's specs and consumers ({@link SyncMigration}),
+ * the native baseline ({@link NativeReplicationRun}), {@code --backfill-during}
+ * ({@link BackfillDuringRuns}), {@code --role-jvms} ({@link SyncRoleJvms}) and the result files
+ * ({@link SyncReport}).
  */
 public final class SyncBench {
-    private static final Logger log = LoggerFactory.getLogger(SyncBench.class);
     static final String MIGRATION = "bench-sync-accounts";
     static final String TARGET = "accounts_v2";
 

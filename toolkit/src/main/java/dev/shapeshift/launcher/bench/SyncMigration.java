@@ -29,17 +29,7 @@ final class SyncMigration {
     private SyncMigration() {
     }
 
-    static final String IN_PLACE_SPEC = """
-            name: bench-sync-accounts
-            source:
-              table: pgbench_accounts
-            mode: in-place
-            target:
-              columns:
-                - name: abalance_cents
-                  type: bigint
-                  transform: abalance::bigint * 100
-            """;
+    static final String IN_PLACE_SPEC = Pgbench.inPlaceCentsSpec("bench-sync-accounts");
     /** In place with a write switch: the reverse sync's lag is measured after the forward sync's, same load. */
     static final String REVERSE_SPEC = IN_PLACE_SPEC + """
             writes:
