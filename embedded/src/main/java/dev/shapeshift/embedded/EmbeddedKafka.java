@@ -122,20 +122,9 @@ public final class EmbeddedKafka implements KafkaBroker, AutoCloseable {
   /** Formats a fresh temp log dir and starts; retries with new ports if a free port was lost to a race. */
   public static EmbeddedKafka start() {
     for (int attempt = 1; ; attempt++) {
-      Path logDir;
       try {
-        logDir = Files.createTempDirectory("shapeshift-kafka-");
-      } catch (IOException e) {
-        throw new UncheckedIOException("creating kafka log dir", e);
-      }
-      EmbeddedKafka kafka = new EmbeddedKafka(logDir, FreePorts.pick(), FreePorts.pick(), false);
-      try {
-        kafka.format();
-        kafka.startServer();
-        Runtime.getRuntime().addShutdownHook(kafka.shutdownHook);
-        return kafka;
+        return startOnce(logDir -> new EmbeddedKafka(logDir, FreePorts.pick(), FreePorts.pick(), false));
       } catch (RuntimeException e) {
-        kafka.close();
         if (attempt >= START_ATTEMPTS) {
           throw e;
         }

@@ -4,15 +4,11 @@ import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.Knob;
 import dev.shapeshift.catalog.ChunkStore.Chunk;
-import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.worker.backfill.BackfillProgress;
 import dev.shapeshift.worker.throttle.SignalCollector;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import dev.shapeshift.coordinator.api.Json;
 import java.util.LinkedHashMap;
@@ -20,11 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code shapeshift backfill pause|resume|status|set|retry MIGRATION}: the backfill's live knobs, as
@@ -35,39 +28,21 @@ import picocli.CommandLine.Spec;
         description = "Pause, resume, rate-limit or inspect a migration's backfill.",
         subcommands = {BackfillCommand.Pause.class, BackfillCommand.Resume.class, BackfillCommand.Status.class,
                 BackfillCommand.Set.class, BackfillCommand.Retry.class})
-public final class BackfillCommand implements Runnable {
+public final class BackfillCommand extends GroupCommand {
     /** The settings {@code backfill set} accepts. */
     static final List<String> SETTABLE = Knob.settable().stream().map(Knob::key).toList();
 
-    @Spec
-    CommandSpec command;
-
-    @Override
-    public void run() {
-        command.commandLine().usage(command.commandLine().getOut());
-    }
-
-    abstract static class Change implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
-        String migration;
-
-        @Mixin
-        DbOptions db = new DbOptions();
-
-        @Mixin
-        AuditOptions.Optional why = new AuditOptions.Optional();
-
-        @Spec
-        CommandSpec command;
+    abstract static class Change extends AuditedCommand.OnMigration<AuditOptions.Optional> {
+        Change() {
+            super(new AuditOptions.Optional());
+        }
 
         int put(String setting, String value) {
             Catalog catalog = db.catalog();
             catalog.get(migration);
             catalog.putSetting(migration, setting, value, why.actor, why.reason());
-            PrintWriter out = command.commandLine().getOut();
-            out.println("backfill " + migration + ": " + setting + "=" + value
+            say("backfill " + migration + ": " + setting + "=" + value
                     + " (workers apply it within about a second)");
-            out.flush();
             return 0;
         }
     }
@@ -147,11 +122,7 @@ public final class BackfillCommand implements Runnable {
     }
 
     @Command(name = "status", mixinStandardHelpOptions = true, description = "Chunks, rows, rate, ETA and settings.")
-    static final class Status extends DbCommand implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
-        String migration;
-
-
+    static final class Status extends DbCommand.OnMigration implements Callable<Integer> {
         @Override
         public Integer call() throws InterruptedException {
             Catalog catalog = db.catalog();

@@ -4,7 +4,6 @@ import dev.shapeshift.bridge.BridgeConfig;
 import dev.shapeshift.bridge.BridgeProcess;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -15,13 +14,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "cdc-bridge", mixinStandardHelpOptions = true,
         description = "Run the CDC bridge: Debezium (pgoutput) to the migrations' change topics in Kafka.")
-public final class BridgeCommand implements Callable<Integer> {
-    @Mixin
-    DbOptions db = new DbOptions();
-
-    @Mixin
-    KafkaOptions kafkaSettings = new KafkaOptions();
-
+public final class BridgeCommand extends RoleCommand {
     @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT", description = "Kafka bootstrap servers.")
     String bootstrap;
 
@@ -57,11 +50,8 @@ public final class BridgeCommand implements Callable<Integer> {
     /** {@code --origin-filter} values (picocli refuses others, naming these). */
     enum OriginFilterMode { auto, off }
 
-    @Option(names = "--metrics-port", paramLabel = "PORT", description = "Serve /metrics and /livez on this port (default: off).")
-    Integer metricsPort;
-
-    @Option(names = "--metrics-bind", paramLabel = "HOST", description = "Interface for --metrics-port (default 0.0.0.0).")
-    String metricsBind = "0.0.0.0";
+    @Mixin
+    MetricsOptions metrics = new MetricsOptions();
 
     @Override
     public Integer call() throws InterruptedException {
@@ -89,7 +79,7 @@ public final class BridgeCommand implements Callable<Integer> {
             config = config.withOriginFilter(false);
         }
         PrometheusMeterRegistry registry = RoleMeters.registry("cdc-bridge");
-        try (MetricsEndpoint metrics = metricsPort == null ? null : MetricsEndpoint.start(metricsBind, metricsPort, registry)) {
+        try (MetricsEndpoint endpoint = metrics.start(registry)) {
             return BridgeProcess.run(config, registry);
         }
     }

@@ -5,7 +5,6 @@ import dev.shapeshift.bridge.CdcBridge;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.coordinator.contract.Cleanup;
 import dev.shapeshift.coordinator.contract.Rollback;
-import dev.shapeshift.coordinator.gate.Transitions;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.coordinator.api.Json;
@@ -16,7 +15,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code shapeshift cleanup MIGRATION --reason R}: after {@code contracted} or {@code rolled-back},
@@ -28,9 +26,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "cleanup", mixinStandardHelpOptions = true,
         description = "Remove a finished migration's publication entry, slot (if unused) and Kafka topics.")
-public final class CleanupCommand extends DbCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
-    String migration;
+public final class CleanupCommand extends DbCommand.OnMigration implements Callable<Integer> {
 
     @Mixin
     KafkaOptions kafkaSettings = new KafkaOptions();

@@ -1,20 +1,11 @@
 package dev.shapeshift.launcher;
 
 import dev.shapeshift.coordinator.GateWiring;
-import dev.shapeshift.coordinator.contract.AccessGate;
-import dev.shapeshift.coordinator.contract.AccessWatch;
 import dev.shapeshift.coordinator.contract.Archive;
 import dev.shapeshift.coordinator.contract.Contractor;
-import dev.shapeshift.coordinator.gate.Gates;
 import dev.shapeshift.coordinator.gate.Transitions;
-import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.db.Database;
-import dev.shapeshift.error.ErrorCode;
-import dev.shapeshift.error.ShapeshiftException;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import dev.shapeshift.coordinator.api.Json;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -88,9 +79,7 @@ public final class ContractCommand extends DbCommand implements Callable<Integer
 
     @Command(name = "drop-archive", mixinStandardHelpOptions = true,
             description = "Drop the archived old shape for good (after contract.retention; earlier only with --force --reason).")
-    static final class DropArchive extends DbCommand implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
-        String migration;
+    static final class DropArchive extends DbCommand.OnMigration implements Callable<Integer> {
 
         @Option(names = "--force", description = "Drop before the retention has passed (needs --reason).")
         boolean force;

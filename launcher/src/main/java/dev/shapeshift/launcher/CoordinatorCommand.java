@@ -12,10 +12,8 @@ import dev.shapeshift.error.ShapeshiftException;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -26,13 +24,7 @@ import picocli.CommandLine.Spec;
  * {@code SHAPESHIFT_READ_TOKEN}), never from the command line, and are never printed.
  */
 @Command(name = "coordinator", mixinStandardHelpOptions = true, description = "Run the coordinator: API, dashboard, metrics, the specs directory; with --bootstrap it drives the migrations.")
-public final class CoordinatorCommand implements Callable<Integer> {
-    @Mixin
-    DbOptions db = new DbOptions();
-
-    @Mixin
-    KafkaOptions kafkaSettings = new KafkaOptions();
-
+public final class CoordinatorCommand extends RoleCommand {
     @Option(names = "--bind", paramLabel = "HOST", description = "Interface to listen on (default 127.0.0.1).")
     String bind = "127.0.0.1";
 

@@ -2,6 +2,7 @@ package dev.shapeshift.launcher;
 
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -18,4 +19,10 @@ abstract class DbCommand {
 
     @Spec
     CommandSpec command;
+
+    /** A command on one migration, named first on the command line. */
+    abstract static class OnMigration extends DbCommand {
+        @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
+        String migration;
+    }
 }

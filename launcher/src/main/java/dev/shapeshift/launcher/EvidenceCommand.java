@@ -9,11 +9,8 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code shapeshift evidence MIGRATION [--output json]}: the contract gate's evidence, for change
@@ -61,30 +58,20 @@ public final class EvidenceCommand extends DbCommand implements Callable<Integer
      */
     @Command(name = "ack", mixinStandardHelpOptions = true,
             description = "Acknowledge code search hits in a file (or one line) that do not use the old shape.")
-    static final class Ack implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
-        String migration;
-
+    static final class Ack extends AuditedCommand.OnMigration<AuditOptions.Required> {
         @Option(names = "--file", required = true, paramLabel = "FILE[:LINE]",
                 description = "The file relative to the searched directory, as evidence prints it; :LINE for one line only.")
         String file;
 
-        @Mixin
-        DbOptions db = new DbOptions();
-
-        @Mixin
-        AuditOptions.Required why = new AuditOptions.Required();
-
-        @Spec
-        CommandSpec command;
+        Ack() {
+            super(new AuditOptions.Required());
+        }
 
         @Override
         public Integer call() {
             CodeEvidence.Ack a = CodeEvidence.acknowledge(db.database(), migration, file, why.actor, why.reason());
-            PrintWriter out = command.commandLine().getOut();
-            out.println("acknowledged " + (a.line() == 0 ? "every hit in " + a.file() : a.file() + ":" + a.line())
+            say("acknowledged " + (a.line() == 0 ? "every hit in " + a.file() : a.file() + ":" + a.line())
                     + " for " + migration + " by " + a.by() + ": " + a.reason());
-            out.flush();
             return 0;
         }
     }

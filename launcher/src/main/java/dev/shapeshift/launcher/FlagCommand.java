@@ -6,10 +6,7 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code shapeshift flag get|set NAME}: read or set a read or write flag in the catalog. Setting bumps
@@ -20,14 +17,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "flag", mixinStandardHelpOptions = true,
         description = "Read or set a flag: a read flag or a write flag (docs/flags.md).",
         subcommands = {FlagCommand.Get.class, FlagCommand.Set.class, FlagCommand.Grant.class})
-public final class FlagCommand implements Runnable {
-    @Spec
-    CommandSpec command;
-
-    @Override
-    public void run() {
-        command.commandLine().usage(command.commandLine().getOut());
-    }
+public final class FlagCommand extends GroupCommand {
 
     static void print(PrintWriter out, OutputOptions output, FlagStore.Flag f) {
         out.println(output.json() ? Json.write(f) : f.name() + "=" + f.value() + " version="
@@ -73,24 +63,18 @@ public final class FlagCommand implements Runnable {
 
     @Command(name = "grant", mixinStandardHelpOptions = true,
             description = "Let a database role call SELECT shapeshift.flag('NAME') (audited).")
-    static final class Grant implements Callable<Integer> {
+    static final class Grant extends AuditedCommand<AuditOptions.Optional> {
         @Parameters(index = "0", paramLabel = "ROLE", description = "The role your application logs in as.")
         String role;
 
-        @Mixin
-        AuditOptions.Optional why = new AuditOptions.Optional();
-
-        @Mixin
-        DbOptions db = new DbOptions();
-
-        @Spec
-        CommandSpec command;
+        Grant() {
+            super(new AuditOptions.Optional());
+        }
 
         @Override
         public Integer call() {
             new FlagStore(db.catalog()).grantReader(role, why.actor, why.reason());
-            command.commandLine().getOut().println("role " + role + " may now call SELECT shapeshift.flag('<flag name>')");
-            command.commandLine().getOut().flush();
+            say("role " + role + " may now call SELECT shapeshift.flag('<flag name>')");
             return 0;
         }
     }

@@ -11,10 +11,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code shapeshift phase advance MIGRATION --to PHASE --reason ...} and
@@ -23,18 +20,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "phase", mixinStandardHelpOptions = true, description = "Move a migration through its phases, on evidence.",
         subcommands = {PhaseCommand.Advance.class, PhaseCommand.Rollback.class})
-public final class PhaseCommand implements Runnable {
-    @Spec
-    CommandSpec command;
+public final class PhaseCommand extends GroupCommand {
 
-    @Override
-    public void run() {
-        command.commandLine().usage(command.commandLine().getOut());
-    }
-
-    abstract static class Move extends DbCommand implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
-        String migration;
+    abstract static class Move extends DbCommand.OnMigration implements Callable<Integer> {
 
         @Mixin
         AuditOptions.Required why = new AuditOptions.Required();

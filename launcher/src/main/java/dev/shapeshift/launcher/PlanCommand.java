@@ -7,45 +7,27 @@ import dev.shapeshift.spec.SpecReader;
 import dev.shapeshift.spec.SpecValidator;
 import dev.shapeshift.spec.Validation;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code shapeshift plan SPEC}: what a migration would do — phases, expand DDL, chunk estimate. Changes nothing. */
 @Command(name = "plan", mixinStandardHelpOptions = true,
         description = "Show the phases, the expand DDL and the estimated backfill chunks of a spec. Changes nothing.")
-public final class PlanCommand implements Callable<Integer> {
+public final class PlanCommand extends SpecCommand {
     /** The spec's phases in its order: with {@code writes.switch}, dual-writes and writes-switched in {@code writes.order}. */
     static List<String> phases(MigrationSpec spec) {
         return dev.shapeshift.phase.PhasePlan.of(spec.writes()).order().stream().map(dev.shapeshift.phase.Phase::label).toList();
     }
 
-    @Parameters(index = "0", paramLabel = "SPEC", description = "The spec file (YAML).")
-    Path specFile;
-
-    @Mixin
-    ConnectionOptions connection = new ConnectionOptions();
-
     @Option(names = "--chunks", description = "With a database: run the coordinator's chunk planner now (nothing stored) "
             + "and count the rows of every planned chunk — one index range scan per chunk, so the whole key once.")
     boolean chunks;
-
-    @Mixin
-    OutputOptions output = new OutputOptions();
-
-    @Spec
-    CommandSpec command;
 
     @Override
     public Integer call() throws SQLException {

@@ -20,10 +20,7 @@ import dev.shapeshift.refresh.WorkerTransactions;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.worker.CatalogSpec;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -37,10 +34,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code shapeshift reconcile run|status MIGRATION} and, registered as its own top-level command,
@@ -49,38 +43,16 @@ import picocli.CommandLine.Spec;
 @Command(name = "reconcile", mixinStandardHelpOptions = true,
         description = "Compare the new shape with transform(old shape); report and repair drift.",
         subcommands = {ReconcileCommand.RunCommand.class, ReconcileCommand.StatusCommand.class})
-public final class ReconcileCommand implements Runnable {
-    @Spec
-    CommandSpec command;
-
-    @Override
-    public void run() {
-        command.commandLine().usage(command.commandLine().getOut());
-    }
-
-    /** Where the catalog is (see {@link DbOptions}), and how to print. */
-    static final class Db extends DbOptions {
-        @Mixin
-        OutputOptions output = new OutputOptions();
-    }
+public final class ReconcileCommand extends GroupCommand {
 
     @Command(name = "run", mixinStandardHelpOptions = true,
             description = "Run (or continue) one reconcile pass now; with --repair, then repair the open drift.")
-    static final class RunCommand implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
-        String migration;
-
+    static final class RunCommand extends DbCommand.OnMigration implements Callable<Integer> {
         @Option(names = "--repair", description = "After the pass, refresh every key with open drift and verify it.")
         boolean repair;
 
         @Mixin
         AuditOptions.Optional why = new AuditOptions.Optional();
-
-        @Mixin
-        Db db = new Db();
-
-        @Spec
-        CommandSpec command;
 
         @Override
         public Integer call() {
@@ -121,78 +93,53 @@ public final class ReconcileCommand implements Runnable {
                         .repair(migration, why.actor, why.reason());
                 open = new DriftStore(catalog).openCounts(migration);
             }
-            PrintWriter out = command.commandLine().getOut();
-            if (db.output.json()) {
-                Map<String, Object> json = new LinkedHashMap<>();
-                json.put("run", runJson(run));
-                json.put("openDrift", kinds(open));
-                if (report != null) {
-                    json.put("repair", report);
-                }
-                out.println(OutputFormat.json(json));
-            } else {
-                out.println(statusLine(run));
-                out.println("open drift: " + openLine(open));
-                if (report != null) {
-                    out.println("repair: refreshed " + report.refreshed() + " keys, wrote " + report.written()
-                            + ", resolved " + report.resolved() + ", still different " + report.stillDifferent());
-                }
-            }
-            out.flush();
+            print(command.commandLine().getOut(), output, Optional.of(run), migration, open, report);
             return 0;
         }
     }
 
     @Command(name = "status", mixinStandardHelpOptions = true, description = "The latest run's progress and the open drift.")
-    static final class StatusCommand implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
-        String migration;
-
-        @Mixin
-        Db db = new Db();
-
-        @Spec
-        CommandSpec command;
-
+    static final class StatusCommand extends DbCommand.OnMigration implements Callable<Integer> {
         @Override
         public Integer call() {
             Catalog catalog = new Catalog(db.database(), "cli");
             catalog.get(migration);
             Optional<Run> run = new RunStore(catalog).latest(migration);
-            Map<Kind, Long> open = new DriftStore(catalog).openCounts(migration);
-            PrintWriter out = command.commandLine().getOut();
-            if (db.output.json()) {
-                Map<String, Object> json = new LinkedHashMap<>();
-                json.put("run", run.map(ReconcileCommand::runJson).orElse(null));
-                json.put("openDrift", kinds(open));
-                out.println(OutputFormat.json(json));
-            } else {
-                out.println(run.map(ReconcileCommand::statusLine).orElse("reconcile " + migration + ": never run"));
-                out.println("open drift: " + openLine(open));
-            }
-            out.flush();
+            print(command.commandLine().getOut(), output, run, migration, new DriftStore(catalog).openCounts(migration), null);
             return 0;
         }
+    }
+
+    /** A run (none: never run), the open drift and the repair if one ran, as text or JSON. */
+    private static void print(PrintWriter out, OutputOptions output, Optional<Run> run, String migration,
+            Map<Kind, Long> open, RepairReport report) {
+        if (output.json()) {
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("run", run.map(ReconcileCommand::runJson).orElse(null));
+            json.put("openDrift", kinds(open));
+            if (report != null) {
+                json.put("repair", report);
+            }
+            out.println(OutputFormat.json(json));
+        } else {
+            out.println(run.map(ReconcileCommand::statusLine).orElse("reconcile " + migration + ": never run"));
+            out.println("open drift: " + openLine(open));
+            if (report != null) {
+                out.println("repair: refreshed " + report.refreshed() + " keys, wrote " + report.written()
+                        + ", resolved " + report.resolved() + ", still different " + report.stillDifferent());
+            }
+        }
+        out.flush();
     }
 
     /** {@code shapeshift drift list MIGRATION}: register this class as a top-level subcommand. */
     @Command(name = "drift", mixinStandardHelpOptions = true, description = "Inspect the drift reconcile found.",
             subcommands = {DriftCommand.ListCommand.class})
-    public static final class DriftCommand implements Runnable {
-        @Spec
-        CommandSpec command;
-
-        @Override
-        public void run() {
-            command.commandLine().usage(command.commandLine().getOut());
-        }
+    public static final class DriftCommand extends GroupCommand {
 
         @Command(name = "list", mixinStandardHelpOptions = true,
                 description = "Open drift rows, one per key, a page at a time (keys in the catalog's JSON form).")
-        static final class ListCommand implements Callable<Integer> {
-            @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
-            String migration;
-
+        static final class ListCommand extends DbCommand.OnMigration implements Callable<Integer> {
             @Option(names = "--limit", paramLabel = "N", description = "Rows per page (default 100).")
             int limit = 100;
 
@@ -201,12 +148,6 @@ public final class ReconcileCommand implements Runnable {
 
             @Option(names = "--all", description = "Include resolved drift.")
             boolean all;
-
-            @Mixin
-            Db db = new Db();
-
-            @Spec
-            CommandSpec command;
 
             @Override
             public Integer call() {
@@ -225,7 +166,7 @@ public final class ReconcileCommand implements Runnable {
                 List<Drift> page = new DriftStore(catalog).page(migration, afterKey, limit, all);
                 PrintWriter out = command.commandLine().getOut();
                 String next = page.size() == limit ? ChunkStore.json(page.get(page.size() - 1).key()) : null;
-                if (db.output.json()) {
+                if (output.json()) {
                     List<Map<String, Object>> rows = new ArrayList<>();
                     for (Drift d : page) {
                         Map<String, Object> row = new LinkedHashMap<>();

@@ -7,10 +7,7 @@ import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code shapeshift replica add|list|remove}: the read replicas whose {@code pg_stat_statements}
@@ -20,41 +17,30 @@ import picocli.CommandLine.Spec;
 @Command(name = "replica", mixinStandardHelpOptions = true,
         description = "Configure the read replicas the contract evidence watches.",
         subcommands = {ReplicaCommand.Add.class, ReplicaCommand.ListReplicas.class, ReplicaCommand.Remove.class})
-public final class ReplicaCommand implements Runnable {
-    @Spec
-    CommandSpec command;
-
-    @Override
-    public void run() {
-        command.commandLine().usage(command.commandLine().getOut());
-    }
+public final class ReplicaCommand extends GroupCommand {
 
     @Command(name = "add", mixinStandardHelpOptions = true,
             description = "Watch a read replica (or point a name at another URL).")
-    static final class Add implements Callable<Integer> {
+    static final class Add extends Change {
         @Parameters(index = "0", paramLabel = "NAME", description = "A name for the replica, e.g. reporting-1.")
         String name;
 
         @Parameters(index = "1", paramLabel = "JDBC_URL", description = "jdbc:postgresql://HOST:PORT/DATABASE of the replica (same database, no password).")
         String url;
 
-        @Mixin
-        DbOptions db = new DbOptions();
-
-        @Mixin
-        AuditOptions.Optional why = new AuditOptions.Optional();
-
-        @Spec
-        CommandSpec command;
-
         @Override
         public Integer call() {
             new AccessWatch(db.database()).addReplica(name, url, why.actor);
-            PrintWriter out = command.commandLine().getOut();
-            out.println("replica " + name + " added: the contract evidence reads pg_stat_statements at "
+            say("replica " + name + " added: the contract evidence reads pg_stat_statements at "
                     + dev.shapeshift.db.Database.redact(url) + " from its next look");
-            out.flush();
             return 0;
+        }
+    }
+
+    /** A change to the watched replicas: the database and who (a reason may be given). */
+    abstract static class Change extends AuditedCommand<AuditOptions.Optional> {
+        Change() {
+            super(new AuditOptions.Optional());
         }
     }
 
@@ -77,26 +63,16 @@ public final class ReplicaCommand implements Runnable {
     }
 
     @Command(name = "remove", mixinStandardHelpOptions = true, description = "Stop watching a read replica.")
-    static final class Remove implements Callable<Integer> {
+    static final class Remove extends Change {
         @Parameters(index = "0", paramLabel = "NAME", description = "The replica's name.")
         String name;
-
-        @Mixin
-        DbOptions db = new DbOptions();
-
-        @Mixin
-        AuditOptions.Optional why = new AuditOptions.Optional();
-
-        @Spec
-        CommandSpec command;
 
         @Override
         public Integer call() {
             if (!new AccessWatch(db.database()).removeReplica(name, why.actor)) {
                 throw new ShapeshiftException(ErrorCode.NOT_FOUND, "no replica named " + name + " (shapeshift replica list)");
             }
-            command.commandLine().getOut().println("replica " + name + " removed");
-            command.commandLine().getOut().flush();
+            say("replica " + name + " removed");
             return 0;
         }
     }

@@ -7,7 +7,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code shapeshift restore MIGRATION --reason R}: puts a contracted migration's old shape back
@@ -17,9 +16,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "restore", mixinStandardHelpOptions = true,
         description = "Put a contracted migration's old columns or table back from its archive.")
-public final class RestoreCommand extends DbCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MIGRATION", description = "The migration's name.")
-    String migration;
+public final class RestoreCommand extends DbCommand.OnMigration implements Callable<Integer> {
 
     @Mixin
     AuditOptions.Required why = new AuditOptions.Required();

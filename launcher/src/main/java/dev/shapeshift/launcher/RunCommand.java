@@ -16,7 +16,6 @@ import java.io.Console;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -34,15 +33,9 @@ import picocli.CommandLine.Parameters;
         description = "Run one migration end to end in this process: coordinator (driver, API, dashboard), cdc-bridge "
                 + "and workers, with a Kafka broker of its own unless --bootstrap is given. Run the same command "
                 + "again to resume.")
-public final class RunCommand implements Callable<Integer> {
+public final class RunCommand extends RoleCommand {
     @Parameters(index = "0", paramLabel = "SPEC", description = "The spec file (YAML).")
     Path specFile;
-
-    @Mixin
-    DbOptions db = new DbOptions();
-
-    @Mixin
-    KafkaOptions kafkaSettings = new KafkaOptions();
 
     @Option(names = "--bootstrap", paramLabel = "HOST:PORT", description = "Kafka bootstrap servers (default: a broker in this process, data in --data-dir).")
     String bootstrap;

@@ -14,12 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code shapeshift validate SPEC}: every problem of a spec in one run. A malformed spec (unknown
@@ -29,18 +24,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "validate", mixinStandardHelpOptions = true,
         description = "Check a migration spec: on its own, and against the source database if one is given.")
-public final class ValidateCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "SPEC", description = "The spec file (YAML).")
-    Path specFile;
-
-    @Mixin
-    ConnectionOptions connection = new ConnectionOptions();
-
-    @Mixin
-    OutputOptions output = new OutputOptions();
-
-    @Spec
-    CommandSpec command;
+public final class ValidateCommand extends SpecCommand {
 
     @Override
     public Integer call() {

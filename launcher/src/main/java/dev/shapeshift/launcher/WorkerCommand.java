@@ -8,7 +8,6 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
@@ -19,13 +18,7 @@ import picocli.CommandLine.Spec;
 /** {@code shapeshift worker}: the stateless worker role (sync and backfill consumers) until SIGTERM. */
 @Command(name = "worker", mixinStandardHelpOptions = true,
         description = "Run a worker: refresh changed keys (sync) and copy chunks (backfill) for active migrations.")
-public final class WorkerCommand implements Callable<Integer> {
-    @Mixin
-    DbOptions db = new DbOptions();
-
-    @Mixin
-    KafkaOptions kafkaSettings = new KafkaOptions();
-
+public final class WorkerCommand extends RoleCommand {
     @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT", description = "Kafka bootstrap servers.")
     String bootstrap;
 
@@ -51,11 +44,8 @@ public final class WorkerCommand implements Callable<Integer> {
                     + "worker, so a killed worker's chunk resumes after about this long (min 2000). Default: ${DEFAULT-VALUE}")
     long leaseTimeoutMs;
 
-    @Option(names = "--metrics-port", paramLabel = "PORT", description = "Serve /metrics and /livez on this port (default: off).")
-    Integer metricsPort;
-
-    @Option(names = "--metrics-bind", paramLabel = "HOST", description = "Interface for --metrics-port (default 0.0.0.0).")
-    String metricsBind = "0.0.0.0";
+    @Mixin
+    MetricsOptions metrics = new MetricsOptions();
 
     @Spec
     CommandSpec spec;
@@ -65,7 +55,7 @@ public final class WorkerCommand implements Callable<Integer> {
         kafkaSettings.applyAndCheck(bootstrap);
         Worker.Config config = config();
         PrometheusMeterRegistry registry = RoleMeters.registry("worker");
-        try (MetricsEndpoint metrics = metricsPort == null ? null : MetricsEndpoint.start(metricsBind, metricsPort, registry)) {
+        try (MetricsEndpoint endpoint = metrics.start(registry)) {
             return WorkerProcess.run(db.database(), bootstrap, config, registry);
         }
     }

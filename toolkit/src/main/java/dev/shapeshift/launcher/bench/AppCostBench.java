@@ -14,7 +14,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -37,7 +36,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * and no sync runs.
  */
 public final class AppCostBench {
-    private static final String APP_ROLE = "bench_app";
+    static final String APP_ROLE = "bench_app";
     private static final String APP_PASSWORD = "bench";
 
     /**
@@ -93,15 +92,15 @@ public final class AppCostBench {
                     for (int pct : a.capsPct()) {
                         // The table's reload for the next backfill runs first, outside every window.
                         windows.add(backfill(c, db, workers, o.workers().get(0), pct, load,
-                                () -> windows.add(print(out, windows, quiet(c, "no Shapeshift", a.windowSeconds())))));
-                        print(out, windows, windows.get(windows.size() - 1));
+                                () -> windows.add(AppCostReport.print(out, windows, quiet(c, "no Shapeshift", a.windowSeconds())))));
+                        AppCostReport.print(out, windows, windows.get(windows.size() - 1));
                     }
-                    windows.add(print(out, windows, quiet(c, "no Shapeshift", a.windowSeconds())));
+                    windows.add(AppCostReport.print(out, windows, quiet(c, "no Shapeshift", a.windowSeconds())));
                 } finally {
                     load.destroy();
                     load.waitFor();
                 }
-                Path md = write(o, a, machine, started, windows);
+                Path md = AppCostReport.write(o, a, machine, started, windows);
                 out.println("results: " + md + " (and .json)");
                 return md;
             }
@@ -115,7 +114,7 @@ public final class AppCostBench {
     }
 
     private static Window quiet(Connection c, String name, int seconds) throws Exception {
-        String l0 = SyncBench.loadAverage();
+        String l0 = Machine.loadAverage();
         long tx0 = transactions(c);
         double[] st0 = appStatements(c);
         long t0 = System.nanoTime();
@@ -123,7 +122,7 @@ public final class AppCostBench {
         long tx1 = transactions(c);
         double secs = (System.nanoTime() - t0) / 1e9;
         double[] st1 = appStatements(c);
-        return new Window(name, secs, tx1 - tx0, (long) (st1[0] - st0[0]), meanMs(st0, st1), null, null, null, null, l0, SyncBench.loadAverage());
+        return new Window(name, secs, tx1 - tx0, (long) (st1[0] - st0[0]), meanMs(st0, st1), null, null, null, null, l0, Machine.loadAverage());
     }
 
     /** Something run just before the backfill's window (after the table's reload). */
@@ -155,7 +154,7 @@ public final class AppCostBench {
                     catalog.putSetting(name, Knob.MAX_APP_LATENCY_PCT.key(), Integer.toString(pct), "bench", "bench");
                 }
                 migration.set(name);
-                loadAvg[0] = SyncBench.loadAverage();
+                loadAvg[0] = Machine.loadAverage();
                 tx[0] = transactions(c);
                 st[0] = appStatements(c);
                 nanos[0] = System.nanoTime();
@@ -167,7 +166,7 @@ public final class AppCostBench {
                 tx[1] = transactions(c);
                 nanos[1] = System.nanoTime();
                 st[1] = appStatements(c);
-                loadAvg[1] = SyncBench.loadAverage();
+                loadAvg[1] = Machine.loadAverage();
                 stop.set(true);
             }
         });
@@ -239,113 +238,5 @@ public final class AppCostBench {
     private static double meanMs(double[] before, double[] after) {
         double calls = after[0] - before[0];
         return calls <= 0 ? Double.NaN : (after[1] - before[1]) / calls;
-    }
-
-    /** The mean of the windows without Shapeshift next to window i (before and after it). */
-    private static double neighbourTps(List<Window> windows, int i) {
-        return java.util.stream.IntStream.of(i - 1, i + 1).filter(j -> j >= 0 && j < windows.size())
-                .mapToObj(windows::get).filter(w -> w.backfillRows() == null).mapToDouble(Window::tps).average()
-                .orElse(Double.NaN);
-    }
-
-    private static double neighbourMs(List<Window> windows, int i) {
-        return java.util.stream.IntStream.of(i - 1, i + 1).filter(j -> j >= 0 && j < windows.size())
-                .mapToObj(windows::get).filter(w -> w.backfillRows() == null).mapToDouble(Window::appStatementMs)
-                .average().orElse(Double.NaN);
-    }
-
-    private static double quietTps(List<Window> windows) {
-        return windows.stream().filter(w -> w.backfillRows() == null).mapToDouble(Window::tps).average().orElse(Double.NaN);
-    }
-
-    private static double quietMs(List<Window> windows) {
-        return windows.stream().filter(w -> w.backfillRows() == null).mapToDouble(Window::appStatementMs).average()
-                .orElse(Double.NaN);
-    }
-
-    private static Window print(PrintStream out, List<Window> windows, Window w) {
-        out.printf(Locale.ROOT, "%-40s %6.1f s  %7.1f tps (%.2f x without)  app statements %.3f ms%s%n", w.name(),
-                w.seconds(), w.tps(), w.tps() / quietTps(windows), w.appStatementMs(), w.backfillRows() == null ? ""
-                        : String.format(Locale.ROOT, "  backfill %,.0f rows/s", w.backfillRows() / w.seconds()));
-        return w;
-    }
-
-    private static Path write(BenchOptions o, AppLoad a, Map<String, String> machine, OffsetDateTime started,
-                              List<Window> windows) throws Exception {
-        double tps0 = quietTps(windows);
-        double ms0 = quietMs(windows);
-        StringBuilder b = new StringBuilder("# Backfill cost to the application: pgbench throughput without Shapeshift, "
-                + "during a backfill, during a backfill under max-app-latency-pct\n\n");
-        ResultFiles.header(b, started, o.command(), machine);
-        b.append(String.format(Locale.ROOT, "- application: `pgbench -n -c %d -j %d` (built-in TPC-B-like script) as role "
-                + "`%s`, scale %d (%,d accounts), running all along; transactions counted as rows added to "
-                + "pgbench_history per window%n", a.clients(), a.threads(), APP_ROLE, a.scale(), a.scale() * 100_000L));
-        b.append(String.format(Locale.ROOT, "- backfill: %s, %,d rows of bench_src (not pgbench's tables: no shared row "
-                + "locks, no sync), %d worker(s), chunkRows %d%n", o.mode(), o.rows(), o.workers().get(0), o.chunkRows()));
-        b.append("- baseline: the windows without Shapeshift of this same run, one right before each backfill (after its "
-                + "table's reload) and one at the end; **each backfill's ratio is against the mean of the two windows "
-                + "next to it** (the machine's other load drifts over minutes), the last column against all of them\n");
-        b.append("- app statement ms: mean execution time per statement of role bench_app (pg_stat_statements) in the "
-                + "window — what the cap compares; seen share: statements per transaction × that time ÷ the transaction "
-                + "time pgbench's clients saw (clients ÷ tps), i.e. how much of the application's time the signal sees "
-                + "(commit, WAL flush, client and network time are outside it)\n");
-        b.append("- held: share of 200 ms samples in which a running chunk waited on a `load:` reason; baseline: the "
-                + "`app-latency-baseline-us` the workers measured (5 s, no worker copying) and stored\n\n");
-        b.append("| window | seconds | pgbench tps | tps ÷ without (next to it) | app statement ms | ÷ without (next to it) "
-                + "| statements / txn | seen share | backfill rows/s | held | baseline (µs) | tps ÷ without (next to it), "
-                + "after the baseline was stored | tps ÷ without (all) | load avg start → end |\n");
-        b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-        List<Map<String, Object>> json = new ArrayList<>();
-        for (int i = 0; i < windows.size(); i++) {
-            Window w = windows.get(i);
-            boolean bf = w.backfillRows() != null;
-            double near = bf ? neighbourTps(windows, i) : tps0;
-            double nearMs = bf ? neighbourMs(windows, i) : ms0;
-            double perTxn = w.statements() / (double) w.transactions();
-            double seen = perTxn * w.appStatementMs() / (a.clients() * 1000.0 / w.tps());
-            b.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f | %s | %.3f | %s | %.1f | %.1f%% | %s | %s | %s | %s | "
-                            + "%.2f | %s → %s |%n",
-                    w.name(), w.seconds(), w.tps(), bf ? String.format(Locale.ROOT, "**%.2f**", w.tps() / near) : "–",
-                    w.appStatementMs(), bf ? String.format(Locale.ROOT, "%.2f", w.appStatementMs() / nearMs) : "–",
-                    perTxn, seen * 100,
-                    bf ? String.format(Locale.ROOT, "%,.0f", w.backfillRows() / w.seconds()) : "–",
-                    w.heldShare() == null ? "–" : String.format(Locale.ROOT, "%.0f%%", w.heldShare() * 100),
-                    w.baselineUs() == null ? "–" : w.baselineUs().toString(),
-                    w.tpsAfterBaseline() == null ? "–" : String.format(Locale.ROOT, "%.2f", w.tpsAfterBaseline() / near),
-                    w.tps() / tps0, load3(w.loadStart()), load3(w.loadEnd())));
-            Map<String, Object> j = new LinkedHashMap<>();
-            j.put("window", w.name());
-            j.put("seconds", w.seconds());
-            j.put("transactions", w.transactions());
-            j.put("tps", w.tps());
-            j.put("tpsRatioNextTo", bf ? w.tps() / near : null);
-            j.put("tpsRatioAll", w.tps() / tps0);
-            j.put("appStatementMs", w.appStatementMs());
-            j.put("appStatementsPerTransaction", perTxn);
-            j.put("seenShare", seen);
-            j.put("backfillRows", w.backfillRows());
-            j.put("backfillRowsPerSecond", bf ? w.backfillRows() / w.seconds() : null);
-            j.put("heldShare", w.heldShare());
-            j.put("baselineUs", w.baselineUs());
-            j.put("tpsRatioNextToAfterBaseline", w.tpsAfterBaseline() == null ? null : w.tpsAfterBaseline() / near);
-            j.put("loadAverageStart", w.loadStart());
-            j.put("loadAverageEnd", w.loadEnd());
-            json.add(j);
-        }
-        Map<String, Object> fields = new LinkedHashMap<>();
-        fields.put("scale", a.scale());
-        fields.put("clients", a.clients());
-        fields.put("rows", o.rows());
-        fields.put("mode", o.mode().toString());
-        fields.put("workers", o.workers().get(0));
-        fields.put("windows", json);
-        String base = started.toLocalDate() + "-backfill-app-cost-s" + a.scale() + "-" + o.rows()
-                + (o.label().isEmpty() ? "" : "-" + o.label());
-        return ResultFiles.write(o.out(), base, b.toString(), started, o.command(), machine, fields);
-    }
-
-    private static String load3(String loadavg) {
-        String[] p = loadavg.split(" ");
-        return p.length >= 3 ? p[0] + " " + p[1] + " " + p[2] : loadavg;
     }
 }

@@ -1,6 +1,5 @@
 package dev.shapeshift.launcher.bench;
 
-import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.EmbeddedKafka;
 import dev.shapeshift.embedded.EmbeddedPostgres;
@@ -29,8 +28,7 @@ public final class BackfillBench {
         OffsetDateTime started = OffsetDateTime.now();
         try (EmbeddedPostgres pg = EmbeddedPostgres.start(EmbeddedPostgres.Options.defaults());
              EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            Database db = new Database(pg.jdbcUrl(pg.createDatabase("shapeshift_bench")), pg.user(), pg.password());
-            CatalogSchema.migrate(db);
+            Database db = BenchDb.withCatalog(pg, "shapeshift_bench");
             ServerCpu cpu = new ServerCpu(pg.dataDir());
             try (Connection c = db.connect("bench")) {
                 Map<String, String> machine = Machine.describe(c);

@@ -1,7 +1,6 @@
 package dev.shapeshift.launcher.bench;
 
 import dev.shapeshift.catalog.Catalog;
-import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.coordinator.stage.Enforcer;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.LockSafeDdl;
@@ -13,7 +12,6 @@ import dev.shapeshift.spec.SpecReader;
 import dev.shapeshift.spec.SpecValidator;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -59,8 +57,7 @@ public final class DdlBench {
     public static Path run(Options o, PrintStream out) throws Exception {
         OffsetDateTime started = OffsetDateTime.now();
         try (EmbeddedPostgres pg = EmbeddedPostgres.start(EmbeddedPostgres.Options.defaults())) {
-            Database db = new Database(pg.jdbcUrl(pg.createDatabase("shapeshift_bench_ddl")), pg.user(), pg.password());
-            CatalogSchema.migrate(db);
+            Database db = BenchDb.withCatalog(pg, "shapeshift_bench_ddl");
             Map<String, String> machine;
             try (Connection c = db.connect("bench"); Statement s = c.createStatement()) {
                 machine = Machine.describe(c);

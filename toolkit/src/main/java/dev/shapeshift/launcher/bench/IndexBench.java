@@ -1,6 +1,5 @@
 package dev.shapeshift.launcher.bench;
 
-import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.IndexCompactor;
 import dev.shapeshift.db.LockSafeDdl;
@@ -44,8 +43,7 @@ public final class IndexBench {
         OffsetDateTime started = OffsetDateTime.now();
         try (EmbeddedPostgres pg = EmbeddedPostgres.start(EmbeddedPostgres.Options.defaults());
              EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            Database db = new Database(pg.jdbcUrl(pg.createDatabase("shapeshift_bench")), pg.user(), pg.password());
-            CatalogSchema.migrate(db);
+            Database db = BenchDb.withCatalog(pg, "shapeshift_bench");
             ServerCpu cpu = new ServerCpu(pg.dataDir());
             List<Row> rows = new ArrayList<>();
             Map<String, String> machine;

@@ -40,6 +40,12 @@ final class Machine {
         return firstLine("/proc/loadavg");
     }
 
+    /** The 1-, 5- and 15-minute figures of a {@code /proc/loadavg} line (the line itself if it has fewer fields). */
+    static String load3(String loadavg) {
+        String[] f = loadavg.split(" ");
+        return f.length >= 3 ? f[0] + " " + f[1] + " " + f[2] : loadavg;
+    }
+
     /** Adds the load average now, at the end of the run, beside the one at its start. */
     static void atEnd(Map<String, String> machine) {
         machine.put("load average at end", firstLine("/proc/loadavg"));

@@ -22,6 +22,24 @@ final class Pgbench {
     private static final Pattern STDDEV = Pattern.compile("latency stddev = ([0-9.]+) ms");
     private static final Pattern SCHEDULE_LAG = Pattern.compile("rate limit schedule lag: avg ([0-9.]+) \\(max ([0-9.]+)\\) ms");
 
+    /**
+     * The benches' migration of pgbench's table, named {@code name}: {@code pgbench_accounts} in place,
+     * a new column {@code abalance_cents = abalance × 100} (a spec's first lines; more sections may follow).
+     */
+    static String inPlaceCentsSpec(String name) {
+        return """
+                name: %s
+                source:
+                  table: pgbench_accounts
+                mode: in-place
+                target:
+                  columns:
+                    - name: abalance_cents
+                      type: bigint
+                      transform: abalance::bigint * 100
+                """.formatted(name);
+    }
+
     /** One timed run as pgbench reports it. */
     record Result(double tps, long transactions, long failed, Double latencyAvgMs, Double latencyStddevMs,
                   Double scheduleLagAvgMs, Double scheduleLagMaxMs, String output) {

@@ -1,13 +1,11 @@
 package dev.shapeshift.launcher.bench;
 
 import dev.shapeshift.catalog.Catalog;
-import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.coordinator.contract.ReadCounter;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -54,8 +52,7 @@ public final class ReadCounterBench {
     public static Path run(Options o, PrintStream out) throws Exception {
         OffsetDateTime started = OffsetDateTime.now();
         try (EmbeddedPostgres pg = EmbeddedPostgres.start(EmbeddedPostgres.Options.defaults())) {
-            Database db = new Database(pg.jdbcUrl(pg.createDatabase("shapeshift_bench_rc")), pg.user(), pg.password());
-            CatalogSchema.migrate(db);
+            Database db = BenchDb.withCatalog(pg, "shapeshift_bench_rc");
             Map<String, String> machine;
             try (Connection c = db.connect("bench"); Statement s = c.createStatement()) {
                 machine = Machine.describe(c);

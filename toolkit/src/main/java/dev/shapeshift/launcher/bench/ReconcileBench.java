@@ -1,7 +1,6 @@
 package dev.shapeshift.launcher.bench;
 
 import dev.shapeshift.catalog.Catalog;
-import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.coordinator.reconcile.Reconciler;
 import dev.shapeshift.coordinator.reconcile.RunStore.Run;
 import dev.shapeshift.coordinator.reconcile.SyncProgress;
@@ -20,7 +19,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -66,8 +64,7 @@ public final class ReconcileBench {
     public static Path run(Options o, PrintStream out) throws Exception {
         OffsetDateTime started = OffsetDateTime.now();
         try (EmbeddedPostgres pg = EmbeddedPostgres.start(EmbeddedPostgres.Options.defaults())) {
-            Database db = new Database(pg.jdbcUrl(pg.createDatabase("shapeshift_bench")), pg.user(), pg.password());
-            CatalogSchema.migrate(db);
+            Database db = BenchDb.withCatalog(pg, "shapeshift_bench");
             ServerCpu cpu = new ServerCpu(pg.dataDir());
             try (Connection c = db.connect("bench"); Statement s = c.createStatement()) {
                 Map<String, String> machine = Machine.describe(c);
@@ -136,7 +133,7 @@ public final class ReconcileBench {
     }
 
     private static Timing time(Options o, ServerCpu cpu, int round, String name, Work w, PrintStream out) throws Exception {
-        String load = SyncBench.loadAverage();
+        String load = Machine.loadAverage();
         boolean peakReset = ProcessMemory.resetPeak();
         HeapSampler heap = HeapSampler.start();
         double db0 = cpu.serverSeconds();

@@ -1,5 +1,6 @@
 package dev.shapeshift.launcher.bench;
 
+import dev.shapeshift.db.Database;
 import dev.shapeshift.launcher.Main;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,6 +41,15 @@ final class RoleJvms implements AutoCloseable {
     RoleJvms(Path dir, List<String> jvmOptions) {
         this.dir = dir;
         this.jvmOptions = List.copyOf(jvmOptions);
+    }
+
+    /**
+     * The options that point a role at {@code db} as a user's command line does: the password in
+     * {@code dir/db-password} ({@code --password-file}), never on the command line.
+     */
+    static List<String> connectionArgs(Path dir, Database db) throws IOException {
+        Path password = Files.writeString(dir.resolve("db-password"), db.password());
+        return List.of("--jdbc-url", db.jdbcUrl(), "--user", db.user(), "--password-file", password.toString());
     }
 
     synchronized Incarnation start(String role, List<String> mainArgs) throws IOException {

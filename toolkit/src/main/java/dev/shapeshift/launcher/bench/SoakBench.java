@@ -4,10 +4,7 @@ import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.EmbeddedKafka;
 import dev.shapeshift.embedded.EmbeddedPostgres;
-import dev.shapeshift.launcher.Main;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -16,7 +13,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -40,6 +36,12 @@ import org.slf4j.LoggerFactory;
  * from the CLI ({@code phase advance}, {@code contract}), and checks the new column against the
  * pgbench history (every account's balance is the sum of its deltas: a check that needs neither
  * Shapeshift nor the old column).
+ *
+ * <p>Why one class of ~370 lines: the soak is one story read in order — the set-up, the load window
+ * with its kills and restarts, then the end (verified, the independent checks, the read switch and
+ * the contract from the CLI) — and each check stands beside the step it checks. What is not that
+ * story is apart: the CLI runner ({@link SoakCli}), the sampler ({@link SoakSampler}), the role JVMs
+ * ({@link RoleJvms}) and the report ({@link SoakReport}).
  */
 public final class SoakBench {
     private static final Logger log = LoggerFactory.getLogger(SoakBench.class);
@@ -84,14 +86,16 @@ public final class SoakBench {
 
     private final Options o;
     private final PrintStream out;
-    private final List<Sample> samples = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final SoakSampler sampling;
     private final List<Event> events = new ArrayList<>();
-    private final List<String> cli = new ArrayList<>();
+    private final SoakCli cli;
     private long t0;
 
     private SoakBench(Options o, PrintStream out) {
         this.o = o;
         this.out = out;
+        this.cli = new SoakCli(out, this::minute);
+        this.sampling = new SoakSampler(this::minute);
     }
 
     public static Path run(Options o, PrintStream out) throws Exception {
@@ -131,19 +135,18 @@ public final class SoakBench {
             int backfillRate = o.backfillRowsPerSecond() > 0 ? o.backfillRowsPerSecond()
                     : (int) Math.max(100, rows / Math.max(1, o.minutes() * 20L));
             Path spec = Files.writeString(work.resolve(MIGRATION + ".yaml"), spec(backfillRate));
-            Path password = Files.writeString(work.resolve("db-password"), pg.password());
+            List<String> conn = RoleJvms.connectionArgs(work, db);
             Path token = Files.writeString(work.resolve("admin-token"), "soak-" + UUID.randomUUID());
-            List<String> conn = List.of("--jdbc-url", db.jdbcUrl(), "--user", db.user(), "--password-file", password.toString());
             String bootstrap = kafka.bootstrapServers();
 
             Outcome outcome;
             try (RoleJvms roles = new RoleJvms(work, List.of("-Xmx" + o.heap(), "-XX:+UseSerialGC"))) {
-                roles.start("coordinator", with(conn, "coordinator", "--bootstrap", bootstrap, "--partitions",
+                roles.start("coordinator", SoakCli.with(conn, "coordinator", "--bootstrap", bootstrap, "--partitions",
                         Integer.toString(o.partitions()), "--replication", "1", "--port", "0", "--admin-token-file", token.toString()));
-                roles.start("cdc-bridge", with(conn, "cdc-bridge", "--bootstrap", bootstrap, "--partitions",
+                roles.start("cdc-bridge", SoakCli.with(conn, "cdc-bridge", "--bootstrap", bootstrap, "--partitions",
                         Integer.toString(o.partitions()), "--replication", "1", "--heartbeat-ms", "1000"));
                 for (int w = 1; w <= 2; w++) {
-                    roles.start("worker-" + w, with(conn, "worker", "--bootstrap", bootstrap, "--worker-id", "soak-w" + w,
+                    roles.start("worker-" + w, SoakCli.with(conn, "worker", "--bootstrap", bootstrap, "--worker-id", "soak-w" + w,
                             "--session-timeout-ms", "10000"));
                 }
                 t0 = System.nanoTime();
@@ -155,10 +158,10 @@ public final class SoakBench {
                         throw new IllegalStateException(e.getMessage(), e);
                     }
                 });
-                cli(with(conn, "start", spec.toString()), true);
+                cli.run(SoakCli.with(conn, "start", spec.toString()), true);
                 outcome = soak(db, roles, load, conn, seconds);
             }
-            Path md = SoakReport.write(o, machine, started, backfillRate, samples, events, outcome, work);
+            Path md = SoakReport.write(o, machine, started, backfillRate, sampling.samples, events, outcome, work);
             out.println("results: " + md + " (and .html, .json)");
             if (outcome.failure() != null) {
                 out.println("soak FAILED: " + outcome.failure());
@@ -179,13 +182,13 @@ public final class SoakBench {
             t.setDaemon(true);
             return t;
         });
-        sampler.scheduleWithFixedDelay(() -> sample(db, roles), 0, o.sampleSeconds(), TimeUnit.SECONDS);
+        sampler.scheduleWithFixedDelay(() -> sampling.sample(db, roles), 0, o.sampleSeconds(), TimeUnit.SECONDS);
         try {
             return loadAndFinish(db, roles, load, conn, random, loadEnd, nextKill);
         } finally {
             sampler.shutdownNow();
             sampler.awaitTermination(30, TimeUnit.SECONDS);
-            sample(db, roles);
+            sampling.sample(db, roles);
         }
     }
 
@@ -231,7 +234,7 @@ public final class SoakBench {
         try {
             // In steps of a minute, so a role that exits meanwhile is seen and started again.
             long verifiedDeadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(20);
-            while (cli(with(conn, "wait", MIGRATION, "--for", "verified", "--timeout", "60s", "--interval", "2s", "--quiet"),
+            while (cli.run(SoakCli.with(conn, "wait", MIGRATION, "--for", "verified", "--timeout", "60s", "--interval", "2s", "--quiet"),
                     false) != 0) {
                 restartUnasked(db, roles);
                 if (System.nanoTime() > verifiedDeadline) {
@@ -254,8 +257,8 @@ public final class SoakBench {
                 throw new IllegalStateException(wrong + " row(s) still differ from transform(source) 10 minutes after the load ended");
             }
             before = text(db, FINGERPRINT);
-            retry(with(conn, "phase", "advance", MIGRATION, "--to", "reads-switched", "--reason", "soak: load ended, target checked"));
-            retry(with(conn, "contract", MIGRATION, "--reason", "soak: nothing reads the old shape"));
+            cli.retry(SoakCli.with(conn, "phase", "advance", MIGRATION, "--to", "reads-switched", "--reason", "soak: load ended, target checked"));
+            cli.retry(SoakCli.with(conn, "contract", MIGRATION, "--reason", "soak: nothing reads the old shape"));
             after = text(db, FINGERPRINT);
             dropped = count(db, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'pgbench_accounts' "
                     + "AND column_name = 'abalance'") == 0;
@@ -282,7 +285,7 @@ public final class SoakBench {
             log.warn("soak: the end failed", e);
         }
         return new Outcome(result, pgbenchError, verifiedAt, wrongAtLoadEnd, converged, wrongBefore, before, after, phase(db),
-                dropped, byHistory, cli, failure);
+                dropped, byHistory, cli.lines, failure);
     }
 
     /** A role that exited without being killed by the soak is a finding: recorded, then started again. */
@@ -295,70 +298,6 @@ public final class SoakBench {
                         i.process().exitValue());
                 roles.restart(i.role());
             }
-        }
-    }
-
-    private void sample(Database db, RoleJvms roles) {
-        Map<String, RoleJvms.Usage> usage = new LinkedHashMap<>();
-        Map<String, Integer> incarnations = new LinkedHashMap<>();
-        roles.live().forEach((role, i) -> {
-            usage.put(role, i.process().isAlive() ? RoleJvms.usage(i.process().pid()) : new RoleJvms.Usage(-1, -1, -1));
-            incarnations.put(role, i.number());
-        });
-        try (Connection c = db.connect("soak-sampler"); Statement s = c.createStatement()) {
-            long slot = one(s, "SELECT coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)), 0)::bigint "
-                    + "FROM pg_replication_slots WHERE database = current_database()");
-            long backends = one(s, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()");
-            long history = one(s, "SELECT count(*) FROM pgbench_history");
-            String phase = null;
-            long done = 0;
-            long total = 0;
-            try (ResultSet rs = s.executeQuery("SELECT m.phase, (SELECT count(*) FILTER (WHERE status = 'done') FROM "
-                    + "shapeshift.chunk WHERE migration = m.name), (SELECT count(*) FROM shapeshift.chunk WHERE migration = m.name) "
-                    + "FROM shapeshift.migration m WHERE m.name = '" + MIGRATION + "'")) {
-                if (rs.next()) {
-                    phase = rs.getString(1);
-                    done = rs.getLong(2);
-                    total = rs.getLong(3);
-                }
-            }
-            samples.add(new Sample(minute(), usage, incarnations, slot, backends, history, phase, done, total));
-        } catch (SQLException e) {
-            log.warn("soak: sample failed: {}", e.getMessage());
-        }
-    }
-
-    /** Runs the CLI in this process as a user's shell would; returns its exit code. */
-    private int cli(List<String> args, boolean mustSucceed) {
-        StringWriter sout = new StringWriter();
-        StringWriter serr = new StringWriter();
-        var cmd = Main.commandLine();
-        cmd.setOut(new PrintWriter(sout, true));
-        cmd.setErr(new PrintWriter(serr, true));
-        int exit = cmd.execute(args.toArray(String[]::new));
-        String shown = String.join(" ", args.subList(0, Math.min(args.size(), args.indexOf("--jdbc-url") >= 0
-                ? args.indexOf("--jdbc-url") : args.size())));
-        String said = (sout + " " + serr).strip().replaceAll("\\s+", " ");
-        String line = String.format(Locale.ROOT, "%.1f min: shapeshift %s -> exit %d: %s", minute(), shown, exit,
-                said.length() > 300 ? said.substring(0, 300) + "…" : said);
-        out.println("soak " + line);
-        if (exit == 0 || cli.isEmpty() || !cli.get(cli.size() - 1).endsWith(said)) {
-            cli.add(line);
-        }
-        if (mustSucceed && exit != 0) {
-            throw new IllegalStateException("shapeshift " + shown + " exited " + exit + ": " + said);
-        }
-        return exit;
-    }
-
-    /** A phase command retried (its gate may still be closed: the quiet period) for up to 5 minutes. */
-    private void retry(List<String> args) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-        while (cli(args, false) != 0) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("shapeshift " + args.get(0) + " " + args.get(1) + " did not succeed within 5 minutes");
-            }
-            Thread.sleep(3_000);
         }
     }
 
@@ -396,31 +335,16 @@ public final class SoakBench {
         }
     }
 
-    private static long one(Statement s, String sql) throws SQLException {
+    static long one(Statement s, String sql) throws SQLException {
         try (ResultSet rs = s.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
         }
     }
 
-    private static List<String> with(List<String> conn, String... command) {
-        List<String> a = new ArrayList<>(List.of(command));
-        a.addAll(conn);
-        return a;
-    }
-
     /** In place: abalance_cents = abalance × 100; the contract drops abalance once the load has stopped. */
     private static String spec(int backfillRate) {
-        return """
-                name: %s
-                source:
-                  table: pgbench_accounts
-                mode: in-place
-                target:
-                  columns:
-                    - name: abalance_cents
-                      type: bigint
-                      transform: abalance::bigint * 100
+        return Pgbench.inPlaceCentsSpec(MIGRATION) + """
                 backfill:
                   chunkRows: 10000
                   batchRows: 1000
@@ -433,6 +357,6 @@ public final class SoakBench {
                 contract:
                   dropColumns: [abalance]
                   quietPeriod: 10s
-                """.formatted(MIGRATION, backfillRate);
+                """.formatted(backfillRate);
     }
 }

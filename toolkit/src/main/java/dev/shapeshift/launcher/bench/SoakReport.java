@@ -62,7 +62,7 @@ final class SoakReport {
             b.append("- note: ").append(o.note()).append("\n");
         }
         machine.forEach((k, v) -> b.append("- ").append(k).append(": ").append(v).append("\n"));
-        b.append("- load average at end: ").append(loadAverage()).append("\n");
+        b.append("- load average at end: ").append(Machine.loadAverage()).append("\n");
         b.append("- roles: coordinator, cdc-bridge, worker-1, worker-2, each a child JVM (`java -Xmx").append(o.heap())
                 .append(" -XX:+UseSerialGC -cp shapeshift-all.jar dev.shapeshift.launcher.Main <role> …`); PostgreSQL ")
                 .append("(embedded, fsync on) and Kafka (embedded KRaft broker) in the bench JVM's process tree, not killed\n");
@@ -275,14 +275,6 @@ final class SoakReport {
             i++;
         }
         return b.append("</svg>").toString();
-    }
-
-    private static String loadAverage() {
-        try {
-            return Files.readAllLines(Path.of("/proc/loadavg")).get(0);
-        } catch (IOException | IndexOutOfBoundsException e) {
-            return "unknown";
-        }
     }
 
     private static String escape(String s) {

@@ -2,10 +2,8 @@ package dev.shapeshift.launcher.demo;
 
 import dev.shapeshift.db.Database;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -124,12 +122,7 @@ final class AppLoad implements AutoCloseable {
 
     /** The application's own connection: its role, its application_name, the plain JDBC driver. */
     private Connection connectAsApplication() throws SQLException {
-        Properties p = new Properties();
-        p.setProperty("user", db.user());
-        p.setProperty("password", db.password());
-        p.setProperty("ApplicationName", "demo-app");
-        p.setProperty("connectTimeout", "10");
-        return DriverManager.getConnection(db.jdbcUrl(), p);
+        return AppConnection.open(db, "demo-app");
     }
 
     /** The key a write names: the id parameter (the last one, or the first of an insert). */
@@ -172,7 +165,7 @@ final class AppLoad implements AutoCloseable {
             } catch (SQLException | RuntimeException e) {
                 failures.incrementAndGet();
                 log.warn("application statement failed: {}", e.getMessage());
-                closeQuietly(c);
+                AppConnection.closeQuietly(c);
                 c = null;
             }
             next += intervalNanos;
@@ -183,7 +176,7 @@ final class AppLoad implements AutoCloseable {
                 next = System.nanoTime();
             }
         }
-        closeQuietly(c);
+        AppConnection.closeQuietly(c);
     }
 
     private void write(Connection c, Scenario.Write w) throws SQLException {
@@ -231,16 +224,6 @@ final class AppLoad implements AutoCloseable {
             Thread.sleep(nanos / 1_000_000, (int) (nanos % 1_000_000));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void closeQuietly(Connection c) {
-        if (c != null) {
-            try {
-                c.close();
-            } catch (SQLException ignored) {
-                // the connection is broken already
-            }
         }
     }
 

@@ -3,13 +3,11 @@ package dev.shapeshift.launcher.demo;
 import dev.shapeshift.db.Database;
 import java.sql.Array;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -92,12 +90,7 @@ final class NightlyExport implements AutoCloseable {
         while (!stop) {
             try {
                 if (c == null) {
-                    Properties p = new Properties();
-                    p.setProperty("user", db.user());
-                    p.setProperty("password", db.password());
-                    p.setProperty("ApplicationName", "nightly-export");
-                    p.setProperty("connectTimeout", "10");
-                    c = DriverManager.getConnection(db.jdbcUrl(), p);
+                    c = AppConnection.open(db, "nightly-export");
                 }
                 last = batch(c, last);
                 recheck(c);
@@ -108,7 +101,7 @@ final class NightlyExport implements AutoCloseable {
             } catch (SQLException | RuntimeException e) {
                 failures.incrementAndGet();
                 log.warn("nightly export statement failed: {}", e.getMessage());
-                close(c);
+                AppConnection.closeQuietly(c);
                 c = null;
             }
         }
@@ -124,7 +117,7 @@ final class NightlyExport implements AutoCloseable {
         }
         wrong.addAndGet(pending.size());
         pending.clear();
-        close(c);
+        AppConnection.closeQuietly(c);
     }
 
     /** One batch after {@code last} in key order (from the start again at the end); returns the last id read. */
@@ -179,16 +172,6 @@ final class NightlyExport implements AutoCloseable {
                 continue;
             }
             pending.remove(p);
-        }
-    }
-
-    private static void close(Connection c) {
-        if (c != null) {
-            try {
-                c.close();
-            } catch (SQLException ignored) {
-                // broken already
-            }
         }
     }
 

@@ -485,15 +485,20 @@ public final class EntryStore {
             ps.setArray(1, k);
             ps.setArray(2, l);
             ps.setArray(3, l);
-            List<Entry> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Entry(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getBoolean(5),
-                            rs.getString(6)));
-                }
-            }
-            return out;
+            return entries(ps);
         }
+    }
+
+    /** The entries {@code ps} selects (key, locale, text, version, deleted, origin), in its order. */
+    private static List<Entry> entries(PreparedStatement ps) throws SQLException {
+        List<Entry> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(new Entry(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getBoolean(5),
+                        rs.getString(6)));
+            }
+        }
+        return out;
     }
 
     /**
@@ -510,14 +515,7 @@ public final class EntryStore {
             ps.setString(1, sourceLocale);
             ps.setArray(2, c.createArrayOf("text", targetLocales.toArray()));
             ps.setInt(3, limit);
-            List<Entry> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Entry(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getBoolean(5),
-                            rs.getString(6)));
-                }
-            }
-            return out;
+            return entries(ps);
         } catch (SQLException e) {
             throw unavailable("find pending fan-out", e);
         }
