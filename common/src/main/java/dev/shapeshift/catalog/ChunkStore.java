@@ -2,6 +2,7 @@ package dev.shapeshift.catalog;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.refresh.Key;
@@ -190,22 +191,14 @@ public final class ChunkStore {
      */
     public boolean checkpoint(Connection c, Lease lease, Key lastKey, long read, long written, boolean done)
             throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.chunk SET "
+        return Sql.update(c, "UPDATE shapeshift.chunk SET "
                 + "last_key = coalesce(?::jsonb, last_key), rows_copied = rows_copied + ?, "
                 + "rows_written = rows_written + ?, heartbeat_at = now(), throttle_reason = NULL, throttled_since = NULL, "
                 + "status = CASE WHEN ? THEN 'done' ELSE status END, "
                 + "finished_at = CASE WHEN ? THEN now() ELSE finished_at END "
-                + "WHERE migration = ? AND chunk_no = ? AND epoch = ? AND status = 'running'")) {
-            ps.setString(1, lastKey == null ? null : json(lastKey));
-            ps.setLong(2, read);
-            ps.setLong(3, written);
-            ps.setBoolean(4, done);
-            ps.setBoolean(5, done);
-            ps.setString(6, lease.migration());
-            ps.setInt(7, lease.chunk());
-            ps.setLong(8, lease.epoch());
-            return ps.executeUpdate() == 1;
-        }
+                + "WHERE migration = ? AND chunk_no = ? AND epoch = ? AND status = 'running'",
+                lastKey == null ? null : json(lastKey), read, written, done, done, lease.migration(), lease.chunk(),
+                lease.epoch()) == 1;
     }
 
     /**
@@ -239,18 +232,12 @@ public final class ChunkStore {
      */
     public boolean throttled(Lease lease, String reason) {
         return catalog.inTransaction("recording the throttle of chunk " + lease.chunk(), c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.chunk SET "
+            return Sql.update(c, "UPDATE shapeshift.chunk SET "
                     + "throttled_since = CASE WHEN regexp_replace(throttle_reason, '[0-9.]+', '#', 'g') "
                     + "IS NOT DISTINCT FROM regexp_replace(?, '[0-9.]+', '#', 'g') "
                     + "THEN coalesce(throttled_since, now()) ELSE now() END, throttle_reason = ?, heartbeat_at = now() "
-                    + "WHERE migration = ? AND chunk_no = ? AND epoch = ? AND status = 'running'")) {
-                ps.setString(1, reason);
-                ps.setString(2, reason);
-                ps.setString(3, lease.migration());
-                ps.setInt(4, lease.chunk());
-                ps.setLong(5, lease.epoch());
-                return ps.executeUpdate() == 1;
-            }
+                    + "WHERE migration = ? AND chunk_no = ? AND epoch = ? AND status = 'running'",
+                    reason, reason, lease.migration(), lease.chunk(), lease.epoch()) == 1;
         });
     }
 
@@ -334,12 +321,9 @@ public final class ChunkStore {
                 }
             });
             if (!retried.isEmpty()) {
-                try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.chunk SET status = 'pending', "
-                        + "owner = NULL, error = NULL WHERE migration = ? AND chunk_no = ANY (?::int[])")) {
-                    ps.setString(1, migration);
-                    ps.setArray(2, c.createArrayOf("integer", retried.keySet().toArray()));
-                    ps.executeUpdate();
-                }
+                Sql.update(c, "UPDATE shapeshift.chunk SET status = 'pending', "
+                        + "owner = NULL, error = NULL WHERE migration = ? AND chunk_no = ANY (?::int[])",
+                        migration, c.createArrayOf("integer", retried.keySet().toArray()));
                 StringBuilder what = new StringBuilder();
                 retried.forEach((n, e) -> what.append(what.length() == 0 ? "" : "; ").append("chunk ").append(n)
                         .append(" (was: ").append(e == null ? "no error recorded" : e).append(')'));

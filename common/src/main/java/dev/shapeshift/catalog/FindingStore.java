@@ -1,5 +1,6 @@
 package dev.shapeshift.catalog;
 
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.db.SqlStates;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -37,12 +38,8 @@ public final class FindingStore {
     /** Replaces the findings of {@code item} with {@code found} (empty: the item is clean). */
     public void replace(String migration, String item, List<Finding> found) {
         catalog.inTransaction("storing the findings of " + item + " for " + migration, c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM shapeshift.finding WHERE migration = ? "
-                    + "AND item = ?")) {
-                ps.setString(1, migration);
-                ps.setString(2, item);
-                ps.executeUpdate();
-            }
+            Sql.update(c, "DELETE FROM shapeshift.finding WHERE migration = ? "
+                    + "AND item = ?", migration, item);
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.finding (migration, item, kind, "
                     + "key, detail, total) VALUES (?, ?, ?, ?::jsonb, ?, ?) ON CONFLICT DO NOTHING")) {
                 for (Finding f : found.subList(0, Math.min(found.size(), KEPT))) {

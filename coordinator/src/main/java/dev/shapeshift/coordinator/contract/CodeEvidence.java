@@ -3,6 +3,7 @@ package dev.shapeshift.coordinator.contract;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.coordinator.contract.CodeSearch.Hit;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import java.io.IOException;
@@ -122,16 +123,10 @@ public record CodeEvidence(List<String> roots, List<String> names, List<Hit> ope
         Ack ack = new Ack(file, line, reason, actor);
         new Catalog(db, AccessWatch.ROLE).get(migration);
         Tx.run(db, AccessWatch.ROLE, "acknowledging a code hit of " + migration, c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.contract_code_ack (migration, file, line, "
+            Sql.update(c, "INSERT INTO shapeshift.contract_code_ack (migration, file, line, "
                     + "reason, acked_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT (migration, file, line) DO UPDATE SET "
-                    + "reason = EXCLUDED.reason, acked_by = EXCLUDED.acked_by, acked_at = now()")) {
-                ps.setString(1, migration);
-                ps.setString(2, ack.file());
-                ps.setInt(3, ack.line());
-                ps.setString(4, reason);
-                ps.setString(5, actor);
-                ps.executeUpdate();
-            }
+                    + "reason = EXCLUDED.reason, acked_by = EXCLUDED.acked_by, acked_at = now()",
+                    migration, ack.file(), ack.line(), reason, actor);
             Catalog.audit(c, migration, actor, "code-ack: " + ack.file() + (ack.line() == 0 ? " (every hit)" : ":" + ack.line()),
                     null, null, reason);
             return null;

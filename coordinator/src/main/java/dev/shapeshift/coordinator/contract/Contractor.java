@@ -7,6 +7,7 @@ import dev.shapeshift.coordinator.gate.GateClosedException;
 import dev.shapeshift.coordinator.gate.GateReport;
 import dev.shapeshift.coordinator.gate.Transitions;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.phase.Phase;
@@ -91,14 +92,9 @@ public final class Contractor {
                 what = shape.inPlace() ? archiveColumns(c, shape, key) : archiveTable(c, shape);
                 ArchiveStore.insert(c, shape, key, columns, structure);
             }
-            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET phase = ?, message = ?, "
-                    + "version = version + 1, updated_at = now(), phase_changed_at = now() WHERE name = ? AND phase = ?")) {
-                ps.setString(1, Phase.CONTRACTED.label());
-                ps.setString(2, reason);
-                ps.setString(3, migration);
-                ps.setString(4, Phase.CONTRACT_READY.label());
-                ps.executeUpdate();
-            }
+            Sql.update(c, "UPDATE shapeshift.migration SET phase = ?, message = ?, "
+                    + "version = version + 1, updated_at = now(), phase_changed_at = now() WHERE name = ? AND phase = ?",
+                    Phase.CONTRACTED.label(), reason, migration, Phase.CONTRACT_READY.label());
             audit(c, migration, actor, "transition", Phase.CONTRACT_READY, Phase.CONTRACTED, reason);
             audit(c, migration, actor, "contract: " + what, null, null, gate.summary());
             return null;

@@ -1,5 +1,6 @@
 package dev.shapeshift.coordinator.contract;
 
+import dev.shapeshift.db.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -84,22 +85,13 @@ final class WatchStore {
     }
 
     static void saveStatement(Connection c, String migration, Row r) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.contract_statement (migration, userid, "
+        Sql.update(c, "INSERT INTO shapeshift.contract_statement (migration, userid, "
                 + "queryid, role_name, query, calls, calls_at_baseline, first_seen, last_seen) "
                 + "VALUES (?, ?::oid, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (migration, userid, queryid) DO UPDATE SET "
                 + "calls = EXCLUDED.calls, calls_at_baseline = EXCLUDED.calls_at_baseline, last_seen = EXCLUDED.last_seen, "
-                + "query = EXCLUDED.query, role_name = EXCLUDED.role_name")) {
-            ps.setString(1, migration);
-            ps.setString(2, Long.toString(r.userid));
-            ps.setLong(3, r.queryid);
-            ps.setString(4, r.role);
-            ps.setString(5, r.query);
-            ps.setLong(6, r.calls);
-            ps.setLong(7, r.callsAtBaseline);
-            ps.setTimestamp(8, Timestamp.from(r.firstSeen));
-            ps.setTimestamp(9, r.lastSeen == null ? null : Timestamp.from(r.lastSeen));
-            ps.executeUpdate();
-        }
+                + "query = EXCLUDED.query, role_name = EXCLUDED.role_name",
+                migration, Long.toString(r.userid), r.queryid, r.role, r.query, r.calls, r.callsAtBaseline, r.firstSeen,
+                Sql.timestamp(r.lastSeen));
     }
 
     /** The old table's write and read counters now; writes seen now when they moved since the previous look. */

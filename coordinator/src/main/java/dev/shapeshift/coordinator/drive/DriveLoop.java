@@ -5,6 +5,7 @@ import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.coordinator.gate.Transitions;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.Leadership;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.phase.Phase;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -172,16 +173,10 @@ public final class DriveLoop implements AutoCloseable {
         }
         try {
             catalog.inTransaction("auditing the lost driver leadership", c -> {
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.audit (migration, actor, action, "
+                return Sql.update(c, "INSERT INTO shapeshift.audit (migration, actor, action, "
                         + "reason) SELECT m.name, ?, ?, ? FROM shapeshift.migration m WHERE m.phase <> ? AND NOT EXISTS "
-                        + "(SELECT 1 FROM shapeshift.audit a WHERE a.migration = m.name AND a.action = ?)")) {
-                    ps.setString(1, instance);
-                    ps.setString(2, LOSS_ACTION);
-                    ps.setString(3, loss);
-                    ps.setString(4, Phase.ROLLED_BACK.label());
-                    ps.setString(5, Step.CLEANUP_ACTION);
-                    return ps.executeUpdate();
-                }
+                        + "(SELECT 1 FROM shapeshift.audit a WHERE a.migration = m.name AND a.action = ?)",
+                        instance, LOSS_ACTION, loss, Phase.ROLLED_BACK.label(), Step.CLEANUP_ACTION);
             });
             pendingLoss = null;
         } catch (RuntimeException e) {

@@ -3,6 +3,7 @@ package dev.shapeshift.coordinator.gate;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.SyncStream;
 import dev.shapeshift.catalog.SyncStreamStore;
+import dev.shapeshift.db.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -47,11 +48,8 @@ public final class CatchUpProbe {
         long start = System.nanoTime();
         String target = currentLsn(c);
         Catalog.inTransaction(c, "writing a lag probe heartbeat", cc -> {
-            try (PreparedStatement ps = cc.prepareStatement("INSERT INTO shapeshift.heartbeat (slot_name, beat_at) "
-                    + "VALUES (?, now()) ON CONFLICT (slot_name) DO UPDATE SET beat_at = now()")) {
-                ps.setString(1, slot + ".probe");
-                ps.executeUpdate();
-            }
+            Sql.update(cc, "INSERT INTO shapeshift.heartbeat (slot_name, beat_at) "
+                    + "VALUES (?, now()) ON CONFLICT (slot_name) DO UPDATE SET beat_at = now()", slot + ".probe");
             return null;
         });
         long wanted = position(target);

@@ -1,6 +1,7 @@
 package dev.shapeshift.coordinator.writes;
 
 import dev.shapeshift.coordinator.gate.Check;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.TargetColumn;
@@ -210,19 +211,11 @@ public final class OldShapeWrites {
             java.time.Instant grew = b == null || b.grew() == null ? null : b.grew().toInstant();
             if (r.calls > seenBefore || grew == null) {
                 grew = at;
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.old_shape_write (migration, "
+                Sql.update(c, "INSERT INTO shapeshift.old_shape_write (migration, "
                         + "queryid, role, query, calls_at_switch, calls_seen, last_grew_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
                         + "ON CONFLICT (migration, queryid, role) DO UPDATE SET calls_seen = EXCLUDED.calls_seen, "
-                        + "last_grew_at = EXCLUDED.last_grew_at")) {
-                    ps.setString(1, migration);
-                    ps.setLong(2, r.queryid);
-                    ps.setString(3, r.role);
-                    ps.setString(4, r.query);
-                    ps.setLong(5, atSwitch);
-                    ps.setLong(6, r.calls);
-                    ps.setTimestamp(7, java.sql.Timestamp.from(at));
-                    ps.executeUpdate();
-                }
+                        + "last_grew_at = EXCLUDED.last_grew_at",
+                        migration, r.queryid, r.role, r.query, atSwitch, r.calls, java.sql.Timestamp.from(at));
             }
             if (window == null || !grew.isBefore(at.minus(window))) {
                 out.add(new Statement(r.role, r.query, since, grew));

@@ -9,6 +9,7 @@ import dev.shapeshift.coordinator.gate.StoredSpec;
 import dev.shapeshift.coordinator.gate.SyncLag;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.LockSafeDdl;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.phase.PhasePlan;
@@ -97,12 +98,9 @@ public final class WriteSwitch {
         alterBriefly(c, table, String.join(", ", notNull.stream()
                 .map(col -> "ALTER COLUMN " + Ident.quote(col) + " DROP NOT NULL").toList()),
                 "relax NOT NULL on " + notNull + " of " + table);
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET relaxed_not_null = "
-                + "ARRAY(SELECT DISTINCT unnest(relaxed_not_null || ?::text[])) WHERE name = ?")) {
-            ps.setArray(1, c.createArrayOf("text", notNull.toArray()));
-            ps.setString(2, migration);
-            ps.executeUpdate();
-        }
+        Sql.update(c, "UPDATE shapeshift.migration SET relaxed_not_null = "
+                + "ARRAY(SELECT DISTINCT unnest(relaxed_not_null || ?::text[])) WHERE name = ?",
+                c.createArrayOf("text", notNull.toArray()), migration);
         Catalog.audit(c, migration, "coordinator", "write switch relaxed NOT NULL on " + notNull, null, null,
                 "new code no longer writes them; restored (validated) if the write switch is undone");
         log.info("write switch relaxed NOT NULL migration={} columns={}", migration, notNull);
@@ -278,12 +276,8 @@ public final class WriteSwitch {
                     s.execute("ALTER TABLE " + table + " ALTER COLUMN " + Ident.quote(col) + " SET NOT NULL");
                     s.execute("ALTER TABLE " + table + " DROP CONSTRAINT " + check);
                 }
-                try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET relaxed_not_null = "
-                        + "array_remove(relaxed_not_null, ?) WHERE name = ?")) {
-                    ps.setString(1, col);
-                    ps.setString(2, migration);
-                    ps.executeUpdate();
-                }
+                Sql.update(c, "UPDATE shapeshift.migration SET relaxed_not_null = "
+                        + "array_remove(relaxed_not_null, ?) WHERE name = ?", col, migration);
                 return null;
             });
             done.add(col);
