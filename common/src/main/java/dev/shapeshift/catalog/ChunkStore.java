@@ -249,16 +249,11 @@ public final class ChunkStore {
     public List<Throttled> throttled(String migration) {
         return catalog.inTransaction("reading the throttle of " + migration, c -> {
             List<Throttled> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT chunk_no, owner, throttle_reason, throttled_since "
+            out.addAll(Sql.list(c, "SELECT chunk_no, owner, throttle_reason, throttled_since "
                     + "FROM shapeshift.chunk WHERE migration = ? AND status = 'running' AND throttle_reason IS NOT NULL "
-                    + "ORDER BY throttled_since, chunk_no")) {
-                ps.setString(1, migration);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new Throttled(rs.getInt(1), rs.getString(2), rs.getString(3), instant(rs.getTimestamp(4))));
-                    }
-                }
-            }
+                    + "ORDER BY throttled_since, chunk_no",
+                    rs -> new Throttled(rs.getInt(1), rs.getString(2), rs.getString(3), instant(rs.getTimestamp(4))),
+                    migration));
             return out;
         });
     }
@@ -289,16 +284,11 @@ public final class ChunkStore {
         return catalog.inTransaction("retrying failed chunks of " + migration, c -> {
             Map<Integer, String> status = new java.util.TreeMap<>();
             Map<Integer, String> errors = new HashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT chunk_no, status, error FROM shapeshift.chunk "
-                    + "WHERE migration = ? ORDER BY chunk_no FOR UPDATE")) {
-                ps.setString(1, migration);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        status.put(rs.getInt(1), rs.getString(2));
-                        errors.put(rs.getInt(1), rs.getString(3));
-                    }
-                }
-            }
+            Sql.each(c, "SELECT chunk_no, status, error FROM shapeshift.chunk "
+                    + "WHERE migration = ? ORDER BY chunk_no FOR UPDATE", rs -> {
+                    status.put(rs.getInt(1), rs.getString(2));
+                    errors.put(rs.getInt(1), rs.getString(3));
+                }, migration);
             List<String> wrong = new ArrayList<>();
             for (int n : only) {
                 String st = status.get(n);
@@ -398,18 +388,13 @@ public final class ChunkStore {
 
     static List<Chunk> chunks(Connection c, String migration) throws SQLException {
         List<Chunk> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + CHUNK_COLUMNS
-                + " FROM shapeshift.chunk WHERE migration = ? ORDER BY chunk_no")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Chunk(rs.getString(1), rs.getInt(2), key(rs.getString(3)), key(rs.getString(4)),
-                            rs.getString(5), key(rs.getString(6)), rs.getLong(7), rs.getLong(8), rs.getInt(9),
-                            rs.getString(10), rs.getLong(11), instant(rs.getTimestamp(12)), key(rs.getString(13)),
-                            rs.getString(14)));
-                }
-            }
-        }
+        Sql.each(c, "SELECT " + CHUNK_COLUMNS
+                + " FROM shapeshift.chunk WHERE migration = ? ORDER BY chunk_no", rs -> {
+                out.add(new Chunk(rs.getString(1), rs.getInt(2), key(rs.getString(3)), key(rs.getString(4)),
+                        rs.getString(5), key(rs.getString(6)), rs.getLong(7), rs.getLong(8), rs.getInt(9),
+                        rs.getString(10), rs.getLong(11), instant(rs.getTimestamp(12)), key(rs.getString(13)),
+                        rs.getString(14)));
+            }, migration);
         return out;
     }
 

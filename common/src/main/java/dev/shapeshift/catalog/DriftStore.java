@@ -141,15 +141,10 @@ public final class DriftStore {
             for (Kind k : Kind.values()) {
                 out.put(k, 0L);
             }
-            try (PreparedStatement ps = c.prepareStatement("SELECT kind, count(*) FROM shapeshift.drift "
-                    + "WHERE migration = ? AND resolved_at IS NULL GROUP BY kind")) {
-                ps.setString(1, migration);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.put(Kind.fromLabel(rs.getString(1)), rs.getLong(2));
-                    }
-                }
-            }
+            Sql.each(c, "SELECT kind, count(*) FROM shapeshift.drift "
+                    + "WHERE migration = ? AND resolved_at IS NULL GROUP BY kind", rs -> {
+                    out.put(Kind.fromLabel(rs.getString(1)), rs.getLong(2));
+                }, migration);
             return out;
         });
     }

@@ -67,17 +67,12 @@ public final class FindingStore {
 
     public static List<Finding> list(Connection c, String migration) throws SQLException {
         List<Finding> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT item, kind, key::text, detail, total, found_at "
-                + "FROM shapeshift.finding WHERE migration = ? ORDER BY item, key")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    Timestamp at = rs.getTimestamp(6);
-                    out.add(new Finding(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                            rs.getLong(5), at == null ? null : at.toInstant()));
-                }
-            }
-        }
+        Sql.each(c, "SELECT item, kind, key::text, detail, total, found_at "
+                + "FROM shapeshift.finding WHERE migration = ? ORDER BY item, key", rs -> {
+                Timestamp at = rs.getTimestamp(6);
+                out.add(new Finding(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getLong(5), at == null ? null : at.toInstant()));
+            }, migration);
         return out;
     }
 

@@ -143,19 +143,13 @@ public final class IndexCompactor {
         List<String> leftovers = new ArrayList<>();
         java.util.regex.Pattern mine = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(name)
                 + "_cc(new|old)[0-9]*");
-        try (PreparedStatement ps = c.prepareStatement("SELECT x.relname FROM pg_index i JOIN pg_class x "
+        Sql.each(c, "SELECT x.relname FROM pg_index i JOIN pg_class x "
                 + "ON x.oid = i.indexrelid JOIN pg_namespace n ON n.oid = x.relnamespace WHERE n.nspname = ? "
-                + "AND NOT i.indisvalid AND starts_with(x.relname, ?)")) {
-            ps.setString(1, schema);
-            ps.setString(2, name + "_cc");
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    if (mine.matcher(rs.getString(1)).matches()) {
-                        leftovers.add(rs.getString(1));
-                    }
+                + "AND NOT i.indisvalid AND starts_with(x.relname, ?)", rs -> {
+                if (mine.matcher(rs.getString(1)).matches()) {
+                    leftovers.add(rs.getString(1));
                 }
-            }
-        }
+            }, schema, name + "_cc");
         for (String l : leftovers) {
             log.warn("dropping INVALID index left by a failed concurrent rebuild index={}.{}", schema, l);
             ConcurrentIndex.drop(c, schema, l);

@@ -346,16 +346,9 @@ public final class LockSafeDdl {
                     watcher = db.connect("ddl-watch");
                 }
                 List<Blocker> found = new ArrayList<>();
-                try (PreparedStatement ps = watcher.prepareStatement(BLOCKERS)) {
-                    ps.setInt(1, pid);
-                    ps.setInt(2, pid);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            found.add(new Blocker(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getLong(4),
-                                    rs.getString(5) == null ? "a lock" : rs.getString(5)));
-                        }
-                    }
-                }
+                found.addAll(Sql.list(watcher, BLOCKERS,
+                        rs -> new Blocker(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getLong(4),
+                                rs.getString(5) == null ? "a lock" : rs.getString(5)), pid, pid));
                 if (!found.isEmpty()) {
                     blockers = List.copyOf(found);
                 }

@@ -79,16 +79,11 @@ public final class SchemaWatch {
 
     static Map<String, String> columns(Connection c, TableId t) throws SQLException {
         Map<String, String> out = new LinkedHashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT a.attname, format_type(a.atttypid, a.atttypmod) "
+        Sql.each(c, "SELECT a.attname, format_type(a.atttypid, a.atttypmod) "
                 + "FROM pg_attribute a WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped "
-                + "ORDER BY a.attnum")) {
-            ps.setString(1, t.sql());
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.put(rs.getString(1), rs.getString(2));
-                }
-            }
-        }
+                + "ORDER BY a.attnum", rs -> {
+                out.put(rs.getString(1), rs.getString(2));
+            }, t.sql());
         return out;
     }
 

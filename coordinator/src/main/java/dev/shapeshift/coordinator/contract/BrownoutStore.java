@@ -100,18 +100,12 @@ final class BrownoutStore {
 
     private static List<BrownoutReport.Failure> failures(Connection c, long id) throws SQLException {
         List<BrownoutReport.Failure> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT role_name, application_name, client, sql_state, message, "
+        out.addAll(Sql.list(c, "SELECT role_name, application_name, client, sql_state, message, "
                 + "statement, failures, first_at, last_at FROM shapeshift.brownout_failure WHERE brownout_id = ? "
-                + "ORDER BY failures DESC, role_name, statement")) {
-            ps.setLong(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new BrownoutReport.Failure(rs.getString(1), emptyToNull(rs.getString(2)), emptyToNull(rs.getString(3)),
-                            rs.getString(4), rs.getString(5), rs.getString(6), rs.getInt(7),
-                            instant(rs.getTimestamp(8)), instant(rs.getTimestamp(9))));
-                }
-            }
-        }
+                + "ORDER BY failures DESC, role_name, statement",
+                rs -> new BrownoutReport.Failure(rs.getString(1), emptyToNull(rs.getString(2)), emptyToNull(rs.getString(3)),
+                        rs.getString(4), rs.getString(5), rs.getString(6), rs.getInt(7),
+                        instant(rs.getTimestamp(8)), instant(rs.getTimestamp(9))), id));
         return out;
     }
 

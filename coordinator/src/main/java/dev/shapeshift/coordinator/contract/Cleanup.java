@@ -3,6 +3,7 @@ package dev.shapeshift.coordinator.contract;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.kafka.KafkaClientSettings;
@@ -268,15 +269,9 @@ public final class Cleanup {
             }
         }
         List<String[]> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = ?")) {
-            ps.setString(1, publication);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new String[] {rs.getString(1), rs.getString(2)});
-                }
-            }
-        }
+        out.addAll(Sql.list(c,
+                "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = ?",
+                rs -> new String[] {rs.getString(1), rs.getString(2)}, publication));
         return out;
     }
 }

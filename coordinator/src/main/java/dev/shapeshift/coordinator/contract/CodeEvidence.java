@@ -84,15 +84,9 @@ public record CodeEvidence(List<String> roots, List<String> names, List<Hit> ope
 
     static List<Ack> acks(Connection c, String migration) throws SQLException {
         List<Ack> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT file, line, reason, acked_by FROM shapeshift.contract_code_ack "
-                + "WHERE migration = ? ORDER BY file, line")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Ack(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getString(4)));
-                }
-            }
-        }
+        out.addAll(Sql.list(c, "SELECT file, line, reason, acked_by FROM shapeshift.contract_code_ack "
+                + "WHERE migration = ? ORDER BY file, line",
+                rs -> new Ack(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getString(4)), migration));
         return out;
     }
 

@@ -234,16 +234,10 @@ public final class Contractor {
             return shape.key();
         }
         List<String> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT a.attname FROM pg_index i JOIN pg_attribute a "
+        out.addAll(Sql.list(c, "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
                 + "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = to_regclass(?) "
-                + "AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)")) {
-            ps.setString(1, Ident.qualified(shape.schema(), shape.table()));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(rs.getString(1));
-                }
-            }
-        }
+                + "AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)", rs -> rs.getString(1),
+                Ident.qualified(shape.schema(), shape.table())));
         if (out.isEmpty() && shape.inPlace()) {
             throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "table " + shape.schema() + "." + shape.table()
                     + " has no primary key and the spec names no source.key: the archive needs a key to restore by");

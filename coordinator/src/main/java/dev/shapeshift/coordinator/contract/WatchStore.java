@@ -70,17 +70,12 @@ final class WatchStore {
 
     static Map<String, Row> statements(Connection c, String migration) throws SQLException {
         Map<String, Row> out = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT userid, queryid, role_name, query, calls, calls_at_baseline, "
-                + "first_seen, last_seen FROM shapeshift.contract_statement WHERE migration = ?")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    Row r = new Row(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getLong(5),
-                            rs.getLong(6), instant(rs.getTimestamp(7)), instant(rs.getTimestamp(8)), null);
-                    out.put(r.userid + "/" + r.queryid, r);
-                }
-            }
-        }
+        Sql.each(c, "SELECT userid, queryid, role_name, query, calls, calls_at_baseline, "
+                + "first_seen, last_seen FROM shapeshift.contract_statement WHERE migration = ?", rs -> {
+                Row r = new Row(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getLong(5),
+                        rs.getLong(6), instant(rs.getTimestamp(7)), instant(rs.getTimestamp(8)), null);
+                out.put(r.userid + "/" + r.queryid, r);
+            }, migration);
         return out;
     }
 

@@ -194,22 +194,12 @@ public final class DriveLoop implements AutoCloseable {
         try {
             List<String> taken = catalog.inTransaction("auditing the driver takeover", c -> {
                 List<String> out = new ArrayList<>();
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.audit (migration, actor, action, "
+                out.addAll(Sql.list(c, "INSERT INTO shapeshift.audit (migration, actor, action, "
                         + "reason) SELECT m.name, ?, ?, 'coordinator instance ' || ? || ' took over driving this migration "
                         + "in phase ' || m.phase FROM shapeshift.migration m WHERE m.phase <> ? AND NOT EXISTS (SELECT 1 "
                         + "FROM shapeshift.audit a WHERE a.migration = m.name AND a.action = ?) ORDER BY m.name "
-                        + "RETURNING migration")) {
-                    ps.setString(1, instance);
-                    ps.setString(2, TAKEOVER_ACTION);
-                    ps.setString(3, instance);
-                    ps.setString(4, Phase.ROLLED_BACK.label());
-                    ps.setString(5, Step.CLEANUP_ACTION);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            out.add(rs.getString(1));
-                        }
-                    }
-                }
+                        + "RETURNING migration", rs -> rs.getString(1),
+                        instance, TAKEOVER_ACTION, instance, Phase.ROLLED_BACK.label(), Step.CLEANUP_ACTION));
                 return out;
             });
             log.warn("driver leadership acquired instance={} migrations_taken_over={}", instance, taken);

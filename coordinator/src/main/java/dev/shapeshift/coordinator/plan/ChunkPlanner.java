@@ -4,6 +4,7 @@ import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.ChunkStore.Chunk;
 import dev.shapeshift.catalog.ChunkStore.PlanInfo;
 import dev.shapeshift.catalog.PlanStore;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.KeySql;
@@ -258,20 +259,13 @@ public final class ChunkPlanner {
                 + ") AS __rn, count(*) OVER () AS __n FROM s) SELECT " + asText
                 + " FROM r WHERE __rn < __n AND (__rn * ?) / __n <> ((__rn - 1) * ?) / __n ORDER BY __rn";
         List<Key> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setDouble(1, percent);
-            ps.setLong(2, wanted);
-            ps.setLong(3, wanted);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    String[] v = new String[key.size()];
-                    for (int i = 0; i < v.length; i++) {
-                        v[i] = rs.getString(i + 1);
-                    }
-                    out.add(Key.of(v));
+        Sql.each(c, sql, rs -> {
+                String[] v = new String[key.size()];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = rs.getString(i + 1);
                 }
-            }
-        }
+                out.add(Key.of(v));
+            }, percent, wanted, wanted);
         return out;
     }
 

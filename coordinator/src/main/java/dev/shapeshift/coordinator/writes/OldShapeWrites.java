@@ -186,17 +186,12 @@ public final class OldShapeWrites {
         record Seen(long atSwitch, Long seen, java.sql.Timestamp grew) {
         }
         Map<String, Seen> before = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT queryid, role, calls_at_switch, calls_seen, last_grew_at "
-                + "FROM shapeshift.old_shape_write WHERE migration = ?")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    long seen = rs.getLong(4);
-                    before.put(rs.getLong(1) + "/" + rs.getString(2), new Seen(rs.getLong(3),
-                            rs.wasNull() ? null : seen, rs.getTimestamp(5)));
-                }
-            }
-        }
+        Sql.each(c, "SELECT queryid, role, calls_at_switch, calls_seen, last_grew_at "
+                + "FROM shapeshift.old_shape_write WHERE migration = ?", rs -> {
+                long seen = rs.getLong(4);
+                before.put(rs.getLong(1) + "/" + rs.getString(2), new Seen(rs.getLong(3),
+                        rs.wasNull() ? null : seen, rs.getTimestamp(5)));
+            }, migration);
         java.time.Instant at = dbNow(c);
         List<Statement> out = new ArrayList<>();
         for (Map.Entry<String, Row> e : now.entrySet()) {
@@ -253,18 +248,10 @@ public final class OldShapeWrites {
         }
         List<String> sample = new ArrayList<>();
         if (keys > 0) {
-            try (PreparedStatement ps = c.prepareStatement("SELECT o.key::text, o.last_commit, o.times " + from
-                    + " AND o.last_commit > now() - ?::interval ORDER BY o.last_commit DESC LIMIT 5")) {
-                ps.setString(1, migration);
-                ps.setString(2, millis(flagPropagation));
-                ps.setString(3, millis(window));
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        sample.add(rs.getString(1) + " at " + rs.getTimestamp(2).toInstant() + " (" + rs.getLong(3)
-                                + " change(s))");
-                    }
-                }
-            }
+            sample.addAll(Sql.list(c, "SELECT o.key::text, o.last_commit, o.times " + from
+                    + " AND o.last_commit > now() - ?::interval ORDER BY o.last_commit DESC LIMIT 5",
+                    rs -> rs.getString(1) + " at " + rs.getTimestamp(2).toInstant() + " (" + rs.getLong(3)
+                            + " change(s))", migration, millis(flagPropagation), millis(window)));
         }
         return new Changes(keys, last == null ? null : last.toInstant(), sample, total);
     }

@@ -80,18 +80,11 @@ public final class WriteSwitch {
         }
         String table = Ident.qualified(spec.source().schema(), spec.source().table());
         List<String> notNull = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT a.attname FROM pg_attribute a WHERE a.attrelid = "
+        notNull.addAll(Sql.list(c, "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = "
                 + "to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull AND a.attname = ANY (?) "
                 + "AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary "
-                + "AND a.attnum = ANY (i.indkey)) ORDER BY a.attnum")) {
-            ps.setString(1, table);
-            ps.setArray(2, c.createArrayOf("text", stopWriting.toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    notNull.add(rs.getString(1));
-                }
-            }
-        }
+                + "AND a.attnum = ANY (i.indkey)) ORDER BY a.attnum", rs -> rs.getString(1),
+                table, c.createArrayOf("text", stopWriting.toArray())));
         if (notNull.isEmpty()) {
             return List.of();
         }
@@ -291,16 +284,10 @@ public final class WriteSwitch {
                                                  SQLException cause) throws SQLException {
         List<String> columns = new ArrayList<>(key);
         if (columns.isEmpty()) { // the spec names no key: the table's primary key, as the migration uses it
-            try (PreparedStatement ps = c.prepareStatement("SELECT a.attname FROM pg_index i CROSS JOIN LATERAL "
+            columns.addAll(Sql.list(c, "SELECT a.attname FROM pg_index i CROSS JOIN LATERAL "
                     + "unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) JOIN pg_attribute a ON a.attrelid = i.indrelid "
-                    + "AND a.attnum = k.attnum WHERE i.indrelid = to_regclass(?) AND i.indisprimary ORDER BY k.n")) {
-                ps.setString(1, table);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        columns.add(rs.getString(1));
-                    }
-                }
-            }
+                    + "AND a.attnum = k.attnum WHERE i.indrelid = to_regclass(?) AND i.indisprimary ORDER BY k.n",
+                    rs -> rs.getString(1), table));
         }
         String keys = columns.isEmpty() ? "ctid::text" : String.join(" || ',' || ", columns.stream()
                 .map(k -> Ident.quote(k) + "::text").toList());
