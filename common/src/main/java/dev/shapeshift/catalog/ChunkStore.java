@@ -208,15 +208,9 @@ public final class ChunkStore {
      * racing it for the same target rows.
      */
     public boolean claim(Connection c, Lease lease) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM shapeshift.chunk "
-                + "WHERE migration = ? AND chunk_no = ? AND epoch = ? AND status = 'running' FOR NO KEY UPDATE")) {
-            ps.setString(1, lease.migration());
-            ps.setInt(2, lease.chunk());
-            ps.setLong(3, lease.epoch());
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        }
+        return Sql.exists(c, "SELECT 1 FROM shapeshift.chunk "
+                + "WHERE migration = ? AND chunk_no = ? AND epoch = ? AND status = 'running' FOR NO KEY UPDATE",
+                lease.migration(), lease.chunk(), lease.epoch());
     }
 
     /** Keeps a lease alive while the owner waits (throttled, paused). False if it is lost. */
@@ -326,32 +320,21 @@ public final class ChunkStore {
 
     public Totals totals(String migration) {
         return catalog.inTransaction("reading backfill totals of " + migration, c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT count(*), count(*) FILTER (WHERE status = 'done'), "
+            return Sql.one(c, "SELECT count(*), count(*) FILTER (WHERE status = 'done'), "
                     + "count(*) FILTER (WHERE status = 'running'), count(*) FILTER (WHERE status = 'failed'), "
                     + "coalesce(sum(rows_copied), 0), coalesce(sum(rows_written), 0), "
                     + "(SELECT estimated_rows FROM shapeshift.backfill_plan WHERE migration = ?), min(started_at) "
-                    + "FROM shapeshift.chunk WHERE migration = ?")) {
-                ps.setString(1, migration);
-                ps.setString(2, migration);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return new Totals(rs.getInt(1), rs.getInt(2), rs.getInt(3), rs.getInt(4), rs.getLong(5),
-                            rs.getLong(6), rs.getLong(7), instant(rs.getTimestamp(8)));
-                }
-            }
+                    + "FROM shapeshift.chunk WHERE migration = ?",
+                    rs -> new Totals(rs.getInt(1), rs.getInt(2), rs.getInt(3), rs.getInt(4), rs.getLong(5),
+                            rs.getLong(6), rs.getLong(7), instant(rs.getTimestamp(8))), migration, migration);
         });
     }
 
     /** Rows copied by all chunks of a migration, as seen by the caller's transaction. */
     public long rowsCopied(Connection c, String migration) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT coalesce(sum(rows_copied), 0) FROM shapeshift.chunk WHERE migration = ?")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
+        return Sql.one(c,
+                "SELECT coalesce(sum(rows_copied), 0) FROM shapeshift.chunk WHERE migration = ?", rs -> rs.getLong(1),
+                migration);
     }
 
     /** Owners holding a live lease: the workers sharing the migration's rate cap. */
@@ -359,15 +342,9 @@ public final class ChunkStore {
         // Owners active within the lease timeout, whether they hold a chunk right now or are between
         // two: counting only current holders made the per-worker share of the rate cap jump up each
         // time a worker finished a chunk, and the migration's rate overshoot the cap.
-        try (PreparedStatement ps = c.prepareStatement("SELECT count(DISTINCT owner) FROM shapeshift.chunk "
-                + "WHERE migration = ? AND owner IS NOT NULL AND heartbeat_at > now() - make_interval(secs => ?)")) {
-            ps.setString(1, migration);
-            ps.setDouble(2, leaseTimeout.toMillis() / 1000.0);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        }
+        return Sql.one(c, "SELECT count(DISTINCT owner) FROM shapeshift.chunk "
+                + "WHERE migration = ? AND owner IS NOT NULL AND heartbeat_at > now() - make_interval(secs => ?)",
+                rs -> rs.getInt(1), migration, leaseTimeout.toMillis() / 1000.0);
     }
 
     private boolean guarded(Lease lease, String set, String param) {

@@ -227,18 +227,13 @@ public final class IndexCompactor {
 
     /** The key columns' average stored width (pg_stats), summed; null when a column has no statistics. */
     private static Double keyWidth(Connection c, long indexOid) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT count(*), count(s.avg_width), sum(s.avg_width) "
+        return Sql.one(c, "SELECT count(*), count(s.avg_width), sum(s.avg_width) "
                 + "FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey[0:i.indnkeyatts - 1]) k(attnum) "
                 + "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
                 + "JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
                 + "LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = t.relname "
-                + "AND s.attname = a.attname WHERE i.indexrelid = ?")) {
-            ps.setLong(1, indexOid);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1) == 0 || rs.getLong(1) != rs.getLong(2) ? null : rs.getDouble(3);
-            }
-        }
+                + "AND s.attname = a.attname WHERE i.indexrelid = ?",
+                rs -> rs.getLong(1) == 0 || rs.getLong(1) != rs.getLong(2) ? null : rs.getDouble(3), indexOid);
     }
 
     /** The index's live entry bytes (its leaf density) as a one-pass build would pack them. */
@@ -254,13 +249,8 @@ public final class IndexCompactor {
     }
 
     private static long indexBytes(Connection c, String schema, String name) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_relation_size(to_regclass(?))")) {
-            ps.setString(1, Ident.qualified(schema, name));
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
+        return Sql.one(c, "SELECT pg_relation_size(to_regclass(?))", rs -> rs.getLong(1),
+                Ident.qualified(schema, name));
     }
 
     private static boolean has(Connection c, String sql) throws SQLException {

@@ -1,5 +1,6 @@
 package dev.shapeshift.spec;
 
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.spec.PrivilegeFinding.Severity;
 import dev.shapeshift.sql.Ident;
 import java.sql.Connection;
@@ -188,18 +189,15 @@ public final class Privileges {
     }
 
     private RoleInfo roleInfo() throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT r.rolname, r.rolsuper, r.rolreplication OR EXISTS ("
+        return Sql.one(c, "SELECT r.rolname, r.rolsuper, r.rolreplication OR EXISTS ("
                 + "SELECT 1 FROM pg_roles x WHERE x.rolname = 'rds_replication' AND pg_has_role(r.oid, x.oid, 'MEMBER')), "
                 + "pg_has_role(r.oid, 'pg_read_all_stats', 'USAGE'), "
                 + "EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'), "
                 + "r.rolsuper OR (pg_has_role(r.oid, 'pg_monitor', 'USAGE') AND pg_has_role(r.oid, 'pg_read_server_files', 'USAGE')), "
                 + "current_setting('log_destination') LIKE '%csvlog%' AND current_setting('logging_collector') = 'on' "
-                + "FROM pg_roles r WHERE r.rolname = current_user");
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return new RoleInfo(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4), rs.getBoolean(5),
-                    rs.getBoolean(6), rs.getBoolean(7));
-        }
+                + "FROM pg_roles r WHERE r.rolname = current_user",
+                rs -> new RoleInfo(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4), rs.getBoolean(5),
+                        rs.getBoolean(6), rs.getBoolean(7)));
     }
 
     private Optional<TableInfo> table(String schema, String table) throws SQLException {

@@ -249,13 +249,9 @@ public final class Cleanup {
             return null;
         }
         return Tx.run(db, Contractor.ROLE, "reading slot " + slot, c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT active_pid FROM pg_replication_slots WHERE slot_name = ? AND active")) {
-                ps.setString(1, slot);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? rs.getString(1) : null;
-                }
-            }
+            return Sql.one(c,
+                    "SELECT active_pid FROM pg_replication_slots WHERE slot_name = ? AND active", rs -> rs.getString(1),
+                    slot);
         });
     }
 

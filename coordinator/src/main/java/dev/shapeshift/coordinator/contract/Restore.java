@@ -282,14 +282,8 @@ public final class Restore {
 
     private boolean constraintExists(String name) {
         return Tx.run(db, Contractor.ROLE, "looking up constraint " + name, c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_constraint WHERE conname = ? "
-                    + "AND conrelid = to_regclass(?)")) {
-                ps.setString(1, name);
-                ps.setString(2, source);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next();
-                }
-            }
+            return Sql.exists(c, "SELECT 1 FROM pg_constraint WHERE conname = ? "
+                    + "AND conrelid = to_regclass(?)", name, source);
         });
     }
 

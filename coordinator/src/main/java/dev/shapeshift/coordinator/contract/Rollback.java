@@ -273,13 +273,7 @@ public final class Rollback {
     }
 
     private static boolean tableExists(Connection c, String schema, String table) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace "
-                + "WHERE n.nspname = ? AND t.relname = ?")) {
-            ps.setString(1, schema);
-            ps.setString(2, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        }
+        return Sql.exists(c, "SELECT 1 FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace "
+                + "WHERE n.nspname = ? AND t.relname = ?", schema, table);
     }
 }

@@ -140,18 +140,11 @@ public final class CatchUpProbe {
     }
 
     private static String currentLsn(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_current_wal_lsn()::text");
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getString(1);
-        }
+        return Sql.one(c, "SELECT pg_current_wal_lsn()::text", rs -> rs.getString(1));
     }
 
     private static Instant now(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT clock_timestamp()"); ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getTimestamp(1).toInstant();
-        }
+        return Sql.one(c, "SELECT clock_timestamp()", rs -> rs.getTimestamp(1).toInstant());
     }
 
     /** WAL bytes the slot has not confirmed (for people; a different concern from lag: retention). */
@@ -159,13 +152,9 @@ public final class CatchUpProbe {
         if (slot == null) {
             return null;
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), "
-                + "confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = ?")) {
-            ps.setString(1, slot);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getLong(1) : null;
-            }
-        }
+        return Sql.one(c, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), "
+                + "confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = ?", rs -> rs.getLong(1),
+                slot);
     }
 
     /** Age of the bridge's last heartbeat for the slot; null if there is none. */
@@ -173,12 +162,8 @@ public final class CatchUpProbe {
         if (slot == null) {
             return null;
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT (extract(epoch from clock_timestamp() - beat_at) * 1000)"
-                + "::bigint FROM shapeshift.heartbeat WHERE slot_name = ?")) {
-            ps.setString(1, slot);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Duration.ofMillis(Math.max(0, rs.getLong(1))) : null;
-            }
-        }
+        return Sql.one(c, "SELECT (extract(epoch from clock_timestamp() - beat_at) * 1000)"
+                + "::bigint FROM shapeshift.heartbeat WHERE slot_name = ?",
+                rs -> Duration.ofMillis(Math.max(0, rs.getLong(1))), slot);
     }
 }

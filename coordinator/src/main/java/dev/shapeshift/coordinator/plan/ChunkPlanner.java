@@ -177,14 +177,9 @@ public final class ChunkPlanner {
     }
 
     private static TableSize readSize(Connection c, String table) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT reltuples::bigint, relpages::bigint, pg_table_size(oid), "
-                + "pg_indexes_size(oid) FROM pg_class WHERE oid = ?::regclass")) {
-            ps.setString(1, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return new TableSize(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), false);
-            }
-        }
+        return Sql.one(c, "SELECT reltuples::bigint, relpages::bigint, pg_table_size(oid), "
+                + "pg_indexes_size(oid) FROM pg_class WHERE oid = ?::regclass",
+                rs -> new TableSize(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), false), table);
     }
 
     /**

@@ -100,15 +100,9 @@ public final class History {
     }
 
     private static boolean sampledSince(Connection c, String migration, Instant since) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM shapeshift.status_history "
-                + "WHERE migration = ? AND at >= ?)")) {
-            ps.setString(1, migration);
-            ps.setTimestamp(2, since == null ? new Timestamp(0) : Timestamp.from(since));
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
-        }
+        return Sql.one(c, "SELECT EXISTS (SELECT 1 FROM shapeshift.status_history "
+                + "WHERE migration = ? AND at >= ?)", rs -> rs.getBoolean(1),
+                migration, since == null ? new Timestamp(0) : Timestamp.from(since));
     }
 
     /** Deletes samples older than {@code keep}; returns how many. */

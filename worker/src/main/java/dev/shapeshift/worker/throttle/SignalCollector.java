@@ -3,6 +3,7 @@ package dev.shapeshift.worker.throttle;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.Knob;
+import dev.shapeshift.db.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -111,13 +112,9 @@ public final class SignalCollector implements AutoCloseable {
      * start-up packet; the bridge's Debezium sessions name themselves {@code Debezium …}).
      */
     static int activeBackends(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE backend_type = "
+        return Sql.one(c, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = "
                 + "'client backend' AND state = 'active' AND pid <> pg_backend_pid() AND application_name NOT LIKE "
-                + "'shapeshift%' AND application_name NOT LIKE 'Debezium%'");
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getInt(1);
-        }
+                + "'shapeshift%' AND application_name NOT LIKE 'Debezium%'", rs -> rs.getInt(1));
     }
 
     static void rollbackQuietly(Connection c) {
