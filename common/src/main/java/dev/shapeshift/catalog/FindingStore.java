@@ -4,7 +4,6 @@ import dev.shapeshift.db.Sql;
 import dev.shapeshift.db.SqlStates;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;

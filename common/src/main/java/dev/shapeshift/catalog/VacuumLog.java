@@ -1,7 +1,6 @@
 package dev.shapeshift.catalog;
 
 import dev.shapeshift.db.Sql;
-import java.sql.PreparedStatement;
 
 /**
  * The in-place backfill's VACUUM log ({@code shapeshift.backfill_vacuum}): one row per mark of the

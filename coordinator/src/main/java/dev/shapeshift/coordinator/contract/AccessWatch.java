@@ -7,8 +7,6 @@ import dev.shapeshift.coordinator.contract.AccessReport.TableCounters;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.Sql;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -3,8 +3,6 @@ package dev.shapeshift.coordinator.contract;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.Sql;
 import dev.shapeshift.spec.SpecJson;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -5,8 +5,6 @@ import dev.shapeshift.catalog.SyncStream;
 import dev.shapeshift.catalog.SyncStreamStore;
 import dev.shapeshift.db.Sql;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;

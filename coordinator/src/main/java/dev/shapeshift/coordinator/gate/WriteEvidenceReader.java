@@ -24,8 +24,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
-import java.util.regex.Pattern;
 
 /** Reads {@link WriteEvidence} for a migration with a write switch. */
 final class WriteEvidenceReader {

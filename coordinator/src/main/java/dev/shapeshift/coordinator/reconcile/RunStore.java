@@ -5,7 +5,6 @@ import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.DriftStore.Kind;
 import dev.shapeshift.coordinator.reconcile.Differ.Difference;
 import dev.shapeshift.db.Sql;
-import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.refresh.Key;
@@ -16,7 +15,6 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 

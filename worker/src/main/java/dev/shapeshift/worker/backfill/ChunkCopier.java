@@ -11,7 +11,6 @@ import dev.shapeshift.refresh.Refresher;
 import dev.shapeshift.refresh.WorkerTransactions;
 import dev.shapeshift.sinks.SinkApplier;
 import dev.shapeshift.sinks.SinkRefresh;
-import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.worker.throttle.Decision;
 import dev.shapeshift.worker.throttle.Limits;
