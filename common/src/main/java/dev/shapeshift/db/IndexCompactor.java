@@ -159,28 +159,24 @@ public final class IndexCompactor {
 
     /** Every valid B-tree index of the table with its size and one-pass size (0 when unknown). */
     public static List<Index> measure(Connection c, String schema, String table) throws SQLException {
-        boolean pgstattuple = has(c, "SELECT 1 FROM pg_extension WHERE extname = 'pgstattuple'");
+        boolean pgstattuple = Sql.exists(c, "SELECT 1 FROM pg_extension WHERE extname = 'pgstattuple'");
         List<Index> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT x.relname, x.oid, pg_relation_size(x.oid), "
+        Sql.each(c, "SELECT x.relname, x.oid, pg_relation_size(x.oid), "
                 + "am.amname, coalesce((SELECT split_part(o, '=', 2)::int FROM unnest(x.reloptions) o "
                 + "WHERE o LIKE 'fillfactor=%'), 90), greatest(t.reltuples, 0)::bigint, i.indexprs IS NOT NULL, "
                 + "i.indisvalid AND i.indisready "
                 + "FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid "
                 + "JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_am am ON am.oid = x.relam "
-                + "WHERE n.nspname = ? AND t.relname = ? ORDER BY x.relname")) {
-            ps.setString(1, schema);
-            ps.setString(2, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
+                + "WHERE n.nspname = ? AND t.relname = ? ORDER BY x.relname", rs -> {
                     String name = rs.getString(1);
                     long oid = rs.getLong(2);
                     long bytes = rs.getLong(3);
                     if (!rs.getBoolean(8)) {
-                        continue; // INVALID: a build in progress or a leftover, not ours to size
+                        return; // INVALID: a build in progress or a leftover, not ours to size
                     }
                     if (!"btree".equals(rs.getString(4))) {
                         out.add(new Index(schema, name, bytes, 0, rs.getString(4) + " index, not estimated", false, bytes, 0));
-                        continue;
+                        return;
                     }
                     int fillfactor = rs.getInt(5);
                     long rows = rs.getLong(6);
@@ -198,9 +194,7 @@ public final class IndexCompactor {
                         how = width == null ? "no statistics for its columns, not estimated" : "estimate";
                     }
                     out.add(new Index(schema, name, bytes, estimate, how, false, bytes, 0));
-                }
-            }
-        }
+                }, schema, table);
         return out;
     }
 
@@ -251,11 +245,5 @@ public final class IndexCompactor {
     private static long indexBytes(Connection c, String schema, String name) throws SQLException {
         return Sql.one(c, "SELECT pg_relation_size(to_regclass(?))", rs -> rs.getLong(1),
                 Ident.qualified(schema, name));
-    }
-
-    private static boolean has(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            return rs.next();
-        }
     }
 }

@@ -201,22 +201,14 @@ public final class Privileges {
     }
 
     private Optional<TableInfo> table(String schema, String table) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_get_userbyid(c.relowner), "
+        return Optional.ofNullable(Sql.one(c, "SELECT pg_get_userbyid(c.relowner), "
                 + "(SELECT o.rolsuper FROM pg_roles o WHERE o.oid = c.relowner), "
                 + "pg_has_role(current_user, c.relowner, 'USAGE'), has_table_privilege(c.oid, 'SELECT'), "
                 + "has_table_privilege(c.oid, 'INSERT'), has_table_privilege(c.oid, 'UPDATE'), "
                 + "has_table_privilege(c.oid, 'DELETE') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                + "WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')")) {
-            ps.setString(1, schema);
-            ps.setString(2, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return Optional.empty();
-                }
-                return Optional.of(new TableInfo(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4),
-                        rs.getBoolean(5), rs.getBoolean(6), rs.getBoolean(7)));
-            }
-        }
+                + "WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')",
+                rs -> new TableInfo(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4),
+                        rs.getBoolean(5), rs.getBoolean(6), rs.getBoolean(7)), schema, table));
     }
 
     private boolean schemaPrivilege(String schema, String privilege) throws SQLException {
