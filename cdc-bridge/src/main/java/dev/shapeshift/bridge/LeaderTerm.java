@@ -15,6 +15,7 @@ import dev.shapeshift.bridge.slot.SlotState;
 import dev.shapeshift.bridge.slot.StoredOffsets;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.kafka.Topics;
@@ -443,17 +444,10 @@ final class LeaderTerm implements AutoCloseable {
     }
 
     private static Timestamp now(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT clock_timestamp()"); ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getTimestamp(1);
-        }
+        return Sql.one(c, "SELECT clock_timestamp()", rs -> rs.getTimestamp(1));
     }
 
     private static String currentLsn(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_current_wal_lsn()::text");
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getString(1);
-        }
+        return Sql.one(c, "SELECT pg_current_wal_lsn()::text", rs -> rs.getString(1));
     }
 }

@@ -2,17 +2,16 @@ package dev.shapeshift.catalog;
 
 import dev.shapeshift.db.CatalogPool;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.phase.Phase;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -65,17 +64,11 @@ public final class Catalog {
                 generation = r.generation() + 1;
                 retired = r.retiredName();
             }
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.migration (name, spec, spec_source, "
-                    + "phase, generation) VALUES (?, ?::jsonb, ?, ?, ?) ON CONFLICT (name) DO NOTHING")) {
-                ps.setString(1, name);
-                ps.setString(2, specJson);
-                ps.setString(3, specSource);
-                ps.setString(4, Phase.PLANNED.label());
-                ps.setInt(5, generation);
-                if (ps.executeUpdate() == 0) {
-                    throw new ShapeshiftException(ErrorCode.CONFLICT, "a migration named '" + name
-                            + "' was registered concurrently; see `shapeshift status " + name + "`");
-                }
+            if (Sql.update(c, "INSERT INTO shapeshift.migration (name, spec, spec_source, "
+                    + "phase, generation) VALUES (?, ?::jsonb, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+                    name, specJson, specSource, Phase.PLANNED.label(), generation) == 0) {
+                throw new ShapeshiftException(ErrorCode.CONFLICT, "a migration named '" + name
+                        + "' was registered concurrently; see `shapeshift status " + name + "`");
             }
             audit(c, name, actor, "create", null, Phase.PLANNED,
                     retired == null ? null : "name re-used (generation " + generation + "); the previous run is kept as " + retired);
@@ -86,12 +79,7 @@ public final class Catalog {
     /** Cleanup removed what the migration left in Kafka and the capture path: its name may be re-used. */
     public void markCleanedUp(String name) {
         inTransaction("marking " + name + " cleaned up", c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE shapeshift.migration SET cleaned_up_at = now() WHERE name = ?")) {
-                ps.setString(1, name);
-                ps.executeUpdate();
-            }
-            return null;
+            return Sql.update(c, "UPDATE shapeshift.migration SET cleaned_up_at = now() WHERE name = ?", name);
         });
     }
 
@@ -106,15 +94,8 @@ public final class Catalog {
 
     public List<MigrationRecord> list() {
         return inTransaction("listing migrations", c -> {
-            List<MigrationRecord> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + MIGRATION_COLUMNS
-                    + " FROM shapeshift.migration ORDER BY created_at, name");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(migration(rs));
-                }
-            }
-            return out;
+            return Sql.list(c, "SELECT " + MIGRATION_COLUMNS + " FROM shapeshift.migration ORDER BY created_at, name",
+                    Catalog::migration);
         });
     }
 
@@ -141,18 +122,13 @@ public final class Catalog {
                             + " it can move to " + from.next());
         }
         return inTransaction("moving " + name + " to " + to, c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET phase = ?, message = ?, "
-                    + "version = version + 1, updated_at = now(), phase_changed_at = now() WHERE name = ? AND phase = ?")) {
-                ps.setString(1, to.label());
-                ps.setString(2, reason);
-                ps.setString(3, name);
-                ps.setString(4, from.label());
-                if (ps.executeUpdate() == 0) {
-                    Phase now = find(c, name).map(MigrationRecord::phase).orElseThrow(() ->
-                            new ShapeshiftException(ErrorCode.NOT_FOUND, "no migration named '" + name + "'"));
-                    throw new ShapeshiftException(ErrorCode.CONFLICT, "migration " + name + " is in phase " + now
-                            + ", not " + from + "; it was moved concurrently — re-read its status and retry");
-                }
+            if (Sql.update(c, "UPDATE shapeshift.migration SET phase = ?, message = ?, "
+                    + "version = version + 1, updated_at = now(), phase_changed_at = now() WHERE name = ? AND phase = ?",
+                    to.label(), reason, name, from.label()) == 0) {
+                Phase now = find(c, name).map(MigrationRecord::phase).orElseThrow(() ->
+                        new ShapeshiftException(ErrorCode.NOT_FOUND, "no migration named '" + name + "'"));
+                throw new ShapeshiftException(ErrorCode.CONFLICT, "migration " + name + " is in phase " + now
+                        + ", not " + from + "; it was moved concurrently — re-read its status and retry");
             }
             audit(c, name, actor, "transition", from, to, reason);
             also.run(c);
@@ -164,40 +140,25 @@ public final class Catalog {
     /** Sets the migration's status message (e.g. why it stopped) without changing its phase. */
     public void setMessage(String name, String message) {
         inTransaction("updating message of " + name, c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE shapeshift.migration SET message = ?, updated_at = now() WHERE name = ?")) {
-                ps.setString(1, message);
-                ps.setString(2, name);
-                return ps.executeUpdate();
-            }
+            return Sql.update(c, "UPDATE shapeshift.migration SET message = ?, updated_at = now() WHERE name = ?",
+                    message, name);
         });
     }
 
     /** Records the replication slot and the LSN from which sync covers every write. */
     public void recordSlot(String name, String slotName, String startLsn) {
         inTransaction("recording slot of " + name, c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET slot_name = ?, "
-                    + "start_lsn = ?::pg_lsn, updated_at = now() WHERE name = ?")) {
-                ps.setString(1, slotName);
-                ps.setString(2, startLsn);
-                ps.setString(3, name);
-                return ps.executeUpdate();
-            }
+            return Sql.update(c, "UPDATE shapeshift.migration SET slot_name = ?, "
+                    + "start_lsn = ?::pg_lsn, updated_at = now() WHERE name = ?", slotName, startLsn, name);
         });
     }
 
     /** Sets a live knob (e.g. {@code paused}, {@code max-rows-per-second}), audited. */
     public void putSetting(String migration, String setting, String value, String actor, String reason) {
         inTransaction("changing setting " + setting, c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.setting (migration, name, value, changed_by) "
+            Sql.update(c, "INSERT INTO shapeshift.setting (migration, name, value, changed_by) "
                     + "VALUES (?, ?, ?, ?) ON CONFLICT (migration, name) DO UPDATE SET value = EXCLUDED.value, "
-                    + "changed_by = EXCLUDED.changed_by, changed_at = now()")) {
-                ps.setString(1, migration);
-                ps.setString(2, setting);
-                ps.setString(3, value);
-                ps.setString(4, actor);
-                ps.executeUpdate();
-            }
+                    + "changed_by = EXCLUDED.changed_by, changed_at = now()", migration, setting, value, actor);
             audit(c, migration, actor, "setting " + setting + "=" + value, null, null, reason);
             return null;
         });
@@ -206,27 +167,15 @@ public final class Catalog {
     /** The live settings of a migration ({@code shapeshift.setting}), read on the caller's connection. */
     public static Map<String, String> settings(Connection c, String migration) throws SQLException {
         Map<String, String> out = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT name, value FROM shapeshift.setting WHERE migration = ?")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.put(rs.getString(1), rs.getString(2));
-                }
-            }
-        }
+        Sql.each(c, "SELECT name, value FROM shapeshift.setting WHERE migration = ?",
+                rs -> out.put(rs.getString(1), rs.getString(2)), migration);
         return out;
     }
 
     public Optional<String> setting(String migration, String setting) {
         return inTransaction("reading setting " + setting, c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT value FROM shapeshift.setting WHERE migration = ? AND name = ?")) {
-                ps.setString(1, migration);
-                ps.setString(2, setting);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(rs.getString(1)) : Optional.<String>empty();
-                }
-            }
+            return Optional.ofNullable(Sql.one(c, "SELECT value FROM shapeshift.setting WHERE migration = ? AND name = ?",
+                    rs -> rs.getString(1), migration, setting));
         });
     }
 
@@ -240,49 +189,25 @@ public final class Catalog {
 
     public List<AuditEntry> auditLog(String migration, long afterId, int limit) {
         return inTransaction("reading audit log", c -> {
-            List<AuditEntry> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT id, at, migration, actor, action, from_phase, "
+            return Sql.list(c, "SELECT id, at, migration, actor, action, from_phase, "
                     + "to_phase, reason, details::text FROM shapeshift.audit WHERE (?::text IS NULL OR migration = ?) "
-                    + "AND id > ? ORDER BY id LIMIT ?")) {
-                ps.setString(1, migration);
-                ps.setString(2, migration);
-                ps.setLong(3, afterId);
-                ps.setInt(4, limit);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new AuditEntry(rs.getLong(1), instant(rs.getTimestamp(2)), rs.getString(3),
-                                rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
-                                rs.getString(8), rs.getString(9)));
-                    }
-                }
-            }
-            return out;
+                    + "AND id > ? ORDER BY id LIMIT ?", rs -> new AuditEntry(rs.getLong(1), instant(rs.getTimestamp(2)),
+                            rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
+                            rs.getString(8), rs.getString(9)), migration, migration, afterId, limit);
         });
     }
 
     /** Appends an audit entry inside the caller's transaction, so it commits with the change it describes. */
     public static void audit(Connection c, String migration, String actor, String action, Phase from, Phase to,
                              String reason) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.audit "
-                + "(migration, actor, action, from_phase, to_phase, reason) VALUES (?, ?, ?, ?, ?, ?)")) {
-            ps.setString(1, migration);
-            ps.setString(2, actor);
-            ps.setString(3, action);
-            ps.setString(4, from == null ? null : from.label());
-            ps.setString(5, to == null ? null : to.label());
-            ps.setString(6, reason);
-            ps.executeUpdate();
-        }
+        Sql.update(c, "INSERT INTO shapeshift.audit (migration, actor, action, from_phase, to_phase, reason) "
+                + "VALUES (?, ?, ?, ?, ?, ?)", migration, actor, action, from == null ? null : from.label(),
+                to == null ? null : to.label(), reason);
     }
 
     private Optional<MigrationRecord> find(Connection c, String name) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + MIGRATION_COLUMNS
-                + " FROM shapeshift.migration WHERE name = ?")) {
-            ps.setString(1, name);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(migration(rs)) : Optional.empty();
-            }
-        }
+        return Optional.ofNullable(Sql.one(c, "SELECT " + MIGRATION_COLUMNS + " FROM shapeshift.migration WHERE name = ?",
+                Catalog::migration, name));
     }
 
     private static MigrationRecord migration(ResultSet rs) throws SQLException {

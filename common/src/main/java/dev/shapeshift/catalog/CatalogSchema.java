@@ -2,6 +2,7 @@ package dev.shapeshift.catalog;
 
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.ServerVersion;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
@@ -118,16 +119,9 @@ public final class CatalogSchema {
             }
         }
         List<String> objects = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT c.relname FROM pg_class c JOIN pg_namespace n "
+        objects.addAll(Sql.list(c, "SELECT c.relname FROM pg_class c JOIN pg_namespace n "
                 + "ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') "
-                + "ORDER BY 1")) {
-            ps.setString(1, SCHEMA);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    objects.add(rs.getString(1));
-                }
-            }
-        }
+                + "ORDER BY 1", rs -> rs.getString(1), SCHEMA));
         if (objects.isEmpty()) {
             return false;
         }

@@ -2,6 +2,7 @@ package dev.shapeshift.catalog;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.refresh.Key;
@@ -190,22 +191,14 @@ public final class ChunkStore {
      */
     public boolean checkpoint(Connection c, Lease lease, Key lastKey, long read, long written, boolean done)
             throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.chunk SET "
+        return Sql.update(c, "UPDATE shapeshift.chunk SET "
                 + "last_key = coalesce(?::jsonb, last_key), rows_copied = rows_copied + ?, "
                 + "rows_written = rows_written + ?, heartbeat_at = now(), throttle_reason = NULL, throttled_since = NULL, "
                 + "status = CASE WHEN ? THEN 'done' ELSE status END, "
                 + "finished_at = CASE WHEN ? THEN now() ELSE finished_at END "
-                + "WHERE migration = ? AND chunk_no = ? AND epoch = ? AND status = 'running'")) {
-            ps.setString(1, lastKey == null ? null : json(lastKey));
-            ps.setLong(2, read);
-            ps.setLong(3, written);
-            ps.setBoolean(4, done);
-            ps.setBoolean(5, done);
-            ps.setString(6, lease.migration());
-            ps.setInt(7, lease.chunk());
-            ps.setLong(8, lease.epoch());
-            return ps.executeUpdate() == 1;
-        }
+                + "WHERE migration = ? AND chunk_no = ? AND epoch = ? AND status = 'running'",
+                lastKey == null ? null : json(lastKey), read, written, done, done, lease.migration(), lease.chunk(),
+                lease.epoch()) == 1;
     }
 
     /**
@@ -215,15 +208,9 @@ public final class ChunkStore {
      * racing it for the same target rows.
      */
     public boolean claim(Connection c, Lease lease) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM shapeshift.chunk "
-                + "WHERE migration = ? AND chunk_no = ? AND epoch = ? AND status = 'running' FOR NO KEY UPDATE")) {
-            ps.setString(1, lease.migration());
-            ps.setInt(2, lease.chunk());
-            ps.setLong(3, lease.epoch());
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        }
+        return Sql.exists(c, "SELECT 1 FROM shapeshift.chunk "
+                + "WHERE migration = ? AND chunk_no = ? AND epoch = ? AND status = 'running' FOR NO KEY UPDATE",
+                lease.migration(), lease.chunk(), lease.epoch());
     }
 
     /** Keeps a lease alive while the owner waits (throttled, paused). False if it is lost. */
@@ -239,18 +226,12 @@ public final class ChunkStore {
      */
     public boolean throttled(Lease lease, String reason) {
         return catalog.inTransaction("recording the throttle of chunk " + lease.chunk(), c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.chunk SET "
+            return Sql.update(c, "UPDATE shapeshift.chunk SET "
                     + "throttled_since = CASE WHEN regexp_replace(throttle_reason, '[0-9.]+', '#', 'g') "
                     + "IS NOT DISTINCT FROM regexp_replace(?, '[0-9.]+', '#', 'g') "
                     + "THEN coalesce(throttled_since, now()) ELSE now() END, throttle_reason = ?, heartbeat_at = now() "
-                    + "WHERE migration = ? AND chunk_no = ? AND epoch = ? AND status = 'running'")) {
-                ps.setString(1, reason);
-                ps.setString(2, reason);
-                ps.setString(3, lease.migration());
-                ps.setInt(4, lease.chunk());
-                ps.setLong(5, lease.epoch());
-                return ps.executeUpdate() == 1;
-            }
+                    + "WHERE migration = ? AND chunk_no = ? AND epoch = ? AND status = 'running'",
+                    reason, reason, lease.migration(), lease.chunk(), lease.epoch()) == 1;
         });
     }
 
@@ -262,16 +243,11 @@ public final class ChunkStore {
     public List<Throttled> throttled(String migration) {
         return catalog.inTransaction("reading the throttle of " + migration, c -> {
             List<Throttled> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT chunk_no, owner, throttle_reason, throttled_since "
+            out.addAll(Sql.list(c, "SELECT chunk_no, owner, throttle_reason, throttled_since "
                     + "FROM shapeshift.chunk WHERE migration = ? AND status = 'running' AND throttle_reason IS NOT NULL "
-                    + "ORDER BY throttled_since, chunk_no")) {
-                ps.setString(1, migration);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new Throttled(rs.getInt(1), rs.getString(2), rs.getString(3), instant(rs.getTimestamp(4))));
-                    }
-                }
-            }
+                    + "ORDER BY throttled_since, chunk_no",
+                    rs -> new Throttled(rs.getInt(1), rs.getString(2), rs.getString(3), instant(rs.getTimestamp(4))),
+                    migration));
             return out;
         });
     }
@@ -302,16 +278,11 @@ public final class ChunkStore {
         return catalog.inTransaction("retrying failed chunks of " + migration, c -> {
             Map<Integer, String> status = new java.util.TreeMap<>();
             Map<Integer, String> errors = new HashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT chunk_no, status, error FROM shapeshift.chunk "
-                    + "WHERE migration = ? ORDER BY chunk_no FOR UPDATE")) {
-                ps.setString(1, migration);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        status.put(rs.getInt(1), rs.getString(2));
-                        errors.put(rs.getInt(1), rs.getString(3));
-                    }
-                }
-            }
+            Sql.each(c, "SELECT chunk_no, status, error FROM shapeshift.chunk "
+                    + "WHERE migration = ? ORDER BY chunk_no FOR UPDATE", rs -> {
+                    status.put(rs.getInt(1), rs.getString(2));
+                    errors.put(rs.getInt(1), rs.getString(3));
+                }, migration);
             List<String> wrong = new ArrayList<>();
             for (int n : only) {
                 String st = status.get(n);
@@ -334,12 +305,9 @@ public final class ChunkStore {
                 }
             });
             if (!retried.isEmpty()) {
-                try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.chunk SET status = 'pending', "
-                        + "owner = NULL, error = NULL WHERE migration = ? AND chunk_no = ANY (?::int[])")) {
-                    ps.setString(1, migration);
-                    ps.setArray(2, c.createArrayOf("integer", retried.keySet().toArray()));
-                    ps.executeUpdate();
-                }
+                Sql.update(c, "UPDATE shapeshift.chunk SET status = 'pending', "
+                        + "owner = NULL, error = NULL WHERE migration = ? AND chunk_no = ANY (?::int[])",
+                        migration, c.createArrayOf("integer", retried.keySet().toArray()));
                 StringBuilder what = new StringBuilder();
                 retried.forEach((n, e) -> what.append(what.length() == 0 ? "" : "; ").append("chunk ").append(n)
                         .append(" (was: ").append(e == null ? "no error recorded" : e).append(')'));
@@ -352,32 +320,21 @@ public final class ChunkStore {
 
     public Totals totals(String migration) {
         return catalog.inTransaction("reading backfill totals of " + migration, c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT count(*), count(*) FILTER (WHERE status = 'done'), "
+            return Sql.one(c, "SELECT count(*), count(*) FILTER (WHERE status = 'done'), "
                     + "count(*) FILTER (WHERE status = 'running'), count(*) FILTER (WHERE status = 'failed'), "
                     + "coalesce(sum(rows_copied), 0), coalesce(sum(rows_written), 0), "
                     + "(SELECT estimated_rows FROM shapeshift.backfill_plan WHERE migration = ?), min(started_at) "
-                    + "FROM shapeshift.chunk WHERE migration = ?")) {
-                ps.setString(1, migration);
-                ps.setString(2, migration);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return new Totals(rs.getInt(1), rs.getInt(2), rs.getInt(3), rs.getInt(4), rs.getLong(5),
-                            rs.getLong(6), rs.getLong(7), instant(rs.getTimestamp(8)));
-                }
-            }
+                    + "FROM shapeshift.chunk WHERE migration = ?",
+                    rs -> new Totals(rs.getInt(1), rs.getInt(2), rs.getInt(3), rs.getInt(4), rs.getLong(5),
+                            rs.getLong(6), rs.getLong(7), instant(rs.getTimestamp(8))), migration, migration);
         });
     }
 
     /** Rows copied by all chunks of a migration, as seen by the caller's transaction. */
     public long rowsCopied(Connection c, String migration) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT coalesce(sum(rows_copied), 0) FROM shapeshift.chunk WHERE migration = ?")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
+        return Sql.one(c,
+                "SELECT coalesce(sum(rows_copied), 0) FROM shapeshift.chunk WHERE migration = ?", rs -> rs.getLong(1),
+                migration);
     }
 
     /** Owners holding a live lease: the workers sharing the migration's rate cap. */
@@ -385,15 +342,9 @@ public final class ChunkStore {
         // Owners active within the lease timeout, whether they hold a chunk right now or are between
         // two: counting only current holders made the per-worker share of the rate cap jump up each
         // time a worker finished a chunk, and the migration's rate overshoot the cap.
-        try (PreparedStatement ps = c.prepareStatement("SELECT count(DISTINCT owner) FROM shapeshift.chunk "
-                + "WHERE migration = ? AND owner IS NOT NULL AND heartbeat_at > now() - make_interval(secs => ?)")) {
-            ps.setString(1, migration);
-            ps.setDouble(2, leaseTimeout.toMillis() / 1000.0);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        }
+        return Sql.one(c, "SELECT count(DISTINCT owner) FROM shapeshift.chunk "
+                + "WHERE migration = ? AND owner IS NOT NULL AND heartbeat_at > now() - make_interval(secs => ?)",
+                rs -> rs.getInt(1), migration, leaseTimeout.toMillis() / 1000.0);
     }
 
     private boolean guarded(Lease lease, String set, String param) {
@@ -414,18 +365,13 @@ public final class ChunkStore {
 
     static List<Chunk> chunks(Connection c, String migration) throws SQLException {
         List<Chunk> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + CHUNK_COLUMNS
-                + " FROM shapeshift.chunk WHERE migration = ? ORDER BY chunk_no")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Chunk(rs.getString(1), rs.getInt(2), key(rs.getString(3)), key(rs.getString(4)),
-                            rs.getString(5), key(rs.getString(6)), rs.getLong(7), rs.getLong(8), rs.getInt(9),
-                            rs.getString(10), rs.getLong(11), instant(rs.getTimestamp(12)), key(rs.getString(13)),
-                            rs.getString(14)));
-                }
-            }
-        }
+        Sql.each(c, "SELECT " + CHUNK_COLUMNS
+                + " FROM shapeshift.chunk WHERE migration = ? ORDER BY chunk_no", rs -> {
+                out.add(new Chunk(rs.getString(1), rs.getInt(2), key(rs.getString(3)), key(rs.getString(4)),
+                        rs.getString(5), key(rs.getString(6)), rs.getLong(7), rs.getLong(8), rs.getInt(9),
+                        rs.getString(10), rs.getLong(11), instant(rs.getTimestamp(12)), key(rs.getString(13)),
+                        rs.getString(14)));
+            }, migration);
         return out;
     }
 

@@ -1,5 +1,6 @@
 package dev.shapeshift.catalog;
 
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.refresh.Key;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -66,17 +67,11 @@ public final class DriftStore {
 
     /** Records (or re-confirms) drift of one key, in the caller's transaction. */
     public void record(Connection c, String migration, long runId, Key key, Kind kind) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.drift (migration, key, kind, run_id) "
+        Sql.update(c, "INSERT INTO shapeshift.drift (migration, key, kind, run_id) "
                 + "VALUES (?, ?::jsonb, ?, ?) ON CONFLICT (migration, key) DO UPDATE SET kind = EXCLUDED.kind, "
                 + "run_id = EXCLUDED.run_id, last_seen = now(), "
                 + "first_seen = CASE WHEN drift.resolved_at IS NULL THEN drift.first_seen ELSE now() END, "
-                + "resolved_at = NULL")) {
-            ps.setString(1, migration);
-            ps.setString(2, ChunkStore.json(key));
-            ps.setString(3, kind.label());
-            ps.setLong(4, runId);
-            ps.executeUpdate();
-        }
+                + "resolved_at = NULL", migration, ChunkStore.json(key), kind.label(), runId);
     }
 
     /** Marks these keys' open drift resolved (they agree now), in the caller's transaction; returns rows resolved. */
@@ -84,12 +79,9 @@ public final class DriftStore {
         if (keys.isEmpty()) {
             return 0;
         }
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.drift SET resolved_at = now() "
-                + "WHERE migration = ? AND resolved_at IS NULL AND key IN (SELECT k::jsonb FROM unnest(?::text[]) k)")) {
-            ps.setString(1, migration);
-            ps.setArray(2, c.createArrayOf("text", keys.stream().map(ChunkStore::json).toArray()));
-            return ps.executeUpdate();
-        }
+        return Sql.update(c, "UPDATE shapeshift.drift SET resolved_at = now() "
+                + "WHERE migration = ? AND resolved_at IS NULL AND key IN (SELECT k::jsonb FROM unnest(?::text[]) k)",
+                migration, c.createArrayOf("text", keys.stream().map(ChunkStore::json).toArray()));
     }
 
     public int resolve(String migration, Collection<Key> keys) {
@@ -101,13 +93,10 @@ public final class DriftStore {
      * {@code passStart} whose key is not waiting for a re-check. In the caller's transaction.
      */
     public int resolveNotSeenSince(Connection c, String migration, Instant passStart) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.drift d SET resolved_at = now() "
+        return Sql.update(c, "UPDATE shapeshift.drift d SET resolved_at = now() "
                 + "WHERE d.migration = ? AND d.resolved_at IS NULL AND d.last_seen < ? AND NOT EXISTS "
-                + "(SELECT 1 FROM shapeshift.reconcile_suspect s WHERE s.migration = d.migration AND s.key = d.key)")) {
-            ps.setString(1, migration);
-            ps.setTimestamp(2, Timestamp.from(passStart));
-            return ps.executeUpdate();
-        }
+                + "(SELECT 1 FROM shapeshift.reconcile_suspect s WHERE s.migration = d.migration AND s.key = d.key)",
+                migration, passStart);
     }
 
     /** Up to {@code limit} open drift rows with a key after {@code afterKey} (null: from the first), in jsonb key order. */
@@ -152,15 +141,10 @@ public final class DriftStore {
             for (Kind k : Kind.values()) {
                 out.put(k, 0L);
             }
-            try (PreparedStatement ps = c.prepareStatement("SELECT kind, count(*) FROM shapeshift.drift "
-                    + "WHERE migration = ? AND resolved_at IS NULL GROUP BY kind")) {
-                ps.setString(1, migration);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.put(Kind.fromLabel(rs.getString(1)), rs.getLong(2));
-                    }
-                }
-            }
+            Sql.each(c, "SELECT kind, count(*) FROM shapeshift.drift "
+                    + "WHERE migration = ? AND resolved_at IS NULL GROUP BY kind", rs -> {
+                    out.put(Kind.fromLabel(rs.getString(1)), rs.getLong(2));
+                }, migration);
             return out;
         });
     }

@@ -1,9 +1,9 @@
 package dev.shapeshift.catalog;
 
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.db.SqlStates;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -37,12 +37,8 @@ public final class FindingStore {
     /** Replaces the findings of {@code item} with {@code found} (empty: the item is clean). */
     public void replace(String migration, String item, List<Finding> found) {
         catalog.inTransaction("storing the findings of " + item + " for " + migration, c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM shapeshift.finding WHERE migration = ? "
-                    + "AND item = ?")) {
-                ps.setString(1, migration);
-                ps.setString(2, item);
-                ps.executeUpdate();
-            }
+            Sql.update(c, "DELETE FROM shapeshift.finding WHERE migration = ? "
+                    + "AND item = ?", migration, item);
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.finding (migration, item, kind, "
                     + "key, detail, total) VALUES (?, ?, ?, ?::jsonb, ?, ?) ON CONFLICT DO NOTHING")) {
                 for (Finding f : found.subList(0, Math.min(found.size(), KEPT))) {
@@ -70,17 +66,12 @@ public final class FindingStore {
 
     public static List<Finding> list(Connection c, String migration) throws SQLException {
         List<Finding> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT item, kind, key::text, detail, total, found_at "
-                + "FROM shapeshift.finding WHERE migration = ? ORDER BY item, key")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    Timestamp at = rs.getTimestamp(6);
-                    out.add(new Finding(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                            rs.getLong(5), at == null ? null : at.toInstant()));
-                }
-            }
-        }
+        Sql.each(c, "SELECT item, kind, key::text, detail, total, found_at "
+                + "FROM shapeshift.finding WHERE migration = ? ORDER BY item, key", rs -> {
+                Timestamp at = rs.getTimestamp(6);
+                out.add(new Finding(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getLong(5), at == null ? null : at.toInstant()));
+            }, migration);
         return out;
     }
 

@@ -1,5 +1,6 @@
 package dev.shapeshift.catalog;
 
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.phase.Phase;
@@ -46,12 +47,7 @@ public final class FlagStore {
     public List<Flag> list() {
         return catalog.inTransaction("listing flags", c -> {
             List<Flag> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM shapeshift.flag ORDER BY name");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(flag(rs));
-                }
-            }
+            out.addAll(Sql.list(c, "SELECT " + COLUMNS + " FROM shapeshift.flag ORDER BY name", rs -> flag(rs)));
             return out;
         });
     }

@@ -2,6 +2,7 @@ package dev.shapeshift.catalog;
 
 import dev.shapeshift.catalog.ChunkStore.Chunk;
 import dev.shapeshift.catalog.ChunkStore.PlanInfo;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.refresh.Key;
@@ -53,16 +54,10 @@ public final class PlanStore {
                 }
                 ps.executeBatch();
             }
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.backfill_plan (migration, method, "
-                    + "estimated_rows, chunk_rows, table_bytes, index_bytes) VALUES (?, ?, ?, ?, ?, ?)")) {
-                ps.setString(1, migration);
-                ps.setString(2, info.method());
-                ps.setLong(3, info.estimatedRows());
-                ps.setInt(4, info.chunkRows());
-                ps.setLong(5, info.tableBytes());
-                ps.setLong(6, info.indexBytes());
-                ps.executeUpdate();
-            }
+            Sql.update(c, "INSERT INTO shapeshift.backfill_plan (migration, method, "
+                    + "estimated_rows, chunk_rows, table_bytes, index_bytes) VALUES (?, ?, ?, ?, ?, ?)",
+                    migration, info.method(), info.estimatedRows(), info.chunkRows(), info.tableBytes(),
+                    info.indexBytes());
             Catalog.audit(c, migration, "coordinator", "backfill planned: " + (boundaries.size() + 1) + " chunks by "
                     + info.method(), null, null, null);
             return ChunkStore.chunks(c, migration);

@@ -1,12 +1,10 @@
 package dev.shapeshift.catalog;
 
+import dev.shapeshift.db.Sql;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -26,18 +24,11 @@ public final class SyncStreamStore {
     /** The worker {@code owner} now owns the partition; it starts at {@link StreamState#CATCHING_UP}. */
     public void claim(String migration, int partition, int partitions, String owner, String message) {
         catalog.inTransaction("claiming sync stream " + migration + "/" + partition, c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.sync_stream (migration, partition, "
+            return Sql.update(c, "INSERT INTO shapeshift.sync_stream (migration, partition, "
                     + "owner, partitions, state, message) VALUES (?, ?, ?, ?, 'CATCHING_UP', ?) ON CONFLICT (migration, "
                     + "partition) DO UPDATE SET owner = EXCLUDED.owner, partitions = EXCLUDED.partitions, "
-                    + "state = 'CATCHING_UP', stop_offset = NULL, message = EXCLUDED.message, updated_at = now()")) {
-                ps.setString(1, migration);
-                ps.setInt(2, partition);
-                ps.setString(3, owner);
-                ps.setInt(4, partitions);
-                ps.setString(5, message);
-                ps.executeUpdate();
-            }
-            return null;
+                    + "state = 'CATCHING_UP', stop_offset = NULL, message = EXCLUDED.message, updated_at = now()",
+                    migration, partition, owner, partitions, message);
         });
     }
 
@@ -45,20 +36,10 @@ public final class SyncStreamStore {
     public boolean state(String migration, int partition, String owner, StreamState state, Long stopOffset,
                          String message) {
         return catalog.inTransaction("writing sync stream state " + migration + "/" + partition, c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.sync_stream SET state = ?, stop_offset = ?, "
-                    + "message = ?, updated_at = now() WHERE migration = ? AND partition = ? AND owner = ?")) {
-                ps.setString(1, state.name());
-                if (stopOffset == null) {
-                    ps.setNull(2, java.sql.Types.BIGINT);
-                } else {
-                    ps.setLong(2, stopOffset);
-                }
-                ps.setString(3, message);
-                ps.setString(4, migration);
-                ps.setInt(5, partition);
-                ps.setString(6, owner);
-                return ps.executeUpdate() == 1;
-            }
+            return Sql.update(c, "UPDATE shapeshift.sync_stream SET state = ?, stop_offset = ?, "
+                    + "message = ?, updated_at = now() WHERE migration = ? AND partition = ? AND owner = ?",
+                    state.name(), stopOffset == null ? Sql.nullOf(java.sql.Types.BIGINT) : stopOffset, message,
+                    migration, partition, owner) == 1;
         });
     }
 
@@ -76,21 +57,14 @@ public final class SyncStreamStore {
 
     static boolean progress(Connection c, String migration, int partition, String owner, long offset, long lsn,
                             Instant commitAt, Instant appliedAt) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.sync_stream SET "
+        return Sql.update(c, "UPDATE shapeshift.sync_stream SET "
                 + "applied_offset = GREATEST(applied_offset, ?), applied_lsn = GREATEST(applied_lsn, ?::pg_lsn), "
                 + "applied_commit_at = GREATEST(applied_commit_at, ?), applied_at = ?, "
                 + "state = CASE WHEN state = 'CATCHING_UP' THEN 'RUNNING' ELSE state END, "
                 + "message = CASE WHEN state = 'CATCHING_UP' THEN NULL ELSE message END, updated_at = now() "
-                + "WHERE migration = ? AND partition = ? AND owner = ?")) {
-            ps.setLong(1, offset);
-            ps.setString(2, lsn > 0 ? lsnText(lsn) : null);
-            ps.setTimestamp(3, commitAt == null ? null : Timestamp.from(commitAt));
-            ps.setTimestamp(4, Timestamp.from(appliedAt));
-            ps.setString(5, migration);
-            ps.setInt(6, partition);
-            ps.setString(7, owner);
-            return ps.executeUpdate() == 1;
-        }
+                + "WHERE migration = ? AND partition = ? AND owner = ?",
+                offset, lsn > 0 ? lsnText(lsn) : null, Sql.timestamp(commitAt), appliedAt, migration, partition,
+                owner) == 1;
     }
 
     /** Every stream of the migration, by partition. */
@@ -99,24 +73,17 @@ public final class SyncStreamStore {
     }
 
     public static List<SyncStream> list(Connection c, String migration) throws SQLException {
-        List<SyncStream> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS
-                + " FROM shapeshift.sync_stream WHERE migration = ? ORDER BY partition")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
+        return Sql.list(c, "SELECT " + COLUMNS + " FROM shapeshift.sync_stream WHERE migration = ? ORDER BY partition",
+                rs -> {
                     long offset = rs.getLong(6);
                     Long appliedOffset = rs.wasNull() ? null : offset;
                     long stop = rs.getLong(10);
                     Long stopOffset = rs.wasNull() ? null : stop;
-                    out.add(new SyncStream(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getInt(4),
+                    return new SyncStream(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getInt(4),
                             StreamState.valueOf(rs.getString(5)), appliedOffset, rs.getString(7),
                             instant(rs.getTimestamp(8)), instant(rs.getTimestamp(9)), stopOffset, rs.getString(11),
-                            instant(rs.getTimestamp(12))));
-                }
-            }
-        }
-        return out;
+                            instant(rs.getTimestamp(12)));
+                }, migration);
     }
 
     /** {@code X/Y}, PostgreSQL's text form of an LSN. */

@@ -143,19 +143,13 @@ public final class IndexCompactor {
         List<String> leftovers = new ArrayList<>();
         java.util.regex.Pattern mine = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(name)
                 + "_cc(new|old)[0-9]*");
-        try (PreparedStatement ps = c.prepareStatement("SELECT x.relname FROM pg_index i JOIN pg_class x "
+        Sql.each(c, "SELECT x.relname FROM pg_index i JOIN pg_class x "
                 + "ON x.oid = i.indexrelid JOIN pg_namespace n ON n.oid = x.relnamespace WHERE n.nspname = ? "
-                + "AND NOT i.indisvalid AND starts_with(x.relname, ?)")) {
-            ps.setString(1, schema);
-            ps.setString(2, name + "_cc");
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    if (mine.matcher(rs.getString(1)).matches()) {
-                        leftovers.add(rs.getString(1));
-                    }
+                + "AND NOT i.indisvalid AND starts_with(x.relname, ?)", rs -> {
+                if (mine.matcher(rs.getString(1)).matches()) {
+                    leftovers.add(rs.getString(1));
                 }
-            }
-        }
+            }, schema, name + "_cc");
         for (String l : leftovers) {
             log.warn("dropping INVALID index left by a failed concurrent rebuild index={}.{}", schema, l);
             ConcurrentIndex.drop(c, schema, l);
@@ -165,28 +159,24 @@ public final class IndexCompactor {
 
     /** Every valid B-tree index of the table with its size and one-pass size (0 when unknown). */
     public static List<Index> measure(Connection c, String schema, String table) throws SQLException {
-        boolean pgstattuple = has(c, "SELECT 1 FROM pg_extension WHERE extname = 'pgstattuple'");
+        boolean pgstattuple = Sql.exists(c, "SELECT 1 FROM pg_extension WHERE extname = 'pgstattuple'");
         List<Index> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT x.relname, x.oid, pg_relation_size(x.oid), "
+        Sql.each(c, "SELECT x.relname, x.oid, pg_relation_size(x.oid), "
                 + "am.amname, coalesce((SELECT split_part(o, '=', 2)::int FROM unnest(x.reloptions) o "
                 + "WHERE o LIKE 'fillfactor=%'), 90), greatest(t.reltuples, 0)::bigint, i.indexprs IS NOT NULL, "
                 + "i.indisvalid AND i.indisready "
                 + "FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid "
                 + "JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_am am ON am.oid = x.relam "
-                + "WHERE n.nspname = ? AND t.relname = ? ORDER BY x.relname")) {
-            ps.setString(1, schema);
-            ps.setString(2, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
+                + "WHERE n.nspname = ? AND t.relname = ? ORDER BY x.relname", rs -> {
                     String name = rs.getString(1);
                     long oid = rs.getLong(2);
                     long bytes = rs.getLong(3);
                     if (!rs.getBoolean(8)) {
-                        continue; // INVALID: a build in progress or a leftover, not ours to size
+                        return; // INVALID: a build in progress or a leftover, not ours to size
                     }
                     if (!"btree".equals(rs.getString(4))) {
                         out.add(new Index(schema, name, bytes, 0, rs.getString(4) + " index, not estimated", false, bytes, 0));
-                        continue;
+                        return;
                     }
                     int fillfactor = rs.getInt(5);
                     long rows = rs.getLong(6);
@@ -204,9 +194,7 @@ public final class IndexCompactor {
                         how = width == null ? "no statistics for its columns, not estimated" : "estimate";
                     }
                     out.add(new Index(schema, name, bytes, estimate, how, false, bytes, 0));
-                }
-            }
-        }
+                }, schema, table);
         return out;
     }
 
@@ -233,18 +221,13 @@ public final class IndexCompactor {
 
     /** The key columns' average stored width (pg_stats), summed; null when a column has no statistics. */
     private static Double keyWidth(Connection c, long indexOid) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT count(*), count(s.avg_width), sum(s.avg_width) "
+        return Sql.one(c, "SELECT count(*), count(s.avg_width), sum(s.avg_width) "
                 + "FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey[0:i.indnkeyatts - 1]) k(attnum) "
                 + "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
                 + "JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
                 + "LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = t.relname "
-                + "AND s.attname = a.attname WHERE i.indexrelid = ?")) {
-            ps.setLong(1, indexOid);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1) == 0 || rs.getLong(1) != rs.getLong(2) ? null : rs.getDouble(3);
-            }
-        }
+                + "AND s.attname = a.attname WHERE i.indexrelid = ?",
+                rs -> rs.getLong(1) == 0 || rs.getLong(1) != rs.getLong(2) ? null : rs.getDouble(3), indexOid);
     }
 
     /** The index's live entry bytes (its leaf density) as a one-pass build would pack them. */
@@ -260,18 +243,7 @@ public final class IndexCompactor {
     }
 
     private static long indexBytes(Connection c, String schema, String name) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_relation_size(to_regclass(?))")) {
-            ps.setString(1, Ident.qualified(schema, name));
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
-    }
-
-    private static boolean has(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            return rs.next();
-        }
+        return Sql.one(c, "SELECT pg_relation_size(to_regclass(?))", rs -> rs.getLong(1),
+                Ident.qualified(schema, name));
     }
 }

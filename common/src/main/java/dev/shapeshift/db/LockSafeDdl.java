@@ -4,7 +4,6 @@ import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.spec.DurationText;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -346,16 +345,9 @@ public final class LockSafeDdl {
                     watcher = db.connect("ddl-watch");
                 }
                 List<Blocker> found = new ArrayList<>();
-                try (PreparedStatement ps = watcher.prepareStatement(BLOCKERS)) {
-                    ps.setInt(1, pid);
-                    ps.setInt(2, pid);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            found.add(new Blocker(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getLong(4),
-                                    rs.getString(5) == null ? "a lock" : rs.getString(5)));
-                        }
-                    }
-                }
+                found.addAll(Sql.list(watcher, BLOCKERS,
+                        rs -> new Blocker(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getLong(4),
+                                rs.getString(5) == null ? "a lock" : rs.getString(5)), pid, pid));
                 if (!found.isEmpty()) {
                     blockers = List.copyOf(found);
                 }

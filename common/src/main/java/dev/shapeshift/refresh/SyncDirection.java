@@ -1,5 +1,6 @@
 package dev.shapeshift.refresh;
 
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.phase.Phase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -81,13 +82,9 @@ public enum SyncDirection {
         // clock_timestamp(), not now(): the time after the lock was granted, not when the transaction
         // began (a flip that waited for its locks would otherwise date itself too early, and old-shape
         // writes committed while it waited would look later than it: OldShapeWrites).
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET sync_direction = ?, "
-                + "direction_changed_at = clock_timestamp() WHERE name = ? AND sync_direction <> ?")) {
-            ps.setString(1, to.label);
-            ps.setString(2, migration);
-            ps.setString(3, to.label);
-            ps.executeUpdate();
-        }
+        Sql.update(c, "UPDATE shapeshift.migration SET sync_direction = ?, "
+                + "direction_changed_at = clock_timestamp() WHERE name = ? AND sync_direction <> ?",
+                to.label, migration, to.label);
     }
 
     /** The direction stored for a migration (no lock: for status pages and the driver). */

@@ -1,5 +1,6 @@
 package dev.shapeshift.spec;
 
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.spec.PrivilegeFinding.Severity;
 import dev.shapeshift.sql.Ident;
 import java.sql.Connection;
@@ -188,37 +189,26 @@ public final class Privileges {
     }
 
     private RoleInfo roleInfo() throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT r.rolname, r.rolsuper, r.rolreplication OR EXISTS ("
+        return Sql.one(c, "SELECT r.rolname, r.rolsuper, r.rolreplication OR EXISTS ("
                 + "SELECT 1 FROM pg_roles x WHERE x.rolname = 'rds_replication' AND pg_has_role(r.oid, x.oid, 'MEMBER')), "
                 + "pg_has_role(r.oid, 'pg_read_all_stats', 'USAGE'), "
                 + "EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'), "
                 + "r.rolsuper OR (pg_has_role(r.oid, 'pg_monitor', 'USAGE') AND pg_has_role(r.oid, 'pg_read_server_files', 'USAGE')), "
                 + "current_setting('log_destination') LIKE '%csvlog%' AND current_setting('logging_collector') = 'on' "
-                + "FROM pg_roles r WHERE r.rolname = current_user");
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return new RoleInfo(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4), rs.getBoolean(5),
-                    rs.getBoolean(6), rs.getBoolean(7));
-        }
+                + "FROM pg_roles r WHERE r.rolname = current_user",
+                rs -> new RoleInfo(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4), rs.getBoolean(5),
+                        rs.getBoolean(6), rs.getBoolean(7)));
     }
 
     private Optional<TableInfo> table(String schema, String table) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_get_userbyid(c.relowner), "
+        return Optional.ofNullable(Sql.one(c, "SELECT pg_get_userbyid(c.relowner), "
                 + "(SELECT o.rolsuper FROM pg_roles o WHERE o.oid = c.relowner), "
                 + "pg_has_role(current_user, c.relowner, 'USAGE'), has_table_privilege(c.oid, 'SELECT'), "
                 + "has_table_privilege(c.oid, 'INSERT'), has_table_privilege(c.oid, 'UPDATE'), "
                 + "has_table_privilege(c.oid, 'DELETE') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                + "WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')")) {
-            ps.setString(1, schema);
-            ps.setString(2, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return Optional.empty();
-                }
-                return Optional.of(new TableInfo(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4),
-                        rs.getBoolean(5), rs.getBoolean(6), rs.getBoolean(7)));
-            }
-        }
+                + "WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')",
+                rs -> new TableInfo(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4),
+                        rs.getBoolean(5), rs.getBoolean(6), rs.getBoolean(7)), schema, table));
     }
 
     private boolean schemaPrivilege(String schema, String privilege) throws SQLException {

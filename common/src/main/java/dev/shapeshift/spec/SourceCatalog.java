@@ -1,5 +1,6 @@
 package dev.shapeshift.spec;
 
+import dev.shapeshift.db.Sql;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -77,15 +78,8 @@ final class SourceCatalog {
                 + " FROM pg_catalog.pg_attribute a WHERE a.attrelid = " + TABLE_OID
                 + " AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
         List<CatalogColumn> out = new ArrayList<>();
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            ps.setString(1, schema);
-            ps.setString(2, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new CatalogColumn(rs.getString(1), rs.getString(2), rs.getBoolean(3)));
-                }
-            }
-        }
+        out.addAll(Sql.list(connection, sql, rs -> new CatalogColumn(rs.getString(1), rs.getString(2), rs.getBoolean(3)),
+                schema, table));
         return out;
     }
 
@@ -99,15 +93,7 @@ final class SourceCatalog {
                 + " AND a.attnum > 0 AND NOT a.attisdropped AND (a.attidentity <> ''"
                 + " OR pg_catalog.pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%')";
         java.util.Set<String> out = new java.util.LinkedHashSet<>();
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            ps.setString(1, schema);
-            ps.setString(2, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(rs.getString(1));
-                }
-            }
-        }
+        out.addAll(Sql.list(connection, sql, rs -> rs.getString(1), schema, table));
         return out;
     }
 
@@ -122,16 +108,10 @@ final class SourceCatalog {
                 + " AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL"
                 + " ORDER BY i.indisprimary DESC, ic.relname";
         List<UniqueKey> out = new ArrayList<>();
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            ps.setString(1, schema);
-            ps.setString(2, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    Array cols = rs.getArray(3);
-                    out.add(new UniqueKey(rs.getString(1), rs.getBoolean(2), Arrays.asList((String[]) cols.getArray())));
-                }
-            }
-        }
+        Sql.each(connection, sql, rs -> {
+                Array cols = rs.getArray(3);
+                out.add(new UniqueKey(rs.getString(1), rs.getBoolean(2), Arrays.asList((String[]) cols.getArray())));
+            }, schema, table);
         return out;
     }
 

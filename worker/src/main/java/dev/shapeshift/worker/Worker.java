@@ -39,6 +39,12 @@ import org.slf4j.LoggerFactory;
  * that became active and stops on those that left (rolled back, contracted). A consumer thread that
  * dies of an unexpected error is restarted after {@code restartDelay}; nothing is lost by that,
  * since offsets and chunk checkpoints are only committed after the database commit.
+ *
+ * <p>Why one class of ~360 lines: ~75 lines are {@link Config}, the role's validated options
+ * with their defaults and withers (the launcher's flags map onto it one to one); the rest is one
+ * small state machine — the lanes per migration, started, restarted and stopped by the watch tick
+ * under one lock — that reads best in one place. The consumers themselves are {@link SyncConsumer}
+ * and {@link ChunkConsumer}.
  */
 public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);

@@ -1,5 +1,6 @@
 package dev.shapeshift.bridge.capture;
 
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.sql.Ident;
 import java.sql.Connection;
@@ -67,15 +68,9 @@ public final class Publication {
             }
         }
         Set<TableId> out = new LinkedHashSet<>();
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = ?")) {
-            ps.setString(1, publication);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new TableId(rs.getString(1), rs.getString(2)));
-                }
-            }
-        }
+        out.addAll(Sql.list(c,
+                "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = ?",
+                rs -> new TableId(rs.getString(1), rs.getString(2)), publication));
         return out;
     }
 }

@@ -3,6 +3,7 @@ package dev.shapeshift.bridge.capture;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.db.SqlStates;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -52,13 +53,9 @@ public final class SchemaWatch {
             Map<String, String> now = columns(c, t.table());
             Optional<Map<String, String>> before = fingerprint(c, t.migration());
             if (before.isEmpty()) {
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.bridge_capture "
-                        + "(migration, source_table, columns) VALUES (?, ?, ?::jsonb) ON CONFLICT (migration) DO NOTHING")) {
-                    ps.setString(1, t.migration());
-                    ps.setString(2, t.table().toString());
-                    ps.setString(3, JSON.writeValueAsString(now));
-                    ps.executeUpdate();
-                }
+                Sql.update(c, "INSERT INTO shapeshift.bridge_capture "
+                        + "(migration, source_table, columns) VALUES (?, ?, ?::jsonb) ON CONFLICT (migration) DO NOTHING",
+                        t.migration(), t.table().toString(), JSON.writeValueAsString(now));
                 return now.isEmpty() ? Optional.of("the source table " + t.table() + " does not exist") : Optional.empty();
             }
             return ColumnDiff.changes(before.get(), now, t.keyColumns(), t.transforms());
@@ -82,16 +79,11 @@ public final class SchemaWatch {
 
     static Map<String, String> columns(Connection c, TableId t) throws SQLException {
         Map<String, String> out = new LinkedHashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT a.attname, format_type(a.atttypid, a.atttypmod) "
+        Sql.each(c, "SELECT a.attname, format_type(a.atttypid, a.atttypmod) "
                 + "FROM pg_attribute a WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped "
-                + "ORDER BY a.attnum")) {
-            ps.setString(1, t.sql());
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.put(rs.getString(1), rs.getString(2));
-                }
-            }
-        }
+                + "ORDER BY a.attnum", rs -> {
+                out.put(rs.getString(1), rs.getString(2));
+            }, t.sql());
         return out;
     }
 

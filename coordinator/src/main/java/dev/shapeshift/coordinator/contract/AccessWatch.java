@@ -5,9 +5,8 @@ import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.coordinator.contract.AccessReport.Statement;
 import dev.shapeshift.coordinator.contract.AccessReport.TableCounters;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.Sql;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -41,6 +40,11 @@ import org.slf4j.LoggerFactory;
  * safe side: a false alarm delays the contract, a missed reader loses data). Comments are no way
  * out: {@code pg_stat_statements} ignores them when it identifies a statement and keeps the text of
  * whoever ran it first.
+ *
+ * <p>Why one class of ~300 lines: one look is one transaction whose every signal (statements,
+ * sessions, table counters, the read counter, dependents) moves the same quiet-since and fills the
+ * same report, so its steps are read in order in {@code look}; each catalog table's SQL lives in its
+ * store ({@link WatchStore}, {@link Sightings}, {@link Readers}, {@link ReadCounter}, {@link ReplicaWatch}).
  */
 public final class AccessWatch {
     private static final Logger log = LoggerFactory.getLogger(AccessWatch.class);
@@ -167,14 +171,14 @@ public final class AccessWatch {
 
     private AccessReport look(Connection c, OldShape shape) throws SQLException {
         String migration = shape.migration();
-        Instant now = instant(c, "SELECT clock_timestamp()");
+        Instant now = Sql.one(c, "SELECT clock_timestamp()", rs -> rs.getTimestamp(1).toInstant());
         if (shape.dropsNothing() != null && shape.inPlace()) {
             return new AccessReport(migration, shape.describe(), shape.dropsNothing(), null, now, null,
                     shape.quietPeriod(), List.of(), List.of(), null, List.of(), List.of(), null, "not needed: nothing is watched", List.of(), null);
         }
         ShapeMatcher matcher = ShapeMatcher.of(shape);
         List<AccessReport.Dependent> dependents = Dependents.find(c, shape, matcher);
-        if (!one(c, "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'")) {
+        if (!Sql.exists(c, "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'")) {
             return new AccessReport(migration, shape.describe(), shape.dropsNothing(), null, now, null, shape.quietPeriod(), List.of(),
                     List.of(), null, dependents, List.of(), null, "none", List.of(), "pg_stat_statements is not installed in this database: "
                     + "add it to shared_preload_libraries and run CREATE EXTENSION pg_stat_statements; without "
@@ -184,14 +188,12 @@ public final class AccessWatch {
         WatchStore.Watch w = WatchStore.read(c, migration);
         boolean first = w == null;
         List<String> notes = new ArrayList<>();
-        long dealloc;
-        Instant statsReset;
-        try (PreparedStatement ps = c.prepareStatement("SELECT dealloc, stats_reset FROM pg_stat_statements_info");
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            dealloc = rs.getLong(1);
-            statsReset = WatchStore.instant(rs.getTimestamp(2));
+        record Info(long dealloc, Instant statsReset) {
         }
+        Info info = Sql.one(c, "SELECT dealloc, stats_reset FROM pg_stat_statements_info",
+                rs -> new Info(rs.getLong(1), WatchStore.instant(rs.getTimestamp(2))));
+        long dealloc = info.dealloc();
+        Instant statsReset = info.statsReset();
         Instant quietBase = first ? now : w.quietSince();
         if (!first && w.statsReset() != null && !w.statsReset().equals(statsReset)) {
             quietBase = now;
@@ -203,16 +205,13 @@ public final class AccessWatch {
         Map<String, boolean[]> sightings = Sightings.read(c, migration);
         Map<String, WatchStore.Row> stored = WatchStore.statements(c, migration);
         List<WatchStore.Row> rows = new ArrayList<>(stored.values());
-        try (PreparedStatement ps = c.prepareStatement("SELECT s.userid, max(r.rolname), s.queryid, sum(s.calls)::bigint, "
+        Sql.each(c, "SELECT s.userid, max(r.rolname), s.queryid, sum(s.calls)::bigint, "
                 + "min(s.query) FROM pg_stat_statements s LEFT JOIN pg_roles r ON r.oid = s.userid "
-                + "WHERE s.dbid = ? AND s.queryid IS NOT NULL GROUP BY s.userid, s.queryid")) {
-            ps.setLong(1, dbid);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
+                + "WHERE s.dbid = ? AND s.queryid IS NOT NULL GROUP BY s.userid, s.queryid", rs -> {
                     String query = rs.getString(5);
                     Optional<String> why = matcher.match(query);
                     if (why.isEmpty()) {
-                        continue;
+                        return;
                     }
                     long userid = rs.getLong(1);
                     long queryid = rs.getLong(3);
@@ -225,9 +224,7 @@ public final class AccessWatch {
                     WatchStore.saveStatement(c, migration, now_);
                     rows.remove(prev);
                     rows.add(now_);
-                }
-            }
-        }
+                }, dbid);
         TableCounters table = shape.inPlace() ? null : WatchStore.tableCounters(c, shape, w, first, now);
         Instant quietSince = quietBase;
         List<Statement> offenders = new ArrayList<>();
@@ -299,24 +296,7 @@ public final class AccessWatch {
     }
 
     private static long databaseOid(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT oid FROM pg_database WHERE datname = current_database()");
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
-    private static boolean one(Connection c, String sql) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
-            return rs.next();
-        }
-    }
-
-    private static Instant instant(Connection c, String sql) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getTimestamp(1).toInstant();
-        }
+        return Sql.one(c, "SELECT oid FROM pg_database WHERE datname = current_database()", rs -> rs.getLong(1));
     }
 
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shapeshift.coordinator.contract.Archive.ArchivedColumn;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import java.sql.Connection;
@@ -55,24 +56,15 @@ final class ArchiveStore {
     static void insert(Connection c, OldShape shape, List<String> key, List<ArchivedColumn> columns,
                        List<Archive.ArchivedStructure> structure) throws SQLException {
         Duration retention = shape.retention();
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.contract_archive (migration, mode, "
+        Sql.update(c, "INSERT INTO shapeshift.contract_archive (migration, mode, "
                 + "archive_table, source_schema, source_table, key_columns, columns, retain_until, structure) "
-                + "VALUES (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, now() + ?::interval, ?::jsonb)")) {
-            ps.setString(1, shape.migration());
-            ps.setString(2, shape.inPlace() ? "in-place" : "table");
-            ps.setString(3, shape.migration());
-            ps.setString(4, shape.schema());
-            ps.setString(5, shape.table());
-            ps.setString(6, write(key));
-            ps.setString(7, write(columns));
-            ps.setString(8, retention.toSeconds() + " seconds");
-            ps.setString(9, write(structure));
-            ps.executeUpdate();
-        }
+                + "VALUES (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, now() + ?::interval, ?::jsonb)",
+                shape.migration(), shape.inPlace() ? "in-place" : "table", shape.migration(), shape.schema(),
+                shape.table(), write(key), write(columns), retention.toSeconds() + " seconds", write(structure));
     }
 
     static void restoreStarted(Connection c, String migration) throws SQLException {
-        update(c, "UPDATE shapeshift.contract_archive SET restore_started_at = coalesce(restore_started_at, now()) "
+        Sql.update(c, "UPDATE shapeshift.contract_archive SET restore_started_at = coalesce(restore_started_at, now()) "
                 + "WHERE migration = ?", migration);
     }
 
@@ -92,33 +84,17 @@ final class ArchiveStore {
 
     /** Moves the refill's checkpoint to {@code lastKey} (a JSON array of text) after {@code rows} more rows. */
     static void restoreCheckpoint(Connection c, String migration, String lastKey, long rows) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.contract_archive SET restore_after = "
-                + "?::jsonb, restore_rows = restore_rows + ? WHERE migration = ?")) {
-            ps.setString(1, lastKey);
-            ps.setLong(2, rows);
-            ps.setString(3, migration);
-            ps.executeUpdate();
-        }
+        Sql.update(c, "UPDATE shapeshift.contract_archive SET restore_after = "
+                + "?::jsonb, restore_rows = restore_rows + ? WHERE migration = ?", lastKey, rows, migration);
     }
 
     static void restored(Connection c, String migration) throws SQLException {
-        update(c, "UPDATE shapeshift.contract_archive SET restored_at = now() WHERE migration = ?", migration);
+        Sql.update(c, "UPDATE shapeshift.contract_archive SET restored_at = now() WHERE migration = ?", migration);
     }
 
     static void dropped(Connection c, String migration, String actor) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.contract_archive SET dropped_at = now(), "
-                + "dropped_by = ? WHERE migration = ?")) {
-            ps.setString(1, actor);
-            ps.setString(2, migration);
-            ps.executeUpdate();
-        }
-    }
-
-    private static void update(Connection c, String sql, String migration) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, migration);
-            ps.executeUpdate();
-        }
+        Sql.update(c, "UPDATE shapeshift.contract_archive SET dropped_at = now(), "
+                + "dropped_by = ? WHERE migration = ?", actor, migration);
     }
 
     private static String write(Object o) {

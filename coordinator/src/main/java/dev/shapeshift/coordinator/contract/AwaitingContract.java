@@ -1,9 +1,8 @@
 package dev.shapeshift.coordinator.contract;
 
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.spec.SpecJson;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -52,18 +51,13 @@ public final class AwaitingContract {
     public static List<Awaiting> read(Database db) {
         return Tx.run(db, AccessWatch.ROLE, "reading migrations awaiting their contract", c -> {
             List<Awaiting> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT m.name, m.phase, m.spec::text, coalesce("
+            Sql.each(c, "SELECT m.name, m.phase, m.spec::text, coalesce("
                     + "(SELECT max(a.at) FROM shapeshift.audit a WHERE a.migration = m.name AND a.to_phase = 'reads-switched'), "
-                    + "m.phase_changed_at), clock_timestamp() FROM shapeshift.migration m WHERE m.phase = ANY (?) ORDER BY m.name")) {
-                ps.setArray(1, c.createArrayOf("text", PHASES.toArray()));
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        Duration deadline = SpecJson.read(rs.getString(3)).contract().deadline();
-                        out.add(Awaiting.of(rs.getString(1), rs.getString(2), rs.getTimestamp(4).toInstant(),
-                                rs.getTimestamp(5).toInstant(), deadline));
-                    }
-                }
-            }
+                    + "m.phase_changed_at), clock_timestamp() FROM shapeshift.migration m WHERE m.phase = ANY (?) ORDER BY m.name", rs -> {
+                    Duration deadline = SpecJson.read(rs.getString(3)).contract().deadline();
+                    out.add(Awaiting.of(rs.getString(1), rs.getString(2), rs.getTimestamp(4).toInstant(),
+                            rs.getTimestamp(5).toInstant(), deadline));
+                }, c.createArrayOf("text", PHASES.toArray()));
             return out;
         });
     }

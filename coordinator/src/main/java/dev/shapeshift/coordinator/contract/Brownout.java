@@ -3,6 +3,7 @@ package dev.shapeshift.coordinator.contract;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import java.sql.Connection;
@@ -245,14 +246,8 @@ public final class Brownout {
             database = rs.getString(1);
         }
         Set<String> ours = new java.util.HashSet<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT rolname FROM pg_roles WHERE oid::bigint = ANY (?)")) {
-            ps.setArray(1, c.createArrayOf("bigint", Readers.shapeshiftRoles(c).toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    ours.add(rs.getString(1));
-                }
-            }
-        }
+        ours.addAll(Sql.list(c, "SELECT rolname FROM pg_roles WHERE oid::bigint = ANY (?)", rs -> rs.getString(1),
+                c.createArrayOf("bigint", Readers.shapeshiftRoles(c).toArray())));
         ShapeMatcher matcher = ShapeMatcher.of(shape);
         for (ServerLog.Entry e : read.entries()) {
             if (!failedOnLockout(e, database, shape, matcher) || ours.contains(e.user())) {

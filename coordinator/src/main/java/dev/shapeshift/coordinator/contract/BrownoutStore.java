@@ -1,6 +1,7 @@
 package dev.shapeshift.coordinator.contract;
 
 import dev.shapeshift.coordinator.contract.Brownout.Status;
+import dev.shapeshift.db.Sql;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -45,54 +46,32 @@ final class BrownoutStore {
     }
 
     static void logProblem(Connection c, long id, String problem) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.brownout SET log_problem = ? WHERE id = ?")) {
-            ps.setString(1, problem);
-            ps.setLong(2, id);
-            ps.executeUpdate();
-        }
+        Sql.update(c, "UPDATE shapeshift.brownout SET log_problem = ? WHERE id = ?", problem, id);
     }
 
     /** How far the server log has been read. */
     static void logRead(Connection c, long id, ServerLog.Position next) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.brownout SET log_file = ?, log_offset = ? WHERE id = ?")) {
-            ps.setString(1, next.file());
-            ps.setLong(2, next.offset());
-            ps.setLong(3, id);
-            ps.executeUpdate();
-        }
+        Sql.update(c, "UPDATE shapeshift.brownout SET log_file = ?, log_offset = ? WHERE id = ?",
+                next.file(), next.offset(), id);
     }
 
     /** One more failure of an identity and statement (the first creates the row). */
     static void failure(Connection c, long id, ServerLog.Entry e, String client, String statement) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.brownout_failure (brownout_id, role_name, "
+        Sql.update(c, "INSERT INTO shapeshift.brownout_failure (brownout_id, role_name, "
                 + "application_name, client, sql_state, message, statement, failures, first_at, last_at) "
                 + "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?::timestamptz, ?::timestamptz) "
                 + "ON CONFLICT (brownout_id, role_name, application_name, client, sql_state, statement) DO UPDATE SET "
                 + "failures = brownout_failure.failures + 1, last_at = greatest(brownout_failure.last_at, EXCLUDED.last_at), "
-                + "message = EXCLUDED.message")) {
-            ps.setLong(1, id);
-            ps.setString(2, e.user());
-            ps.setString(3, e.applicationName());
-            ps.setString(4, client);
-            ps.setString(5, e.sqlState());
-            ps.setString(6, e.message());
-            ps.setString(7, statement);
-            ps.setString(8, e.logTime());
-            ps.setString(9, e.logTime());
-            ps.executeUpdate();
-        }
+                + "message = EXCLUDED.message",
+                id, e.user(), e.applicationName(), client, e.sqlState(), e.message(), statement, e.logTime(),
+                e.logTime());
     }
 
     /** Ends a running brownout (a no-op when it has ended). */
     static void end(Connection c, long id, Status status, String reason, double undoMs) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.brownout SET status = ?, ended_at = "
-                + "clock_timestamp(), end_reason = ?, undo_ms = ? WHERE id = ? AND status = 'running'")) {
-            ps.setString(1, status.sql());
-            ps.setString(2, reason);
-            ps.setDouble(3, undoMs);
-            ps.setLong(4, id);
-            ps.executeUpdate();
-        }
+        Sql.update(c, "UPDATE shapeshift.brownout SET status = ?, ended_at = "
+                + "clock_timestamp(), end_reason = ?, undo_ms = ? WHERE id = ? AND status = 'running'",
+                status.sql(), reason, undoMs, id);
     }
 
     /** The latest brownout of a migration with its failures; null when none ran. */
@@ -121,18 +100,12 @@ final class BrownoutStore {
 
     private static List<BrownoutReport.Failure> failures(Connection c, long id) throws SQLException {
         List<BrownoutReport.Failure> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT role_name, application_name, client, sql_state, message, "
+        out.addAll(Sql.list(c, "SELECT role_name, application_name, client, sql_state, message, "
                 + "statement, failures, first_at, last_at FROM shapeshift.brownout_failure WHERE brownout_id = ? "
-                + "ORDER BY failures DESC, role_name, statement")) {
-            ps.setLong(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new BrownoutReport.Failure(rs.getString(1), emptyToNull(rs.getString(2)), emptyToNull(rs.getString(3)),
-                            rs.getString(4), rs.getString(5), rs.getString(6), rs.getInt(7),
-                            instant(rs.getTimestamp(8)), instant(rs.getTimestamp(9))));
-                }
-            }
-        }
+                + "ORDER BY failures DESC, role_name, statement",
+                rs -> new BrownoutReport.Failure(rs.getString(1), emptyToNull(rs.getString(2)), emptyToNull(rs.getString(3)),
+                        rs.getString(4), rs.getString(5), rs.getString(6), rs.getInt(7),
+                        instant(rs.getTimestamp(8)), instant(rs.getTimestamp(9))), id));
         return out;
     }
 

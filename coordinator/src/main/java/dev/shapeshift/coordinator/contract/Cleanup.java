@@ -3,6 +3,7 @@ package dev.shapeshift.coordinator.contract;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.kafka.KafkaClientSettings;
@@ -248,13 +249,9 @@ public final class Cleanup {
             return null;
         }
         return Tx.run(db, Contractor.ROLE, "reading slot " + slot, c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT active_pid FROM pg_replication_slots WHERE slot_name = ? AND active")) {
-                ps.setString(1, slot);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? rs.getString(1) : null;
-                }
-            }
+            return Sql.one(c,
+                    "SELECT active_pid FROM pg_replication_slots WHERE slot_name = ? AND active", rs -> rs.getString(1),
+                    slot);
         });
     }
 
@@ -268,15 +265,9 @@ public final class Cleanup {
             }
         }
         List<String[]> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = ?")) {
-            ps.setString(1, publication);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new String[] {rs.getString(1), rs.getString(2)});
-                }
-            }
-        }
+        out.addAll(Sql.list(c,
+                "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = ?",
+                rs -> new String[] {rs.getString(1), rs.getString(2)}, publication));
         return out;
     }
 }

@@ -3,14 +3,13 @@ package dev.shapeshift.coordinator.contract;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.coordinator.contract.CodeSearch.Hit;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -83,15 +82,9 @@ public record CodeEvidence(List<String> roots, List<String> names, List<Hit> ope
 
     static List<Ack> acks(Connection c, String migration) throws SQLException {
         List<Ack> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT file, line, reason, acked_by FROM shapeshift.contract_code_ack "
-                + "WHERE migration = ? ORDER BY file, line")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Ack(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getString(4)));
-                }
-            }
-        }
+        out.addAll(Sql.list(c, "SELECT file, line, reason, acked_by FROM shapeshift.contract_code_ack "
+                + "WHERE migration = ? ORDER BY file, line",
+                rs -> new Ack(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getString(4)), migration));
         return out;
     }
 
@@ -122,16 +115,10 @@ public record CodeEvidence(List<String> roots, List<String> names, List<Hit> ope
         Ack ack = new Ack(file, line, reason, actor);
         new Catalog(db, AccessWatch.ROLE).get(migration);
         Tx.run(db, AccessWatch.ROLE, "acknowledging a code hit of " + migration, c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.contract_code_ack (migration, file, line, "
+            Sql.update(c, "INSERT INTO shapeshift.contract_code_ack (migration, file, line, "
                     + "reason, acked_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT (migration, file, line) DO UPDATE SET "
-                    + "reason = EXCLUDED.reason, acked_by = EXCLUDED.acked_by, acked_at = now()")) {
-                ps.setString(1, migration);
-                ps.setString(2, ack.file());
-                ps.setInt(3, ack.line());
-                ps.setString(4, reason);
-                ps.setString(5, actor);
-                ps.executeUpdate();
-            }
+                    + "reason = EXCLUDED.reason, acked_by = EXCLUDED.acked_by, acked_at = now()",
+                    migration, ack.file(), ack.line(), reason, actor);
             Catalog.audit(c, migration, actor, "code-ack: " + ack.file() + (ack.line() == 0 ? " (every hit)" : ":" + ack.line()),
                     null, null, reason);
             return null;

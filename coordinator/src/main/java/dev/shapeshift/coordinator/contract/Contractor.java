@@ -7,6 +7,7 @@ import dev.shapeshift.coordinator.gate.GateClosedException;
 import dev.shapeshift.coordinator.gate.GateReport;
 import dev.shapeshift.coordinator.gate.Transitions;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.phase.Phase;
@@ -91,14 +92,9 @@ public final class Contractor {
                 what = shape.inPlace() ? archiveColumns(c, shape, key) : archiveTable(c, shape);
                 ArchiveStore.insert(c, shape, key, columns, structure);
             }
-            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET phase = ?, message = ?, "
-                    + "version = version + 1, updated_at = now(), phase_changed_at = now() WHERE name = ? AND phase = ?")) {
-                ps.setString(1, Phase.CONTRACTED.label());
-                ps.setString(2, reason);
-                ps.setString(3, migration);
-                ps.setString(4, Phase.CONTRACT_READY.label());
-                ps.executeUpdate();
-            }
+            Sql.update(c, "UPDATE shapeshift.migration SET phase = ?, message = ?, "
+                    + "version = version + 1, updated_at = now(), phase_changed_at = now() WHERE name = ? AND phase = ?",
+                    Phase.CONTRACTED.label(), reason, migration, Phase.CONTRACT_READY.label());
             audit(c, migration, actor, "transition", Phase.CONTRACT_READY, Phase.CONTRACTED, reason);
             audit(c, migration, actor, "contract: " + what, null, null, gate.summary());
             return null;
@@ -238,16 +234,10 @@ public final class Contractor {
             return shape.key();
         }
         List<String> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT a.attname FROM pg_index i JOIN pg_attribute a "
+        out.addAll(Sql.list(c, "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
                 + "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = to_regclass(?) "
-                + "AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)")) {
-            ps.setString(1, Ident.qualified(shape.schema(), shape.table()));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(rs.getString(1));
-                }
-            }
-        }
+                + "AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)", rs -> rs.getString(1),
+                Ident.qualified(shape.schema(), shape.table())));
         if (out.isEmpty() && shape.inPlace()) {
             throw new ShapeshiftException(ErrorCode.SPEC_INVALID, "table " + shape.schema() + "." + shape.table()
                     + " has no primary key and the spec names no source.key: the archive needs a key to restore by");

@@ -1,6 +1,7 @@
 package dev.shapeshift.coordinator.contract;
 
 import dev.shapeshift.coordinator.contract.AccessReport.Dependent;
+import dev.shapeshift.db.Sql;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -104,21 +105,17 @@ final class Dependents {
     }
 
     private static void fromFunctionBodies(Connection c, ShapeMatcher matcher, List<Dependent> out) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT p.oid::regprocedure::text, "
+        Sql.each(c, "SELECT p.oid::regprocedure::text, "
                 + "CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, l.lanname, p.prosrc "
                 + "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang "
                 + "WHERE l.lanname IN ('sql', 'plpgsql') AND " + NOT_OURS + " AND p.prosrc IS NOT NULL AND p.prosrc <> '' "
                 + "AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid "
-                + "  AND e.deptype = 'e') ORDER BY 1")) {
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    Optional<String> why = matcher.match(rs.getString(4));
-                    String name = rs.getString(1);
-                    if (why.isPresent() && out.stream().noneMatch(d -> d.name().equals(name))) {
-                        out.add(new Dependent(name, rs.getString(2), "its " + rs.getString(3) + " body " + why.get()));
-                    }
+                + "  AND e.deptype = 'e') ORDER BY 1", rs -> {
+                Optional<String> why = matcher.match(rs.getString(4));
+                String name = rs.getString(1);
+                if (why.isPresent() && out.stream().noneMatch(d -> d.name().equals(name))) {
+                    out.add(new Dependent(name, rs.getString(2), "its " + rs.getString(3) + " body " + why.get()));
                 }
-            }
-        }
+            });
     }
 }

@@ -1,5 +1,6 @@
 package dev.shapeshift.coordinator.contract;
 
+import dev.shapeshift.db.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -39,20 +40,14 @@ record Lockout(List<String> lock, List<String> undo, List<String> lockedOut) {
 
     static Lockout plan(Connection c, OldShape shape, Set<Long> shapeshiftRoles) throws SQLException {
         String table = quote(shape.schema()) + "." + quote(shape.table());
-        long owner;
-        List<String> columns = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT c.relowner, a.attname FROM pg_class c "
+        long[] ownerOf = {-1};
+        List<String> columns = Sql.list(c, "SELECT c.relowner, a.attname FROM pg_class c "
                 + "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
-                + "WHERE c.oid = to_regclass(?) ORDER BY a.attnum")) {
-            ps.setString(1, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                owner = -1;
-                while (rs.next()) {
-                    owner = rs.getLong(1);
-                    columns.add(rs.getString(2));
-                }
-            }
-        }
+                + "WHERE c.oid = to_regclass(?) ORDER BY a.attnum", rs -> {
+                    ownerOf[0] = rs.getLong(1);
+                    return rs.getString(2);
+                }, table);
+        long owner = ownerOf[0];
         if (owner < 0) {
             throw new SQLException("table " + shape.schema() + "." + shape.table() + " does not exist", "42P01");
         }
@@ -61,35 +56,25 @@ record Lockout(List<String> lock, List<String> undo, List<String> lockedOut) {
         // grantee -> privilege -> grantable, at table level and per column
         Map<String, Map<String, Boolean>> tableGrants = new TreeMap<>();
         Map<String, Map<String, Map<String, Boolean>>> columnGrants = new TreeMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE "
+        Sql.each(c, "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE "
                 + "quote_ident(r.rolname) END, a.grantee::bigint, a.privilege_type, a.is_grantable "
                 + "FROM pg_class t, aclexplode(t.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee "
-                + "WHERE t.oid = to_regclass(?)")) {
-            ps.setString(1, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    long grantee = rs.getLong(2);
-                    if (grantee != owner && !shapeshiftRoles.contains(grantee)) {
-                        tableGrants.computeIfAbsent(rs.getString(1), k -> new TreeMap<>()).put(rs.getString(3), rs.getBoolean(4));
-                    }
+                + "WHERE t.oid = to_regclass(?)", rs -> {
+                long grantee = rs.getLong(2);
+                if (grantee != owner && !shapeshiftRoles.contains(grantee)) {
+                    tableGrants.computeIfAbsent(rs.getString(1), k -> new TreeMap<>()).put(rs.getString(3), rs.getBoolean(4));
                 }
-            }
-        }
-        try (PreparedStatement ps = c.prepareStatement("SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE "
+            }, table);
+        Sql.each(c, "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE "
                 + "quote_ident(r.rolname) END, a.grantee::bigint, a.privilege_type, a.is_grantable, att.attname "
                 + "FROM pg_attribute att, aclexplode(att.attacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee "
-                + "WHERE att.attrelid = to_regclass(?) AND att.attnum > 0 AND NOT att.attisdropped")) {
-            ps.setString(1, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    long grantee = rs.getLong(2);
-                    if (grantee != owner && !shapeshiftRoles.contains(grantee)) {
-                        columnGrants.computeIfAbsent(rs.getString(1), k -> new TreeMap<>())
-                                .computeIfAbsent(rs.getString(3), k -> new TreeMap<>()).put(rs.getString(5), rs.getBoolean(4));
-                    }
+                + "WHERE att.attrelid = to_regclass(?) AND att.attnum > 0 AND NOT att.attisdropped", rs -> {
+                long grantee = rs.getLong(2);
+                if (grantee != owner && !shapeshiftRoles.contains(grantee)) {
+                    columnGrants.computeIfAbsent(rs.getString(1), k -> new TreeMap<>())
+                            .computeIfAbsent(rs.getString(3), k -> new TreeMap<>()).put(rs.getString(5), rs.getBoolean(4));
                 }
-            }
-        }
+            }, table);
         List<String> lock = new ArrayList<>();
         List<String> undo = new ArrayList<>();
         Set<String> lockedOut = new TreeSet<>();

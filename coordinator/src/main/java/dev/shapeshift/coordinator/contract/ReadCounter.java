@@ -3,6 +3,7 @@ package dev.shapeshift.coordinator.contract;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.LockSafeDdl;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.sql.Ident;
@@ -54,6 +55,10 @@ public final class ReadCounter {
     private static final String LOCK_TIMEOUT = "2s";
 
     private ReadCounter() {
+    }
+
+    /** The install row of a counter in place. */
+    private record Installed(String schema, String table, boolean hadRls, boolean hadForce) {
     }
 
     /** One identity's counts since the counter was installed. */
@@ -165,21 +170,15 @@ public final class ReadCounter {
         if (refused != null) {
             return refused;
         }
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.read_counter_install (migration, "
+        Sql.update(c, "INSERT INTO shapeshift.read_counter_install (migration, "
                 + "table_schema, table_name, had_rls, had_force, installed_at, counting_since, counted_total) "
                 + "VALUES (?, ?, ?, ?, ?, now(), now(), 0) "
                 + "ON CONFLICT (migration) DO UPDATE SET installed_at = now(), counting_since = now(), counted_total = "
                 + "(SELECT coalesce(sum(reads + writes), 0) FROM shapeshift.read_counter k WHERE k.migration = EXCLUDED.migration), "
                 + "removed_at = NULL, removed_why = NULL, "
                 + "had_rls = CASE WHEN read_counter_install.removed_at IS NULL THEN read_counter_install.had_rls ELSE EXCLUDED.had_rls END, "
-                + "had_force = CASE WHEN read_counter_install.removed_at IS NULL THEN read_counter_install.had_force ELSE EXCLUDED.had_force END")) {
-            ps.setString(1, migration);
-            ps.setString(2, schema);
-            ps.setString(3, table);
-            ps.setBoolean(4, hadRls);
-            ps.setBoolean(5, hadForce);
-            ps.executeUpdate();
-        }
+                + "had_force = CASE WHEN read_counter_install.removed_at IS NULL THEN read_counter_install.had_force ELSE EXCLUDED.had_force END",
+                migration, schema, table, hadRls, hadForce);
         Catalog.audit(c, migration, "coordinator", "read counter installed on " + schema + "." + table, null, null,
                 "row-level security policies count every statement of others on the old table by role, "
                         + "application_name and client address until the contract (docs/contract.md)");
@@ -245,33 +244,18 @@ public final class ReadCounter {
      * @return what it did, or null when no counter was installed
      */
     public static String remove(Connection c, String migration, String why) throws SQLException {
-        String schema;
-        String table;
-        boolean hadRls;
-        boolean hadForce;
-        try (PreparedStatement ps = c.prepareStatement("SELECT table_schema, table_name, had_rls, had_force "
-                + "FROM shapeshift.read_counter_install WHERE migration = ? AND removed_at IS NULL FOR UPDATE")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return null;
-                }
-                schema = rs.getString(1);
-                table = rs.getString(2);
-                hadRls = rs.getBoolean(3);
-                hadForce = rs.getBoolean(4);
-            }
+        Installed installed = Sql.one(c, "SELECT table_schema, table_name, had_rls, had_force "
+                + "FROM shapeshift.read_counter_install WHERE migration = ? AND removed_at IS NULL FOR UPDATE",
+                rs -> new Installed(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4)), migration);
+        if (installed == null) {
+            return null;
         }
+        String schema = installed.schema();
+        String table = installed.table();
+        boolean hadRls = installed.hadRls();
+        boolean hadForce = installed.hadForce();
         String qualified = Ident.qualified(schema, table);
-        boolean exists;
-        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            ps.setString(1, qualified);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                exists = rs.getBoolean(1);
-            }
-        }
-        if (exists) {
+        if (Sql.one(c, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), qualified)) {
             try (Statement s = c.createStatement()) {
                 for (String cmd : POLICY_COMMANDS) {
                     s.execute("DROP POLICY IF EXISTS " + PREFIX + cmd + " ON " + qualified);
@@ -280,12 +264,8 @@ public final class ReadCounter {
                 s.execute("ALTER TABLE " + qualified + (hadForce ? " FORCE" : " NO FORCE") + " ROW LEVEL SECURITY");
             }
         }
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.read_counter_install SET removed_at = now(), "
-                + "removed_why = ? WHERE migration = ?")) {
-            ps.setString(1, why);
-            ps.setString(2, migration);
-            ps.executeUpdate();
-        }
+        Sql.update(c, "UPDATE shapeshift.read_counter_install SET removed_at = now(), removed_why = ? WHERE migration = ?",
+                why, migration);
         String done = "read counter removed from " + schema + "." + table + " (" + why + ")";
         Catalog.audit(c, migration, "coordinator", done, null, null, "row-level security restored as it was: "
                 + (hadRls ? "enabled" : "disabled") + (hadForce ? ", forced" : ""));
@@ -300,13 +280,8 @@ public final class ReadCounter {
 
     /** The row-level security state before a counter that is installed now; null when none is. */
     private static Boolean storedRls(Connection c, String migration) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT had_rls FROM shapeshift.read_counter_install "
-                + "WHERE migration = ? AND removed_at IS NULL")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getBoolean(1) : null;
-            }
-        }
+        return Sql.one(c, "SELECT had_rls FROM shapeshift.read_counter_install WHERE migration = ? AND removed_at IS NULL",
+                rs -> rs.getBoolean(1), migration);
     }
 
     /**
@@ -355,13 +330,9 @@ public final class ReadCounter {
                         + "(the counter table is unlogged); counting restarts there";
             }
             if (restart != null || total != before) {
-                try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.read_counter_install SET counted_total = ?, "
-                        + "counting_since = coalesce(?, counting_since) WHERE migration = ?")) {
-                    ps.setLong(1, total);
-                    ps.setTimestamp(2, restart == null ? null : Timestamp.from(restart));
-                    ps.setString(3, migration);
-                    ps.executeUpdate();
-                }
+                Sql.update(c, "UPDATE shapeshift.read_counter_install SET counted_total = ?, "
+                        + "counting_since = coalesce(?, counting_since) WHERE migration = ?",
+                        total, Sql.timestamp(restart), migration);
                 since = restart == null ? since : restart;
             }
             if (lost != null) {
@@ -372,22 +343,15 @@ public final class ReadCounter {
         Evidence head = new Evidence(table, installedAt, since, removedAt, removedWhy,
                 lost != null ? lost : since.isAfter(installedAt) ? "counting restarted at " + since
                         + " (counts may have been lost: the server crashed, failed over or restarted)" : null, List.of());
-        List<Counted> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT k.role_name, k.application_name, k.client_addr, "
+        List<Counted> out = Sql.list(c, "SELECT k.role_name, k.application_name, k.client_addr, "
                 + "sum(k.reads)::bigint, sum(k.writes)::bigint, min(k.first_at), max(k.last_at), "
                 + "bool_or(r.oid::bigint = ANY (?) AND (k.application_name LIKE 'shapeshift-%' "
                 + "OR k.application_name LIKE 'Debezium %')) "
                 + "FROM shapeshift.read_counter k LEFT JOIN pg_roles r ON r.rolname = k.role_name "
-                + "WHERE k.migration = ? GROUP BY 1, 2, 3 ORDER BY max(k.last_at) DESC, 1, 2, 3")) {
-            ps.setArray(1, c.createArrayOf("bigint", shapeshiftRoles.toArray()));
-            ps.setString(2, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Counted(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5),
-                            instant(rs.getTimestamp(6)), instant(rs.getTimestamp(7)), rs.getBoolean(8)));
-                }
-            }
-        }
+                + "WHERE k.migration = ? GROUP BY 1, 2, 3 ORDER BY max(k.last_at) DESC, 1, 2, 3",
+                rs -> new Counted(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5),
+                        instant(rs.getTimestamp(6)), instant(rs.getTimestamp(7)), rs.getBoolean(8)),
+                c.createArrayOf("bigint", shapeshiftRoles.toArray()), migration);
         return new Evidence(head.table(), head.installedAt(), head.countingSince(), head.removedAt(), head.removedWhy(),
                 head.lost(), out);
     }

@@ -1,13 +1,12 @@
 package dev.shapeshift.coordinator.contract;
 
 import dev.shapeshift.coordinator.contract.AccessReport.Reader;
+import dev.shapeshift.db.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -51,18 +50,11 @@ final class Readers {
      * superuser passes every privilege check and counts as Shapeshift's.
      */
     static Set<Long> shapeshiftRoles(Connection c) throws SQLException {
-        Set<Long> out = new HashSet<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user "
+        return new HashSet<>(Sql.list(c, "SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user "
                 + "OR r.oid = (SELECT nspowner FROM pg_namespace WHERE nspname = 'shapeshift') "
                 + "OR has_table_privilege(r.oid, 'shapeshift.migration', 'UPDATE') "
                 + "OR has_table_privilege(r.oid, 'shapeshift.sync_stream', 'UPDATE') "
-                + "OR has_table_privilege(r.oid, 'shapeshift.heartbeat', 'INSERT')");
-             ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                out.add(rs.getLong(1));
-            }
-        }
-        return out;
+                + "OR has_table_privilege(r.oid, 'shapeshift.heartbeat', 'INSERT')", rs -> rs.getLong(1)));
     }
 
     /** Records the sessions of others whose current or last statement touches the old shape; returns the newest such start. */
@@ -99,38 +91,22 @@ final class Readers {
     static void record(Connection c, String migration, String role, String app, String addr, Instant at,
                                String query) throws SQLException {
         String q = query.replaceAll("\\s+", " ").strip();
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.contract_reader (migration, role_name, "
+        Sql.update(c, "INSERT INTO shapeshift.contract_reader (migration, role_name, "
                 + "application_name, client_addr, first_seen, last_seen, last_query) VALUES (?, ?, ?, ?, ?, ?, ?) "
                 + "ON CONFLICT (migration, role_name, application_name, client_addr) DO UPDATE SET "
                 + "first_seen = least(contract_reader.first_seen, EXCLUDED.first_seen), "
                 + "last_query = CASE WHEN EXCLUDED.last_seen >= contract_reader.last_seen THEN EXCLUDED.last_query "
                 + "ELSE contract_reader.last_query END, "
-                + "last_seen = greatest(contract_reader.last_seen, EXCLUDED.last_seen)")) {
-            ps.setString(1, migration);
-            ps.setString(2, role);
-            ps.setString(3, app);
-            ps.setString(4, addr);
-            ps.setTimestamp(5, Timestamp.from(at));
-            ps.setTimestamp(6, Timestamp.from(at));
-            ps.setString(7, q.length() > QUERY_CHARS ? q.substring(0, QUERY_CHARS - 3) + "..." : q);
-            ps.executeUpdate();
-        }
+                + "last_seen = greatest(contract_reader.last_seen, EXCLUDED.last_seen)",
+                migration, role, app, addr, at, at, q.length() > QUERY_CHARS ? q.substring(0, QUERY_CHARS - 3) + "..." : q);
     }
 
     /** Every identity recorded for the migration, the most recently seen first. */
     static List<Reader> read(Connection c, String migration) throws SQLException {
-        List<Reader> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT role_name, application_name, client_addr, first_seen, "
-                + "last_seen, last_query FROM shapeshift.contract_reader WHERE migration = ? ORDER BY last_seen DESC, role_name")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Reader(rs.getString(1), emptyToNull(rs.getString(2)), emptyToNull(rs.getString(3)),
-                            rs.getTimestamp(4).toInstant(), rs.getTimestamp(5).toInstant(), rs.getString(6)));
-                }
-            }
-        }
-        return out;
+        return Sql.list(c, "SELECT role_name, application_name, client_addr, first_seen, "
+                + "last_seen, last_query FROM shapeshift.contract_reader WHERE migration = ? ORDER BY last_seen DESC, role_name",
+                rs -> new Reader(rs.getString(1), emptyToNull(rs.getString(2)), emptyToNull(rs.getString(3)),
+                        rs.getTimestamp(4).toInstant(), rs.getTimestamp(5).toInstant(), rs.getString(6)), migration);
     }
 
     private static String emptyToNull(String s) {

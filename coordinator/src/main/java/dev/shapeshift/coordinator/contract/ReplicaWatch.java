@@ -3,6 +3,7 @@ package dev.shapeshift.coordinator.contract;
 import dev.shapeshift.coordinator.contract.AccessReport.ReplicaEvidence;
 import dev.shapeshift.coordinator.contract.AccessReport.Statement;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import java.sql.Connection;
@@ -42,18 +43,20 @@ final class ReplicaWatch {
     private record Session(String role, String app, String client, String query, Instant at) {
     }
 
+    /** The stored watch of one replica for one migration. */
+    private record Watched(Instant baseline, Instant statsReset) {
+    }
+
     private ReplicaWatch() {
     }
 
+    private static Instant instant(Timestamp t) {
+        return t == null ? null : t.toInstant();
+    }
+
     static List<Replica> configured(Connection c) throws SQLException {
-        List<Replica> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT name, jdbc_url FROM shapeshift.replica ORDER BY name");
-             ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                out.add(new Replica(rs.getString(1), rs.getString(2)));
-            }
-        }
-        return out;
+        return Sql.list(c, "SELECT name, jdbc_url FROM shapeshift.replica ORDER BY name",
+                rs -> new Replica(rs.getString(1), rs.getString(2)));
     }
 
     /** Adds (or re-points) a replica; refuses a URL that is not PostgreSQL's or that carries a password. */
@@ -67,21 +70,13 @@ final class ReplicaWatch {
             throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "the replica URL carries a password: leave it out; "
                     + "Shapeshift connects to replicas with the primary's credentials (a physical replica has its roles)");
         }
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.replica (name, jdbc_url, added_by) "
+        Sql.update(c, "INSERT INTO shapeshift.replica (name, jdbc_url, added_by) "
                 + "VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET jdbc_url = EXCLUDED.jdbc_url, added_by = EXCLUDED.added_by, "
-                + "added_at = now()")) {
-            ps.setString(1, name);
-            ps.setString(2, jdbcUrl);
-            ps.setString(3, actor);
-            ps.executeUpdate();
-        }
+                + "added_at = now()", name, jdbcUrl, actor);
     }
 
     static boolean remove(Connection c, String name) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM shapeshift.replica WHERE name = ?")) {
-            ps.setString(1, name);
-            return ps.executeUpdate() > 0;
-        }
+        return Sql.update(c, "DELETE FROM shapeshift.replica WHERE name = ?", name) > 0;
     }
 
     /** Looks at one replica for one migration; never throws for a replica that cannot be read (it is reported). */
@@ -104,36 +99,23 @@ final class ReplicaWatch {
                             + "not installed in this database on the replica's primary (CREATE EXTENSION pg_stat_statements)");
                 }
             }
-            try (PreparedStatement ps = r.prepareStatement("SELECT stats_reset FROM pg_stat_statements_info");
-                 ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                statsReset = rs.getTimestamp(1) == null ? null : rs.getTimestamp(1).toInstant();
-            }
-            try (PreparedStatement ps = r.prepareStatement("SELECT s.userid, max(ro.rolname), s.queryid, sum(s.calls)::bigint, "
+            statsReset = Sql.one(r, "SELECT stats_reset FROM pg_stat_statements_info", rs -> instant(rs.getTimestamp(1)));
+            Sql.each(r, "SELECT s.userid, max(ro.rolname), s.queryid, sum(s.calls)::bigint, "
                     + "min(s.query) FROM pg_stat_statements s LEFT JOIN pg_roles ro ON ro.oid = s.userid "
                     + "WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-                    + "AND s.queryid IS NOT NULL GROUP BY s.userid, s.queryid");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    Optional<String> why = matcher.match(rs.getString(5));
-                    if (why.isPresent()) {
-                        seen.add(new Seen(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getLong(4), rs.getString(5), why.get()));
-                    }
-                }
-            }
-            try (PreparedStatement ps = r.prepareStatement("SELECT a.usename, coalesce(a.application_name, ''), "
+                    + "AND s.queryid IS NOT NULL GROUP BY s.userid, s.queryid", rs -> {
+                        Optional<String> why = matcher.match(rs.getString(5));
+                        if (why.isPresent()) {
+                            seen.add(new Seen(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getLong(4), rs.getString(5), why.get()));
+                        }
+                    });
+            sessions.addAll(Sql.list(r, "SELECT a.usename, coalesce(a.application_name, ''), "
                     + "coalesce(host(a.client_addr), CASE WHEN a.client_port = -1 THEN 'local' ELSE '' END), a.query, "
                     + "coalesce(a.query_start, a.backend_start) FROM pg_stat_activity a "
                     + "WHERE a.datname = current_database() AND a.backend_type = 'client backend' "
-                    + "AND a.pid <> pg_backend_pid() AND a.usename IS NOT NULL AND a.query IS NOT NULL");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    if (matcher.match(rs.getString(4)).isPresent()) {
-                        sessions.add(new Session(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                                rs.getTimestamp(5).toInstant()));
-                    }
-                }
-            }
+                    + "AND a.pid <> pg_backend_pid() AND a.usename IS NOT NULL AND a.query IS NOT NULL",
+                    rs -> new Session(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                            rs.getTimestamp(5).toInstant())).stream().filter(x -> matcher.match(x.query()).isPresent()).toList());
         } catch (SQLException | ShapeshiftException e) {
             return new ReplicaEvidence(replica.name(), url, null, null, List.of(), "cannot read the replica: "
                     + e.getMessage().strip() + " — its readers cannot be seen, so the gate stays closed (fix the "
@@ -147,23 +129,12 @@ final class ReplicaWatch {
                                          OldShape shape, List<Seen> seen, List<Session> sessions) throws SQLException {
         String migration = shape.migration();
         Instant now;
-        try (PreparedStatement ps = c.prepareStatement("SELECT clock_timestamp()"); ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            now = rs.getTimestamp(1).toInstant();
-        }
-        Instant baseline = null;
-        Instant storedReset = null;
-        try (PreparedStatement ps = c.prepareStatement("SELECT baseline_at, stats_reset FROM shapeshift.contract_replica_watch "
-                + "WHERE migration = ? AND replica = ? FOR UPDATE")) {
-            ps.setString(1, migration);
-            ps.setString(2, replica.name());
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    baseline = rs.getTimestamp(1).toInstant();
-                    storedReset = rs.getTimestamp(2) == null ? null : rs.getTimestamp(2).toInstant();
-                }
-            }
-        }
+        now = Sql.one(c, "SELECT clock_timestamp()", rs -> rs.getTimestamp(1).toInstant());
+        Watched watched = Sql.one(c, "SELECT baseline_at, stats_reset FROM shapeshift.contract_replica_watch "
+                + "WHERE migration = ? AND replica = ? FOR UPDATE",
+                rs -> new Watched(rs.getTimestamp(1).toInstant(), instant(rs.getTimestamp(2))), migration, replica.name());
+        Instant baseline = watched == null ? null : watched.baseline();
+        Instant storedReset = watched == null ? null : watched.statsReset();
         boolean first = baseline == null;
         boolean reset = !first && storedReset != null && !storedReset.equals(statsReset);
         if (first || reset) {
@@ -171,20 +142,14 @@ final class ReplicaWatch {
         }
         Map<String, long[]> stored = new HashMap<>();
         Map<String, Instant> lastSeen = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT userid, queryid, calls, calls_at_baseline, last_seen "
-                + "FROM shapeshift.contract_replica_statement WHERE migration = ? AND replica = ?")) {
-            ps.setString(1, migration);
-            ps.setString(2, replica.name());
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
+        Sql.each(c, "SELECT userid, queryid, calls, calls_at_baseline, last_seen "
+                + "FROM shapeshift.contract_replica_statement WHERE migration = ? AND replica = ?", rs -> {
                     String k = rs.getLong(1) + "/" + rs.getLong(2);
                     stored.put(k, new long[] {rs.getLong(3), rs.getLong(4)});
                     if (rs.getTimestamp(5) != null && !reset) {
                         lastSeen.put(k, rs.getTimestamp(5).toInstant());
                     }
-                }
-            }
-        }
+                }, migration, replica.name());
         List<Statement> offenders = new ArrayList<>();
         for (Seen s : seen) {
             String k = s.userid() + "/" + s.queryid();
@@ -192,22 +157,13 @@ final class ReplicaWatch {
             boolean grew = !first && !reset && (prev == null ? s.calls() > 0 : s.calls() != prev[0]);
             long atBaseline = prev != null ? Math.min(prev[1], s.calls()) : first || reset ? s.calls() : 0;
             Instant last = grew ? now : lastSeen.get(k);
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.contract_replica_statement (migration, "
+            Sql.update(c, "INSERT INTO shapeshift.contract_replica_statement (migration, "
                     + "replica, userid, queryid, role_name, query, calls, calls_at_baseline, last_seen) "
                     + "VALUES (?, ?, ?::oid, ?, ?, ?, ?, ?, ?) ON CONFLICT (migration, replica, userid, queryid) DO UPDATE SET "
                     + "role_name = EXCLUDED.role_name, query = EXCLUDED.query, calls = EXCLUDED.calls, "
-                    + "calls_at_baseline = EXCLUDED.calls_at_baseline, last_seen = EXCLUDED.last_seen")) {
-                ps.setString(1, migration);
-                ps.setString(2, replica.name());
-                ps.setString(3, Long.toString(s.userid()));
-                ps.setLong(4, s.queryid());
-                ps.setString(5, s.role());
-                ps.setString(6, s.query());
-                ps.setLong(7, s.calls());
-                ps.setLong(8, atBaseline);
-                ps.setTimestamp(9, last == null ? null : Timestamp.from(last));
-                ps.executeUpdate();
-            }
+                    + "calls_at_baseline = EXCLUDED.calls_at_baseline, last_seen = EXCLUDED.last_seen",
+                    migration, replica.name(), Long.toString(s.userid()), s.queryid(), s.role(), s.query(), s.calls(),
+                    atBaseline, Sql.timestamp(last));
             if (last == null) {
                 continue;
             }
@@ -226,16 +182,10 @@ final class ReplicaWatch {
                         + "on replica " + replica.name(), s.at(), s.query());
             }
         }
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.contract_replica_watch (migration, replica, "
+        Sql.update(c, "INSERT INTO shapeshift.contract_replica_watch (migration, replica, "
                 + "baseline_at, evaluated_at, stats_reset) VALUES (?, ?, ?, ?, ?) ON CONFLICT (migration, replica) DO UPDATE "
-                + "SET baseline_at = EXCLUDED.baseline_at, evaluated_at = EXCLUDED.evaluated_at, stats_reset = EXCLUDED.stats_reset")) {
-            ps.setString(1, migration);
-            ps.setString(2, replica.name());
-            ps.setTimestamp(3, Timestamp.from(baseline));
-            ps.setTimestamp(4, Timestamp.from(now));
-            ps.setTimestamp(5, statsReset == null ? null : Timestamp.from(statsReset));
-            ps.executeUpdate();
-        }
+                + "SET baseline_at = EXCLUDED.baseline_at, evaluated_at = EXCLUDED.evaluated_at, stats_reset = EXCLUDED.stats_reset",
+                migration, replica.name(), baseline, now, Sql.timestamp(statsReset));
         offenders.sort(java.util.Comparator.comparing(Statement::lastSeen).reversed());
         return new ReplicaEvidence(replica.name(), url, inRecovery, baseline, offenders, null);
     }

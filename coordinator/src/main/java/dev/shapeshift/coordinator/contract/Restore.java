@@ -5,6 +5,7 @@ import dev.shapeshift.coordinator.contract.Archive.ArchivedStructure;
 import dev.shapeshift.db.ConcurrentIndex;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.LockSafeDdl;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.sql.Ident;
@@ -281,14 +282,8 @@ public final class Restore {
 
     private boolean constraintExists(String name) {
         return Tx.run(db, Contractor.ROLE, "looking up constraint " + name, c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_constraint WHERE conname = ? "
-                    + "AND conrelid = to_regclass(?)")) {
-                ps.setString(1, name);
-                ps.setString(2, source);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next();
-                }
-            }
+            return Sql.exists(c, "SELECT 1 FROM pg_constraint WHERE conname = ? "
+                    + "AND conrelid = to_regclass(?)", name, source);
         });
     }
 
@@ -301,40 +296,27 @@ public final class Restore {
     static List<ArchivedStructure> structureOf(Connection c, String table, List<String> columns) throws SQLException {
         List<ArchivedStructure> out = new ArrayList<>();
         java.sql.Array names = c.createArrayOf("text", columns.toArray());
-        try (PreparedStatement ps = c.prepareStatement("SELECT ic.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        out.addAll(Sql.list(c, "SELECT ic.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
                 + "JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = to_regclass(?) AND NOT EXISTS (SELECT 1 "
                 + "FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid) AND EXISTS (SELECT 1 "
                 + "FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
                 + "WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid AND d.refobjid = i.indrelid "
-                + "AND a.attname = ANY (?)) ORDER BY ic.relname")) {
-            ps.setString(1, table);
-            ps.setArray(2, names);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new ArchivedStructure("index", rs.getString(1), rs.getString(2), null));
-                }
-            }
-        }
-        try (PreparedStatement ps = c.prepareStatement("SELECT k.conname, k.contype, pg_get_constraintdef(k.oid), "
+                + "AND a.attname = ANY (?)) ORDER BY ic.relname",
+                rs -> new ArchivedStructure("index", rs.getString(1), rs.getString(2), null), table, names));
+        Sql.each(c, "SELECT k.conname, k.contype, pg_get_constraintdef(k.oid), "
                 + "CASE WHEN k.contype IN ('u', 'p') THEN pg_get_indexdef(k.conindid) END FROM pg_constraint k "
                 + "WHERE k.conrelid = to_regclass(?) AND k.contype IN ('c', 'f', 'u', 'p', 'x') AND EXISTS (SELECT 1 "
                 + "FROM pg_attribute a WHERE a.attrelid = k.conrelid AND a.attnum = ANY (k.conkey) AND a.attname = ANY (?)) "
-                + "ORDER BY k.contype, k.conname")) {
-            ps.setString(1, table);
-            ps.setArray(2, names);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    String kind = switch (rs.getString(2)) {
-                        case "c" -> "check";
-                        case "f" -> "foreign-key";
-                        case "u" -> "unique";
-                        case "p" -> "primary-key";
-                        default -> "exclusion";
-                    };
-                    out.add(new ArchivedStructure(kind, rs.getString(1), rs.getString(3), rs.getString(4)));
-                }
-            }
-        }
+                + "ORDER BY k.contype, k.conname", rs -> {
+                String kind = switch (rs.getString(2)) {
+                    case "c" -> "check";
+                    case "f" -> "foreign-key";
+                    case "u" -> "unique";
+                    case "p" -> "primary-key";
+                    default -> "exclusion";
+                };
+                out.add(new ArchivedStructure(kind, rs.getString(1), rs.getString(3), rs.getString(4)));
+            }, table, names);
         return out;
     }
 

@@ -3,6 +3,7 @@ package dev.shapeshift.coordinator.contract;
 import dev.shapeshift.coordinator.gate.StoredSpec;
 import dev.shapeshift.coordinator.writes.ReplicaIdentity;
 import dev.shapeshift.coordinator.writes.WriteSwitch;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.phase.PhasePlan;
 import dev.shapeshift.refresh.SyncDirection;
 import java.time.Duration;
@@ -20,8 +21,6 @@ import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.sql.Ident;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -264,29 +263,15 @@ public final class Rollback {
     private static List<String> existingColumns(Connection c, String schema, String table, List<String> columns)
             throws SQLException {
         List<String> existing = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT a.attname FROM pg_attribute a JOIN pg_class t ON t.oid = a.attrelid "
+        existing.addAll(Sql.list(c, "SELECT a.attname FROM pg_attribute a JOIN pg_class t ON t.oid = a.attrelid "
                 + "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = ? AND t.relname = ? AND a.attnum > 0 "
-                + "AND NOT a.attisdropped AND a.attname = ANY (?)")) {
-            ps.setString(1, schema);
-            ps.setString(2, table);
-            ps.setArray(3, c.createArrayOf("text", columns.toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    existing.add(rs.getString(1));
-                }
-            }
-        }
+                + "AND NOT a.attisdropped AND a.attname = ANY (?)", rs -> rs.getString(1),
+                schema, table, c.createArrayOf("text", columns.toArray())));
         return columns.stream().filter(existing::contains).toList();
     }
 
     private static boolean tableExists(Connection c, String schema, String table) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace "
-                + "WHERE n.nspname = ? AND t.relname = ?")) {
-            ps.setString(1, schema);
-            ps.setString(2, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        }
+        return Sql.exists(c, "SELECT 1 FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace "
+                + "WHERE n.nspname = ? AND t.relname = ?", schema, table);
     }
 }

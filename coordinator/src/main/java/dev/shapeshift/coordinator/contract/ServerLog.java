@@ -1,5 +1,6 @@
 package dev.shapeshift.coordinator.contract;
 
+import dev.shapeshift.db.Sql;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -143,11 +144,7 @@ final class ServerLog {
     }
 
     private static String currentFile(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_current_logfile('csvlog')");
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getString(1);
-        }
+        return Sql.one(c, "SELECT pg_current_logfile('csvlog')", rs -> rs.getString(1));
     }
 
     private static long size(Connection c, String file) throws SQLException {

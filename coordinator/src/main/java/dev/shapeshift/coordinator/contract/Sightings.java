@@ -1,5 +1,6 @@
 package dev.shapeshift.coordinator.contract;
 
+import dev.shapeshift.db.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -81,15 +82,10 @@ final class Sightings {
 
     static Map<String, boolean[]> read(Connection c, String migration) throws SQLException {
         Map<String, boolean[]> out = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT kind, id, by_shapeshift, by_other "
-                + "FROM shapeshift.contract_sighting WHERE migration = ?")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.put(rs.getString(1) + "/" + rs.getLong(2), new boolean[] {rs.getBoolean(3), rs.getBoolean(4)});
-                }
-            }
-        }
+        Sql.each(c, "SELECT kind, id, by_shapeshift, by_other "
+                + "FROM shapeshift.contract_sighting WHERE migration = ?", rs -> {
+                out.put(rs.getString(1) + "/" + rs.getLong(2), new boolean[] {rs.getBoolean(3), rs.getBoolean(4)});
+            }, migration);
         return out;
     }
 
@@ -110,15 +106,9 @@ final class Sightings {
                 (e.getValue()[1] ? shared : own).add(roleName(c, oid));
             }
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT a.usename FROM pg_stat_activity a WHERE "
-                + Readers.SHAPESHIFT_NAMED + " AND a.usename IS NOT NULL AND NOT (a.usesysid::bigint = ANY (?))")) {
-            ps.setArray(1, c.createArrayOf("bigint", shapeshiftRoles.toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    borrowed.add(rs.getString(1));
-                }
-            }
-        }
+        borrowed.addAll(Sql.list(c, "SELECT DISTINCT a.usename FROM pg_stat_activity a WHERE "
+                + Readers.SHAPESHIFT_NAMED + " AND a.usename IS NOT NULL AND NOT (a.usesysid::bigint = ANY (?))",
+                rs -> rs.getString(1), c.createArrayOf("bigint", shapeshiftRoles.toArray())));
         StringBuilder sb = new StringBuilder("by role first: statements of ").append(own.isEmpty() ? "no role" : own)
                 .append(" (Shapeshift's roles: they may write its catalog; seen only in shapeshift-* sessions) are Shapeshift's");
         if (!shared.isEmpty()) {

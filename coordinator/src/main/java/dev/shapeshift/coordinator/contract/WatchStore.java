@@ -1,5 +1,6 @@
 package dev.shapeshift.coordinator.contract;
 
+import dev.shapeshift.db.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -69,37 +70,23 @@ final class WatchStore {
 
     static Map<String, Row> statements(Connection c, String migration) throws SQLException {
         Map<String, Row> out = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT userid, queryid, role_name, query, calls, calls_at_baseline, "
-                + "first_seen, last_seen FROM shapeshift.contract_statement WHERE migration = ?")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    Row r = new Row(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getLong(5),
-                            rs.getLong(6), instant(rs.getTimestamp(7)), instant(rs.getTimestamp(8)), null);
-                    out.put(r.userid + "/" + r.queryid, r);
-                }
-            }
-        }
+        Sql.each(c, "SELECT userid, queryid, role_name, query, calls, calls_at_baseline, "
+                + "first_seen, last_seen FROM shapeshift.contract_statement WHERE migration = ?", rs -> {
+                Row r = new Row(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getLong(5),
+                        rs.getLong(6), instant(rs.getTimestamp(7)), instant(rs.getTimestamp(8)), null);
+                out.put(r.userid + "/" + r.queryid, r);
+            }, migration);
         return out;
     }
 
     static void saveStatement(Connection c, String migration, Row r) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.contract_statement (migration, userid, "
+        Sql.update(c, "INSERT INTO shapeshift.contract_statement (migration, userid, "
                 + "queryid, role_name, query, calls, calls_at_baseline, first_seen, last_seen) "
                 + "VALUES (?, ?::oid, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (migration, userid, queryid) DO UPDATE SET "
                 + "calls = EXCLUDED.calls, calls_at_baseline = EXCLUDED.calls_at_baseline, last_seen = EXCLUDED.last_seen, "
-                + "query = EXCLUDED.query, role_name = EXCLUDED.role_name")) {
-            ps.setString(1, migration);
-            ps.setString(2, Long.toString(r.userid));
-            ps.setLong(3, r.queryid);
-            ps.setString(4, r.role);
-            ps.setString(5, r.query);
-            ps.setLong(6, r.calls);
-            ps.setLong(7, r.callsAtBaseline);
-            ps.setTimestamp(8, Timestamp.from(r.firstSeen));
-            ps.setTimestamp(9, r.lastSeen == null ? null : Timestamp.from(r.lastSeen));
-            ps.executeUpdate();
-        }
+                + "query = EXCLUDED.query, role_name = EXCLUDED.role_name",
+                migration, Long.toString(r.userid), r.queryid, r.role, r.query, r.calls, r.callsAtBaseline, r.firstSeen,
+                Sql.timestamp(r.lastSeen));
     }
 
     /** The old table's write and read counters now; writes seen now when they moved since the previous look. */

@@ -5,13 +5,12 @@ import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.coordinator.gate.Transitions;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.Leadership;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.phase.Phase;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -172,16 +171,10 @@ public final class DriveLoop implements AutoCloseable {
         }
         try {
             catalog.inTransaction("auditing the lost driver leadership", c -> {
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.audit (migration, actor, action, "
+                return Sql.update(c, "INSERT INTO shapeshift.audit (migration, actor, action, "
                         + "reason) SELECT m.name, ?, ?, ? FROM shapeshift.migration m WHERE m.phase <> ? AND NOT EXISTS "
-                        + "(SELECT 1 FROM shapeshift.audit a WHERE a.migration = m.name AND a.action = ?)")) {
-                    ps.setString(1, instance);
-                    ps.setString(2, LOSS_ACTION);
-                    ps.setString(3, loss);
-                    ps.setString(4, Phase.ROLLED_BACK.label());
-                    ps.setString(5, Step.CLEANUP_ACTION);
-                    return ps.executeUpdate();
-                }
+                        + "(SELECT 1 FROM shapeshift.audit a WHERE a.migration = m.name AND a.action = ?)",
+                        instance, LOSS_ACTION, loss, Phase.ROLLED_BACK.label(), Step.CLEANUP_ACTION);
             });
             pendingLoss = null;
         } catch (RuntimeException e) {
@@ -199,22 +192,12 @@ public final class DriveLoop implements AutoCloseable {
         try {
             List<String> taken = catalog.inTransaction("auditing the driver takeover", c -> {
                 List<String> out = new ArrayList<>();
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.audit (migration, actor, action, "
+                out.addAll(Sql.list(c, "INSERT INTO shapeshift.audit (migration, actor, action, "
                         + "reason) SELECT m.name, ?, ?, 'coordinator instance ' || ? || ' took over driving this migration "
                         + "in phase ' || m.phase FROM shapeshift.migration m WHERE m.phase <> ? AND NOT EXISTS (SELECT 1 "
                         + "FROM shapeshift.audit a WHERE a.migration = m.name AND a.action = ?) ORDER BY m.name "
-                        + "RETURNING migration")) {
-                    ps.setString(1, instance);
-                    ps.setString(2, TAKEOVER_ACTION);
-                    ps.setString(3, instance);
-                    ps.setString(4, Phase.ROLLED_BACK.label());
-                    ps.setString(5, Step.CLEANUP_ACTION);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            out.add(rs.getString(1));
-                        }
-                    }
-                }
+                        + "RETURNING migration", rs -> rs.getString(1),
+                        instance, TAKEOVER_ACTION, instance, Phase.ROLLED_BACK.label(), Step.CLEANUP_ACTION));
                 return out;
             });
             log.warn("driver leadership acquired instance={} migrations_taken_over={}", instance, taken);

@@ -1,10 +1,10 @@
 package dev.shapeshift.coordinator.drive;
 
 import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.phase.Phase;
-import java.sql.PreparedStatement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -165,16 +165,11 @@ public final class HaltPoint {
     private void halt(Arm arm, String migration) {
         String action = AUDIT_ACTION + arm.describe();
         boolean first = catalog.inTransaction("recording a fault injection", c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.audit (migration, actor, action, reason) "
-                    + "SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM shapeshift.audit WHERE migration = ? AND action = ?)")) {
-                ps.setString(1, migration);
-                ps.setString(2, actor);
-                ps.setString(3, action);
-                ps.setString(4, "test hook " + PROPERTY + ": the coordinator process halts now (exit " + EXIT + ")");
-                ps.setString(5, migration);
-                ps.setString(6, action);
-                return ps.executeUpdate() == 1;
-            }
+            return Sql.update(c, "INSERT INTO shapeshift.audit (migration, actor, action, reason) "
+                    + "SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM shapeshift.audit WHERE migration = ? AND action = ?)",
+                    migration, actor, action,
+                    "test hook " + PROPERTY + ": the coordinator process halts now (exit " + EXIT + ")", migration,
+                    action) == 1;
         });
         if (!first) {
             log.info("fault injection point passed: a coordinator already halted here migration={} point={}", migration,

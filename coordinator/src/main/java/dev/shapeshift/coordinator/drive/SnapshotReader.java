@@ -2,6 +2,7 @@ package dev.shapeshift.coordinator.drive;
 
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.SpecJson;
@@ -133,12 +134,7 @@ final class SnapshotReader {
     }
 
     private static String one(Connection c, String sql, String migration) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getString(1) : null;
-            }
-        }
+        return Sql.one(c, sql, rs -> rs.getString(1), migration);
     }
 
     private static Instant instant(Timestamp ts) {

@@ -3,9 +3,8 @@ package dev.shapeshift.coordinator.gate;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.SyncStream;
 import dev.shapeshift.catalog.SyncStreamStore;
+import dev.shapeshift.db.Sql;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -47,11 +46,8 @@ public final class CatchUpProbe {
         long start = System.nanoTime();
         String target = currentLsn(c);
         Catalog.inTransaction(c, "writing a lag probe heartbeat", cc -> {
-            try (PreparedStatement ps = cc.prepareStatement("INSERT INTO shapeshift.heartbeat (slot_name, beat_at) "
-                    + "VALUES (?, now()) ON CONFLICT (slot_name) DO UPDATE SET beat_at = now()")) {
-                ps.setString(1, slot + ".probe");
-                ps.executeUpdate();
-            }
+            Sql.update(cc, "INSERT INTO shapeshift.heartbeat (slot_name, beat_at) "
+                    + "VALUES (?, now()) ON CONFLICT (slot_name) DO UPDATE SET beat_at = now()", slot + ".probe");
             return null;
         });
         long wanted = position(target);
@@ -142,18 +138,11 @@ public final class CatchUpProbe {
     }
 
     private static String currentLsn(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_current_wal_lsn()::text");
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getString(1);
-        }
+        return Sql.one(c, "SELECT pg_current_wal_lsn()::text", rs -> rs.getString(1));
     }
 
     private static Instant now(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT clock_timestamp()"); ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getTimestamp(1).toInstant();
-        }
+        return Sql.one(c, "SELECT clock_timestamp()", rs -> rs.getTimestamp(1).toInstant());
     }
 
     /** WAL bytes the slot has not confirmed (for people; a different concern from lag: retention). */
@@ -161,13 +150,9 @@ public final class CatchUpProbe {
         if (slot == null) {
             return null;
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), "
-                + "confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = ?")) {
-            ps.setString(1, slot);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getLong(1) : null;
-            }
-        }
+        return Sql.one(c, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), "
+                + "confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = ?", rs -> rs.getLong(1),
+                slot);
     }
 
     /** Age of the bridge's last heartbeat for the slot; null if there is none. */
@@ -175,12 +160,8 @@ public final class CatchUpProbe {
         if (slot == null) {
             return null;
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT (extract(epoch from clock_timestamp() - beat_at) * 1000)"
-                + "::bigint FROM shapeshift.heartbeat WHERE slot_name = ?")) {
-            ps.setString(1, slot);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Duration.ofMillis(Math.max(0, rs.getLong(1))) : null;
-            }
-        }
+        return Sql.one(c, "SELECT (extract(epoch from clock_timestamp() - beat_at) * 1000)"
+                + "::bigint FROM shapeshift.heartbeat WHERE slot_name = ?",
+                rs -> Duration.ofMillis(Math.max(0, rs.getLong(1))), slot);
     }
 }

@@ -100,7 +100,7 @@ public final class Transitions {
      * refresh runs once applications can see the write flag. A move back from it leaves the sync
      * reverse: the driver turns it forward only after applications have seen the flag go off and
      * the reverse sync has caught up ({@code WriteSwitch.drain}). Old-shape NOT NULL constraints
-     * the new code cannot satisfy are relaxed before the move ({@code WriteSwitch.relaxNotNull}).
+     * the new code cannot satisfy are relaxed before the move ({@code NotNullRelax.relax}).
      */
     private MigrationRecord writeSwitchMove(MigrationRecord m, Phase from, Phase to, StoredSpec spec, PhasePlan plan,
                                             String actor, String reason) {

@@ -1,6 +1,7 @@
 package dev.shapeshift.coordinator.gate;
 
 import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.phase.PhasePlan;
@@ -23,8 +24,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
-import java.util.regex.Pattern;
 
 /** Reads {@link WriteEvidence} for a migration with a write switch. */
 final class WriteEvidenceReader {
@@ -71,15 +70,8 @@ final class WriteEvidenceReader {
             }
         }
         List<String> sample = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT key::text FROM shapeshift.write_mismatch WHERE migration = ? "
-                + "ORDER BY last_seen DESC LIMIT " + MISMATCH_SAMPLE)) {
-            ps.setString(1, m.name());
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    sample.add(rs.getString(1));
-                }
-            }
-        }
+        sample.addAll(Sql.list(c, "SELECT key::text FROM shapeshift.write_mismatch WHERE migration = ? "
+                + "ORDER BY last_seen DESC LIMIT " + MISMATCH_SAMPLE, rs -> rs.getString(1), m.name()));
         WriteEvidence.RoundTrip rt = roundTrip && spec.writes().reversible() ? roundTrip(c, m, spec, fresh) : null;
         boolean after = plan.writesNew(m.phase());
         java.time.Duration quiet = spec.contract() == null ? null : spec.contract().quietPeriod();
@@ -158,15 +150,9 @@ final class WriteEvidenceReader {
         List<String> failures = new ArrayList<>();
         try {
             List<String> columns = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT attname FROM pg_attribute WHERE attrelid = "
-                    + "to_regclass(?) AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
-                ps.setString(1, dev.shapeshift.sql.Ident.qualified(spec.source().schema(), spec.source().table()));
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        columns.add(rs.getString(1));
-                    }
-                }
-            }
+            columns.addAll(Sql.list(c, "SELECT attname FROM pg_attribute WHERE attrelid = "
+                    + "to_regclass(?) AND attnum > 0 AND NOT attisdropped ORDER BY attnum", rs -> rs.getString(1),
+                    dev.shapeshift.sql.Ident.qualified(spec.source().schema(), spec.source().table())));
             RefreshSql sql = new RefreshSql(resolved, Guards.SYNC);
             String first = sql.roundTripChunk(columns, false);
             String next = sql.roundTripChunk(columns, true);

@@ -4,6 +4,7 @@ import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.ChunkStore.Chunk;
 import dev.shapeshift.catalog.ChunkStore.PlanInfo;
 import dev.shapeshift.catalog.PlanStore;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.KeySql;
@@ -176,14 +177,9 @@ public final class ChunkPlanner {
     }
 
     private static TableSize readSize(Connection c, String table) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT reltuples::bigint, relpages::bigint, pg_table_size(oid), "
-                + "pg_indexes_size(oid) FROM pg_class WHERE oid = ?::regclass")) {
-            ps.setString(1, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return new TableSize(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), false);
-            }
-        }
+        return Sql.one(c, "SELECT reltuples::bigint, relpages::bigint, pg_table_size(oid), "
+                + "pg_indexes_size(oid) FROM pg_class WHERE oid = ?::regclass",
+                rs -> new TableSize(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), false), table);
     }
 
     /**
@@ -258,20 +254,13 @@ public final class ChunkPlanner {
                 + ") AS __rn, count(*) OVER () AS __n FROM s) SELECT " + asText
                 + " FROM r WHERE __rn < __n AND (__rn * ?) / __n <> ((__rn - 1) * ?) / __n ORDER BY __rn";
         List<Key> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setDouble(1, percent);
-            ps.setLong(2, wanted);
-            ps.setLong(3, wanted);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    String[] v = new String[key.size()];
-                    for (int i = 0; i < v.length; i++) {
-                        v[i] = rs.getString(i + 1);
-                    }
-                    out.add(Key.of(v));
+        Sql.each(c, sql, rs -> {
+                String[] v = new String[key.size()];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = rs.getString(i + 1);
                 }
-            }
-        }
+                out.add(Key.of(v));
+            }, percent, wanted, wanted);
         return out;
     }
 

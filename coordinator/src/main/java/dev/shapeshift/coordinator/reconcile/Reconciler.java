@@ -43,6 +43,15 @@ import org.slf4j.LoggerFactory;
  * past the check, and records only the keys that still differ as drift ({@link DriftStore}). Ranges
  * are stored in key order, each with the checkpoint, and a run resumes from its {@code last_key};
  * memory holds at most {@code 4 × parallelism} ranges' differences.
+ *
+ * <p>Why one class of ~550 lines: a run's three stages — handing out ranges to the comparing
+ * threads, storing them in key order with the checkpoint, re-checking the suspects until they
+ * settle — interleave on one thread and one catalog session (the walk re-checks between ranges, the
+ * settle re-checks after the last), and share the run's pacer, options and test hooks; cut apart,
+ * each piece would need all of that passed in and the checkpoint's ordering rule would be split
+ * across files. The catalog SQL lives in {@link RunStore} and {@link DriftStore}, the comparison
+ * in {@link Differ}/{@link SinkDiffer} (rendered by {@link DiffSql}), the pace in {@link Pacer};
+ * {@link Options} is the frozen configuration and its withers.
  */
 public final class Reconciler {
     private static final Logger log = LoggerFactory.getLogger(Reconciler.class);

@@ -4,7 +4,7 @@ import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.DriftStore.Kind;
 import dev.shapeshift.coordinator.reconcile.Differ.Difference;
-import dev.shapeshift.db.SqlStates;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.refresh.Key;
@@ -15,7 +15,6 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -63,67 +62,37 @@ public final class RunStore {
      * else starts a new one. Serialised on the migration row, so two callers never start two runs.
      */
     Run startOrResume(Connection c, String migration, long estimatedRows) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM shapeshift.migration WHERE name = ? FOR UPDATE")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    throw new ShapeshiftException(ErrorCode.NOT_FOUND, "no migration named '" + migration + "'");
-                }
-            }
+        if (!Sql.exists(c, "SELECT 1 FROM shapeshift.migration WHERE name = ? FOR UPDATE", migration)) {
+            throw new ShapeshiftException(ErrorCode.NOT_FOUND, "no migration named '" + migration + "'");
         }
         Optional<Run> last = latest(c, migration);
         if (last.isPresent() && (last.get().status().equals("running") || last.get().status().equals("stopped"))) {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.reconcile_run SET status = 'running', "
-                    + "heartbeat_at = now(), message = NULL, estimated_rows = greatest(estimated_rows, ?) WHERE id = ?")) {
-                ps.setLong(1, estimatedRows);
-                ps.setLong(2, last.get().id());
-                ps.executeUpdate();
-            }
+            Sql.update(c, "UPDATE shapeshift.reconcile_run SET status = 'running', "
+                    + "heartbeat_at = now(), message = NULL, estimated_rows = greatest(estimated_rows, ?) WHERE id = ?",
+                    estimatedRows, last.get().id());
             return byId(c, last.get().id());
         }
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.reconcile_run (migration, estimated_rows, "
-                + "heartbeat_at) VALUES (?, ?, now()) RETURNING id")) {
-            ps.setString(1, migration);
-            ps.setLong(2, estimatedRows);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return byId(c, rs.getLong(1));
-            }
-        }
+        return byId(c, Sql.one(c, "INSERT INTO shapeshift.reconcile_run (migration, estimated_rows, "
+                + "heartbeat_at) VALUES (?, ?, now()) RETURNING id", rs -> rs.getLong(1), migration, estimatedRows));
     }
 
     /** One range compared: moves the checkpoint (null {@code lastKey}: the open last range) and the counters. */
     void rangeDone(Connection c, long runId, Key lastKey, long rows) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.reconcile_run SET last_key = coalesce(?::jsonb, last_key), "
-                + "ranges_done = ranges_done + 1, rows_checked = rows_checked + ?, heartbeat_at = now() WHERE id = ?")) {
-            ps.setString(1, lastKey == null ? null : ChunkStore.json(lastKey));
-            ps.setLong(2, rows);
-            ps.setLong(3, runId);
-            ps.executeUpdate();
-        }
+        Sql.update(c, "UPDATE shapeshift.reconcile_run SET last_key = coalesce(?::jsonb, last_key), "
+                + "ranges_done = ranges_done + 1, rows_checked = rows_checked + ?, heartbeat_at = now() WHERE id = ?",
+                lastKey == null ? null : ChunkStore.json(lastKey), rows, runId);
     }
 
     void recheckCounted(Connection c, long runId, long rechecked, long transientKeys, long drift) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.reconcile_run SET keys_rechecked = "
+        Sql.update(c, "UPDATE shapeshift.reconcile_run SET keys_rechecked = "
                 + "keys_rechecked + ?, transient = transient + ?, drift_found = drift_found + ?, heartbeat_at = now() "
-                + "WHERE id = ?")) {
-            ps.setLong(1, rechecked);
-            ps.setLong(2, transientKeys);
-            ps.setLong(3, drift);
-            ps.setLong(4, runId);
-            ps.executeUpdate();
-        }
+                + "WHERE id = ?", rechecked, transientKeys, drift, runId);
     }
 
     Run finish(Connection c, long runId, String status, String message) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.reconcile_run SET status = ?, message = ?, "
-                + "finished_at = CASE WHEN ? IN ('done', 'failed') THEN now() END, heartbeat_at = now() WHERE id = ?")) {
-            ps.setString(1, status);
-            ps.setString(2, message);
-            ps.setString(3, status);
-            ps.setLong(4, runId);
-            ps.executeUpdate();
-        }
+        Sql.update(c, "UPDATE shapeshift.reconcile_run SET status = ?, message = ?, "
+                + "finished_at = CASE WHEN ? IN ('done', 'failed') THEN now() END, heartbeat_at = now() WHERE id = ?",
+                status, message, status, runId);
         return byId(c, runId);
     }
 
@@ -165,64 +134,34 @@ public final class RunStore {
 
     /** Up to {@code limit} suspects checked at least {@code recheckAfter} ago, oldest first. */
     List<Suspect> due(Connection c, String migration, Duration recheckAfter, int limit) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT key::text, kind, check_lsn::text, source_xmin, rounds "
+        return Sql.list(c, "SELECT key::text, kind, check_lsn::text, source_xmin, rounds "
                 + "FROM shapeshift.reconcile_suspect WHERE migration = ? AND checked_at <= now() - make_interval(secs => ?) "
-                + "ORDER BY checked_at, key LIMIT ?")) {
-            ps.setString(1, migration);
-            ps.setDouble(2, recheckAfter.toMillis() / 1000.0);
-            ps.setInt(3, limit);
-            List<Suspect> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Suspect(ChunkStore.key(rs.getString(1)), Kind.fromLabel(rs.getString(2)),
-                            rs.getString(3), rs.getString(4), rs.getInt(5)));
-                }
-            }
-            return out;
-        }
+                + "ORDER BY checked_at, key LIMIT ?", rs -> new Suspect(ChunkStore.key(rs.getString(1)),
+                        Kind.fromLabel(rs.getString(2)), rs.getString(3), rs.getString(4), rs.getInt(5)),
+                migration, recheckAfter.toMillis() / 1000.0, limit);
     }
 
     void removeSuspects(Connection c, String migration, List<Key> keys) throws SQLException {
         if (keys.isEmpty()) {
             return;
         }
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM shapeshift.reconcile_suspect WHERE migration = ? "
-                + "AND key IN (SELECT k::jsonb FROM unnest(?::text[]) k)")) {
-            ps.setString(1, migration);
-            ps.setArray(2, c.createArrayOf("text", keys.stream().map(ChunkStore::json).toArray()));
-            ps.executeUpdate();
-        }
+        Sql.update(c, "DELETE FROM shapeshift.reconcile_suspect WHERE migration = ? "
+                + "AND key IN (SELECT k::jsonb FROM unnest(?::text[]) k)",
+                migration, c.createArrayOf("text", keys.stream().map(ChunkStore::json).toArray()));
     }
 
     long suspectCount(Connection c, String migration) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT count(*) FROM shapeshift.reconcile_suspect WHERE migration = ?")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
+        return Sql.one(c, "SELECT count(*) FROM shapeshift.reconcile_suspect WHERE migration = ?",
+                rs -> rs.getLong(1), migration);
     }
 
     private static Optional<Run> latest(Connection c, String migration) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + RUN_COLUMNS
-                + " FROM shapeshift.reconcile_run WHERE migration = ? ORDER BY id DESC LIMIT 1")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(run(rs)) : Optional.empty();
-            }
-        }
+        return Optional.ofNullable(Sql.one(c, "SELECT " + RUN_COLUMNS
+                + " FROM shapeshift.reconcile_run WHERE migration = ? ORDER BY id DESC LIMIT 1", RunStore::run, migration));
     }
 
     private static Run byId(Connection c, long id) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + RUN_COLUMNS + " FROM shapeshift.reconcile_run WHERE id = ?")) {
-            ps.setLong(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return run(rs);
-            }
-        }
+        return Sql.one(c, "SELECT " + RUN_COLUMNS + " FROM shapeshift.reconcile_run WHERE id = ?", RunStore::run, id);
     }
 
     private static Run run(ResultSet rs) throws SQLException {

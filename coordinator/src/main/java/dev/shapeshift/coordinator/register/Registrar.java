@@ -5,6 +5,7 @@ import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.coordinator.register.Registration.Outcome;
 import dev.shapeshift.coordinator.register.SpecDiff.Difference;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
@@ -190,15 +191,10 @@ public final class Registrar {
             for (Difference d : diffs) {
                 String setting = SpecDiff.LIVE_KNOBS.get(d.path());
                 String value = KNOB_VALUES.get(d.path()).apply(spec);
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.setting (migration, name, value, "
+                Sql.update(c, "INSERT INTO shapeshift.setting (migration, name, value, "
                         + "changed_by) VALUES (?, ?, ?, ?) ON CONFLICT (migration, name) DO UPDATE SET value = EXCLUDED.value, "
-                        + "changed_by = EXCLUDED.changed_by, changed_at = now()")) {
-                    ps.setString(1, existing.name());
-                    ps.setString(2, setting);
-                    ps.setString(3, value);
-                    ps.setString(4, actor);
-                    ps.executeUpdate();
-                }
+                        + "changed_by = EXCLUDED.changed_by, changed_at = now()",
+                        existing.name(), setting, value, actor);
                 Catalog.audit(c, existing.name(), actor, "setting " + setting + "=" + value, null, null,
                         "spec " + origin + " changed " + d.describe());
             }

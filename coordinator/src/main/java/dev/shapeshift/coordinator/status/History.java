@@ -2,6 +2,7 @@ package dev.shapeshift.coordinator.status;
 
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.db.SqlStates;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -99,15 +100,9 @@ public final class History {
     }
 
     private static boolean sampledSince(Connection c, String migration, Instant since) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM shapeshift.status_history "
-                + "WHERE migration = ? AND at >= ?)")) {
-            ps.setString(1, migration);
-            ps.setTimestamp(2, since == null ? new Timestamp(0) : Timestamp.from(since));
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
-        }
+        return Sql.one(c, "SELECT EXISTS (SELECT 1 FROM shapeshift.status_history "
+                + "WHERE migration = ? AND at >= ?)", rs -> rs.getBoolean(1),
+                migration, since == null ? new Timestamp(0) : Timestamp.from(since));
     }
 
     /** Deletes samples older than {@code keep}; returns how many. */
@@ -209,26 +204,20 @@ public final class History {
             }
         }
         List<Map<String, Object>> workers = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT owner, max(seen), sum(chunks), "
+        Sql.each(c, "SELECT owner, max(seen), sum(chunks), "
                 + "string_agg(stream, ', ' ORDER BY stream) FROM ("
                 + "SELECT owner, heartbeat_at AS seen, 1 AS chunks, NULL AS stream FROM shapeshift.chunk "
                 + "WHERE migration = ? AND status = 'running' AND owner IS NOT NULL "
                 + "UNION ALL SELECT owner, updated_at, 0, 'p' || partition || ' ' || state FROM shapeshift.sync_stream "
-                + "WHERE migration = ?) x GROUP BY owner ORDER BY owner")) {
-            ps.setString(1, m.name());
-            ps.setString(2, m.name());
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    Map<String, Object> w = new LinkedHashMap<>();
-                    w.put("worker", rs.getString(1));
-                    Timestamp seen = rs.getTimestamp(2);
-                    w.put("lastSeen", seen == null ? null : seen.toInstant());
-                    w.put("chunksRunning", rs.getLong(3));
-                    w.put("streams", rs.getString(4));
-                    workers.add(w);
-                }
-            }
-        }
+                + "WHERE migration = ?) x GROUP BY owner ORDER BY owner", rs -> {
+                Map<String, Object> w = new LinkedHashMap<>();
+                w.put("worker", rs.getString(1));
+                Timestamp seen = rs.getTimestamp(2);
+                w.put("lastSeen", seen == null ? null : seen.toInstant());
+                w.put("chunksRunning", rs.getLong(3));
+                w.put("streams", rs.getString(4));
+                workers.add(w);
+            }, m.name(), m.name());
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("bridge", bridge);
         out.put("workers", workers);

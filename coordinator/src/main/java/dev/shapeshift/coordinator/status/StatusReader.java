@@ -14,17 +14,15 @@ import dev.shapeshift.coordinator.gate.StoredSpec;
 import dev.shapeshift.coordinator.gate.SyncLag;
 import dev.shapeshift.coordinator.gate.WriteEvidence;
 import dev.shapeshift.coordinator.writes.WriteSwitch;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.phase.PhasePlan;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -166,32 +164,20 @@ public final class StatusReader {
     private static MigrationStatus.Drift drift(Connection c, String name) throws SQLException {
         Map<String, Long> open = new LinkedHashMap<>();
         DRIFT_KINDS.forEach(k -> open.put(k, 0L));
-        long total = 0;
-        long resolved = 0;
-        try (PreparedStatement ps = c.prepareStatement("SELECT kind, count(*) FILTER (WHERE resolved_at IS NULL), "
-                + "count(*) FILTER (WHERE resolved_at IS NOT NULL) FROM shapeshift.drift WHERE migration = ? GROUP BY kind")) {
-            ps.setString(1, name);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
+        long[] counts = new long[2];
+        Sql.each(c, "SELECT kind, count(*) FILTER (WHERE resolved_at IS NULL), count(*) FILTER (WHERE resolved_at "
+                + "IS NOT NULL) FROM shapeshift.drift WHERE migration = ? GROUP BY kind", rs -> {
                     open.put(rs.getString(1), rs.getLong(2));
-                    total += rs.getLong(2);
-                    resolved += rs.getLong(3);
-                }
-            }
-        }
+                    counts[0] += rs.getLong(2);
+                    counts[1] += rs.getLong(3);
+                }, name);
+        long total = counts[0];
+        long resolved = counts[1];
         return new MigrationStatus.Drift(open, total, resolved);
     }
 
     private static MigrationStatus.Settings settings(Connection c, String name) throws SQLException {
-        Map<String, String> set = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT name, value FROM shapeshift.setting WHERE migration = ?")) {
-            ps.setString(1, name);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    set.put(rs.getString(1), rs.getString(2));
-                }
-            }
-        }
+        Map<String, String> set = Catalog.settings(c, name);
         return new MigrationStatus.Settings(Boolean.parseBoolean(set.get(PAUSED)), whole(set, Knob.MAX_ROWS_PER_SECOND),
                 whole(set, Knob.MAX_ACTIVE_BACKENDS), whole(set, Knob.MAX_APP_LATENCY_MS),
                 whole(set, Knob.MAX_APP_LATENCY_PCT), whole(set, Knob.APP_LATENCY_BASELINE_US));
@@ -204,17 +190,11 @@ public final class StatusReader {
 
     private static List<MigrationStatus.PhaseChange> timeline(Connection c, String name) throws SQLException {
         List<MigrationStatus.PhaseChange> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT from_phase, to_phase, at, actor, reason FROM shapeshift.audit "
-                + "WHERE migration = ? AND to_phase IS NOT NULL ORDER BY id")) {
-            ps.setString(1, name);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new MigrationStatus.PhaseChange(rs.getString(1) == null ? null : Phase.fromLabel(rs.getString(1)),
-                            Phase.fromLabel(rs.getString(2)), rs.getTimestamp(3).toInstant(), rs.getString(4),
-                            rs.getString(5)));
-                }
-            }
-        }
+        out.addAll(Sql.list(c, "SELECT from_phase, to_phase, at, actor, reason FROM shapeshift.audit "
+                + "WHERE migration = ? AND to_phase IS NOT NULL ORDER BY id",
+                rs -> new MigrationStatus.PhaseChange(rs.getString(1) == null ? null : Phase.fromLabel(rs.getString(1)),
+                        Phase.fromLabel(rs.getString(2)), rs.getTimestamp(3).toInstant(), rs.getString(4),
+                        rs.getString(5)), name));
         return out;
     }
 }

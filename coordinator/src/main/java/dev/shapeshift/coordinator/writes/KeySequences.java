@@ -1,6 +1,7 @@
 package dev.shapeshift.coordinator.writes;
 
 import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.sql.Ident;
@@ -146,16 +147,10 @@ public final class KeySequences {
             return spec.source().key();
         }
         List<String> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT a.attname FROM pg_index i JOIN pg_attribute a "
+        out.addAll(Sql.list(c, "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
                 + "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = to_regclass(?) "
-                + "AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)")) {
-            ps.setString(1, Ident.qualified(spec.targetSchema(), spec.targetTable()));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(rs.getString(1));
-                }
-            }
-        }
+                + "AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)", rs -> rs.getString(1),
+                Ident.qualified(spec.targetSchema(), spec.targetTable())));
         return out;
     }
 

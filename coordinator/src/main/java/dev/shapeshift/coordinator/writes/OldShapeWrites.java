@@ -1,6 +1,7 @@
 package dev.shapeshift.coordinator.writes;
 
 import dev.shapeshift.coordinator.gate.Check;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.TargetColumn;
@@ -185,17 +186,12 @@ public final class OldShapeWrites {
         record Seen(long atSwitch, Long seen, java.sql.Timestamp grew) {
         }
         Map<String, Seen> before = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT queryid, role, calls_at_switch, calls_seen, last_grew_at "
-                + "FROM shapeshift.old_shape_write WHERE migration = ?")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    long seen = rs.getLong(4);
-                    before.put(rs.getLong(1) + "/" + rs.getString(2), new Seen(rs.getLong(3),
-                            rs.wasNull() ? null : seen, rs.getTimestamp(5)));
-                }
-            }
-        }
+        Sql.each(c, "SELECT queryid, role, calls_at_switch, calls_seen, last_grew_at "
+                + "FROM shapeshift.old_shape_write WHERE migration = ?", rs -> {
+                long seen = rs.getLong(4);
+                before.put(rs.getLong(1) + "/" + rs.getString(2), new Seen(rs.getLong(3),
+                        rs.wasNull() ? null : seen, rs.getTimestamp(5)));
+            }, migration);
         java.time.Instant at = dbNow(c);
         List<Statement> out = new ArrayList<>();
         for (Map.Entry<String, Row> e : now.entrySet()) {
@@ -210,19 +206,11 @@ public final class OldShapeWrites {
             java.time.Instant grew = b == null || b.grew() == null ? null : b.grew().toInstant();
             if (r.calls > seenBefore || grew == null) {
                 grew = at;
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.old_shape_write (migration, "
+                Sql.update(c, "INSERT INTO shapeshift.old_shape_write (migration, "
                         + "queryid, role, query, calls_at_switch, calls_seen, last_grew_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
                         + "ON CONFLICT (migration, queryid, role) DO UPDATE SET calls_seen = EXCLUDED.calls_seen, "
-                        + "last_grew_at = EXCLUDED.last_grew_at")) {
-                    ps.setString(1, migration);
-                    ps.setLong(2, r.queryid);
-                    ps.setString(3, r.role);
-                    ps.setString(4, r.query);
-                    ps.setLong(5, atSwitch);
-                    ps.setLong(6, r.calls);
-                    ps.setTimestamp(7, java.sql.Timestamp.from(at));
-                    ps.executeUpdate();
-                }
+                        + "last_grew_at = EXCLUDED.last_grew_at",
+                        migration, r.queryid, r.role, r.query, atSwitch, r.calls, java.sql.Timestamp.from(at));
             }
             if (window == null || !grew.isBefore(at.minus(window))) {
                 out.add(new Statement(r.role, r.query, since, grew));
@@ -260,18 +248,10 @@ public final class OldShapeWrites {
         }
         List<String> sample = new ArrayList<>();
         if (keys > 0) {
-            try (PreparedStatement ps = c.prepareStatement("SELECT o.key::text, o.last_commit, o.times " + from
-                    + " AND o.last_commit > now() - ?::interval ORDER BY o.last_commit DESC LIMIT 5")) {
-                ps.setString(1, migration);
-                ps.setString(2, millis(flagPropagation));
-                ps.setString(3, millis(window));
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        sample.add(rs.getString(1) + " at " + rs.getTimestamp(2).toInstant() + " (" + rs.getLong(3)
-                                + " change(s))");
-                    }
-                }
-            }
+            sample.addAll(Sql.list(c, "SELECT o.key::text, o.last_commit, o.times " + from
+                    + " AND o.last_commit > now() - ?::interval ORDER BY o.last_commit DESC LIMIT 5",
+                    rs -> rs.getString(1) + " at " + rs.getTimestamp(2).toInstant() + " (" + rs.getLong(3)
+                            + " change(s))", migration, millis(flagPropagation), millis(window)));
         }
         return new Changes(keys, last == null ? null : last.toInstant(), sample, total);
     }

@@ -3,6 +3,7 @@ package dev.shapeshift.coordinator.writes;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.LockSafeDdl;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.spec.MigrationSpec;
@@ -50,12 +51,8 @@ public final class ReplicaIdentity {
             return;
         }
         WriteSwitch.alterBriefly(c, table, "REPLICA IDENTITY FULL", "set REPLICA IDENTITY FULL on " + table);
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET replica_identity_before = "
-                + "coalesce(replica_identity_before, ?) WHERE name = ?")) {
-            ps.setString(1, previous);
-            ps.setString(2, migration);
-            ps.executeUpdate();
-        }
+        Sql.update(c, "UPDATE shapeshift.migration SET replica_identity_before = "
+                + "coalesce(replica_identity_before, ?) WHERE name = ?", previous, migration);
         Catalog.audit(c, migration, "coordinator", "write switch set REPLICA IDENTITY FULL on " + table, null, null,
                 "so the change stream shows which columns an application's UPDATE wrote (old-shape writes after the "
                 + "switch); was " + previous + ", restored when the write switch is undone, at rollback and at the contract");
@@ -120,11 +117,8 @@ public final class ReplicaIdentity {
                 done = "DEFAULT (the index of " + previous + " is gone)";
             }
         }
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET replica_identity_before = NULL "
-                + "WHERE name = ?")) {
-            ps.setString(1, migration);
-            ps.executeUpdate();
-        }
+        Sql.update(c, "UPDATE shapeshift.migration SET replica_identity_before = NULL "
+                + "WHERE name = ?", migration);
         log.info("replica identity restored migration={} table={} identity={}", migration, table, done);
         return "replica identity of " + table + " back to " + done;
     }
@@ -136,12 +130,6 @@ public final class ReplicaIdentity {
     }
 
     private static boolean exists(Connection c, String table) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            ps.setString(1, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
-        }
+        return Sql.one(c, "SELECT to_regclass(?) IS NOT NULL", rs -> rs.getBoolean(1), table);
     }
 }

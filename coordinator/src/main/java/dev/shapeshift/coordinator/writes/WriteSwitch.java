@@ -9,13 +9,13 @@ import dev.shapeshift.coordinator.gate.StoredSpec;
 import dev.shapeshift.coordinator.gate.SyncLag;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.LockSafeDdl;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.phase.PhasePlan;
 import dev.shapeshift.refresh.SyncDirection;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.SpecJson;
-import dev.shapeshift.sql.Ident;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -25,7 +25,6 @@ import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -35,9 +34,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The database side of the write switch that is not a refresh (docs/phases.md, "The write switch"):
- * relaxing the old shape's NOT NULL constraints new code can no longer satisfy, the replica identity
- * ({@link ReplicaIdentity}), and, after the write switch is undone, draining the reverse sync before
- * the forward sync takes over again.
+ * relaxing the old shape's NOT NULL constraints new code can no longer satisfy ({@link
+ * NotNullRelax}), the replica identity ({@link ReplicaIdentity}), and, after the write switch is
+ * undone, draining the reverse sync before the forward sync takes over again (and restoring NOT NULL).
  */
 public final class WriteSwitch {
     private static final Logger log = LoggerFactory.getLogger(WriteSwitch.class);
@@ -57,56 +56,12 @@ public final class WriteSwitch {
     public static List<String> atSwitch(Connection c, String migration, MigrationSpec spec) throws SQLException {
         OldShapeWrites.snapshot(c, migration, spec);
         KeySequences.atSwitch(c, migration, spec);
-        List<String> relaxed = relaxNotNull(c, migration, spec);
+        List<String> relaxed = NotNullRelax.relax(c, migration, spec);
         ReplicaIdentity.setFull(c, migration, spec);
         if (spec.mode() == dev.shapeshift.spec.Mode.TABLE && spec.contract().readCounter()) {
             ReadCounter.install(c, migration, spec.source().schema(), spec.source().table());
         }
         return relaxed;
-    }
-
-    /**
-     * In the transaction of the move to {@code writes-switched}, after the direction lock: drops NOT
-     * NULL (metadata only, a brief ACCESS EXCLUSIVE lock bounded by a local {@code lock_timeout}) on
-     * the old columns new code stops writing — those with a reverse transform and those the contract
-     * drops, never key columns — and records them in {@code migration.relaxed_not_null}. A lock
-     * time-out fails the whole move (retryable); nothing is half done.
-     */
-    public static List<String> relaxNotNull(Connection c, String migration, MigrationSpec spec) throws SQLException {
-        Set<String> stopWriting = oldColumnsNewCodeStopsWriting(spec);
-        if (stopWriting.isEmpty()) {
-            return List.of();
-        }
-        String table = Ident.qualified(spec.source().schema(), spec.source().table());
-        List<String> notNull = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT a.attname FROM pg_attribute a WHERE a.attrelid = "
-                + "to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull AND a.attname = ANY (?) "
-                + "AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary "
-                + "AND a.attnum = ANY (i.indkey)) ORDER BY a.attnum")) {
-            ps.setString(1, table);
-            ps.setArray(2, c.createArrayOf("text", stopWriting.toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    notNull.add(rs.getString(1));
-                }
-            }
-        }
-        if (notNull.isEmpty()) {
-            return List.of();
-        }
-        alterBriefly(c, table, String.join(", ", notNull.stream()
-                .map(col -> "ALTER COLUMN " + Ident.quote(col) + " DROP NOT NULL").toList()),
-                "relax NOT NULL on " + notNull + " of " + table);
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET relaxed_not_null = "
-                + "ARRAY(SELECT DISTINCT unnest(relaxed_not_null || ?::text[])) WHERE name = ?")) {
-            ps.setArray(1, c.createArrayOf("text", notNull.toArray()));
-            ps.setString(2, migration);
-            ps.executeUpdate();
-        }
-        Catalog.audit(c, migration, "coordinator", "write switch relaxed NOT NULL on " + notNull, null, null,
-                "new code no longer writes them; restored (validated) if the write switch is undone");
-        log.info("write switch relaxed NOT NULL migration={} columns={}", migration, notNull);
-        return notNull;
     }
 
     /**
@@ -139,19 +94,17 @@ public final class WriteSwitch {
     }
 
     public static State state(Connection c, String migration) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT sync_direction, phase_changed_at, relaxed_not_null "
-                + "FROM shapeshift.migration WHERE name = ?")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    throw new ShapeshiftException(ErrorCode.NOT_FOUND, "no migration named '" + migration + "'");
-                }
-                Timestamp t = rs.getTimestamp(2);
-                Array a = rs.getArray(3);
-                return new State(SyncDirection.fromLabel(rs.getString(1)), t == null ? null : t.toInstant(),
-                        a == null ? List.of() : List.of((String[]) a.getArray()));
-            }
+        State st = Sql.one(c, "SELECT sync_direction, phase_changed_at, relaxed_not_null "
+                + "FROM shapeshift.migration WHERE name = ?", rs -> {
+                    Timestamp t = rs.getTimestamp(2);
+                    Array a = rs.getArray(3);
+                    return new State(SyncDirection.fromLabel(rs.getString(1)), t == null ? null : t.toInstant(),
+                            a == null ? List.of() : List.of((String[]) a.getArray()));
+                }, migration);
+        if (st == null) {
+            throw new ShapeshiftException(ErrorCode.NOT_FOUND, "no migration named '" + migration + "'");
         }
+        return st;
     }
 
     /**
@@ -201,7 +154,7 @@ public final class WriteSwitch {
             // An earlier restore failed (a NULL written meanwhile failed its validation): try again. A
             // failure throws: the driver records it in the message and the audit log and retries with
             // back-off until the NULLs are fixed.
-            List<String> restored = restoreNotNull(db, m.name(), SpecJson.read(m.specJson()), st.relaxed());
+            List<String> restored = NotNullRelax.restore(db, m.name(), SpecJson.read(m.specJson()), st.relaxed());
             return Optional.of("NOT NULL restored on " + restored + " (an earlier try had failed)");
         }
         Instant now = now(c);
@@ -226,105 +179,12 @@ public final class WriteSwitch {
         log.info("sync direction forward after the write switch was undone migration={} lag={}", m.name(), lag.lag());
         // Again after the drain: the new code may have inserted until it saw the flag go off.
         KeySequences.atUndo(c, m.name(), SpecJson.read(m.specJson()));
-        List<String> restored = restoreNotNull(db, m.name(), SpecJson.read(m.specJson()), st.relaxed());
+        List<String> restored = NotNullRelax.restore(db, m.name(), SpecJson.read(m.specJson()), st.relaxed());
         String counter = ReadCounter.remove(db, m.name(), "write switch undone");
         String identity = ReplicaIdentity.restore(db, m.name());
         return Optional.of("the reverse sync caught up after the write switch was undone; the sync runs forward "
                 + "again (the old shape is authoritative)" + (restored.isEmpty() ? "" : "; NOT NULL restored on "
                 + restored) + (counter == null ? "" : "; " + counter) + (identity == null ? "" : "; " + identity));
-    }
-
-    /**
-     * Restores NOT NULL on the relaxed columns without a locking scan: {@code CHECK (col IS NOT
-     * NULL) NOT VALID}, {@code VALIDATE} (no exclusive lock), {@code SET NOT NULL} (PostgreSQL 12+
-     * uses the validated check instead of scanning), then the check goes. A NULL the application
-     * wrote meanwhile fails the validation: the constraint is left NOT VALID, the error names it,
-     * and the column stays listed as relaxed (status: {@code writes.relaxedNotNull}). The driver's
-     * next drain step tries again (every tick while it fails, with the driver's back-off), since a
-     * column still listed as relaxed keeps the migration draining ({@code Snapshot.draining}).
-     */
-    static List<String> restoreNotNull(Database db, String migration, MigrationSpec spec, List<String> relaxed) {
-        if (relaxed.isEmpty()) {
-            return List.of();
-        }
-        LockSafeDdl ddl = LockSafeDdl.of(db, "coordinator");
-        String table = Ident.qualified(spec.source().schema(), spec.source().table());
-        List<String> done = new ArrayList<>();
-        for (String col : relaxed) {
-            String check = Ident.quote(("ss_nn_" + col).length() > 63 ? ("ss_nn_" + col).substring(0, 63) : "ss_nn_" + col);
-            String doing = "restoring NOT NULL on " + table + "." + col;
-            ddl.inTransaction(doing, c -> {
-                try (Statement s = c.createStatement()) {
-                    s.execute("ALTER TABLE " + table + " DROP CONSTRAINT IF EXISTS " + check);
-                    s.execute("ALTER TABLE " + table + " ADD CONSTRAINT " + check + " CHECK (" + Ident.quote(col)
-                            + " IS NOT NULL) NOT VALID");
-                }
-                return null;
-            });
-            ddl.inTransaction(doing, c -> {
-                try (Statement s = c.createStatement()) {
-                    s.execute("ALTER TABLE " + table + " VALIDATE CONSTRAINT " + check);
-                } catch (SQLException e) {
-                    if ("23514".equals(e.getSQLState())) {
-                        c.rollback();
-                        throw nullsLeft(c, table, col, spec.source().key(), e);
-                    }
-                    throw e;
-                }
-                return null;
-            });
-            ddl.inTransaction(doing, c -> {
-                try (Statement s = c.createStatement()) {
-                    s.execute("ALTER TABLE " + table + " ALTER COLUMN " + Ident.quote(col) + " SET NOT NULL");
-                    s.execute("ALTER TABLE " + table + " DROP CONSTRAINT " + check);
-                }
-                try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.migration SET relaxed_not_null = "
-                        + "array_remove(relaxed_not_null, ?) WHERE name = ?")) {
-                    ps.setString(1, col);
-                    ps.setString(2, migration);
-                    ps.executeUpdate();
-                }
-                return null;
-            });
-            done.add(col);
-        }
-        log.info("NOT NULL restored after the write switch was undone migration={} columns={}", migration, done);
-        return done;
-    }
-
-    /** A validation that failed on NULLs: how many rows and which keys, and what to do. */
-    private static ShapeshiftException nullsLeft(Connection c, String table, String col, List<String> key,
-                                                 SQLException cause) throws SQLException {
-        List<String> columns = new ArrayList<>(key);
-        if (columns.isEmpty()) { // the spec names no key: the table's primary key, as the migration uses it
-            try (PreparedStatement ps = c.prepareStatement("SELECT a.attname FROM pg_index i CROSS JOIN LATERAL "
-                    + "unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) JOIN pg_attribute a ON a.attrelid = i.indrelid "
-                    + "AND a.attnum = k.attnum WHERE i.indrelid = to_regclass(?) AND i.indisprimary ORDER BY k.n")) {
-                ps.setString(1, table);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        columns.add(rs.getString(1));
-                    }
-                }
-            }
-        }
-        String keys = columns.isEmpty() ? "ctid::text" : String.join(" || ',' || ", columns.stream()
-                .map(k -> Ident.quote(k) + "::text").toList());
-        long n;
-        List<String> sample = new ArrayList<>();
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) OVER (), " + keys
-                + " FROM " + table + " WHERE " + Ident.quote(col) + " IS NULL LIMIT 5")) {
-            n = 0;
-            while (rs.next()) {
-                n = rs.getLong(1);
-                sample.add(rs.getString(2));
-            }
-        }
-        return new ShapeshiftException(ErrorCode.CONFLICT, "restoring NOT NULL on " + table + "." + col + " failed: "
-                + n + " row(s) have " + col + " NULL (written while the write switch had relaxed it), e.g. key(s) "
-                + sample + "; set them, e.g. UPDATE " + table + " SET " + Ident.quote(col) + " = … WHERE "
-                + Ident.quote(col) + " IS NULL — the coordinator's driver tries again on its next drain step (the "
-                + "constraint stays NOT VALID meanwhile: new NULLs are refused)", cause);
     }
 
     private static Instant now(Connection c) throws SQLException {

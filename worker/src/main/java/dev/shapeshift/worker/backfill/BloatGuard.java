@@ -3,6 +3,7 @@ package dev.shapeshift.worker.backfill;
 import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.PlanStore;
 import dev.shapeshift.catalog.VacuumLog;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.sql.Ident;
@@ -115,14 +116,8 @@ final class BloatGuard {
     }
 
     private long[] sizes(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT pg_table_size(?::regclass), pg_indexes_size(?::regclass)")) {
-            ps.setString(1, table);
-            ps.setString(2, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return new long[] {rs.getLong(1), rs.getLong(2)};
-            }
-        }
+        return Sql.one(c,
+                "SELECT pg_table_size(?::regclass), pg_indexes_size(?::regclass)",
+                rs -> new long[] {rs.getLong(1), rs.getLong(2)}, table, table);
     }
 }

@@ -15,8 +15,6 @@ import dev.shapeshift.worker.backfill.ChunkCopier.BatchListener;
 import dev.shapeshift.worker.backfill.ChunkCopier.Outcome;
 import dev.shapeshift.worker.throttle.SignalCollector;
 import dev.shapeshift.worker.throttle.SyncBacklog;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashSet;
@@ -48,13 +46,18 @@ import org.slf4j.LoggerFactory;
  * revoked the copy stops after the current sub-batch and gives the lease back.
  *
  * <p>Run it on its own thread; {@link #close()} asks it to stop after the current sub-batch.
+ *
+ * <p>Why one class of ~320 lines: the poll loop, the keep-alive polls while a chunk is copied, the
+ * offset commits and the rebalance listener all act on one {@link KafkaConsumer} and its
+ * {@code owned}/{@code busy} state, which only this consumer's thread may touch (a Kafka consumer is
+ * not thread-safe); the database session and its replication origin live apart in {@link
+ * BackfillSession}, the copy itself in {@link ChunkCopier}.
  */
 public final class ChunkConsumer implements Runnable, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ChunkConsumer.class);
 
     private enum Next { COMMIT, REDELIVER }
 
-    private final Database db;
     private final String bootstrapServers;
     private final ResolvedSpec resolved;
     private final BackfillConfig config;
@@ -66,13 +69,7 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
     private volatile boolean stopping;
     private volatile ChunkCopier copier;
     private KafkaConsumer<String, String> consumer;
-    private Connection connection;
-    /** The replication origin of {@link #connection} (docs/sync.md, "Echo suppression"); null: none. */
-    private String origin;
-    /** Whether this backfill's sessions try a replication origin: its writes are echoes the bridge captures. */
-    private boolean originWanted;
-    /** The other logical slot last logged as the reason for no origin (logged once per slot name). */
-    private String originBlockedBy;
+    private final BackfillSession session;
     private boolean busy;
 
     public ChunkConsumer(Database db, String bootstrapServers, ResolvedSpec resolved, BackfillConfig config,
@@ -83,7 +80,6 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
     /** With a listener that sees every committed sub-batch (tests, the benchmark). */
     public ChunkConsumer(Database db, String bootstrapServers, ResolvedSpec resolved, BackfillConfig config,
                          SyncBacklog syncBacklog, BatchListener listener) {
-        this.db = db;
         this.bootstrapServers = bootstrapServers;
         this.resolved = resolved;
         this.config = config;
@@ -92,8 +88,7 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
         this.signals = new SignalCollector(store, migration, resolved.spec().backfill().maxRowsPerSecond(),
                 config.leaseTimeout(), syncBacklog, config.limits(), config.signalRefresh());
         this.listener = listener;
-        this.originWanted = resolved.spec().mode() != Mode.SINK
-                && dev.shapeshift.refresh.WorkerTransactions.echoMark(resolved) != null;
+        this.session = new BackfillSession(db, resolved);
     }
 
     public String workerId() {
@@ -135,7 +130,7 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
                 }
             }
         } finally {
-            closeConnection();
+            session.close();
             signals.close();
             if (sink != null) {
                 sink.close();
@@ -201,7 +196,7 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
         log.debug("chunk taken migration={} chunk={} worker={} epoch={} attempt={}", migration, chunk,
                 config.workerId(), lease.epoch(), lease.attempts());
         try {
-            Outcome outcome = copier.copy(connectionWithOrigin(), lease, new ChunkCopier.Host() {
+            Outcome outcome = copier.copy(session.withOrigin(), lease, new ChunkCopier.Host() {
                 @Override
                 public boolean keepGoing() {
                     return !stopping && owned.contains(tp);
@@ -227,7 +222,7 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
                 }
             };
         } catch (ShapeshiftException e) {
-            closeConnection();
+            session.close();
             if (e.retryable()) {
                 log.warn("chunk interrupted by a retryable failure, will retry migration={} chunk={} code={} error={}",
                         migration, chunk, e.code(), e.getMessage());
@@ -289,61 +284,6 @@ public final class ChunkConsumer implements Runnable, AutoCloseable {
             store.release(lease);
         } catch (ShapeshiftException e) {
             log.debug("could not release lease migration={} chunk={} error={}", migration, lease.chunk(), e.getMessage());
-        }
-    }
-
-    /**
-     * A worker frozen inside a sub-batch transaction (GC pause, SIGSTOP) would hold the fence (table
-     * mode: every sync refresh of the migration waits) or its row locks (in place: the application
-     * waits). The server ends such a session after this long idle in a transaction; the sub-batch
-     * rolls back and is redone from the checkpoint. Sub-batches never idle inside a transaction.
-     */
-    static final Duration IDLE_IN_TRANSACTION = Duration.ofSeconds(5);
-
-    private Connection connection() {
-        if (connection == null) {
-            connection = db.connect("worker", IDLE_IN_TRANSACTION);
-        }
-        return connection;
-    }
-
-    /**
-     * The worker's connection with a replication origin when it may have one, checked at every chunk:
-     * a logical slot that is not a Shapeshift bridge's (another consumer, maybe filtering by origin
-     * itself) takes it away again, so that consumer sees the backfill's rows.
-     */
-    private Connection connectionWithOrigin() {
-        Connection c = connection();
-        if (!originWanted) {
-            return c;
-        }
-        String other = dev.shapeshift.refresh.BackfillOrigin.otherLogicalSlot(c);
-        if (origin == null && other == null) {
-            origin = dev.shapeshift.refresh.BackfillOrigin.attach(c);
-            originWanted = origin != null; // refused (privilege, server version): the echo mark from now on
-        } else if (origin == null && !other.equals(originBlockedBy)) {
-            originBlockedBy = other;
-            log.info("backfill session without a replication origin: logical slot {} is not a Shapeshift bridge's, "
-                    + "its consumer must see the backfill's rows (the bridge drops them by the echo mark) migration={}",
-                    other, migration);
-        } else if (origin != null && other != null) {
-            dev.shapeshift.refresh.BackfillOrigin.detach(c);
-            log.info("backfill session leaves its replication origin: logical slot {} is not a Shapeshift bridge's "
-                    + "migration={} origin={}", other, migration, origin);
-            origin = null;
-        }
-        return c;
-    }
-
-    private void closeConnection() {
-        origin = null;
-        if (connection != null) {
-            try {
-                connection.close();
-            } catch (SQLException e) {
-                log.debug("closing worker connection failed sqlstate={}", e.getSQLState());
-            }
-            connection = null;
         }
     }
 

@@ -11,7 +11,6 @@ import dev.shapeshift.refresh.Refresher;
 import dev.shapeshift.refresh.WorkerTransactions;
 import dev.shapeshift.sinks.SinkApplier;
 import dev.shapeshift.sinks.SinkRefresh;
-import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.worker.throttle.Decision;
 import dev.shapeshift.worker.throttle.Limits;
@@ -34,6 +33,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Nothing of a chunk is held in the JVM: the copy is one SQL statement per sub-batch, and only
  * counts and the last key come back.
+ *
+ * <p>Why one class of ~340 lines: one chunk's copy loop and its three ways of waiting — the
+ * throttle, a sink's degraded writes, the retry back-off — act on the same lease, sub-batch size
+ * and host (keep-alive, stop) between two sub-batches; the statement is {@code Refresher}'s, the
+ * sub-batch size {@link BatchSizer}'s and the throttle's decision {@code Throttler}'s.
  */
 public final class ChunkCopier {
     private static final Logger log = LoggerFactory.getLogger(ChunkCopier.class);

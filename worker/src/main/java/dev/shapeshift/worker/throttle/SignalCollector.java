@@ -3,6 +3,7 @@ package dev.shapeshift.worker.throttle;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.Knob;
+import dev.shapeshift.db.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -10,7 +11,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,10 +32,6 @@ public final class SignalCollector implements AutoCloseable {
     public static final String MAX_ROWS_PER_SECOND = Knob.MAX_ROWS_PER_SECOND.key();
 
     private static final Logger log = LoggerFactory.getLogger(SignalCollector.class);
-    /** How long the % cap's baseline is measured, with no worker copying. */
-    static final Duration BASELINE_WINDOW = Duration.ofSeconds(5);
-    /** The window the % cap averages the application's statement time over. */
-    static final Duration CAP_WINDOW = Duration.ofSeconds(10);
 
     private final ChunkStore store;
     private final String migration;
@@ -46,18 +42,10 @@ public final class SignalCollector implements AutoCloseable {
     private final Duration lockWindow;
     private final Deque<Long> lockTimeoutsAt = new ArrayDeque<>();
     private Connection connection;
+    private final AppLatency latency;
     private Signals last = Signals.CALM;
     private long lastReadNanos;
     private boolean everRead;
-    /** Totals of others' statements at the previous look (pg_stat_statements): calls, ms. */
-    private double[] appTotals;
-    private String appLatencyProblem;
-    /** Looks at others' statements for the % cap's window: nanoTime, calls, ms. */
-    private final Deque<double[]> capSamples = new ArrayDeque<>();
-    /** The look the baseline is measured from; null when not measuring. */
-    private double[] baselineFrom;
-    /** A measured baseline the catalog would not store (kept for this worker only), µs; 0 = none. */
-    private long unstoredBaselineUs;
 
     public SignalCollector(ChunkStore store, String migration, long specRateCap, Duration leaseTimeout,
                            SyncBacklog syncBacklog, Limits limits, Duration refresh) {
@@ -68,6 +56,7 @@ public final class SignalCollector implements AutoCloseable {
         this.syncBacklog = syncBacklog;
         this.refresh = refresh;
         this.lockWindow = limits.lockWindow();
+        this.latency = new AppLatency(store.catalog(), migration);
     }
 
     /** Records a lock timeout or deadlock of this worker. */
@@ -110,16 +99,9 @@ public final class SignalCollector implements AutoCloseable {
         long maxBackends = Knob.MAX_ACTIVE_BACKENDS.whole(settings, 0);
         long maxLatency = Knob.MAX_APP_LATENCY_MS.whole(settings, 0);
         long maxPct = Knob.MAX_APP_LATENCY_PCT.whole(settings, 0);
-        double[] totals = maxLatency > 0 || maxPct > 0 ? appTotals(c) : null;
-        Double perLook = maxLatency > 0 ? sinceLastLook(totals) : null;
-        appTotals = totals;
-        Signals.LatencyCap latencyCap = maxPct > 0 ? latencyCap(maxPct, settings, totals) : Signals.LatencyCap.OFF;
-        if (maxPct == 0) {
-            capSamples.clear();
-            baselineFrom = null;
-        }
+        AppLatency.Look look = latency.look(c, maxLatency, maxPct, settings);
         Signals.Load load = new Signals.Load(maxBackends, maxBackends > 0 ? activeBackends(c) : null,
-                maxLatency, perLook, latencyCap);
+                maxLatency, look.perLook(), look.cap());
         return new Signals(paused, cap, workers, replayLag(c), slotLag(c), 0, syncBacklog.pendingChanges(), load);
     }
 
@@ -129,114 +111,12 @@ public final class SignalCollector implements AutoCloseable {
      * start-up packet; the bridge's Debezium sessions name themselves {@code Debezium …}).
      */
     static int activeBackends(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE backend_type = "
+        return Sql.one(c, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = "
                 + "'client backend' AND state = 'active' AND pid <> pg_backend_pid() AND application_name NOT LIKE "
-                + "'shapeshift%' AND application_name NOT LIKE 'Debezium%'");
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getInt(1);
-        }
+                + "'shapeshift%' AND application_name NOT LIKE 'Debezium%'", rs -> rs.getInt(1));
     }
 
-    /**
-     * Totals of the statements of roles other than Shapeshift's, from {@code pg_stat_statements}
-     * (this database): the look's nanoTime, calls, total execution ms. Shapeshift's roles: this
-     * session's, and any role that may update {@code shapeshift.migration} (the coordinator's, the
-     * workers', the bridge's; a superuser counts as one — run the application under its own role).
-     * Null when the view cannot be read (logged once).
-     */
-    private double[] appTotals(Connection c) {
-        try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(sum(s.calls), 0)::float8, "
-                + "coalesce(sum(s.total_exec_time), 0)::float8 FROM pg_stat_statements s "
-                + "JOIN pg_roles r ON r.oid = s.userid WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = "
-                + "current_database()) AND r.rolname <> current_user AND NOT r.rolsuper "
-                + "AND NOT has_table_privilege(r.oid, 'shapeshift.migration', 'UPDATE')");
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            double[] now = {System.nanoTime(), rs.getDouble(1), rs.getDouble(2)};
-            appLatencyProblem = null;
-            return now;
-        } catch (SQLException e) {
-            if (appLatencyProblem == null) {
-                log.warn("max-app-latency-ms or max-app-latency-pct is set but pg_stat_statements cannot be read, "
-                        + "the knob has no effect migration={} error={}", migration, e.getMessage());
-            }
-            appLatencyProblem = e.getMessage();
-            rollbackQuietly(c);
-            return null;
-        }
-    }
-
-    /**
-     * Mean milliseconds per statement of others since the previous look. Null at the first look,
-     * when no statement of others finished since, or when the view cannot be read.
-     */
-    private Double sinceLastLook(double[] now) {
-        return meanMs(appTotals, now);
-    }
-
-    /** Mean ms per statement between two looks; null without a finished statement between them (or a reset). */
-    private static Double meanMs(double[] before, double[] now) {
-        if (before == null || now == null || now[1] < before[1] || now[1] - before[1] < 1) {
-            return null;
-        }
-        return (now[2] - before[2]) / (now[1] - before[1]);
-    }
-
-    /**
-     * The % cap's signals. The baseline is the knob {@code app-latency-baseline-us} when set; else
-     * it is measured here over {@link #BASELINE_WINDOW} from the first look with the cap on —
-     * every worker waits while it has no baseline, so no worker copies in that time — and stored
-     * in the catalog for every worker (audited). The latency compared with it is the mean over the
-     * last {@link #CAP_WINDOW}, so the time the backfill waits counts as well as the time it
-     * copies: the cap holds the application's mean over the run, not only at its quietest second.
-     */
-    private Signals.LatencyCap latencyCap(long maxPct, Map<String, String> settings, double[] now) {
-        if (now == null) {
-            return new Signals.LatencyCap(maxPct, null, false, null);
-        }
-        if (!capSamples.isEmpty() && now[1] < capSamples.peekLast()[1]) {
-            capSamples.clear(); // pg_stat_statements was reset
-        }
-        capSamples.addLast(now);
-        while (capSamples.size() > 1 && now[0] - capSamples.peekFirst()[0] > CAP_WINDOW.toNanos()) {
-            capSamples.removeFirst();
-        }
-        Double window = meanMs(capSamples.peekFirst(), now);
-        long baselineUs = Knob.APP_LATENCY_BASELINE_US.whole(settings, 0);
-        if (baselineUs <= 0) {
-            baselineUs = unstoredBaselineUs;
-        }
-        if (baselineUs > 0) {
-            baselineFrom = null;
-            return new Signals.LatencyCap(maxPct, baselineUs / 1000.0, false, window);
-        }
-        if (baselineFrom == null || now[1] < baselineFrom[1]) {
-            baselineFrom = now;
-        }
-        Double measured = meanMs(baselineFrom, now);
-        double seconds = (now[0] - baselineFrom[0]) / 1e9;
-        if (measured == null || seconds < BASELINE_WINDOW.toNanos() / 1e9) {
-            return new Signals.LatencyCap(maxPct, null, true, null);
-        }
-        long us = Math.max(1, Math.round(measured * 1000));
-        String why = String.format(Locale.ROOT, "measured before the backfill copied: %.0f statements of the application "
-                + "in %.1f s, %.3f ms each", now[1] - baselineFrom[1], seconds, measured);
-        try {
-            store.catalog().putSetting(migration, Knob.APP_LATENCY_BASELINE_US.key(), Long.toString(us), "shapeshift-worker",
-                    why);
-        } catch (RuntimeException e) {
-            log.warn("could not store the measured {}={}, this worker keeps it migration={} error={}",
-                    Knob.APP_LATENCY_BASELINE_US.key(), us, migration, e.toString());
-            unstoredBaselineUs = us;
-        }
-        log.info("application statement baseline {}={} ({}) migration={}", Knob.APP_LATENCY_BASELINE_US.key(), us, why,
-                migration);
-        baselineFrom = null;
-        return new Signals.LatencyCap(maxPct, us / 1000.0, false, window);
-    }
-
-    private static void rollbackQuietly(Connection c) {
+    static void rollbackQuietly(Connection c) {
         try {
             if (!c.getAutoCommit()) {
                 c.rollback();
