@@ -105,7 +105,7 @@ class WriteSwitchGateIT {
     }
 
     /**
-     * WriteSwitch.restoreNotNull's validation fails on a NULL written while NOT NULL was relaxed: the
+     * NotNullRelax.restore's validation fails on a NULL written while NOT NULL was relaxed: the
      * drain throws naming the key, the column stays relaxed (so the driver drains again, see
      * WriteSwitchStepTest), and the next drain after the NULL is fixed restores it. Negative control
      * (by hand): with the drain returning at once when the sync already runs forward (the code
