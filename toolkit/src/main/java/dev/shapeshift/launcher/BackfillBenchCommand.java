@@ -46,7 +46,7 @@ final class BackfillBenchCommand implements Callable<Integer> {
             description = "connection counts for --shapes. Default: ${DEFAULT-VALUE}")
     List<Integer> shapeConnections;
 
-    @Option(names = "--worker-jvms", description = "run each worker as a child JVM (BackfillWorkerMain, -Xmx --worker-heap) and record its peak RSS")
+    @Option(names = "--worker-jvms", description = "run each worker as a child JVM (`shapeshift worker --no-sync`, -Xmx --worker-heap) and record its peak RSS")
     boolean workerJvms;
 
     @Option(names = "--worker-heap", defaultValue = "256m", description = "-Xmx of the worker JVMs. Default: ${DEFAULT-VALUE}")

@@ -16,7 +16,7 @@ import java.util.List;
  * @param maxHeapGrowth {@code backfill.maxHeapGrowth} of the benchmark's migration (in place: VACUUM cadence)
  * @param shapes      also time statement shapes directly over JDBC (no Kafka, no catalog)
  * @param shapeConns  connection counts for the statement shapes
- * @param workerJvms  run each worker as a child JVM ({@code BackfillWorkerMain}) instead of a thread of this JVM
+ * @param workerJvms  run each worker as a child JVM ({@code shapeshift worker --no-sync}) instead of a thread of this JVM
  * @param workerHeap  {@code -Xmx} of the child JVMs, e.g. {@code 256m}
  * @param out         directory of the result files
  * @param label       appended to the result file names ({@code -<label>}), empty for none

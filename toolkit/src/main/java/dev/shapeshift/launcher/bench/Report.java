@@ -53,7 +53,7 @@ final class Report {
                 + "sub-batch (Shapeshift: statement + checkpoint + commit) or per range (statement shapes).\n\n");
         b.append("Bloat = size after ÷ the size of a compact copy of the same final rows (`CREATE UNLOGGED TABLE … AS "
                 + "SELECT *` and its primary key built in one pass): the growth that is dead space, not wider rows. "
-                + (o.workerJvms() ? "Workers ran as child JVMs (`BackfillWorkerMain`, -Xmx" + o.workerHeap() + "); worker "
+                + (o.workerJvms() ? "Workers ran as child JVMs (`shapeshift worker --no-sync`, -Xmx" + o.workerHeap() + "); worker "
                 + "peak RSS is each child's VmHWM, the last column the bench JVM's (it also hosts the Kafka broker); "
                 + "JVM CPU is the bench JVM plus the children. Child workers report no sub-batch times.\n\n"
                 : "Workers ran as threads of the bench JVM; its peak RSS includes the Kafka broker.\n\n"));

@@ -1,7 +1,7 @@
 package dev.shapeshift.launcher.bench;
 
 import dev.shapeshift.db.Database;
-import dev.shapeshift.worker.backfill.BackfillWorkerMain;
+import dev.shapeshift.launcher.Main;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Backfill workers as child JVMs, as separate pods would run them: {@code java -Xmx<heap> -cp <this
- * jar> BackfillWorkerMain …}, one per worker, output to a log file each. Every 100 ms the sampler
+ * jar> dev.shapeshift.launcher.Main worker --no-sync --migration … --worker-id bench-w<i> …} (the
+ * command a user runs, {@code shapeshift worker}), one per worker, output to a log file each. Every 100 ms the sampler
  * reads each child's peak resident memory ({@code VmHWM} in {@code /proc/<pid>/status}, which only
  * grows, so the last sample before the child exits is its peak) and its CPU ticks from
  * {@code /proc/<pid>/stat}. Linux only: elsewhere the peaks stay null.
@@ -46,13 +47,15 @@ final class WorkerJvms implements AutoCloseable {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<Process> children = new ArrayList<>();
         List<Path> logs = new ArrayList<>();
+        Path dir = Files.createTempDirectory("shapeshift-bench-workers-");
+        List<String> connection = RoleJvms.connectionArgs(dir, db);
         for (int i = 1; i <= workers; i++) {
-            Path logFile = Files.createTempFile("shapeshift-bench-worker-" + i + "-", ".log");
-            Process p = new ProcessBuilder(java, "-Xmx" + heap, "-cp", System.getProperty("java.class.path"),
-                    BackfillWorkerMain.class.getName(), "--jdbc-url", db.jdbcUrl(), "--user", db.user(),
-                    "--password", db.password(), "--bootstrap", bootstrap, "--migration", migration,
-                    "--worker-id", "bench-w" + i)
-                    .redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
+            Path logFile = dir.resolve("worker-" + i + ".log");
+            List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap, "-cp", System.getProperty("java.class.path"),
+                    Main.class.getName(), "worker", "--no-sync", "--migration", migration, "--worker-id", "bench-w" + i,
+                    "--bootstrap", bootstrap));
+            cmd.addAll(connection);
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
             log.info("bench worker jvm started worker=bench-w{} pid={} heap={} log={}", i, p.pid(), heap, logFile);
             children.add(p);
             logs.add(logFile);
