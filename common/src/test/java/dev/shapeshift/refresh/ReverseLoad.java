@@ -47,24 +47,30 @@ final class ReverseLoad {
                 name: CASE WHEN upper(name) = tag THEN name ELSE lower(tag) END
             """;
 
-    /** The model of what the writers wrote: each test's own (reverse transforms re-implemented in Java). */
-    interface Model {
-        /** The live keys. */
-        Set<Key> keys();
+    /**
+     * The model of what the writers wrote: the old shape {@code O} per live key, each test's own
+     * (the reverse transforms re-implemented in Java). Writers change it under its lock.
+     */
+    abstract static class Model<O> {
+        final Map<Key, O> rows = new HashMap<>();
 
         /** The old shape's {@code name} of a live key. */
-        String name(Key k);
+        abstract String name(Key k);
 
-        void update(Key k, long v, String tag);
+        abstract void update(Key k, long v, String tag);
 
-        void insert(Key k, long v, String tag);
+        abstract void insert(Key k, long v, String tag);
 
-        void delete(Key k);
+        abstract void delete(Key k);
 
-        void move(Key from, Key to);
+        abstract void move(Key from, Key to);
 
         /** One write done (any of the above), under the model's lock. */
-        default void wrote() {
+        void wrote() {
+        }
+
+        synchronized Map<Key, O> expected() {
+            return new HashMap<>(rows);
         }
     }
 
@@ -177,7 +183,7 @@ final class ReverseLoad {
      * in {@code table} — updates (12 in 20), inserts ({@code insert}: the key, v, tag), deletes and
      * key changes — each under the model's lock, then tells the model.
      */
-    static void write(Database db, RefreshFixture.KeyKind kind, Model model, Set<Key> touched, AtomicBoolean running,
+    static void write(Database db, RefreshFixture.KeyKind kind, Model<?> model, Set<Key> touched, AtomicBoolean running,
                       int seed, String table, String insert) throws SQLException, InterruptedException {
         Random random = new Random(seed * 7919L + kind.ordinal());
         long nextNew = 10_000L * (seed + 1);
@@ -186,7 +192,7 @@ final class ReverseLoad {
             while (running.get()) {
                 int op = random.nextInt(20);
                 synchronized (model) {
-                    List<Key> keys = new ArrayList<>(model.keys());
+                    List<Key> keys = new ArrayList<>(model.rows.keySet());
                     Key k = keys.get(random.nextInt(keys.size()));
                     if (op < 12) {
                         long v = 10L * random.nextInt(100_000);

@@ -14,11 +14,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -107,21 +105,14 @@ class ReverseRefreshIT {
     }
 
     /** The old shape the writers' new-shape writes imply, by the reverse transforms re-implemented in Java. */
-    static final class Model implements ReverseLoad.Model {
-        final Map<Key, Old> rows = new HashMap<>();
-
+    static final class Model extends ReverseLoad.Model<Old> {
         @Override
-        public Set<Key> keys() {
-            return rows.keySet();
-        }
-
-        @Override
-        public String name(Key k) {
+        String name(Key k) {
             return rows.get(k).name;
         }
 
         @Override
-        public void update(Key k, long v, String tag) {
+        void update(Key k, long v, String tag) {
             Old now = rows.get(k);
             String name = now.name.toUpperCase(Locale.ROOT).equals(tag) ? now.name : tag.toLowerCase(Locale.ROOT);
             rows.put(k, new Old((int) (v / 10), name));
@@ -129,23 +120,19 @@ class ReverseRefreshIT {
 
         /** New code writes only the new shape: name '' is a placeholder the reverse replaces (upper('') <> tag). */
         @Override
-        public void insert(Key k, long v, String tag) {
+        void insert(Key k, long v, String tag) {
             rows.put(k, new Old(0, ""));
             update(k, v, tag);
         }
 
         @Override
-        public void delete(Key k) {
+        void delete(Key k) {
             rows.remove(k);
         }
 
         @Override
-        public void move(Key from, Key to) {
+        void move(Key from, Key to) {
             rows.put(to, rows.remove(from));
-        }
-
-        synchronized Map<Key, Old> expected() {
-            return new HashMap<>(rows);
         }
     }
 }

@@ -368,8 +368,7 @@ class ReverseTableRefreshIT {
      * What the writers wrote to the new table, and the old table that implies by the reverse
      * transforms re-implemented in Java.
      */
-    static final class Model implements ReverseLoad.Model {
-        final Map<Key, Old> rows = new HashMap<>();
+    static final class Model extends ReverseLoad.Model<Old> {
         final Map<Key, New> news = new HashMap<>();
         /** What happened to each key, for a failure message. */
         final Map<Key, List<String>> history = new HashMap<>();
@@ -385,23 +384,18 @@ class ReverseTableRefreshIT {
         }
 
         @Override
-        public Set<Key> keys() {
-            return rows.keySet();
-        }
-
-        @Override
-        public String name(Key k) {
+        String name(Key k) {
             return rows.get(k).name;
         }
 
         @Override
-        public void wrote() {
+        void wrote() {
             writes++;
         }
 
         /** An update of the new row: legacy from v, name kept while it still maps to the tag, note kept. */
         @Override
-        public void update(Key k, long v, String tag) {
+        void update(Key k, long v, String tag) {
             Old now = rows.get(k);
             String name = now.name.toUpperCase(Locale.ROOT).equals(tag) ? now.name : tag.toLowerCase(Locale.ROOT);
             rows.put(k, new Old((int) (v / 10), name, now.note));
@@ -411,14 +405,14 @@ class ReverseTableRefreshIT {
 
         /** A new row with no old row: name from the tag (the current old name is NULL), note its default. */
         @Override
-        public void insert(Key k, long v, String tag) {
+        void insert(Key k, long v, String tag) {
             news.put(k, new New(v, tag));
             rows.put(k, new Old((int) (v / 10), tag.toLowerCase(Locale.ROOT), "kept"));
             log(k, "insert " + v + "/" + tag);
         }
 
         @Override
-        public void delete(Key k) {
+        void delete(Key k) {
             rows.remove(k);
             news.remove(k);
             log(k, "delete");
@@ -426,7 +420,7 @@ class ReverseTableRefreshIT {
 
         /** A key change of the new row: the old row of the old key goes, the new key's is inserted. */
         @Override
-        public void move(Key from, Key to) {
+        void move(Key from, Key to) {
             New moved = news.get(from);
             log(from, "moved to " + to);
             log(to, "moved from " + from);
@@ -434,8 +428,5 @@ class ReverseTableRefreshIT {
             insert(to, moved.v, moved.tag);
         }
 
-        synchronized Map<Key, Old> expected() {
-            return new HashMap<>(rows);
-        }
     }
 }
