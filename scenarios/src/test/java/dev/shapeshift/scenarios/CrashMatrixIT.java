@@ -157,37 +157,43 @@ class CrashMatrixIT {
     @Test
     @Order(6)
     void kafkaBrokerRestarted(PostgresServer pg, EmbeddedKafka kafka) throws Exception {
-        matrix("restart Kafka broker", pg, kafka, 1, new Fault("kafka-restart", Stage.SYNC, run -> {
-            long t0 = System.nanoTime();
+        matrix("restart Kafka broker", pg, kafka, 1, restart("kafka-restart", () -> {
             kafka.stop();
             Thread.sleep(3000);
             kafka.restart();
-            long up = ms(t0);
-            return new FaultReport(run.probeRecovered(t0, PROBES, RECOVERY_LIMIT), "broker down " + up + " ms; " + alive(run));
-        }));
+        }, "broker down %d ms; "));
     }
 
     @Test
     @Order(7)
     void postgresRestartedFast(EmbeddedPostgres pg, KafkaBroker kafka) throws Exception {
-        matrix("restart PostgreSQL (fast)", pg, kafka, 1, new Fault("pg-restart-fast", Stage.SYNC, run -> {
-            long t0 = System.nanoTime();
-            pg.restart(false);
-            long up = ms(t0);
-            return new FaultReport(run.probeRecovered(t0, PROBES, RECOVERY_LIMIT), "server down+up " + up + " ms; " + alive(run));
-        }));
+        matrix("restart PostgreSQL (fast)", pg, kafka, 1, restart("pg-restart-fast", () -> pg.restart(false),
+                "server down+up %d ms; "));
     }
 
     @Test
     @Order(8)
     void postgresRestartedImmediate(EmbeddedPostgres pg, KafkaBroker kafka) throws Exception {
-        matrix("restart PostgreSQL (immediate)", pg, kafka, 1, new Fault("pg-restart-immediate", Stage.SYNC, run -> {
+        matrix("restart PostgreSQL (immediate)", pg, kafka, 1, restart("pg-restart-immediate", () -> pg.restart(true),
+                "crash recovery, server up after %d ms; "));
+    }
+
+    /** A restart that may fail. */
+    private interface Restart {
+        void run() throws Exception;
+    }
+
+    /**
+     * A fault during sync: {@code restart}, then the probes' recovery from its start; the note is
+     * {@code note} with the milliseconds the restart took, and who is alive.
+     */
+    private static Fault restart(String name, Restart restart, String note) {
+        return new Fault(name, Stage.SYNC, run -> {
             long t0 = System.nanoTime();
-            pg.restart(true);
+            restart.run();
             long up = ms(t0);
-            return new FaultReport(run.probeRecovered(t0, PROBES, RECOVERY_LIMIT), "crash recovery, server up after " + up
-                    + " ms; " + alive(run));
-        }));
+            return new FaultReport(run.probeRecovered(t0, PROBES, RECOVERY_LIMIT), String.format(note, up) + alive(run));
+        });
     }
 
     @Test
