@@ -10,7 +10,6 @@ import static dev.shapeshift.scenarios.WriteSwitchFixture.shape;
 import static dev.shapeshift.scenarios.WriteSwitchFixture.tenWrongDualWritesAreReported;
 import static org.awaitility.Awaitility.await;
 
-import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.coordinator.gate.Transitions;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.KafkaBroker;
@@ -73,17 +72,14 @@ class WriteSwitchIT {
     void dualWritesThenWritesSwitchThenRollbackUnderLoad(PostgresServer pg, KafkaBroker kafka) throws Exception {
         try (WriteSwitchFixture.Stage<Instance> stage = new WriteSwitchFixture.Stage<>(pg, kafka, LAYOUT, NAME, "write_switch")) {
             Database db = stage.db;
-            Catalog catalog = stage.catalog;
-            Database app = stage.app;
             Transitions operator = stage.operator;
-            Model model = stage.model;
             Instance a = stage.a;
             Instance b = stage.b;
-            WriteSwitchTableIT.OldCodeWriter oldCode = new WriteSwitchTableIT.OldCodeWriter(app, NAME,
-                    "UPDATE public.users SET label = $", (c, id) -> model.writeOldCode(c, id));
+            WriteSwitchTableIT.OldCodeWriter oldCode = new WriteSwitchTableIT.OldCodeWriter(stage.app, NAME,
+                    "UPDATE public.users SET label = $", (c, id) -> stage.model.writeOldCode(c, id));
             try {
                 stage.startAppsUntilVerified(NAME);
-                tenWrongDualWritesAreReported(db, catalog, operator, NAME, a, b);
+                tenWrongDualWritesAreReported(db, stage.catalog, operator, NAME, a, b);
 
                 // A clean writes.cleanFor later the gate opens: reads switch, then writes.
                 advance(operator, Phase.READS_SWITCHED);
@@ -111,7 +107,7 @@ class WriteSwitchIT {
                 b.pause();
                 await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300))
                         .until(() -> oldDiffersFromReverse(db), n -> n == 0);
-                assertThat(newShape(db)).as("the new shape is what the application wrote").isEqualTo(model.newShape());
+                assertThat(newShape(db)).as("the new shape is what the application wrote").isEqualTo(stage.model.newShape());
                 // Independent of the gate: since both instances wrote only the new shape, the keys
                 // recorded as old-shape writes are exactly those the old code wrote (its writer's own
                 // list) — none of the instances' hundreds of new-shape writes.
@@ -130,11 +126,11 @@ class WriteSwitchIT {
                 oldCode.stop();
                 stage.stopApps();
             }
-            rolledBack(db, catalog, NAME, a, b);
+            rolledBack(db, stage.catalog, NAME, a, b);
             assertThat(flag(db, NAME + ".read-new")).isFalse();
             assertThat(notNull(db, "label")).as("NOT NULL restored, validated").isTrue();
             assertThat(replicaIdentity(db)).as("the replica identity the table had before the write switch").isEqualTo("d");
-            assertThat(oldShape(db)).as("the old shape equals what the application wrote").isEqualTo(model.oldShape());
+            assertThat(oldShape(db)).as("the old shape equals what the application wrote").isEqualTo(stage.model.oldShape());
         }
     }
 

@@ -73,16 +73,13 @@ class WriteSwitchTableIT {
         long started = System.nanoTime();
         try (WriteSwitchFixture.Stage<Instance> stage = new WriteSwitchFixture.Stage<>(pg, kafka, LAYOUT, NAME, "write_switch_table")) {
             Database db = stage.db;
-            Catalog catalog = stage.catalog;
-            Database app = stage.app;
             Transitions operator = stage.operator;
-            Model model = stage.model;
             Instance a = stage.a;
             Instance b = stage.b;
-            OldCodeWriter oldCode = new OldCodeWriter(app);
+            OldCodeWriter oldCode = new OldCodeWriter(stage.app);
             try {
                 stage.startAppsUntilVerified(NAME);
-                tenWrongDualWritesAreReported(db, catalog, operator, NAME, a, b);
+                tenWrongDualWritesAreReported(db, stage.catalog, operator, NAME, a, b);
 
                 advance(operator, Phase.READS_SWITCHED);
                 assertThat(flag(db, NAME + ".read-new")).isTrue();
@@ -111,8 +108,8 @@ class WriteSwitchTableIT {
                 b.pause();
                 await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300))
                         .until(() -> oldDiffersFromReverse(db), n -> n == 0);
-                assertThat(newShape(db)).as("the new table is what the application wrote").isEqualTo(model.newShape());
-                assertThat(oldShape(db)).as("the old table is reverse(what the application wrote)").isEqualTo(model.oldShape());
+                assertThat(newShape(db)).as("the new table is what the application wrote").isEqualTo(stage.model.newShape());
+                assertThat(oldShape(db)).as("the old table is reverse(what the application wrote)").isEqualTo(stage.model.oldShape());
                 List<Long> generated = new ArrayList<>(a.newTableKeys());
                 generated.addAll(b.newTableKeys());
                 assertThat(generated).as("inserts into the new table without a key got keys after every old key")
@@ -133,7 +130,7 @@ class WriteSwitchTableIT {
                 b.resume();
 
                 assertThat(DriverIT.count(db, "SELECT coalesce(sum(writes), 0) FROM shapeshift.read_counter WHERE "
-                        + "migration = '" + NAME + "' AND role_name = '" + app.user() + "'"))
+                        + "migration = '" + NAME + "' AND role_name = '" + stage.app.user() + "'"))
                         .as("the application's old-table writes after the switch, counted under its role").isPositive();
                 rollBackUnderLoad(db, operator, NAME, "table", a, b);
                 long newMaxAtRollback = Math.max(a.newTableKeys().stream().mapToLong(Long::longValue).max().orElse(0),
@@ -147,12 +144,12 @@ class WriteSwitchTableIT {
                 oldCode.stop();
                 stage.stopApps();
             }
-            rolledBack(db, catalog, NAME, a, b);
+            rolledBack(db, stage.catalog, NAME, a, b);
             assertThat(notNull(db, "label")).as("NOT NULL restored, validated").isTrue();
             assertThat(DriverIT.count(db, "SELECT count(*) FROM pg_policy WHERE polrelid = 'public.users'::regclass")
                     + DriverIT.count(db, "SELECT count(*) FROM pg_class WHERE oid = 'public.users'::regclass AND relrowsecurity"))
                     .as("the read counter removed by the rollback, row-level security as before").isZero();
-            assertThat(oldShape(db)).as("the old table equals what the application wrote").isEqualTo(model.oldShape());
+            assertThat(oldShape(db)).as("the old table equals what the application wrote").isEqualTo(stage.model.oldShape());
             System.out.printf("WriteSwitchTableIT: %d new-only writes (%d inserts, %d deletes, %d key changes), "
                             + "%d old-table inserts after the rollback, %.1fs%n",
                     a.newOnlyWrites() + b.newOnlyWrites(), a.newOnlyInserts() + b.newOnlyInserts(),
