@@ -64,13 +64,14 @@ class WriteSwitchIT {
     static final String NAME = "users-ws";
 
     /** In place: the new columns beside the old ones in {@code public.users}. */
-    static final WriteSwitchFixture.Layout<Instance> LAYOUT = new WriteSwitchFixture.Layout<>(db -> WriteSwitchFixture.seed(db, "bigint"),
-            WriteSwitchIT::register, WriteSwitchIT::appRole, Instance::new, "public.users", "shape",
-            WriteSwitchIT::oldDiffersFromReverse, WriteSwitchIT::newShape, WriteSwitchIT::oldShape);
+    static final WriteSwitchFixture.Layout<Instance> LAYOUT = new WriteSwitchFixture.Layout<>(
+            db -> WriteSwitchFixture.seed(db, "bigint"), WriteSwitchIT::register, WriteSwitchIT::appRole, Instance::new,
+            "public.users", "shape", WriteSwitchIT::oldDiffersFromReverse, WriteSwitchIT::newShape, WriteSwitchIT::oldShape);
 
     @Test
     void dualWritesThenWritesSwitchThenRollbackUnderLoad(PostgresServer pg, KafkaBroker kafka) throws Exception {
-        try (WriteSwitchFixture.Stage<Instance> stage = new WriteSwitchFixture.Stage<>(pg, kafka, LAYOUT, NAME, "write_switch")) {
+        try (WriteSwitchFixture.Stage<Instance> stage =
+                     new WriteSwitchFixture.Stage<>(pg, kafka, LAYOUT, NAME, "write_switch")) {
             Database db = stage.db;
             Transitions operator = stage.operator;
             Instance a = stage.a;

@@ -64,14 +64,15 @@ class WriteSwitchTableIT {
     static final String NAME = "users-wst";
 
     /** Table mode: the new shape in {@code public.users_v2}. */
-    static final WriteSwitchFixture.Layout<Instance> LAYOUT = new WriteSwitchFixture.Layout<>(db -> WriteSwitchFixture.seed(db, "bigserial"),
-            WriteSwitchTableIT::register, WriteSwitchTableIT::appRole, Instance::new, "public.users_v2", "table",
-            WriteSwitchTableIT::oldDiffersFromReverse, WriteSwitchTableIT::newShape, WriteSwitchTableIT::oldShape);
+    static final WriteSwitchFixture.Layout<Instance> LAYOUT = new WriteSwitchFixture.Layout<>(
+            db -> WriteSwitchFixture.seed(db, "bigserial"), WriteSwitchTableIT::register, WriteSwitchTableIT::appRole, Instance::new,
+            "public.users_v2", "table", WriteSwitchTableIT::oldDiffersFromReverse, WriteSwitchTableIT::newShape, WriteSwitchTableIT::oldShape);
 
     @Test
     void dualWritesThenWritesSwitchThenRollbackUnderLoadInTableMode(PostgresServer pg, KafkaBroker kafka) throws Exception {
         long started = System.nanoTime();
-        try (WriteSwitchFixture.Stage<Instance> stage = new WriteSwitchFixture.Stage<>(pg, kafka, LAYOUT, NAME, "write_switch_table")) {
+        try (WriteSwitchFixture.Stage<Instance> stage =
+                     new WriteSwitchFixture.Stage<>(pg, kafka, LAYOUT, NAME, "write_switch_table")) {
             Database db = stage.db;
             Transitions operator = stage.operator;
             Instance a = stage.a;
