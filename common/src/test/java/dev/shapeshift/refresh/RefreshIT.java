@@ -25,6 +25,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 @ExtendWith(PostgresExtension.class)
 class RefreshIT {
     private final PostgresServer pg;
+    /** One per test: JUnit makes an instance of the class per test method. */
+    private final WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
 
     RefreshIT(PostgresServer pg) {
         this.pg = pg;
@@ -47,20 +49,25 @@ class RefreshIT {
         return f;
     }
 
+    /** Inserts the first {@code rows} keys of the fixture's kind, with random rows of {@code seed}; returns the keys. */
+    private static List<Key> insertRows(Connection c, RefreshFixture f, int rows, long seed) throws SQLException {
+        Random r = new Random(seed);
+        List<Key> keys = new ArrayList<>();
+        for (int i = 0; i < rows; i++) {
+            Key k = f.kind.key(i);
+            keys.add(k);
+            f.insert(c, k, RefreshFixture.randomRow(r));
+        }
+        return keys;
+    }
+
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("shapes")
     void refreshByKeysFollowsInsertsUpdatesDeletesAndIsIdempotent(KeyKind kind, Mode mode) throws SQLException {
         RefreshFixture f = fixture(kind, mode);
         Refresher refresher = new Refresher(f.resolved);
-        WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
-        Random r = new Random(1);
-        List<Key> keys = new ArrayList<>();
         try (Connection c = f.db.connect("test")) {
-            for (int i = 0; i < 50; i++) {
-                Key k = kind.key(i);
-                keys.add(k);
-                f.insert(c, k, RefreshFixture.randomRow(r));
-            }
+            List<Key> keys = insertRows(c, f, 50, 1);
             RefreshResult first = tx.run(c, conn -> refresher.refresh(conn, keys));
             assertThat(first.read()).isEqualTo(50);
             assertThat(first.written()).isEqualTo(50);
@@ -90,12 +97,8 @@ class RefreshIT {
     void copyWalksARangeInKeyOrderAndResumesFromTheLastKey(KeyKind kind, Mode mode) throws SQLException {
         RefreshFixture f = fixture(kind, mode);
         Refresher refresher = new Refresher(f.resolved);
-        WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
-        Random r = new Random(2);
         try (Connection c = f.db.connect("test")) {
-            for (int i = 0; i < 95; i++) {
-                f.insert(c, kind.key(i), RefreshFixture.randomRow(r));
-            }
+            insertRows(c, f, 95, 2);
             KeyRange range = KeyRange.ALL;
             long copied = 0;
             int batches = 0;
@@ -158,12 +161,8 @@ class RefreshIT {
     void copyIntoARangeTheSyncTouchedInsertsOnlyTheMissingKeys(KeyKind kind) throws SQLException {
         RefreshFixture f = fixture(kind, Mode.TABLE);
         Refresher refresher = new Refresher(f.resolved);
-        WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
-        Random r = new Random(6);
         try (Connection c = f.db.connect("test")) {
-            for (int i = 0; i < 30; i++) {
-                f.insert(c, kind.key(i), RefreshFixture.randomRow(r));
-            }
+            insertRows(c, f, 30, 6);
             tx.run(c, conn -> refresher.refresh(conn, List.of(kind.key(5), kind.key(6), kind.key(7))));
             f.execForKey(c, "UPDATE tgt SET doubled = -1", kind.key(5));
             RefreshResult all = tx.run(c, conn -> refresher.copy(conn, KeyRange.ALL, 1000));
@@ -180,12 +179,8 @@ class RefreshIT {
     void copyOfABoundedRangeTouchesOnlyThatRange(KeyKind kind, Mode mode) throws SQLException {
         RefreshFixture f = fixture(kind, mode);
         Refresher refresher = new Refresher(f.resolved);
-        WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
-        Random r = new Random(3);
         try (Connection c = f.db.connect("test")) {
-            for (int i = 0; i < 40; i++) {
-                f.insert(c, kind.key(i), RefreshFixture.randomRow(r));
-            }
+            insertRows(c, f, 40, 3);
             // Bounds taken from the table's own key order: the 10th and the 30th key.
             List<Key> ordered = orderedKeys(c, f);
             KeyRange middle = new KeyRange(ordered.get(9), ordered.get(29));
@@ -206,12 +201,8 @@ class RefreshIT {
     void refreshRangeRepairsDriftInjectedBehindItsBack(KeyKind kind, Mode mode) throws SQLException {
         RefreshFixture f = fixture(kind, mode);
         Refresher refresher = new Refresher(f.resolved);
-        WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
-        Random r = new Random(4);
         try (Connection c = f.db.connect("test")) {
-            for (int i = 0; i < 30; i++) {
-                f.insert(c, kind.key(i), RefreshFixture.randomRow(r));
-            }
+            insertRows(c, f, 30, 4);
             tx.run(c, conn -> refresher.copy(conn, KeyRange.ALL, 1000));
             String table = mode == Mode.TABLE ? "tgt" : "src";
             f.execForKey(c, "UPDATE " + table + " SET doubled = -1", kind.key(1));

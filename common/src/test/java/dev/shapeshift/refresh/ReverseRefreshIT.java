@@ -6,27 +6,17 @@ import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
-import dev.shapeshift.spec.Column;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.spec.SpecReader;
 import dev.shapeshift.spec.SpecValidator;
-import dev.shapeshift.sql.Ident;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -64,29 +54,16 @@ class ReverseRefreshIT {
                   table: t
                 target:
                   columns:
-                    - name: v
-                      type: bigint
-                      transform: legacy * 10
-                    - name: tag
-                      type: text
-                      transform: upper(name)
-                writes:
-                  switch: true
-                  reverse:
-                    legacy: (v / 10)::integer
-                    name: CASE WHEN upper(name) = tag THEN name ELSE lower(tag) END
-                """);
+                """ + ReverseLoad.SPEC_COLUMNS);
         Model model = new Model();
-        List<Column> keyCols = kind.columns;
-        String keyNames = keyCols.stream().map(k -> Ident.quote(k.name())).collect(Collectors.joining(", "));
-        String keyParams = keyCols.stream().map(k -> "?::" + k.type()).collect(Collectors.joining(", "));
-        String keyWhere = keyCols.stream().map(k -> Ident.quote(k.name()) + " = ?::" + k.type()).collect(Collectors.joining(" AND "));
+        String keyNames = ReverseLoad.names(kind);
+        String keyParams = ReverseLoad.params(kind);
         try (Connection c = db.connect("test-seed");
              PreparedStatement ps = c.prepareStatement("INSERT INTO public.t (" + keyNames + ", legacy, name, v, tag) "
                      + "VALUES (" + keyParams + ", ?, ?, ?, ?)")) {
             for (long i = 0; i < ROWS; i++) {
                 Key k = kind.key(i);
-                int p = bind(ps, 1, k);
+                int p = ReverseLoad.bind(ps, 1, k);
                 int legacy = (int) i;
                 String name = "Name" + i;
                 ps.setInt(p++, legacy);
@@ -105,51 +82,9 @@ class ReverseRefreshIT {
                     + "')");
         }
         Refresher refresher = new Refresher(resolved);
-        Set<Key> touched = ConcurrentHashMap.newKeySet();
-        AtomicBoolean running = new AtomicBoolean(true);
-        // The sync stops only once every writer has finished: a writer may still be committing its
-        // last write (and naming its key) after `running` turned false.
-        AtomicBoolean writing = new AtomicBoolean(true);
-        List<Thread> writers = new ArrayList<>();
-        List<Throwable> failures = new ArrayList<>();
-        for (int w = 0; w < 2; w++) {
-            int seed = w;
-            writers.add(new Thread(() -> {
-                try {
-                    write(db, kind, model, touched, running, seed, keyNames, keyParams, keyWhere);
-                } catch (Throwable e) {
-                    synchronized (failures) {
-                        failures.add(e);
-                    }
-                }
-            }, "writer-" + w));
-        }
-        Thread sync = new Thread(() -> {
-            WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
-            try (Connection c = db.connect("shapeshift-test-sync")) {
-                while (writing.get() || !touched.isEmpty()) {
-                    List<Key> batch = new ArrayList<>(touched);
-                    touched.removeAll(batch);
-                    if (!batch.isEmpty()) {
-                        tx.run(c, "t-rev", t -> refresher.sync(t, batch));
-                    }
-                    Thread.sleep(3);
-                }
-            } catch (Throwable e) {
-                synchronized (failures) {
-                    failures.add(e);
-                }
-            }
-        }, "sync");
-        writers.forEach(Thread::start);
-        sync.start();
-        Thread.sleep(2500);
-        running.set(false);
-        for (Thread t : writers) {
-            t.join();
-        }
-        writing.set(false);
-        sync.join();
+        String insert = "INSERT INTO public.t (" + keyNames + ", v, tag, name) VALUES (" + keyParams + ", ?, ?, '')";
+        List<Throwable> failures = ReverseLoad.writeWhileSyncing(db, refresher, "t-rev", (seed, touched, running) ->
+                ReverseLoad.write(db, kind, model, touched, running, seed, "public.t", insert));
         assertThat(failures).isEmpty();
 
         Map<Key, Old> actual = oldShape(db, kind);
@@ -162,111 +97,42 @@ class ReverseRefreshIT {
         }
     }
 
-    private static void write(Database db, RefreshFixture.KeyKind kind, Model model, Set<Key> touched,
-                              AtomicBoolean running, int seed, String keyNames, String keyParams, String keyWhere)
-            throws SQLException, InterruptedException {
-        Random random = new Random(seed * 7919L + kind.ordinal());
-        long nextNew = 10_000L * (seed + 1);
-        try (Connection c = db.connect("app-" + seed)) {
-            while (running.get()) {
-                int op = random.nextInt(20);
-                synchronized (model) {
-                    List<Key> keys = new ArrayList<>(model.rows.keySet());
-                    Key k = keys.get(random.nextInt(keys.size()));
-                    if (op < 12) {
-                        long v = 10L * random.nextInt(100_000);
-                        String tag = random.nextBoolean() ? "TAG" + random.nextInt(50) : model.current(k).name.toUpperCase(Locale.ROOT);
-                        try (PreparedStatement ps = c.prepareStatement("UPDATE public.t SET v = ?, tag = ? WHERE " + keyWhere)) {
-                            ps.setLong(1, v);
-                            ps.setString(2, tag);
-                            bind(ps, 3, k);
-                            ps.executeUpdate();
-                        }
-                        model.writeNew(k, v, tag);
-                        touched.add(k);
-                    } else if (op < 16) {
-                        Key k2 = kind.key(nextNew++);
-                        long v = 10L * random.nextInt(1000);
-                        String tag = "NEW" + random.nextInt(1000);
-                        try (PreparedStatement ps = c.prepareStatement("INSERT INTO public.t (" + keyNames + ", v, tag, name) "
-                                + "VALUES (" + keyParams + ", ?, ?, '')")) {
-                            int p = bind(ps, 1, k2);
-                            ps.setLong(p++, v);
-                            ps.setString(p, tag);
-                            ps.executeUpdate();
-                        }
-                        // name '' is a placeholder the reverse replaces (upper('') <> tag): new code writes only the new shape
-                        model.rows.put(k2, new Old(0, ""));
-                        model.writeNew(k2, v, tag);
-                        touched.add(k2);
-                    } else if (op < 18) {
-                        try (PreparedStatement ps = c.prepareStatement("DELETE FROM public.t WHERE " + keyWhere)) {
-                            bind(ps, 1, k);
-                            ps.executeUpdate();
-                        }
-                        model.rows.remove(k);
-                        touched.add(k);
-                    } else {
-                        Key k2 = kind.key(nextNew++);
-                        String set = kind.columns.stream().map(col -> Ident.quote(col.name()) + " = ?::" + col.type())
-                                .collect(Collectors.joining(", "));
-                        try (PreparedStatement ps = c.prepareStatement("UPDATE public.t SET " + set + " WHERE " + keyWhere)) {
-                            int p = bind(ps, 1, k2);
-                            bind(ps, p, k);
-                            ps.executeUpdate();
-                        }
-                        model.rows.put(k2, model.rows.remove(k));
-                        touched.add(k);
-                        touched.add(k2);
-                    }
-                }
-                Thread.sleep(1);
-            }
-        }
-    }
-
-    private static int bind(PreparedStatement ps, int p, Key k) throws SQLException {
-        for (String v : k.values()) {
-            ps.setString(p++, v);
-        }
-        return p;
-    }
-
     private static Map<Key, Old> oldShape(Database db, RefreshFixture.KeyKind kind) throws SQLException {
-        Map<Key, Old> out = new HashMap<>();
-        String keys = kind.columns.stream().map(k -> Ident.quote(k.name()) + "::text").collect(Collectors.joining(", "));
-        try (Connection c = db.connect("test-check"); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT " + keys + ", legacy, name FROM public.t")) {
-            while (rs.next()) {
-                String[] values = new String[kind.columns.size()];
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = rs.getString(i + 1);
-                }
-                out.put(Key.of(values), new Old(rs.getInt(values.length + 1), rs.getString(values.length + 2)));
-            }
-        }
-        return out;
+        return ReverseLoad.rows(db, kind, ", legacy, name", "public.t", (rs, n) -> new Old(rs.getInt(n + 1), rs.getString(n + 2)));
     }
 
     record Old(int legacy, String name) {
     }
 
     /** The old shape the writers' new-shape writes imply, by the reverse transforms re-implemented in Java. */
-    static final class Model {
-        final Map<Key, Old> rows = new HashMap<>();
-
-        Old current(Key k) {
-            return rows.get(k);
+    static final class Model extends ReverseLoad.Model<Old> {
+        @Override
+        String name(Key k) {
+            return rows.get(k).name;
         }
 
-        void writeNew(Key k, long v, String tag) {
+        @Override
+        void update(Key k, long v, String tag) {
             Old now = rows.get(k);
             String name = now.name.toUpperCase(Locale.ROOT).equals(tag) ? now.name : tag.toLowerCase(Locale.ROOT);
             rows.put(k, new Old((int) (v / 10), name));
         }
 
-        synchronized Map<Key, Old> expected() {
-            return new HashMap<>(rows);
+        /** New code writes only the new shape: name '' is a placeholder the reverse replaces (upper('') <> tag). */
+        @Override
+        void insert(Key k, long v, String tag) {
+            rows.put(k, new Old(0, ""));
+            update(k, v, tag);
+        }
+
+        @Override
+        void delete(Key k) {
+            rows.remove(k);
+        }
+
+        @Override
+        void move(Key from, Key to) {
+            rows.put(to, rows.remove(from));
         }
     }
 }

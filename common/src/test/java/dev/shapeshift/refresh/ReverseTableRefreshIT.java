@@ -23,10 +23,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -58,18 +55,7 @@ class ReverseTableRefreshIT {
             target:
               table: s_v2
               columns:
-                - name: v
-                  type: bigint
-                  transform: legacy * 10
-                - name: tag
-                  type: text
-                  transform: upper(name)
-            writes:
-              switch: true
-              reverse:
-                legacy: (v / 10)::integer
-                name: CASE WHEN upper(name) = tag THEN name ELSE lower(tag) END
-            """;
+            """ + ReverseLoad.SPEC_COLUMNS;
 
     @ParameterizedTest(name = "{0} keys, seed {2}, reverse={1}")
     @CsvSource({"BIGINT, true, 1", "BIGINT, true, 2", "COMPOSITE, true, 1", "COMPOSITE, true, 2", "UUID_KEY, true, 1",
@@ -82,51 +68,10 @@ class ReverseTableRefreshIT {
         seed(db, kind, model);
         ResolvedSpec resolved = resolve(db, name, reverse ? "reverse" : "forward", "writes-switched");
         Refresher refresher = new Refresher(resolved);
-        Set<Key> touched = ConcurrentHashMap.newKeySet();
-        AtomicBoolean running = new AtomicBoolean(true);
-        // The sync stops only once every writer has finished: a writer may still be committing its
-        // last write (and naming its key) after `running` turned false.
-        AtomicBoolean writing = new AtomicBoolean(true);
-        List<Throwable> failures = new ArrayList<>();
-        List<Thread> threads = new ArrayList<>();
-        for (int w = 0; w < 2; w++) {
-            int writer = w;
-            threads.add(new Thread(() -> {
-                try {
-                    write(db, kind, model, touched, running, seed * 31 + writer);
-                } catch (Throwable e) {
-                    synchronized (failures) {
-                        failures.add(e);
-                    }
-                }
-            }, "writer-" + w));
-        }
-        Thread sync = new Thread(() -> {
-            WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
-            try (Connection c = db.connect("shapeshift-test-sync")) {
-                while (writing.get() || !touched.isEmpty()) {
-                    List<Key> batch = new ArrayList<>(touched);
-                    touched.removeAll(batch);
-                    if (!batch.isEmpty()) {
-                        tx.run(c, WorkerTransactions.echoMark(resolved), t -> refresher.sync(t, batch));
-                    }
-                    Thread.sleep(3);
-                }
-            } catch (Throwable e) {
-                synchronized (failures) {
-                    failures.add(e);
-                }
-            }
-        }, "sync");
-        threads.forEach(Thread::start);
-        sync.start();
-        Thread.sleep(2500);
-        running.set(false);
-        for (Thread t : threads) {
-            t.join();
-        }
-        writing.set(false);
-        sync.join();
+        String insert = "INSERT INTO public.s_v2 (" + keyNames(kind) + ", v, tag) VALUES (" + keyParams(kind) + ", ?, ?)";
+        List<Throwable> failures = ReverseLoad.writeWhileSyncing(db, refresher, WorkerTransactions.echoMark(resolved),
+                (writer, touched, running) -> ReverseLoad.write(db, kind, model, touched, running, seed * 31 + writer,
+                        "public.s_v2", insert));
         assertThat(failures).isEmpty();
         assertThat(model.writes).as("the load wrote").isGreaterThan(100);
 
@@ -346,77 +291,12 @@ class ReverseTableRefreshIT {
         }
     }
 
-    /** The application after the write switch: writes only the new table. */
-    private static void write(Database db, RefreshFixture.KeyKind kind, Model model, Set<Key> touched,
-                              AtomicBoolean running, int seed) throws SQLException, InterruptedException {
-        Random random = new Random(seed * 7919L + kind.ordinal());
-        long nextNew = 10_000L * (seed + 1);
-        String keyWhere = kind.columns.stream().map(k -> Ident.quote(k.name()) + " = ?::" + k.type())
-                .collect(Collectors.joining(" AND "));
-        try (Connection c = db.connect("app-" + seed)) {
-            while (running.get()) {
-                int op = random.nextInt(20);
-                synchronized (model) {
-                    List<Key> keys = new ArrayList<>(model.rows.keySet());
-                    Key k = keys.get(random.nextInt(keys.size()));
-                    if (op < 12) {
-                        long v = 10L * random.nextInt(100_000);
-                        String tag = random.nextBoolean() ? "TAG" + random.nextInt(50)
-                                : model.rows.get(k).name.toUpperCase(Locale.ROOT);
-                        try (PreparedStatement ps = c.prepareStatement("UPDATE public.s_v2 SET v = ?, tag = ? WHERE " + keyWhere)) {
-                            ps.setLong(1, v);
-                            ps.setString(2, tag);
-                            bind(ps, 3, k);
-                            ps.executeUpdate();
-                        }
-                        model.update(k, v, tag);
-                        touched.add(k);
-                    } else if (op < 16) {
-                        Key k2 = kind.key(nextNew++);
-                        long v = 10L * random.nextInt(1000);
-                        String tag = "NEW" + random.nextInt(1000);
-                        try (PreparedStatement ps = c.prepareStatement("INSERT INTO public.s_v2 (" + keyNames(kind)
-                                + ", v, tag) VALUES (" + keyParams(kind) + ", ?, ?)")) {
-                            int p = bind(ps, 1, k2);
-                            ps.setLong(p++, v);
-                            ps.setString(p, tag);
-                            ps.executeUpdate();
-                        }
-                        model.insert(k2, v, tag);
-                        touched.add(k2);
-                    } else if (op < 18) {
-                        try (PreparedStatement ps = c.prepareStatement("DELETE FROM public.s_v2 WHERE " + keyWhere)) {
-                            bind(ps, 1, k);
-                            ps.executeUpdate();
-                        }
-                        model.delete(k);
-                        touched.add(k);
-                    } else {
-                        Key k2 = kind.key(nextNew++);
-                        String set = kind.columns.stream().map(col -> Ident.quote(col.name()) + " = ?::" + col.type())
-                                .collect(Collectors.joining(", "));
-                        try (PreparedStatement ps = c.prepareStatement("UPDATE public.s_v2 SET " + set + " WHERE " + keyWhere)) {
-                            int p = bind(ps, 1, k2);
-                            bind(ps, p, k);
-                            ps.executeUpdate();
-                        }
-                        model.move(k, k2);
-                        touched.add(k);
-                        touched.add(k2);
-                    }
-                    model.writes++;
-                }
-                Thread.sleep(1);
-            }
-        }
-    }
-
     private static String keyNames(RefreshFixture.KeyKind kind) {
-        return kind.columns.stream().map(k -> Ident.quote(k.name())).collect(Collectors.joining(", "));
+        return ReverseLoad.names(kind);
     }
 
     private static String keyParams(RefreshFixture.KeyKind kind) {
-        return kind.columns.stream().map(k -> "?::" + k.type()).collect(Collectors.joining(", "));
+        return ReverseLoad.params(kind);
     }
 
     private static String where(RefreshFixture.KeyKind kind, Key k) {
@@ -433,10 +313,7 @@ class ReverseTableRefreshIT {
     }
 
     private static int bind(PreparedStatement ps, int p, Key k) throws SQLException {
-        for (String v : k.values()) {
-            ps.setString(p++, v);
-        }
-        return p;
+        return ReverseLoad.bind(ps, p, k);
     }
 
     /** Runs the round trip chunk by chunk from the first key: up to {@code maxRows} rows, {@code chunkRows} a chunk. */
@@ -473,36 +350,12 @@ class ReverseTableRefreshIT {
     }
 
     private static Map<Key, Old> oldTable(Database db, RefreshFixture.KeyKind kind) throws SQLException {
-        Map<Key, Old> out = new HashMap<>();
-        String keys = kind.columns.stream().map(k -> Ident.quote(k.name()) + "::text").collect(Collectors.joining(", "));
-        try (Connection c = db.connect("test-check"); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT " + keys + ", legacy, name, note FROM public.s")) {
-            while (rs.next()) {
-                String[] values = new String[kind.columns.size()];
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = rs.getString(i + 1);
-                }
-                int n = values.length;
-                out.put(Key.of(values), new Old(rs.getInt(n + 1), rs.getString(n + 2), rs.getString(n + 3)));
-            }
-        }
-        return out;
+        return ReverseLoad.rows(db, kind, ", legacy, name, note", "public.s",
+                (rs, n) -> new Old(rs.getInt(n + 1), rs.getString(n + 2), rs.getString(n + 3)));
     }
 
     private static Set<Key> newTableKeys(Database db, RefreshFixture.KeyKind kind) throws SQLException {
-        Set<Key> out = new java.util.HashSet<>();
-        String keys = kind.columns.stream().map(k -> Ident.quote(k.name()) + "::text").collect(Collectors.joining(", "));
-        try (Connection c = db.connect("test-check"); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT " + keys + " FROM public.s_v2")) {
-            while (rs.next()) {
-                String[] values = new String[kind.columns.size()];
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = rs.getString(i + 1);
-                }
-                out.add(Key.of(values));
-            }
-        }
-        return out;
+        return new java.util.HashSet<>(ReverseLoad.rows(db, kind, "", "public.s_v2", (rs, n) -> Boolean.TRUE).keySet());
     }
 
     record Old(int legacy, String name, String note) {
@@ -515,8 +368,7 @@ class ReverseTableRefreshIT {
      * What the writers wrote to the new table, and the old table that implies by the reverse
      * transforms re-implemented in Java.
      */
-    static final class Model {
-        final Map<Key, Old> rows = new HashMap<>();
+    static final class Model extends ReverseLoad.Model<Old> {
         final Map<Key, New> news = new HashMap<>();
         /** What happened to each key, for a failure message. */
         final Map<Key, List<String>> history = new HashMap<>();
@@ -531,7 +383,18 @@ class ReverseTableRefreshIT {
             news.put(k, new New(legacy * 10L, name.toUpperCase(Locale.ROOT)));
         }
 
+        @Override
+        String name(Key k) {
+            return rows.get(k).name;
+        }
+
+        @Override
+        void wrote() {
+            writes++;
+        }
+
         /** An update of the new row: legacy from v, name kept while it still maps to the tag, note kept. */
+        @Override
         void update(Key k, long v, String tag) {
             Old now = rows.get(k);
             String name = now.name.toUpperCase(Locale.ROOT).equals(tag) ? now.name : tag.toLowerCase(Locale.ROOT);
@@ -541,12 +404,14 @@ class ReverseTableRefreshIT {
         }
 
         /** A new row with no old row: name from the tag (the current old name is NULL), note its default. */
+        @Override
         void insert(Key k, long v, String tag) {
             news.put(k, new New(v, tag));
             rows.put(k, new Old((int) (v / 10), tag.toLowerCase(Locale.ROOT), "kept"));
             log(k, "insert " + v + "/" + tag);
         }
 
+        @Override
         void delete(Key k) {
             rows.remove(k);
             news.remove(k);
@@ -554,6 +419,7 @@ class ReverseTableRefreshIT {
         }
 
         /** A key change of the new row: the old row of the old key goes, the new key's is inserted. */
+        @Override
         void move(Key from, Key to) {
             New moved = news.get(from);
             log(from, "moved to " + to);
@@ -562,8 +428,5 @@ class ReverseTableRefreshIT {
             insert(to, moved.v, moved.tag);
         }
 
-        synchronized Map<Key, Old> expected() {
-            return new HashMap<>(rows);
-        }
     }
 }

@@ -2,11 +2,9 @@ package dev.shapeshift.refresh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.refresh.RefreshFixture.KeyKind;
-import dev.shapeshift.refresh.RefreshRaceIT.Targets;
 import dev.shapeshift.sink.SinkColumn;
 import dev.shapeshift.sink.SinkContext;
 import dev.shapeshift.sink.SinkKey;
@@ -23,19 +21,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Random;
-import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -102,100 +93,38 @@ class SinkRaceIT {
     }
 
     private Outcome run(KeyKind kind, long seed, boolean checkVersions) throws Exception {
-        String name = pg.createDatabase("sinkrace");
-        RefreshFixture f = new RefreshFixture(new Database(pg.jdbcUrl(name), pg.user(), pg.password()), kind, Mode.TABLE);
-        f.createTables();
-        Random r = new Random(seed);
-        List<Key> live = new ArrayList<>();
-        try (Connection c = f.db.connect("app")) {
-            for (int i = 0; i < ROWS; i++) {
-                Key k = kind.key(i);
-                f.insert(c, k, RefreshFixture.randomRow(r));
-                live.add(k);
-            }
-        }
-        String store = "race-" + name;
+        Race race = new Race(pg, "sinkrace", kind, Mode.TABLE, seed, ROWS);
+        RefreshFixture f = race.f;
+        String store = "race-" + race.database;
         SinkRefresh refresh = new SinkRefresh(f.resolved);
         AtomicBoolean closing = new AtomicBoolean();
         SinkApplier backfillSink = applier(f, store, checkVersions, WINDOW.toMillis(), closing);
         SinkApplier syncSink = applier(f, store, checkVersions, 0, closing);
-        WorkerTransactions tx = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
-        ConcurrentLinkedQueue<Key> changes = new ConcurrentLinkedQueue<>();
-        AtomicBoolean backfillDone = new AtomicBoolean();
-        AtomicBoolean writersStop = new AtomicBoolean();
-        AtomicBoolean writersDone = new AtomicBoolean();
-        AtomicLong writes = new AtomicLong();
         AtomicLong syncRows = new AtomicLong();
-        AtomicInteger appFailures = new AtomicInteger();
-        List<Throwable> errors = new CopyOnWriteArrayList<>();
-
-        List<Key> bounds;
-        try (Connection c = f.db.connect("plan")) {
-            bounds = f.sortedSourceKeys(c);
-        }
-        AtomicReference<List<Key>> frontier = new AtomicReference<>();
-        List<Key> copied = new CopyOnWriteArrayList<>();
-        Thread backfiller = RefreshRaceIT.thread("backfill", errors, () -> {
-            try (Connection c = f.db.connect("backfill")) {
-                for (int from = 0; from < bounds.size(); from += CHUNK) {
-                    Key after = from == 0 ? null : bounds.get(from - 1);
-                    List<Key> chunkKeys = bounds.subList(from, Math.min(from + CHUNK, bounds.size()));
-                    KeyRange range = new KeyRange(after, chunkKeys.get(chunkKeys.size() - 1));
-                    frontier.set(chunkKeys);
-                    while (true) {
-                        KeyRange current = range;
-                        SinkRefresh.RangeBatch batch = tx.run(c, conn -> refresh.forRange(conn, current, SUB_BATCH));
-                        if (batch.lastKey() == null) {
-                            break;
-                        }
-                        backfillSink.apply(batch.rows()); // after the commit, 150 ms late
-                        range = range.resumeAfter(batch.lastKey());
-                    }
-                    copied.addAll(chunkKeys);
+        Thread backfiller = race.backfill(CHUNK, (c, range) -> {
+            while (true) {
+                KeyRange current = range;
+                SinkRefresh.RangeBatch batch = race.tx.run(c, conn -> refresh.forRange(conn, current, SUB_BATCH));
+                if (batch.lastKey() == null) {
+                    break;
                 }
-            }
-            backfillDone.set(true);
-        });
-        Thread syncer = RefreshRaceIT.thread("sync", errors, () -> {
-            try (Connection c = f.db.connect("sync")) {
-                while (!(writersDone.get() && backfillDone.get() && changes.isEmpty())) {
-                    Set<Key> batch = new LinkedHashSet<>();
-                    for (Key k; batch.size() < 200 && (k = changes.poll()) != null; ) {
-                        batch.add(k);
-                    }
-                    if (batch.isEmpty()) {
-                        Thread.sleep(2);
-                        continue;
-                    }
-                    List<SinkRow> rows = tx.run(c, conn -> refresh.forKeys(conn, batch));
-                    syncSink.apply(rows);
-                    syncRows.addAndGet(rows.size());
-                }
+                backfillSink.apply(batch.rows()); // after the commit, 150 ms late
+                range = range.resumeAfter(batch.lastKey());
             }
         });
-        List<Thread> writers = new ArrayList<>();
-        for (int w = 0; w < 2; w++) {
-            long writerSeed = seed * 31 + w;
-            boolean multiRow = w == 0;
-            long firstNewKey = 1_000_000L * (w + 2);
-            writers.add(RefreshRaceIT.thread("writer-" + w, errors, () -> RefreshRaceIT.write(f, new Random(writerSeed),
-                    multiRow, firstNewKey, new Targets(live, frontier, copied), changes, writersStop, backfillDone,
-                    writes, appFailures)));
-        }
-        backfiller.join(Duration.ofMinutes(3).toMillis());
-        writersStop.set(true);
-        for (Thread t : writers) {
-            t.join(Duration.ofMinutes(1).toMillis());
-        }
-        writersDone.set(true);
-        syncer.join(Duration.ofMinutes(1).toMillis());
-        closing.set(true);
-        backfillSink.close();
-        syncSink.close();
-        assertThat(errors).as("worker or writer threads failed").isEmpty();
-        assertThat(backfiller.isAlive() || syncer.isAlive()).as("threads finished").isFalse();
+        Thread syncer = race.sync((c, batch) -> {
+            List<SinkRow> rows = race.tx.run(c, conn -> refresh.forKeys(conn, batch));
+            syncSink.apply(rows);
+            syncRows.addAndGet(rows.size());
+        });
+        race.writeUntilBackfilled(backfiller, syncer, () -> {
+            closing.set(true);
+            backfillSink.close();
+            syncSink.close();
+        });
         MemorySink.Store s = MemorySink.store(store);
-        Outcome o = new Outcome(check(f, s.live()), writes.get(), syncRows.get(), s.skippedOlder.get(), appFailures.get());
+        Outcome o = new Outcome(check(f, s.live()), race.writes.get(), syncRows.get(), s.skippedOlder.get(),
+                race.appFailures.get());
         log.info("sink race outcome kind={} checkVersions={} outcome={}", kind, checkVersions, o);
         return o;
     }

@@ -86,11 +86,8 @@ class CrashMatrixIT {
     @Test
     @Order(2)
     void workerKilledMidSyncBatch(PostgresServer pg, KafkaBroker kafka) throws Exception {
-        matrix("SIGKILL worker mid-sync-batch", pg, kafka, 1, new Fault("kill-mid-sync", Stage.SYNC, run -> {
-            long t0 = System.nanoTime();
-            run.stack.kill("w1");
-            return new FaultReport(run.probeRecovered(t0, PROBES, RECOVERY_LIMIT), "w1 killed while writes stream; w2 takes its partitions");
-        }));
+        matrix("SIGKILL worker mid-sync-batch", pg, kafka, 1, duringSync("kill-mid-sync", run -> run.stack.kill("w1"),
+                (took, run) -> "w1 killed while writes stream; w2 takes its partitions"));
     }
 
     @Test
@@ -116,12 +113,8 @@ class CrashMatrixIT {
     @Test
     @Order(4)
     void activeBridgeKilledStandbyTakesOver(PostgresServer pg, KafkaBroker kafka) throws Exception {
-        matrix("SIGKILL active bridge, standby takes over", pg, kafka, 2, new Fault("bridge-failover", Stage.SYNC, run -> {
-            long t0 = System.nanoTime();
-            run.stack.kill("bridge1");
-            long recovered = run.probeRecovered(t0, PROBES, RECOVERY_LIMIT);
-            return new FaultReport(recovered, "bridge2 (standby since the start) leads; " + slotActive(run));
-        }));
+        matrix("SIGKILL active bridge, standby takes over", pg, kafka, 2, duringSync("bridge-failover",
+                run -> run.stack.kill("bridge1"), (took, run) -> "bridge2 (standby since the start) leads; " + slotActive(run)));
     }
 
     @Test
@@ -157,37 +150,43 @@ class CrashMatrixIT {
     @Test
     @Order(6)
     void kafkaBrokerRestarted(PostgresServer pg, EmbeddedKafka kafka) throws Exception {
-        matrix("restart Kafka broker", pg, kafka, 1, new Fault("kafka-restart", Stage.SYNC, run -> {
-            long t0 = System.nanoTime();
+        matrix("restart Kafka broker", pg, kafka, 1, duringSync("kafka-restart", run -> {
             kafka.stop();
             Thread.sleep(3000);
             kafka.restart();
-            long up = ms(t0);
-            return new FaultReport(run.probeRecovered(t0, PROBES, RECOVERY_LIMIT), "broker down " + up + " ms; " + alive(run));
-        }));
+        }, (took, run) -> "broker down " + took + " ms; " + alive(run)));
     }
 
     @Test
     @Order(7)
     void postgresRestartedFast(EmbeddedPostgres pg, KafkaBroker kafka) throws Exception {
-        matrix("restart PostgreSQL (fast)", pg, kafka, 1, new Fault("pg-restart-fast", Stage.SYNC, run -> {
-            long t0 = System.nanoTime();
-            pg.restart(false);
-            long up = ms(t0);
-            return new FaultReport(run.probeRecovered(t0, PROBES, RECOVERY_LIMIT), "server down+up " + up + " ms; " + alive(run));
-        }));
+        matrix("restart PostgreSQL (fast)", pg, kafka, 1, duringSync("pg-restart-fast", run -> pg.restart(false),
+                (took, run) -> "server down+up " + took + " ms; " + alive(run)));
     }
 
     @Test
     @Order(8)
     void postgresRestartedImmediate(EmbeddedPostgres pg, KafkaBroker kafka) throws Exception {
-        matrix("restart PostgreSQL (immediate)", pg, kafka, 1, new Fault("pg-restart-immediate", Stage.SYNC, run -> {
+        matrix("restart PostgreSQL (immediate)", pg, kafka, 1, duringSync("pg-restart-immediate", run -> pg.restart(true),
+                (took, run) -> "crash recovery, server up after " + took + " ms; " + alive(run)));
+    }
+
+    /** What a fault does to the run; it may fail. */
+    private interface Act {
+        void on(ScenarioRunner run) throws Exception;
+    }
+
+    /**
+     * A fault during sync: {@code act} on the run, then the probes' recovery from its start; the
+     * report's note is what {@code note} makes of the milliseconds {@code act} took (after the probes).
+     */
+    private static Fault duringSync(String name, Act act, java.util.function.BiFunction<Long, ScenarioRunner, String> note) {
+        return new Fault(name, Stage.SYNC, run -> {
             long t0 = System.nanoTime();
-            pg.restart(true);
-            long up = ms(t0);
-            return new FaultReport(run.probeRecovered(t0, PROBES, RECOVERY_LIMIT), "crash recovery, server up after " + up
-                    + " ms; " + alive(run));
-        }));
+            act.on(run);
+            long took = ms(t0);
+            return new FaultReport(run.probeRecovered(t0, PROBES, RECOVERY_LIMIT), note.apply(took, run));
+        });
     }
 
     @Test

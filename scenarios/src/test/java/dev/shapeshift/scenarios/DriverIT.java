@@ -237,16 +237,28 @@ class DriverIT {
                     - name: email_verified
                       type: boolean
                       transform: legacy_verified_at IS NOT NULL
-                backfill:
-                  chunkRows: 400
-                  batchRows: 100
-                reconcile:
-                  rangeRows: 1000
-                  interval: 2s
-                  recheckAfter: 1s
-                switch:
-                  cleanFor: 1s
-                %s""".formatted(name, contract);
+                %s%s""".formatted(name, PACE, contract);
+        create(db, name, yaml);
+    }
+
+    /**
+     * The pace of the driver scenarios' specs: small chunks and batches, a reconcile every 2 s, a
+     * clean window of 1 s.
+     */
+    static final String PACE = """
+            backfill:
+              chunkRows: 400
+              batchRows: 100
+            reconcile:
+              rangeRows: 1000
+              interval: 2s
+              recheckAfter: 1s
+            switch:
+              cleanFor: 1s
+            """;
+
+    /** Creates the catalog row of spec {@code yaml} in phase planned, as the API does. */
+    static void create(Database db, String name, String yaml) {
         MigrationSpec spec = new SpecReader().read(name + ".yaml", yaml);
         new Catalog(db, "test").create(spec.name(), SpecJson.write(spec), yaml, "test");
     }

@@ -18,9 +18,6 @@ import dev.shapeshift.phase.Phase;
 import dev.shapeshift.sink.SinkKey;
 import dev.shapeshift.sink.SinkRow;
 import dev.shapeshift.sinks.MemorySink;
-import dev.shapeshift.spec.MigrationSpec;
-import dev.shapeshift.spec.SpecJson;
-import dev.shapeshift.spec.SpecReader;
 import dev.shapeshift.worker.Worker;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -75,18 +72,8 @@ class SinkDriverIT {
                   columns:
                     - { name: email_verified, type: boolean, transform: legacy_verified_at IS NOT NULL }
                     - { name: shout, transform: upper(name) }
-                backfill:
-                  chunkRows: 400
-                  batchRows: 100
-                reconcile:
-                  rangeRows: 1000
-                  interval: 2s
-                  recheckAfter: 1s
-                switch:
-                  cleanFor: 1s
-                """.formatted(name, store);
-        MigrationSpec spec = new SpecReader().read(name + ".yaml", yaml);
-        new Catalog(db, "test").create(spec.name(), SpecJson.write(spec), yaml, "test");
+                %s""".formatted(name, store, DriverIT.PACE);
+        DriverIT.create(db, name, yaml);
 
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         BridgeConfig bridgeConfig = DriverIT.bridge(DriverIT.bridgeRole(db, pg, dbName), kafka);

@@ -36,7 +36,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * JVMs ({@link Stack}), as in the crash matrix. After each fault a probe write of the new shape must
  * reach the old shape through the reverse sync (the time it took is printed as the recovery time);
  * at the end old = reverse(new) for every row and both shapes equal the independent model of what
- * the instances wrote ({@link WriteSwitchIT.Model}).
+ * the instances wrote ({@link WriteSwitchFixture.Model}).
  *
  * <p>The table-mode case ({@code users} → {@code users_v2}, {@link WriteSwitchTableIT}'s spec and
  * instances, its own migration name) runs the same faults only with
@@ -52,25 +52,7 @@ class WriteSwitchCrashIT {
 
     @Test
     void theReverseSyncSurvivesAWorkerABridgeAndTheCoordinatorKilled(PostgresServer pg, KafkaBroker kafka) throws Exception {
-        String dbName = pg.createDatabase("write_switch_crash");
-        Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
-        WriteSwitchIT.seed(db);
-        insertProbe(db);
-        WriteSwitchIT.register(db, NAME);
-        Database app = WriteSwitchIT.appRole(db, pg, dbName);
-        WriteSwitchIT.Model model = new WriteSwitchIT.Model();
-        model.writeOld(PROBE, false, "Probe");
-        WriteSwitchIT.Instance a = new WriteSwitchIT.Instance(app, model, 1, "a", NAME);
-        WriteSwitchIT.Instance b = new WriteSwitchIT.Instance(app, model, 0, "b", NAME);
-        faults(db, kafka, NAME, "ws_crash_", List.of(a, b), n -> probe(db, model, n, "UPDATE public.users SET "
-                + "email_verified = ?, label_key = ? WHERE id = ?", (v, key) -> model.writeNew(PROBE, v, key)), () -> {
-                    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
-                            .until(() -> WriteSwitchIT.oldDiffersFromReverse(db), n -> n == 0);
-                    assertThat(WriteSwitchIT.newShape(db)).as("the new shape is what the application wrote")
-                            .isEqualTo(model.newShape());
-                    assertThat(WriteSwitchIT.oldShape(db)).as("the old shape is reverse(new), as the model says")
-                            .isEqualTo(model.oldShape());
-                });
+        faults(pg, kafka, WriteSwitchIT.LAYOUT, NAME, "write_switch_crash", "ws_crash_");
     }
 
     @Test
@@ -78,25 +60,34 @@ class WriteSwitchCrashIT {
             disabledReason = "two to five minutes; run with -Dshapeshift.it.crashTable=true")
     void theTableModeReverseSyncSurvivesAWorkerABridgeAndTheCoordinatorKilled(PostgresServer pg, KafkaBroker kafka)
             throws Exception {
-        String name = "users-ws-crash-table";
-        String dbName = pg.createDatabase("write_switch_crash_table");
+        // Table mode: the reverse check is a join of the two tables against the reverse transforms,
+        // independent of the code under test.
+        faults(pg, kafka, WriteSwitchTableIT.LAYOUT, "users-ws-crash-table", "write_switch_crash_table", "ws_crash_t_");
+    }
+
+    /**
+     * One case: {@code layout}'s table seeded with the probe row, two of its instances, the faults;
+     * at the end old = reverse(new) for every row and both shapes equal the model.
+     */
+    private static void faults(PostgresServer pg, KafkaBroker kafka, WriteSwitchFixture.Layout<?> layout, String name,
+                               String database, String publicationPrefix) throws Exception {
+        String dbName = pg.createDatabase(database);
         Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
-        WriteSwitchTableIT.seed(db);
+        layout.seed().run(db);
         insertProbe(db);
-        WriteSwitchTableIT.register(db, name);
-        Database app = WriteSwitchTableIT.appRole(db, pg, dbName);
-        WriteSwitchTableIT.Model model = new WriteSwitchTableIT.Model();
+        layout.register().accept(db, name);
+        Database app = layout.appRole().create(db, pg, dbName);
+        WriteSwitchFixture.Model model = new WriteSwitchFixture.Model();
         model.writeOld(PROBE, false, "Probe");
-        WriteSwitchTableIT.Instance a = new WriteSwitchTableIT.Instance(app, model, 1, "a", name);
-        WriteSwitchTableIT.Instance b = new WriteSwitchTableIT.Instance(app, model, 0, "b", name);
-        faults(db, kafka, name, "ws_crash_t_", List.of(a, b), n -> probe(db, model, n, "UPDATE public.users_v2 SET "
-                + "email_verified = ?, label_key = ? WHERE id = ?", (v, key) -> model.writeNew(PROBE, v, key)), () -> {
-                    // Independent of the code under test: a join of the two tables against the reverse transforms.
+        WriteSwitchFixture.Instance a = layout.instances().create(app, model, 1, "a", name);
+        WriteSwitchFixture.Instance b = layout.instances().create(app, model, 0, "b", name);
+        faults(db, kafka, name, publicationPrefix, List.of(a, b), n -> probe(db, model, n, "UPDATE " + layout.newTable()
+                + " SET email_verified = ?, label_key = ? WHERE id = ?", (v, key) -> model.writeNew(PROBE, v, key)), () -> {
                     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
-                            .until(() -> WriteSwitchTableIT.oldDiffersFromReverse(db), n -> n == 0);
-                    assertThat(WriteSwitchTableIT.newShape(db)).as("the new table is what the application wrote")
+                            .until(() -> layout.oldDiffersFromReverse().read(db), n -> n == 0);
+                    assertThat(layout.newShape().read(db)).as("the new " + layout.what() + " is what the application wrote")
                             .isEqualTo(model.newShape());
-                    assertThat(WriteSwitchTableIT.oldShape(db)).as("the old table is reverse(new), as the model says")
+                    assertThat(layout.oldShape().read(db)).as("the old " + layout.what() + " is reverse(new), as the model says")
                             .isEqualTo(model.oldShape());
                 });
     }
@@ -151,9 +142,9 @@ class WriteSwitchCrashIT {
                 stack.bridge("bridge2"); // the standby
                 apps.forEach(App::deployDualWrites);
                 Thread.sleep(1500);
-                WriteSwitchIT.advance(operator, name, Phase.DUAL_WRITES);
-                WriteSwitchIT.advance(operator, name, Phase.READS_SWITCHED);
-                WriteSwitchIT.advance(operator, name, Phase.WRITES_SWITCHED);
+                WriteSwitchFixture.advance(operator, name, Phase.DUAL_WRITES);
+                WriteSwitchFixture.advance(operator, name, Phase.READS_SWITCHED);
+                WriteSwitchFixture.advance(operator, name, Phase.WRITES_SWITCHED);
                 apps.forEach(App::honourWriteFlag);
                 recoveries.add("steady state: " + probe.apply(0) + " ms");
 

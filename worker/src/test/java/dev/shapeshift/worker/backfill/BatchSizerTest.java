@@ -5,29 +5,23 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class BatchSizerTest {
     private static final Duration TARGET = Duration.ofMillis(300);
 
-    @Test
-    void growsAtMostTwofoldWhenFast() {
+    /** One observation of a batch of 1000 rows asked for, from 1000: the next size. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "grows at most twofold when fast | 1000 | 10 | 2000",
+            "shrinks at most by half when slow | 1000 | 5000 | 500",
+            "converges toward half the target: 150 ms aimed at, 1000 rows × 150 / 200 | 1000 | 200 | 750",
+            "a short fast batch at the end of a range teaches nothing | 3 | 1 | 1000"})
+    void oneObservation(String what, int rows, long tookMillis, int next) {
         BatchSizer s = new BatchSizer(1000, 10_000, TARGET);
-        s.observe(1000, 1000, Duration.ofMillis(10));
-        assertThat(s.size()).isEqualTo(2000);
-    }
-
-    @Test
-    void shrinksAtMostByHalfWhenSlow() {
-        BatchSizer s = new BatchSizer(1000, 10_000, TARGET);
-        s.observe(1000, 1000, Duration.ofSeconds(5));
-        assertThat(s.size()).isEqualTo(500);
-    }
-
-    @Test
-    void convergesTowardHalfTheTarget() {
-        BatchSizer s = new BatchSizer(1000, 10_000, TARGET);
-        s.observe(1000, 1000, Duration.ofMillis(200));
-        assertThat(s.size()).as("150 ms aimed at: 1000 rows × 150 / 200").isEqualTo(750);
+        s.observe(1000, rows, Duration.ofMillis(tookMillis));
+        assertThat(s.size()).as(what).isEqualTo(next);
     }
 
     @Test
@@ -48,13 +42,6 @@ class BatchSizerTest {
             s.lockTimedOut();
         }
         assertThat(s.size()).isEqualTo(BatchSizer.MIN_ROWS);
-    }
-
-    @Test
-    void aShortFastBatchAtTheEndOfARangeTeachesNothing() {
-        BatchSizer s = new BatchSizer(1000, 10_000, TARGET);
-        s.observe(1000, 3, Duration.ofMillis(1));
-        assertThat(s.size()).isEqualTo(1000);
     }
 
     @Test

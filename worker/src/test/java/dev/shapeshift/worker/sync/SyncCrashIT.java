@@ -32,19 +32,14 @@ class SyncCrashIT {
     void aKilledWorkersPartitionsAreTakenOverAndNothingIsLost(PostgresServer pg, KafkaBroker kafka) throws Exception {
         try (SyncFixture f = new SyncFixture(pg, kafka, "sync_kill")) {
             Migration m = f.migration("kill", KeyKind.BIGINT, Mode.TABLE, Shape.STANDARD);
-            f.bridge();
-            f.awaitCaptured(m);
-            Process child = f.workerChild("child", m);
-            f.worker("w2", new SimpleMeterRegistry(), m.name());
-            awaitMembers(f, m, "child", "w2");
+            Process child = childAndW2(f, m);
             try (Writes writes = new Writes(f, m, KEYS, 3)) {
                 Thread.sleep(4000);
                 long before = writes.transactions();
                 child.destroyForcibly(); // SIGKILL while changes stream in
                 assertThat(child.waitFor(20, TimeUnit.SECONDS)).isTrue();
                 System.out.printf("KILL worker child killed after %d application transactions%n", before);
-                await().atMost(Duration.ofSeconds(40)).until(() -> f.syncAssignments(m).getOrDefault(client(m, "w2"), 0)
-                        == SyncFixture.PARTITIONS);
+                awaitW2OwnsEveryPartition(f, m);
                 Thread.sleep(2000);
                 writes.close();
                 System.out.printf("KILL application transactions=%d row_changes=%d%n", writes.transactions(),
@@ -59,18 +54,13 @@ class SyncCrashIT {
     void aFrozenWorkerThatWakesUpCannotWriteStaleData(PostgresServer pg, KafkaBroker kafka) throws Exception {
         try (SyncFixture f = new SyncFixture(pg, kafka, "sync_stop")) {
             Migration m = f.migration("frozen", KeyKind.BIGINT, Mode.TABLE, Shape.STANDARD);
-            f.bridge();
-            f.awaitCaptured(m);
-            Process child = f.workerChild("child", m);
-            f.worker("w2", new SimpleMeterRegistry(), m.name());
-            awaitMembers(f, m, "child", "w2");
+            Process child = childAndW2(f, m);
             try (Writes writes = new Writes(f, m, KEYS, 3)) {
                 Thread.sleep(3000);
                 SyncFixture.signal(child, "STOP");
                 long frozenAt = System.nanoTime();
                 // past the 6s session timeout: w2 takes every partition and applies newer changes
-                await().atMost(Duration.ofSeconds(40)).until(() -> f.syncAssignments(m).getOrDefault(client(m, "w2"), 0)
-                        == SyncFixture.PARTITIONS);
+                awaitW2OwnsEveryPartition(f, m);
                 Thread.sleep(3000);
                 System.out.printf("STOP worker child frozen for %d ms, w2 owns all partitions%n",
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - frozenAt));
@@ -120,10 +110,8 @@ class SyncCrashIT {
         try (SyncFixture f = new SyncFixture(pg, kafka, "sync_reconnect")) {
             Migration m = f.migration("reconnect", KeyKind.BIGINT, Mode.TABLE, Shape.STANDARD);
             f.bridge();
-            f.awaitCaptured(m);
-            Worker worker = f.worker("w1", new SimpleMeterRegistry(), m.name());
-            f.tx("INSERT INTO src_reconnect (id, seq, a, b) SELECT g, g, g, 'b' || g FROM generate_series(1, 50) g");
-            f.awaitConverged(m, Duration.ofSeconds(60));
+            Worker worker = SyncSteps.convergedOnOneWorker(f, m,
+                    "INSERT INTO src_reconnect (id, seq, a, b) SELECT g, g, g, 'b' || g FROM generate_series(1, 50) g");
             long killed = f.count("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
                     + "application_name = 'shapeshift-worker-sync' AND datname = current_database()");
             assertThat(killed).isEqualTo(1);
@@ -132,6 +120,24 @@ class SyncCrashIT {
             System.out.println("RECONNECT converged after the sync session was terminated " + c);
             assertThat(worker.sync(m.name()).orElseThrow().state()).isEqualTo(SyncState.RUNNING);
         }
+    }
+
+    /**
+     * The bridge in process once it captures {@code m}, a worker child JVM "child" and worker "w2" in
+     * process, both with partitions of the sync.
+     */
+    private static Process childAndW2(SyncFixture f, Migration m) throws Exception {
+        f.bridge();
+        f.awaitCaptured(m);
+        Process child = f.workerChild("child", m);
+        f.worker("w2", new SimpleMeterRegistry(), m.name());
+        awaitMembers(f, m, "child", "w2");
+        return child;
+    }
+
+    private static void awaitW2OwnsEveryPartition(SyncFixture f, Migration m) {
+        await().atMost(Duration.ofSeconds(40)).until(() -> f.syncAssignments(m).getOrDefault(client(m, "w2"), 0)
+                == SyncFixture.PARTITIONS);
     }
 
     private static String client(Migration m, String workerId) {

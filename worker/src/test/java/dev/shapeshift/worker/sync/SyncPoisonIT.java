@@ -1,5 +1,7 @@
 package dev.shapeshift.worker.sync;
 
+import static dev.shapeshift.worker.sync.SyncSteps.produceGarbage;
+import static dev.shapeshift.worker.sync.SyncSteps.state;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,21 +10,14 @@ import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
-import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.worker.Worker;
 import dev.shapeshift.worker.sync.SyncFixture.KeyKind;
 import dev.shapeshift.worker.sync.SyncFixture.Migration;
 import dev.shapeshift.worker.sync.SyncFixture.Shape;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Properties;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -35,10 +30,8 @@ class SyncPoisonIT {
         try (SyncFixture f = new SyncFixture(pg, kafka, "sync_poison")) {
             Migration m = f.migration("poison", KeyKind.BIGINT, Mode.TABLE, Shape.STANDARD);
             f.bridge();
-            f.awaitCaptured(m);
-            Worker worker = f.worker("w1", new SimpleMeterRegistry(), m.name());
-            f.tx("INSERT INTO src_poison (id, seq, a, b) SELECT g, g, g, 'b' || g FROM generate_series(1, 60) g");
-            f.awaitConverged(m, Duration.ofSeconds(60));
+            Worker worker = SyncSteps.convergedOnOneWorker(f, m,
+                    "INSERT INTO src_poison (id, seq, a, b) SELECT g, g, g, 'b' || g FROM generate_series(1, 60) g");
 
             RecordMetadata garbage = produceGarbage(f, m, 1);
             String position = garbage.partition() + ":" + garbage.offset();
@@ -76,10 +69,8 @@ class SyncPoisonIT {
         try (SyncFixture f = new SyncFixture(pg, kafka, "sync_error")) {
             Migration m = f.migration("ratio", KeyKind.BIGINT, Mode.TABLE, Shape.RATIO);
             f.bridge();
-            f.awaitCaptured(m);
-            Worker worker = f.worker("w1", new SimpleMeterRegistry(), m.name());
-            f.tx("INSERT INTO src_ratio (id, seq, a) SELECT g, g, g FROM generate_series(1, 40) g");
-            f.awaitConverged(m, Duration.ofSeconds(60));
+            Worker worker = SyncSteps.convergedOnOneWorker(f, m,
+                    "INSERT INTO src_ratio (id, seq, a) SELECT g, g, g FROM generate_series(1, 40) g");
 
             f.tx("INSERT INTO src_ratio (id, seq, a) VALUES (41, 41, 0)", "UPDATE src_ratio SET a = a + 1 WHERE id <= 5");
             await().atMost(Duration.ofSeconds(30)).until(() -> state(worker, m) == SyncState.STOPPED_ERROR);
@@ -107,21 +98,6 @@ class SyncPoisonIT {
             await().atMost(Duration.ofSeconds(60)).until(() -> state(worker, m) == SyncState.RUNNING);
             f.awaitConverged(m, Duration.ofSeconds(60));
             assertThat(f.catalog.get(m.name()).message()).contains("resumed after a refresh error");
-        }
-    }
-
-    private static SyncState state(Worker w, Migration m) {
-        return w.sync(m.name()).map(SyncConsumer::state).orElse(SyncState.STARTING);
-    }
-
-    private static RecordMetadata produceGarbage(SyncFixture f, Migration m, int partition) throws Exception {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, f.bootstrap());
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
-            return producer.send(new ProducerRecord<>(Topics.changes(m.name()), partition,
-                    "[\"1\"]".getBytes(StandardCharsets.UTF_8), "{not json".getBytes(StandardCharsets.UTF_8))).get();
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.shapeshift.worker.sync;
 
+import static dev.shapeshift.worker.sync.SyncSteps.produceGarbage;
+import static dev.shapeshift.worker.sync.SyncSteps.state;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -16,7 +18,6 @@ import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
-import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.worker.Worker;
@@ -24,16 +25,10 @@ import dev.shapeshift.worker.sync.SyncFixture.KeyKind;
 import dev.shapeshift.worker.sync.SyncFixture.Migration;
 import dev.shapeshift.worker.sync.SyncFixture.Shape;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -57,10 +52,8 @@ class SyncStreamGateIT {
             Migration m = f.migration("pgate", KeyKind.BIGINT, Mode.TABLE, Shape.STANDARD);
             bridge.start();
             assertThat(bridge.awaitState(BridgeState.STREAMING, Duration.ofSeconds(120))).isTrue();
-            f.awaitCaptured(m);
-            Worker worker = f.worker("w1", new SimpleMeterRegistry(), m.name());
-            f.tx("INSERT INTO src_pgate (id, seq, a, b) SELECT g, g, g, 'b' || g FROM generate_series(1, 60) g");
-            f.awaitConverged(m, Duration.ofSeconds(60));
+            Worker worker = SyncSteps.convergedOnOneWorker(f, m,
+                    "INSERT INTO src_pgate (id, seq, a, b) SELECT g, g, g, 'b' || g FROM generate_series(1, 60) g");
             await().atMost(Duration.ofSeconds(30)).until(() -> f.count("SELECT count(*) FROM shapeshift.sync_stream "
                     + "WHERE migration = 'pgate' AND owner = 'w1' AND state = 'RUNNING'") == SyncFixture.PARTITIONS);
 
@@ -126,20 +119,5 @@ class SyncStreamGateIT {
     private static long slotPosition(SyncFixture f) {
         return f.count("SELECT confirmed_flush_lsn - '0/0'::pg_lsn FROM pg_replication_slots WHERE slot_name = '"
                 + f.slot + "'");
-    }
-
-    private static SyncState state(Worker w, Migration m) {
-        return w.sync(m.name()).map(SyncConsumer::state).orElse(SyncState.STARTING);
-    }
-
-    private static RecordMetadata produceGarbage(SyncFixture f, Migration m, int partition) throws Exception {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, f.bootstrap());
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
-            return producer.send(new ProducerRecord<>(Topics.changes(m.name()), partition,
-                    "[\"1\"]".getBytes(StandardCharsets.UTF_8), "{not json".getBytes(StandardCharsets.UTF_8))).get();
-        }
     }
 }
