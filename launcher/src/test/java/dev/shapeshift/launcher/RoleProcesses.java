@@ -2,6 +2,7 @@ package dev.shapeshift.launcher;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.shapeshift.embedded.ChildJvm;
 import dev.shapeshift.embedded.DocumentedGrants;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -229,12 +230,8 @@ final class RoleProcesses {
         }
 
         Process start(String name, List<String> jvmOptions, String... args) throws IOException {
-            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx384m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
-            cmd.addAll(jvmOptions);
-            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
-            cmd.addAll(List.of(args));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log(name).toFile()).start();
+            Process p = ChildJvm.main(Main.class).options("-Xmx384m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+                    .options(jvmOptions).args(args).startLoggingTo(log(name));
             processes.put(name, p);
             System.out.printf("%s child %s pid=%d log=%s%n", tag, name, p.pid(), log(name));
             return p;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.shapeshift.catalog.ChunkStore.Chunk;
+import dev.shapeshift.embedded.ChildJvm;
 import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
@@ -39,12 +40,11 @@ class BackfillCrashIT {
         f.planAndPublish(kafka.bootstrapServers());
 
         Path log = File.createTempFile("backfill-child", ".log").toPath();
-        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-cp", System.getProperty("java.class.path"), BackfillWorkerMain.class.getName(),
+        Process child = ChildJvm.main(BackfillWorkerMain.class).options("-Xmx256m").args(
                 "--jdbc-url", f.db.jdbcUrl(), "--user", f.db.user(), "--password", f.db.password(),
                 "--bootstrap", kafka.bootstrapServers(), "--migration", f.migration, "--worker-id", "child",
                 "--lease-timeout-ms", "8000", "--session-timeout-ms", "6000")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                .startLoggingTo(log);
         Chunk victim;
         try {
             victim = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(

@@ -8,6 +8,7 @@ import dev.shapeshift.bridge.CdcBridge;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.ChildJvm;
 import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.kafka.Topics;
@@ -263,20 +264,15 @@ final class SyncFixture implements AutoCloseable {
 
     private Process child(String logName, String... args) throws IOException {
         Path log = File.createTempFile("sync-" + logName + "-", ".log").toPath();
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), SyncChild.class.getName()));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = ChildJvm.main(SyncChild.class).options("-Xmx256m", "-XX:TieredStopAtLevel=1").args(args)
+                .startLoggingTo(log);
         processes.add(p);
         System.out.printf("CHILD %s pid=%d log=%s%n", logName, p.pid(), log);
         return p;
     }
 
     static void signal(Process p, String signal) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).inheritIO().start();
-        if (kill.waitFor() != 0) {
-            throw new IllegalStateException("kill -" + signal + " " + p.pid() + " failed");
-        }
+        ChildJvm.signal(p, signal);
     }
 
     /** Sync partitions per member of the migration's sync group, by client id. */
@@ -407,23 +403,7 @@ final class SyncFixture implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Process p : processes) {
-            if (p.isAlive()) {
-                try {
-                    signal(p, "CONT");
-                } catch (IOException | InterruptedException | IllegalStateException e) {
-                    // already gone
-                }
-                p.destroyForcibly();
-            }
-        }
-        for (Process p : processes) {
-            try {
-                p.waitFor(20, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        ChildJvm.killAll(processes);
         for (int i = closeables.size() - 1; i >= 0; i--) {
             try {
                 closeables.get(i).close();
