@@ -6,6 +6,7 @@ import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.spec.Column;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.ResolvedSpec;
@@ -48,8 +49,8 @@ class ReverseRefreshIT {
     private static final int ROWS = 300;
 
     @ParameterizedTest(name = "{0} keys, reverse={1}")
-    @CsvSource({"BIGINT, true", "COMPOSITE, true", "UUID_KEY, true", "BIGINT, false"})
-    void reverseSyncKeepsTheOldShapeEqualToReverseOfNew(RefreshFixture.KeyKind kind, boolean reverse, PostgresServer pg)
+    @CsvSource({"BIGINT, true", "COMPOSITE, true", "UUID, true", "BIGINT, false"})
+    void reverseSyncKeepsTheOldShapeEqualToReverseOfNew(KeyKind kind, boolean reverse, PostgresServer pg)
             throws Exception {
         String dbName = pg.createDatabase("reverse_" + kind.name().toLowerCase(Locale.ROOT) + "_" + reverse);
         Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
@@ -162,7 +163,7 @@ class ReverseRefreshIT {
         }
     }
 
-    private static void write(Database db, RefreshFixture.KeyKind kind, Model model, Set<Key> touched,
+    private static void write(Database db, KeyKind kind, Model model, Set<Key> touched,
                               AtomicBoolean running, int seed, String keyNames, String keyParams, String keyWhere)
             throws SQLException, InterruptedException {
         Random random = new Random(seed * 7919L + kind.ordinal());
@@ -232,7 +233,7 @@ class ReverseRefreshIT {
         return p;
     }
 
-    private static Map<Key, Old> oldShape(Database db, RefreshFixture.KeyKind kind) throws SQLException {
+    private static Map<Key, Old> oldShape(Database db, KeyKind kind) throws SQLException {
         Map<Key, Old> out = new HashMap<>();
         String keys = kind.columns.stream().map(k -> Ident.quote(k.name()) + "::text").collect(Collectors.joining(", "));
         try (Connection c = db.connect("test-check"); Statement s = c.createStatement();

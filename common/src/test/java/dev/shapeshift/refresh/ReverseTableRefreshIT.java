@@ -6,6 +6,7 @@ import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.spec.Column;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.ResolvedSpec;
@@ -72,9 +73,9 @@ class ReverseTableRefreshIT {
             """;
 
     @ParameterizedTest(name = "{0} keys, seed {2}, reverse={1}")
-    @CsvSource({"BIGINT, true, 1", "BIGINT, true, 2", "COMPOSITE, true, 1", "COMPOSITE, true, 2", "UUID_KEY, true, 1",
-            "UUID_KEY, true, 2", "BIGINT, false, 1", "COMPOSITE, false, 1", "UUID_KEY, false, 1"})
-    void reverseSyncKeepsTheOldTableEqualToReverseOfNew(RefreshFixture.KeyKind kind, boolean reverse, int seed,
+    @CsvSource({"BIGINT, true, 1", "BIGINT, true, 2", "COMPOSITE, true, 1", "COMPOSITE, true, 2", "UUID, true, 1",
+            "UUID, true, 2", "BIGINT, false, 1", "COMPOSITE, false, 1", "UUID, false, 1"})
+    void reverseSyncKeepsTheOldTableEqualToReverseOfNew(KeyKind kind, boolean reverse, int seed,
                                                        PostgresServer pg) throws Exception {
         String name = "trev-" + kind.name().toLowerCase(Locale.ROOT).replace('_', '-') + "-" + reverse + "-" + seed;
         Database db = database(pg, name.replace('-', '_'), kind);
@@ -160,7 +161,7 @@ class ReverseTableRefreshIT {
     @CsvSource({"true", "false"})
     void aRefreshThatReadBeforeAnApplicationWriteNeverWritesAfterTheNextRefresh(boolean locked, PostgresServer pg)
             throws Exception {
-        RefreshFixture.KeyKind kind = RefreshFixture.KeyKind.BIGINT;
+        KeyKind kind = KeyKind.BIGINT;
         String name = "trev-race-" + locked;
         Database db = database(pg, name.replace('-', '_'), kind);
         seed(db, kind, new Model());
@@ -215,7 +216,7 @@ class ReverseTableRefreshIT {
     /** While the application dual-writes, the forward sync records keys whose new row differs from transform(old). */
     @Test
     void dualWriteMismatchesAreRecordedBeforeTheForwardSyncCorrectsThem(PostgresServer pg) throws Exception {
-        RefreshFixture.KeyKind kind = RefreshFixture.KeyKind.COMPOSITE;
+        KeyKind kind = KeyKind.COMPOSITE;
         Database db = database(pg, "trev_dual", kind);
         seed(db, kind, new Model());
         ResolvedSpec resolved = resolve(db, "trev-dual", "forward", "dual-writes");
@@ -257,7 +258,7 @@ class ReverseTableRefreshIT {
      */
     @Test
     void roundTripNamesTheRowsWhereReverseDoesNotRoundTrip(PostgresServer pg) throws Exception {
-        RefreshFixture.KeyKind kind = RefreshFixture.KeyKind.UUID_KEY;
+        KeyKind kind = KeyKind.UUID;
         Database db = database(pg, "trev_round", kind);
         seed(db, kind, new Model());
         ResolvedSpec resolved = resolve(db, "trev-round", "forward", "dual-writes");
@@ -281,7 +282,7 @@ class ReverseTableRefreshIT {
     /** An old column the reverse sync cannot fill on insert (NOT NULL, no default, no reverse) is named by validation. */
     @Test
     void validationNamesOldColumnsAReverseInsertCannotFill(PostgresServer pg) throws Exception {
-        Database db = database(pg, "trev_required", RefreshFixture.KeyKind.BIGINT);
+        Database db = database(pg, "trev_required", KeyKind.BIGINT);
         try (Connection c = db.connect("test-seed"); Statement s = c.createStatement()) {
             s.execute("ALTER TABLE s ADD COLUMN must text NOT NULL"); // the table is empty
         }
@@ -296,7 +297,7 @@ class ReverseTableRefreshIT {
         });
     }
 
-    private static Database database(PostgresServer pg, String name, RefreshFixture.KeyKind kind) throws SQLException {
+    private static Database database(PostgresServer pg, String name, KeyKind kind) throws SQLException {
         Database db = new Database(pg.jdbcUrl(pg.createDatabase(name)), pg.user(), pg.password());
         CatalogSchema.migrate(db);
         try (Connection c = db.connect("test-seed"); Statement s = c.createStatement()) {
@@ -307,7 +308,7 @@ class ReverseTableRefreshIT {
         return db;
     }
 
-    private static void seed(Database db, RefreshFixture.KeyKind kind, Model model) throws SQLException {
+    private static void seed(Database db, KeyKind kind, Model model) throws SQLException {
         String keyNames = keyNames(kind);
         try (Connection c = db.connect("test-seed");
              PreparedStatement old = c.prepareStatement("INSERT INTO public.s (" + keyNames + ", legacy, name, note) "
@@ -347,7 +348,7 @@ class ReverseTableRefreshIT {
     }
 
     /** The application after the write switch: writes only the new table. */
-    private static void write(Database db, RefreshFixture.KeyKind kind, Model model, Set<Key> touched,
+    private static void write(Database db, KeyKind kind, Model model, Set<Key> touched,
                               AtomicBoolean running, int seed) throws SQLException, InterruptedException {
         Random random = new Random(seed * 7919L + kind.ordinal());
         long nextNew = 10_000L * (seed + 1);
@@ -411,15 +412,15 @@ class ReverseTableRefreshIT {
         }
     }
 
-    private static String keyNames(RefreshFixture.KeyKind kind) {
+    private static String keyNames(KeyKind kind) {
         return kind.columns.stream().map(k -> Ident.quote(k.name())).collect(Collectors.joining(", "));
     }
 
-    private static String keyParams(RefreshFixture.KeyKind kind) {
+    private static String keyParams(KeyKind kind) {
         return kind.columns.stream().map(k -> "?::" + k.type()).collect(Collectors.joining(", "));
     }
 
-    private static String where(RefreshFixture.KeyKind kind, Key k) {
+    private static String where(KeyKind kind, Key k) {
         List<String> parts = new ArrayList<>();
         for (int i = 0; i < kind.columns.size(); i++) {
             Column col = kind.columns.get(i);
@@ -472,7 +473,7 @@ class ReverseTableRefreshIT {
         return out;
     }
 
-    private static Map<Key, Old> oldTable(Database db, RefreshFixture.KeyKind kind) throws SQLException {
+    private static Map<Key, Old> oldTable(Database db, KeyKind kind) throws SQLException {
         Map<Key, Old> out = new HashMap<>();
         String keys = kind.columns.stream().map(k -> Ident.quote(k.name()) + "::text").collect(Collectors.joining(", "));
         try (Connection c = db.connect("test-check"); Statement s = c.createStatement();
@@ -489,7 +490,7 @@ class ReverseTableRefreshIT {
         return out;
     }
 
-    private static Set<Key> newTableKeys(Database db, RefreshFixture.KeyKind kind) throws SQLException {
+    private static Set<Key> newTableKeys(Database db, KeyKind kind) throws SQLException {
         Set<Key> out = new java.util.HashSet<>();
         String keys = kind.columns.stream().map(k -> Ident.quote(k.name()) + "::text").collect(Collectors.joining(", "));
         try (Connection c = db.connect("test-check"); Statement s = c.createStatement();

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
-import dev.shapeshift.refresh.RefreshFixture.KeyKind;
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.refresh.RefreshRaceIT.Targets;
 import dev.shapeshift.sink.SinkColumn;
 import dev.shapeshift.sink.SinkContext;
@@ -74,7 +74,7 @@ class SinkRaceIT {
         return List.of(
                 Arguments.of(KeyKind.BIGINT, 21L),
                 Arguments.of(KeyKind.COMPOSITE, 22L),
-                Arguments.of(KeyKind.UUID_KEY, 23L));
+                Arguments.of(KeyKind.UUID, 23L));
     }
 
     record Check(int missing, int zombies, int stale) {

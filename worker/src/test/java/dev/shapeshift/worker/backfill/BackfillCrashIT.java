@@ -9,8 +9,8 @@ import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.spec.Mode;
-import dev.shapeshift.worker.backfill.BackfillFixture.KeyKind;
 import dev.shapeshift.worker.backfill.BackfillIT.Batch;
 import java.io.File;
 import java.nio.file.Path;
@@ -34,7 +34,7 @@ class BackfillCrashIT {
 
     @Test
     void aKilledWorkersChunkResumesFromItsCheckpoint() throws Exception {
-        BackfillFixture f = new BackfillFixture(pg, KeyKind.SPARSE_BIGINT, Mode.TABLE,
+        BackfillFixture f = new BackfillFixture(pg, KeyKind.BIGINT, Mode.TABLE,
                 BackfillFixture.backfill(1000, 50, 0)).create(3000);
         f.catalog.putSetting(f.migration, "max-rows-per-second", "200", "test", "slow enough to kill mid-chunk");
         f.planAndPublish(kafka.bootstrapServers());

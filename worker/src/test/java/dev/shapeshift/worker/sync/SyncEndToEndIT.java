@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.shapeshift.bridge.CdcBridge;
 import dev.shapeshift.coordinator.plan.ChunkPlanner;
 import dev.shapeshift.coordinator.plan.ChunkPublisher;
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.spec.Backfill;
 import dev.shapeshift.spec.MigrationSpec;
@@ -22,7 +23,6 @@ import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.worker.Worker;
 import dev.shapeshift.worker.sync.SyncFixture.Check;
-import dev.shapeshift.worker.sync.SyncFixture.KeyKind;
 import dev.shapeshift.worker.sync.SyncFixture.Migration;
 import dev.shapeshift.worker.sync.SyncFixture.Shape;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -94,7 +94,7 @@ class SyncEndToEndIT {
      */
     private static long workload(SyncFixture f, Migration m) {
         String t = m.source();
-        String cols = String.join(", ", m.kind().columns) + ", seq, a, b, big";
+        String cols = String.join(", ", m.kind().names) + ", seq, a, b, big";
         String rows = " SELECT " + m.kind().fromG + ", g, g, CASE WHEN g % 10 = 0 THEN NULL ELSE 'b' || g END, "
                 + "CASE WHEN g % 25 = 0 THEN repeat('x', 5000) || g END FROM generate_series";
         long n = 0;
