@@ -3,6 +3,7 @@ package dev.shapeshift.refresh;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.ModelDiff;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.fixtures.KeyKind;
@@ -27,7 +28,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -232,17 +232,9 @@ class SinkRaceIT {
                         a % 5 == 0 || b == null ? null : b.toUpperCase(Locale.ROOT), big == null ? null : RefreshFixture.md5(big)));
             }
         }
-        int missing = 0;
-        int stale = 0;
-        for (var e : expected.entrySet()) {
-            SinkRow got = sink.get(e.getKey());
-            if (got == null) {
-                missing++;
-            } else if (!Objects.equals(new ArrayList<>(got.values().values()), e.getValue())) {
-                stale++;
-            }
-        }
-        int zombies = (int) sink.keySet().stream().filter(k -> !expected.containsKey(k)).count();
-        return new Check(missing, zombies, stale);
+        Map<SinkKey, List<String>> live = new HashMap<>();
+        sink.forEach((k, row) -> live.put(k, new ArrayList<>(row.values().values())));
+        ModelDiff d = ModelDiff.compare(expected, live);
+        return new Check(d.missing(), d.extra(), d.stale());
     }
 }

@@ -38,7 +38,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -170,21 +169,10 @@ final class SyncFixture implements AutoCloseable {
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
-        int missing = 0;
-        int stale = 0;
-        List<String> examples = new ArrayList<>();
-        for (var e : expected.entrySet()) {
-            dev.shapeshift.sink.SinkRow got = live.get(new dev.shapeshift.sink.SinkKey(e.getKey()));
-            if (got == null) {
-                missing++;
-                ModelDiff.example(examples, "missing " + e.getKey());
-            } else if (!Objects.equals(new ArrayList<>(got.values().values()), e.getValue())) {
-                stale++;
-                ModelDiff.example(examples, "stale " + e.getKey() + ": " + got.values().values() + " != " + e.getValue());
-            }
-        }
-        int extra = (int) live.keySet().stream().filter(k -> !expected.containsKey(k.values())).count();
-        return new Check(expected.size(), missing, extra, stale, examples);
+        Map<List<String>, List<String>> actual = new HashMap<>();
+        live.forEach((k, row) -> actual.put(k.values(), new ArrayList<>(row.values().values())));
+        ModelDiff d = ModelDiff.compare(expected, actual);
+        return new Check(expected.size(), d.missing(), d.extra(), d.stale(), d.examples());
     }
 
     BridgeConfig bridgeConfig() {
