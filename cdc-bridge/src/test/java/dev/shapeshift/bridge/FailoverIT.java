@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.shapeshift.change.ChangeEvent;
+import dev.shapeshift.embedded.ChildJvm;
 import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -96,10 +96,7 @@ class FailoverIT {
 
     /** The bridge of {@code c} ({@link BridgeFixture#config()}) in a JVM of its own ({@link BridgeChild}). */
     static Process child(BridgeConfig c) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                BridgeChild.class.getName(), c.database().jdbcUrl(), c.database().user(), c.database().password(),
-                c.bootstrapServers(), c.slot())
-                .inheritIO().start();
+        return ChildJvm.main(BridgeChild.class).options("-Xmx256m").args(c.database().jdbcUrl(), c.database().user(),
+                c.database().password(), c.bootstrapServers(), c.slot()).startInheritingIo();
     }
 }

@@ -2,9 +2,9 @@ package dev.shapeshift.refresh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresServer;
-import dev.shapeshift.refresh.RefreshFixture.KeyKind;
 import dev.shapeshift.spec.Mode;
 import java.sql.Connection;
 import java.sql.SQLException;

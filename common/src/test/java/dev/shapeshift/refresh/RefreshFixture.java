@@ -1,6 +1,8 @@
 package dev.shapeshift.refresh;
 
 import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.ModelDiff;
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.spec.Column;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.Mode;
@@ -20,9 +22,7 @@ import java.util.HexFormat;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Random;
-import java.util.UUID;
 
 /**
  * A source table {@code src(<key>, a int, b text, big text)} and the new shape
@@ -34,30 +34,6 @@ import java.util.UUID;
  * SQL under test, and compares row by row.
  */
 final class RefreshFixture {
-
-    enum KeyKind {
-        BIGINT(List.of(new Column("id", "bigint")), "id bigint PRIMARY KEY"),
-        COMPOSITE(List.of(new Column("region", "text"), new Column("n", "integer")),
-                "region text, n integer, PRIMARY KEY (region, n)"),
-        UUID_KEY(List.of(new Column("id", "uuid")), "id uuid PRIMARY KEY");
-
-        final List<Column> columns;
-        final String ddl;
-
-        KeyKind(List<Column> columns, String ddl) {
-            this.columns = columns;
-            this.ddl = ddl;
-        }
-
-        /** The i-th key of this kind; sparse and, for text, not in insertion order. */
-        Key key(long i) {
-            return switch (this) {
-                case BIGINT -> Key.of(i * 7 + 3);
-                case COMPOSITE -> Key.of(new String[] {"r" + (i % 13), Long.toString(i * 3)});
-                case UUID_KEY -> Key.of(new UUID(0x5eed, i * 2654435761L).toString());
-            };
-        }
-    }
 
     record Row(int a, String b, String big) {
     }
@@ -231,18 +207,8 @@ final class RefreshFixture {
                 }
             }
         }
-        int missing = 0;
-        int stale = 0;
-        for (var e : expected.entrySet()) {
-            List<Object> got = actual.get(e.getKey());
-            if (got == null) {
-                missing++;
-            } else if (!Objects.equals(got, e.getValue())) {
-                stale++;
-            }
-        }
-        int zombies = (int) actual.keySet().stream().filter(k -> !expected.containsKey(k)).count();
-        return new Check(missing, zombies, stale);
+        ModelDiff d = ModelDiff.compare(expected, actual);
+        return new Check(d.missing(), d.extra(), d.stale());
     }
 
     private static List<Object> row(ResultSet rs, int first) throws SQLException {

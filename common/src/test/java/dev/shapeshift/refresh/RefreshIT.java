@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
-import dev.shapeshift.refresh.RefreshFixture.KeyKind;
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.spec.Mode;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -34,7 +34,7 @@ class RefreshIT {
 
     static List<Arguments> shapes() {
         List<Arguments> out = new ArrayList<>();
-        for (KeyKind k : KeyKind.values()) {
+        for (KeyKind k : KeyKind.SPARSE) {
             for (Mode m : List.of(Mode.IN_PLACE, Mode.TABLE)) { // sinks: SinkRaceIT
                 out.add(Arguments.of(k, m));
             }
@@ -157,7 +157,7 @@ class RefreshIT {
      * row that is there (the tampered one stays tampered: the copy did not touch it).
      */
     @ParameterizedTest(name = "{0}")
-    @EnumSource(KeyKind.class)
+    @EnumSource(value = KeyKind.class, names = {"BIGINT", "COMPOSITE", "UUID"})
     void copyIntoARangeTheSyncTouchedInsertsOnlyTheMissingKeys(KeyKind kind) throws SQLException {
         RefreshFixture f = fixture(kind, Mode.TABLE);
         Refresher refresher = new Refresher(f.resolved);

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.refresh.RefreshFixture.Check;
-import dev.shapeshift.refresh.RefreshFixture.KeyKind;
 import dev.shapeshift.spec.Mode;
 import java.time.Duration;
 import java.util.List;
@@ -45,7 +45,7 @@ class RefreshRaceIT {
         return List.of(
                 Arguments.of(KeyKind.BIGINT, Mode.TABLE, 11L),
                 Arguments.of(KeyKind.COMPOSITE, Mode.TABLE, 12L),
-                Arguments.of(KeyKind.UUID_KEY, Mode.TABLE, 13L),
+                Arguments.of(KeyKind.UUID, Mode.TABLE, 13L),
                 Arguments.of(KeyKind.BIGINT, Mode.IN_PLACE, 14L),
                 Arguments.of(KeyKind.COMPOSITE, Mode.IN_PLACE, 15L));
     }

@@ -1,5 +1,6 @@
 package dev.shapeshift.refresh;
 
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.sql.Ident;
 import java.sql.Connection;
@@ -20,7 +21,7 @@ import java.util.stream.Collectors;
 
 /**
  * What the reverse sync's load tests share, in place ({@link ReverseRefreshIT}) and in table mode
- * ({@link ReverseTableRefreshIT}): the key SQL of a {@link RefreshFixture.KeyKind}, the application
+ * ({@link ReverseTableRefreshIT}): the key SQL of a {@link KeyKind}, the application
  * after the write switch writing only the new shape ({@code v}, {@code tag}) — updates, inserts,
  * deletes and key changes, seeded — and the sync thread that refreshes the touched keys the way a
  * worker does ({@link Refresher#sync} in worker transactions) until the writers are done.
@@ -75,17 +76,17 @@ final class ReverseLoad {
     }
 
     /** The key columns, quoted: {@code "region", "n"}. */
-    static String names(RefreshFixture.KeyKind kind) {
+    static String names(KeyKind kind) {
         return kind.columns.stream().map(k -> Ident.quote(k.name())).collect(Collectors.joining(", "));
     }
 
     /** A placeholder per key column, cast to its type. */
-    static String params(RefreshFixture.KeyKind kind) {
+    static String params(KeyKind kind) {
         return kind.columns.stream().map(k -> "?::" + k.type()).collect(Collectors.joining(", "));
     }
 
     /** {@code "region" = ?::text AND "n" = ?::integer}. */
-    static String where(RefreshFixture.KeyKind kind) {
+    static String where(KeyKind kind) {
         return kind.columns.stream().map(k -> Ident.quote(k.name()) + " = ?::" + k.type()).collect(Collectors.joining(" AND "));
     }
 
@@ -102,7 +103,7 @@ final class ReverseLoad {
     }
 
     /** {@code SELECT <key columns as text>, <columns> FROM <table>}, by key. */
-    static <T> Map<Key, T> rows(Database db, RefreshFixture.KeyKind kind, String columns, String table, Row<T> row)
+    static <T> Map<Key, T> rows(Database db, KeyKind kind, String columns, String table, Row<T> row)
             throws SQLException {
         Map<Key, T> out = new HashMap<>();
         String keys = kind.columns.stream().map(k -> Ident.quote(k.name()) + "::text").collect(Collectors.joining(", "));
@@ -183,7 +184,7 @@ final class ReverseLoad {
      * in {@code table} — updates (12 in 20), inserts ({@code insert}: the key, v, tag), deletes and
      * key changes — each under the model's lock, then tells the model.
      */
-    static void write(Database db, RefreshFixture.KeyKind kind, Model<?> model, Set<Key> touched, AtomicBoolean running,
+    static void write(Database db, KeyKind kind, Model<?> model, Set<Key> touched, AtomicBoolean running,
                       int seed, String table, String insert) throws SQLException, InterruptedException {
         Random random = new Random(seed * 7919L + kind.ordinal());
         long nextNew = 10_000L * (seed + 1);

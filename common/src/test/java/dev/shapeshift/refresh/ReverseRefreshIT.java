@@ -2,6 +2,7 @@ package dev.shapeshift.refresh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresExtension;
@@ -38,8 +39,8 @@ class ReverseRefreshIT {
     private static final int ROWS = 300;
 
     @ParameterizedTest(name = "{0} keys, reverse={1}")
-    @CsvSource({"BIGINT, true", "COMPOSITE, true", "UUID_KEY, true", "BIGINT, false"})
-    void reverseSyncKeepsTheOldShapeEqualToReverseOfNew(RefreshFixture.KeyKind kind, boolean reverse, PostgresServer pg)
+    @CsvSource({"BIGINT, true", "COMPOSITE, true", "UUID, true", "BIGINT, false"})
+    void reverseSyncKeepsTheOldShapeEqualToReverseOfNew(KeyKind kind, boolean reverse, PostgresServer pg)
             throws Exception {
         String dbName = pg.createDatabase("reverse_" + kind.name().toLowerCase(Locale.ROOT) + "_" + reverse);
         Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
@@ -97,7 +98,7 @@ class ReverseRefreshIT {
         }
     }
 
-    private static Map<Key, Old> oldShape(Database db, RefreshFixture.KeyKind kind) throws SQLException {
+    private static Map<Key, Old> oldShape(Database db, KeyKind kind) throws SQLException {
         return ReverseLoad.rows(db, kind, ", legacy, name", "public.t", (rs, n) -> new Old(rs.getInt(n + 1), rs.getString(n + 2)));
     }
 

@@ -6,6 +6,7 @@ import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.spec.Column;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.ResolvedSpec;
@@ -58,9 +59,9 @@ class ReverseTableRefreshIT {
             """ + ReverseLoad.SPEC_COLUMNS;
 
     @ParameterizedTest(name = "{0} keys, seed {2}, reverse={1}")
-    @CsvSource({"BIGINT, true, 1", "BIGINT, true, 2", "COMPOSITE, true, 1", "COMPOSITE, true, 2", "UUID_KEY, true, 1",
-            "UUID_KEY, true, 2", "BIGINT, false, 1", "COMPOSITE, false, 1", "UUID_KEY, false, 1"})
-    void reverseSyncKeepsTheOldTableEqualToReverseOfNew(RefreshFixture.KeyKind kind, boolean reverse, int seed,
+    @CsvSource({"BIGINT, true, 1", "BIGINT, true, 2", "COMPOSITE, true, 1", "COMPOSITE, true, 2", "UUID, true, 1",
+            "UUID, true, 2", "BIGINT, false, 1", "COMPOSITE, false, 1", "UUID, false, 1"})
+    void reverseSyncKeepsTheOldTableEqualToReverseOfNew(KeyKind kind, boolean reverse, int seed,
                                                        PostgresServer pg) throws Exception {
         String name = "trev-" + kind.name().toLowerCase(Locale.ROOT).replace('_', '-') + "-" + reverse + "-" + seed;
         Database db = database(pg, name.replace('-', '_'), kind);
@@ -105,7 +106,7 @@ class ReverseTableRefreshIT {
     @CsvSource({"true", "false"})
     void aRefreshThatReadBeforeAnApplicationWriteNeverWritesAfterTheNextRefresh(boolean locked, PostgresServer pg)
             throws Exception {
-        RefreshFixture.KeyKind kind = RefreshFixture.KeyKind.BIGINT;
+        KeyKind kind = KeyKind.BIGINT;
         String name = "trev-race-" + locked;
         Database db = database(pg, name.replace('-', '_'), kind);
         seed(db, kind, new Model());
@@ -160,7 +161,7 @@ class ReverseTableRefreshIT {
     /** While the application dual-writes, the forward sync records keys whose new row differs from transform(old). */
     @Test
     void dualWriteMismatchesAreRecordedBeforeTheForwardSyncCorrectsThem(PostgresServer pg) throws Exception {
-        RefreshFixture.KeyKind kind = RefreshFixture.KeyKind.COMPOSITE;
+        KeyKind kind = KeyKind.COMPOSITE;
         Database db = database(pg, "trev_dual", kind);
         seed(db, kind, new Model());
         ResolvedSpec resolved = resolve(db, "trev-dual", "forward", "dual-writes");
@@ -202,7 +203,7 @@ class ReverseTableRefreshIT {
      */
     @Test
     void roundTripNamesTheRowsWhereReverseDoesNotRoundTrip(PostgresServer pg) throws Exception {
-        RefreshFixture.KeyKind kind = RefreshFixture.KeyKind.UUID_KEY;
+        KeyKind kind = KeyKind.UUID;
         Database db = database(pg, "trev_round", kind);
         seed(db, kind, new Model());
         ResolvedSpec resolved = resolve(db, "trev-round", "forward", "dual-writes");
@@ -226,7 +227,7 @@ class ReverseTableRefreshIT {
     /** An old column the reverse sync cannot fill on insert (NOT NULL, no default, no reverse) is named by validation. */
     @Test
     void validationNamesOldColumnsAReverseInsertCannotFill(PostgresServer pg) throws Exception {
-        Database db = database(pg, "trev_required", RefreshFixture.KeyKind.BIGINT);
+        Database db = database(pg, "trev_required", KeyKind.BIGINT);
         try (Connection c = db.connect("test-seed"); Statement s = c.createStatement()) {
             s.execute("ALTER TABLE s ADD COLUMN must text NOT NULL"); // the table is empty
         }
@@ -241,7 +242,7 @@ class ReverseTableRefreshIT {
         });
     }
 
-    private static Database database(PostgresServer pg, String name, RefreshFixture.KeyKind kind) throws SQLException {
+    private static Database database(PostgresServer pg, String name, KeyKind kind) throws SQLException {
         Database db = new Database(pg.jdbcUrl(pg.createDatabase(name)), pg.user(), pg.password());
         CatalogSchema.migrate(db);
         try (Connection c = db.connect("test-seed"); Statement s = c.createStatement()) {
@@ -252,7 +253,7 @@ class ReverseTableRefreshIT {
         return db;
     }
 
-    private static void seed(Database db, RefreshFixture.KeyKind kind, Model model) throws SQLException {
+    private static void seed(Database db, KeyKind kind, Model model) throws SQLException {
         String keyNames = keyNames(kind);
         try (Connection c = db.connect("test-seed");
              PreparedStatement old = c.prepareStatement("INSERT INTO public.s (" + keyNames + ", legacy, name, note) "
@@ -291,15 +292,15 @@ class ReverseTableRefreshIT {
         }
     }
 
-    private static String keyNames(RefreshFixture.KeyKind kind) {
+    private static String keyNames(KeyKind kind) {
         return ReverseLoad.names(kind);
     }
 
-    private static String keyParams(RefreshFixture.KeyKind kind) {
+    private static String keyParams(KeyKind kind) {
         return ReverseLoad.params(kind);
     }
 
-    private static String where(RefreshFixture.KeyKind kind, Key k) {
+    private static String where(KeyKind kind, Key k) {
         List<String> parts = new ArrayList<>();
         for (int i = 0; i < kind.columns.size(); i++) {
             Column col = kind.columns.get(i);
@@ -349,12 +350,12 @@ class ReverseTableRefreshIT {
         return out;
     }
 
-    private static Map<Key, Old> oldTable(Database db, RefreshFixture.KeyKind kind) throws SQLException {
+    private static Map<Key, Old> oldTable(Database db, KeyKind kind) throws SQLException {
         return ReverseLoad.rows(db, kind, ", legacy, name, note", "public.s",
                 (rs, n) -> new Old(rs.getInt(n + 1), rs.getString(n + 2), rs.getString(n + 3)));
     }
 
-    private static Set<Key> newTableKeys(Database db, RefreshFixture.KeyKind kind) throws SQLException {
+    private static Set<Key> newTableKeys(Database db, KeyKind kind) throws SQLException {
         return new java.util.HashSet<>(ReverseLoad.rows(db, kind, "", "public.s_v2", (rs, n) -> Boolean.TRUE).keySet());
     }
 

@@ -2,7 +2,9 @@ package dev.shapeshift.launcher;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.shapeshift.embedded.ChildJvm;
 import dev.shapeshift.embedded.DocumentedGrants;
+import dev.shapeshift.embedded.SeededWrites;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,11 +21,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What the tests that run Shapeshift as separate processes share: the source database and the CLI
@@ -155,61 +154,44 @@ final class RoleProcesses {
 
     /** The application: updates of the old column, inserts and deletes under its own role, ~50 per second. */
     static final class UsersLoad {
-        private final AtomicBoolean on = new AtomicBoolean();
-        private final AtomicLong writes = new AtomicLong();
-        private final AtomicLong failures = new AtomicLong();
-        private Thread thread;
+        private SeededWrites load;
 
         UsersLoad start(Db db, int rows, long seed, String tag) {
-            on.set(true);
-            thread = new Thread(() -> {
-                Random random = new Random(seed);
-                long next = 1_000_000;
-                Properties p = new Properties();
-                p.setProperty("user", db.app);
-                p.setProperty("password", "app");
-                while (on.get()) {
-                    try (Connection c = DriverManager.getConnection(db.url, p); Statement s = c.createStatement()) {
-                        while (on.get()) {
+            Properties p = new Properties();
+            p.setProperty("user", db.app);
+            p.setProperty("password", "app");
+            long[] next = {1_000_000};
+            load = SeededWrites.of(tag.toLowerCase(java.util.Locale.ROOT) + "-app", seed, () -> DriverManager.getConnection(db.url, p),
+                    (random, c) -> {
+                        try (Statement s = c.createStatement()) {
                             int op = random.nextInt(10);
                             long id = 1 + random.nextInt(rows);
                             if (op < 5) {
                                 s.executeUpdate("UPDATE users SET legacy_verified_at = CASE WHEN legacy_verified_at IS NULL "
                                         + "THEN now() END WHERE id = " + id);
                             } else if (op < 8) {
-                                s.executeUpdate("INSERT INTO users VALUES (" + next++ + ", 'n@example.com', "
+                                s.executeUpdate("INSERT INTO users VALUES (" + next[0]++ + ", 'n@example.com', "
                                         + (random.nextBoolean() ? "now()" : "NULL") + ")");
                             } else {
                                 s.executeUpdate("DELETE FROM users WHERE id = " + id);
                             }
-                            writes.incrementAndGet();
-                            Thread.sleep(20);
                         }
-                    } catch (SQLException e) {
-                        failures.incrementAndGet();
-                        System.out.println(tag + " application statement failed: " + e.getMessage());
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            }, tag.toLowerCase(java.util.Locale.ROOT) + "-app");
-            thread.start();
+                    }).pause(Duration.ofMillis(20)).onFailure(SeededWrites.OnFailure.RECONNECT).label(tag).userThread().start();
             return this;
         }
 
         void stop() throws InterruptedException {
-            on.set(false);
-            if (thread != null) {
-                thread.join(10_000);
+            if (load != null) {
+                load.close();
             }
         }
 
         long writes() {
-            return writes.get();
+            return load.writes();
         }
 
         long failures() {
-            return failures.get();
+            return load.failures();
         }
     }
 
@@ -229,12 +211,8 @@ final class RoleProcesses {
         }
 
         Process start(String name, List<String> jvmOptions, String... args) throws IOException {
-            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx384m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
-            cmd.addAll(jvmOptions);
-            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
-            cmd.addAll(List.of(args));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log(name).toFile()).start();
+            Process p = ChildJvm.main(Main.class).options("-Xmx384m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+                    .options(jvmOptions).args(args).startLoggingTo(log(name));
             processes.put(name, p);
             System.out.printf("%s child %s pid=%d log=%s%n", tag, name, p.pid(), log(name));
             return p;

@@ -1,6 +1,8 @@
 package dev.shapeshift.scenarios;
 
 import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.ModelDiff;
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.TargetColumn;
 import java.sql.Connection;
@@ -50,9 +52,9 @@ final class Checker {
         this.db = db;
         this.expectedSql = scenario.expectedSql();
         KeyKind kind = scenario.workload().keyKind();
-        this.keyWidth = kind.columns.size();
-        this.keyColumns = kind.columns;
-        List<String> cols = new ArrayList<>(kind.columns);
+        this.keyWidth = kind.names.size();
+        this.keyColumns = kind.names;
+        List<String> cols = new ArrayList<>(kind.names);
         spec.target().columns().stream().map(TargetColumn::name).forEach(cols::add);
         this.targetSql = "SELECT " + String.join(", ", cols) + " FROM " + spec.targetSchema() + "." + spec.targetTable();
     }
@@ -65,34 +67,10 @@ final class Checker {
             Map<List<String>, List<String>> expected = rows(s, expectedSql);
             Map<List<String>, List<String>> target = rows(s, targetSql);
             c.commit();
-            List<String> examples = new ArrayList<>();
-            int missing = 0;
-            int stale = 0;
-            for (var e : expected.entrySet()) {
-                List<String> got = target.get(e.getKey());
-                if (got == null) {
-                    missing++;
-                    example(examples, "missing " + e.getKey());
-                } else if (!Objects.equals(got, e.getValue())) {
-                    stale++;
-                    example(examples, "stale " + e.getKey() + " got " + got + " want " + e.getValue());
-                }
-            }
-            int extra = 0;
-            for (List<String> k : target.keySet()) {
-                if (!expected.containsKey(k)) {
-                    extra++;
-                    example(examples, "extra " + k);
-                }
-            }
-            int zombies = 0;
-            for (List<String> k : deleted) {
-                if (target.containsKey(k)) {
-                    zombies++;
-                    example(examples, "zombie (deleted key came back) " + k);
-                }
-            }
-            return new Result(expected.size(), target.size(), missing, extra, stale, zombies, examples);
+            ModelDiff diff = ModelDiff.compare(expected, target);
+            List<String> examples = new ArrayList<>(diff.examples());
+            int zombies = ModelDiff.zombies(deleted, target, examples);
+            return new Result(expected.size(), target.size(), diff.missing(), diff.extra(), diff.stale(), zombies, examples);
         } catch (SQLException e) {
             throw new IllegalStateException("independent check failed to run: " + e.getMessage(), e);
         }
@@ -161,11 +139,5 @@ final class Checker {
             v.add(rs.getString(i));
         }
         return v;
-    }
-
-    private static void example(List<String> examples, String s) {
-        if (examples.size() < 5) {
-            examples.add(s);
-        }
     }
 }

@@ -17,6 +17,7 @@ import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.embedded.SeededWrites;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.SpecJson;
@@ -32,8 +33,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -76,7 +75,7 @@ class DriverIT {
         // contract gate, and the continuous reconcile's reads of the old shape would count against
         // the quiet period (docs/phases.md).
         BridgeConfig bridgeConfig = bridge(bridgeRole(db, pg, dbName), kafka);
-        try (AppWrites app = new AppWrites(appRole(db, pg, dbName)).start();
+        try (SeededWrites app = appWrites(appRole(db, pg, dbName)).start();
              Coordinator coordinator = coordinator(db, kafka, registry);
              CdcBridge bridge = new CdcBridge(bridgeConfig, registry)) {
             bridge.start();
@@ -346,57 +345,27 @@ class DriverIT {
         });
     }
 
-    /** The application: updates, inserts and deletes on the old shape, in its own role and session (not Shapeshift's). */
-    static final class AppWrites implements AutoCloseable {
-        private final Database app;
-        private final AtomicLong writes = new AtomicLong();
-        private volatile boolean stop;
-        private Thread thread;
+    /**
+     * The application: updates (60%), inserts (30%) and deletes (10%) on the old shape, in its own
+     * role and session (not Shapeshift's), every 10 ms; seed 7.
+     */
+    static SeededWrites appWrites(Database app) {
+        return appWrites(app, "driver-it-app", 7, "legacy_verified_at = CASE WHEN legacy_verified_at IS NULL THEN now() END");
+    }
 
-        AppWrites(Database app) {
-            this.app = app;
-        }
-
-        AppWrites start() {
-            thread = new Thread(this::run, "driver-it-app");
-            thread.setDaemon(true);
-            thread.start();
-            return this;
-        }
-
-        long writes() {
-            return writes.get();
-        }
-
-        private void run() {
-            Random random = new Random(7);
-            long next = ROWS + 1;
-            try (Connection c = java.sql.DriverManager.getConnection(app.jdbcUrl(), app.user(), app.password())) {
-                while (!stop) {
+    /** The same application with its own thread name, seed and SET clause of its updates. */
+    static SeededWrites appWrites(Database app, String name, long seed, String updateSet) {
+        long[] next = {ROWS + 1};
+        return SeededWrites.of(name, seed, () -> java.sql.DriverManager.getConnection(app.jdbcUrl(), app.user(), app.password()),
+                (random, c) -> {
                     int op = random.nextInt(10);
-                    String sql = op < 6 ? "UPDATE public.users SET legacy_verified_at = CASE WHEN legacy_verified_at IS NULL "
-                            + "THEN now() END WHERE id = ?"
+                    String sql = op < 6 ? "UPDATE public.users SET " + updateSet + " WHERE id = ?"
                             : op < 9 ? "INSERT INTO public.users VALUES (?, 'new', now())" : "DELETE FROM public.users WHERE id = ?";
                     try (PreparedStatement ps = c.prepareStatement(sql)) {
-                        ps.setLong(1, op < 6 || op == 9 ? 1 + random.nextInt(ROWS) : next++);
+                        ps.setLong(1, op < 6 || op == 9 ? 1 + random.nextInt(ROWS) : next[0]++);
                         ps.executeUpdate();
                     }
-                    writes.incrementAndGet();
-                    Thread.sleep(10);
-                }
-            } catch (SQLException | InterruptedException e) {
-                if (!stop) {
-                    throw new IllegalStateException("application writes failed", e);
-                }
-            }
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            stop = true;
-            if (thread != null) {
-                thread.join(10_000);
-            }
-        }
+                }).pause(Duration.ofMillis(10));
     }
+
 }

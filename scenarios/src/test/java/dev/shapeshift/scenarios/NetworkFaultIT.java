@@ -20,6 +20,7 @@ import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.embedded.SeededWrites;
 import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.worker.Worker;
@@ -75,7 +76,7 @@ class NetworkFaultIT {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Database bridgeRole = DriverIT.bridgeRole(db, pg, dbName);
         try (FaultProxy proxy = new FaultProxy(pg.host(), pg.port());
-             DriverIT.AppWrites app = new DriverIT.AppWrites(DriverIT.appRole(db, pg, dbName)).start();
+             SeededWrites app = DriverIT.appWrites(DriverIT.appRole(db, pg, dbName)).start();
              Coordinator coordinator = DriverIT.coordinator(db, kafka, registry);
              CdcBridge bridge = new CdcBridge(DriverIT.bridge(throughProxy(proxy, bridgeRole, dbName, ""), kafka),
                      registry)) {
@@ -196,7 +197,7 @@ class NetworkFaultIT {
                 String bridgeBootstrap = kafkaLink.host() + ":" + kafkaLink.port();
                 BridgeConfig config = DriverIT.bridge(DriverIT.bridgeRole(db, pg, dbName), () -> bridgeBootstrap)
                         .withKafkaTimeout(KAFKA_TIMEOUT).withRetainedWalAlarmBytes(WAL_BUDGET);
-                try (DriverIT.AppWrites app = new DriverIT.AppWrites(DriverIT.appRole(db, pg, dbName)).start();
+                try (SeededWrites app = DriverIT.appWrites(DriverIT.appRole(db, pg, dbName)).start();
                      Coordinator coordinator = DriverIT.coordinator(db, kafka, registry);
                      CdcBridge bridge = new CdcBridge(config, registry)) {
                     List<Worker> workers = DriverIT.workers(db, kafka, KAFKA_NAME, registry);
@@ -362,7 +363,7 @@ class NetworkFaultIT {
         Catalog catalog = cappedMigration(db, COORD_NAME);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try (FaultProxy proxy = new FaultProxy(pg.host(), pg.port());
-             DriverIT.AppWrites app = new DriverIT.AppWrites(DriverIT.appRole(db, pg, dbName)).start();
+             SeededWrites app = DriverIT.appWrites(DriverIT.appRole(db, pg, dbName)).start();
              Coordinator leader = DriverIT.coordinator(throughProxy(proxy, pg, dbName, ""), kafka,
                      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))) {
             await().atMost(Duration.ofMinutes(1)).until(leader::driving);

@@ -19,6 +19,7 @@ import dev.shapeshift.coordinator.register.Registration;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.SpecReader;
@@ -399,10 +400,10 @@ final class ScenarioRunner implements AutoCloseable {
         KeyKind kind = workload.keyKind();
         List<List<String>> keys = new ArrayList<>();
         try (Connection c = db.connect("app"); PreparedStatement ps = c.prepareStatement("INSERT INTO " + workload.table()
-                + " (" + String.join(", ", kind.columns) + ", a, b, big) VALUES (" + kind.placeholders() + ", 7, 'probe', 'probe')")) {
+                + " (" + String.join(", ", kind.names) + ", a, b, big) VALUES (" + kind.placeholders() + ", 7, 'probe', 'probe')")) {
             c.setAutoCommit(false);
             for (long id = first; id < first + n; id++) {
-                List<String> key = kind.key(WriteLoad.PROBE_BASE + id);
+                List<String> key = kind.text(WriteLoad.PROBE_BASE + id);
                 for (int i = 0; i < key.size(); i++) {
                     ps.setString(i + 1, key.get(i));
                 }

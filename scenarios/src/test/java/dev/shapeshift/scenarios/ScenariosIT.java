@@ -9,6 +9,7 @@ import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.scenarios.ScenarioRunner.Outcome;
 import dev.shapeshift.spec.Structure;
@@ -139,7 +140,7 @@ class ScenariosIT {
                 for (int i = 0; i < zombie.size(); i++) {
                     values.append(i == 0 ? "" : ", ").append("'").append(zombie.get(i)).append("'::").append(kind.types.get(i));
                 }
-                run.sql("INSERT INTO " + target + " (" + String.join(", ", kind.columns) + ") VALUES (" + values + ")");
+                run.sql("INSERT INTO " + target + " (" + String.join(", ", kind.names) + ") VALUES (" + values + ")");
                 zombies = 1;
             }
         }

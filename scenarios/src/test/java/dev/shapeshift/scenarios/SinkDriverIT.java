@@ -14,6 +14,7 @@ import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.embedded.SeededWrites;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.sink.SinkKey;
 import dev.shapeshift.sink.SinkRow;
@@ -22,7 +23,6 @@ import dev.shapeshift.worker.Worker;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -30,9 +30,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -78,9 +75,8 @@ class SinkDriverIT {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         BridgeConfig bridgeConfig = DriverIT.bridge(DriverIT.bridgeRole(db, pg, dbName), kafka);
         Database app = DriverIT.appRole(db, pg, dbName);
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicLong writes = new AtomicLong();
-        Thread writer = new Thread(() -> write(app, stop, writes), "sink-driver-app");
+        SeededWrites writer = DriverIT.appWrites(app, "sink-driver-app", 11,
+                "legacy_verified_at = CASE WHEN legacy_verified_at IS NULL THEN now() END, name = name || 'x'").userThread();
         try (Coordinator coordinator = DriverIT.coordinator(db, kafka, registry);
              CdcBridge bridge = new CdcBridge(bridgeConfig, registry)) {
             bridge.start();
@@ -88,9 +84,8 @@ class SinkDriverIT {
             List<Worker> workers = DriverIT.workers(db, kafka, name, registry);
             try {
                 DriverIT.awaitPhase(db, name, Phase.VERIFIED, Duration.ofMinutes(4));
-                stop.set(true);
-                writer.join(10_000);
-                assertThat(writes.get()).as("the application wrote during sync and backfill").isPositive();
+                writer.close();
+                assertThat(writer.writes()).as("the application wrote during sync and backfill").isPositive();
                 MemorySink.Store sink = MemorySink.store(store);
                 await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(300))
                         .untilAsserted(() -> assertThat(mismatches(db, sink.live())).as("sink vs Java model").isEmpty());
@@ -99,31 +94,8 @@ class SinkDriverIT {
                 workers.forEach(Worker::close);
             }
         } finally {
-            stop.set(true);
+            writer.close();
             DriverIT.dropSlot(db, bridgeConfig.slot());
-        }
-    }
-
-    private static void write(Database app, AtomicBoolean stop, AtomicLong writes) {
-        Random random = new Random(11);
-        long next = ROWS + 1;
-        try (Connection c = java.sql.DriverManager.getConnection(app.jdbcUrl(), app.user(), app.password())) {
-            while (!stop.get()) {
-                int op = random.nextInt(10);
-                String sql = op < 6 ? "UPDATE public.users SET legacy_verified_at = CASE WHEN legacy_verified_at IS NULL "
-                        + "THEN now() END, name = name || 'x' WHERE id = ?"
-                        : op < 9 ? "INSERT INTO public.users VALUES (?, 'new', now())" : "DELETE FROM public.users WHERE id = ?";
-                try (PreparedStatement ps = c.prepareStatement(sql)) {
-                    ps.setLong(1, op < 6 || op == 9 ? 1 + random.nextInt(ROWS) : next++);
-                    ps.executeUpdate();
-                }
-                writes.incrementAndGet();
-                Thread.sleep(10);
-            }
-        } catch (Exception e) {
-            if (!stop.get()) {
-                throw new IllegalStateException("application writes failed", e);
-            }
         }
     }
 

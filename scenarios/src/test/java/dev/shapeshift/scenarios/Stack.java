@@ -3,6 +3,7 @@ package dev.shapeshift.scenarios;
 import static org.awaitility.Awaitility.await;
 
 import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.ChildJvm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +13,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -85,10 +85,7 @@ final class Stack implements AutoCloseable {
     }
 
     void signal(String name, String signal) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process(name).pid())).inheritIO().start();
-        if (kill.waitFor() != 0) {
-            throw new IllegalStateException("kill -" + signal + " " + name + " failed");
-        }
+        ChildJvm.signal(process(name), signal);
     }
 
     Path logs() {
@@ -96,12 +93,9 @@ final class Stack implements AutoCloseable {
     }
 
     private Process child(String name, String main, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), main));
-        cmd.addAll(List.of(args));
         Path log = logs.resolve(name + ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        Process p = ChildJvm.main(main).options("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC").args(args)
+                .startAppendingTo(log);
         processes.put(name, p);
         System.out.printf("CHILD %s pid=%d log=%s%n", name, p.pid(), log);
         return p;
@@ -109,23 +103,7 @@ final class Stack implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Process p : processes.values()) {
-            if (p.isAlive()) {
-                try {
-                    new ProcessBuilder("kill", "-CONT", Long.toString(p.pid())).start().waitFor();
-                } catch (IOException | InterruptedException e) {
-                    // gone already
-                }
-                p.destroyForcibly();
-            }
-        }
-        for (Process p : processes.values()) {
-            try {
-                p.waitFor(20, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        ChildJvm.killAll(processes.values());
         dropSlot();
     }
 

@@ -1,5 +1,6 @@
 package dev.shapeshift.scenarios;
 
+import dev.shapeshift.fixtures.KeyKind;
 import java.util.Objects;
 
 /**

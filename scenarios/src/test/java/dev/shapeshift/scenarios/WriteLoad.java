@@ -1,6 +1,7 @@
 package dev.shapeshift.scenarios;
 
 import dev.shapeshift.db.Database;
+import dev.shapeshift.fixtures.KeyKind;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -217,7 +218,7 @@ final class WriteLoad implements AutoCloseable {
     }
 
     private String insertSql() {
-        return "INSERT INTO " + w.table() + " (" + String.join(", ", kind.columns) + ", a, b, big) VALUES ("
+        return "INSERT INTO " + w.table() + " (" + String.join(", ", kind.names) + ", a, b, big) VALUES ("
                 + kind.placeholders() + ", ?, ?, ?)";
     }
 
@@ -227,7 +228,7 @@ final class WriteLoad implements AutoCloseable {
     }
 
     private int bindKey(PreparedStatement ps, int first, long idx) throws SQLException {
-        List<String> key = kind.key(idx);
+        List<String> key = kind.text(idx);
         for (int i = 0; i < key.size(); i++) {
             ps.setString(first + i, key.get(i));
         }
@@ -301,7 +302,7 @@ final class WriteLoad implements AutoCloseable {
 
     /** Keys the application deleted (or moved away from) with a confirmed commit; their text form. Call after close. */
     List<List<String>> deletedKeys() {
-        return deleted.stream().map(kind::key).toList();
+        return deleted.stream().map(kind::text).toList();
     }
 
     long transactions() {

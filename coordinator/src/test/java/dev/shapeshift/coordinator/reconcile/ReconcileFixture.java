@@ -4,6 +4,7 @@ import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.KeyRange;
 import dev.shapeshift.refresh.RefreshResult;
@@ -29,7 +30,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -47,39 +47,6 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class ReconcileFixture implements AutoCloseable {
     static final String MIGRATION = "reconcile-test";
-
-    enum KeyKind {
-        BIGINT(List.of(new Column("id", "bigint")), "id bigint PRIMARY KEY"),
-        COMPOSITE(List.of(new Column("region", "text"), new Column("n", "integer")),
-                "region text, n integer, PRIMARY KEY (region, n)"),
-        UUID_KEY(List.of(new Column("id", "uuid")), "id uuid PRIMARY KEY");
-
-        final List<Column> columns;
-        final String ddl;
-
-        KeyKind(List<Column> columns, String ddl) {
-            this.columns = columns;
-            this.ddl = ddl;
-        }
-
-        /** The i-th source key: sparse, text keys not in insertion order. */
-        Key key(long i) {
-            return switch (this) {
-                case BIGINT -> Key.of(i * 7 + 3);
-                case COMPOSITE -> Key.of("r" + (i % 13), Long.toString(i * 3));
-                case UUID_KEY -> Key.of(new UUID(0x5eed, i * 2654435761L).toString());
-            };
-        }
-
-        /** A key no source row ever has (for injected extra target rows). */
-        Key extraKey(long j) {
-            return switch (this) {
-                case BIGINT -> Key.of(j * 7 + 4);
-                case COMPOSITE -> Key.of("r" + (j % 13), Long.toString(j * 3 + 1));
-                case UUID_KEY -> Key.of(new UUID(0xbad, j).toString());
-            };
-        }
-    }
 
     final Database db;
     final Catalog catalog;

@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.shapeshift.catalog.DriftStore;
 import dev.shapeshift.catalog.DriftStore.Drift;
-import dev.shapeshift.coordinator.reconcile.ReconcileFixture.KeyKind;
 import dev.shapeshift.coordinator.reconcile.RunStore.Run;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.Reconcile;
@@ -80,7 +80,7 @@ class ReconcileResumeIT {
     @Test
     void theCheckpointIsTheHighestContiguousRangeSoTheResumedRunComparesTheGap() throws Exception {
         GapOutcome o = crashWithAGapThenResume(false);
-        assertThat(o.checkpointAfterCrash()).as("end of range 1, not of range 3").isEqualTo(ReconcileFixture.KeyKind.BIGINT.key(399));
+        assertThat(o.checkpointAfterCrash()).as("end of range 1, not of range 3").isEqualTo(KeyKind.BIGINT.key(399));
         assertThat(o.rowsAfterCrash()).as("ranges 0 and 1 stored, range 3 not (a gap below it)").isEqualTo(400);
         assertThat(o.planted()).hasSize(2);
         assertThat(o.reported()).as("exactly the planted keys, with their kinds").isEqualTo(o.planted());
@@ -93,7 +93,7 @@ class ReconcileResumeIT {
     @Test
     void withTheCheckpointAtTheHighestRangeComparedTheGapIsSkipped() throws Exception {
         GapOutcome o = crashWithAGapThenResume(true);
-        assertThat(o.checkpointAfterCrash()).as("end of range 3").isEqualTo(ReconcileFixture.KeyKind.BIGINT.key(799));
+        assertThat(o.checkpointAfterCrash()).as("end of range 3").isEqualTo(KeyKind.BIGINT.key(799));
         assertThat(o.planted()).hasSize(2);
         assertThat(o.reported()).as("the bug this guards against: drift in the gap goes unseen").isEmpty();
         assertThat(o.resumed().status()).isEqualTo("done");
@@ -169,7 +169,7 @@ class ReconcileResumeIT {
 
     @Test
     void continuousModeRunsAgainEveryInterval() throws Exception {
-        try (ReconcileFixture f = new ReconcileFixture(pg, KeyKind.UUID_KEY, Mode.TABLE)) {
+        try (ReconcileFixture f = new ReconcileFixture(pg, KeyKind.UUID, Mode.TABLE)) {
             f.populate(1000);
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
             Reconciler reconciler = new Reconciler(f.catalog, ReconcileFixture.MIGRATION, f.resolved,

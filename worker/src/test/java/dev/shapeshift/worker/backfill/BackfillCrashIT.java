@@ -4,12 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.shapeshift.catalog.ChunkStore.Chunk;
+import dev.shapeshift.embedded.ChildJvm;
 import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.spec.Mode;
-import dev.shapeshift.worker.backfill.BackfillFixture.KeyKind;
 import dev.shapeshift.worker.backfill.BackfillIT.Batch;
 import java.io.File;
 import java.nio.file.Path;
@@ -33,18 +34,17 @@ class BackfillCrashIT {
 
     @Test
     void aKilledWorkersChunkResumesFromItsCheckpoint() throws Exception {
-        BackfillFixture f = new BackfillFixture(pg, KeyKind.SPARSE_BIGINT, Mode.TABLE,
+        BackfillFixture f = new BackfillFixture(pg, KeyKind.BIGINT, Mode.TABLE,
                 BackfillFixture.backfill(1000, 50, 0)).create(3000);
         f.catalog.putSetting(f.migration, "max-rows-per-second", "200", "test", "slow enough to kill mid-chunk");
         f.planAndPublish(kafka.bootstrapServers());
 
         Path log = File.createTempFile("backfill-child", ".log").toPath();
-        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-cp", System.getProperty("java.class.path"), BackfillWorkerMain.class.getName(),
+        Process child = ChildJvm.main(BackfillWorkerMain.class).options("-Xmx256m").args(
                 "--jdbc-url", f.db.jdbcUrl(), "--user", f.db.user(), "--password", f.db.password(),
                 "--bootstrap", kafka.bootstrapServers(), "--migration", f.migration, "--worker-id", "child",
                 "--lease-timeout-ms", "8000", "--session-timeout-ms", "6000")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                .startLoggingTo(log);
         Chunk victim;
         try {
             victim = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(

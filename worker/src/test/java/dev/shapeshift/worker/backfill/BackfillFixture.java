@@ -1,5 +1,6 @@
 package dev.shapeshift.worker.backfill;
 
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.spec.SpecBuilder;
 import dev.shapeshift.spec.SpecJson;
 import dev.shapeshift.catalog.Catalog;
@@ -8,6 +9,7 @@ import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.coordinator.plan.ChunkPlanner;
 import dev.shapeshift.coordinator.plan.ChunkPublisher;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.ModelDiff;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.spec.Backfill;
@@ -30,7 +32,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -39,28 +40,6 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@link #check} is the independent model: transform(source) computed in Java.
  */
 final class BackfillFixture {
-
-    enum KeyKind {
-        /** Sparse and skewed: dense small ids, then a long sparse tail. */
-        SPARSE_BIGINT(List.of(new Column("id", "bigint")), "id bigint PRIMARY KEY"),
-        COMPOSITE(List.of(new Column("region", "text"), new Column("n", "integer")),
-                "region text, n integer, PRIMARY KEY (region, n)");
-
-        final List<Column> columns;
-        final String ddl;
-
-        KeyKind(List<Column> columns, String ddl) {
-            this.columns = columns;
-            this.ddl = ddl;
-        }
-
-        Key key(long i) {
-            return switch (this) {
-                case SPARSE_BIGINT -> Key.of(i < 2000 ? i * 3 : 1_000_000 + i * i);
-                case COMPOSITE -> Key.of("r" + (i % 13), Long.toString(i * 7));
-            };
-        }
-    }
 
     record Check(int missing, int extra, int stale) {
         boolean clean() {
@@ -125,7 +104,7 @@ final class BackfillFixture {
             } else if (mode == Mode.IN_PLACE) {
                 s.execute("ALTER TABLE src ADD COLUMN doubled integer, ADD COLUMN label text");
             }
-            String keyExpr = kind == KeyKind.SPARSE_BIGINT
+            String keyExpr = kind == KeyKind.BIGINT
                     ? "CASE WHEN i < 2000 THEN i * 3 ELSE 1000000 + i::bigint * i END"
                     : "'r' || (i % 13), (i * 7)::integer";
             s.execute("INSERT INTO src (" + String.join(", ", resolved.keyNames()) + ", a, b) SELECT " + keyExpr
@@ -140,6 +119,19 @@ final class BackfillFixture {
         List<ChunkStore.Chunk> plan = new ChunkPlanner(store).plan(resolved);
         new ChunkPublisher(bootstrap, 6).publish(migration, plan);
         return plan;
+    }
+
+    /**
+     * The i-th key of this fixture's sequence (the rows {@link #create} inserts): sparse and skewed
+     * for {@link KeyKind#BIGINT} — dense small ids, then a long sparse tail — and 13 regions for
+     * {@link KeyKind#COMPOSITE}.
+     */
+    Key key(long i) {
+        return switch (kind) {
+            case BIGINT -> Key.of(i < 2000 ? i * 3 : 1_000_000 + i * i);
+            case COMPOSITE -> Key.of("r" + (i % 13), Long.toString(i * 7));
+            default -> throw new IllegalArgumentException("backfill tests have no " + kind + " keys");
+        };
     }
 
     String keyWhere() {
@@ -220,18 +212,8 @@ final class BackfillFixture {
                 }
             }
         }
-        int missing = 0;
-        int stale = 0;
-        for (var e : expected.entrySet()) {
-            List<Object> got = actual.get(e.getKey());
-            if (got == null || got.get(0).equals("<null>") && mode == Mode.IN_PLACE) {
-                missing++;
-            } else if (!Objects.equals(got, e.getValue())) {
-                stale++;
-            }
-        }
-        int extra = (int) actual.keySet().stream().filter(k -> !expected.containsKey(k)).count();
-        return new Check(missing, extra, stale);
+        ModelDiff d = ModelDiff.compare(expected, actual, got -> got.get(0).equals("<null>") && mode == Mode.IN_PLACE);
+        return new Check(d.missing(), d.extra(), d.stale());
     }
 
     private static List<Object> row(ResultSet rs, int first) throws SQLException {

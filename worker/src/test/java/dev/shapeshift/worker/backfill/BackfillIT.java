@@ -8,11 +8,11 @@ import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.RefreshResult;
 import dev.shapeshift.spec.Mode;
-import dev.shapeshift.worker.backfill.BackfillFixture.KeyKind;
 import dev.shapeshift.worker.backfill.ChunkCopier.BatchListener;
 import dev.shapeshift.worker.throttle.SyncBacklog;
 import java.sql.Connection;
@@ -88,7 +88,7 @@ class BackfillIT {
 
     @Test
     void threeWorkersBackfillSparseIntegerKeysUnderWriteLoad() throws Exception {
-        BackfillFixture f = new BackfillFixture(pg, KeyKind.SPARSE_BIGINT, Mode.TABLE,
+        BackfillFixture f = new BackfillFixture(pg, KeyKind.BIGINT, Mode.TABLE,
                 BackfillFixture.backfill(400, 50, 0)).create(5000);
         runThreeWorkersUnderLoad(f, 5000);
     }
@@ -182,7 +182,7 @@ class BackfillIT {
 
     @Test
     void pauseStopsRowsMovingAndTheRateCapHolds() throws Exception {
-        BackfillFixture f = new BackfillFixture(pg, KeyKind.SPARSE_BIGINT, Mode.TABLE,
+        BackfillFixture f = new BackfillFixture(pg, KeyKind.BIGINT, Mode.TABLE,
                 BackfillFixture.backfill(500, 100, 0)).create(4000);
         long cap = 600;
         f.catalog.putSetting(f.migration, "max-rows-per-second", Long.toString(cap), "test", "rate cap test");
@@ -231,7 +231,7 @@ class BackfillIT {
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = Mode.class, names = {"IN_PLACE", "TABLE"}) // sinks: SinkBackfillIT
     void applicationRowLocksAreNeverAbortedByTheBackfill(Mode mode) throws Exception {
-        BackfillFixture f = new BackfillFixture(pg, KeyKind.SPARSE_BIGINT, mode,
+        BackfillFixture f = new BackfillFixture(pg, KeyKind.BIGINT, mode,
                 BackfillFixture.backfill(2000, 200, 0)).create(1500);
         f.planAndPublish(kafka.bootstrapServers());
         List<Key> changed = new ArrayList<>();

@@ -4,9 +4,9 @@ import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.spec.Backfill;
 import dev.shapeshift.spec.Mode;
-import dev.shapeshift.worker.backfill.BackfillFixture.KeyKind;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -33,7 +33,7 @@ class BackfillThroughputIT {
 
     @Test
     void oneWorkerAgainstOneInsertSelect() throws Exception {
-        BackfillFixture f = new BackfillFixture(pg, KeyKind.SPARSE_BIGINT, Mode.TABLE,
+        BackfillFixture f = new BackfillFixture(pg, KeyKind.BIGINT, Mode.TABLE,
                 new Backfill(20_000, 2_000, Duration.ofMillis(300), 0L, Duration.ofMillis(200), 1.2)).create(ROWS);
         try (Connection c = f.db.connect("test"); Statement s = c.createStatement()) {
             s.execute("VACUUM ANALYZE src");

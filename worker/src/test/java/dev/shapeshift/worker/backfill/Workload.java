@@ -46,14 +46,14 @@ final class Workload implements AutoCloseable {
         try (Connection c = f.db.connect("app")) {
             while (!stopping) {
                 int op = r.nextInt(10);
-                Key k = f.kind.key(r.nextInt(existingRows + 200));
+                Key k = f.key(r.nextInt(existingRows + 200));
                 try {
                     if (op < 6) {
                         exec(c, "UPDATE src SET a = ?, b = ?", k, r.nextInt(1000), "u" + r.nextInt(1000));
                     } else if (op < 8) {
                         exec(c, "DELETE FROM src", k);
                     } else {
-                        k = f.kind.key(nextNew++);
+                        k = f.key(nextNew++);
                         insert(c, k, r.nextInt(1000));
                     }
                     changed.add(k);

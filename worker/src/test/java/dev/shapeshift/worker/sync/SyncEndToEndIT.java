@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import dev.shapeshift.bridge.CdcBridge;
 import dev.shapeshift.coordinator.plan.ChunkPlanner;
 import dev.shapeshift.coordinator.plan.ChunkPublisher;
+import dev.shapeshift.embedded.SeededWrites;
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.spec.Backfill;
 import dev.shapeshift.spec.MigrationSpec;
@@ -22,7 +24,6 @@ import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.worker.Worker;
 import dev.shapeshift.worker.sync.SyncFixture.Check;
-import dev.shapeshift.worker.sync.SyncFixture.KeyKind;
 import dev.shapeshift.worker.sync.SyncFixture.Migration;
 import dev.shapeshift.worker.sync.SyncFixture.Shape;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -94,7 +95,7 @@ class SyncEndToEndIT {
      */
     private static long workload(SyncFixture f, Migration m) {
         String t = m.source();
-        String cols = String.join(", ", m.kind().columns) + ", seq, a, b, big";
+        String cols = String.join(", ", m.kind().names) + ", seq, a, b, big";
         String rows = " SELECT " + m.kind().fromG + ", g, g, CASE WHEN g % 10 = 0 THEN NULL ELSE 'b' || g END, "
                 + "CASE WHEN g % 25 = 0 THEN repeat('x', 5000) || g END FROM generate_series";
         long n = 0;
@@ -205,24 +206,17 @@ class SyncEndToEndIT {
         Thread worker = new Thread(consumer, "bf-" + m.name());
         worker.start();
         java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
-        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-        Thread app = new Thread(() -> {
-            java.util.Random random = new java.util.Random(42);
-            int next = rows + 1;
-            try (var c = f.db.connect("app"); var st = c.createStatement()) { // autocommit: one transaction each
-                while (!stop.get()) {
-                    int k = 1 + random.nextInt(rows);
-                    changes.addAndGet(st.executeUpdate(switch (random.nextInt(10)) {
-                        case 0 -> "INSERT INTO " + m.source() + " (id, seq, a, b) VALUES (" + next + ", " + next++ + ", 7, 'new')";
-                        case 1 -> "DELETE FROM " + m.source() + " WHERE id = " + k;
-                        default -> "UPDATE " + m.source() + " SET a = a + 1, b = 'app' || a WHERE id = " + k;
-                    }));
-                }
-            } catch (java.sql.SQLException e) {
-                throw new IllegalStateException(e);
+        int[] next = {rows + 1};
+        SeededWrites app = SeededWrites.of("app-" + m.name(), 42, () -> f.db.connect("app"), (random, c) -> {
+            try (var st = c.createStatement()) { // autocommit: one transaction each
+                int k = 1 + random.nextInt(rows);
+                changes.addAndGet(st.executeUpdate(switch (random.nextInt(10)) {
+                    case 0 -> "INSERT INTO " + m.source() + " (id, seq, a, b) VALUES (" + next[0] + ", " + next[0]++ + ", 7, 'new')";
+                    case 1 -> "DELETE FROM " + m.source() + " WHERE id = " + k;
+                    default -> "UPDATE " + m.source() + " SET a = a + 1, b = 'app' || a WHERE id = " + k;
+                }));
             }
-        }, "app-" + m.name());
-        app.start();
+        }).userThread().start();
         try {
             var store = new dev.shapeshift.catalog.ChunkStore(f.catalog);
             new ChunkPublisher(f.bootstrap(), SyncFixture.PARTITIONS).publish(m.name(), new ChunkPlanner(store).plan(resolved));
@@ -232,8 +226,7 @@ class SyncEndToEndIT {
             });
             Thread.sleep(500); // a little application load after the last chunk too
         } finally {
-            stop.set(true);
-            app.join(10_000);
+            app.close();
             consumer.close();
             worker.join(30_000);
         }

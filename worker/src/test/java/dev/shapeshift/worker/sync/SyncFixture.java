@@ -8,8 +8,11 @@ import dev.shapeshift.bridge.CdcBridge;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.embedded.ChildJvm;
 import dev.shapeshift.embedded.KafkaBroker;
+import dev.shapeshift.embedded.ModelDiff;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.MigrationSpec;
@@ -35,7 +38,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -55,35 +57,6 @@ import org.apache.kafka.clients.admin.MemberDescription;
  * model: it reads the source rows and computes transform(source) in Java.
  */
 final class SyncFixture implements AutoCloseable {
-
-    enum KeyKind {
-        BIGINT("id bigint PRIMARY KEY", "id bigint", List.of("id"), List.of("id::text"), "g::bigint", "id = id + 100000"),
-        COMPOSITE("region text, n integer, PRIMARY KEY (region, n)", "region text, n integer", List.of("region", "n"),
-                List.of("region", "n::text"), "'r' || (g % 7), g", "n = n + 100000"),
-        UUID("id uuid PRIMARY KEY", "id uuid", List.of("id"), List.of("id::text"), "md5(g::text)::uuid",
-                "id = md5('moved' || seq)::uuid"),
-        TEXT("id text PRIMARY KEY", "id text", List.of("id"), List.of("id"), "'k' || g", "id = id || '-moved'"),
-        DATE("id date PRIMARY KEY", "id date", List.of("id"), List.of("id::text"), "date '2000-01-01' + g",
-                "id = id + 100000");
-
-        final String ddl;
-        final String targetKeyDdl;
-        final List<String> columns;
-        final List<String> asText;
-        /** The key's values for generate_series variable {@code g}. */
-        final String fromG;
-        /** A SET clause that changes the key. */
-        final String keyUpdate;
-
-        KeyKind(String ddl, String targetKeyDdl, List<String> columns, List<String> asText, String fromG, String keyUpdate) {
-            this.ddl = ddl;
-            this.targetKeyDdl = targetKeyDdl;
-            this.columns = columns;
-            this.asText = asText;
-            this.fromG = fromG;
-            this.keyUpdate = keyUpdate;
-        }
-    }
 
     /** The new shape and its independent Java model. */
     enum Shape {
@@ -152,12 +125,12 @@ final class SyncFixture implements AutoCloseable {
         String newColumns = String.join(", ", shape.columns.stream().map(c -> c.name() + " " + c.type()).toList());
         if (mode == Mode.TABLE) {
             sql("CREATE TABLE " + target + " (" + kind.targetKeyDdl + ", " + newColumns + ", PRIMARY KEY ("
-                    + String.join(", ", kind.columns) + "))");
+                    + String.join(", ", kind.names) + "))");
         } else {
             sql("ALTER TABLE " + source + " " + String.join(", ",
                     shape.columns.stream().map(c -> "ADD COLUMN " + c.name() + " " + c.type()).toList()));
         }
-        MigrationSpec spec = SpecBuilder.spec(name).source("public", source, kind.columns).mode(mode)
+        MigrationSpec spec = SpecBuilder.spec(name).source("public", source, kind.names).mode(mode)
                 .target("public", target, shape.columns).build();
         catalog.create(name, SpecJson.write(spec), name + ".yaml", "test");
         catalog.transition(name, Phase.PLANNED, Phase.EXPANDED, "test", "expand DDL applied by the test");
@@ -170,7 +143,7 @@ final class SyncFixture implements AutoCloseable {
         String source = "src_" + name;
         sql("CREATE TABLE " + source + " (" + kind.ddl + ", seq integer NOT NULL, a integer, b text, big text)",
                 "ALTER TABLE " + source + " ALTER COLUMN big SET STORAGE EXTERNAL");
-        MigrationSpec spec = SpecBuilder.spec(name).source("public", source, kind.columns).mode(Mode.SINK)
+        MigrationSpec spec = SpecBuilder.spec(name).source("public", source, kind.names).mode(Mode.SINK)
                 .target(new Target(null, null, shape.columns, null, null, new SinkTarget("memory", settings))).build();
         catalog.create(name, SpecJson.write(spec), name + ".yaml", "test");
         catalog.transition(name, Phase.PLANNED, Phase.EXPANDED, "test", "sink mode: nothing to expand");
@@ -184,7 +157,7 @@ final class SyncFixture implements AutoCloseable {
      */
     Check checkSink(Migration m, Map<dev.shapeshift.sink.SinkKey, dev.shapeshift.sink.SinkRow> live) {
         String keys = String.join(", ", m.kind().asText);
-        int w = m.kind().columns.size();
+        int w = m.kind().names.size();
         Map<List<String>, List<String>> expected = new HashMap<>();
         try (Connection c = db.connect("test"); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT " + keys + ", a, b, big FROM " + m.source())) {
@@ -196,21 +169,10 @@ final class SyncFixture implements AutoCloseable {
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
-        int missing = 0;
-        int stale = 0;
-        List<String> examples = new ArrayList<>();
-        for (var e : expected.entrySet()) {
-            dev.shapeshift.sink.SinkRow got = live.get(new dev.shapeshift.sink.SinkKey(e.getKey()));
-            if (got == null) {
-                missing++;
-                example(examples, "missing " + e.getKey());
-            } else if (!Objects.equals(new ArrayList<>(got.values().values()), e.getValue())) {
-                stale++;
-                example(examples, "stale " + e.getKey() + ": " + got.values().values() + " != " + e.getValue());
-            }
-        }
-        int extra = (int) live.keySet().stream().filter(k -> !expected.containsKey(k.values())).count();
-        return new Check(expected.size(), missing, extra, stale, examples);
+        Map<List<String>, List<String>> actual = new HashMap<>();
+        live.forEach((k, row) -> actual.put(k.values(), new ArrayList<>(row.values().values())));
+        ModelDiff d = ModelDiff.compare(expected, actual);
+        return new Check(expected.size(), d.missing(), d.extra(), d.stale(), d.examples());
     }
 
     BridgeConfig bridgeConfig() {
@@ -263,20 +225,15 @@ final class SyncFixture implements AutoCloseable {
 
     private Process child(String logName, String... args) throws IOException {
         Path log = File.createTempFile("sync-" + logName + "-", ".log").toPath();
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), SyncChild.class.getName()));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = ChildJvm.main(SyncChild.class).options("-Xmx256m", "-XX:TieredStopAtLevel=1").args(args)
+                .startLoggingTo(log);
         processes.add(p);
         System.out.printf("CHILD %s pid=%d log=%s%n", logName, p.pid(), log);
         return p;
     }
 
     static void signal(Process p, String signal) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).inheritIO().start();
-        if (kill.waitFor() != 0) {
-            throw new IllegalStateException("kill -" + signal + " " + p.pid() + " failed");
-        }
+        ChildJvm.signal(p, signal);
     }
 
     /** Sync partitions per member of the migration's sync group, by client id. */
@@ -334,7 +291,7 @@ final class SyncFixture implements AutoCloseable {
     /** Compares the target with transform(source) computed in Java from the source rows. */
     Check check(Migration m) {
         String keys = String.join(", ", m.kind().asText);
-        int w = m.kind().columns.size();
+        int w = m.kind().names.size();
         List<String> cols = m.shape().columns.stream().map(TargetColumn::name).toList();
         Map<List<String>, List<Object>> expected = new HashMap<>();
         Map<List<String>, List<Object>> actual = new HashMap<>();
@@ -360,33 +317,13 @@ final class SyncFixture implements AutoCloseable {
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
-        int missing = 0;
-        int stale = 0;
-        List<String> examples = new ArrayList<>();
-        for (var e : expected.entrySet()) {
-            List<Object> got = actual.get(e.getKey());
-            if (got == null) {
-                missing++;
-                example(examples, "missing " + e.getKey());
-            } else if (!Objects.equals(got, e.getValue())) {
-                stale++;
-                example(examples, "stale " + e.getKey() + " got " + got + " want " + e.getValue());
-            }
-        }
-        List<List<String>> extra = actual.keySet().stream().filter(k -> !expected.containsKey(k)).toList();
-        extra.forEach(k -> example(examples, "extra " + k));
-        return new Check(expected.size(), missing, extra.size(), stale, examples);
+        ModelDiff d = ModelDiff.compare(expected, actual);
+        return new Check(expected.size(), d.missing(), d.extra(), d.stale(), d.examples());
     }
 
     /** Awaits target = transform(source). */
     Check awaitConverged(Migration m, Duration atMost) {
         return await().atMost(atMost).pollInterval(Duration.ofMillis(500)).until(() -> check(m), Check::clean);
-    }
-
-    private static void example(List<String> examples, String s) {
-        if (examples.size() < 5) {
-            examples.add(s);
-        }
     }
 
     private static List<Object> values(ResultSet rs, int first, int n) throws SQLException {
@@ -407,23 +344,7 @@ final class SyncFixture implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Process p : processes) {
-            if (p.isAlive()) {
-                try {
-                    signal(p, "CONT");
-                } catch (IOException | InterruptedException | IllegalStateException e) {
-                    // already gone
-                }
-                p.destroyForcibly();
-            }
-        }
-        for (Process p : processes) {
-            try {
-                p.waitFor(20, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        ChildJvm.killAll(processes);
         for (int i = closeables.size() - 1; i >= 0; i--) {
             try {
                 closeables.get(i).close();

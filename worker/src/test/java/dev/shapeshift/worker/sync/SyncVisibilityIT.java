@@ -8,13 +8,13 @@ import dev.shapeshift.change.ChangeEvent;
 import dev.shapeshift.embedded.EmbeddedPostgres;
 import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
+import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.refresh.VisibilityBarrier;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.SpecJson;
 import dev.shapeshift.spec.SpecValidator;
 import dev.shapeshift.worker.sync.SyncFixture.Check;
-import dev.shapeshift.worker.sync.SyncFixture.KeyKind;
 import dev.shapeshift.worker.sync.SyncFixture.Migration;
 import dev.shapeshift.worker.sync.SyncFixture.Shape;
 import io.micrometer.core.instrument.Counter;
@@ -165,7 +165,7 @@ class SyncVisibilityIT {
 
     private static void seed(SyncFixture f, List<Migration> ms) {
         for (Migration m : ms) {
-            f.tx("INSERT INTO " + m.source() + " (" + String.join(", ", m.kind().columns) + ", seq, a, b) SELECT "
+            f.tx("INSERT INTO " + m.source() + " (" + String.join(", ", m.kind().names) + ", seq, a, b) SELECT "
                     + m.kind().fromG + ", g, g, 'b' || g FROM generate_series(1, 20) g");
         }
         for (Migration m : ms) {
@@ -196,7 +196,7 @@ class SyncVisibilityIT {
                 if (m.mode() == Mode.IN_PLACE) {
                     s.executeUpdate("UPDATE " + m.source() + " SET a = a + 1000, b = 'changed' WHERE seq = 5");
                 }
-                s.executeUpdate("INSERT INTO " + m.source() + " (" + String.join(", ", m.kind().columns)
+                s.executeUpdate("INSERT INTO " + m.source() + " (" + String.join(", ", m.kind().names)
                         + ", seq, a, b) SELECT " + m.kind().fromG + ", g, g, 'new' FROM generate_series(1000, 1000) g");
             }
         }
