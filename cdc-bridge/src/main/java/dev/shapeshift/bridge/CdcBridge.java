@@ -134,25 +134,36 @@ public final class CdcBridge implements AutoCloseable {
 
     /** How often the lock session is checked while leading ({@link Leadership#checkEvery}). */
     static final Duration LEADERSHIP_CHECK = Duration.ofSeconds(1);
+    /** Set by {@link #leadershipLost} (the check thread), cleared when a new term starts. */
+    private volatile boolean termLost;
 
     private void run() {
         try (Leadership leadership = new Leadership(config.database(), "shapeshift.bridge/" + config.slot(), "cdc-bridge-leader")) {
             // checked on its own thread: a watch round stuck behind a partition must not delay noticing the loss
-            leadership.checkEvery(LEADERSHIP_CHECK);
+            leadership.checkEvery(LEADERSHIP_CHECK, this::leadershipLost);
             while (!stopRequested) {
                 if (!leadership.tryAcquire()) {
                     pause(config.leaderRetry());
                     continue;
                 }
                 metrics.leader.set(1);
+                termLost = false;
                 move(BridgeState.STANDBY, BridgeState.STARTING);
                 term = new LeaderTerm(config, metrics, leadership, this::move, () -> stopRequested, this::pause, this::wakeUp);
                 try {
-                    term.lead();
+                    try {
+                        term.lead();
+                    } catch (TermLost e) {
+                        // the check thread found the lock lost and said STANDBY while this thread was busy
+                    }
                     if (!stopRequested) {
                         // Said before the term closes: under a half-open partition closing the engine waits out
                         // its own timeouts, and meanwhile the state must not claim STREAMING (NetworkFaultIT).
-                        log.warn("leadership lost, back to standby slot={}", config.slot());
+                        if (termLost) {
+                            log.info("leader term ended slot={} (the lock was found lost before)", config.slot());
+                        } else {
+                            log.warn("leadership lost, back to standby slot={}", config.slot());
+                        }
                         metrics.leader.set(0);
                         move(state.get(), BridgeState.STANDBY);
                     }
@@ -172,15 +183,51 @@ public final class CdcBridge implements AutoCloseable {
         }
     }
 
+    /**
+     * The leadership check thread found the lock lost: the bridge says {@code STANDBY} now, while its
+     * leader thread may still wait out a timeout in a watch round, an engine's stop or a restart
+     * (under a half-open partition each takes up to 20 s, and before this the state said
+     * {@code STREAMING} for their sum, NetworkFaultIT). The leader thread's next move ends the term
+     * ({@link TermLost}); its engine is stopped when the term closes.
+     */
+    private void leadershipLost() {
+        termLost = true;
+        metrics.leader.set(0);
+        while (true) {
+            BridgeState s = state.get();
+            if (s != BridgeState.STARTING && s != BridgeState.STREAMING) {
+                break;
+            }
+            if (state.compareAndSet(s, BridgeState.STANDBY)) {
+                log.warn("leadership lost, back to standby slot={} from={} (the lock session's check)", config.slot(), s);
+                break;
+            }
+        }
+        wakeUp();
+    }
+
+    /** Thrown by a leader thread's {@link #move} after {@link #leadershipLost}: the term is over. */
+    private static final class TermLost extends RuntimeException {
+        TermLost() {
+            super("leadership lost", null, false, false);
+        }
+    }
+
     /** Compare-and-set on the lifecycle, logged; an illegal move is a bug. */
     boolean move(BridgeState from, BridgeState to) {
         if (from == to) {
             return true;
         }
+        if (termLost && from != BridgeState.STANDBY && state.get() == BridgeState.STANDBY) {
+            throw new TermLost();
+        }
         if (!from.canMoveTo(to)) {
             throw new IllegalStateException("bridge cannot move from " + from + " to " + to);
         }
         if (!state.compareAndSet(from, to)) {
+            if (termLost && state.get() == BridgeState.STANDBY) {
+                throw new TermLost();
+            }
             throw new IllegalStateException("bridge state changed concurrently: expected " + from + ", is " + state.get());
         }
         log.info("bridge state changed slot={} from={} to={}", config.slot(), from, to);

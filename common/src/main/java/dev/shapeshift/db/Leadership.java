@@ -112,6 +112,15 @@ public final class Leadership implements AutoCloseable {
      * {@link #held} then answers from the latest check and never blocks. Idempotent.
      */
     public synchronized void checkEvery(java.time.Duration interval) {
+        checkEvery(interval, () -> { });
+    }
+
+    /**
+     * Like {@link #checkEvery(java.time.Duration)}; {@code onLoss} runs on the check thread when a
+     * check finds the lock lost, so a leader whose own thread is stuck (waiting out a timeout) can
+     * say at once that it no longer leads.
+     */
+    public synchronized void checkEvery(java.time.Duration interval, Runnable onLoss) {
         if (checker != null) {
             return;
         }
@@ -122,8 +131,12 @@ public final class Leadership implements AutoCloseable {
                 } catch (InterruptedException e) {
                     return;
                 }
-                if (holding && !closed) {
-                    check();
+                if (holding && !closed && !check() && !closed) {
+                    try {
+                        onLoss.run();
+                    } catch (RuntimeException e) {
+                        log.warn("leadership loss handler failed name={} error={}", name, e.toString());
+                    }
                 }
             }
         }, "leadership-check-" + name);
