@@ -40,10 +40,9 @@ class BackfillCrashIT {
         f.planAndPublish(kafka.bootstrapServers());
 
         Path log = File.createTempFile("backfill-child", ".log").toPath();
-        Process child = ChildJvm.main(BackfillWorkerMain.class).options("-Xmx256m").args(
-                "--jdbc-url", f.db.jdbcUrl(), "--user", f.db.user(), "--password", f.db.password(),
-                "--bootstrap", kafka.bootstrapServers(), "--migration", f.migration, "--worker-id", "child",
-                "--lease-timeout-ms", "8000", "--session-timeout-ms", "6000")
+        Process child = ChildJvm.main(BackfillChild.class).options("-Xmx256m").args(
+                f.db.jdbcUrl(), f.db.user(), f.db.password(), kafka.bootstrapServers(), f.migration, "child",
+                "8000", "6000")
                 .startLoggingTo(log);
         Chunk victim;
         try {
