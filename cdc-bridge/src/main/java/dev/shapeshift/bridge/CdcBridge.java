@@ -218,9 +218,6 @@ public final class CdcBridge implements AutoCloseable {
         if (from == to) {
             return true;
         }
-        if (termLost && from != BridgeState.STANDBY && state.get() == BridgeState.STANDBY) {
-            throw new TermLost();
-        }
         if (!from.canMoveTo(to)) {
             throw new IllegalStateException("bridge cannot move from " + from + " to " + to);
         }

@@ -12,7 +12,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -190,16 +189,12 @@ public final class DriveLoop implements AutoCloseable {
      */
     private void auditTakeover() {
         try {
-            List<String> taken = catalog.inTransaction("auditing the driver takeover", c -> {
-                List<String> out = new ArrayList<>();
-                out.addAll(Sql.list(c, "INSERT INTO shapeshift.audit (migration, actor, action, "
+            List<String> taken = catalog.inTransaction("auditing the driver takeover", c -> Sql.list(c, "INSERT INTO shapeshift.audit (migration, actor, action, "
                         + "reason) SELECT m.name, ?, ?, 'coordinator instance ' || ? || ' took over driving this migration "
                         + "in phase ' || m.phase FROM shapeshift.migration m WHERE m.phase <> ? AND NOT EXISTS (SELECT 1 "
                         + "FROM shapeshift.audit a WHERE a.migration = m.name AND a.action = ?) ORDER BY m.name "
                         + "RETURNING migration", rs -> rs.getString(1),
                         instance, TAKEOVER_ACTION, instance, Phase.ROLLED_BACK.label(), Step.CLEANUP_ACTION));
-                return out;
-            });
             log.warn("driver leadership acquired instance={} migrations_taken_over={}", instance, taken);
         } catch (RuntimeException e) {
             log.warn("driver leadership acquired instance={}; auditing the takeover failed error={}", instance, e.toString());
