@@ -11,6 +11,7 @@ import dev.shapeshift.bridge.publish.ChangePublisher;
 import dev.shapeshift.bridge.slot.SlotAlarm;
 import dev.shapeshift.db.Leadership;
 import dev.shapeshift.bridge.slot.SlotGuard;
+import dev.shapeshift.bridge.slot.SlotRelease;
 import dev.shapeshift.bridge.slot.SlotState;
 import dev.shapeshift.bridge.slot.StoredOffsets;
 import dev.shapeshift.catalog.Catalog;
@@ -88,6 +89,8 @@ final class LeaderTerm implements AutoCloseable {
     private List<SyncTarget> targets = List.of();
     /** Whether this term last moved the bridge to STREAMING (false after a capture failed while starting). */
     private boolean streaming;
+    /** The walsender of the running engine (seen when it started streaming), or null. */
+    private Integer walsenderPid;
     /** Whether the running engine streams with {@code origin = 'none'} ({@link OriginFilter}). */
     private boolean originNone;
     private boolean alarmed;
@@ -241,6 +244,9 @@ final class LeaderTerm implements AutoCloseable {
                 streaming = false;
             }
             stopEngine(false);
+            // its walsender may hold the slot a while longer: the next start would be refused (10 s gap)
+            SlotRelease.await(c, config.slot(), walsenderPid, pause, stopRequested);
+            walsenderPid = null;
         }
         capture(c);
         mover.move(BridgeState.STARTING, BridgeState.STREAMING);
@@ -293,7 +299,7 @@ final class LeaderTerm implements AutoCloseable {
     /** Streaming = the slot is active with a walsender that started after our engine did. */
     private void awaitStreaming(Connection c, Timestamp since) throws SQLException {
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-        String sql = "SELECT s.active AND a.backend_start >= ? FROM pg_replication_slots s "
+        String sql = "SELECT s.active AND a.backend_start >= ?, s.active_pid FROM pg_replication_slots s "
                 + "JOIN pg_stat_activity a ON a.pid = s.active_pid WHERE s.slot_name = ?";
         while (System.nanoTime() < deadline && !stopRequested.getAsBoolean()) {
             if (engine.done().isDone()) {
@@ -306,6 +312,7 @@ final class LeaderTerm implements AutoCloseable {
                 ps.setString(2, config.slot());
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next() && rs.getBoolean(1)) {
+                        walsenderPid = rs.getInt(2);
                         return;
                     }
                 }
