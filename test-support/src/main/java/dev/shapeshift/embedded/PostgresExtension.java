@@ -1,8 +1,6 @@
 package dev.shapeshift.embedded;
 
 import org.junit.jupiter.api.extension.ExtensionContext;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Injects a {@link PostgresServer} (or an {@link EmbeddedPostgres}) into test constructors, methods
@@ -24,16 +22,10 @@ public final class PostgresExtension extends SharedServerExtension<PostgresServe
   public static final String USER_PROPERTY = "shapeshift.test.user";
   public static final String PASSWORD_PROPERTY = "shapeshift.test.password";
 
-  private static final Logger log = LoggerFactory.getLogger(PostgresExtension.class);
-
   public PostgresExtension() {
-    super(PostgresServer.class, EmbeddedPostgres.class, JDBC_URL_PROPERTY, "SHAPESHIFT_TEST_JDBC_URL");
-  }
-
-  @Override
-  String needsEmbedded(PostgresServer server) {
-    return "this test needs an EmbeddedPostgres (it controls the server) but "
-        + "the tests run against " + server + " (" + TestBackend.PROPERTY + " / " + JDBC_URL_PROPERTY + ")";
+    super(new Kind<>(PostgresServer.class, EmbeddedPostgres.class, "postgres", "server", JDBC_URL_PROPERTY,
+        "SHAPESHIFT_TEST_JDBC_URL", PostgresExtension::external, ContainerBackend::postgres,
+        () -> EmbeddedPostgres.start(EmbeddedPostgres.Options.forTests())));
   }
 
   /** The JVM-wide server, for code that is not a parameter (e.g. a static helper). */
@@ -41,24 +33,9 @@ public final class PostgresExtension extends SharedServerExtension<PostgresServe
     return new PostgresExtension().shared(context);
   }
 
-  @Override
-  PostgresServer external(String jdbcUrl) {
-    ExternalPostgres external = ExternalPostgres.fromJdbcUrl(jdbcUrl,
+  private static PostgresServer external(String jdbcUrl) {
+    return ExternalPostgres.fromJdbcUrl(jdbcUrl,
         TestOverrides.get(USER_PROPERTY, "SHAPESHIFT_TEST_USER").orElse("postgres"),
         TestOverrides.get(PASSWORD_PROPERTY, "SHAPESHIFT_TEST_PASSWORD").orElse("postgres"));
-    log.info("tests use external postgres server={}", external);
-    return external;
-  }
-
-  @Override
-  PostgresServer container() {
-    PostgresServer container = ContainerBackend.postgres();
-    log.info("tests use a postgres container server={}", container);
-    return container;
-  }
-
-  @Override
-  PostgresServer embedded() {
-    return EmbeddedPostgres.start(EmbeddedPostgres.Options.forTests());
   }
 }

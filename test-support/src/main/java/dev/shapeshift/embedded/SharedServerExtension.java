@@ -1,12 +1,16 @@
 package dev.shapeshift.embedded;
 
 import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What {@link PostgresExtension} and {@link KafkaExtension} share: one server of type {@code S} per
@@ -17,27 +21,25 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * (the condition skips such tests elsewhere).
  */
 abstract class SharedServerExtension<S> implements ParameterResolver, ExecutionCondition {
-  private final Class<S> type;
-  private final Class<? extends S> embeddedType;
-  private final String property;
-  private final String env;
-
-  SharedServerExtension(Class<S> type, Class<? extends S> embeddedType, String property, String env) {
-    this.type = type;
-    this.embeddedType = embeddedType;
-    this.property = property;
-    this.env = env;
+  /**
+   * The kind of server an extension shares, and how to get one on each backend.
+   *
+   * @param what     its name in the log ({@code postgres}, {@code kafka})
+   * @param noun     what the embedded one is ({@code server}, {@code broker})
+   * @param property the system property naming an external one ({@code env}: its environment variable)
+   * @param external the server at the override's address
+   */
+  record Kind<S>(Class<S> type, Class<? extends S> embeddedType, String what, String noun, String property, String env,
+                 Function<String, ? extends S> external, Supplier<? extends S> container, Supplier<? extends S> embedded) {
   }
 
-  /** The server at {@code address} (the override's value). */
-  abstract S external(String address);
+  private final Kind<S> kind;
+  private final Logger log;
 
-  abstract S container();
-
-  abstract S embedded();
-
-  /** Why a parameter of the embedded type cannot be given when the tests run against {@code server}. */
-  abstract String needsEmbedded(S server);
+  SharedServerExtension(Kind<S> kind) {
+    this.kind = kind;
+    this.log = LoggerFactory.getLogger(getClass());
+  }
 
   /**
    * Skips (never fails) the tests this backend cannot serve: all of them under
@@ -46,11 +48,11 @@ abstract class SharedServerExtension<S> implements ParameterResolver, ExecutionC
    */
   @Override
   public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-    return TestBackend.condition(choice(), context, embeddedType);
+    return TestBackend.condition(choice(), context, kind.embeddedType());
   }
 
   private Optional<String> override() {
-    return TestOverrides.get(property, env);
+    return TestOverrides.get(kind.property(), kind.env());
   }
 
   private TestBackend.Choice choice() {
@@ -60,14 +62,15 @@ abstract class SharedServerExtension<S> implements ParameterResolver, ExecutionC
   @Override
   public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
     Class<?> t = parameter.getParameter().getType();
-    return t == type || t == embeddedType;
+    return t == kind.type() || t == kind.embeddedType();
   }
 
   @Override
   public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
     S server = shared(context);
-    if (parameter.getParameter().getType() == embeddedType && !embeddedType.isInstance(server)) {
-      throw new ParameterResolutionException(needsEmbedded(server));
+    if (parameter.getParameter().getType() == kind.embeddedType() && !kind.embeddedType().isInstance(server)) {
+      throw new ParameterResolutionException("this test needs an " + kind.embeddedType().getSimpleName() + " (it controls the "
+          + kind.noun() + ") but the tests run against " + server + " (" + TestBackend.PROPERTY + " / " + kind.property() + ")");
     }
     return server;
   }
@@ -75,7 +78,7 @@ abstract class SharedServerExtension<S> implements ParameterResolver, ExecutionC
   /** The JVM-wide server. */
   final S shared(ExtensionContext context) {
     return context.getRoot().getStore(ExtensionContext.Namespace.create(getClass()))
-        .getOrComputeIfAbsent(type, k -> create(), type);
+        .getOrComputeIfAbsent(kind.type(), k -> create(), kind.type());
   }
 
   private S create() {
@@ -84,9 +87,17 @@ abstract class SharedServerExtension<S> implements ParameterResolver, ExecutionC
       throw new ParameterResolutionException(choice.skipReason()); // the condition skipped such tests already
     }
     return switch (choice.backend()) {
-      case EXTERNAL -> external(override().orElseThrow());
-      case CONTAINERS -> container();
-      case EMBEDDED -> embedded();
+      case EXTERNAL -> {
+        S external = kind.external().apply(override().orElseThrow());
+        log.info("tests use external {} {}={}", kind.what(), kind.noun(), external);
+        yield external;
+      }
+      case CONTAINERS -> {
+        S container = kind.container().get();
+        log.info("tests use a {} container {}={}", kind.what(), kind.noun(), container);
+        yield container;
+      }
+      case EMBEDDED -> kind.embedded().get();
     };
   }
 }
