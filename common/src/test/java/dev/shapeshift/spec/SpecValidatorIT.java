@@ -13,6 +13,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Live validation against a real PostgreSQL: one bad spec per kind, each message asserted. */
 @ExtendWith(PostgresExtension.class)
@@ -141,16 +143,17 @@ class SpecValidatorIT {
         }
     }
 
-    @Test
-    void unbalancedParenthesesCannotOpenASelectList() {
-        SpecProblem p = problem(check(inPlace("users", col("x", "int", "1), (2"), "")), "target.columns[0].transform");
-        assertThat(p.message()).contains("')' without its '('");
-    }
-
-    @Test
-    void volatileFunctionIsRejected() {
-        SpecProblem p = problem(check(inPlace("users", col("x", "float8", "random() + age"), "")), "target.columns[0].transform");
-        assertThat(p.message()).contains("volatile function(s) random");
+    /**
+     * Transforms that are not one safe expression: unbalanced parentheses cannot open a select list;
+     * a volatile function is rejected.
+     */
+    @ParameterizedTest(name = "{1}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+            "int    | 1), (2         | ')' without its '('",
+            "float8 | random() + age | volatile function(s) random"})
+    void aTransformThatIsNotOneSafeExpressionIsAProblem(String type, String transform, String says) {
+        SpecProblem p = problem(check(inPlace("users", col("x", type, transform), "")), "target.columns[0].transform");
+        assertThat(p.message()).contains(says);
     }
 
     @Test
