@@ -231,7 +231,7 @@ class RefreshIT {
         Database db = new Database(pg.jdbcUrl(name), pg.user(), pg.password());
         var columns = List.of(new dev.shapeshift.spec.TargetColumn("doc", "json", "json_build_object('a', a, 'b', b)"));
         for (Mode mode : List.of(Mode.IN_PLACE, Mode.TABLE)) {
-            var spec = new dev.shapeshift.spec.MigrationSpec("json-" + mode.yaml(), new dev.shapeshift.spec.Source("public",
+            var spec = new dev.shapeshift.spec.MigrationSpec("json-" + mode.label(), new dev.shapeshift.spec.Source("public",
                     "js_" + mode.ordinal(), List.of("id")), mode, new dev.shapeshift.spec.Target("public",
                     mode == Mode.TABLE ? "jt_" + mode.ordinal() : null, columns), null, null, null, null, null);
             var key = List.of(new dev.shapeshift.spec.Column("id", "bigint"));

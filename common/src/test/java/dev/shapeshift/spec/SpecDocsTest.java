@@ -129,11 +129,11 @@ class SpecDocsTest {
         } else if (value instanceof Duration d) {
             return DurationText.format(d);
         } else if (value instanceof Mode m) {
-            return m.yaml();
+            return m.label();
         } else if (value instanceof Approval a) {
-            return a.yaml();
+            return a.label();
         } else if (value instanceof WriteOrder o) {
-            return o.yaml();
+            return o.label();
         } else if (value instanceof Map<?, ?> m) {
             assertThat(m).as("mapping defaults are empty").isEmpty();
             return "{}";
