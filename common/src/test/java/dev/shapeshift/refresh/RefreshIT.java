@@ -6,6 +6,7 @@ import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.fixtures.KeyKind;
+import dev.shapeshift.fixtures.KeyShapes;
 import dev.shapeshift.spec.Mode;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -33,13 +34,7 @@ class RefreshIT {
     }
 
     static List<Arguments> shapes() {
-        List<Arguments> out = new ArrayList<>();
-        for (KeyKind k : KeyKind.SPARSE) {
-            for (Mode m : List.of(Mode.IN_PLACE, Mode.TABLE)) { // sinks: SinkRaceIT
-                out.add(Arguments.of(k, m));
-            }
-        }
-        return out;
+        return KeyShapes.sparseInPlaceAndTable(); // sinks: SinkRaceIT
     }
 
     private RefreshFixture fixture(KeyKind kind, Mode mode) throws SQLException {
