@@ -1,5 +1,6 @@
 package dev.shapeshift.launcher;
 
+import static dev.shapeshift.launcher.RoleProcesses.WRONG;
 import static dev.shapeshift.launcher.RoleProcesses.message;
 import static dev.shapeshift.launcher.RoleProcesses.newShape;
 import static dev.shapeshift.launcher.RoleProcesses.phase;
@@ -57,9 +58,6 @@ import org.junit.jupiter.api.io.TempDir;
 class CoordinatorTakeoverIT {
     private static final int ROWS = 3000;
     private static final String NAME = "takeover";
-    /** The check written here, not taken from the code under test. */
-    private static final String WRONG = "SELECT count(*) FROM users WHERE email_verified IS DISTINCT FROM "
-            + "(legacy_verified_at IS NOT NULL)";
 
     @TempDir
     Path dir;

@@ -1,5 +1,6 @@
 package dev.shapeshift.launcher;
 
+import static dev.shapeshift.launcher.RoleProcesses.WRONG;
 import static dev.shapeshift.launcher.RoleProcesses.message;
 import static dev.shapeshift.launcher.RoleProcesses.newShape;
 import static dev.shapeshift.launcher.RoleProcesses.phase;
@@ -41,9 +42,6 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith({PostgresExtension.class, KafkaExtension.class})
 class EndToEndIT {
     private static final int ROWS = 4000;
-    /** The check written here, not taken from the code under test. */
-    private static final String WRONG = "SELECT count(*) FROM users WHERE email_verified IS DISTINCT FROM "
-            + "(legacy_verified_at IS NOT NULL)";
 
     @TempDir
     Path dir;

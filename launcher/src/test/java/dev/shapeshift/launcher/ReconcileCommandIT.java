@@ -1,5 +1,8 @@
 package dev.shapeshift.launcher;
 
+import static dev.shapeshift.launcher.CliDb.conn;
+import static dev.shapeshift.launcher.CliDb.line;
+import static dev.shapeshift.launcher.CliDb.sql;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.shapeshift.catalog.Catalog;
@@ -13,10 +16,7 @@ import dev.shapeshift.spec.SpecJson;
 import dev.shapeshift.spec.SpecReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.Statement;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -31,21 +31,17 @@ class ReconcileCommandIT {
     void runListRepairAndStatus(PostgresServer pg, @TempDir Path dir) throws Exception {
         String name = pg.createDatabase("reconcile_cli");
         Database db = new Database(pg.jdbcUrl(name), pg.user(), pg.password());
-        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text, legacy_verified_at timestamptz)");
-            s.execute("INSERT INTO users SELECT g, 'u' || g, CASE WHEN g % 2 = 0 THEN now() END FROM generate_series(1, 2000) g");
-            s.execute("ALTER TABLE users ADD COLUMN email_verified boolean");
-            s.execute("UPDATE users SET email_verified = legacy_verified_at IS NOT NULL");
-            s.execute("UPDATE users SET email_verified = NOT email_verified WHERE id IN (10, 500, 1999)");
-        }
+        sql(pg, name, "CREATE TABLE users (id bigint PRIMARY KEY, email text, legacy_verified_at timestamptz)",
+                "INSERT INTO users SELECT g, 'u' || g, CASE WHEN g % 2 = 0 THEN now() END FROM generate_series(1, 2000) g",
+                "ALTER TABLE users ADD COLUMN email_verified boolean",
+                "UPDATE users SET email_verified = legacy_verified_at IS NOT NULL",
+                "UPDATE users SET email_verified = NOT email_verified WHERE id IN (10, 500, 1999)");
         MigrationSpec read = new SpecReader().read(Path.of("..", "examples", "users-email-verified.yaml"));
         MigrationSpec spec = new MigrationSpec(read.name(), read.source(), read.mode(), read.target(), read.expand(),
                 read.backfill(), new Reconcile(500, null, null, Duration.ofMillis(200)), read.readSwitch(), read.contract());
         CatalogSchema.migrate(db);
         new Catalog(db, "test").create(spec.name(), SpecJson.write(spec), "users-email-verified.yaml", "test");
-        Path pw = dir.resolve("pw");
-        Files.writeString(pw, pg.password());
-        String[] conn = {"--jdbc-url", pg.jdbcUrl(name), "--user", pg.user(), "--password-file", pw.toString()};
+        String[] conn = conn(pg, name, dir);
 
         Result run = run(new ReconcileCommand(), conn, "run", spec.name(), "--output", "json");
         assertThat(run.exit).as(run.err).isZero();
@@ -80,8 +76,6 @@ class ReconcileCommandIT {
         StringWriter err = new StringWriter();
         cmd.setOut(new PrintWriter(out, true));
         cmd.setErr(new PrintWriter(err, true));
-        String[] all = java.util.Arrays.copyOf(args, args.length + conn.length);
-        System.arraycopy(conn, 0, all, args.length, conn.length);
-        return new Result(cmd.execute(all), out.toString(), err.toString());
+        return new Result(cmd.execute(line(conn, args)), out.toString(), err.toString());
     }
 }

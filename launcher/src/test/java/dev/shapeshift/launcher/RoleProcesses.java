@@ -46,6 +46,13 @@ final class RoleProcesses {
         return db;
     }
 
+    /**
+     * How many rows' {@code email_verified} is not transform({@code legacy_verified_at}): the check
+     * written here, not taken from the code under test.
+     */
+    static final String WRONG = "SELECT count(*) FROM users WHERE email_verified IS DISTINCT FROM "
+            + "(legacy_verified_at IS NOT NULL)";
+
     /** Every row's {@code email_verified}, read by the test's own query. */
     static Map<Long, Boolean> newShape(Db db) throws SQLException {
         Map<Long, Boolean> out = new HashMap<>();

@@ -6,6 +6,7 @@ import dev.shapeshift.launcher.bench.IndexBench;
 import dev.shapeshift.launcher.bench.PlanBench;
 import dev.shapeshift.launcher.bench.ReadCounterBench;
 import dev.shapeshift.launcher.bench.ReconcileBench;
+import dev.shapeshift.launcher.bench.SinkBench;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -54,16 +55,59 @@ public final class BenchCommand implements ExtraCommand, Runnable {
             return "shapeshift bench " + spec.name() + " " + options + " --out " + out;
         }
 
+        /**
+         * The command line of a subcommand whose report records every option of its own as
+         * {@code --name value}, in the order the class declares them (a list as {@link #csv}); the
+         * help options, the inherited ones and {@code --out} (last, as in {@link #command(String)})
+         * are left out.
+         */
+        String command() {
+            StringBuilder options = new StringBuilder();
+            for (CommandLine.Model.OptionSpec option : spec.options()) {
+                if (option.usageHelp() || option.versionHelp() || option.inherited() || option.longestName().equals("--out")) {
+                    continue;
+                }
+                Object value = option.getValue();
+                options.append(options.isEmpty() ? "" : " ").append(option.longestName()).append(' ')
+                        .append(value instanceof List<?> list ? csv(list) : value);
+            }
+            return command(options.toString());
+        }
+
         /** A list option as it is typed: {@code 1,2,4}. */
-        static String csv(List<Integer> values) {
+        static String csv(List<?> values) {
             return String.join(",", values.stream().map(String::valueOf).toList());
+        }
+    }
+
+    /**
+     * A {@code bench} subcommand that records every option in its report ({@link Results#command()}):
+     * its options are checked first (a usage error, exit 2), then it measures.
+     */
+    abstract static class Case implements Callable<Integer> {
+        @Mixin
+        Results results;
+
+        /** Null when the options can be measured, else the usage error. */
+        abstract String problem();
+
+        /** Runs the benchmark into {@code out}; its report records {@code command}. Returns the exit code. */
+        abstract int measure(Path out, String command) throws Exception;
+
+        @Override
+        public final Integer call() throws Exception {
+            String problem = problem();
+            if (problem != null) {
+                throw results.invalid(problem);
+            }
+            return measure(results.out, results.command());
         }
     }
 
     @Command(name = "reconcile", mixinStandardHelpOptions = true,
             description = "A full reconcile pass against count(*) and a hash-checksum scan of both tables, N identical "
                     + "rows; writes <date>-reconcile-<rows>.md and .json.")
-    static final class Reconcile implements Callable<Integer> {
+    static final class Reconcile extends Case {
         @Option(names = "--rows", defaultValue = "1000000", description = "rows in source and target. Default: ${DEFAULT-VALUE}")
         long rows;
 
@@ -79,23 +123,21 @@ public final class BenchCommand implements ExtraCommand, Runnable {
         @Option(names = "--rounds", defaultValue = "2", description = "rounds of every measurement. Default: ${DEFAULT-VALUE}")
         int rounds;
 
-        @Mixin
-        Results results;
-
         @Override
-        public Integer call() throws Exception {
+        String problem() {
             if (rows < 1000 || rounds < 1 || rangeRows.stream().anyMatch(r -> r < 1)) {
-                throw results.invalid("need --rows >= 1000, --rounds >= 1, --range-rows >= 1");
+                return "need --rows >= 1000, --rounds >= 1, --range-rows >= 1";
             }
             if (parallelism.stream().anyMatch(k -> k < 1 || k > dev.shapeshift.spec.Reconcile.MAX_PARALLELISM)) {
-                throw results.invalid("--parallelism: each value must be between 1 and "
-                        + dev.shapeshift.spec.Reconcile.MAX_PARALLELISM + " (reconcile.parallelism), got " + parallelism);
+                return "--parallelism: each value must be between 1 and "
+                        + dev.shapeshift.spec.Reconcile.MAX_PARALLELISM + " (reconcile.parallelism), got " + parallelism;
             }
-            String command = results.command("--rows " + rows + " --range-rows "
-                    + Results.csv(rangeRows) + " --parallelism "
-                    + Results.csv(parallelism) + " --rounds " + rounds);
-            ReconcileBench.run(new ReconcileBench.Options(rows, rangeRows, parallelism, rounds, results.out, command),
-                    System.out);
+            return null;
+        }
+
+        @Override
+        int measure(Path out, String command) throws Exception {
+            ReconcileBench.run(new ReconcileBench.Options(rows, rangeRows, parallelism, rounds, out, command), System.out);
             return 0;
         }
     }
@@ -104,7 +146,7 @@ public final class BenchCommand implements ExtraCommand, Runnable {
             description = "The written table's index size after a backfill against a one-pass build of the same rows, "
                     + "table mode and in place, before and after the driver's index step (REINDEX INDEX CONCURRENTLY "
                     + "above the threshold); writes <date>-index-<rows>.md and .json.")
-    static final class Index implements Callable<Integer> {
+    static final class Index extends Case {
         @Option(names = "--rows", defaultValue = "1000000", description = "source rows. Default: ${DEFAULT-VALUE}")
         long rows;
 
@@ -121,18 +163,17 @@ public final class BenchCommand implements ExtraCommand, Runnable {
                 description = "the index step's threshold, % of the one-pass size (the knob reindex-above-pct). Default: ${DEFAULT-VALUE}")
         int reindexAbovePct;
 
-        @Mixin
-        Results results;
+        @Override
+        String problem() {
+            return rows < 1000 || workers < 1 || partitions < workers || chunkRows < 10 || reindexAbovePct < 0
+                    ? "need --rows >= 1000, --workers >= 1, --partitions >= --workers, --chunk-rows >= 10, "
+                            + "--reindex-above-pct >= 0"
+                    : null;
+        }
 
         @Override
-        public Integer call() throws Exception {
-            if (rows < 1000 || workers < 1 || partitions < workers || chunkRows < 10 || reindexAbovePct < 0) {
-                throw results.invalid("need --rows >= 1000, --workers >= 1, "
-                        + "--partitions >= --workers, --chunk-rows >= 10, --reindex-above-pct >= 0");
-            }
-            String command = results.command("--rows " + rows + " --workers " + workers + " --chunk-rows "
-                    + chunkRows + " --partitions " + partitions + " --reindex-above-pct " + reindexAbovePct);
-            IndexBench.run(new IndexBench.Options(rows, workers, chunkRows, partitions, reindexAbovePct / 100.0, results.out,
+        int measure(Path out, String command) throws Exception {
+            IndexBench.run(new IndexBench.Options(rows, workers, chunkRows, partitions, reindexAbovePct / 100.0, out,
                     command), System.out);
             return 0;
         }
@@ -142,7 +183,7 @@ public final class BenchCommand implements ExtraCommand, Runnable {
             description = "The application's longest statement wait while NOT NULL and a unique index are added to N rows: "
                     + "the naive statements against Shapeshift's staged enforcement, same run; writes <date>-ddl-<rows>.md "
                     + "and .json.")
-    static final class Ddl implements Callable<Integer> {
+    static final class Ddl extends Case {
         @Option(names = "--rows", defaultValue = "1000000", description = "rows in the table. Default: ${DEFAULT-VALUE}")
         long rows;
 
@@ -152,17 +193,14 @@ public final class BenchCommand implements ExtraCommand, Runnable {
         @Option(names = "--rounds", defaultValue = "2", description = "rounds of every case. Default: ${DEFAULT-VALUE}")
         int rounds;
 
-        @Mixin
-        Results results;
+        @Override
+        String problem() {
+            return rows < 1000 || clients < 1 || rounds < 1 ? "need --rows >= 1000, --clients >= 1, --rounds >= 1" : null;
+        }
 
         @Override
-        public Integer call() throws Exception {
-            if (rows < 1000 || clients < 1 || rounds < 1) {
-                throw results.invalid("need --rows >= 1000, --clients >= 1, --rounds >= 1");
-            }
-            String command = results.command("--rows " + rows + " --clients " + clients + " --rounds " + rounds);
-            DdlBench.run(new DdlBench.Options(rows, clients,
-                    rounds, results.out, command), System.out);
+        int measure(Path out, String command) throws Exception {
+            DdlBench.run(new DdlBench.Options(rows, clients, rounds, out, command), System.out);
             return 0;
         }
     }
@@ -170,23 +208,21 @@ public final class BenchCommand implements ExtraCommand, Runnable {
     @Command(name = "plan", mixinStandardHelpOptions = true,
             description = "Chunk sizes of the chunk planner on a table stored in key order and one in random order, the "
                     + "sample sized by pages (the planner's) vs by rows (before); writes <date>-plan-<rows>.md and .json.")
-    static final class Plan implements Callable<Integer> {
+    static final class Plan extends Case {
         @Option(names = "--rows", defaultValue = "5000000", description = "rows in each table. Default: ${DEFAULT-VALUE}")
         long rows;
 
         @Option(names = "--chunk-rows", defaultValue = "50000", description = "backfill.chunkRows. Default: ${DEFAULT-VALUE}")
         int chunkRows;
 
-        @Mixin
-        Results results;
+        @Override
+        String problem() {
+            return rows < 10_000 || chunkRows < 1 ? "need --rows >= 10000 and --chunk-rows >= 1" : null;
+        }
 
         @Override
-        public Integer call() throws Exception {
-            if (rows < 10_000 || chunkRows < 1) {
-                throw results.invalid("need --rows >= 10000 and --chunk-rows >= 1");
-            }
-            PlanBench.run(new PlanBench.Options(rows, chunkRows, results.out,
-                    results.command("--rows " + rows + " --chunk-rows " + chunkRows)), System.out);
+        int measure(Path out, String command) throws Exception {
+            PlanBench.run(new PlanBench.Options(rows, chunkRows, out, command), System.out);
             return 0;
         }
     }
@@ -195,24 +231,21 @@ public final class BenchCommand implements ExtraCommand, Runnable {
             description = "The translation sink seeding the example translation service (in this JVM, its own database): "
                     + "one call per row against one batch call, N rows, same run; writes <date>-sink-translation-<rows>.md "
                     + "and .json.")
-    static final class Sink implements Callable<Integer> {
+    static final class Sink extends Case {
         @Option(names = "--rows", defaultValue = "10000", description = "rows seeded per run. Default: ${DEFAULT-VALUE}")
         long rows;
 
         @Option(names = "--rounds", defaultValue = "2", description = "rounds of both modes. Default: ${DEFAULT-VALUE}")
         int rounds;
 
-        @Mixin
-        Results results;
+        @Override
+        String problem() {
+            return rows < 1000 || rounds < 1 ? "need --rows >= 1000, --rounds >= 1" : null;
+        }
 
         @Override
-        public Integer call() throws Exception {
-            if (rows < 1000 || rounds < 1) {
-                throw results.invalid("need --rows >= 1000, --rounds >= 1");
-            }
-            String command = results.command("--rows " + rows + " --rounds " + rounds);
-            dev.shapeshift.launcher.bench.SinkBench.run(new dev.shapeshift.launcher.bench.SinkBench.Options(rows, rounds, results.out,
-                    command), System.out);
+        int measure(Path out, String command) throws Exception {
+            SinkBench.run(new SinkBench.Options(rows, rounds, out, command), System.out);
             return 0;
         }
     }
@@ -220,7 +253,7 @@ public final class BenchCommand implements ExtraCommand, Runnable {
     @Command(name = "read-counter", mixinStandardHelpOptions = true,
             description = "What the read counter (table mode, after the write switch) costs a read of the old table: the "
                     + "same reads with and without it, same run; writes <date>-read-counter-<rows>.md and .json.")
-    static final class ReadCounterCase implements Callable<Integer> {
+    static final class ReadCounterCase extends Case {
         @Option(names = "--rows", defaultValue = "100000", description = "rows in the table. Default: ${DEFAULT-VALUE}")
         long rows;
 
@@ -233,19 +266,16 @@ public final class BenchCommand implements ExtraCommand, Runnable {
         @Option(names = "--rounds", defaultValue = "3", description = "rounds of every case. Default: ${DEFAULT-VALUE}")
         int rounds;
 
-        @Mixin
-        Results results;
+        @Override
+        String problem() {
+            return rows < 1000 || clients.isEmpty() || clients.stream().anyMatch(c -> c < 1) || seconds < 1 || rounds < 1
+                    ? "need --rows >= 1000, --clients >= 1 each, --seconds >= 1, --rounds >= 1"
+                    : null;
+        }
 
         @Override
-        public Integer call() throws Exception {
-            if (rows < 1000 || clients.isEmpty() || clients.stream().anyMatch(c -> c < 1) || seconds < 1 || rounds < 1) {
-                throw results.invalid(
-                        "need --rows >= 1000, --clients >= 1 each, --seconds >= 1, --rounds >= 1");
-            }
-            String command = results.command("--rows " + rows + " --clients "
-                    + Results.csv(clients) + " --seconds "
-                    + seconds + " --rounds " + rounds);
-            ReadCounterBench.run(new ReadCounterBench.Options(rows, clients, seconds, rounds, results.out, command), System.out);
+        int measure(Path out, String command) throws Exception {
+            ReadCounterBench.run(new ReadCounterBench.Options(rows, clients, seconds, rounds, out, command), System.out);
             return 0;
         }
     }
@@ -255,7 +285,7 @@ public final class BenchCommand implements ExtraCommand, Runnable {
                     + "table and in place (with the bulk baseline and the peer loops), reconcile, index, plan, sync (short "
                     + "pgbench); each step's files in <out>/<date>-all-<rows>/, and one summary of every ratio and its "
                     + "baseline in <out>/<date>-all-<rows>.md and .json.")
-    static final class All implements Callable<Integer> {
+    static final class All extends Case {
         @Option(names = "--rows", defaultValue = "1000000", description = "rows of the backfill, reconcile, index and plan steps. Default: ${DEFAULT-VALUE}")
         long rows;
 
@@ -271,17 +301,16 @@ public final class BenchCommand implements ExtraCommand, Runnable {
         @Option(names = "--pgbench", defaultValue = "/usr/bin/pgbench", description = "pgbench binary. Default: ${DEFAULT-VALUE}")
         String pgbench;
 
-        @Mixin
-        Results results;
+        @Override
+        String problem() {
+            return rows < 10_000 || workers < 1 || workers > 8 || syncScale < 1 || syncDuration < 1
+                    ? "need --rows >= 10000, --workers 1..8, --sync-scale >= 1 and --sync-duration >= 1"
+                    : null;
+        }
 
         @Override
-        public Integer call() throws Exception {
-            if (rows < 10_000 || workers < 1 || workers > 8 || syncScale < 1 || syncDuration < 1) {
-                throw results.invalid("need --rows >= 10000, --workers 1..8, --sync-scale >= 1 and --sync-duration >= 1");
-            }
-            AllBench.Options o = new AllBench.Options(rows, workers, syncScale, syncDuration, pgbench, results.out,
-                    results.command("--rows " + rows + " --workers " + workers + " --sync-scale " + syncScale
-                            + " --sync-duration " + syncDuration + " --pgbench " + pgbench));
+        int measure(Path out, String command) throws Exception {
+            AllBench.Options o = new AllBench.Options(rows, workers, syncScale, syncDuration, pgbench, out, command);
             Path md = AllBench.run(o, AllBench.steps(o), System.out);
             return java.nio.file.Files.readString(md).contains("**failed**") ? 1 : 0;
         }

@@ -5,8 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -34,8 +40,36 @@ class BenchCommandTest {
         CommandLine cmd = cli();
         CommandLine.ParseResult parsed = cmd.parseArgs("bench", "plan", "--rows", "20000", "--out", "/tmp/r");
         BenchCommand.Plan plan = parsed.subcommand().subcommand().commandSpec().commandLine().getCommand();
-        assertThat(plan.results.command("--rows " + plan.rows + " --chunk-rows " + plan.chunkRows))
+        assertThat(plan.results.command())
                 .isEqualTo("shapeshift bench plan --rows 20000 --chunk-rows 50000 --out /tmp/r");
+    }
+
+    /** Each case's command line as the report recorded it when every subcommand wrote its own. */
+    static Stream<Arguments> recordedCommands() {
+        return Stream.of(
+                Arguments.of(List.of("reconcile", "--rows", "2000", "--range-rows", "5,6", "--out", "/tmp/r"),
+                        "shapeshift bench reconcile --rows 2000 --range-rows 5,6 --parallelism 1,2,4 --rounds 2 --out /tmp/r"),
+                Arguments.of(List.of("index", "--rows", "5000", "--reindex-above-pct", "120"),
+                        "shapeshift bench index --rows 5000 --workers 2 --chunk-rows 50000 --partitions 8 "
+                                + "--reindex-above-pct 120 --out bench/results"),
+                Arguments.of(List.of("ddl", "--clients", "3"),
+                        "shapeshift bench ddl --rows 1000000 --clients 3 --rounds 2 --out bench/results"),
+                Arguments.of(List.of("sink"), "shapeshift bench sink --rows 10000 --rounds 2 --out bench/results"),
+                Arguments.of(List.of("read-counter", "--clients", "2,8", "--seconds", "7"),
+                        "shapeshift bench read-counter --rows 100000 --clients 2,8 --seconds 7 --rounds 3 --out bench/results"),
+                Arguments.of(List.of("all", "--pgbench", "/opt/pgbench", "--log-format", "json"),
+                        "shapeshift bench all --rows 1000000 --workers 2 --sync-scale 10 --sync-duration 20 "
+                                + "--pgbench /opt/pgbench --out bench/results"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("recordedCommands")
+    void everyCaseRecordsItsOwnOptionsInOrderAndNothingElse(List<String> args, String recorded) {
+        List<String> line = new ArrayList<>(List.of("bench"));
+        line.addAll(args);
+        CommandLine.ParseResult parsed = cli().parseArgs(line.toArray(String[]::new));
+        BenchCommand.Case bench = parsed.subcommand().subcommand().commandSpec().commandLine().getCommand();
+        assertThat(bench.results.command()).isEqualTo(recorded);
     }
 
     @Test

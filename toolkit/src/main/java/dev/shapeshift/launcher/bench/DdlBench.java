@@ -58,14 +58,11 @@ public final class DdlBench {
         OffsetDateTime started = OffsetDateTime.now();
         try (EmbeddedPostgres pg = EmbeddedPostgres.start(EmbeddedPostgres.Options.defaults())) {
             Database db = BenchDb.withCatalog(pg, "shapeshift_bench_ddl");
-            Map<String, String> machine;
-            try (Connection c = db.connect("bench"); Statement s = c.createStatement()) {
-                machine = Machine.describe(c);
-                s.execute("CREATE TABLE " + TABLE + " (id bigint PRIMARY KEY, v integer, nn integer, uk text)");
-                s.execute("INSERT INTO " + TABLE + " SELECT g, 0, g, 'k' || g FROM generate_series(1, " + o.rows() + ") g");
-                s.execute("VACUUM ANALYZE " + TABLE);
-                s.execute("CHECKPOINT");
-            }
+            Map<String, String> machine = BenchDb.describeAndRun(db,
+                    "CREATE TABLE " + TABLE + " (id bigint PRIMARY KEY, v integer, nn integer, uk text)",
+                    "INSERT INTO " + TABLE + " SELECT g, 0, g, 'k' || g FROM generate_series(1, " + o.rows() + ") g",
+                    "VACUUM ANALYZE " + TABLE,
+                    "CHECKPOINT");
             out.printf(Locale.ROOT, "loaded %,d rows%n", o.rows());
             LockSafeDdl ddl = LockSafeDdl.of(db, "coordinator");
             Enforcer enforcer = new Enforcer(db, ddl);

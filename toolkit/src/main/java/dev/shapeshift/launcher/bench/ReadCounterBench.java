@@ -53,17 +53,14 @@ public final class ReadCounterBench {
         OffsetDateTime started = OffsetDateTime.now();
         try (EmbeddedPostgres pg = EmbeddedPostgres.start(EmbeddedPostgres.Options.defaults())) {
             Database db = BenchDb.withCatalog(pg, "shapeshift_bench_rc");
-            Map<String, String> machine;
-            try (Connection c = db.connect("bench"); Statement s = c.createStatement()) {
-                machine = Machine.describe(c);
-                s.execute("CREATE TABLE " + TABLE + " (id bigint PRIMARY KEY, v integer NOT NULL)");
-                s.execute("INSERT INTO " + TABLE + " SELECT g, g % 1000 FROM generate_series(1, " + o.rows() + ") g");
-                s.execute("CREATE TABLE " + TABLE + "_v2 (id bigint PRIMARY KEY, v integer)");
-                s.execute("CREATE ROLE " + ROLE + " LOGIN PASSWORD 'bench'");
-                s.execute("GRANT SELECT ON " + TABLE + " TO " + ROLE);
-                s.execute("VACUUM ANALYZE " + TABLE);
-                s.execute("CHECKPOINT");
-            }
+            Map<String, String> machine = BenchDb.describeAndRun(db,
+                    "CREATE TABLE " + TABLE + " (id bigint PRIMARY KEY, v integer NOT NULL)",
+                    "INSERT INTO " + TABLE + " SELECT g, g % 1000 FROM generate_series(1, " + o.rows() + ") g",
+                    "CREATE TABLE " + TABLE + "_v2 (id bigint PRIMARY KEY, v integer)",
+                    "CREATE ROLE " + ROLE + " LOGIN PASSWORD 'bench'",
+                    "GRANT SELECT ON " + TABLE + " TO " + ROLE,
+                    "VACUUM ANALYZE " + TABLE,
+                    "CHECKPOINT");
             new Catalog(db, "bench").create(MIGRATION, "{\"name\":\"" + MIGRATION + "\",\"source\":{\"table\":\"" + TABLE
                     + "\"},\"mode\":\"table\",\"target\":{\"table\":\"" + TABLE + "_v2\",\"columns\":[{\"name\":\"v\","
                     + "\"type\":\"integer\",\"transform\":\"v\"}]},\"contract\":{\"dropTable\":true}}", "{}", "bench");

@@ -30,21 +30,11 @@ import org.slf4j.LoggerFactory;
  * separates the price of the statement (row lock, ON CONFLICT, the CTE shape, commit durability)
  * from the price of the orchestration around it. Shapes marked unsafe are references only.
  */
-final class ShapeProbe {
+record ShapeProbe(Database db, BenchOptions o, ServerCpu cpu) {
     private static final Logger log = LoggerFactory.getLogger(ShapeProbe.class);
 
     /** One statement shape; {@code sql} has two parameters, (after, upTo], or null to use the Refresher. */
     record Shape(String name, String sql, boolean syncCommitOff) {
-    }
-
-    private final Database db;
-    private final BenchOptions o;
-    private final ServerCpu cpu;
-
-    ShapeProbe(Database db, BenchOptions o, ServerCpu cpu) {
-        this.db = db;
-        this.o = o;
-        this.cpu = cpu;
     }
 
     static List<Shape> shapes(Mode mode) {

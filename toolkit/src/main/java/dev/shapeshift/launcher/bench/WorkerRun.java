@@ -5,6 +5,7 @@ import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.coordinator.plan.ChunkPlanner;
 import dev.shapeshift.coordinator.plan.ChunkPublisher;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.kafka.KafkaClientSettings;
 import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.spec.Backfill;
@@ -41,21 +42,9 @@ import org.slf4j.LoggerFactory;
  * chunk is done. Child workers report no sub-batch times (they run in another process). The consumers join the group before the tasks
  * are published (as long-running worker pods would), so the timed part is plan → last chunk done.
  */
-final class WorkerRun {
+record WorkerRun(Database db, String bootstrap, BenchOptions o, ServerCpu cpu) {
     private static final Logger log = LoggerFactory.getLogger(WorkerRun.class);
     private static final AtomicInteger RUNS = new AtomicInteger();
-
-    private final Database db;
-    private final String bootstrap;
-    private final BenchOptions o;
-    private final ServerCpu cpu;
-
-    WorkerRun(Database db, String bootstrap, BenchOptions o, ServerCpu cpu) {
-        this.cpu = cpu;
-        this.db = db;
-        this.bootstrap = bootstrap;
-        this.o = o;
-    }
 
     /** Told when the timed part of a run starts (the migration exists, nothing published yet) and ends. */
     interface Window {
@@ -183,28 +172,17 @@ final class WorkerRun {
 
     /** Chunks, done, failed, rows copied. */
     private static long[] progress(Connection c, String migration) throws SQLException {
-        try (var ps = c.prepareStatement("SELECT count(*), count(*) FILTER (WHERE status = 'done'), "
+        return Sql.one(c, "SELECT count(*), count(*) FILTER (WHERE status = 'done'), "
                 + "count(*) FILTER (WHERE status = 'failed'), coalesce(sum(rows_copied), 0) FROM shapeshift.chunk "
-                + "WHERE migration = ?")) {
-            ps.setString(1, migration);
-            try (var rs = ps.executeQuery()) {
-                rs.next();
-                return new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)};
-            }
-        }
+                + "WHERE migration = ?", rs -> new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)},
+                migration);
     }
 
     /** Mean gap, per worker, between finishing one chunk and starting the next (Kafka, lease, commit). */
     private static double idleMsPerChunk(Connection c, String migration) throws SQLException {
-        try (var ps = c.prepareStatement("SELECT coalesce(avg(gap), 0) * 1000 FROM (SELECT extract(epoch FROM started_at "
+        return Sql.one(c, "SELECT coalesce(avg(gap), 0) * 1000 FROM (SELECT extract(epoch FROM started_at "
                 + "- lag(finished_at) OVER (PARTITION BY owner ORDER BY started_at)) AS gap FROM shapeshift.chunk "
-                + "WHERE migration = ?) g WHERE gap IS NOT NULL")) {
-            ps.setString(1, migration);
-            try (var rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getDouble(1);
-            }
-        }
+                + "WHERE migration = ?) g WHERE gap IS NOT NULL", rs -> rs.getDouble(1), migration);
     }
 
     /** Waits until all n consumers are members with partitions, so the timed part has no joins. */
