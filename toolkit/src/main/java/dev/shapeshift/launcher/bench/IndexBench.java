@@ -50,7 +50,8 @@ public final class IndexBench {
             try (Connection c = db.connect("bench")) {
                 machine = Machine.describe(c);
                 for (Mode mode : List.of(Mode.TABLE, Mode.IN_PLACE)) {
-                    BenchOptions b = new BenchOptions(o.rows(), List.of(o.workers()), mode, o.chunkRows(), 1000,
+                    // sub-batches of 1,000 rows, or the whole chunk when chunks are smaller (a batch may not exceed its chunk)
+                    BenchOptions b = new BenchOptions(o.rows(), List.of(o.workers()), mode, o.chunkRows(), Math.min(1000, o.chunkRows()),
                             o.partitions(), 1.2, false, List.of(), false, "256m", o.out(), "", o.command(), false, 0);
                     Measurement bulk = BulkRun.run(c, b, cpu);
                     Measurement m = new WorkerRun(db, kafka.bootstrapServers(), b, cpu).run(c, o.workers());
