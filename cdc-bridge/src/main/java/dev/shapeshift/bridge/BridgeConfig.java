@@ -84,13 +84,7 @@ public record BridgeConfig(Database database, String bootstrapServers, String sl
 
     /** {@code shapeshift_<database name>}, reduced to the characters a slot name may have. */
     static String defaultSlot(Database database) {
-        String url = database.jdbcUrl();
-        String path = url.substring("jdbc:postgresql:".length());
-        int q = path.indexOf('?');
-        if (q >= 0) {
-            path = path.substring(0, q);
-        }
-        String db = path.substring(path.lastIndexOf('/') + 1).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+        String db = databaseName(database).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
         String slot = "shapeshift_" + (db.isEmpty() ? "postgres" : db);
         return slot.length() > 63 ? slot.substring(0, 63) : slot;
     }

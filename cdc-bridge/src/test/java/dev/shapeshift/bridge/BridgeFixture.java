@@ -81,6 +81,15 @@ final class BridgeFixture {
         }
     }
 
+    /**
+     * The tests' usual source: a table {@code items (id bigint PRIMARY KEY, a text)} and the
+     * in-place migration {@code name} on it ({@link #migration}).
+     */
+    void itemsMigration(String name, String transform) {
+        sql("CREATE TABLE items (id bigint PRIMARY KEY, a text)");
+        migration(name, "items", List.of("id"), transform);
+    }
+
     /** Registers a migration on {@code table} and moves it to expanded (so the bridge captures it). */
     void migration(String name, String table, List<String> key, String transform) {
         String keys = key.stream().map(k -> "\"" + k + "\"").reduce((a, b) -> a + "," + b).orElse("");

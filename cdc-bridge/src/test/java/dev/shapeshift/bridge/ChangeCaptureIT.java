@@ -252,53 +252,55 @@ class ChangeCaptureIT {
      * engine with stored offsets succeeded; Debezium reconnects after it).
      */
     private static final class EngineStarts implements AutoCloseable {
-        private final ch.qos.logback.classic.Logger connection = logger(
-                "io.debezium.connector.postgresql.connection.PostgresReplicationConnection");
-        private final ch.qos.logback.classic.Logger streaming = logger(
+        private final LogLines lines = new LogLines(ch.qos.logback.classic.Level.INFO,
+                "io.debezium.connector.postgresql.connection.PostgresReplicationConnection",
                 "io.debezium.connector.postgresql.PostgresStreamingChangeEventSource");
-        private final ch.qos.logback.classic.Level streamingLevel = streaming.getLevel();
-        private final List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
-        private final ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> appender =
-                new ch.qos.logback.core.AppenderBase<>() {
-                    @Override
-                    protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
-                        String m = e.getFormattedMessage();
-                        if (m.contains("retrying, attempt number")) {
-                            events.add("refused");
-                        } else if (m.contains("Searching for WAL resume position")) {
-                            events.add("search");
-                        }
-                    }
-                };
-
-        EngineStarts() {
-            appender.setContext(connection.getLoggerContext());
-            appender.start();
-            connection.addAppender(appender);
-            streaming.addAppender(appender);
-            streaming.setLevel(ch.qos.logback.classic.Level.INFO);
-        }
-
-        private static ch.qos.logback.classic.Logger logger(String name) {
-            return (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(name);
-        }
 
         List<String> events() {
-            return events;
+            return lines.messages().stream().map(m -> m.contains("retrying, attempt number") ? "refused"
+                    : m.contains("Searching for WAL resume position") ? "search" : null)
+                    .filter(java.util.Objects::nonNull).toList();
         }
 
         /** Refused starts before the first search: an engine's first start refused. */
         long refusedFirstStarts() {
+            List<String> events = events();
             int search = events.indexOf("search");
             return events.subList(0, search < 0 ? events.size() : search).stream().filter("refused"::equals).count();
         }
 
         @Override
         public void close() {
-            connection.detachAppender(appender);
-            streaming.detachAppender(appender);
-            streaming.setLevel(streamingLevel);
-            appender.stop();
+            lines.close();
+        }
+    }
+
+    /**
+     * A capture engine closed right after its start (the stack stopping just after the captured set
+     * changed, as at the end of the demo) ends without Debezium logging an error: Debezium fails an
+     * engine closed while it creates its task, so the close lets a start under way finish first.
+     * Negative control, run by hand (2026-12-07): without that wait in {@code CaptureEngine.close},
+     * each of the 3 closes logged "Engine has failed with" (IllegalStateException: "Cannot change engine
+     * state to 'CREATING_TASKS' as the engine is not in expected state 'INITIALIZING'").
+     */
+    @Test
+    void anEngineClosedWhileStartingEndsWithoutAnError(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        BridgeFixture f = new BridgeFixture(pg, kafka, "closing");
+        f.sql("CREATE TABLE closing (id bigint PRIMARY KEY, a text)");
+        f.migration("closing_m", "closing", List.of("id"), "upper(a)");
+        try (CdcBridge bridge = f.streaming()) {
+            // the bridge created the slot, publication and offsets topic; its engine is stopped below
+        }
+        try (LogLines errors = new LogLines(ch.qos.logback.classic.Level.ERROR, "io.debezium")) {
+            for (int i = 0; i < 3; i++) {
+                dev.shapeshift.bridge.capture.CaptureEngine engine = new dev.shapeshift.bridge.capture.CaptureEngine(
+                        f.config(), List.of(new dev.shapeshift.bridge.capture.TableId("public", "closing")),
+                        (records, committer) -> committer.markBatchFinished());
+                engine.start();
+                engine.close();
+                assertThat(engine.done()).as("the engine ended").isDone();
+            }
+            assertThat(errors.messages()).as("errors Debezium logged").isEmpty();
         }
     }
 

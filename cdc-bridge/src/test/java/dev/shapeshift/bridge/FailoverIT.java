@@ -26,8 +26,7 @@ class FailoverIT {
     @Test
     void inJvmStopWithoutFlushLosesNoKey(PostgresServer pg, KafkaBroker kafka) throws Exception {
         BridgeFixture f = new BridgeFixture(pg, kafka, "abort");
-        f.sql("CREATE TABLE items (id bigint PRIMARY KEY, a text)");
-        f.migration("abort_m", "items", List.of("id"), "a");
+        f.itemsMigration("abort_m", "a");
         int total;
         CdcBridge first = f.streaming();
         // writes before the slot's start LSN are backfill's job: the burst starts once sync covers the table
@@ -55,8 +54,7 @@ class FailoverIT {
     @Test
     void standbyTakesOverWhenTheLeaderJvmIsKilled(PostgresServer pg, KafkaBroker kafka) throws Exception {
         BridgeFixture f = new BridgeFixture(pg, kafka, "failover");
-        f.sql("CREATE TABLE items (id bigint PRIMARY KEY, a text)");
-        f.migration("failover_m", "items", List.of("id"), "a");
+        f.itemsMigration("failover_m", "a");
         BridgeConfig config = f.config();
         Process leader = child(config);
         try {

@@ -15,7 +15,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,8 +62,7 @@ class PostgresTlsIT {
                 }
             };
             BridgeFixture f = new BridgeFixture(overTls, kafka, "tls");
-            f.sql("CREATE TABLE items (id bigint PRIMARY KEY, a text)");
-            f.migration("items_tls", "items", List.of("id"), "upper(a)");
+            f.itemsMigration("items_tls", "upper(a)");
             try (CdcBridge bridge = f.streaming()) {
                 f.sql("INSERT INTO items VALUES (1, 'a'), (2, 'b')");
                 await().atMost(Duration.ofSeconds(60)).until(() -> f.events("items_tls", Duration.ofMillis(500)).size() >= 2);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.shapeshift.catalog.AuditEntry;
 import dev.shapeshift.change.ChangeEvent;
 import dev.shapeshift.embedded.EmbeddedPostgres;
+import dev.shapeshift.embedded.ExternalPostgres;
 import dev.shapeshift.embedded.FaultProxy;
 import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
@@ -18,7 +19,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -57,8 +57,7 @@ class PrimaryFailoverIT {
         try (EmbeddedPostgres primary = EmbeddedPostgres.start(EmbeddedPostgres.Options.forTests());
              FaultProxy vip = new FaultProxy(primary.host(), primary.port())) {
             BridgeFixture f = new BridgeFixture(through(vip, primary), kafka, "promote");
-            f.sql("CREATE TABLE items (id bigint PRIMARY KEY, a text)");
-            f.migration("promote_m", "items", List.of("id"), "a");
+            f.itemsMigration("promote_m", "a");
             try (StreamingReplica replica = StreamingReplica.start(primary);
                  CdcBridge bridge = new CdcBridge(f.config().withWatchInterval(WATCH),
                          new SimpleMeterRegistry())) {
@@ -116,27 +115,7 @@ class PrimaryFailoverIT {
 
     /** The primary as the deployment sees it: through the virtual address. */
     private static PostgresServer through(FaultProxy vip, EmbeddedPostgres primary) {
-        return new PostgresServer() {
-            @Override
-            public String host() {
-                return vip.host();
-            }
-
-            @Override
-            public int port() {
-                return vip.port();
-            }
-
-            @Override
-            public String user() {
-                return primary.user();
-            }
-
-            @Override
-            public String password() {
-                return primary.password();
-            }
-        };
+        return new ExternalPostgres(vip.host(), vip.port(), primary.user(), primary.password());
     }
 
     private static String currentLsn(EmbeddedPostgres pg, String db) throws Exception {

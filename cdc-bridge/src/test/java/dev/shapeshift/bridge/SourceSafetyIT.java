@@ -21,8 +21,7 @@ class SourceSafetyIT {
     @Test
     void refusesToStartWhenTheSlotWasRecreatedBehindItsBack(PostgresServer pg, KafkaBroker kafka) throws Exception {
         BridgeFixture f = new BridgeFixture(pg, kafka, "slotgone");
-        f.sql("CREATE TABLE items (id bigint PRIMARY KEY, a text)");
-        f.migration("slot_m", "items", List.of("id"), "a");
+        f.itemsMigration("slot_m", "a");
         try (CdcBridge bridge = f.streaming()) {
             f.sql("INSERT INTO items VALUES (1, 'a')");
             await().atMost(Duration.ofSeconds(30)).until(() -> bridge.metrics().published() >= 1);

@@ -9,7 +9,6 @@ import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.KeyRange;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
@@ -112,75 +111,56 @@ public final class ChunkStore {
     }
 
 
+    /** The audit action of a chunk taken over from a worker whose lease ran out. */
+    public static final String RELEASE_ACTION = "chunk re-leased";
+
+    /** A running chunk's lease as it was before {@link #acquire}: owner, checkpoint, heartbeat age in s. */
+    private record Holder(String owner, String checkpoint, double heartbeatAge) {
+    }
+
     /**
      * Takes a chunk for {@code owner} if it is not done and nobody else holds a live lease on it
      * (pending, failed, released, held by this owner, or heartbeat older than {@code leaseTimeout}).
      * Bumps the epoch and the attempts and records the checkpoint it resumes from.
      */
-    /** The audit action of a chunk taken over from a worker whose lease ran out. */
-    public static final String RELEASE_ACTION = "chunk re-leased";
-
     public Acquired acquire(String migration, int chunk, String owner, Duration leaseTimeout) {
         return catalog.inTransaction("taking chunk " + chunk + " of " + migration, c -> {
-            String previousOwner = null;
-            String checkpoint = null;
-            double heartbeatAge = 0;
-            try (PreparedStatement ps = c.prepareStatement("SELECT owner, last_key::text, coalesce(extract(epoch FROM "
+            Holder previous = Sql.one(c, "SELECT owner, last_key::text, coalesce(extract(epoch FROM "
                     + "now() - heartbeat_at), 0) FROM shapeshift.chunk WHERE migration = ? AND chunk_no = ? "
-                    + "AND status = 'running' FOR UPDATE")) {
-                ps.setString(1, migration);
-                ps.setInt(2, chunk);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        previousOwner = rs.getString(1);
-                        checkpoint = rs.getString(2);
-                        heartbeatAge = rs.getDouble(3);
-                    }
-                }
-            }
-            try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.chunk SET owner = ?, epoch = epoch + 1, "
+                    + "AND status = 'running' FOR UPDATE",
+                    rs -> new Holder(rs.getString(1), rs.getString(2), rs.getDouble(3)), migration, chunk);
+            Lease lease = Sql.one(c, "UPDATE shapeshift.chunk SET owner = ?, epoch = epoch + 1, "
                     + "heartbeat_at = now(), status = 'running', attempts = attempts + 1, "
                     + "started_at = coalesce(started_at, now()), error = NULL, resumed_from = last_key "
                     + "WHERE migration = ? AND chunk_no = ? AND status <> 'done' AND (owner IS NULL OR owner = ? "
                     + "OR status IN ('pending', 'failed') OR heartbeat_at IS NULL "
                     + "OR heartbeat_at < now() - make_interval(secs => ?)) "
-                    + "RETURNING epoch, lower_key::text, upper_key::text, last_key::text, rows_copied, attempts")) {
-                ps.setString(1, owner);
-                ps.setString(2, migration);
-                ps.setInt(3, chunk);
-                ps.setString(4, owner);
-                ps.setDouble(5, leaseTimeout.toMillis() / 1000.0);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        KeyRange range = new KeyRange(key(rs.getString(2)), key(rs.getString(3)));
-                        Acquired.Taken taken = new Acquired.Taken(new Lease(migration, chunk, owner, rs.getLong(1), range,
-                                key(rs.getString(4)), rs.getLong(5), rs.getInt(6)));
-                        if (previousOwner != null && !previousOwner.equals(owner)) {
-                            // Another worker's lease ran out (it died, froze or lost its database): say who
-                            // takes over and from which checkpoint, in the audit log as in the chunk row.
-                            Catalog.audit(c, migration, "worker " + owner, RELEASE_ACTION, null, null, "chunk " + chunk
-                                    + " taken over from " + previousOwner + " (heartbeat " + Math.round(heartbeatAge)
-                                    + " s old); resumes " + (checkpoint == null ? "from the chunk's start"
-                                    : "after checkpoint key " + checkpoint));
-                        }
-                        return taken;
-                    }
+                    + "RETURNING epoch, lower_key::text, upper_key::text, last_key::text, rows_copied, attempts",
+                    rs -> new Lease(migration, chunk, owner, rs.getLong(1),
+                            new KeyRange(key(rs.getString(2)), key(rs.getString(3))), key(rs.getString(4)),
+                            rs.getLong(5), rs.getInt(6)),
+                    owner, migration, chunk, owner, leaseTimeout.toMillis() / 1000.0);
+            if (lease != null) {
+                if (previous != null && previous.owner() != null && !previous.owner().equals(owner)) {
+                    // Another worker's lease ran out (it died, froze or lost its database): say who
+                    // takes over and from which checkpoint, in the audit log as in the chunk row.
+                    Catalog.audit(c, migration, "worker " + owner, RELEASE_ACTION, null, null, "chunk " + chunk
+                            + " taken over from " + previous.owner() + " (heartbeat "
+                            + Math.round(previous.heartbeatAge()) + " s old); resumes "
+                            + (previous.checkpoint() == null ? "from the chunk's start"
+                            : "after checkpoint key " + previous.checkpoint()));
                 }
+                return new Acquired.Taken(lease);
             }
-            try (PreparedStatement ps = c.prepareStatement("SELECT status, owner, "
-                    + "extract(epoch from now() - heartbeat_at) FROM shapeshift.chunk WHERE migration = ? AND chunk_no = ?")) {
-                ps.setString(1, migration);
-                ps.setInt(2, chunk);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        throw new ShapeshiftException(ErrorCode.NOT_FOUND, "migration " + migration + " has no chunk " + chunk);
-                    }
-                    if ("done".equals(rs.getString(1))) {
-                        return new Acquired.AlreadyDone();
-                    }
-                    return new Acquired.Held(rs.getString(2), Duration.ofMillis((long) (rs.getDouble(3) * 1000)));
-                }
+            Acquired other = Sql.one(c, "SELECT status, owner, "
+                    + "extract(epoch from now() - heartbeat_at) FROM shapeshift.chunk WHERE migration = ? AND chunk_no = ?",
+                    rs -> "done".equals(rs.getString(1)) ? new Acquired.AlreadyDone()
+                            : new Acquired.Held(rs.getString(2), Duration.ofMillis((long) (rs.getDouble(3) * 1000))),
+                    migration, chunk);
+            if (other == null) {
+                throw new ShapeshiftException(ErrorCode.NOT_FOUND, "migration " + migration + " has no chunk " + chunk);
             }
+            return other;
         });
     }
 

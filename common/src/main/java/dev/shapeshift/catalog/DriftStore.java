@@ -2,6 +2,7 @@ package dev.shapeshift.catalog;
 
 import dev.shapeshift.db.Sql;
 import dev.shapeshift.refresh.Key;
+import dev.shapeshift.spec.Labelled;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -24,31 +25,16 @@ import java.util.Map;
 public final class DriftStore {
 
     /** What is wrong with a key. */
-    public enum Kind {
+    public enum Kind implements Labelled {
         /** The source row exists, the target row does not (table mode). */
-        MISSING("missing"),
+        MISSING,
         /** The target row exists, the source row does not (table mode). */
-        EXTRA("extra"),
+        EXTRA,
         /** Both exist and the target's values differ from transform(source). */
-        DIFFERENT("different");
-
-        private final String label;
-
-        Kind(String label) {
-            this.label = label;
-        }
-
-        public String label() {
-            return label;
-        }
+        DIFFERENT;
 
         public static Kind fromLabel(String label) {
-            for (Kind k : values()) {
-                if (k.label.equals(label)) {
-                    return k;
-                }
-            }
-            throw new IllegalArgumentException("unknown drift kind '" + label + "'");
+            return Labelled.parse(Kind.class, "drift kind", label);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.shapeshift.catalog;
 
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.phase.Phase;
@@ -31,22 +32,20 @@ final class NameReuse {
     private NameReuse() {
     }
 
+    /** The old run's row, locked: its phase, generation and whether its clean-up finished. */
+    private record OldRun(Phase phase, int generation, boolean cleaned) {
+    }
+
     static Retired retire(Connection c, String name, String actor) throws SQLException {
-        Phase phase;
-        int generation;
-        boolean cleaned;
-        try (PreparedStatement ps = c.prepareStatement("SELECT phase, generation, cleaned_up_at IS NOT NULL "
-                + "FROM shapeshift.migration WHERE name = ? FOR UPDATE")) {
-            ps.setString(1, name);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    throw new ShapeshiftException(ErrorCode.CONFLICT, "migration " + name + " changed concurrently; retry");
-                }
-                phase = Phase.fromLabel(rs.getString(1));
-                generation = rs.getInt(2);
-                cleaned = rs.getBoolean(3);
-            }
+        OldRun old = Sql.one(c, "SELECT phase, generation, cleaned_up_at IS NOT NULL "
+                + "FROM shapeshift.migration WHERE name = ? FOR UPDATE",
+                rs -> new OldRun(Phase.fromLabel(rs.getString(1)), rs.getInt(2), rs.getBoolean(3)), name);
+        if (old == null) {
+            throw new ShapeshiftException(ErrorCode.CONFLICT, "migration " + name + " changed concurrently; retry");
         }
+        Phase phase = old.phase();
+        int generation = old.generation();
+        boolean cleaned = old.cleaned();
         if (!phase.terminal()) {
             throw new ShapeshiftException(ErrorCode.CONFLICT, "a migration named '" + name + "' already exists and is "
                     + "active (phase " + phase + "); finish it or roll it back (`shapeshift rollback " + name

@@ -91,15 +91,9 @@ public final class ConcurrentIndex {
 
     /** Whether {@code schema.name} is a valid index; empty when there is none. */
     public static Optional<Boolean> validity(Connection c, String schema, String name) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT i.indisvalid AND i.indisready FROM pg_index i "
+        return Optional.ofNullable(Sql.one(c, "SELECT i.indisvalid AND i.indisready FROM pg_index i "
                 + "JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_namespace n ON n.oid = x.relnamespace "
-                + "WHERE n.nspname = ? AND x.relname = ?")) {
-            ps.setString(1, schema);
-            ps.setString(2, name);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(rs.getBoolean(1)) : Optional.empty();
-            }
-        }
+                + "WHERE n.nspname = ? AND x.relname = ?", rs -> rs.getBoolean(1), schema, name));
     }
 
     /** Drops {@code schema.name} concurrently (autocommit connection). */

@@ -198,13 +198,7 @@ public final class Leadership implements AutoCloseable {
     }
 
     private void closeQuietly() {
-        if (connection != null) {
-            try {
-                connection.close();
-            } catch (SQLException e) {
-                log.debug("closing leader connection failed sqlstate={}", e.getSQLState());
-            }
-            connection = null;
-        }
+        Connections.closeQuietly(connection, log, "leader connection");
+        connection = null;
     }
 }

@@ -1,7 +1,7 @@
 package dev.shapeshift.phase;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonValue;
+import dev.shapeshift.spec.Labelled;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Map;
@@ -11,21 +11,21 @@ import java.util.Set;
  * The lifecycle of one migration. The legal moves are the table in {@link #next()}; everything
  * else is refused. Every move before {@link #CONTRACTED} can be undone by {@link #ROLLED_BACK}.
  */
-public enum Phase {
-    PLANNED("planned"),
-    EXPANDED("expanded"),
-    SYNCING("syncing"),
-    BACKFILLING("backfilling"),
-    BACKFILLED("backfilled"),
-    VERIFIED("verified"),
+public enum Phase implements Labelled {
+    PLANNED,
+    EXPANDED,
+    SYNCING,
+    BACKFILLING,
+    BACKFILLED,
+    VERIFIED,
     /** Applications write both shapes; the old one stays authoritative (spec {@code writes.switch}). */
-    DUAL_WRITES("dual-writes"),
-    READS_SWITCHED("reads-switched"),
+    DUAL_WRITES,
+    READS_SWITCHED,
     /** Applications write only the new shape; the reverse sync keeps the old one equal to reverse(new). */
-    WRITES_SWITCHED("writes-switched"),
-    CONTRACT_READY("contract-ready"),
-    CONTRACTED("contracted"),
-    ROLLED_BACK("rolled-back");
+    WRITES_SWITCHED,
+    CONTRACT_READY,
+    CONTRACTED,
+    ROLLED_BACK;
 
     private static final Map<Phase, Set<Phase>> TRANSITIONS = Map.ofEntries(
             Map.entry(PLANNED, EnumSet.of(EXPANDED, ROLLED_BACK)),
@@ -46,25 +46,9 @@ public enum Phase {
             Map.entry(CONTRACTED, EnumSet.noneOf(Phase.class)),
             Map.entry(ROLLED_BACK, EnumSet.noneOf(Phase.class)));
 
-    private final String label;
-
-    Phase(String label) {
-        this.label = label;
-    }
-
-    @JsonValue
-    public String label() {
-        return label;
-    }
-
     @JsonCreator
     public static Phase fromLabel(String label) {
-        for (Phase p : values()) {
-            if (p.label.equals(label)) {
-                return p;
-            }
-        }
-        throw new IllegalArgumentException("unknown phase '" + label + "'");
+        return Labelled.parse(Phase.class, "phase", label);
     }
 
     /** The phases this one may move to. */
@@ -87,6 +71,6 @@ public enum Phase {
 
     @Override
     public String toString() {
-        return label;
+        return label();
     }
 }

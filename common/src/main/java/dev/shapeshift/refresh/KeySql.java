@@ -2,6 +2,8 @@ package dev.shapeshift.refresh;
 
 import dev.shapeshift.spec.Column;
 import dev.shapeshift.sql.Ident;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.StringJoiner;
@@ -28,6 +30,15 @@ public final class KeySql {
         return t.toString();
     }
 
+    /** {@code t."k1" AS __k0, t."k2" AS __k1}: the key columns under position aliases. */
+    public String aliased(String table) {
+        StringJoiner t = new StringJoiner(", ");
+        for (int i = 0; i < key.size(); i++) {
+            t.add(table + "." + Ident.quote(key.get(i).name()) + " AS __k" + i);
+        }
+        return t.toString();
+    }
+
     /** {@code ?::type1, ?::type2}: one key's values as text bind parameters, cast to the key types. */
     public String params() {
         StringJoiner p = new StringJoiner(", ");
@@ -35,6 +46,21 @@ public final class KeySql {
             p.add("?::" + c.type());
         }
         return p.toString();
+    }
+
+    /**
+     * Binds the values of each non-null key of {@code bounds} as text from position {@code p}, in
+     * order (what {@link #params()} casts, once per bound); returns the next free position.
+     */
+    public static int bind(PreparedStatement ps, int p, Key... bounds) throws SQLException {
+        for (Key bound : bounds) {
+            if (bound != null) {
+                for (String v : bound.values()) {
+                    ps.setString(p++, v);
+                }
+            }
+        }
+        return p;
     }
 
     /**

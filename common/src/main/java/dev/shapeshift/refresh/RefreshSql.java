@@ -151,7 +151,7 @@ public final class RefreshSql {
             computed.add(TransformSql.comparable(value, type));
         }
         String keys = keysCte();
-        String src = "__src AS MATERIALIZED (SELECT " + keyColumnsAs(source) + " FROM " + source + " WHERE ("
+        String src = "__src AS MATERIALIZED (SELECT " + keySql.aliased(source) + " FROM " + source + " WHERE ("
                 + keyTuple(source) + ") IN (SELECT " + keyAliases("") + " FROM __keys))";
         String w = "__w AS (UPDATE " + source + " SET " + set + " FROM __src WHERE " + keyMatch(source, "__src")
                 + " AND (" + current + ", NULL) IS DISTINCT FROM (" + computed + ", NULL) RETURNING 1)";
@@ -405,14 +405,6 @@ public final class RefreshSql {
     private String oldColumnType(String column) {
         return resolved.sourceColumns().stream().filter(c -> c.name().equals(column)).map(Column::type)
                 .findFirst().orElse(null);
-    }
-
-    private String keyColumnsAs(String table) {
-        StringJoiner cols = new StringJoiner(", ");
-        for (int i = 0; i < key.size(); i++) {
-            cols.add(table + "." + Ident.quote(key.get(i).name()) + " AS __k" + i);
-        }
-        return cols.toString();
     }
 
     private String keyTextOf(String table) {

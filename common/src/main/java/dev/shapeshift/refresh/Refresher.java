@@ -7,7 +7,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 
@@ -359,14 +358,7 @@ public final class Refresher {
     }
 
     private int bindRange(PreparedStatement ps, int p, KeyRange range) throws SQLException {
-        for (Key bound : Arrays.asList(range.after(), range.upTo())) {
-            if (bound != null) {
-                for (String v : bound.values()) {
-                    ps.setString(p++, v);
-                }
-            }
-        }
-        return p;
+        return KeySql.bind(ps, p, range.after(), range.upTo());
     }
 
     private static int bindPause(PreparedStatement ps, int p, Guards guards) throws SQLException {

@@ -116,14 +116,7 @@ public final class SinkRefresh {
         long lsn = insertLsn(c);
         List<SinkRow> rows = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(rangeSql(range.after() != null, range.upTo() != null))) {
-            int p = 1;
-            for (Key bound : java.util.Arrays.asList(range.after(), range.upTo())) {
-                if (bound != null) {
-                    for (String v : bound.values()) {
-                        ps.setString(p++, v);
-                    }
-                }
-            }
+            int p = KeySql.bind(ps, 1, range.after(), range.upTo());
             ps.setInt(p, limit);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -160,14 +153,7 @@ public final class SinkRefresh {
     /** The transforms of every source row of the range as of one snapshot, no row locks, in key order. */
     public List<Observed> observeRange(Connection c, KeyRange range) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(observeRangeSql(range.after() != null, range.upTo() != null))) {
-            int p = 1;
-            for (Key bound : java.util.Arrays.asList(range.after(), range.upTo())) {
-                if (bound != null) {
-                    for (String v : bound.values()) {
-                        ps.setString(p++, v);
-                    }
-                }
-            }
+            KeySql.bind(ps, 1, range.after(), range.upTo());
             return observed(ps);
         }
     }

@@ -93,7 +93,7 @@ final class StaticChecks {
             }
         }
         if (target.sink() != null && spec.mode() != Mode.SINK) {
-            add("target.sink", "given, but mode is " + spec.mode().yaml() + ": only sink mode writes to a sink",
+            add("target.sink", "given, but mode is " + spec.mode().label() + ": only sink mode writes to a sink",
                     "set 'mode: sink', or remove target.sink");
         }
         if (target.columns().isEmpty()) {

@@ -11,11 +11,17 @@ class PhasePlanTest {
         return new Writes(on, order, null, null, null, null, null, null);
     }
 
+    /** Each phase of {@code order} is the plan's next after the one before it. */
+    private static void assertOrder(PhasePlan p, Phase... order) {
+        for (int i = 1; i < order.length; i++) {
+            assertThat(p.next(order[i - 1])).as("after %s", order[i - 1].label()).contains(order[i]);
+        }
+    }
+
     @Test
     void withoutAWriteSwitchTheOrderIsTheOldOneAndNoWriteFlagEverGoesOn() {
         PhasePlan p = PhasePlan.of(Writes.none());
-        assertThat(p.next(Phase.VERIFIED)).contains(Phase.READS_SWITCHED);
-        assertThat(p.next(Phase.READS_SWITCHED)).contains(Phase.CONTRACT_READY);
+        assertOrder(p, Phase.VERIFIED, Phase.READS_SWITCHED, Phase.CONTRACT_READY);
         assertThat(p.contains(Phase.DUAL_WRITES)).isFalse();
         for (Phase ph : Phase.values()) {
             assertThat(p.writesNew(ph)).as(ph.label()).isFalse();
@@ -28,10 +34,8 @@ class PhasePlanTest {
     @Test
     void theSeedsOrderWritesBothBeforeReadingTheNewShape() {
         PhasePlan p = PhasePlan.of(writes(true, WriteOrder.DUAL_WRITES_FIRST));
-        assertThat(p.next(Phase.VERIFIED)).contains(Phase.DUAL_WRITES);
-        assertThat(p.next(Phase.DUAL_WRITES)).contains(Phase.READS_SWITCHED);
-        assertThat(p.next(Phase.READS_SWITCHED)).contains(Phase.WRITES_SWITCHED);
-        assertThat(p.next(Phase.WRITES_SWITCHED)).contains(Phase.CONTRACT_READY);
+        assertOrder(p, Phase.VERIFIED, Phase.DUAL_WRITES, Phase.READS_SWITCHED, Phase.WRITES_SWITCHED,
+                Phase.CONTRACT_READY);
         assertThat(p.readsNew(Phase.DUAL_WRITES)).isFalse();
         assertThat(p.dualWrites(Phase.DUAL_WRITES)).isTrue();
         assertThat(p.dualWrites(Phase.READS_SWITCHED)).isTrue();
@@ -45,9 +49,7 @@ class PhasePlanTest {
     @Test
     void readsFirstSwitchesReadsBeforeTheApplicationDualWrites() {
         PhasePlan p = PhasePlan.of(writes(true, WriteOrder.READS_FIRST));
-        assertThat(p.next(Phase.VERIFIED)).contains(Phase.READS_SWITCHED);
-        assertThat(p.next(Phase.READS_SWITCHED)).contains(Phase.DUAL_WRITES);
-        assertThat(p.next(Phase.DUAL_WRITES)).contains(Phase.WRITES_SWITCHED);
+        assertOrder(p, Phase.VERIFIED, Phase.READS_SWITCHED, Phase.DUAL_WRITES, Phase.WRITES_SWITCHED);
         assertThat(p.readsNew(Phase.DUAL_WRITES)).isTrue();
         assertThat(p.dualWrites(Phase.READS_SWITCHED)).as("no mismatch recording before the application dual-writes")
                 .isFalse();

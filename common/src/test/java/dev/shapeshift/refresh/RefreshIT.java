@@ -6,6 +6,7 @@ import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.fixtures.KeyKind;
+import dev.shapeshift.fixtures.KeyShapes;
 import dev.shapeshift.spec.Mode;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -33,13 +34,7 @@ class RefreshIT {
     }
 
     static List<Arguments> shapes() {
-        List<Arguments> out = new ArrayList<>();
-        for (KeyKind k : KeyKind.SPARSE) {
-            for (Mode m : List.of(Mode.IN_PLACE, Mode.TABLE)) { // sinks: SinkRaceIT
-                out.add(Arguments.of(k, m));
-            }
-        }
-        return out;
+        return KeyShapes.sparseInPlaceAndTable(); // sinks: SinkRaceIT
     }
 
     private RefreshFixture fixture(KeyKind kind, Mode mode) throws SQLException {
@@ -231,7 +226,7 @@ class RefreshIT {
         Database db = new Database(pg.jdbcUrl(name), pg.user(), pg.password());
         var columns = List.of(new dev.shapeshift.spec.TargetColumn("doc", "json", "json_build_object('a', a, 'b', b)"));
         for (Mode mode : List.of(Mode.IN_PLACE, Mode.TABLE)) {
-            var spec = new dev.shapeshift.spec.MigrationSpec("json-" + mode.yaml(), new dev.shapeshift.spec.Source("public",
+            var spec = new dev.shapeshift.spec.MigrationSpec("json-" + mode.label(), new dev.shapeshift.spec.Source("public",
                     "js_" + mode.ordinal(), List.of("id")), mode, new dev.shapeshift.spec.Target("public",
                     mode == Mode.TABLE ? "jt_" + mode.ordinal() : null, columns), null, null, null, null, null);
             var key = List.of(new dev.shapeshift.spec.Column("id", "bigint"));

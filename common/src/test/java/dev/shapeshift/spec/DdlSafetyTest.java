@@ -2,6 +2,7 @@ package dev.shapeshift.spec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shapeshift.embedded.UsersSpec;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -80,20 +81,12 @@ class DdlSafetyTest {
 
     @Test
     void theSpecCheckNamesTheStatementAndTheFixAndTheUnsafeReasonLetsItThrough() {
-        String base = """
-                name: idx
-                source:
-                  table: users
-                target:
-                  columns:
-                    - name: email_verified
-                      type: boolean
-                      transform: legacy_verified_at IS NOT NULL
+        String base = UsersSpec.yaml("idx", """
                 expand:
                   ddl:
                     - ALTER TABLE users ADD COLUMN email_verified boolean
                     - CREATE INDEX users_verified ON users (email_verified)
-                """;
+                """);
         List<SpecProblem> problems = SpecValidator.checkStatic(new SpecReader().read("idx.yaml", base));
         assertThat(problems).singleElement().satisfies(p -> {
             assertThat(p.path()).isEqualTo("expand.ddl[1]");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.shapeshift.embedded.DocumentedGrants;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.embedded.UsersSpec;
 import dev.shapeshift.spec.PrivilegeFinding.Severity;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -134,18 +135,7 @@ class PrivilegesIT {
     }
 
     private static MigrationSpec tableMode() {
-        return new SpecReader().read("users-table.yaml", """
-                name: users-v2
-                source:
-                  table: users
-                mode: table
-                target:
-                  table: users_v2
-                  columns:
-                    - name: email_verified
-                      type: boolean
-                      transform: legacy_verified_at IS NOT NULL
-                """);
+        return new SpecReader().read("users-table.yaml", UsersSpec.tableMode("users-v2", UsersSpec.EMAIL_VERIFIED, ""));
     }
 
     /**

@@ -97,24 +97,22 @@ class SpecDocsTest {
         return (Class<?>) t;
     }
 
+    /** The documented type name of a field of each scalar type. */
+    private static final Map<Class<?>, String> TYPE_NAMES = Map.of(
+            String.class, "string",
+            Integer.class, "integer",
+            Long.class, "integer",
+            Double.class, "number",
+            Boolean.class, "boolean",
+            Duration.class, "duration",
+            Mode.class, "`in-place` \\| `table` \\| `sink`",
+            Approval.class, "`manual` \\| `auto`",
+            WriteOrder.class, "`dual-writes-first` \\| `reads-first`");
+
     private static String typeName(RecordComponent c) {
         Class<?> t = c.getType();
-        if (t == String.class) {
-            return "string";
-        } else if (t == Integer.class || t == Long.class) {
-            return "integer";
-        } else if (t == Double.class) {
-            return "number";
-        } else if (t == Boolean.class) {
-            return "boolean";
-        } else if (t == Duration.class) {
-            return "duration";
-        } else if (t == Mode.class) {
-            return "`in-place` \\| `table` \\| `sink`";
-        } else if (t == Approval.class) {
-            return "`manual` \\| `auto`";
-        } else if (t == WriteOrder.class) {
-            return "`dual-writes-first` \\| `reads-first`";
+        if (TYPE_NAMES.containsKey(t)) {
+            return TYPE_NAMES.get(t);
         } else if (t == Map.class && c.getName().equals("settings")) {
             return "mapping of name to text";
         } else if (t == Map.class) {
@@ -131,11 +129,11 @@ class SpecDocsTest {
         } else if (value instanceof Duration d) {
             return DurationText.format(d);
         } else if (value instanceof Mode m) {
-            return m.yaml();
+            return m.label();
         } else if (value instanceof Approval a) {
-            return a.yaml();
+            return a.label();
         } else if (value instanceof WriteOrder o) {
-            return o.yaml();
+            return o.label();
         } else if (value instanceof Map<?, ?> m) {
             assertThat(m).as("mapping defaults are empty").isEmpty();
             return "{}";

@@ -3,25 +3,22 @@ package dev.shapeshift.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.shapeshift.embedded.UsersSpec;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class SpecReaderTest {
     private final SpecReader reader = new SpecReader();
 
-    static final String MINIMAL = """
-            name: users-email-verified
-            source:
-              table: users
-            target:
-              columns:
-                - name: email_verified
-                  type: boolean
-                  transform: legacy_verified_at IS NOT NULL
-            """;
+    static final String MINIMAL = UsersSpec.yaml("users-email-verified");
 
     private ShapeshiftException malformed(String yaml) {
         Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> reader.read("users.yaml", yaml));
@@ -78,48 +75,36 @@ class SpecReaderTest {
                 .contains("the fields of backfill are: batchRows, chunkRows, lockTimeout, maxHeapGrowth");
     }
 
-    @Test
-    void unknownTopLevelFieldListsTopLevelFields() {
-        ShapeshiftException e = malformed(MINIMAL + "contracts: {}\n");
-        assertThat(e.getMessage()).contains("contracts: unknown field 'contracts' (did you mean contract?)")
-                .contains("the fields of the top level are:").contains("switch");
+    /**
+     * A malformed addition to {@link #MINIMAL}, and every part its error message must contain: the
+     * path, what is wrong, what to write instead.
+     */
+    static Stream<Arguments> malformedAdditions() {
+        return Stream.of(
+                Arguments.of("unknown top-level field lists the top-level fields", "contracts: {}\n",
+                        List.of("contracts: unknown field 'contracts' (did you mean contract?)",
+                                "the fields of the top level are:", "switch")),
+                Arguments.of("wrong type says what to write", "backfill:\n  chunkRows: lots\n",
+                        List.of("backfill.chunkRows: 'lots' is not a whole number — write a whole number")),
+                Arguments.of("fraction for a whole number is rejected", "backfill:\n  batchRows: 10.5\n",
+                        List.of("backfill.batchRows:", "whole number")),
+                Arguments.of("bad duration names the accepted forms", "backfill:\n  lockTimeout: 2 minutes\n",
+                        List.of("backfill.lockTimeout: '2 minutes' is not", "300ms, 5s, 5m, 24h, 7d", "PT5M")),
+                Arguments.of("unknown mode lists the modes", "mode: inplace\n", List.of("mode:", "in-place, table")),
+                Arguments.of("scalar where a list is expected", "contract:\n  dropColumns: legacy_verified_at\n",
+                        List.of("contract.dropColumns", "a list")),
+                Arguments.of("a list's path has the index", "    - name: x\n      tpye: text\n      transform: '1'\n",
+                        List.of("target.columns[1].tpye: unknown field 'tpye' (did you mean type?)")),
+                Arguments.of("explicit empty list item is rejected", "contract:\n  dropColumns:\n    -\n",
+                        List.of("users.yaml:11:6: contract.dropColumns[0]: empty value — give a value, or remove the line")),
+                Arguments.of("explicit null is rejected", "backfill:\n  chunkRows: ~\n",
+                        List.of("backfill.chunkRows: empty value")));
     }
 
-    @Test
-    void wrongTypeSaysWhatToWrite() {
-        ShapeshiftException e = malformed(MINIMAL + "backfill:\n  chunkRows: lots\n");
-        assertThat(e.getMessage()).contains("backfill.chunkRows: 'lots' is not a whole number — write a whole number");
-    }
-
-    @Test
-    void fractionForWholeNumberIsRejected() {
-        ShapeshiftException e = malformed(MINIMAL + "backfill:\n  batchRows: 10.5\n");
-        assertThat(e.getMessage()).contains("backfill.batchRows:").contains("whole number");
-    }
-
-    @Test
-    void badDurationNamesTheAcceptedForms() {
-        ShapeshiftException e = malformed(MINIMAL + "backfill:\n  lockTimeout: 2 minutes\n");
-        assertThat(e.getMessage()).contains("backfill.lockTimeout: '2 minutes' is not")
-                .contains("300ms, 5s, 5m, 24h, 7d").contains("PT5M");
-    }
-
-    @Test
-    void unknownModeListsTheModes() {
-        ShapeshiftException e = malformed(MINIMAL + "mode: inplace\n");
-        assertThat(e.getMessage()).contains("mode:").contains("in-place, table");
-    }
-
-    @Test
-    void scalarWhereListExpected() {
-        ShapeshiftException e = malformed(MINIMAL + "contract:\n  dropColumns: legacy_verified_at\n");
-        assertThat(e.getMessage()).contains("contract.dropColumns").contains("a list");
-    }
-
-    @Test
-    void listPathHasIndex() {
-        ShapeshiftException e = malformed(MINIMAL + "    - name: x\n      tpye: text\n      transform: '1'\n");
-        assertThat(e.getMessage()).contains("target.columns[1].tpye: unknown field 'tpye' (did you mean type?)");
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("malformedAdditions")
+    void malformedAdditionIsRejectedSayingWhereAndWhatToWrite(String what, String addition, List<String> says) {
+        assertThat(malformed(MINIMAL + addition).getMessage()).contains(says);
     }
 
     @Test
@@ -132,14 +117,6 @@ class SpecReaderTest {
     void emptyFileIsRejected() {
         ShapeshiftException e = malformed("# nothing here\n");
         assertThat(e.getMessage()).contains("the file is empty");
-    }
-
-    @Test
-    void explicitNullOrEmptyListItemIsRejected() {
-        assertThat(malformed(MINIMAL + "contract:\n  dropColumns:\n    -\n").getMessage())
-                .contains("users.yaml:11:6: contract.dropColumns[0]: empty value — give a value, or remove the line");
-        assertThat(malformed(MINIMAL + "backfill:\n  chunkRows: ~\n").getMessage())
-                .contains("backfill.chunkRows: empty value");
     }
 
     @Test

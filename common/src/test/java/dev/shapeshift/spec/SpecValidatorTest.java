@@ -7,7 +7,11 @@ import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Static validation: one bad spec per kind, each with its field path and hint asserted. */
 class SpecValidatorTest {
@@ -58,28 +62,10 @@ class SpecValidatorTest {
     }
 
     @Test
-    void missingSourceTable() {
-        SpecProblem p = only(problems(spec("m", "source:\n  schema: app\n", TARGET, "")), "source.table");
-        assertThat(p.fix()).contains("name the table to migrate");
-    }
-
-    @Test
-    void missingSource() {
-        assertThat(only(problems(spec("m", "", TARGET, "")), "source").fix()).contains("add 'source:'");
-    }
-
-    @Test
     void noTargetColumns() {
         SpecProblem p = only(problems(spec("m", SOURCE, "target:\n  columns: []\n", "")), "target.columns");
         assertThat(p.message()).isEqualTo("no target columns");
         assertThat(p.fix()).contains("add at least one column");
-    }
-
-    @Test
-    void duplicateColumn() {
-        SpecProblem p = only(problems(spec("m", SOURCE, TARGET + COLUMN, "")), "target.columns[1].name");
-        assertThat(p.message()).contains("duplicate column 'email_verified'");
-        assertThat(p.fix()).contains("distinct name");
     }
 
     @Test
@@ -88,15 +74,6 @@ class SpecValidatorTest {
                 "target.columns[0].transform");
         assertThat(p.message()).isEqualTo("missing");
         assertThat(p.fix()).contains("one SQL expression");
-    }
-
-    @Test
-    void smuggledStatementInTransform() {
-        SpecProblem p = only(problems(spec("m", SOURCE,
-                "target:\n  columns:\n    - {name: a, type: int, transform: '1); DROP TABLE users; --'}\n", "")),
-                "target.columns[0].transform");
-        assertThat(p.message()).contains("';' outside quotes");
-        assertThat(p.fix()).contains("single SQL expression");
     }
 
     @Test
@@ -109,32 +86,61 @@ class SpecValidatorTest {
                 "expand:\n  ddl: ['ALTER TABLE users ADD COLUMN a int']\n"))).isEmpty();
     }
 
-    @Test
-    void typeWithQuotesOrComment() {
-        SpecProblem p = only(problems(spec("m", SOURCE,
-                "target:\n  columns:\n    - {name: a, type: 'int -- x', transform: '1'}\n", "")), "target.columns[0].type");
-        assertThat(p.fix()).contains("plain PostgreSQL type");
+    /**
+     * One bad spec per row: the path of its problem, and what the problem's message and fix contain
+     * ({@code null}: that part not asserted).
+     */
+    static Stream<Arguments> badSpecs() {
+        return Stream.of(
+                bad("missing source table", spec("m", "source:\n  schema: app\n", TARGET, ""), "source.table",
+                        null, "name the table to migrate"),
+                bad("missing source", spec("m", "", TARGET, ""), "source", null, "add 'source:'"),
+                bad("duplicate column", spec("m", SOURCE, TARGET + COLUMN, ""), "target.columns[1].name",
+                        "duplicate column 'email_verified'", "distinct name"),
+                bad("smuggled statement in a transform", spec("m", SOURCE,
+                        "target:\n  columns:\n    - {name: a, type: int, transform: '1); DROP TABLE users; --'}\n", ""),
+                        "target.columns[0].transform", "';' outside quotes", "single SQL expression"),
+                bad("type with quotes or a comment", spec("m", SOURCE,
+                        "target:\n  columns:\n    - {name: a, type: 'int -- x', transform: '1'}\n", ""),
+                        "target.columns[0].type", null, "plain PostgreSQL type"),
+                bad("table mode without a target table", spec("m", SOURCE, TARGET, "mode: table\n"), "target.table",
+                        "table mode creates a new table", "mode: in-place"),
+                bad("table mode's target is the source", spec("m", SOURCE, "target:\n  table: users\n  columns:\n" + COLUMN,
+                        "mode: table\n"), "target.table", "is the source table", null),
+                bad("in place with another target table", spec("m", SOURCE,
+                        "target:\n  table: users_v2\n  columns:\n" + COLUMN, ""), "target.table", null, "mode: table"),
+                bad("batch larger than the chunk", spec("m", SOURCE, TARGET, "backfill: {chunkRows: 100, batchRows: 1000}\n"),
+                        "backfill.batchRows", null, "at most chunkRows"),
+                bad("heap growth not above one", spec("m", SOURCE, TARGET, "backfill: {maxHeapGrowth: 1.0}\n"),
+                        "backfill.maxHeapGrowth", "greater than 1", null),
+                bad("dropping a column that is a target column", spec("m", SOURCE, TARGET,
+                        "contract: {dropColumns: [email_verified]}\n"), "contract.dropColumns[0]", "also a target column",
+                        "never the new shape"),
+                bad("dropping the table in place", spec("m", SOURCE, TARGET, "contract: {dropTable: true}\n"),
+                        "contract.dropTable", null, "dropColumns"),
+                bad("several statements in one ddl entry", spec("m", SOURCE, TARGET,
+                        "expand:\n  ddl: ['ALTER TABLE users ADD COLUMN email_verified boolean; DROP TABLE users']\n"),
+                        "expand.ddl[0]", null, "one statement per list entry"),
+                bad("in place, a reverse of a target column", spec("users-ev", SOURCE, "target:\n  columns:\n" + COLUMN,
+                        "writes:\n  switch: true\n  reverse:\n    email_verified: 'true'\n"), "writes.reverse.email_verified",
+                        "is a target column", null));
     }
 
-    @Test
-    void tableModeWithoutTargetTable() {
-        SpecProblem p = only(problems(spec("m", SOURCE, TARGET, "mode: table\n")), "target.table");
-        assertThat(p.message()).contains("table mode creates a new table");
-        assertThat(p.fix()).contains("mode: in-place");
+    private static Arguments bad(String what, String yaml, String path, String message, String fix) {
+        return Arguments.of(what, yaml, path, message, fix);
     }
 
-    @Test
-    void tableModeTargetIsSource() {
-        SpecProblem p = only(problems(spec("m", SOURCE, "target:\n  table: users\n  columns:\n" + COLUMN, "mode: table\n")),
-                "target.table");
-        assertThat(p.message()).contains("is the source table");
-    }
-
-    @Test
-    void inPlaceWithOtherTargetTable() {
-        SpecProblem p = only(problems(spec("m", SOURCE, "target:\n  table: users_v2\n  columns:\n" + COLUMN, "")),
-                "target.table");
-        assertThat(p.fix()).contains("mode: table");
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badSpecs")
+    void aBadSpecIsAProblemAtItsPathSayingWhatIsWrongAndTheFix(String what, String yaml, String path, String message,
+                                                               String fix) {
+        SpecProblem p = only(problems(yaml), path);
+        if (message != null) {
+            assertThat(p.message()).contains(message);
+        }
+        if (fix != null) {
+            assertThat(p.fix()).contains(fix);
+        }
     }
 
     @Test
@@ -150,40 +156,6 @@ class SpecValidatorTest {
         assertThat(only(ps, "reconcile.parallelism").message()).isEqualTo("must be between 1 and 16, got 0");
         assertThat(only(problems(spec("m", SOURCE, TARGET, "reconcile: {parallelism: 17}\n")), "reconcile.parallelism")
                 .fix()).contains("such as 2");
-    }
-
-    @Test
-    void batchLargerThanChunk() {
-        SpecProblem p = only(problems(spec("m", SOURCE, TARGET, "backfill: {chunkRows: 100, batchRows: 1000}\n")),
-                "backfill.batchRows");
-        assertThat(p.fix()).contains("at most chunkRows");
-    }
-
-    @Test
-    void heapGrowthNotAboveOne() {
-        SpecProblem p = only(problems(spec("m", SOURCE, TARGET, "backfill: {maxHeapGrowth: 1.0}\n")), "backfill.maxHeapGrowth");
-        assertThat(p.message()).contains("greater than 1");
-    }
-
-    @Test
-    void dropColumnThatIsATargetColumn() {
-        SpecProblem p = only(problems(spec("m", SOURCE, TARGET, "contract: {dropColumns: [email_verified]}\n")),
-                "contract.dropColumns[0]");
-        assertThat(p.message()).contains("also a target column");
-        assertThat(p.fix()).contains("never the new shape");
-    }
-
-    @Test
-    void dropTableInPlace() {
-        SpecProblem p = only(problems(spec("m", SOURCE, TARGET, "contract: {dropTable: true}\n")), "contract.dropTable");
-        assertThat(p.fix()).contains("dropColumns");
-    }
-
-    @Test
-    void multipleStatementsInOneDdlEntry() {
-        SpecProblem p = only(problems(spec("m", SOURCE, TARGET,
-                "expand:\n  ddl: ['ALTER TABLE users ADD COLUMN email_verified boolean; DROP TABLE users']\n")), "expand.ddl[0]");
-        assertThat(p.fix()).contains("one statement per list entry");
     }
 
     @Test
@@ -220,13 +192,5 @@ class SpecValidatorTest {
         String writes = "writes:\n  switch: true\n  reverse:\n    name: name\n"
                 + "    legacy_verified_at: CASE WHEN email_verified THEN coalesce(legacy_verified_at, now()) END\n";
         assertThat(problems(spec("users-v2", SOURCE, table, writes))).isEmpty();
-    }
-
-    @Test
-    void inPlaceReverseOfATargetColumnIsRefused() {
-        String target = "target:\n  columns:\n" + COLUMN;
-        String writes = "writes:\n  switch: true\n  reverse:\n    email_verified: 'true'\n";
-        SpecProblem p = only(problems(spec("users-ev", SOURCE, target, writes)), "writes.reverse.email_verified");
-        assertThat(p.message()).contains("is a target column");
     }
 }

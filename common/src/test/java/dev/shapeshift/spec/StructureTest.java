@@ -2,30 +2,13 @@ package dev.shapeshift.spec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shapeshift.embedded.UsersSpec;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The staged items of a spec, what the expand adds for them, and their static checks. */
 class StructureTest {
-    private static final String BASE = """
-            name: staged
-            source:
-              table: users
-            target:
-              columns:
-                - name: email_verified
-                  type: boolean
-                  transform: legacy_verified_at IS NOT NULL
-                  notNull: true
-                  default: "false"
-                - name: slug
-                  type: text
-                  transform: lower(email)
-                  unique: true
-                - name: org_ref
-                  type: bigint
-                  transform: org_id
-                  references: {table: orgs, column: id}
+    private static final String BASE = UsersSpec.withColumns("staged", UsersSpec.STAGED_COLUMNS, """
               indexes:
                 - columns: [org_ref, slug]
                   where: slug <> ''
@@ -33,7 +16,7 @@ class StructureTest {
                 - expression: slug <> ''
                 - name: slug_short
                   expression: length(slug) < 200
-            """;
+            """);
 
     private static MigrationSpec read(String yaml) {
         return new SpecReader().read("staged.yaml", yaml);

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * unprivileged account when this JVM is root. Output of each command is captured to a file in the
  * instance's work directory and returned.
  */
-final class PgCtl {
+record PgCtl(Path binDir, Unprivileged runAs, Path dataDir, Path workDir) {
 
   private static final Logger log = LoggerFactory.getLogger(PgCtl.class);
   private static final long TIMEOUT_SECONDS = 120;
@@ -28,18 +28,6 @@ final class PgCtl {
     boolean ok() {
       return exitCode == 0;
     }
-  }
-
-  private final Path binDir;
-  private final Unprivileged runAs;
-  private final Path dataDir;
-  private final Path workDir;
-
-  PgCtl(Path binDir, Unprivileged runAs, Path dataDir, Path workDir) {
-    this.binDir = binDir;
-    this.runAs = runAs;
-    this.dataDir = dataDir;
-    this.workDir = workDir;
   }
 
   Result initdb(String superuser, Path passwordFile) {

@@ -20,20 +20,10 @@ import org.slf4j.LoggerFactory;
  * the system property {@code shapeshift.pg.runAs} names another), and the directories it writes
  * are handed over to that account. For a normal user this is a no-op.
  */
-final class Unprivileged {
+record Unprivileged(String name, int uid, int gid) {
 
   private static final Logger log = LoggerFactory.getLogger(Unprivileged.class);
   static final String RUN_AS_PROPERTY = "shapeshift.pg.runAs";
-
-  private final String name;
-  private final int uid;
-  private final int gid;
-
-  private Unprivileged(String name, int uid, int gid) {
-    this.name = name;
-    this.uid = uid;
-    this.gid = gid;
-  }
 
   /** Inactive unless this process runs as root. */
   static Unprivileged detect() {

@@ -90,7 +90,7 @@ public final class PlanCommand extends SpecCommand {
     private static String text(String origin, Validation v, RowEstimate e, ChunkPlanner.Preview p) {
         MigrationSpec s = v.spec();
         StringBuilder b = new StringBuilder();
-        b.append("Migration ").append(s.name()).append(" (").append(origin).append(", ").append(s.mode().yaml())
+        b.append("Migration ").append(s.name()).append(" (").append(origin).append(", ").append(s.mode().label())
                 .append(" mode): ").append(s.source().schema()).append('.').append(s.source().table())
                 .append(" → ").append(s.targetSchema()).append('.').append(s.targetTable()).append('\n');
         b.append("Checks: ").append(v.live() ? "static and live" : "static only (no database connection given)").append("\n\n");

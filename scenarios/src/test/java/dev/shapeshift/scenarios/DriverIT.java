@@ -18,6 +18,7 @@ import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.embedded.SeededWrites;
+import dev.shapeshift.embedded.UsersSpec;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.SpecJson;
@@ -192,11 +193,19 @@ class DriverIT {
     }
 
     static void seed(Database db) throws SQLException {
+        seed(db, ROWS);
+    }
+
+    /**
+     * {@code public.users} with {@code rows} rows (every third verified), pg_stat_statements, the
+     * catalog schema.
+     */
+    static void seed(Database db, int rows) throws SQLException {
         try (Connection c = db.connect("test-seed"); Statement s = c.createStatement()) {
             s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
             s.execute("CREATE TABLE public.users (id bigint PRIMARY KEY, name text NOT NULL, legacy_verified_at timestamptz)");
             s.execute("INSERT INTO public.users SELECT g, 'user ' || g, CASE WHEN g % 3 = 0 THEN now() END "
-                    + "FROM generate_series(1, " + ROWS + ") g");
+                    + "FROM generate_series(1, " + rows + ") g");
             s.execute("ANALYZE public.users");
         }
         CatalogSchema.migrate(db);
@@ -227,17 +236,7 @@ class DriverIT {
 
     /** What `shapeshift start` and POST /api/migrations do: only the catalog row, in phase planned. */
     static void register(Database db, String name, String contract) {
-        String yaml = """
-                name: %s
-                source:
-                  table: users
-                target:
-                  columns:
-                    - name: email_verified
-                      type: boolean
-                      transform: legacy_verified_at IS NOT NULL
-                %s%s""".formatted(name, PACE, contract);
-        create(db, name, yaml);
+        create(db, name, UsersSpec.yaml(name, PACE + contract));
     }
 
     /**

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.shapeshift.bridge.BridgeConfig;
 import dev.shapeshift.bridge.CdcBridge;
 import dev.shapeshift.catalog.Catalog;
-import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.catalog.DriftStore;
 import dev.shapeshift.coordinator.Coordinator;
 import dev.shapeshift.db.Database;
@@ -47,14 +46,7 @@ class SinkDriverIT {
     void theDriverTakesASinkMigrationToVerifiedUnderWrites(PostgresServer pg, KafkaBroker kafka) throws Exception {
         String dbName = pg.createDatabase("sinkdrv");
         Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
-        try (Connection c = db.connect("test-seed"); Statement s = c.createStatement()) {
-            s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
-            s.execute("CREATE TABLE public.users (id bigint PRIMARY KEY, name text NOT NULL, legacy_verified_at timestamptz)");
-            s.execute("INSERT INTO public.users SELECT g, 'user ' || g, CASE WHEN g % 3 = 0 THEN now() END "
-                    + "FROM generate_series(1, " + ROWS + ") g");
-            s.execute("ANALYZE public.users");
-        }
-        CatalogSchema.migrate(db);
+        DriverIT.seed(db, ROWS);
         String name = "users-to-cache";
         String store = "driver-" + dbName;
         String yaml = """

@@ -100,12 +100,14 @@ final class WriteSwitchFixture {
         final Model model = new Model();
         final I a;
         final I b;
+        private final String name;
         private final BridgeConfig bridgeConfig;
         private final Coordinator coordinator;
         private final CdcBridge bridge;
         private final List<Worker> workers;
 
         Stage(PostgresServer pg, KafkaBroker kafka, Layout<I> layout, String name, String database) throws Exception {
+            this.name = name;
             String dbName = pg.createDatabase(database);
             db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
             layout.seed().run(db);
@@ -135,10 +137,25 @@ final class WriteSwitchFixture {
         }
 
         /** Starts both instances and waits until the driver took the migration to verified. */
-        void startAppsUntilVerified(String name) throws SQLException {
+        private void startAppsUntilVerified() throws SQLException {
             a.start();
             b.start();
             DriverIT.awaitPhase(db, name, Phase.VERIFIED, Duration.ofMinutes(4));
+        }
+
+        /**
+         * The opening of both write switch scenarios: verified under the instances' writes
+         * ({@link #startAppsUntilVerified}), ten wrong dual writes reported
+         * ({@link WriteSwitchFixture#tenWrongDualWritesAreReported}), then — a clean
+         * {@code writes.cleanFor} later the gate opens — the read switch: the read flag on, the old
+         * column {@code label} still NOT NULL.
+         */
+        void verifiedThenDualWritesThenReadsSwitched() throws Exception {
+            startAppsUntilVerified();
+            tenWrongDualWritesAreReported(db, catalog, operator, name, a, b);
+            advance(operator, name, Phase.READS_SWITCHED);
+            assertThat(flag(db, name + ".read-new")).isTrue();
+            assertThat(notNull(db, "label")).as("NOT NULL before the write switch").isTrue();
         }
 
         void stopApps() throws Exception {

@@ -7,7 +7,6 @@ import static dev.shapeshift.scenarios.WriteSwitchFixture.rollBackUnderLoad;
 import static dev.shapeshift.scenarios.WriteSwitchFixture.rolledBack;
 import static dev.shapeshift.scenarios.WriteSwitchFixture.rollingWriteSwitch;
 import static dev.shapeshift.scenarios.WriteSwitchFixture.shape;
-import static dev.shapeshift.scenarios.WriteSwitchFixture.tenWrongDualWritesAreReported;
 import static org.awaitility.Awaitility.await;
 
 import dev.shapeshift.coordinator.gate.Transitions;
@@ -16,6 +15,7 @@ import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.embedded.UsersSpec;
 import dev.shapeshift.flag.FlagClient;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.scenarios.WriteSwitchFixture.Model;
@@ -79,13 +79,7 @@ class WriteSwitchIT {
             WriteSwitchTableIT.OldCodeWriter oldCode = new WriteSwitchTableIT.OldCodeWriter(stage.app, NAME,
                     "UPDATE public.users SET label = $", (c, id) -> stage.model.writeOldCode(c, id));
             try {
-                stage.startAppsUntilVerified(NAME);
-                tenWrongDualWritesAreReported(db, stage.catalog, operator, NAME, a, b);
-
-                // A clean writes.cleanFor later the gate opens: reads switch, then writes.
-                advance(operator, Phase.READS_SWITCHED);
-                assertThat(flag(db, NAME + ".read-new")).isTrue();
-                assertThat(notNull(db, "label")).as("NOT NULL before the write switch").isTrue();
+                stage.verifiedThenDualWritesThenReadsSwitched();
                 advance(operator, Phase.WRITES_SWITCHED);
                 assertThat(flag(db, NAME + ".write-new")).isTrue();
                 assertThat(notNull(db, "label")).as("relaxed by the write switch").isFalse();
@@ -147,16 +141,11 @@ class WriteSwitchIT {
 
     /** Registers the spec under {@code name}: test classes sharing one Kafka broker never share a name (topics, groups). */
     static void register(Database db, String name) {
-        String yaml = """
-                name: %s
-                source:
-                  table: users
-                target:
-                  columns:
-                %s%scontract:
+        String yaml = UsersSpec.withColumns(name, WriteSwitchFixture.NEW_COLUMNS, WriteSwitchFixture.switchSettings("") + """
+                contract:
                   dropColumns: [legacy_verified_at, label]
                   quietPeriod: 3s
-                """.formatted(name, WriteSwitchFixture.NEW_COLUMNS, WriteSwitchFixture.switchSettings(""));
+                """);
         DriverIT.create(db, name, yaml);
     }
 

@@ -7,7 +7,6 @@ import static dev.shapeshift.scenarios.WriteSwitchFixture.rollBackUnderLoad;
 import static dev.shapeshift.scenarios.WriteSwitchFixture.rolledBack;
 import static dev.shapeshift.scenarios.WriteSwitchFixture.rollingWriteSwitch;
 import static dev.shapeshift.scenarios.WriteSwitchFixture.shape;
-import static dev.shapeshift.scenarios.WriteSwitchFixture.tenWrongDualWritesAreReported;
 import static org.awaitility.Awaitility.await;
 
 import dev.shapeshift.catalog.Catalog;
@@ -18,6 +17,7 @@ import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.embedded.UsersSpec;
 import dev.shapeshift.flag.FlagClient;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.scenarios.WriteSwitchFixture.Model;
@@ -79,12 +79,7 @@ class WriteSwitchTableIT {
             Instance b = stage.b;
             OldCodeWriter oldCode = new OldCodeWriter(stage.app);
             try {
-                stage.startAppsUntilVerified(NAME);
-                tenWrongDualWritesAreReported(db, stage.catalog, operator, NAME, a, b);
-
-                advance(operator, Phase.READS_SWITCHED);
-                assertThat(flag(db, NAME + ".read-new")).isTrue();
-                assertThat(notNull(db, "label")).as("NOT NULL before the write switch").isTrue();
+                stage.verifiedThenDualWritesThenReadsSwitched();
                 assertThat(DriverIT.rows(db, "SELECT attidentity FROM pg_attribute WHERE attrelid = "
                         + "'public.users_v2'::regclass AND attname = 'id'")).as("the expand gave the new key its own identity")
                         .containsExactly("d");
@@ -267,20 +262,8 @@ class WriteSwitchTableIT {
     }
 
     static void register(Database db, String name) {
-        String yaml = """
-                name: %s
-                source:
-                  table: users
-                mode: table
-                target:
-                  table: users_v2
-                  columns:
-                    - name: name
-                      type: text
-                      transform: name
-                %s%scontract:
-                  quietPeriod: 3s
-                """.formatted(name, WriteSwitchFixture.NEW_COLUMNS, WriteSwitchFixture.switchSettings("    name: name\n"));
+        String yaml = UsersSpec.tableMode(name, UsersSpec.column("name", "text", "name") + WriteSwitchFixture.NEW_COLUMNS,
+                WriteSwitchFixture.switchSettings("    name: name\n") + "contract:\n  quietPeriod: 3s\n");
         DriverIT.create(db, name, yaml);
     }
 

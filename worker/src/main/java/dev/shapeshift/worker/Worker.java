@@ -292,7 +292,7 @@ public final class Worker implements AutoCloseable {
                         () -> new ChunkConsumer(db, bootstrapServers, resolved, bc, backlog));
             }
             log.info("worker serving migration={} worker={} mode={} sync={} backfill={}", migration,
-                    config.workerId(), resolved.spec().mode().yaml(), config.sync(), config.backfill());
+                    config.workerId(), resolved.spec().mode().label(), config.sync(), config.backfill());
         }
 
         /** Runs a fresh consumer on a thread, again after {@code restartDelay} if one dies of an error. */

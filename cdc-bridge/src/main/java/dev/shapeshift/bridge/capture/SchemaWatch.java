@@ -67,11 +67,9 @@ public final class SchemaWatch {
     }
 
     public static void stop(Connection c, String migration, String reason) {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE shapeshift.bridge_capture SET stopped_at = now(), "
-                + "stop_reason = ? WHERE migration = ?")) {
-            ps.setString(1, reason);
-            ps.setString(2, migration);
-            ps.executeUpdate();
+        try {
+            Sql.update(c, "UPDATE shapeshift.bridge_capture SET stopped_at = now(), stop_reason = ? WHERE migration = ?",
+                    reason, migration);
         } catch (SQLException e) {
             throw SqlStates.translate("recording the stop of " + migration, e);
         }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -16,12 +17,7 @@ public final class Json {
     static final ObjectMapper MAPPER = JsonMapper.builder()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .addModule(new SimpleModule("shapeshift-api")
-                    .addSerializer(Instant.class, new JsonSerializer<>() {
-                        @Override
-                        public void serialize(Instant i, JsonGenerator g, SerializerProvider p) throws IOException {
-                            g.writeString(i.toString());
-                        }
-                    })
+                    .addSerializer(Instant.class, ToStringSerializer.instance)
                     .addSerializer(Duration.class, new JsonSerializer<>() {
                         @Override
                         public void serialize(Duration d, JsonGenerator g, SerializerProvider p) throws IOException {

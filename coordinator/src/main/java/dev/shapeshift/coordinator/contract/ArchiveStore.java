@@ -33,23 +33,17 @@ final class ArchiveStore {
     }
 
     static Optional<Archive> read(Connection c, String migration) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT migration, mode, archive_table, source_schema, "
+        return Optional.ofNullable(Sql.one(c, "SELECT migration, mode, archive_table, source_schema, "
                 + "source_table, key_columns::text, columns::text, archived_at, retain_until, restored_at, dropped_at, "
                 + "dropped_by, structure::text, restore_started_at, restore_rows FROM shapeshift.contract_archive "
-                + "WHERE migration = ?")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return Optional.empty();
-                }
-                return Optional.of(new Archive(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                + "WHERE migration = ?",
+                rs -> new Archive(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
                         rs.getString(5), json(rs.getString(6), new TypeReference<List<String>>() { }),
                         json(rs.getString(7), new TypeReference<List<ArchivedColumn>>() { }), instant(rs, 8),
                         instant(rs, 9), instant(rs, 10), instant(rs, 11), rs.getString(12),
                         json(rs.getString(13), new TypeReference<List<Archive.ArchivedStructure>>() { }),
-                        instant(rs, 14), rs.getLong(15)));
-            }
-        }
+                        instant(rs, 14), rs.getLong(15)),
+                migration));
     }
 
     /** The contract's row: where the old shape went, its key, its columns and structure, kept for the retention. */

@@ -76,26 +76,19 @@ final class BrownoutStore {
 
     /** The latest brownout of a migration with its failures; null when none ran. */
     static BrownoutReport latest(Connection c, String migration) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT id, status, started_at, ends_at, ended_at, end_reason, "
+        BrownoutReport b = Sql.one(c, "SELECT id, status, started_at, ends_at, ended_at, end_reason, "
                 + "locked_out, untouched, undo_sql, undo_ms, log_file, log_offset, log_problem, clock_timestamp() "
-                + "FROM shapeshift.brownout WHERE migration = ? ORDER BY id DESC LIMIT 1")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return null;
-                }
-                long id = rs.getLong(1);
-                double undoMs = rs.getDouble(10);
-                Double undo = rs.wasNull() ? null : undoMs;
-                long offset = rs.getLong(12);
-                Long logOffset = rs.wasNull() ? null : offset;
-                BrownoutReport b = new BrownoutReport(id, Brownout.Status.of(rs.getString(2)), instant(rs.getTimestamp(3)),
-                        instant(rs.getTimestamp(4)), instant(rs.getTimestamp(5)), rs.getString(6), strings(rs.getArray(7)),
-                        rs.getString(8), strings(rs.getArray(9)), undo, rs.getString(11), logOffset, rs.getString(13),
-                        instant(rs.getTimestamp(14)), List.of());
-                return b.withFailures(failures(c, id));
-            }
-        }
+                + "FROM shapeshift.brownout WHERE migration = ? ORDER BY id DESC LIMIT 1", rs -> {
+                    double undoMs = rs.getDouble(10);
+                    Double undo = rs.wasNull() ? null : undoMs;
+                    long offset = rs.getLong(12);
+                    Long logOffset = rs.wasNull() ? null : offset;
+                    return new BrownoutReport(rs.getLong(1), Brownout.Status.of(rs.getString(2)),
+                            instant(rs.getTimestamp(3)), instant(rs.getTimestamp(4)), instant(rs.getTimestamp(5)),
+                            rs.getString(6), strings(rs.getArray(7)), rs.getString(8), strings(rs.getArray(9)), undo,
+                            rs.getString(11), logOffset, rs.getString(13), instant(rs.getTimestamp(14)), List.of());
+                }, migration);
+        return b == null ? null : b.withFailures(failures(c, b.id()));
     }
 
     private static List<BrownoutReport.Failure> failures(Connection c, long id) throws SQLException {

@@ -18,13 +18,16 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.errors.GroupNotEmptyException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -175,27 +178,13 @@ public final class Cleanup {
             left.add("topics " + names + " kept: no Kafka given (--bootstrap)");
             return false;
         }
-        try (Admin admin = admin()) {
-            for (var e : admin.deleteTopics(names).topicNameValues().entrySet()) {
-                try {
-                    e.getValue().get(30, TimeUnit.SECONDS);
-                    done.add("deleted topic " + e.getKey());
-                } catch (ExecutionException ex) {
-                    if (ex.getCause() instanceof UnknownTopicOrPartitionException) {
-                        left.add("topic " + e.getKey() + " did not exist");
-                    } else {
-                        throw new ShapeshiftException(ErrorCode.UNREACHABLE, "deleting topic " + e.getKey() + " failed: "
-                                + ex.getCause().getMessage(), ex.getCause());
-                    }
-                }
+        delete("topic", admin -> admin.deleteTopics(names).topicNameValues(), done, (topic, cause) -> {
+            if (cause instanceof UnknownTopicOrPartitionException) {
+                left.add("topic " + topic + " did not exist");
+                return true;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ShapeshiftException(ErrorCode.INTERNAL, "interrupted while deleting topics", e);
-        } catch (TimeoutException e) {
-            throw new ShapeshiftException(ErrorCode.UNREACHABLE, "Kafka at " + bootstrapServers
-                    + " did not answer within 30s while deleting topics", e);
-        }
+            return false;
+        });
         return true;
     }
 
@@ -206,34 +195,47 @@ public final class Cleanup {
      */
     private boolean groups(String migration, List<String> done, List<String> left) {
         List<String> groups = List.of(Topics.group(migration, "sync"), Topics.group(migration, "backfill"));
-        boolean gone = true;
+        int keptBefore = left.size();
+        delete("consumer group", admin -> admin.deleteConsumerGroups(groups).deletedGroups(), done, (group, cause) -> {
+            if (cause instanceof GroupNotEmptyException) {
+                left.add("consumer group " + group + " kept: workers still consume it; stop them (or drop "
+                        + migration + " from their --migration list) and run cleanup again");
+            }
+            return cause instanceof GroupIdNotFoundException || cause instanceof GroupNotEmptyException;
+        });
+        return left.size() == keptBefore;
+    }
+
+    /** What to do when deleting one named thing failed: true when it is noted (left or ignored), false to fail. */
+    private interface Refusal {
+        boolean noted(String name, Throwable cause);
+    }
+
+    /**
+     * Deletes what {@code request} names, waiting up to 30 s for each; a deletion that failed is
+     * offered to {@code refusal} and fails the clean-up (UNREACHABLE) unless it noted it.
+     */
+    private void delete(String what, Function<Admin, Map<String, KafkaFuture<Void>>> request, List<String> done,
+                        Refusal refusal) {
         try (Admin admin = admin()) {
-            for (var e : admin.deleteConsumerGroups(groups).deletedGroups().entrySet()) {
+            for (var e : request.apply(admin).entrySet()) {
                 try {
                     e.getValue().get(30, TimeUnit.SECONDS);
-                    done.add("deleted consumer group " + e.getKey());
+                    done.add("deleted " + what + " " + e.getKey());
                 } catch (ExecutionException ex) {
-                    if (ex.getCause() instanceof GroupIdNotFoundException) {
-                        continue;
+                    if (!refusal.noted(e.getKey(), ex.getCause())) {
+                        throw new ShapeshiftException(ErrorCode.UNREACHABLE, "deleting " + what + " " + e.getKey()
+                                + " failed: " + ex.getCause().getMessage(), ex.getCause());
                     }
-                    if (ex.getCause() instanceof GroupNotEmptyException) {
-                        left.add("consumer group " + e.getKey() + " kept: workers still consume it; stop them (or drop "
-                                + migration + " from their --migration list) and run cleanup again");
-                        gone = false;
-                        continue;
-                    }
-                    throw new ShapeshiftException(ErrorCode.UNREACHABLE, "deleting consumer group " + e.getKey()
-                            + " failed: " + ex.getCause().getMessage(), ex.getCause());
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ShapeshiftException(ErrorCode.INTERNAL, "interrupted while deleting consumer groups", e);
+            throw new ShapeshiftException(ErrorCode.INTERNAL, "interrupted while deleting " + what + "s", e);
         } catch (TimeoutException e) {
             throw new ShapeshiftException(ErrorCode.UNREACHABLE, "Kafka at " + bootstrapServers
-                    + " did not answer within 30s while deleting consumer groups", e);
+                    + " did not answer within 30s while deleting " + what + "s", e);
         }
-        return gone;
     }
 
     private Admin admin() {

@@ -34,8 +34,9 @@ final class WatchStore {
                     return null;
                 }
                 long tw = rs.getLong(5);
+                Long tableWrites = rs.wasNull() ? null : tw; // right after its own column: NULL is "not taken", not 0
                 return new Watch(instant(rs.getTimestamp(1)), instant(rs.getTimestamp(2)), instant(rs.getTimestamp(3)),
-                        rs.getLong(4), rs.wasNull() ? null : tw, instant(rs.getTimestamp(6)));
+                        rs.getLong(4), tableWrites, instant(rs.getTimestamp(6)));
             }
         }
     }

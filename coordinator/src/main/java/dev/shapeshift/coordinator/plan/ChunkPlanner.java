@@ -141,14 +141,7 @@ public final class ChunkPlanner {
             String sql = "SELECT count(*) FROM " + table(resolved) + " " + t + " WHERE "
                     + keys.rangeWhere(t, after != null, upTo != null);
             try (PreparedStatement ps = c.prepareStatement(sql)) {
-                int p = 1;
-                for (Key k : new Key[] {after, upTo}) {
-                    if (k != null) {
-                        for (String v : k.values()) {
-                            ps.setString(p++, v);
-                        }
-                    }
-                }
+                KeySql.bind(ps, 1, after, upTo);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     out.add(rs.getLong(1));

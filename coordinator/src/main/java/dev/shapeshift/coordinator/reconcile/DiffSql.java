@@ -80,7 +80,7 @@ final class DiffSql {
     String rangeEnd(boolean hasAfter) {
         // The text cast is outside the OFFSET subquery: inside, it would run for every skipped key
         // (docs/performance.md, "Reconcile", "Where the time went").
-        return "SELECT " + aliasesAsText("r.") + " FROM (SELECT " + keyAliased(source) + " FROM " + source + " WHERE "
+        return "SELECT " + aliasesAsText("r.") + " FROM (SELECT " + keySql.aliased(source) + " FROM " + source + " WHERE "
                 + (hasAfter ? "(" + keyTuple(source) + ") > (" + keySql.params() + ")" : "true")
                 + " ORDER BY " + keyTuple(source) + " OFFSET ? LIMIT 1) r";
     }
@@ -100,7 +100,7 @@ final class DiffSql {
     }
 
     private String highest(String table, boolean hasAfter, String desc) {
-        return "(SELECT " + keyAliased(table) + " FROM " + table + " WHERE " + rangeWhere(table, hasAfter, false)
+        return "(SELECT " + keySql.aliased(table) + " FROM " + table + " WHERE " + rangeWhere(table, hasAfter, false)
                 + " ORDER BY " + desc + " LIMIT 1)";
     }
 
@@ -142,9 +142,9 @@ final class DiffSql {
         String joined = "SELECT s.__k0 AS __s, t.__k0 AS __t, " + merged + ", s.__xmin, "
                 + "CASE WHEN t.__k0 IS NULL THEN 'missing' WHEN s.__k0 IS NULL THEN 'extra' "
                 + "WHEN (" + sTuple + ", NULL) IS DISTINCT FROM (" + tTuple + ", NULL) THEN 'different' END AS __kind\n"
-                + "FROM (SELECT " + keyAliased(source) + ", " + source + ".xmin AS __xmin, " + sv
+                + "FROM (SELECT " + keySql.aliased(source) + ", " + source + ".xmin AS __xmin, " + sv
                 + " FROM " + source + " WHERE " + sourceWhere + ") s\n"
-                + "FULL JOIN (SELECT " + keyAliased(target) + ", " + tv + " FROM " + target + " WHERE " + targetWhere
+                + "FULL JOIN (SELECT " + keySql.aliased(target) + ", " + tv + " FROM " + target + " WHERE " + targetWhere
                 + ") t ON " + join;
         return aggregated("count(j.__s), count(j.__t)", joined, "j.__kind");
     }
@@ -157,7 +157,7 @@ final class DiffSql {
             current.add(transforms.comparable(source + "." + Ident.quote(c.name()), i));
             computed.add(transforms.comparable(transforms.stored(i), i));
         }
-        String rows = "SELECT " + keyAliased(source) + ", " + source + ".xmin AS __xmin, CASE WHEN ("
+        String rows = "SELECT " + keySql.aliased(source) + ", " + source + ".xmin AS __xmin, CASE WHEN ("
                 + current + ", NULL) IS DISTINCT FROM (" + computed + ", NULL) THEN 'different' END AS __kind"
                 + " FROM " + source + " WHERE " + sourceWhere;
         return aggregated("count(*), count(*)", rows, "j.__kind");
@@ -202,14 +202,6 @@ final class DiffSql {
 
     private String keyTuple(String table) {
         return keySql.tuple(table);
-    }
-
-    private String keyAliased(String table) {
-        StringJoiner t = new StringJoiner(", ");
-        for (int i = 0; i < key.size(); i++) {
-            t.add(table + "." + Ident.quote(key.get(i).name()) + " AS __k" + i);
-        }
-        return t.toString();
     }
 
     private String aliasesAsText(String prefix) {

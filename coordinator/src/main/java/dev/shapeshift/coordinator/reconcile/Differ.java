@@ -6,6 +6,7 @@ import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.KeyRange;
+import dev.shapeshift.refresh.KeySql;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.spec.TargetColumn;
 import java.sql.Array;
@@ -101,12 +102,7 @@ public final class Differ implements Comparer {
     @Override
     public Key rangeEnd(Connection c, Key after, int rows) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql.rangeEnd(after != null))) {
-            int p = 1;
-            if (after != null) {
-                for (String v : after.values()) {
-                    ps.setString(p++, v);
-                }
-            }
+            int p = KeySql.bind(ps, 1, after);
             ps.setInt(p, rows - 1);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {

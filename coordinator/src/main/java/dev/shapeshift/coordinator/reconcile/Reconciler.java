@@ -89,11 +89,6 @@ public final class Reconciler {
                     r.recheckAfter().multipliedBy(3).plusMinutes(1), 5, 500, r.parallelism());
         }
 
-        public Options withRangeRows(int rows) {
-            return new Options(rows, maxRowsPerSecond, recheckAfter, interval, settleTimeout, maxRounds, recheckBatch,
-                    parallelism);
-        }
-
         public Options withRecheckAfter(Duration d) {
             return new Options(rangeRows, maxRowsPerSecond, d, interval, settleTimeout, maxRounds, recheckBatch,
                     parallelism);
@@ -106,11 +101,6 @@ public final class Reconciler {
 
         public Options withInterval(Duration d) {
             return new Options(rangeRows, maxRowsPerSecond, recheckAfter, d, settleTimeout, maxRounds, recheckBatch,
-                    parallelism);
-        }
-
-        public Options withMaxRowsPerSecond(long rate) {
-            return new Options(rangeRows, rate, recheckAfter, interval, settleTimeout, maxRounds, recheckBatch,
                     parallelism);
         }
 

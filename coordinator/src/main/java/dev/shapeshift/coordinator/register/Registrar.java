@@ -121,7 +121,7 @@ public final class Registrar {
             // Catalog.create audits the creation; this second entry names the origin. Not atomic with
             // the row: if it fails, the migration is registered with only the "create" entry.
             catalog.audit(spec.name(), actor, "register", "spec from " + origin);
-            log.info("migration registered migration={} origin={} mode={} actor={}", spec.name(), origin, spec.mode().yaml(), actor);
+            log.info("migration registered migration={} origin={} mode={} actor={}", spec.name(), origin, spec.mode().label(), actor);
             return new Registration(origin, spec.name(), Outcome.CREATED, created.phase(), "migration " + spec.name()
                     + " registered from " + origin + " in phase planned; the coordinator's driver takes it from here",
                     List.of(), List.of(), warnings);

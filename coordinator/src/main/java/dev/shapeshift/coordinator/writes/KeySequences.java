@@ -73,20 +73,10 @@ public final class KeySequences {
      * set ({@code "public.users_v2_id_seq = 2417"}).
      */
     public static List<String> atSwitch(Connection c, String migration, MigrationSpec spec) throws SQLException {
-        List<String> done = new ArrayList<>();
-        for (Seq s : read(c, spec)) {
-            Long above = greatest(s.sourceMax(), s.targetMax(), s.sourceLast());
-            if (s.targetSequence() != null && above != null && (s.targetLast() == null || s.targetLast() < above)) {
-                done.add(setval(c, s.targetSequence(), Math.max(1, above + GAP)));
-            }
-        }
-        if (!done.isEmpty()) {
-            Catalog.audit(c, migration, "coordinator", "write switch set key sequence(s) " + done, null, null,
-                    "the application inserts into " + spec.targetSchema() + "." + spec.targetTable() + " from now on; "
-                            + "its keys must come after every key of " + spec.source().table());
-            log.info("write switch set key sequences migration={} set={}", migration, done);
-        }
-        return done;
+        return raise(c, migration, spec, true, "write switch set key sequence(s) ",
+                "the application inserts into " + spec.targetSchema() + "." + spec.targetTable() + " from now on; "
+                        + "its keys must come after every key of " + spec.source().table(),
+                "write switch set key sequences");
     }
 
     /**
@@ -95,18 +85,31 @@ public final class KeySequences {
      * with rows the new code inserted meanwhile (carried to the old table by the reverse sync).
      */
     public static List<String> atUndo(Connection c, String migration, MigrationSpec spec) throws SQLException {
+        return raise(c, migration, spec, false, "write switch undone: set key sequence(s) ",
+                "the application inserts into " + spec.source().schema() + "." + spec.source().table()
+                        + " again; its keys must come after every key the new table used",
+                "write switch undone, key sequences set");
+    }
+
+    /**
+     * Sets each key sequence of one table ({@code newTable}: the new one, else the old one) {@link #GAP}
+     * above the largest of both tables' keys and the other table's sequence, where it is not there yet;
+     * audits and logs what it set ({@code action} + the list; {@code logMessage} + migration and list).
+     */
+    private static List<String> raise(Connection c, String migration, MigrationSpec spec, boolean newTable,
+                                      String action, String why, String logMessage) throws SQLException {
         List<String> done = new ArrayList<>();
         for (Seq s : read(c, spec)) {
-            Long above = greatest(s.sourceMax(), s.targetMax(), s.targetLast());
-            if (s.sourceSequence() != null && above != null && (s.sourceLast() == null || s.sourceLast() < above)) {
-                done.add(setval(c, s.sourceSequence(), Math.max(1, above + GAP)));
+            String sequence = newTable ? s.targetSequence() : s.sourceSequence();
+            Long last = newTable ? s.targetLast() : s.sourceLast();
+            Long above = greatest(s.sourceMax(), s.targetMax(), newTable ? s.sourceLast() : s.targetLast());
+            if (sequence != null && above != null && (last == null || last < above)) {
+                done.add(setval(c, sequence, Math.max(1, above + GAP)));
             }
         }
         if (!done.isEmpty()) {
-            Catalog.audit(c, migration, "coordinator", "write switch undone: set key sequence(s) " + done, null, null,
-                    "the application inserts into " + spec.source().schema() + "." + spec.source().table()
-                            + " again; its keys must come after every key the new table used");
-            log.info("write switch undone, key sequences set migration={} set={}", migration, done);
+            Catalog.audit(c, migration, "coordinator", action + done, null, null, why);
+            log.info(logMessage + " migration={} set={}", migration, done);
         }
         return done;
     }

@@ -61,22 +61,18 @@ public final class ReplicaIdentity {
 
     /** The table's replica identity as the clause that sets it: DEFAULT, NOTHING, FULL or USING INDEX "name". */
     public static String of(Connection c, String table) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT t.relreplident, (SELECT quote_ident(i.relname) FROM "
+        String clause = Sql.one(c, "SELECT t.relreplident, (SELECT quote_ident(i.relname) FROM "
                 + "pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = t.oid AND x.indisreplident) "
-                + "FROM pg_class t WHERE t.oid = to_regclass(?)")) {
-            ps.setString(1, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    throw new ShapeshiftException(ErrorCode.NOT_FOUND, "table " + table + " does not exist");
-                }
-                return switch (rs.getString(1)) {
+                + "FROM pg_class t WHERE t.oid = to_regclass(?)", rs -> switch (rs.getString(1)) {
                     case "f" -> "FULL";
                     case "n" -> "NOTHING";
                     case "i" -> rs.getString(2) == null ? "DEFAULT" : "USING INDEX " + rs.getString(2);
                     default -> "DEFAULT";
-                };
-            }
+                }, table);
+        if (clause == null) {
+            throw new ShapeshiftException(ErrorCode.NOT_FOUND, "table " + table + " does not exist");
         }
+        return clause;
     }
 
     /**

@@ -27,17 +27,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(PostgresExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ApiIT {
-    private final PostgresServer pg;
     private Database db;
     private Coordinator coordinator;
     private int port;
 
-    ApiIT(PostgresServer pg) {
-        this.pg = pg;
-    }
-
     @BeforeAll
-    void start() throws SQLException {
+    void start(PostgresServer pg) throws SQLException {
         db = Seed.database(pg, "api");
         Seed.migration(db, "users", "backfilling", "5m");
         Seed.migration(db, "orders", "syncing", "5m");

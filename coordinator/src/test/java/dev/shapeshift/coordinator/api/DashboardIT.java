@@ -41,16 +41,11 @@ class DashboardIT {
     /** XML namespace names are identifiers, never fetched. */
     private static final List<String> ALLOWED = List.of("http://www.w3.org");
 
-    private final PostgresServer pg;
     private Coordinator coordinator;
     private dev.shapeshift.db.Leadership bridge;
 
-    DashboardIT(PostgresServer pg) {
-        this.pg = pg;
-    }
-
     @BeforeAll
-    void start() throws Exception {
+    void start(PostgresServer pg) throws Exception {
         Database db = Seed.database(pg, "dashboard");
         Seed.migration(db, "users", "backfilling", "5m");
         // 15 minutes of history as the coordinator records it (one sample per 10 s): three drift

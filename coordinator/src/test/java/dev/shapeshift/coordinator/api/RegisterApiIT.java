@@ -43,16 +43,11 @@ class RegisterApiIT {
                   transform: round(total * 100)::bigint
             """;
 
-    private final PostgresServer pg;
     private Database db;
     private Coordinator coordinator;
 
-    RegisterApiIT(PostgresServer pg) {
-        this.pg = pg;
-    }
-
     @BeforeAll
-    void start() throws Exception {
+    void start(PostgresServer pg) throws Exception {
         db = Seed.database(pg, "registerapi");
         Seed.sql(db, "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric(10,2))");
         coordinator = Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, ADMIN, READ, Duration.ofSeconds(1)),

@@ -21,14 +21,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(PostgresExtension.class)
 class AwaitingContractIT {
-    private final PostgresServer pg;
-
-    AwaitingContractIT(PostgresServer pg) {
-        this.pg = pg;
-    }
-
     @Test
-    void pastDeadlineIsCountedFromTheReadSwitch() throws Exception {
+    void pastDeadlineIsCountedFromTheReadSwitch(PostgresServer pg) throws Exception {
         Database db = Seed.database(pg, "awaiting");
         Catalog catalog = new Catalog(db, "test");
         register(catalog, "late", "\"deadline\":\"1d\"", Phase.READS_SWITCHED);

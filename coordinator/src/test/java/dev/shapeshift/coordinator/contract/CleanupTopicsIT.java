@@ -20,16 +20,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** Clean-up at the end deletes the migration's Kafka topics (and only its own), audited in its result. */
 @ExtendWith({PostgresExtension.class, KafkaExtension.class})
 class CleanupTopicsIT {
-    private final PostgresServer pg;
-    private final KafkaBroker kafka;
-
-    CleanupTopicsIT(PostgresServer pg, KafkaBroker kafka) {
-        this.pg = pg;
-        this.kafka = kafka;
-    }
-
     @Test
-    void cleanupDeletesTheMigrationsTopicsAndKeepsOthers() throws Exception {
+    void cleanupDeletesTheMigrationsTopicsAndKeepsOthers(PostgresServer pg, KafkaBroker kafka) throws Exception {
         String m = "users-ct";
         Database db = RollbackDrillIT.expandedOnUsers(pg, kafka, "cleanup_topics", "ss_ct_", m);
         Transitions transitions = new Transitions(new Catalog(db, "test"));

@@ -23,14 +23,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(PostgresExtension.class)
 class CodeSearchIT {
     private static final String FIXTURE = Path.of("src", "test", "resources", "codesearch").toAbsolutePath().toString();
-    private final PostgresServer pg;
-
-    CodeSearchIT(PostgresServer pg) {
-        this.pg = pg;
-    }
 
     @Test
-    void hitsCloseTheGateUntilAcknowledged() throws Exception {
+    void hitsCloseTheGateUntilAcknowledged(PostgresServer pg) throws Exception {
         Database db = Seed.database(pg, "code_search");
         Seed.sql(db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
                 "CREATE TABLE users (id bigint PRIMARY KEY, email text, legacy_email text, legacy_email_sent boolean)");

@@ -35,14 +35,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(PostgresExtension.class)
 class ContractGateIT {
     static final String M = "users-ev";
-    private final PostgresServer pg;
-
-    ContractGateIT(PostgresServer pg) {
-        this.pg = pg;
-    }
 
     @Test
-    void readerKeepsGateClosedUntilQuietThenContractAndRestore() throws Exception {
+    void readerKeepsGateClosedUntilQuietThenContractAndRestore(PostgresServer pg) throws Exception {
         Database db = Seed.database(pg, "contract");
         String appRole = "app_" + Long.toHexString(System.nanoTime());
         Seed.sql(db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
@@ -114,7 +109,7 @@ class ContractGateIT {
     }
 
     @Test
-    void tableModeContractMovesTheOldTableToTheArchiveAndRestoreBringsItBack() throws Exception {
+    void tableModeContractMovesTheOldTableToTheArchiveAndRestoreBringsItBack(PostgresServer pg) throws Exception {
         Database db = Seed.database(pg, "contract_table");
         String m = "users-v2";
         Seed.sql(db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
@@ -162,7 +157,7 @@ class ContractGateIT {
      * structure back and valid.
      */
     @Test
-    void inPlaceRestoreRefillsInCheckpointedChunksResumesAndRecreatesTheOldStructure() throws Exception {
+    void inPlaceRestoreRefillsInCheckpointedChunksResumesAndRecreatesTheOldStructure(PostgresServer pg) throws Exception {
         Database db = Seed.database(pg, "contract_restore");
         String m = "orders-code";
         Seed.sql(db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
@@ -260,7 +255,7 @@ class ContractGateIT {
      * session of another role with the JDBC driver's default name is not Shapeshift's.
      */
     @Test
-    void debeziumNamedSessionsDoNotMakeShapeshiftsRoleShared() throws Exception {
+    void debeziumNamedSessionsDoNotMakeShapeshiftsRoleShared(PostgresServer pg) throws Exception {
         Database db = Seed.database(pg, "contract_dbz");
         String bridgeRole = "bridge_" + Long.toHexString(System.nanoTime());
         String otherRole = "other_" + Long.toHexString(System.nanoTime());

@@ -22,14 +22,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(PostgresExtension.class)
 class DependentsIT {
-    private final PostgresServer pg;
-
-    DependentsIT(PostgresServer pg) {
-        this.pg = pg;
-    }
-
     @Test
-    void viewsRulesAndFunctionsOnTheOldColumnAreNamedAndCloseTheGate() throws Exception {
+    void viewsRulesAndFunctionsOnTheOldColumnAreNamedAndCloseTheGate(PostgresServer pg) throws Exception {
         Database db = Seed.database(pg, "dependents");
         Seed.sql(db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
                 "CREATE TABLE users (id bigint PRIMARY KEY, email text, legacy_email text, legacy_email_sent boolean)",

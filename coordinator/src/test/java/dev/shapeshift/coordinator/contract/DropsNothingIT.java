@@ -26,14 +26,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(PostgresExtension.class)
 class DropsNothingIT {
-    private final PostgresServer pg;
-
-    DropsNothingIT(PostgresServer pg) {
-        this.pg = pg;
-    }
-
     @Test
-    void inPlaceWithoutDropColumnsSaysSoAndOpensWhileTheApplicationWrites() throws Exception {
+    void inPlaceWithoutDropColumnsSaysSoAndOpensWhileTheApplicationWrites(PostgresServer pg) throws Exception {
         Database db = Seed.database(pg, "drops_nothing");
         String app = appRole(db, "accounts");
         String m = "accounts-nothing";
@@ -59,7 +53,7 @@ class DropsNothingIT {
     }
 
     @Test
-    void tableModeWithoutDropTableWatchesWritesOnly() throws Exception {
+    void tableModeWithoutDropTableWatchesWritesOnly(PostgresServer pg) throws Exception {
         Database db = Seed.database(pg, "drops_nothing_table");
         String app = appRole(db, "accounts");
         Seed.sql(db, "CREATE TABLE accounts_v2 (id bigint PRIMARY KEY, abalance bigint)");

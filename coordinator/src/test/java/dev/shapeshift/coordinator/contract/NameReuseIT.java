@@ -39,24 +39,17 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith({PostgresExtension.class, KafkaExtension.class})
 class NameReuseIT {
-    private final PostgresServer pg;
-    private final KafkaBroker kafka;
-
-    NameReuseIT(PostgresServer pg, KafkaBroker kafka) {
-        this.pg = pg;
-        this.kafka = kafka;
-    }
-
     @Test
-    void aRolledBackAndCleanedUpNameIsRegisteredAgainWithItsHistoryKeptAndNoOldRecords() throws Exception {
+    void aRolledBackAndCleanedUpNameIsRegisteredAgainWithItsHistoryKeptAndNoOldRecords(PostgresServer pg, KafkaBroker kafka)
+            throws Exception {
         String m = "users-nr";
         Database db = RollbackDrillIT.expandedOnUsers(pg, kafka, "name_reuse", "ss_nr_", m);
         Catalog catalog = new Catalog(db, "test");
         Transitions transitions = new Transitions(catalog);
         String spec = catalog.get(m).specJson();
         Topics.ensure(kafka.bootstrapServers(), Map.of(Topics.changes(m), 2, Topics.chunks(m), 2), (short) 1);
-        produce(Topics.changes(m), 5);
-        assertThat(consumeAll(m)).as("the old run's records, consumed and committed by its group").isEqualTo(5);
+        produce(kafka, Topics.changes(m), 5);
+        assertThat(consumeAll(kafka, m)).as("the old run's records, consumed and committed by its group").isEqualTo(5);
         new SyncStreamStore(catalog).claim(m, 0, 2, "w-old", null);
         catalog.putSetting(m, "sync-skip", "0:3", "ops", "old run");
 
@@ -64,9 +57,11 @@ class NameReuseIT {
                 .hasMessageContaining("is active (phase").hasMessageContaining("shapeshift rollback " + m);
 
         transitions.rollback(m, "test", "abandon the first run");
-        ShapeshiftException notClean = (ShapeshiftException) catchThrowable(() -> catalog.create(m, spec, "again.yaml", "test"));
-        assertThat(notClean.code()).isEqualTo(ErrorCode.CONFLICT);
-        assertThat(notClean.getMessage()).contains("not cleaned up").contains("shapeshift cleanup " + m);
+        assertThatThrownBy(() -> catalog.create(m, spec, "again.yaml", "test"))
+                .isInstanceOfSatisfying(ShapeshiftException.class, notClean -> {
+                    assertThat(notClean.code()).isEqualTo(ErrorCode.CONFLICT);
+                    assertThat(notClean.getMessage()).contains("not cleaned up").contains("shapeshift cleanup " + m);
+                });
 
         Cleanup.Result cleaned = new Cleanup(db, kafka.bootstrapServers(), Cleanup.DEFAULT_PUBLICATION,
                 RollbackDrillIT::dropSlot).run(m, "test", "first run done");
@@ -90,11 +85,11 @@ class NameReuseIT {
 
         // the new run's topics (created again as registration does) and group see nothing of the old run
         Topics.ensure(kafka.bootstrapServers(), Map.of(Topics.changes(m), 2, Topics.chunks(m), 2), (short) 1);
-        produce(Topics.changes(m), 2);
-        assertThat(consumeAll(m)).as("only the new run's records").isEqualTo(2);
+        produce(kafka, Topics.changes(m), 2);
+        assertThat(consumeAll(kafka, m)).as("only the new run's records").isEqualTo(2);
     }
 
-    private void produce(String topic, int n) throws Exception {
+    private static void produce(KafkaBroker kafka, String topic, int n) throws Exception {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
@@ -108,7 +103,7 @@ class NameReuseIT {
     }
 
     /** Consumes the changes topic in the migration's sync group to its end, commits, returns how many records. */
-    private int consumeAll(String m) {
+    private static int consumeAll(KafkaBroker kafka, String m) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, Topics.group(m, "sync"));
@@ -130,14 +125,5 @@ class NameReuseIT {
             c.commitSync();
         }
         return n;
-    }
-
-    private static Throwable catchThrowable(Runnable r) {
-        try {
-            r.run();
-        } catch (Throwable t) {
-            return t;
-        }
-        throw new AssertionError("expected a refusal");
     }
 }

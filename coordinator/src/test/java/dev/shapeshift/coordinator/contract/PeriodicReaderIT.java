@@ -28,14 +28,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(PostgresExtension.class)
 class PeriodicReaderIT {
-    private final PostgresServer pg;
-
-    PeriodicReaderIT(PostgresServer pg) {
-        this.pg = pg;
-    }
-
     @Test
-    void theExportIsNamedByIdentityAndRemembered() throws Exception {
+    void theExportIsNamedByIdentityAndRemembered(PostgresServer pg) throws Exception {
         Database db = Seed.database(pg, "periodic");
         String suffix = Long.toHexString(System.nanoTime());
         String export = "export_" + suffix;

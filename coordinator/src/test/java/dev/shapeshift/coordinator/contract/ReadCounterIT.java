@@ -46,14 +46,9 @@ class ReadCounterIT {
     private static final int READS_EACH = 250;
     private static final int WRITERS = 2;
     private static final int WRITES_EACH = 100;
-    private final PostgresServer pg;
-
-    ReadCounterIT(PostgresServer pg) {
-        this.pg = pg;
-    }
 
     @Test
-    void countsEveryStatementOnTheOldTableByIdentityUnderLoad() throws Exception {
+    void countsEveryStatementOnTheOldTableByIdentityUnderLoad(PostgresServer pg) throws Exception {
         long started = System.nanoTime();
         Database db = Seed.database(pg, "read_counter");
         String suffix = Long.toHexString(System.nanoTime());

@@ -51,17 +51,14 @@ class ReplicaEvidenceIT {
 
     @Test
     void theExportOnTheReplicaKeepsTheGateClosedAndIsNamedUntilItStops() throws Exception {
-        String export = "export_" + Long.toHexString(System.nanoTime());
-        String name = setUp("replica_ev", export);
-        Database db = new Database(primary.jdbcUrl(name), primary.user(), primary.password());
-        AccessWatch watch = new AccessWatch(db);
-        watch.addReplica("reporting", replica.jdbcUrl(name), "test");
-        watch.baseline("users-email");
+        Exporting job = setUp("replica_ev");
+        job.watch().addReplica("reporting", replica.jdbcUrl(job.database()), "test");
+        job.watch().baseline("users-email");
 
         // The export runs a few cycles on the replica; every look in between keeps the gate closed and names it.
         for (int cycle = 0; cycle < 3; cycle++) {
-            exportOnReplica(name, export);
-            AccessReport r = watch.evaluate("users-email");
+            exportOnReplica(job.database(), job.export());
+            AccessReport r = job.watch().evaluate("users-email");
             assertThat(r.replicas()).singleElement().satisfies(x -> {
                 assertThat(x.problem()).isNull();
                 assertThat(x.inRecovery()).isTrue();
@@ -71,49 +68,54 @@ class ReplicaEvidenceIT {
             }
             Check closed = check(r, "replica-quiet");
             assertThat(closed.passed()).isFalse();
-            assertThat(closed.evidence()).contains("replica reporting").contains("role " + export).contains("legacy_email");
+            assertThat(closed.evidence()).contains("replica reporting").contains("role " + job.export()).contains("legacy_email");
             assertThat(r.readers()).anySatisfy(x -> {
-                assertThat(x.role()).isEqualTo(export);
+                assertThat(x.role()).isEqualTo(job.export());
                 assertThat(x.clientAddr()).contains("replica reporting");
             });
             assertThat(r.offenders()).as("nothing ran on the primary").isEmpty();
             assertThat(check(r, "old-shape-quiet").passed()).isFalse();
         }
-        assertThat(replicaIsReadOnly(name)).as("the replica is read-only").isTrue();
+        assertThat(replicaIsReadOnly(job.database())).as("the replica is read-only").isTrue();
 
         // The job stopped: a whole quiet period later the gate opens, and the export is still listed as a reader.
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
-                .until(() -> AccessGate.checks(watch.evaluate("users-email")).stream().allMatch(Check::passed));
-        AccessReport later = watch.evaluate("users-email");
+                .until(() -> AccessGate.checks(job.watch().evaluate("users-email")).stream().allMatch(Check::passed));
+        AccessReport later = job.watch().evaluate("users-email");
         assertThat(check(later, "replica-quiet").evidence()).contains("reporting");
-        assertThat(later.readers()).extracting(AccessReport.Reader::role).contains(export);
+        assertThat(later.readers()).extracting(AccessReport.Reader::role).contains(job.export());
 
         // A replica that cannot be read closes the gate: its readers cannot be seen.
-        watch.addReplica("gone", "jdbc:postgresql://127.0.0.1:1/" + name, "test");
-        Check unreachable = check(watch.evaluate("users-email"), "replica-quiet");
+        job.watch().addReplica("gone", "jdbc:postgresql://127.0.0.1:1/" + job.database(), "test");
+        Check unreachable = check(job.watch().evaluate("users-email"), "replica-quiet");
         assertThat(unreachable.passed()).isFalse();
         assertThat(unreachable.evidence()).contains("replica gone").contains("cannot read the replica");
     }
 
     @Test
     void withoutTheReplicaConfiguredTheSameReadsLeaveTheGateOpen() throws Exception {
-        String export = "export_" + Long.toHexString(System.nanoTime());
-        String name = setUp("replica_blind", export);
-        Database db = new Database(primary.jdbcUrl(name), primary.user(), primary.password());
-        AccessWatch watch = new AccessWatch(db);
-        watch.baseline("users-email");
-        exportOnReplica(name, export);
+        Exporting job = setUp("replica_blind");
+        job.watch().baseline("users-email");
+        exportOnReplica(job.database(), job.export());
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
-            exportOnReplica(name, export);   // it keeps running, unseen
-            return AccessGate.checks(watch.evaluate("users-email")).stream().allMatch(Check::passed);
+            exportOnReplica(job.database(), job.export());   // it keeps running, unseen
+            return AccessGate.checks(job.watch().evaluate("users-email")).stream().allMatch(Check::passed);
         });
-        AccessReport r = watch.evaluate("users-email");
+        AccessReport r = job.watch().evaluate("users-email");
         assertThat(r.replicas()).isEmpty();
-        assertThat(r.readers()).extracting(AccessReport.Reader::role).doesNotContain(export);
+        assertThat(r.readers()).extracting(AccessReport.Reader::role).doesNotContain(job.export());
     }
 
-    /** A database with the old column and the export's role, replayed on the replica; the migration's quiet period is 3s. */
-    private static String setUp(String prefix, String export) throws Exception {
+    /** A test's source database, its export job's role, and an access watch on the database (no baseline yet). */
+    private record Exporting(String database, String export, AccessWatch watch) {
+    }
+
+    /**
+     * A database with the old column and a new export job's role, replayed on the replica; the
+     * migration's quiet period is 3s.
+     */
+    private static Exporting setUp(String prefix) throws Exception {
+        String export = "export_" + Long.toHexString(System.nanoTime());
         String name = primary.createDatabase(prefix);
         Database db = new Database(primary.jdbcUrl(name), primary.user(), primary.password());
         CatalogSchema.migrate(db);
@@ -134,7 +136,7 @@ class ReplicaEvidenceIT {
             lsn = rs.getString(1);
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> replica.caughtUp(lsn));
-        return name;
+        return new Exporting(name, export, new AccessWatch(db));
     }
 
     /** One cycle of the nightly export, on the replica: connect, read the old column, disconnect. */

@@ -56,18 +56,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith({PostgresExtension.class, KafkaExtension.class})
 class RollbackDrillIT {
-    private final PostgresServer pg;
-    private final KafkaBroker kafka;
-
-    RollbackDrillIT(PostgresServer pg, KafkaBroker kafka) {
-        this.pg = pg;
-        this.kafka = kafka;
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"expanded", "syncing", "backfilling", "backfilled", "verified", "dual-writes", "reads-switched",
             "contract-ready"})
-    void rollbackUnderWriteLoadLeavesTheOldShapeAsTheAppWroteIt(String from) throws Exception {
+    void rollbackUnderWriteLoadLeavesTheOldShapeAsTheAppWroteIt(String from, PostgresServer pg, KafkaBroker kafka)
+            throws Exception {
         Database db = Seed.database(pg, "rollback");
         Catalog catalog = new Catalog(db, "test");
         Transitions transitions = new Transitions(catalog);
@@ -116,7 +109,7 @@ class RollbackDrillIT {
 
     /** Two migrations on two tables share one slot and one publication; rolling one back leaves the other whole. */
     @Test
-    void twoMigrationsSideBySideShareOneSlot() throws Exception {
+    void twoMigrationsSideBySideShareOneSlot(PostgresServer pg, KafkaBroker kafka) throws Exception {
         Database db = Seed.database(pg, "side");
         Catalog catalog = new Catalog(db, "test");
         Transitions transitions = new Transitions(catalog);
@@ -149,7 +142,7 @@ class RollbackDrillIT {
      * negative control: there the same rollback says "dropped".
      */
     @Test
-    void aColumnTheExpandNeverCreatedIsNotReportedAsDropped() throws Exception {
+    void aColumnTheExpandNeverCreatedIsNotReportedAsDropped(PostgresServer pg) throws Exception {
         Database db = Seed.database(pg, "never");
         Catalog catalog = new Catalog(db, "test");
         Transitions transitions = new Transitions(catalog);

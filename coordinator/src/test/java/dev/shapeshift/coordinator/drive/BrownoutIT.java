@@ -14,12 +14,11 @@ import dev.shapeshift.coordinator.gate.Check;
 import dev.shapeshift.coordinator.gate.GateReport;
 import dev.shapeshift.coordinator.gate.Transitions;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.embedded.EmbeddedPostgres;
 import dev.shapeshift.phase.Phase;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -266,16 +265,13 @@ class BrownoutIT {
     }
 
     private static String acl(Database db, String table) throws SQLException {
-        try (Connection c = db.connect("test"); PreparedStatement ps = c.prepareStatement("SELECT string_agg(e, '; ' "
-                + "ORDER BY e) FROM (SELECT '(table) ' || a.grantee::regrole || ' ' || a.privilege_type || ' ' || a.is_grantable AS e "
-                + "FROM pg_class t, aclexplode(t.relacl) a WHERE t.oid = ?::regclass UNION ALL "
-                + "SELECT att.attname || ' ' || a.grantee::regrole || ' ' || a.privilege_type || ' ' || a.is_grantable "
-                + "FROM pg_attribute att, aclexplode(att.attacl) a WHERE att.attrelid = ?::regclass) x")) {
-            ps.setString(1, table);
-            ps.setString(2, table);
-            ResultSet rs = ps.executeQuery();
-            rs.next();
-            return rs.getString(1);
+        try (Connection c = db.connect("test")) {
+            return Sql.one(c, "SELECT string_agg(e, '; ' "
+                    + "ORDER BY e) FROM (SELECT '(table) ' || a.grantee::regrole || ' ' || a.privilege_type || ' ' || a.is_grantable AS e "
+                    + "FROM pg_class t, aclexplode(t.relacl) a WHERE t.oid = ?::regclass UNION ALL "
+                    + "SELECT att.attname || ' ' || a.grantee::regrole || ' ' || a.privilege_type || ' ' || a.is_grantable "
+                    + "FROM pg_attribute att, aclexplode(att.attacl) a WHERE att.attrelid = ?::regclass) x",
+                    rs -> rs.getString(1), table, table);
         }
     }
 

@@ -8,6 +8,7 @@ import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.coordinator.Seed;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.LockSafeDdl;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.embedded.UsersSpec;
@@ -16,7 +17,6 @@ import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.SpecReader;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -136,61 +136,38 @@ class LockSafeDdlIT {
 
     /** Backends of {@code application} waiting (not granted) for an AccessExclusive lock on users. */
     private static Set<Integer> exclusiveWaiters(Database db, String application) throws SQLException {
-        Set<Integer> out = new HashSet<>();
-        try (Connection c = db.connect("test"); PreparedStatement ps = c.prepareStatement("SELECT l.pid FROM pg_locks l "
-                + "JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND l.mode = 'AccessExclusiveLock' "
-                + "AND l.relation = 'public.users'::regclass AND a.application_name = ?")) {
-            ps.setString(1, application);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(rs.getInt(1));
-                }
-            }
+        try (Connection c = db.connect("test")) {
+            return new HashSet<>(Sql.list(c, "SELECT l.pid FROM pg_locks l "
+                    + "JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND l.mode = 'AccessExclusiveLock' "
+                    + "AND l.relation = 'public.users'::regclass AND a.application_name = ?", rs -> rs.getInt(1), application));
         }
-        return out;
     }
 
     /** How long the oldest queued AccessExclusive request of {@code application} on users has waited (pg_locks.waitstart). */
     private static long longestExclusiveWaitMs(Database db, String application) throws SQLException {
-        try (Connection c = db.connect("test"); PreparedStatement ps = c.prepareStatement("SELECT coalesce(max("
-                + "extract(epoch FROM clock_timestamp() - l.waitstart) * 1000), 0)::bigint FROM pg_locks l "
-                + "JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND l.mode = 'AccessExclusiveLock' "
-                + "AND l.relation = 'public.users'::regclass AND a.application_name = ?")) {
-            ps.setString(1, application);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
+        try (Connection c = db.connect("test")) {
+            return Sql.one(c, "SELECT coalesce(max("
+                    + "extract(epoch FROM clock_timestamp() - l.waitstart) * 1000), 0)::bigint FROM pg_locks l "
+                    + "JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND l.mode = 'AccessExclusiveLock' "
+                    + "AND l.relation = 'public.users'::regclass AND a.application_name = ?", rs -> rs.getLong(1), application);
         }
     }
 
     private static List<Integer> blockedBy(Database db, int pid) throws SQLException {
-        try (Connection c = db.connect("test"); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT unnest(pg_blocking_pids(" + pid + "))")) {
-            List<Integer> out = new java.util.ArrayList<>();
-            while (rs.next()) {
-                out.add(rs.getInt(1));
-            }
-            return out;
+        try (Connection c = db.connect("test")) {
+            return Sql.list(c, "SELECT unnest(pg_blocking_pids(?))", rs -> rs.getInt(1), pid);
         }
     }
 
     private static boolean columnExists(Database db, String column) throws SQLException {
-        try (Connection c = db.connect("test"); PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM "
-                + "information_schema.columns WHERE table_name = 'users' AND column_name = ?")) {
-            ps.setString(1, column);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1) == 1;
-            }
+        try (Connection c = db.connect("test")) {
+            return Sql.one(c, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' "
+                    + "AND column_name = ?", rs -> rs.getInt(1), column) == 1;
         }
     }
 
     private static int pid(Connection c) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
-            rs.next();
-            return rs.getInt(1);
-        }
+        return Sql.one(c, "SELECT pg_backend_pid()", rs -> rs.getInt(1));
     }
 
     private static void query(Connection c, String sql) throws SQLException {

@@ -14,6 +14,7 @@ import dev.shapeshift.db.LockSafeDdl;
 import dev.shapeshift.catalog.Knob;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.embedded.UsersSpec;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.ResolvedSpec;
@@ -46,28 +47,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(PostgresExtension.class)
 class StagedStructureIT {
-    private static final String SPEC = """
-            name: staged
-            source:
-              table: users
-            target:
-              columns:
-                - name: email_verified
-                  type: boolean
-                  transform: legacy_verified_at IS NOT NULL
-                  notNull: true
-                  default: "false"
-                - name: slug
-                  type: text
-                  transform: lower(email)
-                  unique: true
-                - name: org_ref
-                  type: bigint
-                  transform: org_id
-                  references: {table: orgs, column: id}
+    private static final String SPEC = UsersSpec.withColumns("staged", UsersSpec.STAGED_COLUMNS, """
               checks:
                 - expression: slug <> ''
-            """;
+            """);
     /** What the workers' refresh writes in place, for every row (a WHERE may follow). */
     private static final String BACKFILL = "UPDATE public.users SET email_verified = legacy_verified_at IS NOT NULL, "
             + "slug = lower(email), org_ref = org_id";

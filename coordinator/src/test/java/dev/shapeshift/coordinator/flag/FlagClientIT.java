@@ -26,14 +26,8 @@ class FlagClientIT {
     /** Refresh interval + one query + scheduling slack on a busy 2-core machine. */
     private static final Duration BOUND = REFRESH.plusMillis(750);
 
-    private final PostgresServer pg;
-
-    FlagClientIT(PostgresServer pg) {
-        this.pg = pg;
-    }
-
     @Test
-    void flipsAreSeenWithinTheBoundAndAnOutageKeepsTheLastValue() throws Exception {
+    void flipsAreSeenWithinTheBoundAndAnOutageKeepsTheLastValue(PostgresServer pg) throws Exception {
         Database admin = Seed.database(pg, "flagclient");
         String role = "flag_app_" + Long.toHexString(System.nanoTime());
         Seed.sql(admin, "CREATE ROLE " + role + " LOGIN PASSWORD 'app-secret'",

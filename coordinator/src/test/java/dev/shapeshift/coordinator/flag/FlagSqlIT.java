@@ -33,14 +33,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(PostgresExtension.class)
 class FlagSqlIT {
-    private final PostgresServer pg;
-
-    FlagSqlIT(PostgresServer pg) {
-        this.pg = pg;
-    }
-
     @Test
-    void anApplicationRoleReadsFlagsThroughTheFunctionOnceGranted() throws Exception {
+    void anApplicationRoleReadsFlagsThroughTheFunctionOnceGranted(PostgresServer pg) throws Exception {
         Database db = Seed.database(pg, "flagsql");
         String role = "app_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
         Seed.sql(db, "CREATE ROLE " + role + " LOGIN PASSWORD 'app-password'");
@@ -70,7 +64,7 @@ class FlagSqlIT {
     }
 
     @Test
-    void theFlagEndpointNeedsNoToken() throws Exception {
+    void theFlagEndpointNeedsNoToken(PostgresServer pg) throws Exception {
         Database db = Seed.database(pg, "flagapi");
         try (Coordinator coordinator = Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, ADMIN, READ,
                 Duration.ofSeconds(30)), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))) {

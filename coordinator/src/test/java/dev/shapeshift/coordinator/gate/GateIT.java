@@ -30,14 +30,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(PostgresExtension.class)
 class GateIT {
-    private final PostgresServer pg;
-
-    GateIT(PostgresServer pg) {
-        this.pg = pg;
-    }
-
     @Test
-    void readSwitchOnEvidenceAndBack() throws Exception {
+    void readSwitchOnEvidenceAndBack(PostgresServer pg) throws Exception {
         Database db = Seed.database(pg, "gate");
         Seed.migration(db, "users", "backfilled", "1s");
         String slot = "ss_gate_" + Long.toHexString(System.nanoTime());
@@ -48,11 +42,12 @@ class GateIT {
         ScheduledExecutorService bridge = Executors.newSingleThreadScheduledExecutor();
         try {
             // Not yet: a chunk is running, the run started before the backfill finished, drift is open, no slot.
-            GateClosedException closed = (GateClosedException) catchThrowable(() ->
-                    transitions.advance("users", Phase.VERIFIED, "test", "try"));
-            assertThat(closed.code()).isEqualTo(ErrorCode.GATE_CLOSED);
-            assertThat(closed.report().failed()).extracting(Check::name)
-                    .containsExactly("backfill-done", "sync-streams", "sync-lag", "reconciled", "drift-open");
+            assertThatThrownBy(() -> transitions.advance("users", Phase.VERIFIED, "test", "try"))
+                    .isInstanceOfSatisfying(GateClosedException.class, closed -> {
+                        assertThat(closed.code()).isEqualTo(ErrorCode.GATE_CLOSED);
+                        assertThat(closed.report().failed()).extracting(Check::name)
+                                .containsExactly("backfill-done", "sync-streams", "sync-lag", "reconciled", "drift-open");
+                    });
 
             catalog.recordSlot("users", slot, "0/0");
             Seed.sql(db, "UPDATE shapeshift.chunk SET status = 'done', finished_at = now() - interval '1 minute'",
@@ -92,15 +87,6 @@ class GateIT {
             bridge.awaitTermination(5, TimeUnit.SECONDS);
             Seed.sql(db, "SELECT pg_drop_replication_slot('" + slot + "')");
         }
-    }
-
-    private static Throwable catchThrowable(Runnable r) {
-        try {
-            r.run();
-        } catch (Throwable t) {
-            return t;
-        }
-        throw new AssertionError("expected the gate to refuse");
     }
 
     /**

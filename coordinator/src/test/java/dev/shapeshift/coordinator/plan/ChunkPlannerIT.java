@@ -8,6 +8,7 @@ import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.ChunkStore.Chunk;
 import dev.shapeshift.catalog.PlanStore;
 import dev.shapeshift.db.Database;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.refresh.Key;
@@ -19,8 +20,6 @@ import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.spec.SpecBuilder;
 import dev.shapeshift.spec.TargetColumn;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -66,20 +65,13 @@ class ChunkPlannerIT {
             for (Chunk ch : plan) {
                 String where = (ch.lower() == null ? "true" : tuple + " > " + params) + " AND "
                         + (ch.upper() == null ? "true" : tuple + " <= " + params);
-                try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM src WHERE " + where)) {
-                    int p = 1;
-                    for (Key k : new Key[] {ch.lower(), ch.upper()}) {
-                        if (k != null) {
-                            for (String v : k.values()) {
-                                ps.setString(p++, v);
-                            }
-                        }
-                    }
-                    try (ResultSet rs = ps.executeQuery()) {
-                        rs.next();
-                        out.add(rs.getLong(1));
+                List<Object> bounds = new ArrayList<>();
+                for (Key k : new Key[] {ch.lower(), ch.upper()}) {
+                    if (k != null) {
+                        bounds.addAll(k.values());
                     }
                 }
+                out.add(Sql.one(c, "SELECT count(*) FROM src WHERE " + where, rs -> rs.getLong(1), bounds.toArray()));
             }
         }
         return out;

@@ -38,14 +38,8 @@ class ReconcileBenchIT {
     private static final int ROWS = 200_000;
     private static final int RANGE = 10_000;
 
-    private final PostgresServer pg;
-
-    ReconcileBenchIT(PostgresServer pg) {
-        this.pg = pg;
-    }
-
     @Test
-    void reconcileVersusHashScanVersusCount() throws Exception {
+    void reconcileVersusHashScanVersusCount(PostgresServer pg) throws Exception {
         Database db = new Database(pg.jdbcUrl(pg.createDatabase("bench")), pg.user(), pg.password());
         try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE src (id bigint PRIMARY KEY, a integer NOT NULL, b text)");

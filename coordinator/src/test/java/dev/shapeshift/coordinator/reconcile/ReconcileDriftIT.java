@@ -9,9 +9,9 @@ import dev.shapeshift.coordinator.reconcile.RunStore.Run;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.fixtures.KeyKind;
+import dev.shapeshift.fixtures.KeyShapes;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.spec.Mode;
-import dev.shapeshift.spec.Reconcile;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
 import java.time.Duration;
@@ -40,50 +40,27 @@ class ReconcileDriftIT {
     private static final Logger log = LoggerFactory.getLogger(ReconcileDriftIT.class);
     private static final int ROWS = 3000;
 
-    private final PostgresServer pg;
-
-    ReconcileDriftIT(PostgresServer pg) {
-        this.pg = pg;
-    }
-
     static List<Arguments> shapes() {
-        List<Arguments> out = new ArrayList<>();
-        for (KeyKind k : KeyKind.SPARSE) {
-            for (Mode m : List.of(Mode.IN_PLACE, Mode.TABLE)) { // sinks: SinkReconcileIT
-                out.add(Arguments.of(k, m));
-            }
-        }
-        return out;
+        return KeyShapes.sparseInPlaceAndTable(); // sinks: SinkReconcileIT
     }
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("shapes")
-    void findsExactlyTheInjectedDriftUnderLoadAndRepairsIt(KeyKind kind, Mode mode) throws Exception {
+    void findsExactlyTheInjectedDriftUnderLoadAndRepairsIt(KeyKind kind, Mode mode, PostgresServer pg) throws Exception {
         try (ReconcileFixture f = new ReconcileFixture(pg, kind, mode)) {
-            f.populate(ROWS);
-            // Keys 0..29 are drifted by hand; the load touches only keys 30.. and new ones.
-            List<Key> loadKeys = new ArrayList<>();
-            for (int i = 30; i < ROWS; i++) {
-                loadKeys.add(f.kind.key(i));
-            }
-            f.startLoad(loadKeys, 1_000_000, 150, 3);
-            Thread.sleep(500);
+            populateAndLoadAllButTheDriftedKeys(f);
 
             Map<Key, String> injected = inject(f);
 
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
-            Reconciler.Options options = Reconciler.Options.from(new Reconcile(400, null, null, null))
+            Reconciler.Options options = ReconcileFixture.options(400)
                     .withRecheckAfter(Duration.ofMillis(300)).withSettleTimeout(Duration.ofSeconds(60));
-            Reconciler reconciler = new Reconciler(f.catalog, ReconcileFixture.MIGRATION, f.resolved, f.syncProgress(),
-                    registry, options);
+            Reconciler reconciler = f.reconciler(f.syncProgress(), registry, options);
             Run run = reconciler.runOnce(() -> false);
             long writesDuringRun = f.writes();
 
             DriftStore drift = new DriftStore(f.catalog);
-            Map<Key, String> reported = new HashMap<>();
-            for (Drift d : drift.page(ReconcileFixture.MIGRATION, null, 1000)) {
-                reported.put(d.key(), d.kind().label());
-            }
+            Map<Key, String> reported = f.reportedDrift();
             log.info("drift run shape={}/{} ranges={} rows={} rechecked={} transient={} drift={} writes={}",
                     kind, mode, run.rangesDone(), run.rowsChecked(), run.keysRechecked(), run.transientKeys(),
                     run.driftFound(), writesDuringRun);
@@ -121,25 +98,15 @@ class ReconcileDriftIT {
      */
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("negativeShapes")
-    void withoutWaitingForTheSyncLagIsReportedAsDrift(KeyKind kind, Mode mode) throws Exception {
+    void withoutWaitingForTheSyncLagIsReportedAsDrift(KeyKind kind, Mode mode, PostgresServer pg) throws Exception {
         try (ReconcileFixture f = new ReconcileFixture(pg, kind, mode)) {
-            f.populate(ROWS);
-            List<Key> loadKeys = new ArrayList<>();
-            for (int i = 30; i < ROWS; i++) {
-                loadKeys.add(f.kind.key(i));
-            }
-            f.startLoad(loadKeys, 1_000_000, 150, 3);
-            Thread.sleep(500);
+            populateAndLoadAllButTheDriftedKeys(f);
             f.holdSyncFor(20); // lagging keys exist for certain, not only when the machine is quiet enough
             Map<Key, String> injected = inject(f);
-            Reconciler unguarded = new Reconciler(f.catalog, ReconcileFixture.MIGRATION, f.resolved, lsn -> true,
-                    new SimpleMeterRegistry(), Reconciler.Options.from(new Reconcile(400, null, null, null))
-                    .withRecheckAfter(Duration.ZERO));
+            Reconciler unguarded = f.reconciler(lsn -> true, new SimpleMeterRegistry(),
+                    ReconcileFixture.options(400).withRecheckAfter(Duration.ZERO));
             Run run = unguarded.runOnce(() -> false);
-            Map<Key, String> reported = new HashMap<>();
-            for (Drift d : new DriftStore(f.catalog).page(ReconcileFixture.MIGRATION, null, 1000)) {
-                reported.put(d.key(), d.kind().label());
-            }
+            Map<Key, String> reported = f.reportedDrift();
             log.info("negative control shape={}/{} reported={} injected={}", kind, mode, reported.size(), injected.size());
             assertThat(reported).containsAllEntriesOf(injected);
             assertThat(reported.size()).as("lagging keys reported as drift").isGreaterThan(injected.size());
@@ -154,7 +121,7 @@ class ReconcileDriftIT {
      */
     @ParameterizedTest(name = "guard {0}")
     @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
-    void aHotKeyUnderLagIsNotDrift(boolean guard) throws Exception {
+    void aHotKeyUnderLagIsNotDrift(boolean guard, PostgresServer pg) throws Exception {
         try (ReconcileFixture f = new ReconcileFixture(pg, KeyKind.BIGINT, Mode.TABLE)) {
             f.populate(1000);
             Key hot = f.kind.key(100);
@@ -162,8 +129,7 @@ class ReconcileDriftIT {
             f.startHotWriter(hot, 2);
             Thread.sleep(300);
             Reconciler reconciler = new Reconciler(f.catalog, ReconcileFixture.MIGRATION, f.resolved, f.syncProgress(),
-                    new SimpleMeterRegistry(), Reconciler.Options.from(new Reconcile(400, null, null, null))
-                    .withRecheckAfter(Duration.ofMillis(200)).withSettleTimeout(Duration.ofSeconds(30)), guard);
+                    new SimpleMeterRegistry(), ReconcileFixture.options(400).withRecheckAfter(Duration.ofMillis(200)).withSettleTimeout(Duration.ofSeconds(30)), guard);
             // Whether the hot key differs at a given check is a matter of timing (the target is
             // fresh for a few ms after each sync pass). So a run is repeated, up to 4 times, until
             // it has what the assertion is about: a hot key re-checked (guard on: otherwise "nothing
@@ -188,6 +154,20 @@ class ReconcileDriftIT {
                 assertThat(reported).as("negative control: the hot key is reported").contains(hot);
             }
         }
+    }
+
+    /**
+     * {@link #ROWS} rows, then a write load on keys 30.. and new ones, running for half a second:
+     * keys 0..29 are the ones {@link #inject} drifts by hand.
+     */
+    private static void populateAndLoadAllButTheDriftedKeys(ReconcileFixture f) throws Exception {
+        f.populate(ROWS);
+        List<Key> loadKeys = new ArrayList<>();
+        for (int i = 30; i < ROWS; i++) {
+            loadKeys.add(f.kind.key(i));
+        }
+        f.startLoad(loadKeys, 1_000_000, 150, 3);
+        Thread.sleep(500);
     }
 
     static List<Arguments> negativeShapes() {

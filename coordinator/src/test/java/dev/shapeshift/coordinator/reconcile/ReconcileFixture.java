@@ -2,6 +2,8 @@ package dev.shapeshift.coordinator.reconcile;
 
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
+import dev.shapeshift.catalog.DriftStore;
+import dev.shapeshift.catalog.DriftStore.Drift;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.fixtures.KeyKind;
@@ -13,9 +15,11 @@ import dev.shapeshift.refresh.WorkerTransactions;
 import dev.shapeshift.spec.Column;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.Mode;
+import dev.shapeshift.spec.Reconcile;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.spec.SpecBuilder;
 import dev.shapeshift.spec.TargetColumn;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -169,38 +173,28 @@ final class ReconcileFixture implements AutoCloseable {
     void startLoad(List<Key> keys, long firstNew, long syncLagMillis, long pauseMillis) {
         running.set(true);
         syncing.set(true);
-        Thread load = new Thread(() -> {
-            Random r = new Random(11);
-            long next = firstNew;
-            List<Key> live = new ArrayList<>(keys);
-            try (Connection c = db.connect("test-app")) {
-                c.setAutoCommit(false);
-                while (running.get()) {
-                    int op = r.nextInt(10);
-                    Key k;
-                    if (op < 7 && !live.isEmpty()) {
-                        k = live.get(r.nextInt(live.size()));
-                        changed.add(k);
-                        execForKey(c, "src", "UPDATE src SET a = ?, b = ?", k, r.nextInt(1000), "u" + r.nextInt(100_000));
-                    } else if (op < 8 && !live.isEmpty()) {
-                        k = live.remove(r.nextInt(live.size()));
-                        changed.add(k);
-                        execForKey(c, "src", "DELETE FROM src", k);
-                    } else {
-                        k = kind.key(next++);
-                        live.add(k);
-                        changed.add(k);
-                        insert(c, k, r.nextInt(1000), "n" + r.nextInt(100_000));
-                    }
-                    c.commit();
-                    changed.add(k);
-                    writes.incrementAndGet();
-                    Thread.sleep(pauseMillis);
-                }
-            } catch (SQLException | InterruptedException e) {
-                throw new IllegalStateException("load failed", e);
+        Random r = new Random(11);
+        AtomicLong next = new AtomicLong(firstNew);
+        List<Key> live = new ArrayList<>(keys);
+        startWriter("reconcile-load", "load", "test-app", pauseMillis, c -> {
+            int op = r.nextInt(10);
+            Key k;
+            if (op < 7 && !live.isEmpty()) {
+                k = live.get(r.nextInt(live.size()));
+                changed.add(k);
+                execForKey(c, "src", "UPDATE src SET a = ?, b = ?", k, r.nextInt(1000), "u" + r.nextInt(100_000));
+            } else if (op < 8 && !live.isEmpty()) {
+                k = live.remove(r.nextInt(live.size()));
+                changed.add(k);
+                execForKey(c, "src", "DELETE FROM src", k);
+            } else {
+                k = kind.key(next.getAndIncrement());
+                live.add(k);
+                changed.add(k);
+                insert(c, k, r.nextInt(1000), "n" + r.nextInt(100_000));
             }
-        }, "reconcile-load");
+            return k;
+        });
         Thread syncer = new Thread(() -> {
             try (Connection c = db.connect("test-sync")) {
                 while (syncing.get()) {
@@ -214,10 +208,36 @@ final class ReconcileFixture implements AutoCloseable {
                 throw new IllegalStateException("sync failed", e);
             }
         }, "reconcile-sync");
-        writers.add(load);
         syncers.add(syncer);
-        load.start();
         syncer.start();
+    }
+
+    /** One transaction of a writer: enqueues its key for the sync, writes it, returns the key. */
+    private interface Write {
+        Key write(Connection c) throws SQLException;
+    }
+
+    /**
+     * A writer thread on its own connection: {@code write} a transaction at a time, committed, its
+     * key enqueued again, then a pause of {@code pauseMillis}; it stops with the load.
+     */
+    private void startWriter(String threadName, String what, String application, long pauseMillis, Write write) {
+        Thread writer = new Thread(() -> {
+            try (Connection c = db.connect(application)) {
+                c.setAutoCommit(false);
+                while (running.get()) {
+                    Key k = write.write(c);
+                    c.commit();
+                    changed.add(k);
+                    writes.incrementAndGet();
+                    Thread.sleep(pauseMillis);
+                }
+            } catch (SQLException | InterruptedException e) {
+                throw new IllegalStateException(what + " failed", e);
+            }
+        }, threadName);
+        writers.add(writer);
+        writer.start();
     }
 
     private void syncOnce(Connection c) throws SQLException {
@@ -234,6 +254,25 @@ final class ReconcileFixture implements AutoCloseable {
             tx.run(c, conn -> refresher.refresh(conn, batch));
         }
         appliedLsn.set(lsn);
+    }
+
+    /** Reconcile options: ranges of {@code rangeRows} keys, the spec's defaults for the rest. */
+    static Reconciler.Options options(int rangeRows) {
+        return Reconciler.Options.from(new Reconcile(rangeRows, null, null, null));
+    }
+
+    /** A reconciler of this fixture's migration; {@code sync} says how far the sync has applied. */
+    Reconciler reconciler(SyncProgress sync, MeterRegistry registry, Reconciler.Options options) {
+        return new Reconciler(catalog, MIGRATION, resolved, sync, registry, options);
+    }
+
+    /** The open drift the reconciler stored (its first 1000 keys): key and kind. */
+    Map<Key, String> reportedDrift() {
+        Map<Key, String> reported = new HashMap<>();
+        for (Drift d : new DriftStore(catalog).page(MIGRATION, null, 1000)) {
+            reported.put(d.key(), d.kind().label());
+        }
+        return reported;
     }
 
     /** What the in-test sync has applied. */
@@ -261,24 +300,12 @@ final class ReconcileFixture implements AutoCloseable {
 
     /** A second writer that updates one key every {@code pauseMillis} (a hot key); stops with the load. */
     void startHotWriter(Key key, long pauseMillis) {
-        Thread hot = new Thread(() -> {
-            Random r = new Random(13);
-            try (Connection c = db.connect("test-app-hot")) {
-                c.setAutoCommit(false);
-                while (running.get()) {
-                    changed.add(key);
-                    execForKey(c, "src", "UPDATE src SET a = ?", key, r.nextInt(1000));
-                    c.commit();
-                    changed.add(key);
-                    writes.incrementAndGet();
-                    Thread.sleep(pauseMillis);
-                }
-            } catch (SQLException | InterruptedException e) {
-                throw new IllegalStateException("hot writer failed", e);
-            }
-        }, "reconcile-hot");
-        writers.add(hot);
-        hot.start();
+        Random r = new Random(13);
+        startWriter("reconcile-hot", "hot writer", "test-app-hot", pauseMillis, c -> {
+            changed.add(key);
+            execForKey(c, "src", "UPDATE src SET a = ?", key, r.nextInt(1000));
+            return key;
+        });
     }
 
     /** Stops the writers, then lets the sync drain and stop. */

@@ -33,14 +33,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(PostgresExtension.class)
 class ReconcileNormalisationIT {
-    private final PostgresServer pg;
-
-    ReconcileNormalisationIT(PostgresServer pg) {
-        this.pg = pg;
-    }
-
     @Test
-    void typedTargetsShowNoPhantomDriftAndUncastComparisonWould() throws Exception {
+    void typedTargetsShowNoPhantomDriftAndUncastComparisonWould(PostgresServer pg) throws Exception {
         Database db = new Database(pg.jdbcUrl(pg.createDatabase("normalise")), pg.user(), pg.password());
         try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE src (id bigint PRIMARY KEY, price numeric, name text, at timestamptz, a int, b text)");

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.shapeshift.catalog.DriftStore;
-import dev.shapeshift.catalog.DriftStore.Drift;
 import dev.shapeshift.coordinator.reconcile.RunStore.Run;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
@@ -20,7 +19,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
@@ -29,19 +27,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** A stopped run continues from its checkpoint; pacing holds the cap; the slot-based sync signal. */
 @ExtendWith(PostgresExtension.class)
 class ReconcileResumeIT {
-    private final PostgresServer pg;
-
-    ReconcileResumeIT(PostgresServer pg) {
-        this.pg = pg;
-    }
-
     @Test
-    void aStoppedRunContinuesFromItsLastKey() throws Exception {
+    void aStoppedRunContinuesFromItsLastKey(PostgresServer pg) throws Exception {
         try (ReconcileFixture f = new ReconcileFixture(pg, KeyKind.COMPOSITE, Mode.TABLE)) {
             f.populate(3000);
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
-            Reconciler reconciler = new Reconciler(f.catalog, ReconcileFixture.MIGRATION, f.resolved,
-                    SyncProgress.NO_SYNC, registry, Reconciler.Options.from(new Reconcile(200, null, null, null)));
+            Reconciler reconciler = f.reconciler(SyncProgress.NO_SYNC, registry, ReconcileFixture.options(200));
             var ranges = registry.get("shapeshift.reconcile.ranges").counter();
 
             Run stopped = reconciler.runOnce(() -> ranges.count() >= 4);
@@ -78,8 +69,8 @@ class ReconcileResumeIT {
      * range 2 and find the planted keys, which the fixture's Java model confirms independently.
      */
     @Test
-    void theCheckpointIsTheHighestContiguousRangeSoTheResumedRunComparesTheGap() throws Exception {
-        GapOutcome o = crashWithAGapThenResume(false);
+    void theCheckpointIsTheHighestContiguousRangeSoTheResumedRunComparesTheGap(PostgresServer pg) throws Exception {
+        GapOutcome o = crashWithAGapThenResume(pg, false);
         assertThat(o.checkpointAfterCrash()).as("end of range 1, not of range 3").isEqualTo(KeyKind.BIGINT.key(399));
         assertThat(o.rowsAfterCrash()).as("ranges 0 and 1 stored, range 3 not (a gap below it)").isEqualTo(400);
         assertThat(o.planted()).hasSize(2);
@@ -91,15 +82,15 @@ class ReconcileResumeIT {
 
     /** Negative control: with the checkpoint at the highest range compared, the gap is never compared and the drift is missed. */
     @Test
-    void withTheCheckpointAtTheHighestRangeComparedTheGapIsSkipped() throws Exception {
-        GapOutcome o = crashWithAGapThenResume(true);
+    void withTheCheckpointAtTheHighestRangeComparedTheGapIsSkipped(PostgresServer pg) throws Exception {
+        GapOutcome o = crashWithAGapThenResume(pg, true);
         assertThat(o.checkpointAfterCrash()).as("end of range 3").isEqualTo(KeyKind.BIGINT.key(799));
         assertThat(o.planted()).hasSize(2);
         assertThat(o.reported()).as("the bug this guards against: drift in the gap goes unseen").isEmpty();
         assertThat(o.resumed().status()).isEqualTo("done");
     }
 
-    private GapOutcome crashWithAGapThenResume(boolean highestCompared) throws Exception {
+    private static GapOutcome crashWithAGapThenResume(PostgresServer pg, boolean highestCompared) throws Exception {
         try (ReconcileFixture f = new ReconcileFixture(pg, KeyKind.BIGINT, Mode.TABLE)) {
             f.populate(3000);
             try (Connection c = f.db.connect("test")) {
@@ -107,10 +98,8 @@ class ReconcileResumeIT {
                 f.execForKey(c, "tgt", "DELETE FROM {t}", f.kind.key(520));
             }
             Map<Key, String> planted = f.check();
-            Reconciler.Options options = Reconciler.Options.from(new Reconcile(200, null, null, null))
-                    .withParallelism(2).withRecheckAfter(Duration.ZERO);
-            Reconciler crashing = new Reconciler(f.catalog, ReconcileFixture.MIGRATION, f.resolved,
-                    SyncProgress.NO_SYNC, new SimpleMeterRegistry(), options)
+            Reconciler.Options options = ReconcileFixture.options(200).withParallelism(2).withRecheckAfter(Duration.ZERO);
+            Reconciler crashing = f.reconciler(SyncProgress.NO_SYNC, new SimpleMeterRegistry(), options)
                     .beforeEachCompare(index -> {
                         if (index == 2) {
                             new CountDownLatch(1).await(); // held until the crash interrupts it
@@ -125,14 +114,9 @@ class ReconcileResumeIT {
             Run crashed = crashing.status().orElseThrow();
             assertThat(crashed.status()).as("left as a crash leaves it").isEqualTo("running");
 
-            Run resumed = new Reconciler(f.catalog, ReconcileFixture.MIGRATION, f.resolved, SyncProgress.NO_SYNC,
-                    new SimpleMeterRegistry(), options).runOnce(() -> false);
+            Run resumed = f.reconciler(SyncProgress.NO_SYNC, new SimpleMeterRegistry(), options).runOnce(() -> false);
             assertThat(resumed.id()).as("the crashed run continues").isEqualTo(crashed.id());
-            Map<Key, String> reported = new HashMap<>();
-            for (Drift d : new DriftStore(f.catalog).page(ReconcileFixture.MIGRATION, null, 1000)) {
-                reported.put(d.key(), d.kind().label());
-            }
-            return new GapOutcome(crashed.lastKey(), crashed.rowsChecked(), planted, reported, resumed);
+            return new GapOutcome(crashed.lastKey(), crashed.rowsChecked(), planted, f.reportedDrift(), resumed);
         }
     }
 
@@ -144,22 +128,20 @@ class ReconcileResumeIT {
     }
 
     @Test
-    void aPassIsNotDoneWhileTheSyncHasNotCaughtUp() throws Exception {
+    void aPassIsNotDoneWhileTheSyncHasNotCaughtUp(PostgresServer pg) throws Exception {
         try (ReconcileFixture f = new ReconcileFixture(pg, KeyKind.BIGINT, Mode.TABLE)) {
             f.populate(500);
             try (Connection c = f.db.connect("test")) {
                 f.execForKey(c, "tgt", "UPDATE {t} SET label = 'tampered'", f.kind.key(7));
             }
-            Reconciler.Options options = Reconciler.Options.from(new Reconcile(200, null, null, null))
+            Reconciler.Options options = ReconcileFixture.options(200)
                     .withRecheckAfter(Duration.ZERO).withSettleTimeout(Duration.ofMillis(500));
-            Run waiting = new Reconciler(f.catalog, ReconcileFixture.MIGRATION, f.resolved, lsn -> false,
-                    new SimpleMeterRegistry(), options).runOnce(() -> false);
+            Run waiting = f.reconciler(lsn -> false, new SimpleMeterRegistry(), options).runOnce(() -> false);
             assertThat(waiting.status()).as("no verdict without the sync: not evidence").isEqualTo("stopped");
             assertThat(waiting.message()).contains("1 differing keys still wait for their re-check");
             assertThat(new DriftStore(f.catalog).page(ReconcileFixture.MIGRATION, null, 10)).isEmpty();
 
-            Run done = new Reconciler(f.catalog, ReconcileFixture.MIGRATION, f.resolved, SyncProgress.NO_SYNC,
-                    new SimpleMeterRegistry(), options).runOnce(() -> false);
+            Run done = f.reconciler(SyncProgress.NO_SYNC, new SimpleMeterRegistry(), options).runOnce(() -> false);
             assertThat(done.id()).isEqualTo(waiting.id());
             assertThat(done.status()).isEqualTo("done");
             assertThat(done.rowsChecked()).as("only the last range compared again").isEqualTo(500);
@@ -168,13 +150,12 @@ class ReconcileResumeIT {
     }
 
     @Test
-    void continuousModeRunsAgainEveryInterval() throws Exception {
+    void continuousModeRunsAgainEveryInterval(PostgresServer pg) throws Exception {
         try (ReconcileFixture f = new ReconcileFixture(pg, KeyKind.UUID, Mode.TABLE)) {
             f.populate(1000);
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
-            Reconciler reconciler = new Reconciler(f.catalog, ReconcileFixture.MIGRATION, f.resolved,
-                    SyncProgress.NO_SYNC, registry, Reconciler.Options.from(new Reconcile(500, null, null, null))
-                    .withInterval(Duration.ofMillis(100)));
+            Reconciler reconciler = f.reconciler(SyncProgress.NO_SYNC, registry,
+                    ReconcileFixture.options(500).withInterval(Duration.ofMillis(100)));
             var ranges = registry.get("shapeshift.reconcile.ranges").counter();
             // 1000 keys in ranges of 500: 3 ranges a run (the last one open and empty).
             reconciler.runContinuously(() -> ranges.count() >= 9);
@@ -191,11 +172,10 @@ class ReconcileResumeIT {
     }
 
     @Test
-    void aRunIsPacedByMaxRowsPerSecond() throws Exception {
+    void aRunIsPacedByMaxRowsPerSecond(PostgresServer pg) throws Exception {
         try (ReconcileFixture f = new ReconcileFixture(pg, KeyKind.BIGINT, Mode.IN_PLACE)) {
             f.populate(3000);
-            Reconciler reconciler = new Reconciler(f.catalog, ReconcileFixture.MIGRATION, f.resolved,
-                    SyncProgress.NO_SYNC, new SimpleMeterRegistry(),
+            Reconciler reconciler = f.reconciler(SyncProgress.NO_SYNC, new SimpleMeterRegistry(),
                     Reconciler.Options.from(new Reconcile(500, null, 5000L, null)));
             Instant start = Instant.now();
             Run run = reconciler.runOnce(() -> false);
@@ -207,7 +187,7 @@ class ReconcileResumeIT {
     }
 
     @Test
-    void slotSignalFollowsConfirmedFlushLsn() throws Exception {
+    void slotSignalFollowsConfirmedFlushLsn(PostgresServer pg) throws Exception {
         try (ReconcileFixture f = new ReconcileFixture(pg, KeyKind.BIGINT, Mode.TABLE);
              Connection c = f.db.connect("test"); Statement s = c.createStatement()) {
             String slot = "reconcile_it_" + Long.toHexString(System.nanoTime());

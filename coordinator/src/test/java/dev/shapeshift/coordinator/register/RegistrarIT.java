@@ -28,16 +28,11 @@ class RegistrarIT {
               chunkRows: 1000
             """);
 
-    private final PostgresServer pg;
     private Database db;
     private Registrar registrar;
 
-    RegistrarIT(PostgresServer pg) {
-        this.pg = pg;
-    }
-
     @BeforeEach
-    void database() throws SQLException {
+    void database(PostgresServer pg) throws SQLException {
         db = Seed.database(pg, "register");
         Seed.sql(db, "CREATE TABLE users (id bigint PRIMARY KEY, email text, legacy_verified_at timestamptz)",
                 "INSERT INTO users SELECT i, 'u' || i || '@example.com', CASE WHEN i % 2 = 0 THEN now() END "

@@ -31,14 +31,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(PostgresExtension.class)
 class HistoryIT {
-    private final PostgresServer pg;
-
-    HistoryIT(PostgresServer pg) {
-        this.pg = pg;
-    }
-
     @Test
-    void oneSamplePerIntervalEvenFromTwoCoordinatorsAndPrunedByAge() throws Exception {
+    void oneSamplePerIntervalEvenFromTwoCoordinatorsAndPrunedByAge(PostgresServer pg) throws Exception {
         Database db = Seed.database(pg, "history");
         Seed.migration(db, "users", "backfilling", "5m");
         Catalog catalog = new Catalog(db, "test");
@@ -67,7 +61,7 @@ class HistoryIT {
     }
 
     @Test
-    void aFinishedMigrationGetsOneLastSampleOnly() throws Exception {
+    void aFinishedMigrationGetsOneLastSampleOnly(PostgresServer pg) throws Exception {
         Database db = Seed.database(pg, "history_done");
         Seed.migration(db, "users", "contracted", "5m");
         Catalog catalog = new Catalog(db, "test");
@@ -80,7 +74,7 @@ class HistoryIT {
     }
 
     @Test
-    void theApiServesTheWindowAndTheBridgeLeader() throws Exception {
+    void theApiServesTheWindowAndTheBridgeLeader(PostgresServer pg) throws Exception {
         Database db = Seed.database(pg, "history_api");
         Seed.migration(db, "users", "syncing", "5m");
         Seed.sql(db, "UPDATE shapeshift.migration SET slot_name = 'shapeshift_users' WHERE name = 'users'",

@@ -92,7 +92,7 @@ final class DemoRun {
             CatalogSchema.migrate(db);
             MigrationSpec spec = new SpecReader().read(scenario.migration + ".yaml", scenario.specYaml());
             out.println("    spec:\n" + scenario.specYaml().indent(6).stripTrailing());
-            summary.add("scenario", scenario.name().toLowerCase() + " (" + spec.mode().yaml() + ")")
+            summary.add("scenario", scenario.name().toLowerCase() + " (" + spec.mode().label() + ")")
                     .add("rows in source at start", String.format("%,d", options.rows()))
                     .add("workers / partitions", options.workers() + " / " + options.partitions());
 

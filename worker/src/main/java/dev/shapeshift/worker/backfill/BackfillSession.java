@@ -1,12 +1,12 @@
 package dev.shapeshift.worker.backfill;
 
+import dev.shapeshift.db.Connections;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.refresh.SessionOrigin;
 import dev.shapeshift.refresh.WorkerTransactions;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
 import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,13 +59,7 @@ final class BackfillSession {
 
     void close() {
         origin.closed();
-        if (connection != null) {
-            try {
-                connection.close();
-            } catch (SQLException e) {
-                log.debug("closing worker connection failed sqlstate={}", e.getSQLState());
-            }
-            connection = null;
-        }
+        Connections.closeQuietly(connection, log, "worker connection");
+        connection = null;
     }
 }

@@ -22,24 +22,11 @@ import java.util.Map;
  * that stays unavailable past its retry policy throws {@code SINK_UNAVAILABLE}: the consumer shows
  * the stream DEGRADED and retries the whole batch.
  */
-final class SinkSlices implements SliceApplier {
-    private final SinkRefresh refresh;
-    private final SinkApplier sink;
-    private final WorkerTransactions transactions;
-
-    SinkSlices(SinkRefresh refresh, SinkApplier sink, WorkerTransactions transactions) {
-        this.refresh = refresh;
-        this.sink = sink;
-        this.transactions = transactions;
-    }
-
-    SinkApplier sink() {
-        return sink;
-    }
+record SinkSlices(SinkRefresh sinkRefresh, SinkApplier sink, WorkerTransactions transactions) implements SliceApplier {
 
     @Override
     public SliceRefresher.Outcome refresh(Connection c, List<Key> slice) {
-        List<SinkRow> rows = transactions.run(c, null, t -> refresh.forKeys(t, slice));
+        List<SinkRow> rows = transactions.run(c, null, t -> sinkRefresh.forKeys(t, slice));
         SinkApplier.Outcome applied = sink.apply(rows);
         Map<Key, String> bad = new LinkedHashMap<>();
         for (Map.Entry<SinkKey, String> e : applied.refused().entrySet()) {

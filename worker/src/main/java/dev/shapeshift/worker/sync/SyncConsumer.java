@@ -136,7 +136,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
             c.subscribe(List.of(Topics.changes(migration)), rebalanceListener(c));
             move(SyncState.RUNNING);
             log.info("sync started migration={} worker={} mode={}", migration, config.workerId(),
-                    resolved.spec().mode().yaml());
+                    resolved.spec().mode().label());
             while (!closing) {
                 streams.flush();
                 if (state.get() == SyncState.STOPPED_POISON) {

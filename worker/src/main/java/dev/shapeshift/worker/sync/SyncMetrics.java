@@ -49,18 +49,13 @@ public final class SyncMetrics {
         this.registry = registry;
         this.tags = Tags.of("migration", migration);
         this.gaugeTags = tags.and("worker", worker);
-        this.events = Counter.builder("shapeshift.sync.events").description("row change events consumed")
-                .tags(tags).register(registry);
-        this.heartbeats = Counter.builder("shapeshift.sync.heartbeats").description("heartbeat events consumed")
-                .tags(tags).register(registry);
-        this.keys = Counter.builder("shapeshift.sync.keys.refreshed").description("distinct keys refreshed")
-                .tags(tags).register(registry);
-        this.written = Counter.builder("shapeshift.sync.rows.written").description("target rows changed by sync")
-                .tags(tags).register(registry);
-        this.poison = Counter.builder("shapeshift.sync.poison").description("poison change records met: undecodable, or a key PostgreSQL cannot read")
-                .tags(tags).register(registry);
-        this.errors = Counter.builder("shapeshift.sync.errors").description("refreshes that failed for a non-transient reason")
-                .tags(tags).register(registry);
+        this.events = counter("shapeshift.sync.events", "row change events consumed");
+        this.heartbeats = counter("shapeshift.sync.heartbeats", "heartbeat events consumed");
+        this.keys = counter("shapeshift.sync.keys.refreshed", "distinct keys refreshed");
+        this.written = counter("shapeshift.sync.rows.written", "target rows changed by sync");
+        this.poison = counter("shapeshift.sync.poison",
+                "poison change records met: undecodable, or a key PostgreSQL cannot read");
+        this.errors = counter("shapeshift.sync.errors", "refreshes that failed for a non-transient reason");
         this.batchKeys = DistributionSummary.builder("shapeshift.sync.batch.keys").description("distinct keys per refresh batch")
                 .tags(tags).register(registry);
         this.applyLatency = Timer.builder("shapeshift.sync.apply.latency")
@@ -70,14 +65,12 @@ public final class SyncMetrics {
         this.applyTime = Timer.builder("shapeshift.sync.apply.time").description("time to refresh one batch")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofMinutes(1)).tags(tags).register(registry);
-        this.reversed = Counter.builder("shapeshift.sync.reverse.rows.written")
-                .description("old-shape rows the reverse sync changed after the write switch").tags(tags).register(registry);
-        this.mismatches = Counter.builder("shapeshift.sync.dual.write.mismatches")
-                .description("keys whose new shape, as the application dual-wrote it, differed from transform(old)")
-                .tags(tags).register(registry);
-        this.visibilityWaits = Counter.builder("shapeshift.sync.visibility.waits")
-                .description("batches whose source transactions were decoded before they were visible, so sync waited")
-                .tags(tags).register(registry);
+        this.reversed = counter("shapeshift.sync.reverse.rows.written",
+                "old-shape rows the reverse sync changed after the write switch");
+        this.mismatches = counter("shapeshift.sync.dual.write.mismatches",
+                "keys whose new shape, as the application dual-wrote it, differed from transform(old)");
+        this.visibilityWaits = counter("shapeshift.sync.visibility.waits",
+                "batches whose source transactions were decoded before they were visible, so sync waited");
         this.visibilityWaited = Timer.builder("shapeshift.sync.visibility.wait")
                 .description("how long a batch waited for its source transactions to become visible")
                 .tags(tags).register(registry);
@@ -87,6 +80,10 @@ public final class SyncMetrics {
         Gauge.builder("shapeshift.sync.state", state, AtomicLong::get)
                 .description("sync state: 0 starting, 1 running, 2 stopped at poison record, 3 stopped by error, 4 closed, 5 degraded (sink)")
                 .tags(gaugeTags).register(registry);
+    }
+
+    private Counter counter(String name, String description) {
+        return Counter.builder(name).description(description).tags(tags).register(registry);
     }
 
     void visibilityWait() {
@@ -126,12 +123,10 @@ public final class SyncMetrics {
 
     /** Sink mode: failed sink calls and rows applied, under {@code shapeshift.sink.}. */
     public dev.shapeshift.sinks.SinkApplier.Listener sinkListener() {
-        Counter failures = Counter.builder("shapeshift.sink.failures")
-                .description("sink calls that failed (each retry counts; permanent refusals included)")
-                .tags(tags).register(registry);
-        Counter rows = Counter.builder("shapeshift.sink.rows.applied")
-                .description("rows handed to the sink and accepted (older versions the sink skipped included)")
-                .tags(tags).register(registry);
+        Counter failures = counter("shapeshift.sink.failures",
+                "sink calls that failed (each retry counts; permanent refusals included)");
+        Counter rows = counter("shapeshift.sink.rows.applied",
+                "rows handed to the sink and accepted (older versions the sink skipped included)");
         return new dev.shapeshift.sinks.SinkApplier.Listener() {
             @Override
             public void failedAttempt(String reason) {

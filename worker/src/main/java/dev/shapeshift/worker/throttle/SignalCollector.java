@@ -3,10 +3,9 @@ package dev.shapeshift.worker.throttle;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.ChunkStore;
 import dev.shapeshift.catalog.Knob;
+import dev.shapeshift.db.Connections;
 import dev.shapeshift.db.Sql;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -127,33 +126,25 @@ public final class SignalCollector implements AutoCloseable {
     }
 
     private static Duration replayLag(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                // Physical standbys only: a logical walsender (our own cdc-bridge's Debezium stream
-                // among them) reports as replay_lag the time until its last flush feedback, which on
-                // an idle table is about the heartbeat interval and would throttle the backfill.
-                "SELECT extract(epoch FROM max(r.replay_lag)) FROM pg_stat_replication r "
-                        + "WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots s "
-                        + "WHERE s.active_pid = r.pid AND s.slot_type = 'logical')");
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            double seconds = rs.getDouble(1);
-            return rs.wasNull() ? null : Duration.ofMillis((long) (seconds * 1000));
-        }
+        // Physical standbys only: a logical walsender (our own cdc-bridge's Debezium stream
+        // among them) reports as replay_lag the time until its last flush feedback, which on
+        // an idle table is about the heartbeat interval and would throttle the backfill.
+        return Sql.one(c, "SELECT extract(epoch FROM max(r.replay_lag)) FROM pg_stat_replication r "
+                + "WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots s "
+                + "WHERE s.active_pid = r.pid AND s.slot_type = 'logical')", rs -> {
+                    double seconds = rs.getDouble(1);
+                    return rs.wasNull() ? null : Duration.ofMillis((long) (seconds * 1000));
+                });
     }
 
+    /** Bytes of WAL the migration's slot holds back; null when it has no slot (or the slot has no position). */
     private Long slotLag(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), "
+        return Sql.one(c, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), "
                 + "coalesce(s.confirmed_flush_lsn, s.restart_lsn))::bigint FROM pg_replication_slots s "
-                + "JOIN shapeshift.migration m ON m.slot_name = s.slot_name WHERE m.name = ?")) {
-            ps.setString(1, migration);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return null;
-                }
-                long lag = rs.getLong(1);
-                return rs.wasNull() ? null : lag;
-            }
-        }
+                + "JOIN shapeshift.migration m ON m.slot_name = s.slot_name WHERE m.name = ?", rs -> {
+                    long lag = rs.getLong(1);
+                    return rs.wasNull() ? null : lag;
+                }, migration);
     }
 
     private int recentLockTimeouts(long now) {
@@ -171,14 +162,8 @@ public final class SignalCollector implements AutoCloseable {
     }
 
     private void closeConnection() {
-        if (connection != null) {
-            try {
-                connection.close();
-            } catch (SQLException e) {
-                log.debug("closing signal connection failed sqlstate={}", e.getSQLState());
-            }
-            connection = null;
-        }
+        Connections.closeQuietly(connection, log, "signal connection");
+        connection = null;
     }
 
     @Override

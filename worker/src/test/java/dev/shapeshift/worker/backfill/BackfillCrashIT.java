@@ -24,16 +24,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** A worker JVM killed with SIGKILL mid-chunk; another worker resumes the chunk from its checkpoint. */
 @ExtendWith({PostgresExtension.class, KafkaExtension.class})
 class BackfillCrashIT {
-    private final PostgresServer pg;
-    private final KafkaBroker kafka;
-
-    BackfillCrashIT(PostgresServer pg, KafkaBroker kafka) {
-        this.pg = pg;
-        this.kafka = kafka;
-    }
-
     @Test
-    void aKilledWorkersChunkResumesFromItsCheckpoint() throws Exception {
+    void aKilledWorkersChunkResumesFromItsCheckpoint(PostgresServer pg, KafkaBroker kafka) throws Exception {
         BackfillFixture f = new BackfillFixture(pg, KeyKind.BIGINT, Mode.TABLE,
                 BackfillFixture.backfill(1000, 50, 0)).create(3000);
         f.catalog.putSetting(f.migration, "max-rows-per-second", "200", "test", "slow enough to kill mid-chunk");

@@ -23,16 +23,9 @@ import static org.awaitility.Awaitility.await;
 @ExtendWith({PostgresExtension.class, KafkaExtension.class})
 class BackfillThroughputIT {
     private static final int ROWS = 200_000;
-    private final PostgresServer pg;
-    private final KafkaBroker kafka;
-
-    BackfillThroughputIT(PostgresServer pg, KafkaBroker kafka) {
-        this.pg = pg;
-        this.kafka = kafka;
-    }
 
     @Test
-    void oneWorkerAgainstOneInsertSelect() throws Exception {
+    void oneWorkerAgainstOneInsertSelect(PostgresServer pg, KafkaBroker kafka) throws Exception {
         BackfillFixture f = new BackfillFixture(pg, KeyKind.BIGINT, Mode.TABLE,
                 new Backfill(20_000, 2_000, Duration.ofMillis(300), 0L, Duration.ofMillis(200), 1.2)).create(ROWS);
         try (Connection c = f.db.connect("test"); Statement s = c.createStatement()) {

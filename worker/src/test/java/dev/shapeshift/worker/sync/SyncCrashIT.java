@@ -108,10 +108,8 @@ class SyncCrashIT {
     @Test
     void aTerminatedDatabaseSessionIsReopenedWithoutAStop(PostgresServer pg, KafkaBroker kafka) throws Exception {
         try (SyncFixture f = new SyncFixture(pg, kafka, "sync_reconnect")) {
-            Migration m = f.migration("reconnect", KeyKind.BIGINT, Mode.TABLE, Shape.STANDARD);
-            f.bridge();
-            Worker worker = SyncSteps.convergedOnOneWorker(f, m,
-                    "INSERT INTO src_reconnect (id, seq, a, b) SELECT g, g, g, 'b' || g FROM generate_series(1, 50) g");
+            Migration m = f.migration("reconnect");
+            Worker worker = f.bridgeAndConvergedWorker(m, SyncFixture.insertRows(m, 50));
             long killed = f.count("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
                     + "application_name = 'shapeshift-worker-sync' AND datname = current_database()");
             assertThat(killed).isEqualTo(1);

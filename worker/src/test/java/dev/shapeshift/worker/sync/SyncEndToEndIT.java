@@ -62,7 +62,7 @@ class SyncEndToEndIT {
             for (Migration m : migrations) {
                 Check c = f.awaitConverged(m, Duration.ofSeconds(90));
                 System.out.printf("E2E migration=%s mode=%s key=%s source_rows=%d check=%s%n", m.name(),
-                        m.mode().yaml(), m.kind(), c.sourceRows(), c);
+                        m.mode().label(), m.kind(), c.sourceRows(), c);
                 assertThat(c.sourceRows()).isGreaterThan(150);
             }
             // the big values really were stored out of line (so unchanged-TOAST updates happened)

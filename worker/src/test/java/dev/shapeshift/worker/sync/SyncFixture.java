@@ -116,6 +116,11 @@ final class SyncFixture implements AutoCloseable {
         return kafka.bootstrapServers();
     }
 
+    /** {@link #migration(String, KeyKind, Mode, Shape)} of the common case: a bigint key, a new table, the standard shape. */
+    Migration migration(String name) {
+        return migration(name, KeyKind.BIGINT, Mode.TABLE, Shape.STANDARD);
+    }
+
     /** Source table, expand DDL, catalog row in phase expanded, change topic. */
     Migration migration(String name, KeyKind kind, Mode mode, Shape shape) {
         String source = "src_" + name;
@@ -184,6 +189,20 @@ final class SyncFixture implements AutoCloseable {
         return BridgeConfig.of(db, bootstrap).withSlot(slot).withPublication("p_" + slot)
                 .withHeartbeat(Duration.ofSeconds(1)).withReplication((short) 1, PARTITIONS)
                 .withWatchInterval(Duration.ofMillis(500));
+    }
+
+    /**
+     * The statement that inserts source rows 1..{@code rows} of a bigint-keyed standard migration:
+     * {@code id = seq = a}, {@code b = 'b' || id}.
+     */
+    static String insertRows(Migration m, int rows) {
+        return "INSERT INTO " + m.source() + " (id, seq, a, b) SELECT g, g, g, 'b' || g FROM generate_series(1, " + rows + ") g";
+    }
+
+    /** The bridge streaming, then {@code m} converged on one worker over the rows {@code insert} writes ({@link SyncSteps#convergedOnOneWorker}). */
+    Worker bridgeAndConvergedWorker(Migration m, String insert) throws InterruptedException {
+        bridge();
+        return SyncSteps.convergedOnOneWorker(this, m, insert);
     }
 
     /** The bridge in this JVM, streaming. */

@@ -28,10 +28,8 @@ class SyncPoisonIT {
     @Test
     void aPoisonRecordStopsSyncUntilTheOperatorSkipsIt(PostgresServer pg, KafkaBroker kafka) throws Exception {
         try (SyncFixture f = new SyncFixture(pg, kafka, "sync_poison")) {
-            Migration m = f.migration("poison", KeyKind.BIGINT, Mode.TABLE, Shape.STANDARD);
-            f.bridge();
-            Worker worker = SyncSteps.convergedOnOneWorker(f, m,
-                    "INSERT INTO src_poison (id, seq, a, b) SELECT g, g, g, 'b' || g FROM generate_series(1, 60) g");
+            Migration m = f.migration("poison");
+            Worker worker = f.bridgeAndConvergedWorker(m, SyncFixture.insertRows(m, 60));
 
             RecordMetadata garbage = produceGarbage(f, m, 1);
             String position = garbage.partition() + ":" + garbage.offset();
@@ -68,8 +66,7 @@ class SyncPoisonIT {
     void aTransformErrorStopsSyncUntilTheRowIsFixed(PostgresServer pg, KafkaBroker kafka) throws Exception {
         try (SyncFixture f = new SyncFixture(pg, kafka, "sync_error")) {
             Migration m = f.migration("ratio", KeyKind.BIGINT, Mode.TABLE, Shape.RATIO);
-            f.bridge();
-            Worker worker = SyncSteps.convergedOnOneWorker(f, m,
+            Worker worker = f.bridgeAndConvergedWorker(m,
                     "INSERT INTO src_ratio (id, seq, a) SELECT g, g, g FROM generate_series(1, 40) g");
 
             f.tx("INSERT INTO src_ratio (id, seq, a) VALUES (41, 41, 0)", "UPDATE src_ratio SET a = a + 1 WHERE id <= 5");

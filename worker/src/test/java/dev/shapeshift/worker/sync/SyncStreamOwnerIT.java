@@ -10,11 +10,8 @@ import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
-import dev.shapeshift.fixtures.KeyKind;
-import dev.shapeshift.spec.Mode;
 import dev.shapeshift.worker.Worker;
 import dev.shapeshift.worker.sync.SyncFixture.Migration;
-import dev.shapeshift.worker.sync.SyncFixture.Shape;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
@@ -34,7 +31,7 @@ class SyncStreamOwnerIT {
     @Test
     void streamsFollowTheirPartitionsToTheirNewOwner(PostgresServer pg, KafkaBroker kafka) throws Exception {
         try (SyncFixture f = new SyncFixture(pg, kafka, "sync_owner")) {
-            Migration m = f.migration("owner", KeyKind.BIGINT, Mode.TABLE, Shape.STANDARD);
+            Migration m = f.migration("owner");
             f.bridge();
             f.awaitCaptured(m);
             SyncStreamStore store = new SyncStreamStore(f.catalog);
@@ -49,7 +46,7 @@ class SyncStreamOwnerIT {
             System.out.println("OWNERS with two workers: " + owners(store, m));
 
             w2.close();
-            f.tx("INSERT INTO src_owner (id, seq, a, b) SELECT g, g, g, 'b' || g FROM generate_series(1, 30) g");
+            f.tx(SyncFixture.insertRows(m, 30));
             await().atMost(Duration.ofSeconds(60)).until(() -> owners(store, m).equals(
                     Map.of("w1", (long) SyncFixture.PARTITIONS)) && allRunning(store, m));
             f.awaitConverged(m, Duration.ofSeconds(60));

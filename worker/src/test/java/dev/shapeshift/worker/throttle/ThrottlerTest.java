@@ -3,7 +3,11 @@ package dev.shapeshift.worker.throttle;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class ThrottlerTest {
     private static final Limits L = Limits.DEFAULT;
@@ -60,29 +64,24 @@ class ThrottlerTest {
         assertThat(Throttler.decide(busy.withRateCap(10, 1), L, 1000, Duration.ZERO).reason()).startsWith("load:");
     }
 
-    @Test
-    void syncBacklogAboveLimitWaits() {
-        assertThat(decide(Signals.CALM.withSyncBacklog(10_000)).waits()).isFalse();
-        assertThat(decide(Signals.CALM.withSyncBacklog(12_345)).reason()).isEqualTo("sync behind: 12345 changes");
+    /** One signal at its limit (no wait) and above it (a wait, with the reason the worker shows). */
+    static Stream<Arguments> signalsAboveTheirLimit() {
+        return Stream.of(
+                Arguments.of("sync backlog", Signals.CALM.withSyncBacklog(10_000), Signals.CALM.withSyncBacklog(12_345),
+                        "sync behind: 12345 changes"),
+                Arguments.of("standby replay lag", Signals.CALM.withReplayLag(Duration.ofMillis(900)),
+                        Signals.CALM.withReplayLag(Duration.ofMillis(3200)), "standby replay lag 3.2s > 1.0s"),
+                Arguments.of("slot lag", Signals.CALM.withSlotLag(1000L),
+                        Signals.CALM.withSlotLag((long) (1.2 * (1L << 30))), "slot lag 1.2 GB"),
+                Arguments.of("lock timeouts", Signals.CALM.withLockTimeouts(5), Signals.CALM.withLockTimeouts(6),
+                        "lock timeouts 6 in last 10s"));
     }
 
-    @Test
-    void standbyReplayLagAboveLimitWaits() {
-        assertThat(decide(Signals.CALM.withReplayLag(Duration.ofMillis(900))).waits()).isFalse();
-        assertThat(decide(Signals.CALM.withReplayLag(Duration.ofMillis(3200))).reason())
-                .isEqualTo("standby replay lag 3.2s > 1.0s");
-    }
-
-    @Test
-    void slotLagAboveLimitWaits() {
-        assertThat(decide(Signals.CALM.withSlotLag(1000L)).waits()).isFalse();
-        assertThat(decide(Signals.CALM.withSlotLag((long) (1.2 * (1L << 30)))).reason()).isEqualTo("slot lag 1.2 GB");
-    }
-
-    @Test
-    void manyLockTimeoutsWait() {
-        assertThat(decide(Signals.CALM.withLockTimeouts(5)).waits()).isFalse();
-        assertThat(decide(Signals.CALM.withLockTimeouts(6)).reason()).isEqualTo("lock timeouts 6 in last 10s");
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("signalsAboveTheirLimit")
+    void aSignalAboveItsLimitWaitsSayingWhy(String signal, Signals within, Signals above, String reason) {
+        assertThat(decide(within).waits()).isFalse();
+        assertThat(decide(above).reason()).isEqualTo(reason);
     }
 
     @Test

@@ -108,6 +108,31 @@ public final class EntryStore {
                 + "; a write must carry a newer version than " + held.version(), held.version(), null);
     }
 
+    /** One unit of work of {@link #inTransaction}. */
+    private interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} in one transaction: committed when it returns, rolled back when it throws;
+     * a database error is answered by {@link #unavailable} ("cannot {@code what}: ...").
+     */
+    private <T> T inTransaction(String what, Work<T> work) {
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                T out = work.run(c);
+                c.commit();
+                return out;
+            } catch (SQLException | RuntimeException x) {
+                c.rollback();
+                throw x;
+            }
+        } catch (SQLException e) {
+            throw unavailable(what, e);
+        }
+    }
+
     /** One write of {@link #applyEach}: text null is a tombstone. */
     public record Write(String key, String locale, String text, long version) {
     }
@@ -117,31 +142,22 @@ public final class EntryStore {
      * a write a newer version already holds is skipped. Returns how many were applied.
      */
     public int applyEach(List<Write> writes, String origin) {
-        try (Connection c = ds.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                lockInOrder(c, List.of(), writes.stream().map(w -> entryLock(w.key(), w.locale())).toList());
-                int applied = 0;
-                for (Write w : writes) {
-                    try {
-                        if (apply(c, w.key(), w.locale(), w.text(), w.version(), origin) == Outcome.APPLIED) {
-                            applied++;
-                        }
-                    } catch (ServiceError stale) {
-                        if (stale.code() != ServiceError.Code.STALE_VERSION) {
-                            throw stale;
-                        }
+        return inTransaction("apply writes", c -> {
+            lockInOrder(c, List.of(), writes.stream().map(w -> entryLock(w.key(), w.locale())).toList());
+            int applied = 0;
+            for (Write w : writes) {
+                try {
+                    if (apply(c, w.key(), w.locale(), w.text(), w.version(), origin) == Outcome.APPLIED) {
+                        applied++;
+                    }
+                } catch (ServiceError stale) {
+                    if (stale.code() != ServiceError.Code.STALE_VERSION) {
+                        throw stale;
                     }
                 }
-                c.commit();
-                return applied;
-            } catch (SQLException | RuntimeException x) {
-                c.rollback();
-                throw x;
             }
-        } catch (SQLException e) {
-            throw unavailable("apply writes", e);
-        }
+            return applied;
+        });
     }
 
     /** What {@link #applyRef} did to the binding and to the key's entry. */
@@ -156,29 +172,20 @@ public final class EntryStore {
      * outcome {@code null}).
      */
     public RefOutcome applyRef(String ref, String key, String locale, String text, long version) {
-        try (Connection c = ds.getConnection()) {
-            c.setAutoCommit(false);
+        return inTransaction("apply a write", c -> {
+            lockInOrder(c, List.of(ref), key == null ? List.of() : List.of(entryLock(key, locale)));
+            Outcome b = bind(c, ref, key, version);
+            Outcome e;
             try {
-                lockInOrder(c, List.of(ref), key == null ? List.of() : List.of(entryLock(key, locale)));
-                Outcome b = bind(c, ref, key, version);
-                Outcome e;
-                try {
-                    e = apply(c, key, locale, text, version, "put");
-                } catch (ServiceError stale) {
-                    if (stale.code() != ServiceError.Code.STALE_VERSION) {
-                        throw stale;
-                    }
-                    e = null;
+                e = apply(c, key, locale, text, version, "put");
+            } catch (ServiceError stale) {
+                if (stale.code() != ServiceError.Code.STALE_VERSION) {
+                    throw stale;
                 }
-                c.commit();
-                return new RefOutcome(b, e);
-            } catch (SQLException | RuntimeException x) {
-                c.rollback();
-                throw x;
+                e = null;
             }
-        } catch (SQLException e) {
-            throw unavailable("apply a write", e);
-        }
+            return new RefOutcome(b, e);
+        });
     }
 
     /** One write of a batch on behalf of a client's row: {@code key} null is a delete of the ref. */
@@ -199,29 +206,20 @@ public final class EntryStore {
      * does not stop the others. Results in the order of {@code writes}.
      */
     public List<RefResult> applyRefs(List<RefWrite> writes, String locale) {
-        try (Connection c = ds.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                lockInOrder(c, writes.stream().map(RefWrite::ref).toList(), writes.stream()
-                        .filter(w -> w.key() != null).map(w -> entryLock(w.key(), locale)).toList());
-                List<RefResult> out;
-                if (distinct(writes)) {
-                    out = applyAll(c, writes, locale);
-                } else {
-                    out = new ArrayList<>(writes.size());
-                    for (RefWrite w : writes) {
-                        out.add(applyOne(c, w, locale));
-                    }
+        return inTransaction("apply a batch", c -> {
+            lockInOrder(c, writes.stream().map(RefWrite::ref).toList(), writes.stream()
+                    .filter(w -> w.key() != null).map(w -> entryLock(w.key(), locale)).toList());
+            List<RefResult> out;
+            if (distinct(writes)) {
+                out = applyAll(c, writes, locale);
+            } else {
+                out = new ArrayList<>(writes.size());
+                for (RefWrite w : writes) {
+                    out.add(applyOne(c, w, locale));
                 }
-                c.commit();
-                return out;
-            } catch (SQLException | RuntimeException x) {
-                c.rollback();
-                throw x;
             }
-        } catch (SQLException e) {
-            throw unavailable("apply a batch", e);
-        }
+            return out;
+        });
     }
 
     /**

@@ -212,20 +212,15 @@ class TranslationServiceIT {
         assertThat(r.status()).as(r.body().toString()).isEqualTo(200);
         JsonNode res = r.body().path("results");
         assertThat(res.size()).isEqualTo(7);
-        assertThat(res.get(0).path("outcome").asText()).as("older than the held version 12").isEqualTo("stale");
+        assertThat(res.findValuesAsText("outcome")).as("the first one older than the held version 12")
+                .containsExactly("stale", "applied", "refused", "refused", "refused", "applied", "applied");
         assertThat(res.get(0).path("heldVersion").asLong()).isEqualTo(12);
-        assertThat(res.get(1).path("outcome").asText()).isEqualTo("applied");
         assertThat(res.get(1).path("entry").asText()).isEqualTo("applied");
         assertThat(res.get(2).path("error").asText()).isEqualTo("BAD_REQUEST");
         assertThat(res.get(2).path("message").asText()).contains("key 'bad key'");
         assertThat(res.get(3).path("error").asText()).isEqualTo("TEXT_REJECTED");
         assertThat(res.get(4).path("error").asText()).isEqualTo("TEXT_REJECTED");
-        assertThat(res.get(5).path("outcome").asText()).isEqualTo("applied");
-        assertThat(res.get(6).path("outcome").asText()).isEqualTo("applied");
         assertThat(res.get(6).path("entry").asText()).as("ref 3 wrote the key at 12").isEqualTo("newer held");
-        for (int i : new int[] {2, 3, 4}) {
-            assertThat(res.get(i).path("outcome").asText()).isEqualTo("refused");
-        }
         // The same batch again (a client's retry): nothing changes, each write says why.
         JsonNode again = http.post("/refs", batch).body().path("results");
         assertThat(again.get(0).path("outcome").asText()).isEqualTo("stale");

@@ -1,0 +1,26 @@
+package dev.shapeshift.db;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import org.slf4j.Logger;
+
+/** Closing a session a component keeps open between calls (and reopens on the next call). */
+public final class Connections {
+    private Connections() {
+    }
+
+    /**
+     * Closes {@code c}; nothing when it is null. A failure means the session is broken already: it is
+     * logged on the caller's {@code log} at debug as {@code closing <what> failed sqlstate=…}.
+     */
+    public static void closeQuietly(Connection c, Logger log, String what) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (SQLException e) {
+            log.debug("closing {} failed sqlstate={}", what, e.getSQLState());
+        }
+    }
+}
