@@ -22,10 +22,15 @@ import org.slf4j.LoggerFactory;
  * without it the mark is what drops the echo. So attaching can only ever save work, never lose a
  * change.
  *
+ * <p>The sync's refresh sessions take one from the same pool ({@link #attachSync}): in place (and in
+ * table mode with a write switch) their writes are echoes too, one refresh per application change.
+ *
  * <p>An origin is active in one session at a time, so each backfill session takes the first free one
  * of a small fixed pool, {@value #PREFIX}0 to {@value #PREFIX}7, created on first use and reused
  * afterwards: their number stays bounded (each keeps a replication-state entry, limited by
- * {@code max_replication_slots}, until dropped). Any
+ * {@code max_replication_slots}, until dropped). Sync sessions take only from the upper half of the
+ * pool, from the top down ({@value #PREFIX}7 to {@value #PREFIX}4), so backfill sessions always
+ * find at least half of it. Any
  * failure (no privilege: the origin functions are superuser-only unless granted; no free entry;
  * every pool origin in use) leaves the session without an origin and is logged once per process.
  */
@@ -52,18 +57,31 @@ public final class BackfillOrigin {
      * Returns its name, or null when the session goes on without one (the echo mark still works).
      */
     public static String attach(Connection c) {
+        return attach(c, false);
+    }
+
+    /**
+     * As {@link #attach(Connection)} for a sync session: one of the upper half of the pool, so sync
+     * sessions never take the origins the backfill's sessions (the bulk of the echo) need.
+     */
+    public static String attachSync(Connection c) {
+        return attach(c, true);
+    }
+
+    private static String attach(Connection c, boolean sync) {
         try {
             if (ServerVersion.of(c).number() < MIN_SERVER_VERSION) {
                 return null; // pgoutput cannot filter by origin: the echo mark alone
             }
-            for (int i = 0; i < POOL; i++) {
-                String name = PREFIX + i;
+            for (int n = 0; n < (sync ? POOL / 2 : POOL); n++) {
+                String name = PREFIX + (sync ? POOL - 1 - n : n);
                 if (tryAttach(c, name)) {
-                    log.debug("backfill session has replication origin {}", name);
+                    log.debug("{} session has replication origin {}", sync ? "sync" : "backfill", name);
                     return name;
                 }
             }
-            refused("all " + POOL + " backfill origins are active in other sessions");
+            refused(sync ? "the " + POOL / 2 + " origins sync sessions may take are active in other sessions"
+                    : "all " + POOL + " backfill origins are active in other sessions");
         } catch (SQLException e) {
             refused(e.getMessage() + " (sqlstate " + e.getSQLState() + ")");
         }
@@ -122,8 +140,8 @@ public final class BackfillOrigin {
 
     private static void refused(String why) {
         if (refusedLogged.compareAndSet(false, true)) {
-            log.info("backfill sessions run without a replication origin, so the bridge decodes their row changes "
-                    + "and drops them by the echo mark (slower sync during an in-place backfill, nothing lost): {}. "
+            log.info("worker sessions (backfill, sync) run without a replication origin, so the bridge decodes their row "
+                    + "changes and drops them by the echo mark (slower sync during an in-place backfill, nothing lost): {}. "
                     + "Grant EXECUTE on pg_replication_origin_create, pg_replication_origin_session_setup and "
                     + "pg_replication_origin_session_reset to the "
                     + "worker role (docs/sync.md, \"The backfill's own rows are not decoded at all\")", why);

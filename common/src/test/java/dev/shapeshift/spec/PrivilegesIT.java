@@ -170,6 +170,47 @@ class PrivilegesIT {
         }
     }
 
+    /**
+     * Sync sessions take their origins from the upper half of the same pool only (docs/sync.md), so
+     * with four sync sessions holding one each, a fifth goes on without one while a backfill session
+     * still gets one: the pool stays at {@code POOL} entries and the backfill keeps half of it.
+     */
+    @Test
+    void syncSessionsTakeOnlyTheUpperHalfOfTheOriginPool() throws Exception {
+        int pool = dev.shapeshift.refresh.BackfillOrigin.POOL;
+        java.util.List<Connection> open = new java.util.ArrayList<>();
+        try (Connection first = setUp(role(), s -> true)) {
+            try (Statement s = first.createStatement(); java.sql.ResultSet rs = s.executeQuery("SHOW server_version_num")) {
+                rs.next();
+                org.junit.jupiter.api.Assumptions.assumeTrue(rs.getInt(1) >= dev.shapeshift.refresh.BackfillOrigin.MIN_SERVER_VERSION);
+            }
+            Properties p = new Properties();
+            p.setProperty("user", first.getMetaData().getUserName());
+            p.setProperty("password", PASSWORD);
+            java.util.Set<String> taken = new java.util.TreeSet<>();
+            for (int i = 0; i < pool / 2; i++) {
+                Connection c = DriverManager.getConnection(first.getMetaData().getURL(), p);
+                open.add(c);
+                taken.add(dev.shapeshift.refresh.BackfillOrigin.attachSync(c));
+            }
+            java.util.Set<String> upper = new java.util.TreeSet<>();
+            for (int i = pool / 2; i < pool; i++) {
+                upper.add(dev.shapeshift.refresh.BackfillOrigin.PREFIX + i);
+            }
+            assertThat(taken).as("the sync sessions' origins").isEqualTo(upper);
+            Connection fifth = DriverManager.getConnection(first.getMetaData().getURL(), p);
+            open.add(fifth);
+            assertThat(dev.shapeshift.refresh.BackfillOrigin.attachSync(fifth)).as("a fifth sync session").isNull();
+            String backfill = dev.shapeshift.refresh.BackfillOrigin.attach(first);
+            assertThat(backfill).as("a backfill session meanwhile").isNotNull().isNotIn(upper);
+            dev.shapeshift.refresh.BackfillOrigin.detach(first);
+        } finally {
+            for (Connection c : open) {
+                c.close();
+            }
+        }
+    }
+
     private static String role() {
         return "privileges_it_" + Long.toHexString(System.nanoTime());
     }

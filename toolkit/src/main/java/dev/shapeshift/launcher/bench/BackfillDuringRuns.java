@@ -7,6 +7,7 @@ import dev.shapeshift.bridge.CdcBridge;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.launcher.bench.SyncBench.BackfillDuring;
+import dev.shapeshift.launcher.bench.SyncBench.BulkUnderLoad;
 import dev.shapeshift.launcher.bench.SyncBench.Options;
 import dev.shapeshift.launcher.bench.SyncBench.Phase;
 import dev.shapeshift.worker.Worker;
@@ -26,9 +27,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code bench sync --backfill-during}: the runs of {@link SyncBench} with an in-place backfill of
- * the whole table under the load, against one bulk {@code UPDATE} of the idle table (see
- * {@link #run}). Its figures go to {@link #during} and {@link #bulkSeconds}; its timed pgbench
- * runs to the shared {@link SyncRuns}.
+ * the whole table under the load, against one bulk {@code UPDATE} of the idle table and one under
+ * the same load (see {@link #run}). Its figures go to {@link #during}, {@link #bulkSeconds} and
+ * {@link #bulkUnderLoad}; its timed pgbench runs to the shared {@link SyncRuns}.
  */
 final class BackfillDuringRuns {
     private static final Logger log = LoggerFactory.getLogger(SyncBench.class);
@@ -40,6 +41,8 @@ final class BackfillDuringRuns {
     final List<BackfillDuring> during = new ArrayList<>();
     /** One bulk UPDATE of the whole idle table, same run (null before it ran). */
     Double bulkSeconds;
+    /** One bulk UPDATE of the whole table under the same load as the backfills, same run (null before it ran). */
+    BulkUnderLoad bulkUnderLoad;
 
     BackfillDuringRuns(Options o, PrintStream out, SyncRuns runs) {
         this.o = o;
@@ -50,8 +53,10 @@ final class BackfillDuringRuns {
     /**
      * {@code --backfill-during} (issue 18 goal 1): the same load without and with an in-place
      * backfill of the whole table by the product's workers, once with the bridge's origin filter on
-     * (the backfill's rows never decoded) and once off (decoded, dropped by the echo mark), and one
-     * bulk {@code UPDATE} of the idle table as the backfill's baseline, all in this run. Between
+     * (the backfill's rows never decoded) and once off (decoded, dropped by the echo mark), and two
+     * baselines of the backfill: one bulk {@code UPDATE} of the idle table, and one of the same
+     * table under the same load (filter on, sync running, before the filter-on backfill; pgbench's
+     * tps and latency during it are what the application pays for the bulk statement), all in this run. Between
      * runs the new column is reset to NULL and the table rewritten ({@code VACUUM FULL}), so every
      * backfill starts from the same table; the resets run under a replication origin while the
      * filter is on, so the bridge never decodes them (and so never lags from them). Returns the
@@ -65,7 +70,7 @@ final class BackfillDuringRuns {
                     + "needed, no other replication origin); see the bridge's log line 'origin filter'");
         }
         resetNewColumn(db);
-        bulkSeconds = bulkUpdate(db);
+        bulkSeconds = bulkUpdate(db)[0];
         out.printf(Locale.ROOT, "bulk UPDATE of the idle table (origin-filtered, not decoded): %.2f s%n", bulkSeconds);
         for (boolean filter : List.of(true, false)) {
             resetNewColumn(db); // while the filter is still on: the reset is never decoded
@@ -97,6 +102,10 @@ final class BackfillDuringRuns {
                 runs.warmUp(bench, rate);
                 Phase quiet = runs.measure(bench, cpu, null, probe, "shapeshift sync, no backfill, " + label + ", -R " + rate,
                         "shapeshift", rate, null);
+                if (filter) {
+                    bulkUnderLoad = bulkUnderLoad(db, bridge, bench, cpu, probe, rate);
+                    resetNewColumn(db); // the backfill starts from the same table as the bulk UPDATE did
+                }
                 during.add(backfillUnderLoad(db, bootstrap, bridge, bench, cpu, probe, rate, filter, quiet));
                 probe.replica(null);
             } finally {
@@ -108,85 +117,161 @@ final class BackfillDuringRuns {
         return bridge;
     }
 
-    /** One backfill of every chunk, under pgbench at {@code rate} from before its start until after its end. */
-    private BackfillDuring backfillUnderLoad(Database db, String bootstrap, CdcBridge bridge, Pgbench bench, ServerCpu cpu,
-                                             ApplyLagProbe probe, int rate, boolean filter, Phase quiet) throws Exception {
-        String name = "shapeshift sync DURING in-place backfill, origin filter " + (filter ? "on" : "off (echo mark)")
-                + ", -R " + rate;
-        java.util.concurrent.atomic.AtomicBoolean backfilling = new java.util.concurrent.atomic.AtomicBoolean(true);
+    /** What one operation run under the load cost, as pgbench and the probe saw it. */
+    private record Loaded<T>(T value, double seconds, Phase phase, PgbenchLog.Window appBefore,
+                             PgbenchLog.Window appDuring, double echoEventsDecoded) {
+    }
+
+    /** An operation run under the load; its result is kept in {@link Loaded#value()}. */
+    @FunctionalInterface
+    private interface Operation<T> {
+        T run() throws Exception;
+    }
+
+    /**
+     * Runs {@code op} under pgbench at {@code rate}: 10-s pgbench runs back to back (each with its
+     * per-transaction log) from 3 s before {@code op} starts until after it ends and at least
+     * {@code --duration}; then waits for the sync to catch up. The phase's probe lags are those of
+     * the probes written from {@code op}'s start until the catch-up; pgbench's figures before and
+     * during {@code op} come from its log ({@link PgbenchLog#window}).
+     */
+    private <T> Loaded<T> underLoad(String name, Pgbench bench, ServerCpu cpu, ApplyLagProbe probe, CdcBridge bridge,
+                                    int rate, Operation<T> op) throws Exception {
+        java.nio.file.Path logDir = java.nio.file.Files.createTempDirectory("shapeshift-bench-pgbench-log");
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
         List<Pgbench.Result> loads = java.util.Collections.synchronizedList(new ArrayList<>());
         long minLoadNanos = TimeUnit.SECONDS.toNanos(o.seconds());
         Thread load = new Thread(() -> {
             long start = System.nanoTime();
             try {
-                // 10-s pgbench runs until the backfill is done and the load ran at least --duration
-                while (backfilling.get() || System.nanoTime() - start < minLoadNanos) {
-                    loads.add(bench.run(o.clients(), o.threads(), 10, rate));
+                // 10-s pgbench runs until the operation is done and the load ran at least --duration
+                while (running.get() || System.nanoTime() - start < minLoadNanos) {
+                    loads.add(bench.run(o.clients(), o.threads(), 10, rate, null, logDir.resolve("run" + loads.size())));
                 }
             } catch (Exception e) {
-                log.warn("bench: pgbench during the backfill failed: {}", e.toString());
+                log.warn("bench: pgbench during {} failed: {}", name, e.toString());
             }
-        }, "bench-load-during-backfill");
+        }, "bench-load-during-operation");
         String loadStart = Machine.loadAverage();
         double src0 = cpu.serverSeconds();
         double jvm0 = ServerCpu.jvmSeconds();
+        long loadStartMicros = epochMicros();
         load.start();
-        Thread.sleep(3000); // the load runs before the backfill starts
+        Thread.sleep(3000); // the load runs before the operation starts
         double suppressed0 = bridge.metrics().suppressed();
-        long peakLag = 0;
-        java.util.Set<String> reasons = new java.util.TreeSet<>();
         probe.take();
+        long fromMicros = epochMicros();
         long t0 = System.nanoTime();
-        long rows;
-        try (Connection c = db.connect("bench")) {
-            c.setAutoCommit(true);
-            rows = replan(db, bootstrap, c);
-            while (true) {
-                long[] t = chunkTotals(c);
-                if (t[2] > 0) {
-                    throw new IllegalStateException("bench: " + t[2] + " chunks failed; see the log");
-                }
-                if (t[1] == t[0]) {
-                    break;
-                }
-                peakLag = Math.max(peakLag, slotLag(c));
-                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT DISTINCT regexp_replace("
-                        + "throttle_reason, '[0-9.]+', '#', 'g') FROM shapeshift.chunk WHERE migration = '" + MIGRATION
-                        + "' AND throttle_reason IS NOT NULL")) {
-                    while (rs.next()) {
-                        reasons.add(rs.getString(1));
-                    }
-                }
-                Thread.sleep(100);
-            }
+        T value;
+        try {
+            value = op.run();
+        } finally {
+            running.set(false);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
+        long toMicros = epochMicros();
         probe.awaitCaughtUp(Duration.ofMinutes(3));
         ApplyLagProbe.Snapshot snap = probe.take();
         double suppressed = bridge.metrics().suppressed() - suppressed0;
-        backfilling.set(false);
         load.join();
         String loadEnd = Machine.loadAverage();
-        long txns = loads.stream().mapToLong(Pgbench.Result::transactions).sum();
+        List<PgbenchLog.Txn> txns = new ArrayList<>();
+        for (int i = 0; i < loads.size(); i++) {
+            txns.addAll(PgbenchLog.read(logDir, "run" + i));
+        }
+        try (var files = java.nio.file.Files.list(logDir)) {
+            for (java.nio.file.Path f : files.toList()) {
+                java.nio.file.Files.delete(f);
+            }
+        }
+        java.nio.file.Files.delete(logDir);
+        long txnCount = loads.stream().mapToLong(Pgbench.Result::transactions).sum();
         long failed = loads.stream().mapToLong(Pgbench.Result::failed).sum();
         double loadSeconds = loads.size() * 10.0;
-        Pgbench.Result combined = new Pgbench.Result(txns / Math.max(1, loadSeconds), txns, failed, null, null, null, null,
-                loads.size() + " pgbench runs of 10 s back to back (the backfill ran inside them)\n\n"
+        Pgbench.Result combined = new Pgbench.Result(txnCount / Math.max(1, loadSeconds), txnCount, failed, null, null, null,
+                null, loads.size() + " pgbench runs of 10 s back to back (the operation ran inside them)\n\n"
                         + String.join("\n---\n", loads.stream().map(Pgbench.Result::output).toList()));
         Phase p = new Phase(name, "shapeshift", rate, combined, snap.lags().count(), snap.lags().percentile(50),
                 snap.lags().percentile(99), snap.lags().percentile(100), snap.notArrived(), null, null, null,
                 cpu.serverSeconds() - src0, 0, ServerCpu.jvmSeconds() - jvm0, loadStart, loadEnd, null);
+        return new Loaded<>(value, seconds, p, PgbenchLog.window(txns, loadStartMicros, fromMicros),
+                PgbenchLog.window(txns, fromMicros, toMicros), suppressed);
+    }
+
+    private static long epochMicros() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1000;
+    }
+
+    /** The second baseline: one bulk UPDATE of the whole table under the same load as the backfills, sync running. */
+    private BulkUnderLoad bulkUnderLoad(Database db, CdcBridge bridge, Pgbench bench, ServerCpu cpu, ApplyLagProbe probe,
+                                        int rate) throws Exception {
+        String name = "bulk UPDATE under the same load, shapeshift sync running, origin filter on, -R " + rate;
+        Loaded<double[]> l = underLoad(name, bench, cpu, probe, bridge, rate, () -> bulkUpdate(db));
+        long wrong = runs.wrongRowsAfterCatchUp(db);
+        runs.phases.add(SyncRuns.withWrongRows(l.phase(), wrong));
+        BulkUnderLoad b = new BulkUnderLoad(l.seconds(), (int) l.value()[1], l.appBefore(), l.appDuring(),
+                l.phase().probeP99Ms(), l.echoEventsDecoded(), wrong);
+        out.printf(Locale.ROOT, "%-45s %.1f s (%d attempt(s))  pgbench during: %.0f tps, latency p99 %s ms (before: %.0f tps, "
+                        + "p99 %s ms), failed %d  probe p99 %s ms  echo events decoded %.0f  wrong rows %d%n", name, b.seconds(), b.attempts(),
+                b.appDuring().tps(), SyncRuns.fmt(b.appDuring().latencyP99Ms()), b.appBefore().tps(),
+                SyncRuns.fmt(b.appBefore().latencyP99Ms()), b.appDuring().failed(), SyncRuns.fmt(b.probeP99DuringMs()),
+                b.echoEventsDecoded(), wrong);
+        return b;
+    }
+
+    /** One backfill of every chunk, under pgbench at {@code rate} from before its start until after its end. */
+    private BackfillDuring backfillUnderLoad(Database db, String bootstrap, CdcBridge bridge, Pgbench bench, ServerCpu cpu,
+                                             ApplyLagProbe probe, int rate, boolean filter, Phase quiet) throws Exception {
+        String name = "shapeshift sync DURING in-place backfill, origin filter " + (filter ? "on" : "off (echo mark)")
+                + ", -R " + rate;
+        long[] peakLag = {0};
+        java.util.Set<String> reasons = new java.util.TreeSet<>();
+        Loaded<Long> l = underLoad(name, bench, cpu, probe, bridge, rate, () -> {
+            try (Connection c = db.connect("bench")) {
+                c.setAutoCommit(true);
+                long rows = replan(db, bootstrap, c);
+                while (true) {
+                    long[] t = chunkTotals(c);
+                    if (t[2] > 0) {
+                        throw new IllegalStateException("bench: " + t[2] + " chunks failed; see the log");
+                    }
+                    if (t[1] == t[0]) {
+                        return rows;
+                    }
+                    peakLag[0] = Math.max(peakLag[0], slotLag(c));
+                    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT DISTINCT regexp_replace("
+                            + "throttle_reason, '[0-9.]+', '#', 'g') FROM shapeshift.chunk WHERE migration = '" + MIGRATION
+                            + "' AND throttle_reason IS NOT NULL")) {
+                        while (rs.next()) {
+                            reasons.add(rs.getString(1));
+                        }
+                    }
+                    Thread.sleep(100);
+                }
+            }
+        });
+        double seconds = l.seconds();
+        long rows = l.value();
+        double suppressed = l.echoEventsDecoded();
+        Phase p = l.phase();
         long wrong = runs.wrongRowsAfterCatchUp(db);
         runs.phases.add(SyncRuns.withWrongRows(p, wrong));
         Double p99 = p.probeP99Ms();
         BackfillDuring b = new BackfillDuring(filter, bridge.metrics().originNone(), rows, seconds, rows / seconds,
                 bulkSeconds / seconds, quiet.probeP99Ms(), p99, p99 == null || quiet.probeP99Ms() == null ? null
-                : p99 / quiet.probeP99Ms(), p.probeP50Ms(), p.probeMaxMs(), p.probes(), suppressed, peakLag,
-                reasons.isEmpty() ? "none" : String.join(", ", reasons), wrong);
+                : p99 / quiet.probeP99Ms(), p.probeP50Ms(), p.probeMaxMs(), p.probes(), suppressed, peakLag[0],
+                reasons.isEmpty() ? "none" : String.join(", ", reasons), wrong,
+                bulkUnderLoad == null ? null : bulkUnderLoad.seconds() / seconds, l.appBefore(), l.appDuring());
         out.printf(Locale.ROOT, "%-45s backfill %,d rows in %.1f s (%.2f x bulk)  probe p50 %s / p99 %s ms (no backfill "
                         + "p99 %s ms: %.2f x)  echo events decoded %.0f  peak slot lag %,d B  throttle %s  wrong rows %d%n",
                 name, rows, seconds, b.ratioToBulk(), SyncRuns.fmt(p.probeP50Ms()), SyncRuns.fmt(p99), SyncRuns.fmt(quiet.probeP99Ms()),
-                b.p99Ratio() == null ? Double.NaN : b.p99Ratio(), suppressed, peakLag, b.throttleReasons(), wrong);
+                b.p99Ratio() == null ? Double.NaN : b.p99Ratio(), suppressed, peakLag[0], b.throttleReasons(), wrong);
+        out.printf(Locale.ROOT, "%-45s ÷ bulk UPDATE under load %s  pgbench during: %.0f tps, latency p99 %s ms (before: "
+                        + "%.0f tps, p99 %s ms), failed %d%n", "", b.ratioToBulkUnderLoad() == null ? "–"
+                        : String.format(Locale.ROOT, "%.2f", b.ratioToBulkUnderLoad()), b.appDuring().tps(),
+                SyncRuns.fmt(b.appDuring().latencyP99Ms()), b.appBefore().tps(), SyncRuns.fmt(b.appBefore().latencyP99Ms()),
+                b.appDuring().failed());
         return b;
     }
 
@@ -212,24 +297,38 @@ final class BackfillDuringRuns {
         }
     }
 
-    /** The baseline: one bulk UPDATE of the idle table (under a replication origin: not decoded), then reset. */
-    private static double bulkUpdate(Database db) throws Exception {
-        double seconds;
+    /**
+     * One bulk UPDATE of the whole table (under a replication origin: not decoded), then reset by
+     * the caller. Under the load it can be chosen as a deadlock's victim (it locks every row,
+     * pgbench's transactions lock an account and then a teller and a branch): it is then run again,
+     * as a team would. Returns {seconds, attempts}; the seconds include every attempt.
+     */
+    private static double[] bulkUpdate(Database db) throws Exception {
+        long t0 = System.nanoTime();
         try (Connection c = db.connect("bench"); Statement s = c.createStatement()) {
             if (dev.shapeshift.refresh.BackfillOrigin.attach(c) == null) {
                 throw new IllegalStateException("bench: could not set up a replication origin for the bulk UPDATE");
             }
-            c.setAutoCommit(false);
-            s.execute("SELECT pg_logical_emit_message(true, '" + dev.shapeshift.refresh.WorkerTransactions.ECHO_MESSAGE_PREFIX
-                    + "', '" + MIGRATION + "')");
-            long t0 = System.nanoTime();
-            s.executeUpdate("UPDATE pgbench_accounts SET abalance_cents = abalance::bigint * 100 WHERE aid <> 0");
-            c.commit();
-            seconds = (System.nanoTime() - t0) / 1e9;
-            c.setAutoCommit(true);
-            dev.shapeshift.refresh.BackfillOrigin.detach(c);
+            for (int attempt = 1; ; attempt++) {
+                c.setAutoCommit(false);
+                try {
+                    s.execute("SELECT pg_logical_emit_message(true, '" + dev.shapeshift.refresh.WorkerTransactions.ECHO_MESSAGE_PREFIX
+                            + "', '" + MIGRATION + "')");
+                    s.executeUpdate("UPDATE pgbench_accounts SET abalance_cents = abalance::bigint * 100 WHERE aid <> 0");
+                    c.commit();
+                    c.setAutoCommit(true);
+                    dev.shapeshift.refresh.BackfillOrigin.detach(c);
+                    return new double[] {(System.nanoTime() - t0) / 1e9, attempt};
+                } catch (java.sql.SQLException e) {
+                    c.rollback();
+                    c.setAutoCommit(true);
+                    if (!dev.shapeshift.db.SqlStates.isTransient(e) || attempt >= 10) {
+                        throw e;
+                    }
+                    log.info("bench: bulk UPDATE attempt {} failed (sqlstate {}), running it again", attempt, e.getSQLState());
+                }
+            }
         }
-        return seconds;
     }
 
     /** Makes every chunk of the coordinator's plan pending again and publishes its tasks; returns the rows to backfill. */

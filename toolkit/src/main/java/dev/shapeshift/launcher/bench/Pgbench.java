@@ -86,10 +86,22 @@ final class Pgbench {
     /** As {@link #run(int, int, int, int)} with a custom script ({@code -f}) instead of the built-in TPC-B-like one. */
     Result run(int clients, int threads, int seconds, int rate, java.nio.file.Path script)
             throws IOException, InterruptedException {
+        return run(clients, threads, seconds, rate, script, null);
+    }
+
+    /**
+     * As {@link #run(int, int, int, int, java.nio.file.Path)}, and with {@code logPrefix} not null
+     * pgbench writes its per-transaction log to {@code logPrefix.<pid>[.<thread>]} ({@link PgbenchLog}).
+     */
+    Result run(int clients, int threads, int seconds, int rate, java.nio.file.Path script, java.nio.file.Path logPrefix)
+            throws IOException, InterruptedException {
         List<String> args = new ArrayList<>(List.of("-c", Integer.toString(clients), "-j", Integer.toString(threads),
                 "-T", Integer.toString(seconds)));
         if (script != null) {
             args.addAll(List.of("-f", script.toString()));
+        }
+        if (logPrefix != null) {
+            args.addAll(List.of("-l", "--log-prefix=" + logPrefix));
         }
         if (rate > 0) {
             args.addAll(List.of("-R", Integer.toString(rate)));

@@ -107,7 +107,18 @@ public final class SyncBench {
     record BackfillDuring(boolean originFilter, long originNone, long rows, double seconds, double rowsPerSecond,
                           double ratioToBulk, Double probeP99NoBackfillMs, Double probeP99DuringMs, Double p99Ratio,
                           Double probeP50DuringMs, Double probeMaxDuringMs, long probesDuring, double suppressedEvents,
-                          long peakSlotLagBytes, String throttleReasons, Long wrongRows) {
+                          long peakSlotLagBytes, String throttleReasons, Long wrongRows, Double ratioToBulkUnderLoad,
+                          PgbenchLog.Window appBefore, PgbenchLog.Window appDuring) {
+    }
+
+    /**
+     * The second baseline of {@code --backfill-during}: one bulk {@code UPDATE} of the same table
+     * (the new column NULL again, the table rewritten) under the same load as the backfills, sync
+     * running, origin filter on; {@code attempts} > 1 when it was chosen as a deadlock's victim
+     * and run again (its seconds include every attempt).
+     */
+    record BulkUnderLoad(double seconds, int attempts, PgbenchLog.Window appBefore, PgbenchLog.Window appDuring,
+                         Double probeP99DuringMs, double echoEventsDecoded, Long wrongRows) {
     }
 
     /** One timed pgbench run and what was measured during it. */
@@ -325,6 +336,6 @@ public final class SyncBench {
 
 
     private Path write(Map<String, String> machine, OffsetDateTime started, int rate) throws IOException {
-        return new SyncReport(o, runs.phases, backfillRuns.during, backfillRuns.bulkSeconds).write(machine, started, rate);
+        return new SyncReport(o, runs.phases, backfillRuns.during, backfillRuns.bulkSeconds, backfillRuns.bulkUnderLoad).write(machine, started, rate);
     }
 }

@@ -6,6 +6,7 @@ import static dev.shapeshift.launcher.bench.SyncBench.REST_CPUS;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.shapeshift.launcher.bench.SyncBench.BackfillDuring;
+import dev.shapeshift.launcher.bench.SyncBench.BulkUnderLoad;
 import dev.shapeshift.launcher.bench.SyncBench.Options;
 import dev.shapeshift.launcher.bench.SyncBench.Phase;
 import java.io.IOException;
@@ -29,8 +30,10 @@ final class SyncReport {
     private final List<Phase> phases;
     private final List<BackfillDuring> during;
     private final Double bulkSeconds;
+    private final BulkUnderLoad bulkUnderLoad;
 
-    SyncReport(Options o, List<Phase> phases, List<BackfillDuring> during, Double bulkSeconds) {
+    SyncReport(Options o, List<Phase> phases, List<BackfillDuring> during, Double bulkSeconds, BulkUnderLoad bulkUnderLoad) {
+        this.bulkUnderLoad = bulkUnderLoad;
         this.o = o;
         this.phases = phases;
         this.during = during;
@@ -108,24 +111,44 @@ final class SyncReport {
         }
         if (!during.isEmpty()) {
             b.append("\n## Sync during an in-place backfill (`--backfill-during`, issue 18 goal 1)\n\n");
-            b.append(String.format(Locale.ROOT, "Baseline: one bulk `UPDATE pgbench_accounts SET abalance_cents = "
-                    + "abalance::bigint * 100` of the idle table, same run: %.2f s. Each backfill: the migration's own chunk "
+            b.append(String.format(Locale.ROOT, "Two baselines, same run: one bulk `UPDATE pgbench_accounts SET abalance_cents = "
+                    + "abalance::bigint * 100` of the **idle** table: %.2f s; and the same statement on the same table (new column "
+                    + "NULL again, table rewritten) **under the same load** as the backfills (pgbench at -R %d from 3 s before it "
+                    + "to after it, the sync running, origin filter on): %s. Each backfill: the migration's own chunk "
                     + "plan (the coordinator's), every chunk pending again, two product workers (`Worker`, sync and backfill), "
                     + "the new column NULL in every row and the table rewritten before it; pgbench at -R %d from 3 s before "
                     + "the backfill to after it. Probe lag during = probes written from the backfill's start to its end "
-                    + "(and until the sync caught up); without = the same configuration's run before it, no backfill.%n%n",
-                    bulkSeconds, rate));
-            b.append("| origin filter | stream origin=none | rows | backfill s | rows/s | ÷ bulk UPDATE | probe p99 no backfill ms "
-                    + "| probe p50 / p99 / max during ms | p99 ratio | probes | echo events decoded | peak slot lag MB "
-                    + "| throttle reasons | rows wrong |\n");
-            b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                    + "(and until the sync caught up); without = the same configuration's run before it, no backfill. "
+                    + "pgbench figures come from its per-transaction log (`-l`): tps = transactions that ended inside the "
+                    + "window ÷ its length; latency (from each transaction's scheduled start, so waiting behind a row lock "
+                    + "counts) over the transactions scheduled inside it; before = the 3 s of load before the window.%n%n",
+                    bulkSeconds, rate, bulkUnderLoad == null ? "not run" : String.format(Locale.ROOT, "%.2f s (%d attempt(s))",
+                            bulkUnderLoad.seconds(), bulkUnderLoad.attempts()), rate));
+            b.append("| origin filter | stream origin=none | rows | backfill s | rows/s | ÷ bulk UPDATE idle | ÷ bulk UPDATE "
+                    + "under load | probe p99 no backfill ms | probe p50 / p99 / max during ms | p99 ratio | probes "
+                    + "| echo events decoded | peak slot lag MB | throttle reasons | rows wrong |\n");
+            b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
             for (BackfillDuring d : during) {
-                b.append(String.format(Locale.ROOT, "| %s | %d | %,d | %.1f | %,.0f | **%.2f** | %s | %s / %s / %s | **%.2f** "
+                b.append(String.format(Locale.ROOT, "| %s | %d | %,d | %.1f | %,.0f | **%.2f** | **%s** | %s | %s / %s / %s | **%.2f** "
                                 + "| %d | %,.0f | %.1f | %s | %s |%n", d.originFilter() ? "on" : "off", d.originNone(), d.rows(),
-                        d.seconds(), d.rowsPerSecond(), d.ratioToBulk(), SyncRuns.fmt(d.probeP99NoBackfillMs()), SyncRuns.fmt(d.probeP50DuringMs()),
+                        d.seconds(), d.rowsPerSecond(), d.ratioToBulk(), d.ratioToBulkUnderLoad() == null ? "–"
+                                : String.format(Locale.ROOT, "%.2f", d.ratioToBulkUnderLoad()),
+                        SyncRuns.fmt(d.probeP99NoBackfillMs()), SyncRuns.fmt(d.probeP50DuringMs()),
                         SyncRuns.fmt(d.probeP99DuringMs()), SyncRuns.fmt(d.probeMaxDuringMs()), d.p99Ratio() == null ? Double.NaN : d.p99Ratio(),
                         d.probesDuring(), d.suppressedEvents(), d.peakSlotLagBytes() / 1048576.0, d.throttleReasons(),
                         d.wrongRows() == null ? "–" : d.wrongRows()));
+            }
+            b.append("\n### What the application saw (pgbench, per-transaction log)\n\n");
+            b.append("| operation | s | pgbench tps before → during | latency p50 / p99 / max during ms | latency p99 before ms "
+                    + "| failed during | probe p99 during ms | echo events decoded |\n");
+            b.append("|---|---|---|---|---|---|---|---|\n");
+            if (bulkUnderLoad != null) {
+                b.append(appRow("bulk `UPDATE` (one statement), origin filter on", bulkUnderLoad.seconds(), bulkUnderLoad.appBefore(),
+                        bulkUnderLoad.appDuring(), bulkUnderLoad.probeP99DuringMs(), bulkUnderLoad.echoEventsDecoded()));
+            }
+            for (BackfillDuring d : during) {
+                b.append(appRow("Shapeshift backfill, origin filter " + (d.originFilter() ? "on" : "off"), d.seconds(),
+                        d.appBefore(), d.appDuring(), d.probeP99DuringMs(), d.suppressedEvents()));
             }
         }
         b.append("\n## pgbench output\n");
@@ -152,6 +175,7 @@ final class SyncReport {
         json.put("runs", list);
         if (!during.isEmpty()) {
             json.put("bulkUpdateSeconds", bulkSeconds);
+            json.put("bulkUpdateUnderLoad", bulkUnderLoad);
             json.put("backfillDuring", during);
         }
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -163,6 +187,13 @@ final class SyncReport {
     /** pgbench's text output goes to the markdown only. */
     @com.fasterxml.jackson.annotation.JsonIgnoreProperties({"output"})
     private abstract static class NoOutput {
+    }
+
+    private static String appRow(String what, double seconds, PgbenchLog.Window before, PgbenchLog.Window during,
+                                 Double probeP99, double echoEvents) {
+        return String.format(Locale.ROOT, "| %s | %.1f | %.0f → **%.0f** | %s / **%s** / %s | %s | %d | %s | %,.0f |%n", what,
+                seconds, before.tps(), during.tps(), fmt1(during.latencyP50Ms()), fmt1(during.latencyP99Ms()),
+                fmt1(during.latencyMaxMs()), fmt1(before.latencyP99Ms()), during.failed(), SyncRuns.fmt(probeP99), echoEvents);
     }
 
     private static String fmt1(Double d) {

@@ -2,7 +2,7 @@ package dev.shapeshift.worker.backfill;
 
 import dev.shapeshift.db.Connections;
 import dev.shapeshift.db.Database;
-import dev.shapeshift.refresh.BackfillOrigin;
+import dev.shapeshift.refresh.SessionOrigin;
 import dev.shapeshift.refresh.WorkerTransactions;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
@@ -29,19 +29,14 @@ final class BackfillSession {
     static final Duration IDLE_IN_TRANSACTION = Duration.ofSeconds(5);
 
     private final Database db;
-    private final String migration;
     private Connection connection;
-    /** The replication origin of {@link #connection}; null: none. */
-    private String origin;
-    /** Whether this backfill's sessions try a replication origin: its writes are echoes the bridge captures. */
-    private boolean originWanted;
-    /** The other logical slot last logged as the reason for no origin (logged once per slot name). */
-    private String originBlockedBy;
+    /** The replication origin of {@link #connection}. */
+    private final SessionOrigin origin;
 
     BackfillSession(Database db, ResolvedSpec resolved) {
         this.db = db;
-        this.migration = resolved.spec().name();
-        this.originWanted = resolved.spec().mode() != Mode.SINK && WorkerTransactions.echoMark(resolved) != null;
+        this.origin = new SessionOrigin(SessionOrigin.Role.BACKFILL, resolved.spec().name(),
+                resolved.spec().mode() != Mode.SINK && WorkerTransactions.echoMark(resolved) != null);
     }
 
     private Connection connection() {
@@ -58,29 +53,12 @@ final class BackfillSession {
      */
     Connection withOrigin() {
         Connection c = connection();
-        if (!originWanted) {
-            return c;
-        }
-        String other = BackfillOrigin.otherLogicalSlot(c);
-        if (origin == null && other == null) {
-            origin = BackfillOrigin.attach(c);
-            originWanted = origin != null; // refused (privilege, server version): the echo mark from now on
-        } else if (origin == null && !other.equals(originBlockedBy)) {
-            originBlockedBy = other;
-            log.info("backfill session without a replication origin: logical slot {} is not a Shapeshift bridge's, "
-                    + "its consumer must see the backfill's rows (the bridge drops them by the echo mark) migration={}",
-                    other, migration);
-        } else if (origin != null && other != null) {
-            BackfillOrigin.detach(c);
-            log.info("backfill session leaves its replication origin: logical slot {} is not a Shapeshift bridge's "
-                    + "migration={} origin={}", other, migration, origin);
-            origin = null;
-        }
+        origin.check(c);
         return c;
     }
 
     void close() {
-        origin = null;
+        origin.closed();
         Connections.closeQuietly(connection, log, "worker connection");
         connection = null;
     }

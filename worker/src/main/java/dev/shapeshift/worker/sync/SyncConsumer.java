@@ -105,7 +105,8 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
                 : new SliceRefresher(new Refresher(resolved), transactions, resolved.key(),
                         WorkerTransactions.echoMark(resolved));
         this.metrics = metrics;
-        this.conn = new SyncConnection(db, config.idleInTransaction(), migration);
+        this.conn = new SyncConnection(db, config.idleInTransaction(), migration,
+                resolved.spec().mode() != Mode.SINK && WorkerTransactions.echoMark(resolved) != null);
         this.poisons = new PoisonStops(migration, config.workerId(), catalog);
         this.streams = new SyncStreams(new SyncStreamStore(catalog), migration, config.workerId(), STREAM_WRITE_EVERY);
     }
