@@ -25,13 +25,17 @@ final class NativeReplicationRun {
         try (EmbeddedPostgres sub = EmbeddedPostgres.start(EmbeddedPostgres.Options.defaults())) {
             Database subDb = new Database(sub.jdbcUrl(sub.createDatabase("bench_sub")), sub.user(), sub.password());
             ServerCpu subCpu = new ServerCpu(sub.dataDir());
+            boolean inPlaceColumn;
             try (Connection c = db.connect("bench"); Statement s = c.createStatement()) {
                 s.execute("CREATE PUBLICATION bench_native FOR TABLE pgbench_accounts");
+                inPlaceColumn = dev.shapeshift.db.Sql.exists(c, "SELECT 1 FROM information_schema.columns "
+                        + "WHERE table_name = 'pgbench_accounts' AND column_name = 'abalance_cents'");
             }
             try (Connection c = subDb.connect("bench"); Statement s = c.createStatement()) {
-                // pgbench's own definition of the table.
+                // pgbench's own definition of the table, plus the in-place migration's new column when the
+                // source has it (--in-place): without it the subscriber's initial copy fails and retries forever.
                 s.execute("CREATE TABLE pgbench_accounts (aid integer NOT NULL PRIMARY KEY, bid integer, abalance integer, "
-                        + "filler character(84)) WITH (fillfactor = 100)");
+                        + "filler character(84)" + (inPlaceColumn ? ", abalance_cents bigint" : "") + ") WITH (fillfactor = 100)");
                 s.execute("CREATE SUBSCRIPTION bench_native CONNECTION 'host=" + pg.host() + " port=" + pg.port()
                         + " dbname=" + dbName + " user=" + pg.user() + " password=" + pg.password()
                         + "' PUBLICATION bench_native");
