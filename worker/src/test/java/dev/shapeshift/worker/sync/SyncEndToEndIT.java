@@ -78,7 +78,10 @@ class SyncEndToEndIT {
                     written, inPlace.events(), inPlace.rowsWritten(), bridge.metrics().suppressed());
             assertThat(inPlace.events()).as("events for N writes ≈ N, not 2N").isBetween((double) written, written * 1.1);
             assertThat(inPlace.rowsWritten()).isPositive();
-            assertThat(bridge.metrics().suppressed()).isPositive();
+            if (bridge.metrics().originNone() == 0) {
+                // no origin filter: the bridge decodes the worker's refreshes and drops them by their mark
+                assertThat(bridge.metrics().suppressed()).as("echo events dropped by the mark").isPositive();
+            } // with it, the refreshes run under a replication origin and are not decoded at all (test below)
             for (Migration m : migrations) {
                 assertThat(f.check(m).clean()).as("still converged " + m.name()).isTrue();
             }
