@@ -75,6 +75,19 @@ public final class WorkerTransactions {
         return captured ? spec.name() : null;
     }
 
+    /**
+     * Marks the transaction open on {@code c} as an echo of migration {@code echoMark}: a transactional
+     * logical message {@value #ECHO_MESSAGE_PREFIX} with it as content, by which the bridge drops the
+     * transaction's changes.
+     */
+    public static void emitEchoMark(Connection c, String echoMark) throws SQLException {
+        try (var ps = c.prepareStatement("SELECT pg_logical_emit_message(true, ?, ?)")) {
+            ps.setString(1, ECHO_MESSAGE_PREFIX);
+            ps.setString(2, echoMark);
+            ps.execute();
+        }
+    }
+
     /** Runs {@code work} in a transaction, retrying transient failures; other failures are thrown at once. */
     public <T> T run(Connection c, Work<T> work) {
         return run(c, null, work);
@@ -97,11 +110,7 @@ public final class WorkerTransactions {
                     }
                 }
                 if (echoMark != null) {
-                    try (var ps = c.prepareStatement("SELECT pg_logical_emit_message(true, ?, ?)")) {
-                        ps.setString(1, ECHO_MESSAGE_PREFIX);
-                        ps.setString(2, echoMark);
-                        ps.execute();
-                    }
+                    emitEchoMark(c, echoMark);
                 }
                 T result = work.run(c);
                 c.commit();

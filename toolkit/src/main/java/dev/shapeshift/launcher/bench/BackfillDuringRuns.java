@@ -286,8 +286,7 @@ final class BackfillDuringRuns {
                 throw new IllegalStateException("bench: could not set up a replication origin for the reset");
             }
             c.setAutoCommit(false);
-            s.execute("SELECT pg_logical_emit_message(true, '" + dev.shapeshift.refresh.WorkerTransactions.ECHO_MESSAGE_PREFIX
-                    + "', '" + MIGRATION + "')");
+            dev.shapeshift.refresh.WorkerTransactions.emitEchoMark(c, MIGRATION);
             s.execute("UPDATE pgbench_accounts SET abalance_cents = NULL WHERE aid <> 0");
             c.commit();
             c.setAutoCommit(true);
@@ -312,8 +311,7 @@ final class BackfillDuringRuns {
             for (int attempt = 1; ; attempt++) {
                 c.setAutoCommit(false);
                 try {
-                    s.execute("SELECT pg_logical_emit_message(true, '" + dev.shapeshift.refresh.WorkerTransactions.ECHO_MESSAGE_PREFIX
-                            + "', '" + MIGRATION + "')");
+                    dev.shapeshift.refresh.WorkerTransactions.emitEchoMark(c, MIGRATION);
                     s.executeUpdate("UPDATE pgbench_accounts SET abalance_cents = abalance::bigint * 100 WHERE aid <> 0");
                     c.commit();
                     c.setAutoCommit(true);
