@@ -58,15 +58,6 @@ public final class PlanCommand extends SpecCommand {
         return 0;
     }
 
-    /** {@code backfill.planned} of {@code plan --chunks --output json}: how the plan was made and the rows of its chunks. */
-    record Planned(String method, int chunks, List<Long> rowsPerChunk, long min, long median, long max,
-                   long outsideTwiceTarget, double planSeconds) {
-        static Planned of(ChunkPlanner.Preview p) {
-            return new Planned(p.method(), p.chunkRowCounts().size(), p.chunkRowCounts(), p.min(), p.median(), p.max(),
-                    p.outsideTwiceTarget(), p.planSeconds());
-        }
-    }
-
     private static Map<String, Object> json(String origin, Validation v, RowEstimate e, ChunkPlanner.Preview p) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("spec", origin);
@@ -81,7 +72,16 @@ public final class PlanCommand extends SpecCommand {
         chunks.put("chunkRows", v.spec().backfill().chunkRows());
         chunks.put("chunks", e.rows() < 0 ? null : e.chunks(v.spec().backfill().chunkRows()));
         if (p != null) {
-            chunks.put("planned", Planned.of(p));
+            Map<String, Object> planned = new LinkedHashMap<>();
+            planned.put("method", p.method());
+            planned.put("chunks", p.chunkRowCounts().size());
+            planned.put("rowsPerChunk", p.chunkRowCounts());
+            planned.put("min", p.min());
+            planned.put("median", p.median());
+            planned.put("max", p.max());
+            planned.put("outsideTwiceTarget", p.outsideTwiceTarget());
+            planned.put("planSeconds", p.planSeconds());
+            chunks.put("planned", planned);
         }
         m.put("backfill", chunks);
         return m;

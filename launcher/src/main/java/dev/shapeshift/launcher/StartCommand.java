@@ -7,13 +7,13 @@ import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.spec.MigrationSpec;
-import dev.shapeshift.spec.SpecProblem;
 import dev.shapeshift.spec.SpecReader;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -84,14 +84,17 @@ public final class StartCommand extends DbCommand implements Callable<Integer> {
         r.warnings().forEach(out::println);
     }
 
-    static Started json(Registration r) {
-        return new Started(r.origin(), r.migration(), r.outcome(), r.phase() == null ? null : r.phase().label(),
-                r.message(), r.problems(), r.differences(), r.warnings());
-    }
-
-    /** {@code start --output json}: a registration, its origin as {@code file}. */
-    record Started(String file, String migration, Registration.Outcome outcome, String phase, String message,
-                   List<SpecProblem> problems, List<String> differences, List<String> warnings) {
+    static Map<String, Object> json(Registration r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("file", r.origin());
+        m.put("migration", r.migration());
+        m.put("outcome", r.outcome());
+        m.put("phase", r.phase() == null ? null : r.phase().label());
+        m.put("message", r.message());
+        m.put("problems", r.problems());
+        m.put("differences", r.differences());
+        m.put("warnings", r.warnings());
+        return m;
     }
 
     static String readText(Path file) {

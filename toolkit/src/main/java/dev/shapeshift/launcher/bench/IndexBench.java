@@ -1,7 +1,5 @@
 package dev.shapeshift.launcher.bench;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.IndexCompactor;
 import dev.shapeshift.db.LockSafeDdl;
@@ -30,25 +28,11 @@ public final class IndexBench {
                           String command) {
     }
 
-    /** One mode's figures; sizes in bytes. Written as it is into {@code results[]} of the JSON result file. */
-    @JsonPropertyOrder({"mode", "onePassBytes", "bulkIndexBytes", "backfillIndexBytes", "afterIndexStepBytes",
-            "backfillRatio", "afterIndexStepRatio", "indexStepSeconds", "backfillSeconds", "indexStep"})
-    record Row(String mode, @JsonProperty("onePassBytes") long onePass, @JsonProperty("bulkIndexBytes") long bulkIndex,
-               @JsonProperty("backfillIndexBytes") long backfillIndex, double backfillSeconds,
-               @JsonProperty("afterIndexStepBytes") long afterStep, @JsonProperty("indexStepSeconds") double stepSeconds,
-               @JsonProperty("indexStep") String stepSummary) {
+    /** One mode's figures; sizes in bytes. */
+    record Row(String mode, long onePass, long bulkIndex, long backfillIndex, double backfillSeconds, long afterStep,
+               double stepSeconds, String stepSummary) {
         double ratio(long bytes) {
             return (double) bytes / onePass;
-        }
-
-        @JsonProperty("backfillRatio")
-        double backfillRatio() {
-            return ratio(backfillIndex);
-        }
-
-        @JsonProperty("afterIndexStepRatio")
-        double afterIndexStepRatio() {
-            return ratio(afterStep);
         }
     }
 
@@ -102,16 +86,29 @@ public final class IndexBench {
                         + "size (`REINDEX INDEX CONCURRENTLY`).\n\n");
         b.append("| mode | one-pass MB | bulk statement ÷ one-pass | backfill ÷ one-pass | after the index step ÷ one-pass "
                 + "| index step s | backfill s | what the step did |\n|---|---|---|---|---|---|---|---|\n");
+        List<Map<String, Object>> json = new ArrayList<>();
         for (Row r : rows) {
             b.append(String.format(Locale.ROOT, "| %s | %.1f | %.2f | %.2f | **%.2f** | %.1f | %.1f | %s |%n", r.mode(),
                     mb(r.onePass()), r.ratio(r.bulkIndex()), r.ratio(r.backfillIndex()), r.ratio(r.afterStep()),
                     r.stepSeconds(), r.backfillSeconds(), r.stepSummary()));
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("mode", r.mode());
+            j.put("onePassBytes", r.onePass());
+            j.put("bulkIndexBytes", r.bulkIndex());
+            j.put("backfillIndexBytes", r.backfillIndex());
+            j.put("afterIndexStepBytes", r.afterStep());
+            j.put("backfillRatio", r.ratio(r.backfillIndex()));
+            j.put("afterIndexStepRatio", r.ratio(r.afterStep()));
+            j.put("indexStepSeconds", r.stepSeconds());
+            j.put("backfillSeconds", r.backfillSeconds());
+            j.put("indexStep", r.stepSummary());
+            json.add(j);
         }
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("rows", o.rows());
         fields.put("workers", o.workers());
         fields.put("threshold", o.threshold());
-        fields.put("results", rows);
+        fields.put("results", json);
         return ResultFiles.write(o.out(), started.toLocalDate() + "-index-" + o.rows(), b.toString(), started,
                 o.command(), machine, fields);
     }
