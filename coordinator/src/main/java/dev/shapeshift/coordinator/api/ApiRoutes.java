@@ -274,7 +274,7 @@ public final class ApiRoutes {
     }
 
     /** The status of {@code POST /api/migrations} for each outcome (docs/api.md). */
-    static int httpStatus(Registration.Outcome outcome) {
+    private static int httpStatus(Registration.Outcome outcome) {
         return switch (outcome) {
             case CREATED -> 201;
             case UNCHANGED, KNOBS_CHANGED -> 200;
