@@ -1,5 +1,6 @@
 package dev.shapeshift.catalog;
 
+import dev.shapeshift.spec.Labelled;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -11,48 +12,49 @@ import java.util.Optional;
  * workers' throttle and the status read the names, the parsing and the defaults from here, and
  * {@code docs/throttling.md} lists exactly these (KnobDocsTest).
  */
-public enum Knob {
-    PAUSED("paused", Kind.BOOLEAN, "false",
+public enum Knob implements Labelled {
+    PAUSED(Kind.BOOLEAN, "false",
             "the backfill waits (the sync goes on); `backfill pause` / `resume`"),
-    MAX_ROWS_PER_SECOND("max-rows-per-second", Kind.WHOLE, "0 (or `backfill.maxRowsPerSecond`)",
+    MAX_ROWS_PER_SECOND(Kind.WHOLE, "0 (or `backfill.maxRowsPerSecond`)",
             "rows per second for the whole migration, shared by the live workers; 0 = no cap"),
-    MAX_ACTIVE_BACKENDS("max-active-backends", Kind.WHOLE, "0",
+    MAX_ACTIVE_BACKENDS(Kind.WHOLE, "0",
             "wait while more than this many sessions of others are running a statement (`pg_stat_activity`, "
                     + "state `active`, client backends not named `shapeshift-*`/`Debezium*`); 0 = off"),
-    MAX_APP_LATENCY_MS("max-app-latency-ms", Kind.WHOLE, "0",
+    MAX_APP_LATENCY_MS(Kind.WHOLE, "0",
             "wait while the statements of roles other than Shapeshift's took longer than this many ms on average "
                     + "since the previous look (`pg_stat_statements`); 0 = off"),
-    MAX_APP_LATENCY_PCT("max-app-latency-pct", Kind.WHOLE, "0",
+    MAX_APP_LATENCY_PCT(Kind.WHOLE, "0",
             "the team's cap on the backfill's cost in %: wait while the statements of roles other than Shapeshift's "
                     + "took more than this % longer on average over the last 10 s than before the backfill copied "
                     + "(`app-latency-baseline-us`); 0 = off"),
-    APP_LATENCY_BASELINE_US("app-latency-baseline-us", Kind.WHOLE, "0 (measured)",
+    APP_LATENCY_BASELINE_US(Kind.WHOLE, "0 (measured)",
             "the application's mean statement time in µs that `max-app-latency-pct` compares with; 0 = measured by "
                     + "the workers over 5 s in which none copies, then stored here (audited); set it to 0 to measure again"),
-    REINDEX_ABOVE_PCT("reindex-above-pct", Kind.WHOLE, "115",
+    REINDEX_ABOVE_PCT(Kind.WHOLE, "115",
             "after the backfill, before the read switch, the driver rebuilds with `REINDEX INDEX CONCURRENTLY` each "
                     + "B-tree index of the written table larger than this % of its one-pass size; 0 = never");
 
     /** What a knob's value is. */
     public enum Kind { BOOLEAN, WHOLE }
 
-    private final String key;
     private final Kind kind;
     private final String defaultText;
     private final String meaning;
     private final String jsonName;
 
-    Knob(String key, Kind kind, String defaultText, String meaning) {
-        this.key = key;
-        this.jsonName = jsonName(key);
+    Knob(Kind kind, String defaultText, String meaning) {
+        this.jsonName = jsonName(label());
         this.kind = kind;
         this.defaultText = defaultText;
         this.meaning = meaning;
     }
 
-    /** The name in {@code shapeshift.setting}, the CLI's {@code NAME=VALUE} and the API's body. */
+    /**
+     * The name in {@code shapeshift.setting}, the CLI's {@code NAME=VALUE} and the API's body: the
+     * constant's {@link Labelled#label() label} ({@code MAX_ROWS_PER_SECOND} is {@code max-rows-per-second}).
+     */
     public String key() {
-        return key;
+        return label();
     }
 
     /** The name in a JSON body and the API's settings ({@code max-rows-per-second} → {@code maxRowsPerSecond}). */
@@ -87,7 +89,7 @@ public enum Knob {
     }
 
     public static Optional<Knob> byKey(String key) {
-        return Arrays.stream(values()).filter(k -> k.key.equals(key)).findFirst();
+        return Arrays.stream(values()).filter(k -> k.key().equals(key)).findFirst();
     }
 
     /** The knobs {@code backfill set NAME=VALUE} takes: the whole numbers ({@code paused} has pause/resume). */
@@ -100,7 +102,7 @@ public enum Knob {
         String v = value == null ? "" : value.trim();
         if (kind == Kind.BOOLEAN) {
             if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
-                throw new IllegalArgumentException(key + "=" + v + ": write true or false");
+                throw new IllegalArgumentException(key() + "=" + v + ": write true or false");
             }
             return v.toLowerCase(java.util.Locale.ROOT);
         }
@@ -111,13 +113,13 @@ public enum Knob {
             }
             return Long.toString(n);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + "=" + v + ": write a whole number ≥ 0 (0 = off)");
+            throw new IllegalArgumentException(key() + "=" + v + ": write a whole number ≥ 0 (0 = off)");
         }
     }
 
     /** A stored whole-number value, or {@code fallback} when absent or unreadable. */
     public long whole(java.util.Map<String, String> settings, long fallback) {
-        String v = settings.get(key);
+        String v = settings.get(key());
         if (v == null) {
             return fallback;
         }

@@ -1,5 +1,6 @@
 package dev.shapeshift.refresh;
 
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.phase.PhasePlan;
 import dev.shapeshift.spec.ResolvedSpec;
 import java.sql.Array;
@@ -339,15 +340,8 @@ public final class Refresher {
             }
             return;
         }
-        String previous;
-        try (PreparedStatement ps = c.prepareStatement("SELECT prev, set_config('lock_timeout', ?, true) "
-                + "FROM (SELECT current_setting('lock_timeout') AS prev OFFSET 0) s"))  {
-            ps.setString(1, FENCE_WAIT);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                previous = rs.getString(1);
-            }
-        }
+        String previous = Sql.one(c, "SELECT prev, set_config('lock_timeout', ?, true) "
+                + "FROM (SELECT current_setting('lock_timeout') AS prev OFFSET 0) s", rs -> rs.getString(1), FENCE_WAIT);
         try (PreparedStatement ps = c.prepareStatement("SELECT set_config('lock_timeout', ?, true) "
                 + "FROM (SELECT pg_advisory_xact_lock(?, pg_backend_pid() % ?) OFFSET 0) f")) {
             ps.setString(1, previous);

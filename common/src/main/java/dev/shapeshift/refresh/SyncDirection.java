@@ -2,6 +2,7 @@ package dev.shapeshift.refresh;
 
 import dev.shapeshift.db.Sql;
 import dev.shapeshift.phase.Phase;
+import dev.shapeshift.spec.Labelled;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -22,22 +23,14 @@ import java.sql.SQLException;
  * flag). Every refresh therefore runs entirely before the flip commits or entirely after it, in
  * the new direction. The locks live in memory: no WAL, no row locks on the catalog.
  */
-public enum SyncDirection {
-    FORWARD("forward"),
-    REVERSE("reverse");
-
-    private final String label;
-
-    SyncDirection(String label) {
-        this.label = label;
-    }
-
-    public String label() {
-        return label;
-    }
+public enum SyncDirection implements Labelled {
+    /** {@code forward}. */
+    FORWARD,
+    /** {@code reverse}. */
+    REVERSE;
 
     public static SyncDirection fromLabel(String label) {
-        return REVERSE.label.equals(label) ? REVERSE : FORWARD;
+        return REVERSE.label().equals(label) ? REVERSE : FORWARD;
     }
 
     /** The advisory lock's first key for one migration (stable: {@link String#hashCode} is specified). */
@@ -84,7 +77,7 @@ public enum SyncDirection {
         // writes committed while it waited would look later than it: OldShapeWrites).
         Sql.update(c, "UPDATE shapeshift.migration SET sync_direction = ?, "
                 + "direction_changed_at = clock_timestamp() WHERE name = ? AND sync_direction <> ?",
-                to.label, migration, to.label);
+                to.label(), migration, to.label());
     }
 
     /** The direction stored for a migration (no lock: for status pages and the driver). */

@@ -1,18 +1,16 @@
 package dev.shapeshift.spec;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
-import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.json.Jackson;
 import java.io.IOException;
 import java.time.Duration;
 
@@ -24,12 +22,8 @@ public final class SpecJson {
     private static final ObjectMapper MAPPER = JsonMapper.builder()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .addModule(new SimpleModule("shapeshift-spec-json")
-                    .addSerializer(Duration.class, new JsonSerializer<>() {
-                        @Override
-                        public void serialize(Duration d, JsonGenerator g, SerializerProvider p) throws IOException {
-                            g.writeString(DurationText.format(d));
-                        }
-                    })
+                    .addSerializer(Duration.class,
+                            Jackson.<Duration>serializer((d, g) -> g.writeString(DurationText.format(d))))
                     .addDeserializer(Duration.class, new JsonDeserializer<>() {
                         @Override
                         public Duration deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
@@ -42,11 +36,8 @@ public final class SpecJson {
     }
 
     public static String write(MigrationSpec spec) {
-        try {
-            return MAPPER.writeValueAsString(spec);
-        } catch (JsonProcessingException e) {
-            throw new ShapeshiftException(ErrorCode.INTERNAL, "cannot write spec of " + spec.name() + " as JSON", e);
-        }
+        return Jackson.write(MAPPER, spec,
+                e -> new ShapeshiftException(ErrorCode.INTERNAL, "cannot write spec of " + spec.name() + " as JSON", e));
     }
 
     public static MigrationSpec read(String json) {

@@ -1,5 +1,6 @@
 package dev.shapeshift.coordinator.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.shapeshift.catalog.AuditEntry;
 import dev.shapeshift.catalog.Catalog;
@@ -16,6 +17,7 @@ import dev.shapeshift.coordinator.status.ReconcileResults;
 import dev.shapeshift.coordinator.status.StatusReader;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.phase.Phase;
+import dev.shapeshift.spec.SpecProblem;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
@@ -260,19 +262,25 @@ public final class ApiRoutes {
         String who = Http.query(ctx, "actor") == null ? "api" : "api:" + Http.query(ctx, "actor");
         Registration r = registrar.withActor(who).register(file == null ? "request body" : file, yaml);
         log.info("spec posted migration={} outcome={} actor={}", r.migration(), r.outcome(), who);
-        Map<String, Object> body = new LinkedHashMap<>();
-        if (!r.accepted()) {
-            body.put("error", r.outcome().error().name());
-        }
-        body.put("outcome", r.outcome());
-        body.put("migration", r.migration());
-        body.put("phase", r.phase());
-        body.put("message", r.message());
-        body.put("problems", r.problems());
-        body.put("differences", r.differences());
-        body.put("warnings", r.warnings());
-        Http.send(ctx, r.outcome().httpStatus(), body);
+        Http.send(ctx, httpStatus(r.outcome()), new Posted(r.accepted() ? null : r.outcome().error().name(), r.outcome(),
+                r.migration(), r.phase(), r.message(), r.problems(), r.differences(), r.warnings()));
         return null;
+    }
+
+    /** The body of {@code POST /api/migrations}: a registration without its origin, {@code error} only when refused. */
+    private record Posted(@JsonInclude(JsonInclude.Include.NON_NULL) String error, Registration.Outcome outcome,
+                          String migration, Phase phase, String message, List<SpecProblem> problems,
+                          List<String> differences, List<String> warnings) {
+    }
+
+    /** The status of {@code POST /api/migrations} for each outcome (docs/api.md). */
+    private static int httpStatus(Registration.Outcome outcome) {
+        return switch (outcome) {
+            case CREATED -> 201;
+            case UNCHANGED, KNOBS_CHANGED -> 200;
+            case INVALID -> 400;
+            case CONFLICT -> 409;
+        };
     }
 
     private Object specs() {
@@ -281,13 +289,12 @@ public final class ApiRoutes {
                     "files", List.of(), "specProblems", List.of());
         }
         SpecsDir.Scan scan = specs.last();
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("dir", scan.dir());
-        body.put("scannedAt", scan.scannedAt());
-        body.put("error", scan.error());
-        body.put("files", scan.files());
-        body.put("specProblems", scan.specProblems());
-        return body;
+        return new Scanned(scan.dir(), scan.scannedAt(), scan.error(), scan.files(), scan.specProblems());
+    }
+
+    /** The body of {@code GET /api/specs}: the latest scan, with the files that were refused. */
+    private record Scanned(String dir, java.time.Instant scannedAt, String error, List<Registration> files,
+                           List<Registration> specProblems) {
     }
 
     private Object rollback(RoutingContext ctx) {

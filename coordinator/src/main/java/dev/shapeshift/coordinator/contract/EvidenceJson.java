@@ -1,11 +1,16 @@
 package dev.shapeshift.coordinator.contract;
 
 import dev.shapeshift.coordinator.gate.Check;
+import dev.shapeshift.json.JsonMaps;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The contract evidence as JSON: one shape for {@code GET /api/migrations/NAME/evidence} and {@code shapeshift evidence --output json}. */
+/**
+ * The contract evidence as JSON: one shape for {@code GET /api/migrations/NAME/evidence} and {@code shapeshift evidence --output json}.
+ * The report's own records (statements, readers, hits, replicas, lockout failures, counted identities)
+ * are written by {@link JsonMaps}: their components, in order, under their names.
+ */
 public final class EvidenceJson {
     private EvidenceJson() {
     }
@@ -24,81 +29,31 @@ public final class EvidenceJson {
         m.put("quiet", r.quiet());
         m.put("problem", r.problem());
         m.put("checks", checks.stream().map(c -> Map.of("name", c.name(), "passed", c.passed(), "evidence", c.evidence())).toList());
-        m.put("offenders", r.offenders().stream().map(EvidenceJson::statement).toList());
-        m.put("excluded", r.excluded().stream().map(EvidenceJson::statement).toList());
-        m.put("readers", r.readers().stream().map(x -> {
-            Map<String, Object> rd = new LinkedHashMap<>();
-            rd.put("role", x.role());
-            rd.put("applicationName", x.applicationName());
-            rd.put("clientAddr", x.clientAddr());
-            rd.put("firstSeen", x.firstSeen().toString());
-            rd.put("lastSeen", x.lastSeen().toString());
-            rd.put("lastQuery", x.lastQuery());
-            return rd;
-        }).toList());
+        m.put("offenders", JsonMaps.each(r.offenders()));
+        m.put("excluded", JsonMaps.each(r.excluded()));
+        m.put("readers", JsonMaps.each(r.readers()));
         m.put("dependents", r.dependents().stream().map(d -> Map.of("name", d.name(), "kind", d.kind(), "how", d.how())).toList());
         if (r.table() != null) {
-            Map<String, Object> t = new LinkedHashMap<>();
-            t.put("writes", r.table().writes());
-            t.put("reads", r.table().reads());
-            t.put("writesSeenAt", String.valueOf(r.table().writesSeenAt()));
-            m.put("table", t);
+            m.put("table", JsonMaps.of(r.table()));
         }
         if (r.code() != null) {
-            Map<String, Object> c = new LinkedHashMap<>();
-            c.put("roots", r.code().roots());
-            c.put("names", r.code().names());
-            c.put("open", r.code().open().stream().map(EvidenceJson::hit).toList());
+            Map<String, Object> c = JsonMaps.of(r.code());
+            c.put("open", JsonMaps.each(r.code().open()));
             c.put("acknowledged", r.code().acknowledged().stream().map(a -> {
-                Map<String, Object> h = hit(a.hit());
+                Map<String, Object> h = JsonMaps.of(a.hit());
                 h.put("reason", a.reason());
                 h.put("by", a.by());
                 return h;
             }).toList());
-            c.put("problems", r.code().problems());
             m.put("code", c);
         }
         m.put("replicas", r.replicas().stream().map(x -> {
-            Map<String, Object> rp = new LinkedHashMap<>();
-            rp.put("name", x.name());
-            rp.put("url", x.url());
-            rp.put("inRecovery", x.inRecovery());
-            rp.put("baselineAt", String.valueOf(x.baselineAt()));
-            rp.put("offenders", x.offenders().stream().map(EvidenceJson::statement).toList());
-            rp.put("problem", x.problem());
+            Map<String, Object> rp = JsonMaps.of(x);
+            rp.put("offenders", JsonMaps.each(x.offenders()));
             return rp;
         }).toList());
         if (r.brownoutWindow() != null) {
-            Map<String, Object> b = new LinkedHashMap<>();
-            b.put("windowSeconds", r.brownoutWindow().toMillis() / 1000.0);
-            BrownoutReport x = r.brownout();
-            if (x != null) {
-                b.put("id", x.id());
-                b.put("status", x.status().name().toLowerCase(java.util.Locale.ROOT));
-                b.put("startedAt", String.valueOf(x.startedAt()));
-                b.put("endsAt", String.valueOf(x.endsAt()));
-                b.put("endedAt", String.valueOf(x.endedAt()));
-                b.put("endReason", x.endReason());
-                b.put("lockedOut", x.lockedOut());
-                b.put("untouched", x.untouched());
-                b.put("undoMs", x.undoMs());
-                b.put("logProblem", x.logProblem());
-                b.put("failures", x.failures().stream().map(f -> {
-                    Map<String, Object> fm = new LinkedHashMap<>();
-                    fm.put("role", f.role());
-                    fm.put("applicationName", f.applicationName());
-                    fm.put("client", f.client());
-                    fm.put("sqlState", f.sqlState());
-                    fm.put("message", f.message());
-                    fm.put("statement", f.statement());
-                    fm.put("failures", f.failures());
-                    fm.put("firstAt", String.valueOf(f.firstAt()));
-                    fm.put("lastAt", String.valueOf(f.lastAt()));
-                    return fm;
-                }).toList());
-                b.put("summary", x.summary());
-            }
-            m.put("brownout", b);
+            m.put("brownout", brownout(r));
         }
         if (r.readCounter() != null) {
             ReadCounter.Evidence e = r.readCounter();
@@ -109,18 +64,7 @@ public final class EvidenceJson {
             k.put("lost", e.lost());
             k.put("removedAt", String.valueOf(e.removedAt()));
             k.put("removedWhy", e.removedWhy());
-            k.put("identities", e.identities().stream().map(x -> {
-                Map<String, Object> i = new LinkedHashMap<>();
-                i.put("role", x.role());
-                i.put("applicationName", x.applicationName());
-                i.put("clientAddr", x.clientAddr());
-                i.put("reads", x.reads());
-                i.put("writes", x.writes());
-                i.put("firstAt", String.valueOf(x.firstAt()));
-                i.put("lastAt", String.valueOf(x.lastAt()));
-                i.put("shapeshift", x.shapeshift());
-                return i;
-            }).toList());
+            k.put("identities", JsonMaps.each(e.identities()));
             m.put("readCounter", k);
         }
         m.put("exclusion", r.exclusion());
@@ -128,26 +72,25 @@ public final class EvidenceJson {
         return m;
     }
 
-    private static Map<String, Object> statement(AccessReport.Statement s) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("queryId", s.queryId());
-        m.put("role", s.role());
-        m.put("query", s.query());
-        m.put("calls", s.calls());
-        m.put("callsSinceBaseline", s.callsSinceBaseline());
-        m.put("lastSeen", String.valueOf(s.lastSeen()));
-        m.put("why", s.why());
-        return m;
+    /** The brownout's window and, when one ran, the latest brownout: a subset of {@link BrownoutReport}. */
+    private static Map<String, Object> brownout(AccessReport r) {
+        Map<String, Object> b = new LinkedHashMap<>();
+        b.put("windowSeconds", r.brownoutWindow().toMillis() / 1000.0);
+        BrownoutReport x = r.brownout();
+        if (x != null) {
+            b.put("id", x.id());
+            b.put("status", x.status().name().toLowerCase(java.util.Locale.ROOT));
+            b.put("startedAt", String.valueOf(x.startedAt()));
+            b.put("endsAt", String.valueOf(x.endsAt()));
+            b.put("endedAt", String.valueOf(x.endedAt()));
+            b.put("endReason", x.endReason());
+            b.put("lockedOut", x.lockedOut());
+            b.put("untouched", x.untouched());
+            b.put("undoMs", x.undoMs());
+            b.put("logProblem", x.logProblem());
+            b.put("failures", JsonMaps.each(x.failures()));
+            b.put("summary", x.summary());
+        }
+        return b;
     }
-
-    private static Map<String, Object> hit(CodeSearch.Hit h) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("root", h.root());
-        m.put("file", h.file());
-        m.put("line", h.line());
-        m.put("identifier", h.identifier());
-        m.put("text", h.text());
-        return m;
-    }
-
 }

@@ -38,6 +38,23 @@ record Lockout(List<String> lock, List<String> undo, List<String> lockedOut) {
 
     private static final Set<String> COLUMN_PRIVILEGES = Set.of("SELECT", "INSERT", "UPDATE", "REFERENCES");
 
+    /**
+     * Runs {@code onGrant} on each privilege that ACL rows grant to others than the table's owner and Shapeshift's
+     * roles. {@code rest}: any further columns, then a FROM clause over {@code aclexplode(…) a} and {@code pg_roles r}.
+     * Columns: 1 the grantee as SQL names it ({@code PUBLIC} or the quoted role), 2 its oid, 3 the privilege,
+     * 4 grantable, then those of {@code rest}.
+     */
+    private static void eachGrant(Connection c, String rest, String table, long owner, Set<Long> shapeshiftRoles,
+                                  Sql.RowAction onGrant) throws SQLException {
+        Sql.each(c, "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END, a.grantee::bigint, "
+                + "a.privilege_type, a.is_grantable" + rest, rs -> {
+                    long grantee = rs.getLong(2);
+                    if (grantee != owner && !shapeshiftRoles.contains(grantee)) {
+                        onGrant.accept(rs);
+                    }
+                }, table);
+    }
+
     static Lockout plan(Connection c, OldShape shape, Set<Long> shapeshiftRoles) throws SQLException {
         String table = quote(shape.schema()) + "." + quote(shape.table());
         long[] ownerOf = {-1};
@@ -56,25 +73,13 @@ record Lockout(List<String> lock, List<String> undo, List<String> lockedOut) {
         // grantee -> privilege -> grantable, at table level and per column
         Map<String, Map<String, Boolean>> tableGrants = new TreeMap<>();
         Map<String, Map<String, Map<String, Boolean>>> columnGrants = new TreeMap<>();
-        Sql.each(c, "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE "
-                + "quote_ident(r.rolname) END, a.grantee::bigint, a.privilege_type, a.is_grantable "
-                + "FROM pg_class t, aclexplode(t.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee "
-                + "WHERE t.oid = to_regclass(?)", rs -> {
-                long grantee = rs.getLong(2);
-                if (grantee != owner && !shapeshiftRoles.contains(grantee)) {
-                    tableGrants.computeIfAbsent(rs.getString(1), k -> new TreeMap<>()).put(rs.getString(3), rs.getBoolean(4));
-                }
-            }, table);
-        Sql.each(c, "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE "
-                + "quote_ident(r.rolname) END, a.grantee::bigint, a.privilege_type, a.is_grantable, att.attname "
-                + "FROM pg_attribute att, aclexplode(att.attacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee "
-                + "WHERE att.attrelid = to_regclass(?) AND att.attnum > 0 AND NOT att.attisdropped", rs -> {
-                long grantee = rs.getLong(2);
-                if (grantee != owner && !shapeshiftRoles.contains(grantee)) {
-                    columnGrants.computeIfAbsent(rs.getString(1), k -> new TreeMap<>())
-                            .computeIfAbsent(rs.getString(3), k -> new TreeMap<>()).put(rs.getString(5), rs.getBoolean(4));
-                }
-            }, table);
+        eachGrant(c, " FROM pg_class t, aclexplode(t.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee "
+                + "WHERE t.oid = to_regclass(?)", table, owner, shapeshiftRoles, rs ->
+                tableGrants.computeIfAbsent(rs.getString(1), k -> new TreeMap<>()).put(rs.getString(3), rs.getBoolean(4)));
+        eachGrant(c, ", att.attname FROM pg_attribute att, aclexplode(att.attacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee "
+                + "WHERE att.attrelid = to_regclass(?) AND att.attnum > 0 AND NOT att.attisdropped", table, owner,
+                shapeshiftRoles, rs -> columnGrants.computeIfAbsent(rs.getString(1), k -> new TreeMap<>())
+                        .computeIfAbsent(rs.getString(3), k -> new TreeMap<>()).put(rs.getString(5), rs.getBoolean(4)));
         List<String> lock = new ArrayList<>();
         List<String> undo = new ArrayList<>();
         Set<String> lockedOut = new TreeSet<>();

@@ -68,29 +68,16 @@ final class SnapshotReader {
                 + "AND resolved_at IS NULL", name));
         boolean cleanedUp = one(c, "SELECT 'yes' FROM shapeshift.audit WHERE migration = ? AND action = '"
                 + CLEANUP_ACTION + "' LIMIT 1", name) != null;
-        Instant now;
-        try (PreparedStatement ps = c.prepareStatement("SELECT clock_timestamp()"); ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            now = rs.getTimestamp(1).toInstant();
-        }
+        Instant now = Sql.one(c, "SELECT clock_timestamp()", rs -> rs.getTimestamp(1).toInstant());
         String table = spec.source() == null ? "?" : spec.source().schema() + "." + spec.source().table();
         List<String> pending = Structure.items(spec).isEmpty() || m.phase().compareTo(Phase.BACKFILLED) < 0
                 ? List.of() : Structure.pending(c, spec);
-        long findings = 0;
-        Instant findingsAt = null;
-        try (PreparedStatement ps = c.prepareStatement("SELECT count(*), max(found_at) FROM shapeshift.finding "
-                + "WHERE migration = ?")) {
-            ps.setString(1, name);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                findings = rs.getLong(1);
-                findingsAt = instant(rs.getTimestamp(2));
-            }
-        }
+        Findings f = Sql.one(c, "SELECT count(*), max(found_at) FROM shapeshift.finding WHERE migration = ?",
+                rs -> new Findings(rs.getLong(1), instant(rs.getTimestamp(2))), name);
         return new Snapshot(name, m.phase(), m.phaseChangedAt(), m.message(), table, m.startLsn(),
                 spec.readSwitch().approval(), spec.readSwitch().revertOnDrift(), spec.contract().approval(),
                 spec.reconcile().interval(), chunks, done, finished, progress, chunkError, paused, latest, latestDone,
-                openDrift, cleanedUp, now, pending, findings, findingsAt, brownout(c, name, spec),
+                openDrift, cleanedUp, now, pending, f.count(), f.latestAt(), brownout(c, name, spec),
                 dev.shapeshift.phase.PhasePlan.of(spec.writes()),
                 spec.writes().switchWrites() ? dev.shapeshift.refresh.SyncDirection.read(c, name) : null,
                 spec.writes().switchWrites() ? dev.shapeshift.coordinator.writes.WriteSwitch.state(c, name).relaxed()
@@ -102,6 +89,10 @@ final class SnapshotReader {
                 finished == null || one(c, "SELECT 'yes' FROM shapeshift.audit a WHERE a.migration = ? AND a.action = '"
                         + Step.INDEX_ACTION + "' AND a.at >= (SELECT max(k.finished_at) FROM shapeshift.chunk k "
                         + "WHERE k.migration = a.migration) LIMIT 1", name) != null);
+    }
+
+    /** The stored findings of a migration: how many, and when the latest was stored (null when none). */
+    private record Findings(long count, Instant latestAt) {
     }
 
     private static Snapshot.BrownoutState brownout(Connection c, String migration, MigrationSpec spec) throws SQLException {

@@ -28,28 +28,23 @@ public record Registration(String origin, String migration, Outcome outcome, Pha
         warnings = List.copyOf(warnings);
     }
 
+    /** What registering did; {@code ApiRoutes} answers each with its HTTP status (docs/api.md). */
     public enum Outcome {
         /** New: in phase {@code planned}; the coordinator's driver takes it from there. */
-        CREATED(201, null),
+        CREATED(null),
         /** The same spec is already registered: nothing changed. */
-        UNCHANGED(200, null),
+        UNCHANGED(null),
         /** Only live knobs differed: the catalog settings were changed, audited. */
-        KNOBS_CHANGED(200, null),
+        KNOBS_CHANGED(null),
         /** The spec is malformed or invalid (against itself, the live database or the role's privileges). */
-        INVALID(400, ErrorCode.SPEC_INVALID),
+        INVALID(ErrorCode.SPEC_INVALID),
         /** A migration of that name exists with a different spec: refused, nothing changed. */
-        CONFLICT(409, ErrorCode.CONFLICT);
+        CONFLICT(ErrorCode.CONFLICT);
 
-        private final int httpStatus;
         private final ErrorCode error;
 
-        Outcome(int httpStatus, ErrorCode error) {
-            this.httpStatus = httpStatus;
+        Outcome(ErrorCode error) {
             this.error = error;
-        }
-
-        public int httpStatus() {
-            return httpStatus;
         }
 
         /** The error code of a refusal; null when the spec was accepted. */

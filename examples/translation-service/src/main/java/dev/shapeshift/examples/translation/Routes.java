@@ -217,6 +217,10 @@ final class Routes {
         return out;
     }
 
+    /** What {@code GET /refs} answers for one ref: a binding without the ref (the ref is its name in {@code refs}). */
+    private record Bound(String key, long version, boolean deleted, String text, Long textVersion) {
+    }
+
     /** {@code GET /refs?ids=3,6[&locale=en]}: what each ref is bound to, with the key's text in the locale (default: source). */
     private Object getRefs(RoutingContext ctx) {
         List<String> ids = ids(ctx);
@@ -224,13 +228,7 @@ final class Routes {
         String locale = ctx.queryParams().get("locale") == null ? config.sourceLocale() : checkLocale(ctx.queryParams().get("locale"));
         Map<String, Object> refs = new LinkedHashMap<>();
         for (EntryStore.Binding b : store.readRefs(ids, locale)) {
-            Map<String, Object> v = new LinkedHashMap<>();
-            v.put("key", b.key());
-            v.put("version", b.version());
-            v.put("deleted", b.deleted());
-            v.put("text", b.text());
-            v.put("textVersion", b.textVersion());
-            refs.put(b.ref(), v);
+            refs.put(b.ref(), new Bound(b.key(), b.version(), b.deleted(), b.text(), b.textVersion()));
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("locale", locale);
