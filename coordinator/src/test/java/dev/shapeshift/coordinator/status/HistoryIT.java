@@ -33,8 +33,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class HistoryIT {
     @Test
     void oneSamplePerIntervalEvenFromTwoCoordinatorsAndPrunedByAge(PostgresServer pg) throws Exception {
-        Database db = Seed.database(pg, "history");
-        Users users = users(db, "backfilling");
+        Users users = users(pg, "history", "backfilling");
+        Database db = users.db();
         StatusReader status = users.status();
         History first = new History(users.catalog(), Duration.ofHours(1));
         History second = new History(users.catalog(), Duration.ofHours(1));
@@ -61,23 +61,23 @@ class HistoryIT {
 
     @Test
     void aFinishedMigrationGetsOneLastSampleOnly(PostgresServer pg) throws Exception {
-        Database db = Seed.database(pg, "history_done");
-        Users users = users(db, "contracted");
+        Users users = users(pg, "history_done", "contracted");
         History history = new History(users.catalog(), Duration.ZERO);
         for (int i = 0; i < 3; i++) {
             history.record(users.status().all());
         }
-        assertThat(count(db, "")).isEqualTo(1);
+        assertThat(count(users.db(), "")).isEqualTo(1);
     }
 
-    /** The catalog of {@code db} with its one migration, {@code users}, seeded in {@code phase}, and its status reader. */
-    private record Users(Catalog catalog, StatusReader status) {
+    /** A database whose one migration, {@code users}, is seeded in a phase: its catalog and status reader. */
+    private record Users(Database db, Catalog catalog, StatusReader status) {
     }
 
-    private static Users users(Database db, String phase) throws SQLException {
+    private static Users users(PostgresServer pg, String prefix, String phase) throws SQLException {
+        Database db = Seed.database(pg, prefix);
         Seed.migration(db, "users", phase, "5m");
         Catalog catalog = new Catalog(db, "test");
-        return new Users(catalog, new StatusReader(catalog, new Gates()));
+        return new Users(db, catalog, new StatusReader(catalog, new Gates()));
     }
 
     @Test
