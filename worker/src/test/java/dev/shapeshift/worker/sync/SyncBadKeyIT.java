@@ -127,7 +127,8 @@ class SyncBadKeyIT {
     @Test
     void aLockTimeoutIsRetriedNotTakenForABadKey(PostgresServer pg, KafkaBroker kafka) throws Exception {
         withWorker(pg, kafka, "sync_badkey_lock", "locked", KeyKind.BIGINT, Shape.STANDARD,
-                "INSERT INTO src_locked (id, seq, a, b) SELECT g, g, g, 'b' || g FROM generate_series(1, 10) g", (f, m, registry, worker) -> {
+                "INSERT INTO src_locked (id, seq, a, b) SELECT g, g, g, 'b' || g FROM generate_series(1, 10) g",
+                (f, m, registry, worker) -> {
             produce(f, m, keys("", 1, 10));
             f.awaitConverged(m, Duration.ofSeconds(60));
 
