@@ -82,12 +82,27 @@ final class BridgeFixture {
     }
 
     /**
-     * The tests' usual source: a table {@code items (id bigint PRIMARY KEY, a text)} and the
-     * in-place migration {@code name} on it ({@link #migration}).
+     * A fixture with the tests' usual source: a table {@code items (id bigint PRIMARY KEY, a text)}
+     * and the in-place migration {@code name} on it ({@link #migration}).
      */
+    static BridgeFixture withItems(PostgresServer pg, KafkaBroker kafka, String prefix, String name, String transform) {
+        BridgeFixture f = new BridgeFixture(pg, kafka, prefix);
+        f.itemsMigration(name, transform);
+        return f;
+    }
+
+    /** The table {@code items (id bigint PRIMARY KEY, a text)} and the in-place migration {@code name} on it. */
     void itemsMigration(String name, String transform) {
-        sql("CREATE TABLE items (id bigint PRIMARY KEY, a text)");
-        migration(name, "items", List.of("id"), transform);
+        tableMigration(name, "items", "a text", transform);
+    }
+
+    /**
+     * A table {@code table (id bigint PRIMARY KEY, <columns>)} and the in-place migration
+     * {@code name} on it ({@link #migration}).
+     */
+    void tableMigration(String name, String table, String columns, String transform) {
+        sql("CREATE TABLE " + table + " (id bigint PRIMARY KEY, " + columns + ")");
+        migration(name, table, List.of("id"), transform);
     }
 
     /** Registers a migration on {@code table} and moves it to expanded (so the bridge captures it). */

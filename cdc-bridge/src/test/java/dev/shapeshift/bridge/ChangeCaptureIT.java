@@ -73,8 +73,7 @@ class ChangeCaptureIT {
     @Test
     void changesKafkaRefusedAreSentAgainNotSkipped(PostgresServer pg, KafkaBroker kafka) throws Exception {
         BridgeFixture f = new BridgeFixture(pg, kafka, "refused");
-        f.sql("CREATE TABLE refused (id bigint PRIMARY KEY, a text)");
-        f.migration("refused_m", "refused", List.of("id"), "upper(a)");
+        f.tableMigration("refused_m", "refused", "a text", "upper(a)");
         String topic = dev.shapeshift.kafka.Topics.changes("refused_m");
         org.apache.kafka.common.config.ConfigResource resource = new org.apache.kafka.common.config.ConfigResource(
                 org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
@@ -171,8 +170,7 @@ class ChangeCaptureIT {
     void captureEnginesThatDieWhileStartingAreStartedAgainUntilOneStreams(PostgresServer pg, KafkaBroker kafka)
             throws Exception {
         BridgeFixture f = new BridgeFixture(pg, kafka, "flapping");
-        f.sql("CREATE TABLE flapping (id bigint PRIMARY KEY, a text)");
-        f.migration("flapping_m", "flapping", List.of("id"), "upper(a)");
+        f.tableMigration("flapping_m", "flapping", "a text", "upper(a)");
         try (CdcBridge bridge = new CdcBridge(f.config(), new SimpleMeterRegistry())) {
             bridge.start();
             assertThat(bridge.awaitState(BridgeState.STREAMING, Duration.ofSeconds(90))).as("streaming").isTrue();
@@ -286,8 +284,7 @@ class ChangeCaptureIT {
     @Test
     void anEngineClosedWhileStartingEndsWithoutAnError(PostgresServer pg, KafkaBroker kafka) throws Exception {
         BridgeFixture f = new BridgeFixture(pg, kafka, "closing");
-        f.sql("CREATE TABLE closing (id bigint PRIMARY KEY, a text)");
-        f.migration("closing_m", "closing", List.of("id"), "upper(a)");
+        f.tableMigration("closing_m", "closing", "a text", "upper(a)");
         try (CdcBridge bridge = f.streaming()) {
             // the bridge created the slot, publication and offsets topic; its engine is stopped below
         }

@@ -25,8 +25,7 @@ class FailoverIT {
 
     @Test
     void inJvmStopWithoutFlushLosesNoKey(PostgresServer pg, KafkaBroker kafka) throws Exception {
-        BridgeFixture f = new BridgeFixture(pg, kafka, "abort");
-        f.itemsMigration("abort_m", "a");
+        BridgeFixture f = BridgeFixture.withItems(pg, kafka, "abort", "abort_m", "a");
         int total;
         CdcBridge first = f.streaming();
         // writes before the slot's start LSN are backfill's job: the burst starts once sync covers the table
@@ -53,8 +52,7 @@ class FailoverIT {
 
     @Test
     void standbyTakesOverWhenTheLeaderJvmIsKilled(PostgresServer pg, KafkaBroker kafka) throws Exception {
-        BridgeFixture f = new BridgeFixture(pg, kafka, "failover");
-        f.itemsMigration("failover_m", "a");
+        BridgeFixture f = BridgeFixture.withItems(pg, kafka, "failover", "failover_m", "a");
         BridgeConfig config = f.config();
         Process leader = child(config);
         try {

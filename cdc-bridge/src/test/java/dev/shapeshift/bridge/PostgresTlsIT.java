@@ -61,8 +61,7 @@ class PostgresTlsIT {
                     return pg.jdbcUrl(database) + verified;
                 }
             };
-            BridgeFixture f = new BridgeFixture(overTls, kafka, "tls");
-            f.itemsMigration("items_tls", "upper(a)");
+            BridgeFixture f = BridgeFixture.withItems(overTls, kafka, "tls", "items_tls", "upper(a)");
             try (CdcBridge bridge = f.streaming()) {
                 f.sql("INSERT INTO items VALUES (1, 'a'), (2, 'b')");
                 await().atMost(Duration.ofSeconds(60)).until(() -> f.events("items_tls", Duration.ofMillis(500)).size() >= 2);

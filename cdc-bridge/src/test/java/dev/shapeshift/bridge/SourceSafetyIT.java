@@ -11,7 +11,6 @@ import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -20,8 +19,7 @@ class SourceSafetyIT {
 
     @Test
     void refusesToStartWhenTheSlotWasRecreatedBehindItsBack(PostgresServer pg, KafkaBroker kafka) throws Exception {
-        BridgeFixture f = new BridgeFixture(pg, kafka, "slotgone");
-        f.itemsMigration("slot_m", "a");
+        BridgeFixture f = BridgeFixture.withItems(pg, kafka, "slotgone", "slot_m", "a");
         try (CdcBridge bridge = f.streaming()) {
             f.sql("INSERT INTO items VALUES (1, 'a')");
             await().atMost(Duration.ofSeconds(30)).until(() -> bridge.metrics().published() >= 1);
@@ -46,8 +44,7 @@ class SourceSafetyIT {
     @Test
     void ddlOnAUsedColumnStopsTheMigration(PostgresServer pg, KafkaBroker kafka) throws Exception {
         BridgeFixture f = new BridgeFixture(pg, kafka, "ddl");
-        f.sql("CREATE TABLE items (id bigint PRIMARY KEY, a text, unused text)");
-        f.migration("ddl_m", "items", List.of("id"), "upper(a)");
+        f.tableMigration("ddl_m", "items", "a text, unused text", "upper(a)");
         try (CdcBridge bridge = f.streaming()) {
             f.sql("INSERT INTO items VALUES (1, 'a', 'u')");
             await().atMost(Duration.ofSeconds(30)).until(() -> bridge.metrics().published() >= 1);

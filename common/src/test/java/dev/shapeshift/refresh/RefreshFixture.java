@@ -3,6 +3,9 @@ package dev.shapeshift.refresh;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.ModelDiff;
 import dev.shapeshift.fixtures.KeyKind;
+import dev.shapeshift.fixtures.KeyParams;
+import dev.shapeshift.fixtures.RowCheck;
+import dev.shapeshift.fixtures.ShapeRows;
 import dev.shapeshift.spec.Column;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.Mode;
@@ -36,12 +39,6 @@ import java.util.Random;
 final class RefreshFixture {
 
     record Row(int a, String b, String big) {
-    }
-
-    record Check(int missing, int zombies, int stale) {
-        boolean clean() {
-            return missing == 0 && zombies == 0 && stale == 0;
-        }
     }
 
     final Database db;
@@ -167,64 +164,25 @@ final class RefreshFixture {
     }
 
     String keyWhere() {
-        return String.join(" AND ", kind.columns.stream().map(k -> k.name() + " = ?::" + k.type()).toList());
+        return KeyParams.where(kind);
     }
 
     int bindKey(PreparedStatement ps, int p, Key key) throws SQLException {
-        for (String v : key.values()) {
-            ps.setString(p++, v);
-        }
-        return p;
+        return KeyParams.bind(ps, p, key);
     }
 
     /** Compares the target with transform(source) computed here, in Java. */
-    Check check() throws SQLException {
+    RowCheck check() throws SQLException {
         Map<Key, List<Object>> expected = new HashMap<>();
         Map<Key, List<Object>> actual = new HashMap<>();
-        String keySelect = String.join(", ", kind.columns.stream().map(k -> k.name() + "::text").toList());
-        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
-            try (ResultSet rs = s.executeQuery("SELECT " + keySelect + ", a, b, big" + (mode == Mode.IN_PLACE
-                    ? ", doubled, label, digest" : "") + " FROM src")) {
-                int w = kind.columns.size();
-                while (rs.next()) {
-                    Key k = readKey(rs, w);
-                    int a = rs.getInt(w + 1);
-                    String b = rs.getString(w + 2);
-                    String big = rs.getString(w + 3);
-                    expected.put(k, List.of(a * 2, a % 5 == 0 || b == null ? "<null>" : b.toUpperCase(java.util.Locale.ROOT),
-                            big == null ? "<null>" : md5(big)));
-                    if (mode == Mode.IN_PLACE) {
-                        actual.put(k, row(rs, w + 4));
-                    }
-                }
-            }
-            if (mode == Mode.TABLE) {
-                try (ResultSet rs = s.executeQuery("SELECT " + keySelect + ", doubled, label, digest FROM tgt")) {
-                    int w = kind.columns.size();
-                    while (rs.next()) {
-                        actual.put(readKey(rs, w), row(rs, w + 1));
-                    }
-                }
-            }
-        }
+        ShapeRows.read(db, kind, mode, "a, b, big", "doubled, label, digest", (k, rs, i) -> {
+            List<Object> row = new ArrayList<>(ShapeRows.doubledAndLabel(rs.getInt(i), rs.getString(i + 1)));
+            String big = rs.getString(i + 2);
+            row.add(big == null ? ShapeRows.NULL : md5(big));
+            expected.put(k, row);
+        }, (k, rs, i) -> actual.put(k, ShapeRows.values(rs, i, 3)));
         ModelDiff d = ModelDiff.compare(expected, actual);
-        return new Check(d.missing(), d.extra(), d.stale());
-    }
-
-    private static List<Object> row(ResultSet rs, int first) throws SQLException {
-        Object doubled = rs.getObject(first);
-        String label = rs.getString(first + 1);
-        String digest = rs.getString(first + 2);
-        return List.of(doubled == null ? "<null>" : doubled, label == null ? "<null>" : label,
-                digest == null ? "<null>" : digest);
-    }
-
-    private static Key readKey(ResultSet rs, int width) throws SQLException {
-        String[] v = new String[width];
-        for (int i = 0; i < width; i++) {
-            v[i] = rs.getString(i + 1);
-        }
-        return Key.of(v);
+        return RowCheck.of(d);
     }
 
     static String md5(String s) {

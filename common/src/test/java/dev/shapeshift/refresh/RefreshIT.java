@@ -7,6 +7,7 @@ import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.fixtures.KeyShapes;
+import dev.shapeshift.fixtures.RowCheck;
 import dev.shapeshift.spec.Mode;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -44,25 +45,34 @@ class RefreshIT {
         return f;
     }
 
-    /** Inserts the first {@code rows} keys of the fixture's kind, with random rows of {@code seed}; returns the keys. */
-    private static List<Key> insertRows(Connection c, RefreshFixture f, int rows, long seed) throws SQLException {
-        Random r = new Random(seed);
-        List<Key> keys = new ArrayList<>();
-        for (int i = 0; i < rows; i++) {
-            Key k = f.kind.key(i);
-            keys.add(k);
-            f.insert(c, k, RefreshFixture.randomRow(r));
+    /** What a test does with a fresh fixture, its refresher, a connection, and the keys it holds. */
+    private interface Seeded {
+        void run(RefreshFixture f, Refresher refresher, Connection c, List<Key> keys) throws SQLException;
+    }
+
+    /**
+     * Runs {@code body} on a fresh fixture holding the first {@code rows} keys of its kind, with
+     * random rows of {@code seed}.
+     */
+    private void withRows(KeyKind kind, Mode mode, int rows, long seed, Seeded body) throws SQLException {
+        RefreshFixture f = fixture(kind, mode);
+        Refresher refresher = new Refresher(f.resolved);
+        try (Connection c = f.db.connect("test")) {
+            Random r = new Random(seed);
+            List<Key> keys = new ArrayList<>();
+            for (int i = 0; i < rows; i++) {
+                Key k = f.kind.key(i);
+                keys.add(k);
+                f.insert(c, k, RefreshFixture.randomRow(r));
+            }
+            body.run(f, refresher, c, keys);
         }
-        return keys;
     }
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("shapes")
     void refreshByKeysFollowsInsertsUpdatesDeletesAndIsIdempotent(KeyKind kind, Mode mode) throws SQLException {
-        RefreshFixture f = fixture(kind, mode);
-        Refresher refresher = new Refresher(f.resolved);
-        try (Connection c = f.db.connect("test")) {
-            List<Key> keys = insertRows(c, f, 50, 1);
+        withRows(kind, mode, 50, 1, (f, refresher, c, keys) -> {
             RefreshResult first = tx.run(c, conn -> refresher.refresh(conn, keys));
             assertThat(first.read()).isEqualTo(50);
             assertThat(first.written()).isEqualTo(50);
@@ -78,22 +88,19 @@ class RefreshIT {
             RefreshResult changed = tx.run(c, conn -> refresher.refresh(conn, List.of(keys.get(3), keys.get(4), keys.get(5))));
             assertThat(changed.written()).isEqualTo(2);
             assertThat(changed.deleted()).isEqualTo(mode == Mode.TABLE ? 1 : 0);
-            assertThat(f.check()).isEqualTo(new RefreshFixture.Check(0, 0, 0));
+            assertThat(f.check()).isEqualTo(new RowCheck(0, 0, 0));
 
             // A key that never existed, and a deleted one again: nothing to do, no error.
             RefreshResult none = tx.run(c, conn -> refresher.refresh(conn, List.of(kind.key(999), keys.get(5))));
             assertThat(none.read()).isZero();
             assertThat(none.written()).isZero();
-        }
+        });
     }
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("shapes")
     void copyWalksARangeInKeyOrderAndResumesFromTheLastKey(KeyKind kind, Mode mode) throws SQLException {
-        RefreshFixture f = fixture(kind, mode);
-        Refresher refresher = new Refresher(f.resolved);
-        try (Connection c = f.db.connect("test")) {
-            insertRows(c, f, 95, 2);
+        withRows(kind, mode, 95, 2, (f, refresher, c, keys) -> {
             KeyRange range = KeyRange.ALL;
             long copied = 0;
             int batches = 0;
@@ -110,7 +117,7 @@ class RefreshIT {
             assertThat(copied).isEqualTo(95);
             assertThat(batches).isEqualTo(10);
             assertThat(f.check().clean()).as("%s", f.check()).isTrue();
-        }
+        });
     }
 
     /**
@@ -154,50 +161,41 @@ class RefreshIT {
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = KeyKind.class, names = {"BIGINT", "COMPOSITE", "UUID"})
     void copyIntoARangeTheSyncTouchedInsertsOnlyTheMissingKeys(KeyKind kind) throws SQLException {
-        RefreshFixture f = fixture(kind, Mode.TABLE);
-        Refresher refresher = new Refresher(f.resolved);
-        try (Connection c = f.db.connect("test")) {
-            insertRows(c, f, 30, 6);
+        withRows(kind, Mode.TABLE, 30, 6, (f, refresher, c, keys) -> {
             tx.run(c, conn -> refresher.refresh(conn, List.of(kind.key(5), kind.key(6), kind.key(7))));
             f.execForKey(c, "UPDATE tgt SET doubled = -1", kind.key(5));
             RefreshResult all = tx.run(c, conn -> refresher.copy(conn, KeyRange.ALL, 1000));
             assertThat(all.read()).isEqualTo(30);
             assertThat(all.written()).isEqualTo(27);
-            assertThat(f.check()).isEqualTo(new RefreshFixture.Check(0, 0, 1));
+            assertThat(f.check()).isEqualTo(new RowCheck(0, 0, 1));
             RefreshResult again = tx.run(c, conn -> refresher.copy(conn, KeyRange.ALL, 1000));
             assertThat(again.written()).as("a second copy finds every key present").isZero();
-        }
+        });
     }
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("shapes")
     void copyOfABoundedRangeTouchesOnlyThatRange(KeyKind kind, Mode mode) throws SQLException {
-        RefreshFixture f = fixture(kind, mode);
-        Refresher refresher = new Refresher(f.resolved);
-        try (Connection c = f.db.connect("test")) {
-            insertRows(c, f, 40, 3);
+        withRows(kind, mode, 40, 3, (f, refresher, c, keys) -> {
             // Bounds taken from the table's own key order: the 10th and the 30th key.
             List<Key> ordered = orderedKeys(c, f);
             KeyRange middle = new KeyRange(ordered.get(9), ordered.get(29));
             RefreshResult batch = tx.run(c, conn -> refresher.copy(conn, middle, 1000));
             assertThat(batch.read()).isEqualTo(20);
             assertThat(batch.lastKey()).isEqualTo(ordered.get(29));
-            RefreshFixture.Check check = f.check();
+            RowCheck check = f.check();
             if (mode == Mode.TABLE) {
                 assertThat(check.missing()).isEqualTo(20);
             } else {
                 assertThat(check.stale()).isEqualTo(20);
             }
-        }
+        });
     }
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("shapes")
     void refreshRangeRepairsDriftInjectedBehindItsBack(KeyKind kind, Mode mode) throws SQLException {
-        RefreshFixture f = fixture(kind, mode);
-        Refresher refresher = new Refresher(f.resolved);
-        try (Connection c = f.db.connect("test")) {
-            insertRows(c, f, 30, 4);
+        withRows(kind, mode, 30, 4, (f, refresher, c, keys) -> {
             tx.run(c, conn -> refresher.copy(conn, KeyRange.ALL, 1000));
             String table = mode == Mode.TABLE ? "tgt" : "src";
             f.execForKey(c, "UPDATE " + table + " SET doubled = -1", kind.key(1));
@@ -216,8 +214,8 @@ class RefreshIT {
             long extras = tx.run(c, conn -> refresher.deleteExtras(conn, KeyRange.ALL));
             assertThat(repaired.written()).isEqualTo(mode == Mode.TABLE ? 3 : 2);
             assertThat(extras).isEqualTo(mode == Mode.TABLE ? 1 : 0);
-            assertThat(f.check()).isEqualTo(new RefreshFixture.Check(0, 0, 0));
-        }
+            assertThat(f.check()).isEqualTo(new RowCheck(0, 0, 0));
+        });
     }
 
     @org.junit.jupiter.api.Test

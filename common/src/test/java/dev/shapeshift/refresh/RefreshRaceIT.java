@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.fixtures.KeyKind;
-import dev.shapeshift.refresh.RefreshFixture.Check;
+import dev.shapeshift.fixtures.RowCheck;
 import dev.shapeshift.spec.Mode;
 import java.time.Duration;
 import java.util.List;
@@ -54,7 +54,7 @@ class RefreshRaceIT {
     @MethodSource("cases")
     void guardedBackfillAndSyncConvergeUnderConcurrentWrites(KeyKind kind, Mode mode, long seed) throws Exception {
         Outcome o = run(kind, mode, seed, Guards.BACKFILL.withPause(WINDOW));
-        assertThat(o.check).as("target vs transform(source) after %s", o).isEqualTo(new Check(0, 0, 0));
+        assertThat(o.check).as("target vs transform(source) after %s", o).isEqualTo(new RowCheck(0, 0, 0));
         assertThat(o.applicationFailures).as("application transactions aborted by the workers").isZero();
     }
 
@@ -62,7 +62,7 @@ class RefreshRaceIT {
     @MethodSource("cases")
     void negativeControlWithoutGuardsIsCaught(KeyKind kind, Mode mode, long seed) throws Exception {
         Outcome o = run(kind, mode, seed, Guards.UNGUARDED.withPause(WINDOW));
-        assertThat(o.check.stale() + o.check.zombies())
+        assertThat(o.check.stale() + o.check.extra())
                 .as("the unguarded copier must leave stale rows or zombies that the check finds: %s", o)
                 .isPositive();
     }
@@ -77,7 +77,7 @@ class RefreshRaceIT {
     void negativeControlWithoutFenceIsCaught(KeyKind kind, Mode mode, long seed) throws Exception {
         Guards unfenced = new Guards(Guards.RowLock.NONE, Guards.OnConflict.NOTHING, Guards.Fence.NONE, WINDOW);
         Outcome o = run(kind, mode, seed, unfenced);
-        assertThat(o.check.stale() + o.check.zombies())
+        assertThat(o.check.stale() + o.check.extra())
                 .as("the chunk statement without the fence must leave zombies or stale rows that the check finds: %s", o)
                 .isPositive();
     }
@@ -86,7 +86,7 @@ class RefreshRaceIT {
         return cases().stream().filter(a -> a.get()[1] == Mode.TABLE).toList();
     }
 
-    record Outcome(Check check, long writes, long syncRefreshes, long applicationFailures) {
+    record Outcome(RowCheck check, long writes, long syncRefreshes, long applicationFailures) {
     }
 
     private Outcome run(KeyKind kind, Mode mode, long seed, Guards backfillGuards) throws Exception {

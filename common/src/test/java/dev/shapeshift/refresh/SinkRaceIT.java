@@ -3,6 +3,7 @@ package dev.shapeshift.refresh;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.shapeshift.fixtures.KeyKind;
+import dev.shapeshift.fixtures.RowCheck;
 import dev.shapeshift.embedded.ModelDiff;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
@@ -69,17 +70,14 @@ class SinkRaceIT {
                 Arguments.of(KeyKind.UUID, 23L));
     }
 
-    record Check(int missing, int zombies, int stale) {
-    }
-
-    record Outcome(Check check, long writes, long syncRows, long skippedOlder, long applicationFailures) {
+    record Outcome(RowCheck check, long writes, long syncRows, long skippedOlder, long applicationFailures) {
     }
 
     @ParameterizedTest(name = "{0} seed={1}")
     @MethodSource("cases")
     void versionedSinkConvergesWhileBackfillAndSyncRace(KeyKind kind, long seed) throws Exception {
         Outcome o = run(kind, seed, true);
-        assertThat(o.check).as("sink vs transform(source) after %s", o).isEqualTo(new Check(0, 0, 0));
+        assertThat(o.check).as("sink vs transform(source) after %s", o).isEqualTo(new RowCheck(0, 0, 0));
         assertThat(o.skippedOlder).as("the race happened: late backfill rows were refused as older (%s)", o).isPositive();
         assertThat(o.applicationFailures).as("application transactions aborted by the workers").isZero();
     }
@@ -88,7 +86,7 @@ class SinkRaceIT {
     @MethodSource("cases")
     void negativeControlWithoutTheVersionCheckIsCaught(KeyKind kind, long seed) throws Exception {
         Outcome o = run(kind, seed, false);
-        assertThat(o.check.stale() + o.check.zombies())
+        assertThat(o.check.stale() + o.check.extra())
                 .as("a sink applying rows blindly must end with stale rows or zombies that the check finds: %s", o)
                 .isPositive();
     }
@@ -144,7 +142,7 @@ class SinkRaceIT {
     }
 
     /** The independent model: transform(source) computed here, in Java, compared with the sink's live rows. */
-    private static Check check(RefreshFixture f, Map<SinkKey, SinkRow> sink) throws Exception {
+    private static RowCheck check(RefreshFixture f, Map<SinkKey, SinkRow> sink) throws Exception {
         Map<SinkKey, List<String>> expected = new HashMap<>();
         String keySelect = String.join(", ", f.kind.columns.stream().map(k -> k.name() + "::text").toList());
         int w = f.kind.columns.size();
@@ -165,6 +163,6 @@ class SinkRaceIT {
         Map<SinkKey, List<String>> live = new HashMap<>();
         sink.forEach((k, row) -> live.put(k, new ArrayList<>(row.values().values())));
         ModelDiff d = ModelDiff.compare(expected, live);
-        return new Check(d.missing(), d.extra(), d.stale());
+        return RowCheck.of(d);
     }
 }

@@ -81,9 +81,7 @@ class PrivilegesIT {
             try (Connection admin = pg.connect("postgres"); Statement s = admin.createStatement()) {
                 s.execute("ALTER ROLE " + role + " NOREPLICATION");
             }
-            PrivilegeFinding f = only(Privileges.check(example("users-email-verified.yaml"), c), "cdc-bridge");
-            assertThat(f.severity()).isEqualTo(Severity.WARNING);
-            assertThat(f.grant()).startsWith("ALTER ROLE \"" + role + "\" REPLICATION;");
+            assertThat(onlyWarning(c, "cdc-bridge").grant()).startsWith("ALTER ROLE \"" + role + "\" REPLICATION;");
         }
     }
 
@@ -91,9 +89,7 @@ class PrivilegesIT {
     void withoutReadAllStatsTheContractWarningNamesTheGrant() throws Exception {
         String role = role();
         try (Connection c = setUp(role, s -> !s.contains("pg_read_all_stats"))) {
-            PrivilegeFinding f = only(Privileges.check(example("users-email-verified.yaml"), c), "contract");
-            assertThat(f.severity()).isEqualTo(Severity.WARNING);
-            assertThat(f.grant()).isEqualTo("GRANT pg_read_all_stats TO \"" + role + "\";");
+            assertThat(onlyWarning(c, "contract").grant()).isEqualTo("GRANT pg_read_all_stats TO \"" + role + "\";");
         }
     }
 
@@ -123,6 +119,13 @@ class PrivilegesIT {
             assertThat(f).extracting(PrivilegeFinding::message).anyMatch(m -> m.contains("no CSV log"));
             assertThat(Privileges.check(example("users-email-verified.yaml"), c)).as("no brownout, no warning").isEmpty();
         }
+    }
+
+    /** The example spec's one finding, of {@code step}, a warning. */
+    private static PrivilegeFinding onlyWarning(Connection c, String step) throws Exception {
+        PrivilegeFinding f = only(Privileges.check(example("users-email-verified.yaml"), c), step);
+        assertThat(f.severity()).isEqualTo(Severity.WARNING);
+        return f;
     }
 
     private static PrivilegeFinding only(List<PrivilegeFinding> findings, String step) {

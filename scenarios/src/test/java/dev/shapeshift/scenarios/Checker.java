@@ -3,6 +3,7 @@ package dev.shapeshift.scenarios;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.ModelDiff;
 import dev.shapeshift.fixtures.KeyKind;
+import dev.shapeshift.fixtures.Queries;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.TargetColumn;
 import java.sql.Connection;
@@ -92,12 +93,7 @@ final class Checker {
 
     /** Counts rows of an arbitrary query's first column (for scenario-specific assertions). */
     long count(String sql) {
-        try (Connection c = db.connect("checker"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        return Queries.count(db, "checker", sql);
     }
 
     /** The row of one key: both queries name the key columns like the source does (expected.sql's contract). */

@@ -67,9 +67,8 @@ class DriverIT {
         String dbName = pg.createDatabase("driver");
         Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
         String name = "users-verified";
-        seed(db);
-        register(db, name, "contract:\n  dropColumns: [legacy_verified_at]\n  quietPeriod: 3s\n  approval: auto\n");
-        Catalog catalog = new Catalog(db, "test");
+        Catalog catalog = seededMigration(db, name,
+                "contract:\n  dropColumns: [legacy_verified_at]\n  quietPeriod: 3s\n  approval: auto\n");
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         // The bridge under a role of its own: Debezium names its metadata sessions "Debezium General",
         // not shapeshift-*, so a role it shares would look shared with the application to the
@@ -126,9 +125,7 @@ class DriverIT {
         String dbName = pg.createDatabase("driver_ha");
         Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
         String name = "users-ha";
-        seed(db);
-        register(db, name, "");
-        Catalog catalog = new Catalog(db, "test");
+        Catalog catalog = seededMigration(db, name, "");
         catalog.putSetting(name, "max-rows-per-second", "150", "test", "slow enough to stop the coordinator mid-backfill");
         BridgeConfig bridgeConfig = bridge(db, kafka);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -235,6 +232,13 @@ class DriverIT {
     }
 
     /** What `shapeshift start` and POST /api/migrations do: only the catalog row, in phase planned. */
+    /** {@link #seed(Database)} and {@link #register}: the catalog, to follow the migration {@code name}. */
+    static Catalog seededMigration(Database db, String name, String contract) throws SQLException {
+        seed(db);
+        register(db, name, contract);
+        return new Catalog(db, "test");
+    }
+
     static void register(Database db, String name, String contract) {
         create(db, name, UsersSpec.yaml(name, PACE + contract));
     }

@@ -38,9 +38,8 @@ class ContractGateIT {
 
     @Test
     void readerKeepsGateClosedUntilQuietThenContractAndRestore(PostgresServer pg) throws Exception {
-        Database db = Seed.database(pg, "contract");
         String appRole = "app_" + Long.toHexString(System.nanoTime());
-        Seed.sql(db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
+        Database db = database(pg, "contract",
                 "CREATE TABLE users (id bigint PRIMARY KEY, email text, legacy_verified_at timestamptz, email_verified boolean)",
                 "INSERT INTO users SELECT i, 'u' || i || '@x', CASE WHEN i % 3 = 0 THEN timestamptz '2024-01-01' + i * interval '1 hour' END, "
                         + "i % 3 = 0 FROM generate_series(1, 300) i",
@@ -110,9 +109,8 @@ class ContractGateIT {
 
     @Test
     void tableModeContractMovesTheOldTableToTheArchiveAndRestoreBringsItBack(PostgresServer pg) throws Exception {
-        Database db = Seed.database(pg, "contract_table");
         String m = "users-v2";
-        Seed.sql(db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
+        Database db = database(pg, "contract_table",
                 "CREATE TABLE users (id bigint PRIMARY KEY, email text, legacy_verified_at timestamptz)",
                 "INSERT INTO users SELECT i, 'u' || i || '@x', CASE WHEN i % 3 = 0 THEN timestamptz '2024-01-01' END "
                         + "FROM generate_series(1, 200) i",
@@ -158,9 +156,8 @@ class ContractGateIT {
      */
     @Test
     void inPlaceRestoreRefillsInCheckpointedChunksResumesAndRecreatesTheOldStructure(PostgresServer pg) throws Exception {
-        Database db = Seed.database(pg, "contract_restore");
         String m = "orders-code";
-        Seed.sql(db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
+        Database db = database(pg, "contract_restore",
                 "CREATE TABLE regions (code text PRIMARY KEY)",
                 "INSERT INTO regions VALUES ('eu'), ('us')",
                 "CREATE TABLE orders (id bigint PRIMARY KEY, amount int NOT NULL, legacy_code text NOT NULL, "
@@ -256,10 +253,9 @@ class ContractGateIT {
      */
     @Test
     void debeziumNamedSessionsDoNotMakeShapeshiftsRoleShared(PostgresServer pg) throws Exception {
-        Database db = Seed.database(pg, "contract_dbz");
         String bridgeRole = "bridge_" + Long.toHexString(System.nanoTime());
         String otherRole = "other_" + Long.toHexString(System.nanoTime());
-        Seed.sql(db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
+        Database db = database(pg, "contract_dbz",
                 "CREATE TABLE users (id bigint PRIMARY KEY, email text, legacy_verified_at timestamptz, email_verified boolean)",
                 "CREATE ROLE " + bridgeRole + " LOGIN PASSWORD 'b'", "CREATE ROLE " + otherRole + " LOGIN PASSWORD 'o'");
         new Catalog(db, "test").create(M, spec("3s", "1h"), "test", "test");
@@ -300,6 +296,14 @@ class ContractGateIT {
     }
 
     /** The application: its own role and application_name, reading the old column. */
+    /** A new database with the catalog and pg_stat_statements (the contract gate reads it), set up by {@code statements}. */
+    private static Database database(PostgresServer pg, String prefix, String... statements) throws SQLException {
+        Database db = Seed.database(pg, prefix);
+        Seed.sql(db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+        Seed.sql(db, statements);
+        return db;
+    }
+
     private void appReader(Database db, String role, AtomicBoolean reading) {
         try (Connection c = Seed.connectAs(db, role, "app", "app");
              PreparedStatement ps = c.prepareStatement("SELECT legacy_verified_at FROM users WHERE id = ?")) {

@@ -7,6 +7,7 @@ import dev.shapeshift.catalog.DriftStore.Drift;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.fixtures.KeyKind;
+import dev.shapeshift.fixtures.ShapeRows;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.KeyRange;
 import dev.shapeshift.refresh.RefreshResult;
@@ -327,28 +328,10 @@ final class ReconcileFixture implements AutoCloseable {
     Map<Key, String> check() throws SQLException {
         Map<Key, List<Object>> expected = new HashMap<>();
         Map<Key, List<Object>> actual = new HashMap<>();
-        String keySelect = String.join(", ", kind.columns.stream().map(k -> k.name() + "::text").toList());
-        int w = kind.columns.size();
-        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
-            try (ResultSet rs = s.executeQuery("SELECT " + keySelect + ", a, b"
-                    + (mode == Mode.IN_PLACE ? ", doubled, label" : "") + " FROM src")) {
-                while (rs.next()) {
-                    Key k = readKey(rs, w);
-                    String b = rs.getString(w + 2);
-                    expected.put(k, values(rs.getInt(w + 1) * 2, b == null ? null : b.toUpperCase(Locale.ROOT)));
-                    if (mode == Mode.IN_PLACE) {
-                        actual.put(k, values(rs.getObject(w + 3), rs.getString(w + 4)));
-                    }
-                }
-            }
-            if (mode == Mode.TABLE) {
-                try (ResultSet rs = s.executeQuery("SELECT " + keySelect + ", doubled, label FROM tgt")) {
-                    while (rs.next()) {
-                        actual.put(readKey(rs, w), values(rs.getObject(w + 1), rs.getString(w + 2)));
-                    }
-                }
-            }
-        }
+        ShapeRows.read(db, kind, mode, "a, b", "doubled, label", (k, rs, i) -> {
+            String b = rs.getString(i + 1);
+            expected.put(k, values(rs.getInt(i) * 2, b == null ? null : b.toUpperCase(Locale.ROOT)));
+        }, (k, rs, i) -> actual.put(k, values(rs.getObject(i), rs.getString(i + 1))));
         Map<Key, String> out = new HashMap<>();
         for (var e : expected.entrySet()) {
             List<Object> got = actual.get(e.getKey());
@@ -371,14 +354,6 @@ final class ReconcileFixture implements AutoCloseable {
         v.add(doubled == null ? null : ((Number) doubled).intValue());
         v.add(label);
         return v;
-    }
-
-    private static Key readKey(ResultSet rs, int width) throws SQLException {
-        String[] v = new String[width];
-        for (int i = 0; i < width; i++) {
-            v[i] = rs.getString(i + 1);
-        }
-        return Key.of(v);
     }
 
     @Override

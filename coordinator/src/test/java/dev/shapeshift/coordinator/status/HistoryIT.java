@@ -33,19 +33,18 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class HistoryIT {
     @Test
     void oneSamplePerIntervalEvenFromTwoCoordinatorsAndPrunedByAge(PostgresServer pg) throws Exception {
-        Database db = Seed.database(pg, "history");
-        Seed.migration(db, "users", "backfilling", "5m");
-        Catalog catalog = new Catalog(db, "test");
-        StatusReader status = new StatusReader(catalog, new Gates());
-        History first = new History(catalog, Duration.ofHours(1));
-        History second = new History(catalog, Duration.ofHours(1));
+        Users users = users(pg, "history", "backfilling");
+        Database db = users.db();
+        StatusReader status = users.status();
+        History first = new History(users.catalog(), Duration.ofHours(1));
+        History second = new History(users.catalog(), Duration.ofHours(1));
         for (int i = 0; i < 3; i++) {
             first.record(status.all());
             second.record(status.all());
         }
         assertThat(count(db, "")).isEqualTo(1);
         // negative control: without the interval guard every call is a sample
-        History unguarded = new History(catalog, Duration.ZERO);
+        History unguarded = new History(users.catalog(), Duration.ZERO);
         unguarded.record(status.all());
         unguarded.record(status.all());
         assertThat(count(db, "")).isEqualTo(3);
@@ -62,15 +61,23 @@ class HistoryIT {
 
     @Test
     void aFinishedMigrationGetsOneLastSampleOnly(PostgresServer pg) throws Exception {
-        Database db = Seed.database(pg, "history_done");
-        Seed.migration(db, "users", "contracted", "5m");
-        Catalog catalog = new Catalog(db, "test");
-        StatusReader status = new StatusReader(catalog, new Gates());
-        History history = new History(catalog, Duration.ZERO);
+        Users users = users(pg, "history_done", "contracted");
+        History history = new History(users.catalog(), Duration.ZERO);
         for (int i = 0; i < 3; i++) {
-            history.record(status.all());
+            history.record(users.status().all());
         }
-        assertThat(count(db, "")).isEqualTo(1);
+        assertThat(count(users.db(), "")).isEqualTo(1);
+    }
+
+    /** A database whose one migration, {@code users}, is seeded in a phase: its catalog and status reader. */
+    private record Users(Database db, Catalog catalog, StatusReader status) {
+    }
+
+    private static Users users(PostgresServer pg, String prefix, String phase) throws SQLException {
+        Database db = Seed.database(pg, prefix);
+        Seed.migration(db, "users", phase, "5m");
+        Catalog catalog = new Catalog(db, "test");
+        return new Users(db, catalog, new StatusReader(catalog, new Gates()));
     }
 
     @Test

@@ -10,6 +10,7 @@ import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.fixtures.KeyKind;
+import dev.shapeshift.fixtures.RowCheck;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.worker.backfill.BackfillIT.Batch;
 import java.io.File;
@@ -82,6 +83,6 @@ class BackfillCrashIT {
                 assertThat(rs.next()).as("only that chunk was re-leased").isFalse();
             }
         }
-        assertThat(f.check()).as("no row missing or stale").isEqualTo(new BackfillFixture.Check(0, 0, 0));
+        assertThat(f.check()).as("no row missing or stale").isEqualTo(new RowCheck(0, 0, 0));
     }
 }

@@ -1,6 +1,9 @@
 package dev.shapeshift.worker.backfill;
 
 import dev.shapeshift.fixtures.KeyKind;
+import dev.shapeshift.fixtures.KeyParams;
+import dev.shapeshift.fixtures.RowCheck;
+import dev.shapeshift.fixtures.ShapeRows;
 import dev.shapeshift.spec.SpecBuilder;
 import dev.shapeshift.spec.SpecJson;
 import dev.shapeshift.catalog.Catalog;
@@ -30,7 +33,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -40,12 +42,6 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@link #check} is the independent model: transform(source) computed in Java.
  */
 final class BackfillFixture {
-
-    record Check(int missing, int extra, int stale) {
-        boolean clean() {
-            return missing == 0 && extra == 0 && stale == 0;
-        }
-    }
 
     final String migration;
     final Database db;
@@ -135,14 +131,11 @@ final class BackfillFixture {
     }
 
     String keyWhere() {
-        return String.join(" AND ", kind.columns.stream().map(k -> k.name() + " = ?::" + k.type()).toList());
+        return KeyParams.where(kind);
     }
 
     int bindKey(PreparedStatement ps, int p, Key key) throws SQLException {
-        for (String v : key.values()) {
-            ps.setString(p++, v);
-        }
-        return p;
+        return KeyParams.bind(ps, p, key);
     }
 
     /** Rows of the source whose key is in (lower, upper]. */
@@ -186,47 +179,13 @@ final class BackfillFixture {
     }
 
     /** Compares the target with transform(source) computed here, in Java. */
-    Check check() throws SQLException {
-        Map<List<String>, List<Object>> expected = new HashMap<>();
-        Map<List<String>, List<Object>> actual = new HashMap<>();
-        String keySelect = String.join(", ", kind.columns.stream().map(k -> k.name() + "::text").toList());
-        int w = kind.columns.size();
-        try (Connection c = db.connect("test"); Statement s = c.createStatement()) {
-            try (ResultSet rs = s.executeQuery("SELECT " + keySelect + ", a, b"
-                    + (mode == Mode.IN_PLACE ? ", doubled, label" : "") + " FROM src")) {
-                while (rs.next()) {
-                    List<String> k = key(rs, w);
-                    int a = rs.getInt(w + 1);
-                    String b = rs.getString(w + 2);
-                    expected.put(k, List.of(a * 2, a % 5 == 0 || b == null ? "<null>" : b.toUpperCase(Locale.ROOT)));
-                    if (mode == Mode.IN_PLACE) {
-                        actual.put(k, row(rs, w + 3));
-                    }
-                }
-            }
-            if (mode == Mode.TABLE) {
-                try (ResultSet rs = s.executeQuery("SELECT " + keySelect + ", doubled, label FROM tgt")) {
-                    while (rs.next()) {
-                        actual.put(key(rs, w), row(rs, w + 1));
-                    }
-                }
-            }
-        }
-        ModelDiff d = ModelDiff.compare(expected, actual, got -> got.get(0).equals("<null>") && mode == Mode.IN_PLACE);
-        return new Check(d.missing(), d.extra(), d.stale());
-    }
-
-    private static List<Object> row(ResultSet rs, int first) throws SQLException {
-        Object doubled = rs.getObject(first);
-        String label = rs.getString(first + 1);
-        return List.of(doubled == null ? "<null>" : doubled, label == null ? "<null>" : label);
-    }
-
-    private static List<String> key(ResultSet rs, int width) throws SQLException {
-        List<String> v = new ArrayList<>(width);
-        for (int i = 0; i < width; i++) {
-            v.add(rs.getString(i + 1));
-        }
-        return v;
+    RowCheck check() throws SQLException {
+        Map<Key, List<Object>> expected = new HashMap<>();
+        Map<Key, List<Object>> actual = new HashMap<>();
+        ShapeRows.read(db, kind, mode, "a, b", "doubled, label",
+                (k, rs, i) -> expected.put(k, ShapeRows.doubledAndLabel(rs.getInt(i), rs.getString(i + 1))),
+                (k, rs, i) -> actual.put(k, ShapeRows.values(rs, i, 2)));
+        ModelDiff d = ModelDiff.compare(expected, actual, got -> got.get(0).equals(ShapeRows.NULL) && mode == Mode.IN_PLACE);
+        return RowCheck.of(d);
     }
 }

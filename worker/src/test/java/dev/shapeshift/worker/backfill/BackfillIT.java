@@ -9,6 +9,7 @@ import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.fixtures.KeyKind;
+import dev.shapeshift.fixtures.RowCheck;
 import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.RefreshResult;
@@ -135,8 +136,8 @@ class BackfillIT {
         }
         workers.close();
 
-        BackfillFixture.Check check = f.check();
-        assertThat(check).as("target = transform(source)").isEqualTo(new BackfillFixture.Check(0, 0, 0));
+        RowCheck check = f.check();
+        assertThat(check).as("target = transform(source)").isEqualTo(new RowCheck(0, 0, 0));
 
         // The plan tiles the key space: open ends, each lower bound is the previous upper, strictly increasing.
         assertThat(plan.get(0).lower()).isNull();
@@ -264,6 +265,6 @@ class BackfillIT {
         try (Connection c = f.db.connect("sync")) {
             tx.run(c, conn -> sync.refresh(conn, changed));
         }
-        assertThat(f.check()).isEqualTo(new BackfillFixture.Check(0, 0, 0));
+        assertThat(f.check()).isEqualTo(new RowCheck(0, 0, 0));
     }
 }

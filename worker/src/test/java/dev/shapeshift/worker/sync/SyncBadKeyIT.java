@@ -57,12 +57,9 @@ class SyncBadKeyIT {
 
     @Test
     void aTextKeyPostgresRefusesStopsSyncAtItsRecordUntilSkipped(PostgresServer pg, KafkaBroker kafka) throws Exception {
-        try (SyncFixture f = new SyncFixture(pg, kafka, "sync_badkey_text")) {
-            Migration m = f.migration("badtext", KeyKind.TEXT, Mode.TABLE, Shape.STANDARD);
-            f.tx("INSERT INTO src_badtext (id, seq, a, b) SELECT 'k' || g, g, g, 'b' || g FROM generate_series(1, 10) g");
-            SimpleMeterRegistry registry = new SimpleMeterRegistry();
-            Worker worker = f.worker("w1", registry, m.name());
-
+        withWorker(pg, kafka, "sync_badkey_text", "badtext", KeyKind.TEXT, Shape.STANDARD,
+                "INSERT INTO src_badtext (id, seq, a, b) SELECT 'k' || g, g, g, 'b' || g FROM generate_series(1, 10) g",
+                (f, m, registry, worker) -> {
             // text takes any string but one with a NUL byte: PostgreSQL refuses it (class 22)
             String bad = "k1\u0000'); DROP TABLE src_badtext; --" + "x".repeat(200);
             List<RecordMetadata> sent = produce(f, m, keys("k", 1, 5), List.of(bad), keys("k", 6, 10));
@@ -73,18 +70,14 @@ class SyncBadKeyIT {
             assertThat(registry.get("shapeshift.sync.poison").counter().count()).isEqualTo(1);
 
             skipAndResume(f, worker, m, poison, 6, sent.get(sent.size() - 1).offset() + 1);
-        }
+        });
     }
 
     @Test
     void dateKeysPostgresRefusesStopSyncOnceEachInOffsetOrder(PostgresServer pg, KafkaBroker kafka) throws Exception {
-        try (SyncFixture f = new SyncFixture(pg, kafka, "sync_badkey_date")) {
-            Migration m = f.migration("baddate", KeyKind.DATE, Mode.TABLE, Shape.STANDARD);
-            f.tx("INSERT INTO src_baddate (id, seq, a, b) SELECT date '2000-01-01' + g, g, g, 'b' || g "
-                    + "FROM generate_series(1, 10) g");
-            SimpleMeterRegistry registry = new SimpleMeterRegistry();
-            Worker worker = f.worker("w1", registry, m.name());
-
+        withWorker(pg, kafka, "sync_badkey_date", "baddate", KeyKind.DATE, Shape.STANDARD,
+                "INSERT INTO src_baddate (id, seq, a, b) SELECT date '2000-01-01' + g, g, g, 'b' || g "
+                        + "FROM generate_series(1, 10) g", (f, m, registry, worker) -> {
             List<RecordMetadata> sent = produce(f, m, dates(1, 4), List.of("1); DROP TABLE src_baddate; --"),
                     dates(5, 7), List.of("2024-02-30"), dates(8, 10));
             RecordMetadata first = sent.get(4);
@@ -104,18 +97,15 @@ class SyncBadKeyIT {
             assertThat(registry.get("shapeshift.sync.poison").counter().count()).isEqualTo(2);
 
             skipAndResume(f, worker, m, second, 8, sent.get(sent.size() - 1).offset() + 1);
-        }
+        });
     }
 
     @Test
     void aTransformErrorAmongGoodKeysStaysARefreshErrorNotABadKey(PostgresServer pg, KafkaBroker kafka)
             throws Exception {
-        try (SyncFixture f = new SyncFixture(pg, kafka, "sync_badkey_ratio")) {
-            Migration m = f.migration("ratio", KeyKind.BIGINT, Mode.TABLE, Shape.RATIO);
-            f.tx("INSERT INTO src_ratio (id, seq, a) SELECT g, g, CASE WHEN g = 5 THEN 0 ELSE g END "
-                    + "FROM generate_series(1, 10) g");
-            SimpleMeterRegistry registry = new SimpleMeterRegistry();
-            Worker worker = f.worker("w1", registry, m.name());
+        withWorker(pg, kafka, "sync_badkey_ratio", "ratio", KeyKind.BIGINT, Shape.RATIO,
+                "INSERT INTO src_ratio (id, seq, a) SELECT g, g, CASE WHEN g = 5 THEN 0 ELSE g END "
+                        + "FROM generate_series(1, 10) g", (f, m, registry, worker) -> {
             produce(f, m, keys("", 1, 10)); // id 5: 100 / 0 raises 22012, a data exception its key is not to blame for
 
             await().atMost(Duration.ofSeconds(60)).until(() -> syncState(worker, m) == SyncState.STOPPED_ERROR);
@@ -131,16 +121,14 @@ class SyncBadKeyIT {
             await().atMost(Duration.ofSeconds(60)).until(() -> syncState(worker, m) == SyncState.RUNNING);
             assertThat(f.awaitConverged(m, Duration.ofSeconds(60)).sourceRows()).isEqualTo(10);
             await().atMost(Duration.ofSeconds(30)).until(() -> committed(f, m) == 10);
-        }
+        });
     }
 
     @Test
     void aLockTimeoutIsRetriedNotTakenForABadKey(PostgresServer pg, KafkaBroker kafka) throws Exception {
-        try (SyncFixture f = new SyncFixture(pg, kafka, "sync_badkey_lock")) {
-            Migration m = f.migration("locked", KeyKind.BIGINT, Mode.TABLE, Shape.STANDARD);
-            f.tx("INSERT INTO src_locked (id, seq, a, b) SELECT g, g, g, 'b' || g FROM generate_series(1, 10) g");
-            SimpleMeterRegistry registry = new SimpleMeterRegistry();
-            Worker worker = f.worker("w1", registry, m.name());
+        withWorker(pg, kafka, "sync_badkey_lock", "locked", KeyKind.BIGINT, Shape.STANDARD,
+                "INSERT INTO src_locked (id, seq, a, b) SELECT g, g, g, 'b' || g FROM generate_series(1, 10) g",
+                (f, m, registry, worker) -> {
             produce(f, m, keys("", 1, 10));
             f.awaitConverged(m, Duration.ofSeconds(60));
 
@@ -168,6 +156,26 @@ class SyncBadKeyIT {
             assertThat(syncState(worker, m)).isEqualTo(SyncState.RUNNING);
             assertThat(registry.get("shapeshift.sync.poison").counter().count()).isZero();
             assertThat(committed(f, m)).isEqualTo(11);
+        });
+    }
+
+    /** What a test does with its fixture, its migration, worker w1 and that worker's meters. */
+    private interface Body {
+        void run(SyncFixture f, Migration m, SimpleMeterRegistry registry, Worker worker) throws Exception;
+    }
+
+    /**
+     * A fixture in a new database {@code database} with the table-mode migration {@code name}, its
+     * source rows inserted by {@code seed} before any record is produced, and worker w1 syncing it;
+     * then {@code body}.
+     */
+    private static void withWorker(PostgresServer pg, KafkaBroker kafka, String database, String name, KeyKind kind,
+                                   Shape shape, String seed, Body body) throws Exception {
+        try (SyncFixture f = new SyncFixture(pg, kafka, database)) {
+            Migration m = f.migration(name, kind, Mode.TABLE, shape);
+            f.tx(seed);
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            body.run(f, m, registry, f.worker("w1", registry, m.name()));
         }
     }
 

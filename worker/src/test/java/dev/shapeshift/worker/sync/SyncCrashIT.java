@@ -30,49 +30,62 @@ class SyncCrashIT {
 
     @Test
     void aKilledWorkersPartitionsAreTakenOverAndNothingIsLost(PostgresServer pg, KafkaBroker kafka) throws Exception {
-        try (SyncFixture f = new SyncFixture(pg, kafka, "sync_kill")) {
-            Migration m = f.migration("kill", KeyKind.BIGINT, Mode.TABLE, Shape.STANDARD);
-            Process child = childAndW2(f, m);
-            try (Writes writes = new Writes(f, m, KEYS, 3)) {
-                Thread.sleep(4000);
-                long before = writes.transactions();
-                child.destroyForcibly(); // SIGKILL while changes stream in
-                assertThat(child.waitFor(20, TimeUnit.SECONDS)).isTrue();
-                System.out.printf("KILL worker child killed after %d application transactions%n", before);
-                awaitW2OwnsEveryPartition(f, m);
-                Thread.sleep(2000);
-                writes.close();
-                System.out.printf("KILL application transactions=%d row_changes=%d%n", writes.transactions(),
-                        writes.rowChanges());
-            }
+        underLoad(pg, kafka, "sync_kill", "kill", (f, m, child, writes) -> {
+            Thread.sleep(4000);
+            long before = writes.transactions();
+            child.destroyForcibly(); // SIGKILL while changes stream in
+            assertThat(child.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            System.out.printf("KILL worker child killed after %d application transactions%n", before);
+            awaitW2OwnsEveryPartition(f, m);
+            Thread.sleep(2000);
+            writes.close();
+            System.out.printf("KILL application transactions=%d row_changes=%d%n", writes.transactions(),
+                    writes.rowChanges());
             Check c = f.awaitConverged(m, Duration.ofSeconds(90));
             System.out.println("KILL converged " + c);
-        }
+        });
     }
 
     @Test
     void aFrozenWorkerThatWakesUpCannotWriteStaleData(PostgresServer pg, KafkaBroker kafka) throws Exception {
-        try (SyncFixture f = new SyncFixture(pg, kafka, "sync_stop")) {
-            Migration m = f.migration("frozen", KeyKind.BIGINT, Mode.TABLE, Shape.STANDARD);
-            Process child = childAndW2(f, m);
-            try (Writes writes = new Writes(f, m, KEYS, 3)) {
-                Thread.sleep(3000);
-                SyncFixture.signal(child, "STOP");
-                long frozenAt = System.nanoTime();
-                // past the 6s session timeout: w2 takes every partition and applies newer changes
-                awaitW2OwnsEveryPartition(f, m);
-                Thread.sleep(3000);
-                System.out.printf("STOP worker child frozen for %d ms, w2 owns all partitions%n",
-                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - frozenAt));
-                SyncFixture.signal(child, "CONT");
-                Thread.sleep(5000); // the woken worker finishes whatever batch it held, then rejoins
-                writes.close();
-                System.out.printf("STOP application transactions=%d row_changes=%d assignments=%s%n",
-                        writes.transactions(), writes.rowChanges(), f.syncAssignments(m));
-            }
+        underLoad(pg, kafka, "sync_stop", "frozen", (f, m, child, writes) -> {
+            Thread.sleep(3000);
+            SyncFixture.signal(child, "STOP");
+            long frozenAt = System.nanoTime();
+            // past the 6s session timeout: w2 takes every partition and applies newer changes
+            awaitW2OwnsEveryPartition(f, m);
+            Thread.sleep(3000);
+            System.out.printf("STOP worker child frozen for %d ms, w2 owns all partitions%n",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - frozenAt));
+            SyncFixture.signal(child, "CONT");
+            Thread.sleep(5000); // the woken worker finishes whatever batch it held, then rejoins
+            writes.close();
+            System.out.printf("STOP application transactions=%d row_changes=%d assignments=%s%n",
+                    writes.transactions(), writes.rowChanges(), f.syncAssignments(m));
             Check c = f.awaitConverged(m, Duration.ofSeconds(90));
             System.out.println("STOP converged " + c);
             assertThat(child.isAlive()).as("the woken worker carries on").isTrue();
+        });
+    }
+
+    /** What a test does to worker w1's child JVM while the application writes, and what it checks after. */
+    private interface Crash {
+        void run(SyncFixture f, Migration m, Process child, Writes writes) throws Exception;
+    }
+
+    /**
+     * The migration {@code name} (bigint keys, table mode) in a new database {@code database},
+     * synced by worker w1 in a child JVM and w2 in this one while the application writes to
+     * {@value #KEYS} keys; then {@code crash}.
+     */
+    private static void underLoad(PostgresServer pg, KafkaBroker kafka, String database, String name, Crash crash)
+            throws Exception {
+        try (SyncFixture f = new SyncFixture(pg, kafka, database)) {
+            Migration m = f.migration(name, KeyKind.BIGINT, Mode.TABLE, Shape.STANDARD);
+            Process child = childAndW2(f, m);
+            try (Writes writes = new Writes(f, m, KEYS, 3)) {
+                crash.run(f, m, child, writes);
+            }
         }
     }
 

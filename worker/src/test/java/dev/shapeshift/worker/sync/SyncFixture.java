@@ -13,6 +13,7 @@ import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.ModelDiff;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.fixtures.KeyKind;
+import dev.shapeshift.fixtures.Queries;
 import dev.shapeshift.kafka.Topics;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.MigrationSpec;
@@ -289,22 +290,11 @@ final class SyncFixture implements AutoCloseable {
     }
 
     void sql(String... statements) {
-        try (Connection c = db.connect("app"); Statement s = c.createStatement()) {
-            for (String st : statements) {
-                s.execute(st);
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        Queries.exec(db, "app", statements);
     }
 
     long count(String query) {
-        try (Connection c = db.connect("test"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(query)) {
-            rs.next();
-            return rs.getLong(1);
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        return Queries.count(db, "test", query);
     }
 
     /** Compares the target with transform(source) computed in Java from the source rows. */

@@ -37,8 +37,21 @@ class LoadSignalsIT {
         this.pg = pg;
     }
 
-    /** The catalog with the test's migration, pg_stat_statements, and the application's own role. */
-    private static Catalog catalogWithAppRole(Database db) throws Exception {
+    /** A test's database and its catalog, with the collector of the test's migration. */
+    private record Load(Database db, Catalog catalog) {
+        void set(Knob knob, String value) throws Exception {
+            catalog.putSetting(MIGRATION, knob.key(), value, "test", "test");
+        }
+
+        SignalCollector collector() {
+            return new SignalCollector(new ChunkStore(catalog), MIGRATION, 0, Duration.ofSeconds(30),
+                    SyncBacklog.NONE, Limits.DEFAULT, Duration.ZERO);
+        }
+    }
+
+    /** A new database {@code name}: the catalog with the test's migration, pg_stat_statements, and the application's own role. */
+    private Load load(String name) throws Exception {
+        Database db = new Database(pg.jdbcUrl(pg.createDatabase(name)), pg.user(), pg.password());
         CatalogSchema.migrate(db);
         Catalog catalog = new Catalog(db, "test");
         catalog.create(MIGRATION, "{}", "test", "test");
@@ -46,18 +59,16 @@ class LoadSignalsIT {
             s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
             s.execute("DO $$ BEGIN CREATE ROLE app_load LOGIN PASSWORD 'app'; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
         }
-        return catalog;
+        return new Load(db, catalog);
     }
 
     @Test
     void othersActiveSessionsAndSlowStatementsHoldTheBackfillShapeshiftsOwnDoNot() throws Exception {
-        String dbName = pg.createDatabase("load");
-        Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
-        Catalog catalog = catalogWithAppRole(db);
-        catalog.putSetting(MIGRATION, Knob.MAX_ACTIVE_BACKENDS.key(), "2", "test", "test");
-        catalog.putSetting(MIGRATION, Knob.MAX_APP_LATENCY_MS.key(), "20", "test", "test");
-        try (SignalCollector collector = new SignalCollector(new ChunkStore(catalog), MIGRATION, 0, Duration.ofSeconds(30),
-                SyncBacklog.NONE, Limits.DEFAULT, Duration.ZERO)) {
+        Load load = load("load");
+        load.set(Knob.MAX_ACTIVE_BACKENDS, "2");
+        load.set(Knob.MAX_APP_LATENCY_MS, "20");
+        Database db = load.db();
+        try (SignalCollector collector = load.collector()) {
             assertThat(decide(collector.current()).waits()).isFalse();
 
             // Shapeshift's own sessions (named shapeshift-*) running long statements are not the application's load.
@@ -68,7 +79,7 @@ class LoadSignalsIT {
             assertThat(decide(quiet).waits()).isFalse();
 
             // Three sessions of the application: over the cap of 2.
-            List<Thread> app = sleepers(3, () -> appConnection(dbName));
+            List<Thread> app = sleepers(3, () -> appConnection(load.db()));
             awaitActive(db, "app", 3);
             Signals busy = collector.current();
             assertThat(busy.load().activeBackends()).isEqualTo(3);
@@ -82,7 +93,7 @@ class LoadSignalsIT {
 
             // Statement time: a baseline look, then the application's 40 ms statements.
             collector.current();
-            try (Connection c = appConnection(dbName); Statement s = c.createStatement()) {
+            try (Connection c = appConnection(load.db()); Statement s = c.createStatement()) {
                 for (int i = 0; i < 10; i++) {
                     s.execute("SELECT pg_sleep(0.04)");
                 }
@@ -102,22 +113,20 @@ class LoadSignalsIT {
             assertThat(decide(ownOnly).waits()).isFalse();
 
             // Knobs back to 0: nothing is read, nothing waits.
-            catalog.putSetting(MIGRATION, Knob.MAX_ACTIVE_BACKENDS.key(), "0", "test", "test");
-            catalog.putSetting(MIGRATION, Knob.MAX_APP_LATENCY_MS.key(), "0", "test", "test");
+            load.set(Knob.MAX_ACTIVE_BACKENDS, "0");
+            load.set(Knob.MAX_APP_LATENCY_MS, "0");
             assertThat(collector.current().load()).isEqualTo(Signals.Load.NONE);
         }
     }
 
     @Test
     void theAppLatencyPctCapMeasuresItsBaselineBeforeCopyingThenHoldsWhileTheApplicationIsSlowerThanThat() throws Exception {
-        String dbName = pg.createDatabase("loadpct");
-        Database db = new Database(pg.jdbcUrl(dbName), pg.user(), pg.password());
-        Catalog catalog = catalogWithAppRole(db);
-        catalog.putSetting(MIGRATION, Knob.MAX_APP_LATENCY_PCT.key(), "50", "test", "test");
+        Load load = load("loadpct");
+        load.set(Knob.MAX_APP_LATENCY_PCT, "50");
         AtomicReference<String> statement = new AtomicReference<>("SELECT pg_sleep(0.01)");
         AtomicBoolean stop = new AtomicBoolean();
         Thread app = new Thread(() -> {
-            try (Connection c = appConnection(dbName); Statement s = c.createStatement()) {
+            try (Connection c = appConnection(load.db()); Statement s = c.createStatement()) {
                 while (!stop.get()) {
                     s.execute(statement.get());
                 }
@@ -125,15 +134,14 @@ class LoadSignalsIT {
                 throw new IllegalStateException(e);
             }
         });
-        try (SignalCollector collector = new SignalCollector(new ChunkStore(catalog), MIGRATION, 0, Duration.ofSeconds(30),
-                SyncBacklog.NONE, Limits.DEFAULT, Duration.ZERO)) {
+        try (SignalCollector collector = load.collector()) {
             // No baseline yet: the backfill waits, saying why, until it has measured one with no worker copying.
             assertThat(decide(collector.current()).reason()).startsWith("load: measuring the application's statement time");
             app.start();
             await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
                     .until(() -> !collector.current().load().cap().measuring());
             // Stored for every worker, audited; the application's statements sleep 10 ms, so no less than that.
-            long baselineUs = Long.parseLong(catalog.setting(MIGRATION, Knob.APP_LATENCY_BASELINE_US.key()).orElseThrow());
+            long baselineUs = Long.parseLong(load.catalog().setting(MIGRATION, Knob.APP_LATENCY_BASELINE_US.key()).orElseThrow());
             assertThat(baselineUs).isBetween(10_000L, 200_000L);
             // The same statements as before: within the cap, the backfill goes.
             Signals same = collector.current();
@@ -147,13 +155,13 @@ class LoadSignalsIT {
             assertThat(decide(collector.current()).reason()).contains("before the backfill > 50%");
 
             // Negative control: the same slow statements against a baseline an operator set higher do not hold it.
-            catalog.putSetting(MIGRATION, Knob.APP_LATENCY_BASELINE_US.key(), "100000", "test", "test");
+            load.set(Knob.APP_LATENCY_BASELINE_US, "100000");
             Signals raised = collector.current();
             assertThat(raised.load().cap().baselineMs()).isEqualTo(100.0);
             assertThat(decide(raised).waits()).isFalse();
 
             // Cap off: nothing is compared.
-            catalog.putSetting(MIGRATION, Knob.MAX_APP_LATENCY_PCT.key(), "0", "test", "test");
+            load.set(Knob.MAX_APP_LATENCY_PCT, "0");
             assertThat(collector.current().load().cap()).isEqualTo(Signals.LatencyCap.OFF);
         } finally {
             stop.set(true);
@@ -169,12 +177,12 @@ class LoadSignalsIT {
         Connection open() throws SQLException;
     }
 
-    private Connection appConnection(String dbName) throws SQLException {
+    private static Connection appConnection(Database db) throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", "app_load");
         p.setProperty("password", "app");
         p.setProperty("ApplicationName", "app");
-        return DriverManager.getConnection(pg.jdbcUrl(dbName), p);
+        return DriverManager.getConnection(db.jdbcUrl(), p);
     }
 
     private static List<Thread> sleepers(int n, Opener opener) {
