@@ -3,6 +3,7 @@ package dev.shapeshift.launcher;
 import dev.shapeshift.coordinator.contract.AccessWatch;
 import dev.shapeshift.coordinator.contract.AccessGate;
 import dev.shapeshift.coordinator.Coordinator;
+import dev.shapeshift.coordinator.api.ApiTls;
 import dev.shapeshift.coordinator.drive.DriveConfig;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
@@ -10,9 +11,9 @@ import dev.shapeshift.spec.DurationText;
 import dev.shapeshift.error.ShapeshiftException;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -28,8 +29,11 @@ public final class CoordinatorCommand extends RoleCommand {
     @Option(names = "--port", paramLabel = "PORT", description = "HTTP port (default 8470; 0 = any free port).")
     int port = 8470;
 
-    @Mixin
-    ApiAccessOptions access = new ApiAccessOptions();
+    @Option(names = "--admin-token-file", paramLabel = "FILE", description = "File holding the admin token (else env SHAPESHIFT_ADMIN_TOKEN).")
+    Path adminTokenFile;
+
+    @Option(names = "--read-token-file", paramLabel = "FILE", description = "File holding the read-only token (else env SHAPESHIFT_READ_TOKEN; optional).")
+    Path readTokenFile;
 
     @Option(names = "--specs-dir", paramLabel = "DIR", description = "Register the spec files (*.yaml, *.yml) of this "
             + "directory at start and every 5 s; refused files show in GET /api/specs and the log.")
@@ -57,6 +61,16 @@ public final class CoordinatorCommand extends RoleCommand {
     @Option(names = "--no-drive", description = "Serve the API only; do not drive migrations even with --bootstrap.")
     boolean noDrive;
 
+    @Option(names = "--tls-cert-file", paramLabel = "FILE", description = "PEM certificate (chain) for HTTPS; with "
+            + "--tls-key-file the port speaks HTTPS only (env SHAPESHIFT_TLS_CERT_FILE).")
+    Path tlsCertFile;
+
+    @Option(names = "--tls-key-file", paramLabel = "FILE", description = "PEM private key of --tls-cert-file, "
+            + "unencrypted (env SHAPESHIFT_TLS_KEY_FILE).")
+    Path tlsKeyFile;
+
+    Map<String, String> env = System.getenv();
+
     @Override
     public Integer call() throws InterruptedException {
         kafkaSettings.applyAndCheck(noDrive ? null : bootstrap);
@@ -65,7 +79,8 @@ public final class CoordinatorCommand extends RoleCommand {
                 : DriveConfig.on(bootstrap, partitions).withReplication(replication).withPublication(publication)
                         .withStallAfter(stallAfter());
         Coordinator.Config config = new Coordinator.Config(bind, port, database,
-                access.adminToken(), access.readToken(), null, specsDir, drive, access.tls());
+                token(adminTokenFile, "SHAPESHIFT_ADMIN_TOKEN"), token(readTokenFile, "SHAPESHIFT_READ_TOKEN"), null, specsDir, drive,
+                ApiTls.of(tlsCertFile, tlsKeyFile));
         PrometheusMeterRegistry registry = RoleMeters.registry("coordinator");
         CountDownLatch stopped = new CountDownLatch(1);
         try (Coordinator coordinator = Coordinator.start(config, registry, new AccessGate(new AccessWatch(database)))) {
@@ -85,5 +100,9 @@ public final class CoordinatorCommand extends RoleCommand {
         } catch (IllegalArgumentException e) {
             throw new ShapeshiftException(ErrorCode.USAGE, "--stall-after: " + e.getMessage());
         }
+    }
+
+    private String token(Path file, String variable) {
+        return Secrets.fileOrEnv(file, env, variable).map(String::strip).filter(v -> !v.isBlank()).orElse(null);
     }
 }
