@@ -8,9 +8,7 @@ import dev.shapeshift.error.ShapeshiftException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -20,12 +18,9 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "apply", mixinStandardHelpOptions = true,
         description = "Register every spec file (*.yaml, *.yml) of a directory; bad files are reported, the others go on.")
-public final class ApplyCommand extends DbCommand implements Callable<Integer> {
+public final class ApplyCommand extends RegisterCommand {
     @Parameters(index = "0", paramLabel = "DIR", description = "The directory of spec files (not recursive).")
     Path dir;
-
-    @Mixin
-    AuditOptions.ActorOnly who = new AuditOptions.ActorOnly();
 
     @Override
     public Integer call() {
@@ -33,7 +28,7 @@ public final class ApplyCommand extends DbCommand implements Callable<Integer> {
             throw new ShapeshiftException(ErrorCode.SPEC_MALFORMED, dir + ": no spec files (*.yaml, *.yml) — name the "
                     + "directory that holds them");
         }
-        List<Registration> results = new SpecsDir(dir, StartCommand.registrar(db, who.actor)).apply().files();
+        List<Registration> results = new SpecsDir(dir, registrar()).apply().files();
         PrintWriter out = command.commandLine().getOut();
         PrintWriter err = command.commandLine().getErr();
         if (output.json()) {

@@ -14,10 +14,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "cdc-bridge", mixinStandardHelpOptions = true,
         description = "Run the CDC bridge: Debezium (pgoutput) to the migrations' change topics in Kafka.")
-public final class BridgeCommand extends RoleCommand {
-    @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT", description = "Kafka bootstrap servers.")
-    String bootstrap;
-
+public final class BridgeCommand extends RoleCommand.OnKafka {
     @Option(names = "--slot", paramLabel = "NAME", description = "Replication slot (default shapeshift_<database>).")
     String slot;
 
@@ -55,7 +52,7 @@ public final class BridgeCommand extends RoleCommand {
 
     @Override
     public Integer call() throws InterruptedException {
-        kafkaSettings.applyAndCheck(bootstrap);
+        applyKafkaSettings();
         BridgeConfig config = BridgeConfig.of(db.database(), bootstrap);
         if (slot != null) {
             config = config.withSlot(slot);

@@ -14,9 +14,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code shapeshift coordinator}: runs the coordinator role (HTTP API, dashboard, /metrics) until
@@ -72,9 +70,6 @@ public final class CoordinatorCommand extends RoleCommand {
     Path tlsKeyFile;
 
     Map<String, String> env = System.getenv();
-
-    @Spec
-    CommandSpec command;
 
     @Override
     public Integer call() throws InterruptedException {

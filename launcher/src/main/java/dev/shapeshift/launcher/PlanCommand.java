@@ -1,5 +1,6 @@
 package dev.shapeshift.launcher;
 
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.shapeshift.coordinator.plan.ChunkPlanner;
 import dev.shapeshift.spec.ExpandPlan;
 import dev.shapeshift.spec.MigrationSpec;
@@ -72,19 +73,17 @@ public final class PlanCommand extends SpecCommand {
         chunks.put("chunkRows", v.spec().backfill().chunkRows());
         chunks.put("chunks", e.rows() < 0 ? null : e.chunks(v.spec().backfill().chunkRows()));
         if (p != null) {
-            Map<String, Object> planned = new LinkedHashMap<>();
-            planned.put("method", p.method());
-            planned.put("chunks", p.chunkRowCounts().size());
-            planned.put("rowsPerChunk", p.chunkRowCounts());
-            planned.put("min", p.min());
-            planned.put("median", p.median());
-            planned.put("max", p.max());
-            planned.put("outsideTwiceTarget", p.outsideTwiceTarget());
-            planned.put("planSeconds", p.planSeconds());
-            chunks.put("planned", planned);
+            chunks.put("planned", new PlannedJson(p.method(), p.chunkRowCounts().size(), p.chunkRowCounts(), p.min(),
+                    p.median(), p.max(), p.outsideTwiceTarget(), p.planSeconds()));
         }
         m.put("backfill", chunks);
         return m;
+    }
+
+    /** {@code backfill.planned} of the JSON output: the chunk planner's preview, with its chunk size figures. */
+    @JsonPropertyOrder({"method", "chunks", "rowsPerChunk", "min", "median", "max", "outsideTwiceTarget", "planSeconds"})
+    record PlannedJson(String method, int chunks, List<Long> rowsPerChunk, long min, long median, long max,
+                       long outsideTwiceTarget, double planSeconds) {
     }
 
     private static String text(String origin, Validation v, RowEstimate e, ChunkPlanner.Preview p) {

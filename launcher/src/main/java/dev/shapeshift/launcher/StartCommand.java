@@ -1,5 +1,6 @@
 package dev.shapeshift.launcher;
 
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.coordinator.register.Registrar;
 import dev.shapeshift.coordinator.register.Registration;
@@ -7,16 +8,14 @@ import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.spec.MigrationSpec;
+import dev.shapeshift.spec.SpecProblem;
 import dev.shapeshift.spec.SpecReader;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.concurrent.Callable;
+import java.util.List;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -27,12 +26,9 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "start", mixinStandardHelpOptions = true,
         description = "Register a migration: validate the spec live, create it in phase planned; the coordinator takes it from there.")
-public final class StartCommand extends DbCommand implements Callable<Integer> {
+public final class StartCommand extends RegisterCommand {
     @Parameters(index = "0", paramLabel = "SPEC", description = "The spec file (YAML).")
     Path specFile;
-
-    @Mixin
-    AuditOptions.ActorOnly who = new AuditOptions.ActorOnly();
 
     @Option(names = "--again", description = "Start a finished (contracted or rolled-back, cleaned up) migration again "
             + "under its name; the finished run keeps its history as NAME~GENERATION.")
@@ -42,7 +38,7 @@ public final class StartCommand extends DbCommand implements Callable<Integer> {
     public Integer call() {
         MigrationSpec spec = new SpecReader().read(specFile);
         String text = readText(specFile);
-        Registrar registrar = registrar(db, who.actor);
+        Registrar registrar = registrar();
         Registration r = (again ? registrar.again() : registrar).register(ValidateCommand.origin(specFile), spec, text);
         PrintWriter out = command.commandLine().getOut();
         if (output.json()) {
@@ -84,17 +80,15 @@ public final class StartCommand extends DbCommand implements Callable<Integer> {
         r.warnings().forEach(out::println);
     }
 
-    static Map<String, Object> json(Registration r) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("file", r.origin());
-        m.put("migration", r.migration());
-        m.put("outcome", r.outcome());
-        m.put("phase", r.phase() == null ? null : r.phase().label());
-        m.put("message", r.message());
-        m.put("problems", r.problems());
-        m.put("differences", r.differences());
-        m.put("warnings", r.warnings());
-        return m;
+    static RegistrationJson json(Registration r) {
+        return new RegistrationJson(r.origin(), r.migration(), r.outcome(), r.phase() == null ? null : r.phase().label(),
+                r.message(), r.problems(), r.differences(), r.warnings());
+    }
+
+    /** What {@code start} (and {@code apply}, one per file) prints for a registration with {@code --output json}. */
+    @JsonPropertyOrder({"file", "migration", "outcome", "phase", "message", "problems", "differences", "warnings"})
+    record RegistrationJson(String file, String migration, Registration.Outcome outcome, String phase, String message,
+                            List<SpecProblem> problems, List<String> differences, List<String> warnings) {
     }
 
     static String readText(Path file) {

@@ -9,19 +9,14 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code shapeshift worker}: the stateless worker role (sync and backfill consumers) until SIGTERM. */
 @Command(name = "worker", mixinStandardHelpOptions = true,
         description = "Run a worker: refresh changed keys (sync) and copy chunks (backfill) for active migrations.")
-public final class WorkerCommand extends RoleCommand {
-    @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT", description = "Kafka bootstrap servers.")
-    String bootstrap;
-
+public final class WorkerCommand extends RoleCommand.OnKafka {
     @Option(names = "--worker-id", paramLabel = "ID", description = "Unique per process (default: the host name).")
     String workerId;
 
@@ -47,12 +42,9 @@ public final class WorkerCommand extends RoleCommand {
     @Mixin
     MetricsOptions metrics = new MetricsOptions();
 
-    @Spec
-    CommandSpec spec;
-
     @Override
     public Integer call() throws UnknownHostException {
-        kafkaSettings.applyAndCheck(bootstrap);
+        applyKafkaSettings();
         Worker.Config config = config();
         PrometheusMeterRegistry registry = RoleMeters.registry("worker");
         try (MetricsEndpoint endpoint = metrics.start(registry)) {
@@ -68,7 +60,7 @@ public final class WorkerCommand extends RoleCommand {
                     .withSessionTimeout(Duration.ofMillis(sessionTimeoutMs))
                     .withLeaseTimeout(Duration.ofMillis(leaseTimeoutMs));
         } catch (ShapeshiftException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+            throw new ParameterException(command.commandLine(), e.getMessage(), e);
         }
     }
 }

@@ -24,8 +24,6 @@ final class ApplyLagProbe implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ApplyLagProbe.class);
 
     private final Database source;
-    private final int periodMs;
-    private final int pollMs;
     private final AtomicLong seq = new AtomicLong();
     /** seq → commit-returned nanos, for probes not yet seen on the replica. */
     private final ConcurrentSkipListMap<Long, Long> pending = new ConcurrentSkipListMap<>();
@@ -36,6 +34,8 @@ final class ApplyLagProbe implements AutoCloseable {
     private volatile boolean running = true;
     private final Thread writer;
     private final Thread poller;
+    /** The replica the poller's connection is to (the poller thread's own). */
+    private Replica polled;
 
     /** Where the probe value arrives: a query returning the applied seq (e.g. {@code balance_cents / 100}). */
     record Replica(Database db, String sql) {
@@ -44,10 +44,8 @@ final class ApplyLagProbe implements AutoCloseable {
     ApplyLagProbe(Database source, long startSeq, int periodMs, int pollMs) {
         this.source = source;
         this.seq.set(startSeq);
-        this.periodMs = periodMs;
-        this.pollMs = pollMs;
-        this.writer = new Thread(this::write, "bench-probe-writer");
-        this.poller = new Thread(this::poll, "bench-probe-poller");
+        this.writer = new Thread(() -> loop("write", periodMs, this::write), "bench-probe-writer");
+        this.poller = new Thread(() -> loop("poll", pollMs, this::poll), "bench-probe-poller");
         writer.setDaemon(true);
         poller.setDaemon(true);
         writer.start();
@@ -90,85 +88,89 @@ final class ApplyLagProbe implements AutoCloseable {
         return false;
     }
 
-    private void write() {
-        Connection c = null;
+    /**
+     * One probe thread: a round every {@code pauseMs} until closed, on a connection kept open
+     * between rounds; a failed round is logged and its connection dropped (the next round opens one).
+     */
+    private void loop(String what, int pauseMs, Round round) {
+        Held held = new Held();
         try {
             while (running) {
                 try {
-                    if (c == null) {
-                        c = source.connect("bench-probe");
-                    }
-                    long s = seq.incrementAndGet();
-                    try (PreparedStatement ps = c.prepareStatement(writeSql)) {
-                        ps.setLong(1, s);
-                        ps.executeUpdate();
-                    }
-                    if (replica != null) {
-                        pending.put(s, System.nanoTime());
-                    }
+                    round.run(held);
                 } catch (SQLException e) {
-                    log.warn("probe write failed error={}", e.toString());
-                    close(c);
-                    c = null;
+                    log.warn("probe {} failed error={}", what, e.toString());
+                    held.drop();
                 }
-                Thread.sleep(periodMs);
+                Thread.sleep(pauseMs);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            close(c);
+            held.drop();
         }
     }
 
-    private void poll() {
-        Connection c = null;
-        Replica current = null;
-        try {
-            while (running) {
-                Replica r = replica;
-                if (r != current) {
-                    close(c);
-                    c = null;
-                    current = r;
-                }
-                if (r != null && !pending.isEmpty()) {
-                    try {
-                        if (c == null) {
-                            c = r.db().connect("bench-probe-poll");
-                        }
-                        long applied;
-                        try (PreparedStatement ps = c.prepareStatement(r.sql()); ResultSet rs = ps.executeQuery()) {
-                            applied = rs.next() ? rs.getLong(1) : -1;
-                        }
-                        long now = System.nanoTime();
-                        Map<Long, Long> arrived = pending.headMap(applied, true);
-                        for (Map.Entry<Long, Long> e : arrived.entrySet()) {
-                            lags.add(now - e.getValue());
-                        }
-                        arrived.clear();
-                    } catch (SQLException e) {
-                        log.warn("probe poll failed error={}", e.toString());
-                        close(c);
-                        c = null;
-                    }
-                }
-                Thread.sleep(pollMs);
+    /** One round of a probe thread on its held connection. */
+    private interface Round {
+        void run(Held held) throws SQLException;
+    }
+
+    /** A probe thread's connection, opened on first use and again after {@link #drop()}. */
+    private static final class Held {
+        private Connection c;
+
+        Connection to(Database db, String application) throws SQLException {
+            if (c == null) {
+                c = db.connect(application);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            close(c);
+            return c;
+        }
+
+        void drop() {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (SQLException ignored) {
+                    // closing after a failure
+                }
+            }
+            c = null;
         }
     }
 
-    private static void close(Connection c) {
-        if (c != null) {
-            try {
-                c.close();
-            } catch (SQLException ignored) {
-                // closing after a failure
-            }
+    private void write(Held held) throws SQLException {
+        Connection c = held.to(source, "bench-probe");
+        long s = seq.incrementAndGet();
+        try (PreparedStatement ps = c.prepareStatement(writeSql)) {
+            ps.setLong(1, s);
+            ps.executeUpdate();
         }
+        if (replica != null) {
+            pending.put(s, System.nanoTime());
+        }
+    }
+
+    private void poll(Held held) throws SQLException {
+        Replica r = replica;
+        if (r != polled) {
+            held.drop();
+            polled = r;
+        }
+        if (r == null || pending.isEmpty()) {
+            return;
+        }
+        Connection c = held.to(r.db(), "bench-probe-poll");
+        long applied;
+        try (PreparedStatement ps = c.prepareStatement(r.sql()); ResultSet rs = ps.executeQuery()) {
+            applied = rs.next() ? rs.getLong(1) : -1;
+        }
+        long now = System.nanoTime();
+        Map<Long, Long> arrived = pending.headMap(applied, true);
+        for (Map.Entry<Long, Long> e : arrived.entrySet()) {
+            lags.add(now - e.getValue());
+        }
+        arrived.clear();
     }
 
     @Override

@@ -1,12 +1,9 @@
 package dev.shapeshift.launcher.bench;
 
 import dev.shapeshift.db.Database;
-import dev.shapeshift.embedded.EmbeddedKafka;
-import dev.shapeshift.embedded.EmbeddedPostgres;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -25,13 +22,11 @@ public final class BackfillBench {
     }
 
     public static Path run(BenchOptions o, PrintStream out) throws Exception {
-        OffsetDateTime started = OffsetDateTime.now();
-        try (EmbeddedPostgres pg = EmbeddedPostgres.start(EmbeddedPostgres.Options.defaults());
-             EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            Database db = BenchDb.withCatalog(pg, "shapeshift_bench");
-            ServerCpu cpu = new ServerCpu(pg.dataDir());
+        try (BenchStack stack = BenchStack.withKafka("shapeshift_bench")) {
+            Database db = stack.db();
+            ServerCpu cpu = stack.cpu();
             try (Connection c = db.connect("bench")) {
-                Map<String, String> machine = Machine.describe(c);
+                Map<String, String> machine = stack.machine();
                 machine.put("new connection (scram-sha-256, 127.0.0.1), median of 20", String.format(Locale.ROOT,
                         "%.1f ms (the catalog opens one per call, e.g. per chunk lease)", connectMillis(db)));
                 log.info("bench started mode={} rows={} workers={}", o.mode(), o.rows(), o.workers());
@@ -43,7 +38,7 @@ public final class BackfillBench {
                             m.rowsPerSecond(), m.rowsPerSecond() / bulk.rowsPerSecond(), m.transactions(), nz(m.p99Ms()));
                 }
                 List<Measurement> runs = new ArrayList<>();
-                WorkerRun workers = new WorkerRun(db, kafka.bootstrapServers(), o, cpu);
+                WorkerRun workers = new WorkerRun(db, stack.kafka().bootstrapServers(), o, cpu);
                 for (int n : o.workers()) {
                     Measurement m = workers.run(c, n);
                     runs.add(m);
@@ -58,7 +53,7 @@ public final class BackfillBench {
                             m.rowsPerSecond(), m.rowsPerSecond() / bulk.rowsPerSecond());
                 }
                 Machine.atEnd(machine);
-                Path md = Report.write(o, machine, bulk, peers, runs, shapes, plans, started);
+                Path md = Report.write(o, machine, bulk, peers, runs, shapes, plans, stack.started());
                 out.println("results: " + md + " (and .json)");
                 return md;
             }

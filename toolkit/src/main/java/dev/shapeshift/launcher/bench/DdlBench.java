@@ -4,7 +4,6 @@ import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.coordinator.stage.Enforcer;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.LockSafeDdl;
-import dev.shapeshift.embedded.EmbeddedPostgres;
 import dev.shapeshift.spec.MigrationSpec;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.spec.SpecJson;
@@ -55,14 +54,12 @@ public final class DdlBench {
     }
 
     public static Path run(Options o, PrintStream out) throws Exception {
-        OffsetDateTime started = OffsetDateTime.now();
-        try (EmbeddedPostgres pg = EmbeddedPostgres.start(EmbeddedPostgres.Options.defaults())) {
-            Database db = BenchDb.withCatalog(pg, "shapeshift_bench_ddl");
-            Map<String, String> machine = BenchDb.describeAndRun(db,
+        try (BenchStack stack = BenchStack.postgres("shapeshift_bench_ddl",
                     "CREATE TABLE " + TABLE + " (id bigint PRIMARY KEY, v integer, nn integer, uk text)",
                     "INSERT INTO " + TABLE + " SELECT g, 0, g, 'k' || g FROM generate_series(1, " + o.rows() + ") g",
                     "VACUUM ANALYZE " + TABLE,
-                    "CHECKPOINT");
+                    "CHECKPOINT")) {
+            Database db = stack.db();
             out.printf(Locale.ROOT, "loaded %,d rows%n", o.rows());
             LockSafeDdl ddl = LockSafeDdl.of(db, "coordinator");
             Enforcer enforcer = new Enforcer(db, ddl);
@@ -95,7 +92,7 @@ public final class DdlBench {
                         + "CONCURRENTLY)", () -> enforce(enforcer, "bench-unique", unique)));
                 exec(db, "DROP INDEX " + TABLE + "_uk_key");
             }
-            Path md = write(o, machine, started, cases);
+            Path md = write(o, stack.machine(), stack.started(), cases);
             out.println("wrote " + md);
             return md;
         }

@@ -1,10 +1,9 @@
 package dev.shapeshift.launcher.bench;
 
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.IndexCompactor;
 import dev.shapeshift.db.LockSafeDdl;
-import dev.shapeshift.embedded.EmbeddedKafka;
-import dev.shapeshift.embedded.EmbeddedPostgres;
 import dev.shapeshift.spec.Mode;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -40,21 +39,17 @@ public final class IndexBench {
     }
 
     public static Path run(Options o, PrintStream out) throws Exception {
-        OffsetDateTime started = OffsetDateTime.now();
-        try (EmbeddedPostgres pg = EmbeddedPostgres.start(EmbeddedPostgres.Options.defaults());
-             EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            Database db = BenchDb.withCatalog(pg, "shapeshift_bench");
-            ServerCpu cpu = new ServerCpu(pg.dataDir());
+        try (BenchStack stack = BenchStack.withKafka("shapeshift_bench")) {
+            Database db = stack.db();
+            ServerCpu cpu = stack.cpu();
             List<Row> rows = new ArrayList<>();
-            Map<String, String> machine;
             try (Connection c = db.connect("bench")) {
-                machine = Machine.describe(c);
                 for (Mode mode : List.of(Mode.TABLE, Mode.IN_PLACE)) {
                     // sub-batches of 1,000 rows, or the whole chunk when chunks are smaller (a batch may not exceed its chunk)
                     BenchOptions b = new BenchOptions(o.rows(), List.of(o.workers()), mode, o.chunkRows(), Math.min(1000, o.chunkRows()),
                             o.partitions(), 1.2, false, List.of(), false, "256m", o.out(), "", o.command(), false, 0);
                     Measurement bulk = BulkRun.run(c, b, cpu);
-                    Measurement m = new WorkerRun(db, kafka.bootstrapServers(), b, cpu).run(c, o.workers());
+                    Measurement m = new WorkerRun(db, stack.kafka().bootstrapServers(), b, cpu).run(c, o.workers());
                     String table = BenchTables.written(mode);
                     long t0 = System.nanoTime();
                     List<IndexCompactor.Index> step = IndexCompactor.run(db, "bench", LockSafeDdl.of(db, "bench"),
@@ -69,7 +64,7 @@ public final class IndexBench {
                             r.ratio(r.backfillIndex()), r.ratio(r.afterStep()), r.stepSeconds(), r.stepSummary());
                 }
             }
-            Path md = write(o, machine, rows, started);
+            Path md = write(o, stack.machine(), rows, stack.started());
             out.println("results: " + md + " (and .json)");
             return md;
         }
@@ -86,23 +81,13 @@ public final class IndexBench {
                         + "size (`REINDEX INDEX CONCURRENTLY`).\n\n");
         b.append("| mode | one-pass MB | bulk statement ÷ one-pass | backfill ÷ one-pass | after the index step ÷ one-pass "
                 + "| index step s | backfill s | what the step did |\n|---|---|---|---|---|---|---|---|\n");
-        List<Map<String, Object>> json = new ArrayList<>();
+        List<RowJson> json = new ArrayList<>();
         for (Row r : rows) {
             b.append(String.format(Locale.ROOT, "| %s | %.1f | %.2f | %.2f | **%.2f** | %.1f | %.1f | %s |%n", r.mode(),
                     mb(r.onePass()), r.ratio(r.bulkIndex()), r.ratio(r.backfillIndex()), r.ratio(r.afterStep()),
                     r.stepSeconds(), r.backfillSeconds(), r.stepSummary()));
-            Map<String, Object> j = new LinkedHashMap<>();
-            j.put("mode", r.mode());
-            j.put("onePassBytes", r.onePass());
-            j.put("bulkIndexBytes", r.bulkIndex());
-            j.put("backfillIndexBytes", r.backfillIndex());
-            j.put("afterIndexStepBytes", r.afterStep());
-            j.put("backfillRatio", r.ratio(r.backfillIndex()));
-            j.put("afterIndexStepRatio", r.ratio(r.afterStep()));
-            j.put("indexStepSeconds", r.stepSeconds());
-            j.put("backfillSeconds", r.backfillSeconds());
-            j.put("indexStep", r.stepSummary());
-            json.add(j);
+            json.add(new RowJson(r.mode(), r.onePass(), r.bulkIndex(), r.backfillIndex(), r.afterStep(),
+                    r.ratio(r.backfillIndex()), r.ratio(r.afterStep()), r.stepSeconds(), r.backfillSeconds(), r.stepSummary()));
         }
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("rows", o.rows());
@@ -111,6 +96,14 @@ public final class IndexBench {
         fields.put("results", json);
         return ResultFiles.write(o.out(), started.toLocalDate() + "-index-" + o.rows(), b.toString(), started,
                 o.command(), machine, fields);
+    }
+
+    /** One mode's entry of the JSON's {@code results}. */
+    @JsonPropertyOrder({"mode", "onePassBytes", "bulkIndexBytes", "backfillIndexBytes", "afterIndexStepBytes", "backfillRatio",
+            "afterIndexStepRatio", "indexStepSeconds", "backfillSeconds", "indexStep"})
+    record RowJson(String mode, long onePassBytes, long bulkIndexBytes, long backfillIndexBytes, long afterIndexStepBytes,
+                   double backfillRatio, double afterIndexStepRatio, double indexStepSeconds, double backfillSeconds,
+                   String indexStep) {
     }
 
     private static double mb(long bytes) {

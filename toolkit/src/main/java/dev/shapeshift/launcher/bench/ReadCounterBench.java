@@ -3,7 +3,6 @@ package dev.shapeshift.launcher.bench;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.coordinator.contract.ReadCounter;
 import dev.shapeshift.db.Database;
-import dev.shapeshift.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -50,17 +49,15 @@ public final class ReadCounterBench {
     }
 
     public static Path run(Options o, PrintStream out) throws Exception {
-        OffsetDateTime started = OffsetDateTime.now();
-        try (EmbeddedPostgres pg = EmbeddedPostgres.start(EmbeddedPostgres.Options.defaults())) {
-            Database db = BenchDb.withCatalog(pg, "shapeshift_bench_rc");
-            Map<String, String> machine = BenchDb.describeAndRun(db,
+        try (BenchStack stack = BenchStack.postgres("shapeshift_bench_rc",
                     "CREATE TABLE " + TABLE + " (id bigint PRIMARY KEY, v integer NOT NULL)",
                     "INSERT INTO " + TABLE + " SELECT g, g % 1000 FROM generate_series(1, " + o.rows() + ") g",
                     "CREATE TABLE " + TABLE + "_v2 (id bigint PRIMARY KEY, v integer)",
                     "CREATE ROLE " + ROLE + " LOGIN PASSWORD 'bench'",
                     "GRANT SELECT ON " + TABLE + " TO " + ROLE,
                     "VACUUM ANALYZE " + TABLE,
-                    "CHECKPOINT");
+                    "CHECKPOINT")) {
+            Database db = stack.db();
             new Catalog(db, "bench").create(MIGRATION, "{\"name\":\"" + MIGRATION + "\",\"source\":{\"table\":\"" + TABLE
                     + "\"},\"mode\":\"table\",\"target\":{\"table\":\"" + TABLE + "_v2\",\"columns\":[{\"name\":\"v\","
                     + "\"type\":\"integer\",\"transform\":\"v\"}]},\"contract\":{\"dropTable\":true}}", "{}", "bench");
@@ -96,7 +93,7 @@ public final class ReadCounterBench {
             }
             long ran = cases.stream().filter(x -> !x.counter().equals("plain")).mapToLong(Case::statements).sum();
             out.printf(Locale.ROOT, "counted %d reads of %d statements run with the counter%n", countedReads, ran);
-            Path md = write(o, machine, started, cases, countedReads, ran);
+            Path md = write(o, stack.machine(), stack.started(), cases, countedReads, ran);
             out.println("wrote " + md);
             return md;
         }

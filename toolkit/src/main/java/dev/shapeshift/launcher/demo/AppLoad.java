@@ -5,7 +5,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +29,24 @@ final class AppLoad implements AutoCloseable {
     /** The application's code: V1 writes the old shape; V2 honours the write flag (both shapes, then only the new). */
     enum Version { V1, V2 }
 
+    /** What the application counts ({@link #count}). */
+    enum Count {
+        /** Statements that wrote. */
+        WRITES,
+        /** Statements that failed. */
+        FAILURES,
+        /** Writes of the moved data by a V1 instance (the old shape only). */
+        OLD_SHAPE_ONLY_WRITES,
+        /** Writes of the moved data by a V2 instance to both shapes. */
+        BOTH_SHAPE_WRITES,
+        /** Writes of the moved data by a V2 instance to the new shape only. */
+        NEW_SHAPE_ONLY_WRITES,
+        /** Reads of the new shape. */
+        NEW_SHAPE_READS,
+        /** Reads of the new shape that found nothing and read the old shape again (menu). */
+        FALLBACK_READS
+    }
+
     /** Instances of the application, taking turns at each write. */
     static final int INSTANCES = 2;
 
@@ -38,19 +55,13 @@ final class AppLoad implements AutoCloseable {
     private final long maxId;
     private final int opsPerSecond;
     private final Thread thread;
-    private final AtomicLong writes = new AtomicLong();
-    private final AtomicLong failures = new AtomicLong();
+    private final Tally<Count> counts = new Tally<>(Count.class);
     private volatile Mode mode = Mode.WRITE;
     private volatile java.util.function.BooleanSupplier readNew = () -> false;
     private volatile java.util.function.BooleanSupplier writeNew = () -> false;
     private final Version[] versions = {Version.V1, Version.V1};
     /** Keys whose moved data a V1 instance wrote (the only writer that can leave the new shape stale in dual writes). */
     private final java.util.Set<Long> v1Keys = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private final AtomicLong oldShapeOnly = new AtomicLong();
-    private final AtomicLong bothShapes = new AtomicLong();
-    private final AtomicLong newShapeOnly = new AtomicLong();
-    private final AtomicLong newShapeReads = new AtomicLong();
-    private final AtomicLong fallbackReads = new AtomicLong();
     private volatile boolean stop;
 
     AppLoad(Database db, Scenario scenario, long maxId, int opsPerSecond, long seed) {
@@ -95,29 +106,8 @@ final class AppLoad implements AutoCloseable {
         return v1Keys;
     }
 
-    /** Writes of the moved data by a V1 instance (the old shape only). */
-    long oldShapeOnlyWrites() {
-        return oldShapeOnly.get();
-    }
-
-    long bothShapeWrites() {
-        return bothShapes.get();
-    }
-
-    long newShapeOnlyWrites() {
-        return newShapeOnly.get();
-    }
-
-    long newShapeReads() {
-        return newShapeReads.get();
-    }
-
-    long writes() {
-        return writes.get();
-    }
-
-    long failures() {
-        return failures.get();
+    long count(Count kind) {
+        return counts.get(kind);
     }
 
     /** The application's own connection: its role, its application_name, the plain JDBC driver. */
@@ -154,16 +144,16 @@ final class AppLoad implements AutoCloseable {
                         switch (shapes) {
                             case OLD -> {
                                 v1Keys.add(writtenKey(w));
-                                oldShapeOnly.incrementAndGet();
+                                counts.add(Count.OLD_SHAPE_ONLY_WRITES);
                             }
-                            case BOTH -> bothShapes.incrementAndGet();
-                            case NEW -> newShapeOnly.incrementAndGet();
+                            case BOTH -> counts.add(Count.BOTH_SHAPE_WRITES);
+                            case NEW -> counts.add(Count.NEW_SHAPE_ONLY_WRITES);
                         }
                     }
                 }
                 read(c, readNew.getAsBoolean(), 3 * (1 + (long) (r.nextDouble() * maxId)));
             } catch (SQLException | RuntimeException e) {
-                failures.incrementAndGet();
+                counts.add(Count.FAILURES);
                 log.warn("application statement failed: {}", e.getMessage());
                 AppConnection.closeQuietly(c);
                 c = null;
@@ -185,7 +175,7 @@ final class AppLoad implements AutoCloseable {
                 ps.setObject(i + 1, w.params()[i]);
             }
             ps.executeUpdate();
-            writes.incrementAndGet();
+            counts.add(Count.WRITES);
         }
     }
 
@@ -204,19 +194,15 @@ final class AppLoad implements AutoCloseable {
             }
         }
         if (newShape) {
-            newShapeReads.incrementAndGet();
+            counts.add(Count.NEW_SHAPE_READS);
             if (missing && scenario.fallsBackToOldShape()) {
-                fallbackReads.incrementAndGet();
+                counts.add(Count.FALLBACK_READS);
                 try (PreparedStatement ps = c.prepareStatement(scenario.oldShapeRead())) {
                     ps.setLong(1, id);
                     ps.executeQuery().close();
                 }
             }
         }
-    }
-
-    long fallbackReads() {
-        return fallbackReads.get();
     }
 
     private static void sleepNanos(long nanos) {

@@ -359,9 +359,11 @@ final class DemoRun {
         export.close();
         exportRunning = false;
         out.printf("    %s: %,d old-column values read, %,d equal to reverse(new) at once, %,d lagging the "
-                + "application's write and equal on a re-read%s, %,d wrong%n", why, export.reads(), export.correct(),
-                export.lagged(), export.gone() == 0 ? "" : String.format(", %,d deleted before the re-read", export.gone()),
-                export.wrong());
+                + "application's write and equal on a re-read%s, %,d wrong%n", why, export.count(NightlyExport.Count.READS),
+                export.count(NightlyExport.Count.CORRECT), export.count(NightlyExport.Count.LAGGED),
+                export.count(NightlyExport.Count.GONE) == 0 ? ""
+                        : String.format(", %,d deleted before the re-read", export.count(NightlyExport.Count.GONE)),
+                export.count(NightlyExport.Count.WRONG));
     }
 
     private static List<String> relaxedNotNull(Database db, String migration) throws java.sql.SQLException {
@@ -439,13 +441,14 @@ final class DemoRun {
                 echoes, done.rowsWritten()));
         summary
                 .add("drift injected / found / repaired", INJECTED_DRIFT + " / " + driftFound + " / " + driftRepaired)
-                .add("application writes / failed statements", app.writes() + " / " + app.failures());
+                .add("application writes / failed statements", app.count(AppLoad.Count.WRITES) + " / " + app.count(AppLoad.Count.FAILURES));
         boolean exportWrong = false;
         if (writeSwitch()) {
             List<String> keys = writeMismatches(db, spec.name());
             long notV1 = keys.stream().filter(k -> !app.v1Keys().contains(Long.parseLong(k))).count();
-            summary.add("data writes: v1 old shape / v2 both / v2 new only", app.oldShapeOnlyWrites() + " / "
-                            + app.bothShapeWrites() + " / " + app.newShapeOnlyWrites())
+            summary.add("data writes: v1 old shape / v2 both / v2 new only", app.count(AppLoad.Count.OLD_SHAPE_ONLY_WRITES)
+                            + " / " + app.count(AppLoad.Count.BOTH_SHAPE_WRITES) + " / "
+                            + app.count(AppLoad.Count.NEW_SHAPE_ONLY_WRITES))
                     .add("dual-write mismatches recorded", keys.size() + " keys, " + (notV1 == 0 ? "all" : "only "
                             + (keys.size() - notV1)) + " among keys v1 code wrote")
                     .add("reverse sync: old-shape rows written", String.format("%,.0f",
@@ -453,14 +456,16 @@ final class DemoRun {
                                     .counters().stream().mapToDouble(io.micrometer.core.instrument.Counter::count).sum()));
             if (export != null) {
                 summary.add("nightly export: old values read / correct", String.format("%,d / %,d (%,d after lagging)",
-                        export.reads(), export.correct() + export.lagged(), export.lagged()));
-                exportWrong = export.wrong() > 0 || export.failures() > 0;
+                        export.count(NightlyExport.Count.READS), export.count(NightlyExport.Count.CORRECT)
+                                + export.count(NightlyExport.Count.LAGGED), export.count(NightlyExport.Count.LAGGED)));
+                exportWrong = export.count(NightlyExport.Count.WRONG) > 0 || export.count(NightlyExport.Count.FAILURES) > 0;
             } else {
                 summary.add("nightly export: old values read / correct", "not run");
             }
         }
         if (scenario.fallsBackToOldShape()) {
-            summary.add("reads that fell back to the old shape", app.fallbackReads() + " of " + app.newShapeReads());
+            summary.add("reads that fell back to the old shape", app.count(AppLoad.Count.FALLBACK_READS) + " of "
+                    + app.count(AppLoad.Count.NEW_SHAPE_READS));
         }
         if (menu != null) {
             try {
@@ -478,7 +483,7 @@ final class DemoRun {
                 .add("after contract: rows lost or wrong", Long.toString(lost))
                 .phases(clock.durations());
         summary.print(out);
-        if (mismatches != 0 || lost != 0 || app.failures() != 0 || exportWrong || (menu != null && !menu.ok())) {
+        if (mismatches != 0 || lost != 0 || app.count(AppLoad.Count.FAILURES) != 0 || exportWrong || (menu != null && !menu.ok())) {
             out.println("FAILED: target != transform(source), data lost at the contract, application statements failed, "
                     + "the nightly export read a wrong old value, or the translation service did not hold every label");
             return ErrorCode.INTERNAL.exitCode();

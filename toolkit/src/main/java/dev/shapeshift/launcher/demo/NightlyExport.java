@@ -8,7 +8,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,14 +33,25 @@ final class NightlyExport implements AutoCloseable {
     private final Database db;
     private final Scenario scenario;
     private final Thread thread;
-    private final AtomicLong read = new AtomicLong();
-    private final AtomicLong correct = new AtomicLong();
-    private final AtomicLong lagged = new AtomicLong();
-    private final AtomicLong wrong = new AtomicLong();
-    private final AtomicLong gone = new AtomicLong();
-    private final AtomicLong failures = new AtomicLong();
+    private final Tally<Count> counts = new Tally<>(Count.class);
     private final List<long[]> pending = new ArrayList<>(); // {id, nanos first read, nanos last read}
     private volatile boolean stop;
+
+    /** What the export counts ({@link #count}). */
+    enum Count {
+        /** Old-column values read. */
+        READS,
+        /** Reads equal to reverse(new) at once. */
+        CORRECT,
+        /** Reads that lagged the application's new-shape write and were equal to reverse(new) on the re-read. */
+        LAGGED,
+        /** Reads still different from reverse(new) 30 s after the first read (or left when the re-reads failed). */
+        WRONG,
+        /** Lagging reads whose row the application deleted before the re-read (nothing left to compare). */
+        GONE,
+        /** Statements that failed. */
+        FAILURES
+    }
 
     /** @param db the database (the export logs in as its own role, {@code demo_export}) */
     NightlyExport(Database db, Scenario scenario) {
@@ -55,33 +65,8 @@ final class NightlyExport implements AutoCloseable {
         thread.start();
     }
 
-    /** Old-column values read. */
-    long reads() {
-        return read.get();
-    }
-
-    /** Reads equal to reverse(new) at once. */
-    long correct() {
-        return correct.get();
-    }
-
-    /** Reads that lagged the application's new-shape write and were equal to reverse(new) on the re-read. */
-    long lagged() {
-        return lagged.get();
-    }
-
-    /** Reads still different from reverse(new) 30 s after the first read (or left when the re-reads failed). */
-    long wrong() {
-        return wrong.get();
-    }
-
-    /** Lagging reads whose row the application deleted before the re-read (nothing left to compare). */
-    long gone() {
-        return gone.get();
-    }
-
-    long failures() {
-        return failures.get();
+    long count(Count kind) {
+        return counts.get(kind);
     }
 
     private void loop() {
@@ -99,7 +84,7 @@ final class NightlyExport implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             } catch (SQLException | RuntimeException e) {
-                failures.incrementAndGet();
+                counts.add(Count.FAILURES);
                 log.warn("nightly export statement failed: {}", e.getMessage());
                 AppConnection.closeQuietly(c);
                 c = null;
@@ -115,7 +100,7 @@ final class NightlyExport implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        wrong.addAndGet(pending.size());
+        counts.add(Count.WRONG, pending.size());
         pending.clear();
         AppConnection.closeQuietly(c);
     }
@@ -129,9 +114,9 @@ final class NightlyExport implements AutoCloseable {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     next = rs.getLong(1);
-                    read.incrementAndGet();
+                    counts.add(Count.READS);
                     if (scenario.exportCorrect(rs.getObject(2), rs.getObject(3))) {
-                        correct.incrementAndGet();
+                        counts.add(Count.CORRECT);
                     } else {
                         long now = System.nanoTime();
                         pending.add(new long[] {next, now, now});
@@ -162,11 +147,11 @@ final class NightlyExport implements AutoCloseable {
         for (long[] p : due) {
             Boolean ok = equal.get(p[0]);
             if (ok == null) {
-                gone.incrementAndGet();
+                counts.add(Count.GONE);
             } else if (ok) {
-                lagged.incrementAndGet();
+                counts.add(Count.LAGGED);
             } else if (now - p[1] >= GIVE_UP_NANOS) {
-                wrong.incrementAndGet();
+                counts.add(Count.WRONG);
             } else {
                 p[2] = now;
                 continue;
