@@ -2,12 +2,14 @@ package dev.shapeshift.coordinator.drive;
 
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.Approval;
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.time.Duration;
 import java.time.Instant;
 
 /**
  * One migration's durable state, read from the catalog at one moment: everything the driver's
- * choice of the next step ({@link NextStep}) looks at. Nothing here comes from memory.
+ * choice of the next step ({@link NextStep}) looks at. Nothing here comes from memory. Tests build
+ * one with {@code SnapshotBuilder} and change it with the generated {@code withX} copies.
  *
  * @param table              the source table, {@code schema.table}, for messages
  * @param backfillFinishedAt when the last chunk finished; null unless every chunk is done
@@ -31,6 +33,7 @@ import java.time.Instant;
  * @param indexesChecked     the driver's index step ran after the backfill finished (an audit entry
  *                           {@link Step#INDEX_ACTION} newer than {@code backfillFinishedAt}); true before the backfill ends
  */
+@RecordBuilder
 public record Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
                        String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
                        Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
@@ -38,89 +41,7 @@ public record Snapshot(String migration, Phase phase, Instant phaseChangedAt, St
                        long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
                        long findings, Instant findingsAt, BrownoutState brownout, dev.shapeshift.phase.PhasePlan plan,
                        dev.shapeshift.refresh.SyncDirection direction, java.util.List<String> relaxedNotNull,
-                       boolean retryRequested, boolean indexesChecked) {
-
-    /** With the index step counted as done (snapshots built by hand, before the step existed). */
-    public Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
-                    String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
-                    Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
-                    Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
-                    long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
-                    long findings, Instant findingsAt, BrownoutState brownout, dev.shapeshift.phase.PhasePlan plan,
-                    dev.shapeshift.refresh.SyncDirection direction, java.util.List<String> relaxedNotNull,
-                    boolean retryRequested) {
-        this(migration, phase, phaseChangedAt, message, table, startLsn, switchApproval, revertOnDrift, contractApproval,
-                reconcileInterval, chunks, chunksDone, backfillFinishedAt, lastProgressAt, lastChunkError, paused,
-                latestRun, latestDoneRun, openDrift, cleanedUp, now, structurePending, findings, findingsAt, brownout,
-                plan, direction, relaxedNotNull, retryRequested, true);
-    }
-
-    /** Without an operator's pending retry of failed chunks. */
-    public Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
-                    String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
-                    Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
-                    Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
-                    long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
-                    long findings, Instant findingsAt, BrownoutState brownout, dev.shapeshift.phase.PhasePlan plan,
-                    dev.shapeshift.refresh.SyncDirection direction, java.util.List<String> relaxedNotNull) {
-        this(migration, phase, phaseChangedAt, message, table, startLsn, switchApproval, revertOnDrift, contractApproval,
-                reconcileInterval, chunks, chunksDone, backfillFinishedAt, lastProgressAt, lastChunkError, paused,
-                latestRun, latestDoneRun, openDrift, cleanedUp, now, structurePending, findings, findingsAt, brownout,
-                plan, direction, relaxedNotNull, false);
-    }
-
-    /** Without relaxed NOT NULL constraints. */
-    public Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
-                    String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
-                    Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
-                    Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
-                    long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
-                    long findings, Instant findingsAt, BrownoutState brownout, dev.shapeshift.phase.PhasePlan plan,
-                    dev.shapeshift.refresh.SyncDirection direction) {
-        this(migration, phase, phaseChangedAt, message, table, startLsn, switchApproval, revertOnDrift, contractApproval,
-                reconcileInterval, chunks, chunksDone, backfillFinishedAt, lastProgressAt, lastChunkError, paused,
-                latestRun, latestDoneRun, openDrift, cleanedUp, now, structurePending, findings, findingsAt, brownout,
-                plan, direction, java.util.List.of());
-    }
-
-    /** A snapshot without brownout. */
-    public Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
-                    String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
-                    Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
-                    Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
-                    long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
-                    long findings, Instant findingsAt) {
-        this(migration, phase, phaseChangedAt, message, table, startLsn, switchApproval, revertOnDrift, contractApproval,
-                reconcileInterval, chunks, chunksDone, backfillFinishedAt, lastProgressAt, lastChunkError, paused,
-                latestRun, latestDoneRun, openDrift, cleanedUp, now, structurePending, findings, findingsAt, null, null, null);
-    }
-
-    /** A snapshot with a brownout, without a write switch. */
-    public Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
-                    String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
-                    Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
-                    Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
-                    long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
-                    long findings, Instant findingsAt, BrownoutState brownout) {
-        this(migration, phase, phaseChangedAt, message, table, startLsn, switchApproval, revertOnDrift, contractApproval,
-                reconcileInterval, chunks, chunksDone, backfillFinishedAt, lastProgressAt, lastChunkError, paused,
-                latestRun, latestDoneRun, openDrift, cleanedUp, now, structurePending, findings, findingsAt, brownout,
-                null, null);
-    }
-
-    /** A snapshot with a write switch, without a brownout. */
-    public Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
-                    String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
-                    Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
-                    Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
-                    long openDrift, boolean cleanedUp, Instant now, java.util.List<String> structurePending,
-                    long findings, Instant findingsAt, dev.shapeshift.phase.PhasePlan plan,
-                    dev.shapeshift.refresh.SyncDirection direction) {
-        this(migration, phase, phaseChangedAt, message, table, startLsn, switchApproval, revertOnDrift, contractApproval,
-                reconcileInterval, chunks, chunksDone, backfillFinishedAt, lastProgressAt, lastChunkError, paused,
-                latestRun, latestDoneRun, openDrift, cleanedUp, now, structurePending, findings, findingsAt, null,
-                plan, direction);
-    }
+                       boolean retryRequested, boolean indexesChecked) implements SnapshotBuilder.With {
 
     /**
      * The brownout as the driver sees it (docs/contract.md).
@@ -153,17 +74,6 @@ public record Snapshot(String migration, Phase phase, Instant phaseChangedAt, St
     public boolean draining() {
         return !plan.writesNew(phase) && (direction == dev.shapeshift.refresh.SyncDirection.REVERSE
                 || !relaxedNotNull.isEmpty());
-    }
-
-    /** A snapshot of a migration without staged structure. */
-    public Snapshot(String migration, Phase phase, Instant phaseChangedAt, String message, String table,
-                    String startLsn, Approval switchApproval, boolean revertOnDrift, Approval contractApproval,
-                    Duration reconcileInterval, int chunks, int chunksDone, Instant backfillFinishedAt,
-                    Instant lastProgressAt, String lastChunkError, boolean paused, Run latestRun, Run latestDoneRun,
-                    long openDrift, boolean cleanedUp, Instant now) {
-        this(migration, phase, phaseChangedAt, message, table, startLsn, switchApproval, revertOnDrift, contractApproval,
-                reconcileInterval, chunks, chunksDone, backfillFinishedAt, lastProgressAt, lastChunkError, paused,
-                latestRun, latestDoneRun, openDrift, cleanedUp, now, null, 0, null);
     }
 
     /** A reconcile run as the driver sees it. */

@@ -15,6 +15,7 @@ import dev.shapeshift.spec.ResolvedSpec;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -71,8 +72,10 @@ public final class Reconciler {
      * @param recheckBatch     suspects re-compared per statement
      * @param parallelism      ranges compared at the same time, each on its own connection
      */
+    @RecordBuilder
     public record Options(int rangeRows, long maxRowsPerSecond, Duration recheckAfter, Duration interval,
-                          Duration settleTimeout, int maxRounds, int recheckBatch, int parallelism) {
+                          Duration settleTimeout, int maxRounds, int recheckBatch, int parallelism)
+            implements ReconcilerOptionsBuilder.With {
         public Options {
             if (rangeRows < 1 || maxRowsPerSecond < 0 || recheckAfter.isNegative() || interval.isNegative()
                     || settleTimeout.isNegative() || maxRounds < 1 || recheckBatch < 1 || parallelism < 1
@@ -87,26 +90,6 @@ public final class Reconciler {
         public static Options from(Reconcile r) {
             return new Options(r.rangeRows(), r.maxRowsPerSecond(), r.recheckAfter(), r.interval(),
                     r.recheckAfter().multipliedBy(3).plusMinutes(1), 5, 500, r.parallelism());
-        }
-
-        public Options withRecheckAfter(Duration d) {
-            return new Options(rangeRows, maxRowsPerSecond, d, interval, settleTimeout, maxRounds, recheckBatch,
-                    parallelism);
-        }
-
-        public Options withSettleTimeout(Duration d) {
-            return new Options(rangeRows, maxRowsPerSecond, recheckAfter, interval, d, maxRounds, recheckBatch,
-                    parallelism);
-        }
-
-        public Options withInterval(Duration d) {
-            return new Options(rangeRows, maxRowsPerSecond, recheckAfter, d, settleTimeout, maxRounds, recheckBatch,
-                    parallelism);
-        }
-
-        public Options withParallelism(int k) {
-            return new Options(rangeRows, maxRowsPerSecond, recheckAfter, interval, settleTimeout, maxRounds, recheckBatch,
-                    k);
         }
     }
 

@@ -21,9 +21,11 @@ class NextStepTest {
 
     /** A migration in {@code phase} whose evidence is all there: 10/10 chunks, run #7 after the backfill, no drift. */
     private static Snapshot state(Phase phase) {
-        return new Snapshot("users", phase, NOW.minusSeconds(60), null, "public.users", "0/16B3748", Approval.MANUAL,
-                true, Approval.MANUAL, Duration.ofMinutes(5), 10, 10, BACKFILL_DONE, BACKFILL_DONE, null, false,
-                DONE_AFTER_BACKFILL, DONE_AFTER_BACKFILL, 0, false, NOW);
+        return SnapshotBuilder.builder().migration("users").phase(phase).phaseChangedAt(NOW.minusSeconds(60))
+                .table("public.users").startLsn("0/16B3748").switchApproval(Approval.MANUAL).revertOnDrift(true)
+                .contractApproval(Approval.MANUAL).reconcileInterval(Duration.ofMinutes(5)).chunks(10).chunksDone(10)
+                .backfillFinishedAt(BACKFILL_DONE).lastProgressAt(BACKFILL_DONE).latestRun(DONE_AFTER_BACKFILL)
+                .latestDoneRun(DONE_AFTER_BACKFILL).now(NOW).indexesChecked(true).build();
     }
 
     /** Verified for 60 s, with run #10 started after verification (what the reads-switched gate wants). */
@@ -40,11 +42,7 @@ class NextStepTest {
     @Test
     void backfilledMeasuresTheIndexesOnceBeforeAnythingElse() {
         Snapshot s = state(Phase.BACKFILLED);
-        Snapshot unchecked = new Snapshot(s.migration(), s.phase(), s.phaseChangedAt(), s.message(), s.table(),
-                s.startLsn(), s.switchApproval(), s.revertOnDrift(), s.contractApproval(), s.reconcileInterval(),
-                s.chunks(), s.chunksDone(), s.backfillFinishedAt(), s.lastProgressAt(), s.lastChunkError(), s.paused(),
-                s.latestRun(), s.latestDoneRun(), s.openDrift(), s.cleanedUp(), s.now(), List.of("unique index x"),
-                s.findings(), s.findingsAt(), s.brownout(), s.plan(), s.direction(), s.relaxedNotNull(), false, false);
+        Snapshot unchecked = s.withStructurePending(List.of("unique index x")).withIndexesChecked(false);
         assertThat(choose(unchecked).kind()).isEqualTo(Kind.COMPACT_INDEXES);
         assertThat(choose(s).kind()).as("checked: on to verified").isEqualTo(Kind.ADVANCE);
     }
@@ -67,9 +65,7 @@ class NextStepTest {
         assertThat(step.kind()).isEqualTo(Kind.WAIT);
         assertThat(step.reason()).contains("waiting for a cdc-bridge to capture public.users").contains("shapeshift cdc-bridge")
                 .doesNotContain("stalled");
-        Snapshot long_ = new Snapshot(s.migration(), s.phase(), NOW.minus(STALL).minusSeconds(1), null, s.table(), null,
-                s.switchApproval(), true, s.contractApproval(), s.reconcileInterval(), 0, 0, null, null, null, false,
-                null, null, 0, false, NOW);
+        Snapshot long_ = s.withPhaseChangedAt(NOW.minus(STALL).minusSeconds(1));
         assertThat(choose(long_).reason()).startsWith("stalled: ");
     }
 
@@ -82,9 +78,7 @@ class NextStepTest {
         assertThat(choose(stuck).reason()).startsWith("stalled: no chunk progressed for 10m01s").contains("last chunk error: none");
         assertThat(choose(stuck).kind()).as("a stalled backfill publishes its open chunks' tasks again")
                 .isEqualTo(Kind.REPUBLISH_CHUNKS);
-        Snapshot paused = new Snapshot(stuck.migration(), stuck.phase(), stuck.phaseChangedAt(), null, stuck.table(),
-                stuck.startLsn(), Approval.MANUAL, true, Approval.MANUAL, stuck.reconcileInterval(), 10, 4, null,
-                stuck.lastProgressAt(), "lock timeout", true, null, null, 0, false, NOW);
+        Snapshot paused = stuck.withLastChunkError("lock timeout").withPaused(true);
         assertThat(choose(paused).reason()).contains("paused by an operator").doesNotContain("stalled");
     }
 
@@ -143,9 +137,7 @@ class NextStepTest {
         assertThat(revert.reason()).contains("3 open drift row(s)");
         assertThat(choose(runs(state(Phase.CONTRACT_READY), DONE_AFTER_BACKFILL, DONE_AFTER_BACKFILL, 3)).kind())
                 .isEqualTo(Kind.REVERT_READS);
-        Snapshot keep = new Snapshot("users", Phase.READS_SWITCHED, drifted.phaseChangedAt(), null, drifted.table(),
-                drifted.startLsn(), Approval.MANUAL, false, Approval.MANUAL, drifted.reconcileInterval(), 10, 10,
-                BACKFILL_DONE, BACKFILL_DONE, null, false, DONE_AFTER_BACKFILL, DONE_AFTER_BACKFILL, 3, false, NOW);
+        Snapshot keep = drifted.withRevertOnDrift(false);
         assertThat(choose(keep).kind()).isNotEqualTo(Kind.REVERT_READS);
         assertThat(choose(runs(state(Phase.VERIFIED), SINCE_VERIFIED, SINCE_VERIFIED, 3)).kind())
                 .as("before the switch drift only keeps the gate closed").isEqualTo(Kind.WAIT);
@@ -155,9 +147,7 @@ class NextStepTest {
     void contractedIsCleanedUpOnceAndTerminalPhasesNeedNoDriver() {
         assertThat(choose(state(Phase.CONTRACTED)).kind()).isEqualTo(Kind.CLEANUP);
         Snapshot c = state(Phase.CONTRACTED);
-        Snapshot cleaned = new Snapshot(c.migration(), c.phase(), c.phaseChangedAt(), null, c.table(), c.startLsn(),
-                Approval.MANUAL, true, Approval.MANUAL, c.reconcileInterval(), 10, 10, BACKFILL_DONE, BACKFILL_DONE,
-                null, false, c.latestRun(), c.latestDoneRun(), 0, true, NOW);
+        Snapshot cleaned = c.withCleanedUp(true);
         assertThat(choose(cleaned).kind()).isEqualTo(Kind.DONE);
         assertThat(choose(state(Phase.ROLLED_BACK)).kind()).isEqualTo(Kind.DONE);
     }
@@ -179,23 +169,19 @@ class NextStepTest {
         assertThat(Expander.fix("08006", spec)).contains("unreachable");
     }
 
+    /** {@code s} before any reconcile run, with this backfill progress. */
     private static Snapshot with(Snapshot s, String startLsn, int chunks, int done, Instant progress) {
-        return new Snapshot(s.migration(), s.phase(), s.phaseChangedAt(), null, s.table(), startLsn, s.switchApproval(),
-                s.revertOnDrift(), s.contractApproval(), s.reconcileInterval(), chunks, done,
-                done == chunks && chunks > 0 ? BACKFILL_DONE : null, progress, null, false, null, null, 0, false, NOW);
+        return s.withStartLsn(startLsn).withChunks(chunks).withChunksDone(done)
+                .withBackfillFinishedAt(done == chunks && chunks > 0 ? BACKFILL_DONE : null).withLastProgressAt(progress)
+                .withLatestRun(null).withLatestDoneRun(null);
     }
 
     private static Snapshot runs(Snapshot s, Snapshot.Run latest, Snapshot.Run latestDone, long drift) {
-        return new Snapshot(s.migration(), s.phase(), s.phaseChangedAt(), null, s.table(), s.startLsn(),
-                s.switchApproval(), s.revertOnDrift(), s.contractApproval(), s.reconcileInterval(), s.chunks(),
-                s.chunksDone(), s.backfillFinishedAt(), s.lastProgressAt(), null, false, latest, latestDone, drift,
-                false, NOW);
+        return s.withLatestRun(latest).withLatestDoneRun(latestDone).withOpenDrift(drift);
     }
 
     private static Snapshot approvals(Snapshot s, Approval reads, Approval contract) {
-        return new Snapshot(s.migration(), s.phase(), s.phaseChangedAt(), null, s.table(), s.startLsn(), reads,
-                s.revertOnDrift(), contract, s.reconcileInterval(), s.chunks(), s.chunksDone(), s.backfillFinishedAt(),
-                s.lastProgressAt(), null, false, s.latestRun(), s.latestDoneRun(), s.openDrift(), false, NOW);
+        return s.withSwitchApproval(reads).withContractApproval(contract);
     }
 
     @Test
@@ -217,17 +203,11 @@ class NextStepTest {
     }
 
     private static Snapshot structure(Snapshot s, java.util.List<String> pending, long findings, Instant at) {
-        return new Snapshot(s.migration(), s.phase(), s.phaseChangedAt(), null, s.table(), s.startLsn(),
-                s.switchApproval(), s.revertOnDrift(), s.contractApproval(), s.reconcileInterval(), s.chunks(),
-                s.chunksDone(), s.backfillFinishedAt(), s.lastProgressAt(), null, false, s.latestRun(), s.latestDoneRun(),
-                s.openDrift(), false, NOW, pending, findings, at);
+        return s.withStructurePending(pending).withFindings(findings).withFindingsAt(at);
     }
 
     private static Snapshot brownout(Snapshot s, Snapshot.BrownoutState b) {
-        return new Snapshot(s.migration(), s.phase(), s.phaseChangedAt(), s.message(), s.table(), s.startLsn(),
-                s.switchApproval(), s.revertOnDrift(), s.contractApproval(), s.reconcileInterval(), s.chunks(), s.chunksDone(),
-                s.backfillFinishedAt(), s.lastProgressAt(), s.lastChunkError(), s.paused(), s.latestRun(), s.latestDoneRun(),
-                s.openDrift(), s.cleanedUp(), s.now(), s.structurePending(), s.findings(), s.findingsAt(), b);
+        return s.withBrownout(b);
     }
 
     private static Snapshot.BrownoutState brownoutState(Long id, String status, Instant started, Instant ended) {
@@ -253,10 +233,8 @@ class NextStepTest {
         Step failed = choose(brownout(ready, brownoutState(3L, "failed", NOW.minusSeconds(50), NOW.minusSeconds(40))));
         assertThat(failed.kind()).isEqualTo(Kind.WAIT);
         assertThat(failed.reason()).contains("brownout #3 failed").contains("next one starts at");
-        Snapshot dayLater = new Snapshot(ready.migration(), ready.phase(), NOW.minusSeconds(200_000), null, ready.table(),
-                ready.startLsn(), Approval.AUTO, true, Approval.AUTO, ready.reconcileInterval(), 10, 10, BACKFILL_DONE,
-                BACKFILL_DONE, null, false, DONE_AFTER_BACKFILL, DONE_AFTER_BACKFILL, 0, false, NOW, null, 0, null,
-                brownoutState(3L, "failed", NOW.minusSeconds(100_000), NOW.minusSeconds(99_000)));
+        Snapshot dayLater = ready.withPhaseChangedAt(NOW.minusSeconds(200_000))
+                .withBrownout(brownoutState(3L, "failed", NOW.minusSeconds(100_000), NOW.minusSeconds(99_000)));
         assertThat(choose(dayLater).kind()).as("a quiet period after a failed one").isEqualTo(Kind.BROWNOUT_START);
         Step aborted = choose(brownout(ready, brownoutState(3L, "aborted", NOW.minusSeconds(50), NOW.minusSeconds(40))));
         assertThat(aborted.kind()).isEqualTo(Kind.WAIT);
