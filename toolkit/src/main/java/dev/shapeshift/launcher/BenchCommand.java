@@ -15,7 +15,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code shapeshift bench}: measurements on the embedded stack (docs/performance.md). */
+/**
+ * {@code shapeshift bench}: measurements on the embedded stack (docs/performance.md).
+ *
+ * <p>Why one class of ~320 lines: it is the table of the smaller bench subcommands, each a nested
+ * {@link Case} of its options (names, defaults and descriptions are the {@code --help} users read),
+ * its {@code problem()} check and one call into its benchmark class; the measuring code lives in
+ * {@code launcher.bench}. The larger subcommands (backfill, sync, soak) have classes of their own.
+ */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BackfillBenchCommand.class, SyncBenchCommand.class, BenchCommand.Reconcile.class, BenchCommand.Index.class,
         BenchCommand.Ddl.class, BenchCommand.Plan.class, BenchCommand.Sink.class,
         BenchCommand.ReadCounterCase.class, SoakBenchCommand.class, BenchCommand.All.class},

@@ -30,6 +30,11 @@ import org.slf4j.LoggerFactory;
  * the whole table under the load, against one bulk {@code UPDATE} of the idle table and one under
  * the same load (see {@link #run}). Its figures go to {@link #during}, {@link #bulkSeconds} and
  * {@link #bulkUnderLoad}; its timed pgbench runs to the shared {@link SyncRuns}.
+ *
+ * <p>Why one class of ~370 lines: the goal-1 measurement is one sequence read in order (the bulk
+ * statement idle and under load, then the backfill with the origin filter on and off, each between
+ * resets of the table) and every step shares the same load, probe, CPU counters and pgbench log
+ * windows through {@link #underLoad}; split, a reader would have to follow the sequence across files.
  */
 final class BackfillDuringRuns {
     private static final Logger log = LoggerFactory.getLogger(SyncBench.class);
