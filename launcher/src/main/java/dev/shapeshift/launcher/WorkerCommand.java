@@ -64,9 +64,10 @@ public final class WorkerCommand extends RoleCommand {
     Worker.Config config() throws UnknownHostException {
         String id = workerId != null ? workerId : InetAddress.getLocalHost().getHostName();
         try {
-            return Worker.Config.of(id, migrations).withSync(!noSync).withBackfill(!noBackfill)
-                    .withSessionTimeout(Duration.ofMillis(sessionTimeoutMs))
-                    .withLeaseTimeout(Duration.ofMillis(leaseTimeoutMs));
+            return Worker.Config.of(id, migrations).with(Worker.Config::sync).to(!noSync)
+                    .with(Worker.Config::backfill).to(!noBackfill)
+                    .with(Worker.Config::sessionTimeout).to(Duration.ofMillis(sessionTimeoutMs))
+                    .with(Worker.Config::leaseTimeout).to(Duration.ofMillis(leaseTimeoutMs));
         } catch (ShapeshiftException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
