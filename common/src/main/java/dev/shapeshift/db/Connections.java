@@ -15,7 +15,11 @@ public final class Connections {
      * logged on the caller's {@code log} at debug as {@code closing <what> failed sqlstate=…}.
      */
     public static void closeQuietly(Connection c, Logger log, String what) {
-        Quietly.close(c, e -> log.debug("closing {} failed sqlstate={}", what,
-                e instanceof SQLException sql ? sql.getSQLState() : null));
+        Quietly.close(c, e -> {
+            if (e instanceof RuntimeException bug) {
+                throw bug; // not a failed close of a broken session: the caller hears of it
+            }
+            log.debug("closing {} failed sqlstate={}", what, ((SQLException) e).getSQLState());
+        });
     }
 }
