@@ -1,5 +1,6 @@
 package dev.shapeshift.bridge;
 
+import dev.shapeshift.config.Copyable;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
@@ -9,8 +10,9 @@ import java.util.regex.Pattern;
 
 /**
  * Everything a {@link CdcBridge} needs, validated and frozen at construction (fail fast: a bad
- * value is refused with the field and the fix, never clamped). Defaults are in {@link #of}; the
- * {@code with*} methods return changed copies. Documented knob by knob in {@code docs/cdc-bridge.md}.
+ * value is refused with the field and the fix, never clamped). Defaults are in {@link #of};
+ * {@link Copyable#with} returns changed copies ({@code of(db, kafka)
+         .with(BridgeConfig::slot).to("s")}). Documented knob by knob in {@code docs/cdc-bridge.md}.
  *
  * @param database            the source database (the catalog lives in it too)
  * @param bootstrapServers    Kafka bootstrap servers
@@ -38,7 +40,7 @@ public record BridgeConfig(Database database, String bootstrapServers, String sl
                            String offsetsTopic, short replication, int changesPartitions,
                            Duration watchInterval, Duration leaderRetry, long safeWalAlarmBytes,
                            long retainedWalAlarmBytes, Duration kafkaTimeout,
-                           boolean originFilter) {
+                           boolean originFilter) implements Copyable<BridgeConfig> {
 
     private static final Pattern SLOT_NAME = Pattern.compile("[a-z0-9_]{1,63}");
     private static final Pattern IDENT = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
@@ -87,60 +89,6 @@ public record BridgeConfig(Database database, String bootstrapServers, String sl
         String db = databaseName(database).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
         String slot = "shapeshift_" + (db.isEmpty() ? "postgres" : db);
         return slot.length() > 63 ? slot.substring(0, 63) : slot;
-    }
-
-    public BridgeConfig withSlot(String s) {
-        return new BridgeConfig(database, bootstrapServers, s, publication, heartbeat, pollInterval,
-                offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry,
-                safeWalAlarmBytes, retainedWalAlarmBytes, kafkaTimeout, originFilter);
-    }
-
-    public BridgeConfig withPublication(String p) {
-        return new BridgeConfig(database, bootstrapServers, slot, p, heartbeat, pollInterval,
-                offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry,
-                safeWalAlarmBytes, retainedWalAlarmBytes, kafkaTimeout, originFilter);
-    }
-
-    public BridgeConfig withHeartbeat(Duration h) {
-        return new BridgeConfig(database, bootstrapServers, slot, publication, h, pollInterval,
-                offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry,
-                safeWalAlarmBytes, retainedWalAlarmBytes, kafkaTimeout, originFilter);
-    }
-
-    public BridgeConfig withReplication(short r, int partitions) {
-        return new BridgeConfig(database, bootstrapServers, slot, publication, heartbeat, pollInterval,
-                offsetFlushInterval, offsetsTopic, r, partitions, watchInterval, leaderRetry, safeWalAlarmBytes,
-                retainedWalAlarmBytes, kafkaTimeout, originFilter);
-    }
-
-    public BridgeConfig withWatchInterval(Duration w) {
-        return new BridgeConfig(database, bootstrapServers, slot, publication, heartbeat, pollInterval,
-                offsetFlushInterval, offsetsTopic, replication, changesPartitions, w, leaderRetry, safeWalAlarmBytes,
-                retainedWalAlarmBytes, kafkaTimeout, originFilter);
-    }
-
-    public BridgeConfig withSafeWalAlarmBytes(long bytes) {
-        return new BridgeConfig(database, bootstrapServers, slot, publication, heartbeat, pollInterval,
-                offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry, bytes,
-                retainedWalAlarmBytes, kafkaTimeout, originFilter);
-    }
-
-    public BridgeConfig withRetainedWalAlarmBytes(long bytes) {
-        return new BridgeConfig(database, bootstrapServers, slot, publication, heartbeat, pollInterval,
-                offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry,
-                safeWalAlarmBytes, bytes, kafkaTimeout, originFilter);
-    }
-
-    public BridgeConfig withKafkaTimeout(Duration timeout) {
-        return new BridgeConfig(database, bootstrapServers, slot, publication, heartbeat, pollInterval,
-                offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry,
-                safeWalAlarmBytes, retainedWalAlarmBytes, timeout, originFilter);
-    }
-
-    public BridgeConfig withOriginFilter(boolean on) {
-        return new BridgeConfig(database, bootstrapServers, slot, publication, heartbeat, pollInterval,
-                offsetFlushInterval, offsetsTopic, replication, changesPartitions, watchInterval, leaderRetry,
-                safeWalAlarmBytes, retainedWalAlarmBytes, kafkaTimeout, on);
     }
 
     private static void positive(Duration d, String field) {

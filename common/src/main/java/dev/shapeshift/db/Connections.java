@@ -1,5 +1,6 @@
 package dev.shapeshift.db;
 
+import dev.shapeshift.error.Quietly;
 import java.sql.Connection;
 import java.sql.SQLException;
 import org.slf4j.Logger;
@@ -14,13 +15,11 @@ public final class Connections {
      * logged on the caller's {@code log} at debug as {@code closing <what> failed sqlstate=…}.
      */
     public static void closeQuietly(Connection c, Logger log, String what) {
-        if (c == null) {
-            return;
-        }
-        try {
-            c.close();
-        } catch (SQLException e) {
-            log.debug("closing {} failed sqlstate={}", what, e.getSQLState());
-        }
+        Quietly.close(c, e -> {
+            if (e instanceof RuntimeException bug) {
+                throw bug; // not a failed close of a broken session: the caller hears of it
+            }
+            log.debug("closing {} failed sqlstate={}", what, ((SQLException) e).getSQLState());
+        });
     }
 }

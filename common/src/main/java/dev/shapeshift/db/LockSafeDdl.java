@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * names the blockers are one retry loop around one statement; {@link #briefly} is the no-retry
  * variant the same rules need inside a caller's transaction.
  */
-public final class LockSafeDdl {
+public record LockSafeDdl(Database db, String role, Policy policy) {
     private static final Logger log = LoggerFactory.getLogger(LockSafeDdl.class);
     private static final ScheduledExecutorService WATCHER = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "shapeshift-ddl-blocker-watch");
@@ -136,23 +136,9 @@ public final class LockSafeDdl {
         }
     }
 
-    private final Database db;
-    private final String role;
-    private final Policy policy;
-
-    public LockSafeDdl(Database db, String role, Policy policy) {
-        this.db = db;
-        this.role = role;
-        this.policy = policy;
-    }
-
     /** With the process-wide policy ({@link Policy#fromEnvironment()}). */
     public static LockSafeDdl of(Database db, String role) {
         return new LockSafeDdl(db, role, Policy.fromEnvironment());
-    }
-
-    public Policy policy() {
-        return policy;
     }
 
     /**
@@ -212,7 +198,7 @@ public final class LockSafeDdl {
                 log.warn("DDL lock busy, retrying doing={} attempt={} of={} lock_timeout_ms={} pause_ms={} sqlstate={} "
                                 + "blockers={}", doing, attempt, policy.attempts(), policy.lockTimeout().toMillis(),
                         pause.toMillis(), e.getSQLState(), describe(seen));
-                sleep(pause);
+                Backoff.sleep(pause, "interrupted while waiting to retry DDL");
             }
         }
     }
@@ -226,15 +212,12 @@ public final class LockSafeDdl {
             return work.run(c);
         }
         c.setAutoCommit(false);
-        try (Statement s = c.createStatement()) {
-            s.execute("SET LOCAL lock_timeout = " + timeout);
-            T out = work.run(c);
-            c.commit();
-            return out;
-        } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-        }
+        return Transactions.commitOrRollback(c, tx -> {
+            try (Statement s = tx.createStatement()) {
+                s.execute("SET LOCAL lock_timeout = " + timeout);
+            }
+            return work.run(tx);
+        });
     }
 
     private ShapeshiftException gaveUp(String doing, int attempts, List<Blocker> blockers, SQLException last) {
@@ -300,15 +283,6 @@ public final class LockSafeDdl {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
             rs.next();
             return rs.getInt(1);
-        }
-    }
-
-    private static void sleep(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ShapeshiftException(ErrorCode.INTERNAL, "interrupted while waiting to retry DDL", e);
         }
     }
 

@@ -36,17 +36,27 @@ public final class Transactions {
         try {
             c.setAutoCommit(false);
             try {
-                T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
+                return commitOrRollback(c, work);
             } finally {
                 c.setAutoCommit(true);
             }
         } catch (SQLException e) {
             throw SqlStates.translate(doing, e);
+        }
+    }
+
+    /**
+     * The body of every transaction: {@code work} on {@code c} (autocommit already off), committed
+     * when it returns, rolled back when it throws (and the error rethrown as it was).
+     */
+    public static <T> T commitOrRollback(Connection c, Work<T> work) throws SQLException {
+        try {
+            T result = work.run(c);
+            c.commit();
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
         }
     }
 }

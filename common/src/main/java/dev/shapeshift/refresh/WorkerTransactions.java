@@ -1,8 +1,7 @@
 package dev.shapeshift.refresh;
 
+import dev.shapeshift.db.Backoff;
 import dev.shapeshift.db.SqlStates;
-import dev.shapeshift.error.ErrorCode;
-import dev.shapeshift.error.ShapeshiftException;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -128,7 +127,7 @@ public final class WorkerTransactions {
                 Duration delay = backoff(attempt);
                 log.debug("transient failure, retrying sqlstate={} attempt={} delay_ms={}",
                         e.getSQLState(), attempt, delay.toMillis());
-                sleep(delay);
+                Backoff.sleep(delay, "interrupted while backing off");
             } finally {
                 restoreAutoCommit(c);
             }
@@ -165,15 +164,6 @@ public final class WorkerTransactions {
             }
         } catch (SQLException e) {
             log.debug("could not restore autocommit sqlstate={}", e.getSQLState());
-        }
-    }
-
-    private static void sleep(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException ie) {
-            Thread.currentThread().interrupt();
-            throw new ShapeshiftException(ErrorCode.INTERNAL, "interrupted while backing off", ie);
         }
     }
 }

@@ -158,13 +158,7 @@ public final class EmbeddedPostgres implements PostgresServer, AutoCloseable {
     ServerRegistry.sweepStale(runAs);
     PostgresBinaries binaries = options.binariesJar() == null
         ? PostgresBinaries.resolve() : PostgresBinaries.resolve(options.binariesJar());
-    Path workDir;
-    try {
-      workDir = Files.createTempDirectory("shapeshift-pgrun-",
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    } catch (IOException e) {
-      throw new UncheckedIOException("creating postgres work dir", e);
-    }
+    Path workDir = FileTree.privateTempDirectory("shapeshift-pgrun-", "postgres work dir");
     runAs.requireTraversable(workDir);
     EmbeddedPostgres pg = new EmbeddedPostgres(binaries, runAs, options, workDir);
     try {

@@ -55,25 +55,26 @@ public final class BridgeCommand extends RoleCommand.OnKafka {
         applyKafkaSettings();
         BridgeConfig config = BridgeConfig.of(db.database(), bootstrap);
         if (slot != null) {
-            config = config.withSlot(slot);
+            config = config.with(BridgeConfig::slot).to(slot);
         }
         if (publication != null) {
-            config = config.withPublication(publication);
+            config = config.with(BridgeConfig::publication).to(publication);
         }
         if (heartbeatMs != null) {
-            config = config.withHeartbeat(Duration.ofMillis(heartbeatMs));
+            config = config.with(BridgeConfig::heartbeat).to(Duration.ofMillis(heartbeatMs));
         }
         if (replication != null || partitions != null) {
-            config = config.withReplication(replication != null ? replication : 3, partitions != null ? partitions : 12);
+            config = config.with(BridgeConfig::replication).to(replication != null ? replication : 3)
+                    .with(BridgeConfig::changesPartitions).to(partitions != null ? partitions : 12);
         }
         if (kafkaTimeoutMs != null) {
-            config = config.withKafkaTimeout(Duration.ofMillis(kafkaTimeoutMs));
+            config = config.with(BridgeConfig::kafkaTimeout).to(Duration.ofMillis(kafkaTimeoutMs));
         }
         if (retainedWalAlarmBytes != null) {
-            config = config.withRetainedWalAlarmBytes(retainedWalAlarmBytes);
+            config = config.with(BridgeConfig::retainedWalAlarmBytes).to(retainedWalAlarmBytes);
         }
         if (originFilter == OriginFilterMode.off) {
-            config = config.withOriginFilter(false);
+            config = config.with(BridgeConfig::originFilter).to(false);
         }
         PrometheusMeterRegistry registry = RoleMeters.registry("cdc-bridge");
         try (MetricsEndpoint endpoint = metrics.start(registry)) {

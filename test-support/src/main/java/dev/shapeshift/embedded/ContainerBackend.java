@@ -61,12 +61,7 @@ final class ContainerBackend {
   }
 
   /** A PostgreSQL container as a {@link PostgresServer}; closing it stops the container. */
-  static final class ContainerPostgres implements PostgresServer, AutoCloseable {
-    private final PostgreSQLContainer container;
-
-    ContainerPostgres(PostgreSQLContainer container) {
-      this.container = container;
-    }
+  record ContainerPostgres(PostgreSQLContainer container) implements PostgresServer, AutoCloseable {
 
     @Override
     public String host() {
@@ -100,12 +95,7 @@ final class ContainerBackend {
   }
 
   /** A Kafka container as a {@link KafkaBroker}; closing it stops the container. */
-  static final class ContainerKafka implements KafkaBroker, AutoCloseable {
-    private final KafkaContainer container;
-
-    ContainerKafka(KafkaContainer container) {
-      this.container = container;
-    }
+  record ContainerKafka(KafkaContainer container) implements KafkaBroker, AutoCloseable {
 
     @Override
     public String bootstrapServers() {

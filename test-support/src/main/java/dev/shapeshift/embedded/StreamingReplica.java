@@ -1,12 +1,10 @@
 package dev.shapeshift.embedded;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -30,33 +28,16 @@ import org.slf4j.LoggerFactory;
  * fetches the WAL from the backup's start onwards from the slot (reserved before the backup).
  * Same host only: the copy reads the primary's data directory.
  */
-public final class StreamingReplica implements PostgresServer, AutoCloseable {
+public record StreamingReplica(EmbeddedPostgres primary, EmbeddedPostgres standby, Path dir, String slot)
+        implements PostgresServer, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StreamingReplica.class);
     private static final Set<String> SKIP = Set.of("postmaster.pid", "postmaster.opts", "pg_wal", "pg_replslot", "log",
             "pg_stat_tmp", "backup_label", "standby.signal", "recovery.signal");
 
-    private final EmbeddedPostgres primary;
-    private final EmbeddedPostgres standby;
-    private final Path dir;
-    private final String slot;
-
-    private StreamingReplica(EmbeddedPostgres primary, EmbeddedPostgres standby, Path dir, String slot) {
-        this.primary = primary;
-        this.standby = standby;
-        this.dir = dir;
-        this.slot = slot;
-    }
-
     /** Takes a base backup of {@code primary} and starts it as a streaming hot standby on a free port. */
     public static StreamingReplica start(EmbeddedPostgres primary) {
         String slot = "replica_" + Long.toHexString(System.nanoTime());
-        Path dir;
-        try {
-            dir = Files.createTempDirectory("shapeshift-replica-",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        } catch (IOException e) {
-            throw new UncheckedIOException("creating the replica's directory", e);
-        }
+        Path dir = FileTree.privateTempDirectory("shapeshift-replica-", "the replica's directory");
         Path data = dir.resolve("data");
         long t0 = System.nanoTime();
         try (Connection c = primary.connect("postgres"); Statement s = c.createStatement()) {
@@ -152,7 +133,7 @@ public final class StreamingReplica implements PostgresServer, AutoCloseable {
     }
 
     private static void copy(Path from, Path to) throws IOException {
-        Files.walkFileTree(from, new SimpleFileVisitor<>() {
+        Files.walkFileTree(from, new FileTree.LiveTreeVisitor() {
             @Override
             public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
                 if (!d.equals(from) && from.relativize(d).getNameCount() == 1 && SKIP.contains(d.getFileName().toString())) {
@@ -174,14 +155,6 @@ public final class StreamingReplica implements PostgresServer, AutoCloseable {
                     // a file removed while copying (a temp file): the WAL replay does not need it
                 }
                 return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path f, IOException e) throws IOException {
-                if (e instanceof NoSuchFileException) {
-                    return FileVisitResult.CONTINUE;
-                }
-                throw e;
             }
         });
     }

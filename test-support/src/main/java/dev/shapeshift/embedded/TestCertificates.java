@@ -37,27 +37,19 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * issues (servers with their host names and addresses, clients with a user name as CN), written
  * as files in the forms the servers and drivers read: PEM certificates, PEM PKCS#8 keys (PostgreSQL,
  * Kafka, Vert.x) and DER PKCS#8 keys (pgjdbc's {@code sslkey}). Needs
- * {@code org.bouncycastle:bcpkix-jdk18on} on the test class path.
+ * {@code org.bouncycastle:bcpkix-jdk18on} on the test class path. Made by {@link #authority}.
+ *
+ * @param dir           where the files are written
+ * @param name          the CA's CN and the prefix of its files
+ * @param caKeys        the CA's key pair (signs what {@link #issue} issues)
+ * @param caCert        the CA's certificate
+ * @param caCertificate the CA's certificate (PEM file): the trust root to give clients and servers
  */
-public final class TestCertificates {
+public record TestCertificates(Path dir, String name, KeyPair caKeys, X509Certificate caCert, Path caCertificate) {
   private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
 
   /** One issued certificate and its key, as files. */
   public record Issued(Path certificate, Path key, Path keyDer) {}
-
-  private final Path dir;
-  private final String name;
-  private final KeyPair caKeys;
-  private final X509Certificate caCert;
-  private final Path caFile;
-
-  private TestCertificates(Path dir, String name, KeyPair caKeys, X509Certificate caCert, Path caFile) {
-    this.dir = dir;
-    this.name = name;
-    this.caKeys = caKeys;
-    this.caCert = caCert;
-    this.caFile = caFile;
-  }
 
   /** A new CA named {@code CN=<name>}, its certificate written to {@code <dir>/<name>-ca.crt}. */
   public static TestCertificates authority(Path dir, String name) {
@@ -77,11 +69,6 @@ public final class TestCertificates {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  /** The CA's certificate (PEM): the trust root to give clients and servers. */
-  public Path caCertificate() {
-    return caFile;
   }
 
   /**

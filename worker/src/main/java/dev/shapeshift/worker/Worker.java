@@ -3,8 +3,10 @@ package dev.shapeshift.worker;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.catalog.MigrationRecord;
+import dev.shapeshift.config.Copyable;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.Quietly;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.phase.Phase;
 import dev.shapeshift.spec.ResolvedSpec;
@@ -40,10 +42,10 @@ import org.slf4j.LoggerFactory;
  * dies of an unexpected error is restarted after {@code restartDelay}; nothing is lost by that,
  * since offsets and chunk checkpoints are only committed after the database commit.
  *
- * <p>Why one class of ~360 lines: ~75 lines are {@link Config}, the role's validated options
- * with their defaults and withers (the launcher's flags map onto it one to one); the rest is one
- * small state machine — the lanes per migration, started, restarted and stopped by the watch tick
- * under one lock — that reads best in one place. The consumers themselves are {@link SyncConsumer}
+ * <p>Why one class of ~340 lines: ~55 lines are {@link Config}, the role's validated options
+ * with their defaults, changed copies through {@link Copyable#with} (the launcher's flags map onto
+ * it one to one); the rest is one small state machine — the lanes per migration, started,
+ * restarted and stopped by the watch tick under one lock — that reads best in one place. The consumers themselves are {@link SyncConsumer}
  * and {@link ChunkConsumer}.
  */
 public final class Worker implements AutoCloseable {
@@ -62,7 +64,7 @@ public final class Worker implements AutoCloseable {
      */
     public record Config(String workerId, List<String> migrations, boolean sync, boolean backfill,
                          Duration sessionTimeout, Duration leaseTimeout, Duration watchInterval,
-                         Duration restartDelay) {
+                         Duration restartDelay) implements Copyable<Config> {
         public Config {
             if (workerId == null || workerId.isBlank()) {
                 throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "a worker needs a worker id (--worker-id)");
@@ -94,26 +96,6 @@ public final class Worker implements AutoCloseable {
         public static Config of(String workerId, List<String> migrations) {
             return new Config(workerId, migrations, true, true, Duration.ofSeconds(10),
                     BackfillConfig.DEFAULT_LEASE_TIMEOUT, Duration.ofSeconds(10), Duration.ofSeconds(5));
-        }
-
-        public Config withSync(boolean on) {
-            return new Config(workerId, migrations, on, backfill, sessionTimeout, leaseTimeout, watchInterval, restartDelay);
-        }
-
-        public Config withBackfill(boolean on) {
-            return new Config(workerId, migrations, sync, on, sessionTimeout, leaseTimeout, watchInterval, restartDelay);
-        }
-
-        public Config withSessionTimeout(Duration d) {
-            return new Config(workerId, migrations, sync, backfill, d, leaseTimeout, watchInterval, restartDelay);
-        }
-
-        public Config withLeaseTimeout(Duration d) {
-            return new Config(workerId, migrations, sync, backfill, sessionTimeout, d, watchInterval, restartDelay);
-        }
-
-        public Config withWatchInterval(Duration d) {
-            return new Config(workerId, migrations, sync, backfill, sessionTimeout, leaseTimeout, d, restartDelay);
         }
 
         boolean allActive() {
@@ -328,14 +310,7 @@ public final class Worker implements AutoCloseable {
         }
 
         private void closeQuietly(AutoCloseable c) {
-            if (c == null) {
-                return;
-            }
-            try {
-                c.close();
-            } catch (Exception e) {
-                log.warn("closing a consumer failed migration={} error={}", migration, e.toString());
-            }
+            Quietly.close(c, e -> log.warn("closing a consumer failed migration={} error={}", migration, e.toString()));
         }
 
         private void join(Thread t) {

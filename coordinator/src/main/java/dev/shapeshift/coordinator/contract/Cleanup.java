@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * no other active migration captures it, and the publication and the slot go only when no active
  * migration is left and no bridge holds the slot open (a streaming bridge is stopped first).
  */
-public final class Cleanup {
+public record Cleanup(Database db, Catalog catalog, String bootstrapServers, String publication, SlotDropper slots) {
     private static final Logger log = LoggerFactory.getLogger(Cleanup.class);
     public static final String DEFAULT_PUBLICATION = "shapeshift_pub";
 
@@ -59,19 +59,14 @@ public final class Cleanup {
     public record Result(String migration, List<String> done, List<String> left) {
     }
 
-    private final Database db;
-    private final Catalog catalog;
-    private final String bootstrapServers;
-    private final String publication;
-    private final SlotDropper slots;
+    /** @param publication the bridge's publication; null: {@link #DEFAULT_PUBLICATION} */
+    public Cleanup {
+        publication = publication == null ? DEFAULT_PUBLICATION : publication;
+    }
 
     /** @param bootstrapServers Kafka, or null to leave the topics (reported as left) */
     public Cleanup(Database db, String bootstrapServers, String publication, SlotDropper slots) {
-        this.db = db;
-        this.catalog = new Catalog(db, Contractor.ROLE);
-        this.bootstrapServers = bootstrapServers;
-        this.publication = publication == null ? DEFAULT_PUBLICATION : publication;
-        this.slots = slots;
+        this(db, new Catalog(db, Contractor.ROLE), bootstrapServers, publication, slots);
     }
 
     public Result run(String migration, String actor, String reason) {

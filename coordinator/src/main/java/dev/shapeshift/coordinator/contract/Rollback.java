@@ -41,24 +41,16 @@ import org.slf4j.LoggerFactory;
  * <p>Workers and the bridge stop on their own when they see {@code rolled-back}; a refresh still
  * in flight when the new columns go fails and is not retried (the phase says stop).
  */
-public final class Rollback {
+public record Rollback(Database db, Catalog catalog, Transitions transitions, Cleanup cleanup) {
     private static final Logger log = LoggerFactory.getLogger(Rollback.class);
 
     /** What the rollback did and left, one line each. */
     public record Result(String migration, List<String> done, List<String> left) {
     }
 
-    private final Database db;
-    private final Catalog catalog;
-    private final Transitions transitions;
-    private final Cleanup cleanup;
-
     /** @param cleanup the capture-path clean-up to run after the undo, or null to leave it for {@code shapeshift cleanup} */
     public Rollback(Database db, Transitions transitions, Cleanup cleanup) {
-        this.db = db;
-        this.catalog = new Catalog(db, Contractor.ROLE);
-        this.transitions = transitions;
-        this.cleanup = cleanup;
+        this(db, new Catalog(db, Contractor.ROLE), transitions, cleanup);
     }
 
     /**

@@ -1,12 +1,14 @@
 package dev.shapeshift.coordinator.drive;
 
 import dev.shapeshift.coordinator.contract.Cleanup;
+import dev.shapeshift.config.Copyable;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import java.time.Duration;
 
 /**
- * What the migration driver needs beyond the catalog. Validated at construction and frozen.
+ * What the migration driver needs beyond the catalog. Validated at construction and frozen; changed
+ * copies through {@link Copyable#with}, e.g. {@code on(bootstrap, 6).with(DriveConfig::tick).to(d)}.
  *
  * @param enabled          whether this coordinator drives migrations (default: on when Kafka is given)
  * @param bootstrapServers Kafka; required when enabled
@@ -18,7 +20,8 @@ import java.time.Duration;
  * @param maxBackoff       the longest wait between retries of a failing step (default 5m)
  */
 public record DriveConfig(boolean enabled, String bootstrapServers, int partitions, short replication,
-                          String publication, Duration tick, Duration stallAfter, Duration maxBackoff) {
+                          String publication, Duration tick, Duration stallAfter, Duration maxBackoff)
+        implements Copyable<DriveConfig> {
     public static final int DEFAULT_PARTITIONS = 6;
 
     /** No driving: the coordinator serves the API only. */
@@ -48,22 +51,6 @@ public record DriveConfig(boolean enabled, String bootstrapServers, int partitio
     /** Drives migrations through Kafka at {@code bootstrapServers}, with the defaults otherwise. */
     public static DriveConfig on(String bootstrapServers, int partitions) {
         return new DriveConfig(true, bootstrapServers, partitions, (short) 1, null, null, null, null);
-    }
-
-    public DriveConfig withReplication(short factor) {
-        return new DriveConfig(enabled, bootstrapServers, partitions, factor, publication, tick, stallAfter, maxBackoff);
-    }
-
-    public DriveConfig withPublication(String name) {
-        return new DriveConfig(enabled, bootstrapServers, partitions, replication, name, tick, stallAfter, maxBackoff);
-    }
-
-    public DriveConfig withStallAfter(Duration d) {
-        return new DriveConfig(enabled, bootstrapServers, partitions, replication, publication, tick, d, maxBackoff);
-    }
-
-    public DriveConfig withTick(Duration d) {
-        return new DriveConfig(enabled, bootstrapServers, partitions, replication, publication, d, stallAfter, maxBackoff);
     }
 
     private static ShapeshiftException invalid(String message) {

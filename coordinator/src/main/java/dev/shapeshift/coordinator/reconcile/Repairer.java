@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * extras; for a sink, versioned rows and tombstones re-applied through the sink) in worker transactions, compares them again and resolves those that now agree. Audited
  * before and after with the actor and the reason.
  */
-public final class Repairer {
+public record Repairer(Catalog catalog, ResolvedSpec resolved, WorkerTransactions transactions, Refresher refresher,
+                       SinkRefresh sinkRefresh, DriftStore drift) {
     private static final Logger log = LoggerFactory.getLogger(Repairer.class);
     private static final int PAGE = 500;
 
@@ -44,20 +45,9 @@ public final class Repairer {
     public record RepairReport(long refreshed, long written, long resolved, long stillDifferent) {
     }
 
-    private final Catalog catalog;
-    private final ResolvedSpec resolved;
-    private final WorkerTransactions transactions;
-    private final Refresher refresher;
-    private final SinkRefresh sinkRefresh;
-    private final DriftStore drift;
-
+    /** The refresh primitives and the drift rows of {@code resolved}'s migration. */
     public Repairer(Catalog catalog, ResolvedSpec resolved, WorkerTransactions transactions) {
-        this.catalog = catalog;
-        this.resolved = resolved;
-        this.transactions = transactions;
-        this.refresher = new Refresher(resolved);
-        this.sinkRefresh = new SinkRefresh(resolved);
-        this.drift = new DriftStore(catalog);
+        this(catalog, resolved, transactions, new Refresher(resolved), new SinkRefresh(resolved), new DriftStore(catalog));
     }
 
     /**

@@ -12,6 +12,7 @@ import dev.shapeshift.db.Database;
 import dev.shapeshift.db.ReplicationSlots;
 import dev.shapeshift.embedded.EmbeddedKafka;
 import dev.shapeshift.error.ErrorCode;
+import dev.shapeshift.error.Quietly;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.launcher.Secrets;
 import dev.shapeshift.worker.Worker;
@@ -103,14 +104,16 @@ public final class AllRoles implements AutoCloseable {
             Coordinator.Config config = new Coordinator.Config(o.bindHost(), o.port(), o.database(), token, null, null)
                     .withDrive(DriveConfig.on(bootstrap, o.partitions()));
             coordinator = Coordinator.start(config, registry, new AccessGate(new AccessWatch(o.database())));
-            bridge = new CdcBridge(BridgeConfig.of(o.database(), bootstrap).withReplication((short) 1, o.partitions())
-                    .withHeartbeat(o.heartbeat()), registry);
+            bridge = new CdcBridge(BridgeConfig.of(o.database(), bootstrap)
+                    .with(BridgeConfig::replication).to((short) 1)
+                    .with(BridgeConfig::changesPartitions).to(o.partitions())
+                    .with(BridgeConfig::heartbeat).to(o.heartbeat()), registry);
             bridge.start();
             String prefix = "run-" + ProcessHandle.current().pid() + "-";
             for (int i = 1; i <= o.workers(); i++) {
                 // No migration names: every active migration, re-read every 2 s.
                 Worker w = new Worker(o.database(), bootstrap, Worker.Config.of(prefix + i, List.of())
-                        .withWatchInterval(Duration.ofSeconds(2)), registry);
+                        .with(Worker.Config::watchInterval).to(Duration.ofSeconds(2)), registry);
                 w.start();
                 workers.add(w);
             }
@@ -167,14 +170,7 @@ public final class AllRoles implements AutoCloseable {
     }
 
     private static void closeQuietly(AutoCloseable c, String what) {
-        if (c == null) {
-            return;
-        }
-        try {
-            c.close();
-        } catch (Exception e) {
-            log.warn("stopping {} failed error={}", what, e.toString());
-        }
+        Quietly.close(c, e -> log.warn("stopping {} failed error={}", what, e.toString()));
     }
 
     /** The admin token of this data directory: read, or made once (32 random bytes, hex) and kept 0600. */

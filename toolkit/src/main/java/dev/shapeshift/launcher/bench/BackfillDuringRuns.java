@@ -81,7 +81,8 @@ final class BackfillDuringRuns {
             resetNewColumn(db); // while the filter is still on: the reset is never decoded
             if (!filter) {
                 bridge.close();
-                bridge = new CdcBridge(config.withOriginFilter(false), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+                bridge = new CdcBridge(config
+                        .with(BridgeConfig::originFilter).to(false), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
                 bridge.start();
                 if (!bridge.awaitState(dev.shapeshift.bridge.BridgeState.STREAMING, Duration.ofMinutes(2))) {
                     throw new IllegalStateException("bench: the bridge did not stream again: " + bridge.failure());

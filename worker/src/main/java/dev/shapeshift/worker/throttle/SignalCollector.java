@@ -67,10 +67,10 @@ public final class SignalCollector implements AutoCloseable {
     public synchronized Signals current() {
         long now = System.nanoTime();
         if (everRead && now - lastReadNanos < refresh.toNanos()) {
-            return last.withLockTimeouts(recentLockTimeouts(now));
+            return last.with(Signals::lockTimeouts).to(recentLockTimeouts(now));
         }
         try {
-            last = read().withLockTimeouts(recentLockTimeouts(now));
+            last = read().with(Signals::lockTimeouts).to(recentLockTimeouts(now));
             everRead = true;
             lastReadNanos = now;
         } catch (SQLException | RuntimeException e) {

@@ -1,10 +1,11 @@
 package dev.shapeshift.worker.throttle;
 
+import dev.shapeshift.config.Copyable;
 import java.time.Duration;
 
 /**
  * One snapshot of everything the throttle decides on. Collected by {@link SignalCollector}; built
- * by hand in tests.
+ * by hand in tests, from {@link #CALM} with {@link Copyable#with}.
  *
  * @param paused             operator setting {@code paused}
  * @param maxRowsPerSecond   operator setting {@code max-rows-per-second} (or the spec's), 0 = no cap;
@@ -17,7 +18,8 @@ import java.time.Duration;
  * @param load               the application's load on the server and the caps on it
  */
 public record Signals(boolean paused, long maxRowsPerSecond, int liveWorkers, Duration replayLag,
-                      Long slotLagBytes, int lockTimeouts, long syncBacklog, Load load) {
+                      Long slotLagBytes, int lockTimeouts, long syncBacklog, Load load)
+        implements Copyable<Signals> {
 
     public static final Signals CALM = new Signals(false, 0, 1, null, null, 0, 0, Load.NONE);
 
@@ -62,34 +64,6 @@ public record Signals(boolean paused, long maxRowsPerSecond, int liveWorkers, Du
 
     public Signals {
         liveWorkers = Math.max(1, liveWorkers);
-    }
-
-    public Signals withPaused(boolean p) {
-        return new Signals(p, maxRowsPerSecond, liveWorkers, replayLag, slotLagBytes, lockTimeouts, syncBacklog, load);
-    }
-
-    public Signals withRateCap(long cap, int workers) {
-        return new Signals(paused, cap, workers, replayLag, slotLagBytes, lockTimeouts, syncBacklog, load);
-    }
-
-    public Signals withReplayLag(Duration lag) {
-        return new Signals(paused, maxRowsPerSecond, liveWorkers, lag, slotLagBytes, lockTimeouts, syncBacklog, load);
-    }
-
-    public Signals withSlotLag(Long bytes) {
-        return new Signals(paused, maxRowsPerSecond, liveWorkers, replayLag, bytes, lockTimeouts, syncBacklog, load);
-    }
-
-    public Signals withLockTimeouts(int n) {
-        return new Signals(paused, maxRowsPerSecond, liveWorkers, replayLag, slotLagBytes, n, syncBacklog, load);
-    }
-
-    public Signals withSyncBacklog(long n) {
-        return new Signals(paused, maxRowsPerSecond, liveWorkers, replayLag, slotLagBytes, lockTimeouts, n, load);
-    }
-
-    public Signals withLoad(Load l) {
-        return new Signals(paused, maxRowsPerSecond, liveWorkers, replayLag, slotLagBytes, lockTimeouts, syncBacklog, l);
     }
 
     /** This worker's share of the migration's rate cap, in rows per second; 0 = no cap. */

@@ -5,6 +5,7 @@ import static dev.shapeshift.worker.sync.SyncSteps.state;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.shapeshift.bridge.BridgeConfig;
 import dev.shapeshift.bridge.BridgeState;
 import dev.shapeshift.bridge.CdcBridge;
 import dev.shapeshift.catalog.MigrationRecord;
@@ -47,7 +48,7 @@ class SyncStreamGateIT {
     void aPoisonRecordClosesTheGatesUntilItIsSkippedAndAnIdleDatabaseIsCaughtUp(PostgresServer pg, KafkaBroker kafka)
             throws Exception {
         try (SyncFixture f = new SyncFixture(pg, kafka, "sync_gate");
-             CdcBridge bridge = new CdcBridge(f.bridgeConfig().withHeartbeat(Duration.ofSeconds(10)),
+             CdcBridge bridge = new CdcBridge(f.bridgeConfig().with(BridgeConfig::heartbeat).to(Duration.ofSeconds(10)),
                      new SimpleMeterRegistry())) {
             Migration m = f.migration("pgate", KeyKind.BIGINT, Mode.TABLE, Shape.STANDARD);
             bridge.start();
