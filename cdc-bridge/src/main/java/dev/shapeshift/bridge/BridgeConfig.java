@@ -1,6 +1,6 @@
 package dev.shapeshift.bridge;
 
-import dev.shapeshift.config.Copyable;
+import io.soabase.recordbuilder.core.RecordBuilder;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
@@ -10,9 +10,10 @@ import java.util.regex.Pattern;
 
 /**
  * Everything a {@link CdcBridge} needs, validated and frozen at construction (fail fast: a bad
- * value is refused with the field and the fix, never clamped). Defaults are in {@link #of};
- * {@link Copyable#with} returns changed copies ({@code of(db, kafka)
-         .with(BridgeConfig::slot).to("s")}). Documented knob by knob in {@code docs/cdc-bridge.md}.
+ * value is refused with the field and the fix, never clamped). Defaults are in {@link #of}; the
+ * generated {@code withX} methods (record-builder) return changed copies ({@code of(db, kafka)
+ * .withSlot("s")}), through the constructor, so validated alike. Documented knob by knob in
+ * {@code docs/cdc-bridge.md}.
  *
  * @param database            the source database (the catalog lives in it too)
  * @param bootstrapServers    Kafka bootstrap servers
@@ -35,12 +36,13 @@ import java.util.regex.Pattern;
  *                            own rows are never decoded ({@link dev.shapeshift.bridge.capture.OriginFilter});
  *                            default true (auto); false: always decode everything, echoes dropped by their mark
  */
+@RecordBuilder
 public record BridgeConfig(Database database, String bootstrapServers, String slot, String publication,
                            Duration heartbeat, Duration pollInterval, Duration offsetFlushInterval,
                            String offsetsTopic, short replication, int changesPartitions,
                            Duration watchInterval, Duration leaderRetry, long safeWalAlarmBytes,
                            long retainedWalAlarmBytes, Duration kafkaTimeout,
-                           boolean originFilter) implements Copyable<BridgeConfig> {
+                           boolean originFilter) implements BridgeConfigBuilder.With {
 
     private static final Pattern SLOT_NAME = Pattern.compile("[a-z0-9_]{1,63}");
     private static final Pattern IDENT = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");

@@ -66,11 +66,11 @@ final class BridgeFixture {
 
     /** The tests' bridge: its slot and publication, 1 s heartbeats, one replica, two partitions, a look every 500 ms. */
     static BridgeConfig config(Database db, String bootstrap, String slot) {
-        return BridgeConfig.of(db, bootstrap).with(BridgeConfig::slot).to(slot)
-                .with(BridgeConfig::publication).to("p_" + slot)
-                .with(BridgeConfig::heartbeat).to(Duration.ofSeconds(1)).with(BridgeConfig::replication).to((short) 1)
-                .with(BridgeConfig::changesPartitions).to(2)
-                .with(BridgeConfig::watchInterval).to(Duration.ofMillis(500));
+        return BridgeConfig.of(db, bootstrap).withSlot(slot)
+                .withPublication("p_" + slot)
+                .withHeartbeat(Duration.ofSeconds(1)).withReplication((short) 1)
+                .withChangesPartitions(2)
+                .withWatchInterval(Duration.ofMillis(500));
     }
 
     void sql(String... statements) {

@@ -107,7 +107,7 @@ class BridgeRulesTest {
     void configFailsFast() {
         Database db = new Database("jdbc:postgresql://h:5432/Orders-DB?ssl=true", "u", "p");
         assertThat(BridgeConfig.of(db, "k:9092").slot()).isEqualTo("shapeshift_orders_db");
-        assertThatThrownBy(() -> BridgeConfig.of(db, "k:9092").with(BridgeConfig::slot).to("Bad-Slot"))
+        assertThatThrownBy(() -> BridgeConfig.of(db, "k:9092").withSlot("Bad-Slot"))
                 .isInstanceOf(ShapeshiftException.class).hasMessageContaining("slot");
         assertThatThrownBy(() -> BridgeConfig.of(db, " ")).hasMessageContaining("bootstrapServers");
     }

@@ -59,7 +59,7 @@ class PrimaryFailoverIT {
             BridgeFixture f = new BridgeFixture(through(vip, primary), kafka, "promote");
             f.itemsMigration("promote_m", "a");
             try (StreamingReplica replica = StreamingReplica.start(primary);
-                 CdcBridge bridge = new CdcBridge(f.config().with(BridgeConfig::watchInterval).to(WATCH),
+                 CdcBridge bridge = new CdcBridge(f.config().withWatchInterval(WATCH),
                          new SimpleMeterRegistry())) {
                 bridge.start();
                 assertThat(bridge.awaitState(BridgeState.STREAMING, Duration.ofSeconds(90))).isTrue();

@@ -55,26 +55,26 @@ public final class BridgeCommand extends RoleCommand.OnKafka {
         applyKafkaSettings();
         BridgeConfig config = BridgeConfig.of(db.database(), bootstrap);
         if (slot != null) {
-            config = config.with(BridgeConfig::slot).to(slot);
+            config = config.withSlot(slot);
         }
         if (publication != null) {
-            config = config.with(BridgeConfig::publication).to(publication);
+            config = config.withPublication(publication);
         }
         if (heartbeatMs != null) {
-            config = config.with(BridgeConfig::heartbeat).to(Duration.ofMillis(heartbeatMs));
+            config = config.withHeartbeat(Duration.ofMillis(heartbeatMs));
         }
         if (replication != null || partitions != null) {
-            config = config.with(BridgeConfig::replication).to(replication != null ? replication : 3)
-                    .with(BridgeConfig::changesPartitions).to(partitions != null ? partitions : 12);
+            config = config.withReplication(replication != null ? replication : 3)
+                    .withChangesPartitions(partitions != null ? partitions : 12);
         }
         if (kafkaTimeoutMs != null) {
-            config = config.with(BridgeConfig::kafkaTimeout).to(Duration.ofMillis(kafkaTimeoutMs));
+            config = config.withKafkaTimeout(Duration.ofMillis(kafkaTimeoutMs));
         }
         if (retainedWalAlarmBytes != null) {
-            config = config.with(BridgeConfig::retainedWalAlarmBytes).to(retainedWalAlarmBytes);
+            config = config.withRetainedWalAlarmBytes(retainedWalAlarmBytes);
         }
         if (originFilter == OriginFilterMode.off) {
-            config = config.with(BridgeConfig::originFilter).to(false);
+            config = config.withOriginFilter(false);
         }
         PrometheusMeterRegistry registry = RoleMeters.registry("cdc-bridge");
         try (MetricsEndpoint endpoint = metrics.start(registry)) {

@@ -76,9 +76,9 @@ public final class CoordinatorCommand extends RoleCommand {
         kafkaSettings.applyAndCheck(noDrive ? null : bootstrap);
         Database database = db.database();
         DriveConfig drive = bootstrap == null || noDrive ? DriveConfig.OFF
-                : DriveConfig.on(bootstrap, partitions).with(DriveConfig::replication).to(replication)
-                        .with(DriveConfig::publication).to(publication)
-                        .with(DriveConfig::stallAfter).to(stallAfter());
+                : DriveConfig.on(bootstrap, partitions).withReplication(replication)
+                        .withPublication(publication)
+                        .withStallAfter(stallAfter());
         Coordinator.Config config = new Coordinator.Config(bind, port, database,
                 token(adminTokenFile, "SHAPESHIFT_ADMIN_TOKEN"), token(readTokenFile, "SHAPESHIFT_READ_TOKEN"), null, specsDir, drive,
                 ApiTls.of(tlsCertFile, tlsKeyFile));

@@ -56,10 +56,10 @@ public final class WorkerCommand extends RoleCommand.OnKafka {
     Worker.Config config() throws UnknownHostException {
         String id = workerId != null ? workerId : InetAddress.getLocalHost().getHostName();
         try {
-            return Worker.Config.of(id, migrations).with(Worker.Config::sync).to(!noSync)
-                    .with(Worker.Config::backfill).to(!noBackfill)
-                    .with(Worker.Config::sessionTimeout).to(Duration.ofMillis(sessionTimeoutMs))
-                    .with(Worker.Config::leaseTimeout).to(Duration.ofMillis(leaseTimeoutMs));
+            return Worker.Config.of(id, migrations).withSync(!noSync)
+                    .withBackfill(!noBackfill)
+                    .withSessionTimeout(Duration.ofMillis(sessionTimeoutMs))
+                    .withLeaseTimeout(Duration.ofMillis(leaseTimeoutMs));
         } catch (ShapeshiftException e) {
             throw new ParameterException(command.commandLine(), e.getMessage(), e);
         }

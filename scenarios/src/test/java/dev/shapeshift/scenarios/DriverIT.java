@@ -267,16 +267,16 @@ class DriverIT {
 
     static Coordinator coordinator(Database db, KafkaBroker kafka, PrometheusMeterRegistry registry) {
         DriveConfig drive = DriveConfig.on(kafka.bootstrapServers(), Stack.PARTITIONS)
-                .with(DriveConfig::stallAfter).to(Duration.ofMinutes(2));
+                .withStallAfter(Duration.ofMinutes(2));
         return Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, ADMIN, null, Duration.ofSeconds(1)).withDrive(drive),
                 registry, new AccessGate(new AccessWatch(db)));
     }
 
     static BridgeConfig bridge(Database db, KafkaBroker kafka) {
-        return BridgeConfig.of(db, kafka.bootstrapServers()).with(BridgeConfig::replication).to((short) 1)
-                .with(BridgeConfig::changesPartitions).to(Stack.PARTITIONS)
-                .with(BridgeConfig::heartbeat).to(Duration.ofSeconds(1))
-                .with(BridgeConfig::watchInterval).to(Duration.ofMillis(500));
+        return BridgeConfig.of(db, kafka.bootstrapServers()).withReplication((short) 1)
+                .withChangesPartitions(Stack.PARTITIONS)
+                .withHeartbeat(Duration.ofSeconds(1))
+                .withWatchInterval(Duration.ofMillis(500));
     }
 
     /** Workers in all-active mode: they pick the migration up once the driver expanded it. */

@@ -151,8 +151,8 @@ final class MenuRun implements AutoCloseable {
         }
         coordinator = Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, BadInput.ADMIN, BadInput.READ,
                         Duration.ofSeconds(1)).withDrive(DriveConfig.on(kafka.bootstrapServers(), Stack.PARTITIONS)
-                        .with(DriveConfig::publication).to(stack.publication)
-                        .with(DriveConfig::tick).to(ScenarioRunner.DRIVER_TICK)),
+                        .withPublication(stack.publication)
+                        .withTick(ScenarioRunner.DRIVER_TICK)),
                 new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), new AccessGate(new AccessWatch(db)));
         stack.bridge("bridge1");
         awaitPhase(Phase.EXPANDED, Duration.ofSeconds(180));

@@ -196,8 +196,8 @@ class NetworkFaultIT {
                 kafkaLink.retarget("127.0.0.1", kafka.proxiedListenerPort());
                 String bridgeBootstrap = kafkaLink.host() + ":" + kafkaLink.port();
                 BridgeConfig config = DriverIT.bridge(DriverIT.bridgeRole(db, pg, dbName), () -> bridgeBootstrap)
-                        .with(BridgeConfig::kafkaTimeout).to(KAFKA_TIMEOUT)
-                        .with(BridgeConfig::retainedWalAlarmBytes).to(WAL_BUDGET);
+                        .withKafkaTimeout(KAFKA_TIMEOUT)
+                        .withRetainedWalAlarmBytes(WAL_BUDGET);
                 try (SeededWrites app = DriverIT.appWrites(DriverIT.appRole(db, pg, dbName)).start();
                      Coordinator coordinator = DriverIT.coordinator(db, kafka, registry);
                      CdcBridge bridge = new CdcBridge(config, registry)) {

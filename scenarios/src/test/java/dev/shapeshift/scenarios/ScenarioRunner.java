@@ -229,8 +229,8 @@ final class ScenarioRunner implements AutoCloseable {
         // A 200 ms tick instead of the default 1 s: the driver waits up to one tick before each step, and
         // scenarios take about ten steps; the steps themselves and their gates are the production ones.
         DriveConfig drive = DriveConfig.on(kafka.bootstrapServers(), Stack.PARTITIONS)
-                .with(DriveConfig::publication).to(stack.publication)
-                .with(DriveConfig::tick).to(DRIVER_TICK);
+                .withPublication(stack.publication)
+                .withTick(DRIVER_TICK);
         coordinator = Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, BadInput.ADMIN, BadInput.READ,
                 Duration.ofSeconds(1)).withDrive(drive), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
                 new AccessGate(new AccessWatch(db)));

@@ -77,26 +77,26 @@ class SlotDangerIT {
             assertThat(registered.outcome()).as(registered.message()).isEqualTo(Registration.Outcome.CREATED);
             Catalog catalog = new Catalog(db, "scenario");
             BridgeConfig config = BridgeConfig.of(db, kafka.bootstrapServers())
-                    .with(BridgeConfig::slot).to("s_slot_danger")
-                    .with(BridgeConfig::publication).to("p_slot_danger")
-                    .with(BridgeConfig::heartbeat).to(Duration.ofSeconds(1))
-                    .with(BridgeConfig::replication).to((short) 1)
-                    .with(BridgeConfig::changesPartitions).to(Stack.PARTITIONS)
-                    .with(BridgeConfig::watchInterval).to(Duration.ofMillis(300))
-                    .with(BridgeConfig::safeWalAlarmBytes).to(ALARM_BYTES);
+                    .withSlot("s_slot_danger")
+                    .withPublication("p_slot_danger")
+                    .withHeartbeat(Duration.ofSeconds(1))
+                    .withReplication((short) 1)
+                    .withChangesPartitions(Stack.PARTITIONS)
+                    .withWatchInterval(Duration.ofMillis(300))
+                    .withSafeWalAlarmBytes(ALARM_BYTES);
 
             // 1. normal operation: the coordinator's driver expands and moves to syncing once the bridge
             //    streams the table; a worker syncs; no alarm
             try (Coordinator coordinator = Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, ADMIN, null,
                     Duration.ofSeconds(1)).withDrive(DriveConfig.on(kafka.bootstrapServers(), Stack.PARTITIONS)
-                    .with(DriveConfig::publication).to("p_slot_danger")), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+                    .withPublication("p_slot_danger")), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
                  CdcBridge bridge = new CdcBridge(config, new SimpleMeterRegistry())) {
                 bridge.start();
                 await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
                         .until(() -> catalog.get(spec.name()).phase(), p -> p.compareTo(Phase.SYNCING) >= 0);
                 try (Worker worker = new Worker(db, kafka.bootstrapServers(), Worker.Config.of("w1", List.of(spec.name()))
-                        .with(Worker.Config::backfill).to(false)
-                        .with(Worker.Config::sessionTimeout).to(Duration.ofSeconds(6)), new SimpleMeterRegistry())) {
+                        .withBackfill(false)
+                        .withSessionTimeout(Duration.ofSeconds(6)), new SimpleMeterRegistry())) {
                     worker.start();
                     exec(db, "UPDATE src SET a = a + 1 WHERE id <= 100");
                     Thread.sleep(2000);

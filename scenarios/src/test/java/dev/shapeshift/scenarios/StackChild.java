@@ -26,19 +26,19 @@ public final class StackChild {
         Database db = new Database(a[1], a[2], a[3]);
         String bootstrap = a[4];
         int exit = switch (a[0]) {
-            case "bridge" -> BridgeProcess.run(BridgeConfig.of(db, bootstrap).with(BridgeConfig::slot).to(a[5])
-                    .with(BridgeConfig::publication).to(a[6])
-                    .with(BridgeConfig::heartbeat).to(Duration.ofSeconds(1))
-                    .with(BridgeConfig::replication).to((short) 1)
-                    .with(BridgeConfig::changesPartitions).to(Stack.PARTITIONS)
-                    .with(BridgeConfig::watchInterval).to(Duration.ofMillis(500)), new SimpleMeterRegistry());
+            case "bridge" -> BridgeProcess.run(BridgeConfig.of(db, bootstrap).withSlot(a[5])
+                    .withPublication(a[6])
+                    .withHeartbeat(Duration.ofSeconds(1))
+                    .withReplication((short) 1)
+                    .withChangesPartitions(Stack.PARTITIONS)
+                    .withWatchInterval(Duration.ofMillis(500)), new SimpleMeterRegistry());
             case "worker" -> {
                 Worker.Config config = Worker.Config.of(a[5], List.of(a[6]))
-                        .with(Worker.Config::sessionTimeout).to(Duration.ofMillis(Stack.SESSION_TIMEOUT_MS))
-                        .with(Worker.Config::watchInterval).to(Duration.ofSeconds(2));
+                        .withSessionTimeout(Duration.ofMillis(Stack.SESSION_TIMEOUT_MS))
+                        .withWatchInterval(Duration.ofSeconds(2));
                 yield WorkerProcess.run(db, bootstrap, a[7].isEmpty() ? config
                         : config
-                                .with(Worker.Config::leaseTimeout).to(Duration.ofMillis(Long.parseLong(a[7]))), new SimpleMeterRegistry());
+                                .withLeaseTimeout(Duration.ofMillis(Long.parseLong(a[7]))), new SimpleMeterRegistry());
             }
             default -> throw new IllegalArgumentException("role 'bridge' or 'worker', got '" + a[0] + "'");
         };

@@ -212,8 +212,8 @@ class WriteSwitchCrashIT {
 
     private static Coordinator coordinator(Database db, KafkaBroker kafka, Stack stack) {
         DriveConfig drive = DriveConfig.on(kafka.bootstrapServers(), Stack.PARTITIONS)
-                .with(DriveConfig::publication).to(stack.publication)
-                .with(DriveConfig::tick).to(Duration.ofMillis(200));
+                .withPublication(stack.publication)
+                .withTick(Duration.ofMillis(200));
         return Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, BadInput.ADMIN, BadInput.READ,
                 Duration.ofSeconds(1)).withDrive(drive), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
                 new AccessGate(new AccessWatch(db)));

@@ -3,7 +3,7 @@ package dev.shapeshift.worker;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.CatalogSchema;
 import dev.shapeshift.catalog.MigrationRecord;
-import dev.shapeshift.config.Copyable;
+import io.soabase.recordbuilder.core.RecordBuilder;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.Quietly;
@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * since offsets and chunk checkpoints are only committed after the database commit.
  *
  * <p>Why one class of ~340 lines: ~55 lines are {@link Config}, the role's validated options
- * with their defaults, changed copies through {@link Copyable#with} (the launcher's flags map onto
+ * with their defaults, changed copies through the generated {@code withX} methods (the launcher's flags map onto
  * it one to one); the rest is one small state machine — the lanes per migration, started,
  * restarted and stopped by the watch tick under one lock — that reads best in one place. The consumers themselves are {@link SyncConsumer}
  * and {@link ChunkConsumer}.
@@ -62,9 +62,10 @@ public final class Worker implements AutoCloseable {
      * @param watchInterval  catalog re-read (all-active mode) and status line interval (default 10s)
      * @param restartDelay   pause before a consumer thread that died is started again (default 5s)
      */
+    @RecordBuilder
     public record Config(String workerId, List<String> migrations, boolean sync, boolean backfill,
                          Duration sessionTimeout, Duration leaseTimeout, Duration watchInterval,
-                         Duration restartDelay) implements Copyable<Config> {
+                         Duration restartDelay) implements WorkerConfigBuilder.With {
         public Config {
             if (workerId == null || workerId.isBlank()) {
                 throw new ShapeshiftException(ErrorCode.CONFIG_INVALID, "a worker needs a worker id (--worker-id)");

@@ -104,8 +104,8 @@ class StartOrderIT {
             case BRIDGE -> {
                 String slot = "s_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
                 CdcBridge bridge = new CdcBridge(BridgeConfig.of(db, kafka.bootstrapServers())
-                        .with(BridgeConfig::slot).to(slot)
-                        .with(BridgeConfig::publication).to("p_" + slot), new SimpleMeterRegistry());
+                        .withSlot(slot)
+                        .withPublication("p_" + slot), new SimpleMeterRegistry());
                 bridge.start();
                 return bridge;
             }

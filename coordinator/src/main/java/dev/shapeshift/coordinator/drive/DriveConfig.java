@@ -1,14 +1,14 @@
 package dev.shapeshift.coordinator.drive;
 
 import dev.shapeshift.coordinator.contract.Cleanup;
-import dev.shapeshift.config.Copyable;
+import io.soabase.recordbuilder.core.RecordBuilder;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
 import java.time.Duration;
 
 /**
  * What the migration driver needs beyond the catalog. Validated at construction and frozen; changed
- * copies through {@link Copyable#with}, e.g. {@code on(bootstrap, 6).with(DriveConfig::tick).to(d)}.
+ * copies through the generated {@code withX} methods (record-builder), e.g. {@code on(bootstrap, 6).withTick(d)}.
  *
  * @param enabled          whether this coordinator drives migrations (default: on when Kafka is given)
  * @param bootstrapServers Kafka; required when enabled
@@ -19,9 +19,10 @@ import java.time.Duration;
  * @param stallAfter       no backfill progress (not paused) or no bridge for this long is reported as stalled (default 10m)
  * @param maxBackoff       the longest wait between retries of a failing step (default 5m)
  */
+@RecordBuilder
 public record DriveConfig(boolean enabled, String bootstrapServers, int partitions, short replication,
                           String publication, Duration tick, Duration stallAfter, Duration maxBackoff)
-        implements Copyable<DriveConfig> {
+        implements DriveConfigBuilder.With {
     public static final int DEFAULT_PARTITIONS = 6;
 
     /** No driving: the coordinator serves the API only. */

@@ -201,7 +201,7 @@ class RollbackDrillIT {
     static void driveToExpanded(Database db, KafkaBroker kafka, String... names) {
         Catalog catalog = new Catalog(db, "test");
         DriveConfig drive = DriveConfig.on(kafka.bootstrapServers(), 2)
-                .with(DriveConfig::tick).to(Duration.ofMillis(200));
+                .withTick(Duration.ofMillis(200));
         try (Coordinator coordinator = Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, Seed.ADMIN, null,
                 Duration.ofSeconds(1)).withDrive(drive), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))) {
             for (String name : names) {

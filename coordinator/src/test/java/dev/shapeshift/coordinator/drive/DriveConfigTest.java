@@ -26,9 +26,9 @@ class DriveConfigTest {
         assertThatThrownBy(() -> DriveConfig.on("kafka:9092", 0)).isInstanceOf(ShapeshiftException.class)
                 .hasMessageContaining("--partitions must be at least 1");
         assertThatThrownBy(() -> DriveConfig.on(" ", 6)).hasMessageContaining("--bootstrap");
-        assertThatThrownBy(() -> DriveConfig.on("kafka:9092", 6).with(DriveConfig::stallAfter).to(Duration.ZERO))
+        assertThatThrownBy(() -> DriveConfig.on("kafka:9092", 6).withStallAfter(Duration.ZERO))
                 .hasMessageContaining("must be positive");
-        assertThatThrownBy(() -> DriveConfig.on("kafka:9092", 6).with(DriveConfig::replication).to((short) 0))
+        assertThatThrownBy(() -> DriveConfig.on("kafka:9092", 6).withReplication((short) 0))
                 .hasMessageContaining("--replication");
     }
 }

@@ -68,7 +68,7 @@ class ExpandFailureIT {
         assertThat(refused.getMessage()).contains("new-shape").contains("expand DDL has not run");
 
         DriveConfig drive = DriveConfig.on(kafka.bootstrapServers(), 2)
-                .with(DriveConfig::tick).to(Duration.ofMillis(300));
+                .withTick(Duration.ofMillis(300));
         try (Coordinator coordinator = Coordinator.start(new Coordinator.Config("127.0.0.1", 0, coordinatorUser, ADMIN,
                 null, Duration.ofSeconds(1)).withDrive(drive), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))) {
             await().atMost(Duration.ofSeconds(60)).until(() -> catalog.get(spec.name()).message(),

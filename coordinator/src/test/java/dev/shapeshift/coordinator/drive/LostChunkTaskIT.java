@@ -62,7 +62,7 @@ class LostChunkTaskIT {
         catalog.create(spec.name(), SpecJson.write(spec), yaml, "test");
         Seed.sql(db, "UPDATE shapeshift.migration SET phase = 'syncing', slot_name = 'lost_task_slot', start_lsn = pg_current_wal_lsn() WHERE name = '" + name + "'");
         MigrationDriver driver = new MigrationDriver(name, db, GateWiring.transitions(db, "coordinator"),
-                DriveConfig.on(kafka.bootstrapServers(), 2).with(DriveConfig::stallAfter).to(STALL),
+                DriveConfig.on(kafka.bootstrapServers(), 2).withStallAfter(STALL),
                 new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), () -> false, HaltPoint.NONE);
 
         assertThat(driver.tick().kind()).isEqualTo(Step.Kind.PLAN_BACKFILL);
@@ -87,7 +87,7 @@ class LostChunkTaskIT {
         // A chunk that failed for good waits for an operator: `backfill retry` puts it back to pending and the
         // driver publishes at its next tick, not after a stall period (an hour here, so only the retry can do it).
         MigrationDriver patient = new MigrationDriver(name, db, GateWiring.transitions(db, "coordinator"),
-                DriveConfig.on(kafka.bootstrapServers(), 2).with(DriveConfig::stallAfter).to(Duration.ofHours(1)),
+                DriveConfig.on(kafka.bootstrapServers(), 2).withStallAfter(Duration.ofHours(1)),
                 new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), () -> false, HaltPoint.NONE);
         int broken = planned.get(1);
         Seed.sql(db, "UPDATE shapeshift.chunk SET status = 'failed', error = 'permission denied for table users' "

@@ -105,15 +105,15 @@ public final class AllRoles implements AutoCloseable {
                     .withDrive(DriveConfig.on(bootstrap, o.partitions()));
             coordinator = Coordinator.start(config, registry, new AccessGate(new AccessWatch(o.database())));
             bridge = new CdcBridge(BridgeConfig.of(o.database(), bootstrap)
-                    .with(BridgeConfig::replication).to((short) 1)
-                    .with(BridgeConfig::changesPartitions).to(o.partitions())
-                    .with(BridgeConfig::heartbeat).to(o.heartbeat()), registry);
+                    .withReplication((short) 1)
+                    .withChangesPartitions(o.partitions())
+                    .withHeartbeat(o.heartbeat()), registry);
             bridge.start();
             String prefix = "run-" + ProcessHandle.current().pid() + "-";
             for (int i = 1; i <= o.workers(); i++) {
                 // No migration names: every active migration, re-read every 2 s.
                 Worker w = new Worker(o.database(), bootstrap, Worker.Config.of(prefix + i, List.of())
-                        .with(Worker.Config::watchInterval).to(Duration.ofSeconds(2)), registry);
+                        .withWatchInterval(Duration.ofSeconds(2)), registry);
                 w.start();
                 workers.add(w);
             }

@@ -82,7 +82,7 @@ final class BackfillDuringRuns {
             if (!filter) {
                 bridge.close();
                 bridge = new CdcBridge(config
-                        .with(BridgeConfig::originFilter).to(false), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+                        .withOriginFilter(false), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
                 bridge.start();
                 if (!bridge.awaitState(dev.shapeshift.bridge.BridgeState.STREAMING, Duration.ofMinutes(2))) {
                     throw new IllegalStateException("bench: the bridge did not stream again: " + bridge.failure());

@@ -216,9 +216,9 @@ public final class SyncBench {
             throw new IllegalStateException("bench: registering " + MIGRATION + " failed: " + registered.message());
         }
         Catalog catalog = new Catalog(db, "bench");
-        BridgeConfig config = BridgeConfig.of(db, bootstrap).with(BridgeConfig::replication).to((short) 1)
-                .with(BridgeConfig::changesPartitions).to(o.partitions())
-                .with(BridgeConfig::heartbeat).to(Duration.ofSeconds(1));
+        BridgeConfig config = BridgeConfig.of(db, bootstrap).withReplication((short) 1)
+                .withChangesPartitions(o.partitions())
+                .withHeartbeat(Duration.ofSeconds(1));
         CdcBridge bridge = new CdcBridge(config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
         try {
             // The coordinator's driver takes the registered migration through expand (DDL, topics),
@@ -227,7 +227,7 @@ public final class SyncBench {
             // coordinator is stopped once the plan is published: the runs measure the sync in steady
             // state, without a backfill (the worker runs sync only) or the driver's catalog polling.
             DriveConfig drive = DriveConfig.on(bootstrap, o.partitions())
-                    .with(DriveConfig::publication).to(config.publication());
+                    .withPublication(config.publication());
             try (Coordinator coordinator = Coordinator.start(new Coordinator.Config("127.0.0.1", 0, db, SyncMigration.adminToken(), null,
                     null).withDrive(drive), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))) {
                 SyncMigration.awaitPhase(catalog, dev.shapeshift.phase.Phase.EXPANDED);

@@ -111,7 +111,7 @@ final class SyncMigration {
     static AutoCloseable worker(Database db, String bootstrap, PrometheusMeterRegistry registry) {
         Worker worker = new Worker(db, bootstrap,
                 Worker.Config.of("bench-sync-worker", List.of(MIGRATION))
-                        .with(Worker.Config::backfill).to(false), registry);
+                        .withBackfill(false), registry);
         worker.start();
         return worker;
     }

@@ -67,10 +67,10 @@ public final class SignalCollector implements AutoCloseable {
     public synchronized Signals current() {
         long now = System.nanoTime();
         if (everRead && now - lastReadNanos < refresh.toNanos()) {
-            return last.with(Signals::lockTimeouts).to(recentLockTimeouts(now));
+            return last.withLockTimeouts(recentLockTimeouts(now));
         }
         try {
-            last = read().with(Signals::lockTimeouts).to(recentLockTimeouts(now));
+            last = read().withLockTimeouts(recentLockTimeouts(now));
             everRead = true;
             lastReadNanos = now;
         } catch (SQLException | RuntimeException e) {

@@ -1,11 +1,11 @@
 package dev.shapeshift.worker.throttle;
 
-import dev.shapeshift.config.Copyable;
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.time.Duration;
 
 /**
  * One snapshot of everything the throttle decides on. Collected by {@link SignalCollector}; built
- * by hand in tests, from {@link #CALM} with {@link Copyable#with}.
+ * by hand in tests, from {@link #CALM} with the generated {@code withX} copies.
  *
  * @param paused             operator setting {@code paused}
  * @param maxRowsPerSecond   operator setting {@code max-rows-per-second} (or the spec's), 0 = no cap;
@@ -17,9 +17,10 @@ import java.time.Duration;
  * @param syncBacklog        change events the sync consumer has not applied yet
  * @param load               the application's load on the server and the caps on it
  */
+@RecordBuilder
 public record Signals(boolean paused, long maxRowsPerSecond, int liveWorkers, Duration replayLag,
                       Long slotLagBytes, int lockTimeouts, long syncBacklog, Load load)
-        implements Copyable<Signals> {
+        implements SignalsBuilder.With {
 
     public static final Signals CALM = new Signals(false, 0, 1, null, null, 0, 0, Load.NONE);
 

@@ -25,8 +25,8 @@ public final class SyncChild {
         int exit = switch (a[0]) {
             case "bridge" -> BridgeProcess.run(SyncFixture.bridgeConfig(db, a[4], a[5]), new SimpleMeterRegistry());
             case "worker" -> WorkerProcess.run(db, a[4], Worker.Config.of(a[5], List.of(a[6]))
-                    .with(Worker.Config::backfill).to(false)
-                    .with(Worker.Config::sessionTimeout).to(Duration.ofSeconds(6)), new SimpleMeterRegistry());
+                    .withBackfill(false)
+                    .withSessionTimeout(Duration.ofSeconds(6)), new SimpleMeterRegistry());
             default -> throw new IllegalArgumentException("role 'bridge' or 'worker', got '" + a[0] + "'");
         };
         if (exit != 0 && a[0].equals("bridge")) {

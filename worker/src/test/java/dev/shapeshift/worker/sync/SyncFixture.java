@@ -187,11 +187,11 @@ final class SyncFixture implements AutoCloseable {
 
     /** The tests' bridge: its slot and publication, 1 s heartbeats, one replica, a look every 500 ms. */
     static BridgeConfig bridgeConfig(Database db, String bootstrap, String slot) {
-        return BridgeConfig.of(db, bootstrap).with(BridgeConfig::slot).to(slot)
-                .with(BridgeConfig::publication).to("p_" + slot)
-                .with(BridgeConfig::heartbeat).to(Duration.ofSeconds(1)).with(BridgeConfig::replication).to((short) 1)
-                .with(BridgeConfig::changesPartitions).to(PARTITIONS)
-                .with(BridgeConfig::watchInterval).to(Duration.ofMillis(500));
+        return BridgeConfig.of(db, bootstrap).withSlot(slot)
+                .withPublication("p_" + slot)
+                .withHeartbeat(Duration.ofSeconds(1)).withReplication((short) 1)
+                .withChangesPartitions(PARTITIONS)
+                .withWatchInterval(Duration.ofMillis(500));
     }
 
     /**
@@ -234,9 +234,9 @@ final class SyncFixture implements AutoCloseable {
     /** A sync-only worker in this JVM for the named migrations (all active ones if none). */
     Worker worker(String id, io.micrometer.core.instrument.MeterRegistry registry, String... migrations) {
         Worker w = new Worker(db, bootstrap(), Worker.Config.of(id, List.of(migrations))
-                .with(Worker.Config::backfill).to(false)
-                .with(Worker.Config::sessionTimeout).to(Duration.ofSeconds(6))
-                .with(Worker.Config::watchInterval).to(Duration.ofSeconds(2)), registry);
+                .withBackfill(false)
+                .withSessionTimeout(Duration.ofSeconds(6))
+                .withWatchInterval(Duration.ofSeconds(2)), registry);
         closeables.add(w);
         w.start();
         return w;

@@ -48,7 +48,7 @@ class SyncStreamGateIT {
     void aPoisonRecordClosesTheGatesUntilItIsSkippedAndAnIdleDatabaseIsCaughtUp(PostgresServer pg, KafkaBroker kafka)
             throws Exception {
         try (SyncFixture f = new SyncFixture(pg, kafka, "sync_gate");
-             CdcBridge bridge = new CdcBridge(f.bridgeConfig().with(BridgeConfig::heartbeat).to(Duration.ofSeconds(10)),
+             CdcBridge bridge = new CdcBridge(f.bridgeConfig().withHeartbeat(Duration.ofSeconds(10)),
                      new SimpleMeterRegistry())) {
             Migration m = f.migration("pgate", KeyKind.BIGINT, Mode.TABLE, Shape.STANDARD);
             bridge.start();

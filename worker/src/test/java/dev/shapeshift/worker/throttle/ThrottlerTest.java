@@ -17,7 +17,7 @@ class ThrottlerTest {
     }
 
     private static Signals cap(Signals.LatencyCap cap) {
-        return Signals.CALM.with(Signals::load).to(new Signals.Load(0, null, 0, null, cap));
+        return Signals.CALM.withLoad(new Signals.Load(0, null, 0, null, cap));
     }
 
     @Test
@@ -28,8 +28,8 @@ class ThrottlerTest {
 
     @Test
     void operatorPauseWinsOverEverything() {
-        Signals s = Signals.CALM.with(Signals::paused).to(true).with(Signals::syncBacklog).to(1_000_000L)
-                .with(Signals::replayLag).to(Duration.ofSeconds(9));
+        Signals s = Signals.CALM.withPaused(true).withSyncBacklog(1_000_000L)
+                .withReplayLag(Duration.ofSeconds(9));
         Decision d = decide(s);
         assertThat(d.reason()).isEqualTo("paused by operator");
         assertThat(d.delay()).isEqualTo(L.recheck());
@@ -37,18 +37,18 @@ class ThrottlerTest {
 
     @Test
     void theApplicationsLoadAboveItsCapWaitsAndAnUnsetCapOrAnUnreadSignalDoesNot() {
-        Signals busy = Signals.CALM.with(Signals::load).to(new Signals.Load(30, 34, 0, null));
+        Signals busy = Signals.CALM.withLoad(new Signals.Load(30, 34, 0, null));
         assertThat(decide(busy).reason()).isEqualTo("load: 34 active sessions > 30");
         assertThat(decide(busy).delay()).isEqualTo(L.recheck());
-        assertThat(decide(Signals.CALM.with(Signals::load).to(new Signals.Load(30, 30, 0, null))).waits()).isFalse();
-        assertThat(decide(Signals.CALM.with(Signals::load).to(new Signals.Load(0, 500, 0, null))).waits()).isFalse();
-        assertThat(decide(Signals.CALM.with(Signals::load).to(new Signals.Load(30, null, 0, null))).waits()).isFalse();
+        assertThat(decide(Signals.CALM.withLoad(new Signals.Load(30, 30, 0, null))).waits()).isFalse();
+        assertThat(decide(Signals.CALM.withLoad(new Signals.Load(0, 500, 0, null))).waits()).isFalse();
+        assertThat(decide(Signals.CALM.withLoad(new Signals.Load(30, null, 0, null))).waits()).isFalse();
 
-        Signals slow = Signals.CALM.with(Signals::load).to(new Signals.Load(0, null, 10, 12.34));
+        Signals slow = Signals.CALM.withLoad(new Signals.Load(0, null, 10, 12.34));
         assertThat(decide(slow).reason()).isEqualTo("load: application statements 12.3 ms > 10 ms");
-        assertThat(decide(Signals.CALM.with(Signals::load).to(new Signals.Load(0, null, 10, 10.0))).waits()).isFalse();
-        assertThat(decide(Signals.CALM.with(Signals::load).to(new Signals.Load(0, null, 0, 99.0))).waits()).isFalse();
-        assertThat(decide(Signals.CALM.with(Signals::load).to(new Signals.Load(0, null, 10, null))).waits()).isFalse();
+        assertThat(decide(Signals.CALM.withLoad(new Signals.Load(0, null, 10, 10.0))).waits()).isFalse();
+        assertThat(decide(Signals.CALM.withLoad(new Signals.Load(0, null, 0, 99.0))).waits()).isFalse();
+        assertThat(decide(Signals.CALM.withLoad(new Signals.Load(0, null, 10, null))).waits()).isFalse();
 
         // The % cap: waits while its baseline is measured, then while the 10 s mean is more than pct above it.
         assertThat(decide(cap(new Signals.LatencyCap(20, null, true, null))).reason())
@@ -61,24 +61,24 @@ class ThrottlerTest {
         assertThat(decide(cap(new Signals.LatencyCap(0, 1.0, false, 9.0))).waits()).isFalse();
 
         // Replication health comes first; the load comes before the rate cap.
-        assertThat(decide(busy.with(Signals::slotLagBytes).to(100L << 20)).reason()).startsWith("slot lag");
-        assertThat(Throttler.decide(busy.with(Signals::maxRowsPerSecond).to(10L)
-                .with(Signals::liveWorkers).to(1), L, 1000, Duration.ZERO).reason()).startsWith("load:");
+        assertThat(decide(busy.withSlotLagBytes(100L << 20)).reason()).startsWith("slot lag");
+        assertThat(Throttler.decide(busy.withMaxRowsPerSecond(10L)
+                .withLiveWorkers(1), L, 1000, Duration.ZERO).reason()).startsWith("load:");
     }
 
     /** One signal at its limit (no wait) and above it (a wait, with the reason the worker shows). */
     static Stream<Arguments> signalsAboveTheirLimit() {
         return Stream.of(
-                Arguments.of("sync backlog", Signals.CALM.with(Signals::syncBacklog).to(10_000L), Signals.CALM
-                        .with(Signals::syncBacklog).to(12_345L),
+                Arguments.of("sync backlog", Signals.CALM.withSyncBacklog(10_000L), Signals.CALM
+                        .withSyncBacklog(12_345L),
                         "sync behind: 12345 changes"),
-                Arguments.of("standby replay lag", Signals.CALM.with(Signals::replayLag).to(Duration.ofMillis(900)),
+                Arguments.of("standby replay lag", Signals.CALM.withReplayLag(Duration.ofMillis(900)),
                         Signals.CALM
-                                .with(Signals::replayLag).to(Duration.ofMillis(3200)), "standby replay lag 3.2s > 1.0s"),
-                Arguments.of("slot lag", Signals.CALM.with(Signals::slotLagBytes).to(1000L),
-                        Signals.CALM.with(Signals::slotLagBytes).to((long) (1.2 * (1L << 30))), "slot lag 1.2 GB"),
-                Arguments.of("lock timeouts", Signals.CALM.with(Signals::lockTimeouts).to(5), Signals.CALM
-                        .with(Signals::lockTimeouts).to(6),
+                                .withReplayLag(Duration.ofMillis(3200)), "standby replay lag 3.2s > 1.0s"),
+                Arguments.of("slot lag", Signals.CALM.withSlotLagBytes(1000L),
+                        Signals.CALM.withSlotLagBytes((long) (1.2 * (1L << 30))), "slot lag 1.2 GB"),
+                Arguments.of("lock timeouts", Signals.CALM.withLockTimeouts(5), Signals.CALM
+                        .withLockTimeouts(6),
                         "lock timeouts 6 in last 10s"));
     }
 
@@ -91,7 +91,7 @@ class ThrottlerTest {
 
     @Test
     void rateCapWaitsUntilTheBatchIsPaidFor() {
-        Signals capped = Signals.CALM.with(Signals::maxRowsPerSecond).to(500L).with(Signals::liveWorkers).to(1);
+        Signals capped = Signals.CALM.withMaxRowsPerSecond(500L).withLiveWorkers(1);
         Decision d = Throttler.decide(capped, L, 250, Duration.ofMillis(100));
         assertThat(d.reason()).isEqualTo("rate cap 500 rows/s");
         assertThat(d.delay()).isEqualTo(Duration.ofMillis(400));
@@ -100,7 +100,7 @@ class ThrottlerTest {
 
     @Test
     void rateCapIsSharedByLiveWorkers() {
-        Signals twoWorkers = Signals.CALM.with(Signals::maxRowsPerSecond).to(500L).with(Signals::liveWorkers).to(2);
+        Signals twoWorkers = Signals.CALM.withMaxRowsPerSecond(500L).withLiveWorkers(2);
         assertThat(Throttler.decide(twoWorkers, L, 250, Duration.ZERO).delay()).isEqualTo(Duration.ofSeconds(1));
         assertThat(Throttler.maxBatchRows(twoWorkers)).isEqualTo(125);
         assertThat(Throttler.maxBatchRows(Signals.CALM)).isEqualTo(Integer.MAX_VALUE);
@@ -108,8 +108,8 @@ class ThrottlerTest {
 
     @Test
     void healthSignalsComeBeforeTheRateCap() {
-        Signals s = Signals.CALM.with(Signals::maxRowsPerSecond).to(10L).with(Signals::liveWorkers).to(1)
-                .with(Signals::lockTimeouts).to(50);
+        Signals s = Signals.CALM.withMaxRowsPerSecond(10L).withLiveWorkers(1)
+                .withLockTimeouts(50);
         assertThat(Throttler.decide(s, L, 1000, Duration.ZERO).reason()).startsWith("lock timeouts");
     }
 }
