@@ -5,23 +5,29 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.fixtures.KafkaSettingsCleared;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * The settings file named by a JVM property. The cases run in order, the one without a file last:
+ * it also checks that {@link KafkaSettingsCleared} removed the property the cases before it set.
+ */
+@ExtendWith(KafkaSettingsCleared.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class KafkaClientSettingsTest {
     @TempDir
     Path dir;
 
-    @AfterEach
-    void clear() {
-        System.clearProperty(KafkaClientSettings.PROPERTY);
-    }
-
     @Test
+    @Order(1)
     void theFilesSettingsAreAddedToEveryClient() throws Exception {
         Path f = Files.writeString(dir.resolve("k.properties"), "security.protocol=SASL_SSL\nsasl.mechanism=PLAIN\n"
                 + "sasl.jaas.config=x required username=\"u\" password=\"p\";\n");
@@ -32,11 +38,13 @@ class KafkaClientSettingsTest {
     }
 
     @Test
+    @Order(3)
     void noFileMeansNoSettings() {
         assertThat(KafkaClientSettings.apply(new Properties())).isEmpty();
     }
 
     @Test
+    @Order(2)
     void settingsShapeshiftMakesItselfAreRefusedAndAnUnreadableFileIsNamed() throws Exception {
         Path f = Files.writeString(dir.resolve("bad.properties"), "bootstrap.servers=elsewhere:9092\n");
         assertThatThrownBy(() -> KafkaClientSettings.read(f)).isInstanceOf(ShapeshiftException.class)

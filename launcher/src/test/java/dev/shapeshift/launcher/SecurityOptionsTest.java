@@ -4,21 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import dev.shapeshift.kafka.KafkaClientSettings;
-import org.junit.jupiter.api.AfterEach;
+import dev.shapeshift.fixtures.KafkaSettingsCleared;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The TLS and Kafka security options refuse half or misplaced configurations before connecting anywhere. */
+/**
+ * The TLS and Kafka security options refuse half or misplaced configurations before connecting anywhere.
+ * {@code --kafka-config} sets a property of the JVM (the commands run in this one): none is left behind.
+ */
+@ExtendWith(KafkaSettingsCleared.class)
 class SecurityOptionsTest {
     @TempDir
     Path dir;
-
-    /** --kafka-config sets a property of the JVM (the commands run in this one): leave none behind. */
-    @AfterEach
-    void clear() {
-        System.clearProperty(KafkaClientSettings.PROPERTY);
-    }
 
     @Test
     void aCertificateWithoutItsKeyStopsTheCoordinatorWithExit15() throws Exception {

@@ -1,5 +1,6 @@
 package dev.shapeshift.scenarios;
 
+import dev.shapeshift.db.Connections;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.fixtures.KeyKind;
 import java.sql.Connection;
@@ -14,6 +15,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The seeded application: one connection writing inserts, updates (of small columns only, so
@@ -27,6 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * delete, and its keys are not used again.
  */
 final class WriteLoad implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(WriteLoad.class);
     /** Probe keys (recovery measurement) use indexes from here up, apart from the workload's. */
     static final long PROBE_BASE = 900_000_000L;
 
@@ -290,14 +294,8 @@ final class WriteLoad implements AutoCloseable {
     }
 
     private void closeConnection() {
-        if (connection != null) {
-            try {
-                connection.close();
-            } catch (SQLException e) {
-                // already broken
-            }
-            connection = null;
-        }
+        Connections.closeQuietly(connection, LOG, "the write load's session"); // broken already, if it fails
+        connection = null;
     }
 
     /** Keys the application deleted (or moved away from) with a confirmed commit; their text form. Call after close. */
