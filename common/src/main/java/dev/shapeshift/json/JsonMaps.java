@@ -29,6 +29,22 @@ public final class JsonMaps {
         return m;
     }
 
+    /**
+     * An ordered map of {@code key, value, key, value, …}: a JSON object written in that order every
+     * time ({@code Map.of} with more than one entry iterates in an order that changes from one JVM
+     * run to the next). Values may be null.
+     */
+    public static Map<String, Object> ordered(Object... keysAndValues) {
+        if (keysAndValues.length % 2 != 0) {
+            throw new IllegalArgumentException("keys and values come in pairs, got " + keysAndValues.length + " items");
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return m;
+    }
+
     /** Each record of {@code rs} as {@link #of}. */
     public static List<Map<String, Object>> each(List<? extends Record> rs) {
         return rs.stream().map(JsonMaps::of).toList();

@@ -1,5 +1,6 @@
 package dev.shapeshift.launcher;
 
+import dev.shapeshift.json.JsonMaps;
 import dev.shapeshift.coordinator.GateWiring;
 import dev.shapeshift.bridge.CdcBridge;
 import dev.shapeshift.catalog.Catalog;
@@ -73,7 +74,7 @@ public final class CleanupCommand extends DbCommand.OnMigration implements Calla
         }
         PrintWriter out = command.commandLine().getOut();
         if (output.json()) {
-            out.println(Json.write(Map.of("migration", migration, "done", done, "left", left)));
+            out.println(Json.write(JsonMaps.ordered("migration", migration, "done", done, "left", left)));
         } else {
             done.forEach(d -> out.println("done: " + d));
             left.forEach(l -> out.println("left: " + l));

@@ -1,5 +1,6 @@
 package dev.shapeshift.launcher;
 
+import dev.shapeshift.json.JsonMaps;
 import dev.shapeshift.coordinator.GateWiring;
 import dev.shapeshift.coordinator.contract.Archive;
 import dev.shapeshift.coordinator.contract.Contractor;
@@ -90,7 +91,7 @@ public final class ContractCommand extends DbCommand implements Callable<Integer
         @Override
         public Integer call() {
             Archive a = contractor(db.database()).dropArchive(migration, force, why.actor, why.reason());
-            command.commandLine().getOut().println(output.json() ? Json.write(Map.of("migration", migration, "archive", a))
+            command.commandLine().getOut().println(output.json() ? Json.write(JsonMaps.ordered("migration", migration, "archive", a))
                     : migration + ": " + describe(a));
             command.commandLine().getOut().flush();
             return 0;

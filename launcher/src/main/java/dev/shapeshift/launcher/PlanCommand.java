@@ -1,5 +1,6 @@
 package dev.shapeshift.launcher;
 
+import dev.shapeshift.json.JsonMaps;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.shapeshift.coordinator.plan.ChunkPlanner;
 import dev.shapeshift.spec.ExpandPlan;
@@ -65,7 +66,7 @@ public final class PlanCommand extends SpecCommand {
         m.put("migration", v.spec().name());
         m.put("checks", v.live() ? "static+live" : "static");
         m.put("phases", phases(v.spec()));
-        m.put("expand", v.expand() == null ? null : Map.of("origin", v.expand().origin(), "statements", v.expand().statements()));
+        m.put("expand", v.expand() == null ? null : JsonMaps.of(v.expand()));
         Map<String, Object> chunks = new LinkedHashMap<>();
         chunks.put("estimate", true);
         chunks.put("rows", e.rows() < 0 ? null : e.rows());

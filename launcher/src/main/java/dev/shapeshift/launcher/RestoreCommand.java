@@ -1,5 +1,6 @@
 package dev.shapeshift.launcher;
 
+import dev.shapeshift.json.JsonMaps;
 import dev.shapeshift.coordinator.contract.Archive;
 import dev.shapeshift.coordinator.api.Json;
 import java.util.Map;
@@ -36,7 +37,7 @@ public final class RestoreCommand extends DbCommand.OnMigration implements Calla
             }
         });
         if (output.json()) {
-            command.commandLine().getOut().println(Json.write(Map.of("migration", migration, "archive", a)));
+            command.commandLine().getOut().println(Json.write(JsonMaps.ordered("migration", migration, "archive", a)));
             command.commandLine().getOut().flush();
             return 0;
         }

@@ -1,5 +1,6 @@
 package dev.shapeshift.coordinator.api;
 
+import dev.shapeshift.json.JsonMaps;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.shapeshift.catalog.AuditEntry;
@@ -211,7 +212,7 @@ public final class ApiRoutes {
         try (Connection c = catalog.connect(); Statement s = c.createStatement()) {
             s.execute("SELECT 1 FROM shapeshift.migration LIMIT 1");
         } catch (ShapeshiftException e) {
-            Http.send(ctx, 503, Map.of("status", "unready", "message", e.getMessage()));
+            Http.send(ctx, 503, JsonMaps.ordered("status", "unready", "message", e.getMessage()));
             return null;
         }
         return Map.of("status", "ready");
@@ -285,7 +286,7 @@ public final class ApiRoutes {
 
     private Object specs() {
         if (specs == null) {
-            return Map.of("dir", "", "message", "no specs directory: start the coordinator with --specs-dir DIR",
+            return JsonMaps.ordered("dir", "", "message", "no specs directory: start the coordinator with --specs-dir DIR",
                     "files", List.of(), "specProblems", List.of());
         }
         SpecsDir.Scan scan = specs.last();
@@ -379,7 +380,7 @@ public final class ApiRoutes {
             throw ApiException.badRequest("after must be an audit id (a whole number)");
         }
         List<AuditEntry> entries = catalog.auditLog(Http.query(ctx, "migration"), afterId, Http.limit(ctx, 100));
-        return Map.of("items", entries, "next", entries.isEmpty() ? afterId : entries.get(entries.size() - 1).id());
+        return JsonMaps.ordered("items", entries, "next", entries.isEmpty() ? afterId : entries.get(entries.size() - 1).id());
     }
 
     private MigrationRecord migration(RoutingContext ctx) {

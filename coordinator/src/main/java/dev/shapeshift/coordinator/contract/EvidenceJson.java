@@ -28,11 +28,11 @@ public final class EvidenceJson {
         m.put("quietPeriodSeconds", r.quietPeriod().toSeconds());
         m.put("quiet", r.quiet());
         m.put("problem", r.problem());
-        m.put("checks", checks.stream().map(c -> Map.of("name", c.name(), "passed", c.passed(), "evidence", c.evidence())).toList());
+        m.put("checks", JsonMaps.each(checks));
         m.put("offenders", JsonMaps.each(r.offenders()));
         m.put("excluded", JsonMaps.each(r.excluded()));
         m.put("readers", JsonMaps.each(r.readers()));
-        m.put("dependents", r.dependents().stream().map(d -> Map.of("name", d.name(), "kind", d.kind(), "how", d.how())).toList());
+        m.put("dependents", JsonMaps.each(r.dependents()));
         if (r.table() != null) {
             m.put("table", JsonMaps.of(r.table()));
         }
