@@ -29,6 +29,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -59,7 +60,8 @@ class CoordinatorTakeoverIT {
     private static final int ROWS = 3000;
     private static final String NAME = "takeover";
 
-    @TempDir
+    /** Kept when the test fails: the children's logs (coordinators, bridge, worker) are the evidence. */
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     Path dir;
     private Children children;
     private final UsersLoad load = new UsersLoad();
