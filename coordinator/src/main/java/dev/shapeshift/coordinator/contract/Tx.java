@@ -3,11 +3,8 @@ package dev.shapeshift.coordinator.contract;
 import dev.shapeshift.db.Database;
 import dev.shapeshift.db.LockSafeDdl;
 import dev.shapeshift.db.Transactions;
-import dev.shapeshift.error.ErrorCode;
-import dev.shapeshift.error.ShapeshiftException;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Duration;
 
 /**
  * The contract package's short names for {@link Transactions#run(Database, String, String, Transactions.Work)}
@@ -33,14 +30,5 @@ final class Tx {
      */
     static <T> T ddl(Database db, String role, String doing, Work<T> work) {
         return LockSafeDdl.of(db, role).inTransaction(doing, work::run);
-    }
-
-    static void sleep(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ShapeshiftException(ErrorCode.INTERNAL, "interrupted", e);
-        }
     }
 }
