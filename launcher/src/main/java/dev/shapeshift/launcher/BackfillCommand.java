@@ -6,6 +6,7 @@ import dev.shapeshift.catalog.Knob;
 import dev.shapeshift.catalog.ChunkStore.Chunk;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
+import dev.shapeshift.json.JsonMaps;
 import dev.shapeshift.worker.backfill.BackfillProgress;
 import dev.shapeshift.worker.throttle.SignalCollector;
 import java.io.PrintWriter;
@@ -146,12 +147,12 @@ public final class BackfillCommand extends GroupCommand {
             if (output.json()) {
                 Map<String, Object> json = new LinkedHashMap<>();
                 json.put("progress", p);
-                json.put("settings", Map.of("paused", paused, SignalCollector.MAX_ROWS_PER_SECOND, cap,
+                json.put("settings", JsonMaps.ordered("paused", paused, SignalCollector.MAX_ROWS_PER_SECOND, cap,
                         Knob.MAX_ACTIVE_BACKENDS.key(), backends, Knob.MAX_APP_LATENCY_MS.key(), latency,
                         Knob.MAX_APP_LATENCY_PCT.key(), pct, Knob.APP_LATENCY_BASELINE_US.key(), baseline));
                 json.put("throttled", throttled);
-                json.put("failedChunks", failed.stream().map(c -> Map.of("chunk", c.number(), "attempts", c.attempts(),
-                        "error", String.valueOf(c.error()))).toList());
+                json.put("failedChunks", failed.stream().map(c -> JsonMaps.ordered("chunk", c.number(),
+                        "attempts", c.attempts(), "error", String.valueOf(c.error()))).toList());
                 out.println(Json.write(json));
             } else {
                 out.println(p.statusLine());

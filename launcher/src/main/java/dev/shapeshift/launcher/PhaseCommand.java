@@ -5,9 +5,9 @@ import dev.shapeshift.coordinator.api.Json;
 import dev.shapeshift.catalog.MigrationRecord;
 import dev.shapeshift.coordinator.gate.GateClosedException;
 import dev.shapeshift.coordinator.gate.Transitions;
+import dev.shapeshift.json.JsonMaps;
 import dev.shapeshift.phase.Phase;
 import java.io.PrintWriter;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,13 +35,13 @@ public final class PhaseCommand extends GroupCommand {
             PrintWriter out = command.commandLine().getOut();
             try {
                 MigrationRecord m = transitions.advance(migration, target(), why.actor, why.reason());
-                out.println(output.json() ? Json.write(Map.of("migration", m.name(), "phase",
+                out.println(output.json() ? Json.write(JsonMaps.ordered("migration", m.name(), "phase",
                         m.phase().label(), "version", m.version())) : m.name() + " is now " + m.phase());
                 out.flush();
                 return 0;
             } catch (GateClosedException e) {
                 if (output.json()) {
-                    out.println(Json.write(Map.of("error", e.code().name(), "message", e.getMessage(),
+                    out.println(Json.write(JsonMaps.ordered("error", e.code().name(), "message", e.getMessage(),
                             "gate", e.report())));
                     out.flush();
                     return e.code().exitCode();
