@@ -1,5 +1,6 @@
 package dev.shapeshift.sinks;
 
+import dev.shapeshift.db.QueryIds;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.KeyRange;
 import dev.shapeshift.refresh.KeySql;
@@ -135,25 +136,29 @@ public final class SinkRefresh {
     public record Observed(SinkRow row, String xmin) {
     }
 
-    /** The transforms of the keys' source rows as of one snapshot, no row locks; absent keys are left out. */
-    public List<Observed> observeKeys(Connection c, Collection<Key> keys) throws SQLException {
+    /**
+     * The transforms of the keys' source rows as of one snapshot, no row locks; absent keys are left
+     * out. {@code own} learns the statement's query id (the reconciler's reads of the old shape).
+     */
+    public List<Observed> observeKeys(Connection c, Collection<Key> keys, QueryIds own) throws SQLException {
         if (keys.isEmpty()) {
             return List.of();
         }
         List<Key> distinct = new ArrayList<>(new LinkedHashSet<>(keys));
-        try (PreparedStatement ps = c.prepareStatement(observeKeysSql())) {
+        try (PreparedStatement ps = own.prepare(c, observeKeysSql(), b -> {
             String[][] arrays = Key.columns(distinct, key.size());
             for (int i = 0; i < key.size(); i++) {
-                ps.setArray(i + 1, c.createArrayOf("text", arrays[i]));
+                b.setArray(i + 1, c.createArrayOf("text", arrays[i]));
             }
+        })) {
             return observed(ps);
         }
     }
 
     /** The transforms of every source row of the range as of one snapshot, no row locks, in key order. */
-    public List<Observed> observeRange(Connection c, KeyRange range) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(observeRangeSql(range.after() != null, range.upTo() != null))) {
-            KeySql.bind(ps, 1, range.after(), range.upTo());
+    public List<Observed> observeRange(Connection c, KeyRange range, QueryIds own) throws SQLException {
+        try (PreparedStatement ps = own.prepare(c, observeRangeSql(range.after() != null, range.upTo() != null),
+                b -> KeySql.bind(b, 1, range.after(), range.upTo()))) {
             return observed(ps);
         }
     }

@@ -114,8 +114,16 @@ class CoordinatorTakeoverIT {
         assertThat(load.writes()).as("the application wrote during the migration").isPositive();
         await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500)).until(() -> db.count(WRONG) == 0);
         MainTest.untilExitZero(db.args("phase", "advance", NAME, "--to", "reads-switched", "--reason", "test: evidence reviewed"));
-        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
-                .until(() -> phase(db, NAME), p -> p.equals("contract-ready"));
+        try {
+            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> phase(db, NAME), p -> p.equals("contract-ready"));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            // The access watch's own account of what kept the contract closed: offenders, exclusion, sightings.
+            MainTest.Run evidence = MainTest.run(db.args("evidence", NAME, "--output", "json"));
+            throw new AssertionError("not contract-ready; evidence: " + evidence.out() + evidence.err() + "\nsightings: "
+                    + db.column("SELECT kind || ' ' || id || ' ' || by_shapeshift || '/' || by_other "
+                    + "FROM shapeshift.contract_sighting WHERE migration = '" + NAME + "' ORDER BY kind, id"), e);
+        }
         assertThat(db.count(WRONG)).as("target = transform(source) before the contract").isZero();
         Map<Long, Boolean> before = newShape(db);
         assertThat(before).hasSizeGreaterThan(ROWS / 2);

@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * named {@code shapeshift-*} or as the bridge's Debezium engine names its connections) and which in
  * others. A statement is Shapeshift's when its role is one of Shapeshift's and was only ever seen
  * in Shapeshift sessions; when that role is shared with the application, only when its query id
- * was sampled in Shapeshift sessions and never in others. The same sample records the readers of
+ * was sampled in Shapeshift sessions or declared by the reconciler ({@link Sightings#declare}) and
+ * never sampled in others. The same sample records the readers of
  * the old shape by identity ({@link Readers}). Everything else counts against the quiet period (the
  * safe side: a false alarm delays the contract, a missed reader loses data). Comments are no way
  * out: {@code pg_stat_statements} ignores them when it identifies a statement and keeps the text of
@@ -159,14 +160,6 @@ public final class AccessWatch {
     /** Starts the watch now if it has not started (e.g. at the read switch); same as a first look. */
     public AccessReport baseline(String migration) {
         return evaluate(migration);
-    }
-
-    /** Samples {@code pg_stat_activity} only: more sightings make attribution on a shared role better. */
-    public void sample(String migration) {
-        Tx.run(db, ROLE, "sampling sessions for " + migration, c -> {
-            Sightings.record(c, migration, databaseOid(c), Readers.shapeshiftRoles(c));
-            return null;
-        });
     }
 
     private AccessReport look(Connection c, OldShape shape) throws SQLException {

@@ -22,6 +22,10 @@ public final class ShapeMatcher {
     private static final Pattern STAR = Pattern.compile("(?:^|[\\s,.])\\*(?=\\s*(?:,|\\bfrom\\b|$|\\)))",
             Pattern.CASE_INSENSITIVE);
 
+    /** {@code EXPLAIN} without {@code ANALYZE} plans a statement and reads no rows. */
+    private static final Pattern EXPLAIN = Pattern.compile("^\\s*explain\\b", Pattern.CASE_INSENSITIVE);
+    private static final Pattern ANALYZE = Pattern.compile("\\banaly[sz]e\\b", Pattern.CASE_INSENSITIVE);
+
     private final Pattern table;
     private final List<Pattern> columns;
     private final Pattern insertAllColumns;
@@ -66,7 +70,7 @@ public final class ShapeMatcher {
 
     /** Why the statement touches the old shape, or empty if it does not. */
     public Optional<String> match(String sql) {
-        if (sql == null || !table.matcher(sql).find()) {
+        if (sql == null || !table.matcher(sql).find() || planOnly(sql)) {
             return Optional.empty();
         }
         if (writes != null) {
@@ -90,6 +94,15 @@ public final class ShapeMatcher {
             return Optional.of("inserts without a column list (writes every column, the old ones too)");
         }
         return Optional.empty();
+    }
+
+    /**
+     * A plain {@code EXPLAIN}: it plans the statement and reads or writes no rows, so it is no access
+     * ({@link dev.shapeshift.db.QueryIds} explains the reconciler's reads to learn their query ids).
+     * Any {@code ANALYZE} in it, which runs the statement, and it counts as the statement would.
+     */
+    static boolean planOnly(String sql) {
+        return EXPLAIN.matcher(sql).find() && !ANALYZE.matcher(sql).find();
     }
 
     /** One identifier as SQL text may spell it: quoted exactly, or unquoted when it folds to itself. */

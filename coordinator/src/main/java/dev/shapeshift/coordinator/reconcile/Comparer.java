@@ -33,6 +33,13 @@ interface Comparer extends AutoCloseable {
     long estimatedRows(Connection c) throws SQLException;
 
     /**
+     * The {@code pg_stat_statements} query ids of the statements this comparer ran that read the
+     * source (the old shape), learned so far ({@link dev.shapeshift.db.QueryIds}): the reconciler
+     * declares them to the contract's access watch as Shapeshift's own.
+     */
+    java.util.Set<Long> ownQueryIds();
+
+    /**
      * Differences the range walk cannot see, reported page by page after it: a sink's live rows
      * whose source row is gone (a table target's extras are in its ranges already).
      */

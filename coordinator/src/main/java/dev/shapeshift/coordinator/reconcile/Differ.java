@@ -1,6 +1,7 @@
 package dev.shapeshift.coordinator.reconcile;
 
 import dev.shapeshift.catalog.DriftStore.Kind;
+import dev.shapeshift.db.QueryIds;
 import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.error.ErrorCode;
 import dev.shapeshift.error.ShapeshiftException;
@@ -44,6 +45,8 @@ public final class Differ implements Comparer {
     }
 
     private final DiffSql sql;
+    /** The query ids of this differ's statements (they read the old shape), for the access watch. */
+    private final QueryIds own = new QueryIds();
     private final String rangeSqlBoth;
     private final String keysSql;
 
@@ -67,11 +70,12 @@ public final class Differ implements Comparer {
     public Comparison compare(Connection c, KeyRange range) throws SQLException {
         boolean both = range.after() != null && range.upTo() != null;
         String text = both ? rangeSqlBoth : sql.forRange(range.after() != null, range.upTo() != null);
-        try (PreparedStatement ps = c.prepareStatement(text)) {
-            int p = bindRange(ps, 1, range);
+        try (PreparedStatement ps = own.prepare(c, text, b -> {
+            int p = bindRange(b, 1, range);
             if (!sql.inPlace()) {
-                bindRange(ps, p, range);
+                bindRange(b, p, range);
             }
+        })) {
             return read(ps);
         }
     }
@@ -83,13 +87,14 @@ public final class Differ implements Comparer {
             return new Comparison(0, 0, List.of(), null);
         }
         String[][] columns = Key.columns(keys, sql.key().size());
-        try (PreparedStatement ps = c.prepareStatement(keysSql)) {
+        try (PreparedStatement ps = own.prepare(c, keysSql, b -> {
             int p = 1;
             for (int side = 0; side < (sql.inPlace() ? 1 : 2); side++) {
                 for (String[] column : columns) {
-                    ps.setArray(p++, c.createArrayOf("text", column));
+                    b.setArray(p++, c.createArrayOf("text", column));
                 }
             }
+        })) {
             return read(ps);
         }
     }
@@ -101,32 +106,32 @@ public final class Differ implements Comparer {
      */
     @Override
     public Key rangeEnd(Connection c, Key after, int rows) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql.rangeEnd(after != null))) {
-            int p = KeySql.bind(ps, 1, after);
-            ps.setInt(p, rows - 1);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return null;
-                }
-                return readKey(rs, 1, sql.key().size());
-            }
+        try (PreparedStatement ps = own.prepare(c, sql.rangeEnd(after != null), b -> {
+            int p = KeySql.bind(b, 1, after);
+            b.setInt(p, rows - 1);
+        }); ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? readKey(rs, 1, sql.key().size()) : null;
         }
     }
 
     /** The highest key after {@code after} in the source or the target; null when both are empty there. */
     @Override
     public Key lastKey(Connection c, Key after) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql.lastKey(after != null))) {
+        try (PreparedStatement ps = own.prepare(c, sql.lastKey(after != null), b -> {
             int p = 1;
             for (int side = 0; after != null && side < (sql.inPlace() ? 1 : 2); side++) {
                 for (String v : after.values()) {
-                    ps.setString(p++, v);
+                    b.setString(p++, v);
                 }
             }
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? readKey(rs, 1, sql.key().size()) : null;
-            }
+        }); ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? readKey(rs, 1, sql.key().size()) : null;
         }
+    }
+
+    @Override
+    public java.util.Set<Long> ownQueryIds() {
+        return own.ids();
     }
 
     /** Source rows according to the planner's statistics, for progress and ETA (0 if never analyzed). */

@@ -2,6 +2,7 @@ package dev.shapeshift.coordinator.reconcile;
 
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.DriftStore;
+import dev.shapeshift.coordinator.contract.Sightings;
 import dev.shapeshift.coordinator.reconcile.Differ.Comparison;
 import dev.shapeshift.coordinator.reconcile.Differ.Difference;
 import dev.shapeshift.coordinator.reconcile.RunStore.Run;
@@ -114,6 +115,10 @@ public final class Reconciler {
     private RangeHook beforeCompare = index -> { };
     /** False only in the negative-control test: the checkpoint jumps to the highest range compared. */
     private boolean contiguousCheckpoint = true;
+    /** False only in the negative-control test: the query ids of the run's reads are not declared. */
+    private boolean declareOwn = true;
+    /** Query ids of this reconciler's statements already declared to the access watch. */
+    private final java.util.Set<Long> declared = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public Reconciler(Catalog catalog, String migration, ResolvedSpec resolved, SyncProgress sync,
                       MeterRegistry registry, Options options) {
@@ -336,6 +341,7 @@ public final class Reconciler {
                     RunStore.commitWithoutFlushWait(conn);
                     runs.addSuspects(conn, migration, run.id(), cmp.differences(), cmp.lsn(), false);
                     runs.rangeDone(conn, run.id(), advance ? checkpoint : null, cmp.sourceRows());
+                    declareOwn(conn, differ);
                     return null;
                 });
                 if (advance) {
@@ -413,6 +419,7 @@ public final class Reconciler {
                             + "their check within " + options.settleTimeout().toSeconds() + "s");
         }
         Run finished = Catalog.inTransaction(c, "finishing reconcile of " + migration, conn -> {
+            declareOwn(conn, differ);
             drift.resolveNotSeenSince(conn, migration, run.startedAt());
             return runs.finish(conn, run.id(), "done", null);
         });
@@ -429,6 +436,30 @@ public final class Reconciler {
             runs.addSuspects(conn, migration, run.id(), page.differences(), page.lsn(), false);
             return null;
         }));
+    }
+
+    /**
+     * Declares the query ids of the statements this run read the old shape with (learned by the
+     * comparer, {@link dev.shapeshift.db.QueryIds}) as Shapeshift's to the contract's access watch,
+     * in the caller's transaction: on a role shared with the application, the watch then knows the
+     * reconcile's reads without having to catch them in a sample of {@code pg_stat_activity}.
+     */
+    private void declareOwn(Connection conn, Comparer differ) throws SQLException {
+        if (!declareOwn) {
+            return;
+        }
+        java.util.Set<Long> fresh = new java.util.HashSet<>(differ.ownQueryIds());
+        fresh.removeAll(declared);
+        if (!fresh.isEmpty()) {
+            Sightings.declare(conn, migration, fresh);
+            declared.addAll(fresh);
+        }
+    }
+
+    /** Negative control only: the run's reads are not declared to the access watch. */
+    Reconciler withoutDeclaringOwnStatements() {
+        this.declareOwn = false;
+        return this;
     }
 
     private Run stopped(Connection c, Run run, String message) {

@@ -3,6 +3,7 @@ package dev.shapeshift.coordinator.reconcile;
 import dev.shapeshift.catalog.DriftStore.Kind;
 import dev.shapeshift.coordinator.reconcile.Differ.Comparison;
 import dev.shapeshift.coordinator.reconcile.Differ.Difference;
+import dev.shapeshift.db.QueryIds;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.KeyRange;
 import dev.shapeshift.refresh.KeySql;
@@ -50,6 +51,8 @@ final class SinkDiffer implements Comparer {
 
     private final SinkRefresh source;
     private final SinkApplier sink;
+    /** The query ids of this differ's reads of the source (the old shape), for the access watch. */
+    private final QueryIds own = new QueryIds();
     private final KeySql keySql;
     private final String sourceName;
     private final String sourceRef;
@@ -73,7 +76,7 @@ final class SinkDiffer implements Comparer {
 
     @Override
     public Comparison compare(Connection c, KeyRange range) throws SQLException {
-        List<Observed> rows = source.observeRange(c, range);
+        List<Observed> rows = source.observeRange(c, range, own);
         String lsn = lsn(c);
         return diff(rows, rows.stream().map(o -> o.row().key()).toList(), lsn);
     }
@@ -83,7 +86,7 @@ final class SinkDiffer implements Comparer {
         if (keys.isEmpty()) {
             return new Comparison(0, 0, List.of(), null);
         }
-        List<Observed> rows = source.observeKeys(c, keys);
+        List<Observed> rows = source.observeKeys(c, keys, own);
         String lsn = lsn(c);
         return diff(rows, new LinkedHashSet<>(keys).stream().map(SinkRefresh::sinkKey).toList(), lsn);
     }
@@ -141,12 +144,9 @@ final class SinkDiffer implements Comparer {
     public Key rangeEnd(Connection c, Key after, int rows) throws SQLException {
         String sql = "SELECT " + keysAsText() + " FROM " + sourceName + " WHERE " + keySql.rangeWhere(sourceRef, after != null, false)
                 + " ORDER BY " + keySql.tuple(sourceRef) + " OFFSET ? LIMIT 1";
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            int p = bind(ps, 1, after);
-            ps.setInt(p, rows - 1);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? readKey(rs) : null;
-            }
+        try (PreparedStatement ps = own.prepare(c, sql, b -> b.setInt(bind(b, 1, after), rows - 1));
+             ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? readKey(rs) : null;
         }
     }
 
@@ -155,11 +155,8 @@ final class SinkDiffer implements Comparer {
         String desc = String.join(", ", keyColumns.stream().map(k -> k + " DESC").toList());
         String sql = "SELECT " + keysAsText() + " FROM " + sourceName + " WHERE " + keySql.rangeWhere(sourceRef, after != null, false)
                 + " ORDER BY " + desc + " LIMIT 1";
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            bind(ps, 1, after);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? readKey(rs) : null;
-            }
+        try (PreparedStatement ps = own.prepare(c, sql, b -> bind(b, 1, after)); ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? readKey(rs) : null;
         }
     }
 
@@ -172,6 +169,11 @@ final class SinkDiffer implements Comparer {
                 return rs.next() ? rs.getLong(1) : 0;
             }
         }
+    }
+
+    @Override
+    public java.util.Set<Long> ownQueryIds() {
+        return own.ids();
     }
 
     SinkApplier applier() {

@@ -22,6 +22,17 @@ class ShapeMatcherTest {
         assertThat(inPlace.match(sql)).isPresent();
     }
 
+    /** A plain EXPLAIN reads no rows (the reconciler explains its reads to learn their query ids); ANALYZE runs them. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "EXPLAIN ANALYZE SELECT legacy_verified_at FROM users",
+            "EXPLAIN (ANALYZE, VERBOSE) SELECT legacy_verified_at FROM users",
+            "explain (verbose, analyse true) update users set legacy_verified_at = now()",
+            "/* job */ EXPLAIN SELECT legacy_verified_at FROM users"})
+    void anExplainThatRunsTheStatementMatches(String sql) {
+        assertThat(inPlace.match(sql)).isPresent();
+    }
+
     @Test
     void aStarSelectMatchesNamingTheStar() {
         assertThat(inPlace.match("SELECT * FROM users WHERE id = $1")).hasValueSatisfying(w -> assertThat(w).contains("*"));
@@ -34,7 +45,9 @@ class ShapeMatcherTest {
             "SELECT count(*) FROM users",
             "INSERT INTO users (id, email) VALUES ($1, $2)",
             "SELECT legacy_verified_at FROM users_archive",
-            "SELECT \"Legacy_verified_at\" FROM users"})
+            "SELECT \"Legacy_verified_at\" FROM users",
+            "EXPLAIN (VERBOSE, FORMAT JSON) SELECT legacy_verified_at FROM users WHERE id = $1",
+            "explain select * from users"})
     void ignoresOtherNamesAndOtherTables(String sql) {
         assertThat(inPlace.match(sql)).isEmpty();
     }
