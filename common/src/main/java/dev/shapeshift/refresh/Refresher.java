@@ -1,5 +1,6 @@
 package dev.shapeshift.refresh;
 
+import dev.shapeshift.db.QueryIds;
 import dev.shapeshift.db.Sql;
 import dev.shapeshift.phase.PhasePlan;
 import dev.shapeshift.spec.ResolvedSpec;
@@ -32,6 +33,8 @@ public final class Refresher {
     private final PhasePlan plan;
     private final String reverseSql;
     private final String mismatchSql;
+    /** The query ids of the sync's statements (they read or write the old shape), for the access watch. */
+    private final QueryIds own = new QueryIds();
 
     public Refresher(ResolvedSpec resolved) {
         this(resolved, Guards.SYNC, Guards.BACKFILL);
@@ -50,6 +53,20 @@ public final class Refresher {
         boolean writeSwitch = plan.switchesWrites();
         this.reverseSql = writeSwitch ? sync.reverseForKeys() : null;
         this.mismatchSql = writeSwitch ? sync.recordDualWriteMismatches() : null;
+    }
+
+    /**
+     * The {@code pg_stat_statements} query ids of the sync's statements run so far (refresh by keys,
+     * reverse, dual-write check), learned the first time each ran ({@link QueryIds}): whoever runs
+     * them declares them to the contract's access watch ({@link dev.shapeshift.catalog.OwnQueries}).
+     */
+    public java.util.Set<Long> ownQueryIds() {
+        return own.ids();
+    }
+
+    /** The migration these statements belong to. */
+    public String migration() {
+        return migration;
     }
 
     /** A sync refresh's outcome: the refresh's counts, its direction, and the dual-write mismatches it recorded. */
@@ -164,13 +181,10 @@ public final class Refresher {
         }
         long mismatches = 0;
         if (plan.dualWrites(mode.phase())) {
-            try (PreparedStatement ps = c.prepareStatement(mismatchSql)) {
-                int p = bindKeys(c, ps, 1, keys);
-                ps.setString(p, migration);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    mismatches = rs.getLong(1);
-                }
+            try (PreparedStatement ps = own.prepare(c, mismatchSql, b -> b.setString(bindKeys(c, b, 1, keys), migration));
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                mismatches = rs.getLong(1);
             }
         }
         return new SyncResult(refresh(c, keys), SyncDirection.FORWARD, mismatches);
@@ -200,11 +214,12 @@ public final class Refresher {
         if (reverseSql == null || keys.isEmpty()) {
             return RefreshResult.NONE;
         }
-        try (PreparedStatement ps = c.prepareStatement(reverseSql)) {
-            int p = bindKeys(c, ps, 1, keys);
+        try (PreparedStatement ps = own.prepare(c, reverseSql, b -> {
+            int p = bindKeys(c, b, 1, keys);
             if (!sync.inPlace()) {
-                bindPause(ps, p, syncGuards);
+                bindPause(b, p, syncGuards);
             }
+        })) {
             fence(c, syncGuards);
             return execute(ps);
         }
@@ -231,9 +246,7 @@ public final class Refresher {
         if (keys.isEmpty()) {
             return RefreshResult.NONE;
         }
-        try (PreparedStatement ps = c.prepareStatement(keysSql)) {
-            int p = bindKeys(c, ps, 1, keys);
-            bindPause(ps, p, syncGuards);
+        try (PreparedStatement ps = own.prepare(c, keysSql, b -> bindPause(b, bindKeys(c, b, 1, keys), syncGuards))) {
             fence(c, syncGuards);
             return execute(ps);
         }

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * named {@code shapeshift-*} or as the bridge's Debezium engine names its connections) and which in
  * others. A statement is Shapeshift's when its role is one of Shapeshift's and was only ever seen
  * in Shapeshift sessions; when that role is shared with the application, only when its query id
- * was sampled in Shapeshift sessions or declared by the reconciler ({@link Sightings#declare}) and
+ * was sampled in Shapeshift sessions or declared by the reconciler or a worker ({@link dev.shapeshift.catalog.OwnQueries}) and
  * never sampled in others. The same sample records the readers of
  * the old shape by identity ({@link Readers}). Everything else counts against the quiet period (the
  * safe side: a false alarm delays the contract, a missed reader loses data). Comments are no way

@@ -17,7 +17,7 @@ import java.util.TreeSet;
  * whether a {@code pg_stat_statements} statement is Shapeshift's own ({@link AccessWatch} explains
  * why the role comes first).
  */
-public final class Sightings {
+final class Sightings {
     private Sightings() {}
 
     /**
@@ -61,29 +61,9 @@ public final class Sightings {
     }
 
     /**
-     * Declares query ids of statements Shapeshift ran itself (learned with {@link
-     * dev.shapeshift.db.QueryIds}, the reconciler's reads of the old shape) as seen in Shapeshift's
-     * sessions, in the caller's transaction. A declaration only says "ours": a query id also sampled
-     * in another session stays the other's ({@code by_other} is never cleared), so an application
-     * running the same statement still counts.
-     */
-    public static void declare(Connection c, String migration, java.util.Collection<Long> queryIds) throws SQLException {
-        if (queryIds.isEmpty()) {
-            return;
-        }
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO shapeshift.contract_sighting "
-                + "(migration, kind, id, by_shapeshift, by_other) SELECT ?, 'query', q, true, false FROM unnest(?::bigint[]) q "
-                + "ON CONFLICT (migration, kind, id) DO UPDATE SET by_shapeshift = true")) {
-            ps.setString(1, migration);
-            ps.setArray(2, c.createArrayOf("bigint", queryIds.toArray()));
-            ps.executeUpdate();
-        }
-    }
-
-    /**
      * Whether a statement is Shapeshift's: its role is one of Shapeshift's (first), and was seen in
      * Shapeshift's sessions (second); when that role also runs other sessions, only a query id
-     * sampled in Shapeshift's sessions or {@linkplain #declare declared} and never sampled in others.
+     * sampled in Shapeshift's sessions or {@linkplain dev.shapeshift.catalog.OwnQueries declared} and never sampled in others.
      */
     static boolean ours(Map<String, boolean[]> sightings, Set<Long> shapeshiftRoles, long userid, long queryid) {
         if (!shapeshiftRoles.contains(userid)) {

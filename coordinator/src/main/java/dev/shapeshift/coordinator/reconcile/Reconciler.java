@@ -2,7 +2,7 @@ package dev.shapeshift.coordinator.reconcile;
 
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.DriftStore;
-import dev.shapeshift.coordinator.contract.Sightings;
+import dev.shapeshift.catalog.OwnQueries;
 import dev.shapeshift.coordinator.reconcile.Differ.Comparison;
 import dev.shapeshift.coordinator.reconcile.Differ.Difference;
 import dev.shapeshift.coordinator.reconcile.RunStore.Run;
@@ -117,8 +117,8 @@ public final class Reconciler {
     private boolean contiguousCheckpoint = true;
     /** False only in the negative-control test: the query ids of the run's reads are not declared. */
     private boolean declareOwn = true;
-    /** Query ids of this reconciler's statements already declared to the access watch. */
-    private final java.util.Set<Long> declared = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Declares this reconciler's reads of the old shape to the access watch. */
+    private final OwnQueries own;
 
     public Reconciler(Catalog catalog, String migration, ResolvedSpec resolved, SyncProgress sync,
                       MeterRegistry registry, Options options) {
@@ -134,6 +134,7 @@ public final class Reconciler {
         this.sourceWriteGuard = sourceWriteGuard;
         this.catalog = catalog;
         this.migration = migration;
+        this.own = new OwnQueries(migration);
         this.resolved = resolved;
         this.sync = sync;
         this.options = options;
@@ -444,15 +445,9 @@ public final class Reconciler {
      * in the caller's transaction: on a role shared with the application, the watch then knows the
      * reconcile's reads without having to catch them in a sample of {@code pg_stat_activity}.
      */
-    private void declareOwn(Connection conn, Comparer differ) throws SQLException {
-        if (!declareOwn) {
-            return;
-        }
-        java.util.Set<Long> fresh = new java.util.HashSet<>(differ.ownQueryIds());
-        fresh.removeAll(declared);
-        if (!fresh.isEmpty()) {
-            Sightings.declare(conn, migration, fresh);
-            declared.addAll(fresh);
+    private void declareOwn(Connection conn, Comparer differ) {
+        if (declareOwn) {
+            own.declare(conn, differ.ownQueryIds());
         }
     }
 

@@ -93,6 +93,10 @@ public record Repairer(Catalog catalog, ResolvedSpec resolved, WorkerTransaction
                 stillDifferent += differing.size();
                 after = keys.get(keys.size() - 1);
             }
+            // The repair's refreshes and re-checks touch the old shape: the access watch knows them as Shapeshift's.
+            Set<Long> own = new HashSet<>(refresher.ownQueryIds());
+            own.addAll(differ.ownQueryIds());
+            new dev.shapeshift.catalog.OwnQueries(migration).declare(c, own);
         } catch (SQLException e) {
             throw SqlStates.translate("repairing drift of " + migration, e);
         }

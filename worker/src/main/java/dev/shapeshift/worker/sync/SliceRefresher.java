@@ -1,5 +1,6 @@
 package dev.shapeshift.worker.sync;
 
+import dev.shapeshift.catalog.OwnQueries;
 import dev.shapeshift.db.SqlStates;
 import dev.shapeshift.error.ShapeshiftException;
 import dev.shapeshift.refresh.Key;
@@ -45,12 +46,15 @@ final class SliceRefresher implements SliceApplier {
     private Map<Key, Refresher.OldShapeChange> oldShape = Map.of();
 
     private final Refresher refresher;
+    /** Declares the sync's statements to the contract's access watch (they touch the old shape after the read switch too). */
+    private final OwnQueries own;
     private final WorkerTransactions transactions;
     private final List<Column> keyColumns;
     private final String echoMark;
 
     SliceRefresher(Refresher refresher, WorkerTransactions transactions, List<Column> keyColumns, String echoMark) {
         this.refresher = refresher;
+        this.own = new OwnQueries(refresher.migration());
         this.transactions = transactions;
         this.keyColumns = List.copyOf(keyColumns);
         this.echoMark = echoMark;
@@ -74,7 +78,11 @@ final class SliceRefresher implements SliceApplier {
 
     private long apply(Connection c, List<Key> keys, Map<Key, String> bad) {
         try {
-            Refresher.SyncResult r = transactions.run(c, echoMark, t -> refresher.sync(t, keys, oldShape));
+            Refresher.SyncResult r = transactions.run(c, echoMark, t -> {
+                Refresher.SyncResult result = refresher.sync(t, keys, oldShape);
+                own.declare(t, refresher.ownQueryIds());
+                return result;
+            });
             if (r.direction() == SyncDirection.REVERSE) {
                 reversed += r.written();
                 oldShapeWrites += r.oldShapeWrites();

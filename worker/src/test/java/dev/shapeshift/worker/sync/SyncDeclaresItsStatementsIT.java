@@ -1,0 +1,73 @@
+package dev.shapeshift.worker.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shapeshift.embedded.KafkaBroker;
+import dev.shapeshift.embedded.KafkaExtension;
+import dev.shapeshift.embedded.PostgresExtension;
+import dev.shapeshift.embedded.PostgresServer;
+import dev.shapeshift.fixtures.KeyKind;
+import dev.shapeshift.refresh.Key;
+import dev.shapeshift.refresh.Refresher;
+import dev.shapeshift.refresh.WorkerTransactions;
+import dev.shapeshift.spec.Mode;
+import dev.shapeshift.spec.ResolvedSpec;
+import dev.shapeshift.worker.CatalogSpec;
+import dev.shapeshift.worker.sync.SyncFixture.Migration;
+import dev.shapeshift.worker.sync.SyncFixture.Shape;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The sync's refreshes touch the old shape after the read switch too, in place: the worker declares
+ * their query ids to the contract's access watch, so on a role shared with the application they
+ * are Shapeshift's without a lucky sample. The check is the database's own count: every statement
+ * {@code pg_stat_statements} counted on the source table in this database, except the test's own,
+ * is declared as seen in Shapeshift's sessions, under exactly that id.
+ */
+@ExtendWith({PostgresExtension.class, KafkaExtension.class})
+class SyncDeclaresItsStatementsIT {
+
+    @Test
+    void theSyncsRefreshStatementsAreDeclaredUnderThePgStatStatementsIds(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        try (SyncFixture f = new SyncFixture(pg, kafka, "sync_declares")) {
+            Migration m = f.migration("declares", KeyKind.BIGINT, Mode.IN_PLACE, Shape.STANDARD);
+            f.sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", SyncFixture.insertRows(m, 20));
+            ResolvedSpec resolved = CatalogSpec.resolve(f.db, m.name());
+            SliceRefresher slices = new SliceRefresher(new Refresher(resolved),
+                    new WorkerTransactions(WorkerTransactions.Policy.DEFAULT), resolved.key(), WorkerTransactions.echoMark(resolved));
+            try (Connection c = f.db.connect("worker")) {
+                for (int batch = 0; batch < 3; batch++) {
+                    List<Key> keys = IntStream.rangeClosed(1 + batch * 5, 5 + batch * 5)
+                            .mapToObj(i -> new Key(List.of(Integer.toString(i)))).toList();
+                    assertThat(slices.refresh(c, keys).written()).as("batch %d refreshed", batch).isPositive();
+                }
+            }
+            Set<Long> counted = ids(f, "SELECT queryid FROM pg_stat_statements s WHERE s.dbid = (SELECT oid FROM pg_database "
+                    + "WHERE datname = current_database()) AND s.query LIKE '%" + m.source() + "%' AND s.calls > 0 "
+                    + "AND s.query NOT LIKE 'EXPLAIN%' AND s.query NOT LIKE 'INSERT INTO " + m.source() + "%' "
+                    + "AND s.query NOT LIKE 'CREATE%' AND s.query NOT LIKE 'ALTER%'");
+            assertThat(counted).as("the refresh ran and was counted").isNotEmpty();
+            Set<Long> declared = ids(f, "SELECT id FROM shapeshift.contract_sighting WHERE migration = '" + m.name()
+                    + "' AND kind = 'query' AND by_shapeshift AND NOT by_other");
+            assertThat(declared).as("every statement of the sync declared, under pg_stat_statements' id").containsAll(counted);
+        }
+    }
+
+    private static Set<Long> ids(SyncFixture f, String sql) throws Exception {
+        Set<Long> out = new TreeSet<>();
+        try (Connection c = f.db.connect("test"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(rs.getLong(1));
+            }
+        }
+        return out;
+    }
+}
