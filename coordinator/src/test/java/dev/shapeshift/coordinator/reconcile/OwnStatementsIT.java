@@ -6,6 +6,7 @@ import dev.shapeshift.coordinator.Seed;
 import dev.shapeshift.coordinator.contract.AccessReport;
 import dev.shapeshift.coordinator.contract.AccessWatch;
 import dev.shapeshift.db.QueryIds;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.embedded.PostgresExtension;
 import dev.shapeshift.embedded.PostgresServer;
 import dev.shapeshift.fixtures.KeyKind;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -36,9 +38,7 @@ class OwnStatementsIT {
     /** What EXPLAIN (VERBOSE) reports is the id pg_stat_statements counts the statement under, in a transaction too. */
     @Test
     void aLearnedQueryIdIsTheOnePgStatStatementsCounts(PostgresServer pg) throws Exception {
-        try (ReconcileFixture f = new ReconcileFixture(pg, KeyKind.BIGINT, Mode.TABLE)) {
-            f.populate(50);
-            Seed.sql(f.db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+        try (ReconcileFixture f = counted(pg, Mode.TABLE, 50)) {
             String sql = "SELECT count(*) FROM src WHERE id > ? AND b <> ?";
             QueryIds own = new QueryIds();
             try (Connection c = f.db.connect("test")) {
@@ -76,9 +76,7 @@ class OwnStatementsIT {
      */
     @Test
     void theReconcilersReadsAreShapeshiftsOnARoleSharedWithTheApplication(PostgresServer pg) throws Exception {
-        try (ReconcileFixture f = new ReconcileFixture(pg, KeyKind.BIGINT, Mode.IN_PLACE)) {
-            f.populate(600);
-            Seed.sql(f.db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+        try (ReconcileFixture f = counted(pg, Mode.IN_PLACE, 600)) {
             String declared = "declares";
             String undeclared = "does-not-declare";
             for (String m : List.of(declared, undeclared)) {
@@ -118,19 +116,19 @@ class OwnStatementsIT {
                 + "\"contract\":{\"dropColumns\":[\"b\"],\"quietPeriod\":\"1h\",\"retention\":\"1h\"}}";
     }
 
+    /** A fixture of {@code rows} bigint-keyed rows in a database with pg_stat_statements. */
+    private static ReconcileFixture counted(PostgresServer pg, Mode mode, int rows) throws SQLException {
+        ReconcileFixture f = new ReconcileFixture(pg, KeyKind.BIGINT, mode);
+        f.populate(rows);
+        Seed.sql(f.db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+        return f;
+    }
+
     /** pg_stat_statements' "queryid/calls" of this exact text. */
     private static Set<String> counted(ReconcileFixture f, String text) throws SQLException {
-        Set<String> out = new java.util.TreeSet<>();
-        try (Connection c = f.db.connect("test"); PreparedStatement ps = c.prepareStatement(
-                "SELECT queryid, calls FROM pg_stat_statements WHERE query = ? AND dbid = "
-                        + "(SELECT oid FROM pg_database WHERE datname = current_database())")) {
-            ps.setString(1, text);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(rs.getLong(1) + "/" + rs.getLong(2));
-                }
-            }
+        try (Connection c = f.db.connect("test")) {
+            return new TreeSet<>(Sql.list(c, "SELECT queryid || '/' || calls FROM pg_stat_statements WHERE query = ? AND dbid = "
+                    + "(SELECT oid FROM pg_database WHERE datname = current_database())", rs -> rs.getString(1), text));
         }
-        return out;
     }
 }

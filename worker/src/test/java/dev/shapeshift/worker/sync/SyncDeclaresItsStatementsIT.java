@@ -2,6 +2,7 @@ package dev.shapeshift.worker.sync;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
 import dev.shapeshift.embedded.PostgresExtension;
@@ -16,8 +17,6 @@ import dev.shapeshift.worker.CatalogSpec;
 import dev.shapeshift.worker.sync.SyncFixture.Migration;
 import dev.shapeshift.worker.sync.SyncFixture.Shape;
 import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -62,12 +61,8 @@ class SyncDeclaresItsStatementsIT {
     }
 
     private static Set<Long> ids(SyncFixture f, String sql) throws Exception {
-        Set<Long> out = new TreeSet<>();
-        try (Connection c = f.db.connect("test"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            while (rs.next()) {
-                out.add(rs.getLong(1));
-            }
+        try (Connection c = f.db.connect("test")) {
+            return new TreeSet<>(Sql.list(c, sql, rs -> rs.getLong(1)));
         }
-        return out;
     }
 }
