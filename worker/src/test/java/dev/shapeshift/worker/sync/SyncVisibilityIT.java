@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.shapeshift.change.ChangeCodec;
 import dev.shapeshift.change.ChangeEvent;
+import dev.shapeshift.db.Sql;
 import dev.shapeshift.embedded.EmbeddedPostgres;
 import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
@@ -82,7 +83,7 @@ class SyncVisibilityIT {
 
     @Test
     void changesDecodedBeforeTheirCommitIsVisibleAreAppliedOnceVisible(KafkaBroker kafka) throws Exception {
-        try (SyncFixture f = new SyncFixture(pg, kafka, "sync_vis")) {
+        try (SyncFixture f = fixture(kafka, "sync_vis")) {
             List<Migration> ms = migrations(f, "v");
             f.bridge();
             ms.forEach(f::awaitCaptured);
@@ -115,7 +116,7 @@ class SyncVisibilityIT {
     @Test
     void negativeControlWithoutTheBarrierTheHeldChangesAreLost(KafkaBroker kafka) throws Exception {
         List<SyncConsumer> consumers = new ArrayList<>();
-        try (SyncFixture f = new SyncFixture(pg, kafka, "sync_vis_nc")) {
+        try (SyncFixture f = fixture(kafka, "sync_vis_nc")) {
             List<Migration> ms = migrations(f, "n");
             f.bridge();
             ms.forEach(f::awaitCaptured);
@@ -178,6 +179,24 @@ class SyncVisibilityIT {
     }
 
     private record Position(TopicPartition partition, long offset) {
+    }
+
+    /**
+     * A fixture whose database starts every session with {@code synchronous_commit = local}, before
+     * any Shapeshift session connects: only the application's session (which sets it {@code on})
+     * ever waits for the missing standby. The server-wide {@code ALTER SYSTEM} in {@link #holdCommit}
+     * alone was not enough: an idle session applies a reload only after its next command, so a
+     * worker's autocommit write sent just after the reload still ran with {@code on} and waited in
+     * {@code SyncRep} too (one full CI run: two sessions waiting, the consumer of one migration stuck).
+     */
+    private static SyncFixture fixture(KafkaBroker kafka, String prefix) throws SQLException {
+        SyncFixture f = new SyncFixture(pg, kafka, prefix);
+        String name;
+        try (Connection c = f.db.connect("test")) {
+            name = Sql.one(c, "SELECT current_database()", rs -> rs.getString(1));
+        }
+        admin("ALTER DATABASE \"" + name + "\" SET synchronous_commit = 'local'");
+        return f;
     }
 
     private static Held holdCommit(SyncFixture f, List<Migration> ms) throws Exception {
