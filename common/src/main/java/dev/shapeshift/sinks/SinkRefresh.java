@@ -49,6 +49,8 @@ public final class SinkRefresh {
     private final String source;
     private final String sourceRef;
     private final TransformSql transforms;
+    /** The query id of the sync's read of the source (the old shape), for the access watch. */
+    private final QueryIds own = new QueryIds();
 
     public SinkRefresh(ResolvedSpec resolved) {
         this.resolved = resolved;
@@ -58,6 +60,14 @@ public final class SinkRefresh {
         this.source = Ident.qualified(resolved.spec().source().schema(), resolved.spec().source().table());
         this.sourceRef = Ident.quote(resolved.spec().source().table());
         this.transforms = new TransformSql(resolved);
+    }
+
+    /**
+     * The {@code pg_stat_statements} query ids of {@link #forKeys}' read of the source, once it ran
+     * ({@link QueryIds}): the sync declares it to the contract's access watch.
+     */
+    public java.util.Set<Long> ownQueryIds() {
+        return own.ids();
     }
 
     /** The version of a row read at WAL position {@code lsn}: live rows above tombstones at the same position. */
@@ -89,11 +99,12 @@ public final class SinkRefresh {
         List<Key> distinct = new ArrayList<>(new LinkedHashSet<>(keys));
         long lsn = insertLsn(c);
         Map<Key, SinkRow> live = new LinkedHashMap<>();
-        try (PreparedStatement ps = c.prepareStatement(keysSql())) {
+        try (PreparedStatement ps = own.prepare(c, keysSql(), b -> {
             String[][] arrays = Key.columns(distinct, key.size());
             for (int i = 0; i < key.size(); i++) {
-                ps.setArray(i + 1, c.createArrayOf("text", arrays[i]));
+                b.setArray(i + 1, c.createArrayOf("text", arrays[i]));
             }
+        })) {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     SinkRow row = row(rs, lsn);

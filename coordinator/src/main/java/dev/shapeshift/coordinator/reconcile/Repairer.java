@@ -96,6 +96,7 @@ public record Repairer(Catalog catalog, ResolvedSpec resolved, WorkerTransaction
             // The repair's refreshes and re-checks touch the old shape: the access watch knows them as Shapeshift's.
             Set<Long> own = new HashSet<>(refresher.ownQueryIds());
             own.addAll(differ.ownQueryIds());
+            own.addAll(sinkRefresh.ownQueryIds());
             new dev.shapeshift.catalog.OwnQueries(migration).declare(c, own);
         } catch (SQLException e) {
             throw SqlStates.translate("repairing drift of " + migration, e);

@@ -1,5 +1,6 @@
 package dev.shapeshift.worker.sync;
 
+import dev.shapeshift.catalog.OwnQueries;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.WorkerTransactions;
 import dev.shapeshift.sink.SinkKey;
@@ -20,13 +21,19 @@ import java.util.Map;
  * <p>Rows the sink refuses for good come back as bad keys: the sync stops at the first record
  * carrying one, exactly like a key PostgreSQL cannot read (docs/sync.md, "Poison records"). A sink
  * that stays unavailable past its retry policy throws {@code SINK_UNAVAILABLE}: the consumer shows
- * the stream DEGRADED and retries the whole batch.
+ * the stream DEGRADED and retries the whole batch. The read of the source is declared to the
+ * contract's access watch as Shapeshift's ({@code own}).
  */
-record SinkSlices(SinkRefresh sinkRefresh, SinkApplier sink, WorkerTransactions transactions) implements SliceApplier {
+record SinkSlices(SinkRefresh sinkRefresh, SinkApplier sink, WorkerTransactions transactions, OwnQueries own)
+        implements SliceApplier {
 
     @Override
     public SliceRefresher.Outcome refresh(Connection c, List<Key> slice) {
-        List<SinkRow> rows = transactions.run(c, null, t -> sinkRefresh.forKeys(t, slice));
+        List<SinkRow> rows = transactions.run(c, null, t -> {
+            List<SinkRow> read = sinkRefresh.forKeys(t, slice);
+            own.declare(t, sinkRefresh.ownQueryIds());
+            return read;
+        });
         SinkApplier.Outcome applied = sink.apply(rows);
         Map<Key, String> bad = new LinkedHashMap<>();
         for (Map.Entry<SinkKey, String> e : applied.refused().entrySet()) {

@@ -1,6 +1,7 @@
 package dev.shapeshift.worker.sync;
 
 import dev.shapeshift.catalog.Catalog;
+import dev.shapeshift.catalog.OwnQueries;
 import dev.shapeshift.catalog.StreamState;
 import dev.shapeshift.catalog.SyncStreamStore;
 import dev.shapeshift.change.ChangeCodec;
@@ -101,7 +102,7 @@ public final class SyncConsumer implements Runnable, AutoCloseable {
         WorkerTransactions transactions = new WorkerTransactions(WorkerTransactions.Policy.DEFAULT);
         this.slices = resolved.spec().mode() == Mode.SINK
                 ? new SinkSlices(new SinkRefresh(resolved), SinkApplier.forMigration(resolved, metrics.sinkListener(),
-                        () -> closing), transactions)
+                        () -> closing), transactions, new OwnQueries(resolved.spec().name()))
                 : new SliceRefresher(new Refresher(resolved), transactions, resolved.key(),
                         WorkerTransactions.echoMark(resolved));
         this.metrics = metrics;

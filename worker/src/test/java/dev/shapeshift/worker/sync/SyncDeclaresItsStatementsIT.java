@@ -2,6 +2,7 @@ package dev.shapeshift.worker.sync;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shapeshift.catalog.OwnQueries;
 import dev.shapeshift.db.Sql;
 import dev.shapeshift.embedded.KafkaBroker;
 import dev.shapeshift.embedded.KafkaExtension;
@@ -11,6 +12,9 @@ import dev.shapeshift.fixtures.KeyKind;
 import dev.shapeshift.refresh.Key;
 import dev.shapeshift.refresh.Refresher;
 import dev.shapeshift.refresh.WorkerTransactions;
+import dev.shapeshift.sinks.MemorySink;
+import dev.shapeshift.sinks.SinkApplier;
+import dev.shapeshift.sinks.SinkRefresh;
 import dev.shapeshift.spec.Mode;
 import dev.shapeshift.spec.ResolvedSpec;
 import dev.shapeshift.worker.CatalogSpec;
@@ -18,6 +22,7 @@ import dev.shapeshift.worker.sync.SyncFixture.Migration;
 import dev.shapeshift.worker.sync.SyncFixture.Shape;
 import java.sql.Connection;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.IntStream;
@@ -38,26 +43,53 @@ class SyncDeclaresItsStatementsIT {
     void theSyncsRefreshStatementsAreDeclaredUnderThePgStatStatementsIds(PostgresServer pg, KafkaBroker kafka) throws Exception {
         try (SyncFixture f = new SyncFixture(pg, kafka, "sync_declares")) {
             Migration m = f.migration("declares", KeyKind.BIGINT, Mode.IN_PLACE, Shape.STANDARD);
-            f.sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", SyncFixture.insertRows(m, 20));
-            ResolvedSpec resolved = CatalogSpec.resolve(f.db, m.name());
-            SliceRefresher slices = new SliceRefresher(new Refresher(resolved),
-                    new WorkerTransactions(WorkerTransactions.Policy.DEFAULT), resolved.key(), WorkerTransactions.echoMark(resolved));
-            try (Connection c = f.db.connect("worker")) {
-                for (int batch = 0; batch < 3; batch++) {
-                    List<Key> keys = IntStream.rangeClosed(1 + batch * 5, 5 + batch * 5)
-                            .mapToObj(i -> new Key(List.of(Integer.toString(i)))).toList();
-                    assertThat(slices.refresh(c, keys).written()).as("batch %d refreshed", batch).isPositive();
-                }
-            }
-            Set<Long> counted = ids(f, "SELECT queryid FROM pg_stat_statements s WHERE s.dbid = (SELECT oid FROM pg_database "
-                    + "WHERE datname = current_database()) AND s.query LIKE '%" + m.source() + "%' AND s.calls > 0 "
-                    + "AND s.query NOT LIKE 'EXPLAIN%' AND s.query NOT LIKE 'INSERT INTO " + m.source() + "%' "
-                    + "AND s.query NOT LIKE 'CREATE%' AND s.query NOT LIKE 'ALTER%'");
-            assertThat(counted).as("the refresh ran and was counted").isNotEmpty();
-            Set<Long> declared = ids(f, "SELECT id FROM shapeshift.contract_sighting WHERE migration = '" + m.name()
-                    + "' AND kind = 'query' AND by_shapeshift AND NOT by_other");
-            assertThat(declared).as("every statement of the sync declared, under pg_stat_statements' id").containsAll(counted);
+            ResolvedSpec resolved = rows(f, m);
+            syncAndCheck(f, m, new SliceRefresher(new Refresher(resolved), new WorkerTransactions(WorkerTransactions.Policy.DEFAULT),
+                    resolved.key(), WorkerTransactions.echoMark(resolved)));
         }
+    }
+
+    /** Sink mode: the sync's read of the source (the transforms under a share lock) is declared too. */
+    @Test
+    void theSinkSyncsReadOfTheSourceIsDeclared(PostgresServer pg, KafkaBroker kafka) throws Exception {
+        try (SyncFixture f = new SyncFixture(pg, kafka, "sync_declares_sink")) {
+            MemorySink.store("sink-declares");
+            Migration m = f.sinkMigration("declaressink", KeyKind.BIGINT, Shape.STANDARD, Map.of("store", "sink-declares"));
+            ResolvedSpec resolved = rows(f, m);
+            try (SinkSlices slices = new SinkSlices(new SinkRefresh(resolved),
+                    SinkApplier.forMigration(resolved, SinkApplier.Listener.NONE, () -> false),
+                    new WorkerTransactions(WorkerTransactions.Policy.DEFAULT), new OwnQueries(m.name()))) {
+                syncAndCheck(f, m, slices);
+            }
+        }
+    }
+
+    /** 20 source rows in a database with pg_stat_statements; the migration's resolved spec. */
+    private static ResolvedSpec rows(SyncFixture f, Migration m) {
+        f.sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", SyncFixture.insertRows(m, 20));
+        return CatalogSpec.resolve(f.db, m.name());
+    }
+
+    /**
+     * Syncs three batches of five keys, then checks that every statement pg_stat_statements counted
+     * on the source table (not the test's own) is declared under that id.
+     */
+    private static void syncAndCheck(SyncFixture f, Migration m, SliceApplier slices) throws Exception {
+        try (Connection c = f.db.connect("worker")) {
+            for (int batch = 0; batch < 3; batch++) {
+                List<Key> keys = IntStream.rangeClosed(1 + batch * 5, 5 + batch * 5)
+                        .mapToObj(i -> new Key(List.of(Integer.toString(i)))).toList();
+                assertThat(slices.refresh(c, keys).written()).as("batch %d applied", batch).isPositive();
+            }
+        }
+        Set<Long> counted = ids(f, "SELECT queryid FROM pg_stat_statements s WHERE s.dbid = (SELECT oid FROM pg_database "
+                + "WHERE datname = current_database()) AND s.query LIKE '%" + m.source() + "%' AND s.calls > 0 "
+                + "AND s.query NOT LIKE 'EXPLAIN%' AND s.query NOT LIKE 'INSERT INTO " + m.source() + "%' "
+                + "AND s.query NOT LIKE 'CREATE%' AND s.query NOT LIKE 'ALTER%'");
+        assertThat(counted).as("the sync ran and was counted").isNotEmpty();
+        Set<Long> declared = ids(f, "SELECT id FROM shapeshift.contract_sighting WHERE migration = '" + m.name()
+                + "' AND kind = 'query' AND by_shapeshift AND NOT by_other");
+        assertThat(declared).as("every statement of the sync declared, under pg_stat_statements' id").containsAll(counted);
     }
 
     private static Set<Long> ids(SyncFixture f, String sql) throws Exception {
