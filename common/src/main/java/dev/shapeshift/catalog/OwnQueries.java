@@ -1,9 +1,9 @@
 package dev.shapeshift.catalog;
 
+import dev.shapeshift.db.Transactions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Savepoint;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.Set;
@@ -47,19 +47,11 @@ public final class OwnQueries {
         Set<Long> fresh = new HashSet<>(ids);
         fresh.removeAll(declared);
         try {
-            Savepoint sp = c.getAutoCommit() ? null : c.setSavepoint();
-            try {
-                insert(c, migration, fresh);
-                if (sp != null) {
-                    c.releaseSavepoint(sp);
-                }
-                declared.addAll(fresh);
-            } catch (SQLException e) {
-                if (sp != null) {
-                    c.rollback(sp);
-                }
-                throw e;
-            }
+            Transactions.contained(c, conn -> {
+                insert(conn, migration, fresh);
+                return null;
+            });
+            declared.addAll(fresh);
         } catch (SQLException e) {
             failed = true;
             log.warn("could not declare Shapeshift's own statements to the access watch migration={} error={}",

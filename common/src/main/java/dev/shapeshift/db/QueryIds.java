@@ -6,7 +6,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Savepoint;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -75,34 +74,22 @@ public final class QueryIds {
         return Set.copyOf(ids);
     }
 
-    /**
-     * The query id {@code pg_stat_statements} counts {@code sql} under when run on {@code c} with
-     * {@code binder}'s parameters; empty when the server computes none (or the explain failed).
-     */
-    public static Optional<Long> of(Connection c, String sql, Binder binder) throws SQLException {
-        return Optional.ofNullable(learn(c, sql, binder).id());
-    }
-
     /** A learned id (null: none), or that the explain failed. */
     private record Learned(Long id, boolean failed) {
     }
 
-    private static Learned learn(Connection c, String sql, Binder binder) throws SQLException {
-        Savepoint sp = c.getAutoCommit() ? null : c.setSavepoint();
-        try (PreparedStatement ps = c.prepareStatement("EXPLAIN (VERBOSE, FORMAT JSON) " + sql)) {
-            binder.bind(ps);
-            Optional<Long> id;
-            try (ResultSet rs = ps.executeQuery()) {
-                id = rs.next() ? queryId(rs.getString(1)) : Optional.empty();
-            }
-            if (sp != null) {
-                c.releaseSavepoint(sp);
-            }
+    private static Learned learn(Connection c, String sql, Binder binder) {
+        try {
+            Optional<Long> id = Transactions.contained(c, conn -> {
+                try (PreparedStatement ps = conn.prepareStatement("EXPLAIN (VERBOSE, FORMAT JSON) " + sql)) {
+                    binder.bind(ps);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        return rs.next() ? queryId(rs.getString(1)) : Optional.<Long>empty();
+                    }
+                }
+            });
             return new Learned(id.orElse(null), false);
         } catch (SQLException e) {
-            if (sp != null) {
-                c.rollback(sp);
-            }
             // The statement itself, parsed and planned the same way, fails the same way right after and
             // its caller reports that: a warning here only doubled it (a column dropped by the contract).
             log.debug("could not learn a statement's query id error={}", e.getMessage());

@@ -2,6 +2,7 @@ package dev.shapeshift.db;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 
 /**
  * The one plain transaction helper: the work runs in one transaction, committed when it returns and
@@ -42,6 +43,27 @@ public final class Transactions {
             }
         } catch (SQLException e) {
             throw SqlStates.translate(doing, e);
+        }
+    }
+
+    /**
+     * {@code work} that must not spoil the caller's transaction when it fails (a probe, a side
+     * record): inside a transaction it runs under a savepoint, released when it returns and rolled
+     * back to when it throws, so the transaction stays usable; with autocommit on it just runs. The
+     * error is rethrown as it was.
+     */
+    public static <T> T contained(Connection c, Work<T> work) throws SQLException {
+        if (c.getAutoCommit()) {
+            return work.run(c);
+        }
+        Savepoint sp = c.setSavepoint();
+        try {
+            T result = work.run(c);
+            c.releaseSavepoint(sp);
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            c.rollback(sp);
+            throw e;
         }
     }
 

@@ -3,6 +3,7 @@ package dev.shapeshift.coordinator.reconcile;
 import dev.shapeshift.catalog.Catalog;
 import dev.shapeshift.catalog.DriftStore;
 import dev.shapeshift.catalog.DriftStore.Drift;
+import dev.shapeshift.catalog.OwnQueries;
 import dev.shapeshift.coordinator.reconcile.Differ.Comparison;
 import dev.shapeshift.coordinator.reconcile.Differ.Difference;
 import dev.shapeshift.db.SqlStates;
@@ -97,7 +98,7 @@ public record Repairer(Catalog catalog, ResolvedSpec resolved, WorkerTransaction
             Set<Long> own = new HashSet<>(refresher.ownQueryIds());
             own.addAll(differ.ownQueryIds());
             own.addAll(sinkRefresh.ownQueryIds());
-            new dev.shapeshift.catalog.OwnQueries(migration).declare(c, own);
+            new OwnQueries(migration).declare(c, own);
         } catch (SQLException e) {
             throw SqlStates.translate("repairing drift of " + migration, e);
         }

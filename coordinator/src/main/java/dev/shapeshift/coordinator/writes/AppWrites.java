@@ -1,10 +1,10 @@
 package dev.shapeshift.coordinator.writes;
 
+import dev.shapeshift.db.Transactions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Savepoint;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -34,26 +34,26 @@ public final class AppWrites {
      */
     public static List<Statement> on(Connection c, String table) throws SQLException {
         Pattern t = word(table);
-        List<Statement> out = new ArrayList<>();
-        Savepoint sp = c.getAutoCommit() ? null : c.setSavepoint();
-        try (PreparedStatement ps = c.prepareStatement("SELECT s.queryid, r.rolname, s.query, s.calls FROM "
-                + "pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE s.dbid = (SELECT oid FROM pg_database "
-                + "WHERE datname = current_database()) AND r.rolname <> current_user "
-                + "AND s.query ~* '^\\s*(insert|update|with)\\M' ORDER BY s.calls DESC LIMIT 1000");
-             ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                String q = rs.getString(3);
-                if (t.matcher(q.toLowerCase(Locale.ROOT)).find()) {
-                    out.add(new Statement(rs.getLong(1), rs.getString(2), q.replaceAll("\\s+", " ").strip(), rs.getLong(4)));
+        try {
+            return Transactions.contained(c, conn -> {
+                List<Statement> out = new ArrayList<>();
+                try (PreparedStatement ps = conn.prepareStatement("SELECT s.queryid, r.rolname, s.query, s.calls FROM "
+                        + "pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE s.dbid = (SELECT oid FROM pg_database "
+                        + "WHERE datname = current_database()) AND r.rolname <> current_user "
+                        + "AND s.query ~* '^\\s*(insert|update|with)\\M' ORDER BY s.calls DESC LIMIT 1000");
+                     ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        String q = rs.getString(3);
+                        if (t.matcher(q.toLowerCase(Locale.ROOT)).find()) {
+                            out.add(new Statement(rs.getLong(1), rs.getString(2), q.replaceAll("\\s+", " ").strip(), rs.getLong(4)));
+                        }
+                    }
                 }
-            }
+                return out;
+            });
         } catch (SQLException e) {
-            if (sp != null) {
-                c.rollback(sp);
-            }
             return null;
         }
-        return out;
     }
 
     static Pattern word(String name) {

@@ -19,7 +19,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
@@ -59,11 +58,12 @@ class OwnStatementsIT {
             assertThat(counted(f, "SELECT count(*) FROM src WHERE id > $1 AND b <> $2"))
                     .as("pg_stat_statements' id and calls of the statement").containsExactly(learned + "/3");
             try (Connection c = f.db.connect("test")) {
-                Optional<Long> other = QueryIds.of(c, "SELECT count(*) FROM src WHERE id > ? AND a <> ?", b -> {
+                QueryIds another = new QueryIds();
+                another.prepare(c, "SELECT count(*) FROM src WHERE id > ? AND a <> ?", b -> {
                     b.setLong(1, 1);
                     b.setInt(2, 2);
-                });
-                assertThat(other).isPresent().get().isNotEqualTo(learned);
+                }).close();
+                assertThat(another.ids()).as("another text, another id").singleElement().isNotEqualTo(learned);
             }
         }
     }
